@@ -1,0 +1,1 @@
+"""Value types and names shared by every layer: money, categories, visit kinds."""

@@ -1,0 +1,48 @@
+"""Money as Decimal yuan: parsing with at most two decimals, half-up rounding to the fen."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+FEN = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+class MoneyError(ValueError):
+    """A money value that cannot be accepted; the message is Chinese and says how to fix it."""
+
+
+def round_fen(value: Decimal) -> Decimal:
+    """Round half-up to the fen, the rounding every document uses for payments."""
+    return value.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def parse_money(raw: object, field: str) -> Decimal:
+    """Read an amount in yuan from a string or JSON number; refuse floats' noise, negatives and >2 decimals."""
+    if isinstance(raw, bool) or raw is None:
+        raise MoneyError(f"{field}：需要金额（元），例如 \"1234.56\"")
+    if isinstance(raw, float):
+        # A JSON number arrives as float; its shortest repr is what the user typed.
+        raw = repr(raw)
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise MoneyError(f"{field}：“{raw}”不是金额，请填写数字（元），例如 \"1234.56\"") from None
+    if not value.is_finite():
+        raise MoneyError(f"{field}：“{raw}”不是金额，请填写数字（元）")
+    if value < 0:
+        raise MoneyError(f"{field}：金额不能为负数（填写的是 {raw}）")
+    if value.as_tuple().exponent < -2 and value != value.quantize(FEN):
+        raise MoneyError(f"{field}：金额最多两位小数（到分），“{raw}”有更多位小数")
+    return value.quantize(FEN)
+
+
+def fmt(value: Decimal) -> str:
+    """Format a money amount with exactly two decimals."""
+    return str(round_fen(value))
+
+
+def pct(rate: Decimal) -> str:
+    """Format a ratio as a percentage without trailing zeros: 0.75 → 75%, 0.655 → 65.5%."""
+    text = format((rate * 100).normalize(), "f")
+    return f"{text}%"

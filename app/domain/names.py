@@ -1,0 +1,25 @@
+"""Canonical names: identity categories, visit kinds, insurance schemes, hospital levels."""
+
+from __future__ import annotations
+
+# The canonical identity categories of settle-json.md; a policy may add its own.
+CANONICAL_CATEGORIES: tuple[str, ...] = (
+    "特困人员", "孤儿", "事实无人抚养儿童", "低保对象", "低保边缘家庭成员",
+    "返贫致贫人口", "监测对象", "脱贫不稳定人口", "边缘易致贫人口", "突发严重困难户",
+    "重度残疾人", "建档立卡贫困人口", "因病致贫重病患者", "稳定脱贫人口", "普通参保居民",
+)
+ORDINARY = "普通参保居民"
+
+VISIT_KINDS: tuple[str, ...] = ("住院", "门诊慢特病", "普通门诊")
+
+INSURANCE_SCHEMES: tuple[str, ...] = ("城乡居民医保", "职工医保", "新农合", "城镇居民医保")
+DEFAULT_INSURANCE = "城乡居民医保"
+
+# Hospital levels as the documents speak of them (同级别医疗机构); aliases a bill may carry.
+HOSPITAL_LEVELS: tuple[str, ...] = ("基层", "县级", "市级", "省级")
+HOSPITAL_LEVEL_ALIASES: dict[str, str] = {
+    "基层": "基层", "乡镇": "基层", "乡镇级": "基层", "乡镇卫生院": "基层", "社区": "基层", "村": "基层",
+    "县级": "县级", "县": "县级", "县域": "县级",
+    "市级": "市级", "市": "市级", "州级": "市级", "州": "市级", "地市级": "市级",
+    "省级": "省级", "省": "省级",
+}

@@ -1,0 +1,1 @@
+"""Policies as data: loading the YAML files, dated values, building blocks and the settlement engine."""

@@ -1,0 +1,72 @@
+"""The settlement building blocks: pure Decimal arithmetic shared by every region's rules."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from app.domain.money import round_fen
+from app.policy.values import Band
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+def over_deductible(amount: Decimal, deductible: Decimal | None) -> Decimal:
+    """What lies above a deductible (起付线); None means 不设起付线."""
+    if deductible is None:
+        return amount
+    return amount - deductible if amount > deductible else ZERO
+
+
+def capped(amount: Decimal, cap: Decimal | None) -> Decimal:
+    """An amount held under a cap or limit (封顶线/年度限额); None means no cap."""
+    return amount if cap is None or amount < cap else cap
+
+
+def with_uplift(rate: Decimal, uplift: Decimal, ceiling: Decimal = ONE) -> Decimal:
+    """A rate raised by percentage points, never above the ceiling (100% unless a document says less)."""
+    raised = rate + uplift
+    return raised if raised < ceiling else ceiling
+
+
+def banded(amount: Decimal, bands: tuple[Band, ...], uplift: Decimal = ZERO) -> Decimal:
+    """Pay each bracket of `amount` at its own rate (分段累计), each rate raised by `uplift` points."""
+    total = ZERO
+    for band in bands:
+        if amount <= band.lower:
+            break
+        top = amount if band.upper is None or amount < band.upper else band.upper
+        total += (top - band.lower) * with_uplift(band.rate, uplift)
+    return total
+
+
+def rate_times(amount: Decimal, rate: Decimal | tuple[Band, ...], uplift: Decimal = ZERO) -> Decimal:
+    """Apply a flat or banded rate."""
+    if isinstance(rate, tuple):
+        return banded(amount, rate, uplift)
+    return amount * with_uplift(rate, uplift)
+
+
+def tapered_deductible(first: Decimal, admission_no: int, step: Decimal, floor: Decimal) -> Decimal:
+    """黔南: the n-th referred admission's deductible falls by `step` of the first, not below `floor` of it."""
+    factor = ONE - step * (admission_no - 1)
+    return round_fen(first * (factor if factor > floor else floor))
+
+
+def continued_deductible(level_deductible: Decimal, already_paid: Decimal) -> Decimal:
+    """起付线连续计算: a referred admission pays only what its level's deductible exceeds the one already paid."""
+    return over_deductible(level_deductible, already_paid)
+
+
+def limit_cost(limit: Decimal | None, rate: Decimal) -> Decimal | None:
+    """The eligible cost at which an annual limit is used up (limit ÷ rate); None if it never is."""
+    if limit is None or rate <= 0:
+        return None
+    return limit / rate
+
+
+def above_limit(eligible: Decimal, exhaust_at: Decimal | None) -> Decimal:
+    """Eligible cost left unassisted because the annual limit ran out."""
+    if exhaust_at is None or eligible <= exhaust_at:
+        return ZERO
+    return eligible - exhaust_at

@@ -1,0 +1,120 @@
+"""What a settlement returns: amounts per visit and per year, explanation steps and warnings, as settle-json."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from app.domain.money import ZERO, fmt
+
+
+@dataclass(slots=True)
+class Step:
+    """One line of explanation: which tier, how much, the numbers used and the document clause."""
+
+    tier: str
+    amount: Decimal
+    reference: str
+    explain: str
+
+    def to_json(self) -> dict:
+        return {"tier": self.tier, "amount": fmt(self.amount), "reference": self.reference, "explain": self.explain}
+
+
+@dataclass(slots=True)
+class VisitResult:
+    """The three tiers (and 倾斜救助) for one visit."""
+
+    id: str
+    total_cost: Decimal
+    policy_covered: Decimal
+    basic_paid: Decimal = ZERO
+    serious_illness_paid: Decimal = ZERO
+    assistance_paid: Decimal = ZERO
+    tilt_assistance_paid: Decimal = ZERO
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def personal_pay(self) -> Decimal:
+        return (self.total_cost - self.basic_paid - self.serious_illness_paid
+                - self.assistance_paid - self.tilt_assistance_paid)
+
+    @property
+    def compliant_self_pay(self) -> Decimal:
+        """Policy-covered costs still self-paid after every per-visit tier."""
+        return (self.policy_covered - self.basic_paid - self.serious_illness_paid
+                - self.assistance_paid - self.tilt_assistance_paid)
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id, "total_cost": fmt(self.total_cost), "policy_covered": fmt(self.policy_covered),
+            "basic_paid": fmt(self.basic_paid), "serious_illness_paid": fmt(self.serious_illness_paid),
+            "assistance_paid": fmt(self.assistance_paid), "tilt_assistance_paid": fmt(self.tilt_assistance_paid),
+            "personal_pay": fmt(self.personal_pay), "steps": [s.to_json() for s in self.steps],
+        }
+
+
+@dataclass(slots=True)
+class Warning:
+    """A notice for the caseworker, e.g. the 因病返贫致贫 监测预警."""
+
+    code: str
+    message: str
+
+    def to_json(self) -> dict:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass(slots=True)
+class SettleResult:
+    """A person's year, settled under one policy with one applied category."""
+
+    policy: str
+    policy_version: str
+    applied_category: str
+    visits: list[VisitResult]
+    application_assistance_paid: Decimal = ZERO
+    re_assistance_paid: Decimal = ZERO
+    annual_steps: list[Step] = field(default_factory=list)
+    warnings: list[Warning] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    premium_subsidy: dict | None = None
+
+    @property
+    def total_paid(self) -> Decimal:
+        """Everything the three tiers pay together for the year."""
+        return (sum((v.basic_paid + v.serious_illness_paid + v.assistance_paid + v.tilt_assistance_paid
+                     for v in self.visits), ZERO)
+                + self.application_assistance_paid + self.re_assistance_paid)
+
+    def totals(self) -> dict[str, Decimal]:
+        total = {k: ZERO for k in ("basic_paid", "serious_illness_paid", "assistance_paid", "tilt_assistance_paid")}
+        for v in self.visits:
+            total["basic_paid"] += v.basic_paid
+            total["serious_illness_paid"] += v.serious_illness_paid
+            total["assistance_paid"] += v.assistance_paid
+            total["tilt_assistance_paid"] += v.tilt_assistance_paid
+        total["application_assistance_paid"] = self.application_assistance_paid
+        total["re_assistance_paid"] = self.re_assistance_paid
+        total["personal_pay"] = (sum((v.personal_pay for v in self.visits), ZERO)
+                                 - self.application_assistance_paid - self.re_assistance_paid)
+        return total
+
+    def to_json(self) -> dict:
+        out = {
+            "policy": self.policy,
+            "policy_version": self.policy_version,
+            "applied_category": self.applied_category,
+            "visits": [v.to_json() for v in self.visits],
+            "annual": {
+                "application_assistance_paid": fmt(self.application_assistance_paid),
+                "re_assistance_paid": fmt(self.re_assistance_paid),
+                "steps": [s.to_json() for s in self.annual_steps],
+            },
+            "totals": {k: fmt(v) for k, v in self.totals().items()},
+            "warnings": [w.to_json() for w in self.warnings],
+            "notes": list(self.notes),
+        }
+        if self.premium_subsidy is not None:
+            out["premium_subsidy"] = self.premium_subsidy
+        return out

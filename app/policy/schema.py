@@ -1,0 +1,285 @@
+"""The policy file format (pydantic): sections for each tier, keyed in Chinese as a policy officer writes them."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from app.domain.names import CANONICAL_CATEGORIES, HOSPITAL_LEVELS, INSURANCE_SCHEMES, VISIT_KINDS
+from app.policy.values import AmountRule, PointsRule, RateRule, RatioRule, Rule, Strict
+
+Kind = Literal["住院", "门诊慢特病", "普通门诊"]
+Scheme = Literal["城乡居民医保", "职工医保", "新农合", "城镇居民医保"]
+Condition = Literal["规范转诊", "省内就医", "重特大疾病"]
+
+
+class LocalParameter(Strict):
+    """A value the document leaves to the county: declared with label and unit, supplied per county."""
+
+    label: str = Field(alias="名称")
+    unit: Literal["元", "比例", "百分点"] = Field(alias="单位")
+    reference: str = Field(alias="依据", min_length=2)
+    note: str | None = Field(None, alias="说明")
+    minimum: Decimal | None = Field(None, alias="最小值")
+    maximum: Decimal | None = Field(None, alias="最大值")
+    allow_none: bool = Field(False, alias="可不设")
+
+
+class CategoryDecl(Strict):
+    """A category this policy recognises, in order of precedence for 就高不就低 ties."""
+
+    name: str = Field(alias="名称")
+    aliases: list[str] = Field(default_factory=list, alias="别名")
+    custom: bool = Field(False, alias="本地类别")
+    note: str | None = Field(None, alias="说明")
+
+    @model_validator(mode="after")
+    def _canonical(self) -> "CategoryDecl":
+        if not self.custom and self.name not in CANONICAL_CATEGORIES:
+            raise ValueError(f"类别“{self.name}”不在标准类别中；若是本文件特有的类别，请加“本地类别: true”")
+        return self
+
+
+class ByLevel(Strict):
+    """A value that differs by hospital level (同级别医疗机构)."""
+
+    levels: dict[Literal["基层", "县级", "市级", "省级"], AmountRule] = Field(alias="按医院级别")
+
+
+class BasicKindTerms(Strict):
+    """Basic insurance terms for one kind of visit; the deductible is per visit (每次住院)."""
+
+    deductible: AmountRule | ByLevel = Field(alias="起付线")
+    rate: RatioRule = Field(alias="比例")
+    annual_cap: AmountRule | None = Field(None, alias="年度限额")
+    note: str | None = Field(None, alias="说明")
+
+    @field_validator("deductible", mode="before")
+    @classmethod
+    def _levelled(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and "按医院级别" in raw:
+            return ByLevel.model_validate(raw)
+        return raw
+
+
+class BasicAdjustment(Strict):
+    """Basic-insurance terms that differ for some categories (and schemes), e.g. 六盘水 新农合 80%."""
+
+    categories: list[str] = Field(alias="类别")
+    schemes: list[Scheme] | None = Field(None, alias="险种")
+    kinds: list[Kind] = Field(alias="费用类别")
+    deductible: AmountRule | None = Field(None, alias="起付线")
+    rate: RatioRule | None = Field(None, alias="比例")
+    rate_uplift: PointsRule | None = Field(None, alias="比例提高")
+    note: str | None = Field(None, alias="说明")
+
+
+class ReferralDeductible(Strict):
+    """How the per-admission deductible changes for referred (规范转诊) admissions."""
+
+    mode: Literal["逐次递减", "连续计算"] = Field(alias="方式")
+    categories: list[str] = Field(alias="类别")
+    step: RatioRule | None = Field(None, alias="每次递减")
+    floor: RatioRule | None = Field(None, alias="最低")
+    conditions: list[Condition] = Field(default_factory=list, alias="条件")
+    reference: str = Field(alias="依据")
+    reading: str | None = Field(None, alias="解读")
+
+    @model_validator(mode="after")
+    def _taper(self) -> "ReferralDeductible":
+        if self.mode == "逐次递减" and (self.step is None or self.floor is None):
+            raise ValueError("方式为“逐次递减”时必须写“每次递减”和“最低”")
+        return self
+
+
+class BasicSection(Strict):
+    """Tier 1, 基本医保: used only when a bill does not report basic_paid."""
+
+    schemes: list[Scheme] = Field(alias="适用险种")
+    annual_cap: AmountRule = Field(alias="年度限额")
+    inpatient: BasicKindTerms | None = Field(None, alias="住院")
+    chronic: BasicKindTerms | None = Field(None, alias="门诊慢特病")
+    outpatient: BasicKindTerms | None = Field(None, alias="普通门诊")
+    referral: ReferralDeductible | None = Field(None, alias="转诊起付线")
+    adjustments: list[BasicAdjustment] = Field(default_factory=list, alias="倾斜")
+    note: str | None = Field(None, alias="说明")
+
+    def terms(self, kind: str) -> BasicKindTerms | None:
+        return {"住院": self.inpatient, "门诊慢特病": self.chronic, "普通门诊": self.outpatient}[kind]
+
+
+class SeriousAdjustment(Strict):
+    """大病保险 倾斜: a cut in the deductible, a rise in the rate, or the cap lifted, for some categories."""
+
+    categories: list[str] = Field(alias="类别")
+    schemes: list[Scheme] | None = Field(None, alias="险种")
+    deductible: AmountRule | None = Field(None, alias="起付线")
+    deductible_cut: RatioRule | None = Field(None, alias="起付线降低")
+    rate: RateRule | None = Field(None, alias="比例")
+    rate_uplift: PointsRule | None = Field(None, alias="比例提高")
+    cap: AmountRule | None = Field(None, alias="封顶线")
+    note: str | None = Field(None, alias="说明")
+
+
+class SeriousSection(Strict):
+    """Tier 2, 大病保险: an annual deductible on the year's cumulative self-paid policy-covered costs."""
+
+    schemes: list[Scheme] = Field(alias="适用险种")
+    kinds: list[Kind] = Field(alias="适用费用")
+    deductible: AmountRule = Field(alias="起付线")
+    rate: RateRule = Field(alias="比例")
+    cap: AmountRule = Field(alias="封顶线")
+    adjustments: list[SeriousAdjustment] = Field(default_factory=list, alias="倾斜")
+    note: str | None = Field(None, alias="说明")
+
+
+class Treatment(Strict):
+    """One category group's assistance terms within a pool: annual deductible, rate, limits."""
+
+    categories: list[str] = Field(alias="类别")
+    deductible: AmountRule = Field(alias="起付线")
+    rate: RatioRule = Field(alias="比例")
+    annual_limit: AmountRule = Field(alias="年度限额")
+    cost_ceiling: AmountRule | None = Field(None, alias="费用上限")
+    note: str | None = Field(None, alias="说明")
+
+
+class AboveLimit(Strict):
+    """Assistance on costs beyond the point where the annual limit ran out (倾斜救助, 重特大疾病)."""
+
+    name: str = Field(alias="名称")
+    counts_as: Literal["医疗救助", "倾斜救助"] = Field(alias="计入")
+    conditions: list[Condition] = Field(alias="条件")
+    kinds: list[Kind] | None = Field(None, alias="适用费用")
+    categories: list[str] = Field(alias="类别")
+    rate: RatioRule | None = Field(None, alias="比例")
+    rate_uplift: PointsRule | None = Field(None, alias="比例提高")
+    max_rate: RatioRule | None = Field(None, alias="最高比例")
+    extra_limit: AmountRule | None = Field(None, alias="限额")
+    total_limit: AmountRule | None = Field(None, alias="总限额")
+    note: str | None = Field(None, alias="说明")
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> "AboveLimit":
+        if (self.extra_limit is None) == (self.total_limit is None):
+            raise ValueError("必须写“限额”（超出部分另计的额度）或“总限额”（含基本救助在内的最高额）之一")
+        if self.rate is not None and self.rate_uplift is not None:
+            raise ValueError("“比例”和“比例提高”只能写一个（不写则按所属类别的救助比例）")
+        return self
+
+
+class AssistancePool(Strict):
+    """Tier 3, 医疗救助: one annual limit pool over some kinds of visit, terms by category."""
+
+    name: str = Field(alias="名称")
+    kinds: list[Kind] = Field(alias="适用费用")
+    treatments: list[Treatment] = Field(alias="待遇")
+    above_limit: list[AboveLimit] = Field(default_factory=list, alias="超限额救助")
+    note: str | None = Field(None, alias="说明")
+
+
+class SecondarySection(Strict):
+    """湛江 二次救助: on what is still self-paid after the three tiers, optionally with 目录外 costs."""
+
+    name: str = Field(alias="名称")
+    conditions: list[Condition] = Field(alias="条件")
+    categories: list[str] = Field(alias="类别")
+    kinds: list[Kind] = Field(alias="适用费用")
+    include_out_of_catalog: bool = Field(alias="含目录外费用")
+    deductible: AmountRule = Field(alias="起付线")
+    rate: RatioRule = Field(alias="比例")
+    annual_limit: AmountRule = Field(alias="年度限额")
+    note: str | None = Field(None, alias="说明")
+
+
+class IncomeTest(Strict):
+    """The household test for 依申请救助."""
+
+    mode: Literal["收入减自付低于低收入标准", "自付超过收入比例"] = Field(alias="方式")
+    share: RatioRule | None = Field(None, alias="比例")
+    asset_check: bool = Field(alias="财产核查")
+    reference: str = Field(alias="依据")
+    reading: str | None = Field(None, alias="解读")
+
+    @model_validator(mode="after")
+    def _share(self) -> "IncomeTest":
+        if self.mode == "自付超过收入比例" and self.share is None:
+            raise ValueError("方式为“自付超过收入比例”时必须写“比例”")
+        return self
+
+
+class ApplicationSection(Strict):
+    """依申请救助: for people without an assistance category, income-tested over the year."""
+
+    kinds: list[Kind] = Field(alias="适用费用")
+    income_test: IncomeTest = Field(alias="收入检验")
+    deductible: AmountRule = Field(alias="起付线")
+    rate: RatioRule = Field(alias="比例")
+    annual_limit: AmountRule = Field(alias="年度限额")
+    note: str | None = Field(None, alias="说明")
+
+
+class ReAssistanceSection(Strict):
+    """湖南 再救助: on the year's policy-covered burden after the three tiers, above a threshold."""
+
+    kinds: list[Kind] = Field(alias="适用费用")
+    threshold: AmountRule = Field(alias="门槛")
+    rate: RatioRule = Field(alias="比例")
+    cap: AmountRule = Field(alias="封顶线")
+    note: str | None = Field(None, alias="说明")
+
+
+class WarningRule(Strict):
+    """因病返贫致贫 监测预警: the year's self-paid costs reach a threshold."""
+
+    categories: list[str] = Field(alias="类别")
+    measure: Literal["合规自付", "全部自付"] = Field(alias="口径")
+    kinds: list[Kind] = Field(alias="适用费用")
+    threshold: AmountRule = Field(alias="阈值")
+    comparison: Literal["达到", "超过"] = Field(alias="比较")
+
+
+class PremiumRule(Strict):
+    """资助参保: how much of the individual premium the assistance fund pays, by category."""
+
+    categories: list[str] = Field(alias="类别")
+    schemes: list[Scheme] | None = Field(None, alias="险种")
+    mode: Literal["全额", "比例", "定额"] = Field(alias="方式")
+    share: RatioRule | None = Field(None, alias="比例")
+    amount: AmountRule | None = Field(None, alias="金额")
+    reference: str = Field(alias="依据")
+    reading: str | None = Field(None, alias="解读")
+
+    @model_validator(mode="after")
+    def _value(self) -> "PremiumRule":
+        if self.mode == "比例" and self.share is None:
+            raise ValueError("方式为“比例”时必须写“比例”")
+        if self.mode == "定额" and self.amount is None:
+            raise ValueError("方式为“定额”时必须写“金额”")
+        return self
+
+
+class Policy(Strict):
+    """One regional document as data."""
+
+    id: str = Field(alias="编号")
+    title: str = Field(alias="名称")
+    document: str = Field(alias="文号")
+    region: str = Field(alias="地区")
+    issued: date = Field(alias="发文日期")
+    effective: date = Field(alias="施行日期")
+    period: str | None = Field(None, alias="适用期")
+    note: str | None = Field(None, alias="说明")
+    categories: list[CategoryDecl] = Field(alias="类别")
+    locals: dict[str, LocalParameter] = Field(default_factory=dict, alias="地方参数")
+    basic: BasicSection | None = Field(None, alias="基本医保")
+    serious: SeriousSection | None = Field(None, alias="大病保险")
+    assistance: list[AssistancePool] = Field(alias="医疗救助")
+    secondary: SecondarySection | None = Field(None, alias="二次救助")
+    application: ApplicationSection | None = Field(None, alias="依申请救助")
+    re_assistance: ReAssistanceSection | None = Field(None, alias="再救助")
+    warnings: list[WarningRule] = Field(default_factory=list, alias="监测预警")
+    premium: list[PremiumRule] = Field(default_factory=list, alias="资助参保")
