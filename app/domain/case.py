@@ -143,20 +143,20 @@ def parse_case(data: object) -> Case:
     policy = data.get("policy")
     if not isinstance(policy, str) or not policy:
         raise CaseError("policy：缺少政策编号，例如 \"wuhu-2022\"（python -m app policy list 可列出）")
-    local = data.get("local") or {}
+    local = {} if data.get("local") is None else data["local"]
     if not isinstance(local, dict):
         raise CaseError("local：应为对象，例如 {\"per_capita_disposable_income\": \"30000\"}")
-    person = data.get("person") or {}
+    person = {} if data.get("person") is None else data["person"]
     if not isinstance(person, dict):
         raise CaseError("person：应为对象，例如 {\"categories\": [\"低保对象\"]}")
     _unknown(person, _PERSON, "person.")
-    categories = person.get("categories") or []
+    categories = [] if person.get("categories") is None else person["categories"]
     if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
         raise CaseError("person.categories：应为类别名称的列表，例如 [\"低保对象\"]")
     insurance = person.get("insurance") or DEFAULT_INSURANCE
     if insurance not in INSURANCE_SCHEMES:
         raise CaseError(f"person.insurance：“{insurance}”不是险种，应为 {'、'.join(INSURANCE_SCHEMES)} 之一")
-    hh = data.get("household") or {}
+    hh = {} if data.get("household") is None else data["household"]
     if not isinstance(hh, dict):
         raise CaseError("household：应为对象")
     _unknown(hh, _HOUSEHOLD, "household.")

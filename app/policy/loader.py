@@ -145,6 +145,10 @@ def parse_policy(text: str, source: str) -> Policy:
 
     try:
         raw = load_yaml(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else "某处"
+        raise PolicyError(f"{source}：{where}：YAML 格式错误：{exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise PolicyError(f"{source}：YAML 格式错误：{exc}") from None
     if not isinstance(raw, dict):
@@ -152,7 +156,9 @@ def parse_policy(text: str, source: str) -> Policy:
     try:
         policy = Policy.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        # A misspelt key also makes its correct spelling "missing"; name the misspelling first.
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        first = errors[0]
         raise PolicyError(f"{source}：{_where(first['loc'])}：{_explain(first)}") from None
     _cross_check(policy, fail)
     return policy
