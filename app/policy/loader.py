@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from datetime import date
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,6 +18,7 @@ from app.policy.schema import Policy
 from app.policy.values import AmountRule, PointsRule, RateRule, RatioRule, Rule
 from app.policy.yamlio import load_yaml
 
+_DATE_REPR = re.compile(r"datetime\.date\((\d+), (\d+), (\d+)\)")
 _UNIT_FOR_KIND = {AmountRule: "元", RatioRule: "比例", RateRule: "比例", PointsRule: "百分点"}
 
 
@@ -43,6 +46,9 @@ def policies_dir() -> Path:
 def _where(loc: tuple[Any, ...]) -> str:
     parts: list[str] = []
     for item in loc:
+        match = _DATE_REPR.fullmatch(str(item))
+        if match:  # pydantic names a date key by its repr
+            item = date(*map(int, match.groups())).isoformat()
         if isinstance(item, int):
             parts.append(f"[{item + 1}]" if parts else f"第{item + 1}项")
         else:
