@@ -49,7 +49,7 @@ class _YearState:
     basic_paid: Decimal = ZERO
     basic_paid_by_kind: dict[str, Decimal] = field(default_factory=dict)
     referred_admissions: int = 0
-    last_deductible: Decimal = ZERO
+    chain_deductible: Decimal = ZERO
     serious_base: Decimal = ZERO
     serious_paid: Decimal = ZERO
     pools: dict[int, _PoolState] = field(default_factory=dict)
@@ -248,34 +248,27 @@ class Engine:
         if terms is None:
             raise CaseError(f"{where}：本政策文件未规定{v.kind}的基本医保待遇，请填写结算单上的基本医保统筹支付")
         need = f"测算第 {i + 1} 次就诊（{v.kind}）的基本医保"
-        if isinstance(terms.deductible, ByLevel):
-            if v.hospital_level is None:
-                raise CaseError(f"visits[{i}].hospital_level：{need}起付线要按医院级别，请填写 基层、县级、市级 或 省级")
-            d_rule = terms.deductible.levels.get(v.hospital_level)
-            if d_rule is None:
-                raise CaseError(f"visits[{i}].hospital_level：本政策未规定{v.hospital_level}医院的起付线")
-        else:
-            d_rule = terms.deductible
-        deductible, d_entry = self.value(d_rule, v.date, need)
-        rate, r_entry = self.value(terms.rate, v.date, need)
-        deductible = deductible or ZERO
+        adj = next((a for a in sec.adjustments if cat in a.categories and v.kind in a.kinds
+                    and (a.schemes is None or case.insurance in a.schemes)), None)
         notes: list[str] = []
-        refs = [d_entry.reference]
-        for adj in sec.adjustments:
-            if cat in adj.categories and v.kind in adj.kinds and (adj.schemes is None or case.insurance in adj.schemes):
-                if adj.deductible is not None:
-                    deductible, e = self.value(adj.deductible, v.date, need)
-                    deductible = deductible or ZERO
-                    notes.append(f"{cat}起付线 {fmt(deductible)}")
-                    refs.append(e.reference)
-                if adj.rate is not None:
-                    rate, r_entry = self.value(adj.rate, v.date, need)
-                if adj.rate_uplift is not None:
-                    up, e = self.value(adj.rate_uplift, v.date, need)
-                    rate = blocks.with_uplift(rate, up)
-                    notes.append(f"{cat}比例提高 {pct(up)[:-1]} 个百分点")
-                    refs.append(e.reference)
-                break
+        refs: list[str] = []
+        if adj is not None and adj.deductible is not None:
+            # The category's own deductible replaces the ordinary one (六盘水: 不设起付线，不限医院级别).
+            deductible, d_entry = self.value(adj.deductible, v.date, need)
+            notes.append(f"{cat}起付线 {fmt(deductible or ZERO)}")
+        else:
+            deductible, d_entry = self.value(self._level_rule(terms.deductible, v, i, need), v.date, need)
+        refs.append(d_entry.reference)
+        deductible = deductible or ZERO
+        if adj is not None and adj.rate is not None:
+            rate, r_entry = self.value(adj.rate, v.date, need)
+        else:
+            rate, r_entry = self.value(terms.rate, v.date, need)
+        if adj is not None and adj.rate_uplift is not None:
+            up, e = self.value(adj.rate_uplift, v.date, need)
+            rate = blocks.with_uplift(rate, up)
+            notes.append(f"{cat}比例提高 {pct(up)[:-1]} 个百分点")
+            refs.append(e.reference)
         due = deductible
         ref_rule = sec.referral
         if v.kind == "住院" and v.referred:
@@ -290,12 +283,13 @@ class Engine:
                     notes.append(f"规范转诊本年第 {st.referred_admissions} 次住院，起付线按首次 {fmt(deductible)} "
                                  f"递减为 {fmt(due)}（每次递减 {pct(step_v)}，最低 {pct(floor_v)}）")
                 else:
-                    due = blocks.continued_deductible(deductible, st.last_deductible)
+                    due = blocks.continued_deductible(deductible, st.chain_deductible)
                     notes.append(f"规范转诊起付线连续计算：本级起付线 {fmt(deductible)}，"
-                                 f"前次已付 {fmt(st.last_deductible)}，本次补足 {fmt(due)}")
+                                 f"转诊前各次住院已交 {fmt(st.chain_deductible)}，本次补足 {fmt(due)}")
         charged = due if due < v.policy_covered else v.policy_covered
         if v.kind == "住院":
-            st.last_deductible = charged
+            # A referral continues the chain of admissions; any other admission starts a new one.
+            st.chain_deductible = (st.chain_deductible + charged) if v.referred else charged
         raw = round_fen(blocks.over_deductible(v.policy_covered, due) * rate)
         cap, cap_entry = self.value(sec.annual_cap, v.date, need)
         left = None if cap is None else max(ZERO, cap - st.basic_paid)
@@ -315,6 +309,17 @@ class Engine:
                               f"（年度限额 {_money_text(cap)}，本年已付 {fmt(st.basic_paid - paid)}）"
                               + (f"；{extra}" if extra else "")))
         return paid
+
+    @staticmethod
+    def _level_rule(rule: Rule | ByLevel, v: Visit, i: int, need: str) -> Rule:
+        if not isinstance(rule, ByLevel):
+            return rule
+        if v.hospital_level is None:
+            raise CaseError(f"visits[{i}].hospital_level：{need}起付线要按医院级别，请填写 基层、县级、市级 或 省级")
+        found = rule.levels.get(v.hospital_level)
+        if found is None:
+            raise CaseError(f"visits[{i}].hospital_level：本政策未规定{v.hospital_level}医院{v.kind}的起付线，请填写 basic_paid")
+        return found
 
     @staticmethod
     def _condition(cond: str, v: Visit) -> bool:
@@ -348,36 +353,33 @@ class Engine:
             raise CaseError(f"{where}：本政策只能测算{'、'.join(sec.schemes)}的大病保险，参保险种为{case.insurance}，"
                             f"请填写结算单上的大病保险支付")
         need = f"测算第 {i + 1} 次就诊的大病保险"
-        deductible, d_entry = self.value(sec.deductible, v.date, need)
-        rate, r_entry = self.value(sec.rate, v.date, need)
-        cap, c_entry = self.value(sec.cap, v.date, need)
-        uplift = ZERO
-        refs = [d_entry.reference, r_entry.reference, c_entry.reference]
+        adj = next((a for a in sec.adjustments
+                    if cat in a.categories and (a.schemes is None or case.insurance in a.schemes)), None)
+        refs: list[str] = []
         notes: list[str] = []
-        for adj in sec.adjustments:
-            if cat in adj.categories and (adj.schemes is None or case.insurance in adj.schemes):
-                if adj.deductible is not None:
-                    deductible, e = self.value(adj.deductible, v.date, need)
-                    refs.append(e.reference)
-                    notes.append(f"{cat}起付线 {_money_text(deductible)}")
-                if adj.deductible_cut is not None:
-                    cut, e = self.value(adj.deductible_cut, v.date, need)
-                    before = deductible or ZERO
-                    deductible = round_fen(before * (1 - cut))
-                    refs.append(e.reference)
-                    notes.append(f"{cat}起付线降低 {pct(cut)}：{fmt(before)} → {fmt(deductible)}")
-                if adj.rate is not None:
-                    rate, e = self.value(adj.rate, v.date, need)
-                    refs.append(e.reference)
-                if adj.rate_uplift is not None:
-                    uplift, e = self.value(adj.rate_uplift, v.date, need)
-                    refs.append(e.reference)
-                    notes.append(f"{cat}报销比例提高 {pct(uplift)[:-1]} 个百分点")
-                if adj.cap is not None:
-                    cap, e = self.value(adj.cap, v.date, need)
-                    refs.append(e.reference)
-                    notes.append(f"{cat}封顶线 {_money_text(cap)}")
-                break
+        uplift = ZERO
+        if adj is not None and adj.deductible is not None:
+            deductible, e = self.value(adj.deductible, v.date, need)
+            notes.append(f"{cat}起付线 {_money_text(deductible)}")
+        else:
+            deductible, e = self.value(sec.deductible, v.date, need)
+            if adj is not None and adj.deductible_cut is not None:
+                refs.append(e.reference)
+                cut, e = self.value(adj.deductible_cut, v.date, need)
+                before = deductible or ZERO
+                deductible = round_fen(before * (1 - cut))
+                notes.append(f"{cat}起付线降低 {pct(cut)}：{fmt(before)} → {fmt(deductible)}")
+        refs.append(e.reference)
+        rate, e = self.value(adj.rate if adj is not None and adj.rate is not None else sec.rate, v.date, need)
+        refs.append(e.reference)
+        if adj is not None and adj.rate_uplift is not None:
+            uplift, e = self.value(adj.rate_uplift, v.date, need)
+            refs.append(e.reference)
+            notes.append(f"{cat}报销比例提高 {pct(uplift)[:-1]} 个百分点")
+        cap, e = self.value(adj.cap if adj is not None and adj.cap is not None else sec.cap, v.date, need)
+        refs.append(e.reference)
+        if adj is not None and adj.cap is not None:
+            notes.append(f"{cat}封顶线 {_money_text(cap)}")
         st.serious_base += inc
         over = blocks.over_deductible(st.serious_base, deductible)
         cumulative = round_fen(blocks.capped(blocks.rate_times(over, rate, uplift), cap))
@@ -467,6 +469,15 @@ class Engine:
     def _above_limit(self, blk: AboveLimit, v: Visit, need: str, rate: Decimal, limit: Decimal | None,
                      bs: _BlockState, room: Decimal, qualifies: bool, d_excess: Decimal, r: VisitResult,
                      steps: list[Step] | None) -> None:
+        if not bs.qualifying_excess:
+            # Nothing above the limit qualifies yet: pay nothing, and need none of the block's local values.
+            if steps is not None and d_excess and not qualifies:
+                conds = "、".join(_COND_TEXT[c] for c in blk.conditions)
+                rule = blk.extra_limit or blk.total_limit
+                steps.append(Step(blk.counts_as, ZERO, rule.at(v.date)[0].reference,
+                                  f"{blk.name}：本次有 {fmt(d_excess)} 元合规费用超出年度救助限额，"
+                                  f"但须{conds}才可享受，本次不予{blk.name}"))
+            return
         refs: list[str] = []
         if blk.rate is not None:
             blk_rate, e = self.value(blk.rate, v.date, need)
@@ -494,16 +505,16 @@ class Engine:
             r.assistance_paid += paid
         if steps is None or not (paid or d_excess):
             return
-        conds = "、".join(_COND_TEXT[c] for c in blk.conditions)
         if not qualifies:
+            conds = "、".join(_COND_TEXT[c] for c in blk.conditions)
             steps.append(Step(blk.counts_as, ZERO, "；".join(refs),
-                              f"{blk.name}：本次有 {fmt(d_excess)} 元超出年度救助限额，但须{conds}才可享受，本次不予{blk.name}"))
+                              f"{blk.name}：本次有 {fmt(d_excess)} 元合规费用超出年度救助限额，但须{conds}才可享受，"
+                              f"本次不予{blk.name}"))
             return
-        limit_text = _money_text(blk_limit)
         steps.append(Step(blk.counts_as, paid, "；".join(dict.fromkeys(refs)),
                           f"{blk.name}：超出年度救助限额后未获救助的合规费用本年累计 {fmt(bs.qualifying_excess)} × "
-                          f"{pct(blk_rate)} = {fmt(bs.qualifying_excess * blk_rate)}（{blk.name}限额 {limit_text}，"
-                          f"已付 {fmt(paid_before)}），本次 {fmt(paid)}"))
+                          f"{pct(blk_rate)} = {fmt(bs.qualifying_excess * blk_rate)}（{blk.name}限额 "
+                          f"{_money_text(blk_limit)}，已付 {fmt(paid_before)}），本次 {fmt(paid)}"))
 
     # ----- 湛江 二次救助 -------------------------------------------------------------------
 
