@@ -7,7 +7,12 @@ from datetime import date
 from decimal import Decimal
 
 from app.domain.money import MoneyError, parse_money
-from app.domain.names import DEFAULT_INSURANCE, HOSPITAL_LEVEL_ALIASES, INSURANCE_SCHEMES, VISIT_KINDS
+from app.domain.names import (
+    DEFAULT_INSURANCE,
+    HOSPITAL_LEVEL_ALIASES,
+    INSURANCE_SCHEMES,
+    VISIT_KINDS,
+)
 
 
 class CaseError(ValueError):

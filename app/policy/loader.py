@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any

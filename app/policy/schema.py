@@ -8,8 +8,10 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from app.domain.names import CANONICAL_CATEGORIES, HOSPITAL_LEVELS, INSURANCE_SCHEMES, VISIT_KINDS
-from app.policy.values import AmountRule, PointsRule, RateRule, RatioRule, Rule, Strict
+from app.domain.names import (
+    CANONICAL_CATEGORIES,
+)
+from app.policy.values import AmountRule, PointsRule, RateRule, RatioRule, Strict
 
 Kind = Literal["住院", "门诊慢特病", "普通门诊"]
 Scheme = Literal["城乡居民医保", "职工医保", "新农合", "城镇居民医保"]

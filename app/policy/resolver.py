@@ -1,0 +1,98 @@
+"""A county's local values checked against the policy's declarations, and dated rule values resolved with them."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from app.domain.case import CaseError
+from app.domain.money import round_fen
+from app.policy.schema import LocalParameter, Policy
+from app.policy.values import NONE_WORDS, Rule
+
+UNIVERSAL_LOCAL = "per_capita_disposable_income"
+UNIVERSAL_LABEL = "上年度居民人均可支配收入"
+
+
+def parse_local(key: str, value: Any, param: LocalParameter | None) -> Decimal | None:
+    """One local value: 元 with at most two decimals, a ratio as "70%" or 0.7, or 不设 where allowed."""
+    label = param.label if param else UNIVERSAL_LABEL
+    unit = param.unit if param else "元"
+    where = f"local.{key}"
+    if isinstance(value, str) and value.strip() in NONE_WORDS:
+        if param is not None and param.allow_none:
+            return None
+        raise CaseError(f"{where}：{label}不能写“不设”，请填写{unit}数值")
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise CaseError(f"{where}：{label}应为数值字符串，例如 \"30000\"")
+    text = repr(value) if isinstance(value, float) else str(value).strip()
+    percent = text.endswith("%")
+    try:
+        number = Decimal(text.rstrip("%").strip())
+    except InvalidOperation:
+        raise CaseError(f"{where}：{label}“{value}”不是数值") from None
+    if not number.is_finite() or number < 0:
+        raise CaseError(f"{where}：{label}不能为负数或非数值（填写的是 {value}）")
+    if unit == "元":
+        if percent:
+            raise CaseError(f"{where}：{label}单位是元，请填写金额而不是百分数")
+        if number.as_tuple().exponent < -2:
+            raise CaseError(f"{where}：{label}最多两位小数（到分）")
+    else:
+        if percent:
+            number = number / 100
+        if number > 1:
+            raise CaseError(f"{where}：{label}是比例，请写成 \"70%\" 或 0.7（不能超过 100%）")
+    if param is not None:
+        if param.minimum is not None and number < param.minimum:
+            raise CaseError(f"{where}：{label}不能低于 {param.minimum}（{param.reference}）")
+        if param.maximum is not None and number > param.maximum:
+            raise CaseError(f"{where}：{label}不能高于 {param.maximum}（{param.reference}）")
+    return number
+
+
+class Resolver:
+    """Looks up the value of a rule on a date, resolving local parameters; a missing one is a CaseError naming it."""
+
+    def __init__(self, policy: Policy, raw_local: dict[str, Any]):
+        self.policy = policy
+        self.local: dict[str, Decimal | None] = {}
+        for key, value in raw_local.items():
+            param = policy.locals.get(key)
+            if param is None and key != UNIVERSAL_LOCAL:
+                known = "、".join(policy.locals) or "（本政策没有地方参数）"
+                raise CaseError(f"local.{key}：本政策没有这个地方参数，可用的有：{known}")
+            self.local[key] = parse_local(key, value, param)
+        self._cache: dict[tuple[int, date], tuple[Any, Any]] = {}
+
+    def local_value(self, key: str, needed_for: str) -> Decimal | None:
+        """A local value the computation needs; refuse, naming it, when the county has not supplied it."""
+        if key in self.local:
+            return self.local[key]
+        param = self.policy.locals.get(key)
+        label = param.label if param else UNIVERSAL_LABEL
+        unit = param.unit if param else "元"
+        raise CaseError(f"local.{key}：{needed_for}需要地方参数“{label}”（{unit}），本政策文件把它留给县里确定；"
+                        f"请在 local 中填写（python -m app policy show {self.policy.id} 可查看说明）")
+
+    def value(self, rule: Rule, day: date, needed_for: str) -> tuple[Any, Any]:
+        """The value of `rule` in force on `day` and its entry (for the reference)."""
+        key = (id(rule), day)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        found = rule.at(day)
+        if found is None:
+            first = rule.entries()[0][0]
+            raise CaseError(f"visits.date：{day} 早于本政策规则最早生效日期 {first}（{needed_for}），请选用当时有效的政策")
+        entry, parsed = found
+        if entry.local is not None:
+            result = (self.local_value(entry.local, needed_for), entry)
+        elif entry.base is not None:
+            base = self.local_value(entry.base, needed_for)
+            result = (round_fen(parsed * base) if base is not None else None, entry)
+        else:
+            result = (parsed, entry)
+        self._cache[key] = result
+        return result

@@ -1,0 +1,40 @@
+"""What a year's settlement carries from one visit to the next: cumulative bases and what was paid."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from app.policy.blocks import ZERO
+
+
+@dataclass(slots=True)
+class BlockState:
+    """An above-limit block: the qualifying cost beyond the limit, and what the block paid."""
+
+    qualifying_excess: Decimal = ZERO
+    paid: Decimal = ZERO
+
+
+@dataclass(slots=True)
+class PoolState:
+    """An assistance pool: the year's cumulative base and what it paid."""
+
+    base: Decimal = ZERO
+    paid: Decimal = ZERO
+    blocks: dict[int, BlockState] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class YearState:
+    """Running figures for one person's year under one category."""
+
+    basic_paid: Decimal = ZERO
+    basic_paid_by_kind: dict[str, Decimal] = field(default_factory=dict)
+    referred_admissions: int = 0
+    chain_deductible: Decimal = ZERO
+    serious_base: Decimal = ZERO
+    serious_paid: Decimal = ZERO
+    pools: dict[int, PoolState] = field(default_factory=dict)
+    secondary_base: Decimal = ZERO
+    secondary_paid: Decimal = ZERO

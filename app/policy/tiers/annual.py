@@ -1,0 +1,122 @@
+"""The year's own rules: 依申请救助, 湖南 再救助 and the 因病返贫致贫 监测预警."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from app.domain.case import CaseError
+from app.domain.money import fmt, pct, round_fen
+from app.policy import blocks
+from app.policy.blocks import ZERO
+from app.policy.result import SettleResult, Step, Warning
+from app.policy.tiers.common import Run, money_text, year_sum
+
+
+def settle_application(run: Run, out: SettleResult, explain: bool) -> None:
+    """依申请救助 for a person outside the assistance categories who passes the income test."""
+    if not run.case.application:
+        return
+    sec = run.policy.application
+    if sec is None:
+        out.warnings.append(Warning("application_not_defined",
+                                    f"本政策（{run.policy.document}）未规定依申请救助的待遇标准，未计算依申请救助。"))
+        return
+    if run.cat in run.index.assisted:
+        out.warnings.append(Warning("application_not_applicable",
+                                    f"申请人属于{run.cat}，已按类别享受医疗救助，不再另行计算依申请救助。"))
+        return
+    day = run.case.visits[-1].date
+    need = "测算依申请救助"
+    hh = run.case.household
+    test = sec.income_test
+    income = _household(hh.annual_income, "household.annual_income", "家庭年度总收入")
+    compliant = year_sum(out.visits, run.case, sec.kinds, "compliant_self_pay")
+    self_paid = year_sum(out.visits, run.case, sec.kinds, "personal_pay")
+    if test.mode == "收入减自付低于低收入标准":
+        standard = _household(hh.low_income_standard, "household.low_income_standard", "农村低收入家庭标准")
+        passes = income - self_paid < standard
+        test_text = (f"家庭年度总收入 {fmt(income)} − 个人自付医疗总费用 {fmt(self_paid)} = {fmt(income - self_paid)}，"
+                     f"{'低于' if passes else '不低于'}低收入家庭标准 {fmt(standard)}")
+    else:
+        share, _ = run.value(test.share, day, need)
+        passes = compliant > income * share
+        test_text = (f"个人自付合规医疗费 {fmt(compliant)} {'超过' if passes else '未超过'}家庭收入 {fmt(income)} 的 "
+                     f"{pct(share)}（{fmt(income * share)}）")
+    if test.asset_check:
+        if hh.passes_asset_check is None:
+            raise CaseError("household.passes_asset_check：依申请救助须经财产核查，请填写 true 或 false（民政认定结果）")
+        if not hh.passes_asset_check:
+            passes = False
+            test_text += "；不符合低收入家庭财产核查条件"
+    if not passes:
+        if explain:
+            out.annual_steps.append(Step("依申请救助", ZERO, test.reference, f"不符合依申请救助条件：{test_text}"))
+        return
+    deductible, d_entry = run.value(sec.deductible, day, need)
+    rate, r_entry = run.value(sec.rate, day, need)
+    limit, l_entry = run.value(sec.annual_limit, day, need)
+    over = blocks.over_deductible(compliant, deductible)
+    paid = min(round_fen(blocks.capped(over * rate, limit)), compliant)
+    out.application_assistance_paid = paid
+    if explain:
+        out.annual_steps.append(Step("依申请救助", paid, "；".join(dict.fromkeys([test.reference, r_entry.reference])),
+                                     f"{test_text}，符合条件；本年个人自付合规医疗费用 {fmt(compliant)} − 起付线 "
+                                     f"{money_text(deductible)} = {fmt(over)} × {pct(rate)} = {fmt(over * rate)}"
+                                     f"（年度限额 {money_text(limit)}）"))
+
+
+def _household(value: Decimal | None, where: str, label: str) -> Decimal:
+    if value is None:
+        raise CaseError(f"{where}：依申请救助需要{label}，请填写（元）")
+    return value
+
+
+def settle_re_assistance(run: Run, out: SettleResult, explain: bool) -> None:
+    """湖南 再救助 on the burden above the threshold, when applied for; otherwise a hint that it could be."""
+    sec = run.policy.re_assistance
+    if sec is None:
+        return
+    day = run.case.visits[-1].date
+    need = "测算再救助"
+    burden = year_sum(out.visits, run.case, sec.kinds, "compliant_self_pay") - out.application_assistance_paid
+    if not run.case.application:
+        try:
+            threshold, t_entry = run.value(sec.threshold, day, need)
+        except CaseError:
+            return  # only a hint; the threshold's local value is not needed to pay anything
+        if threshold is not None and burden > threshold:
+            out.warnings.append(Warning("re_assistance_possible",
+                                        f"三重制度后政策范围内个人负担 {fmt(burden)} 元，超过门槛 {fmt(threshold)} 元"
+                                        f"（{t_entry.reference}）；如有返贫致贫风险，可经申请审核给予再救助。"))
+        return
+    threshold, t_entry = run.value(sec.threshold, day, need)
+    rate, r_entry = run.value(sec.rate, day, need)
+    cap, c_entry = run.value(sec.cap, day, need)
+    over = blocks.over_deductible(burden, threshold)
+    paid = min(round_fen(blocks.capped(over * rate, cap)), max(burden, ZERO))
+    out.re_assistance_paid = paid
+    if explain:
+        out.annual_steps.append(Step("再救助", paid, "；".join(dict.fromkeys([t_entry.reference, r_entry.reference])),
+                                     f"三重制度后本年政策范围内个人负担 {fmt(burden)} − 门槛（上年度居民人均可支配收入的 25%）"
+                                     f"{money_text(threshold)} = {fmt(over)} × {pct(rate)} = {fmt(over * rate)}"
+                                     f"（再救助封顶线 {money_text(cap)}）"))
+
+
+def add_warnings(run: Run, out: SettleResult) -> None:
+    """The 因病返贫致贫 监测预警 when the year's self-paid costs reach the policy's threshold."""
+    day = run.case.visits[-1].date
+    for rule in run.policy.warnings:
+        if run.cat not in rule.categories:
+            continue
+        threshold, entry = run.value(rule.threshold, day, "判断因病返贫致贫监测预警")
+        attr = "compliant_self_pay" if rule.measure == "合规自付" else "personal_pay"
+        amount = (year_sum(out.visits, run.case, rule.kinds, attr)
+                  - out.application_assistance_paid - out.re_assistance_paid)
+        hit = amount >= threshold if rule.comparison == "达到" else amount > threshold
+        if hit:
+            scope = "个人自付合规医疗费用" if rule.measure == "合规自付" else "个人自负费用（含目录外）"
+            out.warnings.append(Warning("return_to_poverty_risk",
+                                        f"因病返贫致贫风险监测预警：本年度{scope} {fmt(amount)} 元，"
+                                        f"{rule.comparison} {fmt(threshold)} 元（{entry.reference}），"
+                                        f"应按月推送民政、乡村振兴部门核查。"))
+        break

@@ -1,0 +1,98 @@
+"""Tier 1, 基本医保: the hospital's figure, or per-visit deductible × rate under the annual cap."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from app.domain.case import CaseError, Visit
+from app.domain.money import fmt, pct, round_fen
+from app.policy import blocks
+from app.policy.blocks import ZERO
+from app.policy.result import Step
+from app.policy.state import YearState
+from app.policy.tiers.common import Run, condition, level_rule, money_text
+
+
+def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | None) -> Decimal:
+    """What basic insurance pays for the visit."""
+    if v.basic_paid is not None:
+        paid = v.basic_paid
+        if steps is not None and paid:
+            steps.append(Step("基本医保", paid, "医院一站式结算单",
+                              f"采用医院一站式结算单上的基本医保统筹支付 {fmt(paid)} 元"))
+        if v.kind == "住院":
+            st.referred_admissions += v.referred
+        return paid
+    where = f"visits[{i}].basic_paid"
+    sec = run.policy.basic
+    if sec is None:
+        raise CaseError(f"{where}：本政策文件未规定基本医保待遇，请填写医院结算单上的基本医保统筹支付")
+    if run.case.insurance not in sec.schemes:
+        raise CaseError(f"{where}：本政策只能测算{'、'.join(sec.schemes)}的基本医保，参保险种为{run.case.insurance}，"
+                        f"请填写结算单上的基本医保统筹支付")
+    terms = sec.terms(v.kind)
+    if terms is None:
+        raise CaseError(f"{where}：本政策文件未规定{v.kind}的基本医保待遇，请填写结算单上的基本医保统筹支付")
+    need = f"测算第 {i + 1} 次就诊（{v.kind}）的基本医保"
+    adj = next((a for a in sec.adjustments if run.cat in a.categories and v.kind in a.kinds
+                and (a.schemes is None or run.case.insurance in a.schemes)), None)
+    notes: list[str] = []
+    refs: list[str] = []
+    if adj is not None and adj.deductible is not None:
+        # The category's own deductible replaces the ordinary one (六盘水: 不设起付线，不限医院级别).
+        deductible, d_entry = run.value(adj.deductible, v.date, need)
+        notes.append(f"{run.cat}起付线 {fmt(deductible or ZERO)}")
+    else:
+        deductible, d_entry = run.value(level_rule(terms.deductible, v, i, need), v.date, need)
+    refs.append(d_entry.reference)
+    deductible = deductible or ZERO
+    if adj is not None and adj.rate is not None:
+        rate, r_entry = run.value(adj.rate, v.date, need)
+    else:
+        rate, r_entry = run.value(terms.rate, v.date, need)
+    if adj is not None and adj.rate_uplift is not None:
+        up, e = run.value(adj.rate_uplift, v.date, need)
+        rate = blocks.with_uplift(rate, up)
+        notes.append(f"{run.cat}比例提高 {pct(up)[:-1]} 个百分点")
+        refs.append(e.reference)
+    due = deductible
+    ref_rule = sec.referral
+    if v.kind == "住院" and v.referred:
+        st.referred_admissions += 1
+        if (ref_rule is not None and run.cat in ref_rule.categories
+                and all(condition(c, v) for c in ref_rule.conditions)):
+            refs.append(ref_rule.reference)
+            if ref_rule.mode == "逐次递减":
+                step_v, _ = run.value(ref_rule.step, v.date, need)
+                floor_v, _ = run.value(ref_rule.floor, v.date, need)
+                due = blocks.tapered_deductible(deductible, st.referred_admissions, step_v, floor_v)
+                notes.append(f"规范转诊本年第 {st.referred_admissions} 次住院，起付线按首次 {fmt(deductible)} "
+                             f"递减为 {fmt(due)}（每次递减 {pct(step_v)}，最低 {pct(floor_v)}）")
+            else:
+                due = blocks.continued_deductible(deductible, st.chain_deductible)
+                notes.append(f"规范转诊起付线连续计算：本级起付线 {fmt(deductible)}，"
+                             f"转诊前各次住院已交 {fmt(st.chain_deductible)}，本次补足 {fmt(due)}")
+    charged = due if due < v.policy_covered else v.policy_covered
+    if v.kind == "住院":
+        # A referral continues the chain of admissions; any other admission starts a new one.
+        st.chain_deductible = (st.chain_deductible + charged) if v.referred else charged
+    raw = round_fen(blocks.over_deductible(v.policy_covered, due) * rate)
+    cap, cap_entry = run.value(sec.annual_cap, v.date, need)
+    left = None if cap is None else max(ZERO, cap - st.basic_paid)
+    kind_left = None
+    if terms.annual_cap is not None:
+        kind_cap, _ = run.value(terms.annual_cap, v.date, need)
+        if kind_cap is not None:
+            kind_left = max(ZERO, kind_cap - st.basic_paid_by_kind.get(v.kind, ZERO))
+    paid = blocks.capped(blocks.capped(raw, left), kind_left)
+    st.basic_paid += paid
+    st.basic_paid_by_kind[v.kind] = st.basic_paid_by_kind.get(v.kind, ZERO) + paid
+    if steps is not None:
+        extra = "；".join(notes)
+        steps.append(Step("基本医保", paid, "；".join(dict.fromkeys([*refs, r_entry.reference, cap_entry.reference])),
+                          f"政策范围内费用 {fmt(v.policy_covered)} − 起付线 {fmt(due)} = "
+                          f"{fmt(blocks.over_deductible(v.policy_covered, due))}，× {pct(rate)} = {fmt(raw)}"
+                          f"（年度限额 {money_text(cap)}，本年已付 {fmt(st.basic_paid - paid)}）"
+                          + (f"；{extra}" if extra else "")))
+    return paid
+

@@ -1,0 +1,61 @@
+"""What every tier shares: the run context (policy, case, category, values) and small helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from app.domain.case import Case, CaseError, Visit
+from app.domain.money import fmt
+from app.policy.blocks import ZERO
+from app.policy.index import PolicyIndex
+from app.policy.result import VisitResult
+from app.policy.schema import ByLevel, Policy
+from app.policy.values import Rule
+
+COND_TEXT = {"规范转诊": "规范转诊", "省内就医": "省内就医", "重特大疾病": "重特大疾病病种"}
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One settlement of a case under one applied category."""
+
+    policy: Policy
+    index: PolicyIndex
+    case: Case
+    cat: str
+    value: Callable[[Rule, date, str], tuple[Any, Any]]
+
+
+def money_text(value: Decimal | None) -> str:
+    """An amount, or 不设 where a limit or deductible is not set."""
+    return "不设" if value is None else fmt(value)
+
+
+def condition(cond: str, v: Visit) -> bool:
+    """Whether a visit meets a rule's condition (规范转诊, 省内就医, 重特大疾病)."""
+    if cond == "规范转诊":
+        return v.referred
+    if cond == "省内就医":
+        return v.in_province
+    return v.major_disease
+
+
+def level_rule(rule: Rule | ByLevel, v: Visit, i: int, need: str) -> Rule:
+    """The rule for the visit's hospital level, where the value differs by level."""
+    if not isinstance(rule, ByLevel):
+        return rule
+    if v.hospital_level is None:
+        raise CaseError(f"visits[{i}].hospital_level：{need}起付线要按医院级别，请填写 基层、县级、市级 或 省级")
+    found = rule.levels.get(v.hospital_level)
+    if found is None:
+        raise CaseError(f"visits[{i}].hospital_level：本政策未规定{v.hospital_level}医院{v.kind}的起付线，请填写 basic_paid")
+    return found
+
+
+def year_sum(results: list[VisitResult], case: Case, kinds: list[str], attr: str) -> Decimal:
+    """Sum one figure over the year's visits of the given kinds."""
+    return sum((getattr(r, attr) for r, v in zip(results, case.visits) if v.kind in kinds), ZERO)

@@ -1,0 +1,38 @@
+"""湛江 二次救助: on what is still self-paid after the three tiers, optionally with 目录外 costs."""
+
+from __future__ import annotations
+
+from app.domain.case import Visit
+from app.domain.money import fmt, pct, round_fen
+from app.policy import blocks
+from app.policy.blocks import ZERO
+from app.policy.result import Step, VisitResult
+from app.policy.state import YearState
+from app.policy.tiers.common import Run, condition, money_text
+
+
+def settle_secondary(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
+                     steps: list[Step] | None) -> None:
+    """Add 二次救助 for the visit to `r` (it counts as tilt_assistance_paid)."""
+    sec = run.policy.secondary
+    if sec is None or run.cat not in sec.categories or v.kind not in sec.kinds:
+        return
+    if not all(condition(c, v) for c in sec.conditions):
+        return
+    need = f"测算第 {i + 1} 次就诊的{sec.name}"
+    deductible, d_entry = run.value(sec.deductible, v.date, need)
+    rate, r_entry = run.value(sec.rate, v.date, need)
+    limit, l_entry = run.value(sec.annual_limit, v.date, need)
+    inc = r.compliant_self_pay + (v.out_of_catalog if sec.include_out_of_catalog else ZERO)
+    st.secondary_base += inc
+    over = blocks.over_deductible(st.secondary_base, deductible)
+    cumulative = round_fen(blocks.capped(over * rate, limit))
+    paid = min(max(cumulative - st.secondary_paid, ZERO), inc)
+    if steps is not None:
+        scope = "个人自负合规费用和自费费用" if sec.include_out_of_catalog else "个人自负合规费用"
+        steps.append(Step("倾斜救助", paid, "；".join(dict.fromkeys([r_entry.reference, d_entry.reference, l_entry.reference])),
+                          f"{sec.name}：本年累计三重制度后{scope} {fmt(st.secondary_base)} − 起付线 "
+                          f"{money_text(deductible)} = {fmt(over)} × {pct(rate)} = {fmt(over * rate)}"
+                          f"（年度限额 {money_text(limit)}，已付 {fmt(st.secondary_paid)}），本次 {fmt(paid)}"))
+    st.secondary_paid += paid
+    r.tilt_assistance_paid += paid

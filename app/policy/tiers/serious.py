@@ -1,0 +1,92 @@
+"""Tier 2, 大病保险: an annual deductible and flat or banded rates on the year's cumulative self-pay."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from app.domain.case import CaseError, Visit
+from app.domain.money import fmt, pct, round_fen
+from app.policy import blocks
+from app.policy.blocks import ZERO
+from app.policy.result import Step
+from app.policy.state import YearState
+from app.policy.tiers.common import Run, money_text
+
+
+def settle_serious(run: Run, v: Visit, i: int, st: YearState, basic: Decimal,
+                   steps: list[Step] | None) -> Decimal:
+    """What critical-illness insurance pays for the visit: the cumulative result minus what it already paid."""
+    sec = run.policy.serious
+    counted = sec is not None and v.kind in sec.kinds
+    inc = v.policy_covered - basic if counted else ZERO
+    if v.serious_illness_paid is not None:
+        paid = v.serious_illness_paid
+        st.serious_base += inc
+        st.serious_paid += paid
+        if steps is not None and paid:
+            steps.append(Step("大病保险", paid, "医院一站式结算单",
+                              f"采用医院一站式结算单上的大病保险支付 {fmt(paid)} 元"))
+        return paid
+    where = f"visits[{i}].serious_illness_paid"
+    if sec is None:
+        raise CaseError(f"{where}：本政策文件未规定大病保险待遇，请填写医院结算单上的大病保险支付")
+    if not counted:
+        return ZERO
+    if run.case.insurance not in sec.schemes:
+        raise CaseError(f"{where}：本政策只能测算{'、'.join(sec.schemes)}的大病保险，参保险种为{run.case.insurance}，"
+                        f"请填写结算单上的大病保险支付")
+    need = f"测算第 {i + 1} 次就诊的大病保险"
+    adj = next((a for a in sec.adjustments
+                if run.cat in a.categories and (a.schemes is None or run.case.insurance in a.schemes)), None)
+    refs: list[str] = []
+    notes: list[str] = []
+    uplift = ZERO
+    if adj is not None and adj.deductible is not None:
+        deductible, e = run.value(adj.deductible, v.date, need)
+        notes.append(f"{run.cat}起付线 {money_text(deductible)}")
+    else:
+        deductible, e = run.value(sec.deductible, v.date, need)
+        if adj is not None and adj.deductible_cut is not None:
+            refs.append(e.reference)
+            cut, e = run.value(adj.deductible_cut, v.date, need)
+            before = deductible or ZERO
+            deductible = round_fen(before * (1 - cut))
+            notes.append(f"{run.cat}起付线降低 {pct(cut)}：{fmt(before)} → {fmt(deductible)}")
+    refs.append(e.reference)
+    rate, e = run.value(adj.rate if adj is not None and adj.rate is not None else sec.rate, v.date, need)
+    refs.append(e.reference)
+    if adj is not None and adj.rate_uplift is not None:
+        uplift, e = run.value(adj.rate_uplift, v.date, need)
+        refs.append(e.reference)
+        notes.append(f"{run.cat}报销比例提高 {pct(uplift)[:-1]} 个百分点")
+    cap, e = run.value(adj.cap if adj is not None and adj.cap is not None else sec.cap, v.date, need)
+    refs.append(e.reference)
+    if adj is not None and adj.cap is not None:
+        notes.append(f"{run.cat}封顶线 {money_text(cap)}")
+    st.serious_base += inc
+    over = blocks.over_deductible(st.serious_base, deductible)
+    cumulative = round_fen(blocks.capped(blocks.rate_times(over, rate, uplift), cap))
+    paid = min(max(cumulative - st.serious_paid, ZERO), inc)
+    if steps is not None and (paid or st.serious_base):
+        steps.append(Step("大病保险", paid, "；".join(dict.fromkeys(refs)),
+                          f"本年累计基本医保后政策范围内个人自付 {fmt(st.serious_base)} − 起付线 "
+                          f"{money_text(deductible)} = {fmt(over)}，{rate_text(rate, uplift, over)} = "
+                          f"{fmt(cumulative)}（封顶线 {money_text(cap)}），扣除本年已付 {fmt(st.serious_paid)}，"
+                          f"本次 {fmt(paid)}" + (f"；{'；'.join(notes)}" if notes else "")))
+    st.serious_paid += paid
+    return paid
+
+
+def rate_text(rate: Any, uplift: Decimal, amount: Decimal) -> str:
+    """How a flat or banded rate was applied, for the explanation."""
+    if not isinstance(rate, tuple):
+        return f"× {pct(blocks.with_uplift(rate, uplift))}"
+    parts = []
+    for band in rate:
+        if amount <= band.lower:
+            break
+        top = amount if band.upper is None or amount < band.upper else band.upper
+        upper = "以上" if band.upper is None else f"–{fmt(band.upper)}"
+        parts.append(f"{fmt(band.lower)}{upper} 段 {fmt(top - band.lower)} × {pct(blocks.with_uplift(band.rate, uplift))}")
+    return "分段累计（" + "，".join(parts) + "）" if parts else "分段累计"
