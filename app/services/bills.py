@@ -1,0 +1,278 @@
+"""Hospital bills: validate, record, settle with the engine on the person's categories of the visit date.
+
+A visit is settled on its discharge date (结算日期): that date picks the year and the categories. The
+person's year is settled in date order; each visit receives the year's cumulative result under the
+categories held on its own date, minus what the earlier visits of the year received (六盘水民发〔2017〕84号
+三(六)). Recording a bill dated before others of the year re-settles the later ones; every change of a
+stored amount is audited with its old and new value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from app.domain.case import Case, CaseError, Visit
+from app.domain.money import ZERO, fmt
+from app.domain.names import DEFAULT_INSURANCE, HOSPITAL_LEVEL_ALIASES, VISIT_KINDS
+from app.policy.result import SettleResult, Step
+from app.services import validate
+from app.services.county import engine
+from app.services.registry import person as load_person
+from app.services.session import Session
+from app.store import audit
+from app.store.clock import new_id, now
+from app.store.db import transaction
+from app.store.errors import InputError
+
+TIERS = ("basic_paid", "serious_illness_paid", "assistance_paid", "tilt_assistance_paid")
+
+
+@dataclass
+class BillInput:
+    """A bill as entered from the hospital's one-stop settlement slip."""
+
+    hospital: str
+    admitted_on: str | date
+    discharged_on: str | date
+    kind: str
+    total_cost: object
+    policy_covered: object
+    invoice_number: str
+    hospital_level: str | None = None
+    basic_paid: object = None
+    serious_illness_paid: object = None
+    referred: bool = False
+    in_province: bool = True
+    major_disease: bool = False
+
+
+def _checked(session: Session, person_id: str, bill: BillInput, today: date | None) -> dict:
+    load_person(session, person_id)
+    hospital = validate.text(bill.hospital, "hospital", "医院名称", 100)
+    admitted = validate.day(bill.admitted_on, "admitted_on", "入院（就诊）日期", today)
+    discharged = validate.day(bill.discharged_on, "discharged_on", "出院（结算）日期", today)
+    if discharged < admitted:
+        raise InputError("discharged_on", f"出院日期 {discharged} 早于入院日期 {admitted}，请核对")
+    if bill.kind not in VISIT_KINDS:
+        raise InputError("kind", f"就诊类别应为 {'、'.join(VISIT_KINDS)} 之一")
+    level = None
+    if bill.hospital_level:
+        level = HOSPITAL_LEVEL_ALIASES.get(bill.hospital_level)
+        if level is None:
+            raise InputError("hospital_level", "医院级别应为 基层、县级、市级、省级 之一")
+    total = validate.money(bill.total_cost, "total_cost")
+    covered = validate.money(bill.policy_covered, "policy_covered")
+    if covered > total:
+        raise InputError("policy_covered", f"政策范围内费用 {covered} 大于医疗费用总额 {total}，请核对结算单")
+    basic = validate.money(bill.basic_paid, "basic_paid") if bill.basic_paid not in (None, "") else None
+    serious = (validate.money(bill.serious_illness_paid, "serious_illness_paid")
+               if bill.serious_illness_paid not in (None, "") else None)
+    if basic is not None and basic > covered:
+        raise InputError("basic_paid", f"基本医保支付 {basic} 大于政策范围内费用 {covered}，请核对结算单")
+    if serious is not None and serious + (basic or ZERO) > covered:
+        raise InputError("serious_illness_paid", "大病保险支付加基本医保支付超过政策范围内费用，请核对结算单")
+    if serious is not None and basic is None:
+        raise InputError("basic_paid", "已填写大病保险支付，请同时填写基本医保支付")
+    invoice = validate.text(bill.invoice_number, "invoice_number", "发票号", 50)
+    dup = session.conn.execute(
+        "SELECT p.name, v.discharged_on FROM visits v JOIN persons p ON p.id = v.person_id "
+        "WHERE v.hospital = ? AND v.invoice_number = ?", (hospital, invoice)).fetchone()
+    if dup:
+        raise InputError("invoice_number", f"重复报销：{hospital} 的发票号 {invoice} 已于 {dup['discharged_on']} "
+                                           f"为 {dup['name']} 登记过，同一张发票不能再次报销")
+    stamp = now()
+    return {"id": new_id(), "person_id": person_id, "hospital": hospital, "hospital_level": level,
+            "admitted_on": admitted.isoformat(), "discharged_on": discharged.isoformat(), "kind": bill.kind,
+            "total_cost": fmt(total), "policy_covered": fmt(covered),
+            "basic_paid": fmt(basic) if basic is not None else None,
+            "serious_illness_paid": fmt(serious) if serious is not None else None,
+            "invoice_number": invoice, "referred": int(bool(bill.referred)), "in_province": int(bool(bill.in_province)),
+            "major_disease": int(bool(bill.major_disease)), "created_at": stamp, "updated_at": stamp}
+
+
+def _visit(row) -> Visit:
+    money = lambda v: Decimal(v) if v is not None else None  # noqa: E731
+    return Visit(id=row["id"], date=date.fromisoformat(row["discharged_on"]), kind=row["kind"],
+                 total_cost=Decimal(row["total_cost"]), policy_covered=Decimal(row["policy_covered"]),
+                 basic_paid=money(row["basic_paid"]), serious_illness_paid=money(row["serious_illness_paid"]),
+                 referred=bool(row["referred"]), in_province=bool(row["in_province"]),
+                 hospital_level=row["hospital_level"], major_disease=bool(row["major_disease"]))
+
+
+def categories_on(conn, person_id: str, day: str) -> tuple[str, ...]:
+    """The categories a person held on a date."""
+    rows = conn.execute("SELECT category FROM category_periods WHERE person_id = ? AND valid_from <= ? "
+                        "AND (valid_to IS NULL OR valid_to >= ?) ORDER BY category", (person_id, day, day))
+    return tuple(r["category"] for r in rows)
+
+
+def _insurance(conn, person_id: str, year: int) -> str:
+    row = conn.execute("SELECT insurance FROM enrollments WHERE person_id = ? AND year = ?", (person_id, year)).fetchone()
+    return row["insurance"] if row else DEFAULT_INSURANCE
+
+
+@dataclass
+class _Due:
+    amounts: dict[str, Decimal]
+    steps: list[Step]
+    category: str
+    result: SettleResult
+
+
+def settle_person_year(session: Session, person_id: str, year: int) -> list[tuple[dict, _Due]]:
+    """What each of the person's visits of the year is due, in date order (pure: writes nothing)."""
+    conn = session.conn
+    rows = conn.execute("SELECT * FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ? "
+                        "ORDER BY discharged_on, created_at", (person_id, f"{year}-01-01", f"{year}-12-31")).fetchall()
+    if not rows:
+        return []
+    eng = engine(session)
+    insurance = _insurance(conn, person_id, year)
+    visits = [_visit(r) for r in rows]
+    cats = [categories_on(conn, person_id, r["discharged_on"]) for r in rows]
+
+    def run(upto: int, categories: tuple[str, ...]) -> SettleResult:
+        case = Case(policy=eng.policy.id, visits=tuple(visits[:upto]), categories=categories, insurance=insurance)
+        try:
+            return eng.settle(case)
+        except CaseError as exc:
+            where, _, reason = str(exc).partition("：")
+            raise InputError(where, reason) from None
+
+    out: list[tuple[dict, _Due]] = []
+    if len(set(cats)) == 1:  # the usual year: one set of categories, one run gives every visit
+        result = run(len(visits), cats[0])
+        for row, vr in zip(rows, result.visits):
+            out.append((dict(row), _Due({t: getattr(vr, t) for t in TIERS}, vr.steps, result.applied_category, result)))
+        return out
+    paid = {t: ZERO for t in TIERS}
+    for k, row in enumerate(rows):
+        result = run(k + 1, cats[k])
+        totals = result.totals()
+        last = result.visits[-1]
+        due = {}
+        room = visits[k].total_cost
+        for t in TIERS:
+            amount = min(max(totals[t] - paid[t], ZERO), room)
+            due[t] = amount
+            room -= amount
+            paid[t] += amount
+        steps = list(last.steps)
+        if any(due[t] != getattr(last, t) for t in TIERS):
+            steps.append(Step("说明", ZERO, "六盘水民发〔2017〕84号 三(六)",
+                              f"本年身份类别有变化：按就诊日的类别（{result.applied_category}）重算本年累计应付，"
+                              f"扣除本年此前各次已付，本次医疗救助 {fmt(due['assistance_paid'])}、"
+                              f"倾斜救助 {fmt(due['tilt_assistance_paid'])}"))
+        out.append((dict(row), _Due(due, steps, result.applied_category, result)))
+    return out
+
+
+def _store_year(session: Session, person_id: str, year: int) -> tuple[dict[str, dict], int]:
+    """Settle the person's year and write what changed (call inside a transaction).
+
+    Returns the stored settlement rows by visit id, and how many were new or changed."""
+    conn = session.conn
+    eng = engine(session)
+    stored = {r["visit_id"]: dict(r) for r in conn.execute(
+        "SELECT * FROM settlements WHERE person_id = ? AND year = ?", (person_id, year))}
+    written: dict[str, dict] = {}
+    changed = 0
+    last: _Due | None = None
+    for visit_row, due in settle_person_year(session, person_id, year):
+        last = due
+        personal = Decimal(visit_row["total_cost"]) - sum(due.amounts.values(), ZERO)
+        values = {**{t: fmt(v) for t, v in due.amounts.items()}, "personal_pay": fmt(personal),
+                  "applied_category": due.category, "policy_id": eng.policy.id, "policy_version": eng.loaded.version,
+                  "steps": json.dumps([s.to_json() for s in due.steps], ensure_ascii=False)}
+        old = stored.get(visit_row["id"])
+        stamp = now()
+        if old is None:
+            row = {"id": new_id(), "visit_id": visit_row["id"], "person_id": person_id, "year": year, **values,
+                   "created_at": stamp, "updated_at": stamp}
+            conn.execute(f"INSERT INTO settlements ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                         tuple(row.values()))
+            audit.append(conn, session.user, "结算", "settlements", row["id"], None, _audited(row))
+            changed += 1
+        elif any(old[k] != v for k, v in values.items() if k != "steps"):
+            row = {**old, **values, "updated_at": stamp}
+            conn.execute(f"UPDATE settlements SET {', '.join(f'{k} = ?' for k in values)}, updated_at = ? WHERE id = ?",
+                         (*values.values(), stamp, old["id"]))
+            audit.append(conn, session.user, "重新结算", "settlements", old["id"], _audited(old), _audited(row))
+            changed += 1
+        else:
+            row = old
+        written[visit_row["id"]] = row
+    if last is not None:
+        _store_annual(session, person_id, year, last.result)
+    return written, changed
+
+
+def _audited(row: dict) -> dict:
+    return {k: v for k, v in row.items() if k != "steps"}
+
+
+def _store_annual(session: Session, person_id: str, year: int, result: SettleResult) -> None:
+    conn = session.conn
+    eng = engine(session)
+    totals = json.dumps({k: fmt(v) for k, v in result.totals().items()}, ensure_ascii=False)
+    warnings = json.dumps([w.to_json() for w in result.warnings], ensure_ascii=False)
+    stamp = now()
+    conn.execute("INSERT INTO annual_settlements (id, person_id, year, policy_id, policy_version, applied_category, "
+                 "totals, warnings, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(person_id, year) "
+                 "DO UPDATE SET policy_id = excluded.policy_id, policy_version = excluded.policy_version, "
+                 "applied_category = excluded.applied_category, totals = excluded.totals, warnings = excluded.warnings, "
+                 "updated_at = excluded.updated_at",
+                 (new_id(), person_id, year, eng.policy.id, eng.loaded.version, result.applied_category, totals,
+                  warnings, stamp, stamp))
+
+
+def record_bill(session: Session, person_id: str, bill: BillInput, today: date | None = None) -> dict:
+    """Validate, store and settle a bill in one transaction; returns the stored settlement of the bill."""
+    row = _checked(session, person_id, bill, today)
+    year = int(row["discharged_on"][:4])
+    with transaction(session.conn):
+        session.conn.execute(f"INSERT INTO visits ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                             tuple(row.values()))
+        audit.append(session.conn, session.user, "登记就诊", "visits", row["id"], None, row)
+        written, _ = _store_year(session, person_id, year)
+    return written[row["id"]]
+
+
+def resettle_person_year(session: Session, person_id: str, year: int) -> int:
+    """Re-settle one person's year in one transaction; returns how many stored settlements changed."""
+    with transaction(session.conn):
+        return _store_year(session, person_id, year)[1]
+
+
+def resettle_year(session: Session, year: int) -> Iterator[tuple[int, int, int]]:
+    """Re-settle every person with visits in the year within the user's jurisdiction, one person per transaction.
+
+    Yields (done, total, changed so far) as it goes, so a caller can show progress and stop; stopping or a crash leaves
+    each person either fully re-settled or untouched, and running again finishes the job.
+    """
+    prefix = session.user.jurisdiction
+    people = [r["person_id"] for r in session.conn.execute(
+        "SELECT DISTINCT v.person_id FROM visits v JOIN persons p ON p.id = v.person_id "
+        "JOIN households h ON h.id = p.household_id WHERE v.discharged_on BETWEEN ? AND ? AND h.region_code LIKE ? "
+        "ORDER BY v.person_id", (f"{year}-01-01", f"{year}-12-31", f"{prefix}%"))]
+    changed = 0
+    for i, person_id in enumerate(people, start=1):
+        with transaction(session.conn):
+            changed += _store_year(session, person_id, year)[1]
+        yield i, len(people), changed
+
+
+def bill_input(data: dict) -> BillInput:
+    """A BillInput from a plain dict, refusing unknown keys."""
+    extra = sorted(set(data) - set(BillInput.__dataclass_fields__))
+    if extra:
+        raise InputError(extra[0], "未知字段")
+    missing = [k for k in ("hospital", "admitted_on", "discharged_on", "kind", "total_cost", "policy_covered",
+                           "invoice_number") if k not in data]
+    if missing:
+        raise InputError(missing[0], "缺少此字段")
+    return BillInput(**data)

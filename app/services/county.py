@@ -1,0 +1,47 @@
+"""The county's settings: its code, the policy it settles under and the local values that policy leaves to it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from app.domain.case import CaseError
+from app.policy.engine import Engine
+from app.policy.loader import PolicyError, load_policy
+from app.services.session import Session
+from app.store import audit
+from app.store.db import transaction
+from app.store.errors import InputError, StoreError
+from app.store.store import set_setting
+
+
+def configure_county(session: Session, county_code: str, county_name: str, policy_id: str,
+                     local: dict[str, Any]) -> None:
+    """Set (or change) the county, its policy and local values; every change is audited."""
+    if session.user.role != "管理员":
+        raise InputError("role", "只有管理员可以设置县和政策")
+    if not re.fullmatch(r"\d{6}", county_code or ""):
+        raise InputError("county_code", "县级统计用区划代码应为 6 位数字")
+    try:
+        Engine(load_policy(policy_id), local)  # validates every local value against the policy's declarations
+    except (PolicyError, CaseError) as exc:
+        field, _, reason = str(exc).partition("：")
+        raise InputError(field or "policy", reason or str(exc)) from None
+    before = {k: session.store.setting(k) for k in ("county", "policy_id", "local")}
+    after = {"county": {"code": county_code, "name": county_name}, "policy_id": policy_id, "local": local}
+    with transaction(session.conn):
+        for key, value in after.items():
+            set_setting(session.conn, key, value)
+        audit.append(session.conn, session.user, "设置县及政策", "settings", "county", before, after)
+    session._cache.pop("engine", None)
+
+
+def engine(session: Session) -> Engine:
+    """The settlement engine for the county's policy and local values (built once per session)."""
+    cached = session._cache.get("engine")
+    if cached is None:
+        policy_id = session.store.setting("policy_id")
+        if not policy_id:
+            raise StoreError("尚未设置本县适用的政策，请先由管理员完成初始设置（python -m app init）")
+        cached = session._cache["engine"] = Engine(load_policy(policy_id), session.store.setting("local", {}))
+    return cached

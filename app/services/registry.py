@@ -1,0 +1,190 @@
+"""Households, their members, identity categories over time and insurance enrolment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from app.domain.idnumber import ID_TYPES, IdNumberError, parse_id_number
+from app.domain.names import CANONICAL_CATEGORIES, INSURANCE_SCHEMES
+from app.services import validate
+from app.services.session import Session
+from app.store import audit
+from app.store.clock import new_id, now
+from app.store.db import transaction
+from app.store.errors import InputError
+from app.store.schema import initials
+
+RELATIONS = ("户主", "配偶", "子", "女", "儿媳", "女婿", "孙子女", "父母", "祖父母", "兄弟姐妹", "其他")
+CERTIFIERS = ("民政", "乡村振兴", "残联", "医保", "退役军人事务", "卫生健康", "其他")
+
+
+@dataclass
+class PersonInput:
+    """A person as entered: a resident ID number derives birth date and sex; other documents give them."""
+
+    name: str
+    id_number: str
+    relation_to_head: str = "户主"
+    id_type: str = "居民身份证"
+    birth_date: str | None = None
+    sex: str | None = None
+
+
+def _person_row(session: Session, p: PersonInput, household_id: str, field: str) -> dict:
+    name = validate.text(p.name, f"{field}.name", "姓名", 50)
+    if p.id_type not in ID_TYPES:
+        raise InputError(f"{field}.id_type", f"证件类型应为 {'、'.join(ID_TYPES)} 之一")
+    if p.relation_to_head not in RELATIONS:
+        raise InputError(f"{field}.relation_to_head", f"与户主关系应为 {'、'.join(RELATIONS)} 之一")
+    if p.id_type == "居民身份证":
+        try:
+            checked = parse_id_number(p.id_number, f"{field}.id_number")
+        except IdNumberError as exc:
+            where, _, reason = str(exc).partition("：")
+            raise InputError(where, reason) from None
+        number, born, sex = checked.value, checked.birth_date.isoformat(), checked.sex
+    else:
+        number = validate.text(p.id_number, f"{field}.id_number", "证件号码", 40)
+        born = validate.day(p.birth_date, f"{field}.birth_date", "出生日期").isoformat() if p.birth_date else None
+        if p.sex not in (None, "男", "女"):
+            raise InputError(f"{field}.sex", "性别应为 男 或 女")
+        sex = p.sex
+    existing = session.conn.execute(
+        "SELECT p.name, h.address FROM persons p JOIN households h ON h.id = p.household_id "
+        "WHERE p.id_type = ? AND p.id_number = ?", (p.id_type, number)).fetchone()
+    if existing:
+        raise InputError(f"{field}.id_number", f"{p.id_type} {number} 已登记为 {existing['name']}（{existing['address']}），"
+                                                f"请在该人员处修改，不要重复登记")
+    stamp = now()
+    return {"id": new_id(), "household_id": household_id, "name": name, "name_initials": initials(name),
+            "id_type": p.id_type, "id_number": number, "birth_date": born, "sex": sex,
+            "relation_to_head": p.relation_to_head, "created_at": stamp, "updated_at": stamp}
+
+
+def _insert(conn, table: str, row: dict) -> None:
+    cols = ", ".join(row)
+    conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+
+
+def register_household(session: Session, region_code: str, address: str, head: PersonInput) -> tuple[str, str]:
+    """A new household with its head; returns (household id, head's person id)."""
+    code = validate.region_code(region_code)
+    session.require_region(code, "region_code")
+    addr = validate.text(address, "address", "住址", 200)
+    if head.relation_to_head != "户主":
+        raise InputError("head.relation_to_head", "新登记户的第一个人必须是户主")
+    household_id = new_id()
+    person = _person_row(session, head, household_id, "head")
+    stamp = now()
+    household = {"id": household_id, "region_code": code, "address": addr, "head_person_id": person["id"],
+                 "created_at": stamp, "updated_at": stamp}
+    with transaction(session.conn):
+        _insert(session.conn, "households", household)
+        _insert(session.conn, "persons", person)
+        audit.append(session.conn, session.user, "登记家庭", "households", household_id, None, household)
+        audit.append(session.conn, session.user, "登记人员", "persons", person["id"], None, person)
+    return household_id, person["id"]
+
+
+def _household(session: Session, household_id: str) -> dict:
+    row = session.conn.execute("SELECT * FROM households WHERE id = ?", (household_id,)).fetchone()
+    if row is None:
+        raise InputError("household_id", "找不到这个家庭，可能已被其他人删除，请刷新后重试")
+    session.require_region(row["region_code"], "household_id")
+    return dict(row)
+
+
+def add_member(session: Session, household_id: str, person: PersonInput) -> str:
+    """Add a member to a household; returns the person id."""
+    _household(session, household_id)
+    if person.relation_to_head == "户主":
+        raise InputError("member.relation_to_head", "该户已有户主，请选择成员与户主的关系")
+    row = _person_row(session, person, household_id, "member")
+    with transaction(session.conn):
+        _insert(session.conn, "persons", row)
+        audit.append(session.conn, session.user, "登记人员", "persons", row["id"], None, row)
+    return row["id"]
+
+
+def person(session: Session, person_id: str) -> dict:
+    """A person with the household's region, refused outside the user's jurisdiction."""
+    row = session.conn.execute("SELECT p.*, h.region_code, h.address FROM persons p JOIN households h "
+                               "ON h.id = p.household_id WHERE p.id = ?", (person_id,)).fetchone()
+    if row is None:
+        raise InputError("person_id", "找不到这个人员，请刷新后重试")
+    session.require_region(row["region_code"], "person_id")
+    return dict(row)
+
+
+def known_categories(session: Session) -> set[str]:
+    """Canonical categories and whatever the county's policy names (with its aliases)."""
+    names = set(CANONICAL_CATEGORIES)
+    policy_id = session.store.setting("policy_id")
+    if policy_id:
+        from app.policy.loader import load_policy
+        for decl in load_policy(policy_id).policy.categories:
+            names.update((decl.name, *decl.aliases))
+    return names
+
+
+def set_category(session: Session, person_id: str, category: str, valid_from: str | date,
+                 valid_to: str | date | None, certified_by: str) -> str:
+    """Record that a person held a category over a period; periods of one category may not overlap."""
+    person(session, person_id)
+    if category not in known_categories(session):
+        raise InputError("category", f"“{category}”不是已知的身份类别")
+    start = validate.day(valid_from, "valid_from", "起始日期", allow_future=True)
+    end = validate.day(valid_to, "valid_to", "终止日期", allow_future=True) if valid_to else None
+    if end is not None and end < start:
+        raise InputError("valid_to", f"终止日期 {end} 早于起始日期 {start}")
+    if certified_by not in CERTIFIERS:
+        raise InputError("certified_by", f"认定部门应为 {'、'.join(CERTIFIERS)} 之一")
+    clash = session.conn.execute(
+        "SELECT valid_from, valid_to FROM category_periods WHERE person_id = ? AND category = ? "
+        "AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)",
+        (person_id, category, (end or date.max).isoformat(), start.isoformat())).fetchone()
+    if clash:
+        raise InputError("valid_from", f"与已登记的{category}期间 {clash['valid_from']} 至 {clash['valid_to'] or '今'} 重叠，"
+                                       f"请先修改原期间")
+    stamp = now()
+    row = {"id": new_id(), "person_id": person_id, "category": category, "valid_from": start.isoformat(),
+           "valid_to": end.isoformat() if end else None, "certified_by": certified_by,
+           "created_at": stamp, "updated_at": stamp}
+    with transaction(session.conn):
+        _insert(session.conn, "category_periods", row)
+        audit.append(session.conn, session.user, "登记身份类别", "category_periods", row["id"], None, row)
+    return row["id"]
+
+
+def set_enrollment(session: Session, person_id: str, year: int, insurance: str) -> None:
+    """Record the person's insurance scheme for a year (a change is audited with its old value)."""
+    person(session, person_id)
+    if insurance not in INSURANCE_SCHEMES:
+        raise InputError("insurance", f"险种应为 {'、'.join(INSURANCE_SCHEMES)} 之一")
+    if not isinstance(year, int) or not 1990 <= year <= date.today().year + 1:
+        raise InputError("year", "参保年度不合理")
+    old = session.conn.execute("SELECT * FROM enrollments WHERE person_id = ? AND year = ?", (person_id, year)).fetchone()
+    stamp = now()
+    with transaction(session.conn):
+        if old:
+            session.conn.execute("UPDATE enrollments SET insurance = ?, updated_at = ? WHERE id = ?",
+                                 (insurance, stamp, old["id"]))
+            audit.append(session.conn, session.user, "修改参保", "enrollments", old["id"], dict(old),
+                         {**dict(old), "insurance": insurance, "updated_at": stamp})
+        else:
+            row = {"id": new_id(), "person_id": person_id, "year": year, "insurance": insurance,
+                   "created_at": stamp, "updated_at": stamp}
+            _insert(session.conn, "enrollments", row)
+            audit.append(session.conn, session.user, "登记参保", "enrollments", row["id"], None, row)
+
+
+def person_input(data: dict) -> PersonInput:
+    """A PersonInput from a plain dict (the CLI and importers), refusing unknown keys."""
+    allowed = set(PersonInput.__dataclass_fields__)
+    extra = sorted(set(data) - allowed)
+    if extra:
+        raise InputError(extra[0], "未知字段")
+    return PersonInput(**data)
+
+

@@ -1,0 +1,46 @@
+"""Who is acting on which store: every use case takes a Session, so every change is attributed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.store.errors import InputError
+from app.store.store import Store
+
+
+@dataclass(frozen=True)
+class User:
+    """A signed-in user: role and jurisdiction (a 6-, 9- or 12-digit 统计用区划代码 prefix)."""
+
+    id: str | None
+    username: str
+    display_name: str
+    role: str
+    jurisdiction: str
+
+    def covers(self, region_code: str) -> bool:
+        """Whether a 12-digit region code lies within this user's jurisdiction."""
+        return region_code.startswith(self.jurisdiction)
+
+
+# The command line's own changes (migrations, demo data, restores) are attributed to this user.
+SYSTEM = User(None, "system", "系统", "管理员", "")
+
+
+@dataclass
+class Session:
+    """A store and the user acting on it; caches the settlement engine for the county's policy."""
+
+    store: Store
+    user: User
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def conn(self):
+        return self.store.conn
+
+    def require_region(self, region_code: str, field: str) -> None:
+        """Refuse work outside the user's jurisdiction, with a message that says whose it is."""
+        if not self.user.covers(region_code):
+            raise InputError(field, f"{region_code} 不在您（{self.user.display_name}）的管辖范围 {self.user.jurisdiction} 内")

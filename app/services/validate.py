@@ -1,0 +1,51 @@
+"""Field checks shared by the use cases; each failure is an InputError naming the field, in Chinese."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from app.domain.money import MoneyError, parse_money
+from app.store.errors import InputError
+
+
+def text(value: object, field: str, label: str, max_len: int = 100) -> str:
+    """A required piece of text, trimmed."""
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(field, f"请填写{label}")
+    value = value.strip()
+    if len(value) > max_len:
+        raise InputError(field, f"{label}不能超过 {max_len} 个字")
+    return value
+
+
+def day(value: object, field: str, label: str, today: date | None = None, allow_future: bool = False) -> date:
+    """A date given as date or "2024-03-05"; not in the future unless allowed."""
+    if isinstance(value, date):
+        parsed = value
+    else:
+        try:
+            parsed = date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise InputError(field, f"{label}“{value}”不是有效日期，请写成 2024-03-05 的形式") from None
+    if not allow_future and parsed > (today or date.today()):
+        raise InputError(field, f"{label} {parsed} 在今天之后，请核对")
+    return parsed
+
+
+def money(value: object, field: str) -> Decimal:
+    """An amount in yuan: not negative, at most two decimals."""
+    try:
+        return parse_money(value, field)
+    except MoneyError as exc:
+        field_, _, reason = str(exc).partition("：")
+        raise InputError(field_, reason) from None
+
+
+def region_code(value: object, field: str = "region_code") -> str:
+    """A 12-digit 统计用区划代码 of a village (or community)."""
+    code = str(value or "").strip()
+    if not re.fullmatch(r"\d{12}", code):
+        raise InputError(field, "统计用区划代码应为 12 位数字（县 6 位 + 乡镇 3 位 + 村 3 位）")
+    return code

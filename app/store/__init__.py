@@ -1,0 +1,1 @@
+"""The local SQLite store: connection, migrations, audit chain and backups."""

@@ -1,0 +1,16 @@
+"""Errors of the store and of the use cases, with Chinese messages that name the field."""
+
+from __future__ import annotations
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used as it is (newer version, damaged, read-only); the message says what to do."""
+
+
+class InputError(ValueError):
+    """Bad input to a use case; nothing was saved. `field` is the key the message names."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}：{message}")
+        self.field = field
+        self.reason = message

@@ -1,0 +1,84 @@
+"""Opening a store: create or upgrade the schema (backing up first), refuse newer databases, daily backup."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.store import backup as backups
+from app.store.clock import now
+from app.store.db import connect, transaction
+from app.store.errors import StoreError
+from app.store.schema import LATEST, MIGRATIONS
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection, db_path: Path | None, target: int = LATEST) -> list[int]:
+    """Apply the missing migrations, each in its own transaction; back up first if the database had data."""
+    current = schema_version(conn)
+    if current > LATEST:
+        raise StoreError(f"数据库 {db_path} 由更新版本的救助通写入（数据库版本 {current}，本程序只认识到 {LATEST}）。"
+                         f"请安装新版本的救助通再打开；为免损坏数据，本程序不会打开它")
+    pending = [m for m in MIGRATIONS if current < m.version <= target]
+    if pending and current > 0 and db_path is not None:
+        backups.backup(conn, backups.backups_dir(db_path), label=f"before-v{pending[0].version}", keep=0)
+    for m in pending:
+        with transaction(conn):
+            if callable(m.apply):
+                m.apply(conn)
+            else:
+                for statement in m.apply:
+                    conn.execute(statement)
+            conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                         (m.version, m.name, now()))
+            conn.execute(f"PRAGMA user_version = {int(m.version)}")
+    return [m.version for m in pending]
+
+
+@dataclass
+class Store:
+    """An open database and where it lives."""
+
+    conn: sqlite3.Connection
+    path: Path
+
+    @property
+    def backups(self) -> Path:
+        return backups.backups_dir(self.path)
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        row = self.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return json.loads(row["value"]) if row else default
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_store(path: Path | str, daily_backup: bool = True, create: bool = True) -> Store:
+    """Open (creating if allowed) and upgrade the database at `path`."""
+    path = Path(path)
+    if not path.exists() and not create:
+        raise StoreError(f"找不到数据库 {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = connect(path)
+    try:
+        migrate(conn, path)
+        if daily_backup and not backups.backed_up_today(backups.backups_dir(path)):
+            backups.backup(conn, backups.backups_dir(path), label="daily")
+    except BaseException:
+        conn.close()
+        raise
+    return Store(conn, path)
+
+
+def set_setting(conn: sqlite3.Connection, key: str, value: Any) -> None:
+    """Write a setting; call inside a transaction (and audit it there)."""
+    conn.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+                 "value = excluded.value, updated_at = excluded.updated_at",
+                 (key, json.dumps(value, ensure_ascii=False), now()))
