@@ -99,7 +99,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = psub.add_parser("check", help="检查县里修改过的政策文件，有错时以 2 退出并指出第一处问题")
     p.add_argument("file")
     p.set_defaults(func=cmd_policy_check)
+    from app.cli_store import add_commands
+
+    add_commands(sub, _guarded)
     return parser
+
+
+def _guarded(func):
+    """Turn the store's and the use cases' errors into one Chinese line on stderr and exit 2."""
+
+    def run(args: argparse.Namespace) -> int:
+        from app.store.errors import InputError, StoreError
+
+        try:
+            return func(args)
+        except (InputError, StoreError) as exc:
+            return _fail(str(exc))
+
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:

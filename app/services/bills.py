@@ -171,7 +171,7 @@ def settle_person_year(session: Session, person_id: str, year: int) -> list[tupl
     return out
 
 
-def _store_year(session: Session, person_id: str, year: int) -> tuple[dict[str, dict], int]:
+def _store_year(session: Session, person_id: str, year: int, audited: bool = True) -> tuple[dict[str, dict], int]:
     """Settle the person's year and write what changed (call inside a transaction).
 
     Returns the stored settlement rows by visit id, and how many were new or changed."""
@@ -195,13 +195,15 @@ def _store_year(session: Session, person_id: str, year: int) -> tuple[dict[str, 
                    "created_at": stamp, "updated_at": stamp}
             conn.execute(f"INSERT INTO settlements ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                          tuple(row.values()))
-            audit.append(conn, session.user, "结算", "settlements", row["id"], None, _audited(row))
+            if audited:
+                audit.append(conn, session.user, "结算", "settlements", row["id"], None, _audited(row))
             changed += 1
         elif any(old[k] != v for k, v in values.items() if k != "steps"):
             row = {**old, **values, "updated_at": stamp}
             conn.execute(f"UPDATE settlements SET {', '.join(f'{k} = ?' for k in values)}, updated_at = ? WHERE id = ?",
                          (*values.values(), stamp, old["id"]))
-            audit.append(conn, session.user, "重新结算", "settlements", old["id"], _audited(old), _audited(row))
+            if audited:
+                audit.append(conn, session.user, "重新结算", "settlements", old["id"], _audited(old), _audited(row))
             changed += 1
         else:
             row = old
@@ -264,6 +266,11 @@ def resettle_year(session: Session, year: int) -> Iterator[tuple[int, int, int]]
         with transaction(session.conn):
             changed += _store_year(session, person_id, year)[1]
         yield i, len(people), changed
+
+
+def store_year_quietly(session: Session, person_id: str, year: int) -> int:
+    """Settle a person's year inside a caller's bulk transaction that writes one audit entry for the batch."""
+    return _store_year(session, person_id, year, audited=False)[1]
 
 
 def bill_input(data: dict) -> BillInput:

@@ -1,0 +1,184 @@
+"""Command-line commands on the local database: init, demo, check, audit verify, backup, restore, resettle."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+
+EXIT_PROBLEM = 1
+EXIT_BAD_INPUT = 2
+
+
+def _db(args: argparse.Namespace) -> Path:
+    from app.store.paths import default_db_path
+
+    return Path(args.db) if args.db else default_db_path()
+
+
+def _say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def _session(args: argparse.Namespace, daily_backup: bool = True):
+    from app.services.session import SYSTEM, Session
+    from app.store.store import open_store
+
+    return Session(open_store(_db(args), daily_backup=daily_backup), SYSTEM)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from app.services import county, users
+
+    session = _session(args)
+    if users.has_admin(session.conn):
+        _err(f"{_db(args)} 已有管理员；新增用户请由管理员在程序中操作")
+        return EXIT_BAD_INPUT
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("管理员密码（至少 8 位）：")
+    local = {}
+    for item in args.local or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            _err(f"--local {item}：请写成 键=值，例如 --local tilt_rate=60%")
+            return EXIT_BAD_INPUT
+        local[key] = value
+    admin = users.create_user(session, args.admin, args.admin_name, "管理员", args.county, password)
+    from app.services.session import Session
+
+    county.configure_county(Session(session.store, admin), args.county, args.county_name, args.policy, local)
+    _say(f"已建立数据库 {_db(args)}：管理员 {args.admin}，{args.county_name}（{args.county}），政策 {args.policy}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.services import demo, users
+
+    session = _session(args)
+    if not users.has_admin(session.conn):
+        users.create_user(session, "admin", "管理员（演示）", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
+    made = demo.demo_users(session)
+    for done, total in demo.build_demo(session, args.households, args.year, args.seed):
+        if not args.quiet:
+            sys.stderr.write(f"\r已生成 {done}/{total} 户")
+    if not args.quiet:
+        sys.stderr.write("\n")
+    _say(f"演示县已写入 {_db(args)}：{demo.summary_json(session)}")
+    if made:
+        _say(f"演示用户 admin、{'、'.join(made)}，密码均为 {demo.DEMO_PASSWORD}（仅供演示）")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from app.store.check import check_database
+
+    problems = check_database(_db(args))
+    for p in problems:
+        _err(p)
+    if problems:
+        _err(f"检查未通过：{_db(args)} 有 {len(problems)} 处问题")
+        return EXIT_PROBLEM
+    _say(f"检查通过：{_db(args)} 完整，审计日志链条完好")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    from app.store import audit
+
+    path = _db(args)
+    if not path.is_file():
+        _err(f"找不到数据库 {path}")
+        return EXIT_PROBLEM
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        problems = audit.verify(conn)
+        count = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        problems, count = [f"读取审计日志出错：{exc}"], 0
+    finally:
+        conn.close()
+    for p in problems:
+        _err(p)
+    if problems:
+        return EXIT_PROBLEM
+    _say(f"审计日志完好：共 {count} 条，链条逐条核对无误")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from app.store import backup
+
+    session = _session(args, daily_backup=False)
+    path = backup.backup(session.conn, session.store.backups, keep=args.keep)
+    _say(f"已备份到 {path}（保留最近 {args.keep} 份）")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from app.store import backup
+
+    safety = backup.restore(Path(args.file), _db(args))
+    _say(f"已用 {args.file} 恢复 {_db(args)}" + (f"；恢复前的数据库已另存为 {safety}" if safety else ""))
+    return 0
+
+
+def cmd_resettle(args: argparse.Namespace) -> int:
+    from app.services import bills
+
+    session = _session(args)
+    changed = 0
+    for done, total, changed in bills.resettle_year(session, args.year):
+        if not args.quiet and (done % 500 == 0 or done == total):
+            sys.stderr.write(f"\r已重新结算 {done}/{total} 人")
+    if not args.quiet:
+        sys.stderr.write("\n")
+    _say(json.dumps({"year": args.year, "changed_settlements": changed}, ensure_ascii=False))
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction, run) -> None:
+    """Register the store commands; every one takes --db after its name."""
+
+    def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--db", metavar="PATH", help="数据库文件（默认在本用户的数据文件夹）")
+        return p
+
+    p = with_db(sub.add_parser("init", help="首次运行：建立数据库、管理员、本县及其政策"))
+    p.add_argument("--admin", required=True, help="管理员用户名")
+    p.add_argument("--admin-name", default="管理员", help="管理员姓名")
+    p.add_argument("--county", required=True, help="县级统计用区划代码（6 位）")
+    p.add_argument("--county-name", required=True)
+    p.add_argument("--policy", required=True, help="政策编号，见 policy list")
+    p.add_argument("--local", action="append", metavar="键=值", help="地方参数，可写多次")
+    p.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
+    p.set_defaults(func=run(cmd_init))
+    p = with_db(sub.add_parser("demo", help="生成演示县（南陵县的真实村代码，虚构的人和账单）"))
+    p.add_argument("--households", type=int, required=True)
+    p.add_argument("--year", type=int, default=None, help="账单年度（默认去年）")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=run(cmd_demo))
+    p = with_db(sub.add_parser("check", help="检查数据库完整性和审计日志，有问题以非零退出"))
+    p.set_defaults(func=run(cmd_check))
+    audit_p = sub.add_parser("audit", help="审计日志")
+    asub = audit_p.add_subparsers(dest="audit_command", required=True, metavar="子命令")
+    p = with_db(asub.add_parser("verify", help="逐条核对审计日志链条，被改动或删除则以非零退出"))
+    p.set_defaults(func=run(cmd_audit_verify))
+    p = with_db(sub.add_parser("backup", help="在线备份数据库（带时间戳，保留最近 N 份）"))
+    p.add_argument("--keep", type=int, default=30)
+    p.set_defaults(func=run(cmd_backup))
+    p = with_db(sub.add_parser("restore", help="用备份文件恢复数据库（恢复前先另存当前数据库）"))
+    p.add_argument("file")
+    p.set_defaults(func=run(cmd_restore))
+    p = with_db(sub.add_parser("resettle", help="重新结算一个年度（按年度累计重算并扣减已付）"))
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=run(cmd_resettle))

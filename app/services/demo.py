@@ -1,0 +1,220 @@
+"""A synthetic demo county on real village codes: faker names, valid ID numbers, categories and a year of bills.
+
+Everything it writes is invented except the 统计用区划代码 of 南陵县 (resources/regions). The county's
+local policy values below are demonstration figures, not any county's decision.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from faker import Faker
+
+from app.domain.idnumber import check_digit
+from app.services import bills, county, users
+from app.services.session import Session
+from app.store import audit
+from app.store.clock import new_id, now
+from app.store.db import transaction
+from app.store.schema import initials
+
+COUNTY_CODE = "340223"
+DEMO_POLICY = "wuhu-2022"
+# Demonstration values for the local parameters wuhu-2022 leaves to the county (plausible, invented).
+DEMO_LOCAL = {"basic_deductible_primary": "200", "basic_deductible_county": "500", "basic_deductible_city": "700",
+              "basic_deductible_province": "1000", "basic_inpatient_rate": "70%", "basic_chronic_deductible": "0",
+              "basic_chronic_rate": "60%", "basic_annual_cap": "300000", "serious_illness_deductible": "15000",
+              "serious_illness_rate": "60%"}
+DEMO_PASSWORD = "jiuzhu-demo"
+# Share of people in each category, roughly as a rural county's rosters run.
+CATEGORY_MIX = (("特困人员", 0.012, "民政"), ("低保对象", 0.06, "民政"), ("返贫致贫人口", 0.004, "乡村振兴"),
+                ("监测对象", 0.02, "乡村振兴"), ("脱贫不稳定人口", 0.01, "乡村振兴"), ("边缘易致贫人口", 0.01, "乡村振兴"),
+                ("稳定脱贫人口", 0.05, "乡村振兴"))
+HOSPITALS = (("南陵县医院", "县级"), ("南陵县中医院", "县级"), ("芜湖市第一人民医院", "市级"), ("芜湖市第二人民医院", "市级"),
+             ("安徽省立医院", "省级"), ("安徽医科大学第一附属医院", "省级"))
+RELATIONS = ("配偶", "子", "女", "父母", "孙子女", "儿媳")
+
+
+def regions(county_code: str = COUNTY_CODE) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Township names by 9-digit code, and (village code, village name) pairs, from the bundled NBS list."""
+    path = Path(__file__).resolve().parents[2] / "resources" / "regions" / f"{county_code}.csv"
+    towns: dict[str, str] = {}
+    villages: list[tuple[str, str]] = []
+    with path.open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["level"] == "4":
+                towns[row["code"][:9]] = row["name"]
+            elif row["level"] == "5":
+                villages.append((row["code"], row["name"]))
+    return towns, villages
+
+
+def id_number(rng: random.Random, region: str, born: date, male: bool) -> str:
+    """A valid 18-digit ID number (GB 11643) for an invented person."""
+    seq = rng.randrange(0, 500) * 2 + (1 if male else 0)
+    body = f"{region}{born:%Y%m%d}{seq:03d}"
+    return body + check_digit(body)
+
+
+def _money(rng: random.Random, low: int, high: int) -> Decimal:
+    return Decimal(rng.randint(low * 100, high * 100)) / 100
+
+
+def _bill(rng: random.Random, year: int, town: str) -> dict:
+    kind = rng.choices(("住院", "门诊慢特病", "普通门诊"), (5, 4, 1))[0]
+    if kind == "住院":
+        hospital, level = rng.choice(HOSPITALS)
+        total = _money(rng, 1500, 80000 if level != "省级" else 200000)
+        stay = rng.randint(2, 20)
+    else:
+        hospital, level = (f"{town}卫生院", "基层") if rng.random() < 0.6 else rng.choice(HOSPITALS[:2])
+        total = _money(rng, 80, 3000 if kind == "门诊慢特病" else 400)
+        stay = 0
+    discharged = date(year, 1, 1) + timedelta(days=rng.randrange(365))
+    covered = (total * Decimal(rng.randint(80, 98)) / 100).quantize(Decimal("0.01"))
+    basic = (covered * Decimal(rng.randint(55, 75)) / 100).quantize(Decimal("0.01"))
+    return {"hospital": hospital, "hospital_level": level, "kind": kind,
+            "admitted_on": (discharged - timedelta(days=stay)).isoformat(), "discharged_on": discharged.isoformat(),
+            "total_cost": str(total), "policy_covered": str(covered), "basic_paid": str(basic),
+            "referred": int(level in ("市级", "省级") and rng.random() < 0.7), "in_province": 1, "major_disease": 0}
+
+
+def _households(rng: random.Random, fake: Faker, n: int, year: int, taken: set[str]) -> Iterator[dict]:
+    towns, villages = regions()
+    run = new_id()[:8]  # invoice numbers stay unique when the demo is added to twice
+    invoice = 0
+    for _ in range(n):
+        code, village = rng.choice(villages)
+        town = towns[code[:9]]
+        surname = fake.last_name()
+        size = rng.choices((1, 2, 3, 4, 5, 6), (8, 20, 25, 25, 14, 8))[0]
+        members = []
+        for m in range(size):
+            male = rng.random() < 0.5 if m else rng.random() < 0.8
+            age = rng.randint(35, 80) if m == 0 else rng.randint(0, 85)
+            born = date(year - age, rng.randint(1, 12), rng.randint(1, 28))
+            given = fake.first_name_male() if male else fake.first_name_female()
+            name = (surname if m == 0 or rng.random() < 0.7 else fake.last_name()) + given
+            number = id_number(rng, COUNTY_CODE, born, male)
+            while number in taken:  # invented numbers can collide; the registry would refuse a duplicate
+                number = id_number(rng, COUNTY_CODE, born, male)
+            taken.add(number)
+            members.append({"name": name, "male": male, "born": born, "id_number": number,
+                            "relation": "户主" if m == 0 else rng.choice(RELATIONS)})
+        head_cat = rng.random()
+        household_category = None
+        acc = 0.0
+        for cat, share, dept in CATEGORY_MIX:
+            acc += share  # a category is certified for the whole household
+            if head_cat < acc:
+                household_category = (cat, dept)
+                break
+        bills_by_member = []
+        for _m in members:
+            count = rng.choices((0, 1, 2, 3, 5, 8), (55, 18, 10, 8, 6, 3))[0]
+            person_bills = []
+            for _b in range(count):
+                invoice += 1
+                person_bills.append({**_bill(rng, year, town), "invoice_number": f"DEMO{year}-{run}-{invoice:08d}"})
+            bills_by_member.append(person_bills)
+        yield {"code": code, "address": f"{town}{village.removesuffix('村委会').removesuffix('居委会')}"
+                                          f"{rng.randint(1, 120)}号", "members": members,
+               "category": household_category, "bills": bills_by_member}
+
+
+def _insert_many(conn, table: str, rows: list[dict]) -> None:
+    if rows:
+        cols = list(rows[0])
+        conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                         [tuple(r[c] for c in cols) for r in rows])
+
+
+def build_demo(session: Session, households: int, year: int | None = None, seed: int = 2026,
+               chunk: int = 500) -> Iterator[tuple[int, int]]:
+    """Generate the demo county, `chunk` households per transaction; yields (done, total).
+
+    Each chunk is written and settled in one transaction with one audit entry, so a crash leaves whole
+    chunks; demo data is not meant to be resumed, but it is never half a household.
+    """
+    year = year or date.today().year - 1
+    if not users.has_admin(session.conn):
+        raise RuntimeError("演示数据需要先有管理员")
+    if not session.store.setting("policy_id"):
+        county.configure_county(session, COUNTY_CODE, "南陵县（演示）", DEMO_POLICY, DEMO_LOCAL)
+    rng = random.Random(seed)
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed)
+    taken = {r[0] for r in session.conn.execute("SELECT id_number FROM persons")}
+    gen = _households(rng, fake, households, year, taken)
+    done = 0
+    while done < households:
+        batch = [next(gen) for _ in range(min(chunk, households - done))]
+        stamp = now()
+        rows: dict[str, list[dict]] = {t: [] for t in ("households", "persons", "category_periods", "enrollments", "visits")}
+        settle_people: list[str] = []
+        for hh in batch:
+            hid = new_id()
+            pids = [new_id() for _ in hh["members"]]
+            rows["households"].append({"id": hid, "region_code": hh["code"], "address": hh["address"],
+                                       "head_person_id": pids[0], "created_at": stamp, "updated_at": stamp})
+            for pid, m, person_bills in zip(pids, hh["members"], hh["bills"]):
+                rows["persons"].append({
+                    "id": pid, "household_id": hid, "name": m["name"], "name_initials": initials(m["name"]),
+                    "id_type": "居民身份证", "id_number": m["id_number"],
+                    "birth_date": m["born"].isoformat(), "sex": "男" if m["male"] else "女",
+                    "relation_to_head": m["relation"], "created_at": stamp, "updated_at": stamp})
+                rows["enrollments"].append({"id": new_id(), "person_id": pid, "year": year, "insurance": "城乡居民医保",
+                                            "created_at": stamp, "updated_at": stamp})
+                if hh["category"]:
+                    cat, dept = hh["category"]
+                    rows["category_periods"].append({
+                        "id": new_id(), "person_id": pid, "category": cat,
+                        "valid_from": f"{year - rng.randint(0, 3)}-{rng.randint(1, 12):02d}-01", "valid_to": None,
+                        "certified_by": dept, "created_at": stamp, "updated_at": stamp})
+                for b in person_bills:
+                    rows["visits"].append({"id": new_id(), "person_id": pid, **b, "serious_illness_paid": None,
+                                           "created_at": stamp, "updated_at": stamp})
+                if person_bills:
+                    settle_people.append(pid)
+        with transaction(session.conn):
+            for table in ("households", "persons", "category_periods", "enrollments"):
+                _insert_many(session.conn, table, rows[table])
+            _insert_many(session.conn, "visits", rows["visits"])
+            settled = 0
+            for pid in settle_people:
+                settled += bills.store_year_quietly(session, pid, year)
+            audit.append(session.conn, session.user, "生成演示数据", "demo", f"{done + 1}-{done + len(batch)}", None,
+                         {"households": len(batch), "persons": len(rows["persons"]), "visits": len(rows["visits"]),
+                          "settlements": settled, "year": year, "seed": seed})
+        done += len(batch)
+        yield done, households
+
+
+def demo_users(session: Session) -> list[str]:
+    """One user per role for trying the workflow; all share the demo password."""
+    towns, villages = regions()
+    town = next(iter(towns))
+    village = next(code for code, _ in villages if code.startswith(town))
+    made = []
+    for username, name, role, scope in (("cun", "村级经办（演示）", "村级经办", village),
+                                        ("xiang", "乡镇经办（演示）", "乡镇经办", town),
+                                        ("xiangshen", "乡镇审核（演示）", "乡镇审核", town),
+                                        ("yibao", "县医保审核（演示）", "县级医保审核", COUNTY_CODE),
+                                        ("minzheng", "县民政审核（演示）", "县级民政审核", COUNTY_CODE),
+                                        ("shenpi", "县级审批（演示）", "县级审批", COUNTY_CODE)):
+        if users.find_user(session.conn, username) is None:
+            users.create_user(session, username, name, role, scope, DEMO_PASSWORD)
+            made.append(username)
+    return made
+
+
+def summary_json(session: Session) -> str:
+    counts = {t: session.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in ("households", "persons", "category_periods", "visits", "settlements")}
+    return json.dumps(counts, ensure_ascii=False)
