@@ -154,19 +154,17 @@ def settle_person_year(session: Session, person_id: str, year: int) -> list[tupl
         result = run(k + 1, cats[k])
         totals = result.totals()
         last = result.visits[-1]
-        due = {}
-        room = visits[k].total_cost
+        # The year's result under today's categories, less what the year's earlier visits received. It may
+        # exceed this visit's own self-pay: that is the 补差 for earlier costs the new category now covers.
+        due = {t: max(totals[t] - paid[t], ZERO) for t in TIERS}
         for t in TIERS:
-            amount = min(max(totals[t] - paid[t], ZERO), room)
-            due[t] = amount
-            room -= amount
-            paid[t] += amount
+            paid[t] += due[t]
         steps = list(last.steps)
         if any(due[t] != getattr(last, t) for t in TIERS):
             steps.append(Step("说明", ZERO, "六盘水民发〔2017〕84号 三(六)",
                               f"本年身份类别有变化：按就诊日的类别（{result.applied_category}）重算本年累计应付，"
                               f"扣除本年此前各次已付，本次医疗救助 {fmt(due['assistance_paid'])}、"
-                              f"倾斜救助 {fmt(due['tilt_assistance_paid'])}"))
+                              f"倾斜救助 {fmt(due['tilt_assistance_paid'])}（超出本次自付的部分是本年此前费用的补差）"))
         out.append((dict(row), _Due(due, steps, result.applied_category, result)))
     return out
 

@@ -1,0 +1,78 @@
+"""Recording and re-settling bills, search and the household summary."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from app.services import bills, registry, search, summary
+from app.store import audit
+
+from .test_validation import bill
+
+
+def test_bill_settles_on_the_categories_of_its_date(session, family):
+    _, head, _ = family
+    registry.set_category(session, head, "低保对象", "2023-06-01", None, "民政")
+    before = bills.record_bill(session, head, bill(invoice_number="B1", admitted_on="2023-03-01",
+                                                   discharged_on="2023-03-05", basic_paid="5000"))
+    after = bills.record_bill(session, head, bill(invoice_number="B2", admitted_on="2023-07-01",
+                                                  discharged_on="2023-07-05", basic_paid="5000"))
+    assert before["applied_category"] == "普通参保居民" and before["assistance_paid"] == "0.00"
+    # 低保 from June: the year's self-pay 4000 + 4000 counts (芜医保〔2021〕76号 二(二)5, 75%, no deductible),
+    # and nothing was paid before, so the July bill receives 8000 × 75% = 6000.
+    assert after["applied_category"] == "低保对象" and after["assistance_paid"] == "6000.00"
+    steps = json.loads(after["steps"])
+    assert any("身份类别有变化" in s["explain"] for s in steps)
+
+
+def test_an_earlier_bill_resettles_the_later_ones_and_is_audited(session, family):
+    _, head, _ = family
+    registry.set_category(session, head, "返贫致贫人口", "2020-01-01", None, "乡村振兴")
+    late = bills.record_bill(session, head, bill(invoice_number="C2", discharged_on="2023-05-05",
+                                                 admitted_on="2023-05-01"))
+    # 返贫致贫人口: deductible 1500 a year, 70%: (4000 − 1500) × 70% = 1750
+    assert late["assistance_paid"] == "1750.00"
+    bills.record_bill(session, head, bill(invoice_number="C1", discharged_on="2023-02-05", admitted_on="2023-02-01"))
+    rows = session.conn.execute("SELECT v.invoice_number, s.assistance_paid FROM settlements s JOIN visits v "
+                                "ON v.id = s.visit_id ORDER BY v.discharged_on").fetchall()
+    # Now the February bill takes the deductible: 1750 then 4000 × 70% = 2800 for May.
+    assert [tuple(r) for r in rows] == [("C1", "1750.00"), ("C2", "2800.00")]
+    actions = [r[0] for r in session.conn.execute("SELECT action FROM audit_log ORDER BY seq")]
+    assert "重新结算" in actions
+    assert audit.verify(session.conn) == []
+
+
+def test_resettling_a_year_changes_nothing_twice(session, family):
+    _, head, spouse = family
+    for i, who in enumerate((head, spouse, head)):
+        bills.record_bill(session, who, bill(invoice_number=f"D{i}", discharged_on=f"2023-0{i + 1}-10",
+                                             admitted_on=f"2023-0{i + 1}-01"))
+    assert list(bills.resettle_year(session, 2023))[-1] == (2, 2, 0)
+    registry.set_category(session, head, "特困人员", "2023-01-01", None, "民政")
+    assert list(bills.resettle_year(session, 2023))[-1][2] == 2
+    assert list(bills.resettle_year(session, 2023))[-1][2] == 0
+
+
+def test_search_by_id_name_initials_and_village(session, family):
+    hid, head, spouse = family
+    other, _ = registry.register_household(session, "340223101202", "弋江镇某村 2 号",
+                                           registry.PersonInput("张思", "340223199001010038"))
+    names = lambda rows: sorted(r["name"] for r in rows)  # noqa: E731
+    assert names(search.search_people(session, "zs")) == ["张三", "张思"]
+    assert names(search.search_people(session, "张三")) == ["张三"]
+    assert names(search.search_people(session, "110105")) == ["张三"]
+    assert names(search.search_people(session, "", village="340223100201")) == ["张三", "李四"]
+    assert names(search.search_people(session, "ls")) == ["李四"]
+
+
+def test_household_summary_of_the_year(session, family):
+    hid, head, spouse = family
+    registry.set_category(session, head, "低保对象", "2022-01-01", None, "民政")
+    bills.record_bill(session, head, bill(invoice_number="E1"))
+    bills.record_bill(session, spouse, bill(invoice_number="E2"))
+    s = summary.household_year(session, hid, 2023)
+    assert [m["name"] for m in s["members"]] == ["张三", "李四"]
+    assert s["members"][0]["categories"][0]["category"] == "低保对象"
+    assert Decimal(s["totals"]["total_cost"]) == Decimal("20000.00")
+    assert s["totals"]["assistance_paid"] == "3000.00"  # (9000 − 5000) × 75% for the 低保 head only

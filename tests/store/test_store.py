@@ -1,0 +1,123 @@
+"""The store: upgrade from the first schema, refusal of newer databases, WAL, backups, audit tamper detection."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.store import audit, backup
+from app.store.check import check_database
+from app.store.db import transaction
+from app.store.errors import StoreError
+from app.store.schema import LATEST
+from app.store.store import open_store
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "store-v1.sqlite3"
+
+
+def test_upgrade_from_first_schema_version(tmp_path):
+    db = tmp_path / "old.sqlite3"
+    shutil.copy(FIXTURE, db)
+    store = open_store(db, daily_backup=False)
+    conn = store.conn
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
+    assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")] == list(range(1, LATEST + 1))
+    assert conn.execute("SELECT name_initials FROM persons WHERE id = 'p1'").fetchone()[0] == "zs"
+    saved = backup.list_backups(store.backups)
+    assert len(saved) == 1 and "before-v2" in saved[0].name
+    old = sqlite3.connect(saved[0])
+    assert old.execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+def test_refuses_a_database_from_a_newer_app(tmp_path):
+    db = tmp_path / "new.sqlite3"
+    open_store(db, daily_backup=False).close()
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {LATEST + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="更新版本"):
+        open_store(db, daily_backup=False)
+
+
+def test_wal_and_foreign_keys(tmp_path):
+    store = open_store(tmp_path / "x.sqlite3", daily_backup=False)
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    with pytest.raises(sqlite3.IntegrityError):
+        with transaction(store.conn):
+            store.conn.execute("INSERT INTO persons (id, household_id, name, id_type, id_number, relation_to_head, "
+                               "created_at, updated_at) VALUES ('x', 'nowhere', '某', '其他', '1', '户主', '', '')")
+    assert store.conn.execute("SELECT count(*) FROM persons").fetchone()[0] == 0
+
+
+def test_failed_transaction_saves_nothing(tmp_path):
+    store = open_store(tmp_path / "x.sqlite3", daily_backup=False)
+    with pytest.raises(RuntimeError):
+        with transaction(store.conn):
+            audit.append(store.conn, "tester", "x", "t", "1")
+            raise RuntimeError("power cut")
+    assert store.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 0
+
+
+def test_backups_keep_the_last_n_and_restore(tmp_path):
+    db = tmp_path / "x.sqlite3"
+    store = open_store(db, daily_backup=True)
+    assert len(backup.list_backups(store.backups)) == 1  # the day's first start
+    open_store(db, daily_backup=True).close()
+    assert len(backup.list_backups(store.backups)) == 1  # not again the same day
+    with transaction(store.conn):
+        audit.append(store.conn, "tester", "first", "t", "1")
+    snapshot = backup.backup(store.conn, store.backups, keep=3)
+    for _ in range(4):
+        backup.backup(store.conn, store.backups, keep=3)
+    assert len(backup.list_backups(store.backups)) == 3
+    with transaction(store.conn):
+        audit.append(store.conn, "tester", "second", "t", "2")
+    store.close()
+    kept = backup.list_backups(db.parent / "backups")[-1]
+    safety = backup.restore(kept, db)
+    assert safety is not None and safety.exists()
+    restored = open_store(db, daily_backup=False)
+    assert restored.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 1
+    assert snapshot.name.endswith(".sqlite3")
+
+
+def test_restore_refuses_a_damaged_file(tmp_path):
+    bad = tmp_path / "bad.sqlite3"
+    bad.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(StoreError):
+        backup.restore(bad, tmp_path / "x.sqlite3")
+
+
+def _chain(tmp_path: Path, n: int = 5) -> Path:
+    db = tmp_path / "a.sqlite3"
+    store = open_store(db, daily_backup=False)
+    for i in range(n):
+        with transaction(store.conn):
+            audit.append(store.conn, "tester", "change", "t", str(i), {"v": i}, {"v": i + 1})
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return db
+
+
+@pytest.mark.parametrize("tamper", [
+    "UPDATE audit_log SET after = '{\"v\":99}' WHERE seq = 2",
+    "UPDATE audit_log SET username = 'mallory' WHERE seq = 1",
+    "DELETE FROM audit_log WHERE seq = 3",
+    "DELETE FROM audit_log WHERE seq = 5",
+    "UPDATE audit_log SET at = '2000-01-01' WHERE seq = 4",
+])
+def test_any_edit_or_deletion_of_a_past_entry_is_detected(tmp_path, tamper):
+    db = _chain(tmp_path)
+    assert check_database(db) == []
+    conn = sqlite3.connect(db)
+    conn.execute(tamper)
+    conn.commit()
+    conn.close()
+    assert check_database(db)
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    assert audit.verify(conn)
