@@ -21,21 +21,55 @@ def _fail(message: str) -> int:
     return EXIT_BAD_INPUT
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
+def _json_problem(exc: json.JSONDecodeError) -> str:
+    if exc.doc.strip() == "":
+        return "文件是空的"
+    known = {"Expecting value": "缺少值", "Unterminated string": "字符串缺少结尾的引号",
+             "Expecting ',' delimiter": "缺少逗号", "Expecting property name": "键名须用双引号括起来",
+             "Expecting ':' delimiter": "键后缺少冒号", "Extra data": "JSON 结束后还有多余内容",
+             "Invalid control character": "字符串中有换行或控制字符"}
+    return next((zh for en, zh in known.items() if exc.msg.startswith(en)), "格式错误")
+
+
 def cmd_settle(args: argparse.Namespace) -> int:
     from app.domain.case import CaseError
     from app.policy.loader import PolicyError
     from app.policy.settle import settle_json
 
     try:
-        text = sys.stdin.read() if args.case == "-" else Path(args.case).read_text(encoding="utf-8")
+        # utf-8-sig: Windows Notepad may save UTF-8 with a byte-order mark.
+        text = sys.stdin.read() if args.case == "-" else Path(args.case).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return _fail(f"CASE：找不到文件 {args.case}，请检查路径")
+    except IsADirectoryError:
+        return _fail(f"CASE：{args.case} 是文件夹，请给出案例文件（.json）")
+    except PermissionError:
+        return _fail(f"CASE：没有读取 {args.case} 的权限")
     except OSError as exc:
-        return _fail(f"CASE：无法读取文件 {args.case}：{exc.strerror}")
+        return _fail(f"CASE：无法读取文件 {args.case}（{exc.strerror}）")
     except UnicodeDecodeError:
         return _fail(f"CASE：文件 {args.case} 不是 UTF-8 编码，请用 UTF-8 保存")
     try:
-        data = json.loads(text)
+        data = json.loads(text.lstrip("\ufeff"), object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:
-        return _fail(f"CASE：不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）")
+        return _fail(f"CASE：不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列附近：{_json_problem(exc)}）")
+    except _DuplicateKey as exc:
+        return _fail(f"{exc.key}：同一个对象里写了两次，请只保留一个")
     try:
         result = settle_json(data)
     except (CaseError, PolicyError) as exc:

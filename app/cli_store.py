@@ -63,7 +63,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not users.has_admin(session.conn):
         users.create_user(session, "admin", "管理员（演示）", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
     made = demo.demo_users(session)
-    for done, total in demo.build_demo(session, args.households, args.year, args.seed):
+    for done, total in demo.build_demo(session, args.households, args.year, args.seed, mean_visits=args.visits):
         if not args.quiet:
             sys.stderr.write(f"\r已生成 {done}/{total} 户")
     if not args.quiet:
@@ -164,6 +164,7 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p.add_argument("--households", type=int, required=True)
     p.add_argument("--year", type=int, default=None, help="账单年度（默认去年）")
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--visits", type=float, default=1.2, help="每人每年平均就诊次数（默认 1.2）")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=run(cmd_demo))
     p = with_db(sub.add_parser("check", help="检查数据库完整性和审计日志，有问题以非零退出"))

@@ -6,6 +6,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
+# No bill, income or limit comes near this; beyond it a typo is far likelier than a real amount.
+MAX_AMOUNT = Decimal("1e12")
 
 
 class MoneyError(ValueError):
@@ -32,6 +34,8 @@ def parse_money(raw: object, field: str) -> Decimal:
         raise MoneyError(f"{field}：“{raw}”不是金额，请填写数字（元）")
     if value < 0:
         raise MoneyError(f"{field}：金额不能为负数（填写的是 {raw}）")
+    if value >= MAX_AMOUNT:
+        raise MoneyError(f"{field}：金额 {raw} 过大（不能达到一万亿元），请核对")
     if value.as_tuple().exponent < -2 and value != value.quantize(FEN):
         raise MoneyError(f"{field}：金额最多两位小数（到分），“{raw}”有更多位小数")
     return value.quantize(FEN)

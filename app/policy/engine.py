@@ -16,7 +16,8 @@ from app.domain.money import fmt
 from app.policy.index import PolicyIndex
 from app.policy.loader import LoadedPolicy
 from app.policy.resolver import Resolver
-from app.policy.result import SettleResult, VisitResult
+from app.domain.names import ORDINARY
+from app.policy.result import SettleResult, VisitResult, Warning
 from app.policy.state import YearState
 from app.policy.tiers.annual import (
     add_warnings,
@@ -61,9 +62,13 @@ class Engine:
             if best is None or result.total_paid > best.total_paid:
                 best = result
         assert best is not None
+        for name in case.categories:
+            if name not in self.index.canonical:
+                best.warnings.append(Warning("category_not_in_policy", f"“{name}”不在本政策（{self.policy.document}）"
+                                                                        f"规定的救助类别中，已按{ORDINARY}计算，请核对身份类别"))
         if explain:
             if len(tried) > 1:
-                others = "，".join(f"按{c}合计 {fmt(t)} 元" for c, t in tried)
+                others = "，".join(f"按{c}三重制度合计支付 {fmt(t)} 元" for c, t in tried)
                 best.notes.insert(0, f"同时具有多重身份（{others}），按就高不就低原则只适用一个类别：{best.applied_category}。")
             best.notes.extend(n for n in notes or [] if n not in best.notes)
             run = Run(self.policy, self.index, case, best.applied_category, self.resolver.value)

@@ -196,7 +196,7 @@ def load_policy(policy_id: str, folder: Path | None = None) -> LoadedPolicy:
     """Load a shipped policy by id; an unknown id is a PolicyError listing the known ones."""
     folder = folder or policies_dir()
     path = folder / f"{policy_id}.yaml"
-    if not path.is_file():
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", policy_id) or not path.is_file():
         known = "、".join(policy_ids(folder)) or "（无）"
         raise PolicyError(f"policy：没有编号为“{policy_id}”的政策，可用的有：{known}")
     return load_file(path)

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.domain.case import CaseError
-from app.domain.money import round_fen
+from app.domain.money import MAX_AMOUNT, round_fen
 from app.policy.schema import LocalParameter, Policy
 from app.policy.values import NONE_WORDS, Rule
 
@@ -34,6 +34,8 @@ def parse_local(key: str, value: Any, param: LocalParameter | None) -> Decimal |
         raise CaseError(f"{where}：{label}“{value}”不是数值") from None
     if not number.is_finite() or number < 0:
         raise CaseError(f"{where}：{label}不能为负数或非数值（填写的是 {value}）")
+    if number >= MAX_AMOUNT:
+        raise CaseError(f"{where}：{label} {value} 过大，请核对")
     if unit == "元":
         if percent:
             raise CaseError(f"{where}：{label}单位是元，请填写金额而不是百分数")

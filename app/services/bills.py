@@ -10,6 +10,7 @@ stored amount is audited with its old and new value.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -185,7 +186,7 @@ def _store_year(session: Session, person_id: str, year: int, audited: bool = Tru
         personal = Decimal(visit_row["total_cost"]) - sum(due.amounts.values(), ZERO)
         values = {**{t: fmt(v) for t, v in due.amounts.items()}, "personal_pay": fmt(personal),
                   "applied_category": due.category, "policy_id": eng.policy.id, "policy_version": eng.loaded.version,
-                  "steps": json.dumps([s.to_json() for s in due.steps], ensure_ascii=False)}
+                  "steps": pack_steps(due.steps)}
         old = stored.get(visit_row["id"])
         stamp = now()
         if old is None:
@@ -209,6 +210,16 @@ def _store_year(session: Session, person_id: str, year: int, audited: bool = Tru
     if last is not None:
         _store_annual(session, person_id, year, last.result)
     return written, changed
+
+
+def pack_steps(steps: list[Step]) -> bytes:
+    """The explanation as stored: JSON, zlib-compressed (it is most of a settlement row's size)."""
+    return zlib.compress(json.dumps([s.to_json() for s in steps], ensure_ascii=False).encode("utf-8"), 6)
+
+
+def unpack_steps(stored: bytes | str) -> list[dict]:
+    """The stored explanation steps of a settlement row."""
+    return json.loads(zlib.decompress(stored) if isinstance(stored, bytes) else stored)
 
 
 def _audited(row: dict) -> dict:

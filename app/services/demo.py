@@ -85,7 +85,8 @@ def _bill(rng: random.Random, year: int, town: str) -> dict:
             "referred": int(level in ("市级", "省级") and rng.random() < 0.7), "in_province": 1, "major_disease": 0}
 
 
-def _households(rng: random.Random, fake: Faker, n: int, year: int, taken: set[str]) -> Iterator[dict]:
+def _households(rng: random.Random, fake: Faker, n: int, year: int, taken: set[str],
+                mean_visits: float) -> Iterator[dict]:
     towns, villages = regions()
     run = new_id()[:8]  # invoice numbers stay unique when the demo is added to twice
     invoice = 0
@@ -117,7 +118,8 @@ def _households(rng: random.Random, fake: Faker, n: int, year: int, taken: set[s
                 break
         bills_by_member = []
         for _m in members:
-            count = rng.choices((0, 1, 2, 3, 5, 8), (55, 18, 10, 8, 6, 3))[0]
+            # Most people have no bill in a year and a few have many: a geometric-like spread around the mean.
+            count = min(int(rng.expovariate(1 / mean_visits) + 0.5), 40) if mean_visits > 0 else 0
             person_bills = []
             for _b in range(count):
                 invoice += 1
@@ -136,7 +138,7 @@ def _insert_many(conn, table: str, rows: list[dict]) -> None:
 
 
 def build_demo(session: Session, households: int, year: int | None = None, seed: int = 2026,
-               chunk: int = 500) -> Iterator[tuple[int, int]]:
+               chunk: int = 500, mean_visits: float = 1.2) -> Iterator[tuple[int, int]]:
     """Generate the demo county, `chunk` households per transaction; yields (done, total).
 
     Each chunk is written and settled in one transaction with one audit entry, so a crash leaves whole
@@ -151,7 +153,7 @@ def build_demo(session: Session, households: int, year: int | None = None, seed:
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
     taken = {r[0] for r in session.conn.execute("SELECT id_number FROM persons")}
-    gen = _households(rng, fake, households, year, taken)
+    gen = _households(rng, fake, households, year, taken, mean_visits)
     done = 0
     while done < households:
         batch = [next(gen) for _ in range(min(chunk, households - done))]

@@ -70,6 +70,9 @@ def _with(path: str, value: object) -> dict:
 
 MALFORMED = [
     ("unknown policy", _with("policy", "nowhere-2030"), "policy"),
+    ("policy as a path", _with("policy", "../policies/wuhu-2022"), "policy"),
+    ("huge amount", _with("visits.0.total_cost", "1e30"), "visits[0].total_cost"),
+    ("huge local", _with("local.per_capita_disposable_income", "1" * 40), "local.per_capita_disposable_income"),
     ("missing policy", _with("policy", KeyError), "policy"),
     ("unknown category", _with("person.categories", ["火星人"]), "person.categories"),
     ("unknown insurance", _with("person.insurance", "商业保险"), "person.insurance"),
@@ -114,7 +117,13 @@ def test_not_json_and_missing_file(tmp_path, capsys):
     code, _, err = run("{not json", tmp_path, capsys)
     assert code == 2 and "JSON" in err
     assert main(["settle", str(tmp_path / "absent.json")]) == 2
-    assert "无法读取" in capsys.readouterr().err
+    assert "找不到文件" in capsys.readouterr().err
+    code, _, err = run("", tmp_path, capsys)
+    assert code == 2 and "文件是空的" in err
+    code, out, err = run("\ufeff" + json.dumps(EXAMPLE, ensure_ascii=False), tmp_path, capsys)
+    assert code == 0, err
+    code, _, err = run('{"policy": "wuhu-2022", "policy": "hunan-2022", "visits": []}', tmp_path, capsys)
+    assert code == 2 and "policy" in err and "两次" in err
 
 
 def test_visits_in_two_years_or_out_of_order(tmp_path, capsys):

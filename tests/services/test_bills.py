@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 from app.services import bills, registry, search, summary
@@ -22,7 +21,7 @@ def test_bill_settles_on_the_categories_of_its_date(session, family):
     # 低保 from June: the year's self-pay 4000 + 4000 counts (芜医保〔2021〕76号 二(二)5, 75%, no deductible),
     # and nothing was paid before, so the July bill receives 8000 × 75% = 6000.
     assert after["applied_category"] == "低保对象" and after["assistance_paid"] == "6000.00"
-    steps = json.loads(after["steps"])
+    steps = bills.unpack_steps(after["steps"])
     assert any("身份类别有变化" in s["explain"] for s in steps)
 
 

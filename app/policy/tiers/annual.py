@@ -35,7 +35,9 @@ def settle_application(run: Run, out: SettleResult, explain: bool) -> None:
     if test.mode == "收入减自付低于低收入标准":
         standard = _household(hh.low_income_standard, "household.low_income_standard", "农村低收入家庭标准")
         passes = income - self_paid < standard
-        test_text = (f"家庭年度总收入 {fmt(income)} − 个人自付医疗总费用 {fmt(self_paid)} = {fmt(income - self_paid)}，"
+        left = income - self_paid
+        left_text = fmt(left) if left >= 0 else f"负数（自付超出收入 {fmt(-left)}）"
+        test_text = (f"家庭年度总收入 {fmt(income)} − 个人自付医疗总费用 {fmt(self_paid)} = {left_text}，"
                      f"{'低于' if passes else '不低于'}低收入家庭标准 {fmt(standard)}")
     else:
         share, _ = run.value(test.share, day, need)

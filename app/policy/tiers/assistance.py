@@ -115,11 +115,21 @@ def _above_limit(run: Run, blk: AboveLimit, v: Visit, need: str, rate: Decimal, 
         return
     if not qualifies:
         conds = "、".join(COND_TEXT[c] for c in blk.conditions)
-        steps.append(Step(blk.counts_as, ZERO, "；".join(refs),
+        steps.append(Step(blk.counts_as, ZERO, "；".join(dict.fromkeys(refs)),
                           f"{blk.name}：本次有 {fmt(d_excess)} 元合规费用超出年度救助限额，但须{conds}才可享受，"
                           f"本次不予{blk.name}"))
         return
+    uncapped = round_fen(bs.qualifying_excess * blk_rate)
+    if blk.extra_limit is not None:
+        limit_text = f"{blk.name}年度限额 {money_text(blk_limit)}"
+    else:
+        limit_text = (f"与基本救助合计不超过 {money_text(total)}，基本救助限额 {money_text(limit)}，"
+                      f"故{blk.name}最多 {money_text(blk_limit)}")
+    text = (f"{blk.name}：超出年度救助限额后未获救助的合规费用本年累计 {fmt(bs.qualifying_excess)} × "
+            f"{pct(blk_rate)} = {fmt(uncapped)}")
+    if cumulative != uncapped:
+        text += f"，受{limit_text}所限为 {fmt(cumulative)}"
+    else:
+        text += f"（{limit_text}）"
     steps.append(Step(blk.counts_as, paid, "；".join(dict.fromkeys(refs)),
-                      f"{blk.name}：超出年度救助限额后未获救助的合规费用本年累计 {fmt(bs.qualifying_excess)} × "
-                      f"{pct(blk_rate)} = {fmt(bs.qualifying_excess * blk_rate)}（{blk.name}限额 "
-                      f"{money_text(blk_limit)}，已付 {fmt(paid_before)}），本次 {fmt(paid)}"))
+                      text + f"；扣除本年已付 {fmt(paid_before)}，本次 {fmt(paid)}"))

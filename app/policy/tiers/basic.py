@@ -11,18 +11,13 @@ from app.policy.blocks import ZERO
 from app.policy.result import Step
 from app.policy.state import YearState
 from app.policy.tiers.common import Run, condition, level_rule, money_text
+from app.policy.values import Rule
 
 
 def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | None) -> Decimal:
     """What basic insurance pays for the visit."""
     if v.basic_paid is not None:
-        paid = v.basic_paid
-        if steps is not None and paid:
-            steps.append(Step("基本医保", paid, "医院一站式结算单",
-                              f"采用医院一站式结算单上的基本医保统筹支付 {fmt(paid)} 元"))
-        if v.kind == "住院":
-            st.referred_admissions += v.referred
-        return paid
+        return _reported(run, v, st, steps)
     where = f"visits[{i}].basic_paid"
     sec = run.policy.basic
     if sec is None:
@@ -85,14 +80,53 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
         if kind_cap is not None:
             kind_left = max(ZERO, kind_cap - st.basic_paid_by_kind.get(v.kind, ZERO))
     paid = blocks.capped(blocks.capped(raw, left), kind_left)
+    if steps is not None:
+        text = (f"政策范围内费用 {fmt(v.policy_covered)} − 起付线 {fmt(due)} = "
+                f"{fmt(blocks.over_deductible(v.policy_covered, due))}，× {pct(rate)} = {fmt(raw)}")
+        if paid != raw:
+            which = (f"{v.kind}年度限额 {fmt(kind_cap)}，本年{v.kind}已付 {fmt(st.basic_paid_by_kind.get(v.kind, ZERO))}"
+                     if kind_left is not None and paid == kind_left and (left is None or kind_left <= left)
+                     else f"年度限额 {money_text(cap)}，本年已付 {fmt(st.basic_paid)}")
+            text += f"；受{which}所限，本次支付 {fmt(paid)}"
+        else:
+            text += f"（年度限额 {money_text(cap)}，本年已付 {fmt(st.basic_paid)}）"
+        if notes:
+            text += "；" + "；".join(notes)
+        steps.append(Step("基本医保", paid, "；".join(dict.fromkeys([*refs, r_entry.reference, cap_entry.reference])),
+                          text))
     st.basic_paid += paid
     st.basic_paid_by_kind[v.kind] = st.basic_paid_by_kind.get(v.kind, ZERO) + paid
-    if steps is not None:
-        extra = "；".join(notes)
-        steps.append(Step("基本医保", paid, "；".join(dict.fromkeys([*refs, r_entry.reference, cap_entry.reference])),
-                          f"政策范围内费用 {fmt(v.policy_covered)} − 起付线 {fmt(due)} = "
-                          f"{fmt(blocks.over_deductible(v.policy_covered, due))}，× {pct(rate)} = {fmt(raw)}"
-                          f"（年度限额 {money_text(cap)}，本年已付 {fmt(st.basic_paid - paid)}）"
-                          + (f"；{extra}" if extra else "")))
     return paid
+
+
+def _reported(run: Run, v: Visit, st: YearState, steps: list[Step] | None) -> Decimal:
+    """Take the hospital's figure, and still count it toward the year's cap and the referral chain."""
+    paid = v.basic_paid
+    st.basic_paid += paid
+    st.basic_paid_by_kind[v.kind] = st.basic_paid_by_kind.get(v.kind, ZERO) + paid
+    if v.kind == "住院":
+        st.referred_admissions += v.referred
+        level_deductible = _level_deductible(run, v)
+        if level_deductible is not None:
+            # The slip does not say what deductible it took; along a chain the patient has paid up to the
+            # highest level's deductible so far, and a new chain starts with this level's.
+            charged = min(level_deductible, v.policy_covered)
+            st.chain_deductible = max(st.chain_deductible, charged) if v.referred else charged
+    if steps is not None and paid:
+        steps.append(Step("基本医保", paid, "医院一站式结算单",
+                          f"采用医院一站式结算单上的基本医保统筹支付 {fmt(paid)} 元"))
+    return paid
+
+
+def _level_deductible(run: Run, v: Visit) -> Decimal | None:
+    """This admission's level deductible if the policy and the county's values give it; otherwise None."""
+    sec = run.policy.basic
+    terms = sec.terms("住院") if sec is not None else None
+    if terms is None or (v.hospital_level is None and not isinstance(terms.deductible, Rule)):
+        return None
+    try:
+        value, _ = run.value(level_rule(terms.deductible, v, 0, "referral chain"), v.date, "计算转诊起付线")
+    except CaseError:
+        return None
+    return value or ZERO
 

@@ -69,11 +69,18 @@ def settle_serious(run: Run, v: Visit, i: int, st: YearState, basic: Decimal,
     cumulative = round_fen(blocks.capped(blocks.rate_times(over, rate, uplift), cap))
     paid = min(max(cumulative - st.serious_paid, ZERO), inc)
     if steps is not None and (paid or st.serious_base):
+        base = f"本年累计基本医保后政策范围内个人自付 {fmt(st.serious_base)}"
+        if deductible is not None and not over:
+            text = f"{base}，未超过大病保险起付线 {fmt(deductible)}，本次不支付"
+        else:
+            uncapped = round_fen(blocks.rate_times(over, rate, uplift))
+            text = (base + (f" − 起付线 {fmt(deductible)} = {fmt(over)}" if deductible is not None else "（不设起付线）")
+                    + f"，{rate_text(rate, uplift, over)} = {fmt(uncapped)}")
+            if cumulative != uncapped:
+                text += f"，受封顶线 {fmt(cap)} 所限为 {fmt(cumulative)}"
+            text += f"；扣除本年已付 {fmt(st.serious_paid)}，本次 {fmt(paid)}"
         steps.append(Step("大病保险", paid, "；".join(dict.fromkeys(refs)),
-                          f"本年累计基本医保后政策范围内个人自付 {fmt(st.serious_base)} − 起付线 "
-                          f"{money_text(deductible)} = {fmt(over)}，{rate_text(rate, uplift, over)} = "
-                          f"{fmt(cumulative)}（封顶线 {money_text(cap)}），扣除本年已付 {fmt(st.serious_paid)}，"
-                          f"本次 {fmt(paid)}" + (f"；{'；'.join(notes)}" if notes else "")))
+                          text + (f"（{'；'.join(notes)}）" if notes else "")))
     st.serious_paid += paid
     return paid
 
