@@ -217,6 +217,6 @@ def demo_users(session: Session) -> list[str]:
 
 
 def summary_json(session: Session) -> str:
-    counts = {t: session.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-              for t in ("households", "persons", "category_periods", "visits", "settlements")}
+    db = session.store.db
+    counts = {t: db[t].count for t in ("households", "persons", "category_periods", "visits", "settlements")}
     return json.dumps(counts, ensure_ascii=False)

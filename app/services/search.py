@@ -52,9 +52,9 @@ def fetch_people(session: Session, ids: list[str]) -> list[dict]:
     """The display rows for some person ids, in the order given."""
     if not ids:
         return []
-    rows = session.conn.execute(f"SELECT {_COLUMNS} FROM persons p JOIN households h ON h.id = p.household_id "
-                                f"WHERE p.id IN ({', '.join('?' * len(ids))})", ids).fetchall()
-    by_id = {r["id"]: dict(r) for r in rows}
+    rows = session.store.db.query(f"SELECT {_COLUMNS} FROM persons p JOIN households h ON h.id = p.household_id "
+                                  f"WHERE p.id IN ({', '.join('?' * len(ids))})", ids)
+    by_id = {r["id"]: r for r in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 

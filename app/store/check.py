@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import sqlite_utils
+
 from app.store import audit
 from app.store.schema import LATEST
 
@@ -30,6 +32,11 @@ def check_database(path: Path) -> list[str]:
             return problems
         if version == 0:
             problems.append("这不是救助通的数据库（没有表结构）")
+            return problems
+        missing = {"households", "persons", "visits", "settlements", "audit_log", "audit_head"} - set(
+            sqlite_utils.Database(conn).table_names())
+        if missing:
+            problems.append(f"缺少数据表：{'、'.join(sorted(missing))}")
             return problems
         fk = conn.execute("PRAGMA foreign_key_check").fetchall()
         if fk:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlite_utils
+
 from app.store import backup as backups
 from app.store.clock import now
 from app.store.db import connect, transaction
@@ -43,10 +45,15 @@ def migrate(conn: sqlite3.Connection, db_path: Path | None, target: int = LATEST
 
 @dataclass
 class Store:
-    """An open database and where it lives."""
+    """An open database and where it lives; `db` is sqlite-utils over the same connection, for reads."""
 
     conn: sqlite3.Connection
     path: Path
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        # Reads only: sqlite-utils' write helpers commit by themselves, which would split a transaction.
+        return sqlite_utils.Database(self.conn)
 
     @property
     def backups(self) -> Path:
