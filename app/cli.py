@@ -133,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = psub.add_parser("check", help="检查县里修改过的政策文件，有错时以 2 退出并指出第一处问题")
     p.add_argument("file")
     p.set_defaults(func=cmd_policy_check)
+    p = sub.add_parser("gui", help="打开桌面程序（不带命令时默认如此）")
+    p.add_argument("--db", metavar="PATH", help="数据库文件（默认在本用户的数据文件夹）")
+    p.add_argument("--smoke", action="store_true", help="离屏打开每个主要页面一次后退出（打包与 CI 用）")
+    p.add_argument("--screenshots", metavar="DIR", help="把每个页面的截图存到此文件夹")
+    p.set_defaults(func=cmd_gui)
     from app.cli_store import add_commands
 
     add_commands(sub, _guarded)
@@ -157,7 +162,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
-        # The GUI arrives with issue [3 of 7]; until then the command line is the product.
-        parser.print_help()
-        return 0
+        return cmd_gui(argparse.Namespace(db=None, smoke=False, screenshots=None))
     return args.func(args)
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from app.gui.app import run_gui
+    from app.store.paths import default_db_path
+
+    return run_gui(Path(args.db) if args.db else default_db_path(), smoke=args.smoke,
+                   screenshots=Path(args.screenshots) if args.screenshots else None)

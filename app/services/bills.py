@@ -51,7 +51,19 @@ class BillInput:
     major_disease: bool = False
 
 
-def _checked(session: Session, person_id: str, bill: BillInput, today: date | None) -> dict:
+def duplicate_invoice(session: Session, hospital: str, invoice: str) -> str | None:
+    """The 重复报销 message if this hospital's invoice number is already recorded, else None."""
+    dup = session.conn.execute(
+        "SELECT p.name, v.discharged_on FROM visits v JOIN persons p ON p.id = v.person_id "
+        "WHERE v.hospital = ? AND v.invoice_number = ?", (hospital, invoice)).fetchone()
+    if dup is None:
+        return None
+    return (f"重复报销：{hospital} 的发票号 {invoice} 已于 {dup['discharged_on']} 为 {dup['name']} 登记过，"
+            f"同一张发票不能再次报销")
+
+
+def _checked(session: Session, person_id: str, bill: BillInput, today: date | None,
+             allow_duplicate: bool = False) -> dict:
     load_person(session, person_id)
     hospital = validate.text(bill.hospital, "hospital", "医院名称", 100)
     admitted = validate.day(bill.admitted_on, "admitted_on", "入院（就诊）日期", today)
@@ -79,12 +91,9 @@ def _checked(session: Session, person_id: str, bill: BillInput, today: date | No
     if serious is not None and basic is None:
         raise InputError("basic_paid", "已填写大病保险支付，请同时填写基本医保支付")
     invoice = validate.text(bill.invoice_number, "invoice_number", "发票号", 50)
-    dup = session.conn.execute(
-        "SELECT p.name, v.discharged_on FROM visits v JOIN persons p ON p.id = v.person_id "
-        "WHERE v.hospital = ? AND v.invoice_number = ?", (hospital, invoice)).fetchone()
-    if dup:
-        raise InputError("invoice_number", f"重复报销：{hospital} 的发票号 {invoice} 已于 {dup['discharged_on']} "
-                                           f"为 {dup['name']} 登记过，同一张发票不能再次报销")
+    duplicate = duplicate_invoice(session, hospital, invoice)
+    if duplicate and not allow_duplicate:
+        raise InputError("invoice_number", duplicate)
     stamp = now()
     return {"id": new_id(), "person_id": person_id, "hospital": hospital, "hospital_level": level,
             "admitted_on": admitted.isoformat(), "discharged_on": discharged.isoformat(), "kind": bill.kind,
@@ -124,11 +133,17 @@ class _Due:
     result: SettleResult
 
 
-def settle_person_year(session: Session, person_id: str, year: int) -> list[tuple[dict, _Due]]:
-    """What each of the person's visits of the year is due, in date order (pure: writes nothing)."""
+def settle_person_year(session: Session, person_id: str, year: int, draft: dict | None = None) -> list[tuple[dict, _Due]]:
+    """What each of the person's visits of the year is due, in date order (pure: writes nothing).
+
+    `draft` is an unsaved visit row (a bill being typed) settled as if it were recorded now."""
     conn = session.conn
-    rows = conn.execute("SELECT * FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ? "
-                        "ORDER BY discharged_on, created_at", (person_id, f"{year}-01-01", f"{year}-12-31")).fetchall()
+    rows = [dict(r) for r in conn.execute("SELECT * FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ? "
+                                          "ORDER BY discharged_on, created_at",
+                                          (person_id, f"{year}-01-01", f"{year}-12-31"))]
+    if draft is not None:
+        rows.append(draft)
+        rows.sort(key=lambda r: (r["discharged_on"], r["created_at"]))
     if not rows:
         return []
     eng = engine(session)
@@ -148,7 +163,7 @@ def settle_person_year(session: Session, person_id: str, year: int) -> list[tupl
     if len(set(cats)) == 1:  # the usual year: one set of categories, one run gives every visit
         result = run(len(visits), cats[0])
         for row, vr in zip(rows, result.visits):
-            out.append((dict(row), _Due({t: getattr(vr, t) for t in TIERS}, vr.steps, result.applied_category, result)))
+            out.append((row, _Due({t: getattr(vr, t) for t in TIERS}, vr.steps, result.applied_category, result)))
         return out
     paid = {t: ZERO for t in TIERS}
     for k, row in enumerate(rows):
@@ -166,7 +181,7 @@ def settle_person_year(session: Session, person_id: str, year: int) -> list[tupl
                               f"本年身份类别有变化：按就诊日的类别（{result.applied_category}）重算本年累计应付，"
                               f"扣除本年此前各次已付，本次医疗救助 {fmt(due['assistance_paid'])}、"
                               f"倾斜救助 {fmt(due['tilt_assistance_paid'])}（超出本次自付的部分是本年此前费用的补差）"))
-        out.append((dict(row), _Due(due, steps, result.applied_category, result)))
+        out.append((row, _Due(due, steps, result.applied_category, result)))
     return out
 
 
@@ -251,6 +266,38 @@ def record_bill(session: Session, person_id: str, bill: BillInput, today: date |
         audit.append(session.conn, session.user, "登记就诊", "visits", row["id"], None, row)
         written, _ = _store_year(session, person_id, year)
     return written[row["id"]]
+
+
+def preview_bill(session: Session, person_id: str, bill: BillInput, today: date | None = None) -> dict:
+    """What the bill would receive if recorded now, with its explanation, the year's totals and a duplicate warning.
+
+    Nothing is written. Raises InputError for a field that is not valid yet."""
+    row = _checked(session, person_id, bill, today, allow_duplicate=True)
+    year = int(row["discharged_on"][:4])
+    settled = settle_person_year(session, person_id, year, draft=row)
+    due = next(d for r, d in settled if r["id"] == row["id"])
+    totals = due.result.totals()
+    return {"amounts": due.amounts, "personal_pay": Decimal(row["total_cost"]) - sum(due.amounts.values(), ZERO),
+            "steps": [s.to_json() for s in due.steps], "applied_category": due.category,
+            "year_totals": totals,
+            "limits": _limits(session, due.result, {r["id"]: r["kind"] for r, _ in settled}, row["discharged_on"]),
+            "duplicate": duplicate_invoice(session, row["hospital"], row["invoice_number"]),
+            "warnings": [w.to_json() for w in due.result.warnings]}
+
+
+def _limits(session: Session, result: SettleResult, kinds: dict[str, str], day: str) -> list[dict]:
+    """Each assistance pool's annual limit for the applied category, what the year has used, what remains."""
+    eng = engine(session)
+    out = []
+    for pi, pool in enumerate(eng.policy.assistance):
+        t = eng.index.treatment.get((pi, result.applied_category))
+        if t is None:
+            continue
+        limit, entry = eng.resolver.value(t.annual_limit, date.fromisoformat(day), "显示年度限额")
+        used = sum((v.assistance_paid for v in result.visits if kinds.get(v.id) in pool.kinds), ZERO)
+        out.append({"name": pool.name, "limit": limit, "used": used,
+                    "left": None if limit is None else max(limit - used, ZERO), "reference": entry.reference})
+    return out
 
 
 def resettle_person_year(session: Session, person_id: str, year: int) -> int:

@@ -188,3 +188,16 @@ def person_input(data: dict) -> PersonInput:
     return PersonInput(**data)
 
 
+
+
+def household_detail(session: Session, household_id: str) -> dict:
+    """A household, its members (head first) and every category period each member has held."""
+    household = _household(session, household_id)
+    members = []
+    for p in session.conn.execute("SELECT * FROM persons WHERE household_id = ? ORDER BY relation_to_head != '户主', "
+                                  "birth_date", (household_id,)):
+        periods = [dict(r) for r in session.conn.execute(
+            "SELECT id, category, valid_from, valid_to, certified_by FROM category_periods WHERE person_id = ? "
+            "ORDER BY valid_from", (p["id"],))]
+        members.append({**dict(p), "periods": periods})
+    return {**household, "members": members}

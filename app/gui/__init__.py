@@ -1,0 +1,1 @@
+"""The desktop app (PySide6 only here): windows, views, table models, dialogs and background operations."""

@@ -1,0 +1,121 @@
+"""Starting the desktop app: font and style, logging, the store, first run, login, the main window, --smoke."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.gui import theme
+from app.gui.ops import show_error
+from app.services import users
+from app.services.session import SYSTEM, Session
+from app.store.db import connect
+from app.store.errors import StoreError
+from app.store.store import Store, open_store
+
+
+def _logging(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "jiuzhu.log"
+    handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.getLogger("jiuzhu").addHandler(handler)
+    logging.getLogger("jiuzhu").setLevel(logging.INFO)
+    return path
+
+
+def _reader(store: Store) -> Store:
+    """A second connection for reads on the GUI thread (WAL lets it read while the worker writes)."""
+    conn = connect(store.path)
+    conn.execute("PRAGMA query_only = ON")
+    return Store(conn, store.path)
+
+
+def run_gui(db_path: Path, smoke: bool = False, screenshots: Path | None = None) -> int:
+    """Run the app on the database at `db_path`; with `smoke`, open every screen once offscreen and exit 0."""
+    if smoke:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if QApplication.instance() is None:
+        # Fractional scaling (125%, 150% on Windows laptops) must be chosen before the application exists.
+        QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("救助通")
+    theme.apply(app)
+    _logging(db_path.parent / "logs")
+    sys.excepthook = lambda t, e, tb: show_error(None, e)
+    try:
+        store = open_store(db_path)
+    except StoreError as exc:
+        QMessageBox.critical(None, "无法打开数据库", str(exc)) if not smoke else None
+        sys.stderr.write(str(exc) + "\n")
+        return 2
+    session = Session(store, SYSTEM)
+    from app.gui.first_run import FirstRunDialog
+    from app.gui.login import LoginDialog
+    from app.gui.main_window import MainWindow
+
+    if not users.has_admin(store.conn):
+        wizard = FirstRunDialog(session)
+        if smoke:
+            _snap(wizard, screenshots, "00-first-run")
+            return 0
+        if not wizard.exec():
+            return 0
+        user = wizard.admin_user
+    elif smoke:
+        user = users.find_user(store.conn, "admin") or SYSTEM
+    else:
+        login = LoginDialog(store.conn)
+        if not login.exec():
+            return 0
+        user = login.user
+    reader = Session(_reader(store), user)
+    window = MainWindow(Session(store, user), reader)
+    window.show()
+    if smoke:
+        return _smoke(app, window, screenshots)
+    return app.exec()
+
+
+def _snap(widget, folder: Path | None, name: str) -> None:
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        widget.resize(widget.size().expandedTo(widget.sizeHint()))
+        widget.grab().save(str(folder / f"{name}.png"))
+
+
+def _smoke(app: QApplication, window, screenshots: Path | None) -> int:
+    """Visit every screen, let background work finish, save screenshots if asked, exit 0."""
+    from app.gui.ops import Op, pool
+
+    def settle() -> None:
+        for _ in range(200):
+            app.processEvents()
+            pool().waitForDone(50)
+            app.processEvents()
+            if not Op.running:
+                break
+
+    window.registry.query.setText("张")
+    window.registry.run_search()
+    settle()
+    if window.registry.model.rowCount():
+        window.open_person(window.registry.model.person_id(0))
+        settle()
+        member = window.household.selected()
+        if member:
+            window.open_bill(member["id"])
+            settle()
+    for i, (name, page) in enumerate(window.pages):
+        window.nav.setCurrentRow(i)
+        settle()
+        _snap(window, screenshots, f"{i + 1:02d}-{name}")
+    window.close()
+    QTimer.singleShot(0, app.quit)
+    return 0

@@ -1,0 +1,144 @@
+"""First run: the admin account, the county and its policy, and every local value that policy leaves to it."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QLabel, QLineEdit,
+                               QScrollArea, QVBoxLayout, QWidget)
+
+from app.domain.case import CaseError
+from app.gui.forms import Form
+from app.gui.ops import Op
+from app.policy.loader import load_policy, policy_ids
+from app.policy.resolver import parse_local
+from app.services import county, users
+from app.services.session import Session
+from app.store.errors import InputError
+
+
+class LocalParametersForm(QWidget):
+    """A form generated from a policy's own declarations of its local parameters (label, unit, bounds)."""
+
+    def __init__(self, policy_id: str, values: dict[str, str] | None = None):
+        super().__init__()
+        self.policy = load_policy(policy_id).policy
+        layout = QFormLayout(self)
+        self.form = Form(layout)
+        self.edits: dict[str, QLineEdit] = {}
+        if not self.policy.locals:
+            layout.addRow(QLabel("本政策没有需要县里填写的地方参数。"))
+        for key, p in self.policy.locals.items():
+            bounds = [f"不低于 {p.minimum}" if p.minimum is not None else "",
+                      f"不高于 {p.maximum}" if p.maximum is not None else "", "可填“不设”" if p.allow_none else ""]
+            hint = "，".join(b for b in bounds if b)
+            edit = QLineEdit((values or {}).get(key, ""))
+            edit.setPlaceholderText("如 70%" if p.unit == "比例" else "金额（元）")
+            edit.setToolTip(f"{p.label}\n依据：{p.reference}" + (f"\n{p.note}" if p.note else ""))
+            self.edits[key] = edit
+            self.form.add(key, f"{p.label}（{p.unit}）", edit, hint)
+
+    def values(self) -> dict[str, str] | None:
+        """The entered values, or None after marking every field that is missing or out of bounds."""
+        self.form.clear_errors()
+        out: dict[str, str] = {}
+        ok = True
+        for key, edit in self.edits.items():
+            text = edit.text().strip()
+            if not text:
+                self.form.show_error(key, "请填写（文件把此值留给县里确定，程序不会代为假定）")
+                ok = False
+                continue
+            try:
+                parse_local(key, text, self.policy.locals[key])
+            except CaseError as exc:
+                self.form.show_error(key, str(exc).partition("：")[2])
+                ok = False
+            out[key] = text
+        return out if ok else None
+
+
+class FirstRunDialog(QDialog):
+    """Creates the admin and configures the county; the store is empty until this succeeds."""
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.setWindowTitle("救助通 · 首次设置")
+        self.resize(760, 640)
+        layout = QVBoxLayout(self)
+        title = QLabel("首次使用：请建立管理员账号，并设置本县适用的政策")
+        title.setProperty("role", "title")
+        layout.addWidget(title)
+        admin = QGroupBox("管理员账号")
+        self.admin_form = Form(QFormLayout(admin))
+        self.username = self.admin_form.add("username", "用户名", QLineEdit("admin"))
+        self.display_name = self.admin_form.add("display_name", "姓名", QLineEdit())
+        self.password = self.admin_form.add("password", "密码", QLineEdit(), "至少 8 位")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password2 = self.admin_form.add("password2", "再输一次", QLineEdit())
+        self.password2.setEchoMode(QLineEdit.EchoMode.Password)
+        layout.addWidget(admin)
+        place = QGroupBox("本县及政策")
+        self.place_form = Form(QFormLayout(place))
+        self.county_code = self.place_form.add("county_code", "县级区划代码", QLineEdit(), "6 位，如 340223")
+        self.county_name = self.place_form.add("county_name", "县名", QLineEdit())
+        self.policy = QComboBox()
+        for pid in policy_ids():
+            p = load_policy(pid).policy
+            self.policy.addItem(f"{p.region} · {p.document}", pid)
+        self.place_form.add("policy", "适用政策", self.policy)
+        layout.addWidget(place)
+        self.locals_box = QGroupBox("地方参数（政策文件留给县里确定的数值）")
+        box_layout = QVBoxLayout(self.locals_box)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        box_layout.addWidget(self.scroll)
+        layout.addWidget(self.locals_box, 1)
+        self.policy.currentIndexChanged.connect(self._policy_changed)
+        self._policy_changed()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText("保存并开始使用")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("退出")
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.admin_user = None
+
+    def _policy_changed(self) -> None:
+        self.locals_form = LocalParametersForm(self.policy.currentData())
+        self.scroll.setWidget(self.locals_form)
+
+    def save(self) -> None:
+        for f in (self.admin_form, self.place_form):
+            f.clear_errors()
+        if self.password.text() != self.password2.text():
+            self.admin_form.show_error("password2", "两次输入的密码不一致")
+            return
+        local = self.locals_form.values()
+        if local is None:
+            return
+        args = (self.username.text().strip(), self.display_name.text().strip(), self.password.text(),
+                self.county_code.text().strip(), self.county_name.text().strip(), self.policy.currentData(), local)
+
+        def work():
+            username, name, password, code, cname, policy_id, values = args
+            admin = users.create_user(self.session, username, name, "管理员", code, password)
+            county.configure_county(Session(self.session.store, admin), code, cname or code, policy_id, values)
+            return admin
+
+        Op(self, work).success(self._done).failure(self._failed).run()
+
+    def _done(self, admin) -> None:
+        self.admin_user = admin
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, InputError):
+            field = {"jurisdiction": "county_code"}.get(exc.field, exc.field)
+            for f in (self.admin_form, self.place_form):
+                if f.show_error(field, exc.reason):
+                    return
+            if exc.field.startswith("local."):
+                self.locals_form.form.show_error(exc.field.removeprefix("local."), exc.reason)
+                return
+        from app.gui.ops import show_error
+        show_error(self, exc)

@@ -1,0 +1,67 @@
+"""Form helpers: a field with its reason shown beside it in red, and keyboard-friendly dialogs."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QWidget
+
+
+class FieldRow(QWidget):
+    """An input with an inline error label; `fail(text)` highlights it, `ok()` clears."""
+
+    def __init__(self, editor: QWidget, hint: str = ""):
+        super().__init__()
+        self.editor = editor
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(editor, 1)
+        self.message = QLabel(hint)
+        self.message.setProperty("role", "hint")
+        self.message.setWordWrap(True)
+        self.message.setMinimumWidth(160)
+        layout.addWidget(self.message, 1)
+        self._hint = hint
+
+    def fail(self, text: str) -> None:
+        self.editor.setProperty("invalid", True)
+        self.message.setProperty("role", "error")
+        self.message.setText(text)
+        self._restyle()
+
+    def ok(self) -> None:
+        self.editor.setProperty("invalid", False)
+        self.message.setProperty("role", "hint")
+        self.message.setText(self._hint)
+        self._restyle()
+
+    def _restyle(self) -> None:
+        for w in (self.editor, self.message):
+            w.style().unpolish(w)
+            w.style().polish(w)
+
+
+class Form:
+    """Rows keyed by the service's field names, so an InputError can be shown beside its field."""
+
+    def __init__(self, layout: QFormLayout):
+        self.layout = layout
+        self.rows: dict[str, FieldRow] = {}
+
+    def add(self, key: str, label: str, editor: QWidget, hint: str = "") -> QWidget:
+        row = FieldRow(editor, hint)
+        self.rows[key] = row
+        self.layout.addRow(label, row)
+        return editor
+
+    def clear_errors(self) -> None:
+        for row in self.rows.values():
+            row.ok()
+
+    def show_error(self, field: str, reason: str) -> bool:
+        """Put the message beside the field it names (matching the last part of dotted names); False if none."""
+        key = field.split(".")[-1]
+        row = self.rows.get(field) or self.rows.get(key)
+        if row is None:
+            return False
+        row.fail(reason)
+        row.editor.setFocus()
+        return True

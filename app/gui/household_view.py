@@ -1,0 +1,162 @@
+"""家庭: members, each member's categories as periods on a timeline, and the actions on them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from app.gui.ops import Op
+from app.gui.person_dialogs import CategoryDialog, MemberDialog
+from app.services import registry
+
+PALETTE = ("#2f6db3", "#c2571a", "#2e8b57", "#8e44ad", "#b8860b", "#c0392b", "#16a085")
+
+
+class Timeline(QWidget):
+    """One row per member; each category period is a coloured bar between its dates."""
+
+    def __init__(self):
+        super().__init__()
+        self.members: list[dict] = []
+        self.setMinimumHeight(120)
+
+    def set_members(self, members: list[dict]) -> None:
+        self.members = members
+        self.setMinimumHeight(40 + 28 * max(len(members), 1))
+        self.update()
+
+    def _span(self) -> tuple[date, date]:
+        starts = [date.fromisoformat(p["valid_from"]) for m in self.members for p in m["periods"]]
+        first = min(starts, default=date.today()).replace(month=1, day=1)
+        return min(first, date(date.today().year - 2, 1, 1)), date(date.today().year, 12, 31)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.fillRect(self.rect(), QColor("white"))
+        left, right, top = 90, self.width() - 12, 24
+        start, end = self._span()
+        days = (end - start).days or 1
+        x = lambda d: left + (right - left) * (d - start).days / days  # noqa: E731
+        painter.setPen(QPen(QColor("#c9d1db")))
+        for year in range(start.year, end.year + 1):
+            xx = x(date(year, 1, 1))
+            painter.drawLine(int(xx), top - 6, int(xx), self.height() - 6)
+            painter.setPen(QColor("#5f6b7a"))
+            painter.drawText(int(xx) + 3, 14, str(year))
+            painter.setPen(QPen(QColor("#c9d1db")))
+        colours: dict[str, QColor] = {}
+        for row, m in enumerate(self.members):
+            y = top + row * 28
+            painter.setPen(QColor("#1f3550"))
+            painter.drawText(6, y + 16, m["name"])
+            for p in m["periods"]:
+                colour = colours.setdefault(p["category"], QColor(PALETTE[len(colours) % len(PALETTE)]))
+                a = x(max(date.fromisoformat(p["valid_from"]), start))
+                b = x(min(date.fromisoformat(p["valid_to"]) if p["valid_to"] else end, end))
+                painter.setBrush(colour)
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.drawRoundedRect(QRectF(a, y + 3, max(b - a, 3), 18), 3, 3)
+                painter.setPen(QColor("white"))
+                painter.drawText(QRectF(a + 4, y + 3, max(b - a - 6, 0), 18), Qt.AlignmentFlag.AlignVCenter,
+                                 p["category"])
+        painter.end()
+
+
+class HouseholdView(QWidget):
+    """The household page; `record_bill` asks the window to open bill entry for a member."""
+
+    record_bill = Signal(str)
+
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+        self.household: dict | None = None
+        layout = QVBoxLayout(self)
+        self.title = QLabel("家庭")
+        self.title.setProperty("role", "title")
+        layout.addWidget(self.title)
+        self.subtitle = QLabel("请先在“人员查询”中找到一个人")
+        self.subtitle.setProperty("role", "hint")
+        layout.addWidget(self.subtitle)
+        self.members = QTableWidget(0, 6)
+        self.members.setHorizontalHeaderLabels(["姓名", "与户主关系", "证件号码", "性别", "出生日期", "现有身份类别"])
+        self.members.verticalHeader().setVisible(False)
+        self.members.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.members.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.members.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.members.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(self.members, 2)
+        layout.addWidget(QLabel("身份类别时间轴"))
+        self.timeline = Timeline()
+        layout.addWidget(self.timeline, 1)
+        bar = QHBoxLayout()
+        for text, slot in (("添加成员", self.add_member), ("登记身份类别", self.add_category),
+                           ("为选中成员录入账单", self.open_bill)):
+            b = QPushButton(text)
+            b.clicked.connect(slot)
+            bar.addWidget(b)
+        bar.addStretch(1)
+        layout.addLayout(bar)
+
+    def show_person(self, person_id: str) -> None:
+        session = self.window.session
+
+        def work():
+            p = registry.person(session, person_id)
+            return registry.household_detail(session, p["household_id"]), person_id
+
+        Op(self, work).success(lambda r: self.show_household(*r)).run()
+
+    def show_household(self, detail: dict, select_person: str | None = None) -> None:
+        self.household = detail
+        head = next((m["name"] for m in detail["members"] if m["relation_to_head"] == "户主"), "")
+        self.title.setText(f"家庭 · 户主 {head}")
+        self.subtitle.setText(f"{detail['address']}　统计用区划代码 {detail['region_code']}　共 {len(detail['members'])} 人")
+        self.members.setRowCount(len(detail["members"]))
+        today = date.today().isoformat()
+        for row, m in enumerate(detail["members"]):
+            current = "、".join(p["category"] for p in m["periods"]
+                               if p["valid_from"] <= today and (p["valid_to"] is None or p["valid_to"] >= today))
+            for col, value in enumerate((m["name"], m["relation_to_head"], m["id_number"], m["sex"] or "",
+                                         m["birth_date"] or "", current or "—")):
+                self.members.setItem(row, col, QTableWidgetItem(value))
+            if m["id"] == select_person:
+                self.members.selectRow(row)
+        if select_person is None and detail["members"]:
+            self.members.selectRow(0)
+        self.timeline.set_members(detail["members"])
+
+    def selected(self) -> dict | None:
+        if not self.household:
+            return None
+        row = self.members.currentRow()
+        return self.household["members"][row] if 0 <= row < len(self.household["members"]) else None
+
+    def refresh(self, select: str | None = None) -> None:
+        if self.household:
+            session, hid = self.window.session, self.household["id"]
+            Op(self, lambda: registry.household_detail(session, hid)).success(
+                lambda d: self.show_household(d, select)).run()
+
+    def add_member(self) -> None:
+        if self.household and MemberDialog(self.window, self.household["id"]).exec():
+            self.refresh()
+
+    def add_category(self) -> None:
+        m = self.selected()
+        if m is None:
+            return
+        names = self.window.category_names()
+        dialog = CategoryDialog(self.window, m["id"], m["name"], names)
+        if dialog.exec():
+            self.refresh(m["id"])
+
+    def open_bill(self) -> None:
+        m = self.selected()
+        if m is not None:
+            self.record_bill.emit(m["id"])

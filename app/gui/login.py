@@ -1,0 +1,52 @@
+"""The login dialog, also used to unlock after the idle lock."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
+
+from app.services import users
+from app.services.session import User
+from app.store.errors import InputError
+
+
+class LoginDialog(QDialog):
+    """Asks for user name and password; `user` holds who signed in."""
+
+    def __init__(self, conn, parent=None, locked_user: User | None = None):
+        super().__init__(parent)
+        self.conn = conn
+        self.user: User | None = None
+        self.setWindowTitle("救助通 · 解锁" if locked_user else "救助通 · 登录")
+        layout = QVBoxLayout(self)
+        title = QLabel("已锁定，请重新输入密码" if locked_user else "医疗救助经办 · 登录")
+        title.setProperty("role", "title")
+        layout.addWidget(title)
+        form = QFormLayout()
+        self.username = QLineEdit(locked_user.username if locked_user else "")
+        self.username.setReadOnly(locked_user is not None)
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("用户名", self.username)
+        form.addRow("密码", self.password)
+        layout.addLayout(form)
+        self.message = QLabel("")
+        self.message.setProperty("role", "error")
+        layout.addWidget(self.message)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("登录")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("退出" if not locked_user else "取消")
+        buttons.accepted.connect(self.try_login)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        (self.password if locked_user else self.username).setFocus()
+        self.resize(360, 180)
+
+    def try_login(self) -> None:
+        try:
+            self.user = users.authenticate(self.conn, self.username.text().strip(), self.password.text())
+        except InputError as exc:
+            self.message.setText(exc.reason)
+            self.password.selectAll()
+            self.password.setFocus()
+            return
+        self.accept()

@@ -1,0 +1,167 @@
+"""Dialogs to register a household, add a member and record a category period; errors shown beside the field."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QLabel,
+                               QLineEdit, QVBoxLayout)
+
+from app.domain.idnumber import IdNumberError, parse_id_number
+from app.gui.forms import Form
+from app.gui.ops import Op, show_error
+from app.services import registry
+from app.services.demo import regions
+from app.store.errors import InputError
+
+
+class _Dialog(QDialog):
+    """OK saves through a background operation; a refused field is highlighted with its reason."""
+
+    def __init__(self, window, title: str):
+        super().__init__(window)
+        self.window = window
+        self.setWindowTitle(title)
+        self.layout_ = QVBoxLayout(self)
+        self.form = Form(QFormLayout())
+        self.layout_.addLayout(self.form.layout)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText("保存")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        self.result_value = None
+
+    def finish_layout(self) -> None:
+        self.layout_.addWidget(self.buttons)
+        self.resize(640, self.sizeHint().height())
+
+    def submit(self, work) -> None:
+        self.form.clear_errors()
+        Op(self, work).success(self._saved).failure(self._failed).run()
+
+    def _saved(self, value) -> None:
+        self.result_value = value
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, InputError) and self.form.show_error(exc.field, exc.reason):
+            return
+        show_error(self, exc)
+
+
+class PersonFields:
+    """Name, document type and number; a resident ID number fills in birth date and sex as it is typed."""
+
+    def __init__(self, form: Form, prefix: str, relation: bool):
+        self.name = form.add(f"{prefix}.name", "姓名", QLineEdit())
+        self.id_type = QComboBox()
+        from app.domain.idnumber import ID_TYPES
+        self.id_type.addItems(ID_TYPES)
+        form.add(f"{prefix}.id_type", "证件类型", self.id_type)
+        self.id_number = form.add(f"{prefix}.id_number", "证件号码", QLineEdit(), "18 位身份证号，末位可为 X")
+        self.derived = QLabel("")
+        self.derived.setProperty("role", "hint")
+        form.layout.addRow("", self.derived)
+        self.relation = None
+        if relation:
+            self.relation = QComboBox()
+            self.relation.addItems([r for r in registry.RELATIONS if r != "户主"])
+            form.add(f"{prefix}.relation_to_head", "与户主关系", self.relation)
+        self.id_number.textChanged.connect(self._derive)
+        self.form = form
+        self.key = f"{prefix}.id_number"
+
+    def _derive(self, text: str) -> None:
+        if self.id_type.currentText() != "居民身份证" or len(text.strip()) < 18:
+            self.derived.setText("")
+            self.form.rows[self.key].ok()
+            return
+        try:
+            n = parse_id_number(text)
+        except IdNumberError as exc:
+            self.form.rows[self.key].fail(str(exc).partition("：")[2])
+            self.derived.setText("")
+            return
+        self.form.rows[self.key].ok()
+        self.derived.setText(f"出生日期 {n.birth_date}，性别 {n.sex}")
+
+    def value(self, relation: str | None = None) -> registry.PersonInput:
+        return registry.PersonInput(self.name.text(), self.id_number.text(),
+                                    relation or (self.relation.currentText() if self.relation else "户主"),
+                                    self.id_type.currentText())
+
+
+class HouseholdDialog(_Dialog):
+    """登记新家庭: the village, the address and the head."""
+
+    def __init__(self, window):
+        super().__init__(window, "登记新家庭")
+        self.village = QComboBox()
+        self.village.setEditable(True)
+        try:
+            towns, villages = regions(window.county_code or "340223")
+            for code, name in villages:
+                if window.session.user.covers(code):
+                    self.village.addItem(f"{code} {towns.get(code[:9], '')}{name}", code)
+        except OSError:
+            pass
+        self.form.add("region_code", "村（居）", self.village, "可直接输入 12 位统计用区划代码")
+        self.address = self.form.add("address", "住址", QLineEdit())
+        self.head = PersonFields(self.form, "head", relation=False)
+        self.finish_layout()
+
+    def save(self) -> None:
+        code = self.village.currentData() or self.village.currentText().split(" ")[0]
+        session, address, head = self.window.session, self.address.text(), self.head.value("户主")
+        self.submit(lambda: registry.register_household(session, code, address, head))
+
+
+class MemberDialog(_Dialog):
+    """添加家庭成员."""
+
+    def __init__(self, window, household_id: str):
+        super().__init__(window, "添加家庭成员")
+        self.household_id = household_id
+        self.person = PersonFields(self.form, "member", relation=True)
+        self.finish_layout()
+
+    def save(self) -> None:
+        session, hid, person = self.window.session, self.household_id, self.person.value()
+        self.submit(lambda: registry.add_member(session, hid, person))
+
+
+class CategoryDialog(_Dialog):
+    """登记身份类别: the category, its period and the department that certified it."""
+
+    def __init__(self, window, person_id: str, person_name: str, categories: list[str]):
+        super().__init__(window, f"登记身份类别 · {person_name}")
+        self.person_id = person_id
+        self.category = QComboBox()
+        self.category.addItems(categories)
+        self.form.add("category", "身份类别", self.category)
+        self.valid_from = QDateEdit(QDate.currentDate())
+        self.valid_from.setCalendarPopup(True)
+        self.valid_from.setDisplayFormat("yyyy-MM-dd")
+        self.form.add("valid_from", "起始日期", self.valid_from)
+        self.open_ended = QCheckBox("至今有效（未终止）")
+        self.open_ended.setChecked(True)
+        self.valid_to = QDateEdit(QDate.currentDate())
+        self.valid_to.setCalendarPopup(True)
+        self.valid_to.setDisplayFormat("yyyy-MM-dd")
+        self.valid_to.setEnabled(False)
+        self.open_ended.toggled.connect(lambda on: self.valid_to.setEnabled(not on))
+        self.form.layout.addRow("", self.open_ended)
+        self.form.add("valid_to", "终止日期", self.valid_to)
+        self.certified_by = QComboBox()
+        self.certified_by.addItems(registry.CERTIFIERS)
+        self.form.add("certified_by", "认定部门", self.certified_by)
+        self.finish_layout()
+
+    def save(self) -> None:
+        start = self.valid_from.date().toPython()
+        end: date | None = None if self.open_ended.isChecked() else self.valid_to.date().toPython()
+        session, pid, cat, dept = self.window.session, self.person_id, self.category.currentText(), \
+            self.certified_by.currentText()
+        self.submit(lambda: registry.set_category(session, pid, cat, start, end, dept))

@@ -1,0 +1,94 @@
+"""政策: the active policy's rules in Chinese with their references; the admin edits the local values."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+                               QTextBrowser, QVBoxLayout, QWidget)
+
+from app.gui.first_run import LocalParametersForm
+from app.gui.ops import Op
+from app.policy.describe import describe
+from app.services import county
+
+
+class LocalValuesDialog(QDialog):
+    """Edit the county's local values; saving goes through the audited county service."""
+
+    def __init__(self, window, policy_id: str, values: dict[str, str]):
+        super().__init__(window)
+        self.window = window
+        self.setWindowTitle("修改地方参数")
+        self.resize(760, 600)
+        layout = QVBoxLayout(self)
+        hint = QLabel("每项修改都记入审计日志。数值须是本县正式文件确定的值。")
+        hint.setProperty("role", "hint")
+        layout.addWidget(hint)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        self.form = LocalParametersForm(policy_id, values)
+        scroll.setWidget(self.form)
+        layout.addWidget(scroll, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.policy_id = policy_id
+
+    def save(self) -> None:
+        values = self.form.values()
+        if values is None:
+            return
+        session, policy_id = self.window.session, self.policy_id
+
+        def work():
+            place = session.store.setting("county") or {}
+            county.configure_county(session, place.get("code", session.user.jurisdiction[:6]), place.get("name", ""),
+                                    policy_id, values)
+
+        Op(self, work).success(lambda _: self.accept()).run()
+
+
+class PolicyView(QWidget):
+    """The rules, values by date, references and the local parameters, as `policy show` prints them."""
+
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.title = QLabel("政策")
+        self.title.setProperty("role", "title")
+        top.addWidget(self.title)
+        top.addStretch(1)
+        self.edit = QPushButton("修改地方参数…")
+        self.edit.clicked.connect(self.edit_locals)
+        top.addWidget(self.edit)
+        layout.addLayout(top)
+        self.values = QLabel("")
+        self.values.setWordWrap(True)
+        layout.addWidget(self.values)
+        self.text = QTextBrowser()
+        layout.addWidget(self.text, 1)
+
+    def refresh(self) -> None:
+        session = self.window.session
+        self.edit.setVisible(session.user.role == "管理员")
+
+        def work():
+            eng = county.engine(session)
+            return eng.policy, session.store.setting("local", {})
+
+        Op(self, work).success(self._show).run()
+
+    def _show(self, result) -> None:
+        policy, local = result
+        self.policy_id = policy.id
+        self.local = local
+        self.title.setText(f"政策 · {policy.region} · {policy.document}")
+        shown = "；".join(f"{policy.locals[k].label} = {v}" for k, v in local.items() if k in policy.locals)
+        self.values.setText(f"本县地方参数：{shown or '（无）'}")
+        self.text.setPlainText(describe(policy))
+
+    def edit_locals(self) -> None:
+        if LocalValuesDialog(self.window, self.policy_id, self.local).exec():
+            self.refresh()
