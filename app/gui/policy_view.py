@@ -64,9 +64,6 @@ class PolicyView(QWidget):
         self.edit.clicked.connect(self.edit_locals)
         top.addWidget(self.edit)
         layout.addLayout(top)
-        self.values = QLabel("")
-        self.values.setWordWrap(True)
-        layout.addWidget(self.values)
         self.text = QTextBrowser()
         layout.addWidget(self.text, 1)
 
@@ -85,9 +82,8 @@ class PolicyView(QWidget):
         self.policy_id = policy.id
         self.local = local
         self.title.setText(f"政策 · {policy.region} · {policy.document}")
-        shown = "；".join(f"{policy.locals[k].label} = {v}" for k, v in local.items() if k in policy.locals)
-        self.values.setText(f"本县地方参数：{shown or '（无）'}")
-        self.text.setPlainText(describe(policy))
+        shown = "\n".join(f"  {policy.locals[k].label}：{v}" for k, v in local.items() if k in policy.locals)
+        self.text.setPlainText(f"本县填写的地方参数：\n{shown or '  （无）'}\n\n{describe(policy)}")
 
     def edit_locals(self) -> None:
         if LocalValuesDialog(self.window, self.policy_id, self.local).exec():

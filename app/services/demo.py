@@ -38,7 +38,6 @@ CATEGORY_MIX = (("特困人员", 0.012, "民政"), ("低保对象", 0.06, "民�
                 ("稳定脱贫人口", 0.05, "乡村振兴"))
 HOSPITALS = (("南陵县医院", "县级"), ("南陵县中医院", "县级"), ("芜湖市第一人民医院", "市级"), ("芜湖市第二人民医院", "市级"),
              ("安徽省立医院", "省级"), ("安徽医科大学第一附属医院", "省级"))
-RELATIONS = ("配偶", "子", "女", "父母", "孙子女", "儿媳")
 
 
 def regions(county_code: str = COUNTY_CODE) -> tuple[dict[str, str], list[tuple[str, str]]]:
@@ -60,6 +59,23 @@ def id_number(rng: random.Random, region: str, born: date, male: bool) -> str:
     seq = rng.randrange(0, 500) * 2 + (1 if male else 0)
     body = f"{region}{born:%Y%m%d}{seq:03d}"
     return body + check_digit(body)
+
+
+def _member(rng: random.Random, index: int, head_male: bool, head_age: int) -> tuple[str, bool, int]:
+    """A household member whose relation, sex and age fit the head's: spouse, children, a parent, grandchildren."""
+    if index == 1:
+        return "配偶", not head_male, max(18, head_age + rng.randint(-5, 5))
+    roll = rng.random()
+    if roll < 0.6 and head_age >= 22:
+        male = rng.random() < 0.5
+        return ("子" if male else "女"), male, rng.randint(0, max(head_age - 20, 0))
+    if roll < 0.75 and head_age <= 65:
+        male = rng.random() < 0.4
+        return "父母", male, min(100, head_age + rng.randint(20, 32))
+    if head_age >= 45:
+        return "孙子女", rng.random() < 0.5, rng.randint(0, max(head_age - 42, 0))
+    male = rng.random() < 0.5
+    return ("子" if male else "女"), male, rng.randint(0, max(head_age - 20, 0))
 
 
 def _money(rng: random.Random, low: int, high: int) -> Decimal:
@@ -96,9 +112,13 @@ def _households(rng: random.Random, fake: Faker, n: int, year: int, taken: set[s
         surname = fake.last_name()
         size = rng.choices((1, 2, 3, 4, 5, 6), (8, 20, 25, 25, 14, 8))[0]
         members = []
+        head_age = rng.randint(35, 80)
+        head_male = rng.random() < 0.8
         for m in range(size):
-            male = rng.random() < 0.5 if m else rng.random() < 0.8
-            age = rng.randint(35, 80) if m == 0 else rng.randint(0, 85)
+            if m == 0:
+                male, age, relation = head_male, head_age, "户主"
+            else:
+                relation, male, age = _member(rng, m, head_male, head_age)
             born = date(year - age, rng.randint(1, 12), rng.randint(1, 28))
             given = fake.first_name_male() if male else fake.first_name_female()
             name = (surname if m == 0 or rng.random() < 0.7 else fake.last_name()) + given
@@ -106,8 +126,7 @@ def _households(rng: random.Random, fake: Faker, n: int, year: int, taken: set[s
             while number in taken:  # invented numbers can collide; the registry would refuse a duplicate
                 number = id_number(rng, COUNTY_CODE, born, male)
             taken.add(number)
-            members.append({"name": name, "male": male, "born": born, "id_number": number,
-                            "relation": "户主" if m == 0 else rng.choice(RELATIONS)})
+            members.append({"name": name, "male": male, "born": born, "id_number": number, "relation": relation})
         head_cat = rng.random()
         household_category = None
         acc = 0.0

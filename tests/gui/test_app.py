@@ -1,0 +1,171 @@
+"""The desktop app driven through its real widgets, offscreen (pytest-qt)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import Qt  # noqa: E402
+
+from app.domain.idnumber import check_digit  # noqa: E402
+from app.gui.app import _reader  # noqa: E402
+from app.gui.main_window import MainWindow  # noqa: E402
+from app.gui.ops import Op  # noqa: E402
+from app.gui.person_dialogs import CategoryDialog, HouseholdDialog, MemberDialog  # noqa: E402
+from app.services import county, users  # noqa: E402
+from app.services.demo import DEMO_LOCAL  # noqa: E402
+from app.services.session import SYSTEM, Session  # noqa: E402
+from app.store.store import open_store  # noqa: E402
+
+SHOTS = os.environ.get("JIUZHU_SCREENSHOTS")
+
+
+def idn(body: str) -> str:
+    return body + check_digit(body)
+
+
+def type_text(qtbot, widget, text: str) -> None:
+    """Type into a field: key clicks for ASCII; QTest cannot synthesise keys for Chinese, so those are inserted
+    the way an input method commits them."""
+    if text.isascii():
+        qtbot.keyClicks(widget, text)
+    else:
+        widget.insert(text)
+
+
+def idle(qtbot) -> None:
+    qtbot.waitUntil(lambda: not Op.running, timeout=10_000)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    store = open_store(tmp_path / "gui.sqlite3", daily_backup=False)
+    admin = users.create_user(Session(store, SYSTEM), "admin", "王经办", "管理员", "340223", "correct-horse")
+    county.configure_county(Session(store, admin), "340223", "南陵县", "wuhu-2022", DEMO_LOCAL)
+    w = MainWindow(Session(store, admin), Session(_reader(store), admin))
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    idle(qtbot)
+    w.close()
+
+
+def shot(widget, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        widget.grab().save(str(Path(SHOTS) / f"{name}.png"))
+
+
+def test_register_a_household_of_three_with_categories(qtbot, window):
+    dialog = HouseholdDialog(window)
+    qtbot.addWidget(dialog)
+    dialog.village.setCurrentIndex(dialog.village.findData("340223100201"))
+    type_text(qtbot, dialog.address, "籍山镇某村 8 号")
+    type_text(qtbot, dialog.head.name, "张三")
+    type_text(qtbot, dialog.head.id_number, idn("34022319620305001"))
+    assert "1962-03-05" in dialog.head.derived.text() and "男" in dialog.head.derived.text()
+    shot(dialog, "dialog-household")
+    dialog.save()
+    idle(qtbot)
+    assert dialog.result() == 1, dialog.form.rows["head.id_number"].message.text()
+    head_id = dialog.result_value[1]
+    window.open_person(head_id)
+    idle(qtbot)
+    for name, body, relation in (("李四", "34022319650607002", "配偶"), ("张小五", "34022319900101003", "子")):
+        member = MemberDialog(window, window.household.household["id"])
+        qtbot.addWidget(member)
+        type_text(qtbot, member.person.name, name)
+        type_text(qtbot, member.person.id_number, idn(body))
+        member.person.relation.setCurrentText(relation)
+        member.save()
+        idle(qtbot)
+        assert member.result() == 1
+    window.household.refresh()
+    idle(qtbot)
+    assert window.household.members.rowCount() == 3
+    window.household.members.selectRow(0)
+    cat = CategoryDialog(window, head_id, "张三", window.category_names())
+    qtbot.addWidget(cat)
+    cat.category.setCurrentText("低保对象")
+    cat.save()
+    idle(qtbot)
+    assert cat.result() == 1
+    window.household.refresh(head_id)
+    idle(qtbot)
+    assert "低保对象" in window.household.members.item(0, 5).text()
+    shot(window, "household")
+
+
+def _household(window, qtbot) -> str:
+    from app.services import registry
+
+    hid, head = registry.register_household(window.session, "340223100201", "籍山镇某村 9 号",
+                                            registry.PersonInput("赵六", idn("34022319580709001")))
+    registry.set_category(window.session, head, "低保对象", "2020-01-01", None, "民政")
+    return head
+
+
+def _fill(qtbot, view, total, covered, basic, serious, invoice, day):
+    from PySide6.QtCore import QDate
+
+    view.clear()
+    view.admitted.setDate(QDate.fromString(day, "yyyy-MM-dd"))
+    view.discharged.setDate(QDate.fromString(day, "yyyy-MM-dd"))
+    for widget, text in ((view.total, total), (view.covered, covered), (view.basic, basic),
+                         (view.serious, serious), (view.invoice, invoice)):
+        qtbot.keyClicks(widget, text)
+
+
+def test_record_two_bills_and_see_the_tiers_and_explanation(qtbot, window):
+    head = _household(window, qtbot)
+    window.open_bill(head)
+    idle(qtbot)
+    view = window.bill
+    _fill(qtbot, view, "60000", "50000", "30000", "8000", "INV-1", "2025-03-05")
+    view.preview()
+    idle(qtbot)
+    assert "9000.00" in view.tiers.text()  # (50000 − 30000 − 8000) × 75%, 芜医保〔2021〕76号 二(二)5
+    assert "芜医保〔2021〕76号 二(二)5" in view.steps.toPlainText()
+    shot(window, "bill-preview")
+    qtbot.keyClick(view.invoice, Qt.Key.Key_Return)
+    idle(qtbot)
+    assert "医疗救助 9000.00" in window.statusBar().currentMessage()
+    _fill(qtbot, view, "80000", "70000", "40000", "10000", "INV-1", "2025-06-05")
+    view.preview()
+    idle(qtbot)
+    assert "重复报销" in view.duplicate.text()
+    view.invoice.clear()
+    type_text(qtbot, view.invoice, "INV-2")
+    view.preview()
+    idle(qtbot)
+    # 20000 × 75% = 15000, but 9000 of the 50000 limit is used: 50000 − 9000 = 41000 remains, so 15000.
+    assert "15000.00" in view.tiers.text()
+    assert "剩余" in view.year.text()
+    view.save()
+    idle(qtbot)
+    assert "医疗救助 15000.00" in window.statusBar().currentMessage()
+
+
+def test_find_a_person_by_pinyin_initials(qtbot, window):
+    _household(window, qtbot)
+    window.go(window.registry)
+    type_text(qtbot, window.registry.query, "zl")
+    qtbot.waitUntil(lambda: window.registry.model.rowCount() == 1, timeout=5000)
+    assert window.registry.model.data(window.registry.model.index(0, 0)) == "赵六"
+    shot(window, "registry")
+    qtbot.keyClick(window.registry.query, Qt.Key.Key_Return)
+    idle(qtbot)
+    assert window.stack.currentWidget() is window.household
+    assert "赵六" in window.household.title.text()
+
+
+def test_policy_page_shows_rules_and_references(qtbot, window):
+    window.go(window.policy)
+    idle(qtbot)
+    assert "芜医保〔2021〕76号 二(二)5" in window.policy.text.toPlainText()
+    assert window.policy.edit.isVisible()
+    shot(window, "policy")
