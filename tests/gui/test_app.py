@@ -38,7 +38,7 @@ def type_text(qtbot, widget, text: str) -> None:
 
 
 def idle(qtbot) -> None:
-    qtbot.waitUntil(lambda: not Op.running, timeout=10_000)
+    qtbot.waitUntil(lambda: not Op.running, timeout=20_000)
 
 
 @pytest.fixture
@@ -154,7 +154,7 @@ def test_find_a_person_by_pinyin_initials(qtbot, window):
     _household(window, qtbot)
     window.go(window.registry)
     type_text(qtbot, window.registry.query, "zl")
-    qtbot.waitUntil(lambda: window.registry.model.rowCount() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: window.registry.model.rowCount() == 1, timeout=15_000)
     assert window.registry.model.data(window.registry.model.index(0, 0)) == "赵六"
     shot(window, "registry")
     qtbot.keyClick(window.registry.query, Qt.Key.Key_Return)
