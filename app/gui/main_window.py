@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QListWidget, QMainWindow, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
 
 from app.gui.bill_view import BillView
 from app.gui.household_view import HouseholdView
 from app.gui.login import LoginDialog
+from app.gui.ops import Op
 from app.gui.person_dialogs import HouseholdDialog
 from app.gui.policy_view import PolicyView
 from app.gui.registry_view import RegistryView
-from app.services import registry
+from app.services import bills, demo, registry
 from app.services.session import Session
+from app.store import backup
 
 IDLE_MINUTES = 10
 _ACTIVITY = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel}
@@ -51,6 +65,7 @@ class MainWindow(QMainWindow):
         self.registry.person_chosen.connect(self.open_person)
         self.registry.new_household.connect(self.new_household)
         self.household.record_bill.connect(self.open_bill)
+        self._menus()
         self.user_label = QLabel()
         self.statusBar().addPermanentWidget(self.user_label)
         self._show_user()
@@ -67,6 +82,38 @@ class MainWindow(QMainWindow):
             self.resize(1280, 800)
         self.nav.setCurrentRow(0)
         self._categories: list[str] = []
+
+    def _menus(self) -> None:
+        tools = self.menuBar().addMenu("工具")
+        tools.addAction("重新结算一个年度…", self.resettle)
+        tools.addAction("立即备份数据库", self.backup_now)
+        if self.session.user.role == "管理员":
+            tools.addAction("生成演示数据…", self.make_demo)
+        tools.addSeparator()
+        tools.addAction("锁定", self.lock)
+
+    def resettle(self) -> None:
+        year, ok = QInputDialog.getInt(self, "重新结算", "年度：", date.today().year, 2000, date.today().year)
+        if not ok:
+            return
+        session = self.session
+        Op(self, lambda: bills.resettle_year(session, year)).with_progress(f"正在重新结算 {year} 年…").success(
+            lambda last: QMessageBox.information(
+                self, "重新结算", f"{year} 年已重新结算 {last[0] if last else 0} 人，"
+                                 f"其中 {last[2] if last else 0} 笔结算金额有变化（均已记入审计日志）。")).run()
+
+    def backup_now(self) -> None:
+        session = self.session
+        Op(self, lambda: backup.backup(session.conn, session.store.backups)).with_progress("正在备份…").success(
+            lambda path: self.statusBar().showMessage(f"已备份到 {path}", 10000)).run()
+
+    def make_demo(self) -> None:
+        n, ok = QInputDialog.getInt(self, "生成演示数据", "户数：", 200, 1, 200000)
+        if not ok:
+            return
+        session = self.session
+        Op(self, lambda: demo.build_demo(session, n)).with_progress(f"正在生成 {n} 户演示数据…").success(
+            lambda _: self.statusBar().showMessage("演示数据已生成", 10000)).run()
 
     def _show_user(self) -> None:
         u = self.session.user

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -51,9 +52,14 @@ class _Task(QRunnable):
             result = self.fn()
             if inspect.isgenerator(result):
                 last = None
+                shown = 0.0
                 for item in result:
                     last = item
-                    if isinstance(item, tuple) and len(item) >= 2:
+                    now = time.monotonic()
+                    # At most ten updates a second: a dialog needs no more, and each emit crosses threads
+                    # (PySide6 6.12 also leaks a reference to True on every emit, fatal after tens of thousands).
+                    if isinstance(item, tuple) and len(item) >= 2 and now - shown >= 0.1:
+                        shown = now
                         self.signals.progress.emit(int(item[0]), int(item[1]))
                     if self.cancelled:
                         result.close()

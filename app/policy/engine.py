@@ -13,10 +13,10 @@ from typing import Any
 
 from app.domain.case import Case, CaseError
 from app.domain.money import fmt
+from app.domain.names import ORDINARY
 from app.policy.index import PolicyIndex
 from app.policy.loader import LoadedPolicy
 from app.policy.resolver import Resolver
-from app.domain.names import ORDINARY
 from app.policy.result import SettleResult, VisitResult, Warning
 from app.policy.state import YearState
 from app.policy.tiers.annual import (

@@ -246,6 +246,10 @@ def _store_annual(session: Session, person_id: str, year: int, result: SettleRes
     eng = engine(session)
     totals = json.dumps({k: fmt(v) for k, v in result.totals().items()}, ensure_ascii=False)
     warnings = json.dumps([w.to_json() for w in result.warnings], ensure_ascii=False)
+    old = conn.execute("SELECT policy_version, applied_category, totals, warnings FROM annual_settlements "
+                       "WHERE person_id = ? AND year = ?", (person_id, year)).fetchone()
+    if old is not None and tuple(old) == (eng.loaded.version, result.applied_category, totals, warnings):
+        return  # unchanged: a re-settlement that changes nothing writes nothing
     stamp = now()
     conn.execute("INSERT INTO annual_settlements (id, person_id, year, policy_id, policy_version, applied_category, "
                  "totals, warnings, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(person_id, year) "

@@ -164,7 +164,8 @@ def year_statistics(session: Session, year: int, first_month: int = 1, last_mont
     malformed = 0
     for kind, key, people, visits, *fen, bad in conn.execute(_QUERY, params):
         counts[kind][key] = (people, visits)
-        amounts[kind][key] = [Decimal(f).scaleb(-2) for f in fen]
+        # A sum is NULL only when a whole group is unreadable, and then the Decimal path replaces it.
+        amounts[kind][key] = [Decimal(f or 0).scaleb(-2) for f in fen]
         malformed += bad or 0
     if malformed:
         amounts = _decimal_sums(session, params)
