@@ -67,7 +67,8 @@ _QUERY = f"""
         {_FROM})
     SELECT 'category', category, count(DISTINCT person), count(*), {_SUMS}, 0 FROM selected GROUP BY category
     UNION ALL
-    SELECT 'township', township, count(DISTINCT person), count(*), {_SUMS}, sum({_UNREADABLE}) FROM selected GROUP BY township
+    SELECT 'township', township, count(DISTINCT person), count(*), {_SUMS}, sum({_UNREADABLE})
+    FROM selected GROUP BY township
     UNION ALL
     SELECT 'month', month, count(DISTINCT person), count(*), {_SUMS}, 0 FROM selected GROUP BY month"""
 _RAW_QUERY = f"SELECT {_KEYS}, {', '.join(_SOURCES)} {_FROM}"

@@ -44,9 +44,9 @@ def _sheet(ws: Worksheet, stats: Statistics, breakdown: Breakdown) -> None:
     headers = [breakdown.key_header, *(["区划代码"] if with_code else []), *(label for _, label in COLUMNS)]
     width = len(headers)
     ws.append([f"{stats.place}{stats.period}医疗救助统计（{breakdown.title}）"])
-    ws.append([f"统计范围：{stats.place}（{stats.jurisdiction or '全部'}）　出院（结算）日期："
-               f"{stats.year}年{stats.first_month}月—{stats.last_month}月　"
-               f"生成时间：{stats.generated_at:%Y-%m-%d %H:%M}　金额单位：元"])
+    ws.append([(f"统计范围：{stats.place}（{stats.jurisdiction or '全部'}）　出院（结算）日期："
+                f"{stats.year}年{stats.first_month}月—{stats.last_month}月　"
+                f"生成时间：{stats.generated_at:%Y-%m-%d %H:%M}　金额单位：元")])
     for row in (1, 2):
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
     ws["A1"].font = Font(bold=True, size=14)
@@ -108,7 +108,8 @@ def _save_whole(wb: Workbook, path: Path) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx.tmp", dir=path.parent)
     except OSError as exc:
-        raise InputError("path", f"无法在文件夹 {path.parent} 中写入文件（{exc.strerror or exc}），请换一个位置") from None
+        raise InputError("path", f"无法在文件夹 {path.parent} 中写入文件（{exc.strerror or exc}），"
+                                 "请换一个位置") from None
     try:
         with os.fdopen(fd, "wb") as f:
             wb.save(f)
