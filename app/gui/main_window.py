@@ -24,6 +24,7 @@ from app.gui.ops import Op
 from app.gui.person_dialogs import HouseholdDialog
 from app.gui.policy_view import PolicyView
 from app.gui.registry_view import RegistryView
+from app.gui.statistics_view import StatisticsView
 from app.services import bills, demo, registry
 from app.services.session import Session
 from app.store import backup
@@ -56,8 +57,9 @@ class MainWindow(QMainWindow):
         self.household = HouseholdView(self)
         self.bill = BillView(self)
         self.policy = PolicyView(self)
+        self.statistics = StatisticsView(self)
         self.pages = [("人员查询", self.registry), ("家庭", self.household), ("账单录入", self.bill),
-                      ("政策", self.policy)]
+                      ("政策", self.policy), ("统计", self.statistics)]
         for name, page in self.pages:
             self.nav.addItem(name)
             self.stack.addWidget(page)
@@ -122,8 +124,8 @@ class MainWindow(QMainWindow):
     def _switch(self, row: int) -> None:
         self.stack.setCurrentIndex(row)
         page = self.pages[row][1]
-        if page is self.policy:
-            self.policy.refresh()
+        if page in (self.policy, self.statistics):
+            page.refresh()
         elif page is self.registry:
             self.registry.query.setFocus()
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from faker import Faker
 
 from app.domain.idnumber import check_digit
+from app.domain.money import fmt
 from app.services import bills, county, users
 from app.services.session import Session
 from app.store import audit
@@ -97,7 +98,7 @@ def _bill(rng: random.Random, year: int, town: str) -> dict:
     basic = (covered * Decimal(rng.randint(55, 75)) / 100).quantize(Decimal("0.01"))
     return {"hospital": hospital, "hospital_level": level, "kind": kind,
             "admitted_on": (discharged - timedelta(days=stay)).isoformat(), "discharged_on": discharged.isoformat(),
-            "total_cost": str(total), "policy_covered": str(covered), "basic_paid": str(basic),
+            "total_cost": fmt(total), "policy_covered": fmt(covered), "basic_paid": fmt(basic),
             "referred": int(level in ("市级", "省级") and rng.random() < 0.7), "in_province": 1, "major_disease": 0}
 
 

@@ -169,3 +169,17 @@ def test_policy_page_shows_rules_and_references(qtbot, window):
     assert "芜医保〔2021〕76号 二(二)5" in window.policy.text.toPlainText()
     assert window.policy.edit.isVisible()
     shot(window, "policy")
+
+
+def test_statistics_page_counts_the_bills(qtbot, window):
+    from app.services import bills
+
+    head = _household(window, qtbot)
+    bills.record_bill(window.session, head, bills.BillInput("南陵县医院", "2025-03-01", "2025-03-05", "住院", "60000",
+                                                            "50000", "S-1", "县级", "30000", "8000"))
+    window.go(window.statistics)
+    qtbot.waitUntil(lambda: window.statistics.stats is not None, timeout=20_000)
+    idle(qtbot)
+    assert "医疗救助 9000.00 元" in window.statistics.summary.text()
+    assert window.statistics.tabs.count() == 3
+    shot(window, "statistics")

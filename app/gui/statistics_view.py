@@ -1,0 +1,172 @@
+"""统计: counts and amounts by category, township and month, with charts and export to Excel."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from PySide6.QtCharts import (
+    QBarCategoryAxis,
+    QBarSeries,
+    QBarSet,
+    QChart,
+    QChartView,
+    QValueAxis,
+)
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.money import fmt
+from app.gui.ops import Op
+from app.services import statistics
+from app.services.statistics_xlsx import export_statistics
+
+
+class StatisticsView(QWidget):
+    """Choose a year and months, compute in the background, show each breakdown as a table and a chart."""
+
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+        self.stats: statistics.Statistics | None = None
+        layout = QVBoxLayout(self)
+        title = QLabel("统计")
+        title.setProperty("role", "title")
+        layout.addWidget(title)
+        bar = QHBoxLayout()
+        self.year = QComboBox()
+        bar.addWidget(QLabel("年度"))
+        bar.addWidget(self.year)
+        self.first = QSpinBox()
+        self.first.setRange(1, 12)
+        self.last = QSpinBox()
+        self.last.setRange(1, 12)
+        self.last.setValue(12)
+        bar.addWidget(QLabel("月份"))
+        bar.addWidget(self.first)
+        bar.addWidget(QLabel("至"))
+        bar.addWidget(self.last)
+        run = QPushButton("统计")
+        run.setProperty("primary", True)
+        run.clicked.connect(self.compute)
+        bar.addWidget(run)
+        self.export_button = QPushButton("导出 Excel…")
+        self.export_button.clicked.connect(self.export)
+        self.export_button.setEnabled(False)
+        bar.addWidget(self.export_button)
+        bar.addStretch(1)
+        layout.addLayout(bar)
+        self.summary = QLabel("")
+        self.summary.setProperty("role", "hint")
+        layout.addWidget(self.summary)
+        self.tabs = QTabWidget()
+        layout.addWidget(self.tabs, 1)
+
+    def refresh(self) -> None:
+        if self.year.count():
+            return
+        session = self.window.session
+        Op(self, lambda: statistics.years(session)).success(self._years).run()
+
+    def _years(self, years: list[int]) -> None:
+        self.year.clear()
+        for y in years or [date.today().year]:
+            self.year.addItem(f"{y} 年", y)
+        if years:
+            self.compute()
+
+    def compute(self) -> None:
+        session, year = self.window.session, self.year.currentData()
+        first, last = self.first.value(), max(self.first.value(), self.last.value())
+        if year is None:
+            return
+        Op(self, lambda: statistics.year_statistics(session, year, first, last)).with_progress(
+            "正在统计…").success(self._show).run()
+
+    def _show(self, stats: statistics.Statistics) -> None:
+        self.stats = stats
+        total = stats.total
+        self.summary.setText(f"{stats.place} {stats.period}：{total.people} 人、{total.visits} 人次，"
+                             f"医疗救助 {fmt(total.assistance_paid)} 元，倾斜救助 {fmt(total.tilt_assistance_paid)} 元")
+        self.tabs.clear()
+        for b in stats.breakdowns:
+            split = QSplitter(Qt.Orientation.Vertical)
+            split.addWidget(self._table(b))
+            split.addWidget(self._chart(b))
+            split.setSizes([300, 260])
+            self.tabs.addTab(split, b.title)
+        self.export_button.setEnabled(True)
+
+    @staticmethod
+    def _table(b: statistics.Breakdown) -> QTableWidget:
+        rows = [*b.rows, b.total]
+        table = QTableWidget(len(rows), 1 + len(statistics.COLUMNS))
+        table.setHorizontalHeaderLabels([b.key_header, *(label for _, label in statistics.COLUMNS)])
+        table.verticalHeader().setVisible(False)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.setAlternatingRowColors(True)
+        for r, row in enumerate(rows):
+            table.setItem(r, 0, QTableWidgetItem(row.label))
+            for c, (name, _) in enumerate(statistics.COLUMNS, start=1):
+                value = row.value(name)
+                item = QTableWidgetItem(fmt(value) if isinstance(value, Decimal) else str(value))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                table.setItem(r, c, item)
+        font = table.item(len(rows) - 1, 0).font()
+        font.setBold(True)
+        for c in range(table.columnCount()):
+            table.item(len(rows) - 1, c).setFont(font)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        return table
+
+    @staticmethod
+    def _chart(b: statistics.Breakdown) -> QChartView:
+        # Chart values are for drawing only; the table and the export carry the exact amounts.
+        assist = QBarSet("医疗救助（万元）")
+        tilt = QBarSet("倾斜救助（万元）")
+        for row in b.rows:
+            assist.append(float(row.assistance_paid / 10000))
+            tilt.append(float(row.tilt_assistance_paid / 10000))
+        series = QBarSeries()
+        series.append(assist)
+        series.append(tilt)
+        chart = QChart()
+        chart.addSeries(series)
+        chart.setTitle(f"{b.title}：医疗救助与倾斜救助")
+        axis = QBarCategoryAxis()
+        axis.append([row.label for row in b.rows])
+        chart.addAxis(axis, Qt.AlignmentFlag.AlignBottom)
+        series.attachAxis(axis)
+        values = QValueAxis()
+        values.setLabelFormat("%.1f")
+        chart.addAxis(values, Qt.AlignmentFlag.AlignLeft)
+        series.attachAxis(values)
+        chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        view = QChartView(chart)
+        view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        return view
+
+    def export(self) -> None:
+        if self.stats is None:
+            return
+        name = f"医疗救助统计_{self.stats.place}_{self.stats.period}.xlsx"
+        path, _ = QFileDialog.getSaveFileName(self, "导出 Excel", name, "Excel 工作簿 (*.xlsx)")
+        if path:
+            stats = self.stats
+            Op(self, lambda: export_statistics(stats, path)).success(
+                lambda _: self.window.statusBar().showMessage(f"已导出 {path}", 10000)).run()
