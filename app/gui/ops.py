@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
@@ -142,13 +143,21 @@ class Op:
             self._dialog.deleteLater()
             self._dialog = None
 
+    def _gone(self) -> bool:
+        """The screen that asked was closed meanwhile: its callbacks must not touch deleted widgets."""
+        return self.parent is not None and not shiboken6.isValid(self.parent)
+
     def _finish(self, result: Any) -> None:
         self._close()
-        if self._success is not None:
+        if self._success is not None and not self._gone():
             self._success(result)
 
     def _fail(self, exc: BaseException) -> None:
         self._close()
+        if self._gone():
+            if not isinstance(exc, USER_ERRORS):
+                log.error("error after its screen closed", exc_info=(type(exc), exc, exc.__traceback__))
+            return
         if self._failure is not None:
             self._failure(exc)
         else:
