@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.case import CaseError
+from app.domain.money import pct
 from app.gui.forms import Form
 from app.gui.ops import Op
 from app.policy.loader import load_policy, policy_ids
@@ -37,8 +38,9 @@ class LocalParametersForm(QWidget):
         if not self.policy.locals:
             layout.addRow(QLabel("本政策没有需要县里填写的地方参数。"))
         for key, p in self.policy.locals.items():
-            bounds = [f"不低于 {p.minimum}" if p.minimum is not None else "",
-                      f"不高于 {p.maximum}" if p.maximum is not None else "", "可填“不设”" if p.allow_none else ""]
+            shown = (lambda v: pct(v)) if p.unit == "比例" else (lambda v: f"{v} 元")
+            bounds = [f"不低于 {shown(p.minimum)}" if p.minimum is not None else "",
+                      f"不高于 {shown(p.maximum)}" if p.maximum is not None else "", "可填“不设”" if p.allow_none else ""]
             hint = "，".join(b for b in bounds if b)
             edit = QLineEdit((values or {}).get(key, ""))
             edit.setPlaceholderText("如 70%" if p.unit == "比例" else "金额（元）")

@@ -81,10 +81,11 @@ def describe(policy: Policy) -> str:
         out.append("  （无）")
     for key, p in policy.locals.items():
         bounds = []
+        shown = pct if p.unit == "比例" else str
         if p.minimum is not None:
-            bounds.append(f"不低于 {p.minimum}")
+            bounds.append(f"不低于 {shown(p.minimum)}")
         if p.maximum is not None:
-            bounds.append(f"不高于 {p.maximum}")
+            bounds.append(f"不高于 {shown(p.maximum)}")
         if p.allow_none:
             bounds.append("可填“不设”")
         extra = f"（{'，'.join(bounds)}）" if bounds else ""

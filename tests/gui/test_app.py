@@ -183,3 +183,34 @@ def test_statistics_page_counts_the_bills(qtbot, window):
     assert "医疗救助 9000.00 元" in window.statistics.summary.text()
     assert window.statistics.tabs.count() == 3
     shot(window, "statistics")
+
+
+def test_first_run_creates_the_admin_and_the_county(qtbot, tmp_path):
+    from app.gui.first_run import FirstRunDialog
+    from app.policy.loader import load_policy
+
+    store = open_store(tmp_path / "new.sqlite3", daily_backup=False)
+    dialog = FirstRunDialog(Session(store, SYSTEM))
+    qtbot.addWidget(dialog)
+    dialog.policy.setCurrentIndex(dialog.policy.findData("qiannan-2021"))
+    type_text(qtbot, dialog.display_name, "王经办")
+    type_text(qtbot, dialog.password, "correct-horse")
+    type_text(qtbot, dialog.password2, "correct-horse")
+    type_text(qtbot, dialog.county_code, "522701")
+    type_text(qtbot, dialog.county_name, "都匀市")
+    dialog.save()  # every local value is still empty: refused beside each field, nothing saved
+    assert dialog.locals_form.form.rows["tilt_rate"].message.text().startswith("请填写")
+    assert not users.has_admin(store.conn)
+    locals_ = load_policy("qiannan-2021").policy.locals
+    for key, edit in dialog.locals_form.edits.items():
+        edit.setText("60%" if locals_[key].unit == "比例" else "500")
+    dialog.locals_form.edits["tilt_rate"].setText("80%")  # above the document's 70%
+    dialog.save()
+    assert "不能高于" in dialog.locals_form.form.rows["tilt_rate"].message.text()
+    dialog.locals_form.edits["tilt_rate"].setText("60%")
+    shot(dialog, "first-run")
+    dialog.save()
+    idle(qtbot)
+    assert dialog.result() == 1
+    assert users.has_admin(store.conn) and store.setting("policy_id") == "qiannan-2021"
+    assert store.setting("local")["tilt_rate"] == "60%"

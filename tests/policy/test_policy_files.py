@@ -100,6 +100,6 @@ def test_a_dated_change_applies_from_its_date(tmp_path):
 def test_policy_show_lists_locals_and_references(capsys):
     assert main(["policy", "show", "qiannan-2021"]) == 0
     out = capsys.readouterr().out
-    assert "tilt_rate" in out and "不高于 0.70" in out
+    assert "tilt_rate" in out and "不高于 70%" in out
     assert "黔南医保发〔2021〕26号 三(四)" in out
     assert main(["policy", "show", "nowhere"]) == 2
