@@ -15,7 +15,6 @@ from app.gui import theme
 from app.gui.ops import show_error
 from app.services import users
 from app.services.session import SYSTEM, Session
-from app.store.db import connect
 from app.store.errors import StoreError
 from app.store.store import Store, open_store
 
@@ -32,9 +31,9 @@ def _logging(folder: Path) -> Path:
 
 def _reader(store: Store) -> Store:
     """A second connection for reads on the GUI thread (WAL lets it read while the worker writes)."""
-    conn = connect(store.path)
-    conn.execute("PRAGMA query_only = ON")
-    return Store(conn, store.path)
+    from app.gui.main_window import _reader_store
+
+    return _reader_store(store)
 
 
 def run_gui(db_path: Path, smoke: bool = False, screenshots: Path | None = None) -> int:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from app.gui.bill_view import BillView
 from app.gui.household_view import HouseholdView
 from app.gui.login import LoginDialog
-from app.gui.ops import Op
+from app.gui.ops import Op, single_thread_pool
 from app.gui.person_dialogs import HouseholdDialog
 from app.gui.policy_view import PolicyView
 from app.gui.registry_view import RegistryView
@@ -40,6 +40,10 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.session = session
         self.reader = reader
+        # Searching has its own thread and connection, so a keystroke never waits behind saving or re-settling,
+        # and a stale search can be interrupted.
+        self.search_pool = single_thread_pool()
+        self.searcher = Session(_reader_store(session.store), session.user)
         place = session.store.setting("county") or {}
         self.county_code = place.get("code")
         self.setWindowTitle(f"救助通 · {place.get('name', '')}医疗救助经办")
@@ -160,6 +164,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         QSettings("jiuzhu", "jiuzhu").setValue("geometry", self.saveGeometry())
+        self.searcher.conn.interrupt()
+        self.search_pool.waitForDone(2000)
         QApplication.instance().removeEventFilter(self._activity)
         super().closeEvent(event)
 
@@ -175,3 +181,13 @@ class _ActivityFilter(QObject):
         if event.type() in _ACTIVITY and self.timer.isActive():
             self.timer.start()
         return False
+
+
+def _reader_store(store):
+    """A query-only connection to the same database (WAL lets it read while the worker writes)."""
+    from app.store.db import connect
+    from app.store.store import Store
+
+    conn = connect(store.path)
+    conn.execute("PRAGMA query_only = ON")
+    return Store(conn, store.path)

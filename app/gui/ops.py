@@ -30,9 +30,15 @@ def pool() -> QThreadPool:
     """One worker thread: the store's connection is used by one thread at a time, in order."""
     global _POOL
     if _POOL is None:
-        _POOL = QThreadPool()
-        _POOL.setMaxThreadCount(1)
+        _POOL = single_thread_pool()
     return _POOL
+
+
+def single_thread_pool() -> QThreadPool:
+    """A pool of one thread, for work that must not queue behind the main worker (searching)."""
+    p = QThreadPool()
+    p.setMaxThreadCount(1)
+    return p
 
 
 class _Signals(QObject):
@@ -86,9 +92,10 @@ class Op:
 
     running: set["Op"] = set()  # keep Python wrappers alive until they finish
 
-    def __init__(self, parent: QWidget | None, fn: Callable[[], Any]):
+    def __init__(self, parent: QWidget | None, fn: Callable[[], Any], on: QThreadPool | None = None):
         self.parent = parent
         self.fn = fn
+        self.pool = on or pool()
         self._success: Callable[[Any], None] | None = None
         self._failure: Callable[[BaseException], None] | None = None
         self._label: str | None = None
@@ -116,7 +123,7 @@ class Op:
         Op.running.add(self)
         if self._label:
             QTimer.singleShot(600, self._show_dialog)
-        pool().start(task)
+        self.pool.start(task)
         return self
 
     def _show_dialog(self) -> None:

@@ -20,7 +20,8 @@ from app.gui.people_model import PeopleModel
 from app.services import search
 from app.services.demo import regions
 
-SEARCH_LIMIT = 200_000
+SEARCH_LIMIT = 500_000
+FIRST_PAGE = 200
 
 
 class RegistryView(QWidget):
@@ -90,20 +91,46 @@ class RegistryView(QWidget):
             self.table.selectRow(0)
 
     def run_search(self) -> None:
+        """First the page a caseworker sees (fast), then every match for scrolling; a new keystroke interrupts both."""
         self._generation += 1
         generation = self._generation
         text, village = self.query.text(), self.village.currentData()
         self.status.setText("正在查找…")
-        session = self.window.session
-        Op(self, lambda: search.search_ids(session, text, village, SEARCH_LIMIT)).success(
-            lambda ids: self._show(generation, ids)).run()
+        searcher = self.window.searcher
+        searcher.conn.interrupt()  # abandon the previous keystroke's query, if still running
+        Op(self, lambda: search.search_ids(searcher, text, village, FIRST_PAGE), on=self.window.search_pool).success(
+            lambda ids: self._first(generation, ids, text, village)).failure(lambda e: self._failed(generation, e)).run()
 
-    def _show(self, generation: int, ids: list[str]) -> None:
+    def _first(self, generation: int, ids: list[str], text: str, village: str | None) -> None:
         if generation != self._generation:
             return  # a newer keystroke's search is on its way
         self.model.set_ids(ids)
-        more = "（只显示前 200000 人，请输入更精确的条件）" if len(ids) >= SEARCH_LIMIT else ""
+        if len(ids) < FIRST_PAGE:
+            self._done(ids)
+            return
+        self.status.setText(f"已显示前 {len(ids)} 人，正在统计全部结果…")
+        searcher = self.window.searcher
+        Op(self, lambda: search.search_ids(searcher, text, village, SEARCH_LIMIT), on=self.window.search_pool).success(
+            lambda all_ids: self._all(generation, all_ids)).failure(lambda e: self._failed(generation, e)).run()
+
+    def _all(self, generation: int, ids: list[str]) -> None:
+        if generation != self._generation:
+            return
+        row = self.table.currentIndex().row()
+        self.model.set_ids(ids)
+        if row >= 0:
+            self.table.selectRow(row)
+        self._done(ids)
+
+    def _done(self, ids: list[str]) -> None:
+        more = f"（只列出前 {SEARCH_LIMIT} 人，请输入更精确的条件）" if len(ids) >= SEARCH_LIMIT else ""
         self.status.setText(f"找到 {len(ids)} 人{more}。回车或双击打开其家庭。")
+
+    def _failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return  # interrupted by a newer search, as intended
+        from app.gui.ops import show_error
+        show_error(self, exc)
 
     def _open(self, row: int) -> None:
         pid = self.model.person_id(row)
