@@ -47,6 +47,11 @@ def rate_times(amount: Decimal, rate: Decimal | tuple[Band, ...], uplift: Decima
     return amount * with_uplift(rate, uplift)
 
 
+def assisted(amount: Decimal, deductible: Decimal | None, rate: Decimal, limit: Decimal | None) -> Decimal:
+    """The common shape of an annual benefit: (amount − deductible) × rate, held under a limit, to the fen."""
+    return round_fen(capped(over_deductible(amount, deductible) * rate, limit))
+
+
 def tapered_deductible(first: Decimal, admission_no: int, step: Decimal, floor: Decimal) -> Decimal:
     """黔南: the n-th referred admission's deductible falls by `step` of the first, not below `floor` of it."""
     factor = ONE - step * (admission_no - 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from app.domain.case import CaseError
-from app.domain.money import fmt, pct, round_fen
+from app.domain.money import fmt, pct
 from app.policy import blocks
 from app.policy.blocks import ZERO
 from app.policy.result import SettleResult, Step, Warning
@@ -58,7 +58,7 @@ def settle_application(run: Run, out: SettleResult, explain: bool) -> None:
     rate, r_entry = run.value(sec.rate, day, need)
     limit, l_entry = run.value(sec.annual_limit, day, need)
     over = blocks.over_deductible(compliant, deductible)
-    paid = min(round_fen(blocks.capped(over * rate, limit)), compliant)
+    paid = min(blocks.assisted(compliant, deductible, rate, limit), compliant)
     out.application_assistance_paid = paid
     if explain:
         out.annual_steps.append(Step("依申请救助", paid, "；".join(dict.fromkeys([test.reference, r_entry.reference])),
@@ -95,7 +95,7 @@ def settle_re_assistance(run: Run, out: SettleResult, explain: bool) -> None:
     rate, r_entry = run.value(sec.rate, day, need)
     cap, c_entry = run.value(sec.cap, day, need)
     over = blocks.over_deductible(burden, threshold)
-    paid = min(round_fen(blocks.capped(over * rate, cap)), max(burden, ZERO))
+    paid = min(blocks.assisted(burden, threshold, rate, cap), max(burden, ZERO))
     out.re_assistance_paid = paid
     if explain:
         out.annual_steps.append(Step("再救助", paid, "；".join(dict.fromkeys([t_entry.reference, r_entry.reference])),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.domain.case import Visit
-from app.domain.money import fmt, pct, round_fen
+from app.domain.money import fmt, pct
 from app.policy import blocks
 from app.policy.blocks import ZERO
 from app.policy.result import Step, VisitResult
@@ -26,7 +26,7 @@ def settle_secondary(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
     inc = r.compliant_self_pay + (v.out_of_catalog if sec.include_out_of_catalog else ZERO)
     st.secondary_base += inc
     over = blocks.over_deductible(st.secondary_base, deductible)
-    cumulative = round_fen(blocks.capped(over * rate, limit))
+    cumulative = blocks.assisted(st.secondary_base, deductible, rate, limit)
     paid = min(max(cumulative - st.secondary_paid, ZERO), inc)
     if steps is not None:
         scope = "个人自负合规费用和自费费用" if sec.include_out_of_catalog else "个人自负合规费用"
