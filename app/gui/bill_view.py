@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.money import fmt
 from app.domain.names import HOSPITAL_LEVELS, VISIT_KINDS
-from app.gui.forms import Form
+from app.gui.forms import Form, styled_label
 from app.gui.ops import Op, show_error
 from app.services import bills, registry
 from app.store.errors import InputError
@@ -41,11 +41,9 @@ class BillView(QWidget):
         self.person_id: str | None = None
         outer = QHBoxLayout(self)
         left = QVBoxLayout()
-        self.title = QLabel("账单录入")
-        self.title.setProperty("role", "title")
+        self.title = styled_label("账单录入", "title")
         left.addWidget(self.title)
-        self.who = QLabel("请先在“家庭”页选中一位成员")
-        self.who.setProperty("role", "hint")
+        self.who = styled_label("请先在“家庭”页选中一位成员", "hint")
         left.addWidget(self.who)
         box = QGroupBox("医院一站式结算单")
         self.form = Form(QFormLayout(box))

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.case import CaseError
 from app.domain.money import pct
-from app.gui.forms import Form
+from app.gui.forms import Form, styled_label
 from app.gui.ops import Op
 from app.policy.loader import load_policy, policy_ids
 from app.policy.resolver import parse_local
@@ -77,8 +77,7 @@ class FirstRunDialog(QDialog):
         self.setWindowTitle("救助通 · 首次设置")
         self.resize(760, 640)
         layout = QVBoxLayout(self)
-        title = QLabel("首次使用：请建立管理员账号，并设置本县适用的政策")
-        title.setProperty("role", "title")
+        title = styled_label("首次使用：请建立管理员账号，并设置本县适用的政策", "title")
         layout.addWidget(title)
         admin = QGroupBox("管理员账号")
         self.admin_form = Form(QFormLayout(admin))

@@ -5,6 +5,13 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QWidget
 
 
+def styled_label(text: str, role: str) -> QLabel:
+    """A label in one of the style sheet's roles: title, hint or error."""
+    label = QLabel(text)
+    label.setProperty("role", role)
+    return label
+
+
 class FieldRow(QWidget):
     """An input with an inline error label; `fail(text)` highlights it, `ok()` clears."""
 

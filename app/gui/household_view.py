@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gui.forms import styled_label
 from app.gui.ops import Op
 from app.gui.person_dialogs import CategoryDialog, MemberDialog
 from app.services import registry
@@ -85,11 +86,9 @@ class HouseholdView(QWidget):
         self.window = window
         self.household: dict | None = None
         layout = QVBoxLayout(self)
-        self.title = QLabel("家庭")
-        self.title.setProperty("role", "title")
+        self.title = styled_label("家庭", "title")
         layout.addWidget(self.title)
-        self.subtitle = QLabel("请先在“人员查询”中找到一个人")
-        self.subtitle.setProperty("role", "hint")
+        self.subtitle = styled_label("请先在“人员查询”中找到一个人", "hint")
         layout.addWidget(self.subtitle)
         self.members = QTableWidget(0, 6)
         self.members.setHorizontalHeaderLabels(["姓名", "与户主关系", "证件号码", "性别", "出生日期", "现有身份类别"])

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from app.gui.forms import styled_label
 from app.services import users
 from app.services.session import User
 from app.store.errors import InputError
@@ -25,8 +26,7 @@ class LoginDialog(QDialog):
         self.user: User | None = None
         self.setWindowTitle("救助通 · 解锁" if locked_user else "救助通 · 登录")
         layout = QVBoxLayout(self)
-        title = QLabel("已锁定，请重新输入密码" if locked_user else "医疗救助经办 · 登录")
-        title.setProperty("role", "title")
+        title = styled_label("已锁定，请重新输入密码" if locked_user else "医疗救助经办 · 登录", "title")
         layout.addWidget(title)
         form = QFormLayout()
         self.username = QLineEdit(locked_user.username if locked_user else "")

@@ -6,7 +6,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QScrollArea,
     QTextBrowser,
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.first_run import LocalParametersForm
+from app.gui.forms import styled_label
 from app.gui.ops import Op
 from app.policy.describe import describe
 from app.services import county
@@ -29,8 +29,7 @@ class LocalValuesDialog(QDialog):
         self.setWindowTitle("修改地方参数")
         self.resize(760, 600)
         layout = QVBoxLayout(self)
-        hint = QLabel("每项修改都记入审计日志。数值须是本县正式文件确定的值。")
-        hint.setProperty("role", "hint")
+        hint = styled_label("每项修改都记入审计日志。数值须是本县正式文件确定的值。", "hint")
         layout.addWidget(hint)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -65,8 +64,7 @@ class PolicyView(QWidget):
         self.window = window
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
-        self.title = QLabel("政策")
-        self.title.setProperty("role", "title")
+        self.title = styled_label("政策", "title")
         top.addWidget(self.title)
         top.addStretch(1)
         self.edit = QPushButton("修改地方参数…")

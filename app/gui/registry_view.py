@@ -7,7 +7,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPushButton,
     QTableView,
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gui.forms import styled_label
 from app.gui.ops import Op
 from app.gui.people_model import PeopleModel
 from app.services import search
@@ -34,8 +34,7 @@ class RegistryView(QWidget):
         super().__init__()
         self.window = window
         layout = QVBoxLayout(self)
-        title = QLabel("人员查询")
-        title.setProperty("role", "title")
+        title = styled_label("人员查询", "title")
         layout.addWidget(title)
         bar = QHBoxLayout()
         self.query = QLineEdit()
@@ -55,8 +54,7 @@ class RegistryView(QWidget):
         add.clicked.connect(self.new_household.emit)
         bar.addWidget(add)
         layout.addLayout(bar)
-        self.status = QLabel("")
-        self.status.setProperty("role", "hint")
+        self.status = styled_label("", "hint")
         layout.addWidget(self.status)
         self.model = PeopleModel(window.reader)
         self.table = QTableView()

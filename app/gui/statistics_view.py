@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.money import fmt
+from app.gui.forms import styled_label
 from app.gui.ops import Op
 from app.services import statistics
 from app.services.statistics_xlsx import export_statistics
@@ -45,8 +46,7 @@ class StatisticsView(QWidget):
         self.window = window
         self.stats: statistics.Statistics | None = None
         layout = QVBoxLayout(self)
-        title = QLabel("统计")
-        title.setProperty("role", "title")
+        title = styled_label("统计", "title")
         layout.addWidget(title)
         bar = QHBoxLayout()
         self.year = QComboBox()
@@ -71,8 +71,7 @@ class StatisticsView(QWidget):
         bar.addWidget(self.export_button)
         bar.addStretch(1)
         layout.addLayout(bar)
-        self.summary = QLabel("")
-        self.summary.setProperty("role", "hint")
+        self.summary = styled_label("", "hint")
         layout.addWidget(self.summary)
         self.tabs = QTabWidget()
         layout.addWidget(self.tabs, 1)
