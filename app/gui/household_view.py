@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -98,12 +99,22 @@ class HouseholdView(QWidget):
         self.members.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.members.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.members, 2)
+        self.periods = QTableWidget(0, 4)
+        self.periods.setHorizontalHeaderLabels(["选中成员的身份类别", "起始日期", "终止日期", "认定部门"])
+        self.periods.verticalHeader().setVisible(False)
+        self.periods.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.periods.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.periods.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.periods.doubleClicked.connect(lambda _: self.edit_period())
+        layout.addWidget(self.periods, 1)
+        self.members.itemSelectionChanged.connect(self._show_periods)
         layout.addWidget(QLabel("身份类别时间轴"))
         self.timeline = Timeline()
         layout.addWidget(self.timeline, 1)
         bar = QHBoxLayout()
-        for text, slot in (("添加成员", self.add_member), ("登记身份类别", self.add_category),
-                           ("为选中成员录入账单", self.open_bill)):
+        for text, slot in (("添加成员", self.add_member), ("修改成员信息", self.edit_member),
+                           ("修改住址", self.edit_address), ("登记身份类别", self.add_category),
+                           ("修改 / 终止所选期间", self.edit_period), ("为选中成员录入账单", self.open_bill)):
             b = QPushButton(text)
             b.clicked.connect(slot)
             bar.addWidget(b)
@@ -136,7 +147,38 @@ class HouseholdView(QWidget):
                 self.members.selectRow(row)
         if select_person is None and detail["members"]:
             self.members.selectRow(0)
+        self._show_periods()  # the selection may not have changed, so its signal may not come
         self.timeline.set_members(detail["members"])
+
+    def _show_periods(self) -> None:
+        m = self.selected()
+        periods = m["periods"] if m else []
+        self.periods.setRowCount(len(periods))
+        for row, p in enumerate(periods):
+            for col, value in enumerate((p["category"], p["valid_from"], p["valid_to"] or "至今", p["certified_by"])):
+                self.periods.setItem(row, col, QTableWidgetItem(value))
+
+    def edit_member(self) -> None:
+        m = self.selected()
+        if m is not None and MemberDialog(self.window, self.household["id"], m).exec():
+            self.refresh(m["id"])
+
+    def edit_address(self) -> None:
+        if not self.household:
+            return
+        text, ok = QInputDialog.getText(self, "修改住址", "住址：", text=self.household["address"])
+        if ok:
+            session, hid = self.window.session, self.household["id"]
+            Op(self, lambda: registry.update_household(session, hid, text)).success(lambda _: self.refresh()).run()
+
+    def edit_period(self) -> None:
+        m = self.selected()
+        row = self.periods.currentRow()
+        if m is None or not 0 <= row < len(m["periods"]):
+            return
+        dialog = CategoryDialog(self.window, m["id"], m["name"], self.window.category_names(), m["periods"][row])
+        if dialog.exec():
+            self.refresh(m["id"])
 
     def selected(self) -> dict | None:
         if not self.household:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.idnumber import IdNumberError, parse_id_number
-from app.gui.forms import Form
+from app.gui.forms import Form, styled_label
 from app.gui.ops import Op, show_error
 from app.services import registry
 from app.services.demo import regions
@@ -128,27 +128,43 @@ class HouseholdDialog(_Dialog):
 
 
 class MemberDialog(_Dialog):
-    """添加家庭成员."""
+    """添加家庭成员, or 修改成员信息 when given the member."""
 
-    def __init__(self, window, household_id: str):
-        super().__init__(window, "添加家庭成员")
+    def __init__(self, window, household_id: str, member: dict | None = None):
+        super().__init__(window, "修改成员信息" if member else "添加家庭成员")
         self.household_id = household_id
-        self.person = PersonFields(self.form, "member", relation=True)
+        self.member = member
+        is_head = bool(member) and member["relation_to_head"] == "户主"
+        self.person = PersonFields(self.form, "member", relation=not is_head)
+        if member:
+            self.person.name.setText(member["name"])
+            self.person.id_type.setCurrentText(member["id_type"])
+            self.person.id_number.setText(member["id_number"])
+            if self.person.relation is not None:
+                self.person.relation.setCurrentText(member["relation_to_head"])
         self.finish_layout()
 
     def save(self) -> None:
-        session, hid, person = self.window.session, self.household_id, self.person.value()
-        self.submit(lambda: registry.add_member(session, hid, person))
+        session, hid = self.window.session, self.household_id
+        if self.member:
+            relation = "户主" if self.person.relation is None else None
+            pid, person = self.member["id"], self.person.value(relation)
+            self.submit(lambda: registry.update_person(session, pid, person))
+        else:
+            person = self.person.value()
+            self.submit(lambda: registry.add_member(session, hid, person))
 
 
 class CategoryDialog(_Dialog):
-    """登记身份类别: the category, its period and the department that certified it."""
+    """登记身份类别 (the category, its period, who certified it), or 修改期间 when given a period."""
 
-    def __init__(self, window, person_id: str, person_name: str, categories: list[str]):
-        super().__init__(window, f"登记身份类别 · {person_name}")
+    def __init__(self, window, person_id: str, person_name: str, categories: list[str], period: dict | None = None):
+        super().__init__(window, f"{'修改身份类别期间' if period else '登记身份类别'} · {person_name}")
         self.person_id = person_id
+        self.period = period
         self.category = QComboBox()
         self.category.addItems(categories)
+        self.category.setEnabled(period is None)
         self.form.add("category", "身份类别", self.category)
         self.valid_from = QDateEdit(QDate.currentDate())
         self.valid_from.setCalendarPopup(True)
@@ -166,6 +182,16 @@ class CategoryDialog(_Dialog):
         self.certified_by = QComboBox()
         self.certified_by.addItems(registry.CERTIFIERS)
         self.form.add("certified_by", "认定部门", self.certified_by)
+        hint = styled_label("保存后，本人在这段期间内已登记的账单会按新的身份类别重新结算（补差记入审计日志）。", "hint")
+        hint.setWordWrap(True)
+        self.layout_.addWidget(hint)
+        if period:
+            self.category.setCurrentText(period["category"])
+            self.valid_from.setDate(QDate.fromString(period["valid_from"], "yyyy-MM-dd"))
+            self.open_ended.setChecked(period["valid_to"] is None)
+            if period["valid_to"]:
+                self.valid_to.setDate(QDate.fromString(period["valid_to"], "yyyy-MM-dd"))
+            self.certified_by.setCurrentText(period["certified_by"])
         self.finish_layout()
 
     def save(self) -> None:
@@ -173,4 +199,8 @@ class CategoryDialog(_Dialog):
         end: date | None = None if self.open_ended.isChecked() else self.valid_to.date().toPython()
         session, pid, cat, dept = self.window.session, self.person_id, self.category.currentText(), \
             self.certified_by.currentText()
-        self.submit(lambda: registry.set_category(session, pid, cat, start, end, dept))
+        if self.period:
+            period_id = self.period["id"]
+            self.submit(lambda: registry.update_category(session, period_id, start, end, dept))
+        else:
+            self.submit(lambda: registry.set_category(session, pid, cat, start, end, dept))

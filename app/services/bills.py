@@ -328,6 +328,11 @@ def resettle_year(session: Session, year: int) -> Iterator[tuple[int, int, int]]
         yield i, len(people), changed
 
 
+def store_year(session: Session, person_id: str, year: int) -> int:
+    """Re-settle a person's year inside the caller's transaction, auditing every changed amount."""
+    return _store_year(session, person_id, year)[1]
+
+
 def store_year_quietly(session: Session, person_id: str, year: int) -> int:
     """Settle a person's year inside a caller's bulk transaction that writes one audit entry for the batch."""
     return _store_year(session, person_id, year, audited=False)[1]

@@ -31,7 +31,8 @@ class PersonInput:
     sex: str | None = None
 
 
-def _person_row(session: Session, p: PersonInput, household_id: str, field: str) -> dict:
+def _person_fields(session: Session, p: PersonInput, field: str, exclude: str | None = None) -> dict:
+    """Checked person fields; an ID number registered to anyone else is refused, naming who has it."""
     name = validate.text(p.name, f"{field}.name", "姓名", 50)
     if p.id_type not in ID_TYPES:
         raise InputError(f"{field}.id_type", f"证件类型应为 {'、'.join(ID_TYPES)} 之一")
@@ -52,14 +53,18 @@ def _person_row(session: Session, p: PersonInput, household_id: str, field: str)
         sex = p.sex
     existing = session.conn.execute(
         "SELECT p.name, h.address FROM persons p JOIN households h ON h.id = p.household_id "
-        "WHERE p.id_type = ? AND p.id_number = ?", (p.id_type, number)).fetchone()
+        "WHERE p.id_type = ? AND p.id_number = ? AND p.id IS NOT ?", (p.id_type, number, exclude)).fetchone()
     if existing:
         raise InputError(f"{field}.id_number", f"{p.id_type} {number} 已登记为 {existing['name']}（{existing['address']}），"
                                                 f"请在该人员处修改，不要重复登记")
+    return {"name": name, "name_initials": initials(name), "id_type": p.id_type, "id_number": number,
+            "birth_date": born, "sex": sex, "relation_to_head": p.relation_to_head}
+
+
+def _person_row(session: Session, p: PersonInput, household_id: str, field: str) -> dict:
     stamp = now()
-    return {"id": new_id(), "household_id": household_id, "name": name, "name_initials": initials(name),
-            "id_type": p.id_type, "id_number": number, "birth_date": born, "sex": sex,
-            "relation_to_head": p.relation_to_head, "created_at": stamp, "updated_at": stamp}
+    return {"id": new_id(), "household_id": household_id, **_person_fields(session, p, field),
+            "created_at": stamp, "updated_at": stamp}
 
 
 def _insert(conn, table: str, row: dict) -> None:
@@ -128,10 +133,9 @@ def known_categories(session: Session) -> set[str]:
     return names
 
 
-def set_category(session: Session, person_id: str, category: str, valid_from: str | date,
-                 valid_to: str | date | None, certified_by: str) -> str:
-    """Record that a person held a category over a period; periods of one category may not overlap."""
-    person(session, person_id)
+def _period(session: Session, person_id: str, category: str, valid_from, valid_to, certified_by: str,
+            exclude: str | None = None) -> dict:
+    """Checked period fields; periods of one category may not overlap (the edited one excepted)."""
     if category not in known_categories(session):
         raise InputError("category", f"“{category}”不是已知的身份类别")
     start = validate.day(valid_from, "valid_from", "起始日期", allow_future=True)
@@ -142,19 +146,84 @@ def set_category(session: Session, person_id: str, category: str, valid_from: st
         raise InputError("certified_by", f"认定部门应为 {'、'.join(CERTIFIERS)} 之一")
     clash = session.conn.execute(
         "SELECT valid_from, valid_to FROM category_periods WHERE person_id = ? AND category = ? "
-        "AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)",
-        (person_id, category, (end or date.max).isoformat(), start.isoformat())).fetchone()
+        "AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?) AND id IS NOT ?",
+        (person_id, category, (end or date.max).isoformat(), start.isoformat(), exclude)).fetchone()
     if clash:
         raise InputError("valid_from", f"与已登记的{category}期间 {clash['valid_from']} 至 {clash['valid_to'] or '今'} 重叠，"
                                        f"请先修改原期间")
+    return {"category": category, "valid_from": start.isoformat(), "valid_to": end.isoformat() if end else None,
+            "certified_by": certified_by}
+
+
+def _resettle_touched(session: Session, person_id: str, *periods: dict) -> None:
+    """Re-settle the years of the person's bills that a changed period reaches (inside the caller's transaction).
+
+    A category certified back to January covers bills already recorded; the year is settled again and the
+    difference (补差) is audited, as the cumulative 结算程序 asks."""
+    from app.services.bills import store_year
+
+    first = min(p["valid_from"] for p in periods)
+    years = [r[0] for r in session.conn.execute(
+        "SELECT DISTINCT substr(discharged_on, 1, 4) FROM visits WHERE person_id = ? AND discharged_on >= ?",
+        (person_id, f"{first[:4]}-01-01"))]
+    for year in years:
+        store_year(session, person_id, int(year))
+
+
+def set_category(session: Session, person_id: str, category: str, valid_from: str | date,
+                 valid_to: str | date | None, certified_by: str) -> str:
+    """Record that a person held a category over a period, and re-settle the bills it covers."""
+    person(session, person_id)
+    fields = _period(session, person_id, category, valid_from, valid_to, certified_by)
     stamp = now()
-    row = {"id": new_id(), "person_id": person_id, "category": category, "valid_from": start.isoformat(),
-           "valid_to": end.isoformat() if end else None, "certified_by": certified_by,
-           "created_at": stamp, "updated_at": stamp}
+    row = {"id": new_id(), "person_id": person_id, **fields, "created_at": stamp, "updated_at": stamp}
     with transaction(session.conn):
         _insert(session.conn, "category_periods", row)
         audit.append(session.conn, session.user, "登记身份类别", "category_periods", row["id"], None, row)
+        _resettle_touched(session, person_id, row)
     return row["id"]
+
+
+def update_category(session: Session, period_id: str, valid_from: str | date, valid_to: str | date | None,
+                    certified_by: str) -> None:
+    """Change a period's dates or certifier (ending a period is setting its 终止日期); bills are re-settled."""
+    old = session.conn.execute("SELECT * FROM category_periods WHERE id = ?", (period_id,)).fetchone()
+    if old is None:
+        raise InputError("period_id", "找不到这段身份类别期间，请刷新后重试")
+    person(session, old["person_id"])
+    fields = _period(session, old["person_id"], old["category"], valid_from, valid_to, certified_by, exclude=period_id)
+    stamp = now()
+    with transaction(session.conn):
+        session.conn.execute("UPDATE category_periods SET valid_from = ?, valid_to = ?, certified_by = ?, updated_at = ? "
+                             "WHERE id = ?", (fields["valid_from"], fields["valid_to"], certified_by, stamp, period_id))
+        audit.append(session.conn, session.user, "修改身份类别", "category_periods", period_id, dict(old),
+                     {**dict(old), **fields, "updated_at": stamp})
+        _resettle_touched(session, old["person_id"], dict(old), fields)
+
+
+def update_person(session: Session, person_id: str, p: PersonInput) -> None:
+    """Correct a person's name, document or relation to the head; the head stays the head."""
+    old = person(session, person_id)
+    if (old["relation_to_head"] == "户主") != (p.relation_to_head == "户主"):
+        raise InputError("member.relation_to_head", "户主的关系不能在这里改动，户主以外的成员也不能改为户主")
+    fields = _person_fields(session, p, "member", exclude=person_id)
+    stamp = now()
+    before = {k: old[k] for k in fields}
+    with transaction(session.conn):
+        session.conn.execute(f"UPDATE persons SET {', '.join(f'{k} = ?' for k in fields)}, updated_at = ? WHERE id = ?",
+                             (*fields.values(), stamp, person_id))
+        audit.append(session.conn, session.user, "修改人员", "persons", person_id, before, {**fields, "updated_at": stamp})
+
+
+def update_household(session: Session, household_id: str, address: str) -> None:
+    """Correct a household's address."""
+    old = _household(session, household_id)
+    addr = validate.text(address, "address", "住址", 200)
+    stamp = now()
+    with transaction(session.conn):
+        session.conn.execute("UPDATE households SET address = ?, updated_at = ? WHERE id = ?", (addr, stamp, household_id))
+        audit.append(session.conn, session.user, "修改家庭", "households", household_id, {"address": old["address"]},
+                     {"address": addr, "updated_at": stamp})
 
 
 def set_enrollment(session: Session, person_id: str, year: int, insurance: str) -> None:

@@ -214,3 +214,43 @@ def test_first_run_creates_the_admin_and_the_county(qtbot, tmp_path):
     assert dialog.result() == 1
     assert users.has_admin(store.conn) and store.setting("policy_id") == "qiannan-2021"
     assert store.setting("local")["tilt_rate"] == "60%"
+
+
+def test_edit_a_member_and_end_a_category_period(qtbot, window):
+    from PySide6.QtCore import QDate
+
+    head = _household(window, qtbot)
+    window.open_person(head)
+    idle(qtbot)
+    member = window.household.selected()
+    edit = MemberDialog(window, window.household.household["id"], member)
+    qtbot.addWidget(edit)
+    assert edit.person.relation is None  # the head stays the head
+    edit.person.name.clear()
+    type_text(qtbot, edit.person.name, "赵六六")
+    edit.save()
+    idle(qtbot)
+    assert edit.result() == 1
+    window.household.refresh(head)
+    idle(qtbot)
+    assert window.household.members.item(0, 0).text() == "赵六六"
+    assert window.household.periods.rowCount() == 1
+    window.household.periods.selectRow(0)
+    period = window.household.selected()["periods"][0]
+    dialog = CategoryDialog(window, head, "赵六六", window.category_names(), period)
+    qtbot.addWidget(dialog)
+    assert not dialog.category.isEnabled()
+    dialog.open_ended.setChecked(False)
+    dialog.valid_to.setDate(QDate(2019, 12, 31))  # before its start: refused beside the field
+    dialog.save()
+    idle(qtbot)
+    assert dialog.result() == 0 and "早于起始日期" in dialog.form.rows["valid_to"].message.text()
+    dialog.valid_to.setDate(QDate(2024, 12, 31))
+    dialog.save()
+    idle(qtbot)
+    assert dialog.result() == 1
+    window.household.refresh(head)
+    idle(qtbot)
+    assert window.household.periods.item(0, 2).text() == "2024-12-31"
+    assert "低保对象" not in window.household.members.item(0, 5).text()
+    shot(window, "household-edited")

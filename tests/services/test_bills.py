@@ -48,8 +48,13 @@ def test_resettling_a_year_changes_nothing_twice(session, family):
         bills.record_bill(session, who, bill(invoice_number=f"D{i}", discharged_on=f"2023-0{i + 1}-10",
                                              admitted_on=f"2023-0{i + 1}-01"))
     assert list(bills.resettle_year(session, 2023))[-1] == (2, 2, 0)
+    # A category certified from January re-settles the head's two bills at once (特困 90%), audited…
     registry.set_category(session, head, "特困人员", "2023-01-01", None, "民政")
-    assert list(bills.resettle_year(session, 2023))[-1][2] == 2
+    rows = session.conn.execute("SELECT s.assistance_paid FROM settlements s JOIN visits v ON v.id = s.visit_id "
+                                "WHERE v.person_id = ? ORDER BY v.discharged_on", (head,)).fetchall()
+    assert [r[0] for r in rows] == ["3600.00", "3600.00"]  # (9000 − 5000) × 90% each
+    assert [r[0] for r in session.conn.execute("SELECT action FROM audit_log WHERE action = '重新结算'")] == ["重新结算"] * 2
+    # …so a county-wide re-settlement afterwards finds nothing to change.
     assert list(bills.resettle_year(session, 2023))[-1][2] == 0
 
 
@@ -75,3 +80,23 @@ def test_household_summary_of_the_year(session, family):
     assert s["members"][0]["categories"][0]["category"] == "低保对象"
     assert Decimal(s["totals"]["total_cost"]) == Decimal("20000.00")
     assert s["totals"]["assistance_paid"] == "3000.00"  # (9000 − 5000) × 75% for the 低保 head only
+
+
+def test_editing_people_and_periods_is_audited_and_resettles(session, family):
+    hid, head, spouse = family
+    registry.update_household(session, hid, "籍山镇某村 2 号")
+    registry.update_person(session, spouse, registry.PersonInput("李思", valid_id_for_spouse(), "配偶"))
+    assert search.search_people(session, "ls")[0]["name"] == "李思"
+    period = registry.set_category(session, head, "低保对象", "2023-01-01", None, "民政")
+    bills.record_bill(session, head, bill(invoice_number="F1", discharged_on="2023-05-05", admitted_on="2023-05-01"))
+    registry.update_category(session, period, "2023-01-01", "2023-03-31", "民政")  # ended before the bill
+    row = session.conn.execute("SELECT assistance_paid, applied_category FROM settlements").fetchone()
+    assert tuple(row) == ("0.00", "普通参保居民")
+    actions = [r[0] for r in session.conn.execute("SELECT action FROM audit_log ORDER BY seq")]
+    assert {"修改家庭", "修改人员", "修改身份类别", "重新结算"} <= set(actions)
+    assert audit.verify(session.conn) == []
+
+
+def valid_id_for_spouse() -> str:
+    from .conftest import valid_id
+    return valid_id("34022319520304002")
