@@ -76,6 +76,29 @@ def _v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX persons_initials ON persons(name_initials)")
 
 
+_V4 = [
+    """CREATE TABLE applications (
+        id TEXT PRIMARY KEY, person_id TEXT NOT NULL REFERENCES persons(id), household_id TEXT NOT NULL
+        REFERENCES households(id), region_code TEXT NOT NULL, year INTEGER NOT NULL, state TEXT NOT NULL,
+        state_since TEXT NOT NULL, annual_income TEXT, low_income_standard TEXT, passes_asset_check INTEGER,
+        computed_amount TEXT, approved_amount TEXT, amount_reason TEXT, notice_start TEXT, notice_end TEXT,
+        created_by TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+    # Steps are appended, never changed: each is one decision by one user, identified by its own UUID so that
+    # steps taken on different machines can be carried between sites and merged.
+    """CREATE TABLE application_steps (
+        id TEXT PRIMARY KEY, application_id TEXT NOT NULL REFERENCES applications(id), seq INTEGER NOT NULL,
+        state TEXT NOT NULL, action TEXT NOT NULL, to_state TEXT NOT NULL, user_id TEXT, username TEXT NOT NULL,
+        display_name TEXT NOT NULL, role TEXT NOT NULL, at TEXT NOT NULL, opinion TEXT, details TEXT NOT NULL,
+        UNIQUE (application_id, seq))""",
+    """CREATE TABLE attachments (
+        id TEXT PRIMARY KEY, application_id TEXT NOT NULL REFERENCES applications(id), kind TEXT NOT NULL,
+        filename TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL, added_by TEXT NOT NULL,
+        created_at TEXT NOT NULL)""",
+    "CREATE INDEX applications_state ON applications(state, region_code)",
+    "CREATE INDEX application_steps_app ON application_steps(application_id, seq)",
+]
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: its number, what it does, and the statements or function that do it."""
@@ -92,5 +115,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     # display order, so a search stops after the first page instead of sorting every match.
     Migration(3, "拼音首字母检索按姓名排序的索引", ["DROP INDEX persons_initials",
                                                "CREATE INDEX persons_initials_name ON persons(name_initials, name)"]),
+    Migration(4, "依申请救助：申请、逐步记录（只追加）、附件", _V4),
 )
 LATEST = MIGRATIONS[-1].version

@@ -1,0 +1,352 @@
+"""依申请救助 cases: create, act on each step with permission checks, compute the amount, deadlines, 公示名单.
+
+Every decision is one appended step (never rewritten) and one audit entry, in one transaction that first
+re-reads the case: of two people acting on the same step at once, exactly one succeeds. A refused action
+is audited too, then reported in Chinese.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from app.domain.case import Case, CaseError, Household
+from app.domain.money import ZERO, fmt
+from app.services import validate
+from app.services.bills import _insurance, _visit, categories_on
+from app.services.county import engine
+from app.services.registry import person as load_person
+from app.services.session import Session
+from app.store import audit
+from app.store.clock import new_id, now
+from app.store.db import transaction
+from app.store.errors import InputError
+from app.workflow import rules
+from app.workflow.deadlines import add_workdays
+
+ATTACHMENT_KINDS = ("户口簿", "身份证", "诊断证明", "费用票据", "收入证明")
+DEFAULTS = {"notice_after": "township_review", "notice_days": 7,
+            "limits": {s.state: s.limit_days for s in rules.STEPS.values()}}
+
+
+def settings(session: Session) -> dict:
+    """The county's workflow settings, over the app's documented defaults."""
+    stored = session.store.setting("workflow", {}) or {}
+    return {**DEFAULTS, **stored, "limits": {**DEFAULTS["limits"], **stored.get("limits", {})}}
+
+
+def _app(session: Session, app_id: str) -> dict:
+    row = session.conn.execute("SELECT * FROM applications WHERE id = ?", (app_id,)).fetchone()
+    if row is None:
+        raise InputError("application_id", "找不到这份申请，请刷新后重试")
+    return dict(row)
+
+
+def create_application(session: Session, person_id: str, year: int, annual_income, low_income_standard,
+                       passes_asset_check: bool | None) -> str:
+    """A draft application for a patient's year, with the household's income as declared."""
+    if session.user.role not in ("村级经办", "乡镇经办"):
+        raise InputError("role", "依申请救助由村级经办或乡镇经办代为登记")
+    p = load_person(session, person_id)
+    income = validate.money(annual_income, "annual_income")
+    standard = validate.money(low_income_standard, "low_income_standard")
+    if not isinstance(year, int) or not 2000 <= year <= date.today().year:
+        raise InputError("year", "申请年度不合理")
+    open_case = session.conn.execute("SELECT id FROM applications WHERE person_id = ? AND year = ? AND state NOT IN "
+                                     "('rejected', 'withdrawn')", (person_id, year)).fetchone()
+    if open_case:
+        raise InputError("person_id", f"{p['name']} 的 {year} 年依申请救助已在办理中，不能重复申请")
+    stamp = now()
+    row = {"id": new_id(), "person_id": person_id, "household_id": p["household_id"], "region_code": p["region_code"],
+           "year": year, "state": "draft", "state_since": stamp, "annual_income": fmt(income),
+           "low_income_standard": fmt(standard),
+           "passes_asset_check": None if passes_asset_check is None else int(passes_asset_check),
+           "computed_amount": None, "approved_amount": None, "amount_reason": None, "notice_start": None,
+           "notice_end": None, "created_by": session.user.username, "created_at": stamp, "updated_at": stamp}
+    with transaction(session.conn):
+        session.conn.execute(f"INSERT INTO applications ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                             tuple(row.values()))
+        audit.append(session.conn, session.user, "登记依申请救助", "applications", row["id"], None, row)
+    return row["id"]
+
+
+def compute_amount(session: Session, app_id: str) -> dict:
+    """The engine's 依申请救助 for the applicant's year, with the explanation the county approver reads."""
+    a = _app(session, app_id)
+    rows = session.conn.execute("SELECT * FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ? "
+                                "ORDER BY discharged_on, created_at",
+                                (a["person_id"], f"{a['year']}-01-01", f"{a['year']}-12-31")).fetchall()
+    if not rows:
+        raise InputError("visits", f"申请人 {a['year']} 年没有登记就诊账单，无法计算依申请救助")
+    eng = engine(session)
+    last_day = rows[-1]["discharged_on"]
+    case = Case(policy=eng.policy.id, visits=tuple(_visit(r) for r in rows),
+                categories=categories_on(session.conn, a["person_id"], last_day),
+                insurance=_insurance(session.conn, a["person_id"], a["year"]), application=True,
+                household=Household(Decimal(a["annual_income"]), Decimal(a["low_income_standard"]),
+                                    None if a["passes_asset_check"] is None else bool(a["passes_asset_check"])))
+    try:
+        result = eng.settle(case)
+    except CaseError as exc:
+        where, _, reason = str(exc).partition("：")
+        raise InputError(where, reason) from None
+    return {"amount": result.application_assistance_paid, "steps": [s.to_json() for s in result.annual_steps],
+            "warnings": [w.to_json() for w in result.warnings]}
+
+
+@dataclass
+class Decision:
+    """What a user decides at a step: the action, the opinion, and what that step needs besides."""
+
+    action: str
+    opinion: str = ""
+    meeting_date: str | date | None = None
+    attendees: int | None = None
+    votes_for: int | None = None
+    votes_against: int | None = None
+    amount: object = None
+    amount_reason: str = ""
+
+
+def _refuse(session: Session, a: dict, action: str, field: str, reason: str) -> InputError:
+    with transaction(session.conn):
+        audit.append(session.conn, session.user, "拒绝操作", "applications", a["id"], None,
+                     {"action": action, "state": a["state"], "reason": reason})
+    return InputError(field, reason)
+
+
+def act(session: Session, app_id: str, expected_state: str, decision: Decision, today: date | None = None) -> dict:
+    """Take one decision on an application in the state the user saw; returns the updated application."""
+    today = today or date.today()
+    conn = session.conn
+    a = _app(session, app_id)
+    problem = _check(session, a, expected_state, decision, today)
+    if problem:
+        raise _refuse(session, a, decision.action, *problem)
+    details = _details(decision)
+    with transaction(conn):
+        current = dict(conn.execute("SELECT * FROM applications WHERE id = ?", (app_id,)).fetchone())
+        if current["state"] != expected_state or current["updated_at"] != a["updated_at"]:
+            raise InputError("state", f"这份申请刚刚已由他人处理（现为“{rules.STATE_NAMES[current['state']]}”），"
+                                      f"请刷新后再看")
+        order = rules.sequence(settings(session)["notice_after"])
+        to_state = rules.next_state(a["state"], decision.action, order)
+        stamp = now()
+        changes: dict = {"state": to_state, "updated_at": stamp}
+        if to_state != a["state"]:
+            changes["state_since"] = stamp
+        if to_state == "public_notice":
+            changes["notice_start"] = today.isoformat()
+            changes["notice_end"] = (today + timedelta(days=int(settings(session)["notice_days"]))).isoformat()
+        if decision.action == "approve":
+            computed = compute_amount(session, app_id)["amount"]
+            amount = computed if decision.amount in (None, "") else validate.money(decision.amount, "amount")
+            changes.update(computed_amount=fmt(computed), approved_amount=fmt(amount),
+                           amount_reason=decision.amount_reason.strip() or None)
+            details.update(computed_amount=fmt(computed), approved_amount=fmt(amount))
+        seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM application_steps WHERE application_id = ?",
+                           (app_id,)).fetchone()[0]
+        step = {"id": new_id(), "application_id": app_id, "seq": seq, "state": a["state"], "action": decision.action,
+                "to_state": to_state, "user_id": session.user.id, "username": session.user.username,
+                "display_name": session.user.display_name, "role": session.user.role, "at": stamp,
+                "opinion": decision.opinion.strip() or None, "details": json.dumps(details, ensure_ascii=False)}
+        conn.execute(f"INSERT INTO application_steps ({', '.join(step)}) VALUES ({', '.join('?' * len(step))})",
+                     tuple(step.values()))
+        conn.execute(f"UPDATE applications SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
+                     (*changes.values(), app_id))
+        audit.append(conn, session.user, f"依申请救助：{rules.ACTION_NAMES[decision.action]}", "applications", app_id,
+                     {k: a[k] for k in changes}, {**changes, "step": step["id"], "opinion": step["opinion"],
+                                                   **({"amount_reason": decision.amount_reason} if
+                                                      decision.amount_reason else {})})
+    return _app(session, app_id)
+
+
+def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -> tuple[str, str] | None:
+    """Why the user may not take this decision now, as (field, reason); None if they may."""
+    user = session.user
+    if a["state"] != expected:
+        return "state", f"这份申请已是“{rules.STATE_NAMES[a['state']]}”，不能再按“{rules.STATE_NAMES[expected]}”处理，请刷新"
+    if a["state"] in rules.FINAL:
+        return "state", f"申请已“{rules.STATE_NAMES[a['state']]}”，办理已结束"
+    role = rules.role_for(a["state"], d.action)
+    if role is None:
+        return "action", f"“{rules.STATE_NAMES[a['state']]}”环节不能“{rules.ACTION_NAMES.get(d.action, d.action)}”，不能跳过环节"
+    if user.role != role:
+        return "role", f"“{rules.ACTION_NAMES[d.action]}”须由{role}办理，您是{user.role}"
+    if not user.covers(a["region_code"]) or len(user.jurisdiction) < rules.scope_for(role):
+        return "jurisdiction", f"这份申请不在您的管辖范围（{user.jurisdiction}）内"
+    if d.action != "withdraw":
+        earlier = session.conn.execute(
+            "SELECT state FROM application_steps WHERE application_id = ? AND user_id = ? AND state != ? "
+            "AND action != 'withdraw' LIMIT 1", (a["id"], user.id, a["state"])).fetchone()
+        if earlier:
+            return "user", (f"您已办理过本申请的“{rules.STATE_NAMES[earlier['state']]}”环节，同一人不能办理两个环节，"
+                            f"请由其他{role}办理")
+    if d.action in rules.NEEDS_TEXT and not d.opinion.strip():
+        return "opinion", "请填写意见（理由）"
+    if a["state"] == "village_review" and d.action == "pass":
+        return _meeting(d)
+    if d.action == "close_notice" and a["notice_end"] and today < date.fromisoformat(a["notice_end"]):
+        return "state", f"公示期至 {a['notice_end']}，期满后才能结束公示"
+    if d.action == "approve":
+        parts = _county_parts(session, a["id"])
+        missing = [rules.ACTION_NAMES[p] for p in rules.COUNTY_PARTS if p not in parts]
+        if missing:
+            return "action", f"批准前须先有{'、'.join(missing)}的意见"
+        if d.amount not in (None, "") and not d.amount_reason.strip():
+            return "amount_reason", "批准金额与测算金额不同，须写明理由"
+    return None
+
+
+def _meeting(d: Decision) -> tuple[str, str] | None:
+    if d.meeting_date in (None, ""):
+        return "meeting_date", "请填写评议会议日期"
+    for field, value, label in (("attendees", d.attendees, "到会人数"), ("votes_for", d.votes_for, "同意票"),
+                                ("votes_against", d.votes_against, "反对票")):
+        if not isinstance(value, int) or value < 0:
+            return field, f"请填写{label}（不小于 0 的整数）"
+    if d.attendees == 0:
+        return "attendees", "到会人数不能为 0"
+    if d.votes_for + d.votes_against > d.attendees:
+        return "votes_for", f"同意票加反对票（{d.votes_for + d.votes_against}）超过到会人数 {d.attendees}"
+    return None
+
+
+def _details(d: Decision) -> dict:
+    out = {}
+    if d.meeting_date not in (None, ""):
+        out.update(meeting_date=str(d.meeting_date), attendees=d.attendees, votes_for=d.votes_for,
+                   votes_against=d.votes_against)
+    if d.action == "reject":
+        out["notice"] = f"经审核，您的医疗救助（依申请）申请不予救助。理由：{d.opinion.strip()}"
+    return out
+
+
+def _county_parts(session: Session, app_id: str) -> set[str]:
+    """The county parts given since the case last entered 县级审批."""
+    entered = session.conn.execute("SELECT max(seq) FROM application_steps WHERE application_id = ? AND "
+                                   "to_state = 'county_approval' AND state != 'county_approval'", (app_id,)).fetchone()[0]
+    rows = session.conn.execute("SELECT action FROM application_steps WHERE application_id = ? AND seq > ? "
+                                "AND action IN ('medical_opinion', 'civil_opinion')", (app_id, entered or 0))
+    return {r[0] for r in rows}
+
+
+def due_date(session: Session, a: dict) -> date | None:
+    """When the current step is due: the notice's end, or the step's limit in working days from its start."""
+    if a["state"] in rules.FINAL:
+        return None
+    if a["state"] == "public_notice" and a["notice_end"]:
+        return date.fromisoformat(a["notice_end"])
+    limit = int(settings(session)["limits"].get(a["state"], 10))
+    return add_workdays(date.fromisoformat(a["state_since"][:10]), limit)
+
+
+def _summary(session: Session, a: dict, today: date) -> dict:
+    p = session.conn.execute("SELECT name, id_number FROM persons WHERE id = ?", (a["person_id"],)).fetchone()
+    due = due_date(session, a)
+    return {**a, "name": p["name"], "id_number": p["id_number"], "state_name": rules.STATE_NAMES[a["state"]],
+            "due": due, "overdue": due is not None and today > due}
+
+
+def worklist(session: Session, today: date | None = None) -> list[dict]:
+    """待我处理: the cases in the user's jurisdiction waiting at a step the user's role acts on, oldest first."""
+    today = today or date.today()
+    role = session.user.role
+    states = [s.state for s in rules.STEPS.values() if s.role == role]
+    if role in rules.COUNTY_PARTS.values():
+        states.append("county_approval")
+    if not states:
+        return []
+    rows = session.conn.execute(
+        f"SELECT * FROM applications WHERE state IN ({', '.join('?' * len(states))}) AND region_code LIKE ? "
+        f"ORDER BY state_since", (*states, f"{session.user.jurisdiction}%")).fetchall()
+    out = []
+    for r in rows:
+        a = dict(r)
+        if role in rules.COUNTY_PARTS.values():
+            part = next(k for k, v in rules.COUNTY_PARTS.items() if v == role)
+            if part in _county_parts(session, a["id"]):
+                continue
+        out.append(_summary(session, a, today))
+    return out
+
+
+def overdue(session: Session, today: date | None = None) -> list[dict]:
+    """Every case in the jurisdiction whose current step is past its deadline."""
+    today = today or date.today()
+    rows = session.conn.execute("SELECT * FROM applications WHERE state NOT IN ('disbursed', 'rejected', 'withdrawn') "
+                                "AND region_code LIKE ? ORDER BY state_since", (f"{session.user.jurisdiction}%",))
+    return [s for s in (_summary(session, dict(r), today) for r in rows) if s["overdue"]]
+
+
+def timeline(session: Session, app_id: str) -> list[dict]:
+    """The steps taken, in order, with who, in which role, when, the opinion and the step's details."""
+    _app(session, app_id)
+    return [{**dict(r), "details": json.loads(r["details"]), "state_name": rules.STATE_NAMES[r["state"]],
+             "action_name": rules.ACTION_NAMES[r["action"]]}
+            for r in session.conn.execute("SELECT * FROM application_steps WHERE application_id = ? ORDER BY seq",
+                                          (app_id,))]
+
+
+def mask_id(number: str) -> str:
+    """An ID number for a public list: first 4 and last 4 shown."""
+    return number[:4] + "*" * max(len(number) - 8, 0) + number[-4:] if len(number) > 8 else "*" * len(number)
+
+
+def notice_list(session: Session, today: date | None = None) -> list[dict]:
+    """公示名单: the cases now on public notice in the jurisdiction, with masked ID numbers and the engine's amount."""
+    today = today or date.today()
+    rows = session.conn.execute(
+        "SELECT a.*, p.name, p.id_number FROM applications a JOIN persons p ON p.id = a.person_id "
+        "WHERE a.state = 'public_notice' AND a.region_code LIKE ? ORDER BY a.region_code, p.name",
+        (f"{session.user.jurisdiction}%",)).fetchall()
+    from app.services.demo import regions
+
+    out = []
+    for r in rows:
+        try:
+            towns, villages = regions(r["region_code"][:6])
+            village = towns.get(r["region_code"][:9], "") + dict(villages).get(r["region_code"], r["region_code"])
+        except OSError:
+            village = r["region_code"]
+        amount = compute_amount(session, r["id"])["amount"]
+        out.append({"application_id": r["id"], "name": r["name"], "id_number": mask_id(r["id_number"]),
+                    "village": village, "amount": amount, "notice_start": r["notice_start"],
+                    "notice_end": r["notice_end"]})
+    return out
+
+
+def attach(session: Session, app_id: str, kind: str, source: Path) -> str:
+    """Keep a scan with the case, stored under its content hash in the data folder (the same file once)."""
+    a = _app(session, app_id)
+    if not session.user.covers(a["region_code"]):
+        raise InputError("jurisdiction", "这份申请不在您的管辖范围内")
+    if kind not in ATTACHMENT_KINDS:
+        raise InputError("kind", f"附件类别应为 {'、'.join(ATTACHMENT_KINDS)} 之一")
+    source = Path(source)
+    if not source.is_file():
+        raise InputError("file", f"找不到文件 {source}")
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    folder = session.store.path.parent / "attachments" / digest[:2]
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / digest
+    if not target.exists():
+        partial = target.with_suffix(".partial")
+        shutil.copyfile(source, partial)
+        partial.replace(target)
+    row = {"id": new_id(), "application_id": app_id, "kind": kind, "filename": source.name, "sha256": digest,
+           "size": source.stat().st_size, "added_by": session.user.username, "created_at": now()}
+    with transaction(session.conn):
+        session.conn.execute(f"INSERT INTO attachments ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                             tuple(row.values()))
+        audit.append(session.conn, session.user, "添加附件", "attachments", row["id"], None, row)
+    return row["id"]
+
+
+def amount_text(value: Decimal | None) -> str:
+    return fmt(value if value is not None else ZERO)

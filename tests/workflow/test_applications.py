@@ -1,0 +1,229 @@
+"""依申请救助 end to end through the services, permissions for every role, state and action, deadlines, 公示."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from app.services import applications as apps
+from app.services import bills, county, registry, users
+from app.services.applications import Decision
+from app.services.demo import DEMO_LOCAL
+from app.services.session import SYSTEM, Session
+from app.store.errors import InputError
+from app.store.store import open_store
+from app.workflow import rules
+from app.workflow.deadlines import add_workdays, workdays_between
+
+from app.domain.idnumber import check_digit
+
+def valid_id(body17: str) -> str:
+    return body17 + check_digit(body17)
+
+
+VILLAGE, TOWN, COUNTY = "340223100201", "340223100", "340223"
+ROLES = {"cun1": ("村级经办", VILLAGE), "cun2": ("村级经办", VILLAGE), "xiangshen": ("乡镇审核", TOWN),
+         "xiang": ("乡镇经办", TOWN), "xiang2": ("乡镇经办", TOWN), "yibao": ("县级医保审核", COUNTY), "minzheng": ("县级民政审核", COUNTY),
+         "shenpi": ("县级审批", COUNTY), "admin": ("管理员", COUNTY)}
+TODAY = date(2025, 6, 2)
+
+
+@pytest.fixture
+def world(tmp_path):
+    store = open_store(tmp_path / "w.sqlite3", daily_backup=False)
+    admin = users.create_user(Session(store, SYSTEM), "admin", "管理员", "管理员", COUNTY, "correct-horse")
+    s_admin = Session(store, admin)
+    county.configure_county(s_admin, COUNTY, "南陵县", "wuhu-2022", DEMO_LOCAL)
+    people = {"admin": s_admin}
+    for name, (role, scope) in ROLES.items():
+        if name != "admin":
+            people[name] = Session(store, users.create_user(s_admin, name, name, role, scope, "correct-horse"))
+    hid, pid = registry.register_household(s_admin, VILLAGE, "籍山镇茶丰村 3 号",
+                                           registry.PersonInput("钱七", valid_id("34022319700101001")))
+    bills.record_bill(s_admin, pid, bills.BillInput("安徽省立医院", "2025-02-01", "2025-02-20", "住院", "100000",
+                                                    "90000", "P-1", "省级", "50000", "15000"), today=TODAY)
+    app_id = apps.create_application(people["cun1"], pid, 2025, "18000", "9600", True)
+    yield people, app_id
+    store.close()
+
+
+def go(people, who, app_id, state, action, today=TODAY, **kw):
+    opinion = kw.pop("opinion", "同意" if action in rules.NEEDS_TEXT else "")
+    return apps.act(people[who], app_id, state, Decision(action, opinion, **kw), today=today)
+
+
+MEETING = dict(meeting_date="2025-06-02", attendees=9, votes_for=8, votes_against=1)
+
+
+def to_county(people, app_id):
+    go(people, "cun1", app_id, "draft", "submit")
+    go(people, "cun2", app_id, "village_review", "pass", **MEETING)
+    go(people, "xiangshen", app_id, "township_review", "pass")
+    go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 20))
+
+
+def test_approve_and_disburse(world):
+    people, app_id = world
+    to_county(people, app_id)
+    go(people, "yibao", app_id, "county_approval", "medical_opinion", opinion="费用属实")
+    go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="收入低于标准，财产核查符合")
+    # (25000 − 20000) × 50% = 2500: 芜医保〔2021〕76号 二(二)5, 依申请 起付线 2万 比例 50%
+    assert apps.compute_amount(people["shenpi"], app_id)["amount"] == Decimal("2500.00")
+    a = go(people, "shenpi", app_id, "county_approval", "approve", opinion="批准")
+    assert a["state"] == "approved" and a["approved_amount"] == "2500.00"
+    a = go(people, "xiang2", app_id, "approved", "disburse")  # another clerk: one person, one step
+    assert a["state"] == "disbursed"
+    steps = apps.timeline(people["admin"], app_id)
+    assert [s["action"] for s in steps] == ["submit", "pass", "pass", "close_notice", "medical_opinion",
+                                           "civil_opinion", "approve", "disburse"]
+    assert steps[1]["details"]["votes_for"] == 8 and steps[1]["role"] == "村级经办"
+
+
+def test_return_and_resubmit(world):
+    people, app_id = world
+    go(people, "cun1", app_id, "draft", "submit")
+    go(people, "cun2", app_id, "village_review", "pass", **MEETING)
+    a = go(people, "xiangshen", app_id, "township_review", "return", opinion="缺收入证明")
+    assert a["state"] == "village_review"
+    go(people, "cun2", app_id, "village_review", "pass", **MEETING)
+    assert go(people, "xiangshen", app_id, "township_review", "pass")["state"] == "public_notice"
+
+
+def test_reject_with_a_written_notice(world):
+    people, app_id = world
+    to_county(people, app_id)
+    go(people, "yibao", app_id, "county_approval", "medical_opinion", opinion="费用属实")
+    go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="家庭财产超标")
+    a = go(people, "shenpi", app_id, "county_approval", "reject", opinion="家庭财产不符合低收入家庭核查条件")
+    assert a["state"] == "rejected"
+    notice = apps.timeline(people["admin"], app_id)[-1]["details"]["notice"]
+    assert "不予救助" in notice and "财产" in notice
+
+
+def test_withdraw_before_approval_only(world):
+    people, app_id = world
+    go(people, "cun1", app_id, "draft", "submit")
+    assert go(people, "xiang", app_id, "village_review", "withdraw", opinion="申请人撤回")["state"] == "withdrawn"
+    with pytest.raises(InputError, match="办理已结束"):
+        go(people, "cun2", app_id, "withdrawn", "pass", **MEETING)
+
+
+def test_county_approval_needs_both_parts_and_a_reason_for_another_amount(world):
+    people, app_id = world
+    to_county(people, app_id)
+    with pytest.raises(InputError, match="民政认定"):
+        go(people, "yibao", app_id, "county_approval", "medical_opinion", opinion="费用属实") and \
+            go(people, "shenpi", app_id, "county_approval", "approve")
+    go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="符合")
+    with pytest.raises(InputError, match="须写明理由") as info:
+        go(people, "shenpi", app_id, "county_approval", "approve", amount="3000")
+    assert info.value.field == "amount_reason"
+    a = go(people, "shenpi", app_id, "county_approval", "approve", amount="2000", amount_reason="部分票据重复，核减")
+    assert (a["computed_amount"], a["approved_amount"]) == ("2500.00", "2000.00")
+    audit_rows = people["admin"].conn.execute("SELECT after FROM audit_log WHERE action LIKE '%批准%'").fetchall()
+    assert "部分票据重复" in audit_rows[-1][0]
+
+
+def test_same_user_may_not_act_on_two_steps(world):
+    people, app_id = world
+    go(people, "cun1", app_id, "draft", "submit")
+    with pytest.raises(InputError, match="同一人不能办理两个环节"):
+        go(people, "cun1", app_id, "village_review", "pass", **MEETING)
+    refused = people["admin"].conn.execute("SELECT count(*) FROM audit_log WHERE action = '拒绝操作'").fetchone()[0]
+    assert refused == 1
+
+
+def test_notice_cannot_end_early_and_village_meeting_is_checked(world):
+    people, app_id = world
+    go(people, "cun1", app_id, "draft", "submit")
+    with pytest.raises(InputError, match="超过到会人数"):
+        go(people, "cun2", app_id, "village_review", "pass", meeting_date="2025-06-02", attendees=5, votes_for=4,
+           votes_against=2)
+    go(people, "cun2", app_id, "village_review", "pass", **MEETING)
+    go(people, "xiangshen", app_id, "township_review", "pass")
+    with pytest.raises(InputError, match="期满后"):
+        go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 5))
+    listed = apps.notice_list(people["xiang"], today=date(2025, 6, 5))
+    full = valid_id("34022319700101001")
+    assert listed[0]["id_number"] == full[:4] + "*" * 10 + full[-4:]
+    assert listed[0]["name"] == "钱七" and listed[0]["village"].endswith("茶丰村委会")
+    assert listed[0]["amount"] == Decimal("2500.00")
+    assert listed[0]["notice_end"] == "2025-06-09"  # 7 days, the app's default
+
+
+def test_two_sessions_on_the_same_step_exactly_one_succeeds(world):
+    people, app_id = world
+    other = Session(open_store(people["admin"].store.path, daily_backup=False), people["cun1"].user)
+    go(people, "cun1", app_id, "draft", "submit")
+    seen = apps._app(people["cun2"], app_id)  # both look at the case …
+    apps.act(people["cun2"], app_id, "village_review", Decision("pass", "同意", **MEETING), today=TODAY)
+    with pytest.raises(InputError, match="请刷新"):  # … the second acts on what it saw, too late
+        apps.act(Session(other.store, people["cun2"].user), app_id, seen["state"], Decision("pass", "同意", **MEETING),
+                 today=TODAY)
+    assert len(apps.timeline(people["admin"], app_id)) == 2
+
+
+ACTIONS = sorted(set(rules.ACTION_NAMES))
+STATES = [s for s in rules.STATE_NAMES]
+
+
+def _reach(people, app_id, state):
+    """Walk a fresh case to `state` with the right users."""
+    path = {"draft": [], "village_review": [("cun1", "draft", "submit", {})],
+            "township_review": [("cun1", "draft", "submit", {}), ("cun2", "village_review", "pass", MEETING)]}
+    path["public_notice"] = path["township_review"] + [("xiangshen", "township_review", "pass", {})]
+    path["county_approval"] = path["public_notice"] + [("xiang", "public_notice", "close_notice",
+                                                        {"today": date(2025, 6, 20)})]
+    path["approved"] = path["county_approval"] + [("yibao", "county_approval", "medical_opinion", {}),
+                                                  ("minzheng", "county_approval", "civil_opinion", {}),
+                                                  ("shenpi", "county_approval", "approve", {})]
+    path["disbursed"] = path["approved"] + [("xiang2", "approved", "disburse", {})]
+    path["rejected"] = path["village_review"] + [("cun2", "village_review", "reject", {})]
+    path["withdrawn"] = path["village_review"] + [("xiang", "village_review", "withdraw", {})]
+    for who, st, action, kw in path[state]:
+        kw = dict(kw)
+        go(people, who, app_id, st, action, today=kw.pop("today", TODAY), **kw)
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_every_role_state_and_action(world, state):
+    people, app_id = world
+    _reach(people, app_id, state)
+    whole = apps._app(people["admin"], app_id)
+    assert whole["state"] == state
+    acted = {s["user_id"] for s in apps.timeline(people["admin"], app_id)}
+    for who, action in itertools.product(ROLES, ACTIONS):
+        session = people[who]
+        allowed_role = rules.role_for(state, action)
+        expect = (state not in rules.FINAL and allowed_role == session.user.role
+                  and (action == "withdraw" or session.user.id not in acted or
+                       all(s["state"] == state for s in apps.timeline(people["admin"], app_id)
+                           if s["user_id"] == session.user.id)))
+        problem = apps._check(session, apps._app(session, app_id), state,
+                              Decision(action, "意见", **(MEETING if action == "pass" and state == "village_review"
+                                                          else {})), date(2025, 7, 1))
+        if action == "approve" and expect:
+            expect = all(p in apps._county_parts(session, app_id) for p in rules.COUNTY_PARTS)
+        assert (problem is None) == expect, (who, state, action, problem)
+
+
+def test_working_days_follow_the_official_calendar():
+    # National Day 2025: Oct 1–8 off, Sept 28 (Sunday) and Oct 11 (Saturday) are 调休 working days.
+    assert add_workdays(date(2025, 9, 26), 1) == date(2025, 9, 28)
+    assert add_workdays(date(2025, 9, 30), 1) == date(2025, 10, 9)
+    assert workdays_between(date(2025, 9, 30), date(2025, 10, 11)) == 3
+    assert add_workdays(date(2031, 1, 3), 1) == date(2031, 1, 6)  # beyond the package's data: Monday–Friday
+
+
+def test_overdue_cases_are_listed(world):
+    people, app_id = world
+    go(people, "cun1", app_id, "draft", "submit")  # the step starts now; 村评议 has 5 working days
+    assert apps.overdue(people["xiang"], today=date.today()) == []
+    later = date.today() + timedelta(days=30)
+    late = apps.overdue(people["xiang"], today=later)
+    assert [a["id"] for a in late] == [app_id] and late[0]["state_name"] == "村评议"
+    work = apps.worklist(people["cun2"], today=later)
+    assert work[0]["overdue"] and work[0]["due"] == add_workdays(date.today(), 5)
