@@ -25,6 +25,7 @@ from app.gui.person_dialogs import HouseholdDialog
 from app.gui.policy_view import PolicyView
 from app.gui.registry_view import RegistryView
 from app.gui.statistics_view import StatisticsView
+from app.gui.workflow_view import NoticeView, WorklistView
 from app.services import bills, demo, registry
 from app.services.session import Session
 from app.store import backup
@@ -62,8 +63,11 @@ class MainWindow(QMainWindow):
         self.bill = BillView(self)
         self.policy = PolicyView(self)
         self.statistics = StatisticsView(self)
+        self.worklist = WorklistView(self)
+        self.notices = NoticeView(self)
         self.pages = [("人员查询", self.registry), ("家庭", self.household), ("账单录入", self.bill),
-                      ("政策", self.policy), ("统计", self.statistics)]
+                      ("待我处理", self.worklist), ("公示名单", self.notices), ("政策", self.policy),
+                      ("统计", self.statistics)]
         for name, page in self.pages:
             self.nav.addItem(name)
             self.stack.addWidget(page)
@@ -128,7 +132,7 @@ class MainWindow(QMainWindow):
     def _switch(self, row: int) -> None:
         self.stack.setCurrentIndex(row)
         page = self.pages[row][1]
-        if page in (self.policy, self.statistics):
+        if page in (self.policy, self.statistics, self.worklist, self.notices):
             page.refresh()
         elif page is self.registry:
             self.registry.query.setFocus()

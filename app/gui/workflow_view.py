@@ -1,0 +1,343 @@
+"""依申请救助 screens: 待我处理 worklist, the application page with its timeline and actions, and 公示名单."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from html import escape
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.money import fmt
+from app.gui.forms import Form, styled_label
+from app.gui.ops import Op, show_error
+from app.services import applications as apps
+from app.store.errors import InputError
+from app.workflow import rules
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().setVisible(False)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+    table.setAlternatingRowColors(True)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+class ActionDialog(QDialog):
+    """One decision: an opinion is required; 村评议 adds the meeting, 批准 the amount and a reason if it differs."""
+
+    def __init__(self, parent, app: dict, action: str, computed: dict | None):
+        super().__init__(parent)
+        self.setWindowTitle(f"{rules.ACTION_NAMES[action]} · {app['name']}")
+        self.action = action
+        layout = QVBoxLayout(self)
+        self.form = Form(QFormLayout())
+        layout.addLayout(self.form.layout)
+        self.opinion = QPlainTextEdit()
+        self.opinion.setFixedHeight(80)
+        label = "理由" if action in ("return", "reject", "withdraw") else "意见"
+        self.form.add("opinion", label, self.opinion, "必填" if action in rules.NEEDS_TEXT else "")
+        self.meeting = None
+        if app["state"] == "village_review" and action == "pass":
+            self.meeting = QDateEdit(QDate.currentDate())
+            self.meeting.setCalendarPopup(True)
+            self.meeting.setDisplayFormat("yyyy-MM-dd")
+            self.form.add("meeting_date", "评议会议日期", self.meeting)
+            self.attendees, self.votes_for, self.votes_against = (QSpinBox(), QSpinBox(), QSpinBox())
+            for box in (self.attendees, self.votes_for, self.votes_against):
+                box.setRange(0, 999)
+            self.form.add("attendees", "到会人数", self.attendees)
+            self.form.add("votes_for", "同意票", self.votes_for)
+            self.form.add("votes_against", "反对票", self.votes_against)
+        self.amount = None
+        if action == "approve":
+            self.amount = QLineEdit(fmt(computed["amount"]) if computed else "")
+            self.form.add("amount", "批准金额（元）", self.amount, "默认为测算金额")
+            self.amount_reason = QLineEdit()
+            self.form.add("amount_reason", "金额不同的理由", self.amount_reason, "与测算金额不同时必填")
+        if action == "reject":
+            layout.addWidget(styled_label("理由将写入《不予救助通知书》。", "hint"))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("确定")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(560, self.sizeHint().height())
+        self.computed = computed
+
+    def decision(self) -> apps.Decision:
+        d = apps.Decision(self.action, self.opinion.toPlainText())
+        if self.meeting is not None:
+            d.meeting_date = self.meeting.date().toPython()
+            d.attendees, d.votes_for, d.votes_against = (self.attendees.value(), self.votes_for.value(),
+                                                         self.votes_against.value())
+        if self.amount is not None:
+            text = self.amount.text().strip()
+            if self.computed is None or text != fmt(self.computed["amount"]):
+                d.amount = text
+            d.amount_reason = self.amount_reason.text()
+        return d
+
+
+class ApplicationDialog(QDialog):
+    """The application page: who and what, the engine's computation, the timeline, and this user's actions."""
+
+    def __init__(self, window, app_id: str):
+        super().__init__(window)
+        self.window = window
+        self.app_id = app_id
+        self.setWindowTitle("依申请救助")
+        self.resize(900, 680)
+        layout = QVBoxLayout(self)
+        self.header = styled_label("", "title")
+        layout.addWidget(self.header)
+        self.facts = styled_label("", "hint")
+        self.facts.setWordWrap(True)
+        layout.addWidget(self.facts)
+        self.computation = QTextBrowser()
+        self.computation.setMaximumHeight(140)
+        layout.addWidget(self.computation)
+        layout.addWidget(styled_label("办理经过", "hint"))
+        self.steps = _table(["环节", "办理", "办理人", "角色", "时间", "意见 / 记录"])
+        layout.addWidget(self.steps, 1)
+        self.buttons = QHBoxLayout()
+        layout.addLayout(self.buttons)
+        self.load()
+
+    def load(self) -> None:
+        session, app_id = self.window.session, self.app_id
+
+        def work():
+            app = apps._summary(session, apps._app(session, app_id), date.today())
+            try:
+                computed = apps.compute_amount(session, app_id)
+            except InputError as exc:
+                computed = {"error": str(exc)}
+            return app, computed, apps.timeline(session, app_id)
+
+        Op(self, work).success(self._show).run()
+
+    def _show(self, result) -> None:
+        app, computed, steps = result
+        self.app, self.computed = app, (None if "error" in computed else computed)
+        self.header.setText(f"{app['name']} · {app['year']} 年依申请救助 · {app['state_name']}")
+        due = f"，本环节限 {app['due']} 前办结" if app["due"] else ""
+        late = "（已逾期）" if app["overdue"] else ""
+        self.facts.setText(f"家庭年收入 {app['annual_income']} 元，低收入家庭标准 {app['low_income_standard']} 元，"
+                           f"财产核查：{'符合' if app['passes_asset_check'] else '不符合或未核查'}{due}{late}")
+        if "error" in computed:
+            self.computation.setPlainText(computed["error"])
+        else:
+            lines = [f"<b>测算金额：{fmt(computed['amount'])} 元</b>"]
+            lines += [f"{escape(s['explain'])}<br/><span style='color:#5f6b7a'>依据：{escape(s['reference'])}</span>"
+                      for s in computed["steps"]]
+            if app["approved_amount"]:
+                lines.append(f"批准金额：{app['approved_amount']} 元" +
+                             (f"（理由：{escape(app['amount_reason'])}）" if app["amount_reason"] else ""))
+            self.computation.setHtml("<br/>".join(lines))
+        self.steps.setRowCount(len(steps))
+        for r, s in enumerate(steps):
+            d = s["details"]
+            record = s["opinion"] or ""
+            if "votes_for" in d:
+                record += f"（{d['meeting_date']} 评议，到会 {d['attendees']} 人，同意 {d['votes_for']}，反对 {d['votes_against']}）"
+            when = datetime.fromisoformat(s["at"]).astimezone().strftime("%Y-%m-%d %H:%M")  # stored in UTC
+            for c, value in enumerate((s["state_name"], s["action_name"], s["display_name"], s["role"], when, record)):
+                self.steps.setItem(r, c, QTableWidgetItem(value))
+        while self.buttons.count():
+            item = self.buttons.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        for action in sorted(rules.ACTION_NAMES):
+            if rules.role_for(app["state"], action) == self.window.session.user.role:
+                b = QPushButton(rules.ACTION_NAMES[action])
+                b.clicked.connect(lambda _=False, a=action: self.take(a))
+                self.buttons.addWidget(b)
+        attach = QPushButton("添加附件…")
+        attach.clicked.connect(self.attach)
+        self.buttons.addWidget(attach)
+        self.buttons.addStretch(1)
+
+    def take(self, action: str) -> None:
+        dialog = ActionDialog(self, self.app, action, self.computed)
+        if dialog.exec():
+            self.submit(dialog.decision())
+
+    def submit(self, decision: apps.Decision) -> None:
+        """Send the decision for the state this page shows; a refusal is explained and the page reloaded."""
+        session, app_id, state = self.window.session, self.app_id, self.app["state"]
+        Op(self, lambda: apps.act(session, app_id, state, decision)).success(lambda _: self.load()).failure(
+            self._refused).run()
+
+    def _refused(self, exc: BaseException) -> None:
+        show_error(self, exc)
+        self.load()
+
+    def attach(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "选择扫描件", "", "图片或 PDF (*.jpg *.jpeg *.png *.pdf);;所有文件 (*)")
+        if not path:
+            return
+        kind, ok = _choose(self, "附件类别", apps.ATTACHMENT_KINDS)
+        if ok:
+            session, app_id = self.window.session, self.app_id
+            Op(self, lambda: apps.attach(session, app_id, kind, path)).success(
+                lambda _: self.window.statusBar().showMessage("附件已保存", 5000)).run()
+
+
+def _choose(parent, title: str, options) -> tuple[str, bool]:
+    from PySide6.QtWidgets import QInputDialog
+
+    return QInputDialog.getItem(parent, title, title, list(options), 0, False)
+
+
+class WorklistView(QWidget):
+    """待我处理: the cases waiting for this user's role, oldest first, overdue ones in red."""
+
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+        layout = QVBoxLayout(self)
+        layout.addWidget(styled_label("待我处理 · 依申请救助", "title"))
+        self.count = styled_label("", "hint")
+        layout.addWidget(self.count)
+        bar = QHBoxLayout()
+        self.only_overdue = QCheckBox("只看逾期")
+        self.only_overdue.toggled.connect(lambda _: self.refresh())
+        bar.addWidget(self.only_overdue)
+        self.new = QPushButton("为选中人员登记依申请救助…")
+        self.new.setToolTip("先在“家庭”页选中申请人")
+        self.new.clicked.connect(self.create)
+        bar.addWidget(self.new)
+        bar.addStretch(1)
+        layout.addLayout(bar)
+        self.table = _table(["申请人", "身份证号", "年度", "所在环节", "本环节始于", "限办日期", "状态"])
+        self.table.doubleClicked.connect(lambda idx: self.open(idx.row()))
+        layout.addWidget(self.table, 1)
+        self.rows: list[dict] = []
+
+    def refresh(self) -> None:
+        session, overdue_only = self.window.session, self.only_overdue.isChecked()
+        self.new.setVisible(session.user.role in ("村级经办", "乡镇经办"))
+        Op(self, lambda: apps.overdue(session) if overdue_only else apps.worklist(session)).success(self._show).run()
+
+    def _show(self, rows: list[dict]) -> None:
+        self.rows = rows
+        late = sum(1 for r in rows if r["overdue"])
+        self.count.setText(f"共 {len(rows)} 件" + (f"，其中 {late} 件已逾期（红色）" if late else "") + "。双击打开办理。")
+        self.table.setRowCount(len(rows))
+        for r, a in enumerate(rows):
+            values = (a["name"], a["id_number"], str(a["year"]), a["state_name"], a["state_since"][:10],
+                      str(a["due"] or ""), "逾期" if a["overdue"] else "")
+            for c, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if a["overdue"]:
+                    item.setForeground(QColor("#b3261e"))
+                self.table.setItem(r, c, item)
+
+    def open(self, row: int) -> None:
+        if 0 <= row < len(self.rows):
+            ApplicationDialog(self.window, self.rows[row]["id"]).exec()
+            self.refresh()
+
+    def create(self) -> None:
+        member = self.window.household.selected()
+        if member is None:
+            show_error(self, InputError("person_id", "请先在“家庭”页选中申请人"))
+            return
+        dialog = NewApplicationDialog(self.window, member)
+        if dialog.exec():
+            self.refresh()
+
+
+class NewApplicationDialog(QDialog):
+    """登记依申请救助: the year and the household's income as declared."""
+
+    def __init__(self, window, member: dict):
+        super().__init__(window)
+        self.window = window
+        self.member = member
+        self.setWindowTitle(f"登记依申请救助 · {member['name']}")
+        layout = QVBoxLayout(self)
+        self.form = Form(QFormLayout())
+        layout.addLayout(self.form.layout)
+        self.year = QSpinBox()
+        self.year.setRange(2000, date.today().year)
+        self.year.setValue(date.today().year)
+        self.form.add("year", "申请年度", self.year)
+        self.income = self.form.add("annual_income", "家庭年度总收入（元）", QLineEdit())
+        self.standard = self.form.add("low_income_standard", "农村低收入家庭标准（元）", QLineEdit())
+        self.assets = QComboBox()
+        self.assets.addItems(["待民政核查", "符合财产核查条件", "不符合"])
+        self.form.add("passes_asset_check", "财产核查", self.assets)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def save(self) -> None:
+        self.form.clear_errors()
+        check = {0: None, 1: True, 2: False}[self.assets.currentIndex()]
+        session, pid, year = self.window.session, self.member["id"], self.year.value()
+        income, standard = self.income.text(), self.standard.text()
+        Op(self, lambda: apps.create_application(session, pid, year, income, standard, check)).success(
+            lambda _: self.accept()).failure(self._failed).run()
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, InputError) and self.form.show_error(exc.field, exc.reason):
+            return
+        show_error(self, exc)
+
+
+class NoticeView(QWidget):
+    """公示名单: names, villages and amounts of the cases on public notice, ID numbers masked."""
+
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+        layout = QVBoxLayout(self)
+        layout.addWidget(styled_label("公示名单 · 医疗救助（依申请）", "title"))
+        self.hint = styled_label("", "hint")
+        layout.addWidget(self.hint)
+        self.table = _table(["姓名", "身份证号", "村（居）", "拟救助金额（元）", "公示开始", "公示结束"])
+        layout.addWidget(self.table, 1)
+
+    def refresh(self) -> None:
+        session = self.window.session
+        Op(self, lambda: apps.notice_list(session)).success(self._show).run()
+
+    def _show(self, rows: list[dict]) -> None:
+        self.hint.setText(f"正在公示 {len(rows)} 人。身份证号只显示前 4 位和后 4 位。")
+        self.table.setRowCount(len(rows))
+        for r, a in enumerate(rows):
+            for c, value in enumerate((a["name"], a["id_number"], a["village"], fmt(a["amount"]), a["notice_start"],
+                                       a["notice_end"])):
+                item = QTableWidgetItem(value)
+                if c == 3:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, c, item)

@@ -1,0 +1,93 @@
+"""One 依申请救助 case walked through the GUI by four different users, each in their own window."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from app.domain.idnumber import check_digit  # noqa: E402
+from app.gui.app import _reader  # noqa: E402
+from app.gui.main_window import MainWindow  # noqa: E402
+from app.gui.ops import Op  # noqa: E402
+from app.gui.workflow_view import ActionDialog, ApplicationDialog  # noqa: E402
+from app.services import applications as apps  # noqa: E402
+from app.services import bills, county, registry, users  # noqa: E402
+from app.services.demo import DEMO_LOCAL  # noqa: E402
+from app.services.session import SYSTEM, Session  # noqa: E402
+from app.store.store import open_store  # noqa: E402
+
+SHOTS = os.environ.get("JIUZHU_SCREENSHOTS")
+VILLAGE = "340223100201"
+
+
+def idle(qtbot) -> None:
+    qtbot.waitUntil(lambda: not Op.running, timeout=20_000)
+
+
+def test_four_users_walk_one_application(qtbot, tmp_path):
+    store = open_store(tmp_path / "wf.sqlite3", daily_backup=False)
+    admin = users.create_user(Session(store, SYSTEM), "admin", "管理员", "管理员", "340223", "correct-horse")
+    s_admin = Session(store, admin)
+    county.configure_county(s_admin, "340223", "南陵县", "wuhu-2022", DEMO_LOCAL)
+    staff = {name: users.create_user(s_admin, name, label, role, scope, "correct-horse") for name, label, role, scope in (
+        ("cun1", "村经办甲", "村级经办", VILLAGE), ("cun2", "村经办乙", "村级经办", VILLAGE),
+        ("xiangshen", "乡镇审核员", "乡镇审核", "340223100"), ("xiang", "乡镇经办员", "乡镇经办", "340223100"))}
+    body = "34022319700101001"
+    _, pid = registry.register_household(s_admin, VILLAGE, "籍山镇茶丰村 3 号",
+                                         registry.PersonInput("钱七", body + check_digit(body)))
+    bills.record_bill(s_admin, pid, bills.BillInput("安徽省立医院", "2025-02-01", "2025-02-20", "住院", "100000",
+                                                    "90000", "P-1", "省级", "50000", "15000"))
+    app_id = apps.create_application(Session(store, staff["cun1"]), pid, 2025, "18000", "9600", True)
+
+    def window_for(name: str) -> MainWindow:
+        user = staff[name]
+        w = MainWindow(Session(store, user), Session(_reader(store), user))
+        qtbot.addWidget(w)
+        w.show()
+        return w
+
+    def decide(name: str, action: str, opinion: str, **fields) -> ApplicationDialog:
+        w = window_for(name)
+        w.go(w.worklist)
+        idle(qtbot)
+        assert [r["id"] for r in w.worklist.rows] == [app_id], name
+        page = ApplicationDialog(w, app_id)
+        qtbot.addWidget(page)
+        idle(qtbot)
+        labels = [page.buttons.itemAt(i).widget().text() for i in range(page.buttons.count())
+                  if page.buttons.itemAt(i).widget()]
+        assert apps.rules.ACTION_NAMES[action] in labels, (name, labels)
+        dialog = ActionDialog(page, page.app, action, page.computed)
+        qtbot.addWidget(dialog)
+        dialog.opinion.setPlainText(opinion)
+        for key, value in fields.items():
+            getattr(dialog, key).setValue(value)
+        page.submit(dialog.decision())
+        idle(qtbot)
+        if SHOTS:
+            Path(SHOTS).mkdir(parents=True, exist_ok=True)
+            page.grab().save(str(Path(SHOTS) / f"application-{name}.png"))
+        w.close()
+        return page
+
+    decide("cun1", "submit", "户主申请，材料齐全")
+    decide("cun2", "pass", "评议通过", attendees=9, votes_for=8, votes_against=1)
+    page = decide("xiangshen", "pass", "入户调查属实")
+    assert page.app["state"] == "public_notice"
+    w = window_for("xiang")
+    w.go(w.notices)
+    idle(qtbot)
+    assert w.notices.table.item(0, 0).text() == "钱七"
+    assert w.notices.table.item(0, 1).text().count("*") == 10
+    assert w.notices.table.item(0, 3).text() == "2500.00"
+    if SHOTS:
+        w.grab().save(str(Path(SHOTS) / "notice-list.png"))
+    steps = apps.timeline(s_admin, app_id)
+    assert [(s["username"], s["action"]) for s in steps] == [("cun1", "submit"), ("cun2", "pass"),
+                                                             ("xiangshen", "pass")]
+    assert date.fromisoformat(apps._app(s_admin, app_id)["notice_end"]) > date.today()
