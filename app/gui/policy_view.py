@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QPushButton,
     QScrollArea,
+    QSpinBox,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -17,7 +20,8 @@ from app.gui.first_run import LocalParametersForm
 from app.gui.forms import styled_label
 from app.gui.ops import Op
 from app.policy.describe import describe
-from app.services import county
+from app.services import applications, county
+from app.workflow import rules
 
 
 class LocalValuesDialog(QDialog):
@@ -56,6 +60,50 @@ class LocalValuesDialog(QDialog):
         Op(self, work).success(lambda _: self.accept()).run()
 
 
+class WorkflowSettingsDialog(QDialog):
+    """Where 公示 falls, its days, and each step's limit in working days (the app's defaults until changed)."""
+
+    def __init__(self, window, current: dict):
+        super().__init__(window)
+        self.window = window
+        self.setWindowTitle("依申请救助办理设置")
+        layout = QVBoxLayout(self)
+        layout.addWidget(styled_label("文件未规定公示和办理时限，以下默认值是本程序的选择，县里可按本地规定修改；"
+                                      "修改记入审计日志。", "hint"))
+        form = QFormLayout()
+        self.after = QComboBox()
+        self.after.addItem("乡镇审核之后（默认）", "township_review")
+        self.after.addItem("村评议之后", "village_review")
+        self.after.setCurrentIndex(self.after.findData(current["notice_after"]))
+        form.addRow("公示安排在", self.after)
+        self.days = QSpinBox()
+        self.days.setRange(1, 60)
+        self.days.setValue(int(current["notice_days"]))
+        form.addRow("公示天数", self.days)
+        self.limits: dict[str, QSpinBox] = {}
+        for state, days in current["limits"].items():
+            if state == "public_notice":
+                continue
+            box = QSpinBox()
+            box.setRange(1, 90)
+            box.setValue(int(days))
+            box.setSuffix(" 个工作日")
+            self.limits[state] = box
+            label = "批准后发放" if state == "approved" else rules.STATE_NAMES[state]
+            form.addRow(f"{label}时限", box)
+        layout.addLayout(form)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def save(self) -> None:
+        session = self.window.session
+        after, days = self.after.currentData(), self.days.value()
+        limits = {state: box.value() for state, box in self.limits.items()}
+        Op(self, lambda: applications.configure(session, after, days, limits)).success(lambda _: self.accept()).run()
+
+
 class PolicyView(QWidget):
     """The rules, values by date, references and the local parameters, as `policy show` prints them."""
 
@@ -70,6 +118,9 @@ class PolicyView(QWidget):
         self.edit = QPushButton("修改地方参数…")
         self.edit.clicked.connect(self.edit_locals)
         top.addWidget(self.edit)
+        self.workflow = QPushButton("依申请救助办理设置…")
+        self.workflow.clicked.connect(self.edit_workflow)
+        top.addWidget(self.workflow)
         layout.addLayout(top)
         self.text = QTextBrowser()
         layout.addWidget(self.text, 1)
@@ -77,6 +128,7 @@ class PolicyView(QWidget):
     def refresh(self) -> None:
         session = self.window.session
         self.edit.setVisible(session.user.role == "管理员")
+        self.workflow.setVisible(session.user.role == "管理员")
 
         def work():
             eng = county.engine(session)
@@ -91,6 +143,11 @@ class PolicyView(QWidget):
         self.title.setText(f"政策 · {policy.region} · {policy.document}")
         shown = "\n".join(f"  {policy.locals[k].label}：{v}" for k, v in local.items() if k in policy.locals)
         self.text.setPlainText(f"本县填写的地方参数：\n{shown or '  （无）'}\n\n{describe(policy)}")
+
+    def edit_workflow(self) -> None:
+        session = self.window.session
+        Op(self, lambda: applications.settings(session)).success(
+            lambda current: WorkflowSettingsDialog(self.window, current).exec()).run()
 
     def edit_locals(self) -> None:
         if LocalValuesDialog(self.window, self.policy_id, self.local).exec():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
@@ -33,7 +34,11 @@ def resource(*parts: str) -> Path:
 
 
 def apply(app: QApplication) -> str:
-    """Load the bundled font and style; returns the font family used."""
+    """Load the bundled font, Qt's own Chinese texts (确定, 取消 …) and the style; returns the font family used."""
+    translator = QTranslator(app)
+    if translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase", "_",
+                       QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        app.installTranslator(translator)
     family = "WenQuanYi Micro Hei"
     font_id = QFontDatabase.addApplicationFont(str(resource("fonts", "wqy-microhei.ttc")))
     if font_id >= 0:

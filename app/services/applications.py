@@ -40,6 +40,26 @@ def settings(session: Session) -> dict:
     return {**DEFAULTS, **stored, "limits": {**DEFAULTS["limits"], **stored.get("limits", {})}}
 
 
+def configure(session: Session, notice_after: str, notice_days: int, limits: dict[str, int]) -> None:
+    """Set where 公示 falls, how long it runs and each step's limit in working days (admin only, audited)."""
+    from app.store.store import set_setting
+
+    if session.user.role != "管理员":
+        raise InputError("role", "只有管理员可以修改办理时限和公示设置")
+    if notice_after not in ("village_review", "township_review"):
+        raise InputError("notice_after", "公示可安排在村评议之后或乡镇审核之后")
+    if not isinstance(notice_days, int) or not 1 <= notice_days <= 60:
+        raise InputError("notice_days", "公示天数应为 1 至 60 天")
+    for state, days in limits.items():
+        if state not in rules.STEPS or not isinstance(days, int) or not 1 <= days <= 90:
+            raise InputError(f"limits.{state}", "办理时限应为 1 至 90 个工作日")
+    before = settings(session)
+    after = {"notice_after": notice_after, "notice_days": notice_days, "limits": {**before["limits"], **limits}}
+    with transaction(session.conn):
+        set_setting(session.conn, "workflow", after)
+        audit.append(session.conn, session.user, "修改依申请救助办理设置", "settings", "workflow", before, after)
+
+
 def _app(session: Session, app_id: str) -> dict:
     row = session.conn.execute("SELECT * FROM applications WHERE id = ?", (app_id,)).fetchone()
     if row is None:

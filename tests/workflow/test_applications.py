@@ -227,3 +227,30 @@ def test_overdue_cases_are_listed(world):
     assert [a["id"] for a in late] == [app_id] and late[0]["state_name"] == "村评议"
     work = apps.worklist(people["cun2"], today=later)
     assert work[0]["overdue"] and work[0]["due"] == add_workdays(date.today(), 5)
+
+
+def test_notice_placement_days_and_limits_are_configurable(world, tmp_path):
+    people, app_id = world
+    with pytest.raises(InputError):
+        apps.configure(people["xiang"], "village_review", 5, {})
+    apps.configure(people["admin"], "village_review", 5, {"township_review": 3})
+    go(people, "cun1", app_id, "draft", "submit")
+    a = go(people, "cun2", app_id, "village_review", "pass", **MEETING)
+    assert a["state"] == "public_notice" and a["notice_end"] == "2025-06-07"
+    a = go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 7))
+    assert a["state"] == "township_review"
+    assert apps.due_date(people["admin"], a) == add_workdays(date.fromisoformat(a["state_since"][:10]), 3)
+
+
+def test_attachments_are_kept_once_by_content_hash(world, tmp_path):
+    people, app_id = world
+    scan = tmp_path / "户口簿.jpg"
+    scan.write_bytes(b"\xff\xd8 a scanned page")
+    first = apps.attach(people["cun1"], app_id, "户口簿", scan)
+    apps.attach(people["cun1"], app_id, "户口簿", scan)
+    rows = people["admin"].conn.execute("SELECT sha256 FROM attachments").fetchall()
+    assert len(rows) == 2 and rows[0][0] == rows[1][0]
+    stored = people["admin"].store.path.parent / "attachments" / rows[0][0][:2] / rows[0][0]
+    assert stored.read_bytes() == scan.read_bytes() and first
+    with pytest.raises(InputError, match="附件类别"):
+        apps.attach(people["cun1"], app_id, "照片", scan)
