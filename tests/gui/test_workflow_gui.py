@@ -1,4 +1,4 @@
-"""One 依申请救助 case walked through the GUI by four different users, each in their own window."""
+"""One 依申请救助 case walked through the GUI to disbursement by eight users in seven roles, each in their own window."""
 
 from __future__ import annotations
 
@@ -29,14 +29,16 @@ def idle(qtbot) -> None:
     qtbot.waitUntil(lambda: not Op.running, timeout=20_000)
 
 
-def test_four_users_walk_one_application(qtbot, tmp_path):
+def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
     store = open_store(tmp_path / "wf.sqlite3", daily_backup=False)
     admin = users.create_user(Session(store, SYSTEM), "admin", "管理员", "管理员", "340223", "correct-horse")
     s_admin = Session(store, admin)
     county.configure_county(s_admin, "340223", "南陵县", "wuhu-2022", DEMO_LOCAL)
     staff = {name: users.create_user(s_admin, name, label, role, scope, "correct-horse") for name, label, role, scope in (
         ("cun1", "村经办甲", "村级经办", VILLAGE), ("cun2", "村经办乙", "村级经办", VILLAGE),
-        ("xiangshen", "乡镇审核员", "乡镇审核", "340223100"), ("xiang", "乡镇经办员", "乡镇经办", "340223100"))}
+        ("xiangshen", "乡镇审核员", "乡镇审核", "340223100"), ("xiang", "乡镇经办员", "乡镇经办", "340223100"),
+        ("xiang2", "乡镇经办员乙", "乡镇经办", "340223100"), ("yibao", "县医保审核员", "县级医保审核", "340223"),
+        ("minzheng", "县民政审核员", "县级民政审核", "340223"), ("shenpi", "县审批人", "县级审批", "340223"))}
     body = "34022319700101001"
     _, pid = registry.register_household(s_admin, VILLAGE, "籍山镇茶丰村 3 号",
                                          registry.PersonInput("钱七", body + check_digit(body)))
@@ -87,7 +89,19 @@ def test_four_users_walk_one_application(qtbot, tmp_path):
     assert w.notices.table.item(0, 3).text() == "2500.00"
     if SHOTS:
         w.grab().save(str(Path(SHOTS) / "notice-list.png"))
-    steps = apps.timeline(s_admin, app_id)
-    assert [(s["username"], s["action"]) for s in steps] == [("cun1", "submit"), ("cun2", "pass"),
-                                                             ("xiangshen", "pass")]
+    w.close()
     assert date.fromisoformat(apps._app(s_admin, app_id)["notice_end"]) > date.today()
+    # Seven days pass: the notice period is over (the test moves the dates instead of waiting).
+    store.conn.execute("UPDATE applications SET notice_start = '2020-01-01', notice_end = '2020-01-08' WHERE id = ?",
+                       (app_id,))
+    decide("xiang", "close_notice", "")
+    decide("yibao", "medical_opinion", "费用属实，票据齐全")
+    decide("minzheng", "civil_opinion", "家庭收入低于低收入标准，财产核查符合")
+    page = decide("shenpi", "approve", "同意按测算金额救助")
+    assert page.app["approved_amount"] == "2500.00"
+    page = decide("xiang2", "disburse", "")
+    assert page.app["state"] == "disbursed"
+    steps = apps.timeline(s_admin, app_id)
+    assert [(s["username"], s["action"]) for s in steps] == [
+        ("cun1", "submit"), ("cun2", "pass"), ("xiangshen", "pass"), ("xiang", "close_notice"),
+        ("yibao", "medical_opinion"), ("minzheng", "civil_opinion"), ("shenpi", "approve"), ("xiang2", "disburse")]
