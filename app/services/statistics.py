@@ -46,8 +46,8 @@ _KEYS = ("s.applied_category AS category, substr(h.region_code, 1, 9) AS townshi
 
 
 def _fen(column: str) -> str:
-    # Exact integer fen, which SQLite sums exactly; never REAL arithmetic on money. fmt() writes "1234.56", but the
-    # demo generator writes a bill's own figures as str(Decimal) ("100", "100.5"), so 0–2 decimals are all read.
+    # Exact integer fen, which SQLite sums exactly; never REAL arithmetic on money. The app writes "1234.56", but
+    # databases filled by earlier demo builds hold some "100" or "100.5", so 0–2 decimals are all read.
     # Anything else (more decimals, an exponent, a space) comes out NULL and sends the sums down the Decimal path.
     c = column
     return (f"CASE WHEN {c} GLOB '*[^0-9.-]*' OR {c} NOT GLOB '*[0-9]' THEN NULL "
