@@ -68,6 +68,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             sys.stderr.write(f"\r已生成 {done}/{total} 户")
     if not args.quiet:
         sys.stderr.write("\n")
+    demo.demo_applications(session, args.year)
     _say(f"演示县已写入 {_db(args)}：{demo.summary_json(session)}")
     if made:
         _say(f"演示用户 admin、{'、'.join(made)}，密码均为 {demo.DEMO_PASSWORD}（仅供演示）")
@@ -144,6 +145,23 @@ def cmd_resettle(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_documents_sample(args: argparse.Namespace) -> int:
+    from app.services import paperwork
+
+    made = paperwork.sample(_session(args, daily_backup=False), Path(args.outdir))
+    for path in made:
+        _say(str(path))
+    return 0 if made else EXIT_PROBLEM
+
+
+def cmd_verify_form(args: argparse.Namespace) -> int:
+    from app.services import paperwork
+
+    ok, message = paperwork.verify_form(_session(args, daily_backup=False), args.code)
+    (_say if ok else _err)(message)
+    return 0 if ok else EXIT_PROBLEM
+
+
 def add_commands(sub: argparse._SubParsersAction, run) -> None:
     """Register the store commands; every one takes --db after its name."""
 
@@ -179,6 +197,14 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p = with_db(sub.add_parser("restore", help="用备份文件恢复数据库（恢复前先另存当前数据库）"))
     p.add_argument("file")
     p.set_defaults(func=run(cmd_restore))
+    docs = sub.add_parser("documents", help="打印文书")
+    dsub = docs.add_subparsers(dest="documents_command", required=True, metavar="子命令")
+    p = with_db(dsub.add_parser("sample", help="从数据库各生成一份文书样张（审阅与打包检查用）"))
+    p.add_argument("outdir")
+    p.set_defaults(func=run(cmd_documents_sample))
+    p = with_db(sub.add_parser("verify-form", help="核对打印的审批表（二维码或校验码）是否与系统记录一致"))
+    p.add_argument("code")
+    p.set_defaults(func=run(cmd_verify_form))
     p = with_db(sub.add_parser("resettle", help="重新结算一个年度（按年度累计重算并扣减已付）"))
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--quiet", action="store_true")

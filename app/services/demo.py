@@ -225,6 +225,8 @@ def demo_users(session: Session) -> list[str]:
     village = next(code for code, _ in villages if code.startswith(town))
     made = []
     for username, name, role, scope in (("cun", "村级经办（演示）", "村级经办", village),
+                                        ("cun2", "村级经办乙（演示）", "村级经办", village),
+                                        ("xiang2", "乡镇经办乙（演示）", "乡镇经办", town),
                                         ("xiang", "乡镇经办（演示）", "乡镇经办", town),
                                         ("xiangshen", "乡镇审核（演示）", "乡镇审核", town),
                                         ("yibao", "县医保审核（演示）", "县级医保审核", COUNTY_CODE),
@@ -240,3 +242,54 @@ def summary_json(session: Session) -> str:
     db = session.store.db
     counts = {t: db[t].count for t in ("households", "persons", "category_periods", "visits", "settlements")}
     return json.dumps(counts, ensure_ascii=False)
+
+
+def demo_applications(session: Session, year: int | None = None) -> int:
+    """A few 依申请救助 cases in the demo users' village, walked to different steps by the demo users."""
+    from datetime import timedelta
+
+    from app.services import applications as apps
+    from app.services import registry
+    from app.services.session import Session as _Session
+
+    year = year or date.today().year - 1
+    staff = {u: _Session(session.store, users.find_user(session.conn, u)) for u in
+             ("cun", "cun2", "xiang", "xiang2", "xiangshen", "yibao", "minzheng", "shenpi")}
+    if any(s.user is None for s in staff.values()):
+        return 0
+    village = staff["cun"].user.jurisdiction
+    rng = random.Random(7)
+    fake = Faker("zh_CN")
+    fake.seed_instance(7)
+    taken = {r[0] for r in session.conn.execute("SELECT id_number FROM persons")}
+    ends = ["draft", "township_review", "public_notice", "approved", "approved", "disbursed", "rejected"]
+    past = date.today() - timedelta(days=20)
+    meeting = dict(meeting_date=past.isoformat(), attendees=11, votes_for=10, votes_against=1)
+    made = 0
+    for n, end in enumerate(ends):
+        born = date(1960 + n, 3, 1 + n)
+        number = id_number(rng, COUNTY_CODE, born, True)
+        while number in taken:
+            number = id_number(rng, COUNTY_CODE, born, True)
+        taken.add(number)
+        _, pid = registry.register_household(session, village, f"演示申请户 {n + 1} 号",
+                                             registry.PersonInput(fake.last_name() + fake.first_name_male(), number))
+        total = Decimal(60000 + 9000 * n)
+        bills.record_bill(session, pid, bills.BillInput(
+            "安徽省立医院", f"{year}-03-01", f"{year}-03-20", "住院", fmt(total), fmt(total * Decimal("0.9")),
+            f"DEMO-APP-{new_id()[:8]}", "省级", fmt(total * Decimal("0.45")), fmt(total * Decimal("0.1"))))
+        app_id = apps.create_application(staff["cun"], pid, year, "18000", "9600", True)
+        steps = [("cun", "draft", "submit", {}), ("cun2", "village_review", "pass", meeting),
+                 ("xiangshen", "township_review", "pass", {}), ("xiang", "public_notice", "close_notice", {}),
+                 ("yibao", "county_approval", "medical_opinion", {}), ("minzheng", "county_approval", "civil_opinion", {}),
+                 ("shenpi", "county_approval", "approve", {}), ("xiang2", "approved", "disburse", {})]
+        stop = {"draft": 0, "township_review": 2, "public_notice": 3, "approved": 7, "disbursed": 8, "rejected": 6}[end]
+        for who, state, action, extra in steps[:stop]:
+            # 公示 of the finished cases began three weeks ago, so its seven days are over.
+            day = past if (action == "pass" and state == "township_review" and end != "public_notice") else date.today()
+            apps.act(staff[who], app_id, state, apps.Decision(action, "同意（演示）", **extra), today=day)
+        if end == "rejected":
+            apps.act(staff["shenpi"], app_id, "county_approval",
+                     apps.Decision("reject", "家庭财产超过低收入家庭核查标准（演示）"))
+        made += 1
+    return made

@@ -1,0 +1,168 @@
+"""The documents themselves: 一站式结算单, 公示名单, 不予救助通知书, 发放花名册 and the 依申请救助审批表."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+
+from app.documents.amount_words import amount_in_words
+from app.documents.layout import build, grid, register_font, styles, usable_width
+from app.domain.money import fmt
+
+TIERS = (("basic_paid", "基本医保"), ("serious_illness_paid", "大病保险"), ("assistance_paid", "医疗救助"),
+         ("tilt_assistance_paid", "倾斜救助"))
+
+
+def _title(text: str, sub: str = "") -> list:
+    s = styles()
+    return [Paragraph(text, s["title"])] + ([Paragraph(sub, s["subtitle"])] if sub else [])
+
+
+def settlement_slip(path: Path, place: str, person: dict, visits: list[dict], totals: dict | None = None) -> Path:
+    """一站式结算单 for one visit or a year: every tier, deductibles and limits in the small-print explanation."""
+    s = styles()
+    wide = usable_width(True)
+    title = "医疗费用一站式结算单" + ("（年度汇总）" if len(visits) > 1 else "")
+    story = _title(title, f"{place}　{person['name']}　{person['id_number']}　{person.get('address', '')}")
+    head = ["结算日期", "医院", "类别", "医疗费用总额", "政策范围内", "目录外", *(label for _, label in TIERS), "个人自付"]
+    rows = [head]
+    for v in visits:
+        rows.append([v["discharged_on"], v["hospital"], v["kind"], fmt(Decimal(v["total_cost"])),
+                     fmt(Decimal(v["policy_covered"])), fmt(Decimal(v["total_cost"]) - Decimal(v["policy_covered"])),
+                     *(v[k] for k, _ in TIERS), v["personal_pay"]])
+    if totals:
+        rows.append(["合计", "", "", totals["total_cost"], totals["policy_covered"], totals["out_of_catalog"],
+                     *(totals[k] for k, _ in TIERS), totals["personal_pay"]])
+    widths = [22 * mm, 40 * mm, 18 * mm] + [(wide - 80 * mm) / 8] * 8
+    story.append(grid(rows, widths, numeric_columns=range(3, 11)))
+    story.append(Spacer(1, 4 * mm))
+    story.append(Paragraph("计算说明（每一项都写明所用数字和文件条款）", s["base"]))
+    for v in visits:
+        lines = [f"<b>{v['discharged_on']} {v['hospital']}</b>（适用类别：{v['applied_category']}）"]
+        lines += [f"{st['tier']} {st['amount']} 元：{st['explain']}〔{st['reference']}〕" for st in v["steps"]]
+        story.append(Paragraph("<br/>".join(_esc(x) if i else x for i, x in enumerate(lines)), s["small"]))
+        story.append(Spacer(1, 2 * mm))
+    story.append(Paragraph(f"经办人：____________　　患者或家属签字：____________　　打印日期：{date.today()}", s["base"]))
+    return build(path, story, f"{place} · 一站式结算单", title, wide=True)
+
+
+def _esc(text: str) -> str:
+    from xml.sax.saxutils import escape
+
+    return escape(text)
+
+
+def notice_list(path: Path, place: str, rows: list[dict]) -> Path:
+    """公示名单: names, villages and amounts, ID numbers masked, with the notice period."""
+    s = styles()
+    period = f"{rows[0]['notice_start']} 至 {rows[0]['notice_end']}" if rows else ""
+    story = _title("医疗救助（依申请）公示名单", f"{place}　公示期：{period}")
+    table = [["序号", "姓名", "身份证号", "村（居）", "拟救助金额（元）"]]
+    table += [[i, r["name"], r["id_number"], r["village"], fmt(r["amount"])] for i, r in enumerate(rows, start=1)]
+    w = usable_width()
+    story.append(grid(table, [14 * mm, 28 * mm, 45 * mm, w - 127 * mm, 40 * mm], numeric_columns=(4,)))
+    story.append(Spacer(1, 6 * mm))
+    story.append(Paragraph("公示期内如有异议，请向乡镇（街道）医疗保障经办机构反映。", s["base"]))
+    return build(path, story, f"{place} · 公示名单", "公示名单")
+
+
+def rejection_notice(path: Path, place: str, name: str, year: int, reason: str, decided: str, number: str) -> Path:
+    """不予救助通知书 with the reason the county approver gave."""
+    s = styles()
+    story = _title("不予救助通知书", f"编号：{number}")
+    body = (f"{_esc(name)}：<br/><br/>　　您（户）申请的 {year} 年度医疗救助（依申请）经村评议、乡镇审核和县级审批，"
+            f"决定不予救助。<br/><br/>　　理由：{_esc(reason)}<br/><br/>　　如对本决定有异议，可自收到本通知之日起"
+            f"向县级医疗保障部门申请复核。<br/><br/>")
+    story.append(Paragraph(body, s["base"]))
+    story.append(Spacer(1, 20 * mm))
+    story.append(Paragraph(f"{_esc(place)}医疗保障局（盖章）<br/>{decided}", styles()["num"]))
+    return build(path, story, f"{place} · 不予救助通知书", "不予救助通知书")
+
+
+def roster(path: Path, place: str, title: str, rows: list[dict]) -> Path:
+    """发放花名册: approved amounts with bank columns and a signature column; headers repeat on every page."""
+    story = _title("医疗救助发放花名册", f"{place}　{title}")
+    table = [["序号", "姓名", "身份证号", "村（居）", "救助金额（元）", "开户银行", "银行账号", "领款人签名"]]
+    total = Decimal(0)
+    for i, r in enumerate(rows, start=1):
+        total += Decimal(r["amount"])
+        table.append([i, r["name"], r["id_number"], r["village"], fmt(Decimal(r["amount"])), r.get("bank", ""),
+                      r.get("account", ""), ""])
+    table.append(["合计", f"{len(rows)} 人", "", "", fmt(total), "", "", ""])
+    w = usable_width(True)
+    widths = [12 * mm, 24 * mm, 42 * mm, w - 232 * mm, 28 * mm, 36 * mm, 52 * mm, 38 * mm]
+    story.append(grid(table, widths, numeric_columns=(4,)))
+    story.append(Spacer(1, 5 * mm))
+    story.append(Paragraph(f"合计金额（大写）：{amount_in_words(total)}　　制表人：________　审核人：________　"
+                           f"日期：{date.today()}", styles()["base"]))
+    return build(path, story, f"{place} · 发放花名册", "发放花名册", wide=True)
+
+
+def form_digest(content: dict) -> str:
+    """The fingerprint a printed form carries: the hash of its content, so a changed record no longer matches."""
+    text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def verification_code(application_id: str, content: dict) -> str:
+    """What the QR code holds: JZ1:<application id>:<content hash>."""
+    return f"JZ1:{application_id}:{form_digest(content)}"
+
+
+def approval_form(path: Path, place: str, number: str, form: dict) -> Path:
+    """医疗救助（依申请）审批表: household, income, categories, bills, tiers, the assistance, each level's opinion and
+    signature box, and a QR code to check a printed copy against the record."""
+    s = styles()
+    w = usable_width()
+    story = _title("医疗救助（依申请）审批表", f"{place}　编号：{number}")
+    a = form["application"]
+    story.append(grid([["申请人", a["name"], "身份证号", a["id_number"]],
+                       ["家庭住址", a["address"], "申请年度", str(a["year"])],
+                       ["家庭年度总收入（元）", a["annual_income"], "低收入家庭标准（元）", a["low_income_standard"]],
+                       ["财产核查", a["asset_check"], "身份类别", a["categories"] or "无"]],
+                      [32 * mm, w / 2 - 32 * mm, 36 * mm, w / 2 - 36 * mm], header_rows=0))
+    story.append(Spacer(1, 3 * mm))
+    members = [["家庭成员", "与户主关系", "身份证号", "性别", "出生日期"]]
+    members += [[m["name"], m["relation_to_head"], m["id_number"], m["sex"] or "", m["birth_date"] or ""]
+                for m in form["members"]]
+    story.append(grid(members, [30 * mm, 26 * mm, w - 112 * mm, 16 * mm, 40 * mm]))
+    story.append(Spacer(1, 3 * mm))
+    t = form["totals"]
+    story.append(grid([["就诊次数", "医疗费用总额", "政策范围内", *(label for _, label in TIERS), "个人自付"],
+                       [str(t["visits"]), t["total_cost"], t["policy_covered"], *(t[k] for k, _ in TIERS),
+                        t["personal_pay"]]], [w / 8] * 8, numeric_columns=range(8)))
+    story.append(Spacer(1, 3 * mm))
+    amount = Decimal(a["approved_amount"] or a["computed_amount"] or 0)
+    story.append(grid([["依申请救助金额", f"{fmt(amount)} 元　（大写）{amount_in_words(amount)}"],
+                       ["测算依据", form["computation"]]], [32 * mm, w - 32 * mm], header_rows=0))
+    story.append(Spacer(1, 3 * mm))
+    levels = [["环节", "意见", "经办人", "日期", "签字（盖章）"]]
+    for level in form["levels"]:
+        levels.append([level["step"], level["opinion"], level["who"], level["date"], ""])
+    table = grid(levels, [24 * mm, w - 124 * mm, 28 * mm, 26 * mm, 46 * mm])
+    table.setStyle(TableStyle([("ROWBACKGROUNDS", (0, 1), (-1, -1), [None]), ("TOPPADDING", (0, 1), (-1, -1), 9),
+                               ("BOTTOMPADDING", (0, 1), (-1, -1), 9)]))
+    story.append(table)
+    story.append(Spacer(1, 4 * mm))
+    code = verification_code(a["id"], form)
+    qr = QrCodeWidget(code)
+    x0, y0, x1, y1 = qr.getBounds()
+    drawing = Drawing(28 * mm, 28 * mm, transform=[28 * mm / (x1 - x0), 0, 0, 28 * mm / (y1 - y0), 0, 0])
+    drawing.add(qr)
+    check = Table([[drawing, Paragraph(f"扫码或输入校验码核对本表是否与系统记录一致：<br/>{code}<br/>"
+                                       f"（python -m app verify-form 校验码）", s["small"])]],
+                  colWidths=[32 * mm, w - 32 * mm])
+    check.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    story.append(KeepTogether([check]))
+    register_font()
+    return build(path, story, f"{place} · 审批表 {number}", "医疗救助（依申请）审批表")
+
+

@@ -1,0 +1,186 @@
+"""Printed documents from the records: gather what each needs, render it, and check a printed form against the record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from app.documents import forms
+from app.domain.money import ZERO, fmt
+from app.services import applications as apps
+from app.services.bills import categories_on, unpack_steps
+from app.services.registry import household_detail
+from app.services.registry import person as load_person
+from app.services.session import Session
+from app.store.errors import InputError
+from app.workflow import rules
+
+
+def _place(session: Session) -> str:
+    return (session.store.setting("county") or {}).get("name", "")
+
+
+def _visit_rows(session: Session, where: str, params: tuple) -> list[dict]:
+    # The settled tiers, not the slip's own basic/serious figures (which may be empty when the engine computed them).
+    settled = ("basic_paid", "serious_illness_paid", "assistance_paid", "tilt_assistance_paid", "personal_pay")
+    rows = session.conn.execute(
+        f"SELECT v.*, {', '.join(f's.{c} AS settled_{c}' for c in settled)}, s.applied_category, s.steps "
+        f"FROM visits v JOIN settlements s ON s.visit_id = v.id WHERE {where} "
+        "ORDER BY v.discharged_on, v.created_at", params).fetchall()
+    return [{**dict(r), **{c: r[f"settled_{c}"] for c in settled}, "steps": unpack_steps(r["steps"])} for r in rows]
+
+
+def settlement_slip(session: Session, path: Path, visit_id: str | None = None, person_id: str | None = None,
+                    year: int | None = None) -> Path:
+    """一站式结算单 for one visit, or for a person's year with its totals."""
+    if visit_id:
+        visits = _visit_rows(session, "v.id = ?", (visit_id,))
+    else:
+        visits = _visit_rows(session, "v.person_id = ? AND v.discharged_on LIKE ?", (person_id, f"{year}-%"))
+    if not visits:
+        raise InputError("visit_id", "没有找到已结算的就诊记录")
+    p = load_person(session, visits[0]["person_id"])
+    totals = None
+    if len(visits) > 1:
+        keys = ("total_cost", "policy_covered", "basic_paid", "serious_illness_paid", "assistance_paid",
+                "tilt_assistance_paid", "personal_pay")
+        sums = {k: sum((Decimal(v[k]) for v in visits), ZERO) for k in keys}
+        totals = {k: fmt(x) for k, x in sums.items()}
+        totals["out_of_catalog"] = fmt(sums["total_cost"] - sums["policy_covered"])
+    return forms.settlement_slip(path, _place(session), p, visits, totals)
+
+
+def notice_list(session: Session, path: Path) -> Path:
+    """公示名单 of the cases now on public notice in the user's jurisdiction."""
+    rows = apps.notice_list(session)
+    if not rows:
+        raise InputError("notice", "目前没有正在公示的申请")
+    return forms.notice_list(path, _place(session), rows)
+
+
+def rejection_notice(session: Session, app_id: str, path: Path) -> Path:
+    """不予救助通知书 for a rejected application, with the approver's reason."""
+    a = apps._app(session, app_id)
+    if a["state"] != "rejected":
+        raise InputError("state", "只有“不予救助”的申请才能打印不予救助通知书")
+    step = apps.timeline(session, app_id)[-1]
+    p = load_person(session, a["person_id"])
+    decided = datetime.fromisoformat(step["at"]).astimezone().strftime("%Y年%m月%d日")
+    return forms.rejection_notice(path, _place(session), p["name"], a["year"], step["opinion"] or "", decided,
+                                  document_number(a))
+
+
+def roster(session: Session, path: Path) -> Path:
+    """发放花名册 of the approved cases awaiting disbursement in the user's jurisdiction."""
+    rows = session.conn.execute(
+        "SELECT a.*, p.name, p.id_number FROM applications a JOIN persons p ON p.id = a.person_id "
+        "WHERE a.state = 'approved' AND a.region_code LIKE ? ORDER BY a.region_code, p.name",
+        (f"{session.user.jurisdiction}%",)).fetchall()
+    if not rows:
+        raise InputError("roster", "目前没有待发放的已批准申请")
+    people = [{"name": r["name"], "id_number": r["id_number"], "village": _village(r["region_code"]),
+               "amount": r["approved_amount"]} for r in rows]
+    return forms.roster(path, _place(session), "依申请救助（已批准待发放）", people)
+
+
+def _village(code: str) -> str:
+    from app.services.demo import regions
+
+    try:
+        towns, villages = regions(code[:6])
+    except OSError:
+        return code
+    return towns.get(code[:9], "") + dict(villages).get(code, code)
+
+
+def document_number(a: dict) -> str:
+    """The form's number: 依申请〔year〕 and the first 8 characters of the application's id."""
+    return f"依申请〔{a['year']}〕{a['id'][:8].upper()}"
+
+
+def approval_form_content(session: Session, app_id: str) -> dict:
+    """Everything the 审批表 prints, built only from the records (so it can be rebuilt to verify a printed copy)."""
+    a = apps._app(session, app_id)
+    p = load_person(session, a["person_id"])
+    household = household_detail(session, a["household_id"])
+    visits = _visit_rows(session, "v.person_id = ? AND v.discharged_on LIKE ?", (a["person_id"], f"{a['year']}-%"))
+    keys = ("total_cost", "policy_covered", "basic_paid", "serious_illness_paid", "assistance_paid",
+            "tilt_assistance_paid", "personal_pay")
+    totals = {k: fmt(sum((Decimal(v[k]) for v in visits), ZERO)) for k in keys}
+    totals["visits"] = len(visits)
+    try:
+        computed = apps.compute_amount(session, app_id)
+        computation = "；".join(f"{s['explain']}〔{s['reference']}〕" for s in computed["steps"]) or "—"
+    except InputError as exc:
+        computation = exc.reason
+    levels = []
+    for step in apps.timeline(session, app_id):
+        if step["action"] in ("submit", "withdraw"):
+            continue
+        levels.append({"step": f"{step['state_name']}（{step['role']}）", "opinion":
+                       f"{step['action_name']}：{step['opinion'] or ''}".rstrip("："), "who": step["display_name"],
+                       "date": step["at"][:10]})
+    last_day = visits[-1]["discharged_on"] if visits else f"{a['year']}-12-31"
+    return {
+        "application": {"id": a["id"], "name": p["name"], "id_number": p["id_number"], "address": p["address"],
+                        "year": a["year"], "annual_income": a["annual_income"],
+                        "low_income_standard": a["low_income_standard"],
+                        "asset_check": {None: "未核查", 1: "符合", 0: "不符合"}[a["passes_asset_check"]],
+                        "categories": "、".join(categories_on(session.conn, a["person_id"], last_day)),
+                        "computed_amount": a["computed_amount"], "approved_amount": a["approved_amount"],
+                        "state": rules.STATE_NAMES[a["state"]]},
+        "members": [{k: m[k] for k in ("name", "relation_to_head", "id_number", "sex", "birth_date")}
+                    for m in household["members"]],
+        "totals": totals, "computation": computation, "levels": levels,
+    }
+
+
+def approval_form(session: Session, app_id: str, path: Path) -> Path:
+    """医疗救助（依申请）审批表 with its QR verification code."""
+    content = approval_form_content(session, app_id)
+    return forms.approval_form(path, _place(session), document_number(apps._app(session, app_id)), content)
+
+
+def verify_form(session: Session, code: str) -> tuple[bool, str]:
+    """Whether a printed form's code matches the record as it stands now, and a sentence saying so."""
+    parts = code.strip().split(":")
+    if len(parts) != 3 or parts[0] != "JZ1":
+        return False, "校验码格式不对，应为 JZ1:申请编号:校验值"
+    _, app_id, digest = parts
+    try:
+        content = approval_form_content(session, app_id)
+    except InputError:
+        return False, "系统中没有这份申请"
+    if forms.form_digest(content) == digest:
+        return True, f"一致：这份审批表与系统记录相符（{content['application']['name']}，{content['application']['state']}）"
+    return False, "不一致：审批表打印后记录已有变动，或这份表不是本系统打印的，请以系统记录为准"
+
+
+def sample(session: Session, folder: Path) -> list[Path]:
+    """One of each document from the database, for review and for the packaging check."""
+    folder.mkdir(parents=True, exist_ok=True)
+    made = []
+    visit = session.conn.execute("SELECT v.id, v.person_id, substr(v.discharged_on, 1, 4) AS y FROM visits v "
+                                 "JOIN settlements s ON s.visit_id = v.id ORDER BY v.person_id, v.discharged_on "
+                                 "LIMIT 1").fetchone()
+    if visit:
+        made.append(settlement_slip(session, folder / "结算单-单次.pdf", visit_id=visit["id"]))
+        busiest = session.conn.execute("SELECT person_id, substr(discharged_on, 1, 4) AS y, count(*) AS n FROM visits "
+                                       "GROUP BY person_id, y ORDER BY n DESC LIMIT 1").fetchone()
+        made.append(settlement_slip(session, folder / "结算单-年度.pdf", person_id=busiest["person_id"],
+                                    year=int(busiest["y"])))
+    for state, name, fn in (("public_notice", "公示名单.pdf", lambda p: notice_list(session, p)),
+                            ("approved", "发放花名册.pdf", lambda p: roster(session, p))):
+        if session.conn.execute("SELECT 1 FROM applications WHERE state = ?", (state,)).fetchone():
+            made.append(fn(folder / name))
+    rejected = session.conn.execute("SELECT id FROM applications WHERE state = 'rejected' LIMIT 1").fetchone()
+    if rejected:
+        made.append(rejection_notice(session, rejected["id"], folder / "不予救助通知书.pdf"))
+    latest = session.conn.execute("SELECT id FROM applications ORDER BY (state = 'disbursed') DESC, updated_at DESC "
+                                  "LIMIT 1").fetchone()
+    if latest:
+        made.append(approval_form(session, latest["id"], folder / "审批表.pdf"))
+    return made
+
+

@@ -1,0 +1,98 @@
+"""Printed documents: the right names and numbers in the text, repeated headers, the embedded font, verification."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from app.documents import forms
+from app.services import paperwork, users
+from app.services.demo import build_demo, demo_applications, demo_users
+from app.services.session import SYSTEM, Session
+from app.store.store import open_store
+
+SHOTS = os.environ.get("JIUZHU_SCREENSHOTS")
+
+
+def text(path: Path) -> list[str]:
+    return [page.extract_text() for page in PdfReader(str(path)).pages]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    db = tmp_path_factory.mktemp("docs") / "demo.sqlite3"
+    store = open_store(db, daily_backup=False)
+    session = Session(store, SYSTEM)
+    users.create_user(session, "admin", "管理员", "管理员", "340223", "jiuzhu-demo")
+    demo_users(session)
+    list(build_demo(session, 60, 2025))
+    demo_applications(session, 2025)
+    return session
+
+
+def test_sample_makes_one_of_each_with_the_right_text(demo, tmp_path):
+    made = {p.name: p for p in paperwork.sample(demo, tmp_path)}
+    assert set(made) == {"结算单-单次.pdf", "结算单-年度.pdf", "公示名单.pdf", "发放花名册.pdf", "不予救助通知书.pdf",
+                         "审批表.pdf"}
+    form = "".join(text(made["审批表.pdf"]))
+    app = demo.conn.execute("SELECT a.*, p.name FROM applications a JOIN persons p ON p.id = a.person_id "
+                            "WHERE a.state = 'disbursed'").fetchone()
+    assert app["name"] in form and app["approved_amount"] in form
+    from app.documents.amount_words import amount_in_words
+    assert amount_in_words(Decimal(app["approved_amount"])) in form
+    assert "第 1 页 共 1 页" in form
+    notice = "".join(text(made["公示名单.pdf"]))
+    assert "**********" in notice and "公示期" in notice
+    rejected = "".join(text(made["不予救助通知书.pdf"]))
+    assert "不予救助" in rejected and "家庭财产超过" in rejected
+    fonts = {str(f) for page in PdfReader(str(made["审批表.pdf"])).pages
+             for f in page["/Resources"]["/Font"].values()}
+    assert fonts, "a font is embedded"
+    _render(made, tmp_path)
+
+
+def _render(made: dict[str, Path], tmp_path: Path) -> None:
+    """Every document type rendered to PNG (QtPdf), as a reviewer would look at them."""
+    pytest.importorskip("PySide6")
+    from PySide6.QtCore import QSize
+    from PySide6.QtPdf import QPdfDocument
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    out = Path(SHOTS) if SHOTS else tmp_path / "png"
+    out.mkdir(parents=True, exist_ok=True)
+    for name, path in made.items():
+        doc = QPdfDocument(app)
+        doc.load(str(path))
+        assert doc.pageCount() >= 1, name
+        for page in range(doc.pageCount()):
+            size = doc.pagePointSize(page).toSize()
+            image = doc.render(page, QSize(size.width() * 2, size.height() * 2))
+            assert not image.isNull()
+            image.save(str(out / f"{path.stem}-{page + 1}.png"))
+
+
+def test_a_200_row_roster_paginates_with_repeated_headers(tmp_path):
+    rows = [{"name": f"测试人员{i:03d}" + ("（姓名特别长需要换行的少数民族姓名示例）" if i % 50 == 0 else ""),
+             "id_number": "340223199001010038", "village": "籍山镇茶丰村委会" * (2 if i % 40 == 0 else 1),
+             "amount": "1234.56"} for i in range(200)]
+    path = forms.roster(tmp_path / "roster.pdf", "南陵县", "测试", rows)
+    pages = text(path)
+    assert len(pages) > 3
+    for n, page in enumerate(pages, start=1):
+        assert "领款人签名" in page, f"header repeated on page {n}"
+        assert f"第 {n} 页 共 {len(pages)} 页" in page
+    assert "246912.00" in pages[-1]  # 200 × 1234.56
+
+
+def test_verify_form_matches_then_detects_a_change(demo, tmp_path):
+    app_id = demo.conn.execute("SELECT id FROM applications WHERE state = 'disbursed'").fetchone()[0]
+    content = paperwork.approval_form_content(demo, app_id)
+    code = forms.verification_code(app_id, content)
+    assert paperwork.verify_form(demo, code)[0]
+    assert not paperwork.verify_form(demo, code[:-1] + ("0" if code[-1] != "0" else "1"))[0]
+    assert not paperwork.verify_form(demo, "nonsense")[0]
