@@ -74,11 +74,12 @@ def notice_list(path: Path, place: str, rows: list[dict]) -> Path:
     return build(path, story, f"{place} · 公示名单", "公示名单")
 
 
-def rejection_notice(path: Path, place: str, name: str, year: int, reason: str, decided: str, number: str) -> Path:
-    """不予救助通知书 with the reason the county approver gave."""
+def rejection_notice(path: Path, place: str, name: str, year: int, reason: str, decided: str, number: str,
+                     stage: str) -> Path:
+    """不予救助通知书 with the step that decided and the reason it gave."""
     s = styles()
     story = _title("不予救助通知书", f"编号：{number}")
-    body = (f"{_esc(name)}：<br/><br/>　　您（户）申请的 {year} 年度医疗救助（依申请）经村评议、乡镇审核和县级审批，"
+    body = (f"{_esc(name)}：<br/><br/>　　您（户）申请的 {year} 年度医疗救助（依申请），经{_esc(stage)}，"
             f"决定不予救助。<br/><br/>　　理由：{_esc(reason)}<br/><br/>　　如对本决定有异议，可自收到本通知之日起"
             f"向县级医疗保障部门申请复核。<br/><br/>")
     story.append(Paragraph(body, s["base"]))

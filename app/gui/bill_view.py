@@ -25,7 +25,8 @@ from app.domain.money import fmt
 from app.domain.names import HOSPITAL_LEVELS, VISIT_KINDS
 from app.gui.forms import Form, styled_label
 from app.gui.ops import Op, show_error
-from app.services import bills, registry
+from app.gui.pdf_preview import show_document
+from app.services import bills, paperwork, registry
 from app.store.errors import InputError
 
 TIER_LABELS = (("basic_paid", "基本医保"), ("serious_illness_paid", "大病保险"), ("assistance_paid", "医疗救助"),
@@ -77,8 +78,12 @@ class BillView(QWidget):
         self.save_button.clicked.connect(self.save)
         clear = QPushButton("清空（Esc）")
         clear.clicked.connect(self.clear)
+        self.print_button = QPushButton("打印刚保存的结算单…")
+        self.print_button.setEnabled(False)
+        self.print_button.clicked.connect(self.print_slip)
         buttons.addWidget(self.save_button)
         buttons.addWidget(clear)
+        buttons.addWidget(self.print_button)
         buttons.addStretch(1)
         left.addLayout(buttons)
         left.addStretch(1)
@@ -203,6 +208,8 @@ class BillView(QWidget):
         Op(self, lambda: bills.record_bill(session, pid, bill)).success(self._saved).failure(self._failed).run()
 
     def _saved(self, row: dict) -> None:
+        self.last_visit = row["visit_id"]
+        self.print_button.setEnabled(True)
         self.window.statusBar().showMessage(
             f"已保存：医疗救助 {row['assistance_paid']} 元，倾斜救助 {row['tilt_assistance_paid']} 元，"
             f"个人自付 {row['personal_pay']} 元", 8000)
@@ -212,6 +219,10 @@ class BillView(QWidget):
         if isinstance(exc, InputError) and self.form.show_error(exc.field, exc.reason):
             return
         show_error(self, exc)
+
+    def print_slip(self) -> None:
+        session, visit_id = self.window.session, self.last_visit
+        show_document(self, "一站式结算单", lambda path: paperwork.settlement_slip(session, path, visit_id=visit_id))
 
     def clear(self) -> None:
         for w in (self.total, self.covered, self.basic, self.serious, self.invoice):

@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
 
 from app.gui.forms import styled_label
 from app.gui.ops import Op
+from app.gui.pdf_preview import show_document
 from app.gui.person_dialogs import CategoryDialog, MemberDialog
-from app.services import registry
+from app.services import paperwork, registry
 
 PALETTE = ("#2f6db3", "#c2571a", "#2e8b57", "#8e44ad", "#b8860b", "#c0392b", "#16a085")
 
@@ -114,7 +115,8 @@ class HouseholdView(QWidget):
         bar = QHBoxLayout()
         for text, slot in (("添加成员", self.add_member), ("修改成员信息", self.edit_member),
                            ("修改住址", self.edit_address), ("登记身份类别", self.add_category),
-                           ("修改 / 终止所选期间", self.edit_period), ("为选中成员录入账单", self.open_bill)):
+                           ("修改 / 终止所选期间", self.edit_period), ("为选中成员录入账单", self.open_bill),
+                           ("打印选中成员本年结算单…", self.print_year)):
             b = QPushButton(text)
             b.clicked.connect(slot)
             bar.addWidget(b)
@@ -204,6 +206,16 @@ class HouseholdView(QWidget):
         dialog = CategoryDialog(self.window, m["id"], m["name"], names)
         if dialog.exec():
             self.refresh(m["id"])
+
+    def print_year(self) -> None:
+        m = self.selected()
+        if m is None:
+            return
+        year, ok = QInputDialog.getInt(self, "年度结算单", "年度：", date.today().year - 1, 2000, date.today().year)
+        if ok:
+            session, pid = self.window.session, m["id"]
+            show_document(self, f"{m['name']}{year}年结算单",
+                          lambda path: paperwork.settlement_slip(session, path, person_id=pid, year=year))
 
     def open_bill(self) -> None:
         m = self.selected()

@@ -26,7 +26,7 @@ from app.gui.policy_view import PolicyView
 from app.gui.registry_view import RegistryView
 from app.gui.statistics_view import StatisticsView
 from app.gui.workflow_view import NoticeView, WorklistView
-from app.services import bills, demo, registry
+from app.services import bills, demo, paperwork, registry
 from app.services.session import Session
 from app.store import backup
 
@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         tools = self.menuBar().addMenu("工具")
         tools.addAction("重新结算一个年度…", self.resettle)
         tools.addAction("立即备份数据库", self.backup_now)
+        tools.addAction("核对打印的审批表…", self.verify_form)
         if self.session.user.role == "管理员":
             tools.addAction("生成演示数据…", self.make_demo)
         tools.addSeparator()
@@ -111,6 +112,13 @@ class MainWindow(QMainWindow):
             lambda last: QMessageBox.information(
                 self, "重新结算", f"{year} 年已重新结算 {last[0] if last else 0} 人，"
                                  f"其中 {last[2] if last else 0} 笔结算金额有变化（均已记入审计日志）。")).run()
+
+    def verify_form(self) -> None:
+        code, ok = QInputDialog.getText(self, "核对审批表", "扫描二维码或输入审批表上的校验码：")
+        if ok and code.strip():
+            session = self.session
+            Op(self, lambda: paperwork.verify_form(session, code)).success(
+                lambda r: (QMessageBox.information if r[0] else QMessageBox.warning)(self, "核对审批表", r[1])).run()
 
     def backup_now(self) -> None:
         session = self.session

@@ -31,7 +31,9 @@ from PySide6.QtWidgets import (
 from app.domain.money import fmt
 from app.gui.forms import Form, styled_label
 from app.gui.ops import Op, show_error
+from app.gui.pdf_preview import show_document
 from app.services import applications as apps
+from app.services import paperwork
 from app.store.errors import InputError
 from app.workflow import rules
 
@@ -182,6 +184,13 @@ class ApplicationDialog(QDialog):
         attach = QPushButton("添加附件…")
         attach.clicked.connect(self.attach)
         self.buttons.addWidget(attach)
+        form = QPushButton("打印审批表…")
+        form.clicked.connect(self.print_form)
+        self.buttons.addWidget(form)
+        if app["state"] == "rejected":
+            notice = QPushButton("打印不予救助通知书…")
+            notice.clicked.connect(self.print_rejection)
+            self.buttons.addWidget(notice)
         self.buttons.addStretch(1)
 
     def take(self, action: str) -> None:
@@ -198,6 +207,14 @@ class ApplicationDialog(QDialog):
     def _refused(self, exc: BaseException) -> None:
         show_error(self, exc)
         self.load()
+
+    def print_form(self) -> None:
+        session, app_id = self.window.session, self.app_id
+        show_document(self, "审批表", lambda path: paperwork.approval_form(session, app_id, path))
+
+    def print_rejection(self) -> None:
+        session, app_id = self.window.session, self.app_id
+        show_document(self, "不予救助通知书", lambda path: paperwork.rejection_notice(session, app_id, path))
 
     def attach(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "选择扫描件", "", "图片或 PDF (*.jpg *.jpeg *.png *.pdf);;所有文件 (*)")
@@ -321,7 +338,16 @@ class NoticeView(QWidget):
         super().__init__()
         self.window = window
         layout = QVBoxLayout(self)
-        layout.addWidget(styled_label("公示名单 · 医疗救助（依申请）", "title"))
+        top = QHBoxLayout()
+        top.addWidget(styled_label("公示名单 · 医疗救助（依申请）", "title"))
+        top.addStretch(1)
+        print_button = QPushButton("打印公示名单…")
+        print_button.clicked.connect(self.print_list)
+        top.addWidget(print_button)
+        roster_button = QPushButton("打印发放花名册…")
+        roster_button.clicked.connect(self.print_roster)
+        top.addWidget(roster_button)
+        layout.addLayout(top)
         self.hint = styled_label("", "hint")
         layout.addWidget(self.hint)
         self.table = _table(["姓名", "身份证号", "村（居）", "拟救助金额（元）", "公示开始", "公示结束"])
@@ -330,6 +356,14 @@ class NoticeView(QWidget):
     def refresh(self) -> None:
         session = self.window.session
         Op(self, lambda: apps.notice_list(session)).success(self._show).run()
+
+    def print_list(self) -> None:
+        session = self.window.session
+        show_document(self, "公示名单", lambda path: paperwork.notice_list(session, path))
+
+    def print_roster(self) -> None:
+        session = self.window.session
+        show_document(self, "发放花名册", lambda path: paperwork.roster(session, path))
 
     def _show(self, rows: list[dict]) -> None:
         self.hint.setText(f"正在公示 {len(rows)} 人。身份证号只显示前 4 位和后 4 位。")

@@ -68,7 +68,7 @@ def rejection_notice(session: Session, app_id: str, path: Path) -> Path:
     p = load_person(session, a["person_id"])
     decided = datetime.fromisoformat(step["at"]).astimezone().strftime("%Y年%m月%d日")
     return forms.rejection_notice(path, _place(session), p["name"], a["year"], step["opinion"] or "", decided,
-                                  document_number(a))
+                                  document_number(a), step["state_name"])
 
 
 def roster(session: Session, path: Path) -> Path:
