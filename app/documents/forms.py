@@ -11,10 +11,17 @@ from pathlib import Path
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from app.documents.amount_words import amount_in_words
-from app.documents.layout import build, grid, register_font, styles, usable_width
+from app.documents.layout import build, grid, styles, usable_width
 from app.domain.money import fmt
 
 TIERS = (("basic_paid", "基本医保"), ("serious_illness_paid", "大病保险"), ("assistance_paid", "医疗救助"),
@@ -121,6 +128,20 @@ def verification_code(application_id: str, content: dict) -> str:
 def approval_form(path: Path, place: str, number: str, form: dict) -> Path:
     """医疗救助（依申请）审批表: household, income, categories, bills, tiers, the assistance, each level's opinion and
     signature box, and a QR code to check a printed copy against the record."""
+    return build(path, _approval_story(place, number, form), f"{place} · 审批表 {number}", "医疗救助（依申请）审批表")
+
+
+def approval_forms(path: Path, place: str, numbered_forms: list[tuple[str, dict]]) -> Path:
+    """Several 审批表 in one file for batch printing, each starting on a new page."""
+    story: list = []
+    for i, (number, form) in enumerate(numbered_forms):
+        if i:
+            story.append(PageBreak())
+        story.extend(_approval_story(place, number, form))
+    return build(path, story, f"{place} · 审批表（共 {len(numbered_forms)} 份）", "医疗救助（依申请）审批表")
+
+
+def _approval_story(place: str, number: str, form: dict) -> list:
     s = styles()
     w = usable_width()
     story = _title("医疗救助（依申请）审批表", f"{place}　编号：{number}")
@@ -163,7 +184,6 @@ def approval_form(path: Path, place: str, number: str, form: dict) -> Path:
                   colWidths=[32 * mm, w - 32 * mm])
     check.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
     story.append(KeepTogether([check]))
-    register_font()
-    return build(path, story, f"{place} · 审批表 {number}", "医疗救助（依申请）审批表")
+    return story
 
 

@@ -347,6 +347,9 @@ class NoticeView(QWidget):
         roster_button = QPushButton("打印发放花名册…")
         roster_button.clicked.connect(self.print_roster)
         top.addWidget(roster_button)
+        batch_button = QPushButton("批量打印已批准申请的审批表…")
+        batch_button.clicked.connect(self.print_forms)
+        top.addWidget(batch_button)
         layout.addLayout(top)
         self.hint = styled_label("", "hint")
         layout.addWidget(self.hint)
@@ -360,6 +363,10 @@ class NoticeView(QWidget):
     def print_list(self) -> None:
         session = self.window.session
         show_document(self, "公示名单", lambda path: paperwork.notice_list(session, path))
+
+    def print_forms(self) -> None:
+        session = self.window.session
+        show_document(self, "审批表（批量）", lambda path: paperwork.approval_forms_batch(session, path))
 
     def print_roster(self) -> None:
         session = self.window.session

@@ -142,6 +142,17 @@ def approval_form(session: Session, app_id: str, path: Path) -> Path:
     return forms.approval_form(path, _place(session), document_number(apps._app(session, app_id)), content)
 
 
+def approval_forms_batch(session: Session, path: Path, state: str = "approved") -> Path:
+    """Every 审批表 of the cases in a state (by default approved, awaiting disbursement) in one file to print."""
+    ids = [r[0] for r in session.conn.execute(
+        "SELECT a.id FROM applications a JOIN persons p ON p.id = a.person_id WHERE a.state = ? AND a.region_code "
+        "LIKE ? ORDER BY a.region_code, p.name", (state, f"{session.user.jurisdiction}%"))]
+    if not ids:
+        raise InputError("state", f"没有“{rules.STATE_NAMES[state]}”的申请")
+    return forms.approval_forms(path, _place(session), [(document_number(apps._app(session, i)),
+                                                         approval_form_content(session, i)) for i in ids])
+
+
 def verify_form(session: Session, code: str) -> tuple[bool, str]:
     """Whether a printed form's code matches the record as it stands now, and a sentence saying so."""
     parts = code.strip().split(":")

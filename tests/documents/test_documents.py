@@ -96,3 +96,11 @@ def test_verify_form_matches_then_detects_a_change(demo, tmp_path):
     assert paperwork.verify_form(demo, code)[0]
     assert not paperwork.verify_form(demo, code[:-1] + ("0" if code[-1] != "0" else "1"))[0]
     assert not paperwork.verify_form(demo, "nonsense")[0]
+
+
+def test_batch_of_approval_forms_one_per_page(demo, tmp_path):
+    path = paperwork.approval_forms_batch(demo, tmp_path / "batch.pdf")
+    pages = text(path)
+    approved = demo.conn.execute("SELECT count(*) FROM applications WHERE state = 'approved'").fetchone()[0]
+    assert approved >= 2 and len(pages) == approved
+    assert all("审批表" in page and "签字" in page for page in pages)
