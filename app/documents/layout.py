@@ -80,6 +80,8 @@ class _NumberedCanvas(Canvas):
     header = ""
 
     def __init__(self, *args, **kwargs):
+        # Start in the bundled font, so no page refers to a font the PDF does not carry (Helvetica otherwise).
+        kwargs.setdefault("initialFontName", register_font())
         super().__init__(*args, **kwargs)
         self._pages: list[dict] = []
 

@@ -1,0 +1,56 @@
+"""Printed documents: 1,000 一站式结算单 in one batch, pages per second and peak memory.
+
+Reads visits from the demo county (bench/out/county.sqlite3, built by bench_store.py) and renders one slip per
+visit, each its own PDF, as a caseworker's batch print would. Peak memory is taken after 100 and after 1,000
+slips: a flat figure means the batch does not accumulate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pypdf import PdfReader  # noqa: E402
+
+from app.services import paperwork  # noqa: E402
+from app.services.session import SYSTEM, Session  # noqa: E402
+from app.store.store import open_store  # noqa: E402
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="bench/out/county.sqlite3")
+    parser.add_argument("--slips", type=int, default=1000)
+    args = parser.parse_args()
+    session = Session(open_store(Path(args.db), daily_backup=False), SYSTEM)
+    ids = [r[0] for r in session.conn.execute("SELECT visit_id FROM settlements ORDER BY random() LIMIT ?",
+                                              (args.slips,))]
+    out = Path(tempfile.mkdtemp(prefix="jiuzhu-slips-"))
+    pages = 0
+    at_tenth = 0.0
+    start = time.perf_counter()
+    for n, visit_id in enumerate(ids, start=1):
+        path = paperwork.settlement_slip(session, out / f"{n:04d}.pdf", visit_id=visit_id)
+        pages += len(PdfReader(str(path)).pages)
+        if n == len(ids) // 10:
+            at_tenth = peak_mb()
+    seconds = time.perf_counter() - start
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}, one process")
+    print(f"{len(ids)} settlement slips, {pages} pages in {seconds:.1f} s: {pages / seconds:.0f} pages/s "
+          f"(target ≥ 100), {len(ids) / seconds:.0f} slips/s")
+    print(f"peak memory: {at_tenth:.0f} MB after {len(ids) // 10} slips, {peak_mb():.0f} MB after {len(ids)}")
+
+
+if __name__ == "__main__":
+    main()
