@@ -107,7 +107,10 @@ def roster(path: Path, place: str, title: str, rows: list[dict]) -> Path:
     table.append(["合计", f"{len(rows)} 人", "", "", fmt(total), "", "", ""])
     w = usable_width(True)
     widths = [12 * mm, 24 * mm, 42 * mm, w - 232 * mm, 28 * mm, 36 * mm, 52 * mm, 38 * mm]
-    story.append(grid(table, widths, numeric_columns=(4,)))
+    ruled = grid(table, widths, numeric_columns=(4,))
+    # Rows tall enough to sign in by hand (about 11 mm).
+    ruled.setStyle(TableStyle([("TOPPADDING", (0, 1), (-1, -1), 9), ("BOTTOMPADDING", (0, 1), (-1, -1), 9)]))
+    story.append(ruled)
     story.append(Spacer(1, 5 * mm))
     story.append(Paragraph(f"合计金额（大写）：{amount_in_words(total)}　　制表人：________　审核人：________　"
                            f"日期：{date.today()}", styles()["base"]))
