@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QLabel,
@@ -17,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.case import CaseError
 from app.domain.money import pct
-from app.gui.forms import Form, styled_label
+from app.gui.forms import Form, dialog_buttons, styled_label
 from app.gui.ops import Op
 from app.policy.loader import load_policy, policy_ids
 from app.policy.resolver import parse_local
@@ -106,12 +105,7 @@ class FirstRunDialog(QDialog):
         layout.addWidget(self.locals_box, 1)
         self.policy.currentIndexChanged.connect(self._policy_changed)
         self._policy_changed()
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("保存并开始使用")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("退出")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(dialog_buttons(self, self.save, "保存并开始使用", "退出"))
         self.admin_user = None
 
     def _policy_changed(self) -> None:

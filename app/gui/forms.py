@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import (
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QWidget,
+)
+
+
+def dialog_buttons(dialog, on_ok, ok: str = "保存", cancel: str = "取消") -> QDialogButtonBox:
+    """The OK/cancel row of a dialog: Enter triggers `on_ok`, Esc cancels; texts as the caseworker reads them."""
+    box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    box.button(QDialogButtonBox.StandardButton.Ok).setText(ok)
+    box.button(QDialogButtonBox.StandardButton.Cancel).setText(cancel)
+    box.accepted.connect(on_ok)
+    box.rejected.connect(dialog.reject)
+    return box
 
 
 def styled_label(text: str, role: str) -> QLabel:

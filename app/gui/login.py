@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
     QVBoxLayout,
 )
 
-from app.gui.forms import styled_label
+from app.gui.forms import dialog_buttons, styled_label
 from app.services import users
 from app.services.session import User
 from app.store.errors import InputError
@@ -39,12 +38,7 @@ class LoginDialog(QDialog):
         self.message = QLabel("")
         self.message.setProperty("role", "error")
         layout.addWidget(self.message)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("登录")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("退出" if not locked_user else "取消")
-        buttons.accepted.connect(self.try_login)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(dialog_buttons(self, self.try_login, "登录", "退出"))
         (self.password if locked_user else self.username).setFocus()
         self.resize(360, 180)
 

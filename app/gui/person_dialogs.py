@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -18,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.idnumber import IdNumberError, parse_id_number
-from app.gui.forms import Form, styled_label
+from app.gui.forms import Form, dialog_buttons, styled_label
 from app.gui.ops import Op, show_error
 from app.services import registry
 from app.services.demo import regions
@@ -35,11 +34,7 @@ class _Dialog(QDialog):
         self.layout_ = QVBoxLayout(self)
         self.form = Form(QFormLayout())
         self.layout_.addLayout(self.form.layout)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText("保存")
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = dialog_buttons(self, self.save)
         self.result_value = None
 
     def finish_layout(self) -> None:

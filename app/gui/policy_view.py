@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QPushButton,
@@ -17,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.first_run import LocalParametersForm
-from app.gui.forms import styled_label
+from app.gui.forms import dialog_buttons, styled_label
 from app.gui.ops import Op
 from app.policy.describe import describe
 from app.services import applications, county
@@ -40,10 +39,7 @@ class LocalValuesDialog(QDialog):
         self.form = LocalParametersForm(policy_id, values)
         scroll.setWidget(self.form)
         layout.addWidget(scroll, 1)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(dialog_buttons(self, self.save))
         self.policy_id = policy_id
 
     def save(self) -> None:
@@ -92,10 +88,7 @@ class WorkflowSettingsDialog(QDialog):
             label = "批准后发放" if state == "approved" else rules.STATE_NAMES[state]
             form.addRow(f"{label}时限", box)
         layout.addLayout(form)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(dialog_buttons(self, self.save))
 
     def save(self) -> None:
         session = self.window.session

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -29,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.money import fmt
-from app.gui.forms import Form, styled_label
+from app.gui.forms import Form, dialog_buttons, styled_label
 from app.gui.ops import Op, show_error
 from app.gui.pdf_preview import show_document
 from app.services import applications as apps
@@ -84,12 +83,7 @@ class ActionDialog(QDialog):
             self.form.add("amount_reason", "金额不同的理由", self.amount_reason, "与测算金额不同时必填")
         if action == "reject":
             layout.addWidget(styled_label("理由将写入《不予救助通知书》。", "hint"))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("确定")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(dialog_buttons(self, self.accept, "确定"))
         self.resize(560, self.sizeHint().height())
         self.computed = computed
 
@@ -312,10 +306,7 @@ class NewApplicationDialog(QDialog):
         self.assets = QComboBox()
         self.assets.addItems(["待民政核查", "符合财产核查条件", "不符合"])
         self.form.add("passes_asset_check", "财产核查", self.assets)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(dialog_buttons(self, self.save))
 
     def save(self) -> None:
         self.form.clear_errors()
