@@ -162,6 +162,35 @@ def cmd_verify_form(args: argparse.Namespace) -> int:
     return 0 if ok else EXIT_PROBLEM
 
 
+def cmd_import_list(args: argparse.Namespace) -> int:
+    from app.exchange.identity_lists import ListError
+    from app.services import identity_import
+
+    session = _session(args, daily_backup=False)
+    try:
+        parsed, changes = identity_import.import_list(session, Path(args.file))
+    except ListError as exc:
+        _err(str(exc))
+        return EXIT_BAD_INPUT
+    counts: dict[str, int] = {}
+    for c in changes:
+        counts[c.kind] = counts.get(c.kind, 0) + 1
+        if c.kind != "unchanged":
+            _say(c.describe())
+    for r in parsed.rejected:
+        _say(f"第 {r.line} 行 未导入：{r.reason}")
+    summary = "，".join(f"{identity_import.KIND_NAMES[k]} {n}" for k, n in counts.items())
+    _say(f"{args.file}（{parsed.source}名单）：{summary or '没有可识别的行'}；未导入 {len(parsed.rejected)} 行")
+    if args.report and parsed.rejected:
+        _say(f"未导入的行已写入 {identity_import.rejected_report(parsed, Path(args.report))}")
+    if args.apply:
+        applied = identity_import.apply(session, changes, args.certified_by or parsed.source, parsed.source)
+        _say(f"已应用 {applied} 项变化（一次提交，均记入审计日志）")
+    else:
+        _say("以上为比对结果，未作任何修改；确认后加 --apply 应用")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction, run) -> None:
     """Register the store commands; every one takes --db after its name."""
 
@@ -205,6 +234,12 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p = with_db(sub.add_parser("verify-form", help="核对打印的审批表（二维码或校验码）是否与系统记录一致"))
     p.add_argument("code")
     p.set_defaults(func=run(cmd_verify_form))
+    p = with_db(sub.add_parser("import-list", help="导入民政、乡村振兴的身份名单（.xlsx）：先比对，加 --apply 才修改"))
+    p.add_argument("file")
+    p.add_argument("--apply", action="store_true", help="应用新增、变化和终止")
+    p.add_argument("--certified-by", help="认定部门（默认按名单来源：民政 或 乡村振兴）")
+    p.add_argument("--report", metavar="OUT.xlsx", help="把未导入的行及原因写成 Excel")
+    p.set_defaults(func=run(cmd_import_list))
     p = with_db(sub.add_parser("resettle", help="重新结算一个年度（按年度累计重算并扣减已付）"))
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--quiet", action="store_true")

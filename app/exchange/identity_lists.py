@@ -1,0 +1,173 @@
+"""Identity lists from other departments (.xlsx): 民政 rosters of 特困/低保, 乡村振兴 防返贫监测 exports.
+
+Reading is forgiving about layout (title rows, merged header cells, header variants, empty rows, full-width
+digits, Excel serial dates) and strict about content: every row is either understood or reported with the
+reason. Nothing is written until the caseworker applies the confirmed changes, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from app.domain.idnumber import IdNumberError, normalise, parse_id_number
+
+# Header texts seen in 民政 and 乡村振兴 exports, and the field each means.
+HEADERS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "成员姓名", "人员姓名", "户主姓名/成员姓名"),
+    "id_number": ("身份证号", "身份证号码", "公民身份号码", "证件号码", "成员身份证号", "身份证件号码"),
+    "head_name": ("户主姓名",),
+    "relation": ("与户主关系",),
+    "dibao_no": ("低保证号", "低保证编号"),
+    "category": ("救助类别", "人员类别", "保障类别", "类别", "对象类别"),
+    "monitor_type": ("监测对象类别", "监测类型", "监测对象类型"),
+    "start": ("起始保障年月", "保障起始年月", "享受低保时间", "识别监测时间", "纳入监测时间", "认定时间", "起始时间"),
+    "risk_cleared": ("风险是否已消除", "是否消除风险", "风险消除"),
+    "end": ("消除监测时间", "风险消除时间", "终止时间", "停保时间", "终止保障年月"),
+}
+MONITOR_CATEGORIES = {"脱贫不稳定户": "脱贫不稳定人口", "边缘易致贫户": "边缘易致贫人口", "突发严重困难户": "突发严重困难户",
+                      "脱贫不稳定": "脱贫不稳定人口", "边缘易致贫": "边缘易致贫人口", "突发严重困难": "突发严重困难户"}
+CATEGORY_WORDS = {"特困": "特困人员", "特困供养": "特困人员", "低保": "低保对象", "城市低保": "低保对象", "农村低保": "低保对象",
+                  "低保边缘": "低保边缘家庭成员", "孤儿": "孤儿", "事实无人抚养儿童": "事实无人抚养儿童"}
+YES = {"是", "已消除", "Y", "y", "1", "true", "TRUE"}
+
+
+class ListError(ValueError):
+    """The file cannot be read as an identity list at all (wrong type, no header)."""
+
+
+@dataclass
+class ListRow:
+    """One understood row: who, which category, from when (and until when)."""
+
+    line: int
+    name: str
+    id_number: str
+    category: str
+    valid_from: date
+    valid_to: date | None
+
+
+@dataclass
+class Rejected:
+    line: int
+    values: list
+    reason: str
+
+
+@dataclass
+class ParsedList:
+    """What a file holds: understood rows, rejected rows with reasons, and which department it came from."""
+
+    path: Path
+    source: str
+    rows: list[ListRow] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _match_header(cells: list) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for i, value in enumerate(cells):
+        text = re.sub(r"\s+", "", _text(value))
+        for key, names in HEADERS.items():
+            if text in names and key not in found:
+                found[key] = i
+    return found
+
+
+def parse_date(value) -> date | None:
+    """Dates as lists carry them: datetime cells, Excel serial numbers, 2023-05-01, 2023-05, 202305, 2023年5月."""
+    if value is None or _text(value) == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and 20000 < float(value) < 80000:
+        return date(1899, 12, 30) + timedelta(days=int(value))  # Excel's day 0 (with its 1900 leap-year quirk)
+    text = normalise(_text(value).translate(str.maketrans("－．／", "-./"))).replace("年", "-").replace("月", "-").replace("日", "").replace(".", "-").replace("/", "-")
+    text = text.strip("-")
+    for pattern, fmt in ((r"\d{4}-\d{1,2}-\d{1,2}", "%Y-%m-%d"), (r"\d{4}-\d{1,2}", "%Y-%m"), (r"\d{8}", "%Y%m%d"),
+                         (r"\d{6}", "%Y%m")):
+        if re.fullmatch(pattern, text):
+            return datetime.strptime(text, fmt).date()
+    raise ValueError(f"“{_text(value)}”不是日期")
+
+
+def read_list(path: Path) -> ParsedList:
+    """Read an .xlsx identity list; refuse other files with a message."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise ListError(f"{path.name}：只能导入 Excel 工作簿（.xlsx）；.xls 请先在 Excel 或 WPS 中另存为 .xlsx")
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(path, read_only=False, data_only=True)
+    except (InvalidFileException, OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise ListError(f"{path.name}：无法作为 Excel 工作簿打开（{type(exc).__name__}），文件可能已损坏或不是 .xlsx") from None
+    sheet = book.worksheets[0]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    header_at, columns = None, {}
+    for i, row in enumerate(rows[:15]):
+        found = _match_header(row)
+        if "id_number" in found and "name" in found:
+            header_at, columns = i, found
+            break
+    if header_at is None:
+        raise ListError(f"{path.name}：前 15 行中找不到同时含“姓名”和“身份证号”的表头")
+    source = "乡村振兴" if "monitor_type" in columns else "民政"
+    parsed = ParsedList(path, source)
+    seen: set[tuple[str, str]] = set()
+    for offset, row in enumerate(rows[header_at + 1:], start=header_at + 2):
+        if all(_text(v) == "" for v in row):
+            continue  # empty rows between blocks are common in exported lists
+        cell = lambda key: row[columns[key]] if key in columns and columns[key] < len(row) else None  # noqa: E731
+        try:
+            item = _row(offset, cell, source)
+        except ValueError as exc:
+            parsed.rejected.append(Rejected(offset, [_text(v) for v in row], str(exc)))
+            continue
+        key = (item.id_number, item.category)
+        if key in seen:
+            parsed.rejected.append(Rejected(offset, [_text(v) for v in row], "重复行：同一人同一类别已在前面出现"))
+            continue
+        seen.add(key)
+        parsed.rows.append(item)
+    return parsed
+
+
+def _row(line: int, cell, source: str) -> ListRow:
+    name = re.sub(r"\s+", "", _text(cell("name")))
+    if not name:
+        raise ValueError("姓名为空")
+    try:
+        number = parse_id_number(_text(cell("id_number")), "身份证号").value
+    except IdNumberError as exc:
+        raise ValueError(str(exc).partition("：")[2]) from None
+    if source == "乡村振兴":
+        kind = re.sub(r"\s+", "", _text(cell("monitor_type")))
+        category = MONITOR_CATEGORIES.get(kind)
+        if category is None:
+            raise ValueError(f"监测对象类别“{kind}”无法识别（应为 脱贫不稳定户、边缘易致贫户 或 突发严重困难户）")
+    else:
+        word = re.sub(r"\s+", "", _text(cell("category")))
+        category = CATEGORY_WORDS.get(word) if word else "低保对象"
+        if category is None:
+            raise ValueError(f"类别“{word}”无法识别")
+    start = parse_date(cell("start"))
+    if start is None:
+        raise ValueError("起始时间为空")
+    end = parse_date(cell("end"))
+    if end is None and _text(cell("risk_cleared")) in YES:
+        raise ValueError("风险已消除但没有消除时间")
+    if end is not None and end < start:
+        raise ValueError(f"终止（消除）时间 {end} 早于起始时间 {start}")
+    return ListRow(line, name, number, category, start, end)

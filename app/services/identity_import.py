@@ -1,0 +1,117 @@
+"""Importing an identity list: compare it with the registry, then apply the confirmed changes in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from app.exchange.identity_lists import ParsedList, read_list
+from app.services import registry
+from app.services.session import Session
+from app.store import audit
+from app.store.clock import new_id, now
+from app.store.db import transaction
+
+KIND_NAMES = {"new": "新增", "changed": "类别期间变化", "ended": "终止", "unchanged": "无变化", "unknown": "未登记人员"}
+
+
+@dataclass
+class Change:
+    """One row's meaning for the registry."""
+
+    kind: str                 # new, changed, ended, unchanged, unknown
+    line: int
+    name: str
+    id_number: str
+    category: str
+    valid_from: date
+    valid_to: date | None
+    person_id: str | None = None
+    period_id: str | None = None
+    note: str = ""
+
+    def describe(self) -> str:
+        period = f"{self.valid_from} 至 {self.valid_to or '今'}"
+        return f"第 {self.line} 行 {KIND_NAMES[self.kind]}：{self.name} {self.id_number} {self.category} {period}" + \
+            (f"（{self.note}）" if self.note else "")
+
+
+def compare(session: Session, parsed: ParsedList) -> list[Change]:
+    """What applying the list would change, row by row (writes nothing)."""
+    out = []
+    for row in parsed.rows:
+        person = session.conn.execute(
+            "SELECT p.id, p.name, h.region_code FROM persons p JOIN households h ON h.id = p.household_id "
+            "WHERE p.id_type = '居民身份证' AND p.id_number = ?", (row.id_number,)).fetchone()
+        base = dict(line=row.line, name=row.name, id_number=row.id_number, category=row.category,
+                    valid_from=row.valid_from, valid_to=row.valid_to)
+        if person is None or not session.user.covers(person["region_code"]):
+            out.append(Change("unknown", **base, note="请先登记该人员及其家庭" if person is None else "不在管辖范围"))
+            continue
+        note = f"登记姓名为 {person['name']}" if person["name"] != row.name else ""
+        overlapping = session.conn.execute(
+            "SELECT * FROM category_periods WHERE person_id = ? AND category = ? AND valid_from <= ? AND "
+            "(valid_to IS NULL OR valid_to >= ?) ORDER BY valid_from LIMIT 1",
+            (person["id"], row.category, (row.valid_to or date.max).isoformat(), row.valid_from.isoformat())).fetchone()
+        if overlapping is None:
+            out.append(Change("new", **base, person_id=person["id"], note=note))
+            continue
+        same = (overlapping["valid_from"] == row.valid_from.isoformat()
+                and overlapping["valid_to"] == (row.valid_to.isoformat() if row.valid_to else None))
+        kind = "unchanged" if same else ("ended" if row.valid_to and overlapping["valid_to"] is None else "changed")
+        out.append(Change(kind, **base, person_id=person["id"], period_id=overlapping["id"], note=note))
+    return out
+
+
+def apply(session: Session, changes: list[Change], certified_by: str, source: str) -> int:
+    """Write the new, changed and ended periods, audit each, and re-settle the bills they reach; all or nothing."""
+    todo = [c for c in changes if c.kind in ("new", "changed", "ended")]
+    conn = session.conn
+    with transaction(conn):
+        touched: dict[str, list[dict]] = {}
+        for c in todo:
+            fields = {"category": c.category, "valid_from": c.valid_from.isoformat(),
+                      "valid_to": c.valid_to.isoformat() if c.valid_to else None, "certified_by": certified_by}
+            stamp = now()
+            if c.kind == "new":
+                row = {"id": new_id(), "person_id": c.person_id, **fields, "created_at": stamp, "updated_at": stamp}
+                conn.execute(f"INSERT INTO category_periods ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                             tuple(row.values()))
+                audit.append(conn, session.user, f"导入身份名单（{source}）：新增", "category_periods", row["id"], None, row)
+            else:
+                old = dict(conn.execute("SELECT * FROM category_periods WHERE id = ?", (c.period_id,)).fetchone())
+                conn.execute("UPDATE category_periods SET valid_from = ?, valid_to = ?, certified_by = ?, updated_at = ? "
+                             "WHERE id = ?", (fields["valid_from"], fields["valid_to"], certified_by, stamp, c.period_id))
+                audit.append(conn, session.user, f"导入身份名单（{source}）：{KIND_NAMES[c.kind]}", "category_periods",
+                             c.period_id, old, {**old, **fields, "updated_at": stamp})
+                touched.setdefault(c.person_id, []).append(old)
+            touched.setdefault(c.person_id, []).append(fields)
+        for person_id, periods in touched.items():
+            registry._resettle_touched(session, person_id, *periods)
+    return len(todo)
+
+
+def import_list(session: Session, path: Path) -> tuple[ParsedList, list[Change]]:
+    """Read and compare a list file."""
+    parsed = read_list(path)
+    return parsed, compare(session, parsed)
+
+
+def rejected_report(parsed: ParsedList, path: Path) -> Path:
+    """The rows that were not understood, each with its reason, as an .xlsx to send back to the department."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "未导入的行"
+    sheet.append([f"{parsed.path.name} 中未能导入的行"])
+    sheet.append(["原表行号", "原因", "原行内容"])
+    for r in parsed.rejected:
+        sheet.append([r.line, r.reason, " | ".join(v for v in r.values if v)])
+    sheet.column_dimensions["B"].width = 50
+    sheet.column_dimensions["C"].width = 90
+    partial = Path(path).with_name(Path(path).name + ".partial")
+    book.save(partial)
+    partial.replace(path)
+    return Path(path)

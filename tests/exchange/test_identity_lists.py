@@ -1,0 +1,129 @@
+"""Importing 民政 and 乡村振兴 identity lists: messy layouts read, bad rows reported, applying twice changes nothing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from app.cli import main
+from app.domain.idnumber import check_digit
+from app.exchange.identity_lists import ListError, parse_date, read_list
+from app.services import county, identity_import, registry, users
+from app.services.demo import DEMO_LOCAL
+from app.services.session import SYSTEM, Session
+from app.store.store import open_store
+
+
+def idn(body: str) -> str:
+    return body + check_digit(body)
+
+
+ZHANG, LI, WANG, STRANGER = (idn("34022319600101001"), idn("34022319620202002"), idn("34022319700303003"),
+                             idn("34022319800404004"))
+
+
+@pytest.fixture
+def session(tmp_path):
+    store = open_store(tmp_path / "x.sqlite3", daily_backup=False)
+    admin = users.create_user(Session(store, SYSTEM), "admin", "管理员", "管理员", "340223", "correct-horse")
+    s = Session(store, admin)
+    county.configure_county(s, "340223", "南陵县", "wuhu-2022", DEMO_LOCAL)
+    for name, number in (("张三", ZHANG), ("李四", LI), ("王五", WANG)):
+        registry.register_household(s, "340223100201", f"{name}家", registry.PersonInput(name, number))
+    yield s
+    store.close()
+
+
+def minzheng_roster(path: Path) -> Path:
+    book = Workbook()
+    ws = book.active
+    ws.append(["南陵县 2025 年 6 月城乡低保、特困人员花名册"])
+    ws.merge_cells("A1:F1")
+    ws.append([])
+    ws.append(["序号", "户主姓名", "成员姓名", "身份证号码", "救助类别", "起始保障年月"])
+    ws.append([1, "张三", "张三", ZHANG, "低保", "2023-05"])
+    ws.append([2, "李四", " 李 四", " ".join(LI[:6]) + LI[6:].translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+               "特困", 44927])  # 44927 is 2023-01-01 as an Excel serial number
+    ws.append([None] * 6)
+    ws.append([3, "张三", "张三", ZHANG, "低保", "2023-05"])  # the same row again
+    ws.append([4, "王五", "王五", WANG[:-1] + ("0" if WANG[-1] != "0" else "1"), "低保", "2024-01"])  # wrong check digit
+    ws.append([5, "赵六", "赵六", STRANGER, "低保", "2024-01"])
+    ws.append([6, "王五", "王五", WANG, "五保", "2024-01"])
+    book.save(path)
+    return path
+
+
+def xiangcun_export(path: Path, cleared: bool) -> Path:
+    book = Workbook()
+    ws = book.active
+    ws.append(["姓名", "身份证号", "与户主关系", "监测对象类别", "识别监测时间", "风险是否已消除", "消除监测时间"])
+    ws.append(["王五", WANG, "户主", "边缘易致贫户", datetime(2024, 3, 1), "是" if cleared else "否",
+               "2025年4月" if cleared else None])
+    book.save(path)
+    return path
+
+
+def test_messy_roster_is_read_and_every_bad_row_explained(tmp_path):
+    parsed = read_list(minzheng_roster(tmp_path / "低保.xlsx"))
+    assert parsed.source == "民政"
+    assert [(r.name, r.category, r.valid_from) for r in parsed.rows] == [
+        ("张三", "低保对象", date(2023, 5, 1)), ("李四", "特困人员", date(2023, 1, 1)), ("赵六", "低保对象", date(2024, 1, 1))]
+    assert parsed.rows[1].id_number == LI
+    reasons = {r.line: r.reason for r in parsed.rejected}
+    assert "重复行" in reasons[7] and "校验位" in reasons[8] and "五保" in reasons[10]
+
+
+def test_compare_apply_and_import_twice(session, tmp_path):
+    parsed, changes = identity_import.import_list(session, minzheng_roster(tmp_path / "低保.xlsx"))
+    assert [c.kind for c in changes] == ["new", "new", "unknown"]
+    assert session.conn.execute("SELECT count(*) FROM category_periods").fetchone()[0] == 0  # comparing writes nothing
+    assert identity_import.apply(session, changes, "民政", "民政") == 2
+    assert [c.kind for c in identity_import.import_list(session, tmp_path / "低保.xlsx")[1]] == \
+        ["unchanged", "unchanged", "unknown"]
+    _, first = identity_import.import_list(session, xiangcun_export(tmp_path / "监测1.xlsx", cleared=False))
+    assert [c.kind for c in first] == ["new"]
+    identity_import.apply(session, first, "乡村振兴", "乡村振兴")
+    _, second = identity_import.import_list(session, xiangcun_export(tmp_path / "监测2.xlsx", cleared=True))
+    assert [c.kind for c in second] == ["ended"]
+    identity_import.apply(session, second, "乡村振兴", "乡村振兴")
+    period = session.conn.execute("SELECT valid_from, valid_to FROM category_periods WHERE category = '边缘易致贫人口'"
+                                  ).fetchone()
+    assert tuple(period) == ("2024-03-01", "2025-04-01")
+    actions = [r[0] for r in session.conn.execute("SELECT action FROM audit_log WHERE action LIKE '导入身份名单%'")]
+    assert len(actions) == 4
+
+
+def test_wrong_file_type_and_no_header(tmp_path):
+    (tmp_path / "a.xls").write_bytes(b"old excel")
+    with pytest.raises(ListError, match=".xlsx"):
+        read_list(tmp_path / "a.xls")
+    (tmp_path / "b.xlsx").write_bytes(b"not a zip")
+    with pytest.raises(ListError, match="无法作为 Excel"):
+        read_list(tmp_path / "b.xlsx")
+    book = Workbook()
+    book.active.append(["甲", "乙"])
+    book.save(tmp_path / "c.xlsx")
+    with pytest.raises(ListError, match="表头"):
+        read_list(tmp_path / "c.xlsx")
+
+
+@pytest.mark.parametrize("raw,expected", [("2023-05", date(2023, 5, 1)), ("202305", date(2023, 5, 1)),
+                                          ("2023年5月", date(2023, 5, 1)), ("2023.5.6", date(2023, 5, 6)),
+                                          (45000, date(2023, 3, 15)), ("２０２３－０５－０１", date(2023, 5, 1))])
+def test_dates_as_lists_carry_them(raw, expected):
+    assert parse_date(raw) == expected
+
+
+def test_cli_compares_then_applies_and_reports(session, tmp_path, capsys):
+    path = minzheng_roster(tmp_path / "低保.xlsx")
+    db = str(session.store.path)
+    assert main(["import-list", str(path), "--db", db, "--report", str(tmp_path / "未导入.xlsx")]) == 0
+    out = capsys.readouterr().out
+    assert "新增 2" in out and "未导入 3 行" in out and "未作任何修改" in out
+    report = load_workbook(tmp_path / "未导入.xlsx").active
+    assert report.cell(3, 2).value and report.max_row == 5
+    assert main(["import-list", str(path), "--db", db, "--apply"]) == 0
+    assert "已应用 2 项" in capsys.readouterr().out
