@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.gui.bill_view import BillView
 from app.gui.household_view import HouseholdView
+from app.gui.import_view import ImportView
 from app.gui.login import LoginDialog
 from app.gui.ops import Op, single_thread_pool
 from app.gui.person_dialogs import HouseholdDialog
@@ -65,9 +66,10 @@ class MainWindow(QMainWindow):
         self.statistics = StatisticsView(self)
         self.worklist = WorklistView(self)
         self.notices = NoticeView(self)
+        self.imports = ImportView(self)
         self.pages = [("人员查询", self.registry), ("家庭", self.household), ("账单录入", self.bill),
-                      ("待我处理", self.worklist), ("公示名单", self.notices), ("政策", self.policy),
-                      ("统计", self.statistics)]
+                      ("待我处理", self.worklist), ("公示名单", self.notices), ("名单导入", self.imports),
+                      ("政策", self.policy), ("统计", self.statistics)]
         for name, page in self.pages:
             self.nav.addItem(name)
             self.stack.addWidget(page)

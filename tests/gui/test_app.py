@@ -254,3 +254,24 @@ def test_edit_a_member_and_end_a_category_period(qtbot, window):
     assert window.household.periods.item(0, 2).text() == "2024-12-31"
     assert "低保对象" not in window.household.members.item(0, 5).text()
     shot(window, "household-edited")
+
+
+def test_import_a_list_untick_one_row_and_apply(qtbot, window, tmp_path):
+    from PySide6.QtCore import Qt as _Qt
+
+    from tests.exchange.test_identity_lists import LI, ZHANG, minzheng_roster
+
+    from app.services import registry
+    for name, number in (("张三", ZHANG), ("李四", LI)):
+        registry.register_household(window.session, "340223100201", f"{name}家", registry.PersonInput(name, number))
+    window.go(window.imports)
+    window.imports.load(minzheng_roster(tmp_path / "低保.xlsx"))
+    idle(qtbot)
+    view = window.imports
+    assert "新增 2" in view.summary.text() and "未导入 3" in view.summary.text()
+    view.table.item(1, 0).setCheckState(_Qt.CheckState.Unchecked)  # the caseworker does not confirm 李四
+    shot(window, "import")
+    view.apply_button.click()
+    qtbot.waitUntil(lambda: not Op.running, timeout=20_000)
+    rows = window.session.conn.execute("SELECT category FROM category_periods").fetchall()
+    assert [r[0] for r in rows] == ["低保对象"]
