@@ -130,7 +130,7 @@ class ApplicationDialog(QDialog):
         session, app_id = self.window.session, self.app_id
 
         def work():
-            app = apps._summary(session, apps._app(session, app_id), date.today())
+            app = apps.application(session, app_id)
             try:
                 computed = apps.compute_amount(session, app_id)
             except InputError as exc:

@@ -273,6 +273,11 @@ def _summary(session: Session, a: dict, today: date) -> dict:
             "due": due, "overdue": due is not None and today > due}
 
 
+def application(session: Session, app_id: str, today: date | None = None) -> dict:
+    """One application as a page shows it: its record, the applicant, the state's name and its deadline."""
+    return _summary(session, _app(session, app_id), today or date.today())
+
+
 def worklist(session: Session, today: date | None = None) -> list[dict]:
     """待我处理: the cases in the user's jurisdiction waiting at a step the user's role acts on, oldest first."""
     today = today or date.today()
