@@ -90,7 +90,7 @@ def parse_date(value) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, int | float) and 20000 < float(value) < 80000:
+    if isinstance(value, int | float) and 20000 < value < 80000:
         return date(1899, 12, 30) + timedelta(days=int(value))  # Excel's day 0 (with its 1900 leap-year quirk)
     text = normalise(_text(value).translate(str.maketrans("－．／", "-./"))).replace("年", "-").replace("月", "-").replace("日", "").replace(".", "-").replace("/", "-")
     text = text.strip("-")

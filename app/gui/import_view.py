@@ -82,8 +82,9 @@ class ImportView(QWidget):
             if kind == "rejected":
                 values = (str(item.line), "未导入", "", "", "", "", "", item.reason)
             else:
-                values = (str(item.line), identity_import.KIND_NAMES[kind], item.name, item.id_number, item.category,
-                          str(item.valid_from), str(item.valid_to or ""), item.note)
+                row = item.row
+                values = (str(row.line), identity_import.KIND_NAMES[kind], row.name, row.id_number, row.category,
+                          str(row.valid_from), str(row.valid_to or ""), item.note)
             for c, value in enumerate(values, start=1):
                 cell = QTableWidgetItem(value)
                 if kind in COLOURS:

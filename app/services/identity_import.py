@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from app.exchange.identity_lists import ParsedList, read_list
+from app.exchange.identity_lists import ListRow, ParsedList, read_list
 from app.services import registry
 from app.services.session import Session
 from app.store import audit
@@ -18,22 +18,18 @@ KIND_NAMES = {"new": "新增", "changed": "类别期间变化", "ended": "终止
 
 @dataclass
 class Change:
-    """One row's meaning for the registry."""
+    """One understood row of the list and what it means for the registry."""
 
     kind: str                 # new, changed, ended, unchanged, unknown
-    line: int
-    name: str
-    id_number: str
-    category: str
-    valid_from: date
-    valid_to: date | None
+    row: ListRow
     person_id: str | None = None
     period_id: str | None = None
     note: str = ""
 
     def describe(self) -> str:
-        period = f"{self.valid_from} 至 {self.valid_to or '今'}"
-        return f"第 {self.line} 行 {KIND_NAMES[self.kind]}：{self.name} {self.id_number} {self.category} {period}" + \
+        r = self.row
+        period = f"{r.valid_from} 至 {r.valid_to or '今'}"
+        return f"第 {r.line} 行 {KIND_NAMES[self.kind]}：{r.name} {r.id_number} {r.category} {period}" + \
             (f"（{self.note}）" if self.note else "")
 
 
@@ -44,10 +40,8 @@ def compare(session: Session, parsed: ParsedList) -> list[Change]:
         person = session.conn.execute(
             "SELECT p.id, p.name, h.region_code FROM persons p JOIN households h ON h.id = p.household_id "
             "WHERE p.id_type = '居民身份证' AND p.id_number = ?", (row.id_number,)).fetchone()
-        base = dict(line=row.line, name=row.name, id_number=row.id_number, category=row.category,
-                    valid_from=row.valid_from, valid_to=row.valid_to)
         if person is None or not session.user.covers(person["region_code"]):
-            out.append(Change("unknown", **base, note="请先登记该人员及其家庭" if person is None else "不在管辖范围"))
+            out.append(Change("unknown", row, note="请先登记该人员及其家庭" if person is None else "不在管辖范围"))
             continue
         note = f"登记姓名为 {person['name']}" if person["name"] != row.name else ""
         overlapping = session.conn.execute(
@@ -55,12 +49,12 @@ def compare(session: Session, parsed: ParsedList) -> list[Change]:
             "(valid_to IS NULL OR valid_to >= ?) ORDER BY valid_from LIMIT 1",
             (person["id"], row.category, (row.valid_to or date.max).isoformat(), row.valid_from.isoformat())).fetchone()
         if overlapping is None:
-            out.append(Change("new", **base, person_id=person["id"], note=note))
+            out.append(Change("new", row, person_id=person["id"], note=note))
             continue
         same = (overlapping["valid_from"] == row.valid_from.isoformat()
                 and overlapping["valid_to"] == (row.valid_to.isoformat() if row.valid_to else None))
         kind = "unchanged" if same else ("ended" if row.valid_to and overlapping["valid_to"] is None else "changed")
-        out.append(Change(kind, **base, person_id=person["id"], period_id=overlapping["id"], note=note))
+        out.append(Change(kind, row, person_id=person["id"], period_id=overlapping["id"], note=note))
     return out
 
 
@@ -71,8 +65,9 @@ def apply(session: Session, changes: list[Change], certified_by: str, source: st
     with transaction(conn):
         touched: dict[str, list[dict]] = {}
         for c in todo:
-            fields = {"category": c.category, "valid_from": c.valid_from.isoformat(),
-                      "valid_to": c.valid_to.isoformat() if c.valid_to else None, "certified_by": certified_by}
+            r = c.row
+            fields = {"category": r.category, "valid_from": r.valid_from.isoformat(),
+                      "valid_to": r.valid_to.isoformat() if r.valid_to else None, "certified_by": certified_by}
             stamp = now()
             if c.kind == "new":
                 row = {"id": new_id(), "person_id": c.person_id, **fields, "created_at": stamp, "updated_at": stamp}
