@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_store import add_commands
 
     add_commands(sub, _guarded)
+    from app.cli_exchange import add_commands as add_exchange_commands
+
+    add_exchange_commands(sub, _guarded)
     return parser
 
 

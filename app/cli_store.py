@@ -191,12 +191,13 @@ def cmd_import_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.add_argument("--db", metavar="PATH", help="数据库文件（默认在本用户的数据文件夹）")
+    return p
+
+
 def add_commands(sub: argparse._SubParsersAction, run) -> None:
     """Register the store commands; every one takes --db after its name."""
-
-    def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--db", metavar="PATH", help="数据库文件（默认在本用户的数据文件夹）")
-        return p
 
     p = with_db(sub.add_parser("init", help="首次运行：建立数据库、管理员、本县及其政策"))
     p.add_argument("--admin", required=True, help="管理员用户名")

@@ -163,12 +163,15 @@ def act(session: Session, app_id: str, expected_state: str, decision: Decision, 
         if to_state == "public_notice":
             changes["notice_start"] = today.isoformat()
             changes["notice_end"] = (today + timedelta(days=int(settings(session)["notice_days"]))).isoformat()
+            # Carried in the step so that a site receiving it can bring its copy of the application up to date.
+            details.update(notice_start=changes["notice_start"], notice_end=changes["notice_end"])
         if decision.action == "approve":
             computed = compute_amount(session, app_id)["amount"]
             amount = computed if decision.amount in (None, "") else validate.money(decision.amount, "amount")
             changes.update(computed_amount=fmt(computed), approved_amount=fmt(amount),
                            amount_reason=decision.amount_reason.strip() or None)
-            details.update(computed_amount=fmt(computed), approved_amount=fmt(amount))
+            details.update(computed_amount=fmt(computed), approved_amount=fmt(amount),
+                           amount_reason=changes["amount_reason"])
         seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM application_steps WHERE application_id = ?",
                            (app_id,)).fetchone()[0]
         step = {"id": new_id(), "application_id": app_id, "seq": seq, "state": a["state"], "action": decision.action,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from pypinyin import Style, lazy_pinyin
+
+from app.store.clock import new_id, now
 
 _V1 = [
     """CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)""",
@@ -99,6 +102,40 @@ _V4 = [
 ]
 
 
+# Records that travel to the county, parents first. Users, settings and the audit log stay out: users and settings
+# are the site's own, and the audit log travels by its own sequence number.
+SYNCED = ("households", "persons", "category_periods", "enrollments", "visits", "settlements", "annual_settlements",
+          "applications", "application_steps", "attachments")
+
+
+def _change_trigger(table: str, event: str) -> str:
+    # Only records made here are tracked (site_id NULL): a record from another site belongs to that site, which sends
+    # it itself. One row per record, moved to the next number on every change, so "changed since the last export"
+    # is one range of numbers however often a record changed.
+    return (f"CREATE TRIGGER {table}_{event.lower()}_changes AFTER {event} ON {table} WHEN NEW.site_id IS NULL BEGIN "
+            f"INSERT INTO changes (entity, entity_id, seq) VALUES ('{table}', NEW.id, "
+            f"(SELECT coalesce(max(seq), 0) + 1 FROM changes)) "
+            f"ON CONFLICT(entity, entity_id) DO UPDATE SET seq = excluded.seq; END")
+
+
+def _v5(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE changes (entity TEXT NOT NULL, entity_id TEXT NOT NULL, seq INTEGER NOT NULL, "
+                 "PRIMARY KEY (entity, entity_id))")
+    conn.execute("CREATE UNIQUE INDEX changes_seq ON changes(seq)")
+    conn.execute("""CREATE TABLE sync_conflicts (
+        id INTEGER PRIMARY KEY, at TEXT NOT NULL, source TEXT NOT NULL, entity TEXT NOT NULL, entity_id TEXT NOT NULL,
+        site_id TEXT, reason TEXT NOT NULL, record TEXT NOT NULL)""")
+    for table in SYNCED:
+        # NULL: made at this site. Otherwise the id of the site that made it (received in a package or a sync).
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN site_id TEXT")
+        conn.execute(f"INSERT INTO changes (entity, entity_id, seq) SELECT '{table}', id, "
+                     f"(SELECT coalesce(max(seq), 0) FROM changes) + row_number() OVER (ORDER BY rowid) FROM {table}")
+        conn.execute(_change_trigger(table, "INSERT"))
+        conn.execute(_change_trigger(table, "UPDATE"))
+    conn.execute("INSERT INTO settings (key, value, updated_at) VALUES ('site_id', ?, ?)",
+                 (json.dumps(new_id()), now()))
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: its number, what it does, and the statements or function that do it."""
@@ -116,5 +153,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "拼音首字母检索按姓名排序的索引", ["DROP INDEX persons_initials",
                                                "CREATE INDEX persons_initials_name ON persons(name_initials, name)"]),
     Migration(4, "依申请救助：申请、逐步记录（只追加）、附件", _V4),
+    Migration(5, "与县级交换：本站编号、记录来源站点、变更序号、同步冲突记录", _v5),
 )
 LATEST = MIGRATIONS[-1].version

@@ -1,0 +1,242 @@
+"""The county's PostgreSQL database: its schema, and merging records into it by UUID with the owner's rule."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import psycopg
+
+from app.exchange.records import (
+    APPEND_ONLY,
+    AUDIT_COLUMNS,
+    BINARY,
+    DATES,
+    INTEGERS,
+    MONEY,
+    Entity,
+    entities,
+)
+from app.store.errors import StoreError
+from app.store.schema import LATEST, MIGRATIONS
+
+SCHEMA_VERSION = 1
+# Writers hold this lock from numbering rows to commit, so a reader that takes it once sees every number up to the
+# sequence's current value already committed: pulls never skip a row numbered by a transaction still in flight.
+_WRITE_LOCK = 0x6A7A_7379  # "jzsy"
+
+
+def local_entities() -> list[Entity]:
+    """The travelling records as the current local schema defines them (for a county that has no site database)."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        for m in MIGRATIONS:
+            if callable(m.apply):
+                m.apply(conn)
+            else:
+                for statement in m.apply:
+                    conn.execute(statement)
+        assert LATEST == MIGRATIONS[-1].version
+        return entities(conn)
+    finally:
+        conn.close()
+
+
+def _pg_type(column: str) -> str:
+    if column in MONEY:
+        return "NUMERIC(16, 2)"
+    if column in DATES:
+        return "DATE"
+    if column in BINARY:
+        return "BYTEA"
+    if column in INTEGERS:
+        return "BIGINT"
+    return "TEXT"
+
+
+def _ddl(e: Entity) -> list[str]:
+    cols = [f"{c} {_pg_type(c)}" + (" PRIMARY KEY" if c == "id" else "") for c in e.columns]
+    cols += ["site_id TEXT NOT NULL"] + ([] if "region_code" in e.columns else ["region_code TEXT NOT NULL"])
+    cols += ["county_seq BIGINT NOT NULL DEFAULT nextval('county_seq')",
+             "received_at TIMESTAMPTZ NOT NULL DEFAULT now()"]
+    refs = [c for c in e.columns if c.endswith("_id") and c != "id"]
+    return ([f"CREATE TABLE IF NOT EXISTS {e.table} ({', '.join(cols)})",
+             f"CREATE INDEX IF NOT EXISTS {e.table}_pull ON {e.table} (county_seq)",
+             f"CREATE INDEX IF NOT EXISTS {e.table}_region ON {e.table} (region_code)"]
+            + [f"CREATE INDEX IF NOT EXISTS {e.table}_{c} ON {e.table} ({c})" for c in refs])
+
+
+_META = [
+    "CREATE SEQUENCE IF NOT EXISTS county_seq",
+    "CREATE TABLE IF NOT EXISTS county_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS sites (site_id TEXT PRIMARY KEY, name TEXT NOT NULL, first_seen TIMESTAMPTZ NOT NULL
+        DEFAULT now(), last_push_at TIMESTAMPTZ, last_pull_at TIMESTAMPTZ)""",
+    """CREATE TABLE IF NOT EXISTS packages (package_id TEXT PRIMARY KEY, site_id TEXT NOT NULL, created_at TEXT NOT NULL,
+        change_from BIGINT NOT NULL, change_to BIGINT NOT NULL, audit_from BIGINT NOT NULL, audit_to BIGINT NOT NULL,
+        counts TEXT NOT NULL, imported_at TIMESTAMPTZ NOT NULL DEFAULT now())""",
+    f"""CREATE TABLE IF NOT EXISTS audit_log (site_id TEXT NOT NULL, seq BIGINT NOT NULL,
+        {', '.join(f'{c} TEXT' for c in AUDIT_COLUMNS if c != 'seq')}, received_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        PRIMARY KEY (site_id, seq))""",
+]
+
+
+def connect(url: str) -> psycopg.Connection:
+    """A connection to the county database, with a Chinese message when it cannot be reached."""
+    try:
+        # Autocommit, so that each `with pg.transaction()` is one real transaction that commits at its end.
+        return psycopg.connect(url, connect_timeout=10, application_name="jiuzhu", autocommit=True)
+    except psycopg.Error as exc:
+        raise StoreError(f"连不上县级数据库（{_where(url)}）：{_reason(exc)}。请检查网络、地址、用户名和密码") from exc
+
+
+def _where(url: str) -> str:
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.Error:
+        return "地址格式不对"
+    return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def init_db(url: str) -> list[str]:
+    """Create (or complete) the county schema; safe to run again. Returns the tables it holds."""
+    ents = local_entities()
+    with connect(url) as pg:
+        version = None
+        if pg.execute("SELECT to_regclass('county_meta')").fetchone()[0]:
+            row = pg.execute("SELECT value FROM county_meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else None
+        if version is not None and version > SCHEMA_VERSION:
+            raise StoreError(f"县级数据库由更新版本的救助通建立（版本 {version}），请先升级本程序")
+        for statement in _META:
+            pg.execute(statement)
+        for e in ents:
+            for statement in _ddl(e):
+                pg.execute(statement)
+        pg.execute("INSERT INTO county_meta (key, value) VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE "
+                   "SET value = excluded.value", (str(SCHEMA_VERSION),))
+    return [e.table for e in ents] + ["audit_log", "sites", "packages"]
+
+
+def check_schema(pg: psycopg.Connection) -> None:
+    """Refuse a database that `county init-db` has not prepared, or that a newer program prepared."""
+    if not pg.execute("SELECT to_regclass('county_meta')").fetchone()[0]:
+        raise StoreError("县级数据库还没有建表：请县里先运行 “jiuzhu county init-db 地址”")
+    row = pg.execute("SELECT value FROM county_meta WHERE key = 'schema_version'").fetchone()
+    if not row or int(row[0]) > SCHEMA_VERSION:
+        raise StoreError("县级数据库的版本与本程序不符，请升级救助通")
+
+
+@dataclass
+class Merged:
+    """What one merge did to the county's copy of one kind of record."""
+
+    received: int = 0
+    written: int = 0
+    refused: int = 0  # records another site owns: the owner's copy is kept
+    audit_mismatch: int = 0  # audit entries the county holds with different content under the same number
+    refused_ids: list[str] = field(default_factory=list)
+
+
+def merge(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> Merged:
+    """Write `rows` (in e.wire order) into the county table in the caller's transaction; idempotent by id.
+
+    A record belongs to the site that made it: a copy from any other site never overwrites it. Steps and
+    attachments are appended: a copy already there is kept as it is."""
+    out = Merged(received=len(rows))
+    if not rows:
+        return out
+    wire = e.wire
+    stage = f"stage_{e.table}"
+    pg.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+               f"SELECT {', '.join(wire)} FROM {e.table} WITH NO DATA")
+    pg.execute(f"TRUNCATE {stage}")
+    with pg.cursor().copy(f"COPY {stage} ({', '.join(wire)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    refused = pg.execute(f"SELECT s.id FROM {stage} s JOIN {e.table} t ON t.id = s.id "
+                         f"WHERE t.site_id <> s.site_id").fetchall()
+    out.refused, out.refused_ids = len(refused), [r[0] for r in refused[:100]]
+    cols = ", ".join(wire)
+    if e.table in APPEND_ONLY:
+        conflict = "DO NOTHING"
+    else:
+        sets = ", ".join(f"{c} = excluded.{c}" for c in wire if c not in ("id", "site_id"))
+        conflict = (f"DO UPDATE SET {sets}, county_seq = nextval('county_seq'), received_at = now() "
+                    f"WHERE {e.table}.site_id = excluded.site_id AND {e.table}.updated_at IS DISTINCT FROM "
+                    f"excluded.updated_at")
+    cur = pg.execute(f"INSERT INTO {e.table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT (id) {conflict}")
+    out.written = cur.rowcount
+    return out
+
+
+def merge_audit(pg: psycopg.Connection, site: str, rows: list[tuple]) -> Merged:
+    """Append a site's audit entries; an entry already held keeps its place, and a different one there is counted."""
+    out = Merged(received=len(rows))
+    if not rows:
+        return out
+    cols = ("site_id", *AUDIT_COLUMNS)
+    pg.execute("CREATE TEMP TABLE IF NOT EXISTS stage_audit ON COMMIT DELETE ROWS AS "
+               f"SELECT {', '.join(cols)} FROM audit_log WITH NO DATA")
+    pg.execute("TRUNCATE stage_audit")
+    with pg.cursor().copy(f"COPY stage_audit ({', '.join(cols)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row((site, *row))
+    out.audit_mismatch = pg.execute("SELECT count(*) FROM stage_audit s JOIN audit_log a ON a.site_id = s.site_id "
+                                    "AND a.seq = s.seq WHERE a.hash <> s.hash").fetchone()[0]
+    out.written = pg.execute(f"INSERT INTO audit_log ({', '.join(cols)}) SELECT {', '.join(cols)} FROM stage_audit "
+                             f"ON CONFLICT (site_id, seq) DO NOTHING").rowcount
+    return out
+
+
+def lock_for_writing(pg: psycopg.Connection) -> None:
+    pg.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+
+
+def note_site(pg: psycopg.Connection, site: str, name: str, pushed: bool) -> None:
+    column = "last_push_at" if pushed else "last_pull_at"
+    pg.execute(f"INSERT INTO sites (site_id, name, {column}) VALUES (%s, %s, now()) ON CONFLICT (site_id) DO UPDATE "
+               f"SET name = excluded.name, {column} = now()", (site, name))
+
+
+def pull_horizon(pg: psycopg.Connection) -> int:
+    """The highest row number every committed write has reached (see _WRITE_LOCK)."""
+    with pg.transaction():
+        lock_for_writing(pg)
+        return pg.execute("SELECT last_value FROM county_seq").fetchone()[0]
+
+
+def _local_value(value):
+    # The site database keeps dates as ISO text and money as fixed two-place text.
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, memoryview):
+        return bytes(value)
+    return value
+
+
+def pull(pg: psycopg.Connection, e: Entity, after: int, upto: int, site: str, region: str,
+         batch: int = 5000) -> Iterator[list[tuple]]:
+    """Batches of records another site made in `region`, numbered in (after, upto], in e.wire order."""
+    with pg.transaction():
+        with pg.cursor(name=f"pull_{e.table}") as cur:
+            cur.itersize = batch
+            cur.execute(f"SELECT {', '.join(e.wire)} FROM {e.table} WHERE county_seq > %s AND county_seq <= %s "
+                        f"AND site_id <> %s AND region_code LIKE %s ORDER BY county_seq",
+                        (after, upto, site, region + "%"))
+            while rows := cur.fetchmany(batch):
+                yield [tuple(_local_value(v) for v in r) for r in rows]
+
+
+def counts(pg: psycopg.Connection, tables: Iterable[str]) -> dict[str, int]:
+    """How many records each table holds (for reports and tests)."""
+    return {t: pg.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}

@@ -1,0 +1,120 @@
+"""Merging records from another site into this site's database, by UUID, with the owner's rule."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+
+from app.exchange.records import APPEND_ONLY, Entity
+from app.store.clock import now
+
+
+@dataclass
+class Applied:
+    """What merging one batch did here: new records, newer copies written, copies already held, refusals."""
+
+    added: int = 0
+    updated: int = 0
+    same: int = 0
+    conflicts: int = 0
+    persons_touched: set[str] = field(default_factory=set)
+    applications_touched: set[str] = field(default_factory=set)
+
+    def add(self, other: Applied) -> None:
+        self.added += other.added
+        self.updated += other.updated
+        self.same += other.same
+        self.conflicts += other.conflicts
+        self.persons_touched |= other.persons_touched
+        self.applications_touched |= other.applications_touched
+
+
+def _conflict(conn: sqlite3.Connection, source: str, table: str, record: dict, reason: str) -> None:
+    conn.execute("INSERT INTO sync_conflicts (at, source, entity, entity_id, site_id, reason, record) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 (now(), source, table, record["id"], record.get("site_id"), reason,
+                  json.dumps({k: v for k, v in record.items() if not isinstance(v, bytes)}, ensure_ascii=False)))
+
+
+def apply(conn: sqlite3.Connection, e: Entity, rows: list[tuple], me: str, source: str) -> Applied:
+    """Merge rows (in e.wire order) inside the caller's transaction.
+
+    A record made here is never overwritten from outside; another site's record is replaced only by a copy from
+    that same site with a different updated_at; steps and attachments are appended once. What cannot be merged
+    (a record of ours, a different site's copy, a unique number already used by another record) is kept aside in
+    sync_conflicts with the reason, for the caseworker to see, instead of stopping the whole exchange."""
+    out = Applied()
+    cols = [*e.columns, "site_id"]
+    insert = f"INSERT INTO {e.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    update = f"UPDATE {e.table} SET {', '.join(f'{c} = ?' for c in cols[1:])} WHERE id = ?"
+    stamp = "updated_at" if "updated_at" in e.columns else None
+    for row in rows:
+        record = dict(zip(e.wire, row))
+        values = [record[c] for c in cols]
+        held = conn.execute(f"SELECT site_id{', updated_at' if stamp else ''} FROM {e.table} WHERE id = ?",
+                            (record["id"],)).fetchone()
+        if record["site_id"] == me:
+            out.same += 1  # our own record coming back: ours is the original
+            continue
+        if held is None:
+            try:
+                conn.execute("SAVEPOINT merge_row")
+                conn.execute(insert, values)
+                conn.execute("RELEASE merge_row")
+            except sqlite3.IntegrityError as exc:
+                conn.execute("ROLLBACK TO merge_row")
+                conn.execute("RELEASE merge_row")
+                out.conflicts += 1
+                _conflict(conn, source, e.table, record, _integrity_reason(e.table, str(exc)))
+                continue
+            out.added += 1
+        elif held["site_id"] != record["site_id"]:
+            out.conflicts += 1
+            owner = "本站" if held["site_id"] is None else f"站点 {held['site_id']}"
+            _conflict(conn, source, e.table, record, f"此记录属于{owner}，来自其他站点的副本不覆盖它")
+            continue
+        elif e.table in APPEND_ONLY or not stamp or held["updated_at"] == record["updated_at"]:
+            out.same += 1
+            continue
+        else:
+            conn.execute(update, [*values[1:], record["id"]])
+            out.updated += 1
+        if e.table == "category_periods":
+            out.persons_touched.add(record["person_id"])
+        if e.table == "application_steps":
+            out.applications_touched.add(record["application_id"])
+    return out
+
+
+def _integrity_reason(table: str, message: str) -> str:
+    if "id_type, persons.id_number" in message or "persons.id_number" in message:
+        return "本站已有同一证件号码的另一人员记录，请核对后合并"
+    if "visits.hospital, visits.invoice_number" in message:
+        return "本站已有同一医院同一票据号的另一张账单，请核对是否重复录入"
+    if "application_steps.application_id, application_steps.seq" in message:
+        return "同一申请的同一环节序号已有另一条办理记录（两处同时办理），请县里核对"
+    if "FOREIGN KEY" in message:
+        return "它所属的上级记录（家庭、人员或申请）本站没有，请先同步或导入上级记录"
+    return f"数据库拒绝写入：{message}"
+
+
+def replay_steps(conn: sqlite3.Connection, application_id: str) -> bool:
+    """Bring an application's state up to its last step, after steps arrived from another site; True if changed.
+
+    Steps are the record of what happened; the application row only summarises them, so it follows them."""
+    a = conn.execute("SELECT * FROM applications WHERE id = ?", (application_id,)).fetchone()
+    last = conn.execute("SELECT * FROM application_steps WHERE application_id = ? ORDER BY seq DESC LIMIT 1",
+                        (application_id,)).fetchone()
+    if a is None or last is None or a["state"] == last["to_state"]:
+        return False
+    details = json.loads(last["details"] or "{}")
+    changes = {"state": last["to_state"], "updated_at": now()}
+    if last["to_state"] != last["state"]:
+        changes["state_since"] = last["at"]
+    for key in ("notice_start", "notice_end", "computed_amount", "approved_amount", "amount_reason"):
+        if key in details:
+            changes[key] = details[key]
+    conn.execute(f"UPDATE applications SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
+                 (*changes.values(), application_id))
+    return True

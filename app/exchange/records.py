@@ -1,0 +1,129 @@
+"""The records that travel between a site and the county: which tables, their columns, and reading what changed."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from app.store.schema import SYNCED
+
+# How each record finds the region it belongs to, so that the county can hand a township only its own records.
+_REGION = {
+    "households": ("t.region_code", ""),
+    "persons": ("h.region_code", "JOIN households h ON h.id = t.household_id"),
+    "category_periods": ("h.region_code", "JOIN persons p ON p.id = t.person_id JOIN households h ON h.id = p.household_id"),
+    "enrollments": ("h.region_code", "JOIN persons p ON p.id = t.person_id JOIN households h ON h.id = p.household_id"),
+    "visits": ("h.region_code", "JOIN persons p ON p.id = t.person_id JOIN households h ON h.id = p.household_id"),
+    "settlements": ("h.region_code", "JOIN persons p ON p.id = t.person_id JOIN households h ON h.id = p.household_id"),
+    "annual_settlements": ("h.region_code",
+                           "JOIN persons p ON p.id = t.person_id JOIN households h ON h.id = p.household_id"),
+    "applications": ("t.region_code", ""),
+    "application_steps": ("a.region_code", "JOIN applications a ON a.id = t.application_id"),
+    "attachments": ("a.region_code", "JOIN applications a ON a.id = t.application_id"),
+}
+
+NAMES = {"households": "家庭", "persons": "人员", "category_periods": "身份类别", "enrollments": "参保",
+         "visits": "就诊账单", "settlements": "结算", "annual_settlements": "年度结算", "applications": "依申请救助",
+         "application_steps": "办理环节", "attachments": "附件", "audit_log": "审计日志"}
+
+# Column headings in the readable copy of a package.
+HEADINGS = {
+    "id": "记录编号", "region_code": "区划代码", "address": "地址", "head_person_id": "户主编号", "household_id": "家庭编号",
+    "name": "姓名", "id_type": "证件类型", "id_number": "证件号码", "birth_date": "出生日期", "sex": "性别",
+    "relation_to_head": "与户主关系", "name_initials": "拼音首字母", "person_id": "人员编号", "category": "身份类别",
+    "valid_from": "起始日期", "valid_to": "终止日期", "certified_by": "认定部门", "year": "年度", "insurance": "参保险种",
+    "hospital": "医院", "hospital_level": "医院级别", "admitted_on": "入院日期", "discharged_on": "出院日期",
+    "kind": "就诊类型", "total_cost": "总费用", "policy_covered": "政策范围内费用", "basic_paid": "基本医保支付",
+    "serious_illness_paid": "大病保险支付", "invoice_number": "票据号", "referred": "是否转诊", "in_province": "是否省内",
+    "major_disease": "是否重特大疾病", "visit_id": "就诊编号", "policy_id": "政策", "policy_version": "政策版本",
+    "applied_category": "适用类别", "assistance_paid": "医疗救助支付", "tilt_assistance_paid": "倾斜救助支付",
+    "personal_pay": "个人负担", "steps": "计算说明", "totals": "年度合计", "warnings": "提示", "state": "环节",
+    "state_since": "进入环节时间", "annual_income": "家庭年收入", "low_income_standard": "低收入标准",
+    "passes_asset_check": "财产核查通过", "computed_amount": "测算金额", "approved_amount": "批准金额",
+    "amount_reason": "金额调整理由", "notice_start": "公示开始", "notice_end": "公示结束", "created_by": "经办人",
+    "application_id": "申请编号", "seq": "序号", "action": "办理", "to_state": "办理后环节", "user_id": "用户编号",
+    "username": "用户名", "display_name": "经办人姓名", "role": "角色", "at": "时间", "opinion": "意见",
+    "details": "详情", "filename": "文件名", "sha256": "SHA-256", "size": "大小（字节）", "added_by": "添加人",
+    "created_at": "创建时间", "updated_at": "修改时间", "site_id": "来源站点", "entity": "对象", "entity_id": "对象编号",
+    "before": "修改前", "after": "修改后", "prev_hash": "前一条哈希", "hash": "哈希",
+}
+
+MONEY = {"total_cost", "policy_covered", "basic_paid", "serious_illness_paid", "assistance_paid", "tilt_assistance_paid",
+         "personal_pay", "annual_income", "low_income_standard", "computed_amount", "approved_amount"}
+DATES = {"valid_from", "valid_to", "birth_date", "admitted_on", "discharged_on", "notice_start", "notice_end"}
+BINARY = {"steps"}
+INTEGERS = {"year", "seq", "referred", "in_province", "major_disease", "passes_asset_check", "size"}
+# Appended, never changed: a copy already there is the same record.
+APPEND_ONLY = {"application_steps", "attachments"}
+AUDIT_COLUMNS = ("seq", "at", "user_id", "username", "action", "entity", "entity_id", "before", "after", "prev_hash",
+                 "hash")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One kind of record: its table and its columns in a fixed order (site_id and region_code last)."""
+
+    table: str
+    columns: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return NAMES[self.table]
+
+    @property
+    def wire(self) -> tuple[str, ...]:
+        """The columns as they travel: the record's own, then where it came from and where it belongs."""
+        return (*self.columns, "site_id") + (() if "region_code" in self.columns else ("region_code",))
+
+
+def entities(conn: sqlite3.Connection) -> list[Entity]:
+    """Every travelling kind of record, parents first, with the columns this database has."""
+    out = []
+    for table in SYNCED:
+        cols = tuple(r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] != "site_id")
+        out.append(Entity(table, cols))
+    return out
+
+
+def site_id(conn: sqlite3.Connection) -> str:
+    return json.loads(conn.execute("SELECT value FROM settings WHERE key = 'site_id'").fetchone()[0])
+
+
+def last_change(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+
+
+def last_audit(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
+
+
+def changed(conn: sqlite3.Connection, entity: Entity, after: int, upto: int, me: str,
+            batch: int = 20000) -> Iterator[tuple[int, list[tuple]]]:
+    """Batches of (last change number, rows) for records made here that changed in (after, upto], in change order."""
+    region, join = _REGION[entity.table]
+    cols = ", ".join(f"t.{c}" for c in entity.columns)
+    extra = "" if "region_code" in entity.columns else f", {region}"
+    sql = (f"SELECT c.seq, {cols}, coalesce(t.site_id, ?){extra} FROM changes c "
+           f"JOIN {entity.table} t ON t.id = c.entity_id {join} "
+           f"WHERE c.entity = ? AND c.seq > ? AND c.seq <= ? ORDER BY c.seq LIMIT ?")
+    while True:
+        rows = conn.execute(sql, (me, entity.table, after, upto, batch)).fetchall()
+        if not rows:
+            return
+        after = rows[-1][0]
+        yield after, [tuple(r)[1:] for r in rows]
+        if len(rows) < batch:
+            return
+
+
+def audit_entries(conn: sqlite3.Connection, after: int, upto: int, batch: int = 20000) -> Iterator[list[tuple]]:
+    """Batches of this site's audit entries numbered in (after, upto]."""
+    while after < upto:
+        rows = conn.execute(f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit_log WHERE seq > ? AND seq <= ? "
+                            f"ORDER BY seq LIMIT ?", (after, upto, batch)).fetchall()
+        if not rows:
+            return
+        after = rows[-1][0]
+        yield [tuple(r) for r in rows]

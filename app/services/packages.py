@@ -1,0 +1,170 @@
+"""Exchange packages: export what changed here since the last export; import a package here or at the county."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app import __version__
+from app.exchange import county_db, package
+from app.exchange.merge import Applied
+from app.exchange.records import (
+    AUDIT_COLUMNS,
+    HEADINGS,
+    NAMES,
+    Entity,
+    audit_entries,
+    changed,
+    entities,
+    last_audit,
+    last_change,
+    site_id,
+)
+from app.services.receive import receive
+from app.services.session import Session
+from app.services.sync import site_name
+from app.store import audit
+from app.store.clock import new_id, now
+from app.store.db import transaction
+from app.store.errors import StoreError
+from app.store.store import set_setting
+
+KEY = "export"
+
+
+def export_state(session: Session) -> dict:
+    """Up to which change and audit entry this site has exported, and when."""
+    return {"change": 0, "audit": 0, "last_at": None, "last_file": None, **session.store.setting(KEY, {})}
+
+
+def export_package(session: Session, out: Path, everything: bool = False) -> dict:
+    """Write one package with every record changed here since the last export (or all, to redo a lost one)."""
+    conn = session.conn
+    me = site_id(conn)
+    st = export_state(session)
+    start = {"change": 0, "audit": 0} if everything else {"change": st["change"], "audit": st["audit"]}
+    upto = {"change": last_change(conn), "audit": last_audit(conn)}
+    county = session.store.setting("county") or {}
+    header = {"package_id": new_id(), "site_id": me, "site_name": site_name(), "county": county.get("name", ""),
+              "county_code": county.get("code", ""), "created_at": now(), "created_by": session.user.display_name,
+              "app_version": __version__,
+              "range": {"changes": [start["change"] + 1, upto["change"]], "audit": [start["audit"] + 1, upto["audit"]]}}
+    ents = entities(conn)
+
+    def rows(e: Entity):
+        for _, batch in changed(conn, e, start["change"], upto["change"], me):
+            yield from batch
+
+    def audit_rows():
+        for batch in audit_entries(conn, start["audit"], upto["audit"]):
+            yield from batch
+
+    sheets = [(NAMES[e.table], [HEADINGS.get(c, c) for c in e.wire], rows(e)) for e in ents]
+    sheets.append((NAMES["audit_log"], [HEADINGS.get(c, c) for c in AUDIT_COLUMNS], audit_rows()))
+    workbook = package.workbook(header, sheets)
+    parts = [package.Part(f"records/{e.table}.jsonl", e.table, e.wire, rows(e)) for e in ents]
+    parts.append(package.Part("records/audit_log.jsonl", "audit_log", AUDIT_COLUMNS, audit_rows()))
+    manifest = package.write(out, header, parts, workbook)
+    with transaction(conn):
+        set_setting(conn, KEY, {"change": upto["change"], "audit": upto["audit"], "last_at": header["created_at"],
+                                "last_file": str(out)})
+        audit.append(conn, session.user, "导出交换包", "package", header["package_id"], None,
+                     {"file": str(out), "range": header["range"], "counts": manifest["counts"]})
+    return manifest
+
+
+def pending_export(session: Session) -> int:
+    """How many records changed here since the last export."""
+    return session.conn.execute("SELECT count(*) FROM changes WHERE seq > ?",
+                                (export_state(session)["change"],)).fetchone()[0]
+
+
+@dataclass
+class Imported:
+    """What importing one package did."""
+
+    manifest: dict
+    applied: dict[str, Applied] = field(default_factory=dict)
+    county: dict[str, county_db.Merged] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        m = self.manifest
+        out = [f"交换包 {m['package_id']}：{m['site_name']}（{m['county']}）于 {m['created_at'][:19]} 导出"]
+        for table, a in self.applied.items():
+            if a.added or a.updated or a.same or a.conflicts:
+                out.append(f"{NAMES[table]}：新增 {a.added}，更新 {a.updated}，已有 {a.same}"
+                           + (f"，冲突 {a.conflicts}（见“同步冲突”）" if a.conflicts else ""))
+        for table, c in self.county.items():
+            if c.received:
+                out.append(f"{NAMES[table]}：包内 {c.received} 条，写入县级数据库 {c.written} 条"
+                           + (f"，{c.refused} 条属于其他站点未覆盖" if c.refused else "")
+                           + (f"，{c.audit_mismatch} 条与县里已有的同号审计记录不同" if c.audit_mismatch else ""))
+        return out + self.notes
+
+
+def _open(path: Path, ents: list[Entity]) -> package.Package:
+    return package.open_package(path, ents)
+
+
+def import_here(session: Session, path: Path) -> Imported:
+    """Take a package from another site into this database, all of it in one transaction; idempotent by UUID."""
+    pkg = _open(path, entities(session.conn))
+    if pkg.manifest["site_id"] == site_id(session.conn):
+        raise StoreError("这是本站自己导出的交换包，不需要导入本站")
+    result = Imported(pkg.manifest)
+    with transaction(session.conn):
+        result.applied = receive(session, lambda e: _chunks(pkg.records(e.table)), f"交换包 {path.name}")
+    return result
+
+
+def import_to_county(path: Path, url: str) -> Imported:
+    """Write a package into the county database in one county transaction; importing it again changes nothing."""
+    ents = county_db.local_entities()
+    pkg = _open(path, ents)
+    m = pkg.manifest
+    result = Imported(m)
+    with county_db.connect(url) as pg:
+        county_db.check_schema(pg)
+        with pg.transaction():
+            county_db.lock_for_writing(pg)
+            before = pg.execute("SELECT imported_at FROM packages WHERE package_id = %s", (m["package_id"],)).fetchone()
+            if before:
+                result.notes.append(f"此包已于 {before[0]:%Y-%m-%d %H:%M} 导入过；再次导入未产生重复记录")
+            last = pg.execute("SELECT max(change_to) FROM packages WHERE site_id = %s AND package_id <> %s",
+                              (m["site_id"], m["package_id"])).fetchone()[0]
+            if last is not None and m["range"]["changes"][0] > last + 1:
+                result.notes.append(f"注意：该站点上一个已导入的包到变更序号 {last}，本包从 {m['range']['changes'][0]} "
+                                    f"开始，中间的包尚未导入，请向该站点索取")
+            for e in ents:
+                merged = result.county[e.table] = county_db.Merged()
+                for rows in _chunks(pkg.records(e.table)):
+                    got = county_db.merge(pg, e, rows)
+                    merged.received += got.received
+                    merged.written += got.written
+                    merged.refused += got.refused
+            merged = result.county["audit_log"] = county_db.Merged()
+            for rows in _chunks(pkg.records("audit_log")):
+                got = county_db.merge_audit(pg, m["site_id"], rows)
+                merged.received += got.received
+                merged.written += got.written
+                merged.audit_mismatch += got.audit_mismatch
+            pg.execute("INSERT INTO packages (package_id, site_id, created_at, change_from, change_to, audit_from, "
+                       "audit_to, counts) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (package_id) DO NOTHING",
+                       (m["package_id"], m["site_id"], m["created_at"], *m["range"]["changes"], *m["range"]["audit"],
+                        json.dumps(m["counts"], ensure_ascii=False)))
+            # The packages table is the county's record of what arrived, from whom and when.
+            county_db.note_site(pg, m["site_id"], m["site_name"], pushed=True)
+    return result
+
+
+def _chunks(rows, size: int = 20000):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,44 @@
+"""Taking records made at other sites into this one: merge by UUID, follow new steps, re-settle, audit once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from app.exchange.merge import Applied, apply, replay_steps
+from app.exchange.records import NAMES, Entity, entities, site_id
+from app.services.session import Session
+from app.store import audit
+
+
+def receive(session: Session, batches: Callable[[Entity], Iterable[list[tuple]]], source: str,
+            progress: Callable[[str, int], None] | None = None) -> dict[str, Applied]:
+    """Merge every batch, parents first, inside the caller's transaction; returns what happened per kind."""
+    conn = session.conn
+    me = site_id(conn)
+    out: dict[str, Applied] = {}
+    for e in entities(conn):
+        done = out[e.table] = Applied()
+        for rows in batches(e):
+            done.add(apply(conn, e, rows, me, source))
+            if progress:
+                progress(e.name, done.added + done.updated + done.same + done.conflicts)
+    touched_apps = set().union(*(a.applications_touched for a in out.values()))
+    followed = sum(replay_steps(conn, app_id) for app_id in sorted(touched_apps))
+    _resettle(session, set().union(*(a.persons_touched for a in out.values())))
+    summary = {NAMES[t]: {"新增": a.added, "更新": a.updated, "已有": a.same, "冲突": a.conflicts}
+               for t, a in out.items() if a.added or a.updated or a.same or a.conflicts}
+    if summary:
+        audit.append(conn, session.user, f"接收其他站点的记录（{source}）", "sync", me, None,
+                     {"summary": summary, "applications_followed": followed})
+    return out
+
+
+def _resettle(session: Session, persons: set[str]) -> None:
+    """Bills of people whose categories or bills arrived are settled again here, as a category entered here would."""
+    from app.services.bills import store_year
+
+    for person_id in sorted(persons):
+        years = session.conn.execute("SELECT DISTINCT substr(discharged_on, 1, 4) FROM visits WHERE person_id = ?",
+                                     (person_id,)).fetchall()
+        for (year,) in years:
+            store_year(session, person_id, int(year))

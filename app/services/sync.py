@@ -1,0 +1,175 @@
+"""Synchronising this site with the county's PostgreSQL database: push what changed here, pull what others decided.
+
+Conflict rule: a record belongs to the site that made it. Only that site's copy is written at the county and
+taken by other sites; a copy edited elsewhere is refused and reported, never merged silently. Workflow steps are
+appended by whoever takes them, and an application follows its last step wherever it is held.
+
+Nothing is lost or doubled when the line is cut: the county writes by UUID (writing a record twice leaves one
+copy), every batch is one county transaction, and the site notes each batch as delivered only after the county
+committed it, so a retry goes on from the last delivered batch and at worst sends one batch again."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import psycopg
+
+from app.exchange import county_db
+from app.exchange.merge import Applied
+from app.exchange.records import (
+    NAMES,
+    audit_entries,
+    changed,
+    entities,
+    last_audit,
+    last_change,
+    site_id,
+)
+from app.services.receive import receive
+from app.services.session import Session
+from app.store.clock import now
+from app.store.db import transaction
+from app.store.errors import StoreError
+from app.store.store import set_setting
+
+KEY = "sync"
+Progress = Callable[[str, int, int], None]  # (what, done, of)
+
+
+def state(session: Session) -> dict:
+    """Where this site's exchange with the county stands."""
+    return {"pushed_change": 0, "pushed_audit": 0, "pulled": 0, "last_at": None, "last_result": None,
+            **session.store.setting(KEY, {})}
+
+
+def _save(session: Session, st: dict) -> None:
+    with transaction(session.conn):
+        set_setting(session.conn, KEY, st)
+
+
+def pending(session: Session) -> dict[str, int]:
+    """How many records made here wait to reach the county, per kind (only kinds with some)."""
+    st = state(session)
+    rows = session.conn.execute("SELECT entity, count(*) FROM changes WHERE seq > ? GROUP BY entity",
+                                (st["pushed_change"],)).fetchall()
+    out = {NAMES[r[0]]: r[1] for r in rows}
+    audit_waiting = last_audit(session.conn) - st["pushed_audit"]
+    if audit_waiting:
+        out[NAMES["audit_log"]] = audit_waiting
+    return out
+
+
+@dataclass
+class SyncReport:
+    """What one synchronisation sent and received."""
+
+    pushed: dict[str, county_db.Merged] = field(default_factory=dict)
+    audit: county_db.Merged = field(default_factory=county_db.Merged)
+    pulled: dict[str, Applied] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        out = []
+        for table, m in self.pushed.items():
+            if m.received:
+                out.append(f"送出{NAMES[table]} {m.received} 条，县里新写入或更新 {m.written} 条"
+                           + (f"，{m.refused} 条属于其他站点未覆盖" if m.refused else ""))
+        if self.audit.received:
+            out.append(f"送出审计日志 {self.audit.received} 条" +
+                       (f"，其中 {self.audit.audit_mismatch} 条与县里已有的同号记录不同（本机可能恢复过备份），"
+                        f"请县信息员核对" if self.audit.audit_mismatch else ""))
+        for table, a in self.pulled.items():
+            if a.added or a.updated or a.conflicts:
+                out.append(f"收到{NAMES[table]}：新增 {a.added}，更新 {a.updated}"
+                           + (f"，冲突 {a.conflicts}（见“同步冲突”）" if a.conflicts else ""))
+        return out or ["两边已一致，没有要交换的记录"]
+
+
+def sync(session: Session, url: str, progress: Progress | None = None,
+         cancelled: Callable[[], bool] = lambda: False, batch: int = 20000) -> SyncReport:
+    """Push this site's changes, then pull the records of others in the user's jurisdiction."""
+    report = SyncReport()
+    try:
+        with county_db.connect(url) as pg:
+            county_db.check_schema(pg)
+            push(session, pg, report, progress, cancelled, batch)
+            pull(session, pg, report, progress)
+    except psycopg.Error as exc:
+        raise StoreError(f"与县级数据库的连接中断（{county_db._reason(exc)}）。已送达的记录都已记下，"
+                         f"再同步一次会从中断处接着做，不会重复") from exc
+    st = state(session)
+    st.update(last_at=now(), last_result=report.lines())
+    _save(session, st)
+    return report
+
+
+def push(session: Session, pg: psycopg.Connection, report: SyncReport, progress: Progress | None,
+         cancelled: Callable[[], bool], batch: int) -> None:
+    """Send every record changed here since the last push, batch by batch, noting each delivered batch."""
+    conn = session.conn
+    me = site_id(conn)
+    st = state(session)
+    # The plan fixes what this push covers, so a retry after a cut finishes the same range.
+    plan = st.get("push") or {"upto": last_change(conn), "audit_upto": last_audit(conn), "done": {}}
+    st["push"] = plan
+    _save(session, st)
+    total = sum(session.conn.execute("SELECT count(*) FROM changes WHERE seq > ? AND seq <= ?",
+                                     (st["pushed_change"], plan["upto"])).fetchone())
+    sent = 0
+    for e in entities(conn):
+        merged = report.pushed.setdefault(e.table, county_db.Merged())
+        for last_seq, rows in changed(conn, e, plan["done"].get(e.table, st["pushed_change"]), plan["upto"], me,
+                                      batch):
+            if cancelled():
+                raise StoreError(f"同步已取消：已送达 {sent} 条，下次同步从这里接着做")
+            with pg.transaction():
+                county_db.lock_for_writing(pg)
+                m = county_db.merge(pg, e, rows)
+            plan["done"][e.table] = last_seq
+            _save(session, st)
+            merged.received += m.received
+            merged.written += m.written
+            merged.refused += m.refused
+            sent += len(rows)
+            if progress:
+                progress(f"送出{e.name}", sent, total)
+    for rows in audit_entries(conn, plan["done"].get("audit_log", st["pushed_audit"]), plan["audit_upto"], batch):
+        with pg.transaction():
+            m = county_db.merge_audit(pg, me, rows)
+        plan["done"]["audit_log"] = rows[-1][0]
+        _save(session, st)
+        report.audit.received += m.received
+        report.audit.written += m.written
+        report.audit.audit_mismatch += m.audit_mismatch
+    with pg.transaction():
+        county_db.note_site(pg, me, site_name(), pushed=True)
+    st.update(pushed_change=plan["upto"], pushed_audit=plan["audit_upto"], push=None)
+    _save(session, st)
+
+
+def pull(session: Session, pg: psycopg.Connection, report: SyncReport, progress: Progress | None) -> None:
+    """Take what other sites wrote for this user's jurisdiction since the last pull, in one local transaction."""
+    conn = session.conn
+    me = site_id(conn)
+    st = state(session)
+    horizon = county_db.pull_horizon(pg)
+    region = session.user.jurisdiction
+
+    def batches(e):
+        return county_db.pull(pg, e, st["pulled"], horizon, me, region)
+
+    def step(what: str, n: int) -> None:
+        if progress:
+            progress(f"收到{what}", n, 0)
+
+    with transaction(conn):
+        report.pulled = receive(session, batches, "与县级同步", step)
+        st["pulled"] = horizon
+        set_setting(conn, KEY, st)
+    with pg.transaction():
+        county_db.note_site(pg, me, site_name(), pushed=False)
+
+
+def site_name() -> str:
+    return platform.node() or "未命名站点"

@@ -1,0 +1,122 @@
+"""Exchange fixtures: a real PostgreSQL server started by the suite, and demo sites to exchange between."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import uuid
+
+import pgserver
+import pytest
+
+from app.services import county, demo, users
+from app.services.session import SYSTEM, Session
+from app.store.db import transaction
+from app.store.store import open_store, set_setting
+
+
+@pytest.fixture(scope="session")
+def pg():
+    problem = pgserver.available()
+    if problem:
+        if os.environ.get("JIUZHU_SKIP_PG") == "1":
+            pytest.skip(problem)
+        pytest.fail(f"{problem}；这些测试需要真实的 PostgreSQL（设 JIUZHU_SKIP_PG=1 可跳过）")
+    server = pgserver.PgServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def county_url(pg):
+    from app.exchange.county_db import init_db
+
+    url = pg.database(f"county_{uuid.uuid4().hex[:12]}")
+    init_db(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory):
+    """A small demo county (a few hundred households, applications at every step), built once."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    session = Session(open_store(path, daily_backup=False), SYSTEM)
+    users.create_user(session, "admin", "管理员", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
+    demo.demo_users(session)
+    for _ in demo.build_demo(session, 120, 2025, seed=7):
+        pass
+    demo.demo_applications(session, 2025)
+    session.store.close()
+    return path
+
+
+def new_site_id(session: Session) -> None:
+    """A copied database is a new site: give it its own id, as a fresh installation has."""
+    with transaction(session.conn):
+        set_setting(session.conn, "site_id", str(uuid.uuid4()))
+
+
+@pytest.fixture
+def township(demo_db, tmp_path):
+    """The township's laptop: a copy of the demo county, with its own site id."""
+    path = tmp_path / "township.sqlite3"
+    shutil.copy(demo_db, path)
+    session = Session(open_store(path, daily_backup=False), SYSTEM)
+    new_site_id(session)
+    yield session
+    session.store.close()
+
+
+@pytest.fixture
+def county_site(township, tmp_path):
+    """The county office's installation: an empty database with the same county and policy."""
+    session = Session(open_store(tmp_path / "county.sqlite3", daily_backup=False), SYSTEM)
+    users.create_user(session, "admin", "管理员", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
+    county.configure_county(session, demo.COUNTY_CODE, "南陵县（演示）", township.store.setting("policy_id"),
+                            township.store.setting("local"))
+    yield session
+    session.store.close()
+
+
+class CutProxy:
+    """A TCP relay to the database that drops every connection after `limit` bytes from the client: a cut line."""
+
+    def __init__(self, port: int, limit: int):
+        self.target, self.limit, self.sent = port, limit, 0
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.cut = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, counted: bool) -> None:
+        try:
+            while data := src.recv(65536):
+                if counted:
+                    self.sent += len(data)
+                    if self.sent > self.limit:
+                        self.cut.set()
+                        break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def close(self) -> None:
+        self.server.close()
