@@ -17,8 +17,10 @@ def cmd_export_package(args: argparse.Namespace) -> int:
     if out.is_dir():
         out = out / f"交换包-{Path(args.db or 'jiuzhu').stem}-{_stamp()}{SUFFIX}"
     manifest = packages.export_package(_session(args), out, everything=args.all)
-    counts = "，".join(f"{packages.NAMES[t]} {n}" for t, n in manifest["counts"].items() if n) or "没有变化的记录"
-    _say(f"已导出 {out}：{counts}（变更序号 {manifest['range']['changes'][0]}–{manifest['range']['changes'][1]}）")
+    counts = "，".join(f"{packages.NAMES[t]} {n}" for t, n in manifest["counts"].items() if n)
+    first, last = manifest["range"]["changes"]
+    span = f"（变更序号 {first}–{last}）" if last >= first else "（上次导出以来没有记录变化）"
+    _say(f"已导出 {out}：{counts or '没有记录'}{span}")
     return 0
 
 

@@ -1,0 +1,147 @@
+"""Exchange packages: only what changed, a checked manifest, idempotent import here or at the county, damage refused."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import psycopg
+import pytest
+from openpyxl import load_workbook
+
+from app.exchange import package
+from app.services import packages, registry
+from app.store.errors import StoreError
+from tests.exchange.test_sync import TABLES, county_counts, local_counts
+
+
+def test_a_package_holds_every_record_once_with_a_manifest_and_a_readable_workbook(township, tmp_path):
+    out = tmp_path / "p.jzpkg"
+    manifest = packages.export_package(township, out)
+    mine = local_counts(township)
+    assert {t: manifest["counts"][t] for t in TABLES} == mine
+    with zipfile.ZipFile(out) as zf:
+        names = set(zf.namelist())
+        assert {"manifest.json", "manifest.sha256", package.WORKBOOK, "records/visits.jsonl"} <= names
+        first = json.loads(zf.open("records/persons.jsonl").readline())
+        wb = load_workbook(zf.open(package.WORKBOOK), read_only=True)
+    assert first["site_id"] and first["region_code"].startswith("340223")
+    assert manifest["site_id"] == first["site_id"] and manifest["range"]["changes"][0] == 1
+    persons = wb["人员"]
+    assert next(persons.iter_rows(max_row=1, values_only=True))[:5] == ("记录编号", "家庭编号", "姓名", "证件类型", "证件号码")
+    assert sum(1 for _ in persons.iter_rows(values_only=True)) == mine["persons"] + 1
+    assert "报送站点" in [r[0] for r in wb["说明"].iter_rows(values_only=True)]
+
+
+def test_the_next_package_holds_only_what_changed_since(township, tmp_path):
+    packages.export_package(township, tmp_path / "1.jzpkg")
+    person = township.conn.execute("SELECT id FROM persons LIMIT 1").fetchone()["id"]
+    registry.set_category(township, person, "低保对象", "2025-01-01", None, "民政")
+    manifest = packages.export_package(township, tmp_path / "2.jzpkg")
+    counts = {t: n for t, n in manifest["counts"].items() if n}
+    assert counts["category_periods"] == 1 and "households" not in counts and "persons" not in counts
+    assert counts["audit_log"] >= 1
+    assert packages.pending_export(township) == 0
+    again = packages.export_package(township, tmp_path / "all.jzpkg", everything=True)
+    assert again["counts"]["persons"] == local_counts(township)["persons"]  # redoing a lost package
+
+
+def test_importing_at_the_county_twice_keeps_one_copy(township, county_url, tmp_path):
+    out = tmp_path / "p.jzpkg"
+    packages.export_package(township, out)
+    first = packages.import_to_county(out, county_url)
+    there = county_counts(county_url)
+    assert {t: there[t] for t in TABLES} == local_counts(township)
+    second = packages.import_to_county(out, county_url)
+    assert county_counts(county_url) == there
+    assert any("导入过" in line for line in second.lines())
+    assert first.county["visits"].written == there["visits"] and second.county["visits"].written == 0
+    with psycopg.connect(county_url) as conn:
+        assert conn.execute("SELECT count(*) FROM packages").fetchone()[0] == 1
+
+
+def test_a_missing_earlier_package_is_pointed_out(township, county_url, tmp_path):
+    packages.export_package(township, tmp_path / "1.jzpkg")
+    packages.import_to_county(tmp_path / "1.jzpkg", county_url)
+    person = township.conn.execute("SELECT id FROM persons LIMIT 1").fetchone()["id"]
+    registry.set_category(township, person, "低保对象", "2025-01-01", None, "民政")
+    packages.export_package(township, tmp_path / "2.jzpkg")  # lost on the way
+    registry.set_category(township, person, "特困人员", "2026-01-01", None, "民政")
+    packages.export_package(township, tmp_path / "3.jzpkg")
+    result = packages.import_to_county(tmp_path / "3.jzpkg", county_url)
+    assert any("中间的包尚未导入" in line for line in result.lines())
+
+
+def test_importing_at_another_site_is_idempotent(township, county_site, tmp_path):
+    out = tmp_path / "p.jzpkg"
+    packages.export_package(township, out)
+    first = packages.import_here(county_site, out)
+    assert local_counts(county_site) == local_counts(township)
+    assert first.applied["persons"].added == local_counts(township)["persons"]
+    second = packages.import_here(county_site, out)
+    assert local_counts(county_site) == local_counts(township)
+    assert second.applied["persons"].added == 0 and second.applied["persons"].same == local_counts(township)["persons"]
+    with pytest.raises(StoreError, match="本站自己导出"):
+        packages.import_here(township, out)
+
+
+def _rewrite(src, dst, change):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            data = change(item.filename, zin.read(item.filename))
+            if data is not None:
+                zout.writestr(item.filename, data)
+
+
+@pytest.mark.parametrize("how, message", [
+    ("truncated", "不是完整的交换包"),
+    ("record changed", "persons.jsonl 的校验值不符"),
+    ("record added", "persons.jsonl 的校验值不符"),
+    ("manifest edited", "清单的校验值不符"),
+    ("file removed", "缺少文件 records/visits.jsonl"),
+    ("file added", "清单之外的文件"),
+    ("not a package", "不是完整的交换包"),
+])
+def test_a_damaged_or_altered_package_is_refused_whole(township, county_site, county_url, tmp_path, how, message):
+    good = tmp_path / "good.jzpkg"
+    packages.export_package(township, good)
+    bad = tmp_path / "bad.jzpkg"
+    if how == "truncated":
+        bad.write_bytes(good.read_bytes()[: good.stat().st_size * 2 // 3])
+    elif how == "not a package":
+        bad.write_text("这不是交换包", encoding="utf-8")
+    elif how == "record changed":
+        _rewrite(good, bad, lambda n, d: d.replace(b'"name":"', '"name":"伪'.encode(), 1) if n.endswith("persons.jsonl")
+                 else d)
+    elif how == "record added":
+        _rewrite(good, bad, lambda n, d: d + d.splitlines(keepends=True)[0] if n.endswith("persons.jsonl") else d)
+    elif how == "manifest edited":
+        _rewrite(good, bad, lambda n, d: d.replace(b'"persons": ', b'"persons": 1') if n == "manifest.json" else d)
+    elif how == "file removed":
+        _rewrite(good, bad, lambda n, d: None if n == "records/visits.jsonl" else d)
+    elif how == "file added":
+        _rewrite(good, bad, lambda n, d: d)
+        with zipfile.ZipFile(bad, "a") as zf:
+            zf.writestr("records/extra.jsonl", b"{}\n")
+    before_here = local_counts(county_site)
+    with pytest.raises(StoreError, match=message):
+        packages.import_here(county_site, bad)
+    assert local_counts(county_site) == before_here
+    with pytest.raises(StoreError, match=message):
+        packages.import_to_county(bad, county_url)
+    assert all(n == 0 for n in county_counts(county_url).values())
+
+
+def test_the_cli_exports_and_imports(township, county_url, tmp_path, capsys):
+    from app.cli import main
+
+    db = str(township.store.path)
+    township.store.close()
+    assert main(["export-package", str(tmp_path), "--db", db]) == 0
+    made = next(tmp_path.glob("*.jzpkg"))
+    assert "已导出" in capsys.readouterr().out
+    assert main(["import-package", str(made), "--county-url", county_url, "--db", db]) == 0
+    assert "写入县级数据库" in capsys.readouterr().out
+    (tmp_path / "bad.jzpkg").write_bytes(made.read_bytes()[:1000])
+    assert main(["import-package", str(tmp_path / "bad.jzpkg"), "--county-url", county_url]) == 2
+    assert "交换包已损坏" in capsys.readouterr().err
