@@ -18,6 +18,7 @@ import psycopg
 
 from app.exchange import county_db
 from app.exchange.merge import Applied
+from app.exchange.prefetch import read_ahead
 from app.exchange.records import (
     NAMES,
     audit_entries,
@@ -30,7 +31,7 @@ from app.exchange.records import (
 from app.services.receive import receive
 from app.services.session import Session
 from app.store.clock import now
-from app.store.db import transaction
+from app.store.db import connect, transaction
 from app.store.errors import StoreError
 from app.store.store import set_setting
 
@@ -117,23 +118,21 @@ def push(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
     total = sum(session.conn.execute("SELECT count(*) FROM changes WHERE seq > ? AND seq <= ?",
                                      (st["pushed_change"], plan["upto"])).fetchone())
     sent = 0
-    for e in entities(conn):
+    for e, last_seq, rows in read_ahead(lambda: _changes(session.store.path, plan, st["pushed_change"], me, batch)):
         merged = report.pushed.setdefault(e.table, county_db.Merged())
-        for last_seq, rows in changed(conn, e, plan["done"].get(e.table, st["pushed_change"]), plan["upto"], me,
-                                      batch):
-            if cancelled():
-                raise StoreError(f"同步已取消：已送达 {sent} 条，下次同步从这里接着做")
-            with pg.transaction():
-                county_db.lock_for_writing(pg)
-                m = county_db.merge(pg, e, rows)
-            plan["done"][e.table] = last_seq
-            _save(session, st)
-            merged.received += m.received
-            merged.written += m.written
-            merged.refused += m.refused
-            sent += len(rows)
-            if progress:
-                progress(f"送出{e.name}", sent, total)
+        if cancelled():
+            raise StoreError(f"同步已取消：已送达 {sent} 条，下次同步从这里接着做")
+        with pg.transaction():
+            county_db.lock_for_writing(pg)
+            m = county_db.merge(pg, e, rows)
+        plan["done"][e.table] = last_seq
+        _save(session, st)
+        merged.received += m.received
+        merged.written += m.written
+        merged.refused += m.refused
+        sent += len(rows)
+        if progress:
+            progress(f"送出{e.name}", sent, total)
     for rows in audit_entries(conn, plan["done"].get("audit_log", st["pushed_audit"]), plan["audit_upto"], batch):
         with pg.transaction():
             m = county_db.merge_audit(pg, me, rows)
@@ -146,6 +145,17 @@ def push(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
         county_db.note_site(pg, me, site_name(), pushed=True)
     st.update(pushed_change=plan["upto"], pushed_audit=plan["audit_upto"], push=None)
     _save(session, st)
+
+
+def _changes(path, plan: dict, pushed: int, me: str, batch: int):
+    """The plan's batches not yet delivered, read on the read-ahead thread through its own connection."""
+    conn = connect(path)
+    try:
+        for e in entities(conn):
+            for last_seq, rows in changed(conn, e, plan["done"].get(e.table, pushed), plan["upto"], me, batch):
+                yield e, last_seq, rows
+    finally:
+        conn.close()
 
 
 def pull(session: Session, pg: psycopg.Connection, report: SyncReport, progress: Progress | None) -> None:
