@@ -183,3 +183,17 @@ def pull(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
 
 def site_name() -> str:
     return platform.node() or "未命名站点"
+
+
+def remember_url(session: Session, url: str) -> None:
+    """Keep the county database's address for the next sync (the sync page shows it again)."""
+    st = state(session)
+    st["url"] = url.strip()
+    _save(session, st)
+
+
+def conflicts(session: Session, limit: int = 200) -> list[dict]:
+    """The latest records that could not be merged, newest first, with the reason."""
+    rows = session.conn.execute("SELECT at, source, entity, entity_id, site_id, reason FROM sync_conflicts "
+                                "ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+    return [{**dict(r), "entity_name": NAMES.get(r["entity"], r["entity"])} for r in rows]

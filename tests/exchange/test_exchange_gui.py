@@ -1,0 +1,48 @@
+"""The 同步与交换 page: what waits, a sync with progress to a real county database, packages out and in."""
+
+from __future__ import annotations
+
+import psycopg
+
+from app.services import registry
+from tests.gui.test_app import idle, shot, window  # noqa: F401 - the window fixture
+
+
+def test_sync_page_shows_pending_then_syncs_and_exports(qtbot, window, county_url, tmp_path):  # noqa: F811
+    registry.register_household(window.session, "340223100201", "张家",
+                                registry.PersonInput("张三", "340223198001010017"))
+    window.go(window.exchange)
+    idle(qtbot)
+    view = window.exchange
+    assert "人员 1 条" in view.pending.text() and "家庭 1 条" in view.pending.text()
+    assert view.last_sync.text().startswith("从未")
+    view.url.setText(county_url)
+    view.sync_button.click()
+    qtbot.waitUntil(lambda: view.sync_button.isEnabled(), timeout=30_000)
+    idle(qtbot)
+    assert view.status.text().startswith("同步完成"), view.status.text()
+    assert "都已送到县里" in view.pending.text()
+    with psycopg.connect(county_url) as pg:
+        assert pg.execute("SELECT name FROM persons").fetchall() == [("张三",)]
+    shot(window, "exchange")
+    view.export_to(tmp_path / "p.jzpkg")
+    idle(qtbot)
+    assert "已导出" in view.package_result.text() and (tmp_path / "p.jzpkg").exists()
+
+
+def test_a_bad_address_is_reported_on_the_page(qtbot, window):  # noqa: F811
+    window.go(window.exchange)
+    view = window.exchange
+    view.url.setText("postgresql://nobody@127.0.0.1:1/none")
+    view.sync_button.click()
+    qtbot.waitUntil(lambda: view.sync_button.isEnabled(), timeout=30_000)
+    assert "连不上县级数据库" in view.status.text()
+
+
+def test_importing_a_damaged_package_says_so(qtbot, window, tmp_path):  # noqa: F811
+    bad = tmp_path / "bad.jzpkg"
+    bad.write_bytes(b"PK\x03\x04 broken")
+    window.go(window.exchange)
+    window.exchange.import_from(bad)
+    idle(qtbot)
+    assert "交换包已损坏" in window.exchange.package_result.text()
