@@ -81,10 +81,12 @@ def county_site(township, tmp_path):
 
 
 class CutProxy:
-    """A TCP relay to the database that drops every connection after `limit` bytes from the client: a cut line."""
+    """A TCP relay to the database that drops every connection after `limit` bytes: a cut line.
 
-    def __init__(self, port: int, limit: int):
-        self.target, self.limit, self.sent = port, limit, 0
+    Counts what the client sends (a push) or, with down=True, what the server sends back (a pull)."""
+
+    def __init__(self, port: int, limit: int, down: bool = False):
+        self.target, self.limit, self.sent, self.down = port, limit, 0, down
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
         self.cut = threading.Event()
@@ -97,8 +99,8 @@ class CutProxy:
             except OSError:
                 return
             upstream = socket.create_connection(("127.0.0.1", self.target))
-            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(client, upstream, not self.down), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, self.down), daemon=True).start()
 
     def _pipe(self, src: socket.socket, dst: socket.socket, counted: bool) -> None:
         try:

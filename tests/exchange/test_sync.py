@@ -154,3 +154,36 @@ def test_every_travelling_table_exists_at_the_county(county_url, township):
             cols = {r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns "
                                                "WHERE table_name = %s", (e.table,))}
             assert set(e.wire) <= cols
+
+
+def test_the_county_keeps_the_owners_copy_when_another_site_sends_the_same_record(township, county_url):
+    sync.sync(township, county_url)
+    e = next(e for e in entities(township.conn) if e.table == "persons")
+    with psycopg.connect(county_url, autocommit=True) as pg:
+        row = list(pg.execute(f"SELECT {', '.join(e.wire)} FROM persons LIMIT 1").fetchone())
+        original = row[e.wire.index("name")]
+        row[e.wire.index("name")] = "冒名顶替"
+        row[e.wire.index("updated_at")] = "2099-01-01T00:00:00.000+00:00"
+        row[e.wire.index("site_id")] = "another-site"
+        with pg.transaction():
+            county_db.lock_for_writing(pg)
+            merged = county_db.merge(pg, e, [tuple(row)])
+        assert (merged.refused, merged.written) == (1, 0)
+        assert pg.execute("SELECT name, site_id FROM persons WHERE id = %s", (row[0],)).fetchone() == (
+            original, site_id(township.conn))
+
+
+def test_a_cut_line_in_the_middle_of_a_pull_leaves_nothing_half_taken(pg, township, county_site, county_url):
+    sync.sync(township, county_url)
+    before = local_counts(county_site)
+    proxy = CutProxy(pg.port, 300_000, down=True)
+    try:
+        with pytest.raises(StoreError, match="连接中断"):
+            sync.sync(county_site, county_url.replace(f":{pg.port}/", f":{proxy.port}/"))
+    finally:
+        proxy.close()
+    assert local_counts(county_site) == before  # the pull's one transaction was rolled back
+    assert sync.state(county_site)["pulled"] == 0
+    sync.sync(county_site, county_url)
+    assert local_counts(county_site) == local_counts(township)
+    assert check_database(county_site.store.path) == []
