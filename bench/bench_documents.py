@@ -8,7 +8,6 @@ slips: a flat figure means the batch does not accumulate.
 from __future__ import annotations
 
 import argparse
-import platform
 import resource
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from pypdf import PdfReader  # noqa: E402
 from app.services import paperwork  # noqa: E402
 from app.services.session import SYSTEM, Session  # noqa: E402
 from app.store.store import open_store  # noqa: E402
+from bench.report import emit, machine  # noqa: E402
 
 
 def peak_mb() -> float:
@@ -32,6 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="bench/out/county.sqlite3")
     parser.add_argument("--slips", type=int, default=1000)
+    parser.add_argument("--json", metavar="PATH", help="also write the figures there (bench/run.py)")
     args = parser.parse_args()
     session = Session(open_store(Path(args.db), daily_backup=False), SYSTEM)
     ids = [r[0] for r in session.conn.execute("SELECT visit_id FROM settlements ORDER BY random() LIMIT ?",
@@ -46,10 +47,11 @@ def main() -> None:
         if n == len(ids) // 10:
             at_tenth = peak_mb()
     seconds = time.perf_counter() - start
-    print(f"machine: {platform.machine()}, Python {platform.python_version()}, one process")
-    print(f"{len(ids)} settlement slips, {pages} pages in {seconds:.1f} s: {pages / seconds:.0f} pages/s "
-          f"(target ≥ 100), {len(ids) / seconds:.0f} slips/s")
-    print(f"peak memory: {at_tenth:.0f} MB after {len(ids) // 10} slips, {peak_mb():.0f} MB after {len(ids)}")
+    print(f"machine: {machine()}; one process")
+    emit([(f"PDF: {len(ids):,} settlement slips read and rendered", f"{pages / seconds:.0f} pages/s ({pages} pages "
+           f"in {seconds:.1f} s)", "≥ 100 pages/s"),
+          (f"PDF peak memory after {len(ids) // 10} / {len(ids)} slips", f"{at_tenth:.0f} MB / {peak_mb():.0f} MB",
+           "flat")], args.json)
 
 
 if __name__ == "__main__":

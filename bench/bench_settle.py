@@ -8,7 +8,6 @@ are built on demand: a sample of cases is settled again with explanations and ti
 from __future__ import annotations
 
 import argparse
-import platform
 import resource
 import sys
 import time
@@ -19,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.policy.engine import Engine  # noqa: E402
 from app.policy.loader import load_policy  # noqa: E402
+from bench.report import emit, machine  # noqa: E402
 from bench.synth import BENCH_LOCALS, cases  # noqa: E402
 
 
@@ -62,14 +62,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--visits", type=int, default=10, help="visits per person per year")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures there (bench/run.py)")
     args = parser.parse_args()
     r = run(args.people, args.visits)
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, one process")
-    print(f"settled {r['visits']:,} visits of {args.people:,} people in {r['engine_seconds']:.1f} s of engine time")
-    print(f"settlement throughput: {r['visits_per_second']:,.0f} visits/s (target ≥ 50,000)")
-    print(f"with explanations (1% sample, on demand): {r['explained_visits_per_second']:,.0f} visits/s")
-    print(f"peak memory: {r['peak_mb_at_tenth']:.0f} MB after {args.people // 10:,} people, "
-          f"{r['peak_mb']:.0f} MB after {args.people:,}")
+    print(f"machine: {machine()}; one process")
+    emit([(f"settlement throughput, engine ({r['visits']:,} visits of {args.people:,} people)",
+           f"{r['visits_per_second']:,.0f} visits/s", "≥ 50,000 visits/s"),
+          ("settlement with explanations built (1% sample)", f"{r['explained_visits_per_second']:,.0f} visits/s", "—"),
+          (f"settlement peak memory after {args.people // 10:,} / {args.people:,} people",
+           f"{r['peak_mb_at_tenth']:.0f} MB / {r['peak_mb']:.0f} MB", "flat")], args.json)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import statistics
 import sys
@@ -22,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.services import bills, demo, search, users  # noqa: E402
 from app.services.session import SYSTEM, Session  # noqa: E402
 from app.store.store import open_store  # noqa: E402
+from bench.report import emit, machine  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:
@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=148_000)
     parser.add_argument("--visits", type=float, default=4.0, help="mean visits per person per year")
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--json", metavar="PATH", help="also write the figures there (bench/run.py)")
     args = parser.parse_args()
     db = Path(args.db)
     store = open_store(db, daily_backup=False)
@@ -92,11 +93,9 @@ def main() -> None:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     size = db.stat().st_size
     rows.append(("database size", f"{size / 1e9:.2f} GB, {size / visits * 1e6 / 1e9:.2f} GB per million visits", "—"))
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"SQLite {__import__('sqlite3').sqlite_version}; county: {people:,} people, {visits:,} visits")
-    width = max(len(r[0]) for r in rows)
-    for name, value, target in rows:
-        print(f"{name:<{width}}  {value:<44}  {target}")
+    print(f"machine: {machine()}; county: {people:,} people, {visits:,} visits")
+    rows.insert(0, ("benchmark county (demo generator)", f"{people:,} people, {visits:,} visits", "—"))
+    emit(rows, args.json)
 
 
 if __name__ == "__main__":

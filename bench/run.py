@@ -1,0 +1,85 @@
+"""Every benchmark in one run: builds the synthetic county if needed, prints one table, writes bench/RESULTS.md.
+
+    python bench/run.py            # reuse bench/out/county.sqlite3 if it is there
+    python bench/run.py --fresh    # build the county again first (about 6 minutes more)
+
+Each benchmark runs in its own process (so memory figures and cold starts are its own), one after another,
+so they never compete for the machine's cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.report import machine  # noqa: E402
+
+COUNTY = ROOT / "bench" / "out" / "county.sqlite3"
+# In this order: the store benchmark builds the county the later ones read.
+STEPS = [
+    ("settlement engine", ["bench/bench_settle.py"]),
+    ("county store", ["bench/bench_store.py", "--db", str(COUNTY)]),
+    ("desktop app", ["bench/bench_gui.py", "--db", str(COUNTY)]),
+    ("printed documents", ["bench/bench_documents.py", "--db", str(COUNTY)]),
+    ("identity list import", ["bench/bench_import.py"]),
+    ("county database push", ["bench/bench_sync.py", "--db", str(COUNTY)]),
+]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--fresh", action="store_true", help="delete and rebuild the benchmark county first")
+    ap.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    args = ap.parse_args()
+    if args.fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{COUNTY}{suffix}").unlink(missing_ok=True)
+    COUNTY.parent.mkdir(parents=True, exist_ok=True)
+    rows, failed = [], []
+    started = time.perf_counter()
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    for name, cmd in STEPS:
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
+            out = Path(tmp.name)
+        print(f"== {name}: python {' '.join(cmd)}", flush=True)
+        t0 = time.perf_counter()
+        result = subprocess.run([sys.executable, *cmd, "--json", str(out)], cwd=ROOT, env=env)
+        took = time.perf_counter() - t0
+        if result.returncode or not out.stat().st_size:
+            failed.append(name)
+            rows.append({"figure": f"{name}: FAILED (exit {result.returncode})", "value": "—", "target": "—"})
+        else:
+            rows.extend(json.loads(out.read_text(encoding="utf-8")))
+        out.unlink(missing_ok=True)
+        print(f"   ({took:.0f} s)", flush=True)
+    where = machine()
+    minutes = (time.perf_counter() - started) / 60
+    table = _table(rows)
+    print(f"\nmachine: {where}\n")
+    print(table)
+    args.results.write_text(
+        f"# Benchmark results\n\n{date.today().isoformat()}, one run of `python bench/run.py"
+        f"{' --fresh' if args.fresh else ''}` ({minutes:.0f} minutes).\n\nMachine: {where}.\n\n{table}\n",
+        encoding="utf-8")
+    print(f"\nwritten to {args.results}")
+    return 1 if failed else 0
+
+
+def _table(rows: list[dict]) -> str:
+    lines = ["| figure | value | target |", "|---|---|---|"]
+    lines += [f"| {r['figure']} | {r['value']} | {r['target']} |" for r in rows]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
