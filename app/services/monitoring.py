@@ -6,8 +6,11 @@ first rule of the policy's 监测预警 section that covers the category the yea
 (合规自付 or 全部自付, over the rule's visit kinds), the threshold and the comparison (达到 ≥, 超过 >). The list
 repeats the engine's figures; it computes none of its own.
 
+- The category is the engine's: the year is settled under the categories held on the date of the month's last
+  bill, as the stored annual settlement is. The sheet also shows the categories held at the month's end, so a
+  person certified since (say 低保对象) is visible as such.
 - 首次达到月份 is the earliest month of the year at whose end the test was met. A year's self-paid costs only
-  grow, so it stays met, unless a category certified later moves the person out of the rule (e.g. a 稳定脱贫人口
+  grow, so it stays met, unless a later bill is settled under a category outside the rule (e.g. a 稳定脱贫人口
   certified 低保对象 in 芜湖, where only 稳定脱贫人口 and 普通参保居民 are monitored): such a person leaves the list.
 - ID numbers are shown in full: the list goes only to the 民政 and 乡村振兴 departments, who match it against
   their own rosters by ID number (湘医保通知(2022-06-20) 五(一) “相关人员信息”; 芜医保〔2021〕76号 二(二)5
