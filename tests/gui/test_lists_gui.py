@@ -14,7 +14,10 @@ from PySide6.QtWidgets import QDialogButtonBox  # noqa: E402
 from app.gui.lists_dialogs import RiskListDialog, SubsidyRosterDialog  # noqa: E402
 from app.services import bills, county, registry  # noqa: E402
 
-from .test_app import idle, idn, shot, type_text, window  # noqa: E402,F401 - window is the fixture
+from . import test_app  # noqa: E402
+from .test_app import idle, idn, shot, type_text  # noqa: E402
+
+window = test_app.window  # the main window fixture, on a fresh 芜湖 county
 
 
 @pytest.fixture
