@@ -1,4 +1,4 @@
-"""Command-line commands on the local database: init, demo, check, audit verify, backup, restore, resettle."""
+"""Command-line commands on the local database: init, demo, check, audit, backup, restore, lists, resettle."""
 
 from __future__ import annotations
 
@@ -196,9 +196,48 @@ def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return p
 
 
+def _xlsx_out(text: str) -> Path:
+    from app.store.errors import InputError
+
+    path = Path(text)
+    if path.suffix.lower() != ".xlsx":
+        raise InputError("OUT.xlsx", f"输出文件 {text} 应以 .xlsx 结尾")
+    return path
+
+
+def cmd_monitoring_list(args: argparse.Namespace) -> int:
+    from app.services import monitoring, monitoring_xlsx
+
+    year, month = monitoring.parse_month(args.month)
+    out = _xlsx_out(args.out)
+    risk = monitoring.risk_list(_session(args, daily_backup=False), year, month)
+    monitoring_xlsx.export_risk_list(risk, out)
+    _say(f"{risk.place}{risk.period}因病返贫致贫风险监测预警名单：{len(risk.entries)} 人"
+         f"（按政策核对了本年费用可能达到标准的 {risk.examined} 人），已写入 {out}")
+    return 0
+
+
+def cmd_subsidy_roster(args: argparse.Namespace) -> int:
+    from app.services import subsidy_roster, subsidy_roster_xlsx
+    from app.store.errors import InputError
+
+    paid: dict[str, str] = {}
+    for item in args.contribution or []:
+        scheme, sep, amount = item.rpartition("=")
+        if sep and not scheme:
+            raise InputError("contribution", f"--contribution {item}：请写成 金额 或 险种=金额，例如 400 或 新农合=220")
+        for s in ([scheme] if sep else subsidy_roster.RESIDENT_SCHEMES):
+            paid[s] = amount
+    out = _xlsx_out(args.out)
+    roster = subsidy_roster.subsidy_roster(_session(args, daily_backup=False), args.year, paid)
+    subsidy_roster_xlsx.export_subsidy_roster(roster, out)
+    _say(f"{roster.place}{roster.year}年度资助参保名单：{len(roster.entries)} 人，资助金额合计 {roster.total} 元；"
+         f"持有身份类别但未列入 {len(roster.unlisted)} 人（见“未列入名单”），已写入 {out}")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction, run) -> None:
     """Register the store commands; every one takes --db after its name."""
-
     p = with_db(sub.add_parser("init", help="首次运行：建立数据库、管理员、本县及其政策"))
     p.add_argument("--admin", required=True, help="管理员用户名")
     p.add_argument("--admin-name", default="管理员", help="管理员姓名")
@@ -241,6 +280,18 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p.add_argument("--certified-by", help="认定部门（默认按名单来源：民政 或 乡村振兴）")
     p.add_argument("--report", metavar="OUT.xlsx", help="把未导入的行及原因写成 Excel")
     p.set_defaults(func=run(cmd_import_list))
+    p = with_db(sub.add_parser("monitoring-list", help="因病返贫致贫风险监测预警名单（按月，Excel，报民政、乡村振兴）"))
+    p.add_argument("--month", required=True, metavar="YYYY-MM",
+                   help="名单月份，如 2025-06：本年 1 月 1 日起累计到该月末的自付费用")
+    p.add_argument("out", metavar="OUT.xlsx", help="写出的 Excel 文件")
+    p.set_defaults(func=run(cmd_monitoring_list))
+    p = with_db(sub.add_parser("subsidy-roster", help="资助参保名单（下一年度，就高只资助一次，Excel）"))
+    p.add_argument("--year", type=int, required=True, help="资助参保年度，如 2026（以该年 1 月 1 日有效的身份类别为准）")
+    p.add_argument("--contribution", action="append", metavar="金额|险种=金额",
+                   help="该年度城乡居民医保个人缴费标准（元/人·年，当年筹资文件确定），如 400；"
+                        "不同险种标准不同时写 险种=金额，可写多次")
+    p.add_argument("out", metavar="OUT.xlsx", help="写出的 Excel 文件")
+    p.set_defaults(func=run(cmd_subsidy_roster))
     p = with_db(sub.add_parser("resettle", help="重新结算一个年度（按年度累计重算并扣减已付）"))
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--quiet", action="store_true")

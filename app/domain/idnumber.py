@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from operator import mul
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -32,14 +33,15 @@ class IdNumber:
 
 def check_digit(first17: str) -> str:
     """The 18th character for the first 17 digits."""
-    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS)) % 11]
+    return _CHECK[sum(map(mul, map(int, first17), _WEIGHTS)) % 11]
+
+
+_PLAIN = str.maketrans({**{c: str(i) for i, c in enumerate("０１２３４５６７８９")}, "ｘ": "X", "Ｘ": "X", "x": "X"})
 
 
 def normalise(raw: str) -> str:
     """Trim spaces, turn full-width digits and a lower-case x into their plain forms."""
-    table = {ord(c): ord("0") + i for i, c in enumerate("０１２３４５６７８９")}
-    table.update({ord("ｘ"): ord("X"), ord("Ｘ"): ord("X"), ord("x"): ord("X")})
-    return "".join(str(raw).translate(table).split())
+    return "".join(str(raw).translate(_PLAIN).split())
 
 
 def parse_id_number(raw: str, field: str = "id_number", today: date | None = None) -> IdNumber:

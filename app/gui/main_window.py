@@ -21,6 +21,7 @@ from app.gui.bill_view import BillView
 from app.gui.exchange_view import ExchangeView
 from app.gui.household_view import HouseholdView
 from app.gui.import_view import ImportView
+from app.gui.lists_dialogs import RiskListDialog, SubsidyRosterDialog
 from app.gui.login import LoginDialog
 from app.gui.ops import Op, single_thread_pool
 from app.gui.person_dialogs import HouseholdDialog
@@ -102,6 +103,9 @@ class MainWindow(QMainWindow):
         tools.addAction("重新结算一个年度…", self.resettle)
         tools.addAction("立即备份数据库", self.backup_now)
         tools.addAction("核对打印的审批表…", self.verify_form)
+        tools.addSeparator()
+        tools.addAction("因病返贫致贫风险监测预警名单…", lambda: RiskListDialog(self).exec())
+        tools.addAction("资助参保名单…", lambda: SubsidyRosterDialog(self).exec())
         if self.session.user.role == "管理员":
             tools.addAction("生成演示数据…", self.make_demo)
         tools.addSeparator()

@@ -65,6 +65,20 @@ class Warning:
         return {"code": self.code, "message": self.message}
 
 
+@dataclass(frozen=True, slots=True)
+class RiskCheck:
+    """The 监测预警 test of a settled year: the figure the policy measures, its threshold and the verdict."""
+
+    measure: str         # 合规自付 or 全部自付, as the policy file names the figure
+    scope: str           # the figure as a warning says it: 个人自付合规医疗费用 …
+    kinds: tuple[str, ...]  # the visit kinds whose costs count
+    amount: Decimal
+    threshold: Decimal
+    comparison: str      # 达到 (≥) or 超过 (>)
+    reference: str
+    reached: bool
+
+
 @dataclass(slots=True)
 class SettleResult:
     """A person's year, settled under one policy with one applied category."""
@@ -79,6 +93,7 @@ class SettleResult:
     warnings: list[Warning] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     premium_subsidy: dict | None = None
+    risk: RiskCheck | None = None  # the 监测预警 test, when a rule covers the applied category (not in to_json)
 
     @property
     def total_paid(self) -> Decimal:

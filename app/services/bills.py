@@ -133,31 +133,55 @@ class _Due:
     result: SettleResult
 
 
+def _year_rows(conn, person_id: str, year: int, until: str | None = None) -> list[dict]:
+    """The person's visits of the year discharged up to `until` (the year's end if None), in settling order."""
+    return [dict(r) for r in conn.execute("SELECT * FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ? "
+                                          "ORDER BY discharged_on, created_at",
+                                          (person_id, f"{year}-01-01", until or f"{year}-12-31"))]
+
+
+def _settle(session: Session, visits: list[Visit], categories: tuple[str, ...], insurance: str,
+            explain: bool = True) -> SettleResult:
+    eng = engine(session)
+    case = Case(policy=eng.policy.id, visits=tuple(visits), categories=categories, insurance=insurance)
+    try:
+        return eng.settle(case, explain=explain)
+    except CaseError as exc:
+        where, _, reason = str(exc).partition("：")
+        raise InputError(where, reason) from None
+
+
+def year_result(session: Session, person_id: str, year: int, until: str | None = None) -> SettleResult | None:
+    """The person's year as its annual settlement holds it, counting the visits discharged up to `until`.
+
+    That is the engine's result for those visits under the categories held on the last one's date — what
+    annual_settlements stores for the whole year (its totals, warnings and 监测预警 test). None without visits.
+    Pure: writes nothing."""
+    conn = session.conn
+    rows = _year_rows(conn, person_id, year, until)
+    if not rows:
+        return None
+    return _settle(session, [_visit(r) for r in rows], categories_on(conn, person_id, rows[-1]["discharged_on"]),
+                   _insurance(conn, person_id, year), explain=False)
+
+
 def settle_person_year(session: Session, person_id: str, year: int, draft: dict | None = None) -> list[tuple[dict, _Due]]:
     """What each of the person's visits of the year is due, in date order (pure: writes nothing).
 
     `draft` is an unsaved visit row (a bill being typed) settled as if it were recorded now."""
     conn = session.conn
-    rows = [dict(r) for r in conn.execute("SELECT * FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ? "
-                                          "ORDER BY discharged_on, created_at",
-                                          (person_id, f"{year}-01-01", f"{year}-12-31"))]
+    rows = _year_rows(conn, person_id, year)
     if draft is not None:
         rows.append(draft)
         rows.sort(key=lambda r: (r["discharged_on"], r["created_at"]))
     if not rows:
         return []
-    eng = engine(session)
     insurance = _insurance(conn, person_id, year)
     visits = [_visit(r) for r in rows]
     cats = [categories_on(conn, person_id, r["discharged_on"]) for r in rows]
 
     def run(upto: int, categories: tuple[str, ...]) -> SettleResult:
-        case = Case(policy=eng.policy.id, visits=tuple(visits[:upto]), categories=categories, insurance=insurance)
-        try:
-            return eng.settle(case)
-        except CaseError as exc:
-            where, _, reason = str(exc).partition("：")
-            raise InputError(where, reason) from None
+        return _settle(session, visits[:upto], categories, insurance)
 
     out: list[tuple[dict, _Due]] = []
     if len(set(cats)) == 1:  # the usual year: one set of categories, one run gives every visit

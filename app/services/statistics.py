@@ -6,11 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 
 from app.policy.index import PolicyIndex
 from app.policy.loader import PolicyError, load_policy
-from app.services.demo import regions
+from app.services.places import county_regions, place_name
 from app.services.session import Session
 from app.store.errors import InputError, StoreError
 
@@ -188,7 +187,7 @@ def year_statistics(session: Session, year: int, first_month: int = 1, last_mont
 
     return Statistics(
         year=year, first_month=first_month, last_month=last_month, jurisdiction=scope,
-        place=_place(scope, county), generated_at=datetime.now(),
+        place=place_name(scope, county), generated_at=datetime.now(),
         by_category=breakdown("category", "按类别", "身份类别", [(c, c) for c in categories]),
         by_township=breakdown("township", "按乡镇", "乡镇（街道）", towns),
         by_month=breakdown("month", "按月份", "月份", [(m, f"{m}月") for m in months]))
@@ -225,31 +224,12 @@ def _category_order(policy_id: str | None, found: dict) -> list[str]:
     return ordered + sorted(set(found) - set(rank))
 
 
-@lru_cache(maxsize=8)
-def _county_regions(county_code: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Township and village names by code for a county whose list is bundled; empty when it is not."""
-    try:
-        towns, villages = regions(county_code)
-    except FileNotFoundError:
-        return {}, {}
-    return towns, dict(villages)
-
-
 def _townships(scope: str, county_code: str | None, found: dict) -> list[tuple[str, str]]:
     """(code, name) of the jurisdiction's townships by code: those of the bundled list, and any others found."""
     known: dict[str, str] = {}
     for code in {county_code or scope[:6], *(c[:6] for c in found)}:
         if code:
-            known.update(_county_regions(code)[0])
+            known.update(county_regions(code)[0])
     # A township lies in the jurisdiction if it is inside it (county user) or contains it (village user).
     codes = {c for c in known if c.startswith(scope) or scope.startswith(c)} | set(found)
     return [(c, known.get(c, c)) for c in sorted(codes)]
-
-
-def _place(scope: str, county: dict) -> str:
-    county_name = county.get("name") or scope[:6]
-    if len(scope) < 9:
-        return county_name or "全部地区"
-    towns, villages = _county_regions(scope[:6])
-    name = county_name + towns.get(scope[:9], scope[:9])
-    return name + villages.get(scope, scope) if len(scope) >= 12 else name

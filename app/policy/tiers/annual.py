@@ -8,7 +8,7 @@ from app.domain.case import CaseError
 from app.domain.money import fmt, pct
 from app.policy import blocks
 from app.policy.blocks import ZERO
-from app.policy.result import SettleResult, Step, Warning
+from app.policy.result import RiskCheck, SettleResult, Step, Warning
 from app.policy.tiers.common import Run, money_text, year_sum
 
 
@@ -104,8 +104,8 @@ def settle_re_assistance(run: Run, out: SettleResult, explain: bool) -> None:
                                      f"（再救助封顶线 {money_text(cap)}）"))
 
 
-def add_warnings(run: Run, out: SettleResult) -> None:
-    """The 因病返贫致贫 监测预警 when the year's self-paid costs reach the policy's threshold."""
+def risk_check(run: Run, out: SettleResult) -> RiskCheck | None:
+    """The 因病返贫致贫 监测预警 test of the settled year: the first rule covering the applied category decides."""
     day = run.case.visits[-1].date
     for rule in run.policy.warnings:
         if run.cat not in rule.categories:
@@ -115,10 +115,20 @@ def add_warnings(run: Run, out: SettleResult) -> None:
         amount = (year_sum(out.visits, run.case, rule.kinds, attr)
                   - out.application_assistance_paid - out.re_assistance_paid)
         hit = amount >= threshold if rule.comparison == "达到" else amount > threshold
-        if hit:
-            scope = "个人自付合规医疗费用" if rule.measure == "合规自付" else "个人自负费用（含目录外）"
-            out.warnings.append(Warning("return_to_poverty_risk",
-                                        f"因病返贫致贫风险监测预警：本年度{scope} {fmt(amount)} 元，"
-                                        f"{rule.comparison} {fmt(threshold)} 元（{entry.reference}），"
-                                        f"应按月推送民政、乡村振兴部门核查。"))
-        break
+        return RiskCheck(rule.measure, RISK_SCOPE[rule.measure], tuple(rule.kinds), amount, threshold,
+                         rule.comparison, entry.reference, hit)
+    return None
+
+
+# How a warning names the figure each 口径 measures.
+RISK_SCOPE = {"合规自付": "个人自付合规医疗费用", "全部自付": "个人自负费用（含目录外）"}
+
+
+def add_warnings(run: Run, out: SettleResult) -> None:
+    """The 因病返贫致贫 监测预警 when the year's self-paid costs reach the policy's threshold."""
+    out.risk = check = risk_check(run, out)
+    if check is not None and check.reached:
+        out.warnings.append(Warning("return_to_poverty_risk",
+                                    f"因病返贫致贫风险监测预警：本年度{check.scope} {fmt(check.amount)} 元，"
+                                    f"{check.comparison} {fmt(check.threshold)} 元（{check.reference}），"
+                                    f"应按月推送民政、乡村振兴部门核查。"))

@@ -1,0 +1,233 @@
+"""因病返贫致贫风险监测预警 (return_to_poverty_risk): the month's list for 民政 and 乡村振兴, figures from the engine.
+
+Who is on the list is decided by the engine's own 监测预警 test (app/policy/tiers/annual.py: risk_check), run on
+each person's year as the annual settlement holds it, counting the visits discharged up to the month's end: the
+first rule of the policy's 监测预警 section that covers the category the year is settled under sets the figure
+(合规自付 or 全部自付, over the rule's visit kinds), the threshold and the comparison (达到 ≥, 超过 >). The list
+repeats the engine's figures; it computes none of its own.
+
+- The category is the engine's: the year is settled under the categories held on the date of the month's last
+  bill, as the stored annual settlement is. The sheet also shows the categories held at the month's end, so a
+  person certified since (say 低保对象) is visible as such.
+- 首次达到月份 is the earliest month of the year at whose end the test was met. A year's self-paid costs only
+  grow, so it stays met, unless a later bill is settled under a category outside the rule (e.g. a 稳定脱贫人口
+  certified 低保对象 in 芜湖, where only 稳定脱贫人口 and 普通参保居民 are monitored): such a person leaves the list.
+- ID numbers are shown in full: the list goes only to the 民政 and 乡村振兴 departments, who match it against
+  their own rosters by ID number (湘医保通知(2022-06-20) 五(一) “相关人员信息”; 芜医保〔2021〕76号 二(二)5
+  “人员信息”). The sheet says it is for internal checking. Both documents send one list to both departments.
+- A policy without a 监测预警 section (黔南: the document refers to 行业部门预警标准 without a number) is refused,
+  never guessed.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from app.domain.case import CaseError
+from app.domain.money import ZERO, fmt
+from app.policy.result import RiskCheck
+from app.policy.tiers.annual import RISK_SCOPE
+from app.services import bills
+from app.services.county import engine
+from app.services.places import place_name, township_and_village
+from app.services.session import Session
+from app.store.errors import InputError
+
+NEEDED_FOR = "生成因病返贫致贫风险监测预警名单"
+
+
+@dataclass(frozen=True)
+class RiskRule:
+    """One rule of the policy's 监测预警 section, with its threshold on the list's date."""
+
+    categories: tuple[str, ...]
+    scope: str
+    kinds: tuple[str, ...]
+    comparison: str
+    threshold: Decimal
+    reference: str
+
+    def describe(self) -> str:
+        return (f"{'、'.join(self.categories)}：本年度{self.scope}（{'、'.join(self.kinds)}）{self.comparison} "
+                f"{fmt(self.threshold)} 元（{self.reference}）")
+
+
+@dataclass(frozen=True)
+class RiskEntry:
+    """One person on the list: who, where, and the year's figures that triggered the warning."""
+
+    person_id: str
+    name: str
+    id_number: str
+    head_name: str
+    relation_to_head: str
+    address: str
+    region_code: str
+    township: str
+    village: str
+    categories: tuple[str, ...]      # held on the list's date
+    applied_category: str            # the category the year is settled under (就高), which picks the rule
+    visits: int
+    total_cost: Decimal
+    policy_covered: Decimal
+    basic_paid: Decimal
+    serious_illness_paid: Decimal
+    assistance_paid: Decimal
+    tilt_assistance_paid: Decimal
+    application_assistance_paid: Decimal
+    re_assistance_paid: Decimal
+    personal_pay: Decimal            # everything still self-paid after every tier, 目录外 included
+    check: RiskCheck                 # the engine's test: measured amount, threshold, comparison, clause
+    first_month: int
+
+
+@dataclass(frozen=True)
+class RiskList:
+    """The month's list within one jurisdiction."""
+
+    year: int
+    month: int
+    as_of: date
+    jurisdiction: str
+    place: str
+    policy_id: str
+    policy_title: str
+    policy_document: str
+    rules: tuple[RiskRule, ...]
+    entries: tuple[RiskEntry, ...]
+    examined: int                    # people whose year's costs could reach a threshold, each settled by the engine
+    generated_at: datetime
+
+    @property
+    def period(self) -> str:
+        return f"{self.year}年{self.month}月"
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """A month as typed: 2025-06, 2025-6, 202506, 2025年6月."""
+    raw = str(text or "").strip()
+    m = re.fullmatch(r"(\d{4})(?:[-/.年]\s*(\d{1,2})月?|(\d{2}))", raw)
+    month = int(m.group(2) or m.group(3)) if m else 0
+    if not m or not 1 <= month <= 12:
+        raise InputError("month", f"月份“{raw}”无法识别，请写成 2025-06 的形式")
+    return int(m.group(1)), month
+
+
+def month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def risk_rules(session: Session, as_of: date) -> tuple[RiskRule, ...]:
+    """The policy's 监测预警 rules with their thresholds on `as_of`; refused when the policy sets none."""
+    eng = engine(session)
+    policy = eng.policy
+    if not policy.warnings:
+        said = [s for s in re.split(r"(?<=。)", policy.note or "") if "预警" in s]
+        raise InputError("policy", f"本县适用的政策（{policy.document}）没有规定因病返贫致贫风险监测预警标准，无法生成监测"
+                                   f"预警名单" + (f"：{said[0].strip()}" if said else "。") +
+                                   "预警标准须以文件为准，本程序不代为确定。")
+    if as_of < policy.effective:
+        raise InputError("month", f"{as_of.year}年{as_of.month}月 早于本县政策（{policy.document}）的施行日期 {policy.effective}，"
+                                  f"该政策没有这个月的预警标准")
+    rules = []
+    for rule in policy.warnings:
+        try:
+            threshold, entry = eng.resolver.value(rule.threshold, as_of, NEEDED_FOR)
+        except CaseError as exc:
+            where, _, reason = str(exc).partition("：")
+            raise InputError(where, reason) from None
+        if threshold is None:
+            continue  # a county that set the threshold to 不设 monitors nobody under this rule
+        rules.append(RiskRule(tuple(rule.categories), RISK_SCOPE[rule.measure], tuple(rule.kinds), rule.comparison,
+                              threshold, entry.reference))
+    return tuple(rules)
+
+
+def build_risk_list(session: Session, year: int, month: int,
+                    today: date | None = None) -> Iterator[tuple[int, int, RiskList | None]]:
+    """Build the list, yielding (done, total, None) as people are examined and finally (total, total, the list)."""
+    if not isinstance(year, int) or not 2000 <= year <= 9999 or not isinstance(month, int) or not 1 <= month <= 12:
+        raise InputError("month", f"月份应为 2000 年以后的某年某月（收到 {year!r}-{month!r}）")
+    today = today or date.today()
+    if (year, month) > (today.year, today.month):
+        raise InputError("month", f"{year}年{month}月还没有到，不能生成这个月的名单")
+    as_of = month_end(year, month)
+    rules = risk_rules(session, as_of)
+    eng = engine(session)
+    scope = session.user.jurisdiction
+    people = _candidates(session, year, as_of, min((r.threshold for r in rules), default=None))
+    entries = []
+    for done, person_id in enumerate(people, start=1):
+        entry = _entry(session, person_id, year, month, as_of)
+        if entry is not None:
+            entries.append(entry)
+        yield done, len(people), None
+    entries.sort(key=lambda e: (e.region_code, e.address, e.relation_to_head != "户主", e.name, e.id_number))
+    yield len(people), len(people), RiskList(
+        year=year, month=month, as_of=as_of, jurisdiction=scope,
+        place=place_name(scope, session.store.setting("county") or {}), policy_id=eng.policy.id,
+        policy_title=eng.policy.title, policy_document=eng.policy.document, rules=rules, entries=tuple(entries),
+        examined=len(people), generated_at=datetime.now())
+
+
+def risk_list(session: Session, year: int, month: int, today: date | None = None) -> RiskList:
+    """The month's list (see build_risk_list for the same with progress)."""
+    last = None
+    for last in build_risk_list(session, year, month, today):
+        pass
+    return last[2]
+
+
+def _candidates(session: Session, year: int, as_of: date, floor: Decimal | None) -> list[str]:
+    """People of the jurisdiction whose year's costs up to `as_of` could reach the lowest threshold.
+
+    Every figure a rule measures is part of the year's total cost, so a total below the lowest threshold cannot
+    reach it. The SQL sum is only this coarse filter (one yuan of slack covers its float rounding); every figure on
+    the list comes from the engine in Decimal."""
+    if floor is None:
+        return []
+    scope = session.user.jurisdiction
+    rows = session.conn.execute(
+        "SELECT p.id FROM households h CROSS JOIN persons p ON p.household_id = h.id "
+        "CROSS JOIN visits v ON v.person_id = p.id "
+        "WHERE h.region_code >= ? AND h.region_code < ? AND v.discharged_on BETWEEN ? AND ? "
+        "GROUP BY p.id HAVING sum(CAST(v.total_cost AS REAL)) >= ? ORDER BY p.id",
+        (scope, scope + "\U0010ffff", f"{year}-01-01", as_of.isoformat(), float(floor) - 1))
+    return [r[0] for r in rows]
+
+
+def _entry(session: Session, person_id: str, year: int, month: int, as_of: date) -> RiskEntry | None:
+    result = bills.year_result(session, person_id, year, as_of.isoformat())
+    if result is None or result.risk is None or not result.risk.reached:
+        return None
+    conn = session.conn
+    first = month
+    for (earlier,) in conn.execute(
+            "SELECT DISTINCT CAST(substr(discharged_on, 6, 2) AS INTEGER) AS m FROM visits WHERE person_id = ? "
+            "AND discharged_on >= ? AND discharged_on < ? ORDER BY m", (person_id, f"{year}-01-01", f"{year}-{month:02d}-01")):
+        then = bills.year_result(session, person_id, year, month_end(year, earlier).isoformat())
+        if then is not None and then.risk is not None and then.risk.reached:
+            first = earlier
+            break
+    p = conn.execute("SELECT p.name, p.id_number, p.relation_to_head, h.address, h.region_code, "
+                     "coalesce(head.name, '') AS head_name FROM persons p JOIN households h ON h.id = p.household_id "
+                     "LEFT JOIN persons head ON head.id = h.head_person_id WHERE p.id = ?", (person_id,)).fetchone()
+    township, village = township_and_village(p["region_code"])
+    totals = result.totals()
+    return RiskEntry(
+        person_id=person_id, name=p["name"], id_number=p["id_number"], head_name=p["head_name"],
+        relation_to_head=p["relation_to_head"], address=p["address"], region_code=p["region_code"],
+        township=township, village=village, categories=bills.categories_on(conn, person_id, as_of.isoformat()),
+        applied_category=result.applied_category, visits=len(result.visits),
+        total_cost=sum((v.total_cost for v in result.visits), ZERO),
+        policy_covered=sum((v.policy_covered for v in result.visits), ZERO),
+        basic_paid=totals["basic_paid"], serious_illness_paid=totals["serious_illness_paid"],
+        assistance_paid=totals["assistance_paid"], tilt_assistance_paid=totals["tilt_assistance_paid"],
+        application_assistance_paid=totals["application_assistance_paid"],
+        re_assistance_paid=totals["re_assistance_paid"], personal_pay=totals["personal_pay"],
+        check=result.risk, first_month=first)

@@ -1,0 +1,33 @@
+"""Township and village names for 统计用区划代码, from the bundled lists in resources/regions."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from app.services.demo import regions
+
+
+@lru_cache(maxsize=8)
+def county_regions(county_code: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Township names by 9-digit code and village names by 12-digit code; empty when the county is not bundled."""
+    try:
+        towns, villages = regions(county_code)
+    except FileNotFoundError:
+        return {}, {}
+    return towns, dict(villages)
+
+
+def township_and_village(region_code: str) -> tuple[str, str]:
+    """The names of a 12-digit code's township and village; the codes themselves where the list does not know them."""
+    towns, villages = county_regions(region_code[:6])
+    return towns.get(region_code[:9], region_code[:9]), villages.get(region_code, region_code)
+
+
+def place_name(scope: str, county: dict) -> str:
+    """A jurisdiction by name: 南陵县, 南陵县籍山镇, 南陵县籍山镇春谷居委会 (the county's name from its settings)."""
+    county_name = county.get("name") or scope[:6]
+    if len(scope) < 9:
+        return county_name or "全部地区"
+    towns, villages = county_regions(scope[:6])
+    name = county_name + towns.get(scope[:9], scope[:9])
+    return name + villages.get(scope, scope) if len(scope) >= 12 else name

@@ -1,0 +1,82 @@
+"""工具 → 监测预警名单 and 资助参保名单: the dialogs ask, the lists are built off the GUI thread and written as asked."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from openpyxl import load_workbook  # noqa: E402
+from PySide6.QtWidgets import QDialogButtonBox  # noqa: E402
+
+from app.gui.lists_dialogs import RiskListDialog, SubsidyRosterDialog  # noqa: E402
+from app.services import bills, county, registry  # noqa: E402
+
+from . import test_app  # noqa: E402
+from .test_app import idle, idn, shot, type_text  # noqa: E402
+
+window = test_app.window  # the main window fixture, on a fresh 芜湖 county
+
+
+@pytest.fixture
+def people(window):
+    """A 普通参保居民 whose 合规自付 reaches 芜湖's 5000 (7000 − 1000 = 6000), and a 低保对象."""
+    s = window.session
+    _, zhang = registry.register_household(s, "340223100201", "籍山镇茶丰村 1 号",
+                                           registry.PersonInput("张三", idn("34022319600101001")))
+    bills.record_bill(s, zhang, bills.BillInput("南陵县医院", "2025-03-01", "2025-03-10", "住院", "8000", "7000", "G1",
+                                                "县级", "1000", "0"))
+    _, li = registry.register_household(s, "340223100201", "籍山镇茶丰村 2 号",
+                                        registry.PersonInput("李四", idn("34022319620202002")))
+    registry.set_category(s, li, "低保对象", "2020-01-01", None, "民政")
+
+
+def ok_button(dialog):
+    return dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+
+
+def test_risk_list_dialog_shows_the_threshold_and_exports(qtbot, window, people, tmp_path, monkeypatch):
+    dialog = RiskListDialog(window)
+    qtbot.addWidget(dialog)
+    dialog.year.setValue(2025)
+    dialog.month.setValue(6)
+    dialog.show()
+    idle(qtbot)
+    assert "达到 5000.00 元（芜医保〔2021〕76号 二(二)5）" in dialog.note.text() and ok_button(dialog).isEnabled()
+    shot(dialog, "dialog-risk-list")
+    target = tmp_path / "预警.xlsx"
+    monkeypatch.setattr(dialog, "ask_path", lambda suggested: str(target))
+    dialog.export()
+    idle(qtbot)
+    ws = load_workbook(target).active
+    assert ws["A1"].value == "南陵县2025年6月因病返贫致贫风险监测预警名单" and ws.cell(7, 4).value == "张三"
+    assert "2025年6月监测预警名单 1 人" in window.statusBar().currentMessage()
+
+
+def test_risk_list_dialog_says_why_a_policy_has_no_list(qtbot, window):
+    county.configure_county(window.session, "340223", "南陵县", "qiannan-2021", {})
+    dialog = RiskListDialog(window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    idle(qtbot)
+    assert "没有规定因病返贫致贫风险监测预警标准" in dialog.note.text() and not ok_button(dialog).isEnabled()
+    shot(dialog, "dialog-risk-list-refused")
+
+
+def test_subsidy_roster_dialog_asks_the_contribution(qtbot, window, people, tmp_path, monkeypatch):
+    dialog = SubsidyRosterDialog(window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    target = tmp_path / "资助.xlsx"
+    monkeypatch.setattr(dialog, "ask_path", lambda suggested: str(target))
+    dialog.export()
+    assert "个人缴费标准" in dialog.form.rows["contribution"].message.text() and not target.exists()
+    type_text(qtbot, dialog.contribution, "400")
+    shot(dialog, "dialog-subsidy-roster")
+    dialog.export()
+    idle(qtbot)
+    ws = load_workbook(target)["资助参保名单"]
+    assert ws.cell(7, 4).value == "李四" and Decimal(str(ws.cell(7, 15).value)) == Decimal("360")  # 400 × 90%
+    assert "资助参保名单 1 人，合计 360.00 元" in window.statusBar().currentMessage()
