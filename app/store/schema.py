@@ -122,6 +122,8 @@ def _v5(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE changes (entity TEXT NOT NULL, entity_id TEXT NOT NULL, seq INTEGER NOT NULL, "
                  "PRIMARY KEY (entity, entity_id))")
     conn.execute("CREATE UNIQUE INDEX changes_seq ON changes(seq)")
+    # Export and push read one kind at a time in change order; without this SQLite sorts the whole kind per batch.
+    conn.execute("CREATE INDEX changes_entity_seq ON changes(entity, seq)")
     conn.execute("""CREATE TABLE sync_conflicts (
         id INTEGER PRIMARY KEY, at TEXT NOT NULL, source TEXT NOT NULL, entity TEXT NOT NULL, entity_id TEXT NOT NULL,
         site_id TEXT, reason TEXT NOT NULL, record TEXT NOT NULL)""")
