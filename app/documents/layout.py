@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -17,14 +16,16 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
+from app.resources import resource_path
+
 FONT = "WenQuanYiMicroHei"
 
 
 @lru_cache(maxsize=1)
 def register_font() -> str:
     """Register the bundled CJK font once; reportlab embeds only the glyphs a document uses (a subset)."""
-    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2]))
-    pdfmetrics.registerFont(TTFont(FONT, str(base / "resources" / "fonts" / "wqy-microhei.ttc"), subfontIndex=0))
+    font_file = resource_path("resources", "fonts", "wqy-microhei.ttc")
+    pdfmetrics.registerFont(TTFont(FONT, str(font_file), subfontIndex=0))
     return FONT
 
 

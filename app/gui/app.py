@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.gui import theme
-from app.gui.ops import show_error
+from app.gui.ops import report_errors_on_stderr, show_error
 from app.services import users
 from app.services.session import SYSTEM, Session
 from app.store.errors import StoreError
@@ -37,7 +37,11 @@ def _reader(store: Store) -> Store:
 
 
 def run_gui(db_path: Path, smoke: bool = False, screenshots: Path | None = None) -> int:
-    """Run the app on the database at `db_path`; with `smoke`, open every screen once offscreen and exit 0."""
+    """Run the app on the database at `db_path`; with `smoke`, open every screen once offscreen and exit 0.
+
+    A smoke run reports errors on stderr and exits 1 instead of showing a dialog nobody can close.
+    """
+    errors = report_errors_on_stderr() if smoke else []
     if smoke:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if QApplication.instance() is None:
@@ -63,7 +67,7 @@ def run_gui(db_path: Path, smoke: bool = False, screenshots: Path | None = None)
         wizard = FirstRunDialog(session)
         if smoke:
             _snap(wizard, screenshots, "00-first-run")
-            return 0
+            return 1 if errors else 0
         if not wizard.exec():
             return 0
         user = wizard.admin_user
@@ -78,7 +82,7 @@ def run_gui(db_path: Path, smoke: bool = False, screenshots: Path | None = None)
     window = MainWindow(Session(store, user), reader)
     window.show()
     if smoke:
-        return _smoke(app, window, screenshots)
+        return _smoke(app, window, screenshots) or (1 if errors else 0)
     return app.exec()
 
 

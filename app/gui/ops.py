@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +26,7 @@ from app.store.errors import InputError, StoreError
 log = logging.getLogger("jiuzhu.gui")
 USER_ERRORS = (InputError, StoreError, CaseError, PolicyError)
 _POOL: QThreadPool | None = None
+_unattended: list[BaseException] | None = None  # set by report_errors_on_stderr()
 
 
 def pool() -> QThreadPool:
@@ -77,8 +80,23 @@ class _Task(QRunnable):
             self.signals.failed.emit(exc)
 
 
+def report_errors_on_stderr() -> list[BaseException]:
+    """From now on errors go to stderr and into the returned list, not into dialogs.
+
+    For `gui --smoke` (packaging checks, CI): nobody is there to click OK, so a dialog would hang the run.
+    """
+    global _unattended
+    _unattended = []
+    return _unattended
+
+
 def show_error(parent: QWidget | None, exc: BaseException) -> None:
     """A user's mistake gets its plain message; anything else a readable dialog and a log entry."""
+    if _unattended is not None:
+        _unattended.append(exc)
+        log.error("error in an unattended run", exc_info=(type(exc), exc, exc.__traceback__))
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        return
     if isinstance(exc, USER_ERRORS):
         QMessageBox.warning(parent, "请检查", str(exc))
         return

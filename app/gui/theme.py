@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication
+
+from app.resources import resource_path
 
 STYLE = """
 QWidget { font-size: 10.5pt; }
@@ -27,22 +26,17 @@ QPushButton[primary="true"]:disabled { background: #9bb3cf; }
 """
 
 
-def resource(*parts: str) -> Path:
-    """A file under resources/, in a checkout or in a frozen build."""
-    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2]))
-    return base.joinpath("resources", *parts)
-
-
 def apply(app: QApplication) -> str:
-    """Load the bundled font, Qt's own Chinese texts (确定, 取消 …) and the style; returns the font family used."""
+    """Load the bundled font, Qt's own Chinese texts (确定, 取消 …), the icon and the style; returns the font family."""
     translator = QTranslator(app)
     if translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase", "_",
                        QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
         app.installTranslator(translator)
     family = "WenQuanYi Micro Hei"
-    font_id = QFontDatabase.addApplicationFont(str(resource("fonts", "wqy-microhei.ttc")))
+    font_id = QFontDatabase.addApplicationFont(str(resource_path("resources", "fonts", "wqy-microhei.ttc")))
     if font_id >= 0:
         family = QFontDatabase.applicationFontFamilies(font_id)[0]
     app.setFont(QFont(family, 10))
+    app.setWindowIcon(QIcon(str(resource_path("resources", "icons", "jiuzhu.png"))))
     app.setStyleSheet(STYLE)
     return family

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from app.policy.schema import Policy
 from app.policy.values import AmountRule, PointsRule, RateRule, RatioRule, Rule
 from app.policy.yamlio import load_yaml
+from app.resources import resource_path
 
 _DATE_REPR = re.compile(r"datetime\.date\((\d+), (\d+), (\d+)\)")
 _UNIT_FOR_KIND = {AmountRule: "元", RatioRule: "比例", RateRule: "比例", PointsRule: "百分点"}
@@ -37,10 +38,7 @@ class LoadedPolicy:
 
 def policies_dir() -> Path:
     """The policies folder: beside the app in a checkout, or bundled with a frozen build."""
-    import sys
-
-    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2]))
-    return base / "policies"
+    return resource_path("policies")
 
 
 def _where(loc: tuple[Any, ...]) -> str:

@@ -12,12 +12,12 @@ import random
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from faker import Faker
 
 from app.domain.idnumber import check_digit
 from app.domain.money import fmt
+from app.resources import resource_path
 from app.services import bills, county, users
 from app.services.session import Session
 from app.store import audit
@@ -43,7 +43,7 @@ HOSPITALS = (("南陵县医院", "县级"), ("南陵县中医院", "县级"), ("
 
 def regions(county_code: str = COUNTY_CODE) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """Township names by 9-digit code, and (village code, village name) pairs, from the bundled NBS list."""
-    path = Path(__file__).resolve().parents[2] / "resources" / "regions" / f"{county_code}.csv"
+    path = resource_path("resources", "regions", f"{county_code}.csv")
     towns: dict[str, str] = {}
     villages: list[tuple[str, str]] = []
     with path.open(encoding="utf-8") as f:

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# CI: build the frozen bundle, then run it the way a caseworker's PC would, offscreen, on a fresh data folder.
+# Exits non-zero when the build or any command fails (or hangs: each has a time limit).
+#
+#   packaging/ci-frozen.sh           uses .venv at the checkout's root (created from requirements.lock if absent)
+#   VENV=/path/to/venv packaging/ci-frozen.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+# Debian packages. binutils: PyInstaller reads and strips shared libraries with objdump and strip. The rest are
+# the system libraries Qt links to: PyInstaller copies most into the bundle (fontconfig, freetype, glib, dbus,
+# xkbcommon, the xcb family for a desktop display, cups for printing, gssapi for QtNetwork) and leaves libEGL,
+# libGL and libxcb to the system on purpose (they go with the graphics driver), so the bundle needs those at
+# run time too.
+PACKAGES=(binutils libegl1 libgl1 libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 libxkbcommon0
+          libxkbcommon-x11-0 libx11-6 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-glx0 libxcb-icccm4 libxcb-image0
+          libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1
+          libxcb-util1 libxcb-xfixes0 libxcb-xkb1 libcups2 libgssapi-krb5-2 libbrotli1 libzstd1 zlib1g)
+
+installed() {
+    # Debian 13 renamed some libraries for the 64-bit time_t transition (libglib2.0-0 is libglib2.0-0t64).
+    local status
+    status=$(dpkg-query -W -f='${Status}\n' "$1" "${1}t64" 2>/dev/null || true)
+    [[ $status == *"ok installed"* ]]
+}
+
+missing=()
+for p in "${PACKAGES[@]}"; do installed "$p" || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "ci-frozen: these Debian packages are missing; install them as root: apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+    apt-get update -qq
+    names=()
+    for p in "${missing[@]}"; do
+        policy=$(apt-cache policy "$p")
+        if [[ $policy == *"Candidate: "[0-9]* ]]; then names+=("$p"); else names+=("${p}t64"); fi
+    done
+    echo "ci-frozen: installing ${names[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${names[@]}" >/dev/null
+fi
+
+packaging/build.sh "${VENV:-$root/.venv}"
+
+bin=$root/dist/jiuzhu/jiuzhu
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+# A fresh home: `check` and the first `gui --smoke` use the default data folder, which must start empty.
+export HOME=$scratch/home XDG_DATA_HOME=$scratch/home/data XDG_CONFIG_HOME=$scratch/home/config
+export QT_QPA_PLATFORM=offscreen
+mkdir -p "$HOME"
+run() {
+    echo "+ jiuzhu $*"
+    timeout 300 "$bin" "$@" || { echo "ci-frozen: 'jiuzhu $*' failed (exit $?)" >&2; exit 1; }
+}
+run --version
+run gui --smoke       # first start: creates the database in the default data folder and shows the first-run page
+run check             # that database: schema, integrity, audit chain
+demo=$scratch/demo.sqlite3
+run demo --households 100 --quiet --db "$demo"     # faker's zh_CN data, the regions list, the policies
+run gui --smoke --db "$demo"                       # every page, with people, bills and applications
+run documents sample "$scratch/documents" --db "$demo"   # reportlab, the bundled font, the QR code
+run check --db "$demo"
+echo "ci-frozen: the frozen build passed"
