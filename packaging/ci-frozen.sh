@@ -63,4 +63,24 @@ run demo --households 100 --quiet --db "$demo"     # faker's zh_CN data, the reg
 run gui --smoke --db "$demo"                       # every page, with people, bills and applications
 run documents sample "$scratch/documents" --db "$demo"   # reportlab, the bundled font, the QR code
 run check --db "$demo"
+# Exchange: psycopg's binary driver and the package writer, against a PostgreSQL server started for the check.
+run export-package "$scratch/p.jzpkg" --db "$demo"
+pgurl=$scratch/pg.url
+"${VENV:-$root/.venv}/bin/python" - "$pgurl" <<'PY' &
+import sys, time, signal
+sys.path.insert(0, "tests")
+import pgserver
+server = pgserver.PgServer()
+open(sys.argv[1], "w").write(server.database("county"))
+signal.signal(signal.SIGTERM, lambda *_: (server.close(), sys.exit(0)))
+while True:
+    time.sleep(1)
+PY
+pg_pid=$!
+trap 'kill $pg_pid 2>/dev/null; wait $pg_pid 2>/dev/null; rm -rf "$scratch"' EXIT
+for _ in $(seq 60); do [ -s "$pgurl" ] && break; sleep 0.5; done
+[ -s "$pgurl" ] || { echo "ci-frozen: the PostgreSQL server for the exchange check did not start" >&2; exit 1; }
+run county init-db "$(cat "$pgurl")"
+run import-package "$scratch/p.jzpkg" --county-url "$(cat "$pgurl")"
+run sync --county-url "$(cat "$pgurl")" --db "$demo"
 echo "ci-frozen: the frozen build passed"
