@@ -183,7 +183,7 @@ def _approval_story(place: str, number: str, form: dict) -> list:
     drawing = Drawing(28 * mm, 28 * mm, transform=[28 * mm / (x1 - x0), 0, 0, 28 * mm / (y1 - y0), 0, 0])
     drawing.add(qr)
     check = Table([[drawing, Paragraph(f"扫码或输入校验码核对本表是否与系统记录一致：<br/>{code}<br/>"
-                                       f"（python -m app verify-form 校验码）", s["small"])]],
+                                       f"（jiuzhu verify-form 校验码）", s["small"])]],
                   colWidths=[32 * mm, w - 32 * mm])
     check.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
     story.append(KeepTogether([check]))

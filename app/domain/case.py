@@ -147,7 +147,7 @@ def parse_case(data: object) -> Case:
     _unknown(data, _TOP, "")
     policy = data.get("policy")
     if not isinstance(policy, str) or not policy:
-        raise CaseError("policy：缺少政策编号，例如 \"wuhu-2022\"（python -m app policy list 可列出）")
+        raise CaseError("policy：缺少政策编号，例如 \"wuhu-2022\"（jiuzhu policy list 可列出）")
     local = {} if data.get("local") is None else data["local"]
     if not isinstance(local, dict):
         raise CaseError("local：应为对象，例如 {\"per_capita_disposable_income\": \"30000\"}")

@@ -42,6 +42,6 @@ def engine(session: Session) -> Engine:
     if cached is None:
         policy_id = session.store.setting("policy_id")
         if not policy_id:
-            raise StoreError("尚未设置本县适用的政策，请先由管理员完成初始设置（python -m app init）")
+            raise StoreError("尚未设置本县适用的政策，请先由管理员完成初始设置（jiuzhu init，或打开程序按首次运行向导设置）")
         cached = session._cache["engine"] = Engine(load_policy(policy_id), session.store.setting("local", {}))
     return cached

@@ -205,7 +205,7 @@ def _decimal_sums(session: Session, params: dict) -> dict[str, dict[object, list
             values = [Decimal(x) for x in raw]
         except (InvalidOperation, TypeError):
             raise StoreError(f"结算记录中有无法识别的金额（{'、'.join(map(str, raw))}），统计无法进行；"
-                             f"请运行 python -m app check 检查数据库") from None
+                             f"请运行 jiuzhu check 检查数据库") from None
         for kind, key in zip(_KINDS, (category, township, month)):
             sums = out[kind][key]
             for i, v in enumerate(values):

@@ -21,7 +21,7 @@ def connect(path: Path | str) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA busy_timeout = 15000")
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"无法打开数据库 {path}：{exc}。文件可能已损坏，可用 python -m app restore 恢复最近的备份") from None
+        raise StoreError(f"无法打开数据库 {path}：{exc}。文件可能已损坏，可用 jiuzhu restore 恢复最近的备份") from None
     if mode.lower() != "wal" and str(path) != ":memory:":
         raise StoreError(f"数据库 {path} 无法切换到 WAL 模式（可能在只读或网络位置），请放在本机可写的文件夹")
     return conn
