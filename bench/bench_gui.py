@@ -45,7 +45,7 @@ def cold_start(db: Path, runs: int) -> list[float]:
 
 def search_latency(db: Path, queries: list[str]) -> list[float]:
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from PySide6.QtCore import QElapsedTimer
+    from PySide6.QtCore import QElapsedTimer, Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 

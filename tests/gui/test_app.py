@@ -259,8 +259,9 @@ def test_edit_a_member_and_end_a_category_period(qtbot, window):
 def test_import_a_list_untick_one_row_and_apply(qtbot, window, tmp_path):
     from PySide6.QtCore import Qt as _Qt
 
-    from app.services import registry
     from tests.exchange.test_identity_lists import LI, ZHANG, minzheng_roster
+
+    from app.services import registry
     for name, number in (("张三", ZHANG), ("李四", LI)):
         registry.register_household(window.session, "340223100201", f"{name}家", registry.PersonInput(name, number))
     window.go(window.imports)

@@ -6,8 +6,8 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from pypdf import PdfReader  # noqa: E402
 from PySide6.QtPrintSupport import QPrinter  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
 
 from app.documents import forms  # noqa: E402
 from app.gui.pdf_preview import PdfPreview, print_pdf  # noqa: E402

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 
-from app.domain.idnumber import check_digit
 from app.services import applications as apps
 from app.services import bills, county, registry, users
 from app.services.applications import Decision
@@ -19,6 +18,7 @@ from app.store.store import open_store
 from app.workflow import rules
 from app.workflow.deadlines import add_workdays, workdays_between
 
+from app.domain.idnumber import check_digit
 
 def valid_id(body17: str) -> str:
     return body17 + check_digit(body17)
