@@ -126,8 +126,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from app.store import backup
 
-    safety = backup.restore(Path(args.file), _db(args))
-    _say(f"已用 {args.file} 恢复 {_db(args)}" + (f"；恢复前的数据库已另存为 {safety}" if safety else ""))
+    previous = backup.restore(Path(args.file), _db(args))
+    if previous is None:
+        kept = ""
+    elif ".damaged-" in previous.name:
+        kept = f"；损坏的数据库已改名留存为 {previous}"
+    else:
+        kept = f"；恢复前的数据库已另存为 {previous}"
+    _say(f"已用 {args.file} 恢复 {_db(args)}{kept}")
     return 0
 
 
