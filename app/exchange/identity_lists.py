@@ -8,7 +8,6 @@ reason. Nothing is written until the caseworker applies the confirmed changes, a
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -97,8 +96,18 @@ def parse_date(value) -> date | None:
     for pattern, fmt in ((r"\d{4}-\d{1,2}-\d{1,2}", "%Y-%m-%d"), (r"\d{4}-\d{1,2}", "%Y-%m"), (r"\d{8}", "%Y%m%d"),
                          (r"\d{6}", "%Y%m")):
         if re.fullmatch(pattern, text):
-            return datetime.strptime(text, fmt).date()
+            try:
+                return datetime.strptime(text, fmt).date()
+            except ValueError:  # strptime's own words are English: 2023-13, 2023-02-30, 0000-00
+                raise ValueError(f"“{_text(value)}”不是有效日期（年、月或日超出范围）") from None
     raise ValueError(f"“{_text(value)}”不是日期")
+
+
+def _dated(value, label: str) -> date | None:
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise ValueError(f"{label}{exc}") from None
 
 
 def read_list(path: Path) -> ParsedList:
@@ -107,14 +116,20 @@ def read_list(path: Path) -> ParsedList:
     if path.suffix.lower() != ".xlsx":
         raise ListError(f"{path.name}：只能导入 Excel 工作簿（.xlsx）；.xls 请先在 Excel 或 WPS 中另存为 .xlsx")
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         book = load_workbook(path, read_only=False, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        if not book.worksheets:
+            raise ListError(f"{path.name}：工作簿中没有工作表（只有图表页），请导出名单的表格")
+        rows = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+    except ListError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        # A damaged or foreign file makes openpyxl fail in whatever layer breaks first: zip (BadZipFile, zlib.error,
+        # EOFError), XML (ParseError), or its own readers (KeyError, ValueError, TypeError …). All mean one thing.
         raise ListError(f"{path.name}：无法作为 Excel 工作簿打开（{type(exc).__name__}），文件可能已损坏或不是 .xlsx") from None
-    sheet = book.worksheets[0]
-    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     header_at, columns = None, {}
     for i, row in enumerate(rows[:15]):
         found = _match_header(row)
@@ -162,10 +177,10 @@ def _row(line: int, cell, source: str) -> ListRow:
         category = CATEGORY_WORDS.get(word) if word else "低保对象"
         if category is None:
             raise ValueError(f"类别“{word}”无法识别")
-    start = parse_date(cell("start"))
+    start = _dated(cell("start"), "起始时间")
     if start is None:
         raise ValueError("起始时间为空")
-    end = parse_date(cell("end"))
+    end = _dated(cell("end"), "终止（消除）时间")
     if end is None and _text(cell("risk_cleared")) in YES:
         raise ValueError("风险已消除但没有消除时间")
     if end is not None and end < start:
