@@ -1,8 +1,11 @@
 """The operations the SIGKILL test interrupts: how each is set up, its command line, and what a kill may leave.
 
-Adding one (county sync, say) is one more `Operation`: a `prepare` that turns a copy of the demo county into the
-state the command starts from (writing any input files beside it), the command line, and an invariant function
-saying which states a kill may leave between the state before and the state after an uninterrupted run.
+Adding one (county sync, say) is one more `Operation` in OPERATIONS: a `prepare` that turns a copy of the demo
+county into the state the command starts from (writing any inputs beside it: a list, a second database), the
+command line, and an invariant function saying which states a kill may leave between the state before and the
+state after an uninterrupted run. Every run (reference, each kill, each re-run) gets its own copy of that folder,
+so a command that also writes its inputs (the other side of a sync) starts from the same state each time; an
+invariant that must look at such a second file finds it beside the killed database (`Snapshot` reads any path).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ class Operation:
 
     name: str
     prepare: Callable[[Path], None]
-    argv: Callable[[Path, Path], list[str]]  # `python -m app` arguments, given the database and the inputs' folder
+    argv: Callable[[Path, Path], list[str]]  # `python -m app` arguments, given the database and its run's folder
     invariant: Callable[[Snapshot, Snapshot, Snapshot], list[str]]  # (before, after, killed) → problems
     mid_work: Callable[[Kill, str], bool]  # (kill, state: before / partial / after) → did it land in the writing?
 

@@ -21,11 +21,9 @@ pytestmark = [pytest.mark.faults, pytest.mark.skipif(not CAN_KILL, reason="SIGKI
 
 
 def copy_db(src: Path, folder: Path) -> Path:
-    """A copy of a closed database (and its WAL, should one be left) in a folder of its own."""
-    folder.mkdir(parents=True)
-    for suffix in ("", "-wal"):
-        if src.with_name(src.name + suffix).exists():
-            shutil.copy2(src.with_name(src.name + suffix), folder / (src.name + suffix))
+    """A copy of a closed database (with its WAL, should one be left) and of every other file beside it (the inputs
+    `prepare` wrote, which a command may change too), in a folder of its own."""
+    shutil.copytree(src.parent, folder, ignore=shutil.ignore_patterns("*-shm", "backups", "*.log"))
     return folder / src.name
 
 
@@ -34,12 +32,11 @@ def test_sigkill_anywhere_leaves_a_whole_database_and_running_again_finishes(op:
     started = time.perf_counter()
     base = copy_db(demo_county, tmp_path / "base")
     op.prepare(base)
-    inputs = base.parent
     known = known_ids(base)
     before = snapshot(base, known)
     assert consistency(base) == []
     reference = copy_db(base, tmp_path / "reference")
-    took, _ = run_to_end(app(*op.argv(reference, inputs)), tmp_path / "reference.log")
+    took, _ = run_to_end(app(*op.argv(reference, reference.parent)), tmp_path / "reference.log")
     after = snapshot(reference, known)
     assert after.tables != before.tables, "the command must change something for a kill to interrupt"
     assert consistency(reference) == []
@@ -48,14 +45,14 @@ def test_sigkill_anywhere_leaves_a_whole_database_and_running_again_finishes(op:
     for k in range(KILLS):
         db = copy_db(base, tmp_path / f"kill-{k:02d}")
         delay = took * rng.uniform(0.25, 1.05)  # the first quarter is the interpreter starting
-        kill = kill_after(app(*op.argv(db, inputs)), delay, db.parent / "killed.log")
+        kill = kill_after(app(*op.argv(db, db.parent)), delay, tmp_path / f"kill-{k:02d}.log")
         killed = snapshot(db, known)
         state = ("before" if killed.tables == before.tables else "after" if killed.tables == after.tables
                  else "partial")
         where = f"kill {k} after {delay:.2f}s of {took:.2f}s (state {state})"
         assert consistency(db) == [], where
         assert op.invariant(before, after, killed) == [], where
-        code, out, err = cli(*op.argv(db, inputs))
+        code, out, err = cli(*op.argv(db, db.parent))
         assert code == 0, f"{where}: running again failed: {err}"
         assert snapshot(db, known).tables == after.tables, f"{where}: running again did not end as an uninterrupted run"
         landed.append(not kill.finished and op.mid_work(kill, state))
