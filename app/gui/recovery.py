@@ -19,6 +19,7 @@ class RecoveryDialog(QDialog):
         super().__init__(parent)
         self.error = error
         self.set_aside: Path | None = None
+        self.busy = False
         self.setWindowTitle("数据库已损坏")
         self.setMinimumWidth(560)
         layout = QVBoxLayout(self)
@@ -36,7 +37,12 @@ class RecoveryDialog(QDialog):
         self.restore_button.setEnabled(error.backup is not None)
         layout.addWidget(self.buttons)
 
+    def reject(self) -> None:
+        if not self.busy:  # closing while the backup is copied in would quit the program under it
+            super().reject()
+
     def restore(self) -> None:
+        self.busy = True
         self.restore_button.setEnabled(False)
         self.status.setProperty("role", "hint")
         self.status.setText("正在恢复……")
@@ -44,10 +50,12 @@ class RecoveryDialog(QDialog):
             self._failed).run()
 
     def _restored(self, previous: Path | None) -> None:
+        self.busy = False
         self.set_aside = previous
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
+        self.busy = False
         self.status.setProperty("role", "error")
         self.status.style().polish(self.status)
         self.status.setText(f"恢复没有完成：{exc}")

@@ -4,6 +4,8 @@ damaged database set aside (renamed, never deleted) when a backup replaces it.""
 from __future__ import annotations
 
 import errno
+import os
+import shutil
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -102,11 +104,18 @@ def check_file(path: Path) -> None:
 
 
 def set_aside(db_path: Path) -> Path:
-    """Rename a damaged database and its WAL files to `NAME.damaged-YYYYmmdd-HHMMSS…` beside it; never delete them.
+    """Keep a damaged database and its WAL files as `NAME.damaged-YYYYmmdd-HHMMSS…` beside it; never delete them.
 
-    The WAL goes with its file: it may hold the last committed changes, and someone may yet rescue them."""
+    The file itself is linked (or copied) under the new name rather than moved, so that until the restored file
+    replaces it there is always a database at `db_path`: a crash in between leaves the damaged one, found damaged
+    again at the next start, never a missing one that a start would take for a first run. The WAL goes along: it
+    may hold the last committed changes, and someone may yet rescue them."""
     aside = db_path.with_name(f"{db_path.name}.damaged-{datetime.now():%Y%m%d-%H%M%S}")
-    for suffix in ("", *COMPANIONS):
+    try:
+        os.link(db_path, aside)
+    except OSError:  # a file system without hard links (FAT, some shares)
+        shutil.copy2(db_path, aside)
+    for suffix in COMPANIONS:
         source = db_path.with_name(db_path.name + suffix)
         if source.exists():
             source.replace(aside.with_name(aside.name + suffix))

@@ -82,7 +82,10 @@ def open_store(path: Path | str, daily_backup: bool = True, create: bool = True)
         if backups.list_backups(backups.backups_dir(path)):  # a database that had backups was not meant to be empty
             raise damaged(path, "文件是空的（0 字节），而它旁边有备份：内容已经丢失")
     elif existed:
-        problem = integrity.header_problem(path)
+        try:
+            problem = integrity.header_problem(path)
+        except OSError as exc:
+            raise StoreError(f"无法读取数据库 {path}：{exc.strerror}。请检查本用户是否有读写这个文件的权限") from None
         if problem:
             raise damaged(path, problem)
     try:
