@@ -85,6 +85,8 @@ def test_read_only_file_system(folder):
     db.chmod(0o644)
     mount = f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && exec \"$@\""
     prefix = ["unshare", "--mount", "sh", "-c", mount, "sh"]
+    if not shutil.which("unshare"):
+        pytest.skip("unshare (util-linux) is not installed")
     probe = subprocess.run([*prefix, "true"], capture_output=True, check=False)
     if probe.returncode != 0:
         pytest.skip(f"cannot make a private read-only mount here: {probe.stderr.decode(errors='replace').strip()}")
