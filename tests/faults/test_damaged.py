@@ -117,3 +117,29 @@ def test_no_backup_says_so(tmp_path, demo_county):
     _truncate(db)
     code, out, err = cli("resettle", "--year", "2025", "--db", str(db))
     assert code == 2 and "没有找到备份" in err and "restore" not in err
+
+
+@pytest.mark.parametrize("kind", ["truncated", "not-sqlite", "header"])
+def test_a_file_too_large_for_quick_check_at_open_is_still_checked(county, kind, monkeypatch):
+    """Beyond QUICK_CHECK_MAX_BYTES only the header, the schema and each table's ends are read at open."""
+    from app.store import integrity
+
+    monkeypatch.setattr(integrity, "QUICK_CHECK_MAX_BYTES", 0)
+    db, saved = county
+    open_store(db).close()  # whole: the cheap checks pass
+    DAMAGE[kind](db)
+    with pytest.raises(DatabaseDamaged):
+        open_store(db)
+
+
+def test_a_large_file_missing_its_last_page_is_found_by_its_header(county, monkeypatch):
+    """One page cut off the end (a copy that stopped short): the header still counts it, so the file is refused."""
+    from app.store import integrity
+
+    monkeypatch.setattr(integrity, "QUICK_CHECK_MAX_BYTES", 0)
+    db, _ = county
+    with db.open("r+b") as f:
+        f.truncate(db.stat().st_size - 4096)
+    with pytest.raises(DatabaseDamaged) as info:
+        open_store(db)
+    assert "文件不完整" in str(info.value)
