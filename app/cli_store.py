@@ -83,6 +83,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         _err(p)
     if problems:
         _err(f"检查未通过：{_db(args)} 有 {len(problems)} 处问题")
+        from app.store.backup import backups_dir, newest
+
+        latest = newest(backups_dir(_db(args)))
+        if latest is not None:
+            _err(f"如需恢复最近的备份：jiuzhu restore \"{latest}\" --db \"{_db(args)}\"（当前的数据库会先另存，损坏的则改名留存）")
         return EXIT_PROBLEM
     _say(f"检查通过：{_db(args)} 完整，审计日志链条完好")
     return 0
@@ -126,8 +131,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from app.store import backup
 
-    safety = backup.restore(Path(args.file), _db(args))
-    _say(f"已用 {args.file} 恢复 {_db(args)}" + (f"；恢复前的数据库已另存为 {safety}" if safety else ""))
+    previous = backup.restore(Path(args.file), _db(args))
+    if previous is None:
+        kept = ""
+    elif ".damaged-" in previous.name:
+        kept = f"；损坏的数据库已改名留存为 {previous}"
+    else:
+        kept = f"；恢复前的数据库已另存为 {previous}"
+    _say(f"已用 {args.file} 恢复 {_db(args)}{kept}")
     return 0
 
 

@@ -23,6 +23,7 @@ def test_full_width_and_spaces_are_normalised():
     ("110105194913310021", "出生日期"),
     ("1101051949123100", "18 位"),
     ("11010519491231002Y", "18 位"),
+    ("1101051949123١002X", "18 位"),  # an Arabic-Indic digit (found by tests/faults fuzzing): \d matched it
 ])
 def test_refusals_name_the_field(raw, fragment):
     with pytest.raises(IdNumberError) as info:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -84,10 +85,16 @@ def _bool(raw: object, where: str, default: bool) -> bool:
     return raw
 
 
+def key_text(key: str) -> str:
+    """A JSON key as a message shows it: in quotes and escaped if it is empty or holds spaces or control characters,
+    so that the field the message names can be seen and the message stays on one line."""
+    return key if key and key.isprintable() and not any(c.isspace() for c in key) else json.dumps(key, ensure_ascii=False)
+
+
 def _unknown(data: dict, allowed: set[str], where: str) -> None:
     extra = sorted(set(data) - allowed)
     if extra:
-        raise CaseError(f"{where}{extra[0]}：未知字段，请检查拼写（可用字段：{'、'.join(sorted(allowed))}）")
+        raise CaseError(f"{where}{key_text(extra[0])}：未知字段，请检查拼写（可用字段：{'、'.join(sorted(allowed))}）")
 
 
 def _date(raw: object, where: str) -> date:
@@ -108,7 +115,7 @@ def _visit(raw: object, i: int) -> Visit:
         if key not in raw:
             raise CaseError(f"{at}.{key}：缺少此字段，必须填写")
     kind = raw["kind"]
-    if kind not in VISIT_KINDS:
+    if not isinstance(kind, str) or kind not in VISIT_KINDS:
         raise CaseError(f"{at}.kind：“{kind}”不是就诊类别，应为 {'、'.join(VISIT_KINDS)} 之一")
     total = _money(raw["total_cost"], f"{at}.total_cost")
     covered = _money(raw["policy_covered"], f"{at}.policy_covered")
@@ -125,7 +132,7 @@ def _visit(raw: object, i: int) -> Visit:
         raise CaseError(f"{at}.basic_paid：已填写大病保险支付，请同时填写基本医保支付（结算单上的统筹支付）")
     level = raw.get("hospital_level")
     if level is not None:
-        if level not in HOSPITAL_LEVEL_ALIASES:
+        if not isinstance(level, str) or level not in HOSPITAL_LEVEL_ALIASES:
             raise CaseError(f"{at}.hospital_level：“{level}”不是医院级别，应为 基层、县级、市级、省级 之一")
         level = HOSPITAL_LEVEL_ALIASES[level]
     vid = raw.get("id", f"v{i + 1}")
@@ -159,7 +166,7 @@ def parse_case(data: object) -> Case:
     if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
         raise CaseError("person.categories：应为类别名称的列表，例如 [\"低保对象\"]")
     insurance = person.get("insurance") or DEFAULT_INSURANCE
-    if insurance not in INSURANCE_SCHEMES:
+    if not isinstance(insurance, str) or insurance not in INSURANCE_SCHEMES:
         raise CaseError(f"person.insurance：“{insurance}”不是险种，应为 {'、'.join(INSURANCE_SCHEMES)} 之一")
     hh = {} if data.get("household") is None else data["household"]
     if not isinstance(hh, dict):

@@ -9,7 +9,8 @@ from operator import mul
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+# [0-9], not \d: \d also matches other scripts' digits (٣, ३), which int() reads but no ID number holds.
+_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 # Other documents a person may be registered with, when they have no resident ID number.
 ID_TYPES = ("居民身份证", "户口簿", "出生医学证明", "港澳台居民居住证", "外国人永久居留身份证", "其他")
 

@@ -101,9 +101,16 @@ def parse_date(value) -> date | None:
             year, month, day = found.groups()
             try:
                 return date(int(year), int(month), int(day or 1))
-            except ValueError:
-                break  # 2023-13, 2023-02-30: the shape of a date, not a date
+            except ValueError:  # 2023-13, 2023-02-30: the shape of a date, not a date
+                raise ValueError(f"“{_text(value)}”不是有效日期（年、月或日超出范围）") from None
     raise ValueError(f"“{_text(value)}”不是日期")
+
+
+def _dated(value, label: str) -> date | None:
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise ValueError(f"{label}{exc}") from None
 
 
 def read_list(path: Path) -> ParsedList:
@@ -203,10 +210,10 @@ def _row(line: int, cell, source: str) -> ListRow:
         category = CATEGORY_WORDS.get(word) if word else "低保对象"
         if category is None:
             raise ValueError(f"类别“{word}”无法识别")
-    start = parse_date(cell("start"))
+    start = _dated(cell("start"), "起始时间")
     if start is None:
         raise ValueError("起始时间为空")
-    end = parse_date(cell("end"))
+    end = _dated(cell("end"), "终止（消除）时间")
     if end is None and _text(cell("risk_cleared")) in YES:
         raise ValueError("风险已消除但没有消除时间")
     if end is not None and end < start:

@@ -15,14 +15,17 @@ from app.gui import theme
 from app.gui.ops import report_errors_on_stderr, show_error
 from app.services import users
 from app.services.session import SYSTEM, Session
-from app.store.errors import StoreError
+from app.store.errors import DatabaseDamaged, StoreError
 from app.store.store import Store, open_store
 
 
-def _logging(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
+def _logging(folder: Path) -> Path | None:
     path = folder / "jiuzhu.log"
-    handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
+    except OSError:
+        return None  # a read-only folder: opening the database says so in words; no log is no reason to fail first
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     logging.getLogger("jiuzhu").addHandler(handler)
     logging.getLogger("jiuzhu").setLevel(logging.INFO)
@@ -52,11 +55,8 @@ def run_gui(db_path: Path, smoke: bool = False, screenshots: Path | None = None)
     theme.apply(app)
     _logging(db_path.parent / "logs")
     sys.excepthook = lambda t, e, tb: show_error(None, e)
-    try:
-        store = open_store(db_path)
-    except StoreError as exc:
-        QMessageBox.critical(None, "无法打开数据库", str(exc)) if not smoke else None
-        sys.stderr.write(str(exc) + "\n")
+    store = open_or_recover(db_path, smoke)
+    if store is None:
         return 2
     session = Session(store, SYSTEM)
     from app.gui.first_run import FirstRunDialog
@@ -84,6 +84,27 @@ def run_gui(db_path: Path, smoke: bool = False, screenshots: Path | None = None)
     if smoke:
         return _smoke(app, window, screenshots) or (1 if errors else 0)
     return app.exec()
+
+
+def open_or_recover(db_path: Path, smoke: bool = False) -> Store | None:
+    """The store, or None after telling why not: a damaged database offers its newest backup, any other problem
+    (read-only, disk full, newer version) is a message box. With `smoke` nothing is shown, only written to stderr."""
+    try:
+        return open_store(db_path)
+    except DatabaseDamaged as exc:
+        sys.stderr.write(str(exc) + "\n")
+        if smoke:
+            return None
+        from app.gui.recovery import RecoveryDialog
+
+        if not RecoveryDialog(None, exc).exec():
+            return None
+        return open_or_recover(db_path, smoke)
+    except StoreError as exc:
+        sys.stderr.write(str(exc) + "\n")
+        if not smoke:
+            QMessageBox.critical(None, "无法打开数据库", str(exc))
+        return None
 
 
 def _snap(widget, folder: Path | None, name: str) -> None:

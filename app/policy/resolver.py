@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from app.domain.case import CaseError
+from app.domain.case import CaseError, key_text
 from app.domain.money import MAX_AMOUNT, round_fen
 from app.policy.schema import LocalParameter, Policy
 from app.policy.values import NONE_WORDS, Rule
@@ -25,7 +25,8 @@ def parse_local(key: str, value: Any, param: LocalParameter | None) -> Decimal |
             return None
         raise CaseError(f"{where}：{label}不能写“不设”，请填写{unit}数值")
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
-        raise CaseError(f"{where}：{label}应为数值字符串，例如 \"30000\"")
+        example = "\"75%\"" if unit == "比例" else "\"30000\""
+        raise CaseError(f"{where}：{label}应为数值字符串，例如 {example}")
     text = repr(value) if isinstance(value, float) else str(value).strip()
     percent = text.endswith("%")
     try:
@@ -64,7 +65,7 @@ class Resolver:
             param = policy.locals.get(key)
             if param is None and key != UNIVERSAL_LOCAL:
                 known = "、".join(policy.locals) or "（本政策没有地方参数）"
-                raise CaseError(f"local.{key}：本政策没有这个地方参数，可用的有：{known}")
+                raise CaseError(f"local.{key_text(key)}：本政策没有这个地方参数，可用的有：{known}")
             self.local[key] = parse_local(key, value, param)
         self._cache: dict[tuple[int, date], tuple[Any, Any]] = {}
 

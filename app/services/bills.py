@@ -247,8 +247,21 @@ def _store_year(session: Session, person_id: str, year: int, audited: bool = Tru
             row = old
         written[visit_row["id"]] = row
     if last is not None:
-        _store_annual(session, person_id, year, last.result)
+        _store_annual(session, person_id, year, last.result, _paid_totals(written, last.result))
     return written, changed
+
+
+def _paid_totals(written: dict[str, dict], result: SettleResult) -> dict[str, Decimal]:
+    """The year's totals as stored: what its visits received, plus the year's own 依申请救助 and 再救助.
+
+    Not the last run's totals: when a category ends within the year, the last run (under the later category)
+    pays less than the earlier visits already received, and the year would show less than was paid."""
+    totals = {t: sum((Decimal(r[t]) for r in written.values()), ZERO) for t in TIERS}
+    totals["application_assistance_paid"] = result.application_assistance_paid
+    totals["re_assistance_paid"] = result.re_assistance_paid
+    totals["personal_pay"] = (sum((Decimal(r["personal_pay"]) for r in written.values()), ZERO)
+                              - result.application_assistance_paid - result.re_assistance_paid)
+    return totals
 
 
 def pack_steps(steps: list[Step]) -> bytes:
@@ -265,10 +278,11 @@ def _audited(row: dict) -> dict:
     return {k: v for k, v in row.items() if k != "steps"}
 
 
-def _store_annual(session: Session, person_id: str, year: int, result: SettleResult) -> None:
+def _store_annual(session: Session, person_id: str, year: int, result: SettleResult,
+                  paid: dict[str, Decimal]) -> None:
     conn = session.conn
     eng = engine(session)
-    totals = json.dumps({k: fmt(v) for k, v in result.totals().items()}, ensure_ascii=False)
+    totals = json.dumps({k: fmt(v) for k, v in paid.items()}, ensure_ascii=False)
     warnings = json.dumps([w.to_json() for w in result.warnings], ensure_ascii=False)
     old = conn.execute("SELECT policy_version, applied_category, totals, warnings FROM annual_settlements "
                        "WHERE person_id = ? AND year = ?", (person_id, year)).fetchone()

@@ -1,16 +1,21 @@
-"""Backups with SQLite's online backup API: timestamped files, the last N kept, restore with a safety copy."""
+"""Backups with SQLite's online backup API: timestamped files, the last N kept, restore with a safety copy, and a
+damaged database set aside (renamed, never deleted) when a backup replaces it."""
 
 from __future__ import annotations
 
+import errno
+import os
+import shutil
 import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from app.store.errors import StoreError
+from app.store.errors import DiskFull, StoreError
 
 PREFIX = "jiuzhu-"
 SUFFIX = ".sqlite3"
 DEFAULT_KEEP = 30
+COMPANIONS = ("-wal", "-shm")
 
 
 def backups_dir(db_path: Path) -> Path:
@@ -23,22 +28,56 @@ def list_backups(folder: Path) -> list[Path]:
     return sorted(folder.glob(f"{PREFIX}*{SUFFIX}")) if folder.is_dir() else []
 
 
+def newest(folder: Path) -> Path | None:
+    """The most recent backup in `folder`, if any."""
+    found = list_backups(folder)
+    return found[-1] if found else None
+
+
+def taken_at(path: Path) -> datetime | None:
+    """When a backup was made, from its name (jiuzhu-YYYYmmdd-HHMMSS-ffffff-label.sqlite3)."""
+    try:
+        return datetime.strptime(path.name[len(PREFIX):len(PREFIX) + 15], "%Y%m%d-%H%M%S")
+    except ValueError:
+        return None
+
+
+def _copy(source: sqlite3.Connection, target: Path, what: str) -> None:
+    """Copy a database page by page into `target`; on any failure leave no trace of `target`, and say why."""
+    leftovers = (target, target.with_name(target.name + "-journal"))
+    try:
+        dest = sqlite3.connect(str(target))
+        try:
+            source.backup(dest)
+        finally:
+            dest.close()
+    except (sqlite3.Error, OSError) as exc:
+        for f in leftovers:
+            f.unlink(missing_ok=True)
+        full = getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or getattr(exc, "errno", None) == errno.ENOSPC \
+            or "disk is full" in str(exc)
+        if full:
+            raise DiskFull(f"磁盘已满：无法在 {target.parent} 写入{what}，未写完的文件已删除，数据库本身没有受影响。"
+                           f"请删除不需要的文件、清空回收站后重试") from None
+        raise StoreError(f"{what}失败：{exc}。请检查 {target.parent} 是否可写、磁盘是否已满；数据库本身没有受影响"
+                         ) from None
+
+
 def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: int = DEFAULT_KEEP) -> Path:
     """Copy the live database consistently into a new timestamped file; delete the oldest beyond `keep`."""
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"无法建立备份文件夹 {folder}：{exc.strerror}。请检查该位置是否可写") from None
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = folder / f"{PREFIX}{stamp}-{label}{SUFFIX}"
     partial = target.with_suffix(".partial")
+    _copy(conn, partial, "备份")
     try:
-        dest = sqlite3.connect(str(partial))
-        try:
-            conn.backup(dest)
-        finally:
-            dest.close()
         partial.replace(target)  # a backup file either is complete or does not exist
-    except (sqlite3.Error, OSError) as exc:
+    except OSError as exc:
         partial.unlink(missing_ok=True)
-        raise StoreError(f"备份失败：{exc}。请检查 {folder} 是否可写、磁盘是否已满") from None
+        raise StoreError(f"备份失败：{exc.strerror}（{folder}）；数据库本身没有受影响") from None
     for old in list_backups(folder)[:-keep] if keep > 0 else []:
         old.unlink(missing_ok=True)
     return target
@@ -64,32 +103,68 @@ def check_file(path: Path) -> None:
         raise StoreError(f"{path} 已损坏（integrity_check：{result}），不能用于恢复")
 
 
+def set_aside(db_path: Path) -> Path:
+    """Keep a damaged database and its WAL files as `NAME.damaged-YYYYmmdd-HHMMSS…` beside it; never delete them.
+
+    The file itself is linked (or copied) under the new name rather than moved, so that until the restored file
+    replaces it there is always a database at `db_path`: a crash in between leaves the damaged one, found damaged
+    again at the next start, never a missing one that a start would take for a first run. The WAL goes along: it
+    may hold the last committed changes, and someone may yet rescue them."""
+    aside = db_path.with_name(f"{db_path.name}.damaged-{datetime.now():%Y%m%d-%H%M%S}")
+    try:
+        os.link(db_path, aside)
+    except OSError:  # a file system without hard links (FAT, some shares)
+        shutil.copy2(db_path, aside)
+    for suffix in COMPANIONS:
+        source = db_path.with_name(db_path.name + suffix)
+        if source.exists():
+            source.replace(aside.with_name(aside.name + suffix))
+    return aside
+
+
+def _is_whole(db_path: Path) -> bool:
+    from app.store.integrity import damage
+
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            return damage(conn, db_path) is None
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+
+
 def restore(source: Path, db_path: Path) -> Path | None:
-    """Replace the database with a backup; the current database is first backed up (returned), if readable."""
+    """Replace the database with a backup; returns where the database it replaced now is, if there was one.
+
+    An intact current database is first backed up (a `before-restore` backup); a damaged one is set aside under a
+    new name instead, so that it is kept but never offered as a backup to restore."""
     if not source.is_file():
         raise StoreError(f"找不到备份文件 {source}")
     check_file(source)
-    safety = None
-    if db_path.exists():
-        try:
-            current = sqlite3.connect(str(db_path))
-            try:
-                safety = backup(current, backups_dir(db_path), label="before-restore", keep=0)
-            finally:
-                current.close()
-        except StoreError:
-            safety = None  # a damaged database cannot be copied; restoring is why we are here
     staged = db_path.with_name(db_path.name + ".restoring")
     staged.unlink(missing_ok=True)
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    dest = sqlite3.connect(str(staged))
     try:
-        src.backup(dest)
+        _copy(src, staged, "恢复用的副本")
     finally:
         src.close()
-        dest.close()
-    # The old database's WAL must not be replayed onto the restored file.
-    for extra in (db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")):
-        extra.unlink(missing_ok=True)
+    previous = None
+    if db_path.exists():
+        if _is_whole(db_path):
+            current = sqlite3.connect(str(db_path))
+            try:
+                previous = backup(current, backups_dir(db_path), label="before-restore", keep=0)
+            except StoreError:
+                staged.unlink(missing_ok=True)
+                raise
+            finally:
+                current.close()
+            # The old database's WAL is in the safety backup and must not be replayed onto the restored file.
+            for suffix in COMPANIONS:
+                db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+        else:
+            previous = set_aside(db_path)
     staged.replace(db_path)
-    return safety
+    return previous

@@ -1,4 +1,5 @@
-"""Opening a store: create or upgrade the schema (backing up first), refuse newer databases, daily backup."""
+"""Opening a store: refuse a damaged or read-only database with the reason, create or upgrade the schema (backing
+up first), refuse newer databases, daily backup."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from typing import Any
 import sqlite_utils
 
 from app.store import backup as backups
+from app.store import integrity
 from app.store.clock import now
-from app.store.db import connect, transaction
-from app.store.errors import StoreError
+from app.store.db import connect, ensure_writable, read_only_message, transaction
+from app.store.errors import DatabaseDamaged, DatabaseReadOnly, StoreError
 from app.store.schema import LATEST, MIGRATIONS
 
 
@@ -68,13 +70,37 @@ class Store:
 
 
 def open_store(path: Path | str, daily_backup: bool = True, create: bool = True) -> Store:
-    """Open (creating if allowed) and upgrade the database at `path`."""
+    """Open (creating if allowed) and upgrade the database at `path`.
+
+    Raises DatabaseDamaged (with the newest backup to offer) if the file is not whole, DatabaseReadOnly if it
+    cannot be written, before anything is changed."""
     path = Path(path)
     if not path.exists() and not create:
         raise StoreError(f"找不到数据库 {path}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = connect(path)
+    existed = path.exists()
+    if existed and path.stat().st_size == 0:
+        if backups.list_backups(backups.backups_dir(path)):  # a database that had backups was not meant to be empty
+            raise damaged(path, "文件是空的（0 字节），而它旁边有备份：内容已经丢失")
+    elif existed:
+        try:
+            problem = integrity.header_problem(path)
+        except OSError as exc:
+            raise StoreError(f"无法读取数据库 {path}：{exc.strerror}。请检查本用户是否有读写这个文件的权限") from None
+        if problem:
+            raise damaged(path, problem)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        raise DatabaseReadOnly(read_only_message(path)) from None
+    try:
+        conn = connect(path)
+    except DatabaseDamaged as exc:
+        raise damaged(path, exc.detail) from None
+    try:
+        problem = integrity.damage(conn, path) if existed else None
+        if problem:
+            raise damaged(path, problem)
+        ensure_writable(conn, path)
         migrate(conn, path)
         if daily_backup and not backups.backed_up_today(backups.backups_dir(path)):
             backups.backup(conn, backups.backups_dir(path), label="daily")
@@ -82,6 +108,19 @@ def open_store(path: Path | str, daily_backup: bool = True, create: bool = True)
         conn.close()
         raise
     return Store(conn, path)
+
+
+def damaged(path: Path, detail: str) -> DatabaseDamaged:
+    """The error for a damaged database: what is wrong, and the newest backup beside it to restore."""
+    latest = backups.newest(backups.backups_dir(path))
+    text = f"数据库 {path} 已损坏：{detail}。为免损坏扩大，救助通不会打开它。"
+    if latest is None:
+        text += f"在 {backups.backups_dir(path)} 中没有找到备份；请不要删除或覆盖这个文件，联系县里的技术人员。"
+    else:
+        when = backups.taken_at(latest)
+        text += (f"最近的备份是 {when:%Y-%m-%d %H:%M} 的 {latest.name}；恢复后，此后录入的内容需要重新录入，"
+                 f"损坏的文件会改名留在原处，不会删除。" if when else f"最近的备份是 {latest.name}。")
+    return DatabaseDamaged(text, path, latest, detail)
 
 
 def set_setting(conn: sqlite3.Connection, key: str, value: Any) -> None:

@@ -127,3 +127,25 @@ def test_cli_compares_then_applies_and_reports(session, tmp_path, capsys):
     assert report.cell(3, 2).value and report.max_row == 5
     assert main(["import-list", str(path), "--db", db, "--apply"]) == 0
     assert "已应用 2 项" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("raw", ["2023-13", "2023-02-30", "0000-00", "2023年13月"])
+def test_impossible_dates_are_refused_in_chinese(raw):
+    """Found by tests/faults fuzzing: strptime's English message was a row's reason."""
+    with pytest.raises(ValueError, match="不是有效日期"):
+        parse_date(raw)
+
+
+def test_a_workbook_damaged_inside_its_zip_is_refused(tmp_path):
+    """Found by tests/faults fuzzing: a broken deflate stream raised zlib.error out of openpyxl."""
+    import zipfile
+
+    path = minzheng_roster(tmp_path / "低保.xlsx")
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start + 10:start + info.compress_size - 10] = bytes(info.compress_size - 20)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ListError, match="无法作为 Excel"):
+        read_list(path)

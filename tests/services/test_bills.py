@@ -100,3 +100,20 @@ def test_editing_people_and_periods_is_audited_and_resettles(session, family):
 def valid_id_for_spouse() -> str:
     from .conftest import valid_id
     return valid_id("34022319520304002")
+
+
+def test_a_year_whose_category_ends_shows_what_its_visits_received(session, family):
+    """The annual row is what the visits were paid: the later visit, after 低保 ended, owes nothing back, and the
+    year must not show the last run's smaller totals (which ignore what the earlier visit already received)."""
+    import json
+
+    _, head, _ = family
+    registry.set_category(session, head, "低保对象", "2020-01-01", "2023-06-30", "民政")
+    first = bills.record_bill(session, head, bill(invoice_number="E1"))
+    second = bills.record_bill(session, head, bill(invoice_number="E2", admitted_on="2023-08-01",
+                                                   discharged_on="2023-08-05"))
+    assert first["assistance_paid"] == "3000.00" and second["assistance_paid"] == "0.00"  # 4000 × 75%, then none
+    row = session.conn.execute("SELECT totals FROM annual_settlements WHERE person_id = ?", (head,)).fetchone()
+    totals = json.loads(row["totals"])
+    assert totals["assistance_paid"] == "3000.00"
+    assert totals["personal_pay"] == str(Decimal(first["personal_pay"]) + Decimal(second["personal_pay"]))
