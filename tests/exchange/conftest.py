@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import threading
 import uuid
 
-import pgserver
 import pytest
 
 from app.services import county, demo, users
 from app.services.session import SYSTEM, Session
 from app.store.db import transaction
 from app.store.store import open_store, set_setting
-
-
-@pytest.fixture(scope="session")
-def pg():
-    problem = pgserver.available()
-    if problem:
-        if os.environ.get("JIUZHU_SKIP_PG") == "1":
-            pytest.skip(problem)
-        pytest.fail(f"{problem}；这些测试需要真实的 PostgreSQL（设 JIUZHU_SKIP_PG=1 可跳过）")
-    server = pgserver.PgServer()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -1,0 +1,95 @@
+"""SIGKILL `sync` at 20 seeded points: the site stays whole, the county holds only whole records and no doubles,
+and syncing again ends with the county holding exactly what an uninterrupted sync gives."""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+
+import psycopg
+import pytest
+
+from app.exchange import county_db
+
+from .killing import CAN_KILL, app, cli, kill_after, run_to_end
+from .state import consistency, known_ids, snapshot
+from .test_kills import KILLS, MIN_IN_THE_WORK, copy_db
+
+pytestmark = [pytest.mark.faults, pytest.mark.skipif(not CAN_KILL, reason="SIGKILL is POSIX")]
+STAMP = {"application_steps": "at"}  # appended once, never changed: its time is its version
+TABLES = ("households", "persons", "category_periods", "enrollments", "visits", "settlements", "annual_settlements",
+          "applications", "application_steps")
+
+
+def county(pg, name: str) -> str:
+    url = pg.database(f"{name}_{uuid.uuid4().hex[:8]}")
+    county_db.init_db(url)
+    return url
+
+
+def held(url: str) -> dict[str, list[tuple]]:
+    """The county's copy: every record's id and last change, per kind; audit entries by number and hash."""
+    with psycopg.connect(url) as conn:
+        out = {t: conn.execute(f"SELECT id, {STAMP.get(t, 'updated_at')} FROM {t} ORDER BY id").fetchall() for t in TABLES}
+        out["audit_log"] = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq").fetchall()
+        for t in TABLES:
+            dup = conn.execute(f"SELECT count(*) - count(DISTINCT id) FROM {t}").fetchone()[0]
+            assert dup == 0, f"{t}: {dup} records twice at the county"
+    return out
+
+
+def site_records(db) -> dict[str, set[tuple]]:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        out = {t: set(conn.execute(f"SELECT id, {STAMP.get(t, 'updated_at')} FROM {t}").fetchall()) for t in TABLES}
+        out["audit_log"] = set(conn.execute("SELECT seq, hash FROM audit_log").fetchall())
+        return out
+    finally:
+        conn.close()
+
+
+def sync_state(db) -> dict:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        row = conn.execute("SELECT value FROM settings WHERE key = 'sync'").fetchone()
+        return json.loads(row[0]) if row else {}
+    finally:
+        conn.close()
+
+
+def test_sigkill_during_a_sync_loses_and_doubles_nothing(pg, demo_county, tmp_path):
+    base = copy_db(demo_county, tmp_path / "base")
+    known = known_ids(base)
+    before = snapshot(base, known)
+    reference = copy_db(base, tmp_path / "reference")
+    ref_url = county(pg, "reference")
+    took, _ = run_to_end(app("sync", "--county-url", ref_url, "--db", str(reference)), tmp_path / "reference.log")
+    expected = held(ref_url)
+    assert sum(len(v) for v in expected.values()) > 1000
+    rng = random.Random("sync-kills")
+    landed = 0
+    for k in range(KILLS):
+        db = copy_db(base, tmp_path / f"kill-{k:02d}")
+        url = county(pg, f"kill{k:02d}")
+        delay = took * rng.uniform(0.25, 1.05)
+        kill = kill_after(app("sync", "--county-url", url, "--db", str(db)), delay, tmp_path / f"kill-{k:02d}.log")
+        where = f"kill {k} after {delay:.2f}s of {took:.2f}s"
+        assert consistency(db) == [], where
+        # The site's own records are untouched by a push; only its note of what was delivered moves.
+        assert snapshot(db, known).without("settings") == before.without("settings"), where
+        there, mine = held(url), site_records(db)
+        for kind, rows in there.items():
+            assert set(rows) <= mine[kind], f"{where}: the county holds {kind} the site does not have as such"
+        partial = 0 < sum(len(v) for v in there.values()) < sum(len(v) for v in expected.values())
+        landed += (not kill.finished) and (partial or bool(sync_state(db).get("push")))
+        code, out, err = cli("sync", "--county-url", url, "--db", str(db))
+        assert code == 0, f"{where}: syncing again failed: {err}"
+        assert held(url) == expected, f"{where}: syncing again did not end as an uninterrupted sync"
+        assert sync_state(db).get("push") is None
+    assert landed >= MIN_IN_THE_WORK, f"only {landed} of {KILLS} kills landed while sync was writing"
+    print(f"sync: uninterrupted {took:.2f}s, {landed}/{KILLS} kills mid-work")
