@@ -17,6 +17,9 @@ from app.exchange.records import AUDIT_COLUMNS, BINARY, NAMES, Entity
 from app.store.errors import StoreError
 
 FORMAT = "jiuzhu-package/1"
+# What a damaged zip raises, in whichever layer breaks first: the archive, the compressed stream, or the file.
+_UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error, NotImplementedError,
+               UnicodeDecodeError, ValueError)
 SUFFIX = ".jzpkg"
 MANIFEST = "manifest.json"
 MANIFEST_SUM = "manifest.sha256"
@@ -112,7 +115,7 @@ def open_package(path: Path, entities: list[Entity]) -> Package:
         raise StoreError(f"找不到交换包 {path}，请检查路径")
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except _UNREADABLE as exc:
         raise damaged("文件不是完整的交换包，可能没有拷完或已损坏") from exc
     with zf:
         names = set(zf.namelist())
@@ -121,7 +124,7 @@ def open_package(path: Path, entities: list[Entity]) -> Package:
         try:
             text = zf.read(MANIFEST)
             stated = zf.read(MANIFEST_SUM).decode("ascii").strip()
-        except (zipfile.BadZipFile, OSError, UnicodeDecodeError, EOFError) as exc:
+        except _UNREADABLE as exc:
             raise damaged("清单无法读取") from exc
         if hashlib.sha256(text).hexdigest() != stated:
             raise damaged("清单的校验值不符")
@@ -129,9 +132,11 @@ def open_package(path: Path, entities: list[Entity]) -> Package:
             manifest = json.loads(text)
         except json.JSONDecodeError as exc:
             raise damaged("清单不是有效的 JSON") from exc
+        files = manifest.get("files") if isinstance(manifest, dict) else None
+        if not isinstance(files, dict) or not all(isinstance(i, dict) for i in files.values()):
+            raise damaged("清单的格式不对")
         if manifest.get("format") != FORMAT:
             raise StoreError(f"交换包格式为 {manifest.get('format')}，本程序只认识 {FORMAT}；请升级救助通")
-        files = manifest.get("files", {})
         extra = names - set(files) - {MANIFEST, MANIFEST_SUM}
         if extra:
             raise damaged(f"包里有清单之外的文件：{'、'.join(sorted(extra))}")
@@ -148,7 +153,7 @@ def open_package(path: Path, entities: list[Entity]) -> Package:
                         digest.update(chunk)
                         size += len(chunk)
                         rows += chunk.count(b"\n")
-            except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+            except _UNREADABLE as exc:
                 raise damaged(f"{name} 无法解压") from exc
             if digest.hexdigest() != info.get("sha256") or size != info.get("bytes"):
                 raise damaged(f"{name} 的校验值不符")
