@@ -18,20 +18,25 @@ def read_ahead(produce: Callable[[], Iterator[T]], depth: int = 2) -> Iterator[T
     items: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def put(item) -> bool:
+        # Every hand-over, the end and an error included, gives up once the consumer has gone, so that the worker
+        # never waits forever on a full queue nobody reads.
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def work() -> None:
         try:
             for item in produce():
-                while not stop.is_set():
-                    try:
-                        items.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(item):
                     return
-            items.put(_END)
+            put(_END)
         except BaseException as exc:  # handed to the consumer, which decides what it means
-            items.put(exc)
+            put(exc)
 
     worker = threading.Thread(target=work, name="read-ahead", daemon=True)
     worker.start()
