@@ -20,6 +20,7 @@ class Applied:
     conflicts: int = 0
     persons_touched: set[str] = field(default_factory=set)
     applications_touched: set[str] = field(default_factory=set)
+    households_added: set[str] = field(default_factory=set)
 
     def add(self, other: Applied) -> None:
         self.added += other.added
@@ -28,6 +29,7 @@ class Applied:
         self.conflicts += other.conflicts
         self.persons_touched |= other.persons_touched
         self.applications_touched |= other.applications_touched
+        self.households_added |= other.households_added
 
 
 def _conflict(conn: sqlite3.Connection, source: str, table: str, record: dict, reason: str) -> None:
@@ -69,6 +71,8 @@ def apply(conn: sqlite3.Connection, e: Entity, rows: list[tuple], me: str, sourc
                 _conflict(conn, source, e.table, record, _integrity_reason(e.table, str(exc)))
                 continue
             out.added += 1
+            if e.table == "households":
+                out.households_added.add(record["id"])
         elif held["site_id"] != record["site_id"]:
             out.conflicts += 1
             owner = "本站" if held["site_id"] is None else f"站点 {held['site_id']}"
@@ -118,3 +122,26 @@ def replay_steps(conn: sqlite3.Connection, application_id: str) -> bool:
     conn.execute(f"UPDATE applications SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
                  (*changes.values(), application_id))
     return True
+
+
+def drop_headless(conn: sqlite3.Connection, household_ids: set[str], source: str) -> int:
+    """Households just added whose head did not come with them are set aside rather than left empty.
+
+    A household's people can be refused (the same ID number is already registered here as another record); a
+    household without its head would be a row nobody can find or open. Those with no one are taken out again and
+    kept in sync_conflicts; those with other members stay, with a conflict saying the head is missing."""
+    dropped = 0
+    for hid in sorted(household_ids):
+        row = conn.execute("SELECT * FROM households WHERE id = ?", (hid,)).fetchone()
+        if row is None or conn.execute("SELECT 1 FROM persons WHERE id = ?", (row["head_person_id"],)).fetchone():
+            continue
+        members = conn.execute("SELECT count(*) FROM persons WHERE household_id = ?", (hid,)).fetchone()[0]
+        record = dict(row)
+        if members == 0:
+            conn.execute("DELETE FROM households WHERE id = ?", (hid,))
+            dropped += 1
+            _conflict(conn, source, "households", record, "这一户的成员都已在本站以其他记录登记（证件号码相同），"
+                                                           "这一户未导入，请核对后合并")
+        else:
+            _conflict(conn, source, "households", record, "户主在本站已有其他记录（证件号码相同），这一户已导入但缺户主，请核对")
+    return dropped

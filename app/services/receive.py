@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from app.exchange.merge import Applied, apply, replay_steps
+from app.exchange.merge import Applied, apply, drop_headless, replay_steps
 from app.exchange.records import NAMES, Entity, entities, site_id
 from app.services.session import Session
 from app.store import audit
@@ -22,6 +22,9 @@ def receive(session: Session, batches: Callable[[Entity], Iterable[list[tuple]]]
             done.add(apply(conn, e, rows, me, source))
             if progress:
                 progress(e.name, done.added + done.updated + done.same + done.conflicts)
+    dropped = drop_headless(conn, out["households"].households_added, source)
+    out["households"].added -= dropped
+    out["households"].conflicts += dropped
     touched_apps = set().union(*(a.applications_touched for a in out.values()))
     followed = sum(replay_steps(conn, app_id) for app_id in sorted(touched_apps))
     _resettle(session, set().union(*(a.persons_touched for a in out.values())))

@@ -145,3 +145,22 @@ def test_the_cli_exports_and_imports(township, county_url, tmp_path, capsys):
     (tmp_path / "bad.jzpkg").write_bytes(made.read_bytes()[:1000])
     assert main(["import-package", str(tmp_path / "bad.jzpkg"), "--county-url", county_url]) == 2
     assert "交换包已损坏" in capsys.readouterr().err
+
+
+def test_a_household_whose_people_are_already_registered_here_is_set_aside(township, county_site, tmp_path):
+    from app.services import sync
+
+    person = township.conn.execute("SELECT p.id, p.name, p.id_number, h.region_code FROM persons p JOIN households h "
+                                   "ON h.id = p.household_id WHERE p.relation_to_head = '户主' AND (SELECT count(*) "
+                                   "FROM persons q WHERE q.household_id = h.id) = 1 LIMIT 1").fetchone()
+    registry.register_household(county_site, person["region_code"], "县里先登记的一户",
+                                registry.PersonInput(person["name"], person["id_number"]))
+    out = tmp_path / "p.jzpkg"
+    packages.export_package(township, out)
+    result = packages.import_here(county_site, out)
+    assert result.applied["persons"].conflicts >= 1
+    orphans = county_site.conn.execute("SELECT count(*) FROM households h WHERE NOT EXISTS "
+                                       "(SELECT 1 FROM persons p WHERE p.id = h.head_person_id)").fetchone()[0]
+    assert orphans == 0
+    reasons = [c["reason"] for c in sync.conflicts(county_site)]
+    assert any("这一户未导入" in r for r in reasons) and any("证件号码" in r for r in reasons)

@@ -129,8 +129,9 @@ def test_a_category_certified_at_the_county_reaches_the_township_and_resettles(t
     sync.sync(township, county_url)
     sync.sync(county_site, county_url)
     row = county_site.conn.execute(
-        "SELECT p.id FROM persons p JOIN visits v ON v.person_id = p.id WHERE NOT EXISTS "
-        "(SELECT 1 FROM category_periods c WHERE c.person_id = p.id) LIMIT 1").fetchone()
+        "SELECT p.id FROM persons p JOIN settlements s ON s.person_id = p.id WHERE NOT EXISTS "
+        "(SELECT 1 FROM category_periods c WHERE c.person_id = p.id) GROUP BY p.id "
+        "ORDER BY sum(CAST(s.personal_pay AS REAL)) DESC, p.id LIMIT 1").fetchone()  # the most left to pay
     before = township.conn.execute("SELECT sum(CAST(assistance_paid AS REAL)) FROM settlements WHERE person_id = ?",
                                    (row["id"],)).fetchone()[0]
     registry.set_category(county_site, row["id"], "特困人员", "2020-01-01", None, "民政")
