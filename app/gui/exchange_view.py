@@ -60,9 +60,13 @@ class ExchangeView(QWidget):
         online = QGroupBox("县级数据库同步（联网时）")
         grid = QGridLayout(online)
         self.url = QLineEdit()
-        self.url.setPlaceholderText("postgresql://用户名:密码@县里服务器地址/数据库名（县信息员提供）")
+        self.url.setPlaceholderText("postgresql://用户名@县里服务器地址/数据库名（县信息员提供）")
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("密码（不保存，本次登录内有效）")
         grid.addWidget(QLabel("县级数据库地址"), 0, 0)
-        grid.addWidget(self.url, 0, 1, 1, 3)
+        grid.addWidget(self.url, 0, 1, 1, 2)
+        grid.addWidget(self.password, 0, 3)
         self.last_sync = styled_label("", "hint")
         self.last_sync.setWordWrap(True)
         grid.addWidget(QLabel("上次同步"), 1, 0)
@@ -150,9 +154,13 @@ class ExchangeView(QWidget):
         self.bar.setRange(0, 0)
         self.status.setText("正在连接县级数据库…")
 
+        connect_to = sync.with_password(url, self.password.text())
+        if sync.without_password(url) != url:
+            self.url.setText(sync.without_password(url))  # a password typed into the address is not shown again
+
         def work():
             sync.remember_url(session, url)
-            return sync.sync(session, url, progress=self._report, cancelled=lambda: self._cancel)
+            return sync.sync(session, connect_to, progress=self._report, cancelled=lambda: self._cancel)
 
         Op(self, work).success(self._synced).failure(self._failed).run()
 

@@ -186,10 +186,39 @@ def site_name() -> str:
 
 
 def remember_url(session: Session, url: str) -> None:
-    """Keep the county database's address for the next sync (the sync page shows it again)."""
+    """Keep the county database's address for the next sync, without its password.
+
+    The database and its backups travel on laptops and sticks; a password kept there would travel with them. It
+    is typed on the sync page once per session (or found by libpq in PGPASSWORD / pgpass.conf)."""
     st = state(session)
-    st["url"] = url.strip()
+    st["url"] = without_password(url.strip())
     _save(session, st)
+
+
+def without_password(url: str) -> str:
+    """The address with any password taken out (URL or key=value form)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if "://" in url:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        host = parts.netloc.rsplit("@", 1)[1]
+        user = parts.username or ""
+        return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host))
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.Error:
+        return url
+    info.pop("password", None)
+    return psycopg.conninfo.make_conninfo(**info)
+
+
+def with_password(url: str, password: str) -> str:
+    """The address to connect with: the typed password added (a password written in the address is kept)."""
+    if not password:
+        return url
+    return psycopg.conninfo.make_conninfo(url, password=password)
 
 
 def conflicts(session: Session, limit: int = 200) -> list[dict]:

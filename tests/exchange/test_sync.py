@@ -188,3 +188,26 @@ def test_a_cut_line_in_the_middle_of_a_pull_leaves_nothing_half_taken(pg, townsh
     sync.sync(county_site, county_url)
     assert local_counts(county_site) == local_counts(township)
     assert check_database(county_site.store.path) == []
+
+
+@pytest.mark.parametrize("typed, kept", [
+    ("postgresql://county:s3cret@10.0.0.5:5432/jiuzhu", "postgresql://county@10.0.0.5:5432/jiuzhu"),
+    ("postgresql://county@10.0.0.5/jiuzhu", "postgresql://county@10.0.0.5/jiuzhu"),
+    ("host=10.0.0.5 user=county password=s3cret dbname=jiuzhu", "user=county dbname=jiuzhu host=10.0.0.5"),
+])
+def test_the_address_is_remembered_without_its_password(township, typed, kept):
+    sync.remember_url(township, typed)
+    assert sync.state(township)["url"] == kept
+    assert "s3cret" not in str(township.conn.execute("SELECT value FROM settings").fetchall())
+
+
+def test_an_address_with_a_typed_password_still_connects(pg, county_url, township):
+    # The test server trusts loopback, so this holds the form of the address, not the password check itself.
+    import psycopg as pq
+
+    with pq.connect(county_url, autocommit=True) as conn:
+        conn.execute("CREATE ROLE clerk LOGIN PASSWORD 'clerk-pass-1'")
+        conn.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO clerk")
+        conn.execute("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO clerk")
+    url = county_url.replace("jiuzhu@", "clerk@")
+    assert sync.sync(township, sync.with_password(url, "clerk-pass-1")).pushed
