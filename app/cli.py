@@ -79,26 +79,28 @@ def cmd_settle(args: argparse.Namespace) -> int:
 
 
 def cmd_policy_list(args: argparse.Namespace) -> int:
-    from app.policy.loader import PolicyError, load_policy, policy_ids
+    from app.policy.loader import PolicyError, load_source, policy_sources
 
-    for pid in policy_ids():
+    for pid, source in policy_sources().items():
         try:
-            p = load_policy(pid).policy
-        except PolicyError as exc:
+            p = load_source(source).policy
+        except PolicyError as exc:  # one broken file must not hide the others
             sys.stdout.write(f"{pid}\t（文件有误：{exc}）\n")
             continue
-        sys.stdout.write(f"{p.id}\t{p.region}\t{p.document}\t施行 {p.effective}\t{p.title}\n")
+        sys.stdout.write(f"{p.id}\t{p.region}\t{p.document}\t施行 {p.effective}\t{p.title}\t{source.describe()}\n")
     return 0
 
 
 def cmd_policy_show(args: argparse.Namespace) -> int:
     from app.policy.describe import describe
-    from app.policy.loader import PolicyError, load_policy
+    from app.policy.loader import PolicyError, load_source, policy_source
 
     try:
-        loaded = load_policy(args.id)
+        source = policy_source(args.id)
+        loaded = load_source(source)
     except PolicyError as exc:
         return _fail(str(exc))
+    sys.stdout.write(f"来源：{source.describe()}　版本 {loaded.version}\n")
     sys.stdout.write(describe(loaded.policy))
     return 0
 
@@ -116,6 +118,34 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_policy_install(args: argparse.Namespace) -> int:
+    from app.policy.install import install_policy
+    from app.policy.loader import BUNDLED, PolicyError, policy_sources
+
+    before = policy_sources().get(Path(args.file).stem)
+    try:
+        loaded = install_policy(Path(args.file))
+    except PolicyError as exc:
+        return _fail(str(exc))
+    p = loaded.policy
+    if before is None:
+        what = "新增政策"
+    elif before.origin == BUNDLED:
+        what = "今后代替内置的同编号政策"
+    else:
+        what = "替换了本县原先安装的同编号文件"
+    sys.stdout.write(f"已安装到 {loaded.path}（{p.id}，{p.document}，版本 {loaded.version}，{what}）。"
+                     "重新打开程序后生效；已录入的账单要按新标准重算请用 jiuzhu resettle --year 年度\n")
+    return 0
+
+
+def cmd_policy_path(args: argparse.Namespace) -> int:
+    from app.store.paths import county_policies_dir
+
+    sys.stdout.write(f"{county_policies_dir()}\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jiuzhu", description="救助通：医疗救助三重制度测算与经办")
     parser.add_argument("--version", action="version", version=f"救助通 {__version__}")
@@ -123,9 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("settle", help="按政策结算一个案例（settle-json 格式），输出 JSON")
     p.add_argument("case", metavar="CASE.json", help="案例文件；写 - 表示从标准输入读取")
     p.set_defaults(func=cmd_settle)
-    pol = sub.add_parser("policy", help="查看、检查政策文件")
+    pol = sub.add_parser("policy", help="查看、检查、安装政策文件")
     psub = pol.add_subparsers(dest="policy_command", metavar="子命令", required=True)
-    p = psub.add_parser("list", help="列出所有政策")
+    p = psub.add_parser("list", help="列出所有政策及其来源（内置或本县修改）")
     p.set_defaults(func=cmd_policy_list)
     p = psub.add_parser("show", help="显示一项政策的规则、取值、依据和地方参数")
     p.add_argument("id")
@@ -133,6 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = psub.add_parser("check", help="检查县里修改过的政策文件，有错时以 2 退出并指出第一处问题")
     p.add_argument("file")
     p.set_defaults(func=cmd_policy_check)
+    p = psub.add_parser("install", help="检查政策文件，通过后装入本县政策文件夹（优先于内置的同编号政策）；有错以 2 退出")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_policy_install)
+    p = psub.add_parser("path", help="显示本县政策文件夹的位置（升级不会改动它）")
+    p.set_defaults(func=cmd_policy_path)
     p = sub.add_parser("gui", help="打开桌面程序（不带命令时默认如此）")
     p.add_argument("--db", metavar="PATH", help="数据库文件（默认在本用户的数据文件夹）")
     p.add_argument("--smoke", action="store_true", help="离屏打开每个主要页面一次后退出（打包与 CI 用）")

@@ -6,7 +6,8 @@
 ;
 ; Data and upgrades
 ; - The program goes to %LOCALAPPDATA%\Programs\jiuzhu ({autopf} for a per-user install). The caseworker's
-;   data - the database jiuzhu.sqlite3, its backups\, attachments and logs\ - lives in another folder,
+;   data - the database jiuzhu.sqlite3, its backups\, attachments, logs\ and the county's own policies\
+;   (which override the bundled _internal\policies) - lives in another folder,
 ;   %LOCALAPPDATA%\jiuzhu (platformdirs.user_data_dir("jiuzhu", appauthor=False), app/store/paths.py),
 ;   which the app creates on first start. This installer never writes to it, and nothing below names it.
 ; - AppId never changes, so a newer setup finds the old install and replaces it in place; the data folder

@@ -6,6 +6,8 @@ import tempfile
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # QSettings (window layout) must not write into the developer's own configuration.
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="jiuzhu-test-config-")
+# Nor may the developer's own county policy folder (the data folder's policies/) change what the tests load.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="jiuzhu-test-data-")
 
 
 import pgserver  # noqa: E402

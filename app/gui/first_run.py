@@ -18,7 +18,7 @@ from app.domain.case import CaseError
 from app.domain.money import pct
 from app.gui.forms import Form, dialog_buttons, styled_label
 from app.gui.ops import Op
-from app.policy.loader import load_policy, policy_ids
+from app.policy.loader import PolicyError, load_policy, policy_ids
 from app.policy.resolver import parse_local
 from app.services import county, users
 from app.services.session import Session
@@ -93,8 +93,15 @@ class FirstRunDialog(QDialog):
         self.county_name = self.place_form.add("county_name", "县名", QLineEdit())
         self.policy = QComboBox()
         for pid in policy_ids():
-            p = load_policy(pid).policy
+            try:
+                p = load_policy(pid).policy
+            except PolicyError:  # a broken county file: shown, not offered, and not swapped for the bundled one
+                self.policy.addItem(f"{pid}（本县政策文件有误，请运行 jiuzhu policy list 查看）", pid)
+                self.policy.model().item(self.policy.count() - 1).setEnabled(False)
+                continue
             self.policy.addItem(f"{p.region} · {p.document}", pid)
+        usable = [i for i in range(self.policy.count()) if self.policy.model().item(i).isEnabled()]
+        self.policy.setCurrentIndex(usable[0] if usable else -1)
         self.place_form.add("policy", "适用政策", self.policy)
         layout.addWidget(place)
         self.locals_box = QGroupBox("地方参数（政策文件留给县里确定的数值）")

@@ -19,6 +19,7 @@ from app.gui.first_run import LocalParametersForm
 from app.gui.forms import dialog_buttons, styled_label
 from app.gui.ops import Op
 from app.policy.describe import describe
+from app.policy.loader import policy_source
 from app.services import applications, county
 from app.workflow import rules
 
@@ -125,17 +126,17 @@ class PolicyView(QWidget):
 
         def work():
             eng = county.engine(session)
-            return eng.policy, session.store.setting("local", {})
+            return eng.policy, session.store.setting("local", {}), policy_source(eng.policy.id).describe()
 
         Op(self, work).success(self._show).run()
 
     def _show(self, result) -> None:
-        policy, local = result
+        policy, local, origin = result
         self.policy_id = policy.id
         self.local = local
         self.title.setText(f"政策 · {policy.region} · {policy.document}")
         shown = "\n".join(f"  {policy.locals[k].label}：{v}" for k, v in local.items() if k in policy.locals)
-        self.text.setPlainText(f"本县填写的地方参数：\n{shown or '  （无）'}\n\n{describe(policy)}")
+        self.text.setPlainText(f"政策文件：{origin}\n\n本县填写的地方参数：\n{shown or '  （无）'}\n\n{describe(policy)}")
 
     def edit_workflow(self) -> None:
         session = self.window.session

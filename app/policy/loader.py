@@ -1,4 +1,4 @@
-"""Load and validate policy files; every problem is a PolicyError naming the file and the key."""
+"""Load and validate policy files, the county's own before the bundled; a problem is a PolicyError naming file and key."""
 
 from __future__ import annotations
 
@@ -18,9 +18,15 @@ from app.policy.schema import Policy
 from app.policy.values import AmountRule, PointsRule, RateRule, RatioRule, Rule
 from app.policy.yamlio import load_yaml
 from app.resources import resource_path
+from app.store.paths import county_policies_dir
 
 _DATE_REPR = re.compile(r"datetime\.date\((\d+), (\d+), (\d+)\)")
+_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 _UNIT_FOR_KIND = {AmountRule: "元", RatioRule: "比例", RateRule: "比例", PointsRule: "百分点"}
+
+
+BUNDLED = "内置"
+COUNTY = "本县修改"
 
 
 class PolicyError(ValueError):
@@ -37,7 +43,7 @@ class LoadedPolicy:
 
 
 def policies_dir() -> Path:
-    """The policies folder: beside the app in a checkout, or bundled with a frozen build."""
+    """The bundled policies folder: beside the app in a checkout, or in a frozen build's bundle (replaced on upgrade)."""
     return resource_path("policies")
 
 
@@ -168,12 +174,8 @@ def parse_policy(text: str, source: str) -> Policy:
     return policy
 
 
-def load_file(path: Path) -> LoadedPolicy:
-    """Load one policy file and check that its 编号 matches the file name."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PolicyError(f"{path}：无法读取：{exc.strerror}") from None
+def check_text(data: bytes, path: Path) -> LoadedPolicy:
+    """Validate a policy file's bytes as if read from `path` (its stem must be the 编号); raise PolicyError."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -181,20 +183,81 @@ def load_file(path: Path) -> LoadedPolicy:
     policy = parse_policy(text, str(path))
     if policy.id != path.stem:
         raise PolicyError(f"{path}：编号：文件内编号“{policy.id}”与文件名“{path.stem}”不一致")
+    if not _ID.fullmatch(policy.id):
+        raise PolicyError(f"{path}：编号：“{policy.id}”只能由小写字母、数字和连字符组成，如 wuhu-2022")
     return LoadedPolicy(policy, path, hashlib.sha256(data).hexdigest()[:12])
 
 
+def read_bytes(path: Path) -> bytes:
+    """A policy file's bytes; an unreadable file is a PolicyError naming it."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise PolicyError(f"{path}：无法读取：{exc.strerror or exc}") from None
+
+
+def load_file(path: Path) -> LoadedPolicy:
+    """Load one policy file and check that its 编号 matches the file name."""
+    return check_text(read_bytes(path), path)
+
+
+@dataclass(frozen=True)
+class PolicySource:
+    """Which file a policy id is read from, and whether it is bundled (内置) or the county's own (本县修改)."""
+
+    id: str
+    path: Path
+    origin: str
+
+    def describe(self) -> str:
+        """For people: 内置（path） or 本县修改（path）."""
+        return f"{self.origin}（{self.path}）"
+
+
+def policy_sources(folder: Path | None = None) -> dict[str, PolicySource]:
+    """Every policy id and its file: the county policy folder first, then the bundled one; sorted by id.
+
+    With `folder`, only that folder, standing in for the bundled one (tests).
+    """
+    layers = [(folder, BUNDLED)] if folder else [(county_policies_dir(), COUNTY), (policies_dir(), BUNDLED)]
+    found: dict[str, PolicySource] = {}
+    for where, origin in layers:
+        for path in sorted(where.glob("*.yaml")):
+            found.setdefault(path.stem, PolicySource(path.stem, path, origin))
+    return dict(sorted(found.items()))
+
+
 def policy_ids(folder: Path | None = None) -> list[str]:
-    """Ids of the policy files shipped in the policies folder."""
-    return sorted(p.stem for p in (folder or policies_dir()).glob("*.yaml"))
+    """Ids of the policies in use: the bundled ones and those the county added or overrode."""
+    return list(policy_sources(folder))
+
+
+def policy_source(policy_id: str, folder: Path | None = None) -> PolicySource:
+    """The file a policy id is read from; an unknown id is a PolicyError listing the known ones."""
+    sources = policy_sources(folder)
+    if not _ID.fullmatch(policy_id) or policy_id not in sources:
+        known = "、".join(sources) or "（无）"
+        raise PolicyError(f"policy：没有编号为“{policy_id}”的政策，可用的有：{known}")
+    return sources[policy_id]
 
 
 @lru_cache(maxsize=32)
+def _checked(path: Path, data: bytes) -> LoadedPolicy:
+    # Keyed by the content, so a file installed while the app runs is read afresh by the next session.
+    return check_text(data, path)
+
+
+def load_source(source: PolicySource) -> LoadedPolicy:
+    """Load the file of a source; a broken county file is reported as such, never replaced by the bundled one."""
+    try:
+        return _checked(source.path, read_bytes(source.path))
+    except PolicyError as exc:
+        if source.origin != COUNTY:
+            raise
+        raise PolicyError(f"{exc}。这是本县修改的政策文件，程序不会改用内置的同编号政策：请改正后用 jiuzhu policy check "
+                          "检查、jiuzhu policy install 重新安装，或删除此文件以恢复使用内置政策") from None
+
+
 def load_policy(policy_id: str, folder: Path | None = None) -> LoadedPolicy:
-    """Load a shipped policy by id; an unknown id is a PolicyError listing the known ones."""
-    folder = folder or policies_dir()
-    path = folder / f"{policy_id}.yaml"
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", policy_id) or not path.is_file():
-        known = "、".join(policy_ids(folder)) or "（无）"
-        raise PolicyError(f"policy：没有编号为“{policy_id}”的政策，可用的有：{known}")
-    return load_file(path)
+    """Load a policy by id, the county's own file if it has one; an unknown id is a PolicyError listing the known ones."""
+    return load_source(policy_source(policy_id, folder))
