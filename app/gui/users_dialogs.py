@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from app.gui.forms import FormDialog, styled_label
 from app.gui.ops import Op, show_error
 from app.services import users
-from app.services.places import jurisdiction_choices
+from app.services.places import jurisdiction_choices, place_name
 from app.store.errors import InputError
 
 COLUMNS = ("用户名", "姓名", "角色", "管辖范围", "状态", "建立时间")
@@ -49,6 +49,8 @@ class UserDialog(FormDialog):
         self.username = self.form.add("username", "用户名", QLineEdit(entry.username if entry else ""),
                                       "登录用，2–32 位字母、数字或 _ . -")
         self.username.setReadOnly(entry is not None)
+        if entry:
+            self.form.rows["username"].set_hint("用户名不能修改；改密码用“重置密码”")
         self.display_name = self.form.add("display_name", "姓名", QLineEdit(entry.display_name if entry else ""))
         self.role = QComboBox()
         self.role.addItems(users.ROLES)
@@ -77,7 +79,7 @@ class UserDialog(FormDialog):
         """Offer only codes of the length this role's jurisdiction must have."""
         digits = users.ROLE_SCOPE[role]
         window = self.window
-        county = window.session.store.setting("county") or {}
+        county = window.reader.store.setting("county") or {}
         code = window.county_code or window.session.user.jurisdiction[:6]
         self.jurisdiction.clear()
         for value, name in jurisdiction_choices(code, county.get("name", ""), digits):
@@ -156,7 +158,7 @@ class UsersDialog(QDialog):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(self.edit_user)
         layout.addWidget(self.table, 1)
@@ -189,8 +191,10 @@ class UsersDialog(QDialog):
         self.entries = rows
         self.table.setRowCount(len(rows))
         grey = QColor("#8a94a3")
+        county = self.window.reader.store.setting("county") or {}
         for r, u in enumerate(rows):
-            values = (u.username, u.display_name, u.role, u.jurisdiction, "在用" if u.active else "已停用",
+            scope = f"{u.jurisdiction} {place_name(u.jurisdiction, county)}"
+            values = (u.username, u.display_name, u.role, scope, "在用" if u.active else "已停用",
                       u.created_at[:10])
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
