@@ -1,4 +1,4 @@
-"""Command-line commands on the local database: init, demo, check, audit, backup, restore, lists, resettle."""
+"""Command-line commands on the local database: init, users, demo, check, audit, backup, restore, lists, resettle."""
 
 from __future__ import annotations
 
@@ -38,9 +38,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     session = _session(args)
     if users.has_admin(session.conn):
-        _err(f"{_db(args)} 已有管理员；新增用户请由管理员在程序中操作")
+        _err(f"{_db(args)} 已有管理员；新增用户请用 jiuzhu user add，或由管理员在程序中（工具 → 用户管理）操作")
         return EXIT_BAD_INPUT
-    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("管理员密码（至少 8 位）：")
+    password = _password(args, "管理员密码（至少 8 位）：")
     local = {}
     for item in args.local or []:
         key, sep, value = item.partition("=")
@@ -53,6 +53,58 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     county.configure_county(Session(session.store, admin), args.county, args.county_name, args.policy, local)
     _say(f"已建立数据库 {_db(args)}：管理员 {args.admin}，{args.county_name}（{args.county}），政策 {args.policy}")
+    return 0
+
+
+def _password(args: argparse.Namespace, prompt: str) -> str:
+    """One line from standard input with --password-stdin (scripts), otherwise asked twice without echo."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass(prompt)
+    if getpass.getpass("再输一次：") != password:
+        from app.store.errors import InputError
+
+        raise InputError("password", "两次输入的密码不一致，未作修改")
+    return password
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from app.services import users
+
+    session = _session(args)
+    password = _password(args, f"{args.username} 的密码（至少 8 位）：")
+    user = users.create_user(session, args.username, args.name, args.role, args.jurisdiction, password)
+    _say(f"已新增用户 {user.username}：{user.display_name}，{user.role}，管辖 {user.jurisdiction}")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from app.services import users
+
+    _say("用户名\t姓名\t角色\t管辖范围\t状态\t建立时间")
+    for u in users.list_users(_session(args, daily_backup=False)):
+        _say(f"{u.username}\t{u.display_name}\t{u.role}\t{u.jurisdiction}\t{'在用' if u.active else '已停用'}\t"
+             f"{u.created_at[:10]}")
+    return 0
+
+
+def cmd_user_passwd(args: argparse.Namespace) -> int:
+    from app.services import users
+
+    session = _session(args)
+    users.reset_password(session, args.username, _password(args, f"{args.username} 的新密码（至少 8 位）："))
+    _say(f"已重置 {args.username} 的密码")
+    return 0
+
+
+def _set_active(args: argparse.Namespace, active: bool) -> int:
+    from app.services import users
+
+    word = "启用" if active else "停用"
+    if users.set_active(_session(args), args.username, active):
+        _say(f"已{word}用户 {args.username}" + ("" if active else "：此后不能再登录"))
+    else:
+        _say(f"用户 {args.username} 本已{word}，未作修改")
     return 0
 
 
@@ -247,6 +299,12 @@ def cmd_subsidy_roster(args: argparse.Namespace) -> int:
     return 0
 
 
+def _roles() -> tuple[str, ...]:
+    from app.services.users import ROLES
+
+    return ROLES
+
+
 def add_commands(sub: argparse._SubParsersAction, run) -> None:
     """Register the store commands; every one takes --db after its name."""
     p = with_db(sub.add_parser("init", help="首次运行：建立数据库、管理员、本县及其政策"))
@@ -258,6 +316,28 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p.add_argument("--local", action="append", metavar="键=值", help="地方参数，可写多次")
     p.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
     p.set_defaults(func=run(cmd_init))
+    user_p = sub.add_parser("user", help="用户：新增、列出、重置密码、停用、启用（以系统管理员身份）")
+    usub = user_p.add_subparsers(dest="user_command", required=True, metavar="子命令")
+    p = with_db(usub.add_parser("add", help="新增用户"))
+    p.add_argument("username", metavar="USERNAME", help="登录用的用户名（2–32 位字母、数字或 _ . -）")
+    p.add_argument("--name", required=True, help="姓名")
+    p.add_argument("--role", required=True, help="角色：" + "、".join(_roles()))
+    p.add_argument("--jurisdiction", required=True, metavar="代码",
+                   help="管辖范围，统计用区划代码：县级角色和管理员 6 位、乡镇 9 位、村 12 位")
+    p.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（否则提示输入两次）")
+    p.set_defaults(func=run(cmd_user_add))
+    p = with_db(usub.add_parser("list", help="列出全部用户（含已停用的）"))
+    p.set_defaults(func=run(cmd_user_list))
+    p = with_db(usub.add_parser("passwd", help="重置一个用户的密码"))
+    p.add_argument("username", metavar="USERNAME")
+    p.add_argument("--password-stdin", action="store_true", help="从标准输入读取新密码（否则提示输入两次）")
+    p.set_defaults(func=run(cmd_user_passwd))
+    p = with_db(usub.add_parser("disable", help="停用用户（不能再登录；记录和审计日志保留）"))
+    p.add_argument("username", metavar="USERNAME")
+    p.set_defaults(func=run(lambda args: _set_active(args, False)))
+    p = with_db(usub.add_parser("enable", help="重新启用停用的用户"))
+    p.add_argument("username", metavar="USERNAME")
+    p.set_defaults(func=run(lambda args: _set_active(args, True)))
     p = with_db(sub.add_parser("demo", help="生成演示县（南陵县的真实村代码，虚构的人和账单）"))
     p.add_argument("--households", type=int, required=True)
     p.add_argument("--year", type=int, default=None, help="账单年度（默认去年）")

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
+    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QVBoxLayout,
     QWidget,
 )
+
+from app.gui.ops import Op, show_error
+from app.store.errors import InputError
 
 
 def dialog_buttons(dialog, on_ok, ok: str = "保存", cancel: str = "取消") -> QDialogButtonBox:
@@ -43,6 +48,12 @@ class FieldRow(QWidget):
         self.message.setMinimumWidth(160)
         layout.addWidget(self.message, 1)
         self._hint = hint
+
+    def set_hint(self, text: str) -> None:
+        """A new hint (shown now unless an error is showing)."""
+        self._hint = text
+        if self.message.property("role") == "hint":
+            self.message.setText(text)
 
     def fail(self, text: str) -> None:
         self.editor.setProperty("invalid", True)
@@ -88,3 +99,38 @@ class Form:
         row.fail(reason)
         row.editor.setFocus()
         return True
+
+
+class FormDialog(QDialog):
+    """OK saves through a background operation; a refused field is highlighted with its reason."""
+
+    def __init__(self, window, title: str, parent=None):
+        # `window` gives the session; `parent` (default the window) keeps the dialog usable above another modal one.
+        super().__init__(parent or window)
+        self.window = window
+        self.setWindowTitle(title)
+        self.layout_ = QVBoxLayout(self)
+        self.form = Form(QFormLayout())
+        self.layout_.addLayout(self.form.layout)
+        self.buttons = dialog_buttons(self, self.save)
+        self.result_value = None
+
+    def save(self) -> None:
+        raise NotImplementedError
+
+    def finish_layout(self) -> None:
+        self.layout_.addWidget(self.buttons)
+        self.resize(640, self.sizeHint().height())
+
+    def submit(self, work) -> None:
+        self.form.clear_errors()
+        Op(self, work).success(self._saved).failure(self._failed).run()
+
+    def _saved(self, value) -> None:
+        self.result_value = value
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, InputError) and self.form.show_error(exc.field, exc.reason):
+            return
+        show_error(self, exc)

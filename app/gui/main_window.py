@@ -28,6 +28,7 @@ from app.gui.person_dialogs import HouseholdDialog
 from app.gui.policy_view import PolicyView
 from app.gui.registry_view import RegistryView
 from app.gui.statistics_view import StatisticsView
+from app.gui.users_dialogs import PasswordDialog, UsersDialog
 from app.gui.workflow_view import NoticeView, WorklistView
 from app.services import bills, demo, paperwork, registry
 from app.services.session import Session
@@ -109,6 +110,9 @@ class MainWindow(QMainWindow):
         if self.session.user.role == "管理员":
             tools.addAction("生成演示数据…", self.make_demo)
         tools.addSeparator()
+        if self.session.user.role == "管理员":
+            tools.addAction("用户管理…", lambda: UsersDialog(self).exec())
+        tools.addAction("修改我的密码…", lambda: PasswordDialog(self).exec())
         tools.addAction("锁定", self.lock)
 
     def resettle(self) -> None:

@@ -9,50 +9,14 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QDialog,
-    QFormLayout,
     QLabel,
     QLineEdit,
-    QVBoxLayout,
 )
 
 from app.domain.idnumber import IdNumberError, parse_id_number
-from app.gui.forms import Form, dialog_buttons, styled_label
-from app.gui.ops import Op, show_error
+from app.gui.forms import Form, FormDialog, styled_label
 from app.services import registry
 from app.services.demo import regions
-from app.store.errors import InputError
-
-
-class _Dialog(QDialog):
-    """OK saves through a background operation; a refused field is highlighted with its reason."""
-
-    def __init__(self, window, title: str):
-        super().__init__(window)
-        self.window = window
-        self.setWindowTitle(title)
-        self.layout_ = QVBoxLayout(self)
-        self.form = Form(QFormLayout())
-        self.layout_.addLayout(self.form.layout)
-        self.buttons = dialog_buttons(self, self.save)
-        self.result_value = None
-
-    def finish_layout(self) -> None:
-        self.layout_.addWidget(self.buttons)
-        self.resize(640, self.sizeHint().height())
-
-    def submit(self, work) -> None:
-        self.form.clear_errors()
-        Op(self, work).success(self._saved).failure(self._failed).run()
-
-    def _saved(self, value) -> None:
-        self.result_value = value
-        self.accept()
-
-    def _failed(self, exc: BaseException) -> None:
-        if isinstance(exc, InputError) and self.form.show_error(exc.field, exc.reason):
-            return
-        show_error(self, exc)
 
 
 class PersonFields:
@@ -97,7 +61,7 @@ class PersonFields:
                                     self.id_type.currentText())
 
 
-class HouseholdDialog(_Dialog):
+class HouseholdDialog(FormDialog):
     """登记新家庭: the village, the address and the head."""
 
     def __init__(self, window):
@@ -122,7 +86,7 @@ class HouseholdDialog(_Dialog):
         self.submit(lambda: registry.register_household(session, code, address, head))
 
 
-class MemberDialog(_Dialog):
+class MemberDialog(FormDialog):
     """添加家庭成员, or 修改成员信息 when given the member."""
 
     def __init__(self, window, household_id: str, member: dict | None = None):
@@ -150,7 +114,7 @@ class MemberDialog(_Dialog):
             self.submit(lambda: registry.add_member(session, hid, person))
 
 
-class CategoryDialog(_Dialog):
+class CategoryDialog(FormDialog):
     """登记身份类别 (the category, its period, who certified it), or 修改期间 when given a period."""
 
     def __init__(self, window, person_id: str, person_name: str, categories: list[str], period: dict | None = None):

@@ -31,3 +31,13 @@ def place_name(scope: str, county: dict) -> str:
     towns, villages = county_regions(scope[:6])
     name = county_name + towns.get(scope[:9], scope[:9])
     return name + villages.get(scope, scope) if len(scope) >= 12 else name
+
+
+def jurisdiction_choices(county_code: str, county_name: str, digits: int) -> list[tuple[str, str]]:
+    """(code, name) of the county itself (6 digits), its townships (9) or its villages (12, with the township)."""
+    if digits == 6:
+        return [(county_code, county_name or county_code)]
+    towns, villages = county_regions(county_code)
+    if digits == 9:
+        return sorted(towns.items())
+    return [(code, towns.get(code[:9], "") + name) for code, name in sorted(villages.items())]

@@ -1,8 +1,9 @@
-"""Users: roles with a jurisdiction, passwords hashed with argon2, and the first-run admin."""
+"""Users: roles with a jurisdiction, passwords hashed with argon2, the first-run admin and the admin's user management."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -29,15 +30,25 @@ def has_admin(session_or_conn) -> bool:
     return conn.execute("SELECT 1 FROM users WHERE role = '管理员' AND active = 1 LIMIT 1").fetchone() is not None
 
 
-def create_user(session: Session, username: str, display_name: str, role: str, jurisdiction: str,
-                password: str) -> User:
-    """Add a user; only an admin may, except for the very first admin of a clean database."""
-    conn = session.conn
-    first_admin = role == "管理员" and not has_admin(conn)
-    if not first_admin and session.user.role != "管理员":
-        raise InputError("role", "只有管理员可以新增用户")
-    if not _USERNAME.match(username or ""):
-        raise InputError("username", "用户名应为 2–32 位字母、数字或 _ . -")
+@dataclass(frozen=True)
+class UserEntry:
+    """One user as the user list shows it (never the password hash)."""
+
+    username: str
+    display_name: str
+    role: str
+    jurisdiction: str
+    active: bool
+    created_at: str
+
+
+def _require_admin(session: Session, what: str) -> None:
+    if session.user.role != "管理员":
+        raise InputError("role", f"只有管理员可以{what}")
+
+
+def _check_details(display_name: str, role: str, jurisdiction: str) -> None:
+    """The same rules for a new user and an edited one: a name, a known role, a jurisdiction of the role's length."""
     if not display_name or not display_name.strip():
         raise InputError("display_name", "请填写姓名")
     if role not in ROLES:
@@ -45,8 +56,36 @@ def create_user(session: Session, username: str, display_name: str, role: str, j
     scope = ROLE_SCOPE[role]
     if not re.fullmatch(rf"\d{{{scope}}}", jurisdiction or ""):
         raise InputError("jurisdiction", f"{role}的管辖范围应为 {scope} 位统计用区划代码（县 6 位、乡镇 9 位、村 12 位）")
+
+
+def _check_password(password: str, field: str = "password") -> None:
     if len(password or "") < 8:
-        raise InputError("password", "密码至少 8 位")
+        raise InputError(field, "密码至少 8 位")
+
+
+def _row(conn, username: str):
+    row = conn.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+    if row is None:
+        raise InputError("username", f"没有用户名为“{username}”的用户，请用“用户列表”核对")
+    return row
+
+
+def _other_active_admins(conn, user_id: str) -> int:
+    return conn.execute("SELECT count(*) FROM users WHERE role = '管理员' AND active = 1 AND id != ?",
+                        (user_id,)).fetchone()[0]
+
+
+def create_user(session: Session, username: str, display_name: str, role: str, jurisdiction: str,
+                password: str) -> User:
+    """Add a user; only an admin may, except for the very first admin of a clean database."""
+    conn = session.conn
+    first_admin = role == "管理员" and not has_admin(conn)
+    if not first_admin:
+        _require_admin(session, "新增用户")
+    if not _USERNAME.match(username or ""):
+        raise InputError("username", "用户名应为 2–32 位字母、数字或 _ . -")
+    _check_details(display_name, role, jurisdiction)
+    _check_password(password)
     if conn.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
         raise InputError("username", f"用户名“{username}”已被使用")
     user = User(new_id(), username, display_name.strip(), role, jurisdiction)
@@ -58,6 +97,93 @@ def create_user(session: Session, username: str, display_name: str, role: str, j
         audit.append(conn, session.user, "新增用户", "users", user.id, None,
                      {"username": username, "display_name": user.display_name, "role": role, "jurisdiction": jurisdiction})
     return user
+
+
+def list_users(session: Session) -> list[UserEntry]:
+    """Every user for an admin (active first, then by username); anyone else sees only themself."""
+    sql = "SELECT * FROM users"
+    params: tuple = ()
+    if session.user.role != "管理员":
+        sql += " WHERE id = ?"
+        params = (session.user.id,)
+    rows = session.conn.execute(sql + " ORDER BY active DESC, username", params).fetchall()
+    return [UserEntry(r["username"], r["display_name"], r["role"], r["jurisdiction"], bool(r["active"]),
+                      r["created_at"]) for r in rows]
+
+
+def update_user(session: Session, username: str, display_name: str, role: str, jurisdiction: str) -> User:
+    """Change a user's name, role or jurisdiction (admin only); the last active admin keeps the admin role."""
+    _require_admin(session, "修改用户")
+    _check_details(display_name, role, jurisdiction)
+    conn = session.conn
+    with transaction(conn):
+        row = _row(conn, username)
+        if row["role"] == "管理员" and role != "管理员":
+            if row["id"] == session.user.id:
+                raise InputError("role", "不能取消自己的管理员角色，请由另一位管理员操作")
+            if row["active"] and not _other_active_admins(conn, row["id"]):
+                raise InputError("role", f"“{username}”是唯一在用的管理员，不能改为其他角色；请先新增另一位管理员")
+        before = {"display_name": row["display_name"], "role": row["role"], "jurisdiction": row["jurisdiction"]}
+        after = {"display_name": display_name.strip(), "role": role, "jurisdiction": jurisdiction}
+        if before != after:
+            conn.execute("UPDATE users SET display_name = ?, role = ?, jurisdiction = ?, updated_at = ? WHERE id = ?",
+                         (after["display_name"], role, jurisdiction, now(), row["id"]))
+            audit.append(conn, session.user, "修改用户", "users", row["id"], {"username": username, **before},
+                         {"username": username, **after})
+    return User(row["id"], username, after["display_name"], role, jurisdiction)
+
+
+def reset_password(session: Session, username: str, new_password: str) -> None:
+    """An admin sets anyone's password (a forgotten one, a new colleague's first)."""
+    _require_admin(session, "重置密码")
+    _check_password(new_password)
+    conn = session.conn
+    hashed = _HASHER.hash(new_password)  # ~50 ms; outside the write lock
+    with transaction(conn):
+        row = _row(conn, username)
+        conn.execute("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", (hashed, now(), row["id"]))
+        audit.append(conn, session.user, "重置密码", "users", row["id"], None, {"username": username})
+
+
+def change_password(session: Session, old_password: str, new_password: str) -> None:
+    """The signed-in user changes their own password, proving the old one first."""
+    conn = session.conn
+    row = conn.execute("SELECT * FROM users WHERE id = ? AND active = 1", (session.user.id,)).fetchone()
+    if row is None:
+        raise InputError("old_password", "当前用户不是已登记的在用用户，不能修改密码")
+    try:
+        _HASHER.verify(row["password_hash"], old_password)
+    except (VerificationError, InvalidHashError):
+        raise InputError("old_password", "原密码不正确") from None
+    _check_password(new_password, "new_password")
+    if new_password == old_password:
+        raise InputError("new_password", "新密码与原密码相同，请换一个")
+    hashed = _HASHER.hash(new_password)
+    with transaction(conn):
+        conn.execute("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", (hashed, now(), row["id"]))
+        audit.append(conn, session.user, "修改密码", "users", row["id"], None, {"username": row["username"]})
+
+
+def set_active(session: Session, username: str, active: bool) -> bool:
+    """Disable or enable a user (admin only); False when already so. A disabled user cannot sign in.
+
+    An admin cannot disable themself, and the last active admin cannot be disabled: either would leave the
+    database with nobody able to manage users."""
+    _require_admin(session, "停用或启用用户")
+    conn = session.conn
+    with transaction(conn):
+        row = _row(conn, username)
+        if bool(row["active"]) == active:
+            return False
+        if not active:
+            if row["id"] == session.user.id:
+                raise InputError("username", "不能停用自己的账号，请由另一位管理员操作")
+            if row["role"] == "管理员" and not _other_active_admins(conn, row["id"]):
+                raise InputError("username", f"“{username}”是唯一在用的管理员，不能停用；请先新增另一位管理员")
+        conn.execute("UPDATE users SET active = ?, updated_at = ? WHERE id = ?", (int(active), now(), row["id"]))
+        audit.append(conn, session.user, "启用用户" if active else "停用用户", "users", row["id"],
+                     {"username": username, "active": not active}, {"username": username, "active": active})
+    return True
 
 
 def authenticate(session_or_conn, username: str, password: str) -> User:
