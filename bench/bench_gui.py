@@ -97,6 +97,11 @@ def main() -> None:
     people = conn.execute("SELECT count(*) FROM persons").fetchone()[0]
     sample = conn.execute("SELECT name, id_number, name_initials FROM persons ORDER BY random() LIMIT 60").fetchall()
     conn.close()
+    # The first start of a day also makes the daily backup (a copy of the whole file); timed apart, then the runs.
+    from app.store import backup
+
+    backed_up = backup.backed_up_today(backup.backups_dir(db))
+    first_of_day = cold_start(db, 1)[0]
     starts = cold_start(db, args.runs)
     queries = [s[0][:2] for s in sample[:20]] + [s[1][:8] for s in sample[20:40]] + [s[2][:3] for s in sample[40:]]
     latencies = search_latency(db, queries)
@@ -104,6 +109,8 @@ def main() -> None:
     print(f"demo county: {people:,} people")
     emit([(f"cold start to the main window painted ({args.runs} runs)",
            f"median {statistics.median(starts):.0f} ms (best {min(starts):.0f}, worst {max(starts):.0f})", "≤ 1,500 ms"),
+          ("first start of a day (includes the daily backup of the whole database)",
+           f"{first_of_day / 1000:.1f} s" + (" (no backup: one was made earlier today)" if backed_up else ""), "—"),
           ("keystroke in search to results painted (incl. 50 ms debounce)",
            f"p50 {statistics.median(latencies):.0f} ms, p95 {q[18]:.0f} ms", "p95 ≤ 100 ms")], args.json)
 

@@ -12,7 +12,6 @@ and unknown categories. The timer covers reading the file, validating every row 
 from __future__ import annotations
 
 import argparse
-import platform
 import random
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from app.exchange.identity_lists import read_list  # noqa: E402
 from app.services import demo, identity_import, users  # noqa: E402
 from app.services.session import SYSTEM, Session  # noqa: E402
 from app.store.store import open_store  # noqa: E402
+from bench.report import emit, machine  # noqa: E402
 
 TARGET_ROWS_PER_SECOND = 20_000
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -158,15 +158,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000, help="data rows in the list")
     parser.add_argument("--people", type=int, default=20_000, help="people in the registry")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures there (bench/run.py)")
     args = parser.parse_args()
     r = run(args.rows, args.people)
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, one process")
+    print(f"machine: {machine()}; one process")
     print(f"registry: {r['registry_people']:,} people (built in {r['registry_seconds']:.1f} s); "
           f"list: {r['file_lines']:,} lines, {r['file_mb']:.1f} MB (written in {r['write_seconds']:.1f} s)")
     print(f"rows: {r['data_rows']:,} ({r['understood']:,} understood, {r['rejected']:,} rejected with a reason); "
           f"compare: {', '.join(f'{identity_import.KIND_NAMES[k]} {n:,}' for k, n in r['changes'].items())}")
-    print(f"read + validate {r['read_seconds']:.2f} s, compare {r['compare_seconds']:.2f} s")
-    print(f"import throughput: {r['rows_per_second']:,.0f} rows/s (target ≥ {TARGET_ROWS_PER_SECOND:,})")
+    emit([(f"identity list import: {r['data_rows']:,} rows read, validated and compared with "
+           f"{r['registry_people']:,} people", f"{r['rows_per_second']:,.0f} rows/s (read + validate "
+           f"{r['read_seconds']:.2f} s, compare {r['compare_seconds']:.2f} s)", f"≥ {TARGET_ROWS_PER_SECOND:,} rows/s")],
+         args.json)
 
 
 if __name__ == "__main__":
