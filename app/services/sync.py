@@ -97,7 +97,7 @@ def sync(session: Session, url: str, progress: Progress | None = None,
             push(session, pg, report, progress, cancelled, batch)
             pull(session, pg, report, progress)
     except psycopg.Error as exc:
-        raise StoreError(f"与县级数据库的连接中断（{county_db._reason(exc)}）。已送达的记录都已记下，"
+        raise StoreError(f"与县级数据库的连接中断（{county_db.reason(exc)}）。已送达的记录都已记下，"
                          f"再同步一次会从中断处接着做，不会重复") from exc
     st = state(session)
     st.update(last_at=now(), last_result=report.lines())
