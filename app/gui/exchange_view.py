@@ -116,7 +116,7 @@ class ExchangeView(QWidget):
         layout.addWidget(offline)
 
         layout.addWidget(styled_label("未能合并的记录（同步冲突）：属于其他站点的记录以所属站点为准，请与县信息员核对", "hint"))
-        self.conflicts = _table(["时间", "来源", "对象", "记录编号", "原因"])
+        self.conflicts = _table(["时间", "来源", "对象", "记录", "原因"])
         layout.addWidget(self.conflicts, 1)
 
     def refresh(self) -> None:
@@ -137,7 +137,7 @@ class ExchangeView(QWidget):
                                  + f"；此后有变化的记录 {o['pending_export']} 条")
         self.conflicts.setRowCount(len(o["conflicts"]))
         for i, c in enumerate(o["conflicts"]):
-            for j, value in enumerate((_when(c["at"]), c["source"], c["entity_name"], c["entity_id"], c["reason"])):
+            for j, value in enumerate((_when(c["at"]), c["source"], c["entity_name"], c["what"], c["reason"])):
                 self.conflicts.setItem(i, j, QTableWidgetItem(value))
 
     def start_sync(self) -> None:

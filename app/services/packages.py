@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,7 +92,8 @@ class Imported:
 
     def lines(self) -> list[str]:
         m = self.manifest
-        out = [f"交换包 {m['package_id']}：{m['site_name']}（{m['county']}）于 {m['created_at'][:19]} 导出"]
+        made = datetime.fromisoformat(m["created_at"]).astimezone().strftime("%Y-%m-%d %H:%M")
+        out = [f"交换包：{m['site_name']}（{m['county']}）{m['created_by']}于 {made} 导出"]
         for table, a in self.applied.items():
             if a.added or a.updated or a.same or a.conflicts:
                 out.append(f"{NAMES[table]}：新增 {a.added}，更新 {a.updated}，已有 {a.same}"

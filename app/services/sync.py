@@ -10,6 +10,7 @@ committed it, so a retry goes on from the last delivered batch and at worst send
 
 from __future__ import annotations
 
+import json
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,18 +73,22 @@ class SyncReport:
 
     def lines(self) -> list[str]:
         out = []
-        for table, m in self.pushed.items():
-            if m.received:
-                out.append(f"送出{NAMES[table]} {m.received} 条，县里新写入或更新 {m.written} 条"
-                           + (f"，{m.refused} 条属于其他站点未覆盖" if m.refused else ""))
+        sent = {NAMES[t]: m.received for t, m in self.pushed.items() if m.received}
+        if sent:
+            written = sum(m.written for m in self.pushed.values())
+            refused = sum(m.refused for m in self.pushed.values())
+            out.append(f"送出 {sum(sent.values())} 条（{'、'.join(f'{k} {n}' for k, n in sent.items())}），"
+                       f"县里新写入或更新 {written} 条" + (f"，{refused} 条属于其他站点未覆盖" if refused else ""))
         if self.audit.received:
             out.append(f"送出审计日志 {self.audit.received} 条" +
                        (f"，其中 {self.audit.audit_mismatch} 条与县里已有的同号记录不同（本机可能恢复过备份），"
                         f"请县信息员核对" if self.audit.audit_mismatch else ""))
-        for table, a in self.pulled.items():
-            if a.added or a.updated or a.conflicts:
-                out.append(f"收到{NAMES[table]}：新增 {a.added}，更新 {a.updated}"
-                           + (f"，冲突 {a.conflicts}（见“同步冲突”）" if a.conflicts else ""))
+        got = {NAMES[t]: a.added + a.updated for t, a in self.pulled.items() if a.added or a.updated}
+        if got:
+            out.append(f"收到 {sum(got.values())} 条（{'、'.join(f'{k} {n}' for k, n in got.items())}）")
+        conflicts = sum(a.conflicts for a in self.pulled.values())
+        if conflicts:
+            out.append(f"{conflicts} 条未能合并，见“同步冲突”")
         return out or ["两边已一致，没有要交换的记录"]
 
 
@@ -223,6 +228,23 @@ def with_password(url: str, password: str) -> str:
 
 def conflicts(session: Session, limit: int = 200) -> list[dict]:
     """The latest records that could not be merged, newest first, with the reason."""
-    rows = session.conn.execute("SELECT at, source, entity, entity_id, site_id, reason FROM sync_conflicts "
+    rows = session.conn.execute("SELECT at, source, entity, entity_id, site_id, reason, record FROM sync_conflicts "
                                 "ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-    return [{**dict(r), "entity_name": NAMES.get(r["entity"], r["entity"])} for r in rows]
+    return [{**dict(r), "entity_name": NAMES.get(r["entity"], r["entity"]), "what": _what(r["entity"], r["record"])}
+            for r in rows]
+
+
+def _what(entity: str, record: str) -> str:
+    """A record as a caseworker recognises it (a name and masked ID, an address, a bill), not its UUID."""
+    from app.services.applications import mask_id
+
+    r = json.loads(record)
+    if entity == "persons":
+        return f"{r.get('name', '')} {mask_id(r.get('id_number') or '')}".strip()
+    if entity == "households":
+        return r.get("address", "")
+    if entity == "visits":
+        return f"{r.get('hospital', '')} 票据号 {r.get('invoice_number', '')}（{r.get('discharged_on', '')}）"
+    if entity == "category_periods":
+        return f"{r.get('category', '')} {r.get('valid_from', '')} 起"
+    return r.get("id", "")
