@@ -7,8 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from app.exchange.records import (
     APPEND_ONLY,
@@ -22,6 +21,9 @@ from app.exchange.records import (
 )
 from app.store.errors import StoreError
 from app.store.schema import MIGRATIONS
+
+if TYPE_CHECKING:  # the driver is imported when a county database is first used, not at the app's start
+    import psycopg
 
 SCHEMA_VERSION = 1
 # Writers hold this lock from numbering rows to commit, so a reader that takes it once sees every number up to the
@@ -84,6 +86,8 @@ _META = [
 
 def connect(url: str) -> psycopg.Connection:
     """A connection to the county database, with a Chinese message when it cannot be reached."""
+    import psycopg
+
     try:
         # Autocommit, so that each `with pg.transaction()` is one real transaction that commits at its end.
         return psycopg.connect(url, connect_timeout=10, application_name="jiuzhu", autocommit=True)
@@ -92,6 +96,8 @@ def connect(url: str) -> psycopg.Connection:
 
 
 def _where(url: str) -> str:
+    import psycopg
+
     try:
         info = psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.Error:

@@ -18,12 +18,7 @@ from PySide6.QtWidgets import (
 
 from app.gui.forms import Form, dialog_buttons, styled_label
 from app.gui.ops import Op, show_error
-from app.services import (
-    monitoring,
-    monitoring_xlsx,
-    subsidy_roster,
-    subsidy_roster_xlsx,
-)
+from app.services import monitoring, subsidy_roster
 from app.store.errors import InputError
 
 
@@ -125,7 +120,7 @@ class RiskListDialog(_ListDialog):
         year, month = self.year.value(), self.month.value()
         session = self.window.session
         self.run(f"因病返贫致贫风险监测预警名单_{year}年{month}月.xlsx",
-                 lambda: monitoring.build_risk_list(session, year, month), monitoring_xlsx.export_risk_list,
+                 lambda: monitoring.build_risk_list(session, year, month), _export_risk_list,
                  f"正在生成 {year}年{month}月监测预警名单…", lambda risk: f"{risk.period}监测预警名单 {len(risk.entries)} 人")
 
 
@@ -159,5 +154,18 @@ class SubsidyRosterDialog(_ListDialog):
             return
         year, session = self.year.value(), self.window.session
         self.run(f"资助参保名单_{year}年度.xlsx", lambda: subsidy_roster.build_subsidy_roster(session, year, paid),
-                 subsidy_roster_xlsx.export_subsidy_roster, f"正在生成 {year} 年度资助参保名单…",
+                 _export_subsidy_roster, f"正在生成 {year} 年度资助参保名单…",
                  lambda r: f"{r.year}年度资助参保名单 {len(r.entries)} 人，合计 {r.total} 元")
+
+
+# The Excel writers load openpyxl (~100 ms); imported when a list is first written, not at the app's start.
+def _export_risk_list(*args):
+    from app.services.monitoring_xlsx import export_risk_list
+
+    return export_risk_list(*args)
+
+
+def _export_subsidy_roster(*args):
+    from app.services.subsidy_roster_xlsx import export_subsidy_roster
+
+    return export_subsidy_roster(*args)

@@ -35,7 +35,6 @@ from app.domain.money import fmt
 from app.gui.forms import styled_label
 from app.gui.ops import Op
 from app.services import statistics
-from app.services.statistics_xlsx import export_statistics
 
 
 class StatisticsView(QWidget):
@@ -167,5 +166,12 @@ class StatisticsView(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, "导出 Excel", name, "Excel 工作簿 (*.xlsx)")
         if path:
             stats = self.stats
-            Op(self, lambda: export_statistics(stats, path)).success(
+            Op(self, lambda: _export(stats, path)).success(
                 lambda _: self.window.statusBar().showMessage(f"已导出 {path}", 10000)).run()
+
+
+def _export(stats, path):
+    # openpyxl (~70 ms to import) is loaded on the first export, not at the app's start.
+    from app.services.statistics_xlsx import export_statistics
+
+    return export_statistics(stats, path)

@@ -14,8 +14,7 @@ import json
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from app.exchange import county_db
 from app.exchange.merge import Applied
@@ -35,6 +34,9 @@ from app.store.clock import now
 from app.store.db import connect, transaction
 from app.store.errors import StoreError
 from app.store.store import set_setting
+
+if TYPE_CHECKING:  # imported where used: the driver costs the app's start ~90 ms
+    import psycopg
 
 KEY = "sync"
 Progress = Callable[[str, int, int], None]  # (what, done, of)
@@ -95,6 +97,8 @@ class SyncReport:
 def sync(session: Session, url: str, progress: Progress | None = None,
          cancelled: Callable[[], bool] = lambda: False, batch: int = 20000) -> SyncReport:
     """Push this site's changes, then pull the records of others in the user's jurisdiction."""
+    import psycopg
+
     report = SyncReport()
     try:
         with county_db.connect(url) as pg:
@@ -204,6 +208,8 @@ def without_password(url: str) -> str:
     """The address with any password taken out (URL or key=value form)."""
     from urllib.parse import urlsplit, urlunsplit
 
+    import psycopg
+
     if "://" in url:
         parts = urlsplit(url)
         if parts.password is None:
@@ -221,6 +227,8 @@ def without_password(url: str) -> str:
 
 def with_password(url: str, password: str) -> str:
     """The address to connect with: the typed password added (a password written in the address is kept)."""
+    import psycopg
+
     if not password:
         return url
     return psycopg.conninfo.make_conninfo(url, password=password)
