@@ -63,7 +63,7 @@ class ExchangeView(QWidget):
         self.url.setPlaceholderText("postgresql://用户名@县里服务器地址/数据库名（县信息员提供）")
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText("密码（不保存，本次登录内有效）")
+        self.password.setPlaceholderText("密码（不保存）")
         grid.addWidget(QLabel("县级数据库地址"), 0, 0)
         grid.addWidget(self.url, 0, 1, 1, 2)
         grid.addWidget(self.password, 0, 3)
