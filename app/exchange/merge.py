@@ -60,15 +60,10 @@ def apply(conn: sqlite3.Connection, e: Entity, rows: list[tuple], me: str, sourc
             out.same += 1  # our own record coming back: ours is the original
             continue
         if held is None:
-            try:
-                conn.execute("SAVEPOINT merge_row")
-                conn.execute(insert, values)
-                conn.execute("RELEASE merge_row")
-            except sqlite3.IntegrityError as exc:
-                conn.execute("ROLLBACK TO merge_row")
-                conn.execute("RELEASE merge_row")
+            problem = _write(conn, insert, values)
+            if problem:
                 out.conflicts += 1
-                _conflict(conn, source, e.table, record, _integrity_reason(e.table, str(exc)))
+                _conflict(conn, source, e.table, record, _integrity_reason(e.table, problem))
                 continue
             out.added += 1
             if e.table == "households":
@@ -82,13 +77,31 @@ def apply(conn: sqlite3.Connection, e: Entity, rows: list[tuple], me: str, sourc
             out.same += 1
             continue
         else:
-            conn.execute(update, [*values[1:], record["id"]])
+            # A newer copy can collide too (its ID number corrected to one registered here as someone else).
+            problem = _write(conn, update, [*values[1:], record["id"]])
+            if problem:
+                out.conflicts += 1
+                _conflict(conn, source, e.table, record, _integrity_reason(e.table, problem))
+                continue
             out.updated += 1
         if e.table == "category_periods":
             out.persons_touched.add(record["person_id"])
         if e.table == "application_steps":
             out.applications_touched.add(record["application_id"])
     return out
+
+
+def _write(conn: sqlite3.Connection, sql: str, values: list) -> str | None:
+    """Run one row's write on its own savepoint; the constraint it broke, or None if it was written."""
+    conn.execute("SAVEPOINT merge_row")
+    try:
+        conn.execute(sql, values)
+    except sqlite3.IntegrityError as exc:
+        conn.execute("ROLLBACK TO merge_row")
+        return str(exc)
+    finally:
+        conn.execute("RELEASE merge_row")
+    return None
 
 
 def _integrity_reason(table: str, message: str) -> str:

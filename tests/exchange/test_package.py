@@ -164,3 +164,20 @@ def test_a_household_whose_people_are_already_registered_here_is_set_aside(towns
     assert orphans == 0
     reasons = [c["reason"] for c in sync.conflicts(county_site)]
     assert any("这一户未导入" in r for r in reasons) and any("证件号码" in r for r in reasons)
+
+
+def test_a_newer_copy_that_collides_here_is_kept_aside_not_stopping_the_import(township, county_site, tmp_path):
+    from app.services import sync
+
+    packages.export_package(township, tmp_path / "1.jzpkg")
+    packages.import_here(county_site, tmp_path / "1.jzpkg")
+    # The county registers someone; the township then corrects one of its people to that same ID number.
+    taken = "340223199001010011"
+    registry.register_household(county_site, "340223100201", "县里登记的一户", registry.PersonInput("赵六", taken))
+    person = township.conn.execute("SELECT id FROM persons WHERE relation_to_head <> '户主' LIMIT 1").fetchone()["id"]
+    township.conn.execute("UPDATE persons SET id_number = ?, updated_at = '2099-01-01T00:00:00.000+00:00' WHERE id = ?",
+                          (taken, person))
+    packages.export_package(township, tmp_path / "2.jzpkg")
+    result = packages.import_here(county_site, tmp_path / "2.jzpkg")
+    assert result.applied["persons"].conflicts == 1
+    assert any("同一证件号码" in c["reason"] for c in sync.conflicts(county_site))
