@@ -226,7 +226,8 @@ def pull_horizon(pg: psycopg.Connection) -> int:
     """The highest row number every committed write has reached (see _WRITE_LOCK)."""
     with pg.transaction():
         lock_for_writing(pg)
-        return pg.execute("SELECT last_value FROM county_seq").fetchone()[0]
+        # A sequence never used reports last_value 1 with is_called false: nothing is numbered yet.
+        return pg.execute("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM county_seq").fetchone()[0]
 
 
 def _local_value(value):

@@ -88,6 +88,8 @@ def apply(conn: sqlite3.Connection, e: Entity, rows: list[tuple], me: str, sourc
             out.persons_touched.add(record["person_id"])
         if e.table == "application_steps":
             out.applications_touched.add(record["application_id"])
+        if e.table == "applications":  # the owner's row may predate a step taken elsewhere
+            out.applications_touched.add(record["id"])
     return out
 
 

@@ -101,11 +101,22 @@ class Package:
         self.manifest = manifest
 
     def records(self, table: str) -> Iterator[tuple]:
+        """The records of one kind; each must be the exporting site's own (a package carries nothing else)."""
+        site = self.manifest["site_id"]
         for name, info in self.manifest["files"].items():
-            if info.get("table") == table:
+            if info.get("table") != table:
+                continue
+            columns = tuple(info["columns"])
+            owner = columns.index("site_id") if "site_id" in columns else None
+            try:
                 with zipfile.ZipFile(self.path) as zf, zf.open(name) as f:
                     for n, line in enumerate(f, 1):
-                        yield _decode(tuple(info["columns"]), line, f"{name} 第 {n} 行")
+                        row = _decode(columns, line, f"{name} 第 {n} 行")
+                        if owner is not None and row[owner] != site:
+                            raise damaged(f"{name} 第 {n} 行的记录不属于导出的站点")
+                        yield row
+            except _UNREADABLE as exc:  # the stick went bad between the check and the import
+                raise damaged(f"{name} 读取失败") from exc
 
 
 def open_package(path: Path, entities: list[Entity]) -> Package:
@@ -135,6 +146,10 @@ def open_package(path: Path, entities: list[Entity]) -> Package:
         files = manifest.get("files") if isinstance(manifest, dict) else None
         if not isinstance(files, dict) or not all(isinstance(i, dict) for i in files.values()):
             raise damaged("清单的格式不对")
+        missing = [k for k in ("package_id", "site_id", "site_name", "county", "created_at", "created_by", "range", "counts")
+                   if k not in manifest]
+        if missing:
+            raise damaged(f"清单缺少 {'、'.join(missing)}")
         if manifest.get("format") != FORMAT:
             raise StoreError(f"交换包格式为 {manifest.get('format')}，本程序只认识 {FORMAT}；请升级救助通")
         extra = names - set(files) - {MANIFEST, MANIFEST_SUM}

@@ -26,6 +26,9 @@ from app.gui.forms import styled_label
 from app.gui.ops import Op
 from app.gui.workflow_view import _table
 from app.services import packages, sync
+from app.services.session import Session
+from app.store.db import connect
+from app.store.store import Store
 
 
 class _Progress(QObject):
@@ -159,8 +162,14 @@ class ExchangeView(QWidget):
             self.url.setText(sync.without_password(url))  # a password typed into the address is not shown again
 
         def work():
-            sync.remember_url(session, url)
-            return sync.sync(session, connect_to, progress=self._report, cancelled=lambda: self._cancel)
+            # Its own connection: a long pull holds a write transaction, which must not be the one the screens
+            # save through (they wait for it instead, up to the busy timeout).
+            own = Session(Store(connect(session.store.path), session.store.path), session.user)
+            try:
+                sync.remember_url(own, url)
+                return sync.sync(own, connect_to, progress=self._report, cancelled=lambda: self._cancel)
+            finally:
+                own.store.close()
 
         Op(self, work).success(self._synced).failure(self._failed).run()
 

@@ -37,10 +37,15 @@ def receive(session: Session, batches: Callable[[Entity], Iterable[list[tuple]]]
 
 
 def _resettle(session: Session, persons: set[str]) -> None:
-    """Bills of people whose categories or bills arrived are settled again here, as a category entered here would."""
+    """Bills of people whose categories arrived are settled again here, as a category entered here would."""
     from app.services.bills import store_year
 
     for person_id in sorted(persons):
+        # Settlements of another site's bills are that site's to make (it receives the category too); settling
+        # them here would make second settlements of the same bills, owned here, and send them to the county.
+        if session.conn.execute("SELECT 1 FROM visits WHERE person_id = ? AND site_id IS NOT NULL LIMIT 1",
+                                (person_id,)).fetchone():
+            continue
         years = session.conn.execute("SELECT DISTINCT substr(discharged_on, 1, 4) FROM visits WHERE person_id = ?",
                                      (person_id,)).fetchall()
         for (year,) in years:

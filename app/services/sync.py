@@ -44,7 +44,7 @@ Progress = Callable[[str, int, int], None]  # (what, done, of)
 
 def state(session: Session) -> dict:
     """Where this site's exchange with the county stands."""
-    return {"pushed_change": 0, "pushed_audit": 0, "pulled": 0, "last_at": None, "last_result": None,
+    return {"pushed_change": 0, "pushed_audit": 0, "pulled_by_region": {}, "last_at": None, "last_result": None,
             **session.store.setting(KEY, {})}
 
 
@@ -105,9 +105,12 @@ def sync(session: Session, url: str, progress: Progress | None = None,
             county_db.check_schema(pg)
             push(session, pg, report, progress, cancelled, batch)
             pull(session, pg, report, progress)
-    except psycopg.Error as exc:
+    except psycopg.OperationalError as exc:
         raise StoreError(f"与县级数据库的连接中断（{county_db.reason(exc)}）。已送达的记录都已记下，"
                          f"再同步一次会从中断处接着做，不会重复") from exc
+    except psycopg.Error as exc:
+        raise StoreError(f"县级数据库拒绝了这批记录（{county_db.reason(exc)}）。已送达的记录都已记下；再试也会被拒绝，"
+                         f"请把这条信息告诉县信息员（县级库可能需要先用新版本运行 county init-db）") from exc
     st = state(session)
     st.update(last_at=now(), last_result=report.lines())
     _save(session, st)
@@ -174,9 +177,13 @@ def pull(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
     st = state(session)
     horizon = county_db.pull_horizon(pg)
     region = session.user.jurisdiction
+    # Where pulling stands depends on whose records were pulled: users of one laptop may hold a village, a
+    # township or the county. A region is covered as far as it or any region containing it was pulled.
+    pulled = st.setdefault("pulled_by_region", {})
+    start = max((n for r, n in pulled.items() if region.startswith(r)), default=0)
 
     def batches(e):
-        return county_db.pull(pg, e, st["pulled"], horizon, me, region)
+        return county_db.pull(pg, e, start, horizon, me, region)
 
     def step(what: str, n: int) -> None:
         if progress:
@@ -184,7 +191,7 @@ def pull(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
 
     with transaction(conn):
         report.pulled = receive(session, batches, "与县级同步", step)
-        st["pulled"] = horizon
+        pulled[region] = horizon
         set_setting(conn, KEY, st)
     with pg.transaction():
         county_db.note_site(pg, me, site_name(), pushed=False)
@@ -206,17 +213,18 @@ def remember_url(session: Session, url: str) -> None:
 
 def without_password(url: str) -> str:
     """The address with any password taken out (URL or key=value form)."""
-    from urllib.parse import urlsplit, urlunsplit
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
     import psycopg
 
     if "://" in url:
         parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        host = parts.netloc.rsplit("@", 1)[1]
-        user = parts.username or ""
-        return urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host))
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "password"]
+        netloc = parts.netloc
+        if parts.password is not None:
+            host = netloc.rsplit("@", 1)[1]
+            netloc = f"{parts.username}@{host}" if parts.username else host
+        return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query)))
     try:
         info = psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.Error:
@@ -226,7 +234,7 @@ def without_password(url: str) -> str:
 
 
 def with_password(url: str, password: str) -> str:
-    """The address to connect with: the typed password added (a password written in the address is kept)."""
+    """The address to connect with: the typed password added (it replaces one written in the address)."""
     import psycopg
 
     if not password:

@@ -181,3 +181,27 @@ def test_a_newer_copy_that_collides_here_is_kept_aside_not_stopping_the_import(t
     result = packages.import_here(county_site, tmp_path / "2.jzpkg")
     assert result.applied["persons"].conflicts == 1
     assert any("同一证件号码" in c["reason"] for c in sync.conflicts(county_site))
+
+
+def test_a_package_carrying_another_sites_records_is_refused(township, county_url, tmp_path):
+    good = tmp_path / "good.jzpkg"
+    packages.export_package(township, good)
+    bad = tmp_path / "bad.jzpkg"
+    # Re-signed by hand: the manifest recomputed for the edited file, so only the owner check can catch it.
+    import hashlib
+
+    with zipfile.ZipFile(good) as zin:
+        files = {n: zin.read(n) for n in zin.namelist()}
+    site = json.loads(files["manifest.json"])["site_id"]
+    files["records/persons.jsonl"] = files["records/persons.jsonl"].replace(site.encode(), b"someone-else", 1)
+    manifest = json.loads(files["manifest.json"])
+    data = files["records/persons.jsonl"]
+    manifest["files"]["records/persons.jsonl"].update(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+    files["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
+    files["manifest.sha256"] = hashlib.sha256(files["manifest.json"]).hexdigest().encode()
+    with zipfile.ZipFile(bad, "w") as zout:
+        for n, d in files.items():
+            zout.writestr(n, d)
+    with pytest.raises(StoreError, match="不属于导出的站点"):
+        packages.import_to_county(bad, county_url)
+    assert all(n == 0 for n in county_counts(county_url).values())

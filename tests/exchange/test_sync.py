@@ -184,7 +184,7 @@ def test_a_cut_line_in_the_middle_of_a_pull_leaves_nothing_half_taken(pg, townsh
     finally:
         proxy.close()
     assert local_counts(county_site) == before  # the pull's one transaction was rolled back
-    assert sync.state(county_site)["pulled"] == 0
+    assert sync.state(county_site)["pulled_by_region"] == {}
     sync.sync(county_site, county_url)
     assert local_counts(county_site) == local_counts(township)
     assert check_database(county_site.store.path) == []
@@ -211,3 +211,29 @@ def test_an_address_with_a_typed_password_still_connects(pg, county_url, townshi
         conn.execute("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO clerk")
     url = county_url.replace("jiuzhu@", "clerk@")
     assert sync.sync(township, sync.with_password(url, "clerk-pass-1")).pushed
+
+
+def test_a_password_in_the_query_string_is_not_kept_either(township):
+    sync.remember_url(township, "postgresql://county@10.0.0.5/jiuzhu?password=s3cret&sslmode=require")
+    assert sync.state(township)["url"] == "postgresql://county@10.0.0.5/jiuzhu?sslmode=require"
+
+
+def test_a_wider_jurisdiction_pulls_what_a_narrower_one_did_not(township, county_site, county_url):
+    from app.services.session import User
+
+    sync.sync(township, county_url)
+    village = township.conn.execute("SELECT region_code FROM households LIMIT 1").fetchone()[0]
+    narrow = Session(county_site.store, User(None, "cun", "村", "村级经办", village))
+    sync.sync(narrow, county_url)
+    in_village = county_site.conn.execute("SELECT count(*) FROM households").fetchone()[0]
+    assert 0 < in_village < local_counts(township)["households"]
+    wide = Session(county_site.store, User(None, "xian", "县", "县级审批", "340223"))
+    sync.sync(wide, county_url)
+    assert local_counts(county_site) == local_counts(township)  # the county's user got the rest
+
+
+def test_the_first_row_of_a_new_county_database_is_not_skipped(county_site, township, county_url):
+    sync.sync(county_site, county_url)  # nothing of others there yet: the pull notes where it stands
+    sync.sync(township, county_url)
+    sync.sync(county_site, county_url)
+    assert local_counts(county_site) == local_counts(township)
