@@ -60,14 +60,7 @@ def apply(conn: sqlite3.Connection, e: Entity, rows: list[tuple], me: str, sourc
             out.same += 1  # our own record coming back: ours is the original
             continue
         if held is None:
-            problem = _write(conn, insert, values)
-            if problem:
-                out.conflicts += 1
-                _conflict(conn, source, e.table, record, _integrity_reason(e.table, problem))
-                continue
-            out.added += 1
-            if e.table == "households":
-                out.households_added.add(record["id"])
+            sql, params, outcome = insert, values, "added"
         elif held["site_id"] != record["site_id"]:
             out.conflicts += 1
             owner = "本站" if held["site_id"] is None else f"站点 {held['site_id']}"
@@ -77,13 +70,16 @@ def apply(conn: sqlite3.Connection, e: Entity, rows: list[tuple], me: str, sourc
             out.same += 1
             continue
         else:
-            # A newer copy can collide too (its ID number corrected to one registered here as someone else).
-            problem = _write(conn, update, [*values[1:], record["id"]])
-            if problem:
-                out.conflicts += 1
-                _conflict(conn, source, e.table, record, _integrity_reason(e.table, problem))
-                continue
-            out.updated += 1
+            sql, params, outcome = update, [*values[1:], record["id"]], "updated"
+        # A new record, or a newer copy, can collide here (an ID number or invoice taken by another record).
+        problem = _write(conn, sql, params)
+        if problem:
+            out.conflicts += 1
+            _conflict(conn, source, e.table, record, _integrity_reason(e.table, problem))
+            continue
+        setattr(out, outcome, getattr(out, outcome) + 1)
+        if outcome == "added" and e.table == "households":
+            out.households_added.add(record["id"])
         if e.table == "category_periods":
             out.persons_touched.add(record["person_id"])
         if e.table == "application_steps":
