@@ -187,8 +187,8 @@ def _candidates(session: Session, year: int, as_of: date, floor: Decimal | None)
     """People of the jurisdiction whose year's costs up to `as_of` could reach the lowest threshold.
 
     Every figure a rule measures is part of the year's total cost, so a total below the lowest threshold cannot
-    reach it. The SQL sum is only this coarse filter (one yuan of slack covers its float rounding); every figure on
-    the list comes from the engine in Decimal."""
+    reach it. The sum is taken in whole fen (amounts are stored as fixed two-place text), so the filter is exact;
+    every figure on the list comes from the engine in Decimal."""
     if floor is None:
         return []
     scope = session.user.jurisdiction
@@ -196,8 +196,8 @@ def _candidates(session: Session, year: int, as_of: date, floor: Decimal | None)
         "SELECT p.id FROM households h CROSS JOIN persons p ON p.household_id = h.id "
         "CROSS JOIN visits v ON v.person_id = p.id "
         "WHERE h.region_code >= ? AND h.region_code < ? AND v.discharged_on BETWEEN ? AND ? "
-        "GROUP BY p.id HAVING sum(CAST(v.total_cost AS REAL)) >= ? ORDER BY p.id",
-        (scope, scope + "\U0010ffff", f"{year}-01-01", as_of.isoformat(), float(floor) - 1))
+        "GROUP BY p.id HAVING sum(CAST(replace(v.total_cost, '.', '') AS INTEGER)) >= ? ORDER BY p.id",
+        (scope, scope + "\U0010ffff", f"{year}-01-01", as_of.isoformat(), int(floor * 100)))
     return [r[0] for r in rows]
 
 
