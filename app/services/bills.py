@@ -300,6 +300,7 @@ def _store_annual(session: Session, person_id: str, year: int, result: SettleRes
 
 def record_bill(session: Session, person_id: str, bill: BillInput, today: date | None = None) -> dict:
     """Validate, store and settle a bill in one transaction; returns the stored settlement of the bill."""
+    session.require("record_bill")
     row = _checked(session, person_id, bill, today)
     year = int(row["discharged_on"][:4])
     with transaction(session.conn):

@@ -18,8 +18,7 @@ from app.store.store import set_setting
 def configure_county(session: Session, county_code: str, county_name: str, policy_id: str,
                      local: dict[str, Any]) -> None:
     """Set (or change) the county, its policy and local values; every change is audited."""
-    if session.user.role != "管理员":
-        raise InputError("role", "只有管理员可以设置县和政策")
+    session.require("change_settings")
     if not re.fullmatch(r"\d{6}", county_code or ""):
         raise InputError("county_code", "县级统计用区划代码应为 6 位数字")
     try:

@@ -164,6 +164,7 @@ def build_demo(session: Session, households: int, year: int | None = None, seed:
     Each chunk is written and settled in one transaction with one audit entry, so a crash leaves whole
     chunks; demo data is not meant to be resumed, but it is never half a household.
     """
+    session.require("make_demo")
     year = year or date.today().year - 1
     if not users.has_admin(session.conn):
         raise RuntimeError("演示数据需要先有管理员")
@@ -275,7 +276,7 @@ def demo_applications(session: Session, year: int | None = None) -> int:
         _, pid = registry.register_household(session, village, f"演示申请户 {n + 1} 号",
                                              registry.PersonInput(fake.last_name() + fake.first_name_male(), number))
         total = Decimal(60000 + 9000 * n)
-        bills.record_bill(session, pid, bills.BillInput(
+        bills.record_bill(staff["cun"], pid, bills.BillInput(
             "安徽省立医院", f"{year}-03-01", f"{year}-03-20", "住院", fmt(total), fmt(total * Decimal("0.9")),
             f"DEMO-APP-{new_id()[:8]}", "省级", fmt(total * Decimal("0.45")), fmt(total * Decimal("0.1"))))
         app_id = apps.create_application(staff["cun"], pid, year, "18000", "9600", True)

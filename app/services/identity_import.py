@@ -60,6 +60,7 @@ def compare(session: Session, parsed: ParsedList) -> list[Change]:
 
 def apply(session: Session, changes: list[Change], certified_by: str, source: str) -> int:
     """Write the new, changed and ended periods, audit each, and re-settle the bills they reach; all or nothing."""
+    session.require("import_lists")
     todo = [c for c in changes if c.kind in ("new", "changed", "ended")]
     conn = session.conn
     with transaction(conn):

@@ -74,6 +74,7 @@ def _insert(conn, table: str, row: dict) -> None:
 
 def register_household(session: Session, region_code: str, address: str, head: PersonInput) -> tuple[str, str]:
     """A new household with its head; returns (household id, head's person id)."""
+    session.require("register")
     code = validate.region_code(region_code)
     session.require_region(code, "region_code")
     addr = validate.text(address, "address", "住址", 200)
@@ -102,6 +103,7 @@ def _household(session: Session, household_id: str) -> dict:
 
 def add_member(session: Session, household_id: str, person: PersonInput) -> str:
     """Add a member to a household; returns the person id."""
+    session.require("register")
     _household(session, household_id)
     if person.relation_to_head == "户主":
         raise InputError("member.relation_to_head", "该户已有户主，请选择成员与户主的关系")
@@ -173,6 +175,7 @@ def _resettle_touched(session: Session, person_id: str, *periods: dict) -> None:
 def set_category(session: Session, person_id: str, category: str, valid_from: str | date,
                  valid_to: str | date | None, certified_by: str) -> str:
     """Record that a person held a category over a period, and re-settle the bills it covers."""
+    session.require("edit_categories")
     person(session, person_id)
     fields = _period(session, person_id, category, valid_from, valid_to, certified_by)
     stamp = now()
@@ -187,6 +190,7 @@ def set_category(session: Session, person_id: str, category: str, valid_from: st
 def update_category(session: Session, period_id: str, valid_from: str | date, valid_to: str | date | None,
                     certified_by: str) -> None:
     """Change a period's dates or certifier (ending a period is setting its 终止日期); bills are re-settled."""
+    session.require("edit_categories")
     old = session.conn.execute("SELECT * FROM category_periods WHERE id = ?", (period_id,)).fetchone()
     if old is None:
         raise InputError("period_id", "找不到这段身份类别期间，请刷新后重试")
@@ -203,6 +207,7 @@ def update_category(session: Session, period_id: str, valid_from: str | date, va
 
 def update_person(session: Session, person_id: str, p: PersonInput) -> None:
     """Correct a person's name, document or relation to the head; the head stays the head."""
+    session.require("register")
     old = person(session, person_id)
     if (old["relation_to_head"] == "户主") != (p.relation_to_head == "户主"):
         raise InputError("member.relation_to_head", "户主的关系不能在这里改动，户主以外的成员也不能改为户主")
@@ -217,6 +222,7 @@ def update_person(session: Session, person_id: str, p: PersonInput) -> None:
 
 def update_household(session: Session, household_id: str, address: str) -> None:
     """Correct a household's address."""
+    session.require("register")
     old = _household(session, household_id)
     addr = validate.text(address, "address", "住址", 200)
     stamp = now()
@@ -228,6 +234,7 @@ def update_household(session: Session, household_id: str, address: str) -> None:
 
 def set_enrollment(session: Session, person_id: str, year: int, insurance: str) -> None:
     """Record the person's insurance scheme for a year (a change is audited with its old value)."""
+    session.require("register")
     person(session, person_id)
     if insurance not in INSURANCE_SCHEMES:
         raise InputError("insurance", f"险种应为 {'、'.join(INSURANCE_SCHEMES)} 之一")

@@ -7,6 +7,7 @@ from typing import Any
 
 from app.store.errors import InputError
 from app.store.store import Store
+from app.workflow import permissions
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,9 @@ class User:
         return region_code.startswith(self.jurisdiction)
 
 
-# The command line's own changes (migrations, demo data, restores) are attributed to this user.
-SYSTEM = User(None, "system", "系统", "管理员", "")
+# The command line's own changes (migrations, demo data, restores) are attributed to this user; what its role may
+# do, and why, is in app/workflow/roles.py.
+SYSTEM = User(None, "system", "系统", "系统", "")
 
 
 @dataclass
@@ -39,6 +41,16 @@ class Session:
     @property
     def conn(self):
         return self.store.conn
+
+    def may(self, action: str, record=None, steps=None) -> permissions.Decision:
+        """Whether the user may take `action` on `record` now (see app.workflow.permissions.decide)."""
+        return permissions.decide(self.user, action, record, steps=steps)
+
+    def require(self, action: str, record=None, steps=None) -> None:
+        """Refuse, with the permission model's Chinese reason, an action the user may not take."""
+        decision = self.may(action, record, steps)
+        if not decision.allowed:
+            raise InputError(decision.field, decision.reason)
 
     def require_region(self, region_code: str, field: str) -> None:
         """Refuse work outside the user's jurisdiction, with a message that says whose it is."""

@@ -13,10 +13,11 @@ from app.store import audit
 from app.store.clock import new_id, now
 from app.store.db import transaction
 from app.store.errors import InputError
+from app.workflow import roles
 
-ROLES = ("村级经办", "乡镇经办", "乡镇审核", "县级医保审核", "县级民政审核", "县级审批", "管理员")
+ROLES = roles.ASSIGNABLE
 # What length of 统计用区划代码 prefix each role's jurisdiction must be.
-ROLE_SCOPE = {"村级经办": 12, "乡镇经办": 9, "乡镇审核": 9, "县级医保审核": 6, "县级民政审核": 6, "县级审批": 6, "管理员": 6}
+ROLE_SCOPE = {key: roles.ROLES[key].scope for key in ROLES}
 _HASHER = PasswordHasher()
 _USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,32}$")
 
@@ -40,11 +41,6 @@ class UserEntry:
     jurisdiction: str
     active: bool
     created_at: str
-
-
-def _require_admin(session: Session, what: str) -> None:
-    if session.user.role != "管理员":
-        raise InputError("role", f"只有管理员可以{what}")
 
 
 def _check_details(display_name: str, role: str, jurisdiction: str) -> None:
@@ -81,7 +77,7 @@ def create_user(session: Session, username: str, display_name: str, role: str, j
     conn = session.conn
     first_admin = role == "管理员" and not has_admin(conn)
     if not first_admin:
-        _require_admin(session, "新增用户")
+        session.require("manage_users")
     if not _USERNAME.match(username or ""):
         raise InputError("username", "用户名应为 2–32 位字母、数字或 _ . -")
     _check_details(display_name, role, jurisdiction)
@@ -103,7 +99,7 @@ def list_users(session: Session) -> list[UserEntry]:
     """Every user for an admin (active first, then by username); anyone else sees only themself."""
     sql = "SELECT * FROM users"
     params: tuple = ()
-    if session.user.role != "管理员":
+    if not session.may("manage_users").allowed:
         sql += " WHERE id = ?"
         params = (session.user.id,)
     rows = session.conn.execute(sql + " ORDER BY active DESC, username", params).fetchall()
@@ -113,7 +109,7 @@ def list_users(session: Session) -> list[UserEntry]:
 
 def update_user(session: Session, username: str, display_name: str, role: str, jurisdiction: str) -> User:
     """Change a user's name, role or jurisdiction (admin only); the last active admin keeps the admin role."""
-    _require_admin(session, "修改用户")
+    session.require("manage_users")
     _check_details(display_name, role, jurisdiction)
     conn = session.conn
     with transaction(conn):
@@ -135,7 +131,7 @@ def update_user(session: Session, username: str, display_name: str, role: str, j
 
 def reset_password(session: Session, username: str, new_password: str) -> None:
     """An admin sets anyone's password (a forgotten one, a new colleague's first)."""
-    _require_admin(session, "重置密码")
+    session.require("manage_users")
     _check_password(new_password)
     conn = session.conn
     hashed = _HASHER.hash(new_password)  # ~50 ms; outside the write lock
@@ -169,7 +165,7 @@ def set_active(session: Session, username: str, active: bool) -> bool:
 
     An admin cannot disable themself, and the last active admin cannot be disabled: either would leave the
     database with nobody able to manage users."""
-    _require_admin(session, "停用或启用用户")
+    session.require("manage_users")
     conn = session.conn
     with transaction(conn):
         row = _row(conn, username)

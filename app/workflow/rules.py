@@ -66,10 +66,6 @@ def role_for(state: str, action: str) -> str | None:
     return step.role
 
 
-def scope_for(role: str) -> int:
-    return {"村级经办": 12, "乡镇经办": 9, "乡镇审核": 9}.get(role, 6)
-
-
 def next_state(state: str, action: str, order: tuple[str, ...]) -> str:
     """Where an action leads; 退回 goes back to the previous deciding step (公示 is not one)."""
     if action == "reject":

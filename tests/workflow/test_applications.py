@@ -43,7 +43,8 @@ def world(tmp_path):
             people[name] = Session(store, users.create_user(s_admin, name, name, role, scope, "correct-horse"))
     hid, pid = registry.register_household(s_admin, VILLAGE, "籍山镇茶丰村 3 号",
                                            registry.PersonInput("钱七", valid_id("34022319700101001")))
-    bills.record_bill(s_admin, pid, bills.BillInput("安徽省立医院", "2025-02-01", "2025-02-20", "住院", "100000",
+    # The township caseworker enters the bill: no county role records bills (duties.BILL_RECORDERS).
+    bills.record_bill(people["xiang"], pid, bills.BillInput("安徽省立医院", "2025-02-01", "2025-02-20", "住院", "100000",
                                                     "90000", "P-1", "省级", "50000", "15000"), today=TODAY)
     app_id = apps.create_application(people["cun1"], pid, 2025, "18000", "9600", True)
     yield people, app_id
@@ -130,10 +131,37 @@ def test_county_approval_needs_both_parts_and_a_reason_for_another_amount(world)
 def test_same_user_may_not_act_on_two_steps(world):
     people, app_id = world
     go(people, "cun1", app_id, "draft", "submit")
-    with pytest.raises(InputError, match="同一人不能办理两个环节"):
-        go(people, "cun1", app_id, "village_review", "pass", **MEETING)
+    go(people, "cun2", app_id, "village_review", "pass", **MEETING)
+    go(people, "xiangshen", app_id, "township_review", "pass")
+    go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 20))
+    go(people, "yibao", app_id, "county_approval", "medical_opinion")
+    go(people, "minzheng", app_id, "county_approval", "civil_opinion")
+    go(people, "shenpi", app_id, "county_approval", "approve")
+    with pytest.raises(InputError, match="同一人不能办理两个环节") as info:
+        go(people, "xiang", app_id, "approved", "disburse")  # who ended the 公示 may not also pay out
+    assert info.value.field == "user" and "公示" in info.value.reason and "乡镇经办" in info.value.reason
     refused = people["admin"].conn.execute("SELECT count(*) FROM audit_log WHERE action = '拒绝操作'").fetchone()[0]
     assert refused == 1
+    assert go(people, "xiang2", app_id, "approved", "disburse")["state"] == "disbursed"
+
+
+def test_single_village_caseworker_records_the_request_and_holds_the_village_review(world):
+    people, app_id = world
+    go(people, "cun1", app_id, "draft", "submit")  # recorded on the household's behalf: not cun1's decision
+    a = go(people, "cun1", app_id, "village_review", "pass", **MEETING)
+    assert a["state"] == "township_review"
+
+
+def test_a_changed_role_does_not_give_a_second_step(world):
+    people, app_id = world
+    to_county(people, app_id)
+    # The county's medical reviewer is made the approver: the same person would give an opinion and approve.
+    moved = users.update_user(people["admin"], "yibao", "yibao", "县级审批", COUNTY)
+    go(people, "yibao", app_id, "county_approval", "medical_opinion")
+    go(people, "minzheng", app_id, "county_approval", "civil_opinion")
+    with pytest.raises(InputError, match="您已办理过本申请的“医保审核费用”环节"):
+        apps.act(Session(people["admin"].store, moved), app_id, "county_approval", Decision("approve", "批准"),
+                 today=TODAY)
 
 
 def test_notice_cannot_end_early_and_village_meeting_is_checked(world):
@@ -198,10 +226,13 @@ def test_every_role_state_and_action(world, state):
     for who, action in itertools.product(ROLES, ACTIONS):
         session = people[who]
         allowed_role = rules.role_for(state, action)
+        # One person, one step: the steps this user took before must all be this one, except that the caseworker
+        # who recorded the 户申请 (draft) may hold the 村评议.
+        own = {s["state"] for s in apps.timeline(people["admin"], app_id)
+               if s["user_id"] == session.user.id and s["action"] != "withdraw"}
+        free = {state} | ({"draft"} if state == "village_review" else set())
         expect = (state not in rules.FINAL and allowed_role == session.user.role
-                  and (action == "withdraw" or session.user.id not in acted or
-                       all(s["state"] == state for s in apps.timeline(people["admin"], app_id)
-                           if s["user_id"] == session.user.id)))
+                  and (action == "withdraw" or session.user.id not in acted or own <= free))
         problem = apps._check(session, apps._app(session, app_id), state,
                               Decision(action, "意见", **(MEETING if action == "pass" and state == "village_review"
                                                           else {})), date(2025, 7, 1))
