@@ -169,15 +169,17 @@ def test_the_sessions_engine_settles_under_the_county_file(data, tmp_path):
         _, head = registry.register_household(session, "340223100201", "籍山镇某村 1 号",
                                               registry.PersonInput("张三", "11010519491231002X"))
         registry.set_category(session, head, "低保对象", "2020-01-01", None, "民政")
+        # Bills are entered by the township's caseworker (no county role or administrator records bills).
+        clerk = users.create_user(session, "xiang", "乡镇经办", "乡镇经办", "340223100", "correct-horse")
         bill = dict(hospital="南陵县医院", kind="住院", total_cost="10000", policy_covered="9000",
                     hospital_level="县级", basic_paid="5000", serious_illness_paid="0")
         # Bundled: self-pay 9000 − 5000 = 4000 × 75% (芜医保〔2021〕76号 二(二)5).
-        before = bills.record_bill(session, head, bills.BillInput(admitted_on="2023-03-01", discharged_on="2023-03-05",
+        before = bills.record_bill(Session(store, clerk), head, bills.BillInput(admitted_on="2023-03-01", discharged_on="2023-03-05",
                                                                   invoice_number="A1", **bill))
         assert before["assistance_paid"] == "3000.00"
 
         install.install_policy(put(tmp_path / "edit", "wuhu-2022.yaml", RAISED))
-        fresh = Session(store, admin)  # a new session builds its engine from the county's file
+        fresh = Session(store, clerk)  # a new session builds its engine from the county's file
         assert county.engine(fresh).loaded.path == data / "wuhu-2022.yaml"
         # Each bill takes the rate of its own date: A2's self-pay 4000 × 80% by the county's entry from 2023-01-01.
         after = bills.record_bill(fresh, head, bills.BillInput(admitted_on="2023-06-01", discharged_on="2023-06-05",

@@ -27,6 +27,20 @@ def session(tmp_path):
     store.close()
 
 
+def clerk_for(session, person_id: str) -> Session:
+    """The township caseworker who enters the person's bills: no county role or administrator records bills."""
+    town = registry.person(session, person_id)["region_code"][:9]
+    user = users.find_user(session.conn, f"clerk{town}") or users.create_user(
+        Session(session.store, SYSTEM), f"clerk{town}", "乡镇经办", "乡镇经办", town, "correct-horse")
+    return Session(session.store, user)
+
+
+@pytest.fixture
+def clerk(session, family):
+    """The caseworker of the family's township (made before a test counts rows, so that its audit entry is not one)."""
+    return clerk_for(session, family[1])
+
+
 @pytest.fixture
 def family(session):
     hid, head = registry.register_household(session, "340223100201", "籍山镇某村 1 号",

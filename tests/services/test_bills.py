@@ -10,12 +10,12 @@ from app.store import audit
 from .test_validation import bill
 
 
-def test_bill_settles_on_the_categories_of_its_date(session, family):
+def test_bill_settles_on_the_categories_of_its_date(session, family, clerk):
     _, head, _ = family
     registry.set_category(session, head, "低保对象", "2023-06-01", None, "民政")
-    before = bills.record_bill(session, head, bill(invoice_number="B1", admitted_on="2023-03-01",
+    before = bills.record_bill(clerk, head, bill(invoice_number="B1", admitted_on="2023-03-01",
                                                    discharged_on="2023-03-05", basic_paid="5000"))
-    after = bills.record_bill(session, head, bill(invoice_number="B2", admitted_on="2023-07-01",
+    after = bills.record_bill(clerk, head, bill(invoice_number="B2", admitted_on="2023-07-01",
                                                   discharged_on="2023-07-05", basic_paid="5000"))
     assert before["applied_category"] == "普通参保居民" and before["assistance_paid"] == "0.00"
     # 低保 from June: the year's self-pay 4000 + 4000 counts (芜医保〔2021〕76号 二(二)5, 75%, no deductible),
@@ -25,14 +25,14 @@ def test_bill_settles_on_the_categories_of_its_date(session, family):
     assert any("身份类别有变化" in s["explain"] for s in steps)
 
 
-def test_an_earlier_bill_resettles_the_later_ones_and_is_audited(session, family):
+def test_an_earlier_bill_resettles_the_later_ones_and_is_audited(session, family, clerk):
     _, head, _ = family
     registry.set_category(session, head, "返贫致贫人口", "2020-01-01", None, "乡村振兴")
-    late = bills.record_bill(session, head, bill(invoice_number="C2", discharged_on="2023-05-05",
+    late = bills.record_bill(clerk, head, bill(invoice_number="C2", discharged_on="2023-05-05",
                                                  admitted_on="2023-05-01"))
     # 返贫致贫人口: deductible 1500 a year, 70%: (4000 − 1500) × 70% = 1750
     assert late["assistance_paid"] == "1750.00"
-    bills.record_bill(session, head, bill(invoice_number="C1", discharged_on="2023-02-05", admitted_on="2023-02-01"))
+    bills.record_bill(clerk, head, bill(invoice_number="C1", discharged_on="2023-02-05", admitted_on="2023-02-01"))
     rows = session.conn.execute("SELECT v.invoice_number, s.assistance_paid FROM settlements s JOIN visits v "
                                 "ON v.id = s.visit_id ORDER BY v.discharged_on").fetchall()
     # Now the February bill takes the deductible: 1750 then 4000 × 70% = 2800 for May.
@@ -42,10 +42,10 @@ def test_an_earlier_bill_resettles_the_later_ones_and_is_audited(session, family
     assert audit.verify(session.conn) == []
 
 
-def test_resettling_a_year_changes_nothing_twice(session, family):
+def test_resettling_a_year_changes_nothing_twice(session, family, clerk):
     _, head, spouse = family
     for i, who in enumerate((head, spouse, head)):
-        bills.record_bill(session, who, bill(invoice_number=f"D{i}", discharged_on=f"2023-0{i + 1}-10",
+        bills.record_bill(clerk, who, bill(invoice_number=f"D{i}", discharged_on=f"2023-0{i + 1}-10",
                                              admitted_on=f"2023-0{i + 1}-01"))
     assert list(bills.resettle_year(session, 2023))[-1] == (2, 2, 0)
     # A category certified from January re-settles the head's two bills at once (特困 90%), audited…
@@ -70,11 +70,11 @@ def test_search_by_id_name_initials_and_village(session, family):
     assert names(search.search_people(session, "ls")) == ["李四"]
 
 
-def test_household_summary_of_the_year(session, family):
+def test_household_summary_of_the_year(session, family, clerk):
     hid, head, spouse = family
     registry.set_category(session, head, "低保对象", "2022-01-01", None, "民政")
-    bills.record_bill(session, head, bill(invoice_number="E1"))
-    bills.record_bill(session, spouse, bill(invoice_number="E2"))
+    bills.record_bill(clerk, head, bill(invoice_number="E1"))
+    bills.record_bill(clerk, spouse, bill(invoice_number="E2"))
     s = summary.household_year(session, hid, 2023)
     assert [m["name"] for m in s["members"]] == ["张三", "李四"]
     assert s["members"][0]["categories"][0]["category"] == "低保对象"
@@ -82,13 +82,13 @@ def test_household_summary_of_the_year(session, family):
     assert s["totals"]["assistance_paid"] == "3000.00"  # (9000 − 5000) × 75% for the 低保 head only
 
 
-def test_editing_people_and_periods_is_audited_and_resettles(session, family):
+def test_editing_people_and_periods_is_audited_and_resettles(session, family, clerk):
     hid, head, spouse = family
     registry.update_household(session, hid, "籍山镇某村 2 号")
     registry.update_person(session, spouse, registry.PersonInput("李思", valid_id_for_spouse(), "配偶"))
     assert search.search_people(session, "ls")[0]["name"] == "李思"
     period = registry.set_category(session, head, "低保对象", "2023-01-01", None, "民政")
-    bills.record_bill(session, head, bill(invoice_number="F1", discharged_on="2023-05-05", admitted_on="2023-05-01"))
+    bills.record_bill(clerk, head, bill(invoice_number="F1", discharged_on="2023-05-05", admitted_on="2023-05-01"))
     registry.update_category(session, period, "2023-01-01", "2023-03-31", "民政")  # ended before the bill
     row = session.conn.execute("SELECT assistance_paid, applied_category FROM settlements").fetchone()
     assert tuple(row) == ("0.00", "普通参保居民")
@@ -102,15 +102,15 @@ def valid_id_for_spouse() -> str:
     return valid_id("34022319520304002")
 
 
-def test_a_year_whose_category_ends_shows_what_its_visits_received(session, family):
+def test_a_year_whose_category_ends_shows_what_its_visits_received(session, family, clerk):
     """The annual row is what the visits were paid: the later visit, after 低保 ended, owes nothing back, and the
     year must not show the last run's smaller totals (which ignore what the earlier visit already received)."""
     import json
 
     _, head, _ = family
     registry.set_category(session, head, "低保对象", "2020-01-01", "2023-06-30", "民政")
-    first = bills.record_bill(session, head, bill(invoice_number="E1"))
-    second = bills.record_bill(session, head, bill(invoice_number="E2", admitted_on="2023-08-01",
+    first = bills.record_bill(clerk, head, bill(invoice_number="E1"))
+    second = bills.record_bill(clerk, head, bill(invoice_number="E2", admitted_on="2023-08-01",
                                                    discharged_on="2023-08-05"))
     assert first["assistance_paid"] == "3000.00" and second["assistance_paid"] == "0.00"  # 4000 × 75%, then none
     row = session.conn.execute("SELECT totals FROM annual_settlements WHERE person_id = ?", (head,)).fetchone()

@@ -22,7 +22,7 @@ from app.services import bills, county, monitoring, monitoring_xlsx, registry, u
 from app.services.session import Session
 from app.store.errors import InputError
 
-from .conftest import valid_id
+from .conftest import clerk_for, valid_id
 from .test_validation import bill
 
 TODAY = date(2026, 1, 15)
@@ -30,7 +30,7 @@ HUNAN_LOCAL = {"per_capita_disposable_income": "31000", "outpatient_assistance_l
 
 
 def record(session, person, invoice, day, kind, total, covered, basic):
-    bills.record_bill(session, person, bill(invoice_number=invoice, admitted_on=day, discharged_on=day, kind=kind,
+    bills.record_bill(clerk_for(session, person), person, bill(invoice_number=invoice, admitted_on=day, discharged_on=day, kind=kind,
                                             total_cost=total, policy_covered=covered, basic_paid=basic))
 
 

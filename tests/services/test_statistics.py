@@ -14,7 +14,7 @@ from app.services import bills, registry, statistics, statistics_xlsx, users
 from app.services.session import SYSTEM, Session
 from app.store.errors import InputError, StoreError
 
-from .conftest import valid_id
+from .conftest import clerk_for, valid_id
 from .test_validation import bill
 
 AMOUNT_NAMES = [name for name, _ in statistics.AMOUNTS]
@@ -38,7 +38,7 @@ def county(session, family):
             (wang, "S5", "2023-07-15", "30000", "28000", "18000"),
             (wang, "S6", "2023-11-02", "1234.56", "1000", "500"),
             (head, "S0", "2022-12-30", "777.77", "700", "300")):
-        bills.record_bill(session, who, bill(invoice_number=invoice, admitted_on=day, discharged_on=day,
+        bills.record_bill(clerk_for(session, who), who, bill(invoice_number=invoice, admitted_on=day, discharged_on=day,
                                              total_cost=total, policy_covered=covered, basic_paid=basic))
     return {"head": head, "spouse": spouse, "wang": wang}
 

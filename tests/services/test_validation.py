@@ -53,35 +53,35 @@ def test_region_code_and_jurisdiction(session):
         session, "340222100201", "外县", registry.PersonInput("王五", valid_id("34022319800101001"))))
 
 
-def test_discharge_before_admission(session, family):
+def test_discharge_before_admission(session, family, clerk):
     refused(session, "discharged_on", "早于入院", lambda: bills.record_bill(
-        session, family[1], bill(admitted_on="2023-03-06")))
+        clerk, family[1], bill(admitted_on="2023-03-06")))
 
 
-def test_date_in_the_future(session, family):
+def test_date_in_the_future(session, family, clerk):
     refused(session, "discharged_on", "今天之后", lambda: bills.record_bill(
-        session, family[1], bill(discharged_on="2023-03-05"), today=date(2023, 3, 4)))
+        clerk, family[1], bill(discharged_on="2023-03-05"), today=date(2023, 3, 4)))
 
 
 @pytest.mark.parametrize("field,value,fragment", [
     ("total_cost", "-1", "负数"), ("basic_paid", "-0.01", "负数"),
     ("total_cost", "100.001", "两位小数"), ("policy_covered", "1.234", "两位小数"),
 ])
-def test_bad_amounts(session, family, field, value, fragment):
-    refused(session, field, fragment, lambda: bills.record_bill(session, family[1], bill(**{field: value})))
+def test_bad_amounts(session, family, clerk, field, value, fragment):
+    refused(session, field, fragment, lambda: bills.record_bill(clerk, family[1], bill(**{field: value})))
 
 
-def test_covered_above_total_and_basic_above_covered(session, family):
+def test_covered_above_total_and_basic_above_covered(session, family, clerk):
     refused(session, "policy_covered", "大于医疗费用总额", lambda: bills.record_bill(
-        session, family[1], bill(policy_covered="10000.01")))
+        clerk, family[1], bill(policy_covered="10000.01")))
     refused(session, "basic_paid", "大于政策范围内费用", lambda: bills.record_bill(
-        session, family[1], bill(basic_paid="9000.01")))
+        clerk, family[1], bill(basic_paid="9000.01")))
 
 
-def test_same_invoice_at_same_hospital_twice(session, family):
-    bills.record_bill(session, family[1], bill())
-    refused(session, "invoice_number", "重复报销", lambda: bills.record_bill(session, family[2], bill()))
-    bills.record_bill(session, family[2], bill(hospital="南陵县中医院"))  # another hospital's A1 is another invoice
+def test_same_invoice_at_same_hospital_twice(session, family, clerk):
+    bills.record_bill(clerk, family[1], bill())
+    refused(session, "invoice_number", "重复报销", lambda: bills.record_bill(clerk, family[2], bill()))
+    bills.record_bill(clerk, family[2], bill(hospital="南陵县中医院"))  # another hospital's A1 is another invoice
 
 
 def test_overlapping_category_periods(session, family):
@@ -92,7 +92,7 @@ def test_overlapping_category_periods(session, family):
     registry.set_category(session, family[1], "监测对象", "2022-06-01", None, "乡村振兴")  # another category may overlap
 
 
-def test_a_bill_the_engine_cannot_settle_is_not_saved(session, family):
+def test_a_bill_the_engine_cannot_settle_is_not_saved(session, family, clerk):
     refused(session, "visits[0].hospital_level", "医院级别",
-            lambda: bills.record_bill(session, family[1], bill(basic_paid=None, serious_illness_paid=None,
+            lambda: bills.record_bill(clerk, family[1], bill(basic_paid=None, serious_illness_paid=None,
                                                                hospital_level=None)))
