@@ -76,6 +76,7 @@ class BillView(QWidget):
         self.save_button = QPushButton("保存（回车）")
         self.save_button.setProperty("primary", True)
         self.save_button.clicked.connect(self.save)
+        self.save_button.setVisible(window.session.may("record_bill").allowed)
         clear = QPushButton("清空（Esc）")
         clear.clicked.connect(self.clear)
         self.print_button = QPushButton("打印刚保存的结算单…")

@@ -113,12 +113,19 @@ class HouseholdView(QWidget):
         self.timeline = Timeline()
         layout.addWidget(self.timeline, 1)
         bar = QHBoxLayout()
-        for text, slot in (("添加成员", self.add_member), ("修改成员信息", self.edit_member),
-                           ("修改住址", self.edit_address), ("登记身份类别", self.add_category),
-                           ("修改 / 终止所选期间", self.edit_period), ("为选中成员录入账单", self.open_bill),
-                           ("打印选中成员本年结算单…", self.print_year)):
+        self.buttons: dict[str, QPushButton] = {}
+        session = window.session
+        for text, slot, action in (("添加成员", self.add_member, "register"),
+                                   ("修改成员信息", self.edit_member, "register"),
+                                   ("修改住址", self.edit_address, "register"),
+                                   ("登记身份类别", self.add_category, "edit_categories"),
+                                   ("修改 / 终止所选期间", self.edit_period, "edit_categories"),
+                                   ("为选中成员录入账单", self.open_bill, "record_bill"),
+                                   ("打印选中成员本年结算单…", self.print_year, "print")):
             b = QPushButton(text)
             b.clicked.connect(slot)
+            b.setVisible(session.may(action).allowed)
+            self.buttons[text] = b
             bar.addWidget(b)
         bar.addStretch(1)
         layout.addLayout(bar)
@@ -174,6 +181,8 @@ class HouseholdView(QWidget):
             Op(self, lambda: registry.update_household(session, hid, text)).success(lambda _: self.refresh()).run()
 
     def edit_period(self) -> None:
+        if not self.window.session.may("edit_categories").allowed:
+            return  # a double-click by someone who only reads the periods
         m = self.selected()
         row = self.periods.currentRow()
         if m is None or not 0 <= row < len(m["periods"]):

@@ -77,6 +77,9 @@ class MainWindow(QMainWindow):
         for name, page in self.pages:
             self.nav.addItem(name)
             self.stack.addWidget(page)
+        # Pages whose only purpose is a task the permission model does not give this user are not offered.
+        for page, action in ((self.bill, "record_bill"), (self.imports, "import_lists")):
+            self.nav.item([p for _, p in self.pages].index(page)).setHidden(not session.may(action).allowed)
         self.nav.currentRowChanged.connect(self._switch)
         self.registry.person_chosen.connect(self.open_person)
         self.registry.new_household.connect(self.new_household)
@@ -107,10 +110,10 @@ class MainWindow(QMainWindow):
         tools.addSeparator()
         tools.addAction("因病返贫致贫风险监测预警名单…", lambda: RiskListDialog(self).exec())
         tools.addAction("资助参保名单…", lambda: SubsidyRosterDialog(self).exec())
-        if self.session.user.role == "管理员":
+        if self.session.may("make_demo").allowed:
             tools.addAction("生成演示数据…", self.make_demo)
         tools.addSeparator()
-        if self.session.user.role == "管理员":
+        if self.session.may("manage_users").allowed:
             tools.addAction("用户管理…", lambda: UsersDialog(self).exec())
         tools.addAction("修改我的密码…", lambda: PasswordDialog(self).exec())
         tools.addAction("锁定", self.lock)

@@ -121,8 +121,9 @@ class PolicyView(QWidget):
 
     def refresh(self) -> None:
         session = self.window.session
-        self.edit.setVisible(session.user.role == "管理员")
-        self.workflow.setVisible(session.user.role == "管理员")
+        allowed = session.may("change_settings").allowed
+        self.edit.setVisible(allowed)
+        self.workflow.setVisible(allowed)
 
         def work():
             eng = county.engine(session)

@@ -52,6 +52,7 @@ class RegistryView(QWidget):
         bar.addWidget(self.village, 2)
         add = QPushButton("登记新家庭")
         add.clicked.connect(self.new_household.emit)
+        add.setVisible(window.session.may("register").allowed)
         bar.addWidget(add)
         layout.addLayout(bar)
         self.status = styled_label("", "hint")

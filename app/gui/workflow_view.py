@@ -171,11 +171,17 @@ class ApplicationDialog(QDialog):
             if item.widget():
                 item.widget().deleteLater()
         for action in sorted(rules.ACTION_NAMES):
-            if rules.role_for(app["state"], action) == self.window.session.user.role:
+            may = self.window.session.may(action, app, steps)
+            # A step this user's role takes but one person may not take twice is shown greyed, saying who may.
+            if may.allowed or may.field == "user":
                 b = QPushButton(rules.ACTION_NAMES[action])
+                b.setObjectName(f"action-{action}")
+                b.setEnabled(may.allowed)
+                b.setToolTip(may.reason)
                 b.clicked.connect(lambda _=False, a=action: self.take(a))
                 self.buttons.addWidget(b)
         attach = QPushButton("添加附件…")
+        attach.setVisible(self.window.session.may("attach", app).allowed)
         attach.clicked.connect(self.attach)
         self.buttons.addWidget(attach)
         form = QPushButton("打印审批表…")
@@ -254,7 +260,7 @@ class WorklistView(QWidget):
 
     def refresh(self) -> None:
         session, overdue_only = self.window.session, self.only_overdue.isChecked()
-        self.new.setVisible(session.user.role in ("村级经办", "乡镇经办"))
+        self.new.setVisible(session.may("create_application").allowed)
         Op(self, lambda: apps.overdue(session) if overdue_only else apps.worklist(session)).success(self._show).run()
 
     def _show(self, rows: list[dict]) -> None:

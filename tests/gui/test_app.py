@@ -41,17 +41,25 @@ def idle(qtbot) -> None:
     qtbot.waitUntil(lambda: not Op.running, timeout=20_000)
 
 
-@pytest.fixture
-def window(qtbot, tmp_path):
+def signed_in(qtbot, tmp_path, username: str):
+    """The main window on a fresh 芜湖 county, signed in as the administrator ("admin") or the township caseworker
+    ("wang", who registers households and enters bills; the administrator does neither)."""
     store = open_store(tmp_path / "gui.sqlite3", daily_backup=False)
-    admin = users.create_user(Session(store, SYSTEM), "admin", "王经办", "管理员", "340223", "correct-horse")
+    admin = users.create_user(Session(store, SYSTEM), "admin", "管理员", "管理员", "340223", "correct-horse")
     county.configure_county(Session(store, admin), "340223", "南陵县", "wuhu-2022", DEMO_LOCAL)
-    w = MainWindow(Session(store, admin), Session(_reader(store), admin))
+    user = admin if username == "admin" else users.create_user(
+        Session(store, admin), "wang", "王经办", "乡镇经办", "340223100", "correct-horse")
+    w = MainWindow(Session(store, user), Session(_reader(store), user))
     qtbot.addWidget(w)
     w.show()
     yield w
     idle(qtbot)
     w.close()
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    yield from signed_in(qtbot, tmp_path, "wang")
 
 
 def shot(widget, name: str) -> None:
@@ -167,7 +175,7 @@ def test_policy_page_shows_rules_and_references(qtbot, window):
     window.go(window.policy)
     idle(qtbot)
     assert "芜医保〔2021〕76号 二(二)5" in window.policy.text.toPlainText()
-    assert window.policy.edit.isVisible()
+    assert not window.policy.edit.isVisible()  # only the administrator changes the county's policy
     shot(window, "policy")
 
 

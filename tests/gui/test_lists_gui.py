@@ -12,12 +12,16 @@ from openpyxl import load_workbook  # noqa: E402
 from PySide6.QtWidgets import QDialogButtonBox  # noqa: E402
 
 from app.gui.lists_dialogs import RiskListDialog, SubsidyRosterDialog  # noqa: E402
-from app.services import bills, county, registry  # noqa: E402
+from app.services import bills, county, registry, users  # noqa: E402
+from app.services.session import Session  # noqa: E402
 
 from . import test_app  # noqa: E402
 from .test_app import idle, idn, shot, type_text  # noqa: E402
 
-window = test_app.window  # the main window fixture, on a fresh 芜湖 county
+@pytest.fixture
+def window(qtbot, tmp_path):
+    """The administrator's window, on a fresh 芜湖 county: the lists cover the whole county."""
+    yield from test_app.signed_in(qtbot, tmp_path, "admin")
 
 
 @pytest.fixture
@@ -26,7 +30,9 @@ def people(window):
     s = window.session
     _, zhang = registry.register_household(s, "340223100201", "籍山镇茶丰村 1 号",
                                            registry.PersonInput("张三", idn("34022319600101001")))
-    bills.record_bill(s, zhang, bills.BillInput("南陵县医院", "2025-03-01", "2025-03-10", "住院", "8000", "7000", "G1",
+    # Bills are entered by the township's caseworker, not the administrator.
+    clerk = Session(s.store, users.create_user(s, "wang", "王经办", "乡镇经办", "340223100", "correct-horse"))
+    bills.record_bill(clerk, zhang, bills.BillInput("南陵县医院", "2025-03-01", "2025-03-10", "住院", "8000", "7000", "G1",
                                                 "县级", "1000", "0"))
     _, li = registry.register_household(s, "340223100201", "籍山镇茶丰村 2 号",
                                         registry.PersonInput("李四", idn("34022319620202002")))

@@ -13,7 +13,11 @@ from app.store.errors import InputError  # noqa: E402
 from . import test_app  # noqa: E402
 from .test_app import idle, shot, type_text  # noqa: E402
 
-window = test_app.window  # the main window fixture, on a fresh 芜湖 county, signed in as admin 王经办
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    """The main window on a fresh 芜湖 county, signed in as the administrator."""
+    yield from test_app.signed_in(qtbot, tmp_path, "admin")
 
 
 def _rows(dialog) -> list[list[str]]:

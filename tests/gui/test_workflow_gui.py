@@ -42,7 +42,7 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
     body = "34022319700101001"
     _, pid = registry.register_household(s_admin, VILLAGE, "籍山镇茶丰村 3 号",
                                          registry.PersonInput("钱七", body + check_digit(body)))
-    bills.record_bill(s_admin, pid, bills.BillInput("安徽省立医院", "2025-02-01", "2025-02-20", "住院", "100000",
+    bills.record_bill(Session(store, staff["xiang"]), pid, bills.BillInput("安徽省立医院", "2025-02-01", "2025-02-20", "住院", "100000",
                                                     "90000", "P-1", "省级", "50000", "15000"))
     app_id = apps.create_application(Session(store, staff["cun1"]), pid, 2025, "18000", "9600", True)
 
