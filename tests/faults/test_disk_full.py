@@ -67,6 +67,8 @@ def county_on(small_disk):
     admin = users.create_user(Session(store, SYSTEM), "admin", "管理员", "管理员", "340223", "correct-horse")
     session = Session(store, admin)
     county.configure_county(session, "340223", "南陵县", "wuhu-2022", DEMO_LOCAL)
+    # The township's caseworker registers, enters bills and imports lists (the administrator records no bills).
+    session = Session(store, users.create_user(session, "xiang", "乡镇经办", "乡镇经办", "340223100", "correct-horse"))
     from app.domain.idnumber import check_digit
 
     people = []
