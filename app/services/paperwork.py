@@ -61,7 +61,7 @@ def notice_list(session: Session, path: Path) -> Path:
 
 def rejection_notice(session: Session, app_id: str, path: Path) -> Path:
     """不予救助通知书 for a rejected application, with the approver's reason."""
-    a = apps._app(session, app_id)
+    a = apps.application_row(session, app_id)
     if a["state"] != "rejected":
         raise InputError("state", "只有“不予救助”的申请才能打印不予救助通知书")
     step = apps.timeline(session, app_id)[-1]
@@ -101,7 +101,7 @@ def document_number(a: dict) -> str:
 
 def approval_form_content(session: Session, app_id: str) -> dict:
     """Everything the 审批表 prints, built only from the records (so it can be rebuilt to verify a printed copy)."""
-    a = apps._app(session, app_id)
+    a = apps.application_row(session, app_id)
     p = load_person(session, a["person_id"])
     household = household_detail(session, a["household_id"])
     visits = _visit_rows(session, "v.person_id = ? AND v.discharged_on LIKE ?", (a["person_id"], f"{a['year']}-%"))
@@ -139,7 +139,7 @@ def approval_form_content(session: Session, app_id: str) -> dict:
 def approval_form(session: Session, app_id: str, path: Path) -> Path:
     """医疗救助（依申请）审批表 with its QR verification code."""
     content = approval_form_content(session, app_id)
-    return forms.approval_form(path, _place(session), document_number(apps._app(session, app_id)), content)
+    return forms.approval_form(path, _place(session), document_number(apps.application_row(session, app_id)), content)
 
 
 def approval_forms_batch(session: Session, path: Path, state: str = "approved") -> Path:
@@ -149,7 +149,7 @@ def approval_forms_batch(session: Session, path: Path, state: str = "approved") 
         "LIKE ? ORDER BY a.region_code, p.name", (state, f"{session.user.jurisdiction}%"))]
     if not ids:
         raise InputError("state", f"没有“{rules.STATE_NAMES[state]}”的申请")
-    return forms.approval_forms(path, _place(session), [(document_number(apps._app(session, i)),
+    return forms.approval_forms(path, _place(session), [(document_number(apps.application_row(session, i)),
                                                          approval_form_content(session, i)) for i in ids])
 
 

@@ -1,4 +1,7 @@
-"""The audit log: append-only, hash-chained, with a head record so a deleted tail is noticed too."""
+"""The audit log: append-only, hash-chained, with a head record so a deleted tail is noticed too.
+
+An entry that wrote a record also carries `row_hash`, the seal of the record's content as written (app/store/seal.py),
+so `check` can tell a row changed outside the program from one the log accounts for."""
 
 from __future__ import annotations
 
@@ -20,15 +23,21 @@ def canonical(value: Any) -> str | None:
 
 
 def _digest(seq: int, at: str, user_id: str | None, username: str, action: str, entity: str, entity_id: str,
-            before: str | None, after: str | None, prev_hash: str) -> str:
-    payload = json.dumps([seq, at, user_id, username, action, entity, entity_id, before, after, prev_hash],
-                         ensure_ascii=False, separators=(",", ":"))
+            before: str | None, after: str | None, prev_hash: str, row_hash: str | None = None) -> str:
+    fields = [seq, at, user_id, username, action, entity, entity_id, before, after, prev_hash]
+    # Entries written before seals existed have none; leaving it out keeps their digests as they were written.
+    if row_hash is not None:
+        fields.append(row_hash)
+    payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def append(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity_id: str,
-           before: Any = None, after: Any = None) -> int:
-    """Record one change; call inside the transaction that makes the change, so both land or neither."""
+           before: Any = None, after: Any = None, row_hash: str | None = None) -> int:
+    """Record one change; call inside the transaction that makes the change, so both land or neither.
+
+    Records are written through app/store/records.py, which calls this with the row's seal; a direct call is for an
+    event that changes no record (a refusal, an export, a login)."""
     assert conn.in_transaction, "audit entries are written in the same transaction as the change"
     head = conn.execute("SELECT count, hash FROM audit_head WHERE id = 1").fetchone()
     count, prev = (head["count"], head["hash"]) if head else (0, GENESIS)
@@ -37,10 +46,10 @@ def append(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity
     b, a = canonical(before), canonical(after)
     user_id = getattr(user, "id", None)
     username = getattr(user, "username", None) or str(user)
-    digest = _digest(seq, at, user_id, username, action, entity, entity_id, b, a, prev)
+    digest = _digest(seq, at, user_id, username, action, entity, entity_id, b, a, prev, row_hash)
     conn.execute("INSERT INTO audit_log (seq, at, user_id, username, action, entity, entity_id, before, after, "
-                 "prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                 (seq, at, user_id, username, action, entity, entity_id, b, a, prev, digest))
+                 "prev_hash, hash, row_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                 (seq, at, user_id, username, action, entity, entity_id, b, a, prev, digest, row_hash))
     conn.execute("INSERT INTO audit_head (id, count, hash) VALUES (1, ?, ?) "
                  "ON CONFLICT(id) DO UPDATE SET count = excluded.count, hash = excluded.hash", (seq, digest))
     return seq
@@ -58,7 +67,7 @@ def verify(conn: sqlite3.Connection) -> list[str]:
         if row["prev_hash"] != prev:
             problems.append(f"审计日志第 {seq} 条与前一条衔接不上（前一条被修改或删除）")
         digest = _digest(seq, row["at"], row["user_id"], row["username"], row["action"], row["entity"],
-                         row["entity_id"], row["before"], row["after"], row["prev_hash"])
+                         row["entity_id"], row["before"], row["after"], row["prev_hash"], _row_hash(row))
         if digest != row["hash"]:
             problems.append(f"审计日志第 {seq} 条内容与其校验值不符（被修改）")
         prev = row["hash"]
@@ -74,3 +83,8 @@ def verify(conn: sqlite3.Connection) -> list[str]:
     elif head["count"] != count or head["hash"] != prev:
         problems.append(f"审计日志末尾被删除或改动：链头记载 {head['count']} 条，现有 {count} 条")
     return problems
+
+
+def _row_hash(row: sqlite3.Row) -> str | None:
+    # A database not yet upgraded to seals has no such column.
+    return row["row_hash"] if "row_hash" in row.keys() else None
