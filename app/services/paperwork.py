@@ -9,10 +9,11 @@ from pathlib import Path
 from app.documents import forms
 from app.domain.money import ZERO, fmt
 from app.services import applications as apps
-from app.services.bills import categories_on, unpack_steps
+from app.services.bills import unpack_steps
 from app.services.registry import household_detail
 from app.services.registry import person as load_person
 from app.services.session import Session
+from app.store import reads
 from app.store.errors import InputError
 from app.workflow import rules
 
@@ -127,7 +128,7 @@ def approval_form_content(session: Session, app_id: str) -> dict:
                         "year": a["year"], "annual_income": a["annual_income"],
                         "low_income_standard": a["low_income_standard"],
                         "asset_check": {None: "未核查", 1: "符合", 0: "不符合"}[a["passes_asset_check"]],
-                        "categories": "、".join(categories_on(session.conn, a["person_id"], last_day)),
+                        "categories": "、".join(reads.categories_on(session.conn, a["person_id"], last_day)),
                         "computed_amount": a["computed_amount"], "approved_amount": a["approved_amount"],
                         "state": rules.STATE_NAMES[a["state"]]},
         "members": [{k: m[k] for k in ("name", "relation_to_head", "id_number", "sex", "birth_date")}

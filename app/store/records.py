@@ -15,7 +15,8 @@ from typing import Any
 
 from app.store import audit
 from app.store.clock import new_id, now
-from app.store.seal import DELETED, KEYS, POSITIONS, SEALED, row_hash, sealed_values
+from app.store.audit import RawJSON
+from app.store.seal import DELETED, KEYS, POSITIONS, SEALED, sealed_after
 
 
 # The stamp columns each audited table has.
@@ -50,10 +51,10 @@ def insert(conn: sqlite3.Connection, user: Any, table: str, row: Mapping[str, An
     full = _stamped(table, row)
     conn.execute(f"INSERT INTO {table} ({', '.join(full)}) VALUES ({', '.join('?' * len(full))})",
                  tuple(full.values()))
-    stored = _stored(conn, table, full[KEYS[table]])
-    audit.append(conn, user, action, table, stored[KEYS[table]], None, sealed_values(table, stored),
-                 row_hash(table, stored))
-    return dict(stored)
+    key = full[KEYS[table]]
+    after, seal = sealed_after(conn, table, key)
+    audit.append(conn, user, action, table, key, None, RawJSON(after), seal)
+    return dict(_stored(conn, table, key))
 
 
 def insert_many(conn: sqlite3.Connection, user: Any, table: str, rows: Iterable[Mapping[str, Any]],
@@ -79,22 +80,22 @@ def update(conn: sqlite3.Connection, user: Any, table: str, key: str, changes: M
         return dict(old)
     if "updated_at" in old.keys() and "updated_at" not in diff:
         diff["updated_at"] = now()
+    before, _ = sealed_after(conn, table, key)
     conn.execute(f"UPDATE {table} SET {', '.join(f'{k} = ?' for k in diff)} WHERE {KEYS[table]} = ?",
                  (*diff.values(), key))
-    new = _stored(conn, table, key)
-    audit.append(conn, user, action, table, key, sealed_values(table, old), sealed_values(table, new),
-                 row_hash(table, new))
-    return dict(new)
+    after, seal = sealed_after(conn, table, key)
+    audit.append(conn, user, action, table, key, RawJSON(before), RawJSON(after), seal)
+    return dict(_stored(conn, table, key))
 
 
 def delete(conn: sqlite3.Connection, user: Any, table: str, key: str, action: str) -> None:
     """Remove one record; its last audit entry keeps what it held and marks it deleted."""
     _check(conn, table)
-    old = _stored(conn, table, key)
-    if old is None:
+    if _stored(conn, table, key) is None:
         return
+    before, _ = sealed_after(conn, table, key)
     conn.execute(f"DELETE FROM {table} WHERE {KEYS[table]} = ?", (key,))
-    audit.append(conn, user, action, table, key, sealed_values(table, old), None, DELETED)
+    audit.append(conn, user, action, table, key, RawJSON(before), None, DELETED)
 
 
 def put_setting(conn: sqlite3.Connection, user: Any, key: str, value: Any, action: str) -> None:
@@ -106,10 +107,10 @@ def put_setting(conn: sqlite3.Connection, user: Any, key: str, value: Any, actio
     old = _stored(conn, "settings", key)
     if old is not None and old["value"] == text:
         return
+    before = sealed_after(conn, "settings", key)[0] if old is not None else None
     conn.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
                  "value = excluded.value, updated_at = excluded.updated_at", (key, text, now()))
     if key in POSITIONS:
         return
-    new = _stored(conn, "settings", key)
-    audit.append(conn, user, action, "settings", key, sealed_values("settings", old) if old else None,
-                 sealed_values("settings", new), row_hash("settings", new))
+    after, seal = sealed_after(conn, "settings", key)
+    audit.append(conn, user, action, "settings", key, RawJSON(before) if before else None, RawJSON(after), seal)

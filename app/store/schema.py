@@ -140,17 +140,20 @@ def _v5(conn: sqlite3.Connection) -> None:
 
 def _v6(conn: sqlite3.Connection) -> None:
     from app.store import audit
-    from app.store.seal import KEYS, SEALED, row_hash, sealed_values
+    from app.store.seal import KEYS, SEALED, register, sealed_json
 
+    register(conn)
     conn.execute("ALTER TABLE audit_log ADD COLUMN row_hash TEXT")
+    conn.execute("ALTER TABLE audit_log ADD COLUMN digest_version INTEGER")
     # check looks up each record's last sealing entry; without this it would scan the log once per record.
     conn.execute("CREATE INDEX audit_log_entity ON audit_log(entity, entity_id, seq)")
     # What is in the file at the upgrade is taken as it stands: one entry per record records its content, so from
     # here on a change made outside the program shows. The entry says so, and who ran the upgrade is the system.
     for table in SEALED:
-        for row in conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall():
-            audit.append(conn, "system", "升级时封存已有记录", table, row[KEYS[table]], None,
-                         sealed_values(table, row), row_hash(table, row))
+        rows = conn.execute(f"SELECT t.{KEYS[table]}, {sealed_json(table)}, jz_sha256({sealed_json(table)}) "
+                            f"FROM {table} t ORDER BY t.rowid").fetchall()
+        for key, after, digest in rows:
+            audit.append(conn, "system", "升级时封存已有记录", table, key, None, audit.RawJSON(after), digest)
 
 
 @dataclass(frozen=True)

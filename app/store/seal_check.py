@@ -1,4 +1,7 @@
-"""`check`'s look at the seals: every audited row against the audit entry that last wrote it, named in Chinese."""
+"""`check`'s look at the seals: every audited row against the audit entry that last wrote it, named in Chinese.
+
+The comparison runs inside SQLite (the row's sealed values as json_object against the entry's `after`); only the
+rows that differ come back to Python to be described."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 
-from app.store.seal import DELETED, KEYS, LABELS, POSITIONS, SEALED, row_hash, sealed_values
+from app.store.seal import DELETED, KEYS, LABELS, POSITIONS, SEALED, register, sealed_json
 
 # At most this many rows are named per table; the count says how many more there are.
 NAMED = 20
@@ -61,33 +64,39 @@ def _show(value) -> str:
 
 def _difference(conn: sqlite3.Connection, table: str, row: sqlite3.Row, seq: int) -> str:
     entry = conn.execute("SELECT after FROM audit_log WHERE seq = ?", (seq,)).fetchone()
-    logged = json.loads(entry["after"]) if entry and entry["after"] else {}
-    now = sealed_values(table, row)
-    fields = [f"{FIELD_LABELS.get(c, c)}：审计日志第 {seq} 条记为 {_show(logged.get(c))}，数据库中为 {_show(now[c])}"
-              for c in SEALED[table] if logged.get(c) != now[c]]
-    return "；".join(fields) or "内容与审计日志记载的校验值不符"
+    try:
+        logged = json.loads(entry["after"]) if entry and entry["after"] else {}
+    except ValueError:
+        return f"审计日志第 {seq} 条记载的内容已无法读取（被改动）"
+    if not isinstance(logged, dict):
+        return f"审计日志第 {seq} 条记载的内容已无法读取（被改动）"
+    now = json.loads(row["_now"])
+    fields = [f"{FIELD_LABELS.get(c, c)}：审计日志第 {seq} 条记为 {_show(logged.get(c))}，数据库中为 {_show(now.get(c))}"
+              for c in SEALED[table] if logged.get(c) != now.get(c)]
+    return "；".join(fields) or "内容与审计日志记载的不符"
 
 
-def _rows(conn: sqlite3.Connection, table: str) -> Iterator[tuple[sqlite3.Row, str | None, int | None]]:
+def _unmatched(conn: sqlite3.Connection, table: str) -> Iterator[sqlite3.Row]:
+    """Rows whose sealed values are not what their last sealing entry recorded (or that have no such entry)."""
     key = KEYS[table]
-    query = (f"SELECT t.*, a.row_hash AS _seal, a.seq AS _seq FROM {table} t LEFT JOIN audit_log a ON a.seq = "
-             f"(SELECT max(seq) FROM audit_log WHERE entity = ? AND entity_id = t.{key} AND row_hash IS NOT NULL)")
-    for row in conn.execute(query, (table,)):
-        yield row, row["_seal"], row["_seq"]
+    now = sealed_json(table)
+    skip = f" AND t.key NOT IN ({', '.join(repr(k) for k in sorted(POSITIONS))})" if table == "settings" else ""
+    query = (f"SELECT t.*, {now} AS _now, a.row_hash AS _seal, a.seq AS _seq FROM {table} t LEFT JOIN audit_log a "
+             f"ON a.seq = (SELECT max(seq) FROM audit_log WHERE entity = ? AND entity_id = t.{key} "
+             f"AND row_hash IS NOT NULL) WHERE (a.seq IS NULL OR a.row_hash = ? OR a.after IS NOT {now}){skip}")
+    yield from conn.execute(query, (table, DELETED))
 
 
 def broken_seals(conn: sqlite3.Connection) -> list[str]:
     """Every audited row whose content no longer matches its last audited write, and every row that vanished."""
+    register(conn)
     if "row_hash" not in {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}:
-        return []
+        return []  # a database older than seals: check is run on it only to upgrade it
     problems: list[str] = []
     for table in SEALED:
         found: list[str] = []
-        for row, seal, seq in _rows(conn, table):
-            if seal is not None and seal != DELETED and row_hash(table, row) == seal:
-                continue
-            if table == "settings" and row["key"] in POSITIONS:
-                continue
+        for row in _unmatched(conn, table):
+            seal, seq = row["_seal"], row["_seq"]
             what = _describe(conn, table, row)
             if seal is None:
                 found.append(f"{what}：审计日志中没有写入它的记录（在程序之外添加，或审计日志被截去）")
