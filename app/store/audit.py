@@ -3,10 +3,9 @@
 An entry that wrote a record also carries `row_hash`, the seal of the record's content as written (app/store/seal.py),
 so `check` can tell a row changed outside the program from one the log accounts for.
 
-Digests. Entries written before schema 6 (digest_version NULL) hash a JSON list of their fields; they are verified
-in Python. Entries from schema 6 on (digest_version 2) hash the fields each written as `length:text` (or `N` for
-NULL), an encoding SQLite can build itself, so verifying a log of millions of entries runs inside SQLite with one
-call to sha256 per entry instead of a Python loop.
+Digests. Entries written before schema 6 (digest_version NULL) hash a JSON list of their fields. Entries from schema
+6 on (digest_version 2) hash their fields each written as `length:text` (or `N` for NULL) by entry_digest, which
+SQLite calls while it scans the log: verifying millions of entries is one query, not a loop over Python rows.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ import sqlite3
 from typing import Any
 
 from app.store.clock import now
-from app.store.seal import register, sha256_text
 
 GENESIS = "0" * 64
 DIGEST_VERSION = 2
@@ -47,12 +45,18 @@ def _digest_v1(row: sqlite3.Row) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _payload_v2(values: list[Any]) -> str:
-    return "".join("N" if v is None else f"{len(str(v))}:{v}" for v in values)
+def entry_digest(*values: Any) -> str:
+    """The digest of an entry from its FIELDS in order: each written `length:text`, or `N` for NULL.
 
-
-# The same encoding as _payload_v2, built by SQLite from a stored entry.
-_PAYLOAD_SQL = " || ".join(f"coalesce(length({f}) || ':' || {f}, 'N')" for f in FIELDS)
+    Registered in SQLite as jz_entry_digest, so the same function makes an entry's digest and verifies it."""
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("N")
+        else:
+            text = str(value)
+            parts.append(f"{len(text)}:{text}")
+    return hashlib.sha256("".join(parts).encode("utf-8")).hexdigest()
 
 
 def append(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity_id: str,
@@ -70,7 +74,7 @@ def append(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity
     user_id = getattr(user, "id", None)
     username = getattr(user, "username", None) or str(user)
     values = [seq, at, user_id, username, action, entity, entity_id, b, a, prev, row_hash]
-    digest = sha256_text(_payload_v2(values))
+    digest = entry_digest(*values)
     conn.execute("INSERT INTO audit_log (seq, at, user_id, username, action, entity, entity_id, before, after, "
                  "prev_hash, row_hash, hash, digest_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                  (*values, digest, DIGEST_VERSION))
@@ -81,13 +85,15 @@ def append(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity
 
 def verify(conn: sqlite3.Connection) -> list[str]:
     """Walk the chain; every problem is a line in Chinese naming the entry (empty list: the chain is intact)."""
-    register(conn)
+    conn.create_function("jz_entry_digest", len(FIELDS), entry_digest, deterministic=True)
     problems: list[str] = []
     columns = {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
     v2 = "digest_version" in columns
     # Gaps and broken links, found by SQLite: each entry against the one before it.
-    for row in conn.execute("SELECT seq, prev_hash, lag(seq) OVER w AS before_seq, lag(hash) OVER w AS before_hash "
-                            "FROM audit_log WINDOW w AS (ORDER BY seq)"):
+    for row in conn.execute(f"SELECT * FROM (SELECT seq, prev_hash, lag(seq) OVER w AS before_seq, lag(hash) OVER w "
+                            f"AS before_hash FROM audit_log WINDOW w AS (ORDER BY seq)) WHERE seq != "
+                            f"coalesce(before_seq, 0) + 1 OR prev_hash IS NOT coalesce(before_hash, '{GENESIS}') "
+                            f"LIMIT {LISTED + 1}"):
         expected_seq = (row["before_seq"] or 0) + 1
         if row["seq"] != expected_seq:
             problems.append(f"审计日志第 {expected_seq} 条至第 {row['seq'] - 1} 条缺失（被删除）")
@@ -103,7 +109,7 @@ def verify(conn: sqlite3.Connection) -> list[str]:
                 break
     if v2:
         for row in conn.execute(f"SELECT seq FROM audit_log WHERE digest_version IS NOT NULL AND "
-                                f"(digest_version != {DIGEST_VERSION} OR hash IS NOT jz_sha256({_PAYLOAD_SQL})) "
+                                f"(digest_version != {DIGEST_VERSION} OR hash IS NOT jz_entry_digest({', '.join(FIELDS)})) "
                                 f"ORDER BY seq LIMIT {LISTED + 1}"):
             problems.append(f"审计日志第 {row['seq']} 条内容与其校验值不符（被修改）")
     if len(problems) > LISTED:
