@@ -276,9 +276,10 @@ def worklist(session: Session, today: date | None = None) -> list[dict]:
         states.append("county_approval")
     if not states:
         return []
+    where, param = reads.scope(session.user.jurisdiction, "region_code")
     rows = session.conn.execute(
-        f"SELECT * FROM applications WHERE state IN ({', '.join('?' * len(states))}) AND region_code LIKE ? "
-        f"ORDER BY state_since", (*states, f"{session.user.jurisdiction}%")).fetchall()
+        f"SELECT * FROM applications WHERE state IN ({', '.join('?' * len(states))}) AND {where} "
+        f"ORDER BY state_since", (*states, *param)).fetchall()
     out = []
     for r in rows:
         a = dict(r)
@@ -293,8 +294,9 @@ def worklist(session: Session, today: date | None = None) -> list[dict]:
 def overdue(session: Session, today: date | None = None) -> list[dict]:
     """Every case in the jurisdiction whose current step is past its deadline."""
     today = today or date.today()
+    where, param = reads.scope(session.user.jurisdiction, "region_code")
     rows = session.conn.execute("SELECT * FROM applications WHERE state NOT IN ('disbursed', 'rejected', 'withdrawn') "
-                                "AND region_code LIKE ? ORDER BY state_since", (f"{session.user.jurisdiction}%",))
+                                f"AND {where} ORDER BY state_since", param)
     return [s for s in (_summary(session, dict(r), today) for r in rows) if s["overdue"]]
 
 
@@ -315,10 +317,10 @@ def mask_id(number: str) -> str:
 def notice_list(session: Session, today: date | None = None) -> list[dict]:
     """公示名单: the cases now on public notice in the jurisdiction, with masked ID numbers and the engine's amount."""
     today = today or date.today()
+    where, param = reads.scope(session.user.jurisdiction, "a.region_code")
     rows = session.conn.execute(
         "SELECT a.*, p.name, p.id_number FROM applications a JOIN persons p ON p.id = a.person_id "
-        "WHERE a.state = 'public_notice' AND a.region_code LIKE ? ORDER BY a.region_code, p.name",
-        (f"{session.user.jurisdiction}%",)).fetchall()
+        f"WHERE a.state = 'public_notice' AND {where} ORDER BY a.region_code, p.name", param).fetchall()
     from app.services.demo import regions
 
     out = []

@@ -309,11 +309,11 @@ def resettle_year(session: Session, year: int) -> Iterator[tuple[int, int, int]]
     Yields (done, total, changed so far) as it goes, so a caller can show progress and stop; stopping or a crash leaves
     each person either fully re-settled or untouched, and running again finishes the job.
     """
-    prefix = session.user.jurisdiction
+    where, param = reads.scope(session.user.jurisdiction)
     people = [r["person_id"] for r in session.conn.execute(
         "SELECT DISTINCT v.person_id FROM visits v JOIN persons p ON p.id = v.person_id "
-        "JOIN households h ON h.id = p.household_id WHERE v.discharged_on BETWEEN ? AND ? AND h.region_code LIKE ? "
-        "ORDER BY v.person_id", (f"{year}-01-01", f"{year}-12-31", f"{prefix}%"))]
+        f"JOIN households h ON h.id = p.household_id WHERE v.discharged_on BETWEEN ? AND ? AND {where} "
+        "ORDER BY v.person_id", (f"{year}-01-01", f"{year}-12-31", *param))]
     changed = 0
     for i, person_id in enumerate(people, start=1):
         with transaction(session.conn):

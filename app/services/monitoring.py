@@ -192,13 +192,13 @@ def _candidates(session: Session, year: int, as_of: date, floor: Decimal | None)
     every figure on the list comes from the engine in Decimal."""
     if floor is None:
         return []
-    scope = session.user.jurisdiction
+    where, param = reads.scope(session.user.jurisdiction)
     rows = session.conn.execute(
         "SELECT p.id FROM households h CROSS JOIN persons p ON p.household_id = h.id "
         "CROSS JOIN visits v ON v.person_id = p.id "
-        "WHERE h.region_code >= ? AND h.region_code < ? AND v.discharged_on BETWEEN ? AND ? "
+        f"WHERE {where} AND v.discharged_on BETWEEN ? AND ? "
         "GROUP BY p.id HAVING sum(CAST(replace(v.total_cost, '.', '') AS INTEGER)) >= ? ORDER BY p.id",
-        (scope, scope + "\U0010ffff", f"{year}-01-01", as_of.isoformat(), int(floor * 100)))
+        (*param, f"{year}-01-01", as_of.isoformat(), int(floor * 100)))
     return [r[0] for r in rows]
 
 

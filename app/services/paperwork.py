@@ -74,10 +74,10 @@ def rejection_notice(session: Session, app_id: str, path: Path) -> Path:
 
 def roster(session: Session, path: Path) -> Path:
     """发放花名册 of the approved cases awaiting disbursement in the user's jurisdiction."""
+    where, param = reads.scope(session.user.jurisdiction, "a.region_code")
     rows = session.conn.execute(
         "SELECT a.*, p.name, p.id_number FROM applications a JOIN persons p ON p.id = a.person_id "
-        "WHERE a.state = 'approved' AND a.region_code LIKE ? ORDER BY a.region_code, p.name",
-        (f"{session.user.jurisdiction}%",)).fetchall()
+        f"WHERE a.state = 'approved' AND {where} ORDER BY a.region_code, p.name", param).fetchall()
     if not rows:
         raise InputError("roster", "目前没有待发放的已批准申请")
     people = [{"name": r["name"], "id_number": r["id_number"], "village": _village(r["region_code"]),
@@ -145,9 +145,10 @@ def approval_form(session: Session, app_id: str, path: Path) -> Path:
 
 def approval_forms_batch(session: Session, path: Path, state: str = "approved") -> Path:
     """Every 审批表 of the cases in a state (by default approved, awaiting disbursement) in one file to print."""
+    where, param = reads.scope(session.user.jurisdiction, "a.region_code")
     ids = [r[0] for r in session.conn.execute(
-        "SELECT a.id FROM applications a JOIN persons p ON p.id = a.person_id WHERE a.state = ? AND a.region_code "
-        "LIKE ? ORDER BY a.region_code, p.name", (state, f"{session.user.jurisdiction}%"))]
+        f"SELECT a.id FROM applications a JOIN persons p ON p.id = a.person_id WHERE a.state = ? AND {where} "
+        "ORDER BY a.region_code, p.name", (state, *param))]
     if not ids:
         raise InputError("state", f"没有“{rules.STATE_NAMES[state]}”的申请")
     return forms.approval_forms(path, _place(session), [(document_number(apps.application_row(session, i)),

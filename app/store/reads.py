@@ -41,9 +41,14 @@ def insurance(conn: sqlite3.Connection, person_id: str, year: int) -> str:
     return row["insurance"] if row else DEFAULT_INSURANCE
 
 
-def scope(jurisdiction: str, column: str = "h.region_code") -> tuple[str, tuple[str, ...]]:
-    """The SQL condition (and its parameter) that keeps rows within a jurisdiction: a region-code prefix.
+def bounds(jurisdiction: str) -> tuple[str, str]:
+    """The region codes within a jurisdiction are those from its prefix up to (not including) this upper bound."""
+    return jurisdiction, jurisdiction + "\U0010ffff"
 
-    Every query that lists records for a user takes its jurisdiction filter from here, so there is one way to
-    write it. Region codes are digits only, so the prefix needs no LIKE escaping."""
-    return f"{column} LIKE ?", (f"{jurisdiction}%",)
+
+def scope(jurisdiction: str, column: str = "h.region_code") -> tuple[str, tuple[str, str]]:
+    """The SQL condition (and its parameters) that keeps rows within a jurisdiction, a region-code prefix.
+
+    Every query that lists records for a user takes its jurisdiction filter from here. A range rather than LIKE,
+    because SQLite's LIKE is case-insensitive and so cannot use the region-code index."""
+    return f"({column} >= ? AND {column} < ?)", bounds(jurisdiction)
