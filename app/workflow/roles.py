@@ -86,11 +86,6 @@ ROLES: dict[str, Role] = {r.key: r for r in (
 ASSIGNABLE = tuple(k for k, r in ROLES.items() if r.assignable)
 
 
-def label(role: str) -> str:
-    r = ROLES.get(role)
-    return r.label if r else role
-
-
 def holders(action: str) -> list[str]:
     """The roles that may take an action, for a refusal that says who may."""
     return [k for k, r in ROLES.items() if r.assignable and action in r.actions]
