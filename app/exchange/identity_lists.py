@@ -199,7 +199,7 @@ def _row(line: int, cell, source: str) -> ListRow:
     try:
         number = parse_id_number(_text(cell("id_number")), "身份证号").value
     except IdNumberError as exc:
-        raise ValueError(str(exc).partition("：")[2]) from None
+        raise ValueError(exc.message) from None
     if source == "乡村振兴":
         kind = "".join(_text(cell("monitor_type")).split())
         category = MONITOR_CATEGORIES.get(kind)

@@ -49,7 +49,7 @@ class PersonFields:
         try:
             n = parse_id_number(text)
         except IdNumberError as exc:
-            self.form.rows[self.key].fail(str(exc).partition("：")[2])
+            self.form.rows[self.key].fail(exc.message)
             self.derived.setText("")
             return
         self.form.rows[self.key].ok()

@@ -133,7 +133,7 @@ class PasswordDialog(FormDialog):
     def _failed(self, exc: BaseException) -> None:
         # The service names the new password "password" when an admin resets it.
         if isinstance(exc, InputError) and exc.field == "password":
-            exc = InputError("new_password", exc.reason)
+            exc = exc.under("new_password")
         super()._failed(exc)
 
 
