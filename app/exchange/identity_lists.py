@@ -197,7 +197,7 @@ def _row(line: int, cell, source: str) -> ListRow:
     if not name:
         raise ValueError("姓名为空")
     try:
-        number = parse_id_number(_text(cell("id_number")), "身份证号").value
+        number = parse_id_number(_text(cell("id_number")), "id_number").value
     except IdNumberError as exc:
         raise ValueError(exc.message) from None
     if source == "乡村振兴":

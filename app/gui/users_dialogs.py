@@ -257,6 +257,6 @@ class UsersDialog(QDialog):
 
     def _refused(self, exc: BaseException) -> None:
         if isinstance(exc, InputError):
-            self._say(exc.reason, "error")
+            self._say(str(exc), "error")  # not beside a field: the label says which
         else:
             show_error(self, exc)
