@@ -78,7 +78,7 @@ class Resolver:
         label = param.label if param else UNIVERSAL_LABEL
         unit = param.unit if param else "元"
         raise CaseError(f"local.{key}", f"{needed_for}需要地方参数“{label}”（{unit}），本政策文件把它留给县里确定；"
-                        f"请在 local 中填写（jiuzhu policy show {self.policy.id} 可查看说明）", label)
+                        f"请填写这个地方参数（jiuzhu policy show {self.policy.id} 可查看说明）", label)
 
     def value(self, rule: Rule, day: date, needed_for: str) -> tuple[Any, Any]:
         """The value of `rule` in force on `day` and its entry (for the reference)."""
