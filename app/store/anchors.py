@@ -1,0 +1,140 @@
+"""Anchors: the audit chain's head as recorded outside the database file (at the county, beside each backup), and
+the check that the local chain still holds every head recorded there.
+
+A head is (count, hash of entry number count). The chain links each entry to the one before, so a local chain that
+verifies and has the same hash at that number holds exactly the entries the head covered; a shorter chain lost its
+tail (a deleted WAL file, an older copy of the file put back), a different hash means the chain was rewritten."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from app.store.audit import GENESIS
+
+SIDECAR = ".head.json"
+
+
+@dataclass(frozen=True)
+class Head:
+    """What someone outside this file saw of the chain: `count` entries, the last with `hash`; `where` names the
+    witness in Chinese (the county at a sync, a package, a backup) and `at` when it saw it, in local time."""
+
+    count: int
+    hash: str
+    where: str = ""
+    at: str = ""
+
+
+def local_head(conn: sqlite3.Connection) -> Head:
+    """The chain as this file holds it now: its last entry, not audit_head (which a rewrite fixes up too)."""
+    row = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    return Head(row[0], row[1]) if row else Head(0, GENESIS)
+
+
+def hash_at(conn: sqlite3.Connection, seq: int) -> str | None:
+    """The hash of entry `seq` here (GENESIS for 0), or None if there is no such entry."""
+    if seq == 0:
+        return GENESIS
+    row = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+    return row[0] if row else None
+
+
+def short(digest: str) -> str:
+    return digest[:12]
+
+
+def finding(conn: sqlite3.Connection, seen: Head) -> str | None:
+    """Whether this chain still holds `seen`; if not, one line in Chinese saying what was seen and what is here."""
+    here = local_head(conn)
+    told = f"{seen.where}{('（' + seen.at + '）') if seen.at else ''}记载本站审计日志共 {seen.count} 条、" \
+           f"末条校验值 {short(seen.hash)}"
+    if here.count < seen.count:
+        return (f"本机审计日志比外部记载的短：{told}；本机现只有 {here.count} 条（末条 {short(here.hash)}）。"
+                f"第 {here.count + 1}–{seen.count} 条及其间录入的记录已不在本机：数据库可能被换成了较早的副本或备份，"
+                f"或崩溃后 WAL 文件（数据库名-wal）被删除")
+    mine = hash_at(conn, seen.count)
+    if mine != seen.hash:
+        return (f"本机审计日志与外部记载的不一致：{told}；本机第 {seen.count} 条的校验值却是 "
+                f"{short(mine) if mine else '（缺失）'}（本机现有 {here.count} 条）。该条及之前的日志被改写过，"
+                f"或数据库被换成了另一份副本")
+    return None
+
+
+def findings(conn: sqlite3.Connection, heads: list[Head]) -> list[str]:
+    """The finding for the longest head this chain does not hold, noting how many others it fails too."""
+    failed = [(h, line) for h in heads if (line := finding(conn, h))]
+    if not failed:
+        return []
+    worst, line = max(failed, key=lambda f: f[0].count)
+    if len(failed) > 1:
+        first = min(failed, key=lambda f: f[0].count)[0]
+        line += f"（共 {len(failed)} 次记载与本机不符，最早一次是{first.where}{first.at}所见的第 {first.count} 条）"
+    return [line]
+
+
+# Backups ---------------------------------------------------------------------------------------------------------
+
+def sidecar(backup_file: Path) -> Path:
+    """Where a backup's head is kept: beside it, so that check reads it without opening the backup."""
+    return backup_file.with_name(backup_file.name + SIDECAR)
+
+
+def write_sidecar(backup_file: Path, final_name: str, taken: datetime) -> None:
+    """Record the head of the (complete) backup at `backup_file`, before it takes `final_name`: a backup under its
+    final name always has its head beside it. Written to a temporary name and renamed, so it is whole or absent."""
+    head = _read_head(backup_file)
+    target = sidecar(backup_file.with_name(final_name))
+    tmp = target.with_name(target.name + ".part")
+    try:
+        tmp.write_text(json.dumps({"backup": final_name, "taken_at": taken.astimezone().isoformat(timespec="seconds"),
+                                   "count": head.count, "hash": head.hash}, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _read_head(backup_file: Path) -> Head:
+    # immutable: nobody writes a backup, and a WAL-mode file opened read-only would otherwise leave -wal/-shm files
+    conn = sqlite3.connect(f"file:{backup_file}?mode=ro&immutable=1", uri=True)
+    try:
+        return local_head(conn)
+    finally:
+        conn.close()
+
+
+def backup_head(backup_file: Path) -> Head | None:
+    """A backup's head from its sidecar; a backup made before sidecars existed is opened and read instead."""
+    when = ""
+    try:
+        data = json.loads(sidecar(backup_file).read_text(encoding="utf-8"))
+        head = Head(int(data["count"]), str(data["hash"]))
+        when = datetime.fromisoformat(data["taken_at"]).strftime("%Y-%m-%d %H:%M")
+    except (OSError, ValueError, KeyError, TypeError):
+        try:
+            head = _read_head(backup_file)
+        except sqlite3.Error:
+            return None  # a backup that cannot be read says nothing about the chain; restore refuses it anyway
+    if not when:
+        from app.store.backup import taken_at
+
+        stamp = taken_at(backup_file)
+        when = f"{stamp:%Y-%m-%d %H:%M}" if stamp else ""
+    return Head(head.count, head.hash, f"最近的备份 {backup_file.name}", when)
+
+
+def against_newest_backup(conn: sqlite3.Connection, db_path: Path) -> list[str]:
+    """A rollback past the newest backup beside the database: the local chain no longer holds the backup's head."""
+    from app.store.backup import backups_dir, newest
+
+    latest = newest(backups_dir(db_path))
+    head = backup_head(latest) if latest is not None else None
+    line = finding(conn, head) if head is not None else None
+    if line is None:
+        return []
+    return [line + f"。如属有意恢复较早的备份，缺少的内容仍在 {latest.name} 中；核实后再做一次备份，以后的检查即以新备份为准"]
