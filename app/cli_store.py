@@ -175,7 +175,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         return EXIT_PROBLEM
     _say(f"审计日志完好：共 {count} 条，链条逐条核对无误")
     if args.county_url:
-        _say(f"与县级数据库核对无误：县里最近见到本站 {seen.count} 条（{seen.where}，{seen.at}），本机都有且一致"
+        _say(f"与县级数据库核对无误：{seen.where}见到本站审计日志 {seen.count} 条，本机都有且一致"
              if seen else "县级数据库还没有本站的审计日志（尚未同步或报送交换包），无从核对")
     return 0
 

@@ -230,14 +230,14 @@ def record_head(pg: psycopg.Connection, site: str, head: Head, via: str, package
 def seen_heads(pg: psycopg.Connection, site: str) -> list[Head]:
     """Every head of this site's chain the county has seen, and its last audit entry received (which also covers
     what arrived before heads were kept)."""
-    out = [Head(count, digest, f"县级数据库经{'交换包 ' + (pkg or '') if via == 'package' else '同步'}",
-                f"{at.astimezone():%Y-%m-%d %H:%M}")
+    out = [Head(count, digest, f"县级数据库于 {at.astimezone():%Y-%m-%d %H:%M} "
+                               + (f"导入交换包 {pkg} 时" if via == "package" else "同步时"))
            for count, digest, at, via, pkg in pg.execute(
                "SELECT count, hash, seen_at, via, package_id FROM audit_heads WHERE site_id = %s ORDER BY id", (site,))]
     last = pg.execute("SELECT seq, hash, received_at FROM audit_log WHERE site_id = %s ORDER BY seq DESC LIMIT 1",
                       (site,)).fetchone()
     if last:
-        out.append(Head(int(last[0]), last[1], "县级数据库收到的审计日志", f"{last[2].astimezone():%Y-%m-%d %H:%M}"))
+        out.append(Head(int(last[0]), last[1], f"县级数据库于 {last[2].astimezone():%Y-%m-%d %H:%M} 收到审计日志时"))
     return out
 
 

@@ -21,13 +21,12 @@ SIDECAR = ".head.json"
 
 @dataclass(frozen=True)
 class Head:
-    """What someone outside this file saw of the chain: `count` entries, the last with `hash`; `where` names the
-    witness in Chinese (the county at a sync, a package, a backup) and `at` when it saw it, in local time."""
+    """What a witness outside this file saw of the chain: `count` entries, the last with `hash`; `where` names the
+    witness and when it saw it, in Chinese (“县级数据库于 2026-03-01 10:20 同步时”)."""
 
     count: int
     hash: str
     where: str = ""
-    at: str = ""
 
 
 def local_head(conn: sqlite3.Connection) -> Head:
@@ -51,17 +50,16 @@ def short(digest: str) -> str:
 def finding(conn: sqlite3.Connection, seen: Head) -> str | None:
     """Whether this chain still holds `seen`; if not, one line in Chinese saying what was seen and what is here."""
     here = local_head(conn)
-    told = f"{seen.where}{('（' + seen.at + '）') if seen.at else ''}记载本站审计日志共 {seen.count} 条、" \
-           f"末条校验值 {short(seen.hash)}"
     if here.count < seen.count:
-        return (f"本机审计日志比外部记载的短：{told}；本机现只有 {here.count} 条（末条 {short(here.hash)}）。"
-                f"第 {here.count + 1}–{seen.count} 条及其间录入的记录已不在本机：数据库可能被换成了较早的副本或备份，"
-                f"或崩溃后 WAL 文件（数据库名-wal）被删除")
+        return (f"本机审计日志比{seen.where}所见的短：当时本站审计日志已有 {seen.count} 条（末条校验值 "
+                f"{short(seen.hash)}），本机现只有 {here.count} 条（末条 {short(here.hash)}）。第 {here.count + 1}–"
+                f"{seen.count} 条及其间录入的记录已不在本机：数据库可能被换成了较早的副本或备份，或崩溃后 WAL 文件"
+                f"（数据库文件名加 -wal）被删除")
     mine = hash_at(conn, seen.count)
     if mine != seen.hash:
-        return (f"本机审计日志与外部记载的不一致：{told}；本机第 {seen.count} 条的校验值却是 "
-                f"{short(mine) if mine else '（缺失）'}（本机现有 {here.count} 条）。该条及之前的日志被改写过，"
-                f"或数据库被换成了另一份副本")
+        return (f"本机审计日志与{seen.where}所见的不一致：当时第 {seen.count} 条的校验值为 {short(seen.hash)}，"
+                f"本机第 {seen.count} 条却是 {short(mine) if mine else '（缺失）'}（本机现有 {here.count} 条）。"
+                f"该条及之前的日志被改写过，或数据库被换成了另一份副本")
     return None
 
 
@@ -73,7 +71,7 @@ def findings(conn: sqlite3.Connection, heads: list[Head]) -> list[str]:
     worst, line = max(failed, key=lambda f: f[0].count)
     if len(failed) > 1:
         first = min(failed, key=lambda f: f[0].count)[0]
-        line += f"（共 {len(failed)} 次记载与本机不符，最早一次是{first.where}{first.at}所见的第 {first.count} 条）"
+        line += f"（共 {len(failed)} 次记载与本机不符，最早的是{first.where}所见的第 {first.count} 条）"
     return [line]
 
 
@@ -110,22 +108,19 @@ def _read_head(backup_file: Path) -> Head:
 
 def backup_head(backup_file: Path) -> Head | None:
     """A backup's head from its sidecar; a backup made before sidecars existed is opened and read instead."""
-    when = ""
     try:
         data = json.loads(sidecar(backup_file).read_text(encoding="utf-8"))
         head = Head(int(data["count"]), str(data["hash"]))
-        when = datetime.fromisoformat(data["taken_at"]).strftime("%Y-%m-%d %H:%M")
+        when: datetime | None = datetime.fromisoformat(data["taken_at"])
     except (OSError, ValueError, KeyError, TypeError):
+        from app.store.backup import taken_at
+
         try:
             head = _read_head(backup_file)
         except sqlite3.Error:
             return None  # a backup that cannot be read says nothing about the chain; restore refuses it anyway
-    if not when:
-        from app.store.backup import taken_at
-
-        stamp = taken_at(backup_file)
-        when = f"{stamp:%Y-%m-%d %H:%M}" if stamp else ""
-    return Head(head.count, head.hash, f"最近的备份 {backup_file.name}", when)
+        when = taken_at(backup_file)
+    return Head(head.count, head.hash, f"最近的备份 {backup_file.name}" + (f"（{when:%Y-%m-%d %H:%M}）" if when else ""))
 
 
 def against_newest_backup(conn: sqlite3.Connection, db_path: Path) -> list[str]:
