@@ -149,6 +149,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     import sqlite3
 
     from app.store import audit
+    from app.store.errors import StoreError
 
     path = _db(args)
     if not path.is_file():
@@ -156,24 +157,29 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         return EXIT_PROBLEM
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
-    seen = None
+    seen, unreachable = None, None
     try:
         problems = audit.verify(conn)
         count = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
         if args.county_url:
             from app.services.sync import check_with_county
 
-            found, seen = check_with_county(conn, args.county_url)
-            problems += found
+            try:
+                found, seen = check_with_county(conn, args.county_url)
+                problems += found
+            except StoreError as exc:  # what the file itself says is still worth saying
+                unreachable = f"未能与县级数据库核对：{exc}"
     except sqlite3.DatabaseError as exc:
         problems, count = [f"读取审计日志出错：{exc}"], 0
     finally:
         conn.close()
-    for p in problems:
+    for p in problems + ([unreachable] if unreachable else []):
         _err(p)
     if problems:
         return EXIT_PROBLEM
     _say(f"审计日志完好：共 {count} 条，链条逐条核对无误")
+    if unreachable:
+        return EXIT_BAD_INPUT
     if args.county_url:
         _say(f"与县级数据库核对无误：{seen.where}见到本站审计日志 {seen.count} 条，本机都有且一致"
              if seen else "县级数据库还没有本站的审计日志（尚未同步或报送交换包），无从核对")

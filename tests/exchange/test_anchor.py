@@ -153,3 +153,13 @@ def test_a_county_database_without_the_heads_table_asks_for_init_db_again(townsh
     with pytest.raises(StoreError, match="county init-db"):
         sync.sync(township, county_url)
     assert sync.state(township)["pushed_change"] == 0
+
+
+def test_verify_says_what_the_file_shows_when_the_county_cannot_be_reached(township):
+    code, out, err = verify(township.store.path, "postgresql://nobody@127.0.0.1:1/none")
+    assert code == 2 and "审计日志完好" in out and "未能与县级数据库核对" in err and "连不上县级数据库" in err
+
+
+def test_verify_against_a_county_that_has_not_seen_this_site_says_there_is_nothing_to_compare(township, county_url):
+    code, out, err = verify(township.store.path, county_url)
+    assert code == 0 and "无从核对" in out, err
