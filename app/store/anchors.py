@@ -47,9 +47,10 @@ def short(digest: str) -> str:
     return digest[:12]
 
 
-def finding(conn: sqlite3.Connection, seen: Head) -> str | None:
-    """Whether this chain still holds `seen`; if not, one line in Chinese saying what was seen and what is here."""
-    here = local_head(conn)
+def finding(conn: sqlite3.Connection, seen: Head, here: Head | None = None) -> str | None:
+    """Whether this chain (whose last entry is `here`) still holds `seen`; if not, one line in Chinese saying what
+    was seen and what is here."""
+    here = here or local_head(conn)
     if here.count < seen.count:
         return (f"本机审计日志比{seen.where}所见的短：当时本站审计日志已有 {seen.count} 条（末条校验值 "
                 f"{short(seen.hash)}），本机现只有 {here.count} 条（末条 {short(here.hash)}）。第 {here.count + 1}–"
@@ -65,7 +66,8 @@ def finding(conn: sqlite3.Connection, seen: Head) -> str | None:
 
 def findings(conn: sqlite3.Connection, heads: list[Head]) -> list[str]:
     """The finding for the longest head this chain does not hold, noting how many others it fails too."""
-    failed = [(h, line) for h in heads if (line := finding(conn, h))]
+    here = local_head(conn)
+    failed = [(h, line) for h in heads if (line := finding(conn, h, here))]
     if not failed:
         return []
     worst, line = max(failed, key=lambda f: f[0].count)
