@@ -1,9 +1,9 @@
-"""Anchors: the audit chain's head as recorded outside the database file (at the county, beside each backup), and
-the check that the local chain still holds every head recorded there.
+"""Anchors: whether the local audit chain still holds each head recorded outside the file (county, backups).
 
-A head is (count, hash of entry number count). The chain links each entry to the one before, so a local chain that
-verifies and has the same hash at that number holds exactly the entries the head covered; a shorter chain lost its
-tail (a deleted WAL file, an older copy of the file put back), a different hash means the chain was rewritten."""
+Heads are recorded at the county (by sync and packages) and beside each backup (a sidecar, written here). A head is
+(count, hash of entry number count). The chain links each entry to the one before, so a local chain that verifies
+and has the same hash at that number holds exactly the entries the head covered; a shorter chain lost its tail (a
+deleted WAL file, an older copy of the file put back), a different hash means the chain was rewritten."""
 
 from __future__ import annotations
 
