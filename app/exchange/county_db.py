@@ -236,7 +236,7 @@ def seen_heads(pg: psycopg.Connection, site: str) -> list[Head]:
                "SELECT count, hash, seen_at, via, package_id FROM audit_heads WHERE site_id = %s ORDER BY id", (site,))]
     last = pg.execute("SELECT seq, hash, received_at FROM audit_log WHERE site_id = %s ORDER BY seq DESC LIMIT 1",
                       (site,)).fetchone()
-    if last:
+    if last and all(h.count != last[0] for h in out):
         out.append(Head(int(last[0]), last[1], f"县级数据库于 {last[2].astimezone():%Y-%m-%d %H:%M} 收到审计日志时"))
     return out
 

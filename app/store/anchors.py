@@ -50,7 +50,8 @@ def short(digest: str) -> str:
 def finding(conn: sqlite3.Connection, seen: Head, here: Head | None = None) -> str | None:
     """Whether this chain (whose last entry is `here`) still holds `seen`; if not, one line in Chinese saying what
     was seen and what is here."""
-    here = here or local_head(conn)
+    if here is None:
+        here = local_head(conn)
     if here.count < seen.count:
         return (f"本机审计日志比{seen.where}所见的短：当时本站审计日志已有 {seen.count} 条（末条校验值 "
                 f"{short(seen.hash)}），本机现只有 {here.count} 条（末条 {short(here.hash)}）。第 {here.count + 1}–"
@@ -70,7 +71,7 @@ def findings(conn: sqlite3.Connection, heads: list[Head]) -> list[str]:
     failed = [(h, line) for h in heads if (line := finding(conn, h, here))]
     if not failed:
         return []
-    worst, line = max(failed, key=lambda f: f[0].count)
+    line = max(failed, key=lambda f: f[0].count)[1]
     if len(failed) > 1:
         first = min(failed, key=lambda f: f[0].count)[0]
         line += f"（共 {len(failed)} 次记载与本机不符，最早的是{first.where}所见的第 {first.count} 条）"
