@@ -157,6 +157,12 @@ def import_to_county(path: Path, url: str) -> Imported:
                 merged.received += got.received
                 merged.written += got.written
                 merged.audit_mismatch += got.audit_mismatch
+            if merged.audit_mismatch:
+                # The site's chain differs from what it sent before: its records here may be older copies of what
+                # the county holds. Raised inside the transaction, so nothing of the package is kept.
+                raise StoreError(f"交换包未导入：包内 {merged.audit_mismatch} 条审计日志与县里已收到的该站点同号日志不同。"
+                                 f"该站点的数据库可能被换成了较早的副本后又录入，或日志被改写过；导入会用较旧的记录覆盖"
+                                 f"县里已有的。请县信息员到该站点运行 jiuzhu audit verify --county-url 核对")
             if head and head.count:
                 county_db.record_head(pg, m["site_id"], head, "package", m["package_id"])
             pg.execute("INSERT INTO packages (package_id, site_id, created_at, change_from, change_to, audit_from, "

@@ -163,3 +163,22 @@ def test_verify_says_what_the_file_shows_when_the_county_cannot_be_reached(towns
 def test_verify_against_a_county_that_has_not_seen_this_site_says_there_is_nothing_to_compare(township, county_url):
     code, out, err = verify(township.store.path, county_url)
     assert code == 0 and "无从核对" in out, err
+
+
+def test_a_package_from_a_chain_rewritten_since_the_last_package_is_refused_whole(township, county_url, tmp_path):
+    db = township.store.path
+    older = snapshot(township.conn, tmp_path / "older.sqlite3")
+    record_bills(township, 3, "A")
+    first = packages.export_package(township, tmp_path / "1.jzpkg")
+    packages.import_to_county(tmp_path / "1.jzpkg", county_url)
+    township.store.close()
+    put_back(older, db)
+    again = Session(open_store(db, daily_backup=False), SYSTEM)
+    record_bills(again, 5, "B")
+    packages.export_package(again, tmp_path / "2.jzpkg")
+    again.store.close()
+    there = county_counts(county_url)
+    with pytest.raises(StoreError, match="交换包未导入：包内 \\d+ 条审计日志与县里已收到的该站点同号日志不同"):
+        packages.import_to_county(tmp_path / "2.jzpkg", county_url)
+    assert county_counts(county_url) == there
+    assert [h[3] for h in heads(county_url, first["site_id"])] == [first["package_id"]]
