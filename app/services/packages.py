@@ -101,8 +101,7 @@ class Imported:
         for table, c in self.county.items():
             if c.received:
                 out.append(f"{NAMES[table]}：包内 {c.received} 条，写入县级数据库 {c.written} 条"
-                           + (f"，{c.refused} 条属于其他站点未覆盖" if c.refused else "")
-                           + (f"，{c.audit_mismatch} 条与县里已有的同号审计记录不同" if c.audit_mismatch else ""))
+                           + (f"，{c.refused} 条属于其他站点未覆盖" if c.refused else ""))
         return out + self.notes
 
 
