@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from app.cli_store import _say, _session, with_db
+from app.cli_store import EXIT_PROBLEM, _say, _session, with_db
 
 
 def cmd_export_package(args: argparse.Namespace) -> int:
@@ -63,7 +63,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         sys.stderr.write("\n")
     for line in report.lines():
         _say(line)
-    return 0
+    return EXIT_PROBLEM if report.anchor else 0
 
 
 def add_commands(sub: argparse._SubParsersAction, run) -> None:
