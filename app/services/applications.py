@@ -333,7 +333,7 @@ def notice_list(session: Session, today: date | None = None) -> list[dict]:
         "SELECT a.*, p.name, p.id_number FROM applications a JOIN persons p ON p.id = a.person_id "
         "WHERE a.state = 'public_notice' AND a.region_code LIKE ? ORDER BY a.region_code, p.name",
         (f"{session.user.jurisdiction}%",)).fetchall()
-    from app.services.demo import regions
+    from app.domain.regions import regions
 
     out = []
     for r in rows:
