@@ -38,7 +38,7 @@ RELEASES = {
     2: "e5f6417",  # GUI tests driving the real widgets (the commit before migration 3)
     3: "396d4c3",  # edit forms (the commit before migration 4)
     4: "87f4214",  # an imported row's change holds the row (the commit before migration 5)
-    5: "6820295",  # monitoring prefilter in whole fen (main when migration 6 was being written)
+    5: "6820295",  # monitoring prefilter in whole fen (the commit before migration 6)
 }
 
 BUILD = r'''
