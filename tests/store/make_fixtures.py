@@ -16,8 +16,9 @@ Its fixture is that commit's migration to version 1 (`migrate(target=1)`), fille
 services wrote (at version 2) less the column version 2 added, so that upgrading from version 1 is still tested
 with data a real build wrote.
 
-When a new schema version is released, add its last commit to RELEASES (and, until then, the newest version's
-fixture is built from HEAD), run this, and commit the fixture. Never rebuild an old fixture from new code.
+When a later migration lands on main, the version before it is released: add that version with the last commit
+where it was the newest to RELEASES, run this for it alone, and commit the fixture (tests/store/test_upgrades.py
+picks up every store-vN.sqlite3). An old fixture is never rebuilt from newer code.
 """
 
 from __future__ import annotations
