@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.services import bills, demo, search, users  # noqa: E402
+from app.services import bills, search  # noqa: E402
 from app.services.session import SYSTEM, Session  # noqa: E402
-from app.store.store import open_store  # noqa: E402
+from bench.county import HOUSEHOLDS, MEAN_VISITS, ensure_county  # noqa: E402
 from bench.report import emit, machine  # noqa: E402
 
 
@@ -40,20 +40,14 @@ def timed(fn, n: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="bench/out/county.sqlite3")
-    parser.add_argument("--households", type=int, default=148_000)
-    parser.add_argument("--visits", type=float, default=4.0, help="mean visits per person per year")
+    parser.add_argument("--households", type=int, default=HOUSEHOLDS)
+    parser.add_argument("--visits", type=float, default=MEAN_VISITS, help="mean visits per person per year")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--json", metavar="PATH", help="also write the figures there (bench/run.py)")
     args = parser.parse_args()
     db = Path(args.db)
-    store = open_store(db, daily_backup=False)
+    store = ensure_county(db, args.households, args.visits)
     session = Session(store, SYSTEM)
-    if store.conn.execute("SELECT count(*) FROM households").fetchone()[0] == 0:
-        t0 = time.perf_counter()
-        users.create_user(session, "admin", "管理员", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
-        for done, total in demo.build_demo(session, args.households, 2025, mean_visits=args.visits, chunk=2000):
-            sys.stderr.write(f"\rbuilding demo county: {done}/{total} households")
-        sys.stderr.write(f"\nbuilt in {time.perf_counter() - t0:.0f} s\n")
     conn = store.conn
     people = conn.execute("SELECT count(*) FROM persons").fetchone()[0]
     visits = conn.execute("SELECT count(*) FROM visits").fetchone()[0]

@@ -6,7 +6,10 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 
+from typing import Any
+
 from app.exchange.records import APPEND_ONLY, Entity
+from app.store import records
 from app.store.clock import now
 
 
@@ -39,8 +42,8 @@ def _conflict(conn: sqlite3.Connection, source: str, table: str, record: dict, r
                   json.dumps({k: v for k, v in record.items() if not isinstance(v, bytes)}, ensure_ascii=False)))
 
 
-def apply(conn: sqlite3.Connection, e: Entity, rows: list[tuple], me: str, source: str) -> Applied:
-    """Merge rows (in e.wire order) inside the caller's transaction.
+def apply(conn: sqlite3.Connection, user: Any, e: Entity, rows: list[tuple], me: str, source: str) -> Applied:
+    """Merge rows (in e.wire order) inside the caller's transaction, each through the audited write path.
 
     A record made here is never overwritten from outside; another site's record is replaced only by a copy from
     that same site with a different updated_at; steps and attachments are appended once. What cannot be merged
@@ -48,19 +51,18 @@ def apply(conn: sqlite3.Connection, e: Entity, rows: list[tuple], me: str, sourc
     sync_conflicts with the reason, for the caseworker to see, instead of stopping the whole exchange."""
     out = Applied()
     cols = [*e.columns, "site_id"]
-    insert = f"INSERT INTO {e.table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-    update = f"UPDATE {e.table} SET {', '.join(f'{c} = ?' for c in cols[1:])} WHERE id = ?"
     stamp = "updated_at" if "updated_at" in e.columns else None
+    action = f"接收其他站点的记录（{source}）"
     for row in rows:
         record = dict(zip(e.wire, row))
-        values = [record[c] for c in cols]
+        values = {c: record[c] for c in cols}
         held = conn.execute(f"SELECT site_id{', updated_at' if stamp else ''} FROM {e.table} WHERE id = ?",
                             (record["id"],)).fetchone()
         if record["site_id"] == me:
             out.same += 1  # our own record coming back: ours is the original
             continue
         if held is None:
-            sql, params, outcome = insert, values, "added"
+            outcome = "added"
         elif held["site_id"] != record["site_id"]:
             out.conflicts += 1
             owner = "本站" if held["site_id"] is None else f"站点 {held['site_id']}"
@@ -70,9 +72,9 @@ def apply(conn: sqlite3.Connection, e: Entity, rows: list[tuple], me: str, sourc
             out.same += 1
             continue
         else:
-            sql, params, outcome = update, [*values[1:], record["id"]], "updated"
+            outcome = "updated"
         # A new record, or a newer copy, can collide here (an ID number or invoice taken by another record).
-        problem = _write(conn, sql, params)
+        problem = _write(conn, user, e.table, values, outcome, action)
         if problem:
             out.conflicts += 1
             _conflict(conn, source, e.table, record, _integrity_reason(e.table, problem))
@@ -89,11 +91,14 @@ def apply(conn: sqlite3.Connection, e: Entity, rows: list[tuple], me: str, sourc
     return out
 
 
-def _write(conn: sqlite3.Connection, sql: str, values: list) -> str | None:
-    """Run one row's write on its own savepoint; the constraint it broke, or None if it was written."""
+def _write(conn: sqlite3.Connection, user: Any, table: str, values: dict, outcome: str, action: str) -> str | None:
+    """Write one row (and its audit entry) on its own savepoint; the constraint it broke, or None if written."""
     conn.execute("SAVEPOINT merge_row")
     try:
-        conn.execute(sql, values)
+        if outcome == "added":
+            records.insert(conn, user, table, values, action)
+        else:
+            records.update(conn, user, table, values["id"], {k: v for k, v in values.items() if k != "id"}, action)
     except sqlite3.IntegrityError as exc:
         conn.execute("ROLLBACK TO merge_row")
         return str(exc)
@@ -114,7 +119,7 @@ def _integrity_reason(table: str, message: str) -> str:
     return f"数据库拒绝写入：{message}"
 
 
-def replay_steps(conn: sqlite3.Connection, application_id: str) -> bool:
+def replay_steps(conn: sqlite3.Connection, user: Any, application_id: str) -> bool:
     """Bring an application's state up to its last step, after steps arrived from another site; True if changed.
 
     Steps are the record of what happened; the application row only summarises them, so it follows them."""
@@ -130,12 +135,11 @@ def replay_steps(conn: sqlite3.Connection, application_id: str) -> bool:
     for key in ("notice_start", "notice_end", "computed_amount", "approved_amount", "amount_reason"):
         if key in details:
             changes[key] = details[key]
-    conn.execute(f"UPDATE applications SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
-                 (*changes.values(), application_id))
+    records.update(conn, user, "applications", application_id, changes, "依申请救助：按其他站点的办理记录更新状态")
     return True
 
 
-def drop_headless(conn: sqlite3.Connection, household_ids: set[str], source: str) -> int:
+def drop_headless(conn: sqlite3.Connection, user: Any, household_ids: set[str], source: str) -> int:
     """Households just added whose head did not come with them are set aside rather than left empty.
 
     A household's people can be refused (the same ID number is already registered here as another record); a
@@ -149,7 +153,7 @@ def drop_headless(conn: sqlite3.Connection, household_ids: set[str], source: str
         members = conn.execute("SELECT count(*) FROM persons WHERE household_id = ?", (hid,)).fetchone()[0]
         record = dict(row)
         if members == 0:
-            conn.execute("DELETE FROM households WHERE id = ?", (hid,))
+            records.delete(conn, user, "households", hid, f"接收其他站点的记录（{source}）：缺户主，未导入")
             dropped += 1
             _conflict(conn, source, "households", record, "这一户的成员都已在本站以其他记录登记（证件号码相同），"
                                                            "这一户未导入，请核对后合并")

@@ -18,12 +18,11 @@ from pathlib import Path
 from app.domain.case import Case, CaseError, Household
 from app.domain.money import ZERO, fmt
 from app.services import validate
-from app.services.bills import _insurance, _visit, categories_on
 from app.services.county import engine
 from app.services.registry import person as load_person
 from app.services.session import Session
-from app.store import audit
-from app.store.clock import new_id, now
+from app.store import audit, reads, records
+from app.store.clock import now
 from app.store.db import transaction
 from app.store.errors import InputError
 from app.workflow import rules
@@ -42,8 +41,6 @@ def settings(session: Session) -> dict:
 
 def configure(session: Session, notice_after: str, notice_days: int, limits: dict[str, int]) -> None:
     """Set where 公示 falls, how long it runs and each step's limit in working days (admin only, audited)."""
-    from app.store.store import set_setting
-
     if session.user.role != "管理员":
         raise InputError("role", "只有管理员可以修改办理时限和公示设置")
     if notice_after not in ("village_review", "township_review"):
@@ -56,11 +53,11 @@ def configure(session: Session, notice_after: str, notice_days: int, limits: dic
     before = settings(session)
     after = {"notice_after": notice_after, "notice_days": notice_days, "limits": {**before["limits"], **limits}}
     with transaction(session.conn):
-        set_setting(session.conn, "workflow", after)
-        audit.append(session.conn, session.user, "修改依申请救助办理设置", "settings", "workflow", before, after)
+        records.put_setting(session.conn, session.user, "workflow", after, "修改依申请救助办理设置")
 
 
-def _app(session: Session, app_id: str) -> dict:
+def application_row(session: Session, app_id: str) -> dict:
+    """One application's row, or a message that it is gone."""
     row = session.conn.execute("SELECT * FROM applications WHERE id = ?", (app_id,)).fetchone()
     if row is None:
         raise InputError("application_id", "找不到这份申请，请刷新后重试")
@@ -81,33 +78,27 @@ def create_application(session: Session, person_id: str, year: int, annual_incom
                                      "('rejected', 'withdrawn')", (person_id, year)).fetchone()
     if open_case:
         raise InputError("person_id", f"{p['name']} 的 {year} 年依申请救助已在办理中，不能重复申请")
-    stamp = now()
-    row = {"id": new_id(), "person_id": person_id, "household_id": p["household_id"], "region_code": p["region_code"],
-           "year": year, "state": "draft", "state_since": stamp, "annual_income": fmt(income),
+    row = {"person_id": person_id, "household_id": p["household_id"], "region_code": p["region_code"],
+           "year": year, "state": "draft", "state_since": now(), "annual_income": fmt(income),
            "low_income_standard": fmt(standard),
            "passes_asset_check": None if passes_asset_check is None else int(passes_asset_check),
            "computed_amount": None, "approved_amount": None, "amount_reason": None, "notice_start": None,
-           "notice_end": None, "created_by": session.user.username, "created_at": stamp, "updated_at": stamp}
+           "notice_end": None, "created_by": session.user.username}
     with transaction(session.conn):
-        session.conn.execute(f"INSERT INTO applications ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                             tuple(row.values()))
-        audit.append(session.conn, session.user, "登记依申请救助", "applications", row["id"], None, row)
-    return row["id"]
+        return records.insert(session.conn, session.user, "applications", row, "登记依申请救助")["id"]
 
 
 def compute_amount(session: Session, app_id: str) -> dict:
     """The engine's 依申请救助 for the applicant's year, with the explanation the county approver reads."""
-    a = _app(session, app_id)
-    rows = session.conn.execute("SELECT * FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ? "
-                                "ORDER BY discharged_on, created_at",
-                                (a["person_id"], f"{a['year']}-01-01", f"{a['year']}-12-31")).fetchall()
+    a = application_row(session, app_id)
+    rows = reads.year_visits(session.conn, a["person_id"], a["year"])
     if not rows:
         raise InputError("visits", f"申请人 {a['year']} 年没有登记就诊账单，无法计算依申请救助")
     eng = engine(session)
     last_day = rows[-1]["discharged_on"]
-    case = Case(policy=eng.policy.id, visits=tuple(_visit(r) for r in rows),
-                categories=categories_on(session.conn, a["person_id"], last_day),
-                insurance=_insurance(session.conn, a["person_id"], a["year"]), application=True,
+    case = Case(policy=eng.policy.id, visits=tuple(reads.visit(r) for r in rows),
+                categories=reads.categories_on(session.conn, a["person_id"], last_day),
+                insurance=reads.insurance(session.conn, a["person_id"], a["year"]), application=True,
                 household=Household(Decimal(a["annual_income"]), Decimal(a["low_income_standard"]),
                                     None if a["passes_asset_check"] is None else bool(a["passes_asset_check"])))
     try:
@@ -144,7 +135,7 @@ def act(session: Session, app_id: str, expected_state: str, decision: Decision, 
     """Take one decision on an application in the state the user saw; returns the updated application."""
     today = today or date.today()
     conn = session.conn
-    a = _app(session, app_id)
+    a = application_row(session, app_id)
     problem = _check(session, a, expected_state, decision, today)
     if problem:
         raise _refuse(session, a, decision.action, *problem)
@@ -174,19 +165,14 @@ def act(session: Session, app_id: str, expected_state: str, decision: Decision, 
                            amount_reason=changes["amount_reason"])
         seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM application_steps WHERE application_id = ?",
                            (app_id,)).fetchone()[0]
-        step = {"id": new_id(), "application_id": app_id, "seq": seq, "state": a["state"], "action": decision.action,
+        step = {"application_id": app_id, "seq": seq, "state": a["state"], "action": decision.action,
                 "to_state": to_state, "user_id": session.user.id, "username": session.user.username,
                 "display_name": session.user.display_name, "role": session.user.role, "at": stamp,
                 "opinion": decision.opinion.strip() or None, "details": json.dumps(details, ensure_ascii=False)}
-        conn.execute(f"INSERT INTO application_steps ({', '.join(step)}) VALUES ({', '.join('?' * len(step))})",
-                     tuple(step.values()))
-        conn.execute(f"UPDATE applications SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
-                     (*changes.values(), app_id))
-        audit.append(conn, session.user, f"依申请救助：{rules.ACTION_NAMES[decision.action]}", "applications", app_id,
-                     {k: a[k] for k in changes}, {**changes, "step": step["id"], "opinion": step["opinion"],
-                                                   **({"amount_reason": decision.amount_reason} if
-                                                      decision.amount_reason else {})})
-    return _app(session, app_id)
+        action = f"依申请救助：{rules.ACTION_NAMES[decision.action]}"
+        records.insert(conn, session.user, "application_steps", step, action)
+        records.update(conn, session.user, "applications", app_id, changes, action)
+    return application_row(session, app_id)
 
 
 def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -> tuple[str, str] | None:
@@ -278,7 +264,7 @@ def _summary(session: Session, a: dict, today: date) -> dict:
 
 def application(session: Session, app_id: str, today: date | None = None) -> dict:
     """One application as a page shows it: its record, the applicant, the state's name and its deadline."""
-    return _summary(session, _app(session, app_id), today or date.today())
+    return _summary(session, application_row(session, app_id), today or date.today())
 
 
 def worklist(session: Session, today: date | None = None) -> list[dict]:
@@ -290,9 +276,10 @@ def worklist(session: Session, today: date | None = None) -> list[dict]:
         states.append("county_approval")
     if not states:
         return []
+    where, param = reads.scope(session.user.jurisdiction, "region_code")
     rows = session.conn.execute(
-        f"SELECT * FROM applications WHERE state IN ({', '.join('?' * len(states))}) AND region_code LIKE ? "
-        f"ORDER BY state_since", (*states, f"{session.user.jurisdiction}%")).fetchall()
+        f"SELECT * FROM applications WHERE state IN ({', '.join('?' * len(states))}) AND {where} "
+        f"ORDER BY state_since", (*states, *param)).fetchall()
     out = []
     for r in rows:
         a = dict(r)
@@ -307,14 +294,15 @@ def worklist(session: Session, today: date | None = None) -> list[dict]:
 def overdue(session: Session, today: date | None = None) -> list[dict]:
     """Every case in the jurisdiction whose current step is past its deadline."""
     today = today or date.today()
+    where, param = reads.scope(session.user.jurisdiction, "region_code")
     rows = session.conn.execute("SELECT * FROM applications WHERE state NOT IN ('disbursed', 'rejected', 'withdrawn') "
-                                "AND region_code LIKE ? ORDER BY state_since", (f"{session.user.jurisdiction}%",))
+                                f"AND {where} ORDER BY state_since", param)
     return [s for s in (_summary(session, dict(r), today) for r in rows) if s["overdue"]]
 
 
 def timeline(session: Session, app_id: str) -> list[dict]:
     """The steps taken, in order, with who, in which role, when, the opinion and the step's details."""
-    _app(session, app_id)
+    application_row(session, app_id)
     return [{**dict(r), "details": json.loads(r["details"]), "state_name": rules.STATE_NAMES[r["state"]],
              "action_name": rules.ACTION_NAMES[r["action"]]}
             for r in session.conn.execute("SELECT * FROM application_steps WHERE application_id = ? ORDER BY seq",
@@ -329,10 +317,10 @@ def mask_id(number: str) -> str:
 def notice_list(session: Session, today: date | None = None) -> list[dict]:
     """公示名单: the cases now on public notice in the jurisdiction, with masked ID numbers and the engine's amount."""
     today = today or date.today()
+    where, param = reads.scope(session.user.jurisdiction, "a.region_code")
     rows = session.conn.execute(
         "SELECT a.*, p.name, p.id_number FROM applications a JOIN persons p ON p.id = a.person_id "
-        "WHERE a.state = 'public_notice' AND a.region_code LIKE ? ORDER BY a.region_code, p.name",
-        (f"{session.user.jurisdiction}%",)).fetchall()
+        f"WHERE a.state = 'public_notice' AND {where} ORDER BY a.region_code, p.name", param).fetchall()
     from app.domain.regions import regions
 
     out = []
@@ -351,7 +339,7 @@ def notice_list(session: Session, today: date | None = None) -> list[dict]:
 
 def attach(session: Session, app_id: str, kind: str, source: Path) -> str:
     """Keep a scan with the case, stored under its content hash in the data folder (the same file once)."""
-    a = _app(session, app_id)
+    a = application_row(session, app_id)
     if not session.user.covers(a["region_code"]):
         raise InputError("jurisdiction", "这份申请不在您的管辖范围内")
     if kind not in ATTACHMENT_KINDS:
@@ -367,13 +355,10 @@ def attach(session: Session, app_id: str, kind: str, source: Path) -> str:
         partial = target.with_suffix(".partial")
         shutil.copyfile(source, partial)
         partial.replace(target)
-    row = {"id": new_id(), "application_id": app_id, "kind": kind, "filename": source.name, "sha256": digest,
-           "size": source.stat().st_size, "added_by": session.user.username, "created_at": now()}
+    row = {"application_id": app_id, "kind": kind, "filename": source.name, "sha256": digest,
+           "size": source.stat().st_size, "added_by": session.user.username}
     with transaction(session.conn):
-        session.conn.execute(f"INSERT INTO attachments ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                             tuple(row.values()))
-        audit.append(session.conn, session.user, "添加附件", "attachments", row["id"], None, row)
-    return row["id"]
+        return records.insert(session.conn, session.user, "attachments", row, "添加附件")["id"]
 
 
 def amount_text(value: Decimal | None) -> str:

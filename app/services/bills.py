@@ -18,13 +18,13 @@ from decimal import Decimal
 
 from app.domain.case import Case, CaseError, Visit
 from app.domain.money import ZERO, fmt
-from app.domain.names import DEFAULT_INSURANCE, HOSPITAL_LEVEL_ALIASES, VISIT_KINDS
+from app.domain.names import HOSPITAL_LEVEL_ALIASES, VISIT_KINDS
 from app.policy.result import SettleResult, Step
 from app.services import validate
 from app.services.county import engine
 from app.services.registry import person as load_person
 from app.services.session import Session
-from app.store import audit
+from app.store import reads, records
 from app.store.clock import new_id, now
 from app.store.db import transaction
 from app.store.errors import InputError
@@ -104,40 +104,12 @@ def _checked(session: Session, person_id: str, bill: BillInput, today: date | No
             "major_disease": int(bool(bill.major_disease)), "created_at": stamp, "updated_at": stamp}
 
 
-def _visit(row) -> Visit:
-    money = lambda v: Decimal(v) if v is not None else None  # noqa: E731
-    return Visit(id=row["id"], date=date.fromisoformat(row["discharged_on"]), kind=row["kind"],
-                 total_cost=Decimal(row["total_cost"]), policy_covered=Decimal(row["policy_covered"]),
-                 basic_paid=money(row["basic_paid"]), serious_illness_paid=money(row["serious_illness_paid"]),
-                 referred=bool(row["referred"]), in_province=bool(row["in_province"]),
-                 hospital_level=row["hospital_level"], major_disease=bool(row["major_disease"]))
-
-
-def categories_on(conn, person_id: str, day: str) -> tuple[str, ...]:
-    """The categories a person held on a date."""
-    rows = conn.execute("SELECT category FROM category_periods WHERE person_id = ? AND valid_from <= ? "
-                        "AND (valid_to IS NULL OR valid_to >= ?) ORDER BY category", (person_id, day, day))
-    return tuple(r["category"] for r in rows)
-
-
-def _insurance(conn, person_id: str, year: int) -> str:
-    row = conn.execute("SELECT insurance FROM enrollments WHERE person_id = ? AND year = ?", (person_id, year)).fetchone()
-    return row["insurance"] if row else DEFAULT_INSURANCE
-
-
 @dataclass
 class _Due:
     amounts: dict[str, Decimal]
     steps: list[Step]
     category: str
     result: SettleResult
-
-
-def _year_rows(conn, person_id: str, year: int, until: str | None = None) -> list[dict]:
-    """The person's visits of the year discharged up to `until` (the year's end if None), in settling order."""
-    return [dict(r) for r in conn.execute("SELECT * FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ? "
-                                          "ORDER BY discharged_on, created_at",
-                                          (person_id, f"{year}-01-01", until or f"{year}-12-31"))]
 
 
 def _settle(session: Session, visits: list[Visit], categories: tuple[str, ...], insurance: str,
@@ -158,11 +130,12 @@ def year_result(session: Session, person_id: str, year: int, until: str | None =
     annual_settlements stores for the whole year (its totals, warnings and 监测预警 test). None without visits.
     Pure: writes nothing."""
     conn = session.conn
-    rows = _year_rows(conn, person_id, year, until)
+    rows = reads.year_visits(conn, person_id, year, until)
     if not rows:
         return None
-    return _settle(session, [_visit(r) for r in rows], categories_on(conn, person_id, rows[-1]["discharged_on"]),
-                   _insurance(conn, person_id, year), explain=False)
+    return _settle(session, [reads.visit(r) for r in rows],
+                   reads.categories_on(conn, person_id, rows[-1]["discharged_on"]),
+                   reads.insurance(conn, person_id, year), explain=False)
 
 
 def settle_person_year(session: Session, person_id: str, year: int, draft: dict | None = None) -> list[tuple[dict, _Due]]:
@@ -170,15 +143,15 @@ def settle_person_year(session: Session, person_id: str, year: int, draft: dict 
 
     `draft` is an unsaved visit row (a bill being typed) settled as if it were recorded now."""
     conn = session.conn
-    rows = _year_rows(conn, person_id, year)
+    rows = reads.year_visits(conn, person_id, year)
     if draft is not None:
         rows.append(draft)
         rows.sort(key=lambda r: (r["discharged_on"], r["created_at"]))
     if not rows:
         return []
-    insurance = _insurance(conn, person_id, year)
-    visits = [_visit(r) for r in rows]
-    cats = [categories_on(conn, person_id, r["discharged_on"]) for r in rows]
+    insurance = reads.insurance(conn, person_id, year)
+    visits = [reads.visit(r) for r in rows]
+    cats = [reads.categories_on(conn, person_id, r["discharged_on"]) for r in rows]
 
     def run(upto: int, categories: tuple[str, ...]) -> SettleResult:
         return _settle(session, visits[:upto], categories, insurance)
@@ -209,7 +182,7 @@ def settle_person_year(session: Session, person_id: str, year: int, draft: dict 
     return out
 
 
-def _store_year(session: Session, person_id: str, year: int, audited: bool = True) -> tuple[dict[str, dict], int]:
+def _store_year(session: Session, person_id: str, year: int) -> tuple[dict[str, dict], int]:
     """Settle the person's year and write what changed (call inside a transaction).
 
     Returns the stored settlement rows by visit id, and how many were new or changed."""
@@ -227,21 +200,12 @@ def _store_year(session: Session, person_id: str, year: int, audited: bool = Tru
                   "applied_category": due.category, "policy_id": eng.policy.id, "policy_version": eng.loaded.version,
                   "steps": pack_steps(due.steps)}
         old = stored.get(visit_row["id"])
-        stamp = now()
         if old is None:
-            row = {"id": new_id(), "visit_id": visit_row["id"], "person_id": person_id, "year": year, **values,
-                   "created_at": stamp, "updated_at": stamp}
-            conn.execute(f"INSERT INTO settlements ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                         tuple(row.values()))
-            if audited:
-                audit.append(conn, session.user, "结算", "settlements", row["id"], None, _audited(row))
+            row = records.insert(conn, session.user, "settlements",
+                                 {"visit_id": visit_row["id"], "person_id": person_id, "year": year, **values}, "结算")
             changed += 1
         elif any(old[k] != v for k, v in values.items() if k != "steps"):
-            row = {**old, **values, "updated_at": stamp}
-            conn.execute(f"UPDATE settlements SET {', '.join(f'{k} = ?' for k in values)}, updated_at = ? WHERE id = ?",
-                         (*values.values(), stamp, old["id"]))
-            if audited:
-                audit.append(conn, session.user, "重新结算", "settlements", old["id"], _audited(old), _audited(row))
+            row = records.update(conn, session.user, "settlements", old["id"], values, "重新结算")
             changed += 1
         else:
             row = old
@@ -274,28 +238,21 @@ def unpack_steps(stored: bytes | str) -> list[dict]:
     return json.loads(zlib.decompress(stored) if isinstance(stored, bytes) else stored)
 
 
-def _audited(row: dict) -> dict:
-    return {k: v for k, v in row.items() if k != "steps"}
-
-
 def _store_annual(session: Session, person_id: str, year: int, result: SettleResult,
                   paid: dict[str, Decimal]) -> None:
     conn = session.conn
     eng = engine(session)
     totals = json.dumps({k: fmt(v) for k, v in paid.items()}, ensure_ascii=False)
     warnings = json.dumps([w.to_json() for w in result.warnings], ensure_ascii=False)
-    old = conn.execute("SELECT policy_version, applied_category, totals, warnings FROM annual_settlements "
-                       "WHERE person_id = ? AND year = ?", (person_id, year)).fetchone()
-    if old is not None and tuple(old) == (eng.loaded.version, result.applied_category, totals, warnings):
-        return  # unchanged: a re-settlement that changes nothing writes nothing
-    stamp = now()
-    conn.execute("INSERT INTO annual_settlements (id, person_id, year, policy_id, policy_version, applied_category, "
-                 "totals, warnings, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(person_id, year) "
-                 "DO UPDATE SET policy_id = excluded.policy_id, policy_version = excluded.policy_version, "
-                 "applied_category = excluded.applied_category, totals = excluded.totals, warnings = excluded.warnings, "
-                 "updated_at = excluded.updated_at",
-                 (new_id(), person_id, year, eng.policy.id, eng.loaded.version, result.applied_category, totals,
-                  warnings, stamp, stamp))
+    values = {"policy_id": eng.policy.id, "policy_version": eng.loaded.version,
+              "applied_category": result.applied_category, "totals": totals, "warnings": warnings}
+    old = conn.execute("SELECT id FROM annual_settlements WHERE person_id = ? AND year = ?",
+                       (person_id, year)).fetchone()
+    if old is None:
+        records.insert(conn, session.user, "annual_settlements", {"person_id": person_id, "year": year, **values},
+                       "年度结算")
+    else:  # a re-settlement that changes nothing writes nothing
+        records.update(conn, session.user, "annual_settlements", old["id"], values, "重新年度结算")
 
 
 def record_bill(session: Session, person_id: str, bill: BillInput, today: date | None = None) -> dict:
@@ -303,9 +260,7 @@ def record_bill(session: Session, person_id: str, bill: BillInput, today: date |
     row = _checked(session, person_id, bill, today)
     year = int(row["discharged_on"][:4])
     with transaction(session.conn):
-        session.conn.execute(f"INSERT INTO visits ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                             tuple(row.values()))
-        audit.append(session.conn, session.user, "登记就诊", "visits", row["id"], None, row)
+        records.insert(session.conn, session.user, "visits", row, "登记就诊")
         written, _ = _store_year(session, person_id, year)
     return written[row["id"]]
 
@@ -354,11 +309,11 @@ def resettle_year(session: Session, year: int) -> Iterator[tuple[int, int, int]]
     Yields (done, total, changed so far) as it goes, so a caller can show progress and stop; stopping or a crash leaves
     each person either fully re-settled or untouched, and running again finishes the job.
     """
-    prefix = session.user.jurisdiction
+    where, param = reads.scope(session.user.jurisdiction)
     people = [r["person_id"] for r in session.conn.execute(
         "SELECT DISTINCT v.person_id FROM visits v JOIN persons p ON p.id = v.person_id "
-        "JOIN households h ON h.id = p.household_id WHERE v.discharged_on BETWEEN ? AND ? AND h.region_code LIKE ? "
-        "ORDER BY v.person_id", (f"{year}-01-01", f"{year}-12-31", f"{prefix}%"))]
+        f"JOIN households h ON h.id = p.household_id WHERE v.discharged_on BETWEEN ? AND ? AND {where} "
+        "ORDER BY v.person_id", (f"{year}-01-01", f"{year}-12-31", *param))]
     changed = 0
     for i, person_id in enumerate(people, start=1):
         with transaction(session.conn):
@@ -369,11 +324,6 @@ def resettle_year(session: Session, year: int) -> Iterator[tuple[int, int, int]]
 def store_year(session: Session, person_id: str, year: int) -> int:
     """Re-settle a person's year inside the caller's transaction, auditing every changed amount."""
     return _store_year(session, person_id, year)[1]
-
-
-def store_year_quietly(session: Session, person_id: str, year: int) -> int:
-    """Settle a person's year inside a caller's bulk transaction that writes one audit entry for the batch."""
-    return _store_year(session, person_id, year, audited=False)[1]
 
 
 def bill_input(data: dict) -> BillInput:

@@ -9,10 +9,9 @@ from app.domain.case import CaseError
 from app.policy.engine import Engine
 from app.policy.loader import PolicyError, load_policy
 from app.services.session import Session
-from app.store import audit
+from app.store import records
 from app.store.db import transaction
 from app.store.errors import InputError, StoreError
-from app.store.store import set_setting
 
 
 def configure_county(session: Session, county_code: str, county_name: str, policy_id: str,
@@ -27,12 +26,10 @@ def configure_county(session: Session, county_code: str, county_name: str, polic
     except (PolicyError, CaseError) as exc:
         field, _, reason = str(exc).partition("：")
         raise InputError(field or "policy", reason or str(exc)) from None
-    before = {k: session.store.setting(k) for k in ("county", "policy_id", "local")}
     after = {"county": {"code": county_code, "name": county_name}, "policy_id": policy_id, "local": local}
     with transaction(session.conn):
         for key, value in after.items():
-            set_setting(session.conn, key, value)
-        audit.append(session.conn, session.user, "设置县及政策", "settings", "county", before, after)
+            records.put_setting(session.conn, session.user, key, value, "设置县及政策")
     session._cache.pop("engine", None)
 
 

@@ -20,7 +20,7 @@ from app.domain.names import initials
 from app.domain.regions import regions
 from app.services import bills, county, users
 from app.services.session import Session
-from app.store import audit
+from app.store import records
 from app.store.clock import new_id, now
 from app.store.db import transaction
 
@@ -135,19 +135,13 @@ def _households(rng: random.Random, fake: Faker, n: int, year: int, taken: set[s
                "category": household_category, "bills": bills_by_member}
 
 
-def _insert_many(conn, table: str, rows: list[dict]) -> None:
-    if rows:
-        cols = list(rows[0])
-        conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                         [tuple(r[c] for c in cols) for r in rows])
-
-
 def build_demo(session: Session, households: int, year: int | None = None, seed: int = 2026,
                chunk: int = 500, mean_visits: float = 1.2) -> Iterator[tuple[int, int]]:
     """Generate the demo county, `chunk` households per transaction; yields (done, total).
 
-    Each chunk is written and settled in one transaction with one audit entry, so a crash leaves whole
-    chunks; demo data is not meant to be resumed, but it is never half a household.
+    Each chunk is written and settled in one transaction through the audited write path (every record has its
+    entry and seal, as if typed in), so a crash leaves whole chunks; demo data is not meant to be resumed, but it is
+    never half a household.
     """
     year = year or date.today().year - 1
     if not users.has_admin(session.conn):
@@ -190,15 +184,10 @@ def build_demo(session: Session, households: int, year: int | None = None, seed:
                 if person_bills:
                     settle_people.append(pid)
         with transaction(session.conn):
-            for table in ("households", "persons", "category_periods", "enrollments"):
-                _insert_many(session.conn, table, rows[table])
-            _insert_many(session.conn, "visits", rows["visits"])
-            settled = 0
+            for table in ("households", "persons", "category_periods", "enrollments", "visits"):
+                records.insert_many(session.conn, session.user, table, rows[table], "生成演示数据")
             for pid in settle_people:
-                settled += bills.store_year_quietly(session, pid, year)
-            audit.append(session.conn, session.user, "生成演示数据", "demo", f"{done + 1}-{done + len(batch)}", None,
-                         {"households": len(batch), "persons": len(rows["persons"]), "visits": len(rows["visits"]),
-                          "settlements": settled, "year": year, "seed": seed})
+                bills.store_year(session, pid, year)
         done += len(batch)
         yield done, households
 

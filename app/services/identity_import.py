@@ -9,8 +9,7 @@ from pathlib import Path
 from app.exchange.identity_lists import ListRow, ParsedList, read_list
 from app.services import registry
 from app.services.session import Session
-from app.store import audit
-from app.store.clock import new_id, now
+from app.store import records
 from app.store.db import transaction
 
 KIND_NAMES = {"new": "新增", "changed": "类别期间变化", "ended": "终止", "unchanged": "无变化", "unknown": "未登记人员"}
@@ -68,22 +67,17 @@ def apply(session: Session, changes: list[Change], certified_by: str, source: st
             r = c.row
             fields = {"category": r.category, "valid_from": r.valid_from.isoformat(),
                       "valid_to": r.valid_to.isoformat() if r.valid_to else None, "certified_by": certified_by}
-            stamp = now()
             if c.kind == "new":
-                row = {"id": new_id(), "person_id": c.person_id, **fields, "created_at": stamp, "updated_at": stamp}
-                conn.execute(f"INSERT INTO category_periods ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                             tuple(row.values()))
-                audit.append(conn, session.user, f"导入身份名单（{source}）：新增", "category_periods", row["id"], None, row)
+                records.insert(conn, session.user, "category_periods", {"person_id": c.person_id, **fields},
+                               f"导入身份名单（{source}）：新增")
             else:
                 old = dict(conn.execute("SELECT * FROM category_periods WHERE id = ?", (c.period_id,)).fetchone())
-                conn.execute("UPDATE category_periods SET valid_from = ?, valid_to = ?, certified_by = ?, updated_at = ? "
-                             "WHERE id = ?", (fields["valid_from"], fields["valid_to"], certified_by, stamp, c.period_id))
-                audit.append(conn, session.user, f"导入身份名单（{source}）：{KIND_NAMES[c.kind]}", "category_periods",
-                             c.period_id, old, {**old, **fields, "updated_at": stamp})
+                records.update(conn, session.user, "category_periods", c.period_id, fields,
+                               f"导入身份名单（{source}）：{KIND_NAMES[c.kind]}")
                 touched.setdefault(c.person_id, []).append(old)
             touched.setdefault(c.person_id, []).append(fields)
         for person_id, periods in touched.items():
-            registry._resettle_touched(session, person_id, *periods)
+            registry.resettle_touched(session, person_id, *periods)
     return len(todo)
 
 

@@ -33,6 +33,7 @@ from app.domain.money import ZERO, fmt
 from app.policy.result import RiskCheck
 from app.policy.tiers.annual import RISK_SCOPE
 from app.services import bills
+from app.store import reads
 from app.services.county import engine
 from app.services.places import place_name, township_and_village
 from app.services.session import Session
@@ -191,13 +192,13 @@ def _candidates(session: Session, year: int, as_of: date, floor: Decimal | None)
     every figure on the list comes from the engine in Decimal."""
     if floor is None:
         return []
-    scope = session.user.jurisdiction
+    where, param = reads.scope(session.user.jurisdiction)
     rows = session.conn.execute(
         "SELECT p.id FROM households h CROSS JOIN persons p ON p.household_id = h.id "
         "CROSS JOIN visits v ON v.person_id = p.id "
-        "WHERE h.region_code >= ? AND h.region_code < ? AND v.discharged_on BETWEEN ? AND ? "
+        f"WHERE {where} AND v.discharged_on BETWEEN ? AND ? "
         "GROUP BY p.id HAVING sum(CAST(replace(v.total_cost, '.', '') AS INTEGER)) >= ? ORDER BY p.id",
-        (scope, scope + "\U0010ffff", f"{year}-01-01", as_of.isoformat(), int(floor * 100)))
+        (*param, f"{year}-01-01", as_of.isoformat(), int(floor * 100)))
     return [r[0] for r in rows]
 
 
@@ -222,7 +223,7 @@ def _entry(session: Session, person_id: str, year: int, month: int, as_of: date)
     return RiskEntry(
         person_id=person_id, name=p["name"], id_number=p["id_number"], head_name=p["head_name"],
         relation_to_head=p["relation_to_head"], address=p["address"], region_code=p["region_code"],
-        township=township, village=village, categories=bills.categories_on(conn, person_id, as_of.isoformat()),
+        township=township, village=village, categories=reads.categories_on(conn, person_id, as_of.isoformat()),
         applied_category=result.applied_category, visits=len(result.visits),
         total_cost=sum((v.total_cost for v in result.visits), ZERO),
         policy_covered=sum((v.policy_covered for v in result.visits), ZERO),

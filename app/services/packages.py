@@ -25,11 +25,10 @@ from app.exchange.records import (
 from app.services.receive import receive
 from app.services.session import Session
 from app.services.sync import site_name
-from app.store import audit
+from app.store import audit, records
 from app.store.clock import new_id, now
 from app.store.db import transaction
 from app.store.errors import StoreError
-from app.store.store import set_setting
 
 KEY = "export"
 
@@ -68,8 +67,8 @@ def export_package(session: Session, out: Path, everything: bool = False) -> dic
     parts.append(package.Part("records/audit_log.jsonl", "audit_log", AUDIT_COLUMNS, audit_rows()))
     manifest = package.write(out, header, parts, workbook)
     with transaction(conn):
-        set_setting(conn, KEY, {"change": upto["change"], "audit": upto["audit"], "last_at": header["created_at"],
-                                "last_file": str(out)})
+        records.put_setting(conn, session.user, KEY, {"change": upto["change"], "audit": upto["audit"],
+                                                      "last_at": header["created_at"], "last_file": str(out)}, "导出位置")
         audit.append(conn, session.user, "导出交换包", "package", header["package_id"], None,
                      {"file": str(out), "range": header["range"], "counts": manifest["counts"]})
     return manifest

@@ -9,10 +9,11 @@ from pathlib import Path
 from app.documents import forms
 from app.domain.money import ZERO, fmt
 from app.services import applications as apps
-from app.services.bills import categories_on, unpack_steps
+from app.services.bills import unpack_steps
 from app.services.registry import household_detail
 from app.services.registry import person as load_person
 from app.services.session import Session
+from app.store import reads
 from app.store.errors import InputError
 from app.workflow import rules
 
@@ -61,7 +62,7 @@ def notice_list(session: Session, path: Path) -> Path:
 
 def rejection_notice(session: Session, app_id: str, path: Path) -> Path:
     """不予救助通知书 for a rejected application, with the approver's reason."""
-    a = apps._app(session, app_id)
+    a = apps.application_row(session, app_id)
     if a["state"] != "rejected":
         raise InputError("state", "只有“不予救助”的申请才能打印不予救助通知书")
     step = apps.timeline(session, app_id)[-1]
@@ -73,10 +74,10 @@ def rejection_notice(session: Session, app_id: str, path: Path) -> Path:
 
 def roster(session: Session, path: Path) -> Path:
     """发放花名册 of the approved cases awaiting disbursement in the user's jurisdiction."""
+    where, param = reads.scope(session.user.jurisdiction, "a.region_code")
     rows = session.conn.execute(
         "SELECT a.*, p.name, p.id_number FROM applications a JOIN persons p ON p.id = a.person_id "
-        "WHERE a.state = 'approved' AND a.region_code LIKE ? ORDER BY a.region_code, p.name",
-        (f"{session.user.jurisdiction}%",)).fetchall()
+        f"WHERE a.state = 'approved' AND {where} ORDER BY a.region_code, p.name", param).fetchall()
     if not rows:
         raise InputError("roster", "目前没有待发放的已批准申请")
     people = [{"name": r["name"], "id_number": r["id_number"], "village": _village(r["region_code"]),
@@ -101,7 +102,7 @@ def document_number(a: dict) -> str:
 
 def approval_form_content(session: Session, app_id: str) -> dict:
     """Everything the 审批表 prints, built only from the records (so it can be rebuilt to verify a printed copy)."""
-    a = apps._app(session, app_id)
+    a = apps.application_row(session, app_id)
     p = load_person(session, a["person_id"])
     household = household_detail(session, a["household_id"])
     visits = _visit_rows(session, "v.person_id = ? AND v.discharged_on LIKE ?", (a["person_id"], f"{a['year']}-%"))
@@ -127,7 +128,7 @@ def approval_form_content(session: Session, app_id: str) -> dict:
                         "year": a["year"], "annual_income": a["annual_income"],
                         "low_income_standard": a["low_income_standard"],
                         "asset_check": {None: "未核查", 1: "符合", 0: "不符合"}[a["passes_asset_check"]],
-                        "categories": "、".join(categories_on(session.conn, a["person_id"], last_day)),
+                        "categories": "、".join(reads.categories_on(session.conn, a["person_id"], last_day)),
                         "computed_amount": a["computed_amount"], "approved_amount": a["approved_amount"],
                         "state": rules.STATE_NAMES[a["state"]]},
         "members": [{k: m[k] for k in ("name", "relation_to_head", "id_number", "sex", "birth_date")}
@@ -139,17 +140,18 @@ def approval_form_content(session: Session, app_id: str) -> dict:
 def approval_form(session: Session, app_id: str, path: Path) -> Path:
     """医疗救助（依申请）审批表 with its QR verification code."""
     content = approval_form_content(session, app_id)
-    return forms.approval_form(path, _place(session), document_number(apps._app(session, app_id)), content)
+    return forms.approval_form(path, _place(session), document_number(apps.application_row(session, app_id)), content)
 
 
 def approval_forms_batch(session: Session, path: Path, state: str = "approved") -> Path:
     """Every 审批表 of the cases in a state (by default approved, awaiting disbursement) in one file to print."""
+    where, param = reads.scope(session.user.jurisdiction, "a.region_code")
     ids = [r[0] for r in session.conn.execute(
-        "SELECT a.id FROM applications a JOIN persons p ON p.id = a.person_id WHERE a.state = ? AND a.region_code "
-        "LIKE ? ORDER BY a.region_code, p.name", (state, f"{session.user.jurisdiction}%"))]
+        f"SELECT a.id FROM applications a JOIN persons p ON p.id = a.person_id WHERE a.state = ? AND {where} "
+        "ORDER BY a.region_code, p.name", (state, *param))]
     if not ids:
         raise InputError("state", f"没有“{rules.STATE_NAMES[state]}”的申请")
-    return forms.approval_forms(path, _place(session), [(document_number(apps._app(session, i)),
+    return forms.approval_forms(path, _place(session), [(document_number(apps.application_row(session, i)),
                                                          approval_form_content(session, i)) for i in ids])
 
 

@@ -19,14 +19,14 @@ def receive(session: Session, batches: Callable[[Entity], Iterable[list[tuple]]]
     for e in entities(conn):
         done = out[e.table] = Applied()
         for rows in batches(e):
-            done.add(apply(conn, e, rows, me, source))
+            done.add(apply(conn, session.user, e, rows, me, source))
             if progress:
                 progress(e.name, done.added + done.updated + done.same + done.conflicts)
-    dropped = drop_headless(conn, out["households"].households_added, source)
+    dropped = drop_headless(conn, session.user, out["households"].households_added, source)
     out["households"].added -= dropped
     out["households"].conflicts += dropped
     touched_apps = set().union(*(a.applications_touched for a in out.values()))
-    followed = sum(replay_steps(conn, app_id) for app_id in sorted(touched_apps))
+    followed = sum(replay_steps(conn, session.user, app_id) for app_id in sorted(touched_apps))
     _resettle(session, set().union(*(a.persons_touched for a in out.values())))
     summary = {NAMES[t]: {"新增": a.added, "更新": a.updated, "已有": a.same, "冲突": a.conflicts}
                for t, a in out.items() if a.added or a.updated or a.same or a.conflicts}

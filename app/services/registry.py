@@ -9,8 +9,8 @@ from app.domain.idnumber import ID_TYPES, IdNumberError, parse_id_number
 from app.domain.names import CANONICAL_CATEGORIES, INSURANCE_SCHEMES
 from app.services import validate
 from app.services.session import Session
-from app.store import audit
-from app.store.clock import new_id, now
+from app.store import records
+from app.store.clock import new_id
 from app.store.db import transaction
 from app.store.errors import InputError
 from app.domain.names import initials
@@ -62,14 +62,7 @@ def _person_fields(session: Session, p: PersonInput, field: str, exclude: str | 
 
 
 def _person_row(session: Session, p: PersonInput, household_id: str, field: str) -> dict:
-    stamp = now()
-    return {"id": new_id(), "household_id": household_id, **_person_fields(session, p, field),
-            "created_at": stamp, "updated_at": stamp}
-
-
-def _insert(conn, table: str, row: dict) -> None:
-    cols = ", ".join(row)
-    conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+    return {"id": new_id(), "household_id": household_id, **_person_fields(session, p, field)}
 
 
 def register_household(session: Session, region_code: str, address: str, head: PersonInput) -> tuple[str, str]:
@@ -81,14 +74,10 @@ def register_household(session: Session, region_code: str, address: str, head: P
         raise InputError("head.relation_to_head", "新登记户的第一个人必须是户主")
     household_id = new_id()
     person = _person_row(session, head, household_id, "head")
-    stamp = now()
-    household = {"id": household_id, "region_code": code, "address": addr, "head_person_id": person["id"],
-                 "created_at": stamp, "updated_at": stamp}
+    household = {"id": household_id, "region_code": code, "address": addr, "head_person_id": person["id"]}
     with transaction(session.conn):
-        _insert(session.conn, "households", household)
-        _insert(session.conn, "persons", person)
-        audit.append(session.conn, session.user, "登记家庭", "households", household_id, None, household)
-        audit.append(session.conn, session.user, "登记人员", "persons", person["id"], None, person)
+        records.insert(session.conn, session.user, "households", household, "登记家庭")
+        records.insert(session.conn, session.user, "persons", person, "登记人员")
     return household_id, person["id"]
 
 
@@ -107,8 +96,7 @@ def add_member(session: Session, household_id: str, person: PersonInput) -> str:
         raise InputError("member.relation_to_head", "该户已有户主，请选择成员与户主的关系")
     row = _person_row(session, person, household_id, "member")
     with transaction(session.conn):
-        _insert(session.conn, "persons", row)
-        audit.append(session.conn, session.user, "登记人员", "persons", row["id"], None, row)
+        records.insert(session.conn, session.user, "persons", row, "登记人员")
     return row["id"]
 
 
@@ -155,7 +143,7 @@ def _period(session: Session, person_id: str, category: str, valid_from, valid_t
             "certified_by": certified_by}
 
 
-def _resettle_touched(session: Session, person_id: str, *periods: dict) -> None:
+def resettle_touched(session: Session, person_id: str, *periods: dict) -> None:
     """Re-settle the years of the person's bills that a changed period reaches (inside the caller's transaction).
 
     A category certified back to January covers bills already recorded; the year is settled again and the
@@ -175,12 +163,10 @@ def set_category(session: Session, person_id: str, category: str, valid_from: st
     """Record that a person held a category over a period, and re-settle the bills it covers."""
     person(session, person_id)
     fields = _period(session, person_id, category, valid_from, valid_to, certified_by)
-    stamp = now()
-    row = {"id": new_id(), "person_id": person_id, **fields, "created_at": stamp, "updated_at": stamp}
     with transaction(session.conn):
-        _insert(session.conn, "category_periods", row)
-        audit.append(session.conn, session.user, "登记身份类别", "category_periods", row["id"], None, row)
-        _resettle_touched(session, person_id, row)
+        row = records.insert(session.conn, session.user, "category_periods", {"person_id": person_id, **fields},
+                             "登记身份类别")
+        resettle_touched(session, person_id, row)
     return row["id"]
 
 
@@ -192,13 +178,9 @@ def update_category(session: Session, period_id: str, valid_from: str | date, va
         raise InputError("period_id", "找不到这段身份类别期间，请刷新后重试")
     person(session, old["person_id"])
     fields = _period(session, old["person_id"], old["category"], valid_from, valid_to, certified_by, exclude=period_id)
-    stamp = now()
     with transaction(session.conn):
-        session.conn.execute("UPDATE category_periods SET valid_from = ?, valid_to = ?, certified_by = ?, updated_at = ? "
-                             "WHERE id = ?", (fields["valid_from"], fields["valid_to"], certified_by, stamp, period_id))
-        audit.append(session.conn, session.user, "修改身份类别", "category_periods", period_id, dict(old),
-                     {**dict(old), **fields, "updated_at": stamp})
-        _resettle_touched(session, old["person_id"], dict(old), fields)
+        records.update(session.conn, session.user, "category_periods", period_id, fields, "修改身份类别")
+        resettle_touched(session, old["person_id"], dict(old), fields)
 
 
 def update_person(session: Session, person_id: str, p: PersonInput) -> None:
@@ -207,23 +189,16 @@ def update_person(session: Session, person_id: str, p: PersonInput) -> None:
     if (old["relation_to_head"] == "户主") != (p.relation_to_head == "户主"):
         raise InputError("member.relation_to_head", "户主的关系不能在这里改动，户主以外的成员也不能改为户主")
     fields = _person_fields(session, p, "member", exclude=person_id)
-    stamp = now()
-    before = {k: old[k] for k in fields}
     with transaction(session.conn):
-        session.conn.execute(f"UPDATE persons SET {', '.join(f'{k} = ?' for k in fields)}, updated_at = ? WHERE id = ?",
-                             (*fields.values(), stamp, person_id))
-        audit.append(session.conn, session.user, "修改人员", "persons", person_id, before, {**fields, "updated_at": stamp})
+        records.update(session.conn, session.user, "persons", person_id, fields, "修改人员")
 
 
 def update_household(session: Session, household_id: str, address: str) -> None:
     """Correct a household's address."""
-    old = _household(session, household_id)
+    _household(session, household_id)
     addr = validate.text(address, "address", "住址", 200)
-    stamp = now()
     with transaction(session.conn):
-        session.conn.execute("UPDATE households SET address = ?, updated_at = ? WHERE id = ?", (addr, stamp, household_id))
-        audit.append(session.conn, session.user, "修改家庭", "households", household_id, {"address": old["address"]},
-                     {"address": addr, "updated_at": stamp})
+        records.update(session.conn, session.user, "households", household_id, {"address": addr}, "修改家庭")
 
 
 def set_enrollment(session: Session, person_id: str, year: int, insurance: str) -> None:
@@ -233,19 +208,13 @@ def set_enrollment(session: Session, person_id: str, year: int, insurance: str) 
         raise InputError("insurance", f"险种应为 {'、'.join(INSURANCE_SCHEMES)} 之一")
     if not isinstance(year, int) or not 1990 <= year <= date.today().year + 1:
         raise InputError("year", "参保年度不合理")
-    old = session.conn.execute("SELECT * FROM enrollments WHERE person_id = ? AND year = ?", (person_id, year)).fetchone()
-    stamp = now()
+    old = session.conn.execute("SELECT id FROM enrollments WHERE person_id = ? AND year = ?", (person_id, year)).fetchone()
     with transaction(session.conn):
         if old:
-            session.conn.execute("UPDATE enrollments SET insurance = ?, updated_at = ? WHERE id = ?",
-                                 (insurance, stamp, old["id"]))
-            audit.append(session.conn, session.user, "修改参保", "enrollments", old["id"], dict(old),
-                         {**dict(old), "insurance": insurance, "updated_at": stamp})
+            records.update(session.conn, session.user, "enrollments", old["id"], {"insurance": insurance}, "修改参保")
         else:
-            row = {"id": new_id(), "person_id": person_id, "year": year, "insurance": insurance,
-                   "created_at": stamp, "updated_at": stamp}
-            _insert(session.conn, "enrollments", row)
-            audit.append(session.conn, session.user, "登记参保", "enrollments", row["id"], None, row)
+            records.insert(session.conn, session.user, "enrollments",
+                           {"person_id": person_id, "year": year, "insurance": insurance}, "登记参保")
 
 
 def person_input(data: dict) -> PersonInput:

@@ -6,6 +6,7 @@ import re
 
 from app.domain.idnumber import normalise
 from app.services.session import Session
+from app.store import reads
 
 _COLUMNS = ("p.id, p.name, p.id_type, p.id_number, p.sex, p.birth_date, p.relation_to_head, p.household_id, "
             "h.region_code, h.address")
@@ -37,7 +38,7 @@ def search_ids(session: Session, query: str, village: str | None = None, limit: 
     if scope:
         if not village and not session.user.covers(scope):
             return []
-        c, p = _prefix("h.region_code", scope)
+        c, p = reads.scope(scope)
         where.append(c)
         params.extend(p)
     if village and session.user.jurisdiction and not village.startswith(session.user.jurisdiction):

@@ -11,6 +11,7 @@ from app.policy.index import PolicyIndex
 from app.policy.loader import PolicyError, load_policy
 from app.services.places import county_regions, place_name
 from app.services.session import Session
+from app.store import reads
 from app.store.errors import InputError, StoreError
 
 # (attribute, column header) of the amounts, in the order a 报表 shows them; values are Decimal yuan.
@@ -156,7 +157,8 @@ def year_statistics(session: Session, year: int, first_month: int = 1, last_mont
     if not (isinstance(first_month, int) and isinstance(last_month, int) and 1 <= first_month <= last_month <= 12):
         raise InputError("months", f"月份范围应在 1—12 月之间且起始不晚于结束（收到 {first_month}—{last_month}）")
     scope = session.user.jurisdiction
-    params = {"lo": scope, "hi": scope + "\U0010ffff",
+    lo, hi = reads.bounds(scope)
+    params = {"lo": lo, "hi": hi,
               "first": f"{year}-{first_month:02d}-01", "last": f"{year}-{last_month:02d}-31"}
     conn = session.conn
     counts: dict[str, dict[object, tuple[int, int]]] = {k: {} for k in _KINDS}

@@ -38,6 +38,7 @@ from app.services import validate
 from app.services.county import engine
 from app.services.places import place_name, township_and_village
 from app.services.session import Session
+from app.store import reads
 from app.store.errors import InputError
 
 NEEDED_FOR = "编制资助参保名单"
@@ -172,7 +173,7 @@ def subsidy_roster(session: Session, year: int, contribution: object, today: dat
 
 def _people(session: Session, on: date) -> list[tuple[Person, list[tuple[str, str]]]]:
     """Everyone of the jurisdiction with a category period valid on `on`, with (category, certified_by) of each."""
-    scope = session.user.jurisdiction
+    where, param = reads.scope(session.user.jurisdiction)
     day = on.isoformat()
     conn = session.conn
     rows = conn.execute(
@@ -182,9 +183,9 @@ def _people(session: Session, on: date) -> list[tuple[Person, list[tuple[str, st
         " ORDER BY e.year DESC LIMIT 1) AS insurance "
         "FROM households h CROSS JOIN persons p ON p.household_id = h.id "
         "CROSS JOIN category_periods c ON c.person_id = p.id LEFT JOIN persons head ON head.id = h.head_person_id "
-        "WHERE h.region_code >= ? AND h.region_code < ? AND c.valid_from <= ? AND (c.valid_to IS NULL OR c.valid_to >= ?) "
+        f"WHERE {where} AND c.valid_from <= ? AND (c.valid_to IS NULL OR c.valid_to >= ?) "
         "ORDER BY h.region_code, h.address, p.relation_to_head != '户主', p.name, p.id, c.category",
-        (on.year, scope, scope + "\U0010ffff", day, day))
+        (on.year, *param, day, day))
     people: dict[str, tuple[dict, list[tuple[str, str]]]] = {}
     for r in rows:
         people.setdefault(r["id"], (dict(r), []))[1].append((r["category"], r["certified_by"]))

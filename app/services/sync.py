@@ -30,10 +30,10 @@ from app.exchange.records import (
 )
 from app.services.receive import receive
 from app.services.session import Session
+from app.store import records
 from app.store.clock import now
 from app.store.db import connect, transaction
 from app.store.errors import StoreError
-from app.store.store import set_setting
 
 if TYPE_CHECKING:  # imported where used: the driver costs the app's start ~90 ms
     import psycopg
@@ -50,7 +50,7 @@ def state(session: Session) -> dict:
 
 def _save(session: Session, st: dict) -> None:
     with transaction(session.conn):
-        set_setting(session.conn, KEY, st)
+        records.put_setting(session.conn, session.user, KEY, st, "同步位置")
 
 
 def pending(session: Session) -> dict[str, int]:
@@ -192,7 +192,7 @@ def pull(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
     with transaction(conn):
         report.pulled = receive(session, batches, "与县级同步", step)
         pulled[region] = horizon
-        set_setting(conn, KEY, st)
+        records.put_setting(conn, session.user, KEY, st, "同步位置")
     with pg.transaction():
         county_db.note_site(pg, me, site_name(), pushed=False)
 

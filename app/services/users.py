@@ -9,8 +9,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.services.session import Session, User
-from app.store import audit
-from app.store.clock import new_id, now
+from app.store import records
+from app.store.clock import new_id
 from app.store.db import transaction
 from app.store.errors import InputError
 
@@ -89,13 +89,10 @@ def create_user(session: Session, username: str, display_name: str, role: str, j
     if conn.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
         raise InputError("username", f"用户名“{username}”已被使用")
     user = User(new_id(), username, display_name.strip(), role, jurisdiction)
-    stamp = now()
     with transaction(conn):
-        conn.execute("INSERT INTO users (id, username, display_name, role, jurisdiction, password_hash, active, "
-                     "created_at, updated_at) VALUES (?,?,?,?,?,?,1,?,?)",
-                     (user.id, username, user.display_name, role, jurisdiction, _HASHER.hash(password), stamp, stamp))
-        audit.append(conn, session.user, "新增用户", "users", user.id, None,
-                     {"username": username, "display_name": user.display_name, "role": role, "jurisdiction": jurisdiction})
+        records.insert(conn, session.user, "users",
+                       {"id": user.id, "username": username, "display_name": user.display_name, "role": role,
+                        "jurisdiction": jurisdiction, "password_hash": _HASHER.hash(password), "active": 1}, "新增用户")
     return user
 
 
@@ -123,13 +120,8 @@ def update_user(session: Session, username: str, display_name: str, role: str, j
                 raise InputError("role", "不能取消自己的管理员角色，请由另一位管理员操作")
             if row["active"] and not _other_active_admins(conn, row["id"]):
                 raise InputError("role", f"“{username}”是唯一在用的管理员，不能改为其他角色；请先新增另一位管理员")
-        before = {"display_name": row["display_name"], "role": row["role"], "jurisdiction": row["jurisdiction"]}
         after = {"display_name": display_name.strip(), "role": role, "jurisdiction": jurisdiction}
-        if before != after:
-            conn.execute("UPDATE users SET display_name = ?, role = ?, jurisdiction = ?, updated_at = ? WHERE id = ?",
-                         (after["display_name"], role, jurisdiction, now(), row["id"]))
-            audit.append(conn, session.user, "修改用户", "users", row["id"], {"username": username, **before},
-                         {"username": username, **after})
+        records.update(conn, session.user, "users", row["id"], after, "修改用户")
     return User(row["id"], username, after["display_name"], role, jurisdiction)
 
 
@@ -141,8 +133,7 @@ def reset_password(session: Session, username: str, new_password: str) -> None:
     hashed = _HASHER.hash(new_password)  # ~50 ms; outside the write lock
     with transaction(conn):
         row = _row(conn, username)
-        conn.execute("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", (hashed, now(), row["id"]))
-        audit.append(conn, session.user, "重置密码", "users", row["id"], None, {"username": username})
+        records.update(conn, session.user, "users", row["id"], {"password_hash": hashed}, "重置密码")
 
 
 def change_password(session: Session, old_password: str, new_password: str) -> None:
@@ -160,8 +151,7 @@ def change_password(session: Session, old_password: str, new_password: str) -> N
         raise InputError("new_password", "新密码与原密码相同，请换一个")
     hashed = _HASHER.hash(new_password)
     with transaction(conn):
-        conn.execute("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", (hashed, now(), row["id"]))
-        audit.append(conn, session.user, "修改密码", "users", row["id"], None, {"username": row["username"]})
+        records.update(conn, session.user, "users", row["id"], {"password_hash": hashed}, "修改密码")
 
 
 def set_active(session: Session, username: str, active: bool) -> bool:
@@ -180,9 +170,8 @@ def set_active(session: Session, username: str, active: bool) -> bool:
                 raise InputError("username", "不能停用自己的账号，请由另一位管理员操作")
             if row["role"] == "管理员" and not _other_active_admins(conn, row["id"]):
                 raise InputError("username", f"“{username}”是唯一在用的管理员，不能停用；请先新增另一位管理员")
-        conn.execute("UPDATE users SET active = ?, updated_at = ? WHERE id = ?", (int(active), now(), row["id"]))
-        audit.append(conn, session.user, "启用用户" if active else "停用用户", "users", row["id"],
-                     {"username": username, "active": not active}, {"username": username, "active": active})
+        records.update(conn, session.user, "users", row["id"], {"active": int(active)},
+                       "启用用户" if active else "停用用户")
     return True
 
 

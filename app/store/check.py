@@ -1,4 +1,5 @@
-"""`check`: is the database intact, of a version this app knows, with a valid audit chain?"""
+"""`check`: is the database intact, of a version this app knows, with a valid audit chain and every record
+matching the audit entry that last wrote it?"""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import sqlite_utils
 
 from app.store import audit
+from app.store.seal_check import broken_seals
 from app.store.schema import LATEST
 
 
@@ -46,6 +48,7 @@ def check_database(path: Path) -> list[str]:
         if orphan:
             problems.append(f"有 {orphan} 次就诊没有结算记录（半途写入）")
         problems.extend(audit.verify(conn))
+        problems.extend(broken_seals(conn))
     except sqlite3.DatabaseError as exc:
         problems.append(f"读取数据库出错：{exc}")
     finally:

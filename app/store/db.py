@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from app.store import seal
 from app.store.errors import DatabaseDamaged, DatabaseReadOnly, DiskFull, StoreError
 
 KEPT = "已保存的数据没有丢失"
@@ -20,6 +21,7 @@ def connect(path: Path | str) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(str(path), isolation_level=None, timeout=15, check_same_thread=False)
         conn.row_factory = sqlite3.Row
+        seal.register(conn)
         conn.execute("PRAGMA foreign_keys = ON")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         # FULL: a commit survives a power cut, not only a crash of the app.

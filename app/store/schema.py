@@ -132,6 +132,24 @@ def _v5(conn: sqlite3.Connection) -> None:
                  (json.dumps(new_id()), now()))
 
 
+def _v6(conn: sqlite3.Connection) -> None:
+    from app.store import audit
+    from app.store.seal import KEYS, SEALED, register, sealed_json
+
+    register(conn)
+    conn.execute("ALTER TABLE audit_log ADD COLUMN row_hash TEXT")
+    conn.execute("ALTER TABLE audit_log ADD COLUMN digest_version INTEGER")
+    # check looks up each record's last sealing entry; without this it would scan the log once per record.
+    conn.execute("CREATE INDEX audit_log_entity ON audit_log(entity, entity_id, seq)")
+    # What is in the file at the upgrade is taken as it stands: one entry per record records its content, so from
+    # here on a change made outside the program shows. The entry says so, and who ran the upgrade is the system.
+    for table in SEALED:
+        rows = conn.execute(f"SELECT t.{KEYS[table]}, {sealed_json(table)}, jz_sha256({sealed_json(table)}) "
+                            f"FROM {table} t ORDER BY t.rowid").fetchall()
+        for key, after, digest in rows:
+            audit.append(conn, "system", "升级时封存已有记录", table, key, None, audit.RawJSON(after), digest)
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: its number, what it does, and the statements or function that do it."""
@@ -150,5 +168,6 @@ MIGRATIONS: tuple[Migration, ...] = (
                                                "CREATE INDEX persons_initials_name ON persons(name_initials, name)"]),
     Migration(4, "依申请救助：申请、逐步记录（只追加）、附件", _V4),
     Migration(5, "与县级交换：本站编号、记录来源站点、变更序号、同步冲突记录", _v5),
+    Migration(6, "金额等记录封存：审计条目带记录内容的校验值，按记录查找审计条目的索引", _v6),
 )
 LATEST = MIGRATIONS[-1].version

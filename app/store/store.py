@@ -121,10 +121,3 @@ def damaged(path: Path, detail: str) -> DatabaseDamaged:
         text += (f"最近的备份是 {when:%Y-%m-%d %H:%M} 的 {latest.name}；恢复后，此后录入的内容需要重新录入，"
                  f"损坏的文件会改名留在原处，不会删除。" if when else f"最近的备份是 {latest.name}。")
     return DatabaseDamaged(text, path, latest, detail)
-
-
-def set_setting(conn: sqlite3.Connection, key: str, value: Any) -> None:
-    """Write a setting; call inside a transaction (and audit it there)."""
-    conn.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
-                 "value = excluded.value, updated_at = excluded.updated_at",
-                 (key, json.dumps(value, ensure_ascii=False), now()))

@@ -12,7 +12,8 @@ import pytest
 from app.services import county, demo, users
 from app.services.session import SYSTEM, Session
 from app.store.db import transaction
-from app.store.store import open_store, set_setting
+from app.store import records
+from app.store.store import open_store
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def demo_db(tmp_path_factory):
 def new_site_id(session: Session) -> None:
     """A copied database is a new site: give it its own id, as a fresh installation has."""
     with transaction(session.conn):
-        set_setting(session.conn, "site_id", str(uuid.uuid4()))
+        records.put_setting(session.conn, session.user, "site_id", str(uuid.uuid4()), "新站点编号")
 
 
 @pytest.fixture

@@ -115,7 +115,7 @@ def test_disabled_user_cannot_sign_in_until_enabled(session, clerk):
     assert users.set_active(session, "cun1", True) is True
     assert users.authenticate(session.conn, "cun1", PASSWORD).username == "cun1"
     (off,), (on,) = _audit(session, "停用用户"), _audit(session, "启用用户")
-    assert '"active":false' in off["after"] and '"active":true' in on["after"] and "cun1" in off["after"]
+    assert '"active":0' in off["after"] and '"active":1' in on["after"] and "cun1" in off["after"]
     _no_secrets(session, PASSWORD)
 
 

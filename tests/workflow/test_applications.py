@@ -158,7 +158,7 @@ def test_two_sessions_on_the_same_step_exactly_one_succeeds(world):
     people, app_id = world
     other = Session(open_store(people["admin"].store.path, daily_backup=False), people["cun1"].user)
     go(people, "cun1", app_id, "draft", "submit")
-    seen = apps._app(people["cun2"], app_id)  # both look at the case …
+    seen = apps.application_row(people["cun2"], app_id)  # both look at the case …
     apps.act(people["cun2"], app_id, "village_review", Decision("pass", "同意", **MEETING), today=TODAY)
     with pytest.raises(InputError, match="请刷新"):  # … the second acts on what it saw, too late
         apps.act(Session(other.store, people["cun2"].user), app_id, seen["state"], Decision("pass", "同意", **MEETING),
@@ -192,7 +192,7 @@ def _reach(people, app_id, state):
 def test_every_role_state_and_action(world, state):
     people, app_id = world
     _reach(people, app_id, state)
-    whole = apps._app(people["admin"], app_id)
+    whole = apps.application_row(people["admin"], app_id)
     assert whole["state"] == state
     acted = {s["user_id"] for s in apps.timeline(people["admin"], app_id)}
     for who, action in itertools.product(ROLES, ACTIONS):
@@ -202,7 +202,7 @@ def test_every_role_state_and_action(world, state):
                   and (action == "withdraw" or session.user.id not in acted or
                        all(s["state"] == state for s in apps.timeline(people["admin"], app_id)
                            if s["user_id"] == session.user.id)))
-        problem = apps._check(session, apps._app(session, app_id), state,
+        problem = apps._check(session, apps.application_row(session, app_id), state,
                               Decision(action, "意见", **(MEETING if action == "pass" and state == "village_review"
                                                           else {})), date(2025, 7, 1))
         if action == "approve" and expect:

@@ -1,0 +1,54 @@
+"""Named reads the services share: a person's visits of a year, categories on a date, insurance, jurisdiction scope."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from app.domain.case import Visit
+from app.domain.names import DEFAULT_INSURANCE
+
+
+def year_visits(conn: sqlite3.Connection, person_id: str, year: int, until: str | None = None) -> list[dict]:
+    """The person's visits of the year discharged up to `until` (the year's end if None), in settling order."""
+    return [dict(r) for r in conn.execute("SELECT * FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ? "
+                                          "ORDER BY discharged_on, created_at",
+                                          (person_id, f"{year}-01-01", until or f"{year}-12-31"))]
+
+
+def visit(row: Any) -> Visit:
+    """A stored visit row as the engine's Visit."""
+    money = lambda v: Decimal(v) if v is not None else None  # noqa: E731
+    return Visit(id=row["id"], date=date.fromisoformat(row["discharged_on"]), kind=row["kind"],
+                 total_cost=Decimal(row["total_cost"]), policy_covered=Decimal(row["policy_covered"]),
+                 basic_paid=money(row["basic_paid"]), serious_illness_paid=money(row["serious_illness_paid"]),
+                 referred=bool(row["referred"]), in_province=bool(row["in_province"]),
+                 hospital_level=row["hospital_level"], major_disease=bool(row["major_disease"]))
+
+
+def categories_on(conn: sqlite3.Connection, person_id: str, day: str) -> tuple[str, ...]:
+    """The categories a person held on a date."""
+    rows = conn.execute("SELECT category FROM category_periods WHERE person_id = ? AND valid_from <= ? "
+                        "AND (valid_to IS NULL OR valid_to >= ?) ORDER BY category", (person_id, day, day))
+    return tuple(r["category"] for r in rows)
+
+
+def insurance(conn: sqlite3.Connection, person_id: str, year: int) -> str:
+    """The person's insurance scheme of the year (城乡居民医保 when none is recorded)."""
+    row = conn.execute("SELECT insurance FROM enrollments WHERE person_id = ? AND year = ?", (person_id, year)).fetchone()
+    return row["insurance"] if row else DEFAULT_INSURANCE
+
+
+def bounds(jurisdiction: str) -> tuple[str, str]:
+    """The region codes within a jurisdiction are those from its prefix up to (not including) this upper bound."""
+    return jurisdiction, jurisdiction + "\U0010ffff"
+
+
+def scope(jurisdiction: str, column: str = "h.region_code") -> tuple[str, tuple[str, str]]:
+    """The SQL condition (and its parameters) that keeps rows within a jurisdiction, a region-code prefix.
+
+    Every query that lists records for a user takes its jurisdiction filter from here. A range rather than LIKE,
+    because SQLite's LIKE is case-insensitive and so cannot use the region-code index."""
+    return f"({column} >= ? AND {column} < ?)", bounds(jurisdiction)

@@ -1,0 +1,116 @@
+"""The one write path for audited records: insert, update, delete and settings, each with its audit entry and seal.
+
+Every function writes inside the caller's transaction (it refuses to run outside one), stamps ids and times, reads
+the row back as SQLite stored it, and appends the audit entry with the before and after values and the row's seal
+(app/store/seal.py). A service never writes an audited table any other way; tests/store/test_write_path.py fails
+if one does.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from app.store import audit
+from app.store.clock import new_id, now
+from app.store.audit import RawJSON
+from app.store.seal import DELETED, KEYS, POSITIONS, SEALED, sealed_after
+
+
+# The stamp columns each audited table has.
+STAMPS: dict[str, tuple[str, ...]] = {table: ("created_at", "updated_at") for table in SEALED} | {
+    "application_steps": (), "attachments": ("created_at",), "settings": ("updated_at",)}
+
+
+def _stored(conn: sqlite3.Connection, table: str, key: str) -> sqlite3.Row | None:
+    return conn.execute(f"SELECT * FROM {table} WHERE {KEYS[table]} = ?", (key,)).fetchone()
+
+
+def _check(conn: sqlite3.Connection, table: str) -> None:
+    if table not in SEALED:
+        raise ValueError(f"{table} is not an audited table")
+    if not conn.in_transaction:
+        raise RuntimeError("records are written inside a transaction, with their audit entry")
+
+
+def _stamped(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    stamp = now()
+    if KEYS[table] == "id":
+        out.setdefault("id", new_id())
+    for col in STAMPS[table]:
+        out.setdefault(col, stamp)
+    return out
+
+
+def insert(conn: sqlite3.Connection, user: Any, table: str, row: Mapping[str, Any], action: str) -> dict[str, Any]:
+    """Add one record with its audit entry; returns the row as stored (with its id and stamps)."""
+    _check(conn, table)
+    full = _stamped(table, row)
+    conn.execute(f"INSERT INTO {table} ({', '.join(full)}) VALUES ({', '.join('?' * len(full))})",
+                 tuple(full.values()))
+    key = full[KEYS[table]]
+    after, seal = sealed_after(conn, table, key)
+    audit.append(conn, user, action, table, key, None, RawJSON(after), seal)
+    return dict(_stored(conn, table, key))
+
+
+def insert_many(conn: sqlite3.Connection, user: Any, table: str, rows: Iterable[Mapping[str, Any]],
+                action: str) -> int:
+    """Add many records of one table, each with its own audit entry (bulk imports, demo data, received records)."""
+    _check(conn, table)
+    count = 0
+    for row in rows:
+        insert(conn, user, table, row, action)
+        count += 1
+    return count
+
+
+def update(conn: sqlite3.Connection, user: Any, table: str, key: str, changes: Mapping[str, Any],
+           action: str) -> dict[str, Any]:
+    """Change fields of one record; writes (and audits) only if something changed. Returns the row as stored."""
+    _check(conn, table)
+    old = _stored(conn, table, key)
+    if old is None:
+        raise LookupError(f"{table} {key} does not exist")
+    diff = {k: v for k, v in changes.items() if old[k] != v}
+    if not diff:
+        return dict(old)
+    if "updated_at" in old.keys() and "updated_at" not in diff:
+        diff["updated_at"] = now()
+    before, _ = sealed_after(conn, table, key)
+    conn.execute(f"UPDATE {table} SET {', '.join(f'{k} = ?' for k in diff)} WHERE {KEYS[table]} = ?",
+                 (*diff.values(), key))
+    after, seal = sealed_after(conn, table, key)
+    audit.append(conn, user, action, table, key, RawJSON(before), RawJSON(after), seal)
+    return dict(_stored(conn, table, key))
+
+
+def delete(conn: sqlite3.Connection, user: Any, table: str, key: str, action: str) -> None:
+    """Remove one record; its last audit entry keeps what it held and marks it deleted."""
+    _check(conn, table)
+    if _stored(conn, table, key) is None:
+        return
+    before, _ = sealed_after(conn, table, key)
+    conn.execute(f"DELETE FROM {table} WHERE {KEYS[table]} = ?", (key,))
+    audit.append(conn, user, action, table, key, RawJSON(before), None, DELETED)
+
+
+def put_setting(conn: sqlite3.Connection, user: Any, key: str, value: Any, action: str) -> None:
+    """Write one setting (JSON) with its audit entry; nothing is written when the value is unchanged.
+
+    The exchange's positions (seal.POSITIONS) are written without an entry."""
+    _check(conn, "settings")
+    text = json.dumps(value, ensure_ascii=False)
+    old = _stored(conn, "settings", key)
+    if old is not None and old["value"] == text:
+        return
+    before = sealed_after(conn, "settings", key)[0] if old is not None else None
+    conn.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+                 "value = excluded.value, updated_at = excluded.updated_at", (key, text, now()))
+    if key in POSITIONS:
+        return
+    after, seal = sealed_after(conn, "settings", key)
+    audit.append(conn, user, action, "settings", key, RawJSON(before) if before else None, RawJSON(after), seal)

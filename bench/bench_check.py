@@ -1,0 +1,72 @@
+"""`check` on the benchmark county, and how its time grows with the county's size.
+
+Times each part of `jiuzhu check` (SQLite's integrity_check, the audit chain, the seals of every record) on demo
+counties of growing size and on the full benchmark county, and prints the time per record at each size, so that a
+part that grows faster than the county shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.store import audit  # noqa: E402
+from app.store.check import check_database  # noqa: E402
+from app.store.seal import SEALED  # noqa: E402
+from app.store.seal_check import broken_seals  # noqa: E402
+from bench.county import HOUSEHOLDS, ensure_county  # noqa: E402
+from bench.report import emit  # noqa: E402
+
+
+def parts(db: Path) -> dict[str, float]:
+    """Seconds for each part of check, and for the whole, on one database (read-only, as check opens it)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    out = {}
+    for name, fn in (("integrity", lambda: conn.execute("PRAGMA integrity_check").fetchall()),
+                     ("audit chain", lambda: audit.verify(conn)), ("seals", lambda: broken_seals(conn))):
+        t0 = time.perf_counter()
+        fn()
+        out[name] = time.perf_counter() - t0
+    out["records"] = sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in SEALED)
+    out["entries"] = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    conn.close()
+    t0 = time.perf_counter()
+    problems = check_database(db)
+    out["check"] = time.perf_counter() - t0
+    assert problems == [], problems
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="bench/out/county.sqlite3")
+    parser.add_argument("--households", type=int, default=HOUSEHOLDS)
+    parser.add_argument("--sizes", default="2000,8000", help="smaller counties (households) to show the growth")
+    parser.add_argument("--json", metavar="PATH")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        sizes = [(int(n), Path(tmp) / f"c{n}.sqlite3") for n in args.sizes.split(",") if n]
+        for n, db in sizes:
+            ensure_county(db, n).close()
+        sizes.append((args.households, Path(args.db)))
+        ensure_county(Path(args.db), args.households).close()
+        for n, db in sizes:
+            p = parts(db)
+            per = p["check"] / (p["records"] + p["entries"]) * 1e6
+            rows.append((f"check: {n:,} households ({p['records']:,} records, {p['entries']:,} audit entries)",
+                         f"{p['check']:.1f} s (integrity {p['integrity']:.1f} s, chain {p['audit chain']:.1f} s, "
+                         f"seals {p['seals']:.1f} s; {per:.2f} µs per record or entry)",
+                         "≤ 15 s at full size"))
+    emit(rows, args.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""The benchmark county: built once with the demo generator (through the audited write path) and reused."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from app.services import demo, users
+from app.services.session import SYSTEM, Session
+from app.store.store import Store, open_store
+
+HOUSEHOLDS = 148_000
+MEAN_VISITS = 4.0
+
+
+def ensure_county(db: Path, households: int = HOUSEHOLDS, mean_visits: float = MEAN_VISITS) -> Store:
+    """The store at `db`, built first if it holds no households (~10 minutes at full size on a 2-core machine)."""
+    store = open_store(db, daily_backup=False)
+    if store.conn.execute("SELECT count(*) FROM households").fetchone()[0] == 0:
+        session = Session(store, SYSTEM)
+        t0 = time.perf_counter()
+        users.create_user(session, "admin", "管理员", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
+        for done, total in demo.build_demo(session, households, 2025, mean_visits=mean_visits, chunk=2000):
+            sys.stderr.write(f"\rbuilding demo county: {done}/{total} households")
+        sys.stderr.write(f"\nbuilt in {time.perf_counter() - t0:.0f} s\n")
+    return store

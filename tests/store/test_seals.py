@@ -1,0 +1,157 @@
+"""Sealed records: a change made by plain SQL to anything that holds or decides money is named by `check`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from app.store.check import check_database
+
+
+def jiuzhu(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, encoding="utf-8",
+                          check=False)
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("sealdemo") / "county.sqlite3"
+    run = jiuzhu("demo", "--households", "60", "--db", str(db), "--quiet")
+    assert run.returncode == 0, run.stderr
+    return db
+
+
+@pytest.fixture
+def copy(demo_db, tmp_path):
+    target = tmp_path / "copy.sqlite3"
+    src, dst = sqlite3.connect(demo_db), sqlite3.connect(target)
+    src.backup(dst)
+    src.close()
+    dst.row_factory = sqlite3.Row
+    yield target, dst
+    dst.close()
+
+
+def test_demo_county_is_sealed_and_checks_clean(demo_db):
+    assert check_database(demo_db) == []
+    conn = sqlite3.connect(demo_db)
+    # Demo data goes through the write path: every settlement and annual settlement has its entry.
+    for table in ("visits", "settlements", "annual_settlements", "applications"):
+        unaudited = conn.execute(f"SELECT count(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM audit_log a "
+                                 f"WHERE a.entity = '{table}' AND a.entity_id = t.id)").fetchone()[0]
+        assert unaudited == 0, table
+        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0, table
+    conn.close()
+
+
+def _check(path) -> tuple[int, str]:
+    run = jiuzhu("check", "--db", str(path))
+    return run.returncode, run.stdout + run.stderr
+
+
+def test_a_settlement_paid_more_by_sql_is_named(copy):
+    path, conn = copy
+    row = conn.execute("SELECT s.id, s.assistance_paid, p.name FROM settlements s JOIN persons p "
+                       "ON p.id = s.person_id ORDER BY s.rowid LIMIT 1").fetchone()
+    conn.execute("UPDATE settlements SET assistance_paid = '99999.00' WHERE id = ?", (row["id"],))
+    conn.commit()
+    code, out = _check(path)
+    assert code != 0
+    assert row["id"] in out and row["name"] in out and "医疗救助" in out and "99999.00" in out
+    assert row["assistance_paid"] in out  # what the log says
+
+
+def test_a_visit_cost_tripled_is_named(copy):
+    path, conn = copy
+    row = conn.execute("SELECT id, total_cost, invoice_number FROM visits ORDER BY rowid LIMIT 1").fetchone()
+    conn.execute("UPDATE visits SET total_cost = printf('%.2f', total_cost * 3) WHERE id = ?", (row["id"],))
+    conn.commit()
+    code, out = _check(path)
+    assert code != 0 and row["invoice_number"] in out and "医疗费用总额" in out
+
+
+def test_an_approved_amount_changed_is_named(copy):
+    path, conn = copy
+    row = conn.execute("SELECT id FROM applications WHERE approved_amount IS NOT NULL LIMIT 1").fetchone()
+    conn.execute("UPDATE applications SET approved_amount = '123456.78' WHERE id = ?", (row["id"],))
+    conn.commit()
+    code, out = _check(path)
+    assert code != 0 and row["id"] in out and "核定金额" in out and "123456.78" in out
+
+
+def test_a_local_value_changed_is_named(copy):
+    path, conn = copy
+    local = json.loads(conn.execute("SELECT value FROM settings WHERE key = 'local'").fetchone()[0])
+    assert local, "the demo county sets local values"
+    key = next(iter(local))
+    local[key] = "1"
+    conn.execute("UPDATE settings SET value = ? WHERE key = 'local'", (json.dumps(local, ensure_ascii=False),))
+    conn.commit()
+    code, out = _check(path)
+    assert code != 0 and "设置 local" in out
+
+
+def test_a_user_made_admin_by_sql_is_named(copy):
+    path, conn = copy
+    conn.execute("UPDATE users SET role = '管理员' WHERE username = 'cun'")
+    conn.commit()
+    code, out = _check(path)
+    assert code != 0 and "用户 cun" in out and "角色" in out and "管理员" in out
+
+
+def test_a_password_hash_swapped_by_sql_is_named(copy):
+    path, conn = copy
+    admin_hash = conn.execute("SELECT password_hash FROM users WHERE username = 'admin'").fetchone()[0]
+    conn.execute("UPDATE users SET password_hash = ? WHERE username = 'shenpi'", (admin_hash,))
+    conn.commit()
+    code, out = _check(path)
+    assert code != 0 and "用户 shenpi" in out and admin_hash not in out
+
+
+def test_the_log_cut_short_with_its_head_fixed_is_caught(copy):
+    path, conn = copy
+    count = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    conn.execute("DELETE FROM audit_log WHERE seq > ?", (count - 12,))
+    last = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    conn.execute("UPDATE audit_head SET count = ?, hash = ?", (last["seq"], last["hash"]))
+    conn.commit()
+    code, out = _check(path)
+    assert code != 0 and ("没有写入它的记录" in out or "审计日志第" in out)
+
+
+def test_a_row_added_or_deleted_by_sql_is_named(copy):
+    path, conn = copy
+    conn.execute("PRAGMA foreign_keys = OFF")
+    victim = conn.execute("SELECT id, person_id FROM category_periods LIMIT 1").fetchone()
+    conn.execute("DELETE FROM category_periods WHERE id = ?", (victim["id"],))
+    conn.execute("INSERT INTO category_periods (id, person_id, category, valid_from, valid_to, certified_by, "
+                 "created_at, updated_at) VALUES ('forged', ?, '特困人员', '2020-01-01', NULL, '民政', '', '')",
+                 (victim["person_id"],))
+    conn.commit()
+    code, out = _check(path)
+    assert code != 0 and victim["id"] in out and "被删除" in out and "forged" in out
+
+
+def test_changes_through_the_program_keep_check_clean(copy):
+    path, conn = copy
+    conn.close()
+    from app.services import bills, registry, users
+    from app.services.session import Session
+    from app.store.store import open_store
+
+    store = open_store(path, daily_backup=False)
+    admin = Session(store, users.find_user(store.conn, "admin"))
+    clerk = Session(store, users.find_user(store.conn, "xiang"))
+    person_id = store.conn.execute("SELECT p.id FROM persons p JOIN households h ON h.id = p.household_id "
+                                   "WHERE h.region_code LIKE ? LIMIT 1", (clerk.user.jurisdiction + "%",)).fetchone()[0]
+    registry.set_category(clerk, person_id, "低保对象", "2020-01-01", None, "民政")
+    year = store.conn.execute("SELECT max(year) FROM settlements").fetchone()[0]
+    bills.record_bill(clerk, person_id, bills.BillInput("县医院", f"{year}-05-01", f"{year}-05-09", "住院", "8000",
+                                                        "7000", "SEAL-1", "县级", "4000", "0"))
+    users.update_user(admin, "cun", "村官", "村级经办", users.find_user(store.conn, "cun").jurisdiction)
+    store.close()
+    assert check_database(path) == []
