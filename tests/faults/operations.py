@@ -144,8 +144,7 @@ def person_by_person(before: Snapshot, after: Snapshot, killed: Snapshot) -> lis
     if any(entity not in ("settlements", "annual_settlements") for entity, _ in noted):
         problems.append(f"re-settling noted other records as changed: {sorted(noted)[:3]}")
     base = len(before.rows("audit_log"))
-    # Entries name a settlement or, where its totals are audited too, a person's annual settlement.
-    owner = {s["id"]: s["person_id"] for s in after.rows("settlements") + after.rows("annual_settlements")}
+    owner = {r["id"]: r["person_id"] for t in ("settlements", "annual_settlements") for r in after.rows(t)}
     expected = [e for e in new_audit(after, base) if owner.get(e["entity_id"]) in set(done)]
     if new_audit(killed, base) != expected:
         problems.append(f"audit log: {len(new_audit(killed, base))} new entries, expected {len(expected)} "

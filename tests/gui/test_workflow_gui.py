@@ -90,7 +90,7 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
     if SHOTS:
         w.grab().save(str(Path(SHOTS) / "notice-list.png"))
     w.close()
-    assert date.fromisoformat(apps._app(s_admin, app_id)["notice_end"]) > date.today()
+    assert date.fromisoformat(apps.application_row(s_admin, app_id)["notice_end"]) > date.today()
     # Seven days pass: the notice period is over (the test moves the dates instead of waiting).
     store.conn.execute("UPDATE applications SET notice_start = '2020-01-01', notice_end = '2020-01-08' WHERE id = ?",
                        (app_id,))
