@@ -26,6 +26,18 @@ def _err(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
+def _progress(text: str) -> None:
+    """How far a long command has come, on stderr: one line rewritten in place on a terminal; in a log file or a pipe
+    one line per step, flushed, so the log of a cut or killed run shows where it stopped."""
+    sys.stderr.write(f"\r{text}   " if sys.stderr.isatty() else text + "\n")
+    sys.stderr.flush()
+
+
+def _progress_end() -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+
+
 def _session(args: argparse.Namespace, daily_backup: bool = True):
     from app.services.session import SYSTEM, Session
     from app.store.store import open_store
@@ -215,10 +227,10 @@ def cmd_resettle(args: argparse.Namespace) -> int:
     session = _session(args)
     changed = 0
     for done, total, changed in bills.resettle_year(session, args.year):
-        if not args.quiet and (done % 500 == 0 or done == total):
-            sys.stderr.write(f"\r已重新结算 {done}/{total} 人")
+        if not args.quiet and (done % max(1, total // 100) == 0 or done == total):
+            _progress(f"已重新结算 {done}/{total} 人")
     if not args.quiet:
-        sys.stderr.write("\n")
+        _progress_end()
     _say(json.dumps({"year": args.year, "changed_settlements": changed}, ensure_ascii=False))
     return 0
 

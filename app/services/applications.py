@@ -318,7 +318,7 @@ def notice_list(session: Session, today: date | None = None) -> list[dict]:
     rows = session.conn.execute(
         "SELECT a.*, p.name, p.id_number FROM applications a JOIN persons p ON p.id = a.person_id "
         f"WHERE a.state = 'public_notice' AND {where} ORDER BY a.region_code, p.name", param).fetchall()
-    from app.services.demo import regions
+    from app.domain.regions import regions
 
     out = []
     for r in rows:

@@ -86,7 +86,7 @@ def roster(session: Session, path: Path) -> Path:
 
 
 def _village(code: str) -> str:
-    from app.services.demo import regions
+    from app.domain.regions import regions
 
     try:
         towns, villages = regions(code[:6])

@@ -13,7 +13,7 @@ from app.store import records
 from app.store.clock import new_id
 from app.store.db import transaction
 from app.store.errors import InputError
-from app.store.schema import initials
+from app.domain.names import initials
 
 RELATIONS = ("户主", "配偶", "子", "女", "儿媳", "女婿", "孙子女", "父母", "祖父母", "兄弟姐妹", "其他")
 CERTIFIERS = ("民政", "乡村振兴", "残联", "医保", "退役军人事务", "卫生健康", "其他")
