@@ -49,7 +49,7 @@ def _json_problem(exc: json.JSONDecodeError) -> str:
 def cmd_settle(args: argparse.Namespace) -> int:
     from app.domain.case import CaseError
     from app.policy.loader import PolicyError
-    from app.policy.settle import settle_json
+    from app.policy.settle import error_line, settle_json
 
     try:
         # utf-8-sig: Windows Notepad may save UTF-8 with a byte-order mark.
@@ -73,7 +73,7 @@ def cmd_settle(args: argparse.Namespace) -> int:
     try:
         result = settle_json(data)
     except (CaseError, PolicyError) as exc:
-        return _fail(str(exc))
+        return _fail(error_line(exc))
     _print_json(result.to_json())
     return 0
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from app.cli_store import _say, _session, with_db
+from app.cli_store import EXIT_PROBLEM, _progress, _progress_end, _say, _session, with_db
 
 
 def cmd_export_package(args: argparse.Namespace) -> int:
@@ -56,14 +55,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
     session = _session(args)
 
     def show(what: str, done: int, of: int) -> None:
-        sys.stderr.write(f"\r{what} {done}/{of}   " if of else f"\r{what} {done}   ")
+        _progress(f"{what} {done}/{of}" if of else f"{what} {done}")
 
-    report = sync.sync(session, args.county_url, progress=show if sys.stderr.isatty() else None)
-    if sys.stderr.isatty():
-        sys.stderr.write("\n")
+    report = sync.sync(session, args.county_url, progress=show)
+    _progress_end()
     for line in report.lines():
         _say(line)
-    return 0
+    return EXIT_PROBLEM if report.anchor else 0
 
 
 def add_commands(sub: argparse._SubParsersAction, run) -> None:

@@ -26,6 +26,18 @@ def _err(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
+def _progress(text: str) -> None:
+    """How far a long command has come, on stderr: one line rewritten in place on a terminal; in a log file or a pipe
+    one line per step, flushed, so the log of a cut or killed run shows where it stopped."""
+    sys.stderr.write(f"\r{text}   " if sys.stderr.isatty() else text + "\n")
+    sys.stderr.flush()
+
+
+def _progress_end() -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+
+
 def _session(args: argparse.Namespace, daily_backup: bool = True):
     from app.services.session import SYSTEM, Session
     from app.store.store import open_store
@@ -149,6 +161,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     import sqlite3
 
     from app.store import audit
+    from app.store.errors import StoreError
 
     path = _db(args)
     if not path.is_file():
@@ -156,18 +169,32 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         return EXIT_PROBLEM
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
+    seen, unreachable = None, None
     try:
         problems = audit.verify(conn)
         count = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+        if args.county_url:
+            from app.services.sync import check_with_county
+
+            try:
+                found, seen = check_with_county(conn, args.county_url)
+                problems += found
+            except StoreError as exc:  # what the file itself says is still worth saying
+                unreachable = f"未能与县级数据库核对：{exc}"
     except sqlite3.DatabaseError as exc:
         problems, count = [f"读取审计日志出错：{exc}"], 0
     finally:
         conn.close()
-    for p in problems:
+    for p in problems + ([unreachable] if unreachable else []):
         _err(p)
     if problems:
         return EXIT_PROBLEM
     _say(f"审计日志完好：共 {count} 条，链条逐条核对无误")
+    if unreachable:
+        return EXIT_BAD_INPUT
+    if args.county_url:
+        _say(f"与县级数据库核对无误：{seen.where}见到本站审计日志 {seen.count} 条，本机都有且一致"
+             if seen else "县级数据库还没有本站的审计日志（尚未同步或报送交换包），无从核对")
     return 0
 
 
@@ -200,10 +227,10 @@ def cmd_resettle(args: argparse.Namespace) -> int:
     session = _session(args)
     changed = 0
     for done, total, changed in bills.resettle_year(session, args.year):
-        if not args.quiet and (done % 500 == 0 or done == total):
-            sys.stderr.write(f"\r已重新结算 {done}/{total} 人")
+        if not args.quiet and (done % max(1, total // 100) == 0 or done == total):
+            _progress(f"已重新结算 {done}/{total} 人")
     if not args.quiet:
-        sys.stderr.write("\n")
+        _progress_end()
     _say(json.dumps({"year": args.year, "changed_settlements": changed}, ensure_ascii=False))
     return 0
 
@@ -350,6 +377,8 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     audit_p = sub.add_parser("audit", help="审计日志")
     asub = audit_p.add_subparsers(dest="audit_command", required=True, metavar="子命令")
     p = with_db(asub.add_parser("verify", help="逐条核对审计日志链条，被改动或删除则以非零退出"))
+    p.add_argument("--county-url", metavar="URL",
+                   help="县级 PostgreSQL 数据库地址：再核对本机是否仍有县里已见到的全部审计日志（被截短、回退或改写则以非零退出）")
     p.set_defaults(func=run(cmd_audit_verify))
     p = with_db(sub.add_parser("backup", help="在线备份数据库（带时间戳，保留最近 N 份）"))
     p.add_argument("--keep", type=int, default=30)

@@ -31,6 +31,7 @@ STEPS = [
     ("county store", ["bench/bench_store.py", "--db", str(COUNTY)]),
     ("check", ["bench/bench_check.py", "--db", str(COUNTY)]),
     ("desktop app", ["bench/bench_gui.py", "--db", str(COUNTY)]),
+    ("event loop while re-settling", ["bench/bench_responsiveness.py"]),
     ("printed documents", ["bench/bench_documents.py", "--db", str(COUNTY)]),
     ("identity list import", ["bench/bench_import.py"]),
     ("county database push", ["bench/bench_sync.py", "--db", str(COUNTY)]),

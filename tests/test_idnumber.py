@@ -28,7 +28,8 @@ def test_full_width_and_spaces_are_normalised():
 def test_refusals_name_the_field(raw, fragment):
     with pytest.raises(IdNumberError) as info:
         parse_id_number(raw, "person.id_number")
-    assert "person.id_number" in str(info.value) and fragment in str(info.value)
+    assert info.value.field == "person.id_number" and fragment in info.value.message
+    assert str(info.value).startswith("人员的证件号码：") and "id_number" not in str(info.value)
 
 
 def test_check_digit_table():

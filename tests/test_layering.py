@@ -28,3 +28,16 @@ def test_engine_runs_without_qt_loaded():
     code = ("import sys, app.cli, app.policy.settle, app.policy.engine; "
             "assert not [m for m in sys.modules if m.startswith('PySide6')]")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_store_and_session_start_without_pypinyin():
+    """pypinyin takes about a second to import on a slow machine; every command opens the store, few spell a name."""
+    code = "import sys, app.store, app.services.session; print(sorted(m for m in sys.modules if m.startswith('pypinyin')))"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_initials_load_pypinyin_on_first_use():
+    from app.domain.names import initials
+
+    assert initials("张三") == "zs"

@@ -23,7 +23,8 @@ def test_parse_money(raw, expected):
 def test_parse_money_refuses(raw):
     with pytest.raises(MoneyError) as info:
         parse_money(raw, "visits[0].total_cost")
-    assert "visits[0].total_cost" in str(info.value)
+    assert info.value.field == "visits[0].total_cost"
+    assert str(info.value).startswith("第1次就诊的医疗费用总额：") and "total_cost" not in str(info.value)
 
 
 def test_format():

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from app.domain.errors import FieldError
 from app.domain.money import MoneyError, parse_money
 from app.domain.names import (
     DEFAULT_INSURANCE,
@@ -16,8 +17,8 @@ from app.domain.names import (
 )
 
 
-class CaseError(ValueError):
-    """Input that cannot be settled; the message names the field (its JSON key) and how to fix it."""
+class CaseError(FieldError):
+    """Input that cannot be settled: `field` is its settle-json key (visits[0].total_cost), with label and message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +75,14 @@ def _money(raw: object, where: str) -> Decimal:
     try:
         return parse_money(raw, where)
     except MoneyError as exc:
-        raise CaseError(str(exc)) from None
+        raise CaseError(exc.field, exc.message, exc.label) from None
 
 
 def _bool(raw: object, where: str, default: bool) -> bool:
     if raw is None:
         return default
     if not isinstance(raw, bool):
-        raise CaseError(f"{where}：应为 true 或 false（填写的是 {raw!r}）")
+        raise CaseError(where, f"应为 true 或 false（填写的是 {raw!r}）")
     return raw
 
 
@@ -94,50 +95,51 @@ def key_text(key: str) -> str:
 def _unknown(data: dict, allowed: set[str], where: str) -> None:
     extra = sorted(set(data) - allowed)
     if extra:
-        raise CaseError(f"{where}{key_text(extra[0])}：未知字段，请检查拼写（可用字段：{'、'.join(sorted(allowed))}）")
+        raise CaseError(f"{where}{key_text(extra[0])}",
+                        f"没有“{key_text(extra[0])}”这一项，请检查拼写（可用字段：{'、'.join(sorted(allowed))}）", "未知字段")
 
 
 def _date(raw: object, where: str) -> date:
     if not isinstance(raw, str):
-        raise CaseError(f"{where}：日期请写成 \"2022-03-05\" 的形式")
+        raise CaseError(where, "日期请写成 \"2022-03-05\" 的形式")
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise CaseError(f"{where}：“{raw}”不是有效日期，请写成 \"2022-03-05\" 的形式") from None
+        raise CaseError(where, f"“{raw}”不是有效日期，请写成 \"2022-03-05\" 的形式") from None
 
 
 def _visit(raw: object, i: int) -> Visit:
     at = f"visits[{i}]"
     if not isinstance(raw, dict):
-        raise CaseError(f"{at}：每次就诊应为一个对象（{{...}}）")
+        raise CaseError(at, f"每次就诊应为一个对象（{{...}}）")
     _unknown(raw, _VISIT, f"{at}.")
     for key in ("date", "kind", "total_cost", "policy_covered"):
         if key not in raw:
-            raise CaseError(f"{at}.{key}：缺少此字段，必须填写")
+            raise CaseError(f"{at}.{key}", "缺少此字段，必须填写")
     kind = raw["kind"]
     if not isinstance(kind, str) or kind not in VISIT_KINDS:
-        raise CaseError(f"{at}.kind：“{kind}”不是就诊类别，应为 {'、'.join(VISIT_KINDS)} 之一")
+        raise CaseError(f"{at}.kind", f"“{kind}”不是就诊类别，应为 {'、'.join(VISIT_KINDS)} 之一")
     total = _money(raw["total_cost"], f"{at}.total_cost")
     covered = _money(raw["policy_covered"], f"{at}.policy_covered")
     if covered > total:
-        raise CaseError(f"{at}.policy_covered：政策范围内费用 {covered} 大于医疗费用总额 {total}，请核对结算单")
+        raise CaseError(f"{at}.policy_covered", f"政策范围内费用 {covered} 大于医疗费用总额 {total}，请核对结算单")
     basic = _money(raw["basic_paid"], f"{at}.basic_paid") if raw.get("basic_paid") is not None else None
     serious = (_money(raw["serious_illness_paid"], f"{at}.serious_illness_paid")
                if raw.get("serious_illness_paid") is not None else None)
     if basic is not None and basic > covered:
-        raise CaseError(f"{at}.basic_paid：基本医保支付 {basic} 大于政策范围内费用 {covered}，请核对结算单")
+        raise CaseError(f"{at}.basic_paid", f"基本医保支付 {basic} 大于政策范围内费用 {covered}，请核对结算单")
     if serious is not None and serious + (basic or 0) > covered:
-        raise CaseError(f"{at}.serious_illness_paid：大病保险支付 {serious} 加基本医保支付超过政策范围内费用 {covered}，请核对结算单")
+        raise CaseError(f"{at}.serious_illness_paid", f"大病保险支付 {serious} 加基本医保支付超过政策范围内费用 {covered}，请核对结算单")
     if serious is not None and basic is None:
-        raise CaseError(f"{at}.basic_paid：已填写大病保险支付，请同时填写基本医保支付（结算单上的统筹支付）")
+        raise CaseError(f"{at}.basic_paid", "已填写大病保险支付，请同时填写基本医保支付（结算单上的统筹支付）")
     level = raw.get("hospital_level")
     if level is not None:
         if not isinstance(level, str) or level not in HOSPITAL_LEVEL_ALIASES:
-            raise CaseError(f"{at}.hospital_level：“{level}”不是医院级别，应为 基层、县级、市级、省级 之一")
+            raise CaseError(f"{at}.hospital_level", f"“{level}”不是医院级别，应为 基层、县级、市级、省级 之一")
         level = HOSPITAL_LEVEL_ALIASES[level]
     vid = raw.get("id", f"v{i + 1}")
     if not isinstance(vid, (str, int)) or isinstance(vid, bool):
-        raise CaseError(f"{at}.id：就诊编号应为文字")
+        raise CaseError(f"{at}.id", "就诊编号应为文字")
     return Visit(
         id=str(vid), date=_date(raw["date"], f"{at}.date"), kind=kind, total_cost=total, policy_covered=covered,
         basic_paid=basic, serious_illness_paid=serious,
@@ -150,27 +152,27 @@ def _visit(raw: object, i: int) -> Visit:
 def parse_case(data: object) -> Case:
     """Validate a settle-json case; raise CaseError naming the first bad field."""
     if not isinstance(data, dict):
-        raise CaseError("输入：应为一个 JSON 对象（{...}）")
+        raise CaseError("case", "应为一个 JSON 对象（{...}）")
     _unknown(data, _TOP, "")
     policy = data.get("policy")
     if not isinstance(policy, str) or not policy:
-        raise CaseError("policy：缺少政策编号，例如 \"wuhu-2022\"（jiuzhu policy list 可列出）")
+        raise CaseError("policy", "缺少政策编号，例如 \"wuhu-2022\"（jiuzhu policy list 可列出）")
     local = {} if data.get("local") is None else data["local"]
     if not isinstance(local, dict):
-        raise CaseError("local：应为对象，例如 {\"per_capita_disposable_income\": \"30000\"}")
+        raise CaseError("local", "应为对象，例如 {\"per_capita_disposable_income\": \"30000\"}")
     person = {} if data.get("person") is None else data["person"]
     if not isinstance(person, dict):
-        raise CaseError("person：应为对象，例如 {\"categories\": [\"低保对象\"]}")
+        raise CaseError("person", "应为对象，例如 {\"categories\": [\"低保对象\"]}")
     _unknown(person, _PERSON, "person.")
     categories = [] if person.get("categories") is None else person["categories"]
     if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
-        raise CaseError("person.categories：应为类别名称的列表，例如 [\"低保对象\"]")
+        raise CaseError("person.categories", "应为类别名称的列表，例如 [\"低保对象\"]")
     insurance = person.get("insurance") or DEFAULT_INSURANCE
     if not isinstance(insurance, str) or insurance not in INSURANCE_SCHEMES:
-        raise CaseError(f"person.insurance：“{insurance}”不是险种，应为 {'、'.join(INSURANCE_SCHEMES)} 之一")
+        raise CaseError("person.insurance", f"“{insurance}”不是险种，应为 {'、'.join(INSURANCE_SCHEMES)} 之一")
     hh = {} if data.get("household") is None else data["household"]
     if not isinstance(hh, dict):
-        raise CaseError("household：应为对象")
+        raise CaseError("household", "应为对象")
     _unknown(hh, _HOUSEHOLD, "household.")
     household = Household(
         annual_income=_money(hh["annual_income"], "household.annual_income") if hh.get("annual_income") is not None else None,
@@ -180,18 +182,18 @@ def parse_case(data: object) -> Case:
     )
     visits_raw = data.get("visits")
     if not isinstance(visits_raw, list) or not visits_raw:
-        raise CaseError("visits：至少要有一次就诊（列表）")
+        raise CaseError("visits", "至少要有一次就诊（列表）")
     visits = tuple(_visit(v, i) for i, v in enumerate(visits_raw))
     years = {v.date.year for v in visits}
     if len(years) > 1:
-        raise CaseError(f"visits：所有就诊必须在同一自然年度内（现有 {'、'.join(map(str, sorted(years)))} 年），请按年度分开结算")
+        raise CaseError("visits", f"所有就诊必须在同一自然年度内（现有 {'、'.join(map(str, sorted(years)))} 年），请按年度分开结算")
     for i in range(1, len(visits)):
         if visits[i].date < visits[i - 1].date:
-            raise CaseError(f"visits[{i}].date：就诊须按日期先后排列（{visits[i].date} 早于上一次 {visits[i - 1].date}）")
+            raise CaseError(f"visits[{i}].date", f"就诊须按日期先后排列（{visits[i].date} 早于上一次 {visits[i - 1].date}）")
     ids = [v.id for v in visits]
     if len(set(ids)) != len(ids):
         dup = next(x for x in ids if ids.count(x) > 1)
-        raise CaseError(f"visits：就诊编号 id “{dup}”重复，每次就诊的 id 须不同")
+        raise CaseError("visits", f"就诊编号 id “{dup}”重复，每次就诊的 id 须不同")
     application = _bool(data.get("application"), "application", False)
     return Case(policy=policy, visits=visits, categories=tuple(categories), insurance=insurance,
                 local=dict(local), household=household, application=application)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from operator import mul
 
+from app.domain.errors import FieldError
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 # [0-9], not \d: \d also matches other scripts' digits (٣, ३), which int() reads but no ID number holds.
@@ -15,8 +17,8 @@ _SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 ID_TYPES = ("居民身份证", "户口簿", "出生医学证明", "港澳台居民居住证", "外国人永久居留身份证", "其他")
 
 
-class IdNumberError(ValueError):
-    """An ID number that cannot be accepted; the message is Chinese and names the field."""
+class IdNumberError(FieldError):
+    """An ID number that cannot be accepted; the message is Chinese and says how to fix it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +51,14 @@ def parse_id_number(raw: str, field: str = "id_number", today: date | None = Non
     """Check an 18-digit ID number; derive birth date and sex from it."""
     value = normalise(raw)
     if not _SHAPE.match(value):
-        raise IdNumberError(f"{field}：身份证号码应为 18 位（17 位数字加 1 位数字或 X），填写的是“{raw}”")
+        raise IdNumberError(field, f"身份证号码应为 18 位（17 位数字加 1 位数字或 X），填写的是“{raw}”")
     expected = check_digit(value[:17])
     if value[17] != expected:
-        raise IdNumberError(f"{field}：身份证号码校验位不对（最后一位应为 {expected}，填写的是 {value[17]}），请核对证件逐位重新输入")
+        raise IdNumberError(field, f"身份证号码校验位不对（最后一位应为 {expected}，填写的是 {value[17]}），请核对证件逐位重新输入")
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
-        raise IdNumberError(f"{field}：身份证号码中的出生日期 {value[6:14]} 不是有效日期，请核对") from None
+        raise IdNumberError(field, f"身份证号码中的出生日期 {value[6:14]} 不是有效日期，请核对") from None
     if born < date(1880, 1, 1) or born > (today or date.today()):
-        raise IdNumberError(f"{field}：身份证号码中的出生日期 {born} 不合理，请核对")
+        raise IdNumberError(field, f"身份证号码中的出生日期 {born} 不合理，请核对")
     return IdNumber(value, born, "男" if int(value[16]) % 2 else "女")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from app.domain.errors import FieldError
+
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
 # No bill, income or limit comes near this; beyond it a typo is far likelier than a real amount.
 MAX_AMOUNT = Decimal("1e12")
 
 
-class MoneyError(ValueError):
+class MoneyError(FieldError):
     """A money value that cannot be accepted; the message is Chinese and says how to fix it."""
 
 
@@ -22,22 +24,22 @@ def round_fen(value: Decimal) -> Decimal:
 def parse_money(raw: object, field: str) -> Decimal:
     """Read an amount in yuan from a string or JSON number; refuse floats' noise, negatives and >2 decimals."""
     if isinstance(raw, bool) or raw is None:
-        raise MoneyError(f"{field}：需要金额（元），例如 \"1234.56\"")
+        raise MoneyError(field, "需要金额（元），例如 \"1234.56\"")
     if isinstance(raw, float):
         # A JSON number arrives as float; its shortest repr is what the user typed.
         raw = repr(raw)
     try:
         value = Decimal(str(raw).strip())
     except InvalidOperation:
-        raise MoneyError(f"{field}：“{raw}”不是金额，请填写数字（元），例如 \"1234.56\"") from None
+        raise MoneyError(field, f"“{raw}”不是金额，请填写数字（元），例如 \"1234.56\"") from None
     if not value.is_finite():
-        raise MoneyError(f"{field}：“{raw}”不是金额，请填写数字（元）")
+        raise MoneyError(field, f"“{raw}”不是金额，请填写数字（元）")
     if value < 0:
-        raise MoneyError(f"{field}：金额不能为负数（填写的是 {raw}）")
+        raise MoneyError(field, f"金额不能为负数（填写的是 {raw}）")
     if value >= MAX_AMOUNT:
-        raise MoneyError(f"{field}：金额 {raw} 过大（不能达到一万亿元），请核对")
+        raise MoneyError(field, f"金额 {raw} 过大（不能达到一万亿元），请核对")
     if value.as_tuple().exponent < -2 and value != value.quantize(FEN):
-        raise MoneyError(f"{field}：金额最多两位小数（到分），“{raw}”有更多位小数")
+        raise MoneyError(field, f"金额最多两位小数（到分），“{raw}”有更多位小数")
     return value.quantize(FEN)
 
 

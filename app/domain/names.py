@@ -1,4 +1,4 @@
-"""Canonical names: identity categories, visit kinds, insurance schemes, hospital levels."""
+"""Canonical names: identity categories, visit kinds, insurance schemes, hospital levels; pinyin initials of names."""
 
 from __future__ import annotations
 
@@ -23,3 +23,12 @@ HOSPITAL_LEVEL_ALIASES: dict[str, str] = {
     "市级": "市级", "市": "市级", "州级": "市级", "州": "市级", "地市级": "市级",
     "省级": "省级", "省": "省级",
 }
+
+
+def initials(name: str) -> str:
+    """Pinyin initials of a name, lower case: 张三 → zs (heteronyms take pypinyin's usual reading)."""
+    # pypinyin loads its dictionaries on import (about a second on a slow machine): only when a name is first spelled,
+    # not with the store every command and the GUI open.
+    from pypinyin import Style, lazy_pinyin
+
+    return "".join(p[0] for p in lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore") if p).lower()

@@ -19,6 +19,7 @@ from app.exchange.records import (
     Entity,
     entities,
 )
+from app.store.anchors import Head
 from app.store.errors import StoreError
 from app.store.schema import MIGRATIONS
 
@@ -81,6 +82,11 @@ _META = [
     f"""CREATE TABLE IF NOT EXISTS audit_log (site_id TEXT NOT NULL, seq BIGINT NOT NULL,
         {', '.join(f'{c} TEXT' for c in AUDIT_COLUMNS if c != 'seq')}, received_at TIMESTAMPTZ NOT NULL DEFAULT now(),
         PRIMARY KEY (site_id, seq))""",
+    # Every head of a site's audit chain the county was shown, kept as history: the anchor outside the site's file.
+    """CREATE TABLE IF NOT EXISTS audit_heads (id BIGSERIAL PRIMARY KEY, site_id TEXT NOT NULL, count BIGINT NOT NULL,
+        hash TEXT NOT NULL, seen_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        via TEXT NOT NULL CHECK (via IN ('sync', 'package')), package_id TEXT)""",
+    "CREATE INDEX IF NOT EXISTS audit_heads_site ON audit_heads (site_id, count)",
 ]
 
 
@@ -128,7 +134,7 @@ def init_db(url: str) -> list[str]:
                 pg.execute(statement)
         pg.execute("INSERT INTO county_meta (key, value) VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE "
                    "SET value = excluded.value", (str(SCHEMA_VERSION),))
-    return [e.table for e in ents] + ["audit_log", "sites", "packages"]
+    return [e.table for e in ents] + ["audit_log", "audit_heads", "sites", "packages"]
 
 
 def check_schema(pg: psycopg.Connection) -> None:
@@ -138,6 +144,8 @@ def check_schema(pg: psycopg.Connection) -> None:
     row = pg.execute("SELECT value FROM county_meta WHERE key = 'schema_version'").fetchone()
     if not row or int(row[0]) > SCHEMA_VERSION:
         raise StoreError("县级数据库的版本与本程序不符，请升级救助通")
+    if not pg.execute("SELECT to_regclass('audit_heads')").fetchone()[0]:
+        raise StoreError("县级数据库还没有记录审计链头的表：请县里用本版本再运行一次 “jiuzhu county init-db 地址”（可重复运行，不动已有数据）")
 
 
 @dataclass
@@ -209,6 +217,27 @@ def merge_audit(pg: psycopg.Connection, site: str, rows: list[tuple]) -> Merged:
                                     "AND a.seq = s.seq WHERE a.hash <> s.hash").fetchone()[0]
     out.written = pg.execute(f"INSERT INTO audit_log ({', '.join(cols)}) SELECT {', '.join(cols)} FROM stage_audit "
                              f"ON CONFLICT (site_id, seq) DO NOTHING").rowcount
+    return out
+
+
+def record_head(pg: psycopg.Connection, site: str, head: Head, via: str, package_id: str | None = None) -> None:
+    """Keep one head of a site's audit chain in the history (a package's head once, however often it is imported)."""
+    pg.execute("INSERT INTO audit_heads (site_id, count, hash, via, package_id) SELECT %s, %s, %s, %s, %s "
+               "WHERE %s::text IS NULL OR NOT EXISTS (SELECT 1 FROM audit_heads WHERE package_id = %s)",
+               (site, head.count, head.hash, via, package_id, package_id, package_id))
+
+
+def seen_heads(pg: psycopg.Connection, site: str) -> list[Head]:
+    """Every head of this site's chain the county has seen, and its last audit entry received (which also covers
+    what arrived before heads were kept)."""
+    out = [Head(count, digest, f"县级数据库于 {at.astimezone():%Y-%m-%d %H:%M} "
+                               + (f"导入交换包 {pkg} 时" if via == "package" else "同步时"))
+           for count, digest, at, via, pkg in pg.execute(
+               "SELECT count, hash, seen_at, via, package_id FROM audit_heads WHERE site_id = %s ORDER BY id", (site,))]
+    last = pg.execute("SELECT seq, hash, received_at FROM audit_log WHERE site_id = %s ORDER BY seq DESC LIMIT 1",
+                      (site,)).fetchone()
+    if last and all(h.count != last[0] for h in out):
+        out.append(Head(int(last[0]), last[1], f"县级数据库于 {last[2].astimezone():%Y-%m-%d %H:%M} 收到审计日志时"))
     return out
 
 

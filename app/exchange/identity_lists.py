@@ -197,9 +197,9 @@ def _row(line: int, cell, source: str) -> ListRow:
     if not name:
         raise ValueError("姓名为空")
     try:
-        number = parse_id_number(_text(cell("id_number")), "身份证号").value
+        number = parse_id_number(_text(cell("id_number")), "id_number").value
     except IdNumberError as exc:
-        raise ValueError(str(exc).partition("：")[2]) from None
+        raise ValueError(exc.message) from None
     if source == "乡村振兴":
         kind = "".join(_text(cell("monitor_type")).split())
         category = MONITOR_CATEGORIES.get(kind)

@@ -200,7 +200,7 @@ class ExchangeView(QWidget):
 
     def _synced(self, report: sync.SyncReport) -> None:
         self._done()
-        self.status.setText("同步完成：" + "；".join(report.lines()))
+        self.status.setText(("同步未完成：" if report.anchor else "同步完成：") + "；".join(report.lines()))
 
     def _failed(self, exc: BaseException) -> None:
         self._done()

@@ -61,7 +61,7 @@ class LocalParametersForm(QWidget):
             try:
                 parse_local(key, text, self.policy.locals[key])
             except CaseError as exc:
-                self.form.show_error(key, str(exc).partition("：")[2])
+                self.form.show_error(key, exc.message)
                 ok = False
             out[key] = text
         return out if ok else None

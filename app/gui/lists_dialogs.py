@@ -105,7 +105,7 @@ class RiskListDialog(_ListDialog):
 
     def _refused(self, exc: BaseException) -> None:
         if isinstance(exc, InputError):
-            self._say("error", exc.reason)
+            self._say("error", str(exc))  # not beside a field: the label says which
         else:
             show_error(self, exc)
 

@@ -190,6 +190,8 @@ class MainWindow(QMainWindow):
             self.close()  # 取消 at the lock means leaving the program, not getting past it
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        # A closed window must not wake up ten minutes later asking to be unlocked (it did, in a later test).
+        self.idle.stop()
         QSettings("jiuzhu", "jiuzhu").setValue("geometry", self.saveGeometry())
         self.searcher.conn.interrupt()
         self.search_pool.waitForDone(2000)

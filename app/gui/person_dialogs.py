@@ -14,9 +14,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.idnumber import IdNumberError, parse_id_number
+from app.domain.regions import regions
 from app.gui.forms import Form, FormDialog, styled_label
 from app.services import registry
-from app.services.demo import regions
 
 
 class PersonFields:
@@ -49,7 +49,7 @@ class PersonFields:
         try:
             n = parse_id_number(text)
         except IdNumberError as exc:
-            self.form.rows[self.key].fail(str(exc).partition("：")[2])
+            self.form.rows[self.key].fail(exc.message)
             self.derived.setText("")
             return
         self.form.rows[self.key].ok()

@@ -14,11 +14,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.regions import regions
 from app.gui.forms import styled_label
 from app.gui.ops import Op
 from app.gui.people_model import PeopleModel
 from app.services import search
-from app.services.demo import regions
 
 SEARCH_LIMIT = 500_000
 FIRST_PAGE = 200

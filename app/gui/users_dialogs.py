@@ -133,7 +133,7 @@ class PasswordDialog(FormDialog):
     def _failed(self, exc: BaseException) -> None:
         # The service names the new password "password" when an admin resets it.
         if isinstance(exc, InputError) and exc.field == "password":
-            exc = InputError("new_password", exc.reason)
+            exc = exc.under("new_password")
         super()._failed(exc)
 
 
@@ -257,6 +257,6 @@ class UsersDialog(QDialog):
 
     def _refused(self, exc: BaseException) -> None:
         if isinstance(exc, InputError):
-            self._say(exc.reason, "error")
+            self._say(str(exc), "error")  # not beside a field: the label says which
         else:
             show_error(self, exc)

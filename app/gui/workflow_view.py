@@ -285,7 +285,7 @@ class WorklistView(QWidget):
     def create(self) -> None:
         member = self.window.household.selected()
         if member is None:
-            show_error(self, InputError("person_id", "请先在“家庭”页选中申请人"))
+            show_error(self, InputError("person_id", "请先在“家庭”页选中申请人", "申请人"))
             return
         dialog = NewApplicationDialog(self.window, member)
         if dialog.exec():

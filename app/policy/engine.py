@@ -48,10 +48,10 @@ class Engine:
     def settle(self, case: Case, explain: bool = True) -> SettleResult:
         """Settle a case; with several categories, the one that pays the most applies (就高不就低)."""
         if case.policy != self.policy.id:
-            raise CaseError(f"policy：本引擎加载的是 {self.policy.id}，案例写的是 {case.policy}")
+            raise CaseError("policy", f"本引擎加载的是 {self.policy.id}，案例写的是 {case.policy}")
         for i, v in enumerate(case.visits):
             if v.date < self.policy.effective:
-                raise CaseError(f"visits[{i}].date：{v.date} 早于本政策施行日期 {self.policy.effective}，请选用当时有效的政策")
+                raise CaseError(f"visits[{i}].date", f"{v.date} 早于本政策施行日期 {self.policy.effective}，请选用当时有效的政策")
         notes: list[str] | None = [] if explain else None
         cands = self.index.candidates(case.categories, notes)
         best: SettleResult | None = None

@@ -32,7 +32,7 @@ class PolicyIndex:
         for pi, pool in enumerate(policy.assistance):
             for kind in pool.kinds:
                 if kind in pool_of_kind:
-                    raise CaseError(f"医疗救助：{kind}同时属于两个救助池，政策文件 {policy.id} 有误")
+                    raise CaseError("policy", f"医疗救助：{kind}同时属于两个救助池，政策文件 {policy.id} 有误")
                 pool_of_kind[kind] = pi
             for t in pool.treatments:
                 for c in t.categories:
@@ -51,5 +51,5 @@ class PolicyIndex:
                 found.append(ORDINARY)
             else:
                 known = "、".join(self.canonical)
-                raise CaseError(f"person.categories：“{name}”不是本政策认可的类别，可用的有：{known}")
+                raise CaseError("person.categories", f"“{name}”不是本政策认可的类别，可用的有：{known}")
         return sorted(set(found) or {ORDINARY}, key=lambda c: self.rank.get(c, len(self.rank)))

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from app.domain.errors import FieldError
 from app.policy.schema import Policy
 from app.policy.values import AmountRule, PointsRule, RateRule, RatioRule, Rule
 from app.policy.yamlio import load_yaml
@@ -31,6 +32,10 @@ COUNTY = "本县修改"
 
 class PolicyError(ValueError):
     """A policy file that cannot be used; the message names the file and the key."""
+
+
+class UnknownPolicy(PolicyError, FieldError):
+    """No policy has the id asked for: a refused input naming the field `policy`, not a broken file."""
 
 
 @dataclass(frozen=True)
@@ -237,7 +242,7 @@ def policy_source(policy_id: str, folder: Path | None = None) -> PolicySource:
     sources = policy_sources(folder)
     if not _ID.fullmatch(policy_id) or policy_id not in sources:
         known = "、".join(sources) or "（无）"
-        raise PolicyError(f"policy：没有编号为“{policy_id}”的政策，可用的有：{known}")
+        raise UnknownPolicy("policy", f"没有编号为“{policy_id}”的政策，可用的有：{known}")
     return sources[policy_id]
 
 

@@ -23,35 +23,35 @@ def parse_local(key: str, value: Any, param: LocalParameter | None) -> Decimal |
     if isinstance(value, str) and value.strip() in NONE_WORDS:
         if param is not None and param.allow_none:
             return None
-        raise CaseError(f"{where}：{label}不能写“不设”，请填写{unit}数值")
+        raise CaseError(where, f"不能写“不设”，请填写{unit}数值", label)
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
         example = "\"75%\"" if unit == "比例" else "\"30000\""
-        raise CaseError(f"{where}：{label}应为数值字符串，例如 {example}")
+        raise CaseError(where, f"应为数值字符串，例如 {example}", label)
     text = repr(value) if isinstance(value, float) else str(value).strip()
     percent = text.endswith("%")
     try:
         number = Decimal(text.rstrip("%").strip())
     except InvalidOperation:
-        raise CaseError(f"{where}：{label}“{value}”不是数值") from None
+        raise CaseError(where, f"“{value}”不是数值", label) from None
     if not number.is_finite() or number < 0:
-        raise CaseError(f"{where}：{label}不能为负数或非数值（填写的是 {value}）")
+        raise CaseError(where, f"不能为负数或非数值（填写的是 {value}）", label)
     if number >= MAX_AMOUNT:
-        raise CaseError(f"{where}：{label} {value} 过大，请核对")
+        raise CaseError(where, f"{value} 过大，请核对", label)
     if unit == "元":
         if percent:
-            raise CaseError(f"{where}：{label}单位是元，请填写金额而不是百分数")
+            raise CaseError(where, "单位是元，请填写金额而不是百分数", label)
         if number.as_tuple().exponent < -2:
-            raise CaseError(f"{where}：{label}最多两位小数（到分）")
+            raise CaseError(where, "最多两位小数（到分）", label)
     else:
         if percent:
             number = number / 100
         if number > 1:
-            raise CaseError(f"{where}：{label}是比例，请写成 \"70%\" 或 0.7（不能超过 100%）")
+            raise CaseError(where, f"是比例，请写成 \"70%\" 或 0.7（不能超过 100%）", label)
     if param is not None:
         if param.minimum is not None and number < param.minimum:
-            raise CaseError(f"{where}：{label}不能低于 {param.minimum}（{param.reference}）")
+            raise CaseError(where, f"不能低于 {param.minimum}（{param.reference}）", label)
         if param.maximum is not None and number > param.maximum:
-            raise CaseError(f"{where}：{label}不能高于 {param.maximum}（{param.reference}）")
+            raise CaseError(where, f"不能高于 {param.maximum}（{param.reference}）", label)
     return number
 
 
@@ -65,7 +65,8 @@ class Resolver:
             param = policy.locals.get(key)
             if param is None and key != UNIVERSAL_LOCAL:
                 known = "、".join(policy.locals) or "（本政策没有地方参数）"
-                raise CaseError(f"local.{key_text(key)}：本政策没有这个地方参数，可用的有：{known}")
+                raise CaseError(f"local.{key_text(key)}", f"本政策没有“{key_text(key)}”这个地方参数，可用的有：{known}",
+                                "未知的地方参数")
             self.local[key] = parse_local(key, value, param)
         self._cache: dict[tuple[int, date], tuple[Any, Any]] = {}
 
@@ -76,8 +77,8 @@ class Resolver:
         param = self.policy.locals.get(key)
         label = param.label if param else UNIVERSAL_LABEL
         unit = param.unit if param else "元"
-        raise CaseError(f"local.{key}：{needed_for}需要地方参数“{label}”（{unit}），本政策文件把它留给县里确定；"
-                        f"请在 local 中填写（jiuzhu policy show {self.policy.id} 可查看说明）")
+        raise CaseError(f"local.{key}", f"{needed_for}需要地方参数“{label}”（{unit}），本政策文件把它留给县里确定；"
+                        f"请填写这个地方参数（jiuzhu policy show {self.policy.id} 可查看说明）", label)
 
     def value(self, rule: Rule, day: date, needed_for: str) -> tuple[Any, Any]:
         """The value of `rule` in force on `day` and its entry (for the reference)."""
@@ -88,7 +89,7 @@ class Resolver:
         found = rule.at(day)
         if found is None:
             first = rule.entries()[0][0]
-            raise CaseError(f"visits.date：{day} 早于本政策规则最早生效日期 {first}（{needed_for}），请选用当时有效的政策")
+            raise CaseError("visits.date", f"{day} 早于本政策规则最早生效日期 {first}（{needed_for}），请选用当时有效的政策")
         entry, parsed = found
         if entry.local is not None:
             result = (self.local_value(entry.local, needed_for), entry)

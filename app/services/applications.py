@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from app.domain.case import Case, CaseError, Household
+from app.domain.case import Case, Household
 from app.domain.money import ZERO, fmt
 from app.services import validate
 from app.services.county import engine
@@ -48,7 +48,8 @@ def configure(session: Session, notice_after: str, notice_days: int, limits: dic
         raise InputError("notice_days", "公示天数应为 1 至 60 天")
     for state, days in limits.items():
         if state not in rules.STEPS or not isinstance(days, int) or not 1 <= days <= 90:
-            raise InputError(f"limits.{state}", "办理时限应为 1 至 90 个工作日")
+            raise InputError(f"limits.{state}", "办理时限应为 1 至 90 个工作日",
+                             f"“{rules.STATE_NAMES[state]}”办理时限" if state in rules.STATE_NAMES else None)
     before = settings(session)
     after = {"notice_after": notice_after, "notice_days": notice_days, "limits": {**before["limits"], **limits}}
     with transaction(session.conn):
@@ -99,11 +100,7 @@ def compute_amount(session: Session, app_id: str) -> dict:
                 insurance=reads.insurance(session.conn, a["person_id"], a["year"]), application=True,
                 household=Household(Decimal(a["annual_income"]), Decimal(a["low_income_standard"]),
                                     None if a["passes_asset_check"] is None else bool(a["passes_asset_check"])))
-    try:
-        result = eng.settle(case)
-    except CaseError as exc:
-        where, _, reason = str(exc).partition("：")
-        raise InputError(where, reason) from None
+    result = eng.settle(case)  # a CaseError is an InputError naming the field
     return {"amount": result.application_assistance_paid, "steps": [s.to_json() for s in result.annual_steps],
             "warnings": [w.to_json() for w in result.warnings]}
 
@@ -156,7 +153,7 @@ def act(session: Session, app_id: str, expected_state: str, decision: Decision, 
             details.update(notice_start=changes["notice_start"], notice_end=changes["notice_end"])
         if decision.action == "approve":
             computed = compute_amount(session, app_id)["amount"]
-            amount = computed if decision.amount in (None, "") else validate.money(decision.amount, "amount")
+            amount = computed if decision.amount in (None, "") else validate.money(decision.amount, "amount", "批准金额")
             changes.update(computed_amount=fmt(computed), approved_amount=fmt(amount),
                            amount_reason=decision.amount_reason.strip() or None)
             details.update(computed_amount=fmt(computed), approved_amount=fmt(amount),
@@ -313,7 +310,7 @@ def notice_list(session: Session, today: date | None = None) -> list[dict]:
     rows = session.conn.execute(
         "SELECT a.*, p.name, p.id_number FROM applications a JOIN persons p ON p.id = a.person_id "
         f"WHERE a.state = 'public_notice' AND {where} ORDER BY a.region_code, p.name", param).fetchall()
-    from app.services.demo import regions
+    from app.domain.regions import regions
 
     out = []
     for r in rows:
@@ -334,7 +331,7 @@ def attach(session: Session, app_id: str, kind: str, source: Path) -> str:
     a = application_row(session, app_id)
     session.require("attach", a)
     if kind not in ATTACHMENT_KINDS:
-        raise InputError("kind", f"附件类别应为 {'、'.join(ATTACHMENT_KINDS)} 之一")
+        raise InputError("kind", f"应为 {'、'.join(ATTACHMENT_KINDS)} 之一", "附件类别")
     source = Path(source)
     if not source.is_file():
         raise InputError("file", f"找不到文件 {source}")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from app.domain.case import Case, CaseError, Visit
+from app.domain.case import Case, Visit
 from app.domain.money import ZERO, fmt
 from app.domain.names import HOSPITAL_LEVEL_ALIASES, VISIT_KINDS
 from app.policy.result import SettleResult, Step
@@ -116,11 +116,7 @@ def _settle(session: Session, visits: list[Visit], categories: tuple[str, ...], 
             explain: bool = True) -> SettleResult:
     eng = engine(session)
     case = Case(policy=eng.policy.id, visits=tuple(visits), categories=categories, insurance=insurance)
-    try:
-        return eng.settle(case, explain=explain)
-    except CaseError as exc:
-        where, _, reason = str(exc).partition("：")
-        raise InputError(where, reason) from None
+    return eng.settle(case, explain=explain)  # a CaseError is an InputError naming the visit's field
 
 
 def year_result(session: Session, person_id: str, year: int, until: str | None = None) -> SettleResult | None:
@@ -331,9 +327,9 @@ def bill_input(data: dict) -> BillInput:
     """A BillInput from a plain dict, refusing unknown keys."""
     extra = sorted(set(data) - set(BillInput.__dataclass_fields__))
     if extra:
-        raise InputError(extra[0], "未知字段")
+        raise InputError(extra[0], "账单没有这一项，请检查拼写", f"未知字段“{extra[0]}”")
     missing = [k for k in ("hospital", "admitted_on", "discharged_on", "kind", "total_cost", "policy_covered",
                            "invoice_number") if k not in data]
     if missing:
-        raise InputError(missing[0], "缺少此字段")
+        raise InputError(missing[0], "缺少此项，必须填写")
     return BillInput(**data)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from app.domain.case import CaseError
 from app.policy.engine import Engine
-from app.policy.loader import PolicyError, load_policy
+from app.policy.loader import PolicyError, UnknownPolicy, load_policy
 from app.services.session import Session
 from app.store import records
 from app.store.db import transaction
@@ -22,9 +21,10 @@ def configure_county(session: Session, county_code: str, county_name: str, polic
         raise InputError("county_code", "县级统计用区划代码应为 6 位数字")
     try:
         Engine(load_policy(policy_id), local)  # validates every local value against the policy's declarations
-    except (PolicyError, CaseError) as exc:
-        field, _, reason = str(exc).partition("：")
-        raise InputError(field or "policy", reason or str(exc)) from None
+    except UnknownPolicy:
+        raise  # a FieldError naming 政策
+    except PolicyError as exc:
+        raise InputError("policy", str(exc)) from None  # the file itself is wrong: its message names file and key
     after = {"county": {"code": county_code, "name": county_name}, "policy_id": policy_id, "local": local}
     with transaction(session.conn):
         for key, value in after.items():

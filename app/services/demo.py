@@ -6,7 +6,6 @@ local policy values below are demonstration figures, not any county's decision.
 
 from __future__ import annotations
 
-import csv
 import json
 import random
 from collections.abc import Iterator
@@ -17,13 +16,13 @@ from faker import Faker
 
 from app.domain.idnumber import check_digit
 from app.domain.money import fmt
-from app.resources import resource_path
+from app.domain.names import initials
+from app.domain.regions import regions
 from app.services import bills, county, users
 from app.services.session import Session
 from app.store import records
 from app.store.clock import new_id, now
 from app.store.db import transaction
-from app.store.schema import initials
 
 COUNTY_CODE = "340223"
 DEMO_POLICY = "wuhu-2022"
@@ -39,20 +38,6 @@ CATEGORY_MIX = (("特困人员", 0.012, "民政"), ("低保对象", 0.06, "民�
                 ("稳定脱贫人口", 0.05, "乡村振兴"))
 HOSPITALS = (("南陵县医院", "县级"), ("南陵县中医院", "县级"), ("芜湖市第一人民医院", "市级"), ("芜湖市第二人民医院", "市级"),
              ("安徽省立医院", "省级"), ("安徽医科大学第一附属医院", "省级"))
-
-
-def regions(county_code: str = COUNTY_CODE) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """Township names by 9-digit code, and (village code, village name) pairs, from the bundled NBS list."""
-    path = resource_path("resources", "regions", f"{county_code}.csv")
-    towns: dict[str, str] = {}
-    villages: list[tuple[str, str]] = []
-    with path.open(encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            if row["level"] == "4":
-                towns[row["code"][:9]] = row["name"]
-            elif row["level"] == "5":
-                villages.append((row["code"], row["name"]))
-    return towns, villages
 
 
 def id_number(rng: random.Random, region: str, born: date, male: bool) -> str:
@@ -104,7 +89,7 @@ def _bill(rng: random.Random, year: int, town: str) -> dict:
 
 def _households(rng: random.Random, fake: Faker, n: int, year: int, taken: set[str],
                 mean_visits: float) -> Iterator[dict]:
-    towns, villages = regions()
+    towns, villages = regions(COUNTY_CODE)
     run = new_id()[:8]  # invoice numbers stay unique when the demo is added to twice
     invoice = 0
     for _ in range(n):
@@ -210,7 +195,7 @@ def build_demo(session: Session, households: int, year: int | None = None, seed:
 
 def demo_users(session: Session) -> list[str]:
     """One user per role for trying the workflow; all share the demo password."""
-    towns, villages = regions()
+    towns, villages = regions(COUNTY_CODE)
     town = next(iter(towns))
     village = next(code for code, _ in villages if code.startswith(town))
     made = []

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from app.domain.case import CaseError
 from app.domain.money import ZERO, fmt
 from app.policy.result import RiskCheck
 from app.policy.tiers.annual import RISK_SCOPE
@@ -115,7 +114,7 @@ def parse_month(text: str) -> tuple[int, int]:
     m = re.fullmatch(r"(\d{4})(?:[-/.年]\s*(\d{1,2})月?|(\d{2}))", raw)
     month = int(m.group(2) or m.group(3)) if m else 0
     if not m or not 1 <= month <= 12:
-        raise InputError("month", f"月份“{raw}”无法识别，请写成 2025-06 的形式")
+        raise InputError("month", f"“{raw}”无法识别，请写成 2025-06 的形式")
     return int(m.group(1)), month
 
 
@@ -137,11 +136,7 @@ def risk_rules(session: Session, as_of: date) -> tuple[RiskRule, ...]:
                                   f"该政策没有这个月的预警标准")
     rules = []
     for rule in policy.warnings:
-        try:
-            threshold, entry = eng.resolver.value(rule.threshold, as_of, NEEDED_FOR)
-        except CaseError as exc:
-            where, _, reason = str(exc).partition("：")
-            raise InputError(where, reason) from None
+        threshold, entry = eng.resolver.value(rule.threshold, as_of, NEEDED_FOR)  # CaseError: an InputError
         if threshold is None:
             continue  # a county that set the threshold to 不设 monitors nobody under this rule
         rules.append(RiskRule(tuple(rule.categories), RISK_SCOPE[rule.measure], tuple(rule.kinds), rule.comparison,

@@ -25,7 +25,7 @@ from app.exchange.records import (
 from app.services.receive import receive
 from app.services.session import Session
 from app.services.sync import site_name
-from app.store import audit, records
+from app.store import anchors, audit, records
 from app.store.clock import new_id, now
 from app.store.db import transaction
 from app.store.errors import StoreError
@@ -49,7 +49,8 @@ def export_package(session: Session, out: Path, everything: bool = False) -> dic
     header = {"package_id": new_id(), "site_id": me, "site_name": site_name(), "county": county.get("name", ""),
               "county_code": county.get("code", ""), "created_at": now(), "created_by": session.user.display_name,
               "app_version": __version__,
-              "range": {"changes": [start["change"] + 1, upto["change"]], "audit": [start["audit"] + 1, upto["audit"]]}}
+              "range": {"changes": [start["change"] + 1, upto["change"]], "audit": [start["audit"] + 1, upto["audit"]]},
+              "audit_head": {"count": upto["audit"], "hash": anchors.hash_at(conn, upto["audit"])}}
     ents = entities(conn)
 
     def rows(e: Entity):
@@ -100,8 +101,7 @@ class Imported:
         for table, c in self.county.items():
             if c.received:
                 out.append(f"{NAMES[table]}：包内 {c.received} 条，写入县级数据库 {c.written} 条"
-                           + (f"，{c.refused} 条属于其他站点未覆盖" if c.refused else "")
-                           + (f"，{c.audit_mismatch} 条与县里已有的同号审计记录不同" if c.audit_mismatch else ""))
+                           + (f"，{c.refused} 条属于其他站点未覆盖" if c.refused else ""))
         return out + self.notes
 
 
@@ -145,12 +145,25 @@ def import_to_county(path: Path, url: str) -> Imported:
                     merged.received += got.received
                     merged.written += got.written
                     merged.refused += got.refused
+            head = _head(m)
             merged = result.county["audit_log"] = county_db.Merged()
             for rows in _chunks(pkg.records("audit_log")):
+                if head and rows[0][0] <= head.count <= rows[-1][0]:
+                    last = next(r for r in rows if r[0] == head.count)
+                    if last[AUDIT_COLUMNS.index("hash")] != head.hash:
+                        raise package.damaged(f"清单中的审计链头与包内第 {head.count} 条审计日志不符")
                 got = county_db.merge_audit(pg, m["site_id"], rows)
                 merged.received += got.received
                 merged.written += got.written
                 merged.audit_mismatch += got.audit_mismatch
+            if merged.audit_mismatch:
+                # The site's chain differs from what it sent before: its records here may be older copies of what
+                # the county holds. Raised inside the transaction, so nothing of the package is kept.
+                raise StoreError(f"交换包未导入：包内 {merged.audit_mismatch} 条审计日志与县里已收到的该站点同号日志不同。"
+                                 f"该站点的数据库可能被换成了较早的副本后又录入，或日志被改写过；导入会用较旧的记录覆盖"
+                                 f"县里已有的。请县信息员到该站点运行 jiuzhu audit verify --county-url 核对")
+            if head and head.count:
+                county_db.record_head(pg, m["site_id"], head, "package", m["package_id"])
             pg.execute("INSERT INTO packages (package_id, site_id, created_at, change_from, change_to, audit_from, "
                        "audit_to, counts) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (package_id) DO NOTHING",
                        (m["package_id"], m["site_id"], m["created_at"], *m["range"]["changes"], *m["range"]["audit"],
@@ -158,6 +171,17 @@ def import_to_county(path: Path, url: str) -> Imported:
             # The packages table is the county's record of what arrived, from whom and when.
             county_db.note_site(pg, m["site_id"], m["site_name"], pushed=True)
     return result
+
+
+def _head(manifest: dict) -> anchors.Head | None:
+    """The exporting site's audit head from the manifest (None in a package from before heads travelled)."""
+    head = manifest.get("audit_head")
+    if head is None:
+        return None
+    count, digest = (head.get("count"), head.get("hash")) if isinstance(head, dict) else (None, None)
+    if not isinstance(count, int) or count < 0 or not isinstance(digest, str) or len(digest) != 64:
+        raise package.damaged("清单中的审计链头格式不对")
+    return anchors.Head(count, digest)
 
 
 def _chunks(rows, size: int = 20000):

@@ -86,7 +86,7 @@ def roster(session: Session, path: Path) -> Path:
 
 
 def _village(code: str) -> str:
-    from app.services.demo import regions
+    from app.domain.regions import regions
 
     try:
         towns, villages = regions(code[:6])
@@ -114,7 +114,7 @@ def approval_form_content(session: Session, app_id: str) -> dict:
         computed = apps.compute_amount(session, app_id)
         computation = "；".join(f"{s['explain']}〔{s['reference']}〕" for s in computed["steps"]) or "—"
     except InputError as exc:
-        computation = exc.reason
+        computation = str(exc)  # the label says what is missing, e.g. 财产核查结果
     levels = []
     for step in apps.timeline(session, app_id):
         if step["action"] in ("submit", "withdraw"):

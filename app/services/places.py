@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from app.services.demo import regions
+from app.domain.regions import regions
 
 
 @lru_cache(maxsize=8)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from app.domain.idnumber import ID_TYPES, IdNumberError, parse_id_number
+from app.domain.idnumber import ID_TYPES, parse_id_number
 from app.domain.names import CANONICAL_CATEGORIES, INSURANCE_SCHEMES
 from app.services import validate
 from app.services.session import Session
@@ -13,7 +13,7 @@ from app.store import records
 from app.store.clock import new_id
 from app.store.db import transaction
 from app.store.errors import InputError
-from app.store.schema import initials
+from app.domain.names import initials
 
 RELATIONS = ("户主", "配偶", "子", "女", "儿媳", "女婿", "孙子女", "父母", "祖父母", "兄弟姐妹", "其他")
 CERTIFIERS = ("民政", "乡村振兴", "残联", "医保", "退役军人事务", "卫生健康", "其他")
@@ -39,11 +39,7 @@ def _person_fields(session: Session, p: PersonInput, field: str, exclude: str | 
     if p.relation_to_head not in RELATIONS:
         raise InputError(f"{field}.relation_to_head", f"与户主关系应为 {'、'.join(RELATIONS)} 之一")
     if p.id_type == "居民身份证":
-        try:
-            checked = parse_id_number(p.id_number, f"{field}.id_number")
-        except IdNumberError as exc:
-            where, _, reason = str(exc).partition("：")
-            raise InputError(where, reason) from None
+        checked = parse_id_number(p.id_number, f"{field}.id_number")  # an IdNumberError is an InputError
         number, born, sex = checked.value, checked.birth_date.isoformat(), checked.sex
     else:
         number = validate.text(p.id_number, f"{field}.id_number", "证件号码", 40)
@@ -229,7 +225,7 @@ def person_input(data: dict) -> PersonInput:
     allowed = set(PersonInput.__dataclass_fields__)
     extra = sorted(set(data) - allowed)
     if extra:
-        raise InputError(extra[0], "未知字段")
+        raise InputError(extra[0], "人员信息没有这一项，请检查拼写", f"未知字段“{extra[0]}”")
     return PersonInput(**data)
 
 

@@ -207,8 +207,7 @@ def _line(session: Session, person: Person, held: list[tuple[str, str]], on: dat
         cands = eng.candidates(person.categories, None)
         options = premium_options(eng.policy, eng.resolver.value, cands, person.insurance, on, eng.resolver.local)
     except CaseError as exc:
-        where, _, reason = str(exc).partition("：")
-        raise InputError(where, f"{person.name}（{person.id_number}）：{reason}") from None
+        raise exc.under(exc.field, exc.label, f"{person.name}（{person.id_number}）：{exc.message}") from None
     if not options:
         # The policy's own word on these categories, where it has one (黔南: 稳定脱贫人口 “不再享受资助参保”).
         said = [d.note for d in eng.policy.categories if d.name in cands and d.note and "资助" in d.note]
@@ -234,16 +233,13 @@ def _amount(session: Session, option: PremiumOption, contribution: Decimal, pers
         return round_fen(contribution * option.share)
     amount = option.amount
     if amount is None:
-        try:
-            amount = engine(session).resolver.local_value(option.local, NEEDED_FOR)
-        except CaseError as exc:
-            where, _, reason = str(exc).partition("：")
-            raise InputError(where, reason) from None
+        amount = engine(session).resolver.local_value(option.local, NEEDED_FOR)  # CaseError: an InputError
     if amount is None or amount > contribution:
         shown = "不设" if amount is None else f"{fmt(amount)} 元"
+        param = engine(session).policy.locals.get(option.local) if option.local else None
         raise InputError(f"local.{option.local}" if option.local else "policy",
                          f"{option.category}定额资助标准为 {shown}，与个人缴费标准 {fmt(contribution)} 元不相称"
-                         f"（资助的是个人缴费部分），请核对（{option.reference}）")
+                         f"（资助的是个人缴费部分），请核对（{option.reference}）", param.label if param else None)
     return amount
 
 

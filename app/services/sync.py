@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import platform
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -31,6 +32,7 @@ from app.exchange.records import (
 from app.services.receive import receive
 from app.services.session import Session
 from app.store import records
+from app.store.anchors import Head, findings, hash_at
 from app.store.clock import now
 from app.store.db import connect, transaction
 from app.store.errors import StoreError
@@ -72,9 +74,11 @@ class SyncReport:
     pushed: dict[str, county_db.Merged] = field(default_factory=dict)
     audit: county_db.Merged = field(default_factory=county_db.Merged)
     pulled: dict[str, Applied] = field(default_factory=dict)
+    anchor: list[str] = field(default_factory=list)  # the local chain lacks what the county saw: nothing was pushed
 
     def lines(self) -> list[str]:
-        out = []
+        out = [f"未送出本站的记录：{line}。送出会用本机较旧或不同的记录覆盖县里已收到的，请停止录入，联系县信息员核对"
+               for line in self.anchor]
         sent = {NAMES[t]: m.received for t, m in self.pushed.items() if m.received}
         if sent:
             written = sum(m.written for m in self.pushed.values())
@@ -103,7 +107,11 @@ def sync(session: Session, url: str, progress: Progress | None = None,
     try:
         with county_db.connect(url) as pg:
             county_db.check_schema(pg)
-            push(session, pg, report, progress, cancelled, batch)
+            # Pushing from a chain cut or rewritten since the county saw it would overwrite the county's newer copies
+            # of this site's records with older ones. Pulling takes only other sites' records, so it goes on.
+            report.anchor = anchor_findings(session.conn, pg)
+            if not report.anchor:
+                push(session, pg, report, progress, cancelled, batch)
             pull(session, pg, report, progress)
     except psycopg.OperationalError as exc:
         raise StoreError(f"与县级数据库的连接中断（{county_db.reason(exc)}）。已送达的记录都已记下，"
@@ -155,6 +163,8 @@ def push(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
         report.audit.audit_mismatch += m.audit_mismatch
     with pg.transaction():
         county_db.note_site(pg, me, site_name(), pushed=True)
+        if plan["audit_upto"]:
+            county_db.record_head(pg, me, Head(plan["audit_upto"], hash_at(conn, plan["audit_upto"])), "sync")
     st.update(pushed_change=plan["upto"], pushed_audit=plan["audit_upto"], push=None)
     _save(session, st)
 
@@ -195,6 +205,24 @@ def pull(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
         records.put_setting(conn, session.user, KEY, st, "同步位置")
     with pg.transaction():
         county_db.note_site(pg, me, site_name(), pushed=False)
+
+
+def anchor_findings(conn: sqlite3.Connection, pg: psycopg.Connection) -> list[str]:
+    """Where this site's audit chain no longer holds a head the county has seen (empty: it holds them all)."""
+    return findings(conn, county_db.seen_heads(pg, site_id(conn)))
+
+
+def check_with_county(conn: sqlite3.Connection, url: str) -> tuple[list[str], Head | None]:
+    """The findings against the county, and the longest head it has seen of this site (None: it has seen none)."""
+    import psycopg
+
+    try:
+        with county_db.connect(url) as pg:
+            county_db.check_schema(pg)
+            heads = county_db.seen_heads(pg, site_id(conn))
+    except psycopg.Error as exc:
+        raise StoreError(f"读取县级数据库出错（{county_db.reason(exc)}），未能核对") from exc
+    return findings(conn, heads), max(heads, key=lambda h: h.count, default=None)
 
 
 def site_name() -> str:

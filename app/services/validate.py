@@ -13,10 +13,10 @@ from app.store.errors import InputError
 def text(value: object, field: str, label: str, max_len: int = 100) -> str:
     """A required piece of text, trimmed."""
     if not isinstance(value, str) or not value.strip():
-        raise InputError(field, f"请填写{label}")
+        raise InputError(field, f"请填写{label}", label)
     value = value.strip()
     if len(value) > max_len:
-        raise InputError(field, f"{label}不能超过 {max_len} 个字")
+        raise InputError(field, f"不能超过 {max_len} 个字", label)
     return value
 
 
@@ -28,19 +28,18 @@ def day(value: object, field: str, label: str, today: date | None = None, allow_
         try:
             parsed = date.fromisoformat(str(value).strip())
         except ValueError:
-            raise InputError(field, f"{label}“{value}”不是有效日期，请写成 2024-03-05 的形式") from None
+            raise InputError(field, f"“{value}”不是有效日期，请写成 2024-03-05 的形式", label) from None
     if not allow_future and parsed > (today or date.today()):
-        raise InputError(field, f"{label} {parsed} 在今天之后，请核对")
+        raise InputError(field, f"{parsed} 在今天之后，请核对", label)
     return parsed
 
 
-def money(value: object, field: str) -> Decimal:
-    """An amount in yuan: not negative, at most two decimals."""
+def money(value: object, field: str, label: str | None = None) -> Decimal:
+    """An amount in yuan: not negative, at most two decimals; `label` where the key's own label is too general."""
     try:
         return parse_money(value, field)
     except MoneyError as exc:
-        field_, _, reason = str(exc).partition("：")
-        raise InputError(field_, reason) from None
+        raise exc.under(field, label) if label else exc from None
 
 
 def region_code(value: object, field: str = "region_code") -> str:

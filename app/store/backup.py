@@ -10,6 +10,7 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
+from app.store import anchors
 from app.store.errors import DiskFull, StoreError
 
 PREFIX = "jiuzhu-"
@@ -54,13 +55,18 @@ def _copy(source: sqlite3.Connection, target: Path, what: str) -> None:
     except (sqlite3.Error, OSError) as exc:
         for f in leftovers:
             f.unlink(missing_ok=True)
-        full = getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or getattr(exc, "errno", None) == errno.ENOSPC \
-            or "disk is full" in str(exc)
-        if full:
-            raise DiskFull(f"磁盘已满：无法在 {target.parent} 写入{what}，未写完的文件已删除，数据库本身没有受影响。"
-                           f"请删除不需要的文件、清空回收站后重试") from None
-        raise StoreError(f"{what}失败：{exc}。请检查 {target.parent} 是否可写、磁盘是否已满；数据库本身没有受影响"
-                         ) from None
+        raise _failed(exc, target.parent, what) from None
+
+
+def _failed(exc: BaseException, folder: Path, what: str) -> StoreError:
+    """The error to raise when writing `what` into `folder` failed (the partial files already removed)."""
+    full = getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or getattr(exc, "errno", None) == errno.ENOSPC \
+        or "disk is full" in str(exc)
+    if full:
+        return DiskFull(f"磁盘已满：无法在 {folder} 写入{what}，未写完的文件已删除，数据库本身没有受影响。"
+                        f"请删除不需要的文件、清空回收站后重试")
+    return StoreError(f"{what}失败：{getattr(exc, 'strerror', None) or exc}。请检查 {folder} 是否可写、磁盘是否已满；"
+                      f"数据库本身没有受影响")
 
 
 def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: int = DEFAULT_KEEP) -> Path:
@@ -69,17 +75,21 @@ def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: 
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"无法建立备份文件夹 {folder}：{exc.strerror}。请检查该位置是否可写") from None
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    target = folder / f"{PREFIX}{stamp}-{label}{SUFFIX}"
+    taken = datetime.now()
+    target = folder / f"{PREFIX}{taken:%Y%m%d-%H%M%S-%f}-{label}{SUFFIX}"
     partial = target.with_suffix(".partial")
     _copy(conn, partial, "备份")
     try:
+        # The head is read from the copy itself, and recorded before the copy takes its name.
+        anchors.write_sidecar(partial, target.name, taken)
         partial.replace(target)  # a backup file either is complete or does not exist
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise StoreError(f"备份失败：{exc.strerror}（{folder}）；数据库本身没有受影响") from None
+    except (OSError, sqlite3.Error) as exc:
+        for f in (partial, anchors.sidecar(target)):
+            f.unlink(missing_ok=True)
+        raise _failed(exc, folder, "备份") from None
     for old in list_backups(folder)[:-keep] if keep > 0 else []:
         old.unlink(missing_ok=True)
+        anchors.sidecar(old).unlink(missing_ok=True)
     return target
 
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+from app.domain.errors import FieldError
+
 
 class StoreError(RuntimeError):
     """The database cannot be used as it is (newer version, damaged, read-only); the message says what to do."""
 
 
-class InputError(ValueError):
-    """Bad input to a use case; nothing was saved. `field` is the key the message names."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}：{message}")
-        self.field = field
-        self.reason = message
+# Bad input to a use case; nothing was saved. The old name of FieldError, kept while its users are renamed.
+InputError = FieldError
 
 
 class DatabaseReadOnly(StoreError):

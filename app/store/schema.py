@@ -7,8 +7,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pypinyin import Style, lazy_pinyin
-
+from app.domain.names import initials
 from app.store.clock import new_id, now
 
 _V1 = [
@@ -65,11 +64,6 @@ _V1 = [
     "CREATE INDEX visits_person ON visits(person_id, discharged_on)",
     "CREATE INDEX settlements_person ON settlements(person_id, year)",
 ]
-
-
-def initials(name: str) -> str:
-    """Pinyin initials of a name, lower case: 张三 → zs (heteronyms take pypinyin's usual reading)."""
-    return "".join(p[0] for p in lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore") if p).lower()
 
 
 def _v2(conn: sqlite3.Connection) -> None:

@@ -46,3 +46,24 @@ def test_importing_a_damaged_package_says_so(qtbot, window, tmp_path):  # noqa: 
     window.exchange.import_from(bad)
     idle(qtbot)
     assert "交换包已损坏" in window.exchange.package_result.text()
+
+
+def test_a_chain_shorter_than_the_county_saw_is_shown_and_nothing_is_pushed(qtbot, window, county_url):  # noqa: F811
+    from app.exchange.records import site_id
+
+    registry.register_household(window.session, "340223100201", "张家",
+                                registry.PersonInput("张三", "340223198001010017"))
+    count = window.session.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    with psycopg.connect(county_url, autocommit=True) as pg:  # the county saw more of this site than it now holds
+        pg.execute("INSERT INTO audit_heads (site_id, count, hash, via) VALUES (%s, %s, %s, 'sync')",
+                   (site_id(window.session.conn), count + 5, "a" * 64))
+    window.go(window.exchange)
+    view = window.exchange
+    view.url.setText(county_url)
+    view.sync_button.click()
+    qtbot.waitUntil(lambda: view.sync_button.isEnabled(), timeout=30_000)
+    idle(qtbot)
+    assert view.status.text().startswith("同步未完成：未送出本站的记录：本机审计日志比县级数据库于"), view.status.text()
+    assert f"已有 {count + 5} 条" in view.status.text()
+    with psycopg.connect(county_url) as pg:
+        assert pg.execute("SELECT count(*) FROM persons").fetchone()[0] == 0

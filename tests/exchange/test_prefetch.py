@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -27,8 +26,12 @@ def test_an_error_on_the_worker_is_raised_to_the_consumer():
 
 @pytest.mark.parametrize("ending", ["end", "error"])
 def test_stopping_early_returns_even_when_the_worker_holds_its_last_item(ending):
+    exhausted = threading.Event()
+
     def produce():
         yield from range(3)
+        # Every item is handed over and the queue is full: the worker now waits to hand over its end or its error.
+        exhausted.set()
         if ending == "error":
             raise RuntimeError("late")
 
@@ -37,9 +40,9 @@ def test_stopping_early_returns_even_when_the_worker_holds_its_last_item(ending)
     def consume():
         got = read_ahead(produce, depth=2)
         next(got)
-        time.sleep(0.3)  # the worker fills the queue and waits to hand over its end or its error
+        exhausted.wait()
         got.close()
         done.set()
 
     threading.Thread(target=consume, daemon=True).start()
-    assert done.wait(5), "closing the reader hung on the worker"
+    assert done.wait(60), "closing the reader hung on the worker"

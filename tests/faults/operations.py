@@ -2,7 +2,8 @@
 
 Adding one (county sync, say) is one more `Operation` in OPERATIONS: a `prepare` that turns a copy of the demo
 county into the state the command starts from (writing any inputs beside it: a list, a second database), the
-command line, and an invariant function saying which states a kill may leave between the state before and the
+command line, the output line the command prints after each unit of work (kills are placed after those lines),
+and an invariant function saying which states a kill may leave between the state before and the
 state after an uninterrupted run. Every run (reference, each kill, each re-run) gets its own copy of that folder,
 so a command that also writes its inputs (the other side of a sync) starts from the same state each time; an
 invariant that must look at such a second file finds it beside the killed database (`Snapshot` reads any path).
@@ -10,6 +11,7 @@ invariant that must look at such a second file finds it beside the killed databa
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ class Operation:
     name: str
     prepare: Callable[[Path], None]
     argv: Callable[[Path, Path], list[str]]  # `python -m app` arguments, given the database and its run's folder
+    progress: re.Pattern  # the line printed after each unit of work: kills land a seeded delay after one of them
     invariant: Callable[[Snapshot, Snapshot, Snapshot], list[str]]  # (before, after, killed) → problems
     mid_work: Callable[[Kill, str], bool]  # (kill, state: before / partial / after) → did it land in the writing?
 
@@ -79,14 +82,14 @@ def _write_roster(db: Path) -> None:
 
 
 def _import_landed(kill: Kill, state: str) -> bool:
-    # The comparison's summary line is printed just before the one apply transaction begins.
-    return "未导入" in kill.output and "已应用" not in kill.output
+    # Kills follow the comparison's summary line, printed just before the one apply transaction begins.
+    return "已应用" not in kill.output
 
 
 IMPORT_LIST = Operation(
     "import-list", _write_roster,
     lambda db, inputs: ["import-list", str(inputs / LIST_NAME), "--apply", "--db", str(db)],
-    all_or_nothing, _import_landed)
+    re.compile(r"名单）：.*；未导入 \d+ 行$"), all_or_nothing, _import_landed)
 
 
 # ---- re-settling a year (python -m app resettle --year Y) ----------------------------------------------------
@@ -150,7 +153,7 @@ def person_by_person(before: Snapshot, after: Snapshot, killed: Snapshot) -> lis
 
 
 RESETTLE = Operation(
-    "resettle", _change_local_values, lambda db, inputs: ["resettle", "--year", str(YEAR), "--quiet", "--db", str(db)],
-    person_by_person, lambda kill, state: state == "partial")
+    "resettle", _change_local_values, lambda db, inputs: ["resettle", "--year", str(YEAR), "--db", str(db)],
+    re.compile(r"^已重新结算 \d+/\d+ 人$"), person_by_person, lambda kill, state: state == "partial")
 
 OPERATIONS = (IMPORT_LIST, RESETTLE)

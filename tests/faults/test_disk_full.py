@@ -19,7 +19,7 @@ import pytest
 from app.services import bills, county, identity_import, registry, users
 from app.services.demo import DEMO_LOCAL
 from app.services.session import SYSTEM, Session
-from app.store import backup
+from app.store import anchors, backup
 from app.store.check import check_database
 from app.store.errors import DiskFull
 from app.store.store import open_store
@@ -149,7 +149,8 @@ def test_a_backup_on_a_full_disk_leaves_no_half_written_file(county_on, small_di
     filler = fill(small_disk, leave=16 * 1024)
     code, out, err = cli("backup", "--db", str(small_disk / "county.sqlite3"))
     assert code == 2 and "磁盘已满" in err and str(folder) in err and "Traceback" not in err
-    assert sorted(p.name for p in folder.iterdir()) == [first.name], "no partial or journal file is left"
+    assert sorted(p.name for p in folder.iterdir()) == [first.name, anchors.sidecar(first).name], \
+        "no partial or journal file is left"
     assert backup.list_backups(folder) == [first]
     filler.unlink()
     assert check_database(small_disk / "county.sqlite3") == []

@@ -1,6 +1,7 @@
 """Fuzzing `settle`: the golden cases of tests/cases with fields deleted, added, retyped and revalued, through
-settle_json and the command line. Every outcome is a result, or CaseError / PolicyError whose Chinese message
-starts with the field it is about; the command line exits 0 with JSON or 2 with that one line, never a traceback."""
+settle_json and the command line. Every outcome is a result, or CaseError / PolicyError whose one-line Chinese
+message (error_line) starts with the field it is about; the command line exits 0 with JSON or 2 with that one line,
+never a traceback."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from app.domain.names import (
     VISIT_KINDS,
 )
 from app.policy.loader import PolicyError
-from app.policy.settle import settle_json
+from app.policy.settle import error_line, settle_json
 
 from .conftest import FUZZ
 from .killing import cli
@@ -34,7 +35,8 @@ CASES = Path(__file__).resolve().parents[1] / "cases"
 VALID = [spec["case"] for path in sorted(CASES.glob("*/*.yaml"))
          for spec in (yaml.safe_load(path.read_text(encoding="utf-8")) or []) if "error" not in spec]
 CJK = re.compile(r"[\u4e00-\u9fff]")
-# "visits[0].total_cost：…": the field (an odd key in JSON quotes, as key_text shows it), then the reason.
+# "visits[0].total_cost（第1次就诊的医疗费用总额）：…": the field's key (an odd key in JSON quotes, as key_text shows
+# it) and its label, then the reason.
 NAMED = re.compile(r'^(?:[^：\s"]|"(?:[^"\\]|\\.)*")+：')
 
 scalars = st.one_of(
@@ -123,7 +125,7 @@ def test_settle_json_gives_a_result_or_a_named_chinese_error(case):
     try:
         settle_json(case)
     except (CaseError, PolicyError) as exc:
-        assert named(str(exc)), f"unclear: {exc}"
+        assert named(error_line(exc)), f"unclear: {error_line(exc)}"
 
 
 @FUZZ
@@ -155,4 +157,6 @@ def test_what_fuzzing_found(place, value, field):
     node[place[-1]] = value
     with pytest.raises(CaseError) as info:
         settle_json(case)
-    assert str(info.value).startswith(f"{field}：") and named(str(info.value))
+    assert info.value.field == field
+    assert error_line(info.value).startswith(f"{field}（") and named(error_line(info.value))
+    assert field not in str(info.value), "what a person reads names the label, not the key"

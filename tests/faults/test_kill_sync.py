@@ -1,10 +1,11 @@
-"""SIGKILL `sync` at 20 seeded points: the site stays whole, the county holds only whole records and no doubles,
+"""SIGKILL `sync` at 20 seeded points (a seeded delay after one of its progress lines): the site stays whole, the county holds only whole records and no doubles,
 and syncing again ends with the county holding exactly what an uninterrupted sync gives."""
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import uuid
 
 import psycopg
@@ -12,11 +13,12 @@ import pytest
 
 from app.exchange import county_db
 
-from .killing import CAN_KILL, app, cli, kill_after, run_to_end
+from .killing import CAN_KILL, app, cli, kill_after_line, run_to_end
 from .state import consistency, known_ids, snapshot
-from .test_kills import KILLS, MIN_IN_THE_WORK, copy_db
+from .test_kills import KILLS, MIN_IN_THE_WORK, copy_db, place
 
 pytestmark = [pytest.mark.faults, pytest.mark.skipif(not CAN_KILL, reason="SIGKILL is POSIX")]
+PROGRESS = re.compile(r"^(送出|收到)\S+ \d+(/\d+)?$")  # after each batch the county (or the site) committed
 STAMP = {"application_steps": "at"}  # appended once, never changed: its time is its version
 TABLES = ("households", "persons", "category_periods", "enrollments", "visits", "settlements", "annual_settlements",
           "applications", "application_steps")
@@ -68,7 +70,9 @@ def test_sigkill_during_a_sync_loses_and_doubles_nothing(pg, demo_county, tmp_pa
     before = snapshot(base, known)
     reference = copy_db(base, tmp_path / "reference")
     ref_url = county(pg, "reference")
-    took, _ = run_to_end(app("sync", "--county-url", ref_url, "--db", str(reference)), tmp_path / "reference.log")
+    ref = run_to_end(app("sync", "--county-url", ref_url, "--db", str(reference)), tmp_path / "reference.log",
+                     PROGRESS)
+    assert len(ref.marks) > 2, f"sync printed too few progress lines to place kills between:\n{ref.output}"
     expected = held(ref_url)
     assert sum(len(v) for v in expected.values()) > 1000
     rng = random.Random("sync-kills")
@@ -76,9 +80,10 @@ def test_sigkill_during_a_sync_loses_and_doubles_nothing(pg, demo_county, tmp_pa
     for k in range(KILLS):
         db = copy_db(base, tmp_path / f"kill-{k:02d}")
         url = county(pg, f"kill{k:02d}")
-        delay = took * rng.uniform(0.4, 1.0)  # the first part is the interpreter starting
-        kill = kill_after(app("sync", "--county-url", url, "--db", str(db)), delay, tmp_path / f"kill-{k:02d}.log")
-        where = f"kill {k} after {delay:.2f}s of {took:.2f}s"
+        line, delay = place(rng, ref)
+        kill = kill_after_line(app("sync", "--county-url", url, "--db", str(db)), PROGRESS, line, delay,
+                               tmp_path / f"kill-{k:02d}.log")
+        where = f"kill {k} {delay:.3f}s after progress line {line} of {len(ref.marks) - 1}"
         assert consistency(db) == [], where
         # The site's own records are untouched by a push; only its note of what was delivered moves.
         assert snapshot(db, known).without("settings") == before.without("settings"), where
@@ -95,4 +100,4 @@ def test_sigkill_during_a_sync_loses_and_doubles_nothing(pg, demo_county, tmp_pa
         assert sync_state(db).get("push") is None
     assert landed >= MIN_IN_THE_WORK, f"only {landed} of {KILLS} kills landed while sync was writing"
     assert halfway, "no kill left the county with part of the records: the cut-and-resume path went untested"
-    print(f"sync: uninterrupted {took:.2f}s, {landed}/{KILLS} kills mid-work, {halfway} with the push half done")
+    print(f"sync: uninterrupted {ref.took:.2f}s, {landed}/{KILLS} kills mid-work, {halfway} with the push half done")

@@ -1,6 +1,7 @@
-"""SIGKILL the real command line at 20 seeded random points of each operation: after every kill the database is
-whole (check, audit verify, the invariants of state.py and the operation's own), and running the command again
-ends in the same content as an uninterrupted run on a copy."""
+"""SIGKILL the real command line at 20 seeded points of each operation, each a seeded delay after one of the
+command's progress lines: after every kill the database is whole (check, audit verify, the invariants of state.py
+and the operation's own), and running the command again ends in the same content as an uninterrupted run on a
+copy."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .killing import CAN_KILL, app, cli, kill_after, run_to_end
+from .killing import CAN_KILL, Reference, app, cli, kill_after_line, run_to_end
 from .operations import OPERATIONS, Operation
 from .state import consistency, known_ids, snapshot
 
@@ -27,6 +28,13 @@ def copy_db(src: Path, folder: Path) -> Path:
     return folder / src.name
 
 
+def place(rng: random.Random, ref: Reference) -> tuple[int, float]:
+    """A seeded kill point: after one of the progress lines, within the time the uninterrupted run took from that
+    line to the next (a slower machine only makes the kill land earlier in the same step)."""
+    line = rng.randint(1, len(ref.marks) - 1)
+    return line, ref.gap_after(line) * rng.random()
+
+
 @pytest.mark.parametrize("op", OPERATIONS, ids=lambda op: op.name)
 def test_sigkill_anywhere_leaves_a_whole_database_and_running_again_finishes(op: Operation, demo_county, tmp_path):
     started = time.perf_counter()
@@ -36,20 +44,21 @@ def test_sigkill_anywhere_leaves_a_whole_database_and_running_again_finishes(op:
     before = snapshot(base, known)
     assert consistency(base) == []
     reference = copy_db(base, tmp_path / "reference")
-    took, _ = run_to_end(app(*op.argv(reference, reference.parent)), tmp_path / "reference.log")
+    ref = run_to_end(app(*op.argv(reference, reference.parent)), tmp_path / "reference.log", op.progress)
+    assert len(ref.marks) > 1, f"{op.name} printed no progress line:\n{ref.output}"
     after = snapshot(reference, known)
     assert after.tables != before.tables, "the command must change something for a kill to interrupt"
     assert consistency(reference) == []
-    rng = random.Random(f"{op.name}-kills")  # deterministic delays: the same 20 points in every run
+    rng = random.Random(f"{op.name}-kills")  # deterministic: the same 20 lines and delays in every run
     landed = []
     for k in range(KILLS):
         db = copy_db(base, tmp_path / f"kill-{k:02d}")
-        delay = took * rng.uniform(0.25, 1.05)  # the first quarter is the interpreter starting
-        kill = kill_after(app(*op.argv(db, db.parent)), delay, tmp_path / f"kill-{k:02d}.log")
+        line, delay = place(rng, ref)
+        kill = kill_after_line(app(*op.argv(db, db.parent)), op.progress, line, delay, tmp_path / f"kill-{k:02d}.log")
         killed = snapshot(db, known)
         state = ("before" if killed.tables == before.tables else "after" if killed.tables == after.tables
                  else "partial")
-        where = f"kill {k} after {delay:.2f}s of {took:.2f}s (state {state})"
+        where = f"kill {k} {delay:.3f}s after progress line {line} of {len(ref.marks) - 1} (state {state})"
         assert consistency(db) == [], where
         assert op.invariant(before, after, killed) == [], where
         code, out, err = cli(*op.argv(db, db.parent))
@@ -57,5 +66,5 @@ def test_sigkill_anywhere_leaves_a_whole_database_and_running_again_finishes(op:
         assert snapshot(db, known).tables == after.tables, f"{where}: running again did not end as an uninterrupted run"
         landed.append(not kill.finished and op.mid_work(kill, state))
     assert sum(landed) >= MIN_IN_THE_WORK, f"only {sum(landed)} of {KILLS} kills landed while {op.name} was writing"
-    print(f"{op.name}: uninterrupted {took:.2f}s, {sum(landed)}/{KILLS} kills mid-work, "
+    print(f"{op.name}: uninterrupted {ref.took:.2f}s, {sum(landed)}/{KILLS} kills mid-work, "
           f"{time.perf_counter() - started:.1f}s in all")

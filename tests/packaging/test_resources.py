@@ -49,8 +49,8 @@ def test_frozen_policies_come_from_the_bundle(bundle):
 
 
 def test_frozen_demo_regions_come_from_the_bundle(bundle):
-    """demo.regions once looked beside the source files only, which a frozen build does not have."""
-    from app.services.demo import regions
+    """The region lists were once looked for beside the source files only, which a frozen build does not have."""
+    from app.domain.regions import regions
 
     _, villages = regions("340223")
     assert "打包测试村" in [name for _, name in villages]

@@ -120,7 +120,7 @@ def test_refusals(session, wuhu):
     assert info.value.field == "month"
     with pytest.raises(InputError, match="早于本县政策.*2022-01-01"):
         monitoring.risk_list(session, 2021, 12, today=TODAY)
-    with pytest.raises(InputError, match="月份“2025-13”无法识别"):
+    with pytest.raises(InputError, match="月份：“2025-13”无法识别"):
         monitoring.parse_month("2025-13")
     assert [monitoring.parse_month(t) for t in ("2025-06", "2025-6", "202506", "2025年6月")] == [(2025, 6)] * 4
 
@@ -196,7 +196,7 @@ def test_cli(session, wuhu, tmp_path, capsys):
     assert "2025年6月因病返贫致贫风险监测预警名单：2 人" in capsys.readouterr().out
     assert load_workbook(out).active.cell(7, 4).value == "张三"
     assert main(["monitoring-list", "--month", "六月", str(out), "--db", db]) == 2
-    assert capsys.readouterr().err.startswith("month：月份“六月”无法识别")
+    assert capsys.readouterr().err.startswith("月份：“六月”无法识别")
     assert main(["monitoring-list", "--month", "2025-06", str(tmp_path / "x.csv"), "--db", db]) == 2
     assert ".xlsx" in capsys.readouterr().err
     county.configure_county(session, "340223", "南陵县", "qiannan-2021", {})

@@ -86,7 +86,7 @@ def test_refusals(session, wuhu):
     with pytest.raises(InputError) as info:
         subsidy_roster.subsidy_roster(session, 2026, None, today=TODAY)
     assert info.value.field == "contribution" and "2026 年度城乡居民医保个人缴费标准未填写" in info.value.reason
-    with pytest.raises(InputError, match="contribution：个人缴费标准应大于 0"):
+    with pytest.raises(InputError, match="个人缴费标准：个人缴费标准应大于 0"):
         subsidy_roster.subsidy_roster(session, 2026, "0", today=TODAY)
     with pytest.raises(InputError, match="最多两位小数"):
         subsidy_roster.subsidy_roster(session, 2026, "380.125", today=TODAY)
@@ -147,7 +147,7 @@ def test_cli(session, wuhu, tmp_path, capsys):
     db = str(session.store.path)
     out = tmp_path / "资助.xlsx"
     assert main(["subsidy-roster", "--year", "2026", str(out), "--db", db]) == 2
-    assert capsys.readouterr().err.startswith("contribution：2026 年度城乡居民医保个人缴费标准未填写")
+    assert capsys.readouterr().err.startswith("个人缴费标准：2026 年度城乡居民医保个人缴费标准未填写")
     assert not out.exists()
     assert main(["subsidy-roster", "--year", "2026", "--contribution", PAID, str(out), "--db", db]) == 0
     assert "资助参保名单：3 人，资助金额合计 881.66 元" in capsys.readouterr().out

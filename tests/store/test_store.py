@@ -1,8 +1,7 @@
-"""The store: upgrade from the first schema, refusal of newer databases, WAL, backups, audit tamper detection."""
+"""The store (upgrades: test_upgrades.py): refusal of newer databases, WAL, backups, audit tamper detection."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -14,22 +13,6 @@ from app.store.db import transaction
 from app.store.errors import StoreError
 from app.store.schema import LATEST
 from app.store.store import open_store
-
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "store-v1.sqlite3"
-
-
-def test_upgrade_from_first_schema_version(tmp_path):
-    db = tmp_path / "old.sqlite3"
-    shutil.copy(FIXTURE, db)
-    store = open_store(db, daily_backup=False)
-    conn = store.conn
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
-    assert [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY version")] == list(range(1, LATEST + 1))
-    assert conn.execute("SELECT name_initials FROM persons WHERE id = 'p1'").fetchone()[0] == "zs"
-    saved = backup.list_backups(store.backups)
-    assert len(saved) == 1 and "before-v2" in saved[0].name
-    old = sqlite3.connect(saved[0])
-    assert old.execute("PRAGMA user_version").fetchone()[0] == 1
 
 
 def test_refuses_a_database_from_a_newer_app(tmp_path):

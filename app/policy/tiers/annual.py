@@ -46,7 +46,7 @@ def settle_application(run: Run, out: SettleResult, explain: bool) -> None:
                      f"{pct(share)}（{fmt(income * share)}）")
     if test.asset_check:
         if hh.passes_asset_check is None:
-            raise CaseError("household.passes_asset_check：依申请救助须经财产核查，请填写 true 或 false（民政认定结果）")
+            raise CaseError("household.passes_asset_check", "依申请救助须经民政财产核查，还没有核查结果，请填写是（符合）或否（不符合）")
         if not hh.passes_asset_check:
             passes = False
             test_text += "；不符合低收入家庭财产核查条件"
@@ -69,7 +69,7 @@ def settle_application(run: Run, out: SettleResult, explain: bool) -> None:
 
 def _household(value: Decimal | None, where: str, label: str) -> Decimal:
     if value is None:
-        raise CaseError(f"{where}：依申请救助需要{label}，请填写（元）")
+        raise CaseError(where, f"依申请救助需要{label}，请填写（元）", label)
     return value
 
 

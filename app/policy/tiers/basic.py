@@ -21,13 +21,13 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
     where = f"visits[{i}].basic_paid"
     sec = run.policy.basic
     if sec is None:
-        raise CaseError(f"{where}：本政策文件未规定基本医保待遇，请填写医院结算单上的基本医保统筹支付")
+        raise CaseError(where, "本政策文件未规定基本医保待遇，请填写医院结算单上的基本医保统筹支付")
     if run.case.insurance not in sec.schemes:
-        raise CaseError(f"{where}：本政策只能测算{'、'.join(sec.schemes)}的基本医保，参保险种为{run.case.insurance}，"
+        raise CaseError(where, f"本政策只能测算{'、'.join(sec.schemes)}的基本医保，参保险种为{run.case.insurance}，"
                         f"请填写结算单上的基本医保统筹支付")
     terms = sec.terms(v.kind)
     if terms is None:
-        raise CaseError(f"{where}：本政策文件未规定{v.kind}的基本医保待遇，请填写结算单上的基本医保统筹支付")
+        raise CaseError(where, f"本政策文件未规定{v.kind}的基本医保待遇，请填写结算单上的基本医保统筹支付")
     need = f"测算第 {i + 1} 次就诊（{v.kind}）的基本医保"
     adj = next((a for a in sec.adjustments if run.cat in a.categories and v.kind in a.kinds
                 and (a.schemes is None or run.case.insurance in a.schemes)), None)

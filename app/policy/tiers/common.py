@@ -49,10 +49,10 @@ def level_rule(rule: Rule | ByLevel, v: Visit, i: int, need: str) -> Rule:
     if not isinstance(rule, ByLevel):
         return rule
     if v.hospital_level is None:
-        raise CaseError(f"visits[{i}].hospital_level：{need}起付线要按医院级别，请填写 基层、县级、市级 或 省级")
+        raise CaseError(f"visits[{i}].hospital_level", f"{need}起付线要按医院级别，请填写 基层、县级、市级 或 省级")
     found = rule.levels.get(v.hospital_level)
     if found is None:
-        raise CaseError(f"visits[{i}].hospital_level：本政策未规定{v.hospital_level}医院{v.kind}的起付线，请填写 basic_paid")
+        raise CaseError(f"visits[{i}].hospital_level", f"本政策未规定{v.hospital_level}医院{v.kind}的起付线，请填写结算单上的基本医保统筹支付")
     return found
 
 

@@ -30,11 +30,11 @@ def settle_serious(run: Run, v: Visit, i: int, st: YearState, basic: Decimal,
         return paid
     where = f"visits[{i}].serious_illness_paid"
     if sec is None:
-        raise CaseError(f"{where}：本政策文件未规定大病保险待遇，请填写医院结算单上的大病保险支付")
+        raise CaseError(where, "本政策文件未规定大病保险待遇，请填写医院结算单上的大病保险支付")
     if not counted:
         return ZERO
     if run.case.insurance not in sec.schemes:
-        raise CaseError(f"{where}：本政策只能测算{'、'.join(sec.schemes)}的大病保险，参保险种为{run.case.insurance}，"
+        raise CaseError(where, f"本政策只能测算{'、'.join(sec.schemes)}的大病保险，参保险种为{run.case.insurance}，"
                         f"请填写结算单上的大病保险支付")
     need = f"测算第 {i + 1} 次就诊的大病保险"
     adj = next((a for a in sec.adjustments

@@ -1,0 +1,136 @@
+"""The Chinese label of every field key an error can name: one table, and how dotted and indexed keys are read."""
+
+from __future__ import annotations
+
+import re
+
+# Keys as services, the engine (settle-json) and forms use them → what a caseworker reads. A dotted key
+# ("household.annual_income") is listed when its reading is not "<parent>的<leaf>"; otherwise its parts are.
+LABELS: dict[str, str] = {
+    # settle-json and the engine
+    "case": "案例",
+    "policy": "政策",
+    "local": "地方参数",
+    "local.per_capita_disposable_income": "上年度居民人均可支配收入",
+    "person": "人员",
+    "person.categories": "身份类别",
+    "person.insurance": "险种",
+    "household": "家庭",
+    "household.annual_income": "家庭年度总收入",
+    "household.low_income_standard": "低收入家庭标准",
+    "household.passes_asset_check": "财产核查结果",
+    "application": "依申请救助",
+    "visits": "就诊记录",
+    "visits.date": "就诊日期",
+    "id": "编号",
+    "date": "日期",
+    "kind": "就诊类别",
+    "total_cost": "医疗费用总额",
+    "policy_covered": "政策范围内费用",
+    "out_of_catalog": "目录外费用",
+    "basic_paid": "基本医保统筹支付",
+    "serious_illness_paid": "大病保险支付",
+    "referred": "规范转诊",
+    "in_province": "省内就医",
+    "hospital_level": "医院级别",
+    "major_disease": "重特大疾病",
+    # bills
+    "hospital": "医院名称",
+    "admitted_on": "入院（就诊）日期",
+    "discharged_on": "出院（结算）日期",
+    "invoice_number": "发票号",
+    "visit_id": "就诊记录",
+    # households and persons
+    "head": "户主",
+    "member": "家庭成员",
+    "member.relation_to_head": "与户主关系",
+    "head.relation_to_head": "与户主关系",
+    "household_id": "家庭",
+    "person_id": "人员",
+    "name": "姓名",
+    "id_type": "证件类型",
+    "id_number": "证件号码",
+    "relation_to_head": "与户主关系",
+    "sex": "性别",
+    "birth_date": "出生日期",
+    "address": "住址",
+    "region_code": "所在村（社区）",
+    "category": "身份类别",
+    "categories": "身份类别",
+    "valid_from": "起始日期",
+    "valid_to": "终止日期",
+    "certified_by": "认定部门",
+    "period_id": "身份类别期间",
+    "insurance": "险种",
+    "year": "年度",
+    # 依申请救助
+    "application_id": "申请",
+    "annual_income": "家庭年度总收入",
+    "low_income_standard": "低收入家庭标准",
+    "passes_asset_check": "财产核查结果",
+    "state": "办理环节",
+    "action": "办理操作",
+    "user": "办理人",
+    "opinion": "意见",
+    "meeting_date": "评议会议日期",
+    "attendees": "到会人数",
+    "votes_for": "同意票",
+    "votes_against": "反对票",
+    "amount": "金额",
+    "amount_reason": "金额理由",
+    "notice_after": "公示安排",
+    "notice_days": "公示天数",
+    "limits": "办理时限",
+    "file": "附件文件",
+    "notice": "公示名单",
+    "roster": "花名册",
+    # users and the county
+    "username": "用户名",
+    "display_name": "姓名",
+    "role": "角色",
+    "jurisdiction": "管辖范围",
+    "password": "密码",
+    "password2": "确认密码",
+    "old_password": "原密码",
+    "new_password": "新密码",
+    "new_password2": "确认新密码",
+    "county_code": "县级统计用区划代码",
+    "county_name": "县名称",
+    # lists, statistics, monitoring, files
+    "contribution": "个人缴费标准",
+    "month": "月份",
+    "months": "月份范围",
+    "path": "保存位置",
+    "OUT.xlsx": "输出文件",
+}
+
+# A list item in a key: visits[0] is read 第1次就诊 (no spaces: the CLI line keeps its label in one token).
+ITEMS: dict[str, str] = {"visits": "第{n}次就诊"}
+
+# Shown when a key has no label: never the key itself. tests/domain/test_errors.py keeps this from happening.
+FALLBACK = "填写的内容"
+
+_ITEM = re.compile(r"^(?P<name>[A-Za-z_]\w*)\[(?P<index>\d+)\]$")
+
+
+def lookup(field: str) -> str | None:
+    """The label of a key, reading dotted and indexed keys part by part; None if some part has no label."""
+    if field in LABELS:
+        return LABELS[field]
+    item = _ITEM.match(field)
+    if item:
+        name = item["name"]
+        return ITEMS[name].format(n=int(item["index"]) + 1) if name in ITEMS else None
+    parent, dot, leaf = field.rpartition(".")
+    if not dot or not parent:
+        return None
+    head = lookup(parent)
+    tail = LABELS.get(leaf)
+    if head is None or tail is None:
+        return None
+    return f"{head}的{tail}"
+
+
+def label_for(field: str) -> str:
+    """The label a person reads for a key (see LABELS); a key without one reads as a neutral word, not the key."""
+    return lookup(field) or FALLBACK

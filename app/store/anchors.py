@@ -1,0 +1,138 @@
+"""Anchors: whether the local audit chain still holds each head recorded outside the file (county, backups).
+
+Heads are recorded at the county (by sync and packages) and beside each backup (a sidecar, written here). A head is
+(count, hash of entry number count). The chain links each entry to the one before, so a local chain that verifies
+and has the same hash at that number holds exactly the entries the head covered; a shorter chain lost its tail (a
+deleted WAL file, an older copy of the file put back), a different hash means the chain was rewritten."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from app.store.audit import GENESIS
+
+SIDECAR = ".head.json"
+
+
+@dataclass(frozen=True)
+class Head:
+    """What a witness outside this file saw of the chain: `count` entries, the last with `hash`; `where` names the
+    witness and when it saw it, in Chinese (“县级数据库于 2026-03-01 10:20 同步时”)."""
+
+    count: int
+    hash: str
+    where: str = ""
+
+
+def local_head(conn: sqlite3.Connection) -> Head:
+    """The chain as this file holds it now: its last entry, not audit_head (which a rewrite fixes up too)."""
+    row = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    return Head(row[0], row[1]) if row else Head(0, GENESIS)
+
+
+def hash_at(conn: sqlite3.Connection, seq: int) -> str | None:
+    """The hash of entry `seq` here (GENESIS for 0), or None if there is no such entry."""
+    if seq == 0:
+        return GENESIS
+    row = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+    return row[0] if row else None
+
+
+def short(digest: str) -> str:
+    return digest[:12]
+
+
+def finding(conn: sqlite3.Connection, seen: Head, here: Head | None = None) -> str | None:
+    """Whether this chain (whose last entry is `here`) still holds `seen`; if not, one line in Chinese saying what
+    was seen and what is here."""
+    if here is None:
+        here = local_head(conn)
+    if here.count < seen.count:
+        return (f"本机审计日志比{seen.where}所见的短：当时本站审计日志已有 {seen.count} 条（末条校验值 "
+                f"{short(seen.hash)}），本机现只有 {here.count} 条（末条 {short(here.hash)}）。第 {here.count + 1}–"
+                f"{seen.count} 条及其间录入的记录已不在本机：数据库可能被换成了较早的副本或备份，或崩溃后 WAL 文件"
+                f"（数据库文件名加 -wal）被删除")
+    mine = hash_at(conn, seen.count)
+    if mine != seen.hash:
+        return (f"本机审计日志与{seen.where}所见的不一致：当时第 {seen.count} 条的校验值为 {short(seen.hash)}，"
+                f"本机第 {seen.count} 条却是 {short(mine) if mine else '（缺失）'}（本机现有 {here.count} 条）。"
+                f"该条及之前的日志被改写过，或数据库被换成了另一份副本")
+    return None
+
+
+def findings(conn: sqlite3.Connection, heads: list[Head]) -> list[str]:
+    """The finding for the longest head this chain does not hold, noting how many others it fails too."""
+    here = local_head(conn)
+    failed = [(h, line) for h in heads if (line := finding(conn, h, here))]
+    if not failed:
+        return []
+    line = max(failed, key=lambda f: f[0].count)[1]
+    if len(failed) > 1:
+        first = min(failed, key=lambda f: f[0].count)[0]
+        line += f"（共 {len(failed)} 次记载与本机不符，最早的是{first.where}所见的第 {first.count} 条）"
+    return [line]
+
+
+# Backups ---------------------------------------------------------------------------------------------------------
+
+def sidecar(backup_file: Path) -> Path:
+    """Where a backup's head is kept: beside it, so that check reads it without opening the backup."""
+    return backup_file.with_name(backup_file.name + SIDECAR)
+
+
+def write_sidecar(backup_file: Path, final_name: str, taken: datetime) -> None:
+    """Record the head of the (complete) backup at `backup_file`, before it takes `final_name`: a backup under its
+    final name always has its head beside it. Written to a temporary name and renamed, so it is whole or absent."""
+    head = _read_head(backup_file)
+    target = sidecar(backup_file.with_name(final_name))
+    tmp = target.with_name(target.name + ".part")
+    try:
+        tmp.write_text(json.dumps({"backup": final_name, "taken_at": taken.astimezone().isoformat(timespec="seconds"),
+                                   "count": head.count, "hash": head.hash}, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _read_head(backup_file: Path) -> Head:
+    # immutable: nobody writes a backup, and a WAL-mode file opened read-only would otherwise leave -wal/-shm files
+    conn = sqlite3.connect(f"file:{backup_file}?mode=ro&immutable=1", uri=True)
+    try:
+        return local_head(conn)
+    finally:
+        conn.close()
+
+
+def backup_head(backup_file: Path) -> Head | None:
+    """A backup's head from its sidecar; a backup made before sidecars existed is opened and read instead."""
+    try:
+        data = json.loads(sidecar(backup_file).read_text(encoding="utf-8"))
+        head = Head(int(data["count"]), str(data["hash"]))
+        when: datetime | None = datetime.fromisoformat(data["taken_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        from app.store.backup import taken_at
+
+        try:
+            head = _read_head(backup_file)
+        except sqlite3.Error:
+            return None  # a backup that cannot be read says nothing about the chain; restore refuses it anyway
+        when = taken_at(backup_file)
+    return Head(head.count, head.hash, f"最近的备份 {backup_file.name}" + (f"（{when:%Y-%m-%d %H:%M}）" if when else ""))
+
+
+def against_newest_backup(conn: sqlite3.Connection, db_path: Path) -> list[str]:
+    """A rollback past the newest backup beside the database: the local chain no longer holds the backup's head."""
+    from app.store.backup import backups_dir, newest
+
+    latest = newest(backups_dir(db_path))
+    head = backup_head(latest) if latest is not None else None
+    line = finding(conn, head) if head is not None else None
+    if line is None:
+        return []
+    return [line + f"。如属有意恢复较早的备份，缺少的内容仍在 {latest.name} 中；核实后再做一次备份，以后的检查即以新备份为准"]

@@ -1,0 +1,87 @@
+"""Backups carry the audit chain's head beside them, and check reports a database rolled back past the newest one."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.services import county, users
+from app.services.demo import DEMO_LOCAL
+from app.services.session import SYSTEM, Session
+from app.store import anchors, backup
+from app.store.check import check_database
+from app.store.store import open_store
+from tests.faults.killing import cli
+from tests.store.anchoring import audit_count, put_back, record_bills, snapshot
+
+
+@pytest.fixture
+def site(tmp_path):
+    """A site with a few insured people; yields its session (closed at the end)."""
+    from app.services import demo
+
+    store = open_store(tmp_path / "site.sqlite3", daily_backup=False)
+    admin = users.create_user(Session(store, SYSTEM), "admin", "管理员", "管理员", "340223", "correct-horse")
+    session = Session(store, admin)
+    county.configure_county(session, "340223", "南陵县", "wuhu-2022", DEMO_LOCAL)
+    for _ in demo.build_demo(session, 4, 2025, seed=3):
+        pass
+    yield session
+    store.close()
+
+
+def test_a_backup_records_its_head_beside_it_and_pruning_removes_it_with_the_backup(site):
+    record_bills(site, 2, "A")
+    first = backup.backup(site.conn, site.store.backups, keep=2)
+    side = json.loads(anchors.sidecar(first).read_text(encoding="utf-8"))
+    assert side["count"] == audit_count(site.store.path) and side["backup"] == first.name
+    assert side["hash"] == site.conn.execute("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    backup.backup(site.conn, site.store.backups, keep=2)
+    backup.backup(site.conn, site.store.backups, keep=2)
+    left = sorted(p.name for p in site.store.backups.iterdir())
+    assert len(left) == 4 and first.name not in left and anchors.sidecar(first).name not in left
+    assert all(anchors.sidecar(b).is_file() for b in backup.list_backups(site.store.backups))
+
+
+def test_bills_after_the_newest_backup_are_not_a_rollback(site):
+    record_bills(site, 2, "A")
+    backup.backup(site.conn, site.store.backups)
+    record_bills(site, 3, "B")
+    code, out, err = cli("check", "--db", str(site.store.path))
+    assert code == 0 and "检查通过" in out, err
+
+
+@pytest.mark.parametrize("sidecar_kept", [True, False])
+def test_an_older_copy_put_back_after_a_backup_fails_check_naming_the_backup(site, tmp_path, sidecar_kept):
+    db = site.store.path
+    older = snapshot(site.conn, tmp_path / "older.sqlite3")
+    record_bills(site, 3, "A")
+    saved = backup.backup(site.conn, site.store.backups)
+    if not sidecar_kept:  # a backup made before heads were kept beside backups: read from the backup itself
+        anchors.sidecar(saved).unlink()
+    counted = audit_count(db)
+    site.store.close()
+    put_back(older, db)
+    assert check_database(db) != []
+    code, out, err = cli("check", "--db", str(db))
+    assert code == 1
+    when = backup.taken_at(saved)
+    assert saved.name in err and f"{when:%Y-%m-%d %H:%M}" in err
+    assert f"已有 {counted} 条" in err and f"只有 {audit_count(db)} 条" in err
+
+
+def test_an_older_copy_then_more_bills_than_the_backup_had_is_a_rewrite(site, tmp_path):
+    db = site.store.path
+    older = snapshot(site.conn, tmp_path / "older.sqlite3")
+    record_bills(site, 2, "A")
+    saved = backup.backup(site.conn, site.store.backups)
+    counted = audit_count(db)
+    site.store.close()
+    put_back(older, db)
+    again = Session(open_store(db, daily_backup=False), site.user)
+    record_bills(again, 6, "B")  # the chain grows past the backup's count, with other entries
+    again.store.close()
+    assert audit_count(db) > counted
+    problems = check_database(db)
+    assert any("不一致" in p and saved.name in p and f"第 {counted} 条" in p for p in problems), problems
