@@ -29,6 +29,7 @@ KEY_TAKERS = {
     "UnknownPolicy": (0, 2), "under": (0, 1), "money": (1, 2), "parse_money": (1, None), "parse_id_number": (1, None),
     "region_code": (1, None), "text": (1, 2), "day": (1, 2), "_money": (1, None), "_bool": (1, None),
     "_date": (1, None), "require_region": (1, None), "_check_password": (0, None), "_household": (1, 2),
+    "Decision": (2, None),  # the permission model's refusal (allowed, reason, field), raised as a field error
 }
 # Values a placeholder in a key takes at its raise sites (visits[{i}].date, {field}.id_number), and in one file only
 # where the name means something else elsewhere (case.py's {at}.{key} over the required visit fields).
