@@ -263,8 +263,8 @@ class WorklistView(QWidget):
         self.count.setText(f"共 {len(rows)} 件" + (f"，其中 {late} 件已逾期（红色）" if late else "") + "。双击打开办理。")
         self.table.setRowCount(len(rows))
         for r, a in enumerate(rows):
-            values = (a["name"], a["id_number"], str(a["year"]), a["state_name"], str(clock.local_date(a["state_since"])),
-                      str(a["due"] or ""), "逾期" if a["overdue"] else "")
+            values = (a["name"], a["id_number"], str(a["year"]), a["state_name"],
+                      str(clock.local_date(a["state_since"])), str(a["due"] or ""), "逾期" if a["overdue"] else "")
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if a["overdue"]:
