@@ -41,9 +41,9 @@ def today() -> date:
     return local_now().date()
 
 
-def local_time(stamp: str) -> datetime:
-    """A stored stamp as the county's local time, aware."""
-    at = datetime.fromisoformat(stamp)
+def local_time(stamp: str | datetime) -> datetime:
+    """A stored stamp (or an aware instant, e.g. from the county database) as the county's local time, aware."""
+    at = datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)  # stamps are written in UTC; one without offset is read as UTC too
     return at.astimezone(COUNTY_ZONE)

@@ -69,3 +69,8 @@ def test_a_ticking_clock_starts_at_the_instant_and_runs_on():
         second = clock.local_now()
     start = LATE.replace(tzinfo=clock.COUNTY_ZONE)
     assert start <= first <= second < start + timedelta(minutes=5)
+
+
+def test_an_instant_from_the_county_database_reads_in_county_time():
+    at = datetime(2025, 6, 9, 16, 30, tzinfo=timezone.utc)
+    assert clock.local_time(at).strftime("%Y-%m-%d %H:%M") == "2025-06-10 00:30"
