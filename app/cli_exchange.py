@@ -24,9 +24,9 @@ def cmd_export_package(args: argparse.Namespace) -> int:
 
 
 def _stamp() -> str:
-    from datetime import datetime
+    from app.store import clock
 
-    return datetime.now().strftime("%Y%m%d-%H%M%S")
+    return clock.local_now().strftime("%Y%m%d-%H%M%S")
 
 
 def cmd_import_package(args: argparse.Namespace) -> int:

@@ -92,11 +92,12 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 def cmd_user_list(args: argparse.Namespace) -> int:
     from app.services import users
+    from app.store import clock
 
     _say("用户名\t姓名\t角色\t管辖范围\t状态\t建立时间")
     for u in users.list_users(_session(args, daily_backup=False)):
         _say(f"{u.username}\t{u.display_name}\t{u.role}\t{u.jurisdiction}\t{'在用' if u.active else '已停用'}\t"
-             f"{u.created_at[:10]}")
+             f"{clock.local_date(u.created_at)}")
     return 0
 
 

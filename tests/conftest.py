@@ -1,4 +1,8 @@
-"""Shared test set-up: the core is tested without a display; a real PostgreSQL server for the exchange tests."""
+"""Shared test set-up: the core is tested without a display; a real PostgreSQL server for the exchange tests.
+
+JIUZHU_TEST_NOW=2026-12-03T00:30 (county-local time) runs the suite on a clock started at that instant, e.g. to
+check that nothing reads the machine's date in the first hours of a Beijing day; TZ= sets the machine's zone.
+"""
 
 import os
 import tempfile
@@ -10,8 +14,24 @@ os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="jiuzhu-test-config-")
 os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="jiuzhu-test-data-")
 
 
+from datetime import datetime  # noqa: E402
+
 import pgserver  # noqa: E402
 import pytest  # noqa: E402
+
+from app.store import clock  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_clock():
+    """The clock the suite runs on: the machine's, or JIUZHU_TEST_NOW's, running on from there."""
+    at = os.environ.get("JIUZHU_TEST_NOW")
+    if not at:
+        yield
+        return
+    # Ticking, not standing still: tests compare the stamps of successive writes.
+    with clock.freeze(datetime.fromisoformat(at), ticking=True):
+        yield
 
 
 @pytest.fixture(scope="session")

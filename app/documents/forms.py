@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from reportlab.platypus import (
 from app.documents.amount_words import amount_in_words
 from app.documents.layout import build, grid, styles, usable_width
 from app.domain.money import fmt
+from app.store import clock
 
 TIERS = (("basic_paid", "基本医保"), ("serious_illness_paid", "大病保险"), ("assistance_paid", "医疗救助"),
          ("tilt_assistance_paid", "倾斜救助"))
@@ -57,7 +57,7 @@ def settlement_slip(path: Path, place: str, person: dict, visits: list[dict], to
         lines += [f"{st['tier']} {st['amount']} 元：{st['explain']}〔{st['reference']}〕" for st in v["steps"]]
         story.append(Paragraph("<br/>".join(_esc(x) if i else x for i, x in enumerate(lines)), s["small"]))
         story.append(Spacer(1, 2 * mm))
-    story.append(Paragraph(f"经办人：____________　　患者或家属签字：____________　　打印日期：{date.today()}", s["base"]))
+    story.append(Paragraph(f"经办人：____________　　患者或家属签字：____________　　打印日期：{clock.today()}", s["base"]))
     return build(path, story, f"{place} · 一站式结算单", title, wide=True)
 
 
@@ -113,7 +113,7 @@ def roster(path: Path, place: str, title: str, rows: list[dict]) -> Path:
     story.append(ruled)
     story.append(Spacer(1, 5 * mm))
     story.append(Paragraph(f"合计金额（大写）：{amount_in_words(total)}　　制表人：________　审核人：________　"
-                           f"日期：{date.today()}", styles()["base"]))
+                           f"日期：{clock.today()}", styles()["base"]))
     return build(path, story, f"{place} · 发放花名册", "发放花名册", wide=True)
 
 

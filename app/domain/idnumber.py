@@ -8,6 +8,7 @@ from datetime import date
 from operator import mul
 
 from app.domain.errors import FieldError
+from app.store import clock
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -59,6 +60,6 @@ def parse_id_number(raw: str, field: str = "id_number", today: date | None = Non
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         raise IdNumberError(field, f"身份证号码中的出生日期 {value[6:14]} 不是有效日期，请核对") from None
-    if born < date(1880, 1, 1) or born > (today or date.today()):
+    if born < date(1880, 1, 1) or born > (today or clock.today()):
         raise IdNumberError(field, f"身份证号码中的出生日期 {born} 不合理，请核对")
     return IdNumber(value, born, "男" if int(value[16]) % 2 else "女")

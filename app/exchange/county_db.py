@@ -19,6 +19,7 @@ from app.exchange.records import (
     Entity,
     entities,
 )
+from app.store import clock
 from app.store.anchors import Head
 from app.store.errors import StoreError
 from app.store.schema import MIGRATIONS
@@ -230,14 +231,14 @@ def record_head(pg: psycopg.Connection, site: str, head: Head, via: str, package
 def seen_heads(pg: psycopg.Connection, site: str) -> list[Head]:
     """Every head of this site's chain the county has seen, and its last audit entry received (which also covers
     what arrived before heads were kept)."""
-    out = [Head(count, digest, f"县级数据库于 {at.astimezone():%Y-%m-%d %H:%M} "
+    out = [Head(count, digest, f"县级数据库于 {clock.local_time(at):%Y-%m-%d %H:%M} "
                                + (f"导入交换包 {pkg} 时" if via == "package" else "同步时"))
            for count, digest, at, via, pkg in pg.execute(
                "SELECT count, hash, seen_at, via, package_id FROM audit_heads WHERE site_id = %s ORDER BY id", (site,))]
     last = pg.execute("SELECT seq, hash, received_at FROM audit_log WHERE site_id = %s ORDER BY seq DESC LIMIT 1",
                       (site,)).fetchone()
     if last and all(h.count != last[0] for h in out):
-        out.append(Head(int(last[0]), last[1], f"县级数据库于 {last[2].astimezone():%Y-%m-%d %H:%M} 收到审计日志时"))
+        out.append(Head(int(last[0]), last[1], f"县级数据库于 {clock.local_time(last[2]):%Y-%m-%d %H:%M} 收到审计日志时"))
     return out
 
 

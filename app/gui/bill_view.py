@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import QDate, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,6 +27,7 @@ from app.gui.forms import Form, styled_label
 from app.gui.ops import Op, show_error
 from app.gui.pdf_preview import show_document
 from app.services import bills, paperwork, registry
+from app.store import clock
 from app.store.errors import InputError
 
 TIER_LABELS = (("basic_paid", "基本医保"), ("serious_illness_paid", "大病保险"), ("assistance_paid", "医疗救助"),
@@ -132,7 +133,7 @@ class BillView(QWidget):
 
     @staticmethod
     def _date() -> QDateEdit:
-        d = QDateEdit(QDate.currentDate())
+        d = QDateEdit(clock.today())
         d.setCalendarPopup(True)
         d.setDisplayFormat("yyyy-MM-dd")
         return d

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -27,6 +26,7 @@ from app.gui.ops import Op
 from app.gui.workflow_view import _table
 from app.services import packages, sync
 from app.services.session import Session
+from app.store import clock
 from app.store.db import connect
 from app.store.store import Store
 
@@ -38,7 +38,7 @@ class _Progress(QObject):
 def _when(stamp: str | None) -> str:
     if not stamp:
         return "从未"
-    return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    return clock.local_time(stamp).strftime("%Y-%m-%d %H:%M")
 
 
 def _overview(session) -> dict:
@@ -207,7 +207,7 @@ class ExchangeView(QWidget):
         self.status.setText(f"同步没有完成：{exc}")
 
     def export(self) -> None:
-        default = str(Path.home() / f"交换包-{datetime.now():%Y%m%d-%H%M}{SUFFIX}")
+        default = str(Path.home() / f"交换包-{clock.local_now():%Y%m%d-%H%M}{SUFFIX}")
         path, _ = QFileDialog.getSaveFileName(self, "导出交换包", default, f"交换包 (*{SUFFIX})")
         if path:
             self.export_to(Path(path))

@@ -23,6 +23,7 @@ from app.gui.ops import Op
 from app.gui.pdf_preview import show_document
 from app.gui.person_dialogs import CategoryDialog, MemberDialog
 from app.services import paperwork, registry
+from app.store import clock
 
 PALETTE = ("#2f6db3", "#c2571a", "#2e8b57", "#8e44ad", "#b8860b", "#c0392b", "#16a085")
 
@@ -42,8 +43,8 @@ class Timeline(QWidget):
 
     def _span(self) -> tuple[date, date]:
         starts = [date.fromisoformat(p["valid_from"]) for m in self.members for p in m["periods"]]
-        first = min(starts, default=date.today()).replace(month=1, day=1)
-        return min(first, date(date.today().year - 2, 1, 1)), date(date.today().year, 12, 31)
+        first = min(starts, default=clock.today()).replace(month=1, day=1)
+        return min(first, date(clock.today().year - 2, 1, 1)), date(clock.today().year, 12, 31)
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
         painter = QPainter(self)
@@ -145,7 +146,7 @@ class HouseholdView(QWidget):
         self.title.setText(f"家庭 · 户主 {head}")
         self.subtitle.setText(f"{detail['address']}　统计用区划代码 {detail['region_code']}　共 {len(detail['members'])} 人")
         self.members.setRowCount(len(detail["members"]))
-        today = date.today().isoformat()
+        today = clock.today().isoformat()
         for row, m in enumerate(detail["members"]):
             current = "、".join(p["category"] for p in m["periods"]
                                if p["valid_from"] <= today and (p["valid_to"] is None or p["valid_to"] >= today))
@@ -220,7 +221,7 @@ class HouseholdView(QWidget):
         m = self.selected()
         if m is None:
             return
-        year, ok = QInputDialog.getInt(self, "年度结算单", "年度：", date.today().year - 1, 2000, date.today().year)
+        year, ok = QInputDialog.getInt(self, "年度结算单", "年度：", clock.today().year - 1, 2000, clock.today().year)
         if ok:
             session, pid = self.window.session, m["id"]
             show_document(self, f"{m['name']}{year}年结算单",

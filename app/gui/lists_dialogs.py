@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from app.gui.forms import Form, dialog_buttons, styled_label
 from app.gui.ops import Op, show_error
 from app.services import monitoring, subsidy_roster
+from app.store import clock
 from app.store.errors import InputError
 
 
@@ -78,7 +79,7 @@ class RiskListDialog(_ListDialog):
     title = "因病返贫致贫风险监测预警名单"
 
     def fill(self) -> None:
-        today = date.today()
+        today = clock.today()
         last = date(today.year, today.month, 1).toordinal() - 1  # last month's list is the usual one
         shown = date.fromordinal(last)
         self.year = QSpinBox()
@@ -130,7 +131,7 @@ class SubsidyRosterDialog(_ListDialog):
     title = "资助参保名单"
 
     def fill(self) -> None:
-        today = date.today()
+        today = clock.today()
         self.year = QSpinBox()
         self.year.setRange(2000, today.year + 1)
         self.year.setValue(today.year + 1)

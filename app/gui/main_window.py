@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtWidgets import (
     QApplication,
@@ -32,7 +30,7 @@ from app.gui.users_dialogs import PasswordDialog, UsersDialog
 from app.gui.workflow_view import NoticeView, WorklistView
 from app.services import bills, demo, paperwork, registry
 from app.services.session import Session
-from app.store import backup
+from app.store import backup, clock
 
 IDLE_MINUTES = 10
 _ACTIVITY = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel}
@@ -119,7 +117,7 @@ class MainWindow(QMainWindow):
         tools.addAction("锁定", self.lock)
 
     def resettle(self) -> None:
-        year, ok = QInputDialog.getInt(self, "重新结算", "年度：", date.today().year, 2000, date.today().year)
+        year, ok = QInputDialog.getInt(self, "重新结算", "年度：", clock.today().year, 2000, clock.today().year)
         if not ok:
             return
         session = self.session

@@ -17,6 +17,7 @@ from app.domain.idnumber import IdNumberError, parse_id_number
 from app.domain.regions import regions
 from app.gui.forms import Form, FormDialog, styled_label
 from app.services import registry
+from app.store import clock
 
 
 class PersonFields:
@@ -125,13 +126,13 @@ class CategoryDialog(FormDialog):
         self.category.addItems(categories)
         self.category.setEnabled(period is None)
         self.form.add("category", "身份类别", self.category)
-        self.valid_from = QDateEdit(QDate.currentDate())
+        self.valid_from = QDateEdit(clock.today())
         self.valid_from.setCalendarPopup(True)
         self.valid_from.setDisplayFormat("yyyy-MM-dd")
         self.form.add("valid_from", "起始日期", self.valid_from)
         self.open_ended = QCheckBox("至今有效（未终止）")
         self.open_ended.setChecked(True)
-        self.valid_to = QDateEdit(QDate.currentDate())
+        self.valid_to = QDateEdit(clock.today())
         self.valid_to.setCalendarPopup(True)
         self.valid_to.setDisplayFormat("yyyy-MM-dd")
         self.valid_to.setEnabled(False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from PySide6.QtCharts import (
@@ -35,6 +34,7 @@ from app.domain.money import fmt
 from app.gui.forms import styled_label
 from app.gui.ops import Op
 from app.services import statistics
+from app.store import clock
 
 
 class StatisticsView(QWidget):
@@ -83,7 +83,7 @@ class StatisticsView(QWidget):
 
     def _years(self, years: list[int]) -> None:
         self.year.clear()
-        for y in years or [date.today().year]:
+        for y in years or [clock.today().year]:
             self.year.addItem(f"{y} 年", y)
         if years:
             self.compute()

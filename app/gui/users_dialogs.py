@@ -20,6 +20,7 @@ from app.gui.forms import FormDialog, styled_label
 from app.gui.ops import Op, show_error
 from app.services import users
 from app.services.places import jurisdiction_choices, place_name
+from app.store import clock
 from app.store.errors import InputError
 
 COLUMNS = ("用户名", "姓名", "角色", "管辖范围", "状态", "建立时间")
@@ -195,7 +196,7 @@ class UsersDialog(QDialog):
         for r, u in enumerate(rows):
             scope = f"{u.jurisdiction} {place_name(u.jurisdiction, county)}"
             values = (u.username, u.display_name, u.role, scope, "在用" if u.active else "已停用",
-                      u.created_at[:10])
+                      str(clock.local_date(u.created_at)))
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if not u.active:

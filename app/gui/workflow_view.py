@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from html import escape
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -33,6 +32,7 @@ from app.gui.ops import Op, show_error
 from app.gui.pdf_preview import show_document
 from app.services import applications as apps
 from app.services import paperwork
+from app.store import clock
 from app.store.errors import InputError
 from app.workflow import rules
 
@@ -65,7 +65,7 @@ class ActionDialog(QDialog):
         self.form.add("opinion", label, self.opinion, "必填" if action in rules.NEEDS_TEXT else "")
         self.meeting = None
         if app["state"] == "village_review" and action == "pass":
-            self.meeting = QDateEdit(QDate.currentDate())
+            self.meeting = QDateEdit(clock.today())
             self.meeting.setCalendarPopup(True)
             self.meeting.setDisplayFormat("yyyy-MM-dd")
             self.form.add("meeting_date", "评议会议日期", self.meeting)
@@ -163,7 +163,7 @@ class ApplicationDialog(QDialog):
             record = s["opinion"] or ""
             if "votes_for" in d:
                 record += f"（{d['meeting_date']} 评议，到会 {d['attendees']} 人，同意 {d['votes_for']}，反对 {d['votes_against']}）"
-            when = datetime.fromisoformat(s["at"]).astimezone().strftime("%Y-%m-%d %H:%M")  # stored in UTC
+            when = clock.local_time(s["at"]).strftime("%Y-%m-%d %H:%M")
             for c, value in enumerate((s["state_name"], s["action_name"], s["display_name"], s["role"], when, record)):
                 self.steps.setItem(r, c, QTableWidgetItem(value))
         while self.buttons.count():
@@ -269,8 +269,8 @@ class WorklistView(QWidget):
         self.count.setText(f"共 {len(rows)} 件" + (f"，其中 {late} 件已逾期（红色）" if late else "") + "。双击打开办理。")
         self.table.setRowCount(len(rows))
         for r, a in enumerate(rows):
-            values = (a["name"], a["id_number"], str(a["year"]), a["state_name"], a["state_since"][:10],
-                      str(a["due"] or ""), "逾期" if a["overdue"] else "")
+            values = (a["name"], a["id_number"], str(a["year"]), a["state_name"],
+                      str(clock.local_date(a["state_since"])), str(a["due"] or ""), "逾期" if a["overdue"] else "")
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if a["overdue"]:
@@ -304,8 +304,8 @@ class NewApplicationDialog(QDialog):
         self.form = Form(QFormLayout())
         layout.addLayout(self.form.layout)
         self.year = QSpinBox()
-        self.year.setRange(2000, date.today().year)
-        self.year.setValue(date.today().year)
+        self.year.setRange(2000, clock.today().year)
+        self.year.setValue(clock.today().year)
         self.form.add("year", "申请年度", self.year)
         self.income = self.form.add("annual_income", "家庭年度总收入（元）", QLineEdit())
         self.standard = self.form.add("low_income_standard", "农村低收入家庭标准（元）", QLineEdit())

@@ -21,7 +21,7 @@ from app.services import validate
 from app.services.county import engine
 from app.services.registry import person as load_person
 from app.services.session import Session
-from app.store import audit, reads, records
+from app.store import audit, clock, reads, records
 from app.store.clock import now
 from app.store.db import transaction
 from app.store.errors import InputError
@@ -71,7 +71,7 @@ def create_application(session: Session, person_id: str, year: int, annual_incom
     session.require("create_application", p)
     income = validate.money(annual_income, "annual_income")
     standard = validate.money(low_income_standard, "low_income_standard")
-    if not isinstance(year, int) or not 2000 <= year <= date.today().year:
+    if not isinstance(year, int) or not 2000 <= year <= clock.today().year:
         raise InputError("year", "申请年度不合理")
     open_case = session.conn.execute("SELECT id FROM applications WHERE person_id = ? AND year = ? AND state NOT IN "
                                      "('rejected', 'withdrawn')", (person_id, year)).fetchone()
@@ -128,7 +128,7 @@ def _refuse(session: Session, a: dict, action: str, field: str, reason: str) -> 
 
 def act(session: Session, app_id: str, expected_state: str, decision: Decision, today: date | None = None) -> dict:
     """Take one decision on an application in the state the user saw; returns the updated application."""
-    today = today or date.today()
+    today = today or clock.today()
     conn = session.conn
     a = application_row(session, app_id)
     problem = _check(session, a, expected_state, decision, today)
@@ -241,7 +241,7 @@ def due_date(session: Session, a: dict) -> date | None:
     if a["state"] == "public_notice" and a["notice_end"]:
         return date.fromisoformat(a["notice_end"])
     limit = int(settings(session)["limits"].get(a["state"], 10))
-    return add_workdays(date.fromisoformat(a["state_since"][:10]), limit)
+    return add_workdays(clock.local_date(a["state_since"]), limit)
 
 
 def _summary(session: Session, a: dict, today: date) -> dict:
@@ -253,12 +253,12 @@ def _summary(session: Session, a: dict, today: date) -> dict:
 
 def application(session: Session, app_id: str, today: date | None = None) -> dict:
     """One application as a page shows it: its record, the applicant, the state's name and its deadline."""
-    return _summary(session, application_row(session, app_id), today or date.today())
+    return _summary(session, application_row(session, app_id), today or clock.today())
 
 
 def worklist(session: Session, today: date | None = None) -> list[dict]:
     """待我处理: the cases in the user's jurisdiction waiting at a step the user's role acts on, oldest first."""
-    today = today or date.today()
+    today = today or clock.today()
     role = session.user.role
     states = [s.state for s in rules.STEPS.values() if s.role == role]
     if role in rules.COUNTY_PARTS.values():
@@ -282,7 +282,7 @@ def worklist(session: Session, today: date | None = None) -> list[dict]:
 
 def overdue(session: Session, today: date | None = None) -> list[dict]:
     """Every case in the jurisdiction whose current step is past its deadline."""
-    today = today or date.today()
+    today = today or clock.today()
     where, param = reads.scope(session.user.jurisdiction, "region_code")
     rows = session.conn.execute("SELECT * FROM applications WHERE state NOT IN ('disbursed', 'rejected', 'withdrawn') "
                                 f"AND {where} ORDER BY state_since", param)
@@ -305,7 +305,7 @@ def mask_id(number: str) -> str:
 
 def notice_list(session: Session, today: date | None = None) -> list[dict]:
     """公示名单: the cases now on public notice in the jurisdiction, with masked ID numbers and the engine's amount."""
-    today = today or date.today()
+    today = today or clock.today()
     where, param = reads.scope(session.user.jurisdiction, "a.region_code")
     rows = session.conn.execute(
         "SELECT a.*, p.name, p.id_number FROM applications a JOIN persons p ON p.id = a.person_id "

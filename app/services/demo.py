@@ -20,7 +20,7 @@ from app.domain.names import initials
 from app.domain.regions import regions
 from app.services import bills, county, users
 from app.services.session import Session
-from app.store import records
+from app.store import clock, records
 from app.store.clock import new_id, now
 from app.store.db import transaction
 
@@ -144,7 +144,7 @@ def build_demo(session: Session, households: int, year: int | None = None, seed:
     never half a household.
     """
     session.require("make_demo")
-    year = year or date.today().year - 1
+    year = year or clock.today().year - 1
     if not users.has_admin(session.conn):
         raise RuntimeError("演示数据需要先有管理员")
     if not session.store.setting("policy_id"):
@@ -227,7 +227,7 @@ def demo_applications(session: Session, year: int | None = None) -> int:
     from app.services import registry
     from app.services.session import Session as _Session
 
-    year = year or date.today().year - 1
+    year = year or clock.today().year - 1
     staff = {u: _Session(session.store, users.find_user(session.conn, u)) for u in
              ("cun", "cun2", "xiang", "xiang2", "xiangshen", "yibao", "minzheng", "shenpi")}
     if any(s.user is None for s in staff.values()):
@@ -238,7 +238,7 @@ def demo_applications(session: Session, year: int | None = None) -> int:
     fake.seed_instance(7)
     taken = {r[0] for r in session.conn.execute("SELECT id_number FROM persons")}
     ends = ["draft", "township_review", "public_notice", "approved", "approved", "disbursed", "rejected"]
-    past = date.today() - timedelta(days=20)
+    past = clock.today() - timedelta(days=20)
     meeting = dict(meeting_date=past.isoformat(), attendees=11, votes_for=10, votes_against=1)
     made = 0
     for n, end in enumerate(ends):
@@ -261,7 +261,7 @@ def demo_applications(session: Session, year: int | None = None) -> int:
         stop = {"draft": 0, "township_review": 2, "public_notice": 3, "approved": 7, "disbursed": 8, "rejected": 6}[end]
         for who, state, action, extra in steps[:stop]:
             # 公示 of the finished cases began three weeks ago, so its seven days are over.
-            day = past if (action == "pass" and state == "township_review" and end != "public_notice") else date.today()
+            day = past if (action == "pass" and state == "township_review" and end != "public_notice") else clock.today()
             apps.act(staff[who], app_id, state, apps.Decision(action, "同意（演示）", **extra), today=day)
         if end == "rejected":
             apps.act(staff["shenpi"], app_id, "county_approval",

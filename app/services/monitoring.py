@@ -36,6 +36,7 @@ from app.store import reads
 from app.services.county import engine
 from app.services.places import place_name, township_and_village
 from app.services.session import Session
+from app.store import clock
 from app.store.errors import InputError
 
 NEEDED_FOR = "生成因病返贫致贫风险监测预警名单"
@@ -149,7 +150,7 @@ def build_risk_list(session: Session, year: int, month: int,
     """Build the list, yielding (done, total, None) as people are examined and finally (total, total, the list)."""
     if not isinstance(year, int) or not 2000 <= year <= 9999 or not isinstance(month, int) or not 1 <= month <= 12:
         raise InputError("month", f"月份应为 2000 年以后的某年某月（收到 {year!r}-{month!r}）")
-    today = today or date.today()
+    today = today or clock.today()
     if (year, month) > (today.year, today.month):
         raise InputError("month", f"{year}年{month}月还没有到，不能生成这个月的名单")
     as_of = month_end(year, month)
@@ -168,7 +169,7 @@ def build_risk_list(session: Session, year: int, month: int,
         year=year, month=month, as_of=as_of, jurisdiction=scope,
         place=place_name(scope, session.store.setting("county") or {}), policy_id=eng.policy.id,
         policy_title=eng.policy.title, policy_document=eng.policy.document, rules=rules, entries=tuple(entries),
-        examined=len(people), generated_at=datetime.now())
+        examined=len(people), generated_at=clock.local_now())
 
 
 def risk_list(session: Session, year: int, month: int, today: date | None = None) -> RiskList:

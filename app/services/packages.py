@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from app import __version__
@@ -25,7 +24,7 @@ from app.exchange.records import (
 from app.services.receive import receive
 from app.services.session import Session
 from app.services.sync import site_name
-from app.store import anchors, audit, records
+from app.store import anchors, audit, clock, records
 from app.store.clock import new_id, now
 from app.store.db import transaction
 from app.store.errors import StoreError
@@ -92,7 +91,7 @@ class Imported:
 
     def lines(self) -> list[str]:
         m = self.manifest
-        made = datetime.fromisoformat(m["created_at"]).astimezone().strftime("%Y-%m-%d %H:%M")
+        made = clock.local_time(m["created_at"]).strftime("%Y-%m-%d %H:%M")
         out = [f"交换包：{m['site_name']}（{m['county']}）{m['created_by']}于 {made} 导出"]
         for table, a in self.applied.items():
             if a.added or a.updated or a.same or a.conflicts:

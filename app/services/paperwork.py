@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from app.services.bills import unpack_steps
 from app.services.registry import household_detail
 from app.services.registry import person as load_person
 from app.services.session import Session
-from app.store import reads
+from app.store import clock, reads
 from app.store.errors import InputError
 from app.workflow import rules
 
@@ -67,7 +66,7 @@ def rejection_notice(session: Session, app_id: str, path: Path) -> Path:
         raise InputError("state", "只有“不予救助”的申请才能打印不予救助通知书")
     step = apps.timeline(session, app_id)[-1]
     p = load_person(session, a["person_id"])
-    decided = datetime.fromisoformat(step["at"]).astimezone().strftime("%Y年%m月%d日")
+    decided = clock.local_date(step["at"]).strftime("%Y年%m月%d日")
     return forms.rejection_notice(path, _place(session), p["name"], a["year"], step["opinion"] or "", decided,
                                   document_number(a), step["state_name"])
 
@@ -121,7 +120,7 @@ def approval_form_content(session: Session, app_id: str) -> dict:
             continue
         levels.append({"step": f"{step['state_name']}（{step['role']}）", "opinion":
                        f"{step['action_name']}：{step['opinion'] or ''}".rstrip("："), "who": step["display_name"],
-                       "date": step["at"][:10]})
+                       "date": clock.local_date(step["at"]).isoformat()})
     last_day = visits[-1]["discharged_on"] if visits else f"{a['year']}-12-31"
     return {
         "application": {"id": a["id"], "name": p["name"], "id_number": p["id_number"], "address": p["address"],

@@ -9,7 +9,7 @@ from app.domain.idnumber import ID_TYPES, parse_id_number
 from app.domain.names import CANONICAL_CATEGORIES, INSURANCE_SCHEMES
 from app.services import validate
 from app.services.session import Session
-from app.store import records
+from app.store import clock, records
 from app.store.clock import new_id
 from app.store.db import transaction
 from app.store.errors import InputError
@@ -209,7 +209,7 @@ def set_enrollment(session: Session, person_id: str, year: int, insurance: str) 
     person(session, person_id)
     if insurance not in INSURANCE_SCHEMES:
         raise InputError("insurance", f"险种应为 {'、'.join(INSURANCE_SCHEMES)} 之一")
-    if not isinstance(year, int) or not 1990 <= year <= date.today().year + 1:
+    if not isinstance(year, int) or not 1990 <= year <= clock.today().year + 1:
         raise InputError("year", "参保年度不合理")
     old = session.conn.execute("SELECT id FROM enrollments WHERE person_id = ? AND year = ?", (person_id, year)).fetchone()
     with transaction(session.conn):

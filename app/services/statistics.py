@@ -11,7 +11,7 @@ from app.policy.index import PolicyIndex
 from app.policy.loader import PolicyError, load_policy
 from app.services.places import county_regions, place_name
 from app.services.session import Session
-from app.store import reads
+from app.store import clock, reads
 from app.store.errors import InputError, StoreError
 
 # (attribute, column header) of the amounts, in the order a 报表 shows them; values are Decimal yuan.
@@ -115,7 +115,7 @@ class Statistics:
     last_month: int
     jurisdiction: str
     place: str                 # the jurisdiction by name: 南陵县, 南陵县籍山镇 …
-    generated_at: datetime     # local time
+    generated_at: datetime     # the county's local time, aware
     by_category: Breakdown
     by_township: Breakdown
     by_month: Breakdown
@@ -189,7 +189,7 @@ def year_statistics(session: Session, year: int, first_month: int = 1, last_mont
 
     return Statistics(
         year=year, first_month=first_month, last_month=last_month, jurisdiction=scope,
-        place=place_name(scope, county), generated_at=datetime.now(),
+        place=place_name(scope, county), generated_at=clock.local_now(),
         by_category=breakdown("category", "按类别", "身份类别", [(c, c) for c in categories]),
         by_township=breakdown("township", "按乡镇", "乡镇（街道）", towns),
         by_month=breakdown("month", "按月份", "月份", [(m, f"{m}月") for m in months]))

@@ -38,7 +38,7 @@ from app.services import validate
 from app.services.county import engine
 from app.services.places import place_name, township_and_village
 from app.services.session import Session
-from app.store import reads
+from app.store import clock, reads
 from app.store.errors import InputError
 
 NEEDED_FOR = "编制资助参保名单"
@@ -141,7 +141,7 @@ def contributions(raw: object) -> dict[str, Decimal]:
 def build_subsidy_roster(session: Session, year: int, contribution: object,
                          today: date | None = None) -> Iterator[tuple[int, int, SubsidyRoster | None]]:
     """Build the roster, yielding (done, total, None) per person and finally (total, total, the roster)."""
-    today = today or date.today()
+    today = today or clock.today()
     if not isinstance(year, int) or not 2000 <= year <= today.year + 1:
         raise InputError("year", f"资助参保年度应在 2000 年至 {today.year + 1} 年之间（收到 {year!r}）")
     paid_for = contributions(contribution)
@@ -160,7 +160,7 @@ def build_subsidy_roster(session: Session, year: int, contribution: object,
     yield len(people), len(people), SubsidyRoster(
         year=year, on=on, jurisdiction=scope, place=place_name(scope, session.store.setting("county") or {}),
         policy_id=eng.policy.id, policy_title=eng.policy.title, policy_document=eng.policy.document,
-        contributions=paid_for, category_order=tuple(d.name for d in eng.policy.categories), entries=tuple(entries), unlisted=tuple(unlisted), generated_at=datetime.now())
+        contributions=paid_for, category_order=tuple(d.name for d in eng.policy.categories), entries=tuple(entries), unlisted=tuple(unlisted), generated_at=clock.local_now())
 
 
 def subsidy_roster(session: Session, year: int, contribution: object, today: date | None = None) -> SubsidyRoster:

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from app.domain.money import MoneyError, parse_money
+from app.store import clock
 from app.store.errors import InputError
 
 
@@ -29,7 +30,7 @@ def day(value: object, field: str, label: str, today: date | None = None, allow_
             parsed = date.fromisoformat(str(value).strip())
         except ValueError:
             raise InputError(field, f"“{value}”不是有效日期，请写成 2024-03-05 的形式", label) from None
-    if not allow_future and parsed > (today or date.today()):
+    if not allow_future and parsed > (today or clock.today()):
         raise InputError(field, f"{parsed} 在今天之后，请核对", label)
     return parsed
 

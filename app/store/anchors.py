@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from app.store import clock
 from app.store.audit import GENESIS
 
 SIDECAR = ".head.json"
@@ -92,7 +93,7 @@ def write_sidecar(backup_file: Path, final_name: str, taken: datetime) -> None:
     target = sidecar(backup_file.with_name(final_name))
     tmp = target.with_name(target.name + ".part")
     try:
-        tmp.write_text(json.dumps({"backup": final_name, "taken_at": taken.astimezone().isoformat(timespec="seconds"),
+        tmp.write_text(json.dumps({"backup": final_name, "taken_at": clock.local_time(taken).isoformat(timespec="seconds"),
                                    "count": head.count, "hash": head.hash}, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, target)
     except BaseException:

@@ -10,7 +10,7 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from app.store import anchors
+from app.store import anchors, clock
 from app.store.errors import DiskFull, StoreError
 
 PREFIX = "jiuzhu-"
@@ -36,7 +36,7 @@ def newest(folder: Path) -> Path | None:
 
 
 def taken_at(path: Path) -> datetime | None:
-    """When a backup was made, from its name (jiuzhu-YYYYmmdd-HHMMSS-ffffff-label.sqlite3)."""
+    """When a backup was made, in county time, from its name (jiuzhu-YYYYmmdd-HHMMSS-ffffff-label.sqlite3)."""
     try:
         return datetime.strptime(path.name[len(PREFIX):len(PREFIX) + 15], "%Y%m%d-%H%M%S")
     except ValueError:
@@ -75,7 +75,7 @@ def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: 
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"无法建立备份文件夹 {folder}：{exc.strerror}。请检查该位置是否可写") from None
-    taken = datetime.now()
+    taken = clock.local_now()
     target = folder / f"{PREFIX}{taken:%Y%m%d-%H%M%S-%f}-{label}{SUFFIX}"
     partial = target.with_suffix(".partial")
     _copy(conn, partial, "备份")
@@ -95,7 +95,7 @@ def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: 
 
 def backed_up_today(folder: Path) -> bool:
     """Whether any backup was written today (by its file name's date)."""
-    today = datetime.now().strftime("%Y%m%d")
+    today = clock.local_now().strftime("%Y%m%d")
     return any(p.name.startswith(f"{PREFIX}{today}") for p in list_backups(folder))
 
 
@@ -120,7 +120,7 @@ def set_aside(db_path: Path) -> Path:
     replaces it there is always a database at `db_path`: a crash in between leaves the damaged one, found damaged
     again at the next start, never a missing one that a start would take for a first run. The WAL goes along: it
     may hold the last committed changes, and someone may yet rescue them."""
-    aside = db_path.with_name(f"{db_path.name}.damaged-{datetime.now():%Y%m%d-%H%M%S}")
+    aside = db_path.with_name(f"{db_path.name}.damaged-{clock.local_now():%Y%m%d-%H%M%S}")
     try:
         os.link(db_path, aside)
     except OSError:  # a file system without hard links (FAT, some shares)

@@ -10,6 +10,7 @@ from app.exchange.records import entities, site_id
 from app.services import applications as apps
 from app.services import registry, sync, users
 from app.services.session import Session
+from app.store import clock
 from app.store.check import check_database
 from app.store.errors import StoreError
 from tests.exchange.conftest import CutProxy
@@ -79,12 +80,12 @@ def test_a_cut_line_in_the_middle_of_a_push_then_a_retry_loses_and_doubles_nothi
 
 
 def test_a_county_decision_comes_back_and_the_application_follows_it(township, county_site, county_url):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     staff = {u: Session(township.store, users.find_user(township.conn, u)) for u in ("xiangshen", "xiang")}
     app_id = township.conn.execute("SELECT id FROM applications WHERE state = 'township_review'").fetchone()[0]
     apps.act(staff["xiangshen"], app_id, "township_review", apps.Decision("pass", "同意"),
-             today=date.today() - timedelta(days=20))
+             today=clock.today() - timedelta(days=20))
     apps.act(staff["xiang"], app_id, "public_notice", apps.Decision("close_notice", "公示无异议"))
     sync.sync(township, county_url)
     pulled = sync.sync(county_site, county_url)

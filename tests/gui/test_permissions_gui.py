@@ -3,7 +3,7 @@ to the county approver, and a step one person may not take twice greyed with the
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -18,6 +18,7 @@ from app.services import applications as apps  # noqa: E402
 from app.services import bills, county, registry, users  # noqa: E402
 from app.services.demo import DEMO_LOCAL  # noqa: E402
 from app.services.session import SYSTEM, Session  # noqa: E402
+from app.store import clock  # noqa: E402
 from app.store.store import open_store  # noqa: E402
 
 VILLAGE, TOWN, COUNTY = "340223100201", "340223100", "340223"
@@ -35,8 +36,8 @@ def idle(qtbot) -> None:
 
 def _walk(sessions, app_id: str, upto: str) -> None:
     """Take a case from 草稿 through the county's two opinions, and on to 已批准 if `upto` says so."""
-    later = date.today() + timedelta(days=30)
-    meeting = dict(meeting_date=date.today().isoformat(), attendees=9, votes_for=8, votes_against=1)
+    later = clock.today() + timedelta(days=30)
+    meeting = dict(meeting_date=clock.today().isoformat(), attendees=9, votes_for=8, votes_against=1)
     steps = [("cun1", "draft", "submit", {}), ("cun2", "village_review", "pass", meeting),
              ("xiangshen", "township_review", "pass", {}), ("xiang", "public_notice", "close_notice", {}),
              ("yibao", "county_approval", "medical_opinion", {}), ("minzheng", "county_approval", "civil_opinion", {})]
@@ -44,7 +45,7 @@ def _walk(sessions, app_id: str, upto: str) -> None:
         steps.append(("shenpi", "county_approval", "approve", {}))
     for who, state, action, extra in steps:
         apps.act(sessions[who], app_id, state, apps.Decision(action, "同意", **extra),
-                 today=later if action == "close_notice" else date.today())
+                 today=later if action == "close_notice" else clock.today())
 
 
 @pytest.fixture(scope="module")

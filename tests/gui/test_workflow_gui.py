@@ -19,6 +19,7 @@ from app.services import applications as apps  # noqa: E402
 from app.services import bills, county, registry, users  # noqa: E402
 from app.services.demo import DEMO_LOCAL  # noqa: E402
 from app.services.session import SYSTEM, Session  # noqa: E402
+from app.store import clock  # noqa: E402
 from app.store.store import open_store  # noqa: E402
 
 SHOTS = os.environ.get("JIUZHU_SCREENSHOTS")
@@ -90,7 +91,7 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
     if SHOTS:
         w.grab().save(str(Path(SHOTS) / "notice-list.png"))
     w.close()
-    assert date.fromisoformat(apps.application_row(s_admin, app_id)["notice_end"]) > date.today()
+    assert date.fromisoformat(apps.application_row(s_admin, app_id)["notice_end"]) > clock.today()
     # Seven days pass: the notice period is over (the test moves the dates instead of waiting).
     store.conn.execute("UPDATE applications SET notice_start = '2020-01-01', notice_end = '2020-01-08' WHERE id = ?",
                        (app_id,))

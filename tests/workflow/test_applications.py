@@ -14,6 +14,7 @@ from app.services import bills, county, registry, users
 from app.services.applications import Decision
 from app.services.demo import DEMO_LOCAL
 from app.services.session import SYSTEM, Session
+from app.store import clock
 from app.store.errors import InputError
 from app.store.store import open_store
 from app.workflow import rules
@@ -252,12 +253,12 @@ def test_working_days_follow_the_official_calendar():
 def test_overdue_cases_are_listed(world):
     people, app_id = world
     go(people, "cun1", app_id, "draft", "submit")  # the step starts now; 村评议 has 5 working days
-    assert apps.overdue(people["xiang"], today=date.today()) == []
-    later = date.today() + timedelta(days=30)
+    assert apps.overdue(people["xiang"], today=clock.today()) == []
+    later = clock.today() + timedelta(days=30)
     late = apps.overdue(people["xiang"], today=later)
     assert [a["id"] for a in late] == [app_id] and late[0]["state_name"] == "村评议"
     work = apps.worklist(people["cun2"], today=later)
-    assert work[0]["overdue"] and work[0]["due"] == add_workdays(date.today(), 5)
+    assert work[0]["overdue"] and work[0]["due"] == add_workdays(clock.today(), 5)
 
 
 def test_notice_placement_days_and_limits_are_configurable(world, tmp_path):
@@ -270,7 +271,7 @@ def test_notice_placement_days_and_limits_are_configurable(world, tmp_path):
     assert a["state"] == "public_notice" and a["notice_end"] == "2025-06-07"
     a = go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 7))
     assert a["state"] == "township_review"
-    assert apps.due_date(people["admin"], a) == add_workdays(date.fromisoformat(a["state_since"][:10]), 3)
+    assert apps.due_date(people["admin"], a) == add_workdays(clock.local_date(a["state_since"]), 3)
 
 
 def test_attachments_are_kept_once_by_content_hash(world, tmp_path):
