@@ -186,14 +186,15 @@ def _guarded(func):
     """Turn the store's and the use cases' errors into one Chinese line on stderr and exit 2."""
 
     def run(args: argparse.Namespace) -> int:
-        from app.store.errors import DatabaseDamaged, InputError, StoreError
+        from app.domain.errors import FieldError
+        from app.store.errors import DatabaseDamaged, StoreError
 
         try:
             return func(args)
         except DatabaseDamaged as exc:
             how = f" 恢复最近的备份请运行：jiuzhu restore \"{exc.backup}\" --db \"{exc.path}\"" if exc.backup else ""
             return _fail(str(exc) + how)
-        except (InputError, StoreError) as exc:
+        except (FieldError, StoreError) as exc:
             return _fail(str(exc))
 
     return run

@@ -74,9 +74,9 @@ def _password(args: argparse.Namespace, prompt: str) -> str:
         return sys.stdin.readline().rstrip("\r\n")
     password = getpass.getpass(prompt)
     if getpass.getpass("再输一次：") != password:
-        from app.store.errors import InputError
+        from app.domain.errors import FieldError
 
-        raise InputError("password", "两次输入的密码不一致，未作修改")
+        raise FieldError("password", "两次输入的密码不一致，未作修改")
     return password
 
 
@@ -288,11 +288,11 @@ def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def _xlsx_out(text: str) -> Path:
-    from app.store.errors import InputError
+    from app.domain.errors import FieldError
 
     path = Path(text)
     if path.suffix.lower() != ".xlsx":
-        raise InputError("OUT.xlsx", f"输出文件 {text} 应以 .xlsx 结尾")
+        raise FieldError("OUT.xlsx", f"输出文件 {text} 应以 .xlsx 结尾")
     return path
 
 
@@ -310,13 +310,13 @@ def cmd_monitoring_list(args: argparse.Namespace) -> int:
 
 def cmd_subsidy_roster(args: argparse.Namespace) -> int:
     from app.services import subsidy_roster, subsidy_roster_xlsx
-    from app.store.errors import InputError
+    from app.domain.errors import FieldError
 
     paid: dict[str, str] = {}
     for item in args.contribution or []:
         scheme, sep, amount = item.rpartition("=")
         if sep and not scheme:
-            raise InputError("contribution", f"--contribution {item}：请写成 金额 或 险种=金额，例如 400 或 新农合=220")
+            raise FieldError("contribution", f"--contribution {item}：请写成 金额 或 险种=金额，例如 400 或 新农合=220")
         for s in ([scheme] if sep else subsidy_roster.RESIDENT_SCHEMES):
             paid[s] = amount
     out = _xlsx_out(args.out)

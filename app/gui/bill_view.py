@@ -28,7 +28,7 @@ from app.gui.ops import Op, show_error
 from app.gui.pdf_preview import show_document
 from app.services import bills, paperwork, registry
 from app.store import clock
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 
 TIER_LABELS = (("basic_paid", "基本医保"), ("serious_illness_paid", "大病保险"), ("assistance_paid", "医疗救助"),
                ("tilt_assistance_paid", "倾斜救助"))
@@ -170,7 +170,7 @@ class BillView(QWidget):
     def _preview_failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
             return
-        if isinstance(exc, InputError):
+        if isinstance(exc, FieldError):
             self.tiers.setText(f"<span style='color:#5f6b7a'>尚不能测算：{escape(str(exc))}</span>")
             self.steps.clear()
             self.duplicate.setText("")
@@ -218,7 +218,7 @@ class BillView(QWidget):
         self.clear()
 
     def _failed(self, exc: BaseException) -> None:
-        if isinstance(exc, InputError) and self.form.show_error(exc.field, exc.reason):
+        if isinstance(exc, FieldError) and self.form.show_error(exc.field, exc.reason):
             return
         show_error(self, exc)
 

@@ -22,7 +22,7 @@ from app.policy.loader import PolicyError, load_policy, policy_ids
 from app.policy.resolver import parse_local
 from app.services import county, users
 from app.services.session import Session
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 
 
 class LocalParametersForm(QWidget):
@@ -144,7 +144,7 @@ class FirstRunDialog(QDialog):
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
-        if isinstance(exc, InputError):
+        if isinstance(exc, FieldError):
             field = {"jurisdiction": "county_code"}.get(exc.field, exc.field)
             for f in (self.admin_form, self.place_form):
                 if f.show_error(field, exc.reason):

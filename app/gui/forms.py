@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.ops import Op, show_error
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 
 
 def dialog_buttons(dialog, on_ok, ok: str = "保存", cancel: str = "取消") -> QDialogButtonBox:
@@ -74,7 +74,7 @@ class FieldRow(QWidget):
 
 
 class Form:
-    """Rows keyed by the service's field names, so an InputError can be shown beside its field."""
+    """Rows keyed by the service's field names, so an FieldError can be shown beside its field."""
 
     def __init__(self, layout: QFormLayout):
         self.layout = layout
@@ -131,6 +131,6 @@ class FormDialog(QDialog):
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
-        if isinstance(exc, InputError) and self.form.show_error(exc.field, exc.reason):
+        if isinstance(exc, FieldError) and self.form.show_error(exc.field, exc.reason):
             return
         show_error(self, exc)

@@ -20,7 +20,7 @@ from app.gui.forms import Form, dialog_buttons, styled_label
 from app.gui.ops import Op, show_error
 from app.services import monitoring, subsidy_roster
 from app.store import clock
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 
 
 def _produce(steps: Iterator[tuple], write: Callable[[object, Path], Path], path: Path) -> Iterator[tuple]:
@@ -105,7 +105,7 @@ class RiskListDialog(_ListDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
 
     def _refused(self, exc: BaseException) -> None:
-        if isinstance(exc, InputError):
+        if isinstance(exc, FieldError):
             self._say("error", str(exc))  # not beside a field: the label says which
         else:
             show_error(self, exc)
@@ -148,9 +148,9 @@ class SubsidyRosterDialog(_ListDialog):
         try:
             text = self.contribution.text().strip()
             if not text:
-                raise InputError("contribution", "请填写该年度的个人缴费标准：资助金额按它计算")
+                raise FieldError("contribution", "请填写该年度的个人缴费标准：资助金额按它计算")
             paid = subsidy_roster.contributions(text)
-        except InputError as exc:
+        except FieldError as exc:
             self.form.show_error(exc.field, exc.reason)
             return
         year, session = self.year.value(), self.window.session

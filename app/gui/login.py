@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 from app.gui.forms import dialog_buttons, styled_label
 from app.services import users
 from app.services.session import User
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 
 
 class LoginDialog(QDialog):
@@ -45,7 +45,7 @@ class LoginDialog(QDialog):
     def try_login(self) -> None:
         try:
             self.user = users.authenticate(self.conn, self.username.text().strip(), self.password.text())
-        except InputError as exc:
+        except FieldError as exc:
             self.message.setText(exc.reason)
             self.password.selectAll()
             self.password.setFocus()

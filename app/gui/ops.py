@@ -21,10 +21,11 @@ from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from app.domain.case import CaseError
 from app.policy.loader import PolicyError
-from app.store.errors import InputError, StoreError
+from app.domain.errors import FieldError
+from app.store.errors import StoreError
 
 log = logging.getLogger("jiuzhu.gui")
-USER_ERRORS = (InputError, StoreError, CaseError, PolicyError)
+USER_ERRORS = (FieldError, StoreError, CaseError, PolicyError)
 _POOL: QThreadPool | None = None
 _unattended: list[BaseException] | None = None  # set by report_errors_on_stderr()
 

@@ -21,7 +21,7 @@ from app.gui.ops import Op, show_error
 from app.services import users
 from app.services.places import jurisdiction_choices, place_name
 from app.store import clock
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 
 COLUMNS = ("用户名", "姓名", "角色", "管辖范围", "状态", "建立时间")
 _SCOPE_HINT = {6: "县级角色和管理员：本县 6 位代码", 9: "乡镇角色：选乡镇（9 位代码）", 12: "村级经办：选村（居）（12 位代码）"}
@@ -133,7 +133,7 @@ class PasswordDialog(FormDialog):
 
     def _failed(self, exc: BaseException) -> None:
         # The service names the new password "password" when an admin resets it.
-        if isinstance(exc, InputError) and exc.field == "password":
+        if isinstance(exc, FieldError) and exc.field == "password":
             exc = exc.under("new_password")
         super()._failed(exc)
 
@@ -257,7 +257,7 @@ class UsersDialog(QDialog):
         self.refresh(username)
 
     def _refused(self, exc: BaseException) -> None:
-        if isinstance(exc, InputError):
+        if isinstance(exc, FieldError):
             self._say(str(exc), "error")  # not beside a field: the label says which
         else:
             show_error(self, exc)

@@ -33,7 +33,7 @@ from app.gui.pdf_preview import show_document
 from app.services import applications as apps
 from app.services import paperwork
 from app.store import clock
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 from app.workflow import rules
 
 
@@ -133,7 +133,7 @@ class ApplicationDialog(QDialog):
             app = apps.application(session, app_id)
             try:
                 computed = apps.compute_amount(session, app_id)
-            except InputError as exc:
+            except FieldError as exc:
                 computed = {"error": str(exc)}
             return app, computed, apps.timeline(session, app_id)
 
@@ -285,7 +285,7 @@ class WorklistView(QWidget):
     def create(self) -> None:
         member = self.window.household.selected()
         if member is None:
-            show_error(self, InputError("person_id", "请先在“家庭”页选中申请人", "申请人"))
+            show_error(self, FieldError("person_id", "请先在“家庭”页选中申请人", "申请人"))
             return
         dialog = NewApplicationDialog(self.window, member)
         if dialog.exec():
@@ -323,7 +323,7 @@ class NewApplicationDialog(QDialog):
             lambda _: self.accept()).failure(self._failed).run()
 
     def _failed(self, exc: BaseException) -> None:
-        if isinstance(exc, InputError) and self.form.show_error(exc.field, exc.reason):
+        if isinstance(exc, FieldError) and self.form.show_error(exc.field, exc.reason):
             return
         show_error(self, exc)
 

@@ -24,7 +24,7 @@ from app.services.session import Session
 from app.store import audit, clock, reads, records
 from app.store.clock import now
 from app.store.db import transaction
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 from app.workflow import rules
 from app.workflow.deadlines import add_workdays
 
@@ -43,12 +43,12 @@ def configure(session: Session, notice_after: str, notice_days: int, limits: dic
     """Set where 公示 falls, how long it runs and each step's limit in working days (admin only, audited)."""
     session.require("change_settings")
     if notice_after not in ("village_review", "township_review"):
-        raise InputError("notice_after", "公示可安排在村评议之后或乡镇审核之后")
+        raise FieldError("notice_after", "公示可安排在村评议之后或乡镇审核之后")
     if not isinstance(notice_days, int) or not 1 <= notice_days <= 60:
-        raise InputError("notice_days", "公示天数应为 1 至 60 天")
+        raise FieldError("notice_days", "公示天数应为 1 至 60 天")
     for state, days in limits.items():
         if state not in rules.STEPS or not isinstance(days, int) or not 1 <= days <= 90:
-            raise InputError(f"limits.{state}", "办理时限应为 1 至 90 个工作日",
+            raise FieldError(f"limits.{state}", "办理时限应为 1 至 90 个工作日",
                              f"“{rules.STATE_NAMES[state]}”办理时限" if state in rules.STATE_NAMES else None)
     before = settings(session)
     after = {"notice_after": notice_after, "notice_days": notice_days, "limits": {**before["limits"], **limits}}
@@ -60,7 +60,7 @@ def application_row(session: Session, app_id: str) -> dict:
     """One application's row, or a message that it is gone."""
     row = session.conn.execute("SELECT * FROM applications WHERE id = ?", (app_id,)).fetchone()
     if row is None:
-        raise InputError("application_id", "找不到这份申请，请刷新后重试")
+        raise FieldError("application_id", "找不到这份申请，请刷新后重试")
     return dict(row)
 
 
@@ -72,11 +72,11 @@ def create_application(session: Session, person_id: str, year: int, annual_incom
     income = validate.money(annual_income, "annual_income")
     standard = validate.money(low_income_standard, "low_income_standard")
     if not isinstance(year, int) or not 2000 <= year <= clock.today().year:
-        raise InputError("year", "申请年度不合理")
+        raise FieldError("year", "申请年度不合理")
     open_case = session.conn.execute("SELECT id FROM applications WHERE person_id = ? AND year = ? AND state NOT IN "
                                      "('rejected', 'withdrawn')", (person_id, year)).fetchone()
     if open_case:
-        raise InputError("person_id", f"{p['name']} 的 {year} 年依申请救助已在办理中，不能重复申请")
+        raise FieldError("person_id", f"{p['name']} 的 {year} 年依申请救助已在办理中，不能重复申请")
     row = {"person_id": person_id, "household_id": p["household_id"], "region_code": p["region_code"],
            "year": year, "state": "draft", "state_since": now(), "annual_income": fmt(income),
            "low_income_standard": fmt(standard),
@@ -92,7 +92,7 @@ def compute_amount(session: Session, app_id: str) -> dict:
     a = application_row(session, app_id)
     rows = reads.year_visits(session.conn, a["person_id"], a["year"])
     if not rows:
-        raise InputError("visits", f"申请人 {a['year']} 年没有登记就诊账单，无法计算依申请救助")
+        raise FieldError("visits", f"申请人 {a['year']} 年没有登记就诊账单，无法计算依申请救助")
     eng = engine(session)
     last_day = rows[-1]["discharged_on"]
     case = Case(policy=eng.policy.id, visits=tuple(reads.visit(r) for r in rows),
@@ -100,7 +100,7 @@ def compute_amount(session: Session, app_id: str) -> dict:
                 insurance=reads.insurance(session.conn, a["person_id"], a["year"]), application=True,
                 household=Household(Decimal(a["annual_income"]), Decimal(a["low_income_standard"]),
                                     None if a["passes_asset_check"] is None else bool(a["passes_asset_check"])))
-    result = eng.settle(case)  # a CaseError is an InputError naming the field
+    result = eng.settle(case)  # a CaseError is an FieldError naming the field
     return {"amount": result.application_assistance_paid, "steps": [s.to_json() for s in result.annual_steps],
             "warnings": [w.to_json() for w in result.warnings]}
 
@@ -119,11 +119,11 @@ class Decision:
     amount_reason: str = ""
 
 
-def _refuse(session: Session, a: dict, action: str, field: str, reason: str) -> InputError:
+def _refuse(session: Session, a: dict, action: str, field: str, reason: str) -> FieldError:
     with transaction(session.conn):
         audit.append(session.conn, session.user, "拒绝操作", "applications", a["id"], None,
                      {"action": action, "state": a["state"], "reason": reason})
-    return InputError(field, reason)
+    return FieldError(field, reason)
 
 
 def act(session: Session, app_id: str, expected_state: str, decision: Decision, today: date | None = None) -> dict:
@@ -138,7 +138,7 @@ def act(session: Session, app_id: str, expected_state: str, decision: Decision, 
     with transaction(conn):
         current = dict(conn.execute("SELECT * FROM applications WHERE id = ?", (app_id,)).fetchone())
         if current["state"] != expected_state or current["updated_at"] != a["updated_at"]:
-            raise InputError("state", f"这份申请刚刚已由他人处理（现为“{rules.STATE_NAMES[current['state']]}”），"
+            raise FieldError("state", f"这份申请刚刚已由他人处理（现为“{rules.STATE_NAMES[current['state']]}”），"
                                       f"请刷新后再看")
         order = rules.sequence(settings(session)["notice_after"])
         to_state = rules.next_state(a["state"], decision.action, order)
@@ -331,10 +331,10 @@ def attach(session: Session, app_id: str, kind: str, source: Path) -> str:
     a = application_row(session, app_id)
     session.require("attach", a)
     if kind not in ATTACHMENT_KINDS:
-        raise InputError("kind", f"应为 {'、'.join(ATTACHMENT_KINDS)} 之一", "附件类别")
+        raise FieldError("kind", f"应为 {'、'.join(ATTACHMENT_KINDS)} 之一", "附件类别")
     source = Path(source)
     if not source.is_file():
-        raise InputError("file", f"找不到文件 {source}")
+        raise FieldError("file", f"找不到文件 {source}")
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     folder = session.store.path.parent / "attachments" / digest[:2]
     folder.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,7 @@ from app.services.session import Session
 from app.store import reads, records
 from app.store.clock import new_id, now
 from app.store.db import transaction
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 
 TIERS = ("basic_paid", "serious_illness_paid", "assistance_paid", "tilt_assistance_paid")
 
@@ -69,31 +69,31 @@ def _checked(session: Session, person_id: str, bill: BillInput, today: date | No
     admitted = validate.day(bill.admitted_on, "admitted_on", "入院（就诊）日期", today)
     discharged = validate.day(bill.discharged_on, "discharged_on", "出院（结算）日期", today)
     if discharged < admitted:
-        raise InputError("discharged_on", f"出院日期 {discharged} 早于入院日期 {admitted}，请核对")
+        raise FieldError("discharged_on", f"出院日期 {discharged} 早于入院日期 {admitted}，请核对")
     if bill.kind not in VISIT_KINDS:
-        raise InputError("kind", f"就诊类别应为 {'、'.join(VISIT_KINDS)} 之一")
+        raise FieldError("kind", f"就诊类别应为 {'、'.join(VISIT_KINDS)} 之一")
     level = None
     if bill.hospital_level:
         level = HOSPITAL_LEVEL_ALIASES.get(bill.hospital_level)
         if level is None:
-            raise InputError("hospital_level", "医院级别应为 基层、县级、市级、省级 之一")
+            raise FieldError("hospital_level", "医院级别应为 基层、县级、市级、省级 之一")
     total = validate.money(bill.total_cost, "total_cost")
     covered = validate.money(bill.policy_covered, "policy_covered")
     if covered > total:
-        raise InputError("policy_covered", f"政策范围内费用 {covered} 大于医疗费用总额 {total}，请核对结算单")
+        raise FieldError("policy_covered", f"政策范围内费用 {covered} 大于医疗费用总额 {total}，请核对结算单")
     basic = validate.money(bill.basic_paid, "basic_paid") if bill.basic_paid not in (None, "") else None
     serious = (validate.money(bill.serious_illness_paid, "serious_illness_paid")
                if bill.serious_illness_paid not in (None, "") else None)
     if basic is not None and basic > covered:
-        raise InputError("basic_paid", f"基本医保支付 {basic} 大于政策范围内费用 {covered}，请核对结算单")
+        raise FieldError("basic_paid", f"基本医保支付 {basic} 大于政策范围内费用 {covered}，请核对结算单")
     if serious is not None and serious + (basic or ZERO) > covered:
-        raise InputError("serious_illness_paid", "大病保险支付加基本医保支付超过政策范围内费用，请核对结算单")
+        raise FieldError("serious_illness_paid", "大病保险支付加基本医保支付超过政策范围内费用，请核对结算单")
     if serious is not None and basic is None:
-        raise InputError("basic_paid", "已填写大病保险支付，请同时填写基本医保支付")
+        raise FieldError("basic_paid", "已填写大病保险支付，请同时填写基本医保支付")
     invoice = validate.text(bill.invoice_number, "invoice_number", "发票号", 50)
     duplicate = duplicate_invoice(session, hospital, invoice)
     if duplicate and not allow_duplicate:
-        raise InputError("invoice_number", duplicate)
+        raise FieldError("invoice_number", duplicate)
     stamp = now()
     return {"id": new_id(), "person_id": person_id, "hospital": hospital, "hospital_level": level,
             "admitted_on": admitted.isoformat(), "discharged_on": discharged.isoformat(), "kind": bill.kind,
@@ -116,7 +116,7 @@ def _settle(session: Session, visits: list[Visit], categories: tuple[str, ...], 
             explain: bool = True) -> SettleResult:
     eng = engine(session)
     case = Case(policy=eng.policy.id, visits=tuple(visits), categories=categories, insurance=insurance)
-    return eng.settle(case, explain=explain)  # a CaseError is an InputError naming the visit's field
+    return eng.settle(case, explain=explain)  # a CaseError is an FieldError naming the visit's field
 
 
 def year_result(session: Session, person_id: str, year: int, until: str | None = None) -> SettleResult | None:
@@ -265,7 +265,7 @@ def record_bill(session: Session, person_id: str, bill: BillInput, today: date |
 def preview_bill(session: Session, person_id: str, bill: BillInput, today: date | None = None) -> dict:
     """What the bill would receive if recorded now, with its explanation, the year's totals and a duplicate warning.
 
-    Nothing is written. Raises InputError for a field that is not valid yet."""
+    Nothing is written. Raises FieldError for a field that is not valid yet."""
     row = _checked(session, person_id, bill, today, allow_duplicate=True)
     year = int(row["discharged_on"][:4])
     settled = settle_person_year(session, person_id, year, draft=row)
@@ -327,9 +327,9 @@ def bill_input(data: dict) -> BillInput:
     """A BillInput from a plain dict, refusing unknown keys."""
     extra = sorted(set(data) - set(BillInput.__dataclass_fields__))
     if extra:
-        raise InputError(extra[0], "账单没有这一项，请检查拼写", f"未知字段“{extra[0]}”")
+        raise FieldError(extra[0], "账单没有这一项，请检查拼写", f"未知字段“{extra[0]}”")
     missing = [k for k in ("hospital", "admitted_on", "discharged_on", "kind", "total_cost", "policy_covered",
                            "invoice_number") if k not in data]
     if missing:
-        raise InputError(missing[0], "缺少此项，必须填写")
+        raise FieldError(missing[0], "缺少此项，必须填写")
     return BillInput(**data)

@@ -10,7 +10,8 @@ from app.policy.loader import PolicyError, UnknownPolicy, load_policy
 from app.services.session import Session
 from app.store import records
 from app.store.db import transaction
-from app.store.errors import InputError, StoreError
+from app.domain.errors import FieldError
+from app.store.errors import StoreError
 
 
 def configure_county(session: Session, county_code: str, county_name: str, policy_id: str,
@@ -18,13 +19,13 @@ def configure_county(session: Session, county_code: str, county_name: str, polic
     """Set (or change) the county, its policy and local values; every change is audited."""
     session.require("change_settings")
     if not re.fullmatch(r"\d{6}", county_code or ""):
-        raise InputError("county_code", "县级统计用区划代码应为 6 位数字")
+        raise FieldError("county_code", "县级统计用区划代码应为 6 位数字")
     try:
         Engine(load_policy(policy_id), local)  # validates every local value against the policy's declarations
     except UnknownPolicy:
         raise  # a FieldError naming 政策
     except PolicyError as exc:
-        raise InputError("policy", str(exc)) from None  # the file itself is wrong: its message names file and key
+        raise FieldError("policy", str(exc)) from None  # the file itself is wrong: its message names file and key
     after = {"county": {"code": county_code, "name": county_name}, "policy_id": policy_id, "local": local}
     with transaction(session.conn):
         for key, value in after.items():

@@ -37,7 +37,7 @@ from app.services.county import engine
 from app.services.places import place_name, township_and_village
 from app.services.session import Session
 from app.store import clock
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 
 NEEDED_FOR = "生成因病返贫致贫风险监测预警名单"
 
@@ -115,7 +115,7 @@ def parse_month(text: str) -> tuple[int, int]:
     m = re.fullmatch(r"(\d{4})(?:[-/.年]\s*(\d{1,2})月?|(\d{2}))", raw)
     month = int(m.group(2) or m.group(3)) if m else 0
     if not m or not 1 <= month <= 12:
-        raise InputError("month", f"“{raw}”无法识别，请写成 2025-06 的形式")
+        raise FieldError("month", f"“{raw}”无法识别，请写成 2025-06 的形式")
     return int(m.group(1)), month
 
 
@@ -129,15 +129,15 @@ def risk_rules(session: Session, as_of: date) -> tuple[RiskRule, ...]:
     policy = eng.policy
     if not policy.warnings:
         said = [s for s in re.split(r"(?<=。)", policy.note or "") if "预警" in s]
-        raise InputError("policy", f"本县适用的政策（{policy.document}）没有规定因病返贫致贫风险监测预警标准，无法生成监测"
+        raise FieldError("policy", f"本县适用的政策（{policy.document}）没有规定因病返贫致贫风险监测预警标准，无法生成监测"
                                    f"预警名单" + (f"：{said[0].strip()}" if said else "。") +
                                    "预警标准须以文件为准，本程序不代为确定。")
     if as_of < policy.effective:
-        raise InputError("month", f"{as_of.year}年{as_of.month}月 早于本县政策（{policy.document}）的施行日期 {policy.effective}，"
+        raise FieldError("month", f"{as_of.year}年{as_of.month}月 早于本县政策（{policy.document}）的施行日期 {policy.effective}，"
                                   f"该政策没有这个月的预警标准")
     rules = []
     for rule in policy.warnings:
-        threshold, entry = eng.resolver.value(rule.threshold, as_of, NEEDED_FOR)  # CaseError: an InputError
+        threshold, entry = eng.resolver.value(rule.threshold, as_of, NEEDED_FOR)  # CaseError: an FieldError
         if threshold is None:
             continue  # a county that set the threshold to 不设 monitors nobody under this rule
         rules.append(RiskRule(tuple(rule.categories), RISK_SCOPE[rule.measure], tuple(rule.kinds), rule.comparison,
@@ -149,10 +149,10 @@ def build_risk_list(session: Session, year: int, month: int,
                     today: date | None = None) -> Iterator[tuple[int, int, RiskList | None]]:
     """Build the list, yielding (done, total, None) as people are examined and finally (total, total, the list)."""
     if not isinstance(year, int) or not 2000 <= year <= 9999 or not isinstance(month, int) or not 1 <= month <= 12:
-        raise InputError("month", f"月份应为 2000 年以后的某年某月（收到 {year!r}-{month!r}）")
+        raise FieldError("month", f"月份应为 2000 年以后的某年某月（收到 {year!r}-{month!r}）")
     today = today or clock.today()
     if (year, month) > (today.year, today.month):
-        raise InputError("month", f"{year}年{month}月还没有到，不能生成这个月的名单")
+        raise FieldError("month", f"{year}年{month}月还没有到，不能生成这个月的名单")
     as_of = month_end(year, month)
     rules = risk_rules(session, as_of)
     eng = engine(session)

@@ -13,7 +13,7 @@ from app.services.registry import household_detail
 from app.services.registry import person as load_person
 from app.services.session import Session
 from app.store import clock, reads
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 from app.workflow import rules
 
 
@@ -39,7 +39,7 @@ def settlement_slip(session: Session, path: Path, visit_id: str | None = None, p
     else:
         visits = _visit_rows(session, "v.person_id = ? AND v.discharged_on LIKE ?", (person_id, f"{year}-%"))
     if not visits:
-        raise InputError("visit_id", "没有找到已结算的就诊记录")
+        raise FieldError("visit_id", "没有找到已结算的就诊记录")
     p = load_person(session, visits[0]["person_id"])
     totals = None
     if len(visits) > 1:
@@ -55,7 +55,7 @@ def notice_list(session: Session, path: Path) -> Path:
     """公示名单 of the cases now on public notice in the user's jurisdiction."""
     rows = apps.notice_list(session)
     if not rows:
-        raise InputError("notice", "目前没有正在公示的申请")
+        raise FieldError("notice", "目前没有正在公示的申请")
     return forms.notice_list(path, _place(session), rows)
 
 
@@ -63,7 +63,7 @@ def rejection_notice(session: Session, app_id: str, path: Path) -> Path:
     """不予救助通知书 for a rejected application, with the approver's reason."""
     a = apps.application_row(session, app_id)
     if a["state"] != "rejected":
-        raise InputError("state", "只有“不予救助”的申请才能打印不予救助通知书")
+        raise FieldError("state", "只有“不予救助”的申请才能打印不予救助通知书")
     step = apps.timeline(session, app_id)[-1]
     p = load_person(session, a["person_id"])
     decided = clock.local_date(step["at"]).strftime("%Y年%m月%d日")
@@ -78,7 +78,7 @@ def roster(session: Session, path: Path) -> Path:
         "SELECT a.*, p.name, p.id_number FROM applications a JOIN persons p ON p.id = a.person_id "
         f"WHERE a.state = 'approved' AND {where} ORDER BY a.region_code, p.name", param).fetchall()
     if not rows:
-        raise InputError("roster", "目前没有待发放的已批准申请")
+        raise FieldError("roster", "目前没有待发放的已批准申请")
     people = [{"name": r["name"], "id_number": r["id_number"], "village": _village(r["region_code"]),
                "amount": r["approved_amount"]} for r in rows]
     return forms.roster(path, _place(session), "依申请救助（已批准待发放）", people)
@@ -112,7 +112,7 @@ def approval_form_content(session: Session, app_id: str) -> dict:
     try:
         computed = apps.compute_amount(session, app_id)
         computation = "；".join(f"{s['explain']}〔{s['reference']}〕" for s in computed["steps"]) or "—"
-    except InputError as exc:
+    except FieldError as exc:
         computation = str(exc)  # the label says what is missing, e.g. 财产核查结果
     levels = []
     for step in apps.timeline(session, app_id):
@@ -149,7 +149,7 @@ def approval_forms_batch(session: Session, path: Path, state: str = "approved") 
         f"SELECT a.id FROM applications a JOIN persons p ON p.id = a.person_id WHERE a.state = ? AND {where} "
         "ORDER BY a.region_code, p.name", (state, *param))]
     if not ids:
-        raise InputError("state", f"没有“{rules.STATE_NAMES[state]}”的申请")
+        raise FieldError("state", f"没有“{rules.STATE_NAMES[state]}”的申请")
     return forms.approval_forms(path, _place(session), [(document_number(apps.application_row(session, i)),
                                                          approval_form_content(session, i)) for i in ids])
 
@@ -162,7 +162,7 @@ def verify_form(session: Session, code: str) -> tuple[bool, str]:
     _, app_id, digest = parts
     try:
         content = approval_form_content(session, app_id)
-    except InputError:
+    except FieldError:
         return False, "系统中没有这份申请"
     if forms.form_digest(content) == digest:
         return True, f"一致：这份审批表与系统记录相符（{content['application']['name']}，{content['application']['state']}）"

@@ -12,7 +12,7 @@ from app.services.session import Session
 from app.store import clock, records
 from app.store.clock import new_id
 from app.store.db import transaction
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 from app.domain.names import initials
 
 RELATIONS = ("户主", "配偶", "子", "女", "儿媳", "女婿", "孙子女", "父母", "祖父母", "兄弟姐妹", "其他")
@@ -35,23 +35,23 @@ def _person_fields(session: Session, p: PersonInput, field: str, exclude: str | 
     """Checked person fields; an ID number registered to anyone else is refused, naming who has it."""
     name = validate.text(p.name, f"{field}.name", "姓名", 50)
     if p.id_type not in ID_TYPES:
-        raise InputError(f"{field}.id_type", f"证件类型应为 {'、'.join(ID_TYPES)} 之一")
+        raise FieldError(f"{field}.id_type", f"证件类型应为 {'、'.join(ID_TYPES)} 之一")
     if p.relation_to_head not in RELATIONS:
-        raise InputError(f"{field}.relation_to_head", f"与户主关系应为 {'、'.join(RELATIONS)} 之一")
+        raise FieldError(f"{field}.relation_to_head", f"与户主关系应为 {'、'.join(RELATIONS)} 之一")
     if p.id_type == "居民身份证":
-        checked = parse_id_number(p.id_number, f"{field}.id_number")  # an IdNumberError is an InputError
+        checked = parse_id_number(p.id_number, f"{field}.id_number")  # an IdNumberError is an FieldError
         number, born, sex = checked.value, checked.birth_date.isoformat(), checked.sex
     else:
         number = validate.text(p.id_number, f"{field}.id_number", "证件号码", 40)
         born = validate.day(p.birth_date, f"{field}.birth_date", "出生日期").isoformat() if p.birth_date else None
         if p.sex not in (None, "男", "女"):
-            raise InputError(f"{field}.sex", "性别应为 男 或 女")
+            raise FieldError(f"{field}.sex", "性别应为 男 或 女")
         sex = p.sex
     existing = session.conn.execute(
         "SELECT p.name, h.address FROM persons p JOIN households h ON h.id = p.household_id "
         "WHERE p.id_type = ? AND p.id_number = ? AND p.id IS NOT ?", (p.id_type, number, exclude)).fetchone()
     if existing:
-        raise InputError(f"{field}.id_number", f"{p.id_type} {number} 已登记为 {existing['name']}（{existing['address']}），"
+        raise FieldError(f"{field}.id_number", f"{p.id_type} {number} 已登记为 {existing['name']}（{existing['address']}），"
                                                 f"请在该人员处修改，不要重复登记")
     return {"name": name, "name_initials": initials(name), "id_type": p.id_type, "id_number": number,
             "birth_date": born, "sex": sex, "relation_to_head": p.relation_to_head}
@@ -68,7 +68,7 @@ def register_household(session: Session, region_code: str, address: str, head: P
     session.require_region(code, "region_code")
     addr = validate.text(address, "address", "住址", 200)
     if head.relation_to_head != "户主":
-        raise InputError("head.relation_to_head", "新登记户的第一个人必须是户主")
+        raise FieldError("head.relation_to_head", "新登记户的第一个人必须是户主")
     household_id = new_id()
     person = _person_row(session, head, household_id, "head")
     household = {"id": household_id, "region_code": code, "address": addr, "head_person_id": person["id"]}
@@ -81,7 +81,7 @@ def register_household(session: Session, region_code: str, address: str, head: P
 def _household(session: Session, household_id: str) -> dict:
     row = session.conn.execute("SELECT * FROM households WHERE id = ?", (household_id,)).fetchone()
     if row is None:
-        raise InputError("household_id", "找不到这个家庭，可能已被其他人删除，请刷新后重试")
+        raise FieldError("household_id", "找不到这个家庭，可能已被其他人删除，请刷新后重试")
     session.require_region(row["region_code"], "household_id")
     return dict(row)
 
@@ -91,7 +91,7 @@ def add_member(session: Session, household_id: str, person: PersonInput) -> str:
     session.require("register")
     _household(session, household_id)
     if person.relation_to_head == "户主":
-        raise InputError("member.relation_to_head", "该户已有户主，请选择成员与户主的关系")
+        raise FieldError("member.relation_to_head", "该户已有户主，请选择成员与户主的关系")
     row = _person_row(session, person, household_id, "member")
     with transaction(session.conn):
         records.insert(session.conn, session.user, "persons", row, "登记人员")
@@ -103,7 +103,7 @@ def person(session: Session, person_id: str) -> dict:
     row = session.conn.execute("SELECT p.*, h.region_code, h.address FROM persons p JOIN households h "
                                "ON h.id = p.household_id WHERE p.id = ?", (person_id,)).fetchone()
     if row is None:
-        raise InputError("person_id", "找不到这个人员，请刷新后重试")
+        raise FieldError("person_id", "找不到这个人员，请刷新后重试")
     session.require_region(row["region_code"], "person_id")
     return dict(row)
 
@@ -123,19 +123,19 @@ def _period(session: Session, person_id: str, category: str, valid_from, valid_t
             exclude: str | None = None) -> dict:
     """Checked period fields; periods of one category may not overlap (the edited one excepted)."""
     if category not in known_categories(session):
-        raise InputError("category", f"“{category}”不是已知的身份类别")
+        raise FieldError("category", f"“{category}”不是已知的身份类别")
     start = validate.day(valid_from, "valid_from", "起始日期", allow_future=True)
     end = validate.day(valid_to, "valid_to", "终止日期", allow_future=True) if valid_to else None
     if end is not None and end < start:
-        raise InputError("valid_to", f"终止日期 {end} 早于起始日期 {start}")
+        raise FieldError("valid_to", f"终止日期 {end} 早于起始日期 {start}")
     if certified_by not in CERTIFIERS:
-        raise InputError("certified_by", f"认定部门应为 {'、'.join(CERTIFIERS)} 之一")
+        raise FieldError("certified_by", f"认定部门应为 {'、'.join(CERTIFIERS)} 之一")
     clash = session.conn.execute(
         "SELECT valid_from, valid_to FROM category_periods WHERE person_id = ? AND category = ? "
         "AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?) AND id IS NOT ?",
         (person_id, category, (end or date.max).isoformat(), start.isoformat(), exclude)).fetchone()
     if clash:
-        raise InputError("valid_from", f"与已登记的{category}期间 {clash['valid_from']} 至 {clash['valid_to'] or '今'} 重叠，"
+        raise FieldError("valid_from", f"与已登记的{category}期间 {clash['valid_from']} 至 {clash['valid_to'] or '今'} 重叠，"
                                        f"请先修改原期间")
     return {"category": category, "valid_from": start.isoformat(), "valid_to": end.isoformat() if end else None,
             "certified_by": certified_by}
@@ -175,7 +175,7 @@ def update_category(session: Session, period_id: str, valid_from: str | date, va
     session.require("edit_categories")
     old = session.conn.execute("SELECT * FROM category_periods WHERE id = ?", (period_id,)).fetchone()
     if old is None:
-        raise InputError("period_id", "找不到这段身份类别期间，请刷新后重试")
+        raise FieldError("period_id", "找不到这段身份类别期间，请刷新后重试")
     person(session, old["person_id"])
     fields = _period(session, old["person_id"], old["category"], valid_from, valid_to, certified_by, exclude=period_id)
     with transaction(session.conn):
@@ -188,7 +188,7 @@ def update_person(session: Session, person_id: str, p: PersonInput) -> None:
     session.require("register")
     old = person(session, person_id)
     if (old["relation_to_head"] == "户主") != (p.relation_to_head == "户主"):
-        raise InputError("member.relation_to_head", "户主的关系不能在这里改动，户主以外的成员也不能改为户主")
+        raise FieldError("member.relation_to_head", "户主的关系不能在这里改动，户主以外的成员也不能改为户主")
     fields = _person_fields(session, p, "member", exclude=person_id)
     with transaction(session.conn):
         records.update(session.conn, session.user, "persons", person_id, fields, "修改人员")
@@ -208,9 +208,9 @@ def set_enrollment(session: Session, person_id: str, year: int, insurance: str) 
     session.require("register")
     person(session, person_id)
     if insurance not in INSURANCE_SCHEMES:
-        raise InputError("insurance", f"险种应为 {'、'.join(INSURANCE_SCHEMES)} 之一")
+        raise FieldError("insurance", f"险种应为 {'、'.join(INSURANCE_SCHEMES)} 之一")
     if not isinstance(year, int) or not 1990 <= year <= clock.today().year + 1:
-        raise InputError("year", "参保年度不合理")
+        raise FieldError("year", "参保年度不合理")
     old = session.conn.execute("SELECT id FROM enrollments WHERE person_id = ? AND year = ?", (person_id, year)).fetchone()
     with transaction(session.conn):
         if old:
@@ -225,7 +225,7 @@ def person_input(data: dict) -> PersonInput:
     allowed = set(PersonInput.__dataclass_fields__)
     extra = sorted(set(data) - allowed)
     if extra:
-        raise InputError(extra[0], "人员信息没有这一项，请检查拼写", f"未知字段“{extra[0]}”")
+        raise FieldError(extra[0], "人员信息没有这一项，请检查拼写", f"未知字段“{extra[0]}”")
     return PersonInput(**data)
 
 

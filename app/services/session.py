@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 from app.store.store import Store
 from app.workflow import permissions
 
@@ -50,9 +50,9 @@ class Session:
         """Refuse, with the permission model's Chinese reason, an action the user may not take."""
         decision = self.may(action, record, steps)
         if not decision.allowed:
-            raise InputError(decision.field, decision.reason)
+            raise FieldError(decision.field, decision.reason)
 
     def require_region(self, region_code: str, field: str) -> None:
         """Refuse work outside the user's jurisdiction, with a message that says whose it is."""
         if not self.user.covers(region_code):
-            raise InputError(field, f"{region_code} 不在您（{self.user.display_name}）的管辖范围 {self.user.jurisdiction} 内")
+            raise FieldError(field, f"{region_code} 不在您（{self.user.display_name}）的管辖范围 {self.user.jurisdiction} 内")

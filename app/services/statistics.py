@@ -12,7 +12,8 @@ from app.policy.loader import PolicyError, load_policy
 from app.services.places import county_regions, place_name
 from app.services.session import Session
 from app.store import clock, reads
-from app.store.errors import InputError, StoreError
+from app.domain.errors import FieldError
+from app.store.errors import StoreError
 
 # (attribute, column header) of the amounts, in the order a 报表 shows them; values are Decimal yuan.
 AMOUNTS: tuple[tuple[str, str], ...] = (
@@ -153,9 +154,9 @@ def year_statistics(session: Session, year: int, first_month: int = 1, last_mont
     changed during the year counts once under each category, and once in 合计.
     """
     if not isinstance(year, int) or not 1900 <= year <= 9999:
-        raise InputError("year", f"年度应为四位数字的年份（收到 {year!r}）")
+        raise FieldError("year", f"年度应为四位数字的年份（收到 {year!r}）")
     if not (isinstance(first_month, int) and isinstance(last_month, int) and 1 <= first_month <= last_month <= 12):
-        raise InputError("months", f"月份范围应在 1—12 月之间且起始不晚于结束（收到 {first_month}—{last_month}）")
+        raise FieldError("months", f"月份范围应在 1—12 月之间且起始不晚于结束（收到 {first_month}—{last_month}）")
     scope = session.user.jurisdiction
     lo, hi = reads.bounds(scope)
     params = {"lo": lo, "hi": hi,

@@ -39,7 +39,7 @@ from app.services.county import engine
 from app.services.places import place_name, township_and_village
 from app.services.session import Session
 from app.store import clock, reads
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 
 NEEDED_FOR = "编制资助参保名单"
 EMPLOYEE_SCHEME = "职工医保"
@@ -130,10 +130,10 @@ def contributions(raw: object) -> dict[str, Decimal]:
     out = {}
     for scheme, value in items:
         if scheme not in RESIDENT_SCHEMES:
-            raise InputError("contribution", f"险种“{scheme}”不是城乡居民医保类险种，应为 {'、'.join(RESIDENT_SCHEMES)} 之一")
+            raise FieldError("contribution", f"险种“{scheme}”不是城乡居民医保类险种，应为 {'、'.join(RESIDENT_SCHEMES)} 之一")
         amount = validate.money(value, "contribution")
         if amount <= 0:
-            raise InputError("contribution", "个人缴费标准应大于 0（元/人·年）")
+            raise FieldError("contribution", "个人缴费标准应大于 0（元/人·年）")
         out[scheme] = amount
     return out
 
@@ -143,12 +143,12 @@ def build_subsidy_roster(session: Session, year: int, contribution: object,
     """Build the roster, yielding (done, total, None) per person and finally (total, total, the roster)."""
     today = today or clock.today()
     if not isinstance(year, int) or not 2000 <= year <= today.year + 1:
-        raise InputError("year", f"资助参保年度应在 2000 年至 {today.year + 1} 年之间（收到 {year!r}）")
+        raise FieldError("year", f"资助参保年度应在 2000 年至 {today.year + 1} 年之间（收到 {year!r}）")
     paid_for = contributions(contribution)
     eng = engine(session)
     on = date(year, 1, 1)
     if on < eng.policy.effective:
-        raise InputError("year", f"{on} 早于本县政策（{eng.policy.document}）的施行日期 {eng.policy.effective}，"
+        raise FieldError("year", f"{on} 早于本县政策（{eng.policy.document}）的施行日期 {eng.policy.effective}，"
                                  f"请选用当时有效的政策")
     people = _people(session, on)
     entries, unlisted = [], []
@@ -215,7 +215,7 @@ def _line(session: Session, person: Person, held: list[tuple[str, str]], on: dat
                                 f"（参加{person.insurance}）规定资助参保" + (f"：{said[0]}" if said else ""))
     contribution = paid_for.get(person.insurance)
     if contribution is None:
-        raise InputError("contribution", f"{on.year} 年度{person.insurance}个人缴费标准未填写：资助金额按它计算"
+        raise FieldError("contribution", f"{on.year} 年度{person.insurance}个人缴费标准未填写：资助金额按它计算"
                                          f"（全额、按比例资助，定额资助也不能超过它），由当年医保筹资文件确定，"
                                          f"请填写（元/人·年）")
     priced = [(_amount(session, o, contribution, person), o) for o in options]
@@ -233,11 +233,11 @@ def _amount(session: Session, option: PremiumOption, contribution: Decimal, pers
         return round_fen(contribution * option.share)
     amount = option.amount
     if amount is None:
-        amount = engine(session).resolver.local_value(option.local, NEEDED_FOR)  # CaseError: an InputError
+        amount = engine(session).resolver.local_value(option.local, NEEDED_FOR)  # CaseError: an FieldError
     if amount is None or amount > contribution:
         shown = "不设" if amount is None else f"{fmt(amount)} 元"
         param = engine(session).policy.locals.get(option.local) if option.local else None
-        raise InputError(f"local.{option.local}" if option.local else "policy",
+        raise FieldError(f"local.{option.local}" if option.local else "policy",
                          f"{option.category}定额资助标准为 {shown}，与个人缴费标准 {fmt(contribution)} 元不相称"
                          f"（资助的是个人缴费部分），请核对（{option.reference}）", param.label if param else None)
     return amount

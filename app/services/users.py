@@ -12,7 +12,7 @@ from app.services.session import Session, User
 from app.store import records
 from app.store.clock import new_id
 from app.store.db import transaction
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 from app.workflow import roles
 
 ROLES = roles.ASSIGNABLE
@@ -46,23 +46,23 @@ class UserEntry:
 def _check_details(display_name: str, role: str, jurisdiction: str) -> None:
     """The same rules for a new user and an edited one: a name, a known role, a jurisdiction of the role's length."""
     if not display_name or not display_name.strip():
-        raise InputError("display_name", "请填写姓名")
+        raise FieldError("display_name", "请填写姓名")
     if role not in ROLES:
-        raise InputError("role", f"“{role}”不是角色，应为 {'、'.join(ROLES)} 之一")
+        raise FieldError("role", f"“{role}”不是角色，应为 {'、'.join(ROLES)} 之一")
     scope = ROLE_SCOPE[role]
     if not re.fullmatch(rf"\d{{{scope}}}", jurisdiction or ""):
-        raise InputError("jurisdiction", f"{role}的管辖范围应为 {scope} 位统计用区划代码（县 6 位、乡镇 9 位、村 12 位）")
+        raise FieldError("jurisdiction", f"{role}的管辖范围应为 {scope} 位统计用区划代码（县 6 位、乡镇 9 位、村 12 位）")
 
 
 def _check_password(password: str, field: str = "password") -> None:
     if len(password or "") < 8:
-        raise InputError(field, "密码至少 8 位")
+        raise FieldError(field, "密码至少 8 位")
 
 
 def _row(conn, username: str):
     row = conn.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
     if row is None:
-        raise InputError("username", f"没有用户名为“{username}”的用户，请用“用户列表”核对")
+        raise FieldError("username", f"没有用户名为“{username}”的用户，请用“用户列表”核对")
     return row
 
 
@@ -79,11 +79,11 @@ def create_user(session: Session, username: str, display_name: str, role: str, j
     if not first_admin:
         session.require("manage_users")
     if not _USERNAME.match(username or ""):
-        raise InputError("username", "用户名应为 2–32 位字母、数字或 _ . -")
+        raise FieldError("username", "用户名应为 2–32 位字母、数字或 _ . -")
     _check_details(display_name, role, jurisdiction)
     _check_password(password)
     if conn.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
-        raise InputError("username", f"用户名“{username}”已被使用")
+        raise FieldError("username", f"用户名“{username}”已被使用")
     user = User(new_id(), username, display_name.strip(), role, jurisdiction)
     with transaction(conn):
         records.insert(conn, session.user, "users",
@@ -113,9 +113,9 @@ def update_user(session: Session, username: str, display_name: str, role: str, j
         row = _row(conn, username)
         if row["role"] == "管理员" and role != "管理员":
             if row["id"] == session.user.id:
-                raise InputError("role", "不能取消自己的管理员角色，请由另一位管理员操作")
+                raise FieldError("role", "不能取消自己的管理员角色，请由另一位管理员操作")
             if row["active"] and not _other_active_admins(conn, row["id"]):
-                raise InputError("role", f"“{username}”是唯一在用的管理员，不能改为其他角色；请先新增另一位管理员")
+                raise FieldError("role", f"“{username}”是唯一在用的管理员，不能改为其他角色；请先新增另一位管理员")
         after = {"display_name": display_name.strip(), "role": role, "jurisdiction": jurisdiction}
         records.update(conn, session.user, "users", row["id"], after, "修改用户")
     return User(row["id"], username, after["display_name"], role, jurisdiction)
@@ -137,14 +137,14 @@ def change_password(session: Session, old_password: str, new_password: str) -> N
     conn = session.conn
     row = conn.execute("SELECT * FROM users WHERE id = ? AND active = 1", (session.user.id,)).fetchone()
     if row is None:
-        raise InputError("old_password", "当前用户不是已登记的在用用户，不能修改密码")
+        raise FieldError("old_password", "当前用户不是已登记的在用用户，不能修改密码")
     try:
         _HASHER.verify(row["password_hash"], old_password)
     except (VerificationError, InvalidHashError):
-        raise InputError("old_password", "原密码不正确") from None
+        raise FieldError("old_password", "原密码不正确") from None
     _check_password(new_password, "new_password")
     if new_password == old_password:
-        raise InputError("new_password", "新密码与原密码相同，请换一个")
+        raise FieldError("new_password", "新密码与原密码相同，请换一个")
     hashed = _HASHER.hash(new_password)
     with transaction(conn):
         records.update(conn, session.user, "users", row["id"], {"password_hash": hashed}, "修改密码")
@@ -163,9 +163,9 @@ def set_active(session: Session, username: str, active: bool) -> bool:
             return False
         if not active:
             if row["id"] == session.user.id:
-                raise InputError("username", "不能停用自己的账号，请由另一位管理员操作")
+                raise FieldError("username", "不能停用自己的账号，请由另一位管理员操作")
             if row["role"] == "管理员" and not _other_active_admins(conn, row["id"]):
-                raise InputError("username", f"“{username}”是唯一在用的管理员，不能停用；请先新增另一位管理员")
+                raise FieldError("username", f"“{username}”是唯一在用的管理员，不能停用；请先新增另一位管理员")
         records.update(conn, session.user, "users", row["id"], {"active": int(active)},
                        "启用用户" if active else "停用用户")
     return True
@@ -180,7 +180,7 @@ def authenticate(session_or_conn, username: str, password: str) -> User:
             raise VerificationError
         _HASHER.verify(row["password_hash"], password)
     except (VerificationError, InvalidHashError):
-        raise InputError("password", "用户名或密码不正确") from None
+        raise FieldError("password", "用户名或密码不正确") from None
     return _row_user(row)
 
 

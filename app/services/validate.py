@@ -1,4 +1,4 @@
-"""Field checks shared by the use cases; each failure is an InputError naming the field, in Chinese."""
+"""Field checks shared by the use cases; each failure is an FieldError naming the field, in Chinese."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ from decimal import Decimal
 
 from app.domain.money import MoneyError, parse_money
 from app.store import clock
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 
 
 def text(value: object, field: str, label: str, max_len: int = 100) -> str:
     """A required piece of text, trimmed."""
     if not isinstance(value, str) or not value.strip():
-        raise InputError(field, f"请填写{label}", label)
+        raise FieldError(field, f"请填写{label}", label)
     value = value.strip()
     if len(value) > max_len:
-        raise InputError(field, f"不能超过 {max_len} 个字", label)
+        raise FieldError(field, f"不能超过 {max_len} 个字", label)
     return value
 
 
@@ -29,9 +29,9 @@ def day(value: object, field: str, label: str, today: date | None = None, allow_
         try:
             parsed = date.fromisoformat(str(value).strip())
         except ValueError:
-            raise InputError(field, f"“{value}”不是有效日期，请写成 2024-03-05 的形式", label) from None
+            raise FieldError(field, f"“{value}”不是有效日期，请写成 2024-03-05 的形式", label) from None
     if not allow_future and parsed > (today or clock.today()):
-        raise InputError(field, f"{parsed} 在今天之后，请核对", label)
+        raise FieldError(field, f"{parsed} 在今天之后，请核对", label)
     return parsed
 
 
@@ -47,5 +47,5 @@ def region_code(value: object, field: str = "region_code") -> str:
     """A 12-digit 统计用区划代码 of a village (or community)."""
     code = str(value or "").strip()
     if not re.fullmatch(r"\d{12}", code):
-        raise InputError(field, "统计用区划代码应为 12 位数字（县 6 位 + 乡镇 3 位 + 村 3 位）")
+        raise FieldError(field, "统计用区划代码应为 12 位数字（县 6 位 + 乡镇 3 位 + 村 3 位）")
     return code

@@ -14,7 +14,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 
 MONEY_FORMAT = "0.00"
 COUNT_FORMAT = "0"
@@ -53,7 +53,7 @@ def header(ws: Worksheet, headers: list[str]) -> int:
 def number(value: int | Decimal) -> int | Decimal:
     """A count or an amount for a cell; the Decimal goes to openpyxl as it is (openpyxl takes Decimal as a number)."""
     if isinstance(value, Decimal) and abs(value) >= _EXACT_LIMIT:
-        raise InputError("amount", f"金额 {value} 超出 Excel 单元格能精确表示的范围，无法导出")
+        raise FieldError("amount", f"金额 {value} 超出 Excel 单元格能精确表示的范围，无法导出")
     return value
 
 
@@ -103,7 +103,7 @@ def save_whole(wb: Workbook, path: Path) -> Path:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx.tmp", dir=path.parent)
     except OSError as exc:
-        raise InputError("path", f"无法在文件夹 {path.parent} 中写入文件（{exc.strerror or exc}），"
+        raise FieldError("path", f"无法在文件夹 {path.parent} 中写入文件（{exc.strerror or exc}），"
                                  "请换一个位置") from None
     try:
         with os.fdopen(fd, "wb") as f:
@@ -115,6 +115,6 @@ def save_whole(wb: Workbook, path: Path) -> Path:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, PermissionError):
-            raise InputError("path", f"无法覆盖 {path.name}：文件可能正在 Excel 等程序中打开，请关闭后重试") from None
+            raise FieldError("path", f"无法覆盖 {path.name}：文件可能正在 Excel 等程序中打开，请关闭后重试") from None
         raise
     return path

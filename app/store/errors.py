@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from app.domain.errors import FieldError
-
-
 class StoreError(RuntimeError):
     """The database cannot be used as it is (newer version, damaged, read-only); the message says what to do."""
-
-
-# Bad input to a use case; nothing was saved. The old name of FieldError, kept while its users are renamed.
-InputError = FieldError
 
 
 class DatabaseReadOnly(StoreError):

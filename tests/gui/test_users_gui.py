@@ -8,7 +8,7 @@ pytest.importorskip("PySide6")
 
 from app.gui.users_dialogs import PasswordDialog, UsersDialog  # noqa: E402
 from app.services import users  # noqa: E402
-from app.store.errors import InputError  # noqa: E402
+from app.domain.errors import FieldError  # noqa
 
 from . import test_app  # noqa: E402
 from .test_app import idle, shot, type_text  # noqa: E402
@@ -66,7 +66,7 @@ def test_add_a_village_clerk_through_the_dialog_then_disable_and_enable(qtbot, w
     dialog.active_button.click()
     idle(qtbot)
     assert _rows(dialog)[1][4] == "已停用" and dialog.active_button.text() == "启用"
-    with pytest.raises(InputError):
+    with pytest.raises(FieldError):
         users.authenticate(window.session.conn, "cun1", "village-pass-1")
     shot(dialog, "dialog-users")
     dialog.active_button.click()

@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from app.cli import main
 from app.services import bills, county, monitoring, monitoring_xlsx, registry, users
 from app.services.session import Session
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 
 from .conftest import clerk_for, valid_id
 from .test_validation import bill
@@ -115,19 +115,19 @@ def test_jurisdiction(session, wuhu):
 
 
 def test_refusals(session, wuhu):
-    with pytest.raises(InputError, match="还没有到") as info:
+    with pytest.raises(FieldError, match="还没有到") as info:
         monitoring.risk_list(session, 2026, 2, today=TODAY)
     assert info.value.field == "month"
-    with pytest.raises(InputError, match="早于本县政策.*2022-01-01"):
+    with pytest.raises(FieldError, match="早于本县政策.*2022-01-01"):
         monitoring.risk_list(session, 2021, 12, today=TODAY)
-    with pytest.raises(InputError, match="月份：“2025-13”无法识别"):
+    with pytest.raises(FieldError, match="月份：“2025-13”无法识别"):
         monitoring.parse_month("2025-13")
     assert [monitoring.parse_month(t) for t in ("2025-06", "2025-6", "202506", "2025年6月")] == [(2025, 6)] * 4
 
 
 def test_a_policy_without_a_threshold_is_refused_not_guessed(session):
     county.configure_county(session, "340223", "南陵县", "qiannan-2021", {})
-    with pytest.raises(InputError) as info:
+    with pytest.raises(FieldError) as info:
         monitoring.risk_list(session, 2025, 6, today=TODAY)
     assert info.value.field == "policy"
     assert "黔南医保发〔2021〕26号" in info.value.reason and "没有规定因病返贫致贫风险监测预警标准" in info.value.reason

@@ -12,7 +12,8 @@ from app.domain.money import ZERO
 from app.policy.loader import load_policy
 from app.services import bills, registry, statistics, statistics_xlsx, users
 from app.services.session import SYSTEM, Session
-from app.store.errors import InputError, StoreError
+from app.domain.errors import FieldError
+from app.store.errors import StoreError
 
 from .conftest import clerk_for, valid_id
 from .test_validation import bill
@@ -200,12 +201,12 @@ def test_amounts_not_written_by_fmt_are_still_summed_exactly(session, county):
 
 
 def test_bad_periods_are_refused(session):
-    with pytest.raises(InputError) as info:
+    with pytest.raises(FieldError) as info:
         statistics.year_statistics(session, 2023, 7, 3)
     assert info.value.field == "months"
-    with pytest.raises(InputError):
+    with pytest.raises(FieldError):
         statistics.year_statistics(session, 2023, 0, 12)
-    with pytest.raises(InputError):
+    with pytest.raises(FieldError):
         statistics.year_statistics(session, "2023")
 
 

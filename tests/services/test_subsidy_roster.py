@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from app.cli import main
 from app.services import county, registry, subsidy_roster, subsidy_roster_xlsx, users
 from app.services.session import Session
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 
 from .conftest import HEAD_ID, valid_id
 
@@ -83,19 +83,19 @@ def test_jurisdiction(session, wuhu):
 
 
 def test_refusals(session, wuhu):
-    with pytest.raises(InputError) as info:
+    with pytest.raises(FieldError) as info:
         subsidy_roster.subsidy_roster(session, 2026, None, today=TODAY)
     assert info.value.field == "contribution" and "2026 年度城乡居民医保个人缴费标准未填写" in info.value.reason
-    with pytest.raises(InputError, match="个人缴费标准：个人缴费标准应大于 0"):
+    with pytest.raises(FieldError, match="个人缴费标准：个人缴费标准应大于 0"):
         subsidy_roster.subsidy_roster(session, 2026, "0", today=TODAY)
-    with pytest.raises(InputError, match="最多两位小数"):
+    with pytest.raises(FieldError, match="最多两位小数"):
         subsidy_roster.subsidy_roster(session, 2026, "380.125", today=TODAY)
-    with pytest.raises(InputError, match="不是城乡居民医保类险种"):
+    with pytest.raises(FieldError, match="不是城乡居民医保类险种"):
         subsidy_roster.subsidy_roster(session, 2026, {"职工医保": "400"}, today=TODAY)
-    with pytest.raises(InputError) as info:
+    with pytest.raises(FieldError) as info:
         subsidy_roster.subsidy_roster(session, 2027, PAID, today=TODAY)
     assert info.value.field == "year"
-    with pytest.raises(InputError, match="早于本县政策.*2022-01-01"):
+    with pytest.raises(FieldError, match="早于本县政策.*2022-01-01"):
         subsidy_roster.subsidy_roster(session, 2021, PAID, today=TODAY)
 
 
@@ -103,7 +103,7 @@ def test_fixed_amounts_come_from_the_county_and_are_refused_when_unset(session, 
     _, zhang, li = family
     county.configure_county(session, "340223", "南陵县", "qiannan-2021", {})
     registry.set_category(session, li, "低保对象", "2022-01-01", None, "民政")
-    with pytest.raises(InputError) as info:
+    with pytest.raises(FieldError) as info:
         subsidy_roster.subsidy_roster(session, 2026, "400", today=TODAY)
     assert info.value.field == "local.premium_subsidy_dibao"
     assert "低保对象定额资助参保金额（每人每年）" in info.value.reason and "编制资助参保名单" in info.value.reason
@@ -114,7 +114,7 @@ def test_fixed_amounts_come_from_the_county_and_are_refused_when_unset(session, 
     assert got == {"张三": ("全额资助", Decimal("400.00"), "黔南医保发〔2021〕26号 二(一)"),
                    "李四": ("定额资助", Decimal("230.50"), "黔南医保发〔2021〕26号 二(一)")}
     county.configure_county(session, "340223", "南陵县", "qiannan-2021", {"premium_subsidy_dibao": "500"})
-    with pytest.raises(InputError, match="低保对象定额资助标准为 500.00 元，与个人缴费标准 400.00 元不相称") as info:
+    with pytest.raises(FieldError, match="低保对象定额资助标准为 500.00 元，与个人缴费标准 400.00 元不相称") as info:
         subsidy_roster.subsidy_roster(session, 2026, "400", today=TODAY)
     assert info.value.field == "local.premium_subsidy_dibao"
 

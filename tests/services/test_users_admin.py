@@ -7,7 +7,7 @@ import pytest
 from app.services import users
 from app.services.session import Session
 from app.store import audit
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 
 PASSWORD = "village-pass-1"
 
@@ -51,7 +51,7 @@ def test_disabled_users_list_after_active_ones(session, clerk):
 def test_reset_password_lets_the_new_one_sign_in_and_is_audited_without_it(session, clerk):
     users.reset_password(session, "cun1", "brand-new-pass")
     assert users.authenticate(session.conn, "cun1", "brand-new-pass").username == "cun1"
-    with pytest.raises(InputError):
+    with pytest.raises(FieldError):
         users.authenticate(session.conn, "cun1", PASSWORD)
     (entry,) = _audit(session, "重置密码")
     assert entry["username"] == "admin" and entry["entity_id"] == clerk.user.id and "cun1" in entry["after"]
@@ -59,13 +59,13 @@ def test_reset_password_lets_the_new_one_sign_in_and_is_audited_without_it(sessi
 
 
 def test_reset_password_refusals(session, clerk):
-    with pytest.raises(InputError) as e:
+    with pytest.raises(FieldError) as e:
         users.reset_password(clerk, "admin", "takeover-pass")
     assert e.value.field == "role" and "只有管理员" in e.value.reason
-    with pytest.raises(InputError) as e:
+    with pytest.raises(FieldError) as e:
         users.reset_password(session, "nobody", "whatever-123")
     assert e.value.field == "username" and "nobody" in e.value.reason
-    with pytest.raises(InputError) as e:
+    with pytest.raises(FieldError) as e:
         users.reset_password(session, "cun1", "short")
     assert e.value.field == "password" and "至少 8 位" in e.value.reason
     assert users.authenticate(session.conn, "admin", "correct-horse")
@@ -74,13 +74,13 @@ def test_reset_password_refusals(session, clerk):
 
 
 def test_change_own_password_needs_the_old_one(session, clerk):
-    with pytest.raises(InputError) as e:
+    with pytest.raises(FieldError) as e:
         users.change_password(clerk, "wrong-old-pass", "another-pass-2")
     assert e.value.field == "old_password" and "原密码不正确" in e.value.reason
-    with pytest.raises(InputError) as e:
+    with pytest.raises(FieldError) as e:
         users.change_password(clerk, PASSWORD, "short")
     assert e.value.field == "new_password"
-    with pytest.raises(InputError) as e:
+    with pytest.raises(FieldError) as e:
         users.change_password(clerk, PASSWORD, PASSWORD)
     assert e.value.field == "new_password" and "相同" in e.value.reason
     assert _audit(session, "修改密码") == []
@@ -99,17 +99,17 @@ def store_session_system(session):
 
 
 def test_the_command_line_system_user_has_no_own_password(store_session_system):
-    with pytest.raises(InputError) as e:
+    with pytest.raises(FieldError) as e:
         users.change_password(store_session_system, "correct-horse", "another-pass-2")
     assert e.value.field == "old_password"
 
 
 def test_disabled_user_cannot_sign_in_until_enabled(session, clerk):
     assert users.set_active(session, "cun1", False) is True
-    with pytest.raises(InputError) as e:
+    with pytest.raises(FieldError) as e:
         users.authenticate(session.conn, "cun1", PASSWORD)
     assert e.value.reason == "用户名或密码不正确"
-    with pytest.raises(InputError):  # a disabled user cannot change their password either
+    with pytest.raises(FieldError):  # a disabled user cannot change their password either
         users.change_password(clerk, PASSWORD, "another-pass-2")
     assert users.set_active(session, "cun1", False) is False  # already disabled: nothing changes, nothing logged
     assert users.set_active(session, "cun1", True) is True
@@ -120,13 +120,13 @@ def test_disabled_user_cannot_sign_in_until_enabled(session, clerk):
 
 
 def test_set_active_refusals(session, clerk):
-    with pytest.raises(InputError) as e:
+    with pytest.raises(FieldError) as e:
         users.set_active(clerk, "admin", False)
     assert e.value.field == "role"
-    with pytest.raises(InputError) as e:
+    with pytest.raises(FieldError) as e:
         users.set_active(session, "admin", False)
     assert "自己" in e.value.reason
-    with pytest.raises(InputError) as e:
+    with pytest.raises(FieldError) as e:
         users.set_active(session, "ghost", False)
     assert e.value.field == "username"
     assert users.authenticate(session.conn, "admin", "correct-horse")
@@ -136,18 +136,18 @@ def test_the_last_active_admin_cannot_be_disabled_or_demoted(session, clerk):
     from app.services.session import SYSTEM
 
     system = Session(session.store, SYSTEM)  # the command line: not the admin themself, so only the last-admin rule
-    with pytest.raises(InputError) as e:
+    with pytest.raises(FieldError) as e:
         users.set_active(system, "admin", False)
     assert e.value.field == "username" and "唯一在用的管理员" in e.value.reason
-    with pytest.raises(InputError) as e:
+    with pytest.raises(FieldError) as e:
         users.update_user(system, "admin", "管理员", "县级审批", "340223")
     assert e.value.field == "role" and "唯一在用的管理员" in e.value.reason
     second = users.create_user(session, "admin2", "赵管理", "管理员", "340223", PASSWORD)
     assert users.set_active(system, "admin", False)
-    with pytest.raises(InputError) as e:  # now admin2 is the last one
+    with pytest.raises(FieldError) as e:  # now admin2 is the last one
         users.set_active(system, "admin2", False)
     assert "唯一在用的管理员" in e.value.reason
-    with pytest.raises(InputError):  # and admin2 cannot disable themself either
+    with pytest.raises(FieldError):  # and admin2 cannot disable themself either
         users.set_active(Session(session.store, second), "admin2", False)
     assert users.has_admin(session.conn)
 
@@ -165,20 +165,20 @@ def test_update_user_changes_details_with_the_create_rules(session, clerk):
                         (("张", "村长", "340223100"), "role"),
                         (("张", "村级经办", "340223100"), "jurisdiction"),
                         (("张", "县级审批", "3402231"), "jurisdiction")):
-        with pytest.raises(InputError) as e:
+        with pytest.raises(FieldError) as e:
             users.update_user(session, "cun1", *args)
         assert e.value.field == field
-    with pytest.raises(InputError) as e:
+    with pytest.raises(FieldError) as e:
         users.update_user(clerk, "cun1", "张", "管理员", "340223")
     assert e.value.field == "role" and "只有管理员" in e.value.reason
-    with pytest.raises(InputError) as e:
+    with pytest.raises(FieldError) as e:
         users.update_user(session, "admin", "王", "县级审批", "340223")
     assert "自己" in e.value.reason
     _no_secrets(session, PASSWORD)
 
 
 def test_only_an_admin_adds_users_once_there_is_one(session, clerk):
-    with pytest.raises(InputError) as e:
+    with pytest.raises(FieldError) as e:
         users.create_user(clerk, "cun2", "王村官", "村级经办", "340223100201", PASSWORD)
     assert e.value.field == "role"
     assert [u.username for u in users.list_users(session)] == ["admin", "cun1"]

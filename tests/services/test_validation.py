@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from app.services import bills, registry
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 
 from .conftest import HEAD_ID, valid_id
 
@@ -19,7 +19,7 @@ def counts(session) -> dict[str, int]:
 
 def refused(session, field: str, fragment: str, call):
     before = counts(session)
-    with pytest.raises(InputError) as info:
+    with pytest.raises(FieldError) as info:
         call()
     assert info.value.field == field, str(info.value)
     assert fragment in str(info.value)

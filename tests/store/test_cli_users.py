@@ -9,7 +9,7 @@ import pytest
 
 from app import cli
 from app.services import users
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 from app.store.store import open_store
 
 
@@ -32,7 +32,7 @@ def _signs_in(db, username: str, password: str) -> bool:
     try:
         users.authenticate(store.conn, username, password)
         return True
-    except InputError:
+    except FieldError:
         return False
     finally:
         store.close()

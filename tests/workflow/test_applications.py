@@ -15,7 +15,7 @@ from app.services.applications import Decision
 from app.services.demo import DEMO_LOCAL
 from app.services.session import SYSTEM, Session
 from app.store import clock
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 from app.store.store import open_store
 from app.workflow import rules
 from app.workflow.deadlines import add_workdays, workdays_between
@@ -109,18 +109,18 @@ def test_withdraw_before_approval_only(world):
     people, app_id = world
     go(people, "cun1", app_id, "draft", "submit")
     assert go(people, "xiang", app_id, "village_review", "withdraw", opinion="申请人撤回")["state"] == "withdrawn"
-    with pytest.raises(InputError, match="办理已结束"):
+    with pytest.raises(FieldError, match="办理已结束"):
         go(people, "cun2", app_id, "withdrawn", "pass", **MEETING)
 
 
 def test_county_approval_needs_both_parts_and_a_reason_for_another_amount(world):
     people, app_id = world
     to_county(people, app_id)
-    with pytest.raises(InputError, match="民政认定"):
+    with pytest.raises(FieldError, match="民政认定"):
         go(people, "yibao", app_id, "county_approval", "medical_opinion", opinion="费用属实") and \
             go(people, "shenpi", app_id, "county_approval", "approve")
     go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="符合")
-    with pytest.raises(InputError, match="须写明理由") as info:
+    with pytest.raises(FieldError, match="须写明理由") as info:
         go(people, "shenpi", app_id, "county_approval", "approve", amount="3000")
     assert info.value.field == "amount_reason"
     a = go(people, "shenpi", app_id, "county_approval", "approve", amount="2000", amount_reason="部分票据重复，核减")
@@ -138,7 +138,7 @@ def test_same_user_may_not_act_on_two_steps(world):
     go(people, "yibao", app_id, "county_approval", "medical_opinion")
     go(people, "minzheng", app_id, "county_approval", "civil_opinion")
     go(people, "shenpi", app_id, "county_approval", "approve")
-    with pytest.raises(InputError, match="同一人不能办理两个环节") as info:
+    with pytest.raises(FieldError, match="同一人不能办理两个环节") as info:
         go(people, "xiang", app_id, "approved", "disburse")  # who ended the 公示 may not also pay out
     assert info.value.field == "user" and "公示" in info.value.reason and "乡镇经办" in info.value.reason
     refused = people["admin"].conn.execute("SELECT count(*) FROM audit_log WHERE action = '拒绝操作'").fetchone()[0]
@@ -160,7 +160,7 @@ def test_a_changed_role_does_not_give_a_second_step(world):
     moved = users.update_user(people["admin"], "yibao", "yibao", "县级审批", COUNTY)
     go(people, "yibao", app_id, "county_approval", "medical_opinion")
     go(people, "minzheng", app_id, "county_approval", "civil_opinion")
-    with pytest.raises(InputError, match="您已办理过本申请的“医保审核费用”环节"):
+    with pytest.raises(FieldError, match="您已办理过本申请的“医保审核费用”环节"):
         apps.act(Session(people["admin"].store, moved), app_id, "county_approval", Decision("approve", "批准"),
                  today=TODAY)
 
@@ -168,12 +168,12 @@ def test_a_changed_role_does_not_give_a_second_step(world):
 def test_notice_cannot_end_early_and_village_meeting_is_checked(world):
     people, app_id = world
     go(people, "cun1", app_id, "draft", "submit")
-    with pytest.raises(InputError, match="超过到会人数"):
+    with pytest.raises(FieldError, match="超过到会人数"):
         go(people, "cun2", app_id, "village_review", "pass", meeting_date="2025-06-02", attendees=5, votes_for=4,
            votes_against=2)
     go(people, "cun2", app_id, "village_review", "pass", **MEETING)
     go(people, "xiangshen", app_id, "township_review", "pass")
-    with pytest.raises(InputError, match="期满后"):
+    with pytest.raises(FieldError, match="期满后"):
         go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 5))
     listed = apps.notice_list(people["xiang"], today=date(2025, 6, 5))
     full = valid_id("34022319700101001")
@@ -189,7 +189,7 @@ def test_two_sessions_on_the_same_step_exactly_one_succeeds(world):
     go(people, "cun1", app_id, "draft", "submit")
     seen = apps.application_row(people["cun2"], app_id)  # both look at the case …
     apps.act(people["cun2"], app_id, "village_review", Decision("pass", "同意", **MEETING), today=TODAY)
-    with pytest.raises(InputError, match="请刷新"):  # … the second acts on what it saw, too late
+    with pytest.raises(FieldError, match="请刷新"):  # … the second acts on what it saw, too late
         apps.act(Session(other.store, people["cun2"].user), app_id, seen["state"], Decision("pass", "同意", **MEETING),
                  today=TODAY)
     assert len(apps.timeline(people["admin"], app_id)) == 2
@@ -263,7 +263,7 @@ def test_overdue_cases_are_listed(world):
 
 def test_notice_placement_days_and_limits_are_configurable(world, tmp_path):
     people, app_id = world
-    with pytest.raises(InputError):
+    with pytest.raises(FieldError):
         apps.configure(people["xiang"], "village_review", 5, {})
     apps.configure(people["admin"], "village_review", 5, {"township_review": 3})
     go(people, "cun1", app_id, "draft", "submit")
@@ -284,5 +284,5 @@ def test_attachments_are_kept_once_by_content_hash(world, tmp_path):
     assert len(rows) == 2 and rows[0][0] == rows[1][0]
     stored = people["admin"].store.path.parent / "attachments" / rows[0][0][:2] / rows[0][0]
     assert stored.read_bytes() == scan.read_bytes() and first
-    with pytest.raises(InputError, match="附件类别"):
+    with pytest.raises(FieldError, match="附件类别"):
         apps.attach(people["cun1"], app_id, "照片", scan)

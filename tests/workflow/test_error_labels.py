@@ -9,14 +9,14 @@ import pytest
 
 from app.services import bills
 from app.services import applications as apps
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 
 from .test_applications import MEETING, TODAY, go, world  # noqa: F401 - world is the fixture
 
 ASCII_WORD = re.compile(r"[A-Za-z_]{3,}")
 
 
-def assert_reads_in_chinese(exc: InputError, field: str, label: str, fragment: str) -> None:
+def assert_reads_in_chinese(exc: FieldError, field: str, label: str, fragment: str) -> None:
     text = str(exc)
     assert (exc.field, exc.label) == (field, label)
     assert text == f"{label}：{exc.message}" and fragment in exc.message
@@ -39,7 +39,7 @@ def _bill(**changes) -> bills.BillInput:
 def test_a_refused_bill_names_the_label(world, changes, field, label, fragment):
     people, app_id = world
     person = apps.application(people["admin"], app_id)["person_id"]
-    with pytest.raises(InputError) as info:
+    with pytest.raises(FieldError) as info:
         bills.record_bill(people["xiang"], person, _bill(**changes), today=TODAY)
     assert_reads_in_chinese(info.value, field, label, fragment)
 
@@ -49,14 +49,14 @@ def test_workflow_refusals_name_the_label(world):
     go(people, "cun1", app_id, "draft", "submit")
     go(people, "cun2", app_id, "village_review", "pass", **MEETING)
     go(people, "xiangshen", app_id, "township_review", "pass")
-    with pytest.raises(InputError) as info:
+    with pytest.raises(FieldError) as info:
         go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 5))
     assert_reads_in_chinese(info.value, "state", "办理环节", "期满后")
     go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 20))
     go(people, "yibao", app_id, "county_approval", "medical_opinion")
     go(people, "minzheng", app_id, "county_approval", "civil_opinion")
     go(people, "shenpi", app_id, "county_approval", "approve")
-    with pytest.raises(InputError) as info:
+    with pytest.raises(FieldError) as info:
         go(people, "xiang", app_id, "approved", "disburse")
     assert_reads_in_chinese(info.value, "user", "办理人", "同一人不能办理两个环节")
 
@@ -66,6 +66,6 @@ def test_a_missing_asset_check_is_asked_for_in_chinese(world):
     person = apps.application(people["admin"], world[1])["person_id"]
     apps.act(people["cun1"], world[1], "draft", apps.Decision("withdraw", "撤回重报"), today=TODAY)
     unchecked = apps.create_application(people["cun1"], person, 2025, "18000", "9600", None)
-    with pytest.raises(InputError) as info:
+    with pytest.raises(FieldError) as info:
         apps.compute_amount(people["admin"], unchecked)
     assert_reads_in_chinese(info.value, "household.passes_asset_check", "财产核查结果", "是（符合）或否（不符合）")

@@ -10,7 +10,7 @@ import pytest
 from app.services import bills, county, registry, users
 from app.services.demo import DEMO_LOCAL
 from app.services.session import SYSTEM, Session, User
-from app.store.errors import InputError
+from app.domain.errors import FieldError
 from app.store.store import open_store
 from app.workflow import duties, roles, rules
 from app.workflow.permissions import decide
@@ -167,7 +167,7 @@ def test_a_county_role_is_refused_recording_a_bill(office, role):
     s_admin, pid = office
     user = s_admin.user if role == "管理员" else users.create_user(s_admin, "county", "县里", role, COUNTY, "correct-horse")
     before = s_admin.conn.execute("SELECT count(*) FROM visits").fetchone()[0]
-    with pytest.raises(InputError) as info:
+    with pytest.raises(FieldError) as info:
         bills.record_bill(Session(s_admin.store, user), pid, BILL)
     assert info.value.field == "role"
     assert f"{role}不能录入就诊账单" in info.value.reason and "职责分离" in info.value.reason
@@ -184,6 +184,6 @@ def test_the_township_caseworker_records_the_bill(office):
 def test_only_the_administrator_changes_the_county(office):
     s_admin, _ = office
     clerk = users.create_user(s_admin, "xiang", "乡镇经办", "乡镇经办", TOWN, "correct-horse")
-    with pytest.raises(InputError, match="只有管理员可以修改本县政策") as info:
+    with pytest.raises(FieldError, match="只有管理员可以修改本县政策") as info:
         county.configure_county(Session(s_admin.store, clerk), COUNTY, "南陵县", "wuhu-2022", DEMO_LOCAL)
     assert info.value.field == "role"
