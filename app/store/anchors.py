@@ -89,12 +89,13 @@ def sidecar(backup_file: Path) -> Path:
 def write_sidecar(backup_file: Path, final_name: str, taken: datetime) -> None:
     """Record the head of the (complete) backup at `backup_file`, before it takes `final_name`: a backup under its
     final name always has its head beside it. Written to a temporary name and renamed, so it is whole or absent."""
-    head = _read_head(backup_file)
+    head, site = _read_head(backup_file), _read_site(backup_file)
     target = sidecar(backup_file.with_name(final_name))
     tmp = target.with_name(target.name + ".part")
     try:
         tmp.write_text(json.dumps({"backup": final_name, "taken_at": clock.local_time(taken).isoformat(timespec="seconds"),
-                                   "count": head.count, "hash": head.hash}, ensure_ascii=False), encoding="utf-8")
+                                   "count": head.count, "hash": head.hash, "site_id": site}, ensure_ascii=False),
+                       encoding="utf-8")
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -108,6 +109,33 @@ def _read_head(backup_file: Path) -> Head:
         return local_head(conn)
     finally:
         conn.close()
+
+
+def _site(conn: sqlite3.Connection) -> str | None:
+    try:
+        row = conn.execute("SELECT value FROM settings WHERE key = 'site_id'").fetchone()
+    except sqlite3.Error:
+        return None
+    return json.loads(row[0]) if row else None
+
+
+def _read_site(backup_file: Path) -> str | None:
+    conn = sqlite3.connect(f"file:{backup_file}?mode=ro&immutable=1", uri=True)
+    try:
+        return _site(conn)
+    finally:
+        conn.close()
+
+
+def backup_site(backup_file: Path) -> str | None:
+    """Which site's database a backup is of (its sidecar says; a backup without one is opened)."""
+    try:
+        return json.loads(sidecar(backup_file).read_text(encoding="utf-8"))["site_id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        try:
+            return _read_site(backup_file)
+        except sqlite3.Error:
+            return None
 
 
 def backup_head(backup_file: Path) -> Head | None:
@@ -129,9 +157,12 @@ def backup_head(backup_file: Path) -> Head | None:
 
 def against_newest_backup(conn: sqlite3.Connection, db_path: Path) -> list[str]:
     """A rollback past the newest backup beside the database: the local chain no longer holds the backup's head."""
-    from app.store.backup import backups_dir, newest
+    from app.store.backup import backups_dir, list_backups
 
-    latest = newest(backups_dir(db_path))
+    # The backups folder is beside the database, so another database kept in the same folder (a copy, a demo) has
+    # its backups there too: only this site's own backups say anything about this chain.
+    site = _site(conn)
+    latest = next((b for b in reversed(list_backups(backups_dir(db_path))) if backup_site(b) == site), None)
     head = backup_head(latest) if latest is not None else None
     line = finding(conn, head) if head is not None else None
     if line is None:
