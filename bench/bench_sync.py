@@ -28,7 +28,8 @@ from app.exchange.records import changed, entities, site_id  # noqa: E402
 from app.services import sync  # noqa: E402
 from app.services.session import SYSTEM, Session  # noqa: E402
 from app.store.db import transaction  # noqa: E402
-from app.store.store import open_store, set_setting  # noqa: E402
+from app.store import records  # noqa: E402
+from app.store.store import open_store  # noqa: E402
 from bench.report import emit, machine  # noqa: E402
 
 
@@ -81,9 +82,9 @@ def push(session: Session, url: str, plan: dict) -> tuple[int, float]:
     finally:
         with transaction(session.conn):  # the benchmark county is left as it was found
             if saved is None:
-                session.conn.execute("DELETE FROM settings WHERE key = ?", (sync.KEY,))
+                records.delete(session.conn, session.user, "settings", sync.KEY, "基准测试后还原同步位置")
             else:
-                set_setting(session.conn, sync.KEY, saved)
+                records.put_setting(session.conn, session.user, sync.KEY, saved, "基准测试后还原同步位置")
     return sum(m.received for m in report.pushed.values()), seconds
 
 

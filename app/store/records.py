@@ -95,6 +95,8 @@ def delete(conn: sqlite3.Connection, user: Any, table: str, key: str, action: st
         return
     before, _ = sealed_after(conn, table, key)
     conn.execute(f"DELETE FROM {table} WHERE {KEYS[table]} = ?", (key,))
+    if table == "settings" and key in POSITIONS:
+        return
     audit.append(conn, user, action, table, key, RawJSON(before), None, DELETED)
 
 

@@ -143,9 +143,10 @@ def _v6(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX audit_log_entity ON audit_log(entity, entity_id, seq)")
     # What is in the file at the upgrade is taken as it stands: one entry per record records its content, so from
     # here on a change made outside the program shows. The entry says so, and who ran the upgrade is the system.
+    # Streamed, not fetched whole: a county's database has millions of rows.
     for table in SEALED:
         rows = conn.execute(f"SELECT t.{KEYS[table]}, {sealed_json(table)}, jz_sha256({sealed_json(table)}) "
-                            f"FROM {table} t ORDER BY t.rowid").fetchall()
+                            f"FROM {table} t ORDER BY t.rowid")
         for key, after, digest in rows:
             audit.append(conn, "system", "升级时封存已有记录", table, key, None, audit.RawJSON(after), digest)
 

@@ -80,7 +80,8 @@ def _unmatched(conn: sqlite3.Connection, table: str) -> Iterator[sqlite3.Row]:
     """Rows whose sealed values are not what their last sealing entry recorded (or that have no such entry)."""
     key = KEYS[table]
     now = sealed_json(table)
-    skip = f" AND t.key NOT IN ({', '.join(repr(k) for k in sorted(POSITIONS))})" if table == "settings" else ""
+    skip = (f" AND (t.key IS NULL OR t.key NOT IN ({', '.join(repr(k) for k in sorted(POSITIONS))}))"
+            if table == "settings" else "")
     query = (f"SELECT t.*, {now} AS _now, a.row_hash AS _seal, a.seq AS _seq FROM {table} t LEFT JOIN audit_log a "
              f"ON a.seq = (SELECT max(seq) FROM audit_log WHERE entity = ? AND entity_id = t.{key} "
              f"AND row_hash IS NOT NULL) WHERE (a.seq IS NULL OR a.row_hash = ? OR a.after IS NOT {now}){skip}")
@@ -104,10 +105,13 @@ def broken_seals(conn: sqlite3.Connection) -> list[str]:
                 found.append(f"{what}：审计日志第 {seq} 条记载它已删除，数据库中却仍有")
             else:
                 found.append(f"{what}：{_difference(conn, table, row, seq)}（在程序之外被改动）")
+        # NOT EXISTS, not NOT IN: one row with a NULL key would make NOT IN match nothing and hide every deletion.
         gone = conn.execute(
             f"SELECT entity_id, seq FROM (SELECT entity_id, row_hash, max(seq) AS seq FROM audit_log WHERE entity = ? "
-            f"AND row_hash IS NOT NULL GROUP BY entity_id) WHERE row_hash != ? AND entity_id NOT IN "
-            f"(SELECT {KEYS[table]} FROM {table})", (table, DELETED)).fetchall()
+            f"AND row_hash IS NOT NULL GROUP BY entity_id) g WHERE row_hash != ? AND NOT EXISTS "
+            f"(SELECT 1 FROM {table} t WHERE t.{KEYS[table]} = g.entity_id)"
+            + (f" AND entity_id NOT IN ({', '.join(repr(k) for k in sorted(POSITIONS))})" if table == "settings" else ""),
+            (table, DELETED)).fetchall()
         found.extend(f"{LABELS[table]} {g['entity_id']}：审计日志第 {g['seq']} 条写入过它，数据库中却没有了（在程序之外被删除）"
                      for g in gone)
         problems.extend(found[:NAMED])

@@ -155,3 +155,20 @@ def test_changes_through_the_program_keep_check_clean(copy):
     users.update_user(admin, "cun", "村官", "村级经办", users.find_user(store.conn, "cun").jurisdiction)
     store.close()
     assert check_database(path) == []
+
+
+def test_a_setting_deleted_beside_a_null_keyed_row_is_still_named(copy):
+    path, conn = copy
+    conn.execute("DELETE FROM settings WHERE key = 'local'")
+    conn.execute("INSERT INTO settings (key, value, updated_at) VALUES (NULL, '1', '')")
+    conn.commit()
+    code, out = _check(path)
+    assert code != 0 and "local" in out and "被删除" in out
+
+
+def test_a_blob_put_in_a_sealed_column_is_named_not_a_crash(copy):
+    path, conn = copy
+    conn.execute("""UPDATE settings SET value = CAST('{"x":"999.00"}' AS BLOB) WHERE key = 'local'""")
+    conn.commit()
+    code, out = _check(path)
+    assert code != 0 and "设置 local" in out and "blob:" in out
