@@ -102,6 +102,13 @@ LABELS: dict[str, str] = {
     "months": "月份范围",
     "path": "保存位置",
     "OUT.xlsx": "输出文件",
+    # Fields of sealed records that check names (app/store/seal_check.py).
+    "head_person_id": "户主", "site_id": "来源站点", "policy_id": "政策", "policy_version": "政策版本",
+    "applied_category": "适用类别", "assistance_paid": "医疗救助", "tilt_assistance_paid": "倾斜救助", "personal_pay": "个人自付",
+    "steps": "计算说明", "totals": "年度合计", "warnings": "提示", "state_since": "状态起始时间", "computed_amount": "测算金额",
+    "approved_amount": "核定金额", "notice_start": "公示开始", "notice_end": "公示结束", "created_by": "登记人", "seq": "序号",
+    "to_state": "办理后状态", "user_id": "用户", "at": "时间", "details": "详情", "filename": "文件名", "sha256": "文件校验值",
+    "size": "大小", "added_by": "添加人", "password_hash": "密码", "active": "启用", "value": "值",
 }
 
 # A list item in a key: visits[0] is read 第1次就诊 (no spaces: the CLI line keeps its label in one token).

@@ -9,30 +9,12 @@ import json
 import sqlite3
 from collections.abc import Iterator
 
+from app.domain.labels import label_for
 from app.store.seal import DELETED, KEYS, LABELS, POSITIONS, SEALED, register, sealed_json
 
 # At most this many rows are named per table; the count says how many more there are.
 NAMED = 20
 
-FIELD_LABELS = {
-    "region_code": "区划代码", "address": "住址", "head_person_id": "户主", "site_id": "来源站点",
-    "household_id": "所属家庭", "name": "姓名", "id_type": "证件类型", "id_number": "证件号码", "birth_date": "出生日期",
-    "sex": "性别", "relation_to_head": "与户主关系", "person_id": "人员", "category": "身份类别",
-    "valid_from": "起始日期", "valid_to": "终止日期", "certified_by": "认定部门", "year": "年度", "insurance": "险种",
-    "hospital": "医院", "hospital_level": "医院级别", "admitted_on": "入院日期", "discharged_on": "出院日期",
-    "kind": "就诊类别", "total_cost": "医疗费用总额", "policy_covered": "政策范围内费用", "basic_paid": "基本医保支付",
-    "serious_illness_paid": "大病保险支付", "invoice_number": "发票号", "referred": "规范转诊", "in_province": "省内就医",
-    "major_disease": "重特大疾病", "visit_id": "就诊", "policy_id": "政策", "policy_version": "政策版本",
-    "applied_category": "适用类别", "assistance_paid": "医疗救助", "tilt_assistance_paid": "倾斜救助",
-    "personal_pay": "个人自付", "steps": "计算说明", "totals": "年度合计", "warnings": "提示", "state": "办理状态",
-    "state_since": "状态起始时间", "annual_income": "家庭年收入", "low_income_standard": "低收入标准",
-    "passes_asset_check": "财产核查", "computed_amount": "测算金额", "approved_amount": "核定金额",
-    "amount_reason": "核定理由", "notice_start": "公示开始", "notice_end": "公示结束", "created_by": "登记人",
-    "application_id": "申请", "seq": "序号", "action": "操作", "to_state": "办理后状态", "user_id": "用户",
-    "username": "用户名", "display_name": "姓名", "role": "角色", "at": "时间", "opinion": "意见", "details": "详情",
-    "filename": "文件名", "sha256": "文件校验值", "size": "大小", "added_by": "添加人", "jurisdiction": "管辖范围",
-    "password_hash": "密码", "active": "启用", "value": "值",
-}
 
 
 def _describe(conn: sqlite3.Connection, table: str, row: sqlite3.Row) -> str:
@@ -71,7 +53,7 @@ def _difference(conn: sqlite3.Connection, table: str, row: sqlite3.Row, seq: int
     if not isinstance(logged, dict):
         return f"审计日志第 {seq} 条记载的内容已无法读取（被改动）"
     now = json.loads(row["_now"])
-    fields = [f"{FIELD_LABELS.get(c, c)}：审计日志第 {seq} 条记为 {_show(logged.get(c))}，数据库中为 {_show(now.get(c))}"
+    fields = [f"{label_for(c)}：审计日志第 {seq} 条记为 {_show(logged.get(c))}，数据库中为 {_show(now.get(c))}"
               for c in SEALED[table] if logged.get(c) != now.get(c)]
     return "；".join(fields) or "内容与审计日志记载的不符"
 
