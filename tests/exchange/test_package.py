@@ -15,6 +15,12 @@ from app.store.errors import StoreError
 from tests.exchange.test_sync import TABLES, county_counts, local_counts
 
 
+def _uncategorised(session) -> str:
+    """A person who holds no category yet, so that giving them one cannot overlap a period the demo gave them."""
+    return session.conn.execute("SELECT id FROM persons p WHERE NOT EXISTS (SELECT 1 FROM category_periods c "
+                                "WHERE c.person_id = p.id) ORDER BY id LIMIT 1").fetchone()["id"]
+
+
 def test_a_package_holds_every_record_once_with_a_manifest_and_a_readable_workbook(township, tmp_path):
     out = tmp_path / "p.jzpkg"
     manifest = packages.export_package(township, out)
@@ -35,7 +41,7 @@ def test_a_package_holds_every_record_once_with_a_manifest_and_a_readable_workbo
 
 def test_the_next_package_holds_only_what_changed_since(township, tmp_path):
     packages.export_package(township, tmp_path / "1.jzpkg")
-    person = township.conn.execute("SELECT id FROM persons LIMIT 1").fetchone()["id"]
+    person = _uncategorised(township)
     registry.set_category(township, person, "低保对象", "2025-01-01", None, "民政")
     manifest = packages.export_package(township, tmp_path / "2.jzpkg")
     counts = {t: n for t, n in manifest["counts"].items() if n}
@@ -63,7 +69,7 @@ def test_importing_at_the_county_twice_keeps_one_copy(township, county_url, tmp_
 def test_a_missing_earlier_package_is_pointed_out(township, county_url, tmp_path):
     packages.export_package(township, tmp_path / "1.jzpkg")
     packages.import_to_county(tmp_path / "1.jzpkg", county_url)
-    person = township.conn.execute("SELECT id FROM persons LIMIT 1").fetchone()["id"]
+    person = _uncategorised(township)
     registry.set_category(township, person, "低保对象", "2025-01-01", None, "民政")
     packages.export_package(township, tmp_path / "2.jzpkg")  # lost on the way
     registry.set_category(township, person, "特困人员", "2026-01-01", None, "民政")
