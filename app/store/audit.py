@@ -37,10 +37,8 @@ def canonical(value: Any) -> str | None:
 
 
 def _digest_v1(row: sqlite3.Row) -> str:
-    fields = [row[f] for f in FIELDS[:10]]
-    # Entries written before seals existed have none; leaving it out keeps their digests as they were written.
-    if "row_hash" in row.keys() and row["row_hash"] is not None:
-        fields.append(row["row_hash"])
+    # Written before seals existed: the fields up to prev_hash, without row_hash.
+    fields = [row[f] for f in FIELDS[:FIELDS.index("row_hash")]]
     payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 

@@ -45,25 +45,32 @@ def _stamped(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def insert(conn: sqlite3.Connection, user: Any, table: str, row: Mapping[str, Any], action: str) -> dict[str, Any]:
-    """Add one record with its audit entry; returns the row as stored (with its id and stamps)."""
-    _check(conn, table)
+def _insert(conn: sqlite3.Connection, user: Any, table: str, row: Mapping[str, Any], action: str) -> str:
     full = _stamped(table, row)
     conn.execute(f"INSERT INTO {table} ({', '.join(full)}) VALUES ({', '.join('?' * len(full))})",
                  tuple(full.values()))
     key = full[KEYS[table]]
     after, seal = sealed_after(conn, table, key)
     audit.append(conn, user, action, table, key, None, RawJSON(after), seal)
-    return dict(_stored(conn, table, key))
+    return key
+
+
+def insert(conn: sqlite3.Connection, user: Any, table: str, row: Mapping[str, Any], action: str) -> dict[str, Any]:
+    """Add one record with its audit entry; returns the row as stored (with its id and stamps)."""
+    _check(conn, table)
+    return dict(_stored(conn, table, _insert(conn, user, table, row, action)))
 
 
 def insert_many(conn: sqlite3.Connection, user: Any, table: str, rows: Iterable[Mapping[str, Any]],
                 action: str) -> int:
-    """Add many records of one table, each with its own audit entry (bulk imports, demo data, received records)."""
+    """Add many records of one table, each with its own audit entry (bulk imports, demo data, received records).
+
+    Unlike insert, the stored rows are not read back to be returned: nobody uses them, and a county's demo is
+    millions of rows."""
     _check(conn, table)
     count = 0
     for row in rows:
-        insert(conn, user, table, row, action)
+        _insert(conn, user, table, row, action)
         count += 1
     return count
 

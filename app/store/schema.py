@@ -134,7 +134,7 @@ def _v5(conn: sqlite3.Connection) -> None:
 
 def _v6(conn: sqlite3.Connection) -> None:
     from app.store import audit
-    from app.store.seal import KEYS, SEALED, register, sealed_json
+    from app.store.seal import KEYS, SEALED, register, sealed_json, sha256_text
 
     register(conn)
     conn.execute("ALTER TABLE audit_log ADD COLUMN row_hash TEXT")
@@ -145,10 +145,10 @@ def _v6(conn: sqlite3.Connection) -> None:
     # here on a change made outside the program shows. The entry says so, and who ran the upgrade is the system.
     # Streamed, not fetched whole: a county's database has millions of rows.
     for table in SEALED:
-        rows = conn.execute(f"SELECT t.{KEYS[table]}, {sealed_json(table)}, jz_sha256({sealed_json(table)}) "
-                            f"FROM {table} t ORDER BY t.rowid")
-        for key, after, digest in rows:
-            audit.append(conn, "system", "升级时封存已有记录", table, key, None, audit.RawJSON(after), digest)
+        rows = conn.execute(f"SELECT t.{KEYS[table]}, {sealed_json(table)} FROM {table} t ORDER BY t.rowid")
+        for key, after in rows:
+            audit.append(conn, "system", "升级时封存已有记录", table, key, None, audit.RawJSON(after),
+                         sha256_text(after))
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
 from app.store.check import check_database
-
-
-def jiuzhu(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, encoding="utf-8",
-                          check=False)
+from tests.store.test_cli_store import jiuzhu
 
 
 @pytest.fixture(scope="module")
