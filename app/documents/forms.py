@@ -9,6 +9,7 @@ from pathlib import Path
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     KeepTogether,
@@ -67,17 +68,27 @@ def _esc(text: str) -> str:
     return escape(text)
 
 
-def notice_list(path: Path, place: str, rows: list[dict]) -> Path:
-    """公示名单: names, villages and amounts, ID numbers masked, with the notice period."""
+def notice_list(path: Path, place: str, rows: list[dict], phone: str = "") -> Path:
+    """公示名单: township, names, villages, amounts (or why none yet) and each row's own notice period, ID numbers
+    masked; where to object, the office's phone and a box for its seal."""
     s = styles()
-    period = f"{rows[0]['notice_start']} 至 {rows[0]['notice_end']}" if rows else ""
-    story = _title("医疗救助（依申请）公示名单", f"{place}　公示期：{period}")
-    table = [["序号", "姓名", "身份证号", "村（居）", "拟救助金额（元）"]]
-    table += [[i, r["name"], r["id_number"], r["village"], fmt(r["amount"])] for i, r in enumerate(rows, start=1)]
+    towns = "、".join(dict.fromkeys(r["township"] for r in rows if r.get("township")))
+    story = _title("医疗救助（依申请）公示名单", f"{place}{towns}　公布日期：{clock.today()}")
+    table = [["序号", "姓名", "身份证号", "村（居）", "拟救助金额（元）", "公示期"]]
+    table += [[i, r["name"], r["id_number"], r["village"], fmt(r["amount"]) if r["amount"] is not None
+               else r.get("amount_note") or "—", f"{r['notice_start']} 至 {r['notice_end']}"]
+              for i, r in enumerate(rows, start=1)]
     w = usable_width()
-    story.append(grid(table, [14 * mm, 28 * mm, 45 * mm, w - 127 * mm, 40 * mm], numeric_columns=(4,)))
+    story.append(grid(table, [12 * mm, 24 * mm, 40 * mm, w - 174 * mm, 32 * mm, 66 * mm], numeric_columns=(4,)))
     story.append(Spacer(1, 6 * mm))
-    story.append(Paragraph("公示期内如有异议，请向乡镇（街道）医疗保障经办机构反映。", s["base"]))
+    contact = phone.strip() or "＿＿＿＿＿＿＿＿＿＿"
+    story.append(Paragraph(f"公示期内如有异议，请向{_esc(towns) or '乡镇（街道）'}医疗保障经办机构反映。"
+                           f"联系电话：{_esc(contact)}", s["base"]))
+    story.append(Spacer(1, 8 * mm))
+    seal = Table([[Paragraph(f"{_esc(place + towns)}（盖章）<br/><br/><br/><br/>年　　月　　日", s["base"])]],
+                 colWidths=[70 * mm], rowHeights=[36 * mm], hAlign="RIGHT")
+    seal.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    story.append(KeepTogether([seal]))
     return build(path, story, f"{place} · 公示名单", "公示名单")
 
 
@@ -165,8 +176,13 @@ def _approval_story(place: str, number: str, form: dict) -> list:
                        [str(t["visits"]), t["total_cost"], t["policy_covered"], *(t[k] for k, _ in TIERS),
                         t["personal_pay"]]], [w / 8] * 8, numeric_columns=range(8)))
     story.append(Spacer(1, 3 * mm))
-    amount = Decimal(a["approved_amount"] or a["computed_amount"] or 0)
-    story.append(grid([["依申请救助金额", f"{fmt(amount)} 元　（大写）{amount_in_words(amount)}"],
+    figure = a["approved_amount"] or a["computed_amount"]
+    if figure is None:
+        amount_text = a.get("amount_note") or "未测算"
+    else:
+        amount = Decimal(figure)
+        amount_text = f"{fmt(amount)} 元　（大写）{amount_in_words(amount)}"
+    story.append(grid([["依申请救助金额", amount_text],
                        ["测算依据", form["computation"]]], [32 * mm, w - 32 * mm], header_rows=0))
     story.append(Spacer(1, 3 * mm))
     levels = [["环节", "意见", "经办人", "日期", "签字（盖章）"]]
@@ -183,7 +199,7 @@ def _approval_story(place: str, number: str, form: dict) -> list:
     drawing = Drawing(28 * mm, 28 * mm, transform=[28 * mm / (x1 - x0), 0, 0, 28 * mm / (y1 - y0), 0, 0])
     drawing.add(qr)
     check = Table([[drawing, Paragraph(f"扫码或输入校验码核对本表是否与系统记录一致：<br/>{code}<br/>"
-                                       f"（jiuzhu verify-form 校验码）", s["small"])]],
+                                       "（在救助通“工具 → 核对打印的审批表”中扫码或输入）", s["small"])]],
                   colWidths=[32 * mm, w - 32 * mm])
     check.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
     story.append(KeepTogether([check]))

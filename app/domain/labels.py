@@ -80,6 +80,8 @@ LABELS: dict[str, str] = {
     "amount_reason": "金额理由",
     "notice_after": "公示安排",
     "notice_days": "公示天数",
+    "contact_phone": "公示联系电话",
+    "asset_check": "财产核查结果",
     "limits": "办理时限",
     "file": "附件文件",
     "notice": "公示名单",

@@ -77,6 +77,9 @@ class WorkflowSettingsDialog(QDialog):
         self.days.setRange(1, 60)
         self.days.setValue(int(current["notice_days"]))
         form.addRow("公示天数", self.days)
+        self.phone = QLineEdit(current.get("contact_phone", ""))
+        self.phone.setPlaceholderText("例如 0553-1234567，印在公示名单上")
+        form.addRow("公示联系电话", self.phone)
         self.limits: dict[str, QSpinBox] = {}
         for state, days in current["limits"].items():
             if state == "public_notice":
@@ -95,7 +98,9 @@ class WorkflowSettingsDialog(QDialog):
         session = self.window.session
         after, days = self.after.currentData(), self.days.value()
         limits = {state: box.value() for state, box in self.limits.items()}
-        Op(self, lambda: applications.configure(session, after, days, limits)).success(lambda _: self.accept()).run()
+        phone = self.phone.text()
+        Op(self, lambda: applications.configure(session, after, days, limits, phone)).success(
+            lambda _: self.accept()).run()
 
 
 class PolicyView(QWidget):

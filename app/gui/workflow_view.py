@@ -50,10 +50,13 @@ def _table(headers: list[str]) -> QTableWidget:
 
 
 class ActionDialog(QDialog):
-    """One decision: an opinion is required; 村评议 adds the meeting, 批准 the amount and a reason if it differs."""
+    """One decision: an opinion is required; 村评议 adds the meeting, 民政认定收入财产 the 财产核查, 批准 the amount
+    and a reason if it differs. The decision is sent from here, so a refusal shows beside its field and everything
+    typed stays."""
 
-    def __init__(self, parent, app: dict, action: str, computed: dict | None):
+    def __init__(self, parent, app: dict, action: str, computed: dict | None, send=None):
         super().__init__(parent)
+        self.send = send
         self.setWindowTitle(f"{rules.ACTION_NAMES[action]} · {app['name']}")
         self.action = action
         layout = QVBoxLayout(self)
@@ -75,17 +78,40 @@ class ActionDialog(QDialog):
             self.form.add("attendees", "到会人数", self.attendees)
             self.form.add("votes_for", "同意票", self.votes_for)
             self.form.add("votes_against", "反对票", self.votes_against)
+        self.asset_check = None
+        if action == "civil_opinion":
+            self.asset_check = QComboBox()
+            self.asset_check.addItem("请选择…", None)
+            self.asset_check.addItem("符合（收入、财产符合低收入家庭核查条件）", True)
+            self.asset_check.addItem("不符合", False)
+            recorded = app.get("passes_asset_check")
+            self.asset_check.setCurrentIndex(0 if recorded is None else (1 if recorded else 2))
+            self.form.add("asset_check", "财产核查结果", self.asset_check, "民政认定后必选")
         self.amount = None
         if action == "approve":
-            self.amount = QLineEdit(fmt(computed["amount"]) if computed else "")
+            self.amount = QLineEdit(fmt(computed["amount"]) if computed and computed["amount"] is not None else "")
             self.form.add("amount", "批准金额（元）", self.amount, "默认为测算金额")
             self.amount_reason = QLineEdit()
             self.form.add("amount_reason", "金额不同的理由", self.amount_reason, "与测算金额不同时必填")
         if action == "reject":
             layout.addWidget(styled_label("理由将写入《不予救助通知书》。", "hint"))
-        layout.addWidget(dialog_buttons(self, self.accept, "确定"))
+        layout.addWidget(dialog_buttons(self, self.save, "确定"))
         self.resize(560, self.sizeHint().height())
         self.computed = computed
+
+    def save(self) -> None:
+        """Send the decision; on a refusal keep the dialog and all it holds, with the reason beside its field."""
+        if self.send is None:
+            self.accept()
+            return
+        self.form.clear_errors()
+        decision = self.decision()
+        Op(self, lambda: self.send(decision)).success(lambda _: self.accept()).failure(self._refused).run()
+
+    def _refused(self, exc: BaseException) -> None:
+        if isinstance(exc, FieldError) and self.form.show_error(exc.field, exc.reason):
+            return
+        show_error(self, exc)
 
     def decision(self) -> apps.Decision:
         d = apps.Decision(self.action, self.opinion.toPlainText())
@@ -93,9 +119,11 @@ class ActionDialog(QDialog):
             d.meeting_date = self.meeting.date().toPython()
             d.attendees, d.votes_for, d.votes_against = (self.attendees.value(), self.votes_for.value(),
                                                          self.votes_against.value())
+        if self.asset_check is not None:
+            d.asset_check = self.asset_check.currentData()
         if self.amount is not None:
             text = self.amount.text().strip()
-            if self.computed is None or text != fmt(self.computed["amount"]):
+            if self.computed is None or self.computed["amount"] is None or text != fmt(self.computed["amount"]):
                 d.amount = text
             d.amount_reason = self.amount_reason.text()
         return d
@@ -145,10 +173,14 @@ class ApplicationDialog(QDialog):
         self.header.setText(f"{app['name']} · {app['year']} 年依申请救助 · {app['state_name']}")
         due = f"，本环节限 {app['due']} 前办结" if app["due"] else ""
         late = "（已逾期）" if app["overdue"] else ""
+        check = {None: apps.PENDING_CHECK, 1: "符合", 0: "不符合"}[app["passes_asset_check"]]
         self.facts.setText(f"家庭年收入 {app['annual_income']} 元，低收入家庭标准 {app['low_income_standard']} 元，"
-                           f"财产核查：{'符合' if app['passes_asset_check'] else '不符合或未核查'}{due}{late}")
+                           f"财产核查：{check}{due}{late}")
         if "error" in computed:
             self.computation.setPlainText(computed["error"])
+        elif computed["pending"]:
+            self.computation.setHtml(f"<b>测算金额：{computed['pending']}</b><br/>财产核查结果由县级民政审核在"
+                                     f"“民政认定收入财产”时录入，录入后自动测算。其他环节可以照常办理。")
         else:
             lines = [f"<b>测算金额：{fmt(computed['amount'])} 元</b>"]
             lines += [f"{escape(s['explain'])}<br/><span style='color:#5f6b7a'>依据：{escape(s['reference'])}</span>"
@@ -194,19 +226,16 @@ class ApplicationDialog(QDialog):
         self.buttons.addStretch(1)
 
     def take(self, action: str) -> None:
-        dialog = ActionDialog(self, self.app, action, self.computed)
-        if dialog.exec():
-            self.submit(dialog.decision())
-
-    def submit(self, decision: apps.Decision) -> None:
-        """Send the decision for the state this page shows; a refusal is explained and the page reloaded."""
-        session, app_id, state = self.window.session, self.app_id, self.app["state"]
-        Op(self, lambda: apps.act(session, app_id, state, decision)).success(lambda _: self.load()).failure(
-            self._refused).run()
-
-    def _refused(self, exc: BaseException) -> None:
-        show_error(self, exc)
+        """Decide in a dialog for the state this page shows; the page reloads afterwards either way (someone else
+        may have acted meanwhile)."""
+        self.action_dialog(action).exec()
         self.load()
+
+    def action_dialog(self, action: str) -> ActionDialog:
+        """The dialog for one decision, sending it for the state this page shows."""
+        session, app_id, state = self.window.session, self.app_id, self.app["state"]
+        return ActionDialog(self, self.app, action, self.computed,
+                            lambda decision: apps.act(session, app_id, state, decision))
 
     def print_form(self) -> None:
         session, app_id = self.window.session, self.app_id
@@ -373,7 +402,8 @@ class NoticeView(QWidget):
         self.hint.setText(f"正在公示 {len(rows)} 人。身份证号只显示前 4 位和后 4 位。")
         self.table.setRowCount(len(rows))
         for r, a in enumerate(rows):
-            for c, value in enumerate((a["name"], a["id_number"], a["village"], fmt(a["amount"]), a["notice_start"],
+            amount = fmt(a["amount"]) if a["amount"] is not None else a["amount_note"]
+            for c, value in enumerate((a["name"], a["id_number"], a["village"], amount, a["notice_start"],
                                        a["notice_end"])):
                 item = QTableWidgetItem(value)
                 if c == 3:

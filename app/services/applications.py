@@ -29,7 +29,9 @@ from app.workflow import rules
 from app.workflow.deadlines import add_workdays
 
 ATTACHMENT_KINDS = ("户口簿", "身份证", "诊断证明", "费用票据", "收入证明")
-DEFAULTS = {"notice_after": "township_review", "notice_days": 7,
+# Shown where an amount would be until 民政 has recorded the 财产核查 at its county step.
+PENDING_CHECK = "待民政核查"
+DEFAULTS = {"notice_after": "township_review", "notice_days": 7, "contact_phone": "",
             "limits": {s.state: s.limit_days for s in rules.STEPS.values()}}
 
 
@@ -39,9 +41,14 @@ def settings(session: Session) -> dict:
     return {**DEFAULTS, **stored, "limits": {**DEFAULTS["limits"], **stored.get("limits", {})}}
 
 
-def configure(session: Session, notice_after: str, notice_days: int, limits: dict[str, int]) -> None:
-    """Set where 公示 falls, how long it runs and each step's limit in working days (admin only, audited)."""
+def configure(session: Session, notice_after: str, notice_days: int, limits: dict[str, int],
+              contact_phone: str | None = None) -> None:
+    """Set where 公示 falls, how long it runs, the phone the 公示名单 gives for objections and each step's limit in
+    working days (admin only, audited)."""
     session.require("change_settings")
+    phone = settings(session)["contact_phone"] if contact_phone is None else contact_phone.strip()
+    if len(phone) > 40 or not all(c.isdigit() or c in "-－ ()（）转," for c in phone):
+        raise FieldError("contact_phone", "请填写电话号码，例如 0553-1234567（只用数字、短横线和括号）")
     if notice_after not in ("village_review", "township_review"):
         raise FieldError("notice_after", "公示可安排在村评议之后或乡镇审核之后")
     if not isinstance(notice_days, int) or not 1 <= notice_days <= 60:
@@ -51,7 +58,8 @@ def configure(session: Session, notice_after: str, notice_days: int, limits: dic
             raise FieldError(f"limits.{state}", "办理时限应为 1 至 90 个工作日",
                              f"“{rules.STATE_NAMES[state]}”办理时限" if state in rules.STATE_NAMES else None)
     before = settings(session)
-    after = {"notice_after": notice_after, "notice_days": notice_days, "limits": {**before["limits"], **limits}}
+    after = {"notice_after": notice_after, "notice_days": notice_days, "contact_phone": phone,
+             "limits": {**before["limits"], **limits}}
     with transaction(session.conn):
         records.put_setting(session.conn, session.user, "workflow", after, "修改依申请救助办理设置")
 
@@ -88,8 +96,12 @@ def create_application(session: Session, person_id: str, year: int, annual_incom
 
 
 def compute_amount(session: Session, app_id: str) -> dict:
-    """The engine's 依申请救助 for the applicant's year, with the explanation the county approver reads."""
+    """The engine's 依申请救助 for the applicant's year, with the explanation the county approver reads.
+
+    Until 民政 records the 财产核查 the amount is None and `pending` says so: the case moves on meanwhile."""
     a = application_row(session, app_id)
+    if a["passes_asset_check"] is None:
+        return {"amount": None, "pending": PENDING_CHECK, "steps": [], "warnings": []}
     rows = reads.year_visits(session.conn, a["person_id"], a["year"])
     if not rows:
         raise FieldError("visits", f"申请人 {a['year']} 年没有登记就诊账单，无法计算依申请救助")
@@ -101,8 +113,18 @@ def compute_amount(session: Session, app_id: str) -> dict:
                 household=Household(Decimal(a["annual_income"]), Decimal(a["low_income_standard"]),
                                     None if a["passes_asset_check"] is None else bool(a["passes_asset_check"])))
     result = eng.settle(case)  # a CaseError is an FieldError naming the field
-    return {"amount": result.application_assistance_paid, "steps": [s.to_json() for s in result.annual_steps],
-            "warnings": [w.to_json() for w in result.warnings]}
+    return {"amount": result.application_assistance_paid, "pending": None,
+            "steps": [s.to_json() for s in result.annual_steps], "warnings": [w.to_json() for w in result.warnings]}
+
+
+def amount_or_why(session: Session, app_id: str) -> tuple[Decimal | None, str]:
+    """The computed amount, or None and what a list or a print shows instead (待民政核查, or what is missing):
+    one case's missing data must never stop another's row."""
+    try:
+        computed = compute_amount(session, app_id)
+    except FieldError as exc:
+        return None, f"无法测算（{exc}）"
+    return computed["amount"], computed["pending"] or ""
 
 
 @dataclass
@@ -117,6 +139,7 @@ class Decision:
     votes_against: int | None = None
     amount: object = None
     amount_reason: str = ""
+    asset_check: bool | None = None     # 民政认定收入财产: 符合 (True) or 不符合 (False)
 
 
 def _refuse(session: Session, a: dict, action: str, field: str, reason: str) -> FieldError:
@@ -151,6 +174,9 @@ def act(session: Session, app_id: str, expected_state: str, decision: Decision, 
             changes["notice_end"] = (today + timedelta(days=int(settings(session)["notice_days"]))).isoformat()
             # Carried in the step so that a site receiving it can bring its copy of the application up to date.
             details.update(notice_start=changes["notice_start"], notice_end=changes["notice_end"])
+        if decision.action == "civil_opinion" and decision.asset_check is not None:
+            changes["passes_asset_check"] = int(decision.asset_check)
+            details["asset_check"] = bool(decision.asset_check)
         if decision.action == "approve":
             computed = compute_amount(session, app_id)["amount"]
             amount = computed if decision.amount in (None, "") else validate.money(decision.amount, "amount", "批准金额")
@@ -185,7 +211,11 @@ def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -
         return _meeting(d)
     if d.action == "close_notice" and a["notice_end"] and today < date.fromisoformat(a["notice_end"]):
         return "state", f"公示期至 {a['notice_end']}，期满后才能结束公示"
+    if d.action == "civil_opinion" and d.asset_check is None and a["passes_asset_check"] is None:
+        return "asset_check", "请选择财产核查结果：符合或不符合"
     if d.action == "approve":
+        if a["passes_asset_check"] is None:
+            return "passes_asset_check", "批准前须由县级民政审核录入财产核查结果（民政认定收入财产）"
         parts = _county_parts(session, a["id"])
         missing = [rules.ACTION_NAMES[p] for p in rules.COUNTY_PARTS if p not in parts]
         if missing:
@@ -316,12 +346,13 @@ def notice_list(session: Session, today: date | None = None) -> list[dict]:
     for r in rows:
         try:
             towns, villages = regions(r["region_code"][:6])
-            village = towns.get(r["region_code"][:9], "") + dict(villages).get(r["region_code"], r["region_code"])
+            town = towns.get(r["region_code"][:9], "")
+            village = town + dict(villages).get(r["region_code"], r["region_code"])
         except OSError:
-            village = r["region_code"]
-        amount = compute_amount(session, r["id"])["amount"]
+            town, village = "", r["region_code"]
+        amount, why = amount_or_why(session, r["id"])
         out.append({"application_id": r["id"], "name": r["name"], "id_number": mask_id(r["id_number"]),
-                    "village": village, "amount": amount, "notice_start": r["notice_start"],
+                    "township": town, "village": village, "amount": amount, "amount_note": why, "notice_start": r["notice_start"],
                     "notice_end": r["notice_end"]})
     return out
 

@@ -56,7 +56,7 @@ def notice_list(session: Session, path: Path) -> Path:
     rows = apps.notice_list(session)
     if not rows:
         raise FieldError("notice", "目前没有正在公示的申请")
-    return forms.notice_list(path, _place(session), rows)
+    return forms.notice_list(path, _place(session), rows, apps.settings(session)["contact_phone"])
 
 
 def rejection_notice(session: Session, app_id: str, path: Path) -> Path:
@@ -99,6 +99,28 @@ def document_number(a: dict) -> str:
     return f"依申请〔{a['year']}〕{a['id'][:8].upper()}"
 
 
+ASSET_CHECK = {None: apps.PENDING_CHECK, 1: "符合", 0: "不符合"}
+# The 审批表 records the decision: the household's own request, its withdrawal and the payment after approval are
+# not levels of it, so a form printed once approved still checks after 发放.
+UNPRINTED_STEPS = ("submit", "withdraw", "disburse")
+
+
+def _level(step: dict) -> dict:
+    """One level's row on the 审批表: its opinion, the village meeting's date and votes, the 财产核查 it recorded,
+    and whether one person took two steps by the county's leave."""
+    d = step["details"]
+    opinion = f"{step['action_name']}：{step['opinion'] or ''}".rstrip("：")
+    if "votes_for" in d:
+        opinion += (f"（{d['meeting_date']} 评议，到会 {d['attendees']} 人，同意 {d['votes_for']} 票，"
+                    f"反对 {d['votes_against']} 票）")
+    if "asset_check" in d:
+        opinion += f"（财产核查：{'符合' if d['asset_check'] else '不符合'}）"
+    if d.get("waiver"):
+        opinion += f"（{d['waiver']}）"
+    return {"step": f"{step['state_name']}（{step['role']}）", "opinion": opinion, "who": step["display_name"],
+            "date": clock.local_date(step["at"]).isoformat()}
+
+
 def approval_form_content(session: Session, app_id: str) -> dict:
     """Everything the 审批表 prints, built only from the records (so it can be rebuilt to verify a printed copy)."""
     a = apps.application_row(session, app_id)
@@ -111,25 +133,22 @@ def approval_form_content(session: Session, app_id: str) -> dict:
     totals["visits"] = len(visits)
     try:
         computed = apps.compute_amount(session, app_id)
-        computation = "；".join(f"{s['explain']}〔{s['reference']}〕" for s in computed["steps"]) or "—"
+        computation = (computed["pending"] or
+                       "；".join(f"{s['explain']}〔{s['reference']}〕" for s in computed["steps"]) or "—")
     except FieldError as exc:
-        computation = str(exc)  # the label says what is missing, e.g. 财产核查结果
-    levels = []
-    for step in apps.timeline(session, app_id):
-        if step["action"] in ("submit", "withdraw"):
-            continue
-        levels.append({"step": f"{step['state_name']}（{step['role']}）", "opinion":
-                       f"{step['action_name']}：{step['opinion'] or ''}".rstrip("："), "who": step["display_name"],
-                       "date": clock.local_date(step["at"]).isoformat()})
+        computed, computation = None, f"无法测算：{exc}"  # the label says what is missing
+    levels = [_level(step) for step in apps.timeline(session, app_id) if step["action"] not in UNPRINTED_STEPS]
     last_day = visits[-1]["discharged_on"] if visits else f"{a['year']}-12-31"
     return {
         "application": {"id": a["id"], "name": p["name"], "id_number": p["id_number"], "address": p["address"],
                         "year": a["year"], "annual_income": a["annual_income"],
                         "low_income_standard": a["low_income_standard"],
-                        "asset_check": {None: "未核查", 1: "符合", 0: "不符合"}[a["passes_asset_check"]],
+                        "asset_check": ASSET_CHECK[a["passes_asset_check"]],
                         "categories": "、".join(reads.categories_on(session.conn, a["person_id"], last_day)),
-                        "computed_amount": a["computed_amount"], "approved_amount": a["approved_amount"],
-                        "state": rules.STATE_NAMES[a["state"]]},
+                        "computed_amount": a["computed_amount"] or (
+                            None if computed is None or computed["amount"] is None else fmt(computed["amount"])),
+                        "approved_amount": a["approved_amount"],
+                        "amount_note": "" if computed is None else (computed["pending"] or "")},
         "members": [{k: m[k] for k in ("name", "relation_to_head", "id_number", "sex", "birth_date")}
                     for m in household["members"]],
         "totals": totals, "computation": computation, "levels": levels,
@@ -165,7 +184,8 @@ def verify_form(session: Session, code: str) -> tuple[bool, str]:
     except FieldError:
         return False, "系统中没有这份申请"
     if forms.form_digest(content) == digest:
-        return True, f"一致：这份审批表与系统记录相符（{content['application']['name']}，{content['application']['state']}）"
+        a = apps.application_row(session, app_id)
+        return True, f"一致：这份审批表与系统记录相符（{content['application']['name']}，{rules.STATE_NAMES[a['state']]}）"
     return False, "不一致：审批表打印后记录已有变动，或这份表不是本系统打印的，请以系统记录为准"
 
 

@@ -14,7 +14,9 @@ from app.domain.idnumber import check_digit  # noqa: E402
 from app.gui.app import _reader  # noqa: E402
 from app.gui.main_window import MainWindow  # noqa: E402
 from app.gui.ops import Op  # noqa: E402
-from app.gui.workflow_view import ActionDialog, ApplicationDialog  # noqa: E402
+from PySide6.QtWidgets import QComboBox, QDialog  # noqa: E402
+
+from app.gui.workflow_view import ApplicationDialog  # noqa: E402
 from app.services import applications as apps  # noqa: E402
 from app.services import bills, county, registry, users  # noqa: E402
 from app.services.demo import DEMO_LOCAL  # noqa: E402
@@ -45,7 +47,8 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
                                          registry.PersonInput("钱七", body + check_digit(body)))
     bills.record_bill(Session(store, staff["xiang"]), pid, bills.BillInput("安徽省立医院", "2025-02-01", "2025-02-20", "住院", "100000",
                                                     "90000", "P-1", "省级", "50000", "15000"))
-    app_id = apps.create_application(Session(store, staff["cun1"]), pid, 2025, "18000", "9600", True)
+    # Registered with the default 财产核查 “待民政核查”: 民政 records it at its county step.
+    app_id = apps.create_application(Session(store, staff["cun1"]), pid, 2025, "18000", "9600", None)
 
     def window_for(name: str) -> MainWindow:
         user = staff[name]
@@ -65,12 +68,16 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
         labels = [page.buttons.itemAt(i).widget().text() for i in range(page.buttons.count())
                   if page.buttons.itemAt(i).widget()]
         assert apps.rules.ACTION_NAMES[action] in labels, (name, labels)
-        dialog = ActionDialog(page, page.app, action, page.computed)
+        dialog = page.action_dialog(action)
         qtbot.addWidget(dialog)
         dialog.opinion.setPlainText(opinion)
         for key, value in fields.items():
-            getattr(dialog, key).setValue(value)
-        page.submit(dialog.decision())
+            box = getattr(dialog, key)
+            box.setCurrentIndex(box.findData(value)) if isinstance(box, QComboBox) else box.setValue(value)
+        dialog.save()
+        idle(qtbot)
+        assert dialog.result() == QDialog.DialogCode.Accepted, [r.message.text() for r in dialog.form.rows.values()]
+        page.load()
         idle(qtbot)
         if SHOTS:
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
@@ -87,7 +94,7 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
     idle(qtbot)
     assert w.notices.table.item(0, 0).text() == "钱七"
     assert w.notices.table.item(0, 1).text().count("*") == 10
-    assert w.notices.table.item(0, 3).text() == "2500.00"
+    assert w.notices.table.item(0, 3).text() == "待民政核查"  # not an error, and the list still shows
     if SHOTS:
         w.grab().save(str(Path(SHOTS) / "notice-list.png"))
     w.close()
@@ -97,7 +104,7 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
                        (app_id,))
     decide("xiang", "close_notice", "")
     decide("yibao", "medical_opinion", "费用属实，票据齐全")
-    decide("minzheng", "civil_opinion", "家庭收入低于低收入标准，财产核查符合")
+    decide("minzheng", "civil_opinion", "家庭收入低于低收入标准，财产核查符合", asset_check=True)
     page = decide("shenpi", "approve", "同意按测算金额救助")
     assert page.app["approved_amount"] == "2500.00"
     page = decide("xiang2", "disburse", "")
@@ -106,3 +113,42 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
     assert [(s["username"], s["action"]) for s in steps] == [
         ("cun1", "submit"), ("cun2", "pass"), ("xiangshen", "pass"), ("xiang", "close_notice"),
         ("yibao", "medical_opinion"), ("minzheng", "civil_opinion"), ("shenpi", "approve"), ("xiang2", "disburse")]
+
+
+def test_a_refused_decision_keeps_what_was_typed(qtbot, tmp_path):
+    store = open_store(tmp_path / "wf.sqlite3", daily_backup=False)
+    admin = users.create_user(Session(store, SYSTEM), "admin", "管理员", "管理员", "340223", "correct-horse")
+    s_admin = Session(store, admin)
+    county.configure_county(s_admin, "340223", "南陵县", "wuhu-2022", DEMO_LOCAL)
+    cun = users.create_user(s_admin, "cun1", "村经办甲", "村级经办", VILLAGE, "correct-horse")
+    body = "34022319700101001"
+    _, pid = registry.register_household(s_admin, VILLAGE, "籍山镇茶丰村 3 号",
+                                         registry.PersonInput("钱七", body + check_digit(body)))
+    app_id = apps.create_application(Session(store, cun), pid, 2025, "18000", "9600", None)
+    w = MainWindow(Session(store, cun), Session(_reader(store), cun))
+    qtbot.addWidget(w)
+    page = ApplicationDialog(w, app_id)
+    qtbot.addWidget(page)
+    idle(qtbot)
+    assert "待民政核查" in page.computation.toPlainText()
+    page.action_dialog("submit").save()  # the household's request, recorded by the village caseworker
+    idle(qtbot)
+    page.load()
+    idle(qtbot)
+    dialog = page.action_dialog("pass")   # the same caseworker holds the 村评议: one caseworker in the village
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.opinion.setPlainText("评议通过，情况属实")
+    dialog.attendees.setValue(5)
+    dialog.votes_for.setValue(5)
+    dialog.votes_against.setValue(2)
+    dialog.save()
+    idle(qtbot)
+    assert dialog.isVisible() and dialog.result() != QDialog.DialogCode.Accepted
+    assert "超过到会人数" in dialog.form.rows["votes_for"].message.text()
+    assert dialog.opinion.toPlainText() == "评议通过，情况属实" and dialog.attendees.value() == 5
+    dialog.votes_against.setValue(0)
+    dialog.save()
+    idle(qtbot)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert apps.application_row(s_admin, app_id)["state"] == "township_review"
