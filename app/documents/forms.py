@@ -129,7 +129,9 @@ def roster(path: Path, place: str, title: str, rows: list[dict]) -> Path:
 
 
 def form_digest(content: dict) -> str:
-    """The fingerprint a printed form carries: the hash of its content, so a changed record no longer matches."""
+    """The fingerprint a printed form carries: the hash of its content, so a changed record no longer matches.
+    Levels after the decision (the payment) are left out: paying does not change what was decided."""
+    content = {**content, "levels": [lv for lv in content["levels"] if not lv.get("after_decision")]}
     text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 

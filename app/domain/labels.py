@@ -81,6 +81,7 @@ LABELS: dict[str, str] = {
     "notice_after": "公示安排",
     "notice_days": "公示天数",
     "contact_phone": "公示联系电话",
+    "one_person_offices": "仅一名经办人的乡镇或村",
     "asset_check": "财产核查结果",
     "limits": "办理时限",
     "file": "附件文件",

@@ -21,7 +21,7 @@ from app.gui.forms import dialog_buttons, styled_label
 from app.gui.ops import Op
 from app.policy.describe import describe
 from app.policy.loader import policy_source
-from app.services import applications, county
+from app.services import applications, county, one_person_offices
 from app.workflow import rules
 
 
@@ -81,6 +81,11 @@ class WorkflowSettingsDialog(QDialog):
         self.phone = QLineEdit(current.get("contact_phone", ""))
         self.phone.setPlaceholderText("例如 0553-1234567，印在公示名单上")
         form.addRow("公示联系电话", self.phone)
+        self.one_person = QLineEdit(" ".join(current.get("one_person_offices", [])))
+        self.one_person.setPlaceholderText("乡镇 9 位或村 12 位区划代码，以空格分隔")
+        self.one_person.setToolTip("这些乡镇或村只有一名经办人：同一人可以办理两个村级或乡镇级环节，"
+                                   "办理记录和审批表上会注明")
+        form.addRow("仅一名经办人的乡镇或村", self.one_person)
         self.limits: dict[str, QSpinBox] = {}
         for state, days in current["limits"].items():
             if state == "public_notice":
@@ -99,9 +104,13 @@ class WorkflowSettingsDialog(QDialog):
         session = self.window.session
         after, days = self.after.currentData(), self.days.value()
         limits = {state: box.value() for state, box in self.limits.items()}
-        phone = self.phone.text()
-        Op(self, lambda: applications.configure(session, after, days, limits, phone)).success(
-            lambda _: self.accept()).run()
+        phone, offices = self.phone.text(), self.one_person.text().replace("，", " ").replace(",", " ").split()
+
+        def work():
+            applications.configure(session, after, days, limits, phone)
+            one_person_offices.set_offices(session, offices)
+
+        Op(self, work).success(lambda _: self.accept()).run()
 
 
 class PolicyView(QWidget):
@@ -147,8 +156,8 @@ class PolicyView(QWidget):
 
     def edit_workflow(self) -> None:
         session = self.window.session
-        Op(self, lambda: applications.settings(session)).success(
-            lambda current: WorkflowSettingsDialog(self.window, current).exec()).run()
+        Op(self, lambda: {**applications.settings(session), "one_person_offices": one_person_offices.offices(
+            session.store)}).success(lambda current: WorkflowSettingsDialog(self.window, current).exec()).run()
 
     def edit_locals(self) -> None:
         if LocalValuesDialog(self.window, self.policy_id, self.local).exec():

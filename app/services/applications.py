@@ -158,6 +158,9 @@ def act(session: Session, app_id: str, expected_state: str, decision: Decision, 
     if problem:
         raise _refuse(session, a, decision.action, *problem)
     details = _details(decision)
+    waiver = session.may(decision.action, a, steps(session, app_id)).waiver
+    if waiver:
+        details["waiver"] = waiver  # printed on the 审批表 beside this step
     with transaction(conn):
         current = dict(conn.execute("SELECT * FROM applications WHERE id = ?", (app_id,)).fetchone())
         if current["state"] != expected_state or current["updated_at"] != a["updated_at"]:

@@ -100,9 +100,9 @@ def document_number(a: dict) -> str:
 
 
 ASSET_CHECK = {None: apps.PENDING_CHECK, 1: "符合", 0: "不符合"}
-# The 审批表 records the decision: the household's own request, its withdrawal and the payment after approval are
-# not levels of it, so a form printed once approved still checks after 发放.
-UNPRINTED_STEPS = ("submit", "withdraw", "disburse")
+# The household's own request and its withdrawal are not levels of the 审批表. The payment is printed once made, but
+# is not part of the decision the form's code vouches for, so a form printed once approved still checks after 发放.
+UNPRINTED_STEPS = ("submit", "withdraw")
 
 
 def _level(step: dict) -> dict:
@@ -118,7 +118,7 @@ def _level(step: dict) -> dict:
     if d.get("waiver"):
         opinion += f"（{d['waiver']}）"
     return {"step": f"{step['state_name']}（{step['role']}）", "opinion": opinion, "who": step["display_name"],
-            "date": clock.local_date(step["at"]).isoformat()}
+            "date": clock.local_date(step["at"]).isoformat(), "after_decision": step["action"] == "disburse"}
 
 
 def approval_form_content(session: Session, app_id: str) -> dict:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.domain.errors import FieldError
+from app.services import one_person_offices
 from app.store.store import Store
 from app.workflow import permissions
 
@@ -43,8 +44,11 @@ class Session:
         return self.store.conn
 
     def may(self, action: str, record=None, steps=None) -> permissions.Decision:
-        """Whether the user may take `action` on `record` now (see app.workflow.permissions.decide)."""
-        return permissions.decide(self.user, action, record, steps=steps)
+        """Whether the user may take `action` on `record` now (see app.workflow.permissions.decide); for a case's
+        step, whether the county let one person take two local steps in the case's office."""
+        one_person = steps is not None and record is not None and one_person_offices.covers(
+            one_person_offices.offices(self.store), record.get("region_code"))
+        return permissions.decide(self.user, action, record, steps=steps, one_person=one_person)
 
     def require(self, action: str, record=None, steps=None) -> None:
         """Refuse, with the permission model's Chinese reason, an action the user may not take."""

@@ -87,3 +87,27 @@ def test_a_form_printed_once_approved_still_checks_after_disbursement(pending):
     go(people, "xiang2", app_id, "approved", "disburse")
     ok, message = paperwork.verify_form(people["admin"], code)
     assert ok and "已发放" in message
+
+
+def test_an_office_with_one_caseworker_lets_one_person_close_the_notice_and_pay(pending):
+    from app.services import one_person_offices
+
+    people, app_id = pending
+    to_notice(people, app_id)
+    go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 20))
+    go(people, "yibao", app_id, "county_approval", "medical_opinion", opinion="费用属实")
+    go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="符合", asset_check=True)
+    go(people, "shenpi", app_id, "county_approval", "approve", opinion="批准")
+    with pytest.raises(FieldError, match="同一人不能办理两个环节"):
+        go(people, "xiang", app_id, "approved", "disburse")
+    with pytest.raises(FieldError, match="管理员"):
+        one_person_offices.set_offices(people["xiang"], ["340223100"])
+    with pytest.raises(FieldError) as bad:
+        one_person_offices.set_offices(people["admin"], ["34022310"])
+    assert "仅一名经办人" in str(bad.value) and "one_person" not in str(bad.value)
+    one_person_offices.set_offices(people["admin"], ["340223100"])
+    assert people["admin"].conn.execute("SELECT count(*) FROM audit_log WHERE entity_id = 'one_person_offices'"
+                                        ).fetchone()[0] == 1
+    go(people, "xiang", app_id, "approved", "disburse")
+    levels = paperwork.approval_form_content(people["admin"], app_id)["levels"]
+    assert "经县级管理员准许由同一人办理两个环节" in levels[-1]["opinion"]
