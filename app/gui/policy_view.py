@@ -106,9 +106,10 @@ class WorkflowSettingsDialog(QDialog):
         limits = {state: box.value() for state, box in self.limits.items()}
         phone, offices = self.phone.text(), self.one_person.text().replace("，", " ").replace(",", " ").split()
 
-        def work():
+        def work():  # both checked before either is saved
+            clean = one_person_offices.checked(session, offices)
             applications.configure(session, after, days, limits, phone)
-            one_person_offices.set_offices(session, offices)
+            one_person_offices.set_offices(session, clean)
 
         Op(self, work).success(lambda _: self.accept()).run()
 

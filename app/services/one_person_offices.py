@@ -27,6 +27,14 @@ def covers(codes: list[str], region_code: str | None) -> bool:
 
 def set_offices(session: Session, codes: list[str]) -> list[str]:
     """Replace the list (county administrator only; audited with who changed it and when)."""
+    clean = checked(session, codes)
+    with transaction(session.conn):
+        records.put_setting(session.conn, session.user, SETTING, clean, "设置仅一名经办人的乡镇或村（可一人办理两个环节）")
+    return clean
+
+
+def checked(session: Session, codes: list[str]) -> list[str]:
+    """The codes as they would be stored, or the refusal: lets a form check them before saving anything."""
     session.require("change_settings")
     clean: list[str] = []
     for raw in codes:
@@ -38,6 +46,4 @@ def set_offices(session: Session, codes: list[str]) -> list[str]:
         session.require_region(code.ljust(12, "0"), "one_person_offices")
         if code not in clean:
             clean.append(code)
-    with transaction(session.conn):
-        records.put_setting(session.conn, session.user, SETTING, clean, "设置仅一名经办人的乡镇或村（可一人办理两个环节）")
     return clean
