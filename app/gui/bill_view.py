@@ -9,7 +9,6 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.money import fmt
 from app.domain.names import HOSPITAL_LEVELS, VISIT_KINDS
+from app.gui.date_field import DateField
 from app.gui.forms import Form, styled_label
 from app.gui.ops import Op, show_error
 from app.gui.pdf_preview import show_document
@@ -124,7 +124,7 @@ class BillView(QWidget):
         for w in (self.hospital, self.level, self.kind):
             w.currentTextChanged.connect(lambda _: self.timer.start())
         for w in (self.admitted, self.discharged):
-            w.dateChanged.connect(lambda _: self.timer.start())
+            w.changed.connect(self.timer.start)
         for w in (self.referred, self.in_province, self.major):
             w.toggled.connect(lambda _: self.timer.start())
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.clear)
@@ -132,11 +132,8 @@ class BillView(QWidget):
         self.clear()
 
     @staticmethod
-    def _date() -> QDateEdit:
-        d = QDateEdit(clock.today())
-        d.setCalendarPopup(True)
-        d.setDisplayFormat("yyyy-MM-dd")
-        return d
+    def _date() -> DateField:
+        return DateField(clock.today())
 
     def set_person(self, person_id: str) -> None:
         self.person_id = person_id
@@ -150,8 +147,8 @@ class BillView(QWidget):
 
     def bill(self) -> bills.BillInput:
         return bills.BillInput(
-            hospital=self.hospital.currentText(), admitted_on=self.admitted.date().toPython(),
-            discharged_on=self.discharged.date().toPython(), kind=self.kind.currentText(),
+            hospital=self.hospital.currentText(), admitted_on=self.admitted.text(),
+            discharged_on=self.discharged.text(), kind=self.kind.currentText(),
             total_cost=self.total.text().strip(), policy_covered=self.covered.text().strip(),
             invoice_number=self.invoice.text().strip(), hospital_level=self.level.currentText(),
             basic_paid=self.basic.text().strip() or None, serious_illness_paid=self.serious.text().strip() or None,

@@ -9,7 +9,6 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QFileDialog,
     QFormLayout,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.money import fmt
+from app.gui.date_field import DateField
 from app.gui.forms import Form, dialog_buttons, styled_label
 from app.gui.ops import Op, show_error
 from app.gui.pdf_preview import show_document
@@ -68,9 +68,7 @@ class ActionDialog(QDialog):
         self.form.add("opinion", label, self.opinion, "必填" if action in rules.NEEDS_TEXT else "")
         self.meeting = None
         if app["state"] == "village_review" and action == "pass":
-            self.meeting = QDateEdit(clock.today())
-            self.meeting.setCalendarPopup(True)
-            self.meeting.setDisplayFormat("yyyy-MM-dd")
+            self.meeting = DateField(clock.today())
             self.form.add("meeting_date", "评议会议日期", self.meeting)
             self.attendees, self.votes_for, self.votes_against = (QSpinBox(), QSpinBox(), QSpinBox())
             for box in (self.attendees, self.votes_for, self.votes_against):
@@ -116,7 +114,7 @@ class ActionDialog(QDialog):
     def decision(self) -> apps.Decision:
         d = apps.Decision(self.action, self.opinion.toPlainText())
         if self.meeting is not None:
-            d.meeting_date = self.meeting.date().toPython()
+            d.meeting_date = self.meeting.text()
             d.attendees, d.votes_for, d.votes_against = (self.attendees.value(), self.votes_for.value(),
                                                          self.votes_against.value())
         if self.asset_check is not None:

@@ -211,7 +211,7 @@ def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -
     if d.action in rules.NEEDS_TEXT and not d.opinion.strip():
         return "opinion", "请填写意见（理由）"
     if a["state"] == "village_review" and d.action == "pass":
-        return _meeting(d)
+        return _meeting(d, today)
     if d.action == "close_notice" and a["notice_end"] and today < date.fromisoformat(a["notice_end"]):
         return "state", f"公示期至 {a['notice_end']}，期满后才能结束公示"
     if d.action == "civil_opinion" and d.asset_check is None and a["passes_asset_check"] is None:
@@ -234,9 +234,13 @@ def steps(session: Session, app_id: str) -> list[dict]:
         "SELECT state, action, user_id FROM application_steps WHERE application_id = ? ORDER BY seq", (app_id,))]
 
 
-def _meeting(d: Decision) -> tuple[str, str] | None:
+def _meeting(d: Decision, today: date) -> tuple[str, str] | None:
     if d.meeting_date in (None, ""):
         return "meeting_date", "请填写评议会议日期"
+    try:
+        d.meeting_date = validate.day(d.meeting_date, "meeting_date", "评议会议日期", today).isoformat()
+    except FieldError as exc:
+        return exc.field, exc.message
     for field, value, label in (("attendees", d.attendees, "到会人数"), ("votes_for", d.votes_for, "同意票"),
                                 ("votes_against", d.votes_against, "反对票")):
         if not isinstance(value, int) or value < 0:
