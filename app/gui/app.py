@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.gui import theme
+from app.gui import theme, translations
 from app.gui.ops import report_errors_on_stderr, show_error
 from app.services import users
 from app.services.session import SYSTEM, Session
@@ -52,6 +52,7 @@ def run_gui(db_path: Path, smoke: bool = False, screenshots: Path | None = None)
         QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("救助通")
+    translations.install(app)
     theme.apply(app)
     _logging(db_path.parent / "logs")
     sys.excepthook = lambda t, e, tb: show_error(None, e)

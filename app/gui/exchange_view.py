@@ -7,7 +7,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.exchange.package import SUFFIX
 from app.gui.forms import styled_label
+from app.gui import files
 from app.gui.ops import Op
 from app.gui.workflow_view import _table
 from app.services import packages, sync
@@ -207,8 +207,8 @@ class ExchangeView(QWidget):
         self.status.setText(f"同步没有完成：{exc}")
 
     def export(self) -> None:
-        default = str(Path.home() / f"交换包-{clock.local_now():%Y%m%d-%H%M}{SUFFIX}")
-        path, _ = QFileDialog.getSaveFileName(self, "导出交换包", default, f"交换包 (*{SUFFIX})")
+        default = f"交换包-{clock.local_now():%Y%m%d-%H%M}{SUFFIX}"
+        path = files.save_path(self, "导出交换包", default, f"交换包 (*{SUFFIX})")
         if path:
             self.export_to(Path(path))
 
@@ -219,7 +219,7 @@ class ExchangeView(QWidget):
                 f"{packages.NAMES[t]} {n}" for t, n in m["counts"].items() if n))).run()
 
     def import_package(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "导入交换包", "", f"交换包 (*{SUFFIX});;所有文件 (*)")
+        path = files.open_path(self, "导入交换包", f"交换包 (*{SUFFIX});;所有文件 (*)")
         if path:
             self.import_from(Path(path))
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QPushButton,
     QTableWidgetItem,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.forms import styled_label
+from app.gui import files
 from app.gui.ops import Op
 from app.gui.workflow_view import _table
 from app.services import identity_import
@@ -56,7 +56,7 @@ class ImportView(QWidget):
         layout.addWidget(self.table, 1)
 
     def choose(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "选择身份名单", "", "Excel 工作簿 (*.xlsx);;所有文件 (*)")
+        path = files.open_path(self, "选择身份名单", "名单 (*.xlsx *.csv);;所有文件 (*)")
         if path:
             self.load(Path(path))
 
@@ -112,8 +112,7 @@ class ImportView(QWidget):
         self.load(self.parsed.path)
 
     def report(self) -> None:
-        target, _ = QFileDialog.getSaveFileName(self, "导出未导入的行", f"{self.parsed.path.stem}_未导入.xlsx",
-                                                "Excel 工作簿 (*.xlsx)")
+        target = files.save_path(self, "导出未导入的行", f"{self.parsed.path.stem}_未导入.xlsx", "Excel 工作簿 (*.xlsx)")
         if target:
             parsed = self.parsed
             Op(self, lambda: identity_import.rejected_report(parsed, Path(target))).success(

@@ -16,7 +16,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.money import fmt
 from app.gui.forms import styled_label
+from app.gui import files
 from app.gui.ops import Op
 from app.services import statistics
 from app.store import clock
@@ -163,7 +163,7 @@ class StatisticsView(QWidget):
         if self.stats is None:
             return
         name = f"医疗救助统计_{self.stats.place}_{self.stats.period}.xlsx"
-        path, _ = QFileDialog.getSaveFileName(self, "导出 Excel", name, "Excel 工作簿 (*.xlsx)")
+        path = files.save_path(self, "导出 Excel", name, "Excel 工作簿 (*.xlsx)")
         if path:
             stats = self.stats
             Op(self, lambda: _export(stats, path)).success(

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 from app.domain.money import fmt
 from app.gui.date_field import DateField
 from app.gui.forms import Form, dialog_buttons, styled_label
+from app.gui import files
 from app.gui.ops import Op, show_error
 from app.gui.pdf_preview import show_document
 from app.services import applications as apps
@@ -244,7 +244,7 @@ class ApplicationDialog(QDialog):
         show_document(self, "不予救助通知书", lambda path: paperwork.rejection_notice(session, app_id, path))
 
     def attach(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "选择扫描件", "", "图片或 PDF (*.jpg *.jpeg *.png *.pdf);;所有文件 (*)")
+        path = files.open_path(self, "选择扫描件", "图片或 PDF (*.jpg *.jpeg *.png *.pdf);;所有文件 (*)")
         if not path:
             return
         kind, ok = _choose(self, "附件类别", apps.ATTACHMENT_KINDS)

@@ -29,3 +29,29 @@ def test_select_all_and_type_a_whole_date_takes(qtbot):
     field.line.selectAll()
     qtbot.keyClicks(field.line, "2025-02-30")
     assert field.date_value() is None and "不是有效日期" in field.line.toolTip()
+
+
+def test_qt_standard_dialogs_read_in_chinese(qapp):
+    from PySide6.QtCore import QCoreApplication
+
+    from app.gui import translations
+
+    assert translations.install(qapp)
+    assert QCoreApplication.translate("QFileDialog", "Look in:") != "Look in:"
+    assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "取消"
+
+
+def test_file_dialogs_start_in_documents_not_the_program_folder(qapp, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from PySide6.QtCore import QSettings, QStandardPaths
+
+    from app.gui import files
+
+    QSettings("jiuzhu", "jiuzhu").remove("files/last_folder")
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    expected = Path(documents) if documents and Path(documents).is_dir() else Path.home()
+    assert files.start_folder() == expected and files.start_folder() != Path.cwd()
+    files._remember(str(tmp_path / "x.xlsx"))
+    assert files.start_folder() == tmp_path
+    QSettings("jiuzhu", "jiuzhu").remove("files/last_folder")
