@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.domain.case import CaseError, key_text
-from app.domain.money import MAX_AMOUNT, round_fen
+from app.domain.money import MAX_AMOUNT, pct, round_fen
 from app.policy.schema import LocalParameter, Policy
 from app.policy.values import NONE_WORDS, Rule
 
@@ -48,10 +48,12 @@ def parse_local(key: str, value: Any, param: LocalParameter | None) -> Decimal |
         if number > 1:
             raise CaseError(where, f"是比例，请写成 \"70%\" 或 0.7（不能超过 100%）", label)
     if param is not None:
+        # Bounds read as the caseworker wrote the value: 50%, not 0.50; 300 元.
+        shown = pct if unit == "比例" else (lambda v: f"{v} 元")
         if param.minimum is not None and number < param.minimum:
-            raise CaseError(where, f"不能低于 {param.minimum}（{param.reference}）", label)
+            raise CaseError(where, f"不能低于 {shown(param.minimum)}（填写的是 {shown(number)}；{param.reference}）", label)
         if param.maximum is not None and number > param.maximum:
-            raise CaseError(where, f"不能高于 {param.maximum}（{param.reference}）", label)
+            raise CaseError(where, f"不能高于 {shown(param.maximum)}（填写的是 {shown(number)}；{param.reference}）", label)
     return number
 
 

@@ -18,19 +18,29 @@ def configure_county(session: Session, county_code: str, county_name: str, polic
                      local: dict[str, Any]) -> None:
     """Set (or change) the county, its policy and local values; every change is audited."""
     session.require("change_settings")
-    if not re.fullmatch(r"\d{6}", county_code or ""):
-        raise FieldError("county_code", "县级统计用区划代码应为 6 位数字")
+    check_county(county_code, policy_id, local)
+    after = {"county": {"code": county_code, "name": county_name}, "policy_id": policy_id, "local": local}
+    with transaction(session.conn):
+        for key, value in after.items():
+            records.put_setting(session.conn, session.user, key, value, "设置县及政策")
+    session._cache.pop("engine", None)
+
+
+def check_county(county_code: str, policy_id: str, local: dict[str, Any]) -> None:
+    """Refuse a county code that is not 6 digits, an unknown policy, or local values the policy does not accept."""
+    check_county_code(county_code)
     try:
         Engine(load_policy(policy_id), local)  # validates every local value against the policy's declarations
     except UnknownPolicy:
         raise  # a FieldError naming 政策
     except PolicyError as exc:
         raise FieldError("policy", str(exc)) from None  # the file itself is wrong: its message names file and key
-    after = {"county": {"code": county_code, "name": county_name}, "policy_id": policy_id, "local": local}
-    with transaction(session.conn):
-        for key, value in after.items():
-            records.put_setting(session.conn, session.user, key, value, "设置县及政策")
-    session._cache.pop("engine", None)
+
+
+def check_county_code(county_code: str) -> None:
+    """Refuse a county code that is not 6 digits."""
+    if not re.fullmatch(r"\d{6}", county_code or ""):
+        raise FieldError("county_code", "县级统计用区划代码应为 6 位数字")
 
 
 def engine(session: Session) -> Engine:

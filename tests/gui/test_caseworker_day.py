@@ -55,3 +55,28 @@ def test_file_dialogs_start_in_documents_not_the_program_folder(qapp, tmp_path, 
     files._remember(str(tmp_path / "x.xlsx"))
     assert files.start_folder() == tmp_path
     QSettings("jiuzhu", "jiuzhu").remove("files/last_folder")
+
+
+def test_first_run_marks_every_wrong_field_at_once_and_saves_nothing(qtbot, tmp_path):
+    from app.gui.first_run import FirstRunDialog
+    from app.gui.ops import Op
+    from app.services import users
+    from app.services.session import SYSTEM, Session
+    from app.store.store import open_store
+
+    store = open_store(tmp_path / "new.sqlite3", daily_backup=False)
+    dialog = FirstRunDialog(Session(store, SYSTEM))
+    qtbot.addWidget(dialog)
+    dialog.policy.setCurrentIndex(dialog.policy.findData("hunan-2022"))
+    dialog.password.setText("short")
+    dialog.password2.setText("shorter")
+    dialog.county_code.setText("4301")
+    dialog.locals_form.edits["re_assistance_rate"].setText("30%")
+    dialog.save()
+    qtbot.waitUntil(lambda: not Op.running, timeout=20_000)
+    rows = {**dialog.admin_form.rows, **dialog.place_form.rows, **dialog.locals_form.form.rows}
+    errors = {k: r.message.text() for k, r in rows.items() if r.message.property("role") == "error"}
+    assert {"display_name", "password2", "county_code", "re_assistance_rate"} <= set(errors), errors
+    assert "不能低于 50%（填写的是 30%" in errors["re_assistance_rate"]
+    assert not users.has_admin(store.conn)
+    store.close()
