@@ -23,14 +23,20 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "dibao_no": ("低保证号", "低保证编号"),
     "category": ("救助类别", "人员类别", "保障类别", "类别", "对象类别"),
     "monitor_type": ("监测对象类别", "监测类型", "监测对象类型"),
-    "start": ("起始保障年月", "保障起始年月", "享受低保时间", "识别监测时间", "纳入监测时间", "认定时间", "起始时间"),
+    "start": ("起始保障年月", "保障起始年月", "享受低保时间", "识别监测时间", "纳入监测时间", "认定时间", "起始时间",
+              "纳入时间", "纳入日期", "纳入保障时间", "认定日期", "起始日期", "享受时间"),
     "risk_cleared": ("风险是否已消除", "是否消除风险", "风险消除"),
     "end": ("消除监测时间", "风险消除时间", "终止时间", "停保时间", "终止保障年月"),
 }
 MONITOR_CATEGORIES = {"脱贫不稳定户": "脱贫不稳定人口", "边缘易致贫户": "边缘易致贫人口", "突发严重困难户": "突发严重困难户",
                       "脱贫不稳定": "脱贫不稳定人口", "边缘易致贫": "边缘易致贫人口", "突发严重困难": "突发严重困难户"}
-CATEGORY_WORDS = {"特困": "特困人员", "特困供养": "特困人员", "低保": "低保对象", "城市低保": "低保对象", "农村低保": "低保对象",
-                  "低保边缘": "低保边缘家庭成员", "孤儿": "孤儿", "事实无人抚养儿童": "事实无人抚养儿童"}
+# 五保户: 农村五保供养 became 特困人员供养 (《社会救助暂行办法》, 2014, 第三章); older township rosters keep the old word.
+CATEGORY_WORDS = {"特困": "特困人员", "特困供养": "特困人员", "特困人员": "特困人员", "低保": "低保对象", "城市低保": "低保对象",
+                  "农村低保": "低保对象", "低保对象": "低保对象", "低保边缘": "低保边缘家庭成员", "孤儿": "孤儿",
+                  "事实无人抚养儿童": "事实无人抚养儿童", "五保户": "特困人员", "五保": "特困人员", "农村五保": "特困人员",
+                  "五保对象": "特困人员"}
+# A CSV list bigger than this is not a county roster (100,000 rows are about 10 MB): refused, not read into memory.
+MAX_CSV_BYTES = 64 * 1024 * 1024
 # Once every separator is "-": 2023-5-6, 2023-05 and 2023年5月 (day 1), 20230506, 202305.
 _DATE_MARKS = str.maketrans({"－": "-", "．": "-", "／": "-", ".": "-", "/": "-", "年": "-", "月": "-", "日": None})
 _DATE_FORMS = (re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?"), re.compile(r"(\d{4})(\d{2})(\d{2})?"))
@@ -55,9 +61,13 @@ class ListRow:
 
 @dataclass
 class Rejected:
+    """A row not imported: its line, cells and why; the name and ID number as written, so it can be found."""
+
     line: int
     values: list
     reason: str
+    name: str = ""
+    id_number: str = ""
 
 
 @dataclass
@@ -114,11 +124,12 @@ def _dated(value, label: str) -> date | None:
 
 
 def read_list(path: Path) -> ParsedList:
-    """Read an .xlsx identity list; refuse other files with a message."""
+    """Read an .xlsx or .csv identity list; refuse other files with a message."""
     path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        raise ListError(f"{path.name}：只能导入 Excel 工作簿（.xlsx）；.xls 请先在 Excel 或 WPS 中另存为 .xlsx")
-    rows = _first_sheet(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise ListError(f"{path.name}：只能导入 Excel 工作簿（.xlsx）或 CSV 文件；.xls 请先在 Excel 或 WPS 中另存为 .xlsx")
+    rows = _first_sheet(path) if suffix == ".xlsx" else _csv_rows(path)
     header_at, columns = None, {}
     for i, row in enumerate(rows[:15]):
         found = _match_header(row)
@@ -127,6 +138,8 @@ def read_list(path: Path) -> ParsedList:
             break
     if header_at is None:
         raise ListError(f"{path.name}：前 15 行中找不到同时含“姓名”和“身份证号”的表头")
+    if "start" not in columns:
+        raise ListError(f"{path.name}：表头中找不到起始时间列，应为 {'、'.join(HEADERS['start'])} 之一")
     source = "乡村振兴" if "monitor_type" in columns else "民政"
     parsed = ParsedList(path, source)
     seen: set[tuple[str, str]] = set()
@@ -137,11 +150,13 @@ def read_list(path: Path) -> ParsedList:
         try:
             item = _row(offset, cell, source)
         except ValueError as exc:
-            parsed.rejected.append(Rejected(offset, [_text(v) for v in row], str(exc)))
+            parsed.rejected.append(Rejected(offset, [_text(v) for v in row], str(exc), _text(cell("name")),
+                                            _text(cell("id_number"))))
             continue
         key = (item.id_number, item.category)
         if key in seen:
-            parsed.rejected.append(Rejected(offset, [_text(v) for v in row], "重复行：同一人同一类别已在前面出现"))
+            parsed.rejected.append(Rejected(offset, [_text(v) for v in row], "重复行：同一人同一类别已在前面出现",
+                                            item.name, item.id_number))
             continue
         seen.add(key)
         parsed.rows.append(item)
@@ -179,6 +194,32 @@ def _first_sheet(path: Path) -> list[list]:
     finally:
         book.close()
     return rows
+
+
+def _csv_rows(path: Path) -> list[list]:
+    """A CSV list's rows as text cells (empty → None), in UTF-8 (with or without BOM) or GB18030 as Excel and WPS
+    save them in China."""
+    import csv
+    import io
+
+    try:
+        if path.stat().st_size > MAX_CSV_BYTES:
+            raise ListError(f"{path.name}：文件超过 {MAX_CSV_BYTES // 1024 // 1024} MB，不像一份身份名单")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ListError(f"{path.name}：无法读取（{exc.strerror or type(exc).__name__}）") from None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ListError(f"{path.name}：无法识别文字编码，请在 Excel 或 WPS 中另存为“CSV UTF-8”或 .xlsx")
+    try:
+        return [[cell.strip() or None for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
+    except csv.Error as exc:
+        raise ListError(f"{path.name}：不是有效的 CSV 文件（{exc}）") from None
 
 
 def _openpyxl_value(value):

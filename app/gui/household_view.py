@@ -205,8 +205,11 @@ class HouseholdView(QWidget):
                 lambda d: self.show_household(d, select)).run()
 
     def add_member(self) -> None:
-        if self.household and MemberDialog(self.window, self.household["id"]).exec():
-            self.refresh()
+        if not self.household:
+            return
+        dialog = MemberDialog(self.window, self.household["id"])
+        if dialog.exec():
+            self.refresh(dialog.result_value)  # stay on the member just added: the next step is usually theirs
 
     def add_category(self) -> None:
         m = self.selected()

@@ -32,6 +32,7 @@ class ImportView(QWidget):
         self.window = window
         self.parsed = None
         self.changes: list = []
+        self.applied: int | None = None  # how many changes the last 应用 made, shown once in the summary
         layout = QVBoxLayout(self)
         layout.addWidget(styled_label("身份名单导入（民政、乡村振兴）", "title"))
         bar = QHBoxLayout()
@@ -80,7 +81,7 @@ class ImportView(QWidget):
                 tick.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.table.setItem(r, 0, tick)
             if kind == "rejected":
-                values = (str(item.line), "未导入", "", "", "", "", "", item.reason)
+                values = (str(item.line), "未导入", item.name, item.id_number, "", "", "", item.reason)
             else:
                 row = item.row
                 values = (str(row.line), identity_import.KIND_NAMES[kind], row.name, row.id_number, row.category,
@@ -91,8 +92,11 @@ class ImportView(QWidget):
                     cell.setForeground(QColor(COLOURS[kind]))
                 self.table.setItem(r, c, cell)
         names = {**identity_import.KIND_NAMES, "rejected": "未导入"}
-        self.summary.setText(f"{self.parsed.path.name}（{self.parsed.source}名单）：" +
-                             "，".join(f"{names[k]} {n}" for k, n in counts.items()) + "。未作任何修改。")
+        applied, self.applied = self.applied, None
+        done = f"已应用 {applied} 项变化；重新比对后，" if applied else ""
+        self.summary.setText(f"{self.parsed.path.name}（{self.parsed.source}名单）：{done}" +
+                             "，".join(f"{names[k]} {n}" for k, n in counts.items()) +
+                             ("。" if applied else "。尚未作任何修改，勾选后点“应用”。"))
         self.apply_button.setEnabled(any(k in ACTIONABLE for _, k in rows))
         self.report_button.setEnabled(bool(self.parsed.rejected))
 
@@ -108,6 +112,7 @@ class ImportView(QWidget):
             self._applied).run()
 
     def _applied(self, count: int) -> None:
+        self.applied = count
         self.window.statusBar().showMessage(f"已应用 {count} 项变化，涉及的账单已按新身份重新结算（均记入审计日志）", 15000)
         self.load(self.parsed.path)
 

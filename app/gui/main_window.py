@@ -175,9 +175,9 @@ class MainWindow(QMainWindow):
             self.open_person(dialog.result_value[1])
 
     def category_names(self) -> list[str]:
-        """Categories the county's policy recognises, for the category dialog (read once)."""
+        """The county policy's categories, for the category dialog (read once)."""
         if not self._categories:
-            self._categories = sorted(registry.known_categories(self.reader))
+            self._categories = registry.policy_categories(self.reader)
         return self._categories
 
     def lock(self) -> None:

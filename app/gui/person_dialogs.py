@@ -36,6 +36,8 @@ class PersonFields:
         if relation:
             self.relation = QComboBox()
             self.relation.addItems([r for r in registry.RELATIONS if r != "户主"])
+            self.relation.setPlaceholderText("请选择…")
+            self.relation.setCurrentIndex(-1)  # no guess: a wrong default (配偶) is saved unnoticed
             form.add(f"{prefix}.relation_to_head", "与户主关系", self.relation)
         self.id_number.textChanged.connect(self._derive)
         self.form = form
@@ -123,6 +125,8 @@ class CategoryDialog(FormDialog):
         self.period = period
         self.category = QComboBox()
         self.category.addItems(categories)
+        self.category.setPlaceholderText("请选择…")
+        self.category.setCurrentIndex(-1)  # the county's policy's categories, none chosen for the caseworker
         self.category.setEnabled(period is None)
         self.form.add("category", "身份类别", self.category)
         self.valid_from = DateField(clock.today())

@@ -96,11 +96,12 @@ def rejected_report(parsed: ParsedList, path: Path) -> Path:
     sheet = book.active
     sheet.title = "未导入的行"
     sheet.append([f"{parsed.path.name} 中未能导入的行"])
-    sheet.append(["原表行号", "原因", "原行内容"])
+    sheet.append(["原表行号", "姓名", "身份证号", "原因", "原行内容"])
     for r in parsed.rejected:
-        sheet.append([r.line, r.reason, " | ".join(v for v in r.values if v)])
-    sheet.column_dimensions["B"].width = 50
-    sheet.column_dimensions["C"].width = 90
+        sheet.append([r.line, r.name, r.id_number, r.reason, " | ".join(v for v in r.values if v)])
+    sheet.column_dimensions["C"].width = 22
+    sheet.column_dimensions["D"].width = 50
+    sheet.column_dimensions["E"].width = 90
     partial = Path(path).with_name(Path(path).name + ".partial")
     book.save(partial)
     partial.replace(path)

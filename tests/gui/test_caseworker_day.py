@@ -80,3 +80,49 @@ def test_first_run_marks_every_wrong_field_at_once_and_saves_nothing(qtbot, tmp_
     assert "不能低于 50%（填写的是 30%" in errors["re_assistance_rate"]
     assert not users.has_admin(store.conn)
     store.close()
+
+
+def test_member_form_guesses_nothing_and_the_page_stays_on_the_member_added(qtbot, tmp_path):
+    from app.gui.person_dialogs import CategoryDialog, MemberDialog
+    from app.services import registry
+    from tests.gui.test_app import idle, idn, signed_in
+
+    for window in signed_in(qtbot, tmp_path, "wang"):
+        _, head = registry.register_household(window.session, "340223100201", "籍山镇某村 9 号",
+                                              registry.PersonInput("赵六", idn("34022319580709001")))
+        window.open_person(head)
+        idle(qtbot)
+        member = MemberDialog(window, window.household.household["id"])
+        qtbot.addWidget(member)
+        assert member.person.relation.currentIndex() == -1   # no 配偶 preselected
+        member.person.name.setText("赵小七")
+        member.person.id_number.setText(idn("34022320100101002"))
+        member.save()
+        idle(qtbot)
+        assert "请选择与户主关系" in member.form.rows["member.relation_to_head"].message.text()
+        member.person.relation.setCurrentText("子")
+        member.save()
+        idle(qtbot)
+        assert member.result() == 1
+        window.household.refresh(member.result_value)
+        idle(qtbot)
+        assert window.household.selected()["name"] == "赵小七"
+        names = window.category_names()
+        assert names == registry.policy_categories(window.session) and "五保户" not in names
+        cat = CategoryDialog(window, head, "赵六", names)
+        qtbot.addWidget(cat)
+        assert cat.category.currentIndex() == -1
+        cat.save()
+        idle(qtbot)
+        assert cat.form.rows["category"].message.text() == "请选择身份类别"
+
+
+def test_the_check_digit_message_does_not_give_the_digit():
+    from app.domain.idnumber import IdNumberError, check_digit, parse_id_number
+
+    body = "34022319580709001"
+    wrong = body + ("0" if check_digit(body) != "0" else "1")
+    with pytest.raises(IdNumberError) as info:
+        parse_id_number(wrong)
+    assert "最后一位" not in info.value.message and "应为" not in info.value.message
+    assert "逐位核对" in info.value.message
