@@ -56,7 +56,7 @@ def parse_id_number(raw: str, field: str = "id_number", today: date | None = Non
     expected = check_digit(value[:17])
     if value[17] != expected:
         # Not which last digit would pass: that invites changing it instead of finding the digit mistyped.
-        raise IdNumberError(field, "身份证号码有一位不对（校验不通过），常见是某一位抄错或两位颠倒，请对照证件逐位核对")
+        raise IdNumberError(field, "身份证号码校验位不符：常见是某一位抄错或两位颠倒，请对照证件逐位核对")
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
