@@ -174,7 +174,8 @@ def act(session: Session, app_id: str, expected_state: str, decision: Decision, 
             changes["state_since"] = stamp
         if to_state == "public_notice":
             changes["notice_start"] = today.isoformat()
-            changes["notice_end"] = (today + timedelta(days=int(settings(session)["notice_days"]))).isoformat()
+            # The last day of the notice: 7 days from 12-02 are 12-02 to 12-08.
+            changes["notice_end"] = (today + timedelta(days=int(settings(session)["notice_days"]) - 1)).isoformat()
             # Carried in the step so that a site receiving it can bring its copy of the application up to date.
             details.update(notice_start=changes["notice_start"], notice_end=changes["notice_end"])
         if decision.action == "civil_opinion" and decision.asset_check is not None:
@@ -212,8 +213,8 @@ def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -
         return "opinion", "请填写意见（理由）"
     if a["state"] == "village_review" and d.action == "pass":
         return _meeting(d, today)
-    if d.action == "close_notice" and a["notice_end"] and today < date.fromisoformat(a["notice_end"]):
-        return "state", f"公示期至 {a['notice_end']}，期满后才能结束公示"
+    if d.action == "close_notice" and a["notice_end"] and today <= date.fromisoformat(a["notice_end"]):
+        return "state", f"公示期至 {a['notice_end']}（含当日），期满后才能结束公示"
     if d.action == "civil_opinion" and d.asset_check is None and a["passes_asset_check"] is None:
         return "asset_check", "请选择财产核查结果：符合或不符合"
     if d.action == "approve":
@@ -276,7 +277,8 @@ def due_date(session: Session, a: dict) -> date | None:
     if a["state"] in rules.FINAL:
         return None
     if a["state"] == "public_notice" and a["notice_end"]:
-        return date.fromisoformat(a["notice_end"])
+        # The notice ends on its last day; closing it is the township's next step, with a few working days for it.
+        return add_workdays(date.fromisoformat(a["notice_end"]), rules.NOTICE_CLOSE_WORKDAYS)
     limit = int(settings(session)["limits"].get(a["state"], 10))
     return add_workdays(clock.local_date(a["state_since"]), limit)
 

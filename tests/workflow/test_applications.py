@@ -180,7 +180,13 @@ def test_notice_cannot_end_early_and_village_meeting_is_checked(world):
     assert listed[0]["id_number"] == full[:4] + "*" * 10 + full[-4:]
     assert listed[0]["name"] == "钱七" and listed[0]["village"].endswith("茶丰村委会")
     assert listed[0]["amount"] == Decimal("2500.00")
-    assert listed[0]["notice_end"] == "2025-06-09"  # 7 days, the app's default
+    assert listed[0]["notice_end"] == "2025-06-08"  # 7 days, the app's default: 06-02 to 06-08
+    with pytest.raises(FieldError, match="含当日"):
+        go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 8))
+    a = apps.application(people["xiang"], app_id, today=date(2025, 6, 9))
+    assert not a["overdue"] and a["due"] == add_workdays(date(2025, 6, 8), rules.NOTICE_CLOSE_WORKDAYS)
+    assert go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 9))["state"] == \
+        "county_approval"
 
 
 def test_two_sessions_on_the_same_step_exactly_one_succeeds(world):
@@ -268,7 +274,7 @@ def test_notice_placement_days_and_limits_are_configurable(world, tmp_path):
     apps.configure(people["admin"], "village_review", 5, {"township_review": 3})
     go(people, "cun1", app_id, "draft", "submit")
     a = go(people, "cun2", app_id, "village_review", "pass", **MEETING)
-    assert a["state"] == "public_notice" and a["notice_end"] == "2025-06-07"
+    assert a["state"] == "public_notice" and a["notice_end"] == "2025-06-06"
     a = go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 7))
     assert a["state"] == "township_review"
     assert apps.due_date(people["admin"], a) == add_workdays(clock.local_date(a["state_since"]), 3)
