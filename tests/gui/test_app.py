@@ -188,7 +188,7 @@ def test_statistics_page_counts_the_bills(qtbot, window):
     window.go(window.statistics)
     qtbot.waitUntil(lambda: window.statistics.stats is not None, timeout=20_000)
     idle(qtbot)
-    assert "医疗救助 9000.00 元" in window.statistics.summary.text()
+    assert "医疗救助 9,000.00 元" in window.statistics.summary.text()
     assert window.statistics.tabs.count() == 3
     shot(window, "statistics")
 

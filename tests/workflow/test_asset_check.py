@@ -111,3 +111,21 @@ def test_an_office_with_one_caseworker_lets_one_person_close_the_notice_and_pay(
     go(people, "xiang", app_id, "approved", "disburse")
     levels = paperwork.approval_form_content(people["admin"], app_id)["levels"]
     assert "经县级管理员准许由同一人办理两个环节" in levels[-1]["opinion"]
+
+
+def test_statistics_count_application_payments(pending):
+    from app.services.application_statistics import application_payments
+
+    people, app_id = pending
+    to_notice(people, app_id)
+    go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 20))
+    go(people, "yibao", app_id, "county_approval", "medical_opinion", opinion="费用属实")
+    go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="符合", asset_check=True)
+    go(people, "shenpi", app_id, "county_approval", "approve", opinion="批准")
+    year = clock.today().year
+    waiting = application_payments(people["xiang"], year)
+    assert (waiting.waiting_people, waiting.waiting_amount) == (1, Decimal("2500.00"))
+    go(people, "xiang2", app_id, "approved", "disburse")
+    paid = application_payments(people["xiang"], year)
+    assert (paid.disbursed_people, paid.disbursed_amount, paid.waiting_people) == (1, Decimal("2500.00"), 0)
+    assert application_payments(people["xiang"], year - 1).disbursed_people == 0
