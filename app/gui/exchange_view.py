@@ -23,7 +23,7 @@ from app.exchange.package import SUFFIX
 from app.gui.forms import styled_label
 from app.gui import files
 from app.gui.ops import Op
-from app.gui.workflow_view import _table
+from app.gui.tables import DataTable
 from app.services import packages, sync
 from app.services.session import Session
 from app.store import clock
@@ -119,7 +119,7 @@ class ExchangeView(QWidget):
         layout.addWidget(offline)
 
         layout.addWidget(styled_label("未能合并的记录（同步冲突）：属于其他站点的记录以所属站点为准，请与县信息员核对", "hint"))
-        self.conflicts = _table(["时间", "来源", "对象", "记录", "原因"])
+        self.conflicts = DataTable(["时间", "来源", "对象", "记录", "原因"], "同步冲突", sortable=False)
         layout.addWidget(self.conflicts, 1)
 
     def refresh(self) -> None:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from app.gui.forms import styled_label
 from app.gui import files
 from app.gui.ops import Op
-from app.gui.workflow_view import _table
+from app.gui.tables import DataTable
 from app.services import identity_import
 
 ACTIONABLE = ("new", "changed", "ended")
@@ -53,7 +53,8 @@ class ImportView(QWidget):
         self.summary = styled_label("比对只读取名单，不作任何修改；勾选后点“应用”，全部变化一次保存并记入审计日志。", "hint")
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
-        self.table = _table(["应用", "原表行号", "结果", "姓名", "身份证号", "身份类别", "起始", "终止", "说明"])
+        self.table = DataTable(["应用", "原表行号", "结果", "姓名", "身份证号", "身份类别", "起始", "终止", "说明"], "名单导入",
+                               sortable=False)
         layout.addWidget(self.table, 1)
 
     def choose(self) -> None:

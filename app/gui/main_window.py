@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.bill_view import BillView
+from app.gui.case_search_view import CaseSearchView
 from app.gui.exchange_view import ExchangeView
 from app.gui.household_view import HouseholdView
 from app.gui.import_view import ImportView
@@ -66,11 +67,12 @@ class MainWindow(QMainWindow):
         self.policy = PolicyView(self)
         self.statistics = StatisticsView(self)
         self.worklist = WorklistView(self)
+        self.cases = CaseSearchView(self)
         self.notices = NoticeView(self)
         self.imports = ImportView(self)
         self.exchange = ExchangeView(self)
         self.pages = [("人员查询", self.registry), ("家庭", self.household), ("账单录入", self.bill),
-                      ("待我处理", self.worklist), ("公示名单", self.notices), ("名单导入", self.imports),
+                      ("待我处理", self.worklist), ("依申请查询", self.cases), ("公示名单", self.notices), ("名单导入", self.imports),
                       ("同步与交换", self.exchange), ("政策", self.policy), ("统计", self.statistics)]
         for name, page in self.pages:
             self.nav.addItem(name)
@@ -153,7 +155,7 @@ class MainWindow(QMainWindow):
     def _switch(self, row: int) -> None:
         self.stack.setCurrentIndex(row)
         page = self.pages[row][1]
-        if page in (self.policy, self.statistics, self.worklist, self.notices, self.exchange):
+        if page in (self.policy, self.statistics, self.worklist, self.cases, self.notices, self.exchange):
             page.refresh()
         elif page is self.registry:
             self.registry.query.setFocus()

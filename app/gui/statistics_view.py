@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.money import fmt, shown
+from app.domain.money import shown
 from app.gui.forms import styled_label
 from app.gui import files
 from app.gui.ops import Op

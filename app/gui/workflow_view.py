@@ -4,49 +4,33 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-from app.domain.money import fmt
+from app.domain.money import fmt, shown
 from app.gui.date_field import DateField
 from app.gui.forms import Form, dialog_buttons, styled_label
 from app.gui import files
 from app.gui.ops import Op, show_error
 from app.gui.pdf_preview import show_document
+from app.gui.tables import DataTable
 from app.services import applications as apps
-from app.services import paperwork
+from app.services import case_search, paperwork
 from app.store import clock
 from app.domain.errors import FieldError
 from app.workflow import rules
-
-
-def _table(headers: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.verticalHeader().setVisible(False)
-    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-    table.setAlternatingRowColors(True)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
 
 
 class ActionDialog(QDialog):
@@ -146,8 +130,11 @@ class ApplicationDialog(QDialog):
         self.computation.setMaximumHeight(140)
         layout.addWidget(self.computation)
         layout.addWidget(styled_label("办理经过", "hint"))
-        self.steps = _table(["环节", "办理", "办理人", "角色", "时间", "意见 / 记录"])
+        self.steps = DataTable(["环节", "办理", "办理人", "角色", "时间", "意见 / 记录"], "办理经过")
         layout.addWidget(self.steps, 1)
+        self.attachments = styled_label("", "hint")
+        self.attachments.setWordWrap(True)
+        layout.addWidget(self.attachments)
         self.buttons = QHBoxLayout()
         layout.addLayout(self.buttons)
         self.load()
@@ -161,12 +148,12 @@ class ApplicationDialog(QDialog):
                 computed = apps.compute_amount(session, app_id)
             except FieldError as exc:
                 computed = {"error": str(exc)}
-            return app, computed, apps.timeline(session, app_id)
+            return app, computed, apps.timeline(session, app_id), case_search.attachments(session, app_id)
 
         Op(self, work).success(self._show).run()
 
     def _show(self, result) -> None:
-        app, computed, steps = result
+        app, computed, steps, attached = result
         self.app, self.computed = app, (None if "error" in computed else computed)
         self.header.setText(f"{app['name']} · {app['year']} 年依申请救助 · {app['state_name']}")
         due = f"，本环节限 {app['due']} 前办结" if app["due"] else ""
@@ -180,22 +167,18 @@ class ApplicationDialog(QDialog):
             self.computation.setHtml(f"<b>测算金额：{computed['pending']}</b><br/>财产核查结果由县级民政审核在"
                                      f"“民政认定收入财产”时录入，录入后自动测算。其他环节可以照常办理。")
         else:
-            lines = [f"<b>测算金额：{fmt(computed['amount'])} 元</b>"]
+            lines = [f"<b>测算金额：{shown(computed['amount'])} 元</b>"]
             lines += [f"{escape(s['explain'])}<br/><span style='color:#5f6b7a'>依据：{escape(s['reference'])}</span>"
                       for s in computed["steps"]]
             if app["approved_amount"]:
                 lines.append(f"批准金额：{app['approved_amount']} 元" +
                              (f"（理由：{escape(app['amount_reason'])}）" if app["amount_reason"] else ""))
             self.computation.setHtml("<br/>".join(lines))
-        self.steps.setRowCount(len(steps))
-        for r, s in enumerate(steps):
-            d = s["details"]
-            record = s["opinion"] or ""
-            if "votes_for" in d:
-                record += f"（{d['meeting_date']} 评议，到会 {d['attendees']} 人，同意 {d['votes_for']}，反对 {d['votes_against']}）"
-            when = clock.local_time(s["at"]).strftime("%Y-%m-%d %H:%M")
-            for c, value in enumerate((s["state_name"], s["action_name"], s["display_name"], s["role"], when, record)):
-                self.steps.setItem(r, c, QTableWidgetItem(value))
+        self.steps.set_rows([(s["state_name"], s["action_name"], s["display_name"], s["role"],
+                              clock.local_time(s["at"]).strftime("%Y-%m-%d %H:%M"), paperwork.step_record(s))
+                             for s in steps])
+        self.attachments.setText("附件：" + ("；".join(f"{a['kind']} {a['filename']}（{a['added_by']}）"
+                                                   for a in attached) or "无"))
         while self.buttons.count():
             item = self.buttons.takeAt(0)
             if item.widget():
@@ -251,7 +234,7 @@ class ApplicationDialog(QDialog):
         if ok:
             session, app_id = self.window.session, self.app_id
             Op(self, lambda: apps.attach(session, app_id, kind, path)).success(
-                lambda _: self.window.statusBar().showMessage("附件已保存", 5000)).run()
+                lambda _: (self.window.statusBar().showMessage("附件已保存", 5000), self.load())).run()
 
 
 def _choose(parent, title: str, options) -> tuple[str, bool]:
@@ -280,8 +263,8 @@ class WorklistView(QWidget):
         bar.addWidget(self.new)
         bar.addStretch(1)
         layout.addLayout(bar)
-        self.table = _table(["申请人", "身份证号", "年度", "所在环节", "本环节始于", "限办日期", "状态"])
-        self.table.doubleClicked.connect(lambda idx: self.open(idx.row()))
+        self.table = DataTable(["申请人", "身份证号", "年度", "所在环节", "本环节始于", "限办日期", "状态"], "待我处理")
+        self.table.activated_record.connect(self.open)
         layout.addWidget(self.table, 1)
         self.rows: list[dict] = []
 
@@ -294,15 +277,9 @@ class WorklistView(QWidget):
         self.rows = rows
         late = sum(1 for r in rows if r["overdue"])
         self.count.setText(f"共 {len(rows)} 件" + (f"，其中 {late} 件已逾期（红色）" if late else "") + "。双击打开办理。")
-        self.table.setRowCount(len(rows))
-        for r, a in enumerate(rows):
-            values = (a["name"], a["id_number"], str(a["year"]), a["state_name"],
-                      str(clock.local_date(a["state_since"])), str(a["due"] or ""), "逾期" if a["overdue"] else "")
-            for c, value in enumerate(values):
-                item = QTableWidgetItem(value)
-                if a["overdue"]:
-                    item.setForeground(QColor("#b3261e"))
-                self.table.setItem(r, c, item)
+        self.table.set_rows([(a["name"], a["id_number"], a["year"], a["state_name"], clock.local_date(a["state_since"]),
+                              a["due"], "逾期" if a["overdue"] else "") for a in rows],
+                            ["#b3261e" if a["overdue"] else None for a in rows])
 
     def open(self, row: int) -> None:
         if 0 <= row < len(self.rows):
@@ -377,7 +354,7 @@ class NoticeView(QWidget):
         layout.addLayout(top)
         self.hint = styled_label("", "hint")
         layout.addWidget(self.hint)
-        self.table = _table(["姓名", "身份证号", "村（居）", "拟救助金额（元）", "公示开始", "公示结束"])
+        self.table = DataTable(["姓名", "身份证号", "村（居）", "拟救助金额（元）", "公示开始", "公示结束"], "公示名单")
         layout.addWidget(self.table, 1)
 
     def refresh(self) -> None:
@@ -398,12 +375,6 @@ class NoticeView(QWidget):
 
     def _show(self, rows: list[dict]) -> None:
         self.hint.setText(f"正在公示 {len(rows)} 人。身份证号只显示前 4 位和后 4 位。")
-        self.table.setRowCount(len(rows))
-        for r, a in enumerate(rows):
-            amount = fmt(a["amount"]) if a["amount"] is not None else a["amount_note"]
-            for c, value in enumerate((a["name"], a["id_number"], a["village"], amount, a["notice_start"],
-                                       a["notice_end"])):
-                item = QTableWidgetItem(value)
-                if c == 3:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(r, c, item)
+        self.table.set_rows([(a["name"], a["id_number"], a["village"],
+                              a["amount"] if a["amount"] is not None else a["amount_note"], a["notice_start"],
+                              a["notice_end"]) for a in rows])

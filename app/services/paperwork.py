@@ -105,18 +105,24 @@ ASSET_CHECK = {None: apps.PENDING_CHECK, 1: "符合", 0: "不符合"}
 UNPRINTED_STEPS = ("submit", "withdraw")
 
 
-def _level(step: dict) -> dict:
-    """One level's row on the 审批表: its opinion, the village meeting's date and votes, the 财产核查 it recorded,
-    and whether one person took two steps by the county's leave."""
+def step_record(step: dict) -> str:
+    """What a step records beside its opinion, as the page and the 审批表 show it: the village meeting's date and
+    votes, the 财产核查 民政 recorded, and whether one person took two steps by the county's leave."""
     d = step["details"]
-    opinion = f"{step['action_name']}：{step['opinion'] or ''}".rstrip("：")
+    text = step["opinion"] or ""
     if "votes_for" in d:
-        opinion += (f"（{d['meeting_date']} 评议，到会 {d['attendees']} 人，同意 {d['votes_for']} 票，"
-                    f"反对 {d['votes_against']} 票）")
+        text += (f"（{d['meeting_date']} 评议，到会 {d['attendees']} 人，同意 {d['votes_for']} 票，"
+                 f"反对 {d['votes_against']} 票）")
     if "asset_check" in d:
-        opinion += f"（财产核查：{'符合' if d['asset_check'] else '不符合'}）"
+        text += f"（财产核查：{'符合' if d['asset_check'] else '不符合'}）"
     if d.get("waiver"):
-        opinion += f"（{d['waiver']}）"
+        text += f"（{d['waiver']}）"
+    return text
+
+
+def _level(step: dict) -> dict:
+    """One level's row on the 审批表."""
+    opinion = f"{step['action_name']}：{step_record(step)}".rstrip("：")
     return {"step": f"{step['state_name']}（{step['role']}）", "opinion": opinion, "who": step["display_name"],
             "date": clock.local_date(step["at"]).isoformat(), "after_decision": step["action"] == "disburse"}
 

@@ -126,3 +126,59 @@ def test_the_check_digit_message_does_not_give_the_digit():
         parse_id_number(wrong)
     assert "最后一位" not in info.value.message and "应为" not in info.value.message
     assert "逐位核对" in info.value.message
+
+
+def test_tables_sort_by_value_copy_as_tab_separated_text_and_export(qtbot, tmp_path):
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+    from PySide6.QtGui import QGuiApplication
+
+    from app.gui.tables import DataTable
+    from app.services.table_export import export_rows
+
+    table = DataTable(["姓名", "金额（元）"], "测试")
+    qtbot.addWidget(table)
+    table.set_rows([("甲", Decimal("12000.50")), ("乙", Decimal("900")), ("丙", Decimal("1500"))])
+    assert table.item(0, 1).text() == "12,000.50"
+    table.sortItems(1)
+    assert [table.item(r, 0).text() for r in range(3)] == ["乙", "丙", "甲"]   # by amount, not by text
+    assert table.record_at(0) == 1   # the record behind the row, whatever the sort
+    table.selectRow(2)
+    assert table.copy() == "姓名\t金额（元）\n甲\t12,000.50"
+    assert QGuiApplication.clipboard().text().endswith("甲\t12,000.50")
+    path = export_rows(tmp_path / "x.xlsx", "测试", table.headers, [("甲", Decimal("12000.50"))])
+    sheet = load_workbook(path).active
+    assert sheet.cell(3, 2).value == 12000.5 and sheet.cell(2, 1).value == "姓名"
+
+
+def test_case_search_page_opens_a_rejected_case(qtbot, tmp_path):
+    from app.gui.workflow_view import ApplicationDialog
+    from app.services import applications as apps
+    from app.services import registry
+    from tests.gui.test_app import idle, idn, signed_in
+
+    for window in signed_in(qtbot, tmp_path, "admin"):
+        from app.services import users
+        from app.services.session import Session
+
+        cun = Session(window.session.store, users.create_user(window.session, "cun", "村经办", "村级经办",
+                                                              "340223100201", "correct-horse"))
+        _, pid = registry.register_household(window.session, "340223100201", "籍山镇某村 9 号",
+                                             registry.PersonInput("赵六", idn("34022319580709001")))
+        app_id = apps.create_application(cun, pid, 2025, "20000", "9600", None)
+        apps.act(cun, app_id, "draft", apps.Decision("submit"))
+        apps.act(cun, app_id, "village_review", apps.Decision("reject", "收入超过低收入标准"))
+        window.go(window.cases)
+        idle(qtbot)
+        qtbot.keyClicks(window.cases.query, "zl")
+        qtbot.waitUntil(lambda: window.cases.table.rowCount() == 1 and not window.cases.timer.isActive(), timeout=5000)
+        idle(qtbot)
+        assert window.cases.table.item(0, 3).text() == "不予救助"
+        page = ApplicationDialog(window, window.cases.rows[window.cases.table.record_at(0)]["id"])
+        qtbot.addWidget(page)
+        idle(qtbot)
+        assert page.steps.rowCount() == 2 and "收入超过" in page.steps.item(1, 5).text()
+        labels = [page.buttons.itemAt(i).widget().text() for i in range(page.buttons.count())
+                  if page.buttons.itemAt(i).widget()]
+        assert "打印不予救助通知书…" in labels and "打印审批表…" in labels

@@ -129,3 +129,30 @@ def test_statistics_count_application_payments(pending):
     paid = application_payments(people["xiang"], year)
     assert (paid.disbursed_people, paid.disbursed_amount, paid.waiting_people) == (1, Decimal("2500.00"), 0)
     assert application_payments(people["xiang"], year - 1).disbursed_people == 0
+
+
+def test_case_search_finds_finished_and_rejected_cases_by_name_id_or_initials(pending, tmp_path):
+    from app.services import case_search
+
+    people, app_id = pending
+    go(people, "cun1", app_id, "draft", "submit")
+    go(people, "cun2", app_id, "village_review", "reject", opinion="收入超过标准")
+    assert apps.worklist(people["cun1"]) == [] and apps.worklist(people["xiangshen"]) == []  # gone from every list
+    for query in ("钱七", "钱", "qq", valid_id("34022319700101001")[:10], ""):
+        found = case_search.search_cases(people["xiang"], query)
+        assert [c["id"] for c in found] == [app_id], query
+    assert found[0]["state_name"] == "不予救助"
+    assert case_search.search_cases(people["xiang"], "", state="rejected", year=2025)[0]["id"] == app_id
+    assert case_search.search_cases(people["xiang"], "", state="disbursed") == []
+    assert case_search.search_cases(people["xiang"], "", year=2024) == []
+    assert case_search.case_years(people["xiang"]) == [2025]
+    # Outside the user's jurisdiction nothing is found.
+    from app.services import users
+    from app.services.session import Session
+
+    other = users.create_user(people["admin"], "far", "far", "乡镇经办", "340223101", "correct-horse")
+    assert case_search.search_cases(Session(people["admin"].store, other), "钱七") == []
+    paper = tmp_path / "attached.pdf"
+    paper.write_bytes(b"%PDF-1.4 scan")
+    apps.attach(people["xiang"], app_id, "收入证明", paper)
+    assert [a["filename"] for a in case_search.attachments(people["xiang"], app_id)] == ["attached.pdf"]
