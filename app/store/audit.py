@@ -150,10 +150,10 @@ def _content_problems(conn: sqlite3.Connection, last: int) -> list[str]:
     from app.store import audit_blocks as blocks
 
     sealed = blocks.sealed(conn)
-    problems = [f"审计日志第 {seq} 条是程序不会写的分段封存记录（在程序之外添加）" for seq in blocks.strays(conn)]
+    problems = [f"审计日志第 {seq} 条是程序不会写的分段封存记录（在程序之外添加或改动）" for seq in blocks.strays(conn)]
     spans = [blocks.block_of(k * blocks.BLOCK) for k in range(1, last // blocks.BLOCK + 1)]
     loose = [s for s in spans if s not in sealed] + [(last // blocks.BLOCK * blocks.BLOCK + 1, last)]
-    found = _digests(conn, [s for s in spans if s in sealed])
+    found = _digests(conn, [(s, sealed[s][2]) for s in spans if s in sealed])
     for span, digest in found.items():
         if digest != sealed[span][0]:
             named = entry_problems(conn, *span)
@@ -167,7 +167,8 @@ def _content_problems(conn: sqlite3.Connection, last: int) -> list[str]:
     return problems
 
 
-def _digests(conn: sqlite3.Connection, spans: list[tuple[int, int]]) -> dict[tuple[int, int], str]:
+def _digests(conn: sqlite3.Connection, spans: list[tuple[tuple[int, int], tuple[str, ...]]]
+             ) -> dict[tuple[int, int], str]:
     """The digest of each block; on a database file, in two threads (SQLite hashes and scans without Python's
     lock, so both cores work)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -176,12 +177,12 @@ def _digests(conn: sqlite3.Connection, spans: list[tuple[int, int]]) -> dict[tup
 
     path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
     if not path or len(spans) < 2:
-        return {s: blocks.digest(conn, *s) for s in spans}
+        return {s: blocks.digest(conn, *s, covered) for s, covered in spans}
 
-    def part(chunk: list[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    def part(chunk: list[tuple[tuple[int, int], tuple[str, ...]]]) -> dict[tuple[int, int], str]:
         own = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            return {s: blocks.digest(own, *s) for s in chunk}
+            return {s: blocks.digest(own, *s, covered) for s, covered in chunk}
         finally:
             own.close()
 

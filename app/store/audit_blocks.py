@@ -9,28 +9,35 @@ up to the tail, exactly as with the per-entry digests. What this buys is speed: 
 not ten thousand calls into Python.
 
 A block that failed its verification when it was completed is left unsealed; `check` then verifies it entry by
-entry and names the entry.
+entry and names the entry. The sealing entry lists the columns it covered (every column of the log when it was
+written), so a later migration that adds a column to the log leaves earlier blocks verifiable as they were sealed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from typing import Any
 
 BLOCK = 10_000
 ENTITY = "audit_log"
 ACTION = "审计日志分段封存"
-_COLUMNS = ("seq", "at", "user_id", "username", "action", "entity", "entity_id", "before", "after", "prev_hash",
-            "row_hash", "hash", "digest_version")
-# One row, the block's entries in number order (the rowid scan SQLite does for a seq range), one per line.
-_TEXT = (f"SELECT CAST(group_concat(json_array({', '.join(_COLUMNS)}), char(10)) AS BLOB) FROM audit_log "
-         f"WHERE seq BETWEEN ? AND ?")
+# Every block covers at least these; the entry's own digest covers no fewer.
+_REQUIRED = ("seq", "at", "user_id", "username", "action", "entity", "entity_id", "before", "after", "prev_hash",
+             "row_hash", "hash")
 
 
-def digest(conn: sqlite3.Connection, first: int, last: int) -> str:
-    """The sha256 of entries first..last as SQLite writes them out."""
-    text = conn.execute(_TEXT, (first, last)).fetchone()[0]
+def columns(conn: sqlite3.Connection) -> tuple[str, ...]:
+    """The log's columns as they are now, in table order: what a block sealed now covers."""
+    return tuple(r[1] for r in conn.execute("PRAGMA table_info(audit_log)"))
+
+
+def digest(conn: sqlite3.Connection, first: int, last: int, covered: tuple[str, ...]) -> str:
+    """The sha256 of entries first..last as SQLite writes them out (json_array of the covered columns, one entry
+    per line, in number order: the rowid scan SQLite does for a seq range)."""
+    text = conn.execute(f"SELECT CAST(group_concat(json_array({', '.join(covered)}), char(10)) AS BLOB) "
+                        f"FROM audit_log WHERE seq BETWEEN ? AND ?", (first, last)).fetchone()[0]
     return hashlib.sha256(text or b"").hexdigest()
 
 
@@ -50,8 +57,9 @@ def seal(conn: sqlite3.Connection, user: Any, first: int, last: int) -> bool:
 
     if audit.entry_problems(conn, first, last):
         return False
-    audit.write_entry(conn, user, ACTION, ENTITY, key(first, last), None, {"from": first, "to": last},
-                      digest(conn, first, last))
+    covered = columns(conn)
+    audit.write_entry(conn, user, ACTION, ENTITY, key(first, last), None,
+                      {"from": first, "to": last, "columns": list(covered)}, digest(conn, first, last, covered))
     return True
 
 
@@ -67,23 +75,33 @@ def seal_complete(conn: sqlite3.Connection, user: Any = "system") -> int:
     return made
 
 
-def sealed(conn: sqlite3.Connection) -> dict[tuple[int, int], tuple[str, int]]:
-    """Every sealing entry: (first, last) → (digest, its own number). Keys that are not a block are left out here
-    and reported by `strays`."""
-    out = {}
-    for entity_id, row_hash, seq in conn.execute(
-            "SELECT entity_id, row_hash, seq FROM audit_log WHERE entity = ? AND row_hash IS NOT NULL", (ENTITY,)):
-        span = _span(entity_id)
-        if span is not None and span[1] < seq:
-            out[span] = (row_hash, seq)
-    return out
+def sealed(conn: sqlite3.Connection) -> dict[tuple[int, int], tuple[str, int, tuple[str, ...]]]:
+    """Every sealing entry: (first, last) → (digest, its own number, the columns it covered). One that does not
+    name a block before it, or a set of columns the log does not have, is left out here and reported by `strays`."""
+    return {span: found for span, found in _seals(conn) if span is not None}
 
 
 def strays(conn: sqlite3.Connection) -> list[int]:
-    """Numbers of sealing entries that do not name a block before them (made by hand, not by the program)."""
-    return [seq for entity_id, seq in conn.execute(
-        "SELECT entity_id, seq FROM audit_log WHERE entity = ? AND row_hash IS NOT NULL", (ENTITY,))
-        if (span := _span(entity_id)) is None or span[1] >= seq]
+    """Numbers of sealing entries the program would not have written (made or changed by hand)."""
+    return [found[1] for span, found in _seals(conn) if span is None]
+
+
+def _seals(conn: sqlite3.Connection):
+    present = set(columns(conn))
+    for entity_id, row_hash, seq, after in conn.execute(
+            "SELECT entity_id, row_hash, seq, after FROM audit_log WHERE entity = ? AND row_hash IS NOT NULL",
+            (ENTITY,)):
+        span, covered = _span(entity_id), _covered(after)
+        sane = span is not None and span[1] < seq and covered and set(_REQUIRED) <= set(covered) <= present
+        yield (span if sane else None), (row_hash, seq, covered)
+
+
+def _covered(after: str | None) -> tuple[str, ...]:
+    try:
+        listed = json.loads(after or "").get("columns")
+    except (ValueError, AttributeError):
+        return ()
+    return tuple(listed) if isinstance(listed, list) and all(isinstance(c, str) for c in listed) else ()
 
 
 def _span(entity_id: str) -> tuple[int, int] | None:

@@ -71,7 +71,9 @@ def test_a_block_rewritten_whole_with_its_seal_still_shows_in_the_next_block(log
     prev = conn.execute("SELECT hash FROM audit_log WHERE seq = 16").fetchone()[0]
     for seq in range(17, conn.execute("SELECT max(seq) FROM audit_log").fetchone()[0] + 1):
         if seq == BLOCK + 1:  # the seal of block 1..50, made to match the rewritten block
-            conn.execute("UPDATE audit_log SET row_hash = ? WHERE seq = ?", (audit_blocks.digest(conn, 1, BLOCK), seq))
+            covered = tuple(audit_blocks.columns(conn))
+            conn.execute("UPDATE audit_log SET row_hash = ? WHERE seq = ?",
+                         (audit_blocks.digest(conn, 1, BLOCK, covered), seq))
         conn.execute("UPDATE audit_log SET prev_hash = ? WHERE seq = ?", (prev, seq))
         conn.execute(f"UPDATE audit_log SET hash = jz_entry_digest({', '.join(audit.FIELDS)}) WHERE seq = ?", (seq,))
         prev = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq,)).fetchone()[0]
@@ -90,12 +92,28 @@ def test_a_deleted_sealing_entry_is_a_gap(log):
     assert f"审计日志第 {BLOCK + 1} 条至第 {BLOCK + 1} 条缺失（被删除）" in audit.verify(conn)
 
 
+def test_a_block_sealed_before_a_column_was_added_still_verifies(log):
+    path, conn = log
+    conn.execute("ALTER TABLE audit_log ADD COLUMN later TEXT")
+    conn.commit()
+    assert audit.verify(conn) == []
+
+
+def test_a_seal_that_covers_fewer_columns_is_named(log):
+    path, conn = log
+    after = '{"from":1,"to":50,"columns":["seq","hash"]}'
+    conn.execute(f"UPDATE audit_log SET after = ? WHERE seq = {BLOCK + 1}", (after,))
+    conn.commit()
+    found = audit.verify(conn)
+    assert f"审计日志第 {BLOCK + 1} 条是程序不会写的分段封存记录（在程序之外添加或改动）" in found
+
+
 def test_a_seal_added_by_hand_is_named(log):
     path, conn = log
     conn.execute("UPDATE audit_log SET entity = 'audit_log', row_hash = 'x', entity_id = '3-9' WHERE seq = 120")
     conn.commit()
     found = audit.verify(conn)
-    assert "审计日志第 120 条是程序不会写的分段封存记录（在程序之外添加）" in found
+    assert "审计日志第 120 条是程序不会写的分段封存记录（在程序之外添加或改动）" in found
 
 
 def test_a_block_with_a_changed_entry_is_not_sealed_and_is_checked_entry_by_entry(tmp_path, monkeypatch):
