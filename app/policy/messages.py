@@ -53,9 +53,9 @@ def yaml_reading(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str]
             return line, "缩进比上一行多：同一层的键要左边对齐（上一行的值写在冒号后面时，下一行不能再缩进）"
         return line, "一行里出现了两个“键: 值”：值里本身带冒号时，请用引号把值括起来，如 依据: \"某某文件: 第三条\""
     if "expected ',' or ']'" in problem:
-        return line, "方括号 [ ] 没有配对，或列表项之间少了逗号"
+        return line, "这一行或上一行的方括号 [ ] 没有配对，或列表项之间少了逗号"
     if "expected ',' or '}'" in problem:
-        return line, "花括号 { } 没有配对，或键值之间少了逗号"
+        return line, "这一行或上一行的花括号 { } 没有配对，或键值之间少了逗号"
     if "could not find expected ':'" in problem:
         return line, "缺少冒号：键后要写英文冒号和一个空格，例如“比例: 75%”"
     if "quoted scalar" in str(exc.context or ""):
@@ -150,9 +150,13 @@ def unknown_key(key: str, loc: tuple[Any, ...]) -> str:
     """Why a key is not allowed where it is written, where it does belong, and what may be written here."""
     model = model_at(loc[:-1])
     allowed = [f.alias or n for n, f in model.model_fields.items()] if model is not None else []
-    homes = [h for h in _homes().get(key, [])]
+    homes = _homes().get(key, [])
+    here = "".join(("[…]" if isinstance(k, int) else ("." if i else "") + str(k)) for i, k in enumerate(loc[:-1]))
+    below = [h for h in homes if here and h.startswith(here + ".")]
     text = f"未知的键“{key}”：这一层不能写“{key}”"
-    if homes:
+    if below:
+        text += f"，它应写在下一层的每一项里：{'、'.join(below)}"
+    elif homes:
         text += f"，它应写在：{'、'.join(homes)}"
     else:
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.3)

@@ -12,8 +12,8 @@ where the documents leave it to the one who draws up the roster:
 - The amount: 全额 is the year's individual contribution; 比例 that contribution times the share, rounded half-up
   to the fen; 定额 the fixed amount (a county's local parameter where the policy leaves it to the county; the
   resolver refuses, naming it, when it is not set). The contribution itself is set each year by the 筹资 notice
-  (芜医保〔2021〕76号 二(一)1 “在每年医保筹资文件中明确”), never by the policy file: the roster asks for it and
-  refuses without it.
+  (芜医保〔2021〕76号 二(一)1 “在每年医保筹资文件中明确”): the roster takes it as given, else from the policy's
+  dated 个人缴费 where the county has written that notice's value there, and refuses without either.
 - 就高: among the person's rules the one paying the most applies, once (不得重复资助); on a tie, the rule the policy
   lists first. A 定额 amount above the contribution is refused as a data error rather than paid.
 - Insurance: the enrolment of the roster's year if recorded, else the latest one before, else 城乡居民医保. Every
@@ -34,6 +34,7 @@ from app.domain.case import CaseError
 from app.domain.money import ZERO, fmt, pct, round_fen
 from app.domain.names import DEFAULT_INSURANCE, INSURANCE_SCHEMES
 from app.policy.tiers.premium import PremiumOption, premium_options
+from app.policy.tiers.premium import contribution as premium_contribution  # the roster's own `contribution` is the input
 from app.services import validate
 from app.services.county import engine
 from app.services.places import place_name, township_and_village
@@ -214,6 +215,9 @@ def _line(session: Session, person: Person, held: list[tuple[str, str]], on: dat
         return Unlisted(person, f"本政策（{eng.policy.document}）没有为{'、'.join(person.categories)}"
                                 f"（参加{person.insurance}）规定资助参保" + (f"：{said[0]}" if said else ""))
     contribution = paid_for.get(person.insurance)
+    if contribution is None:
+        declared = premium_contribution(eng.policy, eng.resolver.value, person.insurance, on, NEEDED_FOR)
+        contribution = declared[0] if declared is not None else None
     if contribution is None:
         raise FieldError("contribution", f"{on.year} 年度{person.insurance}个人缴费标准未填写：资助金额按它计算"
                                          f"（全额、按比例资助，定额资助也不能超过它），由当年医保筹资文件确定，"
