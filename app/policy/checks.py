@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from app.policy.schema import LocalParameter, Policy
-from app.policy.values import AmountRule, PointsRule, RateRule, RatioRule, Rule
+from app.policy.values import PLACEHOLDER, AmountRule, PointsRule, RateRule, RatioRule, Rule
 
 Loc = tuple[Any, ...]  # keys and 0-based list indexes, as pydantic reports a location
 SHARED = "共用限额"
@@ -61,9 +61,7 @@ def expand_shared(raw: dict) -> dict:
 
     A reference to an undeclared name, or a declared limit nobody uses, is a Refusal.
     """
-    shared = raw.get(SHARED)
-    if shared is None:
-        return raw
+    shared = raw.get(SHARED, {})
     if not isinstance(shared, dict):
         return raw  # the schema names the wrong shape
     used: set[str] = set()
@@ -87,6 +85,20 @@ def expand_shared(raw: dict) -> dict:
         if name not in used:
             raise Refusal((SHARED, name), "声明了但没有任何规则引用它（写 {引用: 名称}）；请删除或在规则中引用")
     return out
+
+
+def unfilled(node: Any, loc: Loc = ()) -> None:
+    """Refuse the first placeholder `policy new` wrote that the officer has not yet replaced."""
+    if isinstance(node, str) and node.strip() == PLACEHOLDER:
+        raise Refusal(loc, f"还没有填写（“{PLACEHOLDER}”）：请按文件写上；文件没有规定这一项的，删去这一项（可选的整节也可删去）")
+    if isinstance(node, dict):
+        for key, item in node.items():
+            if isinstance(key, str) and key.strip() == PLACEHOLDER:
+                raise Refusal((*loc, key), f"还没有填写（“{PLACEHOLDER}”）：请把这个键换成文件规定的内容")
+            unfilled(item, (*loc, key))
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            unfilled(item, (*loc, i))
 
 
 def _bounds(rule: Rule, locals_: dict[str, LocalParameter]) -> tuple[Decimal | None, Decimal | None, str]:

@@ -103,6 +103,7 @@ def parse_policy(text: str, source: str) -> Policy:
     if not isinstance(raw, dict):
         raise PolicyError(source, "文件内容应为键值表（以“编号:”开头）")
     try:
+        checks.unfilled(raw)
         policy = Policy.model_validate(checks.expand_shared(raw))
         checks.cross_check(policy)
     except checks.Refusal as exc:
@@ -111,6 +112,11 @@ def parse_policy(text: str, source: str) -> Policy:
         first = _first(exc.errors())
         raise refuse(_loc(first), messages.reason(first)) from None
     return policy
+
+
+def valid_id(policy_id: str) -> bool:
+    """Whether a policy id can be a file name everywhere: lower-case letters, digits and hyphens."""
+    return bool(_ID.fullmatch(policy_id))
 
 
 def check_text(data: bytes, path: Path) -> LoadedPolicy:

@@ -40,14 +40,8 @@ class Band:
     rate: Decimal
 
 
-def _unfilled(raw: Any) -> None:
-    if isinstance(raw, str) and raw.strip() == PLACEHOLDER:
-        raise ValueError("还没有填写：请按文件写上数值；文件没有规定这一项的，删去这一条（或整节）")
-
-
 def parse_amount(raw: Any, allow_none: bool = True) -> Decimal | None:
     """An amount in yuan, or None for 不设."""
-    _unfilled(raw)
     if isinstance(raw, str) and _PERCENT.match(raw):
         raise ValueError(f"“{raw}”是百分数，不是金额：文件规定为某个数的百分之几时，再写一行“基数: 地方参数名”"
                          "（如 基数: per_capita_disposable_income，上年度居民人均可支配收入），否则请写金额（元）")
@@ -68,7 +62,6 @@ def parse_amount(raw: Any, allow_none: bool = True) -> Decimal | None:
 
 def parse_ratio(raw: Any) -> Decimal:
     """A ratio written as a percentage string: "75%" → 0.75 (bare numbers are refused as ambiguous)."""
-    _unfilled(raw)
     match = _PERCENT.match(str(raw)) if isinstance(raw, str) else None
     if not match:
         raise ValueError(f"比例“{raw}”请写成百分数，例如 \"75%\"")
@@ -80,7 +73,6 @@ def parse_ratio(raw: Any) -> Decimal:
 
 def parse_points(raw: Any) -> Decimal:
     """A rise in percentage points: "5个百分点" → 0.05."""
-    _unfilled(raw)
     match = _POINTS.match(str(raw)) if isinstance(raw, str) else None
     if not match:
         raise ValueError(f"“{raw}”请写成百分点，例如 \"5个百分点\"")
