@@ -71,8 +71,10 @@ def _loc(error: dict[str, Any]) -> tuple[Any, ...]:
     """A pydantic location as keys of the file: date keys back to dates, union members and validators dropped."""
     loc = tuple(_key(item) for item in error["loc"]
                 if not (isinstance(item, str) and (item.startswith("function-") or messages.is_model_name(item))))
-    day = (error.get("ctx") or {}).get("day")
-    return loc + (date.fromisoformat(day),) if day else loc
+    ctx = error.get("ctx") or {}
+    if ctx.get("key"):
+        loc += (ctx["key"],)
+    return loc + (date.fromisoformat(ctx["day"]),) if ctx.get("day") else loc
 
 
 def _first(errors: list[dict[str, Any]]) -> dict[str, Any]:

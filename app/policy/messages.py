@@ -43,21 +43,23 @@ def yaml_reading(exc: yaml.MarkedYAMLError, text: str) -> tuple[int | None, str]
     lines = text.splitlines()
     if "'\\t'" in problem or "\\t" in problem:
         return line, "有 Tab 字符：YAML 只能用空格，请把 Tab 换成空格（每级缩进两个空格）"
-    if problem.startswith("mapping values are not allowed"):
+    prev_no = next((n for n in range((line or 1) - 1, 0, -1) if _content(lines[n - 1])), None)
+    prev = _content(lines[prev_no - 1]) if prev_no else ""
+    colonless = prev_no is not None and ":" not in prev and not prev.startswith("-")
+    if problem.startswith("mapping values are not allowed") or "could not find expected ':'" in problem:
+        if colonless:
+            return prev_no, f"“{prev}”缺少冒号：键后要写英文冒号和一个空格，例如“比例: 75%”"
+        if problem.startswith("could not find"):
+            return line, "缺少冒号：键后要写英文冒号和一个空格，例如“比例: 75%”"
         here = lines[line - 1] if line and line <= len(lines) else ""
-        prev_no = next((n for n in range((line or 1) - 1, 0, -1) if _content(lines[n - 1])), None)
-        prev = lines[prev_no - 1] if prev_no else ""
-        if prev_no and ":" not in _content(prev) and not _content(prev).startswith("-"):
-            return prev_no, (f"“{_content(prev)}”缺少冒号：键后要写英文冒号和一个空格，例如“比例: 75%”")
-        if len(here) - len(here.lstrip()) > len(prev) - len(prev.lstrip()) and prev_no:
+        if prev_no and len(here) - len(here.lstrip()) > len(lines[prev_no - 1]) - len(lines[prev_no - 1].lstrip()):
             return line, "缩进比上一行多：同一层的键要左边对齐（上一行的值写在冒号后面时，下一行不能再缩进）"
         return line, "一行里出现了两个“键: 值”：值里本身带冒号时，请用引号把值括起来，如 依据: \"某某文件: 第三条\""
+    opened = exc.context_mark.line + 1 if exc.context_mark else line
     if "expected ',' or ']'" in problem:
-        return line, "这一行或上一行的方括号 [ ] 没有配对，或列表项之间少了逗号"
+        return opened, "方括号 [ ] 没有配对（从这一行开始的“[”没有对应的“]”），或列表项之间少了逗号"
     if "expected ',' or '}'" in problem:
-        return line, "这一行或上一行的花括号 { } 没有配对，或键值之间少了逗号"
-    if "could not find expected ':'" in problem:
-        return line, "缺少冒号：键后要写英文冒号和一个空格，例如“比例: 75%”"
+        return opened, "花括号 { } 没有配对（从这一行开始的“{”没有对应的“}”），或键值之间少了逗号"
     if "quoted scalar" in str(exc.context or ""):
         return line, "引号没有配对：开头写了引号，结尾也要写同样的引号"
     if problem.startswith("expected <block end>"):

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from app.domain.names import (
     CANONICAL_CATEGORIES,
@@ -20,10 +21,15 @@ Categories = Annotated[list[str], Field(min_length=1)]
 Kinds = Annotated[list[Kind], Field(min_length=1)]
 
 
+def refuse_key(key: str, reason: str) -> PydanticCustomError:
+    """A refusal of one key of a section: the loader adds the key to the location, so the line is the key's own."""
+    return PydanticCustomError("policy_value", "{reason}", {"reason": reason, "key": key})
+
+
 def _only_with(present: object, needs: object, key: str, other: str, why: str) -> None:
     """Refuse `key` written where it means nothing: without `other`, or beside it (`needs` says which)."""
     if present is not None and not needs:
-        raise ValueError(f"“{key}”{why}，请删去“{key}”或改写“{other}”")
+        raise refuse_key(key, f"“{key}”{why}，请删去“{key}”或改写“{other}”")
 
 
 class LocalParameter(Strict):
@@ -122,8 +128,8 @@ class ReferralDeductible(Strict):
     def _taper(self) -> "ReferralDeductible":
         if self.mode == "逐次递减" and (self.step is None or self.floor is None):
             raise ValueError("方式为“逐次递减”时必须写“每次递减”和“最低”")
-        _only_with(self.step or self.floor, self.mode == "逐次递减", "每次递减”“最低", "方式",
-                   "只用于“逐次递减”，方式为“连续计算”时不起作用")
+        for key, value in (("每次递减", self.step), ("最低", self.floor)):
+            _only_with(value, self.mode == "逐次递减", key, "方式", "只用于“逐次递减”，方式为“连续计算”时不起作用")
         return self
 
 
@@ -251,8 +257,8 @@ class AboveLimit(Strict):
         _only_with(self.max_rate, self.rate_uplift is not None, "最高比例", "比例提高",
                    "只限制“比例提高”之后的比例，没写“比例提高”时不起作用")
         if self.base.mode == TILT_REMAINING and self.total_limit is not None:
-            raise ValueError("救助基数为“剩余合规自付”时请写“限额”（另计的额度）：“总限额”按超出基本救助限额的部分计，"
-                             "与这种读法不相称")
+            raise refuse_key("总限额", "救助基数为“剩余合规自付”时请写“限额”（另计的额度）：“总限额”按超出基本救助限额的部分计，"
+                                    "与这种读法不相称")
         return self
 
 
@@ -329,10 +335,10 @@ class PremiumRule(Strict):
         if self.mode == "定额" and self.amount is None:
             raise ValueError("方式为“定额”时必须写“金额”")
         if self.share is not None and self.mode != "比例":
-            raise ValueError(f"方式为“{self.mode}”时不能写“比例”：“全额”资助整个个人缴费，“定额”资助“金额”；"
-                             "按比例资助请把方式改为“比例”，否则删去“比例”")
+            raise refuse_key("比例", f"方式为“{self.mode}”时不能写“比例”：“全额”资助整个个人缴费，“定额”资助“金额”；"
+                                   "按比例资助请把方式改为“比例”，否则删去“比例”")
         if self.amount is not None and self.mode != "定额":
-            raise ValueError(f"方式为“{self.mode}”时不能写“金额”：只有“定额”按金额资助；请删去“金额”或把方式改为“定额”")
+            raise refuse_key("金额", f"方式为“{self.mode}”时不能写“金额”：只有“定额”按金额资助；请删去“金额”或把方式改为“定额”")
         return self
 
 
