@@ -86,9 +86,6 @@ def _first(errors: list[dict[str, Any]]) -> dict[str, Any]:
 def parse_policy(text: str, source: str) -> Policy:
     """Validate policy text; raise PolicyError naming `source`, the line and the first key at fault."""
 
-    def refuse(loc: tuple[Any, ...], why: str) -> PolicyError:
-        return PolicyError(source, why, checks.where(loc), line_of(text, loc))
-
     tab = messages.tab_line(text)
     if tab is not None:
         raise PolicyError(source, "YAML 格式错误：行首有 Tab 字符：YAML 只能用空格缩进，请把 Tab 换成空格（每级两个空格）",
@@ -102,6 +99,11 @@ def parse_policy(text: str, source: str) -> Policy:
         raise PolicyError(source, f"YAML 格式错误：{plain}", line=line) from None
     except yaml.YAMLError:
         raise PolicyError(source, "YAML 格式错误：文件无法按 YAML 读出，请对照 policies/README.md 第一节检查") from None
+    return policy_from_data(raw, source, text)
+
+
+def policy_from_data(raw: object, source: str, text: str = "") -> Policy:
+    """Validate policy data as read from YAML `text` (which places each refusal on its line; may be empty)."""
     if not isinstance(raw, dict):
         raise PolicyError(source, "文件内容应为键值表（以“编号:”开头）")
     try:
@@ -109,10 +111,11 @@ def parse_policy(text: str, source: str) -> Policy:
         policy = Policy.model_validate(checks.expand_shared(raw))
         checks.cross_check(policy)
     except checks.Refusal as exc:
-        raise refuse(exc.loc, exc.why) from None
+        raise PolicyError(source, exc.why, checks.where(exc.loc), line_of(text, exc.loc)) from None
     except ValidationError as exc:
         first = _first(exc.errors())
-        raise refuse(_loc(first), messages.reason(first)) from None
+        loc = _loc(first)
+        raise PolicyError(source, messages.reason(first), checks.where(loc), line_of(text, loc)) from None
     return policy
 
 

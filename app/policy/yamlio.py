@@ -71,6 +71,8 @@ def line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     `loc` holds mapping keys and 0-based list indexes as pydantic reports them, so a missing key is placed at its
     parent and an unknown one at itself.
     """
+    if not text:
+        return None
     try:
         node = yaml.compose(text, Loader=_StrictLoader)  # noqa: S506 - SafeLoader subclass, composes only
     except yaml.YAMLError:
