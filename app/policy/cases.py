@@ -79,7 +79,7 @@ def load_cases(path: Path) -> list[dict]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise CasesError(f"{path}：第 {mark.line + 1 if mark else '?'} 行：YAML 格式错误，请检查缩进、冒号和括号") from None
-    specs = docs if isinstance(docs, list) else [docs]
+    specs = docs if isinstance(docs, list) else [docs] if docs is not None else []
     if not specs or len(specs) > MAX_CASES:
         raise CasesError(f"{path}：应为案例列表（1 至 {MAX_CASES} 个），每个以“- name:”开头")
     for i, spec in enumerate(specs, start=1):

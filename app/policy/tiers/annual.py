@@ -16,10 +16,10 @@ def settle_application(run: Run, out: SettleResult, explain: bool) -> None:
     """依申请救助 for a person outside the assistance categories who passes the income test."""
     if not run.case.application:
         return
+    if any(t.on_application is not None for (_, cat), t in run.index.treatment.items() if cat == run.cat):
+        return  # the application was for the category's own tier, settled with the assistance
     sec = run.policy.application
     if sec is None:
-        if any(t.on_application is not None for (_, cat), t in run.index.treatment.items() if cat == run.cat):
-            return  # the application was for the category's own tier, settled with the assistance
         out.warnings.append(Warning("application_not_defined",
                                     f"本政策（{run.policy.document}）未规定依申请救助的待遇标准，未计算依申请救助。"))
         return
