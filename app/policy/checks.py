@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from app.domain.money import pct
 from app.policy.schema import LocalParameter, Policy
 from app.policy.values import PLACEHOLDER, AmountRule, PointsRule, RateRule, RatioRule, Rule
 
@@ -130,10 +131,11 @@ def _dates_and_bounds(policy: Policy, loc: Loc, rule: Rule) -> None:
                                 "请核对日期；政策延续的，请先把“适用期至”改为延续后的日期")
         if entry.base is not None or not isinstance(parsed, Decimal):
             continue
+        shown = str if rule.kind == "amount" else pct
         if low is not None and parsed < low:
-            raise Refusal(here, f"取值 {parsed} 低于文件规定的下限 {low}（{whose}，见同一规则的地方参数）；请核对")
+            raise Refusal(here, f"取值 {shown(parsed)} 低于文件规定的下限 {shown(low)}（{whose}，见同一规则的地方参数）；请核对")
         if high is not None and parsed > high:
-            raise Refusal(here, f"取值 {parsed} 高于文件规定的上限 {high}（{whose}，见同一规则的地方参数）；请核对")
+            raise Refusal(here, f"取值 {shown(parsed)} 高于文件规定的上限 {shown(high)}（{whose}，见同一规则的地方参数）；请核对")
 
 
 def cross_check(policy: Policy) -> None:

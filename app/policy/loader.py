@@ -70,7 +70,8 @@ def _key(item: Any) -> Any:
 def _loc(error: dict[str, Any]) -> tuple[Any, ...]:
     """A pydantic location as keys of the file: date keys back to dates, union members and validators dropped."""
     loc = tuple(_key(item) for item in error["loc"]
-                if not (isinstance(item, str) and (item.startswith("function-") or messages.is_model_name(item))))
+                if not (isinstance(item, str) and (item.startswith("function-") or item == "[key]"
+                                                   or messages.is_model_name(item))))
     ctx = error.get("ctx") or {}
     if ctx.get("key"):
         loc += (ctx["key"],)

@@ -61,7 +61,7 @@ NONSENSE = [
     ("a literal above the bound its rule declares", "qiannan-2021",
      _swap(QIANNAN, TILT_RATE, "比例: {2021-09-29: {地方参数: tilt_rate, 依据: 黔南医保发〔2021〕26号 三(四)}, "
                                "2024-01-01: {值: 80%, 依据: 某县医保发〔2023〕1号}}"),
-     "2024-01-01: {值: 80%", "医疗救助[1].超限额救助[1].比例.2024-01-01", ["高于文件规定的上限 0.70", "黔南医保发〔2021〕26号 三(四)"]),
+     "2024-01-01: {值: 80%", "医疗救助[1].超限额救助[1].比例.2024-01-01", ["取值 80% 高于文件规定的上限 70%", "黔南医保发〔2021〕26号 三(四)"]),
     ("a bound of a ratio written as a percentage number", "qiannan-2021",
      _swap(QIANNAN, "最大值: 0.70", "最大值: 70"), "tilt_rate:", "地方参数.tilt_rate", ["请写成小数，1 表示 100%"]),
     ("minimum above maximum", "qiannan-2021", _swap(QIANNAN, "最大值: 0.70", "最小值: 0.8, 最大值: 0.70"),
