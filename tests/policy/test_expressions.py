@@ -141,33 +141,3 @@ def test_visits_after_the_period_are_refused(tmp_path):
     assert info.value.field == "visits[0].date" and "晚于本政策适用期（至 2026-12-31）" in info.value.message
     assert loaded.policy.ends == date(2026, 12, 31)
 
-
-def test_the_roster_takes_the_contribution_the_policy_declares(tmp_path, monkeypatch):
-    from app.policy import install
-    from app.services import county, registry, subsidy_roster, users
-    from app.services.demo import DEMO_LOCAL
-    from app.services.session import SYSTEM, Session
-    from app.store.store import open_store
-
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    edit = tmp_path / "edit"
-    edit.mkdir()
-    (edit / "wuhu-2022.yaml").write_text(CONTRIBUTION, encoding="utf-8")
-    install.install_policy(edit / "wuhu-2022.yaml")
-    store = open_store(tmp_path / "t.sqlite3", daily_backup=False)
-    try:
-        admin = users.create_user(Session(store, SYSTEM), "admin", "管理员", "管理员", "340223", "correct-horse")
-        session = Session(store, admin)
-        county.configure_county(session, "340223", "南陵县", "wuhu-2022", DEMO_LOCAL)
-        _, head = registry.register_household(session, "340223100201", "籍山镇某村 1 号",
-                                              registry.PersonInput("张三", "11010519491231002X"))
-        registry.set_category(session, head, "低保对象", "2020-01-01", None, "民政")
-        # No contribution given: the policy's 380 from 2023 (某市医保发〔2022〕1号), × 90% = 342.
-        roster = subsidy_roster.subsidy_roster(session, 2024, None, today=date(2023, 11, 20))
-        (entry,) = roster.entries
-        assert (str(entry.contribution), str(entry.amount)) == ("380", "342.00")
-        # A contribution given for the year still decides: 400 × 90% = 360.
-        (given,) = subsidy_roster.subsidy_roster(session, 2024, "400", today=date(2023, 11, 20)).entries
-        assert str(given.amount) == "360.00"
-    finally:
-        store.close()
