@@ -139,6 +139,20 @@ def contributions(raw: object) -> dict[str, Decimal]:
     return out
 
 
+def declared_contribution(session: Session, year: int) -> tuple[Decimal, str] | None:
+    """The residents' contribution the county's policy file declares (个人缴费) for `year`, with its clause; None if
+    it declares none. A value left to an unset local parameter is a FieldError naming it."""
+    if not isinstance(year, int) or year < 2000:
+        return None
+    eng = engine(session)
+    try:
+        return premium_contribution(eng.policy, eng.resolver.value, "城乡居民医保", date(year, 1, 1), NEEDED_FOR)
+    except CaseError as exc:
+        if exc.field == "visits.date":
+            return None  # the file's contribution starts after that year: nothing declared for it
+        raise
+
+
 def build_subsidy_roster(session: Session, year: int, contribution: object,
                          today: date | None = None) -> Iterator[tuple[int, int, SubsidyRoster | None]]:
     """Build the roster, yielding (done, total, None) per person and finally (total, total, the roster)."""
