@@ -152,7 +152,8 @@ class SubsidyRosterDialog(_ListDialog):
             found = subsidy_roster.declared_contribution(self.window.session, self.year.value())
         except FieldError:
             found = None
-        self.contribution.setPlaceholderText(f"留空即按政策文件：{found[0]} 元（{found[1]}）" if found else "例如 400")
+        self.contribution.setPlaceholderText(f"留空即按政策文件 {found[0]} 元" if found else "例如 400")
+        self.contribution.setToolTip(f"本县政策文件写明的个人缴费标准：{found[0]} 元（{found[1]}）" if found else "")
         self._has_declared = found is not None
 
     def export(self) -> None:

@@ -104,6 +104,7 @@ class SubsidyRoster:
     policy_title: str
     policy_document: str
     contributions: dict[str, Decimal]
+    contribution_sources: dict[str, str]  # scheme → where the policy file declares it (absent: given for the roster)
     category_order: tuple[str, ...]  # the policy's categories in its order of precedence
     entries: tuple[SubsidyEntry, ...]
     unlisted: tuple[Unlisted, ...]
@@ -139,14 +140,14 @@ def contributions(raw: object) -> dict[str, Decimal]:
     return out
 
 
-def declared_contribution(session: Session, year: int) -> tuple[Decimal, str] | None:
-    """The residents' contribution the county's policy file declares (个人缴费) for `year`, with its clause; None if
+def declared_contribution(session: Session, year: int, scheme: str = DEFAULT_INSURANCE) -> tuple[Decimal, str] | None:
+    """The contribution the county's policy file declares (个人缴费) for a scheme in `year`, with its clause; None if
     it declares none. A value left to an unset local parameter is a FieldError naming it."""
     if not isinstance(year, int) or year < 2000:
         return None
     eng = engine(session)
     try:
-        return premium_contribution(eng.policy, eng.resolver.value, "城乡居民医保", date(year, 1, 1), NEEDED_FOR)
+        return premium_contribution(eng.policy, eng.resolver.value, scheme, date(year, 1, 1), NEEDED_FOR)
     except CaseError as exc:
         if exc.field == "visits.date":
             return None  # the file's contribution starts after that year: nothing declared for it
@@ -160,6 +161,11 @@ def build_subsidy_roster(session: Session, year: int, contribution: object,
     if not isinstance(year, int) or not 2000 <= year <= today.year + 1:
         raise FieldError("year", f"资助参保年度应在 2000 年至 {today.year + 1} 年之间（收到 {year!r}）")
     paid_for = contributions(contribution)
+    sources: dict[str, str] = {}
+    for scheme in RESIDENT_SCHEMES:
+        declared = None if scheme in paid_for else declared_contribution(session, year, scheme)
+        if declared is not None:
+            paid_for[scheme], sources[scheme] = declared[0], f"本县政策文件，{declared[1]}"
     eng = engine(session)
     on = date(year, 1, 1)
     if on < eng.policy.effective:
@@ -175,7 +181,7 @@ def build_subsidy_roster(session: Session, year: int, contribution: object,
     yield len(people), len(people), SubsidyRoster(
         year=year, on=on, jurisdiction=scope, place=place_name(scope, session.store.setting("county") or {}),
         policy_id=eng.policy.id, policy_title=eng.policy.title, policy_document=eng.policy.document,
-        contributions=paid_for, category_order=tuple(d.name for d in eng.policy.categories), entries=tuple(entries), unlisted=tuple(unlisted), generated_at=clock.local_now())
+        contributions=paid_for, contribution_sources=sources, category_order=tuple(d.name for d in eng.policy.categories), entries=tuple(entries), unlisted=tuple(unlisted), generated_at=clock.local_now())
 
 
 def subsidy_roster(session: Session, year: int, contribution: object, today: date | None = None) -> SubsidyRoster:
@@ -229,9 +235,6 @@ def _line(session: Session, person: Person, held: list[tuple[str, str]], on: dat
         return Unlisted(person, f"本政策（{eng.policy.document}）没有为{'、'.join(person.categories)}"
                                 f"（参加{person.insurance}）规定资助参保" + (f"：{said[0]}" if said else ""))
     contribution = paid_for.get(person.insurance)
-    if contribution is None:
-        declared = premium_contribution(eng.policy, eng.resolver.value, person.insurance, on, NEEDED_FOR)
-        contribution = declared[0] if declared is not None else None
     if contribution is None:
         raise FieldError("contribution", f"{on.year} 年度{person.insurance}个人缴费标准未填写：资助金额按它计算"
                                          f"（全额、按比例资助，定额资助也不能超过它），由当年医保筹资文件确定，"

@@ -110,7 +110,8 @@ def test_subsidy_roster_dialog_offers_the_contribution_the_policy_declares(qtbot
         dialog.year.setValue(2026)
         dialog.show()
         idle(qtbot)
-        assert dialog.contribution.placeholderText() == "留空即按政策文件：380 元（某市医保发〔2024〕1号）"
+        assert dialog.contribution.placeholderText() == "留空即按政策文件 380 元"
+        assert dialog.contribution.toolTip() == "本县政策文件写明的个人缴费标准：380 元（某市医保发〔2024〕1号）"
         shot(dialog, "dialog-subsidy-roster-declared")
         target = tmp_path / "资助.xlsx"
         monkeypatch.setattr(dialog, "ask_path", lambda suggested: str(target))

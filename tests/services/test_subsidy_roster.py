@@ -174,8 +174,11 @@ def test_the_contribution_a_policy_declares_is_used_when_none_is_given(session, 
     registry.set_category(session, family[1], "低保对象", "2020-01-01", None, "民政")
     fresh = Session(session.store, session.user)  # builds its engine from the county's file
     # No contribution given: the policy's 380 from 2023, × 90% = 342.
-    (entry,) = subsidy_roster.subsidy_roster(fresh, 2024, None, today=date(2023, 11, 20)).entries
+    roster = subsidy_roster.subsidy_roster(fresh, 2024, None, today=date(2023, 11, 20))
+    (entry,) = roster.entries
     assert (entry.contribution, entry.amount) == (Decimal("380"), Decimal("342.00"))
+    ws = load_workbook(subsidy_roster_xlsx.export_subsidy_roster(roster, tmp_path / "资助.xlsx"))["资助参保名单"]
+    assert ws["A4"].value.endswith("城乡居民医保 380.00 元/人·年（本县政策文件，某市医保发〔2022〕1号）")
     # A contribution given for the year still decides: 400 × 90% = 360.
     (given,) = subsidy_roster.subsidy_roster(fresh, 2024, "400", today=date(2023, 11, 20)).entries
     assert given.amount == Decimal("360.00")
