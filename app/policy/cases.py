@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from app.domain.case import CaseError, parse_case
+from app.policy.checks import Refusal, bounded
 from app.policy.engine import Engine
 from app.policy.loader import LoadedPolicy, PolicyError
 from app.policy.settle import error_line
@@ -79,6 +80,10 @@ def load_cases(path: Path) -> list[dict]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise CasesError(f"{path}：第 {mark.line + 1 if mark else '?'} 行：YAML 格式错误，请检查缩进、冒号和括号") from None
+    try:
+        bounded(docs)
+    except Refusal as exc:
+        raise CasesError(f"{path}：{exc.why.replace('政策文件', '案例文件')}") from None
     specs = docs if isinstance(docs, list) else [docs] if docs is not None else []
     if not specs or len(specs) > MAX_CASES:
         raise CasesError(f"{path}：应为案例列表（1 至 {MAX_CASES} 个），每个以“- name:”开头")

@@ -71,6 +71,8 @@ def expand_shared(raw: dict) -> dict:
         if isinstance(node, dict):
             if set(node) == {REF}:
                 name = node[REF]
+                if not isinstance(name, str):
+                    raise Refusal((*loc, REF), "“引用”后面写共用限额的名称，如 {引用: 救助年度限额}")
                 if name not in shared:
                     known = "、".join(map(str, shared)) or "（无）"
                     raise Refusal((*loc, REF), f"共用限额中没有“{name}”，已声明的有：{known}；请在“共用限额”中声明或改正名称")
@@ -86,6 +88,26 @@ def expand_shared(raw: dict) -> dict:
         if name not in used:
             raise Refusal((SHARED, name), "声明了但没有任何规则引用它（写 {引用: 名称}）；请删除或在规则中引用")
     return out
+
+
+MAX_NODES = 20_000  # the five files hold under 800 keys and values each; more is not a policy but a flood
+
+
+def bounded(raw: Any) -> None:
+    """Refuse data with more keys and values than any policy has, counting what 引用 (*名字) expands to, before
+    anything walks it: nested aliases can stand for billions of nodes in a few lines."""
+    budget = MAX_NODES
+    todo = [raw]
+    while todo:
+        node = todo.pop()
+        budget -= 1
+        if budget < 0:
+            raise Refusal((), f"文件展开后超过 {MAX_NODES} 个键和值（多半是“*名字”引用层层套用），不像政策文件，请检查")
+        if isinstance(node, dict):
+            todo.extend(node.values())
+            todo.extend(node.keys())
+        elif isinstance(node, list):
+            todo.extend(node)
 
 
 def unfilled(node: Any, loc: Loc = ()) -> None:

@@ -22,6 +22,7 @@ from app.store.paths import county_policies_dir
 
 _DATE_REPR = re.compile(r"datetime\.date\((\d+), (\d+), (\d+)\)")
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
+MAX_BYTES = 1_000_000  # each bundled file is about 10 KB
 
 
 BUNDLED = "内置"
@@ -108,6 +109,7 @@ def policy_from_data(raw: object, source: str, text: str = "") -> Policy:
     if not isinstance(raw, dict):
         raise PolicyError(source, "文件内容应为键值表（以“编号:”开头）")
     try:
+        checks.bounded(raw)
         checks.unfilled(raw)
         policy = Policy.model_validate(checks.expand_shared(raw))
         checks.cross_check(policy)
@@ -131,6 +133,8 @@ def check_text(data: bytes, path: Path) -> LoadedPolicy:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise PolicyError(str(path), "文件不是 UTF-8 编码，请用 UTF-8 保存") from None
+    if len(data) > MAX_BYTES:
+        raise PolicyError(str(path), f"文件超过 {MAX_BYTES // 1_000_000} MB，不像政策文件（内置的每份约 10 KB），请检查")
     policy = parse_policy(text, str(path))
     line = line_of(text, ("编号",))
     if policy.id != path.stem:

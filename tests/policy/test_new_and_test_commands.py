@@ -90,6 +90,8 @@ def test_a_case_that_disagrees_is_named_with_the_difference(tmp_path, capsys):
     ("- name: x\n  cse: {}\n", "未知的键“cse”"),
     ("- name: x\n  case: [\n", "YAML 格式错误"),
     ("", "应为案例列表"),
+    ("a: &a [x, x, x, x, x, x, x, x]\n" + "".join(f"a{i}: &a{i} [{', '.join(['*a' + ('' if i == 1 else str(i - 1))] * 8)}]\n"
+                                                   for i in range(1, 9)), "不像案例文件"),
 ])
 def test_a_cases_file_that_is_not_cases_is_refused_whole(tmp_path, text, words, capsys):
     path = tmp_path / "cases.yaml"
