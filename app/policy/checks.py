@@ -167,21 +167,21 @@ def cross_check(policy: Policy) -> None:
     for i, decl in enumerate(policy.categories):
         for name in (decl.name, *decl.aliases):
             if name in names:
-                raise Refusal(("类别", i), f"“{name}”重复声明（名称和别名在全文件内只能出现一次）")
+                raise Refusal(("类别", i), f"“{name}”重复声明（名称和别名在全文件内只能出现一次）：请删去重复的一个")
             names.add(name)
     for loc, cats in _category_lists(policy, ()):
         if loc == ("类别",):
             continue
         for cat in cats:
             if cat not in declared:
-                raise Refusal(loc, f"类别“{cat}”未在文件顶部“类别”中声明")
+                raise Refusal(loc, f"类别“{cat}”未在文件顶部“类别”中声明：请在顶部“类别”中加上它，或改用已声明的名称（这里不能写别名）")
     for pool_i, pool in enumerate(policy.assistance):
         seen: set[str] = set()
         for t_i, t in enumerate(pool.treatments):
             for cat in t.categories:
                 if cat in seen:
                     raise Refusal(("医疗救助", pool_i, "待遇", t_i, "类别"),
-                                  f"类别“{cat}”在同一救助中出现两次（一人一类一个待遇）")
+                                  f"类别“{cat}”在同一救助中出现两次（一人一类一个待遇）：请只保留在一档里")
                 seen.add(cat)
     used: set[str] = set()
     for loc, rule in rules(policy):
@@ -192,9 +192,9 @@ def cross_check(policy: Policy) -> None:
                 used.add(key)
                 param = policy.locals.get(key)
                 if param is None:
-                    raise Refusal((*loc, day), f"地方参数“{key}”未在“地方参数”中声明")
+                    raise Refusal((*loc, day), f"地方参数“{key}”未在“地方参数”中声明：请在“地方参数”中声明它（名称、单位、依据），或改正拼写")
                 if param.unit != expect:
-                    raise Refusal((*loc, day), f"地方参数“{key}”的单位是{param.unit}，此处需要{expect}")
+                    raise Refusal((*loc, day), f"地方参数“{key}”的单位是{param.unit}，此处需要{expect}：请改用单位为{expect}的地方参数，或改正它的“单位”")
         _dates_and_bounds(policy, loc, rule)
     for key in policy.locals:
         if key not in used:
