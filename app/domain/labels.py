@@ -46,6 +46,7 @@ LABELS: dict[str, str] = {
     "member.relation_to_head": "与户主关系",
     "head.relation_to_head": "与户主关系",
     "household_id": "家庭",
+    "households": "家庭",
     "person_id": "人员",
     "name": "姓名",
     "id_type": "证件类型",

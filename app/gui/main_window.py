@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         tools.addSeparator()
         tools.addAction("因病返贫致贫风险监测预警名单…", lambda: RiskListDialog(self).exec())
         tools.addAction("资助参保名单…", lambda: SubsidyRosterDialog(self).exec())
-        if self.session.may("make_demo").allowed:
+        if self.session.may("make_demo").allowed and demo.is_demo(self.session.store):  # never in a live county
             tools.addAction("生成演示数据…", self.make_demo)
         tools.addSeparator()
         if self.session.may("manage_users").allowed:

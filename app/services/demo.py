@@ -16,6 +16,7 @@ from faker import Faker
 
 from app.domain.idnumber import check_digit
 from app.domain.money import fmt
+from app.domain.errors import FieldError
 from app.domain.names import initials
 from app.domain.regions import regions
 from app.services import bills, county, users
@@ -135,6 +136,14 @@ def _households(rng: random.Random, fake: Faker, n: int, year: int, taken: set[s
                "category": household_category, "bills": bills_by_member}
 
 
+DEMO_MARK = "（演示）"
+
+
+def is_demo(store) -> bool:
+    """Whether this database is a demo county (named so by `jiuzhu demo`): only there may demo data be added."""
+    return DEMO_MARK in (store.setting("county") or {}).get("name", "")
+
+
 def build_demo(session: Session, households: int, year: int | None = None, seed: int = 2026,
                chunk: int = 500, mean_visits: float = 1.2) -> Iterator[tuple[int, int]]:
     """Generate the demo county, `chunk` households per transaction; yields (done, total).
@@ -144,11 +153,13 @@ def build_demo(session: Session, households: int, year: int | None = None, seed:
     never half a household.
     """
     session.require("make_demo")
+    if not is_demo(session.store) and session.conn.execute("SELECT 1 FROM households LIMIT 1").fetchone():
+        raise FieldError("households", "这是正式使用的数据库，不能生成演示数据；演示请用 jiuzhu demo 另建一个演示数据库")
     year = year or clock.today().year - 1
     if not users.has_admin(session.conn):
         raise RuntimeError("演示数据需要先有管理员")
     if not session.store.setting("policy_id"):
-        county.configure_county(session, COUNTY_CODE, "南陵县（演示）", DEMO_POLICY, DEMO_LOCAL)
+        county.configure_county(session, COUNTY_CODE, f"南陵县{DEMO_MARK}", DEMO_POLICY, DEMO_LOCAL)
     rng = random.Random(seed)
     fake = Faker("zh_CN")
     fake.seed_instance(seed)

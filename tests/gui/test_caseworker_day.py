@@ -182,3 +182,18 @@ def test_case_search_page_opens_a_rejected_case(qtbot, tmp_path):
         labels = [page.buttons.itemAt(i).widget().text() for i in range(page.buttons.count())
                   if page.buttons.itemAt(i).widget()]
         assert "打印不予救助通知书…" in labels and "打印审批表…" in labels
+
+
+def test_demo_data_only_in_a_demo_database(qtbot, tmp_path):
+    from app.domain.errors import FieldError
+    from app.services import demo, registry
+    from tests.gui.test_app import idn, signed_in
+
+    for window in signed_in(qtbot, tmp_path, "admin"):
+        menu = [a.text() for m in window.menuBar().actions() for a in m.menu().actions()]
+        assert "生成演示数据…" not in menu   # a live county: 南陵县, not 南陵县（演示）
+        registry.register_household(window.session, "340223100201", "籍山镇某村 9 号",
+                                    registry.PersonInput("赵六", idn("34022319580709001")))
+        with pytest.raises(FieldError, match="正式使用的数据库"):
+            list(demo.build_demo(window.session, 2, 2025))
+        assert not demo.is_demo(window.session.store)
