@@ -141,6 +141,7 @@ def test_tables_sort_by_value_copy_as_tab_separated_text_and_export(qtbot, tmp_p
     qtbot.addWidget(table)
     table.set_rows([("甲", Decimal("12000.50")), ("乙", Decimal("900")), ("丙", Decimal("1500"))])
     assert table.item(0, 1).text() == "12,000.50"
+    assert [table.item(r, 0).text() for r in range(3)] == ["甲", "乙", "丙"]   # the given order until a header is clicked
     table.sortItems(1)
     assert [table.item(r, 0).text() for r in range(3)] == ["乙", "丙", "甲"]   # by amount, not by text
     assert table.record_at(0) == 1   # the record behind the row, whatever the sort
