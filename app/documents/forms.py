@@ -51,12 +51,20 @@ def settlement_slip(path: Path, place: str, person: dict, visits: list[dict], to
                      *(totals[k] for k, _ in TIERS), totals["personal_pay"]])
     widths = [22 * mm, 40 * mm, 18 * mm] + [(wide - 80 * mm) / 8] * 8
     story.append(grid(rows, widths, numeric_columns=range(3, 11)))
-    story.append(Spacer(1, 4 * mm))
+    source = totals or visits[0]
+    relief = Decimal(source["assistance_paid"]) + Decimal(source["tilt_assistance_paid"])
+    own = Decimal(source["personal_pay"])
+    story.append(Spacer(1, 2 * mm))
+    story.append(Paragraph(f"医疗救助（含倾斜救助）合计 {fmt(relief)} 元，大写：{amount_in_words(relief)}；"
+                           f"个人自付 {fmt(own)} 元，大写：{amount_in_words(own)}", s["base"]))
+    story.append(Spacer(1, 3 * mm))
     story.append(Paragraph("计算说明（每一项都写明所用数字和文件条款）", s["base"]))
     for v in visits:
-        lines = [f"<b>{v['discharged_on']} {v['hospital']}</b>（适用类别：{v['applied_category']}）"]
-        lines += [f"{st['tier']} {st['amount']} 元：{st['explain']}〔{st['reference']}〕" for st in v["steps"]]
-        story.append(Paragraph("<br/>".join(_esc(x) if i else x for i, x in enumerate(lines)), s["small"]))
+        invoice = f"发票号 {_esc(v['invoice_number'])}；" if v.get("invoice_number") else ""
+        lines = [f"<b>{v['discharged_on']} {_esc(v['hospital'])}</b>（{invoice}适用类别：{_esc(v['applied_category'])}）"]
+        lines += [_esc(f"{st['tier']} {st['amount']} 元：{st['explain']}〔{st['reference']}〕") for st in v["steps"]]
+        # 9 pt: read by the family at the counter, not fine print.
+        story.append(Paragraph("<br/>".join(lines), s["cell"]))
         story.append(Spacer(1, 2 * mm))
     story.append(Paragraph(f"经办人：____________　　患者或家属签字：____________　　打印日期：{clock.today()}", s["base"]))
     return build(path, story, f"{place} · 一站式结算单", title, wide=True)

@@ -104,3 +104,16 @@ def test_batch_of_approval_forms_one_per_page(demo, tmp_path):
     approved = demo.conn.execute("SELECT count(*) FROM applications WHERE state = 'approved'").fetchone()[0]
     assert approved >= 2 and len(pages) == approved
     assert all("审批表" in page and "签字" in page for page in pages)
+
+
+def test_the_slip_gives_the_invoice_the_amount_in_words_and_a_readable_explanation(demo, tmp_path):
+    from pypdf import PdfReader
+
+    from app.documents.layout import styles
+
+    visit = demo.conn.execute("SELECT v.id, v.invoice_number FROM visits v JOIN settlements s ON s.visit_id = v.id "
+                              "LIMIT 1").fetchone()
+    slip = paperwork.settlement_slip(demo, tmp_path / "slip.pdf", visit_id=visit["id"])
+    text = "".join(page.extract_text() for page in PdfReader(str(slip)).pages)
+    assert visit["invoice_number"] in text and "大写" in text
+    assert styles()["cell"].fontSize >= 8
