@@ -22,7 +22,7 @@ from reportlab.platypus import (
 
 from app.documents.amount_words import amount_in_words
 from app.documents.layout import build, grid, styles, usable_width
-from app.domain.money import fmt
+from app.domain.money import fmt, shown
 from app.store import clock
 
 TIERS = (("basic_paid", "基本医保"), ("serious_illness_paid", "大病保险"), ("assistance_paid", "医疗救助"),
@@ -83,11 +83,11 @@ def notice_list(path: Path, place: str, rows: list[dict], phone: str = "") -> Pa
     towns = "、".join(dict.fromkeys(r["township"] for r in rows if r.get("township")))
     story = _title("医疗救助（依申请）公示名单", f"{place}{towns}　公布日期：{clock.today()}")
     table = [["序号", "姓名", "身份证号", "村（居）", "拟救助金额（元）", "公示期"]]
-    table += [[i, r["name"], r["id_number"], r["village"], fmt(r["amount"]) if r["amount"] is not None
-               else r.get("amount_note") or "—", f"{r['notice_start']} 至 {r['notice_end']}"]
+    table += [[i, r["name"], r["id_number"], r["village"], shown(r["amount"]) if r["amount"] is not None
+               else r.get("amount_note") or "—", f"{r['notice_start']}\n至 {r['notice_end']}"]
               for i, r in enumerate(rows, start=1)]
     w = usable_width()
-    story.append(grid(table, [12 * mm, 24 * mm, 40 * mm, w - 174 * mm, 32 * mm, 66 * mm], numeric_columns=(4,)))
+    story.append(grid(table, [12 * mm, 20 * mm, 38 * mm, w - 126 * mm, 28 * mm, 28 * mm], numeric_columns=(4,)))
     story.append(Spacer(1, 6 * mm))
     contact = phone.strip() or "＿＿＿＿＿＿＿＿＿＿"
     story.append(Paragraph(f"公示期内如有异议，请向{_esc(towns) or '乡镇（街道）'}医疗保障经办机构反映。"
