@@ -22,6 +22,7 @@ from reportlab.platypus import (
 
 from app.documents.amount_words import amount_in_words
 from app.documents.layout import build, grid, styles, usable_width
+from app.documents.plain import plain_explanation
 from app.domain.money import fmt, shown
 from app.store import clock
 
@@ -57,6 +58,9 @@ def settlement_slip(path: Path, place: str, person: dict, visits: list[dict], to
     story.append(Spacer(1, 2 * mm))
     story.append(Paragraph(f"医疗救助（含倾斜救助）合计 {fmt(relief)} 元，大写：{amount_in_words(relief)}；"
                            f"个人自付 {fmt(own)} 元，大写：{amount_in_words(own)}", s["base"]))
+    story.append(Spacer(1, 3 * mm))
+    # Two layers: first in plain words for the family, then the caseworker's formulas with their clauses.
+    story.append(Paragraph("费用说明：" + _esc(plain_explanation(source, len(visits), visits[0]["kind"])), s["base"]))
     story.append(Spacer(1, 3 * mm))
     story.append(Paragraph("计算说明（每一项都写明所用数字和文件条款）", s["base"]))
     for v in visits:

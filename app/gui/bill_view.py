@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.money import fmt
+from app.domain.money import MoneyError, fmt, parse_money
 from app.domain.names import HOSPITAL_LEVELS, VISIT_KINDS
+from app.documents.plain import plain_explanation
 from app.gui.date_field import DateField
 from app.gui.forms import Form, styled_label
 from app.gui.ops import Op, show_error
@@ -184,6 +185,13 @@ class BillView(QWidget):
                            f"<table cellspacing='6' style='font-size:12pt'>{rows}</table>")
         self.duplicate.setText(r["duplicate"] or "")
         html = []
+        try:  # the family's layer first, in plain words, then the formulas with their clauses
+            figures = {**r["amounts"], "personal_pay": r["personal_pay"],
+                       "total_cost": parse_money(self.total.text(), "total_cost"),
+                       "policy_covered": parse_money(self.covered.text(), "policy_covered")}
+            html.append(f"<p style='font-size:11pt'>{escape(plain_explanation(figures, 1, self.kind.currentText()))}</p>")
+        except MoneyError:
+            pass
         for s in r["steps"]:
             html.append(f"<p><b>{escape(s['tier'])} {escape(s['amount'])} 元</b><br/>{escape(s['explain'])}<br/>"
                         f"<span style='color:#5f6b7a'>依据：{escape(s['reference'])}</span></p>")

@@ -117,3 +117,14 @@ def test_the_slip_gives_the_invoice_the_amount_in_words_and_a_readable_explanati
     text = "".join(page.extract_text() for page in PdfReader(str(slip)).pages)
     assert visit["invoice_number"] in text and "大写" in text
     assert styles()["cell"].fontSize >= 8
+
+
+def test_the_plain_explanation_tells_the_family_where_the_money_went():
+    from app.documents.plain import plain_explanation
+
+    text = plain_explanation({"total_cost": "56000", "policy_covered": "48000", "basic_paid": "33110",
+                              "serious_illness_paid": "4000", "assistance_paid": "8368.38", "tilt_assistance_paid": "0",
+                              "personal_pay": "10521.62"})
+    assert text.startswith("您这次住院花了 56,000.00 元；其中 8,000.00 元是医保目录外")
+    assert "基本医保报了 33,110.00 元" in text and "您自己付 10,521.62 元" in text
+    assert "目录内各项报销之后剩下的 2,521.62 元" in text

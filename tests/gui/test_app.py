@@ -138,6 +138,7 @@ def test_record_two_bills_and_see_the_tiers_and_explanation(qtbot, window):
     idle(qtbot)
     assert "9000.00" in view.tiers.text()  # (50000 − 30000 − 8000) × 75%, 芜医保〔2021〕76号 二(二)5
     assert "芜医保〔2021〕76号 二(二)5" in view.steps.toPlainText()
+    assert view.steps.toPlainText().startswith("您这次住院花了")  # the family's layer comes first
     shot(window, "bill-preview")
     qtbot.keyClick(view.invoice, Qt.Key.Key_Return)
     idle(qtbot)
