@@ -98,13 +98,17 @@ def rejection_notice(path: Path, place: str, name: str, year: int, reason: str, 
 def roster(path: Path, place: str, title: str, rows: list[dict]) -> Path:
     """发放花名册: approved amounts with bank columns and a signature column; headers repeat on every page."""
     story = _title("医疗救助发放花名册", f"{place}　{title}")
-    table = [["序号", "姓名", "身份证号", "村（居）", "救助金额（元）", "开户银行", "银行账号", "领款人签名"]]
+    # A batch of the office's assistance says what each line pays (原始、补付、追回) and for which bill, where the
+    # 依申请 roster has the bank columns; a 追回 line is negative: money to recover, signed for the same way.
+    lines = any("what" in r for r in rows)
+    extra = ("项目", "账单（医院、发票号）") if lines else ("开户银行", "银行账号")
+    table = [["序号", "姓名", "身份证号", "村（居）", "金额（元）" if lines else "救助金额（元）", *extra, "领款人签名"]]
     total = Decimal(0)
     for i, r in enumerate(rows, start=1):
         total += Decimal(r["amount"])
-        table.append([i, r["name"], r["id_number"], r["village"], fmt(Decimal(r["amount"])), r.get("bank", ""),
-                      r.get("account", ""), ""])
-    table.append(["合计", f"{len(rows)} 人", "", "", fmt(total), "", "", ""])
+        cells = (r["what"], r["bill"]) if lines else (r.get("bank", ""), r.get("account", ""))
+        table.append([i, r["name"], r["id_number"], r["village"], fmt(Decimal(r["amount"])), *cells, ""])
+    table.append(["合计", f"{len(rows)} 笔" if lines else f"{len(rows)} 人", "", "", fmt(total), "", "", ""])
     w = usable_width(True)
     widths = [12 * mm, 24 * mm, 42 * mm, w - 232 * mm, 28 * mm, 36 * mm, 52 * mm, 38 * mm]
     ruled = grid(table, widths, numeric_columns=(4,))

@@ -123,8 +123,10 @@ class MainWindow(QMainWindow):
         session = self.session
         Op(self, lambda: bills.resettle_year(session, year)).with_progress(f"正在重新结算 {year} 年…").success(
             lambda last: QMessageBox.information(
-                self, "重新结算", f"{year} 年已重新结算 {last[0] if last else 0} 人，"
-                                 f"其中 {last[2] if last else 0} 笔结算金额有变化（均已记入审计日志）。")).run()
+                self, "重新结算", f"{year} 年已重新结算 {last.done if last else 0} 人，"
+                                 f"其中 {last.changed if last else 0} 笔结算有变化：未支付的金额 {last.unpaid if last else 0} "
+                                 f"项直接更新，已支付的生成补付/追回 {last.adjustments if last else 0} 笔"
+                                 "（均已记入审计日志，见“补付追回”）。")).run()
 
     def verify_form(self) -> None:
         code, ok = QInputDialog.getText(self, "核对审批表", "扫描二维码或输入审批表上的校验码：")

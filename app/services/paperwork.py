@@ -17,7 +17,8 @@ from app.domain.errors import FieldError
 from app.workflow import rules
 
 
-def _place(session: Session) -> str:
+def place(session: Session) -> str:
+    """The county's name as documents print it."""
     return (session.store.setting("county") or {}).get("name", "")
 
 
@@ -48,7 +49,7 @@ def settlement_slip(session: Session, path: Path, visit_id: str | None = None, p
         sums = {k: sum((Decimal(v[k]) for v in visits), ZERO) for k in keys}
         totals = {k: fmt(x) for k, x in sums.items()}
         totals["out_of_catalog"] = fmt(sums["total_cost"] - sums["policy_covered"])
-    return forms.settlement_slip(path, _place(session), p, visits, totals)
+    return forms.settlement_slip(path, place(session), p, visits, totals)
 
 
 def notice_list(session: Session, path: Path) -> Path:
@@ -56,7 +57,7 @@ def notice_list(session: Session, path: Path) -> Path:
     rows = apps.notice_list(session)
     if not rows:
         raise FieldError("notice", "目前没有正在公示的申请")
-    return forms.notice_list(path, _place(session), rows)
+    return forms.notice_list(path, place(session), rows)
 
 
 def rejection_notice(session: Session, app_id: str, path: Path) -> Path:
@@ -67,7 +68,7 @@ def rejection_notice(session: Session, app_id: str, path: Path) -> Path:
     step = apps.timeline(session, app_id)[-1]
     p = load_person(session, a["person_id"])
     decided = clock.local_date(step["at"]).strftime("%Y年%m月%d日")
-    return forms.rejection_notice(path, _place(session), p["name"], a["year"], step["opinion"] or "", decided,
+    return forms.rejection_notice(path, place(session), p["name"], a["year"], step["opinion"] or "", decided,
                                   document_number(a), step["state_name"])
 
 
@@ -79,12 +80,13 @@ def roster(session: Session, path: Path) -> Path:
         f"WHERE a.state = 'approved' AND {where} ORDER BY a.region_code, p.name", param).fetchall()
     if not rows:
         raise FieldError("roster", "目前没有待发放的已批准申请")
-    people = [{"name": r["name"], "id_number": r["id_number"], "village": _village(r["region_code"]),
+    people = [{"name": r["name"], "id_number": r["id_number"], "village": village(r["region_code"]),
                "amount": r["approved_amount"]} for r in rows]
-    return forms.roster(path, _place(session), "依申请救助（已批准待发放）", people)
+    return forms.roster(path, place(session), "依申请救助（已批准待发放）", people)
 
 
-def _village(code: str) -> str:
+def village(code: str) -> str:
+    """A 12-digit region code as township and village names (the code itself if the names are not known)."""
     from app.domain.regions import regions
 
     try:
@@ -139,7 +141,7 @@ def approval_form_content(session: Session, app_id: str) -> dict:
 def approval_form(session: Session, app_id: str, path: Path) -> Path:
     """医疗救助（依申请）审批表 with its QR verification code."""
     content = approval_form_content(session, app_id)
-    return forms.approval_form(path, _place(session), document_number(apps.application_row(session, app_id)), content)
+    return forms.approval_form(path, place(session), document_number(apps.application_row(session, app_id)), content)
 
 
 def approval_forms_batch(session: Session, path: Path, state: str = "approved") -> Path:
@@ -150,7 +152,7 @@ def approval_forms_batch(session: Session, path: Path, state: str = "approved") 
         "ORDER BY a.region_code, p.name", (state, *param))]
     if not ids:
         raise FieldError("state", f"没有“{rules.STATE_NAMES[state]}”的申请")
-    return forms.approval_forms(path, _place(session), [(document_number(apps.application_row(session, i)),
+    return forms.approval_forms(path, place(session), [(document_number(apps.application_row(session, i)),
                                                          approval_form_content(session, i)) for i in ids])
 
 
