@@ -57,6 +57,17 @@ def settlement_slip(path: Path, place: str, person: dict, visits: list[dict], to
         lines += [f"{st['tier']} {st['amount']} 元：{st['explain']}〔{st['reference']}〕" for st in v["steps"]]
         story.append(Paragraph("<br/>".join(_esc(x) if i else x for i, x in enumerate(lines)), s["small"]))
         story.append(Spacer(1, 2 * mm))
+    adjusted = [v for v in visits if v.get("adjustments")]
+    if adjusted:
+        story.append(Paragraph("补付与追回（已支付的金额不改动，差额另行补付或追回；上表为调整后的净额）", s["base"]))
+        rows = [["结算日期", "医院", "项目", "原支付", "调整", "调整后", "原因", "状态"]]
+        for v in adjusted:
+            for a in v["adjustments"]:
+                rows.append([v["discharged_on"], v["hospital"], a["tier_name"], a["old"], f"{a['kind']} {a['amount']}",
+                             a["new"], Paragraph(_esc(a["reason"]), s["small"]), "已办" if a["paid"] else "待发放"])
+        story.append(grid(rows, [22 * mm, 36 * mm, 18 * mm, 24 * mm, 30 * mm, 24 * mm, wide - 188 * mm, 34 * mm],
+                          numeric_columns=(3, 5)))
+        story.append(Spacer(1, 3 * mm))
     story.append(Paragraph(f"经办人：____________　　患者或家属签字：____________　　打印日期：{clock.today()}", s["base"]))
     return build(path, story, f"{place} · 一站式结算单", title, wide=True)
 
