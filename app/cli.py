@@ -179,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_exchange import add_commands as add_exchange_commands
 
     add_exchange_commands(sub, _guarded)
+    from app.cli_money import add_commands as add_money_commands
+
+    add_money_commands(sub, _guarded)
     return parser
 
 

@@ -48,7 +48,7 @@ def _unbatched(session: Session, year: int) -> tuple[list[dict], list[str]]:
 
 def create_batch(session: Session, year: int) -> dict:
     """Draw up a 发放 batch of the year's unpaid amounts and waiting 补付/追回 lines in the user's jurisdiction."""
-    session.require("disburse")
+    session.require("disburse_batch")
     with transaction(session.conn):
         originals, waiting = _unbatched(session, year)
         if not originals and not waiting:
