@@ -22,7 +22,8 @@ STATUS_NAMES = {"live": "有效", "void": "已作废"}
 COLUMNS = ("v.id, v.person_id, p.name, p.id_number, v.hospital, v.hospital_level, v.kind, v.admitted_on, "
            "v.discharged_on, v.invoice_number, v.total_cost, v.policy_covered, v.status, v.void_reason, "
            "v.voided_at, v.voided_by, v.corrects_id, s.basic_paid, s.serious_illness_paid, s.assistance_paid, "
-           "s.tilt_assistance_paid, s.personal_pay, s.applied_category")
+           "s.tilt_assistance_paid, s.personal_pay, s.applied_category, v.basic_paid AS slip_basic_paid, "
+           "v.serious_illness_paid AS slip_serious_illness_paid")
 
 
 def _rows(session: Session, where: str, params: tuple) -> list[dict]:
