@@ -75,9 +75,11 @@ def cmd_disburse_create(args: argparse.Namespace) -> int:
 
 def cmd_disburse_confirm(args: argparse.Namespace) -> int:
     from app.services import disbursement
+    from app.store.clock import local_time
 
     b = disbursement.confirm_batch(_session(args), args.batch.lower())
-    _say(f"发放批次 {b['id'][:8].upper()} 已确认发放：{b['line_count']} 笔，合计 {b['total']} 元（{b['confirmed_at']}）")
+    _say(f"发放批次 {b['id'][:8].upper()} 已确认发放：{b['line_count']} 笔，合计 {b['total']} 元"
+         f"（{local_time(b['confirmed_at']):%Y-%m-%d %H:%M}，{b['confirmed_by']}）")
     return 0
 
 

@@ -16,7 +16,7 @@ from app.domain.money import ZERO, fmt
 from app.services.payments import OFFICE, OFFICE_TIERS, ORIGINAL, TIER_NAMES
 from app.services.session import Session
 from app.store import reads, records
-from app.store.clock import now
+from app.store.clock import local_time, now
 from app.store.db import transaction
 
 STATE_NAMES = {"printed": "花名册已打印，待确认发放", "paid": "已发放"}
@@ -100,7 +100,8 @@ def confirm_batch(session: Session, batch_id: str) -> dict:
     session.require("confirm_disbursement")
     b = batch(session, batch_id)
     if b["state"] == "paid":
-        raise FieldError("batch_id", f"这个发放批次已于 {b['confirmed_at']} 由 {b['confirmed_by']} 确认发放")
+        raise FieldError("batch_id", f"这个发放批次已于 {local_time(b['confirmed_at']):%Y-%m-%d %H:%M} 由 "
+                                     f"{b['confirmed_by']} 确认发放，不能再次确认")
     who = session.user.display_name or session.user.username
     if session.user.id is not None and b["created_by"] == who:
         raise FieldError("batch_id", "生成花名册的人不能再确认发放（职责分离），请由乡镇审核或县级审批确认")
