@@ -21,6 +21,7 @@ from app.gui.household_view import HouseholdView
 from app.gui.import_view import ImportView
 from app.gui.lists_dialogs import RiskListDialog, SubsidyRosterDialog
 from app.gui.login import LoginDialog
+from app.gui.money_view import MoneyView
 from app.gui.ops import Op, single_thread_pool
 from app.gui.person_dialogs import HouseholdDialog
 from app.gui.policy_view import PolicyView
@@ -69,8 +70,10 @@ class MainWindow(QMainWindow):
         self.notices = NoticeView(self)
         self.imports = ImportView(self)
         self.exchange = ExchangeView(self)
+        self.money = MoneyView(self)
         self.pages = [("人员查询", self.registry), ("家庭", self.household), ("账单录入", self.bill),
-                      ("待我处理", self.worklist), ("公示名单", self.notices), ("名单导入", self.imports),
+                      ("待我处理", self.worklist), ("公示名单", self.notices), ("补付追回与发放", self.money),
+                      ("名单导入", self.imports),
                       ("同步与交换", self.exchange), ("政策", self.policy), ("统计", self.statistics)]
         for name, page in self.pages:
             self.nav.addItem(name)
@@ -155,7 +158,7 @@ class MainWindow(QMainWindow):
     def _switch(self, row: int) -> None:
         self.stack.setCurrentIndex(row)
         page = self.pages[row][1]
-        if page in (self.policy, self.statistics, self.worklist, self.notices, self.exchange):
+        if page in (self.policy, self.statistics, self.worklist, self.notices, self.exchange, self.money):
             page.refresh()
         elif page is self.registry:
             self.registry.query.setFocus()
