@@ -127,8 +127,12 @@ def roster(path: Path, place: str, title: str, rows: list[dict]) -> Path:
     ruled.setStyle(TableStyle([("TOPPADDING", (0, 1), (-1, -1), 9), ("BOTTOMPADDING", (0, 1), (-1, -1), 9)]))
     story.append(ruled)
     story.append(Spacer(1, 5 * mm))
-    story.append(Paragraph(f"合计金额（大写）：{amount_in_words(total)}　　制表人：________　审核人：________　"
-                           f"日期：{clock.today()}", styles()["base"]))
+    pay = sum((Decimal(r["amount"]) for r in rows if Decimal(r["amount"]) > 0), Decimal(0))
+    recover = -sum((Decimal(r["amount"]) for r in rows if Decimal(r["amount"]) < 0), Decimal(0))
+    words = f"合计金额（大写）：{amount_in_words(total)}" if not recover else (
+        f"应发金额 {fmt(pay)} 元（大写：{amount_in_words(pay)}），应追回金额 {fmt(recover)} 元"
+        f"（大写：{amount_in_words(recover)}）")
+    story.append(Paragraph(f"{words}　　制表人：________　审核人：________　日期：{clock.today()}", styles()["base"]))
     return build(path, story, f"{place} · 发放花名册", "发放花名册", wide=True)
 
 

@@ -208,3 +208,17 @@ def test_the_annual_slip_agrees_with_the_amounts_after_resettlement(session, fam
         assert net == Decimal(v["assistance_paid"])
     pdf = paperwork.settlement_slip(session, tmp_path / "slip.pdf", person_id=head, year=2023)
     assert pdf.stat().st_size > 0
+
+
+def test_a_roster_with_recoveries_prints_what_to_pay_and_what_to_recover(session, family, clerk, tmp_path):
+    from pypdf import PdfReader
+
+    _, head, _ = family
+    registry.set_category(session, head, "低保对象", "2020-01-01", None, "民政")
+    b = bills.record_bill(clerk, head, bill(invoice_number="R1"))
+    disbursement.confirm_batch(_reviewer(session), disbursement.create_batch(clerk, 2023)["id"])
+    bill_changes.void_bill(clerk, b["visit_id"], "发票作废")
+    batch = disbursement.create_batch(clerk, 2023)
+    assert Decimal(batch["total"]) < 0
+    text = PdfReader(str(disbursement.roster_pdf(clerk, batch["id"], tmp_path / "r.pdf"))).pages[0].extract_text()
+    assert "应追回金额" in text and "追回·医疗救助" in text
