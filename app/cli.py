@@ -168,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_policy_install)
     p = psub.add_parser("path", help="显示本县政策文件夹的位置（升级不会改动它）")
     p.set_defaults(func=cmd_policy_path)
+    from app.cli_money import add_policy_commands
+
+    add_policy_commands(psub, _guarded)
     p = sub.add_parser("gui", help="打开桌面程序（不带命令时默认如此）")
     p.add_argument("--db", metavar="PATH", help="数据库文件（默认在本用户的数据文件夹）")
     p.add_argument("--smoke", action="store_true", help="离屏打开每个主要页面一次后退出（打包与 CI 用）")

@@ -83,6 +83,33 @@ def cmd_disburse_confirm(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_policy_set_local(args: argparse.Namespace) -> int:
+    from app.domain.errors import FieldError
+    from app.services import bills, county
+
+    key, sep, value = args.assignment.partition("=")
+    if not sep or not key.strip():
+        raise FieldError("local", f"{args.assignment}：请写成 键=值，例如 basic_inpatient_rate=60%")
+    session = _session(args)
+    years = county.set_local_from(session, key.strip(), value, args.start)
+    _say(f"已修改地方参数 {key.strip()} = {value.strip()}，自 {args.start} 起（已记入审计日志）")
+    if not years:
+        _say("该日期以后没有已录入的账单，无需重新结算")
+    for year in years:
+        p = bills.preview_resettle(session, year)
+        _say(f"{year} 年若重新结算：{p.changed} 笔结算有变化，未支付的金额 {p.unpaid} 项直接更新，"
+             f"已支付的生成补付/追回 {p.adjustments} 笔。执行：jiuzhu resettle --year {year}")
+    return 0
+
+
+def add_policy_commands(psub: argparse._SubParsersAction, run) -> None:
+    """Commands added to `jiuzhu policy`."""
+    p = with_db(psub.add_parser("set-local", help="自某日起修改一个地方参数（记入审计日志），并显示重新结算将产生的变化"))
+    p.add_argument("assignment", metavar="KEY=VALUE")
+    p.add_argument("--from", dest="start", required=True, metavar="DATE", help="生效日期，如 2025-01-01")
+    p.set_defaults(func=run(cmd_policy_set_local))
+
+
 def add_commands(sub: argparse._SubParsersAction, run) -> None:
     bill = sub.add_parser("bill", help="就诊账单：列出、作废")
     bsub = bill.add_subparsers(dest="bill_command", metavar="子命令", required=True)

@@ -375,16 +375,39 @@ def resettle_year(session: Session, year: int,
     a caller can show progress and stop; stopping or a crash leaves each person either fully re-settled or
     untouched, and running again finishes the job.
     """
-    where, param = reads.scope(session.user.jurisdiction)
-    people = [r["person_id"] for r in session.conn.execute(
-        "SELECT DISTINCT v.person_id FROM visits v JOIN persons p ON p.id = v.person_id "
-        f"JOIN households h ON h.id = p.household_id WHERE v.discharged_on BETWEEN ? AND ? AND {where} "
-        "ORDER BY v.person_id", (f"{year}-01-01", f"{year}-12-31", *param))]
+    people = _people_of_year(session, year)
     counts = Resettled()
     for i, person_id in enumerate(people, start=1):
         with transaction(session.conn):
             counts = counts.add(_store_year(session, person_id, year, reason)[1])
         yield Progress(i, len(people), counts.settlements, counts.unpaid, counts.adjustments)
+
+
+def _people_of_year(session: Session, year: int) -> list[str]:
+    where, param = reads.scope(session.user.jurisdiction)
+    return [r["person_id"] for r in session.conn.execute(
+        "SELECT DISTINCT v.person_id FROM visits v JOIN persons p ON p.id = v.person_id "
+        f"JOIN households h ON h.id = p.household_id WHERE v.discharged_on BETWEEN ? AND ? AND {where} "
+        "ORDER BY v.person_id", (f"{year}-01-01", f"{year}-12-31", *param))]
+
+
+class _Undo(Exception):
+    """Raised to roll a preview's transaction back."""
+
+
+def preview_resettle(session: Session, year: int) -> Progress:
+    """What re-settling the year would change (settlements, unpaid amounts, 补付/追回 lines), without changing it:
+    the whole re-settlement runs in one transaction that is rolled back."""
+    people = _people_of_year(session, year)
+    counts = Resettled()
+    try:
+        with transaction(session.conn):
+            for person_id in people:
+                counts = counts.add(_store_year(session, person_id, year, "预览")[1])
+            raise _Undo
+    except _Undo:
+        pass
+    return Progress(len(people), len(people), counts.settlements, counts.unpaid, counts.adjustments)
 
 
 def store_year(session: Session, person_id: str, year: int, reason: str = "重新结算") -> Resettled:

@@ -222,3 +222,25 @@ def test_a_roster_with_recoveries_prints_what_to_pay_and_what_to_recover(session
     assert Decimal(batch["total"]) < 0
     text = PdfReader(str(disbursement.roster_pdf(clerk, batch["id"], tmp_path / "r.pdf"))).pages[0].extract_text()
     assert "应追回金额" in text and "追回·医疗救助" in text
+
+
+def test_a_local_value_from_a_date_reaches_only_later_bills_and_is_previewed(session, family, clerk):
+    _, head, _ = family
+    before = bills.record_bill(clerk, head, bill(invoice_number="L1", discharged_on="2023-02-10",
+                                                 admitted_on="2023-02-01", basic_paid=None, serious_illness_paid=None))
+    after = bills.record_bill(clerk, head, bill(invoice_number="L2", discharged_on="2023-06-10",
+                                                admitted_on="2023-06-01", basic_paid=None, serious_illness_paid=None))
+    with pytest.raises(FieldError) as info:
+        county.set_local_from(session, "basic_inpatient_rate", "七成", "2023-03-01")
+    assert "basic_inpatient_rate" in info.value.field
+    years = county.set_local_from(session, "basic_inpatient_rate", "60%", "2023-03-01")
+    assert years == [2023]
+    entries = session.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    preview = bills.preview_resettle(Session(session.store, SYSTEM), 2023)
+    assert preview.changed == 1  # only the June bill: February keeps the rate in force then
+    assert session.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == entries  # nothing written
+    assert _settled(session, after["visit_id"])["basic_paid"] == after["basic_paid"]
+    done = list(bills.resettle_year(Session(session.store, SYSTEM), 2023))[-1]
+    assert done.changed == preview.changed and done.unpaid == preview.unpaid
+    assert _settled(session, before["visit_id"])["basic_paid"] == before["basic_paid"]
+    assert Decimal(_settled(session, after["visit_id"])["basic_paid"]) < Decimal(after["basic_paid"])
