@@ -43,6 +43,33 @@ def cmd_bill_void(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bill_import(args: argparse.Namespace) -> int:
+    from app.domain.errors import FieldError
+    from app.exchange.identity_lists import ListError
+    from app.services import bill_import
+    from app.services.identity_import import rejected_report
+
+    report = _xlsx_out(args.report) if args.report else None
+    session = _session(args, daily_backup=args.apply)
+    try:
+        result = bill_import.import_bills(session, Path(args.file))
+    except ListError as exc:
+        raise FieldError("list_file", str(exc)) from None
+    _say(f"{Path(args.file).name}：可导入 {len(result.ready)} 张账单，已登记过（跳过）{result.already} 张，"
+         f"不能导入 {len(result.rejected)} 行")
+    for r in result.rejected[:20]:
+        _say(f"  第 {r.line} 行：{r.reason}")
+    if len(result.rejected) > 20:
+        _say(f"  ……另有 {len(result.rejected) - 20} 行，见 --report 写出的 Excel")
+    if report:
+        _say(f"不能导入的行已写入 {rejected_report(result, report)}")
+    if args.apply:
+        _say(f"已导入 {bill_import.apply(session, result)} 张账单并结算（一次提交，均记入审计日志）")
+    else:
+        _say("以上为比对结果，未作任何修改；确认后加 --apply 导入")
+    return 0
+
+
 def cmd_adjustments(args: argparse.Namespace) -> int:
     from app.services import disbursement, money_xlsx
     from app.services.paperwork import place
@@ -122,6 +149,11 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p.add_argument("--invoice", required=True, help="发票号")
     p.add_argument("--reason", required=True, help="作废原因")
     p.set_defaults(func=run(cmd_bill_void))
+    p = with_db(bsub.add_parser("import", help="导入医院或医保系统的一站式结算清单（.xlsx/.csv）：先比对，加 --apply 才导入"))
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--apply", action="store_true", help="把可导入的账单全部导入并结算")
+    p.add_argument("--report", metavar="OUT.xlsx", help="把不能导入的行及原因写成 Excel")
+    p.set_defaults(func=run(cmd_bill_import))
     p = with_db(sub.add_parser("adjustments", help="一个年度的补付追回明细；给出 OUT.xlsx 时写成 Excel"))
     p.add_argument("--year", type=int, required=True)
     p.add_argument("out", nargs="?", metavar="OUT.xlsx")

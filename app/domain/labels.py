@@ -112,7 +112,7 @@ LABELS: dict[str, str] = {
     "status": "账单状态", "void_reason": "作废原因", "voided_by": "作废人", "corrects_id": "更正的原账单", "tier": "支付项目", "line_type": "支付类型",
     "payer": "支付方", "old_amount": "原金额", "new_amount": "新金额", "reason": "原因", "batch_id": "发放批次",
     "paid_at": "支付时间", "paid_by": "支付确认人", "title": "名称", "line_count": "笔数", "total": "合计",
-    "confirmed_by": "确认发放人", "confirmed_at": "确认发放时间", "bill": "账单",
+    "confirmed_by": "确认发放人", "confirmed_at": "确认发放时间", "bill": "账单", "list_file": "清单文件",
 }
 
 # A list item in a key: visits[0] is read 第1次就诊 (no spaces: the CLI line keeps its label in one token).

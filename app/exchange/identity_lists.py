@@ -118,7 +118,7 @@ def read_list(path: Path) -> ParsedList:
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise ListError(f"{path.name}：只能导入 Excel 工作簿（.xlsx）；.xls 请先在 Excel 或 WPS 中另存为 .xlsx")
-    rows = _first_sheet(path)
+    rows = first_sheet(path)
     header_at, columns = None, {}
     for i, row in enumerate(rows[:15]):
         found = _match_header(row)
@@ -148,7 +148,7 @@ def read_list(path: Path) -> ParsedList:
     return parsed
 
 
-def _first_sheet(path: Path) -> list[list]:
+def first_sheet(path: Path) -> list[list]:
     """The first worksheet's cells from A1, row by row, as openpyxl would give them.
 
     Read with calamine (a compiled reader): a county roster of 100,000 rows takes well under a second, where

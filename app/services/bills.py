@@ -66,7 +66,17 @@ def duplicate_invoice(session: Session, hospital: str, invoice: str) -> str | No
 
 def checked(session: Session, person_id: str, bill: BillInput, today: date | None,
              allow_duplicate: bool = False) -> dict:
+    """The bill as a visit row of a registered person, valid and (unless allowed) not 重复报销; or a FieldError."""
     load_person(session, person_id)
+    row = visit_row(person_id, bill, today)
+    duplicate = duplicate_invoice(session, row["hospital"], row["invoice_number"])
+    if duplicate and not allow_duplicate:
+        raise FieldError("invoice_number", duplicate)
+    return row
+
+
+def visit_row(person_id: str, bill: BillInput, today: date | None) -> dict:
+    """The bill as a visit row, every field checked on its own and against the others (no database look-up)."""
     hospital = validate.text(bill.hospital, "hospital", "医院名称", 100)
     admitted = validate.day(bill.admitted_on, "admitted_on", "入院（就诊）日期", today)
     discharged = validate.day(bill.discharged_on, "discharged_on", "出院（结算）日期", today)
@@ -93,9 +103,6 @@ def checked(session: Session, person_id: str, bill: BillInput, today: date | Non
     if serious is not None and basic is None:
         raise FieldError("basic_paid", "已填写大病保险支付，请同时填写基本医保支付")
     invoice = validate.text(bill.invoice_number, "invoice_number", "发票号", 50)
-    duplicate = duplicate_invoice(session, hospital, invoice)
-    if duplicate and not allow_duplicate:
-        raise FieldError("invoice_number", duplicate)
     stamp = now()
     return {"id": new_id(), "person_id": person_id, "hospital": hospital, "hospital_level": level,
             "admitted_on": admitted.isoformat(), "discharged_on": discharged.isoformat(), "kind": bill.kind,
