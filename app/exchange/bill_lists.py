@@ -11,6 +11,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from app.domain.idnumber import IdNumberError, parse_id_number
@@ -127,10 +128,7 @@ def _row(line: int, row: list, columns: dict[str, int]) -> BillRow:
     name = "".join(_text(cell("name")).split())
     if not name:
         raise ValueError("姓名为空")
-    try:
-        number = parse_id_number(_text(cell("id_number")), "id_number").value
-    except IdNumberError as exc:
-        raise ValueError(exc.message) from None
+    number = _id_number(_text(cell("id_number")))
     word = "".join(_text(cell("kind")).split())
     kind = KIND_WORDS.get(word)
     if kind is None:
@@ -146,6 +144,22 @@ def _row(line: int, row: list, columns: dict[str, int]) -> BillRow:
               "serious_illness_paid": _money(cell("serious_illness_paid")) or None,
               "invoice_number": _text(cell("invoice_number"))}
     return BillRow(line, name, number, fields)
+
+
+@lru_cache(maxsize=65536)
+def _checked_id(raw: str) -> str | IdNumberError:
+    try:
+        return parse_id_number(raw, "id_number").value
+    except IdNumberError as exc:
+        return exc
+
+
+def _id_number(raw: str) -> str:
+    """The ID number, checked once per distinct text: a month's list names most people several times."""
+    found = _checked_id(raw)
+    if isinstance(found, IdNumberError):
+        raise ValueError(found.message)
+    return found
 
 
 def _date(value, label: str):

@@ -92,6 +92,11 @@ def parse_date(value) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
+    if type(value) is str and len(value) == 10 and value[4] == "-":
+        try:  # the common 2023-05-06, without the normalising below (a list has tens of thousands)
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
     if isinstance(value, int | float) and 20000 < value < 80000:
         return date(1899, 12, 30) + timedelta(days=int(value))  # Excel's day 0 (with its 1900 leap-year quirk)
     text = normalise(_text(value)).translate(_DATE_MARKS).strip("-")
