@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gui.bill_import_view import BillImportView
 from app.gui.bill_view import BillView
 from app.gui.exchange_view import ExchangeView
 from app.gui.household_view import HouseholdView
@@ -71,15 +72,17 @@ class MainWindow(QMainWindow):
         self.imports = ImportView(self)
         self.exchange = ExchangeView(self)
         self.money = MoneyView(self)
+        self.bill_import = BillImportView(self)
         self.pages = [("人员查询", self.registry), ("家庭", self.household), ("账单录入", self.bill),
                       ("待我处理", self.worklist), ("公示名单", self.notices), ("补付追回与发放", self.money),
-                      ("名单导入", self.imports),
+                      ("结算清单导入", self.bill_import), ("名单导入", self.imports),
                       ("同步与交换", self.exchange), ("政策", self.policy), ("统计", self.statistics)]
         for name, page in self.pages:
             self.nav.addItem(name)
             self.stack.addWidget(page)
         # Pages whose only purpose is a task the permission model does not give this user are not offered.
-        for page, action in ((self.bill, "record_bill"), (self.imports, "import_lists")):
+        for page, action in ((self.bill, "record_bill"), (self.bill_import, "record_bill"),
+                             (self.imports, "import_lists")):
             self.nav.item([p for _, p in self.pages].index(page)).setHidden(not session.may(action).allowed)
         self.nav.currentRowChanged.connect(self._switch)
         self.registry.person_chosen.connect(self.open_person)

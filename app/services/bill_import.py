@@ -34,6 +34,7 @@ class BillImport:
     ready: list[dict] = field(default_factory=list)
     already: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # person id → name, for showing the ready rows
 
 
 def _chunks(values: list) -> list[list]:
@@ -101,6 +102,7 @@ def compare(session: Session, parsed: ParsedBills, today: date | None = None) ->
             refuse(r, f"重复报销：{key[0]} 的发票号 {key[1]} 已为他人或以不同金额登记，同一张发票不能再次报销")
             continue
         result.ready.append(row)
+        result.names[person["id"]] = person["name"]
     return result
 
 
