@@ -244,3 +244,16 @@ def test_a_local_value_from_a_date_reaches_only_later_bills_and_is_previewed(ses
     assert done.changed == preview.changed and done.unpaid == preview.unpaid
     assert _settled(session, before["visit_id"])["basic_paid"] == before["basic_paid"]
     assert Decimal(_settled(session, after["visit_id"])["basic_paid"]) < Decimal(after["basic_paid"])
+
+
+def test_voided_bills_are_left_out_of_summaries_and_statistics(session, family, clerk):
+    from app.services import statistics, summary
+
+    hid, head, spouse = family
+    bills.record_bill(clerk, head, bill(invoice_number="V1"))
+    voided = bills.record_bill(clerk, spouse, bill(invoice_number="V2"))
+    bill_changes.void_bill(clerk, voided["visit_id"], "录错了人")
+    s = summary.household_year(session, hid, 2023)
+    assert Decimal(s["totals"]["total_cost"]) == Decimal("10000.00")
+    total = statistics.year_statistics(session, 2023).by_month.total
+    assert (total.visits, total.people, total.total_cost) == (1, 1, Decimal("10000.00"))
