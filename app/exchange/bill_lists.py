@@ -133,8 +133,8 @@ def _row(line: int, row: list, columns: dict[str, int]) -> BillRow:
     kind = KIND_WORDS.get(word)
     if kind is None:
         raise ValueError(f"就诊类别“{word}”无法识别（应为 住院、门诊慢特病 或 普通门诊）")
-    discharged = _date(cell("discharged_on"), "出院（结算）日期")
-    admitted = _date(cell("admitted_on"), "入院日期") or discharged
+    discharged = _day_cell(cell("discharged_on"), "出院（结算）日期")
+    admitted = _day_cell(cell("admitted_on"), "入院日期") or discharged
     if discharged is None:
         raise ValueError("出院（结算）日期为空")
     fields = {"hospital": _text(cell("hospital")), "hospital_level": _text(cell("hospital_level")) or None,
@@ -162,7 +162,7 @@ def _id_number(raw: str) -> str:
     return found
 
 
-def _date(value, label: str):
+def _day_cell(value, label: str):
     try:
         return parse_date(value)
     except ValueError as exc:
