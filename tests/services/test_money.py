@@ -257,3 +257,18 @@ def test_voided_bills_are_left_out_of_summaries_and_statistics(session, family, 
     assert Decimal(s["totals"]["total_cost"]) == Decimal("10000.00")
     total = statistics.year_statistics(session, 2023).by_month.total
     assert (total.visits, total.people, total.total_cost) == (1, 1, Decimal("10000.00"))
+
+
+def test_a_category_certified_after_payment_makes_a_top_up_naming_it(session, family, clerk):
+    _, head, _ = family
+    paid = bills.record_bill(clerk, head, bill(invoice_number="K1"))
+    assert paid["assistance_paid"] == "0.00"  # 普通参保居民: nothing yet, so nothing to pay
+    registry.set_category(session, head, "低保对象", "2023-01-01", None, "民政")
+    b = disbursement.create_batch(clerk, 2023)
+    disbursement.confirm_batch(_reviewer(session), b["id"])
+    assert Decimal(b["total"]) == Decimal("3000.00")  # (9000 − 5000) × 75%, paid
+    registry.set_category(session, head, "特困人员", "2023-01-01", None, "民政")  # 90%: 3600 now
+    lines = disbursement.adjustments(clerk, 2023)
+    assert [(r["line_type"], r["old_amount"], r["new_amount"], r["amount"], r["reason"]) for r in lines] == [
+        ("补付", "3000.00", "3600.00", "600.00", "身份类别变更")]
+    _invariant(session)
