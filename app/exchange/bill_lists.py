@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from app.domain.idnumber import IdNumberError, parse_id_number
-from app.exchange.identity_lists import ListError, Rejected, first_sheet, parse_date
+from app.exchange.identity_lists import ListError, Rejected, first_sheet, match_header, parse_date
 
 MAX_BYTES = 64 * 2**20
 MAX_ROWS = 500_000
@@ -78,12 +77,7 @@ def _csv_rows(path: Path) -> list[list]:
 
 def _header(rows: list[list]) -> tuple[int, dict[str, int]]:
     for i, row in enumerate(rows[:15]):
-        found: dict[str, int] = {}
-        for col, value in enumerate(row):
-            text = re.sub(r"\s+", "", _text(value))
-            for key, names in HEADERS.items():
-                if text in names and key not in found:
-                    found[key] = col
+        found = match_header([_text(v) for v in row], HEADERS)
         if all(k in found for k in REQUIRED):
             return i, found
     names = "、".join(HEADERS[k][0] for k in REQUIRED)

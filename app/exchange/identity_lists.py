@@ -74,11 +74,12 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _match_header(cells: list) -> dict[str, int]:
+def match_header(cells: list, headers: dict[str, tuple[str, ...]] = HEADERS) -> dict[str, int]:
+    """Which column holds each field, by the header texts `headers` knows (spaces inside a header ignored)."""
     found: dict[str, int] = {}
     for i, value in enumerate(cells):
         text = re.sub(r"\s+", "", _text(value))
-        for key, names in HEADERS.items():
+        for key, names in headers.items():
             if text in names and key not in found:
                 found[key] = i
     return found
@@ -126,7 +127,7 @@ def read_list(path: Path) -> ParsedList:
     rows = first_sheet(path)
     header_at, columns = None, {}
     for i, row in enumerate(rows[:15]):
-        found = _match_header(row)
+        found = match_header(row)
         if "id_number" in found and "name" in found:
             header_at, columns = i, found
             break
