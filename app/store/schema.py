@@ -155,13 +155,24 @@ def _v6(conn: sqlite3.Connection) -> None:
                          sha256_text(after))
 
 
-# The columns of visits up to version 6, in their order (version 7 rebuilds the table with them).
+def _v7(conn: sqlite3.Connection) -> None:
+    from app.store import audit_blocks
+
+    # check looks up each record's last sealing entry; with only sealing entries in the index (row_hash implied by
+    # it) the lookup no longer reads every candidate entry from the table to test row_hash.
+    conn.execute("DROP INDEX IF EXISTS audit_log_entity")
+    conn.execute("CREATE INDEX audit_log_sealing ON audit_log(entity, entity_id, seq) WHERE row_hash IS NOT NULL")
+    # The log written so far is sealed block by block, each block only after its entries verify one by one.
+    audit_blocks.seal_complete(conn)
+
+
+# The columns of visits up to version 6, in their order (version 8 rebuilds the table with them).
 _VISIT_COLUMNS = ("id", "person_id", "hospital", "hospital_level", "admitted_on", "discharged_on", "kind", "total_cost",
                   "policy_covered", "basic_paid", "serious_illness_paid", "invoice_number", "referred", "in_province",
                   "major_disease", "created_at", "updated_at", "site_id")
 
 
-def _v7(conn: sqlite3.Connection) -> None:
+def _v8(conn: sqlite3.Connection) -> None:
     from app.store import audit
     from app.store.seal import present_columns, register, sealed_json, sha256_text
 
@@ -169,7 +180,7 @@ def _v7(conn: sqlite3.Connection) -> None:
     # A bill is voided, never deleted; a voided invoice may be entered again. The old table's UNIQUE (hospital,
     # invoice_number) cannot be dropped in place, so the table is rebuilt (SQLite's documented 12 steps, with
     # foreign keys off: see Migration.rebuilds) and the uniqueness kept for live bills only.
-    conn.execute("""CREATE TABLE visits_v7 (
+    conn.execute("""CREATE TABLE visits_v8 (
         id TEXT PRIMARY KEY, person_id TEXT NOT NULL REFERENCES persons(id),
         hospital TEXT NOT NULL, hospital_level TEXT, admitted_on TEXT NOT NULL, discharged_on TEXT NOT NULL,
         kind TEXT NOT NULL, total_cost TEXT NOT NULL, policy_covered TEXT NOT NULL,
@@ -179,9 +190,9 @@ def _v7(conn: sqlite3.Connection) -> None:
         status TEXT NOT NULL DEFAULT 'live' CHECK (status IN ('live', 'void')), void_reason TEXT, voided_at TEXT,
         voided_by TEXT, corrects_id TEXT REFERENCES visits(id))""")
     columns = ", ".join(_VISIT_COLUMNS)
-    conn.execute(f"INSERT INTO visits_v7 ({columns}) SELECT {columns} FROM visits")
+    conn.execute(f"INSERT INTO visits_v8 ({columns}) SELECT {columns} FROM visits")
     conn.execute("DROP TABLE visits")
-    conn.execute("ALTER TABLE visits_v7 RENAME TO visits")
+    conn.execute("ALTER TABLE visits_v8 RENAME TO visits")
     conn.execute("CREATE INDEX visits_person ON visits(person_id, discharged_on)")
     # Two sessions saving the same invoice at once: the second meets this index (and is told 重复报销).
     conn.execute("CREATE UNIQUE INDEX visits_live_invoice ON visits(hospital, invoice_number) WHERE status = 'live'")
@@ -204,9 +215,19 @@ def _v7(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX payment_lines_year ON payment_lines(year, line_type)")
     conn.execute("CREATE INDEX payment_lines_batch ON payment_lines(batch_id)")
     # The bill's status is now sealed with it: each bill's content is sealed again, on purpose, with its own entry.
+    # In slices, each read whole before its entries are appended: appending may seal a block of the log, which
+    # SQLite refuses while a statement is still reading; a county's bills are too many to read at once.
     sealed = sealed_json("visits", columns=present_columns(conn, "visits"))
-    for key, after in conn.execute(f"SELECT t.id, {sealed} FROM visits t ORDER BY t.rowid"):
-        audit.append(conn, "system", "升级时封存账单状态", "visits", key, None, audit.RawJSON(after), sha256_text(after))
+    last = 0
+    while True:
+        rows = conn.execute(f"SELECT t.rowid, t.id, {sealed} FROM visits t WHERE t.rowid > ? ORDER BY t.rowid "
+                            "LIMIT 5000", (last,)).fetchall()
+        if not rows:
+            break
+        for _, key, after in rows:
+            audit.append(conn, "system", "升级时封存账单状态", "visits", key, None, audit.RawJSON(after),
+                         sha256_text(after))
+        last = rows[-1][0]
 
 
 @dataclass(frozen=True)
@@ -233,6 +254,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "依申请救助：申请、逐步记录（只追加）、附件", _V4),
     Migration(5, "与县级交换：本站编号、记录来源站点、变更序号、同步冲突记录", _v5),
     Migration(6, "金额等记录封存：审计条目带记录内容的校验值，按记录查找审计条目的索引", _v6),
-    Migration(7, "账单作废与更正（作废的发票号可重新录入）、支付记录与发放批次、补付追回", _v7, rebuilds=True),
+    Migration(7, "审计日志分段封存（每一万条一个校验值），按记录查找封存条目的索引只收封存条目", _v7),
+    Migration(8, "账单作废与更正（作废的发票号可重新录入）、支付记录与发放批次、补付追回", _v8, rebuilds=True),
 )
 LATEST = MIGRATIONS[-1].version
