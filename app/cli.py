@@ -222,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_policy_test)
     p = psub.add_parser("path", help="显示本县政策文件夹的位置（升级不会改动它）")
     p.set_defaults(func=cmd_policy_path)
+    from app.cli_money import add_policy_commands
+
+    add_policy_commands(psub, _guarded)
     p = sub.add_parser("gui", help="打开桌面程序（不带命令时默认如此）")
     p.add_argument("--db", metavar="PATH", help="数据库文件（默认在本用户的数据文件夹）")
     p.add_argument("--smoke", action="store_true", help="离屏打开每个主要页面一次后退出（打包与 CI 用）")
@@ -233,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_exchange import add_commands as add_exchange_commands
 
     add_exchange_commands(sub, _guarded)
+    from app.cli_money import add_commands as add_money_commands
+
+    add_money_commands(sub, _guarded)
     return parser
 
 

@@ -226,13 +226,17 @@ def cmd_resettle(args: argparse.Namespace) -> int:
     from app.services import bills
 
     session = _session(args)
-    changed = 0
-    for done, total, changed in bills.resettle_year(session, args.year):
-        if not args.quiet and (done % max(1, total // 100) == 0 or done == total):
-            _progress(f"已重新结算 {done}/{total} 人")
+    last = bills.Progress(0, 0, 0)
+    for last in bills.resettle_year(session, args.year):
+        if not args.quiet and (last.done % max(1, last.total // 100) == 0 or last.done == last.total):
+            _progress(f"已重新结算 {last.done}/{last.total} 人")
     if not args.quiet:
         _progress_end()
-    _say(json.dumps({"year": args.year, "changed_settlements": changed}, ensure_ascii=False))
+    _say(json.dumps({"year": args.year, "changed_settlements": last.changed, "unpaid_amounts_changed": last.unpaid,
+                     "adjustment_lines": last.adjustments}, ensure_ascii=False))
+    if not args.quiet:
+        _say(f"{args.year} 年：{last.done} 人重新结算，{last.changed} 笔结算有变化；未支付的金额 {last.unpaid} 项直接更新，"
+             f"已支付的生成补付/追回 {last.adjustments} 笔（jiuzhu adjustments --year {args.year} 查看）")
     return 0
 
 

@@ -34,6 +34,7 @@ STEPS = [
     ("event loop while re-settling", ["bench/bench_responsiveness.py"]),
     ("printed documents", ["bench/bench_documents.py", "--db", str(COUNTY)]),
     ("identity list import", ["bench/bench_import.py"]),
+    ("bill list import", ["bench/bench_bill_import.py"]),
     ("county database push", ["bench/bench_sync.py", "--db", str(COUNTY)]),
 ]
 

@@ -70,6 +70,17 @@ def settlement_slip(path: Path, place: str, person: dict, visits: list[dict], to
         # 9 pt: read by the family at the counter, not fine print.
         story.append(Paragraph("<br/>".join(lines), s["cell"]))
         story.append(Spacer(1, 2 * mm))
+    adjusted = [v for v in visits if v.get("adjustments")]
+    if adjusted:
+        story.append(Paragraph("补付与追回（已支付的金额不改动，差额另行补付或追回；上表为调整后的净额）", s["base"]))
+        rows = [["结算日期", "医院", "项目", "原支付", "调整", "调整后", "原因", "状态"]]
+        for v in adjusted:
+            for a in v["adjustments"]:
+                rows.append([v["discharged_on"], v["hospital"], a["tier_name"], a["old"], f"{a['kind']} {a['amount']}",
+                             a["new"], Paragraph(_esc(a["reason"]), s["small"]), "已办" if a["paid"] else "待发放"])
+        story.append(grid(rows, [22 * mm, 36 * mm, 18 * mm, 24 * mm, 30 * mm, 24 * mm, wide - 188 * mm, 34 * mm],
+                          numeric_columns=(3, 5)))
+        story.append(Spacer(1, 3 * mm))
     story.append(Paragraph(f"经办人：____________　　患者或家属签字：____________　　打印日期：{clock.today()}", s["base"]))
     return build(path, story, f"{place} · 一站式结算单", title, wide=True)
 
@@ -121,13 +132,17 @@ def rejection_notice(path: Path, place: str, name: str, year: int, reason: str, 
 def roster(path: Path, place: str, title: str, rows: list[dict]) -> Path:
     """发放花名册: approved amounts with bank columns and a signature column; headers repeat on every page."""
     story = _title("医疗救助发放花名册", f"{place}　{title}")
-    table = [["序号", "姓名", "身份证号", "村（居）", "救助金额（元）", "开户银行", "银行账号", "领款人签名"]]
+    # A batch of the office's assistance says what each line pays (原始、补付、追回) and for which bill, where the
+    # 依申请 roster has the bank columns; a 追回 line is negative: money to recover, signed for the same way.
+    lines = any("what" in r for r in rows)
+    extra = ("项目", "账单（医院、发票号）") if lines else ("开户银行", "银行账号")
+    table = [["序号", "姓名", "身份证号", "村（居）", "金额（元）" if lines else "救助金额（元）", *extra, "领款人签名"]]
     total = Decimal(0)
     for i, r in enumerate(rows, start=1):
         total += Decimal(r["amount"])
-        table.append([i, r["name"], r["id_number"], r["village"], fmt(Decimal(r["amount"])), r.get("bank", ""),
-                      r.get("account", ""), ""])
-    table.append(["合计", f"{len(rows)} 人", "", "", fmt(total), "", "", ""])
+        cells = (r["what"], r["bill"]) if lines else (r.get("bank", ""), r.get("account", ""))
+        table.append([i, r["name"], r["id_number"], r["village"], fmt(Decimal(r["amount"])), *cells, ""])
+    table.append(["合计", f"{len(rows)} 笔" if lines else f"{len(rows)} 人", "", "", fmt(total), "", "", ""])
     w = usable_width(True)
     widths = [12 * mm, 24 * mm, 42 * mm, w - 232 * mm, 28 * mm, 36 * mm, 52 * mm, 38 * mm]
     ruled = grid(table, widths, numeric_columns=(4,))
@@ -135,8 +150,12 @@ def roster(path: Path, place: str, title: str, rows: list[dict]) -> Path:
     ruled.setStyle(TableStyle([("TOPPADDING", (0, 1), (-1, -1), 9), ("BOTTOMPADDING", (0, 1), (-1, -1), 9)]))
     story.append(ruled)
     story.append(Spacer(1, 5 * mm))
-    story.append(Paragraph(f"合计金额（大写）：{amount_in_words(total)}　　制表人：________　审核人：________　"
-                           f"日期：{clock.today()}", styles()["base"]))
+    pay = sum((Decimal(r["amount"]) for r in rows if Decimal(r["amount"]) > 0), Decimal(0))
+    recover = -sum((Decimal(r["amount"]) for r in rows if Decimal(r["amount"]) < 0), Decimal(0))
+    words = f"合计金额（大写）：{amount_in_words(total)}" if not recover else (
+        f"应发金额 {fmt(pay)} 元（大写：{amount_in_words(pay)}），应追回金额 {fmt(recover)} 元"
+        f"（大写：{amount_in_words(recover)}）")
+    story.append(Paragraph(f"{words}　　制表人：________　审核人：________　日期：{clock.today()}", styles()["base"]))
     return build(path, story, f"{place} · 发放花名册", "发放花名册", wide=True)
 
 

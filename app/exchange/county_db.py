@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from app.exchange.records import (
@@ -48,6 +49,12 @@ def local_entities() -> list[Entity]:
         conn.close()
 
 
+@lru_cache(maxsize=1)
+def _expected() -> tuple[Entity, ...]:
+    """local_entities, built once per process (it runs every migration on an empty database)."""
+    return tuple(local_entities())
+
+
 def _pg_type(column: str) -> str:
     if column in MONEY:
         return "NUMERIC(16, 2)"
@@ -66,7 +73,10 @@ def _ddl(e: Entity) -> list[str]:
     cols += ["county_seq BIGINT NOT NULL DEFAULT nextval('county_seq')",
              "received_at TIMESTAMPTZ NOT NULL DEFAULT now()"]
     refs = [c for c in e.columns if c.endswith("_id") and c != "id"]
-    return ([f"CREATE TABLE IF NOT EXISTS {e.table} ({', '.join(cols)})",
+    # A column a later site version added (a bill's status, its void, the bill it corrects): init-db run again
+    # completes the county's table without touching its rows.
+    added = [f"ALTER TABLE {e.table} ADD COLUMN IF NOT EXISTS {c} {_pg_type(c)}" for c in e.columns if c != "id"]
+    return ([f"CREATE TABLE IF NOT EXISTS {e.table} ({', '.join(cols)})", *added,
              f"CREATE INDEX IF NOT EXISTS {e.table}_pull ON {e.table} (county_seq)",
              f"CREATE INDEX IF NOT EXISTS {e.table}_region ON {e.table} (region_code)"]
             + [f"CREATE INDEX IF NOT EXISTS {e.table}_{c} ON {e.table} ({c})" for c in refs])
@@ -147,6 +157,12 @@ def check_schema(pg: psycopg.Connection) -> None:
         raise StoreError("县级数据库的版本与本程序不符，请升级救助通")
     if not pg.execute("SELECT to_regclass('audit_heads')").fetchone()[0]:
         raise StoreError("县级数据库还没有记录审计链头的表：请县里用本版本再运行一次 “jiuzhu county init-db 地址”（可重复运行，不动已有数据）")
+    have = {(t, c) for t, c in pg.execute("SELECT table_name, column_name FROM information_schema.columns "
+                                          "WHERE table_schema = current_schema()")}
+    missing = [f"{e.table}.{c}" for e in _expected() for c in e.columns if (e.table, c) not in have]
+    if missing:
+        raise StoreError(f"县级数据库缺少本版本的字段（{'、'.join(missing[:3])} 等）：请县里用本版本再运行一次 "
+                         "“jiuzhu county init-db 地址”（可重复运行，不动已有数据）")
 
 
 @dataclass

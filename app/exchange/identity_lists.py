@@ -84,11 +84,12 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _match_header(cells: list) -> dict[str, int]:
+def match_header(cells: list, headers: dict[str, tuple[str, ...]] = HEADERS) -> dict[str, int]:
+    """Which column holds each field, by the header texts `headers` knows (spaces inside a header ignored)."""
     found: dict[str, int] = {}
     for i, value in enumerate(cells):
         text = re.sub(r"\s+", "", _text(value))
-        for key, names in HEADERS.items():
+        for key, names in headers.items():
             if text in names and key not in found:
                 found[key] = i
     return found
@@ -102,6 +103,11 @@ def parse_date(value) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
+    if type(value) is str and len(value) == 10 and value[4] == "-":
+        try:  # the common 2023-05-06, without the normalising below (a list has tens of thousands)
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
     if isinstance(value, int | float) and 20000 < value < 80000:
         return date(1899, 12, 30) + timedelta(days=int(value))  # Excel's day 0 (with its 1900 leap-year quirk)
     text = normalise(_text(value)).translate(_DATE_MARKS).strip("-")
@@ -129,10 +135,10 @@ def read_list(path: Path) -> ParsedList:
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise ListError(f"{path.name}：只能导入 Excel 工作簿（.xlsx）或 CSV 文件；.xls 请先在 Excel 或 WPS 中另存为 .xlsx")
-    rows = _first_sheet(path) if suffix == ".xlsx" else _csv_rows(path)
+    rows = first_sheet(path) if suffix == ".xlsx" else _csv_rows(path)
     header_at, columns = None, {}
     for i, row in enumerate(rows[:15]):
-        found = _match_header(row)
+        found = match_header(row)
         if "id_number" in found and "name" in found:
             header_at, columns = i, found
             break
@@ -163,7 +169,7 @@ def read_list(path: Path) -> ParsedList:
     return parsed
 
 
-def _first_sheet(path: Path) -> list[list]:
+def first_sheet(path: Path) -> list[list]:
     """The first worksheet's cells from A1, row by row, as openpyxl would give them.
 
     Read with calamine (a compiled reader): a county roster of 100,000 rows takes well under a second, where

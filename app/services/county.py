@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from app.policy.engine import Engine
 from app.policy.loader import PolicyError, UnknownPolicy, load_policy
+from app.services import validate
 from app.services.session import Session
 from app.store import records
 from app.store.db import transaction
@@ -50,5 +52,29 @@ def engine(session: Session) -> Engine:
         policy_id = session.store.setting("policy_id")
         if not policy_id:
             raise StoreError("尚未设置本县适用的政策，请先由管理员完成初始设置（jiuzhu init，或打开程序按首次运行向导设置）")
-        cached = session._cache["engine"] = Engine(load_policy(policy_id), session.store.setting("local", {}))
+        cached = session._cache["engine"] = Engine(load_policy(policy_id), session.store.setting("local", {}),
+                                                   session.store.setting("local_dated", {}))
     return cached
+
+
+def set_local_from(session: Session, key: str, value: str, start: date | str) -> list[int]:
+    """Change one local value from a date on (audited); returns the years with bills it reaches, to re-settle.
+
+    Like a policy's own values, the change is keyed by the date it takes effect: bills before it keep the old value.
+    Setting the same date again replaces that date's value."""
+    session.require("change_settings")
+    start = validate.day(start, "valid_from", "生效日期", allow_future=True)
+    dated = {k: list(v) for k, v in (session.store.setting("local_dated", {}) or {}).items()}
+    entries = [e for e in dated.get(key, []) if e["from"] != start.isoformat()]
+    dated[key] = sorted([*entries, {"from": start.isoformat(), "value": str(value).strip()}], key=lambda e: e["from"])
+    policy_id = session.store.setting("policy_id")
+    try:
+        Engine(load_policy(policy_id), session.store.setting("local", {}), dated)  # refuses a wrong key or value
+    except PolicyError as exc:
+        raise FieldError("policy", str(exc)) from None
+    with transaction(session.conn):
+        records.put_setting(session.conn, session.user, "local_dated", dated, f"修改地方参数 {key}（自 {start} 起）")
+    session._cache.pop("engine", None)
+    return [int(r[0]) for r in session.conn.execute(
+        "SELECT DISTINCT substr(discharged_on, 1, 4) FROM visits WHERE discharged_on >= ? AND status = 'live' "
+        "ORDER BY 1", (start.isoformat(),))]

@@ -17,7 +17,8 @@ from app.domain.errors import FieldError
 from app.workflow import rules
 
 
-def _place(session: Session) -> str:
+def place(session: Session) -> str:
+    """The county's name as documents print it."""
     return (session.store.setting("county") or {}).get("name", "")
 
 
@@ -31,24 +32,59 @@ def _visit_rows(session: Session, where: str, params: tuple) -> list[dict]:
     return [{**dict(r), **{c: r[f"settled_{c}"] for c in settled}, "steps": unpack_steps(r["steps"])} for r in rows]
 
 
-def settlement_slip(session: Session, path: Path, visit_id: str | None = None, person_id: str | None = None,
-                    year: int | None = None) -> Path:
-    """一站式结算单 for one visit, or for a person's year with its totals."""
+_SUMMED = ("total_cost", "policy_covered", "basic_paid", "serious_illness_paid", "assistance_paid",
+           "tilt_assistance_paid", "personal_pay")
+
+
+def _with_payments(session: Session, visit: dict) -> dict:
+    """A settled visit with its payment lines: the first amount of each paid tier, and each 补付/追回 after it.
+
+    The tiers shown are what is due now (the net); original plus the adjustments is that net."""
+    from app.services.payments import ORIGINAL, TIER_NAMES
+
+    lines = session.conn.execute("SELECT * FROM payment_lines WHERE visit_id = ? ORDER BY created_at",
+                                 (visit["id"],)).fetchall()
+    original = {t: visit[t] for t in TIER_NAMES}
+    adjustments = []
+    for line in lines:
+        if line["line_type"] == ORIGINAL:
+            original[line["tier"]] = line["amount"]
+        else:
+            adjustments.append({"tier": line["tier"], "tier_name": TIER_NAMES[line["tier"]], "kind": line["line_type"],
+                                "old": line["old_amount"], "new": line["new_amount"], "amount": line["amount"],
+                                "reason": line["reason"], "paid": bool(line["paid_at"])})
+    return {**visit, "original": original, "adjustments": adjustments}
+
+
+def slip_content(session: Session, visit_id: str | None = None, person_id: str | None = None,
+                 year: int | None = None) -> dict:
+    """What a 结算单 prints: the person, each live visit (net amounts, original, adjustments) and the year's totals."""
     if visit_id:
-        visits = _visit_rows(session, "v.id = ?", (visit_id,))
+        visits = _visit_rows(session, "v.id = ? AND v.status = 'live'", (visit_id,))
     else:
-        visits = _visit_rows(session, "v.person_id = ? AND v.discharged_on LIKE ?", (person_id, f"{year}-%"))
+        visits = _visit_rows(session, "v.person_id = ? AND v.discharged_on LIKE ? AND v.status = 'live'",
+                             (person_id, f"{year}-%"))
     if not visits:
-        raise FieldError("visit_id", "没有找到已结算的就诊记录")
-    p = load_person(session, visits[0]["person_id"])
+        raise FieldError("visit_id", "没有找到已结算的有效就诊记录")
     totals = None
     if len(visits) > 1:
-        keys = ("total_cost", "policy_covered", "basic_paid", "serious_illness_paid", "assistance_paid",
-                "tilt_assistance_paid", "personal_pay")
-        sums = {k: sum((Decimal(v[k]) for v in visits), ZERO) for k in keys}
+        sums = {k: sum((Decimal(v[k]) for v in visits), ZERO) for k in _SUMMED}
         totals = {k: fmt(x) for k, x in sums.items()}
         totals["out_of_catalog"] = fmt(sums["total_cost"] - sums["policy_covered"])
-    return forms.settlement_slip(path, _place(session), p, visits, totals)
+    return {"person": load_person(session, visits[0]["person_id"]),
+            "visits": [_with_payments(session, v) for v in visits], "totals": totals}
+
+
+def year_slip_content(session: Session, person_id: str, year: int) -> dict:
+    """The annual 结算单's content for a person's year."""
+    return slip_content(session, person_id=person_id, year=year)
+
+
+def settlement_slip(session: Session, path: Path, visit_id: str | None = None, person_id: str | None = None,
+                    year: int | None = None) -> Path:
+    """一站式结算单 for one visit, or for a person's year with its totals; paid tiers show original, 补付/追回, net."""
+    content = slip_content(session, visit_id, person_id, year)
+    return forms.settlement_slip(path, place(session), content["person"], content["visits"], content["totals"])
 
 
 def notice_list(session: Session, path: Path) -> Path:
@@ -56,7 +92,7 @@ def notice_list(session: Session, path: Path) -> Path:
     rows = apps.notice_list(session)
     if not rows:
         raise FieldError("notice", "目前没有正在公示的申请")
-    return forms.notice_list(path, _place(session), rows, apps.settings(session)["contact_phone"])
+    return forms.notice_list(path, place(session), rows, apps.settings(session)["contact_phone"])
 
 
 def rejection_notice(session: Session, app_id: str, path: Path) -> Path:
@@ -67,7 +103,7 @@ def rejection_notice(session: Session, app_id: str, path: Path) -> Path:
     step = apps.timeline(session, app_id)[-1]
     p = load_person(session, a["person_id"])
     decided = clock.local_date(step["at"]).strftime("%Y年%m月%d日")
-    return forms.rejection_notice(path, _place(session), p["name"], a["year"], step["opinion"] or "", decided,
+    return forms.rejection_notice(path, place(session), p["name"], a["year"], step["opinion"] or "", decided,
                                   document_number(a), step["state_name"])
 
 
@@ -79,12 +115,13 @@ def roster(session: Session, path: Path) -> Path:
         f"WHERE a.state = 'approved' AND {where} ORDER BY a.region_code, p.name", param).fetchall()
     if not rows:
         raise FieldError("roster", "目前没有待发放的已批准申请")
-    people = [{"name": r["name"], "id_number": r["id_number"], "village": _village(r["region_code"]),
+    people = [{"name": r["name"], "id_number": r["id_number"], "village": village(r["region_code"]),
                "amount": r["approved_amount"]} for r in rows]
-    return forms.roster(path, _place(session), "依申请救助（已批准待发放）", people)
+    return forms.roster(path, place(session), "依申请救助（已批准待发放）", people)
 
 
-def _village(code: str) -> str:
+def village(code: str) -> str:
+    """A 12-digit region code as township and village names (the code itself if the names are not known)."""
     from app.domain.regions import regions
 
     try:
@@ -164,7 +201,7 @@ def approval_form_content(session: Session, app_id: str) -> dict:
 def approval_form(session: Session, app_id: str, path: Path) -> Path:
     """医疗救助（依申请）审批表 with its QR verification code."""
     content = approval_form_content(session, app_id)
-    return forms.approval_form(path, _place(session), document_number(apps.application_row(session, app_id)), content)
+    return forms.approval_form(path, place(session), document_number(apps.application_row(session, app_id)), content)
 
 
 def approval_forms_batch(session: Session, path: Path, state: str = "approved") -> Path:
@@ -175,7 +212,7 @@ def approval_forms_batch(session: Session, path: Path, state: str = "approved") 
         "ORDER BY a.region_code, p.name", (state, *param))]
     if not ids:
         raise FieldError("state", f"没有“{rules.STATE_NAMES[state]}”的申请")
-    return forms.approval_forms(path, _place(session), [(document_number(apps.application_row(session, i)),
+    return forms.approval_forms(path, place(session), [(document_number(apps.application_row(session, i)),
                                                          approval_form_content(session, i)) for i in ids])
 
 

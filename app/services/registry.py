@@ -166,7 +166,7 @@ def resettle_touched(session: Session, person_id: str, *periods: dict) -> None:
         "SELECT DISTINCT substr(discharged_on, 1, 4) FROM visits WHERE person_id = ? AND discharged_on >= ?",
         (person_id, f"{first[:4]}-01-01"))]
     for year in years:
-        store_year(session, person_id, int(year))
+        store_year(session, person_id, int(year), "身份类别变更")
 
 
 def set_category(session: Session, person_id: str, category: str, valid_from: str | date,

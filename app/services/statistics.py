@@ -41,7 +41,8 @@ _FROM = """
     CROSS JOIN persons p ON p.household_id = h.id
     CROSS JOIN visits v ON v.person_id = p.id
     CROSS JOIN settlements s ON s.visit_id = v.id
-    WHERE h.region_code >= :lo AND h.region_code < :hi AND v.discharged_on BETWEEN :first AND :last"""
+    WHERE h.region_code >= :lo AND h.region_code < :hi AND v.discharged_on BETWEEN :first AND :last
+      AND v.status = 'live'"""
 _KEYS = ("s.applied_category AS category, substr(h.region_code, 1, 9) AS township, "
          "CAST(substr(v.discharged_on, 6, 2) AS INTEGER) AS month")
 

@@ -133,15 +133,17 @@ def set_aside(db_path: Path) -> Path:
 
 
 def _is_whole(db_path: Path) -> bool:
-    from app.store.integrity import damage
+    from app.store.integrity import damage, header_problem
 
     try:
+        if header_problem(db_path):  # read before connecting (see header_problem)
+            return False
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
         try:
             return damage(conn, db_path) is None
         finally:
             conn.close()
-    except sqlite3.Error:
+    except (sqlite3.Error, OSError):
         return False
 
 

@@ -35,6 +35,8 @@ EXPECTED = {
     "exchange":           "YYYYYYYY",
     "resettle":           "YYYYYYYY",
     "print":              "YYYYYYYY",
+    "disburse_batch":     ".Y.....Y",
+    "confirm_disbursement": "..Y..Y.Y",
 }
 # Each workflow step ("state.action") and the one role that takes it.
 WORKFLOW = {
