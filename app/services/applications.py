@@ -25,7 +25,7 @@ from app.store import audit, clock, reads, records
 from app.store.clock import now
 from app.store.db import transaction
 from app.domain.errors import FieldError
-from app.workflow import rules
+from app.workflow import replay, rules
 from app.workflow.deadlines import add_workdays
 
 ATTACHMENT_KINDS = ("户口簿", "身份证", "诊断证明", "费用票据", "收入证明")
@@ -186,7 +186,7 @@ def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -
     if d.action == "close_notice" and a["notice_end"] and today < date.fromisoformat(a["notice_end"]):
         return "state", f"公示期至 {a['notice_end']}，期满后才能结束公示"
     if d.action == "approve":
-        parts = _county_parts(session, a["id"])
+        parts = replay.county_parts(steps(session, a["id"]))
         missing = [rules.ACTION_NAMES[p] for p in rules.COUNTY_PARTS if p not in parts]
         if missing:
             return "action", f"批准前须先有{'、'.join(missing)}的意见"
@@ -198,7 +198,8 @@ def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -
 def steps(session: Session, app_id: str) -> list[dict]:
     """Who took which step of the case, for the permission model's segregation of duties."""
     return [dict(r) for r in session.conn.execute(
-        "SELECT state, action, user_id FROM application_steps WHERE application_id = ? ORDER BY seq", (app_id,))]
+        "SELECT seq, state, action, to_state, user_id FROM application_steps WHERE application_id = ? ORDER BY seq",
+        (app_id,))]
 
 
 def _meeting(d: Decision) -> tuple[str, str] | None:
@@ -223,15 +224,6 @@ def _details(d: Decision) -> dict:
     if d.action == "reject":
         out["notice"] = f"经审核，您的医疗救助（依申请）申请不予救助。理由：{d.opinion.strip()}"
     return out
-
-
-def _county_parts(session: Session, app_id: str) -> set[str]:
-    """The county parts given since the case last entered 县级审批."""
-    entered = session.conn.execute("SELECT max(seq) FROM application_steps WHERE application_id = ? AND "
-                                   "to_state = 'county_approval' AND state != 'county_approval'", (app_id,)).fetchone()[0]
-    rows = session.conn.execute("SELECT action FROM application_steps WHERE application_id = ? AND seq > ? "
-                                "AND action IN ('medical_opinion', 'civil_opinion')", (app_id, entered or 0))
-    return {r[0] for r in rows}
 
 
 def due_date(session: Session, a: dict) -> date | None:
@@ -274,7 +266,7 @@ def worklist(session: Session, today: date | None = None) -> list[dict]:
         a = dict(r)
         if role in rules.COUNTY_PARTS.values():
             part = next(k for k, v in rules.COUNTY_PARTS.items() if v == role)
-            if part in _county_parts(session, a["id"]):
+            if part in replay.county_parts(steps(session, a["id"])):
                 continue
         out.append(_summary(session, a, today))
     return out

@@ -17,7 +17,7 @@ from app.services.session import SYSTEM, Session
 from app.store import clock
 from app.domain.errors import FieldError
 from app.store.store import open_store
-from app.workflow import rules
+from app.workflow import replay, rules
 from app.workflow.deadlines import add_workdays, workdays_between
 
 
@@ -238,7 +238,7 @@ def test_every_role_state_and_action(world, state):
                               Decision(action, "意见", **(MEETING if action == "pass" and state == "village_review"
                                                           else {})), date(2025, 7, 1))
         if action == "approve" and expect:
-            expect = all(p in apps._county_parts(session, app_id) for p in rules.COUNTY_PARTS)
+            expect = all(p in replay.county_parts(apps.steps(session, app_id)) for p in rules.COUNTY_PARTS)
         assert (problem is None) == expect, (who, state, action, problem)
 
 
