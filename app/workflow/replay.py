@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from app.domain.money import MoneyError, parse_money
 from app.store.clock import local_date
@@ -126,7 +125,3 @@ def _needs(step: Mapping, held: Sequence[Mapping]) -> str | None:
         return f"批准金额 {amount} 与测算金额 {computed} 不同，却没有写明理由"
     return None
 
-
-def amount(value: object) -> Decimal | None:
-    """A folded amount as Decimal (None if there is none)."""
-    return None if value in (None, "") else Decimal(str(value))
