@@ -40,14 +40,14 @@ def _mb(n: int) -> str:
     return f"{n / _MB:,.0f} MB" if n >= _MB else f"{n:,} 字节"
 
 
-def check_zip(zf: zipfile.ZipFile, label: str) -> list[zipfile.ZipInfo]:
+def check_zip(zf: zipfile.ZipFile, label: str, limit: int = MAX_UNCOMPRESSED) -> list[zipfile.ZipInfo]:
     """Refuse a zip whose declared member count, total uncompressed size or compression ratio is beyond the limits."""
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
         raise TooLarge(f"{label}包含 {len(infos):,} 个文件，超过上限 {MAX_MEMBERS:,} 个")
     total = sum(i.file_size for i in infos)
-    if total > MAX_UNCOMPRESSED:
-        raise TooLarge(f"{label}解压后有 {_mb(total)}，超过上限 {_mb(MAX_UNCOMPRESSED)}")
+    if total > limit:
+        raise TooLarge(f"{label}解压后有 {_mb(total)}，超过上限 {_mb(limit)}")
     for i in infos:
         if i.file_size > RATIO_FROM and i.file_size > MAX_RATIO * max(i.compress_size, 1):
             raise TooLarge(f"{label}{i.filename} 压缩比为 {i.file_size // max(i.compress_size, 1):,} 倍，"
