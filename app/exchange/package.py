@@ -156,7 +156,7 @@ def open_package(path: Path, entities: list[Entity]) -> Package:
         raise damaged("文件不是完整的交换包，可能没有拷完或已损坏") from exc
     with zf:
         try:
-            bounds.check_zip(zf, "交换包", MAX_PACKAGE)
+            bounds.check_zip(zf, "包内 ", MAX_PACKAGE)
         except bounds.TooLarge as exc:
             raise StoreError(f"交换包未导入：{exc}") from None
         except bounds.Damaged as exc:
