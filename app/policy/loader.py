@@ -193,12 +193,20 @@ def check_text(data: bytes, path: Path) -> LoadedPolicy:
     return LoadedPolicy(policy, path, hashlib.sha256(data).hexdigest()[:12])
 
 
+# The largest bundled policy is about 13 KB; a file a hundred times that is not a policy, and YAML would hold it whole.
+MAX_POLICY_BYTES = 4 * 1024 * 1024
+
+
 def read_bytes(path: Path) -> bytes:
-    """A policy file's bytes; an unreadable file is a PolicyError naming it."""
+    """A policy file's bytes, refused beyond MAX_POLICY_BYTES; an unreadable file is a PolicyError naming it."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_POLICY_BYTES + 1)
     except OSError as exc:
         raise PolicyError(f"{path}：无法读取：{exc.strerror or exc}") from None
+    if len(data) > MAX_POLICY_BYTES:
+        raise PolicyError(f"{path}：文件超过 {MAX_POLICY_BYTES // (1024 * 1024)} MB 的上限，不是政策文件，请检查")
+    return data
 
 
 def load_file(path: Path) -> LoadedPolicy:

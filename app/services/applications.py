@@ -28,6 +28,8 @@ from app.domain.errors import FieldError
 from app.workflow import replay, rules
 from app.workflow.deadlines import add_workdays
 
+# A scanned page is well under 5 MB; a file of this size is not a scan, and the data folder is on a laptop's disk.
+MAX_ATTACHMENT = 50 * 1024 * 1024
 ATTACHMENT_KINDS = ("户口簿", "身份证", "诊断证明", "费用票据", "收入证明")
 DEFAULTS = {"notice_after": "township_review", "notice_days": 7,
             "limits": {s.state: s.limit_days for s in rules.STEPS.values()}}
@@ -327,7 +329,13 @@ def attach(session: Session, app_id: str, kind: str, source: Path) -> str:
     source = Path(source)
     if not source.is_file():
         raise FieldError("file", f"找不到文件 {source}")
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    if source.stat().st_size > MAX_ATTACHMENT:
+        raise FieldError("file", f"附件超过 {MAX_ATTACHMENT // (1024 * 1024)} MB 的上限，请扫描成较小的文件（如 PDF 或 JPG）")
+    digest = hashlib.sha256()
+    with source.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    digest = digest.hexdigest()
     folder = session.store.path.parent / "attachments" / digest[:2]
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / digest

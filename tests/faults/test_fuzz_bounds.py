@@ -212,3 +212,13 @@ def test_settle_refuses_deep_nesting_and_long_numbers_with_exit_2(tmp_path_facto
         assert "嵌套超过 3 层" in err
     elif digits > 20:
         assert "超过 20 位" in err
+
+
+def test_a_policy_file_beyond_its_limit_is_refused_without_reading_it_whole(tmp_path):
+    from app.policy.loader import MAX_POLICY_BYTES, PolicyError, load_file
+
+    path = tmp_path / "wuhu-2022.yaml"
+    with path.open("wb") as f:
+        f.truncate(MAX_POLICY_BYTES + 1)
+    with pytest.raises(PolicyError, match="超过 4 MB 的上限"):
+        load_file(path)

@@ -286,3 +286,9 @@ def test_attachments_are_kept_once_by_content_hash(world, tmp_path):
     assert stored.read_bytes() == scan.read_bytes() and first
     with pytest.raises(FieldError, match="附件类别"):
         apps.attach(people["cun1"], app_id, "照片", scan)
+    huge = tmp_path / "不是扫描件.jpg"
+    with huge.open("wb") as f:
+        f.truncate(apps.MAX_ATTACHMENT + 1)  # sparse: no disk used
+    with pytest.raises(FieldError, match="附件超过 50 MB 的上限"):
+        apps.attach(people["cun1"], app_id, "户口簿", huge)
+    assert people["admin"].conn.execute("SELECT count(*) FROM attachments").fetchone()[0] == 2
