@@ -182,7 +182,10 @@ def merge(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> Merged:
         county_steps.keep_aside(pg, e.table, refused)
         out.refused, out.refused_ids = len(refused), [r["id"] for r, _ in refused[:100]]
         done = _merge(pg, e, rows, out)
-        county_steps.follow(pg, {r[e.wire.index("application_id")] for r in rows})
+        # The county's copy of each application follows the steps it holds, as a site's does (steps.follow).
+        for app_id, summary in county_steps.folded(pg, {r[e.wire.index("application_id")] for r in rows}).items():
+            pg.execute(f"UPDATE applications SET {', '.join(f'{k} = %s' for k in summary)} WHERE id = %s",
+                       (*summary.values(), app_id))
         return done
     return _merge(pg, e, rows, out)
 

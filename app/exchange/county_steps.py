@@ -72,12 +72,12 @@ def keep_aside(pg: psycopg.Connection, table: str, refused: list[tuple[dict, str
                     json.dumps(record, ensure_ascii=False, default=str)))
 
 
-def follow(pg: psycopg.Connection, ids: set[str]) -> None:
-    """Bring the county's copy of each application to the fold of the steps the county holds."""
-    held = _held(pg, sorted(ids))
-    for app_id, steps in held.items():
-        folded = replay.fold(steps)
-        if folded["state_since"] is None:
-            del folded["state_since"]
-        pg.execute(f"UPDATE applications SET {', '.join(f'{k} = %s' for k in folded)} WHERE id = %s",
-                   (*folded.values(), app_id))
+def folded(pg: psycopg.Connection, ids: set[str]) -> dict[str, dict]:
+    """The derived columns of each application as the steps the county holds make them (while not a draft)."""
+    out = {}
+    for app_id, steps in _held(pg, sorted(ids)).items():
+        summary = replay.fold(steps)
+        if summary["state_since"] is None:
+            del summary["state_since"]
+        out[app_id] = summary
+    return out

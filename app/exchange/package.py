@@ -29,6 +29,7 @@ WORKBOOK = "记录一览.xlsx"
 # a whole county's records, sent again after a lost stick, come to about 1 GB.
 MAX_PACKAGE = 4 * 1024 * 1024 * 1024
 MAX_MANIFEST = 1024 * 1024
+PRIVATE = 0o600
 
 
 def _encode(columns: tuple[str, ...], row: tuple) -> bytes:
@@ -85,6 +86,9 @@ def write(path: Path, header: dict, parts: list[Part], workbook: bytes) -> dict:
     tmp = path.with_name(path.name + ".part")
     files, counts = {}, {}
     try:
+        tmp.unlink(missing_ok=True)
+        tmp.touch(mode=PRIVATE)  # every ID number of the site is in it: its owner's to read only
+        os.chmod(tmp, PRIVATE)
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
             for part in parts:
                 digest, size, n = hashlib.sha256(), 0, 0
