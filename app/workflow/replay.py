@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from app.domain.money import MoneyError, parse_money
 from app.store.clock import local_date
@@ -26,20 +25,6 @@ DERIVED = ("state", "state_since", "notice_start", "notice_end", "computed_amoun
 _CARRIED = ("notice_start", "notice_end", "computed_amount", "approved_amount", "amount_reason")
 # Either place a county may give 公示 (rules.sequence); a step leading where one of them leads is a legal step.
 _ORDERS = (rules.sequence("township_review"), rules.sequence("village_review"))
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The user a step names, as far as the step tells: the permission model asks nothing more of a user."""
-
-    id: str | None
-    username: str
-    display_name: str
-    role: str
-    jurisdiction: str
-
-    def covers(self, region_code: str) -> bool:
-        return region_code.startswith(self.jurisdiction)
 
 
 def details(step: Mapping) -> dict:
@@ -90,7 +75,7 @@ def check(step: Mapping, held: Sequence[Mapping], region_code: str, jurisdiction
     role = ROLES.get(step["role"])
     if jurisdiction is None:
         jurisdiction = region_code[:role.scope] if role else ""
-    actor = Actor(step["user_id"], step["username"], step["display_name"], step["role"], jurisdiction)
+    actor = permissions.User(step["user_id"], step["username"], step["display_name"], step["role"], jurisdiction)
     decision = permissions.decide(actor, action, {"state": state, "region_code": region_code}, steps=held)
     if not decision.allowed:
         return f"{step['display_name']}（{step['role']}）不能办理这一步：{decision.reason}"
