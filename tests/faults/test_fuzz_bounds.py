@@ -215,10 +215,11 @@ def test_settle_refuses_deep_nesting_and_long_numbers_with_exit_2(tmp_path_facto
 
 
 def test_a_policy_file_beyond_its_limit_is_refused_without_reading_it_whole(tmp_path):
-    from app.policy.loader import MAX_POLICY_BYTES, PolicyError, load_file
+    from app.policy.loader import MAX_BYTES, PolicyError, load_file
 
     path = tmp_path / "wuhu-2022.yaml"
     with path.open("wb") as f:
-        f.truncate(MAX_POLICY_BYTES + 1)
-    with pytest.raises(PolicyError, match="超过 4 MB 的上限"):
+        f.truncate(10 * 1024 * 1024 * 1024)  # sparse: 10 GB that must not be read to be refused
+    with pytest.raises(PolicyError, match="文件超过 1 MB"):
         load_file(path)
+    assert MAX_BYTES < 10 * 1024 * 1024
