@@ -211,7 +211,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from app.store import backup
 
-    previous = backup.restore(Path(args.file), _db(args))
+    previous = backup.restore(Path(args.file), _db(args), site_move=args.site_move)
     if previous is None:
         kept = ""
     elif ".damaged-" in previous.name:
@@ -390,8 +390,10 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p = with_db(sub.add_parser("backup", help="在线备份数据库（带时间戳，保留最近 N 份）"))
     p.add_argument("--keep", type=int, default=30)
     p.set_defaults(func=run(cmd_backup))
-    p = with_db(sub.add_parser("restore", help="用备份文件恢复数据库（恢复前先另存当前数据库）"))
+    p = with_db(sub.add_parser("restore", help="用本站的备份文件恢复数据库（恢复前先另存当前数据库）"))
     p.add_argument("file")
+    p.add_argument("--site-move", action="store_true",
+                   help="确认把另一个站点的数据库搬到本机（不加时只接受本站自己的备份）")
     p.set_defaults(func=run(cmd_restore))
     docs = sub.add_parser("documents", help="打印文书")
     dsub = docs.add_subparsers(dest="documents_command", required=True, metavar="子命令")

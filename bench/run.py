@@ -35,6 +35,7 @@ STEPS = [
     ("printed documents", ["bench/bench_documents.py", "--db", str(COUNTY)]),
     ("identity list import", ["bench/bench_import.py"]),
     ("bill list import", ["bench/bench_bill_import.py"]),
+    ("bounded importers", ["bench/bench_bounds.py"]),
     ("county database push", ["bench/bench_sync.py", "--db", str(COUNTY)]),
 ]
 

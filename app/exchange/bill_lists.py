@@ -7,14 +7,12 @@ larger than MAX_BYTES or with more than MAX_ROWS rows is refused whole.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from app.domain.idnumber import IdNumberError, parse_id_number
-from app.exchange.identity_lists import ListError, Rejected, first_sheet, match_header, parse_date
+from app.exchange.identity_lists import ListError, Rejected, csv_rows, first_sheet, match_header, parse_date
 
 MAX_BYTES = 64 * 2**20
 MAX_ROWS = 500_000
@@ -62,19 +60,6 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip().translate(_NORMAL)
 
 
-def _csv_rows(path: Path) -> list[list]:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):  # Excel on Chinese Windows saves CSV in GBK
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ListError(f"{path.name}：无法识别文件的编码，请另存为 UTF-8 或 GBK 编码的 CSV，或 .xlsx")
-    return [[cell or None for cell in row] for row in csv.reader(io.StringIO(text))]
-
-
 def _header(rows: list[list]) -> tuple[int, dict[str, int]]:
     for i, row in enumerate(rows[:15]):
         found = match_header([_text(v) for v in row], HEADERS)
@@ -96,7 +81,7 @@ def read_bills(path: Path) -> ParsedBills:
         raise ListError(f"{path.name}：无法读取（{exc.strerror}）") from None
     if size > MAX_BYTES:
         raise ListError(f"{path.name}：文件有 {size // 2**20} MB，超过 {MAX_BYTES // 2**20} MB，请分成几个文件导入")
-    rows = _csv_rows(path) if suffix == ".csv" else first_sheet(path)
+    rows = csv_rows(path) if suffix == ".csv" else first_sheet(path)
     if len(rows) > MAX_ROWS:
         raise ListError(f"{path.name}：超过 {MAX_ROWS:,} 行，请分成几个文件导入")
     try:

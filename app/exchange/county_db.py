@@ -20,6 +20,7 @@ from app.exchange.records import (
     Entity,
     entities,
 )
+from app.exchange import county_steps
 from app.store import clock
 from app.store.anchors import Head
 from app.store.errors import StoreError
@@ -98,6 +99,9 @@ _META = [
         hash TEXT NOT NULL, seen_at TIMESTAMPTZ NOT NULL DEFAULT now(),
         via TEXT NOT NULL CHECK (via IN ('sync', 'package')), package_id TEXT)""",
     "CREATE INDEX IF NOT EXISTS audit_heads_site ON audit_heads (site_id, count)",
+    # What the county did not take from a site (a workflow step its sender could not have taken), with the reason.
+    """CREATE TABLE IF NOT EXISTS conflicts (id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        entity TEXT NOT NULL, entity_id TEXT NOT NULL, site_id TEXT, reason TEXT NOT NULL, record TEXT NOT NULL)""",
 ]
 
 
@@ -145,7 +149,7 @@ def init_db(url: str) -> list[str]:
                 pg.execute(statement)
         pg.execute("INSERT INTO county_meta (key, value) VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE "
                    "SET value = excluded.value", (str(SCHEMA_VERSION),))
-    return [e.table for e in ents] + ["audit_log", "audit_heads", "sites", "packages"]
+    return [e.table for e in ents] + ["audit_log", "audit_heads", "sites", "packages", "conflicts"]
 
 
 def check_schema(pg: psycopg.Connection) -> None:
@@ -155,6 +159,8 @@ def check_schema(pg: psycopg.Connection) -> None:
     row = pg.execute("SELECT value FROM county_meta WHERE key = 'schema_version'").fetchone()
     if not row or int(row[0]) > SCHEMA_VERSION:
         raise StoreError("县级数据库的版本与本程序不符，请升级救助通")
+    if not pg.execute("SELECT to_regclass('conflicts')").fetchone()[0]:
+        raise StoreError("县级数据库还没有记录未采用记录的表：请县里用本版本再运行一次 “jiuzhu county init-db 地址”（可重复运行，不动已有数据）")
     if not pg.execute("SELECT to_regclass('audit_heads')").fetchone()[0]:
         raise StoreError("县级数据库还没有记录审计链头的表：请县里用本版本再运行一次 “jiuzhu county init-db 地址”（可重复运行，不动已有数据）")
     have = {(t, c) for t, c in pg.execute("SELECT table_name, column_name FROM information_schema.columns "
@@ -185,6 +191,24 @@ def merge(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> Merged:
     out = Merged(received=len(rows))
     if not rows:
         return out
+    if e.table == "applications":
+        rows = county_steps.summaries(pg, e, rows)
+    if e.table == "application_steps":
+        rows, refused = county_steps.admit(pg, e, rows)
+        county_steps.keep_aside(pg, e.table, refused)
+        out.refused, out.refused_ids = len(refused), [r["id"] for r, _ in refused[:100]]
+        done = _merge(pg, e, rows, out)
+        # The county's copy of each application follows the steps it holds, as a site's does (steps.follow).
+        for app_id, summary in county_steps.folded(pg, {r[e.wire.index("application_id")] for r in rows}).items():
+            pg.execute(f"UPDATE applications SET {', '.join(f'{k} = %s' for k in summary)} WHERE id = %s",
+                       (*summary.values(), app_id))
+        return done
+    return _merge(pg, e, rows, out)
+
+
+def _merge(pg: psycopg.Connection, e: Entity, rows: list[tuple], out: Merged) -> Merged:
+    if not rows:
+        return out
     wire = e.wire
     held = pg.execute(f"SELECT count(*) FROM {e.table} WHERE id = ANY(%s)", ([r[0] for r in rows],)).fetchone()[0]
     if held == 0:
@@ -193,7 +217,7 @@ def merge(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> Merged:
         with pg.cursor().copy(f"COPY {e.table} ({', '.join(wire)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        out.written = len(rows)
+        out.written += len(rows)
         return out
     stage = f"stage_{e.table}"
     pg.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
@@ -204,7 +228,8 @@ def merge(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> Merged:
             copy.write_row(row)
     refused = pg.execute(f"SELECT s.id FROM {stage} s JOIN {e.table} t ON t.id = s.id "
                          f"WHERE t.site_id <> s.site_id").fetchall()
-    out.refused, out.refused_ids = len(refused), [r[0] for r in refused[:100]]
+    out.refused += len(refused)
+    out.refused_ids += [r[0] for r in refused[:100]]
     cols = ", ".join(wire)
     if e.table in APPEND_ONLY:
         conflict = "DO NOTHING"
@@ -214,7 +239,7 @@ def merge(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> Merged:
                     f"WHERE {e.table}.site_id = excluded.site_id AND {e.table}.updated_at IS DISTINCT FROM "
                     f"excluded.updated_at")
     cur = pg.execute(f"INSERT INTO {e.table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT (id) {conflict}")
-    out.written = cur.rowcount
+    out.written += cur.rowcount
     return out
 
 

@@ -8,11 +8,16 @@ reason. Nothing is written until the caseworker applies the confirmed changes, a
 from __future__ import annotations
 
 import re
+import zipfile
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import chain, islice
 from pathlib import Path
 
 from app.domain.idnumber import IdNumberError, normalise, parse_id_number
+from app.exchange import bounds
 
 # Header texts seen in 民政 and 乡村振兴 exports, and the field each means.
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -130,47 +135,71 @@ def _dated(value, label: str) -> date | None:
 
 
 def read_list(path: Path) -> ParsedList:
-    """Read an .xlsx or .csv identity list; refuse other files with a message."""
+    """Read an .xlsx or .csv identity list; refuse other files, and files beyond the limits (bounds.py), with a
+    message."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise ListError(f"{path.name}：只能导入 Excel 工作簿（.xlsx）或 CSV 文件；.xls 请先在 Excel 或 WPS 中另存为 .xlsx")
-    rows = first_sheet(path) if suffix == ".xlsx" else _csv_rows(path)
-    header_at, columns = None, {}
-    for i, row in enumerate(rows[:15]):
-        found = match_header(row)
-        if "id_number" in found and "name" in found:
-            header_at, columns = i, found
-            break
-    if header_at is None:
-        raise ListError(f"{path.name}：前 15 行中找不到同时含“姓名”和“身份证号”的表头")
-    if "start" not in columns:
-        raise ListError(f"{path.name}：表头中找不到起始时间列，应为 {'、'.join(HEADERS['start'])} 之一")
-    source = "乡村振兴" if "monitor_type" in columns else "民政"
-    parsed = ParsedList(path, source)
-    seen: set[tuple[str, str]] = set()
-    for offset, row in enumerate(rows[header_at + 1:], start=header_at + 2):
-        if all(_text(v) == "" for v in row):
-            continue  # empty rows between blocks are common in exported lists
-        cell = lambda key: row[columns[key]] if key in columns and columns[key] < len(row) else None  # noqa: E731
-        try:
-            item = _row(offset, cell, source)
-        except ValueError as exc:
-            parsed.rejected.append(Rejected(offset, [_text(v) for v in row], str(exc), _text(cell("name")),
-                                            _text(cell("id_number"))))
-            continue
-        key = (item.id_number, item.category)
-        if key in seen:
-            parsed.rejected.append(Rejected(offset, [_text(v) for v in row], "重复行：同一人同一类别已在前面出现",
-                                            item.name, item.id_number))
-            continue
-        seen.add(key)
-        parsed.rows.append(item)
+    if suffix == ".xlsx":
+        _check(path)
+    with closing(_first_sheet(path) if suffix == ".xlsx" else iter(csv_rows(path))) as rows:
+        head = list(islice(rows, 15))
+        header_at, columns = None, {}
+        for i, row in enumerate(head):
+            found = match_header(row)
+            if "id_number" in found and "name" in found:
+                header_at, columns = i, found
+                break
+        if header_at is None:
+            raise ListError(f"{path.name}：前 15 行中找不到同时含“姓名”和“身份证号”的表头")
+        if "start" not in columns:
+            raise ListError(f"{path.name}：表头中找不到起始时间列，应为 {'、'.join(HEADERS['start'])} 之一")
+        source = "乡村振兴" if "monitor_type" in columns else "民政"
+        parsed = ParsedList(path, source)
+        seen: set[tuple[str, str]] = set()
+        for offset, row in enumerate(chain(head[header_at + 1:], rows), start=header_at + 2):
+            if all(_text(v) == "" for v in row):
+                continue  # empty rows between blocks are common in exported lists
+            cell = lambda key: row[columns[key]] if key in columns and columns[key] < len(row) else None  # noqa: E731
+            try:
+                item = _row(offset, cell, source)
+            except ValueError as exc:
+                parsed.rejected.append(Rejected(offset, [_text(v) for v in row], str(exc), _text(cell("name")),
+                                                _text(cell("id_number"))))
+                continue
+            key = (item.id_number, item.category)
+            if key in seen:
+                parsed.rejected.append(Rejected(offset, [_text(v) for v in row], "重复行：同一人同一类别已在前面出现",
+                                                item.name, item.id_number))
+                continue
+            seen.add(key)
+            parsed.rows.append(item)
     return parsed
 
 
 def first_sheet(path: Path) -> list[list]:
-    """The first worksheet's cells from A1, row by row, as openpyxl would give them.
+    """The first worksheet of a workbook within the limits (bounds.py), whole, as `_first_sheet` reads it."""
+    _check(path)
+    with closing(_first_sheet(path)) as rows:
+        return list(rows)
+
+
+def _check(path: Path) -> None:
+    """Refuse, before any reader allocates for it, a workbook beyond the limits or not a zip at all."""
+    try:
+        bounds.check_workbook(path, f"{path.name}：")
+    except bounds.TooLarge as exc:
+        raise ListError(f"{exc}。请只导出需要的行和列后再导入") from None
+    except bounds.Damaged as exc:
+        raise ListError(f"{path.name}：无法作为 Excel 工作簿打开（{exc}），文件已损坏或不是 .xlsx") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        raise ListError(f"{path.name}：无法作为 Excel 工作簿打开（{type(exc).__name__}），文件可能已损坏或不是 .xlsx") from None
+
+
+def _first_sheet(path: Path) -> Iterator[list]:
+    """The first worksheet's cells from A1, row by row, as openpyxl would give them (a generator: the rows are
+    made one at a time, so only calamine's own copy of the sheet is held whole).
 
     Read with calamine (a compiled reader): a county roster of 100,000 rows takes well under a second, where
     openpyxl needs most of ten. The values are brought to openpyxl's (data_only) form, which the rest of this module
@@ -189,20 +218,24 @@ def first_sheet(path: Path) -> list[list]:
         if first is None:
             raise ListError(f"{path.name}：工作簿中没有工作表")
         sheet = book.get_sheet_by_name(first)
-        rows = [[_openpyxl_value(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
-        for (top, left), (bottom, right) in sheet.merged_cell_ranges or ():
-            for r in range(top, min(bottom + 1, len(rows))):
-                row = rows[r]
+        merges = sorted(sheet.merged_cell_ranges or ())
+        active: list = []
+        for r, raw in enumerate(sheet.iter_rows()):
+            row = [_openpyxl_value(v) for v in raw]
+            while merges and merges[0][0][0] <= r:
+                active.append(merges.pop(0))
+            active = [m for m in active if m[1][0] >= r]
+            for (top, left), (_, right) in active:
                 for c in range(left if r > top else left + 1, min(right + 1, len(row))):
                     row[c] = None
+            yield row
     except CalamineError as exc:
         raise ListError(f"{path.name}：无法作为 Excel 工作簿打开（{type(exc).__name__}），文件可能已损坏或不是 .xlsx") from None
     finally:
         book.close()
-    return rows
 
 
-def _csv_rows(path: Path) -> list[list]:
+def csv_rows(path: Path) -> list[list]:
     """A CSV list's rows as text cells (empty → None), in UTF-8 (with or without BOM) or GB18030 as Excel and WPS
     save them in China."""
     import csv
@@ -210,7 +243,7 @@ def _csv_rows(path: Path) -> list[list]:
 
     try:
         if path.stat().st_size > MAX_CSV_BYTES:
-            raise ListError(f"{path.name}：文件超过 {MAX_CSV_BYTES // 1024 // 1024} MB，不像一份身份名单")
+            raise ListError(f"{path.name}：文件超过 {MAX_CSV_BYTES // 1024 // 1024} MB，请分成几个文件导入")
         data = path.read_bytes()
     except OSError as exc:
         raise ListError(f"{path.name}：无法读取（{exc.strerror or type(exc).__name__}）") from None

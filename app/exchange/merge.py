@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from typing import Any
 
+from app.exchange import steps
 from app.exchange.records import APPEND_ONLY, Entity
 from app.store import records
 from app.store.clock import now
@@ -53,9 +54,13 @@ def apply(conn: sqlite3.Connection, user: Any, e: Entity, rows: list[tuple], me:
     cols = [*e.columns, "site_id"]
     stamp = "updated_at" if "updated_at" in e.columns else None
     action = f"接收其他站点的记录（{source}）"
+    if e.table == "application_steps":
+        rows = steps.in_order(rows, e.wire)
     for row in rows:
         record = dict(zip(e.wire, row))
         values = {c: record[c] for c in cols}
+        if e.table == "applications":
+            values = steps.summary_from_here(conn, values)
         held = conn.execute(f"SELECT site_id{', updated_at' if stamp else ''} FROM {e.table} WHERE id = ?",
                             (record["id"],)).fetchone()
         if record["site_id"] == me:
@@ -73,6 +78,11 @@ def apply(conn: sqlite3.Connection, user: Any, e: Entity, rows: list[tuple], me:
             continue
         else:
             outcome = "updated"
+        refused = steps.refusal(conn, record) if e.table == "application_steps" else None
+        if refused:
+            out.conflicts += 1
+            _conflict(conn, source, e.table, record, f"未采用这一办理环节：{refused}")
+            continue
         # A new record, or a newer copy, can collide here (an ID number or invoice taken by another record).
         problem = _write(conn, user, e.table, values, outcome, action)
         if problem:
@@ -117,26 +127,6 @@ def _integrity_reason(table: str, message: str) -> str:
     if "FOREIGN KEY" in message:
         return "它所属的上级记录（家庭、人员或申请）本站没有，请先同步或导入上级记录"
     return f"数据库拒绝写入：{message}"
-
-
-def replay_steps(conn: sqlite3.Connection, user: Any, application_id: str) -> bool:
-    """Bring an application's state up to its last step, after steps arrived from another site; True if changed.
-
-    Steps are the record of what happened; the application row only summarises them, so it follows them."""
-    a = conn.execute("SELECT * FROM applications WHERE id = ?", (application_id,)).fetchone()
-    last = conn.execute("SELECT * FROM application_steps WHERE application_id = ? ORDER BY seq DESC LIMIT 1",
-                        (application_id,)).fetchone()
-    if a is None or last is None or a["state"] == last["to_state"]:
-        return False
-    details = json.loads(last["details"] or "{}")
-    changes = {"state": last["to_state"], "updated_at": now()}
-    if last["to_state"] != last["state"]:
-        changes["state_since"] = last["at"]
-    for key in ("notice_start", "notice_end", "computed_amount", "approved_amount", "amount_reason"):
-        if key in details:
-            changes[key] = details[key]
-    records.update(conn, user, "applications", application_id, changes, "依申请救助：按其他站点的办理记录更新状态")
-    return True
 
 
 def drop_headless(conn: sqlite3.Connection, user: Any, household_ids: set[str], source: str) -> int:

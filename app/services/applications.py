@@ -25,9 +25,11 @@ from app.store import audit, clock, reads, records
 from app.store.clock import now
 from app.store.db import transaction
 from app.domain.errors import FieldError
-from app.workflow import rules
+from app.workflow import replay, rules
 from app.workflow.deadlines import add_workdays
 
+# A scanned page is well under 5 MB; a file of this size is not a scan, and the data folder is on a laptop's disk.
+MAX_ATTACHMENT = 50 * 1024 * 1024
 ATTACHMENT_KINDS = ("户口簿", "身份证", "诊断证明", "费用票据", "收入证明")
 # Shown where an amount would be until 民政 has recorded the 财产核查 at its county step.
 PENDING_CHECK = "待民政核查"
@@ -220,7 +222,7 @@ def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -
     if d.action == "approve":
         if a["passes_asset_check"] is None:
             return "passes_asset_check", "批准前须由县级民政审核录入财产核查结果（民政认定收入财产）"
-        parts = _county_parts(session, a["id"])
+        parts = replay.county_parts(steps(session, a["id"]))
         missing = [rules.ACTION_NAMES[p] for p in rules.COUNTY_PARTS if p not in parts]
         if missing:
             return "action", f"批准前须先有{'、'.join(missing)}的意见"
@@ -232,7 +234,8 @@ def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -
 def steps(session: Session, app_id: str) -> list[dict]:
     """Who took which step of the case, for the permission model's segregation of duties."""
     return [dict(r) for r in session.conn.execute(
-        "SELECT state, action, user_id FROM application_steps WHERE application_id = ? ORDER BY seq", (app_id,))]
+        "SELECT seq, state, action, to_state, user_id FROM application_steps WHERE application_id = ? ORDER BY seq",
+        (app_id,))]
 
 
 def _meeting(d: Decision, today: date) -> tuple[str, str] | None:
@@ -261,15 +264,6 @@ def _details(d: Decision) -> dict:
     if d.action == "reject":
         out["notice"] = f"经审核，您的医疗救助（依申请）申请不予救助。理由：{d.opinion.strip()}"
     return out
-
-
-def _county_parts(session: Session, app_id: str) -> set[str]:
-    """The county parts given since the case last entered 县级审批."""
-    entered = session.conn.execute("SELECT max(seq) FROM application_steps WHERE application_id = ? AND "
-                                   "to_state = 'county_approval' AND state != 'county_approval'", (app_id,)).fetchone()[0]
-    rows = session.conn.execute("SELECT action FROM application_steps WHERE application_id = ? AND seq > ? "
-                                "AND action IN ('medical_opinion', 'civil_opinion')", (app_id, entered or 0))
-    return {r[0] for r in rows}
 
 
 def due_date(session: Session, a: dict) -> date | None:
@@ -313,7 +307,7 @@ def worklist(session: Session, today: date | None = None) -> list[dict]:
         a = dict(r)
         if role in rules.COUNTY_PARTS.values():
             part = next(k for k, v in rules.COUNTY_PARTS.items() if v == role)
-            if part in _county_parts(session, a["id"]):
+            if part in replay.county_parts(steps(session, a["id"])):
                 continue
         out.append(_summary(session, a, today))
     return out
@@ -375,7 +369,13 @@ def attach(session: Session, app_id: str, kind: str, source: Path) -> str:
     source = Path(source)
     if not source.is_file():
         raise FieldError("file", f"找不到文件 {source}")
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    if source.stat().st_size > MAX_ATTACHMENT:
+        raise FieldError("file", f"附件超过 {MAX_ATTACHMENT // (1024 * 1024)} MB 的上限，请扫描成较小的文件（如 PDF 或 JPG）")
+    digest = hashlib.sha256()
+    with source.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    digest = digest.hexdigest()
     folder = session.store.path.parent / "attachments" / digest[:2]
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / digest

@@ -45,7 +45,7 @@ def export_package(session: Session, out: Path, everything: bool = False) -> dic
     start = {"change": 0, "audit": 0} if everything else {"change": st["change"], "audit": st["audit"]}
     upto = {"change": last_change(conn), "audit": last_audit(conn)}
     county = session.store.setting("county") or {}
-    header = {"package_id": new_id(), "site_id": me, "site_name": site_name(), "county": county.get("name", ""),
+    header = {"package_id": new_id(), "site_id": me, "site_name": site_name(session), "county": county.get("name", ""),
               "county_code": county.get("code", ""), "created_at": now(), "created_by": session.user.display_name,
               "app_version": __version__,
               "range": {"changes": [start["change"] + 1, upto["change"]], "audit": [start["audit"] + 1, upto["audit"]]},

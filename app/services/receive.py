@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from app.exchange.merge import Applied, apply, drop_headless, replay_steps
+from app.exchange import steps
+from app.exchange.merge import Applied, apply, drop_headless
 from app.exchange.records import NAMES, Entity, entities, site_id
 from app.services.session import Session
 from app.store import audit
@@ -26,7 +27,7 @@ def receive(session: Session, batches: Callable[[Entity], Iterable[list[tuple]]]
     out["households"].added -= dropped
     out["households"].conflicts += dropped
     touched_apps = set().union(*(a.applications_touched for a in out.values()))
-    followed = sum(replay_steps(conn, session.user, app_id) for app_id in sorted(touched_apps))
+    followed = sum(steps.follow(conn, session.user, app_id) for app_id in sorted(touched_apps))
     _resettle(session, set().union(*(a.persons_touched for a in out.values())))
     summary = {NAMES[t]: {"新增": a.added, "更新": a.updated, "已有": a.same, "冲突": a.conflicts}
                for t, a in out.items() if a.added or a.updated or a.same or a.conflicts}

@@ -9,21 +9,7 @@ from app.domain.errors import FieldError
 from app.services import one_person_offices
 from app.store.store import Store
 from app.workflow import permissions
-
-
-@dataclass(frozen=True)
-class User:
-    """A signed-in user: role and jurisdiction (a 6-, 9- or 12-digit 统计用区划代码 prefix)."""
-
-    id: str | None
-    username: str
-    display_name: str
-    role: str
-    jurisdiction: str
-
-    def covers(self, region_code: str) -> bool:
-        """Whether a 12-digit region code lies within this user's jurisdiction."""
-        return region_code.startswith(self.jurisdiction)
+from app.workflow.permissions import User  # noqa: F401  (the user the permission model judges)
 
 
 # The command line's own changes (migrations, demo data, restores) are attributed to this user; what its role may

@@ -11,7 +11,6 @@ committed it, so a retry goes on from the last delivered batch and at worst send
 from __future__ import annotations
 
 import json
-import platform
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -162,7 +161,7 @@ def push(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
         report.audit.written += m.written
         report.audit.audit_mismatch += m.audit_mismatch
     with pg.transaction():
-        county_db.note_site(pg, me, site_name(), pushed=True)
+        county_db.note_site(pg, me, site_name(session), pushed=True)
         if plan["audit_upto"]:
             county_db.record_head(pg, me, Head(plan["audit_upto"], hash_at(conn, plan["audit_upto"])), "sync")
     st.update(pushed_change=plan["upto"], pushed_audit=plan["audit_upto"], push=None)
@@ -204,7 +203,7 @@ def pull(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
         pulled[region] = horizon
         records.put_setting(conn, session.user, KEY, st, "同步位置")
     with pg.transaction():
-        county_db.note_site(pg, me, site_name(), pushed=False)
+        county_db.note_site(pg, me, site_name(session), pushed=False)
 
 
 def anchor_findings(conn: sqlite3.Connection, pg: psycopg.Connection) -> list[str]:
@@ -225,8 +224,22 @@ def check_with_county(conn: sqlite3.Connection, url: str) -> tuple[list[str], He
     return findings(conn, heads), max(heads, key=lambda h: h.count, default=None)
 
 
-def site_name() -> str:
-    return platform.node() or "未命名站点"
+def site_name(session: Session) -> str:
+    """The site as the county sees it: the county's and the township's names (not the computer's name, which says
+    nothing to the county and tells a stranger whose laptop it is)."""
+    county = session.store.setting("county") or {}
+    code = county.get("code", "")
+    towns = {r[0] for r in session.conn.execute(
+        "SELECT DISTINCT substr(jurisdiction, 1, 9) FROM users WHERE active = 1 AND length(jurisdiction) >= 9")}
+    town = ""
+    if len(towns) == 1 and code:
+        from app.domain.regions import regions
+
+        try:
+            town = regions(code)[0].get(towns.pop(), "")
+        except OSError:
+            town = ""
+    return (county.get("name", "") + town) or "未命名站点"
 
 
 def remember_url(session: Session, url: str) -> None:

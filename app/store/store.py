@@ -100,6 +100,7 @@ def open_store(path: Path | str, daily_backup: bool = True, create: bool = True)
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError:
         raise DatabaseReadOnly(read_only_message(path)) from None
+    backups.clear_leftovers(path)  # a backup killed half-way is no backup; its file would only fill the disk
     try:
         conn = connect(path)
     except DatabaseDamaged as exc:

@@ -11,6 +11,23 @@ from app.workflow.roles import ROLES, TASKS, holders
 
 
 @dataclass(frozen=True)
+class User:
+    """A user as the permission model judges one: role and jurisdiction (a 6-, 9- or 12-digit 统计用区划代码 prefix).
+
+    The signed-in user of a session, or the user a step taken elsewhere names (replay.check)."""
+
+    id: str | None
+    username: str
+    display_name: str
+    role: str
+    jurisdiction: str
+
+    def covers(self, region_code: str) -> bool:
+        """Whether a 12-digit region code lies within this user's jurisdiction."""
+        return region_code.startswith(self.jurisdiction)
+
+
+@dataclass(frozen=True)
 class Decision:
     """Whether an action is allowed; if not, `reason` in Chinese and `field` the part of the request refused."""
 

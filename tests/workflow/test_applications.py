@@ -17,7 +17,7 @@ from app.services.session import SYSTEM, Session
 from app.store import clock
 from app.domain.errors import FieldError
 from app.store.store import open_store
-from app.workflow import rules
+from app.workflow import replay, rules
 from app.workflow.deadlines import add_workdays, workdays_between
 
 
@@ -244,7 +244,7 @@ def test_every_role_state_and_action(world, state):
                               Decision(action, "意见", **(MEETING if action == "pass" and state == "village_review"
                                                           else {})), date(2025, 7, 1))
         if action == "approve" and expect:
-            expect = all(p in apps._county_parts(session, app_id) for p in rules.COUNTY_PARTS)
+            expect = all(p in replay.county_parts(apps.steps(session, app_id)) for p in rules.COUNTY_PARTS)
         assert (problem is None) == expect, (who, state, action, problem)
 
 
@@ -292,3 +292,9 @@ def test_attachments_are_kept_once_by_content_hash(world, tmp_path):
     assert stored.read_bytes() == scan.read_bytes() and first
     with pytest.raises(FieldError, match="附件类别"):
         apps.attach(people["cun1"], app_id, "照片", scan)
+    huge = tmp_path / "不是扫描件.jpg"
+    with huge.open("wb") as f:
+        f.truncate(apps.MAX_ATTACHMENT + 1)  # sparse: no disk used
+    with pytest.raises(FieldError, match="附件超过 50 MB 的上限"):
+        apps.attach(people["cun1"], app_id, "户口簿", huge)
+    assert people["admin"].conn.execute("SELECT count(*) FROM attachments").fetchone()[0] == 2
