@@ -34,6 +34,7 @@ STEPS = [
     ("event loop while re-settling", ["bench/bench_responsiveness.py"]),
     ("printed documents", ["bench/bench_documents.py", "--db", str(COUNTY)]),
     ("identity list import", ["bench/bench_import.py"]),
+    ("Excel exports at 10/30/100% (growth)", ["bench/bench_exports.py"]),
     ("county database push", ["bench/bench_sync.py", "--db", str(COUNTY)]),
 ]
 
