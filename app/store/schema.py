@@ -151,6 +151,12 @@ def _v6(conn: sqlite3.Connection) -> None:
                          sha256_text(after))
 
 
+def _v11(conn: sqlite3.Connection) -> None:
+    from app.store import summary
+
+    summary.create(conn)
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: its number, what it does, and the statements or function that do it."""
@@ -170,5 +176,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "依申请救助：申请、逐步记录（只追加）、附件", _V4),
     Migration(5, "与县级交换：本站编号、记录来源站点、变更序号、同步冲突记录", _v5),
     Migration(6, "金额等记录封存：审计条目带记录内容的校验值，按记录查找审计条目的索引", _v6),
+    Migration(11, "统计用汇总：按年月、村、类别的人次与金额，按人的各月人次；由触发器随每次结算维护", _v11),
 )
 LATEST = MIGRATIONS[-1].version

@@ -1,0 +1,144 @@
+"""Summary rows of the settled visits, kept by triggers in the same transaction as every change, for 统计 in a second.
+
+A county year is two million settled visits; joining and summing them took about 19 s. These two tables hold what
+the statistics need, derived from visits, settlements, persons and households and nothing else:
+
+- stat_cells: per (year, month, village region code, applied category) the number of settled visits and each
+  amount summed in whole fen (the 7 of app/services/statistics.py: visit total_cost and policy_covered, the
+  settlement's four tiers paid and personal_pay). An amount that is not plain "1234.56"-style text counts in `bad`
+  (and 0 in the sum), so that statistics can fall back to the exact Decimal path when a selected cell has one.
+- stat_people: per (year, person, applied category) how many of the person's settled visits fall in each month
+  (m1 … m12) and the person's current village: counting people ("人数", distinct) over any range of months.
+
+Triggers (made here, created by migration 11) keep both exact on every insert, update and delete of a settlement,
+a change to a settled visit's date, amounts or person, a person moving household and a household changing its
+region: each subtracts the row's old contribution and adds its new one. Nothing else writes these tables; they
+hold no record of their own (never exported, never sealed) and can be rebuilt from the records at any time
+(rebuild()). Dates are ISO text, as everywhere in the store: year and month are read from discharged_on.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MONTHS = tuple(range(1, 13))
+AMOUNT_COLUMNS = ("a0", "a1", "a2", "a3", "a4", "a5", "a6")
+
+
+def fen(column: str) -> str:
+    """SQL for exact integer fen of a text amount, NULL when it is not plain decimal text with 0–2 places."""
+    # The app writes "1234.56"; databases filled by earlier demo builds hold some "100" or "100.5". Anything else
+    # (more decimals, an exponent, a space) comes out NULL, never REAL arithmetic on money.
+    c = column
+    return (f"CASE WHEN {c} GLOB '*[^0-9.-]*' OR {c} NOT GLOB '*[0-9]' THEN NULL "
+            f"WHEN instr({c}, '.') = 0 THEN CAST({c} AS INTEGER) * 100 "
+            f"WHEN length({c}) - instr({c}, '.') = 2 THEN CAST(replace({c}, '.', '') AS INTEGER) "
+            f"WHEN length({c}) - instr({c}, '.') = 1 THEN CAST(replace({c}, '.', '') AS INTEGER) * 10 END")
+
+
+TABLES = [
+    f"""CREATE TABLE stat_cells (
+        year INTEGER NOT NULL, month INTEGER NOT NULL, region_code TEXT NOT NULL, category TEXT NOT NULL,
+        visits INTEGER NOT NULL, {', '.join(f'{a} INTEGER NOT NULL' for a in AMOUNT_COLUMNS)}, bad INTEGER NOT NULL,
+        PRIMARY KEY (year, month, region_code, category)) WITHOUT ROWID""",
+    f"""CREATE TABLE stat_people (
+        year INTEGER NOT NULL, person_id TEXT NOT NULL, category TEXT NOT NULL, region_code TEXT NOT NULL,
+        {', '.join(f'm{m} INTEGER NOT NULL' for m in MONTHS)},
+        PRIMARY KEY (year, person_id, category)) WITHOUT ROWID""",
+]
+
+# The columns every source below yields for one settled visit.
+_SOURCE_COLUMNS = ("y", "m", "region", "category", "person", "tc", "pc", "bp", "sp", "ap", "tp", "pp")
+_AMOUNTS = ("tc", "pc", "bp", "sp", "ap", "tp", "pp")
+
+
+def _visit_columns(v: str, s: str, region: str) -> str:
+    return (f"CAST(substr({v}.discharged_on, 1, 4) AS INTEGER) AS y, "
+            f"CAST(substr({v}.discharged_on, 6, 2) AS INTEGER) AS m, {region} AS region, "
+            f"{s}.applied_category AS category, {v}.person_id AS person, {v}.total_cost AS tc, "
+            f"{v}.policy_covered AS pc, {s}.basic_paid AS bp, {s}.serious_illness_paid AS sp, "
+            f"{s}.assistance_paid AS ap, {s}.tilt_assistance_paid AS tp, {s}.personal_pay AS pp")
+
+
+def _apply(sign: str, source: str) -> str:
+    """The statements adding (sign "1") or taking away ("-1") the settled visits `source` selects."""
+    fens = [fen(a) for a in _AMOUNTS]
+    cells = (f"INSERT INTO stat_cells (year, month, region_code, category, visits, {', '.join(AMOUNT_COLUMNS)}, bad) "
+             f"SELECT y, m, region, category, {sign}, "
+             f"{', '.join(f'{sign} * coalesce({f}, 0)' for f in fens)}, "
+             f"{sign} * ({' OR '.join(f'({f}) IS NULL' for f in fens)}) FROM ({source}) WHERE true "
+             f"ON CONFLICT (year, month, region_code, category) DO UPDATE SET visits = visits + excluded.visits, "
+             f"{', '.join(f'{a} = {a} + excluded.{a}' for a in AMOUNT_COLUMNS)}, bad = bad + excluded.bad;")
+    people = (f"INSERT INTO stat_people (year, person_id, category, region_code, {', '.join(f'm{m}' for m in MONTHS)}) "
+              f"SELECT y, person, category, region, {', '.join(f'{sign} * (m = {m})' for m in MONTHS)} "
+              f"FROM ({source}) WHERE true "
+              f"ON CONFLICT (year, person_id, category) DO UPDATE SET region_code = excluded.region_code, "
+              f"{', '.join(f'm{m} = m{m} + excluded.m{m}' for m in MONTHS)};")
+    return f"{cells} {people}"
+
+
+def _of_settlement(s: str) -> str:
+    return (f"SELECT {_visit_columns('v', s, 'h.region_code')} FROM visits v JOIN persons p ON p.id = v.person_id "
+            f"JOIN households h ON h.id = p.household_id WHERE v.id = {s}.visit_id")
+
+
+def _of_visit(v: str) -> str:
+    return (f"SELECT {_visit_columns(v, 's', 'h.region_code')} FROM settlements s "
+            f"JOIN persons p ON p.id = {v}.person_id JOIN households h ON h.id = p.household_id "
+            f"WHERE s.visit_id = {v}.id")
+
+
+def _of_household(h: str) -> str:
+    return (f"SELECT {_visit_columns('v', 's', f'{h}.region_code')} FROM persons p "
+            f"JOIN visits v ON v.person_id = p.id JOIN settlements s ON s.visit_id = v.id WHERE p.household_id = {h}.id")
+
+
+def _of_person(p: str) -> str:
+    return (f"SELECT {_visit_columns('v', 's', 'h.region_code')} FROM visits v JOIN settlements s ON s.visit_id = v.id "
+            f"JOIN households h ON h.id = {p}.household_id WHERE v.person_id = {p}.id")
+
+
+def _trigger(name: str, event: str, body: str, when: str | None = None) -> str:
+    return f"CREATE TRIGGER {name} AFTER {event} FOR EACH ROW {f'WHEN {when} ' if when else ''}BEGIN {body} END"
+
+
+TRIGGERS = [
+    _trigger("stat_settlement_insert", "INSERT ON settlements", _apply("1", _of_settlement("NEW"))),
+    _trigger("stat_settlement_delete", "DELETE ON settlements", _apply("-1", _of_settlement("OLD"))),
+    _trigger("stat_settlement_update", "UPDATE ON settlements",
+             _apply("-1", _of_settlement("OLD")) + " " + _apply("1", _of_settlement("NEW"))),
+    _trigger("stat_visit_update",
+             "UPDATE OF discharged_on, total_cost, policy_covered, person_id ON visits",
+             _apply("-1", _of_visit("OLD")) + " " + _apply("1", _of_visit("NEW"))),
+    _trigger("stat_person_move", "UPDATE OF household_id ON persons",
+             _apply("-1", _of_person("OLD")) + " " + _apply("1", _of_person("NEW")),
+             when="OLD.household_id IS NOT NEW.household_id"),
+    _trigger("stat_household_region", "UPDATE OF region_code ON households",
+             _apply("-1", _of_household("OLD")) + " " + _apply("1", _of_household("NEW")),
+             when="OLD.region_code IS NOT NEW.region_code"),
+]
+
+
+def rebuild(conn: sqlite3.Connection) -> None:
+    """Fill both tables afresh from the records (inside the caller's transaction)."""
+    conn.execute("DELETE FROM stat_cells")
+    conn.execute("DELETE FROM stat_people")
+    source = (f"SELECT {_visit_columns('v', 's', 'h.region_code')} FROM settlements s "
+              f"JOIN visits v ON v.id = s.visit_id JOIN persons p ON p.id = v.person_id "
+              f"JOIN households h ON h.id = p.household_id")
+    fens = [fen(a) for a in _AMOUNTS]
+    conn.execute(f"INSERT INTO stat_cells (year, month, region_code, category, visits, {', '.join(AMOUNT_COLUMNS)}, "
+                 f"bad) SELECT y, m, region, category, count(*), "
+                 f"{', '.join(f'sum(coalesce({f}, 0))' for f in fens)}, "
+                 f"sum({' OR '.join(f'({f}) IS NULL' for f in fens)}) FROM ({source}) "
+                 f"GROUP BY y, m, region, category")
+    conn.execute(f"INSERT INTO stat_people (year, person_id, category, region_code, "
+                 f"{', '.join(f'm{m}' for m in MONTHS)}) SELECT y, person, category, max(region), "
+                 f"{', '.join(f'sum(m = {m})' for m in MONTHS)} FROM ({source}) GROUP BY y, person, category")
+
+
+def create(conn: sqlite3.Connection) -> None:
+    """The tables, their triggers, and their rows from the records already there (migration 11)."""
+    for statement in (*TABLES, *TRIGGERS):
+        conn.execute(statement)
+    rebuild(conn)
