@@ -17,17 +17,11 @@ import pytest
 from app.services import bills, demo, statistics, users
 from app.services.session import SYSTEM, Session
 from app.store import records, summary
+from app.store.summary import fen as _fen  # the same text-to-fen reading as before the summary rows
 from app.store.db import transaction
 from app.store.store import open_store
 
 YEAR = 2025
-
-
-def _fen(c: str) -> str:
-    return (f"CASE WHEN {c} GLOB '*[^0-9.-]*' OR {c} NOT GLOB '*[0-9]' THEN NULL "
-            f"WHEN instr({c}, '.') = 0 THEN CAST({c} AS INTEGER) * 100 "
-            f"WHEN length({c}) - instr({c}, '.') = 2 THEN CAST(replace({c}, '.', '') AS INTEGER) "
-            f"WHEN length({c}) - instr({c}, '.') = 1 THEN CAST(replace({c}, '.', '') AS INTEGER) * 10 END")
 
 
 _SOURCES = ("v.total_cost", "v.policy_covered", "s.basic_paid", "s.serious_illness_paid", "s.assistance_paid",
