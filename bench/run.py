@@ -35,6 +35,7 @@ STEPS = [
     ("printed documents", ["bench/bench_documents.py", "--db", str(COUNTY)]),
     ("identity list import", ["bench/bench_import.py"]),
     ("Excel exports at 10/30/100% (growth)", ["bench/bench_exports.py"]),
+    ("statistics and monitoring list at 10/30/100% (growth)", ["bench/bench_lists.py"]),
     ("county database push", ["bench/bench_sync.py", "--db", str(COUNTY)]),
 ]
 
