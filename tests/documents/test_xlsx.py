@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import tracemalloc
 from decimal import Decimal
 
@@ -91,3 +92,47 @@ def test_memory_does_not_grow_with_the_rows(tmp_path):
     small = _peak_writing(tmp_path / "a.xlsx", 2_000)
     large = _peak_writing(tmp_path / "b.xlsx", 20_000)
     assert large < small + 512 * 1024, (small, large)  # ten times the rows, not ten times the memory
+
+
+TRICKY = ["<r><t>粗体</t></r>", "a & b <c>", "\x01控制\x1f字符", "_x0041_ 字面", "  前后空格  ", "\n换行\n", "=1+1", "~"]
+
+
+def test_every_text_reads_back_as_written(tmp_path):
+    """Rows are serialised by this module: markup, control characters, Excel's own _xHHHH_ escapes and edge
+    whitespace must come back as they went in (calamine unescapes as Excel does), and be written as XlsxWriter
+    writes the same strings (openpyxl shows the _xHHHH_ escapes as they are stored)."""
+    import xlsxwriter
+    from python_calamine import CalamineWorkbook
+
+    path = tmp_path / "文本.xlsx"
+    with xlsx.Book(path) as book:
+        sheet = book.sheet("文本", ["值", "数"], first_number=2)
+        for n, text in enumerate(TRICKY):
+            sheet.row([text, n])
+        sheet.row([None, 1.25])
+        sheet.row([True, Decimal("-0.01")])
+    read = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    assert [[row[0], int(row[1])] for row in read[1:len(TRICKY) + 1]] == [[t, n] for n, t in enumerate(TRICKY)]
+    reference = tmp_path / "reference.xlsx"
+    with xlsxwriter.Workbook(str(reference), {"constant_memory": True}) as book:
+        ws = book.add_worksheet()
+        for n, text in enumerate(TRICKY[1:], start=1):  # XlsxWriter would write the first as markup
+            ws.write_string(n, 0, text)
+    ws, ref = load_workbook(path).active, load_workbook(reference).active
+    assert [ws.cell(r, 1).value for r in range(3, len(TRICKY) + 2)] == [ref.cell(r, 1).value
+                                                                          for r in range(2, len(TRICKY) + 1)]
+    assert ws["A2"].value == TRICKY[0]  # text, never rich-text markup
+    assert all(ws.cell(r, 1).data_type == "s" for r in range(2, len(TRICKY) + 2))
+    assert [ws.cell(len(TRICKY) + 2, 2).value, ws.cell(len(TRICKY) + 3, 1).value] == [1.25, True]
+    assert ws.max_row == len(TRICKY) + 3 and ws.max_column == 2  # the sheet's stated extent covers the rows
+
+
+def test_a_discarded_book_leaves_no_scratch_files(tmp_path, monkeypatch):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    with pytest.raises(RuntimeError):
+        with xlsx.Book(tmp_path / "名单.xlsx") as book:
+            book.sheet("名单", ["姓名"]).row(["张三"])
+            raise RuntimeError("停电")
+    assert list(scratch.iterdir()) == [] and list(tmp_path.iterdir()) == [scratch]
