@@ -63,7 +63,7 @@ def _text_element(text: str) -> str:
         text = _LITERAL.sub(r"_x005F\1", text)
         text = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if text[:1].isspace() or text[-1:].isspace():
+    if text.strip() is not text:  # CPython gives the same object back when there is nothing to strip
         return f'<t xml:space="preserve">{text}</t>'
     return f"<t>{text}</t>"
 
@@ -230,8 +230,12 @@ class Sheet:
             elif kind is Decimal:
                 if abs(value) >= _EXACT_LIMIT:
                     raise FieldError("amount", f"金额 {value} 超出 Excel 单元格能精确表示的范围，无法导出")
-                cells.append(f'<c r="{ref}" s="{money_s if col >= first else text_s}"><v>{value:.16G}</v></c>')
-                text = f"{value:,.2f}"
+                number = f"{value:.16G}"
+                cells.append(f'<c r="{ref}" s="{money_s if col >= first else text_s}"><v>{number}</v></c>')
+                # Shown as "1,234,567.50": at most a third more than its digits, and ".00"
+                if len(number) * 4 // 3 + 3 > widths[col]:
+                    widths[col] = max(widths[col], len(f"{value:,.2f}"))
+                continue
             elif kind is int:
                 cells.append(f'<c r="{ref}" s="{count_s if col >= first else text_s}"><v>{value}</v></c>')
                 text = str(value)
@@ -246,9 +250,11 @@ class Sheet:
             else:
                 text = str(value)
                 cells.append(f'<c r="{ref}" s="{text_s}" t="inlineStr"><is>{_text_element(text)}</is></c>')
-            # Only a text that could beat the column's widest so far is measured exactly.
+            # Only a text that could beat the column's widest so far is measured (as display_width does).
             if len(text) * 2 > widths[col]:
-                widths[col] = max(widths[col], display_width(text))
+                shown = (len(text.encode("utf-8")) + len(text)) // 2
+                if shown > widths[col]:
+                    widths[col] = shown
         cells.append("</row>")
         ws.row_data_fh.write("".join(cells))
         if values:
