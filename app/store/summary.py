@@ -40,11 +40,11 @@ TABLES = [
     f"""CREATE TABLE stat_cells (
         year INTEGER NOT NULL, month INTEGER NOT NULL, region_code TEXT NOT NULL, category TEXT NOT NULL,
         visits INTEGER NOT NULL, {', '.join(f'{a} INTEGER NOT NULL' for a in AMOUNT_COLUMNS)}, bad INTEGER NOT NULL,
-        PRIMARY KEY (year, month, region_code, category)) WITHOUT ROWID""",
+        PRIMARY KEY (year, month, region_code, category))""",
     f"""CREATE TABLE stat_people (
         year INTEGER NOT NULL, person_id TEXT NOT NULL, category TEXT NOT NULL, region_code TEXT NOT NULL,
         {', '.join(f'm{m} INTEGER NOT NULL' for m in MONTHS)},
-        PRIMARY KEY (year, person_id, category)) WITHOUT ROWID""",
+        PRIMARY KEY (year, person_id, category))""",
 ]
 
 # The columns every source below yields for one settled visit.
@@ -121,6 +121,7 @@ TRIGGERS = [
 
 def rebuild(conn: sqlite3.Connection) -> None:
     """Fill both tables afresh from the records (inside the caller's transaction)."""
+    # Ordinary rowid tables: `check` and the damage test at start read every table's first and last row by rowid.
     conn.execute("DELETE FROM stat_cells")
     conn.execute("DELETE FROM stat_people")
     source = (f"SELECT {_visit_columns('v', 's', 'h.region_code')} FROM settlements s "

@@ -107,6 +107,15 @@ def _tables(conn):
     return cells, people
 
 
+def test_a_county_with_summary_rows_opens_again_as_a_large_file(county, monkeypatch):
+    """A file past the size limit of quick_check is probed by reading each table's first and last rowid."""
+    from app.store import integrity
+
+    county.store.close()
+    monkeypatch.setattr(integrity, "QUICK_CHECK_MAX_BYTES", 0)
+    open_store(county.store.path, daily_backup=False).close()
+
+
 def test_the_demo_county_is_counted_alike(county, monkeypatch):
     new, _ = _both(county, monkeypatch, 1, 12)
     assert new.total.visits > 100 and new.total.people > 50 and new.total.assistance_paid > 0
