@@ -12,7 +12,7 @@ from app.policy.loader import PolicyError, load_policy
 from app.services.places import county_regions, place_name
 from app.services.session import Session
 from app.store import clock, reads
-from app.store.summary import AMOUNT_COLUMNS
+from app.store.summary import ANY, AMOUNT_COLUMNS
 from app.domain.errors import FieldError
 from app.store.errors import StoreError
 
@@ -192,19 +192,18 @@ def _people(conn, params: dict) -> dict[str, dict[object, int]]:
     """Distinct people with a settled visit in the months, per category, per township and per month."""
     months = range(params["first_month"], params["last_month"] + 1)
     in_range = " + ".join(f"m{m}" for m in months)
-    out: dict[str, dict[object, int]] = {
-        "category": dict(conn.execute(
-            f"SELECT category, count(*) FROM stat_people WHERE {_PEOPLE_WHERE} AND {in_range} > 0 GROUP BY 1",
-            params).fetchall()),
-        "township": dict(conn.execute(
-            f"SELECT substr(region_code, 1, 9), count(DISTINCT person_id) FROM stat_people "
-            f"WHERE {_PEOPLE_WHERE} AND {in_range} > 0 GROUP BY 1", params).fetchall())}
-    # A person settled under two categories in a year has two rows: their months are added up per person first.
-    per_month = conn.execute(
-        f"SELECT {', '.join(f'sum(x{m} > 0)' for m in months)} FROM (SELECT "
-        f"{', '.join(f'sum(m{m}) AS x{m}' for m in months)} FROM stat_people WHERE {_PEOPLE_WHERE} "
-        f"GROUP BY person_id)", params).fetchone()
-    out["month"] = {m: n for m, n in zip(months, per_month) if n}
+    out: dict[str, dict[object, int]] = {"category": dict(conn.execute(
+        f"SELECT category, count(*) FROM stat_people WHERE {_PEOPLE_WHERE} AND category != '{ANY}' "
+        f"AND {in_range} > 0 GROUP BY 1", params).fetchall()), "township": {}, "month": {}}
+    # Each person's row under ANY counts them once however many categories their year was settled under.
+    for township, people, *per_month in conn.execute(
+            f"SELECT substr(region_code, 1, 9), sum({in_range} > 0), {', '.join(f'sum(m{m} > 0)' for m in months)} "
+            f"FROM stat_people WHERE {_PEOPLE_WHERE} AND category = '{ANY}' GROUP BY 1", params):
+        if people:
+            out["township"][township] = people
+        for m, n in zip(months, per_month):
+            if n:
+                out["month"][m] = out["month"].get(m, 0) + n
     return out
 
 

@@ -7,8 +7,10 @@ the statistics need, derived from visits, settlements, persons and households an
   amount summed in whole fen (the 7 of app/services/statistics.py: visit total_cost and policy_covered, the
   settlement's four tiers paid and personal_pay). An amount that is not plain "1234.56"-style text counts in `bad`
   (and 0 in the sum), so that statistics can fall back to the exact Decimal path when a selected cell has one.
-- stat_people: per (year, person, applied category) how many of the person's settled visits fall in each month
-  (m1 … m12) and the person's current village: counting people ("人数", distinct) over any range of months.
+- stat_people: per (year, applied category, person) how many of the person's settled visits fall in each month
+  (m1 … m12) and the person's current village: counting people ("人数", distinct) over any range of months. Each
+  person's year also has a row under category ANY ("*") counting all their visits, so that people by township and
+  by month are counted without grouping by person (a person settled under two categories is one person).
 
 Triggers (made here, created by migration 11) keep both exact on every insert, update and delete of a settlement,
 a change to a settled visit's date, amounts or person, a person moving household and a household changing its
@@ -22,6 +24,7 @@ from __future__ import annotations
 import sqlite3
 
 MONTHS = tuple(range(1, 13))
+ANY = "*"  # stat_people's row of a person's year under any category: people by township and month, read directly
 AMOUNT_COLUMNS = ("a0", "a1", "a2", "a3", "a4", "a5", "a6")
 
 
@@ -44,7 +47,7 @@ TABLES = [
     f"""CREATE TABLE stat_people (
         year INTEGER NOT NULL, person_id TEXT NOT NULL, category TEXT NOT NULL, region_code TEXT NOT NULL,
         {', '.join(f'm{m} INTEGER NOT NULL' for m in MONTHS)},
-        PRIMARY KEY (year, person_id, category))""",
+        PRIMARY KEY (year, category, person_id))""",
 ]
 
 # The columns every source below yields for one settled visit.
@@ -69,11 +72,12 @@ def _apply(sign: str, source: str) -> str:
              f"{sign} * ({' OR '.join(f'({f}) IS NULL' for f in fens)}) FROM ({source}) WHERE true "
              f"ON CONFLICT (year, month, region_code, category) DO UPDATE SET visits = visits + excluded.visits, "
              f"{', '.join(f'{a} = {a} + excluded.{a}' for a in AMOUNT_COLUMNS)}, bad = bad + excluded.bad;")
-    people = (f"INSERT INTO stat_people (year, person_id, category, region_code, {', '.join(f'm{m}' for m in MONTHS)}) "
-              f"SELECT y, person, category, region, {', '.join(f'{sign} * (m = {m})' for m in MONTHS)} "
-              f"FROM ({source}) WHERE true "
-              f"ON CONFLICT (year, person_id, category) DO UPDATE SET region_code = excluded.region_code, "
-              f"{', '.join(f'm{m} = m{m} + excluded.m{m}' for m in MONTHS)};")
+    people = " ".join(
+        f"INSERT INTO stat_people (year, person_id, category, region_code, {', '.join(f'm{m}' for m in MONTHS)}) "
+        f"SELECT y, person, {category}, region, {', '.join(f'{sign} * (m = {m})' for m in MONTHS)} "
+        f"FROM ({source}) WHERE true "
+        f"ON CONFLICT (year, category, person_id) DO UPDATE SET region_code = excluded.region_code, "
+        f"{', '.join(f'm{m} = m{m} + excluded.m{m}' for m in MONTHS)};" for category in ("category", f"'{ANY}'"))
     return f"{cells} {people}"
 
 
@@ -133,9 +137,10 @@ def rebuild(conn: sqlite3.Connection) -> None:
                  f"{', '.join(f'sum(coalesce({f}, 0))' for f in fens)}, "
                  f"sum({' OR '.join(f'({f}) IS NULL' for f in fens)}) FROM ({source}) "
                  f"GROUP BY y, m, region, category")
-    conn.execute(f"INSERT INTO stat_people (year, person_id, category, region_code, "
-                 f"{', '.join(f'm{m}' for m in MONTHS)}) SELECT y, person, category, max(region), "
-                 f"{', '.join(f'sum(m = {m})' for m in MONTHS)} FROM ({source}) GROUP BY y, person, category")
+    for category, key in (("category", "y, person, category"), (f"'{ANY}'", "y, person")):
+        conn.execute(f"INSERT INTO stat_people (year, person_id, category, region_code, "
+                     f"{', '.join(f'm{m}' for m in MONTHS)}) SELECT y, person, {category}, max(region), "
+                     f"{', '.join(f'sum(m = {m})' for m in MONTHS)} FROM ({source}) GROUP BY {key}")
 
 
 def create(conn: sqlite3.Connection) -> None:
