@@ -8,7 +8,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from app.store import anchors, audit
+from app.store import anchors, audit, summary
 from app.store.seal_check import broken_seals
 from app.store.schema import LATEST
 
@@ -49,6 +49,7 @@ def check_database(path: Path) -> list[str]:
             problems.append(f"有 {orphan} 次就诊没有结算记录（半途写入）")
         problems.extend(audit.verify(conn))
         problems.extend(broken_seals(conn))
+        problems.extend(summary.drift(conn))
         problems.extend(anchors.against_newest_backup(conn, path))
     except sqlite3.DatabaseError as exc:
         problems.append(f"读取数据库出错：{exc}")

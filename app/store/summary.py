@@ -123,24 +123,58 @@ TRIGGERS = [
 ]
 
 
+_ALL = (f"SELECT {_visit_columns('v', 's', 'h.region_code')} FROM settlements s JOIN visits v ON v.id = s.visit_id "
+        f"JOIN persons p ON p.id = v.person_id JOIN households h ON h.id = p.household_id")
+_CELL_COLUMNS = f"year, month, region_code, category, visits, {', '.join(AMOUNT_COLUMNS)}, bad"
+_PEOPLE_COLUMNS = f"year, person_id, category, region_code, {', '.join(f'm{m}' for m in MONTHS)}"
+
+
+def _expected_cells() -> str:
+    fens = [fen(a) for a in _AMOUNTS]
+    return (f"SELECT y, m, region, category, count(*), {', '.join(f'sum(coalesce({f}, 0))' for f in fens)}, "
+            f"sum({' OR '.join(f'({f}) IS NULL' for f in fens)}) FROM ({_ALL}) GROUP BY y, m, region, category")
+
+
+def _expected_people() -> list[str]:
+    return [f"SELECT y, person, {category}, max(region), {', '.join(f'sum(m = {m})' for m in MONTHS)} "
+            f"FROM ({_ALL}) GROUP BY {key}"
+            for category, key in (("category", "y, person, category"), (f"'{ANY}'", "y, person"))]
+
+
 def rebuild(conn: sqlite3.Connection) -> None:
     """Fill both tables afresh from the records (inside the caller's transaction)."""
     # Ordinary rowid tables: `check` and the damage test at start read every table's first and last row by rowid.
     conn.execute("DELETE FROM stat_cells")
     conn.execute("DELETE FROM stat_people")
-    source = (f"SELECT {_visit_columns('v', 's', 'h.region_code')} FROM settlements s "
-              f"JOIN visits v ON v.id = s.visit_id JOIN persons p ON p.id = v.person_id "
-              f"JOIN households h ON h.id = p.household_id")
-    fens = [fen(a) for a in _AMOUNTS]
-    conn.execute(f"INSERT INTO stat_cells (year, month, region_code, category, visits, {', '.join(AMOUNT_COLUMNS)}, "
-                 f"bad) SELECT y, m, region, category, count(*), "
-                 f"{', '.join(f'sum(coalesce({f}, 0))' for f in fens)}, "
-                 f"sum({' OR '.join(f'({f}) IS NULL' for f in fens)}) FROM ({source}) "
-                 f"GROUP BY y, m, region, category")
-    for category, key in (("category", "y, person, category"), (f"'{ANY}'", "y, person")):
-        conn.execute(f"INSERT INTO stat_people (year, person_id, category, region_code, "
-                     f"{', '.join(f'm{m}' for m in MONTHS)}) SELECT y, person, {category}, max(region), "
-                     f"{', '.join(f'sum(m = {m})' for m in MONTHS)} FROM ({source}) GROUP BY {key}")
+    conn.execute(f"INSERT INTO stat_cells ({_CELL_COLUMNS}) {_expected_cells()}")
+    for select in _expected_people():
+        conn.execute(f"INSERT INTO stat_people ({_PEOPLE_COLUMNS}) {select}")
+
+
+def drift(conn: sqlite3.Connection) -> list[str]:
+    """For `check`: where the summary rows differ from what the records make (a trigger lost, a hand edit)."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'stat_cells'").fetchone():
+        return []
+    # What a rebuild would make, once, in TEMP tables (a read-only connection may still write its TEMP schema).
+    conn.execute(f"CREATE TEMP TABLE expected_cells AS {_expected_cells()}")
+    conn.execute(f"CREATE TEMP TABLE expected_people AS {' UNION ALL '.join(_expected_people())}")
+    # Rows the triggers brought to zero stay; they say nothing and a rebuild does not make them.
+    kept_cells = f"SELECT {_CELL_COLUMNS} FROM stat_cells WHERE visits != 0 OR bad != 0"
+    kept_people = f"SELECT {_PEOPLE_COLUMNS} FROM stat_people WHERE {' OR '.join(f'm{m} != 0' for m in MONTHS)}"
+    problems = []
+    try:
+        for what, kept, expected in (("统计汇总（人次、金额）", kept_cells, "SELECT * FROM temp.expected_cells"),
+                                     ("统计汇总（人数）", kept_people, "SELECT * FROM temp.expected_people")):
+            differ = conn.execute(
+                f"SELECT (SELECT count(*) FROM ({kept} EXCEPT {expected})) "
+                f"+ (SELECT count(*) FROM ({expected} EXCEPT {kept}))").fetchone()[0]
+            if differ:
+                problems.append(f"{what}与就诊、结算记录不一致（{differ} 行），统计数字可能有误；"
+                                f"请联系县里的技术人员重建统计汇总")
+    finally:
+        conn.execute("DROP TABLE temp.expected_cells")
+        conn.execute("DROP TABLE temp.expected_people")
+    return problems
 
 
 def create(conn: sqlite3.Connection) -> None:
