@@ -206,7 +206,7 @@ class Sheet:
         """Append one row with gridlines; from `first_number` on, Decimals are money and ints are counts."""
         r = self._next
         if r >= MAX_ROWS:
-            raise FieldError("rows", f"超过 Excel 单张工作表 {MAX_ROWS:,} 行的上限，请缩小范围后分批导出")
+            raise FieldError("rows", f"超过 Excel 单张工作表 {MAX_ROWS:,} 行的上限，请缩小范围后分批导出", label="行数")
         ws, first, widths = self._ws, self._first, self._widths
         text_s, money_s, count_s = self._styles[int(bold)]
         if r > ws.previous_row:
