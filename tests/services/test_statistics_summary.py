@@ -172,8 +172,9 @@ def test_an_unreadable_amount_falls_back_to_exact_decimal_sums(county):
 def test_check_finds_summary_rows_that_drifted_from_the_records(county):
     from app.store.check import check_database
 
-    assert check_database(county.store.path) == []
+    assert check_database(county.store.path, full=True) == []
     # A lost trigger or a hand edit: the statistics would be wrong without anything saying so.
     county.conn.execute("UPDATE stat_cells SET a4 = a4 + 100 WHERE rowid = (SELECT min(rowid) FROM stat_cells)")
-    assert [p for p in check_database(county.store.path) if p.startswith("统计汇总")] == [
+    assert check_database(county.store.path) == []  # compared only by `check --full` (as long as a rebuild)
+    assert [p for p in check_database(county.store.path, full=True) if p.startswith("统计汇总")] == [
         "统计汇总（人次、金额）与就诊、结算记录不一致（2 行），统计数字可能有误；请联系县里的技术人员重建统计汇总"]
