@@ -41,6 +41,7 @@ RELEASES = {
     4: "87f4214",  # an imported row's change holds the row (the commit before migration 5)
     5: "6820295",  # monitoring prefilter in whole fen (the commit before migration 6)
     6: "05d74a8",  # insert_many without read-back (the commit before migration 7)
+    7: "615092c",  # merge of branch policy (the commit before migration 11, statistics summary)
 }
 
 BUILD = r'''
