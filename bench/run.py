@@ -36,6 +36,9 @@ STEPS = [
     ("identity list import", ["bench/bench_import.py"]),
     ("bill list import", ["bench/bench_bill_import.py"]),
     ("bounded importers", ["bench/bench_bounds.py"]),
+    ("Excel exports at 10/30/100% (growth)", ["bench/bench_exports.py"]),
+    ("statistics and monitoring list at 10/30/100% (growth)", ["bench/bench_lists.py"]),
+    ("daily backup beside saves", ["bench/bench_backup.py"]),
     ("county database push", ["bench/bench_sync.py", "--db", str(COUNTY)]),
 ]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
 import os
 import zipfile
@@ -80,7 +79,7 @@ class Part:
     rows: Iterable[tuple]
 
 
-def write(path: Path, header: dict, parts: list[Part], workbook: bytes) -> dict:
+def write(path: Path, header: dict, parts: list[Part], workbook: Path) -> dict:
     """Write the package atomically (a partial file never carries the final name); returns its manifest."""
     path = Path(path)
     tmp = path.with_name(path.name + ".part")
@@ -102,8 +101,8 @@ def write(path: Path, header: dict, parts: list[Part], workbook: bytes) -> dict:
                 files[part.name] = {"table": part.table, "columns": list(part.columns), "rows": n,
                                     "bytes": size, "sha256": digest.hexdigest()}
                 counts[part.table] = n
-            zf.writestr(WORKBOOK, workbook)
-            files[WORKBOOK] = {"bytes": len(workbook), "sha256": hashlib.sha256(workbook).hexdigest()}
+            zf.write(workbook, WORKBOOK)
+            files[WORKBOOK] = {"bytes": workbook.stat().st_size, "sha256": _file_sha256(workbook)}
             manifest = {"format": FORMAT, **header, "counts": counts, "files": files}
             text = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
             zf.writestr(MANIFEST, text)
@@ -118,6 +117,14 @@ def write(path: Path, header: dict, parts: list[Part], workbook: bytes) -> dict:
         tmp.unlink(missing_ok=True)
         raise
     return manifest
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class Package:
@@ -266,29 +273,27 @@ def manifest_problem(m: dict) -> str | None:
     return None
 
 
-def workbook(header: dict, sheets: list[tuple[str, list[str], Iterable[tuple]]], limit: int = 200_000) -> bytes:
-    """The readable copy: a summary sheet, then one sheet per kind of record (first `limit` rows)."""
-    from openpyxl import Workbook
+def workbook(header: dict, sheets: list[tuple[str, list[str], Iterable[tuple]]], out: Path,
+             limit: int = 200_000) -> Path:
+    """The readable copy, written to `out`: a summary sheet, then one sheet per kind of record (first `limit` rows)."""
+    from app.documents import xlsx
 
-    wb = Workbook(write_only=True)
-    summary = wb.create_sheet("说明")
-    for key, label in (("site_name", "报送站点"), ("site_id", "站点编号"), ("created_at", "导出时间"),
-                       ("created_by", "导出人"), ("package_id", "交换包编号")):
-        summary.append([label, str(header.get(key, ""))])
-    summary.append(["记录范围", f"变更序号 {header['range']['changes'][0]}–{header['range']['changes'][1]}，"
-                            f"审计序号 {header['range']['audit'][0]}–{header['range']['audit'][1]}"])
-    summary.append(["说明", "本表供人查阅；导入以包内 JSON 行文件和清单为准，改动本表不影响导入"])
-    for title, headers, rows in sheets:
-        ws = wb.create_sheet(title[:31])
-        ws.append(headers)
-        for n, row in enumerate(rows):
-            if n == limit:
-                ws.append([f"（超过 {limit} 行，其余见包内 JSON 行文件）"])
-                break
-            ws.append([None if isinstance(v, bytes) else v for v in row])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    with xlsx.Book(out) as book:
+        summary = book.sheet("说明", max_width=90)
+        for key, label in (("site_name", "报送站点"), ("site_id", "站点编号"), ("created_at", "导出时间"),
+                           ("created_by", "导出人"), ("package_id", "交换包编号")):
+            summary.row([label, str(header.get(key, ""))])
+        summary.row(["记录范围", f"变更序号 {header['range']['changes'][0]}–{header['range']['changes'][1]}，"
+                                f"审计序号 {header['range']['audit'][0]}–{header['range']['audit'][1]}"])
+        summary.row(["说明", "本表供人查阅；导入以包内 JSON 行文件和清单为准，改动本表不影响导入"])
+        for title, headers, rows in sheets:
+            sheet = book.sheet(title, headers, frozen_columns=0)
+            for n, row in enumerate(rows):
+                if n == limit:
+                    sheet.note(f"（超过 {limit} 行，其余见包内 JSON 行文件）")
+                    break
+                sheet.row([None if isinstance(v, bytes) else v for v in row])
+    return Path(out)
 
 
 def sheet_title(table: str) -> str:

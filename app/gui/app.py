@@ -84,6 +84,7 @@ def run_gui(db_path: Path, smoke: bool = False, screenshots: Path | None = None)
     window.show()
     if smoke:
         return _smoke(app, window, screenshots) or (1 if errors else 0)
+    window.start_daily_backup()
     return app.exec()
 
 
@@ -91,7 +92,8 @@ def open_or_recover(db_path: Path, smoke: bool = False) -> Store | None:
     """The store, or None after telling why not: a damaged database offers its newest backup, any other problem
     (read-only, disk full, newer version) is a message box. With `smoke` nothing is shown, only written to stderr."""
     try:
-        return open_store(db_path)
+        # The day's backup is made after the window is up (MainWindow.start_daily_backup), not before it appears.
+        return open_store(db_path, daily_backup=False)
     except DatabaseDamaged as exc:
         sys.stderr.write(str(exc) + "\n")
         if smoke:

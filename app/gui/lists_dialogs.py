@@ -172,7 +172,7 @@ class SubsidyRosterDialog(_ListDialog):
                  lambda r: f"{r.year}年度资助参保名单 {len(r.entries)} 人，合计 {r.total} 元")
 
 
-# The Excel writers load openpyxl (~100 ms); imported when a list is first written, not at the app's start.
+# The Excel writer loads XlsxWriter (~100 ms); imported when a list is first written, not at the app's start.
 def _export_risk_list(*args):
     from app.services.monitoring_xlsx import export_risk_list
 

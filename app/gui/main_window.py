@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from app.gui.bill_import_view import BillImportView
 from app.gui.bill_view import BillView
 from app.gui.case_search_view import CaseSearchView
+from app.gui.daily_backup import START_DELAY_MS, DailyBackup
 from app.gui.exchange_view import ExchangeView
 from app.gui.household_view import HouseholdView
 from app.gui.import_view import ImportView
@@ -107,6 +108,11 @@ class MainWindow(QMainWindow):
             self.resize(1280, 800)
         self.nav.setCurrentRow(0)
         self._categories: list[str] = []
+        self.daily = DailyBackup(session.store.path, self.statusBar())
+
+    def start_daily_backup(self) -> None:
+        """The day's first backup, once the window is in use (the start does not wait for it)."""
+        QTimer.singleShot(START_DELAY_MS, self, self.daily.start)
 
     def _menus(self) -> None:
         tools = self.menuBar().addMenu("工具")
@@ -203,6 +209,7 @@ class MainWindow(QMainWindow):
         QSettings("jiuzhu", "jiuzhu").setValue("geometry", self.saveGeometry())
         self.searcher.conn.interrupt()
         self.search_pool.waitForDone(2000)
+        self.daily.stop()  # a backup under way stops between two steps and leaves no partial copy
         QApplication.instance().removeEventFilter(self._activity)
         super().closeEvent(event)
 

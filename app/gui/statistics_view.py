@@ -177,7 +177,7 @@ class StatisticsView(QWidget):
 
 
 def _export(stats, path):
-    # openpyxl (~70 ms to import) is loaded on the first export, not at the app's start.
+    # XlsxWriter (~100 ms to import) is loaded on the first export, not at the app's start.
     from app.services.statistics_xlsx import export_statistics
 
     return export_statistics(stats, path)

@@ -5,9 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from openpyxl import Workbook
-
-from app.services import xlsx_style as style
 from app.store import clock
 
 BILL_COLUMNS = (("name", "姓名"), ("id_number", "身份证号"), ("year", "年度"), ("hospital", "医院"), ("kind", "就诊类别"),
@@ -24,17 +21,15 @@ _MONEY = {"total_cost", "policy_covered", "basic_paid", "serious_illness_paid", 
 
 
 def _sheet(path: Path, title: str, lines: list[str], columns: tuple, rows: list[dict], sheet: str) -> Path:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet
-    style.title_lines(ws, title, [*lines, f"共 {len(rows)} 行　生成时间：{clock.local_now():%Y-%m-%d %H:%M}　金额单位：元"],
-                      len(columns))
-    header_row = style.header(ws, [h for _, h in columns])
-    for r in rows:
-        style.data_row(ws, [Decimal(r[k]) if k in _MONEY and r[k] not in (None, "") else (r[k] or "")
-                            for k, _ in columns], 1)
-    style.finish(ws, header_row, len(columns), frozen_columns=1)
-    return style.save_whole(wb, Path(path))
+    from app.documents import xlsx
+
+    with xlsx.Book(path) as book:
+        out = book.sheet(sheet, [h for _, h in columns], title=title, first_number=1, frozen_columns=1, lines=[
+            *lines, f"共 {len(rows)} 行　生成时间：{clock.local_now():%Y-%m-%d %H:%M}　金额单位：元"])
+        for r in rows:
+            out.row([Decimal(r[k]) if k in _MONEY and r[k] not in (None, "") else (r[k] if r[k] is not None else "")
+                     for k, _ in columns])
+    return Path(path)
 
 
 def export_bills(rows: list[dict], path: Path | str, place: str) -> Path:

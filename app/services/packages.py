@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,10 +63,12 @@ def export_package(session: Session, out: Path, everything: bool = False) -> dic
 
     sheets = [(NAMES[e.table], [HEADINGS.get(c, c) for c in e.wire], rows(e)) for e in ents]
     sheets.append((NAMES["audit_log"], [HEADINGS.get(c, c) for c in AUDIT_COLUMNS], audit_rows()))
-    workbook = package.workbook(header, sheets)
     parts = [package.Part(f"records/{e.table}.jsonl", e.table, e.wire, rows(e)) for e in ents]
     parts.append(package.Part("records/audit_log.jsonl", "audit_log", AUDIT_COLUMNS, audit_rows()))
-    manifest = package.write(out, header, parts, workbook)
+    # The readable copy is streamed to a scratch file (not held in memory), then stored into the package.
+    with tempfile.TemporaryDirectory(prefix="jiuzhu-package-") as scratch:
+        workbook = package.workbook(header, sheets, Path(scratch) / package.WORKBOOK)
+        manifest = package.write(out, header, parts, workbook)
     with transaction(conn):
         records.put_setting(conn, session.user, KEY, {"change": upto["change"], "audit": upto["audit"],
                                                       "last_at": header["created_at"], "last_file": str(out)}, "导出位置")

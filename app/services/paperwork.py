@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from app.documents import forms
 from app.domain.money import ZERO, fmt
 from app.services import applications as apps
 from app.services.bills import unpack_steps
@@ -15,6 +14,13 @@ from app.services.session import Session
 from app.store import clock, reads
 from app.domain.errors import FieldError
 from app.workflow import rules
+
+
+def _forms():
+    # reportlab (~0.4 s to import on a slow machine) loads with the first document, not with the app's window.
+    from app.documents import forms
+
+    return forms
 
 
 def place(session: Session) -> str:
@@ -84,7 +90,7 @@ def settlement_slip(session: Session, path: Path, visit_id: str | None = None, p
                     year: int | None = None) -> Path:
     """一站式结算单 for one visit, or for a person's year with its totals; paid tiers show original, 补付/追回, net."""
     content = slip_content(session, visit_id, person_id, year)
-    return forms.settlement_slip(path, place(session), content["person"], content["visits"], content["totals"])
+    return _forms().settlement_slip(path, place(session), content["person"], content["visits"], content["totals"])
 
 
 def notice_list(session: Session, path: Path) -> Path:
@@ -92,7 +98,7 @@ def notice_list(session: Session, path: Path) -> Path:
     rows = apps.notice_list(session)
     if not rows:
         raise FieldError("notice", "目前没有正在公示的申请")
-    return forms.notice_list(path, place(session), rows, apps.settings(session)["contact_phone"])
+    return _forms().notice_list(path, place(session), rows, apps.settings(session)["contact_phone"])
 
 
 def rejection_notice(session: Session, app_id: str, path: Path) -> Path:
@@ -103,7 +109,7 @@ def rejection_notice(session: Session, app_id: str, path: Path) -> Path:
     step = apps.timeline(session, app_id)[-1]
     p = load_person(session, a["person_id"])
     decided = clock.local_date(step["at"]).strftime("%Y年%m月%d日")
-    return forms.rejection_notice(path, place(session), p["name"], a["year"], step["opinion"] or "", decided,
+    return _forms().rejection_notice(path, place(session), p["name"], a["year"], step["opinion"] or "", decided,
                                   document_number(a), step["state_name"])
 
 
@@ -117,7 +123,7 @@ def roster(session: Session, path: Path) -> Path:
         raise FieldError("roster", "目前没有待发放的已批准申请")
     people = [{"name": r["name"], "id_number": r["id_number"], "village": village(r["region_code"]),
                "amount": r["approved_amount"]} for r in rows]
-    return forms.roster(path, place(session), "依申请救助（已批准待发放）", people)
+    return _forms().roster(path, place(session), "依申请救助（已批准待发放）", people)
 
 
 def village(code: str) -> str:
@@ -201,7 +207,7 @@ def approval_form_content(session: Session, app_id: str) -> dict:
 def approval_form(session: Session, app_id: str, path: Path) -> Path:
     """医疗救助（依申请）审批表 with its QR verification code."""
     content = approval_form_content(session, app_id)
-    return forms.approval_form(path, place(session), document_number(apps.application_row(session, app_id)), content)
+    return _forms().approval_form(path, place(session), document_number(apps.application_row(session, app_id)), content)
 
 
 def approval_forms_batch(session: Session, path: Path, state: str = "approved") -> Path:
@@ -212,7 +218,7 @@ def approval_forms_batch(session: Session, path: Path, state: str = "approved") 
         "ORDER BY a.region_code, p.name", (state, *param))]
     if not ids:
         raise FieldError("state", f"没有“{rules.STATE_NAMES[state]}”的申请")
-    return forms.approval_forms(path, place(session), [(document_number(apps.application_row(session, i)),
+    return _forms().approval_forms(path, place(session), [(document_number(apps.application_row(session, i)),
                                                          approval_form_content(session, i)) for i in ids])
 
 
@@ -226,7 +232,7 @@ def verify_form(session: Session, code: str) -> tuple[bool, str]:
         content = approval_form_content(session, app_id)
     except FieldError:
         return False, "系统中没有这份申请"
-    if forms.form_digest(content) == digest:
+    if _forms().form_digest(content) == digest:
         a = apps.application_row(session, app_id)
         return True, f"一致：这份审批表与系统记录相符（{content['application']['name']}，{rules.STATE_NAMES[a['state']]}）"
     return False, "不一致：审批表打印后记录已有变动，或这份表不是本系统打印的，请以系统记录为准"

@@ -6,34 +6,19 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from app.domain.errors import FieldError
-
 
 def export_rows(path: Path, title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
     """Write the rows under a title line and the headers; amounts stay numbers (two decimals) so Excel can sum them.
-    Written to a side file first, so a failure never leaves half a workbook under the chosen name."""
-    from openpyxl import Workbook
+    Written whole or not at all (app/documents/xlsx.py), so a failure never leaves half a workbook under the name."""
+    from app.documents import xlsx
 
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         path = path.with_name(path.name + ".xlsx")
-    book = Workbook()
-    sheet = book.active
-    sheet.title = (title or "导出")[:31]
-    sheet.append([title])
-    sheet.append(list(headers))
-    for row in rows:
-        sheet.append([_cell(v) for v in row])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, Decimal):
-                cell.number_format = "#,##0.00"
-    partial = path.with_name(path.name + ".partial")
-    try:
-        book.save(partial)
-        partial.replace(path)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise FieldError("path", f"无法写入 {path}（{exc.strerror or type(exc).__name__}），请换一个位置") from None
+    with xlsx.Book(path) as book:
+        sheet = book.sheet((title or "导出")[:31], list(headers), title=title, first_number=1, frozen_columns=0)
+        for row in rows:
+            sheet.row([_cell(v) for v in row])
     return path
 
 

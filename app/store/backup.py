@@ -8,6 +8,7 @@ import errno
 import os
 import shutil
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -22,6 +23,15 @@ COMPANIONS = ("-wal", "-shm")
 PRIVATE = 0o600
 # Copies taken before a restore or an upgrade are the way back from a wrong one: never pruned automatically.
 KEPT_FOREVER = "before-"
+# The daily backup copies this many pages (4 KB each) a step and rests between steps, so that a 4 GB county file
+# is copied in the background over a minute or so without taking the disk or the interpreter from a caseworker.
+STEP_PAGES = 512
+STEP_PAUSE = 0.002
+Progress = Callable[[int, int], None]  # (pages copied, pages in all); may raise BackupCancelled to stop
+
+
+class BackupCancelled(StoreError):
+    """The backup was stopped before it finished (the program is closing); nothing of it was kept."""
 
 
 def backups_dir(db_path: Path) -> Path:
@@ -53,21 +63,29 @@ def label_of(path: Path) -> str:
     return path.name[:-len(SUFFIX)].split("-", 4)[-1] if path.name.endswith(SUFFIX) else ""
 
 
-def _copy(source: sqlite3.Connection, target: Path, what: str) -> None:
-    """Copy a database page by page into `target` (created private); on any failure leave no trace of `target`."""
+def _copy(source: sqlite3.Connection, target: Path, what: str, progress: Progress | None = None) -> None:
+    """Copy a database page by page into `target` (created private); on any failure leave no trace of `target`,
+    and say why.
+
+    With `progress`, the copy goes in steps of STEP_PAGES with a pause between them, reporting after each."""
     leftovers = (target, target.with_name(target.name + "-journal"))
+    stepped = {} if progress is None else {
+        "pages": STEP_PAGES, "sleep": STEP_PAUSE,
+        "progress": lambda status, remaining, total: progress(total - remaining, total)}
     try:
         target.touch(mode=PRIVATE, exist_ok=False)  # SQLite gives its journal the file's mode too
         os.chmod(target, PRIVATE)  # whatever the umask
         dest = sqlite3.connect(str(target))
         try:
-            source.backup(dest)
+            source.backup(dest, **stepped)
         finally:
             dest.close()
-    except (sqlite3.Error, OSError) as exc:
+    except BaseException as exc:
         for f in leftovers:
             f.unlink(missing_ok=True)
-        raise _failed(exc, target.parent, what) from None
+        if isinstance(exc, (sqlite3.Error, OSError)):
+            raise _failed(exc, target.parent, what) from None
+        raise
 
 
 def _failed(exc: BaseException, folder: Path, what: str) -> StoreError:
@@ -81,8 +99,11 @@ def _failed(exc: BaseException, folder: Path, what: str) -> StoreError:
                       f"数据库本身没有受影响")
 
 
-def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: int = DEFAULT_KEEP) -> Path:
-    """Copy the live database consistently into a new timestamped file; delete the oldest beyond `keep`."""
+def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: int = DEFAULT_KEEP,
+           progress: Progress | None = None) -> Path:
+    """Copy the live database consistently into a new timestamped file; delete the oldest beyond `keep`.
+
+    With `progress` the copy is made in small steps (see _copy), and stops, keeping nothing, when it raises."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -90,7 +111,7 @@ def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: 
     taken = clock.local_now()
     target = folder / f"{PREFIX}{taken:%Y%m%d-%H%M%S-%f}-{label}{SUFFIX}"
     partial = target.with_suffix(".partial")
-    _copy(conn, partial, "备份")
+    _copy(conn, partial, "备份", progress)
     try:
         # The head is read from the copy itself, and recorded before the copy takes its name.
         anchors.write_sidecar(partial, target.name, taken)
@@ -104,6 +125,30 @@ def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: 
         old.unlink(missing_ok=True)
         anchors.sidecar(old).unlink(missing_ok=True)
     return target
+
+
+def daily_backup(db_path: Path, progress: Progress, keep: int = DEFAULT_KEEP) -> Path | None:
+    """Today's backup of the database at `db_path`, made in steps on a connection of its own; None if one exists.
+
+    For a background thread while the app is in use. The copy holds one read snapshot from start to end (WAL lets
+    writers go on meanwhile, and SQLite's backup would start over at every commit without it), so caseworkers'
+    saves are never blocked and the backup is the database as it was when the backup began. Files left by a
+    backup that was killed part-way are removed first; `progress` raising BackupCancelled stops it cleanly."""
+    folder = backups_dir(db_path)
+    if backed_up_today(folder):
+        return None
+    for stale in folder.glob(f"{PREFIX}*.partial*") if folder.is_dir() else []:  # with its -journal
+        stale.unlink(missing_ok=True)
+    try:
+        source = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _failed(exc, folder, "备份") from None
+    try:
+        source.execute("BEGIN")
+        source.execute("SELECT count(*) FROM sqlite_master").fetchone()  # takes the snapshot now
+        return backup(source, folder, label="daily", keep=keep, progress=progress)
+    finally:
+        source.close()
 
 
 def backed_up_today(folder: Path) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from app.store import anchors, audit
+from app.store import anchors, audit, summary
 from app.store.seal import SEALED
 from app.store.seal_check import broken_seals
 from app.store.schema import LATEST
@@ -91,6 +91,8 @@ def check_database(path: Path, full: bool = False) -> list[str]:
             problems.extend(audit.verify(conn, full=full))
             for part in records:
                 problems.extend(part.result())
+        if full:  # as long again as making the summary afresh (about a minute for a county)
+            problems.extend(summary.drift(conn))
         problems.extend(anchors.against_newest_backup(conn, path))
     except sqlite3.DatabaseError as exc:
         problems.append(f"读取数据库出错：{exc}")

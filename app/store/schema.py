@@ -230,6 +230,12 @@ def _v8(conn: sqlite3.Connection) -> None:
         last = rows[-1][0]
 
 
+def _v9(conn: sqlite3.Connection) -> None:
+    from app.store import summary
+
+    summary.create(conn)
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: its number, what it does, and the statements or function that do it.
@@ -256,5 +262,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "金额等记录封存：审计条目带记录内容的校验值，按记录查找审计条目的索引", _v6),
     Migration(7, "审计日志分段封存（每一万条一个校验值），按记录查找封存条目的索引只收封存条目", _v7),
     Migration(8, "账单作废与更正（作废的发票号可重新录入）、支付记录与发放批次、补付追回", _v8, rebuilds=True),
+    # After 8, which rebuilds visits: triggers made on the old table would go with it.
+    Migration(9, "统计用汇总：按年月、村、类别的人次与金额，按人的各月人次；由触发器随每次结算维护", _v9),
 )
 LATEST = MIGRATIONS[-1].version

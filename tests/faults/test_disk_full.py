@@ -48,11 +48,12 @@ def small_disk():
 def fill(disk: Path, leave: int) -> Path:
     """Fill the disk with one file, then free `leave` bytes of it."""
     filler = disk / "filler.bin"
-    with filler.open("wb") as f:
+    # Unbuffered: a write the disk takes only in part must not leave the rest in a buffer that closing the file
+    # would try (and fail) to write again.
+    with filler.open("wb", buffering=0) as f:
         try:
             while True:
                 f.write(b"\0" * 65536)
-                f.flush()
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
     with filler.open("r+b") as f:
