@@ -4,8 +4,9 @@ An entry that wrote a record also carries `row_hash`, the seal of the record's c
 so `check` can tell a row changed outside the program from one the log accounts for.
 
 Digests. Entries written before schema 6 (digest_version NULL) hash a JSON list of their fields. Entries from schema
-6 on (digest_version 2) hash their fields each written as `length:text` (or `N` for NULL) by entry_digest, which
-SQLite calls while it scans the log: verifying millions of entries is one query, not a loop over Python rows.
+6 on (digest_version 2) hash their fields each written as `length:text` (or `N` for NULL) by entry_digest. Every
+complete block of 10,000 entries is also sealed by one digest (app/store/audit_blocks.py), which is what `check`
+verifies: millions of entries in SQLite, not a loop over Python rows.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _digest_v1(fields: list[Any]) -> str:
 def entry_digest(*values: Any) -> str:
     """The digest of an entry from its FIELDS in order: each written `length:text`, or `N` for NULL.
 
-    Registered in SQLite as jz_entry_digest, so the same function makes an entry's digest and verifies it."""
+    The same function makes an entry's digest and verifies it."""
     parts = []
     for value in values:
         if value is None:
@@ -92,31 +93,33 @@ def append(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity
     return seq
 
 
-def _register(conn: sqlite3.Connection) -> bool:
-    """Make the digest available to SQL; whether the log has the columns of digest version 2."""
-    conn.create_function("jz_entry_digest", len(FIELDS), entry_digest, deterministic=True)
+def _has_v2(conn: sqlite3.Connection) -> bool:
+    """Whether the log has the columns of digest version 2 (schema 6 on)."""
     return "digest_version" in {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
 
 
 def entry_problems(conn: sqlite3.Connection, first: int, last: int) -> list[str]:
-    """Entries first..last checked one by one: each digest against its content, and each link to the one before."""
-    v2 = _register(conn)
+    """Entries first..last checked one by one: each digest against its content, and each link to the one before.
+
+    The digests are computed here, not by a function registered in SQLite: registering one again while a statement
+    is reading (an upgrade streaming records and sealing a block of the log as it appends) is refused by SQLite."""
+    v2 = _has_v2(conn)
     problems = [f"审计日志第 {seq} 条与前一条衔接不上（前一条被修改或删除）" for (seq,) in conn.execute(
         f"SELECT a.seq FROM audit_log a LEFT JOIN audit_log b ON b.seq = a.seq - 1 WHERE a.seq BETWEEN ? AND ? "
         f"AND a.prev_hash IS NOT coalesce(b.hash, '{GENESIS}') LIMIT {LISTED + 1}", (first, last))]
     v1 = FIELDS[:FIELDS.index("row_hash")]
-    old = (f"SELECT hash, {', '.join(v1)} FROM audit_log WHERE seq BETWEEN ? AND ?"
-           + (" AND digest_version IS NULL" if v2 else ""))
-    for stored, *fields in conn.execute(old + " ORDER BY seq", (first, last)):
-        if _digest_v1(fields) != stored:
+    version = "digest_version" if v2 else "NULL"
+    for stored, kind, *fields in conn.execute(
+            f"SELECT hash, {version}, {', '.join(FIELDS if v2 else v1)} FROM audit_log WHERE seq BETWEEN ? AND ? "
+            f"ORDER BY seq", (first, last)):
+        if kind is None:
+            good = _digest_v1(fields[:len(v1)]) == stored
+        else:
+            good = kind == DIGEST_VERSION and entry_digest(*fields) == stored
+        if not good:
             problems.append(f"审计日志第 {fields[0]} 条内容与其校验值不符（被修改）")
             if len(problems) > LISTED:
-                return problems
-    if v2:
-        problems.extend(f"审计日志第 {seq} 条内容与其校验值不符（被修改）" for (seq,) in conn.execute(
-            f"SELECT seq FROM audit_log WHERE seq BETWEEN ? AND ? AND digest_version IS NOT NULL AND "
-            f"(digest_version != {DIGEST_VERSION} OR hash IS NOT jz_entry_digest({', '.join(FIELDS)})) "
-            f"ORDER BY seq LIMIT {LISTED + 1}", (first, last)))
+                break
     return problems
 
 
@@ -195,7 +198,7 @@ def verify(conn: sqlite3.Connection, full: bool = False) -> list[str]:
     """Walk the chain; every problem is a line in Chinese naming the entry (empty list: the chain is intact).
 
     `full` checks every entry's own digest too, not only each sealed block's (the same evidence, slower)."""
-    v2 = _register(conn)
+    v2 = _has_v2(conn)
     problems = _chain_problems(conn)
     last = conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
     if len(problems) <= LISTED:
