@@ -146,6 +146,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     problems = check_database(_db(args))
     for p in problems:
         _err(p)
+    if args.county_url and not problems:
+        return _check_with_county(args)
     if problems:
         _err(f"检查未通过：{_db(args)} 有 {len(problems)} 处问题")
         from app.store.backup import backups_dir, newest
@@ -156,6 +158,29 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_PROBLEM
     _say(f"检查通过：{_db(args)} 完整，审计日志链条完好")
     return 0
+
+
+def _check_with_county(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    from app.services.sync import compare_with_county
+    from app.store.errors import StoreError
+
+    conn = sqlite3.connect(f"file:{_db(args)}?mode=ro", uri=True)
+    try:
+        comparison = compare_with_county(conn, args.county_url)
+    except StoreError as exc:
+        _err(f"数据库完整，但未能与县级数据库核对：{exc}")
+        return EXIT_BAD_INPUT
+    finally:
+        conn.close()
+    lines = comparison.lines()
+    if comparison.agrees:
+        _say(f"检查通过：{_db(args)} 完整，审计日志链条完好；{lines[0]}")
+        return 0
+    for line in lines:
+        _err(line)
+    return EXIT_PROBLEM
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -374,6 +399,8 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=run(cmd_demo))
     p = with_db(sub.add_parser("check", help="检查数据库完整性和审计日志，有问题以非零退出"))
+    p.add_argument("--county-url", metavar="URL",
+                   help="县级 PostgreSQL 数据库地址：再逐类核对本站与县里（本站辖区）的记录，指出缺少或多出的记录")
     p.set_defaults(func=run(cmd_check))
     audit_p = sub.add_parser("audit", help="审计日志")
     asub = audit_p.add_subparsers(dest="audit_command", required=True, metavar="子命令")

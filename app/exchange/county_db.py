@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -91,13 +92,42 @@ _META = [
 ]
 
 
+def hold_seconds() -> int:
+    """How long one site may hold the county's write lock without a word before the server ends its transaction.
+
+    JIUZHU_COUNTY_HOLD_SECONDS sets it (tests use a few seconds); the default leaves a slow township line time to
+    send one batch."""
+    try:
+        return max(1, int(os.environ.get("JIUZHU_COUNTY_HOLD_SECONDS", "120")))
+    except ValueError:
+        return 120
+
+
+def _options(url: str) -> str:
+    import psycopg
+
+    try:
+        given = psycopg.conninfo.conninfo_to_dict(url).get("options") or ""
+    except psycopg.Error:
+        given = ""
+    # A site that stops talking mid-pull holds no lock, only an old snapshot; it is ended after half an hour. The
+    # server probes an idle link and gives up on unacknowledged data, so a cut line does not keep a session alive.
+    ours = ("-c idle_in_transaction_session_timeout=1800000 -c tcp_keepalives_idle=30 "
+            "-c tcp_keepalives_interval=10 -c tcp_keepalives_count=6 -c tcp_user_timeout=90000")
+    return f"{given} {ours}".strip()
+
+
 def connect(url: str) -> psycopg.Connection:
-    """A connection to the county database, with a Chinese message when it cannot be reached."""
+    """A connection to the county database, with a Chinese message when it cannot be reached.
+
+    Keepalives both ways: this side notices a county that went away, the county notices a site that did."""
     import psycopg
 
     try:
         # Autocommit, so that each `with pg.transaction()` is one real transaction that commits at its end.
-        return psycopg.connect(url, connect_timeout=10, application_name="jiuzhu", autocommit=True)
+        return psycopg.connect(url, connect_timeout=10, application_name="jiuzhu", autocommit=True,
+                               options=_options(url), keepalives=1, keepalives_idle=30, keepalives_interval=10,
+                               keepalives_count=6, tcp_user_timeout=90000)
     except psycopg.Error as exc:
         raise StoreError(f"连不上县级数据库（{_where(url)}）：{reason(exc)}。请检查网络、地址、用户名和密码") from exc
 
@@ -243,7 +273,17 @@ def seen_heads(pg: psycopg.Connection, site: str) -> list[Head]:
 
 
 def lock_for_writing(pg: psycopg.Connection) -> None:
+    """Take the county's write lock for the caller's transaction, on terms that let no site keep it.
+
+    Waiting gives up after three holds (a stalled holder is ended after one, then the queue moves). Once held,
+    any statement, and any pause between statements, longer than one hold ends the transaction on the server:
+    its batch is rolled back, the lock freed, and the site sends that batch again on its next sync."""
+    hold = hold_seconds() * 1000
+    pg.execute(f"SET LOCAL lock_timeout = {3 * hold}")
+    pg.execute(f"SET LOCAL statement_timeout = {3 * hold + 1000}")
     pg.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+    pg.execute(f"SET LOCAL statement_timeout = {hold}")
+    pg.execute(f"SET LOCAL idle_in_transaction_session_timeout = {hold}")
 
 
 def note_site(pg: psycopg.Connection, site: str, name: str, pushed: bool) -> None:
@@ -282,6 +322,22 @@ def pull(pg: psycopg.Connection, e: Entity, after: int, upto: int, site: str, re
                         (after, upto, site, region + "%"))
             while rows := cur.fetchmany(batch):
                 yield [tuple(_local_value(v) for v in r) for r in rows]
+
+
+def fetch(pg: psycopg.Connection, e: Entity, ids: list[str], batch: int = 5000) -> Iterator[list[tuple]]:
+    """Batches of the county's current copies of these records (those it holds), in e.wire order."""
+    for start in range(0, len(ids), batch):
+        rows = pg.execute(f"SELECT {', '.join(e.wire)} FROM {e.table} WHERE id = ANY(%s) ORDER BY county_seq",
+                          (ids[start:start + batch],)).fetchall()
+        if rows:
+            yield [tuple(_local_value(v) for v in r) for r in rows]
+
+
+def jurisdiction_ids(pg: psycopg.Connection, table: str, site: str, regions: list[str]) -> dict[str, bool]:
+    """The ids a site should hold of one kind: its own anywhere (True), others' in its regions (False)."""
+    rows = pg.execute(f"SELECT id, site_id = %s FROM {table} WHERE site_id = %s OR region_code LIKE ANY(%s)",
+                      (site, site, [r + "%" for r in regions]))
+    return dict(rows.fetchall())
 
 
 def counts(pg: psycopg.Connection, tables: Iterable[str]) -> dict[str, int]:

@@ -151,6 +151,18 @@ def _v6(conn: sqlite3.Connection) -> None:
                          sha256_text(after))
 
 
+def _v10(conn: sqlite3.Connection) -> None:
+    # Records from another site whose parent (household, person, application) has not arrived yet: a site's push is
+    # many county transactions, so a pull can see a household before its people. They wait here, whole, and are
+    # tried again on every later pull or import, instead of being refused and passed over.
+    conn.execute("""CREATE TABLE sync_held (
+        entity TEXT NOT NULL, entity_id TEXT NOT NULL, site_id TEXT, record TEXT NOT NULL, source TEXT NOT NULL,
+        reason TEXT NOT NULL, first_at TEXT NOT NULL, last_at TEXT NOT NULL, tries INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (entity, entity_id))""")
+    # A conflict taken again once its parents arrived is kept for the record, marked as settled.
+    conn.execute("ALTER TABLE sync_conflicts ADD COLUMN resolved_at TEXT")
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: its number, what it does, and the statements or function that do it."""
@@ -170,5 +182,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "依申请救助：申请、逐步记录（只追加）、附件", _V4),
     Migration(5, "与县级交换：本站编号、记录来源站点、变更序号、同步冲突记录", _v5),
     Migration(6, "金额等记录封存：审计条目带记录内容的校验值，按记录查找审计条目的索引", _v6),
+    Migration(10, "同步：暂存上级记录未到的记录，冲突可标记为已补收", _v10),
 )
 LATEST = MIGRATIONS[-1].version
