@@ -128,13 +128,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not users.has_admin(session.conn):
         users.create_user(session, "admin", "管理员（演示）", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
     made = demo.demo_users(session)
-    for done, total in demo.build_demo(session, args.households, args.year, args.seed, mean_visits=args.visits):
+    seed = demo.new_seed() if args.seed is None else args.seed
+    for done, total in demo.build_demo(session, args.households, args.year, seed, mean_visits=args.visits):
         if not args.quiet:
             sys.stderr.write(f"\r已生成 {done}/{total} 户")
     if not args.quiet:
         sys.stderr.write("\n")
-    demo.demo_applications(session, args.year)
-    _say(f"演示县已写入 {_db(args)}：{demo.summary_json(session)}")
+    demo.demo_applications(session, args.year, seed)
+    _say(f"演示县已写入 {_db(args)}：{demo.summary_json(session)}；随机种子 {seed}（--seed {seed} 可重现同样的人和账单）")
     if made:
         _say(f"演示用户 admin、{'、'.join(made)}，密码均为 {demo.DEMO_PASSWORD}（仅供演示）")
     return 0
@@ -394,7 +395,8 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p = with_db(sub.add_parser("demo", help="生成演示县（南陵县的真实村代码，虚构的人和账单）"))
     p.add_argument("--households", type=int, required=True)
     p.add_argument("--year", type=int, default=None, help="账单年度（默认去年）")
-    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--seed", type=int, default=None,
+                   help="随机种子（默认每次新取一个并显示、记在数据库里，几个演示站点因此登记不同的人）")
     p.add_argument("--visits", type=float, default=1.2, help="每人每年平均就诊次数（默认 1.2）")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=run(cmd_demo))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from typing import Any
 
-from app.exchange import held
+from app.exchange.held import HEAD_MISSING, PARENT_MISSING, hold
 from app.exchange.records import APPEND_ONLY, Entity
 from app.store import records
 from app.store.clock import now
@@ -78,9 +78,9 @@ def apply(conn: sqlite3.Connection, user: Any, e: Entity, rows: list[tuple], me:
             outcome = "updated"
         # A new record, or a newer copy, can collide here (an ID number or invoice taken by another record).
         problem = _write(conn, user, e.table, values, outcome, action)
-        if problem and "FOREIGN KEY" in problem:
+        if problem and "FOREIGN KEY" in problem and not _parent_refused(conn, record):
             out.held += 1  # its parent has not arrived yet: kept whole and tried again, never passed over
-            held.hold(conn, e, record, source, held.PARENT_MISSING)
+            hold(conn, e, record, source, PARENT_MISSING)
             continue
         if problem:
             out.conflicts += 1
@@ -114,6 +114,14 @@ def _write(conn: sqlite3.Connection, user: Any, table: str, values: dict, outcom
     return None
 
 
+def _parent_refused(conn: sqlite3.Connection, record: dict) -> bool:
+    """Whether a record this one belongs to was refused here (so it will not arrive by waiting)."""
+    parents = [v for c, v in record.items() if c.endswith("_id") and c not in ("id", "site_id") and v]
+    return bool(parents) and conn.execute(
+        f"SELECT 1 FROM sync_conflicts WHERE entity_id IN ({', '.join('?' * len(parents))}) AND resolved_at IS NULL "
+        f"LIMIT 1", parents).fetchone() is not None
+
+
 def _integrity_reason(table: str, message: str) -> str:
     if "id_type, persons.id_number" in message or "persons.id_number" in message:
         return "本站已有同一证件号码的另一人员记录，请核对后合并"
@@ -121,6 +129,8 @@ def _integrity_reason(table: str, message: str) -> str:
         return "本站已有同一医院同一票据号的另一张账单，请核对是否重复录入"
     if "application_steps.application_id, application_steps.seq" in message:
         return "同一申请的同一环节序号已有另一条办理记录（两处同时办理），请县里核对"
+    if "FOREIGN KEY" in message:
+        return "它所属的上级记录（家庭、人员或申请）未能合并（见同步冲突），这一条也未合并"
     return f"数据库拒绝写入：{message}"
 
 
@@ -170,7 +180,7 @@ def drop_headless(conn: sqlite3.Connection, user: Any, e: Entity, household_ids:
                 _conflict(conn, source, "households", record, REFUSED_HEAD)
             else:
                 held_n += 1
-                held.hold(conn, e, record, source, held.HEAD_MISSING)
+                hold(conn, e, record, source, HEAD_MISSING)
         elif refused:
             _conflict(conn, source, "households", record, "户主在本站已有其他记录（证件号码相同），这一户已导入但缺户主，请核对")
     return refused_n, held_n

@@ -135,9 +135,16 @@ def _households(rng: random.Random, fake: Faker, n: int, year: int, taken: set[s
                "category": household_category, "bills": bills_by_member}
 
 
+def new_seed() -> int:
+    """A fresh seed for one demo run, so that demo sites of one training county register different people."""
+    return random.SystemRandom().randrange(1, 1_000_000_000)
+
+
 def build_demo(session: Session, households: int, year: int | None = None, seed: int = 2026,
                chunk: int = 500, mean_visits: float = 1.2) -> Iterator[tuple[int, int]]:
     """Generate the demo county, `chunk` households per transaction; yields (done, total).
+
+    The seed is recorded in the setting demo_runs (with the count and year), so a run can be made again with it.
 
     Each chunk is written and settled in one transaction through the audited write path (every record has its
     entry and seal, as if typed in), so a crash leaves whole chunks; demo data is not meant to be resumed, but it is
@@ -154,6 +161,10 @@ def build_demo(session: Session, households: int, year: int | None = None, seed:
     fake.seed_instance(seed)
     taken = {r[0] for r in session.conn.execute("SELECT id_number FROM persons")}
     gen = _households(rng, fake, households, year, taken, mean_visits)
+    with transaction(session.conn):
+        runs = session.store.setting("demo_runs", [])
+        records.put_setting(session.conn, session.user, "demo_runs",
+                            [*runs, {"seed": seed, "households": households, "year": year, "at": now()}], "生成演示数据")
     done = 0
     while done < households:
         batch = [next(gen) for _ in range(min(chunk, households - done))]
@@ -219,7 +230,7 @@ def summary_json(session: Session) -> str:
     return json.dumps(counts, ensure_ascii=False)
 
 
-def demo_applications(session: Session, year: int | None = None) -> int:
+def demo_applications(session: Session, year: int | None = None, seed: int = 7) -> int:
     """A few 依申请救助 cases in the demo users' village, walked to different steps by the demo users."""
     from datetime import timedelta
 
@@ -233,9 +244,9 @@ def demo_applications(session: Session, year: int | None = None) -> int:
     if any(s.user is None for s in staff.values()):
         return 0
     village = staff["cun"].user.jurisdiction
-    rng = random.Random(7)
+    rng = random.Random(seed)
     fake = Faker("zh_CN")
-    fake.seed_instance(7)
+    fake.seed_instance(seed)
     taken = {r[0] for r in session.conn.execute("SELECT id_number FROM persons")}
     ends = ["draft", "township_review", "public_notice", "approved", "approved", "disbursed", "rejected"]
     past = clock.today() - timedelta(days=20)
