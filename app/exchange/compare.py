@@ -37,12 +37,13 @@ class KindDiff:
     def agrees(self) -> bool:
         return not (self.missing or self.waiting or self.refused or self.extra or self.unsent or self.lost)
 
-    def lines(self) -> list[str]:
+    def lines(self, ids: bool = True) -> list[str]:
         said = [(self.missing, "县里有、本站没有"), (self.waiting, "县里有、本站暂存待上级记录"),
                 (self.refused, "县里有、本站未能合并（见“同步冲突”）"),
                 (self.extra, "本站有、县里没有（其他站点的记录）"), (self.unsent, "本站的记录尚未送到县里"),
                 (self.lost, "县里有本站的记录而本机没有（可能恢复过旧备份）")]
-        return [f"{self.name}：{what} {len(ids)} 条（如 {'、'.join(sorted(ids)[:SHOWN])}）" for ids, what in said if ids]
+        return [f"{self.name}：{what} {len(found)} 条" + (f"（如 {'、'.join(sorted(found)[:SHOWN])}）" if ids else "")
+                for found, what in said if found]
 
 
 @dataclass
@@ -56,13 +57,14 @@ class Comparison:
     def agrees(self) -> bool:
         return all(k.agrees for k in self.kinds)
 
-    def lines(self) -> list[str]:
+    def lines(self, ids: bool = True) -> list[str]:
+        """The finding, then one line per difference (naming a few ids of each, unless ids is False)."""
         where = ("全部地区" if self.regions == [""] else "、".join(self.regions)) if self.regions else \
             "仅本站记录（还没有取回过其他站点的记录）"
         if self.agrees:
             held_counts = "、".join(f"{k.name} {k.here}" for k in self.kinds if k.here)
             return [f"与县级数据库核对一致（辖区 {where}）：{held_counts or '双方都没有记录'}"]
-        return [f"与县级数据库核对不一致（辖区 {where}）："] + [line for k in self.kinds for line in k.lines()]
+        return [f"与县级数据库核对不一致（辖区 {where}）："] + [line for k in self.kinds for line in k.lines(ids)]
 
 
 def compare(conn: sqlite3.Connection, pg: psycopg.Connection, regions: list[str]) -> Comparison:

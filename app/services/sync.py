@@ -105,7 +105,7 @@ class SyncReport:
         if waiting:
             out.append(f"{waiting} 条的上级记录还没到（其所属站点可能还在送出），已暂存，下次同步自动补上")
         if self.comparison and not self.comparison.agrees:
-            out.append(f"与县里核对：{'；'.join(self.comparison.lines()[1:])}")
+            out.append(f"与县里核对不一致：{'；'.join(self.comparison.lines(ids=False)[1:])}")
         return out or ["两边已一致，没有要交换的记录"]
 
 
