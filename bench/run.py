@@ -35,6 +35,7 @@ STEPS = [
     ("printed documents", ["bench/bench_documents.py", "--db", str(COUNTY)]),
     ("identity list import", ["bench/bench_import.py"]),
     ("county database push", ["bench/bench_sync.py", "--db", str(COUNTY)]),
+    ("six sites syncing at once", ["bench/bench_sync_round.py"]),
 ]
 
 
