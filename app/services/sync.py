@@ -37,6 +37,7 @@ from app.store.anchors import Head, findings, hash_at
 from app.store.clock import now
 from app.store.db import connect, transaction
 from app.store.errors import StoreError
+from app.store.schema import SYNCED
 
 if TYPE_CHECKING:  # imported where used: the driver costs the app's start ~90 ms
     import psycopg
@@ -230,29 +231,49 @@ def regions(session: Session) -> list[str]:
 
 
 def repair(session: Session, pg: psycopg.Connection, report: SyncReport) -> bool:
-    """Take again, by id, what the county has for this site and the site lacks without a reason on record, and what
-    older versions refused for a parent not there yet; True if anything was asked for.
+    """Take again, by id, what the county has for this site's jurisdiction and the site lacks with no reason on
+    record, and what older versions refused for a parent not there yet; True if anything was asked for.
 
     A pull takes only what is new since the last one, so a record lost to an older version's mistake would never
-    come back by itself; this brings it from the county's current copy, through the same merge as a pull."""
+    come back by itself. It comes from the county's current copy, through the same merge as a pull; a refused
+    record the county does not hold (it came in a package) is taken from the copy kept with its conflict, when that
+    copy is whole."""
     conn = session.conn
-    wanted: dict[str, list[str]] = {}
-    if report.comparison:
-        for k in report.comparison.kinds:
-            if k.missing:
-                wanted[k.table] = list(k.missing)
-    old = conn.execute(f"SELECT id, entity, entity_id FROM sync_conflicts WHERE resolved_at IS NULL AND reason IN "
-                       f"({', '.join('?' * len(RETAKE))})", RETAKE).fetchall()
-    for _, table, rid in old:
-        wanted.setdefault(table, []).append(rid)
+    wanted: dict[str, set[str]] = {k.table: set(k.missing) for k in report.comparison.kinds if k.missing} \
+        if report.comparison else {}
+    old = conn.execute(f"SELECT id, entity, entity_id, record FROM sync_conflicts WHERE resolved_at IS NULL AND "
+                       f"reason IN ({', '.join('?' * len(RETAKE))})", RETAKE).fetchall()
+    kept = {}
+    old = [row for row in old if row["entity"] in SYNCED]
+    for row in old:
+        wanted.setdefault(row["entity"], set()).add(row["entity_id"])
+        kept[row["entity"], row["entity_id"]] = json.loads(row["record"])
     if not wanted:
         return False
+
+    def batches(e):
+        ids = sorted(wanted.get(e.table, ()))
+        found = set()
+        for rows in county_db.fetch(pg, e, ids):
+            found.update(r[0] for r in rows)
+            yield rows
+        whole = [tuple(kept[e.table, i][c] for c in e.wire) for i in ids
+                 if i not in found and set(e.wire) <= set(kept.get((e.table, i), ()))]
+        if whole:
+            yield whole
+
     with transaction(conn):
-        report.retaken = receive(session, lambda e: county_db.fetch(pg, e, sorted(set(wanted.get(e.table, [])))),
-                                 "与县级同步（补收）")
-        # Taken again: each is now here, waiting for its parent, or refused anew with today's reason.
-        conn.executemany("UPDATE sync_conflicts SET resolved_at = ? WHERE id = ?", [(now(), r[0]) for r in old])
+        report.retaken = receive(session, batches, "与县级同步（补收）")
+        # Settled once taken again: it is here now, waits for its parent, or was refused anew with today's reason.
+        settled = [(now(), r["id"]) for r in old if _taken_again(conn, r["entity"], r["entity_id"], r["id"])]
+        conn.executemany("UPDATE sync_conflicts SET resolved_at = ? WHERE id = ?", settled)
     return True
+
+
+def _taken_again(conn: sqlite3.Connection, table: str, rid: str, conflict: int) -> bool:
+    return bool(conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (rid,)).fetchone()
+                or conn.execute("SELECT 1 FROM sync_held WHERE entity = ? AND entity_id = ?", (table, rid)).fetchone()
+                or conn.execute("SELECT 1 FROM sync_conflicts WHERE entity_id = ? AND id > ?", (rid, conflict)).fetchone())
 
 
 def compare_with_county(conn: sqlite3.Connection, url: str) -> Comparison:

@@ -238,3 +238,23 @@ def test_the_first_row_of_a_new_county_database_is_not_skipped(county_site, town
     sync.sync(township, county_url)
     sync.sync(county_site, county_url)
     assert local_counts(county_site) == local_counts(township)
+
+
+def test_a_sync_connection_bounds_how_long_it_can_hold_the_county(county_url, monkeypatch):
+    monkeypatch.setenv("JIUZHU_COUNTY_HOLD_SECONDS", "7")
+
+    def show(pg, name: str) -> str:
+        return pg.execute(f"SHOW {name}").fetchone()[0]
+
+    with county_db.connect(county_url) as pg:
+        params = pg.info.get_parameters()
+        assert params["keepalives"] == "1" and params["tcp_user_timeout"] == "90000"
+        assert show(pg, "tcp_keepalives_idle") == "30" and show(pg, "tcp_user_timeout") == "90000"
+        assert show(pg, "idle_in_transaction_session_timeout") == "30min"  # a pull holds no lock: long enough
+        with pg.transaction():
+            county_db.lock_for_writing(pg)
+            holding = {n: show(pg, n) for n in ("statement_timeout", "idle_in_transaction_session_timeout",
+                                                  "lock_timeout")}
+        assert holding == {"statement_timeout": "7s", "idle_in_transaction_session_timeout": "7s",
+                           "lock_timeout": "21s"}
+        assert show(pg, "statement_timeout") == "0"  # only the transaction that held the lock was bounded
