@@ -7,6 +7,7 @@ never by time."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -207,38 +208,65 @@ def test_a_head_refused_as_a_duplicate_is_told_apart_from_one_not_arrived(sites,
     session.store.close()
 
 
+def lose_household(session: Session, hid: str) -> list[tuple[str, str]]:
+    """Leave a site as an older version did: another site's household dropped as "all its members registered here",
+    its people and everything below them refused for a missing parent (each conflict keeps the record's copy, as
+    merge filed it), while the pull position moved past them. Returns what was lost, children first."""
+    conn = session.conn
+    region = conn.execute("SELECT region_code FROM households WHERE id = ?", (hid,)).fetchone()[0]
+    persons = [r[0] for r in conn.execute("SELECT id FROM persons WHERE household_id = ?", (hid,))]
+    marks = ",".join("?" * len(persons))
+    lost = [(table, dict(row)) for table in ("annual_settlements", "settlements", "visits", "enrollments",
+                                             "category_periods")
+            for row in conn.execute(f"SELECT * FROM {table} WHERE person_id IN ({marks})", persons).fetchall()]
+    lost += [("persons", dict(row)) for row in conn.execute("SELECT * FROM persons WHERE household_id = ?", (hid,))]
+    lost += [("households", dict(conn.execute("SELECT * FROM households WHERE id = ?", (hid,)).fetchone()))]
+    with transaction(conn):
+        for table, row in lost:
+            records.delete(conn, session.user, table, row["id"], "测试：旧版本未收下")
+            reason = RETAKE[1] if table == "households" else RETAKE[0]
+            copy = {k: v for k, v in {**row, "region_code": region}.items() if not isinstance(v, bytes)}
+            conn.execute("INSERT INTO sync_conflicts (at, source, entity, entity_id, site_id, reason, record) "
+                         "VALUES ('2026-01-01', '与县级同步', ?, ?, ?, ?, ?)",
+                         (table, row["id"], row["site_id"], reason, json.dumps(copy, ensure_ascii=False)))
+    return [(table, row["id"]) for table, row in lost]
+
+
 def test_records_an_older_version_refused_for_a_missing_parent_are_taken_again(sites, county_url, tmp_path):
     one, two = sites[0], sites[1]
     finish(start(two, county_url, tmp_path / "2.log"))
     finish(start(one, county_url, tmp_path / "1.log"))
     site_two = site_id(sqlite3.connect(two))
     session = session_of(one)
-    conn = session.conn
-    # As an older version left a site: a household dropped as "all its members registered here", and its people
-    # and bills refused for a missing parent, while the pull position moved past them.
-    hid = conn.execute("SELECT h.id FROM households h WHERE h.site_id = ? AND EXISTS (SELECT 1 FROM visits v JOIN "
-                       "persons p ON p.id = v.person_id WHERE p.household_id = h.id) ORDER BY h.id LIMIT 1",
-                       (site_two,)).fetchone()[0]
-    persons = [r[0] for r in conn.execute("SELECT id FROM persons WHERE household_id = ?", (hid,))]
-    marks = ",".join("?" * len(persons))
-    lost = []
-    with transaction(conn):
-        for table in ("annual_settlements", "settlements", "visits", "enrollments", "category_periods"):
-            for (rid,) in conn.execute(f"SELECT id FROM {table} WHERE person_id IN ({marks})", persons).fetchall():
-                records.delete(conn, session.user, table, rid, "测试：旧版本未收下")
-                lost.append((table, rid))
-        for pid in persons:
-            records.delete(conn, session.user, "persons", pid, "测试：旧版本未收下")
-            lost.append(("persons", pid))
-        records.delete(conn, session.user, "households", hid, "测试：旧版本未收下")
-        for table, rid in [("households", hid), *[("persons", p) for p in persons]]:
-            reason = RETAKE[1] if table == "households" else RETAKE[0]
-            conn.execute("INSERT INTO sync_conflicts (at, source, entity, entity_id, site_id, reason, record) "
-                         "VALUES ('2026-01-01', '与县级同步', ?, ?, ?, ?, '{}')", (table, rid, site_two, reason))
+    hid = session.conn.execute("SELECT h.id FROM households h WHERE h.site_id = ? AND EXISTS (SELECT 1 FROM visits v "
+                               "JOIN persons p ON p.id = v.person_id WHERE p.household_id = h.id) ORDER BY h.id "
+                               "LIMIT 1", (site_two,)).fetchone()[0]
+    lost = lose_household(session, hid)
     report = sync.sync(session, county_url)
-    assert sum(a.added for a in report.retaken.values()) == len(lost) + 1
+    assert sum(a.added for a in report.retaken.values()) == len(lost)
     assert report.comparison.agrees, report.comparison.lines()
-    assert conn.execute("SELECT count(*) FROM sync_conflicts WHERE resolved_at IS NULL").fetchone()[0] == 0
+    assert session.conn.execute("SELECT count(*) FROM sync_conflicts WHERE resolved_at IS NULL").fetchone()[0] == 0
     session.store.close()
     finish(start(two, county_url, tmp_path / "2b.log"))
     assert_each_site_is_the_county([one, two], county_url)
+
+
+def test_a_record_refused_from_a_package_the_county_never_saw_is_taken_from_its_kept_copy(sites, county_url,
+                                                                                           tmp_path):
+    from app.services import packages
+
+    one, two = session_of(sites[0]), session_of(sites[1])
+    packages.export_package(two, tmp_path / "two.jzpkg")
+    packages.import_here(one, tmp_path / "two.jzpkg")
+    # A household with nobody's bills: its records' kept copies are whole (a settlement's steps are not kept).
+    hid = one.conn.execute("SELECT h.id FROM households h WHERE h.site_id = ? AND NOT EXISTS (SELECT 1 FROM visits v "
+                           "JOIN persons p ON p.id = v.person_id WHERE p.household_id = h.id) ORDER BY h.id LIMIT 1",
+                           (site_id(two.conn),)).fetchone()[0]
+    lost = lose_household(one, hid)
+    report = sync.sync(one, county_url)  # the county has never seen site two
+    assert sum(a.added for a in report.retaken.values()) == len(lost)
+    for table, rid in lost:
+        assert one.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (rid,)).fetchone(), (table, rid)
+    assert one.conn.execute("SELECT count(*) FROM sync_conflicts WHERE resolved_at IS NULL").fetchone()[0] == 0
+    one.store.close()
+    two.store.close()
