@@ -161,8 +161,7 @@ def push(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
         if cancelled():
             raise StoreError(f"同步已取消：已送达 {sent} 条，下次同步从这里接着做")
         with pg.transaction():
-            county_db.lock_for_writing(pg)
-            m = county_db.merge(pg, e, rows)
+            m = county_db.merge(pg, e, rows)  # takes the write lock once the rows are at the county
         plan["done"][e.table] = last_seq
         _save(session, st)
         merged.received += m.received

@@ -176,7 +176,7 @@ def test_two_sites_killed_mid_push_are_resumed_and_every_site_gets_all_of_them(s
 
 def test_a_site_stopped_holding_the_lock_is_ended_by_the_server_and_the_others_finish(sites, county_url, tmp_path,
                                                                                        monkeypatch):
-    monkeypatch.setenv("JIUZHU_COUNTY_HOLD_SECONDS", "3")
+    monkeypatch.setenv("JIUZHU_COUNTY_HOLD_SECONDS", "5")
     stalled = start(sites[0], county_url, tmp_path / "stalled.log", "--batch", "20", "--stop-in-lock", "3")
     wait_for(stalled, "持锁")
     wait_stopped(stalled)
