@@ -36,9 +36,8 @@ def canonical(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _digest_v1(row: sqlite3.Row) -> str:
+def _digest_v1(fields: list[Any]) -> str:
     # Written before seals existed: the fields up to prev_hash, without row_hash.
-    fields = [row[f] for f in FIELDS[:FIELDS.index("row_hash")]]
     payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -57,15 +56,12 @@ def entry_digest(*values: Any) -> str:
     return hashlib.sha256("".join(parts).encode("utf-8")).hexdigest()
 
 
-def append(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity_id: str,
-           before: Any = None, after: Any = None, row_hash: str | None = None) -> int:
-    """Record one change; call inside the transaction that makes the change, so both land or neither.
-
-    Records are written through app/store/records.py, which calls this with the row's seal; a direct call is for an
-    event that changes no record (a refusal, an export, a login)."""
+def write_entry(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity_id: str,
+                before: Any = None, after: Any = None, row_hash: str | None = None) -> int:
+    """Chain one entry onto the log and move the head; its number. `append` is what callers use."""
     assert conn.in_transaction, "audit entries are written in the same transaction as the change"
     head = conn.execute("SELECT count, hash FROM audit_head WHERE id = 1").fetchone()
-    count, prev = (head["count"], head["hash"]) if head else (0, GENESIS)
+    count, prev = (head[0], head[1]) if head else (0, GENESIS)
     seq = count + 1
     at = now()
     b, a = canonical(before), canonical(after)
@@ -81,43 +77,139 @@ def append(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity
     return seq
 
 
-def verify(conn: sqlite3.Connection) -> list[str]:
-    """Walk the chain; every problem is a line in Chinese naming the entry (empty list: the chain is intact)."""
+def append(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity_id: str,
+           before: Any = None, after: Any = None, row_hash: str | None = None) -> int:
+    """Record one change; call inside the transaction that makes the change, so both land or neither.
+
+    Records are written through app/store/records.py, which calls this with the row's seal; a direct call is for an
+    event that changes no record (a refusal, an export, a login). The entry that completes a block of the log also
+    seals the block (app/store/audit_blocks.py)."""
+    from app.store import audit_blocks
+
+    seq = write_entry(conn, user, action, entity, entity_id, before, after, row_hash)
+    if seq % audit_blocks.BLOCK == 0:
+        audit_blocks.seal(conn, "system", *audit_blocks.block_of(seq))
+    return seq
+
+
+def _register(conn: sqlite3.Connection) -> bool:
+    """Make the digest available to SQL; whether the log has the columns of digest version 2."""
     conn.create_function("jz_entry_digest", len(FIELDS), entry_digest, deterministic=True)
+    return "digest_version" in {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
+
+
+def entry_problems(conn: sqlite3.Connection, first: int, last: int) -> list[str]:
+    """Entries first..last checked one by one: each digest against its content, and each link to the one before."""
+    v2 = _register(conn)
+    problems = [f"审计日志第 {seq} 条与前一条衔接不上（前一条被修改或删除）" for (seq,) in conn.execute(
+        f"SELECT a.seq FROM audit_log a LEFT JOIN audit_log b ON b.seq = a.seq - 1 WHERE a.seq BETWEEN ? AND ? "
+        f"AND a.prev_hash IS NOT coalesce(b.hash, '{GENESIS}') LIMIT {LISTED + 1}", (first, last))]
+    v1 = FIELDS[:FIELDS.index("row_hash")]
+    old = (f"SELECT hash, {', '.join(v1)} FROM audit_log WHERE seq BETWEEN ? AND ?"
+           + (" AND digest_version IS NULL" if v2 else ""))
+    for stored, *fields in conn.execute(old + " ORDER BY seq", (first, last)):
+        if _digest_v1(fields) != stored:
+            problems.append(f"审计日志第 {fields[0]} 条内容与其校验值不符（被修改）")
+            if len(problems) > LISTED:
+                return problems
+    if v2:
+        problems.extend(f"审计日志第 {seq} 条内容与其校验值不符（被修改）" for (seq,) in conn.execute(
+            f"SELECT seq FROM audit_log WHERE seq BETWEEN ? AND ? AND digest_version IS NOT NULL AND "
+            f"(digest_version != {DIGEST_VERSION} OR hash IS NOT jz_entry_digest({', '.join(FIELDS)})) "
+            f"ORDER BY seq LIMIT {LISTED + 1}", (first, last)))
+    return problems
+
+
+def _chain_problems(conn: sqlite3.Connection) -> list[str]:
+    """Gaps and broken links over the whole log, named by the entries around them."""
+    # The counts and a join on the previous number cost a fraction of the window query, which only runs to name the
+    # entries when one is wrong.
+    count, first, last = conn.execute("SELECT count(*), min(seq), max(seq) FROM audit_log").fetchone()
+    unlinked = conn.execute(f"SELECT EXISTS (SELECT 1 FROM audit_log a LEFT JOIN audit_log b ON b.seq = a.seq - 1 "
+                            f"WHERE a.prev_hash IS NOT coalesce(b.hash, '{GENESIS}'))").fetchone()[0]
+    if not unlinked and not (count and (first != 1 or last != count)):
+        return []
     problems: list[str] = []
-    columns = {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
-    v2 = "digest_version" in columns
-    # Gaps and broken links, found by SQLite: each entry against the one before it.
-    for row in conn.execute(f"SELECT * FROM (SELECT seq, prev_hash, lag(seq) OVER w AS before_seq, lag(hash) OVER w "
-                            f"AS before_hash FROM audit_log WINDOW w AS (ORDER BY seq)) WHERE seq != "
-                            f"coalesce(before_seq, 0) + 1 OR prev_hash IS NOT coalesce(before_hash, '{GENESIS}') "
-                            f"LIMIT {LISTED + 1}"):
-        expected_seq = (row["before_seq"] or 0) + 1
-        if row["seq"] != expected_seq:
-            problems.append(f"审计日志第 {expected_seq} 条至第 {row['seq'] - 1} 条缺失（被删除）")
-        if row["prev_hash"] != (row["before_hash"] or GENESIS):
-            problems.append(f"审计日志第 {row['seq']} 条与前一条衔接不上（前一条被修改或删除）")
+    for seq, prev_hash, before_seq, before_hash in conn.execute(
+            f"SELECT * FROM (SELECT seq, prev_hash, lag(seq) OVER w AS before_seq, lag(hash) OVER w AS before_hash "
+            f"FROM audit_log WINDOW w AS (ORDER BY seq)) WHERE seq != coalesce(before_seq, 0) + 1 "
+            f"OR prev_hash IS NOT coalesce(before_hash, '{GENESIS}') LIMIT {LISTED + 1}"):
+        expected_seq = (before_seq or 0) + 1
+        if seq != expected_seq:
+            problems.append(f"审计日志第 {expected_seq} 条至第 {seq - 1} 条缺失（被删除）")
+        if prev_hash != (before_hash or GENESIS):
+            problems.append(f"审计日志第 {seq} 条与前一条衔接不上（前一条被修改或删除）")
         if len(problems) > LISTED:
             break
-    old = "SELECT * FROM audit_log" + (" WHERE digest_version IS NULL" if v2 else "") + " ORDER BY seq"
-    for row in conn.execute(old):
-        if _digest_v1(row) != row["hash"]:
-            problems.append(f"审计日志第 {row['seq']} 条内容与其校验值不符（被修改）")
-            if len(problems) > LISTED:
-                break
-    if v2:
-        for row in conn.execute(f"SELECT seq FROM audit_log WHERE digest_version IS NOT NULL AND "
-                                f"(digest_version != {DIGEST_VERSION} OR hash IS NOT jz_entry_digest({', '.join(FIELDS)})) "
-                                f"ORDER BY seq LIMIT {LISTED + 1}"):
-            problems.append(f"审计日志第 {row['seq']} 条内容与其校验值不符（被修改）")
+    return problems
+
+
+def _content_problems(conn: sqlite3.Connection, last: int) -> list[str]:
+    """Every entry's content: a sealed block by its one digest (entry by entry only if it no longer matches), the
+    rest entry by entry."""
+    from app.store import audit_blocks as blocks
+
+    sealed = blocks.sealed(conn)
+    problems = [f"审计日志第 {seq} 条是程序不会写的分段封存记录（在程序之外添加或改动）" for seq in blocks.strays(conn)]
+    spans = [blocks.block_of(k * blocks.BLOCK) for k in range(1, last // blocks.BLOCK + 1)]
+    loose = [s for s in spans if s not in sealed] + [(last // blocks.BLOCK * blocks.BLOCK + 1, last)]
+    found = _digests(conn, [(s, sealed[s][2]) for s in spans if s in sealed])
+    for span, digest in found.items():
+        if digest != sealed[span][0]:
+            named = entry_problems(conn, *span)
+            problems.extend(named or [f"审计日志第 {span[0]} 条至第 {span[1]} 条的内容与第 {sealed[span][1]} 条分段封存"
+                                      f"时的校验值不符（其中有条目被修改）"])
+    for span in loose:
+        if span[0] <= span[1]:
+            problems.extend(entry_problems(conn, *span))
+        if len(problems) > LISTED:
+            break
+    return problems
+
+
+def _digests(conn: sqlite3.Connection, spans: list[tuple[tuple[int, int], tuple[str, ...]]]
+             ) -> dict[tuple[int, int], str]:
+    """The digest of each block; on a database file, in two threads (SQLite hashes and scans without Python's
+    lock, so both cores work)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.store import audit_blocks as blocks
+
+    path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    if not path or len(spans) < 2:
+        return {s: blocks.digest(conn, *s, covered) for s, covered in spans}
+
+    def part(chunk: list[tuple[tuple[int, int], tuple[str, ...]]]) -> dict[tuple[int, int], str]:
+        own = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return {s: blocks.digest(own, *s, covered) for s, covered in chunk}
+        finally:
+            own.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        halves = pool.map(part, (spans[0::2], spans[1::2]))
+        return {s: d for half in halves for s, d in half.items()}
+
+
+def verify(conn: sqlite3.Connection, full: bool = False) -> list[str]:
+    """Walk the chain; every problem is a line in Chinese naming the entry (empty list: the chain is intact).
+
+    `full` checks every entry's own digest too, not only each sealed block's (the same evidence, slower)."""
+    v2 = _register(conn)
+    problems = _chain_problems(conn)
+    last = conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
+    if len(problems) <= LISTED:
+        found = entry_problems(conn, 1, last) if full or not v2 else _content_problems(conn, last)
+        # A block that no longer matches is checked entry by entry, which names a broken link found above again.
+        problems.extend(p for p in dict.fromkeys(found) if p not in problems)
     if len(problems) > LISTED:
         return problems[:LISTED] + ["……问题过多，其余从略"]
-    last = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-    count, prev = (last["seq"], last["hash"]) if last else (0, GENESIS)
+    row = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    count, prev = (row[0], row[1]) if row else (0, GENESIS)
     head = conn.execute("SELECT count, hash FROM audit_head WHERE id = 1").fetchone()
     if head is None:
         if count:
             problems.append("审计日志的链头记录缺失")
-    elif head["count"] != count or head["hash"] != prev:
-        problems.append(f"审计日志末尾被删除或改动：链头记载 {head['count']} 条，现有 {count} 条")
+    elif head[0] != count or head[1] != prev:
+        problems.append(f"审计日志末尾被删除或改动：链头记载 {head[0]} 条，现有 {count} 条")
     return problems

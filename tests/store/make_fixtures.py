@@ -40,7 +40,8 @@ RELEASES = {
     3: "396d4c3",  # edit forms (the commit before migration 4)
     4: "87f4214",  # an imported row's change holds the row (the commit before migration 5)
     5: "6820295",  # monitoring prefilter in whole fen (the commit before migration 6)
-    6: "05d74a8",  # insert_many review fixes (the commit before the sync holding table)
+    6: "05d74a8",  # insert_many without read-back (the commit before migration 7)
+    7: "615092c",  # policy merged (the commit before the sync holding table)
 }
 
 BUILD = r'''
@@ -75,8 +76,6 @@ session = Session(store, SYSTEM)
 users.create_user(session, "admin", "管理员", "管理员", "340223", "fixture-admin")
 admin = Session(store, users.find_user(store.conn, "admin"))
 users.create_user(admin, "jishan", "籍山镇经办", "乡镇经办", "340223100", "fixture-jishan")
-# Bills are the township caseworker's to enter (from version 6 the duties table keeps them from the admin).
-clerk = Session(store, users.find_user(store.conn, "jishan"))
 county.configure_county(admin, "340223", "南陵县", "wuhu-2022", LOCAL)
 hid, head = registry.register_household(admin, "340223100201", "籍山镇某村 1 号",
                                         registry.PersonInput("张三", number("34022319491231001")))
@@ -84,6 +83,8 @@ spouse = registry.add_member(admin, hid, registry.PersonInput("李秀英", numbe
 registry.set_category(admin, head, "低保对象", "2020-01-01", None, "民政")
 for pid in (head, spouse):
     registry.set_enrollment(admin, pid, YEAR, "城乡居民医保")
+# From version 6 an administrator may not record bills (segregation of duties); the township caseworker does.
+clerk = Session(store, users.find_user(store.conn, "jishan"))
 bills.record_bill(clerk, head, bills.BillInput("南陵县医院", "2024-03-01", "2024-03-10", "住院", "12000.00",
                                                "10000.00", "FIXTURE-1", "县级", "6000.00", "0.00"), today=TODAY)
 bills.record_bill(clerk, spouse, bills.BillInput("芜湖市第一人民医院", "2024-05-02", "2024-05-20", "住院",
