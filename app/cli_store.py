@@ -128,13 +128,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not users.has_admin(session.conn):
         users.create_user(session, "admin", "管理员（演示）", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
     made = demo.demo_users(session)
-    for done, total in demo.build_demo(session, args.households, args.year, args.seed, mean_visits=args.visits):
+    seed = demo.new_seed() if args.seed is None else args.seed
+    for done, total in demo.build_demo(session, args.households, args.year, seed, mean_visits=args.visits):
         if not args.quiet:
             sys.stderr.write(f"\r已生成 {done}/{total} 户")
     if not args.quiet:
         sys.stderr.write("\n")
-    demo.demo_applications(session, args.year)
-    _say(f"演示县已写入 {_db(args)}：{demo.summary_json(session)}")
+    demo.demo_applications(session, args.year, seed)
+    _say(f"演示县已写入 {_db(args)}：{demo.summary_json(session)}；随机种子 {seed}（--seed {seed} 可重现同样的人和账单）")
     if made:
         _say(f"演示用户 admin、{'、'.join(made)}，密码均为 {demo.DEMO_PASSWORD}（仅供演示）")
     return 0
@@ -146,6 +147,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     problems = check_database(_db(args), full=args.full)
     for p in problems:
         _err(p)
+    if args.county_url and not problems:
+        return _check_with_county(args)
     if problems:
         _err(f"检查未通过：{_db(args)} 有 {len(problems)} 处问题")
         from app.store.backup import backups_dir, newest
@@ -156,6 +159,29 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_PROBLEM
     _say(f"检查通过：{_db(args)} 完整，审计日志链条完好")
     return 0
+
+
+def _check_with_county(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    from app.services.sync import compare_with_county
+    from app.store.errors import StoreError
+
+    conn = sqlite3.connect(f"file:{_db(args)}?mode=ro", uri=True)
+    try:
+        comparison = compare_with_county(conn, args.county_url)
+    except StoreError as exc:
+        _err(f"数据库完整，但未能与县级数据库核对：{exc}")
+        return EXIT_BAD_INPUT
+    finally:
+        conn.close()
+    lines = comparison.lines()
+    if comparison.agrees:
+        _say(f"检查通过：{_db(args)} 完整，审计日志链条完好；{lines[0]}")
+        return 0
+    for line in lines:
+        _err(line)
+    return EXIT_PROBLEM
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -373,13 +399,16 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p = with_db(sub.add_parser("demo", help="生成演示县（南陵县的真实村代码，虚构的人和账单）"))
     p.add_argument("--households", type=int, required=True)
     p.add_argument("--year", type=int, default=None, help="账单年度（默认去年）")
-    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--seed", type=int, default=None,
+                   help="随机种子（默认每次新取一个并显示、记在数据库里，几个演示站点因此登记不同的人）")
     p.add_argument("--visits", type=float, default=1.2, help="每人每年平均就诊次数（默认 1.2）")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=run(cmd_demo))
     p = with_db(sub.add_parser("check", help="检查数据库完整性和审计日志，有问题以非零退出"))
     p.add_argument("--full", action="store_true",
                    help="逐个核对索引与数据表（integrity_check）并逐条核对审计日志；县级数据库要数分钟")
+    p.add_argument("--county-url", metavar="URL",
+                   help="县级 PostgreSQL 数据库地址：再逐类核对本站与县里（本站辖区）的记录，指出缺少或多出的记录")
     p.set_defaults(func=run(cmd_check))
     audit_p = sub.add_parser("audit", help="审计日志")
     asub = audit_p.add_subparsers(dest="audit_command", required=True, metavar="子命令")

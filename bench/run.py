@@ -40,6 +40,7 @@ STEPS = [
     ("statistics and monitoring list at 10/30/100% (growth)", ["bench/bench_lists.py"]),
     ("daily backup beside saves", ["bench/bench_backup.py"]),
     ("county database push", ["bench/bench_sync.py", "--db", str(COUNTY)]),
+    ("six sites syncing at once", ["bench/bench_sync_round.py"]),
 ]
 
 

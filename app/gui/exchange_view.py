@@ -99,6 +99,18 @@ class ExchangeView(QWidget):
         grid.setColumnStretch(1, 1)
         layout.addWidget(online)
 
+        # After each sync: this site against the county, kind by kind, so a record one side lacks is seen at once.
+        self.compared = QGroupBox("与县里核对（每次同步后）")
+        checked = QVBoxLayout(self.compared)
+        self.compare_summary = styled_label("", "hint")
+        self.compare_summary.setWordWrap(True)
+        checked.addWidget(self.compare_summary)
+        self.compare_table = _table(["对象", "本站", "县里", "本站缺", "暂存待上级", "未能合并", "本站多", "待送出"])
+        self.compare_table.setMaximumHeight(260)
+        checked.addWidget(self.compare_table)
+        self.compared.setVisible(False)
+        layout.addWidget(self.compared)
+
         offline = QGroupBox("U 盘交换包（不联网时）")
         box = QVBoxLayout(offline)
         self.export_info = styled_label("", "hint")
@@ -201,6 +213,23 @@ class ExchangeView(QWidget):
     def _synced(self, report: sync.SyncReport) -> None:
         self._done()
         self.status.setText(("同步未完成：" if report.anchor else "同步完成：") + "；".join(report.lines()))
+        if report.comparison is not None:
+            self._show_comparison(report.comparison)
+
+    def _show_comparison(self, comparison) -> None:
+        self.compared.setVisible(True)
+        lines = comparison.lines()
+        self.compare_summary.setText(lines[0] if comparison.agrees else "\n".join(lines))
+        kinds = [k for k in comparison.kinds if k.here or k.county]
+        self.compare_table.setRowCount(len(kinds))
+        for i, k in enumerate(kinds):
+            values = (k.name, k.here, k.county, len(k.missing), len(k.waiting), len(k.refused), len(k.extra),
+                      len(k.unsent) + len(k.lost))
+            for j, value in enumerate(values):
+                item = QTableWidgetItem(str(value))
+                if j >= 3 and value:
+                    item.setForeground(Qt.GlobalColor.darkRed)
+                self.compare_table.setItem(i, j, item)
 
     def _failed(self, exc: BaseException) -> None:
         self._done()

@@ -159,7 +159,7 @@ class MainWindow(QMainWindow):
         if not ok:
             return
         session = self.session
-        Op(self, lambda: demo.build_demo(session, n)).with_progress(f"正在生成 {n} 户演示数据…").success(
+        Op(self, lambda: demo.build_demo(session, n, seed=demo.new_seed())).with_progress(f"正在生成 {n} 户演示数据…").success(
             lambda _: self.statusBar().showMessage("演示数据已生成", 10000)).run()
 
     def _show_user(self) -> None:

@@ -142,11 +142,16 @@ DEMO_MARK = "（演示）"
 def is_demo(store) -> bool:
     """Whether this database is a demo county (named so by `jiuzhu demo`): only there may demo data be added."""
     return DEMO_MARK in (store.setting("county") or {}).get("name", "")
+def new_seed() -> int:
+    """A fresh seed for one demo run, so that demo sites of one training county register different people."""
+    return random.SystemRandom().randrange(1, 1_000_000_000)
 
 
 def build_demo(session: Session, households: int, year: int | None = None, seed: int = 2026,
                chunk: int = 500, mean_visits: float = 1.2) -> Iterator[tuple[int, int]]:
     """Generate the demo county, `chunk` households per transaction; yields (done, total).
+
+    The seed is recorded in the setting demo_runs (with the count and year), so a run can be made again with it.
 
     Each chunk is written and settled in one transaction through the audited write path (every record has its
     entry and seal, as if typed in), so a crash leaves whole chunks; demo data is not meant to be resumed, but it is
@@ -165,6 +170,10 @@ def build_demo(session: Session, households: int, year: int | None = None, seed:
     fake.seed_instance(seed)
     taken = {r[0] for r in session.conn.execute("SELECT id_number FROM persons")}
     gen = _households(rng, fake, households, year, taken, mean_visits)
+    with transaction(session.conn):
+        runs = session.store.setting("demo_runs", [])
+        records.put_setting(session.conn, session.user, "demo_runs",
+                            [*runs, {"seed": seed, "households": households, "year": year, "at": now()}], "生成演示数据")
     done = 0
     while done < households:
         batch = [next(gen) for _ in range(min(chunk, households - done))]
@@ -230,7 +239,7 @@ def summary_json(session: Session) -> str:
     return json.dumps(counts, ensure_ascii=False)
 
 
-def demo_applications(session: Session, year: int | None = None) -> int:
+def demo_applications(session: Session, year: int | None = None, seed: int = 7) -> int:
     """A few 依申请救助 cases in the demo users' village, walked to different steps by the demo users."""
     from datetime import timedelta
 
@@ -244,16 +253,18 @@ def demo_applications(session: Session, year: int | None = None) -> int:
     if any(s.user is None for s in staff.values()):
         return 0
     village = staff["cun"].user.jurisdiction
-    rng = random.Random(7)
+    rng = random.Random(seed)
     fake = Faker("zh_CN")
-    fake.seed_instance(7)
+    fake.seed_instance(seed)
     taken = {r[0] for r in session.conn.execute("SELECT id_number FROM persons")}
     ends = ["draft", "township_review", "public_notice", "approved", "approved", "disbursed", "rejected"]
     past = clock.today() - timedelta(days=20)
     meeting = dict(meeting_date=past.isoformat(), attendees=11, votes_for=10, votes_against=1)
     made = 0
     for n, end in enumerate(ends):
-        born = date(1960 + n, 3, 1 + n)
+        # Birth dates from the seed too: with fixed dates only the 3-digit sequence differs, and demo sites of one
+        # training county would register the same applicant about one time in five.
+        born = date(1950 + rng.randrange(25), 1 + rng.randrange(12), 1 + rng.randrange(28))
         number = id_number(rng, COUNTY_CODE, born, True)
         while number in taken:
             number = id_number(rng, COUNTY_CODE, born, True)

@@ -236,6 +236,18 @@ def _v9(conn: sqlite3.Connection) -> None:
     summary.create(conn)
 
 
+def _v10(conn: sqlite3.Connection) -> None:
+    # Records from another site whose parent (household, person, application) has not arrived yet: a site's push is
+    # many county transactions, so a pull can see a household before its people. They wait here, whole, and are
+    # tried again on every later pull or import, instead of being refused and passed over.
+    conn.execute("""CREATE TABLE sync_held (
+        entity TEXT NOT NULL, entity_id TEXT NOT NULL, site_id TEXT, record TEXT NOT NULL, source TEXT NOT NULL,
+        reason TEXT NOT NULL, first_at TEXT NOT NULL, last_at TEXT NOT NULL, tries INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (entity, entity_id))""")
+    # A conflict taken again once its parents arrived is kept for the record, marked as settled.
+    conn.execute("ALTER TABLE sync_conflicts ADD COLUMN resolved_at TEXT")
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: its number, what it does, and the statements or function that do it.
@@ -264,5 +276,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "账单作废与更正（作废的发票号可重新录入）、支付记录与发放批次、补付追回", _v8, rebuilds=True),
     # After 8, which rebuilds visits: triggers made on the old table would go with it.
     Migration(9, "统计用汇总：按年月、村、类别的人次与金额，按人的各月人次；由触发器随每次结算维护", _v9),
+    Migration(10, "同步：暂存上级记录未到的记录，冲突可标记为已补收", _v10),
 )
 LATEST = MIGRATIONS[-1].version
