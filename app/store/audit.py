@@ -156,9 +156,8 @@ def _content_problems(conn: sqlite3.Connection, last: int) -> list[str]:
     problems = [f"审计日志第 {seq} 条是程序不会写的分段封存记录（在程序之外添加或改动）" for seq in blocks.strays(conn)]
     spans = [blocks.block_of(k * blocks.BLOCK) for k in range(1, last // blocks.BLOCK + 1)]
     loose = [s for s in spans if s not in sealed] + [(last // blocks.BLOCK * blocks.BLOCK + 1, last)]
-    found = _digests(conn, [(s, sealed[s][2]) for s in spans if s in sealed])
-    for span, digest in found.items():
-        if digest != sealed[span][0]:
+    for span in [s for s in spans if s in sealed]:
+        if blocks.digest(conn, *span, sealed[span][2]) != sealed[span][0]:
             named = entry_problems(conn, *span)
             problems.extend(named or [f"审计日志第 {span[0]} 条至第 {span[1]} 条的内容与第 {sealed[span][1]} 条分段封存"
                                       f"时的校验值不符（其中有条目被修改）"])
@@ -168,30 +167,6 @@ def _content_problems(conn: sqlite3.Connection, last: int) -> list[str]:
         if len(problems) > LISTED:
             break
     return problems
-
-
-def _digests(conn: sqlite3.Connection, spans: list[tuple[tuple[int, int], tuple[str, ...]]]
-             ) -> dict[tuple[int, int], str]:
-    """The digest of each block; on a database file, in two threads (SQLite hashes and scans without Python's
-    lock, so both cores work)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from app.store import audit_blocks as blocks
-
-    path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
-    if not path or len(spans) < 2:
-        return {s: blocks.digest(conn, *s, covered) for s, covered in spans}
-
-    def part(chunk: list[tuple[tuple[int, int], tuple[str, ...]]]) -> dict[tuple[int, int], str]:
-        own = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            return {s: blocks.digest(own, *s, covered) for s, covered in chunk}
-        finally:
-            own.close()
-
-    with ThreadPoolExecutor(2) as pool:
-        halves = pool.map(part, (spans[0::2], spans[1::2]))
-        return {s: d for half in halves for s, d in half.items()}
 
 
 def verify(conn: sqlite3.Connection, full: bool = False) -> list[str]:
