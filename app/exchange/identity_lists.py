@@ -143,7 +143,7 @@ def read_list(path: Path) -> ParsedList:
         raise ListError(f"{path.name}：只能导入 Excel 工作簿（.xlsx）或 CSV 文件；.xls 请先在 Excel 或 WPS 中另存为 .xlsx")
     if suffix == ".xlsx":
         _check(path)
-    with closing(_first_sheet(path) if suffix == ".xlsx" else iter(csv_rows(path))) as rows:
+    with closing(_first_sheet(path) if suffix == ".xlsx" else (row for row in csv_rows(path))) as rows:
         head = list(islice(rows, 15))
         header_at, columns = None, {}
         for i, row in enumerate(head):

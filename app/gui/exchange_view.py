@@ -105,7 +105,8 @@ class ExchangeView(QWidget):
         self.compare_summary = styled_label("", "hint")
         self.compare_summary.setWordWrap(True)
         checked.addWidget(self.compare_summary)
-        self.compare_table = _table(["对象", "本站", "县里", "本站缺", "暂存待上级", "未能合并", "本站多", "待送出"])
+        self.compare_table = DataTable(["对象", "本站", "县里", "本站缺", "暂存待上级", "未能合并", "本站多", "待送出"],
+                                       "与县里核对", sortable=False)
         self.compare_table.setMaximumHeight(260)
         checked.addWidget(self.compare_table)
         self.compared.setVisible(False)

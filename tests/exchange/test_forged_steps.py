@@ -50,7 +50,8 @@ def _craft(path, session, app: dict, site: str) -> None:
                           [tuple(forged_app[c] for c in ents["applications"].wire)]),
              package.Part("records/application_steps.jsonl", "application_steps", ents["application_steps"].wire,
                           [tuple(step[c] for c in ents["application_steps"].wire)])]
-    package.write(path, header, parts, b"")
+    readable = package.workbook(header, [], path.with_name("记录一览.xlsx"))
+    package.write(path, header, parts, readable)
 
 
 def _snapshot(session, columns: str = "*") -> tuple:

@@ -222,6 +222,9 @@ def lose_household(session: Session, hid: str) -> list[tuple[str, str]]:
     lost += [("persons", dict(row)) for row in conn.execute("SELECT * FROM persons WHERE household_id = ?", (hid,))]
     lost += [("households", dict(conn.execute("SELECT * FROM households WHERE id = ?", (hid,)).fetchone()))]
     with transaction(conn):
+        # Payment lines stay at the site that made them (they do not travel); an older version had none.
+        for (line,) in conn.execute(f"SELECT id FROM payment_lines WHERE person_id IN ({marks})", persons).fetchall():
+            records.delete(conn, session.user, "payment_lines", line, "测试：旧版本没有支付记录")
         for table, row in lost:
             records.delete(conn, session.user, table, row["id"], "测试：旧版本未收下")
             reason = RETAKE[1] if table == "households" else RETAKE[0]
@@ -239,8 +242,9 @@ def test_records_an_older_version_refused_for_a_missing_parent_are_taken_again(s
     site_two = site_id(sqlite3.connect(two))
     session = session_of(one)
     hid = session.conn.execute("SELECT h.id FROM households h WHERE h.site_id = ? AND EXISTS (SELECT 1 FROM visits v "
-                               "JOIN persons p ON p.id = v.person_id WHERE p.household_id = h.id) ORDER BY h.id "
-                               "LIMIT 1", (site_two,)).fetchone()[0]
+                               "JOIN persons p ON p.id = v.person_id WHERE p.household_id = h.id) AND NOT EXISTS (SELECT 1 "
+                               "FROM applications a WHERE a.household_id = h.id) ORDER BY h.id LIMIT 1",
+                               (site_two,)).fetchone()[0]
     lost = lose_household(session, hid)
     report = sync.sync(session, county_url)
     assert sum(a.added for a in report.retaken.values()) == len(lost)
