@@ -6,21 +6,30 @@ so `check` can tell a row changed outside the program from one the log accounts 
 Digests. Entries written before schema 6 (digest_version NULL) hash a JSON list of their fields. Entries from schema
 6 on (digest_version 2) hash their fields each written as `length:text` (or `N` for NULL) by entry_digest, which
 SQLite calls while it scans the log: verifying millions of entries is one query, not a loop over Python rows.
+Entries from schema 9 on (digest_version 3) also record, and hash, the operating-system user and the computer that
+made them (ORIGIN): an entry says which account of the program acted, and from whose desk. Each entry is verified
+by the digest of its own version, so older entries stay verifiable as they were written.
 """
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
+import socket
 import sqlite3
+from functools import cache
 from typing import Any
 
 from app.store.clock import now
 
 GENESIS = "0" * 64
-DIGEST_VERSION = 2
+DIGEST_VERSION = 3
 FIELDS = ("seq", "at", "user_id", "username", "action", "entity", "entity_id", "before", "after", "prev_hash",
           "row_hash")
+ORIGIN = ("os_user", "host")
+# The fields each digest version covers (version 1 is the JSON list of _digest_v1).
+DIGESTED_FIELDS = {2: FIELDS, 3: FIELDS + ORIGIN}
 # At most this many problems are listed; the rest are summed up.
 LISTED = 20
 
@@ -57,12 +66,24 @@ def entry_digest(*values: Any) -> str:
     return hashlib.sha256("".join(parts).encode("utf-8")).hexdigest()
 
 
+@cache
+def origin() -> tuple[str, str]:
+    """The operating-system user running the program and this computer's name, as each audit entry records them."""
+    try:
+        os_user = getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment (a service account without one)
+        os_user = "（未知）"
+    return os_user[:128], (socket.gethostname() or "（未知）")[:255]
+
+
 def append(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity_id: str,
-           before: Any = None, after: Any = None, row_hash: str | None = None) -> int:
+           before: Any = None, after: Any = None, row_hash: str | None = None, *,
+           digest_version: int = DIGEST_VERSION) -> int:
     """Record one change; call inside the transaction that makes the change, so both land or neither.
 
     Records are written through app/store/records.py, which calls this with the row's seal; a direct call is for an
-    event that changes no record (a refusal, an export, a login)."""
+    event that changes no record (a refusal, an export, a login). A migration writing entries before the log has the
+    current version's columns passes the `digest_version` of the schema it runs on."""
     assert conn.in_transaction, "audit entries are written in the same transaction as the change"
     head = conn.execute("SELECT count, hash FROM audit_head WHERE id = 1").fetchone()
     count, prev = (head["count"], head["hash"]) if head else (0, GENESIS)
@@ -71,11 +92,11 @@ def append(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity
     b, a = canonical(before), canonical(after)
     user_id = getattr(user, "id", None)
     username = getattr(user, "username", None) or str(user)
-    values = [seq, at, user_id, username, action, entity, entity_id, b, a, prev, row_hash]
+    fields = DIGESTED_FIELDS[digest_version]
+    values = [seq, at, user_id, username, action, entity, entity_id, b, a, prev, row_hash, *origin()][:len(fields)]
     digest = entry_digest(*values)
-    conn.execute("INSERT INTO audit_log (seq, at, user_id, username, action, entity, entity_id, before, after, "
-                 "prev_hash, row_hash, hash, digest_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                 (*values, digest, DIGEST_VERSION))
+    conn.execute(f"INSERT INTO audit_log ({', '.join(fields)}, hash, digest_version) "
+                 f"VALUES ({', '.join('?' * (len(values) + 2))})", (*values, digest, digest_version))
     conn.execute("INSERT INTO audit_head (id, count, hash) VALUES (1, ?, ?) "
                  "ON CONFLICT(id) DO UPDATE SET count = excluded.count, hash = excluded.hash", (seq, digest))
     return seq
@@ -83,7 +104,8 @@ def append(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity
 
 def verify(conn: sqlite3.Connection) -> list[str]:
     """Walk the chain; every problem is a line in Chinese naming the entry (empty list: the chain is intact)."""
-    conn.create_function("jz_entry_digest", len(FIELDS), entry_digest, deterministic=True)
+    for fields in DIGESTED_FIELDS.values():
+        conn.create_function("jz_entry_digest", len(fields), entry_digest, deterministic=True)
     problems: list[str] = []
     columns = {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
     v2 = "digest_version" in columns
@@ -106,9 +128,11 @@ def verify(conn: sqlite3.Connection) -> list[str]:
             if len(problems) > LISTED:
                 break
     if v2:
+        known = {version: fields for version, fields in DIGESTED_FIELDS.items() if set(fields) <= columns}
+        wrong = " ".join(f"WHEN {version} THEN hash IS NOT jz_entry_digest({', '.join(fields)})"
+                         for version, fields in known.items())
         for row in conn.execute(f"SELECT seq FROM audit_log WHERE digest_version IS NOT NULL AND "
-                                f"(digest_version != {DIGEST_VERSION} OR hash IS NOT jz_entry_digest({', '.join(FIELDS)})) "
-                                f"ORDER BY seq LIMIT {LISTED + 1}"):
+                                f"CASE digest_version {wrong} ELSE 1 END ORDER BY seq LIMIT {LISTED + 1}"):
             problems.append(f"审计日志第 {row['seq']} 条内容与其校验值不符（被修改）")
     if len(problems) > LISTED:
         return problems[:LISTED] + ["……问题过多，其余从略"]

@@ -148,7 +148,18 @@ def _v6(conn: sqlite3.Connection) -> None:
         rows = conn.execute(f"SELECT t.{KEYS[table]}, {sealed_json(table)} FROM {table} t ORDER BY t.rowid")
         for key, after in rows:
             audit.append(conn, "system", "升级时封存已有记录", table, key, None, audit.RawJSON(after),
-                         sha256_text(after))
+                         sha256_text(after), digest_version=2)
+
+
+def _v9(conn: sqlite3.Connection) -> None:
+    # Who ran the program and on which computer, covered by the entry's digest from here on (digest version 3);
+    # older entries keep their digest and say nothing of it.
+    conn.execute("ALTER TABLE audit_log ADD COLUMN os_user TEXT")
+    conn.execute("ALTER TABLE audit_log ADD COLUMN host TEXT")
+    # Failed sign-ins in a row and, after too many, until when the account is locked. Not sealed: they are the
+    # state of the door, not a decision; every change to them is an audited entry of its own.
+    conn.execute("ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE users ADD COLUMN locked_until TEXT")
 
 
 @dataclass(frozen=True)
@@ -170,5 +181,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "依申请救助：申请、逐步记录（只追加）、附件", _V4),
     Migration(5, "与县级交换：本站编号、记录来源站点、变更序号、同步冲突记录", _v5),
     Migration(6, "金额等记录封存：审计条目带记录内容的校验值，按记录查找审计条目的索引", _v6),
+    Migration(9, "审计条目记录操作系统用户和计算机名；登录失败计数与账号锁定", _v9),
 )
 LATEST = MIGRATIONS[-1].version
