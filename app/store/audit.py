@@ -129,7 +129,9 @@ def verify(conn: sqlite3.Connection) -> list[str]:
                 break
     if v2:
         known = {version: fields for version, fields in DIGESTED_FIELDS.items() if set(fields) <= columns}
+        # A field an entry's version does not cover must be empty: an older entry cannot be given an origin later.
         wrong = " ".join(f"WHEN {version} THEN hash IS NOT jz_entry_digest({', '.join(fields)})"
+                         + "".join(f" OR {f} IS NOT NULL" for f in ORIGIN if f in columns and f not in fields)
                          for version, fields in known.items())
         for row in conn.execute(f"SELECT seq FROM audit_log WHERE digest_version IS NOT NULL AND "
                                 f"CASE digest_version {wrong} ELSE 1 END ORDER BY seq LIMIT {LISTED + 1}"):
