@@ -306,6 +306,7 @@ def resettle_year(session: Session, year: int) -> Iterator[tuple[int, int, int]]
     Yields (done, total, changed so far) as it goes, so a caller can show progress and stop; stopping or a crash leaves
     each person either fully re-settled or untouched, and running again finishes the job.
     """
+    session.require("resettle")
     where, param = reads.scope(session.user.jurisdiction)
     people = [r["person_id"] for r in session.conn.execute(
         "SELECT DISTINCT v.person_id FROM visits v JOIN persons p ON p.id = v.person_id "
