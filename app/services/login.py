@@ -91,12 +91,12 @@ def _count_failure(conn, row, where: str) -> FieldError:
     return FieldError("password", WRONG)
 
 
-def sign_out(session: Session, why: str = "退出登录") -> None:
+def sign_out(conn, user: User, why: str = "退出登录") -> None:
     """Audit that the user left (退出登录, 切换用户) or that the idle lock hid the screen (闲置锁定)."""
-    if session.user.id is None:
+    if user.id is None:
         return
-    with transaction(session.conn):
-        audit.append(session.conn, session.user, why, "users", session.user.id)
+    with transaction(conn):
+        audit.append(conn, user, why, "users", user.id)
 
 
 def unlock(session: Session, username: str) -> bool:
