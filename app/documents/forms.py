@@ -166,8 +166,12 @@ def _approval_story(place: str, number: str, form: dict) -> list:
                         t["personal_pay"]]], [w / 8] * 8, numeric_columns=range(8)))
     story.append(Spacer(1, 3 * mm))
     amount = Decimal(a["approved_amount"] or a["computed_amount"] or 0)
-    story.append(grid([["依申请救助金额", f"{fmt(amount)} 元　（大写）{amount_in_words(amount)}"],
-                       ["测算依据", form["computation"]]], [32 * mm, w - 32 * mm], header_rows=0))
+    rows = [["依申请救助金额", f"{fmt(amount)} 元　（大写）{amount_in_words(amount)}"]]
+    if "amount_reason" in a:  # approved other than computed: both amounts and why, for every signer to see
+        rows = [["批准金额", f"{fmt(amount)} 元　（大写）{amount_in_words(amount)}"],
+                ["测算金额", f"{fmt(Decimal(a['computed_amount']))} 元（按政策测算；批准金额与之不同）"],
+                ["金额调整理由", a["amount_reason"]]]
+    story.append(grid(rows + [["测算依据", form["computation"]]], [32 * mm, w - 32 * mm], header_rows=0))
     story.append(Spacer(1, 3 * mm))
     levels = [["环节", "意见", "经办人", "日期", "签字（盖章）"]]
     for level in form["levels"]:

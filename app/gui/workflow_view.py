@@ -78,9 +78,11 @@ class ActionDialog(QDialog):
         self.amount = None
         if action == "approve":
             self.amount = QLineEdit(fmt(computed["amount"]) if computed else "")
-            self.form.add("amount", "批准金额（元）", self.amount, "默认为测算金额")
+            bound = f"；不能超过{apps.ceiling_text(computed)}" if computed else ""
+            self.form.add("amount", "批准金额（元）", self.amount, f"默认为测算金额{bound}")
             self.amount_reason = QLineEdit()
-            self.form.add("amount_reason", "金额不同的理由", self.amount_reason, "与测算金额不同时必填")
+            self.form.add("amount_reason", "金额不同的理由", self.amount_reason,
+                          f"与测算金额不同时必填，至少 {apps.MIN_REASON} 个字，印在审批表上")
         if action == "reject":
             layout.addWidget(styled_label("理由将写入《不予救助通知书》。", "hint"))
         layout.addWidget(dialog_buttons(self, self.accept, "确定"))
@@ -135,12 +137,12 @@ class ApplicationDialog(QDialog):
                 computed = apps.compute_amount(session, app_id)
             except FieldError as exc:
                 computed = {"error": str(exc)}
-            return app, computed, apps.timeline(session, app_id)
+            return app, computed, apps.timeline(session, app_id), apps.steps(session, app_id)
 
         Op(self, work).success(self._show).run()
 
     def _show(self, result) -> None:
-        app, computed, steps = result
+        app, computed, steps, taken = result
         self.app, self.computed = app, (None if "error" in computed else computed)
         self.header.setText(f"{app['name']} · {app['year']} 年依申请救助 · {app['state_name']}")
         due = f"，本环节限 {app['due']} 前办结" if app["due"] else ""
@@ -171,7 +173,7 @@ class ApplicationDialog(QDialog):
             if item.widget():
                 item.widget().deleteLater()
         for action in sorted(rules.ACTION_NAMES):
-            may = self.window.session.may(action, app, steps)
+            may = self.window.session.may(action, app, taken)
             # A step this user's role takes but one person may not take twice is shown greyed, saying who may.
             if may.allowed or may.field == "user":
                 b = QPushButton(rules.ACTION_NAMES[action])

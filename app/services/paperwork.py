@@ -122,6 +122,10 @@ def approval_form_content(session: Session, app_id: str) -> dict:
                        f"{step['action_name']}：{step['opinion'] or ''}".rstrip("："), "who": step["display_name"],
                        "date": clock.local_date(step["at"]).isoformat()})
     last_day = visits[-1]["discharged_on"] if visits else f"{a['year']}-12-31"
+    adjusted = a["approved_amount"] is not None and a["computed_amount"] is not None and \
+        Decimal(a["approved_amount"]) != Decimal(a["computed_amount"])
+    # Only an adjusted amount carries its reason, so a form printed before reasons were printed still verifies.
+    reason = {"amount_reason": a["amount_reason"] or ""} if adjusted else {}
     return {
         "application": {"id": a["id"], "name": p["name"], "id_number": p["id_number"], "address": p["address"],
                         "year": a["year"], "annual_income": a["annual_income"],
@@ -129,7 +133,7 @@ def approval_form_content(session: Session, app_id: str) -> dict:
                         "asset_check": {None: "未核查", 1: "符合", 0: "不符合"}[a["passes_asset_check"]],
                         "categories": "、".join(reads.categories_on(session.conn, a["person_id"], last_day)),
                         "computed_amount": a["computed_amount"], "approved_amount": a["approved_amount"],
-                        "state": rules.STATE_NAMES[a["state"]]},
+                        "state": rules.STATE_NAMES[a["state"]], **reason},
         "members": [{k: m[k] for k in ("name", "relation_to_head", "id_number", "sex", "birth_date")}
                     for m in household["members"]],
         "totals": totals, "computation": computation, "levels": levels,

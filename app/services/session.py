@@ -7,7 +7,7 @@ from typing import Any
 
 from app.domain.errors import FieldError
 from app.store.store import Store
-from app.workflow import permissions
+from app.workflow import duties, permissions
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,11 @@ class Session:
 
     def may(self, action: str, record=None, steps=None) -> permissions.Decision:
         """Whether the user may take `action` on `record` now (see app.workflow.permissions.decide)."""
-        return permissions.decide(self.user, action, record, steps=steps)
+        return permissions.decide(self.user, action, record, steps=steps, options=self.duties())
+
+    def duties(self) -> duties.Options:
+        """What the county decided in its permission table (read each time: an administrator may change it)."""
+        return duties.Options.of(self.store.setting(duties.SETTING))
 
     def require(self, action: str, record=None, steps=None) -> None:
         """Refuse, with the permission model's Chinese reason, an action the user may not take."""

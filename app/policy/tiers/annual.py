@@ -8,7 +8,7 @@ from app.domain.case import CaseError
 from app.domain.money import fmt, pct
 from app.policy import blocks
 from app.policy.blocks import ZERO
-from app.policy.result import RiskCheck, SettleResult, Step, Warning
+from app.policy.result import ApplicationCeiling, RiskCheck, SettleResult, Step, Warning
 from app.policy.tiers.common import Run, money_text, year_sum
 
 
@@ -29,8 +29,10 @@ def settle_application(run: Run, out: SettleResult, explain: bool) -> None:
     need = "测算依申请救助"
     hh = run.case.household
     test = sec.income_test
-    income = _household(hh.annual_income, "household.annual_income", "家庭年度总收入")
     compliant = year_sum(out.visits, run.case, sec.kinds, "compliant_self_pay")
+    limit, l_entry = run.value(sec.annual_limit, day, need)
+    out.application_ceiling = ApplicationCeiling(compliant, limit, l_entry.reference)
+    income = _household(hh.annual_income, "household.annual_income", "家庭年度总收入")
     self_paid = year_sum(out.visits, run.case, sec.kinds, "personal_pay")
     if test.mode == "收入减自付低于低收入标准":
         standard = _household(hh.low_income_standard, "household.low_income_standard", "农村低收入家庭标准")
@@ -56,7 +58,6 @@ def settle_application(run: Run, out: SettleResult, explain: bool) -> None:
         return
     deductible, d_entry = run.value(sec.deductible, day, need)
     rate, r_entry = run.value(sec.rate, day, need)
-    limit, l_entry = run.value(sec.annual_limit, day, need)
     over = blocks.over_deductible(compliant, deductible)
     paid = min(blocks.assisted(compliant, deductible, rate, limit), compliant)
     out.application_assistance_paid = paid
