@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QHBoxLayout,
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.gui.forms import FormDialog, styled_label
 from app.gui.ops import Op, show_error
-from app.services import login, users
+from app.services import county, login, users
 from app.services.places import jurisdiction_choices, place_name
 from app.store import clock
 from app.domain.errors import FieldError
@@ -166,6 +167,13 @@ class UsersDialog(QDialog):
         self.status = styled_label("", "hint")
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
+        # The county's permission table: one choice it may make (app/workflow/duties.py), audited when changed.
+        self.county_bills = QCheckBox("县级角色（医保审核、民政审核、审批）可以录入就诊账单（默认不可以；即使可以，"
+                                      "录入账单的人也不能审批该申请）")
+        self.county_bills.setChecked(window.session.duties().county_records_bills)
+        self.county_bills.setVisible(window.session.may("change_settings").allowed)
+        self.county_bills.toggled.connect(self.set_county_bills)
+        layout.addWidget(self.county_bills)
         bar = QHBoxLayout()
         self.add_button = QPushButton("新增用户…")
         self.edit_button = QPushButton("修改…")
@@ -263,6 +271,13 @@ class UsersDialog(QDialog):
         session = self.window.session
         Op(self, lambda: login.unlock(session, entry.username)).success(
             lambda _: self._changed(f"已解除 {entry.username} 的锁定，可以立即登录", entry.username)).failure(
+            self._refused).run()
+
+    def set_county_bills(self, allowed: bool) -> None:
+        session = self.window.session
+        word = "可以" if allowed else "不再"
+        Op(self, lambda: county.set_county_records_bills(session, allowed)).success(
+            lambda _: self._say(f"已修改权限表：县级角色{word}录入就诊账单（已记入审计日志；重新登录后菜单随之变化）")).failure(
             self._refused).run()
 
     def _changed(self, text: str, username: str) -> None:

@@ -196,17 +196,26 @@ class ApplicationDialog(QDialog):
         self.buttons.addStretch(1)
 
     def take(self, action: str) -> None:
-        dialog = ActionDialog(self, self.app, action, self.computed)
-        if dialog.exec():
-            self.submit(dialog.decision())
+        self.asking = ActionDialog(self, self.app, action, self.computed)
+        if self.asking.exec():
+            self.submit(self.asking.decision())
 
     def submit(self, decision: apps.Decision) -> None:
-        """Send the decision for the state this page shows; a refusal is explained and the page reloaded."""
+        """Send the decision for the state this page shows; a refusal of something the dialog asked for (an amount
+        above the policy's bound, a reason too short) opens it again with the reason beside that field; any other
+        refusal is explained and the page reloaded."""
         session, app_id, state = self.window.session, self.app_id, self.app["state"]
         Op(self, lambda: apps.act(session, app_id, state, decision)).success(lambda _: self.load()).failure(
             self._refused).run()
 
     def _refused(self, exc: BaseException) -> None:
+        dialog = getattr(self, "asking", None)
+        if isinstance(exc, FieldError) and dialog is not None and dialog.form.rows.get(exc.field):
+            dialog.form.clear_errors()
+            dialog.form.show_error(exc.field, exc.reason)
+            if dialog.exec():
+                self.submit(dialog.decision())
+            return
         show_error(self, exc)
         self.load()
 

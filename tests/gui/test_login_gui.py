@@ -116,3 +116,19 @@ def test_a_locked_out_user_is_told_and_an_admin_unlocks(qtbot, tmp_path):
         _answer(qtbot, door, "correct-horse")
         assert door.user is not None and door.user.username == "admin"
     next(gen, None)
+
+
+def test_the_county_decides_in_the_users_dialog_whether_county_roles_record_bills(qtbot, tmp_path):
+    gen = test_app.signed_in(qtbot, tmp_path, "admin")
+    window = next(gen)
+    dialog = UsersDialog(window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    idle(qtbot)
+    assert dialog.county_bills.isVisible() and not dialog.county_bills.isChecked()
+    dialog.county_bills.setChecked(True)
+    idle(qtbot)
+    assert window.session.duties().county_records_bills and "已修改权限表" in dialog.status.text()
+    entry = window.session.conn.execute("SELECT username, action FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    assert tuple(entry) == ("admin", "权限表：允许县级角色录入账单")
+    next(gen, None)

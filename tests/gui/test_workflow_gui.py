@@ -10,6 +10,8 @@ import pytest
 
 pytest.importorskip("PySide6")
 
+from PySide6.QtCore import QEvent, QObject, QTimer  # noqa: E402
+
 from app.domain.idnumber import check_digit  # noqa: E402
 from app.gui.app import _reader  # noqa: E402
 from app.gui.main_window import MainWindow  # noqa: E402
@@ -98,6 +100,38 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
     decide("xiang", "close_notice", "")
     decide("yibao", "medical_opinion", "费用属实，票据齐全")
     decide("minzheng", "civil_opinion", "家庭收入低于低收入标准，财产核查符合")
+    # Above the policy's bound: refused, and the dialog comes back with the reason beside the amount.
+    w = window_for("shenpi")
+    page = ApplicationDialog(w, app_id)
+    qtbot.addWidget(page)
+    idle(qtbot)
+    page.asking = ActionDialog(page, page.app, "approve", page.computed)
+    qtbot.addWidget(page.asking)
+    assert "不能超过本年个人自付合规医疗费用 25000.00 元" in page.asking.form.rows["amount"].message.text()
+    page.asking.opinion.setPlainText("同意")
+    page.asking.amount.setText("999999999999.99")
+    page.asking.amount_reason.setText("经县领导小组研究，特事特办")
+    seen = []
+
+    def look() -> None:  # the dialog shown again, modal: read what it says beside the amount, then close it
+        seen.append(page.asking.form.rows["amount"].message.text())
+        if SHOTS:
+            page.asking.grab().save(str(Path(SHOTS) / "approve-above-limit.png"))
+        page.asking.reject()
+
+    class Shown(QObject):
+        def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Show:
+                QTimer.singleShot(0, look)
+            return False
+
+    shown = Shown()
+    page.asking.installEventFilter(shown)
+    page.submit(page.asking.decision())
+    qtbot.waitUntil(lambda: bool(seen), timeout=20_000)
+    assert "超过了可批准的最高额 25000.00 元" in seen[0]
+    assert apps.application_row(s_admin, app_id)["state"] == "county_approval"
+    w.close()
     page = decide("shenpi", "approve", "同意按测算金额救助")
     assert page.app["approved_amount"] == "2500.00"
     page = decide("xiang2", "disburse", "")
