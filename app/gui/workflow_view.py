@@ -213,6 +213,7 @@ class ApplicationDialog(QDialog):
         if isinstance(exc, FieldError) and dialog is not None and dialog.form.rows.get(exc.field):
             dialog.form.clear_errors()
             dialog.form.show_error(exc.field, exc.reason)
+            dialog.adjustSize()
             if dialog.exec():
                 self.submit(dialog.decision())
             return

@@ -221,8 +221,7 @@ def _amount_problem(session: Session, app_id: str, d: Decision) -> tuple[str, st
     ceiling = computed["ceiling"]
     highest = computed["amount"] if ceiling is None else ceiling.highest
     if amount > highest:
-        return "amount", (f"批准金额 {fmt(amount)} 元超过了可批准的最高额 {fmt(highest)} 元：{ceiling_text(computed)}。"
-                          f"请按政策核定金额")
+        return "amount", f"{fmt(amount)} 元超过可批准的最高额 {fmt(highest)} 元（{ceiling_text(computed)}）"
     meaningful = [c for c in d.amount_reason if c.isalnum()]
     if amount != computed["amount"] and (len(meaningful) < MIN_REASON or len(set(meaningful)) < MIN_DISTINCT):
         return "amount_reason", (f"批准金额与测算金额 {fmt(computed['amount'])} 元不同，须写明理由：至少 {MIN_REASON} "

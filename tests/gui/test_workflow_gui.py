@@ -129,7 +129,7 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
     page.asking.installEventFilter(shown)
     page.submit(page.asking.decision())
     qtbot.waitUntil(lambda: bool(seen), timeout=20_000)
-    assert "超过了可批准的最高额 25000.00 元" in seen[0]
+    assert "999999999999.99 元超过可批准的最高额 25000.00 元" in seen[0]
     assert apps.application_row(s_admin, app_id)["state"] == "county_approval"
     w.close()
     page = decide("shenpi", "approve", "同意按测算金额救助")

@@ -144,7 +144,7 @@ def test_an_amount_above_what_the_policy_allows_is_refused_with_the_bound_and_au
     go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="符合")
     reason = "经县医疗救助工作领导小组会议研究，特事特办"
     for amount in ("999999999999.99", "25000.01"):
-        with pytest.raises(FieldError, match="超过了可批准的最高额 25000.00 元") as info:
+        with pytest.raises(FieldError, match=f"{amount} 元超过可批准的最高额 25000.00 元") as info:
             go(people, "shenpi", app_id, "county_approval", "approve", amount=amount, amount_reason=reason)
         assert info.value.field == "amount" and "本年个人自付合规医疗费用 25000.00 元" in info.value.reason
     conn = people["admin"].conn
