@@ -150,3 +150,31 @@ def test_the_audit_log_names_the_user_the_os_user_and_the_host(db):
     rows = conn.execute("SELECT username, action, os_user, host FROM audit_log ORDER BY seq DESC LIMIT 1").fetchall()
     conn.close()
     assert rows == [("admin", "登录（命令行）", *origin())]
+
+
+def test_unlock_from_the_command_line(db):
+    assert as_admin("user", "add", "cun1", "--name", "张村官", "--role", "村级经办", "--jurisdiction", "340223100201",
+                    "--db", str(db), new_password="village-pass-1").returncode == 0
+    for _ in range(5):
+        jiuzhu("resettle", "--year", "2025", "--user", "cun1", "--password-stdin", "--db", str(db), stdin="wrong-one\n")
+    run = jiuzhu("resettle", "--year", "2025", "--user", "cun1", "--password-stdin", "--db", str(db),
+                 stdin="village-pass-1\n")
+    assert run.returncode == 2 and "已锁定" in run.stderr, "the command line counts towards the lock too"
+    run = as_admin("user", "unlock", "cun1", "--db", str(db))
+    assert run.returncode == 0 and "已解除 cun1 的锁定" in run.stdout
+    assert _signs_in(db, "cun1", "village-pass-1")
+    assert "没有被锁定" in as_admin("user", "unlock", "cun1", "--db", str(db)).stdout
+
+
+def test_demo_refuses_a_database_not_made_as_a_demo(db, tmp_path):
+    run = jiuzhu("demo", "--households", "2", "--user", "admin", "--password-stdin", "--db", str(db), "--quiet",
+                 stdin="correct-horse\n")
+    assert run.returncode == 2 and "不是演示数据库" in run.stderr
+    assert _users(db) == ["admin"], "no demo users, no demo password"
+    demo = tmp_path / "demo.sqlite3"
+    assert jiuzhu("demo", "--households", "2", "--db", str(demo), "--quiet").returncode == 0
+    run = jiuzhu("demo", "--households", "2", "--db", str(demo), "--quiet")
+    assert run.returncode == 2 and "--user" in run.stderr, "adding to a demo that exists signs in"
+    run = jiuzhu("demo", "--households", "2", "--user", "admin", "--password-stdin", "--db", str(demo), "--quiet",
+                 stdin="jiuzhu-demo\n")
+    assert run.returncode == 0, run.stderr
