@@ -63,10 +63,11 @@ def sign_in(conn, username: str, password: str, where: str = "程序") -> User:
         if row is None:
             name = (username or "")[:_NAME_KEPT]
             audit.append(conn, f"（无此用户）{name}", f"登录失败：无此用户名（{where}）", "users", name)
-            raise_after = FieldError("password", WRONG)
-        else:
-            raise_after = _count_failure(conn, row, where)
-    raise raise_after
+            refusal = FieldError("password", WRONG)
+        else:  # read again inside the write lock: two wrong attempts at once both count
+            refusal = _count_failure(conn, conn.execute("SELECT * FROM users WHERE id = ?", (row["id"],)).fetchone(),
+                                     where)
+    raise refusal
 
 
 def _verified(password_hash: str, password: str) -> bool:
