@@ -139,6 +139,51 @@ def cmd_policy_install(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_policy_new(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from app.policy.loader import valid_id
+    from app.policy.skeleton import skeleton
+    from app.store import clock
+
+    if not valid_id(args.id):
+        return _fail(f"ID：“{args.id}”只能由小写字母、数字和连字符组成，如 wuhu-2022（地区拼音-年份）")
+    try:
+        day = date.fromisoformat(args.date) if args.date else date(clock.today().year, 1, 1)
+    except ValueError:
+        return _fail(f"--date：“{args.date}”不是日期，请写成 2024-01-01 的形式")
+    target = Path(args.out or ".") / f"{args.id}.yaml"
+    try:
+        with target.open("x", encoding="utf-8") as f:  # never over an officer's work
+            f.write(skeleton(args.id, day))
+    except FileExistsError:
+        return _fail(f"{target}：文件已存在，不会覆盖；请换一个编号或先移走它")
+    except OSError as exc:
+        return _fail(f"{target}：无法写入：{exc.strerror or exc}")
+    sys.stdout.write(f"已写出 {target}：把其中的“待填”换成文件的内容，不需要的可选节整节删去；"
+                     f"然后 jiuzhu policy check {target}\n")
+    return 0
+
+
+def cmd_policy_test(args: argparse.Namespace) -> int:
+    from app.policy.cases import CasesError, run_cases
+    from app.policy.loader import PolicyError, load_file
+
+    try:
+        loaded = load_file(Path(args.file))
+        outcomes = run_cases(loaded, Path(args.cases))
+    except (PolicyError, CasesError) as exc:
+        return _fail(str(exc))
+    for o in outcomes:
+        sys.stdout.write(f"{'一致' if o.agrees else '不一致'}　{o.name}\n")
+        for d in o.differences:
+            sys.stdout.write(f"　　{d}\n")
+    agreed = sum(o.agrees for o in outcomes)
+    sys.stdout.write(f"{len(outcomes)} 个案例中 {agreed} 个一致"
+                     + (f"，{len(outcomes) - agreed} 个不一致\n" if agreed < len(outcomes) else "\n"))
+    return 0 if agreed == len(outcomes) else 1
+
+
 def cmd_policy_path(args: argparse.Namespace) -> int:
     from app.store.paths import county_policies_dir
 
@@ -166,6 +211,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = psub.add_parser("install", help="检查政策文件，通过后装入本县政策文件夹（优先于内置的同编号政策）；有错以 2 退出")
     p.add_argument("file")
     p.set_defaults(func=cmd_policy_install)
+    p = psub.add_parser("new", help="写出一份带说明的空白政策文件（各节齐全，“待填”处按文件填写）")
+    p.add_argument("id", metavar="ID", help="新政策的编号，如 shili-2024（也是文件名）")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="施行日期，各条规则的生效日期先都写成它（默认今年 1 月 1 日）")
+    p.add_argument("--out", metavar="DIR", help="写到哪个文件夹（默认当前文件夹）")
+    p.set_defaults(func=cmd_policy_new)
+    p = psub.add_parser("test", help="用自己手算的案例核对政策文件：逐个显示一致或不一致；全部一致退出码 0，否则 1")
+    p.add_argument("file", help="政策文件路径")
+    p.add_argument("cases", metavar="CASES.yaml", help="案例文件（每个案例写 name、case、expect 或 error）")
+    p.set_defaults(func=cmd_policy_test)
     p = psub.add_parser("path", help="显示本县政策文件夹的位置（升级不会改动它）")
     p.set_defaults(func=cmd_policy_path)
     p = sub.add_parser("gui", help="打开桌面程序（不带命令时默认如此）")

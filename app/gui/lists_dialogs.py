@@ -139,16 +139,29 @@ class SubsidyRosterDialog(_ListDialog):
         self.contribution.setPlaceholderText("例如 400")
         self.contribution.textEdited.connect(self.form.clear_errors)
         self.form.add("year", "资助年度", self.year)
-        self.form.add("contribution", "个人缴费标准（元/人·年）", self.contribution, "当年医保筹资文件规定的城乡居民医保个人缴费标准")
+        self.form.add("contribution", "个人缴费标准（元/人·年）", self.contribution,
+                      "当年医保筹资文件规定的城乡居民医保个人缴费标准；本县政策文件已写明当年标准的可留空")
+        self.year.valueChanged.connect(self._declared)
+        self._declared()
         self.note.setText("以该年 1 月 1 日有效的身份类别为准；同时具有多个类别的，按就高原则只资助一次。"
                           "参加职工医保或所属类别没有资助规定的人员另列“未列入名单”并注明原因。")
+
+    def _declared(self) -> None:
+        """Show the policy file's contribution for the year, if it has one, as what an empty field will use."""
+        try:
+            found = subsidy_roster.declared_contribution(self.window.session, self.year.value())
+        except FieldError:
+            found = None
+        self.contribution.setPlaceholderText(f"留空即按政策文件 {found[0]} 元" if found else "例如 400")
+        self.contribution.setToolTip(f"本县政策文件写明的个人缴费标准：{found[0]} 元（{found[1]}）" if found else "")
+        self._has_declared = found is not None
 
     def export(self) -> None:
         self.form.clear_errors()
         try:
             text = self.contribution.text().strip()
-            if not text:
-                raise FieldError("contribution", "请填写该年度的个人缴费标准：资助金额按它计算")
+            if not text and not self._has_declared:
+                raise FieldError("contribution", "请填写该年度的个人缴费标准：资助金额按它计算（本县政策文件没有写明当年的标准）")
             paid = subsidy_roster.contributions(text)
         except FieldError as exc:
             self.form.show_error(exc.field, exc.reason)

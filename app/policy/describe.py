@@ -52,7 +52,10 @@ def _walk(node: Any, label: str, indent: str, out: list[str]) -> None:
                 continue
             key = field.alias or name
             if isinstance(value, (str, bool, int)) or (isinstance(value, list) and value and isinstance(value[0], str)):
-                shown = "、".join(value) if isinstance(value, list) else ("是" if value is True else value)
+                if isinstance(value, bool):
+                    shown = "是" if value else "否"
+                else:
+                    shown = "、".join(value) if isinstance(value, list) else value
                 out.append(f"{indent}  {key}：{shown}")
             else:
                 _walk(value, key, indent + "  ", out)
@@ -70,6 +73,8 @@ def describe(policy: Policy) -> str:
     out = [f"{policy.id}　{policy.title}", f"文号：{policy.document}　地区：{policy.region}　施行日期：{policy.effective}"]
     if policy.period:
         out.append(f"适用期：{policy.period}")
+    if policy.ends:
+        out.append(f"适用期至：{policy.ends}（此后的就诊不按本政策结算）")
     if policy.note:
         out.append(f"说明：{policy.note}")
     out.append("")
@@ -92,7 +97,7 @@ def describe(policy: Policy) -> str:
         out.append(f"  {key}：{p.label}，单位 {p.unit}{extra}　〔{p.reference}〕")
         if p.note:
             out.append(f"    {p.note}")
-    skip = {"id", "title", "document", "region", "issued", "effective", "period", "note", "categories", "locals"}
+    skip = {"id", "title", "document", "region", "issued", "effective", "period", "ends", "note", "categories", "locals"}
     for name, field in Policy.model_fields.items():
         if name in skip:
             continue

@@ -52,6 +52,8 @@ class Engine:
         for i, v in enumerate(case.visits):
             if v.date < self.policy.effective:
                 raise CaseError(f"visits[{i}].date", f"{v.date} 早于本政策施行日期 {self.policy.effective}，请选用当时有效的政策")
+            if self.policy.ends is not None and v.date > self.policy.ends:
+                raise CaseError(f"visits[{i}].date", f"{v.date} 晚于本政策适用期（至 {self.policy.ends}），请选用当时有效的政策")
         notes: list[str] | None = [] if explain else None
         cands = self.index.candidates(case.categories, notes)
         best: SettleResult | None = None
@@ -78,14 +80,18 @@ class Engine:
     def _settle_as(self, run: Run, explain: bool) -> SettleResult:
         st = YearState()
         results: list[VisitResult] = []
+        # The insurance tiers first for the whole year: they never depend on assistance, and a tier paid only on
+        # application tests the household on the year's costs left after them.
         for i, v in enumerate(run.case.visits):
             r = VisitResult(v.id, v.total_cost, v.policy_covered)
             steps = r.steps if explain else None
             r.basic_paid = settle_basic(run, v, i, st, steps)
             r.serious_illness_paid = settle_serious(run, v, i, st, r.basic_paid, steps)
-            settle_assistance(run, v, i, st, r, steps)
-            settle_secondary(run, v, i, st, r, steps)
             results.append(r)
+        for i, (v, r) in enumerate(zip(run.case.visits, results)):
+            steps = r.steps if explain else None
+            settle_assistance(run, v, i, st, r, results, steps)
+            settle_secondary(run, v, i, st, r, steps)
         out = SettleResult(self.policy.id, self.loaded.version, run.cat, results)
         settle_application(run, out, explain)
         settle_re_assistance(run, out, explain)

@@ -25,7 +25,7 @@ def install_policy(source: Path, folder: Path | None = None) -> LoadedPolicy:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".yaml.tmp", dir=folder)
     except OSError as exc:
-        raise PolicyError(f"{folder}：无法写入本县政策文件夹：{exc.strerror or exc}") from None
+        raise PolicyError(str(folder), f"无法写入本县政策文件夹：{exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -37,6 +37,6 @@ def install_policy(source: Path, folder: Path | None = None) -> LoadedPolicy:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise PolicyError(f"{target}：无法写入：{exc.strerror or exc}") from None
+            raise PolicyError(str(target), f"无法写入：{exc.strerror or exc}") from None
         raise
     return LoadedPolicy(checked.policy, target, checked.version)

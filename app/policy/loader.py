@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -12,18 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from app.domain.errors import FieldError
+from app.policy import checks, messages
 from app.policy.schema import Policy
-from app.policy.values import AmountRule, PointsRule, RateRule, RatioRule, Rule
-from app.policy.yamlio import load_yaml
+from app.policy.yamlio import DuplicateKeyError, line_of, load_yaml
 from app.resources import resource_path
 from app.store.paths import county_policies_dir
 
 _DATE_REPR = re.compile(r"datetime\.date\((\d+), (\d+), (\d+)\)")
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
-_UNIT_FOR_KIND = {AmountRule: "元", RatioRule: "比例", RateRule: "比例", PointsRule: "百分点"}
+MAX_BYTES = 1_000_000  # each bundled file is about 10 KB
 
 
 BUNDLED = "内置"
@@ -31,11 +30,23 @@ COUNTY = "本县修改"
 
 
 class PolicyError(ValueError):
-    """A policy file that cannot be used; the message names the file and the key."""
+    """A policy file that cannot be used: the file, the line (when known), the key and what to fix, apart."""
+
+    def __init__(self, source: str, why: str, where: str | None = None, line: int | None = None):
+        self.source = source
+        self.why = why
+        self.where = where
+        self.line = line
+        parts = [source] + ([f"第 {line} 行"] if line else []) + ([where] if where else []) + [why]
+        super().__init__("：".join(parts))
 
 
 class UnknownPolicy(PolicyError, FieldError):
     """No policy has the id asked for: a refused input naming the field `policy`, not a broken file."""
+
+    def __init__(self, field: str, message: str, label: str | None = None):
+        FieldError.__init__(self, field, message, label)
+        self.source, self.why, self.where, self.line = field, message, None, None
 
 
 @dataclass(frozen=True)
@@ -52,131 +63,68 @@ def policies_dir() -> Path:
     return resource_path("policies")
 
 
-def _where(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        match = _DATE_REPR.fullmatch(str(item))
-        if match:  # pydantic names a date key by its repr
-            item = date(*map(int, match.groups())).isoformat()
-        if isinstance(item, int):
-            parts.append(f"[{item + 1}]" if parts else f"第{item + 1}项")
-        else:
-            text = str(item)
-            if text in ("root",) or text.startswith("function-") or "[" in text:
-                continue
-            parts.append(("." if parts else "") + text)
-    return "".join(parts) or "（文件顶层）"
+def _key(item: Any) -> Any:
+    match = _DATE_REPR.fullmatch(str(item))
+    return date(*map(int, match.groups())) if match else item  # pydantic names a date key by its repr
 
 
-def _explain(error: dict[str, Any]) -> str:
-    kind = error["type"]
-    loc = error["loc"]
-    key = str(loc[-1]) if loc else ""
-    if kind == "extra_forbidden":
-        return f"未知的键“{key}”：请检查拼写（允许写的键见 policies/README.md）"
-    if kind == "missing":
-        return f"缺少“{key}”：此项必填，不能省略（文件不会替你取默认值）"
-    if kind == "literal_error":
-        return f"“{error.get('input')}”不是允许的取值，应为：{error['ctx']['expected']}"
-    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
-        return f"“{error.get('input')}”不是日期，请写成 2022-01-01 的形式"
-    if kind == "string_too_short":
-        return "不能为空"
-    message = str(error.get("msg", ""))
-    return message.removeprefix("Value error, ")
+def _loc(error: dict[str, Any]) -> tuple[Any, ...]:
+    """A pydantic location as keys of the file: date keys back to dates, union members and validators dropped."""
+    loc = tuple(_key(item) for item in error["loc"]
+                if not (isinstance(item, str) and (item.startswith("function-") or item == "[key]"
+                                                   or messages.is_model_name(item))))
+    ctx = error.get("ctx") or {}
+    if ctx.get("key"):
+        loc += (ctx["key"],)
+    return loc + (date.fromisoformat(ctx["day"]),) if ctx.get("day") else loc
 
 
-def _rules(node: Any, path: str) -> Iterator[tuple[str, Rule]]:
-    if isinstance(node, Rule):
-        yield path, node
-    elif isinstance(node, BaseModel):
-        for name, field in type(node).model_fields.items():
-            label = field.alias or name
-            yield from _rules(getattr(node, name), f"{path}.{label}" if path else label)
-    elif isinstance(node, list):
-        for i, item in enumerate(node):
-            yield from _rules(item, f"{path}[{i + 1}]")
-    elif isinstance(node, dict):
-        for key, item in node.items():
-            yield from _rules(item, f"{path}.{key}")
-
-
-def _category_lists(node: Any, path: str) -> Iterator[tuple[str, list[str]]]:
-    if isinstance(node, BaseModel):
-        for name, field in type(node).model_fields.items():
-            value = getattr(node, name)
-            label = field.alias or name
-            if name == "categories" and isinstance(value, list) and all(isinstance(v, str) for v in value):
-                yield f"{path}.{label}" if path else label, value
-            else:
-                yield from _category_lists(value, f"{path}.{label}" if path else label)
-    elif isinstance(node, list):
-        for i, item in enumerate(node):
-            yield from _category_lists(item, f"{path}[{i + 1}]")
-
-
-def _cross_check(policy: Policy, fail) -> None:
-    declared = {c.name for c in policy.categories}
-    names: set[str] = set()
-    for decl in policy.categories:
-        for name in (decl.name, *decl.aliases):
-            if name in names:
-                fail("类别", f"“{name}”重复声明（名称和别名在全文件内只能出现一次）")
-            names.add(name)
-    for path, cats in _category_lists(policy, ""):
-        if path == "类别":
-            continue
-        for cat in cats:
-            if cat not in declared:
-                fail(path, f"类别“{cat}”未在文件顶部“类别”中声明")
-    for pool_i, pool in enumerate(policy.assistance, start=1):
-        seen: set[str] = set()
-        for cat in (c for t in pool.treatments for c in t.categories):
-            if cat in seen:
-                fail(f"医疗救助[{pool_i}].待遇", f"类别“{cat}”在同一救助中出现两次（一人一类一个待遇）")
-            seen.add(cat)
-    used: set[str] = set()
-    for path, rule in _rules(policy, ""):
-        for day, entry in rule.entries():
-            for key, expect in ((entry.local, _UNIT_FOR_KIND[type(rule)]), (entry.base, "元")):
-                if key is None:
-                    continue
-                used.add(key)
-                param = policy.locals.get(key)
-                if param is None:
-                    fail(f"{path}.{day}", f"地方参数“{key}”未在“地方参数”中声明")
-                elif param.unit != expect:
-                    fail(f"{path}.{day}", f"地方参数“{key}”的单位是{param.unit}，此处需要{expect}")
-    for key in policy.locals:
-        if key not in used:
-            fail(f"地方参数.{key}", "声明了但没有任何规则使用它；请删除或在规则中引用")
+def _first(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    # A misspelt key also makes its correct spelling "missing": name the misspelling first. Of a union's members
+    # (起付线: a dated rule, or 按医院级别), the dated rule is what an officer usually meant.
+    return min(errors, key=lambda e: (e["type"] != "extra_forbidden", "ByLevel" in map(str, e["loc"])))
 
 
 def parse_policy(text: str, source: str) -> Policy:
-    """Validate policy text; raise PolicyError naming `source` and the first key at fault."""
+    """Validate policy text; raise PolicyError naming `source`, the line and the first key at fault."""
 
-    def fail(where: str, why: str) -> None:
-        raise PolicyError(f"{source}：{where}：{why}")
-
+    tab = messages.tab_line(text)
+    if tab is not None:
+        raise PolicyError(source, "YAML 格式错误：行首有 Tab 字符：YAML 只能用空格缩进，请把 Tab 换成空格（每级两个空格）",
+                          line=tab)
     try:
         raw = load_yaml(text)
+    except DuplicateKeyError as exc:
+        raise PolicyError(source, f"YAML 格式错误：{exc}", line=exc.line) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列" if mark else "某处"
-        raise PolicyError(f"{source}：{where}：YAML 格式错误：{exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{source}：YAML 格式错误：{exc}") from None
+        line, plain = messages.yaml_reading(exc, text)
+        raise PolicyError(source, f"YAML 格式错误：{plain}", line=line) from None
+    except yaml.YAMLError:
+        raise PolicyError(source, "YAML 格式错误：文件无法按 YAML 读出，请对照 policies/README.md 第一节检查") from None
+    return policy_from_data(raw, source, text)
+
+
+def policy_from_data(raw: object, source: str, text: str = "") -> Policy:
+    """Validate policy data as read from YAML `text` (which places each refusal on its line; may be empty)."""
     if not isinstance(raw, dict):
-        raise PolicyError(f"{source}：文件内容应为键值表（以“编号:”开头）")
+        raise PolicyError(source, "文件内容应为键值表（以“编号:”开头）")
     try:
-        policy = Policy.model_validate(raw)
+        checks.bounded(raw)
+        checks.unfilled(raw)
+        policy = Policy.model_validate(checks.expand_shared(raw))
+        checks.cross_check(policy)
+    except checks.Refusal as exc:
+        raise PolicyError(source, exc.why, checks.where(exc.loc), line_of(text, exc.loc)) from None
     except ValidationError as exc:
-        # A misspelt key also makes its correct spelling "missing"; name the misspelling first.
-        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-        first = errors[0]
-        raise PolicyError(f"{source}：{_where(first['loc'])}：{_explain(first)}") from None
-    _cross_check(policy, fail)
+        first = _first(exc.errors())
+        loc = _loc(first)
+        raise PolicyError(source, messages.reason(first), checks.where(loc), line_of(text, loc)) from None
     return policy
+
+
+def valid_id(policy_id: str) -> bool:
+    """Whether a policy id can be a file name everywhere: lower-case letters, digits and hyphens."""
+    return bool(_ID.fullmatch(policy_id))
 
 
 def check_text(data: bytes, path: Path) -> LoadedPolicy:
@@ -184,12 +132,15 @@ def check_text(data: bytes, path: Path) -> LoadedPolicy:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise PolicyError(f"{path}：文件不是 UTF-8 编码，请用 UTF-8 保存") from None
+        raise PolicyError(str(path), "文件不是 UTF-8 编码，请用 UTF-8 保存") from None
+    if len(data) > MAX_BYTES:
+        raise PolicyError(str(path), f"文件超过 {MAX_BYTES // 1_000_000} MB，不像政策文件（内置的每份约 10 KB），请检查")
     policy = parse_policy(text, str(path))
+    line = line_of(text, ("编号",))
     if policy.id != path.stem:
-        raise PolicyError(f"{path}：编号：文件内编号“{policy.id}”与文件名“{path.stem}”不一致")
+        raise PolicyError(str(path), f"文件内编号“{policy.id}”与文件名“{path.stem}”不一致", "编号", line)
     if not _ID.fullmatch(policy.id):
-        raise PolicyError(f"{path}：编号：“{policy.id}”只能由小写字母、数字和连字符组成，如 wuhu-2022")
+        raise PolicyError(str(path), f"“{policy.id}”只能由小写字母、数字和连字符组成，如 wuhu-2022", "编号", line)
     return LoadedPolicy(policy, path, hashlib.sha256(data).hexdigest()[:12])
 
 
@@ -198,7 +149,7 @@ def read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise PolicyError(f"{path}：无法读取：{exc.strerror or exc}") from None
+        raise PolicyError(str(path), f"无法读取：{exc.strerror or exc}") from None
 
 
 def load_file(path: Path) -> LoadedPolicy:
@@ -259,8 +210,9 @@ def load_source(source: PolicySource) -> LoadedPolicy:
     except PolicyError as exc:
         if source.origin != COUNTY:
             raise
-        raise PolicyError(f"{exc}。这是本县修改的政策文件，程序不会改用内置的同编号政策：请改正后用 jiuzhu policy check "
-                          "检查、jiuzhu policy install 重新安装，或删除此文件以恢复使用内置政策") from None
+        raise PolicyError(exc.source, f"{exc.why}。这是本县修改的政策文件，程序不会改用内置的同编号政策：请改正后用 "
+                          "jiuzhu policy check 检查、jiuzhu policy install 重新安装，或删除此文件以恢复使用内置政策",
+                          exc.where, exc.line) from None
 
 
 def load_policy(policy_id: str, folder: Path | None = None) -> LoadedPolicy:

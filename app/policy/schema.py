@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from app.domain.names import (
     CANONICAL_CATEGORIES,
@@ -16,6 +17,19 @@ from app.policy.values import AmountRule, PointsRule, RateRule, RatioRule, Stric
 Kind = Literal["住院", "门诊慢特病", "普通门诊"]
 Scheme = Literal["城乡居民医保", "职工医保", "新农合", "城镇居民医保"]
 Condition = Literal["规范转诊", "省内就医", "重特大疾病"]
+Categories = Annotated[list[str], Field(min_length=1)]
+Kinds = Annotated[list[Kind], Field(min_length=1)]
+
+
+def refuse_key(key: str, reason: str) -> PydanticCustomError:
+    """A refusal of one key of a section: the loader adds the key to the location, so the line is the key's own."""
+    return PydanticCustomError("policy_value", "{reason}", {"reason": reason, "key": key})
+
+
+def _only_with(present: object, needs: object, key: str, other: str, why: str) -> None:
+    """Refuse `key` written where it means nothing: without `other`, or beside it (`needs` says which)."""
+    if present is not None and not needs:
+        raise refuse_key(key, f"“{key}”{why}，请删去“{key}”或改写“{other}”")
 
 
 class LocalParameter(Strict):
@@ -28,6 +42,20 @@ class LocalParameter(Strict):
     minimum: Decimal | None = Field(None, alias="最小值")
     maximum: Decimal | None = Field(None, alias="最大值")
     allow_none: bool = Field(False, alias="可不设")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "LocalParameter":
+        top = {"比例": Decimal(1), "百分点": Decimal(1)}.get(self.unit)
+        for key, bound in (("最小值", self.minimum), ("最大值", self.maximum)):
+            if bound is None:
+                continue
+            if bound < 0:
+                raise ValueError(f"“{key}”不能为负数")
+            if top is not None and bound > top:
+                raise ValueError(f"单位是{self.unit}，“{key}”请写成小数，1 表示 100%（写的是 {bound}）")
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"“最小值” {self.minimum} 大于“最大值” {self.maximum}，县里填什么都不合格，请核对文件")
+        return self
 
 
 class CategoryDecl(Strict):
@@ -70,20 +98,26 @@ class BasicKindTerms(Strict):
 class BasicAdjustment(Strict):
     """Basic-insurance terms that differ for some categories (and schemes), e.g. 六盘水 新农合 80%."""
 
-    categories: list[str] = Field(alias="类别")
+    categories: Categories = Field(alias="类别")
     schemes: list[Scheme] | None = Field(None, alias="险种")
-    kinds: list[Kind] = Field(alias="费用类别")
+    kinds: Kinds = Field(alias="费用类别")
     deductible: AmountRule | None = Field(None, alias="起付线")
     rate: RatioRule | None = Field(None, alias="比例")
     rate_uplift: PointsRule | None = Field(None, alias="比例提高")
     note: str | None = Field(None, alias="说明")
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> "BasicAdjustment":
+        _only_with(self.rate_uplift, self.rate is None, "比例提高", "比例",
+                   "和“比例”同时写了：写了本类别自己的比例，就不再提高普通比例")
+        return self
 
 
 class ReferralDeductible(Strict):
     """How the per-admission deductible changes for referred (规范转诊) admissions."""
 
     mode: Literal["逐次递减", "连续计算"] = Field(alias="方式")
-    categories: list[str] = Field(alias="类别")
+    categories: Categories = Field(alias="类别")
     step: RatioRule | None = Field(None, alias="每次递减")
     floor: RatioRule | None = Field(None, alias="最低")
     conditions: list[Condition] = Field(default_factory=list, alias="条件")
@@ -94,6 +128,8 @@ class ReferralDeductible(Strict):
     def _taper(self) -> "ReferralDeductible":
         if self.mode == "逐次递减" and (self.step is None or self.floor is None):
             raise ValueError("方式为“逐次递减”时必须写“每次递减”和“最低”")
+        for key, value in (("每次递减", self.step), ("最低", self.floor)):
+            _only_with(value, self.mode == "逐次递减", key, "方式", "只用于“逐次递减”，方式为“连续计算”时不起作用")
         return self
 
 
@@ -116,7 +152,7 @@ class BasicSection(Strict):
 class SeriousAdjustment(Strict):
     """大病保险 倾斜: a cut in the deductible, a rise in the rate, or the cap lifted, for some categories."""
 
-    categories: list[str] = Field(alias="类别")
+    categories: Categories = Field(alias="类别")
     schemes: list[Scheme] | None = Field(None, alias="险种")
     deductible: AmountRule | None = Field(None, alias="起付线")
     deductible_cut: RatioRule | None = Field(None, alias="起付线降低")
@@ -125,12 +161,20 @@ class SeriousAdjustment(Strict):
     cap: AmountRule | None = Field(None, alias="封顶线")
     note: str | None = Field(None, alias="说明")
 
+    @model_validator(mode="after")
+    def _one_way(self) -> "SeriousAdjustment":
+        _only_with(self.deductible_cut, self.deductible is None, "起付线降低", "起付线",
+                   "和“起付线”同时写了：写了本类别自己的起付线，就不再按普通起付线降低")
+        _only_with(self.rate_uplift, self.rate is None, "比例提高", "比例",
+                   "和“比例”同时写了：写了本类别自己的比例，就不再提高普通比例")
+        return self
+
 
 class SeriousSection(Strict):
     """Tier 2, 大病保险: an annual deductible on the year's cumulative self-paid policy-covered costs."""
 
     schemes: list[Scheme] = Field(alias="适用险种")
-    kinds: list[Kind] = Field(alias="适用费用")
+    kinds: Kinds = Field(alias="适用费用")
     deductible: AmountRule = Field(alias="起付线")
     rate: RateRule = Field(alias="比例")
     cap: AmountRule = Field(alias="封顶线")
@@ -138,25 +182,65 @@ class SeriousSection(Strict):
     note: str | None = Field(None, alias="说明")
 
 
+class IncomeTest(Strict):
+    """The household test for 依申请救助 (and for a category tier paid only on application, where a document has one)."""
+
+    mode: Literal["收入减自付低于低收入标准", "自付超过收入比例"] = Field(alias="方式")
+    share: RatioRule | None = Field(None, alias="比例")
+    asset_check: bool = Field(alias="财产核查")
+    reference: str = Field(alias="依据", min_length=2)
+    reading: str | None = Field(None, alias="解读")
+
+    @model_validator(mode="after")
+    def _share(self) -> "IncomeTest":
+        if self.mode == "自付超过收入比例" and self.share is None:
+            raise ValueError("方式为“自付超过收入比例”时必须写“比例”")
+        _only_with(self.share, self.mode == "自付超过收入比例", "比例", "方式",
+                   "只用于方式“自付超过收入比例”，方式“收入减自付低于低收入标准”不用它")
+        return self
+
+
+class ApplicationTerms(Strict):
+    """A category tier paid only after the household applies (依申请), with the document's income test if it has one."""
+
+    reference: str = Field(alias="依据", min_length=2)
+    income_test: IncomeTest | None = Field(None, alias="收入检验")
+    reading: str | None = Field(None, alias="解读")
+
+
 class Treatment(Strict):
     """One category group's assistance terms within a pool: annual deductible, rate, limits."""
 
-    categories: list[str] = Field(alias="类别")
+    categories: Categories = Field(alias="类别")
     deductible: AmountRule = Field(alias="起付线")
     rate: RatioRule = Field(alias="比例")
     annual_limit: AmountRule = Field(alias="年度限额")
     cost_ceiling: AmountRule | None = Field(None, alias="费用上限")
+    on_application: ApplicationTerms | None = Field(None, alias="依申请")
     note: str | None = Field(None, alias="说明")
 
 
+TILT_EXCESS = "超限额部分"
+TILT_REMAINING = "剩余合规自付"
+
+
+class TiltBase(Strict):
+    """Which costs an above-limit block assists: a declared reading, since documents word 倾斜救助 two ways."""
+
+    mode: Literal["超限额部分", "剩余合规自付"] = Field(alias="方式")
+    reference: str = Field(alias="依据", min_length=2)
+    reading: str | None = Field(None, alias="解读")
+
+
 class AboveLimit(Strict):
-    """Assistance on costs beyond the point where the annual limit ran out (倾斜救助, 重特大疾病)."""
+    """Assistance on costs beyond the point where the annual limit ran out (倾斜救助, 重特大疾病), or on what is left."""
 
     name: str = Field(alias="名称")
+    base: TiltBase = Field(alias="救助基数")
     counts_as: Literal["医疗救助", "倾斜救助"] = Field(alias="计入")
     conditions: list[Condition] = Field(alias="条件")
     kinds: list[Kind] | None = Field(None, alias="适用费用")
-    categories: list[str] = Field(alias="类别")
+    categories: Categories = Field(alias="类别")
     rate: RatioRule | None = Field(None, alias="比例")
     rate_uplift: PointsRule | None = Field(None, alias="比例提高")
     max_rate: RatioRule | None = Field(None, alias="最高比例")
@@ -170,6 +254,11 @@ class AboveLimit(Strict):
             raise ValueError("必须写“限额”（超出部分另计的额度）或“总限额”（含基本救助在内的最高额）之一")
         if self.rate is not None and self.rate_uplift is not None:
             raise ValueError("“比例”和“比例提高”只能写一个（不写则按所属类别的救助比例）")
+        _only_with(self.max_rate, self.rate_uplift is not None, "最高比例", "比例提高",
+                   "只限制“比例提高”之后的比例，没写“比例提高”时不起作用")
+        if self.base.mode == TILT_REMAINING and self.total_limit is not None:
+            raise refuse_key("总限额", "救助基数为“剩余合规自付”时请写“限额”（另计的额度）：“总限额”按超出基本救助限额的部分计，"
+                                    "与这种读法不相称")
         return self
 
 
@@ -177,7 +266,7 @@ class AssistancePool(Strict):
     """Tier 3, 医疗救助: one annual limit pool over some kinds of visit, terms by category."""
 
     name: str = Field(alias="名称")
-    kinds: list[Kind] = Field(alias="适用费用")
+    kinds: Kinds = Field(alias="适用费用")
     treatments: list[Treatment] = Field(alias="待遇")
     above_limit: list[AboveLimit] = Field(default_factory=list, alias="超限额救助")
     note: str | None = Field(None, alias="说明")
@@ -188,8 +277,8 @@ class SecondarySection(Strict):
 
     name: str = Field(alias="名称")
     conditions: list[Condition] = Field(alias="条件")
-    categories: list[str] = Field(alias="类别")
-    kinds: list[Kind] = Field(alias="适用费用")
+    categories: Categories = Field(alias="类别")
+    kinds: Kinds = Field(alias="适用费用")
     include_out_of_catalog: bool = Field(alias="含目录外费用")
     deductible: AmountRule = Field(alias="起付线")
     rate: RatioRule = Field(alias="比例")
@@ -197,26 +286,10 @@ class SecondarySection(Strict):
     note: str | None = Field(None, alias="说明")
 
 
-class IncomeTest(Strict):
-    """The household test for 依申请救助."""
-
-    mode: Literal["收入减自付低于低收入标准", "自付超过收入比例"] = Field(alias="方式")
-    share: RatioRule | None = Field(None, alias="比例")
-    asset_check: bool = Field(alias="财产核查")
-    reference: str = Field(alias="依据")
-    reading: str | None = Field(None, alias="解读")
-
-    @model_validator(mode="after")
-    def _share(self) -> "IncomeTest":
-        if self.mode == "自付超过收入比例" and self.share is None:
-            raise ValueError("方式为“自付超过收入比例”时必须写“比例”")
-        return self
-
-
 class ApplicationSection(Strict):
     """依申请救助: for people without an assistance category, income-tested over the year."""
 
-    kinds: list[Kind] = Field(alias="适用费用")
+    kinds: Kinds = Field(alias="适用费用")
     income_test: IncomeTest = Field(alias="收入检验")
     deductible: AmountRule = Field(alias="起付线")
     rate: RatioRule = Field(alias="比例")
@@ -227,7 +300,7 @@ class ApplicationSection(Strict):
 class ReAssistanceSection(Strict):
     """湖南 再救助: on the year's policy-covered burden after the three tiers, above a threshold."""
 
-    kinds: list[Kind] = Field(alias="适用费用")
+    kinds: Kinds = Field(alias="适用费用")
     threshold: AmountRule = Field(alias="门槛")
     rate: RatioRule = Field(alias="比例")
     cap: AmountRule = Field(alias="封顶线")
@@ -237,9 +310,9 @@ class ReAssistanceSection(Strict):
 class WarningRule(Strict):
     """因病返贫致贫 监测预警: the year's self-paid costs reach a threshold."""
 
-    categories: list[str] = Field(alias="类别")
+    categories: Categories = Field(alias="类别")
     measure: Literal["合规自付", "全部自付"] = Field(alias="口径")
-    kinds: list[Kind] = Field(alias="适用费用")
+    kinds: Kinds = Field(alias="适用费用")
     threshold: AmountRule = Field(alias="阈值")
     comparison: Literal["达到", "超过"] = Field(alias="比较")
 
@@ -247,7 +320,7 @@ class WarningRule(Strict):
 class PremiumRule(Strict):
     """资助参保: how much of the individual premium the assistance fund pays, by category."""
 
-    categories: list[str] = Field(alias="类别")
+    categories: Categories = Field(alias="类别")
     schemes: list[Scheme] | None = Field(None, alias="险种")
     mode: Literal["全额", "比例", "定额"] = Field(alias="方式")
     share: RatioRule | None = Field(None, alias="比例")
@@ -261,6 +334,11 @@ class PremiumRule(Strict):
             raise ValueError("方式为“比例”时必须写“比例”")
         if self.mode == "定额" and self.amount is None:
             raise ValueError("方式为“定额”时必须写“金额”")
+        if self.share is not None and self.mode != "比例":
+            raise refuse_key("比例", f"方式为“{self.mode}”时不能写“比例”：“全额”资助整个个人缴费，“定额”资助“金额”；"
+                                   "按比例资助请把方式改为“比例”，否则删去“比例”")
+        if self.amount is not None and self.mode != "定额":
+            raise refuse_key("金额", f"方式为“{self.mode}”时不能写“金额”：只有“定额”按金额资助；请删去“金额”或把方式改为“定额”")
         return self
 
 
@@ -274,14 +352,23 @@ class Policy(Strict):
     issued: date = Field(alias="发文日期")
     effective: date = Field(alias="施行日期")
     period: str | None = Field(None, alias="适用期")
+    ends: date | None = Field(None, alias="适用期至")
     note: str | None = Field(None, alias="说明")
-    categories: list[CategoryDecl] = Field(alias="类别")
+    categories: list[CategoryDecl] = Field(alias="类别", min_length=1)
     locals: dict[str, LocalParameter] = Field(default_factory=dict, alias="地方参数")
+    shared_limits: dict[str, AmountRule] = Field(default_factory=dict, alias="共用限额")
+    contributions: dict[Scheme, AmountRule] = Field(default_factory=dict, alias="个人缴费")
     basic: BasicSection | None = Field(None, alias="基本医保")
     serious: SeriousSection | None = Field(None, alias="大病保险")
-    assistance: list[AssistancePool] = Field(alias="医疗救助")
+    assistance: list[AssistancePool] = Field(alias="医疗救助", min_length=1)
     secondary: SecondarySection | None = Field(None, alias="二次救助")
     application: ApplicationSection | None = Field(None, alias="依申请救助")
     re_assistance: ReAssistanceSection | None = Field(None, alias="再救助")
     warnings: list[WarningRule] = Field(default_factory=list, alias="监测预警")
     premium: list[PremiumRule] = Field(default_factory=list, alias="资助参保")
+
+    @model_validator(mode="after")
+    def _period(self) -> "Policy":
+        if self.ends is not None and self.ends < self.effective:
+            raise ValueError(f"“适用期至” {self.ends} 早于“施行日期” {self.effective}，请核对")
+        return self

@@ -38,3 +38,4 @@ class YearState:
     pools: dict[int, PoolState] = field(default_factory=dict)
     secondary_base: Decimal = ZERO
     secondary_paid: Decimal = ZERO
+    gates: dict[int, tuple[bool, str]] = field(default_factory=dict)  # pool → a tier paid on application: open?, why

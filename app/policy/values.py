@@ -17,8 +17,10 @@ from pydantic import (
     RootModel,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 NONE_WORDS = ("不设", "无", "取消")
+PLACEHOLDER = "待填"  # what `policy new` writes where the officer must put the document's value
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 _POINTS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*个百分点\s*$")
 
@@ -40,6 +42,9 @@ class Band:
 
 def parse_amount(raw: Any, allow_none: bool = True) -> Decimal | None:
     """An amount in yuan, or None for 不设."""
+    if isinstance(raw, str) and _PERCENT.match(raw):
+        raise ValueError(f"“{raw}”是百分数，不是金额：文件规定为某个数的百分之几时，再写一行“基数: 地方参数名”"
+                         "（如 基数: per_capita_disposable_income，上年度居民人均可支配收入），否则请写金额（元）")
     if isinstance(raw, str) and raw.strip() in NONE_WORDS:
         if not allow_none:
             raise ValueError(f"此处不能写“{raw}”，请填写金额（元）")
@@ -62,7 +67,7 @@ def parse_ratio(raw: Any) -> Decimal:
         raise ValueError(f"比例“{raw}”请写成百分数，例如 \"75%\"")
     value = Decimal(match.group(1)) / 100
     if value > 1:
-        raise ValueError(f"比例“{raw}”超过 100%")
+        raise ValueError(f"比例“{raw}”超过 100%：报销、救助、资助的比例都不能超过 100%，请核对文件")
     return value
 
 
@@ -71,7 +76,10 @@ def parse_points(raw: Any) -> Decimal:
     match = _POINTS.match(str(raw)) if isinstance(raw, str) else None
     if not match:
         raise ValueError(f"“{raw}”请写成百分点，例如 \"5个百分点\"")
-    return Decimal(match.group(1)) / 100
+    value = Decimal(match.group(1)) / 100
+    if value > 1:
+        raise ValueError(f"“{raw}”超过 100 个百分点：提高后的比例不可能超过 100%，请核对文件")
+    return value
 
 
 def parse_bands(raw: Any) -> tuple[Band, ...]:
@@ -114,6 +122,11 @@ class Entry(Strict):
         return self
 
 
+def _at(day: date, reason: str) -> PydanticCustomError:
+    """A refusal of one dated entry: the loader adds the date to the location, so the line is the entry's own."""
+    return PydanticCustomError("policy_value", "{reason}", {"reason": reason, "day": day.isoformat()})
+
+
 class Rule(RootModel[dict[date, Entry]]):
     """A rule's values keyed by the date each takes effect; subclasses fix the kind of value."""
 
@@ -131,15 +144,18 @@ class Rule(RootModel[dict[date, Entry]]):
         parsed = []
         for d in dates:
             entry = self.root[d]
-            if entry.value is None:
-                parsed.append(None)
-            elif entry.base is not None:
-                parsed.append(parse_ratio(entry.value))
-            else:
-                try:
+            if entry.base is not None and self.kind != "amount":
+                raise _at(d, f"“基数”只能用在金额上（起付线、限额、封顶线、门槛）：{self.unit}本身就是百分数，乘上基数"
+                             f"就成了金额。请删去“基数: {entry.base}”，只写“值”")
+            try:
+                if entry.value is None:
+                    parsed.append(None)
+                elif entry.base is not None:
+                    parsed.append(parse_ratio(entry.value))
+                else:
                     parsed.append(self.parse(entry.value))
-                except ValueError as exc:
-                    raise ValueError(f"{d}：{exc}") from None
+            except ValueError as exc:
+                raise _at(d, str(exc)) from None
         self._parsed = parsed
         return self
 

@@ -12,8 +12,8 @@ where the documents leave it to the one who draws up the roster:
 - The amount: 全额 is the year's individual contribution; 比例 that contribution times the share, rounded half-up
   to the fen; 定额 the fixed amount (a county's local parameter where the policy leaves it to the county; the
   resolver refuses, naming it, when it is not set). The contribution itself is set each year by the 筹资 notice
-  (芜医保〔2021〕76号 二(一)1 “在每年医保筹资文件中明确”), never by the policy file: the roster asks for it and
-  refuses without it.
+  (芜医保〔2021〕76号 二(一)1 “在每年医保筹资文件中明确”): the roster takes it as given, else from the policy's
+  dated 个人缴费 where the county has written that notice's value there, and refuses without either.
 - 就高: among the person's rules the one paying the most applies, once (不得重复资助); on a tie, the rule the policy
   lists first. A 定额 amount above the contribution is refused as a data error rather than paid.
 - Insurance: the enrolment of the roster's year if recorded, else the latest one before, else 城乡居民医保. Every
@@ -34,6 +34,7 @@ from app.domain.case import CaseError
 from app.domain.money import ZERO, fmt, pct, round_fen
 from app.domain.names import DEFAULT_INSURANCE, INSURANCE_SCHEMES
 from app.policy.tiers.premium import PremiumOption, premium_options
+from app.policy.tiers.premium import contribution as premium_contribution  # the roster's own `contribution` is the input
 from app.services import validate
 from app.services.county import engine
 from app.services.places import place_name, township_and_village
@@ -103,6 +104,7 @@ class SubsidyRoster:
     policy_title: str
     policy_document: str
     contributions: dict[str, Decimal]
+    contribution_sources: dict[str, str]  # scheme → where the policy file declares it (absent: given for the roster)
     category_order: tuple[str, ...]  # the policy's categories in its order of precedence
     entries: tuple[SubsidyEntry, ...]
     unlisted: tuple[Unlisted, ...]
@@ -138,6 +140,20 @@ def contributions(raw: object) -> dict[str, Decimal]:
     return out
 
 
+def declared_contribution(session: Session, year: int, scheme: str = DEFAULT_INSURANCE) -> tuple[Decimal, str] | None:
+    """The contribution the county's policy file declares (个人缴费) for a scheme in `year`, with its clause; None if
+    it declares none. A value left to an unset local parameter is a FieldError naming it."""
+    if not isinstance(year, int) or year < 2000:
+        return None
+    eng = engine(session)
+    try:
+        return premium_contribution(eng.policy, eng.resolver.value, scheme, date(year, 1, 1), NEEDED_FOR)
+    except CaseError as exc:
+        if exc.field == "visits.date":
+            return None  # the file's contribution starts after that year: nothing declared for it
+        raise
+
+
 def build_subsidy_roster(session: Session, year: int, contribution: object,
                          today: date | None = None) -> Iterator[tuple[int, int, SubsidyRoster | None]]:
     """Build the roster, yielding (done, total, None) per person and finally (total, total, the roster)."""
@@ -145,6 +161,11 @@ def build_subsidy_roster(session: Session, year: int, contribution: object,
     if not isinstance(year, int) or not 2000 <= year <= today.year + 1:
         raise FieldError("year", f"资助参保年度应在 2000 年至 {today.year + 1} 年之间（收到 {year!r}）")
     paid_for = contributions(contribution)
+    sources: dict[str, str] = {}
+    for scheme in RESIDENT_SCHEMES:
+        declared = None if scheme in paid_for else declared_contribution(session, year, scheme)
+        if declared is not None:
+            paid_for[scheme], sources[scheme] = declared[0], f"本县政策文件，{declared[1]}"
     eng = engine(session)
     on = date(year, 1, 1)
     if on < eng.policy.effective:
@@ -160,7 +181,7 @@ def build_subsidy_roster(session: Session, year: int, contribution: object,
     yield len(people), len(people), SubsidyRoster(
         year=year, on=on, jurisdiction=scope, place=place_name(scope, session.store.setting("county") or {}),
         policy_id=eng.policy.id, policy_title=eng.policy.title, policy_document=eng.policy.document,
-        contributions=paid_for, category_order=tuple(d.name for d in eng.policy.categories), entries=tuple(entries), unlisted=tuple(unlisted), generated_at=clock.local_now())
+        contributions=paid_for, contribution_sources=sources, category_order=tuple(d.name for d in eng.policy.categories), entries=tuple(entries), unlisted=tuple(unlisted), generated_at=clock.local_now())
 
 
 def subsidy_roster(session: Session, year: int, contribution: object, today: date | None = None) -> SubsidyRoster:

@@ -26,7 +26,9 @@ def export_subsidy_roster(roster: SubsidyRoster, path: Path | str) -> Path:
 
 
 def _lines(roster: SubsidyRoster) -> list[str]:
-    paid = "；".join(f"{scheme} {fmt(amount)} 元/人·年" for scheme, amount in roster.contributions.items()
+    sources = {scheme: f"（{source}）" for scheme, source in roster.contribution_sources.items()}
+    paid = "；".join(f"{scheme} {fmt(amount)} 元/人·年{sources.get(scheme, '')}"
+                    for scheme, amount in roster.contributions.items()
                     if any(e.person.insurance == scheme for e in roster.entries)) or "（名单中无人需要）"
     return [
         f"政策：{roster.policy_document}《{roster.policy_title}》",

@@ -8,7 +8,8 @@ Digests. Entries written before schema 6 (digest_version NULL) hash a JSON list 
 SQLite calls while it scans the log: verifying millions of entries is one query, not a loop over Python rows.
 Entries from schema 9 on (digest_version 3) also record, and hash, the operating-system user and the computer that
 made them (ORIGIN): an entry says which account of the program acted, and from whose desk. Each entry is verified
-by the digest of its own version, so older entries stay verifiable as they were written.
+by the digest of its own version, so older entries stay verifiable as they were written; an entry is written in the
+newest version the log's columns allow (a migration running before schema 9 writes version 2).
 """
 
 from __future__ import annotations
@@ -45,9 +46,8 @@ def canonical(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _digest_v1(row: sqlite3.Row) -> str:
+def _digest_v1(fields: list[Any]) -> str:
     # Written before seals existed: the fields up to prev_hash, without row_hash.
-    fields = [row[f] for f in FIELDS[:FIELDS.index("row_hash")]]
     payload = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -76,74 +76,204 @@ def origin() -> tuple[str, str]:
     return os_user[:128], (socket.gethostname() or "（未知）")[:255]
 
 
-def append(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity_id: str,
-           before: Any = None, after: Any = None, row_hash: str | None = None, *,
-           digest_version: int = DIGEST_VERSION) -> int:
-    """Record one change; call inside the transaction that makes the change, so both land or neither.
+def _digest_version(conn: sqlite3.Connection) -> int:
+    """The newest digest version the log's columns allow. Reading the columns costs far more than writing an entry,
+    so the answer is held on the connection itself (by an SQL function, which lives and dies with it: registered once,
+    never replaced, since SQLite refuses to replace a function while a statement runs) until a migration on the
+    connection calls columns_changed."""
+    try:
+        known = conn.execute("SELECT jz_log_version(NULL)").fetchone()[0]
+    except sqlite3.OperationalError:  # first entry on this connection
+        conn.create_function("jz_log_version", 1, _held())
+        known = None
+    if known is None:
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
+        known = max(v for v, fields in DIGESTED_FIELDS.items() if set(fields) <= columns)
+        conn.execute("SELECT jz_log_version(?)", (known,))
+    return known
 
-    Records are written through app/store/records.py, which calls this with the row's seal; a direct call is for an
-    event that changes no record (a refusal, an export, a login). A migration writing entries before the log has the
-    current version's columns passes the `digest_version` of the schema it runs on."""
+
+def _held():
+    """One value held for SQL: jz_log_version(NULL) reads it, (0) forgets it, (n) sets it."""
+    held: list[int | None] = [None]
+
+    def version(value: int | None) -> int | None:
+        if value is not None:
+            held[0] = value or None
+        return held[0]
+
+    return version
+
+
+def columns_changed(conn: sqlite3.Connection) -> None:
+    """A migration may have added columns to the log: the next entry on this connection looks at them again."""
+    try:
+        conn.execute("SELECT jz_log_version(0)")
+    except sqlite3.OperationalError:  # no entry written on this connection yet: nothing held
+        pass
+
+
+def write_entry(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity_id: str,
+                before: Any = None, after: Any = None, row_hash: str | None = None) -> int:
+    """Chain one entry onto the log and move the head; its number. `append` is what callers use."""
     assert conn.in_transaction, "audit entries are written in the same transaction as the change"
     head = conn.execute("SELECT count, hash FROM audit_head WHERE id = 1").fetchone()
-    count, prev = (head["count"], head["hash"]) if head else (0, GENESIS)
+    count, prev = (head[0], head[1]) if head else (0, GENESIS)
     seq = count + 1
     at = now()
     b, a = canonical(before), canonical(after)
     user_id = getattr(user, "id", None)
     username = getattr(user, "username", None) or str(user)
-    fields = DIGESTED_FIELDS[digest_version]
+    version = _digest_version(conn)
+    fields = DIGESTED_FIELDS[version]
     values = [seq, at, user_id, username, action, entity, entity_id, b, a, prev, row_hash, *origin()][:len(fields)]
     digest = entry_digest(*values)
     conn.execute(f"INSERT INTO audit_log ({', '.join(fields)}, hash, digest_version) "
-                 f"VALUES ({', '.join('?' * (len(values) + 2))})", (*values, digest, digest_version))
+                 f"VALUES ({', '.join('?' * (len(values) + 2))})", (*values, digest, version))
     conn.execute("INSERT INTO audit_head (id, count, hash) VALUES (1, ?, ?) "
                  "ON CONFLICT(id) DO UPDATE SET count = excluded.count, hash = excluded.hash", (seq, digest))
     return seq
 
 
-def verify(conn: sqlite3.Connection) -> list[str]:
-    """Walk the chain; every problem is a line in Chinese naming the entry (empty list: the chain is intact)."""
+def append(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity_id: str,
+           before: Any = None, after: Any = None, row_hash: str | None = None) -> int:
+    """Record one change; call inside the transaction that makes the change, so both land or neither.
+
+    Records are written through app/store/records.py, which calls this with the row's seal; a direct call is for an
+    event that changes no record (a refusal, an export, a login). The entry that completes a block of the log also
+    seals the block (app/store/audit_blocks.py)."""
+    from app.store import audit_blocks
+
+    seq = write_entry(conn, user, action, entity, entity_id, before, after, row_hash)
+    if seq % audit_blocks.BLOCK == 0:
+        audit_blocks.seal(conn, "system", *audit_blocks.block_of(seq))
+    return seq
+
+
+def _register(conn: sqlite3.Connection) -> set[str]:
+    """Make the digest available to SQL; the log's columns (with digest_version from schema 6 on)."""
     for fields in DIGESTED_FIELDS.values():
         conn.create_function("jz_entry_digest", len(fields), entry_digest, deterministic=True)
-    problems: list[str] = []
-    columns = {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
+    return {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
+
+
+def entry_problems(conn: sqlite3.Connection, first: int, last: int) -> list[str]:
+    """Entries first..last checked one by one: each digest against its content, and each link to the one before."""
+    columns = _register(conn)
     v2 = "digest_version" in columns
-    # Gaps and broken links, found by SQLite: each entry against the one before it.
-    for row in conn.execute(f"SELECT * FROM (SELECT seq, prev_hash, lag(seq) OVER w AS before_seq, lag(hash) OVER w "
-                            f"AS before_hash FROM audit_log WINDOW w AS (ORDER BY seq)) WHERE seq != "
-                            f"coalesce(before_seq, 0) + 1 OR prev_hash IS NOT coalesce(before_hash, '{GENESIS}') "
-                            f"LIMIT {LISTED + 1}"):
-        expected_seq = (row["before_seq"] or 0) + 1
-        if row["seq"] != expected_seq:
-            problems.append(f"审计日志第 {expected_seq} 条至第 {row['seq'] - 1} 条缺失（被删除）")
-        if row["prev_hash"] != (row["before_hash"] or GENESIS):
-            problems.append(f"审计日志第 {row['seq']} 条与前一条衔接不上（前一条被修改或删除）")
-        if len(problems) > LISTED:
-            break
-    old = "SELECT * FROM audit_log" + (" WHERE digest_version IS NULL" if v2 else "") + " ORDER BY seq"
-    for row in conn.execute(old):
-        if _digest_v1(row) != row["hash"]:
-            problems.append(f"审计日志第 {row['seq']} 条内容与其校验值不符（被修改）")
+    problems = [f"审计日志第 {seq} 条与前一条衔接不上（前一条被修改或删除）" for (seq,) in conn.execute(
+        f"SELECT a.seq FROM audit_log a LEFT JOIN audit_log b ON b.seq = a.seq - 1 WHERE a.seq BETWEEN ? AND ? "
+        f"AND a.prev_hash IS NOT coalesce(b.hash, '{GENESIS}') LIMIT {LISTED + 1}", (first, last))]
+    v1 = FIELDS[:FIELDS.index("row_hash")]
+    old = (f"SELECT hash, {', '.join(v1)} FROM audit_log WHERE seq BETWEEN ? AND ?"
+           + (" AND digest_version IS NULL" if v2 else ""))
+    for stored, *fields in conn.execute(old + " ORDER BY seq", (first, last)):
+        if _digest_v1(fields) != stored:
+            problems.append(f"审计日志第 {fields[0]} 条内容与其校验值不符（被修改）")
             if len(problems) > LISTED:
-                break
+                return problems
     if v2:
         known = {version: fields for version, fields in DIGESTED_FIELDS.items() if set(fields) <= columns}
         # A field an entry's version does not cover must be empty: an older entry cannot be given an origin later.
         wrong = " ".join(f"WHEN {version} THEN hash IS NOT jz_entry_digest({', '.join(fields)})"
                          + "".join(f" OR {f} IS NOT NULL" for f in ORIGIN if f in columns and f not in fields)
                          for version, fields in known.items())
-        for row in conn.execute(f"SELECT seq FROM audit_log WHERE digest_version IS NOT NULL AND "
-                                f"CASE digest_version {wrong} ELSE 1 END ORDER BY seq LIMIT {LISTED + 1}"):
-            problems.append(f"审计日志第 {row['seq']} 条内容与其校验值不符（被修改）")
+        problems.extend(f"审计日志第 {seq} 条内容与其校验值不符（被修改）" for (seq,) in conn.execute(
+            f"SELECT seq FROM audit_log WHERE seq BETWEEN ? AND ? AND digest_version IS NOT NULL AND "
+            f"CASE digest_version {wrong} ELSE 1 END ORDER BY seq LIMIT {LISTED + 1}", (first, last)))
+    return problems
+
+
+def _chain_problems(conn: sqlite3.Connection) -> list[str]:
+    """Gaps and broken links over the whole log, named by the entries around them."""
+    # The counts and a join on the previous number cost a fraction of the window query, which only runs to name the
+    # entries when one is wrong.
+    count, first, last = conn.execute("SELECT count(*), min(seq), max(seq) FROM audit_log").fetchone()
+    unlinked = conn.execute(f"SELECT EXISTS (SELECT 1 FROM audit_log a LEFT JOIN audit_log b ON b.seq = a.seq - 1 "
+                            f"WHERE a.prev_hash IS NOT coalesce(b.hash, '{GENESIS}'))").fetchone()[0]
+    if not unlinked and not (count and (first != 1 or last != count)):
+        return []
+    problems: list[str] = []
+    for seq, prev_hash, before_seq, before_hash in conn.execute(
+            f"SELECT * FROM (SELECT seq, prev_hash, lag(seq) OVER w AS before_seq, lag(hash) OVER w AS before_hash "
+            f"FROM audit_log WINDOW w AS (ORDER BY seq)) WHERE seq != coalesce(before_seq, 0) + 1 "
+            f"OR prev_hash IS NOT coalesce(before_hash, '{GENESIS}') LIMIT {LISTED + 1}"):
+        expected_seq = (before_seq or 0) + 1
+        if seq != expected_seq:
+            problems.append(f"审计日志第 {expected_seq} 条至第 {seq - 1} 条缺失（被删除）")
+        if prev_hash != (before_hash or GENESIS):
+            problems.append(f"审计日志第 {seq} 条与前一条衔接不上（前一条被修改或删除）")
+        if len(problems) > LISTED:
+            break
+    return problems
+
+
+def _content_problems(conn: sqlite3.Connection, last: int) -> list[str]:
+    """Every entry's content: a sealed block by its one digest (entry by entry only if it no longer matches), the
+    rest entry by entry."""
+    from app.store import audit_blocks as blocks
+
+    sealed = blocks.sealed(conn)
+    problems = [f"审计日志第 {seq} 条是程序不会写的分段封存记录（在程序之外添加或改动）" for seq in blocks.strays(conn)]
+    spans = [blocks.block_of(k * blocks.BLOCK) for k in range(1, last // blocks.BLOCK + 1)]
+    loose = [s for s in spans if s not in sealed] + [(last // blocks.BLOCK * blocks.BLOCK + 1, last)]
+    found = _digests(conn, [(s, sealed[s][2]) for s in spans if s in sealed])
+    for span, digest in found.items():
+        if digest != sealed[span][0]:
+            named = entry_problems(conn, *span)
+            problems.extend(named or [f"审计日志第 {span[0]} 条至第 {span[1]} 条的内容与第 {sealed[span][1]} 条分段封存"
+                                      f"时的校验值不符（其中有条目被修改）"])
+    for span in loose:
+        if span[0] <= span[1]:
+            problems.extend(entry_problems(conn, *span))
+        if len(problems) > LISTED:
+            break
+    return problems
+
+
+def _digests(conn: sqlite3.Connection, spans: list[tuple[tuple[int, int], tuple[str, ...]]]
+             ) -> dict[tuple[int, int], str]:
+    """The digest of each block; on a database file, in two threads (SQLite hashes and scans without Python's
+    lock, so both cores work)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.store import audit_blocks as blocks
+
+    path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    if not path or len(spans) < 2:
+        return {s: blocks.digest(conn, *s, covered) for s, covered in spans}
+
+    def part(chunk: list[tuple[tuple[int, int], tuple[str, ...]]]) -> dict[tuple[int, int], str]:
+        own = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return {s: blocks.digest(own, *s, covered) for s, covered in chunk}
+        finally:
+            own.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        halves = pool.map(part, (spans[0::2], spans[1::2]))
+        return {s: d for half in halves for s, d in half.items()}
+
+
+def verify(conn: sqlite3.Connection, full: bool = False) -> list[str]:
+    """Walk the chain; every problem is a line in Chinese naming the entry (empty list: the chain is intact).
+
+    `full` checks every entry's own digest too, not only each sealed block's (the same evidence, slower)."""
+    v2 = "digest_version" in _register(conn)
+    problems = _chain_problems(conn)
+    last = conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
+    if len(problems) <= LISTED:
+        found = entry_problems(conn, 1, last) if full or not v2 else _content_problems(conn, last)
+        # A block that no longer matches is checked entry by entry, which names a broken link found above again.
+        problems.extend(p for p in dict.fromkeys(found) if p not in problems)
     if len(problems) > LISTED:
         return problems[:LISTED] + ["……问题过多，其余从略"]
-    last = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-    count, prev = (last["seq"], last["hash"]) if last else (0, GENESIS)
+    row = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    count, prev = (row[0], row[1]) if row else (0, GENESIS)
     head = conn.execute("SELECT count, hash FROM audit_head WHERE id = 1").fetchone()
     if head is None:
         if count:
             problems.append("审计日志的链头记录缺失")
-    elif head["count"] != count or head["hash"] != prev:
-        problems.append(f"审计日志末尾被删除或改动：链头记载 {head['count']} 条，现有 {count} 条")
+    elif head[0] != count or head[1] != prev:
+        problems.append(f"审计日志末尾被删除或改动：链头记载 {head[0]} 条，现有 {count} 条")
     return problems

@@ -148,7 +148,18 @@ def _v6(conn: sqlite3.Connection) -> None:
         rows = conn.execute(f"SELECT t.{KEYS[table]}, {sealed_json(table)} FROM {table} t ORDER BY t.rowid")
         for key, after in rows:
             audit.append(conn, "system", "升级时封存已有记录", table, key, None, audit.RawJSON(after),
-                         sha256_text(after), digest_version=2)
+                         sha256_text(after))
+
+
+def _v7(conn: sqlite3.Connection) -> None:
+    from app.store import audit_blocks
+
+    # check looks up each record's last sealing entry; with only sealing entries in the index (row_hash implied by
+    # it) the lookup no longer reads every candidate entry from the table to test row_hash.
+    conn.execute("DROP INDEX IF EXISTS audit_log_entity")
+    conn.execute("CREATE INDEX audit_log_sealing ON audit_log(entity, entity_id, seq) WHERE row_hash IS NOT NULL")
+    # The log written so far is sealed block by block, each block only after its entries verify one by one.
+    audit_blocks.seal_complete(conn)
 
 
 def _v9(conn: sqlite3.Connection) -> None:
@@ -181,6 +192,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "依申请救助：申请、逐步记录（只追加）、附件", _V4),
     Migration(5, "与县级交换：本站编号、记录来源站点、变更序号、同步冲突记录", _v5),
     Migration(6, "金额等记录封存：审计条目带记录内容的校验值，按记录查找审计条目的索引", _v6),
+    Migration(7, "审计日志分段封存（每一万条一个校验值），按记录查找封存条目的索引只收封存条目", _v7),
     Migration(9, "审计条目记录操作系统用户和计算机名；登录失败计数与账号锁定", _v9),
 )
 LATEST = MIGRATIONS[-1].version

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from app.domain.labels import label_for
 from app.store.seal import DELETED, KEYS, LABELS, POSITIONS, SEALED, register, sealed_json
@@ -70,13 +70,14 @@ def _unmatched(conn: sqlite3.Connection, table: str) -> Iterator[sqlite3.Row]:
     yield from conn.execute(query, (table, DELETED))
 
 
-def broken_seals(conn: sqlite3.Connection) -> list[str]:
-    """Every audited row whose content no longer matches its last audited write, and every row that vanished."""
+def broken_seals(conn: sqlite3.Connection, tables: Iterable[str] = tuple(SEALED)) -> list[str]:
+    """Every audited row (of `tables`) whose content no longer matches its last audited write, and every row that
+    vanished."""
     register(conn)
     if "row_hash" not in {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}:
         return []  # a database older than seals: check is run on it only to upgrade it
     problems: list[str] = []
-    for table in SEALED:
+    for table in tables:
         found: list[str] = []
         for row in _unmatched(conn, table):
             seal, seq = row["_seal"], row["_seq"]
@@ -88,10 +89,13 @@ def broken_seals(conn: sqlite3.Connection) -> list[str]:
             else:
                 found.append(f"{what}：{_difference(conn, table, row, seq)}（在程序之外被改动）")
         # NOT EXISTS, not NOT IN: one row with a NULL key would make NOT IN match nothing and hide every deletion.
+        # The last sealing entry of each record comes from the index alone; the entry itself is read only for a
+        # record that is missing, to tell one deleted through the program from one deleted outside it.
         gone = conn.execute(
-            f"SELECT entity_id, seq FROM (SELECT entity_id, row_hash, max(seq) AS seq FROM audit_log WHERE entity = ? "
-            f"AND row_hash IS NOT NULL GROUP BY entity_id) g WHERE row_hash != ? AND NOT EXISTS "
-            f"(SELECT 1 FROM {table} t WHERE t.{KEYS[table]} = g.entity_id)"
+            f"SELECT entity_id, seq FROM (SELECT entity_id, max(seq) AS seq FROM audit_log WHERE entity = ? "
+            f"AND row_hash IS NOT NULL GROUP BY entity_id) g WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {table} t WHERE t.{KEYS[table]} = g.entity_id) "
+            f"AND (SELECT row_hash FROM audit_log WHERE seq = g.seq) != ?"
             + (f" AND entity_id NOT IN ({', '.join(repr(k) for k in sorted(POSITIONS))})" if table == "settings" else ""),
             (table, DELETED)).fetchall()
         found.extend(f"{LABELS[table]} {g['entity_id']}：审计日志第 {g['seq']} 条写入过它，数据库中却没有了（在程序之外被删除）"

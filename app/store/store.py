@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
+from app.store import audit
 from app.store import backup as backups
 from app.store import integrity
 from app.store.clock import now
@@ -42,6 +43,7 @@ def migrate(conn: sqlite3.Connection, db_path: Path | None, target: int = LATEST
             conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                          (m.version, m.name, now()))
             conn.execute(f"PRAGMA user_version = {int(m.version)}")
+        audit.columns_changed(conn)
     return [m.version for m in pending]
 
 

@@ -86,3 +86,38 @@ def test_subsidy_roster_dialog_asks_the_contribution(qtbot, window, people, tmp_
     ws = load_workbook(target)["资助参保名单"]
     assert ws.cell(7, 4).value == "李四" and Decimal(str(ws.cell(7, 15).value)) == Decimal("360")  # 400 × 90%
     assert "资助参保名单 1 人，合计 360.00 元" in window.statusBar().currentMessage()
+
+
+def test_subsidy_roster_dialog_offers_the_contribution_the_policy_declares(qtbot, tmp_path, monkeypatch):
+    """A county file that writes the year's 个人缴费 lets the field stay empty, and says what it will use."""
+    from app.policy import install
+    from app.policy.loader import policies_dir
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    edit = tmp_path / "edit" / "wuhu-2022.yaml"
+    edit.parent.mkdir()
+    edit.write_text((policies_dir() / "wuhu-2022.yaml").read_text(encoding="utf-8").replace(
+        "基本医保:\n", "个人缴费:\n  城乡居民医保:\n    2025-01-01: {值: 380, 依据: 某市医保发〔2024〕1号}\n\n基本医保:\n", 1),
+        encoding="utf-8")
+    install.install_policy(edit)
+    for window in test_app.signed_in(qtbot, tmp_path, "admin"):
+        s = window.session
+        _, li = registry.register_household(s, "340223100201", "籍山镇茶丰村 2 号",
+                                            registry.PersonInput("李四", idn("34022319620202002")))
+        registry.set_category(s, li, "低保对象", "2020-01-01", None, "民政")
+        dialog = SubsidyRosterDialog(window)
+        qtbot.addWidget(dialog)
+        dialog.year.setValue(2026)
+        dialog.show()
+        idle(qtbot)
+        assert dialog.contribution.placeholderText() == "留空即按政策文件 380 元"
+        assert dialog.contribution.toolTip() == "本县政策文件写明的个人缴费标准：380 元（某市医保发〔2024〕1号）"
+        shot(dialog, "dialog-subsidy-roster-declared")
+        target = tmp_path / "资助.xlsx"
+        monkeypatch.setattr(dialog, "ask_path", lambda suggested: str(target))
+        dialog.export()
+        idle(qtbot)
+        ws = load_workbook(target)["资助参保名单"]
+        assert ws.cell(7, 4).value == "李四" and Decimal(str(ws.cell(7, 15).value)) == Decimal("342")  # 380 × 90%
+        dialog.year.setValue(2024)  # before the file's first contribution: the field must be filled again
+        assert dialog.contribution.placeholderText() == "例如 400"

@@ -157,3 +157,28 @@ def test_cli(session, wuhu, tmp_path, capsys):
     # A scheme-specific figure for a scheme nobody here is in leaves the 城乡居民医保 people without one.
     assert main(["subsidy-roster", "--year", "2026", "--contribution", "新农合=220", str(out), "--db", db]) == 2
     assert "城乡居民医保个人缴费标准未填写" in capsys.readouterr().err
+
+
+def test_the_contribution_a_policy_declares_is_used_when_none_is_given(session, family, tmp_path, monkeypatch):
+    """A county file with a dated 个人缴费 (the year's 筹资 notice written into it) prices the roster by itself."""
+    from app.policy import install
+    from app.policy.loader import policies_dir
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    wuhu = (policies_dir() / "wuhu-2022.yaml").read_text(encoding="utf-8")
+    edit = tmp_path / "edit" / "wuhu-2022.yaml"
+    edit.parent.mkdir()
+    edit.write_text(wuhu.replace("基本医保:\n", "个人缴费:\n  城乡居民医保:\n    2023-01-01: {值: 380, 依据: 某市医保发〔2022〕1号}\n\n"
+                                               "基本医保:\n", 1), encoding="utf-8")
+    install.install_policy(edit)
+    registry.set_category(session, family[1], "低保对象", "2020-01-01", None, "民政")
+    fresh = Session(session.store, session.user)  # builds its engine from the county's file
+    # No contribution given: the policy's 380 from 2023, × 90% = 342.
+    roster = subsidy_roster.subsidy_roster(fresh, 2024, None, today=date(2023, 11, 20))
+    (entry,) = roster.entries
+    assert (entry.contribution, entry.amount) == (Decimal("380"), Decimal("342.00"))
+    ws = load_workbook(subsidy_roster_xlsx.export_subsidy_roster(roster, tmp_path / "资助.xlsx"))["资助参保名单"]
+    assert ws["A4"].value.endswith("城乡居民医保 380.00 元/人·年（本县政策文件，某市医保发〔2022〕1号）")
+    # A contribution given for the year still decides: 400 × 90% = 360.
+    (given,) = subsidy_roster.subsidy_roster(fresh, 2024, "400", today=date(2023, 11, 20)).entries
+    assert given.amount == Decimal("360.00")

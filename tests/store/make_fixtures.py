@@ -40,7 +40,8 @@ RELEASES = {
     3: "396d4c3",  # edit forms (the commit before migration 4)
     4: "87f4214",  # an imported row's change holds the row (the commit before migration 5)
     5: "6820295",  # monitoring prefilter in whole fen (the commit before migration 6)
-    6: "05d74a8",  # review of seals and insert_many (the commit before the login and credentials migration)
+    6: "05d74a8",  # insert_many without read-back (the commit before migration 7)
+    7: "615092c",  # merge of the policy branch (the commit before the login and credentials migration)
 }
 
 BUILD = r'''
@@ -82,7 +83,7 @@ spouse = registry.add_member(admin, hid, registry.PersonInput("李秀英", numbe
 registry.set_category(admin, head, "低保对象", "2020-01-01", None, "民政")
 for pid in (head, spouse):
     registry.set_enrollment(admin, pid, YEAR, "城乡居民医保")
-# Bills by the township's caseworker: from schema 6 on, the administrator records none (segregation of duties).
+# From version 6 an administrator may not record bills (segregation of duties); the township caseworker does.
 clerk = Session(store, users.find_user(store.conn, "jishan"))
 bills.record_bill(clerk, head, bills.BillInput("南陵县医院", "2024-03-01", "2024-03-10", "住院", "12000.00",
                                                "10000.00", "FIXTURE-1", "县级", "6000.00", "0.00"), today=TODAY)

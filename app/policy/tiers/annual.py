@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 
 from app.domain.case import CaseError
 from app.domain.money import fmt, pct
@@ -10,12 +9,15 @@ from app.policy import blocks
 from app.policy.blocks import ZERO
 from app.policy.result import ApplicationCeiling, RiskCheck, SettleResult, Step, Warning
 from app.policy.tiers.common import Run, money_text, year_sum
+from app.policy.tiers.income import income_test
 
 
 def settle_application(run: Run, out: SettleResult, explain: bool) -> None:
     """依申请救助 for a person outside the assistance categories who passes the income test."""
     if not run.case.application:
         return
+    if any(t.on_application is not None for (_, cat), t in run.index.treatment.items() if cat == run.cat):
+        return  # the application was for the category's own tier, settled with the assistance
     sec = run.policy.application
     if sec is None:
         out.warnings.append(Warning("application_not_defined",
@@ -27,31 +29,12 @@ def settle_application(run: Run, out: SettleResult, explain: bool) -> None:
         return
     day = run.case.visits[-1].date
     need = "测算依申请救助"
-    hh = run.case.household
     test = sec.income_test
     compliant = year_sum(out.visits, run.case, sec.kinds, "compliant_self_pay")
     limit, l_entry = run.value(sec.annual_limit, day, need)
     out.application_ceiling = ApplicationCeiling(compliant, limit, l_entry.reference)
-    income = _household(hh.annual_income, "household.annual_income", "家庭年度总收入")
     self_paid = year_sum(out.visits, run.case, sec.kinds, "personal_pay")
-    if test.mode == "收入减自付低于低收入标准":
-        standard = _household(hh.low_income_standard, "household.low_income_standard", "农村低收入家庭标准")
-        passes = income - self_paid < standard
-        left = income - self_paid
-        left_text = fmt(left) if left >= 0 else f"负数（自付超出收入 {fmt(-left)}）"
-        test_text = (f"家庭年度总收入 {fmt(income)} − 个人自付医疗总费用 {fmt(self_paid)} = {left_text}，"
-                     f"{'低于' if passes else '不低于'}低收入家庭标准 {fmt(standard)}")
-    else:
-        share, _ = run.value(test.share, day, need)
-        passes = compliant > income * share
-        test_text = (f"个人自付合规医疗费 {fmt(compliant)} {'超过' if passes else '未超过'}家庭收入 {fmt(income)} 的 "
-                     f"{pct(share)}（{fmt(income * share)}）")
-    if test.asset_check:
-        if hh.passes_asset_check is None:
-            raise CaseError("household.passes_asset_check", "依申请救助须经民政财产核查，还没有核查结果，请填写是（符合）或否（不符合）")
-        if not hh.passes_asset_check:
-            passes = False
-            test_text += "；不符合低收入家庭财产核查条件"
+    passes, test_text = income_test(run, test, compliant, self_paid, day, "依申请救助")
     if not passes:
         if explain:
             out.annual_steps.append(Step("依申请救助", ZERO, test.reference, f"不符合依申请救助条件：{test_text}"))
@@ -66,12 +49,6 @@ def settle_application(run: Run, out: SettleResult, explain: bool) -> None:
                                      f"{test_text}，符合条件；本年个人自付合规医疗费用 {fmt(compliant)} − 起付线 "
                                      f"{money_text(deductible)} = {fmt(over)} × {pct(rate)} = {fmt(over * rate)}"
                                      f"（年度限额 {money_text(limit)}）"))
-
-
-def _household(value: Decimal | None, where: str, label: str) -> Decimal:
-    if value is None:
-        raise CaseError(where, f"依申请救助需要{label}，请填写（元）", label)
-    return value
 
 
 def settle_re_assistance(run: Run, out: SettleResult, explain: bool) -> None:

@@ -9,12 +9,40 @@ from app.domain.money import fmt, pct, round_fen
 from app.policy import blocks
 from app.policy.blocks import ZERO
 from app.policy.result import Step, VisitResult
-from app.policy.schema import AboveLimit
+from app.policy.schema import TILT_EXCESS, AboveLimit, AssistancePool, Treatment
 from app.policy.state import BlockState, PoolState, YearState
 from app.policy.tiers.common import COND_TEXT, Run, condition, money_text
+from app.policy.tiers.income import income_test
 
 
-def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
+def _gate(run: Run, pi: int, pool: AssistancePool, t: Treatment, results: list[VisitResult],
+          st: YearState) -> tuple[bool, str] | None:
+    """For a tier paid only on application: whether this case opens it, and why; None for a tier paid as of right."""
+    terms = t.on_application
+    if terms is None:
+        return None
+    found = st.gates.get(pi)
+    if found is not None:
+        return found
+    if not run.case.application:
+        gate = (False, f"{run.cat}的{pool.name}须经申请、审核审批后给予（{terms.reference}），本案例未申请"
+                       f"（application 为 false），不予计算")
+    elif terms.income_test is None:
+        gate = (True, f"{run.cat}已申请{pool.name}（{terms.reference}）")
+    else:
+        # The household is tested on the year's costs left after the insurance tiers, before any assistance.
+        in_pool = [(v, r) for v, r in zip(run.case.visits, results) if v.kind in pool.kinds]
+        compliant = sum((r.policy_covered - r.basic_paid - r.serious_illness_paid for _, r in in_pool), ZERO)
+        self_paid = sum((r.total_cost - r.basic_paid - r.serious_illness_paid for _, r in in_pool), ZERO)
+        passes, text = income_test(run, terms.income_test, compliant, self_paid, run.case.visits[-1].date,
+                                   f"{run.cat}的{pool.name}")
+        gate = (passes, f"{run.cat}已申请{pool.name}：{text}，{'符合' if passes else '不符合'}条件"
+                        f"（{terms.income_test.reference}）")
+    st.gates[pi] = gate
+    return gate
+
+
+def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult, results: list[VisitResult],
                       steps: list[Step] | None) -> None:
     """Add the category's assistance and any above-limit assistance for the visit to `r`."""
     pi = run.index.pool_of_kind.get(v.kind)
@@ -25,6 +53,11 @@ def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
     if t is None:
         return
     need = f"测算第 {i + 1} 次就诊的医疗救助"
+    gate = _gate(run, pi, pool, t, results, st)
+    if gate is not None and not gate[0]:
+        if steps is not None:
+            steps.append(Step("医疗救助", ZERO, t.on_application.reference, gate[1]))
+        return
     deductible, d_entry = run.value(t.deductible, v.date, need)
     rate, r_entry = run.value(t.rate, v.date, need)
     limit, l_entry = run.value(t.annual_limit, v.date, need)
@@ -56,6 +89,8 @@ def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
                     + f"，计入 {fmt(eligible)} × {pct(rate)} = {fmt(eligible * rate)}"
                     + (f"，受年度限额所限为 {fmt(cumulative)}" if cumulative != round_fen(eligible * rate) else "")
                     + f"，扣除本年已救助 {fmt(paid_before)}，本次 {fmt(paid)}")
+        if gate is not None and not paid_before:
+            tail += f"；{gate[1]}"
         steps.append(Step("医疗救助", paid, ref, text + tail))
     if not pool.above_limit:
         return
@@ -68,22 +103,31 @@ def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
         if bs is None:
             bs = ps.blocks[bi] = BlockState()
         qualifies = all(condition(c, v) for c in blk.conditions)
+        # The declared base: what the annual limit left unassisted, or all that basic assistance left self-paid.
+        d_base = d_excess if blk.base.mode == TILT_EXCESS else max(inc - paid, ZERO)
         if qualifies:
-            bs.qualifying_excess += d_excess
+            bs.qualifying_excess += d_base
         room = inc - r.assistance_paid - r.tilt_assistance_paid
-        _above_limit(run, blk, v, need, rate, limit, bs, room, qualifies, d_excess, r, steps)
+        _above_limit(run, blk, v, need, rate, limit, bs, room, qualifies, d_base, r, steps)
+
+
+def _base_text(blk: AboveLimit, amount: Decimal) -> str:
+    """This visit's share of the block's base, in words: beyond the annual limit, or left after basic assistance."""
+    if blk.base.mode == TILT_EXCESS:
+        return f"本次有 {fmt(amount)} 元合规费用超出年度救助限额"
+    return f"本次基本救助后仍有 {fmt(amount)} 元政策范围内个人自付"
 
 
 def _above_limit(run: Run, blk: AboveLimit, v: Visit, need: str, rate: Decimal, limit: Decimal | None,
-                 bs: BlockState, room: Decimal, qualifies: bool, d_excess: Decimal, r: VisitResult,
+                 bs: BlockState, room: Decimal, qualifies: bool, d_base: Decimal, r: VisitResult,
                  steps: list[Step] | None) -> None:
     if not bs.qualifying_excess:
         # Nothing above the limit qualifies yet: pay nothing, and need none of the block's local values.
-        if steps is not None and d_excess and not qualifies:
+        if steps is not None and d_base and not qualifies:
             conds = "、".join(COND_TEXT[c] for c in blk.conditions)
             rule = blk.extra_limit or blk.total_limit
             steps.append(Step(blk.counts_as, ZERO, rule.at(v.date)[0].reference,
-                              f"{blk.name}：本次有 {fmt(d_excess)} 元合规费用超出年度救助限额，"
+                              f"{blk.name}：{_base_text(blk, d_base)}，"
                               f"但须{conds}才可享受，本次不予{blk.name}"))
         return
     refs: list[str] = []
@@ -111,12 +155,12 @@ def _above_limit(run: Run, blk: AboveLimit, v: Visit, need: str, rate: Decimal, 
         r.tilt_assistance_paid += paid
     else:
         r.assistance_paid += paid
-    if steps is None or not (paid or d_excess):
+    if steps is None or not (paid or d_base):
         return
     if not qualifies:
         conds = "、".join(COND_TEXT[c] for c in blk.conditions)
         steps.append(Step(blk.counts_as, ZERO, "；".join(dict.fromkeys(refs)),
-                          f"{blk.name}：本次有 {fmt(d_excess)} 元合规费用超出年度救助限额，但须{conds}才可享受，"
+                          f"{blk.name}：{_base_text(blk, d_base)}，但须{conds}才可享受，"
                           f"本次不予{blk.name}"))
         return
     uncapped = round_fen(bs.qualifying_excess * blk_rate)
@@ -125,7 +169,8 @@ def _above_limit(run: Run, blk: AboveLimit, v: Visit, need: str, rate: Decimal, 
     else:
         limit_text = (f"与基本救助合计不超过 {money_text(total)}，基本救助限额 {money_text(limit)}，"
                       f"故{blk.name}最多 {money_text(blk_limit)}")
-    text = (f"{blk.name}：超出年度救助限额后未获救助的合规费用本年累计 {fmt(bs.qualifying_excess)} × "
+    scope = "超出年度救助限额后未获救助的合规费用" if blk.base.mode == TILT_EXCESS else "基本救助后剩余的政策范围内个人自付"
+    text = (f"{blk.name}：{scope}本年累计 {fmt(bs.qualifying_excess)} × "
             f"{pct(blk_rate)} = {fmt(uncapped)}")
     if cumulative != uncapped:
         text += f"，受{limit_text}所限为 {fmt(cumulative)}"

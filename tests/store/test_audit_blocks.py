@@ -1,0 +1,154 @@
+"""Blocks of the audit log: sealed when complete, verified by one digest each, and a change inside one still named."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from app.store import audit, audit_blocks
+from app.store.check import check_database
+from app.store.db import transaction
+from app.store.store import open_store
+
+BLOCK = 50
+# The fields an entry written now covers with its own digest (what a forger recomputes).
+OWN = audit.DIGESTED_FIELDS[audit.DIGEST_VERSION]
+
+
+@pytest.fixture
+def log(tmp_path, monkeypatch):
+    """A database whose log has 230 entries of its own plus the sealing entries, in blocks of 50."""
+    monkeypatch.setattr(audit_blocks, "BLOCK", BLOCK)
+    path = tmp_path / "log.sqlite3"
+    store = open_store(path, daily_backup=False)
+    with transaction(store.conn):
+        for i in range(230):
+            audit.append(store.conn, "tester", "测试", "events", f"e{i}", None, {"i": i})
+    store.close()
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    yield path, conn
+    conn.close()
+
+
+def _seals(conn):
+    return conn.execute("SELECT entity_id, seq FROM audit_log WHERE entity = 'audit_log' ORDER BY seq").fetchall()
+
+
+def test_every_complete_block_is_sealed_by_the_entry_after_it(log):
+    path, conn = log
+    seals = _seals(conn)
+    count = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    assert [s["entity_id"] for s in seals] == [f"{k * BLOCK - BLOCK + 1}-{k * BLOCK}" for k in range(1, count // BLOCK + 1)]
+    assert all(s["seq"] == int(s["entity_id"].split("-")[1]) + 1 for s in seals)
+    assert audit.verify(conn) == [] and audit.verify(conn, full=True) == []
+    assert check_database(path) == []
+
+
+def test_a_changed_entry_inside_a_sealed_block_is_named(log):
+    path, conn = log
+    conn.execute("UPDATE audit_log SET after = '{\"i\":999}' WHERE seq = 17")
+    conn.commit()
+    assert audit.verify(conn) == ["审计日志第 17 条内容与其校验值不符（被修改）"]
+    assert "审计日志第 17 条内容与其校验值不符（被修改）" in check_database(path)
+
+
+def test_an_entry_changed_with_its_own_digest_recomputed_still_shows(log):
+    path, conn = log
+    row = conn.execute(f"SELECT {', '.join(OWN)} FROM audit_log WHERE seq = 17").fetchone()
+    fields = dict(row) | {"after": '{"i":999}'}
+    conn.execute("UPDATE audit_log SET after = ?, hash = ? WHERE seq = 17",
+                 (fields["after"], audit.entry_digest(*fields.values())))
+    conn.commit()
+    assert audit.verify(conn) == ["审计日志第 18 条与前一条衔接不上（前一条被修改或删除）"]
+
+
+def test_a_block_rewritten_whole_with_its_seal_still_shows_in_the_next_block(log):
+    """Recomputing every entry of a block and its sealing entry's digest: the sealing entry is itself in the next
+    block (or the tail), whose digest no longer matches."""
+    path, conn = log
+    conn.create_function("jz_entry_digest", len(OWN), audit.entry_digest)
+    conn.execute("UPDATE audit_log SET after = '{\"i\":999}' WHERE seq = 17")
+    prev = conn.execute("SELECT hash FROM audit_log WHERE seq = 16").fetchone()[0]
+    for seq in range(17, conn.execute("SELECT max(seq) FROM audit_log").fetchone()[0] + 1):
+        if seq == BLOCK + 1:  # the seal of block 1..50, made to match the rewritten block
+            covered = tuple(audit_blocks.columns(conn))
+            conn.execute("UPDATE audit_log SET row_hash = ? WHERE seq = ?",
+                         (audit_blocks.digest(conn, 1, BLOCK, covered), seq))
+        conn.execute("UPDATE audit_log SET prev_hash = ? WHERE seq = ?", (prev, seq))
+        conn.execute(f"UPDATE audit_log SET hash = jz_entry_digest({', '.join(OWN)}) WHERE seq = ?", (seq,))
+        prev = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq,)).fetchone()[0]
+    conn.execute("UPDATE audit_head SET hash = ?", (prev,))
+    conn.commit()
+    # Every entry's own digest and link now hold: only the blocks show it (and, outside the file, the anchors).
+    assert audit.entry_problems(conn, 1, 10_000) == []
+    found = audit.verify(conn)
+    assert found and all("分段封存时的校验值不符" in p for p in found), found
+
+
+def test_a_deleted_sealing_entry_is_a_gap(log):
+    path, conn = log
+    conn.execute(f"DELETE FROM audit_log WHERE seq = {BLOCK + 1}")
+    conn.commit()
+    assert f"审计日志第 {BLOCK + 1} 条至第 {BLOCK + 1} 条缺失（被删除）" in audit.verify(conn)
+
+
+def test_a_block_sealed_before_a_column_was_added_still_verifies(log):
+    path, conn = log
+    conn.execute("ALTER TABLE audit_log ADD COLUMN later TEXT")
+    conn.commit()
+    assert audit.verify(conn) == []
+
+
+def test_a_seal_that_covers_fewer_columns_is_named(log):
+    path, conn = log
+    after = '{"from":1,"to":50,"columns":["seq","hash"]}'
+    conn.execute(f"UPDATE audit_log SET after = ? WHERE seq = {BLOCK + 1}", (after,))
+    conn.commit()
+    found = audit.verify(conn)
+    assert f"审计日志第 {BLOCK + 1} 条是程序不会写的分段封存记录（在程序之外添加或改动）" in found
+
+
+def test_a_seal_added_by_hand_is_named(log):
+    path, conn = log
+    conn.execute("UPDATE audit_log SET entity = 'audit_log', row_hash = 'x', entity_id = '3-9' WHERE seq = 120")
+    conn.commit()
+    found = audit.verify(conn)
+    assert "审计日志第 120 条是程序不会写的分段封存记录（在程序之外添加或改动）" in found
+
+
+def test_a_block_with_a_changed_entry_is_not_sealed_and_is_checked_entry_by_entry(tmp_path, monkeypatch):
+    monkeypatch.setattr(audit_blocks, "BLOCK", BLOCK)
+    store = open_store(tmp_path / "t.sqlite3", daily_backup=False)
+    conn = store.conn
+    with transaction(conn):
+        for i in range(20):
+            audit.append(conn, "tester", "测试", "events", f"e{i}", None, {"i": i})
+    conn.execute("UPDATE audit_log SET after = '{\"i\":999}' WHERE seq = 7")
+    conn.commit()
+    with transaction(conn):
+        for i in range(20, 60):
+            audit.append(conn, "tester", "测试", "events", f"e{i}", None, {"i": i})
+    assert audit_blocks.sealed(conn) == {}
+    assert audit.verify(conn) == ["审计日志第 7 条内容与其校验值不符（被修改）"]
+    store.close()
+
+
+def test_the_upgrade_seals_a_log_written_before_blocks(tmp_path, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    path = tmp_path / "v6.sqlite3"
+    shutil.copy(Path(__file__).parents[1] / "fixtures" / "store-v6.sqlite3", path)
+    old = sqlite3.connect(path)
+    count = old.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    old.close()
+    assert count > 2 * BLOCK
+    monkeypatch.setattr(audit_blocks, "BLOCK", BLOCK)
+    store = open_store(path, daily_backup=False)
+    total = store.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    assert set(audit_blocks.sealed(store.conn)) == {(end - BLOCK + 1, end) for end in range(BLOCK, total + 1, BLOCK)}
+    assert audit.verify(store.conn) == []
+    store.close()
+    assert check_database(path) == []
