@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -36,6 +37,35 @@ def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
     return seen
 
 
+# settle-json nests three deep at most (the case → visits → one visit; the case → person → categories); a case file is
+# a few KB. Beyond these the input is not a case, and json would recurse or convert without bound.
+CASE_DEPTH = 3
+CASE_DIGITS = 20
+CASE_BYTES = 10 * 1024 * 1024
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+class _Unbounded(ValueError):
+    """A case beyond the limits above; the message names the limit."""
+
+
+def _depth_check(text: str) -> None:
+    depth = 0
+    for bracket in _BRACKET.findall(_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > CASE_DEPTH:
+            raise _Unbounded(f"嵌套超过 {CASE_DEPTH} 层（settle-json 最多三层：案例 → visits → 每次就诊），请检查文件")
+
+
+def _number(kind):
+    def parse(text: str):
+        if sum(ch.isdigit() for ch in text) > CASE_DIGITS:
+            raise _Unbounded(f"数字 {text[:24]}… 超过 {CASE_DIGITS} 位，请检查（金额写成“1234.56”即可）")
+        return kind(text)
+    return parse
+
+
 def _json_problem(exc: json.JSONDecodeError) -> str:
     if exc.doc.strip() == "":
         return "文件是空的"
@@ -46,6 +76,11 @@ def _json_problem(exc: json.JSONDecodeError) -> str:
     return next((zh for en, zh in known.items() if exc.msg.startswith(en)), "格式错误")
 
 
+def _read_capped(path: Path) -> bytes:
+    with path.open("rb") as f:
+        return f.read(CASE_BYTES + 1)
+
+
 def cmd_settle(args: argparse.Namespace) -> int:
     from app.domain.case import CaseError
     from app.policy.loader import PolicyError
@@ -53,7 +88,10 @@ def cmd_settle(args: argparse.Namespace) -> int:
 
     try:
         # utf-8-sig: Windows Notepad may save UTF-8 with a byte-order mark.
-        text = sys.stdin.read() if args.case == "-" else Path(args.case).read_text(encoding="utf-8-sig")
+        raw = sys.stdin.buffer.read(CASE_BYTES + 1) if args.case == "-" else _read_capped(Path(args.case))
+        if len(raw) > CASE_BYTES:
+            return _fail(f"CASE：文件超过 {CASE_BYTES // (1024 * 1024)} MB，不是一个案例，请检查")
+        text = raw.decode("utf-8-sig")
     except FileNotFoundError:
         return _fail(f"CASE：找不到文件 {args.case}，请检查路径")
     except IsADirectoryError:
@@ -65,11 +103,15 @@ def cmd_settle(args: argparse.Namespace) -> int:
     except UnicodeDecodeError:
         return _fail(f"CASE：文件 {args.case} 不是 UTF-8 编码，请用 UTF-8 保存")
     try:
-        data = json.loads(text.lstrip("\ufeff"), object_pairs_hook=_no_duplicate_keys)
+        _depth_check(text)
+        data = json.loads(text.lstrip("\ufeff"), object_pairs_hook=_no_duplicate_keys,
+                          parse_int=_number(int), parse_float=_number(float))
     except json.JSONDecodeError as exc:
         return _fail(f"CASE：不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列附近：{_json_problem(exc)}）")
     except _DuplicateKey as exc:
         return _fail(f"{exc.key}：同一个对象里写了两次，请只保留一个")
+    except _Unbounded as exc:
+        return _fail(f"CASE：{exc}")
     try:
         result = settle_json(data)
     except (CaseError, PolicyError) as exc:
@@ -222,6 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_policy_test)
     p = psub.add_parser("path", help="显示本县政策文件夹的位置（升级不会改动它）")
     p.set_defaults(func=cmd_policy_path)
+    from app.cli_money import add_policy_commands
+
+    add_policy_commands(psub, _guarded)
     p = sub.add_parser("gui", help="打开桌面程序（不带命令时默认如此）")
     p.add_argument("--db", metavar="PATH", help="数据库文件（默认在本用户的数据文件夹）")
     p.add_argument("--smoke", action="store_true", help="离屏打开每个主要页面一次后退出（打包与 CI 用）")
@@ -233,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_exchange import add_commands as add_exchange_commands
 
     add_exchange_commands(sub, _guarded)
+    from app.cli_money import add_commands as add_money_commands
+
+    add_money_commands(sub, _guarded)
     return parser
 
 

@@ -128,13 +128,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         session.store.close()
         session = signed_in(args)
     made = demo.demo_users(session)
-    for done, total in demo.build_demo(session, args.households, args.year, args.seed, mean_visits=args.visits):
+    seed = demo.new_seed() if args.seed is None else args.seed
+    for done, total in demo.build_demo(session, args.households, args.year, seed, mean_visits=args.visits):
         if not args.quiet:
             sys.stderr.write(f"\r已生成 {done}/{total} 户")
     if not args.quiet:
         sys.stderr.write("\n")
-    demo.demo_applications(session, args.year)
-    _say(f"演示县已写入 {_db(args)}：{demo.summary_json(session)}")
+    demo.demo_applications(session, args.year, seed)
+    _say(f"演示县已写入 {_db(args)}：{demo.summary_json(session)}；随机种子 {seed}（--seed {seed} 可重现同样的人和账单）")
     if made:
         _say(f"演示用户 admin、{'、'.join(made)}，密码均为 {demo.DEMO_PASSWORD}（仅供演示）")
     return 0
@@ -146,6 +147,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     problems = check_database(_db(args), full=args.full)
     for p in problems:
         _err(p)
+    if args.county_url and not problems:
+        return _check_with_county(args)
     if problems:
         _err(f"检查未通过：{_db(args)} 有 {len(problems)} 处问题")
         from app.store.backup import backups_dir, newest
@@ -156,6 +159,29 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_PROBLEM
     _say(f"检查通过：{_db(args)} 完整，审计日志链条完好")
     return 0
+
+
+def _check_with_county(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    from app.services.sync import compare_with_county
+    from app.store.errors import StoreError
+
+    conn = sqlite3.connect(f"file:{_db(args)}?mode=ro", uri=True)
+    try:
+        comparison = compare_with_county(conn, args.county_url)
+    except StoreError as exc:
+        _err(f"数据库完整，但未能与县级数据库核对：{exc}")
+        return EXIT_BAD_INPUT
+    finally:
+        conn.close()
+    lines = comparison.lines()
+    if comparison.agrees:
+        _say(f"检查通过：{_db(args)} 完整，审计日志链条完好；{lines[0]}")
+        return 0
+    for line in lines:
+        _err(line)
+    return EXIT_PROBLEM
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -211,7 +237,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from app.store import backup
 
-    previous = backup.restore(Path(args.file), _db(args))
+    previous = backup.restore(Path(args.file), _db(args), site_move=args.site_move)
     if previous is None:
         kept = ""
     elif ".damaged-" in previous.name:
@@ -226,13 +252,17 @@ def cmd_resettle(args: argparse.Namespace) -> int:
     from app.services import bills
 
     session = signed_in(args)
-    changed = 0
-    for done, total, changed in bills.resettle_year(session, args.year):
-        if not args.quiet and (done % max(1, total // 100) == 0 or done == total):
-            _progress(f"已重新结算 {done}/{total} 人")
+    last = bills.Progress(0, 0, 0)
+    for last in bills.resettle_year(session, args.year):
+        if not args.quiet and (last.done % max(1, last.total // 100) == 0 or last.done == last.total):
+            _progress(f"已重新结算 {last.done}/{last.total} 人")
     if not args.quiet:
         _progress_end()
-    _say(json.dumps({"year": args.year, "changed_settlements": changed}, ensure_ascii=False))
+    _say(json.dumps({"year": args.year, "changed_settlements": last.changed, "unpaid_amounts_changed": last.unpaid,
+                     "adjustment_lines": last.adjustments}, ensure_ascii=False))
+    if not args.quiet:
+        _say(f"{args.year} 年：{last.done} 人重新结算，{last.changed} 笔结算有变化；未支付的金额 {last.unpaid} 项直接更新，"
+             f"已支付的生成补付/追回 {last.adjustments} 笔（jiuzhu adjustments --year {args.year} 查看）")
     return 0
 
 
@@ -373,13 +403,16 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
                      "向已有的演示数据库添加须管理员登录（--user）")))
     p.add_argument("--households", type=int, required=True)
     p.add_argument("--year", type=int, default=None, help="账单年度（默认去年）")
-    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--seed", type=int, default=None,
+                   help="随机种子（默认每次新取一个并显示、记在数据库里，几个演示站点因此登记不同的人）")
     p.add_argument("--visits", type=float, default=1.2, help="每人每年平均就诊次数（默认 1.2）")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=run(cmd_demo))
     p = with_db(sub.add_parser("check", help="检查数据库完整性和审计日志，有问题以非零退出"))
     p.add_argument("--full", action="store_true",
                    help="逐个核对索引与数据表（integrity_check）并逐条核对审计日志；县级数据库要数分钟")
+    p.add_argument("--county-url", metavar="URL",
+                   help="县级 PostgreSQL 数据库地址：再逐类核对本站与县里（本站辖区）的记录，指出缺少或多出的记录")
     p.set_defaults(func=run(cmd_check))
     audit_p = sub.add_parser("audit", help="审计日志")
     asub = audit_p.add_subparsers(dest="audit_command", required=True, metavar="子命令")
@@ -390,8 +423,10 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p = with_db(sub.add_parser("backup", help="在线备份数据库（带时间戳，保留最近 N 份）"))
     p.add_argument("--keep", type=int, default=30)
     p.set_defaults(func=run(cmd_backup))
-    p = with_db(sub.add_parser("restore", help="用备份文件恢复数据库（恢复前先另存当前数据库）"))
+    p = with_db(sub.add_parser("restore", help="用本站的备份文件恢复数据库（恢复前先另存当前数据库）"))
     p.add_argument("file")
+    p.add_argument("--site-move", action="store_true",
+                   help="确认把另一个站点的数据库搬到本机（不加时只接受本站自己的备份）")
     p.set_defaults(func=run(cmd_restore))
     docs = sub.add_parser("documents", help="打印文书")
     dsub = docs.add_subparsers(dest="documents_command", required=True, metavar="子命令")

@@ -1,7 +1,7 @@
 """`check` on the benchmark county, and how its time grows with the county's size.
 
 Times each part of `jiuzhu check` (SQLite's quick_check, the audit chain by its sealed blocks, the seals of every
-record), each alone, then the whole check as it runs (the parts side by side on two cores), on demo counties of
+record), each alone, then the whole check as it runs (the records' seals beside the chain, on a second connection), on demo counties of
 growing size and on the full benchmark county, and prints the time per record at each size, so that a part that
 grows faster than the county shows. `check --full` (integrity_check, every entry's own digest, every reference) is
 timed on the smaller counties only: it is the slow audit, minutes at county size.

@@ -97,20 +97,26 @@ def main() -> None:
     people = conn.execute("SELECT count(*) FROM persons").fetchone()[0]
     sample = conn.execute("SELECT name, id_number, name_initials FROM persons ORDER BY random() LIMIT 60").fetchall()
     conn.close()
-    # The first start of a day also makes the daily backup (a copy of the whole file); timed apart, then the runs.
+    # The first start of a day used to copy the whole database before the window appeared; now the window comes
+    # first and the day's backup follows in the background (app/gui/daily_backup.py). Both are timed here.
     from app.store import backup
 
     backed_up = backup.backed_up_today(backup.backups_dir(db))
     first_of_day = cold_start(db, 1)[0]
     starts = cold_start(db, args.runs)
+    t0 = time.perf_counter()
+    made = backup.daily_backup(db, lambda done, total: None)
+    copy_s = time.perf_counter() - t0
     queries = [s[0][:2] for s in sample[:20]] + [s[1][:8] for s in sample[20:40]] + [s[2][:3] for s in sample[40:]]
     latencies = search_latency(db, queries)
     q = statistics.quantiles(latencies, n=20)
     print(f"demo county: {people:,} people")
     emit([(f"cold start to the main window painted ({args.runs} runs)",
            f"median {statistics.median(starts):.0f} ms (best {min(starts):.0f}, worst {max(starts):.0f})", "≤ 1,500 ms"),
-          ("first start of a day (includes the daily backup of the whole database)",
-           f"{first_of_day / 1000:.1f} s" + (" (no backup: one was made earlier today)" if backed_up else ""), "—"),
+          ("first start of a day to the main window painted (the day's backup follows it)",
+           f"{first_of_day:.0f} ms" + (" (a backup was already made today)" if backed_up else ""), "≤ 1,500 ms"),
+          ("daily backup in the background, in steps, after the window is up",
+           f"{copy_s:.1f} s for {made.stat().st_size / 1e6:,.0f} MB" if made else "one was made earlier today", "—"),
           ("keystroke in search to results painted (incl. 50 ms debounce)",
            f"p50 {statistics.median(latencies):.0f} ms, p95 {q[18]:.0f} ms", "p95 ≤ 100 ms")], args.json)
 

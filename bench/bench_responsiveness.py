@@ -95,7 +95,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="jiuzhu-bench-") as folder:
         db = Path(folder) / "county.sqlite3"
         visits = build(db, args.households)
-        gaps, (done, total, changed) = stalls(db)
+        gaps, (done, total, changed, *_) = stalls(db)
     print(f"re-settled {done:,} of {total:,} people ({visits:,} visits), {changed:,} settlements changed; "
           f"{len(gaps):,} ticks")
     emit([(f"longest event-loop stall while {visits:,} visits are re-settled on the worker",

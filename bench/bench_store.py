@@ -78,7 +78,7 @@ def main() -> None:
                  "≤ 20 ms"))
     t0 = time.perf_counter()
     total_people = 0
-    for done, total, changed in bills.resettle_year(session, year):
+    for done, total, changed, *_ in bills.resettle_year(session, year):
         total_people = total
     seconds = time.perf_counter() - t0
     year_visits = conn.execute("SELECT count(*) FROM visits WHERE discharged_on LIKE ?", (f"{year}-%",)).fetchone()[0]

@@ -72,7 +72,7 @@ def push(session: Session, url: str, plan: dict) -> tuple[int, float]:
     """The real push of the plan's records; returns (records, seconds)."""
     saved = session.store.setting(sync.KEY)
     with transaction(session.conn):
-        set_setting(session.conn, sync.KEY, {"push": json.loads(json.dumps(plan))})
+        records.put_setting(session.conn, session.user, sync.KEY, {"push": json.loads(json.dumps(plan))}, "基准测试")
     report = sync.SyncReport()
     try:
         with county_db.connect(url) as pg:

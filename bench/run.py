@@ -34,7 +34,13 @@ STEPS = [
     ("event loop while re-settling", ["bench/bench_responsiveness.py"]),
     ("printed documents", ["bench/bench_documents.py", "--db", str(COUNTY)]),
     ("identity list import", ["bench/bench_import.py"]),
+    ("bill list import", ["bench/bench_bill_import.py"]),
+    ("bounded importers", ["bench/bench_bounds.py"]),
+    ("Excel exports at 10/30/100% (growth)", ["bench/bench_exports.py"]),
+    ("statistics and monitoring list at 10/30/100% (growth)", ["bench/bench_lists.py"]),
+    ("daily backup beside saves", ["bench/bench_backup.py"]),
     ("county database push", ["bench/bench_sync.py", "--db", str(COUNTY)]),
+    ("six sites syncing at once", ["bench/bench_sync_round.py"]),
 ]
 
 

@@ -13,7 +13,7 @@ WITHOUT_SIGN_IN = {
     "settle", "policy list", "policy show", "policy check", "policy path", "policy install", "policy new",
     "policy test", "gui", "init", "check",
     "audit verify", "user list", "backup", "restore", "documents sample", "verify-form", "monitoring-list",
-    "subsidy-roster", "county init-db",
+    "subsidy-roster", "county init-db", "bill list", "adjustments",
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     KeepTogether,
@@ -21,7 +22,8 @@ from reportlab.platypus import (
 
 from app.documents.amount_words import amount_in_words
 from app.documents.layout import build, grid, styles, usable_width
-from app.domain.money import fmt
+from app.documents.plain import plain_explanation
+from app.domain.money import fmt, shown
 from app.store import clock
 
 TIERS = (("basic_paid", "基本医保"), ("serious_illness_paid", "大病保险"), ("assistance_paid", "医疗救助"),
@@ -50,13 +52,35 @@ def settlement_slip(path: Path, place: str, person: dict, visits: list[dict], to
                      *(totals[k] for k, _ in TIERS), totals["personal_pay"]])
     widths = [22 * mm, 40 * mm, 18 * mm] + [(wide - 80 * mm) / 8] * 8
     story.append(grid(rows, widths, numeric_columns=range(3, 11)))
-    story.append(Spacer(1, 4 * mm))
+    source = totals or visits[0]
+    relief = Decimal(source["assistance_paid"]) + Decimal(source["tilt_assistance_paid"])
+    own = Decimal(source["personal_pay"])
+    story.append(Spacer(1, 2 * mm))
+    story.append(Paragraph(f"医疗救助（含倾斜救助）合计 {fmt(relief)} 元，大写：{amount_in_words(relief)}；"
+                           f"个人自付 {fmt(own)} 元，大写：{amount_in_words(own)}", s["base"]))
+    story.append(Spacer(1, 3 * mm))
+    # Two layers: first in plain words for the family, then the caseworker's formulas with their clauses.
+    story.append(Paragraph("费用说明：" + _esc(plain_explanation(source, len(visits), visits[0]["kind"])), s["base"]))
+    story.append(Spacer(1, 3 * mm))
     story.append(Paragraph("计算说明（每一项都写明所用数字和文件条款）", s["base"]))
     for v in visits:
-        lines = [f"<b>{v['discharged_on']} {v['hospital']}</b>（适用类别：{v['applied_category']}）"]
-        lines += [f"{st['tier']} {st['amount']} 元：{st['explain']}〔{st['reference']}〕" for st in v["steps"]]
-        story.append(Paragraph("<br/>".join(_esc(x) if i else x for i, x in enumerate(lines)), s["small"]))
+        invoice = f"发票号 {_esc(v['invoice_number'])}；" if v.get("invoice_number") else ""
+        lines = [f"<b>{v['discharged_on']} {_esc(v['hospital'])}</b>（{invoice}适用类别：{_esc(v['applied_category'])}）"]
+        lines += [_esc(f"{st['tier']} {st['amount']} 元：{st['explain']}〔{st['reference']}〕") for st in v["steps"]]
+        # 9 pt: read by the family at the counter, not fine print.
+        story.append(Paragraph("<br/>".join(lines), s["cell"]))
         story.append(Spacer(1, 2 * mm))
+    adjusted = [v for v in visits if v.get("adjustments")]
+    if adjusted:
+        story.append(Paragraph("补付与追回（已支付的金额不改动，差额另行补付或追回；上表为调整后的净额）", s["base"]))
+        rows = [["结算日期", "医院", "项目", "原支付", "调整", "调整后", "原因", "状态"]]
+        for v in adjusted:
+            for a in v["adjustments"]:
+                rows.append([v["discharged_on"], v["hospital"], a["tier_name"], a["old"], f"{a['kind']} {a['amount']}",
+                             a["new"], Paragraph(_esc(a["reason"]), s["small"]), "已办" if a["paid"] else "待发放"])
+        story.append(grid(rows, [22 * mm, 36 * mm, 18 * mm, 24 * mm, 30 * mm, 24 * mm, wide - 188 * mm, 34 * mm],
+                          numeric_columns=(3, 5)))
+        story.append(Spacer(1, 3 * mm))
     story.append(Paragraph(f"经办人：____________　　患者或家属签字：____________　　打印日期：{clock.today()}", s["base"]))
     return build(path, story, f"{place} · 一站式结算单", title, wide=True)
 
@@ -67,17 +91,27 @@ def _esc(text: str) -> str:
     return escape(text)
 
 
-def notice_list(path: Path, place: str, rows: list[dict]) -> Path:
-    """公示名单: names, villages and amounts, ID numbers masked, with the notice period."""
+def notice_list(path: Path, place: str, rows: list[dict], phone: str = "") -> Path:
+    """公示名单: township, names, villages, amounts (or why none yet) and each row's own notice period, ID numbers
+    masked; where to object, the office's phone and a box for its seal."""
     s = styles()
-    period = f"{rows[0]['notice_start']} 至 {rows[0]['notice_end']}" if rows else ""
-    story = _title("医疗救助（依申请）公示名单", f"{place}　公示期：{period}")
-    table = [["序号", "姓名", "身份证号", "村（居）", "拟救助金额（元）"]]
-    table += [[i, r["name"], r["id_number"], r["village"], fmt(r["amount"])] for i, r in enumerate(rows, start=1)]
+    towns = "、".join(dict.fromkeys(r["township"] for r in rows if r.get("township")))
+    story = _title("医疗救助（依申请）公示名单", f"{place}{towns}　公布日期：{clock.today()}")
+    table = [["序号", "姓名", "身份证号", "村（居）", "拟救助金额（元）", "公示期"]]
+    table += [[i, r["name"], r["id_number"], r["village"], shown(r["amount"]) if r["amount"] is not None
+               else r.get("amount_note") or "—", f"{r['notice_start']}\n至 {r['notice_end']}"]
+              for i, r in enumerate(rows, start=1)]
     w = usable_width()
-    story.append(grid(table, [14 * mm, 28 * mm, 45 * mm, w - 127 * mm, 40 * mm], numeric_columns=(4,)))
+    story.append(grid(table, [12 * mm, 20 * mm, 38 * mm, w - 126 * mm, 28 * mm, 28 * mm], numeric_columns=(4,)))
     story.append(Spacer(1, 6 * mm))
-    story.append(Paragraph("公示期内如有异议，请向乡镇（街道）医疗保障经办机构反映。", s["base"]))
+    contact = phone.strip() or "＿＿＿＿＿＿＿＿＿＿"
+    story.append(Paragraph(f"公示期内如有异议，请向{_esc(towns) or '乡镇（街道）'}医疗保障经办机构反映。"
+                           f"联系电话：{_esc(contact)}", s["base"]))
+    story.append(Spacer(1, 8 * mm))
+    seal = Table([[Paragraph(f"{_esc(place + towns)}（盖章）<br/><br/><br/><br/>年　　月　　日", s["base"])]],
+                 colWidths=[70 * mm], rowHeights=[36 * mm], hAlign="RIGHT")
+    seal.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    story.append(KeepTogether([seal]))
     return build(path, story, f"{place} · 公示名单", "公示名单")
 
 
@@ -98,13 +132,17 @@ def rejection_notice(path: Path, place: str, name: str, year: int, reason: str, 
 def roster(path: Path, place: str, title: str, rows: list[dict]) -> Path:
     """发放花名册: approved amounts with bank columns and a signature column; headers repeat on every page."""
     story = _title("医疗救助发放花名册", f"{place}　{title}")
-    table = [["序号", "姓名", "身份证号", "村（居）", "救助金额（元）", "开户银行", "银行账号", "领款人签名"]]
+    # A batch of the office's assistance says what each line pays (原始、补付、追回) and for which bill, where the
+    # 依申请 roster has the bank columns; a 追回 line is negative: money to recover, signed for the same way.
+    lines = any("what" in r for r in rows)
+    extra = ("项目", "账单（医院、发票号）") if lines else ("开户银行", "银行账号")
+    table = [["序号", "姓名", "身份证号", "村（居）", "金额（元）" if lines else "救助金额（元）", *extra, "领款人签名"]]
     total = Decimal(0)
     for i, r in enumerate(rows, start=1):
         total += Decimal(r["amount"])
-        table.append([i, r["name"], r["id_number"], r["village"], fmt(Decimal(r["amount"])), r.get("bank", ""),
-                      r.get("account", ""), ""])
-    table.append(["合计", f"{len(rows)} 人", "", "", fmt(total), "", "", ""])
+        cells = (r["what"], r["bill"]) if lines else (r.get("bank", ""), r.get("account", ""))
+        table.append([i, r["name"], r["id_number"], r["village"], fmt(Decimal(r["amount"])), *cells, ""])
+    table.append(["合计", f"{len(rows)} 笔" if lines else f"{len(rows)} 人", "", "", fmt(total), "", "", ""])
     w = usable_width(True)
     widths = [12 * mm, 24 * mm, 42 * mm, w - 232 * mm, 28 * mm, 36 * mm, 52 * mm, 38 * mm]
     ruled = grid(table, widths, numeric_columns=(4,))
@@ -112,13 +150,19 @@ def roster(path: Path, place: str, title: str, rows: list[dict]) -> Path:
     ruled.setStyle(TableStyle([("TOPPADDING", (0, 1), (-1, -1), 9), ("BOTTOMPADDING", (0, 1), (-1, -1), 9)]))
     story.append(ruled)
     story.append(Spacer(1, 5 * mm))
-    story.append(Paragraph(f"合计金额（大写）：{amount_in_words(total)}　　制表人：________　审核人：________　"
-                           f"日期：{clock.today()}", styles()["base"]))
+    pay = sum((Decimal(r["amount"]) for r in rows if Decimal(r["amount"]) > 0), Decimal(0))
+    recover = -sum((Decimal(r["amount"]) for r in rows if Decimal(r["amount"]) < 0), Decimal(0))
+    words = f"合计金额（大写）：{amount_in_words(total)}" if not recover else (
+        f"应发金额 {fmt(pay)} 元（大写：{amount_in_words(pay)}），应追回金额 {fmt(recover)} 元"
+        f"（大写：{amount_in_words(recover)}）")
+    story.append(Paragraph(f"{words}　　制表人：________　审核人：________　日期：{clock.today()}", styles()["base"]))
     return build(path, story, f"{place} · 发放花名册", "发放花名册", wide=True)
 
 
 def form_digest(content: dict) -> str:
-    """The fingerprint a printed form carries: the hash of its content, so a changed record no longer matches."""
+    """The fingerprint a printed form carries: the hash of its content, so a changed record no longer matches.
+    Levels after the decision (the payment) are left out: paying does not change what was decided."""
+    content = {**content, "levels": [lv for lv in content["levels"] if not lv.get("after_decision")]}
     text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
@@ -165,10 +209,15 @@ def _approval_story(place: str, number: str, form: dict) -> list:
                        [str(t["visits"]), t["total_cost"], t["policy_covered"], *(t[k] for k, _ in TIERS),
                         t["personal_pay"]]], [w / 8] * 8, numeric_columns=range(8)))
     story.append(Spacer(1, 3 * mm))
-    amount = Decimal(a["approved_amount"] or a["computed_amount"] or 0)
-    rows = [["依申请救助金额", f"{fmt(amount)} 元　（大写）{amount_in_words(amount)}"]]
+    figure = a["approved_amount"] or a["computed_amount"]
+    if figure is None:
+        amount_text = a.get("amount_note") or "未测算"
+    else:
+        amount = Decimal(figure)
+        amount_text = f"{fmt(amount)} 元　（大写）{amount_in_words(amount)}"
+    rows = [["依申请救助金额", amount_text]]
     if "amount_reason" in a:  # approved other than computed: both amounts and why, for every signer to see
-        rows = [["批准金额", f"{fmt(amount)} 元　（大写）{amount_in_words(amount)}"],
+        rows = [["批准金额", amount_text],
                 ["测算金额", f"{fmt(Decimal(a['computed_amount']))} 元（按政策测算；批准金额与之不同）"],
                 ["金额调整理由", a["amount_reason"]]]
     story.append(grid(rows + [["测算依据", form["computation"]]], [32 * mm, w - 32 * mm], header_rows=0))
@@ -187,7 +236,7 @@ def _approval_story(place: str, number: str, form: dict) -> list:
     drawing = Drawing(28 * mm, 28 * mm, transform=[28 * mm / (x1 - x0), 0, 0, 28 * mm / (y1 - y0), 0, 0])
     drawing.add(qr)
     check = Table([[drawing, Paragraph(f"扫码或输入校验码核对本表是否与系统记录一致：<br/>{code}<br/>"
-                                       f"（jiuzhu verify-form 校验码）", s["small"])]],
+                                       "（在救助通“工具 → 核对打印的审批表”中扫码或输入）", s["small"])]],
                   colWidths=[32 * mm, w - 32 * mm])
     check.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
     story.append(KeepTogether([check]))

@@ -33,3 +33,14 @@ class FieldError(ValueError):
     def __reduce__(self):
         # Subclasses share this constructor; keeps errors picklable across process boundaries.
         return (type(self), (self.field, self.message, self.label))
+
+
+def collect(*checks) -> list[FieldError]:
+    """Run every check and return all their refusals, so that a form can mark each wrong field in one go."""
+    found: list[FieldError] = []
+    for check in checks:
+        try:
+            check()
+        except FieldError as exc:
+            found.append(exc)
+    return found

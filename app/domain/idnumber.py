@@ -55,7 +55,8 @@ def parse_id_number(raw: str, field: str = "id_number", today: date | None = Non
         raise IdNumberError(field, f"身份证号码应为 18 位（17 位数字加 1 位数字或 X），填写的是“{raw}”")
     expected = check_digit(value[:17])
     if value[17] != expected:
-        raise IdNumberError(field, f"身份证号码校验位不对（最后一位应为 {expected}，填写的是 {value[17]}），请核对证件逐位重新输入")
+        # Not which last digit would pass: that invites changing it instead of finding the digit mistyped.
+        raise IdNumberError(field, "身份证号码校验位不符：常见是某一位抄错或两位颠倒，请对照证件逐位核对")
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:

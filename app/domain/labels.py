@@ -46,6 +46,7 @@ LABELS: dict[str, str] = {
     "member.relation_to_head": "与户主关系",
     "head.relation_to_head": "与户主关系",
     "household_id": "家庭",
+    "households": "家庭",
     "person_id": "人员",
     "name": "姓名",
     "id_type": "证件类型",
@@ -80,6 +81,9 @@ LABELS: dict[str, str] = {
     "amount_reason": "金额理由",
     "notice_after": "公示安排",
     "notice_days": "公示天数",
+    "contact_phone": "公示联系电话",
+    "one_person_offices": "仅一名经办人的乡镇或村",
+    "asset_check": "财产核查结果",
     "limits": "办理时限",
     "file": "附件文件",
     "notice": "公示名单",
@@ -111,6 +115,10 @@ LABELS: dict[str, str] = {
     "approved_amount": "核定金额", "notice_start": "公示开始", "notice_end": "公示结束", "created_by": "登记人", "seq": "序号",
     "to_state": "办理后状态", "user_id": "用户", "at": "时间", "details": "详情", "filename": "文件名", "sha256": "文件校验值",
     "size": "大小", "added_by": "添加人", "password_hash": "密码", "active": "启用", "value": "值",
+    "status": "账单状态", "void_reason": "作废原因", "voided_by": "作废人", "corrects_id": "更正的原账单", "tier": "支付项目", "line_type": "支付类型",
+    "payer": "支付方", "old_amount": "原金额", "new_amount": "新金额", "reason": "原因", "batch_id": "发放批次",
+    "paid_at": "支付时间", "paid_by": "支付确认人", "title": "名称", "line_count": "笔数", "total": "合计",
+    "confirmed_by": "确认发放人", "confirmed_at": "确认发放时间", "bill": "账单", "list_file": "清单文件",
 }
 
 # A list item in a key: visits[0] is read 第1次就诊 (no spaces: the CLI line keeps its label in one token).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from app.domain.errors import FieldError
@@ -21,6 +22,16 @@ def round_fen(value: Decimal) -> Decimal:
     return value.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
+# As amounts are written on slips and in spreadsheets: "12,000.50", "1200元", "¥1,200". Commas only in groups of
+# three, so that a mistyped "1,20" is refused rather than read as 120.
+_GROUPED = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
+
+
+def _plain(text: str) -> str:
+    text = text.strip().removeprefix("¥").removeprefix("￥").removesuffix("元").strip()
+    return text.replace(",", "") if _GROUPED.fullmatch(text) else text
+
+
 def parse_money(raw: object, field: str) -> Decimal:
     """Read an amount in yuan from a string or JSON number; refuse floats' noise, negatives and >2 decimals."""
     if isinstance(raw, bool) or raw is None:
@@ -29,7 +40,7 @@ def parse_money(raw: object, field: str) -> Decimal:
         # A JSON number arrives as float; its shortest repr is what the user typed.
         raw = repr(raw)
     try:
-        value = Decimal(str(raw).strip())
+        value = Decimal(_plain(str(raw)))
     except InvalidOperation:
         raise MoneyError(field, f"“{raw}”不是金额，请填写数字（元），例如 \"1234.56\"") from None
     if not value.is_finite():
@@ -44,8 +55,13 @@ def parse_money(raw: object, field: str) -> Decimal:
 
 
 def fmt(value: Decimal) -> str:
-    """Format a money amount with exactly two decimals."""
+    """Format a money amount with exactly two decimals (records, files and codes: no separators)."""
     return str(round_fen(value))
+
+
+def shown(value: Decimal | str) -> str:
+    """A money amount as a screen or a printed table shows it: thousands separated, two decimals (12,000.50)."""
+    return f"{round_fen(Decimal(value)):,.2f}"
 
 
 def pct(rate: Decimal) -> str:

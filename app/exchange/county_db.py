@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from app.exchange.records import (
@@ -19,6 +21,7 @@ from app.exchange.records import (
     Entity,
     entities,
 )
+from app.exchange import county_steps
 from app.store import clock
 from app.store.anchors import Head
 from app.store.errors import StoreError
@@ -48,6 +51,12 @@ def local_entities() -> list[Entity]:
         conn.close()
 
 
+@lru_cache(maxsize=1)
+def _expected() -> tuple[Entity, ...]:
+    """local_entities, built once per process (it runs every migration on an empty database)."""
+    return tuple(local_entities())
+
+
 def _pg_type(column: str) -> str:
     if column in MONEY:
         return "NUMERIC(16, 2)"
@@ -66,7 +75,10 @@ def _ddl(e: Entity) -> list[str]:
     cols += ["county_seq BIGINT NOT NULL DEFAULT nextval('county_seq')",
              "received_at TIMESTAMPTZ NOT NULL DEFAULT now()"]
     refs = [c for c in e.columns if c.endswith("_id") and c != "id"]
-    return ([f"CREATE TABLE IF NOT EXISTS {e.table} ({', '.join(cols)})",
+    # A column a later site version added (a bill's status, its void, the bill it corrects): init-db run again
+    # completes the county's table without touching its rows.
+    added = [f"ALTER TABLE {e.table} ADD COLUMN IF NOT EXISTS {c} {_pg_type(c)}" for c in e.columns if c != "id"]
+    return ([f"CREATE TABLE IF NOT EXISTS {e.table} ({', '.join(cols)})", *added,
              f"CREATE INDEX IF NOT EXISTS {e.table}_pull ON {e.table} (county_seq)",
              f"CREATE INDEX IF NOT EXISTS {e.table}_region ON {e.table} (region_code)"]
             + [f"CREATE INDEX IF NOT EXISTS {e.table}_{c} ON {e.table} ({c})" for c in refs])
@@ -88,16 +100,48 @@ _META = [
         hash TEXT NOT NULL, seen_at TIMESTAMPTZ NOT NULL DEFAULT now(),
         via TEXT NOT NULL CHECK (via IN ('sync', 'package')), package_id TEXT)""",
     "CREATE INDEX IF NOT EXISTS audit_heads_site ON audit_heads (site_id, count)",
+    # What the county did not take from a site (a workflow step its sender could not have taken), with the reason.
+    """CREATE TABLE IF NOT EXISTS conflicts (id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        entity TEXT NOT NULL, entity_id TEXT NOT NULL, site_id TEXT, reason TEXT NOT NULL, record TEXT NOT NULL)""",
 ]
 
 
+def hold_seconds() -> int:
+    """How long one site may hold the county's write lock without a word before the server ends its transaction.
+
+    JIUZHU_COUNTY_HOLD_SECONDS sets it (tests use a few seconds); the default leaves a slow township line time to
+    send one batch."""
+    try:
+        return max(1, int(os.environ.get("JIUZHU_COUNTY_HOLD_SECONDS", "120")))
+    except ValueError:
+        return 120
+
+
+def _options(url: str) -> str:
+    import psycopg
+
+    try:
+        given = psycopg.conninfo.conninfo_to_dict(url).get("options") or ""
+    except psycopg.Error:
+        given = ""
+    # A site that stops talking mid-pull holds no lock, only an old snapshot; it is ended after half an hour. The
+    # server probes an idle link and gives up on unacknowledged data, so a cut line does not keep a session alive.
+    ours = ("-c idle_in_transaction_session_timeout=1800000 -c tcp_keepalives_idle=30 "
+            "-c tcp_keepalives_interval=10 -c tcp_keepalives_count=6 -c tcp_user_timeout=90000")
+    return f"{given} {ours}".strip()
+
+
 def connect(url: str) -> psycopg.Connection:
-    """A connection to the county database, with a Chinese message when it cannot be reached."""
+    """A connection to the county database, with a Chinese message when it cannot be reached.
+
+    Keepalives both ways: this side notices a county that went away, the county notices a site that did."""
     import psycopg
 
     try:
         # Autocommit, so that each `with pg.transaction()` is one real transaction that commits at its end.
-        return psycopg.connect(url, connect_timeout=10, application_name="jiuzhu", autocommit=True)
+        return psycopg.connect(url, connect_timeout=10, application_name="jiuzhu", autocommit=True,
+                               options=_options(url), keepalives=1, keepalives_idle=30, keepalives_interval=10,
+                               keepalives_count=6, tcp_user_timeout=90000)
     except psycopg.Error as exc:
         raise StoreError(f"连不上县级数据库（{_where(url)}）：{reason(exc)}。请检查网络、地址、用户名和密码") from exc
 
@@ -135,7 +179,7 @@ def init_db(url: str) -> list[str]:
                 pg.execute(statement)
         pg.execute("INSERT INTO county_meta (key, value) VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE "
                    "SET value = excluded.value", (str(SCHEMA_VERSION),))
-    return [e.table for e in ents] + ["audit_log", "audit_heads", "sites", "packages"]
+    return [e.table for e in ents] + ["audit_log", "audit_heads", "sites", "packages", "conflicts"]
 
 
 def check_schema(pg: psycopg.Connection) -> None:
@@ -145,8 +189,16 @@ def check_schema(pg: psycopg.Connection) -> None:
     row = pg.execute("SELECT value FROM county_meta WHERE key = 'schema_version'").fetchone()
     if not row or int(row[0]) > SCHEMA_VERSION:
         raise StoreError("县级数据库的版本与本程序不符，请升级救助通")
+    if not pg.execute("SELECT to_regclass('conflicts')").fetchone()[0]:
+        raise StoreError("县级数据库还没有记录未采用记录的表：请县里用本版本再运行一次 “jiuzhu county init-db 地址”（可重复运行，不动已有数据）")
     if not pg.execute("SELECT to_regclass('audit_heads')").fetchone()[0]:
         raise StoreError("县级数据库还没有记录审计链头的表：请县里用本版本再运行一次 “jiuzhu county init-db 地址”（可重复运行，不动已有数据）")
+    have = {(t, c) for t, c in pg.execute("SELECT table_name, column_name FROM information_schema.columns "
+                                          "WHERE table_schema = current_schema()")}
+    missing = [f"{e.table}.{c}" for e in _expected() for c in e.columns if (e.table, c) not in have]
+    if missing:
+        raise StoreError(f"县级数据库缺少本版本的字段（{'、'.join(missing[:3])} 等）：请县里用本版本再运行一次 "
+                         "“jiuzhu county init-db 地址”（可重复运行，不动已有数据）")
 
 
 @dataclass
@@ -160,36 +212,63 @@ class Merged:
     refused_ids: list[str] = field(default_factory=list)
 
 
+def _stage(pg: psycopg.Connection, stage: str, table: str, cols: tuple[str, ...], rows: Iterable[tuple]) -> None:
+    """Rows into a session-private staging table shaped like `table` (emptied at each commit)."""
+    pg.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+               f"SELECT {', '.join(cols)} FROM {table} WITH NO DATA")
+    pg.execute(f"TRUNCATE {stage}")
+    with pg.cursor().copy(f"COPY {stage} ({', '.join(cols)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def merge(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> Merged:
-    """Write `rows` (in e.wire order) into the county table in the caller's transaction, which holds the write
-    lock (lock_for_writing); idempotent by id.
+    """Write `rows` (in e.wire order) into the county table in the caller's transaction; idempotent by id.
+
+    The rows travel into a staging table first, and only then is the write lock taken (lock_for_writing): a server
+    waiting for COPY data does not act on statement_timeout, so a site whose line stalls mid-transfer must not be
+    holding the lock. Under it there is only work on the server, which the lock's time limits bound.
 
     A record belongs to the site that made it: a copy from any other site never overwrites it. Steps and
     attachments are appended: a copy already there is kept as it is."""
     out = Merged(received=len(rows))
     if not rows:
         return out
-    wire = e.wire
-    held = pg.execute(f"SELECT count(*) FROM {e.table} WHERE id = ANY(%s)", ([r[0] for r in rows],)).fetchone()[0]
-    if held == 0:
-        # None of them is there yet (the first delivery, the usual case): straight in, no staging and merging.
-        # Safe because every writer holds the write lock, so no one can add one of these ids meanwhile.
-        with pg.cursor().copy(f"COPY {e.table} ({', '.join(wire)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        out.written = len(rows)
+    if e.table in ("applications", "application_steps"):
+        # The step checks read the county's copy of each case and must see it as the rows will meet it: they run
+        # under the lock. These rows are few (a case's steps), so staging them under it costs the others nothing.
+        lock_for_writing(pg)
+    if e.table == "applications":
+        rows = county_steps.summaries(pg, e, rows)
+    if e.table == "application_steps":
+        rows, refused = county_steps.admit(pg, e, rows)
+        county_steps.keep_aside(pg, e.table, refused)
+        out.refused, out.refused_ids = len(refused), [r["id"] for r, _ in refused[:100]]
+        done = _merge(pg, e, rows, out)
+        # The county's copy of each application follows the steps it holds, as a site's does (steps.follow).
+        for app_id, summary in county_steps.folded(pg, {r[e.wire.index("application_id")] for r in rows}).items():
+            pg.execute(f"UPDATE applications SET {', '.join(f'{k} = %s' for k in summary)} WHERE id = %s",
+                       (*summary.values(), app_id))
+        return done
+    return _merge(pg, e, rows, out)
+
+
+def _merge(pg: psycopg.Connection, e: Entity, rows: list[tuple], out: Merged) -> Merged:
+    if not rows:
         return out
-    stage = f"stage_{e.table}"
-    pg.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
-               f"SELECT {', '.join(wire)} FROM {e.table} WITH NO DATA")
-    pg.execute(f"TRUNCATE {stage}")
-    with pg.cursor().copy(f"COPY {stage} ({', '.join(wire)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    wire, stage = e.wire, f"stage_{e.table}"
+    cols = ", ".join(wire)
+    _stage(pg, stage, e.table, wire, rows)
+    lock_for_writing(pg)
+    if not pg.execute(f"SELECT EXISTS (SELECT 1 FROM {stage} s JOIN {e.table} t ON t.id = s.id)").fetchone()[0]:
+        # None of them is there yet (the first delivery, the usual case): a plain insert, about a third faster than
+        # the merge below. Safe because every writer holds the lock, so no one can add one of these ids meanwhile.
+        out.written += pg.execute(f"INSERT INTO {e.table} ({cols}) SELECT {cols} FROM {stage}").rowcount
+        return out
     refused = pg.execute(f"SELECT s.id FROM {stage} s JOIN {e.table} t ON t.id = s.id "
                          f"WHERE t.site_id <> s.site_id").fetchall()
-    out.refused, out.refused_ids = len(refused), [r[0] for r in refused[:100]]
-    cols = ", ".join(wire)
+    out.refused += len(refused)
+    out.refused_ids += [r[0] for r in refused[:100]]
     if e.table in APPEND_ONLY:
         conflict = "DO NOTHING"
     else:
@@ -198,7 +277,7 @@ def merge(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> Merged:
                     f"WHERE {e.table}.site_id = excluded.site_id AND {e.table}.updated_at IS DISTINCT FROM "
                     f"excluded.updated_at")
     cur = pg.execute(f"INSERT INTO {e.table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT (id) {conflict}")
-    out.written = cur.rowcount
+    out.written += cur.rowcount
     return out
 
 
@@ -208,12 +287,7 @@ def merge_audit(pg: psycopg.Connection, site: str, rows: list[tuple]) -> Merged:
     if not rows:
         return out
     cols = ("site_id", *AUDIT_COLUMNS)
-    pg.execute("CREATE TEMP TABLE IF NOT EXISTS stage_audit ON COMMIT DELETE ROWS AS "
-               f"SELECT {', '.join(cols)} FROM audit_log WITH NO DATA")
-    pg.execute("TRUNCATE stage_audit")
-    with pg.cursor().copy(f"COPY stage_audit ({', '.join(cols)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row((site, *row))
+    _stage(pg, "stage_audit", "audit_log", cols, ((site, *row) for row in rows))
     out.audit_mismatch = pg.execute("SELECT count(*) FROM stage_audit s JOIN audit_log a ON a.site_id = s.site_id "
                                     "AND a.seq = s.seq WHERE a.hash <> s.hash").fetchone()[0]
     out.written = pg.execute(f"INSERT INTO audit_log ({', '.join(cols)}) SELECT {', '.join(cols)} FROM stage_audit "
@@ -243,7 +317,17 @@ def seen_heads(pg: psycopg.Connection, site: str) -> list[Head]:
 
 
 def lock_for_writing(pg: psycopg.Connection) -> None:
+    """Take the county's write lock for the caller's transaction, on terms that let no site keep it.
+
+    Waiting gives up after three holds (a stalled holder is ended after one, then the queue moves). Once held,
+    any statement, and any pause between statements, longer than one hold ends the transaction on the server:
+    its batch is rolled back, the lock freed, and the site sends that batch again on its next sync."""
+    hold = hold_seconds() * 1000
+    pg.execute(f"SET LOCAL lock_timeout = {3 * hold}")
+    pg.execute(f"SET LOCAL statement_timeout = {3 * hold + 1000}")
     pg.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+    pg.execute(f"SET LOCAL statement_timeout = {hold}")
+    pg.execute(f"SET LOCAL idle_in_transaction_session_timeout = {hold}")
 
 
 def note_site(pg: psycopg.Connection, site: str, name: str, pushed: bool) -> None:
@@ -282,6 +366,22 @@ def pull(pg: psycopg.Connection, e: Entity, after: int, upto: int, site: str, re
                         (after, upto, site, region + "%"))
             while rows := cur.fetchmany(batch):
                 yield [tuple(_local_value(v) for v in r) for r in rows]
+
+
+def fetch(pg: psycopg.Connection, e: Entity, ids: list[str], batch: int = 5000) -> Iterator[list[tuple]]:
+    """Batches of the county's current copies of these records (those it holds), in e.wire order."""
+    for start in range(0, len(ids), batch):
+        rows = pg.execute(f"SELECT {', '.join(e.wire)} FROM {e.table} WHERE id = ANY(%s) ORDER BY county_seq",
+                          (ids[start:start + batch],)).fetchall()
+        if rows:
+            yield [tuple(_local_value(v) for v in r) for r in rows]
+
+
+def jurisdiction_ids(pg: psycopg.Connection, table: str, site: str, regions: list[str]) -> dict[str, bool]:
+    """The ids a site should hold of one kind: its own anywhere (True), others' in its regions (False)."""
+    rows = pg.execute(f"SELECT id, site_id = %s FROM {table} WHERE site_id = %s OR region_code LIKE ANY(%s)",
+                      (site, site, [r + "%" for r in regions]))
+    return dict(rows.fetchall())
 
 
 def counts(pg: psycopg.Connection, tables: Iterable[str]) -> dict[str, int]:

@@ -8,11 +8,16 @@ reason. Nothing is written until the caseworker applies the confirmed changes, a
 from __future__ import annotations
 
 import re
+import zipfile
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import chain, islice
 from pathlib import Path
 
 from app.domain.idnumber import IdNumberError, normalise, parse_id_number
+from app.exchange import bounds
 
 # Header texts seen in 民政 and 乡村振兴 exports, and the field each means.
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -23,14 +28,20 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "dibao_no": ("低保证号", "低保证编号"),
     "category": ("救助类别", "人员类别", "保障类别", "类别", "对象类别"),
     "monitor_type": ("监测对象类别", "监测类型", "监测对象类型"),
-    "start": ("起始保障年月", "保障起始年月", "享受低保时间", "识别监测时间", "纳入监测时间", "认定时间", "起始时间"),
+    "start": ("起始保障年月", "保障起始年月", "享受低保时间", "识别监测时间", "纳入监测时间", "认定时间", "起始时间",
+              "纳入时间", "纳入日期", "纳入保障时间", "认定日期", "起始日期", "享受时间"),
     "risk_cleared": ("风险是否已消除", "是否消除风险", "风险消除"),
     "end": ("消除监测时间", "风险消除时间", "终止时间", "停保时间", "终止保障年月"),
 }
 MONITOR_CATEGORIES = {"脱贫不稳定户": "脱贫不稳定人口", "边缘易致贫户": "边缘易致贫人口", "突发严重困难户": "突发严重困难户",
                       "脱贫不稳定": "脱贫不稳定人口", "边缘易致贫": "边缘易致贫人口", "突发严重困难": "突发严重困难户"}
-CATEGORY_WORDS = {"特困": "特困人员", "特困供养": "特困人员", "低保": "低保对象", "城市低保": "低保对象", "农村低保": "低保对象",
-                  "低保边缘": "低保边缘家庭成员", "孤儿": "孤儿", "事实无人抚养儿童": "事实无人抚养儿童"}
+# 五保户: 农村五保供养 became 特困人员供养 (《社会救助暂行办法》, 2014, 第三章); older township rosters keep the old word.
+CATEGORY_WORDS = {"特困": "特困人员", "特困供养": "特困人员", "特困人员": "特困人员", "低保": "低保对象", "城市低保": "低保对象",
+                  "农村低保": "低保对象", "低保对象": "低保对象", "低保边缘": "低保边缘家庭成员", "孤儿": "孤儿",
+                  "事实无人抚养儿童": "事实无人抚养儿童", "五保户": "特困人员", "五保": "特困人员", "农村五保": "特困人员",
+                  "五保对象": "特困人员"}
+# A CSV list bigger than this is not a county roster (100,000 rows are about 10 MB): refused, not read into memory.
+MAX_CSV_BYTES = 64 * 1024 * 1024
 # Once every separator is "-": 2023-5-6, 2023-05 and 2023年5月 (day 1), 20230506, 202305.
 _DATE_MARKS = str.maketrans({"－": "-", "．": "-", "／": "-", ".": "-", "/": "-", "年": "-", "月": "-", "日": None})
 _DATE_FORMS = (re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?"), re.compile(r"(\d{4})(\d{2})(\d{2})?"))
@@ -55,9 +66,13 @@ class ListRow:
 
 @dataclass
 class Rejected:
+    """A row not imported: its line, cells and why; the name and ID number as written, so it can be found."""
+
     line: int
     values: list
     reason: str
+    name: str = ""
+    id_number: str = ""
 
 
 @dataclass
@@ -74,11 +89,12 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _match_header(cells: list) -> dict[str, int]:
+def match_header(cells: list, headers: dict[str, tuple[str, ...]] = HEADERS) -> dict[str, int]:
+    """Which column holds each field, by the header texts `headers` knows (spaces inside a header ignored)."""
     found: dict[str, int] = {}
     for i, value in enumerate(cells):
         text = re.sub(r"\s+", "", _text(value))
-        for key, names in HEADERS.items():
+        for key, names in headers.items():
             if text in names and key not in found:
                 found[key] = i
     return found
@@ -92,6 +108,11 @@ def parse_date(value) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
+    if type(value) is str and len(value) == 10 and value[4] == "-":
+        try:  # the common 2023-05-06, without the normalising below (a list has tens of thousands)
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
     if isinstance(value, int | float) and 20000 < value < 80000:
         return date(1899, 12, 30) + timedelta(days=int(value))  # Excel's day 0 (with its 1900 leap-year quirk)
     text = normalise(_text(value)).translate(_DATE_MARKS).strip("-")
@@ -114,42 +135,71 @@ def _dated(value, label: str) -> date | None:
 
 
 def read_list(path: Path) -> ParsedList:
-    """Read an .xlsx identity list; refuse other files with a message."""
+    """Read an .xlsx or .csv identity list; refuse other files, and files beyond the limits (bounds.py), with a
+    message."""
     path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        raise ListError(f"{path.name}：只能导入 Excel 工作簿（.xlsx）；.xls 请先在 Excel 或 WPS 中另存为 .xlsx")
-    rows = _first_sheet(path)
-    header_at, columns = None, {}
-    for i, row in enumerate(rows[:15]):
-        found = _match_header(row)
-        if "id_number" in found and "name" in found:
-            header_at, columns = i, found
-            break
-    if header_at is None:
-        raise ListError(f"{path.name}：前 15 行中找不到同时含“姓名”和“身份证号”的表头")
-    source = "乡村振兴" if "monitor_type" in columns else "民政"
-    parsed = ParsedList(path, source)
-    seen: set[tuple[str, str]] = set()
-    for offset, row in enumerate(rows[header_at + 1:], start=header_at + 2):
-        if all(_text(v) == "" for v in row):
-            continue  # empty rows between blocks are common in exported lists
-        cell = lambda key: row[columns[key]] if key in columns and columns[key] < len(row) else None  # noqa: E731
-        try:
-            item = _row(offset, cell, source)
-        except ValueError as exc:
-            parsed.rejected.append(Rejected(offset, [_text(v) for v in row], str(exc)))
-            continue
-        key = (item.id_number, item.category)
-        if key in seen:
-            parsed.rejected.append(Rejected(offset, [_text(v) for v in row], "重复行：同一人同一类别已在前面出现"))
-            continue
-        seen.add(key)
-        parsed.rows.append(item)
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise ListError(f"{path.name}：只能导入 Excel 工作簿（.xlsx）或 CSV 文件；.xls 请先在 Excel 或 WPS 中另存为 .xlsx")
+    if suffix == ".xlsx":
+        _check(path)
+    with closing(_first_sheet(path) if suffix == ".xlsx" else (row for row in csv_rows(path))) as rows:
+        head = list(islice(rows, 15))
+        header_at, columns = None, {}
+        for i, row in enumerate(head):
+            found = match_header(row)
+            if "id_number" in found and "name" in found:
+                header_at, columns = i, found
+                break
+        if header_at is None:
+            raise ListError(f"{path.name}：前 15 行中找不到同时含“姓名”和“身份证号”的表头")
+        if "start" not in columns:
+            raise ListError(f"{path.name}：表头中找不到起始时间列，应为 {'、'.join(HEADERS['start'])} 之一")
+        source = "乡村振兴" if "monitor_type" in columns else "民政"
+        parsed = ParsedList(path, source)
+        seen: set[tuple[str, str]] = set()
+        for offset, row in enumerate(chain(head[header_at + 1:], rows), start=header_at + 2):
+            if all(_text(v) == "" for v in row):
+                continue  # empty rows between blocks are common in exported lists
+            cell = lambda key: row[columns[key]] if key in columns and columns[key] < len(row) else None  # noqa: E731
+            try:
+                item = _row(offset, cell, source)
+            except ValueError as exc:
+                parsed.rejected.append(Rejected(offset, [_text(v) for v in row], str(exc), _text(cell("name")),
+                                                _text(cell("id_number"))))
+                continue
+            key = (item.id_number, item.category)
+            if key in seen:
+                parsed.rejected.append(Rejected(offset, [_text(v) for v in row], "重复行：同一人同一类别已在前面出现",
+                                                item.name, item.id_number))
+                continue
+            seen.add(key)
+            parsed.rows.append(item)
     return parsed
 
 
-def _first_sheet(path: Path) -> list[list]:
-    """The first worksheet's cells from A1, row by row, as openpyxl would give them.
+def first_sheet(path: Path) -> list[list]:
+    """The first worksheet of a workbook within the limits (bounds.py), whole, as `_first_sheet` reads it."""
+    _check(path)
+    with closing(_first_sheet(path)) as rows:
+        return list(rows)
+
+
+def _check(path: Path) -> None:
+    """Refuse, before any reader allocates for it, a workbook beyond the limits or not a zip at all."""
+    try:
+        bounds.check_workbook(path, f"{path.name}：")
+    except bounds.TooLarge as exc:
+        raise ListError(f"{exc}。请只导出需要的行和列后再导入") from None
+    except bounds.Damaged as exc:
+        raise ListError(f"{path.name}：无法作为 Excel 工作簿打开（{exc}），文件已损坏或不是 .xlsx") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        raise ListError(f"{path.name}：无法作为 Excel 工作簿打开（{type(exc).__name__}），文件可能已损坏或不是 .xlsx") from None
+
+
+def _first_sheet(path: Path) -> Iterator[list]:
+    """The first worksheet's cells from A1, row by row, as openpyxl would give them (a generator: the rows are
+    made one at a time, so only calamine's own copy of the sheet is held whole).
 
     Read with calamine (a compiled reader): a county roster of 100,000 rows takes well under a second, where
     openpyxl needs most of ten. The values are brought to openpyxl's (data_only) form, which the rest of this module
@@ -168,17 +218,47 @@ def _first_sheet(path: Path) -> list[list]:
         if first is None:
             raise ListError(f"{path.name}：工作簿中没有工作表")
         sheet = book.get_sheet_by_name(first)
-        rows = [[_openpyxl_value(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
-        for (top, left), (bottom, right) in sheet.merged_cell_ranges or ():
-            for r in range(top, min(bottom + 1, len(rows))):
-                row = rows[r]
+        merges = sorted(sheet.merged_cell_ranges or ())
+        active: list = []
+        for r, raw in enumerate(sheet.iter_rows()):
+            row = [_openpyxl_value(v) for v in raw]
+            while merges and merges[0][0][0] <= r:
+                active.append(merges.pop(0))
+            active = [m for m in active if m[1][0] >= r]
+            for (top, left), (_, right) in active:
                 for c in range(left if r > top else left + 1, min(right + 1, len(row))):
                     row[c] = None
+            yield row
     except CalamineError as exc:
         raise ListError(f"{path.name}：无法作为 Excel 工作簿打开（{type(exc).__name__}），文件可能已损坏或不是 .xlsx") from None
     finally:
         book.close()
-    return rows
+
+
+def csv_rows(path: Path) -> list[list]:
+    """A CSV list's rows as text cells (empty → None), in UTF-8 (with or without BOM) or GB18030 as Excel and WPS
+    save them in China."""
+    import csv
+    import io
+
+    try:
+        if path.stat().st_size > MAX_CSV_BYTES:
+            raise ListError(f"{path.name}：文件超过 {MAX_CSV_BYTES // 1024 // 1024} MB，请分成几个文件导入")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ListError(f"{path.name}：无法读取（{exc.strerror or type(exc).__name__}）") from None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ListError(f"{path.name}：无法识别文字编码，请在 Excel 或 WPS 中另存为“CSV UTF-8”或 .xlsx")
+    try:
+        return [[cell.strip() or None for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
+    except csv.Error as exc:
+        raise ListError(f"{path.name}：不是有效的 CSV 文件（{exc}）") from None
 
 
 def _openpyxl_value(value):

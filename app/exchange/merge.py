@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from typing import Any
 
+from app.exchange import steps
+from app.exchange.held import HEAD_MISSING, PARENT_MISSING, hold
 from app.exchange.records import APPEND_ONLY, Entity
 from app.store import records
 from app.store.clock import now
@@ -21,6 +23,7 @@ class Applied:
     updated: int = 0
     same: int = 0
     conflicts: int = 0
+    held: int = 0  # waiting for a parent that has not arrived yet (sync_held), tried again on the next pull
     persons_touched: set[str] = field(default_factory=set)
     applications_touched: set[str] = field(default_factory=set)
     households_added: set[str] = field(default_factory=set)
@@ -30,6 +33,7 @@ class Applied:
         self.updated += other.updated
         self.same += other.same
         self.conflicts += other.conflicts
+        self.held += other.held
         self.persons_touched |= other.persons_touched
         self.applications_touched |= other.applications_touched
         self.households_added |= other.households_added
@@ -53,9 +57,13 @@ def apply(conn: sqlite3.Connection, user: Any, e: Entity, rows: list[tuple], me:
     cols = [*e.columns, "site_id"]
     stamp = "updated_at" if "updated_at" in e.columns else None
     action = f"接收其他站点的记录（{source}）"
+    if e.table == "application_steps":
+        rows = steps.in_order(rows, e.wire)
     for row in rows:
         record = dict(zip(e.wire, row))
         values = {c: record[c] for c in cols}
+        if e.table == "applications":
+            values = steps.summary_from_here(conn, values)
         held = conn.execute(f"SELECT site_id{', updated_at' if stamp else ''} FROM {e.table} WHERE id = ?",
                             (record["id"],)).fetchone()
         if record["site_id"] == me:
@@ -73,8 +81,17 @@ def apply(conn: sqlite3.Connection, user: Any, e: Entity, rows: list[tuple], me:
             continue
         else:
             outcome = "updated"
+        refused = steps.refusal(conn, record) if e.table == "application_steps" else None
+        if refused:
+            out.conflicts += 1
+            _conflict(conn, source, e.table, record, f"未采用这一办理环节：{refused}")
+            continue
         # A new record, or a newer copy, can collide here (an ID number or invoice taken by another record).
         problem = _write(conn, user, e.table, values, outcome, action)
+        if problem and "FOREIGN KEY" in problem and not _parent_refused(conn, record):
+            out.held += 1  # its parent has not arrived yet: kept whole and tried again, never passed over
+            hold(conn, e, record, source, PARENT_MISSING)
+            continue
         if problem:
             out.conflicts += 1
             _conflict(conn, source, e.table, record, _integrity_reason(e.table, problem))
@@ -107,6 +124,14 @@ def _write(conn: sqlite3.Connection, user: Any, table: str, values: dict, outcom
     return None
 
 
+def _parent_refused(conn: sqlite3.Connection, record: dict) -> bool:
+    """Whether a record this one belongs to was refused here (so it will not arrive by waiting)."""
+    parents = [v for c, v in record.items() if c.endswith("_id") and c not in ("id", "site_id") and v]
+    return bool(parents) and conn.execute(
+        f"SELECT 1 FROM sync_conflicts WHERE entity_id IN ({', '.join('?' * len(parents))}) AND resolved_at IS NULL "
+        f"LIMIT 1", parents).fetchone() is not None
+
+
 def _integrity_reason(table: str, message: str) -> str:
     if "id_type, persons.id_number" in message or "persons.id_number" in message:
         return "本站已有同一证件号码的另一人员记录，请核对后合并"
@@ -115,48 +140,44 @@ def _integrity_reason(table: str, message: str) -> str:
     if "application_steps.application_id, application_steps.seq" in message:
         return "同一申请的同一环节序号已有另一条办理记录（两处同时办理），请县里核对"
     if "FOREIGN KEY" in message:
-        return "它所属的上级记录（家庭、人员或申请）本站没有，请先同步或导入上级记录"
+        return "它所属的上级记录（家庭、人员或申请）未能合并（见同步冲突），这一条也未合并"
     return f"数据库拒绝写入：{message}"
 
 
-def replay_steps(conn: sqlite3.Connection, user: Any, application_id: str) -> bool:
-    """Bring an application's state up to its last step, after steps arrived from another site; True if changed.
+def drop_headless(conn: sqlite3.Connection, user: Any, e: Entity, household_ids: set[str],
+                  source: str) -> tuple[int, int]:
+    """Households just added whose head did not come with them are set aside rather than left empty; how many were
+    (refused, held).
 
-    Steps are the record of what happened; the application row only summarises them, so it follows them."""
-    a = conn.execute("SELECT * FROM applications WHERE id = ?", (application_id,)).fetchone()
-    last = conn.execute("SELECT * FROM application_steps WHERE application_id = ? ORDER BY seq DESC LIMIT 1",
-                        (application_id,)).fetchone()
-    if a is None or last is None or a["state"] == last["to_state"]:
-        return False
-    details = json.loads(last["details"] or "{}")
-    changes = {"state": last["to_state"], "updated_at": now()}
-    if last["to_state"] != last["state"]:
-        changes["state_since"] = last["at"]
-    for key in ("notice_start", "notice_end", "computed_amount", "approved_amount", "amount_reason"):
-        if key in details:
-            changes[key] = details[key]
-    records.update(conn, user, "applications", application_id, changes, "依申请救助：按其他站点的办理记录更新状态")
-    return True
-
-
-def drop_headless(conn: sqlite3.Connection, user: Any, household_ids: set[str], source: str) -> int:
-    """Households just added whose head did not come with them are set aside rather than left empty.
-
-    A household's people can be refused (the same ID number is already registered here as another record); a
-    household without its head would be a row nobody can find or open. Those with no one are taken out again and
-    kept in sync_conflicts; those with other members stay, with a conflict saying the head is missing."""
-    dropped = 0
+    Either the head was refused (the same ID number is already registered here as another record): a household
+    with no one is taken out again and kept in sync_conflicts, one with other members stays with a conflict saying
+    so. Or the head has not arrived yet (its site is still pushing): a household with no one is held whole and tried
+    again on the next pull, one with other members stays and its head joins it when it comes."""
+    refused_n = held_n = 0
     for hid in sorted(household_ids):
         row = conn.execute("SELECT * FROM households WHERE id = ?", (hid,)).fetchone()
         if row is None or conn.execute("SELECT 1 FROM persons WHERE id = ?", (row["head_person_id"],)).fetchone():
             continue
         members = conn.execute("SELECT count(*) FROM persons WHERE household_id = ?", (hid,)).fetchone()[0]
+        refused = conn.execute("SELECT 1 FROM sync_conflicts WHERE entity = 'persons' AND entity_id = ? "
+                               "AND resolved_at IS NULL", (row["head_person_id"],)).fetchone()
         record = dict(row)
         if members == 0:
-            records.delete(conn, user, "households", hid, f"接收其他站点的记录（{source}）：缺户主，未导入")
-            dropped += 1
-            _conflict(conn, source, "households", record, "这一户的成员都已在本站以其他记录登记（证件号码相同），"
-                                                           "这一户未导入，请核对后合并")
-        else:
+            records.delete(conn, user, "households", hid, f"接收其他站点的记录（{source}）：缺户主，"
+                                                          + ("未导入" if refused else "暂存待户主"))
+            if refused:
+                refused_n += 1
+                _conflict(conn, source, "households", record, REFUSED_HEAD)
+            else:
+                held_n += 1
+                hold(conn, e, record, source, HEAD_MISSING)
+        elif refused:
             _conflict(conn, source, "households", record, "户主在本站已有其他记录（证件号码相同），这一户已导入但缺户主，请核对")
-    return dropped
+    return refused_n, held_n
+
+
+REFUSED_HEAD = "户主的证件号码在本站已登记为另一人员，这一户未导入，请核对后合并"
+# What older versions filed for a parent not there yet, refusing it for good (and calling a household whose head
+# had not arrived a refused one): the repair takes these again from the county. Newer conflicts never say this.
+RETAKE = ("它所属的上级记录（家庭、人员或申请）本站没有，请先同步或导入上级记录",
+          "这一户的成员都已在本站以其他记录登记（证件号码相同），这一户未导入，请核对后合并")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
 import os
 import zipfile
@@ -13,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.exchange import bounds
 from app.exchange.records import AUDIT_COLUMNS, BINARY, NAMES, Entity
 from app.store.errors import StoreError
 
@@ -24,6 +24,11 @@ SUFFIX = ".jzpkg"
 MANIFEST = "manifest.json"
 MANIFEST_SUM = "manifest.sha256"
 WORKBOOK = "记录一览.xlsx"
+# A package is read a line at a time, never whole, so it may be larger than a workbook (whose reader holds it all):
+# a whole county's records, sent again after a lost stick, come to about 1 GB.
+MAX_PACKAGE = 4 * 1024 * 1024 * 1024
+MAX_MANIFEST = 1024 * 1024
+PRIVATE = 0o600
 
 
 def _encode(columns: tuple[str, ...], row: tuple) -> bytes:
@@ -34,12 +39,30 @@ def _encode(columns: tuple[str, ...], row: tuple) -> bytes:
 
 def _decode(columns: tuple[str, ...], line: bytes, where: str) -> tuple:
     try:
-        record = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise damaged(f"{where} 不是有效的 JSON") from exc
+        # A field is a string, a whole number of at most 20 digits or null: anything else (nesting, a 5,000-digit
+        # number) is refused before json builds it.
+        record = json.loads(line, parse_int=_integer, parse_float=_not_allowed, parse_constant=_not_allowed)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise damaged(f"{where} 不是有效的 JSON 或含有本格式不用的值") from exc
     if not isinstance(record, dict) or set(record) != set(columns):
         raise damaged(f"{where} 的字段与本程序的记录格式不符")
-    return tuple(base64.b64decode(record[c]) if c in BINARY and record[c] is not None else record[c] for c in columns)
+    if not all(v is None or isinstance(v, str | int) for v in record.values()):
+        raise damaged(f"{where} 的字段值只能是文字、整数或空")
+    try:
+        return tuple(base64.b64decode(record[c], validate=True) if c in BINARY and record[c] is not None
+                     else record[c] for c in columns)
+    except (ValueError, TypeError) as exc:
+        raise damaged(f"{where} 的二进制字段不是有效的 base64") from exc
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > 20:
+        raise ValueError("number too long")
+    return int(text)
+
+
+def _not_allowed(text: str):
+    raise ValueError(f"not allowed: {text[:20]}")
 
 
 def damaged(detail: str) -> StoreError:
@@ -56,12 +79,15 @@ class Part:
     rows: Iterable[tuple]
 
 
-def write(path: Path, header: dict, parts: list[Part], workbook: bytes) -> dict:
+def write(path: Path, header: dict, parts: list[Part], workbook: Path) -> dict:
     """Write the package atomically (a partial file never carries the final name); returns its manifest."""
     path = Path(path)
     tmp = path.with_name(path.name + ".part")
     files, counts = {}, {}
     try:
+        tmp.unlink(missing_ok=True)
+        tmp.touch(mode=PRIVATE)  # every ID number of the site is in it: its owner's to read only
+        os.chmod(tmp, PRIVATE)
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
             for part in parts:
                 digest, size, n = hashlib.sha256(), 0, 0
@@ -75,8 +101,8 @@ def write(path: Path, header: dict, parts: list[Part], workbook: bytes) -> dict:
                 files[part.name] = {"table": part.table, "columns": list(part.columns), "rows": n,
                                     "bytes": size, "sha256": digest.hexdigest()}
                 counts[part.table] = n
-            zf.writestr(WORKBOOK, workbook)
-            files[WORKBOOK] = {"bytes": len(workbook), "sha256": hashlib.sha256(workbook).hexdigest()}
+            zf.write(workbook, WORKBOOK)
+            files[WORKBOOK] = {"bytes": workbook.stat().st_size, "sha256": _file_sha256(workbook)}
             manifest = {"format": FORMAT, **header, "counts": counts, "files": files}
             text = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
             zf.writestr(MANIFEST, text)
@@ -91,6 +117,14 @@ def write(path: Path, header: dict, parts: list[Part], workbook: bytes) -> dict:
         tmp.unlink(missing_ok=True)
         raise
     return manifest
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class Package:
@@ -110,17 +144,20 @@ class Package:
             owner = columns.index("site_id") if "site_id" in columns else None
             try:
                 with zipfile.ZipFile(self.path) as zf, zf.open(name) as f:
-                    for n, line in enumerate(f, 1):
+                    for n, line in enumerate(bounds.lines(f, name), 1):
                         row = _decode(columns, line, f"{name} 第 {n} 行")
                         if owner is not None and row[owner] != site:
                             raise damaged(f"{name} 第 {n} 行的记录不属于导出的站点")
                         yield row
-            except _UNREADABLE as exc:  # the stick went bad between the check and the import
+            except (*_UNREADABLE, bounds.TooLarge) as exc:  # the stick went bad between the check and the import
                 raise damaged(f"{name} 读取失败") from exc
 
 
 def open_package(path: Path, entities: list[Entity]) -> Package:
-    """Open a package and check every byte against its manifest; refuse it whole if anything is off."""
+    """Open a package and check every byte against its manifest; refuse it whole if anything is off.
+
+    Sizes are checked before anything is inflated (bounds.py), each line's length while checksums are computed,
+    and every manifest field the import uses is checked here, so that nothing fails half-way through the import."""
     path = Path(path)
     if not path.is_file():
         raise StoreError(f"找不到交换包 {path}，请检查路径")
@@ -129,19 +166,29 @@ def open_package(path: Path, entities: list[Entity]) -> Package:
     except _UNREADABLE as exc:
         raise damaged("文件不是完整的交换包，可能没有拷完或已损坏") from exc
     with zf:
+        try:
+            bounds.check_zip(zf, "包内 ", MAX_PACKAGE)
+        except bounds.TooLarge as exc:
+            raise StoreError(f"交换包未导入：{exc}") from None
+        except bounds.Damaged as exc:
+            raise damaged(str(exc)) from None
         names = set(zf.namelist())
         if MANIFEST not in names or MANIFEST_SUM not in names:
             raise damaged("缺少清单 manifest.json")
         try:
-            text = zf.read(MANIFEST)
-            stated = zf.read(MANIFEST_SUM).decode("ascii").strip()
+            with zf.open(MANIFEST) as f:
+                text = bounds.read_capped(f, "清单 manifest.json ", MAX_MANIFEST)
+            with zf.open(MANIFEST_SUM) as f:
+                stated = bounds.read_capped(f, "清单校验值 ", 1024).decode("ascii").strip()
+        except bounds.TooLarge as exc:
+            raise damaged(str(exc)) from None
         except _UNREADABLE as exc:
             raise damaged("清单无法读取") from exc
         if hashlib.sha256(text).hexdigest() != stated:
             raise damaged("清单的校验值不符")
         try:
-            manifest = json.loads(text)
-        except json.JSONDecodeError as exc:
+            manifest = json.loads(text, parse_int=_integer, parse_float=_not_allowed, parse_constant=_not_allowed)
+        except (ValueError, RecursionError) as exc:
             raise damaged("清单不是有效的 JSON") from exc
         files = manifest.get("files") if isinstance(manifest, dict) else None
         if not isinstance(files, dict) or not all(isinstance(i, dict) for i in files.values()):
@@ -151,55 +198,102 @@ def open_package(path: Path, entities: list[Entity]) -> Package:
         if missing:
             raise damaged(f"清单缺少 {'、'.join(missing)}")
         if manifest.get("format") != FORMAT:
-            raise StoreError(f"交换包格式为 {manifest.get('format')}，本程序只认识 {FORMAT}；请升级救助通")
+            raise StoreError(f"交换包格式为 {str(manifest.get('format'))[:40]}，本程序只认识 {FORMAT}；请升级救助通")
+        problem = manifest_problem(manifest)
+        if problem:
+            raise damaged(f"清单中的{problem}")
         extra = names - set(files) - {MANIFEST, MANIFEST_SUM}
         if extra:
-            raise damaged(f"包里有清单之外的文件：{'、'.join(sorted(extra))}")
+            raise damaged(f"包里有清单之外的文件：{'、'.join(sorted(extra))[:200]}")
         expected = {e.table: e.wire for e in entities} | {"audit_log": AUDIT_COLUMNS}
         for name, info in files.items():
             if name not in names:
                 raise damaged(f"缺少文件 {name}")
             if "table" in info and tuple(info.get("columns", ())) != expected.get(info["table"]):
                 raise damaged(f"{name} 的字段与本程序的记录格式不符（可能由不同版本导出）")
-            digest, size, rows = hashlib.sha256(), 0, 0
-            try:
-                with zf.open(name) as f:
-                    for chunk in iter(lambda: f.read(1 << 20), b""):
-                        digest.update(chunk)
-                        size += len(chunk)
-                        rows += chunk.count(b"\n")
-            except _UNREADABLE as exc:
-                raise damaged(f"{name} 无法解压") from exc
-            if digest.hexdigest() != info.get("sha256") or size != info.get("bytes"):
+            digest, size, rows = _measure(zf, name, "table" in info)
+            if digest != info.get("sha256") or size != info.get("bytes"):
                 raise damaged(f"{name} 的校验值不符")
             if "rows" in info and rows != info["rows"]:
                 raise damaged(f"{name} 的行数与清单不符")
     return Package(path, manifest)
 
 
-def workbook(header: dict, sheets: list[tuple[str, list[str], Iterable[tuple]]], limit: int = 200_000) -> bytes:
-    """The readable copy: a summary sheet, then one sheet per kind of record (first `limit` rows)."""
-    from openpyxl import Workbook
+def _measure(zf: zipfile.ZipFile, name: str, lines: bool) -> tuple[str, int, int]:
+    """A member's sha256, size and line count, read in bounded chunks; a records file's lines are refused beyond
+    bounds.MAX_LINE as soon as one is seen."""
+    digest, size, rows, run = hashlib.sha256(), 0, 0, 0
+    try:
+        with zf.open(name) as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+                size += len(chunk)
+                rows += chunk.count(b"\n")
+                if not lines:
+                    continue
+                parts = chunk.split(b"\n")
+                longest = max(run + len(parts[0]), 0, *map(len, parts[1:-1])) if len(parts) > 1 else run + len(chunk)
+                run = len(parts[-1]) if len(parts) > 1 else run + len(chunk)
+                if max(longest, run) > bounds.MAX_LINE:
+                    raise StoreError(f"交换包未导入：{name} 中有一行超过每行上限 {bounds.MAX_LINE:,} 字节"
+                                     f"（一条记录不会这么长，包可能是人为构造的）")
+    except _UNREADABLE as exc:
+        raise damaged(f"{name} 无法解压") from exc
+    return digest.hexdigest(), size, rows
 
-    wb = Workbook(write_only=True)
-    summary = wb.create_sheet("说明")
-    for key, label in (("site_name", "报送站点"), ("site_id", "站点编号"), ("created_at", "导出时间"),
-                       ("created_by", "导出人"), ("package_id", "交换包编号")):
-        summary.append([label, str(header.get(key, ""))])
-    summary.append(["记录范围", f"变更序号 {header['range']['changes'][0]}–{header['range']['changes'][1]}，"
-                            f"审计序号 {header['range']['audit'][0]}–{header['range']['audit'][1]}"])
-    summary.append(["说明", "本表供人查阅；导入以包内 JSON 行文件和清单为准，改动本表不影响导入"])
-    for title, headers, rows in sheets:
-        ws = wb.create_sheet(title[:31])
-        ws.append(headers)
-        for n, row in enumerate(rows):
-            if n == limit:
-                ws.append([f"（超过 {limit} 行，其余见包内 JSON 行文件）"])
-                break
-            ws.append([None if isinstance(v, bytes) else v for v in row])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+
+def _text_field(value: object, limit: int = 200) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= limit
+
+
+def manifest_problem(m: dict) -> str | None:
+    """What in a manifest the import could not use (a field of the wrong kind), or None."""
+    from app.store import clock
+
+    for key in ("package_id", "site_id", "created_at"):
+        if not _text_field(m.get(key), 64):
+            return f"{key} 不对"
+    for key in ("site_name", "county", "created_by"):
+        if not isinstance(m.get(key), str) or len(m[key]) > 200:
+            return f"{key} 不对"
+    try:
+        at = clock.local_time(m["created_at"])
+    except (ValueError, TypeError, OverflowError):
+        return f"导出时间 created_at（{m['created_at'][:40]}）不是有效的时间"
+    if at.year < 2000:
+        return f"导出时间 created_at（{m['created_at'][:40]}）不是有效的时间"
+    r = m.get("range")
+    if not (isinstance(r, dict) and all(isinstance(r.get(k), list) and len(r[k]) == 2
+                                        and all(type(n) is int and n >= 0 for n in r[k]) for k in ("changes", "audit"))):
+        return "记录范围 range 不对"
+    counts = m.get("counts")
+    if not isinstance(counts, dict) or not all(isinstance(k, str) and type(v) is int and v >= 0
+                                               for k, v in counts.items()):
+        return "条数 counts 不对"
+    return None
+
+
+def workbook(header: dict, sheets: list[tuple[str, list[str], Iterable[tuple]]], out: Path,
+             limit: int = 200_000) -> Path:
+    """The readable copy, written to `out`: a summary sheet, then one sheet per kind of record (first `limit` rows)."""
+    from app.documents import xlsx
+
+    with xlsx.Book(out) as book:
+        summary = book.sheet("说明", max_width=90)
+        for key, label in (("site_name", "报送站点"), ("site_id", "站点编号"), ("created_at", "导出时间"),
+                           ("created_by", "导出人"), ("package_id", "交换包编号")):
+            summary.row([label, str(header.get(key, ""))])
+        summary.row(["记录范围", f"变更序号 {header['range']['changes'][0]}–{header['range']['changes'][1]}，"
+                                f"审计序号 {header['range']['audit'][0]}–{header['range']['audit'][1]}"])
+        summary.row(["说明", "本表供人查阅；导入以包内 JSON 行文件和清单为准，改动本表不影响导入"])
+        for title, headers, rows in sheets:
+            sheet = book.sheet(title, headers, frozen_columns=0)
+            for n, row in enumerate(rows):
+                if n == limit:
+                    sheet.note(f"（超过 {limit} 行，其余见包内 JSON 行文件）")
+                    break
+                sheet.row([None if isinstance(v, bytes) else v for v in row])
+    return Path(out)
 
 
 def sheet_title(table: str) -> str:

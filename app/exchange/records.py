@@ -127,3 +127,12 @@ def audit_entries(conn: sqlite3.Connection, after: int, upto: int, batch: int = 
             return
         after = rows[-1][0]
         yield [tuple(r) for r in rows]
+
+
+def jurisdiction_ids(conn: sqlite3.Connection, table: str, regions: list[str]) -> dict[str, bool]:
+    """The ids this site holds of one kind: its own anywhere (True), others' in these regions (False)."""
+    region, join = _REGION[table]
+    where = " OR ".join([f"{region} LIKE ?"] * len(regions)) or "0"
+    rows = conn.execute(f"SELECT t.id, t.site_id IS NULL FROM {table} t {join} WHERE t.site_id IS NULL OR ({where})",
+                        [r + "%" for r in regions])
+    return {r[0]: bool(r[1]) for r in rows}

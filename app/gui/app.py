@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.gui import theme
+from app.gui import theme, translations
 from app.gui.ops import report_errors_on_stderr, show_error
 from app.services import users
 from app.services.session import SYSTEM, Session, User
@@ -56,6 +56,7 @@ def run_gui(db_path: Path, smoke: bool = False, screenshots: Path | None = None)
         QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("救助通")
+    translations.install(app)
     theme.apply(app)
     _logging(db_path.parent / "logs")
     sys.excepthook = lambda t, e, tb: show_error(None, e)
@@ -84,6 +85,7 @@ def run_gui(db_path: Path, smoke: bool = False, screenshots: Path | None = None)
     window = open_window(store, user)
     if smoke:
         return _smoke(app, window, screenshots) or (1 if errors else 0)
+    window.start_daily_backup()
     return app.exec()
 
 
@@ -101,7 +103,8 @@ def open_or_recover(db_path: Path, smoke: bool = False) -> Store | None:
     """The store, or None after telling why not: a damaged database offers its newest backup, any other problem
     (read-only, disk full, newer version) is a message box. With `smoke` nothing is shown, only written to stderr."""
     try:
-        return open_store(db_path)
+        # The day's backup is made after the window is up (MainWindow.start_daily_backup), not before it appears.
+        return open_store(db_path, daily_backup=False)
     except DatabaseDamaged as exc:
         sys.stderr.write(str(exc) + "\n")
         if smoke:

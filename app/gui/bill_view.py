@@ -9,7 +9,6 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -21,8 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.money import fmt
+from app.domain.money import MoneyError, fmt, parse_money
 from app.domain.names import HOSPITAL_LEVELS, VISIT_KINDS
+from app.documents.plain import plain_explanation
+from app.gui.date_field import DateField
 from app.gui.forms import Form, styled_label
 from app.gui.ops import Op, show_error
 from app.gui.pdf_preview import show_document
@@ -124,7 +125,7 @@ class BillView(QWidget):
         for w in (self.hospital, self.level, self.kind):
             w.currentTextChanged.connect(lambda _: self.timer.start())
         for w in (self.admitted, self.discharged):
-            w.dateChanged.connect(lambda _: self.timer.start())
+            w.changed.connect(self.timer.start)
         for w in (self.referred, self.in_province, self.major):
             w.toggled.connect(lambda _: self.timer.start())
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.clear)
@@ -132,11 +133,8 @@ class BillView(QWidget):
         self.clear()
 
     @staticmethod
-    def _date() -> QDateEdit:
-        d = QDateEdit(clock.today())
-        d.setCalendarPopup(True)
-        d.setDisplayFormat("yyyy-MM-dd")
-        return d
+    def _date() -> DateField:
+        return DateField(clock.today())
 
     def set_person(self, person_id: str) -> None:
         self.person_id = person_id
@@ -150,8 +148,8 @@ class BillView(QWidget):
 
     def bill(self) -> bills.BillInput:
         return bills.BillInput(
-            hospital=self.hospital.currentText(), admitted_on=self.admitted.date().toPython(),
-            discharged_on=self.discharged.date().toPython(), kind=self.kind.currentText(),
+            hospital=self.hospital.currentText(), admitted_on=self.admitted.text(),
+            discharged_on=self.discharged.text(), kind=self.kind.currentText(),
             total_cost=self.total.text().strip(), policy_covered=self.covered.text().strip(),
             invoice_number=self.invoice.text().strip(), hospital_level=self.level.currentText(),
             basic_paid=self.basic.text().strip() or None, serious_illness_paid=self.serious.text().strip() or None,
@@ -187,6 +185,13 @@ class BillView(QWidget):
                            f"<table cellspacing='6' style='font-size:12pt'>{rows}</table>")
         self.duplicate.setText(r["duplicate"] or "")
         html = []
+        try:  # the family's layer first, in plain words, then the formulas with their clauses
+            figures = {**r["amounts"], "personal_pay": r["personal_pay"],
+                       "total_cost": parse_money(self.total.text(), "total_cost"),
+                       "policy_covered": parse_money(self.covered.text(), "policy_covered")}
+            html.append(f"<p style='font-size:11pt'>{escape(plain_explanation(figures, 1, self.kind.currentText()))}</p>")
+        except MoneyError:
+            pass
         for s in r["steps"]:
             html.append(f"<p><b>{escape(s['tier'])} {escape(s['amount'])} 元</b><br/>{escape(s['explain'])}<br/>"
                         f"<span style='color:#5f6b7a'>依据：{escape(s['reference'])}</span></p>")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -22,8 +21,9 @@ from PySide6.QtWidgets import (
 
 from app.exchange.package import SUFFIX
 from app.gui.forms import styled_label
+from app.gui import files
 from app.gui.ops import Op
-from app.gui.workflow_view import _table
+from app.gui.tables import DataTable
 from app.services import packages, sync
 from app.services.session import Session
 from app.store import clock
@@ -99,6 +99,19 @@ class ExchangeView(QWidget):
         grid.setColumnStretch(1, 1)
         layout.addWidget(online)
 
+        # After each sync: this site against the county, kind by kind, so a record one side lacks is seen at once.
+        self.compared = QGroupBox("与县里核对（每次同步后）")
+        checked = QVBoxLayout(self.compared)
+        self.compare_summary = styled_label("", "hint")
+        self.compare_summary.setWordWrap(True)
+        checked.addWidget(self.compare_summary)
+        self.compare_table = DataTable(["对象", "本站", "县里", "本站缺", "暂存待上级", "未能合并", "本站多", "待送出"],
+                                       "与县里核对", sortable=False)
+        self.compare_table.setMaximumHeight(260)
+        checked.addWidget(self.compare_table)
+        self.compared.setVisible(False)
+        layout.addWidget(self.compared)
+
         offline = QGroupBox("U 盘交换包（不联网时）")
         box = QVBoxLayout(offline)
         self.export_info = styled_label("", "hint")
@@ -119,7 +132,7 @@ class ExchangeView(QWidget):
         layout.addWidget(offline)
 
         layout.addWidget(styled_label("未能合并的记录（同步冲突）：属于其他站点的记录以所属站点为准，请与县信息员核对", "hint"))
-        self.conflicts = _table(["时间", "来源", "对象", "记录", "原因"])
+        self.conflicts = DataTable(["时间", "来源", "对象", "记录", "原因"], "同步冲突", sortable=False)
         layout.addWidget(self.conflicts, 1)
 
     def refresh(self) -> None:
@@ -201,14 +214,31 @@ class ExchangeView(QWidget):
     def _synced(self, report: sync.SyncReport) -> None:
         self._done()
         self.status.setText(("同步未完成：" if report.anchor else "同步完成：") + "；".join(report.lines()))
+        if report.comparison is not None:
+            self._show_comparison(report.comparison)
+
+    def _show_comparison(self, comparison) -> None:
+        self.compared.setVisible(True)
+        lines = comparison.lines()
+        self.compare_summary.setText(lines[0] if comparison.agrees else "\n".join(lines))
+        kinds = [k for k in comparison.kinds if k.here or k.county]
+        self.compare_table.setRowCount(len(kinds))
+        for i, k in enumerate(kinds):
+            values = (k.name, k.here, k.county, len(k.missing), len(k.waiting), len(k.refused), len(k.extra),
+                      len(k.unsent) + len(k.lost))
+            for j, value in enumerate(values):
+                item = QTableWidgetItem(str(value))
+                if j >= 3 and value:
+                    item.setForeground(Qt.GlobalColor.darkRed)
+                self.compare_table.setItem(i, j, item)
 
     def _failed(self, exc: BaseException) -> None:
         self._done()
         self.status.setText(f"同步没有完成：{exc}")
 
     def export(self) -> None:
-        default = str(Path.home() / f"交换包-{clock.local_now():%Y%m%d-%H%M}{SUFFIX}")
-        path, _ = QFileDialog.getSaveFileName(self, "导出交换包", default, f"交换包 (*{SUFFIX})")
+        default = f"交换包-{clock.local_now():%Y%m%d-%H%M}{SUFFIX}"
+        path = files.save_path(self, "导出交换包", default, f"交换包 (*{SUFFIX})")
         if path:
             self.export_to(Path(path))
 
@@ -219,7 +249,7 @@ class ExchangeView(QWidget):
                 f"{packages.NAMES[t]} {n}" for t, n in m["counts"].items() if n))).run()
 
     def import_package(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "导入交换包", "", f"交换包 (*{SUFFIX});;所有文件 (*)")
+        path = files.open_path(self, "导入交换包", f"交换包 (*{SUFFIX});;所有文件 (*)")
         if path:
             self.import_from(Path(path))
 

@@ -17,12 +17,12 @@ from PySide6.QtWidgets import (
 from app.domain.case import CaseError
 from app.domain.money import pct
 from app.gui.forms import Form, dialog_buttons, styled_label
-from app.gui.ops import Op
+from app.gui.ops import Op, show_error
 from app.policy.loader import PolicyError, load_policy, policy_ids
 from app.policy.resolver import parse_local
 from app.services import county, users
 from app.services.session import Session
-from app.domain.errors import FieldError
+from app.domain.errors import FieldError, collect
 
 
 class LocalParametersForm(QWidget):
@@ -120,37 +120,47 @@ class FirstRunDialog(QDialog):
         self.scroll.setWidget(self.locals_form)
 
     def save(self) -> None:
+        """Check every section at once and mark each wrong field; save only when nothing is wrong."""
         for f in (self.admin_form, self.place_form):
             f.clear_errors()
-        if self.password.text() != self.password2.text():
+        mismatch = self.password.text() != self.password2.text()
+        if mismatch:
             self.admin_form.show_error("password2", "两次输入的密码不一致")
-            return
-        local = self.locals_form.values()
-        if local is None:
-            return
+        local = self.locals_form.values()  # marks every missing or out-of-bounds value
         args = (self.username.text().strip(), self.display_name.text().strip(), self.password.text(),
                 self.county_code.text().strip(), self.county_name.text().strip(), self.policy.currentData(), local)
+        session = self.session
 
         def work():
             username, name, password, code, cname, policy_id, values = args
-            admin = users.create_user(self.session, username, name, "管理员", code, password)
-            county.configure_county(Session(self.session.store, admin), code, cname or code, policy_id, values)
+            problems = users.new_user_problems(session.conn, username, name, "管理员", code, password)
+            problems += collect(lambda: county.check_county_code(code))
+            problems += collect(lambda: county.check_county(code, policy_id, values)) if values and not problems else []
+            if problems or mismatch or values is None:
+                return problems  # nothing is saved until every section is right
+            admin = users.create_user(session, username, name, "管理员", code, password)
+            county.configure_county(Session(session.store, admin), code, cname or code, policy_id, values)
             return admin
 
         Op(self, work).success(self._done).failure(self._failed).run()
 
-    def _done(self, admin) -> None:
-        self.admin_user = admin
+    def _done(self, result) -> None:
+        if isinstance(result, list):
+            unshown = [exc for exc in result if not self._mark(exc)]
+            if unshown:
+                show_error(self, unshown[0])
+            return
+        self.admin_user = result
         self.accept()
 
+    def _mark(self, exc: FieldError) -> bool:
+        """Show a refusal beside its field in whichever section holds it."""
+        field = {"jurisdiction": "county_code"}.get(exc.field, exc.field)
+        if any(f.show_error(field, exc.reason) for f in (self.admin_form, self.place_form)):
+            return True
+        return exc.field.startswith("local.") and self.locals_form.form.show_error(
+            exc.field.removeprefix("local."), exc.reason)
+
     def _failed(self, exc: BaseException) -> None:
-        if isinstance(exc, FieldError):
-            field = {"jurisdiction": "county_code"}.get(exc.field, exc.field)
-            for f in (self.admin_form, self.place_form):
-                if f.show_error(field, exc.reason):
-                    return
-            if exc.field.startswith("local."):
-                self.locals_form.form.show_error(exc.field.removeprefix("local."), exc.reason)
-                return
-        from app.gui.ops import show_error
-        show_error(self, exc)
+        if not (isinstance(exc, FieldError) and self._mark(exc)):
+            show_error(self, exc)

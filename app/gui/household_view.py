@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gui.bills_panel import BillsPanel
 from app.gui.forms import styled_label
 from app.gui.ops import Op
 from app.gui.pdf_preview import show_document
@@ -113,6 +114,10 @@ class HouseholdView(QWidget):
         layout.addWidget(QLabel("身份类别时间轴"))
         self.timeline = Timeline()
         layout.addWidget(self.timeline, 1)
+        layout.addWidget(QLabel("全家账单（点列标题排序；可多选导出；灰色为已作废）"))
+        self.bills = BillsPanel(window)
+        self.bills.changed.connect(lambda: self.refresh())
+        layout.addWidget(self.bills, 2)
         bar = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
         session = window.session
@@ -159,6 +164,7 @@ class HouseholdView(QWidget):
             self.members.selectRow(0)
         self._show_periods()  # the selection may not have changed, so its signal may not come
         self.timeline.set_members(detail["members"])
+        self.bills.show_household(detail["id"])
 
     def _show_periods(self) -> None:
         m = self.selected()
@@ -205,8 +211,11 @@ class HouseholdView(QWidget):
                 lambda d: self.show_household(d, select)).run()
 
     def add_member(self) -> None:
-        if self.household and MemberDialog(self.window, self.household["id"]).exec():
-            self.refresh()
+        if not self.household:
+            return
+        dialog = MemberDialog(self.window, self.household["id"])
+        if dialog.exec():
+            self.refresh(dialog.result_value)  # stay on the member just added: the next step is usually theirs
 
     def add_category(self) -> None:
         m = self.selected()

@@ -7,7 +7,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QPushButton,
     QTableWidgetItem,
@@ -16,8 +15,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.forms import styled_label
+from app.gui import files
 from app.gui.ops import Op
-from app.gui.workflow_view import _table
+from app.gui.tables import DataTable
 from app.services import identity_import
 
 ACTIONABLE = ("new", "changed", "ended")
@@ -32,6 +32,7 @@ class ImportView(QWidget):
         self.window = window
         self.parsed = None
         self.changes: list = []
+        self.applied: int | None = None  # how many changes the last 应用 made, shown once in the summary
         layout = QVBoxLayout(self)
         layout.addWidget(styled_label("身份名单导入（民政、乡村振兴）", "title"))
         bar = QHBoxLayout()
@@ -52,11 +53,12 @@ class ImportView(QWidget):
         self.summary = styled_label("比对只读取名单，不作任何修改；勾选后点“应用”，全部变化一次保存并记入审计日志。", "hint")
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
-        self.table = _table(["应用", "原表行号", "结果", "姓名", "身份证号", "身份类别", "起始", "终止", "说明"])
+        self.table = DataTable(["应用", "原表行号", "结果", "姓名", "身份证号", "身份类别", "起始", "终止", "说明"], "名单导入",
+                               sortable=False)
         layout.addWidget(self.table, 1)
 
     def choose(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "选择身份名单", "", "Excel 工作簿 (*.xlsx);;所有文件 (*)")
+        path = files.open_path(self, "选择身份名单", "名单 (*.xlsx *.csv);;所有文件 (*)")
         if path:
             self.load(Path(path))
 
@@ -80,7 +82,7 @@ class ImportView(QWidget):
                 tick.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.table.setItem(r, 0, tick)
             if kind == "rejected":
-                values = (str(item.line), "未导入", "", "", "", "", "", item.reason)
+                values = (str(item.line), "未导入", item.name, item.id_number, "", "", "", item.reason)
             else:
                 row = item.row
                 values = (str(row.line), identity_import.KIND_NAMES[kind], row.name, row.id_number, row.category,
@@ -91,8 +93,11 @@ class ImportView(QWidget):
                     cell.setForeground(QColor(COLOURS[kind]))
                 self.table.setItem(r, c, cell)
         names = {**identity_import.KIND_NAMES, "rejected": "未导入"}
-        self.summary.setText(f"{self.parsed.path.name}（{self.parsed.source}名单）：" +
-                             "，".join(f"{names[k]} {n}" for k, n in counts.items()) + "。未作任何修改。")
+        applied, self.applied = self.applied, None
+        done = f"已应用 {applied} 项变化；重新比对后，" if applied else ""
+        self.summary.setText(f"{self.parsed.path.name}（{self.parsed.source}名单）：{done}" +
+                             "，".join(f"{names[k]} {n}" for k, n in counts.items()) +
+                             ("。" if applied else "。尚未作任何修改，勾选后点“应用”。"))
         self.apply_button.setEnabled(any(k in ACTIONABLE for _, k in rows))
         self.report_button.setEnabled(bool(self.parsed.rejected))
 
@@ -108,12 +113,12 @@ class ImportView(QWidget):
             self._applied).run()
 
     def _applied(self, count: int) -> None:
+        self.applied = count
         self.window.statusBar().showMessage(f"已应用 {count} 项变化，涉及的账单已按新身份重新结算（均记入审计日志）", 15000)
         self.load(self.parsed.path)
 
     def report(self) -> None:
-        target, _ = QFileDialog.getSaveFileName(self, "导出未导入的行", f"{self.parsed.path.stem}_未导入.xlsx",
-                                                "Excel 工作簿 (*.xlsx)")
+        target = files.save_path(self, "导出未导入的行", f"{self.parsed.path.stem}_未导入.xlsx", "Excel 工作簿 (*.xlsx)")
         if target:
             parsed = self.parsed
             Op(self, lambda: identity_import.rejected_report(parsed, Path(target))).success(

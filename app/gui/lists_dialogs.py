@@ -9,7 +9,6 @@ from pathlib import Path
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QLineEdit,
     QSpinBox,
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.gui.forms import Form, dialog_buttons, styled_label
+from app.gui import files
 from app.gui.ops import Op, show_error
 from app.services import monitoring, subsidy_roster
 from app.store import clock
@@ -56,7 +56,7 @@ class _ListDialog(QDialog):
         raise NotImplementedError
 
     def ask_path(self, suggested: str) -> str:
-        path, _ = QFileDialog.getSaveFileName(self, "导出 Excel", suggested, "Excel 工作簿 (*.xlsx)")
+        path = files.save_path(self, "导出 Excel", suggested, "Excel 工作簿 (*.xlsx)")
         return path if not path or path.lower().endswith(".xlsx") else path + ".xlsx"
 
     def run(self, suggested: str, steps: Callable[[], Iterator[tuple]], write, label: str,
@@ -172,7 +172,7 @@ class SubsidyRosterDialog(_ListDialog):
                  lambda r: f"{r.year}年度资助参保名单 {len(r.entries)} 人，合计 {r.total} 元")
 
 
-# The Excel writers load openpyxl (~100 ms); imported when a list is first written, not at the app's start.
+# The Excel writer loads XlsxWriter (~100 ms); imported when a list is first written, not at the app's start.
 def _export_risk_list(*args):
     from app.services.monitoring_xlsx import export_risk_list
 

@@ -15,13 +15,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gui.bill_import_view import BillImportView
 from app.gui.bill_view import BillView
+from app.gui.case_search_view import CaseSearchView
+from app.gui.daily_backup import START_DELAY_MS, DailyBackup
 from app.gui.exchange_view import ExchangeView
 from app.gui.household_view import HouseholdView
 from app.gui.import_view import ImportView
 from app.gui.lists_dialogs import RiskListDialog, SubsidyRosterDialog
 from app.gui.forms import styled_label
 from app.gui.login import LoginDialog, note_leaving
+from app.gui.money_view import MoneyView
 from app.gui.ops import Op, single_thread_pool
 from app.gui.person_dialogs import HouseholdDialog
 from app.gui.policy_view import PolicyView
@@ -78,17 +82,22 @@ class MainWindow(QMainWindow):
         self.policy = PolicyView(self)
         self.statistics = StatisticsView(self)
         self.worklist = WorklistView(self)
+        self.cases = CaseSearchView(self)
         self.notices = NoticeView(self)
         self.imports = ImportView(self)
         self.exchange = ExchangeView(self)
+        self.money = MoneyView(self)
+        self.bill_import = BillImportView(self)
         self.pages = [("人员查询", self.registry), ("家庭", self.household), ("账单录入", self.bill),
-                      ("待我处理", self.worklist), ("公示名单", self.notices), ("名单导入", self.imports),
+                      ("待我处理", self.worklist), ("依申请查询", self.cases), ("公示名单", self.notices),
+                      ("补付追回与发放", self.money), ("结算清单导入", self.bill_import), ("名单导入", self.imports),
                       ("同步与交换", self.exchange), ("政策", self.policy), ("统计", self.statistics)]
         for name, page in self.pages:
             self.nav.addItem(name)
             self.stack.addWidget(page)
         # Pages whose only purpose is a task the permission model does not give this user are not offered.
-        for page, action in ((self.bill, "record_bill"), (self.imports, "import_lists")):
+        for page, action in ((self.bill, "record_bill"), (self.bill_import, "record_bill"),
+                             (self.imports, "import_lists")):
             self.nav.item([p for _, p in self.pages].index(page)).setHidden(not session.may(action).allowed)
         self.nav.currentRowChanged.connect(self._switch)
         self.registry.person_chosen.connect(self.open_person)
@@ -111,6 +120,11 @@ class MainWindow(QMainWindow):
             self.resize(1280, 800)
         self.nav.setCurrentRow(0)
         self._categories: list[str] = []
+        self.daily = DailyBackup(session.store.path, self.statusBar())
+
+    def start_daily_backup(self) -> None:
+        """The day's first backup, once the window is in use (the start does not wait for it)."""
+        QTimer.singleShot(START_DELAY_MS, self, self.daily.start)
 
     def _menus(self) -> None:
         tools = self.menuBar().addMenu("工具")
@@ -139,8 +153,10 @@ class MainWindow(QMainWindow):
         session = self.session
         Op(self, lambda: bills.resettle_year(session, year)).with_progress(f"正在重新结算 {year} 年…").success(
             lambda last: QMessageBox.information(
-                self, "重新结算", f"{year} 年已重新结算 {last[0] if last else 0} 人，"
-                                 f"其中 {last[2] if last else 0} 笔结算金额有变化（均已记入审计日志）。")).run()
+                self, "重新结算", f"{year} 年已重新结算 {last.done if last else 0} 人，"
+                                 f"其中 {last.changed if last else 0} 笔结算有变化：未支付的金额 {last.unpaid if last else 0} "
+                                 f"项直接更新，已支付的生成补付/追回 {last.adjustments if last else 0} 笔"
+                                 "（均已记入审计日志，见“补付追回”）。")).run()
 
     def verify_form(self) -> None:
         code, ok = QInputDialog.getText(self, "核对审批表", "扫描二维码或输入审批表上的校验码：")
@@ -159,7 +175,7 @@ class MainWindow(QMainWindow):
         if not ok:
             return
         session = self.session
-        Op(self, lambda: demo.build_demo(session, n)).with_progress(f"正在生成 {n} 户演示数据…").success(
+        Op(self, lambda: demo.build_demo(session, n, seed=demo.new_seed())).with_progress(f"正在生成 {n} 户演示数据…").success(
             lambda _: self.statusBar().showMessage("演示数据已生成", 10000)).run()
 
     def _show_user(self) -> None:
@@ -169,7 +185,7 @@ class MainWindow(QMainWindow):
     def _switch(self, row: int) -> None:
         self.stack.setCurrentIndex(row)
         page = self.pages[row][1]
-        if page in (self.policy, self.statistics, self.worklist, self.notices, self.exchange):
+        if page in (self.policy, self.statistics, self.worklist, self.cases, self.notices, self.exchange, self.money):
             page.refresh()
         elif page is self.registry:
             self.registry.query.setFocus()
@@ -191,9 +207,9 @@ class MainWindow(QMainWindow):
             self.open_person(dialog.result_value[1])
 
     def category_names(self) -> list[str]:
-        """Categories the county's policy recognises, for the category dialog (read once)."""
+        """The county policy's categories, for the category dialog (read once)."""
         if not self._categories:
-            self._categories = sorted(registry.known_categories(self.reader))
+            self._categories = registry.policy_categories(self.reader)
         return self._categories
 
     def _cover(self) -> None:
@@ -250,6 +266,7 @@ class MainWindow(QMainWindow):
         QSettings("jiuzhu", "jiuzhu").setValue("geometry", self.saveGeometry())
         self.searcher.conn.interrupt()
         self.search_pool.waitForDone(2000)
+        self.daily.stop()  # a backup under way stops between two steps and leaves no partial copy
         QApplication.instance().removeEventFilter(self._activity)
         super().closeEvent(event)
 

@@ -22,10 +22,12 @@ from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 from app.domain.case import CaseError
 from app.policy.loader import PolicyError
 from app.domain.errors import FieldError
+from app.exchange.identity_lists import ListError
 from app.store.errors import StoreError
 
 log = logging.getLogger("jiuzhu.gui")
-USER_ERRORS = (FieldError, StoreError, CaseError, PolicyError)
+# A file refused whole (a list beyond the limits, without a header, not a workbook) is the user's to fix, not a fault.
+USER_ERRORS = (FieldError, StoreError, CaseError, PolicyError, ListError)
 _POOL: QThreadPool | None = None
 _unattended: list[BaseException] | None = None  # set by report_errors_on_stderr()
 

@@ -13,12 +13,12 @@ from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QPushButton,
     QVBoxLayout,
 )
 
+from app.gui import files
 from app.gui.ops import Op
 
 
@@ -52,7 +52,7 @@ class PdfPreview(QDialog):
             print_pdf(self.document, printer)
 
     def save_as(self) -> None:
-        target, _ = QFileDialog.getSaveFileName(self, "另存为", self.path.name, "PDF (*.pdf)")
+        target = files.save_path(self, "另存为", self.path.name, "PDF (*.pdf)")
         if target:
             shutil.copyfile(self.path, target)
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QLabel,
     QLineEdit,
 )
 
 from app.domain.idnumber import IdNumberError, parse_id_number
 from app.domain.regions import regions
+from app.gui.date_field import DateField
 from app.gui.forms import Form, FormDialog, styled_label
 from app.services import registry
 from app.store import clock
@@ -37,6 +36,8 @@ class PersonFields:
         if relation:
             self.relation = QComboBox()
             self.relation.addItems([r for r in registry.RELATIONS if r != "户主"])
+            self.relation.setPlaceholderText("请选择…")
+            self.relation.setCurrentIndex(-1)  # no guess: a wrong default (配偶) is saved unnoticed
             form.add(f"{prefix}.relation_to_head", "与户主关系", self.relation)
         self.id_number.textChanged.connect(self._derive)
         self.form = form
@@ -124,17 +125,15 @@ class CategoryDialog(FormDialog):
         self.period = period
         self.category = QComboBox()
         self.category.addItems(categories)
+        self.category.setPlaceholderText("请选择…")
+        self.category.setCurrentIndex(-1)  # the county's policy's categories, none chosen for the caseworker
         self.category.setEnabled(period is None)
         self.form.add("category", "身份类别", self.category)
-        self.valid_from = QDateEdit(clock.today())
-        self.valid_from.setCalendarPopup(True)
-        self.valid_from.setDisplayFormat("yyyy-MM-dd")
+        self.valid_from = DateField(clock.today())
         self.form.add("valid_from", "起始日期", self.valid_from)
         self.open_ended = QCheckBox("至今有效（未终止）")
         self.open_ended.setChecked(True)
-        self.valid_to = QDateEdit(clock.today())
-        self.valid_to.setCalendarPopup(True)
-        self.valid_to.setDisplayFormat("yyyy-MM-dd")
+        self.valid_to = DateField(clock.today())
         self.valid_to.setEnabled(False)
         self.open_ended.toggled.connect(lambda on: self.valid_to.setEnabled(not on))
         self.form.layout.addRow("", self.open_ended)
@@ -147,16 +146,16 @@ class CategoryDialog(FormDialog):
         self.layout_.addWidget(hint)
         if period:
             self.category.setCurrentText(period["category"])
-            self.valid_from.setDate(QDate.fromString(period["valid_from"], "yyyy-MM-dd"))
+            self.valid_from.setDate(date.fromisoformat(period["valid_from"]))
             self.open_ended.setChecked(period["valid_to"] is None)
             if period["valid_to"]:
-                self.valid_to.setDate(QDate.fromString(period["valid_to"], "yyyy-MM-dd"))
+                self.valid_to.setDate(date.fromisoformat(period["valid_to"]))
             self.certified_by.setCurrentText(period["certified_by"])
         self.finish_layout()
 
     def save(self) -> None:
-        start = self.valid_from.date().toPython()
-        end: date | None = None if self.open_ended.isChecked() else self.valid_to.date().toPython()
+        start = self.valid_from.text()
+        end = None if self.open_ended.isChecked() else self.valid_to.text()
         session, pid, cat, dept = self.window.session, self.person_id, self.category.currentText(), \
             self.certified_by.currentText()
         if self.period:

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
     QHBoxLayout,
+    QLineEdit,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -15,12 +16,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.gui.dated_local import DatedLocalDialog, offer_resettlement
 from app.gui.first_run import LocalParametersForm
 from app.gui.forms import dialog_buttons, styled_label
 from app.gui.ops import Op
 from app.policy.describe import describe
 from app.policy.loader import policy_source
-from app.services import applications, county
+from app.services import applications, county, one_person_offices
 from app.workflow import rules
 
 
@@ -77,6 +79,14 @@ class WorkflowSettingsDialog(QDialog):
         self.days.setRange(1, 60)
         self.days.setValue(int(current["notice_days"]))
         form.addRow("公示天数", self.days)
+        self.phone = QLineEdit(current.get("contact_phone", ""))
+        self.phone.setPlaceholderText("例如 0553-1234567，印在公示名单上")
+        form.addRow("公示联系电话", self.phone)
+        self.one_person = QLineEdit(" ".join(current.get("one_person_offices", [])))
+        self.one_person.setPlaceholderText("乡镇 9 位或村 12 位区划代码，以空格分隔")
+        self.one_person.setToolTip("这些乡镇或村只有一名经办人：同一人可以办理两个村级或乡镇级环节，"
+                                   "办理记录和审批表上会注明")
+        form.addRow("仅一名经办人的乡镇或村", self.one_person)
         self.limits: dict[str, QSpinBox] = {}
         for state, days in current["limits"].items():
             if state == "public_notice":
@@ -95,7 +105,14 @@ class WorkflowSettingsDialog(QDialog):
         session = self.window.session
         after, days = self.after.currentData(), self.days.value()
         limits = {state: box.value() for state, box in self.limits.items()}
-        Op(self, lambda: applications.configure(session, after, days, limits)).success(lambda _: self.accept()).run()
+        phone, offices = self.phone.text(), self.one_person.text().replace("，", " ").replace(",", " ").split()
+
+        def work():  # both checked before either is saved
+            clean = one_person_offices.checked(session, offices)
+            applications.configure(session, after, days, limits, phone)
+            one_person_offices.set_offices(session, clean)
+
+        Op(self, work).success(lambda _: self.accept()).run()
 
 
 class PolicyView(QWidget):
@@ -112,6 +129,9 @@ class PolicyView(QWidget):
         self.edit = QPushButton("修改地方参数…")
         self.edit.clicked.connect(self.edit_locals)
         top.addWidget(self.edit)
+        self.dated = QPushButton("自某日起修改地方参数…")
+        self.dated.clicked.connect(self.edit_dated)
+        top.addWidget(self.dated)
         self.workflow = QPushButton("依申请救助办理设置…")
         self.workflow.clicked.connect(self.edit_workflow)
         top.addWidget(self.workflow)
@@ -123,26 +143,39 @@ class PolicyView(QWidget):
         session = self.window.session
         allowed = session.may("change_settings").allowed
         self.edit.setVisible(allowed)
+        self.dated.setVisible(allowed)
         self.workflow.setVisible(allowed)
 
         def work():
             eng = county.engine(session)
-            return eng.policy, session.store.setting("local", {}), policy_source(eng.policy.id).describe()
+            return (eng.policy, session.store.setting("local", {}), policy_source(eng.policy.id).describe(),
+                    session.store.setting("local_dated", {}))
 
         Op(self, work).success(self._show).run()
 
     def _show(self, result) -> None:
-        policy, local, origin = result
+        policy, local, origin, dated = result
+        self.policy = policy
         self.policy_id = policy.id
         self.local = local
         self.title.setText(f"政策 · {policy.region} · {policy.document}")
         shown = "\n".join(f"  {policy.locals[k].label}：{v}" for k, v in local.items() if k in policy.locals)
+        changes = "\n".join(f"  {policy.locals[k].label}：自 {e['from']} 起 {e['value']}" for k, entries in dated.items()
+                            if k in policy.locals for e in entries)
+        if changes:
+            shown += f"\n\n本县自某日起修改的地方参数：\n{changes}"
         self.text.setPlainText(f"政策文件：{origin}\n\n本县填写的地方参数：\n{shown or '  （无）'}\n\n{describe(policy)}")
 
     def edit_workflow(self) -> None:
         session = self.window.session
-        Op(self, lambda: applications.settings(session)).success(
-            lambda current: WorkflowSettingsDialog(self.window, current).exec()).run()
+        Op(self, lambda: {**applications.settings(session), "one_person_offices": one_person_offices.offices(
+            session.store)}).success(lambda current: WorkflowSettingsDialog(self.window, current).exec()).run()
+
+    def edit_dated(self) -> None:
+        dialog = DatedLocalDialog(self.window, self.policy)
+        if dialog.exec():
+            self.refresh()
+            offer_resettlement(self.window, dialog.result_value)
 
     def edit_locals(self) -> None:
         if LocalValuesDialog(self.window, self.policy_id, self.local).exec():

@@ -16,7 +16,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -30,10 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.money import fmt
+from app.domain.money import shown
 from app.gui.forms import styled_label
+from app.gui import files
 from app.gui.ops import Op
 from app.services import statistics
+from app.services.application_statistics import ApplicationPayments, application_payments
 from app.store import clock
 
 
@@ -93,14 +94,19 @@ class StatisticsView(QWidget):
         first, last = self.first.value(), max(self.first.value(), self.last.value())
         if year is None:
             return
-        Op(self, lambda: statistics.year_statistics(session, year, first, last)).with_progress(
-            "正在统计…").success(self._show).run()
+        Op(self, lambda: (statistics.year_statistics(session, year, first, last),
+                          application_payments(session, year, first, last))).with_progress(
+            "正在统计…").success(lambda r: self._show(*r)).run()
 
-    def _show(self, stats: statistics.Statistics) -> None:
+    def _show(self, stats: statistics.Statistics, paid: ApplicationPayments | None = None) -> None:
         self.stats = stats
         total = stats.total
+        applied = "" if paid is None else (
+            f"；依申请救助已发放 {paid.disbursed_people} 人 {shown(paid.disbursed_amount)} 元，"
+            f"已批准待发放 {paid.waiting_people} 人 {shown(paid.waiting_amount)} 元")
         self.summary.setText(f"{stats.place} {stats.period}：{total.people} 人、{total.visits} 人次，"
-                             f"医疗救助 {fmt(total.assistance_paid)} 元，倾斜救助 {fmt(total.tilt_assistance_paid)} 元")
+                             f"医疗救助 {shown(total.assistance_paid)} 元，倾斜救助 {shown(total.tilt_assistance_paid)} 元"
+                             f"{applied}")
         self.tabs.clear()
         for b in stats.breakdowns:
             split = QSplitter(Qt.Orientation.Vertical)
@@ -122,7 +128,7 @@ class StatisticsView(QWidget):
             table.setItem(r, 0, QTableWidgetItem(row.label))
             for c, (name, _) in enumerate(statistics.COLUMNS, start=1):
                 value = row.value(name)
-                item = QTableWidgetItem(fmt(value) if isinstance(value, Decimal) else str(value))
+                item = QTableWidgetItem(shown(value) if isinstance(value, Decimal) else str(value))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 table.setItem(r, c, item)
         font = table.item(len(rows) - 1, 0).font()
@@ -163,7 +169,7 @@ class StatisticsView(QWidget):
         if self.stats is None:
             return
         name = f"医疗救助统计_{self.stats.place}_{self.stats.period}.xlsx"
-        path, _ = QFileDialog.getSaveFileName(self, "导出 Excel", name, "Excel 工作簿 (*.xlsx)")
+        path = files.save_path(self, "导出 Excel", name, "Excel 工作簿 (*.xlsx)")
         if path:
             stats = self.stats
             Op(self, lambda: _export(stats, path)).success(
@@ -171,7 +177,7 @@ class StatisticsView(QWidget):
 
 
 def _export(stats, path):
-    # openpyxl (~70 ms to import) is loaded on the first export, not at the app's start.
+    # XlsxWriter (~100 ms to import) is loaded on the first export, not at the app's start.
     from app.services.statistics_xlsx import export_statistics
 
     return export_statistics(stats, path)

@@ -4,56 +4,43 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-from app.domain.money import fmt
+from app.domain.money import fmt, shown
+from app.gui.date_field import DateField
 from app.gui.forms import Form, dialog_buttons, styled_label
+from app.gui import files
 from app.gui.ops import Op, show_error
 from app.gui.pdf_preview import show_document
+from app.gui.tables import DataTable
 from app.services import applications as apps
-from app.services import paperwork
+from app.services import case_search, paperwork
 from app.store import clock
 from app.domain.errors import FieldError
 from app.workflow import rules
 
 
-def _table(headers: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.verticalHeader().setVisible(False)
-    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-    table.setAlternatingRowColors(True)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
-
-
 class ActionDialog(QDialog):
-    """One decision: an opinion is required; 村评议 adds the meeting, 批准 the amount and a reason if it differs."""
+    """One decision: an opinion is required; 村评议 adds the meeting, 民政认定收入财产 the 财产核查, 批准 the amount
+    and a reason if it differs. The decision is sent from here, so a refusal shows beside its field and everything
+    typed stays."""
 
-    def __init__(self, parent, app: dict, action: str, computed: dict | None):
+    def __init__(self, parent, app: dict, action: str, computed: dict | None, send=None):
         super().__init__(parent)
+        self.send = send
         self.setWindowTitle(f"{rules.ACTION_NAMES[action]} · {app['name']}")
         self.action = action
         layout = QVBoxLayout(self)
@@ -65,9 +52,7 @@ class ActionDialog(QDialog):
         self.form.add("opinion", label, self.opinion, "必填" if action in rules.NEEDS_TEXT else "")
         self.meeting = None
         if app["state"] == "village_review" and action == "pass":
-            self.meeting = QDateEdit(clock.today())
-            self.meeting.setCalendarPopup(True)
-            self.meeting.setDisplayFormat("yyyy-MM-dd")
+            self.meeting = DateField(clock.today())
             self.form.add("meeting_date", "评议会议日期", self.meeting)
             self.attendees, self.votes_for, self.votes_against = (QSpinBox(), QSpinBox(), QSpinBox())
             for box in (self.attendees, self.votes_for, self.votes_against):
@@ -75,29 +60,56 @@ class ActionDialog(QDialog):
             self.form.add("attendees", "到会人数", self.attendees)
             self.form.add("votes_for", "同意票", self.votes_for)
             self.form.add("votes_against", "反对票", self.votes_against)
+        self.asset_check = None
+        if action == "civil_opinion":
+            self.asset_check = QComboBox()
+            self.asset_check.addItem("请选择…", None)
+            self.asset_check.addItem("符合（收入、财产符合低收入家庭核查条件）", True)
+            self.asset_check.addItem("不符合", False)
+            recorded = app.get("passes_asset_check")
+            self.asset_check.setCurrentIndex(0 if recorded is None else (1 if recorded else 2))
+            self.form.add("asset_check", "财产核查结果", self.asset_check, "民政认定后必选")
         self.amount = None
         if action == "approve":
-            self.amount = QLineEdit(fmt(computed["amount"]) if computed else "")
-            bound = f"；不能超过{apps.ceiling_text(computed)}" if computed else ""
+            known = computed is not None and computed["amount"] is not None
+            self.amount = QLineEdit(fmt(computed["amount"]) if known else "")
+            bound = f"；不能超过{apps.ceiling_text(computed)}" if known else ""
             self.form.add("amount", "批准金额（元）", self.amount, f"默认为测算金额{bound}")
             self.amount_reason = QLineEdit()
             self.form.add("amount_reason", "金额不同的理由", self.amount_reason,
                           f"与测算金额不同时必填，至少 {apps.MIN_REASON} 个字，印在审批表上")
         if action == "reject":
             layout.addWidget(styled_label("理由将写入《不予救助通知书》。", "hint"))
-        layout.addWidget(dialog_buttons(self, self.accept, "确定"))
+        layout.addWidget(dialog_buttons(self, self.save, "确定"))
         self.resize(560, self.sizeHint().height())
         self.computed = computed
+
+    def save(self) -> None:
+        """Send the decision; on a refusal keep the dialog and all it holds, with the reason beside its field."""
+        if self.send is None:
+            self.accept()
+            return
+        self.form.clear_errors()
+        decision = self.decision()
+        Op(self, lambda: self.send(decision)).success(lambda _: self.accept()).failure(self._refused).run()
+
+    def _refused(self, exc: BaseException) -> None:
+        if isinstance(exc, FieldError) and self.form.show_error(exc.field, exc.reason):
+            self.adjustSize()  # a refused amount's reason names the bound: the dialog grows to show it
+            return
+        show_error(self, exc)
 
     def decision(self) -> apps.Decision:
         d = apps.Decision(self.action, self.opinion.toPlainText())
         if self.meeting is not None:
-            d.meeting_date = self.meeting.date().toPython()
+            d.meeting_date = self.meeting.text()
             d.attendees, d.votes_for, d.votes_against = (self.attendees.value(), self.votes_for.value(),
                                                          self.votes_against.value())
+        if self.asset_check is not None:
+            d.asset_check = self.asset_check.currentData()
         if self.amount is not None:
             text = self.amount.text().strip()
-            if self.computed is None or text != fmt(self.computed["amount"]):
+            if self.computed is None or self.computed["amount"] is None or text != fmt(self.computed["amount"]):
                 d.amount = text
             d.amount_reason = self.amount_reason.text()
         return d
@@ -122,8 +134,11 @@ class ApplicationDialog(QDialog):
         self.computation.setMaximumHeight(140)
         layout.addWidget(self.computation)
         layout.addWidget(styled_label("办理经过", "hint"))
-        self.steps = _table(["环节", "办理", "办理人", "角色", "时间", "意见 / 记录"])
+        self.steps = DataTable(["环节", "办理", "办理人", "角色", "时间", "意见 / 记录"], "办理经过")
         layout.addWidget(self.steps, 1)
+        self.attachments = styled_label("", "hint")
+        self.attachments.setWordWrap(True)
+        layout.addWidget(self.attachments)
         self.buttons = QHBoxLayout()
         layout.addLayout(self.buttons)
         self.load()
@@ -137,37 +152,38 @@ class ApplicationDialog(QDialog):
                 computed = apps.compute_amount(session, app_id)
             except FieldError as exc:
                 computed = {"error": str(exc)}
-            return app, computed, apps.timeline(session, app_id), apps.steps(session, app_id)
+            return (app, computed, apps.timeline(session, app_id), case_search.attachments(session, app_id),
+                    apps.steps(session, app_id))
 
         Op(self, work).success(self._show).run()
 
     def _show(self, result) -> None:
-        app, computed, steps, taken = result
+        app, computed, steps, attached, taken = result
         self.app, self.computed = app, (None if "error" in computed else computed)
         self.header.setText(f"{app['name']} · {app['year']} 年依申请救助 · {app['state_name']}")
         due = f"，本环节限 {app['due']} 前办结" if app["due"] else ""
         late = "（已逾期）" if app["overdue"] else ""
+        check = {None: apps.PENDING_CHECK, 1: "符合", 0: "不符合"}[app["passes_asset_check"]]
         self.facts.setText(f"家庭年收入 {app['annual_income']} 元，低收入家庭标准 {app['low_income_standard']} 元，"
-                           f"财产核查：{'符合' if app['passes_asset_check'] else '不符合或未核查'}{due}{late}")
+                           f"财产核查：{check}{due}{late}")
         if "error" in computed:
             self.computation.setPlainText(computed["error"])
+        elif computed["pending"]:
+            self.computation.setHtml(f"<b>测算金额：{computed['pending']}</b><br/>财产核查结果由县级民政审核在"
+                                     f"“民政认定收入财产”时录入，录入后自动测算。其他环节可以照常办理。")
         else:
-            lines = [f"<b>测算金额：{fmt(computed['amount'])} 元</b>"]
+            lines = [f"<b>测算金额：{shown(computed['amount'])} 元</b>"]
             lines += [f"{escape(s['explain'])}<br/><span style='color:#5f6b7a'>依据：{escape(s['reference'])}</span>"
                       for s in computed["steps"]]
             if app["approved_amount"]:
                 lines.append(f"批准金额：{app['approved_amount']} 元" +
                              (f"（理由：{escape(app['amount_reason'])}）" if app["amount_reason"] else ""))
             self.computation.setHtml("<br/>".join(lines))
-        self.steps.setRowCount(len(steps))
-        for r, s in enumerate(steps):
-            d = s["details"]
-            record = s["opinion"] or ""
-            if "votes_for" in d:
-                record += f"（{d['meeting_date']} 评议，到会 {d['attendees']} 人，同意 {d['votes_for']}，反对 {d['votes_against']}）"
-            when = clock.local_time(s["at"]).strftime("%Y-%m-%d %H:%M")
-            for c, value in enumerate((s["state_name"], s["action_name"], s["display_name"], s["role"], when, record)):
-                self.steps.setItem(r, c, QTableWidgetItem(value))
+        self.steps.set_rows([(s["state_name"], s["action_name"], s["display_name"], s["role"],
+                              clock.local_time(s["at"]).strftime("%Y-%m-%d %H:%M"), paperwork.step_record(s))
+                             for s in steps])
+        self.attachments.setText("附件：" + ("；".join(f"{a['kind']} {a['filename']}（{a['added_by']}）"
+                                                   for a in attached) or "无"))
         while self.buttons.count():
             item = self.buttons.takeAt(0)
             if item.widget():
@@ -196,29 +212,16 @@ class ApplicationDialog(QDialog):
         self.buttons.addStretch(1)
 
     def take(self, action: str) -> None:
-        self.asking = ActionDialog(self, self.app, action, self.computed)
-        if self.asking.exec():
-            self.submit(self.asking.decision())
-
-    def submit(self, decision: apps.Decision) -> None:
-        """Send the decision for the state this page shows; a refusal of something the dialog asked for (an amount
-        above the policy's bound, a reason too short) opens it again with the reason beside that field; any other
-        refusal is explained and the page reloaded."""
-        session, app_id, state = self.window.session, self.app_id, self.app["state"]
-        Op(self, lambda: apps.act(session, app_id, state, decision)).success(lambda _: self.load()).failure(
-            self._refused).run()
-
-    def _refused(self, exc: BaseException) -> None:
-        dialog = getattr(self, "asking", None)
-        if isinstance(exc, FieldError) and dialog is not None and dialog.form.rows.get(exc.field):
-            dialog.form.clear_errors()
-            dialog.form.show_error(exc.field, exc.reason)
-            dialog.adjustSize()
-            if dialog.exec():
-                self.submit(dialog.decision())
-            return
-        show_error(self, exc)
+        """Decide in a dialog for the state this page shows; the page reloads afterwards either way (someone else
+        may have acted meanwhile)."""
+        self.action_dialog(action).exec()
         self.load()
+
+    def action_dialog(self, action: str) -> ActionDialog:
+        """The dialog for one decision, sending it for the state this page shows."""
+        session, app_id, state = self.window.session, self.app_id, self.app["state"]
+        return ActionDialog(self, self.app, action, self.computed,
+                            lambda decision: apps.act(session, app_id, state, decision))
 
     def print_form(self) -> None:
         session, app_id = self.window.session, self.app_id
@@ -229,14 +232,14 @@ class ApplicationDialog(QDialog):
         show_document(self, "不予救助通知书", lambda path: paperwork.rejection_notice(session, app_id, path))
 
     def attach(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "选择扫描件", "", "图片或 PDF (*.jpg *.jpeg *.png *.pdf);;所有文件 (*)")
+        path = files.open_path(self, "选择扫描件", "图片或 PDF (*.jpg *.jpeg *.png *.pdf);;所有文件 (*)")
         if not path:
             return
         kind, ok = _choose(self, "附件类别", apps.ATTACHMENT_KINDS)
         if ok:
             session, app_id = self.window.session, self.app_id
             Op(self, lambda: apps.attach(session, app_id, kind, path)).success(
-                lambda _: self.window.statusBar().showMessage("附件已保存", 5000)).run()
+                lambda _: (self.window.statusBar().showMessage("附件已保存", 5000), self.load())).run()
 
 
 def _choose(parent, title: str, options) -> tuple[str, bool]:
@@ -265,8 +268,8 @@ class WorklistView(QWidget):
         bar.addWidget(self.new)
         bar.addStretch(1)
         layout.addLayout(bar)
-        self.table = _table(["申请人", "身份证号", "年度", "所在环节", "本环节始于", "限办日期", "状态"])
-        self.table.doubleClicked.connect(lambda idx: self.open(idx.row()))
+        self.table = DataTable(["申请人", "身份证号", "年度", "所在环节", "本环节始于", "限办日期", "状态"], "待我处理")
+        self.table.activated_record.connect(self.open)
         layout.addWidget(self.table, 1)
         self.rows: list[dict] = []
 
@@ -279,15 +282,9 @@ class WorklistView(QWidget):
         self.rows = rows
         late = sum(1 for r in rows if r["overdue"])
         self.count.setText(f"共 {len(rows)} 件" + (f"，其中 {late} 件已逾期（红色）" if late else "") + "。双击打开办理。")
-        self.table.setRowCount(len(rows))
-        for r, a in enumerate(rows):
-            values = (a["name"], a["id_number"], str(a["year"]), a["state_name"],
-                      str(clock.local_date(a["state_since"])), str(a["due"] or ""), "逾期" if a["overdue"] else "")
-            for c, value in enumerate(values):
-                item = QTableWidgetItem(value)
-                if a["overdue"]:
-                    item.setForeground(QColor("#b3261e"))
-                self.table.setItem(r, c, item)
+        self.table.set_rows([(a["name"], a["id_number"], a["year"], a["state_name"], clock.local_date(a["state_since"]),
+                              a["due"], "逾期" if a["overdue"] else "") for a in rows],
+                            ["#b3261e" if a["overdue"] else None for a in rows])
 
     def open(self, row: int) -> None:
         if 0 <= row < len(self.rows):
@@ -362,7 +359,7 @@ class NoticeView(QWidget):
         layout.addLayout(top)
         self.hint = styled_label("", "hint")
         layout.addWidget(self.hint)
-        self.table = _table(["姓名", "身份证号", "村（居）", "拟救助金额（元）", "公示开始", "公示结束"])
+        self.table = DataTable(["姓名", "身份证号", "村（居）", "拟救助金额（元）", "公示开始", "公示结束"], "公示名单")
         layout.addWidget(self.table, 1)
 
     def refresh(self) -> None:
@@ -383,11 +380,6 @@ class NoticeView(QWidget):
 
     def _show(self, rows: list[dict]) -> None:
         self.hint.setText(f"正在公示 {len(rows)} 人。身份证号只显示前 4 位和后 4 位。")
-        self.table.setRowCount(len(rows))
-        for r, a in enumerate(rows):
-            for c, value in enumerate((a["name"], a["id_number"], a["village"], fmt(a["amount"]), a["notice_start"],
-                                       a["notice_end"])):
-                item = QTableWidgetItem(value)
-                if c == 3:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(r, c, item)
+        self.table.set_rows([(a["name"], a["id_number"], a["village"],
+                              a["amount"] if a["amount"] is not None else a["amount_note"], a["notice_start"],
+                              a["notice_end"]) for a in rows])

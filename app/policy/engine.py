@@ -35,10 +35,11 @@ from app.policy.tiers.serious import settle_serious
 class Engine:
     """Settles cases under one loaded policy with one county's local parameters."""
 
-    def __init__(self, loaded: LoadedPolicy, local: dict[str, Any] | None = None):
+    def __init__(self, loaded: LoadedPolicy, local: dict[str, Any] | None = None,
+                 dated: dict[str, list[dict]] | None = None):
         self.loaded = loaded
         self.policy = loaded.policy
-        self.resolver = Resolver(self.policy, local or {})
+        self.resolver = Resolver(self.policy, local or {}, dated)
         self.index = PolicyIndex.of(self.policy)
 
     def candidates(self, categories: tuple[str, ...], notes: list[str] | None) -> list[str]:

@@ -145,9 +145,11 @@ def check_text(data: bytes, path: Path) -> LoadedPolicy:
 
 
 def read_bytes(path: Path) -> bytes:
-    """A policy file's bytes; an unreadable file is a PolicyError naming it."""
+    """A policy file's bytes, never more than MAX_BYTES + 1 of them (check_text refuses a file that long, and a
+    file of gigabytes is not read whole to find that out); an unreadable file is a PolicyError naming it."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as f:
+            return f.read(MAX_BYTES + 1)
     except OSError as exc:
         raise PolicyError(str(path), f"无法读取：{exc.strerror or exc}") from None
 

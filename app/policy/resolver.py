@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.domain.case import CaseError, key_text
-from app.domain.money import MAX_AMOUNT, round_fen
+from app.domain.money import MAX_AMOUNT, pct, round_fen
 from app.policy.schema import LocalParameter, Policy
 from app.policy.values import NONE_WORDS, Rule
 
@@ -48,30 +48,53 @@ def parse_local(key: str, value: Any, param: LocalParameter | None) -> Decimal |
         if number > 1:
             raise CaseError(where, f"是比例，请写成 \"70%\" 或 0.7（不能超过 100%）", label)
     if param is not None:
+        # Bounds read as the caseworker wrote the value: 50%, not 0.50; 300 元.
+        shown = pct if unit == "比例" else (lambda v: f"{v} 元")
         if param.minimum is not None and number < param.minimum:
-            raise CaseError(where, f"不能低于 {param.minimum}（{param.reference}）", label)
+            raise CaseError(where, f"不能低于 {shown(param.minimum)}（填写的是 {shown(number)}；{param.reference}）", label)
         if param.maximum is not None and number > param.maximum:
-            raise CaseError(where, f"不能高于 {param.maximum}（{param.reference}）", label)
+            raise CaseError(where, f"不能高于 {shown(param.maximum)}（填写的是 {shown(number)}；{param.reference}）", label)
     return number
+
+
+def _day(text: Any, key: str) -> date:
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        raise CaseError(f"local.{key_text(key)}", f"生效日期“{text}”不是日期，请写成 2025-01-01 的形式",
+                        "生效日期") from None
 
 
 class Resolver:
     """Looks up the value of a rule on a date, resolving local parameters; a missing one is a CaseError naming it."""
 
-    def __init__(self, policy: Policy, raw_local: dict[str, Any]):
+    def __init__(self, policy: Policy, raw_local: dict[str, Any], dated: dict[str, list[dict]] | None = None):
         self.policy = policy
         self.local: dict[str, Decimal | None] = {}
         for key, value in raw_local.items():
-            param = policy.locals.get(key)
-            if param is None and key != UNIVERSAL_LOCAL:
-                known = "、".join(policy.locals) or "（本政策没有地方参数）"
-                raise CaseError(f"local.{key_text(key)}", f"本政策没有“{key_text(key)}”这个地方参数，可用的有：{known}",
-                                "未知的地方参数")
-            self.local[key] = parse_local(key, value, param)
+            self.local[key] = parse_local(key, value, self._param(key))
+        # A county's changes from a date (e.g. the 倾斜救助 rate from 2025-01-01), like the policy's own dated
+        # values: before the first date the undated value holds.
+        self.dated: dict[str, list[tuple[date, Decimal | None]]] = {}
+        for key, entries in (dated or {}).items():
+            param = self._param(key)
+            self.dated[key] = sorted((_day(e.get("from"), key), parse_local(key, e.get("value"), param)) for e in entries)
         self._cache: dict[tuple[int, date], tuple[Any, Any]] = {}
 
-    def local_value(self, key: str, needed_for: str) -> Decimal | None:
-        """A local value the computation needs; refuse, naming it, when the county has not supplied it."""
+    def _param(self, key: str):
+        param = self.policy.locals.get(key)
+        if param is None and key != UNIVERSAL_LOCAL:
+            known = "、".join(self.policy.locals) or "（本政策没有地方参数）"
+            raise CaseError(f"local.{key_text(key)}", f"本政策没有“{key_text(key)}”这个地方参数，可用的有：{known}",
+                            "未知的地方参数")
+        return param
+
+    def local_value(self, key: str, needed_for: str, day: date | None = None) -> Decimal | None:
+        """A local value the computation needs (the one in force on `day`); refuse, naming it, when the county has
+        not supplied it."""
+        for start, value in reversed(self.dated.get(key, ())):
+            if day is not None and start <= day:
+                return value
         if key in self.local:
             return self.local[key]
         param = self.policy.locals.get(key)
@@ -92,9 +115,9 @@ class Resolver:
             raise CaseError("visits.date", f"{day} 早于本政策规则最早生效日期 {first}（{needed_for}），请选用当时有效的政策")
         entry, parsed = found
         if entry.local is not None:
-            result = (self.local_value(entry.local, needed_for), entry)
+            result = (self.local_value(entry.local, needed_for, day), entry)
         elif entry.base is not None:
-            base = self.local_value(entry.base, needed_for)
+            base = self.local_value(entry.base, needed_for, day)
             result = (round_fen(parsed * base) if base is not None else None, entry)
         else:
             result = (parsed, entry)

@@ -25,11 +25,15 @@ from app.store import audit, clock, reads, records
 from app.store.clock import now
 from app.store.db import transaction
 from app.domain.errors import FieldError
-from app.workflow import duties, rules
+from app.workflow import duties, replay, rules
 from app.workflow.deadlines import add_workdays
 
+# A scanned page is well under 5 MB; a file of this size is not a scan, and the data folder is on a laptop's disk.
+MAX_ATTACHMENT = 50 * 1024 * 1024
 ATTACHMENT_KINDS = ("户口簿", "身份证", "诊断证明", "费用票据", "收入证明")
-DEFAULTS = {"notice_after": "township_review", "notice_days": 7,
+# Shown where an amount would be until 民政 has recorded the 财产核查 at its county step.
+PENDING_CHECK = "待民政核查"
+DEFAULTS = {"notice_after": "township_review", "notice_days": 7, "contact_phone": "",
             "limits": {s.state: s.limit_days for s in rules.STEPS.values()}}
 
 
@@ -39,9 +43,14 @@ def settings(session: Session) -> dict:
     return {**DEFAULTS, **stored, "limits": {**DEFAULTS["limits"], **stored.get("limits", {})}}
 
 
-def configure(session: Session, notice_after: str, notice_days: int, limits: dict[str, int]) -> None:
-    """Set where 公示 falls, how long it runs and each step's limit in working days (admin only, audited)."""
+def configure(session: Session, notice_after: str, notice_days: int, limits: dict[str, int],
+              contact_phone: str | None = None) -> None:
+    """Set where 公示 falls, how long it runs, the phone the 公示名单 gives for objections and each step's limit in
+    working days (admin only, audited)."""
     session.require("change_settings")
+    phone = settings(session)["contact_phone"] if contact_phone is None else contact_phone.strip()
+    if len(phone) > 40 or not all(c.isdigit() or c in "-－ ()（）转," for c in phone):
+        raise FieldError("contact_phone", "请填写电话号码，例如 0553-1234567（只用数字、短横线和括号）")
     if notice_after not in ("village_review", "township_review"):
         raise FieldError("notice_after", "公示可安排在村评议之后或乡镇审核之后")
     if not isinstance(notice_days, int) or not 1 <= notice_days <= 60:
@@ -51,7 +60,8 @@ def configure(session: Session, notice_after: str, notice_days: int, limits: dic
             raise FieldError(f"limits.{state}", "办理时限应为 1 至 90 个工作日",
                              f"“{rules.STATE_NAMES[state]}”办理时限" if state in rules.STATE_NAMES else None)
     before = settings(session)
-    after = {"notice_after": notice_after, "notice_days": notice_days, "limits": {**before["limits"], **limits}}
+    after = {"notice_after": notice_after, "notice_days": notice_days, "contact_phone": phone,
+             "limits": {**before["limits"], **limits}}
     with transaction(session.conn):
         records.put_setting(session.conn, session.user, "workflow", after, "修改依申请救助办理设置")
 
@@ -88,8 +98,12 @@ def create_application(session: Session, person_id: str, year: int, annual_incom
 
 
 def compute_amount(session: Session, app_id: str) -> dict:
-    """The engine's 依申请救助 for the applicant's year, with the explanation the county approver reads."""
+    """The engine's 依申请救助 for the applicant's year, with the explanation the county approver reads.
+
+    Until 民政 records the 财产核查 the amount is None and `pending` says so: the case moves on meanwhile."""
     a = application_row(session, app_id)
+    if a["passes_asset_check"] is None:
+        return {"amount": None, "pending": PENDING_CHECK, "steps": [], "warnings": []}
     rows = reads.year_visits(session.conn, a["person_id"], a["year"])
     if not rows:
         raise FieldError("visits", f"申请人 {a['year']} 年没有登记就诊账单，无法计算依申请救助")
@@ -101,8 +115,19 @@ def compute_amount(session: Session, app_id: str) -> dict:
                 household=Household(Decimal(a["annual_income"]), Decimal(a["low_income_standard"]),
                                     None if a["passes_asset_check"] is None else bool(a["passes_asset_check"])))
     result = eng.settle(case)  # a CaseError is an FieldError naming the field
-    return {"amount": result.application_assistance_paid, "steps": [s.to_json() for s in result.annual_steps],
-            "warnings": [w.to_json() for w in result.warnings], "ceiling": result.application_ceiling}
+    return {"amount": result.application_assistance_paid, "pending": None,
+            "steps": [s.to_json() for s in result.annual_steps], "warnings": [w.to_json() for w in result.warnings],
+            "ceiling": result.application_ceiling}
+
+
+def amount_or_why(session: Session, app_id: str) -> tuple[Decimal | None, str]:
+    """The computed amount, or None and what a list or a print shows instead (待民政核查, or what is missing):
+    one case's missing data must never stop another's row."""
+    try:
+        computed = compute_amount(session, app_id)
+    except FieldError as exc:
+        return None, f"无法测算（{exc}）"
+    return computed["amount"], computed["pending"] or ""
 
 
 @dataclass
@@ -117,6 +142,7 @@ class Decision:
     votes_against: int | None = None
     amount: object = None
     amount_reason: str = ""
+    asset_check: bool | None = None     # 民政认定收入财产: 符合 (True) or 不符合 (False)
 
 
 def _refuse(session: Session, a: dict, action: str, field: str, reason: str) -> FieldError:
@@ -135,6 +161,9 @@ def act(session: Session, app_id: str, expected_state: str, decision: Decision, 
     if problem:
         raise _refuse(session, a, decision.action, *problem)
     details = _details(decision)
+    waiver = session.may(decision.action, a, steps(session, app_id)).waiver
+    if waiver:
+        details["waiver"] = waiver  # printed on the 审批表 beside this step
     with transaction(conn):
         current = dict(conn.execute("SELECT * FROM applications WHERE id = ?", (app_id,)).fetchone())
         if current["state"] != expected_state or current["updated_at"] != a["updated_at"]:
@@ -148,9 +177,13 @@ def act(session: Session, app_id: str, expected_state: str, decision: Decision, 
             changes["state_since"] = stamp
         if to_state == "public_notice":
             changes["notice_start"] = today.isoformat()
-            changes["notice_end"] = (today + timedelta(days=int(settings(session)["notice_days"]))).isoformat()
+            # The last day of the notice: 7 days from 12-02 are 12-02 to 12-08.
+            changes["notice_end"] = (today + timedelta(days=int(settings(session)["notice_days"]) - 1)).isoformat()
             # Carried in the step so that a site receiving it can bring its copy of the application up to date.
             details.update(notice_start=changes["notice_start"], notice_end=changes["notice_end"])
+        if decision.action == "civil_opinion" and decision.asset_check is not None:
+            changes["passes_asset_check"] = int(decision.asset_check)
+            details["asset_check"] = bool(decision.asset_check)
         if decision.action == "approve":
             computed = compute_amount(session, app_id)["amount"]
             amount = computed if decision.amount in (None, "") else validate.money(decision.amount, "amount", "批准金额")
@@ -182,11 +215,15 @@ def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -
     if d.action in rules.NEEDS_TEXT and not d.opinion.strip():
         return "opinion", "请填写意见（理由）"
     if a["state"] == "village_review" and d.action == "pass":
-        return _meeting(d)
-    if d.action == "close_notice" and a["notice_end"] and today < date.fromisoformat(a["notice_end"]):
-        return "state", f"公示期至 {a['notice_end']}，期满后才能结束公示"
+        return _meeting(d, today)
+    if d.action == "close_notice" and a["notice_end"] and today <= date.fromisoformat(a["notice_end"]):
+        return "state", f"公示期至 {a['notice_end']}（含当日），期满后才能结束公示"
+    if d.action == "civil_opinion" and d.asset_check is None and a["passes_asset_check"] is None:
+        return "asset_check", "请选择财产核查结果：符合或不符合"
     if d.action == "approve":
-        parts = _county_parts(session, a["id"])
+        if a["passes_asset_check"] is None:
+            return "passes_asset_check", "批准前须由县级民政审核录入财产核查结果（民政认定收入财产）"
+        parts = replay.county_parts(steps(session, a["id"]))
         missing = [rules.ACTION_NAMES[p] for p in rules.COUNTY_PARTS if p not in parts]
         if missing:
             return "action", f"批准前须先有{'、'.join(missing)}的意见"
@@ -233,18 +270,24 @@ def steps(session: Session, app_id: str) -> list[dict]:
     """Who took which step of the case, for the permission model's segregation of duties; whoever recorded or
     corrected a bill of the applicant's year (as the audit log shows) took the step duties.BILLS."""
     taken = [dict(r) for r in session.conn.execute(
-        "SELECT state, action, user_id FROM application_steps WHERE application_id = ? ORDER BY seq", (app_id,))]
+        "SELECT seq, state, action, to_state, user_id FROM application_steps WHERE application_id = ? ORDER BY seq",
+        (app_id,))]
     a = application_row(session, app_id)
     recorders = session.conn.execute(
         "SELECT DISTINCT user_id FROM audit_log WHERE entity = 'visits' AND user_id IS NOT NULL AND entity_id IN "
         "(SELECT id FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ?)",
         (a["person_id"], f"{a['year']}-01-01", f"{a['year']}-12-31"))
-    return taken + [{"state": duties.BILLS, "action": "record_bill", "user_id": r[0]} for r in recorders]
+    return taken + [{"seq": None, "state": duties.BILLS, "action": "record_bill", "to_state": None, "user_id": r[0]}
+                    for r in recorders]
 
 
-def _meeting(d: Decision) -> tuple[str, str] | None:
+def _meeting(d: Decision, today: date) -> tuple[str, str] | None:
     if d.meeting_date in (None, ""):
         return "meeting_date", "请填写评议会议日期"
+    try:
+        d.meeting_date = validate.day(d.meeting_date, "meeting_date", "评议会议日期", today).isoformat()
+    except FieldError as exc:
+        return exc.field, exc.message
     for field, value, label in (("attendees", d.attendees, "到会人数"), ("votes_for", d.votes_for, "同意票"),
                                 ("votes_against", d.votes_against, "反对票")):
         if not isinstance(value, int) or value < 0:
@@ -266,21 +309,13 @@ def _details(d: Decision) -> dict:
     return out
 
 
-def _county_parts(session: Session, app_id: str) -> set[str]:
-    """The county parts given since the case last entered 县级审批."""
-    entered = session.conn.execute("SELECT max(seq) FROM application_steps WHERE application_id = ? AND "
-                                   "to_state = 'county_approval' AND state != 'county_approval'", (app_id,)).fetchone()[0]
-    rows = session.conn.execute("SELECT action FROM application_steps WHERE application_id = ? AND seq > ? "
-                                "AND action IN ('medical_opinion', 'civil_opinion')", (app_id, entered or 0))
-    return {r[0] for r in rows}
-
-
 def due_date(session: Session, a: dict) -> date | None:
     """When the current step is due: the notice's end, or the step's limit in working days from its start."""
     if a["state"] in rules.FINAL:
         return None
     if a["state"] == "public_notice" and a["notice_end"]:
-        return date.fromisoformat(a["notice_end"])
+        # The notice ends on its last day; closing it is the township's next step, with a few working days for it.
+        return add_workdays(date.fromisoformat(a["notice_end"]), rules.NOTICE_CLOSE_WORKDAYS)
     limit = int(settings(session)["limits"].get(a["state"], 10))
     return add_workdays(clock.local_date(a["state_since"]), limit)
 
@@ -315,7 +350,7 @@ def worklist(session: Session, today: date | None = None) -> list[dict]:
         a = dict(r)
         if role in rules.COUNTY_PARTS.values():
             part = next(k for k, v in rules.COUNTY_PARTS.items() if v == role)
-            if part in _county_parts(session, a["id"]):
+            if part in replay.county_parts(steps(session, a["id"])):
                 continue
         out.append(_summary(session, a, today))
     return out
@@ -357,12 +392,13 @@ def notice_list(session: Session, today: date | None = None) -> list[dict]:
     for r in rows:
         try:
             towns, villages = regions(r["region_code"][:6])
-            village = towns.get(r["region_code"][:9], "") + dict(villages).get(r["region_code"], r["region_code"])
+            town = towns.get(r["region_code"][:9], "")
+            village = town + dict(villages).get(r["region_code"], r["region_code"])
         except OSError:
-            village = r["region_code"]
-        amount = compute_amount(session, r["id"])["amount"]
+            town, village = "", r["region_code"]
+        amount, why = amount_or_why(session, r["id"])
         out.append({"application_id": r["id"], "name": r["name"], "id_number": mask_id(r["id_number"]),
-                    "village": village, "amount": amount, "notice_start": r["notice_start"],
+                    "township": town, "village": village, "amount": amount, "amount_note": why, "notice_start": r["notice_start"],
                     "notice_end": r["notice_end"]})
     return out
 
@@ -376,7 +412,13 @@ def attach(session: Session, app_id: str, kind: str, source: Path) -> str:
     source = Path(source)
     if not source.is_file():
         raise FieldError("file", f"找不到文件 {source}")
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    if source.stat().st_size > MAX_ATTACHMENT:
+        raise FieldError("file", f"附件超过 {MAX_ATTACHMENT // (1024 * 1024)} MB 的上限，请扫描成较小的文件（如 PDF 或 JPG）")
+    digest = hashlib.sha256()
+    with source.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    digest = digest.hexdigest()
     folder = session.store.path.parent / "attachments" / digest[:2]
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / digest

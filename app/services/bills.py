@@ -10,9 +10,11 @@ stored amount is audited with its old and new value.
 from __future__ import annotations
 
 import json
+import sqlite3
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date
 from decimal import Decimal
 
@@ -20,7 +22,7 @@ from app.domain.case import Case, Visit
 from app.domain.money import ZERO, fmt
 from app.domain.names import HOSPITAL_LEVEL_ALIASES, VISIT_KINDS
 from app.policy.result import SettleResult, Step
-from app.services import validate
+from app.services import payments, validate
 from app.services.county import engine
 from app.services.registry import person as load_person
 from app.services.session import Session
@@ -52,19 +54,29 @@ class BillInput:
 
 
 def duplicate_invoice(session: Session, hospital: str, invoice: str) -> str | None:
-    """The 重复报销 message if this hospital's invoice number is already recorded, else None."""
+    """The 重复报销 message if this hospital's invoice number is on a live bill, else None (a voided one may return)."""
     dup = session.conn.execute(
         "SELECT p.name, v.discharged_on FROM visits v JOIN persons p ON p.id = v.person_id "
-        "WHERE v.hospital = ? AND v.invoice_number = ?", (hospital, invoice)).fetchone()
+        "WHERE v.hospital = ? AND v.invoice_number = ? AND v.status = 'live'", (hospital, invoice)).fetchone()
     if dup is None:
         return None
     return (f"重复报销：{hospital} 的发票号 {invoice} 已于 {dup['discharged_on']} 为 {dup['name']} 登记过，"
             f"同一张发票不能再次报销")
 
 
-def _checked(session: Session, person_id: str, bill: BillInput, today: date | None,
+def checked(session: Session, person_id: str, bill: BillInput, today: date | None,
              allow_duplicate: bool = False) -> dict:
+    """The bill as a visit row of a registered person, valid and (unless allowed) not 重复报销; or a FieldError."""
     load_person(session, person_id)
+    row = visit_row(person_id, bill, today)
+    duplicate = duplicate_invoice(session, row["hospital"], row["invoice_number"])
+    if duplicate and not allow_duplicate:
+        raise FieldError("invoice_number", duplicate)
+    return row
+
+
+def visit_row(person_id: str, bill: BillInput, today: date | None) -> dict:
+    """The bill as a visit row, every field checked on its own and against the others (no database look-up)."""
     hospital = validate.text(bill.hospital, "hospital", "医院名称", 100)
     admitted = validate.day(bill.admitted_on, "admitted_on", "入院（就诊）日期", today)
     discharged = validate.day(bill.discharged_on, "discharged_on", "出院（结算）日期", today)
@@ -91,9 +103,6 @@ def _checked(session: Session, person_id: str, bill: BillInput, today: date | No
     if serious is not None and basic is None:
         raise FieldError("basic_paid", "已填写大病保险支付，请同时填写基本医保支付")
     invoice = validate.text(bill.invoice_number, "invoice_number", "发票号", 50)
-    duplicate = duplicate_invoice(session, hospital, invoice)
-    if duplicate and not allow_duplicate:
-        raise FieldError("invoice_number", duplicate)
     stamp = now()
     return {"id": new_id(), "person_id": person_id, "hospital": hospital, "hospital_level": level,
             "admitted_on": admitted.isoformat(), "discharged_on": discharged.isoformat(), "kind": bill.kind,
@@ -178,37 +187,68 @@ def settle_person_year(session: Session, person_id: str, year: int, draft: dict 
     return out
 
 
-def _store_year(session: Session, person_id: str, year: int) -> tuple[dict[str, dict], int]:
+@dataclass
+class Resettled:
+    """What one re-settlement changed: stored settlements, unpaid amounts replaced, 补付/追回 lines made."""
+
+    settlements: int = 0
+    unpaid: int = 0
+    adjustments: int = 0
+
+    def add(self, other: Resettled) -> Resettled:
+        return Resettled(self.settlements + other.settlements, self.unpaid + other.unpaid,
+                         self.adjustments + other.adjustments)
+
+
+def _store_year(session: Session, person_id: str, year: int,
+                reason: str = "重新结算") -> tuple[dict[str, dict], Resettled]:
     """Settle the person's year and write what changed (call inside a transaction).
 
-    Returns the stored settlement rows by visit id, and how many were new or changed."""
+    An amount not yet paid is replaced (audited); a paid one keeps its payment lines and the difference becomes a
+    补付/追回 line giving `reason` (app/services/payments.py). A voided bill is due nothing from then on. Returns
+    the stored settlement rows of the live bills by visit id, and what changed."""
     conn = session.conn
     eng = engine(session)
     stored = {r["visit_id"]: dict(r) for r in conn.execute(
         "SELECT * FROM settlements WHERE person_id = ? AND year = ?", (person_id, year))}
     written: dict[str, dict] = {}
-    changed = 0
+    counts = Resettled()
     last: _Due | None = None
+
+    def write(visit_id: str, values: dict, moved: dict[str, Decimal]) -> dict:
+        old = stored.pop(visit_id, None)
+        if old is None:
+            row = records.insert(conn, session.user, "settlements",
+                                 {"visit_id": visit_id, "person_id": person_id, "year": year, **values}, "结算")
+        elif any(old[k] != v for k, v in values.items() if k != "steps"):
+            row = records.update(conn, session.user, "settlements", old["id"], values, "重新结算")
+            moved = {t: v for t, v in moved.items() if Decimal(old[t]) != v}
+        else:
+            return old
+        counts.settlements += 1
+        unpaid, made = payments.reconcile(session, person_id, visit_id, year, moved, reason)
+        counts.unpaid += unpaid
+        counts.adjustments += made
+        return row
+
     for visit_row, due in settle_person_year(session, person_id, year):
         last = due
         personal = Decimal(visit_row["total_cost"]) - sum(due.amounts.values(), ZERO)
         values = {**{t: fmt(v) for t, v in due.amounts.items()}, "personal_pay": fmt(personal),
                   "applied_category": due.category, "policy_id": eng.policy.id, "policy_version": eng.loaded.version,
                   "steps": pack_steps(due.steps)}
-        old = stored.get(visit_row["id"])
-        if old is None:
-            row = records.insert(conn, session.user, "settlements",
-                                 {"visit_id": visit_row["id"], "person_id": person_id, "year": year, **values}, "结算")
-            changed += 1
-        elif any(old[k] != v for k, v in values.items() if k != "steps"):
-            row = records.update(conn, session.user, "settlements", old["id"], values, "重新结算")
-            changed += 1
-        else:
-            row = old
-        written[visit_row["id"]] = row
+        written[visit_row["id"]] = write(visit_row["id"], values, dict(due.amounts))
+    for visit_id, old in list(stored.items()):  # bills of the year no longer live: voided
+        visit = conn.execute("SELECT void_reason FROM visits WHERE id = ?", (visit_id,)).fetchone()
+        values = {**{t: fmt(ZERO) for t in TIERS}, "personal_pay": fmt(ZERO),
+                  "steps": pack_steps([Step("说明", ZERO, "", f"账单已作废（{visit['void_reason'] or ''}），"
+                                                             "不再结算；已支付的金额按追回处理")])}
+        write(visit_id, values, {t: ZERO for t in TIERS})
     if last is not None:
         _store_annual(session, person_id, year, last.result, _paid_totals(written, last.result))
-    return written, changed
+    elif counts.settlements:  # the year's only bills were voided
+        _clear_annual(session, person_id, year)
+    return written, counts
 
 
 def _paid_totals(written: dict[str, dict], result: SettleResult) -> dict[str, Decimal]:
@@ -251,22 +291,46 @@ def _store_annual(session: Session, person_id: str, year: int, result: SettleRes
         records.update(conn, session.user, "annual_settlements", old["id"], values, "重新年度结算")
 
 
+def _clear_annual(session: Session, person_id: str, year: int) -> None:
+    old = session.conn.execute("SELECT id, totals FROM annual_settlements WHERE person_id = ? AND year = ?",
+                               (person_id, year)).fetchone()
+    if old is not None:
+        zero = {k: fmt(ZERO) for k in json.loads(old["totals"])}
+        records.update(session.conn, session.user, "annual_settlements", old["id"],
+                       {"totals": json.dumps(zero, ensure_ascii=False), "warnings": "[]"}, "重新年度结算")
+
+
 def record_bill(session: Session, person_id: str, bill: BillInput, today: date | None = None) -> dict:
     """Validate, store and settle a bill in one transaction; returns the stored settlement of the bill."""
     session.require("record_bill")
-    row = _checked(session, person_id, bill, today)
-    year = int(row["discharged_on"][:4])
+    row = checked(session, person_id, bill, today)
     with transaction(session.conn):
-        records.insert(session.conn, session.user, "visits", row, "登记就诊")
-        written, _ = _store_year(session, person_id, year)
+        written, _ = insert_bill(session, row, "登记就诊", "新录入账单后重新结算")
     return written[row["id"]]
+
+
+def insert_bill(session: Session, row: dict, action: str, reason: str) -> tuple[dict[str, dict], Resettled]:
+    """Store a checked bill, record what the hospital paid and settle its year (inside the caller's transaction).
+
+    The duplicate check runs again here, inside the write lock: another session may have saved the same invoice
+    since the bill was checked. The unique index on live bills is the last guard; either way the answer is 重复报销."""
+    duplicate = duplicate_invoice(session, row["hospital"], row["invoice_number"])
+    if duplicate:
+        raise FieldError("invoice_number", duplicate)
+    try:
+        records.insert(session.conn, session.user, "visits", row, action)
+    except sqlite3.IntegrityError:
+        raise FieldError("invoice_number", f"重复报销：{row['hospital']} 的发票号 {row['invoice_number']} "
+                                           "刚由其他人登记过，同一张发票不能再次报销") from None
+    payments.record_hospital_paid(session, row)
+    return _store_year(session, row["person_id"], int(row["discharged_on"][:4]), reason)
 
 
 def preview_bill(session: Session, person_id: str, bill: BillInput, today: date | None = None) -> dict:
     """What the bill would receive if recorded now, with its explanation, the year's totals and a duplicate warning.
 
     Nothing is written. Raises FieldError for a field that is not valid yet."""
-    row = _checked(session, person_id, bill, today, allow_duplicate=True)
+    row = checked(session, person_id, bill, today, allow_duplicate=True)
     year = int(row["discharged_on"][:4])
     settled = settle_person_year(session, person_id, year, draft=row)
     due = next(d for r, d in settled if r["id"] == row["id"])
@@ -297,31 +361,67 @@ def _limits(session: Session, result: SettleResult, kinds: dict[str, str], day: 
 def resettle_person_year(session: Session, person_id: str, year: int) -> int:
     """Re-settle one person's year in one transaction; returns how many stored settlements changed."""
     with transaction(session.conn):
-        return _store_year(session, person_id, year)[1]
+        return _store_year(session, person_id, year)[1].settlements
 
 
-def resettle_year(session: Session, year: int) -> Iterator[tuple[int, int, int]]:
+class Progress(NamedTuple):
+    """How far a year's re-settlement has come, and what it changed so far."""
+
+    done: int
+    total: int
+    changed: int
+    unpaid: int = 0
+    adjustments: int = 0
+
+
+def resettle_year(session: Session, year: int,
+                  reason: str = "重新结算（政策或地方参数变化）") -> Iterator[Progress]:
     """Re-settle every person with visits in the year within the user's jurisdiction, one person per transaction.
 
-    Yields (done, total, changed so far) as it goes, so a caller can show progress and stop; stopping or a crash leaves
-    each person either fully re-settled or untouched, and running again finishes the job.
+    Yields Progress (done, total, settlements changed, unpaid amounts replaced, 补付/追回 lines made) as it goes, so
+    a caller can show progress and stop; stopping or a crash leaves each person either fully re-settled or
+    untouched, and running again finishes the job.
     """
     session.require("resettle")
+    people = _people_of_year(session, year)
+    counts = Resettled()
+    for i, person_id in enumerate(people, start=1):
+        with transaction(session.conn):
+            counts = counts.add(_store_year(session, person_id, year, reason)[1])
+        yield Progress(i, len(people), counts.settlements, counts.unpaid, counts.adjustments)
+
+
+def _people_of_year(session: Session, year: int) -> list[str]:
     where, param = reads.scope(session.user.jurisdiction)
-    people = [r["person_id"] for r in session.conn.execute(
+    return [r["person_id"] for r in session.conn.execute(
         "SELECT DISTINCT v.person_id FROM visits v JOIN persons p ON p.id = v.person_id "
         f"JOIN households h ON h.id = p.household_id WHERE v.discharged_on BETWEEN ? AND ? AND {where} "
         "ORDER BY v.person_id", (f"{year}-01-01", f"{year}-12-31", *param))]
-    changed = 0
-    for i, person_id in enumerate(people, start=1):
+
+
+class _Undo(Exception):
+    """Raised to roll a preview's transaction back."""
+
+
+def preview_resettle(session: Session, year: int) -> Progress:
+    """What re-settling the year would change (settlements, unpaid amounts, 补付/追回 lines), without changing it:
+    the whole re-settlement runs in one transaction that is rolled back."""
+    people = _people_of_year(session, year)
+    counts = Resettled()
+    try:
         with transaction(session.conn):
-            changed += _store_year(session, person_id, year)[1]
-        yield i, len(people), changed
+            for person_id in people:
+                counts = counts.add(_store_year(session, person_id, year, "预览")[1])
+            raise _Undo
+    except _Undo:
+        pass
+    return Progress(len(people), len(people), counts.settlements, counts.unpaid, counts.adjustments)
 
 
-def store_year(session: Session, person_id: str, year: int) -> int:
-    """Re-settle a person's year inside the caller's transaction, auditing every changed amount."""
-    return _store_year(session, person_id, year)[1]
+def store_year(session: Session, person_id: str, year: int, reason: str = "重新结算") -> Resettled:
+    """Re-settle a person's year inside the caller's transaction, auditing every changed amount; `reason` is the
+    change that caused it, as a 补付/追回 line gives it."""
+    return _store_year(session, person_id, year, reason)[1]
 
 
 def bill_input(data: dict) -> BillInput:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from app.policy.engine import Engine
 from app.policy.loader import PolicyError, UnknownPolicy, load_policy
+from app.services import validate
 from app.services.session import Session
 from app.store import records
 from app.store.db import transaction
@@ -19,19 +21,29 @@ def configure_county(session: Session, county_code: str, county_name: str, polic
                      local: dict[str, Any]) -> None:
     """Set (or change) the county, its policy and local values; every change is audited."""
     session.require("change_settings")
-    if not re.fullmatch(r"\d{6}", county_code or ""):
-        raise FieldError("county_code", "县级统计用区划代码应为 6 位数字")
+    check_county(county_code, policy_id, local)
+    after = {"county": {"code": county_code, "name": county_name}, "policy_id": policy_id, "local": local}
+    with transaction(session.conn):
+        for key, value in after.items():
+            records.put_setting(session.conn, session.user, key, value, "设置县及政策")
+    session._cache.pop("engine", None)
+
+
+def check_county(county_code: str, policy_id: str, local: dict[str, Any]) -> None:
+    """Refuse a county code that is not 6 digits, an unknown policy, or local values the policy does not accept."""
+    check_county_code(county_code)
     try:
         Engine(load_policy(policy_id), local)  # validates every local value against the policy's declarations
     except UnknownPolicy:
         raise  # a FieldError naming 政策
     except PolicyError as exc:
         raise FieldError("policy", str(exc)) from None  # the file itself is wrong: its message names file and key
-    after = {"county": {"code": county_code, "name": county_name}, "policy_id": policy_id, "local": local}
-    with transaction(session.conn):
-        for key, value in after.items():
-            records.put_setting(session.conn, session.user, key, value, "设置县及政策")
-    session._cache.pop("engine", None)
+
+
+def check_county_code(county_code: str) -> None:
+    """Refuse a county code that is not 6 digits."""
+    if not re.fullmatch(r"\d{6}", county_code or ""):
+        raise FieldError("county_code", "县级统计用区划代码应为 6 位数字")
 
 
 def set_county_records_bills(session: Session, allowed: bool) -> None:
@@ -52,5 +64,29 @@ def engine(session: Session) -> Engine:
         policy_id = session.store.setting("policy_id")
         if not policy_id:
             raise StoreError("尚未设置本县适用的政策，请先由管理员完成初始设置（jiuzhu init，或打开程序按首次运行向导设置）")
-        cached = session._cache["engine"] = Engine(load_policy(policy_id), session.store.setting("local", {}))
+        cached = session._cache["engine"] = Engine(load_policy(policy_id), session.store.setting("local", {}),
+                                                   session.store.setting("local_dated", {}))
     return cached
+
+
+def set_local_from(session: Session, key: str, value: str, start: date | str) -> list[int]:
+    """Change one local value from a date on (audited); returns the years with bills it reaches, to re-settle.
+
+    Like a policy's own values, the change is keyed by the date it takes effect: bills before it keep the old value.
+    Setting the same date again replaces that date's value."""
+    session.require("change_settings")
+    start = validate.day(start, "valid_from", "生效日期", allow_future=True)
+    dated = {k: list(v) for k, v in (session.store.setting("local_dated", {}) or {}).items()}
+    entries = [e for e in dated.get(key, []) if e["from"] != start.isoformat()]
+    dated[key] = sorted([*entries, {"from": start.isoformat(), "value": str(value).strip()}], key=lambda e: e["from"])
+    policy_id = session.store.setting("policy_id")
+    try:
+        Engine(load_policy(policy_id), session.store.setting("local", {}), dated)  # refuses a wrong key or value
+    except PolicyError as exc:
+        raise FieldError("policy", str(exc)) from None
+    with transaction(session.conn):
+        records.put_setting(session.conn, session.user, "local_dated", dated, f"修改地方参数 {key}（自 {start} 起）")
+    session._cache.pop("engine", None)
+    return [int(r[0]) for r in session.conn.execute(
+        "SELECT DISTINCT substr(discharged_on, 1, 4) FROM visits WHERE discharged_on >= ? AND status = 'live' "
+        "ORDER BY 1", (start.isoformat(),))]

@@ -138,6 +138,8 @@ def _households(rng: random.Random, fake: Faker, n: int, year: int, taken: set[s
 
 # The setting that marks a database made as a demo: only such a database takes demo data (and its public password).
 MARK = "demo"
+# The demo county's name says so too (on screen and paper); the setting, not the name, is the test.
+DEMO_MARK = "（演示）"
 
 
 def is_demo(store) -> bool:
@@ -165,9 +167,16 @@ def require_demo(session: Session) -> None:
                                      f"只能写入用 jiuzhu demo 新建的空数据库，请换一个新文件名（--db）")
 
 
+def new_seed() -> int:
+    """A fresh seed for one demo run, so that demo sites of one training county register different people."""
+    return random.SystemRandom().randrange(1, 1_000_000_000)
+
+
 def build_demo(session: Session, households: int, year: int | None = None, seed: int = 2026,
                chunk: int = 500, mean_visits: float = 1.2) -> Iterator[tuple[int, int]]:
     """Generate the demo county, `chunk` households per transaction; yields (done, total).
+
+    The seed is recorded in the setting demo_runs (with the count and year), so a run can be made again with it.
 
     Each chunk is written and settled in one transaction through the audited write path (every record has its
     entry and seal, as if typed in), so a crash leaves whole chunks; demo data is not meant to be resumed, but it is
@@ -179,12 +188,16 @@ def build_demo(session: Session, households: int, year: int | None = None, seed:
     if not users.has_admin(session.conn):
         raise RuntimeError("演示数据需要先有管理员")
     if not session.store.setting("policy_id"):
-        county.configure_county(session, COUNTY_CODE, "南陵县（演示）", DEMO_POLICY, DEMO_LOCAL)
+        county.configure_county(session, COUNTY_CODE, f"南陵县{DEMO_MARK}", DEMO_POLICY, DEMO_LOCAL)
     rng = random.Random(seed)
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
     taken = {r[0] for r in session.conn.execute("SELECT id_number FROM persons")}
     gen = _households(rng, fake, households, year, taken, mean_visits)
+    with transaction(session.conn):
+        runs = session.store.setting("demo_runs", [])
+        records.put_setting(session.conn, session.user, "demo_runs",
+                            [*runs, {"seed": seed, "households": households, "year": year, "at": now()}], "生成演示数据")
     done = 0
     while done < households:
         batch = [next(gen) for _ in range(min(chunk, households - done))]
@@ -250,7 +263,7 @@ def summary_json(session: Session) -> str:
     return json.dumps(counts, ensure_ascii=False)
 
 
-def demo_applications(session: Session, year: int | None = None) -> int:
+def demo_applications(session: Session, year: int | None = None, seed: int = 7) -> int:
     """A few 依申请救助 cases in the demo users' village, walked to different steps by the demo users."""
     from datetime import timedelta
 
@@ -264,16 +277,18 @@ def demo_applications(session: Session, year: int | None = None) -> int:
     if any(s.user is None for s in staff.values()):
         return 0
     village = staff["cun"].user.jurisdiction
-    rng = random.Random(7)
+    rng = random.Random(seed)
     fake = Faker("zh_CN")
-    fake.seed_instance(7)
+    fake.seed_instance(seed)
     taken = {r[0] for r in session.conn.execute("SELECT id_number FROM persons")}
     ends = ["draft", "township_review", "public_notice", "approved", "approved", "disbursed", "rejected"]
     past = clock.today() - timedelta(days=20)
     meeting = dict(meeting_date=past.isoformat(), attendees=11, votes_for=10, votes_against=1)
     made = 0
     for n, end in enumerate(ends):
-        born = date(1960 + n, 3, 1 + n)
+        # Birth dates from the seed too: with fixed dates only the 3-digit sequence differs, and demo sites of one
+        # training county would register the same applicant about one time in five.
+        born = date(1950 + rng.randrange(25), 1 + rng.randrange(12), 1 + rng.randrange(28))
         number = id_number(rng, COUNTY_CODE, born, True)
         while number in taken:
             number = id_number(rng, COUNTY_CODE, born, True)

@@ -90,18 +90,14 @@ def import_list(session: Session, path: Path) -> tuple[ParsedList, list[Change]]
 
 def rejected_report(parsed: ParsedList, path: Path) -> Path:
     """The rows that were not understood, each with its reason, as an .xlsx to send back to the department."""
-    from openpyxl import Workbook
+    from app.documents import xlsx
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "未导入的行"
-    sheet.append([f"{parsed.path.name} 中未能导入的行"])
-    sheet.append(["原表行号", "原因", "原行内容"])
-    for r in parsed.rejected:
-        sheet.append([r.line, r.reason, " | ".join(v for v in r.values if v)])
-    sheet.column_dimensions["B"].width = 50
-    sheet.column_dimensions["C"].width = 90
-    partial = Path(path).with_name(Path(path).name + ".partial")
-    book.save(partial)
-    partial.replace(path)
+    with xlsx.Book(path) as book:
+        sheet = book.sheet("未导入的行", ["原表行号", "姓名", "身份证号", "原因", "原行内容"],
+                           title=f"{parsed.path.name} 中未能导入的行", first_number=4, frozen_columns=0, max_width=90)
+        for r in parsed.rejected:
+            sheet.row([r.line, r.name, r.id_number, r.reason, " | ".join(v for v in r.values if v)])
+        sheet.width(3, 22)
+        sheet.width(4, 50)
+        sheet.width(5, 90)
     return Path(path)

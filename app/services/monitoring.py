@@ -192,7 +192,7 @@ def _candidates(session: Session, year: int, as_of: date, floor: Decimal | None)
     rows = session.conn.execute(
         "SELECT p.id FROM households h CROSS JOIN persons p ON p.household_id = h.id "
         "CROSS JOIN visits v ON v.person_id = p.id "
-        f"WHERE {where} AND v.discharged_on BETWEEN ? AND ? "
+        f"WHERE {where} AND v.discharged_on BETWEEN ? AND ? AND v.status = 'live' "
         "GROUP BY p.id HAVING sum(CAST(replace(v.total_cost, '.', '') AS INTEGER)) >= ? ORDER BY p.id",
         (*param, f"{year}-01-01", as_of.isoformat(), int(floor * 100)))
     return [r[0] for r in rows]
@@ -206,7 +206,7 @@ def _entry(session: Session, person_id: str, year: int, month: int, as_of: date)
     first = month
     for (earlier,) in conn.execute(
             "SELECT DISTINCT CAST(substr(discharged_on, 6, 2) AS INTEGER) AS m FROM visits WHERE person_id = ? "
-            "AND discharged_on >= ? AND discharged_on < ? ORDER BY m", (person_id, f"{year}-01-01", f"{year}-{month:02d}-01")):
+            "AND discharged_on >= ? AND discharged_on < ? AND status = 'live' ORDER BY m", (person_id, f"{year}-01-01", f"{year}-{month:02d}-01")):
         then = bills.year_result(session, person_id, year, month_end(year, earlier).isoformat())
         if then is not None and then.risk is not None and then.risk.reached:
             first = earlier

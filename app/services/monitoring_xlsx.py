@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl import Workbook
-
+from app.documents import xlsx
 from app.domain.money import ZERO
-from app.services import xlsx_style as style
 from app.services.monitoring import RiskEntry, RiskList
 
 _FIXED = ["序号", "乡镇（街道）", "村（居）", "姓名", "公民身份号码", "户主", "与户主关系", "住址", "身份类别",
@@ -23,25 +21,23 @@ def export_risk_list(risk: RiskList, path: Path | str) -> Path:
     """Write the list to `path` (replacing it whole); returns the path written."""
     optional = [(a, h) for a, h in _OPTIONAL if any(getattr(e, a) != ZERO for e in risk.entries)]
     headers = [*_FIXED, *(h for _, h in optional), *_CHECK]
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "监测预警名单"
-    style.title_lines(ws, f"{risk.place}{risk.period}因病返贫致贫风险监测预警名单", [
-        f"政策：{risk.policy_document}《{risk.policy_title}》",
-        *(f"预警标准：{rule.describe()}" for rule in risk.rules),
-        f"费用累计：{risk.year}年1月1日至{risk.year}年{risk.month}月{risk.as_of.day}日出院（结算）　统计范围：{risk.place}"
-        f"（{risk.jurisdiction or '全部'}）　共 {len(risk.entries)} 人　生成时间：{risk.generated_at:%Y-%m-%d %H:%M}"
-        f"　金额单位：元",
-        "报送：民政部门、乡村振兴部门核查（同一名单）。含完整公民身份号码，仅供部门内部核查使用，请妥善保管，不得公开。",
-    ], len(headers))
-    header_row = style.header(ws, headers)
-    for n, e in enumerate(risk.entries, start=1):
-        style.data_row(ws, _values(n, e, optional), _FIRST_NUMBER)
-    if not risk.entries:
-        ws.append([f"{risk.period}末没有达到预警标准的人员"])
-    style.finish(ws, header_row, len(headers), frozen_columns=_FIXED.index("姓名") + 1)
-    ws.column_dimensions["A"].width = 6
-    return style.save_whole(wb, Path(path))
+    with xlsx.Book(path) as book:
+        sheet = book.sheet("监测预警名单", headers, first_number=_FIRST_NUMBER,
+                           frozen_columns=_FIXED.index("姓名") + 1,
+                           title=f"{risk.place}{risk.period}因病返贫致贫风险监测预警名单", lines=[
+            f"政策：{risk.policy_document}《{risk.policy_title}》",
+            *(f"预警标准：{rule.describe()}" for rule in risk.rules),
+            f"费用累计：{risk.year}年1月1日至{risk.year}年{risk.month}月{risk.as_of.day}日出院（结算）　统计范围："
+            f"{risk.place}（{risk.jurisdiction or '全部'}）　共 {len(risk.entries)} 人　生成时间："
+            f"{risk.generated_at:%Y-%m-%d %H:%M}　金额单位：元",
+            "报送：民政部门、乡村振兴部门核查（同一名单）。含完整公民身份号码，仅供部门内部核查使用，请妥善保管，不得公开。",
+        ])
+        for n, e in enumerate(risk.entries, start=1):
+            sheet.row(_values(n, e, optional))
+        if not risk.entries:
+            sheet.note(f"{risk.period}末没有达到预警标准的人员")
+        sheet.width(1, 6)
+    return Path(path)
 
 
 def _values(n: int, e: RiskEntry, optional: list[tuple[str, str]]) -> list[object]:

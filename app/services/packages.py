@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def export_package(session: Session, out: Path, everything: bool = False) -> dic
     start = {"change": 0, "audit": 0} if everything else {"change": st["change"], "audit": st["audit"]}
     upto = {"change": last_change(conn), "audit": last_audit(conn)}
     county = session.store.setting("county") or {}
-    header = {"package_id": new_id(), "site_id": me, "site_name": site_name(), "county": county.get("name", ""),
+    header = {"package_id": new_id(), "site_id": me, "site_name": site_name(session), "county": county.get("name", ""),
               "county_code": county.get("code", ""), "created_at": now(), "created_by": session.user.display_name,
               "app_version": __version__,
               "range": {"changes": [start["change"] + 1, upto["change"]], "audit": [start["audit"] + 1, upto["audit"]]},
@@ -63,10 +64,12 @@ def export_package(session: Session, out: Path, everything: bool = False) -> dic
 
     sheets = [(NAMES[e.table], [HEADINGS.get(c, c) for c in e.wire], rows(e)) for e in ents]
     sheets.append((NAMES["audit_log"], [HEADINGS.get(c, c) for c in AUDIT_COLUMNS], audit_rows()))
-    workbook = package.workbook(header, sheets)
     parts = [package.Part(f"records/{e.table}.jsonl", e.table, e.wire, rows(e)) for e in ents]
     parts.append(package.Part("records/audit_log.jsonl", "audit_log", AUDIT_COLUMNS, audit_rows()))
-    manifest = package.write(out, header, parts, workbook)
+    # The readable copy is streamed to a scratch file (not held in memory), then stored into the package.
+    with tempfile.TemporaryDirectory(prefix="jiuzhu-package-") as scratch:
+        workbook = package.workbook(header, sheets, Path(scratch) / package.WORKBOOK)
+        manifest = package.write(out, header, parts, workbook)
     with transaction(conn):
         records.put_setting(conn, session.user, KEY, {"change": upto["change"], "audit": upto["audit"],
                                                       "last_at": header["created_at"], "last_file": str(out)}, "导出位置")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from app.documents import forms
 from app.domain.money import ZERO, fmt
 from app.services import applications as apps
 from app.services.bills import unpack_steps
@@ -17,7 +16,15 @@ from app.domain.errors import FieldError
 from app.workflow import rules
 
 
-def _place(session: Session) -> str:
+def _forms():
+    # reportlab (~0.4 s to import on a slow machine) loads with the first document, not with the app's window.
+    from app.documents import forms
+
+    return forms
+
+
+def place(session: Session) -> str:
+    """The county's name as documents print it."""
     return (session.store.setting("county") or {}).get("name", "")
 
 
@@ -31,24 +38,59 @@ def _visit_rows(session: Session, where: str, params: tuple) -> list[dict]:
     return [{**dict(r), **{c: r[f"settled_{c}"] for c in settled}, "steps": unpack_steps(r["steps"])} for r in rows]
 
 
-def settlement_slip(session: Session, path: Path, visit_id: str | None = None, person_id: str | None = None,
-                    year: int | None = None) -> Path:
-    """一站式结算单 for one visit, or for a person's year with its totals."""
+_SUMMED = ("total_cost", "policy_covered", "basic_paid", "serious_illness_paid", "assistance_paid",
+           "tilt_assistance_paid", "personal_pay")
+
+
+def _with_payments(session: Session, visit: dict) -> dict:
+    """A settled visit with its payment lines: the first amount of each paid tier, and each 补付/追回 after it.
+
+    The tiers shown are what is due now (the net); original plus the adjustments is that net."""
+    from app.services.payments import ORIGINAL, TIER_NAMES
+
+    lines = session.conn.execute("SELECT * FROM payment_lines WHERE visit_id = ? ORDER BY created_at",
+                                 (visit["id"],)).fetchall()
+    original = {t: visit[t] for t in TIER_NAMES}
+    adjustments = []
+    for line in lines:
+        if line["line_type"] == ORIGINAL:
+            original[line["tier"]] = line["amount"]
+        else:
+            adjustments.append({"tier": line["tier"], "tier_name": TIER_NAMES[line["tier"]], "kind": line["line_type"],
+                                "old": line["old_amount"], "new": line["new_amount"], "amount": line["amount"],
+                                "reason": line["reason"], "paid": bool(line["paid_at"])})
+    return {**visit, "original": original, "adjustments": adjustments}
+
+
+def slip_content(session: Session, visit_id: str | None = None, person_id: str | None = None,
+                 year: int | None = None) -> dict:
+    """What a 结算单 prints: the person, each live visit (net amounts, original, adjustments) and the year's totals."""
     if visit_id:
-        visits = _visit_rows(session, "v.id = ?", (visit_id,))
+        visits = _visit_rows(session, "v.id = ? AND v.status = 'live'", (visit_id,))
     else:
-        visits = _visit_rows(session, "v.person_id = ? AND v.discharged_on LIKE ?", (person_id, f"{year}-%"))
+        visits = _visit_rows(session, "v.person_id = ? AND v.discharged_on LIKE ? AND v.status = 'live'",
+                             (person_id, f"{year}-%"))
     if not visits:
-        raise FieldError("visit_id", "没有找到已结算的就诊记录")
-    p = load_person(session, visits[0]["person_id"])
+        raise FieldError("visit_id", "没有找到已结算的有效就诊记录")
     totals = None
     if len(visits) > 1:
-        keys = ("total_cost", "policy_covered", "basic_paid", "serious_illness_paid", "assistance_paid",
-                "tilt_assistance_paid", "personal_pay")
-        sums = {k: sum((Decimal(v[k]) for v in visits), ZERO) for k in keys}
+        sums = {k: sum((Decimal(v[k]) for v in visits), ZERO) for k in _SUMMED}
         totals = {k: fmt(x) for k, x in sums.items()}
         totals["out_of_catalog"] = fmt(sums["total_cost"] - sums["policy_covered"])
-    return forms.settlement_slip(path, _place(session), p, visits, totals)
+    return {"person": load_person(session, visits[0]["person_id"]),
+            "visits": [_with_payments(session, v) for v in visits], "totals": totals}
+
+
+def year_slip_content(session: Session, person_id: str, year: int) -> dict:
+    """The annual 结算单's content for a person's year."""
+    return slip_content(session, person_id=person_id, year=year)
+
+
+def settlement_slip(session: Session, path: Path, visit_id: str | None = None, person_id: str | None = None,
+                    year: int | None = None) -> Path:
+    """一站式结算单 for one visit, or for a person's year with its totals; paid tiers show original, 补付/追回, net."""
+    content = slip_content(session, visit_id, person_id, year)
+    return _forms().settlement_slip(path, place(session), content["person"], content["visits"], content["totals"])
 
 
 def notice_list(session: Session, path: Path) -> Path:
@@ -56,7 +98,7 @@ def notice_list(session: Session, path: Path) -> Path:
     rows = apps.notice_list(session)
     if not rows:
         raise FieldError("notice", "目前没有正在公示的申请")
-    return forms.notice_list(path, _place(session), rows)
+    return _forms().notice_list(path, place(session), rows, apps.settings(session)["contact_phone"])
 
 
 def rejection_notice(session: Session, app_id: str, path: Path) -> Path:
@@ -67,7 +109,7 @@ def rejection_notice(session: Session, app_id: str, path: Path) -> Path:
     step = apps.timeline(session, app_id)[-1]
     p = load_person(session, a["person_id"])
     decided = clock.local_date(step["at"]).strftime("%Y年%m月%d日")
-    return forms.rejection_notice(path, _place(session), p["name"], a["year"], step["opinion"] or "", decided,
+    return _forms().rejection_notice(path, place(session), p["name"], a["year"], step["opinion"] or "", decided,
                                   document_number(a), step["state_name"])
 
 
@@ -79,12 +121,13 @@ def roster(session: Session, path: Path) -> Path:
         f"WHERE a.state = 'approved' AND {where} ORDER BY a.region_code, p.name", param).fetchall()
     if not rows:
         raise FieldError("roster", "目前没有待发放的已批准申请")
-    people = [{"name": r["name"], "id_number": r["id_number"], "village": _village(r["region_code"]),
+    people = [{"name": r["name"], "id_number": r["id_number"], "village": village(r["region_code"]),
                "amount": r["approved_amount"]} for r in rows]
-    return forms.roster(path, _place(session), "依申请救助（已批准待发放）", people)
+    return _forms().roster(path, place(session), "依申请救助（已批准待发放）", people)
 
 
-def _village(code: str) -> str:
+def village(code: str) -> str:
+    """A 12-digit region code as township and village names (the code itself if the names are not known)."""
     from app.domain.regions import regions
 
     try:
@@ -99,6 +142,34 @@ def document_number(a: dict) -> str:
     return f"依申请〔{a['year']}〕{a['id'][:8].upper()}"
 
 
+ASSET_CHECK = {None: apps.PENDING_CHECK, 1: "符合", 0: "不符合"}
+# The household's own request and its withdrawal are not levels of the 审批表. The payment is printed once made, but
+# is not part of the decision the form's code vouches for, so a form printed once approved still checks after 发放.
+UNPRINTED_STEPS = ("submit", "withdraw")
+
+
+def step_record(step: dict) -> str:
+    """What a step records beside its opinion, as the page and the 审批表 show it: the village meeting's date and
+    votes, the 财产核查 民政 recorded, and whether one person took two steps by the county's leave."""
+    d = step["details"]
+    text = step["opinion"] or ""
+    if "votes_for" in d:
+        text += (f"（{d['meeting_date']} 评议，到会 {d['attendees']} 人，同意 {d['votes_for']} 票，"
+                 f"反对 {d['votes_against']} 票）")
+    if "asset_check" in d:
+        text += f"（财产核查：{'符合' if d['asset_check'] else '不符合'}）"
+    if d.get("waiver"):
+        text += f"（{d['waiver']}）"
+    return text
+
+
+def _level(step: dict) -> dict:
+    """One level's row on the 审批表."""
+    opinion = f"{step['action_name']}：{step_record(step)}".rstrip("：")
+    return {"step": f"{step['state_name']}（{step['role']}）", "opinion": opinion, "who": step["display_name"],
+            "date": clock.local_date(step["at"]).isoformat(), "after_decision": step["action"] == "disburse"}
+
+
 def approval_form_content(session: Session, app_id: str) -> dict:
     """Everything the 审批表 prints, built only from the records (so it can be rebuilt to verify a printed copy)."""
     a = apps.application_row(session, app_id)
@@ -111,16 +182,11 @@ def approval_form_content(session: Session, app_id: str) -> dict:
     totals["visits"] = len(visits)
     try:
         computed = apps.compute_amount(session, app_id)
-        computation = "；".join(f"{s['explain']}〔{s['reference']}〕" for s in computed["steps"]) or "—"
+        computation = (computed["pending"] or
+                       "；".join(f"{s['explain']}〔{s['reference']}〕" for s in computed["steps"]) or "—")
     except FieldError as exc:
-        computation = str(exc)  # the label says what is missing, e.g. 财产核查结果
-    levels = []
-    for step in apps.timeline(session, app_id):
-        if step["action"] in ("submit", "withdraw"):
-            continue
-        levels.append({"step": f"{step['state_name']}（{step['role']}）", "opinion":
-                       f"{step['action_name']}：{step['opinion'] or ''}".rstrip("："), "who": step["display_name"],
-                       "date": clock.local_date(step["at"]).isoformat()})
+        computed, computation = None, f"无法测算：{exc}"  # the label says what is missing
+    levels = [_level(step) for step in apps.timeline(session, app_id) if step["action"] not in UNPRINTED_STEPS]
     last_day = visits[-1]["discharged_on"] if visits else f"{a['year']}-12-31"
     adjusted = a["approved_amount"] is not None and a["computed_amount"] is not None and \
         Decimal(a["approved_amount"]) != Decimal(a["computed_amount"])
@@ -130,10 +196,12 @@ def approval_form_content(session: Session, app_id: str) -> dict:
         "application": {"id": a["id"], "name": p["name"], "id_number": p["id_number"], "address": p["address"],
                         "year": a["year"], "annual_income": a["annual_income"],
                         "low_income_standard": a["low_income_standard"],
-                        "asset_check": {None: "未核查", 1: "符合", 0: "不符合"}[a["passes_asset_check"]],
+                        "asset_check": ASSET_CHECK[a["passes_asset_check"]],
                         "categories": "、".join(reads.categories_on(session.conn, a["person_id"], last_day)),
-                        "computed_amount": a["computed_amount"], "approved_amount": a["approved_amount"],
-                        "state": rules.STATE_NAMES[a["state"]], **reason},
+                        "computed_amount": a["computed_amount"] or (
+                            None if computed is None or computed["amount"] is None else fmt(computed["amount"])),
+                        "approved_amount": a["approved_amount"], **reason,
+                        "amount_note": "" if computed is None else (computed["pending"] or "")},
         "members": [{k: m[k] for k in ("name", "relation_to_head", "id_number", "sex", "birth_date")}
                     for m in household["members"]],
         "totals": totals, "computation": computation, "levels": levels,
@@ -143,7 +211,7 @@ def approval_form_content(session: Session, app_id: str) -> dict:
 def approval_form(session: Session, app_id: str, path: Path) -> Path:
     """医疗救助（依申请）审批表 with its QR verification code."""
     content = approval_form_content(session, app_id)
-    return forms.approval_form(path, _place(session), document_number(apps.application_row(session, app_id)), content)
+    return _forms().approval_form(path, place(session), document_number(apps.application_row(session, app_id)), content)
 
 
 def approval_forms_batch(session: Session, path: Path, state: str = "approved") -> Path:
@@ -154,7 +222,7 @@ def approval_forms_batch(session: Session, path: Path, state: str = "approved") 
         "ORDER BY a.region_code, p.name", (state, *param))]
     if not ids:
         raise FieldError("state", f"没有“{rules.STATE_NAMES[state]}”的申请")
-    return forms.approval_forms(path, _place(session), [(document_number(apps.application_row(session, i)),
+    return _forms().approval_forms(path, place(session), [(document_number(apps.application_row(session, i)),
                                                          approval_form_content(session, i)) for i in ids])
 
 
@@ -168,8 +236,9 @@ def verify_form(session: Session, code: str) -> tuple[bool, str]:
         content = approval_form_content(session, app_id)
     except FieldError:
         return False, "系统中没有这份申请"
-    if forms.form_digest(content) == digest:
-        return True, f"一致：这份审批表与系统记录相符（{content['application']['name']}，{content['application']['state']}）"
+    if _forms().form_digest(content) == digest:
+        a = apps.application_row(session, app_id)
+        return True, f"一致：这份审批表与系统记录相符（{content['application']['name']}，{rules.STATE_NAMES[a['state']]}）"
     return False, "不一致：审批表打印后记录已有变动，或这份表不是本系统打印的，请以系统记录为准"
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import chain
 
-from app.exchange.merge import Applied, apply, drop_headless, replay_steps
+from app.exchange import held, steps
+from app.exchange.merge import Applied, apply, drop_headless
 from app.exchange.records import NAMES, Entity, entities, site_id
 from app.services.session import Session
 from app.store import audit
@@ -12,24 +14,34 @@ from app.store import audit
 
 def receive(session: Session, batches: Callable[[Entity], Iterable[list[tuple]]], source: str,
             progress: Callable[[str, int], None] | None = None) -> dict[str, Applied]:
-    """Merge every batch, parents first, inside the caller's transaction; returns what happened per kind."""
+    """Merge every batch, parents first, inside the caller's transaction; returns what happened per kind.
+
+    What waits here for a parent (sync_held) is tried first, kind by kind, so a parent that arrives now lets its
+    children in during the same pass; what still cannot be written waits again."""
     conn = session.conn
     me = site_id(conn)
+    kinds = entities(conn)
     out: dict[str, Applied] = {}
-    for e in entities(conn):
+    for e in kinds:
         done = out[e.table] = Applied()
-        for rows in batches(e):
+        waiting = held.take(conn, e)
+        for rows in chain([waiting] if waiting else [], batches(e)):
             done.add(apply(conn, session.user, e, rows, me, source))
             if progress:
-                progress(e.name, done.added + done.updated + done.same + done.conflicts)
-    dropped = drop_headless(conn, session.user, out["households"].households_added, source)
-    out["households"].added -= dropped
-    out["households"].conflicts += dropped
+                progress(e.name, done.added + done.updated + done.same + done.conflicts + done.held)
+    households = out["households"]
+    refused, waiting = drop_headless(conn, session.user, next(e for e in kinds if e.table == "households"),
+                                     households.households_added, source)
+    households.added -= refused + waiting
+    households.conflicts += refused
+    households.held += waiting
+    held.settle(conn, kinds)
     touched_apps = set().union(*(a.applications_touched for a in out.values()))
-    followed = sum(replay_steps(conn, session.user, app_id) for app_id in sorted(touched_apps))
+    followed = sum(steps.follow(conn, session.user, app_id) for app_id in sorted(touched_apps))
     _resettle(session, set().union(*(a.persons_touched for a in out.values())))
-    summary = {NAMES[t]: {"新增": a.added, "更新": a.updated, "已有": a.same, "冲突": a.conflicts}
-               for t, a in out.items() if a.added or a.updated or a.same or a.conflicts}
+    summary = {NAMES[t]: {"新增": a.added, "更新": a.updated, "已有": a.same, "冲突": a.conflicts,
+                          "暂存": a.held}
+               for t, a in out.items() if a.added or a.updated or a.same or a.conflicts or a.held}
     if summary:
         audit.append(conn, session.user, f"接收其他站点的记录（{source}）", "sync", me, None,
                      {"summary": summary, "applications_followed": followed})

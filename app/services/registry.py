@@ -36,6 +36,8 @@ def _person_fields(session: Session, p: PersonInput, field: str, exclude: str | 
     name = validate.text(p.name, f"{field}.name", "姓名", 50)
     if p.id_type not in ID_TYPES:
         raise FieldError(f"{field}.id_type", f"证件类型应为 {'、'.join(ID_TYPES)} 之一")
+    if not p.relation_to_head:
+        raise FieldError(f"{field}.relation_to_head", "请选择与户主关系")
     if p.relation_to_head not in RELATIONS:
         raise FieldError(f"{field}.relation_to_head", f"与户主关系应为 {'、'.join(RELATIONS)} 之一")
     if p.id_type == "居民身份证":
@@ -108,6 +110,15 @@ def person(session: Session, person_id: str) -> dict:
     return dict(row)
 
 
+def policy_categories(session: Session) -> list[str]:
+    """The categories the county's policy has, by their names in it and in its order: what a form offers."""
+    policy_id = session.store.setting("policy_id")
+    if not policy_id:
+        return sorted(CANONICAL_CATEGORIES)
+    from app.policy.loader import load_policy
+    return list(dict.fromkeys(decl.name for decl in load_policy(policy_id).policy.categories))
+
+
 def known_categories(session: Session) -> set[str]:
     """Canonical categories and whatever the county's policy names (with its aliases)."""
     names = set(CANONICAL_CATEGORIES)
@@ -122,6 +133,8 @@ def known_categories(session: Session) -> set[str]:
 def _period(session: Session, person_id: str, category: str, valid_from, valid_to, certified_by: str,
             exclude: str | None = None) -> dict:
     """Checked period fields; periods of one category may not overlap (the edited one excepted)."""
+    if not category:
+        raise FieldError("category", "请选择身份类别")
     if category not in known_categories(session):
         raise FieldError("category", f"“{category}”不是已知的身份类别")
     start = validate.day(valid_from, "valid_from", "起始日期", allow_future=True)
@@ -153,7 +166,7 @@ def resettle_touched(session: Session, person_id: str, *periods: dict) -> None:
         "SELECT DISTINCT substr(discharged_on, 1, 4) FROM visits WHERE person_id = ? AND discharged_on >= ?",
         (person_id, f"{first[:4]}-01-01"))]
     for year in years:
-        store_year(session, person_id, int(year))
+        store_year(session, person_id, int(year), "身份类别变更")
 
 
 def set_category(session: Session, person_id: str, category: str, valid_from: str | date,

@@ -18,19 +18,23 @@ def _prefix(column: str, value: str) -> tuple[str, tuple[str, str]]:
     return f"{column} >= ? AND {column} < ?", (value, value + _TOP)
 
 
+def person_match(query: str) -> tuple[str, tuple, str]:
+    """The condition on persons `p` a query means (ID number, pinyin initials or name prefix), its parameters, and
+    the indexed order that lets LIMIT stop early; an empty query matches everyone."""
+    q = normalise(query or "")
+    if re.fullmatch(r"\d{4,17}[\dX]?", q):
+        return (*_prefix("p.id_number", q), "p.id_number")
+    if re.fullmatch(r"[a-zA-Z]+", q):
+        return (*_prefix("p.name_initials", q.lower()), "p.name_initials, p.name")
+    if q:
+        return (*_prefix("p.name", q), "p.name")
+    return "", (), "p.name"
+
+
 def search_ids(session: Session, query: str, village: str | None = None, limit: int | None = 200) -> list[str]:
     """Person ids matching the query within the user's jurisdiction (and the village, if given), by name."""
-    q = normalise(query or "")
     where, params = [], []
-    # Order by the indexed column that is searched, so the index yields rows in order and LIMIT stops early.
-    if re.fullmatch(r"\d{4,17}[\dX]?", q):
-        (clause, p), order = _prefix("p.id_number", q), "p.id_number"
-    elif re.fullmatch(r"[a-zA-Z]+", q):
-        (clause, p), order = _prefix("p.name_initials", q.lower()), "p.name_initials, p.name"
-    elif q:
-        (clause, p), order = _prefix("p.name", q), "p.name"
-    else:
-        (clause, p), order = ("", ()), "p.name"
+    clause, p, order = person_match(query)
     if clause:
         where.append(clause)
         params.extend(p)

@@ -6,23 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.domain.errors import FieldError
+from app.services import one_person_offices
 from app.store.store import Store
 from app.workflow import duties, permissions
-
-
-@dataclass(frozen=True)
-class User:
-    """A signed-in user: role and jurisdiction (a 6-, 9- or 12-digit 统计用区划代码 prefix)."""
-
-    id: str | None
-    username: str
-    display_name: str
-    role: str
-    jurisdiction: str
-
-    def covers(self, region_code: str) -> bool:
-        """Whether a 12-digit region code lies within this user's jurisdiction."""
-        return region_code.startswith(self.jurisdiction)
+from app.workflow.permissions import User  # noqa: F401  (the user the permission model judges)
 
 
 # The command line's own changes (migrations, demo data, restores) are attributed to this user; what its role may
@@ -43,8 +30,12 @@ class Session:
         return self.store.conn
 
     def may(self, action: str, record=None, steps=None) -> permissions.Decision:
-        """Whether the user may take `action` on `record` now (see app.workflow.permissions.decide)."""
-        return permissions.decide(self.user, action, record, steps=steps, options=self.duties())
+        """Whether the user may take `action` on `record` now (see app.workflow.permissions.decide); for a case's
+        step, whether the county let one person take two local steps in the case's office."""
+        one_person = steps is not None and record is not None and one_person_offices.covers(
+            one_person_offices.offices(self.store), record.get("region_code"))
+        return permissions.decide(self.user, action, record, steps=steps, options=self.duties(),
+                                  one_person=one_person)
 
     def duties(self) -> duties.Options:
         """What the county decided in its permission table (read each time: an administrator may change it)."""

@@ -12,6 +12,7 @@ from app.policy.loader import PolicyError, load_policy
 from app.services.places import county_regions, place_name
 from app.services.session import Session
 from app.store import clock, reads
+from app.store.summary import ANY, AMOUNT_COLUMNS
 from app.domain.errors import FieldError
 from app.store.errors import StoreError
 
@@ -29,49 +30,31 @@ AMOUNTS: tuple[tuple[str, str], ...] = (
 COLUMNS: tuple[tuple[str, str], ...] = (("people", "人数"), ("visits", "人次"), *AMOUNTS)
 TOTAL_LABEL = "合计"
 
-# Where each amount lives: the bill's own figures on the visit, the tiers as settled.
+# Where each amount lives: the bill's own figures on the visit, the tiers as settled (the order of stat_cells' a0–a6).
 _SOURCES = ("v.total_cost", "v.policy_covered", "s.basic_paid", "s.serious_illness_paid", "s.assistance_paid",
             "s.tilt_assistance_paid", "s.personal_pay")
 _KINDS = ("category", "township", "month")
 
-# Households first: for a township or village user the region index narrows everything that follows, and for the
-# county it costs no more than starting from settlements. CROSS JOIN keeps SQLite to that order.
+# The summary rows (app/store/summary.py) hold the year already counted and summed by month, village and category,
+# so a county year reads a few thousand cells and one row per person instead of joining two million visits.
+_CELLS = f"""
+    SELECT category, substr(region_code, 1, 9), month, sum(visits), {', '.join(f'sum({a})' for a in AMOUNT_COLUMNS)},
+           sum(bad)
+    FROM stat_cells WHERE year = :year AND month BETWEEN :first_month AND :last_month
+      AND region_code >= :lo AND region_code < :hi
+    GROUP BY 1, 2, 3 HAVING sum(visits) > 0"""
+_PEOPLE_WHERE = "year = :year AND region_code >= :lo AND region_code < :hi"
+
+# Only when an amount is not plain decimal text: the same sums row by row in Python Decimal.
 _FROM = """
     FROM households h
     CROSS JOIN persons p ON p.household_id = h.id
     CROSS JOIN visits v ON v.person_id = p.id
     CROSS JOIN settlements s ON s.visit_id = v.id
-    WHERE h.region_code >= :lo AND h.region_code < :hi AND v.discharged_on BETWEEN :first AND :last"""
+    WHERE h.region_code >= :lo AND h.region_code < :hi AND v.discharged_on BETWEEN :first AND :last
+      AND v.status = 'live'"""
 _KEYS = ("s.applied_category AS category, substr(h.region_code, 1, 9) AS township, "
          "CAST(substr(v.discharged_on, 6, 2) AS INTEGER) AS month")
-
-
-def _fen(column: str) -> str:
-    # Exact integer fen, which SQLite sums exactly; never REAL arithmetic on money. The app writes "1234.56", but
-    # databases filled by earlier demo builds hold some "100" or "100.5", so 0–2 decimals are all read.
-    # Anything else (more decimals, an exponent, a space) comes out NULL and sends the sums down the Decimal path.
-    c = column
-    return (f"CASE WHEN {c} GLOB '*[^0-9.-]*' OR {c} NOT GLOB '*[0-9]' THEN NULL "
-            f"WHEN instr({c}, '.') = 0 THEN CAST({c} AS INTEGER) * 100 "
-            f"WHEN length({c}) - instr({c}, '.') = 2 THEN CAST(replace({c}, '.', '') AS INTEGER) "
-            f"WHEN length({c}) - instr({c}, '.') = 1 THEN CAST(replace({c}, '.', '') AS INTEGER) * 10 END")
-
-
-_SUMS = ", ".join(f"sum(a{i})" for i in range(len(_SOURCES)))
-_UNREADABLE = " OR ".join(f"a{i} IS NULL" for i in range(len(_SOURCES)))
-# One pass over the joined rows, materialised once and aggregated three ways: joining two million visits is most
-# of the cost, so it is paid once rather than once per breakdown. The grand total needs no fourth aggregation:
-# a person belongs to one household and so to one township, and the townships' 人数 add up to the distinct people.
-_QUERY = f"""
-    WITH selected AS MATERIALIZED (
-        SELECT p.rowid AS person, {_KEYS}, {', '.join(f'{_fen(c)} AS a{i}' for i, c in enumerate(_SOURCES))}
-        {_FROM})
-    SELECT 'category', category, count(DISTINCT person), count(*), {_SUMS}, 0 FROM selected GROUP BY category
-    UNION ALL
-    SELECT 'township', township, count(DISTINCT person), count(*), {_SUMS}, sum({_UNREADABLE})
-    FROM selected GROUP BY township
-    UNION ALL
-    SELECT 'month', month, count(DISTINCT person), count(*), {_SUMS}, 0 FROM selected GROUP BY month"""
 _RAW_QUERY = f"SELECT {_KEYS}, {', '.join(_SOURCES)} {_FROM}"
 
 
@@ -159,17 +142,9 @@ def year_statistics(session: Session, year: int, first_month: int = 1, last_mont
         raise FieldError("months", f"月份范围应在 1—12 月之间且起始不晚于结束（收到 {first_month}—{last_month}）")
     scope = session.user.jurisdiction
     lo, hi = reads.bounds(scope)
-    params = {"lo": lo, "hi": hi,
+    params = {"lo": lo, "hi": hi, "year": year, "first_month": first_month, "last_month": last_month,
               "first": f"{year}-{first_month:02d}-01", "last": f"{year}-{last_month:02d}-31"}
-    conn = session.conn
-    counts: dict[str, dict[object, tuple[int, int]]] = {k: {} for k in _KINDS}
-    amounts: dict[str, dict[object, list[Decimal]]] = {k: {} for k in _KINDS}
-    malformed = 0
-    for kind, key, people, visits, *fen, bad in conn.execute(_QUERY, params):
-        counts[kind][key] = (people, visits)
-        # A sum is NULL only when a whole group is unreadable, and then the Decimal path replaces it.
-        amounts[kind][key] = [Decimal(f or 0).scaleb(-2) for f in fen]
-        malformed += bad or 0
+    counts, amounts, malformed = _summed(session.conn, params)
     if malformed:
         amounts = _decimal_sums(session, params)
 
@@ -194,6 +169,43 @@ def year_statistics(session: Session, year: int, first_month: int = 1, last_mont
         by_category=breakdown("category", "按类别", "身份类别", [(c, c) for c in categories]),
         by_township=breakdown("township", "按乡镇", "乡镇（街道）", towns),
         by_month=breakdown("month", "按月份", "月份", [(m, f"{m}月") for m in months]))
+
+
+def _summed(conn, params: dict) -> tuple[dict, dict, int]:
+    """(people, visits) and fen sums per key of each breakdown, and how many selected visits had unreadable amounts."""
+    visits: dict[str, dict[object, int]] = {k: defaultdict(int) for k in _KINDS}
+    fen: dict[str, dict[object, list[int]]] = {k: defaultdict(lambda: [0] * len(_SOURCES)) for k in _KINDS}
+    malformed = 0
+    for category, township, month, n, *sums, bad in conn.execute(_CELLS, params):
+        for kind, key in zip(_KINDS, (category, township, month)):
+            visits[kind][key] += n
+            into = fen[kind][key]
+            for i, v in enumerate(sums):
+                into[i] += v
+        malformed += bad
+    people = _people(conn, params)
+    counts = {k: {key: (people[k].get(key, 0), n) for key, n in visits[k].items()} for k in _KINDS}
+    amounts = {k: {key: [Decimal(f).scaleb(-2) for f in sums] for key, sums in fen[k].items()} for k in _KINDS}
+    return counts, amounts, malformed
+
+
+def _people(conn, params: dict) -> dict[str, dict[object, int]]:
+    """Distinct people with a settled visit in the months, per category, per township and per month."""
+    months = range(params["first_month"], params["last_month"] + 1)
+    in_range = " + ".join(f"m{m}" for m in months)
+    out: dict[str, dict[object, int]] = {"category": dict(conn.execute(
+        f"SELECT category, count(*) FROM stat_people WHERE {_PEOPLE_WHERE} AND category != '{ANY}' "
+        f"AND {in_range} > 0 GROUP BY 1", params).fetchall()), "township": {}, "month": {}}
+    # Each person's row under ANY counts them once however many categories their year was settled under.
+    for township, people, *per_month in conn.execute(
+            f"SELECT substr(region_code, 1, 9), sum({in_range} > 0), {', '.join(f'sum(m{m} > 0)' for m in months)} "
+            f"FROM stat_people WHERE {_PEOPLE_WHERE} AND category = '{ANY}' GROUP BY 1", params):
+        if people:
+            out["township"][township] = people
+        for m, n in zip(months, per_month):
+            if n:
+                out["month"][m] = out["month"].get(m, 0) + n
+    return out
 
 
 def _zeros() -> list[Decimal]:

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
-
+from app.documents import xlsx
 from app.domain.money import fmt
-from app.services import xlsx_style as style
 from app.services.subsidy_roster import Person, SubsidyEntry, SubsidyRoster
 
 _PERSON = ["乡镇（街道）", "村（居）", "姓名", "公民身份号码", "户主", "与户主关系", "住址", "参保险种", "身份类别"]
@@ -18,11 +15,11 @@ _FROZEN = _ROSTER.index("姓名") + 1
 
 def export_subsidy_roster(roster: SubsidyRoster, path: Path | str) -> Path:
     """Write the roster to `path` (replacing it whole); returns the path written."""
-    wb = Workbook()
-    _roster(wb.active, roster)
-    _summary(wb.create_sheet("按类别汇总"), roster)
-    _unlisted(wb.create_sheet("未列入名单"), roster)
-    return style.save_whole(wb, Path(path))
+    with xlsx.Book(path) as book:
+        _roster(book, roster)
+        _summary(book, roster)
+        _unlisted(book, roster)
+    return Path(path)
 
 
 def _lines(roster: SubsidyRoster) -> list[str]:
@@ -44,41 +41,36 @@ def _person(p: Person) -> list[object]:
             "、".join(p.categories)]
 
 
-def _roster(ws: Worksheet, roster: SubsidyRoster) -> None:
-    ws.title = "资助参保名单"
-    style.title_lines(ws, f"{roster.place}{roster.year}年度城乡居民医保资助参保名单", _lines(roster), len(_ROSTER))
-    header_row = style.header(ws, _ROSTER)
-    first_number = _ROSTER.index("个人缴费标准") + 1
+def _roster(book: xlsx.Book, roster: SubsidyRoster) -> None:
+    sheet = book.sheet("资助参保名单", _ROSTER, title=f"{roster.place}{roster.year}年度城乡居民医保资助参保名单",
+                       lines=_lines(roster), first_number=_ROSTER.index("个人缴费标准") + 1, frozen_columns=_FROZEN,
+                       max_width=60)
     for n, e in enumerate(roster.entries, start=1):
-        style.data_row(ws, _entry(n, e), first_number)
+        sheet.row(_entry(n, e))
     total = [None] * len(_ROSTER)
     total[0], total[_ROSTER.index("姓名")] = "合计", f"{len(roster.entries)} 人"
     total[_ROSTER.index("资助金额")] = roster.total
-    style.data_row(ws, total, first_number, bold=True)
-    style.finish(ws, header_row, len(_ROSTER), frozen_columns=_FROZEN, max_width=60)
-    ws.column_dimensions["A"].width = 6
+    sheet.row(total, bold=True)
+    sheet.width(1, 6)
 
 
 def _entry(n: int, e: SubsidyEntry) -> list[object]:
     return [n, *_person(e.person), e.category, e.certified_by, e.rule, e.contribution, e.amount, e.reference, e.note]
 
 
-def _summary(ws: Worksheet, roster: SubsidyRoster) -> None:
-    headers = ["资助类别", "资助方式", "人数", "资助金额"]
-    style.title_lines(ws, f"{roster.place}{roster.year}年度资助参保按类别汇总", _lines(roster)[:1], len(headers))
-    header_row = style.header(ws, headers)
+def _summary(book: xlsx.Book, roster: SubsidyRoster) -> None:
+    sheet = book.sheet("按类别汇总", ["资助类别", "资助方式", "人数", "资助金额"], first_number=3,
+                       title=f"{roster.place}{roster.year}年度资助参保按类别汇总", lines=_lines(roster)[:1])
     for category, rule, count, amount in roster.by_category():
-        style.data_row(ws, [category, rule, count, amount], 3)
-    style.data_row(ws, ["合计", "", len(roster.entries), roster.total], 3, bold=True)
-    style.finish(ws, header_row, len(headers))
+        sheet.row([category, rule, count, amount])
+    sheet.row(["合计", "", len(roster.entries), roster.total], bold=True)
 
 
-def _unlisted(ws: Worksheet, roster: SubsidyRoster) -> None:
+def _unlisted(book: xlsx.Book, roster: SubsidyRoster) -> None:
     headers = ["序号", *_PERSON, "未列入原因"]
-    style.title_lines(ws, f"{roster.place}{roster.year}年度持有身份类别但未列入资助参保名单的人员", [
-        f"身份认定日期：{roster.on.year}年1月1日　共 {len(roster.unlisted)} 人"], len(headers))
-    header_row = style.header(ws, headers)
+    sheet = book.sheet("未列入名单", headers, first_number=len(headers) + 1, frozen_columns=headers.index("姓名") + 1,
+                       max_width=60, title=f"{roster.place}{roster.year}年度持有身份类别但未列入资助参保名单的人员",
+                       lines=[f"身份认定日期：{roster.on.year}年1月1日　共 {len(roster.unlisted)} 人"])
     for n, u in enumerate(roster.unlisted, start=1):
-        style.data_row(ws, [n, *_person(u.person), u.reason], len(headers) + 1)
-    style.finish(ws, header_row, len(headers), frozen_columns=headers.index("姓名") + 1, max_width=60)
-    ws.column_dimensions["A"].width = 6
+        sheet.row([n, *_person(u.person), u.reason])
+    sheet.width(1, 6)

@@ -29,10 +29,11 @@ def household_year(session: Session, household_id: str, year: int) -> dict:
         annual = conn.execute("SELECT * FROM annual_settlements WHERE person_id = ? AND year = ?",
                               (p["id"], year)).fetchone()
         visits = conn.execute("SELECT count(*) FROM visits "
-                              "WHERE person_id = ? AND discharged_on BETWEEN ? AND ?",
+                              "WHERE person_id = ? AND discharged_on BETWEEN ? AND ? AND status = 'live'",
                               (p["id"], f"{year}-01-01", f"{year}-12-31")).fetchone()
         total_cost = sum((Decimal(r[0]) for r in conn.execute(
-            "SELECT total_cost FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ?",
+            "SELECT total_cost FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ? "
+            "AND status = 'live'",
             (p["id"], f"{year}-01-01", f"{year}-12-31"))), ZERO)
         totals = {k: Decimal(v) for k, v in json.loads(annual["totals"]).items()} if annual else {}
         for k in _TOTAL_KEYS:

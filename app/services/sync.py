@@ -11,14 +11,14 @@ committed it, so a retry goes on from the last delivered batch and at worst send
 from __future__ import annotations
 
 import json
-import platform
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from app.exchange import county_db
-from app.exchange.merge import Applied
+from app.exchange.compare import Comparison, compare
+from app.exchange.merge import RETAKE, Applied
 from app.exchange.prefetch import read_ahead
 from app.exchange.records import (
     NAMES,
@@ -36,6 +36,7 @@ from app.store.anchors import Head, findings, hash_at
 from app.store.clock import now
 from app.store.db import connect, transaction
 from app.store.errors import StoreError
+from app.store.schema import SYNCED
 
 if TYPE_CHECKING:  # imported where used: the driver costs the app's start ~90 ms
     import psycopg
@@ -75,6 +76,8 @@ class SyncReport:
     audit: county_db.Merged = field(default_factory=county_db.Merged)
     pulled: dict[str, Applied] = field(default_factory=dict)
     anchor: list[str] = field(default_factory=list)  # the local chain lacks what the county saw: nothing was pushed
+    retaken: dict[str, Applied] = field(default_factory=dict)  # records taken again by id (see repair)
+    comparison: Comparison | None = None  # this site against the county after the sync
 
     def lines(self) -> list[str]:
         out = [f"未送出本站的记录：{line}。送出会用本机较旧或不同的记录覆盖县里已收到的，请停止录入，联系县信息员核对"
@@ -92,9 +95,17 @@ class SyncReport:
         got = {NAMES[t]: a.added + a.updated for t, a in self.pulled.items() if a.added or a.updated}
         if got:
             out.append(f"收到 {sum(got.values())} 条（{'、'.join(f'{k} {n}' for k, n in got.items())}）")
-        conflicts = sum(a.conflicts for a in self.pulled.values())
+        again = {NAMES[t]: a.added + a.updated for t, a in self.retaken.items() if a.added or a.updated}
+        if again:
+            out.append(f"补收此前未收全的记录 {sum(again.values())} 条（{'、'.join(f'{k} {n}' for k, n in again.items())}）")
+        conflicts = sum(a.conflicts for a in (*self.pulled.values(), *self.retaken.values()))
         if conflicts:
             out.append(f"{conflicts} 条未能合并，见“同步冲突”")
+        waiting = sum(a.held for a in self.pulled.values())
+        if waiting:
+            out.append(f"{waiting} 条的上级记录还没到（其所属站点可能还在送出），已暂存，下次同步自动补上")
+        if self.comparison and not self.comparison.agrees:
+            out.append(f"与县里核对不一致：{'；'.join(self.comparison.lines(ids=False)[1:])}")
         return out or ["两边已一致，没有要交换的记录"]
 
 
@@ -114,7 +125,13 @@ def sync(session: Session, url: str, progress: Progress | None = None,
             if not report.anchor:
                 push(session, pg, report, progress, cancelled, batch)
             pull(session, pg, report, progress)
-    except psycopg.OperationalError as exc:
+            report.comparison = compare(session.conn, pg, regions(session))
+            if repair(session, pg, report):
+                report.comparison = compare(session.conn, pg, regions(session))
+    except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled) as exc:
+        raise StoreError(f"县级数据库正忙，等候写入超时（{county_db.reason(exc)}）。已送达的记录都已记下，"
+                         f"请稍后再同步一次，会从中断处接着做") from exc
+    except (psycopg.OperationalError, psycopg.errors.IdleInTransactionSessionTimeout) as exc:
         raise StoreError(f"与县级数据库的连接中断（{county_db.reason(exc)}）。已送达的记录都已记下，"
                          f"再同步一次会从中断处接着做，不会重复") from exc
     except psycopg.Error as exc:
@@ -144,8 +161,7 @@ def push(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
         if cancelled():
             raise StoreError(f"同步已取消：已送达 {sent} 条，下次同步从这里接着做")
         with pg.transaction():
-            county_db.lock_for_writing(pg)
-            m = county_db.merge(pg, e, rows)
+            m = county_db.merge(pg, e, rows)  # takes the write lock once the rows are at the county
         plan["done"][e.table] = last_seq
         _save(session, st)
         merged.received += m.received
@@ -163,7 +179,7 @@ def push(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
         report.audit.written += m.written
         report.audit.audit_mismatch += m.audit_mismatch
     with pg.transaction():
-        county_db.note_site(pg, me, site_name(), pushed=True)
+        county_db.note_site(pg, me, site_name(session), pushed=True)
         if plan["audit_upto"]:
             county_db.record_head(pg, me, Head(plan["audit_upto"], hash_at(conn, plan["audit_upto"])), "sync")
     st.update(pushed_change=plan["upto"], pushed_audit=plan["audit_upto"], push=None)
@@ -205,7 +221,72 @@ def pull(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
         pulled[region] = horizon
         records.put_setting(conn, session.user, KEY, st, "同步位置")
     with pg.transaction():
-        county_db.note_site(pg, me, site_name(), pushed=False)
+        county_db.note_site(pg, me, site_name(session), pushed=False)
+
+
+def regions(session: Session) -> list[str]:
+    """The regions whose records from other sites this site has taken (by any of its users)."""
+    return list(state(session)["pulled_by_region"])
+
+
+def repair(session: Session, pg: psycopg.Connection, report: SyncReport) -> bool:
+    """Take again, by id, what the county has for this site's jurisdiction and the site lacks with no reason on
+    record, and what older versions refused for a parent not there yet; True if anything was asked for.
+
+    A pull takes only what is new since the last one, so a record lost to an older version's mistake would never
+    come back by itself. It comes from the county's current copy, through the same merge as a pull; a refused
+    record the county does not hold (it came in a package) is taken from the copy kept with its conflict, when that
+    copy is whole."""
+    conn = session.conn
+    wanted: dict[str, set[str]] = {k.table: set(k.missing) for k in report.comparison.kinds if k.missing} \
+        if report.comparison else {}
+    old = conn.execute(f"SELECT id, entity, entity_id, record FROM sync_conflicts WHERE resolved_at IS NULL AND "
+                       f"reason IN ({', '.join('?' * len(RETAKE))})", RETAKE).fetchall()
+    kept = {}
+    old = [row for row in old if row["entity"] in SYNCED]
+    for row in old:
+        wanted.setdefault(row["entity"], set()).add(row["entity_id"])
+        kept[row["entity"], row["entity_id"]] = json.loads(row["record"])
+    if not wanted:
+        return False
+
+    def batches(e):
+        ids = sorted(wanted.get(e.table, ()))
+        found = set()
+        for rows in county_db.fetch(pg, e, ids):
+            found.update(r[0] for r in rows)
+            yield rows
+        whole = [tuple(kept[e.table, i][c] for c in e.wire) for i in ids
+                 if i not in found and set(e.wire) <= set(kept.get((e.table, i), ()))]
+        if whole:
+            yield whole
+
+    with transaction(conn):
+        report.retaken = receive(session, batches, "与县级同步（补收）")
+        # Settled once taken again: it is here now, waits for its parent, or was refused anew with today's reason.
+        settled = [(now(), r["id"]) for r in old if _taken_again(conn, r["entity"], r["entity_id"], r["id"])]
+        conn.executemany("UPDATE sync_conflicts SET resolved_at = ? WHERE id = ?", settled)
+    return True
+
+
+def _taken_again(conn: sqlite3.Connection, table: str, rid: str, conflict: int) -> bool:
+    return bool(conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (rid,)).fetchone()
+                or conn.execute("SELECT 1 FROM sync_held WHERE entity = ? AND entity_id = ?", (table, rid)).fetchone()
+                or conn.execute("SELECT 1 FROM sync_conflicts WHERE entity_id = ? AND id > ?", (rid, conflict)).fetchone())
+
+
+def compare_with_county(conn: sqlite3.Connection, url: str) -> Comparison:
+    """This site against the county, for the regions it has pulled (check --county-url)."""
+    import psycopg
+
+    st = conn.execute("SELECT value FROM settings WHERE key = ?", (KEY,)).fetchone()
+    pulled = list(json.loads(st[0]).get("pulled_by_region", {})) if st else []
+    try:
+        with county_db.connect(url) as pg:
+            county_db.check_schema(pg)
+            return compare(conn, pg, pulled)
+    except psycopg.Error as exc:
+        raise StoreError(f"读取县级数据库出错（{county_db.reason(exc)}），未能核对") from exc
 
 
 def anchor_findings(conn: sqlite3.Connection, pg: psycopg.Connection) -> list[str]:
@@ -226,8 +307,22 @@ def check_with_county(conn: sqlite3.Connection, url: str) -> tuple[list[str], He
     return findings(conn, heads), max(heads, key=lambda h: h.count, default=None)
 
 
-def site_name() -> str:
-    return platform.node() or "未命名站点"
+def site_name(session: Session) -> str:
+    """The site as the county sees it: the county's and the township's names (not the computer's name, which says
+    nothing to the county and tells a stranger whose laptop it is)."""
+    county = session.store.setting("county") or {}
+    code = county.get("code", "")
+    towns = {r[0] for r in session.conn.execute(
+        "SELECT DISTINCT substr(jurisdiction, 1, 9) FROM users WHERE active = 1 AND length(jurisdiction) >= 9")}
+    town = ""
+    if len(towns) == 1 and code:
+        from app.domain.regions import regions
+
+        try:
+            town = regions(code)[0].get(towns.pop(), "")
+        except OSError:
+            town = ""
+    return (county.get("name", "") + town) or "未命名站点"
 
 
 def remember_url(session: Session, url: str) -> None:

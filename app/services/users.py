@@ -15,7 +15,7 @@ from app.services.session import Session, User
 from app.store import records
 from app.store.clock import new_id
 from app.store.db import transaction
-from app.domain.errors import FieldError
+from app.domain.errors import FieldError, collect
 from app.workflow import roles
 
 ROLES = roles.ASSIGNABLE
@@ -58,6 +58,20 @@ def _check_details(display_name: str, role: str, jurisdiction: str) -> None:
         raise FieldError("jurisdiction", f"{role}的管辖范围应为 {scope} 位统计用区划代码（县 6 位、乡镇 9 位、村 12 位）")
 
 
+def new_user_problems(conn, username: str, display_name: str, role: str, jurisdiction: str,
+                      password: str) -> list[FieldError]:
+    """Every reason a new user would be refused, at once."""
+    return collect(lambda: _check_username(conn, username), lambda: _check_details(display_name, role, jurisdiction),
+                   lambda: _check_password(password))
+
+
+def _check_username(conn, username: str) -> None:
+    if not _USERNAME.match(username or ""):
+        raise FieldError("username", "用户名应为 2–32 位字母、数字或 _ . -")
+    if conn.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
+        raise FieldError("username", f"用户名“{username}”已被使用")
+
+
 def _check_password(password: str, field: str = "password") -> None:
     if len(password or "") < 8:
         raise FieldError(field, "密码至少 8 位")
@@ -82,12 +96,9 @@ def create_user(session: Session, username: str, display_name: str, role: str, j
     first_admin = role == "管理员" and not has_admin(conn)
     if not first_admin:
         session.require("manage_users")
-    if not _USERNAME.match(username or ""):
-        raise FieldError("username", "用户名应为 2–32 位字母、数字或 _ . -")
-    _check_details(display_name, role, jurisdiction)
-    _check_password(password)
-    if conn.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
-        raise FieldError("username", f"用户名“{username}”已被使用")
+    problems = new_user_problems(conn, username, display_name, role, jurisdiction, password)
+    if problems:
+        raise problems[0]
     user = User(new_id(), username, display_name.strip(), role, jurisdiction)
     with transaction(conn):
         records.insert(conn, session.user, "users",

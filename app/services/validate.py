@@ -6,6 +6,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
+from app.domain.dates import parse_day
 from app.domain.money import MoneyError, parse_money
 from app.store import clock
 from app.domain.errors import FieldError
@@ -22,14 +23,17 @@ def text(value: object, field: str, label: str, max_len: int = 100) -> str:
 
 
 def day(value: object, field: str, label: str, today: date | None = None, allow_future: bool = False) -> date:
-    """A date given as date or "2024-03-05"; not in the future unless allowed."""
+    """A date given as date or as people write it ("2024-03-05", "2024/3/5", "2024年3月5日", "20240305");
+    not in the future unless allowed."""
     if isinstance(value, date):
         parsed = value
     else:
-        try:
-            parsed = date.fromisoformat(str(value).strip())
-        except ValueError:
-            raise FieldError(field, f"“{value}”不是有效日期，请写成 2024-03-05 的形式", label) from None
+        found = parse_day(str(value or ""))
+        if found is None:
+            shown = str(value or "").strip()
+            raise FieldError(field, f"“{shown}”不是有效日期，请写成 2024-03-05 的形式" if shown else
+                             "请填写日期，例如 2024-03-05", label)
+        parsed = found
     if not allow_future and parsed > (today or clock.today()):
         raise FieldError(field, f"{parsed} 在今天之后，请核对", label)
     return parsed

@@ -93,6 +93,8 @@ def write_sidecar(backup_file: Path, final_name: str, taken: datetime) -> None:
     target = sidecar(backup_file.with_name(final_name))
     tmp = target.with_name(target.name + ".part")
     try:
+        tmp.touch(mode=0o600)
+        os.chmod(tmp, 0o600)  # beside a backup that only its owner may read
         tmp.write_text(json.dumps({"backup": final_name, "taken_at": clock.local_time(taken).isoformat(timespec="seconds"),
                                    "count": head.count, "hash": head.hash, "site_id": site}, ensure_ascii=False),
                        encoding="utf-8")

@@ -4,12 +4,13 @@ An entry that wrote a record also carries `row_hash`, the seal of the record's c
 so `check` can tell a row changed outside the program from one the log accounts for.
 
 Digests. Entries written before schema 6 (digest_version NULL) hash a JSON list of their fields. Entries from schema
-6 on (digest_version 2) hash their fields each written as `length:text` (or `N` for NULL) by entry_digest, which
-SQLite calls while it scans the log: verifying millions of entries is one query, not a loop over Python rows.
-Entries from schema 9 on (digest_version 3) also record, and hash, the operating-system user and the computer that
+6 on (digest_version 2) hash their fields each written as `length:text` (or `N` for NULL) by entry_digest.
+Entries from schema 11 on (digest_version 3) also record, and hash, the operating-system user and the computer that
 made them (ORIGIN): an entry says which account of the program acted, and from whose desk. Each entry is verified
 by the digest of its own version, so older entries stay verifiable as they were written; an entry is written in the
-newest version the log's columns allow (a migration running before schema 9 writes version 2).
+newest version the log's columns allow (a migration running before schema 11 writes version 2). Every
+complete block of 10,000 entries is also sealed by one digest (app/store/audit_blocks.py), which is what `check`
+verifies: millions of entries in SQLite, not a loop over Python rows.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def _digest_v1(fields: list[Any]) -> str:
 def entry_digest(*values: Any) -> str:
     """The digest of an entry from its FIELDS in order: each written `length:text`, or `N` for NULL.
 
-    Registered in SQLite as jz_entry_digest, so the same function makes an entry's digest and verifies it."""
+    The same function makes an entry's digest and verifies it."""
     parts = []
     for value in values:
         if value is None:
@@ -150,37 +151,40 @@ def append(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity
     return seq
 
 
-def _register(conn: sqlite3.Connection) -> set[str]:
-    """Make the digest available to SQL; the log's columns (with digest_version from schema 6 on)."""
-    for fields in DIGESTED_FIELDS.values():
-        conn.create_function("jz_entry_digest", len(fields), entry_digest, deterministic=True)
+def _columns(conn: sqlite3.Connection) -> set[str]:
+    """The log's columns (with digest_version from schema 6 on, the origin from schema 11 on)."""
     return {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
 
 
 def entry_problems(conn: sqlite3.Connection, first: int, last: int) -> list[str]:
-    """Entries first..last checked one by one: each digest against its content, and each link to the one before."""
-    columns = _register(conn)
+    """Entries first..last checked one by one: each digest against its content, and each link to the one before.
+
+    The digests are computed here, not by a function registered in SQLite: registering one again while a statement
+    is reading (an upgrade streaming records and sealing a block of the log as it appends) is refused by SQLite.
+    Each entry is checked by the digest of its own version."""
+    columns = _columns(conn)
     v2 = "digest_version" in columns
     problems = [f"审计日志第 {seq} 条与前一条衔接不上（前一条被修改或删除）" for (seq,) in conn.execute(
         f"SELECT a.seq FROM audit_log a LEFT JOIN audit_log b ON b.seq = a.seq - 1 WHERE a.seq BETWEEN ? AND ? "
         f"AND a.prev_hash IS NOT coalesce(b.hash, '{GENESIS}') LIMIT {LISTED + 1}", (first, last))]
     v1 = FIELDS[:FIELDS.index("row_hash")]
-    old = (f"SELECT hash, {', '.join(v1)} FROM audit_log WHERE seq BETWEEN ? AND ?"
-           + (" AND digest_version IS NULL" if v2 else ""))
-    for stored, *fields in conn.execute(old + " ORDER BY seq", (first, last)):
-        if _digest_v1(fields) != stored:
+    read = FIELDS + tuple(f for f in ORIGIN if f in columns) if v2 else v1
+    known = {v: len(fields) for v, fields in DIGESTED_FIELDS.items() if set(fields) <= set(read)}
+    version = "digest_version" if v2 else "NULL"
+    for stored, kind, *fields in conn.execute(
+            f"SELECT hash, {version}, {', '.join(read)} FROM audit_log WHERE seq BETWEEN ? AND ? "
+            f"ORDER BY seq", (first, last)):
+        if kind is None:
+            # A field a version does not cover must be empty: an older entry cannot be given an origin later.
+            good = _digest_v1(fields[:len(v1)]) == stored and not any(fields[len(FIELDS):])
+        elif kind in known:
+            good = entry_digest(*fields[:known[kind]]) == stored and not any(fields[known[kind]:])
+        else:
+            good = False
+        if not good:
             problems.append(f"审计日志第 {fields[0]} 条内容与其校验值不符（被修改）")
             if len(problems) > LISTED:
-                return problems
-    if v2:
-        known = {version: fields for version, fields in DIGESTED_FIELDS.items() if set(fields) <= columns}
-        # A field an entry's version does not cover must be empty: an older entry cannot be given an origin later.
-        wrong = " ".join(f"WHEN {version} THEN hash IS NOT jz_entry_digest({', '.join(fields)})"
-                         + "".join(f" OR {f} IS NOT NULL" for f in ORIGIN if f in columns and f not in fields)
-                         for version, fields in known.items())
-        problems.extend(f"审计日志第 {seq} 条内容与其校验值不符（被修改）" for (seq,) in conn.execute(
-            f"SELECT seq FROM audit_log WHERE seq BETWEEN ? AND ? AND digest_version IS NOT NULL AND "
-            f"CASE digest_version {wrong} ELSE 1 END ORDER BY seq LIMIT {LISTED + 1}", (first, last)))
+                break
     return problems
 
 
@@ -217,9 +221,8 @@ def _content_problems(conn: sqlite3.Connection, last: int) -> list[str]:
     problems = [f"审计日志第 {seq} 条是程序不会写的分段封存记录（在程序之外添加或改动）" for seq in blocks.strays(conn)]
     spans = [blocks.block_of(k * blocks.BLOCK) for k in range(1, last // blocks.BLOCK + 1)]
     loose = [s for s in spans if s not in sealed] + [(last // blocks.BLOCK * blocks.BLOCK + 1, last)]
-    found = _digests(conn, [(s, sealed[s][2]) for s in spans if s in sealed])
-    for span, digest in found.items():
-        if digest != sealed[span][0]:
+    for span in [s for s in spans if s in sealed]:
+        if blocks.digest(conn, *span, sealed[span][2]) != sealed[span][0]:
             named = entry_problems(conn, *span)
             problems.extend(named or [f"审计日志第 {span[0]} 条至第 {span[1]} 条的内容与第 {sealed[span][1]} 条分段封存"
                                       f"时的校验值不符（其中有条目被修改）"])
@@ -231,35 +234,11 @@ def _content_problems(conn: sqlite3.Connection, last: int) -> list[str]:
     return problems
 
 
-def _digests(conn: sqlite3.Connection, spans: list[tuple[tuple[int, int], tuple[str, ...]]]
-             ) -> dict[tuple[int, int], str]:
-    """The digest of each block; on a database file, in two threads (SQLite hashes and scans without Python's
-    lock, so both cores work)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from app.store import audit_blocks as blocks
-
-    path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
-    if not path or len(spans) < 2:
-        return {s: blocks.digest(conn, *s, covered) for s, covered in spans}
-
-    def part(chunk: list[tuple[tuple[int, int], tuple[str, ...]]]) -> dict[tuple[int, int], str]:
-        own = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            return {s: blocks.digest(own, *s, covered) for s, covered in chunk}
-        finally:
-            own.close()
-
-    with ThreadPoolExecutor(2) as pool:
-        halves = pool.map(part, (spans[0::2], spans[1::2]))
-        return {s: d for half in halves for s, d in half.items()}
-
-
 def verify(conn: sqlite3.Connection, full: bool = False) -> list[str]:
     """Walk the chain; every problem is a line in Chinese naming the entry (empty list: the chain is intact).
 
     `full` checks every entry's own digest too, not only each sealed block's (the same evidence, slower)."""
-    v2 = "digest_version" in _register(conn)
+    v2 = "digest_version" in _columns(conn)
     problems = _chain_problems(conn)
     last = conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
     if len(problems) <= LISTED:

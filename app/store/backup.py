@@ -1,5 +1,6 @@
-"""Backups with SQLite's online backup API: timestamped files, the last N kept, restore with a safety copy, and a
-damaged database set aside (renamed, never deleted) when a backup replaces it."""
+"""Backups with SQLite's online backup API: timestamped files readable by their owner only, the last N kept (safety
+copies never pruned), restore of this site's own database only (audited) with a safety copy, a damaged database set
+aside (renamed, never deleted) when a backup replaces it, and what a killed backup left behind cleared at start."""
 
 from __future__ import annotations
 
@@ -7,16 +8,30 @@ import errno
 import os
 import shutil
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from app.store import anchors, clock
+from app.store import anchors, audit, clock
 from app.store.errors import DiskFull, StoreError
 
 PREFIX = "jiuzhu-"
 SUFFIX = ".sqlite3"
 DEFAULT_KEEP = 30
 COMPANIONS = ("-wal", "-shm")
+# Backups hold every ID number and amount of the site: readable by the account that runs the program only.
+PRIVATE = 0o600
+# Copies taken before a restore or an upgrade are the way back from a wrong one: never pruned automatically.
+KEPT_FOREVER = "before-"
+# The daily backup copies this many pages (4 KB each) a step and rests between steps, so that a 4 GB county file
+# is copied in the background over a minute or so without taking the disk or the interpreter from a caseworker.
+STEP_PAGES = 512
+STEP_PAUSE = 0.002
+Progress = Callable[[int, int], None]  # (pages copied, pages in all); may raise BackupCancelled to stop
+
+
+class BackupCancelled(StoreError):
+    """The backup was stopped before it finished (the program is closing); nothing of it was kept."""
 
 
 def backups_dir(db_path: Path) -> Path:
@@ -43,19 +58,34 @@ def taken_at(path: Path) -> datetime | None:
         return None
 
 
-def _copy(source: sqlite3.Connection, target: Path, what: str) -> None:
-    """Copy a database page by page into `target`; on any failure leave no trace of `target`, and say why."""
+def label_of(path: Path) -> str:
+    """A backup's label (daily, manual, before-restore …) from its name."""
+    return path.name[:-len(SUFFIX)].split("-", 4)[-1] if path.name.endswith(SUFFIX) else ""
+
+
+def _copy(source: sqlite3.Connection, target: Path, what: str, progress: Progress | None = None) -> None:
+    """Copy a database page by page into `target` (created private); on any failure leave no trace of `target`,
+    and say why.
+
+    With `progress`, the copy goes in steps of STEP_PAGES with a pause between them, reporting after each."""
     leftovers = (target, target.with_name(target.name + "-journal"))
+    stepped = {} if progress is None else {
+        "pages": STEP_PAGES, "sleep": STEP_PAUSE,
+        "progress": lambda status, remaining, total: progress(total - remaining, total)}
     try:
+        target.touch(mode=PRIVATE, exist_ok=False)  # SQLite gives its journal the file's mode too
+        os.chmod(target, PRIVATE)  # whatever the umask
         dest = sqlite3.connect(str(target))
         try:
-            source.backup(dest)
+            source.backup(dest, **stepped)
         finally:
             dest.close()
-    except (sqlite3.Error, OSError) as exc:
+    except BaseException as exc:
         for f in leftovers:
             f.unlink(missing_ok=True)
-        raise _failed(exc, target.parent, what) from None
+        if isinstance(exc, (sqlite3.Error, OSError)):
+            raise _failed(exc, target.parent, what) from None
+        raise
 
 
 def _failed(exc: BaseException, folder: Path, what: str) -> StoreError:
@@ -69,8 +99,11 @@ def _failed(exc: BaseException, folder: Path, what: str) -> StoreError:
                       f"数据库本身没有受影响")
 
 
-def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: int = DEFAULT_KEEP) -> Path:
-    """Copy the live database consistently into a new timestamped file; delete the oldest beyond `keep`."""
+def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: int = DEFAULT_KEEP,
+           progress: Progress | None = None) -> Path:
+    """Copy the live database consistently into a new timestamped file; delete the oldest beyond `keep`.
+
+    With `progress` the copy is made in small steps (see _copy), and stops, keeping nothing, when it raises."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -78,7 +111,7 @@ def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: 
     taken = clock.local_now()
     target = folder / f"{PREFIX}{taken:%Y%m%d-%H%M%S-%f}-{label}{SUFFIX}"
     partial = target.with_suffix(".partial")
-    _copy(conn, partial, "备份")
+    _copy(conn, partial, "备份", progress)
     try:
         # The head is read from the copy itself, and recorded before the copy takes its name.
         anchors.write_sidecar(partial, target.name, taken)
@@ -87,10 +120,35 @@ def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: 
         for f in (partial, anchors.sidecar(target)):
             f.unlink(missing_ok=True)
         raise _failed(exc, folder, "备份") from None
-    for old in list_backups(folder)[:-keep] if keep > 0 else []:
+    prunable = [p for p in list_backups(folder) if not label_of(p).startswith(KEPT_FOREVER)]
+    for old in prunable[:-keep] if keep > 0 else []:
         old.unlink(missing_ok=True)
         anchors.sidecar(old).unlink(missing_ok=True)
     return target
+
+
+def daily_backup(db_path: Path, progress: Progress, keep: int = DEFAULT_KEEP) -> Path | None:
+    """Today's backup of the database at `db_path`, made in steps on a connection of its own; None if one exists.
+
+    For a background thread while the app is in use. The copy holds one read snapshot from start to end (WAL lets
+    writers go on meanwhile, and SQLite's backup would start over at every commit without it), so caseworkers'
+    saves are never blocked and the backup is the database as it was when the backup began. Files left by a
+    backup that was killed part-way are removed first; `progress` raising BackupCancelled stops it cleanly."""
+    folder = backups_dir(db_path)
+    if backed_up_today(folder):
+        return None
+    for stale in folder.glob(f"{PREFIX}*.partial*") if folder.is_dir() else []:  # with its -journal
+        stale.unlink(missing_ok=True)
+    try:
+        source = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _failed(exc, folder, "备份") from None
+    try:
+        source.execute("BEGIN")
+        source.execute("SELECT count(*) FROM sqlite_master").fetchone()  # takes the snapshot now
+        return backup(source, folder, label="daily", keep=keep, progress=progress)
+    finally:
+        source.close()
 
 
 def backed_up_today(folder: Path) -> bool:
@@ -133,26 +191,92 @@ def set_aside(db_path: Path) -> Path:
 
 
 def _is_whole(db_path: Path) -> bool:
-    from app.store.integrity import damage
+    from app.store.integrity import damage, header_problem
 
     try:
+        if header_problem(db_path):  # read before connecting (see header_problem)
+            return False
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
         try:
             return damage(conn, db_path) is None
         finally:
             conn.close()
-    except sqlite3.Error:
+    except (sqlite3.Error, OSError):
         return False
 
 
-def restore(source: Path, db_path: Path) -> Path | None:
-    """Replace the database with a backup; returns where the database it replaced now is, if there was one.
+def clear_leftovers(db_path: Path) -> list[Path]:
+    """Remove what a backup or restore killed half-way left behind (never a finished backup); returns what went."""
+    found = [db_path.with_name(db_path.name + ".restoring")]
+    folder = backups_dir(db_path)
+    if folder.is_dir():
+        found += [*folder.glob("*.partial"), *folder.glob("*.partial-journal"), *folder.glob("*.head.json.part")]
+    gone = []
+    for leftover in found:
+        try:
+            leftover.unlink()
+            gone.append(leftover)
+        except FileNotFoundError:
+            pass
+        except OSError:  # in use by another instance, or read-only: left for the next start
+            pass
+    return gone
 
-    An intact current database is first backed up (a `before-restore` backup); a damaged one is set aside under a
-    new name instead, so that it is kept but never offered as a backup to restore."""
+
+def site_of(path: Path) -> str | None:
+    """Refuse a file that is not a 救助通 database with an account to sign in with; its site id (None if it is
+    from before sites had ids)."""
+    from app.store.schema import LATEST
+
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not {"schema_migrations", "settings", "users", "audit_log"} <= tables:
+                raise StoreError(f"{path} 不是救助通的数据库，不能用于恢复")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > LATEST:
+                raise StoreError(f"{path} 由更新版本的救助通写入（数据库版本 {version}），请先升级本程序再恢复")
+            if not conn.execute("SELECT 1 FROM users WHERE active = 1 LIMIT 1").fetchone():
+                raise StoreError(f"{path} 中没有可以登录的账号：恢复后程序会当作新装，任何人都能重新设置，不能用于恢复")
+            return anchors._site(conn)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} 不是可用的数据库文件：{exc}") from None
+
+
+def _current_site(db_path: Path) -> str | None:
+    """This site's id: from its database if it can be read, else from its newest backup's record."""
+    if db_path.exists():
+        try:
+            conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+            try:
+                site = anchors._site(conn)
+            finally:
+                conn.close()
+            if site:
+                return site
+        except sqlite3.Error:
+            pass
+    latest = newest(backups_dir(db_path))
+    return anchors.backup_site(latest) if latest else None
+
+
+def restore(source: Path, db_path: Path, site_move: bool = False, user: object = "system") -> Path | None:
+    """Replace the database with a backup of this site's; returns where the database it replaced now is, if any.
+
+    Only a 救助通 database with accounts is taken, and only this site's own unless `site_move` confirms that the
+    site's work moves here from another. An intact current database is first backed up (a `before-restore` backup,
+    never pruned); a damaged one is set aside under a new name instead, so that it is kept but never offered as a
+    backup to restore. The restored database records the restore in its audit log."""
     if not source.is_file():
         raise StoreError(f"找不到备份文件 {source}")
     check_file(source)
+    theirs, ours = site_of(source), _current_site(db_path)
+    if ours is not None and theirs != ours and not site_move:
+        raise StoreError(f"{source.name} 是另一个站点（站点编号 {theirs or '未知'}）的数据库，不是本站（{ours}）的，未恢复。"
+                         f"如确实要把那个站点的工作搬到本机，请加 --site-move 确认")
     staged = db_path.with_name(db_path.name + ".restoring")
     staged.unlink(missing_ok=True)
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
@@ -177,4 +301,19 @@ def restore(source: Path, db_path: Path) -> Path | None:
         else:
             previous = set_aside(db_path)
     staged.replace(db_path)
+    _record(db_path, user, {"from": str(source), "site_id": theirs, "previous_site_id": ours, "site_move": site_move,
+                            "previous_kept_as": str(previous) if previous else None})
     return previous
+
+
+def _record(db_path: Path, user: object, what: dict) -> None:
+    from app.store.db import transaction
+    from app.store.store import open_store  # restore sits below the store; the entry is written through it
+
+    store = open_store(db_path, daily_backup=False)
+    try:
+        with transaction(store.conn):
+            audit.append(store.conn, user, "恢复数据库" + ("（站点搬迁）" if what["site_move"] else ""), "database",
+                         what["site_id"] or "", None, what)
+    finally:
+        store.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from app.store import anchors, audit
+from app.store import anchors, audit, summary
 from app.store.seal import SEALED
 from app.store.seal_check import broken_seals
 from app.store.schema import LATEST
@@ -37,21 +37,6 @@ def _record_problems(path: Path, tables: list[str], full: bool) -> list[str]:
         return problems + broken_seals(conn, [t for t in tables if t in SEALED])
     finally:
         conn.close()
-
-
-def _halves(conn: sqlite3.Connection) -> list[list[str]]:
-    """The tables in two shares of about equal rows, largest first, one for each core."""
-    # max(rowid) is read from the end of each table's tree, not counted; a table without rowids weighs nothing.
-    sizes = sorted(((conn.execute(f'SELECT max(rowid) FROM "{name}"').fetchone()[0] or 0 if " WITHOUT ROWID" not in
-                     (sql or "").upper() else 0, name) for name, sql in conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")), reverse=True)
-    shares: list[list[str]] = [[], []]
-    weight = [0, 0]
-    for size, table in sizes:
-        k = weight.index(min(weight))
-        shares[k].append(table)
-        weight[k] += size
-    return shares
 
 
 def check_database(path: Path, full: bool = False) -> list[str]:
@@ -84,13 +69,17 @@ def check_database(path: Path, full: bool = False) -> list[str]:
         if missing:
             problems.append(f"缺少数据表：{'、'.join(sorted(missing))}")
             return problems
-        # The records (references, seals) are read on a second connection while this one walks the audit chain:
-        # SQLite works without Python's lock, so a county's check uses both cores.
-        with ThreadPoolExecutor(2) as pool:
-            records = [pool.submit(_record_problems, path, share, full) for share in _halves(conn)]
+        # The records (references, seals) are read on a second connection while this one walks the audit chain.
+        # SQLite works without Python's lock, though much of its time is spent under its own process-wide locks,
+        # so the two overlap only in part.
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                             "AND name NOT LIKE 'sqlite_%'")]
+        with ThreadPoolExecutor(1) as pool:
+            records = pool.submit(_record_problems, path, tables, full)
             problems.extend(audit.verify(conn, full=full))
-            for part in records:
-                problems.extend(part.result())
+            problems.extend(records.result())
+        if full:  # as long again as making the summary afresh (about a minute for a county)
+            problems.extend(summary.drift(conn))
         problems.extend(anchors.against_newest_backup(conn, path))
     except sqlite3.DatabaseError as exc:
         problems.append(f"读取数据库出错：{exc}")

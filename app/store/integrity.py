@@ -20,7 +20,12 @@ MAGIC = b"SQLite format 3\x00"
 
 
 def header_problem(path: Path) -> str | None:
-    """What the first 100 bytes say is wrong with the file, or None."""
+    """What the first 100 bytes say is wrong with the file, or None.
+
+    Call it before this process opens an SQLite connection to the file, never while one is open: closing any other
+    descriptor of the file drops all of the process's POSIX locks on it, SQLite's too. Another program closing the
+    database then believes itself the last user and deletes the WAL under the open connection, and every change
+    written afterwards is lost (it happened: a void saved in the GUI vanished after a `sqlite3` query)."""
     size = path.stat().st_size
     with path.open("rb") as f:
         head = f.read(100)
@@ -40,10 +45,9 @@ def header_problem(path: Path) -> str | None:
 
 
 def damage(conn: sqlite3.Connection, path: Path) -> str | None:
-    """What is wrong with the open database at `path`, in Chinese, or None if it looks whole."""
-    problem = header_problem(path)
-    if problem:
-        return problem
+    """What is wrong with the open database at `path`, in Chinese, or None if it looks whole.
+
+    The header is not read here: see header_problem's note. Callers read it before they connect."""
     try:
         if path.stat().st_size <= QUICK_CHECK_MAX_BYTES:
             rows = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]

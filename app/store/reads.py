@@ -12,8 +12,10 @@ from app.domain.names import DEFAULT_INSURANCE
 
 
 def year_visits(conn: sqlite3.Connection, person_id: str, year: int, until: str | None = None) -> list[dict]:
-    """The person's visits of the year discharged up to `until` (the year's end if None), in settling order."""
+    """The person's live (not voided) visits of the year discharged up to `until` (the year's end if None), in
+    settling order."""
     return [dict(r) for r in conn.execute("SELECT * FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ? "
+                                          "AND status = 'live' "
                                           "ORDER BY discharged_on, created_at",
                                           (person_id, f"{year}-01-01", until or f"{year}-12-31"))]
 

@@ -134,7 +134,7 @@ def _v5(conn: sqlite3.Connection) -> None:
 
 def _v6(conn: sqlite3.Connection) -> None:
     from app.store import audit
-    from app.store.seal import KEYS, SEALED, register, sealed_json, sha256_text
+    from app.store.seal import KEYS, SEALED, present_columns, register, sealed_json, sha256_text
 
     register(conn)
     conn.execute("ALTER TABLE audit_log ADD COLUMN row_hash TEXT")
@@ -145,7 +145,11 @@ def _v6(conn: sqlite3.Connection) -> None:
     # here on a change made outside the program shows. The entry says so, and who ran the upgrade is the system.
     # Streamed, not fetched whole: a county's database has millions of rows.
     for table in SEALED:
-        rows = conn.execute(f"SELECT t.{KEYS[table]}, {sealed_json(table)} FROM {table} t ORDER BY t.rowid")
+        columns = present_columns(conn, table)
+        if columns is None:
+            continue  # made by a later version, empty until then
+        rows = conn.execute(f"SELECT t.{KEYS[table]}, {sealed_json(table, columns=columns)} FROM {table} t "
+                            "ORDER BY t.rowid")
         for key, after in rows:
             audit.append(conn, "system", "升级时封存已有记录", table, key, None, audit.RawJSON(after),
                          sha256_text(after))
@@ -162,7 +166,89 @@ def _v7(conn: sqlite3.Connection) -> None:
     audit_blocks.seal_complete(conn)
 
 
+# The columns of visits up to version 6, in their order (version 8 rebuilds the table with them).
+_VISIT_COLUMNS = ("id", "person_id", "hospital", "hospital_level", "admitted_on", "discharged_on", "kind", "total_cost",
+                  "policy_covered", "basic_paid", "serious_illness_paid", "invoice_number", "referred", "in_province",
+                  "major_disease", "created_at", "updated_at", "site_id")
+
+
+def _v8(conn: sqlite3.Connection) -> None:
+    from app.store import audit
+    from app.store.seal import present_columns, register, sealed_json, sha256_text
+
+    register(conn)
+    # A bill is voided, never deleted; a voided invoice may be entered again. The old table's UNIQUE (hospital,
+    # invoice_number) cannot be dropped in place, so the table is rebuilt (SQLite's documented 12 steps, with
+    # foreign keys off: see Migration.rebuilds) and the uniqueness kept for live bills only.
+    conn.execute("""CREATE TABLE visits_v8 (
+        id TEXT PRIMARY KEY, person_id TEXT NOT NULL REFERENCES persons(id),
+        hospital TEXT NOT NULL, hospital_level TEXT, admitted_on TEXT NOT NULL, discharged_on TEXT NOT NULL,
+        kind TEXT NOT NULL, total_cost TEXT NOT NULL, policy_covered TEXT NOT NULL,
+        basic_paid TEXT, serious_illness_paid TEXT, invoice_number TEXT NOT NULL,
+        referred INTEGER NOT NULL, in_province INTEGER NOT NULL, major_disease INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL, site_id TEXT,
+        status TEXT NOT NULL DEFAULT 'live' CHECK (status IN ('live', 'void')), void_reason TEXT, voided_at TEXT,
+        voided_by TEXT, corrects_id TEXT REFERENCES visits(id))""")
+    columns = ", ".join(_VISIT_COLUMNS)
+    conn.execute(f"INSERT INTO visits_v8 ({columns}) SELECT {columns} FROM visits")
+    conn.execute("DROP TABLE visits")
+    conn.execute("ALTER TABLE visits_v8 RENAME TO visits")
+    conn.execute("CREATE INDEX visits_person ON visits(person_id, discharged_on)")
+    # Two sessions saving the same invoice at once: the second meets this index (and is told 重复报销).
+    conn.execute("CREATE UNIQUE INDEX visits_live_invoice ON visits(hospital, invoice_number) WHERE status = 'live'")
+    conn.execute("CREATE INDEX visits_corrects ON visits(corrects_id) WHERE corrects_id IS NOT NULL")
+    conn.execute(_change_trigger("visits", "INSERT"))
+    conn.execute(_change_trigger("visits", "UPDATE"))
+    # Money that moved, never rewritten: the hospital's one-stop amounts, the office's 发放, and 补付/追回 lines.
+    conn.execute("""CREATE TABLE disbursement_batches (
+        id TEXT PRIMARY KEY, jurisdiction TEXT NOT NULL, year INTEGER, title TEXT NOT NULL,
+        line_count INTEGER NOT NULL, total TEXT NOT NULL, state TEXT NOT NULL CHECK (state IN ('printed', 'paid')),
+        created_by TEXT NOT NULL, confirmed_by TEXT, confirmed_at TEXT,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL, site_id TEXT)""")
+    conn.execute("""CREATE TABLE payment_lines (
+        id TEXT PRIMARY KEY, person_id TEXT NOT NULL REFERENCES persons(id), visit_id TEXT NOT NULL REFERENCES
+        visits(id), year INTEGER NOT NULL, tier TEXT NOT NULL, line_type TEXT NOT NULL, payer TEXT NOT NULL,
+        old_amount TEXT, new_amount TEXT, amount TEXT NOT NULL, reason TEXT NOT NULL,
+        batch_id TEXT REFERENCES disbursement_batches(id), paid_at TEXT, paid_by TEXT,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL, site_id TEXT)""")
+    conn.execute("CREATE INDEX payment_lines_visit ON payment_lines(visit_id, tier)")
+    conn.execute("CREATE INDEX payment_lines_year ON payment_lines(year, line_type)")
+    conn.execute("CREATE INDEX payment_lines_batch ON payment_lines(batch_id)")
+    # The bill's status is now sealed with it: each bill's content is sealed again, on purpose, with its own entry.
+    # In slices, each read whole before its entries are appended: appending may seal a block of the log, which
+    # SQLite refuses while a statement is still reading; a county's bills are too many to read at once.
+    sealed = sealed_json("visits", columns=present_columns(conn, "visits"))
+    last = 0
+    while True:
+        rows = conn.execute(f"SELECT t.rowid, t.id, {sealed} FROM visits t WHERE t.rowid > ? ORDER BY t.rowid "
+                            "LIMIT 5000", (last,)).fetchall()
+        if not rows:
+            break
+        for _, key, after in rows:
+            audit.append(conn, "system", "升级时封存账单状态", "visits", key, None, audit.RawJSON(after),
+                         sha256_text(after))
+        last = rows[-1][0]
+
+
 def _v9(conn: sqlite3.Connection) -> None:
+    from app.store import summary
+
+    summary.create(conn)
+
+
+def _v10(conn: sqlite3.Connection) -> None:
+    # Records from another site whose parent (household, person, application) has not arrived yet: a site's push is
+    # many county transactions, so a pull can see a household before its people. They wait here, whole, and are
+    # tried again on every later pull or import, instead of being refused and passed over.
+    conn.execute("""CREATE TABLE sync_held (
+        entity TEXT NOT NULL, entity_id TEXT NOT NULL, site_id TEXT, record TEXT NOT NULL, source TEXT NOT NULL,
+        reason TEXT NOT NULL, first_at TEXT NOT NULL, last_at TEXT NOT NULL, tries INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (entity, entity_id))""")
+    # A conflict taken again once its parents arrived is kept for the record, marked as settled.
+    conn.execute("ALTER TABLE sync_conflicts ADD COLUMN resolved_at TEXT")
+
+
+def _v11(conn: sqlite3.Connection) -> None:
     # Who ran the program and on which computer, covered by the entry's digest from here on (digest version 3);
     # older entries keep their digest and say nothing of it.
     conn.execute("ALTER TABLE audit_log ADD COLUMN os_user TEXT")
@@ -175,11 +261,16 @@ def _v9(conn: sqlite3.Connection) -> None:
 
 @dataclass(frozen=True)
 class Migration:
-    """One step of the schema: its number, what it does, and the statements or function that do it."""
+    """One step of the schema: its number, what it does, and the statements or function that do it.
+
+    `rebuilds`: the step rebuilds a table that others refer to, so it runs with foreign keys off (SQLite cannot
+    switch them inside a transaction, and dropping the old table would otherwise fail) and checks them before it
+    commits."""
 
     version: int
     name: str
     apply: list[str] | Callable[[sqlite3.Connection], None]
+    rebuilds: bool = False
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -193,6 +284,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "与县级交换：本站编号、记录来源站点、变更序号、同步冲突记录", _v5),
     Migration(6, "金额等记录封存：审计条目带记录内容的校验值，按记录查找审计条目的索引", _v6),
     Migration(7, "审计日志分段封存（每一万条一个校验值），按记录查找封存条目的索引只收封存条目", _v7),
-    Migration(9, "审计条目记录操作系统用户和计算机名；登录失败计数与账号锁定", _v9),
+    Migration(8, "账单作废与更正（作废的发票号可重新录入）、支付记录与发放批次、补付追回", _v8, rebuilds=True),
+    # After 8, which rebuilds visits: triggers made on the old table would go with it.
+    Migration(9, "统计用汇总：按年月、村、类别的人次与金额，按人的各月人次；由触发器随每次结算维护", _v9),
+    Migration(10, "同步：暂存上级记录未到的记录，冲突可标记为已补收", _v10),
+    Migration(11, "审计条目记录操作系统用户和计算机名；登录失败计数与账号锁定", _v11),
 )
 LATEST = MIGRATIONS[-1].version

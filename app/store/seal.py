@@ -23,7 +23,7 @@ SEALED: dict[str, tuple[str, ...]] = {
     "enrollments": ("person_id", "year", "insurance", "site_id"),
     "visits": ("person_id", "hospital", "hospital_level", "admitted_on", "discharged_on", "kind", "total_cost",
                "policy_covered", "basic_paid", "serious_illness_paid", "invoice_number", "referred", "in_province",
-               "major_disease", "site_id"),
+               "major_disease", "site_id", "status", "void_reason", "voided_by", "corrects_id"),
     # Not `steps`: the explanation's own amounts are those sealed beside it, and digesting two million of them would
     # double check's time. A changed explanation is not caught (the README says so).
     "settlements": ("visit_id", "person_id", "year", "policy_id", "policy_version", "applied_category", "basic_paid",
@@ -36,6 +36,11 @@ SEALED: dict[str, tuple[str, ...]] = {
     "application_steps": ("application_id", "seq", "state", "action", "to_state", "user_id", "username",
                           "display_name", "role", "at", "opinion", "details", "site_id"),
     "attachments": ("application_id", "kind", "filename", "sha256", "size", "added_by", "site_id"),
+    # Money that moved (the hospital's one-stop amounts, 发放, 补付 and 追回) and the batches that paid it.
+    "payment_lines": ("person_id", "visit_id", "year", "tier", "line_type", "payer", "old_amount", "new_amount", "amount",
+                      "reason", "batch_id", "paid_at", "paid_by", "site_id"),
+    "disbursement_batches": ("jurisdiction", "year", "title", "line_count", "total", "state", "created_by",
+                             "confirmed_by", "confirmed_at", "site_id"),
     "users": ("username", "display_name", "role", "jurisdiction", "password_hash", "active"),
     "settings": ("value",),
 }
@@ -56,7 +61,8 @@ DIGESTED = {("users", "password_hash")}
 LABELS: dict[str, str] = {
     "households": "家庭", "persons": "人员", "category_periods": "身份类别", "enrollments": "参保",
     "visits": "就诊（费用单据）", "settlements": "结算", "annual_settlements": "年度结算", "applications": "依申请救助",
-    "application_steps": "依申请救助办理记录", "attachments": "附件", "users": "用户", "settings": "设置",
+    "application_steps": "依申请救助办理记录", "attachments": "附件",
+    "payment_lines": "支付与补付追回", "disbursement_batches": "发放批次", "users": "用户", "settings": "设置",
 }
 
 
@@ -72,10 +78,12 @@ def register(conn: sqlite3.Connection) -> None:
     conn.create_function("jz_sha256", 1, sha256_text, deterministic=True)
 
 
-def sealed_json(table: str, alias: str = "t") -> str:
-    """The SQL expression giving a row's sealed values as JSON text (what the audit entry's `after` holds)."""
+def sealed_json(table: str, alias: str = "t", columns: tuple[str, ...] | None = None) -> str:
+    """The SQL expression giving a row's sealed values as JSON text (what the audit entry's `after` holds).
+
+    `columns`: a migration seals what the table held at its version (see present_columns), not today's list."""
     parts = []
-    for col in SEALED[table]:
+    for col in SEALED[table] if columns is None else columns:
         value = f"{alias}.{col}"
         if (table, col) in DIGESTED:
             value = f"'sha256:' || jz_sha256({value})"
@@ -85,6 +93,14 @@ def sealed_json(table: str, alias: str = "t") -> str:
             value = f"CASE WHEN typeof({value}) = 'blob' THEN 'blob:' || hex({value}) ELSE {value} END"
         parts.append(f"'{col}', {value}")
     return f"json_object({', '.join(parts)})"
+
+
+def present_columns(conn: sqlite3.Connection, table: str) -> tuple[str, ...] | None:
+    """The sealed columns a table has in this database (None if the table is not there yet).
+
+    A migration that seals records runs before later migrations have added their tables and columns."""
+    have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+    return tuple(c for c in SEALED[table] if c in have) if have else None
 
 
 def sealed_after(conn: sqlite3.Connection, table: str, key: str) -> tuple[str, str]:

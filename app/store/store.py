@@ -34,15 +34,23 @@ def migrate(conn: sqlite3.Connection, db_path: Path | None, target: int = LATEST
     if pending and current > 0 and db_path is not None:
         backups.backup(conn, backups.backups_dir(db_path), label=f"before-v{pending[0].version}", keep=0)
     for m in pending:
-        with transaction(conn):
-            if callable(m.apply):
-                m.apply(conn)
-            else:
-                for statement in m.apply:
-                    conn.execute(statement)
-            conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                         (m.version, m.name, now()))
-            conn.execute(f"PRAGMA user_version = {int(m.version)}")
+        if m.rebuilds:
+            conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with transaction(conn):
+                if callable(m.apply):
+                    m.apply(conn)
+                else:
+                    for statement in m.apply:
+                        conn.execute(statement)
+                if m.rebuilds and conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                    raise StoreError(f"升级到数据库版本 {m.version} 时发现记录之间的引用不一致，已撤销本次升级")
+                conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                             (m.version, m.name, now()))
+                conn.execute(f"PRAGMA user_version = {int(m.version)}")
+        finally:
+            if m.rebuilds:
+                conn.execute("PRAGMA foreign_keys = ON")
         audit.columns_changed(conn)
     return [m.version for m in pending]
 
@@ -94,6 +102,7 @@ def open_store(path: Path | str, daily_backup: bool = True, create: bool = True)
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError:
         raise DatabaseReadOnly(read_only_message(path)) from None
+    backups.clear_leftovers(path)  # a backup killed half-way is no backup; its file would only fill the disk
     try:
         conn = connect(path)
     except DatabaseDamaged as exc:

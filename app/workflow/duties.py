@@ -41,19 +41,22 @@ DEFAULT = Options()
 
 # A workflow step is its state, except that the county's two opinions are steps of their own beside the approval.
 STEPS = tuple(rules.STEPS) + tuple(rules.COUNTY_PARTS)
-# Pairs of steps one person MAY both take. Every other pair of different steps is refused ("您已办理过…").
-# 户申请 then 村评议: in a village with a single caseworker, the caseworker records the household's 户申请 on its
-# behalf and then holds the 村评议. The 户申请 recorded for a household is the household's request, not the
-# caseworker's decision, so it does not take away the caseworker's one decision on the case.
-MAY_BOTH = frozenset({frozenset({"draft", "village_review"})})
+# Pairs of steps one person MAY both take. Every other pair of different steps is refused ("您已办理过…"), unless
+# the county has let one person take two local steps in an office with a single caseworker (ONE_PERSON_STEPS).
+MAY_BOTH: frozenset[frozenset[str]] = frozenset()
 # Having recorded (or corrected) a bill of the applicant's year is a step of its own: whoever entered the money may
 # not decide at 县级审批 to pay it. It does not bar the village or township steps, which the caseworker who
-# receives the hospital's slip also takes.
+# receives the hospital's slip also takes; no office's single caseworker waives it (it is not a local step).
 BILLS = "bills"
 MAY_NOT_BOTH = (frozenset(frozenset(pair) for pair in combinations(STEPS, 2)) - MAY_BOTH) | {
     frozenset({BILLS, "county_approval"})}
-# 撤回 is the household's wish carried out, not a decision: it neither counts as a step taken nor is refused.
-NOT_A_DECISION = frozenset({"withdraw"})
+# Not decisions, so they neither count as a step taken nor are refused: 户申请 is the household's own request (in a
+# village with a single caseworker, the caseworker records it on the household's behalf and then holds the 村评议);
+# 撤回 is the household's wish carried out.
+NOT_A_DECISION = frozenset({"submit", "withdraw"})
+# The village- and township-level steps. Where a county administrator has recorded that an office has a single
+# caseworker, one person may take two of these (never a county step); the step then says so, and the 审批表 prints it.
+ONE_PERSON_STEPS = frozenset(s for s, step in rules.STEPS.items() if step.scope >= 9)
 
 
 def step_of(state: str, action: str) -> str:
@@ -63,13 +66,25 @@ def step_of(state: str, action: str) -> str:
 
 def conflict(state: str, action: str, taken: list[tuple[str, str]]) -> str | None:
     """The step among `taken` ((state, action) the user already took on this case) that forbids this one, if any."""
+    conflicts = conflicts_of(state, action, taken)
+    return conflicts[0] if conflicts else None
+
+
+def conflicts_of(state: str, action: str, taken: list[tuple[str, str]]) -> list[str]:
+    """Every step among `taken` that one person may not take together with this one."""
+    out: list[str] = []
     if action in NOT_A_DECISION:
-        return None
+        return out
     now = step_of(state, action)
     for earlier_state, earlier_action in taken:
         if earlier_action in NOT_A_DECISION:
             continue
         earlier = step_of(earlier_state, earlier_action)
-        if frozenset({earlier, now}) in MAY_NOT_BOTH:
-            return earlier
-    return None
+        if frozenset({earlier, now}) in MAY_NOT_BOTH and earlier not in out:
+            out.append(earlier)
+    return out
+
+
+def one_person_may(state: str, action: str, conflicts: list[str]) -> bool:
+    """Whether an office with a single caseworker may let one person take this step despite `conflicts`."""
+    return step_of(state, action) in ONE_PERSON_STEPS and all(c in ONE_PERSON_STEPS for c in conflicts)

@@ -11,25 +11,48 @@ from app.workflow.roles import ROLES, TASKS, holders
 
 
 @dataclass(frozen=True)
+class User:
+    """A user as the permission model judges one: role and jurisdiction (a 6-, 9- or 12-digit 统计用区划代码 prefix).
+
+    The signed-in user of a session, or the user a step taken elsewhere names (replay.check)."""
+
+    id: str | None
+    username: str
+    display_name: str
+    role: str
+    jurisdiction: str
+
+    def covers(self, region_code: str) -> bool:
+        """Whether a 12-digit region code lies within this user's jurisdiction."""
+        return region_code.startswith(self.jurisdiction)
+
+
+@dataclass(frozen=True)
 class Decision:
     """Whether an action is allowed; if not, `reason` in Chinese and `field` the part of the request refused."""
 
     allowed: bool
     reason: str = ""
     field: str = ""
+    waiver: str = ""      # allowed only because the county let one person take two local steps here: says so
 
 
 ALLOWED = Decision(True)
 
 
+ONE_PERSON_WAIVER = "本地仅一名经办人，经县级管理员准许由同一人办理两个环节"
+
+
 def decide(user: Any, action: str, record: Mapping | None = None, *,
-           steps: Iterable[Mapping] | None = None, options: duties.Options = duties.DEFAULT) -> Decision:
+           steps: Iterable[Mapping] | None = None, options: duties.Options = duties.DEFAULT,
+           one_person: bool = False) -> Decision:
     """Role → action, the record's region within the user's jurisdiction, the record's state for a workflow action,
     and segregation of duties against `steps` (the case's steps so far: state, action, user_id; recording the
     applicant's bills is the step duties.BILLS). `options` are what the county decided in its permission table.
 
     `record` is anything with a "region_code" (a person, a household, an application); an application also has
-    its "state". Without a record only the role is asked (which buttons a screen offers)."""
+    its "state". Without a record only the role is asked (which buttons a screen offers). `one_person`: the county
+    has recorded that the record's office has a single caseworker (duties.ONE_PERSON_STEPS)."""
     role = ROLES.get(user.role)
     if role is None:
         return Decision(False, f"“{user.role}”不是本系统的角色，请管理员核对您的账号", "role")
@@ -38,7 +61,7 @@ def decide(user: Any, action: str, record: Mapping | None = None, *,
                         "jurisdiction")
     actions = role.actions_under(options)
     if action in rules.ACTION_NAMES:
-        return _workflow(user, actions, action, record, steps)
+        return _workflow(user, actions, action, record, steps, one_person)
     if action not in TASKS:
         raise ValueError(f"unknown action {action!r}")
     if action not in actions:
@@ -64,7 +87,7 @@ def _region(user: Any, record: Mapping | None, reason: str) -> Decision:
 
 
 def _workflow(user: Any, allowed: frozenset[str], action: str, app: Mapping | None,
-              steps: Iterable[Mapping] | None) -> Decision:
+              steps: Iterable[Mapping] | None, one_person: bool) -> Decision:
     if app is None:  # no case yet: whether the role ever takes this action
         return ALLOWED if any(a.endswith(f".{action}") for a in allowed) else Decision(
             False, f"{user.role}不办理“{rules.ACTION_NAMES[action]}”", "role")
@@ -82,12 +105,14 @@ def _workflow(user: Any, allowed: frozenset[str], action: str, app: Mapping | No
         return where
     if user.id is not None and steps is not None:
         taken = [(s["state"], s["action"]) for s in steps if s["user_id"] == user.id]
-        earlier = duties.conflict(state, action, taken)
-        if earlier == duties.BILLS:
+        conflicts = duties.conflicts_of(state, action, taken)
+        if conflicts and one_person and duties.one_person_may(state, action, conflicts):
+            return Decision(True, waiver=ONE_PERSON_WAIVER)
+        if duties.BILLS in conflicts:
             return Decision(False, "您录入或更正过申请人本年度的就诊账单：录入账单和审批付款须由不同的人办理（职责分离），"
                                    f"请由其他{role}办理", "user")
-        if earlier:
-            return Decision(False, f"您已办理过本申请的“{_step_name(earlier)}”环节，同一人不能办理两个环节，"
+        if conflicts:
+            return Decision(False, f"您已办理过本申请的“{_step_name(conflicts[0])}”环节，同一人不能办理两个环节，"
                                    f"请由其他{role}办理", "user")
     return ALLOWED
 

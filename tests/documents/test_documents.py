@@ -104,3 +104,27 @@ def test_batch_of_approval_forms_one_per_page(demo, tmp_path):
     approved = demo.conn.execute("SELECT count(*) FROM applications WHERE state = 'approved'").fetchone()[0]
     assert approved >= 2 and len(pages) == approved
     assert all("审批表" in page and "签字" in page for page in pages)
+
+
+def test_the_slip_gives_the_invoice_the_amount_in_words_and_a_readable_explanation(demo, tmp_path):
+    from pypdf import PdfReader
+
+    from app.documents.layout import styles
+
+    visit = demo.conn.execute("SELECT v.id, v.invoice_number FROM visits v JOIN settlements s ON s.visit_id = v.id "
+                              "LIMIT 1").fetchone()
+    slip = paperwork.settlement_slip(demo, tmp_path / "slip.pdf", visit_id=visit["id"])
+    text = "".join(page.extract_text() for page in PdfReader(str(slip)).pages)
+    assert visit["invoice_number"] in text and "大写" in text
+    assert styles()["cell"].fontSize >= 8
+
+
+def test_the_plain_explanation_tells_the_family_where_the_money_went():
+    from app.documents.plain import plain_explanation
+
+    text = plain_explanation({"total_cost": "56000", "policy_covered": "48000", "basic_paid": "33110",
+                              "serious_illness_paid": "4000", "assistance_paid": "8368.38", "tilt_assistance_paid": "0",
+                              "personal_pay": "10521.62"})
+    assert text.startswith("您这次住院花了 56,000.00 元；其中 8,000.00 元是医保目录外")
+    assert "基本医保报了 33,110.00 元" in text and "您自己付 10,521.62 元" in text
+    assert "目录内各项报销之后剩下的 2,521.62 元" in text

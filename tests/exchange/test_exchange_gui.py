@@ -24,6 +24,11 @@ def test_sync_page_shows_pending_then_syncs_and_exports(qtbot, window, county_ur
     assert "都已送到县里" in view.pending.text()
     with psycopg.connect(county_url) as pg:
         assert pg.execute("SELECT name FROM persons").fetchall() == [("张三",)]
+    # The comparison with the county after the sync: both hold the one household and its one person.
+    assert view.compared.isVisible() and view.compare_summary.text().startswith("与县级数据库核对一致")
+    rows = {view.compare_table.item(i, 0).text(): [view.compare_table.item(i, j).text() for j in range(1, 8)]
+            for i in range(view.compare_table.rowCount())}
+    assert rows["人员"] == ["1", "1", "0", "0", "0", "0", "0"]
     shot(window, "exchange")
     view.export_to(tmp_path / "p.jzpkg")
     idle(qtbot)

@@ -52,7 +52,7 @@ def minzheng_roster(path: Path) -> Path:
     ws.append([3, "张三", "张三", ZHANG, "低保", "2023-05"])  # the same row again
     ws.append([4, "王五", "王五", WANG[:-1] + ("0" if WANG[-1] != "0" else "1"), "低保", "2024-01"])  # wrong check digit
     ws.append([5, "赵六", "赵六", STRANGER, "低保", "2024-01"])
-    ws.append([6, "王五", "王五", WANG, "五保", "2024-01"])
+    ws.append([6, "王五", "王五", WANG, "临时救助", "2024-01"])  # not an identity category
     book.save(path)
     return path
 
@@ -74,7 +74,9 @@ def test_messy_roster_is_read_and_every_bad_row_explained(tmp_path):
         ("张三", "低保对象", date(2023, 5, 1)), ("李四", "特困人员", date(2023, 1, 1)), ("赵六", "低保对象", date(2024, 1, 1))]
     assert parsed.rows[1].id_number == LI
     reasons = {r.line: r.reason for r in parsed.rejected}
-    assert "重复行" in reasons[7] and "校验位" in reasons[8] and "五保" in reasons[10]
+    assert "重复行" in reasons[7] and "校验" in reasons[8] and "临时救助" in reasons[10]
+    # A rejected row still says whose it is, so the caseworker can find the person.
+    assert {(r.name, r.id_number[:6]) for r in parsed.rejected} >= {("王五", "340223")}
 
 
 def test_compare_apply_and_import_twice(session, tmp_path):
@@ -109,6 +111,18 @@ def test_wrong_file_type_and_no_header(tmp_path):
     book.save(tmp_path / "c.xlsx")
     with pytest.raises(ListError, match="表头"):
         read_list(tmp_path / "c.xlsx")
+
+
+def test_a_csv_roster_with_the_headers_and_words_townships_use(tmp_path):
+    # 纳入时间 as the start header, 五保户 (the old name of 农村特困人员) as a category, saved by WPS in GB18030.
+    text = "姓名,身份证号码,人员类别,纳入时间\n张三,%s,五保户,2020-03-01\n李四,%s,低保,\n" % (ZHANG, LI)
+    (tmp_path / "名单.csv").write_bytes(text.encode("gb18030"))
+    parsed = read_list(tmp_path / "名单.csv")
+    assert [(r.name, r.category, r.valid_from) for r in parsed.rows] == [("张三", "特困人员", date(2020, 3, 1))]
+    assert [(r.name, r.id_number, r.reason) for r in parsed.rejected] == [("李四", LI, "起始时间为空")]
+    (tmp_path / "无起始.csv").write_text("姓名,身份证号码,人员类别\n张三,%s,低保\n" % ZHANG, encoding="utf-8-sig")
+    with pytest.raises(ListError, match="纳入时间"):
+        read_list(tmp_path / "无起始.csv")
 
 
 @pytest.mark.parametrize("raw,expected", [("2023-05", date(2023, 5, 1)), ("202305", date(2023, 5, 1)),

@@ -238,3 +238,60 @@ def test_the_first_row_of_a_new_county_database_is_not_skipped(county_site, town
     sync.sync(township, county_url)
     sync.sync(county_site, county_url)
     assert local_counts(county_site) == local_counts(township)
+
+
+def test_a_sync_connection_bounds_how_long_it_can_hold_the_county(county_url, monkeypatch):
+    monkeypatch.setenv("JIUZHU_COUNTY_HOLD_SECONDS", "7")
+
+    def show(pg, name: str) -> str:
+        return pg.execute(f"SHOW {name}").fetchone()[0]
+
+    with county_db.connect(county_url) as pg:
+        params = pg.info.get_parameters()
+        assert params["keepalives"] == "1" and params["tcp_user_timeout"] == "90000"
+        assert show(pg, "tcp_keepalives_idle") == "30" and show(pg, "tcp_user_timeout") == "90000"
+        assert show(pg, "idle_in_transaction_session_timeout") == "30min"  # a pull holds no lock: long enough
+        with pg.transaction():
+            county_db.lock_for_writing(pg)
+            holding = {n: show(pg, n) for n in ("statement_timeout", "idle_in_transaction_session_timeout",
+                                                  "lock_timeout")}
+        assert holding == {"statement_timeout": "7s", "idle_in_transaction_session_timeout": "7s",
+                           "lock_timeout": "21s"}
+        assert show(pg, "statement_timeout") == "0"  # only the transaction that held the lock was bounded
+
+
+def test_a_site_whose_rows_stall_on_the_way_holds_no_lock(township, county_url, monkeypatch):
+    # A server waiting for COPY data does not act on statement_timeout: rows must be at the county before the lock.
+    import threading
+    import uuid
+
+    monkeypatch.setenv("JIUZHU_COUNTY_HOLD_SECONDS", "2")
+    e = next(e for e in entities(township.conn) if e.table == "persons")
+    rows = [tuple(r) for r in township.conn.execute(
+        f"SELECT {', '.join(e.columns)}, 'site-a', '340223100201' FROM persons LIMIT 200")]
+    half, stalled, done = threading.Event(), threading.Event(), []
+
+    class Stalling(list):
+        def __iter__(self):
+            for n, row in enumerate(list.__iter__(self)):
+                if n == 100:
+                    half.set()
+                    stalled.wait()
+                yield row
+
+    def site_a():
+        with county_db.connect(county_url) as pg, pg.transaction():
+            done.append(county_db.merge(pg, e, Stalling(rows)))
+
+    a = threading.Thread(target=site_a)
+    a.start()
+    try:
+        half.wait()  # site A is half-way through sending its batch
+        other = (str(uuid.uuid4()), *rows[0][1:-2], "site-b", "340223100201")
+        with county_db.connect(county_url) as pg, pg.transaction():
+            # Within its lock_timeout (6 s): were A holding the lock, this would fail with LockNotAvailable.
+            assert county_db.merge(pg, e, [other]).written == 1
+    finally:
+        stalled.set()
+        a.join()
+    assert done[0].written == 200

@@ -47,7 +47,7 @@ def test_resettling_a_year_runs_off_the_gui_thread(qtbot, county_db):
 
     Op(window, resettle).with_progress("正在重新结算…").success(lambda last: result.setdefault("last", last)).run()
     qtbot.waitUntil(lambda: "last" in result, timeout=300_000)
-    done, total, _ = result["last"]
+    done, total, *_ = result["last"]
     assert done == total > 0
     assert workers and threading.get_ident() not in workers, "the year was re-settled on the GUI thread"
     window.close()

@@ -10,13 +10,14 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import QEvent, QObject, QTimer  # noqa: E402
 
 from app.domain.idnumber import check_digit  # noqa: E402
 from app.gui.app import _reader  # noqa: E402
 from app.gui.main_window import MainWindow  # noqa: E402
 from app.gui.ops import Op  # noqa: E402
-from app.gui.workflow_view import ActionDialog, ApplicationDialog  # noqa: E402
+from PySide6.QtWidgets import QComboBox, QDialog  # noqa: E402
+
+from app.gui.workflow_view import ApplicationDialog  # noqa: E402
 from app.services import applications as apps  # noqa: E402
 from app.services import bills, county, registry, users  # noqa: E402
 from app.services.demo import DEMO_LOCAL  # noqa: E402
@@ -47,7 +48,8 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
                                          registry.PersonInput("钱七", body + check_digit(body)))
     bills.record_bill(Session(store, staff["xiang"]), pid, bills.BillInput("安徽省立医院", "2025-02-01", "2025-02-20", "住院", "100000",
                                                     "90000", "P-1", "省级", "50000", "15000"))
-    app_id = apps.create_application(Session(store, staff["cun1"]), pid, 2025, "18000", "9600", True)
+    # Registered with the default 财产核查 “待民政核查”: 民政 records it at its county step.
+    app_id = apps.create_application(Session(store, staff["cun1"]), pid, 2025, "18000", "9600", None)
 
     def window_for(name: str) -> MainWindow:
         user = staff[name]
@@ -67,12 +69,16 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
         labels = [page.buttons.itemAt(i).widget().text() for i in range(page.buttons.count())
                   if page.buttons.itemAt(i).widget()]
         assert apps.rules.ACTION_NAMES[action] in labels, (name, labels)
-        dialog = ActionDialog(page, page.app, action, page.computed)
+        dialog = page.action_dialog(action)
         qtbot.addWidget(dialog)
         dialog.opinion.setPlainText(opinion)
         for key, value in fields.items():
-            getattr(dialog, key).setValue(value)
-        page.submit(dialog.decision())
+            box = getattr(dialog, key)
+            box.setCurrentIndex(box.findData(value)) if isinstance(box, QComboBox) else box.setValue(value)
+        dialog.save()
+        idle(qtbot)
+        assert dialog.result() == QDialog.DialogCode.Accepted, [r.message.text() for r in dialog.form.rows.values()]
+        page.load()
         idle(qtbot)
         if SHOTS:
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
@@ -89,7 +95,7 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
     idle(qtbot)
     assert w.notices.table.item(0, 0).text() == "钱七"
     assert w.notices.table.item(0, 1).text().count("*") == 10
-    assert w.notices.table.item(0, 3).text() == "2500.00"
+    assert w.notices.table.item(0, 3).text() == "待民政核查"  # not an error, and the list still shows
     if SHOTS:
         w.grab().save(str(Path(SHOTS) / "notice-list.png"))
     w.close()
@@ -99,38 +105,26 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
                        (app_id,))
     decide("xiang", "close_notice", "")
     decide("yibao", "medical_opinion", "费用属实，票据齐全")
-    decide("minzheng", "civil_opinion", "家庭收入低于低收入标准，财产核查符合")
-    # Above the policy's bound: refused, and the dialog comes back with the reason beside the amount.
+    decide("minzheng", "civil_opinion", "家庭收入低于低收入标准，财产核查符合", asset_check=True)
+    # Above the policy's bound: refused, and the dialog stays with the reason beside the amount.
     w = window_for("shenpi")
     page = ApplicationDialog(w, app_id)
     qtbot.addWidget(page)
     idle(qtbot)
-    page.asking = ActionDialog(page, page.app, "approve", page.computed)
-    qtbot.addWidget(page.asking)
-    assert "不能超过本年个人自付合规医疗费用 25000.00 元" in page.asking.form.rows["amount"].message.text()
-    page.asking.opinion.setPlainText("同意")
-    page.asking.amount.setText("999999999999.99")
-    page.asking.amount_reason.setText("经县领导小组研究，特事特办")
-    seen = []
-
-    def look() -> None:  # the dialog shown again, modal: read what it says beside the amount, then close it
-        seen.append(page.asking.form.rows["amount"].message.text())
-        if SHOTS:
-            page.asking.grab().save(str(Path(SHOTS) / "approve-above-limit.png"))
-        page.asking.reject()
-
-    class Shown(QObject):
-        def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
-            if event.type() == QEvent.Type.Show:
-                QTimer.singleShot(0, look)
-            return False
-
-    shown = Shown()
-    page.asking.installEventFilter(shown)
-    page.submit(page.asking.decision())
-    qtbot.waitUntil(lambda: bool(seen), timeout=20_000)
-    assert "999999999999.99 元超过可批准的最高额 25000.00 元" in seen[0]
+    asking = page.action_dialog("approve")
+    qtbot.addWidget(asking)
+    assert "不能超过本年个人自付合规医疗费用 25000.00 元" in asking.form.rows["amount"].message.text()
+    asking.opinion.setPlainText("同意")
+    asking.amount.setText("999999999999.99")
+    asking.amount_reason.setText("经县领导小组研究，特事特办")
+    asking.show()
+    asking.save()
+    qtbot.waitUntil(lambda: "最高额" in asking.form.rows["amount"].message.text(), timeout=20_000)
+    if SHOTS:
+        asking.grab().save(str(Path(SHOTS) / "approve-above-limit.png"))
+    assert "999999999999.99 元超过可批准的最高额 25000.00 元" in asking.form.rows["amount"].message.text()
     assert apps.application_row(s_admin, app_id)["state"] == "county_approval"
+    asking.reject()
     w.close()
     page = decide("shenpi", "approve", "同意按测算金额救助")
     assert page.app["approved_amount"] == "2500.00"
@@ -140,3 +134,42 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
     assert [(s["username"], s["action"]) for s in steps] == [
         ("cun1", "submit"), ("cun2", "pass"), ("xiangshen", "pass"), ("xiang", "close_notice"),
         ("yibao", "medical_opinion"), ("minzheng", "civil_opinion"), ("shenpi", "approve"), ("xiang2", "disburse")]
+
+
+def test_a_refused_decision_keeps_what_was_typed(qtbot, tmp_path):
+    store = open_store(tmp_path / "wf.sqlite3", daily_backup=False)
+    admin = users.create_user(Session(store, SYSTEM), "admin", "管理员", "管理员", "340223", "correct-horse")
+    s_admin = Session(store, admin)
+    county.configure_county(s_admin, "340223", "南陵县", "wuhu-2022", DEMO_LOCAL)
+    cun = users.create_user(s_admin, "cun1", "村经办甲", "村级经办", VILLAGE, "correct-horse")
+    body = "34022319700101001"
+    _, pid = registry.register_household(s_admin, VILLAGE, "籍山镇茶丰村 3 号",
+                                         registry.PersonInput("钱七", body + check_digit(body)))
+    app_id = apps.create_application(Session(store, cun), pid, 2025, "18000", "9600", None)
+    w = MainWindow(Session(store, cun), Session(_reader(store), cun))
+    qtbot.addWidget(w)
+    page = ApplicationDialog(w, app_id)
+    qtbot.addWidget(page)
+    idle(qtbot)
+    assert "待民政核查" in page.computation.toPlainText()
+    page.action_dialog("submit").save()  # the household's request, recorded by the village caseworker
+    idle(qtbot)
+    page.load()
+    idle(qtbot)
+    dialog = page.action_dialog("pass")   # the same caseworker holds the 村评议: one caseworker in the village
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.opinion.setPlainText("评议通过，情况属实")
+    dialog.attendees.setValue(5)
+    dialog.votes_for.setValue(5)
+    dialog.votes_against.setValue(2)
+    dialog.save()
+    idle(qtbot)
+    assert dialog.isVisible() and dialog.result() != QDialog.DialogCode.Accepted
+    assert "超过到会人数" in dialog.form.rows["votes_for"].message.text()
+    assert dialog.opinion.toPlainText() == "评议通过，情况属实" and dialog.attendees.value() == 5
+    dialog.votes_against.setValue(0)
+    dialog.save()
+    idle(qtbot)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert apps.application_row(s_admin, app_id)["state"] == "township_review"

@@ -47,7 +47,7 @@ def test_resettling_a_year_changes_nothing_twice(session, family, clerk):
     for i, who in enumerate((head, spouse, head)):
         bills.record_bill(clerk, who, bill(invoice_number=f"D{i}", discharged_on=f"2023-0{i + 1}-10",
                                              admitted_on=f"2023-0{i + 1}-01"))
-    assert list(bills.resettle_year(session, 2023))[-1] == (2, 2, 0)
+    assert list(bills.resettle_year(session, 2023))[-1][:3] == (2, 2, 0)
     # A category certified from January re-settles the head's two bills at once (特困 90%), audited…
     registry.set_category(session, head, "特困人员", "2023-01-01", None, "民政")
     rows = session.conn.execute("SELECT s.assistance_paid FROM settlements s JOIN visits v ON v.id = s.visit_id "

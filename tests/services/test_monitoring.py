@@ -177,7 +177,7 @@ def test_excel_read_back(session, wuhu, tmp_path):
     assert row["姓名"].value == "张三" and row["公民身份号码"].value == "11010519491231002X"
     for header, expected in (("医疗费用总额", "14400"), ("基本医保统筹支付", "6500"), ("个人自付（含目录外）", "7900"),
                              ("预警口径金额", "5000"), ("预警标准", "5000")):
-        assert Decimal(str(row[header].value)) == Decimal(expected) and row[header].number_format == "0.00", header
+        assert Decimal(str(row[header].value)) == Decimal(expected) and row[header].number_format == "#,##0.00", header
     assert row["依据"].value == "芜医保〔2021〕76号 二(二)5" and row["首次达到月份"].value == "6月"
     assert "依申请救助" not in headers  # nobody had one
     assert ws.max_row == 8

@@ -133,7 +133,7 @@ def test_excel_read_back(session, wuhu, tmp_path):
     rows = [{h: c for h, c in zip(headers, r)} for r in ws.iter_rows(min_row=7)]
     first = rows[0]
     assert (first["姓名"].value, first["公民身份号码"].value, first["资助类别（就高）"].value) == ("张三", HEAD_ID, "特困人员")
-    assert Decimal(str(first["资助金额"].value)) == Decimal("383.33") and first["资助金额"].number_format == "0.00"
+    assert Decimal(str(first["资助金额"].value)) == Decimal("383.33") and first["资助金额"].number_format == "#,##0.00"
     assert Decimal(str(rows[2]["资助金额"].value)) == Decimal("191.67")
     total = rows[-1]
     assert total["序号"].value == "合计" and Decimal(str(total["资助金额"].value)) == Decimal("881.66")

@@ -41,7 +41,10 @@ RELEASES = {
     4: "87f4214",  # an imported row's change holds the row (the commit before migration 5)
     5: "6820295",  # monitoring prefilter in whole fen (the commit before migration 6)
     6: "05d74a8",  # insert_many without read-back (the commit before migration 7)
-    7: "615092c",  # merge of the policy branch (the commit before the login and credentials migration)
+    7: "615092c",  # audit log sealed in blocks (the commit before migration 8)
+    8: "2d615a8",  # packages merged (the commit before migration 9, statistics summary)
+    9: "183ae2b",  # block sealing verifies in Python (the commit before migration 10, sync holding)
+    10: "d35e285",  # fixtures of 8 and 9 (the commit before migration 11, OS user and host, login lockout)
 }
 
 BUILD = r'''
@@ -76,7 +79,12 @@ session = Session(store, SYSTEM)
 users.create_user(session, "admin", "管理员", "管理员", "340223", "fixture-admin")
 admin = Session(store, users.find_user(store.conn, "admin"))
 users.create_user(admin, "jishan", "籍山镇经办", "乡镇经办", "340223100", "fixture-jishan")
-county.configure_county(admin, "340223", "南陵县", "wuhu-2022", LOCAL)
+try:
+    from app.services import demo
+except ImportError:  # the first store commit had no demo county yet
+    demo = None
+# From version 8 demo households go only into a county named as a demo (DEMO_MARK).
+county.configure_county(admin, "340223", "南陵县" + getattr(demo, "DEMO_MARK", ""), "wuhu-2022", LOCAL)
 hid, head = registry.register_household(admin, "340223100201", "籍山镇某村 1 号",
                                         registry.PersonInput("张三", number("34022319491231001")))
 spouse = registry.add_member(admin, hid, registry.PersonInput("李秀英", number("34022319520315002"), "配偶"))
@@ -89,10 +97,6 @@ bills.record_bill(clerk, head, bills.BillInput("南陵县医院", "2024-03-01", 
                                                "10000.00", "FIXTURE-1", "县级", "6000.00", "0.00"), today=TODAY)
 bills.record_bill(clerk, spouse, bills.BillInput("芜湖市第一人民医院", "2024-05-02", "2024-05-20", "住院",
                                                  "48000.50", "40000.00", "FIXTURE-2", "市级"), today=TODAY)
-try:
-    from app.services import demo
-except ImportError:  # the first store commit had no demo county yet
-    demo = None
 if demo is not None:
     demo.demo_users(admin)
     for _ in demo.build_demo(admin, 6, YEAR, seed=11):

@@ -135,6 +135,22 @@ def test_a_block_with_a_changed_entry_is_not_sealed_and_is_checked_entry_by_entr
     store.close()
 
 
+def test_an_upgrade_that_seals_records_as_it_streams_them_seals_blocks_on_the_way(tmp_path, monkeypatch):
+    """Migration 6 appends an entry per record while it reads the records; blocks completed on the way are sealed
+    (and verified) in the middle of that read."""
+    import shutil
+    from pathlib import Path
+
+    path = tmp_path / "v5.sqlite3"
+    shutil.copy(Path(__file__).parents[1] / "fixtures" / "store-v5.sqlite3", path)
+    monkeypatch.setattr(audit_blocks, "BLOCK", BLOCK)
+    store = open_store(path, daily_backup=False)
+    assert len(audit_blocks.sealed(store.conn)) >= 3
+    assert audit.verify(store.conn) == []
+    store.close()
+    assert check_database(path) == []
+
+
 def test_the_upgrade_seals_a_log_written_before_blocks(tmp_path, monkeypatch):
     import shutil
     from pathlib import Path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -17,10 +19,34 @@ def jiuzhu(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("demo") / "county.sqlite3"
-    run = jiuzhu("demo", "--households", "200", "--db", str(db), "--quiet")
+    run = jiuzhu("demo", "--households", "200", "--seed", "2026", "--db", str(db), "--quiet")
     assert run.returncode == 0, run.stderr
     assert "households" in run.stdout
     return db
+
+
+def test_each_demo_run_takes_its_own_seed_and_says_it_so_it_can_be_made_again(tmp_path):
+    def people(db):
+        conn = sqlite3.connect(db)
+        try:
+            return sorted(r[0] for r in conn.execute("SELECT id_number FROM persons")), json.loads(
+                conn.execute("SELECT value FROM settings WHERE key = 'demo_runs'").fetchone()[0])
+        finally:
+            conn.close()
+
+    seeds, numbers = [], []
+    for n in range(2):
+        run = jiuzhu("demo", "--households", "3", "--db", str(tmp_path / f"{n}.sqlite3"), "--quiet")
+        assert run.returncode == 0, run.stderr
+        seeds.append(int(re.search(r"随机种子 (\d+)（--seed \1 可重现", run.stdout).group(1)))
+        got, runs = people(tmp_path / f"{n}.sqlite3")
+        assert [r["seed"] for r in runs] == [seeds[-1]]
+        numbers.append(got)
+    assert seeds[0] != seeds[1] and not set(numbers[0]) & set(numbers[1])  # two demo sites, different people
+    again = jiuzhu("demo", "--households", "3", "--seed", str(seeds[0]), "--db", str(tmp_path / "again.sqlite3"),
+                   "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert people(tmp_path / "again.sqlite3")[0] == numbers[0]
 
 
 def test_demo_then_check_and_verify_pass(demo_db):

@@ -14,7 +14,7 @@ from tests.store.test_cli_store import jiuzhu
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("sealdemo") / "county.sqlite3"
-    run = jiuzhu("demo", "--households", "60", "--db", str(db), "--quiet")
+    run = jiuzhu("demo", "--households", "60", "--seed", "2026", "--db", str(db), "--quiet")
     assert run.returncode == 0, run.stderr
     return db
 

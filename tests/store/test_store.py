@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from app.services import users
+from app.services.session import SYSTEM, Session
 from app.store import audit, backup
 from app.store.check import check_database
 from app.store.db import transaction
@@ -50,6 +52,7 @@ def test_backups_keep_the_last_n_and_restore(tmp_path):
     db = tmp_path / "x.sqlite3"
     store = open_store(db, daily_backup=True)
     assert len(backup.list_backups(store.backups)) == 1  # the day's first start
+    users.create_user(Session(store, SYSTEM), "admin", "管理员", "管理员", "340223", "admin-pass-1")
     open_store(db, daily_backup=True).close()
     assert len(backup.list_backups(store.backups)) == 1  # not again the same day
     with transaction(store.conn):
@@ -65,7 +68,8 @@ def test_backups_keep_the_last_n_and_restore(tmp_path):
     safety = backup.restore(kept, db)
     assert safety is not None and safety.exists()
     restored = open_store(db, daily_backup=False)
-    assert restored.conn.execute("SELECT action FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()[0] == "first"
+    last_two = [r[0] for r in restored.conn.execute("SELECT action FROM audit_log ORDER BY seq DESC LIMIT 2")]
+    assert last_two == ["恢复数据库", "first"]  # the restore itself is on the record
     assert snapshot.name.endswith(".sqlite3")
 
 

@@ -18,7 +18,7 @@ from app.services.session import SYSTEM, Session
 from app.store import clock
 from app.domain.errors import FieldError
 from app.store.store import open_store
-from app.workflow import duties, rules
+from app.workflow import duties, replay, rules
 from app.workflow.deadlines import add_workdays, workdays_between
 
 
@@ -239,7 +239,13 @@ def test_notice_cannot_end_early_and_village_meeting_is_checked(world):
     assert listed[0]["id_number"] == full[:4] + "*" * 10 + full[-4:]
     assert listed[0]["name"] == "钱七" and listed[0]["village"].endswith("茶丰村委会")
     assert listed[0]["amount"] == Decimal("2500.00")
-    assert listed[0]["notice_end"] == "2025-06-09"  # 7 days, the app's default
+    assert listed[0]["notice_end"] == "2025-06-08"  # 7 days, the app's default: 06-02 to 06-08
+    with pytest.raises(FieldError, match="含当日"):
+        go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 8))
+    a = apps.application(people["xiang"], app_id, today=date(2025, 6, 9))
+    assert not a["overdue"] and a["due"] == add_workdays(date(2025, 6, 8), rules.NOTICE_CLOSE_WORKDAYS)
+    assert go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 9))["state"] == \
+        "county_approval"
 
 
 def test_two_sessions_on_the_same_step_exactly_one_succeeds(world):
@@ -297,7 +303,7 @@ def test_every_role_state_and_action(world, state):
                               Decision(action, "意见", **(MEETING if action == "pass" and state == "village_review"
                                                           else {})), date(2025, 7, 1))
         if action == "approve" and expect:
-            expect = all(p in apps._county_parts(session, app_id) for p in rules.COUNTY_PARTS)
+            expect = all(p in replay.county_parts(apps.steps(session, app_id)) for p in rules.COUNTY_PARTS)
         assert (problem is None) == expect, (who, state, action, problem)
 
 
@@ -327,7 +333,7 @@ def test_notice_placement_days_and_limits_are_configurable(world, tmp_path):
     apps.configure(people["admin"], "village_review", 5, {"township_review": 3})
     go(people, "cun1", app_id, "draft", "submit")
     a = go(people, "cun2", app_id, "village_review", "pass", **MEETING)
-    assert a["state"] == "public_notice" and a["notice_end"] == "2025-06-07"
+    assert a["state"] == "public_notice" and a["notice_end"] == "2025-06-06"
     a = go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 7))
     assert a["state"] == "township_review"
     assert apps.due_date(people["admin"], a) == add_workdays(clock.local_date(a["state_since"]), 3)
@@ -345,6 +351,12 @@ def test_attachments_are_kept_once_by_content_hash(world, tmp_path):
     assert stored.read_bytes() == scan.read_bytes() and first
     with pytest.raises(FieldError, match="附件类别"):
         apps.attach(people["cun1"], app_id, "照片", scan)
+    huge = tmp_path / "不是扫描件.jpg"
+    with huge.open("wb") as f:
+        f.truncate(apps.MAX_ATTACHMENT + 1)  # sparse: no disk used
+    with pytest.raises(FieldError, match="附件超过 50 MB 的上限"):
+        apps.attach(people["cun1"], app_id, "户口簿", huge)
+    assert people["admin"].conn.execute("SELECT count(*) FROM attachments").fetchone()[0] == 2
 
 
 def test_county_roles_record_bills_only_if_the_county_decides_and_never_approve_their_own(world):

@@ -66,6 +66,11 @@ def test_a_missing_asset_check_is_asked_for_in_chinese(world):
     person = apps.application(people["admin"], world[1])["person_id"]
     apps.act(people["cun1"], world[1], "draft", apps.Decision("withdraw", "撤回重报"), today=TODAY)
     unchecked = apps.create_application(people["cun1"], person, 2025, "18000", "9600", None)
+    assert apps.compute_amount(people["admin"], unchecked)["pending"] == "待民政核查"
+    go(people, "cun1", unchecked, "draft", "submit")
+    go(people, "cun2", unchecked, "village_review", "pass", **MEETING)
+    go(people, "xiangshen", unchecked, "township_review", "pass")
+    go(people, "xiang", unchecked, "public_notice", "close_notice", today=date(2025, 6, 20))
     with pytest.raises(FieldError) as info:
-        apps.compute_amount(people["admin"], unchecked)
-    assert_reads_in_chinese(info.value, "household.passes_asset_check", "财产核查结果", "是（符合）或否（不符合）")
+        go(people, "minzheng", unchecked, "county_approval", "civil_opinion")
+    assert_reads_in_chinese(info.value, "asset_check", "财产核查结果", "符合或不符合")

@@ -11,6 +11,7 @@ from app.services import applications as apps
 from app.services import paperwork
 from app.services.applications import Decision
 from app.store import clock
+from app.workflow import rules
 from app.workflow.deadlines import add_workdays
 from tests.workflow.test_applications import MEETING, world  # noqa: F401  (the fixture)
 
@@ -37,8 +38,9 @@ def test_a_case_handled_at_either_end_of_the_day_carries_that_days_date(world, t
         assert apps.application(people["xiangshen"], app_id)["due"] == add_workdays(DAY, 10)
         a = apps.act(people["xiangshen"], app_id, "township_review", Decision("pass", "同意"))
         days = int(apps.settings(people["admin"])["notice_days"])
-        assert (a["notice_start"], a["notice_end"]) == (DAY.isoformat(), (DAY + timedelta(days=days)).isoformat())
-        assert apps.application(people["xiang"], app_id)["due"] == DAY + timedelta(days=days)
+        last = DAY + timedelta(days=days - 1)  # the notice's last day
+        assert (a["notice_start"], a["notice_end"]) == (DAY.isoformat(), last.isoformat())
+        assert apps.application(people["xiang"], app_id)["due"] == add_workdays(last, rules.NOTICE_CLOSE_WORKDAYS)
         with pytest.raises(Exception, match="期满后才能结束公示"):
             apps.act(people["xiang"], app_id, "public_notice", Decision("close_notice", ""))
 

@@ -1,0 +1,30 @@
+"""The family's explanation of a bill in plain words: what was spent, what each tier paid, what is left to them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from app.domain.money import shown
+
+
+def plain_explanation(figures: dict, visits: int = 1, kind: str = "住院") -> str:
+    """One paragraph for the family, before the caseworker's formulas; `figures` holds a bill's or a year's amounts
+    (total_cost, policy_covered, basic_paid, serious_illness_paid, assistance_paid, tilt_assistance_paid,
+    personal_pay) as Decimal or text."""
+    f = {k: Decimal(str(figures.get(k) or 0)) for k in (
+        "total_cost", "policy_covered", "basic_paid", "serious_illness_paid", "assistance_paid",
+        "tilt_assistance_paid", "personal_pay")}
+    outside = f["total_cost"] - f["policy_covered"]
+    relief = f["assistance_paid"] + f["tilt_assistance_paid"]
+    inside_own = f["personal_pay"] - outside
+    when = f"您本年度共就医 {visits} 次，" if visits > 1 else f"您这次{'住院' if kind == '住院' else '看病'}"
+    parts = [f"{when}花了 {shown(f['total_cost'])} 元"]
+    if outside > 0:
+        parts.append(f"其中 {shown(outside)} 元是医保目录外的药品和项目，按国家政策不予报销")
+    parts.append(f"基本医保报了 {shown(f['basic_paid'])} 元，大病保险报了 {shown(f['serious_illness_paid'])} 元，"
+                 f"医疗救助给了 {shown(relief)} 元")
+    own = f"您自己付 {shown(f['personal_pay'])} 元"
+    if outside > 0 and inside_own >= 0:
+        own += f"，其中目录外 {shown(outside)} 元，目录内各项报销之后剩下的 {shown(inside_own)} 元"
+    parts.append(own)
+    return "；".join(parts) + "。"

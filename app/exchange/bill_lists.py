@@ -1,0 +1,155 @@
+"""One-stop settlement lists (.xlsx or .csv) as hospitals and the 医保 system export them: read, understood or refused.
+
+Forgiving about layout (title rows, header variants, empty rows, full-width digits, Excel dates and serial numbers,
+a GBK-encoded CSV), strict about content: each row becomes a bill or is refused with its reason. Bounded: a file
+larger than MAX_BYTES or with more than MAX_ROWS rows is refused whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from app.domain.idnumber import IdNumberError, parse_id_number
+from app.exchange.identity_lists import ListError, Rejected, csv_rows, first_sheet, match_header, parse_date
+
+MAX_BYTES = 64 * 2**20
+MAX_ROWS = 500_000
+# Header texts seen in hospitals' and the 医保 system's exports, and the field each means.
+HEADERS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "患者姓名", "参保人姓名", "病人姓名"),
+    "id_number": ("身份证号", "身份证号码", "公民身份号码", "证件号码", "参保人身份证号", "身份证件号码"),
+    "hospital": ("医院", "医院名称", "医疗机构", "医疗机构名称", "定点医疗机构名称", "就诊医院"),
+    "hospital_level": ("医院级别", "医院等级", "医疗机构级别", "医疗机构等级", "机构级别"),
+    "kind": ("就诊类别", "就诊类型", "医疗类别", "结算类别"),
+    "admitted_on": ("入院日期", "入院时间", "就诊日期", "入院（就诊）日期"),
+    "discharged_on": ("出院日期", "出院时间", "结算日期", "出院（结算）日期"),
+    "total_cost": ("医疗费用总额", "总费用", "医疗总费用", "费用总额", "医疗费总额"),
+    "policy_covered": ("政策范围内费用", "合规费用", "政策范围内金额", "符合政策范围费用"),
+    "basic_paid": ("统筹支付", "基本医保统筹支付", "统筹基金支付", "基本医疗保险统筹基金支付", "基本医保支付"),
+    "serious_illness_paid": ("大病支付", "大病保险支付", "大病保险", "大病保险基金支付"),
+    "invoice_number": ("发票号", "发票号码", "票据号", "票据号码", "结算单号", "单据号"),
+}
+REQUIRED = ("name", "id_number", "hospital", "kind", "discharged_on", "total_cost", "policy_covered", "invoice_number")
+KIND_WORDS = {"住院": "住院", "普通住院": "住院", "门诊慢特病": "门诊慢特病", "门诊慢性病": "门诊慢特病", "门诊特殊病": "门诊慢特病",
+              "慢特病": "门诊慢特病", "门诊特殊慢性病": "门诊慢特病", "普通门诊": "普通门诊", "门诊": "普通门诊"}
+_NORMAL = str.maketrans("０１２３４５６７８９．，Ｘｘ", "0123456789.,Xx")
+
+
+@dataclass
+class BillRow:
+    """One understood row: whose bill (name and ID number as the list gives them) and the slip's figures."""
+
+    line: int
+    name: str
+    id_number: str
+    fields: dict
+
+
+@dataclass
+class ParsedBills:
+    """What a file holds: understood rows and refused rows with their reasons."""
+
+    path: Path
+    rows: list[BillRow] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip().translate(_NORMAL)
+
+
+def _header(rows: list[list]) -> tuple[int, dict[str, int]]:
+    for i, row in enumerate(rows[:15]):
+        found = match_header([_text(v) for v in row], HEADERS)
+        if all(k in found for k in REQUIRED):
+            return i, found
+    names = "、".join(HEADERS[k][0] for k in REQUIRED)
+    raise ListError(f"前 15 行中找不到结算清单的表头（须有 {names} 各列）")
+
+
+def read_bills(path: Path) -> ParsedBills:
+    """Read a settlement list; refuse a file that is not one, or too large, with a message."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise ListError(f"{path.name}：只能导入 .xlsx 或 .csv；.xls 请先在 Excel 或 WPS 中另存为 .xlsx")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ListError(f"{path.name}：无法读取（{exc.strerror}）") from None
+    if size > MAX_BYTES:
+        raise ListError(f"{path.name}：文件有 {size // 2**20} MB，超过 {MAX_BYTES // 2**20} MB，请分成几个文件导入")
+    rows = csv_rows(path) if suffix == ".csv" else first_sheet(path)
+    if len(rows) > MAX_ROWS:
+        raise ListError(f"{path.name}：超过 {MAX_ROWS:,} 行，请分成几个文件导入")
+    try:
+        at, columns = _header(rows)
+    except ListError as exc:
+        raise ListError(f"{path.name}：{exc}") from None
+    parsed = ParsedBills(path)
+    for line, row in enumerate(rows[at + 1:], start=at + 2):
+        if all(_text(v) == "" for v in row):
+            continue
+        try:
+            parsed.rows.append(_row(line, row, columns))
+        except ValueError as exc:
+            parsed.rejected.append(Rejected(line, [_text(v) for v in row], str(exc)))
+    return parsed
+
+
+def _row(line: int, row: list, columns: dict[str, int]) -> BillRow:
+    def cell(key: str):
+        col = columns.get(key)
+        return row[col] if col is not None and col < len(row) else None
+
+    name = "".join(_text(cell("name")).split())
+    if not name:
+        raise ValueError("姓名为空")
+    number = _id_number(_text(cell("id_number")))
+    word = "".join(_text(cell("kind")).split())
+    kind = KIND_WORDS.get(word)
+    if kind is None:
+        raise ValueError(f"就诊类别“{word}”无法识别（应为 住院、门诊慢特病 或 普通门诊）")
+    discharged = _day_cell(cell("discharged_on"), "出院（结算）日期")
+    admitted = _day_cell(cell("admitted_on"), "入院日期") or discharged
+    if discharged is None:
+        raise ValueError("出院（结算）日期为空")
+    fields = {"hospital": _text(cell("hospital")), "hospital_level": _text(cell("hospital_level")) or None,
+              "kind": kind, "admitted_on": admitted, "discharged_on": discharged,
+              "total_cost": _money(cell("total_cost")), "policy_covered": _money(cell("policy_covered")),
+              "basic_paid": _money(cell("basic_paid")) or None,
+              "serious_illness_paid": _money(cell("serious_illness_paid")) or None,
+              "invoice_number": _text(cell("invoice_number"))}
+    return BillRow(line, name, number, fields)
+
+
+@lru_cache(maxsize=65536)
+def _checked_id(raw: str) -> str | IdNumberError:
+    try:
+        return parse_id_number(raw, "id_number").value
+    except IdNumberError as exc:
+        return exc
+
+
+def _id_number(raw: str) -> str:
+    """The ID number, checked once per distinct text: a month's list names most people several times."""
+    found = _checked_id(raw)
+    if isinstance(found, IdNumberError):
+        raise ValueError(found.message)
+    return found
+
+
+def _day_cell(value, label: str):
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise ValueError(f"{label}{exc}") from None
+
+
+def _money(value) -> str:
+    """An amount as text (the bill's own check reads it): Excel gives floats, lists write 1,234.50 or ¥."""
+    if isinstance(value, float):
+        return f"{value:.2f}" if abs(value * 100 - round(value * 100)) < 1e-6 else repr(value)
+    return _text(value).replace(",", "").replace("¥", "").replace("￥", "").replace("元", "")

@@ -1,0 +1,215 @@
+"""Limits on files from outside (identity lists, packages), checked before their content is read: uncompressed
+size, compression ratio, a worksheet's dimensions, line length. Beyond them a file is refused whole, with a
+Chinese message naming the limit, so that no file can make the app allocate without bound.
+
+Sizes a zip declares are checked first (that refuses a zip bomb before a byte is inflated); then the members are
+inflated with a counter that stops at the limit, because a declared size is the attacker's word and the reader
+that comes after (calamine, for workbooks) does not check it."""
+
+from __future__ import annotations
+
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+MAX_ROWS = 1_048_576
+MAX_COLUMNS = 64
+# The reader holds a worksheet's whole bounding box (32 bytes a cell), so its area is bounded too: 512 MB at most.
+MAX_CELLS = 16_777_216
+MAX_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_RATIO = 200          # for members above RATIO_FROM; real workbooks and packages compress 5–30 times
+RATIO_FROM = 1024 * 1024
+MAX_MEMBERS = 10_000
+MAX_LINE = 1024 * 1024   # one record of a package; the largest real one is a few KB
+_MB = 1024 * 1024
+
+
+class TooLarge(ValueError):
+    """A file beyond a limit; the message (Chinese) names the limit."""
+
+
+class Damaged(ValueError):
+    """A zip whose structure does not hold together (a member cannot be found or inflated as declared)."""
+
+
+def _mb(n: int) -> str:
+    return f"{n / _MB:,.0f} MB" if n >= _MB else f"{n:,} 字节"
+
+
+def check_zip(zf: zipfile.ZipFile, label: str, limit: int = MAX_UNCOMPRESSED) -> list[zipfile.ZipInfo]:
+    """Refuse a zip whose declared member count, total uncompressed size or compression ratio is beyond the limits."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise TooLarge(f"{label}包含 {len(infos):,} 个文件，超过上限 {MAX_MEMBERS:,} 个")
+    total = sum(i.file_size for i in infos)
+    if total > limit:
+        raise TooLarge(f"{label}解压后有 {_mb(total)}，超过上限 {_mb(limit)}")
+    for i in infos:
+        if i.file_size > RATIO_FROM and i.file_size > MAX_RATIO * max(i.compress_size, 1):
+            raise TooLarge(f"{label}{i.filename} 压缩比为 {i.file_size // max(i.compress_size, 1):,} 倍，"
+                           f"超过上限 {MAX_RATIO} 倍（疑似“压缩炸弹”）")
+        if i.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise Damaged(f"{label}{i.filename} 使用了不支持的压缩方式")
+    return infos
+
+
+def inflate(path: Path, info: zipfile.ZipInfo, label: str, budget: int) -> Iterator[bytes]:
+    """A member's bytes as the compressed data really inflates, in chunks, refused past `budget` or its declared size.
+
+    Read from the raw deflate stream (not through zipfile, which trusts the declared size and stops there)."""
+    limit = min(budget, info.file_size)
+    with open(path, "rb") as f:
+        f.seek(info.header_offset)
+        header = f.read(30)
+        if len(header) < 30 or header[:4] != b"PK\x03\x04":
+            raise Damaged(f"{label}{info.filename} 的位置不对")
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+        f.seek(name_len + extra_len, 1)
+        left = info.compress_size
+        inflater = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+        seen = 0
+        while left > 0 or (inflater is not None and inflater.unconsumed_tail):
+            raw = b""
+            if inflater is None or not inflater.unconsumed_tail:
+                raw = f.read(min(left, 1 << 20))
+                if not raw:
+                    break
+                left -= len(raw)
+            try:
+                out = raw if inflater is None else inflater.decompress(inflater.unconsumed_tail + raw, 1 << 20)
+            except zlib.error as exc:
+                raise Damaged(f"{label}{info.filename} 无法解压") from exc
+            seen += len(out)
+            if seen > limit:
+                if seen > budget:
+                    raise TooLarge(f"{label}解压后超过上限 {_mb(MAX_UNCOMPRESSED)}")
+                raise Damaged(f"{label}{info.filename} 实际解压大小超过它声明的 {_mb(info.file_size)}")
+            yield out
+            if inflater is not None and inflater.eof:
+                break
+
+
+# Row and cell start tags and the references they may carry, matched over whole chunks in C (a county roster has
+# millions of cells, too many to look at one by one in Python). Excel, WPS and the libraries that write rosters use
+# no namespace prefix on these elements; a sheet that does is refused rather than scanned slowly.
+_ROW_REF = re.compile(rb'<row(?=\s)[^>]*?\sr="(\d+)"')
+_CELL_COLUMN = re.compile(rb'<c(?=\s)[^>]*?\sr="([A-Za-z]+)\d')
+_ROW_SPLIT = re.compile(rb"<row[\s/>]")
+_PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:(?:row|c)[\s/>]")
+_DIMENSION = re.compile(rb'<dimension\s+ref="(?:[A-Za-z]+\d+:)?([A-Za-z]+)(\d+)"')
+
+
+def _tags(data: bytes, name: bytes) -> int:
+    return data.count(b"<" + name + b" ") + data.count(b"<" + name + b">") + data.count(b"<" + name + b"/")
+
+
+def _column(letters: bytes) -> int:
+    if len(letters) > 3:
+        return 10 ** 9
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
+
+
+def _cell_name(rows: int, cols: int) -> str:
+    name, n = "", cols
+    while n:
+        n, r = divmod(n - 1, 26)
+        name = chr(65 + r) + name
+    return f"{name}{rows}"
+
+
+def _within(rows: int, cols: int, label: str, where: str) -> None:
+    if rows > MAX_ROWS:
+        raise TooLarge(f"{label}{where}到第 {rows:,} 行，超过上限 {MAX_ROWS:,} 行")
+    if cols > MAX_COLUMNS:
+        raise TooLarge(f"{label}{where}到第 {cols:,} 列（{_cell_name(rows, cols)}），超过上限 {MAX_COLUMNS} 列")
+    if rows * cols > MAX_CELLS:
+        raise TooLarge(f"{label}{where}的范围为 {rows:,} 行 × {cols:,} 列，超过上限 {MAX_CELLS:,} 个单元格")
+
+
+def check_workbook(path: Path, label: str) -> None:
+    """Refuse an .xlsx beyond the limits: declared sizes and ratio, real inflated sizes, each worksheet's declared
+    dimension and the furthest row and column its cells really reach. Reads the file once, in bounded chunks."""
+    path = Path(path)
+    if path.stat().st_size > MAX_UNCOMPRESSED:
+        raise TooLarge(f"{label}有 {_mb(path.stat().st_size)}，超过上限 {_mb(MAX_UNCOMPRESSED)}")
+    with zipfile.ZipFile(path) as zf:
+        infos = check_zip(zf, label)
+    budget = MAX_UNCOMPRESSED
+    for info in infos:
+        used = 0
+        for chunk in _sheet_checked(inflate(path, info, label, budget), info.filename, label):
+            used += len(chunk)
+        budget -= used
+
+
+def _sheet_checked(chunks: Iterator[bytes], name: str, label: str) -> Iterator[bytes]:
+    """The chunks passed through, a worksheet's extent checked on the way."""
+    if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", name):
+        return chunks
+    return _extent(chunks, label, f"工作表 {name.rsplit('/', 1)[1]} ")
+
+
+def _extent(chunks: Iterator[bytes], label: str, where: str) -> Iterator[bytes]:
+    """Pass a worksheet's XML through, refusing it once its declared dimension, or the furthest row or column its
+    cells really reach (by reference, or by position where a cell carries none), is beyond the limits."""
+    rows = cols = row_tags = open_row = 0
+    tail = b""
+    first = True
+    for chunk in chunks:
+        yield chunk
+        data = tail + chunk
+        open_at = data.rfind(b"<")
+        if open_at >= 0 and b">" not in data[open_at:]:  # a tag cut by the chunk: look at it with the next one
+            data, tail = data[:open_at], data[open_at:]
+            if len(tail) > MAX_LINE:
+                raise TooLarge(f"{label}{where}中有一个超过 {_mb(MAX_LINE)} 的标记，文件已损坏或被人为构造")
+        else:
+            tail = b""
+        if first:
+            declared = _DIMENSION.search(data[:4096])
+            if declared:
+                _within(_number(declared.group(2)), _column(declared.group(1)), label, f"{where}声明的范围")
+            first = False
+        if (b":row" in data or b":c" in data) and _PREFIXED.search(data):
+            raise TooLarge(f"{label}{where}的行或单元格标记带有命名空间前缀，本程序不读这种写法；"
+                           f"请在 Excel 或 WPS 中打开后另存为 .xlsx 再导入")
+        refs = _ROW_REF.findall(data)
+        row_tags += _tags(data, b"row")
+        rows = max(rows, row_tags, *(_number(r) for r in set(refs)))
+        letters = _CELL_COLUMN.findall(data)
+        cols = max(cols, 0, *(_column(c) for c in set(letters)))
+        if _tags(data, b"c") > len(letters):  # cells placed by position: count them row by row
+            counts = [_tags(seg, b"c") for seg in _ROW_SPLIT.split(data)]
+            counts[0] += open_row
+            open_row = counts[-1]
+            cols = max(cols, *counts)
+        _within(rows, cols, label, where)
+
+
+def _number(digits: bytes) -> int:
+    return int(digits) if len(digits) <= 9 else 10 ** 9
+
+
+def lines(f: IO[bytes], label: str, cap: int = MAX_LINE) -> Iterator[bytes]:
+    """The lines of a stream, each refused if longer than `cap` (never one unbounded read)."""
+    n = 0
+    while line := f.readline(cap + 1):
+        n += 1
+        if len(line) > cap:
+            raise TooLarge(f"{label} 第 {n} 行超过 {_mb(cap)}，超过每行的上限")
+        yield line
+
+
+def read_capped(f: IO[bytes], label: str, cap: int) -> bytes:
+    """All of a stream, refused if longer than `cap`."""
+    data = f.read(cap + 1)
+    if len(data) > cap:
+        raise TooLarge(f"{label}超过上限 {_mb(cap)}")
+    return data

@@ -1,0 +1,83 @@
+"""Workflow records arriving at the county database: each step judged by the permission model against the steps
+the county holds before it is kept; a refused one is kept aside with its reason; an application's state, dates and
+amounts are folded from the steps the county holds, never taken from the copy a site sent."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from app.exchange.steps import in_order
+from app.workflow import replay
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from app.exchange.records import Entity
+
+_COLUMNS = ("application_id", "seq", "state", "action", "to_state", "user_id", "username", "display_name", "role",
+            "at", "opinion", "details")
+
+
+def _held(pg: psycopg.Connection, ids: list[str]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = defaultdict(list)
+    for row in pg.execute(f"SELECT {', '.join(_COLUMNS)} FROM application_steps WHERE application_id = ANY(%s) "
+                          "ORDER BY application_id, seq", (ids,)):
+        out[row[0]].append(dict(zip(_COLUMNS, row)))
+    return out
+
+
+def summaries(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> list[tuple]:
+    """Application rows with their derived columns replaced by the fold of the steps the county holds."""
+    held = _held(pg, [r[0] for r in rows])
+    out = []
+    for row in rows:
+        record = dict(zip(e.wire, row))
+        folded = replay.fold(held.get(record["id"], []))
+        record.update(folded, state_since=folded["state_since"] or record.get("created_at"))
+        out.append(tuple(record[c] for c in e.wire))
+    return out
+
+
+def admit(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> tuple[list[tuple], list[tuple[dict, str]]]:
+    """The steps that may be kept, in order, and the refused ones with the reason (see replay.check)."""
+    rows = in_order(rows, e.wire)
+    ids = sorted({r[e.wire.index("application_id")] for r in rows})
+    held = _held(pg, ids)
+    regions = dict(pg.execute("SELECT id, region_code FROM applications WHERE id = ANY(%s)", (ids,)).fetchall())
+    known = {r[0] for r in pg.execute("SELECT id FROM application_steps WHERE id = ANY(%s)", ([r[0] for r in rows],))}
+    kept, refused = [], []
+    for row in rows:
+        step = dict(zip(e.wire, row))
+        if step["id"] in known:
+            kept.append(row)  # already held: merge leaves it as it is
+            continue
+        region = regions.get(step["application_id"])
+        reason = ("它所属的依申请救助县里没有" if region is None
+                  else replay.check(step, held[step["application_id"]], region))
+        if reason:
+            refused.append((step, reason))
+            continue
+        held[step["application_id"]].append(step)
+        kept.append(row)
+    return kept, refused
+
+
+def keep_aside(pg: psycopg.Connection, table: str, refused: list[tuple[dict, str]]) -> None:
+    """Keep refused records in the county's conflicts table, with the reason, for the county to see."""
+    for record, reason in refused:
+        pg.execute("INSERT INTO conflicts (entity, entity_id, site_id, reason, record) VALUES (%s, %s, %s, %s, %s)",
+                   (table, record["id"], record.get("site_id"), f"未采用这一办理环节：{reason}",
+                    json.dumps(record, ensure_ascii=False, default=str)))
+
+
+def folded(pg: psycopg.Connection, ids: set[str]) -> dict[str, dict]:
+    """The derived columns of each application as the steps the county holds make them (while not a draft)."""
+    out = {}
+    for app_id, steps in _held(pg, sorted(ids)).items():
+        summary = replay.fold(steps)
+        if summary["state_since"] is None:
+            del summary["state_since"]
+        out[app_id] = summary
+    return out

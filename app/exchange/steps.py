@@ -1,0 +1,61 @@
+"""Workflow records arriving at a site: each step judged by the permission model before it is kept, and the
+application's state always folded from the steps held here, never taken from the copy that arrived."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from app.store import records
+from app.store.clock import now
+from app.workflow import replay
+
+_STEP_COLUMNS = "seq, state, action, to_state, user_id, username, display_name, role, at, opinion, details"
+
+
+def held(conn: sqlite3.Connection, application_id: str) -> list[dict]:
+    """The steps of one application held here, in order."""
+    return [dict(r) for r in conn.execute(f"SELECT {_STEP_COLUMNS} FROM application_steps WHERE application_id = ? "
+                                          "ORDER BY seq", (application_id,))]
+
+
+def refusal(conn: sqlite3.Connection, step: dict) -> str | None:
+    """Why a step from elsewhere may not be kept here (see replay.check); None if it may."""
+    app = conn.execute("SELECT region_code FROM applications WHERE id = ?", (step["application_id"],)).fetchone()
+    if app is None:
+        return "它所属的依申请救助本站没有，请先同步或导入上级记录"
+    return replay.check(step, held(conn, step["application_id"]), app["region_code"])
+
+
+def in_order(rows: list[tuple], wire: tuple[str, ...]) -> list[tuple]:
+    """Steps in the order they were taken, so that each is judged after the ones before it."""
+    a, s = wire.index("application_id"), wire.index("seq")
+    return sorted(rows, key=lambda r: (str(r[a]), r[s] if isinstance(r[s], int) else 0))
+
+
+def summary_from_here(conn: sqlite3.Connection, values: dict) -> dict:
+    """An application row as it arrived, with its state, dates and amounts as the steps held here make them."""
+    row = conn.execute(f"SELECT {', '.join(replay.DERIVED)} FROM applications WHERE id = ?",
+                       (values["id"],)).fetchone()
+    if row is not None:
+        return {**values, **dict(row)}
+    folded = replay.fold(held(conn, values["id"]))
+    return {**values, **folded, "state_since": folded["state_since"] or values.get("created_at")}
+
+
+def follow(conn: sqlite3.Connection, user: Any, application_id: str) -> bool:
+    """Bring an application's summary to the fold of its steps held here; True if it changed.
+
+    Steps are the record of what happened; the application row only summarises them, so it follows them."""
+    a = conn.execute(f"SELECT {', '.join(replay.DERIVED)} FROM applications WHERE id = ?",
+                     (application_id,)).fetchone()
+    steps = held(conn, application_id)
+    if a is None or not steps:
+        return False
+    folded = replay.fold(steps)
+    changes = {k: v for k, v in folded.items() if v != a[k] and not (k == "state_since" and v is None)}
+    if not changes:
+        return False
+    records.update(conn, user, "applications", application_id, {**changes, "updated_at": now()},
+                   "依申请救助：按其他站点的办理记录更新状态")
+    return True

@@ -1,0 +1,130 @@
+"""Bulk bills from a one-stop settlement list: compare with the records (preview), then record them all at once.
+
+Each row is understood or refused with its reason: a person not registered or registered under another name, outside
+the user's jurisdiction, a figure the bill form would refuse, an invoice twice in the file or already recorded for
+someone else (重复报销). A row already recorded as it stands is counted, not recorded again, so importing a list
+twice changes nothing. Applying records every ready row, with what the hospital paid, and settles each person's
+year once, in one transaction: all or nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from app.domain.errors import FieldError
+from app.domain.labels import label_for
+from app.exchange.bill_lists import ParsedBills, read_bills
+from app.exchange.identity_lists import Rejected
+from app.services import bills, payments
+from app.services.session import Session
+from app.store import records
+from app.store.db import transaction
+
+_CHUNK = 500  # SQLite's default limit on one statement's parameters is far above this
+
+
+@dataclass
+class BillImport:
+    """A compared list: rows ready to record, rows already recorded, refused rows with reasons."""
+
+    path: Path
+    ready: list[dict] = field(default_factory=list)
+    already: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # person id → name, for showing the ready rows
+
+
+def _chunks(values: list) -> list[list]:
+    return [values[i:i + _CHUNK] for i in range(0, len(values), _CHUNK)]
+
+
+def _persons(session: Session, numbers: list[str]) -> dict[str, sqlite3.Row]:
+    out = {}
+    for part in _chunks(numbers):
+        for r in session.conn.execute(
+                "SELECT p.id, p.name, p.id_number, h.region_code FROM persons p JOIN households h ON h.id = p.household_id "
+                f"WHERE p.id_number IN ({', '.join('?' * len(part))})", part):
+            out[r["id_number"]] = r
+    return out
+
+
+def _recorded(session: Session, invoices: list[str]) -> dict[tuple[str, str], sqlite3.Row]:
+    out = {}
+    for part in _chunks(invoices):
+        for r in session.conn.execute(
+                "SELECT hospital, invoice_number, person_id, discharged_on, total_cost FROM visits "
+                f"WHERE status = 'live' AND invoice_number IN ({', '.join('?' * len(part))})", part):
+            out[(r["hospital"], r["invoice_number"])] = r
+    return out
+
+
+def compare(session: Session, parsed: ParsedBills, today: date | None = None) -> BillImport:
+    """What applying the list would record; nothing is written."""
+    result = BillImport(parsed.path, rejected=list(parsed.rejected))
+    persons = _persons(session, sorted({r.id_number for r in parsed.rows}))
+    recorded = _recorded(session, sorted({r.fields["invoice_number"] for r in parsed.rows}))
+    seen: dict[tuple[str, str], int] = {}
+
+    def refuse(line_row, reason: str) -> None:
+        result.rejected.append(Rejected(line_row.line, [line_row.name, line_row.id_number,
+                                                        *(str(v or "") for v in line_row.fields.values())], reason))
+
+    for r in parsed.rows:
+        person = persons.get(r.id_number)
+        if person is None:
+            refuse(r, f"未登记的人员：身份证号 {r.id_number}（请先登记家庭和人员）")
+            continue
+        if person["name"] != r.name:
+            refuse(r, f"姓名“{r.name}”与登记的“{person['name']}”不符，请核对")
+            continue
+        if not session.user.covers(person["region_code"]):
+            refuse(r, f"{r.name} 不在您的管辖范围（{session.user.jurisdiction}）内")
+            continue
+        try:
+            row = bills.visit_row(person["id"], bills.BillInput(**r.fields), today)
+        except FieldError as exc:
+            refuse(r, f"{label_for(exc.field)}：{exc.reason}")
+            continue
+        key = (row["hospital"], row["invoice_number"])
+        if key in seen:
+            refuse(r, f"本文件第 {seen[key]} 行已有 {key[0]} 的发票号 {key[1]}，同一张发票只能报销一次")
+            continue
+        seen[key] = r.line
+        old = recorded.get(key)
+        if old is not None:
+            if (old["person_id"], old["discharged_on"], old["total_cost"]) == (
+                    row["person_id"], row["discharged_on"], row["total_cost"]):
+                result.already += 1
+                continue
+            refuse(r, f"重复报销：{key[0]} 的发票号 {key[1]} 已为他人或以不同金额登记，同一张发票不能再次报销")
+            continue
+        result.ready.append(row)
+        result.names[person["id"]] = person["name"]
+    return result
+
+
+def import_bills(session: Session, path: Path, today: date | None = None) -> BillImport:
+    """Read and compare a settlement list (the preview)."""
+    return compare(session, read_bills(Path(path)), today)
+
+
+def apply(session: Session, result: BillImport) -> int:
+    """Record every ready row and settle each person's year once, in one transaction; returns how many were recorded.
+
+    Should another session record one of the invoices meanwhile, the unique index refuses it and nothing is kept."""
+    session.require("record_bill")
+    years = sorted({(r["person_id"], int(r["discharged_on"][:4])) for r in result.ready})
+    with transaction(session.conn):
+        try:
+            records.insert_many(session.conn, session.user, "visits", result.ready, "导入结算清单")
+        except sqlite3.IntegrityError:
+            raise FieldError("invoice_number", "重复报销：清单中有发票刚由其他人登记过，本次导入没有保存任何账单，"
+                                               "请重新预览后再导入") from None
+        for row in result.ready:
+            payments.record_hospital_paid(session, row)
+        for person_id, year in years:
+            bills.store_year(session, person_id, year, f"导入结算清单 {result.path.name}")
+    return len(result.ready)

@@ -1,0 +1,145 @@
+"""发放 batches of the office's own assistance, and the list of 补付/追回 lines (screen, Excel).
+
+A batch takes, within the user's jurisdiction and a year, every 医疗救助 and 倾斜救助 amount due that no batch has
+taken yet (as 原始 lines) and every 补付/追回 line not yet in a batch. Its roster is printed; once the money has gone
+out, someone who records no bills confirms it, and its lines are paid, by whom and when. Nothing of a paid line
+changes after that.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from app.domain.errors import FieldError
+from app.domain.money import ZERO, fmt
+from app.services.payments import OFFICE, OFFICE_TIERS, ORIGINAL, TIER_NAMES
+from app.services.session import Session
+from app.store import reads, records
+from app.store.clock import local_time, now
+from app.store.db import transaction
+
+STATE_NAMES = {"printed": "花名册已打印，待确认发放", "paid": "已发放"}
+_PEOPLE = ("JOIN persons p ON p.id = {t}.person_id JOIN households h ON h.id = p.household_id")
+
+
+def _unbatched(session: Session, year: int) -> tuple[list[dict], list[str]]:
+    """What a new batch would take: new 原始 lines for amounts due without a line, and the ids of waiting lines."""
+    where, params = reads.scope(session.user.jurisdiction)
+    originals = []
+    rows = session.conn.execute(
+        f"SELECT s.person_id, s.visit_id, {', '.join('s.' + t for t in OFFICE_TIERS)} FROM settlements s "
+        f"{_PEOPLE.format(t='s')} JOIN visits v ON v.id = s.visit_id "
+        f"WHERE s.year = ? AND v.status = 'live' AND {where} ORDER BY h.region_code, p.name, v.discharged_on",
+        (year, *params)).fetchall()
+    for r in rows:
+        taken = {t for (t,) in session.conn.execute(
+            "SELECT DISTINCT tier FROM payment_lines WHERE visit_id = ?", (r["visit_id"],))}
+        for tier in OFFICE_TIERS:
+            if tier not in taken and Decimal(r[tier]) != ZERO:
+                originals.append({"person_id": r["person_id"], "visit_id": r["visit_id"], "year": year, "tier": tier,
+                                  "line_type": ORIGINAL, "payer": OFFICE, "amount": r[tier],
+                                  "reason": f"{TIER_NAMES[tier]}（按结算）"})
+    waiting = [r[0] for r in session.conn.execute(
+        f"SELECT l.id FROM payment_lines l {_PEOPLE.format(t='l')} WHERE l.year = ? AND l.batch_id IS NULL "
+        f"AND l.paid_at IS NULL AND {where} ORDER BY h.region_code, p.name, l.created_at", (year, *params))]
+    return originals, waiting
+
+
+def create_batch(session: Session, year: int) -> dict:
+    """Draw up a 发放 batch of the year's unpaid amounts and waiting 补付/追回 lines in the user's jurisdiction."""
+    session.require("disburse_batch")
+    with transaction(session.conn):
+        originals, waiting = _unbatched(session, year)
+        if not originals and not waiting:
+            raise FieldError("year", f"{year} 年没有待发放的医疗救助，也没有待办的补付追回")
+        total = sum((Decimal(o["amount"]) for o in originals), ZERO) + sum(
+            (Decimal(session.conn.execute("SELECT amount FROM payment_lines WHERE id = ?", (i,)).fetchone()[0])
+             for i in waiting), ZERO)
+        batch = records.insert(session.conn, session.user, "disbursement_batches", {
+            "jurisdiction": session.user.jurisdiction, "year": year, "title": f"{year} 年医疗救助发放",
+            "line_count": len(originals) + len(waiting), "total": fmt(total), "state": "printed",
+            "created_by": session.user.display_name or session.user.username}, "生成发放批次")
+        records.insert_many(session.conn, session.user, "payment_lines",
+                            ({**o, "batch_id": batch["id"]} for o in originals), "列入发放批次")
+        for line_id in waiting:
+            records.update(session.conn, session.user, "payment_lines", line_id, {"batch_id": batch["id"]},
+                           "补付追回列入发放批次")
+    return batch
+
+
+def batch_lines(session: Session, batch_id: str) -> list[dict]:
+    """A batch's lines with the person, village and bill, as the roster prints them."""
+    rows = session.conn.execute(
+        "SELECT l.*, p.name, p.id_number, h.region_code, v.hospital, v.invoice_number FROM payment_lines l "
+        f"{_PEOPLE.format(t='l')} JOIN visits v ON v.id = l.visit_id WHERE l.batch_id = ? "
+        "ORDER BY h.region_code, p.name, l.created_at", (batch_id,)).fetchall()
+    return [dict(r) for r in rows]
+
+
+def batch(session: Session, batch_id: str) -> dict:
+    """One batch, or a FieldError if there is none in the user's jurisdiction."""
+    row = session.conn.execute("SELECT * FROM disbursement_batches WHERE id = ? OR substr(id, 1, 8) = ?",
+                               (batch_id, batch_id)).fetchone()
+    if row is None or not row["jurisdiction"].startswith(session.user.jurisdiction):
+        raise FieldError("batch_id", f"没有编号为 {batch_id} 的发放批次（或不在您的管辖范围内）")
+    return dict(row)
+
+
+def batches(session: Session, year: int | None = None) -> list[dict]:
+    """The batches within the user's jurisdiction, newest first."""
+    rows = session.conn.execute(
+        "SELECT * FROM disbursement_batches WHERE jurisdiction >= ? AND (? IS NULL OR year = ?) "
+        "ORDER BY created_at DESC", (session.user.jurisdiction, year, year)).fetchall()
+    return [{**dict(r), "state_name": STATE_NAMES[r["state"]]} for r in rows
+            if r["jurisdiction"].startswith(session.user.jurisdiction)]
+
+
+def confirm_batch(session: Session, batch_id: str) -> dict:
+    """Record that a printed batch was paid: every line paid now, by this user. Not by the one who drew it up."""
+    session.require("confirm_disbursement")
+    b = batch(session, batch_id)
+    if b["state"] == "paid":
+        raise FieldError("batch_id", f"这个发放批次已于 {local_time(b['confirmed_at']):%Y-%m-%d %H:%M} 由 "
+                                     f"{b['confirmed_by']} 确认发放，不能再次确认")
+    who = session.user.display_name or session.user.username
+    if session.user.id is not None and b["created_by"] == who:
+        raise FieldError("batch_id", "生成花名册的人不能再确认发放（职责分离），请由乡镇审核或县级审批确认")
+    at = now()
+    with transaction(session.conn):
+        for line in batch_lines(session, b["id"]):
+            records.update(session.conn, session.user, "payment_lines", line["id"], {"paid_at": at, "paid_by": who},
+                           "确认发放")
+        return records.update(session.conn, session.user, "disbursement_batches", b["id"],
+                              {"state": "paid", "confirmed_by": who, "confirmed_at": at}, "确认发放批次")
+
+
+def roster_pdf(session: Session, batch_id: str, path: Path) -> Path:
+    """发放花名册 of one batch: each line with its kind (原始、补付、追回) and bill."""
+    from app.documents import forms
+    from app.services.paperwork import place, village
+
+    b = batch(session, batch_id)
+    people = [{"name": r["name"], "id_number": r["id_number"], "village": village(r["region_code"]),
+               "amount": r["amount"], "what": f"{r['line_type']}·{TIER_NAMES[r['tier']]}",
+               "bill": f"{r['hospital']} {r['invoice_number']}"} for r in batch_lines(session, b["id"])]
+    return forms.roster(path, place(session), f"{b['title']}　批次 {b['id'][:8].upper()}（{STATE_NAMES[b['state']]}）",
+                        people)
+
+
+def adjustments(session: Session, year: int) -> list[dict]:
+    """The year's 补付/追回 lines in the user's jurisdiction: person, bill, tier, old, new, difference, reason, state."""
+    where, params = reads.scope(session.user.jurisdiction)
+    rows = session.conn.execute(
+        "SELECT l.*, p.name, p.id_number, v.hospital, v.invoice_number, v.discharged_on, b.state AS batch_state "
+        f"FROM payment_lines l {_PEOPLE.format(t='l')} JOIN visits v ON v.id = l.visit_id "
+        "LEFT JOIN disbursement_batches b ON b.id = l.batch_id "
+        f"WHERE l.year = ? AND l.line_type != ? AND {where} ORDER BY l.created_at, p.name",
+        (year, ORIGINAL, *params)).fetchall()
+    return [{**dict(r), "tier_name": TIER_NAMES[r["tier"]], "state_name": _line_state(r)} for r in rows]
+
+
+def _line_state(r) -> str:
+    if r["paid_at"]:
+        return "已发放" if r["line_type"] != "追回" else "已追回"
+    return "已列入花名册" if r["batch_id"] else "待发放"

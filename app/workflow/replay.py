@@ -1,0 +1,112 @@
+"""Steps taken elsewhere, judged by the one permission model against the case as its accepted steps leave it; and
+the application's state as the fold of its steps.
+
+A step arriving in a package or a sync is a claim: "user U, in role R, took action A when the case was in state S".
+It is kept only if that user could have taken it here and now: the case is in S after the steps already accepted,
+the permission model (permissions.decide: role, state, region, segregation of duties) allows it, it leads where
+the state machine leads, and what the action needs besides (an opinion, both county opinions before 批准, a 公示
+that ran its course) is there. The application row only summarises its steps, so its state, dates and amounts are
+never taken from outside: they are folded from the steps that were accepted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+from app.domain.money import MoneyError, parse_money
+from app.store.clock import local_date
+from app.workflow import permissions, rules
+from app.workflow.roles import ROLES
+
+# The application's columns that follow from its steps; anything arriving from outside in them is not believed.
+DERIVED = ("state", "state_since", "notice_start", "notice_end", "computed_amount", "approved_amount",
+           "amount_reason")
+_CARRIED = ("notice_start", "notice_end", "computed_amount", "approved_amount", "amount_reason")
+# Either place a county may give 公示 (rules.sequence); a step leading where one of them leads is a legal step.
+_ORDERS = (rules.sequence("township_review"), rules.sequence("village_review"))
+
+
+def details(step: Mapping) -> dict:
+    """A step's details as a dict (empty if they are not a JSON object)."""
+    try:
+        out = json.loads(step.get("details") or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return out if isinstance(out, dict) else {}
+
+
+def fold(steps: Sequence[Mapping]) -> dict:
+    """The application's derived columns after `steps` (in seq order); state_since None while still a draft."""
+    out: dict = dict.fromkeys(DERIVED)
+    out["state"] = "draft"
+    for step in steps:
+        if step["to_state"] != out["state"]:
+            out["state_since"] = step["at"]
+        out["state"] = step["to_state"]
+        carried = details(step)
+        out.update({k: carried[k] for k in _CARRIED if k in carried})
+    return out
+
+
+def county_parts(steps: Sequence[Mapping]) -> set[str]:
+    """The county opinions given since the case last entered 县级审批."""
+    entered = max((i for i, s in enumerate(steps) if s["to_state"] == "county_approval"
+                   and s["state"] != "county_approval"), default=-1)
+    return {s["action"] for s in steps[entered + 1:] if s["action"] in rules.COUNTY_PARTS}
+
+
+def check(step: Mapping, held: Sequence[Mapping], region_code: str, jurisdiction: str | None = None) -> str | None:
+    """Why `step` may not be applied after the accepted `held` steps (in seq order), in Chinese; None if it may.
+
+    `jurisdiction` is the sending site's, when the county registered it; without it the user is granted the
+    widest jurisdiction its role allows over this case, so that role, state and duties are still checked."""
+    if step["seq"] != len(held) + 1:
+        return f"这是第 {step['seq']} 步，本处只有前 {len(held)} 步，前面的办理环节尚未收到或已不同"
+    now = fold(held)["state"]
+    state, action = step["state"], step["action"]
+    if state != now:
+        return (f"这一步是在“{rules.STATE_NAMES.get(state, state)}”环节办理的，本处这份申请现为"
+                f"“{rules.STATE_NAMES[now]}”")
+    if action not in rules.ACTION_NAMES:
+        return f"没有“{action}”这种办理"
+    if not step.get("user_id"):
+        return "办理人不明（没有用户编号），不能确认由谁办理"
+    role = ROLES.get(step["role"])
+    if jurisdiction is None:
+        jurisdiction = region_code[:role.scope] if role else ""
+    actor = permissions.User(step["user_id"], step["username"], step["display_name"], step["role"], jurisdiction)
+    decision = permissions.decide(actor, action, {"state": state, "region_code": region_code}, steps=held)
+    if not decision.allowed:
+        return f"{step['display_name']}（{step['role']}）不能办理这一步：{decision.reason}"
+    if step["to_state"] not in {rules.next_state(state, action, order) for order in _ORDERS}:
+        return (f"“{rules.ACTION_NAMES[action]}”不会使申请进入“{rules.STATE_NAMES.get(step['to_state'], '未知环节')}”，"
+                f"不能跳过环节")
+    if action in rules.NEEDS_TEXT and not (step.get("opinion") or "").strip():
+        return f"“{rules.ACTION_NAMES[action]}”须有意见（理由），这一步没有"
+    return _needs(step, held)
+
+
+def _needs(step: Mapping, held: Sequence[Mapping]) -> str | None:
+    """What an action needs besides permission: a 公示 run to its end, both county opinions before 批准."""
+    carried = details(step)
+    if step["action"] == "close_notice":
+        end = fold(held)["notice_end"]
+        if end and local_date(step["at"]).isoformat() < end:
+            return f"公示期至 {end}，这一步记在 {local_date(step['at'])}，期满前不能结束公示"
+    if step["action"] != "approve":
+        return None
+    missing = [rules.ACTION_NAMES[p] for p in rules.COUNTY_PARTS if p not in county_parts(held)]
+    if missing:
+        return f"批准前须先有{'、'.join(missing)}的意见，本处没有"
+    if not any(s["action"] == "close_notice" for s in held):
+        return "这份申请没有经过公示，不能批准"
+    try:
+        amount = parse_money(carried.get("approved_amount"), "approved_amount")
+        computed = parse_money(carried.get("computed_amount"), "computed_amount")
+    except MoneyError as exc:
+        return f"批准金额或测算金额不对：{exc.message}"
+    if amount != computed and not (carried.get("amount_reason") or "").strip():
+        return f"批准金额 {amount} 与测算金额 {computed} 不同，却没有写明理由"
+    return None
+

@@ -1,0 +1,72 @@
+"""Statistics for a county year and the monitoring list for a county month, on counties of 10%, 30% and 100% of a size.
+
+Each county is a demo county (bench/county.py) of that many households, built once under bench/out/ and reused.
+The figures are medians of a few runs (statistics) or one run (the monitoring list settles each candidate's year
+with the engine), wall and CPU seconds, and how the time grows from the 10% county to the 100% one: ×10 is linear
+in the county, more than that is worse.
+
+    python bench/bench_lists.py [--households 15000] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics as stats_
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.services import monitoring, statistics  # noqa: E402
+from app.services.session import SYSTEM, Session  # noqa: E402
+from bench.county import ensure_county  # noqa: E402
+from bench.report import emit, machine  # noqa: E402
+
+SHARES = (0.1, 0.3, 1.0)
+YEAR = 2025
+
+
+def timed(fn) -> tuple[float, float]:
+    t0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=int, default=15_000, help="the 100% county")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--skip-monitoring", action="store_true", help="the monitoring list takes minutes")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures there (bench/run.py)")
+    args = parser.parse_args()
+    out = Path(__file__).resolve().parent / "out"
+    out.mkdir(exist_ok=True)
+    sizes, stat_rows, risk_rows = [], [], []
+    for share in SHARES:
+        households = int(args.households * share)
+        session = Session(ensure_county(out / f"growth-{households}.sqlite3", households), SYSTEM)
+        visits = session.conn.execute("SELECT count(*) FROM settlements").fetchone()[0]
+        sizes.append(f"{households:,} households / {visits:,} visits")
+        runs = [timed(lambda: statistics.year_statistics(session, YEAR)) for _ in range(args.runs)]
+        stat_rows.append((stats_.median(w for w, _ in runs), stats_.median(c for _, c in runs)))
+        if not args.skip_monitoring:
+            risk_rows.append(timed(lambda: monitoring.risk_list(session, YEAR, 12, today=date(YEAR + 1, 1, 1))))
+        session.store.close()
+    print(f"machine: {machine()}; one process; counties: {'; '.join(sizes)}")
+
+    def row(figure: str, measured: list[tuple[float, float]], target: str) -> tuple[str, str, str]:
+        walls = " / ".join(f"{w:.2f}" for w, _ in measured)
+        cpus = " / ".join(f"{c:.2f}" for _, c in measured)
+        return (f"{figure} at {' / '.join(f'{int(s * 100)}%' for s in SHARES)} of {args.households:,} households",
+                f"{walls} s (CPU {cpus} s; time ×{measured[-1][1] / measured[0][1]:.1f} for ×10 the county)", target)
+
+    rows = [row("statistics for a county year", stat_rows, "≤ 1 s on the benchmark county; ×10 or less")]
+    if risk_rows:
+        rows.append(row("monitoring list for a county month", risk_rows, "≤ 5 s on the benchmark county"))
+    emit(rows, args.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Bulk bills from a settlement list: every row understood or refused with its reason, twice changes nothing."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from app.domain.errors import FieldError
+from app.exchange.bill_lists import read_bills
+from app.exchange.identity_lists import ListError
+from app.services import bill_import, bills
+from app.services.identity_import import rejected_report
+
+from .conftest import HEAD_ID, valid_id
+
+HEAD = ["序号", "患者姓名", "公民身份号码", "定点医疗机构名称", "医院等级", "医疗类别", "入院时间", "出院时间", "总费用",
+        "合规费用", "统筹基金支付", "大病保险支付", "票据号"]
+
+
+def _row(n: int, name="张三", number=HEAD_ID, total="10000", covered="9000", kind="住院", day="2024-03-05"):
+    return [n, name, number, "南陵县医院", "县级", kind, "2024-03-01", day, total, covered, "5000", "0", f"INV{n:04d}"]
+
+
+def _xlsx(path, rows) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["南陵县医院一站式结算清单（2024年3月）"])
+    sheet.append(HEAD)
+    for r in rows:
+        sheet.append(r)
+    book.save(path)
+
+
+def test_rows_are_understood_or_refused_and_twice_changes_nothing(session, family, clerk, tmp_path):
+    _, head, spouse = family
+    spouse_number = valid_id("34022319520304002")
+    rows = [_row(n, *(("李四", spouse_number) if n % 2 else ())) for n in range(1, 21)]
+    rows += [_row(21, name="王五", number=valid_id("34022319800101001")),     # not registered
+             _row(22, name="张三丰"),                                            # another name
+             _row(23, total="8000", covered="9000"),                            # covered above total
+             _row(24, kind="体检"),                                              # no such kind
+             _row(25, day="2024-02-30"),                                        # no such date
+             [*_row(26)[:-1], "INV0001"]]                                       # the same invoice again
+    path = tmp_path / "list.xlsx"
+    _xlsx(path, rows)
+    result = bill_import.import_bills(clerk, path)
+    assert len(result.ready) == 20 and result.already == 0
+    reasons = {r.line: r.reason for r in result.rejected}
+    assert "未登记的人员" in reasons[23] and "不符" in reasons[24] and "政策范围内费用" in reasons[25]
+    assert "就诊类别" in reasons[26] and "日期" in reasons[27] and "第 3 行" in reasons[28]
+    assert bill_import.apply(clerk, result) == 20
+    assert session.conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 20
+    assert session.conn.execute("SELECT count(*) FROM payment_lines WHERE payer = '医院'").fetchone()[0] == 20
+    # Each person's year was settled once with the year's running totals, as entering the bills one by one would.
+    assert [r[0] for r in session.conn.execute(
+        "SELECT s.assistance_paid FROM settlements s JOIN visits v ON v.id = s.visit_id WHERE v.person_id = ? "
+        "ORDER BY v.invoice_number", (head,))][:2] == ["0.00", "0.00"]
+    again = bill_import.import_bills(clerk, path)
+    assert again.ready == [] and again.already == 20
+    entries = session.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    assert bill_import.apply(clerk, again) == 0
+    assert session.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == entries
+    report = rejected_report(again, tmp_path / "rejected.xlsx")
+    assert load_workbook(report).active.max_row == 2 + 6
+
+
+def test_a_gbk_csv_and_a_refused_file(session, family, clerk, tmp_path):
+    path = tmp_path / "list.csv"
+    with path.open("w", encoding="gb18030", newline="") as f:
+        csv.writer(f).writerows([HEAD, _row(1)])
+    parsed = read_bills(path)
+    assert [r.name for r in parsed.rows] == ["张三"] and parsed.rows[0].fields["total_cost"] == "10000"
+    (tmp_path / "x.xls").write_bytes(b"old")
+    with pytest.raises(ListError, match=".xlsx"):
+        read_bills(tmp_path / "x.xls")
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(ListError, match="表头"):
+        read_bills(tmp_path / "other.csv")
+
+
+def test_an_invoice_recorded_meanwhile_refuses_the_whole_import(session, family, clerk, tmp_path):
+    _, head, _ = family
+    path = tmp_path / "list.xlsx"
+    _xlsx(path, [_row(1), _row(2)])
+    result = bill_import.import_bills(clerk, path)
+    bills.record_bill(clerk, head, bills.BillInput("南陵县医院", "2024-03-01", "2024-03-05", "住院", "10000", "9000",
+                                                   "INV0002", "县级", "5000", "0"))
+    with pytest.raises(FieldError, match="重复报销") as info:
+        bill_import.apply(clerk, result)
+    assert info.value.field == "invoice_number"
+    assert session.conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 1

@@ -1,0 +1,274 @@
+"""Money as facts: bills voided and corrected, payments never rewritten, 补付/追回 lines for paid amounts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from app.domain.errors import FieldError
+from app.services import bill_changes, bills, county, disbursement, registry, users
+from app.services.demo import DEMO_LOCAL
+from app.services.session import SYSTEM, Session
+from app.store import audit
+from app.store.check import check_database
+from app.store.store import open_store
+
+from .test_validation import bill
+
+
+def _settled(session, visit_id: str) -> dict:
+    return dict(session.conn.execute("SELECT * FROM settlements WHERE visit_id = ?", (visit_id,)).fetchone())
+
+
+def _lines(session, visit_id: str) -> list[dict]:
+    return [dict(r) for r in session.conn.execute("SELECT * FROM payment_lines WHERE visit_id = ? ORDER BY created_at",
+                                                  (visit_id,))]
+
+
+def _reviewer(session) -> Session:
+    user = users.create_user(Session(session.store, SYSTEM), "shenhe", "乡镇审核员", "乡镇审核", "340223100",
+                             "correct-horse")
+    return Session(session.store, user)
+
+
+def _invariant(session) -> None:
+    """Every tier that has payment lines: they add up to what the tier is due now."""
+    rows = session.conn.execute("SELECT visit_id, tier, sum(CAST(amount AS REAL)) FROM payment_lines "
+                                "GROUP BY visit_id, tier").fetchall()
+    for visit_id, tier, _ in rows:
+        total = sum((Decimal(r["amount"]) for r in _lines(session, visit_id) if r["tier"] == tier), Decimal(0))
+        assert total == Decimal(_settled(session, visit_id)[tier]), (visit_id, tier)
+
+
+def test_a_voided_bill_resettles_the_later_ones_and_its_invoice_may_return(session, family, clerk):
+    _, head, _ = family
+    registry.set_category(session, head, "返贫致贫人口", "2020-01-01", None, "乡村振兴")
+    bills.record_bill(clerk, head, bill(invoice_number="C1", discharged_on="2023-02-05", admitted_on="2023-02-01"))
+    late = bills.record_bill(clerk, head, bill(invoice_number="C2", discharged_on="2023-05-05",
+                                               admitted_on="2023-05-01"))
+    assert late["assistance_paid"] == "2800.00"  # the February bill took the 1500 deductible
+    first = bill_changes.find_bill(clerk, "南陵县医院", "C1")
+    changed = bill_changes.void_bill(clerk, first["id"], "医院冲正，发票作废")
+    # Nothing of the office's was paid yet: its amounts are replaced. The slip's basic 5000 the hospital paid is
+    # reversed by the hospital (one 追回 line, paid at once).
+    assert changed.settlements == 2 and changed.adjustments == 1 and changed.unpaid > 0
+    assert [(r["tier"], r["amount"], bool(r["paid_at"])) for r in _lines(session, first["id"])][1:] == [
+        ("basic_paid", "-5000.00", True)]
+    # The May bill takes the deductible again: (4000 − 1500) × 70% = 1750; the voided one is due nothing.
+    assert _settled(session, late["visit_id"])["assistance_paid"] == "1750.00"
+    assert _settled(session, first["id"])["assistance_paid"] == "0.00"
+    listed = bill_changes.person_bills(clerk, head, 2023)
+    assert [(b["invoice_number"], b["status_name"]) for b in listed] == [("C1", "已作废"), ("C2", "有效")]
+    assert listed[0]["void_reason"] == "医院冲正，发票作废"
+    # The voided invoice may be entered again; two live ones may not.
+    again = bills.record_bill(clerk, head, bill(invoice_number="C1", discharged_on="2023-02-05",
+                                                admitted_on="2023-02-01"))
+    assert again["assistance_paid"] == "1750.00"
+    with pytest.raises(FieldError) as info:
+        bills.record_bill(clerk, head, bill(invoice_number="C1", discharged_on="2023-02-05", admitted_on="2023-02-01"))
+    assert info.value.field == "invoice_number" and "重复报销" in str(info.value)
+    with pytest.raises(FieldError, match="已作废，不能再作废"):
+        bill_changes.void_bill(clerk, first["id"], "再作废一次")
+    assert audit.verify(session.conn) == []
+    assert check_database(session.store.path) == []
+
+
+def test_two_sessions_saving_one_invoice_get_the_duplicate_message(session, family, clerk, tmp_path, monkeypatch):
+    _, head, _ = family
+    other = Session(open_store(session.store.path, daily_backup=False), clerk.user)
+    try:
+        first = bills.checked(clerk, head, bill(invoice_number="X1"), None)
+        second = bills.checked(other, head, bill(invoice_number="X1"), None)  # both checked before either saved
+        with bills.transaction(clerk.conn):
+            bills.insert_bill(clerk, first, "登记就诊", "test")
+        # The other session's own check inside its write lock sees it …
+        with pytest.raises(FieldError, match="重复报销"):
+            with bills.transaction(other.conn):
+                bills.insert_bill(other, second, "登记就诊", "test")
+        # … and were that check to miss it, the unique index on live bills answers the same way, not IntegrityError.
+        monkeypatch.setattr(bills, "duplicate_invoice", lambda *a: None)
+        with pytest.raises(FieldError, match="重复报销"):
+            with bills.transaction(other.conn):
+                bills.insert_bill(other, {**second, "id": "another"}, "登记就诊", "test")
+    finally:
+        other.store.close()
+    assert session.conn.execute("SELECT count(*) FROM visits WHERE invoice_number = 'X1'").fetchone()[0] == 1
+
+
+def test_a_correction_voids_and_links_and_may_keep_the_invoice(session, family, clerk):
+    _, head, _ = family
+    wrong = bills.record_bill(clerk, head, bill(invoice_number="T1", total_cost="10000"))
+    new = bill_changes.correct_bill(clerk, wrong["visit_id"], bill(invoice_number="T1", total_cost="11000"),
+                                    "总额录错")
+    listed = {b["id"]: b for b in bill_changes.person_bills(clerk, head)}
+    assert listed[wrong["visit_id"]]["status"] == "void"
+    assert listed[wrong["visit_id"]]["corrected_by"] == new["visit_id"]
+    assert listed[new["visit_id"]]["corrects_id"] == wrong["visit_id"]
+    assert listed[new["visit_id"]]["total_cost"] == "11000.00"
+    # The hospital's basic payment of the voided slip was reversed by the hospital, and the new slip's recorded.
+    old_basic = [(r["line_type"], r["amount"]) for r in _lines(session, wrong["visit_id"]) if r["tier"] == "basic_paid"]
+    assert old_basic == [("原始", "5000.00"), ("追回", "-5000.00")]
+    _invariant(session)
+
+
+def test_only_bill_recorders_void(session, family, clerk):
+    _, head, _ = family
+    b = bills.record_bill(clerk, head, bill())
+    with pytest.raises(FieldError) as info:
+        bill_changes.void_bill(session, b["visit_id"], "管理员想作废")  # the administrator records no money
+    assert info.value.field == "role"
+    with pytest.raises(FieldError) as info:
+        bill_changes.void_bill(clerk, b["visit_id"], "  ")
+    assert info.value.field == "void_reason"
+
+
+def test_paid_amounts_never_change_and_adjustments_make_up_the_difference(session, family, clerk):
+    """The done-when check: pay a year, change a local value that moves assistance, re-settle."""
+    _, head, spouse = family
+    registry.set_category(session, head, "低保对象", "2020-01-01", None, "民政")
+    registry.set_category(session, spouse, "特困人员", "2020-01-01", None, "民政")
+    visits = []
+    for i, who in enumerate((head, spouse, head, spouse)):
+        # No basic figure on the slip: the engine computes it with the county's rate, which the change moves.
+        visits.append(bills.record_bill(clerk, who, bill(
+            invoice_number=f"P{i}", discharged_on=f"2023-0{i + 1}-10", admitted_on=f"2023-0{i + 1}-01",
+            total_cost="30000", policy_covered="28000", basic_paid=None, serious_illness_paid=None))["visit_id"])
+
+    def office_total() -> Decimal:
+        return sum((Decimal(_settled(session, v)[t]) for v in visits
+                    for t in ("assistance_paid", "tilt_assistance_paid")), Decimal(0))
+
+    batch = disbursement.create_batch(clerk, 2023)
+    assert batch["line_count"] >= 4 and Decimal(batch["total"]) == office_total()
+    with pytest.raises(FieldError, match="职责分离|不能确认"):
+        disbursement.confirm_batch(clerk, batch["id"])
+    reviewer = _reviewer(session)
+    disbursement.confirm_batch(reviewer, batch["id"])
+    paid_before = [dict(r) for r in session.conn.execute("SELECT * FROM payment_lines ORDER BY id")]
+    assert all(r["paid_at"] for r in paid_before)
+    old = office_total()
+
+    county.configure_county(session, "340223", "南陵县", "wuhu-2022", {**DEMO_LOCAL, "basic_inpatient_rate": "60%"})
+    session._cache.clear()
+    progress = list(bills.resettle_year(Session(session.store, SYSTEM), 2023))[-1]
+    new = office_total()
+    assert new > old  # less from the basic insurance, more assistance
+    # Paid: adjusted. Replaced: the engine's own basic and 大病 figures (no slip gave them), which nobody here paid.
+    assert progress.adjustments > 0 and progress.unpaid > 0
+    # Every line paid before is exactly as it was …
+    for before in paid_before:
+        now = dict(session.conn.execute("SELECT * FROM payment_lines WHERE id = ?", (before["id"],)).fetchone())
+        assert now == before
+    # … and the adjustment lines add up to the difference between the old and new computed totals.
+    lines = disbursement.adjustments(clerk, 2023)
+    office = [r for r in lines if r["tier"] in ("assistance_paid", "tilt_assistance_paid")]
+    assert sum((Decimal(r["amount"]) for r in office), Decimal(0)) == new - old
+    assert all(r["line_type"] == "补付" and r["state_name"] == "待发放" and "地方参数" in r["reason"] for r in office)
+    for r in office:
+        assert Decimal(r["new_amount"]) - Decimal(r["old_amount"]) == Decimal(r["amount"])
+    _invariant(session)
+    # The next batch pays exactly the adjustments, and nothing is paid twice.
+    second = disbursement.create_batch(clerk, 2023)
+    assert Decimal(second["total"]) == new - old
+    assert check_database(session.store.path) == []
+    assert audit.verify(session.conn) == []
+
+
+def test_the_annual_slip_agrees_with_the_amounts_after_resettlement(session, family, clerk, tmp_path):
+    from app.services import paperwork
+    from app.services.bills import unpack_steps
+
+    _, head, _ = family
+    registry.set_category(session, head, "低保对象", "2020-01-01", None, "民政")
+    for i in range(3):
+        bills.record_bill(clerk, head, bill(invoice_number=f"S{i}", discharged_on=f"2023-0{i + 1}-10",
+                                            admitted_on=f"2023-0{i + 1}-01", total_cost="60000",
+                                            policy_covered="55000", basic_paid=None, serious_illness_paid=None))
+    disbursement.confirm_batch(_reviewer(session), disbursement.create_batch(clerk, 2023)["id"])
+    county.configure_county(session, "340223", "南陵县", "wuhu-2022", {**DEMO_LOCAL, "basic_inpatient_rate": "50%"})
+    session._cache.clear()
+    list(bills.resettle_year(Session(session.store, SYSTEM), 2023))
+    rows = session.conn.execute("SELECT s.* FROM settlements s JOIN visits v ON v.id = s.visit_id "
+                                "WHERE v.person_id = ? ORDER BY v.discharged_on", (head,)).fetchall()
+    running = Decimal(0)
+    for r in rows:
+        steps = unpack_steps(r["steps"])
+        told = [s for s in steps if s["tier"] == "医疗救助" and "本年已" in s["explain"]]
+        # Each explanation deducts what the year's earlier bills are due now, and names this bill's current amount.
+        for s in told:
+            assert f"本年已救助 {running:.2f}" in s["explain"] or f"本年已付 {running:.2f}" in s["explain"], s
+            assert s["amount"] == r["assistance_paid"]
+        running += Decimal(r["assistance_paid"])
+    content = paperwork.year_slip_content(session, head, 2023)
+    assert content["totals"]["assistance_paid"] == f"{running:.2f}"
+    for v in content["visits"]:
+        net = Decimal(v["original"]["assistance_paid"]) + sum(
+            (Decimal(a["amount"]) for a in v["adjustments"] if a["tier"] == "assistance_paid"), Decimal(0))
+        assert net == Decimal(v["assistance_paid"])
+    pdf = paperwork.settlement_slip(session, tmp_path / "slip.pdf", person_id=head, year=2023)
+    assert pdf.stat().st_size > 0
+
+
+def test_a_roster_with_recoveries_prints_what_to_pay_and_what_to_recover(session, family, clerk, tmp_path):
+    from pypdf import PdfReader
+
+    _, head, _ = family
+    registry.set_category(session, head, "低保对象", "2020-01-01", None, "民政")
+    b = bills.record_bill(clerk, head, bill(invoice_number="R1"))
+    disbursement.confirm_batch(_reviewer(session), disbursement.create_batch(clerk, 2023)["id"])
+    bill_changes.void_bill(clerk, b["visit_id"], "发票作废")
+    batch = disbursement.create_batch(clerk, 2023)
+    assert Decimal(batch["total"]) < 0
+    text = PdfReader(str(disbursement.roster_pdf(clerk, batch["id"], tmp_path / "r.pdf"))).pages[0].extract_text()
+    assert "应追回金额" in text and "追回·医疗救助" in text
+
+
+def test_a_local_value_from_a_date_reaches_only_later_bills_and_is_previewed(session, family, clerk):
+    _, head, _ = family
+    before = bills.record_bill(clerk, head, bill(invoice_number="L1", discharged_on="2023-02-10",
+                                                 admitted_on="2023-02-01", basic_paid=None, serious_illness_paid=None))
+    after = bills.record_bill(clerk, head, bill(invoice_number="L2", discharged_on="2023-06-10",
+                                                admitted_on="2023-06-01", basic_paid=None, serious_illness_paid=None))
+    with pytest.raises(FieldError) as info:
+        county.set_local_from(session, "basic_inpatient_rate", "七成", "2023-03-01")
+    assert "basic_inpatient_rate" in info.value.field
+    years = county.set_local_from(session, "basic_inpatient_rate", "60%", "2023-03-01")
+    assert years == [2023]
+    entries = session.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    preview = bills.preview_resettle(Session(session.store, SYSTEM), 2023)
+    assert preview.changed == 1  # only the June bill: February keeps the rate in force then
+    assert session.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == entries  # nothing written
+    assert _settled(session, after["visit_id"])["basic_paid"] == after["basic_paid"]
+    done = list(bills.resettle_year(Session(session.store, SYSTEM), 2023))[-1]
+    assert done.changed == preview.changed and done.unpaid == preview.unpaid
+    assert _settled(session, before["visit_id"])["basic_paid"] == before["basic_paid"]
+    assert Decimal(_settled(session, after["visit_id"])["basic_paid"]) < Decimal(after["basic_paid"])
+
+
+def test_voided_bills_are_left_out_of_summaries_and_statistics(session, family, clerk):
+    from app.services import statistics, summary
+
+    hid, head, spouse = family
+    bills.record_bill(clerk, head, bill(invoice_number="V1"))
+    voided = bills.record_bill(clerk, spouse, bill(invoice_number="V2"))
+    bill_changes.void_bill(clerk, voided["visit_id"], "录错了人")
+    s = summary.household_year(session, hid, 2023)
+    assert Decimal(s["totals"]["total_cost"]) == Decimal("10000.00")
+    total = statistics.year_statistics(session, 2023).by_month.total
+    assert (total.visits, total.people, total.total_cost) == (1, 1, Decimal("10000.00"))
+
+
+def test_a_category_certified_after_payment_makes_a_top_up_naming_it(session, family, clerk):
+    _, head, _ = family
+    paid = bills.record_bill(clerk, head, bill(invoice_number="K1"))
+    assert paid["assistance_paid"] == "0.00"  # 普通参保居民: nothing yet, so nothing to pay
+    registry.set_category(session, head, "低保对象", "2023-01-01", None, "民政")
+    b = disbursement.create_batch(clerk, 2023)
+    disbursement.confirm_batch(_reviewer(session), b["id"])
+    assert Decimal(b["total"]) == Decimal("3000.00")  # (9000 − 5000) × 75%, paid
+    registry.set_category(session, head, "特困人员", "2023-01-01", None, "民政")  # 90%: 3600 now
+    lines = disbursement.adjustments(clerk, 2023)
+    assert [(r["line_type"], r["old_amount"], r["new_amount"], r["amount"], r["reason"]) for r in lines] == [
+        ("补付", "3000.00", "3600.00", "600.00", "身份类别变更")]
+    _invariant(session)

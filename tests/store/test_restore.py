@@ -1,0 +1,131 @@
+"""Restore takes only this site's 救助通 database (another site's with --site-move), and says so in the audit log;
+safety copies are never pruned, a killed backup's leftovers go at start, backups and packages are private, and the
+site's name is its county's and township's, not the computer's."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+import stat
+import sys
+
+import pytest
+
+from app.services import packages, users
+from app.services.session import SYSTEM, Session
+from app.store import backup
+from app.store.store import open_store
+from tests.faults.killing import cli
+
+posix = pytest.mark.skipif(sys.platform == "win32", reason="file modes are POSIX's")
+
+
+def _site(path, admin: bool = True) -> Session:
+    session = Session(open_store(path, daily_backup=False), SYSTEM)
+    if admin:
+        users.create_user(session, "admin", "管理员", "管理员", "340223", "admin-pass-1")
+    return session
+
+
+def _backup_of(path) -> object:
+    session = _site(path)
+    made = backup.backup(session.conn, session.store.backups, keep=0)
+    session.store.close()
+    return made
+
+
+def _actions(db) -> list[str]:
+    conn = sqlite3.connect(db)
+    try:
+        return [r[0] for r in conn.execute("SELECT action FROM audit_log ORDER BY seq")]
+    finally:
+        conn.close()
+
+
+def test_a_sqlite_file_that_is_not_a_jiuzhu_database_is_refused(tmp_path):
+    db = tmp_path / "site.sqlite3"
+    _backup_of(db)
+    other = tmp_path / "other.sqlite3"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
+    before = db.read_bytes()
+    code, out, err = cli("restore", str(other), "--db", str(db))
+    assert code == 2 and "不是救助通的数据库" in err
+    assert db.read_bytes() == before
+
+
+def test_a_jiuzhu_database_without_accounts_is_refused(tmp_path):
+    db = tmp_path / "site.sqlite3"
+    _backup_of(db)
+    empty = tmp_path / "empty" / "site.sqlite3"
+    _site(empty, admin=False).store.close()
+    code, out, err = cli("restore", str(empty), "--db", str(db))
+    assert code == 2 and "没有可以登录的账号" in err
+
+
+def test_another_sites_database_needs_the_site_move_confirmation_and_either_restore_is_audited(tmp_path):
+    db = tmp_path / "site.sqlite3"
+    own = _backup_of(db)
+    theirs = _backup_of(tmp_path / "other" / "site.sqlite3")
+    code, out, err = cli("restore", str(theirs), "--db", str(db))
+    assert code == 2 and "是另一个站点" in err and "--site-move" in err
+    code, out, err = cli("restore", str(own), "--db", str(db))
+    assert code == 0, err
+    assert _actions(db)[-1] == "恢复数据库"
+    code, out, err = cli("restore", str(theirs), "--db", str(db), "--site-move")
+    assert code == 0, err
+    assert _actions(db)[-1] == "恢复数据库（站点搬迁）"
+
+
+def test_before_restore_copies_are_never_pruned(tmp_path):
+    db = tmp_path / "site.sqlite3"
+    own = _backup_of(db)
+    backup.restore(own, db)
+    safety = [p for p in backup.list_backups(backup.backups_dir(db)) if backup.label_of(p) == "before-restore"]
+    assert len(safety) == 1
+    session = Session(open_store(db, daily_backup=False), SYSTEM)
+    for _ in range(4):
+        backup.backup(session.conn, session.store.backups, keep=2)
+    session.store.close()
+    left = backup.list_backups(backup.backups_dir(db))
+    assert safety[0] in left and len([p for p in left if backup.label_of(p) == "manual"]) == 2
+
+
+def test_what_a_killed_backup_left_is_removed_at_start(tmp_path):
+    db = tmp_path / "site.sqlite3"
+    made = _backup_of(db)
+    folder = backup.backups_dir(db)
+    leftovers = [folder / "jiuzhu-20260101-000000-000000-daily.partial", folder / "x.partial-journal",
+                 db.with_name(db.name + ".restoring")]
+    for f in leftovers:
+        f.write_bytes(b"\0" * 1000)
+    open_store(db, daily_backup=False).close()
+    assert not any(f.exists() for f in leftovers)
+    assert made.exists()
+
+
+@posix
+def test_backups_and_packages_are_readable_by_their_owner_only(tmp_path):
+    old = os.umask(0o022)
+    try:
+        session = _site(tmp_path / "site.sqlite3")
+        made = backup.backup(session.conn, session.store.backups)
+        package = tmp_path / "p.jzpkg"
+        packages.export_package(session, package)
+        session.store.close()
+    finally:
+        os.umask(old)
+    for f in (made, made.with_name(made.name + ".head.json"), package):
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+
+
+def test_the_site_is_named_after_its_county_and_township(tmp_path):
+    from app.services import county, demo
+    from app.services.sync import site_name
+
+    session = _site(tmp_path / "site.sqlite3")
+    county.configure_county(session, demo.COUNTY_CODE, "南陵县", "wuhu-2022", demo.DEMO_LOCAL)
+    users.create_user(session, "xiang", "乡镇经办", "乡镇经办", "340223100", "xiang-pass-1")
+    name = site_name(session)
+    assert name.startswith("南陵县") and len(name) > len("南陵县") and platform.node() not in name
+    session.store.close()

@@ -1,0 +1,71 @@
+"""replay.check: a step from elsewhere is judged by role, state, duties and what the action needs; fold follows it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.workflow import replay
+
+REGION = "340223100201"
+NOTICE = {"notice_start": "2025-03-01", "notice_end": "2025-03-08"}
+
+
+def _step(seq, state, action, to_state, role, user="u", at="2025-03-10T02:00:00+00:00", opinion="同意", **details):
+    return {"seq": seq, "state": state, "action": action, "to_state": to_state, "user_id": user, "username": user,
+            "display_name": user, "role": role, "at": at, "opinion": opinion, "details": json.dumps(details)}
+
+
+def _to_county():
+    return [_step(1, "draft", "submit", "village_review", "村级经办", "cun"),
+            _step(2, "village_review", "pass", "township_review", "村级经办", "cun"),
+            _step(3, "township_review", "pass", "public_notice", "乡镇审核", "shen", **NOTICE),
+            _step(4, "public_notice", "close_notice", "county_approval", "乡镇经办", "xiang")]
+
+
+def _opinions():
+    return [_step(5, "county_approval", "medical_opinion", "county_approval", "县级医保审核", "yb"),
+            _step(6, "county_approval", "civil_opinion", "county_approval", "县级民政审核", "mz")]
+
+
+def _approve(seq=7, user="sp", **kw):
+    return _step(seq, "county_approval", "approve", "approved", "县级审批", user,
+                 **{"computed_amount": "500.00", "approved_amount": "500.00", "amount_reason": None, **kw})
+
+
+def test_a_regular_case_is_accepted_step_by_step_and_folds_to_approved():
+    held = []
+    for step in _to_county() + _opinions() + [_approve()]:
+        assert replay.check(step, held, REGION) is None, step
+        held.append(step)
+    folded = replay.fold(held)
+    assert folded["state"] == "approved" and folded["approved_amount"] == "500.00"
+    assert folded["notice_end"] == "2025-03-08"
+
+
+@pytest.mark.parametrize("held, step, reason", [
+    (_to_county()[:3], {**_approve(4), "state": "public_notice"}, "不能办理这一步"),  # 批准 during 公示
+    (_to_county(), _approve(5), "医保审核费用、民政认定收入财产"),                  # no county opinions
+    (_to_county() + _opinions(), _approve(user="yb"), "同一人不能办理两个环节"),    # the medical reviewer approves
+    (_to_county() + _opinions(), _approve(9), "第 9 步"),                          # a gap in the steps
+    (_to_county() + _opinions(), {**_approve(), "role": "乡镇审核"}, "须由县级审批办理"),
+    (_to_county() + _opinions(), {**_approve(), "user_id": None}, "办理人不明"),
+    (_to_county() + _opinions(), {**_approve(), "opinion": ""}, "须有意见"),
+    (_to_county() + _opinions(), _approve(approved_amount="123456.78"), "没有写明理由"),
+    (_to_county() + _opinions(), _approve(approved_amount="-1"), "金额不能为负数"),
+    (_to_county()[:1], _step(2, "village_review", "pass", "county_approval", "村级经办", "cun"), "不能跳过环节"),
+    (_to_county()[:2] + [_step(3, "township_review", "pass", "county_approval", "乡镇审核", "shen")] + [
+        {**s, "seq": s["seq"] - 1} for s in _opinions()], _approve(6), "没有经过公示"),
+    (_to_county()[:3], _step(4, "public_notice", "close_notice", "county_approval", "乡镇经办", "xiang",
+                             at="2025-03-05T02:00:00+00:00"), "期满前不能结束公示"),
+    ([], _step(1, "county_approval", "approve", "approved", "县级审批"), "本处这份申请现为“草稿”"),
+])
+def test_a_step_its_sender_could_not_have_taken_is_refused_with_the_reason(held, step, reason):
+    assert reason in (replay.check(step, held, REGION) or "")
+
+
+def test_a_site_whose_jurisdiction_does_not_cover_the_case_is_refused():
+    step = _step(1, "draft", "submit", "village_review", "村级经办", "cun")
+    assert replay.check(step, [], REGION, jurisdiction="340223100202") is not None
+    assert replay.check(step, [], REGION, jurisdiction="340223100201") is None
