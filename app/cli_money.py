@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from app.cli_auth import signed_in, with_credentials
 from app.cli_store import _say, _session, _xlsx_out, with_db
 
 
@@ -35,7 +36,7 @@ def cmd_bill_list(args: argparse.Namespace) -> int:
 def cmd_bill_void(args: argparse.Namespace) -> int:
     from app.services import bill_changes
 
-    session = _session(args)
+    session = signed_in(args)
     b = bill_changes.find_bill(session, args.hospital, args.invoice)
     changed = bill_changes.void_bill(session, b["id"], args.reason)
     _say(f"已作废 {b['name']} 的账单（{b['hospital']} 发票号 {b['invoice_number']}），{b['year']} 年已重新结算："
@@ -50,7 +51,7 @@ def cmd_bill_import(args: argparse.Namespace) -> int:
     from app.services.identity_import import rejected_report
 
     report = _xlsx_out(args.report) if args.report else None
-    session = _session(args, daily_backup=args.apply)
+    session = signed_in(args) if args.apply else _session(args, daily_backup=False)
     try:
         result = bill_import.import_bills(session, Path(args.file))
     except ListError as exc:
@@ -92,7 +93,7 @@ def cmd_adjustments(args: argparse.Namespace) -> int:
 def cmd_disburse_create(args: argparse.Namespace) -> int:
     from app.services import disbursement
 
-    session = _session(args)
+    session = signed_in(args)
     b = disbursement.create_batch(session, args.year)
     disbursement.roster_pdf(session, b["id"], Path(args.roster))
     _say(f"已生成发放批次 {b['id'][:8].upper()}：{b['line_count']} 笔，合计 {b['total']} 元；花名册已写入 {args.roster}。"
@@ -104,7 +105,7 @@ def cmd_disburse_confirm(args: argparse.Namespace) -> int:
     from app.services import disbursement
     from app.store.clock import local_time
 
-    b = disbursement.confirm_batch(_session(args), args.batch.lower())
+    b = disbursement.confirm_batch(signed_in(args), args.batch.lower())
     _say(f"发放批次 {b['id'][:8].upper()} 已确认发放：{b['line_count']} 笔，合计 {b['total']} 元"
          f"（{local_time(b['confirmed_at']):%Y-%m-%d %H:%M}，{b['confirmed_by']}）")
     return 0
@@ -117,7 +118,7 @@ def cmd_policy_set_local(args: argparse.Namespace) -> int:
     key, sep, value = args.assignment.partition("=")
     if not sep or not key.strip():
         raise FieldError("local", f"{args.assignment}：请写成 键=值，例如 basic_inpatient_rate=60%")
-    session = _session(args)
+    session = signed_in(args)
     years = county.set_local_from(session, key.strip(), value, args.start)
     _say(f"已修改地方参数 {key.strip()} = {value.strip()}，自 {args.start} 起（已记入审计日志）")
     if not years:
@@ -131,7 +132,7 @@ def cmd_policy_set_local(args: argparse.Namespace) -> int:
 
 def add_policy_commands(psub: argparse._SubParsersAction, run) -> None:
     """Commands added to `jiuzhu policy`."""
-    p = with_db(psub.add_parser("set-local", help="自某日起修改一个地方参数（记入审计日志），并显示重新结算将产生的变化"))
+    p = with_credentials(with_db(psub.add_parser("set-local", help="自某日起修改一个地方参数（记入审计日志），并显示重新结算将产生的变化")))
     p.add_argument("assignment", metavar="KEY=VALUE")
     p.add_argument("--from", dest="start", required=True, metavar="DATE", help="生效日期，如 2025-01-01")
     p.set_defaults(func=run(cmd_policy_set_local))
@@ -144,12 +145,12 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p.add_argument("--id-number", required=True, help="身份证号")
     p.add_argument("--year", type=int, help="只列这一年度")
     p.set_defaults(func=run(cmd_bill_list))
-    p = with_db(bsub.add_parser("void", help="作废一张账单（写明原因），并重新结算该年度"))
+    p = with_credentials(with_db(bsub.add_parser("void", help="作废一张账单（写明原因），并重新结算该年度")))
     p.add_argument("--hospital", required=True, help="医院名称（与录入时一致）")
     p.add_argument("--invoice", required=True, help="发票号")
     p.add_argument("--reason", required=True, help="作废原因")
     p.set_defaults(func=run(cmd_bill_void))
-    p = with_db(bsub.add_parser("import", help="导入医院或医保系统的一站式结算清单（.xlsx/.csv）：先比对，加 --apply 才导入"))
+    p = with_credentials(with_db(bsub.add_parser("import", help="导入医院或医保系统的一站式结算清单（.xlsx/.csv）：先比对，加 --apply 才导入")))
     p.add_argument("file", metavar="FILE")
     p.add_argument("--apply", action="store_true", help="把可导入的账单全部导入并结算")
     p.add_argument("--report", metavar="OUT.xlsx", help="把不能导入的行及原因写成 Excel")
@@ -160,10 +161,10 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p.set_defaults(func=run(cmd_adjustments))
     dis = sub.add_parser("disburse", help="医疗救助发放批次：生成并打印花名册、确认已发放")
     dsub = dis.add_subparsers(dest="disburse_command", metavar="子命令", required=True)
-    p = with_db(dsub.add_parser("create", help="把本年度未发放的金额和待办的补付追回生成一个批次，打印花名册（PDF）"))
+    p = with_credentials(with_db(dsub.add_parser("create", help="把本年度未发放的金额和待办的补付追回生成一个批次，打印花名册（PDF）")))
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--roster", required=True, metavar="ROSTER.pdf", help="花名册写到这里")
     p.set_defaults(func=run(cmd_disburse_create))
-    p = with_db(dsub.add_parser("confirm", help="确认一个批次已发放（批次编号前 8 位即可）"))
+    p = with_credentials(with_db(dsub.add_parser("confirm", help="确认一个批次已发放（批次编号前 8 位即可）")))
     p.add_argument("batch", metavar="批次编号")
     p.set_defaults(func=run(cmd_disburse_confirm))

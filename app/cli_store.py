@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from pathlib import Path
 
+from app.cli_auth import db_path as _db
+from app.cli_auth import new_password, signed_in, with_credentials
+
 EXIT_PROBLEM = 1
 EXIT_BAD_INPUT = 2
-
-
-def _db(args: argparse.Namespace) -> Path:
-    from app.store.paths import default_db_path
-
-    return Path(args.db) if args.db else default_db_path()
 
 
 def _say(text: str) -> None:
@@ -39,6 +35,8 @@ def _progress_end() -> None:
 
 
 def _session(args: argparse.Namespace, daily_backup: bool = True):
+    """A session for a command that changes nothing (or, for init and a new demo, the first change of an empty
+    database); every other change signs in (app/cli_auth.py)."""
     from app.services.session import SYSTEM, Session
     from app.store.store import open_store
 
@@ -52,7 +50,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if users.has_admin(session.conn):
         _err(f"{_db(args)} 已有管理员；新增用户请用 jiuzhu user add，或由管理员在程序中（工具 → 用户管理）操作")
         return EXIT_BAD_INPUT
-    password = _password(args, "管理员密码（至少 8 位）：")
+    password = new_password(args, "管理员密码（至少 8 位）：")
     local = {}
     for item in args.local or []:
         key, sep, value = item.partition("=")
@@ -68,23 +66,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _password(args: argparse.Namespace, prompt: str) -> str:
-    """One line from standard input with --password-stdin (scripts), otherwise asked twice without echo."""
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    password = getpass.getpass(prompt)
-    if getpass.getpass("再输一次：") != password:
-        from app.domain.errors import FieldError
-
-        raise FieldError("password", "两次输入的密码不一致，未作修改")
-    return password
-
-
 def cmd_user_add(args: argparse.Namespace) -> int:
     from app.services import users
 
-    session = _session(args)
-    password = _password(args, f"{args.username} 的密码（至少 8 位）：")
+    session = signed_in(args)
+    password = new_password(args, f"{args.username} 的密码（至少 8 位）：")
     user = users.create_user(session, args.username, args.name, args.role, args.jurisdiction, password)
     _say(f"已新增用户 {user.username}：{user.display_name}，{user.role}，管辖 {user.jurisdiction}")
     return 0
@@ -104,8 +90,8 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 def cmd_user_passwd(args: argparse.Namespace) -> int:
     from app.services import users
 
-    session = _session(args)
-    users.reset_password(session, args.username, _password(args, f"{args.username} 的新密码（至少 8 位）："))
+    session = signed_in(args)
+    users.reset_password(session, args.username, new_password(args, f"{args.username} 的新密码（至少 8 位）："))
     _say(f"已重置 {args.username} 的密码")
     return 0
 
@@ -114,19 +100,33 @@ def _set_active(args: argparse.Namespace, active: bool) -> int:
     from app.services import users
 
     word = "启用" if active else "停用"
-    if users.set_active(_session(args), args.username, active):
+    if users.set_active(signed_in(args), args.username, active):
         _say(f"已{word}用户 {args.username}" + ("" if active else "：此后不能再登录"))
     else:
         _say(f"用户 {args.username} 本已{word}，未作修改")
     return 0
 
 
+def cmd_unlock(args: argparse.Namespace) -> int:
+    from app.services import login
+
+    if login.unlock(signed_in(args), args.username):
+        _say(f"已解除 {args.username} 的锁定，可以立即登录")
+    else:
+        _say(f"用户 {args.username} 没有被锁定，未作修改")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    from app.services import demo, users
+    from app.services import demo
 
     session = _session(args)
-    if not users.has_admin(session.conn):
-        users.create_user(session, "admin", "管理员（演示）", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
+    # An empty database becomes a demo (the command line acts, as for init); any other must already be one, and
+    # then an administrator signs in to add to it.
+    if not demo.start_demo(session):
+        demo.require_demo(session)
+        session.store.close()
+        session = signed_in(args)
     made = demo.demo_users(session)
     seed = demo.new_seed() if args.seed is None else args.seed
     for done, total in demo.build_demo(session, args.households, args.year, seed, mean_visits=args.visits):
@@ -251,7 +251,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def cmd_resettle(args: argparse.Namespace) -> int:
     from app.services import bills
 
-    session = _session(args)
+    session = signed_in(args)
     last = bills.Progress(0, 0, 0)
     for last in bills.resettle_year(session, args.year):
         if not args.quiet and (last.done % max(1, last.total // 100) == 0 or last.done == last.total):
@@ -287,7 +287,8 @@ def cmd_import_list(args: argparse.Namespace) -> int:
     from app.exchange.identity_lists import ListError
     from app.services import identity_import
 
-    session = _session(args, daily_backup=False)
+    # Comparing changes nothing; applying does, and signs in.
+    session = signed_in(args, daily_backup=False) if args.apply else _session(args, daily_backup=False)
     try:
         parsed, changes = identity_import.import_list(session, Path(args.file))
     except ListError as exc:
@@ -372,31 +373,34 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p.add_argument("--county-name", required=True)
     p.add_argument("--policy", required=True, help="政策编号，见 policy list")
     p.add_argument("--local", action="append", metavar="键=值", help="地方参数，可写多次")
-    p.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
+    p.add_argument("--password-stdin", action="store_true", help="从标准输入读取管理员密码（否则提示输入两次）")
     p.set_defaults(func=run(cmd_init))
-    user_p = sub.add_parser("user", help="用户：新增、列出、重置密码、停用、启用（以系统管理员身份）")
+    user_p = sub.add_parser("user", help="用户：新增、列出、重置密码、停用、启用、解除锁定（须管理员登录，--user）")
     usub = user_p.add_subparsers(dest="user_command", required=True, metavar="子命令")
-    p = with_db(usub.add_parser("add", help="新增用户"))
+    p = with_credentials(with_db(usub.add_parser("add", help="新增用户")), sets_password=True)
     p.add_argument("username", metavar="USERNAME", help="登录用的用户名（2–32 位字母、数字或 _ . -）")
     p.add_argument("--name", required=True, help="姓名")
     p.add_argument("--role", required=True, help="角色：" + "、".join(_roles()))
     p.add_argument("--jurisdiction", required=True, metavar="代码",
                    help="管辖范围，统计用区划代码：县级角色和管理员 6 位、乡镇 9 位、村 12 位")
-    p.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（否则提示输入两次）")
     p.set_defaults(func=run(cmd_user_add))
     p = with_db(usub.add_parser("list", help="列出全部用户（含已停用的）"))
     p.set_defaults(func=run(cmd_user_list))
-    p = with_db(usub.add_parser("passwd", help="重置一个用户的密码"))
+    p = with_credentials(with_db(usub.add_parser("passwd", help="重置一个用户的密码")), sets_password=True)
     p.add_argument("username", metavar="USERNAME")
-    p.add_argument("--password-stdin", action="store_true", help="从标准输入读取新密码（否则提示输入两次）")
     p.set_defaults(func=run(cmd_user_passwd))
-    p = with_db(usub.add_parser("disable", help="停用用户（不能再登录；记录和审计日志保留）"))
+    p = with_credentials(with_db(usub.add_parser("disable", help="停用用户（不能再登录；记录和审计日志保留）")))
     p.add_argument("username", metavar="USERNAME")
     p.set_defaults(func=run(lambda args: _set_active(args, False)))
-    p = with_db(usub.add_parser("enable", help="重新启用停用的用户"))
+    p = with_credentials(with_db(usub.add_parser("enable", help="重新启用停用的用户")))
     p.add_argument("username", metavar="USERNAME")
     p.set_defaults(func=run(lambda args: _set_active(args, True)))
-    p = with_db(sub.add_parser("demo", help="生成演示县（南陵县的真实村代码，虚构的人和账单）"))
+    p = with_credentials(with_db(usub.add_parser("unlock", help="解除因连续输错密码而锁定的账号")))
+    p.add_argument("username", metavar="USERNAME")
+    p.set_defaults(func=run(cmd_unlock))
+    p = with_credentials(with_db(sub.add_parser(
+        "demo", help="生成演示县（南陵县的真实村代码，虚构的人和账单）：只用于新的空数据库或演示数据库；"
+                     "向已有的演示数据库添加须管理员登录（--user）")))
     p.add_argument("--households", type=int, required=True)
     p.add_argument("--year", type=int, default=None, help="账单年度（默认去年）")
     p.add_argument("--seed", type=int, default=None,
@@ -432,7 +436,8 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p = with_db(sub.add_parser("verify-form", help="核对打印的审批表（二维码或校验码）是否与系统记录一致"))
     p.add_argument("code")
     p.set_defaults(func=run(cmd_verify_form))
-    p = with_db(sub.add_parser("import-list", help="导入民政、乡村振兴的身份名单（.xlsx）：先比对，加 --apply 才修改"))
+    p = with_credentials(with_db(sub.add_parser(
+        "import-list", help="导入民政、乡村振兴的身份名单（.xlsx）：先比对，加 --apply 才修改（须登录，--user）")))
     p.add_argument("file")
     p.add_argument("--apply", action="store_true", help="应用新增、变化和终止")
     p.add_argument("--certified-by", help="认定部门（默认按名单来源：民政 或 乡村振兴）")
@@ -450,7 +455,7 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
                         "不同险种标准不同时写 险种=金额，可写多次")
     p.add_argument("out", metavar="OUT.xlsx", help="写出的 Excel 文件")
     p.set_defaults(func=run(cmd_subsidy_roster))
-    p = with_db(sub.add_parser("resettle", help="重新结算一个年度（按年度累计重算并扣减已付）"))
+    p = with_credentials(with_db(sub.add_parser("resettle", help="重新结算一个年度（按年度累计重算并扣减已付）")))
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=run(cmd_resettle))

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.domain.idnumber import check_digit  # noqa: E402
 from app.exchange.identity_lists import read_list  # noqa: E402
-from app.services import demo, identity_import, users  # noqa: E402
+from app.services import demo, identity_import  # noqa: E402
 from app.services.session import SYSTEM, Session  # noqa: E402
 from app.store.store import open_store  # noqa: E402
 from bench.report import emit, machine  # noqa: E402
@@ -36,7 +36,7 @@ CATEGORIES = ("低保", "农村低保", "城市低保", "特困", "特困供养"
 def build_registry(path: Path, people: int) -> tuple[Session, list[str]]:
     """A demo county of about `people` people (households of the demo's sizes), without bills."""
     session = Session(open_store(path, daily_backup=False), SYSTEM)
-    users.create_user(session, "admin", "管理员", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
+    demo.start_demo(session)
     households = max(people * 10 // 34, 1)  # the demo's households hold 3.4 people on average
     for _ in demo.build_demo(session, households, year=2025, mean_visits=0):
         pass

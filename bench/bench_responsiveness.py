@@ -25,13 +25,13 @@ YEAR = 2025
 
 def build(path: Path, households: int) -> int:
     """The demo county the re-settling runs on; its number of visits."""
-    from app.services import demo, users
+    from app.services import demo
     from app.services.session import SYSTEM, Session
     from app.store.store import open_store
 
     store = open_store(path, daily_backup=False)
     session = Session(store, SYSTEM)
-    users.create_user(session, "admin", "管理员", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
+    demo.start_demo(session)
     for _ in demo.build_demo(session, households, YEAR, mean_visits=3.6, chunk=3000):
         pass
     visits = store.conn.execute("SELECT count(*) FROM visits").fetchone()[0]

@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from app.services import demo, users
+from app.services import demo
 from app.services.session import SYSTEM, Session
 from app.store.store import Store, open_store
 
@@ -20,7 +20,7 @@ def ensure_county(db: Path, households: int = HOUSEHOLDS, mean_visits: float = M
     if store.conn.execute("SELECT count(*) FROM households").fetchone()[0] == 0:
         session = Session(store, SYSTEM)
         t0 = time.perf_counter()
-        users.create_user(session, "admin", "管理员", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
+        demo.start_demo(session)
         for done, total in demo.build_demo(session, households, 2025, mean_visits=mean_visits, chunk=2000):
             sys.stderr.write(f"\rbuilding demo county: {done}/{total} households")
         sys.stderr.write(f"\nbuilt in {time.perf_counter() - t0:.0f} s\n")

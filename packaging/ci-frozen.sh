@@ -64,7 +64,8 @@ run gui --smoke --db "$demo"                       # every page, with people, bi
 run documents sample "$scratch/documents" --db "$demo"   # reportlab, the bundled font, the QR code
 run check --db "$demo"
 # Exchange: psycopg's binary driver and the package writer, against a PostgreSQL server started for the check.
-run export-package "$scratch/p.jzpkg" --db "$demo"
+# Commands that change records sign in (here as the demo's administrator, password on standard input).
+echo jiuzhu-demo | run export-package "$scratch/p.jzpkg" --user admin --password-stdin --db "$demo"
 pgurl=$scratch/pg.url
 "${VENV:-$root/.venv}/bin/python" - "$pgurl" <<'PY' &
 import sys, time, signal
@@ -82,5 +83,5 @@ for _ in $(seq 60); do [ -s "$pgurl" ] && break; sleep 0.5; done
 [ -s "$pgurl" ] || { echo "ci-frozen: the PostgreSQL server for the exchange check did not start" >&2; exit 1; }
 run county init-db "$(cat "$pgurl")"
 run import-package "$scratch/p.jzpkg" --county-url "$(cat "$pgurl")"
-run sync --county-url "$(cat "$pgurl")" --db "$demo"
+echo jiuzhu-demo | run sync --county-url "$(cat "$pgurl")" --user admin --password-stdin --db "$demo"
 echo "ci-frozen: the frozen build passed"

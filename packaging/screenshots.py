@@ -28,12 +28,12 @@ SURNAME = "王"
 
 def build_county(folder: Path):
     """The demo county exactly as `jiuzhu demo` makes it: admin, one user per role, households, applications."""
-    from app.services import demo, users
+    from app.services import demo
     from app.services.session import SYSTEM, Session
     from app.store.store import open_store
 
     session = Session(open_store(folder / "jiuzhu.sqlite3", daily_backup=False), SYSTEM)
-    users.create_user(session, "admin", "管理员（演示）", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
+    demo.start_demo(session)
     demo.demo_users(session)
     for _ in demo.build_demo(session, HOUSEHOLDS):
         pass

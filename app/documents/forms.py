@@ -215,8 +215,12 @@ def _approval_story(place: str, number: str, form: dict) -> list:
     else:
         amount = Decimal(figure)
         amount_text = f"{fmt(amount)} 元　（大写）{amount_in_words(amount)}"
-    story.append(grid([["依申请救助金额", amount_text],
-                       ["测算依据", form["computation"]]], [32 * mm, w - 32 * mm], header_rows=0))
+    rows = [["依申请救助金额", amount_text]]
+    if "amount_reason" in a:  # approved other than computed: both amounts and why, for every signer to see
+        rows = [["批准金额", amount_text],
+                ["测算金额", f"{fmt(Decimal(a['computed_amount']))} 元（按政策测算；批准金额与之不同）"],
+                ["金额调整理由", a["amount_reason"]]]
+    story.append(grid(rows + [["测算依据", form["computation"]]], [32 * mm, w - 32 * mm], header_rows=0))
     story.append(Spacer(1, 3 * mm))
     levels = [["环节", "意见", "经办人", "日期", "签字（盖章）"]]
     for level in form["levels"]:

@@ -90,6 +90,8 @@ LABELS: dict[str, str] = {
     "roster": "花名册",
     # users and the county
     "username": "用户名",
+    "cli_user": "登录用户",
+    "database": "数据库",
     "display_name": "姓名",
     "role": "角色",
     "jurisdiction": "管辖范围",

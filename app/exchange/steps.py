@@ -3,12 +3,13 @@ application's state always folded from the steps held here, never taken from the
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
 from app.store import records
 from app.store.clock import now
-from app.workflow import replay
+from app.workflow import duties, replay
 
 _STEP_COLUMNS = "seq, state, action, to_state, user_id, username, display_name, role, at, opinion, details"
 
@@ -24,7 +25,9 @@ def refusal(conn: sqlite3.Connection, step: dict) -> str | None:
     app = conn.execute("SELECT region_code FROM applications WHERE id = ?", (step["application_id"],)).fetchone()
     if app is None:
         return "它所属的依申请救助本站没有，请先同步或导入上级记录"
-    return replay.check(step, held(conn, step["application_id"]), app["region_code"])
+    stored = conn.execute("SELECT value FROM settings WHERE key = ?", (duties.SETTING,)).fetchone()
+    options = duties.Options.of(json.loads(stored[0]) if stored else None)
+    return replay.check(step, held(conn, step["application_id"]), app["region_code"], options=options)
 
 
 def in_order(rows: list[tuple], wire: tuple[str, ...]) -> list[tuple]:

@@ -7,6 +7,7 @@ import os
 import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -14,9 +15,12 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app.gui import theme, translations
 from app.gui.ops import report_errors_on_stderr, show_error
 from app.services import users
-from app.services.session import SYSTEM, Session
+from app.services.session import SYSTEM, Session, User
 from app.store.errors import DatabaseDamaged, StoreError
 from app.store.store import Store, open_store
+
+if TYPE_CHECKING:
+    from app.gui.main_window import MainWindow
 
 
 def _logging(folder: Path) -> Path | None:
@@ -62,7 +66,6 @@ def run_gui(db_path: Path, smoke: bool = False, screenshots: Path | None = None)
     session = Session(store, SYSTEM)
     from app.gui.first_run import FirstRunDialog
     from app.gui.login import LoginDialog
-    from app.gui.main_window import MainWindow
 
     if not users.has_admin(store.conn):
         wizard = FirstRunDialog(session)
@@ -75,17 +78,25 @@ def run_gui(db_path: Path, smoke: bool = False, screenshots: Path | None = None)
     elif smoke:
         user = users.find_user(store.conn, "admin") or SYSTEM
     else:
-        login = LoginDialog(store.conn)
+        login = LoginDialog(store.path)
         if not login.exec():
             return 0
         user = login.user
-    reader = Session(_reader(store), user)
-    window = MainWindow(Session(store, user), reader)
-    window.show()
+    window = open_window(store, user)
     if smoke:
         return _smoke(app, window, screenshots) or (1 if errors else 0)
     window.start_daily_backup()
     return app.exec()
+
+
+def open_window(store: Store, user: User) -> MainWindow:
+    """Show the main window for a signed-in user (at start, and after a switch of user); the application holds it."""
+    from app.gui.main_window import MainWindow
+
+    window = MainWindow(Session(store, user), Session(_reader(store), user))
+    QApplication.instance().main_window = window  # the one window the program shows; a switch replaces it
+    window.show()
+    return window
 
 
 def open_or_recover(db_path: Path, smoke: bool = False) -> Store | None:

@@ -1,8 +1,8 @@
-"""The main window: navigation, the screens, who is signed in, the idle lock and remembered layout."""
+"""The main window: navigation, the screens, who is signed in, the idle lock, switching user and remembered layout."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -23,7 +23,8 @@ from app.gui.exchange_view import ExchangeView
 from app.gui.household_view import HouseholdView
 from app.gui.import_view import ImportView
 from app.gui.lists_dialogs import RiskListDialog, SubsidyRosterDialog
-from app.gui.login import LoginDialog
+from app.gui.forms import styled_label
+from app.gui.login import LoginDialog, note_leaving
 from app.gui.money_view import MoneyView
 from app.gui.ops import Op, single_thread_pool
 from app.gui.person_dialogs import HouseholdDialog
@@ -53,7 +54,12 @@ class MainWindow(QMainWindow):
         self.searcher = Session(_reader_store(session.store), session.user)
         place = session.store.setting("county") or {}
         self.county_code = place.get("code")
-        self.setWindowTitle(f"救助通 · {place.get('name', '')}医疗救助经办")
+        self.is_demo = demo.is_demo(session.store)
+        # A demo database holds invented people and a public password: nobody must take it for the county's records.
+        self.setWindowTitle(("【演示数据库 · 虚构的人和账单，不可用于实际经办】" if self.is_demo else "")
+                            + f"救助通 · {place.get('name', '')}医疗救助经办")
+        # The screens, or while locked a blank page: the idle lock and a switch of user hide every record.
+        self.shade = QStackedWidget()
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -63,7 +69,13 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
-        self.setCentralWidget(central)
+        self.shade.addWidget(central)
+        locked = styled_label("救助通已锁定：请输入密码解锁", "title")
+        locked.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.shade.addWidget(locked)
+        self.setCentralWidget(self.shade)
+        self._hidden: list[QWidget] = []
+        self.door: LoginDialog | None = None  # the login shown while locked or after signing out
         self.registry = RegistryView(self)
         self.household = HouseholdView(self)
         self.bill = BillView(self)
@@ -122,13 +134,17 @@ class MainWindow(QMainWindow):
         tools.addSeparator()
         tools.addAction("因病返贫致贫风险监测预警名单…", lambda: RiskListDialog(self).exec())
         tools.addAction("资助参保名单…", lambda: SubsidyRosterDialog(self).exec())
-        if self.session.may("make_demo").allowed and demo.is_demo(self.session.store):  # never in a live county
+        if self.is_demo and self.session.may("make_demo").allowed:
             tools.addAction("生成演示数据…", self.make_demo)
         tools.addSeparator()
         if self.session.may("manage_users").allowed:
             tools.addAction("用户管理…", lambda: UsersDialog(self).exec())
-        tools.addAction("修改我的密码…", lambda: PasswordDialog(self).exec())
-        tools.addAction("锁定", self.lock)
+        account = self.menuBar().addMenu("账号")
+        account.addAction("修改我的密码…", lambda: PasswordDialog(self).exec())
+        account.addAction("锁定", self.lock)
+        account.addSeparator()
+        account.addAction("切换用户…", lambda: self.sign_out("切换用户"))
+        account.addAction("退出登录", lambda: self.sign_out("退出登录"))
 
     def resettle(self) -> None:
         year, ok = QInputDialog.getInt(self, "重新结算", "年度：", clock.today().year, 2000, clock.today().year)
@@ -196,12 +212,53 @@ class MainWindow(QMainWindow):
             self._categories = registry.policy_categories(self.reader)
         return self._categories
 
-    def lock(self) -> None:
+    def _cover(self) -> None:
+        """Hide every record: the screens behind a blank page, the menus, and any other window of the program."""
         self.idle.stop()
-        if LoginDialog(self.reader.conn, self, locked_user=self.session.user).exec():
-            self.idle.start()
-        else:
-            self.close()  # 取消 at the lock means leaving the program, not getting past it
+        self.shade.setCurrentIndex(1)
+        self.menuBar().setEnabled(False)
+        self.nav.clearFocus()
+        self._hidden = [w for w in QApplication.topLevelWidgets()
+                        if w is not self and w.isVisible() and not isinstance(w, LoginDialog)]
+        for w in self._hidden:
+            w.hide()
+
+    def _uncover(self) -> None:
+        self.shade.setCurrentIndex(0)
+        self.menuBar().setEnabled(True)
+        for w in self._hidden:
+            w.show()
+        self._hidden = []
+        self.idle.start()
+
+    def lock(self) -> None:
+        """The idle lock (or 账号 → 锁定): nothing stays readable until the same user's password is given again."""
+        self._cover()
+        note_leaving(self.session.store.path, self.session.user, f"锁定（闲置 {IDLE_MINUTES} 分钟或手动锁定）")
+        self._ask(LoginDialog(self.session.store.path, self, locked_user=self.session.user), self._uncover)
+
+    def sign_out(self, why: str) -> None:
+        """退出登录 or 切换用户: the user leaves, the login comes back; whoever signs in gets a window of their own
+        (its pages and menus follow their role)."""
+        self._cover()
+        note_leaving(self.session.store.path, self.session.user, why)
+        title = "切换用户：请登录" if why == "切换用户" else f"{self.session.user.display_name}已退出登录"
+        self._ask(LoginDialog(self.session.store.path, self, title=title), self._hand_over)
+
+    def _ask(self, dialog: LoginDialog, then) -> None:
+        """Window-modal, without a nested event loop; 退出 there leaves the program, never gets past the lock."""
+        self.door = dialog
+        dialog.accepted.connect(then)
+        dialog.rejected.connect(self.close)
+        dialog.open()
+
+    def _hand_over(self) -> None:
+        from app.gui.app import open_window
+
+        self._hidden = []  # another user's window does not bring back the dialogs this one had open
+        open_window(self.session.store, self.door.user)
+        self.close()
+        self.deleteLater()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         # A closed window must not wake up ten minutes later asking to be unlocked (it did, in a later test).

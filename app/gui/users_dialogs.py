@@ -1,10 +1,11 @@
-"""工具 → 用户管理 (admin: list, add, edit, reset a password, disable/enable) and 修改我的密码 (everyone)."""
+"""工具 → 用户管理 (admin: list, add, edit, reset a password, disable/enable, unlock) and 修改我的密码 (everyone)."""
 
 from __future__ import annotations
 
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QHBoxLayout,
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.gui.forms import FormDialog, styled_label
 from app.gui.ops import Op, show_error
-from app.services import users
+from app.services import county, login, users
 from app.services.places import jurisdiction_choices, place_name
 from app.store import clock
 from app.domain.errors import FieldError
@@ -166,18 +167,26 @@ class UsersDialog(QDialog):
         self.status = styled_label("", "hint")
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
+        # The county's permission table: one choice it may make (app/workflow/duties.py), audited when changed.
+        self.county_bills = QCheckBox("县级角色（医保审核、民政审核、审批）可以录入就诊账单（默认不可以；即使可以，"
+                                      "录入账单的人也不能审批该申请）")
+        self.county_bills.setChecked(window.session.duties().county_records_bills)
+        self.county_bills.setVisible(window.session.may("change_settings").allowed)
+        self.county_bills.toggled.connect(self.set_county_bills)
+        layout.addWidget(self.county_bills)
         bar = QHBoxLayout()
         self.add_button = QPushButton("新增用户…")
         self.edit_button = QPushButton("修改…")
         self.password_button = QPushButton("重置密码…")
         self.active_button = QPushButton("停用")
+        self.unlock_button = QPushButton("解除锁定")
         close = QPushButton("关闭")
         for button, slot in ((self.add_button, self.add_user), (self.edit_button, self.edit_user),
                              (self.password_button, self.reset_password), (self.active_button, self.toggle_active),
-                             (close, self.accept)):
+                             (self.unlock_button, self.unlock), (close, self.accept)):
             button.clicked.connect(slot)
             bar.addWidget(button)
-        bar.insertStretch(4)
+        bar.insertStretch(5)
         self.add_button.setProperty("primary", True)
         layout.addLayout(bar)
         self.resize(820, 460)
@@ -195,8 +204,10 @@ class UsersDialog(QDialog):
         county = self.window.reader.store.setting("county") or {}
         for r, u in enumerate(rows):
             scope = f"{u.jurisdiction} {place_name(u.jurisdiction, county)}"
-            values = (u.username, u.display_name, u.role, scope, "在用" if u.active else "已停用",
-                      str(clock.local_date(u.created_at)))
+            state = "在用" if u.active else "已停用"
+            if u.locked_until is not None:
+                state += f"，已锁定至 {u.locked_until:%H:%M}"
+            values = (u.username, u.display_name, u.role, scope, state, str(clock.local_date(u.created_at)))
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if not u.active:
@@ -215,6 +226,7 @@ class UsersDialog(QDialog):
         for button in (self.edit_button, self.password_button, self.active_button):
             button.setEnabled(entry is not None)
         self.active_button.setText("启用" if entry is not None and not entry.active else "停用")
+        self.unlock_button.setEnabled(entry is not None and entry.locked_until is not None)
 
     def _say(self, text: str, role: str = "hint") -> None:
         self.status.setProperty("role", role)
@@ -251,6 +263,22 @@ class UsersDialog(QDialog):
         word = "启用" if active else "停用"
         Op(self, lambda: users.set_active(session, entry.username, active)).success(
             lambda _: self._changed(f"已{word}用户 {entry.username}", entry.username)).failure(self._refused).run()
+
+    def unlock(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            return
+        session = self.window.session
+        Op(self, lambda: login.unlock(session, entry.username)).success(
+            lambda _: self._changed(f"已解除 {entry.username} 的锁定，可以立即登录", entry.username)).failure(
+            self._refused).run()
+
+    def set_county_bills(self, allowed: bool) -> None:
+        session = self.window.session
+        word = "可以" if allowed else "不再"
+        Op(self, lambda: county.set_county_records_bills(session, allowed)).success(
+            lambda _: self._say(f"已修改权限表：县级角色{word}录入就诊账单（已记入审计日志；重新登录后菜单随之变化）")).failure(
+            self._refused).run()
 
     def _changed(self, text: str, username: str) -> None:
         self._say(text)

@@ -71,10 +71,13 @@ class ActionDialog(QDialog):
             self.form.add("asset_check", "财产核查结果", self.asset_check, "民政认定后必选")
         self.amount = None
         if action == "approve":
-            self.amount = QLineEdit(fmt(computed["amount"]) if computed and computed["amount"] is not None else "")
-            self.form.add("amount", "批准金额（元）", self.amount, "默认为测算金额")
+            known = computed is not None and computed["amount"] is not None
+            self.amount = QLineEdit(fmt(computed["amount"]) if known else "")
+            bound = f"；不能超过{apps.ceiling_text(computed)}" if known else ""
+            self.form.add("amount", "批准金额（元）", self.amount, f"默认为测算金额{bound}")
             self.amount_reason = QLineEdit()
-            self.form.add("amount_reason", "金额不同的理由", self.amount_reason, "与测算金额不同时必填")
+            self.form.add("amount_reason", "金额不同的理由", self.amount_reason,
+                          f"与测算金额不同时必填，至少 {apps.MIN_REASON} 个字，印在审批表上")
         if action == "reject":
             layout.addWidget(styled_label("理由将写入《不予救助通知书》。", "hint"))
         layout.addWidget(dialog_buttons(self, self.save, "确定"))
@@ -92,6 +95,7 @@ class ActionDialog(QDialog):
 
     def _refused(self, exc: BaseException) -> None:
         if isinstance(exc, FieldError) and self.form.show_error(exc.field, exc.reason):
+            self.adjustSize()  # a refused amount's reason names the bound: the dialog grows to show it
             return
         show_error(self, exc)
 
@@ -148,12 +152,13 @@ class ApplicationDialog(QDialog):
                 computed = apps.compute_amount(session, app_id)
             except FieldError as exc:
                 computed = {"error": str(exc)}
-            return app, computed, apps.timeline(session, app_id), case_search.attachments(session, app_id)
+            return (app, computed, apps.timeline(session, app_id), case_search.attachments(session, app_id),
+                    apps.steps(session, app_id))
 
         Op(self, work).success(self._show).run()
 
     def _show(self, result) -> None:
-        app, computed, steps, attached = result
+        app, computed, steps, attached, taken = result
         self.app, self.computed = app, (None if "error" in computed else computed)
         self.header.setText(f"{app['name']} · {app['year']} 年依申请救助 · {app['state_name']}")
         due = f"，本环节限 {app['due']} 前办结" if app["due"] else ""
@@ -184,7 +189,7 @@ class ApplicationDialog(QDialog):
             if item.widget():
                 item.widget().deleteLater()
         for action in sorted(rules.ACTION_NAMES):
-            may = self.window.session.may(action, app, steps)
+            may = self.window.session.may(action, app, taken)
             # A step this user's role takes but one person may not take twice is shown greyed, saying who may.
             if may.allowed or may.field == "user":
                 b = QPushButton(rules.ACTION_NAMES[action])

@@ -79,6 +79,27 @@ class RiskCheck:
     reached: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ApplicationCeiling:
+    """The most 依申请救助 the policy lets a year receive, whatever an approver decides: never more than the year's
+    个人自付合规医疗费用 it is paid from, nor, where the policy sets one, its 年度限额."""
+
+    basis: Decimal              # the year's 个人自付合规医疗费用 of the kinds the section covers
+    limit: Decimal | None       # the 年度限额; None where the policy (or the county, for a local value) sets none
+    limit_reference: str
+
+    @property
+    def highest(self) -> Decimal:
+        return self.basis if self.limit is None else min(self.basis, self.limit)
+
+    def describe(self) -> str:
+        """Which bound applies, in the words a refusal uses."""
+        if self.limit is not None and self.limit <= self.basis:
+            return f"依申请救助年度限额 {fmt(self.limit)} 元（{self.limit_reference}）"
+        cap = "，政策未设年度限额" if self.limit is None else ""
+        return f"本年个人自付合规医疗费用 {fmt(self.basis)} 元（救助不能超过本人负担的费用{cap}）"
+
+
 @dataclass(slots=True)
 class SettleResult:
     """A person's year, settled under one policy with one applied category."""
@@ -94,6 +115,8 @@ class SettleResult:
     notes: list[str] = field(default_factory=list)
     premium_subsidy: dict | None = None
     risk: RiskCheck | None = None  # the 监测预警 test, when a rule covers the applied category (not in to_json)
+    # The bound on an approved 依申请救助, when the policy has the section and the person may apply (not in to_json).
+    application_ceiling: ApplicationCeiling | None = None
 
     @property
     def total_paid(self) -> Decimal:

@@ -25,7 +25,7 @@ from app.store import audit, clock, reads, records
 from app.store.clock import now
 from app.store.db import transaction
 from app.domain.errors import FieldError
-from app.workflow import replay, rules
+from app.workflow import duties, replay, rules
 from app.workflow.deadlines import add_workdays
 
 # A scanned page is well under 5 MB; a file of this size is not a scan, and the data folder is on a laptop's disk.
@@ -116,7 +116,8 @@ def compute_amount(session: Session, app_id: str) -> dict:
                                     None if a["passes_asset_check"] is None else bool(a["passes_asset_check"])))
     result = eng.settle(case)  # a CaseError is an FieldError naming the field
     return {"amount": result.application_assistance_paid, "pending": None,
-            "steps": [s.to_json() for s in result.annual_steps], "warnings": [w.to_json() for w in result.warnings]}
+            "steps": [s.to_json() for s in result.annual_steps], "warnings": [w.to_json() for w in result.warnings],
+            "ceiling": result.application_ceiling}
 
 
 def amount_or_why(session: Session, app_id: str) -> tuple[Decimal | None, str]:
@@ -226,16 +227,58 @@ def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -
         missing = [rules.ACTION_NAMES[p] for p in rules.COUNTY_PARTS if p not in parts]
         if missing:
             return "action", f"批准前须先有{'、'.join(missing)}的意见"
-        if d.amount not in (None, "") and not d.amount_reason.strip():
-            return "amount_reason", "批准金额与测算金额不同，须写明理由"
+        return _amount_problem(session, a["id"], d)
+    return None
+
+
+# A reason for an amount other than the computed one says why and on what grounds: this many letters or characters
+# at least, not counting spaces and punctuation, and not one character repeated.
+MIN_REASON = 10
+MIN_DISTINCT = 5
+
+
+def ceiling_text(computed: dict) -> str:
+    """The most that may be approved and why, for the approver's dialog and a refusal."""
+    ceiling = computed["ceiling"]
+    if ceiling is None:
+        why = "；".join(w["message"] for w in computed["warnings"] if w["code"].startswith("application_"))
+        return f"测算金额 {fmt(computed['amount'])} 元（{why or '本政策对此申请没有依申请救助标准'}）"
+    return ceiling.describe()
+
+
+def _amount_problem(session: Session, app_id: str, d: Decision) -> tuple[str, str] | None:
+    """An approved amount above what the policy allows, or other than the computed one without a real reason."""
+    if d.amount in (None, ""):
+        return None
+    try:
+        amount = validate.money(d.amount, "amount", "批准金额")
+    except FieldError as exc:
+        return exc.field, exc.reason
+    computed = compute_amount(session, app_id)
+    ceiling = computed["ceiling"]
+    highest = computed["amount"] if ceiling is None else ceiling.highest
+    if amount > highest:
+        return "amount", f"{fmt(amount)} 元超过可批准的最高额 {fmt(highest)} 元（{ceiling_text(computed)}）"
+    meaningful = [c for c in d.amount_reason if c.isalnum()]
+    if amount != computed["amount"] and (len(meaningful) < MIN_REASON or len(set(meaningful)) < MIN_DISTINCT):
+        return "amount_reason", (f"批准金额与测算金额 {fmt(computed['amount'])} 元不同，须写明理由：至少 {MIN_REASON} "
+                                 f"个字，说明为何不同、依据什么（将印在审批表上）")
     return None
 
 
 def steps(session: Session, app_id: str) -> list[dict]:
-    """Who took which step of the case, for the permission model's segregation of duties."""
-    return [dict(r) for r in session.conn.execute(
+    """Who took which step of the case, for the permission model's segregation of duties; whoever recorded or
+    corrected a bill of the applicant's year (as the audit log shows) took the step duties.BILLS."""
+    taken = [dict(r) for r in session.conn.execute(
         "SELECT seq, state, action, to_state, user_id FROM application_steps WHERE application_id = ? ORDER BY seq",
         (app_id,))]
+    a = application_row(session, app_id)
+    recorders = session.conn.execute(
+        "SELECT DISTINCT user_id FROM audit_log WHERE entity = 'visits' AND user_id IS NOT NULL AND entity_id IN "
+        "(SELECT id FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ?)",
+        (a["person_id"], f"{a['year']}-01-01", f"{a['year']}-12-31"))
+    return taken + [{"seq": None, "state": duties.BILLS, "action": "record_bill", "to_state": None, "user_id": r[0]}
+                    for r in recorders]
 
 
 def _meeting(d: Decision, today: date) -> tuple[str, str] | None:

@@ -382,6 +382,7 @@ def resettle_year(session: Session, year: int,
     a caller can show progress and stop; stopping or a crash leaves each person either fully re-settled or
     untouched, and running again finishes the job.
     """
+    session.require("resettle")
     people = _people_of_year(session, year)
     counts = Resettled()
     for i, person_id in enumerate(people, start=1):

@@ -14,6 +14,7 @@ from app.store import records
 from app.store.db import transaction
 from app.domain.errors import FieldError
 from app.store.errors import StoreError
+from app.workflow import duties
 
 
 def configure_county(session: Session, county_code: str, county_name: str, policy_id: str,
@@ -43,6 +44,17 @@ def check_county_code(county_code: str) -> None:
     """Refuse a county code that is not 6 digits."""
     if not re.fullmatch(r"\d{6}", county_code or ""):
         raise FieldError("county_code", "县级统计用区划代码应为 6 位数字")
+
+
+def set_county_records_bills(session: Session, allowed: bool) -> None:
+    """The county's permission table: whether its county roles may record bills (default no; admin only, audited).
+
+    Even when they may, nobody approves a case whose bills they recorded (app/workflow/duties.py)."""
+    session.require("change_settings")
+    stored = dict(session.store.setting(duties.SETTING) or {})
+    with transaction(session.conn):
+        records.put_setting(session.conn, session.user, duties.SETTING, {**stored, "county_records_bills": bool(allowed)},
+                            "权限表：" + ("允许" if allowed else "不允许") + "县级角色录入账单")
 
 
 def engine(session: Session) -> Engine:

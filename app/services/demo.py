@@ -14,9 +14,9 @@ from decimal import Decimal
 
 from faker import Faker
 
+from app.domain.errors import FieldError
 from app.domain.idnumber import check_digit
 from app.domain.money import fmt
-from app.domain.errors import FieldError
 from app.domain.names import initials
 from app.domain.regions import regions
 from app.services import bills, county, users
@@ -136,12 +136,37 @@ def _households(rng: random.Random, fake: Faker, n: int, year: int, taken: set[s
                "category": household_category, "bills": bills_by_member}
 
 
+# The setting that marks a database made as a demo: only such a database takes demo data (and its public password).
+MARK = "demo"
+# The demo county's name says so too (on screen and paper); the setting, not the name, is the test.
 DEMO_MARK = "（演示）"
 
 
 def is_demo(store) -> bool:
-    """Whether this database is a demo county (named so by `jiuzhu demo`): only there may demo data be added."""
-    return DEMO_MARK in (store.setting("county") or {}).get("name", "")
+    """Whether this database was made as a demo (its window title says so)."""
+    return bool(store.setting(MARK))
+
+
+def start_demo(session: Session) -> bool:
+    """Make an empty database a demo, with its administrator; False (nothing done) if it is not empty.
+
+    Runs as whoever may create the first administrator of an empty database (the command line, as for init)."""
+    conn = session.conn
+    if conn.execute("SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM households)").fetchone()[0]:
+        return False
+    with transaction(conn):
+        records.put_setting(conn, session.user, MARK, {"created_at": now()}, "建立演示数据库")
+    users.create_user(session, "admin", "管理员（演示）", "管理员", COUNTY_CODE, DEMO_PASSWORD)
+    return True
+
+
+def require_demo(session: Session) -> None:
+    """Refuse demo data in a database that was not made as a demo (a county's real records)."""
+    if not is_demo(session.store):
+        raise FieldError("database", f"{session.store.path} 不是演示数据库：演示数据（虚构的人、账单和公开的演示密码）"
+                                     f"只能写入用 jiuzhu demo 新建的空数据库，请换一个新文件名（--db）")
+
+
 def new_seed() -> int:
     """A fresh seed for one demo run, so that demo sites of one training county register different people."""
     return random.SystemRandom().randrange(1, 1_000_000_000)
@@ -158,8 +183,7 @@ def build_demo(session: Session, households: int, year: int | None = None, seed:
     never half a household.
     """
     session.require("make_demo")
-    if not is_demo(session.store) and session.conn.execute("SELECT 1 FROM households LIMIT 1").fetchone():
-        raise FieldError("households", "这是正式使用的数据库，不能生成演示数据；演示请用 jiuzhu demo 另建一个演示数据库")
+    require_demo(session)
     year = year or clock.today().year - 1
     if not users.has_admin(session.conn):
         raise RuntimeError("演示数据需要先有管理员")

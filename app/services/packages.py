@@ -40,6 +40,7 @@ def export_state(session: Session) -> dict:
 
 def export_package(session: Session, out: Path, everything: bool = False) -> dict:
     """Write one package with every record changed here since the last export (or all, to redo a lost one)."""
+    session.require("exchange")
     conn = session.conn
     me = site_id(conn)
     st = export_state(session)
@@ -113,6 +114,7 @@ def _open(path: Path, ents: list[Entity]) -> package.Package:
 
 def import_here(session: Session, path: Path) -> Imported:
     """Take a package from another site into this database, all of it in one transaction; idempotent by UUID."""
+    session.require("exchange")
     pkg = _open(path, entities(session.conn))
     if pkg.manifest["site_id"] == site_id(session.conn):
         raise StoreError("这是本站自己导出的交换包，不需要导入本站")

@@ -188,6 +188,10 @@ def approval_form_content(session: Session, app_id: str) -> dict:
         computed, computation = None, f"无法测算：{exc}"  # the label says what is missing
     levels = [_level(step) for step in apps.timeline(session, app_id) if step["action"] not in UNPRINTED_STEPS]
     last_day = visits[-1]["discharged_on"] if visits else f"{a['year']}-12-31"
+    adjusted = a["approved_amount"] is not None and a["computed_amount"] is not None and \
+        Decimal(a["approved_amount"]) != Decimal(a["computed_amount"])
+    # Only an adjusted amount carries its reason, so a form printed before reasons were printed still verifies.
+    reason = {"amount_reason": a["amount_reason"] or ""} if adjusted else {}
     return {
         "application": {"id": a["id"], "name": p["name"], "id_number": p["id_number"], "address": p["address"],
                         "year": a["year"], "annual_income": a["annual_income"],
@@ -196,7 +200,7 @@ def approval_form_content(session: Session, app_id: str) -> dict:
                         "categories": "、".join(reads.categories_on(session.conn, a["person_id"], last_day)),
                         "computed_amount": a["computed_amount"] or (
                             None if computed is None or computed["amount"] is None else fmt(computed["amount"])),
-                        "approved_amount": a["approved_amount"],
+                        "approved_amount": a["approved_amount"], **reason,
                         "amount_note": "" if computed is None else (computed["pending"] or "")},
         "members": [{k: m[k] for k in ("name", "relation_to_head", "id_number", "sex", "birth_date")}
                     for m in household["members"]],

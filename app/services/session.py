@@ -8,7 +8,7 @@ from typing import Any
 from app.domain.errors import FieldError
 from app.services import one_person_offices
 from app.store.store import Store
-from app.workflow import permissions
+from app.workflow import duties, permissions
 from app.workflow.permissions import User  # noqa: F401  (the user the permission model judges)
 
 
@@ -34,7 +34,12 @@ class Session:
         step, whether the county let one person take two local steps in the case's office."""
         one_person = steps is not None and record is not None and one_person_offices.covers(
             one_person_offices.offices(self.store), record.get("region_code"))
-        return permissions.decide(self.user, action, record, steps=steps, one_person=one_person)
+        return permissions.decide(self.user, action, record, steps=steps, options=self.duties(),
+                                  one_person=one_person)
+
+    def duties(self) -> duties.Options:
+        """What the county decided in its permission table (read each time: an administrator may change it)."""
+        return duties.Options.of(self.store.setting(duties.SETTING))
 
     def require(self, action: str, record=None, steps=None) -> None:
         """Refuse, with the permission model's Chinese reason, an action the user may not take."""

@@ -112,6 +112,7 @@ class SyncReport:
 def sync(session: Session, url: str, progress: Progress | None = None,
          cancelled: Callable[[], bool] = lambda: False, batch: int = 20000) -> SyncReport:
     """Push this site's changes, then pull the records of others in the user's jurisdiction."""
+    session.require("exchange")
     import psycopg
 
     report = SyncReport()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from datetime import datetime
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from app.services import login
 from app.services.session import Session, User
 from app.store import records
 from app.store.clock import new_id
@@ -41,6 +44,7 @@ class UserEntry:
     jurisdiction: str
     active: bool
     created_at: str
+    locked_until: datetime | None = None  # county time, while a lock after wrong passwords lasts
 
 
 def _check_details(display_name: str, role: str, jurisdiction: str) -> None:
@@ -112,7 +116,7 @@ def list_users(session: Session) -> list[UserEntry]:
         params = (session.user.id,)
     rows = session.conn.execute(sql + " ORDER BY active DESC, username", params).fetchall()
     return [UserEntry(r["username"], r["display_name"], r["role"], r["jurisdiction"], bool(r["active"]),
-                      r["created_at"]) for r in rows]
+                      r["created_at"], login.locked_until(r)) for r in rows]
 
 
 def update_user(session: Session, username: str, display_name: str, role: str, jurisdiction: str) -> User:
@@ -182,17 +186,9 @@ def set_active(session: Session, username: str, active: bool) -> bool:
     return True
 
 
-def authenticate(session_or_conn, username: str, password: str) -> User:
-    """The user with these credentials; one message for any failure, so names cannot be probed."""
-    conn = getattr(session_or_conn, "conn", session_or_conn)
-    row = conn.execute("SELECT * FROM users WHERE username = ? AND active = 1", (username,)).fetchone()
-    try:
-        if row is None:
-            raise VerificationError
-        _HASHER.verify(row["password_hash"], password)
-    except (VerificationError, InvalidHashError):
-        raise FieldError("password", "用户名或密码不正确") from None
-    return _row_user(row)
+def authenticate(session_or_conn, username: str, password: str, where: str = "程序") -> User:
+    """The user with these credentials, signed in and audited (app/services/login.py: lockout, one message)."""
+    return login.sign_in(getattr(session_or_conn, "conn", session_or_conn), username, password, where)
 
 
 def find_user(conn, username: str) -> User | None:

@@ -4,24 +4,34 @@ An entry that wrote a record also carries `row_hash`, the seal of the record's c
 so `check` can tell a row changed outside the program from one the log accounts for.
 
 Digests. Entries written before schema 6 (digest_version NULL) hash a JSON list of their fields. Entries from schema
-6 on (digest_version 2) hash their fields each written as `length:text` (or `N` for NULL) by entry_digest. Every
+6 on (digest_version 2) hash their fields each written as `length:text` (or `N` for NULL) by entry_digest.
+Entries from schema 11 on (digest_version 3) also record, and hash, the operating-system user and the computer that
+made them (ORIGIN): an entry says which account of the program acted, and from whose desk. Each entry is verified
+by the digest of its own version, so older entries stay verifiable as they were written; an entry is written in the
+newest version the log's columns allow (a migration running before schema 11 writes version 2). Every
 complete block of 10,000 entries is also sealed by one digest (app/store/audit_blocks.py), which is what `check`
 verifies: millions of entries in SQLite, not a loop over Python rows.
 """
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
+import socket
 import sqlite3
+from functools import cache
 from typing import Any
 
 from app.store.clock import now
 
 GENESIS = "0" * 64
-DIGEST_VERSION = 2
+DIGEST_VERSION = 3
 FIELDS = ("seq", "at", "user_id", "username", "action", "entity", "entity_id", "before", "after", "prev_hash",
           "row_hash")
+ORIGIN = ("os_user", "host")
+# The fields each digest version covers (version 1 is the JSON list of _digest_v1).
+DIGESTED_FIELDS = {2: FIELDS, 3: FIELDS + ORIGIN}
 # At most this many problems are listed; the rest are summed up.
 LISTED = 20
 
@@ -57,6 +67,53 @@ def entry_digest(*values: Any) -> str:
     return hashlib.sha256("".join(parts).encode("utf-8")).hexdigest()
 
 
+@cache
+def origin() -> tuple[str, str]:
+    """The operating-system user running the program and this computer's name, as each audit entry records them."""
+    try:
+        os_user = getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment (a service account without one)
+        os_user = "（未知）"
+    return os_user[:128], (socket.gethostname() or "（未知）")[:255]
+
+
+def _digest_version(conn: sqlite3.Connection) -> int:
+    """The newest digest version the log's columns allow. Reading the columns costs far more than writing an entry,
+    so the answer is held on the connection itself (by an SQL function, which lives and dies with it: registered once,
+    never replaced, since SQLite refuses to replace a function while a statement runs) until a migration on the
+    connection calls columns_changed."""
+    try:
+        known = conn.execute("SELECT jz_log_version(NULL)").fetchone()[0]
+    except sqlite3.OperationalError:  # first entry on this connection
+        conn.create_function("jz_log_version", 1, _held())
+        known = None
+    if known is None:
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
+        known = max(v for v, fields in DIGESTED_FIELDS.items() if set(fields) <= columns)
+        conn.execute("SELECT jz_log_version(?)", (known,))
+    return known
+
+
+def _held():
+    """One value held for SQL: jz_log_version(NULL) reads it, (0) forgets it, (n) sets it."""
+    held: list[int | None] = [None]
+
+    def version(value: int | None) -> int | None:
+        if value is not None:
+            held[0] = value or None
+        return held[0]
+
+    return version
+
+
+def columns_changed(conn: sqlite3.Connection) -> None:
+    """A migration may have added columns to the log: the next entry on this connection looks at them again."""
+    try:
+        conn.execute("SELECT jz_log_version(0)")
+    except sqlite3.OperationalError:  # no entry written on this connection yet: nothing held
+        pass
+
+
 def write_entry(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity_id: str,
                 before: Any = None, after: Any = None, row_hash: str | None = None) -> int:
     """Chain one entry onto the log and move the head; its number. `append` is what callers use."""
@@ -68,11 +125,12 @@ def write_entry(conn: sqlite3.Connection, user: Any, action: str, entity: str, e
     b, a = canonical(before), canonical(after)
     user_id = getattr(user, "id", None)
     username = getattr(user, "username", None) or str(user)
-    values = [seq, at, user_id, username, action, entity, entity_id, b, a, prev, row_hash]
+    version = _digest_version(conn)
+    fields = DIGESTED_FIELDS[version]
+    values = [seq, at, user_id, username, action, entity, entity_id, b, a, prev, row_hash, *origin()][:len(fields)]
     digest = entry_digest(*values)
-    conn.execute("INSERT INTO audit_log (seq, at, user_id, username, action, entity, entity_id, before, after, "
-                 "prev_hash, row_hash, hash, digest_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                 (*values, digest, DIGEST_VERSION))
+    conn.execute(f"INSERT INTO audit_log ({', '.join(fields)}, hash, digest_version) "
+                 f"VALUES ({', '.join('?' * (len(values) + 2))})", (*values, digest, version))
     conn.execute("INSERT INTO audit_head (id, count, hash) VALUES (1, ?, ?) "
                  "ON CONFLICT(id) DO UPDATE SET count = excluded.count, hash = excluded.hash", (seq, digest))
     return seq
@@ -93,29 +151,36 @@ def append(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity
     return seq
 
 
-def _has_v2(conn: sqlite3.Connection) -> bool:
-    """Whether the log has the columns of digest version 2 (schema 6 on)."""
-    return "digest_version" in {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
+def _columns(conn: sqlite3.Connection) -> set[str]:
+    """The log's columns (with digest_version from schema 6 on, the origin from schema 11 on)."""
+    return {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
 
 
 def entry_problems(conn: sqlite3.Connection, first: int, last: int) -> list[str]:
     """Entries first..last checked one by one: each digest against its content, and each link to the one before.
 
     The digests are computed here, not by a function registered in SQLite: registering one again while a statement
-    is reading (an upgrade streaming records and sealing a block of the log as it appends) is refused by SQLite."""
-    v2 = _has_v2(conn)
+    is reading (an upgrade streaming records and sealing a block of the log as it appends) is refused by SQLite.
+    Each entry is checked by the digest of its own version."""
+    columns = _columns(conn)
+    v2 = "digest_version" in columns
     problems = [f"审计日志第 {seq} 条与前一条衔接不上（前一条被修改或删除）" for (seq,) in conn.execute(
         f"SELECT a.seq FROM audit_log a LEFT JOIN audit_log b ON b.seq = a.seq - 1 WHERE a.seq BETWEEN ? AND ? "
         f"AND a.prev_hash IS NOT coalesce(b.hash, '{GENESIS}') LIMIT {LISTED + 1}", (first, last))]
     v1 = FIELDS[:FIELDS.index("row_hash")]
+    read = FIELDS + tuple(f for f in ORIGIN if f in columns) if v2 else v1
+    known = {v: len(fields) for v, fields in DIGESTED_FIELDS.items() if set(fields) <= set(read)}
     version = "digest_version" if v2 else "NULL"
     for stored, kind, *fields in conn.execute(
-            f"SELECT hash, {version}, {', '.join(FIELDS if v2 else v1)} FROM audit_log WHERE seq BETWEEN ? AND ? "
+            f"SELECT hash, {version}, {', '.join(read)} FROM audit_log WHERE seq BETWEEN ? AND ? "
             f"ORDER BY seq", (first, last)):
         if kind is None:
-            good = _digest_v1(fields[:len(v1)]) == stored
+            # A field a version does not cover must be empty: an older entry cannot be given an origin later.
+            good = _digest_v1(fields[:len(v1)]) == stored and not any(fields[len(FIELDS):])
+        elif kind in known:
+            good = entry_digest(*fields[:known[kind]]) == stored and not any(fields[known[kind]:])
         else:
-            good = kind == DIGEST_VERSION and entry_digest(*fields) == stored
+            good = False
         if not good:
             problems.append(f"审计日志第 {fields[0]} 条内容与其校验值不符（被修改）")
             if len(problems) > LISTED:
@@ -173,7 +238,7 @@ def verify(conn: sqlite3.Connection, full: bool = False) -> list[str]:
     """Walk the chain; every problem is a line in Chinese naming the entry (empty list: the chain is intact).
 
     `full` checks every entry's own digest too, not only each sealed block's (the same evidence, slower)."""
-    v2 = _has_v2(conn)
+    v2 = "digest_version" in _columns(conn)
     problems = _chain_problems(conn)
     last = conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
     if len(problems) <= LISTED:

@@ -248,6 +248,17 @@ def _v10(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE sync_conflicts ADD COLUMN resolved_at TEXT")
 
 
+def _v11(conn: sqlite3.Connection) -> None:
+    # Who ran the program and on which computer, covered by the entry's digest from here on (digest version 3);
+    # older entries keep their digest and say nothing of it.
+    conn.execute("ALTER TABLE audit_log ADD COLUMN os_user TEXT")
+    conn.execute("ALTER TABLE audit_log ADD COLUMN host TEXT")
+    # Failed sign-ins in a row and, after too many, until when the account is locked. Not sealed: they are the
+    # state of the door, not a decision; every change to them is an audited entry of its own.
+    conn.execute("ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE users ADD COLUMN locked_until TEXT")
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: its number, what it does, and the statements or function that do it.
@@ -277,5 +288,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     # After 8, which rebuilds visits: triggers made on the old table would go with it.
     Migration(9, "统计用汇总：按年月、村、类别的人次与金额，按人的各月人次；由触发器随每次结算维护", _v9),
     Migration(10, "同步：暂存上级记录未到的记录，冲突可标记为已补收", _v10),
+    Migration(11, "审计条目记录操作系统用户和计算机名；登录失败计数与账号锁定", _v11),
 )
 LATEST = MIGRATIONS[-1].version

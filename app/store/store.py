@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
+from app.store import audit
 from app.store import backup as backups
 from app.store import integrity
 from app.store.clock import now
@@ -50,6 +51,7 @@ def migrate(conn: sqlite3.Connection, db_path: Path | None, target: int = LATEST
         finally:
             if m.rebuilds:
                 conn.execute("PRAGMA foreign_keys = ON")
+        audit.columns_changed(conn)
     return [m.version for m in pending]
 
 

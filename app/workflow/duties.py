@@ -1,7 +1,10 @@
-"""Segregation of duties, in one table: who may record bills, and which workflow steps one person may not both take."""
+"""Segregation of duties, in one table: who may record bills (and what the county may change of it), and which
+workflow steps one person may not both take, recording a case's bills among them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from itertools import combinations
 
 from app.workflow import rules
@@ -12,13 +15,41 @@ from app.workflow import rules
 # line and the demo generator (see roles.py for why it is not refused).
 BILL_ACTIONS = frozenset({"record_bill", "correct_bill"})
 BILL_RECORDERS = frozenset({"村级经办", "乡镇经办", "系统"})
+# A county office without township staff to enter its bills may let its county roles record them: the county
+# decides, in its permission table (settings key SETTING, changed by an administrator and audited). Even then,
+# nobody approves a case whose bills they recorded (BILLS below).
+COUNTY_ROLES = frozenset({"县级医保审核", "县级民政审核", "县级审批"})
+SETTING = "duties"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the county has decided in its permission table; the defaults hold until it decides otherwise."""
+
+    county_records_bills: bool = False
+
+    @classmethod
+    def of(cls, stored: Mapping | None) -> Options:
+        """The options as stored in the settings (a missing or unknown key keeps its default)."""
+        return cls(county_records_bills=bool((stored or {}).get("county_records_bills", False)))
+
+    def bill_recorders(self) -> frozenset[str]:
+        return BILL_RECORDERS | (COUNTY_ROLES if self.county_records_bills else frozenset())
+
+
+DEFAULT = Options()
 
 # A workflow step is its state, except that the county's two opinions are steps of their own beside the approval.
 STEPS = tuple(rules.STEPS) + tuple(rules.COUNTY_PARTS)
 # Pairs of steps one person MAY both take. Every other pair of different steps is refused ("您已办理过…"), unless
 # the county has let one person take two local steps in an office with a single caseworker (ONE_PERSON_STEPS).
 MAY_BOTH: frozenset[frozenset[str]] = frozenset()
-MAY_NOT_BOTH = frozenset(frozenset(pair) for pair in combinations(STEPS, 2)) - MAY_BOTH
+# Having recorded (or corrected) a bill of the applicant's year is a step of its own: whoever entered the money may
+# not decide at 县级审批 to pay it. It does not bar the village or township steps, which the caseworker who
+# receives the hospital's slip also takes; no office's single caseworker waives it (it is not a local step).
+BILLS = "bills"
+MAY_NOT_BOTH = (frozenset(frozenset(pair) for pair in combinations(STEPS, 2)) - MAY_BOTH) | {
+    frozenset({BILLS, "county_approval"})}
 # Not decisions, so they neither count as a step taken nor are refused: 户申请 is the household's own request (in a
 # village with a single caseworker, the caseworker records it on the household's behalf and then holds the 村评议);
 # 撤回 is the household's wish carried out.

@@ -44,9 +44,11 @@ ONE_PERSON_WAIVER = "本地仅一名经办人，经县级管理员准许由同�
 
 
 def decide(user: Any, action: str, record: Mapping | None = None, *,
-           steps: Iterable[Mapping] | None = None, one_person: bool = False) -> Decision:
+           steps: Iterable[Mapping] | None = None, options: duties.Options = duties.DEFAULT,
+           one_person: bool = False) -> Decision:
     """Role → action, the record's region within the user's jurisdiction, the record's state for a workflow action,
-    and segregation of duties against `steps` (the case's steps so far: state, action, user_id).
+    and segregation of duties against `steps` (the case's steps so far: state, action, user_id; recording the
+    applicant's bills is the step duties.BILLS). `options` are what the county decided in its permission table.
 
     `record` is anything with a "region_code" (a person, a household, an application); an application also has
     its "state". Without a record only the role is asked (which buttons a screen offers). `one_person`: the county
@@ -57,18 +59,19 @@ def decide(user: Any, action: str, record: Mapping | None = None, *,
     if len(user.jurisdiction or "") < role.scope:
         return Decision(False, f"您的管辖范围（{user.jurisdiction}）与{role.key}的角色不符，请管理员核对您的账号",
                         "jurisdiction")
+    actions = role.actions_under(options)
     if action in rules.ACTION_NAMES:
-        return _workflow(user, role.actions, action, record, steps, one_person)
+        return _workflow(user, actions, action, record, steps, one_person)
     if action not in TASKS:
         raise ValueError(f"unknown action {action!r}")
-    if action not in role.actions:
-        return Decision(False, _refusal(user.role, action), "role")
+    if action not in actions:
+        return Decision(False, _refusal(user.role, action, options), "role")
     return _region(user, record, f"{record['region_code']} 不在您（{user.display_name}）的管辖范围 "
                                  f"{user.jurisdiction} 内" if record else "")
 
 
-def _refusal(role: str, action: str) -> str:
-    who = holders(action)
+def _refusal(role: str, action: str, options: duties.Options) -> str:
+    who = holders(action, options)
     if action in duties.BILL_ACTIONS:
         return (f"{role}不能{TASKS[action]}：录入账单和审批付款须由不同的人办理（职责分离），"
                 f"账单由{'、'.join(who)}录入")
@@ -105,6 +108,9 @@ def _workflow(user: Any, allowed: frozenset[str], action: str, app: Mapping | No
         conflicts = duties.conflicts_of(state, action, taken)
         if conflicts and one_person and duties.one_person_may(state, action, conflicts):
             return Decision(True, waiver=ONE_PERSON_WAIVER)
+        if duties.BILLS in conflicts:
+            return Decision(False, "您录入或更正过申请人本年度的就诊账单：录入账单和审批付款须由不同的人办理（职责分离），"
+                                   f"请由其他{role}办理", "user")
         if conflicts:
             return Decision(False, f"您已办理过本申请的“{_step_name(conflicts[0])}”环节，同一人不能办理两个环节，"
                                    f"请由其他{role}办理", "user")

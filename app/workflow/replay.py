@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from app.domain.money import MoneyError, parse_money
 from app.store.clock import local_date
-from app.workflow import permissions, rules
+from app.workflow import duties, permissions, rules
 from app.workflow.roles import ROLES
 
 # The application's columns that follow from its steps; anything arriving from outside in them is not believed.
@@ -56,11 +56,13 @@ def county_parts(steps: Sequence[Mapping]) -> set[str]:
     return {s["action"] for s in steps[entered + 1:] if s["action"] in rules.COUNTY_PARTS}
 
 
-def check(step: Mapping, held: Sequence[Mapping], region_code: str, jurisdiction: str | None = None) -> str | None:
+def check(step: Mapping, held: Sequence[Mapping], region_code: str, jurisdiction: str | None = None,
+          options: duties.Options = duties.DEFAULT) -> str | None:
     """Why `step` may not be applied after the accepted `held` steps (in seq order), in Chinese; None if it may.
 
     `jurisdiction` is the sending site's, when the county registered it; without it the user is granted the
-    widest jurisdiction its role allows over this case, so that role, state and duties are still checked."""
+    widest jurisdiction its role allows over this case, so that role, state and duties are still checked. `options`
+    are what the receiving county decided in its permission table."""
     if step["seq"] != len(held) + 1:
         return f"这是第 {step['seq']} 步，本处只有前 {len(held)} 步，前面的办理环节尚未收到或已不同"
     now = fold(held)["state"]
@@ -76,7 +78,8 @@ def check(step: Mapping, held: Sequence[Mapping], region_code: str, jurisdiction
     if jurisdiction is None:
         jurisdiction = region_code[:role.scope] if role else ""
     actor = permissions.User(step["user_id"], step["username"], step["display_name"], step["role"], jurisdiction)
-    decision = permissions.decide(actor, action, {"state": state, "region_code": region_code}, steps=held)
+    decision = permissions.decide(actor, action, {"state": state, "region_code": region_code}, steps=held,
+                                  options=options)
     if not decision.allowed:
         return f"{step['display_name']}（{step['role']}）不能办理这一步：{decision.reason}"
     if step["to_state"] not in {rules.next_state(state, action, order) for order in _ORDERS}:

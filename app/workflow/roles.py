@@ -55,8 +55,13 @@ class Role:
 
     @property
     def actions(self) -> frozenset[str]:
-        """Everything this role may do: its tasks, bill recording if the duties table allows, its workflow steps."""
-        bills = duties.BILL_ACTIONS if self.key in duties.BILL_RECORDERS else frozenset()
+        """Everything this role may do under the default duties (see actions_under)."""
+        return self.actions_under(duties.DEFAULT)
+
+    def actions_under(self, options: duties.Options) -> frozenset[str]:
+        """Everything this role may do: its tasks, bill recording if the duties table (and the county's options
+        there) allow, its workflow steps."""
+        bills = duties.BILL_ACTIONS if self.key in options.bill_recorders() else frozenset()
         return self.tasks | bills | workflow_steps(self.key)
 
 
@@ -92,6 +97,6 @@ ROLES: dict[str, Role] = {r.key: r for r in (
 ASSIGNABLE = tuple(k for k, r in ROLES.items() if r.assignable)
 
 
-def holders(action: str) -> list[str]:
+def holders(action: str, options: duties.Options = duties.DEFAULT) -> list[str]:
     """The roles that may take an action, for a refusal that says who may."""
-    return [k for k, r in ROLES.items() if r.assignable and action in r.actions]
+    return [k for k, r in ROLES.items() if r.assignable and action in r.actions_under(options)]

@@ -10,8 +10,8 @@ import pytest
 from pypdf import PdfReader
 
 from app.documents import forms
-from app.services import paperwork, users
-from app.services.demo import build_demo, demo_applications, demo_users
+from app.services import paperwork
+from app.services.demo import build_demo, demo_applications, demo_users, start_demo
 from app.services.session import SYSTEM, Session
 from app.store.store import open_store
 
@@ -27,7 +27,7 @@ def demo(tmp_path_factory):
     db = tmp_path_factory.mktemp("docs") / "demo.sqlite3"
     store = open_store(db, daily_backup=False)
     session = Session(store, SYSTEM)
-    users.create_user(session, "admin", "管理员", "管理员", "340223", "jiuzhu-demo")
+    start_demo(session)
     demo_users(session)
     list(build_demo(session, 60, 2025))
     demo_applications(session, 2025)

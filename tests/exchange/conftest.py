@@ -30,7 +30,7 @@ def demo_db(tmp_path_factory):
     """A small demo county (a few hundred households, applications at every step), built once."""
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
     session = Session(open_store(path, daily_backup=False), SYSTEM)
-    users.create_user(session, "admin", "管理员", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
+    demo.start_demo(session)
     demo.demo_users(session)
     for _ in demo.build_demo(session, 120, 2025, seed=7):
         pass

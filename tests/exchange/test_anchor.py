@@ -23,7 +23,7 @@ from app.services.session import SYSTEM, Session
 from app.store.errors import StoreError
 from app.store.store import open_store
 from tests.exchange.test_sync import county_counts
-from tests.faults.killing import CAN_KILL, ROOT, cli
+from tests.faults.killing import AS_ADMIN, CAN_KILL, ROOT, cli
 from tests.store.anchoring import audit_count, put_back, record_bills, snapshot
 
 WORKER = Path(__file__).with_name("anchor_worker.py")
@@ -74,7 +74,7 @@ def test_an_older_copy_put_back_after_a_sync_is_reported_and_not_pushed_over(tow
     assert report.lines()[0].startswith("未送出本站的记录：")
     assert county_counts(county_url) == there, "nothing of the older copy was pushed over the county's"
     assert sync.state(again)["pushed_change"] == 0 and not sync.state(again).get("push")
-    code, out, err = cli("sync", "--db", str(db), "--county-url", county_url)
+    code, out, err = cli("sync", *AS_ADMIN, "--db", str(db), "--county-url", county_url)
     assert code == 1 and "未送出本站的记录" in out
     again.store.close()
 
@@ -106,7 +106,7 @@ def test_a_wal_file_deleted_after_a_crash_is_reported(township, county_url):
     assert audit_count(db) < seen
     code, out, err = verify(db, county_url)
     assert code == 1 and "本机审计日志比县级数据库于" in err and f"已有 {seen} 条" in err and "WAL" in err
-    code, out, err = cli("sync", "--db", str(db), "--county-url", county_url)
+    code, out, err = cli("sync", *AS_ADMIN, "--db", str(db), "--county-url", county_url)
     assert code == 1 and "未送出本站的记录" in out and f"已有 {seen} 条" in out
 
 

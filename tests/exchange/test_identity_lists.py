@@ -9,6 +9,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from app.cli import main
+from tests.faults.killing import cli
 from app.domain.idnumber import check_digit
 from app.exchange.identity_lists import ListError, parse_date, read_list
 from app.services import county, identity_import, registry, users
@@ -139,8 +140,11 @@ def test_cli_compares_then_applies_and_reports(session, tmp_path, capsys):
     assert "新增 2" in out and "未导入 3 行" in out and "未作任何修改" in out
     report = load_workbook(tmp_path / "未导入.xlsx").active
     assert report.cell(3, 2).value and report.max_row == 5
-    assert main(["import-list", str(path), "--db", db, "--apply"]) == 0
-    assert "已应用 2 项" in capsys.readouterr().out
+    code, out, err = cli("import-list", str(path), "--db", db, "--apply")
+    assert code == 2 and "--user" in err, "applying signs in"
+    code, out, err = cli("import-list", str(path), "--db", db, "--apply", "--user", "admin", "--password-stdin",
+                         stdin="correct-horse\n")
+    assert code == 0 and "已应用 2 项" in out, err
 
 
 @pytest.mark.parametrize("raw", ["2023-13", "2023-02-30", "0000-00", "2023年13月"])

@@ -20,7 +20,7 @@ import pytest
 from app.exchange import held
 from app.exchange.merge import REFUSED_HEAD, RETAKE
 from app.exchange.records import site_id
-from app.services import demo, registry, sync, users
+from app.services import demo, registry, sync
 from app.services.session import SYSTEM, Session
 from app.store import records
 from app.store.db import transaction
@@ -40,7 +40,7 @@ def site_templates(tmp_path_factory) -> list[Path]:
     for n in range(SITES):
         path = tmp_path_factory.mktemp(f"site{n}") / "site.sqlite3"
         session = Session(open_store(path, daily_backup=False), SYSTEM)
-        users.create_user(session, "admin", "管理员", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
+        demo.start_demo(session)
         for _ in demo.build_demo(session, 20, 2025, seed=100 + n):
             pass
         if n < 2:  # applications and their steps travel too; two sites with them are enough

@@ -140,12 +140,15 @@ def test_a_damaged_or_altered_package_is_refused_whole(township, county_site, co
 
 def test_the_cli_exports_and_imports(township, county_url, tmp_path, capsys):
     from app.cli import main
+    from tests.faults.killing import AS_ADMIN, cli
 
     db = str(township.store.path)
     township.store.close()
-    assert main(["export-package", str(tmp_path), "--db", db]) == 0
+    code, out, err = cli("export-package", str(tmp_path), "--db", db)
+    assert code == 2 and "--user" in err and not list(tmp_path.glob("*.jzpkg")), "exporting signs in first"
+    code, out, err = cli("export-package", *AS_ADMIN, str(tmp_path), "--db", db)
+    assert code == 0 and "已导出" in out, err
     made = next(tmp_path.glob("*.jzpkg"))
-    assert "已导出" in capsys.readouterr().out
     assert main(["import-package", str(made), "--county-url", county_url, "--db", db]) == 0
     assert "写入县级数据库" in capsys.readouterr().out
     (tmp_path / "bad.jzpkg").write_bytes(made.read_bytes()[:1000])

@@ -27,6 +27,15 @@ CAN_KILL = hasattr(signal, "SIGKILL")
 # How long to wait for the next line before calling the process stuck: generous, since it waits for an event.
 PATIENCE = 600
 LINE_END = re.compile(rb"[\r\n]")  # a terminal's progress line is rewritten with \r; a log's ends with \n
+# A command that changes records signs in: as the demo county's administrator, the password on standard input.
+AS_ADMIN = ("--user", "admin", "--password-stdin")
+
+
+def password_input(argv) -> str | None:
+    """What a run's standard input holds: the demo password when it signs in with --password-stdin."""
+    from app.services.demo import DEMO_PASSWORD
+
+    return DEMO_PASSWORD + "\n" if "--password-stdin" in argv else None
 
 
 class Watched:
@@ -35,8 +44,13 @@ class Watched:
     def __init__(self, argv: list[str], log: Path) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
         self.started = time.perf_counter()
+        given = password_input(argv)
         self.proc = subprocess.Popen([sys.executable, *argv], cwd=ROOT, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, env=env)
+                                     stderr=subprocess.STDOUT, env=env,
+                                     stdin=subprocess.DEVNULL if given is None else subprocess.PIPE)
+        if given is not None:
+            self.proc.stdin.write(given.encode("utf-8"))
+            self.proc.stdin.close()
         self.log = log
         self.lines: queue.Queue[tuple[float, str] | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -135,11 +149,17 @@ def kill_after_line(argv: list[str], progress: re.Pattern, line: int, delay: flo
     return Kill(line, delay, run.proc.returncode != -signal.SIGKILL, run.proc.returncode, output)
 
 
-def cli(*args: str) -> tuple[int, str, str]:
-    """Run the command line in this process (no interpreter start-up): exit code, stdout, stderr."""
+def cli(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    """Run the command line in this process (no interpreter start-up): exit code, stdout, stderr. Standard input
+    holds `stdin`, or the demo password when the command signs in with --password-stdin."""
     from app.cli import main
 
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
+    given = stdin if stdin is not None else password_input(args) or ""
+    stdin, sys.stdin = sys.stdin, io.StringIO(given)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        sys.stdin = stdin
     return code, out.getvalue(), err.getvalue()

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .killing import Kill
+from .killing import AS_ADMIN, Kill
 from .state import Snapshot, new_audit
 
 YEAR = 2025  # the demo county's year of bills (conftest builds it with --year 2025)
@@ -88,7 +88,7 @@ def _import_landed(kill: Kill, state: str) -> bool:
 
 IMPORT_LIST = Operation(
     "import-list", _write_roster,
-    lambda db, inputs: ["import-list", str(inputs / LIST_NAME), "--apply", "--db", str(db)],
+    lambda db, inputs: ["import-list", str(inputs / LIST_NAME), "--apply", *AS_ADMIN, "--db", str(db)],
     re.compile(r"名单）：.*；未导入 \d+ 行$"), all_or_nothing, _import_landed)
 
 
@@ -154,7 +154,7 @@ def person_by_person(before: Snapshot, after: Snapshot, killed: Snapshot) -> lis
 
 
 RESETTLE = Operation(
-    "resettle", _change_local_values, lambda db, inputs: ["resettle", "--year", str(YEAR), "--db", str(db)],
+    "resettle", _change_local_values, lambda db, inputs: ["resettle", *AS_ADMIN, "--year", str(YEAR), "--db", str(db)],
     re.compile(r"^已重新结算 \d+/\d+ 人$"), person_by_person, lambda kill, state: state == "partial")
 
 OPERATIONS = (IMPORT_LIST, RESETTLE)

@@ -28,6 +28,10 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)?")
 # Columns whose value is a function of the time the change was made: they differ between any two runs.
 TIMED = {"audit_log": {"at", "prev_hash", "hash"}, "audit_head": {"hash"}}
+# The command line's sign-in (app/cli_auth.py) is audited before the command's own work, once per run: a run killed
+# and run again has signed in twice. A state is what the command did, so sign-ins are left out and the log's
+# entries are numbered without them.
+SIGN_IN = "登录（命令行）"
 
 
 def _read(db: Path) -> sqlite3.Connection:
@@ -93,7 +97,12 @@ def snapshot(db: Path, known: set[str]) -> Snapshot:
         for name in names:
             order = "seq" if name == "audit_log" else "rowid"
             rows = [{k: norm(r[k]) for k in r.keys() if k not in TIMED.get(name, ())}
-                    for r in conn.execute(f'SELECT * FROM "{name}" ORDER BY {order}')]
+                    for r in conn.execute(f'SELECT * FROM "{name}" ORDER BY {order}')
+                    if name != "audit_log" or r["action"] != SIGN_IN]
+            if name == "audit_log":
+                rows = [{**r, "seq": i} for i, r in enumerate(rows, start=1)]
+            elif name == "audit_head":
+                rows = [{**r, "count": len(tables["audit_log"])} for r in rows]
             if name != "audit_log":
                 rows.sort(key=lambda r: json.dumps(r, sort_keys=True, default=str))
             tables[name] = rows

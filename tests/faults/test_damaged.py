@@ -15,7 +15,7 @@ from app.store.check import check_database
 from app.store.errors import DatabaseDamaged
 from app.store.store import open_store
 
-from .killing import cli
+from .killing import AS_ADMIN, cli
 
 pytestmark = pytest.mark.faults
 
@@ -87,7 +87,7 @@ def test_the_command_line_says_how_to_restore_and_restoring_keeps_the_damaged_fi
     expected = visits(saved)
     DAMAGE[kind](db)
     damaged = db.read_bytes()
-    code, out, err = cli("resettle", "--year", "2025", "--db", str(db))
+    code, out, err = cli("resettle", *AS_ADMIN, "--year", "2025", "--db", str(db))
     assert code == 2 and "已损坏" in err and "Traceback" not in err
     command = err.split("请运行：")[1].strip()
     assert command == f'jiuzhu restore "{saved}" --db "{db}"'
@@ -115,7 +115,7 @@ def test_no_backup_says_so(tmp_path, demo_county):
     db = tmp_path / "county.sqlite3"
     shutil.copy2(demo_county, db)
     _truncate(db)
-    code, out, err = cli("resettle", "--year", "2025", "--db", str(db))
+    code, out, err = cli("resettle", *AS_ADMIN, "--year", "2025", "--db", str(db))
     assert code == 2 and "没有找到备份" in err and "restore" not in err
 
 

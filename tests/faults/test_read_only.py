@@ -24,7 +24,7 @@ from app.services.session import SYSTEM, Session
 from app.store.errors import DatabaseReadOnly
 from app.store.store import Store
 
-from .killing import ROOT
+from .killing import AS_ADMIN, ROOT, password_input
 
 pytestmark = pytest.mark.faults
 AS_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
@@ -34,7 +34,8 @@ needs_user_switch = pytest.mark.skipif(os.geteuid() == 0 and not shutil.which("s
 
 def run(*args: str, prefix: list[str] = AS_NOBODY) -> subprocess.CompletedProcess:
     return subprocess.run([*prefix, sys.executable, "-m", "app", *args], cwd=ROOT, capture_output=True, text=True,
-                          encoding="utf-8", env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, check=False)
+                          encoding="utf-8", env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+                          input=password_input(args) or "", check=False)
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -54,7 +55,7 @@ def folder(demo_county):
 
 
 @needs_user_switch
-@pytest.mark.parametrize("command", [["resettle", "--year", "2025"], ["backup"], ["gui", "--smoke"]],
+@pytest.mark.parametrize("command", [["resettle", *AS_ADMIN, "--year", "2025"], ["backup"], ["gui", "--smoke"]],
                          ids=["resettle", "backup", "gui"])
 def test_read_only_file_in_a_read_only_folder(folder, command):
     db = folder / "county.sqlite3"
@@ -72,7 +73,7 @@ def test_read_only_file_in_a_writable_folder_is_refused_before_any_work(folder):
     db = folder / "county.sqlite3"
     folder.chmod(0o777)  # SQLite opens the file read-only without a word; the first write would fail
     before = hashlib.sha256(db.read_bytes()).hexdigest()
-    done = run("resettle", "--year", "2025", "--db", str(db))
+    done = run("resettle", *AS_ADMIN, "--year", "2025", "--db", str(db))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert f"数据库文件 {db} 是只读的" in done.stderr and "取消“只读”" in done.stderr
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
@@ -90,7 +91,7 @@ def test_read_only_file_system(folder):
     probe = subprocess.run([*prefix, "true"], capture_output=True, check=False)
     if probe.returncode != 0:
         pytest.skip(f"cannot make a private read-only mount here: {probe.stderr.decode(errors='replace').strip()}")
-    done = run("resettle", "--year", "2025", "--db", str(db), prefix=prefix)
+    done = run("resettle", *AS_ADMIN, "--year", "2025", "--db", str(db), prefix=prefix)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "只读的位置" in done.stderr and str(db) in done.stderr
 

@@ -195,6 +195,6 @@ def test_demo_data_only_in_a_demo_database(qtbot, tmp_path):
         assert "生成演示数据…" not in menu   # a live county: 南陵县, not 南陵县（演示）
         registry.register_household(window.session, "340223100201", "籍山镇某村 9 号",
                                     registry.PersonInput("赵六", idn("34022319580709001")))
-        with pytest.raises(FieldError, match="正式使用的数据库"):
+        with pytest.raises(FieldError, match="不是演示数据库"):
             list(demo.build_demo(window.session, 2, 2025))
         assert not demo.is_demo(window.session.store)

@@ -24,7 +24,7 @@ def county_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("county") / "county.sqlite3"
     store = open_store(path, daily_backup=False)
     session = Session(store, SYSTEM)
-    users.create_user(session, "admin", "管理员", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
+    demo.start_demo(session)
     for _ in demo.build_demo(session, 60, 2025):
         pass
     store.close()

@@ -10,6 +10,7 @@ import pytest
 
 pytest.importorskip("PySide6")
 
+
 from app.domain.idnumber import check_digit  # noqa: E402
 from app.gui.app import _reader  # noqa: E402
 from app.gui.main_window import MainWindow  # noqa: E402
@@ -105,6 +106,26 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
     decide("xiang", "close_notice", "")
     decide("yibao", "medical_opinion", "费用属实，票据齐全")
     decide("minzheng", "civil_opinion", "家庭收入低于低收入标准，财产核查符合", asset_check=True)
+    # Above the policy's bound: refused, and the dialog stays with the reason beside the amount.
+    w = window_for("shenpi")
+    page = ApplicationDialog(w, app_id)
+    qtbot.addWidget(page)
+    idle(qtbot)
+    asking = page.action_dialog("approve")
+    qtbot.addWidget(asking)
+    assert "不能超过本年个人自付合规医疗费用 25000.00 元" in asking.form.rows["amount"].message.text()
+    asking.opinion.setPlainText("同意")
+    asking.amount.setText("999999999999.99")
+    asking.amount_reason.setText("经县领导小组研究，特事特办")
+    asking.show()
+    asking.save()
+    qtbot.waitUntil(lambda: "最高额" in asking.form.rows["amount"].message.text(), timeout=20_000)
+    if SHOTS:
+        asking.grab().save(str(Path(SHOTS) / "approve-above-limit.png"))
+    assert "999999999999.99 元超过可批准的最高额 25000.00 元" in asking.form.rows["amount"].message.text()
+    assert apps.application_row(s_admin, app_id)["state"] == "county_approval"
+    asking.reject()
+    w.close()
     page = decide("shenpi", "approve", "同意按测算金额救助")
     assert page.app["approved_amount"] == "2500.00"
     page = decide("xiang2", "disburse", "")

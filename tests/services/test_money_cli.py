@@ -4,22 +4,33 @@ resettle, and the adjustment lines adding up to the difference; bad input exits 
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 from decimal import Decimal
 
 import pytest
 
-from app.services import county
+from app.services import county, users
+from app.services.demo import DEMO_PASSWORD
 from app.services.session import SYSTEM, Session
 from app.store.store import open_store
 
-from tests.store.test_cli_store import jiuzhu
+from tests.store.test_cli_users import jiuzhu
+
+
+def as_user(username: str, *args: str) -> subprocess.CompletedProcess:
+    """A command that changes records, signed in as one of the demo county's users."""
+    return jiuzhu(*args, "--user", username, "--password-stdin", stdin=DEMO_PASSWORD + "\n")
 
 
 def _office_total(db) -> Decimal:
+    """The office's own money of 2025 in the township whose batch was paid (elsewhere nothing was paid yet, so a
+    change there updates the unpaid amounts and makes no 补付/追回)."""
     conn = sqlite3.connect(db)
     try:
         return sum((Decimal(a) + Decimal(b) for a, b in conn.execute(
-            "SELECT assistance_paid, tilt_assistance_paid FROM settlements WHERE year = 2025")), Decimal(0))
+            "SELECT s.assistance_paid, s.tilt_assistance_paid FROM settlements s JOIN persons p ON p.id = s.person_id "
+            "JOIN households h ON h.id = p.household_id WHERE s.year = 2025 AND h.region_code LIKE "
+            "(SELECT jurisdiction FROM users WHERE username = 'fa') || '%'")), Decimal(0))
     finally:
         conn.close()
 
@@ -29,15 +40,24 @@ def db(tmp_path_factory):
     path = tmp_path_factory.mktemp("money") / "county.sqlite3"
     run = jiuzhu("demo", "--households", "80", "--year", "2025", "--db", str(path), "--quiet")
     assert run.returncode == 0, run.stderr
+    # The batch is drawn up and confirmed in the township with the most of the office's money to pay, by two people.
+    store = open_store(path, daily_backup=False)
+    town = store.conn.execute(
+        "SELECT substr(h.region_code, 1, 9) FROM settlements s JOIN persons p ON p.id = s.person_id "
+        "JOIN households h ON h.id = p.household_id WHERE s.year = 2025 AND s.assistance_paid != '0.00' "
+        "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+    for username, role in (("fa", "乡镇经办"), ("he", "乡镇审核")):
+        users.create_user(Session(store, SYSTEM), username, role, role, town, DEMO_PASSWORD)
+    store.close()
     return path
 
 
 def test_pay_change_a_local_value_resettle_and_the_adjustments_add_up(db, tmp_path):
-    made = jiuzhu("disburse", "create", "--year", "2025", "--roster", str(tmp_path / "r.pdf"), "--db", str(db))
+    made = as_user("fa", "disburse", "create", "--year", "2025", "--roster", str(tmp_path / "r.pdf"), "--db", str(db))
     assert made.returncode == 0, made.stderr
     batch = made.stdout.split("jiuzhu disburse confirm ")[1].split()[0]
-    assert jiuzhu("disburse", "confirm", batch, "--db", str(db)).returncode == 0
-    again = jiuzhu("disburse", "confirm", batch, "--db", str(db))
+    assert as_user("he", "disburse", "confirm", batch, "--db", str(db)).returncode == 0
+    again = as_user("he", "disburse", "confirm", batch, "--db", str(db))
     assert again.returncode == 2 and "不能再次确认" in again.stderr
     conn = sqlite3.connect(db)
     paid = conn.execute("SELECT * FROM payment_lines ORDER BY id").fetchall()
@@ -49,7 +69,7 @@ def test_pay_change_a_local_value_resettle_and_the_adjustments_add_up(db, tmp_pa
     county.configure_county(s, c["code"], c["name"], store.setting("policy_id"),
                             {**store.setting("local"), "serious_illness_deductible": "10000"})
     store.close()
-    run = jiuzhu("resettle", "--year", "2025", "--quiet", "--db", str(db))
+    run = as_user("admin", "resettle", "--year", "2025", "--quiet", "--db", str(db))
     assert run.returncode == 0, run.stderr
     assert '"adjustment_lines"' in run.stdout
     new = _office_total(db)
@@ -71,16 +91,18 @@ def test_bill_list_and_void(db):
     conn = sqlite3.connect(db)
     id_number, hospital, invoice = conn.execute(
         "SELECT p.id_number, v.hospital, v.invoice_number FROM visits v JOIN persons p ON p.id = v.person_id "
-        "WHERE v.status = 'live' LIMIT 1").fetchone()
+        "JOIN households h ON h.id = p.household_id WHERE v.status = 'live' AND h.region_code LIKE "
+        "(SELECT jurisdiction FROM users WHERE username = 'fa') || '%' LIMIT 1").fetchone()
     conn.close()
     listed = jiuzhu("bill", "list", "--id-number", id_number, "--db", str(db))
     assert listed.returncode == 0 and invoice in listed.stdout and "有效" in listed.stdout
-    voided = jiuzhu("bill", "void", "--hospital", hospital, "--invoice", invoice, "--reason", "测试作废", "--db", str(db))
+    voided = as_user("fa", "bill", "void", "--hospital", hospital, "--invoice", invoice, "--reason", "测试作废", "--db", str(db))
     assert voided.returncode == 0, voided.stderr
     assert "已作废" in jiuzhu("bill", "list", "--id-number", id_number, "--db", str(db)).stdout
     for args, fragment in ((("bill", "void", "--hospital", hospital, "--invoice", invoice, "--reason", "再次"), "已作废"),
                            (("bill", "list", "--id-number", "110105194912310021"), "没有登记"),
                            (("bill", "void", "--hospital", hospital, "--invoice", "无此票", "--reason", "x"), "没有登记过"),
                            (("adjustments", "--year", "2025", "out.csv"), ".xlsx")):
-        run = jiuzhu(*args, "--db", str(db))
+        run = (as_user("fa", *args, "--db", str(db)) if args[:2] == ("bill", "void")
+               else jiuzhu(*args, "--db", str(db)))
         assert run.returncode == 2 and fragment in run.stderr and run.stderr.count("\n") == 1, run.stderr

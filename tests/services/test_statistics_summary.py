@@ -63,7 +63,7 @@ def _both(session, monkeypatch, first: int, last: int):
 def county_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("county") / "county.sqlite3"
     session = Session(open_store(path, daily_backup=False), SYSTEM)
-    users.create_user(session, "admin", "管理员", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
+    demo.start_demo(session)
     for _ in demo.build_demo(session, 60, YEAR, seed=5, mean_visits=3.0):
         pass
     session.store.close()

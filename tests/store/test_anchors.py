@@ -22,8 +22,8 @@ def site(tmp_path):
     from app.services import demo
 
     store = open_store(tmp_path / "site.sqlite3", daily_backup=False)
-    admin = users.create_user(Session(store, SYSTEM), "admin", "管理员", "管理员", "340223", "correct-horse")
-    session = Session(store, admin)
+    demo.start_demo(Session(store, SYSTEM))
+    session = Session(store, users.find_user(store.conn, "admin"))
     county.configure_county(session, "340223", "南陵县", "wuhu-2022", DEMO_LOCAL)
     for _ in demo.build_demo(session, 4, 2025, seed=3):
         pass

@@ -55,7 +55,7 @@ def test_demo_then_check_and_verify_pass(demo_db):
         assert run.returncode == 0, run.stderr
 
 
-@pytest.mark.parametrize("column", ["username", "after", "at", "action"])
+@pytest.mark.parametrize("column", ["username", "after", "at", "action", "os_user", "host"])
 def test_altering_any_past_audit_row_fails_check_and_verify(demo_db, tmp_path, column):
     copy = tmp_path / "copy.sqlite3"
     src = sqlite3.connect(demo_db)

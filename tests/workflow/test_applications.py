@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ from app.services.session import SYSTEM, Session
 from app.store import clock
 from app.domain.errors import FieldError
 from app.store.store import open_store
-from app.workflow import replay, rules
+from app.workflow import duties, replay, rules
 from app.workflow.deadlines import add_workdays, workdays_between
 
 
@@ -123,10 +124,68 @@ def test_county_approval_needs_both_parts_and_a_reason_for_another_amount(world)
     with pytest.raises(FieldError, match="须写明理由") as info:
         go(people, "shenpi", app_id, "county_approval", "approve", amount="3000")
     assert info.value.field == "amount_reason"
-    a = go(people, "shenpi", app_id, "county_approval", "approve", amount="2000", amount_reason="部分票据重复，核减")
+    for token in ("x", "核减", "xxxxxxxxxxxxxxxx", "！！！。。。，，，、、、"):
+        with pytest.raises(FieldError, match="至少 10 个字") as info:
+            go(people, "shenpi", app_id, "county_approval", "approve", amount="2000", amount_reason=token)
+        assert info.value.field == "amount_reason"
+    a = go(people, "shenpi", app_id, "county_approval", "approve", amount="2000",
+           amount_reason="部分票据与三月已报销的重复，核减")
     assert (a["computed_amount"], a["approved_amount"]) == ("2500.00", "2000.00")
     audit_rows = people["admin"].conn.execute("SELECT after FROM audit_log WHERE action LIKE '%批准%'").fetchall()
-    assert "部分票据重复" in audit_rows[-1][0]
+    assert "部分票据与三月已报销的重复" in audit_rows[-1][0]
+
+
+def test_an_amount_above_what_the_policy_allows_is_refused_with_the_bound_and_audited(world):
+    """芜医保〔2021〕76号: 依申请救助 at 50% above 20,000 of the year's compliant self-pay, at most 30,000 a year. The
+    applicant's compliant self-pay is 25,000 (computed 2,500), so no approval may exceed 25,000, however explained."""
+    people, app_id = world
+    to_county(people, app_id)
+    go(people, "yibao", app_id, "county_approval", "medical_opinion", opinion="费用属实")
+    go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="符合")
+    reason = "经县医疗救助工作领导小组会议研究，特事特办"
+    for amount in ("999999999999.99", "25000.01"):
+        with pytest.raises(FieldError, match=f"{amount} 元超过可批准的最高额 25000.00 元") as info:
+            go(people, "shenpi", app_id, "county_approval", "approve", amount=amount, amount_reason=reason)
+        assert info.value.field == "amount" and "本年个人自付合规医疗费用 25000.00 元" in info.value.reason
+    conn = people["admin"].conn
+    refused = conn.execute("SELECT after FROM audit_log WHERE action = '拒绝操作' ORDER BY seq").fetchall()
+    assert len(refused) == 2 and "25000.01" in refused[-1][0]
+    assert conn.execute("SELECT state, approved_amount FROM applications WHERE id = ?", (app_id,)).fetchone()[:] == \
+        ("county_approval", None)
+    a = go(people, "shenpi", app_id, "county_approval", "approve", amount="25000", amount_reason=reason)
+    assert a["approved_amount"] == "25000.00"
+
+
+def test_the_annual_limit_bounds_the_approval_when_it_is_lower(world, monkeypatch):
+    people, app_id = world
+    to_county(people, app_id)
+    go(people, "yibao", app_id, "county_approval", "medical_opinion", opinion="费用属实")
+    go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="符合")
+    from app.policy.result import ApplicationCeiling
+
+    real = apps.compute_amount
+
+    def lower(session, app):  # as a county whose policy caps the year at 3,000
+        out = real(session, app)
+        return {**out, "ceiling": ApplicationCeiling(out["ceiling"].basis, Decimal("3000"), "某文件 三(二)")}
+
+    monkeypatch.setattr(apps, "compute_amount", lower)
+    with pytest.raises(FieldError, match=re.escape("依申请救助年度限额 3000.00 元（某文件 三(二)）")):
+        go(people, "shenpi", app_id, "county_approval", "approve", amount="3000.01",
+           amount_reason="经县医疗救助工作领导小组会议研究")
+
+
+def test_who_recorded_the_applicants_bills_may_not_approve(world):
+    people, app_id = world
+    conn = people["admin"].conn
+    recorder = conn.execute("SELECT DISTINCT user_id FROM audit_log WHERE entity = 'visits'").fetchone()[0]
+    taken = [s for s in apps.steps(people["admin"], app_id) if s["state"] == duties.BILLS]
+    assert [s["user_id"] for s in taken] == [recorder]
+    approver = next(p for p in people.values() if p.user.role == "县级审批")
+    d = approver.may("approve", {"state": "county_approval", "region_code": VILLAGE},
+                     steps=[{"state": duties.BILLS, "action": "record_bill", "user_id": approver.user.id}])
+    assert (d.allowed, d.field) == (False, "user") and "录入或更正过申请人本年度的就诊账单" in d.reason
+    assert approver.may("approve", {"state": "county_approval", "region_code": VILLAGE}, steps=taken).allowed
 
 
 def test_same_user_may_not_act_on_two_steps(world):
@@ -298,3 +357,26 @@ def test_attachments_are_kept_once_by_content_hash(world, tmp_path):
     with pytest.raises(FieldError, match="附件超过 50 MB 的上限"):
         apps.attach(people["cun1"], app_id, "户口簿", huge)
     assert people["admin"].conn.execute("SELECT count(*) FROM attachments").fetchone()[0] == 2
+
+
+def test_county_roles_record_bills_only_if_the_county_decides_and_never_approve_their_own(world):
+    people, app_id = world
+    pid = people["admin"].conn.execute("SELECT person_id FROM applications WHERE id = ?", (app_id,)).fetchone()[0]
+    bill = bills.BillInput("南陵县医院", "2025-03-01", "2025-03-05", "住院", "3000", "2000", "P-2", "县级", "1200", "0")
+    with pytest.raises(FieldError, match="县级审批不能录入就诊账单"):
+        bills.record_bill(people["shenpi"], pid, bill, today=TODAY)
+    with pytest.raises(FieldError, match="只有管理员可以修改"):
+        county.set_county_records_bills(people["shenpi"], True)
+    county.set_county_records_bills(people["admin"], True)
+    entry = people["admin"].conn.execute("SELECT username, action FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    assert tuple(entry) == ("admin", "权限表：允许县级角色录入账单")
+    bills.record_bill(people["shenpi"], pid, bill, today=TODAY)
+    to_county(people, app_id)
+    go(people, "yibao", app_id, "county_approval", "medical_opinion", opinion="费用属实")
+    go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="符合")
+    with pytest.raises(FieldError, match="录入或更正过申请人本年度的就诊账单") as info:
+        go(people, "shenpi", app_id, "county_approval", "approve")
+    assert info.value.field == "user"
+    county.set_county_records_bills(people["admin"], False)
+    with pytest.raises(FieldError, match="县级审批不能录入就诊账单"):
+        bills.record_bill(people["shenpi"], pid, bill, today=TODAY)

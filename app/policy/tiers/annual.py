@@ -7,7 +7,7 @@ from app.domain.case import CaseError
 from app.domain.money import fmt, pct
 from app.policy import blocks
 from app.policy.blocks import ZERO
-from app.policy.result import RiskCheck, SettleResult, Step, Warning
+from app.policy.result import ApplicationCeiling, RiskCheck, SettleResult, Step, Warning
 from app.policy.tiers.common import Run, money_text, year_sum
 from app.policy.tiers.income import income_test
 
@@ -31,6 +31,8 @@ def settle_application(run: Run, out: SettleResult, explain: bool) -> None:
     need = "测算依申请救助"
     test = sec.income_test
     compliant = year_sum(out.visits, run.case, sec.kinds, "compliant_self_pay")
+    limit, l_entry = run.value(sec.annual_limit, day, need)
+    out.application_ceiling = ApplicationCeiling(compliant, limit, l_entry.reference)
     self_paid = year_sum(out.visits, run.case, sec.kinds, "personal_pay")
     passes, test_text = income_test(run, test, compliant, self_paid, day, "依申请救助")
     if not passes:
@@ -39,7 +41,6 @@ def settle_application(run: Run, out: SettleResult, explain: bool) -> None:
         return
     deductible, d_entry = run.value(sec.deductible, day, need)
     rate, r_entry = run.value(sec.rate, day, need)
-    limit, l_entry = run.value(sec.annual_limit, day, need)
     over = blocks.over_deductible(compliant, deductible)
     paid = min(blocks.assisted(compliant, deductible, rate, limit), compliant)
     out.application_assistance_paid = paid
