@@ -18,8 +18,8 @@ millionths, and anything the engine would refuse (it then raises its own CaseErr
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -137,7 +137,7 @@ class BatchResult:
     applied_category: list[str]
     application_assistance_paid: np.ndarray
     re_assistance_paid: np.ndarray
-    warnings: dict[int, list[Warning]] = field(default_factory=dict)   # only person-years that have some
+    warnings: Mapping[int, list[Warning]] = field(default_factory=dict)  # only person-years that have some
     per_visit: np.ndarray | None = None     # per person-year: settled by the per-visit engine (a declared fallback)
     reasons: Counter = field(default_factory=Counter)                # why, counted per person-year
 
@@ -230,18 +230,21 @@ def _bits(conds: Iterable[str]) -> int:
 
 
 class _Table:
-    """Rule values by key, resolved once per distinct key present (a key packs segment, category, kind …)."""
+    """Rule values by key, resolved once per distinct key present (a key packs segment, category, kind …); rows
+    outside `mask` read zeros."""
 
-    def __init__(self, keys: np.ndarray, resolve: Callable[[int], tuple[int, ...]], width: int):
-        uniq, self.inverse = np.unique(keys, return_inverse=True)
-        values = np.zeros((len(uniq), width), np.int64)
-        bad = np.zeros(len(uniq), bool)
-        for j, key in enumerate(uniq.tolist()):
+    def __init__(self, keys: np.ndarray, mask: np.ndarray, resolve: Callable[[int], tuple[int, ...]], width: int):
+        present = np.flatnonzero(np.bincount(keys, weights=mask)) if len(keys) else np.zeros(0, np.int64)
+        dense = np.zeros(int(keys.max()) + 1 if len(keys) else 1, np.int64)
+        dense[present] = np.arange(1, len(present) + 1)
+        self.values = np.zeros((len(present) + 1, width), np.int64)
+        bad = np.zeros(len(present) + 1, bool)
+        for j, key in enumerate(present.tolist(), start=1):
             try:
-                values[j] = resolve(key)
+                self.values[j] = resolve(key)
             except (CaseError, Inexact):
                 bad[j] = True
-        self.values = values
+        self.inverse = np.where(mask, dense[keys], 0)
         self.bad_rows = bad[self.inverse]
 
     def column(self, j: int) -> np.ndarray:
@@ -258,7 +261,6 @@ class _Batch:
         self.rounds = rounds
         self.fallback = np.zeros(cols.cases, bool)
         self.reasons: Counter = Counter()
-        self.warnings: dict[int, list[Warning]] = {}
 
     # -- setting up ---------------------------------------------------------------------------------------------
     def flag(self, cases: np.ndarray, reason: str) -> None:
@@ -311,38 +313,28 @@ class _Batch:
 
     def expand(self, rules: list[Rule]) -> None:
         cols = self.cols
-        cat_names: list[str] = []
+        # Candidates once per distinct set of categories (a county has a few dozen), then spread to the people.
+        tuple_id: dict[tuple[str, ...], int] = {}
+        ids = np.array([tuple_id.setdefault(c, len(tuple_id)) for c in cols.categories], np.int64)
         code: dict[str, int] = {}
-        cands_of: dict[tuple[str, ...], list[int]] = {}
-        n_cands = np.zeros(cols.cases, np.int64)
-        run_cat: list[int] = []
-        bad: list[int] = []
-        for n, cats in enumerate(cols.categories):
-            found = cands_of.get(cats)
-            if found is None:
-                try:
-                    names = self.engine.candidates(cats, None)
-                except CaseError:
-                    names = None
-                if names is None:
-                    found = []
-                else:
-                    found = [code.setdefault(c, len(code)) for c in names]
-                    for c in names:
-                        if c not in cat_names:
-                            cat_names.append(c)
-                cands_of[cats] = found
-            if not found:
-                bad.append(n)
-                found = [code.setdefault(ORDINARY, len(code))]
-                if ORDINARY not in cat_names:
-                    cat_names.append(ORDINARY)
-            n_cands[n] = len(found)
-            run_cat.extend(found)
-        self.flag(np.array(bad, np.int64), "category the policy refuses")
+        cands: list[list[int]] = []
+        refused: list[int] = []
+        for t, cats in enumerate(tuple_id):
+            try:
+                names = self.engine.candidates(cats, None)
+            except CaseError:
+                refused.append(t)
+                names = [ORDINARY]
+            cands.append([code.setdefault(c, len(code)) for c in names])
+        self.flag(np.isin(ids, refused), "category the policy refuses")
+        width = max((len(c) for c in cands), default=1)
+        table = np.array([c + [0] * (width - len(c)) for c in cands], np.int64).reshape(len(cands), width)
+        n_cands = np.array([len(c) for c in cands], np.int64)[ids] if len(ids) else np.zeros(0, np.int64)
         self.cat_names = sorted(code, key=code.get)
         self.run_case = np.repeat(np.arange(cols.cases), n_cands)
-        self.run_cat = np.array(run_cat, np.int64)
+        first_run = np.cumsum(n_cands) - n_cands
+        self.run_cat = table[ids[self.run_case], np.arange(len(self.run_case)) - first_run[self.run_case]] \
+            if len(self.run_case) else np.zeros(0, np.int64)
         count = np.bincount(cols.case, minlength=cols.cases)
         start = np.r_[0, np.cumsum(count)[:-1]] if cols.cases else np.zeros(0, np.int64)
         per_run = count[self.run_case]
@@ -370,9 +362,9 @@ class _Batch:
         reported = cols.basic_paid[self.row_visit]
         computed = reported < 0
         key = ((((self.seg * self.ncat + self.row_cat) * 3 + self.kind) * 5 + (self.level + 1)) * 4 + self.ins)
-        table = _Table(key[computed], self._basic_terms, 8)
-        self.flag_rows(_spread(computed, table.bad_rows), "engine refuses (basic)")
-        ded, rate, cap, kcap, mode, step, floor, need = (_spread(computed, table.column(j)) for j in range(8))
+        table = _Table(key, computed, self._basic_terms, 8)
+        self.flag_rows(table.bad_rows, "engine refuses (basic)")
+        ded, rate, cap, kcap, mode, step, floor, need = (table.column(j) for j in range(8))
         inpatient = self.kind == INPATIENT
         referred = inpatient & cols.referred[self.row_visit]
         applies = computed & referred & (mode > 0) & ((self.bits & need) == need)
@@ -454,18 +446,14 @@ class _Batch:
             return
         key = (self.seg * self.ncat + self.row_cat) * 4 + self.ins
         bands = _band_count(sec)
-        table = _Table(key[computed], lambda k: self._serious_terms(k, bands), 2 + 3 * bands)
-        self.flag_rows(_spread(computed, table.bad_rows), "engine refuses (serious)")
-        ded = _spread(computed, table.column(0))
-        cap = _spread(computed, table.column(1))
-        lower = np.stack([_spread(computed, table.column(2 + 3 * b)) for b in range(bands)], axis=1)
-        upper = np.stack([_spread(computed, table.column(3 + 3 * b)) for b in range(bands)], axis=1)
-        rate = np.stack([_spread(computed, table.column(4 + 3 * b)) for b in range(bands)], axis=1)
+        table = _Table(key, computed, lambda k: self._serious_terms(k, bands), 2 + 3 * bands)
+        self.flag_rows(table.bad_rows, "engine refuses (serious)")
         g = self.groups
-        base = g.cumsum(inc)
-        cumulative = vector.round_ppm(np.minimum(vector.banded(vector.over_deductible(base, ded), lower, upper, rate),
-                                                 vector.limit_ppm(cap)))
-        cumulative = np.where(computed, cumulative, 0)
+        which = table.inverse[computed]
+        lower, upper, rate = (table.values[which][:, 2 + j::3] for j in range(3))
+        base = g.cumsum(inc)[computed]
+        amount = vector.banded(vector.over_deductible(base, table.values[which, 0]), lower, upper, rate)
+        cumulative = _spread(computed, vector.round_ppm(np.minimum(amount, vector.limit_ppm(table.values[which, 1]))))
 
         def pay(paid: np.ndarray) -> np.ndarray:
             return np.where(computed, np.clip(cumulative - g.before(paid), 0, inc), np.maximum(reported, 0))
@@ -514,10 +502,10 @@ class _Batch:
             if not in_pool.any():
                 continue
             key = self.seg * self.ncat + self.row_cat
-            table = _Table(key[in_pool], lambda k, pi=pi: self._assistance_terms(pi, k), 5)
-            self.flag_rows(_spread(in_pool, table.bad_rows), "engine refuses (assistance)")
-            active = _spread(in_pool, table.column(0)).astype(bool) & in_pool
-            ded, rate, limit, ceiling = (_spread(in_pool, table.column(j)) for j in range(1, 5))
+            table = _Table(key, in_pool, lambda k, pi=pi: self._assistance_terms(pi, k), 5)
+            self.flag_rows(table.bad_rows, "engine refuses (assistance)")
+            active = table.column(0).astype(bool)
+            ded, rate, limit, ceiling = (table.column(j) for j in range(1, 5))
             inc = np.where(active, inc_all, 0)
             base = g.cumsum(inc)
             eligible = np.minimum(vector.over_deductible(base, ded), ceiling)
@@ -569,9 +557,9 @@ class _Batch:
             return (fen(self.value(sec.deductible, seg) or blocks.ZERO), ppm(self.value(sec.rate, seg)),
                     fen(self.value(sec.annual_limit, seg)))
 
-        table = _Table(key[active], terms, 3)
-        self.flag_rows(_spread(active, table.bad_rows), "engine refuses (secondary)")
-        ded, rate, limit = (_spread(active, table.column(j)) for j in range(3))
+        table = _Table(key, active, terms, 3)
+        self.flag_rows(table.bad_rows, "engine refuses (secondary)")
+        ded, rate, limit = (table.column(j) for j in range(3))
         inc = self.covered - self.basic_paid - self.serious_paid - self.assistance_paid - self.tilt_paid
         if sec.include_out_of_catalog:
             inc = inc + (self.total - self.covered)
@@ -616,6 +604,8 @@ class _Batch:
             cats = self.run_cat[best]
             out.applied_category = [self.cat_names[c] for c in cats.tolist()]
             self.year_warnings(out, best, rows)
+        if not isinstance(out.warnings, YearWarnings):
+            out.warnings = YearWarnings(self.engine, cols.categories, self.fallback)
         for n_case in np.flatnonzero(self.fallback).tolist():
             self.per_visit(out, n_case)
         out.per_visit = self.fallback
@@ -623,19 +613,18 @@ class _Batch:
         return out
 
     def year_warnings(self, out: BatchResult, best: np.ndarray, rows: np.ndarray) -> None:
-        """The year's warnings, as the engine gives them: the 再救助 hint, the 监测预警, then unnamed categories."""
+        """The year's warnings, as the engine gives them (the 再救助 hint, the 监测预警, then unnamed categories):
+        the figures are found here for all person-years at once, the sentences written only when one is read."""
         policy, cols = self.policy, self.cols
         cases = cols.cases
-        visit = self.row_visit[rows]
-        case = self.row_case[rows]
-        kind = self.kind[rows]
+        visit, case, kind = self.row_visit[rows], self.row_case[rows], self.kind[rows]
         paid = (self.basic_paid + self.serious_paid + self.assistance_paid + self.tilt_paid)[rows]
         compliant = self.covered[rows] - paid
         personal = self.total[rows] - paid
         last = np.zeros(cases, np.int64)
         np.maximum.at(last, case, visit)
         last_seg = np.searchsorted(np.array(self.points, "datetime64[D]"), cols.date[last], side="right")
-        found: dict[int, list[Warning]] = {}
+        found = YearWarnings(self.engine, cols.categories, self.fallback)
         sec = policy.re_assistance
         if sec is not None:
             burden = vector.sum_by(case, np.where(np.isin(kind, [KIND[k] for k in sec.kinds]), compliant, 0), cases)
@@ -643,28 +632,21 @@ class _Batch:
                 try:
                     threshold, entry = self.engine.resolver.value(sec.threshold, self.day(seg), "测算再救助")
                 except CaseError:
-                    continue
-                if threshold is None:
-                    continue
-                over = np.flatnonzero((last_seg == seg) & (burden > fen(threshold)) & ~self.fallback)
-                for n in over.tolist():
-                    found.setdefault(n, []).append(re_assistance_hint(Decimal(int(burden[n])) * CENT, threshold,
-                                                                      entry.reference))
+                    continue  # only a hint: the engine gives none without the threshold's value
+                if threshold is not None:
+                    found.add_hint((last_seg == seg) & (burden > fen(threshold)), burden, threshold, entry.reference)
         cat_of = self.run_cat[best]
-        measured: dict[tuple[int, int], np.ndarray] = {}
+        measured: dict[tuple[int, str], np.ndarray] = {}
         for c, name in enumerate(self.cat_names):
             rule = next((r for r in policy.warnings if name in r.categories), None)
-            if rule is None:
+            mine = cat_of == c
+            if rule is None or not mine.any():
                 continue
-            mine = (cat_of == c) & ~self.fallback
-            if not mine.any():
-                continue
-            kinds = [KIND[k] for k in rule.kinds]
             figure = personal if rule.measure == "全部自付" else compliant
-            keyed = (id(rule), rule.measure)
-            if keyed not in measured:
-                measured[keyed] = vector.sum_by(case, np.where(np.isin(kind, kinds), figure, 0), cases)
-            amount = measured[keyed]
+            if (id(rule), rule.measure) not in measured:
+                measured[id(rule), rule.measure] = vector.sum_by(
+                    case, np.where(np.isin(kind, [KIND[k] for k in rule.kinds]), figure, 0), cases)
+            amount = measured[id(rule), rule.measure]
             for seg in np.unique(last_seg[mine]).tolist():
                 here = mine & (last_seg == seg)
                 try:
@@ -674,21 +656,10 @@ class _Batch:
                     self.flag(here, "engine refuses (监测预警)")
                     continue
                 hit = amount > limit if rule.comparison == "超过" else amount >= limit
-                for n in np.flatnonzero(here & hit).tolist():
-                    check = RiskCheck(rule.measure, RISK_SCOPE[rule.measure], tuple(rule.kinds),
-                                      Decimal(int(amount[n])) * CENT, threshold, rule.comparison, entry.reference, True)
-                    found.setdefault(n, []).append(risk_warning(check))
-        named: dict[tuple[str, ...], list[Warning]] = {}
-        for n, cats in enumerate(cols.categories):
-            if self.fallback[n]:
-                continue
-            extra = named.get(cats)
-            if extra is None:
-                extra = named[cats] = self.engine.category_warnings(cats)
-            if extra:
-                found.setdefault(n, []).extend(extra)
-        self.warnings = found
-        out.warnings = dict(found)
+                found.add_risk(here & hit, amount, RiskCheck(rule.measure, RISK_SCOPE[rule.measure], tuple(rule.kinds),
+                                                             blocks.ZERO, threshold, rule.comparison, entry.reference,
+                                                             True))
+        out.warnings = found
 
     def per_visit(self, out: BatchResult, n: int) -> None:
         """Settle person-year `n` with the per-visit engine and put its result in the columns."""
@@ -701,10 +672,63 @@ class _Batch:
         out.applied_category[n] = result.applied_category
         out.application_assistance_paid[n] = int(result.application_assistance_paid * 100)
         out.re_assistance_paid[n] = int(result.re_assistance_paid * 100)
-        if result.warnings:
-            out.warnings[n] = list(result.warnings)
-        else:
-            out.warnings.pop(n, None)
+        out.warnings.settled[n] = list(result.warnings)
+
+
+class YearWarnings(Mapping):
+    """Each person-year's warnings by index, only those that have some; a sentence is written when it is read."""
+
+    def __init__(self, engine: Engine, categories: list[tuple[str, ...]], per_visit: np.ndarray):
+        self.engine = engine
+        self.categories = categories
+        self.per_visit = per_visit
+        self.settled: dict[int, list[Warning]] = {}   # person-years the per-visit engine settled: its own warnings
+        self.hints: list[tuple[np.ndarray, np.ndarray, Decimal, str]] = []
+        self.risks: list[tuple[np.ndarray, np.ndarray, RiskCheck]] = []
+        self._named: dict[tuple[str, ...], list[Warning]] = {}
+
+    def add_hint(self, where: np.ndarray, burden: np.ndarray, threshold: Decimal, reference: str) -> None:
+        self.hints.append((where, burden, threshold, reference))
+
+    def add_risk(self, where: np.ndarray, amount: np.ndarray, check: RiskCheck) -> None:
+        self.risks.append((where, amount, check))
+
+    def named(self, n: int) -> list[Warning]:
+        cats = self.categories[n]
+        found = self._named.get(cats)
+        if found is None:
+            found = self._named[cats] = self.engine.category_warnings(cats)
+        return found
+
+    def __getitem__(self, n: int) -> list[Warning]:
+        if self.per_visit[n]:
+            found = self.settled.get(n)
+            if not found:
+                raise KeyError(n)
+            return found
+        out = [re_assistance_hint(Decimal(int(burden[n])) * CENT, threshold, ref)
+               for where, burden, threshold, ref in self.hints if where[n]]
+        out += [risk_warning(replace(check, amount=Decimal(int(amount[n])) * CENT))
+                for where, amount, check in self.risks if where[n]]
+        out += self.named(n)
+        if not out:
+            raise KeyError(n)
+        return out
+
+    def _has(self) -> np.ndarray:
+        has = np.zeros(len(self.categories), bool)
+        for where, *_ in [*self.hints, *self.risks]:
+            has |= where
+        has |= np.array([bool(self.named(n)) for n in range(len(self.categories))], bool)
+        has &= ~self.per_visit
+        has[[n for n, w in self.settled.items() if w]] = True
+        return has
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(np.flatnonzero(self._has()).tolist())
+
+    def __len__(self) -> int:
+        return int(self._has().sum())
 
 
 def _band_count(sec) -> int:
