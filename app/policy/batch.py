@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from app.domain.case import Case, CaseError, Visit
+from app.domain.case import Case, CaseError, Household, Visit
 from app.domain.names import HOSPITAL_LEVELS, INSURANCE_SCHEMES, ORDINARY, VISIT_KINDS
 from app.policy import blocks, vector
 from app.policy.engine import Engine
@@ -68,6 +68,7 @@ class YearColumns:
     major_disease: np.ndarray
     hospital_level: np.ndarray          # per visit: int8 index in HOSPITAL_LEVELS, -1 where the bill has none
     ids: list[str] | None = None        # per visit: the id an explanation or error names (default v1, v2 …)
+    households: list[Household] | None = None  # per person-year: what 依申请 tests need (only they read it)
 
     @property
     def cases(self) -> int:
@@ -80,6 +81,7 @@ class YearColumns:
     @classmethod
     def from_cases(cls, cases: Iterable[Case]) -> "YearColumns":
         """Columns of settle-json cases (the differential test and the benchmark start from these)."""
+        cases = list(cases)
         cats, ins, app, rows = [], [], [], []
         for n, c in enumerate(cases):
             cats.append(c.categories)
@@ -103,7 +105,7 @@ class YearColumns:
             major_disease=np.array([v.major_disease for v in visits], bool),
             hospital_level=np.array([-1 if v.hospital_level is None else LEVEL[v.hospital_level] for v in visits],
                                     np.int8),
-            ids=[v.id for v in visits])
+            ids=[v.id for v in visits], households=[c.household for c in cases])
 
     def visit_range(self, n: int) -> range:
         lo, hi = np.searchsorted(self.case, [n, n + 1])
@@ -123,7 +125,8 @@ class YearColumns:
             hospital_level=None if self.hospital_level[i] < 0 else HOSPITAL_LEVELS[self.hospital_level[i]],
             major_disease=bool(self.major_disease[i])) for i in self.visit_range(n))
         return Case(policy=policy, visits=visits, categories=self.categories[n], insurance=self.insurance[n],
-                    application=bool(self.application[n]))
+                    application=bool(self.application[n]),
+                    household=self.households[n] if self.households is not None else Household())
 
 
 @dataclass
