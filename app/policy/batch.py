@@ -371,9 +371,11 @@ class _Batch:
         inpatient = self.kind == INPATIENT
         referred = inpatient & cols.referred[self.row_visit]
         applies = computed & referred & (mode > 0) & ((self.bits & need) == need)
-        self.flag_rows(applies & (mode == 2), "连续计算 referral chain")
         self.flag_rows(applies & (mode == 3), "engine refuses (referral)")
         due = ded
+        chained = applies & (mode == 2)
+        if chained.any():
+            due = np.where(chained, self._chain(computed, ded, referred, chained), ded)
         if (applies & (mode == 1)).any():
             # 逐次递减: the n-th referred admission of the year (a reported one counts too), blocks.tapered_deductible.
             nth = self.groups.cumsum(referred.astype(np.int64))
@@ -398,6 +400,54 @@ class _Batch:
         else:
             paid = guess
         self.basic_paid = paid
+
+    def _chain(self, computed: np.ndarray, ded: np.ndarray, referred: np.ndarray, chained: np.ndarray) -> np.ndarray:
+        """起付线连续计算 (blocks.continued_deductible) along each year's admissions: every row's due deductible.
+
+        The chain is the deductible paid since the last admission that was not a referral: a referral adds what it
+        paid, any other admission starts again, and a slip with the hospital's figure counts its level's deductible
+        (tiers/basic.py _reported). Solved by rounds, like the running sums, over the years that need it."""
+        runs = np.unique(self.row_run[chained])
+        rows = np.flatnonzero((self.kind == INPATIENT) & np.isin(self.row_run, runs))
+        g = Groups(self.row_run[rows])
+        comp, ref, cov, own = computed[rows], referred[rows], self.covered[rows], ded[rows]
+        link = chained[rows]
+        key = self.seg[rows] * 5 + self.level[rows] + 1
+        table = _Table(key, ~comp, self._level_deductible, 2)
+        has_level, level_ded = table.column(0).astype(bool), table.column(1)
+
+        def after(before: np.ndarray) -> np.ndarray:
+            charged = np.minimum(np.where(link, np.maximum(own - before, 0), own), cov)
+            slip = np.minimum(level_ded, cov)
+            on_slip = np.where(has_level, np.where(ref, np.maximum(before, slip), slip), before)
+            return np.where(comp, np.where(ref, before + charged, charged), on_slip)
+
+        before = np.zeros(len(rows), np.int64)
+        for _ in range(len(rows) + 1):
+            again = g.previous(after(before))
+            if np.array_equal(again, before):
+                break
+            before = again
+        due = ded.copy()
+        due[rows] = np.where(link, np.maximum(own - before, 0), own)
+        return due
+
+    def _level_deductible(self, key: int) -> tuple[int, int]:
+        """tiers/basic.py _level_deductible for a slip: (1, its level's deductible) or (0, 0) where it has none."""
+        seg, level = divmod(key, 5)
+        sec = self.policy.basic
+        terms = sec.terms("住院") if sec is not None else None
+        if terms is None:
+            return 0, 0
+        rule = terms.deductible
+        if isinstance(rule, ByLevel):
+            rule = rule.levels.get(HOSPITAL_LEVELS[level - 1]) if level > 0 else None
+            if rule is None:
+                return 0, 0
+        try:
+            return 1, fen(self.value(rule, seg) or blocks.ZERO)
+        except (CaseError, Inexact):
+            return 0, 0
 
     def _basic_terms(self, key: int) -> tuple[int, ...]:
         key, ins = divmod(key, 4)
