@@ -17,6 +17,7 @@ millionths, and anything the engine would refuse (it then raises its own CaseErr
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -728,6 +729,16 @@ class _Batch:
         out.warnings.settled[n] = list(result.warnings)
 
 
+# A figure no real year shows, standing in for each person's own in a sentence's template.
+_STAND_IN = "987654321987.65"
+
+
+def _yuan(fen_: int) -> str:
+    """fmt() of a whole number of fen, without Decimal."""
+    sign, fen_ = ("-", -fen_) if fen_ < 0 else ("", fen_)
+    return f"{sign}{fen_ // 100}.{fen_ % 100:02d}"
+
+
 class YearWarnings(Mapping):
     """Each person-year's warnings by index, only those that have some; a sentence is written when it is read."""
 
@@ -739,6 +750,7 @@ class YearWarnings(Mapping):
         self.hints: list[tuple[np.ndarray, np.ndarray, Decimal, str]] = []
         self.risks: list[tuple[np.ndarray, np.ndarray, RiskCheck]] = []
         self._named: dict[tuple[str, ...], list[Warning]] = {}
+        self._templates: dict[tuple[str, int], str] = {}
 
     def add_hint(self, where: np.ndarray, burden: np.ndarray, threshold: Decimal, reference: str) -> None:
         self.hints.append((where, burden, threshold, reference))
@@ -767,6 +779,27 @@ class YearWarnings(Mapping):
         if not out:
             raise KeyError(n)
         return out
+
+    def as_json(self, n: int) -> str:
+        """The warnings of person-year `n` as annual_settlements stores them (JSON, as json.dumps writes it), built
+        from each sentence's template: the sentence is the engine's own, written once with a stand-in figure."""
+        if self.per_visit[n]:
+            return json.dumps([w.to_json() for w in self.settled.get(n, [])], ensure_ascii=False)
+        parts = [self._template("hint", i, lambda figure, h=h: re_assistance_hint(figure, h[2], h[3]))
+                 .replace(_STAND_IN, _yuan(int(h[1][n]))) for i, h in enumerate(self.hints) if h[0][n]]
+        parts += [self._template("risk", i, lambda figure, r=r: risk_warning(replace(r[2], amount=figure)))
+                  .replace(_STAND_IN, _yuan(int(r[1][n]))) for i, r in enumerate(self.risks) if r[0][n]]
+        named = self.named(n)
+        if named:
+            parts += [json.dumps(w.to_json(), ensure_ascii=False) for w in named]
+        return "[" + ", ".join(parts) + "]"
+
+    def _template(self, kind: str, i: int, make: Callable[[Decimal], Warning]) -> str:
+        key = (kind, i)
+        found = self._templates.get(key)
+        if found is None:
+            found = self._templates[key] = json.dumps(make(Decimal(_STAND_IN)).to_json(), ensure_ascii=False)
+        return found
 
     def _has(self) -> np.ndarray:
         has = np.zeros(len(self.categories), bool)

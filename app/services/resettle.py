@@ -12,7 +12,6 @@ Stopping between two yields (cancel) leaves every person fully re-settled or unt
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import numpy as np
@@ -41,11 +40,13 @@ def changed_people(session: Session, year: int, chunk: int = CHUNK) -> Iterator[
     """Per chunk of the year's people: how many were compared, and those whose stored settlement differs from what
     settling them now gives (in id order). Reads only."""
     people = people_of_year(session, year)
+    at = 0
     for first, last, count in chunks(people, chunk):
-        county = read_year(session, year, first, last)
-        seen = set(county.person_ids)
+        mine = set(people[at:at + count])
+        at += count
+        county = read_year(session, year, first, last, mine)
         # People with no live bill left in the year (all voided) are settled per visit: their rows go to zero.
-        differ = {p for p in people[people.index(first):people.index(first) + count] if p not in seen}
+        differ = mine - set(county.person_ids)
         differ |= _stale_voids(session, year, first, last)
         differ |= _differing(session, county)
         yield count, sorted(differ)
@@ -137,9 +138,5 @@ def _years_differ(session: Session, county: CountyYear, result: BatchResult, in_
         if kept is None or kept[0] != result.applied_category[n] or kept[1] != version:
             out[n] = True
             continue
-        found = warnings.get(n)
-        if found is None:
-            out[n] = kept[2] != "[]"
-        else:
-            out[n] = kept[2] != json.dumps([w.to_json() for w in found], ensure_ascii=False)
+        out[n] = kept[2] != warnings.as_json(n)
     return out
