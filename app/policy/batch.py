@@ -10,9 +10,10 @@ comes from the engine's own Resolver on the policy's own rules, the arithmetic i
 rows at once (vector.settle_running).
 
 Whatever has no column form yet is settled by the per-visit engine, per person-year, and counted in
-`BatchResult.reasons`: a policy section or key this module does not know (a block added since), 依申请 cases,
-the 连续计算 referral chain, a year reaching an above-limit block (倾斜救助), values that are not whole fen or
-millionths, and anything the engine would refuse (it then raises its own CaseError, naming the field).
+`BatchResult.reasons`: a policy section or key this module does not know (a block added since — see KNOWN), a
+condition the columns do not carry, 依申请 cases, a year that reaches an above-limit block (倾斜救助, 重特大疾病),
+values that are not whole fen or millionths, a running sum not settled in the rounds allowed, and anything the
+engine would refuse (it then raises its own CaseError, naming the field, as settling that year alone would).
 """
 
 from __future__ import annotations
