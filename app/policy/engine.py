@@ -71,13 +71,14 @@ class Engine:
             if best is None or result.total_paid > best.total_paid:
                 best = result
         assert best is not None
+        run = Run(self.policy, self.index, case, best.applied_category, self.resolver.value)
+        add_warnings(run, best)  # the 监测预警 of the category applied only: the others' results are dropped
         best.warnings.extend(self.category_warnings(case.categories))
         if explain:
             if len(tried) > 1:
                 others = "，".join(f"按{c}三重制度合计支付 {fmt(t)} 元" for c, t in tried)
                 best.notes.insert(0, f"同时具有多重身份（{others}），按就高不就低原则只适用一个类别：{best.applied_category}。")
             best.notes.extend(n for n in notes or [] if n not in best.notes)
-            run = Run(self.policy, self.index, case, best.applied_category, self.resolver.value)
             best.premium_subsidy = premium_subsidy(run, cands, self.resolver.local)
         return best
 
@@ -99,5 +100,4 @@ class Engine:
         out = SettleResult(self.policy.id, self.loaded.version, run.cat, results)
         settle_application(run, out, explain)
         settle_re_assistance(run, out, explain)
-        add_warnings(run, out)
         return out
