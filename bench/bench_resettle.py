@@ -9,7 +9,6 @@ the per-visit path it replaces (every person settled with explanations and compa
 from __future__ import annotations
 
 import argparse
-import shutil
 import sqlite3
 import sys
 import tempfile
@@ -104,5 +103,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    shutil.os.environ.setdefault("JIUZHU_BENCH", "1")
     main()
