@@ -28,6 +28,8 @@ COUNTY = ROOT / "bench" / "out" / "county.sqlite3"
 # In this order: the store benchmark builds the county the later ones read.
 STEPS = [
     ("settlement engine", ["bench/bench_settle.py"]),
+    ("batch settlement, 湖南 workload", ["bench/bench_batch.py"]),
+    ("county re-settlement at growing sizes", ["bench/bench_resettle.py"]),
     ("county store", ["bench/bench_store.py", "--db", str(COUNTY)]),
     ("check", ["bench/bench_check.py", "--db", str(COUNTY)]),
     ("desktop app", ["bench/bench_gui.py", "--db", str(COUNTY)]),

@@ -383,20 +383,20 @@ def resettle_year(session: Session, year: int,
     untouched, and running again finishes the job.
     """
     session.require("resettle")
-    people = _people_of_year(session, year)
+    from app.services.resettle import changed_people, people_of_year  # it reads the year through this module
+
+    total = len(people_of_year(session, year))
+    done = 0
     counts = Resettled()
-    for i, person_id in enumerate(people, start=1):
-        with transaction(session.conn):
-            counts = counts.add(_store_year(session, person_id, year, reason)[1])
-        yield Progress(i, len(people), counts.settlements, counts.unpaid, counts.adjustments)
-
-
-def _people_of_year(session: Session, year: int) -> list[str]:
-    where, param = reads.scope(session.user.jurisdiction)
-    return [r["person_id"] for r in session.conn.execute(
-        "SELECT DISTINCT v.person_id FROM visits v JOIN persons p ON p.id = v.person_id "
-        f"JOIN households h ON h.id = p.household_id WHERE v.discharged_on BETWEEN ? AND ? AND {where} "
-        "ORDER BY v.person_id", (f"{year}-01-01", f"{year}-12-31", *param))]
+    yield Progress(0, total, 0)
+    for compared, differ in changed_people(session, year):
+        for person_id in differ:
+            with transaction(session.conn):
+                counts = counts.add(_store_year(session, person_id, year, reason)[1])
+            done += 1
+            yield Progress(done, total, counts.settlements, counts.unpaid, counts.adjustments)
+        done += compared - len(differ)
+        yield Progress(done, total, counts.settlements, counts.unpaid, counts.adjustments)
 
 
 class _Undo(Exception):
@@ -406,16 +406,20 @@ class _Undo(Exception):
 def preview_resettle(session: Session, year: int) -> Progress:
     """What re-settling the year would change (settlements, unpaid amounts, 补付/追回 lines), without changing it:
     the whole re-settlement runs in one transaction that is rolled back."""
-    people = _people_of_year(session, year)
+    from app.services.resettle import changed_people
+
+    total = 0
     counts = Resettled()
     try:
         with transaction(session.conn):
-            for person_id in people:
-                counts = counts.add(_store_year(session, person_id, year, "预览")[1])
+            for compared, differ in changed_people(session, year):
+                total += compared
+                for person_id in differ:
+                    counts = counts.add(_store_year(session, person_id, year, "预览")[1])
             raise _Undo
     except _Undo:
         pass
-    return Progress(len(people), len(people), counts.settlements, counts.unpaid, counts.adjustments)
+    return Progress(total, total, counts.settlements, counts.unpaid, counts.adjustments)
 
 
 def store_year(session: Session, person_id: str, year: int, reason: str = "重新结算") -> Resettled:
