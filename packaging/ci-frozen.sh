@@ -89,7 +89,7 @@ run documents sample "$scratch/documents" --db "$demo"   # reportlab, the bundle
 wrote pdf "$scratch"/documents/*.pdf
 # The Excel writer (XlsxWriter) on three exports, and the explanations read back from their stored form.
 run monitoring-list --month 2025-12 "$scratch/monitoring.xlsx" --db "$demo"
-run subsidy-roster --year 2026 "$scratch/roster.xlsx" --db "$demo"
+run subsidy-roster --year 2026 --contribution 380 "$scratch/roster.xlsx" --db "$demo"
 run adjustments --year 2025 "$scratch/adjustments.xlsx" --db "$demo"
 wrote xlsx "$scratch/monitoring.xlsx" "$scratch/roster.xlsx" "$scratch/adjustments.xlsx"
 run check --full --db "$demo"
