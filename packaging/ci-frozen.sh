@@ -9,14 +9,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 # Debian packages. binutils: PyInstaller reads and strips shared libraries with objdump and strip. The rest are
-# the system libraries Qt links to: PyInstaller copies most into the bundle (fontconfig, freetype, glib, dbus,
-# xkbcommon, the xcb family for a desktop display, cups for printing, gssapi for QtNetwork) and leaves libEGL,
-# libGL and libxcb to the system on purpose (they go with the graphics driver), so the bundle needs those at
-# run time too.
+# the system libraries Qt and Python link to: the spec leaves them to the system (fontconfig, freetype, glib, dbus,
+# xkbcommon, the xcb family for a desktop display, cups for printing, gssapi for QtNetwork, OpenSSL), as
+# PyInstaller leaves libEGL and libGL (they go with the graphics driver), so the bundle needs them at run time.
 PACKAGES=(binutils libegl1 libgl1 libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 libxkbcommon0
           libxkbcommon-x11-0 libx11-6 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-glx0 libxcb-icccm4 libxcb-image0
           libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1
-          libxcb-util1 libxcb-xfixes0 libxcb-xkb1 libcups2 libgssapi-krb5-2 libbrotli1 libzstd1 zlib1g)
+          libxcb-util1 libxcb-xfixes0 libxcb-xkb1 libcups2 libgssapi-krb5-2 libbrotli1 libzstd1 zlib1g libssl3)
 
 installed() {
     # Debian 13 renamed some libraries for the 64-bit time_t transition (libglib2.0-0 is libglib2.0-0t64).
