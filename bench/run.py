@@ -32,6 +32,7 @@ STEPS = [
     ("county re-settlement at growing sizes", ["bench/bench_resettle.py"]),
     ("county store", ["bench/bench_store.py", "--db", str(COUNTY)]),
     ("check", ["bench/bench_check.py", "--db", str(COUNTY)]),
+    ("database size per visit at 10/30/100% (growth), and the county's", ["bench/bench_size.py", "--db", str(COUNTY)]),
     ("desktop app", ["bench/bench_gui.py", "--db", str(COUNTY)]),
     ("event loop while re-settling", ["bench/bench_responsiveness.py"]),
     ("printed documents", ["bench/bench_documents.py", "--db", str(COUNTY)]),

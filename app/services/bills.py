@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -26,7 +25,7 @@ from app.services import payments, validate
 from app.services.county import engine
 from app.services.registry import person as load_person
 from app.services.session import Session
-from app.store import reads, records
+from app.store import reads, records, steps_codec
 from app.store.clock import new_id, now
 from app.store.db import transaction
 from app.domain.errors import FieldError
@@ -265,13 +264,13 @@ def _paid_totals(written: dict[str, dict], result: SettleResult) -> dict[str, De
 
 
 def pack_steps(steps: list[Step]) -> bytes:
-    """The explanation as stored: JSON, zlib-compressed (it is most of a settlement row's size)."""
-    return zlib.compress(json.dumps([s.to_json() for s in steps], ensure_ascii=False).encode("utf-8"), 6)
+    """The explanation as stored (app/store/steps_codec.py): it is most of a settlement row's size."""
+    return steps_codec.pack([s.to_json() for s in steps])
 
 
 def unpack_steps(stored: bytes | str) -> list[dict]:
     """The stored explanation steps of a settlement row."""
-    return json.loads(zlib.decompress(stored) if isinstance(stored, bytes) else stored)
+    return steps_codec.unpack(stored)
 
 
 def _store_annual(session: Session, person_id: str, year: int, result: SettleResult,
