@@ -259,7 +259,7 @@ def _v11(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE users ADD COLUMN locked_until TEXT")
 
 
-def _v15(conn: sqlite3.Connection) -> None:
+def _v12(conn: sqlite3.Connection) -> None:
     from app.store import steps_codec
 
     # Explanations packed with plain zlib (or kept as text) take the preset dictionary: the same JSON, a fifth of the
@@ -311,6 +311,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "统计用汇总：按年月、村、类别的人次与金额，按人的各月人次；由触发器随每次结算维护", _v9),
     Migration(10, "同步：暂存上级记录未到的记录，冲突可标记为已补收", _v10),
     Migration(11, "审计条目记录操作系统用户和计算机名；登录失败计数与账号锁定", _v11),
-    Migration(15, "结算说明以政策用语的预置字典压缩存放（内容不变，约为原来的五分之一）", _v15),
+    Migration(12, "结算说明以政策用语的预置字典压缩存放（内容不变，约为原来的五分之一）", _v12),
 )
 LATEST = MIGRATIONS[-1].version

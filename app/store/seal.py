@@ -3,7 +3,7 @@
 The audit entry that last wrote a record holds the record's sealed values (`after`, JSON made by SQLite's own
 json_object from the row as stored), covered by the entry's chained digest, and marks itself a sealing entry in
 `row_hash`. A change made to the row by other means than the program (plain SQL, a hex editor) no longer matches,
-and `check` names the record and the field. Until schema 15 `row_hash` held the sha256 of `after`; it only repeated
+and `check` names the record and the field. Until schema 12 `row_hash` held the sha256 of `after`; it only repeated
 what `after` holds (64 bytes an entry, 4% of a county's file), so entries written since hold OF_AFTER there. Because the same SQL expression makes the entry and checks the row, `check` runs
 inside SQLite, not row by row in Python (the benchmark county has millions of rows).
 
@@ -115,7 +115,7 @@ def sealed_after(conn: sqlite3.Connection, table: str, key: str) -> tuple[str, s
     return text, sha256_text(text)
 
 
-# The `row_hash` of an entry that wrote a record, from schema 15: "the sha256 of this entry's `after`", which the
+# The `row_hash` of an entry that wrote a record, from schema 12: "the sha256 of this entry's `after`", which the
 # entry would otherwise repeat. `check` compares a row with the `after` itself; the entry's digest covers both.
 OF_AFTER = "="
 

@@ -6,7 +6,7 @@ numbers, which plain zlib cannot exploit in a few hundred bytes; deflate given t
 demo county's settlements (bench/README.md). The text comes back exactly, byte for byte.
 
 Three forms are read: text (JSON, written before schema 4's packing), a zlib stream (plain zlib, first byte 0x78,
-written until schema 15), and a first byte naming the dictionary followed by raw deflate. Dictionaries are never
+written until schema 12), and a first byte naming the dictionary followed by raw deflate. Dictionaries are never
 changed once released: a new one gets the next number, and every earlier one stays readable.
 """
 

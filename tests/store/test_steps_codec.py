@@ -37,7 +37,7 @@ def test_packed_explanation_comes_back_exactly_and_small():
 def test_every_earlier_form_is_read():
     text = json.dumps(STEPS, ensure_ascii=False)
     assert steps_codec.unpack(text) == STEPS  # text, before schema 4 packed it
-    assert steps_codec.unpack(zlib.compress(text.encode("utf-8"), 6)) == STEPS  # plain zlib, until schema 15
+    assert steps_codec.unpack(zlib.compress(text.encode("utf-8"), 6)) == STEPS  # plain zlib, until schema 12
     assert steps_codec.repack(zlib.compress(text.encode("utf-8"), 6)) == steps_codec.pack(STEPS)
 
 
