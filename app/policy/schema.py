@@ -16,7 +16,7 @@ from app.policy.values import AmountRule, PointsRule, RateRule, RatioRule, Stric
 
 Kind = Literal["住院", "门诊慢特病", "普通门诊"]
 Scheme = Literal["城乡居民医保", "职工医保", "新农合", "城镇居民医保"]
-Condition = Literal["规范转诊", "省内就医", "重特大疾病"]
+Condition = Literal["规范转诊", "省内就医", "重特大疾病", "参保地就医", "急诊抢救", "异地备案"]
 Categories = Annotated[list[str], Field(min_length=1)]
 Kinds = Annotated[list[Kind], Field(min_length=1)]
 
@@ -262,11 +262,21 @@ class AboveLimit(Strict):
         return self
 
 
+class VisitScope(Strict):
+    """Which visits' costs a tier assists at all: those meeting any one of the conditions (e.g. 芜湖 二(二)5:
+    参保地定点医疗机构, or 规范转诊 异地就医, or 急诊、抢救)."""
+
+    any_of: Annotated[list[Condition], Field(min_length=1)] = Field(alias="任一")
+    reference: str = Field(alias="依据", min_length=2)
+    reading: str | None = Field(None, alias="解读")
+
+
 class AssistancePool(Strict):
     """Tier 3, 医疗救助: one annual limit pool over some kinds of visit, terms by category."""
 
     name: str = Field(alias="名称")
     kinds: Kinds = Field(alias="适用费用")
+    scope: VisitScope | None = Field(None, alias="就医范围")
     treatments: list[Treatment] = Field(alias="待遇")
     above_limit: list[AboveLimit] = Field(default_factory=list, alias="超限额救助")
     note: str | None = Field(None, alias="说明")
@@ -353,6 +363,9 @@ class Policy(Strict):
     effective: date = Field(alias="施行日期")
     period: str | None = Field(None, alias="适用期")
     ends: date | None = Field(None, alias="适用期至")
+    # After 适用期至: 拒绝 refuses the visit (a document that simply ends); 警告 settles it with a loud warning on every
+    # result (a 过渡期 the document says may be extended, where refusing would stop payments the county still owes).
+    after_end: Literal["拒绝", "警告"] = Field("拒绝", alias="期满后")
     note: str | None = Field(None, alias="说明")
     categories: list[CategoryDecl] = Field(alias="类别", min_length=1)
     locals: dict[str, LocalParameter] = Field(default_factory=dict, alias="地方参数")
@@ -371,4 +384,6 @@ class Policy(Strict):
     def _period(self) -> "Policy":
         if self.ends is not None and self.ends < self.effective:
             raise ValueError(f"“适用期至” {self.ends} 早于“施行日期” {self.effective}，请核对")
+        if self.after_end != "拒绝" and self.ends is None:
+            raise refuse_key("期满后", "写了“期满后”却没有“适用期至”：请写“适用期至”，或删去“期满后”")
         return self

@@ -16,7 +16,11 @@ from app.policy.result import VisitResult
 from app.policy.schema import ByLevel, Policy
 from app.policy.values import Rule
 
-COND_TEXT = {"规范转诊": "规范转诊", "省内就医": "省内就医", "重特大疾病": "重特大疾病病种"}
+COND_TEXT = {"规范转诊": "规范转诊", "省内就医": "省内就医", "重特大疾病": "重特大疾病病种", "参保地就医": "在参保地就医",
+             "急诊抢救": "急诊、抢救", "异地备案": "办理异地就医备案"}
+# The visit field each condition reads (a Visit attribute of the same meaning).
+COND_FIELD = {"规范转诊": "referred", "省内就医": "in_province", "重特大疾病": "major_disease",
+              "参保地就医": "in_insured_area", "急诊抢救": "emergency", "异地备案": "filed_remote"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +40,8 @@ def money_text(value: Decimal | None) -> str:
 
 
 def condition(cond: str, v: Visit) -> bool:
-    """Whether a visit meets a rule's condition (规范转诊, 省内就医, 重特大疾病)."""
-    if cond == "规范转诊":
-        return v.referred
-    if cond == "省内就医":
-        return v.in_province
-    return v.major_disease
+    """Whether a visit meets a rule's condition (规范转诊, 省内就医, 重特大疾病, 参保地就医, 急诊抢救, 异地备案)."""
+    return getattr(v, COND_FIELD[cond])
 
 
 def level_rule(rule: Rule | ByLevel, v: Visit, i: int, need: str) -> Rule:
