@@ -73,25 +73,34 @@ class CategoryDecl(Strict):
         return self
 
 
+Level = Literal["基层", "县级", "市级", "省级"]
+
+
 class ByLevel(Strict):
     """A value that differs by hospital level (同级别医疗机构)."""
 
-    levels: dict[Literal["基层", "县级", "市级", "省级"], AmountRule] = Field(alias="按医院级别")
+    levels: dict[Level, AmountRule] = Field(alias="按医院级别")
+
+
+class RatioByLevel(Strict):
+    """A rate that differs by hospital level (湛医保〔2019〕5号 二(三)6 “在不同级别医疗机构实行不同的……支付比例”)."""
+
+    levels: dict[Level, RatioRule] = Field(alias="按医院级别")
 
 
 class BasicKindTerms(Strict):
     """Basic insurance terms for one kind of visit; the deductible is per visit (每次住院)."""
 
     deductible: AmountRule | ByLevel = Field(alias="起付线")
-    rate: RatioRule = Field(alias="比例")
+    rate: RatioRule | RatioByLevel = Field(alias="比例")
     annual_cap: AmountRule | None = Field(None, alias="年度限额")
     note: str | None = Field(None, alias="说明")
 
-    @field_validator("deductible", mode="before")
+    @field_validator("deductible", "rate", mode="before")
     @classmethod
-    def _levelled(cls, raw: Any) -> Any:
+    def _levelled(cls, raw: Any, info: Any) -> Any:
         if isinstance(raw, dict) and "按医院级别" in raw:
-            return ByLevel.model_validate(raw)
+            return (ByLevel if info.field_name == "deductible" else RatioByLevel).model_validate(raw)
         return raw
 
 

@@ -44,7 +44,7 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
     if adj is not None and adj.rate is not None:
         rate, r_entry = run.value(adj.rate, v.date, need)
     else:
-        rate, r_entry = run.value(terms.rate, v.date, need)
+        rate, r_entry = run.value(level_rule(terms.rate, v, i, need, "比例"), v.date, need)
     if adj is not None and adj.rate_uplift is not None:
         up, e = run.value(adj.rate_uplift, v.date, need)
         rate = blocks.with_uplift(rate, up)

@@ -13,7 +13,7 @@ from app.domain.money import fmt
 from app.policy.blocks import ZERO
 from app.policy.index import PolicyIndex
 from app.policy.result import VisitResult
-from app.policy.schema import ByLevel, Policy
+from app.policy.schema import ByLevel, Policy, RatioByLevel
 from app.policy.values import Rule
 
 COND_TEXT = {"规范转诊": "规范转诊", "省内就医": "省内就医", "重特大疾病": "重特大疾病病种", "参保地就医": "在参保地就医",
@@ -44,15 +44,16 @@ def condition(cond: str, v: Visit) -> bool:
     return getattr(v, COND_FIELD[cond])
 
 
-def level_rule(rule: Rule | ByLevel, v: Visit, i: int, need: str) -> Rule:
-    """The rule for the visit's hospital level, where the value differs by level."""
-    if not isinstance(rule, ByLevel):
+def level_rule(rule: Rule | ByLevel | RatioByLevel, v: Visit, i: int, need: str, what: str = "起付线") -> Rule:
+    """The rule for the visit's hospital level, where the value (`what`: 起付线, 比例) differs by level."""
+    if not isinstance(rule, (ByLevel, RatioByLevel)):
         return rule
     if v.hospital_level is None:
-        raise CaseError(f"visits[{i}].hospital_level", f"{need}起付线要按医院级别，请填写 基层、县级、市级 或 省级")
+        raise CaseError(f"visits[{i}].hospital_level", f"{need}{what}要按医院级别，请填写 基层、县级、市级 或 省级")
     found = rule.levels.get(v.hospital_level)
     if found is None:
-        raise CaseError(f"visits[{i}].hospital_level", f"本政策未规定{v.hospital_level}医院{v.kind}的起付线，请填写结算单上的基本医保统筹支付")
+        raise CaseError(f"visits[{i}].hospital_level",
+                        f"本政策未规定{v.hospital_level}医院{v.kind}的{what}，请填写结算单上的基本医保统筹支付")
     return found
 
 
