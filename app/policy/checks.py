@@ -186,7 +186,9 @@ def cross_check(policy: Policy) -> None:
     used: set[str] = set()
     for loc, rule in rules(policy):
         for day, entry in rule.entries():
-            for key, expect in ((entry.local, _UNIT_FOR_KIND[type(rule)]), (entry.base, "元")):
+            # A local beside 基数 is the share of it (比例); otherwise it is the rule's own kind of value.
+            own = "比例" if entry.base is not None else _UNIT_FOR_KIND[type(rule)]
+            for key, expect in ((entry.local, own), (entry.base, "元")):
                 if key is None:
                     continue
                 used.add(key)

@@ -99,8 +99,9 @@ class Resolver:
         param = self.policy.locals.get(key)
         label = param.label if param else UNIVERSAL_LABEL
         unit = param.unit if param else "元"
+        hint = f"文件的提法是 {param.suggestion}（建议值），" if param is not None and param.suggestion else ""
         raise CaseError(f"local.{key}", f"{needed_for}需要地方参数“{label}”（{unit}），本政策文件把它留给县里确定；"
-                        f"请填写这个地方参数（jiuzhu policy show {self.policy.id} 可查看说明）", label)
+                        f"{hint}请填写这个地方参数（jiuzhu policy show {self.policy.id} 可查看说明）", label)
 
     def value(self, rule: Rule, day: date, needed_for: str) -> tuple[Any, Any]:
         """The value of `rule` in force on `day` and its entry (for the reference)."""
@@ -113,11 +114,13 @@ class Resolver:
             first = rule.entries()[0][0]
             raise CaseError("visits.date", f"{day} 早于本政策规则最早生效日期 {first}（{needed_for}），请选用当时有效的政策")
         entry, parsed = found
-        if entry.local is not None:
-            result = (self.local_value(entry.local, needed_for, day), entry)
-        elif entry.base is not None:
+        if entry.base is not None:
+            # The base first: a case without it is told of the base, as before a share could be a local.
             base = self.local_value(entry.base, needed_for, day)
-            result = (round_fen(parsed * base) if base is not None else None, entry)
+            share = self.local_value(entry.local, needed_for, day) if entry.local is not None else parsed
+            result = (round_fen(share * base) if base is not None and share is not None else None, entry)
+        elif entry.local is not None:
+            result = (self.local_value(entry.local, needed_for, day), entry)
         else:
             result = (parsed, entry)
         self._cache[key] = result

@@ -12,7 +12,16 @@ from pydantic_core import PydanticCustomError
 from app.domain.names import (
     CANONICAL_CATEGORIES,
 )
-from app.policy.values import AmountRule, PointsRule, RateRule, RatioRule, Strict
+from app.policy.values import (
+    AmountRule,
+    PointsRule,
+    RateRule,
+    RatioRule,
+    Strict,
+    parse_amount,
+    parse_points,
+    parse_ratio,
+)
 
 Kind = Literal["住院", "门诊慢特病", "普通门诊"]
 Scheme = Literal["城乡居民医保", "职工医保", "新农合", "城镇居民医保"]
@@ -42,6 +51,19 @@ class LocalParameter(Strict):
     minimum: Decimal | None = Field(None, alias="最小值")
     maximum: Decimal | None = Field(None, alias="最大值")
     allow_none: bool = Field(False, alias="可不设")
+    # The document's own figure where it words the value loosely (“50%左右”, “原则上…5%”): shown to the county as the
+    # suggestion when it sets the value, never used in its place — the county must still set it.
+    suggestion: str | None = Field(None, alias="建议值")
+
+    @model_validator(mode="after")
+    def _suggestion(self) -> "LocalParameter":
+        if self.suggestion is not None:
+            parse = {"元": parse_amount, "比例": parse_ratio, "百分点": parse_points}[self.unit]
+            try:
+                parse(self.suggestion)
+            except ValueError as exc:
+                raise refuse_key("建议值", f"建议值：{exc}") from None
+        return self
 
     @model_validator(mode="after")
     def _bounds(self) -> "LocalParameter":

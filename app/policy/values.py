@@ -117,8 +117,8 @@ class Entry(Strict):
     def _one_source(self) -> "Entry":
         if (self.value is None) == (self.local is None):
             raise ValueError("每个取值必须写“值”或“地方参数”之一（不能都写，也不能都不写）")
-        if self.base is not None and self.value is None:
-            raise ValueError("写了“基数”就必须写“值”（基数 × 值，例如 值: \"5%\"）")
+        # 基数 × 值 (值: "5%"), or 基数 × a county's ratio (地方参数 of unit 比例) where the document words the share
+        # loosely (“50%左右”): both are a share of the base.
         return self
 
 

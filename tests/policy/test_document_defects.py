@@ -10,6 +10,8 @@ import pytest
 
 from app.cli import main
 
+HUNAN_LOCAL = {"per_capita_disposable_income": "30000", "serious_deductible_share": "50%",
+               "assistance_deductible_share": "5%"}
 WUHU_LOW = {
     "policy": "wuhu-2022",
     "person": {"categories": ["低保对象"]},
@@ -77,7 +79,7 @@ def test_wuhu_out_of_area_costs_take_no_deductible_nor_limit(tmp_path, capsys):
 def test_no_premium_subsidy_for_an_employee_scheme_enrollee(policy, category, day, tmp_path, capsys):
     case = with_visit(WUHU_LOW, date=day)
     case["policy"] = policy
-    case["local"] = {"per_capita_disposable_income": "30000"} if policy == "hunan-2022" else {}
+    case["local"] = HUNAN_LOCAL if policy == "hunan-2022" else {}
     if policy == "zhanjiang-2019":
         case["local"] = {"assistance_annual_limit": "50000"}
     case["person"] = {"categories": [category], "insurance": "城乡居民医保"}
