@@ -22,7 +22,7 @@ BENCH_LOCALS: dict[str, dict[str, str]] = {
                      "premium_subsidy_dibao": "200", "premium_subsidy_fragile": "150"},
     "zhanjiang-2019": {"basic_deductible_primary": "300", "basic_deductible_county": "600", "basic_deductible_city": "900",
                        "basic_deductible_province": "1300", "basic_inpatient_rate": "70%",
-                       "basic_inpatient_rate_primary": "70%", "basic_annual_cap": "不设",
+                       "basic_inpatient_rate_primary": "70%", "referral_continuation": "是", "basic_annual_cap": "不设",
                        "serious_illness_deductible": "12000", "serious_illness_rate": "60%", "serious_illness_cap": "不设",
                        "serious_cut_tekun": "80%", "serious_rate_tekun": "80%", "serious_cut_poor": "70%",
                        "serious_rate_poor": "70%", "assistance_rate": "80%", "assistance_annual_limit": "100000",

@@ -11,12 +11,12 @@ from pydantic import BaseModel
 
 from app.domain.money import pct
 from app.policy.schema import LocalParameter, Policy
-from app.policy.values import PLACEHOLDER, AmountRule, PointsRule, RateRule, RatioRule, Rule
+from app.policy.values import PLACEHOLDER, AmountRule, PointsRule, RateRule, RatioRule, Rule, SwitchRule
 
 Loc = tuple[Any, ...]  # keys and 0-based list indexes, as pydantic reports a location
 SHARED = "共用限额"
 REF = "引用"
-_UNIT_FOR_KIND = {AmountRule: "元", RatioRule: "比例", RateRule: "比例", PointsRule: "百分点"}
+_UNIT_FOR_KIND = {AmountRule: "元", RatioRule: "比例", RateRule: "比例", PointsRule: "百分点", SwitchRule: "是否"}
 
 
 class Refusal(Exception):

@@ -19,6 +19,8 @@ def _literal(value: Any, kind: str) -> str:
                         if isinstance(b, Band))
     if kind in ("ratio", "rate"):
         return pct(value)
+    if kind == "switch":
+        return "是" if value else "否"
     if kind == "points":
         return f"{pct(value)[:-1]} 个百分点"
     return f"{value} 元"

@@ -9,7 +9,7 @@ from typing import Any
 from app.domain.case import CaseError, key_text, parse_day
 from app.domain.money import MAX_AMOUNT, pct, round_fen
 from app.policy.schema import LocalParameter, Policy
-from app.policy.values import NONE_WORDS, Rule
+from app.policy.values import NONE_WORDS, Rule, parse_switch
 
 UNIVERSAL_LOCAL = "per_capita_disposable_income"
 UNIVERSAL_LABEL = "上年度居民人均可支配收入"
@@ -20,6 +20,12 @@ def parse_local(key: str, value: Any, param: LocalParameter | None) -> Decimal |
     label = param.label if param else UNIVERSAL_LABEL
     unit = param.unit if param else "元"
     where = f"local.{key}"
+    if unit == "是否":
+        # A county's yes/no choice (“可以”): 1 or 0, so that it travels with the other local values.
+        try:
+            return Decimal(parse_switch(value))
+        except ValueError:
+            raise CaseError(where, f"“{value}”请填写 是 或 否", label) from None
     if isinstance(value, str) and value.strip() in NONE_WORDS:
         if param is not None and param.allow_none:
             return None

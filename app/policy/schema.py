@@ -21,6 +21,8 @@ from app.policy.values import (
     parse_amount,
     parse_points,
     parse_ratio,
+    parse_switch,
+    SwitchRule,
 )
 
 Kind = Literal["住院", "门诊慢特病", "普通门诊"]
@@ -45,7 +47,7 @@ class LocalParameter(Strict):
     """A value the document leaves to the county: declared with label and unit, supplied per county."""
 
     label: str = Field(alias="名称")
-    unit: Literal["元", "比例", "百分点"] = Field(alias="单位")
+    unit: Literal["元", "比例", "百分点", "是否"] = Field(alias="单位")
     reference: str = Field(alias="依据", min_length=2)
     note: str | None = Field(None, alias="说明")
     minimum: Decimal | None = Field(None, alias="最小值")
@@ -58,7 +60,7 @@ class LocalParameter(Strict):
     @model_validator(mode="after")
     def _suggestion(self) -> "LocalParameter":
         if self.suggestion is not None:
-            parse = {"元": parse_amount, "比例": parse_ratio, "百分点": parse_points}[self.unit]
+            parse = {"元": parse_amount, "比例": parse_ratio, "百分点": parse_points, "是否": parse_switch}[self.unit]
             try:
                 parse(self.suggestion)
             except ValueError as exc:
@@ -152,6 +154,8 @@ class ReferralDeductible(Strict):
     step: RatioRule | None = Field(None, alias="每次递减")
     floor: RatioRule | None = Field(None, alias="最低")
     conditions: list[Condition] = Field(default_factory=list, alias="条件")
+    # Where the document says the rule “可以” apply, whether the county applies it (a 是否 local); absent: always.
+    applies: SwitchRule | None = Field(None, alias="执行")
     reference: str = Field(alias="依据")
     reading: str | None = Field(None, alias="解读")
 

@@ -202,6 +202,33 @@ class PointsRule(Rule):
         return parse_points(raw)
 
 
+YES_WORDS = ("是", "执行")
+NO_WORDS = ("否", "不执行")
+
+
+def parse_switch(raw: Any) -> bool:
+    """A county's yes/no choice where a document says “可以”: 是/执行 or 否/不执行 (YAML true/false too)."""
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip()
+    if text in YES_WORDS:
+        return True
+    if text in NO_WORDS:
+        return False
+    raise ValueError(f"“{raw}”请写成 是 或 否")
+
+
+class SwitchRule(Rule):
+    """A yes/no choice, dated like every value (湛江 二(三)6 “可以连续计算起付线”: whether the county does)."""
+
+    kind: ClassVar[str] = "switch"
+    unit: ClassVar[str] = "是否"
+
+    @staticmethod
+    def parse(raw: Any) -> bool:
+        return parse_switch(raw)
+
+
 class RateRule(Rule):
     """A flat percentage, or banded (分段) percentages."""
 

@@ -11,6 +11,7 @@ from app.policy.blocks import ZERO
 from app.policy.result import Step
 from app.policy.state import YearState
 from app.policy.tiers.common import Run, condition, level_rule, money_text
+from app.policy.schema import ReferralDeductible
 from app.policy.values import Rule
 
 
@@ -55,7 +56,7 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
     if v.kind == "住院" and v.referred:
         st.referred_admissions += 1
         if (ref_rule is not None and run.cat in ref_rule.categories
-                and all(condition(c, v) for c in ref_rule.conditions)):
+                and all(condition(c, v) for c in ref_rule.conditions) and _applies(run, ref_rule, v, need, notes)):
             refs.append(ref_rule.reference)
             if ref_rule.mode == "逐次递减":
                 step_v, _ = run.value(ref_rule.step, v.date, need)
@@ -97,6 +98,16 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
     st.basic_paid += paid
     st.basic_paid_by_kind[v.kind] = st.basic_paid_by_kind.get(v.kind, ZERO) + paid
     return paid
+
+
+def _applies(run: Run, ref_rule: ReferralDeductible, v: Visit, need: str, notes: list[str]) -> bool:
+    """Whether the county applies the referral rule (a document's “可以”); a county that does not is said so."""
+    if ref_rule.applies is None:
+        return True
+    on, entry = run.value(ref_rule.applies, v.date, need)
+    if not on:
+        notes.append(f"规范转诊起付线{ref_rule.mode}为县里可选的政策（{entry.reference}），本县未执行，按本级起付线")
+    return bool(on)
 
 
 def _reported(run: Run, v: Visit, st: YearState, steps: list[Step] | None) -> Decimal:
