@@ -317,6 +317,23 @@ class AssistancePool(Strict):
     note: str | None = Field(None, alias="说明")
 
 
+class Grade(Strict):
+    """One row of a graded rate: for these categories (贫困程度), from this year's total cost on (医疗总费用), this rate."""
+
+    categories: Categories = Field(alias="类别")
+    cost_from: AmountRule = Field(alias="医疗总费用起")
+    rate: RatioRule = Field(alias="比例")
+
+
+class GradedRate(Strict):
+    """A rate graded by category and by the year's total medical cost (湛江 二次救助 “按照贫困程度和医疗总费用高低”):
+    the row of the person's category with the highest 医疗总费用起 the year has reached gives the rate for the year."""
+
+    grades: Annotated[list[Grade], Field(min_length=1)] = Field(alias="档")
+    reference: str = Field(alias="依据", min_length=2)
+    reading: str | None = Field(None, alias="解读")
+
+
 class SecondarySection(Strict):
     """湛江 二次救助: on what is still self-paid after the three tiers, optionally with 目录外 costs."""
 
@@ -326,9 +343,16 @@ class SecondarySection(Strict):
     kinds: Kinds = Field(alias="适用费用")
     include_out_of_catalog: bool = Field(alias="含目录外费用")
     deductible: AmountRule = Field(alias="起付线")
-    rate: RatioRule = Field(alias="比例")
+    rate: RatioRule | None = Field(None, alias="比例")
+    graded: GradedRate | None = Field(None, alias="分档比例")
     annual_limit: AmountRule = Field(alias="年度限额")
     note: str | None = Field(None, alias="说明")
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> "SecondarySection":
+        if (self.rate is None) == (self.graded is None):
+            raise ValueError("必须写“比例”（一个比例）或“分档比例”（按类别和医疗总费用分档）之一，不能都写或都不写")
+        return self
 
 
 class ApplicationSection(Strict):
