@@ -168,6 +168,23 @@ class ReferralDeductible(Strict):
         return self
 
 
+class VisitScope(Strict):
+    """Which visits' costs a tier assists at all: those meeting any one of the conditions (e.g. 芜湖 二(二)5:
+    参保地定点医疗机构, or 规范转诊 异地就医, or 急诊、抢救)."""
+
+    any_of: Annotated[list[Condition], Field(min_length=1)] = Field(alias="任一")
+    reference: str = Field(alias="依据", min_length=2)
+    reading: str | None = Field(None, alias="解读")
+
+
+class ScopeCut(Strict):
+    """A rate cut for visits outside a scope (湛医保〔2019〕5号 二(三)6: “除经批准异地居住……以及急诊、抢救外，对未按规定办理
+    备案或转诊手续，直接在统筹区外就医的参保人，降低基本医疗保险……报销比例”)."""
+
+    scope: VisitScope = Field(alias="就医范围")
+    cut: PointsRule = Field(alias="比例降低")
+
+
 class BasicSection(Strict):
     """Tier 1, 基本医保: used only when a bill does not report basic_paid."""
 
@@ -177,6 +194,7 @@ class BasicSection(Strict):
     chronic: BasicKindTerms | None = Field(None, alias="门诊慢特病")
     outpatient: BasicKindTerms | None = Field(None, alias="普通门诊")
     referral: ReferralDeductible | None = Field(None, alias="转诊起付线")
+    out_of_scope: ScopeCut | None = Field(None, alias="范围外降低")
     adjustments: list[BasicAdjustment] = Field(default_factory=list, alias="倾斜")
     note: str | None = Field(None, alias="说明")
 
@@ -295,15 +313,6 @@ class AboveLimit(Strict):
             raise refuse_key("总限额", "救助基数为“剩余合规自付”时请写“限额”（另计的额度）：“总限额”按超出基本救助限额的部分计，"
                                     "与这种读法不相称")
         return self
-
-
-class VisitScope(Strict):
-    """Which visits' costs a tier assists at all: those meeting any one of the conditions (e.g. 芜湖 二(二)5:
-    参保地定点医疗机构, or 规范转诊 异地就医, or 急诊、抢救)."""
-
-    any_of: Annotated[list[Condition], Field(min_length=1)] = Field(alias="任一")
-    reference: str = Field(alias="依据", min_length=2)
-    reading: str | None = Field(None, alias="解读")
 
 
 class AssistancePool(Strict):

@@ -10,7 +10,7 @@ from app.policy import blocks
 from app.policy.blocks import ZERO
 from app.policy.result import Step
 from app.policy.state import YearState
-from app.policy.tiers.common import Run, condition, level_rule, money_text
+from app.policy.tiers.common import COND_TEXT, Run, condition, level_rule, money_text
 from app.policy.schema import ReferralDeductible
 from app.policy.values import Rule
 
@@ -50,6 +50,12 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
         up, e = run.value(adj.rate_uplift, v.date, need)
         rate = blocks.with_uplift(rate, up)
         notes.append(f"{run.cat}比例提高 {pct(up)[:-1]} 个百分点")
+        refs.append(e.reference)
+    if sec.out_of_scope is not None and not any(condition(c, v) for c in sec.out_of_scope.scope.any_of):
+        cut, e = run.value(sec.out_of_scope.cut, v.date, need)
+        rate = rate - cut if rate > cut else ZERO
+        conds = "、".join(COND_TEXT[c] for c in sec.out_of_scope.scope.any_of)
+        notes.append(f"本次就医不属于{conds}之一，报销比例降低 {pct(cut)[:-1]} 个百分点为 {pct(rate)}")
         refs.append(e.reference)
     due = deductible
     ref_rule = sec.referral
