@@ -223,10 +223,7 @@ class SwitchRule(Rule):
 
     kind: ClassVar[str] = "switch"
     unit: ClassVar[str] = "是否"
-
-    @staticmethod
-    def parse(raw: Any) -> bool:
-        return parse_switch(raw)
+    parse = staticmethod(parse_switch)
 
 
 class RateRule(Rule):
