@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -36,6 +37,12 @@ class Visit:
     in_province: bool = True
     hospital_level: str | None = None
     major_disease: bool = False
+    # 芜医保〔2021〕76号 二(二)5 pays 救助 only "在参保地定点医疗机构或按规定转诊异地就医（急诊、抢救除外）". A bill recorded
+    # before these fields existed has no value: it is read as 参保地, not 急诊, not 备案 — the reading under which every
+    # stored bill and golden case was settled, so they settle exactly as before.
+    emergency: bool = False
+    in_insured_area: bool = True
+    filed_remote: bool = False
 
     @property
     def out_of_catalog(self) -> Decimal:
@@ -68,12 +75,13 @@ _TOP = {"policy", "local", "person", "household", "application", "visits"}
 _PERSON = {"categories", "insurance"}
 _HOUSEHOLD = {"annual_income", "low_income_standard", "passes_asset_check"}
 _VISIT = {"id", "date", "kind", "total_cost", "policy_covered", "basic_paid", "serious_illness_paid",
-          "referred", "in_province", "hospital_level", "major_disease"}
+          "referred", "in_province", "hospital_level", "major_disease", "emergency", "in_insured_area",
+          "filed_remote"}
 
 
 def _money(raw: object, where: str) -> Decimal:
     try:
-        return parse_money(raw, where)
+        return parse_money(raw, where, exact=True)
     except MoneyError as exc:
         raise CaseError(exc.field, exc.message, exc.label) from None
 
@@ -99,13 +107,24 @@ def _unknown(data: dict, allowed: set[str], where: str) -> None:
                         f"没有“{key_text(extra[0])}”这一项，请检查拼写（可用字段：{'、'.join(sorted(allowed))}）", "未知字段")
 
 
-def _date(raw: object, where: str) -> date:
-    if not isinstance(raw, str):
-        raise CaseError(where, "日期请写成 \"2022-03-05\" 的形式")
+# settle-json.md: dates as 2022-03-05. date.fromisoformat also takes 20220305 and 2022-W10-6, which a script may have
+# meant otherwise; the contract refuses them.
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_day(raw: object, where: str, label: str | None = None) -> date:
+    """A calendar date written exactly as YYYY-MM-DD; anything else is a CaseError naming `where`."""
+    if not isinstance(raw, str) or not _ISO_DAY.fullmatch(raw):
+        shown = f"“{raw}”" if isinstance(raw, str) else "此项"
+        raise CaseError(where, f"{shown}不是 年-月-日 格式的日期，请写成 \"2022-03-05\" 的形式", label)
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise CaseError(where, f"“{raw}”不是有效日期，请写成 \"2022-03-05\" 的形式") from None
+        raise CaseError(where, f"“{raw}”不是有效日期（没有这一天），请写成 \"2022-03-05\" 的形式", label) from None
+
+
+def _date(raw: object, where: str) -> date:
+    return parse_day(raw, where)
 
 
 def _visit(raw: object, i: int) -> Visit:
@@ -146,6 +165,9 @@ def _visit(raw: object, i: int) -> Visit:
         referred=_bool(raw.get("referred"), f"{at}.referred", False),
         in_province=_bool(raw.get("in_province"), f"{at}.in_province", True),
         hospital_level=level, major_disease=_bool(raw.get("major_disease"), f"{at}.major_disease", False),
+        emergency=_bool(raw.get("emergency"), f"{at}.emergency", False),
+        in_insured_area=_bool(raw.get("in_insured_area"), f"{at}.in_insured_area", True),
+        filed_remote=_bool(raw.get("filed_remote"), f"{at}.filed_remote", False),
     )
 
 

@@ -34,6 +34,9 @@ LABELS: dict[str, str] = {
     "in_province": "省内就医",
     "hospital_level": "医院级别",
     "major_disease": "重特大疾病",
+    "emergency": "急诊、抢救",
+    "in_insured_area": "在参保地就医",
+    "filed_remote": "已办异地就医备案",
     # bills
     "hospital": "医院名称",
     "admitted_on": "入院（就诊）日期",

@@ -32,8 +32,11 @@ def _plain(text: str) -> str:
     return text.replace(",", "") if _GROUPED.fullmatch(text) else text
 
 
-def parse_money(raw: object, field: str) -> Decimal:
-    """Read an amount in yuan from a string or JSON number; refuse floats' noise, negatives and >2 decimals."""
+def parse_money(raw: object, field: str, exact: bool = False) -> Decimal:
+    """Read an amount in yuan from a string or JSON number; refuse floats' noise, negatives and >2 decimals.
+
+    `exact`: also refuse more than two decimals written even when they are zeros ("45000.000"), as settle-json.md
+    does — a script that writes a third place has a different unit or rounding in mind."""
     if isinstance(raw, bool) or raw is None:
         raise MoneyError(field, "需要金额（元），例如 \"1234.56\"")
     if isinstance(raw, float):
@@ -49,7 +52,7 @@ def parse_money(raw: object, field: str) -> Decimal:
         raise MoneyError(field, f"金额不能为负数（填写的是 {raw}）")
     if value >= MAX_AMOUNT:
         raise MoneyError(field, f"金额 {raw} 过大（不能达到一万亿元），请核对")
-    if value.as_tuple().exponent < -2 and value != value.quantize(FEN):
+    if value.as_tuple().exponent < -2 and (exact or value != value.quantize(FEN)):
         raise MoneyError(field, f"金额最多两位小数（到分），“{raw}”有更多位小数")
     return value.quantize(FEN)
 

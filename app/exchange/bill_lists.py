@@ -30,8 +30,16 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "basic_paid": ("统筹支付", "基本医保统筹支付", "统筹基金支付", "基本医疗保险统筹基金支付", "基本医保支付"),
     "serious_illness_paid": ("大病支付", "大病保险支付", "大病保险", "大病保险基金支付"),
     "invoice_number": ("发票号", "发票号码", "票据号", "票据号码", "结算单号", "单据号"),
+    # Optional yes/no columns: where the patient was treated decides 救助 (芜医保〔2021〕76号 二(二)5). A list without
+    # them gives bills read as 参保地, not 急诊, not 备案 — as bills were read before the columns existed.
+    "emergency": ("急诊抢救", "是否急诊抢救", "急诊、抢救", "是否急诊", "急诊标志"),
+    "in_insured_area": ("参保地就医", "是否参保地就医", "本地就医", "是否本地就医"),
+    "out_of_area": ("异地就医", "是否异地就医", "异地就医标志"),
+    "filed_remote": ("异地备案", "是否异地备案", "异地就医备案", "是否异地就医备案"),
 }
 REQUIRED = ("name", "id_number", "hospital", "kind", "discharged_on", "total_cost", "policy_covered", "invoice_number")
+YES_NO = {"是": True, "否": False, "Y": True, "N": False, "y": True, "n": False, "1": True, "0": False, "√": True,
+          "TRUE": True, "FALSE": False, "True": True, "False": False}
 KIND_WORDS = {"住院": "住院", "普通住院": "住院", "门诊慢特病": "门诊慢特病", "门诊慢性病": "门诊慢特病", "门诊特殊病": "门诊慢特病",
               "慢特病": "门诊慢特病", "门诊特殊慢性病": "门诊慢特病", "普通门诊": "普通门诊", "门诊": "普通门诊"}
 _NORMAL = str.maketrans("０１２３４５６７８９．，Ｘｘ", "0123456789.,Xx")
@@ -122,7 +130,31 @@ def _row(line: int, row: list, columns: dict[str, int]) -> BillRow:
               "basic_paid": _money(cell("basic_paid")) or None,
               "serious_illness_paid": _money(cell("serious_illness_paid")) or None,
               "invoice_number": _text(cell("invoice_number"))}
+    for key, label in (("emergency", "急诊、抢救"), ("in_insured_area", "参保地就医"), ("filed_remote", "异地就医备案")):
+        flag = _yes_no(cell(key), label)
+        if flag is not None:
+            fields[key] = flag
+    away = _yes_no(cell("out_of_area"), "异地就医")
+    if away is not None:
+        if fields.get("in_insured_area") is away:
+            raise ValueError("“参保地就医”与“异地就医”两列相互矛盾，请核对")
+        fields["in_insured_area"] = not away
     return BillRow(line, name, number, fields)
+
+
+def _yes_no(value, label: str) -> bool | None:
+    """A yes/no cell (是/否, Y/N, 1/0); None when the column is absent or the cell empty."""
+    if isinstance(value, bool):
+        return value
+    text = _text(value)
+    if text == "":
+        return None
+    if text.endswith(".0"):  # Excel gives 1 and 0 as floats
+        text = text[:-2]
+    found = YES_NO.get(text)
+    if found is None:
+        raise ValueError(f"“{label}”一栏的“{text}”无法识别（应为 是 或 否）")
+    return found
 
 
 @lru_cache(maxsize=65536)

@@ -37,7 +37,8 @@ HEADINGS = {
     "hospital": "医院", "hospital_level": "医院级别", "admitted_on": "入院日期", "discharged_on": "出院日期",
     "kind": "就诊类型", "total_cost": "总费用", "policy_covered": "政策范围内费用", "basic_paid": "基本医保支付",
     "serious_illness_paid": "大病保险支付", "invoice_number": "票据号", "referred": "是否转诊", "in_province": "是否省内",
-    "major_disease": "是否重特大疾病", "visit_id": "就诊编号", "policy_id": "政策", "policy_version": "政策版本",
+    "major_disease": "是否重特大疾病", "emergency": "是否急诊抢救", "in_insured_area": "是否参保地就医",
+    "filed_remote": "是否异地备案", "visit_id": "就诊编号", "policy_id": "政策", "policy_version": "政策版本",
     "applied_category": "适用类别", "assistance_paid": "医疗救助支付", "tilt_assistance_paid": "倾斜救助支付",
     "personal_pay": "个人负担", "steps": "计算说明", "totals": "年度合计", "warnings": "提示", "state": "环节",
     "state_since": "进入环节时间", "annual_income": "家庭年收入", "low_income_standard": "低收入标准",
@@ -54,7 +55,8 @@ MONEY = {"total_cost", "policy_covered", "basic_paid", "serious_illness_paid", "
          "personal_pay", "annual_income", "low_income_standard", "computed_amount", "approved_amount"}
 DATES = {"valid_from", "valid_to", "birth_date", "admitted_on", "discharged_on", "notice_start", "notice_end"}
 BINARY = {"steps"}
-INTEGERS = {"year", "seq", "referred", "in_province", "major_disease", "passes_asset_check", "size"}
+INTEGERS = {"year", "seq", "referred", "in_province", "major_disease", "passes_asset_check", "size", "emergency",
+            "in_insured_area", "filed_remote"}
 # Appended, never changed: a copy already there is the same record.
 APPEND_ONLY = {"application_steps", "attachments"}
 AUDIT_COLUMNS = ("seq", "at", "user_id", "username", "action", "entity", "entity_id", "before", "after", "prev_hash",

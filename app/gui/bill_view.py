@@ -73,6 +73,15 @@ class BillView(QWidget):
         for c in (self.referred, self.in_province, self.major):
             flags.addWidget(c)
         self.form.layout.addRow("", _wrap(flags))
+        # Where the patient was treated decides whether 救助 pays at all (芜医保〔2021〕76号 二(二)5).
+        where = QHBoxLayout()
+        self.in_insured_area = QCheckBox("在参保地就医")
+        self.in_insured_area.setToolTip("在参保地（统筹地区）的定点医疗机构就医；到外地就医的取消勾选")
+        self.emergency = QCheckBox("急诊、抢救")
+        self.filed_remote = QCheckBox("已办异地就医备案")
+        for c in (self.in_insured_area, self.emergency, self.filed_remote):
+            where.addWidget(c)
+        self.form.layout.addRow("", _wrap(where))
         left.addWidget(box)
         buttons = QHBoxLayout()
         self.save_button = QPushButton("保存（回车）")
@@ -126,7 +135,7 @@ class BillView(QWidget):
             w.currentTextChanged.connect(lambda _: self.timer.start())
         for w in (self.admitted, self.discharged):
             w.changed.connect(self.timer.start)
-        for w in (self.referred, self.in_province, self.major):
+        for w in self._flags():
             w.toggled.connect(lambda _: self.timer.start())
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.clear)
         self._generation = 0
@@ -154,7 +163,12 @@ class BillView(QWidget):
             invoice_number=self.invoice.text().strip(), hospital_level=self.level.currentText(),
             basic_paid=self.basic.text().strip() or None, serious_illness_paid=self.serious.text().strip() or None,
             referred=self.referred.isChecked(), in_province=self.in_province.isChecked(),
-            major_disease=self.major.isChecked())
+            major_disease=self.major.isChecked(), emergency=self.emergency.isChecked(),
+            in_insured_area=self.in_insured_area.isChecked(), filed_remote=self.filed_remote.isChecked())
+
+    def _flags(self) -> tuple[QCheckBox, ...]:
+        """The slip's yes/no boxes, in form order."""
+        return (self.referred, self.in_province, self.major, self.in_insured_area, self.emergency, self.filed_remote)
 
     def preview(self) -> None:
         if self.person_id is None:
@@ -236,6 +250,10 @@ class BillView(QWidget):
             w.clear()
         self.referred.setChecked(False)
         self.major.setChecked(False)
+        # Each bill starts from the default reading (参保地, not 急诊): a previous bill's 外地 is not carried over.
+        self.in_insured_area.setChecked(True)
+        self.emergency.setChecked(False)
+        self.filed_remote.setChecked(False)
         self.form.clear_errors()
         self.tiers.setText("")
         self.steps.clear()

@@ -39,10 +39,13 @@ class LocalParametersForm(QWidget):
         for key, p in self.policy.locals.items():
             shown = (lambda v: pct(v)) if p.unit == "比例" else (lambda v: f"{v} 元")
             bounds = [f"不低于 {shown(p.minimum)}" if p.minimum is not None else "",
-                      f"不高于 {shown(p.maximum)}" if p.maximum is not None else "", "可填“不设”" if p.allow_none else ""]
+                      f"不高于 {shown(p.maximum)}" if p.maximum is not None else "", "可填“不设”" if p.allow_none else "",
+                      f"文件建议值 {p.suggestion}" if p.suggestion else ""]
             hint = "，".join(b for b in bounds if b)
             edit = QLineEdit((values or {}).get(key, ""))
-            edit.setPlaceholderText("如 70%" if p.unit == "比例" else "金额（元）")
+            # The document's figure is shown as a suggestion, never filled in: the county decides (“左右”, “原则上”).
+            edit.setPlaceholderText(f"建议值 {p.suggestion}" if p.suggestion
+                                    else "如 70%" if p.unit == "比例" else "是 或 否" if p.unit == "是否" else "金额（元）")
             edit.setToolTip(f"{p.label}\n依据：{p.reference}" + (f"\n{p.note}" if p.note else ""))
             self.edits[key] = edit
             self.form.add(key, f"{p.label}（{p.unit}）", edit, hint)

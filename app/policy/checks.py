@@ -11,12 +11,12 @@ from pydantic import BaseModel
 
 from app.domain.money import pct
 from app.policy.schema import LocalParameter, Policy
-from app.policy.values import PLACEHOLDER, AmountRule, PointsRule, RateRule, RatioRule, Rule
+from app.policy.values import PLACEHOLDER, AmountRule, PointsRule, RateRule, RatioRule, Rule, SwitchRule
 
 Loc = tuple[Any, ...]  # keys and 0-based list indexes, as pydantic reports a location
 SHARED = "共用限额"
 REF = "引用"
-_UNIT_FOR_KIND = {AmountRule: "元", RatioRule: "比例", RateRule: "比例", PointsRule: "百分点"}
+_UNIT_FOR_KIND = {AmountRule: "元", RatioRule: "比例", RateRule: "比例", PointsRule: "百分点", SwitchRule: "是否"}
 
 
 class Refusal(Exception):
@@ -186,7 +186,9 @@ def cross_check(policy: Policy) -> None:
     used: set[str] = set()
     for loc, rule in rules(policy):
         for day, entry in rule.entries():
-            for key, expect in ((entry.local, _UNIT_FOR_KIND[type(rule)]), (entry.base, "元")):
+            # A local beside 基数 is the share of it (比例); otherwise it is the rule's own kind of value.
+            own = "比例" if entry.base is not None else _UNIT_FOR_KIND[type(rule)]
+            for key, expect in ((entry.local, own), (entry.base, "元")):
                 if key is None:
                     continue
                 used.add(key)

@@ -19,6 +19,8 @@ def _literal(value: Any, kind: str) -> str:
                         if isinstance(b, Band))
     if kind in ("ratio", "rate"):
         return pct(value)
+    if kind == "switch":
+        return "是" if value else "否"
     if kind == "points":
         return f"{pct(value)[:-1]} 个百分点"
     return f"{value} 元"
@@ -28,7 +30,9 @@ def _rule_lines(rule: Rule, indent: str) -> list[str]:
     lines = []
     parsed = dict(zip(rule._dates, rule._parsed))
     for day, entry in rule.entries():
-        if entry.local is not None:
+        if entry.local is not None and entry.base is not None:
+            text = f"地方参数 {entry.local}（比例，由县里填写）× 地方参数 {entry.base}"
+        elif entry.local is not None:
             text = f"地方参数 {entry.local}（由县里填写）"
         elif entry.base is not None:
             text = f"{pct(parsed[day])} × 地方参数 {entry.base}"
@@ -73,7 +77,9 @@ def describe(policy: Policy) -> str:
     out = [f"{policy.id}　{policy.title}", f"文号：{policy.document}　地区：{policy.region}　施行日期：{policy.effective}"]
     if policy.period:
         out.append(f"适用期：{policy.period}")
-    if policy.ends:
+    if policy.ends and policy.after_end == "警告":
+        out.append(f"适用期至：{policy.ends}（此后的就诊仍按本政策结算，但每次都提示政策已过适用期）")
+    elif policy.ends:
         out.append(f"适用期至：{policy.ends}（此后的就诊不按本政策结算）")
     if policy.note:
         out.append(f"说明：{policy.note}")
@@ -93,11 +99,14 @@ def describe(policy: Policy) -> str:
             bounds.append(f"不高于 {shown(p.maximum)}")
         if p.allow_none:
             bounds.append("可填“不设”")
+        if p.suggestion:
+            bounds.append(f"文件建议值 {p.suggestion}")
         extra = f"（{'，'.join(bounds)}）" if bounds else ""
         out.append(f"  {key}：{p.label}，单位 {p.unit}{extra}　〔{p.reference}〕")
         if p.note:
             out.append(f"    {p.note}")
-    skip = {"id", "title", "document", "region", "issued", "effective", "period", "ends", "note", "categories", "locals"}
+    skip = {"id", "title", "document", "region", "issued", "effective", "period", "ends", "after_end", "note", "categories",
+            "locals"}
     for name, field in Policy.model_fields.items():
         if name in skip:
             continue

@@ -59,7 +59,7 @@ class Engine:
         for i, v in enumerate(case.visits):
             if v.date < self.policy.effective:
                 raise CaseError(f"visits[{i}].date", f"{v.date} 早于本政策施行日期 {self.policy.effective}，请选用当时有效的政策")
-            if self.policy.ends is not None and v.date > self.policy.ends:
+            if self.policy.ends is not None and v.date > self.policy.ends and self.policy.after_end == "拒绝":
                 raise CaseError(f"visits[{i}].date", f"{v.date} 晚于本政策适用期（至 {self.policy.ends}），请选用当时有效的政策")
         notes: list[str] | None = [] if explain else None
         cands = self.index.candidates(case.categories, notes)
@@ -73,6 +73,12 @@ class Engine:
         assert best is not None
         run = Run(self.policy, self.index, case, best.applied_category, self.resolver.value)
         add_warnings(run, best)  # the 监测预警 of the category applied only: the others' results are dropped
+        late = self.policy.ends is not None and case.visits[-1].date > self.policy.ends
+        if late:  # only reached when the policy file chose 期满后: 警告
+            best.warnings.append(Warning("policy_period_ended",
+                                         f"就诊日期晚于本政策适用期（至 {self.policy.ends}）：本政策文件选择期满后仍按"
+                                         f"{self.policy.document}结算并提示（理由见政策文件“期满后”处的说明）。请核实上级是否"
+                                         f"已发文延续或出台新政策：已延续的请更新“适用期至”，有新政策的请改用新政策重新结算"))
         best.warnings.extend(self.category_warnings(case.categories))
         if explain:
             if len(tried) > 1:

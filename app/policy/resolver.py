@@ -7,10 +7,10 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from app.domain.case import CaseError, key_text
+from app.domain.case import CaseError, key_text, parse_day
 from app.domain.money import MAX_AMOUNT, pct, round_fen
 from app.policy.schema import LocalParameter, Policy
-from app.policy.values import NONE_WORDS, Rule
+from app.policy.values import NONE_WORDS, Rule, parse_switch
 
 UNIVERSAL_LOCAL = "per_capita_disposable_income"
 UNIVERSAL_LABEL = "上年度居民人均可支配收入"
@@ -21,6 +21,12 @@ def parse_local(key: str, value: Any, param: LocalParameter | None) -> Decimal |
     label = param.label if param else UNIVERSAL_LABEL
     unit = param.unit if param else "元"
     where = f"local.{key}"
+    if unit == "是否":
+        # A county's yes/no choice (“可以”): 1 or 0, so that it travels with the other local values.
+        try:
+            return Decimal(parse_switch(value))
+        except ValueError:
+            raise CaseError(where, f"“{value}”请填写 是 或 否", label) from None
     if isinstance(value, str) and value.strip() in NONE_WORDS:
         if param is not None and param.allow_none:
             return None
@@ -38,6 +44,9 @@ def parse_local(key: str, value: Any, param: LocalParameter | None) -> Decimal |
         raise CaseError(where, f"不能为负数或非数值（填写的是 {value}）", label)
     if number >= MAX_AMOUNT:
         raise CaseError(where, f"{value} 过大，请核对", label)
+    if key == UNIVERSAL_LOCAL and number == 0:
+        # settle-json.md: an income of 0 is a missing figure, not a county where every deductible based on it is 0.
+        raise CaseError(where, "不能为 0：请填写统计部门公布的上年度居民人均可支配收入（元）", label)
     if unit == "元":
         if percent:
             raise CaseError(where, "单位是元，请填写金额而不是百分数", label)
@@ -59,11 +68,7 @@ def parse_local(key: str, value: Any, param: LocalParameter | None) -> Decimal |
 
 
 def _day(text: Any, key: str) -> date:
-    try:
-        return date.fromisoformat(str(text))
-    except ValueError:
-        raise CaseError(f"local.{key_text(key)}", f"生效日期“{text}”不是日期，请写成 2025-01-01 的形式",
-                        "生效日期") from None
+    return parse_day(str(text), f"local.{key_text(key)}", "生效日期")
 
 
 class Resolver:
@@ -101,8 +106,9 @@ class Resolver:
         param = self.policy.locals.get(key)
         label = param.label if param else UNIVERSAL_LABEL
         unit = param.unit if param else "元"
+        hint = f"文件的提法是 {param.suggestion}（建议值），" if param is not None and param.suggestion else ""
         raise CaseError(f"local.{key}", f"{needed_for}需要地方参数“{label}”（{unit}），本政策文件把它留给县里确定；"
-                        f"请填写这个地方参数（jiuzhu policy show {self.policy.id} 可查看说明）", label)
+                        f"{hint}请填写这个地方参数（jiuzhu policy show {self.policy.id} 可查看说明）", label)
 
     def value(self, rule: Rule, day: date, needed_for: str) -> tuple[Any, Any]:
         """The value of `rule` in force on `day` and its entry (for the reference).
@@ -117,11 +123,13 @@ class Resolver:
             first = rule.entries()[0][0]
             raise CaseError("visits.date", f"{day} 早于本政策规则最早生效日期 {first}（{needed_for}），请选用当时有效的政策")
         entry, parsed = found
-        if entry.local is not None:
-            result = (self.local_value(entry.local, needed_for, day), entry)
-        elif entry.base is not None:
+        if entry.base is not None:
+            # The base first: a case without it is told of the base, as before a share could be a local.
             base = self.local_value(entry.base, needed_for, day)
-            result = (round_fen(parsed * base) if base is not None else None, entry)
+            share = self.local_value(entry.local, needed_for, day) if entry.local is not None else parsed
+            result = (round_fen(share * base) if base is not None and share is not None else None, entry)
+        elif entry.local is not None:
+            result = (self.local_value(entry.local, needed_for, day), entry)
         else:
             result = (parsed, entry)
         self._cache[id(rule)] = (*self._span(rule, day, entry.local or entry.base), result)

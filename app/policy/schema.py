@@ -12,11 +12,22 @@ from pydantic_core import PydanticCustomError
 from app.domain.names import (
     CANONICAL_CATEGORIES,
 )
-from app.policy.values import AmountRule, PointsRule, RateRule, RatioRule, Strict
+from app.policy.values import (
+    AmountRule,
+    PointsRule,
+    RateRule,
+    RatioRule,
+    Strict,
+    parse_amount,
+    parse_points,
+    parse_ratio,
+    parse_switch,
+    SwitchRule,
+)
 
 Kind = Literal["住院", "门诊慢特病", "普通门诊"]
 Scheme = Literal["城乡居民医保", "职工医保", "新农合", "城镇居民医保"]
-Condition = Literal["规范转诊", "省内就医", "重特大疾病"]
+Condition = Literal["规范转诊", "省内就医", "重特大疾病", "参保地就医", "急诊抢救", "异地备案"]
 Categories = Annotated[list[str], Field(min_length=1)]
 Kinds = Annotated[list[Kind], Field(min_length=1)]
 
@@ -36,12 +47,25 @@ class LocalParameter(Strict):
     """A value the document leaves to the county: declared with label and unit, supplied per county."""
 
     label: str = Field(alias="名称")
-    unit: Literal["元", "比例", "百分点"] = Field(alias="单位")
+    unit: Literal["元", "比例", "百分点", "是否"] = Field(alias="单位")
     reference: str = Field(alias="依据", min_length=2)
     note: str | None = Field(None, alias="说明")
     minimum: Decimal | None = Field(None, alias="最小值")
     maximum: Decimal | None = Field(None, alias="最大值")
     allow_none: bool = Field(False, alias="可不设")
+    # The document's own figure where it words the value loosely (“50%左右”, “原则上…5%”): shown to the county as the
+    # suggestion when it sets the value, never used in its place — the county must still set it.
+    suggestion: str | None = Field(None, alias="建议值")
+
+    @model_validator(mode="after")
+    def _suggestion(self) -> "LocalParameter":
+        if self.suggestion is not None:
+            parse = {"元": parse_amount, "比例": parse_ratio, "百分点": parse_points, "是否": parse_switch}[self.unit]
+            try:
+                parse(self.suggestion)
+            except ValueError as exc:
+                raise refuse_key("建议值", f"建议值：{exc}") from None
+        return self
 
     @model_validator(mode="after")
     def _bounds(self) -> "LocalParameter":
@@ -73,25 +97,34 @@ class CategoryDecl(Strict):
         return self
 
 
+Level = Literal["基层", "县级", "市级", "省级"]
+
+
 class ByLevel(Strict):
     """A value that differs by hospital level (同级别医疗机构)."""
 
-    levels: dict[Literal["基层", "县级", "市级", "省级"], AmountRule] = Field(alias="按医院级别")
+    levels: dict[Level, AmountRule] = Field(alias="按医院级别")
+
+
+class RatioByLevel(Strict):
+    """A rate that differs by hospital level (湛医保〔2019〕5号 二(三)6 “在不同级别医疗机构实行不同的……支付比例”)."""
+
+    levels: dict[Level, RatioRule] = Field(alias="按医院级别")
 
 
 class BasicKindTerms(Strict):
     """Basic insurance terms for one kind of visit; the deductible is per visit (每次住院)."""
 
     deductible: AmountRule | ByLevel = Field(alias="起付线")
-    rate: RatioRule = Field(alias="比例")
+    rate: RatioRule | RatioByLevel = Field(alias="比例")
     annual_cap: AmountRule | None = Field(None, alias="年度限额")
     note: str | None = Field(None, alias="说明")
 
-    @field_validator("deductible", mode="before")
+    @field_validator("deductible", "rate", mode="before")
     @classmethod
-    def _levelled(cls, raw: Any) -> Any:
+    def _levelled(cls, raw: Any, info: Any) -> Any:
         if isinstance(raw, dict) and "按医院级别" in raw:
-            return ByLevel.model_validate(raw)
+            return (ByLevel if info.field_name == "deductible" else RatioByLevel).model_validate(raw)
         return raw
 
 
@@ -121,6 +154,8 @@ class ReferralDeductible(Strict):
     step: RatioRule | None = Field(None, alias="每次递减")
     floor: RatioRule | None = Field(None, alias="最低")
     conditions: list[Condition] = Field(default_factory=list, alias="条件")
+    # Where the document says the rule “可以” apply, whether the county applies it (a 是否 local); absent: always.
+    applies: SwitchRule | None = Field(None, alias="执行")
     reference: str = Field(alias="依据")
     reading: str | None = Field(None, alias="解读")
 
@@ -133,6 +168,23 @@ class ReferralDeductible(Strict):
         return self
 
 
+class VisitScope(Strict):
+    """Which visits' costs a tier assists at all: those meeting any one of the conditions (e.g. 芜湖 二(二)5:
+    参保地定点医疗机构, or 规范转诊 异地就医, or 急诊、抢救)."""
+
+    any_of: Annotated[list[Condition], Field(min_length=1)] = Field(alias="任一")
+    reference: str = Field(alias="依据", min_length=2)
+    reading: str | None = Field(None, alias="解读")
+
+
+class ScopeCut(Strict):
+    """A rate cut for visits outside a scope (湛医保〔2019〕5号 二(三)6: “除经批准异地居住……以及急诊、抢救外，对未按规定办理
+    备案或转诊手续，直接在统筹区外就医的参保人，降低基本医疗保险……报销比例”)."""
+
+    scope: VisitScope = Field(alias="就医范围")
+    cut: PointsRule = Field(alias="比例降低")
+
+
 class BasicSection(Strict):
     """Tier 1, 基本医保: used only when a bill does not report basic_paid."""
 
@@ -142,6 +194,7 @@ class BasicSection(Strict):
     chronic: BasicKindTerms | None = Field(None, alias="门诊慢特病")
     outpatient: BasicKindTerms | None = Field(None, alias="普通门诊")
     referral: ReferralDeductible | None = Field(None, alias="转诊起付线")
+    out_of_scope: ScopeCut | None = Field(None, alias="范围外降低")
     adjustments: list[BasicAdjustment] = Field(default_factory=list, alias="倾斜")
     note: str | None = Field(None, alias="说明")
 
@@ -267,9 +320,27 @@ class AssistancePool(Strict):
 
     name: str = Field(alias="名称")
     kinds: Kinds = Field(alias="适用费用")
+    scope: VisitScope | None = Field(None, alias="就医范围")
     treatments: list[Treatment] = Field(alias="待遇")
     above_limit: list[AboveLimit] = Field(default_factory=list, alias="超限额救助")
     note: str | None = Field(None, alias="说明")
+
+
+class Grade(Strict):
+    """One row of a graded rate: for these categories (贫困程度), from this year's total cost on (医疗总费用), this rate."""
+
+    categories: Categories = Field(alias="类别")
+    cost_from: AmountRule = Field(alias="医疗总费用起")
+    rate: RatioRule = Field(alias="比例")
+
+
+class GradedRate(Strict):
+    """A rate graded by category and by the year's total medical cost (湛江 二次救助 “按照贫困程度和医疗总费用高低”):
+    the row of the person's category with the highest 医疗总费用起 the year has reached gives the rate for the year."""
+
+    grades: Annotated[list[Grade], Field(min_length=1)] = Field(alias="档")
+    reference: str = Field(alias="依据", min_length=2)
+    reading: str | None = Field(None, alias="解读")
 
 
 class SecondarySection(Strict):
@@ -281,9 +352,16 @@ class SecondarySection(Strict):
     kinds: Kinds = Field(alias="适用费用")
     include_out_of_catalog: bool = Field(alias="含目录外费用")
     deductible: AmountRule = Field(alias="起付线")
-    rate: RatioRule = Field(alias="比例")
+    rate: RatioRule | None = Field(None, alias="比例")
+    graded: GradedRate | None = Field(None, alias="分档比例")
     annual_limit: AmountRule = Field(alias="年度限额")
     note: str | None = Field(None, alias="说明")
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> "SecondarySection":
+        if (self.rate is None) == (self.graded is None):
+            raise ValueError("必须写“比例”（一个比例）或“分档比例”（按类别和医疗总费用分档）之一，不能都写或都不写")
+        return self
 
 
 class ApplicationSection(Strict):
@@ -353,6 +431,9 @@ class Policy(Strict):
     effective: date = Field(alias="施行日期")
     period: str | None = Field(None, alias="适用期")
     ends: date | None = Field(None, alias="适用期至")
+    # After 适用期至: 拒绝 refuses the visit (a document that simply ends); 警告 settles it with a loud warning on every
+    # result (a 过渡期 the document says may be extended, where refusing would stop payments the county still owes).
+    after_end: Literal["拒绝", "警告"] = Field("拒绝", alias="期满后")
     note: str | None = Field(None, alias="说明")
     categories: list[CategoryDecl] = Field(alias="类别", min_length=1)
     locals: dict[str, LocalParameter] = Field(default_factory=dict, alias="地方参数")
@@ -371,4 +452,6 @@ class Policy(Strict):
     def _period(self) -> "Policy":
         if self.ends is not None and self.ends < self.effective:
             raise ValueError(f"“适用期至” {self.ends} 早于“施行日期” {self.effective}，请核对")
+        if self.after_end != "拒绝" and self.ends is None:
+            raise refuse_key("期满后", "写了“期满后”却没有“适用期至”：请写“适用期至”，或删去“期满后”")
         return self

@@ -38,4 +38,5 @@ class YearState:
     pools: dict[int, PoolState] = field(default_factory=dict)
     secondary_base: Decimal = ZERO
     secondary_paid: Decimal = ZERO
+    secondary_total_cost: Decimal = ZERO  # the year's 医疗总费用 in the section's kinds, for a graded rate
     gates: dict[int, tuple[bool, str]] = field(default_factory=dict)  # pool → a tier paid on application: open?, why

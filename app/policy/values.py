@@ -117,8 +117,8 @@ class Entry(Strict):
     def _one_source(self) -> "Entry":
         if (self.value is None) == (self.local is None):
             raise ValueError("每个取值必须写“值”或“地方参数”之一（不能都写，也不能都不写）")
-        if self.base is not None and self.value is None:
-            raise ValueError("写了“基数”就必须写“值”（基数 × 值，例如 值: \"5%\"）")
+        # 基数 × 值 (值: "5%"), or 基数 × a county's ratio (地方参数 of unit 比例) where the document words the share
+        # loosely (“50%左右”): both are a share of the base.
         return self
 
 
@@ -200,6 +200,30 @@ class PointsRule(Rule):
     @staticmethod
     def parse(raw: Any) -> Decimal:
         return parse_points(raw)
+
+
+YES_WORDS = ("是", "执行")
+NO_WORDS = ("否", "不执行")
+
+
+def parse_switch(raw: Any) -> bool:
+    """A county's yes/no choice where a document says “可以”: 是/执行 or 否/不执行 (YAML true/false too)."""
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip()
+    if text in YES_WORDS:
+        return True
+    if text in NO_WORDS:
+        return False
+    raise ValueError(f"“{raw}”请写成 是 或 否")
+
+
+class SwitchRule(Rule):
+    """A yes/no choice, dated like every value (湛江 二(三)6 “可以连续计算起付线”: whether the county does)."""
+
+    kind: ClassVar[str] = "switch"
+    unit: ClassVar[str] = "是否"
+    parse = staticmethod(parse_switch)
 
 
 class RateRule(Rule):

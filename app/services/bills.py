@@ -50,6 +50,9 @@ class BillInput:
     referred: bool = False
     in_province: bool = True
     major_disease: bool = False
+    emergency: bool = False
+    in_insured_area: bool = True
+    filed_remote: bool = False
 
 
 def duplicate_invoice(session: Session, hospital: str, invoice: str) -> str | None:
@@ -109,7 +112,9 @@ def visit_row(person_id: str, bill: BillInput, today: date | None) -> dict:
             "basic_paid": fmt(basic) if basic is not None else None,
             "serious_illness_paid": fmt(serious) if serious is not None else None,
             "invoice_number": invoice, "referred": int(bool(bill.referred)), "in_province": int(bool(bill.in_province)),
-            "major_disease": int(bool(bill.major_disease)), "created_at": stamp, "updated_at": stamp}
+            "major_disease": int(bool(bill.major_disease)), "emergency": int(bool(bill.emergency)),
+            "in_insured_area": int(bool(bill.in_insured_area)), "filed_remote": int(bool(bill.filed_remote)),
+            "created_at": stamp, "updated_at": stamp}
 
 
 @dataclass

@@ -27,7 +27,9 @@ def visit(row: Any) -> Visit:
                  total_cost=Decimal(row["total_cost"]), policy_covered=Decimal(row["policy_covered"]),
                  basic_paid=money(row["basic_paid"]), serious_illness_paid=money(row["serious_illness_paid"]),
                  referred=bool(row["referred"]), in_province=bool(row["in_province"]),
-                 hospital_level=row["hospital_level"], major_disease=bool(row["major_disease"]))
+                 hospital_level=row["hospital_level"], major_disease=bool(row["major_disease"]),
+                 emergency=bool(row["emergency"]), in_insured_area=bool(row["in_insured_area"]),
+                 filed_remote=bool(row["filed_remote"]))
 
 
 def categories_on(conn: sqlite3.Connection, person_id: str, day: str) -> tuple[str, ...]:

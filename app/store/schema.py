@@ -173,8 +173,7 @@ _VISIT_COLUMNS = ("id", "person_id", "hospital", "hospital_level", "admitted_on"
 
 
 def _v8(conn: sqlite3.Connection) -> None:
-    from app.store import audit
-    from app.store.seal import present_columns, register, sealed_json, sha256_text
+    from app.store.seal import register
 
     register(conn)
     # A bill is voided, never deleted; a voided invoice may be entered again. The old table's UNIQUE (hospital,
@@ -215,18 +214,27 @@ def _v8(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX payment_lines_year ON payment_lines(year, line_type)")
     conn.execute("CREATE INDEX payment_lines_batch ON payment_lines(batch_id)")
     # The bill's status is now sealed with it: each bill's content is sealed again, on purpose, with its own entry.
-    # In slices, each read whole before its entries are appended: appending may seal a block of the log, which
-    # SQLite refuses while a statement is still reading; a county's bills are too many to read at once.
-    sealed = sealed_json("visits", columns=present_columns(conn, "visits"))
+    _reseal(conn, "visits", "升级时封存账单状态")
+
+
+def _reseal(conn: sqlite3.Connection, table: str, action: str) -> None:
+    """Seal every row of `table` again with its own audit entry, after sealed columns were added to it.
+
+    In slices, each read whole before its entries are appended: appending may seal a block of the log, which
+    SQLite refuses while a statement is still reading; a county's bills are too many to read at once."""
+    from app.store import audit
+    from app.store.seal import present_columns, register, sealed_json, sha256_text
+
+    register(conn)
+    sealed = sealed_json(table, columns=present_columns(conn, table))
     last = 0
     while True:
-        rows = conn.execute(f"SELECT t.rowid, t.id, {sealed} FROM visits t WHERE t.rowid > ? ORDER BY t.rowid "
+        rows = conn.execute(f"SELECT t.rowid, t.id, {sealed} FROM {table} t WHERE t.rowid > ? ORDER BY t.rowid "
                             "LIMIT 5000", (last,)).fetchall()
         if not rows:
             break
         for _, key, after in rows:
-            audit.append(conn, "system", "升级时封存账单状态", "visits", key, None, audit.RawJSON(after),
-                         sha256_text(after))
+            audit.append(conn, "system", action, table, key, None, audit.RawJSON(after), sha256_text(after))
         last = rows[-1][0]
 
 
@@ -281,6 +289,17 @@ def _v12(conn: sqlite3.Connection) -> None:
         conn.execute(sql)
 
 
+def _v13(conn: sqlite3.Connection) -> None:
+    # 芜医保〔2021〕76号 二(二)5 assists only costs "在参保地定点医疗机构或按规定转诊异地就医（急诊、抢救除外）": a bill says
+    # whether it was 急诊、抢救, in the insured area, or filed for 异地就医. A bill stored before has no value; the defaults
+    # read it as 参保地, not 急诊, not 备案 — how it was settled — so every stored bill settles exactly as before.
+    conn.execute("ALTER TABLE visits ADD COLUMN emergency INTEGER NOT NULL DEFAULT 0")
+    conn.execute("ALTER TABLE visits ADD COLUMN in_insured_area INTEGER NOT NULL DEFAULT 1")
+    conn.execute("ALTER TABLE visits ADD COLUMN filed_remote INTEGER NOT NULL DEFAULT 0")
+    # They decide money, so they are sealed; each bill is sealed again with them.
+    _reseal(conn, "visits", "升级时封存就医地点与急诊标记")
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: its number, what it does, and the statements or function that do it.
@@ -312,5 +331,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "同步：暂存上级记录未到的记录，冲突可标记为已补收", _v10),
     Migration(11, "审计条目记录操作系统用户和计算机名；登录失败计数与账号锁定", _v11),
     Migration(12, "结算说明以政策用语的预置字典压缩存放（内容不变，约为原来的五分之一）", _v12),
+    Migration(13, "账单记录急诊抢救、是否在参保地就医、是否办理异地就医备案（旧账单按参保地、非急诊读）", _v13),
 )
 LATEST = MIGRATIONS[-1].version

@@ -24,7 +24,8 @@ SEALED: dict[str, tuple[str, ...]] = {
     "enrollments": ("person_id", "year", "insurance", "site_id"),
     "visits": ("person_id", "hospital", "hospital_level", "admitted_on", "discharged_on", "kind", "total_cost",
                "policy_covered", "basic_paid", "serious_illness_paid", "invoice_number", "referred", "in_province",
-               "major_disease", "site_id", "status", "void_reason", "voided_by", "corrects_id"),
+               "major_disease", "site_id", "status", "void_reason", "voided_by", "corrects_id", "emergency",
+               "in_insured_area", "filed_remote"),
     # Not `steps`: the explanation's own amounts are those sealed beside it, and digesting two million of them would
     # double check's time. A changed explanation is not caught (the README says so).
     "settlements": ("visit_id", "person_id", "year", "policy_id", "policy_version", "applied_category", "basic_paid",

@@ -166,7 +166,7 @@ def test_an_unknown_key_says_where_it_belongs(tmp_path):
     err = info.value
     assert (err.where, err.line) == ("医疗救助[1].年度限额", _line(text, "    年度限额: {2022-01-01: {值: 50000"))
     assert "应写在下一层的每一项里：医疗救助[…].待遇[…]" in err.why
-    assert "这一层可以写的键：名称、适用费用、待遇、超限额救助、说明" in err.why
+    assert "这一层可以写的键：名称、适用费用、就医范围、待遇、超限额救助、说明" in err.why
 
 
 def test_a_misspelt_key_gets_the_likely_spelling(tmp_path):

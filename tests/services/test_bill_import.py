@@ -91,3 +91,23 @@ def test_an_invoice_recorded_meanwhile_refuses_the_whole_import(session, family,
         bill_import.apply(clerk, result)
     assert info.value.field == "invoice_number"
     assert session.conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 1
+
+
+def test_where_treated_columns_travel_with_the_bills(session, family, clerk, tmp_path):
+    """芜医保〔2021〕76号 二(二)5: 救助 only “在参保地定点医疗机构或按规定转诊异地就医（急诊、抢救除外）”; a list that says
+    where each patient was treated keeps it on the bill, one that does not reads every bill as 参保地 (as before)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append([*HEAD, "是否异地就医", "急诊、抢救", "异地备案"])
+    sheet.append([*_row(1), "否", "", ""])
+    sheet.append([*_row(2, day="2024-03-06"), "是", "是", "否"])
+    sheet.append([*_row(3, day="2024-03-07"), "是", "", ""])
+    sheet.append([*_row(4, day="2024-03-08"), "也许", "", ""])
+    path = tmp_path / "where.xlsx"
+    book.save(path)
+    result = bill_import.import_bills(clerk, path)
+    assert [r.line for r in result.rejected] == [5] and "无法识别" in result.rejected[0].reason
+    assert bill_import.apply(clerk, result) == 3
+    stored = session.conn.execute("SELECT invoice_number, emergency, in_insured_area, filed_remote FROM visits "
+                                  "ORDER BY invoice_number").fetchall()
+    assert [tuple(r) for r in stored] == [("INV0001", 0, 1, 0), ("INV0002", 1, 0, 0), ("INV0003", 0, 0, 0)]

@@ -117,3 +117,22 @@ def test_a_year_whose_category_ends_shows_what_its_visits_received(session, fami
     totals = json.loads(row["totals"])
     assert totals["assistance_paid"] == "3000.00"
     assert totals["personal_pay"] == str(Decimal(first["personal_pay"]) + Decimal(second["personal_pay"]))
+
+
+def test_a_bill_outside_the_insured_area_is_stored_sealed_and_not_assisted(session, family, clerk):
+    """芜医保〔2021〕76号 二(二)5: 救助 only “在参保地定点医疗机构或按规定转诊异地就医（急诊、抢救除外）”; the bill keeps
+    where it was treated and whether it was an emergency, sealed with its amounts."""
+    from app.store.seal_check import broken_seals
+
+    _, head, _ = family
+    registry.set_category(session, head, "低保对象", "2023-01-01", None, "民政")
+    away = bills.record_bill(clerk, head, bill(invoice_number="G1", basic_paid="5000", in_insured_area=False))
+    urgent = bills.record_bill(clerk, head, bill(invoice_number="G2", basic_paid="5000", in_insured_area=False,
+                                                 emergency=True, discharged_on="2023-03-12"))
+    assert away["assistance_paid"] == "0.00" and urgent["assistance_paid"] == "3000.00"
+    stored = session.conn.execute("SELECT invoice_number, emergency, in_insured_area, filed_remote FROM visits "
+                                  "ORDER BY invoice_number").fetchall()
+    assert [tuple(r) for r in stored] == [("G1", 0, 0, 0), ("G2", 1, 0, 0)]
+    assert broken_seals(session.conn) == []
+    session.conn.execute("UPDATE visits SET in_insured_area = 1 WHERE invoice_number = 'G1'")  # edited behind our back
+    assert broken_seals(session.conn)

@@ -45,7 +45,7 @@ RELEASES = {
     8: "2d615a8",  # packages merged (the commit before migration 9, statistics summary)
     9: "183ae2b",  # block sealing verifies in Python (the commit before migration 10, sync holding)
     10: "d35e285",  # fixtures of 8 and 9 (the commit before migration 11, OS user and host, login lockout)
-    11: "7b804da",  # creds merged (the commit before migration 12, explanations with a preset dictionary)
+    11: "7b804da",  # creds merged (the commit before migration 12, explanations with a preset dictionary; 13 brings 急诊抢救 and 参保地 on bills)
 }
 
 BUILD = r'''

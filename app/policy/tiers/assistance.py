@@ -52,6 +52,13 @@ def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
     t = run.index.treatment.get((pi, run.cat))
     if t is None:
         return
+    if pool.scope is not None and not any(condition(c, v) for c in pool.scope.any_of):
+        # Outside the tier's scope the visit's costs do not enter the pool at all: no deductible, no limit used.
+        if steps is not None:
+            conds = "、".join(COND_TEXT[c] for c in pool.scope.any_of)
+            steps.append(Step("医疗救助", ZERO, pool.scope.reference,
+                              f"{pool.name}只救助{conds}之一的就医费用，本次就医不属于其中任何一种，不予救助"))
+        return
     need = f"测算第 {i + 1} 次就诊的医疗救助"
     gate = _gate(run, pi, pool, t, results, st)
     if gate is not None and not gate[0]:

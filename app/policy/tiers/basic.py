@@ -10,7 +10,8 @@ from app.policy import blocks
 from app.policy.blocks import ZERO
 from app.policy.result import Step
 from app.policy.state import YearState
-from app.policy.tiers.common import Run, condition, level_rule, money_text
+from app.policy.tiers.common import COND_TEXT, Run, condition, level_rule, money_text
+from app.policy.schema import ReferralDeductible
 from app.policy.values import Rule
 
 
@@ -44,18 +45,24 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
     if adj is not None and adj.rate is not None:
         rate, r_entry = run.value(adj.rate, v.date, need)
     else:
-        rate, r_entry = run.value(terms.rate, v.date, need)
+        rate, r_entry = run.value(level_rule(terms.rate, v, i, need, "比例"), v.date, need)
     if adj is not None and adj.rate_uplift is not None:
         up, e = run.value(adj.rate_uplift, v.date, need)
         rate = blocks.with_uplift(rate, up)
         notes.append(f"{run.cat}比例提高 {pct(up)[:-1]} 个百分点")
+        refs.append(e.reference)
+    if sec.out_of_scope is not None and not any(condition(c, v) for c in sec.out_of_scope.scope.any_of):
+        cut, e = run.value(sec.out_of_scope.cut, v.date, need)
+        rate = rate - cut if rate > cut else ZERO
+        conds = "、".join(COND_TEXT[c] for c in sec.out_of_scope.scope.any_of)
+        notes.append(f"本次就医不属于{conds}之一，报销比例降低 {pct(cut)[:-1]} 个百分点为 {pct(rate)}")
         refs.append(e.reference)
     due = deductible
     ref_rule = sec.referral
     if v.kind == "住院" and v.referred:
         st.referred_admissions += 1
         if (ref_rule is not None and run.cat in ref_rule.categories
-                and all(condition(c, v) for c in ref_rule.conditions)):
+                and all(condition(c, v) for c in ref_rule.conditions) and _applies(run, ref_rule, v, need, notes)):
             refs.append(ref_rule.reference)
             if ref_rule.mode == "逐次递减":
                 step_v, _ = run.value(ref_rule.step, v.date, need)
@@ -97,6 +104,16 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
     st.basic_paid += paid
     st.basic_paid_by_kind[v.kind] = st.basic_paid_by_kind.get(v.kind, ZERO) + paid
     return paid
+
+
+def _applies(run: Run, ref_rule: ReferralDeductible, v: Visit, need: str, notes: list[str]) -> bool:
+    """Whether the county applies the referral rule (a document's “可以”); a county that does not is said so."""
+    if ref_rule.applies is None:
+        return True
+    on, entry = run.value(ref_rule.applies, v.date, need)
+    if not on:
+        notes.append(f"规范转诊起付线{ref_rule.mode}为县里可选的政策（{entry.reference}），本县未执行，按本级起付线")
+    return bool(on)
 
 
 def _reported(run: Run, v: Visit, st: YearState, steps: list[Step] | None) -> Decimal:

@@ -13,10 +13,14 @@ from app.domain.money import fmt
 from app.policy.blocks import ZERO
 from app.policy.index import PolicyIndex
 from app.policy.result import VisitResult
-from app.policy.schema import ByLevel, Policy
+from app.policy.schema import ByLevel, Policy, RatioByLevel
 from app.policy.values import Rule
 
-COND_TEXT = {"规范转诊": "规范转诊", "省内就医": "省内就医", "重特大疾病": "重特大疾病病种"}
+COND_TEXT = {"规范转诊": "规范转诊", "省内就医": "省内就医", "重特大疾病": "重特大疾病病种", "参保地就医": "在参保地就医",
+             "急诊抢救": "急诊、抢救", "异地备案": "办理异地就医备案"}
+# The visit field each condition reads (a Visit attribute of the same meaning).
+COND_FIELD = {"规范转诊": "referred", "省内就医": "in_province", "重特大疾病": "major_disease",
+              "参保地就医": "in_insured_area", "急诊抢救": "emergency", "异地备案": "filed_remote"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,23 +40,20 @@ def money_text(value: Decimal | None) -> str:
 
 
 def condition(cond: str, v: Visit) -> bool:
-    """Whether a visit meets a rule's condition (规范转诊, 省内就医, 重特大疾病)."""
-    if cond == "规范转诊":
-        return v.referred
-    if cond == "省内就医":
-        return v.in_province
-    return v.major_disease
+    """Whether a visit meets a rule's condition (规范转诊, 省内就医, 重特大疾病, 参保地就医, 急诊抢救, 异地备案)."""
+    return getattr(v, COND_FIELD[cond])
 
 
-def level_rule(rule: Rule | ByLevel, v: Visit, i: int, need: str) -> Rule:
-    """The rule for the visit's hospital level, where the value differs by level."""
-    if not isinstance(rule, ByLevel):
+def level_rule(rule: Rule | ByLevel | RatioByLevel, v: Visit, i: int, need: str, what: str = "起付线") -> Rule:
+    """The rule for the visit's hospital level, where the value (`what`: 起付线, 比例) differs by level."""
+    if not isinstance(rule, (ByLevel, RatioByLevel)):
         return rule
     if v.hospital_level is None:
-        raise CaseError(f"visits[{i}].hospital_level", f"{need}起付线要按医院级别，请填写 基层、县级、市级 或 省级")
+        raise CaseError(f"visits[{i}].hospital_level", f"{need}{what}要按医院级别，请填写 基层、县级、市级 或 省级")
     found = rule.levels.get(v.hospital_level)
     if found is None:
-        raise CaseError(f"visits[{i}].hospital_level", f"本政策未规定{v.hospital_level}医院{v.kind}的起付线，请填写结算单上的基本医保统筹支付")
+        raise CaseError(f"visits[{i}].hospital_level",
+                        f"本政策未规定{v.hospital_level}医院{v.kind}的{what}，请填写结算单上的基本医保统筹支付")
     return found
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
 from app.domain.case import Visit
 from app.domain.money import fmt, pct
 from app.policy import blocks
 from app.policy.blocks import ZERO
 from app.policy.result import Step, VisitResult
+from app.policy.schema import GradedRate
 from app.policy.state import YearState
 from app.policy.tiers.common import Run, condition, money_text
 
@@ -21,7 +26,12 @@ def settle_secondary(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
         return
     need = f"测算第 {i + 1} 次就诊的{sec.name}"
     deductible, d_entry = run.value(sec.deductible, v.date, need)
-    rate, r_entry = run.value(sec.rate, v.date, need)
+    st.secondary_total_cost += v.total_cost
+    if sec.graded is None:
+        rate, r_entry = run.value(sec.rate, v.date, need)
+        grade_text = ""
+    else:
+        rate, r_entry, grade_text = graded_rate(run, sec.graded, st.secondary_total_cost, v, need)
     limit, l_entry = run.value(sec.annual_limit, v.date, need)
     inc = r.compliant_self_pay + (v.out_of_catalog if sec.include_out_of_catalog else ZERO)
     st.secondary_base += inc
@@ -32,7 +42,32 @@ def settle_secondary(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
         scope = "个人自负合规费用和自费费用" if sec.include_out_of_catalog else "个人自负合规费用"
         steps.append(Step("倾斜救助", paid, "；".join(dict.fromkeys([r_entry.reference, d_entry.reference, l_entry.reference])),
                           f"{sec.name}：本年累计三重制度后{scope} {fmt(st.secondary_base)} − 起付线 "
-                          f"{money_text(deductible)} = {fmt(over)} × {pct(rate)} = {fmt(over * rate)}"
+                          f"{money_text(deductible)} = {fmt(over)} × {pct(rate)}{grade_text} = {fmt(over * rate)}"
                           f"（年度限额 {money_text(limit)}，已付 {fmt(st.secondary_paid)}），本次 {fmt(paid)}"))
     st.secondary_paid += paid
     r.tilt_assistance_paid += paid
+
+
+def graded_rate(run: Run, graded: GradedRate, total_cost: Decimal, v: Visit, need: str) -> tuple[Decimal, Any, str]:
+    """The rate of the person's grade: among the category's rows, the one with the highest 医疗总费用起 that the year's
+    total cost has reached (0 if it reached none), with the entry for the reference and the grade in words."""
+    best: tuple[Decimal, Decimal, Any] | None = None
+    for g in graded.grades:
+        if run.cat not in g.categories:
+            continue
+        start, _ = run.value(g.cost_from, v.date, need)
+        start = start or ZERO
+        if total_cost >= start and (best is None or start > best[0]):
+            rate, entry = run.value(g.rate, v.date, need)
+            best = (start, rate, entry)
+    if best is None:
+        return ZERO, _Ref(graded.reference), f"（本年医疗总费用 {fmt(total_cost)} 未达到{run.cat}任何一档）"
+    start, rate, entry = best
+    return rate, entry, f"（{run.cat}、本年医疗总费用 {fmt(total_cost)} 达到 {fmt(start)} 元这一档的比例）"
+
+
+@dataclass(frozen=True)
+class _Ref:
+    """The reference of a grade table when no row applies (the step still cites its clause)."""
+
+    reference: str
