@@ -193,3 +193,15 @@ def test_a_township_with_one_caseworker_lets_that_person_take_both_township_role
     held = [s for s in steps if s["seq"] < stood_in["seq"]]
     assert "须由乡镇审核办理" in replay.check(stood_in, held, VILLAGE)
     assert replay.check(stood_in, held, VILLAGE, one_person=9) is None
+
+
+def test_the_approval_form_counts_live_bills_only(pending):
+    from app.services import bill_changes, bills
+
+    people, app_id = pending
+    a = apps.application_row(people["admin"], app_id)
+    before = paperwork.approval_form_content(people["admin"], app_id)["totals"]
+    row = bills.record_bill(people["cun1"], a["person_id"], bills.BillInput(
+        "南陵县医院", "2025-05-01", "2025-05-03", "住院", "56000", "48000", "VOID-1", "县级"))
+    bill_changes.void_bill(people["cun1"], row["visit_id"], "发票号录错")
+    assert paperwork.approval_form_content(people["admin"], app_id)["totals"] == before
