@@ -173,15 +173,17 @@ def valid_id(body: str) -> str:
     return body + check_digit(body)
 
 
-def identity_list(path: Path, db: Path) -> Path:
+def identity_list(path: Path, db: Path, township: str) -> Path:
     """A 民政 list as it comes: a title row, the common header 纳入时间, the category written 低保."""
     import sqlite3
 
     from openpyxl import Workbook
 
     conn = sqlite3.connect(db)
-    rows = conn.execute("SELECT p.name, p.id_number FROM persons p WHERE p.relation_to_head = '户主' AND NOT EXISTS "
-                        "(SELECT 1 FROM category_periods c WHERE c.person_id = p.id) ORDER BY p.id_number LIMIT 3")
+    rows = conn.execute("SELECT p.name, p.id_number FROM persons p JOIN households h ON h.id = p.household_id "
+                        "WHERE h.region_code LIKE ? AND p.relation_to_head = '户主' AND NOT EXISTS "
+                        "(SELECT 1 FROM category_periods c WHERE c.person_id = p.id) ORDER BY p.id_number LIMIT 3",
+                        (f"{township}%",))
     book = Workbook()
     ws = book.active
     ws.append(["南陵县城乡低保对象花名册"])
@@ -358,10 +360,10 @@ def main(out: Path) -> int:
 
     def lists():
         walk.page("名单导入")
-        walk.click("button:选择名单文件（.xlsx）…")
+        walk.click("button:选择名单文件（.xlsx 或 .csv）…")
         time.sleep(1.5)
         walk.shot("名单导入-选择文件")
-        walk.type(str(identity_list(out / "dibao-list.xlsx", walk.db)))
+        walk.type(str(identity_list(out / "dibao-list.xlsx", walk.db, "340223100")))
         walk.key("Return")
         time.sleep(3)
         walk.shot("名单导入-逐行结果")
