@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 PY = str(Path(sys.executable))
 PASSWORD = "jiuzhu-demo"
+# Timeouts are generous: on a shared, loaded machine the GUI may take half a minute to open a county.
 # Runs the GUI on the county's clock moved on by some days (ticking): the 公示 must have run its course before the
 # township closes it, and the walk does not wait a week.
 LAUNCH = """
@@ -59,7 +60,7 @@ class Walk:
         except (OSError, ValueError):
             return {"active": "", "windows": [], "targets": {}}
 
-    def find(self, name: str, timeout: float = 20) -> tuple[int, int]:
+    def find(self, name: str, timeout: float = 40) -> tuple[int, int]:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             where = self.state()["targets"].get(name)
@@ -68,7 +69,7 @@ class Walk:
             time.sleep(0.25)
         raise NotFound(name)
 
-    def wait_window(self, title_part: str, timeout: float = 40) -> str:
+    def wait_window(self, title_part: str, timeout: float = 90) -> str:
         """Until a window whose title holds `title_part` is shown; its whole title."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
@@ -80,7 +81,7 @@ class Walk:
             time.sleep(0.25)
         raise NotFound(f"窗口“{title_part}”")
 
-    def wait_closed(self, title_part: str, timeout: float = 30) -> None:
+    def wait_closed(self, title_part: str, timeout: float = 90) -> None:
         """Until no window's title holds `title_part` (a dialog saved and closed)."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
@@ -93,7 +94,7 @@ class Walk:
     def xdo(self, *args: str) -> None:
         subprocess.run(["xdotool", *args], check=True)
 
-    def click(self, name: str, double: bool = False, timeout: float = 20) -> None:
+    def click(self, name: str, double: bool = False, timeout: float = 40) -> None:
         x, y = self.find(name, timeout)
         self.xdo("mousemove", str(x), str(y), "click", *(["--repeat", "2"] if double else []), "1")
         time.sleep(0.5)
@@ -346,7 +347,9 @@ def main(out: Path) -> int:
         walk.wait_window("预览")
         walk.shot("审批表-预览")
         walk.click("button:关闭")
+        walk.wait_closed("预览")
         walk.key("Escape")
+        walk.wait_closed("依申请救助")
         walk.page("公示名单")
         walk.click("button:打印发放花名册…")
         time.sleep(1)
@@ -368,7 +371,7 @@ def main(out: Path) -> int:
         time.sleep(3)
         walk.shot("名单导入-逐行结果")
         walk.click("button:应用勾选的变化")
-        time.sleep(2)
+        time.sleep(8)  # applied, then the list is compared again
         walk.shot("名单导入-应用后")
 
     def package():
