@@ -112,6 +112,13 @@ class Walk:
         self.key("ctrl+a")
         self.type(text)
 
+    def focus_active(self) -> None:
+        """Click inside the window the GUI says is active: without a window manager, closing a dialog leaves the
+        keyboard with nobody, and the next key would be lost."""
+        x, y = self.state().get("origin", [0, 0])
+        self.xdo("mousemove", str(x), str(y), "click", "1")
+        time.sleep(0.4)
+
     def shot(self, what: str) -> Path:
         self.n += 1
         time.sleep(0.8)
@@ -348,6 +355,7 @@ def main(out: Path) -> int:
         walk.shot("审批表-预览")
         walk.click("button:关闭")
         walk.wait_closed("预览")
+        walk.focus_active()
         walk.key("Escape")
         walk.wait_closed("依申请救助")
         walk.page("公示名单")
@@ -381,13 +389,13 @@ def main(out: Path) -> int:
         time.sleep(1.5)
         walk.shot("交换包-保存对话框")
         walk.key("ctrl+a")
-        walk.type(str(out / "package.zip"))
+        walk.type(str(out / "package.jpkg"))
         walk.key("Return")
         time.sleep(4)
         walk.shot("交换包-导出后")
         walk.click("button:导入其他站点的交换包…")
         time.sleep(1.5)
-        walk.type(str(out / "package.zip"))
+        walk.type(str(out / "package.jpkg"))
         walk.key("Return")
         time.sleep(4)
         walk.shot("交换包-导入后")
