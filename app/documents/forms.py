@@ -141,8 +141,8 @@ def roster(path: Path, place: str, title: str, rows: list[dict]) -> Path:
     for i, r in enumerate(rows, start=1):
         total += Decimal(r["amount"])
         cells = (r["what"], r["bill"]) if lines else (r.get("bank", ""), r.get("account", ""))
-        table.append([i, r["name"], r["id_number"], r["village"], fmt(Decimal(r["amount"])), *cells, ""])
-    table.append(["合计", f"{len(rows)} 笔" if lines else f"{len(rows)} 人", "", "", fmt(total), "", "", ""])
+        table.append([i, r["name"], r["id_number"], r["village"], shown(Decimal(r["amount"])), *cells, ""])
+    table.append(["合计", f"{len(rows)} 笔" if lines else f"{len(rows)} 人", "", "", shown(total), "", "", ""])
     w = usable_width(True)
     widths = [12 * mm, 24 * mm, 42 * mm, w - 232 * mm, 28 * mm, 36 * mm, 52 * mm, 38 * mm]
     ruled = grid(table, widths, numeric_columns=(4,))

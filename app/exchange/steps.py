@@ -25,9 +25,15 @@ def refusal(conn: sqlite3.Connection, step: dict) -> str | None:
     app = conn.execute("SELECT region_code FROM applications WHERE id = ?", (step["application_id"],)).fetchone()
     if app is None:
         return "它所属的依申请救助本站没有，请先同步或导入上级记录"
-    stored = conn.execute("SELECT value FROM settings WHERE key = ?", (duties.SETTING,)).fetchone()
-    options = duties.Options.of(json.loads(stored[0]) if stored else None)
-    return replay.check(step, held(conn, step["application_id"]), app["region_code"], options=options)
+    options = duties.Options.of(_setting(conn, duties.SETTING))
+    offices = _setting(conn, duties.ONE_PERSON_SETTING) or []
+    return replay.check(step, held(conn, step["application_id"]), app["region_code"], options=options,
+                        one_person=duties.office_level(offices, app["region_code"]))
+
+
+def _setting(conn: sqlite3.Connection, key: str):
+    stored = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return json.loads(stored[0]) if stored else None
 
 
 def in_order(rows: list[tuple], wire: tuple[str, ...]) -> list[tuple]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.gui import theme, translations
+from app.gui import theme, translations, walk_probe
 from app.gui.ops import report_errors_on_stderr, show_error
 from app.services import users
 from app.services.session import SYSTEM, Session, User
@@ -58,6 +58,7 @@ def run_gui(db_path: Path, smoke: bool = False, screenshots: Path | None = None)
     app.setApplicationName("救助通")
     translations.install(app)
     theme.apply(app)
+    walk_probe.install()  # only when packaging/walk.py asked for it
     _logging(db_path.parent / "logs")
     sys.excepthook = lambda t, e, tb: show_error(None, e)
     store = open_or_recover(db_path, smoke)

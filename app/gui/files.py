@@ -25,13 +25,34 @@ def _remember(path: str) -> str:
     return path
 
 
+# Qt's Chinese translation has these, but its own file dialog sets two of its labels without asking for them.
+_LABELS = ((QFileDialog.DialogLabel.LookIn, "查找范围："), (QFileDialog.DialogLabel.FileType, "文件类型："),
+           (QFileDialog.DialogLabel.FileName, "文件名称："))
+
+
+def dialog(parent: QWidget | None, title: str, suggested: str | None, filters: str) -> QFileDialog:
+    """The file dialog, not yet shown: saving `suggested` (a file name), or opening a file if None."""
+    box = QFileDialog(parent, title, str(start_folder()), filters)
+    if suggested is not None:
+        box.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        box.selectFile(Path(suggested).name)
+    else:
+        box.setFileMode(QFileDialog.FileMode.ExistingFile)
+    for label, text in _LABELS:
+        box.setLabelText(label, text)
+    return box
+
+
+def _ask(parent: QWidget | None, title: str, suggested: str | None, filters: str) -> str:
+    box = dialog(parent, title, suggested, filters)
+    return _remember(box.selectedFiles()[0] if box.exec() and box.selectedFiles() else "")
+
+
 def save_path(parent: QWidget | None, title: str, suggested: str, filters: str) -> str:
     """A file name to save to ("" if cancelled), suggested in the start folder."""
-    path, _ = QFileDialog.getSaveFileName(parent, title, str(start_folder() / Path(suggested).name), filters)
-    return _remember(path)
+    return _ask(parent, title, suggested, filters)
 
 
 def open_path(parent: QWidget | None, title: str, filters: str) -> str:
     """A file to read ("" if cancelled), browsing from the start folder."""
-    path, _ = QFileDialog.getOpenFileName(parent, title, str(start_folder()), filters)
-    return _remember(path)
+    return _ask(parent, title, None, filters)

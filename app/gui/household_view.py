@@ -8,12 +8,9 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -22,6 +19,7 @@ from app.gui.bills_panel import BillsPanel
 from app.gui.forms import styled_label
 from app.gui.ops import Op
 from app.gui.pdf_preview import show_document
+from app.gui.tables import DataTable
 from app.gui.person_dialogs import CategoryDialog, MemberDialog
 from app.services import paperwork, registry
 from app.store import clock
@@ -94,21 +92,11 @@ class HouseholdView(QWidget):
         layout.addWidget(self.title)
         self.subtitle = styled_label("请先在“人员查询”中找到一个人", "hint")
         layout.addWidget(self.subtitle)
-        self.members = QTableWidget(0, 6)
-        self.members.setHorizontalHeaderLabels(["姓名", "与户主关系", "证件号码", "性别", "出生日期", "现有身份类别"])
-        self.members.verticalHeader().setVisible(False)
-        self.members.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.members.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.members.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.members.horizontalHeader().setStretchLastSection(True)
+        # Sorted by a header click like every table; a row is read through its record index, not its position.
+        self.members = DataTable(["姓名", "与户主关系", "证件号码", "性别", "出生日期", "现有身份类别"], "家庭成员")
         layout.addWidget(self.members, 2)
-        self.periods = QTableWidget(0, 4)
-        self.periods.setHorizontalHeaderLabels(["选中成员的身份类别", "起始日期", "终止日期", "认定部门"])
-        self.periods.verticalHeader().setVisible(False)
-        self.periods.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.periods.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.periods.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.periods.doubleClicked.connect(lambda _: self.edit_period())
+        self.periods = DataTable(["选中成员的身份类别", "起始日期", "终止日期", "认定部门"], "身份类别期间")
+        self.periods.activated_record.connect(lambda _: self.edit_period())
         layout.addWidget(self.periods, 1)
         self.members.itemSelectionChanged.connect(self._show_periods)
         layout.addWidget(QLabel("身份类别时间轴"))
@@ -150,16 +138,17 @@ class HouseholdView(QWidget):
         head = next((m["name"] for m in detail["members"] if m["relation_to_head"] == "户主"), "")
         self.title.setText(f"家庭 · 户主 {head}")
         self.subtitle.setText(f"{detail['address']}　统计用区划代码 {detail['region_code']}　共 {len(detail['members'])} 人")
-        self.members.setRowCount(len(detail["members"]))
         today = clock.today().isoformat()
-        for row, m in enumerate(detail["members"]):
+        rows = []
+        for m in detail["members"]:
             current = "、".join(p["category"] for p in m["periods"]
                                if p["valid_from"] <= today and (p["valid_to"] is None or p["valid_to"] >= today))
-            for col, value in enumerate((m["name"], m["relation_to_head"], m["id_number"], m["sex"] or "",
-                                         m["birth_date"] or "", current or "—")):
-                self.members.setItem(row, col, QTableWidgetItem(value))
-            if m["id"] == select_person:
-                self.members.selectRow(row)
+            rows.append((m["name"], m["relation_to_head"], m["id_number"], m["sex"] or "", m["birth_date"] or "",
+                         current or "—"))
+        self.members.set_rows(rows)
+        chosen = next((i for i, m in enumerate(detail["members"]) if m["id"] == select_person), None)
+        if chosen is not None:
+            self.members.selectRow(next(r for r in range(len(rows)) if self.members.record_at(r) == chosen))
         if select_person is None and detail["members"]:
             self.members.selectRow(0)
         self._show_periods()  # the selection may not have changed, so its signal may not come
@@ -169,10 +158,8 @@ class HouseholdView(QWidget):
     def _show_periods(self) -> None:
         m = self.selected()
         periods = m["periods"] if m else []
-        self.periods.setRowCount(len(periods))
-        for row, p in enumerate(periods):
-            for col, value in enumerate((p["category"], p["valid_from"], p["valid_to"] or "至今", p["certified_by"])):
-                self.periods.setItem(row, col, QTableWidgetItem(value))
+        self.periods.set_rows([(p["category"], p["valid_from"], p["valid_to"] or "至今", p["certified_by"])
+                               for p in periods])
 
     def edit_member(self) -> None:
         m = self.selected()
@@ -191,7 +178,7 @@ class HouseholdView(QWidget):
         if not self.window.session.may("edit_categories").allowed:
             return  # a double-click by someone who only reads the periods
         m = self.selected()
-        row = self.periods.currentRow()
+        row = self.periods.current_record()
         if m is None or not 0 <= row < len(m["periods"]):
             return
         dialog = CategoryDialog(self.window, m["id"], m["name"], self.window.category_names(), m["periods"][row])
@@ -201,7 +188,7 @@ class HouseholdView(QWidget):
     def selected(self) -> dict | None:
         if not self.household:
             return None
-        row = self.members.currentRow()
+        row = self.members.current_record()
         return self.household["members"][row] if 0 <= row < len(self.household["members"]) else None
 
     def refresh(self, select: str | None = None) -> None:

@@ -36,7 +36,7 @@ class ImportView(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(styled_label("身份名单导入（民政、乡村振兴）", "title"))
         bar = QHBoxLayout()
-        choose = QPushButton("选择名单文件（.xlsx）…")
+        choose = QPushButton("选择名单文件（.xlsx 或 .csv）…")
         choose.clicked.connect(self.choose)
         bar.addWidget(choose)
         self.apply_button = QPushButton("应用勾选的变化")

@@ -187,6 +187,10 @@ class MainWindow(QMainWindow):
         page = self.pages[row][1]
         if page in (self.policy, self.statistics, self.worklist, self.cases, self.notices, self.exchange, self.money):
             page.refresh()
+        elif page is self.household:
+            # A bill saved on 账单录入 or a case step changes what the family page lists: show it as it is now.
+            member = self.household.selected()
+            self.household.refresh(member["id"] if member else None)
         elif page is self.registry:
             self.registry.query.setFocus()
 
@@ -194,8 +198,10 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow([p for _, p in self.pages].index(page))
 
     def open_person(self, person_id: str) -> None:
-        self.household.show_person(person_id)
+        # Going first queues the page's refresh of the household it showed before; the one worker runs work in
+        # order, so the person asked for arrives after it and stays.
         self.go(self.household)
+        self.household.show_person(person_id)
 
     def open_bill(self, person_id: str) -> None:
         self.bill.set_person(person_id)

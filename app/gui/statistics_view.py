@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from PySide6.QtCharts import (
     QBarCategoryAxis,
     QBarSeries,
@@ -17,13 +15,10 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -33,10 +28,10 @@ from app.domain.money import shown
 from app.gui.forms import styled_label
 from app.gui import files
 from app.gui.ops import Op
+from app.gui.tables import DataTable
 from app.services import statistics
 from app.services.application_statistics import ApplicationPayments, application_payments
 from app.store import clock
-
 
 class StatisticsView(QWidget):
     """Choose a year and months, compute in the background, show each breakdown as a table and a chart."""
@@ -117,25 +112,11 @@ class StatisticsView(QWidget):
         self.export_button.setEnabled(True)
 
     @staticmethod
-    def _table(b: statistics.Breakdown) -> QTableWidget:
-        rows = [*b.rows, b.total]
-        table = QTableWidget(len(rows), 1 + len(statistics.COLUMNS))
-        table.setHorizontalHeaderLabels([b.key_header, *(label for _, label in statistics.COLUMNS)])
-        table.verticalHeader().setVisible(False)
-        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        table.setAlternatingRowColors(True)
-        for r, row in enumerate(rows):
-            table.setItem(r, 0, QTableWidgetItem(row.label))
-            for c, (name, _) in enumerate(statistics.COLUMNS, start=1):
-                value = row.value(name)
-                item = QTableWidgetItem(shown(value) if isinstance(value, Decimal) else str(value))
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                table.setItem(r, c, item)
-        font = table.item(len(rows) - 1, 0).font()
-        font.setBold(True)
-        for c in range(table.columnCount()):
-            table.item(len(rows) - 1, c).setFont(font)
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    def _table(b: statistics.Breakdown) -> DataTable:
+        table = DataTable([b.key_header, *(label for _, label in statistics.COLUMNS)], f"统计 {b.title}")
+        table.setObjectName(f"statistics-{b.title}")
+        line = lambda row: [row.label, *(row.value(name) for name, _ in statistics.COLUMNS)]  # noqa: E731
+        table.set_rows([line(row) for row in b.rows], total=line(b.total))
         return table
 
     @staticmethod
@@ -174,7 +155,6 @@ class StatisticsView(QWidget):
             stats = self.stats
             Op(self, lambda: _export(stats, path)).success(
                 lambda _: self.window.statusBar().showMessage(f"已导出 {path}", 10000)).run()
-
 
 def _export(stats, path):
     # XlsxWriter (~100 ms to import) is loaded on the first export, not at the app's start.

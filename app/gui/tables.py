@@ -21,14 +21,21 @@ RECORD = Qt.ItemDataRole.UserRole + 1   # the row's index in the list given to s
 class _Item(QTableWidgetItem):
     """A cell that sorts by its value (numbers as numbers, dates as dates), not by its shown text."""
 
-    def __init__(self, value: object):
+    def __init__(self, value: object, pinned: bool = False):
         text = shown(value) if isinstance(value, Decimal) else "" if value is None else str(value)
         super().__init__(text)
         self.value = value
+        self.pinned = pinned  # a totals row: stays last whichever way the table is sorted
         if isinstance(value, Decimal | int) and not isinstance(value, bool):
             self.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
     def __lt__(self, other: QTableWidgetItem) -> bool:
+        if self.pinned or getattr(other, "pinned", False):
+            # Qt sorts descending by asking `right < left`, so the pinned row answers by the order to stay last.
+            table = self.tableWidget()
+            descending = table is not None and (
+                table.horizontalHeader().sortIndicatorOrder() == Qt.SortOrder.DescendingOrder)
+            return descending if self.pinned else not descending
         mine, theirs = self.value, getattr(other, "value", other.text())
         numbers = (Decimal, int, float)
         if isinstance(mine, numbers) and isinstance(theirs, numbers):
@@ -62,19 +69,26 @@ class DataTable(QTableWidget):
         self.customContextMenuRequested.connect(self._menu)
         self.doubleClicked.connect(lambda index: self._activate(index.row()))
 
-    def set_rows(self, rows: Sequence[Sequence[object]], colour: Sequence[str | None] | None = None) -> None:
-        """Replace the contents; `colour` gives each row's text colour (e.g. red for 逾期), or None."""
+    def set_rows(self, rows: Sequence[Sequence[object]], colour: Sequence[str | None] | None = None,
+                 total: Sequence[object] | None = None) -> None:
+        """Replace the contents; `colour` gives each row's text colour (e.g. red for 逾期), or None; `total` is a
+        totals row, shown bold and kept last when sorted (its record index is len(rows))."""
         from PySide6.QtGui import QColor
 
         sorting = self.isSortingEnabled()
         self.setSortingEnabled(False)  # filling a sorted table moves rows while they are being filled
-        self.setRowCount(len(rows))
-        for r, row in enumerate(rows):
+        self.setRowCount(len(rows) + (total is not None))
+        for r, row in enumerate([*rows, *([total] if total is not None else [])]):
+            pinned = r == len(rows)
             for c, value in enumerate(row):
-                item = _Item(value)
+                item = _Item(value, pinned)
                 item.setData(RECORD, r)
-                if colour and colour[r]:
+                if colour and not pinned and colour[r]:
                     item.setForeground(QColor(colour[r]))
+                if pinned:
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
                 self.setItem(r, c, item)
         self.setSortingEnabled(sorting)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from app.domain.case import Case, Household
 from app.domain.money import ZERO, fmt
-from app.services import validate
+from app.services import one_person_offices, validate
 from app.services.county import engine
 from app.services.registry import person as load_person
 from app.services.session import Session
@@ -27,6 +27,7 @@ from app.store.db import transaction
 from app.domain.errors import FieldError
 from app.workflow import duties, replay, rules
 from app.workflow.deadlines import add_workdays
+from app.workflow.roles import ROLES
 
 # A scanned page is well under 5 MB; a file of this size is not a scan, and the data folder is on a laptop's disk.
 MAX_ATTACHMENT = 50 * 1024 * 1024
@@ -339,6 +340,12 @@ def worklist(session: Session, today: date | None = None) -> list[dict]:
     states = [s.state for s in rules.STEPS.values() if s.role == role]
     if role in rules.COUNTY_PARTS.values():
         states.append("county_approval")
+    # In an office with a single caseworker, that person also takes the other local role's steps of the level.
+    offices = one_person_offices.offices(session.store)
+    scope = ROLES[role].scope if role in ROLES else 0
+    standing_in = {s.state for s in rules.STEPS.values() if s.role != role and offices
+                   and duties.stands_in(scope, s.state, s.actions[0], min(map(len, offices)))}
+    states += sorted(standing_in)
     if not states:
         return []
     where, param = reads.scope(session.user.jurisdiction, "region_code")
@@ -348,6 +355,9 @@ def worklist(session: Session, today: date | None = None) -> list[dict]:
     out = []
     for r in rows:
         a = dict(r)
+        if a["state"] in standing_in and not duties.stands_in(
+                scope, a["state"], rules.STEPS[a["state"]].actions[0], duties.office_level(offices, a["region_code"])):
+            continue
         if role in rules.COUNTY_PARTS.values():
             part = next(k for k, v in rules.COUNTY_PARTS.items() if v == role)
             if part in replay.county_parts(steps(session, a["id"])):

@@ -8,21 +8,17 @@ from typing import TYPE_CHECKING
 from app.domain.errors import FieldError
 from app.store import records
 from app.store.db import transaction
+from app.workflow import duties
 
 if TYPE_CHECKING:  # the session asks this module, so it is not imported at run time
     from app.services.session import Session
 
-SETTING = "one_person_offices"
+SETTING = duties.ONE_PERSON_SETTING
 
 
 def offices(store) -> list[str]:
     """The township (9-digit) and village (12-digit) codes the county has so marked."""
     return list(store.setting(SETTING, []) or [])
-
-
-def covers(codes: list[str], region_code: str | None) -> bool:
-    """Whether a case's region lies in one of the marked offices."""
-    return bool(region_code) and any(region_code.startswith(code) for code in codes)
 
 
 def set_offices(session: Session, codes: list[str]) -> list[str]:

@@ -175,7 +175,8 @@ def approval_form_content(session: Session, app_id: str) -> dict:
     a = apps.application_row(session, app_id)
     p = load_person(session, a["person_id"])
     household = household_detail(session, a["household_id"])
-    visits = _visit_rows(session, "v.person_id = ? AND v.discharged_on LIKE ?", (a["person_id"], f"{a['year']}-%"))
+    visits = _visit_rows(session, "v.person_id = ? AND v.discharged_on LIKE ? AND v.status = 'live'",
+                         (a["person_id"], f"{a['year']}-%"))  # a voided bill is no cost of the year
     keys = ("total_cost", "policy_covered", "basic_paid", "serious_illness_paid", "assistance_paid",
             "tilt_assistance_paid", "personal_pay")
     totals = {k: fmt(sum((Decimal(v[k]) for v in visits), ZERO)) for k in keys}

@@ -32,8 +32,8 @@ class Session:
     def may(self, action: str, record=None, steps=None) -> permissions.Decision:
         """Whether the user may take `action` on `record` now (see app.workflow.permissions.decide); for a case's
         step, whether the county let one person take two local steps in the case's office."""
-        one_person = steps is not None and record is not None and one_person_offices.covers(
-            one_person_offices.offices(self.store), record.get("region_code"))
+        one_person = duties.office_level(one_person_offices.offices(self.store), record.get("region_code")) \
+            if steps is not None and record is not None else 0
         return permissions.decide(self.user, action, record, steps=steps, options=self.duties(),
                                   one_person=one_person)
 

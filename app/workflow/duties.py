@@ -57,6 +57,7 @@ NOT_A_DECISION = frozenset({"submit", "withdraw"})
 # The village- and township-level steps. Where a county administrator has recorded that an office has a single
 # caseworker, one person may take two of these (never a county step); the step then says so, and the 审批表 prints it.
 ONE_PERSON_STEPS = frozenset(s for s, step in rules.STEPS.items() if step.scope >= 9)
+ONE_PERSON_SETTING = "one_person_offices"
 
 
 def step_of(state: str, action: str) -> str:
@@ -83,6 +84,23 @@ def conflicts_of(state: str, action: str, taken: list[tuple[str, str]]) -> list[
         if frozenset({earlier, now}) in MAY_NOT_BOTH and earlier not in out:
             out.append(earlier)
     return out
+
+
+def office_level(codes: list[str], region_code: str | None) -> int:
+    """The length of the widest office marked as having a single caseworker (settings key ONE_PERSON_SETTING) that
+    holds a case's region: 9 a township, 12 a village, 0 none."""
+    return min((len(code) for code in codes if region_code and region_code.startswith(code)), default=0)
+
+
+def stands_in(role_scope: int, state: str, action: str, office: int) -> bool:
+    """Whether, in an office with a single caseworker (`office`: the length of its code, 9 a township, 12 a
+    village; 0 none), that caseworker (whose role has `role_scope`) may take a step of another role of the same
+    level: a township with one person has nobody else to hold both 乡镇审核 and 乡镇经办. Never a county step,
+    never a step of another level (a village's caseworker does not take the township's steps), and only where the
+    marked office is at the step's level or covers it."""
+    step = rules.STEPS.get(state)
+    return (bool(office) and step_of(state, action) in ONE_PERSON_STEPS and step is not None
+            and step.scope == role_scope and office <= step.scope)
 
 
 def one_person_may(state: str, action: str, conflicts: list[str]) -> bool:

@@ -43,16 +43,23 @@ ALLOWED = Decision(True)
 ONE_PERSON_WAIVER = "本地仅一名经办人，经县级管理员准许由同一人办理两个环节"
 
 
+def stand_in_waiver(role: str, step_role: str) -> str:
+    """What a step taken for another role of the same office says, on the step and the 审批表."""
+    return f"本地仅一名经办人，经县级管理员准许由{role}代为办理{step_role}的环节"
+
+
 def decide(user: Any, action: str, record: Mapping | None = None, *,
            steps: Iterable[Mapping] | None = None, options: duties.Options = duties.DEFAULT,
-           one_person: bool = False) -> Decision:
+           one_person: int = 0) -> Decision:
     """Role → action, the record's region within the user's jurisdiction, the record's state for a workflow action,
     and segregation of duties against `steps` (the case's steps so far: state, action, user_id; recording the
     applicant's bills is the step duties.BILLS). `options` are what the county decided in its permission table.
 
     `record` is anything with a "region_code" (a person, a household, an application); an application also has
     its "state". Without a record only the role is asked (which buttons a screen offers). `one_person`: the county
-    has recorded that the record's office has a single caseworker (duties.ONE_PERSON_STEPS)."""
+    has recorded that the record's office has a single caseworker; the length of that office's code (9 a township,
+    12 a village; 0 none; True counts as an office of any level): that person may take two local steps
+    (duties.ONE_PERSON_STEPS), and another local role's step of the same level (duties.stands_in)."""
     role = ROLES.get(user.role)
     if role is None:
         return Decision(False, f"“{user.role}”不是本系统的角色，请管理员核对您的账号", "role")
@@ -87,7 +94,7 @@ def _region(user: Any, record: Mapping | None, reason: str) -> Decision:
 
 
 def _workflow(user: Any, allowed: frozenset[str], action: str, app: Mapping | None,
-              steps: Iterable[Mapping] | None, one_person: bool) -> Decision:
+              steps: Iterable[Mapping] | None, one_person: int) -> Decision:
     if app is None:  # no case yet: whether the role ever takes this action
         return ALLOWED if any(a.endswith(f".{action}") for a in allowed) else Decision(
             False, f"{user.role}不办理“{rules.ACTION_NAMES[action]}”", "role")
@@ -98,8 +105,10 @@ def _workflow(user: Any, allowed: frozenset[str], action: str, app: Mapping | No
     if role is None:
         return Decision(False, f"“{rules.STATE_NAMES[state]}”环节不能“{rules.ACTION_NAMES[action]}”，不能跳过环节",
                         "action")
-    if f"{state}.{action}" not in allowed:
+    stood_in = f"{state}.{action}" not in allowed
+    if stood_in and not duties.stands_in(ROLES[user.role].scope, state, action, int(one_person)):
         return Decision(False, f"“{rules.ACTION_NAMES[action]}”须由{role}办理，您是{user.role}", "role")
+    waiver = stand_in_waiver(user.role, role) if stood_in else ""
     where = _region(user, app, f"这份申请不在您的管辖范围（{user.jurisdiction}）内")
     if not where.allowed:
         return where
@@ -107,14 +116,14 @@ def _workflow(user: Any, allowed: frozenset[str], action: str, app: Mapping | No
         taken = [(s["state"], s["action"]) for s in steps if s["user_id"] == user.id]
         conflicts = duties.conflicts_of(state, action, taken)
         if conflicts and one_person and duties.one_person_may(state, action, conflicts):
-            return Decision(True, waiver=ONE_PERSON_WAIVER)
+            return Decision(True, waiver=waiver or ONE_PERSON_WAIVER)
         if duties.BILLS in conflicts:
             return Decision(False, "您录入或更正过申请人本年度的就诊账单：录入账单和审批付款须由不同的人办理（职责分离），"
                                    f"请由其他{role}办理", "user")
         if conflicts:
             return Decision(False, f"您已办理过本申请的“{_step_name(conflicts[0])}”环节，同一人不能办理两个环节，"
                                    f"请由其他{role}办理", "user")
-    return ALLOWED
+    return Decision(True, waiver=waiver) if waiver else ALLOWED
 
 
 def _step_name(step: str) -> str:

@@ -86,7 +86,7 @@ def test_a_200_row_roster_paginates_with_repeated_headers(tmp_path):
     for n, page in enumerate(pages, start=1):
         assert "领款人签名" in page, f"header repeated on page {n}"
         assert f"第 {n} 页 共 {len(pages)} 页" in page
-    assert "246912.00" in pages[-1]  # 200 × 1234.56
+    assert "246,912.00" in pages[-1]  # 200 × 1234.56, with thousands separators as everywhere
 
 
 def test_verify_form_matches_then_detects_a_change(demo, tmp_path):

@@ -105,6 +105,16 @@ def test_register_a_household_of_three_with_categories(qtbot, window):
     window.household.refresh(head_id)
     idle(qtbot)
     assert "低保对象" in window.household.members.item(0, 5).text()
+    # Sorted by name, the rows move; the member acted on is still the one on the selected row.
+    window.household.members.sortItems(0, Qt.SortOrder.DescendingOrder)
+    shown_names = [window.household.members.item(r, 0).text() for r in range(3)]
+    assert shown_names != ["张三", "李四", "张小五"] and sorted(shown_names, reverse=True) == shown_names
+    row = shown_names.index("李四")
+    window.household.members.selectRow(row)
+    assert window.household.selected()["name"] == "李四"
+    assert window.household.periods.rowCount() == 0
+    window.household.members.selectRow(shown_names.index("张三"))
+    assert window.household.periods.item(0, 0).text() == "低保对象"
     shot(window, "household")
 
 
@@ -191,6 +201,14 @@ def test_statistics_page_counts_the_bills(qtbot, window):
     idle(qtbot)
     assert "医疗救助 9,000.00 元" in window.statistics.summary.text()
     assert window.statistics.tabs.count() == 3
+    # The shared table: sorted either way, the 合计 row stays last; it copies and exports like the others.
+    table = window.statistics.tabs.widget(0).widget(0)
+    last = table.rowCount() - 1
+    total = table.item(last, 0).text()
+    for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+        table.sortItems(2, order)
+        assert table.item(table.rowCount() - 1, 0).text() == total and table.item(last, 0).font().bold()
+    assert "9,000.00" in table.copy(everything=True)
     shot(window, "statistics")
 
 

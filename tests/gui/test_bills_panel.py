@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from openpyxl import load_workbook  # noqa: E402
-from PySide6.QtWidgets import QFileDialog, QInputDialog  # noqa: E402
+from PySide6.QtWidgets import QInputDialog  # noqa: E402
 
 from app.gui.bills_panel import CorrectDialog  # noqa: E402
 from app.services import bills, registry  # noqa: E402
@@ -61,7 +61,9 @@ def test_void_and_correct_from_the_household_page(qtbot, window, monkeypatch, tm
     assert sorted((b["invoice_number"], b["status"], b["total_cost"]) for b in panel.rows) == [
         ("G1", "void", "10000.00"), ("G2", "live", "12000.00"), ("G2", "void", "10000.00")]
     out = tmp_path / "bills.xlsx"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    from app.gui import files
+
+    monkeypatch.setattr(files, "save_path", lambda *a, **k: str(out))
     panel.table.clearSelection()
     panel.export()
     idle(qtbot)

@@ -39,6 +39,17 @@ def test_qt_standard_dialogs_read_in_chinese(qapp):
     assert translations.install(qapp)
     assert QCoreApplication.translate("QFileDialog", "Look in:") != "Look in:"
     assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "取消"
+    # Qt's own dialog sets "Look in:" and "Files of type:" without asking the translation: ours sets them.
+    from PySide6.QtWidgets import QFileDialog, QLabel
+
+    from app.gui import files
+
+    for suggested in ("x.xlsx", None):
+        box = files.dialog(None, "选择", suggested, "Excel 工作簿 (*.xlsx)")
+        box.setOption(QFileDialog.Option.DontUseNativeDialog)
+        shown = {label.text() for label in box.findChildren(QLabel)}
+        assert {"查找范围：", "文件类型："} <= shown and not {"Look in:", "Files of type:"} & shown
+        box.deleteLater()
 
 
 def test_file_dialogs_start_in_documents_not_the_program_folder(qapp, tmp_path, monkeypatch):

@@ -156,3 +156,52 @@ def test_case_search_finds_finished_and_rejected_cases_by_name_id_or_initials(pe
     paper.write_bytes(b"%PDF-1.4 scan")
     apps.attach(people["xiang"], app_id, "收入证明", paper)
     assert [a["filename"] for a in case_search.attachments(people["xiang"], app_id)] == ["attached.pdf"]
+
+
+def test_a_township_with_one_caseworker_lets_that_person_take_both_township_roles_steps(pending):
+    from app.services import one_person_offices
+    from app.workflow import replay
+
+    people, app_id = pending
+    go(people, "cun1", app_id, "draft", "submit")
+    go(people, "cun2", app_id, "village_review", "pass", **MEETING)
+    # Without the county's leave, the 乡镇经办 may not take the 乡镇审核's step, nor sees it waiting.
+    with pytest.raises(FieldError, match="须由乡镇审核办理"):
+        go(people, "xiang", app_id, "township_review", "pass")
+    assert app_id not in {c["id"] for c in apps.worklist(people["xiang"])}
+    # A village marked as a one-person office does not let the township's caseworker stand in at township steps.
+    one_person_offices.set_offices(people["admin"], [VILLAGE])
+    with pytest.raises(FieldError, match="须由乡镇审核办理"):
+        go(people, "xiang", app_id, "township_review", "pass")
+    one_person_offices.set_offices(people["admin"], [VILLAGE[:9]])
+    assert app_id in {c["id"] for c in apps.worklist(people["xiang"])}
+    assert app_id not in {c["id"] for c in apps.worklist(people["cun1"])}  # never a village caseworker
+    go(people, "xiang", app_id, "township_review", "pass")
+    go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 20))
+    levels = paperwork.approval_form_content(people["admin"], app_id)["levels"]
+    township = next(level for level in levels if level["step"].startswith("乡镇审核"))
+    assert "由乡镇经办代为办理乡镇审核的环节" in township["opinion"]
+    assert "同一人办理两个环节" in levels[-1]["opinion"] and levels[-1]["step"].startswith("公示")
+    # A county step is never waived.
+    with pytest.raises(FieldError, match="须由县级医保审核办理"):
+        go(people, "xiang", app_id, "county_approval", "medical_opinion", opinion="费用属实")
+    # The same step arriving elsewhere is kept only where that site has marked the office itself.
+    from app.exchange.steps import held as held_here
+
+    steps = held_here(people["admin"].conn, app_id)
+    stood_in = next(s for s in steps if s["state"] == "township_review")
+    held = [s for s in steps if s["seq"] < stood_in["seq"]]
+    assert "须由乡镇审核办理" in replay.check(stood_in, held, VILLAGE)
+    assert replay.check(stood_in, held, VILLAGE, one_person=9) is None
+
+
+def test_the_approval_form_counts_live_bills_only(pending):
+    from app.services import bill_changes, bills
+
+    people, app_id = pending
+    a = apps.application_row(people["admin"], app_id)
+    before = paperwork.approval_form_content(people["admin"], app_id)["totals"]
+    row = bills.record_bill(people["cun1"], a["person_id"], bills.BillInput(
+        "南陵县医院", "2025-05-01", "2025-05-03", "住院", "56000", "48000", "VOID-1", "县级"))
+    bill_changes.void_bill(people["cun1"], row["visit_id"], "发票号录错")
+    assert paperwork.approval_form_content(people["admin"], app_id)["totals"] == before
