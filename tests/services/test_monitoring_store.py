@@ -13,9 +13,9 @@ from datetime import date
 
 import pytest
 
-from app.services import bill_changes, bills, county, demo, monitoring, monitoring_store, registry
-from app.services.session import SYSTEM, Session
-from app.store.store import open_store
+from app.services import bill_changes, bills, county, monitoring, monitoring_store, registry
+
+from .conftest import copied_county, demo_county
 
 YEAR = 2025
 TODAY = date(2026, 1, 15)
@@ -24,22 +24,14 @@ HUNAN_LOCAL = {"per_capita_disposable_income": "31000", "outpatient_assistance_l
 
 @pytest.fixture(scope="module")
 def county_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("county") / "county.sqlite3"
-    session = Session(open_store(path, daily_backup=False), SYSTEM)
-    demo.start_demo(session)
-    for _ in demo.build_demo(session, 80, YEAR, seed=11, mean_visits=3.0):
-        pass
-    session.store.close()
-    return path
+    return demo_county(tmp_path_factory.mktemp("county") / "county.sqlite3", 80, YEAR, seed=11)
 
 
 @pytest.fixture
 def session(county_db, tmp_path):
-    copy = tmp_path / "county.sqlite3"
-    copy.write_bytes(county_db.read_bytes())
-    store = open_store(copy, daily_backup=False)
-    yield Session(store, SYSTEM)
-    store.close()
+    session = copied_county(county_db, tmp_path, user=None)
+    yield session
+    session.store.close()
 
 
 def _both(session, month, monkeypatch):
