@@ -10,8 +10,9 @@ year are exactly what the engine gives for those n visits alone — the year up 
 the engine's own (risk_check) over those figures.
 
 A year the stored rows cannot answer that way goes back to the engine (monitoring._entry), as before: a visit
-without a stored settlement or settled under another policy or policy version; categories that change between the
-year's visits (the year is settled under the categories of its last visit, and 补差 moves amounts between visits);
+without a stored settlement or settled under another policy or policy version; a category period that starts or
+ends between the year's first and last visit (the year is settled under the categories of its last visit, and 补差
+moves amounts between visits);
 several categories the policy could apply (就高不就低 compares the year's totals, which a shorter year can order
 differently); stored visits settled under different categories. tests/services/test_monitoring_store.py holds the
 list to the engine on demo counties.
@@ -86,6 +87,11 @@ def _held(periods: list[tuple[str, str, str | None]], day: str) -> tuple[str, ..
     return tuple(sorted(c for c, start, end in periods if start <= day and (end is None or end >= day)))
 
 
+def _changes_between(periods, first: str, last: str) -> bool:
+    """Whether a period starts or ends between two days, so that the categories held may differ between them."""
+    return any(first < start <= last or (end is not None and first <= end < last) for _, start, end in periods)
+
+
 def stored_years(session: Session, year: int, as_of: date, people: list[str]) -> dict[str, StoredYear]:
     """The candidates' years the stored settlements answer exactly (see the module's docstring); others are left out."""
     eng = engine(session)
@@ -105,14 +111,13 @@ def stored_years(session: Session, year: int, as_of: date, people: list[str]) ->
     found = {}
     for person_id, visits in groupby(rows, key=lambda r: r[0]):
         visits = list(visits)
-        held = periods.get(person_id, [])
-        cats = {_held(held, d) for d in {v[1] for v in visits}}
+        held = periods.get(person_id, ())
         applied = {v[7] for v in visits}
-        if (len(cats) != 1 or len(applied) != 1
+        if (len(applied) != 1 or _changes_between(held, visits[0][1], visits[-1][1])
                 or any(v[5] != eng.policy.id or v[6] != eng.loaded.version for v in visits)):
             continue
         try:
-            candidates = eng.index.candidates(cats.pop(), None)
+            candidates = eng.index.candidates(_held(held, visits[0][1]), None)
         except CaseError:  # a category the policy does not know: the engine says so, as before
             continue
         if candidates != [*applied]:
