@@ -28,8 +28,11 @@ COUNTY = ROOT / "bench" / "out" / "county.sqlite3"
 # In this order: the store benchmark builds the county the later ones read.
 STEPS = [
     ("settlement engine", ["bench/bench_settle.py"]),
+    ("batch settlement, 湖南 workload", ["bench/bench_batch.py"]),
+    ("county re-settlement at growing sizes", ["bench/bench_resettle.py"]),
     ("county store", ["bench/bench_store.py", "--db", str(COUNTY)]),
     ("check", ["bench/bench_check.py", "--db", str(COUNTY)]),
+    ("database size per visit at 10/30/100% (growth), and the county's", ["bench/bench_size.py", "--db", str(COUNTY)]),
     ("desktop app", ["bench/bench_gui.py", "--db", str(COUNTY)]),
     ("event loop while re-settling", ["bench/bench_responsiveness.py"]),
     ("printed documents", ["bench/bench_documents.py", "--db", str(COUNTY)]),

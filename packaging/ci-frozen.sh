@@ -9,14 +9,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 # Debian packages. binutils: PyInstaller reads and strips shared libraries with objdump and strip. The rest are
-# the system libraries Qt links to: PyInstaller copies most into the bundle (fontconfig, freetype, glib, dbus,
-# xkbcommon, the xcb family for a desktop display, cups for printing, gssapi for QtNetwork) and leaves libEGL,
-# libGL and libxcb to the system on purpose (they go with the graphics driver), so the bundle needs those at
-# run time too.
+# the system libraries Qt and Python link to: the spec leaves them to the system (fontconfig, freetype, glib, dbus,
+# xkbcommon, the xcb family for a desktop display, cups for printing, gssapi for QtNetwork, OpenSSL), as
+# PyInstaller leaves libEGL and libGL (they go with the graphics driver), so the bundle needs them at run time.
 PACKAGES=(binutils libegl1 libgl1 libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 libxkbcommon0
           libxkbcommon-x11-0 libx11-6 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-glx0 libxcb-icccm4 libxcb-image0
           libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1
-          libxcb-util1 libxcb-xfixes0 libxcb-xkb1 libcups2 libgssapi-krb5-2 libbrotli1 libzstd1 zlib1g)
+          libxcb-util1 libxcb-xfixes0 libxcb-xkb1 libcups2 libgssapi-krb5-2 libbrotli1 libzstd1 zlib1g libssl3)
 
 installed() {
     # Debian 13 renamed some libraries for the 64-bit time_t transition (libglib2.0-0 is libglib2.0-0t64).
@@ -52,17 +51,47 @@ export HOME=$scratch/home XDG_DATA_HOME=$scratch/home/data XDG_CONFIG_HOME=$scra
 export QT_QPA_PLATFORM=offscreen
 mkdir -p "$HOME"
 run() {
-    echo "+ jiuzhu $*"
+    echo "+ jiuzhu $*" >&2
     timeout 300 "$bin" "$@" || { echo "ci-frozen: 'jiuzhu $*' failed (exit $?)" >&2; exit 1; }
+}
+# A file the bundle wrote must be there and be what it says: a PDF, or an Excel workbook (a zip holding a sheet).
+wrote() {
+    local kind=$1; shift
+    for f in "$@"; do
+        case $kind in
+            pdf) [ "$(head -c 5 "$f" 2>/dev/null)" = "%PDF-" ] ;;
+            xlsx) "${VENV:-$root/.venv}/bin/python" -c "import sys, zipfile; assert 'xl/workbook.xml' in \
+                      zipfile.ZipFile(sys.argv[1]).namelist()" "$f" 2>/dev/null ;;
+        esac || { echo "ci-frozen: $f is not the $kind the frozen build should have written" >&2; exit 1; }
+    done
 }
 run --version
 run gui --smoke       # first start: creates the database in the default data folder and shows the first-run page
 run check             # that database: schema, integrity, audit chain
+# The settlement engine on the contract's example (a policy file, Decimal arithmetic, the explanation).
+cat > "$scratch/case.json" <<'JSON'
+{"policy": "wuhu-2022", "local": {"per_capita_disposable_income": "30000"},
+ "person": {"categories": ["低保对象"], "insurance": "城乡居民医保"},
+ "household": {"annual_income": "18000", "low_income_standard": "9600", "passes_asset_check": true},
+ "application": false,
+ "visits": [{"id": "v1", "date": "2022-03-05", "kind": "住院", "total_cost": "60000.00", "policy_covered": "50000.00",
+             "basic_paid": "30000.00", "serious_illness_paid": "8000.00", "referred": true, "in_province": true,
+             "hospital_level": "县级"}]}
+JSON
+run settle "$scratch/case.json" > "$scratch/settled.json"
+grep -q '"assistance_paid": "9000.00"' "$scratch/settled.json" \
+    || { echo "ci-frozen: settle did not pay the example's 9000.00" >&2; exit 1; }
 demo=$scratch/demo.sqlite3
-run demo --households 100 --quiet --db "$demo"     # faker's zh_CN data, the regions list, the policies
+run demo --households 100 --year 2025 --quiet --db "$demo"   # faker's zh_CN data, the regions list, the policies
 run gui --smoke --db "$demo"                       # every page, with people, bills and applications
 run documents sample "$scratch/documents" --db "$demo"   # reportlab, the bundled font, the QR code
-run check --db "$demo"
+wrote pdf "$scratch"/documents/*.pdf
+# The Excel writer (XlsxWriter) on three exports, and the explanations read back from their stored form.
+run monitoring-list --month 2025-12 "$scratch/monitoring.xlsx" --db "$demo"
+run subsidy-roster --year 2026 --contribution 380 "$scratch/roster.xlsx" --db "$demo"
+run adjustments --year 2025 "$scratch/adjustments.xlsx" --db "$demo"
+wrote xlsx "$scratch/monitoring.xlsx" "$scratch/roster.xlsx" "$scratch/adjustments.xlsx"
+run check --full --db "$demo"
 # Exchange: psycopg's binary driver and the package writer, against a PostgreSQL server started for the check.
 # Commands that change records sign in (here as the demo's administrator, password on standard input).
 echo jiuzhu-demo | run export-package "$scratch/p.jzpkg" --user admin --password-stdin --db "$demo"
@@ -84,4 +113,6 @@ for _ in $(seq 60); do [ -s "$pgurl" ] && break; sleep 0.5; done
 run county init-db "$(cat "$pgurl")"
 run import-package "$scratch/p.jzpkg" --county-url "$(cat "$pgurl")"
 echo jiuzhu-demo | run sync --county-url "$(cat "$pgurl")" --user admin --password-stdin --db "$demo"
+run audit verify --county-url "$(cat "$pgurl")" --db "$demo"   # the county's copy of this site's audit log
+run check --db "$demo"
 echo "ci-frozen: the frozen build passed"

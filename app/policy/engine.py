@@ -46,6 +46,12 @@ class Engine:
         """The person's categories as this policy names them, in its order of precedence."""
         return self.index.candidates(categories, notes)
 
+    def category_warnings(self, categories: tuple[str, ...]) -> list[Warning]:
+        """A warning for each of the person's categories the policy does not name (settled as ordinary)."""
+        return [Warning("category_not_in_policy", f"“{name}”不在本政策（{self.policy.document}）规定的救助类别中，"
+                                                  f"已按{ORDINARY}计算，请核对身份类别")
+                for name in categories if name not in self.index.canonical]
+
     def settle(self, case: Case, explain: bool = True) -> SettleResult:
         """Settle a case; with several categories, the one that pays the most applies (就高不就低)."""
         if case.policy != self.policy.id:
@@ -65,16 +71,14 @@ class Engine:
             if best is None or result.total_paid > best.total_paid:
                 best = result
         assert best is not None
-        for name in case.categories:
-            if name not in self.index.canonical:
-                best.warnings.append(Warning("category_not_in_policy", f"“{name}”不在本政策（{self.policy.document}）"
-                                                                        f"规定的救助类别中，已按{ORDINARY}计算，请核对身份类别"))
+        run = Run(self.policy, self.index, case, best.applied_category, self.resolver.value)
+        add_warnings(run, best)  # the 监测预警 of the category applied only: the others' results are dropped
+        best.warnings.extend(self.category_warnings(case.categories))
         if explain:
             if len(tried) > 1:
                 others = "，".join(f"按{c}三重制度合计支付 {fmt(t)} 元" for c, t in tried)
                 best.notes.insert(0, f"同时具有多重身份（{others}），按就高不就低原则只适用一个类别：{best.applied_category}。")
             best.notes.extend(n for n in notes or [] if n not in best.notes)
-            run = Run(self.policy, self.index, case, best.applied_category, self.resolver.value)
             best.premium_subsidy = premium_subsidy(run, cands, self.resolver.local)
         return best
 
@@ -96,5 +100,4 @@ class Engine:
         out = SettleResult(self.policy.id, self.loaded.version, run.cat, results)
         settle_application(run, out, explain)
         settle_re_assistance(run, out, explain)
-        add_warnings(run, out)
         return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -79,7 +80,7 @@ class Resolver:
         for key, entries in (dated or {}).items():
             param = self._param(key)
             self.dated[key] = sorted((_day(e.get("from"), key), parse_local(key, e.get("value"), param)) for e in entries)
-        self._cache: dict[tuple[int, date], tuple[Any, Any]] = {}
+        self._cache: dict[int, tuple[date, date, tuple[Any, Any]]] = {}
 
     def _param(self, key: str):
         param = self.policy.locals.get(key)
@@ -104,11 +105,13 @@ class Resolver:
                         f"请填写这个地方参数（jiuzhu policy show {self.policy.id} 可查看说明）", label)
 
     def value(self, rule: Rule, day: date, needed_for: str) -> tuple[Any, Any]:
-        """The value of `rule` in force on `day` and its entry (for the reference)."""
-        key = (id(rule), day)
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit
+        """The value of `rule` in force on `day` and its entry (for the reference).
+
+        Each rule remembers the span of days its last value holds for (up to its next dated entry or the county's
+        next dated change of the local value it reads), so a year's visits resolve it once, not once per visit."""
+        span = self._cache.get(id(rule))
+        if span is not None and span[0] <= day < span[1]:
+            return span[2]
         found = rule.at(day)
         if found is None:
             first = rule.entries()[0][0]
@@ -121,5 +124,17 @@ class Resolver:
             result = (round_fen(parsed * base) if base is not None else None, entry)
         else:
             result = (parsed, entry)
-        self._cache[key] = result
+        self._cache[id(rule)] = (*self._span(rule, day, entry.local or entry.base), result)
         return result
+
+    def _span(self, rule: Rule, day: date, key: str | None) -> tuple[date, date]:
+        """The days around `day` on which `rule` (reading local value `key`, if any) keeps the same value."""
+        dates = rule._dates
+        i = bisect.bisect_right(dates, day) - 1
+        lo, hi = dates[i], dates[i + 1] if i + 1 < len(dates) else date.max
+        for start, _ in self.dated.get(key, ()) if key else ():
+            if start <= day:
+                lo = max(lo, start)
+            else:
+                hi = min(hi, start)
+        return lo, hi

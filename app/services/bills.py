@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -26,7 +25,7 @@ from app.services import payments, validate
 from app.services.county import engine
 from app.services.registry import person as load_person
 from app.services.session import Session
-from app.store import reads, records
+from app.store import reads, records, steps_codec
 from app.store.clock import new_id, now
 from app.store.db import transaction
 from app.domain.errors import FieldError
@@ -265,13 +264,13 @@ def _paid_totals(written: dict[str, dict], result: SettleResult) -> dict[str, De
 
 
 def pack_steps(steps: list[Step]) -> bytes:
-    """The explanation as stored: JSON, zlib-compressed (it is most of a settlement row's size)."""
-    return zlib.compress(json.dumps([s.to_json() for s in steps], ensure_ascii=False).encode("utf-8"), 6)
+    """The explanation as stored (app/store/steps_codec.py): it is most of a settlement row's size."""
+    return steps_codec.pack([s.to_json() for s in steps])
 
 
 def unpack_steps(stored: bytes | str) -> list[dict]:
     """The stored explanation steps of a settlement row."""
-    return json.loads(zlib.decompress(stored) if isinstance(stored, bytes) else stored)
+    return steps_codec.unpack(stored)
 
 
 def _store_annual(session: Session, person_id: str, year: int, result: SettleResult,
@@ -383,20 +382,20 @@ def resettle_year(session: Session, year: int,
     untouched, and running again finishes the job.
     """
     session.require("resettle")
-    people = _people_of_year(session, year)
+    from app.services.resettle import changed_people, people_of_year  # it reads the year through this module
+
+    total = len(people_of_year(session, year))
+    done = 0
     counts = Resettled()
-    for i, person_id in enumerate(people, start=1):
-        with transaction(session.conn):
-            counts = counts.add(_store_year(session, person_id, year, reason)[1])
-        yield Progress(i, len(people), counts.settlements, counts.unpaid, counts.adjustments)
-
-
-def _people_of_year(session: Session, year: int) -> list[str]:
-    where, param = reads.scope(session.user.jurisdiction)
-    return [r["person_id"] for r in session.conn.execute(
-        "SELECT DISTINCT v.person_id FROM visits v JOIN persons p ON p.id = v.person_id "
-        f"JOIN households h ON h.id = p.household_id WHERE v.discharged_on BETWEEN ? AND ? AND {where} "
-        "ORDER BY v.person_id", (f"{year}-01-01", f"{year}-12-31", *param))]
+    yield Progress(0, total, 0)
+    for compared, differ in changed_people(session, year):
+        for person_id in differ:
+            with transaction(session.conn):
+                counts = counts.add(_store_year(session, person_id, year, reason)[1])
+            done += 1
+            yield Progress(done, total, counts.settlements, counts.unpaid, counts.adjustments)
+        done += compared - len(differ)
+        yield Progress(done, total, counts.settlements, counts.unpaid, counts.adjustments)
 
 
 class _Undo(Exception):
@@ -406,16 +405,20 @@ class _Undo(Exception):
 def preview_resettle(session: Session, year: int) -> Progress:
     """What re-settling the year would change (settlements, unpaid amounts, 补付/追回 lines), without changing it:
     the whole re-settlement runs in one transaction that is rolled back."""
-    people = _people_of_year(session, year)
+    from app.services.resettle import changed_people
+
+    total = 0
     counts = Resettled()
     try:
         with transaction(session.conn):
-            for person_id in people:
-                counts = counts.add(_store_year(session, person_id, year, "预览")[1])
+            for compared, differ in changed_people(session, year):
+                total += compared
+                for person_id in differ:
+                    counts = counts.add(_store_year(session, person_id, year, "预览")[1])
             raise _Undo
     except _Undo:
         pass
-    return Progress(len(people), len(people), counts.settlements, counts.unpaid, counts.adjustments)
+    return Progress(total, total, counts.settlements, counts.unpaid, counts.adjustments)
 
 
 def store_year(session: Session, person_id: str, year: int, reason: str = "重新结算") -> Resettled:

@@ -1,7 +1,8 @@
 """The audit log: append-only, hash-chained, with a head record so a deleted tail is noticed too.
 
-An entry that wrote a record also carries `row_hash`, the seal of the record's content as written (app/store/seal.py),
-so `check` can tell a row changed outside the program from one the log accounts for.
+An entry that wrote a record is marked a sealing entry by `row_hash` (app/store/seal.py: the sha256 of its `after`;
+from schema 12 OF_AFTER, standing for it), so `check` can tell a row changed outside the program from one the log
+accounts for.
 
 Digests. Entries written before schema 6 (digest_version NULL) hash a JSON list of their fields. Entries from schema
 6 on (digest_version 2) hash their fields each written as `length:text` (or `N` for NULL) by entry_digest.

@@ -1,9 +1,9 @@
 """The one write path for audited records: insert, update, delete and settings, each with its audit entry and seal.
 
 Every function writes inside the caller's transaction (it refuses to run outside one), stamps ids and times, reads
-the row back as SQLite stored it, and appends the audit entry with the before and after values and the row's seal
-(app/store/seal.py). A service never writes an audited table any other way; tests/store/test_write_path.py fails
-if one does.
+the row back as SQLite stored it, and appends the audit entry with the before and after values, marked as the row's
+seal (app/store/seal.py). A service never writes an audited table any other way; tests/store/test_write_path.py
+fails if one does.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from app.store import audit
 from app.store.clock import new_id, now
 from app.store.audit import RawJSON
-from app.store.seal import DELETED, KEYS, POSITIONS, SEALED, sealed_after
+from app.store.seal import DELETED, KEYS, OF_AFTER, POSITIONS, SEALED, sealed_text
 
 
 # The stamp columns each audited table has.
@@ -50,8 +50,7 @@ def _insert(conn: sqlite3.Connection, user: Any, table: str, row: Mapping[str, A
     conn.execute(f"INSERT INTO {table} ({', '.join(full)}) VALUES ({', '.join('?' * len(full))})",
                  tuple(full.values()))
     key = full[KEYS[table]]
-    after, seal = sealed_after(conn, table, key)
-    audit.append(conn, user, action, table, key, None, RawJSON(after), seal)
+    audit.append(conn, user, action, table, key, None, RawJSON(sealed_text(conn, table, key)), OF_AFTER)
     return key
 
 
@@ -87,11 +86,10 @@ def update(conn: sqlite3.Connection, user: Any, table: str, key: str, changes: M
         return dict(old)
     if "updated_at" in old.keys() and "updated_at" not in diff:
         diff["updated_at"] = now()
-    before, _ = sealed_after(conn, table, key)
+    before = sealed_text(conn, table, key)
     conn.execute(f"UPDATE {table} SET {', '.join(f'{k} = ?' for k in diff)} WHERE {KEYS[table]} = ?",
                  (*diff.values(), key))
-    after, seal = sealed_after(conn, table, key)
-    audit.append(conn, user, action, table, key, RawJSON(before), RawJSON(after), seal)
+    audit.append(conn, user, action, table, key, RawJSON(before), RawJSON(sealed_text(conn, table, key)), OF_AFTER)
     return dict(_stored(conn, table, key))
 
 
@@ -100,7 +98,7 @@ def delete(conn: sqlite3.Connection, user: Any, table: str, key: str, action: st
     _check(conn, table)
     if _stored(conn, table, key) is None:
         return
-    before, _ = sealed_after(conn, table, key)
+    before = sealed_text(conn, table, key)
     conn.execute(f"DELETE FROM {table} WHERE {KEYS[table]} = ?", (key,))
     if table == "settings" and key in POSITIONS:
         return
@@ -116,10 +114,10 @@ def put_setting(conn: sqlite3.Connection, user: Any, key: str, value: Any, actio
     old = _stored(conn, "settings", key)
     if old is not None and old["value"] == text:
         return
-    before = sealed_after(conn, "settings", key)[0] if old is not None else None
+    before = sealed_text(conn, "settings", key) if old is not None else None
     conn.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
                  "value = excluded.value, updated_at = excluded.updated_at", (key, text, now()))
     if key in POSITIONS:
         return
-    after, seal = sealed_after(conn, "settings", key)
-    audit.append(conn, user, action, "settings", key, RawJSON(before) if before else None, RawJSON(after), seal)
+    audit.append(conn, user, action, "settings", key, RawJSON(before) if before else None,
+                 RawJSON(sealed_text(conn, "settings", key)), OF_AFTER)

@@ -166,3 +166,19 @@ def test_a_blob_put_in_a_sealed_column_is_named_not_a_crash(copy):
     conn.commit()
     code, out = _check(path)
     assert code != 0 and "设置 local" in out and "blob:" in out
+
+
+def test_a_settlement_and_its_sealing_entry_changed_together_are_caught(copy):
+    # The entry's seal is its own `after` (row_hash holds OF_AFTER): changing both the row and that `after` alike
+    # leaves the seal matching, and the entry's digest, covered by its block and the chain, no longer does.
+    path, conn = copy
+    sid = conn.execute("SELECT id FROM settlements ORDER BY rowid LIMIT 1").fetchone()["id"]
+    seq, after, row_hash = conn.execute("SELECT seq, after, row_hash FROM audit_log WHERE entity = 'settlements' AND "
+                                        "entity_id = ? ORDER BY seq DESC LIMIT 1", (sid,)).fetchone()
+    assert row_hash == "="
+    forged = json.loads(after) | {"assistance_paid": "99999.00"}
+    conn.execute("UPDATE settlements SET assistance_paid = '99999.00' WHERE id = ?", (sid,))
+    conn.execute("UPDATE audit_log SET after = json(?) WHERE seq = ?", (json.dumps(forged, ensure_ascii=False), seq))
+    conn.commit()
+    code, out = _check(path)
+    assert code != 0 and "审计日志" in out and "99999.00" not in out  # the seal matches; the log does not

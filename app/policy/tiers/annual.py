@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 
 from app.domain.case import CaseError
 from app.domain.money import fmt, pct
@@ -65,9 +66,7 @@ def settle_re_assistance(run: Run, out: SettleResult, explain: bool) -> None:
         except CaseError:
             return  # only a hint; the threshold's local value is not needed to pay anything
         if threshold is not None and burden > threshold:
-            out.warnings.append(Warning("re_assistance_possible",
-                                        f"三重制度后政策范围内个人负担 {fmt(burden)} 元，超过门槛 {fmt(threshold)} 元"
-                                        f"（{t_entry.reference}）；如有返贫致贫风险，可经申请审核给予再救助。"))
+            out.warnings.append(re_assistance_hint(burden, threshold, t_entry.reference))
         return
     threshold, t_entry = run.value(sec.threshold, day, need)
     rate, r_entry = run.value(sec.rate, day, need)
@@ -80,6 +79,12 @@ def settle_re_assistance(run: Run, out: SettleResult, explain: bool) -> None:
                                      f"三重制度后本年政策范围内个人负担 {fmt(burden)} − 门槛（上年度居民人均可支配收入的 25%）"
                                      f"{money_text(threshold)} = {fmt(over)} × {pct(rate)} = {fmt(over * rate)}"
                                      f"（再救助封顶线 {money_text(cap)}）"))
+
+
+def re_assistance_hint(burden: Decimal, threshold: Decimal, reference: str) -> Warning:
+    """The hint that a year's burden above the 再救助 threshold could be assisted on application."""
+    return Warning("re_assistance_possible", f"三重制度后政策范围内个人负担 {fmt(burden)} 元，超过门槛 {fmt(threshold)} 元"
+                                             f"（{reference}）；如有返贫致贫风险，可经申请审核给予再救助。")
 
 
 def risk_check(run: Run, out: SettleResult) -> RiskCheck | None:
@@ -106,7 +111,11 @@ def add_warnings(run: Run, out: SettleResult) -> None:
     """The 因病返贫致贫 监测预警 when the year's self-paid costs reach the policy's threshold."""
     out.risk = check = risk_check(run, out)
     if check is not None and check.reached:
-        out.warnings.append(Warning("return_to_poverty_risk",
-                                    f"因病返贫致贫风险监测预警：本年度{check.scope} {fmt(check.amount)} 元，"
-                                    f"{check.comparison} {fmt(check.threshold)} 元（{check.reference}），"
-                                    f"应按月推送民政、乡村振兴部门核查。"))
+        out.warnings.append(risk_warning(check))
+
+
+def risk_warning(check: RiskCheck) -> Warning:
+    """The 监测预警 a reached check raises."""
+    return Warning("return_to_poverty_risk", f"因病返贫致贫风险监测预警：本年度{check.scope} {fmt(check.amount)} 元，"
+                                             f"{check.comparison} {fmt(check.threshold)} 元（{check.reference}），"
+                                             f"应按月推送民政、乡村振兴部门核查。")

@@ -1,0 +1,106 @@
+"""Re-settling a county year with the batch path, at growing county sizes: nothing changed, then a local value changed.
+
+For each size a demo county is built once (bench/county.py, kept in bench/out/) and copied, so that the change is made
+on the copy. Prints CPU and wall seconds of `bills.resettle_year` (read, settle in columns, write only the people that
+changed, through the audited path and 补付/追回), how it grows with the visits, and — on the smallest county only —
+the per-visit path it replaces (every person settled with explanations and compared), for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.services import bills, county  # noqa: E402
+from app.services.resettle import people_of_year  # noqa: E402
+from app.services.session import SYSTEM, Session  # noqa: E402
+from app.store.db import transaction  # noqa: E402
+from app.store.store import open_store  # noqa: E402
+from bench.county import ensure_county  # noqa: E402
+from bench.report import emit, machine  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def timed(fn):
+    c0, w0 = time.process_time(), time.perf_counter()
+    value = fn()
+    return value, time.process_time() - c0, time.perf_counter() - w0
+
+
+def copy_of(db: Path, into: Path) -> Path:
+    target = into / db.name
+    src, dst = sqlite3.connect(db), sqlite3.connect(target)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return target
+
+
+def per_visit_path(session: Session, year: int) -> int:
+    """The re-settlement this replaces: every person of the year settled per visit and compared (rolled back)."""
+    changed = 0
+
+    class Undo(Exception):
+        pass
+
+    try:
+        with transaction(session.conn):
+            for person in people_of_year(session, year):
+                changed += bills.store_year(session, person, year).settlements
+            raise Undo
+    except Undo:
+        pass
+    return changed
+
+
+def measure(households: int, year: int, old_path: bool) -> list[tuple[str, str, str]]:
+    built = OUT / f"resettle-{households}.sqlite3"
+    ensure_county(built, households, 4.0).close()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(copy_of(built, Path(tmp)), daily_backup=False)
+        session = Session(store, SYSTEM)
+        visits = store.conn.execute("SELECT count(*) FROM visits WHERE discharged_on LIKE ?", (f"{year}-%",)).fetchone()[0]
+        last, cpu, wall = timed(lambda: list(bills.resettle_year(session, year))[-1])
+        rows.append((f"re-settle a county year, nothing changed ({visits:,} visits, {last.total:,} people)",
+                     f"{cpu:.1f} CPU s, {wall:.1f} s wall ({visits / cpu:,.0f} visits/CPU-s; {last.changed} changed)",
+                     "≤ 30 s for 2,000,000 visits"))
+        c = store.setting("county")
+        county.configure_county(session, c["code"], c["name"], store.setting("policy_id"),
+                                {**store.setting("local"), "serious_illness_deductible": "12000"})
+        session = Session(store, SYSTEM)
+        last, cpu, wall = timed(lambda: list(bills.resettle_year(session, year))[-1])
+        rows.append((f"re-settle after 大病 起付线 15000 → 12000 ({visits:,} visits)",
+                     f"{cpu:.1f} CPU s, {wall:.1f} s wall ({last.changed:,} settlements changed, "
+                     f"{last.adjustments} 补付/追回)", "—"))
+        if old_path:
+            changed, cpu, wall = timed(lambda: per_visit_path(session, year))
+            rows.append((f"the per-visit path it replaces, nothing changed ({visits:,} visits)",
+                         f"{cpu:.1f} CPU s, {wall:.1f} s wall ({visits / cpu:,.0f} visits/CPU-s)", "—"))
+        store.close()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="2000,10000", help="households per county, comma-separated")
+    parser.add_argument("--year", type=int, default=2025)
+    parser.add_argument("--json", metavar="PATH", help="also write the figures there (bench/run.py)")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    rows = []
+    for i, size in enumerate(int(s) for s in args.sizes.split(",")):
+        rows += measure(size, args.year, old_path=i == 0)
+    print(f"machine: {machine()}; one process")
+    emit(rows, args.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Re-settling a county year with the batch path: it agrees with what the per-visit engine stored for the whole demo
+county, changes exactly the people the per-visit path would, writes through the audited path, and a cancel leaves
+every person whole."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.services import bills, county, demo
+from app.services.resettle import changed_people, people_of_year
+from app.services.session import SYSTEM, Session
+from app.store.db import transaction
+from app.store.seal_check import broken_seals
+from app.store.store import open_store
+
+YEAR = 2025
+
+
+@pytest.fixture(scope="module")
+def county_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("resettle") / "county.sqlite3"
+    session = Session(open_store(path, daily_backup=False), SYSTEM)
+    demo.start_demo(session)
+    for _ in demo.build_demo(session, 120, YEAR, seed=16, mean_visits=4.0):
+        pass
+    session.store.close()
+    return path
+
+
+@pytest.fixture
+def session(county_db, tmp_path):
+    copy = tmp_path / "county.sqlite3"
+    copy.write_bytes(county_db.read_bytes())
+    store = open_store(copy, daily_backup=False)
+    yield Session(store, SYSTEM)
+    store.close()
+
+
+def _differ(session) -> set[str]:
+    return {p for _, people in changed_people(session, YEAR, chunk=50) for p in people}
+
+
+def _mixed(session) -> set[str]:
+    """People whose categories change within the year: always handed to the per-visit path."""
+    from app.services.year_columns import read_year
+
+    year = read_year(session, YEAR)
+    return {p for p, m in zip(year.person_ids, year.mixed) if m}
+
+
+def _per_visit_would_change(session) -> set[str]:
+    """Whom the per-visit path changes, every person re-settled in a transaction that is rolled back."""
+    changed = set()
+
+    class Undo(Exception):
+        pass
+
+    try:
+        with transaction(session.conn):
+            for person in people_of_year(session, YEAR):
+                if bills.store_year(session, person, YEAR).settlements:
+                    changed.add(person)
+            raise Undo
+    except Undo:
+        pass
+    return changed
+
+
+def _change_local(session, key: str, value: str) -> Session:
+    c = session.store.setting("county")
+    county.configure_county(session, c["code"], c["name"], session.store.setting("policy_id"),
+                            {**session.store.setting("local"), key: value})
+    return Session(session.store, SYSTEM)  # a new session: a new engine with the new value
+
+
+def test_the_batch_agrees_with_every_stored_settlement_of_the_demo_county(session):
+    # The demo wrote every bill's settlement with the per-visit engine; the batch finds nothing to change but the
+    # people it hands to the per-visit path by rule.
+    assert len(people_of_year(session, YEAR)) > 100
+    assert _differ(session) == _mixed(session)
+
+
+def test_a_changed_local_value_changes_exactly_whom_the_per_visit_path_would(session):
+    session = _change_local(session, "serious_illness_deductible", "9000")
+    differ = _differ(session)
+    would = _per_visit_would_change(session)
+    assert would and would <= differ and differ - would <= _mixed(session)
+    before = session.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    last = list(bills.resettle_year(session, YEAR))[-1]
+    assert last.done == last.total == len(people_of_year(session, YEAR)) and last.changed > 0
+    assert session.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] > before
+    assert _differ(session) == _mixed(session)
+    assert list(bills.resettle_year(session, YEAR))[-1].changed == 0
+    assert broken_seals(session.conn) == []
+
+
+def test_cancel_leaves_every_person_whole_and_running_again_finishes(session):
+    session = _change_local(session, "serious_illness_rate", "70%")
+    todo = _differ(session) - _mixed(session)
+    assert len(todo) > 3
+    steps = bills.resettle_year(session, YEAR)
+    for progress in steps:
+        if progress.changed >= 3:
+            break
+    steps.close()  # the caseworker pressed 取消
+    left = _differ(session) - _mixed(session)
+    assert 0 < len(left) < len(todo)
+    # Whoever was reached is fully re-settled (nothing of theirs differs); whoever was not is untouched.
+    assert left <= todo
+    list(bills.resettle_year(session, YEAR))
+    assert _differ(session) == _mixed(session)
+    assert broken_seals(session.conn) == []
