@@ -1,9 +1,10 @@
-"""Statistics for a county year and the monitoring list for a county month, on counties of 10%, 30% and 100% of a size.
+"""Statistics for a county year, the monitoring list for a county month and the database's size, on counties of 10%,
+30% and 100% of a size.
 
 Each county is a demo county (bench/county.py) of that many households, built once under bench/out/ and reused.
-The figures are medians of a few runs (statistics) or one run (the monitoring list settles each candidate's year
-with the engine), wall and CPU seconds, and how the time grows from the 10% county to the 100% one: ×10 is linear
-in the county, more than that is worse.
+The figures are medians of a few runs (statistics) or one run (the monitoring list), wall and CPU seconds, and how
+the time grows from the 10% county to the 100% one: ×10 is linear in the county, more than that is worse. The
+size is the database file's (with its WAL) per million settled visits.
 
     python bench/bench_lists.py [--households 15000] [--runs 5]
 """
@@ -43,11 +44,14 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(__file__).resolve().parent / "out"
     out.mkdir(exist_ok=True)
-    sizes, stat_rows, risk_rows = [], [], []
+    sizes, stat_rows, risk_rows, gb_per_million = [], [], [], []
     for share in SHARES:
         households = int(args.households * share)
         session = Session(ensure_county(out / f"growth-{households}.sqlite3", households), SYSTEM)
         visits = session.conn.execute("SELECT count(*) FROM settlements").fetchone()[0]
+        db = out / f"growth-{households}.sqlite3"
+        size = sum(Path(f"{db}{suffix}").stat().st_size for suffix in ("", "-wal") if Path(f"{db}{suffix}").exists())
+        gb_per_million.append(size / 1e9 / (visits / 1e6))
         sizes.append(f"{households:,} households / {visits:,} visits")
         runs = [timed(lambda: statistics.year_statistics(session, YEAR)) for _ in range(args.runs)]
         stat_rows.append((stats_.median(w for w, _ in runs), stats_.median(c for _, c in runs)))
@@ -65,6 +69,8 @@ def main() -> None:
     rows = [row("statistics for a county year", stat_rows, "≤ 1 s on the benchmark county; ×10 or less")]
     if risk_rows:
         rows.append(row("monitoring list for a county month", risk_rows, "≤ 5 s on the benchmark county"))
+    rows.append((f"database size at {' / '.join(f'{int(s * 100)}%' for s in SHARES)} of {args.households:,} households",
+                 " / ".join(f"{g:.2f}" for g in gb_per_million) + " GB per million visits", "≤ 1.0 GB per million visits"))
     emit(rows, args.json)
 
 

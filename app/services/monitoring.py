@@ -22,16 +22,19 @@ repeats the engine's figures; it computes none of its own.
 from __future__ import annotations
 
 import calendar
+import json
 import re
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from app.domain.money import ZERO, fmt
-from app.policy.result import RiskCheck
+from app.policy.result import RiskCheck, SettleResult
 from app.policy.tiers.annual import RISK_SCOPE
 from app.services import bills
+from app.services.monitoring_store import stored_years
 from app.store import reads
 from app.services.county import engine
 from app.services.places import place_name, township_and_village
@@ -158,9 +161,16 @@ def build_risk_list(session: Session, year: int, month: int,
     eng = engine(session)
     scope = session.user.jurisdiction
     people = _candidates(session, year, as_of, min((r.threshold for r in rules), default=None))
+    stored = stored_years(session, year, as_of, people)
+    who = _who(session, people)
     entries = []
     for done, person_id in enumerate(people, start=1):
-        entry = _entry(session, person_id, year, month, as_of)
+        held = stored.get(person_id)
+        if held is None:  # a year the stored settlements cannot answer: the engine settles it again
+            entry = _entry(session, who[person_id], year, month, as_of)
+        else:
+            hit = held.reached(month)
+            entry = None if hit is None else risk_entry(who[person_id], *hit, held.categories)
         if entry is not None:
             entries.append(entry)
         yield done, len(people), None
@@ -198,28 +208,41 @@ def _candidates(session: Session, year: int, as_of: date, floor: Decimal | None)
     return [r[0] for r in rows]
 
 
-def _entry(session: Session, person_id: str, year: int, month: int, as_of: date) -> RiskEntry | None:
+def _who(session: Session, people: list[str]) -> dict[str, sqlite3.Row]:
+    """Who each person is and where the household lives, as the list shows them, read at once."""
+    return {r["id"]: r for r in session.conn.execute(
+        "SELECT p.id, p.name, p.id_number, p.relation_to_head, h.address, h.region_code, "
+        "coalesce(head.name, '') AS head_name FROM json_each(?) j CROSS JOIN persons p ON p.id = j.value "
+        "JOIN households h ON h.id = p.household_id LEFT JOIN persons head ON head.id = h.head_person_id",
+        (json.dumps(people),))}
+
+
+def _entry(session: Session, who: sqlite3.Row, year: int, month: int, as_of: date) -> RiskEntry | None:
+    """The person's entry with every figure from the engine: the year settled again up to the month's end, and for
+    each earlier month with bills until the first at whose end the test was met (the list before stored results)."""
+    person_id = who["id"]
     result = bills.year_result(session, person_id, year, as_of.isoformat())
     if result is None or result.risk is None or not result.risk.reached:
         return None
-    conn = session.conn
     first = month
-    for (earlier,) in conn.execute(
+    for (earlier,) in session.conn.execute(
             "SELECT DISTINCT CAST(substr(discharged_on, 6, 2) AS INTEGER) AS m FROM visits WHERE person_id = ? "
             "AND discharged_on >= ? AND discharged_on < ? AND status = 'live' ORDER BY m", (person_id, f"{year}-01-01", f"{year}-{month:02d}-01")):
         then = bills.year_result(session, person_id, year, month_end(year, earlier).isoformat())
         if then is not None and then.risk is not None and then.risk.reached:
             first = earlier
             break
-    p = conn.execute("SELECT p.name, p.id_number, p.relation_to_head, h.address, h.region_code, "
-                     "coalesce(head.name, '') AS head_name FROM persons p JOIN households h ON h.id = p.household_id "
-                     "LEFT JOIN persons head ON head.id = h.head_person_id WHERE p.id = ?", (person_id,)).fetchone()
-    township, village = township_and_village(p["region_code"])
+    return risk_entry(who, result, first, reads.categories_on(session.conn, person_id, as_of.isoformat()))
+
+
+def risk_entry(who: sqlite3.Row, result: SettleResult, first: int, categories: tuple[str, ...]) -> RiskEntry:
+    """One line of the list: who and where, and the figures of the year's result up to the month's end."""
+    township, village = township_and_village(who["region_code"])
     totals = result.totals()
     return RiskEntry(
-        person_id=person_id, name=p["name"], id_number=p["id_number"], head_name=p["head_name"],
-        relation_to_head=p["relation_to_head"], address=p["address"], region_code=p["region_code"],
-        township=township, village=village, categories=reads.categories_on(conn, person_id, as_of.isoformat()),
+        person_id=who["id"], name=who["name"], id_number=who["id_number"], head_name=who["head_name"],
+        relation_to_head=who["relation_to_head"], address=who["address"], region_code=who["region_code"],
+        township=township, village=village, categories=categories,
         applied_category=result.applied_category, visits=len(result.visits),
         total_cost=sum((v.total_cost for v in result.visits), ZERO),
         policy_covered=sum((v.policy_covered for v in result.visits), ZERO),

@@ -47,3 +47,23 @@ def family(session):
                                             registry.PersonInput("张三", HEAD_ID))
     spouse = registry.add_member(session, hid, registry.PersonInput("李四", valid_id("34022319520304002"), "配偶"))
     return hid, head, spouse
+
+
+def demo_county(path, households: int, year: int, seed: int, mean_visits: float = 3.0):
+    """Build a demo county at `path` (for a module-scoped fixture) and return the path."""
+    from app.services import demo
+
+    session = Session(open_store(path, daily_backup=False), SYSTEM)
+    demo.start_demo(session)
+    for _ in demo.build_demo(session, households, year, seed=seed, mean_visits=mean_visits):
+        pass
+    session.store.close()
+    return path
+
+
+def copied_county(built, tmp_path, user: str | None = "admin") -> Session:
+    """A session on a fresh copy of a built county, as the named user (None: the system)."""
+    copy = tmp_path / "county.sqlite3"
+    copy.write_bytes(built.read_bytes())
+    store = open_store(copy, daily_backup=False)
+    return Session(store, users.find_user(store.conn, user) if user else SYSTEM)

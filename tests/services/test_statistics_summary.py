@@ -14,12 +14,14 @@ from decimal import Decimal
 
 import pytest
 
-from app.services import bills, demo, statistics, users
-from app.services.session import SYSTEM, Session
+from app.services import bills, statistics
+from app.services.session import Session
 from app.store import records, summary
 from app.store.summary import fen as _fen  # the same text-to-fen reading as before the summary rows
 from app.store.db import transaction
 from app.store.store import open_store
+
+from .conftest import copied_county, demo_county
 
 YEAR = 2025
 
@@ -61,22 +63,14 @@ def _both(session, monkeypatch, first: int, last: int):
 
 @pytest.fixture(scope="module")
 def county_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("county") / "county.sqlite3"
-    session = Session(open_store(path, daily_backup=False), SYSTEM)
-    demo.start_demo(session)
-    for _ in demo.build_demo(session, 60, YEAR, seed=5, mean_visits=3.0):
-        pass
-    session.store.close()
-    return path
+    return demo_county(tmp_path_factory.mktemp("county") / "county.sqlite3", 60, YEAR, seed=5)
 
 
 @pytest.fixture
 def county(county_db, tmp_path):
-    copy = tmp_path / "county.sqlite3"
-    copy.write_bytes(county_db.read_bytes())
-    store = open_store(copy, daily_backup=False)
-    yield Session(store, users.find_user(store.conn, "admin"))
-    store.close()
+    session = copied_county(county_db, tmp_path)
+    yield session
+    session.store.close()
 
 
 def _scopes(session):

@@ -1,0 +1,138 @@
+"""Exchange packages at 10%, 30% and 100% of a county: export, import at the county (PostgreSQL) and at a site.
+
+Each county is a demo county (bench/county.py) of that many households under bench/out/, copied to a scratch file
+first (an export writes its position and an audit entry). Every record of the county goes into one package
+(export --everything: households, people, categories, bills, settlements, audit entries …), which is then imported
+into a fresh county database on a PostgreSQL server started for the run (tests/pgserver.py) and into a fresh site
+database. Figures are records per second of wall and of this process's CPU time (the county import's PostgreSQL
+work runs in the server's processes, so its CPU is not in that figure), and how the time grows from 10% to 100%.
+The export is also timed with an empty 记录一览 workbook, to show what the readable copy costs.
+
+    python bench/bench_packages.py [--households 15000] [--skip-site]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from app.exchange import package  # noqa: E402
+from app.services import county, packages  # noqa: E402
+from app.services.demo import DEMO_LOCAL, DEMO_POLICY  # noqa: E402
+from app.services.session import SYSTEM, Session  # noqa: E402
+from app.store.store import open_store  # noqa: E402
+from bench.county import ensure_county  # noqa: E402
+from bench.report import emit, machine  # noqa: E402
+
+SHARES = (0.1, 0.3, 1.0)
+
+
+def timed(fn) -> tuple[float, float, object]:
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - t0, time.process_time() - c0, out
+
+
+def _export(db: Path, out: Path, readable: bool) -> tuple[float, float, int]:
+    session = Session(open_store(db, daily_backup=False), SYSTEM)
+    real = package.workbook
+    if not readable:  # the same package with a workbook of its summary sheet only
+        package.workbook = lambda header, sheets, path, limit=0: real(header, [], path)
+    try:
+        wall, cpu, manifest = timed(lambda: packages.export_package(session, out, everything=True))
+    finally:
+        package.workbook = real
+        session.store.close()
+    return wall, cpu, sum(manifest["counts"].values())
+
+
+def _site_import(scratch: Path, pkg: Path) -> tuple[float, float]:
+    session = Session(open_store(scratch / "site.sqlite3", daily_backup=False), SYSTEM)
+    county.configure_county(session, "340223", "南陵县", DEMO_POLICY, DEMO_LOCAL)
+    try:
+        wall, cpu, _ = timed(lambda: packages.import_here(session, pkg))
+    finally:
+        session.store.close()
+    return wall, cpu
+
+
+def _county_import(server, name: str, pkg: Path) -> tuple[float, float]:
+    from app.exchange import county_db
+
+    url = server.database(name)
+    county_db.init_db(url)
+    wall, cpu, _ = timed(lambda: packages.import_to_county(pkg, url))
+    return wall, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=int, default=15_000, help="the 100% county")
+    parser.add_argument("--skip-site", action="store_true", help="the site import writes every record audited")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures there (bench/run.py)")
+    args = parser.parse_args()
+    out = ROOT / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    try:
+        import pgserver
+
+        server = None if pgserver.available() else pgserver.PgServer()
+    except Exception as exc:  # noqa: BLE001 - the county import is left out, and the table says why
+        print(f"no PostgreSQL server for the county import: {exc}", file=sys.stderr)
+        server = None
+    figures: dict[str, list[tuple[float, float, int]]] = {k: [] for k in ("export", "records", "county", "site")}
+    sizes = []
+    try:
+        for share in SHARES:
+            households = int(args.households * share)
+            ensure_county(out / f"growth-{households}.sqlite3", households).close()
+            with tempfile.TemporaryDirectory(prefix="bench-packages-", dir=out) as scratch:
+                scratch = Path(scratch)
+                db = scratch / "county.sqlite3"
+                shutil.copyfile(out / f"growth-{households}.sqlite3", db)
+                wall, cpu, n = _export(db, scratch / "records-only.jzpkg", readable=False)
+                figures["records"].append((wall, cpu, n))
+                pkg = scratch / "all.jzpkg"
+                wall, cpu, n = _export(db, pkg, readable=True)
+                figures["export"].append((wall, cpu, n))
+                sizes.append(f"{households:,} households / {n:,} records / {pkg.stat().st_size / 1e6:,.0f} MB")
+                if server is not None:
+                    figures["county"].append((*_county_import(server, f"county_{households}", pkg), n))
+                if not args.skip_site:
+                    figures["site"].append((*_site_import(scratch, pkg), n))
+                print(f"{households} households: " + "; ".join(
+                    f"{k} {v[-1][2] / v[-1][0]:,.0f}/s wall, {v[-1][2] / v[-1][1]:,.0f}/s CPU"
+                    for k, v in figures.items() if len(v) == len(sizes)), flush=True)
+    finally:
+        if server is not None:
+            server.close()
+    print(f"machine: {machine()}; counties: {'; '.join(sizes)}")
+
+    def row(figure: str, measured: list[tuple[float, float, int]], target: str) -> tuple[str, str, str]:
+        walls = " / ".join(f"{n / w:,.0f}" for w, _, n in measured)
+        cpus = " / ".join(f"{n / c:,.0f}" for _, c, n in measured)
+        # CPU time, not wall: on a shared machine the wall time grows with the load as much as with the county.
+        grow, more = measured[-1][1] / measured[0][1], measured[-1][2] / measured[0][2]
+        return (f"{figure} at {' / '.join(f'{int(s * 100)}%' for s in SHARES[:len(measured)])} of "
+                f"{args.households:,} households",
+                f"{walls} records/s (per CPU second {cpus}; CPU time ×{grow:.1f} for ×{more:.1f} the records)", target)
+
+    rows = [row("export package (every record, with 记录一览)", figures["export"], "≥ 50,000 records/s"),
+            row("export package, 记录一览 left empty (what the records cost alone)", figures["records"], "—")]
+    if figures["county"]:
+        rows.append(row("import a package at the county (PostgreSQL)", figures["county"], "≥ 50,000 records/s"))
+    if figures["site"]:
+        rows.append(row("import a package at a site (every record audited)", figures["site"], "—"))
+    emit(rows, args.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""A package whose checksums are right but one record line is not of the format is refused whole, nothing written.
+
+The manifest is made again by hand for the edited file (as an adversary who knows the format would), so only the
+line checks of the reader can catch it: the JSON, the fields, their kinds, the binary column and the encoding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+
+import pytest
+
+from app.services import packages
+from app.store.errors import StoreError
+from tests.exchange.test_sync import local_counts
+
+
+def _resigned(good, bad, name: str, change) -> None:
+    """Copy the package with `change` applied to the first line of member `name`, its manifest made to match."""
+    with zipfile.ZipFile(good) as zin:
+        files = {n: zin.read(n) for n in zin.namelist()}
+    first, rest = files[name].split(b"\n", 1)
+    files[name] = change(first) + b"\n" + rest
+    manifest = json.loads(files["manifest.json"])
+    manifest["files"][name].update(sha256=hashlib.sha256(files[name]).hexdigest(), bytes=len(files[name]))
+    files["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
+    files["manifest.sha256"] = hashlib.sha256(files["manifest.json"]).hexdigest().encode()
+    with zipfile.ZipFile(bad, "w", compression=zipfile.ZIP_DEFLATED) as zout:
+        for n, d in files.items():
+            zout.writestr(n, d)
+
+
+def _field(line: bytes, key: str, value) -> bytes:
+    record = json.loads(line)
+    record[key] = value
+    return json.dumps(record, ensure_ascii=False).encode()
+
+
+def _without(line: bytes, key: str) -> bytes:
+    record = json.loads(line)
+    del record[key]
+    return json.dumps(record, ensure_ascii=False).encode()
+
+
+@pytest.mark.parametrize("name, change, message", [
+    ("records/persons.jsonl", lambda line: line[:-5], "不是有效的 JSON"),
+    ("records/persons.jsonl", lambda line: _field(line, "name", 1.5), "不是有效的 JSON 或含有本格式不用的值"),
+    ("records/persons.jsonl", lambda line: _field(line, "sex", 10 ** 25), "不是有效的 JSON 或含有本格式不用的值"),
+    ("records/persons.jsonl", lambda line: line.replace(b"}", b',"x":NaN}'), "不是有效的 JSON 或含有本格式不用的值"),
+    ("records/persons.jsonl", lambda line: _field(line, "name", {"nested": ["张三"]}), "字段值只能是文字、整数或空"),
+    ("records/persons.jsonl", lambda line: _field(line, "name", ["张三"]), "字段值只能是文字、整数或空"),
+    ("records/persons.jsonl", lambda line: _without(line, "name"), "字段与本程序的记录格式不符"),
+    ("records/persons.jsonl", lambda line: _field(line, "extra", "x"), "字段与本程序的记录格式不符"),
+    ("records/persons.jsonl", lambda line: b"[" + line + b"]", "字段与本程序的记录格式不符"),
+    ("records/persons.jsonl", lambda line: line.decode().encode("utf-16"), "不是有效的 JSON"),
+    ("records/settlements.jsonl", lambda line: _field(line, "steps", "不是base64!"), "二进制字段不是有效的 base64"),
+])
+def test_a_forged_line_refuses_the_whole_package(township, county_site, tmp_path, name, change, message):
+    good, bad = tmp_path / "good.jzpkg", tmp_path / "bad.jzpkg"
+    packages.export_package(township, good)
+    _resigned(good, bad, name, change)
+    before = local_counts(county_site)
+    with pytest.raises(StoreError, match=message):
+        packages.import_here(county_site, bad)
+    assert local_counts(county_site) == before
+
+
+def test_the_resigned_copy_of_a_good_package_is_taken(township, county_site, tmp_path):
+    """The forging above changes only the line it means to: unchanged, the same copy imports."""
+    good, same = tmp_path / "good.jzpkg", tmp_path / "same.jzpkg"
+    packages.export_package(township, good)
+    _resigned(good, same, "records/persons.jsonl", lambda line: line)
+    packages.import_here(county_site, same)
+    assert local_counts(county_site) == local_counts(township)
