@@ -63,6 +63,7 @@ run demo --households 100 --quiet --db "$demo"     # faker's zh_CN data, the reg
 run gui --smoke --db "$demo"                       # every page, with people, bills and applications
 run documents sample "$scratch/documents" --db "$demo"   # reportlab, the bundled font, the QR code
 run check --db "$demo"
+run check --workers 2 --db "$demo"                 # the same, its pieces in worker processes (the frozen exe again)
 # Exchange: psycopg's binary driver and the package writer, against a PostgreSQL server started for the check.
 # Commands that change records sign in (here as the demo's administrator, password on standard input).
 echo jiuzhu-demo | run export-package "$scratch/p.jzpkg" --user admin --password-stdin --db "$demo"
