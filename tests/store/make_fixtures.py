@@ -45,6 +45,7 @@ RELEASES = {
     8: "2d615a8",  # packages merged (the commit before migration 9, statistics summary)
     9: "183ae2b",  # block sealing verifies in Python (the commit before migration 10, sync holding)
     10: "d35e285",  # fixtures of 8 and 9 (the commit before migration 11, OS user and host, login lockout)
+    11: "7b804da",  # credentials merged (the commit before migration 12)
 }
 
 BUILD = r'''
@@ -76,13 +77,20 @@ def number(body):
 
 store = open_store(db, daily_backup=False)
 session = Session(store, SYSTEM)
-users.create_user(session, "admin", "管理员", "管理员", "340223", "fixture-admin")
-admin = Session(store, users.find_user(store.conn, "admin"))
-users.create_user(admin, "jishan", "籍山镇经办", "乡镇经办", "340223100", "fixture-jishan")
 try:
     from app.services import demo
 except ImportError:  # the first store commit had no demo county yet
     demo = None
+if hasattr(demo, "start_demo"):
+    # From version 11 demo data goes only into a database made as a demo, which a sealed setting says.
+    from app.store import records
+    from app.store.db import transaction
+
+    with transaction(store.conn):
+        records.put_setting(store.conn, SYSTEM, demo.MARK, {"created_at": "2024-12-31T08:00:00+08:00"}, "建立演示数据库")
+users.create_user(session, "admin", "管理员", "管理员", "340223", "fixture-admin")
+admin = Session(store, users.find_user(store.conn, "admin"))
+users.create_user(admin, "jishan", "籍山镇经办", "乡镇经办", "340223100", "fixture-jishan")
 # From version 8 demo households go only into a county named as a demo (DEMO_MARK).
 county.configure_county(admin, "340223", "南陵县" + getattr(demo, "DEMO_MARK", ""), "wuhu-2022", LOCAL)
 hid, head = registry.register_household(admin, "340223100201", "籍山镇某村 1 号",
