@@ -58,11 +58,12 @@ def _difference(conn: sqlite3.Connection, table: str, row: sqlite3.Row, seq: int
     return "；".join(fields) or "内容与审计日志记载的不符"
 
 
-def _unmatched(conn: sqlite3.Connection, table: str, rows: tuple[int, int] | None) -> Iterator[sqlite3.Row]:
+def _unmatched(conn: sqlite3.Connection, table: str, rows: tuple[int, int] | None,
+               blobs: bool) -> Iterator[sqlite3.Row]:
     """Rows (with rowid in `rows`, if given) whose sealed values are not what their last sealing entry recorded (or
     that have no such entry)."""
     key = KEYS[table]
-    now = sealed_json(table)
+    now = sealed_json(table, blobs=blobs)
     skip = (f" AND (t.key IS NULL OR t.key NOT IN ({', '.join(repr(k) for k in sorted(POSITIONS))}))"
             if table == "settings" else "")
     if rows is not None:
@@ -80,9 +81,18 @@ Found = tuple[list[str], int]
 def changed_rows(conn: sqlite3.Connection, table: str, rows: tuple[int, int] | None = None) -> Found:
     """Rows of `table` (with rowid in `rows`) changed, added or brought back outside the program."""
     register(conn)
+    try:
+        return _changed(conn, table, rows, blobs=False)
+    except sqlite3.OperationalError as exc:
+        if "BLOB" not in str(exc):
+            raise
+        return _changed(conn, table, rows, blobs=True)  # one was put in a sealed column outside the program
+
+
+def _changed(conn: sqlite3.Connection, table: str, rows: tuple[int, int] | None, blobs: bool) -> Found:
     found: list[str] = []
     count = 0
-    for row in _unmatched(conn, table, rows):
+    for row in _unmatched(conn, table, rows, blobs):
         count += 1
         if len(found) >= NAMED:
             continue
