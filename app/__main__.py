@@ -2,4 +2,6 @@
 
 from app.cli import main
 
-raise SystemExit(main())
+# Guarded: `check` starts worker processes, which import the main module again (as __mp_main__).
+if __name__ == "__main__":
+    raise SystemExit(main())

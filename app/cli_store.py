@@ -144,7 +144,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from app.store.check import check_database
 
-    problems = check_database(_db(args), full=args.full)
+    problems = check_database(_db(args), full=args.full, workers=args.workers)
     for p in problems:
         _err(p)
     if args.county_url and not problems:
@@ -411,6 +411,8 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p = with_db(sub.add_parser("check", help="检查数据库完整性和审计日志，有问题以非零退出"))
     p.add_argument("--full", action="store_true",
                    help="逐个核对索引与数据表（integrity_check）并逐条核对审计日志；县级数据库要数分钟")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="同时用几个进程检查（默认：大的数据库每个处理器一个，小的只用本进程）")
     p.add_argument("--county-url", metavar="URL",
                    help="县级 PostgreSQL 数据库地址：再逐类核对本站与县里（本站辖区）的记录，指出缺少或多出的记录")
     p.set_defaults(func=run(cmd_check))

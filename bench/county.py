@@ -18,6 +18,9 @@ def ensure_county(db: Path, households: int = HOUSEHOLDS, mean_visits: float = M
     """The store at `db`, built first if it holds no households (~10 minutes at full size on a 2-core machine)."""
     store = open_store(db, daily_backup=False)
     if store.conn.execute("SELECT count(*) FROM households").fetchone()[0] == 0:
+        # The ids are random, so every index insert lands on a random page: with SQLite's default 2 MB page cache a
+        # county-sized build reads its own indexes back from the OS over and over.
+        store.conn.execute("PRAGMA cache_size = -1000000")
         session = Session(store, SYSTEM)
         t0 = time.perf_counter()
         demo.start_demo(session)

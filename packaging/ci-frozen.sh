@@ -92,6 +92,7 @@ run subsidy-roster --year 2026 --contribution 380 "$scratch/roster.xlsx" --db "$
 run adjustments --year 2025 "$scratch/adjustments.xlsx" --db "$demo"
 wrote xlsx "$scratch/monitoring.xlsx" "$scratch/roster.xlsx" "$scratch/adjustments.xlsx"
 run check --full --db "$demo"
+run check --workers 2 --db "$demo"                 # the same, its pieces in worker processes (the frozen exe again)
 # Exchange: psycopg's binary driver and the package writer, against a PostgreSQL server started for the check.
 # Commands that change records sign in (here as the demo's administrator, password on standard input).
 echo jiuzhu-demo | run export-package "$scratch/p.jzpkg" --user admin --password-stdin --db "$demo"

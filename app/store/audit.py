@@ -21,6 +21,7 @@ import hashlib
 import json
 import socket
 import sqlite3
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -39,6 +40,10 @@ LISTED = 20
 
 class RawJSON(str):
     """JSON text made elsewhere (SQLite's json_object for sealed values), stored exactly as it is."""
+
+
+# Checks a list of sealed_spans and returns the problems found, as sealed_block_problems does.
+BlockCheck = Callable[[list[tuple]], list[str]]
 
 
 def canonical(value: Any) -> str | None:
@@ -213,37 +218,60 @@ def _chain_problems(conn: sqlite3.Connection) -> list[str]:
     return problems
 
 
-def _content_problems(conn: sqlite3.Connection, last: int) -> list[str]:
-    """Every entry's content: a sealed block by its one digest (entry by entry only if it no longer matches), the
-    rest entry by entry."""
+def sealed_spans(conn: sqlite3.Connection, last: int) -> list[tuple]:
+    """The sealed blocks up to entry `last`, each as (first, last, digest, sealing entry's number, columns covered):
+    what `sealed_block_problems` checks, in one piece or in several side by side."""
     from app.store import audit_blocks as blocks
 
     sealed = blocks.sealed(conn)
-    problems = [f"审计日志第 {seq} 条是程序不会写的分段封存记录（在程序之外添加或改动）" for seq in blocks.strays(conn)]
     spans = [blocks.block_of(k * blocks.BLOCK) for k in range(1, last // blocks.BLOCK + 1)]
-    loose = [s for s in spans if s not in sealed] + [(last // blocks.BLOCK * blocks.BLOCK + 1, last)]
-    for span in [s for s in spans if s in sealed]:
-        if blocks.digest(conn, *span, sealed[span][2]) != sealed[span][0]:
-            named = entry_problems(conn, *span)
-            problems.extend(named or [f"审计日志第 {span[0]} 条至第 {span[1]} 条的内容与第 {sealed[span][1]} 条分段封存"
+    return [(*span, *sealed[span]) for span in spans if span in sealed]
+
+
+def sealed_block_problems(conn: sqlite3.Connection, spans: list[tuple]) -> list[str]:
+    """Each sealed block by its one digest; entry by entry (to name the entry) only if it no longer matches."""
+    from app.store import audit_blocks as blocks
+
+    problems: list[str] = []
+    for first, end, digest, seal_seq, covered in spans:
+        if blocks.digest(conn, first, end, covered) != digest:
+            named = entry_problems(conn, first, end)
+            problems.extend(named or [f"审计日志第 {first} 条至第 {end} 条的内容与第 {seal_seq} 条分段封存"
                                       f"时的校验值不符（其中有条目被修改）"])
-    for span in loose:
-        if span[0] <= span[1]:
-            problems.extend(entry_problems(conn, *span))
         if len(problems) > LISTED:
             break
     return problems
 
 
-def verify(conn: sqlite3.Connection, full: bool = False) -> list[str]:
+def _content_problems(conn: sqlite3.Connection, last: int, blocks_checked: BlockCheck | None) -> list[str]:
+    """Every entry's content: the sealed blocks (by `blocks_checked` if given, which may run them elsewhere), the
+    rest entry by entry."""
+    from app.store import audit_blocks as blocks
+
+    problems = [f"审计日志第 {seq} 条是程序不会写的分段封存记录（在程序之外添加或改动）" for seq in blocks.strays(conn)]
+    spans = sealed_spans(conn, last)
+    problems.extend(blocks_checked(spans) if blocks_checked else sealed_block_problems(conn, spans))
+    done = {(s[0], s[1]) for s in spans}
+    loose = [blocks.block_of(k * blocks.BLOCK) for k in range(1, last // blocks.BLOCK + 1)]
+    loose = [s for s in loose if s not in done] + [(last // blocks.BLOCK * blocks.BLOCK + 1, last)]
+    for span in loose:
+        if len(problems) > LISTED:
+            break
+        if span[0] <= span[1]:
+            problems.extend(entry_problems(conn, *span))
+    return problems
+
+
+def verify(conn: sqlite3.Connection, full: bool = False, blocks_checked: BlockCheck | None = None) -> list[str]:
     """Walk the chain; every problem is a line in Chinese naming the entry (empty list: the chain is intact).
 
-    `full` checks every entry's own digest too, not only each sealed block's (the same evidence, slower)."""
+    `full` checks every entry's own digest too, not only each sealed block's (the same evidence, slower).
+    `blocks_checked` checks the sealed blocks given to it (`check` spreads them over worker processes)."""
     v2 = "digest_version" in _columns(conn)
     problems = _chain_problems(conn)
     last = conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
     if len(problems) <= LISTED:
-        found = entry_problems(conn, 1, last) if full or not v2 else _content_problems(conn, last)
+        found = entry_problems(conn, 1, last) if full or not v2 else _content_problems(conn, last, blocks_checked)
         # A block that no longer matches is checked entry by entry, which names a broken link found above again.
         problems.extend(p for p in dict.fromkeys(found) if p not in problems)
     if len(problems) > LISTED:

@@ -4,46 +4,19 @@ matching the audit entry that last wrote it?"""
 from __future__ import annotations
 
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import sqlite_utils
-
-from app.store import anchors, audit, summary
-from app.store.seal import SEALED
-from app.store.seal_check import broken_seals
+from app.store import anchors, audit, check_parts, summary
 from app.store.schema import LATEST
 
 
-def _record_problems(path: Path, tables: list[str], full: bool) -> list[str]:
-    """Seals of `tables` (and, with `full`, references and half-written bills), on a read-only connection of its
-    own."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        problems = []
-        # A sealed record deleted or re-pointed outside the program is named by its seal, so without `full` only the
-        # references of unsealed tables are followed (a county's bills and settlements would take as long as the rest
-        # of check together).
-        for table in [t for t in tables if full or t not in SEALED] if tables else []:
-            fk = conn.execute(f"PRAGMA foreign_key_check({table})").fetchall()
-            if fk:
-                problems.append(f"有 {len(fk)} 条记录引用了不存在的记录（{table} 表）")
-        if full and "visits" in tables:
-            orphan = conn.execute("SELECT count(*) FROM visits v LEFT JOIN settlements s ON s.visit_id = v.id "
-                                  "WHERE s.id IS NULL").fetchone()[0]
-            if orphan:
-                problems.append(f"有 {orphan} 次就诊没有结算记录（半途写入）")
-        return problems + broken_seals(conn, [t for t in tables if t in SEALED])
-    finally:
-        conn.close()
-
-
-def check_database(path: Path, full: bool = False) -> list[str]:
+def check_database(path: Path, full: bool = False, workers: int | None = None) -> list[str]:
     """Every problem found, in Chinese; an empty list means the database is sound. Opens read-only.
 
     `full` runs SQLite's integrity_check (every index against its table, minutes on a county's file) instead of
-    quick_check (every page and record), and verifies every audit entry's own digest besides each block's."""
+    quick_check (every page and record), and verifies every audit entry's own digest besides each block's.
+    `workers`: processes to spread the work over (by default one per core for a large file, none for a small one).
+    """
     if not path.is_file():
         return [f"找不到数据库 {path}"]
     try:
@@ -52,37 +25,54 @@ def check_database(path: Path, full: bool = False) -> list[str]:
     except sqlite3.DatabaseError as exc:
         return [f"无法打开 {path}：{exc}"]
     problems: list[str] = []
+    pages = None
+    runner = check_parts.Runner(path, check_parts.workers_for(path) if workers is None else workers)
     try:
-        rows = [r[0] for r in conn.execute("PRAGMA integrity_check" if full else "PRAGMA quick_check")]
-        if rows != ["ok"]:
-            problems.extend(f"数据库完整性检查：{r}" for r in rows[:20])
-            return problems
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > LATEST:
-            problems.append(f"数据库版本 {version} 比本程序（{LATEST}）新，请用新版本检查")
-            return problems
+            return [f"数据库版本 {version} 比本程序（{LATEST}）新，请用新版本检查"]
         if version == 0:
-            problems.append("这不是救助通的数据库（没有表结构）")
-            return problems
-        missing = {"households", "persons", "visits", "settlements", "audit_log", "audit_head"} - set(
-            sqlite_utils.Database(conn).table_names())
-        if missing:
-            problems.append(f"缺少数据表：{'、'.join(sorted(missing))}")
-            return problems
-        # The records (references, seals) are read on a second connection while this one walks the audit chain.
-        # SQLite works without Python's lock, though much of its time is spent under its own process-wide locks,
-        # so the two overlap only in part.
+            pages = check_parts.run(path, ("pages", full))[1][0]
+            return pages or ["这不是救助通的数据库（没有表结构）"]
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                              "AND name NOT LIKE 'sqlite_%'")]
-        with ThreadPoolExecutor(1) as pool:
-            records = pool.submit(_record_problems, path, tables, full)
-            problems.extend(audit.verify(conn, full=full))
-            problems.extend(records.result())
+        missing = {"households", "persons", "visits", "settlements", "audit_log", "audit_head"} - set(tables)
+        if missing:
+            return [f"缺少数据表：{'、'.join(sorted(missing))}"]
+        # SQLite's check of every page, the seals of every record and the sealed blocks of the log are pieces run
+        # side by side (check_parts); the chain's links, its unsealed tail and the head are walked here meanwhile.
+        pages = runner.submit([("pages", full)])
+        records = runner.submit(check_parts.record_pieces(conn, tables) + [("references", tables, full)])
+        pending = []
+
+        def blocks_checked(spans: list[tuple]) -> list[str]:
+            pending.append(runner.submit(check_parts.block_pieces(spans)))
+            return []
+
+        chain = audit.verify(conn, full=full, blocks_checked=None if full else blocks_checked)
+        damage = _damage(pages)
+        if damage:
+            return damage  # a damaged file: what else is read from it means little
+        blocks = check_parts.grouped([r for wait in pending for r in wait()])
+        problems.extend(chain + [p for p in blocks if p not in chain])
+        problems.extend(check_parts.grouped(records()))
         if full:  # as long again as making the summary afresh (about a minute for a county)
             problems.extend(summary.drift(conn))
         problems.extend(anchors.against_newest_backup(conn, path))
     except sqlite3.DatabaseError as exc:
-        problems.append(f"读取数据库出错：{exc}")
+        damage = _damage(pages)
+        problems.extend(damage or [f"读取数据库出错：{exc}"])
     finally:
+        runner.close()
         conn.close()
     return problems
+
+
+def _damage(pages) -> list[str]:
+    """What SQLite's page check found (nothing if it did not run or could not)."""
+    if pages is None:
+        return []
+    try:
+        return check_parts.grouped(pages())
+    except sqlite3.DatabaseError as exc:
+        return [f"读取数据库出错：{exc}"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 from collections.abc import Iterator
@@ -72,5 +73,14 @@ def freeze(at: datetime, ticking: bool = False) -> Iterator[None]:
 
 
 def new_id() -> str:
-    """A new record id that stays unique when records from many laptops meet at the county."""
-    return str(uuid.uuid4())
+    """A new record id that stays unique when records from many laptops meet at the county (a UUID of version 7).
+
+    Its first 48 bits are the milliseconds since 1970 and the other 74 random, as RFC 9562 lays out, so ids made one
+    after another sort together: every index on an id, and `check`'s look-up of each record's last audit entry, then
+    works on neighbouring pages instead of all over a county's gigabytes (random ids made the build of the benchmark
+    county a third slower and each record's look-up in `check` several times slower). The time part is the computer's
+    own clock, not the county's (app/store/clock.now): nobody reads it as a date, it only keeps neighbours together."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(secrets.token_bytes(10), "big")
+    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
+    value = value & ~(0x3 << 62) | 0x2 << 62  # the RFC's variant
+    return str(uuid.UUID(int=value))

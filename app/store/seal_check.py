@@ -58,49 +58,95 @@ def _difference(conn: sqlite3.Connection, table: str, row: sqlite3.Row, seq: int
     return "；".join(fields) or "内容与审计日志记载的不符"
 
 
-def _unmatched(conn: sqlite3.Connection, table: str) -> Iterator[sqlite3.Row]:
-    """Rows whose sealed values are not what their last sealing entry recorded (or that have no such entry)."""
+def _unmatched(conn: sqlite3.Connection, table: str, rows: tuple[int, int] | None,
+               blobs: bool) -> Iterator[sqlite3.Row]:
+    """Rows (with rowid in `rows`, if given) whose sealed values are not what their last sealing entry recorded (or
+    that have no such entry)."""
     key = KEYS[table]
-    now = sealed_json(table)
+    now = sealed_json(table, blobs=blobs)
     skip = (f" AND (t.key IS NULL OR t.key NOT IN ({', '.join(repr(k) for k in sorted(POSITIONS))}))"
             if table == "settings" else "")
+    if rows is not None:
+        skip += f" AND t.rowid BETWEEN {int(rows[0])} AND {int(rows[1])}"
     query = (f"SELECT t.*, {now} AS _now, a.row_hash AS _seal, a.seq AS _seq FROM {table} t LEFT JOIN audit_log a "
              f"ON a.seq = (SELECT max(seq) FROM audit_log WHERE entity = ? AND entity_id = t.{key} "
              f"AND row_hash IS NOT NULL) WHERE (a.seq IS NULL OR a.row_hash = ? OR a.after IS NOT {now}){skip}")
     yield from conn.execute(query, (table, DELETED))
 
 
+# Lines naming the first NAMED problems of a part, and how many it found in all.
+Found = tuple[list[str], int]
+
+
+def changed_rows(conn: sqlite3.Connection, table: str, rows: tuple[int, int] | None = None) -> Found:
+    """Rows of `table` (with rowid in `rows`) changed, added or brought back outside the program."""
+    register(conn)
+    try:
+        return _changed(conn, table, rows, blobs=False)
+    except sqlite3.OperationalError as exc:
+        if "BLOB" not in str(exc):
+            raise
+        return _changed(conn, table, rows, blobs=True)  # one was put in a sealed column outside the program
+
+
+def _changed(conn: sqlite3.Connection, table: str, rows: tuple[int, int] | None, blobs: bool) -> Found:
+    found: list[str] = []
+    count = 0
+    for row in _unmatched(conn, table, rows, blobs):
+        count += 1
+        if len(found) >= NAMED:
+            continue
+        seal, seq = row["_seal"], row["_seq"]
+        what = _describe(conn, table, row)
+        if seal is None:
+            found.append(f"{what}：审计日志中没有写入它的记录（在程序之外添加，或审计日志被截去）")
+        elif seal == DELETED:
+            found.append(f"{what}：审计日志第 {seq} 条记载它已删除，数据库中却仍有")
+        else:
+            found.append(f"{what}：{_difference(conn, table, row, seq)}（在程序之外被改动）")
+    return found, count
+
+
+def vanished_rows(conn: sqlite3.Connection, table: str) -> Found:
+    """Records of `table` the log wrote and did not delete that are gone from it."""
+    # NOT EXISTS, not NOT IN: one row with a NULL key would make NOT IN match nothing and hide every deletion.
+    # The last sealing entry of each record comes from the index alone; the entry itself is read only for a
+    # record that is missing, to tell one deleted through the program from one deleted outside it.
+    gone = conn.execute(
+        f"SELECT entity_id, seq FROM (SELECT entity_id, max(seq) AS seq FROM audit_log WHERE entity = ? "
+        f"AND row_hash IS NOT NULL GROUP BY entity_id) g WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {table} t WHERE t.{KEYS[table]} = g.entity_id) "
+        f"AND (SELECT row_hash FROM audit_log WHERE seq = g.seq) != ?"
+        + (f" AND entity_id NOT IN ({', '.join(repr(k) for k in sorted(POSITIONS))})" if table == "settings" else ""),
+        (table, DELETED)).fetchall()
+    return [f"{LABELS[table]} {g['entity_id']}：审计日志第 {g['seq']} 条写入过它，数据库中却没有了（在程序之外被删除）"
+            for g in gone[:NAMED]], len(gone)
+
+
+def named(table: str, parts: Iterable[Found]) -> list[str]:
+    """The lines of one table's parts: the first NAMED, then how many more."""
+    lines: list[str] = []
+    count = 0
+    for found, n in parts:
+        lines.extend(found)
+        count += n
+    out = lines[:NAMED]
+    if count > len(out):
+        out.append(f"……{LABELS[table]}另有 {count - len(out)} 条同样的问题")
+    return out
+
+
+def sealed_log(conn: sqlite3.Connection) -> bool:
+    """Whether the log has seals at all (a database older than seals is checked only to be upgraded)."""
+    return "row_hash" in {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
+
+
 def broken_seals(conn: sqlite3.Connection, tables: Iterable[str] = tuple(SEALED)) -> list[str]:
     """Every audited row (of `tables`) whose content no longer matches its last audited write, and every row that
     vanished."""
-    register(conn)
-    if "row_hash" not in {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}:
-        return []  # a database older than seals: check is run on it only to upgrade it
+    if not sealed_log(conn):
+        return []
     problems: list[str] = []
     for table in tables:
-        found: list[str] = []
-        for row in _unmatched(conn, table):
-            seal, seq = row["_seal"], row["_seq"]
-            what = _describe(conn, table, row)
-            if seal is None:
-                found.append(f"{what}：审计日志中没有写入它的记录（在程序之外添加，或审计日志被截去）")
-            elif seal == DELETED:
-                found.append(f"{what}：审计日志第 {seq} 条记载它已删除，数据库中却仍有")
-            else:
-                found.append(f"{what}：{_difference(conn, table, row, seq)}（在程序之外被改动）")
-        # NOT EXISTS, not NOT IN: one row with a NULL key would make NOT IN match nothing and hide every deletion.
-        # The last sealing entry of each record comes from the index alone; the entry itself is read only for a
-        # record that is missing, to tell one deleted through the program from one deleted outside it.
-        gone = conn.execute(
-            f"SELECT entity_id, seq FROM (SELECT entity_id, max(seq) AS seq FROM audit_log WHERE entity = ? "
-            f"AND row_hash IS NOT NULL GROUP BY entity_id) g WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {table} t WHERE t.{KEYS[table]} = g.entity_id) "
-            f"AND (SELECT row_hash FROM audit_log WHERE seq = g.seq) != ?"
-            + (f" AND entity_id NOT IN ({', '.join(repr(k) for k in sorted(POSITIONS))})" if table == "settings" else ""),
-            (table, DELETED)).fetchall()
-        found.extend(f"{LABELS[table]} {g['entity_id']}：审计日志第 {g['seq']} 条写入过它，数据库中却没有了（在程序之外被删除）"
-                     for g in gone)
-        problems.extend(found[:NAMED])
-        if len(found) > NAMED:
-            problems.append(f"……{LABELS[table]}另有 {len(found) - NAMED} 条同样的问题")
+        problems.extend(named(table, [changed_rows(conn, table), vanished_rows(conn, table)]))
     return problems

@@ -74,3 +74,19 @@ def test_a_ticking_clock_starts_at_the_instant_and_runs_on():
 def test_an_instant_from_the_county_database_reads_in_county_time():
     at = datetime(2025, 6, 9, 16, 30, tzinfo=timezone.utc)
     assert clock.local_time(at).strftime("%Y-%m-%d %H:%M") == "2025-06-10 00:30"
+
+
+def test_record_ids_are_version_7_and_sort_in_the_order_they_were_made(monkeypatch):
+    """Ids made one after another sort together (so indexes on them stay local); each is still unique."""
+    import uuid
+
+    from app.store import clock
+
+    ticks = iter(range(1_700_000_000_000_000_000, 1_700_000_000_000_000_000 + 10**9 * 50, 10**6))
+    monkeypatch.setattr(clock.time, "time_ns", lambda: next(ticks))
+    made = [clock.new_id() for _ in range(1000)]
+    assert made == sorted(made) and len(set(made)) == 1000
+    assert {uuid.UUID(i).version for i in made} == {7} and {uuid.UUID(i).variant for i in made} == {uuid.RFC_4122}
+    monkeypatch.undo()
+    same_moment = {clock.new_id() for _ in range(10_000)}
+    assert len(same_moment) == 10_000

@@ -182,3 +182,32 @@ def test_a_settlement_and_its_sealing_entry_changed_together_are_caught(copy):
     conn.commit()
     code, out = _check(path)
     assert code != 0 and "审计日志" in out and "99999.00" not in out  # the seal matches; the log does not
+
+
+def test_check_spread_over_worker_processes_finds_the_same(copy, monkeypatch):
+    """`check` on a county's file runs its pieces in worker processes; split into many small pieces here, it must
+    name exactly what the one-process check names, each table's problems put back together."""
+    from app.store import check_parts
+
+    path, conn = copy
+    conn.execute("PRAGMA foreign_keys = OFF")
+    settlements = conn.execute("SELECT id FROM settlements ORDER BY rowid").fetchall()
+    for row in settlements[::7]:
+        conn.execute("UPDATE settlements SET assistance_paid = '12345.67' WHERE id = ?", (row["id"],))
+    last_visit = conn.execute("SELECT id FROM visits ORDER BY rowid DESC LIMIT 1").fetchone()["id"]
+    conn.execute("DELETE FROM visits WHERE id = ?", (last_visit,))
+    conn.execute("UPDATE audit_log SET action = 'forged' WHERE seq = 5")
+    conn.commit()
+    monkeypatch.setattr(check_parts, "ROWS", 50)
+    alone, spread = check_database(path, workers=1), check_database(path, workers=2)
+    assert spread == alone
+    assert any("12345.67" in p for p in alone) and any(last_visit in p and "被删除" in p for p in alone)
+    assert any("第 5 条" in p for p in alone)
+    assert any(p.startswith("……结算") and "另有" in p for p in alone)  # more than NAMED changed settlements
+
+
+def test_a_clean_county_checked_by_worker_processes_is_clean(demo_db, monkeypatch):
+    from app.store import check_parts
+
+    monkeypatch.setattr(check_parts, "ROWS", 50)
+    assert check_database(demo_db, workers=2) == []

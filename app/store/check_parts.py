@@ -1,0 +1,139 @@
+"""The pieces `check` splits its work into, each run on its own read-only connection, in worker processes side by side.
+
+A county's file is gigabytes: SQLite's page check, the audit log's sealed blocks and every record's seal each take
+seconds per million rows, and one process uses one core. Threads do not help (SQLite holds process-wide locks for
+much of that time), so the pieces run in processes; a small database is checked in this process, piece by piece.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+from app.store import audit
+from app.store.seal import SEALED
+from app.store.seal_check import Found, changed_rows, named, sealed_log, vanished_rows
+
+# Below this size a database is checked in one process: starting workers costs more than it saves.
+PARALLEL_BYTES = 256 * 1024 * 1024
+# A table is checked in pieces of this many rows, so the workers finish together.
+ROWS = 200_000
+# Sealed blocks per piece.
+BLOCKS = 40
+# SQLite's page cache per connection (KiB): the seal lookups land all over the log's index.
+CACHE_KIB = 262_144
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A read-only connection holding one snapshot for everything it reads."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    conn.execute("BEGIN")
+    return conn
+
+
+def run(path: Path, piece: tuple) -> tuple[str, Found]:
+    """One piece on its own connection: ("pages", full), ("blocks", spans), ("rows", table, first, last),
+    ("gone", table) or ("references", tables, full). Returns the piece's group (a table name, or its kind) and
+    what it found."""
+    conn = connect(path)
+    try:
+        kind, *args = piece
+        if kind == "pages":
+            rows = [r[0] for r in conn.execute("PRAGMA integrity_check" if args[0] else "PRAGMA quick_check")]
+            return kind, ([] if rows == ["ok"] else [f"数据库完整性检查：{r}" for r in rows[:20]], 0)
+        if kind == "blocks":
+            found = audit.sealed_block_problems(conn, args[0])
+            return kind, (found, len(found))
+        if kind == "rows":
+            table, first, last = args
+            return table, changed_rows(conn, table, None if first is None else (first, last))
+        if kind == "gone":
+            return args[0], vanished_rows(conn, args[0])
+        found = references(conn, *args)
+        return kind, (found, len(found))
+    finally:
+        conn.close()
+
+
+def references(conn: sqlite3.Connection, tables: list[str], full: bool) -> list[str]:
+    """Records pointing at records that are not there, and (with `full`) bills without their settlement."""
+    problems = []
+    # A sealed record deleted or re-pointed outside the program is named by its seal, so without `full` only the
+    # references of unsealed tables are followed (a county's bills and settlements would take as long as the rest
+    # of check together).
+    for table in [t for t in tables if full or t not in SEALED]:
+        fk = conn.execute(f"PRAGMA foreign_key_check({table})").fetchall()
+        if fk:
+            problems.append(f"有 {len(fk)} 条记录引用了不存在的记录（{table} 表）")
+    if full and "visits" in tables:
+        orphan = conn.execute("SELECT count(*) FROM visits v LEFT JOIN settlements s ON s.visit_id = v.id "
+                              "WHERE s.id IS NULL").fetchone()[0]
+        if orphan:
+            problems.append(f"有 {orphan} 次就诊没有结算记录（半途写入）")
+    return problems
+
+
+def record_pieces(conn: sqlite3.Connection, tables: list[str]) -> list[tuple]:
+    """The seal pieces of every sealed table: its rows in ranges of ROWS rowids, and its vanished records."""
+    if not sealed_log(conn):
+        return []
+    pieces: list[tuple] = []
+    for table in [t for t in SEALED if t in tables]:
+        low, high = conn.execute(f"SELECT min(rowid), max(rowid) FROM {table}").fetchone()
+        if low is None or high - low < ROWS:
+            pieces.append(("rows", table, None, None))
+        else:
+            pieces.extend(("rows", table, first, first + ROWS - 1) for first in range(low, high + 1, ROWS))
+        pieces.append(("gone", table))
+    return pieces
+
+
+def block_pieces(spans: list[tuple]) -> list[tuple]:
+    return [("blocks", spans[i:i + BLOCKS]) for i in range(0, len(spans), BLOCKS)]
+
+
+def workers_for(path: Path) -> int:
+    """How many processes to check `path` with: one for a small file, else one per core (at most four)."""
+    try:
+        size = path.stat().st_size + Path(f"{path}-wal").stat().st_size if Path(f"{path}-wal").exists() \
+            else path.stat().st_size
+    except OSError:
+        return 1
+    return 1 if size < PARALLEL_BYTES else max(1, min(4, os.cpu_count() or 1))
+
+
+class Runner:
+    """Runs pieces in this process (one worker) or in a pool of worker processes started fresh (spawn, as on
+    Windows: a forked copy of a process holding SQLite connections is not safe)."""
+
+    def __init__(self, path: Path, workers: int):
+        self.path = path
+        self.pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else None
+
+    def submit(self, pieces: list[tuple]):
+        """Start pieces (the longest first, so that no worker is left with a long one at the end); returns a function
+        that waits for their results, in the order given."""
+        if self.pool is None:
+            return lambda: [run(self.path, p) for p in pieces]
+        futures = [self.pool.submit(run, self.path, p) for p in pieces]
+        return lambda: [f.result() for f in futures]
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+def grouped(results: list[tuple[str, Found]]) -> list[str]:
+    """The results' lines, a table's pieces put together (the first few named, then how many more)."""
+    by_group: dict[str, list[Found]] = {}
+    for group, found in results:
+        by_group.setdefault(group, []).append(found)
+    lines: list[str] = []
+    for group, parts in by_group.items():
+        lines.extend(named(group, parts) if group in SEALED else [line for found, _ in parts for line in found])
+    return lines
