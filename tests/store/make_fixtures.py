@@ -45,6 +45,7 @@ RELEASES = {
     8: "2d615a8",  # packages merged (the commit before migration 9, statistics summary)
     9: "183ae2b",  # block sealing verifies in Python (the commit before migration 10, sync holding)
     10: "d35e285",  # fixtures of 8 and 9 (the commit before migration 11, OS user and host, login lockout)
+    11: "7b804da",  # creds merged (the commit before the money sync migration)
 }
 
 BUILD = r'''
@@ -83,6 +84,11 @@ try:
     from app.services import demo
 except ImportError:  # the first store commit had no demo county yet
     demo = None
+if demo is not None and hasattr(demo, "require_demo"):  # from version 11 demo data goes only into a marked database
+    from app.store import records
+    from app.store.db import transaction
+    with transaction(store.conn):
+        records.put_setting(store.conn, session.user, demo.MARK, {"created_at": "2024-12-31T00:00:00Z"}, "fixture")
 # From version 8 demo households go only into a county named as a demo (DEMO_MARK).
 county.configure_county(admin, "340223", "南陵县" + getattr(demo, "DEMO_MARK", ""), "wuhu-2022", LOCAL)
 hid, head = registry.register_household(admin, "340223100201", "籍山镇某村 1 号",
