@@ -55,6 +55,11 @@ def _same(a: object, b: object) -> bool:
 
 def line_refusal(line: dict, held: dict | None, visit: dict | None, batch: dict | None) -> str | None:
     """Why a payment line may not be kept (None: it may). `visit` and `batch` are what it names, as held here."""
+    if held is not None:
+        if not all(_same(held[c], line.get(c)) for c in _LINE_FIXED):
+            return "支付记录的人员、账单、项目和金额一经记下不能改写（应另记补付或追回）"
+        if held["paid_at"] is not None and any(held[c] != line.get(c) for c in ("paid_at", "paid_by", "batch_id")):
+            return "已支付的记录不能改写"
     tier, kind = line.get("tier"), line.get("line_type")
     if tier not in _TIERS:
         return f"项目“{str(tier)[:20]}”不是 基本医保、大病保险、医疗救助、倾斜救助 之一"
@@ -89,11 +94,6 @@ def line_refusal(line: dict, held: dict | None, visit: dict | None, batch: dict 
             return "所属发放批次已确认发放，这条却未支付"
         if batch["state"] == "cancelled" and line.get("paid_at") is not None:
             return "所属发放批次已撤销，这条却记为已支付"
-    if held is not None:
-        if not all(_same(held[c], line.get(c)) for c in _LINE_FIXED):
-            return "支付记录的人员、账单、项目和金额一经记下不能改写（应另记补付或追回）"
-        if held["paid_at"] is not None and any(held[c] != line.get(c) for c in ("paid_at", "paid_by", "batch_id")):
-            return "已支付的记录不能改写"
     return None
 
 
