@@ -21,6 +21,7 @@ from app.exchange.identity_lists import Rejected
 from app.services import bills, payments
 from app.services.session import Session
 from app.store import records
+from app.store.clock import now
 from app.store.db import transaction
 
 _CHUNK = 500  # SQLite's default limit on one statement's parameters is far above this
@@ -89,6 +90,7 @@ def compare(session: Session, parsed: ParsedBills, today: date | None = None) ->
     periods = _periods(session, sorted(p["id"] for p in persons.values()))
     recorded = _recorded(session, sorted({r.fields["invoice_number"] for r in parsed.rows}))
     seen: dict[tuple[str, str], int] = {}
+    stamp = now()
 
     def refuse(line_row, reason: str) -> None:
         result.rejected.append(Rejected(line_row.line, [line_row.name, line_row.id_number,
@@ -106,7 +108,7 @@ def compare(session: Session, parsed: ParsedBills, today: date | None = None) ->
             refuse(r, f"{r.name} 不在您的管辖范围（{session.user.jurisdiction}）内")
             continue
         try:
-            row = bills.visit_row(person["id"], bills.BillInput(**r.fields), today)
+            row = bills.visit_row(person["id"], bills.BillInput(**r.fields), today, stamp)
         except FieldError as exc:
             refuse(r, f"{label_for(exc.field)}：{exc.reason}")
             continue

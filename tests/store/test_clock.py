@@ -74,3 +74,15 @@ def test_a_ticking_clock_starts_at_the_instant_and_runs_on():
 def test_an_instant_from_the_county_database_reads_in_county_time():
     at = datetime(2025, 6, 9, 16, 30, tzinfo=timezone.utc)
     assert clock.local_time(at).strftime("%Y-%m-%d %H:%M") == "2025-06-10 00:30"
+
+
+def test_new_ids_are_random_version_4_uuids_in_the_usual_text_form():
+    import uuid
+
+    from app.store.clock import new_id
+
+    ids = [new_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for i in ids:
+        parsed = uuid.UUID(i)
+        assert (str(parsed), parsed.version, parsed.variant) == (i, 4, uuid.RFC_4122)
