@@ -67,6 +67,7 @@ def test_payments_batches_and_local_values_go_to_the_county_and_on_to_another_si
                                     (paid["id"],)).fetchone()[0] == "paid"
     got = sync.sync(township, county_url)
     assert got.pulled["local_values"].added == 1
+    assert any("收到自 2025-07-01 起修改的地方参数" in line for line in got.lines())
     assert county.dated_locals(township)["basic_inpatient_rate"] == [{"from": "2025-07-01", "value": "60%"}]
     assert county.engine(township) is not None  # the township settles with it from now on
     assert check_database(township.store.path) == []
