@@ -86,8 +86,8 @@ def line_refusal(line: dict, held: dict | None, visit: dict | None, batch: dict 
             return "支付记录的人员与它所属账单的人员不符"
         if str(visit["discharged_on"])[:4] != str(line.get("year")):
             return "支付记录的年度与它所属账单的结算年度不符"
-        slip = amount(visit.get(tier)) if kind == ORIGINAL and _TIERS[tier] == "医院" else None
-        if kind == ORIGINAL and _TIERS[tier] == "医院" and slip != value:
+        # The hospital's own amount is the slip's, entered with the bill: a different one was not paid.
+        if kind == ORIGINAL and _TIERS[tier] == "医院" and amount(visit.get(tier)) != value:
             return f"医院支付的金额 {value} 与账单结算单上的 {visit.get(tier)} 不符"
     if batch is not None:
         if batch["state"] == "paid" and line.get("paid_at") is None:
@@ -188,7 +188,8 @@ def county_admit(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> tuple[
     records = [dict(zip(e.wire, row)) for row in rows]
     ids = [r["id"] for r in records]
     held = _fetch(pg, e.table, "id", ids)
-    visits = batches = {}
+    visits: dict[str, dict] = {}
+    batches: dict[str, dict] = {}
     if e.table == "payment_lines":
         visits = _fetch(pg, "visits", "id", [r["visit_id"] for r in records], "id, person_id, discharged_on, "
                                                                               "basic_paid, serious_illness_paid")
