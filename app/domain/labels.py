@@ -122,6 +122,7 @@ LABELS: dict[str, str] = {
     "payer": "支付方", "old_amount": "原金额", "new_amount": "新金额", "reason": "原因", "batch_id": "发放批次",
     "paid_at": "支付时间", "paid_by": "支付确认人", "title": "名称", "line_count": "笔数", "total": "合计",
     "confirmed_by": "确认发放人", "confirmed_at": "确认发放时间", "bill": "账单", "list_file": "清单文件",
+    "cancelled_by": "撤销人", "cancelled_at": "撤销时间", "cancel_reason": "撤销原因", "set_by": "设置人",
 }
 
 # A list item in a key: visits[0] is read 第1次就诊 (no spaces: the CLI line keeps its label in one token).

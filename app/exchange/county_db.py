@@ -21,7 +21,7 @@ from app.exchange.records import (
     Entity,
     entities,
 )
-from app.exchange import county_steps
+from app.exchange import county_steps, money_records
 from app.store import clock
 from app.store.anchors import Head
 from app.store.errors import StoreError
@@ -250,6 +250,10 @@ def merge(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> Merged:
             pg.execute(f"UPDATE applications SET {', '.join(f'{k} = %s' for k in summary)} WHERE id = %s",
                        (*summary.values(), app_id))
         return done
+    if e.table in money_records.CHECKED:
+        rows, refused = money_records.county_admit(pg, e, rows)
+        county_steps.keep_aside(pg, e.table, refused, f"这条{money_records.WHAT[e.table]}")
+        out.refused, out.refused_ids = len(refused), [r["id"] for r, _ in refused[:100]]
     return _merge(pg, e, rows, out)
 
 
@@ -361,9 +365,10 @@ def pull(pg: psycopg.Connection, e: Entity, after: int, upto: int, site: str, re
     with pg.transaction():
         with pg.cursor(name=f"pull_{e.table}") as cur:
             cur.itersize = batch
+            # Also what belongs to a region containing the user's: the county's own 发放 batches and local values.
             cur.execute(f"SELECT {', '.join(e.wire)} FROM {e.table} WHERE county_seq > %s AND county_seq <= %s "
-                        f"AND site_id <> %s AND region_code LIKE %s ORDER BY county_seq",
-                        (after, upto, site, region + "%"))
+                        f"AND site_id <> %s AND (region_code LIKE %s OR %s LIKE region_code || '%%') "
+                        f"ORDER BY county_seq", (after, upto, site, region + "%", region))
             while rows := cur.fetchmany(batch):
                 yield [tuple(_local_value(v) for v in r) for r in rows]
 

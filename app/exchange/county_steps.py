@@ -64,11 +64,11 @@ def admit(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> tuple[list[tu
     return kept, refused
 
 
-def keep_aside(pg: psycopg.Connection, table: str, refused: list[tuple[dict, str]]) -> None:
+def keep_aside(pg: psycopg.Connection, table: str, refused: list[tuple[dict, str]], what: str = "这一办理环节") -> None:
     """Keep refused records in the county's conflicts table, with the reason, for the county to see."""
     for record, reason in refused:
         pg.execute("INSERT INTO conflicts (entity, entity_id, site_id, reason, record) VALUES (%s, %s, %s, %s, %s)",
-                   (table, record["id"], record.get("site_id"), f"未采用这一办理环节：{reason}",
+                   (table, record["id"], record.get("site_id"), f"未采用{what}：{reason}",
                     json.dumps(record, ensure_ascii=False, default=str)))
 
 

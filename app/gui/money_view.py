@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QMessageBox,
     QPushButton,
     QSpinBox,
@@ -26,7 +27,8 @@ LINE_COLUMNS = (("name", "姓名"), ("hospital", "医院"), ("invoice_number", "
                 ("line_type", "类型"), ("old_amount", "原金额"), ("new_amount", "新金额"), ("amount", "差额"),
                 ("state_name", "状态"), ("reason", "原因"))
 BATCH_COLUMNS = (("short", "批次"), ("title", "名称"), ("line_count", "笔数"), ("total", "合计（元）"),
-                 ("state_name", "状态"), ("created_by", "制表人"), ("confirmed_by", "确认发放人"), ("confirmed", "确认时间"))
+                 ("state_name", "状态"), ("created_by", "制表人"), ("confirmed_by", "确认发放人"), ("confirmed", "确认时间"),
+                 ("cancelled", "撤销"))
 
 
 def _table(columns: tuple) -> QTableWidget:
@@ -48,6 +50,10 @@ def _fill(table: QTableWidget, columns: tuple, rows: list[dict]) -> None:
         for c, (key, _) in enumerate(columns):
             table.setItem(r, c, QTableWidgetItem(str(row.get(key) if row.get(key) is not None else "")))
     table.setSortingEnabled(True)
+
+
+def _when(stamp: str | None) -> str:
+    return clock.local_time(stamp).strftime("%Y-%m-%d %H:%M") if stamp else ""
 
 
 class MoneyView(QWidget):
@@ -73,7 +79,8 @@ class MoneyView(QWidget):
         for text, slot, action in (("导出补付追回 Excel…", self.export, "print"),
                                    ("生成发放批次并打印花名册…", self.create_batch, "disburse_batch"),
                                    ("打印所选批次花名册…", self.print_batch, "print"),
-                                   ("确认所选批次已发放", self.confirm_batch, "confirm_disbursement")):
+                                   ("确认所选批次已发放", self.confirm_batch, "confirm_disbursement"),
+                                   ("撤销所选批次…", self.cancel_batch, "cancel_disbursement")):
             b = QPushButton(text)
             b.clicked.connect(slot)
             b.setVisible(session.may(action).allowed)
@@ -94,8 +101,9 @@ class MoneyView(QWidget):
     def _show(self, result: tuple[list[dict], list[dict]]) -> None:
         self.lines, self.batches = result
         _fill(self.lines_table, LINE_COLUMNS, self.lines)
-        shown = [{**b, "short": b["id"][:8].upper(), "confirmed": clock.local_time(b["confirmed_at"]).strftime(
-            "%Y-%m-%d %H:%M") if b["confirmed_at"] else ""} for b in self.batches]
+        shown = [{**b, "short": b["id"][:8].upper(), "confirmed": _when(b["confirmed_at"]),
+                  "cancelled": f"{_when(b['cancelled_at'])} {b['cancelled_by']}：{b['cancel_reason']}"
+                  if b["cancelled_at"] else ""} for b in self.batches]
         _fill(self.batch_table, BATCH_COLUMNS, shown)
 
     def _batch(self) -> dict | None:
@@ -141,3 +149,16 @@ class MoneyView(QWidget):
         if sure == QMessageBox.StandardButton.Yes:
             session = self.window.session
             Op(self, lambda: disbursement.confirm_batch(session, batch["id"])).success(lambda _: self.refresh()).run()
+
+    def cancel_batch(self) -> None:
+        batch = self._batch()
+        if batch is None:
+            return
+        reason, ok = QInputDialog.getText(
+            self, "撤销发放批次", f"撤销批次 {batch['id'][:8].upper()}（{batch['line_count']} 笔，合计 {batch['total']} 元）。\n"
+                            "撤销后其中的金额恢复为未发放，补付追回退回待发放，下一个批次会重新列入。\n\n撤销原因：")
+        if ok:
+            session = self.window.session
+            Op(self, lambda: disbursement.cancel_batch(session, batch["id"], reason)).success(
+                lambda b: (self.refresh(), self.window.statusBar().showMessage(
+                    f"发放批次 {b['id'][:8].upper()} 已撤销", 8000))).run()

@@ -77,8 +77,10 @@ def checked(session: Session, person_id: str, bill: BillInput, today: date | Non
     return row
 
 
-def visit_row(person_id: str, bill: BillInput, today: date | None) -> dict:
-    """The bill as a visit row, every field checked on its own and against the others (no database look-up)."""
+def visit_row(person_id: str, bill: BillInput, today: date | None, stamp: str | None = None) -> dict:
+    """The bill as a visit row, every field checked on its own and against the others (no database look-up).
+
+    `stamp`: its created and updated time (now if None; a list's rows share one)."""
     hospital = validate.text(bill.hospital, "hospital", "医院名称", 100)
     admitted = validate.day(bill.admitted_on, "admitted_on", "入院（就诊）日期", today)
     discharged = validate.day(bill.discharged_on, "discharged_on", "出院（结算）日期", today)
@@ -105,7 +107,7 @@ def visit_row(person_id: str, bill: BillInput, today: date | None) -> dict:
     if serious is not None and basic is None:
         raise FieldError("basic_paid", "已填写大病保险支付，请同时填写基本医保支付")
     invoice = validate.text(bill.invoice_number, "invoice_number", "发票号", 50)
-    stamp = now()
+    stamp = stamp or now()
     return {"id": new_id(), "person_id": person_id, "hospital": hospital, "hospital_level": level,
             "admitted_on": admitted.isoformat(), "discharged_on": discharged.isoformat(), "kind": bill.kind,
             "total_cost": fmt(total), "policy_covered": fmt(covered),

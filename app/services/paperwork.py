@@ -46,9 +46,9 @@ def _with_payments(session: Session, visit: dict) -> dict:
     """A settled visit with its payment lines: the first amount of each paid tier, and each 补付/追回 after it.
 
     The tiers shown are what is due now (the net); original plus the adjustments is that net."""
-    from app.services.payments import ORIGINAL, TIER_NAMES
+    from app.services.payments import COUNTS, ORIGINAL, TIER_NAMES
 
-    lines = session.conn.execute("SELECT * FROM payment_lines WHERE visit_id = ? ORDER BY created_at",
+    lines = session.conn.execute(f"SELECT * FROM payment_lines l WHERE visit_id = ? AND {COUNTS} ORDER BY created_at",
                                  (visit["id"],)).fetchall()
     original = {t: visit[t] for t in TIER_NAMES}
     adjustments = []

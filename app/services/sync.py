@@ -95,6 +95,9 @@ class SyncReport:
         got = {NAMES[t]: a.added + a.updated for t, a in self.pulled.items() if a.added or a.updated}
         if got:
             out.append(f"收到 {sum(got.values())} 条（{'、'.join(f'{k} {n}' for k, n in got.items())}）")
+        since = sorted(set().union(*(a.locals_changed for a in self.pulled.values())))
+        if since:
+            out.append(f"收到自 {since[0]} 起修改的地方参数：此后结算的账单按新值；已结算的请在“政策”页查看后重新结算相应年度")
         again = {NAMES[t]: a.added + a.updated for t, a in self.retaken.items() if a.added or a.updated}
         if again:
             out.append(f"补收此前未收全的记录 {sum(again.values())} 条（{'、'.join(f'{k} {n}' for k, n in again.items())}）")

@@ -56,3 +56,14 @@ def scope(jurisdiction: str, column: str = "h.region_code") -> tuple[str, tuple[
     Every query that lists records for a user takes its jurisdiction filter from here. A range rather than LIKE,
     because SQLite's LIKE is case-insensitive and so cannot use the region-code index."""
     return f"({column} >= ? AND {column} < ?)", bounds(jurisdiction)
+
+
+def dated_locals(conn: sqlite3.Connection) -> dict[str, list[dict]]:
+    """The county's local values changed from a date: per key, [{"from", "value"}] in date order.
+
+    Two sites may each set the same key from the same date (the county office and a township before they synced):
+    the later setting stands, as the later of two decisions on paper would."""
+    out: dict[str, dict[str, str]] = {}
+    for r in conn.execute("SELECT key, valid_from, value FROM local_values ORDER BY key, valid_from, updated_at, id"):
+        out.setdefault(r["key"], {})[r["valid_from"]] = r["value"]
+    return {k: [{"from": d, "value": v} for d, v in sorted(days.items())] for k, days in out.items()}

@@ -29,11 +29,13 @@ TASKS = {
     "print": "打印结算单、审批表、公示名单和花名册",
     "disburse_batch": "生成发放批次（打印医疗救助发放花名册）",
     "confirm_disbursement": "确认发放批次已发放",
+    "cancel_disbursement": "撤销尚未发放的发放批次",
 }
 # The office's own assistance is paid in batches: the township caseworker draws up the roster, and someone who
 # records no bills confirms that it was paid (entering money and approving its payment do not meet in one person).
-_DISBURSE = frozenset({"disburse_batch"})
-_CONFIRM = frozenset({"confirm_disbursement"})
+# A roster printed wrong (or not paid after all) is cancelled before payment by either of them.
+_DISBURSE = frozenset({"disburse_batch", "cancel_disbursement"})
+_CONFIRM = frozenset({"confirm_disbursement", "cancel_disbursement"})
 # What every signed-in person may do within their jurisdiction: look, print, re-run the engine, exchange records
 # (a county office's installation syncs too, to receive the townships' cases).
 _EVERYONE = frozenset({"print", "resettle", "exchange", "attach"})
