@@ -8,6 +8,7 @@ from pathlib import Path
 
 from app.cli_auth import signed_in, with_credentials
 from app.cli_store import _say, _session, _xlsx_out, with_db
+from app.domain.refs import short_ref
 
 
 def _person_id(session, id_number: str) -> str:
@@ -97,8 +98,8 @@ def cmd_disburse_create(args: argparse.Namespace) -> int:
     session = signed_in(args)
     b = disbursement.create_batch(session, args.year)
     disbursement.roster_pdf(session, b["id"], Path(args.roster))
-    _say(f"已生成发放批次 {b['id'][:8].upper()}：{b['line_count']} 笔，合计 {b['total']} 元；花名册已写入 {args.roster}。"
-         f"发放后由审核人确认：jiuzhu disburse confirm {b['id'][:8].upper()}")
+    _say(f"已生成发放批次 {short_ref(b['id'])}：{b['line_count']} 笔，合计 {b['total']} 元；花名册已写入 {args.roster}。"
+         f"发放后由审核人确认：jiuzhu disburse confirm {short_ref(b['id'])}")
     return 0
 
 
@@ -107,7 +108,7 @@ def cmd_disburse_confirm(args: argparse.Namespace) -> int:
     from app.store.clock import local_time
 
     b = disbursement.confirm_batch(signed_in(args), args.batch.lower())
-    _say(f"发放批次 {b['id'][:8].upper()} 已确认发放：{b['line_count']} 笔，合计 {b['total']} 元"
+    _say(f"发放批次 {short_ref(b['id'])} 已确认发放：{b['line_count']} 笔，合计 {b['total']} 元"
          f"（{local_time(b['confirmed_at']):%Y-%m-%d %H:%M}，{b['confirmed_by']}）")
     return 0
 
@@ -116,7 +117,7 @@ def cmd_disburse_cancel(args: argparse.Namespace) -> int:
     from app.services import disbursement
 
     b = disbursement.cancel_batch(signed_in(args), args.batch.lower(), args.reason)
-    _say(f"发放批次 {b['id'][:8].upper()} 已撤销（{b['cancelled_by']}：{b['cancel_reason']}）：其中的金额恢复为未发放，"
+    _say(f"发放批次 {short_ref(b['id'])} 已撤销（{b['cancelled_by']}：{b['cancel_reason']}）：其中的金额恢复为未发放，"
          f"补付追回退回待发放，下一个批次会重新列入")
     return 0
 

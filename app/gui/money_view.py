@@ -22,6 +22,7 @@ from app.gui.pdf_preview import show_document
 from app.services import disbursement, money_xlsx
 from app.services.paperwork import place
 from app.store import clock
+from app.domain.refs import short_ref
 
 LINE_COLUMNS = (("name", "姓名"), ("hospital", "医院"), ("invoice_number", "发票号"), ("tier_name", "项目"),
                 ("line_type", "类型"), ("old_amount", "原金额"), ("new_amount", "新金额"), ("amount", "差额"),
@@ -101,7 +102,7 @@ class MoneyView(QWidget):
     def _show(self, result: tuple[list[dict], list[dict]]) -> None:
         self.lines, self.batches = result
         _fill(self.lines_table, LINE_COLUMNS, self.lines)
-        shown = [{**b, "short": b["id"][:8].upper(), "confirmed": _when(b["confirmed_at"]),
+        shown = [{**b, "short": short_ref(b["id"]), "confirmed": _when(b["confirmed_at"]),
                   "cancelled": f"{_when(b['cancelled_at'])} {b['cancelled_by']}：{b['cancel_reason']}"
                   if b["cancelled_at"] else ""} for b in self.batches]
         _fill(self.batch_table, BATCH_COLUMNS, shown)
@@ -111,8 +112,8 @@ class MoneyView(QWidget):
         if row < 0:
             QMessageBox.information(self, "发放批次", "请先在下方选中一个发放批次")
             return None
-        short = self.batch_table.item(row, 0).text().lower()
-        return next(b for b in self.batches if b["id"].startswith(short))
+        short = self.batch_table.item(row, 0).text()
+        return next(b for b in self.batches if short_ref(b["id"]) == short)
 
     def export(self) -> None:
         path = files.save_path(self, "导出补付追回", f"{self.year.value()}年补付追回.xlsx",
@@ -137,14 +138,14 @@ class MoneyView(QWidget):
 
     def _print(self, batch: dict) -> None:
         session = self.window.session
-        show_document(self, f"发放花名册 {batch['id'][:8].upper()}",
+        show_document(self, f"发放花名册 {short_ref(batch['id'])}",
                       lambda path: disbursement.roster_pdf(session, batch["id"], path))
 
     def confirm_batch(self) -> None:
         batch = self._batch()
         if batch is None:
             return
-        sure = QMessageBox.question(self, "确认发放", f"确认批次 {batch['id'][:8].upper()}（{batch['line_count']} 笔，"
+        sure = QMessageBox.question(self, "确认发放", f"确认批次 {short_ref(batch['id'])}（{batch['line_count']} 笔，"
                                                   f"合计 {batch['total']} 元）已经发放？确认后不能更改。")
         if sure == QMessageBox.StandardButton.Yes:
             session = self.window.session
@@ -155,10 +156,10 @@ class MoneyView(QWidget):
         if batch is None:
             return
         reason, ok = QInputDialog.getText(
-            self, "撤销发放批次", f"撤销批次 {batch['id'][:8].upper()}（{batch['line_count']} 笔，合计 {batch['total']} 元）。\n"
+            self, "撤销发放批次", f"撤销批次 {short_ref(batch['id'])}（{batch['line_count']} 笔，合计 {batch['total']} 元）。\n"
                             "撤销后其中的金额恢复为未发放，补付追回退回待发放，下一个批次会重新列入。\n\n撤销原因：")
         if ok:
             session = self.window.session
             Op(self, lambda: disbursement.cancel_batch(session, batch["id"], reason)).success(
                 lambda b: (self.refresh(), self.window.statusBar().showMessage(
-                    f"发放批次 {b['id'][:8].upper()} 已撤销", 8000))).run()
+                    f"发放批次 {short_ref(b['id'])} 已撤销", 8000))).run()

@@ -21,6 +21,7 @@ from app.services.session import Session
 from app.store import reads, records
 from app.store.clock import local_time, now
 from app.store.db import transaction
+from app.domain.refs import ref_sql, short_ref
 
 STATE_NAMES = {"printed": "花名册已打印，待确认发放", "paid": "已发放", "cancelled": "已撤销"}
 _PEOPLE = ("JOIN persons p ON p.id = {t}.person_id JOIN households h ON h.id = p.household_id")
@@ -82,8 +83,11 @@ def batch_lines(session: Session, batch_id: str) -> list[dict]:
 
 def batch(session: Session, batch_id: str) -> dict:
     """One batch, or a FieldError if there is none in the user's jurisdiction."""
-    row = session.conn.execute("SELECT * FROM disbursement_batches WHERE id = ? OR substr(id, 1, 8) = ?",
-                               (batch_id, batch_id)).fetchone()
+    found = session.conn.execute(f"SELECT * FROM disbursement_batches WHERE id = ? OR {ref_sql('id')} = upper(?)",
+                                 (batch_id, batch_id)).fetchall()
+    if len(found) > 1:
+        raise FieldError("batch_id", f"编号 {batch_id} 对应 {len(found)} 个发放批次，请输入完整的批次编号")
+    row = found[0] if found else None
     if row is None or not row["jurisdiction"].startswith(session.user.jurisdiction):
         raise FieldError("batch_id", f"没有编号为 {batch_id} 的发放批次（或不在您的管辖范围内）")
     return dict(row)
@@ -155,7 +159,7 @@ def roster_pdf(session: Session, batch_id: str, path: Path) -> Path:
     people = [{"name": r["name"], "id_number": r["id_number"], "village": village(r["region_code"]),
                "amount": r["amount"], "what": f"{r['line_type']}·{TIER_NAMES[r['tier']]}",
                "bill": f"{r['hospital']} {r['invoice_number']}"} for r in batch_lines(session, b["id"])]
-    return forms.roster(path, place(session), f"{b['title']}　批次 {b['id'][:8].upper()}（{STATE_NAMES[b['state']]}）",
+    return forms.roster(path, place(session), f"{b['title']}　批次 {short_ref(b['id'])}（{STATE_NAMES[b['state']]}）",
                         people)
 
 

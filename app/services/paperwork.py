@@ -14,6 +14,7 @@ from app.services.session import Session
 from app.store import clock, reads
 from app.domain.errors import FieldError
 from app.workflow import rules
+from app.domain.refs import short_ref
 
 
 def _forms():
@@ -139,7 +140,7 @@ def village(code: str) -> str:
 
 def document_number(a: dict) -> str:
     """The form's number: 依申请〔year〕 and the first 8 characters of the application's id."""
-    return f"依申请〔{a['year']}〕{a['id'][:8].upper()}"
+    return f"依申请〔{a['year']}〕{short_ref(a['id'])}"
 
 
 ASSET_CHECK = {None: apps.PENDING_CHECK, 1: "符合", 0: "不符合"}

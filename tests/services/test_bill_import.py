@@ -107,7 +107,7 @@ def test_an_invoice_recorded_meanwhile_refuses_the_whole_import(session, listed,
     assert session.conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 1
 
 
-def test_where_treated_columns_travel_with_the_bills(session, family, clerk, tmp_path):
+def test_where_treated_columns_travel_with_the_bills(session, listed, clerk, tmp_path):
     """芜医保〔2021〕76号 二(二)5: 救助 only “在参保地定点医疗机构或按规定转诊异地就医（急诊、抢救除外）”; a list that says
     where each patient was treated keeps it on the bill, one that does not reads every bill as 参保地 (as before)."""
     book = Workbook()

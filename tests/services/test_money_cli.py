@@ -13,6 +13,7 @@ from app.services import county, users
 from app.services.demo import DEMO_PASSWORD
 from app.services.session import SYSTEM, Session
 from app.store.store import open_store
+from app.domain.refs import ref_sql
 
 from tests.store.test_cli_users import jiuzhu
 
@@ -124,7 +125,7 @@ def test_a_printed_batch_is_cancelled_with_credentials_and_its_lines_go_to_the_n
     remade = as_user("fa", "disburse", "create", "--year", "2025", "--roster", str(tmp_path / "r2.pdf"), "--db", str(db))
     assert remade.returncode == 0 and remade.stdout.split("：")[1].split(" 笔")[0] == count
     conn = sqlite3.connect(db)
-    assert conn.execute("SELECT state, cancelled_by FROM disbursement_batches WHERE upper(substr(id, 1, 8)) = ?",
+    assert conn.execute(f"SELECT state, cancelled_by FROM disbursement_batches WHERE {ref_sql('id')} = ?",
                         (batch,)).fetchone() == ("cancelled", "乡镇审核")
     conn.close()
     assert jiuzhu("check", "--db", str(db)).returncode == 0
