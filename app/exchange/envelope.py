@@ -161,6 +161,8 @@ def opened(path: Path, me: SiteKeys, sender_keys: Callable[[str], PublicKeys], m
         raise StoreError(f"找不到或读不了交换包 {path}：{exc.strerror or exc}") from None
     with f, tempfile.TemporaryDirectory(prefix="jiuzhu-open-") as scratch:
         header, raw = header_of(f)
+        if header["sender"] == me.site_id:
+            raise refused("这是本站自己导出的交换包，不需要导入本站")
         mine = me.public().recipient_id
         entry = next((r for r in header["recipients"] if r.get("id") == mine), None)
         if entry is None:

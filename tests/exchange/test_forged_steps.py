@@ -84,7 +84,7 @@ def test_a_hand_made_approval_changes_nothing_at_a_site_or_at_the_county(townshi
     real = tmp_path / "real.jzpkg"
     packages.export_package(township, real)
     packages.import_here(county_site, real)
-    packages.import_to_county(real, county_url)
+    packages.import_to_county(county_site, real, county_url)
     app = _in_notice(township)
     site = str(uuid.uuid4()) if forger == "new site" else site_id(township.conn)
     forged = tmp_path / "forged.jzpkg"
@@ -94,7 +94,7 @@ def test_a_hand_made_approval_changes_nothing_at_a_site_or_at_the_county(townshi
     columns = "*" if forger == "new site" else f"id, {', '.join(replay.DERIVED)}"
     here, there = _snapshot(county_site, columns), _county_snapshot(county_url, columns)
     _apply(packages.import_here, county_site, forged)
-    _apply(packages.import_to_county, forged, county_url)
+    _apply(packages.import_to_county, county_site, forged, county_url)
     assert _snapshot(county_site, columns) == here
     assert _county_snapshot(county_url, columns) == there
     state = county_site.conn.execute("SELECT state FROM applications WHERE id = ?", (app["id"],)).fetchone()[0]
