@@ -166,7 +166,7 @@ def verify(pg: psycopg.Connection, ents: list[Entity]) -> list[str]:
     out = []
     for e in ents:
         unsigned = changed = bad = 0
-        with pg.cursor(name=f"verify_{e.table}") as cur:
+        with pg.transaction(), pg.cursor(name=f"verify_{e.table}") as cur:
             cur.execute(f"SELECT push_id, {', '.join(e.wire)} FROM {e.table}")
             for push_id, *row in cur:
                 row = tuple(_local_value(v) for v in row)

@@ -52,7 +52,7 @@ def senders(store):
         if entry is None:
             raise refused(f"发送站点 {site[:64]} 没有在县里登记公钥（或本站还没有收到县里的登记），不能确认是谁导出的")
         if entry.get("revoked"):
-            raise refused(f"发送站点 {entry.get('name') or site} 的公钥已于 {entry['revoked'].get('at', '')[:10]} 被县里吊销"
+            raise refused(f"发送站点 {entry.get('name') or site} 的公钥已于 {entry['revoked'].get('at', '')[:10]} 被吊销"
                           f"（{entry['revoked'].get('reason', '')}），不再接受它的交换包")
         return PublicKeys.from_card(entry)
 
