@@ -7,7 +7,7 @@ import json
 import sqlite3
 from typing import Any
 
-from app.store import records
+from app.store import reads, records
 from app.store.clock import now
 from app.workflow import duties, replay
 
@@ -22,12 +22,14 @@ def held(conn: sqlite3.Connection, application_id: str) -> list[dict]:
 
 def refusal(conn: sqlite3.Connection, step: dict) -> str | None:
     """Why a step from elsewhere may not be kept here (see replay.check); None if it may."""
-    app = conn.execute("SELECT region_code FROM applications WHERE id = ?", (step["application_id"],)).fetchone()
+    app = conn.execute("SELECT region_code, person_id, year FROM applications WHERE id = ?",
+                       (step["application_id"],)).fetchone()
     if app is None:
         return "它所属的依申请救助本站没有，请先同步或导入上级记录"
     stored = conn.execute("SELECT value FROM settings WHERE key = ?", (duties.SETTING,)).fetchone()
     options = duties.Options.of(json.loads(stored[0]) if stored else None)
-    return replay.check(step, held(conn, step["application_id"]), app["region_code"], options=options)
+    return replay.check(step, held(conn, step["application_id"]), app["region_code"], options=options,
+                        recorders=reads.bill_recorders(conn, app["person_id"], app["year"]))
 
 
 def in_order(rows: list[tuple], wire: tuple[str, ...]) -> list[tuple]:
