@@ -22,6 +22,7 @@ from app.services import packages, sync
 from app.services.session import SYSTEM, Session
 from app.store.errors import StoreError
 from app.store.store import open_store
+from tests.exchange.conftest import reseal, unsealed
 from tests.exchange.test_sync import county_counts
 from tests.faults.killing import AS_ADMIN, CAN_KILL, ROOT, cli
 from tests.store.anchoring import audit_count, put_back, record_bills, snapshot
@@ -133,7 +134,8 @@ def test_a_packages_head_is_kept_at_the_county_once_and_a_rollback_past_it_is_re
 def test_a_package_whose_stated_head_is_not_its_last_entry_is_refused(township, county_site, county_url, tmp_path):
     good, bad = tmp_path / "good.jzpkg", tmp_path / "bad.jzpkg"
     packages.export_package(township, good)
-    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+    inner = tmp_path / "bad.zip"
+    with unsealed(good, county_site) as plain, zipfile.ZipFile(plain) as src, zipfile.ZipFile(inner, "w") as dst:
         for item in src.infolist():
             if item.filename not in (package.MANIFEST, package.MANIFEST_SUM):
                 dst.writestr(item, src.read(item))
@@ -142,6 +144,7 @@ def test_a_package_whose_stated_head_is_not_its_last_entry_is_refused(township, 
         text = json.dumps(manifest, ensure_ascii=False).encode("utf-8")
         dst.writestr(package.MANIFEST, text)
         dst.writestr(package.MANIFEST_SUM, hashlib.sha256(text).hexdigest())
+    reseal(inner, bad, township, county_site)  # by the township itself: only the head check can catch it
     with pytest.raises(StoreError, match="审计链头"):
         packages.import_to_county(county_site, bad, county_url)
     assert heads(county_url, manifest["site_id"]) == []
