@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import socket
 import threading
 import uuid
+import zipfile
 
 import pytest
 
@@ -31,8 +33,10 @@ def county_url(pg, county_site, township):
 
 
 def register(county: Session, url: str, site: Session) -> None:
-    """A county admin registers a site's key card (read off the site), as `county register-site` does."""
+    """A county admin registers a site's key card (read off the site), as `county register-site` does, and hands
+    the site the county's card in return."""
     site_keys.register_site(county, url, site_keys.card(site))
+    site_keys.trust_county(site, site_keys.card(county))
 
 
 @pytest.fixture(scope="session")
@@ -135,5 +139,11 @@ def unsealed(path, reader: Session):
 
 
 def reseal(plain, out, sender: Session, to: Session) -> None:
-    """A package file sealed again by `sender` (a registered site gone bad, or a test's edit) to `to`."""
-    envelope.seal(plain, out, keys.mine(sender.store), [site_keys.card(to)], demo.COUNTY_CODE)
+    """A package file sealed again by `sender` (a registered site gone bad, or a test's edit) to `to`, for the
+    county its manifest names (when it can be read)."""
+    try:
+        with zipfile.ZipFile(plain) as zf:
+            code = json.loads(zf.read(package.MANIFEST)).get("county_code", "")
+    except (zipfile.BadZipFile, KeyError, ValueError, AttributeError):
+        code = demo.COUNTY_CODE
+    envelope.seal(plain, out, keys.mine(sender.store), [site_keys.card(to)], code)
