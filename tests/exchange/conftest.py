@@ -36,7 +36,8 @@ def register(county: Session, url: str, site: Session) -> None:
     """A county admin registers a site's key card (read off the site), as `county register-site` does, and hands
     the site the county's card in return."""
     site_keys.register_site(county, url, site_keys.card(site))
-    site_keys.trust_county(site, site_keys.card(county))
+    with transaction(site.conn):  # as the site's first sync takes it in, whoever is signed in
+        trust.with_county(site.store, site.conn, site.user, site_keys.card(county), "取得县级公钥")
 
 
 @pytest.fixture(scope="session")
