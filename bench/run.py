@@ -39,6 +39,7 @@ STEPS = [
     ("Excel exports at 10/30/100% (growth)", ["bench/bench_exports.py"]),
     ("statistics and monitoring list at 10/30/100% (growth)", ["bench/bench_lists.py"]),
     ("daily backup beside saves", ["bench/bench_backup.py"]),
+    ("sealed packages and signed pushes", ["bench/bench_envelope.py"]),
     ("county database push", ["bench/bench_sync.py", "--db", str(COUNTY)]),
     ("six sites syncing at once", ["bench/bench_sync_round.py"]),
 ]
