@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from app.exchange.keys import PublicKeys, SiteKeys
+from app.exchange.package import PRIVATE, written
 from app.store.errors import StoreError
 
 MAGIC = b"JZPKG-SEALED/1\n"
@@ -45,7 +46,6 @@ _TAG = 16
 _SIGNATURE = 64
 _WRAP_INFO = b"jiuzhu-sealed/1 wrap"
 _SIGNED = b"jiuzhu-sealed/1 signature\0"
-PRIVATE = 0o600
 
 
 def refused(detail: str) -> StoreError:
@@ -87,28 +87,15 @@ def seal(plain: Path, out: Path, sender: SiteKeys, recipients: list[PublicKeys],
                          "recipients": [_wrap(file_key, r) for r in recipients]}, ensure_ascii=False).encode("utf-8")
     head_digest = hashlib.sha256(MAGIC + header).digest()
     aead, digest = ChaCha20Poly1305(file_key), hashlib.sha256()
-    tmp = Path(out).with_name(Path(out).name + ".part")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE)
-        with os.fdopen(fd, "wb") as f, open(plain, "rb") as src:
-            f.write(MAGIC + struct.pack(">I", len(header)) + header)
-            i = 0
-            for chunk in iter(lambda: src.read(CHUNK), b""):
-                digest.update(chunk)
-                f.write(_record(b"D", aead.encrypt(_nonce(i, False), chunk, head_digest)))
-                i += 1
-            signature = sender.sign(_SIGNED + head_digest + digest.digest())
-            f.write(_record(b"S", aead.encrypt(_nonce(i, True), signature, head_digest)))
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, PRIVATE)
-        os.replace(tmp, out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise StoreError(f"写不了交换包 {out}：{exc.strerror or exc}。请检查 U 盘是否插好、是否写保护、空间是否够") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with written(out) as tmp, open(tmp, "wb") as f, open(plain, "rb") as src:
+        f.write(MAGIC + struct.pack(">I", len(header)) + header)
+        i = 0
+        for chunk in iter(lambda: src.read(CHUNK), b""):
+            digest.update(chunk)
+            f.write(_record(b"D", aead.encrypt(_nonce(i, False), chunk, head_digest)))
+            i += 1
+        signature = sender.sign(_SIGNED + head_digest + digest.digest())
+        f.write(_record(b"S", aead.encrypt(_nonce(i, True), signature, head_digest)))
 
 
 def _record(kind: bytes, data: bytes) -> bytes:
