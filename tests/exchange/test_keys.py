@@ -87,6 +87,11 @@ def test_packages_unsigned_altered_revoked_or_not_for_this_county_are_refused_wh
         elsewhere.store.close()
     refused(tmp_path / "elsewhere.jzpkg", "不是发给本")
 
+    relabelled = tmp_path / "relabelled.jzpkg"  # its envelope says another county than its manifest
+    with unsealed(good, county_site) as plain:
+        envelope.seal(plain, relabelled, keys.mine(township.store), [site_keys.card(county_site)], "110101")
+    refused(relabelled, "包头与清单写的县不一致")
+
     site_keys.revoke_site(county_site, county_url, keys.mine(township.store).site_id, "电脑丢失")
     refused(good, "被吊销（电脑丢失）")
     with pytest.raises(StoreError, match="还没有在县里登记，或已被吊销"):
@@ -114,6 +119,9 @@ def test_sync_records_who_sent_each_row_and_verify_finds_what_no_site_signed(tow
         senders = pg.execute("SELECT DISTINCT site_id, signed_by, via FROM pushes").fetchall()
         assert senders == [(keys.mine(township.store).site_id,) * 2 + ("sync",)]
         assert pg.execute("SELECT count(*) FROM persons WHERE push_id IS NULL").fetchone()[0] == 0
+        # The county's copy of the audit log names the OS user and computer, as the site's does since schema 11.
+        assert pg.execute("SELECT count(*) FROM audit_log WHERE os_user IS NOT NULL AND host IS NOT NULL "
+                          "AND digest_version = '3'").fetchone()[0] > 0
         pg.execute("UPDATE persons SET name = '改过' WHERE id = (SELECT min(id) FROM persons)")
         pg.execute("INSERT INTO households (id, region_code, address, head_person_id, created_at, updated_at, site_id) "
                    "SELECT 'made-up', region_code, address, head_person_id, created_at, updated_at, site_id "
