@@ -43,6 +43,7 @@ STEPS = [
     ("statistics, monitoring list and size at 10/30/100% (growth)", ["bench/bench_lists.py"]),
     ("exchange packages at 10/30/100% (growth)", ["bench/bench_packages.py"]),
     ("daily backup beside saves", ["bench/bench_backup.py"]),
+    ("sealed packages and signed pushes", ["bench/bench_envelope.py"]),
     ("county database push", ["bench/bench_sync.py", "--db", str(COUNTY)]),
     ("six sites syncing at once", ["bench/bench_sync_round.py"]),
 ]

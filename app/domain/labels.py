@@ -7,6 +7,7 @@ import re
 # Keys as services, the engine (settle-json) and forms use them → what a caseworker reads. A dotted key
 # ("household.annual_income") is listed when its reading is not "<parent>的<leaf>"; otherwise its parts are.
 LABELS: dict[str, str] = {
+    "revoke_reason": "吊销原因",
     # settle-json and the engine
     "case": "案例",
     "policy": "政策",

@@ -53,7 +53,8 @@ HEADINGS = {
     "username": "用户名", "display_name": "经办人姓名", "role": "角色", "at": "时间", "opinion": "意见",
     "details": "详情", "filename": "文件名", "sha256": "SHA-256", "size": "大小（字节）", "added_by": "添加人",
     "created_at": "创建时间", "updated_at": "修改时间", "site_id": "来源站点", "entity": "对象", "entity_id": "对象编号",
-    "before": "修改前", "after": "修改后", "prev_hash": "前一条哈希", "hash": "哈希",
+    "before": "修改前", "after": "修改后", "prev_hash": "前一条哈希", "hash": "哈希", "digest_version": "摘要版本",
+    "os_user": "操作系统用户", "host": "计算机",
     "status": "状态", "void_reason": "作废原因", "voided_at": "作废时间", "voided_by": "作废人", "corrects_id": "更正的账单",
     "jurisdiction": "辖区", "title": "标题", "line_count": "笔数", "total": "合计", "confirmed_by": "确认发放人",
     "confirmed_at": "确认发放时间", "cancelled_by": "撤销人", "cancelled_at": "撤销时间", "cancel_reason": "撤销原因",
@@ -72,7 +73,7 @@ INTEGERS = {"year", "seq", "referred", "in_province", "major_disease", "passes_a
 # Appended, never changed: a copy already there is the same record.
 APPEND_ONLY = {"application_steps", "attachments"}
 AUDIT_COLUMNS = ("seq", "at", "user_id", "username", "action", "entity", "entity_id", "before", "after", "prev_hash",
-                 "hash")
+                 "hash", "digest_version", "os_user", "host")
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,14 @@ def insurance(conn: sqlite3.Connection, person_id: str, year: int) -> str:
     return row["insurance"] if row else DEFAULT_INSURANCE
 
 
+def bill_recorders(conn: sqlite3.Connection, person_id: str, year: int) -> list[str]:
+    """Who recorded or corrected a bill of the person's year here, as this site's audit log shows (users' ids)."""
+    return [r[0] for r in conn.execute(
+        "SELECT DISTINCT user_id FROM audit_log WHERE entity = 'visits' AND user_id IS NOT NULL AND entity_id IN "
+        "(SELECT id FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ?)",
+        (person_id, f"{year}-01-01", f"{year}-12-31"))]
+
+
 def bounds(jurisdiction: str) -> tuple[str, str]:
     """The region codes within a jurisdiction are those from its prefix up to (not including) this upper bound."""
     return jurisdiction, jurisdiction + "\U0010ffff"

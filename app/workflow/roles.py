@@ -30,6 +30,7 @@ TASKS = {
     "disburse_batch": "生成发放批次（打印医疗救助发放花名册）",
     "confirm_disbursement": "确认发放批次已发放",
     "cancel_disbursement": "撤销尚未发放的发放批次",
+    "manage_site_keys": "登记或吊销站点的公钥、设定县级公钥",
 }
 # The office's own assistance is paid in batches: the township caseworker draws up the roster, and someone who
 # records no bills confirms that it was paid (entering money and approving its payment do not meet in one person).
@@ -87,13 +88,14 @@ ROLES: dict[str, Role] = {r.key: r for r in (
     Role("县级审批", "县级审批", 6, _EVERYONE | _REGISTRY | _CONFIRM),
     # The county's administrator keeps accounts, the policy and the lists; it takes no workflow step and records no
     # bill, so that nobody who manages accounts also enters money.
-    Role("管理员", "管理员", 6, _EVERYONE | _REGISTRY | _CATEGORIES | {"manage_users", "change_settings", "make_demo"}),
+    Role("管理员", "管理员", 6, _EVERYONE | _REGISTRY | _CATEGORIES | {"manage_users", "change_settings", "make_demo",
+                                                                  "manage_site_keys"}),
     # The command line and the demo generator act as this user (jiuzhu init, user add, demo, import-list, resettle,
     # packages): whoever can run them on this machine can already change the file, so refusing them here protects
     # nothing and would break set-up. It takes no workflow step and registers no 依申请救助: those are decisions
     # that must name a person (the demo walks its cases as the demo users).
     Role(SYSTEM_KEY, "系统（命令行）", 0, _EVERYONE | _REGISTRY | _CATEGORIES | _DISBURSE | _CONFIRM |
-         {"manage_users", "change_settings", "make_demo"}, assignable=False),
+         {"manage_users", "change_settings", "make_demo", "manage_site_keys"}, assignable=False),
 )}
 # The roles an account may hold, in the order the user dialog offers them.
 ASSIGNABLE = tuple(k for k, r in ROLES.items() if r.assignable)
