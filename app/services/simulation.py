@@ -83,6 +83,17 @@ class Simulation:
         return (f"金额按已过 {days} 天线性折算为全年（× {self.scale:.4f}）；人数、人次和按月数字为实际数，"
                 f"未折算")
 
+    def heading(self) -> list[str]:
+        """The lines every output puts above the figures: what was run, on which data, what each column changes."""
+        lines = [f"测算范围：{self.place}（{self.jurisdiction or '全部'}）　{self.period}已录入的账单 {self.people:,} 人、"
+                 f"{self.visits:,} 人次　现行政策：{self.policy}　生成时间：{self.generated_at:%Y-%m-%d %H:%M}　"
+                 "金额单位：元"]
+        lines += [f"{name}：{changes}" for name, changes in self.scenarios]
+        if self.scale_text:
+            lines.append(self.scale_text)
+        lines.append("测算只读取记录，不改变任何结算；决定调整后须按规定修改地方参数并重新结算。")
+        return lines
+
 
 def parse_assignments(items: Sequence[str]) -> list[dict[str, str]]:
     """`--local KEY=VALUE` items as proposals' local values: several values of a key separated by "/" (e.g.
