@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
+from xml.sax.saxutils import escape
 from typing import TYPE_CHECKING
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepInFrame, Paragraph, Spacer, Table, TableStyle
 
@@ -19,23 +22,29 @@ if TYPE_CHECKING:
     from app.services.simulation import Simulation
     from app.services.simulation_tables import Table as SimTable
 
-# The chart's bars: what the 医疗救助基金 pays, by tier (rows of the 按待遇 table).
-CHART_TIERS = (("医疗救助", colors.HexColor("#4472c4")), ("倾斜救助", colors.HexColor("#ed7d31")),
+# The chart's bars: what the 医疗救助基金 pays, by tier.
+CHART_COLOURS = (("医疗救助", colors.HexColor("#4472c4")), ("倾斜救助", colors.HexColor("#ed7d31")),
                ("再救助", colors.HexColor("#a5a5a5")), ("依申请救助", colors.HexColor("#ffc000")))
 # The 受益与减少 rows worth a meeting's page; the bands stay in the workbook.
 SUMMARY_ROWS = ("受益人数", "受益金额合计", "最多受益", "减少人数", "减少金额合计", "最多减少", "不变人数")
+WAN = Decimal(10000)
 PAGE_HEIGHT = 170 * mm   # landscape A4 less the margins, header and page number
 
 
 def _text(value: object) -> str:
+    """Counts as counts; amounts in 万元 to two places, half-up (a meeting reads 万元; the workbook keeps the fen)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    return shown(value) if hasattr(value, "quantize") else str(value)
+    return shown(value / WAN) if isinstance(value, Decimal) else str(value)
 
 
 def _grid(table: SimTable, width: float, rows: list[tuple] | None = None) -> Table:
     body = [list(table.headers)] + [[_text(v) for v in row] for row in (rows if rows is not None else table.rows)]
-    first = 26 * mm if len(table.headers) > 2 else width / 2
+    if len(table.headers) > 9:  # many columns side by side: a smaller face keeps each figure on one line
+        tight = {k: ParagraphStyle(f"tight-{k}", parent=styles()[k], fontSize=7, leading=9) for k in ("cell", "num", "head")}
+        body = [[Paragraph(escape(str(v)), tight["head" if r == 0 else "num" if c else "cell"]) for c, v in enumerate(row)]
+                for r, row in enumerate(body)]
+    first = 30 * mm if len(table.headers) > 2 else width / 2
     rest = (width - first) / max(len(table.headers) - 1, 1)
     out = grid(body, [first] + [rest] * (len(table.headers) - 1), numeric_columns=range(1, len(table.headers)))
     if table.totals:
@@ -46,17 +55,14 @@ def _grid(table: SimTable, width: float, rows: list[tuple] | None = None) -> Tab
 def chart(sim: Simulation, width: float, height: float) -> Drawing:
     """Grouped bars: each column's 医疗救助基金 spending by tier, in 万元 (drawing only: the tables carry the fen)."""
     font = register_font()
-    by_label = {row[0]: row for row in sim.tables.tiers.rows}
     names = [name for name, _ in sim.scenarios]
-    # 现行 at 1, then each proposal at 2k, its 增减 column beside it.
-    picks = [1] + [2 * k for k in range(1, len(names))]
-    tiers = [(label, colour) for label, colour in CHART_TIERS if any(by_label[label][p] for p in picks)]
-    tiers = tiers or list(CHART_TIERS[:1])
+    series = sim.tables.fund_series()
+    colour = dict(CHART_COLOURS)
     d = Drawing(width, height)
     d.add(String(width / 2, height - 12, "医疗救助基金支出（万元）", fontName=font, fontSize=10, textAnchor="middle"))
     bars = VerticalBarChart()
     bars.x, bars.y, bars.width, bars.height = 40, 34, width - 60, height - 62
-    bars.data = [[float(by_label[label][p]) / 10000 for p in picks] for label, _ in tiers]
+    bars.data = [[float(v) / 10000 for v in values] for _, values in series]
     bars.categoryAxis.categoryNames = names
     bars.categoryAxis.labels.fontName = font
     bars.categoryAxis.labels.fontSize = 8
@@ -67,8 +73,8 @@ def chart(sim: Simulation, width: float, height: float) -> Drawing:
     bars.barLabels.fontName = font
     bars.barLabels.fontSize = 6.5
     bars.barLabels.nudge = 6
-    for k, (_, colour) in enumerate(tiers):
-        bars.bars[k].fillColor = colour
+    for k, (label, _) in enumerate(series):
+        bars.bars[k].fillColor = colour[label]
         bars.bars[k].strokeColor = None
     d.add(bars)
     legend = Legend()
@@ -77,41 +83,44 @@ def chart(sim: Simulation, width: float, height: float) -> Drawing:
     legend.alignment = "right"
     legend.columnMaximum = 1
     legend.dx = legend.dy = 7
-    legend.colorNamePairs = [(colour, label) for label, colour in tiers]
+    legend.colorNamePairs = [(colour[label], label) for label, _ in series]
     d.add(legend)
     return d
+
+
+def _side_by_side(a, b, left: float, right: float) -> Table:
+    out = Table([[a, b]], colWidths=[left + 6 * mm, right])
+    out.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                             ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    return out
 
 
 def simulation_summary(path: Path | str, sim: Simulation) -> Path:
     """Write the one-page summary (landscape A4); everything is shrunk onto the page rather than run onto a second."""
     s = styles()
     wide = usable_width(True)
-    left = wide * 0.56
+    left = wide * 0.42
     right = wide - left - 6 * mm
     t = sim.tables
     fund = t.fund
-    said = "；".join(f"{name} {shown(fund[k])} 元" + (f"（{'+' if fund[k] >= fund[0] else ''}{shown(fund[k] - fund[0])}）"
-                                                      if k else "")
+    said = "；".join(f"{name} {_text(fund[k])} 万元" + (f"（{'+' if fund[k] >= fund[0] else ''}{_text(fund[k] - fund[0])}）"
+                                                        if k else "")
                      for k, (name, _) in enumerate(sim.scenarios))
     changes = [row for row in t.changes.rows if row[0] in SUMMARY_ROWS]
     story = [Paragraph(f"{sim.place}{sim.period}医疗救助政策测算", s["title"]),
-             *(Paragraph(line, s["small"]) for line in sim.heading()),
+             *(Paragraph(line, s["small"]) for line in sim.heading("万元（精确到分的数字见 Excel 工作簿）")),
              Spacer(1, 2 * mm),
              Paragraph(f"医疗救助基金支出：{said}", s["base"]),
-             Spacer(1, 2 * mm)]
-    top = Table([[_grid(t.tiers, left), chart(sim, right, 62 * mm)]], colWidths=[left + 6 * mm, right])
-    top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                             ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
-    story.append(top)
-    story.append(Spacer(1, 3 * mm))
-    bottom = Table([[_grid(t.changes, left, changes), _grid(t.limits, right)]], colWidths=[left + 6 * mm, right])
-    bottom.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
-    story.append(bottom)
-    story.append(Spacer(1, 3 * mm))
-    story.append(_grid(t.categories, wide))
-    story.append(Spacer(1, 2 * mm))
-    story.append(Paragraph("按乡镇、按月份的数字和受影响最大的 20 人见同时导出的 Excel 工作簿。", s["small"]))
+             Spacer(1, 2 * mm),
+             _grid(t.tiers, wide),
+             Spacer(1, 3 * mm),
+             _side_by_side(chart(sim, left, 62 * mm), _grid(t.changes, right, changes), left, right),
+             Spacer(1, 3 * mm),
+             _grid(t.categories, wide),
+             Spacer(1, 3 * mm),
+             _grid(t.limits, wide),
+             Spacer(1, 2 * mm),
+             Paragraph("按乡镇、按月份的数字和受影响最大的 20 人见同时导出的 Excel 工作簿。", s["small"])]
     page = KeepInFrame(wide, PAGE_HEIGHT, story, mode="shrink")
     return build(Path(path), [page], header=f"{sim.place} 医疗救助政策测算（内部讨论稿）",
                  title=f"{sim.place}{sim.period}医疗救助政策测算", wide=True)

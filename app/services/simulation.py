@@ -83,16 +83,41 @@ class Simulation:
         return (f"金额按已过 {days} 天线性折算为全年（× {self.scale:.4f}）；人数、人次和按月数字为实际数，"
                 f"未折算")
 
-    def heading(self) -> list[str]:
+    def heading(self, unit: str = "元") -> list[str]:
         """The lines every output puts above the figures: what was run, on which data, what each column changes."""
         lines = [f"测算范围：{self.place}（{self.jurisdiction or '全部'}）　{self.period}已录入的账单 {self.people:,} 人、"
                  f"{self.visits:,} 人次　现行政策：{self.policy}　生成时间：{self.generated_at:%Y-%m-%d %H:%M}　"
-                 "金额单位：元"]
-        lines += [f"{name}：{changes}" for name, changes in self.scenarios]
+                 f"金额单位：{unit}"]
+        lines.append("；".join(f"{name}：{changes}" for name, changes in self.scenarios))
         if self.scale_text:
             lines.append(self.scale_text)
         lines.append("测算只读取记录，不改变任何结算；决定调整后须按规定修改地方参数并重新结算。")
         return lines
+
+
+@dataclass(frozen=True)
+class LocalChoice:
+    """A local value the county may change, as the page offers it: key, label, unit and its value today."""
+
+    key: str
+    label: str
+    unit: str
+    current: str
+    note: str
+
+
+def local_choices(session: Session) -> list[LocalChoice]:
+    """The current policy's local parameters with the county's values today (and their dated changes)."""
+    policy = county_engine(session).policy
+    local = session.store.setting("local", {}) or {}
+    dated = session.store.setting("local_dated", {}) or {}
+    out = []
+    for key, param in policy.locals.items():
+        current = str(local.get(key, "未设"))
+        later = "；".join(f"自 {e['from']} 起 {e['value']}" for e in dated.get(key, []))
+        out.append(LocalChoice(key, param.label, param.unit, current + (f"（{later}）" if later else ""),
+                               param.note or param.reference))
+    return out
 
 
 def parse_assignments(items: Sequence[str]) -> list[dict[str, str]]:
@@ -139,6 +164,8 @@ def scenarios(session: Session, proposals: Sequence[Proposal], start: date | str
     base_dated = {k: list(v) for k, v in (session.store.setting("local_dated", {}) or {}).items()}
     out = [Scenario(CURRENT, f"本县现行政策（{current.policy.document}）和地方参数", current)]
     for p in proposals:
+        if not p.local and p.policy_file is None:
+            raise FieldError("local", f"{p.name}没有填写任何要调整的值，请填写或删去这一列", "测算方案")
         loaded = _policy(p.policy_file) if p.policy_file is not None else current.loaded
         local, dated = _locals(loaded, base_local, base_dated, p.local, start_day)
         out.append(Scenario(p.name, _changes(loaded, current.loaded, p, start_day), Engine(loaded, local, dated)))

@@ -56,6 +56,12 @@ class Tables:
     def all(self) -> tuple[Table, ...]:
         return (self.tiers, self.categories, self.townships, self.months, self.changes, self.limits, *self.top)
 
+    def fund_series(self) -> list[tuple[str, list[Decimal]]]:
+        """What a chart draws: each fund tier that any column pays, under 现行 and each proposal (no 增减 columns)."""
+        rows = {row[0]: [row[1], *row[2::2]] for row in self.tiers.rows}
+        out = [(TIER_LABELS[t], rows[TIER_LABELS[t]]) for t in FUND if any(rows[TIER_LABELS[t]])]
+        return out or [(TIER_LABELS[2], rows[TIER_LABELS[2]])]
+
 
 def value_headers(names: Sequence[str]) -> list[str]:
     """现行, then each proposal and its difference from 现行."""
