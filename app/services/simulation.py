@@ -168,7 +168,11 @@ def scenarios(session: Session, proposals: Sequence[Proposal], start: date | str
             raise FieldError("local", f"{p.name}没有填写任何要调整的值，请填写或删去这一列", "测算方案")
         loaded = _policy(p.policy_file) if p.policy_file is not None else current.loaded
         local, dated = _locals(loaded, base_local, base_dated, p.local, start_day)
-        out.append(Scenario(p.name, _changes(loaded, current.loaded, p, start_day), Engine(loaded, local, dated)))
+        try:
+            eng = Engine(loaded, local, dated)   # checks every value against the policy's declaration
+        except FieldError as exc:
+            raise exc.under(exc.field, exc.label, f"{p.name}：{exc.message}") from None
+        out.append(Scenario(p.name, _changes(loaded, current.loaded, p, start_day), eng))
     return out
 
 
