@@ -27,12 +27,13 @@ from app.services import validate
 from app.services.county import engine as county_engine
 from app.services.places import place_name
 from app.services.session import Session
-from app.services.simulation_settle import read_year, settle_years
+from app.services.simulation_settle import join, read_year, settle_part
 from app.services.simulation_tables import Tally, Tables
 from app.store import clock
 
 CURRENT = "现行"
 MAX_SCENARIOS = 8   # columns a page, a sheet and one printed page can still hold side by side
+PART = 5000         # person-years settled between two progress reports
 
 
 @dataclass(frozen=True)
@@ -222,18 +223,21 @@ def simulate(session: Session, year: int, proposals: Sequence[Proposal], start: 
         raise FieldError("year", f"年度应为 2000 年至今年（{today.year}）之间的年份", "年度")
     runs = scenarios(session, proposals, start)
     last = min(today, date(year, 12, 31))
-    people = read_year(session.conn, session.user.jurisdiction, year, last.isoformat())
-    if not people:
+    data = read_year(session.conn, session.user.jurisdiction, year, last.isoformat())
+    if not data.people:
         raise FieldError("year", f"{year} 年在您的管辖范围内没有已录入的账单，无法测算", "年度")
-    total = len(people) * len(runs)
-    tally = Tally(people, [s.engine for s in runs])
+    total = data.people * len(runs)
+    tally = Tally(data, [s.engine for s in runs])
     done = 0
     for column, scenario in enumerate(runs):
-        for i, amounts in enumerate(settle_years(scenario.engine, people)):
-            tally.add(column, i, amounts)
-            done += 1
-            if done % 200 == 0:
-                yield done, total, None
+        parts = []
+        # In parts, so that progress shows and a cancel stops between two of them.
+        for lo in range(0, data.people, PART):
+            part = data.part(lo, min(lo + PART, data.people))
+            parts.append(settle_part(scenario.engine, part))
+            done += part.people
+            yield done, total, None
+        tally.add(column, join(parts))
     first = date(year, 1, 1)
     scale = None
     if full_year and last < date(year, 12, 31):
@@ -242,8 +246,7 @@ def simulate(session: Session, year: int, proposals: Sequence[Proposal], start: 
     yield total, total, Simulation(
         year=year, place=place_name(session.user.jurisdiction, county), jurisdiction=session.user.jurisdiction,
         policy=runs[0].engine.policy.document, scenarios=tuple((s.name, s.changes) for s in runs),
-        first_day=first, last_day=last, scale=scale, people=len(people),
-        visits=sum(len(p.visits) for p in people), tables=tally.tables(session.conn, [s.name for s in runs], scale),
+        first_day=first, last_day=last, scale=scale, people=data.people, visits=data.visits, tables=tally.tables(session.conn, [s.name for s in runs], scale),
         generated_at=clock.local_now())
 
 

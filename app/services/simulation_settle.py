@@ -1,69 +1,146 @@
-"""The one seam of 政策测算: a county year's visits read in bulk, and settled under one engine, per visit tier amounts.
+"""The one seam of 政策测算: a county year's visits read as columns (integer fen), settled under one engine, per-visit
+tier amounts back as columns.
 
-`settle_years` is the only place the simulation settles anything. Today it runs the per-visit engine through the
-same function the stored settlements come from (bills.due_by_visit), so a simulation of "no change" is the stored
-year to the fen; a batch path settling columns can take its place without the simulation changing.
+`settle_part` is the only place the simulation settles anything. Today it runs the per-visit engine through the same
+function the stored settlements come from (bills.due_by_visit), so a simulation of "no change" is the stored year to
+the fen; the batch path (app/policy/batch.py, settle_columns on the same columns) takes its place for person-years
+whose categories hold all year, without the simulation changing.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
+
 from app.domain.case import Visit
-from app.domain.money import ZERO
-from app.domain.names import DEFAULT_INSURANCE
+from app.domain.names import DEFAULT_INSURANCE, HOSPITAL_LEVELS, VISIT_KINDS
 from app.policy.engine import Engine
 from app.services.bills import TIERS, due_by_visit
 from app.store import reads
 
-
-@dataclass(frozen=True, slots=True)
-class PersonYear:
-    """One person's live visits of the year, in settling order, with what the settlement needs besides them."""
-
-    person_id: str
-    region_code: str                          # the household's 12-digit code (township = first 9)
-    insurance: str
-    visits: tuple[Visit, ...]
-    categories: tuple[tuple[str, ...], ...]   # the categories held on each visit's discharge date
+CENT = Decimal("0.01")
+KIND = {k: i for i, k in enumerate(VISIT_KINDS)}
+LEVEL = {lv: i for i, lv in enumerate(HOSPITAL_LEVELS)}
 
 
-@dataclass(frozen=True, slots=True)
-class YearAmounts:
-    """What one person's year is due under one engine: each visit's tiers (in TIERS order) and the year's own tiers."""
+@dataclass
+class YearData:
+    """Person-years (sorted by person id) and their live visits in settling order, as columns; amounts in int64 fen,
+    -1 in basic_paid / serious_illness_paid where the slip has no figure (the engine computes it). The visit columns
+    are those of the batch path's YearColumns."""
 
-    category: str                                   # the category the year's last visit is settled under (就高)
-    visits: tuple[tuple[Decimal, ...], ...]        # per visit: basic, serious illness, assistance, tilt
-    re_assistance: Decimal = ZERO
-    application: Decimal = ZERO
+    person_ids: list[str]
+    regions: list[str]                     # the household's 12-digit code
+    insurance: list[str]
+    categories: list[tuple[str, ...]]      # held on the person's visit dates when they do not change in the year
+    changing: dict[int, list[tuple[str, ...]]]   # person-years whose categories change: those held on each visit
+    case: np.ndarray                       # per visit: index of its person-year
+    date: np.ndarray                       # datetime64[D], the discharge date
+    kind: np.ndarray                       # int8 index in VISIT_KINDS
+    total_cost: np.ndarray
+    policy_covered: np.ndarray
+    basic_paid: np.ndarray
+    serious_illness_paid: np.ndarray
+    referred: np.ndarray
+    in_province: np.ndarray
+    major_disease: np.ndarray
+    hospital_level: np.ndarray             # int8 index in HOSPITAL_LEVELS, -1 where the bill has none
+    ids: list[str]
 
-    def tier(self, index: int) -> Decimal:
-        return sum((v[index] for v in self.visits), ZERO)
+    @property
+    def people(self) -> int:
+        return len(self.person_ids)
+
+    @property
+    def visits(self) -> int:
+        return len(self.case)
+
+    @property
+    def starts(self) -> np.ndarray:
+        """Each person-year's first visit (every person-year has one)."""
+        return np.searchsorted(self.case, np.arange(self.people))
+
+    def part(self, lo: int, hi: int) -> YearData:
+        """Person-years lo..hi (their visits are contiguous), renumbered from 0."""
+        a, b = np.searchsorted(self.case, [lo, hi])
+        cut = slice(int(a), int(b))
+        return YearData(self.person_ids[lo:hi], self.regions[lo:hi], self.insurance[lo:hi], self.categories[lo:hi],
+                        {n - lo: c for n, c in self.changing.items() if lo <= n < hi}, self.case[cut] - lo,
+                        self.date[cut], self.kind[cut], self.total_cost[cut], self.policy_covered[cut],
+                        self.basic_paid[cut], self.serious_illness_paid[cut], self.referred[cut],
+                        self.in_province[cut], self.major_disease[cut], self.hospital_level[cut], self.ids[a:b])
+
+    def visits_of(self, n: int) -> list[Visit]:
+        """Person-year `n`'s visits as the per-visit engine takes them."""
+        lo, hi = np.searchsorted(self.case, [n, n + 1])
+
+        def money(a: np.ndarray, i: int) -> Decimal | None:
+            return None if a[i] < 0 else Decimal(int(a[i])) * CENT
+
+        return [Visit(id=self.ids[i], date=self.date[i].item(), kind=VISIT_KINDS[self.kind[i]],
+                      total_cost=money(self.total_cost, i), policy_covered=money(self.policy_covered, i),
+                      basic_paid=money(self.basic_paid, i), serious_illness_paid=money(self.serious_illness_paid, i),
+                      referred=bool(self.referred[i]), in_province=bool(self.in_province[i]),
+                      hospital_level=None if self.hospital_level[i] < 0 else HOSPITAL_LEVELS[self.hospital_level[i]],
+                      major_disease=bool(self.major_disease[i])) for i in range(int(lo), int(hi))]
 
 
-def settle_years(eng: Engine, years: Iterable[PersonYear]) -> Iterator[YearAmounts]:
-    """Settle each person-year under `eng` (the policy and the county's local values), in order, writing nothing.
+@dataclass
+class Settled:
+    """What a part's person-years are due under one engine: each visit's four tiers (int64 fen, TIERS order), each
+    person-year's applied category and its own 再救助 and 依申请救助."""
 
-    A generator, so a caller can count progress and stop between two people."""
-    for py in years:
-        dues = due_by_visit(eng, list(py.visits), list(py.categories), py.insurance, explain=False)
+    tiers: np.ndarray            # shape (4, visits)
+    category: list[str]
+    re_assistance: np.ndarray
+    application: np.ndarray
+
+
+def settle_part(eng: Engine, data: YearData) -> Settled:
+    """Settle every person-year of `data` under `eng` (the policy and the county's local values), writing nothing."""
+    tiers = np.zeros((len(TIERS), data.visits), np.int64)
+    category: list[str] = []
+    annual = np.zeros((2, data.people), np.int64)
+    at = 0
+    for n in range(data.people):
+        visits = data.visits_of(n)
+        held = data.changing.get(n) or [data.categories[n]] * len(visits)
+        dues = due_by_visit(eng, visits, held, data.insurance[n], explain=False)
+        for d in dues:
+            tiers[:, at] = [int(d.amounts[t] * 100) for t in TIERS]
+            at += 1
         last = dues[-1].result
-        yield YearAmounts(dues[-1].category, tuple(tuple(d.amounts[t] for t in TIERS) for d in dues),
-                          last.re_assistance_paid, last.application_assistance_paid)
+        category.append(dues[-1].category)
+        annual[:, n] = int(last.re_assistance_paid * 100), int(last.application_assistance_paid * 100)
+    return Settled(tiers, category, annual[0], annual[1])
 
 
-def read_year(conn: sqlite3.Connection, jurisdiction: str, year: int, until: str | None = None) -> list[PersonYear]:
-    """Every person's live visits of `year` discharged up to `until` within a jurisdiction, in three queries."""
+def join(parts: list[Settled]) -> Settled:
+    """The parts of one column, in order, as one."""
+    return Settled(np.concatenate([p.tiers for p in parts], axis=1), [c for p in parts for c in p.category],
+                   np.concatenate([p.re_assistance for p in parts]), np.concatenate([p.application for p in parts]))
+
+
+def _fen(column: str) -> str:
+    # Amounts are stored as text with exactly two places (money.fmt), so the digits without the point are the fen.
+    return f"CAST(replace(v.{column}, '.', '') AS INTEGER)"
+
+
+def read_year(conn: sqlite3.Connection, jurisdiction: str, year: int, until: str | None = None) -> YearData:
+    """Every person's live visits of `year` discharged up to `until` within a jurisdiction, as columns, in three
+    queries (visits, category periods, enrollments)."""
     where, param = reads.scope(jurisdiction)
     last = until or f"{year}-12-31"
-    visits = conn.execute(
-        "SELECT v.*, h.region_code AS household_region FROM visits v CROSS JOIN persons p ON p.id = v.person_id "
-        f"CROSS JOIN households h ON h.id = p.household_id WHERE v.discharged_on BETWEEN ? AND ? "
-        f"AND v.status = 'live' AND {where} ORDER BY v.person_id, v.discharged_on, v.created_at",
-        (f"{year}-01-01", last, *param))
+    rows = conn.execute(
+        f"SELECT v.person_id, h.region_code, v.id, v.discharged_on, v.kind, {_fen('total_cost')}, "
+        f"{_fen('policy_covered')}, coalesce({_fen('basic_paid')}, -1), coalesce({_fen('serious_illness_paid')}, -1), "
+        "v.referred, v.in_province, v.major_disease, v.hospital_level FROM visits v "
+        "CROSS JOIN persons p ON p.id = v.person_id CROSS JOIN households h ON h.id = p.household_id "
+        f"WHERE v.discharged_on BETWEEN ? AND ? AND v.status = 'live' AND {where} "
+        "ORDER BY v.person_id, v.discharged_on, v.created_at", (f"{year}-01-01", last, *param)).fetchall()
     periods: dict[str, list[tuple[str, str, str | None]]] = {}
     for r in conn.execute(
             "SELECT c.person_id, c.category, c.valid_from, c.valid_to FROM category_periods c "
@@ -71,22 +148,33 @@ def read_year(conn: sqlite3.Connection, jurisdiction: str, year: int, until: str
             f"WHERE c.valid_from <= ? AND (c.valid_to IS NULL OR c.valid_to >= ?) AND {where} ORDER BY c.category",
             (last, f"{year}-01-01", *param)):
         periods.setdefault(r[0], []).append((r[1], r[2], r[3]))
-    insurance = dict(conn.execute("SELECT person_id, insurance FROM enrollments WHERE year = ?", (year,)).fetchall())
-    out: list[PersonYear] = []
-    person, region, rows = None, "", []
-
-    def close() -> None:
-        if person is None:
-            return
-        held = periods.get(person, [])
-        days = [v.date.isoformat() for v in rows]
-        cats = tuple(tuple(c for c, start, end in held if start <= day and (end is None or end >= day)) for day in days)
-        out.append(PersonYear(person, region, insurance.get(person, DEFAULT_INSURANCE), tuple(rows), cats))
-
-    for r in visits:
-        if r["person_id"] != person:
-            close()
-            person, region, rows = r["person_id"], r["household_region"], []
-        rows.append(reads.visit(r))
-    close()
-    return out
+    enrolled = dict(conn.execute("SELECT person_id, insurance FROM enrollments WHERE year = ?", (year,)).fetchall())
+    people: list[str] = []
+    regions: list[str] = []
+    case = np.empty(len(rows), np.int64)
+    for i, r in enumerate(rows):
+        if not people or r[0] != people[-1]:
+            people.append(r[0])
+            regions.append(r[1])
+        case[i] = len(people) - 1
+    days = [r[3] for r in rows]
+    categories: list[tuple[str, ...]] = []
+    changing: dict[int, list[tuple[str, ...]]] = {}
+    starts = np.searchsorted(case, np.arange(len(people) + 1))
+    for n, pid in enumerate(people):
+        held = periods.get(pid)
+        if not held:
+            categories.append(())
+            continue
+        each = [tuple(c for c, start, end in held if start <= day and (end is None or end >= day))
+                for day in days[starts[n]:starts[n + 1]]]
+        categories.append(each[-1])
+        if len(set(each)) > 1:
+            changing[n] = each
+    column = list(zip(*rows)) if rows else [()] * 13
+    return YearData(
+        people, regions, [enrolled.get(p, DEFAULT_INSURANCE) for p in people], categories, changing, case,
+        np.array(days, "datetime64[D]"), np.array([KIND[k] for k in column[4]], np.int8),
+        *(np.array(column[k], np.int64) for k in (5, 6, 7, 8)),
+        *(np.array(column[k], bool) for k in (9, 10, 11)),
+        np.array([-1 if lv is None else LEVEL[lv] for lv in column[12]], np.int8), list(column[2]))

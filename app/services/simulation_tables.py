@@ -9,17 +9,18 @@ their year is settled under today, so that every column's rows are the same peop
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+
+import numpy as np
 
 from app.domain.case import CaseError
 from app.domain.money import ZERO, round_fen
 from app.policy.engine import Engine
 from app.services.applications import mask_id
 from app.services.places import township_and_village
-from app.services.simulation_settle import PersonYear, YearAmounts
+from app.services.simulation_settle import KIND, Settled, YearData
 
 # The tiers as columns of a year: the per-visit four (bills.TIERS order), then the year's own two.
 TIER_LABELS = ("基本医保", "大病保险", "医疗救助", "倾斜救助", "再救助", "依申请救助")
@@ -78,89 +79,93 @@ def with_differences(values: Sequence[Decimal]) -> list[Decimal]:
     return out
 
 
+def money(fen: int | np.integer) -> Decimal:
+    """Integer fen as a Decimal amount of yuan (exact)."""
+    return Decimal(int(fen)).scaleb(-2)
+
+
 class Tally:
-    """Per person-year and column: the six tier totals, the visits' amounts by month, and the limits reached."""
+    """Per column: each person-year's six tier totals (int64 fen), the fund by month and the limits reached."""
 
-    def __init__(self, people: Sequence[PersonYear], engines: Sequence[Engine]):
-        self.people = people
+    def __init__(self, data: YearData, engines: Sequence[Engine]):
+        self.data = data
         self.engines = engines
-        n = len(engines)
-        self.years: list[list[tuple[Decimal, ...] | None]] = [[None] * n for _ in people]
-        self.category: list[str] = [""] * len(people)
-        self.months: list[dict[int, Decimal]] = [defaultdict(lambda: ZERO) for _ in engines]
-        self.limits: list[dict[str, int]] = [defaultdict(int) for _ in engines]
+        self.starts = data.starts
+        self.month = data.date.astype("datetime64[M]").astype(np.int64) % 12 + 1
+        self.years: list[np.ndarray] = []          # per column: shape (6, people)
+        self.months: list[np.ndarray] = []         # per column: fund by month 1..12 (index 0 unused)
+        self.limits: list[dict[str, int]] = []
+        self.category: list[str] = []
 
-    def add(self, column: int, i: int, a: YearAmounts) -> None:
-        py = self.people[i]
-        tiers = tuple(a.tier(t) for t in range(4)) + (a.re_assistance, a.application)
-        self.years[i][column] = tiers
+    def add(self, column: int, s: Settled) -> None:
+        assert column == len(self.years), "columns are added in order"
+        per_person = np.zeros((6, self.data.people), np.int64)
+        if self.data.visits:
+            per_person[:4] = np.add.reduceat(s.tiers, self.starts, axis=1)
+        per_person[4], per_person[5] = s.re_assistance, s.application
+        self.years.append(per_person)
         if column == 0:
-            self.category[i] = a.category
-        months = self.months[column]
-        for v, amounts in zip(py.visits, a.visits):
-            months[v.date.month] += amounts[2] + amounts[3]
-        months[py.visits[-1].date.month] += a.re_assistance + a.application
-        for label in limits_reached(self.engines[column], py, a):
-            self.limits[column][label] += 1
+            self.category = list(s.category)
+        months = np.zeros(13, np.int64)
+        np.add.at(months, self.month, s.tiers[2] + s.tiers[3])
+        ends = np.r_[self.starts[1:], self.data.visits] - 1
+        np.add.at(months, self.month[ends], s.re_assistance + s.application)
+        self.months.append(months)
+        self.limits.append(limits_reached(self.engines[column], self.data, s, per_person))
 
     def tables(self, conn: sqlite3.Connection, names: Sequence[str], scale: Decimal | None) -> Tables:
         n = len(names)
         heads = value_headers(names)
         grow = (lambda v: round_fen(v * scale)) if scale is not None else (lambda v: v)
-        tier_sums = [[ZERO] * 6 for _ in range(n)]
-        by_cat: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO] * n)
-        by_town: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO] * n)
-        for i, py in enumerate(self.people):
-            for c in range(n):
-                y = self.years[i][c]
-                fund = sum((y[t] for t in FUND), ZERO)
-                for t in range(6):
-                    tier_sums[c][t] += y[t]
-                by_cat[self.category[i]][c] += fund
-                by_town[py.region_code[:9]][c] += fund
-        fund = [sum((tier_sums[c][t] for t in FUND), ZERO) for c in range(n)]
-        tier_rows = [(label, *with_differences([grow(tier_sums[c][t]) for c in range(n)]))
+        fund_of = [y[list(FUND)].sum(axis=0) for y in self.years]       # per column, per person
+        fund = [money(f.sum()) for f in fund_of]
+        tier_rows = [(label, *with_differences([grow(money(self.years[c][t].sum())) for c in range(n)]))
                      for t, label in enumerate(TIER_LABELS)]
         tier_rows.append(("医疗救助基金合计", *with_differences([grow(f) for f in fund])))
 
-        def grouped(title: str, key: str, groups: dict[str, list[Decimal]], label) -> Table:
-            rows = [(label(k), *with_differences([grow(v) for v in vals])) for k, vals in sorted(groups.items())]
+        def grouped(title: str, key: str, keys: list[str], label) -> Table:
+            order = sorted(set(keys))
+            position = {k: i for i, k in enumerate(order)}
+            index = np.array([position[k] for k in keys], np.int64)
+            sums = np.zeros((n, len(order)), np.int64)
+            for c in range(n):
+                np.add.at(sums[c], index, fund_of[c])
+            rows = [(label(k), *with_differences([grow(money(sums[c][g])) for c in range(n)]))
+                    for g, k in enumerate(order)]
             rows.append(("合计", *with_differences([grow(f) for f in fund])))
             return Table(title, (key, *heads), tuple(rows), totals=1)
 
-        month_rows = [(f"{m}月", *with_differences([self.months[c].get(m, ZERO) for c in range(n)]))
-                      for m in range(1, 13) if any(self.months[c].get(m) for c in range(n))]
-        month_rows.append(("合计", *with_differences([sum(self.months[c].values(), ZERO) for c in range(n)])))
+        month_rows = [(f"{m}月", *with_differences([money(self.months[c][m]) for c in range(n)]))
+                      for m in range(1, 13) if any(self.months[c][m] for c in range(n))]
+        month_rows.append(("合计", *with_differences([money(self.months[c].sum()) for c in range(n)])))
         return Tables(
             fund=tuple(grow(f) for f in fund),
             tiers=Table("按待遇", ("待遇", *heads), tuple(tier_rows), totals=1),
-            categories=grouped("按类别（医疗救助基金）", "身份类别", by_cat, lambda k: k or "（无）"),
-            townships=grouped("按乡镇（医疗救助基金）", "乡镇", by_town,
+            categories=grouped("按类别（医疗救助基金）", "身份类别", [c or "（无）" for c in self.category], str),
+            townships=grouped("按乡镇（医疗救助基金）", "乡镇", [r[:9] for r in self.data.regions],
                               lambda k: township_and_village(k + "000")[0]),
             months=Table("按月份（医疗救助基金，实际数）", ("出院月份", *heads), tuple(month_rows), totals=1),
             changes=self._changes(names),
             limits=self._limits(names),
             top=tuple(self._top(conn, names, c) for c in range(1, n)))
 
-    def _paid(self, i: int, c: int) -> Decimal:
-        return sum(self.years[i][c], ZERO)
+    def _paid(self, c: int) -> np.ndarray:
+        """Everything the three tiers pay each person under column `c` (fen)."""
+        return self.years[c].sum(axis=0)
 
     def _changes(self, names: Sequence[str]) -> Table:
         """Who gains and who loses under each proposal, and by how much (everything the three tiers pay them)."""
-        rows: list[list[object]] = []
         labels = ["受益人数", "受益金额合计", "人均受益", "最多受益",
                   *(f"受益 {b}" for _, b in BANDS),
                   "减少人数", "减少金额合计", "人均减少", "最多减少",
                   *(f"减少 {b}" for _, b in BANDS), "不变人数"]
         columns = []
         for c in range(1, len(names)):
-            diffs = [self._paid(i, c) - self._paid(i, 0) for i in range(len(self.people))]
-            up = [d for d in diffs if d > 0]
-            down = [-d for d in diffs if d < 0]
-            columns.append([*_side(up), *_side(down), len(diffs) - len(up) - len(down)])
-        for r, label in enumerate(labels):
-            rows.append([label, *(col[r] for col in columns)])
-        return Table("受益与减少的人数和金额", ("项目", *names[1:]), tuple(tuple(r) for r in rows))
+            diffs = self._paid(c) - self._paid(0)
+            up, down = diffs[diffs > 0], -diffs[diffs < 0]
+            columns.append([*_side(up), *_side(down), int(len(diffs) - len(up) - len(down))])
+        rows = [(label, *(col[r] for col in columns)) for r, label in enumerate(labels)]
+        return Table("受益与减少的人数和金额", ("项目", *names[1:]), tuple(rows))
 
     def _limits(self, names: Sequence[str]) -> Table:
         labels = sorted({k for counts in self.limits for k in counts})
@@ -170,28 +175,34 @@ class Tally:
         return Table("达到限额的人数", ("限额", *names), tuple(rows), money=False)
 
     def _top(self, conn: sqlite3.Connection, names: Sequence[str], c: int) -> Table:
-        ranked = sorted(range(len(self.people)), key=lambda i: (-abs(self._paid(i, c) - self._paid(i, 0)),
-                                                                 self.people[i].person_id))[:TOP]
-        ranked = [i for i in ranked if self._paid(i, c) != self._paid(i, 0)]
-        who = _people(conn, [self.people[i].person_id for i in ranked])
+        before, after = self._paid(0), self._paid(c)
+        diffs = after - before
+        # Largest change first; among equal changes, by person id (the rows' order), so the list is reproducible.
+        ranked = [int(i) for i in np.argsort(-np.abs(diffs), kind="stable")[:TOP] if diffs[i]]
+        ids = [self.data.person_ids[i] for i in ranked]
+        who = _people(conn, ids)
         rows = []
-        for n, i in enumerate(ranked, start=1):
-            name, number = who.get(self.people[i].person_id, ("", ""))
-            town = township_and_village(self.people[i].region_code)[0]
-            before, after = self._paid(i, 0), self._paid(i, c)
-            rows.append((n, name, mask_id(number), town, self.category[i], before, after, after - before))
+        for k, i in enumerate(ranked, start=1):
+            name, number = who.get(self.data.person_ids[i], ("", ""))
+            town = township_and_village(self.data.regions[i])[0]
+            rows.append((k, name, mask_id(number), town, self.category[i], money(before[i]), money(after[i]),
+                         money(diffs[i])))
         return Table(f"受影响最大的 {TOP} 人（{names[c]}）",
                      ("序号", "姓名", "身份证号", "乡镇", "身份类别", f"{names[0]}三重制度合计", f"{names[c]}三重制度合计",
                       "增减"), tuple(rows))
 
 
-def _side(amounts: list[Decimal]) -> list[object]:
-    total = sum(amounts, ZERO)
-    bands = [0] * len(BANDS)
-    for a in amounts:
-        bands[next(k for k, (top, _) in enumerate(BANDS) if top is None or a <= top)] += 1
-    mean = round_fen(total / len(amounts)) if amounts else ZERO
-    return [len(amounts), total, mean, max(amounts, default=ZERO), *bands]
+# The bands' upper ends in fen (the last is open).
+_EDGES = np.array([int(top * 100) for top, _ in BANDS if top is not None], np.int64)
+
+
+def _side(amounts: np.ndarray) -> list[object]:
+    """Count, total, mean, largest and count per band of one side's changes (fen in, Decimal out)."""
+    total = int(amounts.sum())
+    bands = np.bincount(np.searchsorted(_EDGES, amounts, side="left"), minlength=len(BANDS))
+    mean = round_fen(money(total) / len(amounts)) if len(amounts) else ZERO
+    return [int(len(amounts)), money(total), mean, money(amounts.max()) if len(amounts) else ZERO,
+            *(int(b) for b in bands)]
 
 
 def _people(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[str, str]]:
@@ -201,41 +212,63 @@ def _people(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[str, st
     return {r[0]: (r[1], r[2]) for r in conn.execute(f"SELECT id, name, id_number FROM persons WHERE id IN ({marks})", ids)}
 
 
-def limits_reached(eng: Engine, py: PersonYear, a: YearAmounts) -> list[str]:
-    """The limits this person-year's amounts reach under `eng`, by name: the annual limits of 基本医保, 大病保险,
-    each assistance pool and each above-limit block, 二次救助 and 再救助, at the values in force on the last visit."""
-    policy, day, cat = eng.policy, py.visits[-1].date, a.category
-    out: list[str] = []
+def limits_reached(eng: Engine, data: YearData, s: Settled, per_person: np.ndarray) -> dict[str, int]:
+    """How many person-years reach each limit under `eng`, by name: the annual limits of 基本医保, 大病保险, each
+    assistance pool and each above-limit block, 二次救助 and 再救助, at the values in force on the year's last visit
+    for the category the year is settled under."""
+    policy = eng.policy
+    starts = data.starts
+    ends = np.r_[starts[1:], data.visits] - 1
+    # The limits depend on the category and the day only: resolve each pair once.
+    pairs: dict[tuple[str, object], int] = {}
+    pair_of = np.array([pairs.setdefault((cat, data.date[e].item()), len(pairs))
+                        for cat, e in zip(s.category, ends)], np.int64)
+    out: dict[str, int] = {}
 
-    def reached(rule, paid: Decimal, label: str) -> None:
-        if rule is None:
-            return
-        try:
-            limit = eng.resolver.value(rule, day, "测算达到限额的人数")[0]
-        except CaseError:
-            return  # the county has not set it: nothing can reach it
-        if limit is not None and limit > 0 and paid >= limit:
-            out.append(label)
+    def in_kinds(kinds, tier: int) -> np.ndarray:
+        mask = np.isin(data.kind, [KIND[k] for k in kinds])
+        return np.add.reduceat(np.where(mask, s.tiers[tier], 0), starts) if data.visits else np.zeros(0, np.int64)
 
-    def in_kinds(kinds, tier: int) -> Decimal:
-        return sum((amounts[tier] for v, amounts in zip(py.visits, a.visits) if v.kind in kinds), ZERO)
+    def count(label: str, rule_for, paid: np.ndarray, among: np.ndarray | None = None) -> None:
+        limits = np.full(len(pairs), -1, np.int64)
+        for (cat, day), k in pairs.items():
+            rule = rule_for(cat)
+            if rule is None:
+                continue
+            try:
+                value = eng.resolver.value(rule, day, "测算达到限额的人数")[0]
+            except CaseError:
+                continue  # the county has not set it: nothing can reach it
+            if value is not None and value > 0:
+                limits[k] = int(value * 100)
+        limit = limits[pair_of]
+        hit = (limit > 0) & (paid >= limit)
+        if among is not None:
+            hit &= among
+        if hit.any():
+            out[label] = int(hit.sum())
 
-    if policy.basic is not None and any(v.basic_paid is None for v in py.visits):
-        reached(policy.basic.annual_cap, a.tier(0), "基本医保年度最高支付限额")
+    if policy.basic is not None:
+        computed = np.add.reduceat((data.basic_paid < 0).astype(np.int64), starts) > 0
+        count("基本医保年度最高支付限额", lambda cat: policy.basic.annual_cap, per_person[0], computed)
     if policy.serious is not None:
-        adj = next((x for x in policy.serious.adjustments if cat in x.categories and x.cap is not None), None)
-        reached(adj.cap if adj else policy.serious.cap, a.tier(1), "大病保险封顶线")
+        def serious_cap(cat):
+            adj = next((x for x in policy.serious.adjustments if cat in x.categories and x.cap is not None), None)
+            return adj.cap if adj else policy.serious.cap
+        count("大病保险封顶线", serious_cap, per_person[1])
     for pi, pool in enumerate(policy.assistance):
-        t = eng.index.treatment.get((pi, cat))
-        if t is None:
-            continue
-        reached(t.annual_limit, in_kinds(pool.kinds, 2), f"医疗救助年度限额（{pool.name}）")
+        def pool_limit(cat, pi=pi):
+            t = eng.index.treatment.get((pi, cat))
+            return t.annual_limit if t is not None else None
+        count(f"医疗救助年度限额（{pool.name}）", pool_limit, in_kinds(pool.kinds, 2))
         for blk in pool.above_limit:
-            if cat in blk.categories and blk.counts_as == "倾斜救助" and blk.extra_limit is not None:
-                reached(blk.extra_limit, in_kinds(blk.kinds or pool.kinds, 3), f"{blk.name}年度限额")
+            if blk.counts_as == "倾斜救助" and blk.extra_limit is not None:
+                count(f"{blk.name}年度限额", lambda cat, blk=blk: blk.extra_limit if cat in blk.categories else None,
+                      in_kinds(blk.kinds or pool.kinds, 3))
     sec = policy.secondary
-    if sec is not None and cat in sec.categories:
-        reached(sec.annual_limit, in_kinds(sec.kinds, 3), f"{sec.name}年度限额")
+    if sec is not None:
+        count(f"{sec.name}年度限额", lambda cat: sec.annual_limit if cat in sec.categories else None,
+              in_kinds(sec.kinds, 3))
     if policy.re_assistance is not None:
-        reached(policy.re_assistance.cap, a.re_assistance, "再救助封顶线")
+        count("再救助封顶线", lambda cat: policy.re_assistance.cap, per_person[4])
     return out
