@@ -38,6 +38,7 @@ STEPS = [
     ("bounded importers", ["bench/bench_bounds.py"]),
     ("Excel exports at 10/30/100% (growth)", ["bench/bench_exports.py"]),
     ("statistics and monitoring list at 10/30/100% (growth)", ["bench/bench_lists.py"]),
+    ("fund simulation (政策测算) at 10/30/100% (growth)", ["bench/bench_simulate.py"]),
     ("daily backup beside saves", ["bench/bench_backup.py"]),
     ("county database push", ["bench/bench_sync.py", "--db", str(COUNTY)]),
     ("six sites syncing at once", ["bench/bench_sync_round.py"]),

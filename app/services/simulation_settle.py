@@ -48,7 +48,7 @@ class YearData:
     in_province: np.ndarray
     major_disease: np.ndarray
     hospital_level: np.ndarray             # int8 index in HOSPITAL_LEVELS, -1 where the bill has none
-    ids: list[str]
+    ids: list[str] | None = None           # per visit: the id an explanation names (default v1, v2 …)
 
     @property
     def people(self) -> int:
@@ -71,7 +71,8 @@ class YearData:
                         {n - lo: c for n, c in self.changing.items() if lo <= n < hi}, self.case[cut] - lo,
                         self.date[cut], self.kind[cut], self.total_cost[cut], self.policy_covered[cut],
                         self.basic_paid[cut], self.serious_illness_paid[cut], self.referred[cut],
-                        self.in_province[cut], self.major_disease[cut], self.hospital_level[cut], self.ids[a:b])
+                        self.in_province[cut], self.major_disease[cut], self.hospital_level[cut],
+                        self.ids[a:b] if self.ids is not None else None)
 
     def visits_of(self, n: int) -> list[Visit]:
         """Person-year `n`'s visits as the per-visit engine takes them."""
@@ -80,7 +81,7 @@ class YearData:
         def money(a: np.ndarray, i: int) -> Decimal | None:
             return None if a[i] < 0 else Decimal(int(a[i])) * CENT
 
-        return [Visit(id=self.ids[i], date=self.date[i].item(), kind=VISIT_KINDS[self.kind[i]],
+        return [Visit(id=self.ids[i] if self.ids is not None else f"v{i + 1}", date=self.date[i].item(), kind=VISIT_KINDS[self.kind[i]],
                       total_cost=money(self.total_cost, i), policy_covered=money(self.policy_covered, i),
                       basic_paid=money(self.basic_paid, i), serious_illness_paid=money(self.serious_illness_paid, i),
                       referred=bool(self.referred[i]), in_province=bool(self.in_province[i]),
@@ -126,55 +127,74 @@ def join(parts: list[Settled]) -> Settled:
 
 def _fen(column: str) -> str:
     # Amounts are stored as text with exactly two places (money.fmt), so the digits without the point are the fen.
-    return f"CAST(replace(v.{column}, '.', '') AS INTEGER)"
+    return f"CAST(replace({column}, '.', '') AS INTEGER)"
+
+
+def _code(column: str, names: tuple[str, ...]) -> str:
+    return f"CASE {column} " + " ".join(f"WHEN '{n}' THEN {i}" for i, n in enumerate(names)) + " ELSE -1 END"
+
+
+# The visit columns in SQL: everything but the person as an integer, so that the rows become arrays cheaply; the
+# date as days since 1970-01-01 (datetime64[D]'s own count).
+_VISIT_COLUMNS = ", ".join([
+    "person_id", "CAST(julianday(discharged_on) - 2440587.5 AS INTEGER)", _code("kind", VISIT_KINDS),
+    _fen("total_cost"), _fen("policy_covered"), f"coalesce({_fen('basic_paid')}, -1)",
+    f"coalesce({_fen('serious_illness_paid')}, -1)", "referred", "in_province", "major_disease",
+    _code("hospital_level", HOSPITAL_LEVELS)])
 
 
 def read_year(conn: sqlite3.Connection, jurisdiction: str, year: int, until: str | None = None) -> YearData:
-    """Every person's live visits of `year` discharged up to `until` within a jurisdiction, as columns, in three
-    queries (visits, category periods, enrollments)."""
+    """Every person's live visits of `year` discharged up to `until` within a jurisdiction, as columns, in four
+    queries (the jurisdiction's people, their visits, category periods, enrollments)."""
     where, param = reads.scope(jurisdiction)
-    last = until or f"{year}-12-31"
-    rows = conn.execute(
-        f"SELECT v.person_id, h.region_code, v.id, v.discharged_on, v.kind, {_fen('total_cost')}, "
-        f"{_fen('policy_covered')}, coalesce({_fen('basic_paid')}, -1), coalesce({_fen('serious_illness_paid')}, -1), "
-        "v.referred, v.in_province, v.major_disease, v.hospital_level FROM visits v "
-        "CROSS JOIN persons p ON p.id = v.person_id CROSS JOIN households h ON h.id = p.household_id "
-        f"WHERE v.discharged_on BETWEEN ? AND ? AND v.status = 'live' AND {where} "
-        "ORDER BY v.person_id, v.discharged_on, v.created_at", (f"{year}-01-01", last, *param)).fetchall()
+    first, last = f"{year}-01-01", until or f"{year}-12-31"
+    region = dict(conn.execute("SELECT p.id, h.region_code FROM persons p CROSS JOIN households h "
+                               f"ON h.id = p.household_id WHERE {where}", param).fetchall())
+    rows = conn.execute(f"SELECT {_VISIT_COLUMNS} FROM visits WHERE discharged_on BETWEEN ? AND ? AND status = 'live' "
+                        "ORDER BY person_id, discharged_on, created_at", (first, last)).fetchall()
+    people: list[str] = []
+    case: list[int] = []
+    keep: list[int] = []
+    for i, r in enumerate(rows):
+        pid = r[0]
+        if not people or pid != people[-1]:
+            if pid not in region:
+                continue   # outside the jurisdiction
+            people.append(pid)
+        case.append(len(people) - 1)
+        keep.append(i)
+    if len(keep) < len(rows):
+        rows = [rows[i] for i in keep]
+    column = list(zip(*rows)) if rows else [()] * 11
+    data = YearData(
+        people, [region[p] for p in people], [], [], {}, np.array(case, np.int64),
+        np.array(column[1], np.int64).astype("datetime64[D]"), np.array(column[2], np.int8),
+        *(np.array(column[k], np.int64) for k in (3, 4, 5, 6)),
+        *(np.array(column[k], bool) for k in (7, 8, 9)), np.array(column[10], np.int8), None)
+    _held(conn, data, where, param, first, last)
+    enrolled = dict(conn.execute("SELECT person_id, insurance FROM enrollments WHERE year = ?", (year,)).fetchall())
+    data.insurance = [enrolled.get(p, DEFAULT_INSURANCE) for p in people]
+    return data
+
+
+def _held(conn: sqlite3.Connection, data: YearData, where: str, param: tuple, first: str, last: str) -> None:
+    """Each person-year's categories: those held on its visits' dates, per visit where they change in the year."""
     periods: dict[str, list[tuple[str, str, str | None]]] = {}
     for r in conn.execute(
             "SELECT c.person_id, c.category, c.valid_from, c.valid_to FROM category_periods c "
             "CROSS JOIN persons p ON p.id = c.person_id CROSS JOIN households h ON h.id = p.household_id "
             f"WHERE c.valid_from <= ? AND (c.valid_to IS NULL OR c.valid_to >= ?) AND {where} ORDER BY c.category",
-            (last, f"{year}-01-01", *param)):
+            (last, first, *param)):
         periods.setdefault(r[0], []).append((r[1], r[2], r[3]))
-    enrolled = dict(conn.execute("SELECT person_id, insurance FROM enrollments WHERE year = ?", (year,)).fetchall())
-    people: list[str] = []
-    regions: list[str] = []
-    case = np.empty(len(rows), np.int64)
-    for i, r in enumerate(rows):
-        if not people or r[0] != people[-1]:
-            people.append(r[0])
-            regions.append(r[1])
-        case[i] = len(people) - 1
-    days = [r[3] for r in rows]
-    categories: list[tuple[str, ...]] = []
-    changing: dict[int, list[tuple[str, ...]]] = {}
-    starts = np.searchsorted(case, np.arange(len(people) + 1))
-    for n, pid in enumerate(people):
+    starts = np.searchsorted(data.case, np.arange(data.people + 1)).tolist()
+    dates = data.date.astype("U10").tolist() if periods else []
+    data.categories.extend([()] * data.people)
+    for n, pid in enumerate(data.person_ids):
         held = periods.get(pid)
         if not held:
-            categories.append(())
             continue
-        each = [tuple(c for c, start, end in held if start <= day and (end is None or end >= day))
-                for day in days[starts[n]:starts[n + 1]]]
-        categories.append(each[-1])
+        days = dates[starts[n]:starts[n + 1]]
+        each = [tuple(c for c, start, end in held if start <= day and (end is None or end >= day)) for day in days]
+        data.categories[n] = each[-1]
         if len(set(each)) > 1:
-            changing[n] = each
-    column = list(zip(*rows)) if rows else [()] * 13
-    return YearData(
-        people, regions, [enrolled.get(p, DEFAULT_INSURANCE) for p in people], categories, changing, case,
-        np.array(days, "datetime64[D]"), np.array([KIND[k] for k in column[4]], np.int8),
-        *(np.array(column[k], np.int64) for k in (5, 6, 7, 8)),
-        *(np.array(column[k], bool) for k in (9, 10, 11)),
-        np.array([-1 if lv is None else LEVEL[lv] for lv in column[12]], np.int8), list(column[2]))
+            data.changing[n] = each
