@@ -27,7 +27,7 @@ from app.services import validate
 from app.services.county import engine as county_engine
 from app.services.places import place_name
 from app.services.session import Session
-from app.services.simulation_settle import join, read_year, settle_part
+from app.services.simulation_settle import YearData, join, read_year, settle_part
 from app.services.simulation_tables import Tally, Tables
 from app.store import clock
 
@@ -223,7 +223,7 @@ def simulate(session: Session, year: int, proposals: Sequence[Proposal], start: 
         raise FieldError("year", f"年度应为 2000 年至今年（{today.year}）之间的年份", "年度")
     runs = scenarios(session, proposals, start)
     last = min(today, date(year, 12, 31))
-    data = read_year(session.conn, session.user.jurisdiction, year, last.isoformat())
+    data = _year_data(session, year, last)
     if not data.people:
         raise FieldError("year", f"{year} 年在您的管辖范围内没有已录入的账单，无法测算", "年度")
     total = data.people * len(runs)
@@ -248,6 +248,20 @@ def simulate(session: Session, year: int, proposals: Sequence[Proposal], start: 
         policy=runs[0].engine.policy.document, scenarios=tuple((s.name, s.changes) for s in runs),
         first_day=first, last_day=last, scale=scale, people=data.people, visits=data.visits, tables=tally.tables(session.conn, [s.name for s in runs], scale),
         generated_at=clock.local_now())
+
+
+def _year_data(session: Session, year: int, last: date) -> YearData:
+    """The year's columns, read once and kept in the session while the records stay as they were: an officer trying
+    value after value waits for the settling only. Every change of a record appends to the audit log, so its head
+    (count and hash) says whether anything changed since."""
+    head = session.conn.execute("SELECT count, hash FROM audit_head").fetchone()
+    key = (year, last, session.user.jurisdiction, tuple(head) if head is not None else None)
+    kept = session._cache.get("simulation_year")
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    data = read_year(session.conn, session.user.jurisdiction, year, last.isoformat())
+    session._cache["simulation_year"] = (key, data)
+    return data
 
 
 def run(session: Session, year: int, proposals: Sequence[Proposal], start: date | str | None = None,

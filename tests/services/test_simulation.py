@@ -120,6 +120,12 @@ def test_the_tilt_rate_side_by_side_moves_tilt_assistance_only(session, qiannan)
     assert limits["医疗救助年度限额（住院及慢特病门诊救助）"] == (1, 1, 1, 1)   # the head's 50,000
     top = sim.tables.top[2].rows
     assert [(r[1], r[7]) for r in top] == [("张三", Decimal("3000.00"))]
+    # The year's records are kept between runs only while nothing changes: a new bill is in the next run.
+    bills.record_bill(clerk_for(session, qiannan[1]), qiannan[1], bill(
+        invoice_number="Q3", admitted_on="2023-06-01", discharged_on="2023-06-01", total_cost="200000",
+        policy_covered="180000", basic_paid="90000", serious_illness_paid="10000", referred=True))
+    again = simulation.run(session, 2023, simulation.proposals_from(["tilt_rate=50%/60%/70%"], None))
+    assert again.visits == sim.visits + 1 and tier(again, "倾斜救助")[0] > tier(sim, "倾斜救助")[0]
 
 
 def test_a_change_from_a_date_reaches_only_the_bills_after_it(session, qiannan):
