@@ -74,18 +74,11 @@ class SimulationView(QWidget):
         self.param.setMinimumWidth(320)
         edit.addWidget(QLabel("地方参数"))
         edit.addWidget(self.param)
-        add_param = QPushButton("添加参数行")
-        add_param.clicked.connect(self.add_param)
-        edit.addWidget(add_param)
-        remove_param = QPushButton("删去选中行")
-        remove_param.clicked.connect(self.remove_param)
-        edit.addWidget(remove_param)
-        add_column = QPushButton("添加方案列")
-        add_column.clicked.connect(self.add_column)
-        edit.addWidget(add_column)
-        remove_column = QPushButton("删去最后一列")
-        remove_column.clicked.connect(self.remove_column)
-        edit.addWidget(remove_column)
+        for text, slot in (("添加参数行", self.add_param), ("删去选中行", self.remove_param),
+                           ("添加方案列", self.add_column), ("删去最后一列", self.remove_column)):
+            button = QPushButton(text)
+            button.clicked.connect(lambda _=False, slot=slot: slot())
+            edit.addWidget(button)
         edit.addStretch(1)
         self.run_button = QPushButton("测算")
         self.run_button.setProperty("primary", True)
@@ -253,21 +246,18 @@ class SimulationView(QWidget):
         return f"政策测算_{self.sim.place}_{self.sim.period}{suffix}"
 
     def export(self) -> None:
-        if self.sim is None:
-            return
-        path = files.save_path(self, "导出 Excel", self._name(".xlsx"), "Excel 工作簿 (*.xlsx)")
-        if path:
-            sim = self.sim
-            Op(self, lambda: _export(sim, path)).success(
-                lambda _: self.window.statusBar().showMessage(f"已导出 {path}", 10000)).run()
+        self._save("导出 Excel", ".xlsx", "Excel 工作簿 (*.xlsx)", _export)
 
     def print_summary(self) -> None:
+        self._save("一页摘要 PDF", ".pdf", "PDF 文件 (*.pdf)", _pdf)
+
+    def _save(self, title: str, suffix: str, filters: str, write) -> None:
         if self.sim is None:
             return
-        path = files.save_path(self, "一页摘要 PDF", self._name(".pdf"), "PDF 文件 (*.pdf)")
+        path = files.save_path(self, title, self._name(suffix), filters)
         if path:
             sim = self.sim
-            Op(self, lambda: _pdf(sim, path)).success(
+            Op(self, lambda: write(sim, path)).success(
                 lambda _: self.window.statusBar().showMessage(f"已写入 {path}", 10000)).run()
 
 
