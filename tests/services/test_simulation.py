@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from app.documents.simulation_pdf import simulation_summary
 from app.domain.errors import FieldError
-from app.domain.money import ZERO
+from app.domain.money import ZERO, round_fen
 from app.services import bills, county, demo, registry, simulation, users
 from app.services.session import SYSTEM, Session
 from app.services.simulation_tables import TIER_LABELS
@@ -204,3 +204,20 @@ def test_the_pdf_is_one_page_with_eight_columns(session, qiannan, tmp_path):
         ["tilt_rate=30%/35%/40%/45%/50%/60%/70%"], None))
     path = simulation_summary(tmp_path / "s.pdf", sim)
     assert len(PdfReader(path).pages) == 1
+
+
+def test_the_year_so_far_scaled_to_a_full_year(session, qiannan):
+    """On 2023-07-01 the year has run 182 days: money × 365/182, people and months as recorded."""
+    from datetime import datetime
+
+    from app.store import clock
+
+    with clock.freeze(datetime(2023, 7, 1, 10, 0)):
+        so_far = simulation.run(session, 2023, simulation.proposals_from(["tilt_rate=70%"], None))
+        whole = simulation.run(session, 2023, simulation.proposals_from(["tilt_rate=70%"], None), full_year=True)
+    assert so_far.scale is None and so_far.period == "2023年1月1日至7月1日"
+    assert whole.scale == Decimal(365) / Decimal(182) and "已过 182 天" in whole.scale_text
+    assert tier(whole, "倾斜救助") == [round_fen(v * whole.scale) for v in tier(so_far, "倾斜救助")]
+    assert whole.tables.months.rows == so_far.tables.months.rows and whole.people == so_far.people
+    with pytest.raises(FieldError):
+        simulation.run(session, 2024, simulation.proposals_from(["tilt_rate=70%"], None))
