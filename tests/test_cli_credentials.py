@@ -14,6 +14,7 @@ WITHOUT_SIGN_IN = {
     "policy test", "gui", "init", "check",
     "audit verify", "user list", "backup", "restore", "documents sample", "verify-form", "monitoring-list",
     "subsidy-roster", "county init-db", "bill list", "adjustments",
+    "simulate",   # reads only: settles the year in memory and writes no record (tests/services/test_simulation.py)
 }
 
 
