@@ -1,10 +1,10 @@
 """The one seam of 政策测算: a county year's visits read as columns (integer fen), settled under one engine, per-visit
 tier amounts back as columns.
 
-`settle_part` is the only place the simulation settles anything. Today it runs the per-visit engine through the same
-function the stored settlements come from (bills.due_by_visit), so a simulation of "no change" is the stored year to
-the fen; the batch path (app/policy/batch.py, settle_columns on the same columns) takes its place for person-years
-whose categories hold all year, without the simulation changing.
+`settle_part` is the only place the simulation settles anything: the batch path (app/policy/batch.py, settle_columns,
+held to the per-visit engine's fen by its differential test) for person-years whose categories hold all year, and the
+function the stored settlements come from (bills.due_by_visit) for those whose categories change within it, so a
+simulation of "no change" is the stored year to the fen.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 
 from app.domain.case import Visit
 from app.domain.names import DEFAULT_INSURANCE, HOSPITAL_LEVELS, VISIT_KINDS
+from app.policy import batch
 from app.policy.engine import Engine
 from app.services.bills import TIERS, due_by_visit
 from app.store import reads
@@ -101,22 +102,52 @@ class Settled:
 
 
 def settle_part(eng: Engine, data: YearData) -> Settled:
-    """Settle every person-year of `data` under `eng` (the policy and the county's local values), writing nothing."""
-    tiers = np.zeros((len(TIERS), data.visits), np.int64)
-    category: list[str] = []
-    annual = np.zeros((2, data.people), np.int64)
-    at = 0
-    for n in range(data.people):
-        visits = data.visits_of(n)
-        held = data.changing.get(n) or [data.categories[n]] * len(visits)
-        dues = due_by_visit(eng, visits, held, data.insurance[n], explain=False)
-        for d in dues:
-            tiers[:, at] = [int(d.amounts[t] * 100) for t in TIERS]
-            at += 1
-        last = dues[-1].result
-        category.append(dues[-1].category)
-        annual[:, n] = int(last.re_assistance_paid * 100), int(last.application_assistance_paid * 100)
-    return Settled(tiers, category, annual[0], annual[1])
+    """Settle every person-year of `data` under `eng` (the policy and the county's local values), writing nothing.
+
+    The batch path settles the person-years whose categories hold all year; one whose categories change within the
+    year is settled as its stored settlement is, visit by visit under the categories of each visit's date
+    (bills.due_by_visit), which the batch's columns (one set of categories per person-year) cannot say."""
+    out = Settled(np.zeros((len(TIERS), data.visits), np.int64), [""] * data.people, np.zeros(data.people, np.int64),
+                  np.zeros(data.people, np.int64))
+    changing = np.array(sorted(data.changing), np.int64)
+    steady = np.setdiff1d(np.arange(data.people), changing)
+    if len(steady):
+        visits = ~np.isin(data.case, changing) if len(changing) else slice(None)
+        result = batch.settle_columns(eng, _columns(data, steady, visits))
+        out.tiers[:, visits] = np.stack(result.tiers())
+        for k, n in enumerate(steady.tolist()):
+            out.category[n] = result.applied_category[k]
+        out.re_assistance[steady] = result.re_assistance_paid
+        out.application[steady] = result.application_assistance_paid
+    for n in changing.tolist():
+        _settle_one(eng, data, n, out)
+    return out
+
+
+def _columns(data: YearData, people: np.ndarray, visits) -> batch.YearColumns:
+    """The batch path's columns for some person-years of `data` (their visits selected by `visits`)."""
+    case = data.case[visits]
+    return batch.YearColumns(
+        categories=[data.categories[n] for n in people.tolist()], insurance=[data.insurance[n] for n in people.tolist()],
+        application=np.zeros(len(people), bool), case=np.searchsorted(people, case), date=data.date[visits],
+        kind=data.kind[visits], total_cost=data.total_cost[visits], policy_covered=data.policy_covered[visits],
+        basic_paid=data.basic_paid[visits], serious_illness_paid=data.serious_illness_paid[visits],
+        referred=data.referred[visits], in_province=data.in_province[visits],
+        major_disease=data.major_disease[visits], hospital_level=data.hospital_level[visits])
+
+
+def _settle_one(eng: Engine, data: YearData, n: int, out: Settled) -> None:
+    """Person-year `n` by the per-visit engine, under the categories held on each visit's date."""
+    visits = data.visits_of(n)
+    held = data.changing.get(n) or [data.categories[n]] * len(visits)
+    dues = due_by_visit(eng, visits, held, data.insurance[n], explain=False)
+    at = int(np.searchsorted(data.case, n))
+    for k, d in enumerate(dues):
+        out.tiers[:, at + k] = [int(d.amounts[t] * 100) for t in TIERS]
+    last = dues[-1].result
+    out.category[n] = dues[-1].category
+    out.re_assistance[n] = int(last.re_assistance_paid * 100)
+    out.application[n] = int(last.application_assistance_paid * 100)
 
 
 def join(parts: list[Settled]) -> Settled:
