@@ -139,8 +139,11 @@ def check_workbook(path: Path, label: str) -> None:
     path = Path(path)
     if path.stat().st_size > MAX_UNCOMPRESSED:
         raise TooLarge(f"{label}有 {_mb(path.stat().st_size)}，超过上限 {_mb(MAX_UNCOMPRESSED)}")
-    with zipfile.ZipFile(path) as zf:
-        infos = check_zip(zf, label)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = check_zip(zf, label)
+    except NotImplementedError as exc:  # a zip feature Python's reader lacks (e.g. "zip file version 8.8")
+        raise Damaged(f"{label}使用了不支持的 zip 格式（{exc}）") from None
     budget = MAX_UNCOMPRESSED
     for info in infos:
         used = 0

@@ -171,8 +171,8 @@ def test_a_package_carries_the_money_and_an_altered_paid_amount_is_refused_at_a_
         "15000.00"
     reason = county_site.conn.execute("SELECT reason FROM sync_conflicts WHERE entity_id = ?", (line,)).fetchone()[0]
     assert "一经记下不能改写" in reason
-    packages.import_to_county(tmp_path / "first.jzpkg", county_url)
-    at_county = packages.import_to_county(tmp_path / "second.jzpkg", county_url)
+    packages.import_to_county(county_site, tmp_path / "first.jzpkg", county_url)
+    at_county = packages.import_to_county(county_site, tmp_path / "second.jzpkg", county_url)
     assert at_county.county["payment_lines"].refused == 1
     assert _county(county_url, "SELECT amount FROM payment_lines WHERE id = %s", (line,))[0][0] == 15000
     assert _county(county_url, "SELECT state FROM disbursement_batches WHERE id = %s", (paid["id"],)) == [("paid",)]

@@ -12,6 +12,10 @@ import psycopg
 import pytest
 
 from app.exchange import county_db
+from app.services import demo, site_keys
+from app.services.county import configure_county
+from app.services.session import SYSTEM, Session
+from app.store.store import open_store
 
 from .killing import AS_ADMIN, CAN_KILL, app, cli, kill_after_line, run_to_end
 from .state import consistency, known_ids, snapshot
@@ -24,9 +28,39 @@ TABLES = ("households", "persons", "category_periods", "enrollments", "visits", 
           "applications", "application_steps")
 
 
-def county(pg, name: str) -> str:
+def county_office(folder):
+    """The county office's installation (its own database and keys), as one county has one."""
+    office = Session(open_store(folder / "county-office.sqlite3", daily_backup=False), SYSTEM)
+    try:
+        configure_county(office, demo.COUNTY_CODE, "南陵县", demo.DEMO_POLICY, demo.DEMO_LOCAL)
+    finally:
+        office.store.close()
+    return folder / "county-office.sqlite3"
+
+
+def introduced(db, office_db):
+    """The site's public keys, after the site took in the county's key card (both written, with their audit
+    entries, before anything is measured; the key file beside the database goes with every copy of the folder)."""
+    site, office = (Session(open_store(p, daily_backup=False), SYSTEM) for p in (db, office_db))
+    try:
+        site_keys.trust_county(site, site_keys.card(office))
+        return site_keys.card(site)
+    finally:
+        site.store.close()
+        office.store.close()
+
+
+def county(pg, name: str, office_db, card) -> str:
+    """A fresh county database the county office claimed, with the site's public keys registered, as a county
+    admin does before a township's first sync."""
     url = pg.database(f"{name}_{uuid.uuid4().hex[:8]}")
     county_db.init_db(url)
+    office = Session(open_store(office_db, daily_backup=False), SYSTEM)
+    try:
+        site_keys.claim_county(office, url, replace=True)
+        site_keys.register_site(office, url, card)
+    finally:
+        office.store.close()
     return url
 
 
@@ -66,10 +100,12 @@ def sync_state(db) -> dict:
 
 def test_sigkill_during_a_sync_loses_and_doubles_nothing(pg, demo_county, tmp_path):
     base = copy_db(demo_county, tmp_path / "base")
+    office = county_office(tmp_path)
+    card = introduced(base, office)
     known = known_ids(base)
     before = snapshot(base, known)
     reference = copy_db(base, tmp_path / "reference")
-    ref_url = county(pg, "reference")
+    ref_url = county(pg, "reference", office, card)
     ref = run_to_end(app("sync", *AS_ADMIN, "--county-url", ref_url, "--db", str(reference)), tmp_path / "reference.log",
                      PROGRESS)
     assert len(ref.marks) > 2, f"sync printed too few progress lines to place kills between:\n{ref.output}"
@@ -79,7 +115,7 @@ def test_sigkill_during_a_sync_loses_and_doubles_nothing(pg, demo_county, tmp_pa
     landed = halfway = 0
     for k in range(KILLS):
         db = copy_db(base, tmp_path / f"kill-{k:02d}")
-        url = county(pg, f"kill{k:02d}")
+        url = county(pg, f"kill{k:02d}", office, card)
         line, delay = place(rng, ref)
         kill = kill_after_line(app("sync", *AS_ADMIN, "--county-url", url, "--db", str(db)), PROGRESS, line, delay,
                                tmp_path / f"kill-{k:02d}.log")

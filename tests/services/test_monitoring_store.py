@@ -19,7 +19,8 @@ from .conftest import copied_county, demo_county
 
 YEAR = 2025
 TODAY = date(2026, 1, 15)
-HUNAN_LOCAL = {"per_capita_disposable_income": "31000", "outpatient_assistance_limit": "8000"}
+HUNAN_LOCAL = {"per_capita_disposable_income": "31000", "outpatient_assistance_limit": "8000",
+               "serious_deductible_share": "50%", "assistance_deductible_share": "5%"}
 
 
 @pytest.fixture(scope="module")

@@ -66,8 +66,12 @@ def test_upgrade_repacks_every_explanation_without_sending_or_recounting_anythin
     for key, stored in after.items():
         assert stored[0] == steps_codec.CURRENT and len(stored) < len(before[key])
         assert steps_codec.raw(stored) == zlib.decompress(before[key])
-    assert conn.execute("SELECT entity, entity_id, seq FROM changes ORDER BY seq").fetchall() == changes
+    # Later migrations start sending kinds of record that did not travel before (money, from version 14) and add
+    # their triggers: what was there is what this one must leave alone.
+    kinds = {entity for entity, _, _ in changes}
+    assert [c for c in conn.execute("SELECT entity, entity_id, seq FROM changes ORDER BY seq") if c[0] in kinds] \
+        == changes
     assert conn.execute("SELECT * FROM stat_cells ORDER BY 1, 2, 3, 4").fetchall() == cells
-    assert conn.execute("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' ORDER BY name").fetchall() == triggers
+    assert set(triggers) <= set(conn.execute("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger'"))
     conn.close()
     assert check_database(db, full=True) == []

@@ -39,6 +39,7 @@ EXPECTED = {
     "confirm_disbursement": "..Y..Y.Y",
     "cancel_disbursement": ".YY..Y.Y",
     "simulate":           "...YYYYY",
+    "manage_site_keys":   "......YY",
 }
 # Each workflow step ("state.action") and the one role that takes it.
 WORKFLOW = {
