@@ -166,11 +166,12 @@ def settle_year(loaded, local: dict[str, Any], cols: YearColumns,
 # Which keys of each policy-file section have a column form here. A key set in a policy that is not listed (a block
 # another change adds) makes the batch settle that policy's person-years per visit, so a new rule never goes unheard.
 KNOWN: dict[str, set[str]] = {
-    "Policy": {"id", "title", "document", "region", "issued", "effective", "period", "ends", "note", "categories",
-               "locals", "shared_limits", "contributions", "basic", "serious", "assistance", "secondary",
+    # after_end: a year with a visit after 适用期至 is settled per visit (rare; the engine refuses it or warns).
+    "Policy": {"id", "title", "document", "region", "issued", "effective", "period", "ends", "after_end", "note",
+               "categories", "locals", "shared_limits", "contributions", "basic", "serious", "assistance", "secondary",
                "application", "re_assistance", "warnings", "premium"},
     "CategoryDecl": {"name", "aliases", "custom", "note"},
-    "LocalParameter": {"label", "unit", "reference", "note", "minimum", "maximum", "allow_none"},
+    "LocalParameter": {"label", "unit", "reference", "note", "minimum", "maximum", "allow_none", "suggestion"},
     "BasicSection": {"schemes", "annual_cap", "inpatient", "chronic", "outpatient", "referral", "adjustments", "note"},
     "BasicKindTerms": {"deductible", "rate", "annual_cap", "note"},
     "ByLevel": {"levels"},
