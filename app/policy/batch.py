@@ -34,7 +34,7 @@ from app.domain.names import HOSPITAL_LEVELS, INSURANCE_SCHEMES, ORDINARY, VISIT
 from app.policy import blocks, vector
 from app.policy.engine import Engine
 from app.policy.result import RiskCheck, Warning
-from app.policy.schema import TILT_EXCESS, ByLevel, Policy
+from app.policy.schema import TILT_EXCESS, ByLevel, Policy, RatioByLevel
 from app.policy.tiers.annual import RISK_SCOPE, re_assistance_hint, risk_warning
 from app.policy.values import Rule
 from app.policy.vector import NO_LIMIT, PPM, Groups, Inexact, fen, ppm
@@ -44,7 +44,7 @@ KIND = {k: i for i, k in enumerate(VISIT_KINDS)}
 LEVEL = {lv: i for i, lv in enumerate(HOSPITAL_LEVELS)}
 SCHEME = {s: i for i, s in enumerate(INSURANCE_SCHEMES)}
 INPATIENT = KIND["住院"]
-COND_BIT = {"规范转诊": 1, "省内就医": 2, "重特大疾病": 4}
+COND_BIT = {"规范转诊": 1, "省内就医": 2, "重特大疾病": 4, "参保地就医": 8, "急诊抢救": 16, "异地备案": 32}
 # Sums above this (fen) could overflow fen × millionths in int64: such a person-year is settled per visit.
 SAFE_SUM = 9 * 10**12
 
@@ -175,11 +175,13 @@ KNOWN: dict[str, set[str]] = {
     "BasicSection": {"schemes", "annual_cap", "inpatient", "chronic", "outpatient", "referral", "adjustments", "note"},
     "BasicKindTerms": {"deductible", "rate", "annual_cap", "note"},
     "ByLevel": {"levels"},
+    "RatioByLevel": {"levels"},
     "BasicAdjustment": {"categories", "schemes", "kinds", "deductible", "rate", "rate_uplift", "note"},
     "ReferralDeductible": {"mode", "categories", "step", "floor", "conditions", "reference", "reading"},
     "SeriousSection": {"schemes", "kinds", "deductible", "rate", "cap", "adjustments", "note"},
     "SeriousAdjustment": {"categories", "schemes", "deductible", "deductible_cut", "rate", "rate_uplift", "cap", "note"},
-    "AssistancePool": {"name", "kinds", "treatments", "above_limit", "note"},
+    "AssistancePool": {"name", "kinds", "scope", "treatments", "above_limit", "note"},
+    "VisitScope": {"any_of", "reference", "reading"},
     "Treatment": {"categories", "deductible", "rate", "annual_limit", "cost_ceiling", "on_application", "note"},
     "ApplicationTerms": {"reference", "income_test", "reading"},
     "IncomeTest": {"mode", "share", "asset_check", "reference", "reading"},
@@ -452,6 +454,16 @@ class _Batch:
         except (CaseError, Inexact):
             return 0, 0
 
+    @staticmethod
+    def _at_level(rule: Rule | ByLevel | RatioByLevel, level: int) -> Rule:
+        """tiers/common.py level_rule on a level index (0: none on the bill): refuses where the engine does."""
+        if not isinstance(rule, (ByLevel, RatioByLevel)):
+            return rule
+        found = rule.levels.get(HOSPITAL_LEVELS[level - 1]) if level > 0 else None
+        if found is None:
+            raise CaseError("hospital_level", "engine refuses")
+        return found
+
     def _basic_terms(self, key: int) -> tuple[int, ...]:
         key, ins = divmod(key, 4)
         key, level = divmod(key, 5)
@@ -466,13 +478,11 @@ class _Batch:
         if adj is not None and adj.deductible is not None:
             ded = self.value(adj.deductible, seg)
         else:
-            rule = terms.deductible
-            if isinstance(rule, ByLevel):
-                rule = rule.levels.get(HOSPITAL_LEVELS[level - 1]) if level > 0 else None
-                if rule is None:
-                    raise CaseError("hospital_level", "engine refuses")
-            ded = self.value(rule, seg)
-        rate = self.value(adj.rate if adj is not None and adj.rate is not None else terms.rate, seg)
+            ded = self.value(self._at_level(terms.deductible, level), seg)
+        if adj is not None and adj.rate is not None:
+            rate = self.value(adj.rate, seg)
+        else:
+            rate = self.value(self._at_level(terms.rate, level), seg)
         if adj is not None and adj.rate_uplift is not None:
             rate = blocks.with_uplift(rate, self.value(adj.rate_uplift, seg))
         cap = self.value(sec.annual_cap, seg)
