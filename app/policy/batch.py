@@ -36,6 +36,7 @@ from app.policy.engine import Engine
 from app.policy.result import RiskCheck, Warning
 from app.policy.schema import TILT_EXCESS, ByLevel, Policy, RatioByLevel
 from app.policy.tiers.annual import RISK_SCOPE, re_assistance_hint, risk_warning
+from app.policy.tiers.common import COND_FIELD
 from app.policy.values import Rule
 from app.policy.vector import NO_LIMIT, PPM, Groups, Inexact, fen, ppm
 
@@ -44,7 +45,9 @@ KIND = {k: i for i, k in enumerate(VISIT_KINDS)}
 LEVEL = {lv: i for i, lv in enumerate(HOSPITAL_LEVELS)}
 SCHEME = {s: i for i, s in enumerate(INSURANCE_SCHEMES)}
 INPATIENT = KIND["住院"]
-COND_BIT = {"规范转诊": 1, "省内就医": 2, "重特大疾病": 4, "参保地就医": 8, "急诊抢救": 16, "异地备案": 32}
+# Each condition a rule may name as a bit of a visit's flags (read from the Visit field COND_FIELD names).
+COND_BIT = {cond: 1 << i for i, cond in enumerate(COND_FIELD)}
+CONDITION_FIELDS = tuple(COND_FIELD.values())
 # Sums above this (fen) could overflow fen × millionths in int64: such a person-year is settled per visit.
 SAFE_SUM = 9 * 10**12
 
@@ -71,6 +74,17 @@ class YearColumns:
     hospital_level: np.ndarray          # per visit: int8 index in HOSPITAL_LEVELS, -1 where the bill has none
     ids: list[str] | None = None        # per visit: the id an explanation or error names (default v1, v2 …)
     households: list[Household] | None = None  # per person-year: what 依申请 tests need (only they read it)
+    # per visit: bool; None reads as a bill recorded before these fields existed (not 急诊, 参保地, not 备案 — Visit's
+    # own defaults)
+    emergency: np.ndarray | None = None
+    in_insured_area: np.ndarray | None = None
+    filed_remote: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.case)
+        for name in ("emergency", "in_insured_area", "filed_remote"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.full(n, Visit.__dataclass_fields__[name].default, bool))
 
     @property
     def cases(self) -> int:
@@ -107,7 +121,15 @@ class YearColumns:
             major_disease=np.array([v.major_disease for v in visits], bool),
             hospital_level=np.array([-1 if v.hospital_level is None else LEVEL[v.hospital_level] for v in visits],
                                     np.int8),
-            ids=[v.id for v in visits], households=[c.household for c in cases])
+            ids=[v.id for v in visits], households=[c.household for c in cases],
+            **{name: np.array([getattr(v, name) for v in visits], bool) for name in CONDITION_FIELDS[3:]})
+
+    def bits(self) -> np.ndarray:
+        """Per visit: the conditions it meets, as COND_BIT bits."""
+        out = np.zeros(self.visits, np.int64)
+        for cond, name in COND_FIELD.items():
+            out |= getattr(self, name).astype(np.int64) * COND_BIT[cond]
+        return out
 
     def visit_range(self, n: int) -> range:
         lo, hi = np.searchsorted(self.case, [n, n + 1])
@@ -125,7 +147,9 @@ class YearColumns:
             serious_illness_paid=money(self.serious_illness_paid, i), referred=bool(self.referred[i]),
             in_province=bool(self.in_province[i]),
             hospital_level=None if self.hospital_level[i] < 0 else HOSPITAL_LEVELS[self.hospital_level[i]],
-            major_disease=bool(self.major_disease[i])) for i in self.visit_range(n))
+            major_disease=bool(self.major_disease[i]), emergency=bool(self.emergency[i]),
+            in_insured_area=bool(self.in_insured_area[i]), filed_remote=bool(self.filed_remote[i]))
+            for i in self.visit_range(n))
         return Case(policy=policy, visits=visits, categories=self.categories[n], insurance=self.insurance[n],
                     application=bool(self.application[n]),
                     household=self.households[n] if self.households is not None else Household())
@@ -358,7 +382,7 @@ class _Batch:
         self.covered = cols.policy_covered[v]
         self.total = cols.total_cost[v]
         self.seg = np.searchsorted(np.array(self.points, "datetime64[D]"), cols.date[v], side="right").astype(np.int64)
-        self.bits = (cols.referred[v] * 1 + cols.in_province[v] * 2 + cols.major_disease[v] * 4).astype(np.int64)
+        self.bits = cols.bits()[v]
         self.level = cols.hospital_level[v].astype(np.int64)
         self.ins = np.array([SCHEME[s] for s in cols.insurance], np.int64)[self.row_case] if cols.cases else \
             np.zeros(0, np.int64)
@@ -571,6 +595,8 @@ class _Batch:
             table = _Table(key, in_pool, lambda k, pi=pi: self._assistance_terms(pi, k), 5)
             self.flag_rows(table.bad_rows, "engine refuses (assistance)")
             active = table.column(0).astype(bool)
+            if pool.scope is not None:  # outside the scope a visit's costs do not enter the pool at all
+                active &= (self.bits & _bits(pool.scope.any_of)) != 0
             ded, rate, limit, ceiling = (table.column(j) for j in range(1, 5))
             inc = np.where(active, inc_all, 0)
             base = g.cumsum(inc)
