@@ -34,7 +34,7 @@ from app.domain.names import HOSPITAL_LEVELS, INSURANCE_SCHEMES, ORDINARY, VISIT
 from app.policy import blocks, vector
 from app.policy.engine import Engine
 from app.policy.result import RiskCheck, Warning
-from app.policy.schema import TILT_EXCESS, ByLevel, Policy, RatioByLevel
+from app.policy.schema import TILT_EXCESS, ByLevel, GradedRate, Policy, RatioByLevel
 from app.policy.tiers.annual import RISK_SCOPE, re_assistance_hint, risk_warning
 from app.policy.tiers.common import COND_FIELD
 from app.policy.values import Rule
@@ -196,12 +196,14 @@ KNOWN: dict[str, set[str]] = {
                "application", "re_assistance", "warnings", "premium"},
     "CategoryDecl": {"name", "aliases", "custom", "note"},
     "LocalParameter": {"label", "unit", "reference", "note", "minimum", "maximum", "allow_none", "suggestion"},
-    "BasicSection": {"schemes", "annual_cap", "inpatient", "chronic", "outpatient", "referral", "adjustments", "note"},
+    "BasicSection": {"schemes", "annual_cap", "inpatient", "chronic", "outpatient", "referral", "out_of_scope",
+                     "adjustments", "note"},
+    "ScopeCut": {"scope", "cut"},
     "BasicKindTerms": {"deductible", "rate", "annual_cap", "note"},
     "ByLevel": {"levels"},
     "RatioByLevel": {"levels"},
     "BasicAdjustment": {"categories", "schemes", "kinds", "deductible", "rate", "rate_uplift", "note"},
-    "ReferralDeductible": {"mode", "categories", "step", "floor", "conditions", "reference", "reading"},
+    "ReferralDeductible": {"mode", "categories", "step", "floor", "conditions", "applies", "reference", "reading"},
     "SeriousSection": {"schemes", "kinds", "deductible", "rate", "cap", "adjustments", "note"},
     "SeriousAdjustment": {"categories", "schemes", "deductible", "deductible_cut", "rate", "rate_uplift", "cap", "note"},
     "AssistancePool": {"name", "kinds", "scope", "treatments", "above_limit", "note"},
@@ -213,7 +215,9 @@ KNOWN: dict[str, set[str]] = {
                    "extra_limit", "total_limit", "note"},
     "TiltBase": {"mode", "reference", "reading"},
     "SecondarySection": {"name", "conditions", "categories", "kinds", "include_out_of_catalog", "deductible", "rate",
-                         "annual_limit", "note"},
+                         "graded", "annual_limit", "note"},
+    "GradedRate": {"grades", "reference", "reading"},
+    "Grade": {"categories", "cost_from", "rate"},
     "ApplicationSection": {"kinds", "income_test", "deductible", "rate", "annual_limit", "note"},
     "ReAssistanceSection": {"kinds", "threshold", "rate", "cap", "note"},
     "WarningRule": {"categories", "measure", "kinds", "threshold", "comparison"},
@@ -394,7 +398,9 @@ class _Batch:
         reported = cols.basic_paid[self.row_visit]
         computed = reported < 0
         key = ((((self.seg * self.ncat + self.row_cat) * 3 + self.kind) * 5 + (self.level + 1)) * 4 + self.ins)
-        table = _Table(key, computed, self._basic_terms, 8)
+        cut = sec.out_of_scope if sec is not None else None
+        out_of_scope = (self.bits & _bits(cut.scope.any_of)) == 0 if cut is not None else np.zeros_like(key, bool)
+        table = _Table(key * 2 + out_of_scope, computed, self._basic_terms, 8)
         self.flag_rows(table.bad_rows, "engine refuses (basic)")
         ded, rate, cap, kcap, mode, step, floor, need = (table.column(j) for j in range(8))
         inpatient = self.kind == INPATIENT
@@ -489,6 +495,7 @@ class _Batch:
         return found
 
     def _basic_terms(self, key: int) -> tuple[int, ...]:
+        key, out_of_scope = divmod(key, 2)
         key, ins = divmod(key, 4)
         key, level = divmod(key, 5)
         key, kind = divmod(key, 3)
@@ -509,19 +516,24 @@ class _Batch:
             rate = self.value(self._at_level(terms.rate, level), seg)
         if adj is not None and adj.rate_uplift is not None:
             rate = blocks.with_uplift(rate, self.value(adj.rate_uplift, seg))
+        if out_of_scope:
+            cut = self.value(sec.out_of_scope.cut, seg)
+            rate = rate - cut if rate > cut else blocks.ZERO
         cap = self.value(sec.annual_cap, seg)
         kcap = self.value(terms.annual_cap, seg) if terms.annual_cap is not None else None
         mode = step = floor = need = 0
         ref = sec.referral
         if ref is not None and cat in ref.categories:
             need = _bits(ref.conditions)
-            if ref.mode == "逐次递减":
-                try:
-                    mode, step, floor = 1, ppm(self.value(ref.step, seg)), ppm(self.value(ref.floor, seg))
-                except (CaseError, Inexact):
-                    mode = 3
-            else:
-                mode = 2
+            try:
+                # The county's 执行 switch (tiers/basic.py _applies) first: a county that does not apply the rule
+                # pays the level's own deductible (mode 0).
+                if ref.applies is None or self.value(ref.applies, seg):
+                    mode = 2
+                    if ref.mode == "逐次递减":
+                        mode, step, floor = 1, ppm(self.value(ref.step, seg)), ppm(self.value(ref.floor, seg))
+            except (CaseError, Inexact):
+                mode = 3  # refused where the rule applies (a referred admission meeting its conditions)
         return fen(ded or blocks.ZERO), ppm(rate), fen(cap), fen(kcap), mode, step, floor, need
 
     def serious(self) -> None:
@@ -646,17 +658,19 @@ class _Batch:
 
         def terms(k: int) -> tuple[int, ...]:
             seg = k // self.ncat
-            return (fen(self.value(sec.deductible, seg) or blocks.ZERO), ppm(self.value(sec.rate, seg)),
-                    fen(self.value(sec.annual_limit, seg)))
+            rate = ppm(self.value(sec.rate, seg)) if sec.graded is None else 0
+            return fen(self.value(sec.deductible, seg) or blocks.ZERO), rate, fen(self.value(sec.annual_limit, seg))
 
         table = _Table(key, active, terms, 3)
         self.flag_rows(table.bad_rows, "engine refuses (secondary)")
         ded, rate, limit = (table.column(j) for j in range(3))
+        g = self.groups
+        if sec.graded is not None:
+            rate = self._graded(sec.graded, key, active, g.cumsum(np.where(active, self.total, 0)))
         inc = self.covered - self.basic_paid - self.serious_paid - self.assistance_paid - self.tilt_paid
         if sec.include_out_of_catalog:
             inc = inc + (self.total - self.covered)
         inc = np.where(active, inc, 0)
-        g = self.groups
         cumulative = np.where(active, vector.assisted(g.cumsum(inc), ded, rate, limit), 0)
 
         def pay(paid: np.ndarray) -> np.ndarray:
@@ -666,6 +680,26 @@ class _Batch:
         paid, unsettled = vector.settle_running(g, pay, guess, self.rounds)
         self.flag_rows(unsettled, "not settled in the rounds allowed")
         self.tilt_paid = self.tilt_paid + paid
+
+    def _graded(self, graded: GradedRate, key: np.ndarray, active: np.ndarray, total: np.ndarray) -> np.ndarray:
+        """tiers/secondary.py graded_rate per row: of the category's grades, the first with the highest 医疗总费用起
+        the year's total cost so far (`total`) has reached gives the rate; 0 where it reached none."""
+        best = np.full(len(key), -1, np.int64)
+        rate = np.zeros(len(key), np.int64)
+        for grade in graded.grades:
+            def terms(k: int, grade=grade) -> tuple[int, ...]:
+                seg, cat = divmod(k, self.ncat)
+                if self.cat_names[cat] not in grade.categories:
+                    return 0, 0, 0
+                return 1, fen(self.value(grade.cost_from, seg) or blocks.ZERO), ppm(self.value(grade.rate, seg))
+
+            table = _Table(key, active, terms, 3)
+            self.flag_rows(table.bad_rows, "engine refuses (secondary)")
+            start = table.column(1)
+            reached = table.column(0).astype(bool) & (total >= start) & (start > best)
+            best = np.where(reached, start, best)
+            rate = np.where(reached, table.column(2), rate)
+        return rate
 
     # -- the year -----------------------------------------------------------------------------------------------
     def choose(self) -> np.ndarray:
