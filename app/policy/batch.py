@@ -11,9 +11,10 @@ rows at once (vector.settle_running).
 
 Whatever has no column form yet is settled by the per-visit engine, per person-year, and counted in
 `BatchResult.reasons`: a policy section or key this module does not know (a block added since — see KNOWN), a
-condition the columns do not carry, 依申请 cases, a year that reaches an above-limit block (倾斜救助, 重特大疾病),
-values that are not whole fen or millionths, a running sum not settled in the rounds allowed, and anything the
-engine would refuse (it then raises its own CaseError, naming the field, as settling that year alone would).
+condition the columns do not carry, 依申请 cases, a visit after the policy's 适用期至 (the engine refuses it, or
+under 期满后: 警告 settles it with its warning — rare, so not in columns), a year that reaches an above-limit block
+(倾斜救助, 重特大疾病), values that are not whole fen or millionths, a running sum not settled in the rounds allowed,
+and anything the engine would refuse (it then raises its own CaseError, naming the field, as settling that year alone would).
 """
 
 from __future__ import annotations
