@@ -281,6 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app.cli_money import add_commands as add_money_commands
 
     add_money_commands(sub, _guarded)
+    from app.cli_simulate import add_commands as add_simulate_commands
+
+    add_simulate_commands(sub, _guarded)
     return parser
 
 

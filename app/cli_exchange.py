@@ -33,10 +33,11 @@ def _stamp() -> str:
 def cmd_import_package(args: argparse.Namespace) -> int:
     from app.services import packages
 
+    session = signed_in(args)
     if args.county_url:
-        result = packages.import_to_county(Path(args.file), args.county_url)
+        result = packages.import_to_county(session, Path(args.file), args.county_url)
     else:
-        result = packages.import_here(signed_in(args), Path(args.file))
+        result = packages.import_here(session, Path(args.file))
     for line in result.lines():
         _say(line)
     return 0
@@ -73,7 +74,7 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p.add_argument("--all", action="store_true", help="导出本站全部记录（交换包丢失时重做）")
     p.set_defaults(func=run(cmd_export_package))
     p = with_credentials(with_db(sub.add_parser(
-        "import-package", help="导入其他站点的交换包（须登录，--user）；加 --county-url 则写入县级数据库（凭数据库账号）")))
+        "import-package", help="导入交换包（须登录，--user）；加 --county-url 则在县级站点上写入县级数据库")))
     p.add_argument("file", metavar="FILE")
     p.add_argument("--county-url", metavar="URL", help="县级 PostgreSQL 数据库地址，如 postgresql://用户@主机/库名")
     p.set_defaults(func=run(cmd_import_package))
@@ -82,6 +83,9 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p = csub.add_parser("init-db", help="在县级 PostgreSQL 中建立（或补齐）救助通的表，可重复运行")
     p.add_argument("url", metavar="URL")
     p.set_defaults(func=run(cmd_county_init_db))
+    from app.cli_keys import add_commands as add_key_commands
+
+    add_key_commands(sub, csub, run)
     p = with_credentials(with_db(sub.add_parser(
         "sync", help="与县级数据库同步：送出本站的变化，取回县里和其他站点的决定（须登录，--user）")))
     p.add_argument("--county-url", metavar="URL", required=True, help="县级 PostgreSQL 数据库地址")

@@ -1,4 +1,5 @@
-"""Command-line commands on bills and money: bill list, bill void, adjustments, disburse (发放 batches)."""
+"""Command-line commands on bills and money: bill list, bill void, adjustments, disburse (发放 batches: create,
+confirm, cancel)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from app.cli_auth import signed_in, with_credentials
 from app.cli_store import _say, _session, _xlsx_out, with_db
+from app.domain.refs import short_ref
 
 
 def _person_id(session, id_number: str) -> str:
@@ -96,8 +98,8 @@ def cmd_disburse_create(args: argparse.Namespace) -> int:
     session = signed_in(args)
     b = disbursement.create_batch(session, args.year)
     disbursement.roster_pdf(session, b["id"], Path(args.roster))
-    _say(f"已生成发放批次 {b['id'][:8].upper()}：{b['line_count']} 笔，合计 {b['total']} 元；花名册已写入 {args.roster}。"
-         f"发放后由审核人确认：jiuzhu disburse confirm {b['id'][:8].upper()}")
+    _say(f"已生成发放批次 {short_ref(b['id'])}：{b['line_count']} 笔，合计 {b['total']} 元；花名册已写入 {args.roster}。"
+         f"发放后由审核人确认：jiuzhu disburse confirm {short_ref(b['id'])}")
     return 0
 
 
@@ -106,8 +108,17 @@ def cmd_disburse_confirm(args: argparse.Namespace) -> int:
     from app.store.clock import local_time
 
     b = disbursement.confirm_batch(signed_in(args), args.batch.lower())
-    _say(f"发放批次 {b['id'][:8].upper()} 已确认发放：{b['line_count']} 笔，合计 {b['total']} 元"
+    _say(f"发放批次 {short_ref(b['id'])} 已确认发放：{b['line_count']} 笔，合计 {b['total']} 元"
          f"（{local_time(b['confirmed_at']):%Y-%m-%d %H:%M}，{b['confirmed_by']}）")
+    return 0
+
+
+def cmd_disburse_cancel(args: argparse.Namespace) -> int:
+    from app.services import disbursement
+
+    b = disbursement.cancel_batch(signed_in(args), args.batch.lower(), args.reason)
+    _say(f"发放批次 {short_ref(b['id'])} 已撤销（{b['cancelled_by']}：{b['cancel_reason']}）：其中的金额恢复为未发放，"
+         f"补付追回退回待发放，下一个批次会重新列入")
     return 0
 
 
@@ -159,7 +170,7 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p.add_argument("--year", type=int, required=True)
     p.add_argument("out", nargs="?", metavar="OUT.xlsx")
     p.set_defaults(func=run(cmd_adjustments))
-    dis = sub.add_parser("disburse", help="医疗救助发放批次：生成并打印花名册、确认已发放")
+    dis = sub.add_parser("disburse", help="医疗救助发放批次：生成并打印花名册、确认已发放、撤销未发放的")
     dsub = dis.add_subparsers(dest="disburse_command", metavar="子命令", required=True)
     p = with_credentials(with_db(dsub.add_parser("create", help="把本年度未发放的金额和待办的补付追回生成一个批次，打印花名册（PDF）")))
     p.add_argument("--year", type=int, required=True)
@@ -168,3 +179,7 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p = with_credentials(with_db(dsub.add_parser("confirm", help="确认一个批次已发放（批次编号前 8 位即可）")))
     p.add_argument("batch", metavar="批次编号")
     p.set_defaults(func=run(cmd_disburse_confirm))
+    p = with_credentials(with_db(dsub.add_parser("cancel", help="撤销一个尚未发放的批次（写明原因）；其中的金额恢复为未发放")))
+    p.add_argument("batch", metavar="批次编号")
+    p.add_argument("--reason", required=True, help="撤销原因")
+    p.set_defaults(func=run(cmd_disburse_cancel))

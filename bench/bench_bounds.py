@@ -54,12 +54,13 @@ def _long_line_package(folder: Path) -> Path:
     from app.services import packages, registry
     from app.services.session import SYSTEM, Session
     from app.store.store import open_store
+    from tests.exchange.sealing import export_inner
     from tests.faults.test_fuzz_bounds import _rewritten
 
     session = Session(open_store(folder / "site.sqlite3", daily_backup=False), SYSTEM)
     registry.register_household(session, "340223100201", "第一户", registry.PersonInput("张三", "340223198001010017"))
     good = folder / "good.jzpkg"
-    packages.export_package(session, good)
+    export_inner(session, good)  # the package inside its envelope: the long line is refused by its own checks
     session.store.close()
     import hashlib
     import zipfile

@@ -42,7 +42,9 @@ STEPS = [
     ("Excel exports at 10/30/100% (growth)", ["bench/bench_exports.py"]),
     ("statistics, monitoring list and size at 10/30/100% (growth)", ["bench/bench_lists.py"]),
     ("exchange packages at 10/30/100% (growth)", ["bench/bench_packages.py"]),
+    ("fund simulation (政策测算) at 10/30/100% (growth)", ["bench/bench_simulate.py"]),
     ("daily backup beside saves", ["bench/bench_backup.py"]),
+    ("sealed packages and signed pushes", ["bench/bench_envelope.py"]),
     ("county database push", ["bench/bench_sync.py", "--db", str(COUNTY)]),
     ("six sites syncing at once", ["bench/bench_sync_round.py"]),
 ]

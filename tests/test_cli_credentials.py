@@ -14,6 +14,9 @@ WITHOUT_SIGN_IN = {
     "policy test", "gui", "init", "check",
     "audit verify", "user list", "backup", "restore", "documents sample", "verify-form", "monitoring-list",
     "subsidy-roster", "county init-db", "bill list", "adjustments",
+    # Public keys only: this site's fingerprint and card, the county's register as it stands, its signatures checked.
+    "keys show", "county sites", "county verify",
+    "simulate",   # reads only: settles the year in memory and writes no record (tests/services/test_simulation.py)
 }
 
 

@@ -7,6 +7,7 @@ import re
 # Keys as services, the engine (settle-json) and forms use them → what a caseworker reads. A dotted key
 # ("household.annual_income") is listed when its reading is not "<parent>的<leaf>"; otherwise its parts are.
 LABELS: dict[str, str] = {
+    "revoke_reason": "吊销原因",
     # settle-json and the engine
     "case": "案例",
     "policy": "政策",
@@ -122,6 +123,7 @@ LABELS: dict[str, str] = {
     "payer": "支付方", "old_amount": "原金额", "new_amount": "新金额", "reason": "原因", "batch_id": "发放批次",
     "paid_at": "支付时间", "paid_by": "支付确认人", "title": "名称", "line_count": "笔数", "total": "合计",
     "confirmed_by": "确认发放人", "confirmed_at": "确认发放时间", "bill": "账单", "list_file": "清单文件",
+    "cancelled_by": "撤销人", "cancelled_at": "撤销时间", "cancel_reason": "撤销原因", "set_by": "设置人",
 }
 
 # A list item in a key: visits[0] is read 第1次就诊 (no spaces: the CLI line keeps its label in one token).

@@ -32,11 +32,17 @@ def _plain(text: str) -> str:
     return text.replace(",", "") if _GROUPED.fullmatch(text) else text
 
 
+# The usual amount, as a bill list or form holds it: at most 12 digits and 2 decimals, nothing else to strip.
+_SIMPLE = re.compile(r"\d{1,12}(\.\d{1,2})?")
+
+
 def parse_money(raw: object, field: str, exact: bool = False) -> Decimal:
     """Read an amount in yuan from a string or JSON number; refuse floats' noise, negatives and >2 decimals.
 
     `exact`: also refuse more than two decimals written even when they are zeros ("45000.000"), as settle-json.md
     does — a script that writes a third place has a different unit or rounding in mind."""
+    if type(raw) is str and _SIMPLE.fullmatch(raw):
+        return Decimal(raw).quantize(FEN)  # what the checks below would find of it: a list has tens of thousands
     if isinstance(raw, bool) or raw is None:
         raise MoneyError(field, "需要金额（元），例如 \"1234.56\"")
     if isinstance(raw, float):

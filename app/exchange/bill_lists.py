@@ -97,44 +97,53 @@ def read_bills(path: Path) -> ParsedBills:
     except ListError as exc:
         raise ListError(f"{path.name}：{exc}") from None
     parsed = ParsedBills(path)
+    # Each field's column, or one past the row's end for a column the list does not have (read as empty).
+    width = max(columns.values()) + 1
+    where = [columns.get(k, width) for k in _FIELDS]
+    days: dict = {}  # a month's list has a few hundred distinct dates in tens of thousands of cells
     for line, row in enumerate(rows[at + 1:], start=at + 2):
-        if all(_text(v) == "" for v in row):
+        if all(v is None or _text(v) == "" for v in row):
             continue
+        padded = [*row, *([None] * (width + 1 - len(row)))] if len(row) <= width else row
         try:
-            parsed.rows.append(_row(line, row, columns))
+            parsed.rows.append(_row(line, [padded[i] for i in where], days))
         except ValueError as exc:
             parsed.rejected.append(Rejected(line, [_text(v) for v in row], str(exc)))
     return parsed
 
 
-def _row(line: int, row: list, columns: dict[str, int]) -> BillRow:
-    def cell(key: str):
-        col = columns.get(key)
-        return row[col] if col is not None and col < len(row) else None
+_FLAGS = ("emergency", "in_insured_area", "filed_remote", "out_of_area")
+_FIELDS = ("name", "id_number", "kind", "discharged_on", "admitted_on", "hospital", "hospital_level", "total_cost",
+           "policy_covered", "basic_paid", "serious_illness_paid", "invoice_number", *_FLAGS)
 
-    name = "".join(_text(cell("name")).split())
+
+def _row(line: int, cells: list, days: dict) -> BillRow:
+    """One row's cells, in _FIELDS order, as a bill or a ValueError saying why not."""
+    (name, number, word, discharged, admitted, hospital, level, total, covered, basic, serious,
+     invoice, *where_treated) = cells
+    name = "".join(_text(name).split())
     if not name:
         raise ValueError("姓名为空")
-    number = _id_number(_text(cell("id_number")))
-    word = "".join(_text(cell("kind")).split())
+    number = _id_number(_text(number))
+    word = "".join(_text(word).split())
     kind = KIND_WORDS.get(word)
     if kind is None:
         raise ValueError(f"就诊类别“{word}”无法识别（应为 住院、门诊慢特病 或 普通门诊）")
-    discharged = _day_cell(cell("discharged_on"), "出院（结算）日期")
-    admitted = _day_cell(cell("admitted_on"), "入院日期") or discharged
+    discharged = _day(days, discharged, "出院（结算）日期")
+    admitted = _day(days, admitted, "入院日期") or discharged
     if discharged is None:
         raise ValueError("出院（结算）日期为空")
-    fields = {"hospital": _text(cell("hospital")), "hospital_level": _text(cell("hospital_level")) or None,
+    fields = {"hospital": _text(hospital), "hospital_level": _text(level) or None,
               "kind": kind, "admitted_on": admitted, "discharged_on": discharged,
-              "total_cost": _money(cell("total_cost")), "policy_covered": _money(cell("policy_covered")),
-              "basic_paid": _money(cell("basic_paid")) or None,
-              "serious_illness_paid": _money(cell("serious_illness_paid")) or None,
-              "invoice_number": _text(cell("invoice_number"))}
+              "total_cost": _money(total), "policy_covered": _money(covered),
+              "basic_paid": _money(basic) or None, "serious_illness_paid": _money(serious) or None,
+              "invoice_number": _text(invoice)}
+    flags = dict(zip(_FLAGS, where_treated))
     for key, label in (("emergency", "急诊、抢救"), ("in_insured_area", "参保地就医"), ("filed_remote", "异地就医备案")):
-        flag = _yes_no(cell(key), label)
+        flag = _yes_no(flags[key], label)
         if flag is not None:
             fields[key] = flag
-    away = _yes_no(cell("out_of_area"), "异地就医")
+    away = _yes_no(flags["out_of_area"], "异地就医")
     if away is not None:
         if fields.get("in_insured_area") is away:
             raise ValueError("“参保地就医”与“异地就医”两列相互矛盾，请核对")
@@ -155,6 +164,17 @@ def _yes_no(value, label: str) -> bool | None:
     if found is None:
         raise ValueError(f"“{label}”一栏的“{text}”无法识别（应为 是 或 否）")
     return found
+
+
+def _day(days: dict, value, label: str):
+    """_day_cell, remembered per value for the list being read (a refusal is not remembered: it is rare)."""
+    try:
+        return days[value]
+    except KeyError:
+        found = days[value] = _day_cell(value, label)
+        return found
+    except TypeError:  # not hashable: never from a reader, but nothing is assumed of a cell
+        return _day_cell(value, label)
 
 
 @lru_cache(maxsize=65536)

@@ -21,7 +21,7 @@ from app.exchange.records import (
     Entity,
     entities,
 )
-from app.exchange import county_steps
+from app.exchange import county_keys, county_steps, money_records
 from app.store import clock
 from app.store.anchors import Head
 from app.store.errors import StoreError
@@ -78,7 +78,7 @@ def _ddl(e: Entity) -> list[str]:
     # A column a later site version added (a bill's status, its void, the bill it corrects): init-db run again
     # completes the county's table without touching its rows.
     added = [f"ALTER TABLE {e.table} ADD COLUMN IF NOT EXISTS {c} {_pg_type(c)}" for c in e.columns if c != "id"]
-    return ([f"CREATE TABLE IF NOT EXISTS {e.table} ({', '.join(cols)})", *added,
+    return ([f"CREATE TABLE IF NOT EXISTS {e.table} ({', '.join(cols)})", *added, county_keys.push_column(e.table),
              f"CREATE INDEX IF NOT EXISTS {e.table}_pull ON {e.table} (county_seq)",
              f"CREATE INDEX IF NOT EXISTS {e.table}_region ON {e.table} (region_code)"]
             + [f"CREATE INDEX IF NOT EXISTS {e.table}_{c} ON {e.table} ({c})" for c in refs])
@@ -100,6 +100,8 @@ _META = [
         hash TEXT NOT NULL, seen_at TIMESTAMPTZ NOT NULL DEFAULT now(),
         via TEXT NOT NULL CHECK (via IN ('sync', 'package')), package_id TEXT)""",
     "CREATE INDEX IF NOT EXISTS audit_heads_site ON audit_heads (site_id, count)",
+    # Entries from schema 11 on name the operating-system user and computer, and the digest version that covers them.
+    *[f"ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS {c} TEXT" for c in ("digest_version", "os_user", "host")],
     # What the county did not take from a site (a workflow step its sender could not have taken), with the reason.
     """CREATE TABLE IF NOT EXISTS conflicts (id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL DEFAULT now(),
         entity TEXT NOT NULL, entity_id TEXT NOT NULL, site_id TEXT, reason TEXT NOT NULL, record TEXT NOT NULL)""",
@@ -172,14 +174,15 @@ def init_db(url: str) -> list[str]:
             version = int(row[0]) if row else None
         if version is not None and version > SCHEMA_VERSION:
             raise StoreError(f"县级数据库由更新版本的救助通建立（版本 {version}），请先升级本程序")
-        for statement in _META:
+        for statement in _META + county_keys.DDL:
             pg.execute(statement)
         for e in ents:
             for statement in _ddl(e):
                 pg.execute(statement)
         pg.execute("INSERT INTO county_meta (key, value) VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE "
                    "SET value = excluded.value", (str(SCHEMA_VERSION),))
-    return [e.table for e in ents] + ["audit_log", "audit_heads", "sites", "packages", "conflicts"]
+    return [e.table for e in ents] + ["audit_log", "audit_heads", "sites", "packages", "conflicts", "site_keys",
+                                      "pushes"]
 
 
 def check_schema(pg: psycopg.Connection) -> None:
@@ -193,9 +196,12 @@ def check_schema(pg: psycopg.Connection) -> None:
         raise StoreError("县级数据库还没有记录未采用记录的表：请县里用本版本再运行一次 “jiuzhu county init-db 地址”（可重复运行，不动已有数据）")
     if not pg.execute("SELECT to_regclass('audit_heads')").fetchone()[0]:
         raise StoreError("县级数据库还没有记录审计链头的表：请县里用本版本再运行一次 “jiuzhu county init-db 地址”（可重复运行，不动已有数据）")
+    if not pg.execute("SELECT to_regclass('site_keys')").fetchone()[0]:
+        raise StoreError("县级数据库还没有登记站点公钥的表：请县里用本版本再运行一次 “jiuzhu county init-db 地址”（可重复运行，不动已有数据）")
     have = {(t, c) for t, c in pg.execute("SELECT table_name, column_name FROM information_schema.columns "
                                           "WHERE table_schema = current_schema()")}
-    missing = [f"{e.table}.{c}" for e in _expected() for c in e.columns if (e.table, c) not in have]
+    missing = [f"{e.table}.{c}" for e in _expected() for c in (*e.columns, "push_id") if (e.table, c) not in have]
+    missing += [f"audit_log.{c}" for c in AUDIT_COLUMNS if ("audit_log", c) not in have]
     if missing:
         raise StoreError(f"县级数据库缺少本版本的字段（{'、'.join(missing[:3])} 等）：请县里用本版本再运行一次 "
                          "“jiuzhu county init-db 地址”（可重复运行，不动已有数据）")
@@ -250,6 +256,10 @@ def merge(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> Merged:
             pg.execute(f"UPDATE applications SET {', '.join(f'{k} = %s' for k in summary)} WHERE id = %s",
                        (*summary.values(), app_id))
         return done
+    if e.table in money_records.CHECKED:
+        rows, refused = money_records.county_admit(pg, e, rows)
+        county_steps.keep_aside(pg, e.table, refused, f"这条{money_records.WHAT[e.table]}")
+        out.refused, out.refused_ids = len(refused), [r["id"] for r, _ in refused[:100]]
     return _merge(pg, e, rows, out)
 
 
@@ -273,7 +283,7 @@ def _merge(pg: psycopg.Connection, e: Entity, rows: list[tuple], out: Merged) ->
         conflict = "DO NOTHING"
     else:
         sets = ", ".join(f"{c} = excluded.{c}" for c in wire if c not in ("id", "site_id"))
-        conflict = (f"DO UPDATE SET {sets}, county_seq = nextval('county_seq'), received_at = now() "
+        conflict = (f"DO UPDATE SET {sets}, push_id = excluded.push_id, county_seq = nextval('county_seq'), received_at = now() "
                     f"WHERE {e.table}.site_id = excluded.site_id AND {e.table}.updated_at IS DISTINCT FROM "
                     f"excluded.updated_at")
     cur = pg.execute(f"INSERT INTO {e.table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT (id) {conflict}")
@@ -361,9 +371,10 @@ def pull(pg: psycopg.Connection, e: Entity, after: int, upto: int, site: str, re
     with pg.transaction():
         with pg.cursor(name=f"pull_{e.table}") as cur:
             cur.itersize = batch
+            # Also what belongs to a region containing the user's: the county's own 发放 batches and local values.
             cur.execute(f"SELECT {', '.join(e.wire)} FROM {e.table} WHERE county_seq > %s AND county_seq <= %s "
-                        f"AND site_id <> %s AND region_code LIKE %s ORDER BY county_seq",
-                        (after, upto, site, region + "%"))
+                        f"AND site_id <> %s AND (region_code LIKE %s OR %s LIKE region_code || '%%') "
+                        f"ORDER BY county_seq", (after, upto, site, region + "%", region))
             while rows := cur.fetchmany(batch):
                 yield [tuple(_local_value(v) for v in r) for r in rows]
 

@@ -46,6 +46,7 @@ def admit(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> tuple[list[tu
     ids = sorted({r[e.wire.index("application_id")] for r in rows})
     held = _held(pg, ids)
     regions = dict(pg.execute("SELECT id, region_code FROM applications WHERE id = ANY(%s)", (ids,)).fetchall())
+    recorders = _recorders(pg, ids)
     known = {r[0] for r in pg.execute("SELECT id FROM application_steps WHERE id = ANY(%s)", ([r[0] for r in rows],))}
     kept, refused = [], []
     for row in rows:
@@ -55,7 +56,8 @@ def admit(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> tuple[list[tu
             continue
         region = regions.get(step["application_id"])
         reason = ("它所属的依申请救助县里没有" if region is None
-                  else replay.check(step, held[step["application_id"]], region))
+                  else replay.check(step, held[step["application_id"]], region,
+                                    recorders=recorders.get(step["application_id"], ())))
         if reason:
             refused.append((step, reason))
             continue
@@ -64,11 +66,24 @@ def admit(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> tuple[list[tu
     return kept, refused
 
 
-def keep_aside(pg: psycopg.Connection, table: str, refused: list[tuple[dict, str]]) -> None:
+def _recorders(pg: psycopg.Connection, ids: list[str]) -> dict[str, list[str]]:
+    """Per application, who recorded or corrected the applicant's bills of its year, by the sites' audit logs held
+    here (each user id is a site's account; an approver who entered the money is refused, as at the site)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for app_id, user_id in pg.execute(
+            "SELECT DISTINCT a.id, l.user_id FROM applications a JOIN visits v ON v.person_id = a.person_id "
+            "AND v.discharged_on BETWEEN make_date(a.year::int, 1, 1) AND make_date(a.year::int, 12, 31) "
+            "JOIN audit_log l ON l.entity = 'visits' AND l.entity_id = v.id AND l.user_id IS NOT NULL "
+            "WHERE a.id = ANY(%s)", (ids,)):
+        out[app_id].append(user_id)
+    return out
+
+
+def keep_aside(pg: psycopg.Connection, table: str, refused: list[tuple[dict, str]], what: str = "这一办理环节") -> None:
     """Keep refused records in the county's conflicts table, with the reason, for the county to see."""
     for record, reason in refused:
         pg.execute("INSERT INTO conflicts (entity, entity_id, site_id, reason, record) VALUES (%s, %s, %s, %s, %s)",
-                   (table, record["id"], record.get("site_id"), f"未采用这一办理环节：{reason}",
+                   (table, record["id"], record.get("site_id"), f"未采用{what}：{reason}",
                     json.dumps(record, ensure_ascii=False, default=str)))
 
 

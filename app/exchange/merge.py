@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from typing import Any
 
-from app.exchange import steps
+from app.exchange import money_records, steps
 from app.exchange.held import HEAD_MISSING, PARENT_MISSING, hold
 from app.exchange.records import APPEND_ONLY, Entity
 from app.store import records
@@ -27,6 +27,7 @@ class Applied:
     persons_touched: set[str] = field(default_factory=set)
     applications_touched: set[str] = field(default_factory=set)
     households_added: set[str] = field(default_factory=set)
+    locals_changed: set[str] = field(default_factory=set)  # dates from which a local value arrived
 
     def add(self, other: Applied) -> None:
         self.added += other.added
@@ -37,6 +38,7 @@ class Applied:
         self.persons_touched |= other.persons_touched
         self.applications_touched |= other.applications_touched
         self.households_added |= other.households_added
+        self.locals_changed |= other.locals_changed
 
 
 def _conflict(conn: sqlite3.Connection, source: str, table: str, record: dict, reason: str) -> None:
@@ -81,10 +83,10 @@ def apply(conn: sqlite3.Connection, user: Any, e: Entity, rows: list[tuple], me:
             continue
         else:
             outcome = "updated"
-        refused = steps.refusal(conn, record) if e.table == "application_steps" else None
+        refused = _refusal(conn, e.table, record)
         if refused:
             out.conflicts += 1
-            _conflict(conn, source, e.table, record, f"未采用这一办理环节：{refused}")
+            _conflict(conn, source, e.table, record, refused)
             continue
         # A new record, or a newer copy, can collide here (an ID number or invoice taken by another record).
         problem = _write(conn, user, e.table, values, outcome, action)
@@ -105,7 +107,20 @@ def apply(conn: sqlite3.Connection, user: Any, e: Entity, rows: list[tuple], me:
             out.applications_touched.add(record["application_id"])
         if e.table == "applications":  # the owner's row may predate a step taken elsewhere
             out.applications_touched.add(record["id"])
+        if e.table == "local_values":
+            out.locals_changed.add(record["valid_from"])
     return out
+
+
+def _refusal(conn: sqlite3.Connection, table: str, record: dict) -> str | None:
+    """Why a record from elsewhere may not be kept here, for the kinds judged on arrival (None: it may)."""
+    if table == "application_steps":
+        refused = steps.refusal(conn, record)
+        return refused and f"未采用这一办理环节：{refused}"
+    if table in money_records.CHECKED:
+        refused = money_records.site_refusal(conn, table, record)
+        return refused and f"未采用这条{money_records.WHAT[table]}：{refused}"
+    return None
 
 
 def _write(conn: sqlite3.Connection, user: Any, table: str, values: dict, outcome: str, action: str) -> str | None:

@@ -10,6 +10,7 @@ import os
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,15 +106,33 @@ class Part:
     rows: Iterable[tuple]
 
 
-def write(path: Path, header: dict, parts: list[Part], workbook: Path) -> dict:
-    """Write the package atomically (a partial file never carries the final name); returns its manifest."""
+@contextmanager
+def written(path: Path) -> Iterator[Path]:
+    """A new file (0600) to write, which takes `path`'s name, flushed to disk, only when the block ends well.
+
+    A partial file never carries the final name; a failed write leaves nothing behind."""
     path = Path(path)
     tmp = path.with_name(path.name + ".part")
-    files, counts = {}, {}
     try:
         tmp.unlink(missing_ok=True)
         tmp.touch(mode=PRIVATE)  # every ID number of the site is in it: its owner's to read only
         os.chmod(tmp, PRIVATE)
+        yield tmp
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StoreError(f"写不了交换包 {path}：{exc.strerror or exc}。请检查 U 盘是否插好、是否写保护、空间是否够") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write(path: Path, header: dict, parts: list[Part], workbook: Path) -> dict:
+    """Write the package atomically (see written); returns its manifest."""
+    files, counts = {}, {}
+    with written(path) as tmp:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=_LEVEL) as zf:
             for part in parts:
                 digest, size, n = hashlib.sha256(), 0, 0
@@ -139,15 +158,6 @@ def write(path: Path, header: dict, parts: list[Part], workbook: Path) -> dict:
             text = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
             zf.writestr(MANIFEST, text)
             zf.writestr(MANIFEST_SUM, hashlib.sha256(text).hexdigest())
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise StoreError(f"写不了交换包 {path}：{exc.strerror or exc}。请检查 U 盘是否插好、是否写保护、空间是否够") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return manifest
 
 

@@ -22,11 +22,16 @@ _REGION = {
     "applications": ("t.region_code", ""),
     "application_steps": ("a.region_code", "JOIN applications a ON a.id = t.application_id"),
     "attachments": ("a.region_code", "JOIN applications a ON a.id = t.application_id"),
+    # A batch belongs to the jurisdiction it pays (a township, or the whole county); a dated local value to the county.
+    "disbursement_batches": ("t.jurisdiction", ""),
+    "payment_lines": ("h.region_code", "JOIN persons p ON p.id = t.person_id JOIN households h ON h.id = p.household_id"),
+    "local_values": ("t.region_code", ""),
 }
 
 NAMES = {"households": "家庭", "persons": "人员", "category_periods": "身份类别", "enrollments": "参保",
          "visits": "就诊账单", "settlements": "结算", "annual_settlements": "年度结算", "applications": "依申请救助",
-         "application_steps": "办理环节", "attachments": "附件", "audit_log": "审计日志"}
+         "application_steps": "办理环节", "attachments": "附件", "disbursement_batches": "发放批次",
+         "payment_lines": "支付与补付追回", "local_values": "自某日起的地方参数", "audit_log": "审计日志"}
 
 # Column headings in the readable copy of a package.
 HEADINGS = {
@@ -48,19 +53,27 @@ HEADINGS = {
     "username": "用户名", "display_name": "经办人姓名", "role": "角色", "at": "时间", "opinion": "意见",
     "details": "详情", "filename": "文件名", "sha256": "SHA-256", "size": "大小（字节）", "added_by": "添加人",
     "created_at": "创建时间", "updated_at": "修改时间", "site_id": "来源站点", "entity": "对象", "entity_id": "对象编号",
-    "before": "修改前", "after": "修改后", "prev_hash": "前一条哈希", "hash": "哈希",
+    "before": "修改前", "after": "修改后", "prev_hash": "前一条哈希", "hash": "哈希", "digest_version": "摘要版本",
+    "os_user": "操作系统用户", "host": "计算机",
+    "status": "状态", "void_reason": "作废原因", "voided_at": "作废时间", "voided_by": "作废人", "corrects_id": "更正的账单",
+    "jurisdiction": "辖区", "title": "标题", "line_count": "笔数", "total": "合计", "confirmed_by": "确认发放人",
+    "confirmed_at": "确认发放时间", "cancelled_by": "撤销人", "cancelled_at": "撤销时间", "cancel_reason": "撤销原因",
+    "tier": "项目", "line_type": "类型", "payer": "支付方", "old_amount": "原金额", "new_amount": "新金额",
+    "amount": "金额", "reason": "原因", "batch_id": "发放批次", "paid_at": "支付时间", "paid_by": "支付人",
+    "key": "参数", "value": "值", "set_by": "设置人",
 }
 
 MONEY = {"total_cost", "policy_covered", "basic_paid", "serious_illness_paid", "assistance_paid", "tilt_assistance_paid",
-         "personal_pay", "annual_income", "low_income_standard", "computed_amount", "approved_amount"}
+         "personal_pay", "annual_income", "low_income_standard", "computed_amount", "approved_amount", "total",
+         "old_amount", "new_amount", "amount"}
 DATES = {"valid_from", "valid_to", "birth_date", "admitted_on", "discharged_on", "notice_start", "notice_end"}
 BINARY = {"steps"}
 INTEGERS = {"year", "seq", "referred", "in_province", "major_disease", "passes_asset_check", "size", "emergency",
-            "in_insured_area", "filed_remote"}
+            "in_insured_area", "filed_remote", "line_count"}
 # Appended, never changed: a copy already there is the same record.
 APPEND_ONLY = {"application_steps", "attachments"}
 AUDIT_COLUMNS = ("seq", "at", "user_id", "username", "action", "entity", "entity_id", "before", "after", "prev_hash",
-                 "hash")
+                 "hash", "digest_version", "os_user", "host")
 
 
 @dataclass(frozen=True)

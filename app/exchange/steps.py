@@ -7,7 +7,7 @@ import json
 import sqlite3
 from typing import Any
 
-from app.store import records
+from app.store import reads, records
 from app.store.clock import now
 from app.workflow import duties, replay
 
@@ -22,13 +22,15 @@ def held(conn: sqlite3.Connection, application_id: str) -> list[dict]:
 
 def refusal(conn: sqlite3.Connection, step: dict) -> str | None:
     """Why a step from elsewhere may not be kept here (see replay.check); None if it may."""
-    app = conn.execute("SELECT region_code FROM applications WHERE id = ?", (step["application_id"],)).fetchone()
+    app = conn.execute("SELECT region_code, person_id, year FROM applications WHERE id = ?",
+                       (step["application_id"],)).fetchone()
     if app is None:
         return "它所属的依申请救助本站没有，请先同步或导入上级记录"
     options = duties.Options.of(_setting(conn, duties.SETTING))
     offices = _setting(conn, duties.ONE_PERSON_SETTING) or []
     return replay.check(step, held(conn, step["application_id"]), app["region_code"], options=options,
-                        one_person=duties.office_level(offices, app["region_code"]))
+                        one_person=duties.office_level(offices, app["region_code"]),
+                        recorders=reads.bill_recorders(conn, app["person_id"], app["year"]))
 
 
 def _setting(conn: sqlite3.Connection, key: str):

@@ -23,6 +23,7 @@ from app.exchange.package import SUFFIX
 from app.gui.forms import styled_label
 from app.gui import files
 from app.gui.ops import Op
+from app.gui.site_keys_view import SiteKeysBox
 from app.gui.tables import DataTable
 from app.services import packages, sync
 from app.services.session import Session
@@ -120,7 +121,7 @@ class ExchangeView(QWidget):
         buttons = QHBoxLayout()
         self.export_button = QPushButton("导出交换包…")
         self.export_button.clicked.connect(self.export)
-        self.import_button = QPushButton("导入其他站点的交换包…")
+        self.import_button = QPushButton("导入交换包…")
         self.import_button.clicked.connect(self.import_package)
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.import_button)
@@ -131,11 +132,15 @@ class ExchangeView(QWidget):
         box.addWidget(self.package_result)
         layout.addWidget(offline)
 
+        self.keys = SiteKeysBox(window, self.address)
+        layout.addWidget(self.keys)
+
         layout.addWidget(styled_label("未能合并的记录（同步冲突）：属于其他站点的记录以所属站点为准，请与县信息员核对", "hint"))
         self.conflicts = DataTable(["时间", "来源", "对象", "记录", "原因"], "同步冲突", sortable=False)
         layout.addWidget(self.conflicts, 1)
 
     def refresh(self) -> None:
+        self.keys.refresh()
         # Counting what waits can scan many rows on a county's database: done on the search thread.
         searcher = self.window.searcher
         Op(self, lambda: _overview(searcher), on=self.window.search_pool).success(self._show).run()
@@ -155,6 +160,11 @@ class ExchangeView(QWidget):
         for i, c in enumerate(o["conflicts"]):
             for j, value in enumerate((_when(c["at"]), c["source"], c["entity_name"], c["what"], c["reason"])):
                 self.conflicts.setItem(i, j, QTableWidgetItem(value))
+
+    def address(self) -> str:
+        """The county database's address to connect with (the typed password added), or empty."""
+        url = self.url.text().strip()
+        return sync.with_password(url, self.password.text()) if url else ""
 
     def start_sync(self) -> None:
         url = self.url.text().strip()
@@ -213,6 +223,7 @@ class ExchangeView(QWidget):
 
     def _synced(self, report: sync.SyncReport) -> None:
         self._done()
+        self.keys.refresh()  # a first sync takes in the county's keys
         self.status.setText(("同步未完成：" if report.anchor else "同步完成：") + "；".join(report.lines()))
         if report.comparison is not None:
             self._show_comparison(report.comparison)

@@ -30,6 +30,7 @@ from app.gui.ops import Op, single_thread_pool
 from app.gui.person_dialogs import HouseholdDialog
 from app.gui.policy_view import PolicyView
 from app.gui.registry_view import RegistryView
+from app.gui.simulation_view import SimulationView
 from app.gui.statistics_view import StatisticsView
 from app.gui.users_dialogs import PasswordDialog, UsersDialog
 from app.gui.workflow_view import NoticeView, WorklistView
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.bill = BillView(self)
         self.policy = PolicyView(self)
         self.statistics = StatisticsView(self)
+        self.simulation = SimulationView(self)
         self.worklist = WorklistView(self)
         self.cases = CaseSearchView(self)
         self.notices = NoticeView(self)
@@ -91,13 +93,14 @@ class MainWindow(QMainWindow):
         self.pages = [("人员查询", self.registry), ("家庭", self.household), ("账单录入", self.bill),
                       ("待我处理", self.worklist), ("依申请查询", self.cases), ("公示名单", self.notices),
                       ("补付追回与发放", self.money), ("结算清单导入", self.bill_import), ("名单导入", self.imports),
-                      ("同步与交换", self.exchange), ("政策", self.policy), ("统计", self.statistics)]
+                      ("同步与交换", self.exchange), ("政策", self.policy), ("统计", self.statistics),
+                      ("政策测算", self.simulation)]
         for name, page in self.pages:
             self.nav.addItem(name)
             self.stack.addWidget(page)
         # Pages whose only purpose is a task the permission model does not give this user are not offered.
         for page, action in ((self.bill, "record_bill"), (self.bill_import, "record_bill"),
-                             (self.imports, "import_lists")):
+                             (self.imports, "import_lists"), (self.simulation, "simulate")):
             self.nav.item([p for _, p in self.pages].index(page)).setHidden(not session.may(action).allowed)
         self.nav.currentRowChanged.connect(self._switch)
         self.registry.person_chosen.connect(self.open_person)
@@ -185,7 +188,8 @@ class MainWindow(QMainWindow):
     def _switch(self, row: int) -> None:
         self.stack.setCurrentIndex(row)
         page = self.pages[row][1]
-        if page in (self.policy, self.statistics, self.worklist, self.cases, self.notices, self.exchange, self.money):
+        if page in (self.policy, self.statistics, self.worklist, self.cases, self.notices, self.exchange, self.money,
+                    self.simulation):
             page.refresh()
         elif page is self.household:
             # A bill saved on 账单录入 or a case step changes what the family page lists: show it as it is now.

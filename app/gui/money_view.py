@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QMessageBox,
     QPushButton,
     QSpinBox,
@@ -21,12 +22,14 @@ from app.gui.pdf_preview import show_document
 from app.services import disbursement, money_xlsx
 from app.services.paperwork import place
 from app.store import clock
+from app.domain.refs import short_ref
 
 LINE_COLUMNS = (("name", "姓名"), ("hospital", "医院"), ("invoice_number", "发票号"), ("tier_name", "项目"),
                 ("line_type", "类型"), ("old_amount", "原金额"), ("new_amount", "新金额"), ("amount", "差额"),
                 ("state_name", "状态"), ("reason", "原因"))
 BATCH_COLUMNS = (("short", "批次"), ("title", "名称"), ("line_count", "笔数"), ("total", "合计（元）"),
-                 ("state_name", "状态"), ("created_by", "制表人"), ("confirmed_by", "确认发放人"), ("confirmed", "确认时间"))
+                 ("state_name", "状态"), ("created_by", "制表人"), ("confirmed_by", "确认发放人"), ("confirmed", "确认时间"),
+                 ("cancelled", "撤销"))
 
 
 def _table(columns: tuple) -> QTableWidget:
@@ -48,6 +51,10 @@ def _fill(table: QTableWidget, columns: tuple, rows: list[dict]) -> None:
         for c, (key, _) in enumerate(columns):
             table.setItem(r, c, QTableWidgetItem(str(row.get(key) if row.get(key) is not None else "")))
     table.setSortingEnabled(True)
+
+
+def _when(stamp: str | None) -> str:
+    return clock.local_time(stamp).strftime("%Y-%m-%d %H:%M") if stamp else ""
 
 
 class MoneyView(QWidget):
@@ -73,7 +80,8 @@ class MoneyView(QWidget):
         for text, slot, action in (("导出补付追回 Excel…", self.export, "print"),
                                    ("生成发放批次并打印花名册…", self.create_batch, "disburse_batch"),
                                    ("打印所选批次花名册…", self.print_batch, "print"),
-                                   ("确认所选批次已发放", self.confirm_batch, "confirm_disbursement")):
+                                   ("确认所选批次已发放", self.confirm_batch, "confirm_disbursement"),
+                                   ("撤销所选批次…", self.cancel_batch, "cancel_disbursement")):
             b = QPushButton(text)
             b.clicked.connect(slot)
             b.setVisible(session.may(action).allowed)
@@ -94,8 +102,9 @@ class MoneyView(QWidget):
     def _show(self, result: tuple[list[dict], list[dict]]) -> None:
         self.lines, self.batches = result
         _fill(self.lines_table, LINE_COLUMNS, self.lines)
-        shown = [{**b, "short": b["id"][:8].upper(), "confirmed": clock.local_time(b["confirmed_at"]).strftime(
-            "%Y-%m-%d %H:%M") if b["confirmed_at"] else ""} for b in self.batches]
+        shown = [{**b, "short": short_ref(b["id"]), "confirmed": _when(b["confirmed_at"]),
+                  "cancelled": f"{_when(b['cancelled_at'])} {b['cancelled_by']}：{b['cancel_reason']}"
+                  if b["cancelled_at"] else ""} for b in self.batches]
         _fill(self.batch_table, BATCH_COLUMNS, shown)
 
     def _batch(self) -> dict | None:
@@ -103,8 +112,8 @@ class MoneyView(QWidget):
         if row < 0:
             QMessageBox.information(self, "发放批次", "请先在下方选中一个发放批次")
             return None
-        short = self.batch_table.item(row, 0).text().lower()
-        return next(b for b in self.batches if b["id"].startswith(short))
+        short = self.batch_table.item(row, 0).text()
+        return next(b for b in self.batches if short_ref(b["id"]) == short)
 
     def export(self) -> None:
         path = files.save_path(self, "导出补付追回", f"{self.year.value()}年补付追回.xlsx",
@@ -129,15 +138,28 @@ class MoneyView(QWidget):
 
     def _print(self, batch: dict) -> None:
         session = self.window.session
-        show_document(self, f"发放花名册 {batch['id'][:8].upper()}",
+        show_document(self, f"发放花名册 {short_ref(batch['id'])}",
                       lambda path: disbursement.roster_pdf(session, batch["id"], path))
 
     def confirm_batch(self) -> None:
         batch = self._batch()
         if batch is None:
             return
-        sure = QMessageBox.question(self, "确认发放", f"确认批次 {batch['id'][:8].upper()}（{batch['line_count']} 笔，"
+        sure = QMessageBox.question(self, "确认发放", f"确认批次 {short_ref(batch['id'])}（{batch['line_count']} 笔，"
                                                   f"合计 {batch['total']} 元）已经发放？确认后不能更改。")
         if sure == QMessageBox.StandardButton.Yes:
             session = self.window.session
             Op(self, lambda: disbursement.confirm_batch(session, batch["id"])).success(lambda _: self.refresh()).run()
+
+    def cancel_batch(self) -> None:
+        batch = self._batch()
+        if batch is None:
+            return
+        reason, ok = QInputDialog.getText(
+            self, "撤销发放批次", f"撤销批次 {short_ref(batch['id'])}（{batch['line_count']} 笔，合计 {batch['total']} 元）。\n"
+                            "撤销后其中的金额恢复为未发放，补付追回退回待发放，下一个批次会重新列入。\n\n撤销原因：")
+        if ok:
+            session = self.window.session
+            Op(self, lambda: disbursement.cancel_batch(session, batch["id"], reason)).success(
+                lambda b: (self.refresh(), self.window.statusBar().showMessage(
+                    f"发放批次 {short_ref(b['id'])} 已撤销", 8000))).run()

@@ -149,7 +149,7 @@ class PolicyView(QWidget):
         def work():
             eng = county.engine(session)
             return (eng.policy, session.store.setting("local", {}), policy_source(eng.policy.id).describe(),
-                    session.store.setting("local_dated", {}))
+                    county.dated_locals(session))
 
         Op(self, work).success(self._show).run()
 

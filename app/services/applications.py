@@ -274,12 +274,7 @@ def steps(session: Session, app_id: str) -> list[dict]:
         "SELECT seq, state, action, to_state, user_id FROM application_steps WHERE application_id = ? ORDER BY seq",
         (app_id,))]
     a = application_row(session, app_id)
-    recorders = session.conn.execute(
-        "SELECT DISTINCT user_id FROM audit_log WHERE entity = 'visits' AND user_id IS NOT NULL AND entity_id IN "
-        "(SELECT id FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ?)",
-        (a["person_id"], f"{a['year']}-01-01", f"{a['year']}-12-31"))
-    return taken + [{"seq": None, "state": duties.BILLS, "action": "record_bill", "to_state": None, "user_id": r[0]}
-                    for r in recorders]
+    return taken + duties.bill_steps(reads.bill_recorders(session.conn, a["person_id"], a["year"]))
 
 
 def _meeting(d: Decision, today: date) -> tuple[str, str] | None:

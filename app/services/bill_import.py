@@ -1,8 +1,8 @@
 """Bulk bills from a one-stop settlement list: compare with the records (preview), then record them all at once.
 
 Each row is understood or refused with its reason: a person not registered or registered under another name, outside
-the user's jurisdiction, a figure the bill form would refuse, an invoice twice in the file or already recorded for
-someone else (重复报销). A row already recorded as it stands is counted, not recorded again, so importing a list
+the user's jurisdiction, a figure the bill form would refuse, a settlement date none of the person's categories
+covers, an invoice twice in the file or already recorded for someone else (重复报销). A row already recorded as it stands is counted, not recorded again, so importing a list
 twice changes nothing. Applying records every ready row, with what the hospital paid, and settles each person's
 year once, in one transaction: all or nothing.
 """
@@ -21,6 +21,7 @@ from app.exchange.identity_lists import Rejected
 from app.services import bills, payments
 from app.services.session import Session
 from app.store import records
+from app.store.clock import now
 from app.store.db import transaction
 
 _CHUNK = 500  # SQLite's default limit on one statement's parameters is far above this
@@ -61,12 +62,35 @@ def _recorded(session: Session, invoices: list[str]) -> dict[tuple[str, str], sq
     return out
 
 
+def _periods(session: Session, person_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """Each person's category periods as (from, to) ISO dates, an open end as the far future."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for part in _chunks(person_ids):
+        for r in session.conn.execute(
+                "SELECT person_id, valid_from, coalesce(valid_to, '9999-12-31') FROM category_periods "
+                f"WHERE person_id IN ({', '.join('?' * len(part))})", part):
+            out.setdefault(r[0], []).append((r[1], r[2]))
+    return out
+
+
+def _outside(day: str, name: str, periods: list[tuple[str, str]]) -> str | None:
+    """The refusal for a bill settled on a day none of the person's categories covers (None: one covers it)."""
+    if any(start <= day <= end for start, end in periods):
+        return None
+    held = "、".join(f"{a}至{'今' if b == '9999-12-31' else b}" for a, b in sorted(periods)[:3])
+    return (f"{label_for('discharged_on')}：{day} 不在 {name} 的身份类别有效期内（"
+            + (f"登记的有效期为 {held}" if held else "没有登记身份类别")
+            + "），请核对日期或先登记身份类别")
+
+
 def compare(session: Session, parsed: ParsedBills, today: date | None = None) -> BillImport:
     """What applying the list would record; nothing is written."""
     result = BillImport(parsed.path, rejected=list(parsed.rejected))
     persons = _persons(session, sorted({r.id_number for r in parsed.rows}))
+    periods = _periods(session, sorted(p["id"] for p in persons.values()))
     recorded = _recorded(session, sorted({r.fields["invoice_number"] for r in parsed.rows}))
     seen: dict[tuple[str, str], int] = {}
+    stamp = now()
 
     def refuse(line_row, reason: str) -> None:
         result.rejected.append(Rejected(line_row.line, [line_row.name, line_row.id_number,
@@ -84,7 +108,7 @@ def compare(session: Session, parsed: ParsedBills, today: date | None = None) ->
             refuse(r, f"{r.name} 不在您的管辖范围（{session.user.jurisdiction}）内")
             continue
         try:
-            row = bills.visit_row(person["id"], bills.BillInput(**r.fields), today)
+            row = bills.visit_row(person["id"], bills.BillInput(**r.fields), today, stamp)
         except FieldError as exc:
             refuse(r, f"{label_for(exc.field)}：{exc.reason}")
             continue
@@ -100,6 +124,10 @@ def compare(session: Session, parsed: ParsedBills, today: date | None = None) ->
                 result.already += 1
                 continue
             refuse(r, f"重复报销：{key[0]} 的发票号 {key[1]} 已为他人或以不同金额登记，同一张发票不能再次报销")
+            continue
+        outside = _outside(row["discharged_on"], person["name"], periods.get(person["id"], []))
+        if outside:
+            refuse(r, outside)
             continue
         result.ready.append(row)
         result.names[person["id"]] = person["name"]

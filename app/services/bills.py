@@ -20,6 +20,7 @@ from decimal import Decimal
 from app.domain.case import Case, Visit
 from app.domain.money import ZERO, fmt
 from app.domain.names import HOSPITAL_LEVEL_ALIASES, VISIT_KINDS
+from app.policy.engine import Engine
 from app.policy.result import SettleResult, Step
 from app.services import payments, validate
 from app.services.county import engine
@@ -77,8 +78,10 @@ def checked(session: Session, person_id: str, bill: BillInput, today: date | Non
     return row
 
 
-def visit_row(person_id: str, bill: BillInput, today: date | None) -> dict:
-    """The bill as a visit row, every field checked on its own and against the others (no database look-up)."""
+def visit_row(person_id: str, bill: BillInput, today: date | None, stamp: str | None = None) -> dict:
+    """The bill as a visit row, every field checked on its own and against the others (no database look-up).
+
+    `stamp`: its created and updated time (now if None; a list's rows share one)."""
     hospital = validate.text(bill.hospital, "hospital", "医院名称", 100)
     admitted = validate.day(bill.admitted_on, "admitted_on", "入院（就诊）日期", today)
     discharged = validate.day(bill.discharged_on, "discharged_on", "出院（结算）日期", today)
@@ -105,7 +108,7 @@ def visit_row(person_id: str, bill: BillInput, today: date | None) -> dict:
     if serious is not None and basic is None:
         raise FieldError("basic_paid", "已填写大病保险支付，请同时填写基本医保支付")
     invoice = validate.text(bill.invoice_number, "invoice_number", "发票号", 50)
-    stamp = now()
+    stamp = stamp or now()
     return {"id": new_id(), "person_id": person_id, "hospital": hospital, "hospital_level": level,
             "admitted_on": admitted.isoformat(), "discharged_on": discharged.isoformat(), "kind": bill.kind,
             "total_cost": fmt(total), "policy_covered": fmt(covered),
@@ -161,18 +164,26 @@ def settle_person_year(session: Session, person_id: str, year: int, draft: dict 
     insurance = reads.insurance(conn, person_id, year)
     visits = [reads.visit(r) for r in rows]
     cats = [reads.categories_on(conn, person_id, r["discharged_on"]) for r in rows]
+    return list(zip(rows, due_by_visit(engine(session), visits, cats, insurance)))
 
+
+def due_by_visit(eng: Engine, visits: list[Visit], cats: list[tuple[str, ...]], insurance: str,
+                 explain: bool = True) -> list[_Due]:
+    """What each visit of a person's year is due under `eng`, given the categories held on each visit's date (pure).
+
+    The stored settlements and the 政策测算 both come from here, so a simulation of "no change" is the stored year."""
     def run(upto: int, categories: tuple[str, ...]) -> SettleResult:
-        return _settle(session, visits[:upto], categories, insurance)
+        case = Case(policy=eng.policy.id, visits=tuple(visits[:upto]), categories=categories, insurance=insurance)
+        return eng.settle(case, explain=explain)  # a CaseError is an FieldError naming the visit's field
 
-    out: list[tuple[dict, _Due]] = []
+    out: list[_Due] = []
     if len(set(cats)) == 1:  # the usual year: one set of categories, one run gives every visit
         result = run(len(visits), cats[0])
-        for row, vr in zip(rows, result.visits):
-            out.append((row, _Due({t: getattr(vr, t) for t in TIERS}, vr.steps, result.applied_category, result)))
+        for vr in result.visits:
+            out.append(_Due({t: getattr(vr, t) for t in TIERS}, vr.steps, result.applied_category, result))
         return out
     paid = {t: ZERO for t in TIERS}
-    for k, row in enumerate(rows):
+    for k in range(len(visits)):
         result = run(k + 1, cats[k])
         totals = result.totals()
         last = result.visits[-1]
@@ -182,12 +193,12 @@ def settle_person_year(session: Session, person_id: str, year: int, draft: dict 
         for t in TIERS:
             paid[t] += due[t]
         steps = list(last.steps)
-        if any(due[t] != getattr(last, t) for t in TIERS):
+        if explain and any(due[t] != getattr(last, t) for t in TIERS):
             steps.append(Step("说明", ZERO, "六盘水民发〔2017〕84号 三(六)",
                               f"本年身份类别有变化：按就诊日的类别（{result.applied_category}）重算本年累计应付，"
                               f"扣除本年此前各次已付，本次医疗救助 {fmt(due['assistance_paid'])}、"
                               f"倾斜救助 {fmt(due['tilt_assistance_paid'])}（超出本次自付的部分是本年此前费用的补差）"))
-        out.append((row, _Due(due, steps, result.applied_category, result)))
+        out.append(_Due(due, steps, result.applied_category, result))
     return out
 
 

@@ -91,7 +91,7 @@ def _bill(rng: random.Random, year: int, town: str) -> dict:
 def _households(rng: random.Random, fake: Faker, n: int, year: int, taken: set[str],
                 mean_visits: float) -> Iterator[dict]:
     towns, villages = regions(COUNTY_CODE)
-    run = new_id()[:8]  # invoice numbers stay unique when the demo is added to twice
+    run = new_id()[-8:]  # invoice numbers stay unique when the demo is added to twice
     invoice = 0
     for _ in range(n):
         code, village = rng.choice(villages)
@@ -298,7 +298,7 @@ def demo_applications(session: Session, year: int | None = None, seed: int = 7) 
         total = Decimal(60000 + 9000 * n)
         bills.record_bill(staff["cun"], pid, bills.BillInput(
             "安徽省立医院", f"{year}-03-01", f"{year}-03-20", "住院", fmt(total), fmt(total * Decimal("0.9")),
-            f"DEMO-APP-{new_id()[:8]}", "省级", fmt(total * Decimal("0.45")), fmt(total * Decimal("0.1"))))
+            f"DEMO-APP-{new_id()[-8:]}", "省级", fmt(total * Decimal("0.45")), fmt(total * Decimal("0.1"))))
         app_id = apps.create_application(staff["cun"], pid, year, "18000", "9600", True)
         steps = [("cun", "draft", "submit", {}), ("cun2", "village_review", "pass", meeting),
                  ("xiangshen", "township_review", "pass", {}), ("xiang", "public_notice", "close_notice", {}),

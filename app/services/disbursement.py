@@ -3,7 +3,9 @@
 A batch takes, within the user's jurisdiction and a year, every 医疗救助 and 倾斜救助 amount due that no batch has
 taken yet (as 原始 lines) and every 补付/追回 line not yet in a batch. Its roster is printed; once the money has gone
 out, someone who records no bills confirms it, and its lines are paid, by whom and when. Nothing of a paid line
-changes after that.
+changes after that. A batch not paid may be cancelled instead (with a reason): its 原始 lines stay with it as the
+record of the roster that was withdrawn, and count for nothing (the amounts are unpaid again, and the next batch
+takes them as they then are); its 补付/追回 lines wait for the next batch.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from pathlib import Path
 
 from app.domain.errors import FieldError
 from app.domain.money import ZERO, fmt
+from app.services import payments, validate
 from app.services.payments import OFFICE, OFFICE_TIERS, ORIGINAL, TIER_NAMES
 from app.services.session import Session
 from app.store import reads, records
 from app.store.clock import local_time, now
 from app.store.db import transaction
+from app.domain.refs import ref_sql, short_ref
 
-STATE_NAMES = {"printed": "花名册已打印，待确认发放", "paid": "已发放"}
+STATE_NAMES = {"printed": "花名册已打印，待确认发放", "paid": "已发放", "cancelled": "已撤销"}
 _PEOPLE = ("JOIN persons p ON p.id = {t}.person_id JOIN households h ON h.id = p.household_id")
 
 
@@ -34,7 +38,7 @@ def _unbatched(session: Session, year: int) -> tuple[list[dict], list[str]]:
         (year, *params)).fetchall()
     for r in rows:
         taken = {t for (t,) in session.conn.execute(
-            "SELECT DISTINCT tier FROM payment_lines WHERE visit_id = ?", (r["visit_id"],))}
+            f"SELECT DISTINCT tier FROM payment_lines l WHERE visit_id = ? AND {payments.COUNTS}", (r["visit_id"],))}
         for tier in OFFICE_TIERS:
             if tier not in taken and Decimal(r[tier]) != ZERO:
                 originals.append({"person_id": r["person_id"], "visit_id": r["visit_id"], "year": year, "tier": tier,
@@ -79,8 +83,11 @@ def batch_lines(session: Session, batch_id: str) -> list[dict]:
 
 def batch(session: Session, batch_id: str) -> dict:
     """One batch, or a FieldError if there is none in the user's jurisdiction."""
-    row = session.conn.execute("SELECT * FROM disbursement_batches WHERE id = ? OR substr(id, 1, 8) = ?",
-                               (batch_id, batch_id)).fetchone()
+    found = session.conn.execute(f"SELECT * FROM disbursement_batches WHERE id = ? OR {ref_sql('id')} = upper(?)",
+                                 (batch_id, batch_id)).fetchall()
+    if len(found) > 1:
+        raise FieldError("batch_id", f"编号 {batch_id} 对应 {len(found)} 个发放批次，请输入完整的批次编号")
+    row = found[0] if found else None
     if row is None or not row["jurisdiction"].startswith(session.user.jurisdiction):
         raise FieldError("batch_id", f"没有编号为 {batch_id} 的发放批次（或不在您的管辖范围内）")
     return dict(row)
@@ -95,13 +102,25 @@ def batches(session: Session, year: int | None = None) -> list[dict]:
             if r["jurisdiction"].startswith(session.user.jurisdiction)]
 
 
-def confirm_batch(session: Session, batch_id: str) -> dict:
-    """Record that a printed batch was paid: every line paid now, by this user. Not by the one who drew it up."""
-    session.require("confirm_disbursement")
+def _printed(session: Session, batch_id: str, doing: str) -> dict:
+    """A batch still printed and made here, or a FieldError saying why it cannot be confirmed or cancelled."""
     b = batch(session, batch_id)
     if b["state"] == "paid":
         raise FieldError("batch_id", f"这个发放批次已于 {local_time(b['confirmed_at']):%Y-%m-%d %H:%M} 由 "
-                                     f"{b['confirmed_by']} 确认发放，不能再次确认")
+                                     f"{b['confirmed_by']} 确认发放，不能再次{doing}")
+    if b["state"] == "cancelled":
+        raise FieldError("batch_id", f"这个发放批次已于 {local_time(b['cancelled_at']):%Y-%m-%d %H:%M} 由 "
+                                     f"{b['cancelled_by']} 撤销，不能再{doing}")
+    if b["site_id"] is not None:
+        # The batch is the other site's record: a change made here would not travel, and the sites would disagree.
+        raise FieldError("batch_id", f"这个发放批次是在其他站点生成的，请在生成它的电脑上{doing}")
+    return b
+
+
+def confirm_batch(session: Session, batch_id: str) -> dict:
+    """Record that a printed batch was paid: every line paid now, by this user. Not by the one who drew it up."""
+    session.require("confirm_disbursement")
+    b = _printed(session, batch_id, "确认")
     who = session.user.display_name or session.user.username
     if session.user.id is not None and b["created_by"] == who:
         raise FieldError("batch_id", "生成花名册的人不能再确认发放（职责分离），请由乡镇审核或县级审批确认")
@@ -114,6 +133,23 @@ def confirm_batch(session: Session, batch_id: str) -> dict:
                               {"state": "paid", "confirmed_by": who, "confirmed_at": at}, "确认发放批次")
 
 
+def cancel_batch(session: Session, batch_id: str, reason: str) -> dict:
+    """Withdraw a batch that was printed but not paid (audited): its amounts are unpaid again, its 补付/追回 lines
+    wait for the next batch. Returns the cancelled batch."""
+    session.require("cancel_disbursement")
+    reason = validate.text(reason, "cancel_reason", "撤销原因", 200)
+    b = _printed(session, batch_id, "撤销")
+    who = session.user.display_name or session.user.username
+    with transaction(session.conn):
+        for line in batch_lines(session, b["id"]):
+            if line["line_type"] != ORIGINAL:
+                records.update(session.conn, session.user, "payment_lines", line["id"], {"batch_id": None},
+                               "撤销发放批次：补付追回退回待发放")
+        return records.update(session.conn, session.user, "disbursement_batches", b["id"],
+                              {"state": "cancelled", "cancelled_by": who, "cancelled_at": now(),
+                               "cancel_reason": reason}, f"撤销发放批次：{reason}")
+
+
 def roster_pdf(session: Session, batch_id: str, path: Path) -> Path:
     """发放花名册 of one batch: each line with its kind (原始、补付、追回) and bill."""
     from app.documents import forms
@@ -123,7 +159,7 @@ def roster_pdf(session: Session, batch_id: str, path: Path) -> Path:
     people = [{"name": r["name"], "id_number": r["id_number"], "village": village(r["region_code"]),
                "amount": r["amount"], "what": f"{r['line_type']}·{TIER_NAMES[r['tier']]}",
                "bill": f"{r['hospital']} {r['invoice_number']}"} for r in batch_lines(session, b["id"])]
-    return forms.roster(path, place(session), f"{b['title']}　批次 {b['id'][:8].upper()}（{STATE_NAMES[b['state']]}）",
+    return forms.roster(path, place(session), f"{b['title']}　批次 {short_ref(b['id'])}（{STATE_NAMES[b['state']]}）",
                         people)
 
 

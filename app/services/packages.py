@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app import __version__
-from app.exchange import county_db, package
+from app.exchange import county_db, county_keys, envelope, keys, package, trust
 from app.exchange.merge import Applied
 from app.exchange.records import (
     AUDIT_COLUMNS,
@@ -66,10 +66,14 @@ def export_package(session: Session, out: Path, everything: bool = False) -> dic
     sheets.append((NAMES["audit_log"], [HEADINGS.get(c, c) for c in AUDIT_COLUMNS], audit_rows()))
     parts = [package.Part(f"records/{e.table}.jsonl", e.table, e.wire, rows(e)) for e in ents]
     parts.append(package.Part("records/audit_log.jsonl", "audit_log", AUDIT_COLUMNS, audit_rows()))
-    # The readable copy is streamed to a scratch file (not held in memory), then stored into the package.
+    mine = keys.mine(session.store)
+    to = trust.recipients(session.store, mine)
+    # The readable copy is streamed to a scratch file (not held in memory), then stored into the package, which is
+    # sealed (signed, and encrypted to the county) as a whole file: on the stick there is nothing readable.
     with tempfile.TemporaryDirectory(prefix="jiuzhu-package-") as scratch:
         workbook = package.workbook(header, sheets, Path(scratch) / package.WORKBOOK)
-        manifest = package.write(out, header, parts, workbook)
+        manifest = package.write(Path(scratch) / "package.zip", header, parts, workbook)
+        envelope.seal(Path(scratch) / "package.zip", out, mine, to, header["county_code"])
     with transaction(conn):
         records.put_setting(conn, session.user, KEY, {"change": upto["change"], "audit": upto["audit"],
                                                       "last_at": header["created_at"], "last_file": str(out)}, "导出位置")
@@ -108,72 +112,100 @@ class Imported:
         return out + self.notes
 
 
-def _open(path: Path, ents: list[Entity]) -> package.Package:
-    return package.open_package(path, ents)
+def _open(plain: Path, header: dict, ents: list[Entity], county_code: str) -> package.Package:
+    """The package inside an opened envelope, which must be the signer's own and for this county."""
+    pkg = package.open_package(plain, ents)
+    if pkg.manifest["site_id"] != header["sender"]:
+        raise envelope.refused("包内记录属于另一个站点，不是签名的站点导出的")
+    stated = pkg.manifest.get("county_code")
+    if stated != header["county_code"]:
+        raise envelope.refused("包头与清单写的县不一致，交换包被改动过")
+    if county_code and stated != county_code:
+        raise envelope.refused(f"这个交换包是区划 {str(stated)[:12]} 的县的，不是本县（{county_code}）的")
+    return pkg
 
 
 def import_here(session: Session, path: Path) -> Imported:
-    """Take a package from another site into this database, all of it in one transaction; idempotent by UUID."""
+    """Take a package from another site into this database, all of it in one transaction; idempotent by UUID.
+
+    Only a package sealed to this site and signed by a site it trusts (the county; at the county's installation,
+    a registered site) is opened (envelope.opened)."""
     session.require("exchange")
-    pkg = _open(path, entities(session.conn))
-    if pkg.manifest["site_id"] == site_id(session.conn):
-        raise StoreError("这是本站自己导出的交换包，不需要导入本站")
-    result = Imported(pkg.manifest)
-    with transaction(session.conn):
-        result.applied = receive(session, lambda e: _chunks(pkg.records(e.table)), f"交换包 {path.name}")
+    store = session.store
+    code = (store.setting("county") or {}).get("code", "")
+    with envelope.opened(path, keys.mine(store), trust.senders(store), package.MAX_PACKAGE) as (plain, header):
+        pkg = _open(plain, header, entities(session.conn), code)
+        result = Imported(pkg.manifest)
+        with transaction(session.conn):
+            result.applied = receive(session, lambda e: _chunks(pkg.records(e.table)), f"交换包 {path.name}")
     return result
 
 
-def import_to_county(path: Path, url: str) -> Imported:
-    """Write a package into the county database in one county transaction; importing it again changes nothing."""
+def import_to_county(session: Session, path: Path, url: str) -> Imported:
+    """Write a package into the county database in one county transaction; importing it again changes nothing.
+
+    Run at the county's installation (`session`), whose keys open packages sealed to the county; the sender must be
+    registered in the county database and not revoked. Each kind of record is kept as a batch signed by the county
+    (county_keys.record_push), which vouches that it came in a package its site signed."""
     ents = county_db.local_entities()
-    pkg = _open(path, ents)
-    m = pkg.manifest
-    result = Imported(m)
+    mine = keys.mine(session.store)
     with county_db.connect(url) as pg:
         county_db.check_schema(pg)
-        with pg.transaction():
-            county_db.lock_for_writing(pg)
-            before = pg.execute("SELECT imported_at FROM packages WHERE package_id = %s", (m["package_id"],)).fetchone()
-            if before:
-                result.notes.append(f"此包已于 {before[0]:%Y-%m-%d %H:%M} 导入过；再次导入未产生重复记录")
-            last = pg.execute("SELECT max(change_to) FROM packages WHERE site_id = %s AND package_id <> %s",
-                              (m["site_id"], m["package_id"])).fetchone()[0]
-            if last is not None and m["range"]["changes"][0] > last + 1:
-                result.notes.append(f"注意：该站点上一个已导入的包到变更序号 {last}，本包从 {m['range']['changes'][0]} "
-                                    f"开始，中间的包尚未导入，请向该站点索取")
-            for e in ents:
-                merged = result.county[e.table] = county_db.Merged()
-                for rows in _chunks(pkg.records(e.table)):
-                    got = county_db.merge(pg, e, rows)
-                    merged.received += got.received
-                    merged.written += got.written
-                    merged.refused += got.refused
-            head = _head(m)
-            merged = result.county["audit_log"] = county_db.Merged()
-            for rows in _chunks(pkg.records("audit_log")):
-                if head and rows[0][0] <= head.count <= rows[-1][0]:
-                    last = next(r for r in rows if r[0] == head.count)
-                    if last[AUDIT_COLUMNS.index("hash")] != head.hash:
-                        raise package.damaged(f"清单中的审计链头与包内第 {head.count} 条审计日志不符")
-                got = county_db.merge_audit(pg, m["site_id"], rows)
+        held = county_keys.county(pg)
+        if held is None or held[0].signing != mine.public().signing:
+            raise StoreError("本机不是县级数据库登记的县级站点，无法打开加密给县里的交换包。请在县里的电脑上导入"
+                             "（县里首次使用时先运行 jiuzhu county claim）")
+        with envelope.opened(path, mine, lambda s: county_keys.sender(pg, s), package.MAX_PACKAGE, "本县") as (
+                plain, header):
+            return _into_county(pg, _open(plain, header, ents, held[1]), ents, mine)
+
+
+def _into_county(pg, pkg: package.Package, ents: list[Entity], county: keys.SiteKeys) -> Imported:
+    m = pkg.manifest
+    result = Imported(m)
+    with pg.transaction():
+        county_db.lock_for_writing(pg)
+        before = pg.execute("SELECT imported_at FROM packages WHERE package_id = %s", (m["package_id"],)).fetchone()
+        if before:
+            result.notes.append(f"此包已于 {before[0]:%Y-%m-%d %H:%M} 导入过；再次导入未产生重复记录")
+        last = pg.execute("SELECT max(change_to) FROM packages WHERE site_id = %s AND package_id <> %s",
+                          (m["site_id"], m["package_id"])).fetchone()[0]
+        if last is not None and m["range"]["changes"][0] > last + 1:
+            result.notes.append(f"注意：该站点上一个已导入的包到变更序号 {last}，本包从 {m['range']['changes'][0]} "
+                                f"开始，中间的包尚未导入，请向该站点索取")
+        for e in ents:
+            merged = result.county[e.table] = county_db.Merged()
+            for rows in _chunks(pkg.records(e.table)):
+                county_keys.record_push(pg, m["site_id"], e, rows, county, county.site_id, "package")
+                got = county_db.merge(pg, e, rows)
                 merged.received += got.received
                 merged.written += got.written
-                merged.audit_mismatch += got.audit_mismatch
-            if merged.audit_mismatch:
-                # The site's chain differs from what it sent before: its records here may be older copies of what
-                # the county holds. Raised inside the transaction, so nothing of the package is kept.
-                raise StoreError(f"交换包未导入：包内 {merged.audit_mismatch} 条审计日志与县里已收到的该站点同号日志不同。"
-                                 f"该站点的数据库可能被换成了较早的副本后又录入，或日志被改写过；导入会用较旧的记录覆盖"
-                                 f"县里已有的。请县信息员到该站点运行 jiuzhu audit verify --county-url 核对")
-            if head and head.count:
-                county_db.record_head(pg, m["site_id"], head, "package", m["package_id"])
-            pg.execute("INSERT INTO packages (package_id, site_id, created_at, change_from, change_to, audit_from, "
-                       "audit_to, counts) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (package_id) DO NOTHING",
-                       (m["package_id"], m["site_id"], m["created_at"], *m["range"]["changes"], *m["range"]["audit"],
-                        json.dumps(m["counts"], ensure_ascii=False)))
-            # The packages table is the county's record of what arrived, from whom and when.
-            county_db.note_site(pg, m["site_id"], m["site_name"], pushed=True)
+                merged.refused += got.refused
+        head = _head(m)
+        merged = result.county["audit_log"] = county_db.Merged()
+        for rows in _chunks(pkg.records("audit_log")):
+            if head and rows[0][0] <= head.count <= rows[-1][0]:
+                last = next(r for r in rows if r[0] == head.count)
+                if last[AUDIT_COLUMNS.index("hash")] != head.hash:
+                    raise package.damaged(f"清单中的审计链头与包内第 {head.count} 条审计日志不符")
+            got = county_db.merge_audit(pg, m["site_id"], rows)
+            merged.received += got.received
+            merged.written += got.written
+            merged.audit_mismatch += got.audit_mismatch
+        if merged.audit_mismatch:
+            # The site's chain differs from what it sent before: its records here may be older copies of what
+            # the county holds. Raised inside the transaction, so nothing of the package is kept.
+            raise StoreError(f"交换包未导入：包内 {merged.audit_mismatch} 条审计日志与县里已收到的该站点同号日志不同。"
+                             f"该站点的数据库可能被换成了较早的副本后又录入，或日志被改写过；导入会用较旧的记录覆盖"
+                             f"县里已有的。请县信息员到该站点运行 jiuzhu audit verify --county-url 核对")
+        if head and head.count:
+            county_db.record_head(pg, m["site_id"], head, "package", m["package_id"])
+        pg.execute("INSERT INTO packages (package_id, site_id, created_at, change_from, change_to, audit_from, "
+                   "audit_to, counts) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (package_id) DO NOTHING",
+                   (m["package_id"], m["site_id"], m["created_at"], *m["range"]["changes"], *m["range"]["audit"],
+                    json.dumps(m["counts"], ensure_ascii=False)))
+        # The packages table is the county's record of what arrived, from whom and when.
+        county_db.note_site(pg, m["site_id"], m["site_name"], pushed=True)
     return result
 
 

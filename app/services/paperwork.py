@@ -14,6 +14,7 @@ from app.services.session import Session
 from app.store import clock, reads
 from app.domain.errors import FieldError
 from app.workflow import rules
+from app.domain.refs import short_ref
 
 
 def _forms():
@@ -46,9 +47,9 @@ def _with_payments(session: Session, visit: dict) -> dict:
     """A settled visit with its payment lines: the first amount of each paid tier, and each 补付/追回 after it.
 
     The tiers shown are what is due now (the net); original plus the adjustments is that net."""
-    from app.services.payments import ORIGINAL, TIER_NAMES
+    from app.services.payments import COUNTS, ORIGINAL, TIER_NAMES
 
-    lines = session.conn.execute("SELECT * FROM payment_lines WHERE visit_id = ? ORDER BY created_at",
+    lines = session.conn.execute(f"SELECT * FROM payment_lines l WHERE visit_id = ? AND {COUNTS} ORDER BY created_at",
                                  (visit["id"],)).fetchall()
     original = {t: visit[t] for t in TIER_NAMES}
     adjustments = []
@@ -139,7 +140,7 @@ def village(code: str) -> str:
 
 def document_number(a: dict) -> str:
     """The form's number: 依申请〔year〕 and the first 8 characters of the application's id."""
-    return f"依申请〔{a['year']}〕{a['id'][:8].upper()}"
+    return f"依申请〔{a['year']}〕{short_ref(a['id'])}"
 
 
 ASSET_CHECK = {None: apps.PENDING_CHECK, 1: "符合", 0: "不符合"}

@@ -41,10 +41,15 @@ def record_hospital_paid(session: Session, visit: dict) -> None:
                 "一站式结算（医院结算单）", paid_at=now(), paid_by="医院（一站式结算）"), "记录医院一站式支付")
 
 
+# The lines that count: not the 原始 lines of a cancelled batch (a roster withdrawn before anything was paid).
+COUNTS = ("NOT (l.line_type = '原始' AND l.batch_id IS NOT NULL AND EXISTS (SELECT 1 FROM disbursement_batches b "
+          "WHERE b.id = l.batch_id AND b.state = 'cancelled'))")
+
+
 def fixed(conn, visit_id: str) -> dict[str, tuple[Decimal, str]]:
-    """Each tier of a bill that has payment lines: what they add up to, and who pays it."""
-    rows = conn.execute("SELECT tier, amount, payer FROM payment_lines WHERE visit_id = ? ORDER BY created_at",
-                        (visit_id,)).fetchall()
+    """Each tier of a bill that has payment lines that count: what they add up to, and who pays it."""
+    rows = conn.execute(f"SELECT tier, amount, payer FROM payment_lines l WHERE visit_id = ? AND {COUNTS} "
+                        "ORDER BY created_at", (visit_id,)).fetchall()
     out: dict[str, tuple[Decimal, str]] = {}
     for r in rows:
         total, payer = out.get(r["tier"], (ZERO, r["payer"]))

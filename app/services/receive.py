@@ -38,6 +38,8 @@ def receive(session: Session, batches: Callable[[Entity], Iterable[list[tuple]]]
     held.settle(conn, kinds)
     touched_apps = set().union(*(a.applications_touched for a in out.values()))
     followed = sum(steps.follow(conn, session.user, app_id) for app_id in sorted(touched_apps))
+    if any(a.locals_changed for a in out.values()):
+        session._cache.pop("engine", None)  # settle from here on with the values that arrived
     _resettle(session, set().union(*(a.persons_touched for a in out.values())))
     summary = {NAMES[t]: {"新增": a.added, "更新": a.updated, "已有": a.same, "冲突": a.conflicts,
                           "暂存": a.held}

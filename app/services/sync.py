@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app.exchange import county_db
+from app.exchange import county_db, county_keys, keys, trust
 from app.exchange.compare import Comparison, compare
 from app.exchange.merge import RETAKE, Applied
 from app.exchange.prefetch import read_ahead
@@ -95,6 +95,9 @@ class SyncReport:
         got = {NAMES[t]: a.added + a.updated for t, a in self.pulled.items() if a.added or a.updated}
         if got:
             out.append(f"收到 {sum(got.values())} 条（{'、'.join(f'{k} {n}' for k, n in got.items())}）")
+        since = sorted(set().union(*(a.locals_changed for a in self.pulled.values())))
+        if since:
+            out.append(f"收到自 {since[0]} 起修改的地方参数：此后结算的账单按新值；已结算的请在“政策”页查看后重新结算相应年度")
         again = {NAMES[t]: a.added + a.updated for t, a in self.retaken.items() if a.added or a.updated}
         if again:
             out.append(f"补收此前未收全的记录 {sum(again.values())} 条（{'、'.join(f'{k} {n}' for k, n in again.items())}）")
@@ -148,6 +151,7 @@ def push(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
     """Send every record changed here since the last push, batch by batch, noting each delivered batch."""
     conn = session.conn
     me = site_id(conn)
+    mine = registered(session, pg)
     st = state(session)
     # The plan fixes what this push covers, so a retry after a cut finishes the same range.
     plan = st.get("push") or {"upto": last_change(conn), "audit_upto": last_audit(conn), "done": {}}
@@ -161,6 +165,7 @@ def push(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
         if cancelled():
             raise StoreError(f"同步已取消：已送达 {sent} 条，下次同步从这里接着做")
         with pg.transaction():
+            county_keys.record_push(pg, me, e, rows, mine, me, "sync")  # the county records who sent these rows
             m = county_db.merge(pg, e, rows)  # takes the write lock once the rows are at the county
         plan["done"][e.table] = last_seq
         _save(session, st)
@@ -195,6 +200,28 @@ def _changes(path, plan: dict, pushed: int, me: str, batch: int):
                 yield e, last_seq, rows
     finally:
         conn.close()
+
+
+def registered(session: Session, pg: psycopg.Connection) -> keys.SiteKeys:
+    """This site's keys, once the county's register holds them unrevoked; the county's keys taken in on first
+    contact if this site has none yet (the database password vouches for the server then)."""
+    mine = keys.mine(session.store)
+    held = county_keys.county(pg)
+    if held and trust.county(session.store) is None:
+        with transaction(session.conn):
+            trust.with_county(session.store, session.conn, session.user, held[0],
+                              f"同步时取得县级公钥（指纹 {held[0].fingerprint}）")
+    try:
+        known = county_keys.sender(pg, site_id(session.conn))
+    except StoreError:
+        known = None
+    if known is None or known.signing != mine.public().signing:
+        fingerprint = mine.public().fingerprint
+        raise StoreError(("本站的公钥还没有在县里登记，或已被吊销" if known is None else
+                          "本站的密钥与县里登记的不同（可能换过电脑或重装过）")
+                         + f"，县里不接受本站送出的记录。请把本站公钥卡交县管理员登记（jiuzhu keys show --card 文件），"
+                           f"并核对指纹 {fingerprint}")
+    return mine
 
 
 def pull(session: Session, pg: psycopg.Connection, report: SyncReport, progress: Progress | None) -> None:

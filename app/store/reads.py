@@ -45,6 +45,14 @@ def insurance(conn: sqlite3.Connection, person_id: str, year: int) -> str:
     return row["insurance"] if row else DEFAULT_INSURANCE
 
 
+def bill_recorders(conn: sqlite3.Connection, person_id: str, year: int) -> list[str]:
+    """Who recorded or corrected a bill of the person's year here, as this site's audit log shows (users' ids)."""
+    return [r[0] for r in conn.execute(
+        "SELECT DISTINCT user_id FROM audit_log WHERE entity = 'visits' AND user_id IS NOT NULL AND entity_id IN "
+        "(SELECT id FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ?)",
+        (person_id, f"{year}-01-01", f"{year}-12-31"))]
+
+
 def bounds(jurisdiction: str) -> tuple[str, str]:
     """The region codes within a jurisdiction are those from its prefix up to (not including) this upper bound."""
     return jurisdiction, jurisdiction + "\U0010ffff"
@@ -56,3 +64,14 @@ def scope(jurisdiction: str, column: str = "h.region_code") -> tuple[str, tuple[
     Every query that lists records for a user takes its jurisdiction filter from here. A range rather than LIKE,
     because SQLite's LIKE is case-insensitive and so cannot use the region-code index."""
     return f"({column} >= ? AND {column} < ?)", bounds(jurisdiction)
+
+
+def dated_locals(conn: sqlite3.Connection) -> dict[str, list[dict]]:
+    """The county's local values changed from a date: per key, [{"from", "value"}] in date order.
+
+    Two sites may each set the same key from the same date (the county office and a township before they synced):
+    the later setting stands, as the later of two decisions on paper would."""
+    out: dict[str, dict[str, str]] = {}
+    for r in conn.execute("SELECT key, valid_from, value FROM local_values ORDER BY key, valid_from, updated_at, id"):
+        out.setdefault(r["key"], {})[r["valid_from"]] = r["value"]
+    return {k: [{"from": d, "value": v} for d, v in sorted(days.items())] for k, days in out.items()}

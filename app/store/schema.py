@@ -97,9 +97,12 @@ _V4 = [
 
 
 # Records that travel to the county, parents first. Users, settings and the audit log stay out: users and settings
-# are the site's own, and the audit log travels by its own sequence number.
-SYNCED = ("households", "persons", "category_periods", "enrollments", "visits", "settlements", "annual_settlements",
-          "applications", "application_steps", "attachments")
+# are the site's own, and the audit log travels by its own sequence number. Version 5 made the first ten travel;
+# version 14 the money that moved (batches before their lines) and the county's dated local values.
+_SYNCED_V5 = ("households", "persons", "category_periods", "enrollments", "visits", "settlements",
+              "annual_settlements", "applications", "application_steps", "attachments")
+_SYNCED_V14 = ("disbursement_batches", "payment_lines", "local_values")
+SYNCED = _SYNCED_V5 + _SYNCED_V14
 
 
 def _change_trigger(table: str, event: str) -> str:
@@ -112,6 +115,15 @@ def _change_trigger(table: str, event: str) -> str:
             f"ON CONFLICT(entity, entity_id) DO UPDATE SET seq = excluded.seq; END")
 
 
+def _track(conn: sqlite3.Connection, table: str) -> None:
+    """Start tracking a travelling table: its records made here so far are changes to send, and so is every later one."""
+    conn.execute(f"INSERT INTO changes (entity, entity_id, seq) SELECT '{table}', id, "
+                 f"(SELECT coalesce(max(seq), 0) FROM changes) + row_number() OVER (ORDER BY rowid) FROM {table} "
+                 f"WHERE site_id IS NULL")
+    conn.execute(_change_trigger(table, "INSERT"))
+    conn.execute(_change_trigger(table, "UPDATE"))
+
+
 def _v5(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE changes (entity TEXT NOT NULL, entity_id TEXT NOT NULL, seq INTEGER NOT NULL, "
                  "PRIMARY KEY (entity, entity_id))")
@@ -121,13 +133,10 @@ def _v5(conn: sqlite3.Connection) -> None:
     conn.execute("""CREATE TABLE sync_conflicts (
         id INTEGER PRIMARY KEY, at TEXT NOT NULL, source TEXT NOT NULL, entity TEXT NOT NULL, entity_id TEXT NOT NULL,
         site_id TEXT, reason TEXT NOT NULL, record TEXT NOT NULL)""")
-    for table in SYNCED:
+    for table in _SYNCED_V5:
         # NULL: made at this site. Otherwise the id of the site that made it (received in a package or a sync).
         conn.execute(f"ALTER TABLE {table} ADD COLUMN site_id TEXT")
-        conn.execute(f"INSERT INTO changes (entity, entity_id, seq) SELECT '{table}', id, "
-                     f"(SELECT coalesce(max(seq), 0) FROM changes) + row_number() OVER (ORDER BY rowid) FROM {table}")
-        conn.execute(_change_trigger(table, "INSERT"))
-        conn.execute(_change_trigger(table, "UPDATE"))
+        _track(conn, table)
     conn.execute("INSERT INTO settings (key, value, updated_at) VALUES ('site_id', ?, ?)",
                  (json.dumps(new_id()), now()))
 
@@ -300,6 +309,45 @@ def _v13(conn: sqlite3.Connection) -> None:
     _reseal(conn, "visits", "升级时封存就医地点与急诊标记")
 
 
+def _v14(conn: sqlite3.Connection) -> None:
+    from app.store import records
+
+    # A printed batch may be cancelled before it is paid (its lines wait for the next one). CHECK cannot be changed
+    # in place, so the table is rebuilt (payment lines refer to it: see Migration.rebuilds).
+    conn.execute("""CREATE TABLE disbursement_batches_v14 (
+        id TEXT PRIMARY KEY, jurisdiction TEXT NOT NULL, year INTEGER, title TEXT NOT NULL,
+        line_count INTEGER NOT NULL, total TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('printed', 'paid', 'cancelled')),
+        created_by TEXT NOT NULL, confirmed_by TEXT, confirmed_at TEXT,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL, site_id TEXT,
+        cancelled_by TEXT, cancelled_at TEXT, cancel_reason TEXT)""")
+    columns = ("id, jurisdiction, year, title, line_count, total, state, created_by, confirmed_by, confirmed_at, "
+               "created_at, updated_at, site_id")
+    conn.execute(f"INSERT INTO disbursement_batches_v14 ({columns}) SELECT {columns} FROM disbursement_batches")
+    conn.execute("DROP TABLE disbursement_batches")
+    conn.execute("ALTER TABLE disbursement_batches_v14 RENAME TO disbursement_batches")
+    _reseal(conn, "disbursement_batches", "升级时封存发放批次（可撤销）")
+    # The county's local values changed from a date, one record each, so that they travel like other records (the
+    # setting that held them stays behind only as long as this step takes to move them).
+    conn.execute("""CREATE TABLE local_values (
+        id TEXT PRIMARY KEY, region_code TEXT NOT NULL, key TEXT NOT NULL, valid_from TEXT NOT NULL,
+        value TEXT NOT NULL, set_by TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        site_id TEXT)""")
+    conn.execute("CREATE INDEX local_values_key ON local_values(key, valid_from)")
+    stored = conn.execute("SELECT value FROM settings WHERE key = 'local_dated'").fetchone()
+    county = conn.execute("SELECT value FROM settings WHERE key = 'county'").fetchone()
+    code = (json.loads(county[0]) or {}).get("code", "") if county else ""
+    for key, entries in (json.loads(stored[0]) if stored else {}).items():
+        for e in entries:
+            records.insert(conn, "system", "local_values", {"region_code": code, "key": key, "valid_from": e["from"],
+                                                            "value": str(e["value"]), "set_by": "升级前设置"},
+                           "升级时迁移自某日起的地方参数")
+    if stored:
+        records.delete(conn, "system", "settings", "local_dated", "升级时迁移自某日起的地方参数")
+    for table in _SYNCED_V14:
+        _track(conn, table)
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: its number, what it does, and the statements or function that do it.
@@ -332,5 +380,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "审计条目记录操作系统用户和计算机名；登录失败计数与账号锁定", _v11),
     Migration(12, "结算说明以政策用语的预置字典压缩存放（内容不变，约为原来的五分之一）", _v12),
     Migration(13, "账单记录急诊抢救、是否在参保地就医、是否办理异地就医备案（旧账单按参保地、非急诊读）", _v13),
+    Migration(14, "发放、补付追回和自某日起的地方参数随同步与交换包报送；发放批次可撤销", _v14, rebuilds=True),
 )
 LATEST = MIGRATIONS[-1].version

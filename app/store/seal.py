@@ -42,7 +42,10 @@ SEALED: dict[str, tuple[str, ...]] = {
     "payment_lines": ("person_id", "visit_id", "year", "tier", "line_type", "payer", "old_amount", "new_amount", "amount",
                       "reason", "batch_id", "paid_at", "paid_by", "site_id"),
     "disbursement_batches": ("jurisdiction", "year", "title", "line_count", "total", "state", "created_by",
-                             "confirmed_by", "confirmed_at", "site_id"),
+                             "confirmed_by", "confirmed_at", "site_id", "cancelled_by", "cancelled_at",
+                             "cancel_reason"),
+    # A county's local value from a date: it decides every amount settled on or after that date.
+    "local_values": ("region_code", "key", "valid_from", "value", "set_by", "site_id"),
     "users": ("username", "display_name", "role", "jurisdiction", "password_hash", "active"),
     "settings": ("value",),
 }
@@ -64,7 +67,8 @@ LABELS: dict[str, str] = {
     "households": "家庭", "persons": "人员", "category_periods": "身份类别", "enrollments": "参保",
     "visits": "就诊（费用单据）", "settlements": "结算", "annual_settlements": "年度结算", "applications": "依申请救助",
     "application_steps": "依申请救助办理记录", "attachments": "附件",
-    "payment_lines": "支付与补付追回", "disbursement_batches": "发放批次", "users": "用户", "settings": "设置",
+    "payment_lines": "支付与补付追回", "disbursement_batches": "发放批次",
+    "local_values": "自某日起的地方参数", "users": "用户", "settings": "设置",
 }
 
 

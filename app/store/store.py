@@ -118,7 +118,11 @@ def open_store(path: Path | str, daily_backup: bool = True, create: bool = True)
     except BaseException:
         conn.close()
         raise
-    return Store(conn, path)
+    store = Store(conn, path)
+    from app.exchange import keys  # the site's keys, made at its first start (a database from before them too)
+
+    keys.mine(store)
+    return store
 
 
 def damaged(path: Path, detail: str) -> DatabaseDamaged:

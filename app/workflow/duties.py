@@ -60,6 +60,11 @@ ONE_PERSON_STEPS = frozenset(s for s, step in rules.STEPS.items() if step.scope 
 ONE_PERSON_SETTING = "one_person_offices"
 
 
+def bill_steps(recorders) -> list[dict]:
+    """Having recorded a case's bills, as steps the permission model weighs beside the case's own (users' ids)."""
+    return [{"seq": None, "state": BILLS, "action": "record_bill", "to_state": None, "user_id": u} for u in recorders]
+
+
 def step_of(state: str, action: str) -> str:
     """The step an action belongs to, for the table above."""
     return action if action in rules.COUNTY_PARTS else state

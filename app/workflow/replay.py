@@ -57,14 +57,16 @@ def county_parts(steps: Sequence[Mapping]) -> set[str]:
 
 
 def check(step: Mapping, held: Sequence[Mapping], region_code: str, jurisdiction: str | None = None,
-          options: duties.Options = duties.DEFAULT, one_person: int = 0) -> str | None:
+          options: duties.Options = duties.DEFAULT, one_person: int = 0,
+          recorders: Sequence[str] = ()) -> str | None:
     """Why `step` may not be applied after the accepted `held` steps (in seq order), in Chinese; None if it may.
 
     `jurisdiction` is the sending site's, when the county registered it; without it the user is granted the
     widest jurisdiction its role allows over this case, so that role, state and duties are still checked. `options`
     are what the receiving county decided in its permission table; `one_person` whether it marked the case's office
     as having a single caseworker (see permissions.decide): a waiver is the receiving site's to grant, never the
-    sender's claim."""
+    sender's claim; `recorders` the users who recorded the applicant's bills of the year, as the receiver's audit
+    log shows (nobody approves a case whose bills they recorded)."""
     if step["seq"] != len(held) + 1:
         return f"这是第 {step['seq']} 步，本处只有前 {len(held)} 步，前面的办理环节尚未收到或已不同"
     now = fold(held)["state"]
@@ -80,8 +82,8 @@ def check(step: Mapping, held: Sequence[Mapping], region_code: str, jurisdiction
     if jurisdiction is None:
         jurisdiction = region_code[:role.scope] if role else ""
     actor = permissions.User(step["user_id"], step["username"], step["display_name"], step["role"], jurisdiction)
-    decision = permissions.decide(actor, action, {"state": state, "region_code": region_code}, steps=held,
-                                  options=options, one_person=one_person)
+    decision = permissions.decide(actor, action, {"state": state, "region_code": region_code},
+                                  steps=[*held, *duties.bill_steps(recorders)], options=options, one_person=one_person)
     if not decision.allowed:
         return f"{step['display_name']}（{step['role']}）不能办理这一步：{decision.reason}"
     if step["to_state"] not in {rules.next_state(state, action, order) for order in _ORDERS}:

@@ -29,11 +29,15 @@ TASKS = {
     "print": "打印结算单、审批表、公示名单和花名册",
     "disburse_batch": "生成发放批次（打印医疗救助发放花名册）",
     "confirm_disbursement": "确认发放批次已发放",
+    "cancel_disbursement": "撤销尚未发放的发放批次",
+    "manage_site_keys": "登记或吊销站点的公钥、设定县级公钥",
+    "simulate": "政策测算（测算拟调整政策下的医疗救助基金支出）",
 }
 # The office's own assistance is paid in batches: the township caseworker draws up the roster, and someone who
 # records no bills confirms that it was paid (entering money and approving its payment do not meet in one person).
-_DISBURSE = frozenset({"disburse_batch"})
-_CONFIRM = frozenset({"confirm_disbursement"})
+# A roster printed wrong (or not paid after all) is cancelled before payment by either of them.
+_DISBURSE = frozenset({"disburse_batch", "cancel_disbursement"})
+_CONFIRM = frozenset({"confirm_disbursement", "cancel_disbursement"})
 # What every signed-in person may do within their jurisdiction: look, print, re-run the engine, exchange records
 # (a county office's installation syncs too, to receive the townships' cases).
 _EVERYONE = frozenset({"print", "resettle", "exchange", "attach"})
@@ -41,6 +45,9 @@ _EVERYONE = frozenset({"print", "resettle", "exchange", "attach"})
 # office keeps them; 身份类别 decide money, so only those who certify or receive the lists keep them.
 _REGISTRY = frozenset({"register"})
 _CATEGORIES = frozenset({"edit_categories", "import_lists"})
+# 政策测算 weighs a change of the county's own values against its fund (黔南 三(四), 湖南 六(二)): the county's
+# offices and its administrator, who sets the values, run it; a township office decides no county value.
+_COUNTY = frozenset({"simulate"})
 
 
 @dataclass(frozen=True)
@@ -80,18 +87,19 @@ ROLES: dict[str, Role] = {r.key: r for r in (
     Role("村级经办", "村级经办（村居代办员）", 12, _EVERYONE | _REGISTRY | {"edit_categories", "create_application"}),
     Role("乡镇经办", "乡镇经办", 9, _EVERYONE | _REGISTRY | _CATEGORIES | _DISBURSE | {"create_application"}),
     Role("乡镇审核", "乡镇审核", 9, _EVERYONE | _REGISTRY | _CONFIRM),
-    Role("县级医保审核", "县级医保审核（医保部门审核费用）", 6, _EVERYONE | _REGISTRY),
-    Role("县级民政审核", "县级民政审核（民政部门认定收入财产）", 6, _EVERYONE | _REGISTRY | _CATEGORIES),
-    Role("县级审批", "县级审批", 6, _EVERYONE | _REGISTRY | _CONFIRM),
+    Role("县级医保审核", "县级医保审核（医保部门审核费用）", 6, _EVERYONE | _REGISTRY | _COUNTY),
+    Role("县级民政审核", "县级民政审核（民政部门认定收入财产）", 6, _EVERYONE | _REGISTRY | _CATEGORIES | _COUNTY),
+    Role("县级审批", "县级审批", 6, _EVERYONE | _REGISTRY | _CONFIRM | _COUNTY),
     # The county's administrator keeps accounts, the policy and the lists; it takes no workflow step and records no
     # bill, so that nobody who manages accounts also enters money.
-    Role("管理员", "管理员", 6, _EVERYONE | _REGISTRY | _CATEGORIES | {"manage_users", "change_settings", "make_demo"}),
+    Role("管理员", "管理员", 6, _EVERYONE | _REGISTRY | _CATEGORIES | _COUNTY |
+         {"manage_users", "change_settings", "make_demo", "manage_site_keys"}),
     # The command line and the demo generator act as this user (jiuzhu init, user add, demo, import-list, resettle,
     # packages): whoever can run them on this machine can already change the file, so refusing them here protects
     # nothing and would break set-up. It takes no workflow step and registers no 依申请救助: those are decisions
     # that must name a person (the demo walks its cases as the demo users).
-    Role(SYSTEM_KEY, "系统（命令行）", 0, _EVERYONE | _REGISTRY | _CATEGORIES | _DISBURSE | _CONFIRM |
-         {"manage_users", "change_settings", "make_demo"}, assignable=False),
+    Role(SYSTEM_KEY, "系统（命令行）", 0, _EVERYONE | _REGISTRY | _CATEGORIES | _COUNTY | _DISBURSE | _CONFIRM |
+         {"manage_users", "change_settings", "make_demo", "manage_site_keys"}, assignable=False),
 )}
 # The roles an account may hold, in the order the user dialog offers them.
 ASSIGNABLE = tuple(k for k, r in ROLES.items() if r.assignable)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import shutil
 import socket
 import threading
 import uuid
+import zipfile
 
 import pytest
 
-from app.services import county, demo, users
+from app.exchange import envelope, keys, package, trust
+from app.services import county, demo, site_keys, users
 from app.services.session import SYSTEM, Session
 from app.store.db import transaction
 from app.store import records
@@ -17,12 +21,23 @@ from app.store.store import open_store
 
 
 @pytest.fixture
-def county_url(pg):
+def county_url(pg, county_site, township):
+    """The county database, its keys claimed by the county's installation, the township registered there."""
     from app.exchange.county_db import init_db
 
     url = pg.database(f"county_{uuid.uuid4().hex[:12]}")
     init_db(url)
+    site_keys.claim_county(county_site, url)
+    register(county_site, url, township)
     return url
+
+
+def register(county: Session, url: str, site: Session) -> None:
+    """A county admin registers a site's key card (read off the site), as `county register-site` does, and hands
+    the site the county's card in return."""
+    site_keys.register_site(county, url, site_keys.card(site))
+    with transaction(site.conn):  # as the site's first sync takes it in, whoever is signed in
+        trust.with_county(site.store, site.conn, site.user, site_keys.card(county), "取得县级公钥")
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +78,12 @@ def county_site(township, tmp_path):
     users.create_user(session, "admin", "管理员", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
     county.configure_county(session, demo.COUNTY_CODE, "南陵县（演示）", township.store.setting("policy_id"),
                             township.store.setting("local"))
+    # The county's installation holds the county's keys; the township took in its key card, and the county's
+    # installation registered the township's (its own register; the county database's comes with county_url).
+    site_keys.trust_county(session, site_keys.card(session))
+    site_keys.trust_county(township, site_keys.card(session))
+    with transaction(session.conn):
+        trust.with_site(session.store, session.conn, session.user, site_keys.card(township), None, "登记站点公钥")
     yield session
     session.store.close()
 
@@ -109,3 +130,21 @@ class CutProxy:
 
     def close(self) -> None:
         self.server.close()
+
+
+@contextlib.contextmanager
+def unsealed(path, reader: Session):
+    """The package inside a sealed file, opened with `reader`'s keys (the county's installation, usually)."""
+    with envelope.opened(path, keys.mine(reader.store), trust.senders(reader.store), package.MAX_PACKAGE) as (plain, _):
+        yield plain
+
+
+def reseal(plain, out, sender: Session, to: Session) -> None:
+    """A package file sealed again by `sender` (a registered site gone bad, or a test's edit) to `to`, for the
+    county its manifest names (when it can be read)."""
+    try:
+        with zipfile.ZipFile(plain) as zf:
+            code = json.loads(zf.read(package.MANIFEST)).get("county_code", "")
+    except (zipfile.BadZipFile, KeyError, ValueError, AttributeError):
+        code = demo.COUNTY_CODE
+    envelope.seal(plain, out, keys.mine(sender.store), [site_keys.card(to)], code)

@@ -22,6 +22,7 @@ from app.services import packages, sync
 from app.services.session import SYSTEM, Session
 from app.store.errors import StoreError
 from app.store.store import open_store
+from tests.exchange.conftest import reseal, unsealed
 from tests.exchange.test_sync import county_counts
 from tests.faults.killing import AS_ADMIN, CAN_KILL, ROOT, cli
 from tests.store.anchoring import audit_count, put_back, record_bills, snapshot
@@ -110,7 +111,7 @@ def test_a_wal_file_deleted_after_a_crash_is_reported(township, county_url):
     assert code == 1 and "未送出本站的记录" in out and f"已有 {seen} 条" in out
 
 
-def test_a_packages_head_is_kept_at_the_county_once_and_a_rollback_past_it_is_reported(township, county_url,
+def test_a_packages_head_is_kept_at_the_county_once_and_a_rollback_past_it_is_reported(township, county_site, county_url,
                                                                                        tmp_path):
     db = township.store.path
     older = snapshot(township.conn, tmp_path / "older.sqlite3")
@@ -120,7 +121,7 @@ def test_a_packages_head_is_kept_at_the_county_once_and_a_rollback_past_it_is_re
     manifest = packages.export_package(township, out)
     assert manifest["audit_head"]["count"] == count  # the export's own entry comes after the package
     for _ in range(2):
-        packages.import_to_county(out, county_url)
+        packages.import_to_county(county_site, out, county_url)
     assert heads(county_url, manifest["site_id"]) == [(count, manifest["audit_head"]["hash"], "package",
                                                        manifest["package_id"])]
     assert verify(db, county_url)[0] == 0
@@ -130,10 +131,11 @@ def test_a_packages_head_is_kept_at_the_county_once_and_a_rollback_past_it_is_re
     assert code == 1 and f"导入交换包 {manifest['package_id']} 时所见的短" in err and f"已有 {count} 条" in err
 
 
-def test_a_package_whose_stated_head_is_not_its_last_entry_is_refused(township, county_url, tmp_path):
+def test_a_package_whose_stated_head_is_not_its_last_entry_is_refused(township, county_site, county_url, tmp_path):
     good, bad = tmp_path / "good.jzpkg", tmp_path / "bad.jzpkg"
     packages.export_package(township, good)
-    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+    inner = tmp_path / "bad.zip"
+    with unsealed(good, county_site) as plain, zipfile.ZipFile(plain) as src, zipfile.ZipFile(inner, "w") as dst:
         for item in src.infolist():
             if item.filename not in (package.MANIFEST, package.MANIFEST_SUM):
                 dst.writestr(item, src.read(item))
@@ -142,8 +144,9 @@ def test_a_package_whose_stated_head_is_not_its_last_entry_is_refused(township, 
         text = json.dumps(manifest, ensure_ascii=False).encode("utf-8")
         dst.writestr(package.MANIFEST, text)
         dst.writestr(package.MANIFEST_SUM, hashlib.sha256(text).hexdigest())
+    reseal(inner, bad, township, county_site)  # by the township itself: only the head check can catch it
     with pytest.raises(StoreError, match="审计链头"):
-        packages.import_to_county(bad, county_url)
+        packages.import_to_county(county_site, bad, county_url)
     assert heads(county_url, manifest["site_id"]) == []
 
 
@@ -165,12 +168,12 @@ def test_verify_against_a_county_that_has_not_seen_this_site_says_there_is_nothi
     assert code == 0 and "无从核对" in out, err
 
 
-def test_a_package_from_a_chain_rewritten_since_the_last_package_is_refused_whole(township, county_url, tmp_path):
+def test_a_package_from_a_chain_rewritten_since_the_last_package_is_refused_whole(township, county_site, county_url, tmp_path):
     db = township.store.path
     older = snapshot(township.conn, tmp_path / "older.sqlite3")
     record_bills(township, 3, "A")
     first = packages.export_package(township, tmp_path / "1.jzpkg")
-    packages.import_to_county(tmp_path / "1.jzpkg", county_url)
+    packages.import_to_county(county_site, tmp_path / "1.jzpkg", county_url)
     township.store.close()
     put_back(older, db)
     again = Session(open_store(db, daily_backup=False), SYSTEM)
@@ -179,6 +182,6 @@ def test_a_package_from_a_chain_rewritten_since_the_last_package_is_refused_whol
     again.store.close()
     there = county_counts(county_url)
     with pytest.raises(StoreError, match="交换包未导入：包内 \\d+ 条审计日志与县里已收到的该站点同号日志不同"):
-        packages.import_to_county(tmp_path / "2.jzpkg", county_url)
+        packages.import_to_county(county_site, tmp_path / "2.jzpkg", county_url)
     assert county_counts(county_url) == there
     assert [h[3] for h in heads(county_url, first["site_id"])] == [first["package_id"]]

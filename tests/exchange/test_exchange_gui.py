@@ -5,10 +5,12 @@ from __future__ import annotations
 import psycopg
 
 from app.services import registry
+from tests.exchange.conftest import register
 from tests.gui.test_app import idle, shot, window  # noqa: F401 - the window fixture
 
 
-def test_sync_page_shows_pending_then_syncs_and_exports(qtbot, window, county_url, tmp_path):  # noqa: F811
+def test_sync_page_shows_pending_then_syncs_and_exports(qtbot, window, county_site, county_url, tmp_path):  # noqa: F811
+    register(county_site, county_url, window.session)
     registry.register_household(window.session, "340223100201", "张家",
                                 registry.PersonInput("张三", "340223198001010017"))
     window.go(window.exchange)
@@ -50,10 +52,12 @@ def test_importing_a_damaged_package_says_so(qtbot, window, tmp_path):  # noqa: 
     window.go(window.exchange)
     window.exchange.import_from(bad)
     idle(qtbot)
-    assert "交换包已损坏" in window.exchange.package_result.text()
+    assert "没有签名和加密" in window.exchange.package_result.text()
 
 
-def test_a_chain_shorter_than_the_county_saw_is_shown_and_nothing_is_pushed(qtbot, window, county_url):  # noqa: F811
+def test_a_chain_shorter_than_the_county_saw_is_shown_and_nothing_is_pushed(qtbot, window, county_site,  # noqa: F811
+                                                                            county_url):
+    register(county_site, county_url, window.session)
     from app.exchange.records import site_id
 
     registry.register_household(window.session, "340223100201", "张家",

@@ -9,9 +9,9 @@ import uuid
 import psycopg
 import pytest
 
-from app.exchange import county_db, package
+from app.exchange import county_db, envelope, keys, package
 from app.exchange.records import entities, site_id
-from app.services import packages, sync
+from app.services import packages, site_keys, sync
 from app.store import records
 from app.store.clock import now
 from app.store.db import transaction
@@ -35,8 +35,9 @@ def _approval(app: dict, seq: int, site: str) -> dict:
                                    "amount_reason": None}), "site_id": site, "region_code": app["region_code"]}
 
 
-def _craft(path, session, app: dict, site: str) -> None:
-    """A package written by hand in the documented format: manifest, checksums, JSON lines (via package.write)."""
+def _craft(path, session, app: dict, site: str, sealer=None, to=None) -> None:
+    """A package written by hand in the documented format: manifest, checksums, JSON lines (via package.write);
+    sealed by `sealer`'s keys to `to` when given (a plain zip, as older versions wrote, when not)."""
     ents = {e.table: e for e in entities(session.conn)}
     steps = session.conn.execute("SELECT count(*) FROM application_steps WHERE application_id = ?",
                                  (app["id"],)).fetchone()[0]
@@ -51,7 +52,10 @@ def _craft(path, session, app: dict, site: str) -> None:
              package.Part("records/application_steps.jsonl", "application_steps", ents["application_steps"].wire,
                           [tuple(step[c] for c in ents["application_steps"].wire)])]
     readable = package.workbook(header, [], path.with_name("记录一览.xlsx"))
-    package.write(path, header, parts, readable)
+    inner = path.with_name(path.name + ".zip") if sealer else path
+    package.write(inner, header, parts, readable)
+    if sealer:
+        envelope.seal(inner, path, sealer, [site_keys.card(to)], "340223")
 
 
 def _snapshot(session, columns: str = "*") -> tuple:
@@ -78,34 +82,46 @@ def _apply(importer, *args) -> None:
         pass
 
 
-@pytest.mark.parametrize("forger", ["new site", "the owning township"])
+@pytest.mark.parametrize("forger", ["new site", "new site, unsigned", "the owning township"])
 def test_a_hand_made_approval_changes_nothing_at_a_site_or_at_the_county(township, county_site, county_url, tmp_path,
                                                                          forger):
     real = tmp_path / "real.jzpkg"
     packages.export_package(township, real)
     packages.import_here(county_site, real)
-    packages.import_to_county(real, county_url)
+    packages.import_to_county(county_site, real, county_url)
     app = _in_notice(township)
-    site = str(uuid.uuid4()) if forger == "new site" else site_id(township.conn)
+    site = str(uuid.uuid4()) if forger.startswith("new site") else site_id(township.conn)
     forged = tmp_path / "forged.jzpkg"
-    _craft(forged, township, app, site)
+    # A made-up site signs with keys of its own, which the county never registered; the owning township signs
+    # with its registered key (a site gone bad), so only the step check can stop it.
+    sealer = {"new site": keys.load(tmp_path / "forger.sqlite3", site), "new site, unsigned": None,
+              "the owning township": keys.mine(township.store)}[forger]
+    _craft(forged, township, app, site, sealer, county_site)
 
     # The owner may edit its application's own fields (and so its updated_at), never what its steps decide.
-    columns = "*" if forger == "new site" else f"id, {', '.join(replay.DERIVED)}"
+    columns = "*" if forger.startswith("new site") else f"id, {', '.join(replay.DERIVED)}"
     here, there = _snapshot(county_site, columns), _county_snapshot(county_url, columns)
     _apply(packages.import_here, county_site, forged)
-    _apply(packages.import_to_county, forged, county_url)
+    _apply(packages.import_to_county, county_site, forged, county_url)
     assert _snapshot(county_site, columns) == here
     assert _county_snapshot(county_url, columns) == there
     state = county_site.conn.execute("SELECT state FROM applications WHERE id = ?", (app["id"],)).fetchone()[0]
     assert state == "public_notice"
+    if forger.startswith("new site"):  # refused whole by its signature, before any record is looked at
+        refusal = "没有在县里登记公钥" if sealer else "没有签名和加密"
+        with pytest.raises(StoreError, match=refusal):
+            packages.import_here(county_site, forged)
+        with pytest.raises(StoreError, match=refusal):
+            packages.import_to_county(county_site, forged, county_url)
+        assert not _county_conflicts(county_url)
+        mine = _snapshot(township)  # a township receiving the forgery about its own case is not moved either
+        with pytest.raises(StoreError, match="不是发给本站的" if sealer else refusal):
+            packages.import_here(township, forged)
+        assert _snapshot(township) == mine
+        return
     reasons = [c["reason"] for c in sync.conflicts(county_site)]
     assert any("不能跳过环节" in r or "不能办理这一步" in r for r in reasons), reasons
     assert any("不能办理这一步" in r for r in _county_conflicts(county_url))
-    if forger == "new site":  # a township receiving the forgery about its own case is not moved either
-        mine = _snapshot(township)
-        _apply(packages.import_here, township, forged)
-        assert _snapshot(township) == mine
 
 
 def test_a_township_that_approves_its_own_case_in_its_file_cannot_push_the_approval(township, county_site,

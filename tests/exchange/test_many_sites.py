@@ -25,6 +25,7 @@ from app.services.session import SYSTEM, Session
 from app.store import records
 from app.store.db import transaction
 from app.store.store import open_store
+from tests.exchange.conftest import register
 from tests.exchange.test_sync import TABLES, county_counts
 from tests.faults.killing import CAN_KILL, Watched, cli
 
@@ -52,12 +53,16 @@ def site_templates(tmp_path_factory) -> list[Path]:
 
 
 @pytest.fixture
-def sites(site_templates, tmp_path) -> list[Path]:
+def sites(site_templates, tmp_path, county_site, county_url) -> list[Path]:
+    """Copies of the six sites, each registered at the county (its keys are made beside its copy)."""
     paths = []
     for n, template in enumerate(site_templates):
         path = tmp_path / f"site{n}.sqlite3"
         shutil.copy(template, path)
         paths.append(path)
+        site = session_of(path)
+        register(county_site, county_url, site)
+        site.store.close()
     return paths
 
 
@@ -255,11 +260,12 @@ def test_records_an_older_version_refused_for_a_missing_parent_are_taken_again(s
     assert_each_site_is_the_county([one, two], county_url)
 
 
-def test_a_record_refused_from_a_package_the_county_never_saw_is_taken_from_its_kept_copy(sites, county_url,
-                                                                                           tmp_path):
+def test_a_record_refused_from_a_package_the_county_never_saw_is_taken_from_its_kept_copy(sites, county_site,
+                                                                                           county_url, tmp_path):
     from app.services import packages
 
-    one, two = session_of(sites[0]), session_of(sites[1])
+    # A package is sealed to the county, so the site that takes one is the county's own installation.
+    one, two = county_site, session_of(sites[1])
     packages.export_package(two, tmp_path / "two.jzpkg")
     packages.import_here(one, tmp_path / "two.jzpkg")
     # A household with nobody's bills: its records' kept copies are whole (a settlement's steps are not kept).
@@ -272,5 +278,4 @@ def test_a_record_refused_from_a_package_the_county_never_saw_is_taken_from_its_
     for table, rid in lost:
         assert one.conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (rid,)).fetchone(), (table, rid)
     assert one.conn.execute("SELECT count(*) FROM sync_conflicts WHERE resolved_at IS NULL").fetchone()[0] == 0
-    one.store.close()
     two.store.close()

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from app.exchange import package
 from app.services import packages, registry
 from app.store.errors import StoreError
+from tests.exchange.conftest import reseal, unsealed
 from tests.exchange.test_sync import TABLES, county_counts, local_counts
 
 
@@ -21,12 +22,16 @@ def _uncategorised(session) -> str:
                                 "WHERE c.person_id = p.id) ORDER BY id LIMIT 1").fetchone()["id"]
 
 
-def test_a_package_holds_every_record_once_with_a_manifest_and_a_readable_workbook(township, tmp_path):
+def test_a_package_holds_every_record_once_with_a_manifest_and_a_readable_workbook(township, county_site, tmp_path):
     out = tmp_path / "p.jzpkg"
     manifest = packages.export_package(township, out)
     mine = local_counts(township)
     assert {t: manifest["counts"][t] for t in TABLES} == mine
-    with zipfile.ZipFile(out) as zf:
+    someone = township.conn.execute("SELECT id_number, name FROM persons LIMIT 1").fetchone()
+    sealed = out.read_bytes()  # a lost stick shows no ID number or name, and only its owner may read the file
+    assert someone["id_number"].encode() not in sealed and someone["name"].encode() not in sealed
+    assert out.stat().st_mode & 0o777 == 0o600
+    with unsealed(out, county_site) as plain, zipfile.ZipFile(plain) as zf:
         names = set(zf.namelist())
         assert {"manifest.json", "manifest.sha256", package.WORKBOOK, "records/visits.jsonl"} <= names
         first = json.loads(zf.open("records/persons.jsonl").readline())
@@ -39,7 +44,7 @@ def test_a_package_holds_every_record_once_with_a_manifest_and_a_readable_workbo
     assert "报送站点" in [r[0] for r in wb["说明"].iter_rows(values_only=True)]
 
 
-def test_the_next_package_holds_only_what_changed_since(township, tmp_path):
+def test_the_next_package_holds_only_what_changed_since(township, county_site, tmp_path):
     packages.export_package(township, tmp_path / "1.jzpkg")
     person = _uncategorised(township)
     registry.set_category(township, person, "低保对象", "2025-01-01", None, "民政")
@@ -52,13 +57,13 @@ def test_the_next_package_holds_only_what_changed_since(township, tmp_path):
     assert again["counts"]["persons"] == local_counts(township)["persons"]  # redoing a lost package
 
 
-def test_importing_at_the_county_twice_keeps_one_copy(township, county_url, tmp_path):
+def test_importing_at_the_county_twice_keeps_one_copy(township, county_site, county_url, tmp_path):
     out = tmp_path / "p.jzpkg"
     packages.export_package(township, out)
-    first = packages.import_to_county(out, county_url)
+    first = packages.import_to_county(county_site, out, county_url)
     there = county_counts(county_url)
     assert {t: there[t] for t in TABLES} == local_counts(township)
-    second = packages.import_to_county(out, county_url)
+    second = packages.import_to_county(county_site, out, county_url)
     assert county_counts(county_url) == there
     assert any("导入过" in line for line in second.lines())
     assert first.county["visits"].written == there["visits"] and second.county["visits"].written == 0
@@ -66,15 +71,15 @@ def test_importing_at_the_county_twice_keeps_one_copy(township, county_url, tmp_
         assert conn.execute("SELECT count(*) FROM packages").fetchone()[0] == 1
 
 
-def test_a_missing_earlier_package_is_pointed_out(township, county_url, tmp_path):
+def test_a_missing_earlier_package_is_pointed_out(township, county_site, county_url, tmp_path):
     packages.export_package(township, tmp_path / "1.jzpkg")
-    packages.import_to_county(tmp_path / "1.jzpkg", county_url)
+    packages.import_to_county(county_site, tmp_path / "1.jzpkg", county_url)
     person = _uncategorised(township)
     registry.set_category(township, person, "低保对象", "2025-01-01", None, "民政")
     packages.export_package(township, tmp_path / "2.jzpkg")  # lost on the way
     registry.set_category(township, person, "特困人员", "2026-01-01", None, "民政")
     packages.export_package(township, tmp_path / "3.jzpkg")
-    result = packages.import_to_county(tmp_path / "3.jzpkg", county_url)
+    result = packages.import_to_county(county_site, tmp_path / "3.jzpkg", county_url)
     assert any("中间的包尚未导入" in line for line in result.lines())
 
 
@@ -91,22 +96,26 @@ def test_importing_at_another_site_is_idempotent(township, county_site, tmp_path
         packages.import_here(township, out)
 
 
-def _rewrite(src, dst, change):
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+def _rewrite(src, dst, change, sender, to):
+    """Edit the package inside a sealed file and seal it again as its (registered) sender: only the checks
+    inside the envelope can catch the edit."""
+    inner = dst.with_name(dst.name + ".zip")
+    with unsealed(src, to) as plain, zipfile.ZipFile(plain) as zin, zipfile.ZipFile(inner, "w") as zout:
         for item in zin.infolist():
             data = change(item.filename, zin.read(item.filename))
             if data is not None:
                 zout.writestr(item.filename, data)
+    reseal(inner, dst, sender, to)
 
 
 @pytest.mark.parametrize("how, message", [
-    ("truncated", "不是完整的交换包"),
+    ("truncated", "文件不完整"),
     ("record changed", "persons.jsonl 的校验值不符"),
     ("record added", "persons.jsonl 的校验值不符"),
     ("manifest edited", "清单的校验值不符"),
     ("file removed", "缺少文件 records/visits.jsonl"),
     ("file added", "清单之外的文件"),
-    ("not a package", "不是完整的交换包"),
+    ("not a package", "不是救助通的交换包"),
 ])
 def test_a_damaged_or_altered_package_is_refused_whole(township, county_site, county_url, tmp_path, how, message):
     good = tmp_path / "good.jzpkg"
@@ -118,28 +127,29 @@ def test_a_damaged_or_altered_package_is_refused_whole(township, county_site, co
         bad.write_text("这不是交换包", encoding="utf-8")
     elif how == "record changed":
         _rewrite(good, bad, lambda n, d: d.replace(b'"name":"', '"name":"伪'.encode(), 1) if n.endswith("persons.jsonl")
-                 else d)
+                 else d, township, county_site)
     elif how == "record added":
-        _rewrite(good, bad, lambda n, d: d + d.splitlines(keepends=True)[0] if n.endswith("persons.jsonl") else d)
+        _rewrite(good, bad, lambda n, d: d + d.splitlines(keepends=True)[0] if n.endswith("persons.jsonl") else d, township, county_site)
     elif how == "manifest edited":
-        _rewrite(good, bad, lambda n, d: d.replace(b'"persons": ', b'"persons": 1') if n == "manifest.json" else d)
+        _rewrite(good, bad, lambda n, d: d.replace(b'"persons": ', b'"persons": 1') if n == "manifest.json" else d, township, county_site)
     elif how == "file removed":
-        _rewrite(good, bad, lambda n, d: None if n == "records/visits.jsonl" else d)
+        _rewrite(good, bad, lambda n, d: None if n == "records/visits.jsonl" else d, township, county_site)
     elif how == "file added":
-        _rewrite(good, bad, lambda n, d: d)
-        with zipfile.ZipFile(bad, "a") as zf:
-            zf.writestr("records/extra.jsonl", b"{}\n")
+        _rewrite(good, bad, lambda n, d: d, township, county_site)
+        with unsealed(bad, county_site) as plain:
+            with zipfile.ZipFile(plain, "a") as zf:
+                zf.writestr("records/extra.jsonl", b"{}\n")
+            reseal(plain, bad, township, county_site)
     before_here = local_counts(county_site)
     with pytest.raises(StoreError, match=message):
         packages.import_here(county_site, bad)
     assert local_counts(county_site) == before_here
     with pytest.raises(StoreError, match=message):
-        packages.import_to_county(bad, county_url)
+        packages.import_to_county(county_site, bad, county_url)
     assert all(n == 0 for n in county_counts(county_url).values())
 
 
-def test_the_cli_exports_and_imports(township, county_url, tmp_path, capsys):
-    from app.cli import main
+def test_the_cli_exports_and_imports(township, county_site, county_url, tmp_path):
     from tests.faults.killing import AS_ADMIN, cli
 
     db = str(township.store.path)
@@ -149,11 +159,17 @@ def test_the_cli_exports_and_imports(township, county_url, tmp_path, capsys):
     code, out, err = cli("export-package", *AS_ADMIN, str(tmp_path), "--db", db)
     assert code == 0 and "已导出" in out, err
     made = next(tmp_path.glob("*.jzpkg"))
-    assert main(["import-package", str(made), "--county-url", county_url, "--db", db]) == 0
-    assert "写入县级数据库" in capsys.readouterr().out
+    county = str(county_site.store.path)  # the county's installation opens what is sealed to the county
+    code, out, err = cli("import-package", str(made), "--county-url", county_url, "--db", county)
+    assert code == 2 and "--user" in err
+    code, out, err = cli("import-package", *AS_ADMIN, str(made), "--county-url", county_url, "--db", county)
+    assert code == 0 and "写入县级数据库" in out, err
+    code, out, err = cli("import-package", *AS_ADMIN, str(made), "--county-url", county_url, "--db", db)
+    assert code == 2 and "不是县级数据库登记的县级站点" in err
     (tmp_path / "bad.jzpkg").write_bytes(made.read_bytes()[:1000])
-    assert main(["import-package", str(tmp_path / "bad.jzpkg"), "--county-url", county_url]) == 2
-    assert "交换包已损坏" in capsys.readouterr().err
+    code, out, err = cli("import-package", *AS_ADMIN, str(tmp_path / "bad.jzpkg"), "--county-url", county_url,
+                         "--db", county)
+    assert code == 2 and "文件不完整" in err
 
 
 def test_a_household_whose_people_are_already_registered_here_is_set_aside(township, county_site, tmp_path):
@@ -192,14 +208,14 @@ def test_a_newer_copy_that_collides_here_is_kept_aside_not_stopping_the_import(t
     assert any("同一证件号码" in c["reason"] for c in sync.conflicts(county_site))
 
 
-def test_a_package_carrying_another_sites_records_is_refused(township, county_url, tmp_path):
+def test_a_package_carrying_another_sites_records_is_refused(township, county_site, county_url, tmp_path):
     good = tmp_path / "good.jzpkg"
     packages.export_package(township, good)
     bad = tmp_path / "bad.jzpkg"
     # Re-signed by hand: the manifest recomputed for the edited file, so only the owner check can catch it.
     import hashlib
 
-    with zipfile.ZipFile(good) as zin:
+    with unsealed(good, county_site) as plain, zipfile.ZipFile(plain) as zin:
         files = {n: zin.read(n) for n in zin.namelist()}
     site = json.loads(files["manifest.json"])["site_id"]
     files["records/persons.jsonl"] = files["records/persons.jsonl"].replace(site.encode(), b"someone-else", 1)
@@ -208,9 +224,11 @@ def test_a_package_carrying_another_sites_records_is_refused(township, county_ur
     manifest["files"]["records/persons.jsonl"].update(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
     files["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
     files["manifest.sha256"] = hashlib.sha256(files["manifest.json"]).hexdigest().encode()
-    with zipfile.ZipFile(bad, "w") as zout:
+    inner = tmp_path / "bad.zip"
+    with zipfile.ZipFile(inner, "w") as zout:
         for n, d in files.items():
             zout.writestr(n, d)
+    reseal(inner, bad, township, county_site)
     with pytest.raises(StoreError, match="不属于导出的站点"):
-        packages.import_to_county(bad, county_url)
+        packages.import_to_county(county_site, bad, county_url)
     assert all(n == 0 for n in county_counts(county_url).values())

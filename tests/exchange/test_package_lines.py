@@ -14,12 +14,14 @@ import pytest
 
 from app.services import packages
 from app.store.errors import StoreError
+from tests.exchange.conftest import reseal, unsealed
 from tests.exchange.test_sync import local_counts
 
 
-def _resigned(good, bad, name: str, change) -> None:
-    """Copy the package with `change` applied to the first line of member `name`, its manifest made to match."""
-    with zipfile.ZipFile(good) as zin:
+def _resigned(good, bad, name: str, change, sender, reader) -> None:
+    """Copy the package with `change` applied to the first line of member `name`, its manifest made to match, sealed
+    again by its sender (a registered site gone bad: only the line checks inside can refuse it)."""
+    with unsealed(good, reader) as plain, zipfile.ZipFile(plain) as zin:
         files = {n: zin.read(n) for n in zin.namelist()}
     first, rest = files[name].split(b"\n", 1)
     files[name] = change(first) + b"\n" + rest
@@ -27,9 +29,11 @@ def _resigned(good, bad, name: str, change) -> None:
     manifest["files"][name].update(sha256=hashlib.sha256(files[name]).hexdigest(), bytes=len(files[name]))
     files["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
     files["manifest.sha256"] = hashlib.sha256(files["manifest.json"]).hexdigest().encode()
-    with zipfile.ZipFile(bad, "w", compression=zipfile.ZIP_DEFLATED) as zout:
+    inner = bad.with_name(bad.name + ".inner")
+    with zipfile.ZipFile(inner, "w", compression=zipfile.ZIP_DEFLATED) as zout:
         for n, d in files.items():
             zout.writestr(n, d)
+    reseal(inner, bad, sender, reader)
 
 
 def _field(line: bytes, key: str, value) -> bytes:
@@ -60,7 +64,7 @@ def _without(line: bytes, key: str) -> bytes:
 def test_a_forged_line_refuses_the_whole_package(township, county_site, tmp_path, name, change, message):
     good, bad = tmp_path / "good.jzpkg", tmp_path / "bad.jzpkg"
     packages.export_package(township, good)
-    _resigned(good, bad, name, change)
+    _resigned(good, bad, name, change, township, county_site)
     before = local_counts(county_site)
     with pytest.raises(StoreError, match=message):
         packages.import_here(county_site, bad)
@@ -71,6 +75,6 @@ def test_the_resigned_copy_of_a_good_package_is_taken(township, county_site, tmp
     """The forging above changes only the line it means to: unchanged, the same copy imports."""
     good, same = tmp_path / "good.jzpkg", tmp_path / "same.jzpkg"
     packages.export_package(township, good)
-    _resigned(good, same, "records/persons.jsonl", lambda line: line)
+    _resigned(good, same, "records/persons.jsonl", lambda line: line, township, county_site)
     packages.import_here(county_site, same)
     assert local_counts(county_site) == local_counts(township)

@@ -19,6 +19,7 @@ from app.services import packages, registry
 from app.services.session import SYSTEM, Session
 from app.store.errors import StoreError
 from app.store.store import open_store
+from tests.exchange.sealing import county_for, export_inner, reseal
 
 from . import hostile
 from .conftest import FUZZ
@@ -115,7 +116,7 @@ def site(tmp_path_factory):
     session = Session(open_store(folder / "site.sqlite3", daily_backup=False), SYSTEM)
     registry.register_household(session, "340223100201", "第一户", registry.PersonInput("张三", "340223198001010017"))
     path = folder / "p.jzpkg"
-    packages.export_package(session, path)
+    export_inner(session, path)  # the package inside its envelope, as a registered site gone bad would edit it
     yield session, path
     session.store.close()
 
@@ -140,11 +141,13 @@ def _rewritten(src, dst, manifest_change=None, member=None, data=None) -> None:
 
 def _import_changes_nothing(session, path) -> str:
     """Import at another site; return the refusal, after checking the database is as it was."""
-    other = Session(open_store(path.parent / f"other-{path.stem}.sqlite3", daily_backup=False), SYSTEM)
+    other = county_for(session, path.parent / f"other-{path.stem}")  # the county, which the site's key signs to
     try:
+        sealed = path.with_name(path.name + ".sealed")
+        reseal(path, sealed, session, other)
         before = other.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
         with pytest.raises(StoreError) as refused:
-            packages.import_here(other, path)
+            packages.import_here(other, sealed)
         assert other.conn.execute("SELECT count(*) FROM persons").fetchone()[0] == 0
         assert other.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == before
     finally:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import json
+from decimal import Decimal
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -10,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 from app.domain.errors import FieldError
 from app.exchange.bill_lists import read_bills
 from app.exchange.identity_lists import ListError
-from app.services import bill_import, bills
+from app.services import bill_import, bills, registry
 from app.services.identity_import import rejected_report
 
 from .conftest import HEAD_ID, valid_id
@@ -33,8 +35,17 @@ def _xlsx(path, rows) -> None:
     book.save(path)
 
 
-def test_rows_are_understood_or_refused_and_twice_changes_nothing(session, family, clerk, tmp_path):
+@pytest.fixture
+def listed(session, family):
+    """The family as the settlement list's people are: each holds a category over the list's dates."""
     _, head, spouse = family
+    for person in (head, spouse):
+        registry.set_category(session, person, "低保对象", "2020-01-01", None, "民政")
+    return family
+
+
+def test_rows_are_understood_or_refused_and_twice_changes_nothing(session, listed, clerk, tmp_path):
+    _, head, spouse = listed
     spouse_number = valid_id("34022319520304002")
     rows = [_row(n, *(("李四", spouse_number) if n % 2 else ())) for n in range(1, 21)]
     rows += [_row(21, name="王五", number=valid_id("34022319800101001")),     # not registered
@@ -54,9 +65,12 @@ def test_rows_are_understood_or_refused_and_twice_changes_nothing(session, famil
     assert session.conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 20
     assert session.conn.execute("SELECT count(*) FROM payment_lines WHERE payer = '医院'").fetchone()[0] == 20
     # Each person's year was settled once with the year's running totals, as entering the bills one by one would.
-    assert [r[0] for r in session.conn.execute(
+    paid = [Decimal(r[0]) for r in session.conn.execute(
         "SELECT s.assistance_paid FROM settlements s JOIN visits v ON v.id = s.visit_id WHERE v.person_id = ? "
-        "ORDER BY v.invoice_number", (head,))][:2] == ["0.00", "0.00"]
+        "ORDER BY v.invoice_number", (head,))]
+    year = json.loads(session.conn.execute("SELECT totals FROM annual_settlements WHERE person_id = ?",
+                                           (head,)).fetchone()[0])
+    assert len(paid) == 10 and sum(paid) == Decimal(year["assistance_paid"])
     again = bill_import.import_bills(clerk, path)
     assert again.ready == [] and again.already == 20
     entries = session.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
@@ -80,8 +94,8 @@ def test_a_gbk_csv_and_a_refused_file(session, family, clerk, tmp_path):
         read_bills(tmp_path / "other.csv")
 
 
-def test_an_invoice_recorded_meanwhile_refuses_the_whole_import(session, family, clerk, tmp_path):
-    _, head, _ = family
+def test_an_invoice_recorded_meanwhile_refuses_the_whole_import(session, listed, clerk, tmp_path):
+    _, head, _ = listed
     path = tmp_path / "list.xlsx"
     _xlsx(path, [_row(1), _row(2)])
     result = bill_import.import_bills(clerk, path)
@@ -93,7 +107,7 @@ def test_an_invoice_recorded_meanwhile_refuses_the_whole_import(session, family,
     assert session.conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 1
 
 
-def test_where_treated_columns_travel_with_the_bills(session, family, clerk, tmp_path):
+def test_where_treated_columns_travel_with_the_bills(session, listed, clerk, tmp_path):
     """芜医保〔2021〕76号 二(二)5: 救助 only “在参保地定点医疗机构或按规定转诊异地就医（急诊、抢救除外）”; a list that says
     where each patient was treated keeps it on the bill, one that does not reads every bill as 参保地 (as before)."""
     book = Workbook()
@@ -111,3 +125,20 @@ def test_where_treated_columns_travel_with_the_bills(session, family, clerk, tmp
     stored = session.conn.execute("SELECT invoice_number, emergency, in_insured_area, filed_remote FROM visits "
                                   "ORDER BY invoice_number").fetchall()
     assert [tuple(r) for r in stored] == [("INV0001", 0, 1, 0), ("INV0002", 1, 0, 0), ("INV0003", 0, 0, 0)]
+
+
+def test_a_row_dated_outside_the_persons_categories_is_refused_naming_the_field(session, family, clerk, tmp_path):
+    _, head, spouse = family
+    registry.set_category(session, head, "低保对象", "2024-01-01", "2024-03-02", "民政")
+    registry.set_category(session, head, "特困人员", "2024-04-01", None, "民政")
+    rows = [_row(1, day="2024-03-02"), _row(2, day="2024-03-05"), _row(3, day="2024-04-02"),
+            _row(4, name="李四", number=valid_id("34022319520304002"))]
+    path = tmp_path / "list.xlsx"
+    _xlsx(path, rows)
+    result = bill_import.import_bills(clerk, path)
+    assert [r["invoice_number"] for r in result.ready] == ["INV0001", "INV0003"]
+    reasons = {r.line: r.reason for r in result.rejected}
+    assert reasons == {
+        4: "出院（结算）日期：2024-03-05 不在 张三 的身份类别有效期内（登记的有效期为 2024-01-01至2024-03-02、2024-04-01至今），"
+           "请核对日期或先登记身份类别",
+        6: "出院（结算）日期：2024-03-05 不在 李四 的身份类别有效期内（没有登记身份类别），请核对日期或先登记身份类别"}

@@ -13,6 +13,7 @@ from app.services import county, users
 from app.services.demo import DEMO_PASSWORD
 from app.services.session import SYSTEM, Session
 from app.store.store import open_store
+from app.domain.refs import ref_sql
 
 from tests.store.test_cli_users import jiuzhu
 
@@ -106,3 +107,25 @@ def test_bill_list_and_void(db):
         run = (as_user("fa", *args, "--db", str(db)) if args[:2] == ("bill", "void")
                else jiuzhu(*args, "--db", str(db)))
         assert run.returncode == 2 and fragment in run.stderr and run.stderr.count("\n") == 1, run.stderr
+
+
+def test_a_printed_batch_is_cancelled_with_credentials_and_its_lines_go_to_the_next(db, tmp_path):
+    made = as_user("fa", "disburse", "create", "--year", "2025", "--roster", str(tmp_path / "r.pdf"), "--db", str(db))
+    assert made.returncode == 0, made.stderr
+    batch = made.stdout.split("jiuzhu disburse confirm ")[1].split()[0]
+    count = made.stdout.split("：")[1].split(" 笔")[0]
+    unsigned = jiuzhu("disburse", "cancel", batch, "--reason", "打印有误", "--db", str(db))
+    assert unsigned.returncode == 2 and unsigned.stderr.count("\n") == 1, unsigned.stderr
+    cancelled = as_user("he", "disburse", "cancel", batch, "--reason", "花名册打印有误", "--db", str(db))
+    assert cancelled.returncode == 0 and "已撤销" in cancelled.stdout, cancelled.stderr
+    again = as_user("he", "disburse", "cancel", batch, "--reason", "再撤销", "--db", str(db))
+    assert again.returncode == 2 and "不能再撤销" in again.stderr and again.stderr.count("\n") == 1
+    no_reason = as_user("he", "disburse", "cancel", batch, "--reason", " ", "--db", str(db))
+    assert no_reason.returncode == 2 and "撤销原因" in no_reason.stderr
+    remade = as_user("fa", "disburse", "create", "--year", "2025", "--roster", str(tmp_path / "r2.pdf"), "--db", str(db))
+    assert remade.returncode == 0 and remade.stdout.split("：")[1].split(" 笔")[0] == count
+    conn = sqlite3.connect(db)
+    assert conn.execute(f"SELECT state, cancelled_by FROM disbursement_batches WHERE {ref_sql('id')} = ?",
+                        (batch,)).fetchone() == ("cancelled", "乡镇审核")
+    conn.close()
+    assert jiuzhu("check", "--db", str(db)).returncode == 0

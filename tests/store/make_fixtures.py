@@ -46,6 +46,8 @@ RELEASES = {
     9: "183ae2b",  # block sealing verifies in Python (the commit before migration 10, sync holding)
     10: "d35e285",  # fixtures of 8 and 9 (the commit before migration 11, OS user and host, login lockout)
     11: "7b804da",  # creds merged (the commit before migration 12, explanations with a preset dictionary; 13 brings 急诊抢救 and 参保地 on bills)
+    12: "893c1de",  # lean's migration renumbered (the commit before migration 13, where-treated flags on bills)
+    13: "9e140af",  # scale merged (13 was newest until money2 brought 14; the next commit, cace50b, cannot build its demo)
 }
 
 BUILD = r'''

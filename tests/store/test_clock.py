@@ -87,6 +87,7 @@ def test_record_ids_are_version_7_and_sort_in_the_order_they_were_made(monkeypat
     made = [clock.new_id() for _ in range(1000)]
     assert made == sorted(made) and len(set(made)) == 1000
     assert {uuid.UUID(i).version for i in made} == {7} and {uuid.UUID(i).variant for i in made} == {uuid.RFC_4122}
+    assert all(str(uuid.UUID(i)) == i for i in made)  # the usual text form
     monkeypatch.undo()
     same_moment = {clock.new_id() for _ in range(10_000)}
     assert len(same_moment) == 10_000

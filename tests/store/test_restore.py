@@ -17,6 +17,7 @@ from app.services.session import SYSTEM, Session
 from app.store import backup
 from app.store.store import open_store
 from tests.faults.killing import cli
+from tests.exchange.sealing import county_for
 
 posix = pytest.mark.skipif(sys.platform == "win32", reason="file modes are POSIX's")
 
@@ -111,6 +112,7 @@ def test_backups_and_packages_are_readable_by_their_owner_only(tmp_path):
         session = _site(tmp_path / "site.sqlite3")
         made = backup.backup(session.conn, session.store.backups)
         package = tmp_path / "p.jzpkg"
+        county_for(session, tmp_path).store.close()
         packages.export_package(session, package)
         session.store.close()
     finally:

@@ -37,6 +37,8 @@ EXPECTED = {
     "print":              "YYYYYYYY",
     "disburse_batch":     ".Y.....Y",
     "confirm_disbursement": "..Y..Y.Y",
+    "cancel_disbursement": ".YY..Y.Y",
+    "simulate":           "...YYYYY",
 }
 # Each workflow step ("state.action") and the one role that takes it.
 WORKFLOW = {

@@ -69,3 +69,9 @@ def test_a_site_whose_jurisdiction_does_not_cover_the_case_is_refused():
     step = _step(1, "draft", "submit", "village_review", "村级经办", "cun")
     assert replay.check(step, [], REGION, jurisdiction="340223100202") is not None
     assert replay.check(step, [], REGION, jurisdiction="340223100201") is None
+
+
+def test_an_approver_who_recorded_the_applicants_bills_is_refused():
+    held = _to_county() + _opinions()
+    assert "录入账单和审批付款须由不同的人办理" in (replay.check(_approve(), held, REGION, recorders=["sp"]) or "")
+    assert replay.check(_approve(), held, REGION, recorders=["cun", "xiang"]) is None

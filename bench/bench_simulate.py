@@ -1,0 +1,73 @@
+"""政策测算 (fund simulation) on demo counties of 10%, 30% and 100% of a size: 现行 and one proposal, as the page runs it.
+
+Each county is a demo county (bench/county.py) of that many households, built once under bench/out/ and reused (the
+same files bench_lists.py uses). For each: reading the year into columns, settling it once per column (through
+app/services/simulation_settle.settle_part, the seam), and the whole simulation with its tables, in wall and CPU
+seconds; the visits settled per CPU-second; and the whole simulation's CPU time scaled to a 2,000,000-visit year.
+
+    python bench/bench_simulate.py [--households 15000] [--proposals 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.services import simulation  # noqa: E402
+from app.services.county import engine  # noqa: E402
+from app.services.session import SYSTEM, Session  # noqa: E402
+from app.services.simulation_settle import read_year, settle_part  # noqa: E402
+from bench.county import ensure_county  # noqa: E402
+from bench.report import emit, machine  # noqa: E402
+
+SHARES = (0.1, 0.3, 1.0)
+YEAR = 2025
+TARGET_VISITS = 2_000_000
+# A change every demo county's policy (芜湖) leaves to the county and that moves 医疗救助: the 大病保险 rate.
+CHANGE = "serious_illness_rate"
+VALUES = ("50%", "55%", "65%", "70%", "75%", "80%", "85%")
+
+
+def timed(fn) -> tuple[float, float, object]:
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - t0, time.process_time() - c0, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=int, default=15_000, help="the 100% county")
+    parser.add_argument("--proposals", type=int, default=1, help="proposed columns beside 现行 (1-7)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures there (bench/run.py)")
+    args = parser.parse_args()
+    out = Path(__file__).resolve().parent / "out"
+    out.mkdir(exist_ok=True)
+    rows = []
+    local = [f"{CHANGE}={'/'.join(VALUES[:args.proposals])}"]
+    for share in SHARES:
+        households = int(args.households * share)
+        session = Session(ensure_county(out / f"growth-{households}.sqlite3", households), SYSTEM)
+        read_wall, read_cpu, data = timed(lambda: read_year(session.conn, "", YEAR))
+        eng = engine(session)
+        settle_wall, settle_cpu, _ = timed(lambda: settle_part(eng, data))
+        proposals = simulation.proposals_from(local, None)
+        wall, cpu, sim = timed(lambda: simulation.run(session, YEAR, proposals))
+        columns = len(sim.scenarios)
+        scaled = cpu * TARGET_VISITS / max(data.visits, 1)
+        rows.append((
+            f"simulation, {households:,} households / {data.visits:,} visits, {columns} columns",
+            f"{wall:.2f} s (CPU {cpu:.2f} s): read {read_wall:.2f} s (CPU {read_cpu:.2f}), one column settled "
+            f"{settle_wall:.2f} s (CPU {settle_cpu:.2f}, {data.visits / max(settle_cpu, 1e-9):,.0f} visits/CPU-s); "
+            f"×{TARGET_VISITS / max(data.visits, 1):.0f} to 2,000,000 visits ≈ {scaled:,.0f} CPU-s",
+            "≤ 10 s for a 2,000,000-visit county year"))
+        session.store.close()
+    print(f"machine: {machine()}; one process")
+    emit(rows, args.json)
+
+
+if __name__ == "__main__":
+    main()
