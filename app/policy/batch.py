@@ -14,7 +14,8 @@ Whatever has no column form yet is settled by the per-visit engine, per person-y
 condition the columns do not carry, 依申请 cases, a visit after the policy's 适用期至 (the engine refuses it, or
 under 期满后: 警告 settles it with its warning — rare, so not in columns), a year that reaches an above-limit block
 (倾斜救助, 重特大疾病), values that are not whole fen or millionths, a running sum not settled in the rounds allowed,
-and anything the engine would refuse (it then raises its own CaseError, naming the field, as settling that year alone would).
+and anything the engine would refuse (it then raises its own CaseError, naming the field, as settling that year
+alone would).
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ SCHEME = {s: i for i, s in enumerate(INSURANCE_SCHEMES)}
 INPATIENT = KIND["住院"]
 # Each condition a rule may name as a bit of a visit's flags (read from the Visit field COND_FIELD names).
 COND_BIT = {cond: 1 << i for i, cond in enumerate(COND_FIELD)}
-CONDITION_FIELDS = tuple(COND_FIELD.values())
+# The condition fields added after the first columns (急诊, 参保地, 备案): optional in YearColumns.
+LATER_FLAGS = tuple(COND_FIELD.values())[3:]
 # Sums above this (fen) could overflow fen × millionths in int64: such a person-year is settled per visit.
 SAFE_SUM = 9 * 10**12
 
@@ -83,7 +85,7 @@ class YearColumns:
 
     def __post_init__(self) -> None:
         n = len(self.case)
-        for name in ("emergency", "in_insured_area", "filed_remote"):
+        for name in LATER_FLAGS:
             if getattr(self, name) is None:
                 setattr(self, name, np.full(n, Visit.__dataclass_fields__[name].default, bool))
 
@@ -123,7 +125,7 @@ class YearColumns:
             hospital_level=np.array([-1 if v.hospital_level is None else LEVEL[v.hospital_level] for v in visits],
                                     np.int8),
             ids=[v.id for v in visits], households=[c.household for c in cases],
-            **{name: np.array([getattr(v, name) for v in visits], bool) for name in CONDITION_FIELDS[3:]})
+            **{name: np.array([getattr(v, name) for v in visits], bool) for name in LATER_FLAGS})
 
     def bits(self) -> np.ndarray:
         """Per visit: the conditions it meets, as COND_BIT bits."""
