@@ -11,9 +11,11 @@ rows at once (vector.settle_running).
 
 Whatever has no column form yet is settled by the per-visit engine, per person-year, and counted in
 `BatchResult.reasons`: a policy section or key this module does not know (a block added since — see KNOWN), a
-condition the columns do not carry, 依申请 cases, a year that reaches an above-limit block (倾斜救助, 重特大疾病),
-values that are not whole fen or millionths, a running sum not settled in the rounds allowed, and anything the
-engine would refuse (it then raises its own CaseError, naming the field, as settling that year alone would).
+condition the columns do not carry, 依申请 cases, a visit after the policy's 适用期至 (the engine refuses it, or
+under 期满后: 警告 settles it with its warning — rare, so not in columns), a year that reaches an above-limit block
+(倾斜救助, 重特大疾病), values that are not whole fen or millionths, a running sum not settled in the rounds allowed,
+and anything the engine would refuse (it then raises its own CaseError, naming the field, as settling that year
+alone would).
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ from app.domain.names import HOSPITAL_LEVELS, INSURANCE_SCHEMES, ORDINARY, VISIT
 from app.policy import blocks, vector
 from app.policy.engine import Engine
 from app.policy.result import RiskCheck, Warning
-from app.policy.schema import TILT_EXCESS, ByLevel, Policy
+from app.policy.schema import TILT_EXCESS, ByLevel, GradedRate, Policy, RatioByLevel
 from app.policy.tiers.annual import RISK_SCOPE, re_assistance_hint, risk_warning
+from app.policy.tiers.common import COND_FIELD
 from app.policy.values import Rule
 from app.policy.vector import NO_LIMIT, PPM, Groups, Inexact, fen, ppm
 
@@ -44,7 +47,10 @@ KIND = {k: i for i, k in enumerate(VISIT_KINDS)}
 LEVEL = {lv: i for i, lv in enumerate(HOSPITAL_LEVELS)}
 SCHEME = {s: i for i, s in enumerate(INSURANCE_SCHEMES)}
 INPATIENT = KIND["住院"]
-COND_BIT = {"规范转诊": 1, "省内就医": 2, "重特大疾病": 4}
+# Each condition a rule may name as a bit of a visit's flags (read from the Visit field COND_FIELD names).
+COND_BIT = {cond: 1 << i for i, cond in enumerate(COND_FIELD)}
+# The condition fields added after the first columns (急诊, 参保地, 备案): optional in YearColumns.
+LATER_FLAGS = tuple(COND_FIELD.values())[3:]
 # Sums above this (fen) could overflow fen × millionths in int64: such a person-year is settled per visit.
 SAFE_SUM = 9 * 10**12
 
@@ -71,6 +77,17 @@ class YearColumns:
     hospital_level: np.ndarray          # per visit: int8 index in HOSPITAL_LEVELS, -1 where the bill has none
     ids: list[str] | None = None        # per visit: the id an explanation or error names (default v1, v2 …)
     households: list[Household] | None = None  # per person-year: what 依申请 tests need (only they read it)
+    # per visit: bool; None reads as a bill recorded before these fields existed (not 急诊, 参保地, not 备案 — Visit's
+    # own defaults)
+    emergency: np.ndarray | None = None
+    in_insured_area: np.ndarray | None = None
+    filed_remote: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.case)
+        for name in LATER_FLAGS:
+            if getattr(self, name) is None:
+                setattr(self, name, np.full(n, Visit.__dataclass_fields__[name].default, bool))
 
     @property
     def cases(self) -> int:
@@ -107,7 +124,15 @@ class YearColumns:
             major_disease=np.array([v.major_disease for v in visits], bool),
             hospital_level=np.array([-1 if v.hospital_level is None else LEVEL[v.hospital_level] for v in visits],
                                     np.int8),
-            ids=[v.id for v in visits], households=[c.household for c in cases])
+            ids=[v.id for v in visits], households=[c.household for c in cases],
+            **{name: np.array([getattr(v, name) for v in visits], bool) for name in LATER_FLAGS})
+
+    def bits(self) -> np.ndarray:
+        """Per visit: the conditions it meets, as COND_BIT bits."""
+        out = np.zeros(self.visits, np.int64)
+        for cond, name in COND_FIELD.items():
+            out |= getattr(self, name).astype(np.int64) * COND_BIT[cond]
+        return out
 
     def visit_range(self, n: int) -> range:
         lo, hi = np.searchsorted(self.case, [n, n + 1])
@@ -125,7 +150,9 @@ class YearColumns:
             serious_illness_paid=money(self.serious_illness_paid, i), referred=bool(self.referred[i]),
             in_province=bool(self.in_province[i]),
             hospital_level=None if self.hospital_level[i] < 0 else HOSPITAL_LEVELS[self.hospital_level[i]],
-            major_disease=bool(self.major_disease[i])) for i in self.visit_range(n))
+            major_disease=bool(self.major_disease[i]), emergency=bool(self.emergency[i]),
+            in_insured_area=bool(self.in_insured_area[i]), filed_remote=bool(self.filed_remote[i]))
+            for i in self.visit_range(n))
         return Case(policy=policy, visits=visits, categories=self.categories[n], insurance=self.insurance[n],
                     application=bool(self.application[n]),
                     household=self.households[n] if self.households is not None else Household())
@@ -166,19 +193,24 @@ def settle_year(loaded, local: dict[str, Any], cols: YearColumns,
 # Which keys of each policy-file section have a column form here. A key set in a policy that is not listed (a block
 # another change adds) makes the batch settle that policy's person-years per visit, so a new rule never goes unheard.
 KNOWN: dict[str, set[str]] = {
-    "Policy": {"id", "title", "document", "region", "issued", "effective", "period", "ends", "note", "categories",
-               "locals", "shared_limits", "contributions", "basic", "serious", "assistance", "secondary",
+    # after_end: a year with a visit after 适用期至 is settled per visit (rare; the engine refuses it or warns).
+    "Policy": {"id", "title", "document", "region", "issued", "effective", "period", "ends", "after_end", "note",
+               "categories", "locals", "shared_limits", "contributions", "basic", "serious", "assistance", "secondary",
                "application", "re_assistance", "warnings", "premium"},
     "CategoryDecl": {"name", "aliases", "custom", "note"},
-    "LocalParameter": {"label", "unit", "reference", "note", "minimum", "maximum", "allow_none"},
-    "BasicSection": {"schemes", "annual_cap", "inpatient", "chronic", "outpatient", "referral", "adjustments", "note"},
+    "LocalParameter": {"label", "unit", "reference", "note", "minimum", "maximum", "allow_none", "suggestion"},
+    "BasicSection": {"schemes", "annual_cap", "inpatient", "chronic", "outpatient", "referral", "out_of_scope",
+                     "adjustments", "note"},
+    "ScopeCut": {"scope", "cut"},
     "BasicKindTerms": {"deductible", "rate", "annual_cap", "note"},
     "ByLevel": {"levels"},
+    "RatioByLevel": {"levels"},
     "BasicAdjustment": {"categories", "schemes", "kinds", "deductible", "rate", "rate_uplift", "note"},
-    "ReferralDeductible": {"mode", "categories", "step", "floor", "conditions", "reference", "reading"},
+    "ReferralDeductible": {"mode", "categories", "step", "floor", "conditions", "applies", "reference", "reading"},
     "SeriousSection": {"schemes", "kinds", "deductible", "rate", "cap", "adjustments", "note"},
     "SeriousAdjustment": {"categories", "schemes", "deductible", "deductible_cut", "rate", "rate_uplift", "cap", "note"},
-    "AssistancePool": {"name", "kinds", "treatments", "above_limit", "note"},
+    "AssistancePool": {"name", "kinds", "scope", "treatments", "above_limit", "note"},
+    "VisitScope": {"any_of", "reference", "reading"},
     "Treatment": {"categories", "deductible", "rate", "annual_limit", "cost_ceiling", "on_application", "note"},
     "ApplicationTerms": {"reference", "income_test", "reading"},
     "IncomeTest": {"mode", "share", "asset_check", "reference", "reading"},
@@ -186,7 +218,9 @@ KNOWN: dict[str, set[str]] = {
                    "extra_limit", "total_limit", "note"},
     "TiltBase": {"mode", "reference", "reading"},
     "SecondarySection": {"name", "conditions", "categories", "kinds", "include_out_of_catalog", "deductible", "rate",
-                         "annual_limit", "note"},
+                         "graded", "annual_limit", "note"},
+    "GradedRate": {"grades", "reference", "reading"},
+    "Grade": {"categories", "cost_from", "rate"},
     "ApplicationSection": {"kinds", "income_test", "deductible", "rate", "annual_limit", "note"},
     "ReAssistanceSection": {"kinds", "threshold", "rate", "cap", "note"},
     "WarningRule": {"categories", "measure", "kinds", "threshold", "comparison"},
@@ -355,7 +389,7 @@ class _Batch:
         self.covered = cols.policy_covered[v]
         self.total = cols.total_cost[v]
         self.seg = np.searchsorted(np.array(self.points, "datetime64[D]"), cols.date[v], side="right").astype(np.int64)
-        self.bits = (cols.referred[v] * 1 + cols.in_province[v] * 2 + cols.major_disease[v] * 4).astype(np.int64)
+        self.bits = cols.bits()[v]
         self.level = cols.hospital_level[v].astype(np.int64)
         self.ins = np.array([SCHEME[s] for s in cols.insurance], np.int64)[self.row_case] if cols.cases else \
             np.zeros(0, np.int64)
@@ -367,7 +401,9 @@ class _Batch:
         reported = cols.basic_paid[self.row_visit]
         computed = reported < 0
         key = ((((self.seg * self.ncat + self.row_cat) * 3 + self.kind) * 5 + (self.level + 1)) * 4 + self.ins)
-        table = _Table(key, computed, self._basic_terms, 8)
+        cut = sec.out_of_scope if sec is not None else None
+        out_of_scope = (self.bits & _bits(cut.scope.any_of)) == 0 if cut is not None else np.zeros_like(key, bool)
+        table = _Table(key * 2 + out_of_scope, computed, self._basic_terms, 8)
         self.flag_rows(table.bad_rows, "engine refuses (basic)")
         ded, rate, cap, kcap, mode, step, floor, need = (table.column(j) for j in range(8))
         inpatient = self.kind == INPATIENT
@@ -451,7 +487,18 @@ class _Batch:
         except (CaseError, Inexact):
             return 0, 0
 
+    @staticmethod
+    def _at_level(rule: Rule | ByLevel | RatioByLevel, level: int) -> Rule:
+        """tiers/common.py level_rule on a level index (0: none on the bill): refuses where the engine does."""
+        if not isinstance(rule, (ByLevel, RatioByLevel)):
+            return rule
+        found = rule.levels.get(HOSPITAL_LEVELS[level - 1]) if level > 0 else None
+        if found is None:
+            raise CaseError("hospital_level", "engine refuses")
+        return found
+
     def _basic_terms(self, key: int) -> tuple[int, ...]:
+        key, out_of_scope = divmod(key, 2)
         key, ins = divmod(key, 4)
         key, level = divmod(key, 5)
         key, kind = divmod(key, 3)
@@ -465,28 +512,31 @@ class _Batch:
         if adj is not None and adj.deductible is not None:
             ded = self.value(adj.deductible, seg)
         else:
-            rule = terms.deductible
-            if isinstance(rule, ByLevel):
-                rule = rule.levels.get(HOSPITAL_LEVELS[level - 1]) if level > 0 else None
-                if rule is None:
-                    raise CaseError("hospital_level", "engine refuses")
-            ded = self.value(rule, seg)
-        rate = self.value(adj.rate if adj is not None and adj.rate is not None else terms.rate, seg)
+            ded = self.value(self._at_level(terms.deductible, level), seg)
+        if adj is not None and adj.rate is not None:
+            rate = self.value(adj.rate, seg)
+        else:
+            rate = self.value(self._at_level(terms.rate, level), seg)
         if adj is not None and adj.rate_uplift is not None:
             rate = blocks.with_uplift(rate, self.value(adj.rate_uplift, seg))
+        if out_of_scope:
+            cut = self.value(sec.out_of_scope.cut, seg)
+            rate = rate - cut if rate > cut else blocks.ZERO
         cap = self.value(sec.annual_cap, seg)
         kcap = self.value(terms.annual_cap, seg) if terms.annual_cap is not None else None
         mode = step = floor = need = 0
         ref = sec.referral
         if ref is not None and cat in ref.categories:
             need = _bits(ref.conditions)
-            if ref.mode == "逐次递减":
-                try:
-                    mode, step, floor = 1, ppm(self.value(ref.step, seg)), ppm(self.value(ref.floor, seg))
-                except (CaseError, Inexact):
-                    mode = 3
-            else:
-                mode = 2
+            try:
+                # The county's 执行 switch (tiers/basic.py _applies) first: a county that does not apply the rule
+                # pays the level's own deductible (mode 0).
+                if ref.applies is None or self.value(ref.applies, seg):
+                    mode = 2
+                    if ref.mode == "逐次递减":
+                        mode, step, floor = 1, ppm(self.value(ref.step, seg)), ppm(self.value(ref.floor, seg))
+            except (CaseError, Inexact):
+                mode = 3  # refused where the rule applies (a referred admission meeting its conditions)
         return fen(ded or blocks.ZERO), ppm(rate), fen(cap), fen(kcap), mode, step, floor, need
 
     def serious(self) -> None:
@@ -560,6 +610,8 @@ class _Batch:
             table = _Table(key, in_pool, lambda k, pi=pi: self._assistance_terms(pi, k), 5)
             self.flag_rows(table.bad_rows, "engine refuses (assistance)")
             active = table.column(0).astype(bool)
+            if pool.scope is not None:  # outside the scope a visit's costs do not enter the pool at all
+                active &= (self.bits & _bits(pool.scope.any_of)) != 0
             ded, rate, limit, ceiling = (table.column(j) for j in range(1, 5))
             inc = np.where(active, inc_all, 0)
             base = g.cumsum(inc)
@@ -609,17 +661,19 @@ class _Batch:
 
         def terms(k: int) -> tuple[int, ...]:
             seg = k // self.ncat
-            return (fen(self.value(sec.deductible, seg) or blocks.ZERO), ppm(self.value(sec.rate, seg)),
-                    fen(self.value(sec.annual_limit, seg)))
+            rate = ppm(self.value(sec.rate, seg)) if sec.graded is None else 0
+            return fen(self.value(sec.deductible, seg) or blocks.ZERO), rate, fen(self.value(sec.annual_limit, seg))
 
         table = _Table(key, active, terms, 3)
         self.flag_rows(table.bad_rows, "engine refuses (secondary)")
         ded, rate, limit = (table.column(j) for j in range(3))
+        g = self.groups
+        if sec.graded is not None:
+            rate = self._graded(sec.graded, key, active, g.cumsum(np.where(active, self.total, 0)))
         inc = self.covered - self.basic_paid - self.serious_paid - self.assistance_paid - self.tilt_paid
         if sec.include_out_of_catalog:
             inc = inc + (self.total - self.covered)
         inc = np.where(active, inc, 0)
-        g = self.groups
         cumulative = np.where(active, vector.assisted(g.cumsum(inc), ded, rate, limit), 0)
 
         def pay(paid: np.ndarray) -> np.ndarray:
@@ -629,6 +683,26 @@ class _Batch:
         paid, unsettled = vector.settle_running(g, pay, guess, self.rounds)
         self.flag_rows(unsettled, "not settled in the rounds allowed")
         self.tilt_paid = self.tilt_paid + paid
+
+    def _graded(self, graded: GradedRate, key: np.ndarray, active: np.ndarray, total: np.ndarray) -> np.ndarray:
+        """tiers/secondary.py graded_rate per row: of the category's grades, the first with the highest 医疗总费用起
+        the year's total cost so far (`total`) has reached gives the rate; 0 where it reached none."""
+        best = np.full(len(key), -1, np.int64)
+        rate = np.zeros(len(key), np.int64)
+        for grade in graded.grades:
+            def terms(k: int, grade=grade) -> tuple[int, ...]:
+                seg, cat = divmod(k, self.ncat)
+                if self.cat_names[cat] not in grade.categories:
+                    return 0, 0, 0
+                return 1, fen(self.value(grade.cost_from, seg) or blocks.ZERO), ppm(self.value(grade.rate, seg))
+
+            table = _Table(key, active, terms, 3)
+            self.flag_rows(table.bad_rows, "engine refuses (secondary)")
+            start = table.column(1)
+            reached = table.column(0).astype(bool) & (total >= start) & (start > best)
+            best = np.where(reached, start, best)
+            rate = np.where(reached, table.column(2), rate)
+        return rate
 
     # -- the year -----------------------------------------------------------------------------------------------
     def choose(self) -> np.ndarray:

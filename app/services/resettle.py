@@ -91,7 +91,8 @@ def _subset(cols, keep: np.ndarray):
         kind=cols.kind[rows], total_cost=cols.total_cost[rows], policy_covered=cols.policy_covered[rows],
         basic_paid=cols.basic_paid[rows], serious_illness_paid=cols.serious_illness_paid[rows],
         referred=cols.referred[rows], in_province=cols.in_province[rows], major_disease=cols.major_disease[rows],
-        hospital_level=cols.hospital_level[rows],
+        hospital_level=cols.hospital_level[rows], emergency=cols.emergency[rows],
+        in_insured_area=cols.in_insured_area[rows], filed_remote=cols.filed_remote[rows],
         ids=[cols.ids[i] for i in np.flatnonzero(rows).tolist()] if cols.ids is not None else None)
 
 

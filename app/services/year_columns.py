@@ -12,12 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.domain.names import DEFAULT_INSURANCE, HOSPITAL_LEVEL_ALIASES, HOSPITAL_LEVELS, VISIT_KINDS
-from app.policy.batch import YearColumns
+from app.policy.batch import COND_BIT, YearColumns
+from app.policy.tiers.common import COND_FIELD
 from app.services.session import Session
 from app.store import reads
 
 TIERS = ("basic_paid", "serious_illness_paid", "assistance_paid", "tilt_assistance_paid")
 _LEVEL = {alias: HOSPITAL_LEVELS.index(level) for alias, level in HOSPITAL_LEVEL_ALIASES.items()}
+# The visit's yes/no fields in one integer, a bit per condition (the visits columns are named as the Visit fields).
+_FLAGS_SQL = " + ".join(f"{COND_BIT[cond]} * v.{name}" for cond, name in COND_FIELD.items())
 _KIND_SQL = " ".join(f"WHEN '{k}' THEN {i}" for i, k in enumerate(VISIT_KINDS))
 
 
@@ -52,7 +55,7 @@ def read_year(session: Session, year: int, first: str = "", last: str = "\U0010f
     rows = conn.execute(
         f"SELECT v.id, v.person_id, v.discharged_on, CASE v.kind {_KIND_SQL} END, {_fen('v.total_cost')}, "
         f"{_fen('v.policy_covered')}, {_fen('v.basic_paid')}, {_fen('v.serious_illness_paid')}, "
-        "v.referred + 2 * v.in_province + 4 * v.major_disease, v.hospital_level, "
+        f"{_FLAGS_SQL}, v.hospital_level, "
         f"{', '.join(_fen('s.' + t) for t in (*TIERS, 'personal_pay'))}, s.applied_category, "
         "s.policy_id || ' ' || s.policy_version "
         f"FROM visits v {joins}LEFT JOIN settlements s ON s.visit_id = v.id "
@@ -85,8 +88,8 @@ def read_year(session: Session, year: int, first: str = "", last: str = "\U0010f
         application=np.zeros(len(person_ids), bool), case=case.astype(np.int64), date=dates,
         kind=np.array(columns[3], np.int8), total_cost=np.array(columns[4], np.int64),
         policy_covered=np.array(columns[5], np.int64), basic_paid=np.array(columns[6], np.int64),
-        serious_illness_paid=np.array(columns[7], np.int64), referred=(flags & 1) > 0, in_province=(flags & 2) > 0,
-        major_disease=(flags & 4) > 0,
+        serious_illness_paid=np.array(columns[7], np.int64),
+        **{name: (flags & COND_BIT[cond]) > 0 for cond, name in COND_FIELD.items()},
         hospital_level=np.array([_LEVEL.get(lv, -1) if lv else -1 for lv in columns[9]], np.int8),
         ids=list(columns[0]))
     stored = {t: np.array(columns[10 + i], np.int64) for i, t in enumerate((*TIERS, "personal_pay"))}

