@@ -50,6 +50,7 @@ class YearData:
     major_disease: np.ndarray
     hospital_level: np.ndarray             # int8 index in HOSPITAL_LEVELS, -1 where the bill has none
     ids: list[str] | None = None           # per visit: the id an explanation names (default v1, v2 …)
+    later: np.ndarray | None = None        # bool, one row per batch.LATER_FLAGS (急诊, 参保地, 备案); None: defaults
 
     @property
     def people(self) -> int:
@@ -73,7 +74,8 @@ class YearData:
                         self.date[cut], self.kind[cut], self.total_cost[cut], self.policy_covered[cut],
                         self.basic_paid[cut], self.serious_illness_paid[cut], self.referred[cut],
                         self.in_province[cut], self.major_disease[cut], self.hospital_level[cut],
-                        self.ids[a:b] if self.ids is not None else None)
+                        self.ids[a:b] if self.ids is not None else None,
+                        self.later[:, cut] if self.later is not None else None)
 
     def visits_of(self, n: int) -> list[Visit]:
         """Person-year `n`'s visits as the per-visit engine takes them."""
@@ -87,7 +89,10 @@ class YearData:
                       basic_paid=money(self.basic_paid, i), serious_illness_paid=money(self.serious_illness_paid, i),
                       referred=bool(self.referred[i]), in_province=bool(self.in_province[i]),
                       hospital_level=None if self.hospital_level[i] < 0 else HOSPITAL_LEVELS[self.hospital_level[i]],
-                      major_disease=bool(self.major_disease[i])) for i in range(int(lo), int(hi))]
+                      major_disease=bool(self.major_disease[i]), **self._flags(i)) for i in range(int(lo), int(hi))]
+
+    def _flags(self, i: int) -> dict[str, bool]:
+        return {} if self.later is None else {f: bool(self.later[j, i]) for j, f in enumerate(batch.LATER_FLAGS)}
 
 
 @dataclass
@@ -133,7 +138,8 @@ def _columns(data: YearData, people: np.ndarray, visits) -> batch.YearColumns:
         kind=data.kind[visits], total_cost=data.total_cost[visits], policy_covered=data.policy_covered[visits],
         basic_paid=data.basic_paid[visits], serious_illness_paid=data.serious_illness_paid[visits],
         referred=data.referred[visits], in_province=data.in_province[visits],
-        major_disease=data.major_disease[visits], hospital_level=data.hospital_level[visits])
+        major_disease=data.major_disease[visits], hospital_level=data.hospital_level[visits],
+        **({} if data.later is None else {f: data.later[j][visits] for j, f in enumerate(batch.LATER_FLAGS)}))
 
 
 def _settle_one(eng: Engine, data: YearData, n: int, out: Settled) -> None:
@@ -171,7 +177,7 @@ _VISIT_COLUMNS = ", ".join([
     "person_id", "CAST(julianday(discharged_on) - 2440587.5 AS INTEGER)", _code("kind", VISIT_KINDS),
     _fen("total_cost"), _fen("policy_covered"), f"coalesce({_fen('basic_paid')}, -1)",
     f"coalesce({_fen('serious_illness_paid')}, -1)", "referred", "in_province", "major_disease",
-    _code("hospital_level", HOSPITAL_LEVELS)])
+    _code("hospital_level", HOSPITAL_LEVELS), *batch.LATER_FLAGS])
 
 
 def read_year(conn: sqlite3.Connection, jurisdiction: str, year: int, until: str | None = None) -> YearData:
@@ -196,12 +202,13 @@ def read_year(conn: sqlite3.Connection, jurisdiction: str, year: int, until: str
         keep.append(i)
     if len(keep) < len(rows):
         rows = [rows[i] for i in keep]
-    column = list(zip(*rows)) if rows else [()] * 11
+    column = list(zip(*rows)) if rows else [()] * (11 + len(batch.LATER_FLAGS))
     data = YearData(
         people, [region[p] for p in people], [], [], {}, np.array(case, np.int64),
         np.array(column[1], np.int64).astype("datetime64[D]"), np.array(column[2], np.int8),
         *(np.array(column[k], np.int64) for k in (3, 4, 5, 6)),
-        *(np.array(column[k], bool) for k in (7, 8, 9)), np.array(column[10], np.int8), None)
+        *(np.array(column[k], bool) for k in (7, 8, 9)), np.array(column[10], np.int8), None,
+        np.array(column[11:], bool).reshape(len(batch.LATER_FLAGS), len(case)))
     _held(conn, data, where, param, first, last)
     enrolled = dict(conn.execute("SELECT person_id, insurance FROM enrollments WHERE year = ?", (year,)).fetchall())
     data.insurance = [enrolled.get(p, DEFAULT_INSURANCE) for p in people]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -50,6 +51,13 @@ def demo_db(tmp_path_factory):
         "HAVING count(*) >= 3 AND min(v.discharged_on) < max(v.discharged_on) ORDER BY 1 LIMIT 1").fetchone()
     registry.set_category(session, pid, "低保对象", last, None, "民政")
     bills.resettle_person_year(session, pid, YEAR)
+    # 芜湖 二(二)5: a 低保对象 treated out of the insured area without referral or emergency gets no 救助 for it; the
+    # simulation must read where each bill was treated, or it would pay what the stored settlement does not.
+    away = store.conn.execute("SELECT c.person_id FROM category_periods c WHERE c.category = '低保对象' "
+                              "AND c.valid_from <= '2025-06-01' ORDER BY 1 LIMIT 1").fetchone()[0]
+    bills.record_bill(clerk_for(session, away), away, bills.BillInput(
+        "上海市第六人民医院", "2025-06-01", "2025-06-20", "住院", "90000.00", "80000.00", "SIM-AWAY-1", "省级",
+        in_insured_area=False), today=date(2026, 1, 15))
     store.close()
     return path
 
@@ -57,6 +65,7 @@ def demo_db(tmp_path_factory):
 def test_no_change_is_the_stored_settlements_to_the_fen(demo_db):
     store = open_store(demo_db, daily_backup=False)
     session = Session(store, SYSTEM)
+    assert store.conn.execute("SELECT count(*) FROM visits WHERE in_insured_area = 0").fetchone()[0] == 1
     sim = simulation.run(session, YEAR, [simulation.Proposal("方案", {"serious_illness_rate": "60%"})])
     stored = {t: sum((Decimal(r[0]) for r in store.conn.execute(f"SELECT {t} FROM settlements WHERE year = ?",
                                                                    (YEAR,))), ZERO) for t in STORED}
