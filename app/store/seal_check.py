@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 
 from app.domain.labels import label_for
-from app.store.seal import DELETED, KEYS, LABELS, POSITIONS, SEALED, register, sealed_json
+from app.store.seal import DELETED, KEYS, LABELS, POSITIONS, SEALED, present_columns, register, sealed_json
 
 # At most this many rows are named per table; the count says how many more there are.
 NAMED = 20
@@ -63,7 +63,8 @@ def _unmatched(conn: sqlite3.Connection, table: str, rows: tuple[int, int] | Non
     """Rows (with rowid in `rows`, if given) whose sealed values are not what their last sealing entry recorded (or
     that have no such entry)."""
     key = KEYS[table]
-    now = sealed_json(table, blobs=blobs)
+    # The columns the table has: a database not yet upgraded was sealed over those (a later migration re-seals).
+    now = sealed_json(table, blobs=blobs, columns=present_columns(conn, table))
     skip = (f" AND (t.key IS NULL OR t.key NOT IN ({', '.join(repr(k) for k in sorted(POSITIONS))}))"
             if table == "settings" else "")
     if rows is not None:

@@ -211,3 +211,18 @@ def test_a_clean_county_checked_by_worker_processes_is_clean(demo_db, monkeypatc
 
     monkeypatch.setattr(check_parts, "ROWS", 50)
     assert check_database(demo_db, workers=2) == []
+
+
+def test_a_database_not_yet_upgraded_is_checked_over_the_columns_it_has(tmp_path):
+    """`check` opens read-only and upgrades nothing: a file of an older version (here 11, before bills said where
+    they were treated) is checked over the sealed columns its tables have, as it was sealed."""
+    from pathlib import Path
+
+    db = tmp_path / "v11.sqlite3"
+    db.write_bytes((Path(__file__).parents[1] / "fixtures" / "store-v11.sqlite3").read_bytes())
+    assert check_database(db) == []
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE settlements SET assistance_paid = '4321.00' WHERE rowid = (SELECT min(rowid) FROM settlements)")
+    conn.commit()
+    conn.close()
+    assert any("4321.00" in p for p in check_database(db))
