@@ -95,7 +95,6 @@ run check --full --db "$demo"
 run check --workers 2 --db "$demo"                 # the same, its pieces in worker processes (the frozen exe again)
 # Exchange: psycopg's binary driver and the package writer, against a PostgreSQL server started for the check.
 # Commands that change records sign in (here as the demo's administrator, password on standard input).
-echo jiuzhu-demo | run export-package "$scratch/p.jzpkg" --user admin --password-stdin --db "$demo"
 pgurl=$scratch/pg.url
 "${VENV:-$root/.venv}/bin/python" - "$pgurl" <<'PY' &
 import sys, time, signal
@@ -112,7 +111,19 @@ trap 'kill $pg_pid 2>/dev/null; wait $pg_pid 2>/dev/null; rm -rf "$scratch"' EXI
 for _ in $(seq 60); do [ -s "$pgurl" ] && break; sleep 0.5; done
 [ -s "$pgurl" ] || { echo "ci-frozen: the PostgreSQL server for the exchange check did not start" >&2; exit 1; }
 run county init-db "$(cat "$pgurl")"
-run import-package "$scratch/p.jzpkg" --county-url "$(cat "$pgurl")"
+# Site keys: the county office's installation (a small demo of its own) claims the county database, the township
+# takes in the county's key card and is registered there; its package is then sealed to the county.
+office=$scratch/office.sqlite3
+run demo --households 1 --year 2025 --quiet --db "$office"
+echo jiuzhu-demo | run county claim "$(cat "$pgurl")" --user admin --password-stdin --db "$office"
+run keys show --card "$scratch/county.card" --db "$office"
+echo jiuzhu-demo | run keys trust-county "$scratch/county.card" --user admin --password-stdin --db "$demo"
+run keys show --card "$scratch/site.card" --db "$demo"
+echo jiuzhu-demo | run county register-site "$(cat "$pgurl")" "$scratch/site.card" --user admin --password-stdin \
+    --db "$office"
+echo jiuzhu-demo | run export-package "$scratch/p.jzpkg" --user admin --password-stdin --db "$demo"
+echo jiuzhu-demo | run import-package "$scratch/p.jzpkg" --county-url "$(cat "$pgurl")" --user admin \
+    --password-stdin --db "$office"
 echo jiuzhu-demo | run sync --county-url "$(cat "$pgurl")" --user admin --password-stdin --db "$demo"
 run audit verify --county-url "$(cat "$pgurl")" --db "$demo"   # the county's copy of this site's audit log
 run check --db "$demo"
