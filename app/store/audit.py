@@ -84,24 +84,32 @@ def origin() -> tuple[str, str]:
 
 
 def _digest_version(conn: sqlite3.Connection) -> int:
-    """The newest digest version the log's columns allow. Reading the columns costs far more than writing an entry,
-    so the answer is held on the connection itself (by an SQL function, which lives and dies with it: registered once,
-    never replaced, since SQLite refuses to replace a function while a statement runs) until a migration on the
-    connection calls columns_changed."""
+    """The newest digest version the log's columns allow."""
+    def newest() -> int:
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
+        return max(v for v, fields in DIGESTED_FIELDS.items() if set(fields) <= columns)
+
+    return held(conn, "jz_log_version", newest)
+
+
+def held(conn: sqlite3.Connection, name: str, compute: Callable[[], int]) -> int:
+    """A positive number about the schema, computed once and held on the connection itself, until a migration on the
+    connection calls columns_changed. Reading the columns costs far more than writing an entry; the number is held by
+    an SQL function, which lives and dies with the connection (registered once, never replaced: SQLite refuses to
+    replace a function while a statement runs)."""
     try:
-        known = conn.execute("SELECT jz_log_version(NULL)").fetchone()[0]
-    except sqlite3.OperationalError:  # first entry on this connection
-        conn.create_function("jz_log_version", 1, _held())
+        known = conn.execute(f"SELECT {name}(NULL)").fetchone()[0]
+    except sqlite3.OperationalError:  # first use on this connection
+        conn.create_function(name, 1, _held())
         known = None
     if known is None:
-        columns = {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
-        known = max(v for v, fields in DIGESTED_FIELDS.items() if set(fields) <= columns)
-        conn.execute("SELECT jz_log_version(?)", (known,))
+        known = compute()
+        conn.execute(f"SELECT {name}(?)", (known,))
     return known
 
 
 def _held():
-    """One value held for SQL: jz_log_version(NULL) reads it, (0) forgets it, (n) sets it."""
+    """One value held for SQL: name(NULL) reads it, (0) forgets it, (n) sets it."""
     held: list[int | None] = [None]
 
     def version(value: int | None) -> int | None:
@@ -112,12 +120,22 @@ def _held():
     return version
 
 
+HELD = ("jz_log_version", "jz_sealed_by")
+
+
 def columns_changed(conn: sqlite3.Connection) -> None:
-    """A migration may have added columns to the log: the next entry on this connection looks at them again."""
-    try:
-        conn.execute("SELECT jz_log_version(0)")
-    except sqlite3.OperationalError:  # no entry written on this connection yet: nothing held
-        pass
+    """A migration may have added columns: the next write on this connection looks at them again."""
+    for name in HELD:
+        try:
+            conn.execute(f"SELECT {name}(0)")
+        except sqlite3.OperationalError:  # not used on this connection yet: nothing held
+            pass
+
+
+def next_seq(conn: sqlite3.Connection) -> int:
+    """The number the next entry will have (a record written now points at the entry that seals it)."""
+    head = conn.execute("SELECT count FROM audit_head WHERE id = 1").fetchone()
+    return (head[0] if head else 0) + 1
 
 
 def write_entry(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity_id: str,
