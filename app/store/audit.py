@@ -212,7 +212,7 @@ def entry_problems(conn: sqlite3.Connection, first: int, last: int) -> list[str]
     return problems
 
 
-def _chain_problems(conn: sqlite3.Connection) -> list[str]:
+def chain_problems(conn: sqlite3.Connection) -> list[str]:
     """Gaps and broken links over the whole log, named by the entries around them."""
     # The counts and a join on the previous number cost a fraction of the window query, which only runs to name the
     # entries when one is wrong.
@@ -286,12 +286,18 @@ def verify(conn: sqlite3.Connection, full: bool = False, blocks_checked: BlockCh
     `full` checks every entry's own digest too, not only each sealed block's (the same evidence, slower).
     `blocks_checked` checks the sealed blocks given to it (`check` spreads them over worker processes)."""
     v2 = "digest_version" in _columns(conn)
-    problems = _chain_problems(conn)
     last = conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
-    if len(problems) <= LISTED:
-        found = entry_problems(conn, 1, last) if full or not v2 else _content_problems(conn, last, blocks_checked)
-        # A block that no longer matches is checked entry by entry, which names a broken link found above again.
-        problems.extend(p for p in dict.fromkeys(found) if p not in problems)
+    if full or not v2:
+        problems = chain_problems(conn)
+        found = entry_problems(conn, 1, last) if len(problems) <= LISTED else []
+    else:
+        # A sealed block's links were verified one by one before it was sealed, and its digest covers every link and
+        # every number in it; the tail and unsealed blocks are verified entry by entry, links included. So the links
+        # of the whole log are walked only to name what is wrong once something is.
+        found = _content_problems(conn, last, blocks_checked)
+        problems = chain_problems(conn) if found else []
+    # A block that no longer matches is checked entry by entry, which names a broken link found above again.
+    problems.extend(p for p in dict.fromkeys(found) if p not in problems)
     if len(problems) > LISTED:
         return problems[:LISTED] + ["……问题过多，其余从略"]
     row = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()

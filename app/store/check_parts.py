@@ -43,13 +43,15 @@ Result = tuple[str, Found, tuple[str, Tally] | None]
 
 
 def run(path: Path, piece: tuple) -> Result:
-    """One piece on its own connection: ("pages", full), ("blocks", spans), ("rows", table, first, last),
+    """One piece on its own connection: ("pages", full, table), ("blocks", spans), ("rows", table, first, last),
     ("gone", table) or ("references", tables, full)."""
     conn = connect(path)
     try:
         kind, *args = piece
         if kind == "pages":
-            rows = [r[0] for r in conn.execute("PRAGMA integrity_check" if args[0] else "PRAGMA quick_check")]
+            full, table = args
+            pragma = "integrity_check" if full else "quick_check"
+            rows = [r[0] for r in conn.execute(f'PRAGMA {pragma}("{table}")' if table else f"PRAGMA {pragma}")]
             return kind, ([] if rows == ["ok"] else [f"数据库完整性检查：{r}" for r in rows[:20]], 0), None
         if kind == "blocks":
             found = audit.sealed_block_problems(conn, args[0])
@@ -113,6 +115,16 @@ def record_pieces(conn: sqlite3.Connection, tables: list[str]) -> list[tuple]:
             pieces.extend(("rows", table, first, first + ROWS - 1) for first in range(low, high + 1, ROWS))
         pieces.append(("gone", table))
     return pieces
+
+
+def page_pieces(tables: list[str], full: bool) -> list[tuple]:
+    """SQLite's check of the file's pages: whole (integrity_check) for `full`, else quick_check table by table (side
+    by side), leaving out the audit log's table: the sealed blocks, the unsealed tail and the seals read every page of
+    it and of its index of sealing entries, where SQLite reports a damaged page as it meets it. What only the
+    whole-file check sees (pages used twice or by nothing, the free list) is left to `check --full`."""
+    if full:
+        return [("pages", True, None)]
+    return [("pages", False, t) for t in tables if t != "audit_log"]
 
 
 def block_pieces(spans: list[tuple]) -> list[tuple]:
