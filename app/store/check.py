@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from app.store import anchors, audit, check_parts, summary
+from app.store import anchors, audit, check_parts, risk_summary, summary
 from app.store.schema import LATEST
 
 
@@ -57,7 +57,7 @@ def check_database(path: Path, full: bool = False, workers: int | None = None) -
         problems.extend(chain + [p for p in blocks if p not in chain])
         problems.extend(check_parts.grouped(records()))
         if full:  # as long again as making the summary afresh (about a minute for a county)
-            problems.extend(summary.drift(conn))
+            problems.extend(summary.drift(conn) + risk_summary.drift(conn))
         problems.extend(anchors.against_newest_backup(conn, path))
     except sqlite3.DatabaseError as exc:
         damage = _damage(pages)
