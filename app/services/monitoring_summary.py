@@ -58,56 +58,56 @@ def _yuan(fen: int) -> Decimal:
     return Decimal(fen).scaleb(-2)
 
 
+def _measured(rules) -> tuple[str, list[str]]:
+    """SQL for what the first rule covering a row's category measures of the row, in fen (NULL: no rule covers it)."""
+    cases, params = [], []
+    for category in dict.fromkeys(c for rule in rules for c in rule.categories):
+        rule = next(r for r in rules if category in r.categories)
+        figure = "pc" if rule.measure == "合规自付" else "tc"
+        cases.append(f"WHEN ? THEN CASE WHEN kind IN ({', '.join('?' * len(rule.kinds))}) "
+                     f"THEN {figure} - bp - sp - ap - tp ELSE 0 END")
+        params += [category, *rule.kinds]
+    return (f"CASE category {' '.join(cases)} END" if cases else "NULL"), params
+
+
 def summary_years(session: Session, year: int, month: int, as_of: date, floor: Decimal | None) -> Answer:
     """Every person of the jurisdiction whose costs up to `as_of` reach `floor`, answered from the summary."""
     answer = Answer()
     if floor is None:
         return answer
     eng = engine(session)
-    policy, version, resolve = eng.policy.id, eng.loaded.version, eng.resolver.value
-    policy_rules = eng.policy.warnings
+    rules = eng.policy.warnings
+    measured, measured_params = _measured(rules)
     where, param = reads.scope(session.user.jurisdiction)
-    # The year's rows of the jurisdiction, person by person, months in order (one indexed read).
+    # One row per candidate, summed in SQL over the year's rows read in index order; the months only as text, read
+    # for the people the test lists.
     rows = session.conn.execute(
-        "SELECT r.person_id, r.month, r.kind, r.category, r.policy_id, r.policy_version, r.visits, r.tc, r.pc, r.bp, "
-        "r.sp, r.ap, r.tp, r.first_day, r.last_day FROM risk_months r "
-        "CROSS JOIN persons p ON p.id = r.person_id CROSS JOIN households h ON h.id = p.household_id "
-        f"WHERE r.year = ? AND r.month <= ? AND {where} ORDER BY r.person_id, r.month",
-        (year, month, *param)).fetchall()
+        "SELECT g.* FROM (SELECT person_id, count(*) - count(tc), count(category) < count(*) "
+        "OR min(category) IS NOT max(category) OR max(policy_id IS NOT ? OR policy_version IS NOT ?), "
+        "5 * count(*) - count(pc) - count(bp) - count(sp) - count(ap) - count(tp), min(category), min(first_day), max(last_day), sum(visits), sum(tc), sum(pc), sum(bp), "
+        f"sum(sp), sum(ap), sum(tp), sum(m), group_concat(month || ' ' || coalesce(m, 0) || ' ' || last_day) "
+        f"FROM (SELECT *, {measured} AS m FROM risk_months WHERE year = ? AND month <= ?) "
+        "GROUP BY person_id HAVING sum(tc) >= ? OR count(*) > count(tc)) g "
+        f"CROSS JOIN persons p ON p.id = g.person_id CROSS JOIN households h ON h.id = p.household_id WHERE {where} "
+        "ORDER BY g.person_id",
+        (eng.policy.id, eng.loaded.version, *measured_params, year, month, int(floor * 100), *param)).fetchall()
     periods: dict[str, list] = {}
     for row in session.conn.execute("SELECT person_id, category, valid_from, valid_to FROM category_periods "
                                     "WHERE valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)",
                                     (as_of.isoformat(), f"{year}-01-01")):
         periods.setdefault(row[0], []).append((row[1], row[2], row[3]))
-    floor_fen = int(floor * 100)
     applicable: dict[tuple[str, ...], list[str] | None] = {}
-    rule_of: dict[str, object] = {}
-    thresholds: dict[tuple[int, str], tuple] = {}
+    rule_of = {c: next((r for r in rules if c in r.categories), None) for r in rules for c in r.categories}
+    test = _Test(month, eng.resolver.value)
     end = as_of.isoformat()
-    start, n = 0, len(rows)
-    while start < n:
-        person_id = rows[start][0]
-        stop = start + 1
-        while stop < n and rows[stop][0] == person_id:
-            stop += 1
-        mine = rows[start:stop]
-        start = stop
-        tc_values = [r[7] for r in mine]
-        if None in tc_values:
-            answer.candidates.append(person_id)
+    for (person_id, no_tc, mixed, no_amount, cat, first, last, visits, tc, pc, bp, sp, ap, tp, amount,
+         months) in rows:
+        answer.candidates.append(person_id)
+        if no_tc:
             answer.stored.append(person_id)
             continue
-        if sum(tc_values) < floor_fen:
-            continue
-        answer.candidates.append(person_id)
-        cats = {r[3] for r in mine}
-        if len(cats) != 1 or any(r[4] != policy or r[5] != version for r in mine):
-            answer.engine.append(person_id)
-            continue
-        cat = mine[0][3]
         held = periods.get(person_id, ())
-        first, last = min(r[13] for r in mine), max(r[14] for r in mine)
-        if _changes_between(held, first, last):
+        if mixed or _changes_between(held, first, last):
             answer.engine.append(person_id)
             continue
         on_first = _held(held, first)
@@ -119,58 +119,56 @@ def summary_years(session: Session, year: int, month: int, as_of: date, floor: D
         if applicable[on_first] != [cat]:
             answer.engine.append(person_id)
             continue
-        if any(None in r[8:13] for r in mine):
+        if no_amount:
             answer.stored.append(person_id)
             continue
-        if cat not in rule_of:
-            rule_of[cat] = next((r for r in policy_rules if cat in r.categories), None)
-        rule = rule_of[cat]
+        rule = rule_of.get(cat)
         if rule is None:
             continue  # no rule covers the category: the test says nothing, as risk_check
-        figures = _test(rule, mine, month, thresholds, resolve)
-        if figures is not None:
-            check, first_month, sums = figures
-            answer.listed[person_id] = Figures(cat, sum(r[6] for r in mine), sums, check, first_month,
-                                               _held(held, end))
+        found = test(rule, amount, last, months)
+        if found is not None:
+            check, first_month = found
+            sums = tuple(map(_yuan, (tc, pc, bp, sp, ap, tp, tc - bp - sp - ap - tp)))
+            answer.listed[person_id] = Figures(cat, visits, sums, check, first_month, _held(held, end))
     return answer
 
 
-def _test(rule, mine: list, month: int, thresholds: dict, resolve):
-    """risk_check over the months up to the list's month, and the first month at whose end it was met."""
-    compliant = rule.measure == "合规自付"
-    kinds = rule.kinds
-    by_month: list[tuple[int, int, str]] = []      # (month, measured amount up to its end, last day up to it)
-    measured, last = 0, ""
-    for r in mine:
-        if r[2] in kinds:
-            measured += (r[8] if compliant else r[7]) - r[9] - r[10] - r[11] - r[12]
-        last = max(last, r[14])
-        if by_month and by_month[-1][0] == r[1]:
-            by_month[-1] = (r[1], measured, last)
-        else:
-            by_month.append((r[1], measured, last))
+class _Test:
+    """risk_check in whole fen, with each rule's threshold resolved once a day."""
 
-    def met(amount: int, day: str) -> tuple[bool, Decimal, object]:
+    def __init__(self, month: int, resolve):
+        self.month, self.resolve, self.thresholds = month, resolve, {}
+
+    def met(self, rule, amount: int, day: str) -> bool:
+        """Whether `amount` fen meets the rule's threshold on `day` (compared in whole fen, exactly)."""
         key = (id(rule), day)
-        if key not in thresholds:
-            thresholds[key] = resolve(rule.threshold, date.fromisoformat(day), NEED)
-        threshold, entry = thresholds[key]
-        value = _yuan(amount)
-        return (value >= threshold if rule.comparison == "达到" else value > threshold), threshold, entry
+        if key not in self.thresholds:
+            threshold, entry = self.resolve(rule.threshold, date.fromisoformat(day), NEED)
+            cents = Decimal(threshold) * 100
+            # amount ≥ t ⟺ amount ≥ ⌈100t⌉ and amount > t ⟺ amount > ⌊100t⌋ for whole fen
+            bound = -((-cents) // 1) if rule.comparison == "达到" else cents // 1
+            self.thresholds[key] = (int(bound), rule.comparison == "达到", threshold, entry)
+        bound, at_least, _, _ = self.thresholds[key]
+        return amount >= bound if at_least else amount > bound
 
-    amount, day = by_month[-1][1], by_month[-1][2]
-    hit, threshold, entry = met(amount, day)
-    if not hit:
-        return None
-    first = month
-    for m, upto, then in by_month:
-        if m >= month:
-            break
-        if met(upto, then)[0]:
-            first = m
-            break
-    check = RiskCheck(rule.measure, RISK_SCOPE[rule.measure], tuple(kinds), _yuan(amount), threshold,
-                      rule.comparison, entry.reference, True)
-    tc, pc, bp, sp, ap, tp = (sum(r[i] for r in mine) for i in range(7, 13))
-    sums = tuple(_yuan(x) for x in (tc, pc, bp, sp, ap, tp, tc - bp - sp - ap - tp))
-    return check, first, sums
+    def __call__(self, rule, amount: int, last: str, months: str) -> tuple[RiskCheck, int] | None:
+        """The check over the whole year up to the month, and the first month at whose end it was met."""
+        if not self.met(rule, amount, last):
+            return None
+        _, _, threshold, entry = self.thresholds[(id(rule), last)]
+        by_month: dict[int, list] = {}
+        for part in months.split(","):
+            m, measured, day = part.split(" ")
+            got = by_month.setdefault(int(m), [0, ""])
+            got[0] += int(measured)
+            got[1] = max(got[1], day)
+        first, upto = self.month, 0
+        for m in sorted(by_month):
+            if m >= self.month:
+                break
+            upto += by_month[m][0]
+            if self.met(rule, upto, by_month[m][1]):
+                first = m
+                break
+        return RiskCheck(rule.measure, RISK_SCOPE[rule.measure], tuple(rule.kinds), _yuan(amount), threshold,
+                         rule.comparison, entry.reference, True), first
