@@ -60,13 +60,13 @@ def _county_installation(scratch: Path, db: Path) -> Path:
 
 def _export(db: Path, out: Path, readable: bool) -> tuple[float, float, int]:
     session = Session(open_store(db, daily_backup=False), SYSTEM)
-    real = package.workbook
-    if not readable:  # the same package with a workbook of its summary sheet only
-        package.workbook = lambda header, sheets, path, limit=0: real(header, [], path)
+    real = package.Readable.tee
+    if not readable:  # the same package with a workbook of its summary sheet and headers only
+        package.Readable.tee = lambda self, index, rows: rows
     try:
         wall, cpu, manifest = timed(lambda: packages.export_package(session, out, everything=True))
     finally:
-        package.workbook = real
+        package.Readable.tee = real
         session.store.close()
     return wall, cpu, sum(manifest["counts"].values())
 
