@@ -107,7 +107,7 @@ def summary_years(session: Session, year: int, month: int, as_of: date, floor: D
             answer.stored.append(person_id)
             continue
         held = periods.get(person_id, ())
-        if mixed or _changes_between(held, first, last):
+        if mixed or (held and _changes_between(held, first, last)):
             answer.engine.append(person_id)
             continue
         on_first = _held(held, first)
