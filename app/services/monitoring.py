@@ -4,7 +4,9 @@ Who is on the list is decided by the engine's own 监测预警 test (app/policy/
 each person's year as the annual settlement holds it, counting the visits discharged up to the month's end: the
 first rule of the policy's 监测预警 section that covers the category the year is settled under sets the figure
 (合规自付 or 全部自付, over the rule's visit kinds), the threshold and the comparison (达到 ≥, 超过 >). The list
-repeats the engine's figures; it computes none of its own.
+repeats the engine's figures; it computes none of its own. They are read from the per-person-month summary
+(monitoring_summary) where the stored settlements answer exactly, visit by visit (monitoring_store) or from the
+engine otherwise.
 
 - The category is the engine's: the year is settled under the categories held on the date of the month's last
   bill, as the stored annual settlement is. The sheet also shows the categories held at the month's end, so a
