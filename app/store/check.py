@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from app.store import anchors, audit, check_parts, seal_check, summary
+from app.store import anchors, audit, check_parts, risk_summary, seal_check, summary
 from app.store.schema import LATEST
 
 
@@ -62,7 +62,7 @@ def check_database(path: Path, full: bool = False, workers: int | None = None) -
         problems.extend(check_parts.grouped([r for r in results if r[0] not in again]))
         problems.extend(_looked_up(conn, again))
         if full:  # as long again as making the summary afresh (about a minute for a county)
-            problems.extend(summary.drift(conn))
+            problems.extend(summary.drift(conn) + risk_summary.drift(conn))
         problems.extend(anchors.against_newest_backup(conn, path))
     except sqlite3.DatabaseError as exc:
         damage = _damage(pages)

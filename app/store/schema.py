@@ -253,6 +253,12 @@ def _v9(conn: sqlite3.Connection) -> None:
     summary.create(conn)
 
 
+def _v16(conn: sqlite3.Connection) -> None:
+    from app.store import risk_summary
+
+    risk_summary.create(conn)
+
+
 def _v10(conn: sqlite3.Connection) -> None:
     # Records from another site whose parent (household, person, application) has not arrived yet: a site's push is
     # many county transactions, so a pull can see a household before its people. They wait here, whole, and are
@@ -402,5 +408,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(13, "账单记录急诊抢救、是否在参保地就医、是否办理异地就医备案（旧账单按参保地、非急诊读）", _v13),
     Migration(14, "发放、补付追回和自某日起的地方参数随同步与交换包报送；发放批次可撤销", _v14, rebuilds=True),
     Migration(15, "每条记录注明封存它的审计条目编号，检查时按编号直接核对", _v15),
+    Migration(16, "监测预警用汇总：按人按月的就诊人次、金额和就诊日期；由触发器随每次结算维护", _v16),
 )
 LATEST = MIGRATIONS[-1].version
