@@ -2,27 +2,25 @@
 tier amounts back as columns.
 
 `settle_part` is the only place the simulation settles anything: the batch path (app/policy/batch.py, settle_columns,
-held to the per-visit engine's fen by its differential test) for person-years whose categories hold all year, and the
-function the stored settlements come from (bills.due_by_visit) for those whose categories change within it, so a
-simulation of "no change" is the stored year to the fen.
+held to the per-visit engine's fen by its differential test) for person-years whose categories hold all year, and its
+visit-by-visit form of the function the stored settlements come from (bills.due_by_visit; app/policy/batch_changing.py)
+for those whose categories change within it, so a simulation of "no change" is the stored year to the fen.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 
-from app.domain.case import Visit
 from app.domain.names import DEFAULT_INSURANCE, HOSPITAL_LEVELS, VISIT_KINDS
 from app.policy import batch
+from app.policy.batch_changing import settle_changing
 from app.policy.engine import Engine
-from app.services.bills import TIERS, due_by_visit
+from app.services.bills import TIERS
 from app.store import reads
 
-CENT = Decimal("0.01")
 KIND = {k: i for i, k in enumerate(VISIT_KINDS)}
 LEVEL = {lv: i for i, lv in enumerate(HOSPITAL_LEVELS)}
 
@@ -77,23 +75,6 @@ class YearData:
                         self.ids[a:b] if self.ids is not None else None,
                         self.later[:, cut] if self.later is not None else None)
 
-    def visits_of(self, n: int) -> list[Visit]:
-        """Person-year `n`'s visits as the per-visit engine takes them."""
-        lo, hi = np.searchsorted(self.case, [n, n + 1])
-
-        def money(a: np.ndarray, i: int) -> Decimal | None:
-            return None if a[i] < 0 else Decimal(int(a[i])) * CENT
-
-        return [Visit(id=self.ids[i] if self.ids is not None else f"v{i + 1}", date=self.date[i].item(), kind=VISIT_KINDS[self.kind[i]],
-                      total_cost=money(self.total_cost, i), policy_covered=money(self.policy_covered, i),
-                      basic_paid=money(self.basic_paid, i), serious_illness_paid=money(self.serious_illness_paid, i),
-                      referred=bool(self.referred[i]), in_province=bool(self.in_province[i]),
-                      hospital_level=None if self.hospital_level[i] < 0 else HOSPITAL_LEVELS[self.hospital_level[i]],
-                      major_disease=bool(self.major_disease[i]), **self._flags(i)) for i in range(int(lo), int(hi))]
-
-    def _flags(self, i: int) -> dict[str, bool]:
-        return {} if self.later is None else {f: bool(self.later[j, i]) for j, f in enumerate(batch.LATER_FLAGS)}
-
 
 @dataclass
 class Settled:
@@ -111,25 +92,37 @@ def settle_part(eng: Engine, data: YearData) -> Settled:
 
     The batch path settles the person-years whose categories hold all year; one whose categories change within the
     year is settled as its stored settlement is, visit by visit under the categories of each visit's date
-    (bills.due_by_visit), which the batch's columns (one set of categories per person-year) cannot say."""
+    (bills.due_by_visit), in columns too (app/policy/batch_changing.py)."""
     out = Settled(np.zeros((len(TIERS), data.visits), np.int64), [""] * data.people, np.zeros(data.people, np.int64),
                   np.zeros(data.people, np.int64))
     changing = np.array(sorted(data.changing), np.int64)
     steady = np.setdiff1d(np.arange(data.people), changing)
-    if len(steady):
-        visits = ~np.isin(data.case, changing) if len(changing) else slice(None)
-        result = batch.settle_columns(eng, _columns(data, steady, visits))
-        out.tiers[:, visits] = np.stack(result.tiers())
-        for k, n in enumerate(steady.tolist()):
-            out.category[n] = result.applied_category[k]
-        out.re_assistance[steady] = result.re_assistance_paid
-        out.application[steady] = result.application_assistance_paid
-    for n in changing.tolist():
-        _settle_one(eng, data, n, out)
+    changing_visits = np.isin(data.case, changing)
+    for people, visits, settle in ((steady, ~changing_visits, _steady), (changing, changing_visits, _changing)):
+        if not len(people):
+            continue
+        tiers, category, re_assistance, application = settle(eng, data, people, visits)
+        out.tiers[:, visits] = tiers
+        for k, n in enumerate(people.tolist()):
+            out.category[n] = category[k]
+        out.re_assistance[people] = re_assistance
+        out.application[people] = application
     return out
 
 
-def _columns(data: YearData, people: np.ndarray, visits) -> batch.YearColumns:
+def _steady(eng: Engine, data: YearData, people: np.ndarray, visits: np.ndarray) -> tuple:
+    result = batch.settle_columns(eng, _columns(data, people, visits))
+    return (np.stack(result.tiers()), result.applied_category, result.re_assistance_paid,
+            result.application_assistance_paid)
+
+
+def _changing(eng: Engine, data: YearData, people: np.ndarray, visits: np.ndarray) -> tuple:
+    held = [c for n in people.tolist() for c in data.changing[n]]
+    result = settle_changing(eng, _columns(data, people, visits), held)
+    return result.tiers, result.category, result.re_assistance, result.application
+
+
+def _columns(data: YearData, people: np.ndarray, visits: np.ndarray) -> batch.YearColumns:
     """The batch path's columns for some person-years of `data` (their visits selected by `visits`)."""
     case = data.case[visits]
     return batch.YearColumns(
@@ -139,21 +132,8 @@ def _columns(data: YearData, people: np.ndarray, visits) -> batch.YearColumns:
         basic_paid=data.basic_paid[visits], serious_illness_paid=data.serious_illness_paid[visits],
         referred=data.referred[visits], in_province=data.in_province[visits],
         major_disease=data.major_disease[visits], hospital_level=data.hospital_level[visits],
+        ids=[data.ids[i] for i in np.flatnonzero(visits).tolist()] if data.ids is not None else None,
         **({} if data.later is None else {f: data.later[j][visits] for j, f in enumerate(batch.LATER_FLAGS)}))
-
-
-def _settle_one(eng: Engine, data: YearData, n: int, out: Settled) -> None:
-    """Person-year `n` by the per-visit engine, under the categories held on each visit's date."""
-    visits = data.visits_of(n)
-    held = data.changing.get(n) or [data.categories[n]] * len(visits)
-    dues = due_by_visit(eng, visits, held, data.insurance[n], explain=False)
-    at = int(np.searchsorted(data.case, n))
-    for k, d in enumerate(dues):
-        out.tiers[:, at + k] = [int(d.amounts[t] * 100) for t in TIERS]
-    last = dues[-1].result
-    out.category[n] = dues[-1].category
-    out.re_assistance[n] = int(last.re_assistance_paid * 100)
-    out.application[n] = int(last.application_assistance_paid * 100)
 
 
 def join(parts: list[Settled]) -> Settled:
