@@ -20,7 +20,8 @@ from app.domain.money import ZERO, round_fen
 from app.policy.engine import Engine
 from app.services.applications import mask_id
 from app.services.places import township_and_village
-from app.services.simulation_settle import KIND, Settled, YearData
+from app.services.simulation_settle import Settled
+from app.services.year_columns import KIND, YearData
 
 # The tiers as columns of a year: the per-visit four (bills.TIERS order), then the year's own two.
 TIER_LABELS = ("基本医保", "大病保险", "医疗救助", "倾斜救助", "再救助", "依申请救助")
