@@ -9,7 +9,7 @@ for those whose categories change within it, so a simulation of "no change" is t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -28,10 +28,15 @@ class Settled:
     category: list[str]
     re_assistance: np.ndarray
     application: np.ndarray
+    # The visits of years whose categories change: the category each was settled under (any other visit: its year's).
+    visit_category: dict[int, str] = field(default_factory=dict)
+    # Asked for with `annual`: the person-years that have warnings, as annual_settlements stores them (JSON).
+    warnings: dict[int, str] = field(default_factory=dict)
 
 
-def settle_part(eng: Engine, data: YearData) -> Settled:
-    """Settle every person-year of `data` under `eng` (the policy and the county's local values), writing nothing.
+def settle_part(eng: Engine, data: YearData, annual: bool = False) -> Settled:
+    """Settle every person-year of `data` under `eng` (the policy and the county's local values), writing nothing;
+    with `annual`, each year's warnings too.
 
     The batch path settles the person-years whose categories hold all year; one whose categories change within the
     year is settled as its stored settlement is, visit by visit under the categories of each visit's date
@@ -44,25 +49,34 @@ def settle_part(eng: Engine, data: YearData) -> Settled:
     for people, visits, settle in ((steady, ~changing_visits, _steady), (changing, changing_visits, _changing)):
         if not len(people):
             continue
-        tiers, category, re_assistance, application = settle(eng, data, people, visits)
+        tiers, category, re_assistance, application, visit_category, warnings = settle(eng, data, people, visits,
+                                                                                       annual)
         out.tiers[:, visits] = tiers
         for k, n in enumerate(people.tolist()):
             out.category[n] = category[k]
         out.re_assistance[people] = re_assistance
         out.application[people] = application
+        if visit_category is not None:
+            out.visit_category.update(zip(np.flatnonzero(visits).tolist(), visit_category))
+        out.warnings.update((int(people[k]), text) for k, text in warnings.items())
     return out
 
 
-def _steady(eng: Engine, data: YearData, people: np.ndarray, visits: np.ndarray) -> tuple:
+def _steady(eng: Engine, data: YearData, people: np.ndarray, visits: np.ndarray, annual: bool) -> tuple:
     result = batch.settle_columns(eng, _columns(data, people, visits))
+    warnings = {k: result.warnings.as_json(k) for k in result.warnings} if annual else {}
     return (np.stack(result.tiers()), result.applied_category, result.re_assistance_paid,
-            result.application_assistance_paid)
+            result.application_assistance_paid, None, warnings)
 
 
-def _changing(eng: Engine, data: YearData, people: np.ndarray, visits: np.ndarray) -> tuple:
+def _changing(eng: Engine, data: YearData, people: np.ndarray, visits: np.ndarray, annual: bool) -> tuple:
     held = [c for n in people.tolist() for c in data.changing[n]]
     result = settle_changing(eng, _columns(data, people, visits), held)
-    return result.tiers, result.category, result.re_assistance, result.application
+    warnings = {}
+    if annual:
+        warned = set(result.result.warnings)
+        warnings = {k: result.warnings_json(k) for k, last in enumerate(result.last.tolist()) if last in warned}
+    return result.tiers, result.category, result.re_assistance, result.application, result.visit_category, warnings
 
 
 def _columns(data: YearData, people: np.ndarray, visits: np.ndarray) -> batch.YearColumns:
@@ -81,5 +95,12 @@ def _columns(data: YearData, people: np.ndarray, visits: np.ndarray) -> batch.Ye
 
 def join(parts: list[Settled]) -> Settled:
     """The parts of one column, in order, as one."""
-    return Settled(np.concatenate([p.tiers for p in parts], axis=1), [c for p in parts for c in p.category],
-                   np.concatenate([p.re_assistance for p in parts]), np.concatenate([p.application for p in parts]))
+    out = Settled(np.concatenate([p.tiers for p in parts], axis=1), [c for p in parts for c in p.category],
+                  np.concatenate([p.re_assistance for p in parts]), np.concatenate([p.application for p in parts]))
+    visits = people = 0
+    for p in parts:
+        out.visit_category.update((visits + i, c) for i, c in p.visit_category.items())
+        out.warnings.update((people + n, w) for n, w in p.warnings.items())
+        visits += p.tiers.shape[1]
+        people += len(p.category)
+    return out
