@@ -25,19 +25,23 @@ LAST_ID = "\U0010ffff"
 
 
 def _fen(column: str) -> str:
-    return f"coalesce(CAST(replace({column}, '.', '') AS INTEGER), -1)"
+    return f"coalesce(replace({column}, '.', ''), -1)"
 
 
 def _code(column: str, names: Sequence[str]) -> str:
     return f"CASE {column} " + " ".join(f"WHEN '{n}' THEN {i}" for i, n in enumerate(names)) + " ELSE -1 END"
 
 
-# Each visit's integers: the date as days since 1970-01-01 (datetime64[D]'s own count), the kind, the four amounts
-# (-1 where the slip has no figure), the yes/no fields, the hospital level (-1: none or not one the engine knows).
-_FIGURES = ["CAST(julianday(v.discharged_on) - 2440587.5 AS INTEGER)", _code("v.kind", VISIT_KINDS),
-            *(_fen(f"v.{c}") for c in ("total_cost", "policy_covered", "basic_paid", "serious_illness_paid")),
-            "v.referred", "v.in_province", "v.major_disease", *(f"v.{f}" for f in LATER_FLAGS),
-            _code("v.hospital_level", HOSPITAL_LEVELS)]
+# Each visit's integers: the discharge date as YYYYMMDD, the four amounts (-1 where the slip has no figure), and one
+# integer packing the kind, the hospital level (+1; 0: none or not one the engine knows), the yes/no fields and
+# whether the bill is voided (read only beside stored settlements, whose amounts a void must have given back).
+_FLAGS = ("referred", "in_province", "major_disease", *LATER_FLAGS, "void")
+_PACKED = (f"{_code('v.kind', VISIT_KINDS)} + 4 * ({_code('v.hospital_level', HOSPITAL_LEVELS)} + 1) + "
+           + " + ".join(f"{32 << i} * {'(v.status = ' + repr('void') + ')' if f == 'void' else 'v.' + f}"
+                        for i, f in enumerate(_FLAGS)))
+_FIGURES = ["replace(v.discharged_on, '-', '')", *(_fen(f"v.{c}") for c in ("total_cost", "policy_covered",
+                                                                            "basic_paid", "serious_illness_paid")),
+            _PACKED]
 # With the stored settlement: its four tiers and personal pay (-1 where none is stored), its category as an index in
 # the names asked about (-1: another), and whether it was settled under the version asked about.
 _STORED = [*(_fen(f"s.{t}") for t in (*TIERS, "personal_pay")), "{category}",
@@ -51,6 +55,7 @@ class Stored:
     amounts: np.ndarray          # shape (5, visits): TIERS then personal_pay, fen; -1 where nothing is stored
     category: np.ndarray         # index in the names asked about; -1 for another or none
     current: np.ndarray          # bool: settled under the policy version asked about
+    stale: set[str]              # people with a voided bill of the year whose settlement still holds an amount
 
 
 @dataclass
@@ -98,7 +103,7 @@ class YearData:
         cut = slice(int(a), int(b))
         stored = self.stored
         if stored is not None:
-            stored = Stored(stored.amounts[:, cut], stored.category[cut], stored.current[cut])
+            stored = Stored(stored.amounts[:, cut], stored.category[cut], stored.current[cut], stored.stale)
         return YearData(self.person_ids[lo:hi], self.regions[lo:hi], self.insurance[lo:hi], self.categories[lo:hi],
                         {n - lo: c for n, c in self.changing.items() if lo <= n < hi}, self.case[cut] - lo,
                         self.date[cut], self.kind[cut], self.total_cost[cut], self.policy_covered[cut],
@@ -112,44 +117,50 @@ def read_year(conn: sqlite3.Connection, jurisdiction: str, year: int, until: str
               last: str = LAST_ID, stored: tuple[Sequence[str], str] | None = None) -> YearData:
     """The live visits of `year` discharged up to `until` of the people within a jurisdiction whose ids run from
     `first` to `last`, as columns. Given `stored` (category names, policy id + " " + version), each visit's stored
-    settlement too."""
+    settlement too, and in `stale` the people with a voided bill whose settlement still holds an amount."""
     where, param = reads.scope(jurisdiction)
     start, end = f"{year}-01-01", until or f"{year}-12-31"
     region = dict(conn.execute("SELECT p.id, h.region_code FROM persons p CROSS JOIN households h "
                                f"ON h.id = p.household_id WHERE p.id BETWEEN ? AND ? AND {where}",
                                (first, last, *param)).fetchall())
-    figures, extra, join = _FIGURES, (), ""
+    figures, extra, join, live = _FIGURES, (), "", "AND v.status = 'live' "
     if stored is not None:
         names, version = stored
         category = "CASE s.applied_category " + " ".join(f"WHEN ? THEN {i}" for i in range(len(names))) + " ELSE -1 END"
         figures = [*_FIGURES, *(c.format(category=category) for c in _STORED)]
-        extra, join = (*names, version), "LEFT JOIN settlements s ON s.visit_id = v.id "
-    packed = " || ',' || ".join(figures)
+        extra, join, live = (*names, version), "LEFT JOIN settlements s ON s.visit_id = v.id ", ""
     rows = conn.execute(
-        f"SELECT v.person_id, {packed} FROM visits v {join}"
-        "WHERE v.person_id BETWEEN ? AND ? AND v.discharged_on BETWEEN ? AND ? AND v.status = 'live' "
+        f"SELECT v.person_id, printf('{','.join(['%s'] * len(figures))}', {', '.join(figures)}) FROM visits v {join}"
+        f"WHERE v.person_id BETWEEN ? AND ? AND v.discharged_on BETWEEN ? AND ? {live}"
         "ORDER BY v.person_id, v.discharged_on, v.created_at", (*extra, first, last, start, end)).fetchall()
-    width = len(figures)
     pids = [r[0] for r in rows]
     table = np.fromstring(",".join([r[1] for r in rows]), np.int64, sep=",") if rows else np.zeros(0, np.int64)
-    table = table.reshape(len(rows), width).T
+    table = table.reshape(len(rows), len(figures)).T
+    bits = {f: (table[5] & (32 << i)) > 0 for i, f in enumerate(_FLAGS)}
+    stale: set[str] = set()
+    if stored is not None and bits["void"].any():
+        void = bits["void"]
+        stale = {pids[i] for i in np.flatnonzero(void & (table[6:11] > 0).any(axis=0)).tolist()}
+        table, pids = table[:, ~void], [p for p, v in zip(pids, void.tolist()) if not v]
+        bits = {f: b[~void] for f, b in bits.items()}
     # Person-years: where the person changes; those outside the jurisdiction are left out with their visits.
     firsts = [0, *(i for i in range(1, len(pids)) if pids[i] != pids[i - 1])] if pids else []
     counts = np.diff(np.r_[firsts, len(pids)]).astype(np.int64)
     inside = np.array([pids[i] in region for i in firsts], bool)
     people = [pids[i] for i, keep in zip(firsts, inside.tolist()) if keep]
     if not inside.all():
-        table = table[:, np.repeat(inside, counts)]
+        keep = np.repeat(inside, counts)
+        table, bits = table[:, keep], {f: b[keep] for f, b in bits.items()}
         counts = counts[inside]
-    case = np.repeat(np.arange(len(people)), counts)
-    flags = len(LATER_FLAGS)
+    day = table[0]
+    months = ((day // 10000 - 1970) * 12 + day // 100 % 100 - 1).astype("datetime64[M]")
     data = YearData(
-        people, [region[p] for p in people], [], [], {}, case, table[0].astype("datetime64[D]"),
-        table[1].astype(np.int8), *table[2:6], *table[6:9].astype(bool), table[9 + flags].astype(np.int8), None,
-        table[9:9 + flags].astype(bool))
+        people, [region[p] for p in people], [], [], {}, np.repeat(np.arange(len(people)), counts),
+        months.astype("datetime64[D]") + (day % 100 - 1), (table[5] & 3).astype(np.int8), *table[1:5],
+        bits["referred"], bits["in_province"], bits["major_disease"], ((table[5] >> 2) % 8 - 1).astype(np.int8),
+        None, np.stack([bits[f] for f in LATER_FLAGS]))
     if stored is not None:
-        at = 10 + flags
-        data.stored = Stored(table[at:at + 5], table[at + 5], table[at + 6].astype(bool))
+        data.stored = Stored(table[6:11], table[11], table[12].astype(bool), stale)
     _held(conn, data, where, param, start, end)
     enrolled = dict(conn.execute("SELECT person_id, insurance FROM enrollments WHERE year = ? AND person_id BETWEEN "
                                  "? AND ? AND insurance != ?", (year, first, last, DEFAULT_INSURANCE)).fetchall())
