@@ -221,9 +221,12 @@ def limits_reached(eng: Engine, data: YearData, s: Settled, per_person: np.ndarr
     starts = data.starts
     ends = np.r_[starts[1:], data.visits] - 1
     # The limits depend on the category and the day only: resolve each pair once.
-    pairs: dict[tuple[str, object], int] = {}
-    pair_of = np.array([pairs.setdefault((cat, data.date[e].item()), len(pairs))
-                        for cat, e in zip(s.category, ends)], np.int64)
+    names = sorted(set(s.category))
+    code = {c: i for i, c in enumerate(names)}
+    days = data.date[ends].astype(np.int64) if data.visits else np.zeros(0, np.int64)
+    keys, pair_of = np.unique(np.array([code[c] for c in s.category], np.int64) * (1 << 32) + days,
+                              return_inverse=True)
+    pairs = {(names[k >> 32], np.datetime64(k & 0xFFFFFFFF, "D").item()): n for n, k in enumerate(keys.tolist())}
     out: dict[str, int] = {}
 
     def in_kinds(kinds, tier: int) -> np.ndarray:
