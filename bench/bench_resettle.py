@@ -60,26 +60,25 @@ def per_visit_path(session: Session, year: int) -> int:
     return changed
 
 
-def measure(households: int, year: int, old_path: bool) -> list[tuple[str, str, str]]:
-    built = OUT / f"resettle-{households}.sqlite3"
-    ensure_county(built, households, 4.0).close()
+def measure(built: Path, year: int, old_path: bool, change: bool, copy: bool = True) -> list[tuple[str, str, str]]:
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(copy_of(built, Path(tmp)), daily_backup=False)
+    with tempfile.TemporaryDirectory(dir=built.parent) as tmp:
+        store = open_store(copy_of(built, Path(tmp)) if copy else built, daily_backup=False)
         session = Session(store, SYSTEM)
         visits = store.conn.execute("SELECT count(*) FROM visits WHERE discharged_on LIKE ?", (f"{year}-%",)).fetchone()[0]
         last, cpu, wall = timed(lambda: list(bills.resettle_year(session, year))[-1])
         rows.append((f"re-settle a county year, nothing changed ({visits:,} visits, {last.total:,} people)",
                      f"{cpu:.1f} CPU s, {wall:.1f} s wall ({visits / cpu:,.0f} visits/CPU-s; {last.changed} changed)",
                      "≤ 30 s for 2,000,000 visits"))
-        c = store.setting("county")
-        county.configure_county(session, c["code"], c["name"], store.setting("policy_id"),
-                                {**store.setting("local"), "serious_illness_deductible": "12000"})
-        session = Session(store, SYSTEM)
-        last, cpu, wall = timed(lambda: list(bills.resettle_year(session, year))[-1])
-        rows.append((f"re-settle after 大病 起付线 15000 → 12000 ({visits:,} visits)",
-                     f"{cpu:.1f} CPU s, {wall:.1f} s wall ({last.changed:,} settlements changed, "
-                     f"{last.adjustments} 补付/追回)", "—"))
+        if change:
+            c = store.setting("county")
+            county.configure_county(session, c["code"], c["name"], store.setting("policy_id"),
+                                    {**store.setting("local"), "serious_illness_deductible": "12000"})
+            session = Session(store, SYSTEM)
+            last, cpu, wall = timed(lambda: list(bills.resettle_year(session, year))[-1])
+            rows.append((f"re-settle after 大病 起付线 15000 → 12000 ({visits:,} visits)",
+                         f"{cpu:.1f} CPU s, {wall:.1f} s wall ({last.changed:,} settlements changed, "
+                         f"{last.adjustments} 补付/追回)", "—"))
         if old_path:
             changed, cpu, wall = timed(lambda: per_visit_path(session, year))
             rows.append((f"the per-visit path it replaces, nothing changed ({visits:,} visits)",
@@ -92,12 +91,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="2000,10000", help="households per county, comma-separated")
     parser.add_argument("--year", type=int, default=2025)
+    parser.add_argument("--db", type=Path, help="re-settle this county in place instead: give it a copy of the "
+                                                "benchmark county, never the shared file")
+    parser.add_argument("--no-change", action="store_true", help="only the re-settlement that changes nothing")
     parser.add_argument("--json", metavar="PATH", help="also write the figures there (bench/run.py)")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     rows = []
-    for i, size in enumerate(int(s) for s in args.sizes.split(",")):
-        rows += measure(size, args.year, old_path=i == 0)
+    if args.db:
+        rows += measure(args.db, args.year, old_path=False, change=not args.no_change, copy=False)
+    for i, size in enumerate([] if args.db else [int(s) for s in args.sizes.split(",")]):
+        built = OUT / f"growth-{size}.sqlite3"   # the same counties bench_simulate.py and bench_lists.py use
+        ensure_county(built, size, 4.0).close()
+        rows += measure(built, args.year, old_path=i == 0, change=not args.no_change)
     print(f"machine: {machine()}; one process")
     emit(rows, args.json)
 

@@ -20,7 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.services import simulation  # noqa: E402
 from app.services.county import engine  # noqa: E402
 from app.services.session import SYSTEM, Session  # noqa: E402
-from app.services.simulation_settle import read_year, settle_part  # noqa: E402
+from app.services.simulation_settle import settle_part  # noqa: E402
+from app.services.year_columns import read_year  # noqa: E402
+from app.store.store import open_store  # noqa: E402
 from bench.county import ensure_county  # noqa: E402
 from bench.report import emit, machine  # noqa: E402
 
@@ -42,15 +44,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=15_000, help="the 100% county")
     parser.add_argument("--proposals", type=int, default=1, help="proposed columns beside 现行 (1-7)")
+    parser.add_argument("--db", type=Path, help="measure this county instead (e.g. a copy of the benchmark county)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures there (bench/run.py)")
     args = parser.parse_args()
     out = Path(__file__).resolve().parent / "out"
     out.mkdir(exist_ok=True)
     rows = []
     local = [f"{CHANGE}={'/'.join(VALUES[:args.proposals])}"]
-    for share in SHARES:
-        households = int(args.households * share)
-        session = Session(ensure_county(out / f"growth-{households}.sqlite3", households), SYSTEM)
+    counties = [(args.db, 0)] if args.db else [(out / f"growth-{int(args.households * s)}.sqlite3",
+                                                 int(args.households * s)) for s in SHARES]
+    for path, households in counties:
+        session = Session(ensure_county(path, households) if households else open_store(path, daily_backup=False),
+                          SYSTEM)
+        households = session.conn.execute("SELECT count(*) FROM households").fetchone()[0]
         read_wall, read_cpu, data = timed(lambda: read_year(session.conn, "", YEAR))
         eng = engine(session)
         settle_wall, settle_cpu, _ = timed(lambda: settle_part(eng, data))

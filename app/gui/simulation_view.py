@@ -202,11 +202,14 @@ class SimulationView(QWidget):
         for k, table in enumerate(sim.tables.all()):
             view = DataTable(table.headers, f"政策测算_{table.title}")
             view.set_rows(table.rows)
+            # Columns side by side at their own widths: a stretched last column made one proposal look apart.
+            view.horizontalHeader().setStretchLastSection(False)
             if k == 0:
+                # The table gets most of the width: with three proposals its seven value columns need it.
                 split = QSplitter(Qt.Orientation.Horizontal)
                 split.addWidget(view)
                 split.addWidget(self._chart(sim))
-                split.setSizes([620, 420])
+                split.setSizes([700, 380])
                 self.tabs.addTab(split, table.title)
             else:
                 self.tabs.addTab(view, table.title)
@@ -237,6 +240,7 @@ class SimulationView(QWidget):
         values.setMin(0)
         chart.addAxis(values, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(values)
+        values.applyNiceNumbers()  # ticks at round amounts (0, 10, 20 … 万元), not at fifths of the tallest bar
         chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
         view = QChartView(chart)
         view.setRenderHint(QPainter.RenderHint.Antialiasing)

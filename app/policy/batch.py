@@ -825,6 +825,7 @@ class YearWarnings(Mapping):
         self.hints: list[tuple[np.ndarray, np.ndarray, Decimal, str]] = []
         self.risks: list[tuple[np.ndarray, np.ndarray, RiskCheck]] = []
         self._named: dict[tuple[str, ...], list[Warning]] = {}
+        self._named_json: dict[tuple[str, ...], list[str]] = {}
         self._templates: dict[tuple[str, int], str] = {}
 
     def add_hint(self, where: np.ndarray, burden: np.ndarray, threshold: Decimal, reference: str) -> None:
@@ -864,10 +865,11 @@ class YearWarnings(Mapping):
                  .replace(_STAND_IN, _yuan(int(h[1][n]))) for i, h in enumerate(self.hints) if h[0][n]]
         parts += [self._template("risk", i, lambda figure, r=r: risk_warning(replace(r[2], amount=figure)))
                   .replace(_STAND_IN, _yuan(int(r[1][n]))) for i, r in enumerate(self.risks) if r[0][n]]
-        named = self.named(n)
-        if named:
-            parts += [json.dumps(w.to_json(), ensure_ascii=False) for w in named]
-        return "[" + ", ".join(parts) + "]"
+        cats = self.categories[n]
+        named = self._named_json.get(cats)
+        if named is None:  # the same few sets of categories recur across a county: write each set's JSON once
+            named = self._named_json[cats] = [json.dumps(w.to_json(), ensure_ascii=False) for w in self.named(n)]
+        return "[" + ", ".join(parts + named) + "]"
 
     def _template(self, kind: str, i: int, make: Callable[[Decimal], Warning]) -> str:
         key = (kind, i)

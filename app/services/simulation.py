@@ -27,7 +27,8 @@ from app.services import validate
 from app.services.county import engine as county_engine
 from app.services.places import place_name
 from app.services.session import Session
-from app.services.simulation_settle import YearData, join, read_year, settle_part
+from app.services.simulation_settle import join, settle_part
+from app.services.year_columns import YearData, read_year
 from app.services.simulation_tables import Tally, Tables
 from app.store import clock
 

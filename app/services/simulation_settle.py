@@ -2,97 +2,21 @@
 tier amounts back as columns.
 
 `settle_part` is the only place the simulation settles anything: the batch path (app/policy/batch.py, settle_columns,
-held to the per-visit engine's fen by its differential test) for person-years whose categories hold all year, and the
-function the stored settlements come from (bills.due_by_visit) for those whose categories change within it, so a
-simulation of "no change" is the stored year to the fen.
+held to the per-visit engine's fen by its differential test) for person-years whose categories hold all year, and its
+visit-by-visit form of the function the stored settlements come from (bills.due_by_visit; app/policy/batch_changing.py)
+for those whose categories change within it, so a simulation of "no change" is the stored year to the fen.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.domain.case import Visit
-from app.domain.names import DEFAULT_INSURANCE, HOSPITAL_LEVELS, VISIT_KINDS
 from app.policy import batch
+from app.policy.batch_changing import settle_changing
 from app.policy.engine import Engine
-from app.services.bills import TIERS, due_by_visit
-from app.store import reads
-
-CENT = Decimal("0.01")
-KIND = {k: i for i, k in enumerate(VISIT_KINDS)}
-LEVEL = {lv: i for i, lv in enumerate(HOSPITAL_LEVELS)}
-
-
-@dataclass
-class YearData:
-    """Person-years (sorted by person id) and their live visits in settling order, as columns; amounts in int64 fen,
-    -1 in basic_paid / serious_illness_paid where the slip has no figure (the engine computes it). The visit columns
-    are those of the batch path's YearColumns."""
-
-    person_ids: list[str]
-    regions: list[str]                     # the household's 12-digit code
-    insurance: list[str]
-    categories: list[tuple[str, ...]]      # held on the person's visit dates when they do not change in the year
-    changing: dict[int, list[tuple[str, ...]]]   # person-years whose categories change: those held on each visit
-    case: np.ndarray                       # per visit: index of its person-year
-    date: np.ndarray                       # datetime64[D], the discharge date
-    kind: np.ndarray                       # int8 index in VISIT_KINDS
-    total_cost: np.ndarray
-    policy_covered: np.ndarray
-    basic_paid: np.ndarray
-    serious_illness_paid: np.ndarray
-    referred: np.ndarray
-    in_province: np.ndarray
-    major_disease: np.ndarray
-    hospital_level: np.ndarray             # int8 index in HOSPITAL_LEVELS, -1 where the bill has none
-    ids: list[str] | None = None           # per visit: the id an explanation names (default v1, v2 …)
-    later: np.ndarray | None = None        # bool, one row per batch.LATER_FLAGS (急诊, 参保地, 备案); None: defaults
-
-    @property
-    def people(self) -> int:
-        return len(self.person_ids)
-
-    @property
-    def visits(self) -> int:
-        return len(self.case)
-
-    @property
-    def starts(self) -> np.ndarray:
-        """Each person-year's first visit (every person-year has one)."""
-        return np.searchsorted(self.case, np.arange(self.people))
-
-    def part(self, lo: int, hi: int) -> YearData:
-        """Person-years lo..hi (their visits are contiguous), renumbered from 0."""
-        a, b = np.searchsorted(self.case, [lo, hi])
-        cut = slice(int(a), int(b))
-        return YearData(self.person_ids[lo:hi], self.regions[lo:hi], self.insurance[lo:hi], self.categories[lo:hi],
-                        {n - lo: c for n, c in self.changing.items() if lo <= n < hi}, self.case[cut] - lo,
-                        self.date[cut], self.kind[cut], self.total_cost[cut], self.policy_covered[cut],
-                        self.basic_paid[cut], self.serious_illness_paid[cut], self.referred[cut],
-                        self.in_province[cut], self.major_disease[cut], self.hospital_level[cut],
-                        self.ids[a:b] if self.ids is not None else None,
-                        self.later[:, cut] if self.later is not None else None)
-
-    def visits_of(self, n: int) -> list[Visit]:
-        """Person-year `n`'s visits as the per-visit engine takes them."""
-        lo, hi = np.searchsorted(self.case, [n, n + 1])
-
-        def money(a: np.ndarray, i: int) -> Decimal | None:
-            return None if a[i] < 0 else Decimal(int(a[i])) * CENT
-
-        return [Visit(id=self.ids[i] if self.ids is not None else f"v{i + 1}", date=self.date[i].item(), kind=VISIT_KINDS[self.kind[i]],
-                      total_cost=money(self.total_cost, i), policy_covered=money(self.policy_covered, i),
-                      basic_paid=money(self.basic_paid, i), serious_illness_paid=money(self.serious_illness_paid, i),
-                      referred=bool(self.referred[i]), in_province=bool(self.in_province[i]),
-                      hospital_level=None if self.hospital_level[i] < 0 else HOSPITAL_LEVELS[self.hospital_level[i]],
-                      major_disease=bool(self.major_disease[i]), **self._flags(i)) for i in range(int(lo), int(hi))]
-
-    def _flags(self, i: int) -> dict[str, bool]:
-        return {} if self.later is None else {f: bool(self.later[j, i]) for j, f in enumerate(batch.LATER_FLAGS)}
+from app.services.year_columns import TIERS, YearData
 
 
 @dataclass
@@ -104,32 +28,58 @@ class Settled:
     category: list[str]
     re_assistance: np.ndarray
     application: np.ndarray
+    # The visits of years whose categories change: the category each was settled under (any other visit: its year's).
+    visit_category: dict[int, str] = field(default_factory=dict)
+    # Asked for with `annual`: the person-years that have warnings, as annual_settlements stores them (JSON).
+    warnings: dict[int, str] = field(default_factory=dict)
 
 
-def settle_part(eng: Engine, data: YearData) -> Settled:
-    """Settle every person-year of `data` under `eng` (the policy and the county's local values), writing nothing.
+def settle_part(eng: Engine, data: YearData, annual: bool = False) -> Settled:
+    """Settle every person-year of `data` under `eng` (the policy and the county's local values), writing nothing;
+    with `annual`, each year's warnings too.
 
     The batch path settles the person-years whose categories hold all year; one whose categories change within the
     year is settled as its stored settlement is, visit by visit under the categories of each visit's date
-    (bills.due_by_visit), which the batch's columns (one set of categories per person-year) cannot say."""
+    (bills.due_by_visit), in columns too (app/policy/batch_changing.py)."""
     out = Settled(np.zeros((len(TIERS), data.visits), np.int64), [""] * data.people, np.zeros(data.people, np.int64),
                   np.zeros(data.people, np.int64))
     changing = np.array(sorted(data.changing), np.int64)
     steady = np.setdiff1d(np.arange(data.people), changing)
-    if len(steady):
-        visits = ~np.isin(data.case, changing) if len(changing) else slice(None)
-        result = batch.settle_columns(eng, _columns(data, steady, visits))
-        out.tiers[:, visits] = np.stack(result.tiers())
-        for k, n in enumerate(steady.tolist()):
-            out.category[n] = result.applied_category[k]
-        out.re_assistance[steady] = result.re_assistance_paid
-        out.application[steady] = result.application_assistance_paid
-    for n in changing.tolist():
-        _settle_one(eng, data, n, out)
+    changing_visits = np.isin(data.case, changing)
+    for people, visits, settle in ((steady, ~changing_visits, _steady), (changing, changing_visits, _changing)):
+        if not len(people):
+            continue
+        tiers, category, re_assistance, application, visit_category, warnings = settle(eng, data, people, visits,
+                                                                                       annual)
+        out.tiers[:, visits] = tiers
+        for k, n in enumerate(people.tolist()):
+            out.category[n] = category[k]
+        out.re_assistance[people] = re_assistance
+        out.application[people] = application
+        if visit_category is not None:
+            out.visit_category.update(zip(np.flatnonzero(visits).tolist(), visit_category))
+        out.warnings.update((int(people[k]), text) for k, text in warnings.items())
     return out
 
 
-def _columns(data: YearData, people: np.ndarray, visits) -> batch.YearColumns:
+def _steady(eng: Engine, data: YearData, people: np.ndarray, visits: np.ndarray, annual: bool) -> tuple:
+    result = batch.settle_columns(eng, _columns(data, people, visits))
+    warnings = {k: result.warnings.as_json(k) for k in result.warnings} if annual else {}
+    return (np.stack(result.tiers()), result.applied_category, result.re_assistance_paid,
+            result.application_assistance_paid, None, warnings)
+
+
+def _changing(eng: Engine, data: YearData, people: np.ndarray, visits: np.ndarray, annual: bool) -> tuple:
+    held = [c for n in people.tolist() for c in data.changing[n]]
+    result = settle_changing(eng, _columns(data, people, visits), held)
+    warnings = {}
+    if annual:
+        warned = set(result.result.warnings)
+        warnings = {k: result.warnings_json(k) for k, last in enumerate(result.last.tolist()) if last in warned}
+    return result.tiers, result.category, result.re_assistance, result.application, result.visit_category, warnings
+
+
+def _columns(data: YearData, people: np.ndarray, visits: np.ndarray) -> batch.YearColumns:
     """The batch path's columns for some person-years of `data` (their visits selected by `visits`)."""
     case = data.case[visits]
     return batch.YearColumns(
@@ -139,100 +89,18 @@ def _columns(data: YearData, people: np.ndarray, visits) -> batch.YearColumns:
         basic_paid=data.basic_paid[visits], serious_illness_paid=data.serious_illness_paid[visits],
         referred=data.referred[visits], in_province=data.in_province[visits],
         major_disease=data.major_disease[visits], hospital_level=data.hospital_level[visits],
+        ids=[data.ids[i] for i in np.flatnonzero(visits).tolist()] if data.ids is not None else None,
         **({} if data.later is None else {f: data.later[j][visits] for j, f in enumerate(batch.LATER_FLAGS)}))
-
-
-def _settle_one(eng: Engine, data: YearData, n: int, out: Settled) -> None:
-    """Person-year `n` by the per-visit engine, under the categories held on each visit's date."""
-    visits = data.visits_of(n)
-    held = data.changing.get(n) or [data.categories[n]] * len(visits)
-    dues = due_by_visit(eng, visits, held, data.insurance[n], explain=False)
-    at = int(np.searchsorted(data.case, n))
-    for k, d in enumerate(dues):
-        out.tiers[:, at + k] = [int(d.amounts[t] * 100) for t in TIERS]
-    last = dues[-1].result
-    out.category[n] = dues[-1].category
-    out.re_assistance[n] = int(last.re_assistance_paid * 100)
-    out.application[n] = int(last.application_assistance_paid * 100)
 
 
 def join(parts: list[Settled]) -> Settled:
     """The parts of one column, in order, as one."""
-    return Settled(np.concatenate([p.tiers for p in parts], axis=1), [c for p in parts for c in p.category],
-                   np.concatenate([p.re_assistance for p in parts]), np.concatenate([p.application for p in parts]))
-
-
-def _fen(column: str) -> str:
-    # Amounts are stored as text with exactly two places (money.fmt), so the digits without the point are the fen.
-    return f"CAST(replace({column}, '.', '') AS INTEGER)"
-
-
-def _code(column: str, names: tuple[str, ...]) -> str:
-    return f"CASE {column} " + " ".join(f"WHEN '{n}' THEN {i}" for i, n in enumerate(names)) + " ELSE -1 END"
-
-
-# The visit columns in SQL: everything but the person as an integer, so that the rows become arrays cheaply; the
-# date as days since 1970-01-01 (datetime64[D]'s own count).
-_VISIT_COLUMNS = ", ".join([
-    "person_id", "CAST(julianday(discharged_on) - 2440587.5 AS INTEGER)", _code("kind", VISIT_KINDS),
-    _fen("total_cost"), _fen("policy_covered"), f"coalesce({_fen('basic_paid')}, -1)",
-    f"coalesce({_fen('serious_illness_paid')}, -1)", "referred", "in_province", "major_disease",
-    _code("hospital_level", HOSPITAL_LEVELS), *batch.LATER_FLAGS])
-
-
-def read_year(conn: sqlite3.Connection, jurisdiction: str, year: int, until: str | None = None) -> YearData:
-    """Every person's live visits of `year` discharged up to `until` within a jurisdiction, as columns, in four
-    queries (the jurisdiction's people, their visits, category periods, enrollments)."""
-    where, param = reads.scope(jurisdiction)
-    first, last = f"{year}-01-01", until or f"{year}-12-31"
-    region = dict(conn.execute("SELECT p.id, h.region_code FROM persons p CROSS JOIN households h "
-                               f"ON h.id = p.household_id WHERE {where}", param).fetchall())
-    rows = conn.execute(f"SELECT {_VISIT_COLUMNS} FROM visits WHERE discharged_on BETWEEN ? AND ? AND status = 'live' "
-                        "ORDER BY person_id, discharged_on, created_at", (first, last)).fetchall()
-    people: list[str] = []
-    case: list[int] = []
-    keep: list[int] = []
-    for i, r in enumerate(rows):
-        pid = r[0]
-        if not people or pid != people[-1]:
-            if pid not in region:
-                continue   # outside the jurisdiction
-            people.append(pid)
-        case.append(len(people) - 1)
-        keep.append(i)
-    if len(keep) < len(rows):
-        rows = [rows[i] for i in keep]
-    column = list(zip(*rows)) if rows else [()] * (11 + len(batch.LATER_FLAGS))
-    data = YearData(
-        people, [region[p] for p in people], [], [], {}, np.array(case, np.int64),
-        np.array(column[1], np.int64).astype("datetime64[D]"), np.array(column[2], np.int8),
-        *(np.array(column[k], np.int64) for k in (3, 4, 5, 6)),
-        *(np.array(column[k], bool) for k in (7, 8, 9)), np.array(column[10], np.int8), None,
-        np.array(column[11:], bool).reshape(len(batch.LATER_FLAGS), len(case)))
-    _held(conn, data, where, param, first, last)
-    enrolled = dict(conn.execute("SELECT person_id, insurance FROM enrollments WHERE year = ?", (year,)).fetchall())
-    data.insurance = [enrolled.get(p, DEFAULT_INSURANCE) for p in people]
-    return data
-
-
-def _held(conn: sqlite3.Connection, data: YearData, where: str, param: tuple, first: str, last: str) -> None:
-    """Each person-year's categories: those held on its visits' dates, per visit where they change in the year."""
-    periods: dict[str, list[tuple[str, str, str | None]]] = {}
-    for r in conn.execute(
-            "SELECT c.person_id, c.category, c.valid_from, c.valid_to FROM category_periods c "
-            "CROSS JOIN persons p ON p.id = c.person_id CROSS JOIN households h ON h.id = p.household_id "
-            f"WHERE c.valid_from <= ? AND (c.valid_to IS NULL OR c.valid_to >= ?) AND {where} ORDER BY c.category",
-            (last, first, *param)):
-        periods.setdefault(r[0], []).append((r[1], r[2], r[3]))
-    starts = np.searchsorted(data.case, np.arange(data.people + 1)).tolist()
-    dates = data.date.astype("U10").tolist() if periods else []
-    data.categories.extend([()] * data.people)
-    for n, pid in enumerate(data.person_ids):
-        held = periods.get(pid)
-        if not held:
-            continue
-        days = dates[starts[n]:starts[n + 1]]
-        each = [tuple(c for c, start, end in held if start <= day and (end is None or end >= day)) for day in days]
-        data.categories[n] = each[-1]
-        if len(set(each)) > 1:
-            data.changing[n] = each
+    out = Settled(np.concatenate([p.tiers for p in parts], axis=1), [c for p in parts for c in p.category],
+                  np.concatenate([p.re_assistance for p in parts]), np.concatenate([p.application for p in parts]))
+    visits = people = 0
+    for p in parts:
+        out.visit_category.update((visits + i, c) for i, c in p.visit_category.items())
+        out.warnings.update((people + n, w) for n, w in p.warnings.items())
+        visits += p.tiers.shape[1]
+        people += len(p.category)
+    return out

@@ -20,7 +20,8 @@ from app.domain.money import ZERO, round_fen
 from app.policy.engine import Engine
 from app.services.applications import mask_id
 from app.services.places import township_and_village
-from app.services.simulation_settle import KIND, Settled, YearData
+from app.services.simulation_settle import Settled
+from app.services.year_columns import KIND, YearData
 
 # The tiers as columns of a year: the per-visit four (bills.TIERS order), then the year's own two.
 TIER_LABELS = ("基本医保", "大病保险", "医疗救助", "倾斜救助", "再救助", "依申请救助")
@@ -220,9 +221,12 @@ def limits_reached(eng: Engine, data: YearData, s: Settled, per_person: np.ndarr
     starts = data.starts
     ends = np.r_[starts[1:], data.visits] - 1
     # The limits depend on the category and the day only: resolve each pair once.
-    pairs: dict[tuple[str, object], int] = {}
-    pair_of = np.array([pairs.setdefault((cat, data.date[e].item()), len(pairs))
-                        for cat, e in zip(s.category, ends)], np.int64)
+    names = sorted(set(s.category))
+    code = {c: i for i, c in enumerate(names)}
+    days = data.date[ends].astype(np.int64) if data.visits else np.zeros(0, np.int64)
+    keys, pair_of = np.unique(np.array([code[c] for c in s.category], np.int64) * (1 << 32) + days,
+                              return_inverse=True)
+    pairs = {(names[k >> 32], np.datetime64(k & 0xFFFFFFFF, "D").item()): n for n, k in enumerate(keys.tolist())}
     out: dict[str, int] = {}
 
     def in_kinds(kinds, tier: int) -> np.ndarray:

@@ -1,123 +1,200 @@
-"""A county year's bills read as batch columns (app/policy/batch.py), with what each bill's settlement stores now.
+"""A county year's live bills read as columns (integer fen) for the batch path, with each bill's stored settlement when
+asked: what 政策测算 and the county re-settlement read.
 
-One pass over the year's live visits in settling order (person, discharge date, entry), the stored settlement beside
-each; the people's categories and schemes from one query each. Amounts become integer fen in SQL: they are stored
-with two decimals and below 10^12 元, so the double SQLite computes is within 0.03 fen of the whole fen it rounds to.
+One pass over the year's visits in settling order (person, discharge date, entry). SQLite writes each visit's figures
+as one line of integers, and numpy parses all the lines at once (np.fromstring): a Python object per visit instead of
+one per figure, which is most of what reading two million bills cost. Amounts are stored as text with exactly two
+places (money.fmt), so the digits without the point are the fen.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from app.domain.names import DEFAULT_INSURANCE, HOSPITAL_LEVEL_ALIASES, HOSPITAL_LEVELS, VISIT_KINDS
-from app.policy.batch import COND_BIT, YearColumns
-from app.policy.tiers.common import COND_FIELD
-from app.services.session import Session
+from app.domain.names import DEFAULT_INSURANCE, HOSPITAL_LEVELS, VISIT_KINDS
+from app.policy.batch import LATER_FLAGS
+from app.services.bills import TIERS
 from app.store import reads
 
-TIERS = ("basic_paid", "serious_illness_paid", "assistance_paid", "tilt_assistance_paid")
-_LEVEL = {alias: HOSPITAL_LEVELS.index(level) for alias, level in HOSPITAL_LEVEL_ALIASES.items()}
-# The visit's yes/no fields in one integer, a bit per condition (the visits columns are named as the Visit fields).
-_FLAGS_SQL = " + ".join(f"{COND_BIT[cond]} * v.{name}" for cond, name in COND_FIELD.items())
-_KIND_SQL = " ".join(f"WHEN '{k}' THEN {i}" for i, k in enumerate(VISIT_KINDS))
+KIND = {k: i for i, k in enumerate(VISIT_KINDS)}
+LAST_ID = "\U0010ffff"
 
 
 def _fen(column: str) -> str:
-    return f"CASE WHEN {column} IS NULL THEN -1 ELSE CAST(round({column} * 100) AS INTEGER) END"
+    return f"coalesce(replace({column}, '.', ''), -1)"
+
+
+def _code(column: str, names: Sequence[str]) -> str:
+    return f"CASE {column} " + " ".join(f"WHEN '{n}' THEN {i}" for i, n in enumerate(names)) + " ELSE -1 END"
+
+
+# Each visit's integers: the discharge date as YYYYMMDD, the four amounts (-1 where the slip has no figure), and one
+# integer packing the kind, the hospital level (+1; 0: none or not one the engine knows), the yes/no fields and
+# whether the bill is voided (read only beside stored settlements, whose amounts a void must have given back).
+_FLAGS = ("referred", "in_province", "major_disease", *LATER_FLAGS, "void")
+_PACKED = (f"{_code('v.kind', VISIT_KINDS)} + 4 * ({_code('v.hospital_level', HOSPITAL_LEVELS)} + 1) + "
+           + " + ".join(f"{32 << i} * {'(v.status = ' + repr('void') + ')' if f == 'void' else 'v.' + f}"
+                        for i, f in enumerate(_FLAGS)))
+_FIGURES = ["replace(v.discharged_on, '-', '')", *(_fen(f"v.{c}") for c in ("total_cost", "policy_covered",
+                                                                            "basic_paid", "serious_illness_paid")),
+            _PACKED]
+# With the stored settlement: its four tiers and personal pay (-1 where none is stored), its category as an index in
+# the names asked about (-1: another), and whether it was settled under the version asked about.
+_STORED = [*(_fen(f"s.{t}") for t in (*TIERS, "personal_pay")), "{category}",
+           "coalesce(s.policy_id || ' ' || s.policy_version = ?, 0)"]
 
 
 @dataclass
-class CountyYear:
-    """The year's people (one person-year each) as batch columns, and each visit's stored settlement."""
+class Stored:
+    """Each visit's stored settlement, beside the columns."""
 
-    year: int
-    cols: YearColumns
-    person_ids: list[str]          # per person-year
-    visit_ids: list[str]           # per visit
-    mixed: np.ndarray              # per person-year: categories change between the year's visits (settled per visit)
-    stored: dict[str, np.ndarray]  # per visit: the stored tiers and personal_pay in fen, -1 where none is stored
-    stored_category: list[str | None]   # per visit
-    stored_version: list[str | None]    # per visit: policy_id + " " + policy_version
+    amounts: np.ndarray          # shape (5, visits): TIERS then personal_pay, fen; -1 where nothing is stored
+    category: np.ndarray         # index in the names asked about; -1 for another or none
+    current: np.ndarray          # bool: settled under the policy version asked about
+    stale: set[str]              # people with a voided bill of the year whose settlement still holds an amount
 
 
-def read_year(session: Session, year: int, first: str = "", last: str = "\U0010ffff",
-              people: set[str] | None = None) -> CountyYear:
-    """The user's jurisdiction's live bills of `year` of people with ids from `first` to `last` (a chunk); given
-    `people` (already within the jurisdiction), only theirs, without joining each bill to its household."""
-    conn = session.conn
-    where, param = reads.scope(session.user.jurisdiction)
-    start, end = f"{year}-01-01", f"{year}-12-31"
-    joins = "JOIN persons p ON p.id = v.person_id JOIN households h ON h.id = p.household_id "
-    if people is not None:
-        joins, where, param = "", "1", ()
+@dataclass
+class YearData:
+    """Person-years (sorted by person id) and their live visits in settling order, as columns; amounts in int64 fen,
+    -1 in basic_paid / serious_illness_paid where the slip has no figure (the engine computes it). The visit columns
+    are those of the batch path's YearColumns."""
+
+    person_ids: list[str]
+    regions: list[str]                     # the household's 12-digit code
+    insurance: list[str]
+    categories: list[tuple[str, ...]]      # held on the year's last visit (on every visit unless in `changing`)
+    changing: dict[int, list[tuple[str, ...]]]   # person-years whose categories change: those held on each visit
+    case: np.ndarray                       # per visit: index of its person-year
+    date: np.ndarray                       # datetime64[D], the discharge date
+    kind: np.ndarray                       # int8 index in VISIT_KINDS
+    total_cost: np.ndarray
+    policy_covered: np.ndarray
+    basic_paid: np.ndarray
+    serious_illness_paid: np.ndarray
+    referred: np.ndarray
+    in_province: np.ndarray
+    major_disease: np.ndarray
+    hospital_level: np.ndarray             # int8 index in HOSPITAL_LEVELS, -1 where the bill has none
+    ids: list[str] | None = None           # per visit: the id an explanation names (default v1, v2 …)
+    later: np.ndarray | None = None        # bool, one row per batch.LATER_FLAGS (急诊, 参保地, 备案); None: defaults
+    stored: Stored | None = None           # when asked for
+
+    @property
+    def people(self) -> int:
+        return len(self.person_ids)
+
+    @property
+    def visits(self) -> int:
+        return len(self.case)
+
+    @property
+    def starts(self) -> np.ndarray:
+        """Each person-year's first visit (every person-year has one)."""
+        return np.searchsorted(self.case, np.arange(self.people))
+
+    def part(self, lo: int, hi: int) -> YearData:
+        """Person-years lo..hi (their visits are contiguous), renumbered from 0."""
+        a, b = np.searchsorted(self.case, [lo, hi])
+        cut = slice(int(a), int(b))
+        stored = self.stored
+        if stored is not None:
+            stored = Stored(stored.amounts[:, cut], stored.category[cut], stored.current[cut], stored.stale)
+        return YearData(self.person_ids[lo:hi], self.regions[lo:hi], self.insurance[lo:hi], self.categories[lo:hi],
+                        {n - lo: c for n, c in self.changing.items() if lo <= n < hi}, self.case[cut] - lo,
+                        self.date[cut], self.kind[cut], self.total_cost[cut], self.policy_covered[cut],
+                        self.basic_paid[cut], self.serious_illness_paid[cut], self.referred[cut],
+                        self.in_province[cut], self.major_disease[cut], self.hospital_level[cut],
+                        self.ids[a:b] if self.ids is not None else None,
+                        self.later[:, cut] if self.later is not None else None, stored)
+
+
+def read_year(conn: sqlite3.Connection, jurisdiction: str, year: int, until: str | None = None, first: str = "",
+              last: str = LAST_ID, stored: tuple[Sequence[str], str] | None = None) -> YearData:
+    """The live visits of `year` discharged up to `until` of the people within a jurisdiction whose ids run from
+    `first` to `last`, as columns. Given `stored` (category names, policy id + " " + version), each visit's stored
+    settlement too, and in `stale` the people with a voided bill whose settlement still holds an amount."""
+    where, param = reads.scope(jurisdiction)
+    start, end = f"{year}-01-01", until or f"{year}-12-31"
+    region = dict(conn.execute("SELECT p.id, h.region_code FROM persons p CROSS JOIN households h "
+                               f"ON h.id = p.household_id WHERE p.id BETWEEN ? AND ? AND {where}",
+                               (first, last, *param)).fetchall())
+    figures, extra, join, live = _FIGURES, (), "", "AND v.status = 'live' "
+    if stored is not None:
+        names, version = stored
+        category = "CASE s.applied_category " + " ".join(f"WHEN ? THEN {i}" for i in range(len(names))) + " ELSE -1 END"
+        figures = [*_FIGURES, *(c.format(category=category) for c in _STORED)]
+        extra, join, live = (*names, version), "LEFT JOIN settlements s ON s.visit_id = v.id ", ""
     rows = conn.execute(
-        f"SELECT v.id, v.person_id, v.discharged_on, CASE v.kind {_KIND_SQL} END, {_fen('v.total_cost')}, "
-        f"{_fen('v.policy_covered')}, {_fen('v.basic_paid')}, {_fen('v.serious_illness_paid')}, "
-        f"{_FLAGS_SQL}, v.hospital_level, "
-        f"{', '.join(_fen('s.' + t) for t in (*TIERS, 'personal_pay'))}, s.applied_category, "
-        "s.policy_id || ' ' || s.policy_version "
-        f"FROM visits v {joins}LEFT JOIN settlements s ON s.visit_id = v.id "
-        f"WHERE v.person_id BETWEEN ? AND ? AND v.discharged_on BETWEEN ? AND ? AND v.status = 'live' AND {where} "
-        "ORDER BY v.person_id, v.discharged_on, v.created_at", (first, last, start, end, *param)).fetchall()
-    if people is not None:
-        rows = [r for r in rows if r[1] in people]
-    columns = list(zip(*rows)) if rows else [()] * 17
-    pids = columns[1]
-    new_case = np.r_[True, np.array(pids[1:]) != np.array(pids[:-1])] if rows else np.zeros(0, bool)
-    case = np.cumsum(new_case) - 1
-    person_ids = [p for p, new in zip(pids, new_case) if new]
-    dates = np.array(columns[2], "datetime64[D]")
-    flags = np.array(columns[8], np.int64)
-    periods = _periods(session, year, first, last, where, param)
-    insurance = dict(conn.execute("SELECT person_id, insurance FROM enrollments WHERE year = ? AND person_id "
-                                  "BETWEEN ? AND ?", (year, first, last)).fetchall())
-    first_day = np.zeros(len(person_ids), "datetime64[D]")
-    last_day = np.zeros(len(person_ids), "datetime64[D]")
-    if rows:
-        first_day[case[::-1]] = dates[::-1]
-        last_day[case] = dates
-    categories, mixed = [], np.zeros(len(person_ids), bool)
-    for n, pid in enumerate(person_ids):
-        cats, changes = _held(periods.get(pid, ()), str(first_day[n]), str(last_day[n]))
-        categories.append(cats)
-        mixed[n] = changes
-    cols = YearColumns(
-        categories=categories, insurance=[insurance.get(p, DEFAULT_INSURANCE) for p in person_ids],
-        application=np.zeros(len(person_ids), bool), case=case.astype(np.int64), date=dates,
-        kind=np.array(columns[3], np.int8), total_cost=np.array(columns[4], np.int64),
-        policy_covered=np.array(columns[5], np.int64), basic_paid=np.array(columns[6], np.int64),
-        serious_illness_paid=np.array(columns[7], np.int64),
-        **{name: (flags & COND_BIT[cond]) > 0 for cond, name in COND_FIELD.items()},
-        hospital_level=np.array([_LEVEL.get(lv, -1) if lv else -1 for lv in columns[9]], np.int8),
-        ids=list(columns[0]))
-    stored = {t: np.array(columns[10 + i], np.int64) for i, t in enumerate((*TIERS, "personal_pay"))}
-    return CountyYear(year, cols, person_ids, list(columns[0]), mixed, stored, list(columns[15]), list(columns[16]))
+        f"SELECT v.person_id, printf('{','.join(['%s'] * len(figures))}', {', '.join(figures)}) FROM visits v {join}"
+        f"WHERE v.person_id BETWEEN ? AND ? AND v.discharged_on BETWEEN ? AND ? {live}"
+        "ORDER BY v.person_id, v.discharged_on, v.created_at", (*extra, first, last, start, end)).fetchall()
+    pids = [r[0] for r in rows]
+    table = np.fromstring(",".join([r[1] for r in rows]), np.int64, sep=",") if rows else np.zeros(0, np.int64)
+    table = table.reshape(len(rows), len(figures)).T
+    bits = {f: (table[5] & (32 << i)) > 0 for i, f in enumerate(_FLAGS)}
+    stale: set[str] = set()
+    if stored is not None and bits["void"].any():
+        void = bits["void"]
+        stale = {pids[i] for i in np.flatnonzero(void & (table[6:11] > 0).any(axis=0)).tolist()}
+        table, pids = table[:, ~void], [p for p, v in zip(pids, void.tolist()) if not v]
+        bits = {f: b[~void] for f, b in bits.items()}
+    # Person-years: where the person changes; those outside the jurisdiction are left out with their visits.
+    firsts = [0, *(i for i in range(1, len(pids)) if pids[i] != pids[i - 1])] if pids else []
+    counts = np.diff(np.r_[firsts, len(pids)]).astype(np.int64)
+    inside = np.array([pids[i] in region for i in firsts], bool)
+    people = [pids[i] for i, keep in zip(firsts, inside.tolist()) if keep]
+    if not inside.all():
+        keep = np.repeat(inside, counts)
+        table, bits = table[:, keep], {f: b[keep] for f, b in bits.items()}
+        counts = counts[inside]
+    day = table[0]
+    months = ((day // 10000 - 1970) * 12 + day // 100 % 100 - 1).astype("datetime64[M]")
+    data = YearData(
+        people, [region[p] for p in people], [], [], {}, np.repeat(np.arange(len(people)), counts),
+        months.astype("datetime64[D]") + (day % 100 - 1), (table[5] & 3).astype(np.int8), *table[1:5],
+        bits["referred"], bits["in_province"], bits["major_disease"], ((table[5] >> 2) % 8 - 1).astype(np.int8),
+        None, np.stack([bits[f] for f in LATER_FLAGS]))
+    if stored is not None:
+        data.stored = Stored(table[6:11], table[11], table[12].astype(bool), stale)
+    _held(conn, data, where, param, start, end)
+    enrolled = dict(conn.execute("SELECT person_id, insurance FROM enrollments WHERE year = ? AND person_id BETWEEN "
+                                 "? AND ? AND insurance != ?", (year, first, last, DEFAULT_INSURANCE)).fetchall())
+    data.insurance = [enrolled.get(p, DEFAULT_INSURANCE) for p in people]
+    return data
 
 
-def _periods(session: Session, year: int, first: str, last: str, where: str,
-             param: tuple) -> dict[str, list[tuple[str, str, str | None]]]:
-    """Each person's category periods that reach into the year: (category, valid_from, valid_to)."""
-    out: dict[str, list[tuple[str, str, str | None]]] = {}
-    for pid, cat, start, stop in session.conn.execute(
+def _held(conn: sqlite3.Connection, data: YearData, where: str, param: tuple, first: str, last: str) -> None:
+    """Each person-year's categories: those held on its last visit's date, and per visit where they change between
+    its first visit and its last (as reads.categories_on gives them)."""
+    periods: dict[str, list[tuple[str, str, str | None]]] = {}
+    lo, hi = (data.person_ids[0], data.person_ids[-1]) if data.people else ("", "")
+    for r in conn.execute(
             "SELECT c.person_id, c.category, c.valid_from, c.valid_to FROM category_periods c "
-            "JOIN persons p ON p.id = c.person_id JOIN households h ON h.id = p.household_id "
-            f"WHERE c.person_id BETWEEN ? AND ? AND c.valid_from <= ? AND (c.valid_to IS NULL OR c.valid_to >= ?) "
-            f"AND {where}", (first, last, f"{year}-12-31", f"{year}-01-01", *param)):
-        out.setdefault(pid, []).append((cat, start, stop))
-    return out
-
-
-def _held(periods, first: str, last: str) -> tuple[tuple[str, ...], bool]:
-    """The categories held on the year's last visit (as reads.categories_on gives them), and whether any period
-    begins or ends between the first and the last visit (then each visit has its own categories)."""
-    held = tuple(sorted(c for c, start, stop in periods if start <= last and (stop is None or stop >= last)))
-    changes = any(first < start <= last or (stop is not None and first <= stop < last) for _, start, stop in periods)
-    return held, changes
+            "CROSS JOIN persons p ON p.id = c.person_id CROSS JOIN households h ON h.id = p.household_id "
+            "WHERE c.person_id BETWEEN ? AND ? AND c.valid_from <= ? AND (c.valid_to IS NULL OR c.valid_to >= ?) "
+            f"AND {where} ORDER BY c.category", (lo, hi, last, first, *param)):
+        periods.setdefault(r[0], []).append((r[1], r[2], r[3]))
+    starts = np.searchsorted(data.case, np.arange(data.people + 1)).tolist()
+    dates = data.date.astype("U10").tolist() if periods else []
+    data.categories.extend([()] * data.people)
+    for n, pid in enumerate(data.person_ids):
+        held = periods.get(pid)
+        if not held:
+            continue
+        days = dates[starts[n]:starts[n + 1]]
+        on_last = days[-1]
+        data.categories[n] = tuple(c for c, begin, end in held if begin <= on_last and (end is None or end >= on_last))
+        if any(days[0] < begin <= on_last or (end is not None and days[0] <= end < on_last) for _, begin, end in held):
+            each = [tuple(c for c, begin, end in held if begin <= day and (end is None or end >= day)) for day in days]
+            if len(set(each)) > 1:
+                data.changing[n] = each
 
 
 def chunks(ids: list[str], size: int) -> list[tuple[str, str, int]]:
     """The sorted person ids cut into ranges of about `size` people: (first, last, count)."""
     return [(ids[i], ids[min(i + size, len(ids)) - 1], min(size, len(ids) - i)) for i in range(0, len(ids), size)]
-

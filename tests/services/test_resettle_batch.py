@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.policy.batch import LATER_FLAGS
 from app.services import bills, county, demo
 from app.services.resettle import changed_people, people_of_year
 from app.services.session import SYSTEM, Session
@@ -41,11 +42,11 @@ def _differ(session) -> set[str]:
 
 
 def _mixed(session) -> set[str]:
-    """People whose categories change within the year: always handed to the per-visit path."""
+    """People whose categories change within the year."""
     from app.services.year_columns import read_year
 
-    year = read_year(session, YEAR)
-    return {p for p, m in zip(year.person_ids, year.mixed) if m}
+    year = read_year(session.conn, "", YEAR)
+    return {year.person_ids[n] for n in year.changing}
 
 
 def _per_visit_would_change(session) -> set[str]:
@@ -74,41 +75,43 @@ def _change_local(session, key: str, value: str) -> Session:
 
 
 def test_the_batch_agrees_with_every_stored_settlement_of_the_demo_county(session):
-    # The demo wrote every bill's settlement with the per-visit engine; the batch finds nothing to change but the
-    # people it hands to the per-visit path by rule.
+    # The demo wrote every bill's settlement with the per-visit engine; the columns find nothing to change, the
+    # years whose categories change within them (settled visit by visit) included.
     assert len(people_of_year(session, YEAR)) > 100
-    assert _differ(session) == _mixed(session)
+    assert _mixed(session)
+    assert _differ(session) == set()
 
 
 def test_a_changed_local_value_changes_exactly_whom_the_per_visit_path_would(session):
     session = _change_local(session, "serious_illness_deductible", "9000")
     differ = _differ(session)
     would = _per_visit_would_change(session)
+    assert differ == would and differ & _mixed(session)
 
     before = session.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
     last = list(bills.resettle_year(session, YEAR))[-1]
     assert last.done == last.total == len(people_of_year(session, YEAR)) and last.changed > 0
     assert session.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] > before
-    assert _differ(session) == _mixed(session)
+    assert _differ(session) == set()
     assert list(bills.resettle_year(session, YEAR))[-1].changed == 0
     assert broken_seals(session.conn) == []
 
 
 def test_cancel_leaves_every_person_whole_and_running_again_finishes(session):
     session = _change_local(session, "serious_illness_rate", "70%")
-    todo = _differ(session) - _mixed(session)
+    todo = _differ(session)
     assert len(todo) > 3
     steps = bills.resettle_year(session, YEAR)
     for progress in steps:
         if progress.changed >= 3:
             break
     steps.close()  # the caseworker pressed 取消
-    left = _differ(session) - _mixed(session)
+    left = _differ(session)
     assert 0 < len(left) < len(todo)
     # Whoever was reached is fully re-settled (nothing of theirs differs); whoever was not is untouched.
     assert left <= todo
     list(bills.resettle_year(session, YEAR))
-    assert _differ(session) == _mixed(session)
+    assert _differ(session) == set()
     assert broken_seals(session.conn) == []
 
 
@@ -126,11 +129,11 @@ def test_visit_scope_read_from_the_visits_table(session):
     # Straight into the table, as a bill entered with these fields would stand (the seals are not this test's matter).
     session.conn.execute(f"UPDATE visits SET in_insured_area = 0 WHERE id IN {marks}", ids)
     session.conn.execute("UPDATE visits SET emergency = 1, filed_remote = 1 WHERE id = ?", (ids[0],))
-    year = read_year(session, YEAR)
-    where = {v: i for i, v in enumerate(year.visit_ids)}
-    assert not year.cols.in_insured_area[[where[v] for v in ids]].any()
-    assert year.cols.emergency[where[ids[0]]] and year.cols.filed_remote[where[ids[0]]]
-    assert year.cols.in_insured_area.sum() == len(year.visit_ids) - len(ids)
+    year = read_year(session.conn, "", YEAR)
+    flags = dict(zip(LATER_FLAGS, year.later))
+    assert flags["in_insured_area"].sum() == year.visits - len(ids)
+    assert flags["emergency"].sum() == flags["filed_remote"].sum() == 1
+    assert not flags["in_insured_area"][flags["emergency"]].any()
     differ = _differ(session)
     would = _per_visit_would_change(session)
-    assert len(would) > 5 and would <= differ and differ - would <= _mixed(session)
+    assert len(would) > 5 and would == differ
