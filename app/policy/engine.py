@@ -66,12 +66,13 @@ class Engine:
         best: SettleResult | None = None
         tried: list[tuple[str, Decimal]] = []
         for cat in cands:
-            result = self._settle_as(Run(self.policy, self.index, case, cat, self.resolver.value), explain)
+            result = self._settle_as(Run(self.policy, self.index, case, cat, self.resolver.value, self.resolver.held), explain)
             tried.append((cat, result.total_paid))
             if best is None or result.total_paid > best.total_paid:
                 best = result
         assert best is not None
-        run = Run(self.policy, self.index, case, best.applied_category, self.resolver.value)
+        run = Run(self.policy, self.index, case, best.applied_category, self.resolver.value,
+                  self.resolver.held)
         add_warnings(run, best)  # the 监测预警 of the category applied only: the others' results are dropped
         late = self.policy.ends is not None and case.visits[-1].date > self.policy.ends
         if late:  # only reached when the policy file chose 期满后: 警告

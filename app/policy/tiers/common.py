@@ -23,6 +23,11 @@ COND_FIELD = {"规范转诊": "referred", "省内就医": "in_province", "重特
               "参保地就医": "in_insured_area", "急诊抢救": "emergency", "异地备案": "filed_remote"}
 
 
+def unheld(key: Any, day: date, build: Callable[..., Any], *args: Any) -> Any:
+    """Terms built afresh every time, for a run without an engine's memory (Resolver.held is the remembering one)."""
+    return build(*args)
+
+
 @dataclass(frozen=True, slots=True)
 class Run:
     """One settlement of a case under one applied category."""
@@ -32,6 +37,7 @@ class Run:
     case: Case
     cat: str
     value: Callable[[Rule, date, str], tuple[Any, Any]]
+    held: Callable[..., Any] = unheld
 
 
 def money_text(value: Decimal | None) -> str:
