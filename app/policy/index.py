@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.domain.case import CaseError
 from app.domain.names import CANONICAL_CATEGORIES, ORDINARY
@@ -18,6 +18,8 @@ class PolicyIndex:
     pool_of_kind: dict[str, int]
     treatment: dict[tuple[int, str], Treatment]
     assisted: frozenset[str]
+    # The candidates of each set of categories met so far, when no notes are asked for (a county has few such sets).
+    _known: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, policy: Policy) -> "PolicyIndex":
@@ -41,6 +43,14 @@ class PolicyIndex:
 
     def candidates(self, categories: tuple[str, ...], notes: list[str] | None) -> list[str]:
         """The person's categories as the policy names them, in its order of precedence."""
+        if notes is None and type(categories) is tuple:  # names outside the policy are refused, so this stays small
+            known = self._known.get(categories)
+            if known is None:
+                known = self._known[categories] = tuple(self._candidates(categories, None))
+            return list(known)
+        return self._candidates(categories, notes)
+
+    def _candidates(self, categories: tuple[str, ...], notes: list[str] | None) -> list[str]:
         found: list[str] = []
         for name in categories:
             if name in self.canonical:

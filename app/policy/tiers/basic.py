@@ -149,7 +149,9 @@ def _reported(run: Run, v: Visit, st: YearState, steps: list[Step] | None) -> De
     st.basic_paid_by_kind[v.kind] = st.basic_paid_by_kind.get(v.kind, ZERO) + paid
     if v.kind == "住院":
         st.referred_admissions += v.referred
-        level_deductible = _level_deductible(run, v)
+        ref_rule = run.policy.basic.referral if run.policy.basic is not None else None
+        # Only 连续计算 reads the chain: elsewhere the level deductible would be looked up for nothing.
+        level_deductible = _level_deductible(run, v) if ref_rule is not None and ref_rule.mode == "连续计算" else None
         if level_deductible is not None:
             # The slip does not say what deductible it took; along a chain the patient has paid up to the
             # highest level's deductible so far, and a new chain starts with this level's.
