@@ -83,13 +83,10 @@ def _gate(run: Run, pi: int, pool: AssistancePool, t: Treatment, results: list[V
 def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult, results: list[VisitResult],
                       steps: list[Step] | None) -> None:
     """Add the category's assistance and any above-limit assistance for the visit to `r`."""
-    pi = run.index.pool_of_kind.get(v.kind)
-    if pi is None:
+    found = run.index.assisting.get((v.kind, run.cat))
+    if found is None:  # no pool covers the kind, or the pool has no terms for the category
         return
-    pool = run.policy.assistance[pi]
-    t = run.index.treatment.get((pi, run.cat))
-    if t is None:
-        return
+    pi, pool, t = found
     if pool.scope is not None and not any(condition(c, v) for c in pool.scope.any_of):
         # Outside the tier's scope the visit's costs do not enter the pool at all: no deductible, no limit used.
         if steps is not None:

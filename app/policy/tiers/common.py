@@ -65,4 +65,8 @@ def level_rule(rule: Rule | ByLevel | RatioByLevel, v: Visit, i: int, need: str,
 
 def year_sum(results: list[VisitResult], case: Case, kinds: list[str], attr: str) -> Decimal:
     """Sum one figure over the year's visits of the given kinds."""
-    return sum((getattr(r, attr) for r, v in zip(results, case.visits) if v.kind in kinds), ZERO)
+    total = ZERO
+    for r, v in zip(results, case.visits):  # a loop, not sum() over a generator: the 监测预警 asks it of every year
+        if v.kind in kinds:
+            total += getattr(r, attr)
+    return total
