@@ -28,9 +28,9 @@ def unheld(key: Any, day: date, build: Callable[..., Any], *args: Any) -> Any:
     return build(*args)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs 4x, and a Run is made per case and category
 class Run:
-    """One settlement of a case under one applied category."""
+    """One settlement of a case under one applied category (never changed once made)."""
 
     policy: Policy
     index: PolicyIndex
