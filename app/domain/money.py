@@ -19,7 +19,7 @@ class MoneyError(FieldError):
 
 def round_fen(value: Decimal) -> Decimal:
     """Round half-up to the fen, the rounding every document uses for payments."""
-    return value.quantize(FEN, rounding=ROUND_HALF_UP)
+    return value.quantize(FEN, ROUND_HALF_UP)  # positional: a keyword costs twice the rounding itself
 
 
 # As amounts are written on slips and in spreadsheets: "12,000.50", "1200元", "¥1,200". Commas only in groups of

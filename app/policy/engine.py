@@ -8,6 +8,7 @@ That makes the year's totals independent of how the same costs are split into vi
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -56,22 +57,26 @@ class Engine:
         """Settle a case; with several categories, the one that pays the most applies (就高不就低)."""
         if case.policy != self.policy.id:
             raise CaseError("policy", f"本引擎加载的是 {self.policy.id}，案例写的是 {case.policy}")
+        effective, ends = self.policy.effective, self.policy.ends
+        refused_after = ends if ends is not None and self.policy.after_end == "拒绝" else date.max
         for i, v in enumerate(case.visits):
-            if v.date < self.policy.effective:
-                raise CaseError(f"visits[{i}].date", f"{v.date} 早于本政策施行日期 {self.policy.effective}，请选用当时有效的政策")
-            if self.policy.ends is not None and v.date > self.policy.ends and self.policy.after_end == "拒绝":
-                raise CaseError(f"visits[{i}].date", f"{v.date} 晚于本政策适用期（至 {self.policy.ends}），请选用当时有效的政策")
+            if v.date < effective:
+                raise CaseError(f"visits[{i}].date", f"{v.date} 早于本政策施行日期 {effective}，请选用当时有效的政策")
+            if v.date > refused_after:
+                raise CaseError(f"visits[{i}].date", f"{v.date} 晚于本政策适用期（至 {ends}），请选用当时有效的政策")
         notes: list[str] | None = [] if explain else None
         cands = self.index.candidates(case.categories, notes)
         best: SettleResult | None = None
+        best_paid = run = None
         tried: list[tuple[str, Decimal]] = []
         for cat in cands:
-            result = self._settle_as(Run(self.policy, self.index, case, cat, self.resolver.value), explain)
-            tried.append((cat, result.total_paid))
-            if best is None or result.total_paid > best.total_paid:
-                best = result
-        assert best is not None
-        run = Run(self.policy, self.index, case, best.applied_category, self.resolver.value)
+            this = Run(self.policy, self.index, case, cat, self.resolver.value, self.resolver.held)
+            result = self._settle_as(this, explain)
+            paid = result.total_paid
+            tried.append((cat, paid))
+            if best is None or paid > best_paid:
+                best, best_paid, run = result, paid, this
+        assert best is not None and run is not None
         add_warnings(run, best)  # the 监测预警 of the category applied only: the others' results are dropped
         late = self.policy.ends is not None and case.visits[-1].date > self.policy.ends
         if late:  # only reached when the policy file chose 期满后: 警告
@@ -99,10 +104,12 @@ class Engine:
             r.basic_paid = settle_basic(run, v, i, st, steps)
             r.serious_illness_paid = settle_serious(run, v, i, st, r.basic_paid, steps)
             results.append(r)
+        secondary = run.policy.secondary is not None
         for i, (v, r) in enumerate(zip(run.case.visits, results)):
             steps = r.steps if explain else None
             settle_assistance(run, v, i, st, r, results, steps)
-            settle_secondary(run, v, i, st, r, steps)
+            if secondary:
+                settle_secondary(run, v, i, st, r, steps)
         out = SettleResult(self.policy.id, self.loaded.version, run.cat, results)
         settle_application(run, out, explain)
         settle_re_assistance(run, out, explain)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.domain.case import CaseError
 from app.domain.names import CANONICAL_CATEGORIES, ORDINARY
-from app.policy.schema import Policy, Treatment
+from app.policy.schema import AssistancePool, Policy, Treatment
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,10 @@ class PolicyIndex:
     pool_of_kind: dict[str, int]
     treatment: dict[tuple[int, str], Treatment]
     assisted: frozenset[str]
+    # (kind, category) → the pool covering the kind, its index and the category's terms there, looked up per visit.
+    assisting: dict[tuple[str, str], tuple[int, AssistancePool, Treatment]]
+    # The candidates of each set of categories met so far, when no notes are asked for (a county has few such sets).
+    _known: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, policy: Policy) -> "PolicyIndex":
@@ -37,10 +41,20 @@ class PolicyIndex:
             for t in pool.treatments:
                 for c in t.categories:
                     treatment[(pi, c)] = t
-        return cls(canonical, rank, pool_of_kind, treatment, frozenset(c for _, c in treatment))
+        assisting = {(kind, cat): (pi, policy.assistance[pi], t)
+                     for kind, pi in pool_of_kind.items() for (p, cat), t in treatment.items() if p == pi}
+        return cls(canonical, rank, pool_of_kind, treatment, frozenset(c for _, c in treatment), assisting)
 
     def candidates(self, categories: tuple[str, ...], notes: list[str] | None) -> list[str]:
         """The person's categories as the policy names them, in its order of precedence."""
+        if notes is None and type(categories) is tuple:  # names outside the policy are refused, so this stays small
+            known = self._known.get(categories)
+            if known is None:
+                known = self._known[categories] = tuple(self._candidates(categories, None))
+            return list(known)
+        return self._candidates(categories, notes)
+
+    def _candidates(self, categories: tuple[str, ...], notes: list[str] | None) -> list[str]:
         found: list[str] = []
         for name in categories:
             if name in self.canonical:

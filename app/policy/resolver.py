@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from app.domain.case import CaseError, key_text, parse_day
@@ -86,6 +87,8 @@ class Resolver:
             param = self._param(key)
             self.dated[key] = sorted((_day(e.get("from"), key), parse_local(key, e.get("value"), param)) for e in entries)
         self._cache: dict[int, tuple[date, date, tuple[Any, Any]]] = {}
+        self._held: dict[Hashable, tuple[date, date, Any]] = {}
+        self._window: list[date] | None = None  # while held() builds: the days every value it read holds
 
     def _param(self, key: str):
         param = self.policy.locals.get(key)
@@ -116,8 +119,39 @@ class Resolver:
         Each rule remembers the span of days its last value holds for (up to its next dated entry or the county's
         next dated change of the local value it reads), so a year's visits resolve it once, not once per visit."""
         span = self._cache.get(id(rule))
-        if span is not None and span[0] <= day < span[1]:
-            return span[2]
+        if span is None or not span[0] <= day < span[1]:
+            span = self._resolve(rule, day, needed_for)
+        window = self._window
+        if window is not None:
+            if span[0] > window[0]:
+                window[0] = span[0]
+            if span[1] < window[1]:
+                window[1] = span[1]
+        return span[2]
+
+    def held(self, key: Hashable, day: date, build: Callable[..., Any], *args: Any) -> Any:
+        """What `build(*args)` makes of the values it reads on `day`, remembered under `key` for the days all those
+        values hold, so that a tier reads its terms once per case (or per span of a policy's dates), not per visit.
+
+        `key` must name everything besides the day that `build` depends on (kind, level, category, scheme …). A build
+        that raises is not remembered: the next visit meets the same refusal, named for that visit."""
+        hit = self._held.get(key)
+        if hit is None or not hit[0] <= day < hit[1]:
+            outer, self._window = self._window, [date.min, date.max]
+            try:
+                result = build(*args)
+                hit = self._held[key] = (*self._window, result)
+            finally:
+                self._window = outer
+        window = self._window
+        if window is not None:  # a build reading another's terms holds no longer than they do
+            if hit[0] > window[0]:
+                window[0] = hit[0]
+            if hit[1] < window[1]:
+                window[1] = hit[1]
+        return hit[2]
+
+    def _resolve(self, rule: Rule, day: date, needed_for: str) -> tuple[date, date, tuple[Any, Any]]:
         found = rule.at(day)
         if found is None:
             first = rule.entries()[0][0]
@@ -132,17 +166,18 @@ class Resolver:
             result = (self.local_value(entry.local, needed_for, day), entry)
         else:
             result = (parsed, entry)
-        self._cache[id(rule)] = (*self._span(rule, day, entry.local or entry.base), result)
-        return result
+        span = self._cache[id(rule)] = (*self._span(rule, day, entry.local, entry.base), result)
+        return span
 
-    def _span(self, rule: Rule, day: date, key: str | None) -> tuple[date, date]:
-        """The days around `day` on which `rule` (reading local value `key`, if any) keeps the same value."""
+    def _span(self, rule: Rule, day: date, *keys: str | None) -> tuple[date, date]:
+        """The days around `day` on which `rule` (reading the local values `keys`, if any) keeps the same value."""
         dates = rule._dates
         i = bisect.bisect_right(dates, day) - 1
         lo, hi = dates[i], dates[i + 1] if i + 1 < len(dates) else date.max
-        for start, _ in self.dated.get(key, ()) if key else ():
-            if start <= day:
-                lo = max(lo, start)
-            else:
-                hi = min(hi, start)
+        for key in keys:
+            for start, _ in self.dated.get(key, ()) if key else ():
+                if start <= day:
+                    lo = max(lo, start)
+                else:
+                    hi = min(hi, start)
         return lo, hi

@@ -121,9 +121,10 @@ class SettleResult:
     @property
     def total_paid(self) -> Decimal:
         """Everything the three tiers pay together for the year."""
-        return (sum((v.basic_paid + v.serious_illness_paid + v.assistance_paid + v.tilt_assistance_paid
-                     for v in self.visits), ZERO)
-                + self.application_assistance_paid + self.re_assistance_paid)
+        total = ZERO
+        for v in self.visits:  # a loop, not sum() over a generator: this is asked of every candidate category's year
+            total += v.basic_paid + v.serious_illness_paid + v.assistance_paid + v.tilt_assistance_paid
+        return total + self.application_assistance_paid + self.re_assistance_paid
 
     def totals(self) -> dict[str, Decimal]:
         total = {k: ZERO for k in ("basic_paid", "serious_illness_paid", "assistance_paid", "tilt_assistance_paid")}

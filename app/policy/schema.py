@@ -199,7 +199,10 @@ class BasicSection(Strict):
     note: str | None = Field(None, alias="说明")
 
     def terms(self, kind: str) -> BasicKindTerms | None:
-        return {"住院": self.inpatient, "门诊慢特病": self.chronic, "普通门诊": self.outpatient}[kind]
+        return getattr(self, _KIND_TERMS[kind])
+
+
+_KIND_TERMS = {"住院": "inpatient", "门诊慢特病": "chronic", "普通门诊": "outpatient"}
 
 
 class SeriousAdjustment(Strict):

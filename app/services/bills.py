@@ -230,13 +230,17 @@ def _store_year(session: Session, person_id: str, year: int,
     counts = Resettled()
     last: _Due | None = None
 
-    def write(visit_id: str, values: dict, moved: dict[str, Decimal]) -> dict:
+    def write(visit_id: str, values: dict, moved: dict[str, Decimal], steps: list[Step]) -> dict:
+        # The explanation is packed only for a row written: packing costs several times the settling, and an
+        # unchanged row keeps the explanation it has.
         old = stored.pop(visit_id, None)
         if old is None:
-            row = records.insert(conn, session.user, "settlements",
-                                 {"visit_id": visit_id, "person_id": person_id, "year": year, **values}, "结算")
-        elif any(old[k] != v for k, v in values.items() if k != "steps"):
-            row = records.update(conn, session.user, "settlements", old["id"], values, "重新结算")
+            row = records.insert(conn, session.user, "settlements", {"visit_id": visit_id, "person_id": person_id,
+                                                                     "year": year, **values, "steps": pack_steps(steps)},
+                                 "结算")
+        elif any(old[k] != v for k, v in values.items()):
+            row = records.update(conn, session.user, "settlements", old["id"], {**values, "steps": pack_steps(steps)},
+                                 "重新结算")
             moved = {t: v for t, v in moved.items() if Decimal(old[t]) != v}
         else:
             return old
@@ -250,15 +254,13 @@ def _store_year(session: Session, person_id: str, year: int,
         last = due
         personal = Decimal(visit_row["total_cost"]) - sum(due.amounts.values(), ZERO)
         values = {**{t: fmt(v) for t, v in due.amounts.items()}, "personal_pay": fmt(personal),
-                  "applied_category": due.category, "policy_id": eng.policy.id, "policy_version": eng.loaded.version,
-                  "steps": pack_steps(due.steps)}
-        written[visit_row["id"]] = write(visit_row["id"], values, dict(due.amounts))
+                  "applied_category": due.category, "policy_id": eng.policy.id, "policy_version": eng.loaded.version}
+        written[visit_row["id"]] = write(visit_row["id"], values, dict(due.amounts), due.steps)
     for visit_id, old in list(stored.items()):  # bills of the year no longer live: voided
         visit = conn.execute("SELECT void_reason FROM visits WHERE id = ?", (visit_id,)).fetchone()
-        values = {**{t: fmt(ZERO) for t in TIERS}, "personal_pay": fmt(ZERO),
-                  "steps": pack_steps([Step("说明", ZERO, "", f"账单已作废（{visit['void_reason'] or ''}），"
-                                                             "不再结算；已支付的金额按追回处理")])}
-        write(visit_id, values, {t: ZERO for t in TIERS})
+        values = {**{t: fmt(ZERO) for t in TIERS}, "personal_pay": fmt(ZERO)}
+        void = Step("说明", ZERO, "", f"账单已作废（{visit['void_reason'] or ''}），不再结算；已支付的金额按追回处理")
+        write(visit_id, values, {t: ZERO for t in TIERS}, [void])
     if last is not None:
         _store_annual(session, person_id, year, last.result, _paid_totals(written, last.result))
     elif counts.settlements:  # the year's only bills were voided

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from app.domain.case import Visit
@@ -13,6 +14,43 @@ from app.policy.schema import TILT_EXCESS, AboveLimit, AssistancePool, Treatment
 from app.policy.state import BlockState, PoolState, YearState
 from app.policy.tiers.common import COND_TEXT, Run, condition, money_text
 from app.policy.tiers.income import income_test
+
+
+def _need(i: int) -> str:
+    """What a missing value is needed for, as a refusal names it."""
+    return f"测算第 {i + 1} 次就诊的医疗救助"
+
+
+def _pool_terms(run: Run, t: Treatment, day: date, i: int) -> tuple[Decimal | None, Decimal, Decimal | None,
+                                                                     Decimal | None, str]:
+    """A category's deductible, rate, annual limit and cost ceiling in a pool on `day`, and the clauses they cite."""
+    need = _need(i)
+    deductible, d_entry = run.value(t.deductible, day, need)
+    rate, r_entry = run.value(t.rate, day, need)
+    limit, l_entry = run.value(t.annual_limit, day, need)
+    ceiling = run.value(t.cost_ceiling, day, need)[0] if t.cost_ceiling is not None else None
+    return deductible, rate, limit, ceiling, "；".join(dict.fromkeys([r_entry.reference, d_entry.reference,
+                                                                       l_entry.reference]))
+
+
+def _block_terms(run: Run, blk: AboveLimit, day: date, i: int) -> tuple[Decimal | None, Decimal | None, Decimal,
+                                                                         Decimal | None, str]:
+    """An above-limit block's own rate, or its rise over the pool's rate and that rise's ceiling, and its limit (另计的
+    限额 or 总限额) on `day`, with the clauses they cite."""
+    need = _need(i)
+    refs: list[str] = []
+    own = rise = None
+    ceiling = blocks.ONE
+    if blk.rate is not None:
+        own, e = run.value(blk.rate, day, need)
+        refs.append(e.reference)
+    elif blk.rate_uplift is not None:
+        rise, e = run.value(blk.rate_uplift, day, need)
+        ceiling = run.value(blk.max_rate, day, need)[0] if blk.max_rate is not None else blocks.ONE
+        refs.append(e.reference)
+    amount, e = run.value(blk.extra_limit if blk.extra_limit is not None else blk.total_limit, day, need)
+    refs.append(e.reference)
+    return own, rise, ceiling, amount, "；".join(dict.fromkeys(refs))
 
 
 def _gate(run: Run, pi: int, pool: AssistancePool, t: Treatment, results: list[VisitResult],
@@ -45,13 +83,10 @@ def _gate(run: Run, pi: int, pool: AssistancePool, t: Treatment, results: list[V
 def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult, results: list[VisitResult],
                       steps: list[Step] | None) -> None:
     """Add the category's assistance and any above-limit assistance for the visit to `r`."""
-    pi = run.index.pool_of_kind.get(v.kind)
-    if pi is None:
+    found = run.index.assisting.get((v.kind, run.cat))
+    if found is None:  # no pool covers the kind, or the pool has no terms for the category
         return
-    pool = run.policy.assistance[pi]
-    t = run.index.treatment.get((pi, run.cat))
-    if t is None:
-        return
+    pi, pool, t = found
     if pool.scope is not None and not any(condition(c, v) for c in pool.scope.any_of):
         # Outside the tier's scope the visit's costs do not enter the pool at all: no deductible, no limit used.
         if steps is not None:
@@ -59,21 +94,17 @@ def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
             steps.append(Step("医疗救助", ZERO, pool.scope.reference,
                               f"{pool.name}只救助{conds}之一的就医费用，本次就医不属于其中任何一种，不予救助"))
         return
-    need = f"测算第 {i + 1} 次就诊的医疗救助"
-    gate = _gate(run, pi, pool, t, results, st)
+    gate = _gate(run, pi, pool, t, results, st) if t.on_application is not None else None
     if gate is not None and not gate[0]:
         if steps is not None:
             steps.append(Step("医疗救助", ZERO, t.on_application.reference, gate[1]))
         return
-    deductible, d_entry = run.value(t.deductible, v.date, need)
-    rate, r_entry = run.value(t.rate, v.date, need)
-    limit, l_entry = run.value(t.annual_limit, v.date, need)
-    ceiling = run.value(t.cost_ceiling, v.date, need)[0] if t.cost_ceiling is not None else None
+    deductible, rate, limit, ceiling, ref = run.held(("救助", pi, run.cat), v.date, _pool_terms, run, t, v.date, i)
     ps = st.pools.get(pi)
     if ps is None:
         ps = st.pools[pi] = PoolState()
     inc = v.policy_covered - r.basic_paid - r.serious_illness_paid
-    before_eligible = blocks.capped(blocks.over_deductible(ps.base, deductible), ceiling)
+    before_eligible = blocks.capped(blocks.over_deductible(ps.base, deductible), ceiling) if pool.above_limit else None
     ps.base += inc
     eligible = blocks.capped(blocks.over_deductible(ps.base, deductible), ceiling)
     cumulative = round_fen(blocks.capped(eligible * rate, limit))
@@ -85,7 +116,6 @@ def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
         ded_text = f"{run.cat}不设起付线" if not deductible else f"{run.cat}年度起付线 {fmt(deductible)}"
         ceil_text = f"；{fmt(ceiling)} 元以内的费用" if ceiling is not None else ""
         tail = f"（{ded_text}{ceil_text}；年度限额 {money_text(limit)}，已用 {fmt(paid_before)}）"
-        ref = "；".join(dict.fromkeys([r_entry.reference, d_entry.reference, l_entry.reference]))
         if ps.base == inc and not deductible and ceiling is None:
             text = f"政策范围内个人自付 {fmt(inc)} × {pct(rate)} = {fmt(eligible * rate)}"
             if cumulative != round_fen(eligible * rate):
@@ -115,7 +145,7 @@ def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
         if qualifies:
             bs.qualifying_excess += d_base
         room = inc - r.assistance_paid - r.tilt_assistance_paid
-        _above_limit(run, blk, v, need, rate, limit, bs, room, qualifies, d_base, r, steps)
+        _above_limit(run, blk, v, (pi, bi, i), rate, limit, bs, room, qualifies, d_base, r, steps)
 
 
 def _base_text(blk: AboveLimit, amount: Decimal) -> str:
@@ -125,9 +155,9 @@ def _base_text(blk: AboveLimit, amount: Decimal) -> str:
     return f"本次基本救助后仍有 {fmt(amount)} 元政策范围内个人自付"
 
 
-def _above_limit(run: Run, blk: AboveLimit, v: Visit, need: str, rate: Decimal, limit: Decimal | None,
-                 bs: BlockState, room: Decimal, qualifies: bool, d_base: Decimal, r: VisitResult,
-                 steps: list[Step] | None) -> None:
+def _above_limit(run: Run, blk: AboveLimit, v: Visit, where: tuple[int, int, int], rate: Decimal,
+                 limit: Decimal | None, bs: BlockState, room: Decimal, qualifies: bool, d_base: Decimal,
+                 r: VisitResult, steps: list[Step] | None) -> None:
     if not bs.qualifying_excess:
         # Nothing above the limit qualifies yet: pay nothing, and need none of the block's local values.
         if steps is not None and d_base and not qualifies:
@@ -137,23 +167,13 @@ def _above_limit(run: Run, blk: AboveLimit, v: Visit, need: str, rate: Decimal, 
                               f"{blk.name}：{_base_text(blk, d_base)}，"
                               f"但须{conds}才可享受，本次不予{blk.name}"))
         return
-    refs: list[str] = []
-    if blk.rate is not None:
-        blk_rate, e = run.value(blk.rate, v.date, need)
-        refs.append(e.reference)
-    elif blk.rate_uplift is not None:
-        up, e = run.value(blk.rate_uplift, v.date, need)
-        ceiling = run.value(blk.max_rate, v.date, need)[0] if blk.max_rate is not None else blocks.ONE
-        blk_rate = blocks.with_uplift(rate, up, ceiling)
-        refs.append(e.reference)
-    else:
-        blk_rate = rate
+    pi, bi, i = where
+    own, rise, ceiling, total, ref = run.held(("超限额", pi, bi), v.date, _block_terms, run, blk, v.date, i)
+    blk_rate = own if own is not None else blocks.with_uplift(rate, rise, ceiling) if rise is not None else rate
     if blk.extra_limit is not None:
-        blk_limit, e = run.value(blk.extra_limit, v.date, need)
+        blk_limit = total
     else:
-        total, e = run.value(blk.total_limit, v.date, need)
         blk_limit = None if total is None else max(ZERO, total - (limit or ZERO))
-    refs.append(e.reference)
     cumulative = round_fen(blocks.capped(bs.qualifying_excess * blk_rate, blk_limit))
     paid = min(max(cumulative - bs.paid, ZERO), max(room, ZERO))
     paid_before = bs.paid
@@ -166,7 +186,7 @@ def _above_limit(run: Run, blk: AboveLimit, v: Visit, need: str, rate: Decimal, 
         return
     if not qualifies:
         conds = "、".join(COND_TEXT[c] for c in blk.conditions)
-        steps.append(Step(blk.counts_as, ZERO, "；".join(dict.fromkeys(refs)),
+        steps.append(Step(blk.counts_as, ZERO, ref,
                           f"{blk.name}：{_base_text(blk, d_base)}，但须{conds}才可享受，"
                           f"本次不予{blk.name}"))
         return
@@ -183,5 +203,5 @@ def _above_limit(run: Run, blk: AboveLimit, v: Visit, need: str, rate: Decimal, 
         text += f"，受{limit_text}所限为 {fmt(cumulative)}"
     else:
         text += f"（{limit_text}）"
-    steps.append(Step(blk.counts_as, paid, "；".join(dict.fromkeys(refs)),
+    steps.append(Step(blk.counts_as, paid, ref,
                       text + f"；扣除本年已付 {fmt(paid_before)}，本次 {fmt(paid)}"))

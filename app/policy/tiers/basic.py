@@ -11,7 +11,7 @@ from app.policy.blocks import ZERO
 from app.policy.result import Step
 from app.policy.state import YearState
 from app.policy.tiers.common import COND_TEXT, Run, condition, level_rule, money_text
-from app.policy.schema import ReferralDeductible
+from app.policy.schema import BasicKindTerms, BasicSection, ReferralDeductible
 from app.policy.values import Rule
 
 
@@ -19,75 +19,58 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
     """What basic insurance pays for the visit."""
     if v.basic_paid is not None:
         return _reported(run, v, st, steps)
-    where = f"visits[{i}].basic_paid"
     sec = run.policy.basic
     if sec is None:
-        raise CaseError(where, "本政策文件未规定基本医保待遇，请填写医院结算单上的基本医保统筹支付")
+        raise CaseError(f"visits[{i}].basic_paid", "本政策文件未规定基本医保待遇，请填写医院结算单上的基本医保统筹支付")
     if run.case.insurance not in sec.schemes:
-        raise CaseError(where, f"本政策只能测算{'、'.join(sec.schemes)}的基本医保，参保险种为{run.case.insurance}，"
-                        f"请填写结算单上的基本医保统筹支付")
+        raise CaseError(f"visits[{i}].basic_paid", f"本政策只能测算{'、'.join(sec.schemes)}的基本医保，参保险种为"
+                        f"{run.case.insurance}，请填写结算单上的基本医保统筹支付")
     terms = sec.terms(v.kind)
     if terms is None:
-        raise CaseError(where, f"本政策文件未规定{v.kind}的基本医保待遇，请填写结算单上的基本医保统筹支付")
-    need = f"测算第 {i + 1} 次就诊（{v.kind}）的基本医保"
-    adj = next((a for a in sec.adjustments if run.cat in a.categories and v.kind in a.kinds
-                and (a.schemes is None or run.case.insurance in a.schemes)), None)
-    notes: list[str] = []
-    refs: list[str] = []
-    if adj is not None and adj.deductible is not None:
-        # The category's own deductible replaces the ordinary one (六盘水: 不设起付线，不限医院级别).
-        deductible, d_entry = run.value(adj.deductible, v.date, need)
-        notes.append(f"{run.cat}起付线 {fmt(deductible or ZERO)}")
-    else:
-        deductible, d_entry = run.value(level_rule(terms.deductible, v, i, need), v.date, need)
-    refs.append(d_entry.reference)
-    deductible = deductible or ZERO
-    if adj is not None and adj.rate is not None:
-        rate, r_entry = run.value(adj.rate, v.date, need)
-    else:
-        rate, r_entry = run.value(level_rule(terms.rate, v, i, need, "比例"), v.date, need)
-    if adj is not None and adj.rate_uplift is not None:
-        up, e = run.value(adj.rate_uplift, v.date, need)
-        rate = blocks.with_uplift(rate, up)
-        notes.append(f"{run.cat}比例提高 {pct(up)[:-1]} 个百分点")
-        refs.append(e.reference)
+        raise CaseError(f"visits[{i}].basic_paid", f"本政策文件未规定{v.kind}的基本医保待遇，请填写结算单上的基本医保统筹支付")
+    deductible, rate, r_ref, refs, notes = run.held(("基本", v.kind, v.hospital_level, run.cat, run.case.insurance),
+                                                    v.date, _terms, run, terms, v, i)
+    explain = steps is not None
+    if explain:
+        refs, notes = list(refs), list(notes)
     if sec.out_of_scope is not None and not any(condition(c, v) for c in sec.out_of_scope.scope.any_of):
-        cut, e = run.value(sec.out_of_scope.cut, v.date, need)
+        cut, e = run.value(sec.out_of_scope.cut, v.date, _need(i, v))
         rate = rate - cut if rate > cut else ZERO
-        conds = "、".join(COND_TEXT[c] for c in sec.out_of_scope.scope.any_of)
-        notes.append(f"本次就医不属于{conds}之一，报销比例降低 {pct(cut)[:-1]} 个百分点为 {pct(rate)}")
-        refs.append(e.reference)
+        if explain:
+            conds = "、".join(COND_TEXT[c] for c in sec.out_of_scope.scope.any_of)
+            notes.append(f"本次就医不属于{conds}之一，报销比例降低 {pct(cut)[:-1]} 个百分点为 {pct(rate)}")
+            refs.append(e.reference)
     due = deductible
     ref_rule = sec.referral
     if v.kind == "住院" and v.referred:
         st.referred_admissions += 1
         if (ref_rule is not None and run.cat in ref_rule.categories
-                and all(condition(c, v) for c in ref_rule.conditions) and _applies(run, ref_rule, v, need, notes)):
-            refs.append(ref_rule.reference)
+                and all(condition(c, v) for c in ref_rule.conditions)
+                and _applies(run, ref_rule, v, _need(i, v), notes if explain else None)):
             if ref_rule.mode == "逐次递减":
-                step_v, _ = run.value(ref_rule.step, v.date, need)
-                floor_v, _ = run.value(ref_rule.floor, v.date, need)
+                step_v, _ = run.value(ref_rule.step, v.date, _need(i, v))
+                floor_v, _ = run.value(ref_rule.floor, v.date, _need(i, v))
                 due = blocks.tapered_deductible(deductible, st.referred_admissions, step_v, floor_v)
-                notes.append(f"规范转诊本年第 {st.referred_admissions} 次住院，起付线按首次 {fmt(deductible)} "
-                             f"递减为 {fmt(due)}（每次递减 {pct(step_v)}，最低 {pct(floor_v)}）")
+                if explain:
+                    notes.append(f"规范转诊本年第 {st.referred_admissions} 次住院，起付线按首次 {fmt(deductible)} "
+                                 f"递减为 {fmt(due)}（每次递减 {pct(step_v)}，最低 {pct(floor_v)}）")
             else:
                 due = blocks.continued_deductible(deductible, st.chain_deductible)
-                notes.append(f"规范转诊起付线连续计算：本级起付线 {fmt(deductible)}，"
-                             f"转诊前各次住院已交 {fmt(st.chain_deductible)}，本次补足 {fmt(due)}")
+                if explain:
+                    notes.append(f"规范转诊起付线连续计算：本级起付线 {fmt(deductible)}，"
+                                 f"转诊前各次住院已交 {fmt(st.chain_deductible)}，本次补足 {fmt(due)}")
+            if explain:
+                refs.append(ref_rule.reference)
     charged = due if due < v.policy_covered else v.policy_covered
     if v.kind == "住院":
         # A referral continues the chain of admissions; any other admission starts a new one.
         st.chain_deductible = (st.chain_deductible + charged) if v.referred else charged
     raw = round_fen(blocks.over_deductible(v.policy_covered, due) * rate)
-    cap, cap_entry = run.value(sec.annual_cap, v.date, need)
+    cap, cap_ref, kind_cap = run.held(("基本限额", v.kind), v.date, _caps, run, sec, terms, v, i)
     left = None if cap is None else max(ZERO, cap - st.basic_paid)
-    kind_left = None
-    if terms.annual_cap is not None:
-        kind_cap, _ = run.value(terms.annual_cap, v.date, need)
-        if kind_cap is not None:
-            kind_left = max(ZERO, kind_cap - st.basic_paid_by_kind.get(v.kind, ZERO))
+    kind_left = None if kind_cap is None else max(ZERO, kind_cap - st.basic_paid_by_kind.get(v.kind, ZERO))
     paid = blocks.capped(blocks.capped(raw, left), kind_left)
-    if steps is not None:
+    if explain:
         text = (f"政策范围内费用 {fmt(v.policy_covered)} − 起付线 {fmt(due)} = "
                 f"{fmt(blocks.over_deductible(v.policy_covered, due))}，× {pct(rate)} = {fmt(raw)}")
         if paid != raw:
@@ -99,19 +82,62 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
             text += f"（年度限额 {money_text(cap)}，本年已付 {fmt(st.basic_paid)}）"
         if notes:
             text += "；" + "；".join(notes)
-        steps.append(Step("基本医保", paid, "；".join(dict.fromkeys([*refs, r_entry.reference, cap_entry.reference])),
-                          text))
+        steps.append(Step("基本医保", paid, "；".join(dict.fromkeys([*refs, r_ref, cap_ref])), text))
     st.basic_paid += paid
     st.basic_paid_by_kind[v.kind] = st.basic_paid_by_kind.get(v.kind, ZERO) + paid
     return paid
 
 
-def _applies(run: Run, ref_rule: ReferralDeductible, v: Visit, need: str, notes: list[str]) -> bool:
+def _need(i: int, v: Visit) -> str:
+    """What a missing value is needed for, as a refusal names it."""
+    return f"测算第 {i + 1} 次就诊（{v.kind}）的基本医保"
+
+
+def _terms(run: Run, terms: BasicKindTerms, v: Visit, i: int) -> tuple[Decimal, Decimal, str, tuple[str, ...],
+                                                                      tuple[str, ...]]:
+    """The visit's deductible and rate — the category's own where an adjustment gives one, else its level's — raised
+    for the category where the policy says so, with the clauses and notes they bring: the same for every visit of the
+    kind, level, category and scheme while the values hold."""
+    need = _need(i, v)
+    sec = run.policy.basic
+    adj = next((a for a in sec.adjustments if run.cat in a.categories and v.kind in a.kinds
+                and (a.schemes is None or run.case.insurance in a.schemes)), None)
+    notes: list[str] = []
+    refs: list[str] = []
+    if adj is not None and adj.deductible is not None:
+        # The category's own deductible replaces the ordinary one (六盘水: 不设起付线，不限医院级别).
+        deductible, d_entry = run.value(adj.deductible, v.date, need)
+        notes.append(f"{run.cat}起付线 {fmt(deductible or ZERO)}")
+    else:
+        deductible, d_entry = run.value(level_rule(terms.deductible, v, i, need), v.date, need)
+    refs.append(d_entry.reference)
+    if adj is not None and adj.rate is not None:
+        rate, r_entry = run.value(adj.rate, v.date, need)
+    else:
+        rate, r_entry = run.value(level_rule(terms.rate, v, i, need, "比例"), v.date, need)
+    if adj is not None and adj.rate_uplift is not None:
+        up, e = run.value(adj.rate_uplift, v.date, need)
+        rate = blocks.with_uplift(rate, up)
+        notes.append(f"{run.cat}比例提高 {pct(up)[:-1]} 个百分点")
+        refs.append(e.reference)
+    return deductible or ZERO, rate, r_entry.reference, tuple(refs), tuple(notes)
+
+
+def _caps(run: Run, sec: BasicSection, terms: BasicKindTerms, v: Visit, i: int) -> tuple[Decimal | None, str,
+                                                                                       Decimal | None]:
+    """The year's cap, its clause, and the kind's own cap (None: none) for visits of the kind while they hold."""
+    need = _need(i, v)
+    cap, cap_entry = run.value(sec.annual_cap, v.date, need)
+    kind_cap = run.value(terms.annual_cap, v.date, need)[0] if terms.annual_cap is not None else None
+    return cap, cap_entry.reference, kind_cap
+
+
+def _applies(run: Run, ref_rule: ReferralDeductible, v: Visit, need: str, notes: list[str] | None) -> bool:
     """Whether the county applies the referral rule (a document's “可以”); a county that does not is said so."""
     if ref_rule.applies is None:
         return True
     on, entry = run.value(ref_rule.applies, v.date, need)
-    if not on:
+    if not on and notes is not None:
         notes.append(f"规范转诊起付线{ref_rule.mode}为县里可选的政策（{entry.reference}），本县未执行，按本级起付线")
     return bool(on)
 
@@ -123,7 +149,9 @@ def _reported(run: Run, v: Visit, st: YearState, steps: list[Step] | None) -> De
     st.basic_paid_by_kind[v.kind] = st.basic_paid_by_kind.get(v.kind, ZERO) + paid
     if v.kind == "住院":
         st.referred_admissions += v.referred
-        level_deductible = _level_deductible(run, v)
+        ref_rule = run.policy.basic.referral if run.policy.basic is not None else None
+        # Only 连续计算 reads the chain: elsewhere the level deductible would be looked up for nothing.
+        level_deductible = _level_deductible(run, v) if ref_rule is not None and ref_rule.mode == "连续计算" else None
         if level_deductible is not None:
             # The slip does not say what deductible it took; along a chain the patient has paid up to the
             # highest level's deductible so far, and a new chain starts with this level's.
@@ -142,8 +170,11 @@ def _level_deductible(run: Run, v: Visit) -> Decimal | None:
     if terms is None or (v.hospital_level is None and not isinstance(terms.deductible, Rule)):
         return None
     try:
-        value, _ = run.value(level_rule(terms.deductible, v, 0, "referral chain"), v.date, "计算转诊起付线")
+        value = run.held(("转诊链", v.hospital_level), v.date, _chain_deductible, run, terms, v)
     except CaseError:
         return None
     return value or ZERO
 
+
+def _chain_deductible(run: Run, terms: BasicKindTerms, v: Visit) -> Decimal | None:
+    return run.value(level_rule(terms.deductible, v, 0, "referral chain"), v.date, "计算转诊起付线")[0]

@@ -23,15 +23,21 @@ COND_FIELD = {"规范转诊": "referred", "省内就医": "in_province", "重特
               "参保地就医": "in_insured_area", "急诊抢救": "emergency", "异地备案": "filed_remote"}
 
 
-@dataclass(frozen=True, slots=True)
+def unheld(key: Any, day: date, build: Callable[..., Any], *args: Any) -> Any:
+    """Terms built afresh every time, for a run without an engine's memory (Resolver.held is the remembering one)."""
+    return build(*args)
+
+
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs 4x, and a Run is made per case and category
 class Run:
-    """One settlement of a case under one applied category."""
+    """One settlement of a case under one applied category (never changed once made)."""
 
     policy: Policy
     index: PolicyIndex
     case: Case
     cat: str
     value: Callable[[Rule, date, str], tuple[Any, Any]]
+    held: Callable[..., Any] = unheld
 
 
 def money_text(value: Decimal | None) -> str:
@@ -59,4 +65,8 @@ def level_rule(rule: Rule | ByLevel | RatioByLevel, v: Visit, i: int, need: str,
 
 def year_sum(results: list[VisitResult], case: Case, kinds: list[str], attr: str) -> Decimal:
     """Sum one figure over the year's visits of the given kinds."""
-    return sum((getattr(r, attr) for r, v in zip(results, case.visits) if v.kind in kinds), ZERO)
+    total = ZERO
+    for r, v in zip(results, case.visits):  # a loop, not sum() over a generator: the 监测预警 asks it of every year
+        if v.kind in kinds:
+            total += getattr(r, attr)
+    return total

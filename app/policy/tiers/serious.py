@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,7 @@ from app.policy import blocks
 from app.policy.blocks import ZERO
 from app.policy.result import Step
 from app.policy.state import YearState
+from app.policy.schema import SeriousSection
 from app.policy.tiers.common import Run, money_text
 
 
@@ -28,42 +30,15 @@ def settle_serious(run: Run, v: Visit, i: int, st: YearState, basic: Decimal,
             steps.append(Step("大病保险", paid, "医院一站式结算单",
                               f"采用医院一站式结算单上的大病保险支付 {fmt(paid)} 元"))
         return paid
-    where = f"visits[{i}].serious_illness_paid"
     if sec is None:
-        raise CaseError(where, "本政策文件未规定大病保险待遇，请填写医院结算单上的大病保险支付")
+        raise CaseError(f"visits[{i}].serious_illness_paid", "本政策文件未规定大病保险待遇，请填写医院结算单上的大病保险支付")
     if not counted:
         return ZERO
     if run.case.insurance not in sec.schemes:
-        raise CaseError(where, f"本政策只能测算{'、'.join(sec.schemes)}的大病保险，参保险种为{run.case.insurance}，"
-                        f"请填写结算单上的大病保险支付")
-    need = f"测算第 {i + 1} 次就诊的大病保险"
-    adj = next((a for a in sec.adjustments
-                if run.cat in a.categories and (a.schemes is None or run.case.insurance in a.schemes)), None)
-    refs: list[str] = []
-    notes: list[str] = []
-    uplift = ZERO
-    if adj is not None and adj.deductible is not None:
-        deductible, e = run.value(adj.deductible, v.date, need)
-        notes.append(f"{run.cat}起付线 {money_text(deductible)}")
-    else:
-        deductible, e = run.value(sec.deductible, v.date, need)
-        if adj is not None and adj.deductible_cut is not None:
-            refs.append(e.reference)
-            cut, e = run.value(adj.deductible_cut, v.date, need)
-            before = deductible or ZERO
-            deductible = round_fen(before * (1 - cut))
-            notes.append(f"{run.cat}起付线降低 {pct(cut)}：{fmt(before)} → {fmt(deductible)}")
-    refs.append(e.reference)
-    rate, e = run.value(adj.rate if adj is not None and adj.rate is not None else sec.rate, v.date, need)
-    refs.append(e.reference)
-    if adj is not None and adj.rate_uplift is not None:
-        uplift, e = run.value(adj.rate_uplift, v.date, need)
-        refs.append(e.reference)
-        notes.append(f"{run.cat}报销比例提高 {pct(uplift)[:-1]} 个百分点")
-    cap, e = run.value(adj.cap if adj is not None and adj.cap is not None else sec.cap, v.date, need)
-    refs.append(e.reference)
-    if adj is not None and adj.cap is not None:
-        notes.append(f"{run.cat}封顶线 {money_text(cap)}")
+        raise CaseError(f"visits[{i}].serious_illness_paid", f"本政策只能测算{'、'.join(sec.schemes)}的大病保险，参保险种为"
+                        f"{run.case.insurance}，请填写结算单上的大病保险支付")
+    deductible, rate, uplift, cap, ref, notes = run.held(("大病", run.cat, run.case.insurance), v.date, _terms,
+                                                         run, sec, v.date, i)
     st.serious_base += inc
     over = blocks.over_deductible(st.serious_base, deductible)
     cumulative = round_fen(blocks.capped(blocks.rate_times(over, rate, uplift), cap))
@@ -79,10 +54,44 @@ def settle_serious(run: Run, v: Visit, i: int, st: YearState, basic: Decimal,
             if cumulative != uncapped:
                 text += f"，受封顶线 {fmt(cap)} 所限为 {fmt(cumulative)}"
             text += f"；扣除本年已付 {fmt(st.serious_paid)}，本次 {fmt(paid)}"
-        steps.append(Step("大病保险", paid, "；".join(dict.fromkeys(refs)),
-                          text + (f"（{'；'.join(notes)}）" if notes else "")))
+        steps.append(Step("大病保险", paid, ref, text + (f"（{'；'.join(notes)}）" if notes else "")))
     st.serious_paid += paid
     return paid
+
+
+def _terms(run: Run, sec: SeriousSection, day: date, i: int) -> tuple[Decimal | None, Any, Decimal, Decimal | None,
+                                                                    str, tuple[str, ...]]:
+    """The year's deductible, rate, rise and cap for the category and scheme on `day` (a category's own or its cut
+    where an adjustment says so), with the clauses they cite and the notes they bring."""
+    need = f"测算第 {i + 1} 次就诊的大病保险"
+    adj = next((a for a in sec.adjustments
+                if run.cat in a.categories and (a.schemes is None or run.case.insurance in a.schemes)), None)
+    refs: list[str] = []
+    notes: list[str] = []
+    uplift = ZERO
+    if adj is not None and adj.deductible is not None:
+        deductible, e = run.value(adj.deductible, day, need)
+        notes.append(f"{run.cat}起付线 {money_text(deductible)}")
+    else:
+        deductible, e = run.value(sec.deductible, day, need)
+        if adj is not None and adj.deductible_cut is not None:
+            refs.append(e.reference)
+            cut, e = run.value(adj.deductible_cut, day, need)
+            before = deductible or ZERO
+            deductible = round_fen(before * (1 - cut))
+            notes.append(f"{run.cat}起付线降低 {pct(cut)}：{fmt(before)} → {fmt(deductible)}")
+    refs.append(e.reference)
+    rate, e = run.value(adj.rate if adj is not None and adj.rate is not None else sec.rate, day, need)
+    refs.append(e.reference)
+    if adj is not None and adj.rate_uplift is not None:
+        uplift, e = run.value(adj.rate_uplift, day, need)
+        refs.append(e.reference)
+        notes.append(f"{run.cat}报销比例提高 {pct(uplift)[:-1]} 个百分点")
+    cap, e = run.value(adj.cap if adj is not None and adj.cap is not None else sec.cap, day, need)
+    refs.append(e.reference)
+    if adj is not None and adj.cap is not None:
+        notes.append(f"{run.cat}封顶线 {money_text(cap)}")
+    return deductible, rate, uplift, cap, "；".join(dict.fromkeys(refs)), tuple(notes)
 
 
 def rate_text(rate: Any, uplift: Decimal, amount: Decimal) -> str:
