@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -36,6 +37,16 @@ def _captioned(widget: QWidget, caption: str) -> QWidget:
     inner.addWidget(QLabel(caption))
     inner.addWidget(widget, 1)
     return box
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    """The widget scrolled when the splitter gives it less than its height (a large household's timeline)."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setMinimumHeight(60)
+    area.setWidget(widget)
+    return area
 
 
 class Timeline(QWidget):
@@ -115,7 +126,7 @@ class HouseholdView(QWidget):
         parts = QSplitter(Qt.Orientation.Vertical)
         parts.setChildrenCollapsible(False)
         for widget, caption, stretch in ((self.members, None, 3), (self.periods, None, 1),
-                                         (self.timeline, "身份类别时间轴", 0),
+                                         (_scrolled(self.timeline), "身份类别时间轴", 1),
                                          (self.bills, "全家账单（点列标题排序；可多选导出；灰色为已作废）", 4)):
             parts.addWidget(_captioned(widget, caption) if caption else widget)
             parts.setStretchFactor(parts.count() - 1, stretch)
