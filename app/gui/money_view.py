@@ -50,7 +50,9 @@ def _fill(table: QTableWidget, columns: tuple, rows: list[dict]) -> None:
         table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             for c, (key, _) in enumerate(columns):
-                table.setItem(r, c, QTableWidgetItem(str(row.get(key) if row.get(key) is not None else "")))
+                item = QTableWidgetItem(str(row.get(key) if row.get(key) is not None else ""))
+                item.setToolTip(item.text() if len(item.text()) > 16 else "")  # a long 原因 is cut at the edge
+                table.setItem(r, c, item)
 
 
 def _when(stamp: str | None) -> str:
