@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import sqlite3
@@ -37,3 +38,20 @@ def emit(rows: list[tuple[str, str, str]], json_path: str | None) -> None:
     if json_path:
         Path(json_path).write_text(json.dumps([{"figure": f, "value": v, "target": t} for f, v, t in rows],
                                               ensure_ascii=False), encoding="utf-8")
+
+
+def per_doubling(sizes: list[float], times: list[float]) -> float:
+    """How much the time grows each time the size doubles, from the smallest to the largest measured: 2.0 is
+    linear, 4.0 quadratic (the exponent of time ∝ size^k, as 2^k)."""
+    if len(sizes) < 2 or min(times) <= 0 or sizes[-1] <= sizes[0]:
+        return float("nan")
+    return 2 ** (math.log(times[-1] / times[0]) / math.log(sizes[-1] / sizes[0]))
+
+
+def growth(sizes: list[float], times: list[float]) -> str:
+    """The growth of a figure as printed beside it; a figure growing clearly faster than linear says so."""
+    ratio = per_doubling(sizes, times)
+    if ratio != ratio:
+        return "growth: —"
+    flag = "; FASTER THAN LINEAR" if ratio > 2.5 else ""
+    return f"×{ratio:.2f} per doubling (linear 2, quadratic 4){flag}"

@@ -9,7 +9,7 @@ import json
 import os
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,8 +129,10 @@ def written(path: Path) -> Iterator[Path]:
         raise
 
 
-def write(path: Path, header: dict, parts: list[Part], workbook: Path) -> dict:
-    """Write the package atomically (see written); returns its manifest."""
+def write(path: Path, header: dict, parts: list[Part], workbook: Path | Callable[[], Path]) -> dict:
+    """Write the package atomically (see written); returns its manifest.
+
+    `workbook` may be a function that finishes the readable copy once the parts are written (Readable.close)."""
     files, counts = {}, {}
     with written(path) as tmp:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=_LEVEL) as zf:
@@ -151,6 +153,8 @@ def write(path: Path, header: dict, parts: list[Part], workbook: Path) -> dict:
                 files[part.name] = {"table": part.table, "columns": list(part.columns), "rows": n,
                                     "bytes": size, "sha256": digest.hexdigest()}
                 counts[part.table] = n
+            if callable(workbook):
+                workbook = workbook()
             # An .xlsx is a zip already: deflating it again costs time and gains nothing, so it is stored as it is.
             zf.write(workbook, WORKBOOK, compress_type=zipfile.ZIP_STORED)
             files[WORKBOOK] = {"bytes": workbook.stat().st_size, "sha256": _file_sha256(workbook)}
@@ -325,12 +329,17 @@ def manifest_problem(m: dict) -> str | None:
     return None
 
 
-def workbook(header: dict, sheets: list[tuple[str, list[str], Iterable[tuple]]], out: Path,
-             limit: int = 200_000) -> Path:
-    """The readable copy, written to `out`: a summary sheet, then one sheet per kind of record (first `limit` rows)."""
-    from app.documents import xlsx
+class Readable:
+    """The readable copy (记录一览.xlsx) filled as the records stream into the package, so each is read once.
 
-    with xlsx.Book(out) as book:
+    A summary sheet, then one sheet per kind of record (its first `limit` rows). Sheets are made up front, in the
+    order given; tee() passes a part's rows on to the package while copying them into the sheet."""
+
+    def __init__(self, out: Path, header: dict, sheets: list[tuple[str, list[str]]], limit: int = 200_000):
+        from app.documents import xlsx
+
+        self.out, self.limit = Path(out), limit
+        self._book = book = xlsx.Book(out)
         summary = book.sheet("说明", max_width=90)
         for key, label in (("site_name", "报送站点"), ("site_id", "站点编号"), ("created_at", "导出时间"),
                            ("created_by", "导出人"), ("package_id", "交换包编号")):
@@ -338,14 +347,38 @@ def workbook(header: dict, sheets: list[tuple[str, list[str], Iterable[tuple]]],
         summary.row(["记录范围", f"变更序号 {header['range']['changes'][0]}–{header['range']['changes'][1]}，"
                                 f"审计序号 {header['range']['audit'][0]}–{header['range']['audit'][1]}"])
         summary.row(["说明", "本表供人查阅；导入以包内 JSON 行文件和清单为准，改动本表不影响导入"])
-        for title, headers, rows in sheets:
-            sheet = book.sheet(title, headers, frozen_columns=0)
-            for n, row in enumerate(rows):
-                if n == limit:
-                    sheet.note(f"（超过 {limit} 行，其余见包内 JSON 行文件）")
-                    break
-                sheet.row([None if isinstance(v, bytes) else v for v in row])
-    return Path(out)
+        self._sheets = [book.sheet(title, headers, frozen_columns=0) for title, headers in sheets]
+
+    def tee(self, index: int, rows: Iterable[tuple]) -> Iterator[tuple]:
+        """The rows, each also written to sheet `index` until the limit (bytes stay out of the sheet)."""
+        sheet, limit = self._sheets[index], self.limit
+        for n, row in enumerate(rows):
+            if n < limit:
+                sheet.row([None if v.__class__ is bytes else v for v in row])
+            elif n == limit:
+                sheet.note(f"（超过 {limit} 行，其余见包内 JSON 行文件）")
+            yield row
+
+    def close(self) -> Path:
+        """Write the workbook out; its path."""
+        return self._book.close()
+
+    def discard(self) -> None:
+        self._book.discard()
+
+
+def workbook(header: dict, sheets: list[tuple[str, list[str], Iterable[tuple]]], out: Path,
+             limit: int = 200_000) -> Path:
+    """The readable copy, written to `out` on its own (Readable, for the rows of each sheet in turn)."""
+    readable = Readable(out, header, [(title, headers) for title, headers, _ in sheets], limit)
+    try:
+        for index, (_, _, rows) in enumerate(sheets):
+            for _ in readable.tee(index, rows):
+                pass
+    except BaseException:
+        readable.discard()
+        raise
+    return readable.close()
 
 
 def sheet_title(table: str) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from app.store.schema import SYNCED
+from app.store.seal import POINTER
 
 # How each record finds the region it belongs to, so that the county can hand a township only its own records.
 _REGION = {
@@ -97,7 +98,8 @@ def entities(conn: sqlite3.Connection) -> list[Entity]:
     """Every travelling kind of record, parents first, with the columns this database has."""
     out = []
     for table in SYNCED:
-        cols = tuple(r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] != "site_id")
+        # The pointer to this site's own sealing entry stays here (each log numbers its own entries).
+        cols = tuple(r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in ("site_id", POINTER))
         out.append(Entity(table, cols))
     return out
 

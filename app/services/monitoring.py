@@ -4,7 +4,9 @@ Who is on the list is decided by the engine's own 监测预警 test (app/policy/
 each person's year as the annual settlement holds it, counting the visits discharged up to the month's end: the
 first rule of the policy's 监测预警 section that covers the category the year is settled under sets the figure
 (合规自付 or 全部自付, over the rule's visit kinds), the threshold and the comparison (达到 ≥, 超过 >). The list
-repeats the engine's figures; it computes none of its own.
+repeats the engine's figures; it computes none of its own. They are read from the per-person-month summary
+(monitoring_summary) where the stored settlements answer exactly, visit by visit (monitoring_store) or from the
+engine otherwise.
 
 - The category is the engine's: the year is settled under the categories held on the date of the month's last
   bill, as the stored annual settlement is. The sheet also shows the categories held at the month's end, so a
@@ -35,6 +37,7 @@ from app.policy.result import RiskCheck, SettleResult
 from app.policy.tiers.annual import RISK_SCOPE
 from app.services import bills
 from app.services.monitoring_store import stored_years
+from app.services.monitoring_summary import Answer, Figures, summary_years
 from app.store import reads
 from app.services.county import engine
 from app.services.places import place_name, township_and_village
@@ -160,11 +163,12 @@ def build_risk_list(session: Session, year: int, month: int,
     rules = risk_rules(session, as_of)
     eng = engine(session)
     scope = session.user.jurisdiction
-    people = _candidates(session, year, as_of, min((r.threshold for r in rules), default=None))
-    stored = stored_years(session, year, as_of, people)
-    who = _who(session, people)
-    entries = []
-    for done, person_id in enumerate(people, start=1):
+    answer = summary_years(session, year, month, as_of, min((r.threshold for r in rules), default=None))
+    people = answer.candidates
+    stored = stored_years(session, year, as_of, answer.stored) if answer.stored else {}
+    who = _who(session, [*answer.listed, *answer.engine, *answer.stored])
+    entries = [summary_entry(who[person_id], figures) for person_id, figures in answer.listed.items()]
+    for done, person_id in enumerate([*answer.engine, *answer.stored], start=1):
         held = stored.get(person_id)
         if held is None:  # a year the stored settlements cannot answer: the engine settles it again
             entry = _entry(session, who[person_id], year, month, as_of)
@@ -173,7 +177,7 @@ def build_risk_list(session: Session, year: int, month: int,
             entry = None if hit is None else risk_entry(who[person_id], *hit, held.categories)
         if entry is not None:
             entries.append(entry)
-        yield done, len(people), None
+        yield len(answer.listed) + done, len(people), None
     entries.sort(key=lambda e: (e.region_code, e.address, e.relation_to_head != "户主", e.name, e.id_number))
     yield len(people), len(people), RiskList(
         year=year, month=month, as_of=as_of, jurisdiction=scope,
@@ -188,6 +192,12 @@ def risk_list(session: Session, year: int, month: int, today: date | None = None
     for last in build_risk_list(session, year, month, today):
         pass
     return last[2]
+
+
+def old_answer(session: Session, year: int, month: int, as_of: date, floor: Decimal | None) -> Answer:
+    """Every candidate read visit by visit (the list before the summary; tests compare the two)."""
+    people = _candidates(session, year, as_of, floor)
+    return Answer(candidates=people, stored=people)
 
 
 def _candidates(session: Session, year: int, as_of: date, floor: Decimal | None) -> list[str]:
@@ -233,6 +243,20 @@ def _entry(session: Session, who: sqlite3.Row, year: int, month: int, as_of: dat
             first = earlier
             break
     return risk_entry(who, result, first, reads.categories_on(session.conn, person_id, as_of.isoformat()))
+
+
+def summary_entry(who: sqlite3.Row, figures: Figures) -> RiskEntry:
+    """One line of the list from the summary's figures (monitoring_summary)."""
+    township, village = township_and_village(who["region_code"])
+    tc, pc, bp, sp, ap, tp, pp = figures.amounts
+    return RiskEntry(
+        person_id=who["id"], name=who["name"], id_number=who["id_number"], head_name=who["head_name"],
+        relation_to_head=who["relation_to_head"], address=who["address"], region_code=who["region_code"],
+        township=township, village=village, categories=figures.categories,
+        applied_category=figures.applied_category, visits=figures.visits, total_cost=tc, policy_covered=pc,
+        basic_paid=bp, serious_illness_paid=sp, assistance_paid=ap, tilt_assistance_paid=tp,
+        application_assistance_paid=ZERO, re_assistance_paid=ZERO, personal_pay=pp, check=figures.check,
+        first_month=figures.first_month)
 
 
 def risk_entry(who: sqlite3.Row, result: SettleResult, first: int, categories: tuple[str, ...]) -> RiskEntry:

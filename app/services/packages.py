@@ -62,17 +62,24 @@ def export_package(session: Session, out: Path, everything: bool = False) -> dic
         for batch in audit_entries(conn, start["audit"], upto["audit"]):
             yield from batch
 
-    sheets = [(NAMES[e.table], [HEADINGS.get(c, c) for c in e.wire], rows(e)) for e in ents]
-    sheets.append((NAMES["audit_log"], [HEADINGS.get(c, c) for c in AUDIT_COLUMNS], audit_rows()))
-    parts = [package.Part(f"records/{e.table}.jsonl", e.table, e.wire, rows(e)) for e in ents]
-    parts.append(package.Part("records/audit_log.jsonl", "audit_log", AUDIT_COLUMNS, audit_rows()))
+    sheets = [(NAMES[e.table], [HEADINGS.get(c, c) for c in e.wire]) for e in ents]
+    sheets.append((NAMES["audit_log"], [HEADINGS.get(c, c) for c in AUDIT_COLUMNS]))
     mine = keys.mine(session.store)
     to = trust.recipients(session.store, mine)
-    # The readable copy is streamed to a scratch file (not held in memory), then stored into the package, which is
-    # sealed (signed, and encrypted to the county) as a whole file: on the stick there is nothing readable.
+    # The readable copy is streamed to a scratch file (not held in memory) from the same rows as the JSON lines
+    # (each table read once), then stored into the package, which is sealed (signed, and encrypted to the county)
+    # as a whole file: on the stick there is nothing readable.
     with tempfile.TemporaryDirectory(prefix="jiuzhu-package-") as scratch:
-        workbook = package.workbook(header, sheets, Path(scratch) / package.WORKBOOK)
-        manifest = package.write(Path(scratch) / "package.zip", header, parts, workbook)
+        readable = package.Readable(Path(scratch) / package.WORKBOOK, header, sheets)
+        parts = [package.Part(f"records/{e.table}.jsonl", e.table, e.wire, readable.tee(i, rows(e)))
+                 for i, e in enumerate(ents)]
+        parts.append(package.Part("records/audit_log.jsonl", "audit_log", AUDIT_COLUMNS,
+                                  readable.tee(len(ents), audit_rows())))
+        try:
+            manifest = package.write(Path(scratch) / "package.zip", header, parts, readable.close)
+        except BaseException:
+            readable.discard()
+            raise
         envelope.seal(Path(scratch) / "package.zip", out, mine, to, header["county_code"])
     with transaction(conn):
         records.put_setting(conn, session.user, KEY, {"change": upto["change"], "audit": upto["audit"],

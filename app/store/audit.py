@@ -84,24 +84,32 @@ def origin() -> tuple[str, str]:
 
 
 def _digest_version(conn: sqlite3.Connection) -> int:
-    """The newest digest version the log's columns allow. Reading the columns costs far more than writing an entry,
-    so the answer is held on the connection itself (by an SQL function, which lives and dies with it: registered once,
-    never replaced, since SQLite refuses to replace a function while a statement runs) until a migration on the
-    connection calls columns_changed."""
+    """The newest digest version the log's columns allow."""
+    def newest() -> int:
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
+        return max(v for v, fields in DIGESTED_FIELDS.items() if set(fields) <= columns)
+
+    return held(conn, "jz_log_version", newest)
+
+
+def held(conn: sqlite3.Connection, name: str, compute: Callable[[], int]) -> int:
+    """A positive number about the schema, computed once and held on the connection itself, until a migration on the
+    connection calls columns_changed. Reading the columns costs far more than writing an entry; the number is held by
+    an SQL function, which lives and dies with the connection (registered once, never replaced: SQLite refuses to
+    replace a function while a statement runs)."""
     try:
-        known = conn.execute("SELECT jz_log_version(NULL)").fetchone()[0]
-    except sqlite3.OperationalError:  # first entry on this connection
-        conn.create_function("jz_log_version", 1, _held())
+        known = conn.execute(f"SELECT {name}(NULL)").fetchone()[0]
+    except sqlite3.OperationalError:  # first use on this connection
+        conn.create_function(name, 1, _held())
         known = None
     if known is None:
-        columns = {r[1] for r in conn.execute("PRAGMA table_info(audit_log)")}
-        known = max(v for v, fields in DIGESTED_FIELDS.items() if set(fields) <= columns)
-        conn.execute("SELECT jz_log_version(?)", (known,))
+        known = compute()
+        conn.execute(f"SELECT {name}(?)", (known,))
     return known
 
 
 def _held():
-    """One value held for SQL: jz_log_version(NULL) reads it, (0) forgets it, (n) sets it."""
+    """One value held for SQL: name(NULL) reads it, (0) forgets it, (n) sets it."""
     held: list[int | None] = [None]
 
     def version(value: int | None) -> int | None:
@@ -112,12 +120,22 @@ def _held():
     return version
 
 
+HELD = ("jz_log_version", "jz_sealed_by")
+
+
 def columns_changed(conn: sqlite3.Connection) -> None:
-    """A migration may have added columns to the log: the next entry on this connection looks at them again."""
-    try:
-        conn.execute("SELECT jz_log_version(0)")
-    except sqlite3.OperationalError:  # no entry written on this connection yet: nothing held
-        pass
+    """A migration may have added columns: the next write on this connection looks at them again."""
+    for name in HELD:
+        try:
+            conn.execute(f"SELECT {name}(0)")
+        except sqlite3.OperationalError:  # not used on this connection yet: nothing held
+            pass
+
+
+def next_seq(conn: sqlite3.Connection) -> int:
+    """The number the next entry will have (a record written now points at the entry that seals it)."""
+    head = conn.execute("SELECT count FROM audit_head WHERE id = 1").fetchone()
+    return (head[0] if head else 0) + 1
 
 
 def write_entry(conn: sqlite3.Connection, user: Any, action: str, entity: str, entity_id: str,
@@ -194,7 +212,7 @@ def entry_problems(conn: sqlite3.Connection, first: int, last: int) -> list[str]
     return problems
 
 
-def _chain_problems(conn: sqlite3.Connection) -> list[str]:
+def chain_problems(conn: sqlite3.Connection) -> list[str]:
     """Gaps and broken links over the whole log, named by the entries around them."""
     # The counts and a join on the previous number cost a fraction of the window query, which only runs to name the
     # entries when one is wrong.
@@ -268,12 +286,18 @@ def verify(conn: sqlite3.Connection, full: bool = False, blocks_checked: BlockCh
     `full` checks every entry's own digest too, not only each sealed block's (the same evidence, slower).
     `blocks_checked` checks the sealed blocks given to it (`check` spreads them over worker processes)."""
     v2 = "digest_version" in _columns(conn)
-    problems = _chain_problems(conn)
     last = conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
-    if len(problems) <= LISTED:
-        found = entry_problems(conn, 1, last) if full or not v2 else _content_problems(conn, last, blocks_checked)
-        # A block that no longer matches is checked entry by entry, which names a broken link found above again.
-        problems.extend(p for p in dict.fromkeys(found) if p not in problems)
+    if full or not v2:
+        problems = chain_problems(conn)
+        found = entry_problems(conn, 1, last) if len(problems) <= LISTED else []
+    else:
+        # A sealed block's links were verified one by one before it was sealed, and its digest covers every link and
+        # every number in it; the tail and unsealed blocks are verified entry by entry, links included. So the links
+        # of the whole log are walked only to name what is wrong once something is.
+        found = _content_problems(conn, last, blocks_checked)
+        problems = chain_problems(conn) if found else []
+    # A block that no longer matches is checked entry by entry, which names a broken link found above again.
+    problems.extend(p for p in dict.fromkeys(found) if p not in problems)
     if len(problems) > LISTED:
         return problems[:LISTED] + ["……问题过多，其余从略"]
     row = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from app.store import anchors, audit, check_parts, summary
+from app.store import anchors, audit, check_parts, risk_summary, seal_check, summary
 from app.store.schema import LATEST
 
 
@@ -32,7 +32,7 @@ def check_database(path: Path, full: bool = False, workers: int | None = None) -
         if version > LATEST:
             return [f"数据库版本 {version} 比本程序（{LATEST}）新，请用新版本检查"]
         if version == 0:
-            pages = check_parts.run(path, ("pages", full))[1][0]
+            pages = check_parts.run(path, ("pages", full, None))[1][0]
             return pages or ["这不是救助通的数据库（没有表结构）"]
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                              "AND name NOT LIKE 'sqlite_%'")]
@@ -41,7 +41,7 @@ def check_database(path: Path, full: bool = False, workers: int | None = None) -
             return [f"缺少数据表：{'、'.join(sorted(missing))}"]
         # SQLite's check of every page, the seals of every record and the sealed blocks of the log are pieces run
         # side by side (check_parts); the chain's links, its unsealed tail and the head are walked here meanwhile.
-        pages = runner.submit([("pages", full)])
+        pages = runner.submit(check_parts.page_pieces(tables, full))
         records = runner.submit(check_parts.record_pieces(conn, tables) + [("references", tables, full)])
         pending = []
 
@@ -54,10 +54,15 @@ def check_database(path: Path, full: bool = False, workers: int | None = None) -
         if damage:
             return damage  # a damaged file: what else is read from it means little
         blocks = check_parts.grouped([r for wait in pending for r in wait()])
+        if blocks and not chain:  # name the broken links and the missing entries around what the blocks found
+            chain = audit.chain_problems(conn)
         problems.extend(chain + [p for p in blocks if p not in chain])
-        problems.extend(check_parts.grouped(records()))
+        results = records()
+        again = check_parts.disagreeing(results)
+        problems.extend(check_parts.grouped([r for r in results if r[0] not in again]))
+        problems.extend(_looked_up(conn, again))
         if full:  # as long again as making the summary afresh (about a minute for a county)
-            problems.extend(summary.drift(conn))
+            problems.extend(summary.drift(conn) + risk_summary.drift(conn))
         problems.extend(anchors.against_newest_backup(conn, path))
     except sqlite3.DatabaseError as exc:
         damage = _damage(pages)
@@ -66,6 +71,18 @@ def check_database(path: Path, full: bool = False, workers: int | None = None) -
         runner.close()
         conn.close()
     return problems
+
+
+def _looked_up(conn: sqlite3.Connection, tables: set[str]) -> list[str]:
+    """The seals of tables whose tallies disagreed, checked again record by record in one snapshot (the pieces each
+    read their own, and the program may have written between them)."""
+    if not tables:
+        return []
+    conn.execute("BEGIN")
+    try:
+        return [line for t in sorted(tables) for line in seal_check.named(t, seal_check.table_parts(conn, t))]
+    finally:
+        conn.execute("COMMIT")
 
 
 def _damage(pages) -> list[str]:

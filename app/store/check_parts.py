@@ -15,7 +15,8 @@ from pathlib import Path
 
 from app.store import audit
 from app.store.seal import SEALED
-from app.store.seal_check import Found, changed_rows, named, sealed_log, vanished_rows
+from app.store.seal_check import Found, Tally, changed_rows, last_tally, named, pointed, row_tally, sealed_log, \
+    vanished_rows
 
 # Below this size a database is checked in one process: starting workers costs more than it saves.
 PARALLEL_BYTES = 256 * 1024 * 1024
@@ -36,28 +37,51 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def run(path: Path, piece: tuple) -> tuple[str, Found]:
-    """One piece on its own connection: ("pages", full), ("blocks", spans), ("rows", table, first, last),
-    ("gone", table) or ("references", tables, full). Returns the piece's group (a table name, or its kind) and
-    what it found."""
+# A piece's result: its group (a table name, or its kind), what it found, and for a table's pieces in a file whose
+# rows name their sealing entries, its tally: ("rows", tally) of its rows, ("last", tally) of the log's records.
+Result = tuple[str, Found, tuple[str, Tally] | None]
+
+
+def run(path: Path, piece: tuple) -> Result:
+    """One piece on its own connection: ("pages", full, table), ("blocks", spans), ("rows", table, first, last),
+    ("gone", table) or ("references", tables, full)."""
     conn = connect(path)
     try:
         kind, *args = piece
         if kind == "pages":
-            rows = [r[0] for r in conn.execute("PRAGMA integrity_check" if args[0] else "PRAGMA quick_check")]
-            return kind, ([] if rows == ["ok"] else [f"数据库完整性检查：{r}" for r in rows[:20]], 0)
+            full, table = args
+            pragma = "integrity_check" if full else "quick_check"
+            rows = [r[0] for r in conn.execute(f'PRAGMA {pragma}("{table}")' if table else f"PRAGMA {pragma}")]
+            return kind, ([] if rows == ["ok"] else [f"数据库完整性检查：{r}" for r in rows[:20]], 0), None
         if kind == "blocks":
             found = audit.sealed_block_problems(conn, args[0])
-            return kind, (found, len(found))
+            return kind, (found, len(found)), None
         if kind == "rows":
             table, first, last = args
-            return table, changed_rows(conn, table, None if first is None else (first, last))
+            span = None if first is None else (first, last)
+            return table, changed_rows(conn, table, span), ("rows", row_tally(conn, table, span)) \
+                if pointed(conn) else None
         if kind == "gone":
-            return args[0], vanished_rows(conn, args[0])
+            if not pointed(conn):
+                return args[0], vanished_rows(conn, args[0]), None
+            back, tally = last_tally(conn, args[0])
+            return args[0], back, ("last", tally)
         found = references(conn, *args)
-        return kind, (found, len(found))
+        return kind, (found, len(found)), None
     finally:
         conn.close()
+
+
+def disagreeing(results: list[Result]) -> set[str]:
+    """Tables whose rows' tally is not the log's: a row rolled back to older content, or a record gone."""
+    tallies: dict[str, dict[str, list[int]]] = {}
+    for group, _, tally in results:
+        if tally is not None:
+            kind, (count, total) = tally
+            sums = tallies.setdefault(group, {}).setdefault(kind, [0, 0])
+            sums[0] += count
+            sums[1] += total
+    return {table for table, kinds in tallies.items() if kinds.get("rows") != kinds.get("last")}
 
 
 def references(conn: sqlite3.Connection, tables: list[str], full: bool) -> list[str]:
@@ -91,6 +115,16 @@ def record_pieces(conn: sqlite3.Connection, tables: list[str]) -> list[tuple]:
             pieces.extend(("rows", table, first, first + ROWS - 1) for first in range(low, high + 1, ROWS))
         pieces.append(("gone", table))
     return pieces
+
+
+def page_pieces(tables: list[str], full: bool) -> list[tuple]:
+    """SQLite's check of the file's pages: whole (integrity_check) for `full`, else quick_check table by table (side
+    by side), leaving out the audit log's table: the sealed blocks, the unsealed tail and the seals read every page of
+    it and of its index of sealing entries, where SQLite reports a damaged page as it meets it. What only the
+    whole-file check sees (pages used twice or by nothing, the free list) is left to `check --full`."""
+    if full:
+        return [("pages", True, None)]
+    return [("pages", False, t) for t in tables if t != "audit_log"]
 
 
 def block_pieces(spans: list[tuple]) -> list[tuple]:
@@ -128,10 +162,10 @@ class Runner:
             self.pool.shutdown(cancel_futures=True)
 
 
-def grouped(results: list[tuple[str, Found]]) -> list[str]:
+def grouped(results: list[Result]) -> list[str]:
     """The results' lines, a table's pieces put together (the first few named, then how many more)."""
     by_group: dict[str, list[Found]] = {}
-    for group, found in results:
+    for group, found, _ in results:
         by_group.setdefault(group, []).append(found)
     lines: list[str] = []
     for group, parts in by_group.items():

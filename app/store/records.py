@@ -16,7 +16,7 @@ from typing import Any
 from app.store import audit
 from app.store.clock import new_id, now
 from app.store.audit import RawJSON
-from app.store.seal import DELETED, KEYS, OF_AFTER, POSITIONS, SEALED, sealed_text
+from app.store.seal import DELETED, KEYS, OF_AFTER, POINTER, POSITIONS, SEALED, sealed_text
 
 
 # The stamp columns each audited table has.
@@ -35,6 +35,27 @@ def _check(conn: sqlite3.Connection, table: str) -> None:
         raise RuntimeError("records are written inside a transaction, with their audit entry")
 
 
+def _pointed(conn: sqlite3.Connection) -> bool:
+    """Whether the audited tables have the column naming each row's sealing entry (schema 15 on)."""
+    return audit.held(conn, "jz_sealed_by", lambda: 1 + any(
+        r[1] == POINTER for r in conn.execute("PRAGMA table_info(visits)"))) == 2
+
+
+def _seal_number(conn: sqlite3.Connection, row: dict[str, Any]) -> dict[str, Any]:
+    """`row` pointing at the entry about to seal it (or as it is, in a file not yet upgraded to have the pointer).
+
+    A pointer copied along from another row, or from another site, is never kept: only this log's number is."""
+    row.pop(POINTER, None)
+    if _pointed(conn):
+        row[POINTER] = audit.next_seq(conn)
+    return row
+
+
+def _sealed(conn: sqlite3.Connection, row: dict[str, Any], seq: int) -> None:
+    if _pointed(conn) and row[POINTER] != seq:
+        raise RuntimeError(f"the audit entry sealing a record got number {seq}, not {row[POINTER]}")
+
+
 def _stamped(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(row)
     stamp = now()
@@ -46,11 +67,12 @@ def _stamped(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _insert(conn: sqlite3.Connection, user: Any, table: str, row: Mapping[str, Any], action: str) -> str:
-    full = _stamped(table, row)
+    full = _seal_number(conn, _stamped(table, row))
     conn.execute(f"INSERT INTO {table} ({', '.join(full)}) VALUES ({', '.join('?' * len(full))})",
                  tuple(full.values()))
     key = full[KEYS[table]]
-    audit.append(conn, user, action, table, key, None, RawJSON(sealed_text(conn, table, key)), OF_AFTER)
+    _sealed(conn, full, audit.append(conn, user, action, table, key, None, RawJSON(sealed_text(conn, table, key)),
+                                     OF_AFTER))
     return key
 
 
@@ -81,15 +103,17 @@ def update(conn: sqlite3.Connection, user: Any, table: str, key: str, changes: M
     old = _stored(conn, table, key)
     if old is None:
         raise LookupError(f"{table} {key} does not exist")
-    diff = {k: v for k, v in changes.items() if old[k] != v}
+    diff = {k: v for k, v in changes.items() if k != POINTER and old[k] != v}
     if not diff:
         return dict(old)
     if "updated_at" in old.keys() and "updated_at" not in diff:
         diff["updated_at"] = now()
     before = sealed_text(conn, table, key)
+    diff = _seal_number(conn, diff)
     conn.execute(f"UPDATE {table} SET {', '.join(f'{k} = ?' for k in diff)} WHERE {KEYS[table]} = ?",
                  (*diff.values(), key))
-    audit.append(conn, user, action, table, key, RawJSON(before), RawJSON(sealed_text(conn, table, key)), OF_AFTER)
+    _sealed(conn, diff, audit.append(conn, user, action, table, key, RawJSON(before),
+                                     RawJSON(sealed_text(conn, table, key)), OF_AFTER))
     return dict(_stored(conn, table, key))
 
 
@@ -115,9 +139,12 @@ def put_setting(conn: sqlite3.Connection, user: Any, key: str, value: Any, actio
     if old is not None and old["value"] == text:
         return
     before = sealed_text(conn, "settings", key) if old is not None else None
-    conn.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET "
-                 "value = excluded.value, updated_at = excluded.updated_at", (key, text, now()))
+    row = {"key": key, "value": text, "updated_at": now()}
+    if key not in POSITIONS:  # a position has no entry, so it points at none
+        row = _seal_number(conn, row)
+    conn.execute(f"INSERT INTO settings ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) ON CONFLICT(key) "
+                 f"DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in row if c != 'key')}", tuple(row.values()))
     if key in POSITIONS:
         return
-    audit.append(conn, user, action, "settings", key, RawJSON(before) if before else None,
-                 RawJSON(sealed_text(conn, "settings", key)), OF_AFTER)
+    _sealed(conn, row, audit.append(conn, user, action, "settings", key, RawJSON(before) if before else None,
+                                    RawJSON(sealed_text(conn, "settings", key)), OF_AFTER))

@@ -253,6 +253,12 @@ def _v9(conn: sqlite3.Connection) -> None:
     summary.create(conn)
 
 
+def _v16(conn: sqlite3.Connection) -> None:
+    from app.store import risk_summary
+
+    risk_summary.create(conn)
+
+
 def _v10(conn: sqlite3.Connection) -> None:
     # Records from another site whose parent (household, person, application) has not arrived yet: a site's push is
     # many county transactions, so a pull can see a household before its people. They wait here, whole, and are
@@ -348,6 +354,26 @@ def _v14(conn: sqlite3.Connection) -> None:
         _track(conn, table)
 
 
+def _v15(conn: sqlite3.Connection) -> None:
+    from app.store.seal import DELETED, KEYS, POINTER, POSITIONS, SEALED
+
+    for table in SEALED:
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {POINTER} INTEGER")
+        # The pointers are filled in place, not written as changes: the records themselves do not change, so the
+        # triggers that queue a change for the county or move the statistics must not see these updates.
+        triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                                (table,)).fetchall()
+        for name, _ in triggers:
+            conn.execute(f"DROP TRIGGER {name}")
+        skip = f" WHERE key NOT IN ({', '.join(repr(k) for k in sorted(POSITIONS))})" if table == "settings" else ""
+        conn.execute(f"UPDATE {table} SET {POINTER} = (SELECT max(seq) FROM audit_log WHERE entity = '{table}' "
+                     f"AND entity_id = {table}.{KEYS[table]} AND row_hash IS NOT NULL){skip}")
+        for _, sql in triggers:
+            conn.execute(sql)
+    # The records whose last entry deleted them: few, and `check` looks for each one among the rows.
+    conn.execute(f"CREATE INDEX audit_log_deleted ON audit_log(entity, entity_id, seq) WHERE row_hash = '{DELETED}'")
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: its number, what it does, and the statements or function that do it.
@@ -381,5 +407,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(12, "结算说明以政策用语的预置字典压缩存放（内容不变，约为原来的五分之一）", _v12),
     Migration(13, "账单记录急诊抢救、是否在参保地就医、是否办理异地就医备案（旧账单按参保地、非急诊读）", _v13),
     Migration(14, "发放、补付追回和自某日起的地方参数随同步与交换包报送；发放批次可撤销", _v14, rebuilds=True),
+    Migration(15, "每条记录注明封存它的审计条目编号，检查时按编号直接核对", _v15),
+    Migration(16, "监测预警用汇总：按人按月的就诊人次、金额和就诊日期；由触发器随每次结算维护", _v16),
 )
 LATEST = MIGRATIONS[-1].version

@@ -129,5 +129,12 @@ def sealed_after(conn: sqlite3.Connection, table: str, key: str) -> tuple[str, s
 OF_AFTER = "="
 
 
+# The column of every audited table holding the number of the audit entry that sealed the row as it stands (from
+# schema 15). `check` then reads that entry by its number instead of searching the log for each record's last one,
+# and proves the numbers are the last ones by a count and a sum per table (app/store/seal_check.py). It is not
+# sealed itself (it names the seal) and it does not travel: each site's log numbers its own entries.
+POINTER = "sealed_by"
+
+
 # The seal of a record deleted through the program: its last entry says so, and a row found again is reported.
 DELETED = "deleted"

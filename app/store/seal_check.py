@@ -1,7 +1,14 @@
 """`check`'s look at the seals: every audited row against the audit entry that last wrote it, named in Chinese.
 
 The comparison runs inside SQLite (the row's sealed values as json_object against the entry's `after`); only the
-rows that differ come back to Python to be described."""
+rows that differ come back to Python to be described.
+
+From schema 15 each row names the entry that sealed it (seal.POINTER), so the row is compared with that entry, read by
+its number. That the named entries are each record's last is shown per table without looking each record up: every
+named entry is one of its own record's sealing entries, so it is at most that record's last; the rows are as many as
+the records whose last entry did not delete them, and none of the deleted ones is present; so if the named numbers
+add up to the sum of the last numbers, each is the last one, and no record is missing. Only when the counts or sums
+differ are the records looked up one by one, to name them."""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 
 from app.domain.labels import label_for
-from app.store.seal import DELETED, KEYS, LABELS, POSITIONS, SEALED, present_columns, register, sealed_json
+from app.store.seal import DELETED, KEYS, LABELS, POINTER, POSITIONS, SEALED, present_columns, register, sealed_json
 
 # At most this many rows are named per table; the count says how many more there are.
 NAMED = 20
@@ -58,54 +65,125 @@ def _difference(conn: sqlite3.Connection, table: str, row: sqlite3.Row, seq: int
     return "；".join(fields) or "内容与审计日志记载的不符"
 
 
-def _unmatched(conn: sqlite3.Connection, table: str, rows: tuple[int, int] | None,
-               blobs: bool) -> Iterator[sqlite3.Row]:
-    """Rows (with rowid in `rows`, if given) whose sealed values are not what their last sealing entry recorded (or
-    that have no such entry)."""
-    key = KEYS[table]
-    # The columns the table has: a database not yet upgraded was sealed over those (a later migration re-seals).
-    now = sealed_json(table, blobs=blobs, columns=present_columns(conn, table))
-    skip = (f" AND (t.key IS NULL OR t.key NOT IN ({', '.join(repr(k) for k in sorted(POSITIONS))}))"
+def pointed(conn: sqlite3.Connection) -> bool:
+    """Whether each row names the entry that sealed it (schema 15 on)."""
+    return any(r[1] == POINTER for r in conn.execute("PRAGMA table_info(visits)"))
+
+
+def _skip(table: str, rows: tuple[int, int] | None = None, key: str = "t.key") -> str:
+    """What a check of `table` leaves out: the exchange's positions (by the `key` expression), and rows outside
+    `rows`."""
+    skip = (f" AND ({key} IS NULL OR {key} NOT IN ({', '.join(repr(k) for k in sorted(POSITIONS))}))"
             if table == "settings" else "")
     if rows is not None:
         skip += f" AND t.rowid BETWEEN {int(rows[0])} AND {int(rows[1])}"
-    query = (f"SELECT t.*, {now} AS _now, a.row_hash AS _seal, a.seq AS _seq FROM {table} t LEFT JOIN audit_log a "
-             f"ON a.seq = (SELECT max(seq) FROM audit_log WHERE entity = ? AND entity_id = t.{key} "
-             f"AND row_hash IS NOT NULL) WHERE (a.seq IS NULL OR a.row_hash = ? OR a.after IS NOT {now}){skip}")
-    yield from conn.execute(query, (table, DELETED))
+    return skip
+
+
+def _last_entry(table: str) -> str:
+    return (f"(SELECT max(seq) FROM audit_log WHERE entity = '{table}' AND entity_id = t.{KEYS[table]} "
+            f"AND row_hash IS NOT NULL)")
+
+
+def _unmatched(conn: sqlite3.Connection, table: str, rows: tuple[int, int] | None, blobs: bool,
+               by_pointer: bool) -> Iterator[sqlite3.Row]:
+    """Rows (with rowid in `rows`, if given) whose sealed values are not what their sealing entry recorded (or
+    that have no such entry): the entry the row names, or (`by_pointer` False) the record's last one in the log."""
+    # The columns the table has: a database not yet upgraded was sealed over those (a later migration re-seals).
+    now = sealed_json(table, blobs=blobs, columns=present_columns(conn, table))
+    entry = f"t.{POINTER}" if by_pointer else _last_entry(table)
+    query = (f"SELECT t.*, {now} AS _now, a.row_hash AS _seal, a.seq AS _seq, a.entity AS _entity, "
+             f"a.entity_id AS _entity_id FROM {table} t LEFT JOIN audit_log a ON a.seq = {entry} "
+             f"WHERE (a.seq IS NULL OR a.entity IS NOT '{table}' OR a.entity_id IS NOT t.{KEYS[table]} "
+             f"OR a.row_hash IS NULL OR a.row_hash = ? OR a.after IS NOT {now}){_skip(table, rows)}")
+    yield from conn.execute(query, (DELETED,))
 
 
 # Lines naming the first NAMED problems of a part, and how many it found in all.
 Found = tuple[list[str], int]
 
 
+# How many rows (or records) and the sum of the numbers of their sealing entries.
+Tally = tuple[int, int]
+
+
 def changed_rows(conn: sqlite3.Connection, table: str, rows: tuple[int, int] | None = None) -> Found:
     """Rows of `table` (with rowid in `rows`) changed, added or brought back outside the program."""
     register(conn)
+    by_pointer = pointed(conn)
     try:
-        return _changed(conn, table, rows, blobs=False)
+        return _changed(conn, table, rows, blobs=False, by_pointer=by_pointer)
     except sqlite3.OperationalError as exc:
         if "BLOB" not in str(exc):
             raise
-        return _changed(conn, table, rows, blobs=True)  # one was put in a sealed column outside the program
+        # One was put in a sealed column outside the program.
+        return _changed(conn, table, rows, blobs=True, by_pointer=by_pointer)
 
 
-def _changed(conn: sqlite3.Connection, table: str, rows: tuple[int, int] | None, blobs: bool) -> Found:
+def _changed(conn: sqlite3.Connection, table: str, rows: tuple[int, int] | None, blobs: bool,
+             by_pointer: bool) -> Found:
     found: list[str] = []
     count = 0
-    for row in _unmatched(conn, table, rows, blobs):
+    for row in _unmatched(conn, table, rows, blobs, by_pointer):
         count += 1
         if len(found) >= NAMED:
             continue
         seal, seq = row["_seal"], row["_seq"]
         what = _describe(conn, table, row)
-        if seal is None:
+        if seq is None:
             found.append(f"{what}：审计日志中没有写入它的记录（在程序之外添加，或审计日志被截去）")
+        elif row["_entity"] != table or row["_entity_id"] != row[KEYS[table]] or seal is None:
+            found.append(f"{what}：它注明的审计日志第 {seq} 条写的不是它（在程序之外被改动）")
         elif seal == DELETED:
             found.append(f"{what}：审计日志第 {seq} 条记载它已删除，数据库中却仍有")
         else:
             found.append(f"{what}：{_difference(conn, table, row, seq)}（在程序之外被改动）")
     return found, count
+
+
+def row_tally(conn: sqlite3.Connection, table: str, rows: tuple[int, int] | None = None) -> Tally:
+    """How many rows of `table` (with rowid in `rows`) are checked, and the sum of the entry numbers they name."""
+    count, total = conn.execute(f"SELECT count(*), coalesce(sum(t.{POINTER}), 0) FROM {table} t WHERE 1"
+                                f"{_skip(table, rows)}").fetchone()
+    return count, total
+
+
+def last_tally(conn: sqlite3.Connection, table: str) -> tuple[Found, Tally]:
+    """The records of `table` the log says are there (their last sealing entry did not delete them): how many, and
+    the sum of their last entries' numbers, from the log's index alone; and every deleted record found among the
+    rows again."""
+    skip = _skip(table, key="g.entity_id")
+    count, total = conn.execute(
+        f"SELECT count(*), coalesce(sum(seq), 0) FROM (SELECT entity_id, max(seq) AS seq FROM audit_log "
+        f"WHERE entity = ? AND row_hash IS NOT NULL GROUP BY entity_id) g WHERE 1{skip}", (table,)).fetchone()
+    found: list[str] = []
+    back = 0
+    for key, seq in conn.execute(
+            f"SELECT entity_id, seq FROM audit_log g WHERE entity = ? AND row_hash = ? AND seq = "
+            f"(SELECT max(seq) FROM audit_log WHERE entity = g.entity AND entity_id = g.entity_id "
+            f"AND row_hash IS NOT NULL){skip}", (table, DELETED)):
+        count, total = count - 1, total - seq
+        row = conn.execute(f"SELECT * FROM {table} t WHERE t.{KEYS[table]} = ?", (key,)).fetchone()
+        if row is not None:
+            back += 1
+            if len(found) < NAMED:
+                found.append(f"{_describe(conn, table, row)}：审计日志第 {seq} 条记载它已删除，数据库中却仍有")
+    return (found, back), (count, total)
+
+
+def unaccounted(conn: sqlite3.Connection, table: str) -> Found:
+    """When the tallies of `table` differ: the rows brought back to an older sealed content, and the records that
+    are gone (each looked up: slow, and only run when something is wrong). A row naming no entry, or another
+    record's, is named by changed_rows."""
+    found, count = [], 0
+    for row in conn.execute(f"SELECT t.*, t.{POINTER} AS _named, {_last_entry(table)} AS _last FROM {table} t "
+                            f"WHERE t.{POINTER} < {_last_entry(table)}{_skip(table)}"):
+        count += 1
+        if len(found) < NAMED:
+            found.append(f"{_describe(conn, table, row)}：数据库中是审计日志第 {row['_named']} 条时的内容，其后第 "
+                         f"{row['_last']} 条已写入新的内容（在程序之外被改回）")
+    gone, lost = vanished_rows(conn, table)
+    return found + gone[:NAMED - len(found)], count + lost
 
 
 def vanished_rows(conn: sqlite3.Connection, table: str) -> Found:
@@ -144,10 +222,23 @@ def sealed_log(conn: sqlite3.Connection) -> bool:
 
 def broken_seals(conn: sqlite3.Connection, tables: Iterable[str] = tuple(SEALED)) -> list[str]:
     """Every audited row (of `tables`) whose content no longer matches its last audited write, and every row that
-    vanished."""
+    vanished (on one connection; `check` spreads the same pieces over processes)."""
     if not sealed_log(conn):
         return []
     problems: list[str] = []
     for table in tables:
-        problems.extend(named(table, [changed_rows(conn, table), vanished_rows(conn, table)]))
+        problems.extend(named(table, table_parts(conn, table)))
     return problems
+
+
+def table_parts(conn: sqlite3.Connection, table: str) -> list[Found]:
+    """What the seals of one table show, in one snapshot."""
+    if not pointed(conn):
+        return [changed_rows(conn, table), vanished_rows(conn, table)]
+    back, last = last_tally(conn, table)
+    parts = [changed_rows(conn, table), back]
+    if row_tally(conn, table) != last:
+        parts.append(unaccounted(conn, table))
+        if not any(n for _, n in parts):
+            parts.append(([f"{LABELS[table]}：记录与审计日志的封存条目对不上（条数或编号之和不同）"], 1))
+    return parts

@@ -232,3 +232,13 @@ def test_a_package_carrying_another_sites_records_is_refused(township, county_si
     with pytest.raises(StoreError, match="不属于导出的站点"):
         packages.import_to_county(county_site, bad, county_url)
     assert all(n == 0 for n in county_counts(county_url).values())
+
+
+def test_the_readable_copy_takes_the_first_rows_while_every_row_goes_on_to_the_package(tmp_path):
+    header = {"range": {"changes": [1, 3], "audit": [1, 1]}}
+    readable = package.Readable(tmp_path / "r.xlsx", header, [("人员", ["编号", "姓名"])], limit=2)
+    rows = [("a", "张三"), ("b", b"\x00\x01"), ("c", "王五")]
+    assert list(readable.tee(0, iter(rows))) == rows
+    wb = load_workbook(readable.close(), read_only=True)
+    assert list(wb["人员"].iter_rows(values_only=True)) == [
+        ("编号", "姓名"), ("a", "张三"), ("b", None), ("（超过 2 行，其余见包内 JSON 行文件）", None)]

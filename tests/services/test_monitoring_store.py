@@ -44,6 +44,7 @@ def _both(session, month, monkeypatch):
         read["stored"], read["people"] = len(found), len(args[-1])
         return found
 
+    monkeypatch.setattr(monitoring, "summary_years", monitoring.old_answer)  # visit by visit, not the summary
     monkeypatch.setattr(monitoring, "stored_years", counted)
     new = monitoring.risk_list(session, YEAR, month, today=TODAY)
     monkeypatch.setattr(monitoring, "stored_years", lambda *args: {})

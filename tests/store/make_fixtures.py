@@ -48,6 +48,8 @@ RELEASES = {
     11: "7b804da",  # creds merged (the commit before migration 12, explanations with a preset dictionary; 13 brings 急诊抢救 and 参保地 on bills)
     12: "893c1de",  # lean's migration renumbered (the commit before migration 13, where-treated flags on bills)
     13: "9e140af",  # scale merged (13 was newest until money2 brought 14; the next commit, cace50b, cannot build its demo)
+    14: "3d08cad",  # main at the end of stop 22 (the commit before migration 15, each row naming its sealing entry)
+    15: "62abeae",  # check merged: each row names its sealing entry (15 was newest until the monitoring summary)
 }
 
 BUILD = r'''

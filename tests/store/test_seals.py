@@ -226,3 +226,72 @@ def test_a_database_not_yet_upgraded_is_checked_over_the_columns_it_has(tmp_path
     conn.commit()
     conn.close()
     assert any("4321.00" in p for p in check_database(db))
+
+
+def _rewrite(path, table: str, key: str, changes: dict) -> None:
+    """Change a record through the program's write path (as a service would), with its audit entry."""
+    from app.store import records
+    from app.store.db import connect, transaction
+
+    conn = connect(path)
+    with transaction(conn):
+        if changes:
+            records.update(conn, "tester", table, key, changes, "测试修改")
+        else:
+            records.delete(conn, "tester", table, key, "测试删除")
+    conn.close()
+
+
+def test_every_row_names_the_entry_that_sealed_it_last(demo_db):
+    from app.store.seal import KEYS, POINTER, POSITIONS, SEALED
+
+    conn = sqlite3.connect(demo_db)
+    for table in SEALED:
+        wrong = conn.execute(
+            f"SELECT count(*) FROM {table} t WHERE t.{POINTER} IS NOT (SELECT max(seq) FROM audit_log WHERE "
+            f"entity = '{table}' AND entity_id = t.{KEYS[table]} AND row_hash IS NOT NULL)"
+            + (f" AND t.key NOT IN ({', '.join(repr(k) for k in POSITIONS)})" if table == "settings" else "")
+        ).fetchone()[0]
+        assert wrong == 0, table
+    conn.close()
+
+
+def test_a_row_brought_back_to_its_earlier_content_is_named(copy):
+    # Both the old values and the old entry's number put back: the row matches the entry it names, but that entry
+    # is not the record's last, which only the tally of the table shows.
+    path, conn = copy
+    row = dict(conn.execute("SELECT * FROM category_periods ORDER BY rowid LIMIT 1").fetchone())
+    conn.close()
+    _rewrite(path, "category_periods", row["id"], {"valid_to": "2020-12-31"})
+    assert check_database(path) == []
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE category_periods SET valid_to = ?, sealed_by = ?, updated_at = ? WHERE id = ?",
+                 (row["valid_to"], row["sealed_by"], row["updated_at"], row["id"]))
+    conn.commit()
+    conn.close()
+    problems = check_database(path)
+    assert any(row["id"] in p and f"第 {row['sealed_by']} 条时的内容" in p and "改回" in p for p in problems), problems
+
+
+def test_a_record_deleted_through_the_program_and_put_back_by_sql_is_named(copy):
+    path, conn = copy
+    row = dict(conn.execute("SELECT * FROM category_periods ORDER BY rowid DESC LIMIT 1").fetchone())
+    conn.close()
+    _rewrite(path, "category_periods", row["id"], {})
+    assert check_database(path) == []
+    conn = sqlite3.connect(path)
+    conn.execute(f"INSERT INTO category_periods ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                 tuple(row.values()))
+    conn.commit()
+    conn.close()
+    problems = check_database(path)
+    assert any(row["id"] in p and "已删除，数据库中却仍有" in p for p in problems), problems
+
+
+def test_a_row_naming_another_records_entry_is_named(copy):
+    path, conn = copy
+    first, second = conn.execute("SELECT id, sealed_by FROM visits ORDER BY rowid LIMIT 2").fetchall()
+    conn.execute("UPDATE visits SET sealed_by = ? WHERE id = ?", (second["sealed_by"], first["id"]))
+    conn.commit()
+    code, out = _check(path)
+    assert code != 0 and first["id"] in out and f"第 {second['sealed_by']} 条写的不是它" in out

@@ -1,0 +1,174 @@
+"""The 监测预警 test of every candidate's year from the per-person-month summary (app/store/risk_summary.py).
+
+Same answer as monitoring_store.stored_years followed by StoredYear.reached, from one read of the narrow summary
+instead of every visit joined to its settlement: within a year whose visits all fall under one set of categories,
+one applicable category and the policy in force, the engine settles each visit from the year's earlier visits only,
+so the stored figures of the visits up to a month's end are the engine's for that month (see monitoring_store).
+The test is risk_check's, in whole fen: the first rule of the policy's 监测预警 section that covers the applied
+category, its figure (合规自付 or 全部自付) summed over the rule's visit kinds, against its threshold on the day of the
+last visit counted.
+
+Years the summary cannot answer that way are handed back: to the engine (a visit without a settlement or settled
+under another policy or version, categories that change between the year's first and last visit, several categories
+the policy could apply, another applied category), or to the stored path (an amount that is not plain text, which
+only the Decimal path reads as it was read before). tests/services/test_monitoring_summary.py holds the list from the
+summary to the list made before, on demo counties, after voids, corrections and a re-settlement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from app.domain.case import CaseError
+from app.policy.result import RiskCheck
+from app.policy.tiers.annual import RISK_SCOPE
+from app.services.county import engine
+from app.services.monitoring_store import _changes_between, _held
+from app.services.session import Session
+from app.store import reads
+
+NEED = "判断因病返贫致贫监测预警"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A listed person's year up to the month's end, as the list shows it (amounts in Decimal yuan)."""
+
+    applied_category: str
+    visits: int
+    amounts: tuple[Decimal, ...]     # total_cost, policy_covered, basic, serious, assistance, tilt, personal_pay
+    check: RiskCheck
+    first_month: int
+    categories: tuple[str, ...]      # held at the month's end
+
+
+@dataclass
+class Answer:
+    """The candidates of the month and what the summary says of each."""
+
+    candidates: list[str] = field(default_factory=list)
+    listed: dict[str, Figures] = field(default_factory=dict)
+    engine: list[str] = field(default_factory=list)    # years the engine settles again (monitoring._entry)
+    stored: list[str] = field(default_factory=list)    # years read visit by visit (monitoring_store.stored_years)
+
+
+def _yuan(fen: int) -> Decimal:
+    return Decimal(fen).scaleb(-2)
+
+
+def _measured(rules) -> tuple[str, list[str]]:
+    """SQL for what the first rule covering a row's category measures of the row, in fen (NULL: no rule covers it)."""
+    cases, params = [], []
+    for category in dict.fromkeys(c for rule in rules for c in rule.categories):
+        rule = next(r for r in rules if category in r.categories)
+        figure = "pc" if rule.measure == "合规自付" else "tc"
+        cases.append(f"WHEN ? THEN CASE WHEN kind IN ({', '.join('?' * len(rule.kinds))}) "
+                     f"THEN {figure} - bp - sp - ap - tp ELSE 0 END")
+        params += [category, *rule.kinds]
+    return (f"CASE category {' '.join(cases)} END" if cases else "NULL"), params
+
+
+def summary_years(session: Session, year: int, month: int, as_of: date, floor: Decimal | None) -> Answer:
+    """Every person of the jurisdiction whose costs up to `as_of` reach `floor`, answered from the summary."""
+    answer = Answer()
+    if floor is None:
+        return answer
+    eng = engine(session)
+    rules = eng.policy.warnings
+    measured, measured_params = _measured(rules)
+    where, param = reads.scope(session.user.jurisdiction)
+    # One row per candidate, summed in SQL over the year's rows read in index order; the months only as text, read
+    # for the people the test lists.
+    rows = session.conn.execute(
+        "SELECT g.* FROM (SELECT person_id, count(*) - count(tc), count(category) < count(*) "
+        "OR min(category) IS NOT max(category) OR max(policy_id IS NOT ? OR policy_version IS NOT ?), "
+        "5 * count(*) - count(pc) - count(bp) - count(sp) - count(ap) - count(tp), min(category), min(first_day), max(last_day), sum(visits), sum(tc), sum(pc), sum(bp), "
+        f"sum(sp), sum(ap), sum(tp), sum(m), group_concat(month || ' ' || coalesce(m, 0) || ' ' || last_day) "
+        f"FROM (SELECT *, {measured} AS m FROM risk_months WHERE year = ? AND month <= ?) "
+        "GROUP BY person_id HAVING sum(tc) >= ? OR count(*) > count(tc)) g "
+        f"CROSS JOIN persons p ON p.id = g.person_id CROSS JOIN households h ON h.id = p.household_id WHERE {where} "
+        "ORDER BY g.person_id",
+        (eng.policy.id, eng.loaded.version, *measured_params, year, month, int(floor * 100), *param)).fetchall()
+    periods: dict[str, list] = {}
+    for row in session.conn.execute("SELECT person_id, category, valid_from, valid_to FROM category_periods "
+                                    "WHERE valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)",
+                                    (as_of.isoformat(), f"{year}-01-01")):
+        periods.setdefault(row[0], []).append((row[1], row[2], row[3]))
+    applicable: dict[tuple[str, ...], list[str] | None] = {}
+    rule_of = {c: next((r for r in rules if c in r.categories), None) for r in rules for c in r.categories}
+    test = _Test(month, eng.resolver.value)
+    end = as_of.isoformat()
+    for (person_id, no_tc, mixed, no_amount, cat, first, last, visits, tc, pc, bp, sp, ap, tp, amount,
+         months) in rows:
+        answer.candidates.append(person_id)
+        if no_tc:
+            answer.stored.append(person_id)
+            continue
+        held = periods.get(person_id, ())
+        if mixed or (held and _changes_between(held, first, last)):
+            answer.engine.append(person_id)
+            continue
+        on_first = _held(held, first)
+        if on_first not in applicable:
+            try:
+                applicable[on_first] = eng.index.candidates(on_first, None)
+            except CaseError:
+                applicable[on_first] = None
+        if applicable[on_first] != [cat]:
+            answer.engine.append(person_id)
+            continue
+        if no_amount:
+            answer.stored.append(person_id)
+            continue
+        rule = rule_of.get(cat)
+        if rule is None:
+            continue  # no rule covers the category: the test says nothing, as risk_check
+        found = test(rule, amount, last, months)
+        if found is not None:
+            check, first_month = found
+            sums = tuple(map(_yuan, (tc, pc, bp, sp, ap, tp, tc - bp - sp - ap - tp)))
+            answer.listed[person_id] = Figures(cat, visits, sums, check, first_month, _held(held, end))
+    return answer
+
+
+class _Test:
+    """risk_check in whole fen, with each rule's threshold resolved once a day."""
+
+    def __init__(self, month: int, resolve):
+        self.month, self.resolve, self.thresholds = month, resolve, {}
+
+    def met(self, rule, amount: int, day: str) -> bool:
+        """Whether `amount` fen meets the rule's threshold on `day` (compared in whole fen, exactly)."""
+        key = (id(rule), day)
+        if key not in self.thresholds:
+            threshold, entry = self.resolve(rule.threshold, date.fromisoformat(day), NEED)
+            cents = Decimal(threshold) * 100
+            # amount ≥ t ⟺ amount ≥ ⌈100t⌉ and amount > t ⟺ amount > ⌊100t⌋ for whole fen
+            bound = -((-cents) // 1) if rule.comparison == "达到" else cents // 1
+            self.thresholds[key] = (int(bound), rule.comparison == "达到", threshold, entry)
+        bound, at_least, _, _ = self.thresholds[key]
+        return amount >= bound if at_least else amount > bound
+
+    def __call__(self, rule, amount: int, last: str, months: str) -> tuple[RiskCheck, int] | None:
+        """The check over the whole year up to the month, and the first month at whose end it was met."""
+        if not self.met(rule, amount, last):
+            return None
+        _, _, threshold, entry = self.thresholds[(id(rule), last)]
+        by_month: dict[int, list] = {}
+        for part in months.split(","):
+            m, measured, day = part.split(" ")
+            got = by_month.setdefault(int(m), [0, ""])
+            got[0] += int(measured)
+            got[1] = max(got[1], day)
+        first, upto = self.month, 0
+        for m in sorted(by_month):
+            if m >= self.month:
+                break
+            upto += by_month[m][0]
+            if self.met(rule, upto, by_month[m][1]):
+                first = m
+                break
+        return RiskCheck(rule.measure, RISK_SCOPE[rule.measure], tuple(rule.kinds), _yuan(amount), threshold,
+                         rule.comparison, entry.reference, True), first

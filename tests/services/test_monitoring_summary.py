@@ -1,0 +1,95 @@
+"""The monitoring list from the per-person-month summary equals the list read visit by visit (and by the engine).
+
+The oracle is the list as made before the summary (monitoring.old_answer: every candidate's visits read with their
+settlements, years they cannot answer settled again by the engine), on a demo county: every month, after voided and
+corrected bills, categories certified mid-year, a second category, and after the year is re-settled under 湖南's
+rules. The summary kept by the triggers also equals one made afresh from the records (what migration 16 fills).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import pytest
+
+from app.services import bill_changes, bills, county, monitoring
+from app.store import risk_summary
+
+from .conftest import copied_county, demo_county
+from .test_monitoring_store import HUNAN_LOCAL, _changed, _with_bills
+
+YEAR = 2025
+TODAY = date(2026, 1, 15)
+
+
+@pytest.fixture(scope="module")
+def county_db(tmp_path_factory):
+    return demo_county(tmp_path_factory.mktemp("county") / "county.sqlite3", 80, YEAR, seed=11)
+
+
+@pytest.fixture
+def session(county_db, tmp_path):
+    session = copied_county(county_db, tmp_path, user=None)
+    yield session
+    session.store.close()
+
+
+def _same_every_month(session, monkeypatch) -> tuple[int, int]:
+    """Both lists of every month are equal; how many entries the summary listed itself and in all."""
+    from_summary = listed = 0
+    for month in range(1, 13):
+        answer = monitoring.summary_years(session, YEAR, month, monitoring.month_end(YEAR, month),
+                                          min((r.threshold for r in monitoring.risk_rules(
+                                              session, monitoring.month_end(YEAR, month))), default=None))
+        new = monitoring.risk_list(session, YEAR, month, today=TODAY)
+        with monkeypatch.context() as m:
+            m.setattr(monitoring, "summary_years", monitoring.old_answer)
+            old = monitoring.risk_list(session, YEAR, month, today=TODAY)
+        assert dataclasses.replace(new, generated_at=None) == dataclasses.replace(old, generated_at=None), month
+        from_summary += len(answer.listed)
+        listed += len(new.entries)
+    # Kept by the triggers exactly as a rebuild from the records makes it.
+    assert risk_summary.drift(session.conn) == []
+    return from_summary, listed
+
+
+def test_demo_county_every_month(session, monkeypatch):
+    from_summary, listed = _same_every_month(session, monkeypatch)
+    assert listed > 100 and from_summary > 0.9 * listed
+
+
+def _corrected(session) -> None:
+    """A bill corrected to a larger amount and one moved to another month."""
+    for n, person_id in enumerate(_with_bills(session, 14)[12:]):
+        old = session.conn.execute("SELECT * FROM visits WHERE person_id = ? AND status = 'live' "
+                                   "ORDER BY discharged_on LIMIT 1", (person_id,)).fetchone()
+        day = old["discharged_on"] if n == 0 else f"{YEAR}-11-20"
+        new = bills.BillInput(old["hospital"], old["admitted_on"] if n == 0 else f"{YEAR}-11-10", day, old["kind"],
+                              "23456.78", "20000.00", old["invoice_number"], old["hospital_level"])
+        bill_changes.correct_bill(session, old["id"], new, "金额录错", today=TODAY)
+
+
+def test_after_voids_corrections_and_category_changes(session, monkeypatch):
+    _changed(session)
+    _corrected(session)
+    from_summary, listed = _same_every_month(session, monkeypatch)
+    assert listed > 100 and from_summary > 0.9 * listed
+
+
+def test_after_the_year_is_settled_again_under_other_rules(session, monkeypatch):
+    _changed(session)
+    county.configure_county(session, "340223", "南陵县（演示）", "hunan-2022", HUNAN_LOCAL)
+    session._cache.clear()
+    assert monitoring.summary_years(session, YEAR, 12, date(YEAR, 12, 31), 1).listed == {}  # not yet re-settled
+    for _ in bills.resettle_year(session, YEAR):
+        pass
+    from_summary, listed = _same_every_month(session, monkeypatch)
+    assert listed > 20 and from_summary > 0.9 * listed
+
+
+def test_a_changed_summary_row_is_named_by_check(session):
+    session.conn.execute("UPDATE risk_months SET tc = tc + 1 WHERE rowid = (SELECT min(rowid) FROM risk_months)")
+    assert "监测预警汇总" in risk_summary.drift(session.conn)[0]
+    risk_summary.rebuild(session.conn)
+    assert risk_summary.drift(session.conn) == []
