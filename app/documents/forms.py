@@ -35,8 +35,10 @@ def _title(text: str, sub: str = "") -> list:
     return [Paragraph(text, s["title"])] + ([Paragraph(sub, s["subtitle"])] if sub else [])
 
 
-def settlement_slip(path: Path, place: str, person: dict, visits: list[dict], totals: dict | None = None) -> Path:
-    """一站式结算单 for one visit or a year: every tier, deductibles and limits in the small-print explanation."""
+def settlement_slip(path: Path, place: str, person: dict, visits: list[dict], totals: dict | None = None,
+                    voided: list[dict] = ()) -> Path:
+    """一站式结算单 for one visit or a year: every tier, deductibles and limits in the small-print explanation;
+    `voided`: paid bills voided since, whose 补付/追回 lines are listed with the others."""
     s = styles()
     wide = usable_width(True)
     title = "医疗费用一站式结算单" + ("（年度汇总）" if len(visits) > 1 else "")
@@ -70,7 +72,8 @@ def settlement_slip(path: Path, place: str, person: dict, visits: list[dict], to
         # 9 pt: read by the family at the counter, not fine print.
         story.append(Paragraph("<br/>".join(lines), s["cell"]))
         story.append(Spacer(1, 2 * mm))
-    adjusted = [v for v in visits if v.get("adjustments")]
+    adjusted = [*(v for v in visits if v.get("adjustments")), *({**v, "hospital": f"{v['hospital']}（已作废）"}
+                                                                 for v in voided)]
     if adjusted:
         story.append(Paragraph("补付与追回（已支付的金额不改动，差额另行补付或追回；上表为调整后的净额）", s["base"]))
         rows = [["结算日期", "医院", "项目", "原支付", "调整", "调整后", "原因", "状态"]]

@@ -8,7 +8,8 @@ larger than MAX_BYTES or with more than MAX_ROWS rows is refused whole.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import partial
+from operator import itemgetter
 from pathlib import Path
 
 from app.domain.idnumber import IdNumberError, parse_id_number
@@ -99,17 +100,24 @@ def read_bills(path: Path) -> ParsedBills:
     parsed = ParsedBills(path)
     # Each field's column, or one past the row's end for a column the list does not have (read as empty).
     width = max(columns.values()) + 1
-    where = [columns.get(k, width) for k in _FIELDS]
-    days: dict = {}  # a month's list has a few hundred distinct dates in tens of thousands of cells
+    pick = itemgetter(*(columns.get(k, width) for k in _FIELDS))
+    read = _Cells()
     for line, row in enumerate(rows[at + 1:], start=at + 2):
-        if all(v is None or _text(v) == "" for v in row):
+        if _blank(row):
             continue
-        padded = [*row, *([None] * (width + 1 - len(row)))] if len(row) <= width else row
         try:
-            parsed.rows.append(_row(line, [padded[i] for i in where], days))
+            parsed.rows.append(read.row(line, pick(row if len(row) > width else [*row, *([None] * (width + 1 - len(row)))])))
         except ValueError as exc:
             parsed.rejected.append(Rejected(line, [_text(v) for v in row], str(exc)))
     return parsed
+
+
+def _blank(row: list) -> bool:
+    """Whether every cell is empty or blank text (any other value, 0 included, is something)."""
+    for v in row:
+        if v is not None and (type(v) is not str or v.strip()):
+            return False
+    return True
 
 
 _FLAGS = ("emergency", "in_insured_area", "filed_remote", "out_of_area")
@@ -117,38 +125,86 @@ _FIELDS = ("name", "id_number", "kind", "discharged_on", "admitted_on", "hospita
            "policy_covered", "basic_paid", "serious_illness_paid", "invoice_number", *_FLAGS)
 
 
-def _row(line: int, cells: list, days: dict) -> BillRow:
-    """One row's cells, in _FIELDS order, as a bill or a ValueError saying why not."""
-    (name, number, word, discharged, admitted, hospital, level, total, covered, basic, serious,
-     invoice, *where_treated) = cells
-    name = "".join(_text(name).split())
+class _Refused(str):
+    """A cell's refusal as remembered: the message of the ValueError to raise again."""
+
+
+class _Cells:
+    """Reads one list's rows, remembering what each distinct cell of a column means: a month's list names the same
+    people, hospitals, kinds and dates over and over, so each is read (and checked, or refused) once."""
+
+    def __init__(self) -> None:
+        self.memo: dict[str, dict] = {k: {} for k in _READERS}
+
+    def cell(self, key: str, value):
+        """The value read by _READERS[key], or its ValueError."""
+        memo = self.memo[key]
+        # Text is the usual cell; other values are told apart by type too, as 1, 1.0 and True are equal keys.
+        known = value if type(value) is str else (type(value), value)
+        try:
+            found = memo[known]
+        except KeyError:
+            try:
+                found = _READERS[key](value)
+            except ValueError as exc:
+                found = _Refused(str(exc))
+            memo[known] = found
+        except TypeError:  # not hashable: never from a reader, but nothing is assumed of a cell
+            return _READERS[key](value)
+        if type(found) is _Refused:
+            raise ValueError(str(found))
+        return found
+
+    def row(self, line: int, cells: tuple) -> BillRow:
+        """One row's cells, in _FIELDS order, as a bill or a ValueError saying why not."""
+        (name, number, word, discharged, admitted, hospital, level, total, covered, basic, serious,
+         invoice, *where_treated) = cells
+        cell = self.cell
+        name = cell("name", name)
+        number = cell("id_number", number)
+        kind = cell("kind", word)
+        discharged = cell("discharged_on", discharged)
+        admitted = cell("admitted_on", admitted) or discharged
+        if discharged is None:
+            raise ValueError("出院（结算）日期为空")
+        fields = {"hospital": cell("text", hospital), "hospital_level": cell("text", level) or None,
+                  "kind": kind, "admitted_on": admitted, "discharged_on": discharged,
+                  "total_cost": _money(total), "policy_covered": _money(covered),
+                  "basic_paid": _money(basic) or None, "serious_illness_paid": _money(serious) or None,
+                  "invoice_number": _text(invoice)}
+        if where_treated != _NO_FLAGS:
+            self._where_treated(fields, where_treated)
+        return BillRow(line, name, number, fields)
+
+    def _where_treated(self, fields: dict, cells: list) -> None:
+        flags = dict(zip(_FLAGS, cells))
+        for key in ("emergency", "in_insured_area", "filed_remote"):
+            flag = self.cell(key, flags[key])
+            if flag is not None:
+                fields[key] = flag
+        away = self.cell("out_of_area", flags["out_of_area"])
+        if away is not None:
+            if fields.get("in_insured_area") is away:
+                raise ValueError("“参保地就医”与“异地就医”两列相互矛盾，请核对")
+            fields["in_insured_area"] = not away
+
+
+_NO_FLAGS = [None] * len(_FLAGS)
+
+
+def _name(value) -> str:
+    name = "".join(_text(value).split())
     if not name:
         raise ValueError("姓名为空")
-    number = _id_number(_text(number))
-    word = "".join(_text(word).split())
+    return name
+
+
+def _kind(value) -> str:
+    word = "".join(_text(value).split())
     kind = KIND_WORDS.get(word)
     if kind is None:
         raise ValueError(f"就诊类别“{word}”无法识别（应为 住院、门诊慢特病 或 普通门诊）")
-    discharged = _day(days, discharged, "出院（结算）日期")
-    admitted = _day(days, admitted, "入院日期") or discharged
-    if discharged is None:
-        raise ValueError("出院（结算）日期为空")
-    fields = {"hospital": _text(hospital), "hospital_level": _text(level) or None,
-              "kind": kind, "admitted_on": admitted, "discharged_on": discharged,
-              "total_cost": _money(total), "policy_covered": _money(covered),
-              "basic_paid": _money(basic) or None, "serious_illness_paid": _money(serious) or None,
-              "invoice_number": _text(invoice)}
-    flags = dict(zip(_FLAGS, where_treated))
-    for key, label in (("emergency", "急诊、抢救"), ("in_insured_area", "参保地就医"), ("filed_remote", "异地就医备案")):
-        flag = _yes_no(flags[key], label)
-        if flag is not None:
-            fields[key] = flag
-    away = _yes_no(flags["out_of_area"], "异地就医")
-    if away is not None:
-        if fields.get("in_insured_area") is away:
-            raise ValueError("“参保地就医”与“异地就医”两列相互矛盾，请核对")
-        fields["in_insured_area"] = not away
-    return BillRow(line, name, number, fields)
+    return kind
 
 
 def _yes_no(value, label: str) -> bool | None:
@@ -166,42 +222,34 @@ def _yes_no(value, label: str) -> bool | None:
     return found
 
 
-def _day(days: dict, value, label: str):
-    """_day_cell, remembered per value for the list being read (a refusal is not remembered: it is rare)."""
+def _id_number(value) -> str:
     try:
-        return days[value]
-    except KeyError:
-        found = days[value] = _day_cell(value, label)
-        return found
-    except TypeError:  # not hashable: never from a reader, but nothing is assumed of a cell
-        return _day_cell(value, label)
-
-
-@lru_cache(maxsize=65536)
-def _checked_id(raw: str) -> str | IdNumberError:
-    try:
-        return parse_id_number(raw, "id_number").value
+        return parse_id_number(_text(value), "id_number").value
     except IdNumberError as exc:
-        return exc
+        raise ValueError(exc.message) from None
 
 
-def _id_number(raw: str) -> str:
-    """The ID number, checked once per distinct text: a month's list names most people several times."""
-    found = _checked_id(raw)
-    if isinstance(found, IdNumberError):
-        raise ValueError(found.message)
-    return found
-
-
-def _day_cell(value, label: str):
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise ValueError(f"{label}{exc}") from None
+def _day_cell(label: str):
+    def read(value):
+        try:
+            return parse_date(value)
+        except ValueError as exc:
+            raise ValueError(f"{label}{exc}") from None
+    return read
 
 
 def _money(value) -> str:
     """An amount as text (the bill's own check reads it): Excel gives floats, lists write 1,234.50 or ¥."""
     if isinstance(value, float):
-        return f"{value:.2f}" if abs(value * 100 - round(value * 100)) < 1e-6 else repr(value)
+        cents = value * 100
+        return f"{value:.2f}" if abs(cents - round(cents)) < 1e-6 else repr(value)
+    if type(value) is int:  # nothing to strip or translate (True is not an int here: it reads as text)
+        return str(value)
     return _text(value).replace(",", "").replace("¥", "").replace("￥", "").replace("元", "")
+
+
+# How each remembered column is read; a reader raises ValueError with the row's refusal.
+_READERS = {"name": _name, "id_number": _id_number, "kind": _kind, "text": _text,
+            "discharged_on": _day_cell("出院（结算）日期"), "admitted_on": _day_cell("入院日期"),
+            "emergency": partial(_yes_no, label="急诊、抢救"), "in_insured_area": partial(_yes_no, label="参保地就医"),
+            "filed_remote": partial(_yes_no, label="异地就医备案"), "out_of_area": partial(_yes_no, label="异地就医")}

@@ -221,7 +221,7 @@ def _first_sheet(path: Path) -> Iterator[list]:
         merges = sorted(sheet.merged_cell_ranges or ())
         active: list = []
         for r, raw in enumerate(sheet.iter_rows()):
-            row = [_openpyxl_value(v) for v in raw]
+            row = [v if type(v) is str and v else _openpyxl_value(v) for v in raw]  # most cells are text: no call
             while merges and merges[0][0][0] <= r:
                 active.append(merges.pop(0))
             active = [m for m in active if m[1][0] >= r]

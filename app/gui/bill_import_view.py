@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from app.gui import files
 from app.gui.forms import styled_label
@@ -64,12 +63,12 @@ class BillImportView(QWidget):
                 for r in result.rejected]
         rows += [("", "可导入", result.names.get(b["person_id"], ""), b["hospital"], b["discharged_on"], b["invoice_number"], b["total_cost"],
                   b["policy_covered"], "") for b in result.ready[:SHOWN]]
-        self.table.setRowCount(len(rows))
-        for r, values in enumerate(rows):
-            for c, value in enumerate(values):
-                cell = QTableWidgetItem(str(value))
-                cell.setForeground(QColor("#b3261e" if values[1] == "不能导入" else "#1e6b34"))
-                self.table.setItem(r, c, cell)
+        self.table.set_rows(rows, ["#b3261e"] * len(result.rejected) + ["#1e6b34"] * (len(rows) - len(result.rejected)))
+        # A refusal is read whole: its row grows to the wrapped reason and the original row (it was cut at the
+        # column's edge, so the caseworker saw neither how to fix it nor whose row it was).
+        for r in range(len(result.rejected)):
+            self.table.item(r, len(HEADERS) - 1).setToolTip(rows[r][-1])
+            self.table.resizeRowToContents(r)
         more = f"（只列出前 {SHOWN} 张）" if len(result.ready) > SHOWN else ""
         self.summary.setText(f"{result.path.name}：可导入 {len(result.ready)} 张{more}，已登记过（跳过）{result.already} 张，"
                              f"不能导入 {len(result.rejected)} 行（原因见“说明”）。未作任何修改。")

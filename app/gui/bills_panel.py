@@ -26,6 +26,7 @@ from app.domain.names import HOSPITAL_LEVELS, VISIT_KINDS
 from app.gui import files
 from app.gui.forms import FormDialog
 from app.gui.ops import Op
+from app.gui.tables import filling
 from app.services import bill_changes, bills, money_xlsx
 from app.services.paperwork import place
 
@@ -87,17 +88,16 @@ class BillsPanel(QWidget):
 
     def _show(self, rows: list[dict]) -> None:
         self.rows = rows
-        self.table.setSortingEnabled(False)
-        self.table.setRowCount(len(rows))
-        for r, b in enumerate(rows):
-            for c, (key, _) in enumerate(COLUMNS):
-                item = _Number(b[key]) if key in _NUMBERS else QTableWidgetItem(str(b[key] or ""))
-                item.setData(Qt.ItemDataRole.UserRole, r)
-                if b["status"] == "void":
-                    item.setForeground(QColor("#8a8f98"))
-                    item.setToolTip(f"已作废：{b['void_reason']}（{b['voided_by']}）")
-                self.table.setItem(r, c, item)
-        self.table.setSortingEnabled(True)
+        with filling(self.table):
+            self.table.setRowCount(len(rows))
+            for r, b in enumerate(rows):
+                for c, (key, _) in enumerate(COLUMNS):
+                    item = _Number(b[key]) if key in _NUMBERS else QTableWidgetItem(str(b[key] or ""))
+                    item.setData(Qt.ItemDataRole.UserRole, r)
+                    if b["status"] == "void":
+                        item.setForeground(QColor("#8a8f98"))
+                        item.setToolTip(f"已作废：{b['void_reason']}（{b['voided_by']}）")
+                    self.table.setItem(r, c, item)
 
     def selected(self) -> list[dict]:
         rows = sorted({i.row() for i in self.table.selectedIndexes()})

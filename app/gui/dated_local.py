@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QDateEdit, QLineEdit, QMessageBox
+from PySide6.QtWidgets import QComboBox, QLineEdit, QMessageBox
 
+from app.gui.date_field import DateField
 from app.gui.forms import FormDialog
 from app.gui.ops import Op
 from app.services import bills, county
@@ -19,16 +20,15 @@ class DatedLocalDialog(FormDialog):
         for key, param in policy.locals.items():
             self.key.addItem(f"{param.label}（{param.unit}）", key)
         self.value = self.form.add("value", "新的值", QLineEdit(), "如 60% 或 1500；须是本县正式文件确定的值")
-        self.start = self.form.add("valid_from", "生效日期", QDateEdit(clock.today().replace(month=1, day=1)),
+        # A DateField, not QDateEdit: typing a whole date into QDateEdit kept the old one without a word.
+        self.start = self.form.add("valid_from", "生效日期", DateField(clock.today().replace(month=1, day=1)),
                                    "此日及以后结算的账单按新值；之前的仍按原值")
-        self.start.setCalendarPopup(True)
-        self.start.setDisplayFormat("yyyy-MM-dd")
         self.buttons.button(self.buttons.StandardButton.Ok).setText("保存并预览重新结算")
         self.finish_layout()
 
     def save(self) -> None:
         session, key, value, start = (self.window.session, self.key.currentData(), self.value.text(),
-                                      self.start.date().toPython())
+                                      self.start.text())  # the service reads it and names the field if not a date
 
         def work():
             years = county.set_local_from(session, key, value, start)

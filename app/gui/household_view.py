@@ -11,6 +11,8 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QPushButton,
+    QScrollArea,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +27,26 @@ from app.services import paperwork, registry
 from app.store import clock
 
 PALETTE = ("#2f6db3", "#c2571a", "#2e8b57", "#8e44ad", "#b8860b", "#c0392b", "#16a085")
+
+
+def _captioned(widget: QWidget, caption: str) -> QWidget:
+    """The widget under a caption, as one piece of a splitter."""
+    box = QWidget()
+    inner = QVBoxLayout(box)
+    inner.setContentsMargins(0, 4, 0, 0)
+    inner.addWidget(QLabel(caption))
+    inner.addWidget(widget, 1)
+    return box
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    """The widget scrolled when the splitter gives it less than its height (a large household's timeline)."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setMinimumHeight(60)
+    area.setWidget(widget)
+    return area
 
 
 class Timeline(QWidget):
@@ -94,18 +116,21 @@ class HouseholdView(QWidget):
         layout.addWidget(self.subtitle)
         # Sorted by a header click like every table; a row is read through its record index, not its position.
         self.members = DataTable(["姓名", "与户主关系", "证件号码", "性别", "出生日期", "现有身份类别"], "家庭成员")
-        layout.addWidget(self.members, 2)
         self.periods = DataTable(["选中成员的身份类别", "起始日期", "终止日期", "认定部门"], "身份类别期间")
         self.periods.activated_record.connect(lambda _: self.edit_period())
-        layout.addWidget(self.periods, 1)
         self.members.itemSelectionChanged.connect(self._show_periods)
-        layout.addWidget(QLabel("身份类别时间轴"))
         self.timeline = Timeline()
-        layout.addWidget(self.timeline, 1)
-        layout.addWidget(QLabel("全家账单（点列标题排序；可多选导出；灰色为已作废）"))
         self.bills = BillsPanel(window)
         self.bills.changed.connect(lambda: self.refresh())
-        layout.addWidget(self.bills, 2)
+        # In a splitter the caseworker can drag: at a laptop's 1366×768 the stacked tables left the bills one row.
+        parts = QSplitter(Qt.Orientation.Vertical)
+        parts.setChildrenCollapsible(False)
+        for widget, caption, stretch in ((self.members, None, 3), (self.periods, None, 1),
+                                         (_scrolled(self.timeline), "身份类别时间轴", 1),
+                                         (self.bills, "全家账单（点列标题排序；可多选导出；灰色为已作废）", 4)):
+            parts.addWidget(_captioned(widget, caption) if caption else widget)
+            parts.setStretchFactor(parts.count() - 1, stretch)
+        layout.addWidget(parts, 1)
         bar = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
         session = window.session

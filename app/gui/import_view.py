@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from app.gui.forms import styled_label
 from app.gui import files
 from app.gui.ops import Op
-from app.gui.tables import DataTable
+from app.gui.tables import DataTable, filling
 from app.services import identity_import
 
 ACTIONABLE = ("new", "changed", "ended")
@@ -70,28 +70,29 @@ class ImportView(QWidget):
     def _show(self, result) -> None:
         self.parsed, self.changes = result
         rows = [(c, c.kind) for c in self.changes] + [(r, "rejected") for r in self.parsed.rejected]
-        self.table.setRowCount(len(rows))
         counts: dict[str, int] = {}
-        for r, (item, kind) in enumerate(rows):
-            counts[kind] = counts.get(kind, 0) + 1
-            tick = QTableWidgetItem()
-            if kind in ACTIONABLE:
-                tick.setFlags(tick.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                tick.setCheckState(Qt.CheckState.Checked)
-            else:
-                tick.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            self.table.setItem(r, 0, tick)
-            if kind == "rejected":
-                values = (str(item.line), "未导入", item.name, item.id_number, "", "", "", item.reason)
-            else:
-                row = item.row
-                values = (str(row.line), identity_import.KIND_NAMES[kind], row.name, row.id_number, row.category,
-                          str(row.valid_from), str(row.valid_to or ""), item.note)
-            for c, value in enumerate(values, start=1):
-                cell = QTableWidgetItem(value)
-                if kind in COLOURS:
-                    cell.setForeground(QColor(COLOURS[kind]))
-                self.table.setItem(r, c, cell)
+        with filling(self.table):  # a re-compared list refills the table while it is shown
+            self.table.setRowCount(len(rows))
+            for r, (item, kind) in enumerate(rows):
+                counts[kind] = counts.get(kind, 0) + 1
+                tick = QTableWidgetItem()
+                if kind in ACTIONABLE:
+                    tick.setFlags(tick.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                    tick.setCheckState(Qt.CheckState.Checked)
+                else:
+                    tick.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                self.table.setItem(r, 0, tick)
+                if kind == "rejected":
+                    values = (str(item.line), "未导入", item.name, item.id_number, "", "", "", item.reason)
+                else:
+                    row = item.row
+                    values = (str(row.line), identity_import.KIND_NAMES[kind], row.name, row.id_number, row.category,
+                              str(row.valid_from), str(row.valid_to or ""), item.note)
+                for c, value in enumerate(values, start=1):
+                    cell = QTableWidgetItem(value)
+                    if kind in COLOURS:
+                        cell.setForeground(QColor(COLOURS[kind]))
+                    self.table.setItem(r, c, cell)
         names = {**identity_import.KIND_NAMES, "rejected": "未导入"}
         applied, self.applied = self.applied, None
         done = f"已应用 {applied} 项变化；重新比对后，" if applied else ""

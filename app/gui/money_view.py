@@ -19,6 +19,7 @@ from app.gui import files
 from app.gui.forms import styled_label
 from app.gui.ops import Op
 from app.gui.pdf_preview import show_document
+from app.gui.tables import filling
 from app.services import disbursement, money_xlsx
 from app.services.paperwork import place
 from app.store import clock
@@ -45,12 +46,13 @@ def _table(columns: tuple) -> QTableWidget:
 
 
 def _fill(table: QTableWidget, columns: tuple, rows: list[dict]) -> None:
-    table.setSortingEnabled(False)
-    table.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, (key, _) in enumerate(columns):
-            table.setItem(r, c, QTableWidgetItem(str(row.get(key) if row.get(key) is not None else "")))
-    table.setSortingEnabled(True)
+    with filling(table):
+        table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, (key, _) in enumerate(columns):
+                item = QTableWidgetItem(str(row.get(key) if row.get(key) is not None else ""))
+                item.setToolTip(item.text() if len(item.text()) > 16 else "")  # a long 原因 is cut at the edge
+                table.setItem(r, c, item)
 
 
 def _when(stamp: str | None) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import date
 from pathlib import Path
 
@@ -42,23 +43,39 @@ def _chunks(values: list) -> list[list]:
     return [values[i:i + _CHUNK] for i in range(0, len(values), _CHUNK)]
 
 
-def _persons(session: Session, numbers: list[str]) -> dict[str, sqlite3.Row]:
+class _Person(NamedTuple):
+    id: str
+    name: str
+    covered: bool  # within the user's jurisdiction
+
+
+def _persons(session: Session, numbers: list[str]) -> dict[str, _Person]:
     out = {}
+    covers = session.user.covers
     for part in _chunks(numbers):
-        for r in session.conn.execute(
+        for pid, name, number, region in session.conn.execute(
                 "SELECT p.id, p.name, p.id_number, h.region_code FROM persons p JOIN households h ON h.id = p.household_id "
                 f"WHERE p.id_number IN ({', '.join('?' * len(part))})", part):
-            out[r["id_number"]] = r
+            out[number] = _Person(pid, name, covers(region))
     return out
 
 
-def _recorded(session: Session, invoices: list[str]) -> dict[tuple[str, str], sqlite3.Row]:
+def _recorded(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """The live bills of these (hospital, invoice) pairs: (person, discharged, total) of each.
+
+    Asked hospital by hospital, so that the unique index on (hospital, invoice) is searched; asking by invoice alone
+    walks the whole index once a chunk, which on a county's millions of bills costs minutes."""
+    by_hospital: dict[str, list[str]] = {}
+    for hospital, invoice in keys:
+        by_hospital.setdefault(hospital, []).append(invoice)
     out = {}
-    for part in _chunks(invoices):
-        for r in session.conn.execute(
-                "SELECT hospital, invoice_number, person_id, discharged_on, total_cost FROM visits "
-                f"WHERE status = 'live' AND invoice_number IN ({', '.join('?' * len(part))})", part):
-            out[(r["hospital"], r["invoice_number"])] = r
+    for hospital, invoices in by_hospital.items():
+        for part in _chunks(sorted(invoices)):
+            for invoice, *found in session.conn.execute(
+                    "SELECT invoice_number, person_id, discharged_on, total_cost FROM visits "
+                    f"WHERE status = 'live' AND hospital = ? AND invoice_number IN ({', '.join('?' * len(part))})",
+                    [hospital, *part]):
+                out[(hospital, invoice)] = tuple(found)
     return out
 
 
@@ -75,8 +92,9 @@ def _periods(session: Session, person_ids: list[str]) -> dict[str, list[tuple[st
 
 def _outside(day: str, name: str, periods: list[tuple[str, str]]) -> str | None:
     """The refusal for a bill settled on a day none of the person's categories covers (None: one covers it)."""
-    if any(start <= day <= end for start, end in periods):
-        return None
+    for start, end in periods:
+        if start <= day <= end:
+            return None
     held = "、".join(f"{a}至{'今' if b == '9999-12-31' else b}" for a, b in sorted(periods)[:3])
     return (f"{label_for('discharged_on')}：{day} 不在 {name} 的身份类别有效期内（"
             + (f"登记的有效期为 {held}" if held else "没有登记身份类别")
@@ -87,10 +105,12 @@ def compare(session: Session, parsed: ParsedBills, today: date | None = None) ->
     """What applying the list would record; nothing is written."""
     result = BillImport(parsed.path, rejected=list(parsed.rejected))
     persons = _persons(session, sorted({r.id_number for r in parsed.rows}))
-    periods = _periods(session, sorted(p["id"] for p in persons.values()))
-    recorded = _recorded(session, sorted({r.fields["invoice_number"] for r in parsed.rows}))
+    periods = _periods(session, sorted(p.id for p in persons.values()))
+    # The key as the bill's own check writes it (trimmed); a row whose key is not a valid bill is refused before use.
+    recorded = _recorded(session, {(r.fields["hospital"], r.fields["invoice_number"]) for r in parsed.rows})
     seen: dict[tuple[str, str], int] = {}
     stamp = now()
+    ready, names = result.ready, result.names
 
     def refuse(line_row, reason: str) -> None:
         result.rejected.append(Rejected(line_row.line, [line_row.name, line_row.id_number,
@@ -101,14 +121,14 @@ def compare(session: Session, parsed: ParsedBills, today: date | None = None) ->
         if person is None:
             refuse(r, f"未登记的人员：身份证号 {r.id_number}（请先登记家庭和人员）")
             continue
-        if person["name"] != r.name:
-            refuse(r, f"姓名“{r.name}”与登记的“{person['name']}”不符，请核对")
+        if person.name != r.name:
+            refuse(r, f"姓名“{r.name}”与登记的“{person.name}”不符，请核对")
             continue
-        if not session.user.covers(person["region_code"]):
+        if not person.covered:
             refuse(r, f"{r.name} 不在您的管辖范围（{session.user.jurisdiction}）内")
             continue
         try:
-            row = bills.visit_row(person["id"], bills.BillInput(**r.fields), today, stamp)
+            row = bills.visit_row(person.id, bills.BillInput(**r.fields), today, stamp)
         except FieldError as exc:
             refuse(r, f"{label_for(exc.field)}：{exc.reason}")
             continue
@@ -119,18 +139,17 @@ def compare(session: Session, parsed: ParsedBills, today: date | None = None) ->
         seen[key] = r.line
         old = recorded.get(key)
         if old is not None:
-            if (old["person_id"], old["discharged_on"], old["total_cost"]) == (
-                    row["person_id"], row["discharged_on"], row["total_cost"]):
+            if old == (person.id, row["discharged_on"], row["total_cost"]):
                 result.already += 1
                 continue
             refuse(r, f"重复报销：{key[0]} 的发票号 {key[1]} 已为他人或以不同金额登记，同一张发票不能再次报销")
             continue
-        outside = _outside(row["discharged_on"], person["name"], periods.get(person["id"], []))
+        outside = _outside(row["discharged_on"], person.name, periods.get(person.id, []))
         if outside:
             refuse(r, outside)
             continue
-        result.ready.append(row)
-        result.names[person["id"]] = person["name"]
+        ready.append(row)
+        names[person.id] = person.name
     return result
 
 

@@ -111,9 +111,10 @@ def visit_row(person_id: str, bill: BillInput, today: date | None, stamp: str | 
     stamp = stamp or now()
     return {"id": new_id(), "person_id": person_id, "hospital": hospital, "hospital_level": level,
             "admitted_on": admitted.isoformat(), "discharged_on": discharged.isoformat(), "kind": bill.kind,
-            "total_cost": fmt(total), "policy_covered": fmt(covered),
-            "basic_paid": fmt(basic) if basic is not None else None,
-            "serious_illness_paid": fmt(serious) if serious is not None else None,
+            # validate.money gives the fen already (exponent -2): its text is fmt's, without rounding again
+            "total_cost": str(total), "policy_covered": str(covered),
+            "basic_paid": str(basic) if basic is not None else None,
+            "serious_illness_paid": str(serious) if serious is not None else None,
             "invoice_number": invoice, "referred": int(bool(bill.referred)), "in_province": int(bool(bill.in_province)),
             "major_disease": int(bool(bill.major_disease)), "emergency": int(bool(bill.emergency)),
             "in_insured_area": int(bool(bill.in_insured_area)), "filed_remote": int(bool(bill.filed_remote)),

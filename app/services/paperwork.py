@@ -78,8 +78,13 @@ def slip_content(session: Session, visit_id: str | None = None, person_id: str |
         sums = {k: sum((Decimal(v[k]) for v in visits), ZERO) for k in _SUMMED}
         totals = {k: fmt(x) for k, x in sums.items()}
         totals["out_of_catalog"] = fmt(sums["total_cost"] - sums["policy_covered"])
+    # A paid bill voided since: not in the table (it is due nothing now), but its 追回 is money the family gives
+    # back, so the year's slip lists it with the other adjustments.
+    voided = [] if visit_id else [v for v in (_with_payments(session, r) for r in _visit_rows(
+        session, "v.person_id = ? AND v.discharged_on LIKE ? AND v.status = 'void'", (person_id, f"{year}-%")))
+        if v["adjustments"]]
     return {"person": load_person(session, visits[0]["person_id"]),
-            "visits": [_with_payments(session, v) for v in visits], "totals": totals}
+            "visits": [_with_payments(session, v) for v in visits], "totals": totals, "voided": voided}
 
 
 def year_slip_content(session: Session, person_id: str, year: int) -> dict:
@@ -91,7 +96,8 @@ def settlement_slip(session: Session, path: Path, visit_id: str | None = None, p
                     year: int | None = None) -> Path:
     """一站式结算单 for one visit, or for a person's year with its totals; paid tiers show original, 补付/追回, net."""
     content = slip_content(session, visit_id, person_id, year)
-    return _forms().settlement_slip(path, place(session), content["person"], content["visits"], content["totals"])
+    return _forms().settlement_slip(path, place(session), content["person"], content["visits"], content["totals"],
+                                    content["voided"])
 
 
 def notice_list(session: Session, path: Path) -> Path:

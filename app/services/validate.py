@@ -40,7 +40,8 @@ def day(value: object, field: str, label: str, today: date | None = None, allow_
 
 
 def money(value: object, field: str, label: str | None = None) -> Decimal:
-    """An amount in yuan: not negative, at most two decimals; `label` where the key's own label is too general."""
+    """An amount in yuan to the fen (exponent -2, so str() writes it as money.fmt does): not negative, at most two
+    decimals; `label` where the key's own label is too general."""
     try:
         return parse_money(value, field)
     except MoneyError as exc:

@@ -272,3 +272,23 @@ def test_a_category_certified_after_payment_makes_a_top_up_naming_it(session, fa
     assert [(r["line_type"], r["old_amount"], r["new_amount"], r["amount"], r["reason"]) for r in lines] == [
         ("补付", "3000.00", "3600.00", "600.00", "身份类别变更")]
     _invariant(session)
+
+
+def test_the_annual_slip_lists_the_recovery_of_a_paid_bill_voided_since(session, family, clerk, tmp_path):
+    from pypdf import PdfReader
+
+    from app.services import paperwork
+
+    _, head, _ = family
+    registry.set_category(session, head, "低保对象", "2020-01-01", None, "民政")
+    paid = bills.record_bill(clerk, head, bill(invoice_number="V1"))
+    bills.record_bill(clerk, head, bill(invoice_number="V2", admitted_on="2023-06-01", discharged_on="2023-06-05"))
+    disbursement.confirm_batch(_reviewer(session), disbursement.create_batch(clerk, 2023)["id"])
+    bill_changes.void_bill(clerk, paid["visit_id"], "医院冲正")
+    content = paperwork.year_slip_content(session, head, 2023)
+    assert [v["invoice_number"] for v in content["visits"]] == ["V2"]
+    assert [(v["invoice_number"], a["kind"]) for v in content["voided"] for a in v["adjustments"]
+            if a["tier"] == "assistance_paid"] == [("V1", "追回")]
+    pdf = paperwork.settlement_slip(session, tmp_path / "slip.pdf", person_id=head, year=2023)
+    text = "".join(page.extract_text() for page in PdfReader(str(pdf)).pages)
+    assert "（已作废）" in text and "追回" in text
