@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from app.store.seal import POINTER
+
 from .killing import cli
 
 TIERS = ("basic_paid", "serious_illness_paid", "assistance_paid", "tilt_assistance_paid")
@@ -94,12 +96,16 @@ def snapshot(db: Path, known: set[str]) -> Snapshot:
         # changes in the same order.
         names.sort(key=lambda n: n != "audit_log")
         tables: dict[str, list[dict]] = {}
+        # A record names the audit entry that sealed it by its number, which the sign-ins left out here shift.
+        renumbered: dict[int, int] = {}
         for name in names:
             order = "seq" if name == "audit_log" else "rowid"
-            rows = [{k: norm(r[k]) for k in r.keys() if k not in TIMED.get(name, ())}
+            rows = [{k: renumbered.get(r[k], f"unknown entry {r[k]}") if k == POINTER and r[k] is not None
+                     else norm(r[k]) for k in r.keys() if k not in TIMED.get(name, ())}
                     for r in conn.execute(f'SELECT * FROM "{name}" ORDER BY {order}')
                     if name != "audit_log" or r["action"] != SIGN_IN]
             if name == "audit_log":
+                renumbered = {r["seq"]: i for i, r in enumerate(rows, start=1)}
                 rows = [{**r, "seq": i} for i, r in enumerate(rows, start=1)]
             elif name == "audit_head":
                 rows = [{**r, "count": len(tables["audit_log"])} for r in rows]
