@@ -6,11 +6,27 @@ from decimal import Decimal
 
 from app.domain.money import shown
 
+# The parts of the family's own share as the engine splits it (app/policy/result.own_parts), in plain words.
+PART_WORDS = (
+    ("out_of_catalog", "医保目录外的药品和项目 {} 元，国家政策不报"),
+    ("under_deductible", "起付线以下的 {} 元，按规定由个人先付"),
+    ("above_limit", "超过年度封顶线（限额）的 {} 元"),
+    ("co_payment", "报销比例之外个人按比例负担的 {} 元"),
+    ("unsplit", "医保报销后剩下的 {} 元（医院结算单未分列起付线和比例）"),
+)
+
+
+def own_share_text(parts: dict) -> str:
+    """What the family pays itself, part by part (only the parts that are not zero)."""
+    said = [words.format(shown(parts[key])) for key, words in PART_WORDS if Decimal(str(parts.get(key) or 0))]
+    return "，".join(said)
+
 
 def plain_explanation(figures: dict, visits: int = 1, kind: str = "住院") -> str:
     """One paragraph for the family, before the caseworker's formulas; `figures` holds a bill's or a year's amounts
     (total_cost, policy_covered, basic_paid, serious_illness_paid, assistance_paid, tilt_assistance_paid,
-    personal_pay) as Decimal or text."""
+    personal_pay) as Decimal or text, and where the engine split it, `personal_pay_parts` (nothing is recomputed
+    here: without the split only 目录外 is told apart)."""
     f = {k: Decimal(str(figures.get(k) or 0)) for k in (
         "total_cost", "policy_covered", "basic_paid", "serious_illness_paid", "assistance_paid",
         "tilt_assistance_paid", "personal_pay")}
@@ -24,7 +40,11 @@ def plain_explanation(figures: dict, visits: int = 1, kind: str = "住院") -> s
     parts.append(f"基本医保报了 {shown(f['basic_paid'])} 元，大病保险报了 {shown(f['serious_illness_paid'])} 元，"
                  f"医疗救助给了 {shown(relief)} 元")
     own = f"您自己付 {shown(f['personal_pay'])} 元"
-    if outside > 0 and inside_own >= 0:
+    split = figures.get("personal_pay_parts")
+    detail = own_share_text(split) if split else ""
+    if detail:
+        own += f"，其中{detail}"
+    elif outside > 0 and inside_own >= 0:
         own += f"，其中目录外 {shown(outside)} 元，目录内各项报销之后剩下的 {shown(inside_own)} 元"
     parts.append(own)
     return "；".join(parts) + "。"
