@@ -8,7 +8,7 @@ from app.domain.money import shown
 
 # The parts of the family's own share as the engine splits it (app/policy/result.own_parts), in plain words.
 PART_WORDS = (
-    ("out_of_catalog", "医保目录外的药品和项目 {} 元，国家政策不报"),
+    ("out_of_catalog", "目录外 {} 元"),
     ("under_deductible", "起付线以下的 {} 元，按规定由个人先付"),
     ("above_limit", "超过年度封顶线（限额）的 {} 元"),
     ("co_payment", "报销比例之外个人按比例负担的 {} 元"),

@@ -182,6 +182,9 @@ class SettleResult:
     risk: RiskCheck | None = None  # the 监测预警 test, when a rule covers the applied category (not in to_json)
     # The bound on an approved 依申请救助, when the policy has the section and the person may apply (not in to_json).
     application_ceiling: ApplicationCeiling | None = None
+    # Whether the household met 依申请救助's conditions (income test, 财产核查); None where none was tested (not in
+    # to_json): an approval at 0 元 of a household that did not is refused, one that did but is owed 0 is confirmed.
+    application_passes: bool | None = None
 
     @property
     def total_paid(self) -> Decimal:
