@@ -97,10 +97,19 @@ class Imported:
     county: dict[str, county_db.Merged] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def nothing_new(self) -> bool:
+        """Whether importing here added, changed and refused nothing (the package was already taken in)."""
+        return not any(a.added or a.updated or a.conflicts or a.held for a in self.applied.values())
+
     def lines(self) -> list[str]:
         m = self.manifest
         made = clock.local_time(m["created_at"]).strftime("%Y-%m-%d %H:%M")
         out = [f"交换包：{m['site_name']}（{m['county']}）{m['created_by']}于 {made} 导出"]
+        if self.applied and self.nothing_new:
+            held = sum(a.same for a in self.applied.values())
+            out.insert(0, f"没有新内容：包内 {held} 条记录本站都已有（这个交换包以前已导入过，或其内容已同步到本站），"
+                          f"没有改动任何记录")
         for table, a in self.applied.items():
             if a.added or a.updated or a.same or a.conflicts:
                 out.append(f"{NAMES[table]}：新增 {a.added}，更新 {a.updated}，已有 {a.same}"
