@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app import __version__
-from app.exchange import county_db, county_keys, envelope, keys, package, trust
+from app.exchange import county_db, county_keys, county_steps, envelope, keys, package, trust
 from app.exchange.merge import Applied
 from app.exchange.records import (
     AUDIT_COLUMNS,
@@ -164,6 +164,8 @@ def import_to_county(session: Session, path: Path, url: str) -> Imported:
         if held is None or held[0].signing != mine.public().signing:
             raise StoreError("本机不是县级数据库登记的县级站点，无法打开加密给县里的交换包。请在县里的电脑上导入"
                              "（县里首次使用时先运行 jiuzhu county claim）")
+        with pg.transaction():
+            county_steps.publish_rules(pg, session.store)  # steps in the package are judged by the county's rules
         with envelope.opened(path, mine, lambda s: county_keys.sender(pg, s), package.MAX_PACKAGE, "本县") as (
                 plain, header):
             return _into_county(pg, _open(plain, header, ents, held[1]), ents, mine)
