@@ -66,7 +66,7 @@ def settlement_slip(path: Path, place: str, person: dict, visits: list[dict], to
     for v in visits:
         invoice = f"发票号 {_esc(v['invoice_number'])}；" if v.get("invoice_number") else ""
         lines = [f"<b>{v['discharged_on']} {_esc(v['hospital'])}</b>（{invoice}适用类别：{_esc(v['applied_category'])}）"]
-        lines += [_esc(f"{st['tier']} {st['amount']} 元：{st['explain']}〔{st['reference']}〕") for st in v["steps"]]
+        lines += [_esc(f"{st['tier']} {shown(st['amount'])} 元：{st['explain']}〔{st['reference']}〕") for st in v["steps"]]
         # 9 pt: read by the family at the counter, not fine print.
         story.append(Paragraph("<br/>".join(lines), s["cell"]))
         story.append(Spacer(1, 2 * mm))
@@ -76,8 +76,9 @@ def settlement_slip(path: Path, place: str, person: dict, visits: list[dict], to
         rows = [["结算日期", "医院", "项目", "原支付", "调整", "调整后", "原因", "状态"]]
         for v in adjusted:
             for a in v["adjustments"]:
-                rows.append([v["discharged_on"], v["hospital"], a["tier_name"], a["old"], f"{a['kind']} {a['amount']}",
-                             a["new"], Paragraph(_esc(a["reason"]), s["small"]), "已办" if a["paid"] else "待发放"])
+                rows.append([v["discharged_on"], v["hospital"], a["tier_name"], shown(a["old"]),
+                             f"{a['kind']} {shown(a['amount'])}", shown(a["new"]),
+                             Paragraph(_esc(a["reason"]), s["small"]), "已办" if a["paid"] else "待发放"])
         story.append(grid(rows, [22 * mm, 36 * mm, 18 * mm, 24 * mm, 30 * mm, 24 * mm, wide - 188 * mm, 34 * mm],
                           numeric_columns=(3, 5)))
         story.append(Spacer(1, 3 * mm))
@@ -207,7 +208,8 @@ def _approval_story(place: str, number: str, form: dict) -> list:
     t = form["totals"]
     story.append(grid([["就诊次数", "医疗费用总额", "政策范围内", *(label for _, label in TIERS), "个人自付"],
                        [str(t["visits"]), shown(t["total_cost"]), shown(t["policy_covered"]),
-                        *(shown(t[k]) for k, _ in TIERS), shown(t["personal_pay"])]], [w / 8] * 8, numeric_columns=range(8)))
+                        *(shown(t[k]) for k, _ in TIERS), shown(t["personal_pay"])]],
+                      [w / 8] * 8, numeric_columns=range(8)))
     story.append(Spacer(1, 3 * mm))
     figure = a["approved_amount"] or a["computed_amount"]
     if figure is None:

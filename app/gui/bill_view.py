@@ -235,8 +235,8 @@ class BillView(QWidget):
         self.last_visit = row["visit_id"]
         self.print_button.setEnabled(True)
         self.window.statusBar().showMessage(
-            f"已保存：医疗救助 {row['assistance_paid']} 元，倾斜救助 {row['tilt_assistance_paid']} 元，"
-            f"个人自付 {row['personal_pay']} 元", 8000)
+            f"已保存：医疗救助 {shown(row['assistance_paid'])} 元，倾斜救助 {shown(row['tilt_assistance_paid'])} 元，"
+            f"个人自付 {shown(row['personal_pay'])} 元", 8000)
         self.clear()
 
     def _failed(self, exc: BaseException) -> None:

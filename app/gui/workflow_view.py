@@ -193,7 +193,7 @@ class ApplicationDialog(QDialog):
             lines += [f"{escape(s['explain'])}<br/><span style='color:#5f6b7a'>依据：{escape(s['reference'])}</span>"
                       for s in computed["steps"]]
             if app["approved_amount"]:
-                lines.append(f"批准金额：{app['approved_amount']} 元" +
+                lines.append(f"批准金额：{shown(app['approved_amount'])} 元" +
                              (f"（理由：{escape(app['amount_reason'])}）" if app["amount_reason"] else ""))
             self.computation.setHtml("<br/>".join(lines))
         self.steps.set_rows([(s["state_name"], s["action_name"], s["display_name"], s["role"],

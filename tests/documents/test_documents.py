@@ -136,9 +136,9 @@ def test_the_plain_explanation_splits_what_the_family_pays_as_the_engine_did():
     text = plain_explanation({"total_cost": "32000", "policy_covered": "30000", "basic_paid": "18000",
                               "serious_illness_paid": "2000", "assistance_paid": "4200", "tilt_assistance_paid": "0",
                               "personal_pay": "7800",
-                              "personal_pay_parts": {"out_of_catalog": Decimal("2000"), "under_deductible": Decimal(3000),
-                                                     "above_limit": Decimal(0), "co_payment": Decimal("2800"),
-                                                     "unsplit": Decimal(0)}})
+                              "personal_pay_parts": {"out_of_catalog": Decimal("2000"),
+                                                     "under_deductible": Decimal(3000), "above_limit": Decimal(0),
+                                                     "co_payment": Decimal("2800"), "unsplit": Decimal(0)}})
     assert "您自己付 7,800.00 元，其中目录外 2,000.00 元，起付线以下" in text
     assert "起付线以下的 3,000.00 元" in text and "按比例负担的 2,800.00 元" in text
     assert "封顶线" not in text  # a part that is zero is not told

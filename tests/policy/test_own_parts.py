@@ -42,7 +42,8 @@ def _case(category, visits, policy="wuhu-2022"):
 def test_a_deductible_and_a_rate_show_as_their_own_parts():
     # 监测对象 under wuhu-2022: 起付线 3000, 60%; in-catalogue self-pay after insurance 10000.
     v, = _case("监测人口", [{"id": "v1", "date": "2022-06-01", "kind": "住院", "total_cost": "32000.00",
-                             "policy_covered": "30000.00", "basic_paid": "18000.00", "serious_illness_paid": "2000.00"}])
+                             "policy_covered": "30000.00", "basic_paid": "18000.00",
+                             "serious_illness_paid": "2000.00"}])
     parts = v["personal_pay_parts"]
     assert parts == {"out_of_catalog": "2000.00", "under_deductible": "3000.00", "above_limit": "0.00",
                      "co_payment": "2800.00", "unsplit": "0.00"}

@@ -236,5 +236,6 @@ def test_approving_zero_for_a_household_that_qualifies_asks_first_and_says_why(p
     a = go(people, "shenpi", app_id, "county_approval", "approve", opinion="批准", amount="0",
            amount_reason="家庭已获得社会捐助全部医疗费用，经研究决定", confirm_zero=True)
     assert a["state"] == "approved" and Decimal(a["approved_amount"]) == 0
-    assert '"zero_confirmed": true' in people["admin"].conn.execute(
-        "SELECT details FROM application_steps WHERE application_id = ? AND action = 'approve'", (app_id,)).fetchone()[0]
+    details = people["admin"].conn.execute(
+        "SELECT details FROM application_steps WHERE application_id = ? AND action = 'approve'", (app_id,)).fetchone()
+    assert '"zero_confirmed": true' in details[0]
