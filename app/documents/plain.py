@@ -6,19 +6,22 @@ from decimal import Decimal
 
 from app.domain.money import shown
 
-# The parts of the family's own share as the engine splits it (app/policy/result.own_parts), in plain words.
+# The parts of the family's own share as the engine splits it (app/policy/result.own_parts), in plain words; {tier}
+# is the tier whose deductible, limit and rate they are of (基本医保, 大病保险, 医疗救助), when one is known.
 PART_WORDS = (
-    ("out_of_catalog", "目录外 {} 元"),
-    ("under_deductible", "起付线以下的 {} 元，按规定由个人先付"),
-    ("above_limit", "超过年度封顶线（限额）的 {} 元"),
-    ("co_payment", "报销比例之外个人按比例负担的 {} 元"),
-    ("unsplit", "医保报销后剩下的 {} 元（医院结算单未分列起付线和比例）"),
+    ("out_of_catalog", "目录外 {amount} 元"),
+    ("under_deductible", "{tier}起付线以下的 {amount} 元，按规定由个人先付"),
+    ("above_limit", "超过{tier}年度封顶线（限额）的 {amount} 元"),
+    ("co_payment", "{tier}按比例支付后个人负担的 {amount} 元"),
+    ("unsplit", "医保报销后剩下的 {amount} 元（医院结算单未分列起付线和比例）"),
 )
 
 
 def own_share_text(parts: dict) -> str:
     """What the family pays itself, part by part (only the parts that are not zero)."""
-    said = [words.format(shown(parts[key])) for key, words in PART_WORDS if Decimal(str(parts.get(key) or 0))]
+    tier = parts.get("tier") or ""
+    said = [words.format(tier=tier, amount=shown(parts[key])) for key, words in PART_WORDS
+            if Decimal(str(parts.get(key) or 0))]
     return "，".join(said)
 
 

@@ -51,22 +51,32 @@ class TierShare:
 OWN_PARTS = ("out_of_catalog", "under_deductible", "above_limit", "co_payment", "unsplit")
 
 
+def deciding_share(shares: list[TierShare]) -> TierShare | None:
+    """The tier whose split tells what the family is left with: the last that did anything. A later tier that paid
+    nothing because all it saw lay under its deductible (大病保险 below its 起付线) only passed the costs on, and
+    the split the family knows is the tier's before it (基本医保's 起付线 and 报销比例)."""
+    for share in reversed(shares):
+        if share.paid or share.under_deductible < share.base:
+            return share
+    return shares[0] if shares else None
+
+
 def own_parts(total_cost: Decimal, policy_covered: Decimal, compliant_self_pay: Decimal,
               shares: list[TierShare]) -> dict[str, Decimal]:
-    """The family's own share split into its parts, adding up to it exactly: 目录外; then what the last tier that
-    settled the in-catalogue costs left (起付线以下, 超过封顶线, 自付比例部分), less what any later payment (倾斜救助,
-    二次救助) took from it, the above-limit part first; `unsplit` where no tier's split is known (the hospital's
-    one-stop slip gave the insurance figures and no assistance tier applied)."""
+    """The family's own share split into its parts, adding up to it exactly: 目录外; then what the deciding tier
+    (deciding_share) left (起付线以下, 超过封顶线, 自付比例部分), less what any later payment (倾斜救助, 二次救助) took
+    from it, the above-limit part first; `unsplit` where no tier's split is known (the hospital's one-stop slip gave
+    the insurance figures and no assistance tier applied)."""
     parts = dict.fromkeys(OWN_PARTS, ZERO)
     parts["out_of_catalog"] = total_cost - policy_covered
     inside = compliant_self_pay
     if inside < 0:  # a payment that also covers 目录外 costs (湛江's 二次救助 may) took the rest from them
         parts["out_of_catalog"] += inside
         return parts
-    if not shares:
+    last = deciding_share(shares)
+    if last is None:
         parts["unsplit"] = inside
         return parts
-    last = shares[-1]
     split = {"above_limit": last.above_limit, "co_payment": last.co_payment, "under_deductible": last.under_deductible}
     taken = sum(split.values(), ZERO) - inside
     for key in split:  # later payments are made on what the limit left unpaid first
@@ -98,6 +108,12 @@ class VisitResult:
         return own_parts(self.total_cost, self.policy_covered, self.compliant_self_pay, self.shares)
 
     @property
+    def own_parts_tier(self) -> str:
+        """The tier whose 起付线, 封顶线 and 比例 the parts are of ("" where none is known)."""
+        share = deciding_share(self.shares)
+        return share.tier if share is not None else ""
+
+    @property
     def personal_pay(self) -> Decimal:
         return (self.total_cost - self.basic_paid - self.serious_illness_paid
                 - self.assistance_paid - self.tilt_assistance_paid)
@@ -115,6 +131,7 @@ class VisitResult:
             "assistance_paid": fmt(self.assistance_paid), "tilt_assistance_paid": fmt(self.tilt_assistance_paid),
             "personal_pay": fmt(self.personal_pay), "steps": [s.to_json() for s in self.steps],
             "personal_pay_parts": {k: fmt(v) for k, v in self.own_parts.items()},
+            "personal_pay_parts_tier": self.own_parts_tier,
             "tier_shares": [s.to_json() for s in self.shares],
         }
 

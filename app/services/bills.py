@@ -360,14 +360,14 @@ def preview_bill(session: Session, person_id: str, bill: BillInput, today: date 
             "warnings": [w.to_json() for w in due.result.warnings]}
 
 
-def _parts_of(due: _Due, visit_id: str, personal_pay: Decimal) -> dict[str, Decimal] | None:
-    """The engine's split of the visit's own share, when it is the share shown (a 补差 after a change of category
-    makes the shown share differ from the run's: then there is no split to show)."""
+def _parts_of(due: _Due, visit_id: str, personal_pay: Decimal) -> dict | None:
+    """The engine's split of the visit's own share (with "tier": whose 起付线 and 比例), when it is the share shown
+    (a 补差 after a change of category makes the shown share differ from the run's: then there is none to show)."""
     vr = next((v for v in due.result.visits if v.id == visit_id), None)
     if vr is None:
         return None
     parts = vr.own_parts
-    return parts if sum(parts.values(), ZERO) == personal_pay else None
+    return {**parts, "tier": vr.own_parts_tier} if sum(parts.values(), ZERO) == personal_pay else None
 
 
 def own_parts_by_visit(session: Session, person_id: str, year: int, shown: dict[str, Decimal]) -> dict[str, dict]:

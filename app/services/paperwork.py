@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from app.domain.money import ZERO, fmt
+from app.policy.result import OWN_PARTS
 from app.services import applications as apps
 from app.services import bills
 from app.services.bills import unpack_steps
@@ -81,8 +82,10 @@ def slip_content(session: Session, visit_id: str | None = None, person_id: str |
         totals = {k: fmt(x) for k, x in sums.items()}
         totals["out_of_catalog"] = fmt(sums["total_cost"] - sums["policy_covered"])
         if all("personal_pay_parts" in v for v in visits):
+            tiers = {v["personal_pay_parts"]["tier"] for v in visits}
             totals["personal_pay_parts"] = {k: sum((v["personal_pay_parts"][k] for v in visits), ZERO)
-                                            for k in visits[0]["personal_pay_parts"]}
+                                            for k in OWN_PARTS}
+            totals["personal_pay_parts"]["tier"] = tiers.pop() if len(tiers) == 1 else ""
     return {"person": load_person(session, visits[0]["person_id"]),
             "visits": [_with_payments(session, v) for v in visits], "totals": totals}
 

@@ -138,13 +138,16 @@ def test_the_plain_explanation_splits_what_the_family_pays_as_the_engine_did():
                               "personal_pay": "7800",
                               "personal_pay_parts": {"out_of_catalog": Decimal("2000"),
                                                      "under_deductible": Decimal(3000), "above_limit": Decimal(0),
-                                                     "co_payment": Decimal("2800"), "unsplit": Decimal(0)}})
-    assert "您自己付 7,800.00 元，其中目录外 2,000.00 元，起付线以下" in text
-    assert "起付线以下的 3,000.00 元" in text and "按比例负担的 2,800.00 元" in text
+                                                     "co_payment": Decimal("2800"), "unsplit": Decimal(0),
+                                                     "tier": "医疗救助"}})
+    assert "您自己付 7,800.00 元，其中目录外 2,000.00 元，医疗救助起付线以下" in text
+    assert "医疗救助起付线以下的 3,000.00 元" in text and "医疗救助按比例支付后个人负担的 2,800.00 元" in text
     assert "封顶线" not in text  # a part that is zero is not told
 
 
 def test_the_slip_prints_the_parts_of_the_family_share_and_they_add_up(demo, tmp_path):
+    from app.policy.result import OWN_PARTS
+
     rows = demo.conn.execute("SELECT v.person_id, substr(v.discharged_on, 1, 4) AS year FROM visits v "
                              "JOIN settlements s ON s.visit_id = v.id WHERE s.assistance_paid > 0 "
                              "AND v.total_cost > v.policy_covered AND v.status = 'live' LIMIT 5").fetchall()
@@ -153,7 +156,7 @@ def test_the_slip_prints_the_parts_of_the_family_share_and_they_add_up(demo, tmp
         content = paperwork.slip_content(demo, person_id=row["person_id"], year=int(row["year"]))
         for v in content["visits"]:
             parts = v["personal_pay_parts"]
-            assert sum(parts.values()) == Decimal(v["personal_pay"])
+            assert sum(parts[k] for k in OWN_PARTS) == Decimal(v["personal_pay"])
             assert parts["out_of_catalog"] == Decimal(v["total_cost"]) - Decimal(v["policy_covered"])
     slip = paperwork.settlement_slip(demo, tmp_path / "slip.pdf", person_id=rows[0]["person_id"],
                                      year=int(rows[0]["year"]))

@@ -60,3 +60,18 @@ def test_what_the_annual_limit_leaves_is_above_the_limit():
     v3 = _case("特困人员", visits)[2]["personal_pay_parts"]
     assert v3 == {"out_of_catalog": "5000.00", "under_deductible": "0.00", "above_limit": "4000.00",
                   "co_payment": "3000.00", "unsplit": "0.00"}
+
+
+def test_a_tier_that_only_passed_the_costs_on_does_not_decide_the_parts():
+    # 普通参保居民, basic computed (县级 起付线 500, 70%): 47500 × 70% = 33250; 大病保险 sees 14750, under its 15000
+    # 起付线, pays nothing: the family's 14750 is basic's 起付线 500 and its 30% share 14250, not "under 大病's 起付线".
+    from app.services.demo import DEMO_LOCAL
+
+    case = parse_case({"policy": "wuhu-2022", "local": DEMO_LOCAL, "visits": [
+        {"id": "v1", "date": "2022-06-01", "kind": "住院", "hospital_level": "县级", "total_cost": "56000.00",
+         "policy_covered": "48000.00"}]})
+    v = Engine(load_policy("wuhu-2022"), case.local).settle(case).to_json()["visits"][0]
+    assert v["basic_paid"] == "33250.00" and v["serious_illness_paid"] == "0.00"
+    assert v["personal_pay_parts_tier"] == "基本医保"
+    assert v["personal_pay_parts"] == {"out_of_catalog": "8000.00", "under_deductible": "500.00",
+                                       "above_limit": "0.00", "co_payment": "14250.00", "unsplit": "0.00"}
