@@ -248,8 +248,10 @@ def main(out: Path) -> int:
         walk.key("Return")
         walk.shot("账单-作废后")
         walk.click("button:为选中成员录入账单")
-        walk.fill("医疗费用总额（元）", "56000")
-        walk.fill("政策范围内费用（元）", "48000")
+        # Large enough that the year's 个人自付合规医疗费用 passes the 依申请救助 起付线 (2 万): the case is owed money,
+        # and is approved without the 0.00 元 confirmation.
+        walk.fill("医疗费用总额（元）", "120000")
+        walk.fill("政策范围内费用（元）", "100000")
         walk.fill("发票号", "FP-2026-002")
         walk.key("Return")
         walk.shot("账单-重新录入")

@@ -247,7 +247,8 @@ def _zero_problem(session: Session, app_id: str, d: Decision) -> tuple[str, str]
     amount = computed["amount"] if d.amount in (None, "") else validate.money(d.amount, "amount", "批准金额")
     if amount != 0:
         return None
-    why = "；".join([s["explain"] for s in computed["steps"]] + [w["message"] for w in computed["warnings"]])
+    why = "；".join([s["explain"] for s in computed["steps"]]
+                   + [w["message"] for w in computed["warnings"] if w["code"].startswith("application_")])
     why = why or "本年没有可救助的个人自付合规医疗费用"
     if computed["amount"]:  # the approver typed 0 against a computed amount: that is the reason to confirm
         why = f"填写的批准金额为 0，测算金额为 {fmt(computed['amount'])} 元"
