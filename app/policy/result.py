@@ -48,6 +48,7 @@ class TierShare:
                 "co_payment": fmt(self.co_payment)}
 
 
+FIRST_TIER = "基本医保"  # the tier that settles on the whole 政策范围内费用 (app/policy/tiers/basic.py)
 OWN_PARTS = ("out_of_catalog", "under_deductible", "above_limit", "co_payment", "unsplit")
 
 
@@ -58,7 +59,9 @@ def deciding_share(shares: list[TierShare]) -> TierShare | None:
     for share in reversed(shares):
         if share.paid or share.under_deductible < share.base:
             return share
-    return shares[0] if shares else None
+    # Every tier only passed the costs on: all lay under 基本医保's own 起付线 when it was computed; when the
+    # hospital's slip gave it, its split is not known, and a later tier's 起付线 is not why the family pays.
+    return shares[0] if shares and shares[0].tier == FIRST_TIER else None
 
 
 def own_parts(total_cost: Decimal, policy_covered: Decimal, compliant_self_pay: Decimal,

@@ -75,3 +75,15 @@ def test_a_tier_that_only_passed_the_costs_on_does_not_decide_the_parts():
     assert v["personal_pay_parts_tier"] == "基本医保"
     assert v["personal_pay_parts"] == {"out_of_catalog": "8000.00", "under_deductible": "500.00",
                                        "above_limit": "0.00", "co_payment": "14250.00", "unsplit": "0.00"}
+
+
+def test_a_share_under_a_later_tiers_deductible_with_the_hospitals_figures_is_not_split():
+    # The slip gave 基本医保; 大病保险 saw 105.20, under its 15000 起付线: why the family pays it is basic's split,
+    # which the slip does not give, not 大病保险's 起付线.
+    from app.services.demo import DEMO_LOCAL
+
+    case = parse_case({"policy": "wuhu-2022", "local": DEMO_LOCAL, "visits": [
+        {"id": "v1", "date": "2022-06-01", "kind": "门诊慢特病", "total_cost": "357.21", "policy_covered": "339.35",
+         "basic_paid": "234.15"}]})
+    v = Engine(load_policy("wuhu-2022"), case.local).settle(case).to_json()["visits"][0]
+    assert v["personal_pay_parts"]["unsplit"] == "105.20" and v["personal_pay_parts_tier"] == ""

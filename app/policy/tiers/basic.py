@@ -8,7 +8,7 @@ from app.domain.case import CaseError, Visit
 from app.domain.money import fmt, pct, round_fen
 from app.policy import blocks
 from app.policy.blocks import ZERO
-from app.policy.result import Step, TierShare
+from app.policy.result import FIRST_TIER, Step, TierShare
 from app.policy.state import YearState
 from app.policy.tiers.common import COND_TEXT, Run, condition, level_rule, money_text
 from app.policy.schema import ReferralDeductible
@@ -103,7 +103,7 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
         steps.append(Step("基本医保", paid, "；".join(dict.fromkeys([*refs, r_entry.reference, cap_entry.reference])),
                           text))
     if shares is not None:
-        shares.append(TierShare("基本医保", v.policy_covered, paid, charged, raw - paid))
+        shares.append(TierShare(FIRST_TIER, v.policy_covered, paid, charged, raw - paid))
     st.basic_paid += paid
     st.basic_paid_by_kind[v.kind] = st.basic_paid_by_kind.get(v.kind, ZERO) + paid
     return paid
