@@ -258,9 +258,13 @@ class BillView(QWidget):
         self.emergency.setChecked(False)
         self.filed_remote.setChecked(False)
         self.form.clear_errors()
+        # A preview still running was of the form as it was: once the bill is saved it would count it twice (the
+        # saved bill and the same figures as a draft), as the walk's 本年累计 line showed; it is dropped.
+        self._generation += 1
         self.tiers.setText("")
         self.steps.clear()
         self.duplicate.setText("")
+        self.year.setText("")
         self.total.setFocus()
 
 
