@@ -410,7 +410,7 @@ def main(out: Path) -> int:
         time.sleep(1.5)
         walk.type(str(out / "package.jzpkg"))
         walk.key("Return")
-        time.sleep(4)
+        walk.wait_window("请检查")  # the refusal's dialog, once the package was opened and looked at
         walk.shot("交换包-导入本站自己的包")
         walk.key("Return")
         time.sleep(1)
