@@ -10,12 +10,16 @@ pytest.importorskip("PySide6")
 from .test_app import _fill, _household, idle, window  # noqa: E402, F401 - window is the fixture
 
 
-def test_treatment_away_without_referral_or_emergency_is_not_assisted(qtbot, window):  # noqa: F811
-    head = _household(window, qtbot)
-    window.open_bill(head)
+def _bill_form(qtbot, window, invoice: str):  # noqa: F811
+    """A household's bill form with a 60000 / 50000 bill typed in (slip figures 30000 and 8000)."""
+    window.open_bill(_household(window, qtbot))
     idle(qtbot)
-    view = window.bill
-    _fill(qtbot, view, "60000", "50000", "30000", "8000", "INV-W1", "2025-03-05")
+    _fill(qtbot, window.bill, "60000", "50000", "30000", "8000", invoice, "2025-03-05")
+    return window.bill
+
+
+def test_treatment_away_without_referral_or_emergency_is_not_assisted(qtbot, window):  # noqa: F811
+    view = _bill_form(qtbot, window, "INV-W1")
     assert view.in_insured_area.isChecked() and not view.emergency.isChecked()  # the reading of an old bill
     view.in_insured_area.setChecked(False)
     view.preview()
@@ -36,11 +40,7 @@ def test_treatment_away_without_referral_or_emergency_is_not_assisted(qtbot, win
 
 
 def test_a_preview_still_running_when_the_bill_is_saved_does_not_count_it_twice(qtbot, window):  # noqa: F811
-    head = _household(window, qtbot)
-    window.open_bill(head)
-    idle(qtbot)
-    view = window.bill
-    _fill(qtbot, view, "60000", "50000", "30000", "8000", "INV-W2", "2025-03-05")
+    view = _bill_form(qtbot, window, "INV-W2")
     view.preview()   # in flight with the form's figures ...
     view.clear()     # ... when the saved bill clears the form (as _saved does)
     idle(qtbot)
