@@ -211,6 +211,16 @@ def main(out: Path) -> int:
     if not walk.db.exists():
         subprocess.run([PY, "-m", "app", "demo", "--db", str(walk.db), "--households", "200", "--quiet"],
                        cwd=ROOT, check=True)
+        # The county's key card, as the county's IT staff hand it over: packages are sealed to the county, so a site
+        # without it cannot export one. A second small demo database stands in for the county's installation.
+        office = out / "county-office.sqlite3"
+        subprocess.run([PY, "-m", "app", "demo", "--db", str(office), "--households", "3", "--quiet"], cwd=ROOT,
+                       check=True)
+        subprocess.run([PY, "-m", "app", "keys", "show", "--db", str(office), "--card", str(out / "county.card")],
+                       cwd=ROOT, check=True)
+        subprocess.run([PY, "-m", "app", "keys", "trust-county", str(out / "county.card"), "--db", str(walk.db),
+                        "--user", "admin", "--password-stdin"], cwd=ROOT, check=True, input=PASSWORD + "\n",
+                       text=True)
     head = "路遥"
     number = valid_id("34022319700305004")
 
@@ -248,8 +258,10 @@ def main(out: Path) -> int:
         walk.key("Return")
         walk.shot("账单-作废后")
         walk.click("button:为选中成员录入账单")
-        walk.fill("医疗费用总额（元）", "56000")
-        walk.fill("政策范围内费用（元）", "48000")
+        # Large enough that the year's 个人自付合规医疗费用 passes the 依申请救助 起付线 (2 万): the case is owed money,
+        # and is approved without the 0.00 元 confirmation.
+        walk.fill("医疗费用总额（元）", "120000")
+        walk.fill("政策范围内费用（元）", "100000")
         walk.fill("发票号", "FP-2026-002")
         walk.key("Return")
         walk.shot("账单-重新录入")
@@ -389,15 +401,19 @@ def main(out: Path) -> int:
         time.sleep(1.5)
         walk.shot("交换包-保存对话框")
         walk.key("ctrl+a")
-        walk.type(str(out / "package.jpkg"))
+        walk.type(str(out / "package.jzpkg"))
         walk.key("Return")
         time.sleep(4)
         walk.shot("交换包-导出后")
-        walk.click("button:导入其他站点的交换包…")
+        # Taking one's own package back in: it must say plainly that it was not imported, and why.
+        walk.click("button:导入交换包…")
         time.sleep(1.5)
-        walk.type(str(out / "package.jpkg"))
+        walk.type(str(out / "package.jzpkg"))
         walk.key("Return")
-        time.sleep(4)
+        walk.wait_window("请检查")  # the refusal's dialog, once the package was opened and looked at
+        walk.shot("交换包-导入本站自己的包")
+        walk.key("Return")
+        time.sleep(1)
         walk.shot("交换包-导入后")
 
     walk.sign_in("xiang", 8)

@@ -23,7 +23,7 @@ from reportlab.platypus import (
 from app.documents.amount_words import amount_in_words
 from app.documents.layout import build, grid, styles, usable_width
 from app.documents.plain import plain_explanation
-from app.domain.money import fmt, shown
+from app.domain.money import shown
 from app.store import clock
 
 TIERS = (("basic_paid", "基本医保"), ("serious_illness_paid", "大病保险"), ("assistance_paid", "医疗救助"),
@@ -46,20 +46,20 @@ def settlement_slip(path: Path, place: str, person: dict, visits: list[dict], to
     head = ["结算日期", "医院", "类别", "医疗费用总额", "政策范围内", "目录外", *(label for _, label in TIERS), "个人自付"]
     rows = [head]
     for v in visits:
-        rows.append([v["discharged_on"], v["hospital"], v["kind"], fmt(Decimal(v["total_cost"])),
-                     fmt(Decimal(v["policy_covered"])), fmt(Decimal(v["total_cost"]) - Decimal(v["policy_covered"])),
-                     *(v[k] for k, _ in TIERS), v["personal_pay"]])
+        rows.append([v["discharged_on"], v["hospital"], v["kind"], shown(v["total_cost"]),
+                     shown(v["policy_covered"]), shown(Decimal(v["total_cost"]) - Decimal(v["policy_covered"])),
+                     *(shown(v[k]) for k, _ in TIERS), shown(v["personal_pay"])])
     if totals:
-        rows.append(["合计", "", "", totals["total_cost"], totals["policy_covered"], totals["out_of_catalog"],
-                     *(totals[k] for k, _ in TIERS), totals["personal_pay"]])
+        rows.append(["合计", "", "", *(shown(totals[k]) for k in ("total_cost", "policy_covered", "out_of_catalog")),
+                     *(shown(totals[k]) for k, _ in TIERS), shown(totals["personal_pay"])])
     widths = [22 * mm, 40 * mm, 18 * mm] + [(wide - 80 * mm) / 8] * 8
     story.append(grid(rows, widths, numeric_columns=range(3, 11)))
     source = totals or visits[0]
     relief = Decimal(source["assistance_paid"]) + Decimal(source["tilt_assistance_paid"])
     own = Decimal(source["personal_pay"])
     story.append(Spacer(1, 2 * mm))
-    story.append(Paragraph(f"医疗救助（含倾斜救助）合计 {fmt(relief)} 元，大写：{amount_in_words(relief)}；"
-                           f"个人自付 {fmt(own)} 元，大写：{amount_in_words(own)}", s["base"]))
+    story.append(Paragraph(f"医疗救助（含倾斜救助）合计 {shown(relief)} 元，大写：{amount_in_words(relief)}；"
+                           f"个人自付 {shown(own)} 元，大写：{amount_in_words(own)}", s["base"]))
     story.append(Spacer(1, 3 * mm))
     # Two layers: first in plain words for the family, then the caseworker's formulas with their clauses.
     story.append(Paragraph("费用说明：" + _esc(plain_explanation(source, len(visits), visits[0]["kind"])), s["base"]))
@@ -68,7 +68,7 @@ def settlement_slip(path: Path, place: str, person: dict, visits: list[dict], to
     for v in visits:
         invoice = f"发票号 {_esc(v['invoice_number'])}；" if v.get("invoice_number") else ""
         lines = [f"<b>{v['discharged_on']} {_esc(v['hospital'])}</b>（{invoice}适用类别：{_esc(v['applied_category'])}）"]
-        lines += [_esc(f"{st['tier']} {st['amount']} 元：{st['explain']}〔{st['reference']}〕") for st in v["steps"]]
+        lines += [_esc(f"{st['tier']} {shown(st['amount'])} 元：{st['explain']}〔{st['reference']}〕") for st in v["steps"]]
         # 9 pt: read by the family at the counter, not fine print.
         story.append(Paragraph("<br/>".join(lines), s["cell"]))
         story.append(Spacer(1, 2 * mm))
@@ -79,8 +79,9 @@ def settlement_slip(path: Path, place: str, person: dict, visits: list[dict], to
         rows = [["结算日期", "医院", "项目", "原支付", "调整", "调整后", "原因", "状态"]]
         for v in adjusted:
             for a in v["adjustments"]:
-                rows.append([v["discharged_on"], v["hospital"], a["tier_name"], a["old"], f"{a['kind']} {a['amount']}",
-                             a["new"], Paragraph(_esc(a["reason"]), s["small"]), "已办" if a["paid"] else "待发放"])
+                rows.append([v["discharged_on"], v["hospital"], a["tier_name"], shown(a["old"]),
+                             f"{a['kind']} {shown(a['amount'])}", shown(a["new"]),
+                             Paragraph(_esc(a["reason"]), s["small"]), "已办" if a["paid"] else "待发放"])
         story.append(grid(rows, [22 * mm, 36 * mm, 18 * mm, 24 * mm, 30 * mm, 24 * mm, wide - 188 * mm, 34 * mm],
                           numeric_columns=(3, 5)))
         story.append(Spacer(1, 3 * mm))
@@ -156,7 +157,7 @@ def roster(path: Path, place: str, title: str, rows: list[dict]) -> Path:
     pay = sum((Decimal(r["amount"]) for r in rows if Decimal(r["amount"]) > 0), Decimal(0))
     recover = -sum((Decimal(r["amount"]) for r in rows if Decimal(r["amount"]) < 0), Decimal(0))
     words = f"合计金额（大写）：{amount_in_words(total)}" if not recover else (
-        f"应发金额 {fmt(pay)} 元（大写：{amount_in_words(pay)}），应追回金额 {fmt(recover)} 元"
+        f"应发金额 {shown(pay)} 元（大写：{amount_in_words(pay)}），应追回金额 {shown(recover)} 元"
         f"（大写：{amount_in_words(recover)}）")
     story.append(Paragraph(f"{words}　　制表人：________　审核人：________　日期：{clock.today()}", styles()["base"]))
     return build(path, story, f"{place} · 发放花名册", "发放花名册", wide=True)
@@ -209,19 +210,20 @@ def _approval_story(place: str, number: str, form: dict) -> list:
     story.append(Spacer(1, 3 * mm))
     t = form["totals"]
     story.append(grid([["就诊次数", "医疗费用总额", "政策范围内", *(label for _, label in TIERS), "个人自付"],
-                       [str(t["visits"]), t["total_cost"], t["policy_covered"], *(t[k] for k, _ in TIERS),
-                        t["personal_pay"]]], [w / 8] * 8, numeric_columns=range(8)))
+                       [str(t["visits"]), shown(t["total_cost"]), shown(t["policy_covered"]),
+                        *(shown(t[k]) for k, _ in TIERS), shown(t["personal_pay"])]],
+                      [w / 8] * 8, numeric_columns=range(8)))
     story.append(Spacer(1, 3 * mm))
     figure = a["approved_amount"] or a["computed_amount"]
     if figure is None:
         amount_text = a.get("amount_note") or "未测算"
     else:
         amount = Decimal(figure)
-        amount_text = f"{fmt(amount)} 元　（大写）{amount_in_words(amount)}"
+        amount_text = f"{shown(amount)} 元　（大写）{amount_in_words(amount)}"
     rows = [["依申请救助金额", amount_text]]
     if "amount_reason" in a:  # approved other than computed: both amounts and why, for every signer to see
         rows = [["批准金额", amount_text],
-                ["测算金额", f"{fmt(Decimal(a['computed_amount']))} 元（按政策测算；批准金额与之不同）"],
+                ["测算金额", f"{shown(a['computed_amount'])} 元（按政策测算；批准金额与之不同）"],
                 ["金额调整理由", a["amount_reason"]]]
     story.append(grid(rows + [["测算依据", form["computation"]]], [32 * mm, w - 32 * mm], header_rows=0))
     story.append(Spacer(1, 3 * mm))

@@ -9,7 +9,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from app.exchange.steps import in_order
-from app.workflow import replay
+from app.workflow import duties, replay
 
 if TYPE_CHECKING:
     import psycopg
@@ -40,11 +40,37 @@ def summaries(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> list[tupl
     return out
 
 
+# The county's own decisions in its permission table (duties.SETTING) and its list of offices with a single
+# caseworker (duties.ONE_PERSON_SETTING), as its installation last published them: settings do not travel with the
+# records, and a waiver is the receiver's to grant, never the sender's claim.
+RULES_KEY = "workflow_rules"
+
+
+def publish_rules(pg: psycopg.Connection, store) -> dict:
+    """Record the county installation's permission decisions (`store`'s settings) as the county database's, so that
+    the steps it admits follow the same rules as the county's own site; returns what was recorded."""
+    held = {"duties": store.setting(duties.SETTING) or {},
+            "one_person_offices": list(store.setting(duties.ONE_PERSON_SETTING) or [])}
+    pg.execute("INSERT INTO county_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE "
+               "SET value = excluded.value", (RULES_KEY, json.dumps(held, ensure_ascii=False)))
+    return held
+
+
+def rules(pg: psycopg.Connection) -> tuple[duties.Options, list[str]]:
+    """The county's permission options and single-caseworker offices; the defaults (none) until it published any."""
+    row = pg.execute("SELECT value FROM county_meta WHERE key = %s", (RULES_KEY,)).fetchone()
+    held = json.loads(row[0]) if row else {}
+    offices = held.get("one_person_offices") or []
+    return duties.Options.of(held.get("duties")), [str(code) for code in offices if isinstance(code, str)]
+
+
 def admit(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> tuple[list[tuple], list[tuple[dict, str]]]:
-    """The steps that may be kept, in order, and the refused ones with the reason (see replay.check)."""
+    """The steps that may be kept, in order, and the refused ones with the reason (see replay.check), under the
+    county's published rules, as a site judges them under its own (steps.refusal)."""
     rows = in_order(rows, e.wire)
     ids = sorted({r[e.wire.index("application_id")] for r in rows})
     held = _held(pg, ids)
+    options, offices = rules(pg)
     regions = dict(pg.execute("SELECT id, region_code FROM applications WHERE id = ANY(%s)", (ids,)).fetchall())
     recorders = _recorders(pg, ids)
     known = {r[0] for r in pg.execute("SELECT id FROM application_steps WHERE id = ANY(%s)", ([r[0] for r in rows],))}
@@ -56,7 +82,8 @@ def admit(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> tuple[list[tu
             continue
         region = regions.get(step["application_id"])
         reason = ("它所属的依申请救助县里没有" if region is None
-                  else replay.check(step, held[step["application_id"]], region,
+                  else replay.check(step, held[step["application_id"]], region, options=options,
+                                    one_person=duties.office_level(offices, region),
                                     recorders=recorders.get(step["application_id"], ())))
         if reason:
             refused.append((step, reason))

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.money import MoneyError, fmt, parse_money
+from app.domain.money import MoneyError, parse_money, shown
 from app.domain.names import HOSPITAL_LEVELS, VISIT_KINDS
 from app.documents.plain import plain_explanation
 from app.gui.date_field import DateField
@@ -192,15 +192,16 @@ class BillView(QWidget):
     def _show_preview(self, generation: int, r: dict) -> None:
         if generation != self._generation:
             return
-        rows = "".join(f"<tr><td>{label}</td><td align='right'><b>{fmt(r['amounts'][key])}</b></td></tr>"
+        rows = "".join(f"<tr><td>{label}</td><td align='right'><b>{shown(r['amounts'][key])}</b></td></tr>"
                        for key, label in TIER_LABELS)
-        rows += f"<tr><td>个人自付</td><td align='right'><b>{fmt(r['personal_pay'])}</b></td></tr>"
+        rows += f"<tr><td>个人自付</td><td align='right'><b>{shown(r['personal_pay'])}</b></td></tr>"
         self.tiers.setText(f"<p>适用类别：<b>{escape(r['applied_category'])}</b></p>"
                            f"<table cellspacing='6' style='font-size:12pt'>{rows}</table>")
         self.duplicate.setText(r["duplicate"] or "")
         html = []
         try:  # the family's layer first, in plain words, then the formulas with their clauses
             figures = {**r["amounts"], "personal_pay": r["personal_pay"],
+                       "personal_pay_parts": r["personal_pay_parts"],
                        "total_cost": parse_money(self.total.text(), "total_cost"),
                        "policy_covered": parse_money(self.covered.text(), "policy_covered")}
             html.append(f"<p style='font-size:11pt'>{escape(plain_explanation(figures, 1, self.kind.currentText()))}</p>")
@@ -213,12 +214,14 @@ class BillView(QWidget):
             html.append(f"<p style='color:#b3261e'>{escape(w['message'])}</p>")
         self.steps.setHtml("".join(html))
         totals = r["year_totals"]
-        lines = [f"本年（含本次）基本医保 {fmt(totals['basic_paid'])}，大病保险 {fmt(totals['serious_illness_paid'])}，"
-                 f"医疗救助 {fmt(totals['assistance_paid'])}，倾斜救助 {fmt(totals['tilt_assistance_paid'])}，"
-                 f"个人自付 {fmt(totals['personal_pay'])}"]
+        lines = [f"本年（含本次）基本医保 {shown(totals['basic_paid'])}，"
+                 f"大病保险 {shown(totals['serious_illness_paid'])}，"
+                 f"医疗救助 {shown(totals['assistance_paid'])}，倾斜救助 {shown(totals['tilt_assistance_paid'])}，"
+                 f"个人自付 {shown(totals['personal_pay'])}"]
         for limit in r["limits"]:
-            left = "不设限额" if limit["limit"] is None else f"年度限额 {fmt(limit['limit'])}，剩余 <b>{fmt(limit['left'])}</b>"
-            lines.append(f"{escape(limit['name'])}：已用 {fmt(limit['used'])}，{left}")
+            left = ("不设限额" if limit["limit"] is None
+                    else f"年度限额 {shown(limit['limit'])}，剩余 <b>{shown(limit['left'])}</b>")
+            lines.append(f"{escape(limit['name'])}：已用 {shown(limit['used'])}，{left}")
         self.year.setText("<br/>".join(lines))
 
     def save(self) -> None:
@@ -232,8 +235,8 @@ class BillView(QWidget):
         self.last_visit = row["visit_id"]
         self.print_button.setEnabled(True)
         self.window.statusBar().showMessage(
-            f"已保存：医疗救助 {row['assistance_paid']} 元，倾斜救助 {row['tilt_assistance_paid']} 元，"
-            f"个人自付 {row['personal_pay']} 元", 8000)
+            f"已保存：医疗救助 {shown(row['assistance_paid'])} 元，倾斜救助 {shown(row['tilt_assistance_paid'])} 元，"
+            f"个人自付 {shown(row['personal_pay'])} 元", 8000)
         self.clear()
 
     def _failed(self, exc: BaseException) -> None:
@@ -255,9 +258,13 @@ class BillView(QWidget):
         self.emergency.setChecked(False)
         self.filed_remote.setChecked(False)
         self.form.clear_errors()
+        # A preview still running was of the form as it was: once the bill is saved it would count it twice (the
+        # saved bill and the same figures as a draft), as the walk's 本年累计 line showed; it is dropped.
+        self._generation += 1
         self.tiers.setText("")
         self.steps.clear()
         self.duplicate.setText("")
+        self.year.setText("")
         self.total.setFocus()
 
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from app.exchange.package import SUFFIX
 from app.gui.forms import styled_label
 from app.gui import files
-from app.gui.ops import Op
+from app.gui.ops import Op, show_error
 from app.gui.site_keys_view import SiteKeysBox
 from app.gui.tables import DataTable
 from app.services import packages, sync
@@ -267,9 +267,18 @@ class ExchangeView(QWidget):
     def import_from(self, path: Path) -> None:
         session = self.window.session
         Op(self, lambda: packages.import_here(session, path)).with_progress("正在核对并导入交换包…").success(
-            lambda r: self._packaged("；".join(r.lines()))).failure(
-            lambda exc: self._packaged(f"未导入：{exc}")).run()
+            lambda r: self._packaged("；".join(r.lines()), "hint" if r.nothing_new else "done")).failure(
+            self._not_imported).run()
 
-    def _packaged(self, text: str) -> None:
+    def _not_imported(self, exc: BaseException) -> None:
+        """A refused package says so where the result goes and in a dialog: a grey line alone was missed."""
+        text = str(exc)
+        self._packaged(text if text.startswith("交换包未导入") else f"交换包未导入：{text}", "error")
+        show_error(self, exc)
+
+    def _packaged(self, text: str, role: str = "done") -> None:
         self.package_result.setText(text)
+        self.package_result.setProperty("role", role)
+        self.package_result.style().unpolish(self.package_result)  # the style sheet reads the role again
+        self.package_result.style().polish(self.package_result)
         self.refresh()

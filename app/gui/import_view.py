@@ -100,7 +100,7 @@ class ImportView(QWidget):
                              "，".join(f"{names[k]} {n}" for k, n in counts.items()) +
                              ("。" if applied else "。尚未作任何修改，勾选后点“应用”。"))
         self.apply_button.setEnabled(any(k in ACTIONABLE for _, k in rows))
-        self.report_button.setEnabled(bool(self.parsed.rejected))
+        self.report_button.setEnabled(bool(identity_import.not_imported(self.parsed, self.changes)))
 
     def chosen(self) -> list:
         return [c for r, c in enumerate(self.changes)
@@ -121,6 +121,6 @@ class ImportView(QWidget):
     def report(self) -> None:
         target = files.save_path(self, "导出未导入的行", f"{self.parsed.path.stem}_未导入.xlsx", "Excel 工作簿 (*.xlsx)")
         if target:
-            parsed = self.parsed
-            Op(self, lambda: identity_import.rejected_report(parsed, Path(target))).success(
+            parsed, changes = self.parsed, self.changes
+            Op(self, lambda: identity_import.rejected_report(parsed, Path(target), changes)).success(
                 lambda p: self.window.statusBar().showMessage(f"已导出 {p}", 8000)).run()

@@ -17,6 +17,7 @@ QListWidget#nav::item:selected { background: #3a6ea5; color: white; }
 QLabel[role="title"] { font-size: 14pt; font-weight: bold; color: #1f3550; }
 QLabel[role="error"] { color: #b3261e; }
 QLabel[role="hint"] { color: #5f6b7a; }
+QLabel[role="done"] { color: #1b5e20; font-weight: bold; }
 QLineEdit[invalid="true"], QComboBox[invalid="true"], QDateEdit[invalid="true"] { border: 1px solid #b3261e; background: #fff4f3; }
 QGroupBox { font-weight: bold; border: 1px solid #d5dbe3; border-radius: 4px; margin-top: 12px; background: white; }
 QGroupBox::title { subcontrol-origin: margin; left: 8px; padding: 0 4px; }

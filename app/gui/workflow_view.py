@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -94,10 +95,26 @@ class ActionDialog(QDialog):
         Op(self, lambda: self.send(decision)).success(lambda _: self.accept()).failure(self._refused).run()
 
     def _refused(self, exc: BaseException) -> None:
+        if isinstance(exc, apps.ZeroAmount):
+            self._confirm_zero(exc)
+            return
         if isinstance(exc, FieldError) and self.form.show_error(exc.field, exc.reason):
             self.adjustSize()  # a refused amount's reason names the bound: the dialog grows to show it
             return
         show_error(self, exc)
+
+    def _confirm_zero(self, exc: apps.ZeroAmount) -> None:
+        """An approval at 0.00 元 is sent again only once the approver has read why and said yes."""
+        asked = QMessageBox.question(self, "以 0.00 元批准？", f"{exc.message}\n\n确实要以 0.00 元批准吗？"
+                                     "不符合救助条件的，请改选“不予救助”。",
+                                     QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                     QMessageBox.StandardButton.No)
+        if asked != QMessageBox.StandardButton.Yes:
+            self.form.show_error(exc.field, exc.reason)
+            return
+        decision = self.decision()
+        decision.confirm_zero = True
+        Op(self, lambda: self.send(decision)).success(lambda _: self.accept()).failure(self._refused).run()
 
     def decision(self) -> apps.Decision:
         d = apps.Decision(self.action, self.opinion.toPlainText())
@@ -176,7 +193,7 @@ class ApplicationDialog(QDialog):
             lines += [f"{escape(s['explain'])}<br/><span style='color:#5f6b7a'>依据：{escape(s['reference'])}</span>"
                       for s in computed["steps"]]
             if app["approved_amount"]:
-                lines.append(f"批准金额：{app['approved_amount']} 元" +
+                lines.append(f"批准金额：{shown(app['approved_amount'])} 元" +
                              (f"（理由：{escape(app['amount_reason'])}）" if app["amount_reason"] else ""))
             self.computation.setHtml("<br/>".join(lines))
         self.steps.set_rows([(s["state_name"], s["action_name"], s["display_name"], s["role"],

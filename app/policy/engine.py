@@ -101,8 +101,8 @@ class Engine:
         for i, v in enumerate(run.case.visits):
             r = VisitResult(v.id, v.total_cost, v.policy_covered)
             steps = r.steps if explain else None
-            r.basic_paid = settle_basic(run, v, i, st, steps)
-            r.serious_illness_paid = settle_serious(run, v, i, st, r.basic_paid, steps)
+            r.basic_paid = settle_basic(run, v, i, st, steps, r.shares)
+            r.serious_illness_paid = settle_serious(run, v, i, st, r.basic_paid, steps, r.shares)
             results.append(r)
         secondary = run.policy.secondary is not None
         for i, (v, r) in enumerate(zip(run.case.visits, results)):

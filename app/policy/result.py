@@ -22,6 +22,76 @@ class Step:
 
 
 @dataclass(slots=True)
+class TierShare:
+    """What one tier left of the in-catalogue costs it settled, and why: 起付线以下, 超过封顶线 (a limit or a cost
+    ceiling), and the co-payment share (自付比例部分) of what it did pay on."""
+
+    tier: str
+    base: Decimal             # the costs this tier settled on for the visit
+    paid: Decimal
+    under_deductible: Decimal
+    above_limit: Decimal
+
+    def __post_init__(self) -> None:
+        # Cumulative rounding can tip a figure a fen past what is left; the parts must still add up exactly.
+        left = max(self.base - self.paid, ZERO)
+        self.under_deductible = min(max(self.under_deductible, ZERO), left)
+        self.above_limit = min(max(self.above_limit, ZERO), left - self.under_deductible)
+
+    @property
+    def co_payment(self) -> Decimal:
+        return max(self.base - self.paid, ZERO) - self.under_deductible - self.above_limit
+
+    def to_json(self) -> dict:
+        return {"tier": self.tier, "base": fmt(self.base), "paid": fmt(self.paid),
+                "under_deductible": fmt(self.under_deductible), "above_limit": fmt(self.above_limit),
+                "co_payment": fmt(self.co_payment)}
+
+
+FIRST_TIER = "基本医保"  # the tier that settles on the whole 政策范围内费用 (app/policy/tiers/basic.py)
+OWN_PARTS = ("out_of_catalog", "under_deductible", "above_limit", "co_payment", "unsplit")
+
+
+def deciding_share(shares: list[TierShare]) -> TierShare | None:
+    """The tier whose split tells what the family is left with: the last that did anything. A later tier that paid
+    nothing because all it saw lay under its deductible (大病保险 below its 起付线) only passed the costs on, and
+    the split the family knows is the tier's before it (基本医保's 起付线 and 报销比例)."""
+    for share in reversed(shares):
+        if share.paid or share.under_deductible < share.base:
+            return share
+    # Every tier only passed the costs on: all lay under 基本医保's own 起付线 when it was computed; when the
+    # hospital's slip gave it, its split is not known, and a later tier's 起付线 is not why the family pays.
+    return shares[0] if shares and shares[0].tier == FIRST_TIER else None
+
+
+def own_parts(total_cost: Decimal, policy_covered: Decimal, compliant_self_pay: Decimal,
+              shares: list[TierShare]) -> dict[str, Decimal]:
+    """The family's own share split into its parts, adding up to it exactly: 目录外; then what the deciding tier
+    (deciding_share) left (起付线以下, 超过封顶线, 自付比例部分), less what any later payment (倾斜救助, 二次救助) took
+    from it, the above-limit part first; `unsplit` where no tier's split is known (the hospital's one-stop slip gave
+    the insurance figures and no assistance tier applied)."""
+    parts = dict.fromkeys(OWN_PARTS, ZERO)
+    parts["out_of_catalog"] = total_cost - policy_covered
+    inside = compliant_self_pay
+    if inside < 0:  # a payment that also covers 目录外 costs (湛江's 二次救助 may) took the rest from them
+        parts["out_of_catalog"] += inside
+        return parts
+    last = deciding_share(shares)
+    if last is None:
+        parts["unsplit"] = inside
+        return parts
+    split = {"above_limit": last.above_limit, "co_payment": last.co_payment, "under_deductible": last.under_deductible}
+    taken = sum(split.values(), ZERO) - inside
+    for key in split:  # later payments are made on what the limit left unpaid first
+        cut = min(split[key], max(taken, ZERO))
+        split[key] -= cut
+        taken -= cut
+    parts.update(split)
+    parts["unsplit"] = inside - sum(split.values(), ZERO)
+    return parts
+
+
+@dataclass(slots=True)
 class VisitResult:
     """The three tiers (and 倾斜救助) for one visit."""
 
@@ -33,6 +103,18 @@ class VisitResult:
     assistance_paid: Decimal = ZERO
     tilt_assistance_paid: Decimal = ZERO
     steps: list[Step] = field(default_factory=list)
+    shares: list[TierShare] = field(default_factory=list)  # each computed tier's split, in the order they ran
+
+    @property
+    def own_parts(self) -> dict[str, Decimal]:
+        """personal_pay in its parts (see own_parts)."""
+        return own_parts(self.total_cost, self.policy_covered, self.compliant_self_pay, self.shares)
+
+    @property
+    def own_parts_tier(self) -> str:
+        """The tier whose 起付线, 封顶线 and 比例 the parts are of ("" where none is known)."""
+        share = deciding_share(self.shares)
+        return share.tier if share is not None else ""
 
     @property
     def personal_pay(self) -> Decimal:
@@ -51,6 +133,9 @@ class VisitResult:
             "basic_paid": fmt(self.basic_paid), "serious_illness_paid": fmt(self.serious_illness_paid),
             "assistance_paid": fmt(self.assistance_paid), "tilt_assistance_paid": fmt(self.tilt_assistance_paid),
             "personal_pay": fmt(self.personal_pay), "steps": [s.to_json() for s in self.steps],
+            "personal_pay_parts": {k: fmt(v) for k, v in self.own_parts.items()},
+            "personal_pay_parts_tier": self.own_parts_tier,
+            "tier_shares": [s.to_json() for s in self.shares],
         }
 
 
@@ -117,6 +202,9 @@ class SettleResult:
     risk: RiskCheck | None = None  # the 监测预警 test, when a rule covers the applied category (not in to_json)
     # The bound on an approved 依申请救助, when the policy has the section and the person may apply (not in to_json).
     application_ceiling: ApplicationCeiling | None = None
+    # Whether the household met 依申请救助's conditions (income test, 财产核查); None where none was tested (not in
+    # to_json): an approval at 0 元 of a household that did not is refused, one that did but is owed 0 is confirmed.
+    application_passes: bool | None = None
 
     @property
     def total_paid(self) -> Decimal:

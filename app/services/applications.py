@@ -118,7 +118,7 @@ def compute_amount(session: Session, app_id: str) -> dict:
     result = eng.settle(case)  # a CaseError is an FieldError naming the field
     return {"amount": result.application_assistance_paid, "pending": None,
             "steps": [s.to_json() for s in result.annual_steps], "warnings": [w.to_json() for w in result.warnings],
-            "ceiling": result.application_ceiling}
+            "ceiling": result.application_ceiling, "passes": result.application_passes}
 
 
 def amount_or_why(session: Session, app_id: str) -> tuple[Decimal | None, str]:
@@ -144,6 +144,12 @@ class Decision:
     amount: object = None
     amount_reason: str = ""
     asset_check: bool | None = None     # 民政认定收入财产: 符合 (True) or 不符合 (False)
+    confirm_zero: bool = False          # 批准: the approver saw why the amount is 0.00 元 and approves it so
+
+
+class ZeroAmount(FieldError):
+    """An approval at 0.00 元 of a household that meets the conditions: allowed once the approver confirms, having
+    read why (the GUI asks; a script sets Decision.confirm_zero)."""
 
 
 def _refuse(session: Session, a: dict, action: str, field: str, reason: str) -> FieldError:
@@ -192,6 +198,8 @@ def act(session: Session, app_id: str, expected_state: str, decision: Decision, 
                            amount_reason=decision.amount_reason.strip() or None)
             details.update(computed_amount=fmt(computed), approved_amount=fmt(amount),
                            amount_reason=changes["amount_reason"])
+            if amount == 0:
+                details["zero_confirmed"] = True  # the approver was told why it is 0.00 元 and approved it so
         seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM application_steps WHERE application_id = ?",
                            (app_id,)).fetchone()[0]
         step = {"application_id": app_id, "seq": seq, "state": a["state"], "action": decision.action,
@@ -228,7 +236,27 @@ def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -
         missing = [rules.ACTION_NAMES[p] for p in rules.COUNTY_PARTS if p not in parts]
         if missing:
             return "action", f"批准前须先有{'、'.join(missing)}的意见"
-        return _amount_problem(session, a["id"], d)
+        return _amount_problem(session, a["id"], d) or _zero_problem(session, a["id"], d)
+    return None
+
+
+def _zero_problem(session: Session, app_id: str, d: Decision) -> tuple[str, str] | None:
+    """An approval at 0.00 元: refused where the household does not meet the conditions (the document grants
+    依申请救助 only to a household that meets them: that is 不予救助, with its notice); otherwise confirmed first."""
+    computed = compute_amount(session, app_id)
+    amount = computed["amount"] if d.amount in (None, "") else validate.money(d.amount, "amount", "批准金额")
+    if amount != 0:
+        return None
+    why = "；".join([s["explain"] for s in computed["steps"]]
+                   + [w["message"] for w in computed["warnings"] if w["code"].startswith("application_")])
+    why = why or "本年没有可救助的个人自付合规医疗费用"
+    if computed["amount"]:  # the approver typed 0 against a computed amount: that is the reason to confirm
+        why = f"填写的批准金额为 0，测算金额为 {fmt(computed['amount'])} 元"
+    if computed["passes"] is False:
+        return "amount", (f"批准金额为 0.00 元：{why}。不符合条件的申请不能批准，请选择“不予救助”并写明理由"
+                          f"（将打印不予救助通知书，申请人据此可以申请复核）")
+    if not d.confirm_zero:
+        raise ZeroAmount("amount", f"批准金额为 0.00 元，批准后不发放任何救助金。原因：{why}")
     return None
 
 

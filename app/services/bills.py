@@ -353,12 +353,40 @@ def preview_bill(session: Session, person_id: str, bill: BillInput, today: date 
     settled = settle_person_year(session, person_id, year, draft=row)
     due = next(d for r, d in settled if r["id"] == row["id"])
     totals = due.result.totals()
-    return {"amounts": due.amounts, "personal_pay": Decimal(row["total_cost"]) - sum(due.amounts.values(), ZERO),
+    personal_pay = Decimal(row["total_cost"]) - sum(due.amounts.values(), ZERO)
+    return {"amounts": due.amounts, "personal_pay": personal_pay,
+            "personal_pay_parts": _parts_of(due, row["id"], personal_pay),
             "steps": [s.to_json() for s in due.steps], "applied_category": due.category,
             "year_totals": totals,
             "limits": _limits(session, due.result, {r["id"]: r["kind"] for r, _ in settled}, row["discharged_on"]),
             "duplicate": duplicate_invoice(session, row["hospital"], row["invoice_number"]),
             "warnings": [w.to_json() for w in due.result.warnings]}
+
+
+def _parts_of(due: _Due, visit_id: str, personal_pay: Decimal) -> dict | None:
+    """The engine's split of the visit's own share (with "tier": whose 起付线 and 比例), when it is the share shown
+    (a 补差 after a change of category makes the shown share differ from the run's: then there is none to show)."""
+    vr = next((v for v in due.result.visits if v.id == visit_id), None)
+    if vr is None:
+        return None
+    parts = vr.own_parts
+    return {**parts, "tier": vr.own_parts_tier} if sum(parts.values(), ZERO) == personal_pay else None
+
+
+def own_parts_by_visit(session: Session, person_id: str, year: int, shown: dict[str, Decimal]) -> dict[str, dict]:
+    """Per visit of the year, the family's own share in its parts (目录外, 起付线以下, 超过封顶线, 自付比例部分), for
+    the visits whose share as `shown` (visit id → personal_pay printed) the engine's split adds up to (pure)."""
+    try:
+        settled = settle_person_year(session, person_id, year)
+    except FieldError:  # a year that cannot be settled now prints without the split, as before
+        return {}
+    out = {}
+    for row, due in settled:
+        if row["id"] in shown:
+            parts = _parts_of(due, row["id"], shown[row["id"]])
+            if parts is not None:
+                out[row["id"]] = parts
+    return out
 
 
 def _limits(session: Session, result: SettleResult, kinds: dict[str, str], day: str) -> list[dict]:

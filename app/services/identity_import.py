@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from app.exchange.identity_lists import ListRow, ParsedList, read_list
+from app.exchange.identity_lists import ListRow, ParsedList, Rejected, read_list
 from app.services import registry
 from app.services.session import Session
 from app.store import records
@@ -88,15 +88,27 @@ def import_list(session: Session, path: Path) -> tuple[ParsedList, list[Change]]
     return parsed, compare(session, parsed)
 
 
-def rejected_report(parsed: ParsedList, path: Path) -> Path:
-    """The rows that were not understood, each with its reason, as an .xlsx to send back to the department."""
+def not_imported(parsed: ParsedList, changes: list[Change]) -> list[Rejected]:
+    """Every row the import leaves out, each with why: the rows not understood and the people not registered here
+    (or outside the user's jurisdiction), in the list's order."""
+    unknown = [Rejected(c.row.line, [], f"{KIND_NAMES['unknown']}：{c.note}", c.row.name, c.row.id_number)
+               for c in changes if c.kind == "unknown"]
+    return sorted([*parsed.rejected, *unknown], key=lambda r: r.line)
+
+
+def rejected_report(parsed: ParsedList, path: Path, changes: list[Change] = ()) -> Path:
+    """The rows not imported (see not_imported), each with its reason, as an .xlsx to send back to the department."""
     from app.documents import xlsx
 
+    by_line = {c.row.line: c.row for c in changes}
     with xlsx.Book(path) as book:
         sheet = book.sheet("未导入的行", ["原表行号", "姓名", "身份证号", "原因", "原行内容"],
                            title=f"{parsed.path.name} 中未能导入的行", first_number=4, frozen_columns=0, max_width=90)
-        for r in parsed.rejected:
-            sheet.row([r.line, r.name, r.id_number, r.reason, " | ".join(v for v in r.values if v)])
+        for r in not_imported(parsed, list(changes)):
+            row = by_line.get(r.line) if not r.values else None
+            cells = ([row.name, row.id_number, row.category, str(row.valid_from), str(row.valid_to or "")]
+                     if row is not None else r.values)
+            sheet.row([r.line, r.name, r.id_number, r.reason, " | ".join(str(v) for v in cells if v)])
         sheet.width(3, 22)
         sheet.width(4, 50)
         sheet.width(5, 90)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app import __version__
-from app.exchange import county_db, county_keys, envelope, keys, package, trust
+from app.exchange import county_db, county_keys, county_steps, envelope, keys, package, trust
 from app.exchange.merge import Applied
 from app.exchange.records import (
     AUDIT_COLUMNS,
@@ -104,10 +104,19 @@ class Imported:
     county: dict[str, county_db.Merged] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def nothing_new(self) -> bool:
+        """Whether importing here added, changed and refused nothing (the package was already taken in)."""
+        return not any(a.added or a.updated or a.conflicts or a.held for a in self.applied.values())
+
     def lines(self) -> list[str]:
         m = self.manifest
         made = clock.local_time(m["created_at"]).strftime("%Y-%m-%d %H:%M")
         out = [f"交换包：{m['site_name']}（{m['county']}）{m['created_by']}于 {made} 导出"]
+        if self.applied and self.nothing_new:
+            held = sum(a.same for a in self.applied.values())
+            out.insert(0, f"没有新内容：包内 {held} 条记录本站都已有（这个交换包以前已导入过，或其内容已同步到本站），"
+                          f"没有改动任何记录")
         for table, a in self.applied.items():
             if a.added or a.updated or a.same or a.conflicts:
                 out.append(f"{NAMES[table]}：新增 {a.added}，更新 {a.updated}，已有 {a.same}"
@@ -162,6 +171,8 @@ def import_to_county(session: Session, path: Path, url: str) -> Imported:
         if held is None or held[0].signing != mine.public().signing:
             raise StoreError("本机不是县级数据库登记的县级站点，无法打开加密给县里的交换包。请在县里的电脑上导入"
                              "（县里首次使用时先运行 jiuzhu county claim）")
+        with pg.transaction():
+            county_steps.publish_rules(pg, session.store)  # steps in the package are judged by the county's rules
         with envelope.opened(path, mine, lambda s: county_keys.sender(pg, s), package.MAX_PACKAGE, "本县") as (
                 plain, header):
             return _into_county(pg, _open(plain, header, ents, held[1]), ents, mine)

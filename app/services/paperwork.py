@@ -6,7 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from app.domain.money import ZERO, fmt
+from app.policy.result import OWN_PARTS
 from app.services import applications as apps
+from app.services import bills
 from app.services.bills import unpack_steps
 from app.services.registry import household_detail
 from app.services.registry import person as load_person
@@ -73,11 +75,17 @@ def slip_content(session: Session, visit_id: str | None = None, person_id: str |
                              (person_id, f"{year}-%"))
     if not visits:
         raise FieldError("visit_id", "没有找到已结算的有效就诊记录")
+    _add_own_parts(session, visits)
     totals = None
     if len(visits) > 1:
         sums = {k: sum((Decimal(v[k]) for v in visits), ZERO) for k in _SUMMED}
         totals = {k: fmt(x) for k, x in sums.items()}
         totals["out_of_catalog"] = fmt(sums["total_cost"] - sums["policy_covered"])
+        if all("personal_pay_parts" in v for v in visits):
+            tiers = {v["personal_pay_parts"]["tier"] for v in visits}
+            totals["personal_pay_parts"] = {k: sum((v["personal_pay_parts"][k] for v in visits), ZERO)
+                                            for k in OWN_PARTS}
+            totals["personal_pay_parts"]["tier"] = tiers.pop() if len(tiers) == 1 else ""
     # A paid bill voided since: not in the table (it is due nothing now), but its 追回 is money the family gives
     # back, so the year's slip lists it with the other adjustments.
     voided = [] if visit_id else [v for v in (_with_payments(session, r) for r in _visit_rows(
@@ -85,6 +93,18 @@ def slip_content(session: Session, visit_id: str | None = None, person_id: str |
         if v["adjustments"]]
     return {"person": load_person(session, visits[0]["person_id"]),
             "visits": [_with_payments(session, v) for v in visits], "totals": totals, "voided": voided}
+
+
+def _add_own_parts(session: Session, visits: list[dict]) -> None:
+    """Give each visit the engine's split of the family's own share, where it adds up to the share printed."""
+    by_year: dict[tuple[str, int], dict[str, Decimal]] = {}
+    for v in visits:
+        by_year.setdefault((v["person_id"], int(v["discharged_on"][:4])), {})[v["id"]] = Decimal(v["personal_pay"])
+    for (person_id, year), shown in by_year.items():
+        parts = bills.own_parts_by_visit(session, person_id, year, shown)
+        for v in visits:
+            if v["id"] in parts:
+                v["personal_pay_parts"] = parts[v["id"]]
 
 
 def year_slip_content(session: Session, person_id: str, year: int) -> dict:

@@ -3,7 +3,7 @@ claiming the county's keys, registering and revoking sites in the county databas
 
 from __future__ import annotations
 
-from app.exchange import county_db, county_keys, keys, trust
+from app.exchange import county_db, county_keys, county_steps, keys, trust
 from app.exchange.keys import PublicKeys
 from app.services.session import Session
 from app.services.sync import site_name
@@ -41,6 +41,7 @@ def claim_county(session: Session, url: str, replace: bool = False) -> PublicKey
         county_db.check_schema(pg)
         with pg.transaction():
             county_keys.claim(pg, mine, code, replace)
+            county_steps.publish_rules(pg, session.store)  # the county's permission decisions go with its keys
     trust_county(session, mine)
     return mine
 

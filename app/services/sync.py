@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app.exchange import county_db, county_keys, keys, trust
+from app.exchange import county_db, county_keys, county_steps, keys, trust
 from app.exchange.compare import Comparison, compare
 from app.exchange.merge import RETAKE, Applied
 from app.exchange.prefetch import read_ahead
@@ -152,6 +152,12 @@ def push(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
     conn = session.conn
     me = site_id(conn)
     mine = registered(session, pg)
+    held = county_keys.county(pg)
+    if held and held[0].site_id == me:
+        # The county's own installation: its permission decisions (duties, single-caseworker offices) become the
+        # county database's before any step is judged there, so both judge steps by the same rules.
+        with pg.transaction():
+            county_steps.publish_rules(pg, session.store)
     st = state(session)
     # The plan fixes what this push covers, so a retry after a cut finishes the same range.
     plan = st.get("push") or {"upto": last_change(conn), "audit_upto": last_audit(conn), "done": {}}

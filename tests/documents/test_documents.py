@@ -128,3 +128,37 @@ def test_the_plain_explanation_tells_the_family_where_the_money_went():
     assert text.startswith("您这次住院花了 56,000.00 元；其中 8,000.00 元是医保目录外")
     assert "基本医保报了 33,110.00 元" in text and "您自己付 10,521.62 元" in text
     assert "目录内各项报销之后剩下的 2,521.62 元" in text
+
+
+def test_the_plain_explanation_splits_what_the_family_pays_as_the_engine_did():
+    from app.documents.plain import plain_explanation
+
+    text = plain_explanation({"total_cost": "32000", "policy_covered": "30000", "basic_paid": "18000",
+                              "serious_illness_paid": "2000", "assistance_paid": "4200", "tilt_assistance_paid": "0",
+                              "personal_pay": "7800",
+                              "personal_pay_parts": {"out_of_catalog": Decimal("2000"),
+                                                     "under_deductible": Decimal(3000), "above_limit": Decimal(0),
+                                                     "co_payment": Decimal("2800"), "unsplit": Decimal(0),
+                                                     "tier": "医疗救助"}})
+    assert "您自己付 7,800.00 元，其中目录外 2,000.00 元，医疗救助起付线以下" in text
+    assert "医疗救助起付线以下的 3,000.00 元" in text and "医疗救助按比例支付后个人负担的 2,800.00 元" in text
+    assert "封顶线" not in text  # a part that is zero is not told
+
+
+def test_the_slip_prints_the_parts_of_the_family_share_and_they_add_up(demo, tmp_path):
+    from app.policy.result import OWN_PARTS
+
+    rows = demo.conn.execute("SELECT v.person_id, substr(v.discharged_on, 1, 4) AS year FROM visits v "
+                             "JOIN settlements s ON s.visit_id = v.id WHERE s.assistance_paid > 0 "
+                             "AND v.total_cost > v.policy_covered AND v.status = 'live' LIMIT 5").fetchall()
+    assert rows
+    for row in rows:
+        content = paperwork.slip_content(demo, person_id=row["person_id"], year=int(row["year"]))
+        for v in content["visits"]:
+            parts = v["personal_pay_parts"]
+            assert sum(parts[k] for k in OWN_PARTS) == Decimal(v["personal_pay"])
+            assert parts["out_of_catalog"] == Decimal(v["total_cost"]) - Decimal(v["policy_covered"])
+    slip = paperwork.settlement_slip(demo, tmp_path / "slip.pdf", person_id=rows[0]["person_id"],
+                                     year=int(rows[0]["year"]))
+    printed = "".join(text(slip)).replace("\n", "")
+    assert "您自己付" in printed and "医保目录外的药品和项目" in printed

@@ -139,7 +139,7 @@ def test_cli_compares_then_applies_and_reports(session, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "新增 2" in out and "未导入 3 行" in out and "未作任何修改" in out
     report = load_workbook(tmp_path / "未导入.xlsx").active
-    assert report.cell(3, 2).value and report.max_row == 5
+    assert report.cell(3, 2).value and report.max_row == 6  # 3 rows not understood and 1 person not registered
     code, out, err = cli("import-list", str(path), "--db", db, "--apply")
     assert code == 2 and "--user" in err, "applying signs in"
     code, out, err = cli("import-list", str(path), "--db", db, "--apply", "--user", "admin", "--password-stdin",
@@ -167,3 +167,15 @@ def test_a_workbook_damaged_inside_its_zip_is_refused(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(ListError, match="无法作为 Excel"):
         read_list(path)
+
+
+def test_people_not_registered_here_are_among_the_rows_exported_as_not_imported(session, tmp_path):
+    parsed, changes = identity_import.import_list(session, minzheng_roster(tmp_path / "低保.xlsx"))
+    unknown = next(c for c in changes if c.kind == "unknown")
+    left = identity_import.not_imported(parsed, changes)
+    assert [r.line for r in left] == sorted(r.line for r in left) and unknown.row.line in [r.line for r in left]
+    report = identity_import.rejected_report(parsed, tmp_path / "未导入.xlsx", changes)
+    rows = list(load_workbook(report).active.iter_rows(values_only=True))
+    mine = next(r for r in rows if r[0] == unknown.row.line)
+    assert mine[1] == unknown.row.name and mine[2] == unknown.row.id_number and "未登记人员" in mine[3]
+    assert unknown.row.category in mine[4]

@@ -146,13 +146,13 @@ def test_record_two_bills_and_see_the_tiers_and_explanation(qtbot, window):
     _fill(qtbot, view, "60000", "50000", "30000", "8000", "INV-1", "2025-03-05")
     view.preview()
     idle(qtbot)
-    assert "9000.00" in view.tiers.text()  # (50000 − 30000 − 8000) × 75%, 芜医保〔2021〕76号 二(二)5
+    assert "9,000.00" in view.tiers.text()  # (50000 − 30000 − 8000) × 75%, 芜医保〔2021〕76号 二(二)5
     assert "芜医保〔2021〕76号 二(二)5" in view.steps.toPlainText()
     assert view.steps.toPlainText().startswith("您这次住院花了")  # the family's layer comes first
     shot(window, "bill-preview")
     qtbot.keyClick(view.invoice, Qt.Key.Key_Return)
     idle(qtbot)
-    assert "医疗救助 9000.00" in window.statusBar().currentMessage()
+    assert "医疗救助 9,000.00" in window.statusBar().currentMessage()
     _fill(qtbot, view, "80000", "70000", "40000", "10000", "INV-1", "2025-06-05")
     view.preview()
     idle(qtbot)
@@ -162,11 +162,11 @@ def test_record_two_bills_and_see_the_tiers_and_explanation(qtbot, window):
     view.preview()
     idle(qtbot)
     # 20000 × 75% = 15000, but 9000 of the 50000 limit is used: 50000 − 9000 = 41000 remains, so 15000.
-    assert "15000.00" in view.tiers.text()
+    assert "15,000.00" in view.tiers.text()
     assert "剩余" in view.year.text()
     view.save()
     idle(qtbot)
-    assert "医疗救助 15000.00" in window.statusBar().currentMessage()
+    assert "医疗救助 15,000.00" in window.statusBar().currentMessage()
 
 
 def test_find_a_person_by_pinyin_initials(qtbot, window):

@@ -205,3 +205,37 @@ def test_the_approval_form_counts_live_bills_only(pending):
         "南陵县医院", "2025-05-01", "2025-05-03", "住院", "56000", "48000", "VOID-1", "县级"))
     bill_changes.void_bill(people["cun1"], row["visit_id"], "发票号录错")
     assert paperwork.approval_form_content(people["admin"], app_id)["totals"] == before
+
+
+def _to_county_opinions(people, app_id, asset_check):
+    to_notice(people, app_id)
+    go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 20))
+    go(people, "yibao", app_id, "county_approval", "medical_opinion", opinion="费用属实")
+    go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="已核查", asset_check=asset_check)
+
+
+def test_a_household_that_fails_the_check_is_not_approved_at_zero(pending):
+    people, app_id = pending
+    _to_county_opinions(people, app_id, False)
+    with pytest.raises(FieldError) as refused:
+        go(people, "shenpi", app_id, "county_approval", "approve", opinion="批准")
+    assert refused.value.field == "amount" and "不予救助" in refused.value.message
+    assert "不符合低收入家庭财产核查条件" in refused.value.message
+    assert not isinstance(refused.value, apps.ZeroAmount)  # no confirming it away
+    assert apps.application_row(people["admin"], app_id)["state"] == "county_approval"
+
+
+def test_approving_zero_for_a_household_that_qualifies_asks_first_and_says_why(pending):
+    people, app_id = pending
+    _to_county_opinions(people, app_id, True)
+    with pytest.raises(apps.ZeroAmount) as asked:  # the approver typed 0 (the computed amount is 2500)
+        go(people, "shenpi", app_id, "county_approval", "approve", opinion="批准", amount="0",
+           amount_reason="家庭已获得社会捐助全部医疗费用，经研究决定")
+    assert "批准后不发放任何救助金" in asked.value.message and "原因" in asked.value.message
+    assert apps.application_row(people["admin"], app_id)["state"] == "county_approval"
+    a = go(people, "shenpi", app_id, "county_approval", "approve", opinion="批准", amount="0",
+           amount_reason="家庭已获得社会捐助全部医疗费用，经研究决定", confirm_zero=True)
+    assert a["state"] == "approved" and Decimal(a["approved_amount"]) == 0
+    details = people["admin"].conn.execute(
+        "SELECT details FROM application_steps WHERE application_id = ? AND action = 'approve'", (app_id,)).fetchone()
+    assert '"zero_confirmed": true' in details[0]

@@ -36,6 +36,7 @@ def settle_application(run: Run, out: SettleResult, explain: bool) -> None:
     out.application_ceiling = ApplicationCeiling(compliant, limit, l_entry.reference)
     self_paid = year_sum(out.visits, run.case, sec.kinds, "personal_pay")
     passes, test_text = income_test(run, test, compliant, self_paid, day, "依申请救助")
+    out.application_passes = passes
     if not passes:
         if explain:
             out.annual_steps.append(Step("依申请救助", ZERO, test.reference, f"不符合依申请救助条件：{test_text}"))

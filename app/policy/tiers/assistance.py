@@ -9,7 +9,7 @@ from app.domain.case import Visit
 from app.domain.money import fmt, pct, round_fen
 from app.policy import blocks
 from app.policy.blocks import ZERO
-from app.policy.result import Step, VisitResult
+from app.policy.result import Step, TierShare, VisitResult
 from app.policy.schema import TILT_EXCESS, AboveLimit, AssistancePool, Treatment
 from app.policy.state import BlockState, PoolState, YearState
 from app.policy.tiers.common import COND_TEXT, Run, condition, money_text
@@ -104,14 +104,20 @@ def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
     if ps is None:
         ps = st.pools[pi] = PoolState()
     inc = v.policy_covered - r.basic_paid - r.serious_illness_paid
-    before_eligible = blocks.capped(blocks.over_deductible(ps.base, deductible), ceiling) if pool.above_limit else None
+    over_before = blocks.over_deductible(ps.base, deductible)
+    before_eligible = blocks.capped(over_before, ceiling)
     ps.base += inc
-    eligible = blocks.capped(blocks.over_deductible(ps.base, deductible), ceiling)
+    over = blocks.over_deductible(ps.base, deductible)
+    eligible = blocks.capped(over, ceiling)
     cumulative = round_fen(blocks.capped(eligible * rate, limit))
     paid = min(max(cumulative - ps.paid, ZERO), inc)
     paid_before = ps.paid
     ps.paid += paid
     r.assistance_paid += paid
+    # Above the limit: the costs over a cost ceiling, and what the rate gave but the annual limit did not pay.
+    beyond_ceiling = (over - over_before) - (eligible - before_eligible)
+    rated = round_fen(eligible * rate) - round_fen(before_eligible * rate)
+    r.shares.append(TierShare("医疗救助", inc, paid, inc - (over - over_before), beyond_ceiling + rated - paid))
     if steps is not None:
         ded_text = f"{run.cat}不设起付线" if not deductible else f"{run.cat}年度起付线 {fmt(deductible)}"
         ceil_text = f"；{fmt(ceiling)} 元以内的费用" if ceiling is not None else ""

@@ -8,15 +8,16 @@ from app.domain.case import CaseError, Visit
 from app.domain.money import fmt, pct, round_fen
 from app.policy import blocks
 from app.policy.blocks import ZERO
-from app.policy.result import Step
+from app.policy.result import FIRST_TIER, Step, TierShare
 from app.policy.state import YearState
 from app.policy.tiers.common import COND_TEXT, Run, condition, level_rule, money_text
 from app.policy.schema import BasicKindTerms, BasicSection, ReferralDeductible
 from app.policy.values import Rule
 
 
-def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | None) -> Decimal:
-    """What basic insurance pays for the visit."""
+def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | None,
+                 shares: list[TierShare] | None = None) -> Decimal:
+    """What basic insurance pays for the visit; a computed one adds its split of what it left to `shares`."""
     if v.basic_paid is not None:
         return _reported(run, v, st, steps)
     sec = run.policy.basic
@@ -83,6 +84,8 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
         if notes:
             text += "；" + "；".join(notes)
         steps.append(Step("基本医保", paid, "；".join(dict.fromkeys([*refs, r_ref, cap_ref])), text))
+    if shares is not None:
+        shares.append(TierShare(FIRST_TIER, v.policy_covered, paid, charged, raw - paid))
     st.basic_paid += paid
     st.basic_paid_by_kind[v.kind] = st.basic_paid_by_kind.get(v.kind, ZERO) + paid
     return paid

@@ -10,15 +10,16 @@ from app.domain.case import CaseError, Visit
 from app.domain.money import fmt, pct, round_fen
 from app.policy import blocks
 from app.policy.blocks import ZERO
-from app.policy.result import Step
+from app.policy.result import Step, TierShare
 from app.policy.state import YearState
 from app.policy.schema import SeriousSection
 from app.policy.tiers.common import Run, money_text
 
 
 def settle_serious(run: Run, v: Visit, i: int, st: YearState, basic: Decimal,
-                   steps: list[Step] | None) -> Decimal:
-    """What critical-illness insurance pays for the visit: the cumulative result minus what it already paid."""
+                   steps: list[Step] | None, shares: list[TierShare] | None = None) -> Decimal:
+    """What critical-illness insurance pays for the visit: the cumulative result minus what it already paid; a
+    computed one adds its split of what it left to `shares`."""
     sec = run.policy.serious
     counted = sec is not None and v.kind in sec.kinds
     inc = v.policy_covered - basic if counted else ZERO
@@ -39,10 +40,15 @@ def settle_serious(run: Run, v: Visit, i: int, st: YearState, basic: Decimal,
                         f"{run.case.insurance}，请填写结算单上的大病保险支付")
     deductible, rate, uplift, cap, ref, notes = run.held(("大病", run.cat, run.case.insurance), v.date, _terms,
                                                          run, sec, v.date, i)
+    over_before = blocks.over_deductible(st.serious_base, deductible)
     st.serious_base += inc
     over = blocks.over_deductible(st.serious_base, deductible)
     cumulative = round_fen(blocks.capped(blocks.rate_times(over, rate, uplift), cap))
     paid = min(max(cumulative - st.serious_paid, ZERO), inc)
+    if shares is not None:
+        rated = (round_fen(blocks.rate_times(over, rate, uplift))
+                 - round_fen(blocks.rate_times(over_before, rate, uplift)))
+        shares.append(TierShare("大病保险", inc, paid, inc - (over - over_before), rated - paid))
     if steps is not None and (paid or st.serious_base):
         base = f"本年累计基本医保后政策范围内个人自付 {fmt(st.serious_base)}"
         if deductible is not None and not over:
