@@ -73,7 +73,7 @@ def main() -> int:
     ap.add_argument("--json")
     args = ap.parse_args()
     if args.build:
-        subprocess.run([str(ROOT / "packaging" / "build.sh"), str(Path(sys.prefix))], check=True)
+        subprocess.run([str(ROOT / "packaging" / "build.sh")], check=True)  # from .venv, as CI builds it
     exe = args.dist / "jiuzhu"
     if not exe.exists():
         print(f"no bundle at {args.dist}: build it with packaging/build.sh (or pass --build)", file=sys.stderr)
