@@ -52,6 +52,7 @@ STEPS = [
     ("sealed packages and signed pushes", ["bench/bench_envelope.py"]),
     ("county database push", ["bench/bench_sync.py", "--db", str(COUNTY)]),
     ("six sites syncing at once", ["bench/bench_sync_round.py"]),
+    ("frozen bundle: size and start", ["bench/bench_bundle.py", "--build"]),
 ]
 
 

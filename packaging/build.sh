@@ -18,4 +18,4 @@ fi
 start=$(date +%s)
 "$venv/bin/python" -m PyInstaller --noconfirm --clean --log-level WARN \
     --distpath "$root/dist" --workpath "$root/build/pyinstaller" packaging/jiuzhu.spec
-echo "dist/jiuzhu: $(du -sh dist/jiuzhu | cut -f1), built in $(( $(date +%s) - start )) s"
+echo "dist/jiuzhu: $(du -sh dist/jiuzhu | cut -f1) ($(du -sb dist/jiuzhu | cut -f1) bytes), built in $(( $(date +%s) - start )) s"

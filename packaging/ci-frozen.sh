@@ -91,6 +91,10 @@ run monitoring-list --month 2025-12 "$scratch/monitoring.xlsx" --db "$demo"
 run subsidy-roster --year 2026 --contribution 380 "$scratch/roster.xlsx" --db "$demo"
 run adjustments --year 2025 "$scratch/adjustments.xlsx" --db "$demo"
 wrote xlsx "$scratch/monitoring.xlsx" "$scratch/roster.xlsx" "$scratch/adjustments.xlsx"
+# numpy's batch path, frozen: 政策测算 with two rates side by side, and the year re-settled (nothing changes).
+run simulate --year 2025 --local basic_inpatient_rate=50%/60% "$scratch/simulation.xlsx" --db "$demo"
+wrote xlsx "$scratch/simulation.xlsx"
+echo jiuzhu-demo | run resettle --year 2025 --user admin --password-stdin --db "$demo"
 run check --full --db "$demo"
 run check --workers 2 --db "$demo"                 # the same, its pieces in worker processes (the frozen exe again)
 # Exchange: psycopg's binary driver and the package writer, against a PostgreSQL server started for the check.
