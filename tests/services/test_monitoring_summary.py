@@ -11,28 +11,11 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
-import pytest
-
 from app.services import bill_changes, bills, county, monitoring
 from app.store import risk_summary
 
-from .conftest import copied_county, demo_county
-from .test_monitoring_store import HUNAN_LOCAL, _changed, _with_bills
-
-YEAR = 2025
-TODAY = date(2026, 1, 15)
-
-
-@pytest.fixture(scope="module")
-def county_db(tmp_path_factory):
-    return demo_county(tmp_path_factory.mktemp("county") / "county.sqlite3", 80, YEAR, seed=11)
-
-
-@pytest.fixture
-def session(county_db, tmp_path):
-    session = copied_county(county_db, tmp_path, user=None)
-    yield session
-    session.store.close()
+# The same demo county and a fresh copy of it per test, as the list read visit by visit is tested on.
+from .test_monitoring_store import HUNAN_LOCAL, TODAY, YEAR, _changed, _with_bills, county_db, session  # noqa: F401
 
 
 def _same_every_month(session, monkeypatch) -> tuple[int, int]:
