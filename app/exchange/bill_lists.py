@@ -108,7 +108,10 @@ def read_bills(path: Path) -> ParsedBills:
         try:
             parsed.rows.append(read.row(line, pick(row if len(row) > width else [*row, *([None] * (width + 1 - len(row)))])))
         except ValueError as exc:
-            parsed.rejected.append(Rejected(line, [_text(v) for v in row], str(exc)))
+            # The name and ID number as written, so that a refused row can be found.
+            cells = [_text(v) for v in row]
+            parsed.rejected.append(Rejected(line, cells, str(exc), *(cells[columns[k]] if columns.get(k, width) < len(
+                cells) else "" for k in ("name", "id_number"))))
     return parsed
 
 

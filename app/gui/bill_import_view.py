@@ -59,7 +59,7 @@ class BillImportView(QWidget):
 
     def _show(self, result: bill_import.BillImport) -> None:
         self.result = result
-        rows = [(str(r.line), "不能导入", "", "", "", "", "", "", f"{r.reason}　原行：{' | '.join(v for v in r.values if v)}")
+        rows = [(str(r.line), "不能导入", r.name, "", "", "", "", "", f"{r.reason}　原行：{' | '.join(v for v in r.values if v)}")
                 for r in result.rejected]
         rows += [("", "可导入", result.names.get(b["person_id"], ""), b["hospital"], b["discharged_on"], b["invoice_number"], b["total_cost"],
                   b["policy_covered"], "") for b in result.ready[:SHOWN]]

@@ -114,7 +114,8 @@ def compare(session: Session, parsed: ParsedBills, today: date | None = None) ->
 
     def refuse(line_row, reason: str) -> None:
         result.rejected.append(Rejected(line_row.line, [line_row.name, line_row.id_number,
-                                                        *(str(v or "") for v in line_row.fields.values())], reason))
+                                                        *(str(v or "") for v in line_row.fields.values())], reason,
+                                        line_row.name, line_row.id_number))
 
     for r in parsed.rows:
         person = persons.get(r.id_number)

@@ -61,6 +61,9 @@ def test_rows_are_understood_or_refused_and_twice_changes_nothing(session, liste
     reasons = {r.line: r.reason for r in result.rejected}
     assert "未登记的人员" in reasons[23] and "不符" in reasons[24] and "政策范围内费用" in reasons[25]
     assert "就诊类别" in reasons[26] and "日期" in reasons[27] and "第 3 行" in reasons[28]
+    # A refused row can be found: its name and ID number as the list wrote them (refused when read or when compared).
+    names = {r.line: (r.name, r.id_number) for r in result.rejected}
+    assert names[23] == ("王五", valid_id("34022319800101001")) and names[27][0] and names[27][1]
     assert bill_import.apply(clerk, result) == 20
     assert session.conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 20
     assert session.conn.execute("SELECT count(*) FROM payment_lines WHERE payer = '医院'").fetchone()[0] == 20
