@@ -19,8 +19,8 @@ import numpy as np
 from app.domain.names import ORDINARY
 from app.services.county import engine
 from app.services.session import Session
-from app.services.simulation_settle import Settled, settle_part
-from app.services.year_columns import TIERS, YearData, chunks, read_year
+from app.services.simulation_settle import Settled, read_and_settle
+from app.services.year_columns import TIERS, YearData, chunks, read_ranges
 from app.store import reads
 
 # People read and compared per step: big enough that the columns pay off, small enough to report progress often.
@@ -45,17 +45,20 @@ def changed_people(session: Session, year: int, chunk: int = CHUNK) -> Iterator[
     eng = engine(session)
     names = list(dict.fromkeys([*(c.name for c in eng.policy.categories), ORDINARY]))
     version = f"{eng.policy.id} {eng.loaded.version}"
+    ranges = chunks(people, chunk)
+    # Each chunk read and settled in a worker process when the file is big (two cores: reading is most of the work),
+    # compared here while the next ones are read.
+    pieces = [(session.user.jurisdiction, year, None, first, last, (names, version), [eng], True)
+              for first, last, _ in ranges]
     at = 0
-    for first, last, count in chunks(people, chunk):
+    read = read_ranges(session.conn, session.store.path, pieces, read_and_settle)
+    for (_, _, count), (data, (settled,)) in zip(ranges, read):
         mine = set(people[at:at + count])
         at += count
-        data = read_year(session.conn, session.user.jurisdiction, year, first=first, last=last,
-                         stored=(names, version))
         # People with no live bill left in the year (all voided) are settled per visit: their rows go to zero.
         differ = mine - set(data.person_ids)
         differ |= data.stored.stale & mine
         if data.people:
-            settled = settle_part(eng, data, annual=True)
             bad = _visits_differ(data, settled, names) | _years_differ(session, year, data, settled, version)
             differ |= {data.person_ids[n] for n in np.flatnonzero(bad).tolist()}
         yield count, sorted(differ)

@@ -27,14 +27,15 @@ from app.services import validate
 from app.services.county import engine as county_engine
 from app.services.places import place_name
 from app.services.session import Session
-from app.services.simulation_settle import join, settle_part
-from app.services.year_columns import YearData, read_year
+from app.services.simulation_settle import Settled, join, read_and_settle, settle_part
+from app.services.year_columns import concat, person_ranges, read_ranges
 from app.services.simulation_tables import Tally, Tables
 from app.store import clock
 
 CURRENT = "现行"
 MAX_SCENARIOS = 8   # columns a page, a sheet and one printed page can still hold side by side
 PART = 5000         # person-years settled between two progress reports
+PIECES = 16         # person ranges a year is read in (a county's: about 30,000 people each)
 
 
 @dataclass(frozen=True)
@@ -224,21 +225,42 @@ def simulate(session: Session, year: int, proposals: Sequence[Proposal], start: 
         raise FieldError("year", f"年度应为 2000 年至今年（{today.year}）之间的年份", "年度")
     runs = scenarios(session, proposals, start)
     last = min(today, date(year, 12, 31))
-    data = _year_data(session, year, last)
+    engines = [s.engine for s in runs]
+    key = _year_key(session, year, last)
+    kept = session._cache.get("simulation_year")
+    columns: list[Settled] = []
+    if kept is not None and kept[0] == key:
+        data = kept[1]
+        total = data.people * len(runs)
+        done = 0
+        for engine in engines:
+            parts = []
+            # In parts, so that progress shows and a cancel stops between two of them.
+            for lo in range(0, data.people, PART):
+                part = data.part(lo, min(lo + PART, data.people))
+                parts.append(settle_part(engine, part))
+                done += part.people
+                yield done, total, None
+            columns.append(join(parts))
+    else:
+        # Read by person range, and each range settled under every column where it was read: in worker processes
+        # side by side for a big file (year_columns.read_ranges). Progress counts the ranges.
+        pieces = [(session.user.jurisdiction, year, last.isoformat(), first, final, None, engines, False)
+                  for first, final in person_ranges(session.conn, PIECES)]
+        read = []
+        for piece in read_ranges(session.conn, session.store.path, pieces, read_and_settle):
+            read.append(piece)
+            yield len(read), len(pieces), None
+        data = concat([d for d, _ in read])
+        columns = [join([s[c] for _, s in read]) for c in range(len(engines))]
+        # Kept while the records stay as they were: an officer trying value after value waits for the settling only.
+        session._cache["simulation_year"] = (key, data)
     if not data.people:
         raise FieldError("year", f"{year} 年在您的管辖范围内没有已录入的账单，无法测算", "年度")
+    tally = Tally(data, engines)
+    for column, settled in enumerate(columns):
+        tally.add(column, settled)
     total = data.people * len(runs)
-    tally = Tally(data, [s.engine for s in runs])
-    done = 0
-    for column, scenario in enumerate(runs):
-        parts = []
-        # In parts, so that progress shows and a cancel stops between two of them.
-        for lo in range(0, data.people, PART):
-            part = data.part(lo, min(lo + PART, data.people))
-            parts.append(settle_part(scenario.engine, part))
-            done += part.people
-            yield done, total, None
-        tally.add(column, join(parts))
     first = date(year, 1, 1)
     scale = None
     if full_year and last < date(year, 12, 31):
@@ -251,18 +273,11 @@ def simulate(session: Session, year: int, proposals: Sequence[Proposal], start: 
         generated_at=clock.local_now())
 
 
-def _year_data(session: Session, year: int, last: date) -> YearData:
-    """The year's columns, read once and kept in the session while the records stay as they were: an officer trying
-    value after value waits for the settling only. Every change of a record appends to the audit log, so its head
-    (count and hash) says whether anything changed since."""
+def _year_key(session: Session, year: int, last: date) -> tuple:
+    """What the year's columns kept in the session were read for. Every change of a record appends to the audit log,
+    so its head (count and hash) says whether anything changed since."""
     head = session.conn.execute("SELECT count, hash FROM audit_head").fetchone()
-    key = (year, last, session.user.jurisdiction, tuple(head) if head is not None else None)
-    kept = session._cache.get("simulation_year")
-    if kept is not None and kept[0] == key:
-        return kept[1]
-    data = read_year(session.conn, session.user.jurisdiction, year, last.isoformat())
-    session._cache["simulation_year"] = (key, data)
-    return data
+    return year, last, session.user.jurisdiction, tuple(head) if head is not None else None
 
 
 def run(session: Session, year: int, proposals: Sequence[Proposal], start: date | str | None = None,

@@ -16,7 +16,7 @@ import numpy as np
 from app.policy import batch
 from app.policy.batch_changing import settle_changing
 from app.policy.engine import Engine
-from app.services.year_columns import TIERS, YearData
+from app.services.year_columns import TIERS, YearData, read_piece
 
 
 @dataclass
@@ -60,6 +60,15 @@ def settle_part(eng: Engine, data: YearData, annual: bool = False) -> Settled:
             out.visit_category.update(zip(np.flatnonzero(visits).tolist(), visit_category))
         out.warnings.update((int(people[k]), text) for k, text in warnings.items())
     return out
+
+
+def read_and_settle(where, piece: tuple) -> tuple[YearData, list[Settled]]:
+    """A task for year_columns.read_ranges (in a worker process when the file is big): a person range read — the
+    piece is read_year's arguments after the connection, then the engines and `annual` — and settled under each
+    engine."""
+    *args, engines, annual = piece
+    data = read_piece(where, tuple(args))
+    return data, [settle_part(eng, data, annual) for eng in engines]
 
 
 def _steady(eng: Engine, data: YearData, people: np.ndarray, visits: np.ndarray, annual: bool) -> tuple:

@@ -10,15 +10,17 @@ places (money.fmt), so the digits without the point are the fen.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from app.domain.names import DEFAULT_INSURANCE, HOSPITAL_LEVELS, VISIT_KINDS
 from app.policy.batch import LATER_FLAGS
 from app.services.bills import TIERS
-from app.store import reads
+from app.store import check_parts, reads
 
 KIND = {k: i for i, k in enumerate(VISIT_KINDS)}
 LAST_ID = "\U0010ffff"
@@ -193,6 +195,91 @@ def _held(conn: sqlite3.Connection, data: YearData, where: str, param: tuple, fi
             each = [tuple(c for c, begin, end in held if begin <= day and (end is None or end >= day)) for day in days]
             if len(set(each)) > 1:
                 data.changing[n] = each
+
+
+def concat(parts: Sequence[YearData]) -> YearData:
+    """Parts read by consecutive person ranges, in order, as one year (person-years numbered on)."""
+    if len(parts) == 1:
+        return parts[0]
+    offsets = np.cumsum([0, *(p.people for p in parts)]).tolist()
+
+    def cat(name: str, axis: int = 0) -> np.ndarray:
+        return np.concatenate([getattr(p, name) for p in parts], axis=axis)
+
+    data = YearData(
+        [i for p in parts for i in p.person_ids], [r for p in parts for r in p.regions],
+        [i for p in parts for i in p.insurance], [c for p in parts for c in p.categories],
+        {at + n: c for p, at in zip(parts, offsets) for n, c in p.changing.items()},
+        np.concatenate([p.case + at for p, at in zip(parts, offsets)]),
+        *(cat(f) for f in ("date", "kind", "total_cost", "policy_covered", "basic_paid", "serious_illness_paid",
+                           "referred", "in_province", "major_disease", "hospital_level")),
+        None if any(p.ids is None for p in parts) else [i for p in parts for i in p.ids],
+        None if any(p.later is None for p in parts) else cat("later", 1))
+    if all(p.stored is not None for p in parts):
+        data.stored = Stored(np.concatenate([p.stored.amounts for p in parts], axis=1),
+                             np.concatenate([p.stored.category for p in parts]),
+                             np.concatenate([p.stored.current for p in parts]),
+                             set().union(*(p.stored.stale for p in parts)))
+    return data
+
+
+def workers(conn: sqlite3.Connection, path: Path | None) -> int:
+    """How many worker processes to read the file at `path` with: as `check` uses (one per core for a big file),
+    but one — this process, on `conn` — for a small file or while `conn` is inside a transaction (a worker would not
+    see what it wrote and has not committed)."""
+    if path is None or conn.in_transaction:
+        return 1
+    return check_parts.workers_for(path)
+
+
+@contextmanager
+def connection(where: Path | sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A task's connection: the one given (in this process), or its own read-only one on the file (in a worker)."""
+    if isinstance(where, sqlite3.Connection):
+        yield where
+        return
+    conn = check_parts.connect(where)
+    conn.row_factory = None
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def read_piece(where: Path | sqlite3.Connection, piece: tuple) -> YearData:
+    """A task for read_ranges: read_year's arguments after the connection (jurisdiction, year, until, first, last,
+    stored)."""
+    with connection(where) as conn:
+        return read_year(conn, *piece)
+
+
+def read_ranges(conn: sqlite3.Connection, path: Path | None, pieces: Sequence[tuple], task=read_piece,
+                ahead: int = 1) -> Iterator:
+    """`task(path, piece)` for each piece, in order: in `workers(conn, path)` processes side by side, keeping at most
+    `ahead` more than the workers started and not taken (memory stays bounded), or else `task(conn, piece)` here.
+    Stopping the iteration (a cancel) stops the workers."""
+    count = workers(conn, path)
+    if count == 1:
+        yield from (task(conn, piece) for piece in pieces)
+        return
+    runner = check_parts.Runner(path, count, task)
+    try:
+        yield from runner.each(list(pieces), count + ahead)
+    finally:
+        runner.close()
+
+
+def person_ranges(conn: sqlite3.Connection, count: int) -> list[tuple[str, str]]:
+    """All person ids cut into `count` ranges of about as many persons: (first, last), both inclusive, together
+    covering every id that is or could be."""
+    persons = conn.execute("SELECT count(*) FROM persons").fetchone()[0]
+    ranges, first = [], ""
+    for k in range(1, count if persons >= 2 * count else 1):
+        before, at = [r[0] for r in conn.execute("SELECT id FROM persons ORDER BY id LIMIT 2 OFFSET ?",
+                                                 (k * persons // count - 1,))]
+        ranges.append((first, before))
+        first = at
+    return [*ranges, (first, LAST_ID)]
 
 
 def chunks(ids: list[str], size: int) -> list[tuple[str, str, int]]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -143,19 +145,35 @@ def workers_for(path: Path) -> int:
 
 class Runner:
     """Runs pieces in this process (one worker) or in a pool of worker processes started fresh (spawn, as on
-    Windows: a forked copy of a process holding SQLite connections is not safe)."""
+    Windows: a forked copy of a process holding SQLite connections is not safe). `task(path, piece)` does one piece
+    (check's `run` unless given; another module's must be importable by name, as a worker imports it again)."""
 
-    def __init__(self, path: Path, workers: int):
+    def __init__(self, path: Path, workers: int, task=None):
         self.path = path
+        self.task = run if task is None else task
         self.pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else None
 
     def submit(self, pieces: list[tuple]):
         """Start pieces (the longest first, so that no worker is left with a long one at the end); returns a function
         that waits for their results, in the order given."""
         if self.pool is None:
-            return lambda: [run(self.path, p) for p in pieces]
-        futures = [self.pool.submit(run, self.path, p) for p in pieces]
+            return lambda: [self.task(self.path, p) for p in pieces]
+        futures = [self.pool.submit(self.task, self.path, p) for p in pieces]
         return lambda: [f.result() for f in futures]
+
+    def each(self, pieces: list[tuple], ahead: int) -> Iterator:
+        """The pieces' results one by one in the order given, at most `ahead` pieces started and not yet taken (so
+        memory stays bounded when the taker is slower than the workers)."""
+        if self.pool is None:
+            yield from (self.task(self.path, p) for p in pieces)
+            return
+        started: deque = deque()
+        for piece in pieces:
+            started.append(self.pool.submit(self.task, self.path, piece))
+            if len(started) >= ahead:
+                yield started.popleft().result()
+        while started:
+            yield started.popleft().result()
 
     def close(self) -> None:
         if self.pool is not None:
