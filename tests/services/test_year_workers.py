@@ -1,0 +1,102 @@
+"""A year read by person range in two worker processes (as a big county file is) gives what one process reading it
+whole gives: the same columns, the same simulation, the same people to re-settle; a transaction keeps it here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.services import county, demo, simulation
+from app.services.resettle import changed_people
+from app.services.session import SYSTEM, Session
+from app.services.simulation_settle import read_and_settle
+from app.services.year_columns import concat, person_ranges, read_piece, read_ranges, read_year, workers
+from app.store import check_parts
+from app.store.db import transaction
+from app.store.store import open_store
+
+YEAR = 2025
+
+
+@pytest.fixture(scope="module")
+def county_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("workers") / "county.sqlite3"
+    session = Session(open_store(path, daily_backup=False), SYSTEM)
+    demo.start_demo(session)
+    for _ in demo.build_demo(session, 80, YEAR, seed=23, mean_visits=4.0):
+        pass
+    session.store.close()
+    return path
+
+
+@pytest.fixture
+def session(county_db, tmp_path):
+    copy = tmp_path / "county.sqlite3"
+    copy.write_bytes(county_db.read_bytes())
+    store = open_store(copy, daily_backup=False)
+    yield Session(store, SYSTEM)
+    store.close()
+
+
+@pytest.fixture
+def two_workers(monkeypatch):
+    """The file counts as big: two worker processes read it."""
+    monkeypatch.setattr(check_parts, "workers_for", lambda path: 2)
+
+
+def _same(a, b) -> None:
+    assert a.person_ids == b.person_ids and a.regions == b.regions and a.insurance == b.insurance
+    assert a.categories == b.categories and a.changing == b.changing
+    for name in ("case", "date", "kind", "total_cost", "policy_covered", "basic_paid", "serious_illness_paid",
+                 "referred", "in_province", "major_disease", "hospital_level", "later"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert np.array_equal(a.stored.amounts, b.stored.amounts) and np.array_equal(a.stored.category,
+                                                                                 b.stored.category)
+    assert np.array_equal(a.stored.current, b.stored.current) and a.stored.stale == b.stored.stale
+
+
+def test_ranges_read_in_workers_are_the_year_read_whole(session, two_workers):
+    stored = (["低保对象", "特困人员", "普通参保人员"], "x 1")
+    whole = read_year(session.conn, "", YEAR, stored=stored)
+    ranges = person_ranges(session.conn, 5)
+    assert len(ranges) == 5 and ranges[0][0] == "" and all(a[1] < b[0] for a, b in zip(ranges, ranges[1:]))
+    assert workers(session.conn, session.store.path) == 2
+    parts = list(read_ranges(session.conn, session.store.path, [("", YEAR, None, a, b, stored) for a, b in ranges]))
+    assert all(p.people for p in parts) and sum(p.people for p in parts) == whole.people
+    _same(concat(parts), whole)
+
+
+def test_a_transaction_keeps_the_reading_in_this_process(session, two_workers):
+    # A worker would not see what the transaction wrote and has not committed.
+    with transaction(session.conn):
+        assert workers(session.conn, session.store.path) == 1
+        [part] = read_ranges(session.conn, session.store.path, [("", YEAR, None, "", "\U0010ffff", None)])
+        assert part.people > 50
+
+
+def test_simulation_and_resettlement_in_workers_agree_with_one_process(session, monkeypatch):
+    proposals = simulation.proposals_from(["serious_illness_rate=50%/70%"], None)
+    here = simulation.run(session, YEAR, proposals)
+    differ_here = {p for _, people in changed_people(Session(session.store, SYSTEM), YEAR, chunk=30) for p in people}
+    monkeypatch.setattr(check_parts, "workers_for", lambda path: 2)
+    session._cache.clear()
+    there = simulation.run(session, YEAR, proposals)
+    assert there.tables == here.tables and (there.people, there.visits) == (here.people, here.visits)
+    c = session.store.setting("county")
+    county.configure_county(session, c["code"], c["name"], session.store.setting("policy_id"),
+                            {**session.store.setting("local"), "serious_illness_deductible": "9000"})
+    changed = Session(session.store, SYSTEM)
+    differ = {p for _, people in changed_people(changed, YEAR, chunk=30) for p in people}
+    monkeypatch.setattr(check_parts, "workers_for", lambda path: 1)
+    assert differ == {p for _, people in changed_people(changed, YEAR, chunk=30) for p in people} != set()
+    assert differ_here == set()
+
+
+def test_a_piece_read_and_settled_here_is_the_same_as_in_a_worker(session, two_workers):
+    from app.services.county import engine
+
+    piece = ("", YEAR, None, "", "\U0010ffff", None, [engine(session)], False)
+    [(there, (settled_there,))] = list(read_ranges(session.conn, session.store.path, [piece], read_and_settle))
+    here, (settled_here,) = read_and_settle(session.conn, piece)
+    assert there.person_ids == here.person_ids and np.array_equal(settled_there.tiers, settled_here.tiers)
+    assert read_piece(session.conn, piece[:6]).visits == here.visits
