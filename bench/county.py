@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import time
 from pathlib import Path
 
 from app.services import demo
 from app.services.session import SYSTEM, Session
+from app.store import seal
 from app.store.store import Store, open_store
 
 HOUSEHOLDS = 148_000
@@ -28,3 +30,12 @@ def ensure_county(db: Path, households: int = HOUSEHOLDS, mean_visits: float = M
             sys.stderr.write(f"\rbuilding demo county: {done}/{total} households")
         sys.stderr.write(f"\nbuilt in {time.perf_counter() - t0:.0f} s\n")
     return store
+
+
+def read_only(db: Path) -> Store:
+    """The county at `db` on a read-only connection (for the shared benchmark county, which a run must not change):
+    anything that tries to write fails instead. Worker processes read the file beside it."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    seal.register(conn)
+    return Store(conn, db)

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import platform
+import resource
 import sqlite3
 from pathlib import Path
 
@@ -38,6 +39,12 @@ def emit(rows: list[tuple[str, str, str]], json_path: str | None) -> None:
     if json_path:
         Path(json_path).write_text(json.dumps([{"figure": f, "value": v, "target": t} for f, v, t in rows],
                                               ensure_ascii=False), encoding="utf-8")
+
+
+def cpu() -> float:
+    """CPU seconds of this process and of its worker processes (those that have ended)."""
+    mine, theirs = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return mine.ru_utime + mine.ru_stime + theirs.ru_utime + theirs.ru_stime
 
 
 def per_doubling(sizes: list[float], times: list[float]) -> float:
