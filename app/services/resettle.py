@@ -12,6 +12,7 @@ Stopping between two yields (cancel) leaves every person fully re-settled or unt
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 
 import numpy as np
@@ -19,8 +20,8 @@ import numpy as np
 from app.domain.names import ORDINARY
 from app.services.county import engine
 from app.services.session import Session
-from app.services.simulation_settle import Settled, read_and_settle
-from app.services.year_columns import TIERS, YearData, chunks, read_ranges
+from app.services.simulation_settle import Settled, settle_part
+from app.services.year_columns import TIERS, YearData, chunks, connection, read_ranges, read_year
 from app.store import reads
 
 # People read and compared per step: big enough that the columns pay off, small enough to report progress often.
@@ -45,23 +46,29 @@ def changed_people(session: Session, year: int, chunk: int = CHUNK) -> Iterator[
     eng = engine(session)
     names = list(dict.fromkeys([*(c.name for c in eng.policy.categories), ORDINARY]))
     version = f"{eng.policy.id} {eng.loaded.version}"
-    ranges = chunks(people, chunk)
-    # Each chunk read and settled in a worker process when the file is big (two cores: reading is most of the work),
-    # compared here while the next ones are read.
-    pieces = [(session.user.jurisdiction, year, None, first, last, (names, version), [eng], True)
-              for first, last, _ in ranges]
-    at = 0
-    read = read_ranges(session.conn, session.store.path, pieces, read_and_settle)
-    for (_, _, count), (data, (settled,)) in zip(ranges, read):
-        mine = set(people[at:at + count])
-        at += count
+    # Each chunk read, settled and compared in a worker process when the file is big (both cores), only whom to
+    # re-settle coming back.
+    pieces = [(session.user.jurisdiction, year, first, last, people[at:at + count], names, version, eng)
+              for at, (first, last, count) in zip(range(0, len(people), chunk), chunks(people, chunk))]
+    for piece, differ in zip(pieces, read_ranges(session.conn, session.store.path, pieces, _compare)):
+        yield len(piece[4]), differ
+
+
+def _compare(where, piece: tuple) -> list[str]:
+    """A task for year_columns.read_ranges: of one chunk's people (jurisdiction, year, first, last, the people, the
+    category names and policy version compared, the engine), those whose stored settlement differs, in id order."""
+    jurisdiction, year, first, last, people, names, version, eng = piece
+    with connection(where) as conn:
+        data = read_year(conn, jurisdiction, year, first=first, last=last, stored=(names, version))
+        mine = set(people)
         # People with no live bill left in the year (all voided) are settled per visit: their rows go to zero.
         differ = mine - set(data.person_ids)
         differ |= data.stored.stale & mine
         if data.people:
-            bad = _visits_differ(data, settled, names) | _years_differ(session, year, data, settled, version)
+            settled = settle_part(eng, data, annual=True)
+            bad = _visits_differ(data, settled, names) | _years_differ(conn, year, data, settled, version)
             differ |= {data.person_ids[n] for n in np.flatnonzero(bad).tolist()}
-        yield count, sorted(differ)
+    return sorted(differ)
 
 
 def _visits_differ(data: YearData, settled: Settled, names: list[str]) -> np.ndarray:
@@ -78,12 +85,12 @@ def _visits_differ(data: YearData, settled: Settled, names: list[str]) -> np.nda
     return np.bincount(data.case[bad], minlength=data.people) > 0
 
 
-def _years_differ(session: Session, year: int, data: YearData, settled: Settled, version: str) -> np.ndarray:
+def _years_differ(conn: sqlite3.Connection, year: int, data: YearData, settled: Settled, version: str) -> np.ndarray:
     """Per person-year: whether its stored annual settlement differs in category, version or warnings.
 
     Its totals follow from its bills' rows (compared already) and, for 依申请 and 再救助, from amounts only a case
     that applied has; a person who applied is re-settled by the per-visit path whenever anything of theirs differs."""
-    stored = {r[0]: r[1:] for r in session.conn.execute(
+    stored = {r[0]: tuple(r[1:]) for r in conn.execute(
         "SELECT person_id, applied_category, policy_id || ' ' || policy_version, warnings FROM annual_settlements "
         "WHERE year = ? AND person_id BETWEEN ? AND ?", (year, data.person_ids[0], data.person_ids[-1]))}
     out = np.zeros(data.people, bool)
