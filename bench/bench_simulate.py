@@ -71,7 +71,7 @@ def main() -> None:
         walls.append(wall)
         rows.append((
             f"simulation, {households:,} households / {data.visits:,} visits, {columns} columns",
-            f"{wall:.2f} s wall (CPU {cpu_s:.2f} s, two worker processes for a big file); apart, in one process: "
+            f"{wall:.2f} s wall (CPU {cpu_s:.2f} s, worker processes for a file over 256 MB); apart, in one process: "
             f"read {read_wall:.2f} s (CPU {read_cpu:.2f}), one column settled {settle_wall:.2f} s (CPU "
             f"{settle_cpu:.2f}, {data.visits / max(settle_cpu, 1e-9):,.0f} visits/CPU-s); ×"
             f"{TARGET_VISITS / max(data.visits, 1):.1f} to 2,000,000 visits ≈ {scaled:,.0f} CPU-s",
