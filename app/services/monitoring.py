@@ -166,8 +166,8 @@ def build_risk_list(session: Session, year: int, month: int,
     answer = summary_years(session, year, month, as_of, min((r.threshold for r in rules), default=None))
     people = answer.candidates
     stored = stored_years(session, year, as_of, answer.stored) if answer.stored else {}
-    who = _who(session, [*answer.listed, *answer.engine, *answer.stored])
-    entries = [summary_entry(who[person_id], figures) for person_id, figures in answer.listed.items()]
+    who = _who(session, [*answer.engine, *answer.stored])
+    entries = [summary_entry(figures.who, figures) for figures in answer.listed.values()]
     for done, person_id in enumerate([*answer.engine, *answer.stored], start=1):
         held = stored.get(person_id)
         if held is None:  # a year the stored settlements cannot answer: the engine settles it again

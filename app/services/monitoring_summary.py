@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from app.domain.case import CaseError
 from app.policy.result import RiskCheck
@@ -42,6 +43,7 @@ class Figures:
     check: RiskCheck
     first_month: int
     categories: tuple[str, ...]      # held at the month's end
+    who: Any = None                  # who and where (id, name, id_number, relation_to_head, address, region_code, head_name)
 
 
 @dataclass
@@ -82,14 +84,16 @@ def summary_years(session: Session, year: int, month: int, as_of: date, floor: D
     # One row per candidate, summed in SQL over the year's rows read in index order; the months only as text, read
     # for the people the test lists.
     rows = session.conn.execute(
-        "SELECT g.* FROM (SELECT person_id, count(*) - count(tc), count(category) < count(*) "
+        # Who and where each person is, as the list shows them, is read with the figures (the last seven columns).
+        "SELECT g.*, p.id, p.name, p.id_number, p.relation_to_head, h.address, h.region_code, "
+        "coalesce(head.name, '') AS head_name FROM (SELECT person_id, count(*) - count(tc), count(category) < count(*) "
         "OR min(category) IS NOT max(category) OR max(policy_id IS NOT ? OR policy_version IS NOT ?), "
         "5 * count(*) - count(pc) - count(bp) - count(sp) - count(ap) - count(tp), min(category), min(first_day), max(last_day), sum(visits), sum(tc), sum(pc), sum(bp), "
         f"sum(sp), sum(ap), sum(tp), sum(m), group_concat(month || ' ' || coalesce(m, 0) || ' ' || last_day) "
         f"FROM (SELECT *, {measured} AS m FROM risk_months WHERE year = ? AND month <= ?) "
         "GROUP BY person_id HAVING sum(tc) >= ? OR count(*) > count(tc)) g "
-        f"CROSS JOIN persons p ON p.id = g.person_id CROSS JOIN households h ON h.id = p.household_id WHERE {where} "
-        "ORDER BY g.person_id",
+        "CROSS JOIN persons p ON p.id = g.person_id CROSS JOIN households h ON h.id = p.household_id "
+        f"LEFT JOIN persons head ON head.id = h.head_person_id WHERE {where} ORDER BY g.person_id",
         (eng.policy.id, eng.loaded.version, *measured_params, year, month, int(floor * 100), *param)).fetchall()
     periods: dict[str, list] = {}
     for row in session.conn.execute("SELECT person_id, category, valid_from, valid_to FROM category_periods "
@@ -100,8 +104,8 @@ def summary_years(session: Session, year: int, month: int, as_of: date, floor: D
     rule_of = {c: next((r for r in rules if c in r.categories), None) for r in rules for c in r.categories}
     test = _Test(month, eng.resolver.value)
     end = as_of.isoformat()
-    for (person_id, no_tc, mixed, no_amount, cat, first, last, visits, tc, pc, bp, sp, ap, tp, amount,
-         months) in rows:
+    for row in rows:
+        person_id, no_tc, mixed, no_amount, cat, first, last, visits, tc, pc, bp, sp, ap, tp, amount, months = row[:16]
         answer.candidates.append(person_id)
         if no_tc:
             answer.stored.append(person_id)
@@ -110,7 +114,7 @@ def summary_years(session: Session, year: int, month: int, as_of: date, floor: D
         if mixed or (held and _changes_between(held, first, last)):
             answer.engine.append(person_id)
             continue
-        on_first = _held(held, first)
+        on_first = _held(held, first) if held else ()
         if on_first not in applicable:
             try:
                 applicable[on_first] = eng.index.candidates(on_first, None)
@@ -129,7 +133,8 @@ def summary_years(session: Session, year: int, month: int, as_of: date, floor: D
         if found is not None:
             check, first_month = found
             sums = tuple(map(_yuan, (tc, pc, bp, sp, ap, tp, tc - bp - sp - ap - tp)))
-            answer.listed[person_id] = Figures(cat, visits, sums, check, first_month, _held(held, end))
+            answer.listed[person_id] = Figures(cat, visits, sums, check, first_month, _held(held, end) if held else (),
+                                               row)
     return answer
 
 
@@ -159,9 +164,14 @@ class _Test:
         by_month: dict[int, list] = {}
         for part in months.split(","):
             m, measured, day = part.split(" ")
-            got = by_month.setdefault(int(m), [0, ""])
-            got[0] += int(measured)
-            got[1] = max(got[1], day)
+            m = int(m)
+            if m < self.month:  # the month itself is met (by the whole figure) if no earlier one is
+                got = by_month.get(m)
+                if got is None:
+                    by_month[m] = [int(measured), day]
+                else:
+                    got[0] += int(measured)
+                    got[1] = max(got[1], day)
         first, upto = self.month, 0
         for m in sorted(by_month):
             if m >= self.month:
