@@ -15,7 +15,7 @@ from app.store.store import Store
 from app.workflow.permissions import User
 
 # The second process's share of the people: the first process also makes the Decimal entries of both shares.
-SHARE = 0.6
+SHARE = 0.65
 
 
 def workers_for(session: Session) -> int:
