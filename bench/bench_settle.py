@@ -125,7 +125,11 @@ def main() -> None:
              "second)", "—"),
             (f"settlement peak memory after {args.people // 10:,} / {args.people:,} people",
              f"{r['peak_mb_at_tenth']:.0f} MB / {r['peak_mb']:.0f} MB", "flat")]
-    if args.rounds:
+    found = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{args.against}^{{tree}}"], capture_output=True)
+    if args.rounds and found.returncode:  # e.g. a shallow clone: say so rather than fail the whole bench/run.py
+        rows.append((f"per-visit engine vs start of round ({args.against})", "not measured: the commit is not in "
+                     "this checkout (git fetch --unshallow)", "≥ 2×"))
+    elif args.rounds:
         c = compare(args.people, args.visits, args.rounds, args.against)
         paid = "" if c["same_paid"] else "; the totals paid differ: the round fixed rules"
         rows.append((f"per-visit engine vs start of round ({args.against}): {c['new_best'] / c['old_best']:.1f}×",
