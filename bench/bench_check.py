@@ -15,7 +15,6 @@ import argparse
 import resource
 import sqlite3
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -69,25 +68,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="bench/out/county.sqlite3")
     parser.add_argument("--households", type=int, default=HOUSEHOLDS)
-    parser.add_argument("--sizes", default="2000,8000", help="smaller counties (households) to show the growth")
+    parser.add_argument("--sizes", default="2000,10000", help="smaller counties (households) to show the growth: "
+                        "bench/out/growth-N.sqlite3, the ones bench_resettle.py builds, built here if missing")
     parser.add_argument("--json", metavar="PATH")
     args = parser.parse_args()
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        sizes = [(int(n), Path(tmp) / f"c{n}.sqlite3") for n in args.sizes.split(",") if n]
-        for n, db in sizes:
-            ensure_county(db, n).close()
-        sizes.append((args.households, Path(args.db)))
-        ensure_county(Path(args.db), args.households).close()
-        for n, db in sizes:
-            p = parts(db, full=n < args.households)
-            per = p["check"] / (p["records"] + p["entries"]) * 1e6
-            rows.append((f"check: {n:,} households ({p['records']:,} records, {p['entries']:,} audit entries)",
-                         f"{p['check']:.1f} s on {p['workers']} process(es), {p['check cpu']:.1f} s of CPU in all "
-                         f"(each part alone, one process: quick_check {p['quick_check']:.1f} s, chain "
-                         f"{p['audit chain']:.1f} s, seals {p['seals']:.1f} s; {per:.2f} µs per record or entry)"
-                         + (f"; check --full {p['full']:.1f} s" if "full" in p else ""),
-                         "≤ 15 s at full size"))
+    out = Path(__file__).resolve().parent / "out"
+    out.mkdir(exist_ok=True)
+    sizes = [(int(n), out / f"growth-{int(n)}.sqlite3") for n in args.sizes.split(",") if n]
+    for n, db in sizes:
+        ensure_county(db, n).close()
+    sizes.append((args.households, Path(args.db)))
+    ensure_county(Path(args.db), args.households).close()
+    for n, db in sizes:
+        p = parts(db, full=n < args.households)
+        per = p["check"] / (p["records"] + p["entries"]) * 1e6
+        rows.append((f"check: {n:,} households ({p['records']:,} records, {p['entries']:,} audit entries)",
+                     f"{p['check']:.1f} s on {p['workers']} process(es), {p['check cpu']:.1f} s of CPU in all "
+                     f"(each part alone, one process: quick_check {p['quick_check']:.1f} s, chain "
+                     f"{p['audit chain']:.1f} s, seals {p['seals']:.1f} s; {per:.2f} µs per record or entry)"
+                     + (f"; check --full {p['full']:.1f} s" if "full" in p else ""),
+                     "≤ 15 s at full size"))
     emit(rows, args.json)
 
 

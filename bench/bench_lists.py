@@ -14,6 +14,7 @@ database file's (with its WAL) per million settled visits.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics as stats_
 import sys
 import time
@@ -31,10 +32,16 @@ SHARES = (0.1, 0.3, 1.0)
 YEAR = 2025
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished worker processes (the monitoring list uses a second one)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def timed(fn) -> tuple[float, float]:
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0 = time.perf_counter(), _cpu()
     fn()
-    return time.perf_counter() - t0, time.process_time() - c0
+    return time.perf_counter() - t0, _cpu() - c0
 
 
 def main() -> None:

@@ -26,6 +26,10 @@ from bench.report import emit  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 TARGET = 1.0e9  # bytes per million visits (issue 17, item 6)
+# Before issue 17: the first round's benchmark county (bench/RESULTS.md of 2026-11-24), 4.12 GB for 2,002,846
+# visits. Not measured again here (that code is gone); shown beside today's figure as the issue asks.
+BEFORE = ("database size before issue 17 (first round's run, 2026-11-24, not re-measured)",
+          "2.06 GB per million visits (4.12 GB, 2,002,846 visits; records were not sealed yet)")
 # The columns that hold most of a visit's bytes, measured one by one.
 COLUMNS = {"audit_log": ("after", "before", "hash", "prev_hash", "row_hash", "entity_id", "at", "action"),
            "settlements": ("steps", "id", "visit_id", "person_id"),
@@ -85,7 +89,7 @@ def main() -> None:
         rows.append(("database size growth", f"bytes a visit ×{ratio:.2f} from {first[0]:,} to {last[0]:,} "
                      f"households (×{last[1]['visits'] / first[1]['visits']:.1f} visits)", "flat: linear in visits"))
     if args.db:
-        rows += report(args.db.name, measure(args.db))
+        rows += [(*BEFORE, "")] + report(args.db.name, measure(args.db))
     emit(rows, args.json)
 
 

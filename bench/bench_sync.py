@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 import pgserver  # noqa: E402
 import psycopg  # noqa: E402
 
-from app.exchange import county_db  # noqa: E402
+from app.exchange import county_db, county_keys  # noqa: E402
 from app.exchange.records import changed, entities, site_id  # noqa: E402
-from app.services import sync  # noqa: E402
+from app.services import site_keys, sync  # noqa: E402
 from app.services.session import SYSTEM, Session  # noqa: E402
 from app.store.db import transaction  # noqa: E402
 from app.store import records  # noqa: E402
@@ -96,6 +96,8 @@ def run(db: Path, records: int = 1_000_000) -> dict:
         raw_url, push_url = server.database("raw_copy"), server.database("push")
         county_db.init_db(raw_url)
         county_db.init_db(push_url)
+        with psycopg.connect(push_url, autocommit=True) as pg:  # the county registered this site's key card first
+            county_keys.register(pg, site_keys.card(session), "基准测试")
         n_raw, read_s, copy_s = raw_copy(session, raw_url, plan)
         n_push, push_s = push(session, push_url, plan)
         with psycopg.connect(push_url) as pg:

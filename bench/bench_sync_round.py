@@ -26,16 +26,27 @@ import pgserver  # noqa: E402
 import psycopg  # noqa: E402
 
 from app.exchange import county_db  # noqa: E402
+from app.services import county, demo, site_keys, users  # noqa: E402
+from app.services.session import SYSTEM, Session  # noqa: E402
+from app.store.store import open_store  # noqa: E402
 from bench.report import emit, machine  # noqa: E402
 
 
+# Syncing changes records, so it is done signed in; every demo user has this password.
+SIGNED_IN = ("--user", "admin", "--password-stdin")
+
+
 def jiuzhu(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "app", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "app", *args], cwd=ROOT, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc.stdin.write(f"{demo.DEMO_PASSWORD}\n" if "--password-stdin" in args else "")
+    proc.stdin.close()
+    return proc
 
 
 def done(proc: subprocess.Popen) -> str:
-    out, _ = proc.communicate()
+    out = proc.stdout.read()
+    proc.wait()
     if proc.returncode:
         raise RuntimeError(f"{' '.join(proc.args)} exited {proc.returncode}:\n{out}")
     return out
@@ -65,12 +76,30 @@ def round_of(paths: list[Path], url: str, together: bool) -> float:
     """One sync of every site, all started at once or each after the last; wall seconds."""
     t0 = time.perf_counter()
     if together:
-        for proc in [jiuzhu("sync", "--db", str(p), "--county-url", url) for p in paths]:
+        for proc in [jiuzhu("sync", "--db", str(p), "--county-url", url, *SIGNED_IN) for p in paths]:
             done(proc)
     else:
         for p in paths:
-            done(jiuzhu("sync", "--db", str(p), "--county-url", url))
+            done(jiuzhu("sync", "--db", str(p), "--county-url", url, *SIGNED_IN))
     return time.perf_counter() - t0
+
+
+def keys_exchanged(folder: Path, url: str, paths: list[Path]) -> None:
+    """As before a county's first sync: its office claims the county database and registers each site's key card,
+    and each site takes in the county's card."""
+    office = Session(open_store(folder / "county-office.sqlite3", daily_backup=False), SYSTEM)
+    sites = [Session(open_store(p, daily_backup=False), SYSTEM) for p in paths]
+    try:
+        users.create_user(office, "admin", "管理员", "管理员", demo.COUNTY_CODE, demo.DEMO_PASSWORD)
+        county.configure_county(office, demo.COUNTY_CODE, "南陵县（演示）", sites[0].store.setting("policy_id"),
+                                sites[0].store.setting("local"))
+        site_keys.claim_county(office, url)
+        for site in sites:
+            site_keys.register_site(office, url, site_keys.card(site))
+            site_keys.trust_county(site, site_keys.card(office))
+    finally:
+        for session in [office, *sites]:
+            session.store.close()
 
 
 def run(sites: int, households: int) -> dict:
@@ -87,13 +116,15 @@ def run(sites: int, households: int) -> dict:
             paths = [Path(shutil.copy(p, folder / p.name)) for p in originals]
             url = server.database(f"county_{way}")
             county_db.init_db(url)
+            keys_exchanged(folder, url, paths)
             out[f"{way}_first"] = round_of(paths, url, together)
             out[f"{way}_second"] = round_of(paths, url, together)
             # Every site should hold exactly the county's records; a disagreement is reported with the figures (demo
             # sites can, rarely, invent the same ID number: a real duplicate that sync refuses and lists).
             checks = [jiuzhu("check", "--db", str(p), "--county-url", url) for p in paths]
             for proc in checks:
-                said, _ = proc.communicate()
+                said = proc.stdout.read()
+                proc.wait()
                 if proc.returncode:
                     print(said, file=sys.stderr)
             out[f"{way}_agree"] = sum(proc.returncode == 0 for proc in checks)

@@ -4,9 +4,10 @@
 #   packaging/build.sh [VENV]        VENV defaults to .venv at the checkout's root; it is created from
 #                                    requirements.lock when it does not exist yet.
 #
-# The machine needs binutils (PyInstaller reads and strips the shared libraries with objdump/strip) and the
-# system libraries Qt links to, so that PyInstaller can copy them into the bundle: packaging/ci-frozen.sh
-# installs both on Debian, and packaging/README.md lists them.
+# The machine needs binutils (PyInstaller reads and strips the shared libraries with objdump/strip), gcc and
+# libc6-dev (numpy_blas.py and system_openssl.py compile small libraries) and the system libraries Qt links to, so
+# that PyInstaller can copy them into the bundle: packaging/ci-frozen.sh installs them on Debian, and
+# packaging/README.md lists them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${1:-$root/.venv}

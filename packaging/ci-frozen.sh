@@ -8,11 +8,14 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-# Debian packages. binutils: PyInstaller reads and strips shared libraries with objdump and strip. The rest are
+# Debian packages. binutils: PyInstaller reads and strips shared libraries with objdump and strip. gcc and
+# libc6-dev: the build compiles numpy's reference BLAS in place of its OpenBLAS (numpy_blas.py) and links the stubs
+# that hand psycopg's libpq the system's OpenSSL (system_openssl.py). openssl: the certificate of the PostgreSQL
+# server the exchange check starts (tests/pgserver.py). The rest are
 # the system libraries Qt and Python link to: the spec leaves them to the system (fontconfig, freetype, glib, dbus,
 # xkbcommon, the xcb family for a desktop display, cups for printing, gssapi for QtNetwork, OpenSSL), as
 # PyInstaller leaves libEGL and libGL (they go with the graphics driver), so the bundle needs them at run time.
-PACKAGES=(binutils libegl1 libgl1 libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 libxkbcommon0
+PACKAGES=(binutils gcc libc6-dev openssl libegl1 libgl1 libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 libxkbcommon0
           libxkbcommon-x11-0 libx11-6 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-glx0 libxcb-icccm4 libxcb-image0
           libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1
           libxcb-util1 libxcb-xfixes0 libxcb-xkb1 libcups2 libgssapi-krb5-2 libbrotli1 libzstd1 zlib1g libssl3)
@@ -97,14 +100,16 @@ wrote xlsx "$scratch/simulation.xlsx"
 echo jiuzhu-demo | run resettle --year 2025 --user admin --password-stdin --db "$demo"
 run check --full --db "$demo"
 run check --workers 2 --db "$demo"                 # the same, its pieces in worker processes (the frozen exe again)
-# Exchange: psycopg's binary driver and the package writer, against a PostgreSQL server started for the check.
+# Exchange: psycopg's binary driver and the package writer, against a PostgreSQL server started for the check. The
+# server takes TLS connections only, as a county's should: libpq's TLS runs on the system's OpenSSL in the bundle
+# (system_openssl.py), and a libpq that could not speak it would be turned away.
 # Commands that change records sign in (here as the demo's administrator, password on standard input).
 pgurl=$scratch/pg.url
 "${VENV:-$root/.venv}/bin/python" - "$pgurl" <<'PY' &
 import sys, time, signal
 sys.path.insert(0, "tests")
 import pgserver
-server = pgserver.PgServer()
+server = pgserver.PgServer(tls=True)
 open(sys.argv[1], "w").write(server.database("county"))
 signal.signal(signal.SIGTERM, lambda *_: (server.close(), sys.exit(0)))
 while True:

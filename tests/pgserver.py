@@ -42,7 +42,8 @@ def _free_port() -> int:
 class PgServer:
     """initdb into a temporary folder, start on a free loopback port, stop and remove on close."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: bool = False) -> None:
+        """`tls`: the server speaks TLS only, with a self-signed certificate (libpq's default sslmode takes it)."""
         problem = available()
         if problem:
             raise RuntimeError(problem)
@@ -58,6 +59,15 @@ class PgServer:
                   "--locale=C", "--no-sync")
         opts = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
                 f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=50")
+        if tls:
+            # made by the server's own user: PostgreSQL refuses a key others may read
+            self._run("openssl", "req", "-new", "-x509", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                      "-newkey", "rsa:2048", "-keyout", str(self.data / "server.key"),
+                      "-out", str(self.data / "server.crt"))
+            opts += " -c ssl=on"
+            # TCP clients without TLS are turned away, so a client that did not use it fails rather than passes
+            hba = self.data / "pg_hba.conf"
+            self._run("sed", "-i", r"s/^host\(\s\)/hostssl\1/", str(hba))
         self._run(_binary("pg_ctl"), "-D", str(self.data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start")
         self.url = f"postgresql://jiuzhu@127.0.0.1:{self.port}/postgres"
 

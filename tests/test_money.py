@@ -55,3 +55,10 @@ def test_not_dates(text):
     from app.domain.dates import parse_day
 
     assert parse_day(text) is None
+
+
+def test_an_empty_amount_asks_to_be_filled_in_rather_than_calling_nothing_no_amount():
+    for raw in ("", "   "):
+        with pytest.raises(MoneyError) as caught:
+            parse_money(raw, "total_cost")
+        assert "还没有填写" in str(caught.value) and "“”" not in str(caught.value)

@@ -57,9 +57,14 @@ def settlement_slip(path: Path, place: str, person: dict, visits: list[dict], to
     source = totals or visits[0]
     relief = Decimal(source["assistance_paid"]) + Decimal(source["tilt_assistance_paid"])
     own = Decimal(source["personal_pay"])
+    # After a change of category a bill also carries the 补差 of the year's earlier bills (bills.due_by_visit), which
+    # can be more than its own cost: the family then pays nothing and receives the rest.
+    back = max(-own, Decimal(0))
     story.append(Spacer(1, 2 * mm))
     story.append(Paragraph(f"医疗救助（含倾斜救助）合计 {shown(relief)} 元，大写：{amount_in_words(relief)}；"
-                           f"个人自付 {shown(own)} 元，大写：{amount_in_words(own)}", s["base"]))
+                           f"个人自付 {shown(own + back)} 元，大写：{amount_in_words(own + back)}"
+                           + (f"；另补给本年此前就诊的费用差额 {shown(back)} 元，大写：{amount_in_words(back)}"
+                              if back else ""), s["base"]))
     story.append(Spacer(1, 3 * mm))
     # Two layers: first in plain words for the family, then the caseworker's formulas with their clauses.
     story.append(Paragraph("费用说明：" + _esc(plain_explanation(source, len(visits), visits[0]["kind"])), s["base"]))

@@ -42,6 +42,10 @@ def plain_explanation(figures: dict, visits: int = 1, kind: str = "住院") -> s
         parts.append(f"其中 {shown(outside)} 元是医保目录外的药品和项目，按国家政策不予报销")
     parts.append(f"基本医保报了 {shown(f['basic_paid'])} 元，大病保险报了 {shown(f['serious_illness_paid'])} 元，"
                  f"医疗救助给了 {shown(relief)} 元")
+    if f["personal_pay"] < 0:  # the 补差 of earlier bills after a change of category (see forms.settlement_slip)
+        parts.append(f"这次您不用自己付钱；本年您的身份类别有了变化，此前就诊的费用按新类别重算，多出的 "
+                     f"{shown(-f['personal_pay'])} 元也在这次一并给您")
+        return "；".join(parts) + "。"
     own = f"您自己付 {shown(f['personal_pay'])} 元"
     split = figures.get("personal_pay_parts")
     detail = own_share_text(split) if split else ""

@@ -45,6 +45,8 @@ def parse_money(raw: object, field: str, exact: bool = False) -> Decimal:
         return Decimal(raw).quantize(FEN)  # what the checks below would find of it: a list has tens of thousands
     if isinstance(raw, bool) or raw is None:
         raise MoneyError(field, "需要金额（元），例如 \"1234.56\"")
+    if isinstance(raw, str) and not raw.strip():  # an empty box: say what to fill in, not that "" is no amount
+        raise MoneyError(field, "还没有填写，请填写金额（元），例如 \"1234.56\"")
     if isinstance(raw, float):
         # A JSON number arrives as float; its shortest repr is what the user typed.
         raw = repr(raw)

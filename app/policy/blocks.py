@@ -23,6 +23,15 @@ def capped(amount: Decimal, cap: Decimal | None) -> Decimal:
     return amount if cap is None or amount < cap else cap
 
 
+def due_now(cumulative: Decimal, already: Decimal, most: Decimal) -> Decimal:
+    """A visit's payment under a cumulative rule (结算程序 按次结算、年度累计再算并扣减已付): the year's result less what
+    was already paid, never below zero nor above `most` (min/max's exact choice, written out: they cost 4x)."""
+    paid = cumulative - already
+    if ZERO > paid:
+        paid = ZERO
+    return most if most < paid else paid
+
+
 def with_uplift(rate: Decimal, uplift: Decimal, ceiling: Decimal = ONE) -> Decimal:
     """A rate raised by percentage points, never above the ceiling (100% unless a document says less)."""
     raised = rate + uplift

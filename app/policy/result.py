@@ -21,7 +21,7 @@ class Step:
         return {"tier": self.tier, "amount": fmt(self.amount), "reference": self.reference, "explain": self.explain}
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)  # its own __init__: one is made per tier and visit, and min/max cost 4x a compare
 class TierShare:
     """What one tier left of the in-catalogue costs it settled, and why: 起付线以下, 超过封顶线 (a limit or a cost
     ceiling), and the co-payment share (自付比例部分) of what it did pay on."""
@@ -32,11 +32,23 @@ class TierShare:
     under_deductible: Decimal
     above_limit: Decimal
 
-    def __post_init__(self) -> None:
+    def __init__(self, tier: str, base: Decimal, paid: Decimal, under_deductible: Decimal,
+                 above_limit: Decimal) -> None:
+        self.tier, self.base, self.paid = tier, base, paid
         # Cumulative rounding can tip a figure a fen past what is left; the parts must still add up exactly.
-        left = max(self.base - self.paid, ZERO)
-        self.under_deductible = min(max(self.under_deductible, ZERO), left)
-        self.above_limit = min(max(self.above_limit, ZERO), left - self.under_deductible)
+        # (Each `a if a < b else b` is exactly min/max's choice, equal values included.)
+        left = base - paid
+        if ZERO > left:
+            left = ZERO
+        if ZERO > under_deductible:
+            under_deductible = ZERO
+        if left < under_deductible:
+            under_deductible = left
+        self.under_deductible = under_deductible
+        room = left - under_deductible
+        if ZERO > above_limit:
+            above_limit = ZERO
+        self.above_limit = room if room < above_limit else above_limit
 
     @property
     def co_payment(self) -> Decimal:
@@ -91,19 +103,29 @@ def own_parts(total_cost: Decimal, policy_covered: Decimal, compliant_self_pay: 
     return parts
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)  # its own __init__: one is made per visit, and the generated one costs 2x
 class VisitResult:
     """The three tiers (and 倾斜救助) for one visit."""
 
     id: str
     total_cost: Decimal
     policy_covered: Decimal
-    basic_paid: Decimal = ZERO
-    serious_illness_paid: Decimal = ZERO
-    assistance_paid: Decimal = ZERO
-    tilt_assistance_paid: Decimal = ZERO
-    steps: list[Step] = field(default_factory=list)
-    shares: list[TierShare] = field(default_factory=list)  # each computed tier's split, in the order they ran
+    basic_paid: Decimal
+    serious_illness_paid: Decimal
+    assistance_paid: Decimal
+    tilt_assistance_paid: Decimal
+    steps: list[Step]
+    shares: list[TierShare]  # each computed tier's split, in the order they ran
+
+    def __init__(self, id: str, total_cost: Decimal, policy_covered: Decimal, basic_paid: Decimal = ZERO,
+                 serious_illness_paid: Decimal = ZERO, assistance_paid: Decimal = ZERO,
+                 tilt_assistance_paid: Decimal = ZERO, steps: list[Step] | None = None,
+                 shares: list[TierShare] | None = None) -> None:
+        self.id, self.total_cost, self.policy_covered = id, total_cost, policy_covered
+        self.basic_paid, self.serious_illness_paid = basic_paid, serious_illness_paid
+        self.assistance_paid, self.tilt_assistance_paid = assistance_paid, tilt_assistance_paid
+        self.steps = [] if steps is None else steps
+        self.shares = [] if shares is None else shares
 
     @property
     def own_parts(self) -> dict[str, Decimal]:

@@ -23,6 +23,7 @@ class PoolState:
     base: Decimal = ZERO
     paid: Decimal = ZERO
     blocks: dict[int, BlockState] = field(default_factory=dict)
+    rated: tuple[Decimal, Decimal, Decimal] | None = None  # the last eligible figure, its rate and their product rounded
 
 
 @dataclass(slots=True)

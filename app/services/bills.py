@@ -20,6 +20,7 @@ from decimal import Decimal
 from app.domain.case import Case, Visit
 from app.domain.money import ZERO, fmt
 from app.domain.names import HOSPITAL_LEVEL_ALIASES, VISIT_KINDS
+from app.domain.labels import label_for
 from app.policy.engine import Engine
 from app.policy.result import SettleResult, Step
 from app.services import payments, validate
@@ -194,11 +195,12 @@ def due_by_visit(eng: Engine, visits: list[Visit], cats: list[tuple[str, ...]], 
         for t in TIERS:
             paid[t] += due[t]
         steps = list(last.steps)
-        if explain and any(due[t] != getattr(last, t) for t in TIERS):
+        moved = [t for t in TIERS if due[t] != getattr(last, t)]
+        if explain and moved:  # every tier whose due is not this visit's own figure above (大病保险 too)
             steps.append(Step("说明", ZERO, "六盘水民发〔2017〕84号 三(六)",
                               f"本年身份类别有变化：按就诊日的类别（{result.applied_category}）重算本年累计应付，"
-                              f"扣除本年此前各次已付，本次医疗救助 {fmt(due['assistance_paid'])}、"
-                              f"倾斜救助 {fmt(due['tilt_assistance_paid'])}（超出本次自付的部分是本年此前费用的补差）"))
+                              f"扣除本年此前各次已付，本次" + "、".join(f"{label_for(t)} {fmt(due[t])}" for t in moved)
+                              + "（超出本次自付的部分是本年此前费用的补差）"))
         out.append(_Due(due, steps, result.applied_category, result))
     return out
 

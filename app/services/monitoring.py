@@ -35,9 +35,9 @@ from decimal import Decimal
 from app.domain.money import ZERO, fmt
 from app.policy.result import RiskCheck, SettleResult
 from app.policy.tiers.annual import RISK_SCOPE
-from app.services import bills
+from app.services import bills, monitoring_worker
 from app.services.monitoring_store import stored_years
-from app.services.monitoring_summary import Answer, Figures, summary_years
+from app.services.monitoring_summary import Answer, Figures, _yuan, summary_years
 from app.store import reads
 from app.services.county import engine
 from app.services.places import place_name, township_and_village
@@ -151,9 +151,12 @@ def risk_rules(session: Session, as_of: date) -> tuple[RiskRule, ...]:
     return tuple(rules)
 
 
-def build_risk_list(session: Session, year: int, month: int,
-                    today: date | None = None) -> Iterator[tuple[int, int, RiskList | None]]:
-    """Build the list, yielding (done, total, None) as people are examined and finally (total, total, the list)."""
+def build_risk_list(session: Session, year: int, month: int, today: date | None = None,
+                    workers: int | None = None) -> Iterator[tuple[int, int, RiskList | None]]:
+    """Build the list, yielding (done, total, None) as people are examined and finally (total, total, the list).
+
+    A county's list is made by two processes (`workers`: 1 or 2; by the file's size when None), each examining the
+    people of one range of ids; the worker hands its figures back as plain values (monitoring_worker)."""
     if not isinstance(year, int) or not 2000 <= year <= 9999 or not isinstance(month, int) or not 1 <= month <= 12:
         raise FieldError("month", f"月份应为 2000 年以后的某年某月（收到 {year!r}-{month!r}）")
     today = today or clock.today()
@@ -163,11 +166,40 @@ def build_risk_list(session: Session, year: int, month: int,
     rules = risk_rules(session, as_of)
     eng = engine(session)
     scope = session.user.jurisdiction
-    answer = summary_years(session, year, month, as_of, min((r.threshold for r in rules), default=None))
+    floor = min((r.threshold for r in rules), default=None)
+    if workers is None:
+        workers = monitoring_worker.workers_for(session)
+    split = monitoring_worker.split(session, year) if workers > 1 and floor is not None else None
+    helper = None if split is None else monitoring_worker.start(session, year, month, as_of, floor, (split, None))
+    found: list[tuple[int, list, list]] = []
+    try:
+        yield from examine(session, year, month, as_of, floor, None if split is None else ("", split), found)
+        if helper is not None:
+            found.append(helper.result())
+    finally:
+        if helper is not None:
+            helper.cancel()
+    examined = sum(count for count, _, _ in found)
+    entries = [summary_entry(Figures(*f), eng.policy.warnings) for _, listed, _ in found for f in listed]
+    entries += [entry for _, _, others in found for entry in others]
+    entries.sort(key=lambda e: (e.region_code, e.address, e.relation_to_head != "户主", e.name, e.id_number))
+    yield examined, examined, RiskList(
+        year=year, month=month, as_of=as_of, jurisdiction=scope,
+        place=place_name(scope, session.store.setting("county") or {}), policy_id=eng.policy.id,
+        policy_title=eng.policy.title, policy_document=eng.policy.document, rules=rules, entries=tuple(entries),
+        examined=examined, generated_at=clock.local_now())
+
+
+def examine(session: Session, year: int, month: int, as_of: date, floor: Decimal | None,
+            within: tuple[str, str | None] | None, found: list[tuple[int, list, list]]) -> Iterator[tuple[int, int, None]]:
+    """Examine the candidates (those of one range of ids when `within`), yielding progress, and add to `found` how
+    many were examined, the Figures of those the summary lists and the entries of those settled again or read visit
+    by visit."""
+    answer = summary_years(session, year, month, as_of, floor, within)
     people = answer.candidates
     stored = stored_years(session, year, as_of, answer.stored) if answer.stored else {}
-    who = _who(session, [*answer.listed, *answer.engine, *answer.stored])
-    entries = [summary_entry(who[person_id], figures) for person_id, figures in answer.listed.items()]
+    who = _who(session, [*answer.engine, *answer.stored])
+    others = []
     for done, person_id in enumerate([*answer.engine, *answer.stored], start=1):
         held = stored.get(person_id)
         if held is None:  # a year the stored settlements cannot answer: the engine settles it again
@@ -176,27 +208,25 @@ def build_risk_list(session: Session, year: int, month: int,
             hit = held.reached(month)
             entry = None if hit is None else risk_entry(who[person_id], *hit, held.categories)
         if entry is not None:
-            entries.append(entry)
+            others.append(entry)
         yield len(answer.listed) + done, len(people), None
-    entries.sort(key=lambda e: (e.region_code, e.address, e.relation_to_head != "户主", e.name, e.id_number))
-    yield len(people), len(people), RiskList(
-        year=year, month=month, as_of=as_of, jurisdiction=scope,
-        place=place_name(scope, session.store.setting("county") or {}), policy_id=eng.policy.id,
-        policy_title=eng.policy.title, policy_document=eng.policy.document, rules=rules, entries=tuple(entries),
-        examined=len(people), generated_at=clock.local_now())
+    found.append((len(people), list(answer.listed.values()), others))
 
 
-def risk_list(session: Session, year: int, month: int, today: date | None = None) -> RiskList:
+def risk_list(session: Session, year: int, month: int, today: date | None = None,
+              workers: int | None = None) -> RiskList:
     """The month's list (see build_risk_list for the same with progress)."""
     last = None
-    for last in build_risk_list(session, year, month, today):
+    for last in build_risk_list(session, year, month, today, workers):
         pass
     return last[2]
 
 
-def old_answer(session: Session, year: int, month: int, as_of: date, floor: Decimal | None) -> Answer:
+def old_answer(session: Session, year: int, month: int, as_of: date, floor: Decimal | None,
+               within: tuple[str, str | None] | None = None) -> Answer:
     """Every candidate read visit by visit (the list before the summary; tests compare the two)."""
-    people = _candidates(session, year, as_of, floor)
+    low, high = within or ("", None)
+    people = [p for p in _candidates(session, year, as_of, floor) if low <= p and (high is None or p < high)]
     return Answer(candidates=people, stored=people)
 
 
@@ -245,17 +275,17 @@ def _entry(session: Session, who: sqlite3.Row, year: int, month: int, as_of: dat
     return risk_entry(who, result, first, reads.categories_on(session.conn, person_id, as_of.isoformat()))
 
 
-def summary_entry(who: sqlite3.Row, figures: Figures) -> RiskEntry:
-    """One line of the list from the summary's figures (monitoring_summary)."""
-    township, village = township_and_village(who["region_code"])
-    tc, pc, bp, sp, ap, tp, pp = figures.amounts
+def summary_entry(figures: Figures, rules) -> RiskEntry:
+    """One line of the list from the summary's figures (monitoring_summary; `rules`: the policy's 监测预警 section)."""
+    person_id, name, id_number, relation_to_head, address, region_code, head_name = figures.who
+    township, village = township_and_village(region_code)
+    tc, pc, bp, sp, ap, tp, pp = map(_yuan, figures.amounts)
     return RiskEntry(
-        person_id=who["id"], name=who["name"], id_number=who["id_number"], head_name=who["head_name"],
-        relation_to_head=who["relation_to_head"], address=who["address"], region_code=who["region_code"],
-        township=township, village=village, categories=figures.categories,
+        person_id=person_id, name=name, id_number=id_number, head_name=head_name, relation_to_head=relation_to_head,
+        address=address, region_code=region_code, township=township, village=village, categories=figures.categories,
         applied_category=figures.applied_category, visits=figures.visits, total_cost=tc, policy_covered=pc,
         basic_paid=bp, serious_illness_paid=sp, assistance_paid=ap, tilt_assistance_paid=tp,
-        application_assistance_paid=ZERO, re_assistance_paid=ZERO, personal_pay=pp, check=figures.check,
+        application_assistance_paid=ZERO, re_assistance_paid=ZERO, personal_pay=pp, check=figures.check(rules),
         first_month=figures.first_month)
 
 

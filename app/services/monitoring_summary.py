@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from app.domain.case import CaseError
 from app.policy.result import RiskCheck
@@ -32,16 +33,26 @@ from app.store import reads
 NEED = "判断因病返贫致贫监测预警"
 
 
-@dataclass(frozen=True)
-class Figures:
-    """A listed person's year up to the month's end, as the list shows it (amounts in Decimal yuan)."""
+class Figures(NamedTuple):
+    """A listed person's year up to the month's end, as the list shows it (amounts in whole fen, plain values only,
+    so a worker process hands them back cheaply: monitoring.py makes the Decimal figures)."""
 
     applied_category: str
     visits: int
-    amounts: tuple[Decimal, ...]     # total_cost, policy_covered, basic, serious, assistance, tilt, personal_pay
-    check: RiskCheck
+    amounts: tuple[int, ...]         # total_cost, policy_covered, basic, serious, assistance, tilt, personal_pay
+    rule: int                        # which of the policy's 监测预警 rules measured it
+    measured: int                    # the figure the rule measures, in fen
+    threshold: str                   # the rule's threshold on the day of the last visit counted, as the policy says it
+    reference: str
     first_month: int
     categories: tuple[str, ...]      # held at the month's end
+    who: tuple = ()                  # id, name, id_number, relation_to_head, address, region_code, head_name
+
+    def check(self, rules) -> RiskCheck:
+        """The engine's RiskCheck of these figures (`rules`: the policy's 监测预警 section)."""
+        rule = rules[self.rule]
+        return RiskCheck(rule.measure, RISK_SCOPE[rule.measure], tuple(rule.kinds), _yuan(self.measured),
+                         Decimal(self.threshold), rule.comparison, self.reference, True)
 
 
 @dataclass
@@ -70,8 +81,10 @@ def _measured(rules) -> tuple[str, list[str]]:
     return (f"CASE category {' '.join(cases)} END" if cases else "NULL"), params
 
 
-def summary_years(session: Session, year: int, month: int, as_of: date, floor: Decimal | None) -> Answer:
-    """Every person of the jurisdiction whose costs up to `as_of` reach `floor`, answered from the summary."""
+def summary_years(session: Session, year: int, month: int, as_of: date, floor: Decimal | None,
+                  within: tuple[str, str | None] | None = None) -> Answer:
+    """Every person of the jurisdiction whose costs up to `as_of` reach `floor`, answered from the summary (only
+    those whose id is from within[0] up to, not including, within[1], when given: a worker's share)."""
     answer = Answer()
     if floor is None:
         return answer
@@ -79,29 +92,35 @@ def summary_years(session: Session, year: int, month: int, as_of: date, floor: D
     rules = eng.policy.warnings
     measured, measured_params = _measured(rules)
     where, param = reads.scope(session.user.jurisdiction)
+    low, high = within or ("", None)
+    between = "AND person_id >= ?" + (" AND person_id < ?" if high is not None else "")
+    bounds = (low,) if high is None else (low, high)
     # One row per candidate, summed in SQL over the year's rows read in index order; the months only as text, read
     # for the people the test lists.
     rows = session.conn.execute(
-        "SELECT g.* FROM (SELECT person_id, count(*) - count(tc), count(category) < count(*) "
+        # Who and where each person is, as the list shows them, is read with the figures (the last seven columns).
+        "SELECT g.*, p.id, p.name, p.id_number, p.relation_to_head, h.address, h.region_code, "
+        "coalesce(head.name, '') AS head_name FROM (SELECT person_id, count(*) - count(tc), count(category) < count(*) "
         "OR min(category) IS NOT max(category) OR max(policy_id IS NOT ? OR policy_version IS NOT ?), "
         "5 * count(*) - count(pc) - count(bp) - count(sp) - count(ap) - count(tp), min(category), min(first_day), max(last_day), sum(visits), sum(tc), sum(pc), sum(bp), "
         f"sum(sp), sum(ap), sum(tp), sum(m), group_concat(month || ' ' || coalesce(m, 0) || ' ' || last_day) "
-        f"FROM (SELECT *, {measured} AS m FROM risk_months WHERE year = ? AND month <= ?) "
+        f"FROM (SELECT *, {measured} AS m FROM risk_months WHERE year = ? AND month <= ? {between}) "
         "GROUP BY person_id HAVING sum(tc) >= ? OR count(*) > count(tc)) g "
-        f"CROSS JOIN persons p ON p.id = g.person_id CROSS JOIN households h ON h.id = p.household_id WHERE {where} "
-        "ORDER BY g.person_id",
-        (eng.policy.id, eng.loaded.version, *measured_params, year, month, int(floor * 100), *param)).fetchall()
+        "CROSS JOIN persons p ON p.id = g.person_id CROSS JOIN households h ON h.id = p.household_id "
+        f"LEFT JOIN persons head ON head.id = h.head_person_id WHERE {where} ORDER BY g.person_id",
+        (eng.policy.id, eng.loaded.version, *measured_params, year, month, *bounds, int(floor * 100), *param)).fetchall()
     periods: dict[str, list] = {}
     for row in session.conn.execute("SELECT person_id, category, valid_from, valid_to FROM category_periods "
                                     "WHERE valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)",
                                     (as_of.isoformat(), f"{year}-01-01")):
         periods.setdefault(row[0], []).append((row[1], row[2], row[3]))
     applicable: dict[tuple[str, ...], list[str] | None] = {}
-    rule_of = {c: next((r for r in rules if c in r.categories), None) for r in rules for c in r.categories}
+    rule_of = {c: next((i for i, r in enumerate(rules) if c in r.categories), None)
+               for r in rules for c in r.categories}
     test = _Test(month, eng.resolver.value)
     end = as_of.isoformat()
-    for (person_id, no_tc, mixed, no_amount, cat, first, last, visits, tc, pc, bp, sp, ap, tp, amount,
-         months) in rows:
+    for row in rows:
+        person_id, no_tc, mixed, no_amount, cat, first, last, visits, tc, pc, bp, sp, ap, tp, amount, months = row[:16]
         answer.candidates.append(person_id)
         if no_tc:
             answer.stored.append(person_id)
@@ -110,7 +129,7 @@ def summary_years(session: Session, year: int, month: int, as_of: date, floor: D
         if mixed or (held and _changes_between(held, first, last)):
             answer.engine.append(person_id)
             continue
-        on_first = _held(held, first)
+        on_first = _held(held, first) if held else ()
         if on_first not in applicable:
             try:
                 applicable[on_first] = eng.index.candidates(on_first, None)
@@ -125,11 +144,12 @@ def summary_years(session: Session, year: int, month: int, as_of: date, floor: D
         rule = rule_of.get(cat)
         if rule is None:
             continue  # no rule covers the category: the test says nothing, as risk_check
-        found = test(rule, amount, last, months)
+        found = test(rules[rule], amount, last, months)
         if found is not None:
-            check, first_month = found
-            sums = tuple(map(_yuan, (tc, pc, bp, sp, ap, tp, tc - bp - sp - ap - tp)))
-            answer.listed[person_id] = Figures(cat, visits, sums, check, first_month, _held(held, end))
+            threshold, reference, first_month = found
+            answer.listed[person_id] = Figures(cat, visits, (tc, pc, bp, sp, ap, tp, tc - bp - sp - ap - tp), rule,
+                                               amount, threshold, reference, first_month,
+                                               _held(held, end) if held else (), tuple(row[16:]))
     return answer
 
 
@@ -147,21 +167,27 @@ class _Test:
             cents = Decimal(threshold) * 100
             # amount ≥ t ⟺ amount ≥ ⌈100t⌉ and amount > t ⟺ amount > ⌊100t⌋ for whole fen
             bound = -((-cents) // 1) if rule.comparison == "达到" else cents // 1
-            self.thresholds[key] = (int(bound), rule.comparison == "达到", threshold, entry)
+            self.thresholds[key] = (int(bound), rule.comparison == "达到", str(threshold), entry)
         bound, at_least, _, _ = self.thresholds[key]
         return amount >= bound if at_least else amount > bound
 
-    def __call__(self, rule, amount: int, last: str, months: str) -> tuple[RiskCheck, int] | None:
-        """The check over the whole year up to the month, and the first month at whose end it was met."""
+    def __call__(self, rule, amount: int, last: str, months: str) -> tuple[str, str, int] | None:
+        """The check over the whole year up to the month met: its threshold and clause, and the first month at whose
+        end it was met."""
         if not self.met(rule, amount, last):
             return None
         _, _, threshold, entry = self.thresholds[(id(rule), last)]
         by_month: dict[int, list] = {}
         for part in months.split(","):
             m, measured, day = part.split(" ")
-            got = by_month.setdefault(int(m), [0, ""])
-            got[0] += int(measured)
-            got[1] = max(got[1], day)
+            m = int(m)
+            if m < self.month:  # the month itself is met (by the whole figure) if no earlier one is
+                got = by_month.get(m)
+                if got is None:
+                    by_month[m] = [int(measured), day]
+                else:
+                    got[0] += int(measured)
+                    got[1] = max(got[1], day)
         first, upto = self.month, 0
         for m in sorted(by_month):
             if m >= self.month:
@@ -170,5 +196,4 @@ class _Test:
             if self.met(rule, upto, by_month[m][1]):
                 first = m
                 break
-        return RiskCheck(rule.measure, RISK_SCOPE[rule.measure], tuple(rule.kinds), _yuan(amount), threshold,
-                         rule.comparison, entry.reference, True), first
+        return threshold, entry.reference, first

@@ -17,6 +17,7 @@ def county_regions(county_code: str) -> tuple[dict[str, str], dict[str, str]]:
     return towns, dict(villages)
 
 
+@lru_cache(maxsize=1 << 16)  # a list names each village thousands of times
 def township_and_village(region_code: str) -> tuple[str, str]:
     """The names of a 12-digit code's township and village; the codes themselves where the list does not know them."""
     towns, villages = county_regions(region_code[:6])

@@ -162,3 +162,21 @@ def test_the_slip_prints_the_parts_of_the_family_share_and_they_add_up(demo, tmp
                                      year=int(rows[0]["year"]))
     printed = "".join(text(slip)).replace("\n", "")
     assert "您自己付" in printed and "医保目录外的药品和项目" in printed
+
+
+def test_a_bill_carrying_the_years_earlier_difference_prints_what_the_family_receives(demo, tmp_path):
+    """After a change of category a bill can be due more than it cost (bills.due_by_visit): 个人自付 is negative.
+    The slip must still print, with nothing to pay and the difference named as what the family receives."""
+    from app.documents.plain import plain_explanation
+
+    visit = demo.conn.execute("SELECT v.id FROM visits v JOIN settlements s ON s.visit_id = v.id "
+                              "WHERE v.status = 'live' LIMIT 1").fetchone()
+    content = paperwork.slip_content(demo, visit_id=visit["id"])
+    shown = dict(content["visits"][0], personal_pay="-1234.56")
+    shown.pop("personal_pay_parts", None)
+    slip = forms.settlement_slip(tmp_path / "slip.pdf", "某县", content["person"], [shown])
+    printed = "".join(text(slip)).replace("\n", "")
+    assert "个人自付 0.00 元，大写：零元整" in printed
+    assert "另补给本年此前就诊的费用差额 1,234.56 元，大写：壹仟贰佰叁拾肆元伍角陆分" in printed
+    said = plain_explanation(shown)
+    assert "这次您不用自己付钱" in said and "多出的 1,234.56 元" in said and "您自己付" not in said

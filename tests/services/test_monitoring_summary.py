@@ -76,3 +76,13 @@ def test_a_changed_summary_row_is_named_by_check(session):
     assert "监测预警汇总" in risk_summary.drift(session.conn)[0]
     risk_summary.rebuild(session.conn)
     assert risk_summary.drift(session.conn) == []
+
+
+def test_two_processes_make_the_same_list(session):
+    """A county's list is made by two processes, each examining one range of ids: the same list as one makes."""
+    _changed(session)
+    for month in (4, 12):
+        one = monitoring.risk_list(session, YEAR, month, today=TODAY, workers=1)
+        two = monitoring.risk_list(session, YEAR, month, today=TODAY, workers=2)
+        assert len(one.entries) > 40 and one.examined == two.examined
+        assert dataclasses.replace(two, generated_at=None) == dataclasses.replace(one, generated_at=None), month

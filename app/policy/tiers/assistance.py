@@ -12,7 +12,7 @@ from app.policy.blocks import ZERO
 from app.policy.result import Step, TierShare, VisitResult
 from app.policy.schema import TILT_EXCESS, AboveLimit, AssistancePool, Treatment
 from app.policy.state import BlockState, PoolState, YearState
-from app.policy.tiers.common import COND_TEXT, Run, condition, money_text
+from app.policy.tiers.common import COND_TEXT, Run, meets_all, meets_any, money_text
 from app.policy.tiers.income import income_test
 
 
@@ -21,16 +21,18 @@ def _need(i: int) -> str:
     return f"测算第 {i + 1} 次就诊的医疗救助"
 
 
-def _pool_terms(run: Run, t: Treatment, day: date, i: int) -> tuple[Decimal | None, Decimal, Decimal | None,
-                                                                     Decimal | None, str]:
-    """A category's deductible, rate, annual limit and cost ceiling in a pool on `day`, and the clauses they cite."""
+def _pool_terms(run: Run, pool: AssistancePool, t: Treatment, day: date,
+                i: int) -> tuple[Decimal | None, Decimal, Decimal | None, Decimal | None, str, Decimal | None]:
+    """A category's deductible, rate, annual limit and cost ceiling in a pool on `day`, the clauses they cite, and
+    (for a pool with assistance above its limit) the eligible cost at which the limit is used up."""
     need = _need(i)
     deductible, d_entry = run.value(t.deductible, day, need)
     rate, r_entry = run.value(t.rate, day, need)
     limit, l_entry = run.value(t.annual_limit, day, need)
     ceiling = run.value(t.cost_ceiling, day, need)[0] if t.cost_ceiling is not None else None
+    exhaust = blocks.limit_cost(limit, rate) if pool.above_limit else None
     return deductible, rate, limit, ceiling, "；".join(dict.fromkeys([r_entry.reference, d_entry.reference,
-                                                                       l_entry.reference]))
+                                                                       l_entry.reference])), exhaust
 
 
 def _block_terms(run: Run, blk: AboveLimit, day: date, i: int) -> tuple[Decimal | None, Decimal | None, Decimal,
@@ -87,7 +89,7 @@ def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
     if found is None:  # no pool covers the kind, or the pool has no terms for the category
         return
     pi, pool, t = found
-    if pool.scope is not None and not any(condition(c, v) for c in pool.scope.any_of):
+    if pool.scope is not None and not meets_any(pool.scope.any_of, v):
         # Outside the tier's scope the visit's costs do not enter the pool at all: no deductible, no limit used.
         if steps is not None:
             conds = "、".join(COND_TEXT[c] for c in pool.scope.any_of)
@@ -99,7 +101,8 @@ def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
         if steps is not None:
             steps.append(Step("医疗救助", ZERO, t.on_application.reference, gate[1]))
         return
-    deductible, rate, limit, ceiling, ref = run.held(("救助", pi, run.cat), v.date, _pool_terms, run, t, v.date, i)
+    deductible, rate, limit, ceiling, ref, exhaust = run.held(("救助", pi, run.cat), v.date, _pool_terms, run, pool, t,
+                                                              v.date, i)
     ps = st.pools.get(pi)
     if ps is None:
         ps = st.pools[pi] = PoolState()
@@ -109,14 +112,22 @@ def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
     ps.base += inc
     over = blocks.over_deductible(ps.base, deductible)
     eligible = blocks.capped(over, ceiling)
-    cumulative = round_fen(blocks.capped(eligible * rate, limit))
-    paid = min(max(cumulative - ps.paid, ZERO), inc)
+    product = eligible * rate
+    rounded = round_fen(product)
+    # round_fen(capped(product, limit)), rounding once where the limit does not bind
+    cumulative = rounded if limit is None or product < limit else round_fen(limit)
+    paid = blocks.due_now(cumulative, ps.paid, inc)
     paid_before = ps.paid
     ps.paid += paid
     r.assistance_paid += paid
     # Above the limit: the costs over a cost ceiling, and what the rate gave but the annual limit did not pay.
     beyond_ceiling = (over - over_before) - (eligible - before_eligible)
-    rated = round_fen(eligible * rate) - round_fen(before_eligible * rate)
+    last = ps.rated
+    # The previous visit's eligible figure at the same rate was already rated (the usual case: terms hold all year).
+    rated_before = (last[2] if last is not None and last[1] is rate and last[0] == before_eligible
+                    else round_fen(before_eligible * rate))
+    ps.rated = (eligible, rate, rounded)
+    rated = rounded - rated_before
     r.shares.append(TierShare("医疗救助", inc, paid, inc - (over - over_before), beyond_ceiling + rated - paid))
     if steps is not None:
         ded_text = f"{run.cat}不设起付线" if not deductible else f"{run.cat}年度起付线 {fmt(deductible)}"
@@ -137,7 +148,6 @@ def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
         steps.append(Step("医疗救助", paid, ref, text + tail))
     if not pool.above_limit:
         return
-    exhaust = blocks.limit_cost(limit, rate)
     d_excess = blocks.above_limit(eligible, exhaust) - blocks.above_limit(before_eligible, exhaust)
     for bi, blk in enumerate(pool.above_limit):
         if run.cat not in blk.categories or (blk.kinds is not None and v.kind not in blk.kinds):
@@ -145,7 +155,7 @@ def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
         bs = ps.blocks.get(bi)
         if bs is None:
             bs = ps.blocks[bi] = BlockState()
-        qualifies = all(condition(c, v) for c in blk.conditions)
+        qualifies = meets_all(blk.conditions, v)
         # The declared base: what the annual limit left unassisted, or all that basic assistance left self-paid.
         d_base = d_excess if blk.base.mode == TILT_EXCESS else max(inc - paid, ZERO)
         if qualifies:
@@ -181,7 +191,7 @@ def _above_limit(run: Run, blk: AboveLimit, v: Visit, where: tuple[int, int, int
     else:
         blk_limit = None if total is None else max(ZERO, total - (limit or ZERO))
     cumulative = round_fen(blocks.capped(bs.qualifying_excess * blk_rate, blk_limit))
-    paid = min(max(cumulative - bs.paid, ZERO), max(room, ZERO))
+    paid = blocks.due_now(cumulative, bs.paid, max(room, ZERO))
     paid_before = bs.paid
     bs.paid += paid
     if blk.counts_as == "倾斜救助":

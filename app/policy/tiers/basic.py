@@ -10,7 +10,7 @@ from app.policy import blocks
 from app.policy.blocks import ZERO
 from app.policy.result import FIRST_TIER, Step, TierShare
 from app.policy.state import YearState
-from app.policy.tiers.common import COND_TEXT, Run, condition, level_rule, money_text
+from app.policy.tiers.common import COND_TEXT, Run, level_rule, meets_all, meets_any, money_text
 from app.policy.schema import BasicKindTerms, BasicSection, ReferralDeductible
 from app.policy.values import Rule
 
@@ -34,7 +34,7 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
     explain = steps is not None
     if explain:
         refs, notes = list(refs), list(notes)
-    if sec.out_of_scope is not None and not any(condition(c, v) for c in sec.out_of_scope.scope.any_of):
+    if sec.out_of_scope is not None and not meets_any(sec.out_of_scope.scope.any_of, v):
         cut, e = run.value(sec.out_of_scope.cut, v.date, _need(i, v))
         rate = rate - cut if rate > cut else ZERO
         if explain:
@@ -46,7 +46,7 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
     if v.kind == "住院" and v.referred:
         st.referred_admissions += 1
         if (ref_rule is not None and run.cat in ref_rule.categories
-                and all(condition(c, v) for c in ref_rule.conditions)
+                and meets_all(ref_rule.conditions, v)
                 and _applies(run, ref_rule, v, _need(i, v), notes if explain else None)):
             if ref_rule.mode == "逐次递减":
                 step_v, _ = run.value(ref_rule.step, v.date, _need(i, v))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -48,6 +48,23 @@ def money_text(value: Decimal | None) -> str:
 def condition(cond: str, v: Visit) -> bool:
     """Whether a visit meets a rule's condition (规范转诊, 省内就医, 重特大疾病, 参保地就医, 急诊抢救, 异地备案)."""
     return getattr(v, COND_FIELD[cond])
+
+
+# Loops, not any()/all() over a generator: a generator costs four times the look-ups, and these run per visit.
+def meets_any(conds: Sequence[str], v: Visit) -> bool:
+    """Whether a visit meets at least one of a scope's conditions."""
+    for cond in conds:
+        if getattr(v, COND_FIELD[cond]):
+            return True
+    return False
+
+
+def meets_all(conds: Sequence[str], v: Visit) -> bool:
+    """Whether a visit meets every condition of a rule (true when there are none)."""
+    for cond in conds:
+        if not getattr(v, COND_FIELD[cond]):
+            return False
+    return True
 
 
 def level_rule(rule: Rule | ByLevel | RatioByLevel, v: Visit, i: int, need: str, what: str = "起付线") -> Rule:

@@ -14,7 +14,7 @@ from app.policy.blocks import ZERO
 from app.policy.result import Step, VisitResult
 from app.policy.schema import GradedRate, SecondarySection
 from app.policy.state import YearState
-from app.policy.tiers.common import Run, condition, money_text
+from app.policy.tiers.common import Run, meets_all, money_text
 from app.policy.values import Rule
 
 
@@ -24,7 +24,7 @@ def settle_secondary(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
     sec = run.policy.secondary
     if sec is None or run.cat not in sec.categories or v.kind not in sec.kinds:
         return
-    if not all(condition(c, v) for c in sec.conditions):
+    if not meets_all(sec.conditions, v):
         return
     deductible, d_entry, rate, r_entry = run.held(("二次救助",), v.date, _head, run, sec, v.date, i)
     st.secondary_total_cost += v.total_cost
@@ -36,7 +36,7 @@ def settle_secondary(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
     st.secondary_base += inc
     over = blocks.over_deductible(st.secondary_base, deductible)
     cumulative = blocks.assisted(st.secondary_base, deductible, rate, limit)
-    paid = min(max(cumulative - st.secondary_paid, ZERO), inc)
+    paid = blocks.due_now(cumulative, st.secondary_paid, inc)
     if steps is not None:
         scope = "个人自负合规费用和自费费用" if sec.include_out_of_catalog else "个人自负合规费用"
         steps.append(Step("倾斜救助", paid, "；".join(dict.fromkeys([r_entry.reference, d_entry.reference, l_entry.reference])),

@@ -44,7 +44,7 @@ def settle_serious(run: Run, v: Visit, i: int, st: YearState, basic: Decimal,
     st.serious_base += inc
     over = blocks.over_deductible(st.serious_base, deductible)
     cumulative = round_fen(blocks.capped(blocks.rate_times(over, rate, uplift), cap))
-    paid = min(max(cumulative - st.serious_paid, ZERO), inc)
+    paid = blocks.due_now(cumulative, st.serious_paid, inc)
     if shares is not None:
         rated = (round_fen(blocks.rate_times(over, rate, uplift))
                  - round_fen(blocks.rate_times(over_before, rate, uplift)))

@@ -1,0 +1,69 @@
+"""A second process for the monitoring list of a county: it examines the people of one range of ids on its own
+read-only connection and hands back plain values (figures in fen, not Decimal objects: pickling ~150,000 entries
+made of Decimals would cost more than making them)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from multiprocessing import get_context
+from pathlib import Path
+
+from app.services.session import Session
+from app.store import check_parts
+from app.store.store import Store
+from app.workflow.permissions import User
+
+# The second process's share of the people: the first process also makes the Decimal entries of both shares.
+SHARE = 0.65
+
+
+def workers_for(session: Session) -> int:
+    """Two processes for a county-sized file on a machine with two cores or more, else one."""
+    path = session.store.path
+    if path is None or str(path) == ":memory:":
+        return 1
+    return min(2, check_parts.workers_for(Path(path)))
+
+
+def split(session: Session, year: int) -> str | None:
+    """The person id from which the second process's share of the year's summary rows starts (None: no rows)."""
+    rows = session.conn.execute("SELECT count(*) FROM risk_months WHERE year = ?", (year,)).fetchone()[0]
+    row = session.conn.execute("SELECT person_id FROM risk_months WHERE year = ? ORDER BY person_id LIMIT 1 OFFSET ?",
+                               (year, int(rows * (1 - SHARE)))).fetchone()
+    return row[0] if row else None
+
+
+class Helper:
+    """The second process at work; result() waits for its share, cancel() ends it if it is still running."""
+
+    def __init__(self, args: tuple):
+        self.pool = get_context("spawn").Pool(1)  # spawn: a forked copy of a process holding SQLite is not safe
+        self.pending = self.pool.apply_async(run, args)
+
+    def result(self) -> tuple[int, list[tuple], list]:
+        return self.pending.get()
+
+    def cancel(self) -> None:
+        self.pool.terminate()
+        self.pool.join()
+
+
+def start(session: Session, year: int, month: int, as_of: date, floor: Decimal, within: tuple[str, str | None]) -> Helper:
+    return Helper((str(session.store.path), session.user, year, month, as_of, floor, within))
+
+
+def run(path: str, user: User, year: int, month: int, as_of: date, floor: Decimal,
+        within: tuple[str, str | None]) -> tuple[int, list[tuple], list]:
+    """In the second process: how many were examined, the summary's Figures as tuples, and the other entries."""
+    from app.services import monitoring  # the parent imported this module from monitoring
+
+    conn = check_parts.connect(Path(path))
+    try:
+        found: list = []
+        for _ in monitoring.examine(Session(Store(conn, Path(path)), user), year, month, as_of, floor, within, found):
+            pass
+        count, listed, others = found[0]
+        return count, [tuple(f) for f in listed], others
+    finally:
+        conn.close()
