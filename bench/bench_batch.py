@@ -53,7 +53,9 @@ def run(people: int, sample: int) -> dict[str, float]:
     cases = hunan_cases(people)
     cols, build_cpu, _ = cpu_wall(lambda: YearColumns.from_cases(cases))
     settle_columns(engine, YearColumns.from_cases(cases[:100]))  # warm the imports and caches
-    result, cpu, wall = cpu_wall(lambda: settle_columns(engine, cols))
+    # The median of five runs: one run is half a second, where a timer tick or a page fault moves the figure by %.
+    runs = [cpu_wall(lambda: settle_columns(engine, cols)) for _ in range(5)]
+    result, cpu, wall = sorted(runs, key=lambda r: r[1])[2]
     some = cases[:sample]
     per_visit, e_cpu, e_wall = cpu_wall(lambda: [engine.settle(c, explain=False) for c in some])
     explained, x_cpu, _ = cpu_wall(lambda: [engine.settle(c, explain=True) for c in some[: sample // 10]])
@@ -78,7 +80,7 @@ def main() -> None:
     r = run(args.people, args.sample)
     print(f"machine: {machine()}; one process")
     emit([(f"batch settlement, 湖南 ({r['stays']:,} stays of {args.people:,} people)",
-           f"{r['rate']:,.0f} stays/CPU-s ({r['cpu']:.2f} CPU s, {r['wall']:.2f} s wall; "
+           f"{r['rate']:,.0f} stays/CPU-s (median of 5 runs: {r['cpu']:.2f} CPU s, {r['wall']:.2f} s wall; "
            f"{r['fallback']} person-years per visit)", "≥ 1,000,000 stays/s per core"),
           (f"per-visit engine, same workload ({args.sample:,} people, explain off)",
            f"{r['engine_rate']:,.0f} stays/CPU-s", "≥ 2× 23,000 (issue 16)"),

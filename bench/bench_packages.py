@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from app.exchange import package, trust  # noqa: E402
+from app.store.errors import StoreError  # noqa: E402
 from app.services import county, packages, site_keys  # noqa: E402
 from app.services.demo import DEMO_LOCAL, DEMO_POLICY  # noqa: E402
 from app.services.session import SYSTEM, Session  # noqa: E402
@@ -119,6 +120,7 @@ def main() -> None:
         server = None
     figures: dict[str, list[tuple[float, float, int]]] = {k: [] for k in ("export", "records", "county", "site")}
     sizes = []
+    refused: list[tuple[str, str]] = []
     try:
         for share in SHARES:
             households = int(args.households * share)
@@ -136,7 +138,11 @@ def main() -> None:
                 figures["export"].append((wall, cpu, n))
                 sizes.append(f"{households:,} households / {n:,} records / {pkg.stat().st_size / 1e6:,.0f} MB")
                 if server is not None:
-                    figures["county"].append((*_county_import(server, f"county_{households}", office, pkg), n))
+                    try:
+                        figures["county"].append((*_county_import(server, f"county_{households}", office, pkg), n))
+                    except StoreError as exc:  # a package past the importer's bounds is refused whole, as it must be
+                        refused.append((f"import at the county of the {int(share * 100)}% package "
+                                        f"({pkg.stat().st_size / 1e6:,.0f} MB, {n:,} records)", f"refused: {exc}"))
                 if not args.skip_site:
                     figures["site"].append((*_site_import(office, pkg), n))
                 print(f"{households} households: " + "; ".join(
@@ -160,6 +166,9 @@ def main() -> None:
             row("export package, 记录一览 left empty (what the records cost alone)", figures["records"], "—")]
     if figures["county"]:
         rows.append(row("import a package at the county (PostgreSQL)", figures["county"], "≥ 50,000 records/s"))
+    # A whole county in one package passes the 4 GB unpacked bound (app/exchange/package.py): a township's USB
+    # package holds its own changes, so the bound is not raised for a benchmark; the refusal is shown instead.
+    rows += [(figure, value, "refused whole, nothing written") for figure, value in refused]
     if figures["site"]:
         rows.append(row("import a package into the county office's installation (every record audited)", figures["site"], "—"))
     emit(rows, args.json)
