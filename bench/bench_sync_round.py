@@ -113,7 +113,11 @@ def run(sites: int, households: int) -> dict:
         for way, together in (("together", True), ("one_by_one", False)):
             folder = work / way
             folder.mkdir()
-            paths = [Path(shutil.copy(p, folder / p.name)) for p in originals]
+            # Each site in a folder of its own, as on six laptops (its backups beside it, not in a shared folder).
+            paths = []
+            for p in originals:
+                (folder / p.stem).mkdir()
+                paths.append(Path(shutil.copy(p, folder / p.stem / p.name)))
             url = server.database(f"county_{way}")
             county_db.init_db(url)
             keys_exchanged(folder, url, paths)
