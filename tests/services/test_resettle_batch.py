@@ -7,34 +7,27 @@ from __future__ import annotations
 import pytest
 
 from app.policy.batch import LATER_FLAGS
-from app.services import bills, county, demo
+from app.services import bills, county
 from app.services.resettle import changed_people, people_of_year
 from app.services.session import SYSTEM, Session
 from app.store.db import transaction
 from app.store.seal_check import broken_seals
-from app.store.store import open_store
+
+from .conftest import copied_county, demo_county
 
 YEAR = 2025
 
 
 @pytest.fixture(scope="module")
 def county_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("resettle") / "county.sqlite3"
-    session = Session(open_store(path, daily_backup=False), SYSTEM)
-    demo.start_demo(session)
-    for _ in demo.build_demo(session, 120, YEAR, seed=16, mean_visits=4.0):
-        pass
-    session.store.close()
-    return path
+    return demo_county(tmp_path_factory.mktemp("resettle") / "county.sqlite3", 120, YEAR, seed=16, mean_visits=4.0)
 
 
 @pytest.fixture
 def session(county_db, tmp_path):
-    copy = tmp_path / "county.sqlite3"
-    copy.write_bytes(county_db.read_bytes())
-    store = open_store(copy, daily_backup=False)
-    yield Session(store, SYSTEM)
-    store.close()
+    session = copied_county(county_db, tmp_path, user=None)
+    yield session
+    session.store.close()
 
 
 def _differ(session) -> set[str]:

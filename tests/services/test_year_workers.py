@@ -6,36 +6,29 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.services import county, demo, simulation
+from app.services import county, simulation
 from app.services.resettle import changed_people
 from app.services.session import SYSTEM, Session
 from app.services.simulation_settle import read_and_settle
 from app.services.year_columns import concat, person_ranges, read_piece, read_ranges, read_year, workers
 from app.store import check_parts
 from app.store.db import transaction
-from app.store.store import open_store
+
+from .conftest import copied_county, demo_county
 
 YEAR = 2025
 
 
 @pytest.fixture(scope="module")
 def county_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("workers") / "county.sqlite3"
-    session = Session(open_store(path, daily_backup=False), SYSTEM)
-    demo.start_demo(session)
-    for _ in demo.build_demo(session, 80, YEAR, seed=23, mean_visits=4.0):
-        pass
-    session.store.close()
-    return path
+    return demo_county(tmp_path_factory.mktemp("workers") / "county.sqlite3", 80, YEAR, seed=23, mean_visits=4.0)
 
 
 @pytest.fixture
 def session(county_db, tmp_path):
-    copy = tmp_path / "county.sqlite3"
-    copy.write_bytes(county_db.read_bytes())
-    store = open_store(copy, daily_backup=False)
-    yield Session(store, SYSTEM)
-    store.close()
+    session = copied_county(county_db, tmp_path, user=None)
+    yield session
+    session.store.close()
 
 
 @pytest.fixture
