@@ -135,6 +135,11 @@ class Resolver:
 
         `key` must name everything besides the day that `build` depends on (kind, level, category, scheme …). A build
         that raises is not remembered: the next visit meets the same refusal, named for that visit."""
+        return self.held_span(key, day, build, *args)[2]
+
+    def held_span(self, key: Hashable, day: date, build: Callable[..., Any], *args: Any) -> tuple[date, date, Any]:
+        """held's days and result together (first day, the day after the last, what `build` made), so that a case's
+        plan can keep the terms beside their days and test the day itself instead of asking again per visit."""
         hit = self._held.get(key)
         if hit is None or not hit[0] <= day < hit[1]:
             outer, self._window = self._window, [date.min, date.max]
@@ -149,7 +154,7 @@ class Resolver:
                 window[0] = hit[0]
             if hit[1] < window[1]:
                 window[1] = hit[1]
-        return hit[2]
+        return hit
 
     def _resolve(self, rule: Rule, day: date, needed_for: str) -> tuple[date, date, tuple[Any, Any]]:
         found = rule.at(day)

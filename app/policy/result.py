@@ -21,34 +21,56 @@ class Step:
         return {"tier": self.tier, "amount": fmt(self.amount), "reference": self.reference, "explain": self.explain}
 
 
-@dataclass(slots=True, init=False)  # its own __init__: one is made per tier and visit, and min/max cost 4x a compare
 class TierShare:
     """What one tier left of the in-catalogue costs it settled, and why: 起付线以下, 超过封顶线 (a limit or a cost
     ceiling), and the co-payment share (自付比例部分) of what it did pay on."""
 
-    tier: str
-    base: Decimal             # the costs this tier settled on for the visit
-    paid: Decimal
-    under_deductible: Decimal
-    above_limit: Decimal
+    # Not a dataclass: one is made per tier and visit, and most are never read (a settlement without explanation
+    # that is not stored), so the clamps are worked out when first read, not when made.
+    __slots__ = ("tier", "base", "paid", "_under", "_above", "_clamped")
 
     def __init__(self, tier: str, base: Decimal, paid: Decimal, under_deductible: Decimal,
                  above_limit: Decimal) -> None:
-        self.tier, self.base, self.paid = tier, base, paid
+        self.tier, self.base, self.paid = tier, base, paid  # base: the costs this tier settled on for the visit
+        self._under, self._above, self._clamped = under_deductible, above_limit, None
+
+    def _clamp(self) -> tuple[Decimal, Decimal]:
         # Cumulative rounding can tip a figure a fen past what is left; the parts must still add up exactly.
         # (Each `a if a < b else b` is exactly min/max's choice, equal values included.)
-        left = base - paid
+        left = self.base - self.paid
         if ZERO > left:
             left = ZERO
+        under_deductible, above_limit = self._under, self._above
         if ZERO > under_deductible:
             under_deductible = ZERO
         if left < under_deductible:
             under_deductible = left
-        self.under_deductible = under_deductible
         room = left - under_deductible
         if ZERO > above_limit:
             above_limit = ZERO
-        self.above_limit = room if room < above_limit else above_limit
+        self._clamped = (under_deductible, room if room < above_limit else above_limit)
+        return self._clamped
+
+    @property
+    def under_deductible(self) -> Decimal:
+        return (self._clamped or self._clamp())[0]
+
+    @property
+    def above_limit(self) -> Decimal:
+        return (self._clamped or self._clamp())[1]
+
+    def _fields(self) -> tuple:
+        return self.tier, self.base, self.paid, self.under_deductible, self.above_limit
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TierShare) and self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # as the dataclass it was: compared, never a key
+
+    def __repr__(self) -> str:
+        tier, base, paid, under, above = self._fields()
+        return (f"TierShare(tier={tier!r}, base={base!r}, paid={paid!r}, under_deductible={under!r}, "
+                f"above_limit={above!r})")
 
     @property
     def co_payment(self) -> Decimal:
