@@ -70,7 +70,8 @@ class Engine:
         best_paid = run = None
         tried: list[tuple[str, Decimal]] = []
         for cat in cands:
-            this = Run(self.policy, self.index, case, cat, self.resolver.value, self.resolver.held)
+            this = Run(self.policy, self.index, case, cat, self.resolver.value, self.resolver.held,
+                       self.resolver.held_span)
             result = self._settle_as(this, explain)
             paid = result.total_paid
             tried.append((cat, paid))

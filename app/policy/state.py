@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from app.policy.blocks import ZERO
@@ -24,6 +25,7 @@ class PoolState:
     paid: Decimal = ZERO
     blocks: dict[int, BlockState] = field(default_factory=dict)
     rated: tuple[Decimal, Decimal, Decimal] | None = None  # the last eligible figure, its rate and their product rounded
+    terms: tuple[date, date, tuple] | None = None  # the category's terms in the pool and the days they hold
 
 
 @dataclass(slots=True)
@@ -41,3 +43,8 @@ class YearState:
     secondary_paid: Decimal = ZERO
     secondary_total_cost: Decimal = ZERO  # the year's 医疗总费用 in the section's kinds, for a graded rate
     gates: dict[int, tuple[bool, str]] = field(default_factory=dict)  # pool → a tier paid on application: open?, why
+    # The case's plan: terms a tier built, with the days they hold (Resolver.held_span), kept for the year's visits so
+    # that a visit only tests its day against them.
+    serious_terms: tuple[date, date, tuple] | None = None
+    basic_terms: dict[tuple[str, str | None], tuple[date, date, tuple]] = field(default_factory=dict)
+    plan: dict[tuple, tuple[date, date, object]] = field(default_factory=dict)  # the other tiers' (common.planned)

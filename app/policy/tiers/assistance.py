@@ -101,11 +101,13 @@ def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult,
         if steps is not None:
             steps.append(Step("医疗救助", ZERO, t.on_application.reference, gate[1]))
         return
-    deductible, rate, limit, ceiling, ref, exhaust = run.held(("救助", pi, run.cat), v.date, _pool_terms, run, pool, t,
-                                                              v.date, i)
     ps = st.pools.get(pi)
     if ps is None:
         ps = st.pools[pi] = PoolState()
+    span = ps.terms
+    if span is None or not span[0] <= v.date < span[1]:
+        span = ps.terms = run.held_span(("救助", pi, run.cat), v.date, _pool_terms, run, pool, t, v.date, i)
+    deductible, rate, limit, ceiling, ref, exhaust = span[2]
     inc = v.policy_covered - r.basic_paid - r.serious_illness_paid
     over_before = blocks.over_deductible(ps.base, deductible)
     before_eligible = blocks.capped(over_before, ceiling)

@@ -29,8 +29,11 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
     terms = sec.terms(v.kind)
     if terms is None:
         raise CaseError(f"visits[{i}].basic_paid", f"本政策文件未规定{v.kind}的基本医保待遇，请填写结算单上的基本医保统筹支付")
-    deductible, rate, r_ref, refs, notes = run.held(("基本", v.kind, v.hospital_level, run.cat, run.case.insurance),
-                                                    v.date, _terms, run, terms, v, i)
+    span = st.basic_terms.get((v.kind, v.hospital_level))
+    if span is None or not span[0] <= v.date < span[1]:
+        span = st.basic_terms[(v.kind, v.hospital_level)] = run.held_span(
+            ("基本", v.kind, v.hospital_level, run.cat, run.case.insurance), v.date, _terms, run, terms, v, i)
+    deductible, rate, r_ref, refs, notes = span[2]
     explain = steps is not None
     if explain:
         refs, notes = list(refs), list(notes)

@@ -28,6 +28,11 @@ def unheld(key: Any, day: date, build: Callable[..., Any], *args: Any) -> Any:
     return build(*args)
 
 
+def unheld_span(key: Any, day: date, build: Callable[..., Any], *args: Any) -> tuple[date, date, Any]:
+    """unheld with an empty span of days, so that a case's plan never keeps what it built (Resolver.held_span keeps)."""
+    return day, day, build(*args)
+
+
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs 4x, and a Run is made per case and category
 class Run:
     """One settlement of a case under one applied category (never changed once made)."""
@@ -38,6 +43,16 @@ class Run:
     cat: str
     value: Callable[[Rule, date, str], tuple[Any, Any]]
     held: Callable[..., Any] = unheld
+    held_span: Callable[..., tuple[date, date, Any]] = unheld_span
+
+
+def planned(run: Run, st: Any, key: tuple, day: date, build: Callable[..., Any], *args: Any) -> Any:
+    """Terms a tier builds (Resolver.held_span), kept in the year's state (`st.plan`) for the days they hold, so a
+    visit only tests its day against them. `key` names what the terms depend on besides the case's category."""
+    span = st.plan.get(key)
+    if span is None or not span[0] <= day < span[1]:
+        span = st.plan[key] = run.held_span(key, day, build, *args)
+    return span[2]
 
 
 def money_text(value: Decimal | None) -> str:
