@@ -444,7 +444,7 @@ class _Batch:
 
         The chain is the deductible paid since the last admission that was not a referral: a referral adds what it
         paid, any other admission starts again, and a slip with the hospital's figure counts its level's deductible
-        (tiers/basic.py _reported). Solved by rounds, like the running sums, over the years that need it."""
+        (tiers/basic.py reported_basic). Solved by rounds, like the running sums, over the years that need it."""
         runs = np.unique(self.row_run[chained])
         rows = np.flatnonzero((self.kind == INPATIENT) & np.isin(self.row_run, runs))
         g = Groups(self.row_run[rows])

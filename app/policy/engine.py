@@ -26,7 +26,7 @@ from app.policy.tiers.annual import (
     settle_re_assistance,
 )
 from app.policy.tiers.assistance import settle_assistance
-from app.policy.tiers.basic import settle_basic
+from app.policy.tiers.basic import reported_basic, settle_basic
 from app.policy.tiers.common import Run
 from app.policy.tiers.premium import premium_subsidy
 from app.policy.tiers.secondary import settle_secondary
@@ -42,6 +42,7 @@ class Engine:
         self.policy = loaded.policy
         self.resolver = Resolver(self.policy, local or {}, dated)
         self.index = PolicyIndex.of(self.policy)
+        self._plans: dict[tuple[str, str], tuple[tuple | None, bool]] = {}
 
     def candidates(self, categories: tuple[str, ...], notes: list[str] | None) -> list[str]:
         """The person's categories as this policy names them, in its order of precedence."""
@@ -94,6 +95,16 @@ class Engine:
             best.premium_subsidy = premium_subsidy(run, cands, self.resolver.local)
         return best
 
+    def _plan(self, cat: str, kind: str) -> tuple[tuple | None, bool]:
+        """Which per-visit tiers can pay a visit of `kind` under `cat` (the pool covering it, and whether 二次救助
+        does), worked out once per category and kind so that a visit calls only the tiers that apply."""
+        plan = self._plans.get((cat, kind))
+        if plan is None:
+            sec = self.policy.secondary
+            plan = self._plans[(cat, kind)] = (self.index.assisting.get((kind, cat)), sec is not None
+                                               and cat in sec.categories and kind in sec.kinds)
+        return plan
+
     def _settle_as(self, run: Run, explain: bool) -> SettleResult:
         st = YearState()
         results: list[VisitResult] = []
@@ -102,13 +113,18 @@ class Engine:
         for i, v in enumerate(run.case.visits):
             r = VisitResult(v.id, v.total_cost, v.policy_covered)
             steps = r.steps if explain else None
-            r.basic_paid = settle_basic(run, v, i, st, steps, r.shares)
+            if v.basic_paid is not None:
+                r.basic_paid = reported_basic(run, v, st, steps)
+            else:
+                r.basic_paid = settle_basic(run, v, i, st, steps, r.shares)
             r.serious_illness_paid = settle_serious(run, v, i, st, r.basic_paid, steps, r.shares)
             results.append(r)
-        secondary = run.policy.secondary is not None
+        plan = self._plan
         for i, (v, r) in enumerate(zip(run.case.visits, results)):
+            pool, secondary = plan(run.cat, v.kind)
             steps = r.steps if explain else None
-            settle_assistance(run, v, i, st, r, results, steps)
+            if pool is not None:
+                settle_assistance(run, pool, v, i, st, r, results, steps)
             if secondary:
                 settle_secondary(run, v, i, st, r, steps)
         out = SettleResult(self.policy.id, self.loaded.version, run.cat, results)

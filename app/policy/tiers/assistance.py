@@ -82,12 +82,10 @@ def _gate(run: Run, pi: int, pool: AssistancePool, t: Treatment, results: list[V
     return gate
 
 
-def settle_assistance(run: Run, v: Visit, i: int, st: YearState, r: VisitResult, results: list[VisitResult],
-                      steps: list[Step] | None) -> None:
-    """Add the category's assistance and any above-limit assistance for the visit to `r`."""
-    found = run.index.assisting.get((v.kind, run.cat))
-    if found is None:  # no pool covers the kind, or the pool has no terms for the category
-        return
+def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment], v: Visit, i: int, st: YearState,
+                      r: VisitResult, results: list[VisitResult], steps: list[Step] | None) -> None:
+    """Add the category's assistance and any above-limit assistance for the visit to `r`; `found` is the pool
+    covering the visit's kind with its index and the category's terms there (PolicyIndex.assisting)."""
     pi, pool, t = found
     if pool.scope is not None and not meets_any(pool.scope.any_of, v):
         # Outside the tier's scope the visit's costs do not enter the pool at all: no deductible, no limit used.

@@ -19,7 +19,7 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
                  shares: list[TierShare] | None = None) -> Decimal:
     """What basic insurance pays for the visit; a computed one adds its split of what it left to `shares`."""
     if v.basic_paid is not None:
-        return _reported(run, v, st, steps)
+        return reported_basic(run, v, st, steps)
     sec = run.policy.basic
     if sec is None:
         raise CaseError(f"visits[{i}].basic_paid", "本政策文件未规定基本医保待遇，请填写医院结算单上的基本医保统筹支付")
@@ -148,7 +148,7 @@ def _applies(run: Run, ref_rule: ReferralDeductible, v: Visit, need: str, notes:
     return bool(on)
 
 
-def _reported(run: Run, v: Visit, st: YearState, steps: list[Step] | None) -> Decimal:
+def reported_basic(run: Run, v: Visit, st: YearState, steps: list[Step] | None) -> Decimal:
     """Take the hospital's figure, and still count it toward the year's cap and the referral chain."""
     paid = v.basic_paid
     st.basic_paid += paid

@@ -98,7 +98,18 @@ def level_rule(rule: Rule | ByLevel | RatioByLevel, v: Visit, i: int, need: str,
 def year_sum(results: list[VisitResult], case: Case, kinds: list[str], attr: str) -> Decimal:
     """Sum one figure over the year's visits of the given kinds."""
     total = ZERO
-    for r, v in zip(results, case.visits):  # a loop, not sum() over a generator: the 监测预警 asks it of every year
+    # A loop, not sum() over a generator: the 监测预警 asks it of every year. The two self-paid figures are
+    # VisitResult's properties written out (a property read per visit costs as much as the arithmetic).
+    first = SELF_PAID_FROM.get(attr)
+    for r, v in zip(results, case.visits):
         if v.kind in kinds:
-            total += getattr(r, attr)
+            if first is None:
+                total += getattr(r, attr)
+            else:
+                total += (getattr(r, first) - r.basic_paid - r.serious_illness_paid - r.assistance_paid
+                          - r.tilt_assistance_paid)
     return total
+
+
+# What each self-paid figure of VisitResult is taken from before the tiers' payments.
+SELF_PAID_FROM = {"compliant_self_pay": "policy_covered", "personal_pay": "total_cost"}
