@@ -17,6 +17,7 @@ from app.domain.money import fmt
 from app.domain.names import ORDINARY
 from app.policy.index import PolicyIndex
 from app.policy.loader import LoadedPolicy
+from app.policy.schema import Policy
 from app.policy.resolver import Resolver
 from app.policy.result import SettleResult, VisitResult, Warning
 from app.policy.state import YearState
@@ -30,7 +31,24 @@ from app.policy.tiers.basic import reported_basic, settle_basic
 from app.policy.tiers.common import Run
 from app.policy.tiers.premium import premium_subsidy
 from app.policy.tiers.secondary import settle_secondary
-from app.policy.tiers.serious import settle_serious
+from app.policy.tiers.serious import reported_serious, settle_serious
+
+
+class KindPlan(dict):
+    """For one category, each kind of visit's per-visit tiers: the pool covering the kind with its index and the
+    category's terms there (None: none), whether 二次救助 can pay it and whether it counts toward 大病保险 — worked
+    out once, so that a visit calls only the tiers that apply."""
+
+    def __init__(self, policy: Policy, index: PolicyIndex, cat: str):
+        super().__init__()
+        self.policy, self.index, self.cat = policy, index, cat
+
+    def __missing__(self, kind: str) -> tuple[tuple | None, bool, bool]:
+        serious, secondary, cat = self.policy.serious, self.policy.secondary, self.cat
+        found = self[kind] = (self.index.assisting.get((kind, cat)),
+                              secondary is not None and cat in secondary.categories and kind in secondary.kinds,
+                              serious is not None and kind in serious.kinds)
+        return found
 
 
 class Engine:
@@ -42,7 +60,7 @@ class Engine:
         self.policy = loaded.policy
         self.resolver = Resolver(self.policy, local or {}, dated)
         self.index = PolicyIndex.of(self.policy)
-        self._plans: dict[tuple[str, str], tuple[tuple | None, bool]] = {}
+        self._plans: dict[str, KindPlan] = {}
 
     def candidates(self, categories: tuple[str, ...], notes: list[str] | None) -> list[str]:
         """The person's categories as this policy names them, in its order of precedence."""
@@ -73,8 +91,7 @@ class Engine:
         for cat in cands:
             this = Run(self.policy, self.index, case, cat, self.resolver.value, self.resolver.held,
                        self.resolver.held_span)
-            result = self._settle_as(this, explain)
-            paid = result.total_paid
+            result, paid = self._settle_as(this, explain)
             tried.append((cat, paid))
             if best is None or paid > best_paid:
                 best, best_paid, run = result, paid, this
@@ -95,21 +112,20 @@ class Engine:
             best.premium_subsidy = premium_subsidy(run, cands, self.resolver.local)
         return best
 
-    def _plan(self, cat: str, kind: str) -> tuple[tuple | None, bool]:
-        """Which per-visit tiers can pay a visit of `kind` under `cat` (the pool covering it, and whether 二次救助
-        does), worked out once per category and kind so that a visit calls only the tiers that apply."""
-        plan = self._plans.get((cat, kind))
+    def _plan(self, cat: str) -> "KindPlan":
+        """Which per-visit tiers apply to each kind of visit under `cat` (KindPlan), worked out once per category."""
+        plan = self._plans.get(cat)
         if plan is None:
-            sec = self.policy.secondary
-            plan = self._plans[(cat, kind)] = (self.index.assisting.get((kind, cat)), sec is not None
-                                               and cat in sec.categories and kind in sec.kinds)
+            plan = self._plans[cat] = KindPlan(self.policy, self.index, cat)
         return plan
 
-    def _settle_as(self, run: Run, explain: bool) -> SettleResult:
+    def _settle_as(self, run: Run, explain: bool) -> tuple[SettleResult, Decimal]:
+        """The year under the run's category, and everything it pays (its total_paid)."""
         st = YearState()
         results: list[VisitResult] = []
         # The insurance tiers first for the whole year: they never depend on assistance, and a tier paid only on
         # application tests the household on the year's costs left after them.
+        plan = self._plan(run.cat)
         for i, v in enumerate(run.case.visits):
             r = VisitResult(v.id, v.total_cost, v.policy_covered)
             steps = r.steps if explain else None
@@ -117,11 +133,13 @@ class Engine:
                 r.basic_paid = reported_basic(run, v, st, steps)
             else:
                 r.basic_paid = settle_basic(run, v, i, st, steps, r.shares)
-            r.serious_illness_paid = settle_serious(run, v, i, st, r.basic_paid, steps, r.shares)
+            if v.serious_illness_paid is not None:
+                r.serious_illness_paid = reported_serious(v, st, r.basic_paid, plan[v.kind][2], steps)
+            else:
+                r.serious_illness_paid = settle_serious(run, v, i, st, r.basic_paid, steps, r.shares)
             results.append(r)
-        plan = self._plan
         for i, (v, r) in enumerate(zip(run.case.visits, results)):
-            pool, secondary = plan(run.cat, v.kind)
+            pool, secondary, _ = plan[v.kind]
             steps = r.steps if explain else None
             if pool is not None:
                 settle_assistance(run, pool, v, i, st, r, results, steps)
@@ -130,4 +148,4 @@ class Engine:
         out = SettleResult(self.policy.id, self.loaded.version, run.cat, results)
         settle_application(run, out, explain)
         settle_re_assistance(run, out, explain)
-        return out
+        return out, st.paid() + out.application_assistance_paid + out.re_assistance_paid

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from app.domain.money import ZERO, fmt
 
@@ -194,8 +195,7 @@ class Warning:
         return {"code": self.code, "message": self.message}
 
 
-@dataclass(frozen=True, slots=True)
-class RiskCheck:
+class RiskCheck(NamedTuple):  # not a frozen dataclass: one is made per settled year, and that one's __init__ costs 5x
     """The 监测预警 test of a settled year: the figure the policy measures, its threshold and the verdict."""
 
     measure: str         # 合规自付 or 全部自付, as the policy file names the figure

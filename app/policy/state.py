@@ -48,3 +48,13 @@ class YearState:
     serious_terms: tuple[date, date, tuple] | None = None
     basic_terms: dict[tuple[str, str | None], tuple[date, date, tuple]] = field(default_factory=dict)
     plan: dict[tuple, tuple[date, date, object]] = field(default_factory=dict)  # the other tiers' (common.planned)
+
+    def paid(self) -> Decimal:
+        """What the per-visit tiers paid this year, tallied as they paid it: the same sum as SettleResult.total_paid's
+        visits, without a second pass over them (the engine compares it across a person's categories)."""
+        total = self.basic_paid + self.serious_paid + self.secondary_paid
+        for ps in self.pools.values():
+            total += ps.paid
+            for bs in ps.blocks.values():
+                total += bs.paid
+        return total

@@ -22,15 +22,9 @@ def settle_serious(run: Run, v: Visit, i: int, st: YearState, basic: Decimal,
     computed one adds its split of what it left to `shares`."""
     sec = run.policy.serious
     counted = sec is not None and v.kind in sec.kinds
-    inc = v.policy_covered - basic if counted else ZERO
     if v.serious_illness_paid is not None:
-        paid = v.serious_illness_paid
-        st.serious_base += inc
-        st.serious_paid += paid
-        if steps is not None and paid:
-            steps.append(Step("大病保险", paid, "医院一站式结算单",
-                              f"采用医院一站式结算单上的大病保险支付 {fmt(paid)} 元"))
-        return paid
+        return reported_serious(v, st, basic, counted, steps)
+    inc = v.policy_covered - basic if counted else ZERO
     if sec is None:
         raise CaseError(f"visits[{i}].serious_illness_paid", "本政策文件未规定大病保险待遇，请填写医院结算单上的大病保险支付")
     if not counted:
@@ -64,6 +58,18 @@ def settle_serious(run: Run, v: Visit, i: int, st: YearState, basic: Decimal,
             text += f"；扣除本年已付 {fmt(st.serious_paid)}，本次 {fmt(paid)}"
         steps.append(Step("大病保险", paid, ref, text + (f"（{'；'.join(notes)}）" if notes else "")))
     st.serious_paid += paid
+    return paid
+
+
+def reported_serious(v: Visit, st: YearState, basic: Decimal, counted: bool, steps: list[Step] | None) -> Decimal:
+    """Take the hospital's figure, and still count the visit's self-paid costs toward the year's 大病保险 base when
+    the tier covers its kind (`counted`)."""
+    paid = v.serious_illness_paid
+    if counted:
+        st.serious_base += v.policy_covered - basic
+    st.serious_paid += paid
+    if steps is not None and paid:
+        steps.append(Step("大病保险", paid, "医院一站式结算单", f"采用医院一站式结算单上的大病保险支付 {fmt(paid)} 元"))
     return paid
 
 
