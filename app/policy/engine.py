@@ -26,7 +26,7 @@ from app.policy.tiers.annual import (
     settle_application,
     settle_re_assistance,
 )
-from app.policy.tiers.assistance import settle_assistance
+from app.policy.tiers.assistance import applying_blocks, settle_assistance
 from app.policy.tiers.basic import reported_basic, settle_basic
 from app.policy.tiers.common import Run
 from app.policy.tiers.premium import premium_subsidy
@@ -35,8 +35,8 @@ from app.policy.tiers.serious import reported_serious, settle_serious
 
 
 class KindPlan(dict):
-    """For one category, each kind of visit's per-visit tiers: the pool covering the kind with its index and the
-    category's terms there (None: none), whether 二次救助 can pay it and whether it counts toward 大病保险 — worked
+    """For one category, each kind of visit's per-visit tiers: the pool covering the kind with its index, the
+    category's terms there and the above-limit blocks it can reach (None: no pool), whether 二次救助 can pay it and whether it counts toward 大病保险 — worked
     out once, so that a visit calls only the tiers that apply."""
 
     def __init__(self, policy: Policy, index: PolicyIndex, cat: str):
@@ -45,7 +45,8 @@ class KindPlan(dict):
 
     def __missing__(self, kind: str) -> tuple[tuple | None, bool, bool]:
         serious, secondary, cat = self.policy.serious, self.policy.secondary, self.cat
-        found = self[kind] = (self.index.assisting.get((kind, cat)),
+        pool = self.index.assisting.get((kind, cat))
+        found = self[kind] = (None if pool is None else (*pool, applying_blocks(pool[1], cat, kind)),
                               secondary is not None and cat in secondary.categories and kind in secondary.kinds,
                               serious is not None and kind in serious.kinds)
         return found

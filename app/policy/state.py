@@ -24,7 +24,9 @@ class PoolState:
     base: Decimal = ZERO
     paid: Decimal = ZERO
     blocks: dict[int, BlockState] = field(default_factory=dict)
-    rated: tuple[Decimal, Decimal, Decimal] | None = None  # the last eligible figure, its rate and their product rounded
+    # The terms of the last visit and its figures after it (over the deductible, eligible, rated and rounded, beyond
+    # the annual limit): the next visit's figures before it while the terms are the same.
+    after: tuple | None = None
     terms: tuple[date, date, tuple] | None = None  # the category's terms in the pool and the days they hold
 
 

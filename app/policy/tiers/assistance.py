@@ -82,11 +82,13 @@ def _gate(run: Run, pi: int, pool: AssistancePool, t: Treatment, results: list[V
     return gate
 
 
-def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment], v: Visit, i: int, st: YearState,
-                      r: VisitResult, results: list[VisitResult], steps: list[Step] | None) -> None:
+def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment, tuple[tuple[int, AboveLimit], ...]],
+                      v: Visit, i: int, st: YearState, r: VisitResult, results: list[VisitResult],
+                      steps: list[Step] | None) -> None:
     """Add the category's assistance and any above-limit assistance for the visit to `r`; `found` is the pool
-    covering the visit's kind with its index and the category's terms there (PolicyIndex.assisting)."""
-    pi, pool, t = found
+    covering the visit's kind with its index, the category's terms there (PolicyIndex.assisting) and the pool's
+    above-limit blocks for the category and kind (applying_blocks)."""
+    pi, pool, t, applying = found
     if pool.scope is not None and not meets_any(pool.scope.any_of, v):
         # Outside the tier's scope the visit's costs do not enter the pool at all: no deductible, no limit used.
         if steps is not None:
@@ -105,15 +107,26 @@ def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment], v:
     span = ps.terms
     if span is None or not span[0] <= v.date < span[1]:
         span = ps.terms = run.held_span(("救助", pi, run.cat), v.date, _pool_terms, run, pool, t, v.date, i)
-    deductible, rate, limit, ceiling, ref, exhaust = span[2]
+    terms = span[2]
+    deductible, rate, limit, ceiling, ref, exhaust = terms
     inc = v.policy_covered - r.basic_paid - r.serious_illness_paid
-    over_before = blocks.over_deductible(ps.base, deductible)
-    before_eligible = blocks.capped(over_before, ceiling)
+    last = ps.after
+    if last is not None and last[0] is terms:
+        # The previous visit left the base where it is and worked out its figures under the same terms (the usual
+        # case: terms hold all year), so they are this visit's figures before it.
+        _, over_before, before_eligible, rated_before, excess_before = last
+    else:
+        over_before = blocks.over_deductible(ps.base, deductible)
+        before_eligible = blocks.capped(over_before, ceiling)
+        rated_before = round_fen(before_eligible * rate)
+        excess_before = blocks.above_limit(before_eligible, exhaust) if pool.above_limit else None
     ps.base += inc
     over = blocks.over_deductible(ps.base, deductible)
     eligible = blocks.capped(over, ceiling)
     product = eligible * rate
     rounded = round_fen(product)
+    excess = blocks.above_limit(eligible, exhaust) if pool.above_limit else None
+    ps.after = (terms, over, eligible, rounded, excess)
     # round_fen(capped(product, limit)), rounding once where the limit does not bind
     cumulative = rounded if limit is None or product < limit else round_fen(limit)
     paid = blocks.due_now(cumulative, ps.paid, inc)
@@ -122,11 +135,6 @@ def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment], v:
     r.assistance_paid += paid
     # Above the limit: the costs over a cost ceiling, and what the rate gave but the annual limit did not pay.
     beyond_ceiling = (over - over_before) - (eligible - before_eligible)
-    last = ps.rated
-    # The previous visit's eligible figure at the same rate was already rated (the usual case: terms hold all year).
-    rated_before = (last[2] if last is not None and last[1] is rate and last[0] == before_eligible
-                    else round_fen(before_eligible * rate))
-    ps.rated = (eligible, rate, rounded)
     rated = rounded - rated_before
     r.shares.append(TierShare("医疗救助", inc, paid, inc - (over - over_before), beyond_ceiling + rated - paid))
     if steps is not None:
@@ -146,12 +154,10 @@ def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment], v:
         if gate is not None and not paid_before:
             tail += f"；{gate[1]}"
         steps.append(Step("医疗救助", paid, ref, text + tail))
-    if not pool.above_limit:
+    if not applying:
         return
-    d_excess = blocks.above_limit(eligible, exhaust) - blocks.above_limit(before_eligible, exhaust)
-    for bi, blk in enumerate(pool.above_limit):
-        if run.cat not in blk.categories or (blk.kinds is not None and v.kind not in blk.kinds):
-            continue
+    d_excess = excess - excess_before
+    for bi, blk in applying:
         bs = ps.blocks.get(bi)
         if bs is None:
             bs = ps.blocks[bi] = BlockState()
@@ -162,6 +168,12 @@ def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment], v:
             bs.qualifying_excess += d_base
         room = inc - r.assistance_paid - r.tilt_assistance_paid
         _above_limit(run, blk, v, (pi, bi, i), rate, limit, bs, room, qualifies, d_base, r, steps)
+
+
+def applying_blocks(pool: AssistancePool, cat: str, kind: str) -> tuple[tuple[int, AboveLimit], ...]:
+    """The pool's above-limit blocks (with their index) that a visit of `kind` under `cat` can reach."""
+    return tuple((bi, blk) for bi, blk in enumerate(pool.above_limit)
+                 if cat in blk.categories and (blk.kinds is None or kind in blk.kinds))
 
 
 def _base_text(blk: AboveLimit, amount: Decimal) -> str:
