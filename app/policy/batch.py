@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -849,7 +849,7 @@ class YearWarnings(Mapping):
             return found
         out = [re_assistance_hint(Decimal(int(burden[n])) * CENT, threshold, ref)
                for where, burden, threshold, ref in self.hints if where[n]]
-        out += [risk_warning(replace(check, amount=Decimal(int(amount[n])) * CENT))
+        out += [risk_warning(check._replace(amount=Decimal(int(amount[n])) * CENT))
                 for where, amount, check in self.risks if where[n]]
         out += self.named(n)
         if not out:
@@ -863,7 +863,7 @@ class YearWarnings(Mapping):
             return json.dumps([w.to_json() for w in self.settled.get(n, [])], ensure_ascii=False)
         parts = [self._template("hint", i, lambda figure, h=h: re_assistance_hint(figure, h[2], h[3]))
                  .replace(_STAND_IN, _yuan(int(h[1][n]))) for i, h in enumerate(self.hints) if h[0][n]]
-        parts += [self._template("risk", i, lambda figure, r=r: risk_warning(replace(r[2], amount=figure)))
+        parts += [self._template("risk", i, lambda figure, r=r: risk_warning(r[2]._replace(amount=figure)))
                   .replace(_STAND_IN, _yuan(int(r[1][n]))) for i, r in enumerate(self.risks) if r[0][n]]
         cats = self.categories[n]
         named = self._named_json.get(cats)

@@ -12,7 +12,7 @@ from app.policy.blocks import ZERO
 from app.policy.result import Step, TierShare, VisitResult
 from app.policy.schema import TILT_EXCESS, AboveLimit, AssistancePool, Treatment
 from app.policy.state import BlockState, PoolState, YearState
-from app.policy.tiers.common import COND_TEXT, Run, meets_all, meets_any, money_text
+from app.policy.tiers.common import COND_TEXT, Run, meets_all, meets_any, money_text, planned
 from app.policy.tiers.income import income_test
 
 
@@ -167,7 +167,7 @@ def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment, tup
         if qualifies:
             bs.qualifying_excess += d_base
         room = inc - r.assistance_paid - r.tilt_assistance_paid
-        _above_limit(run, blk, v, (pi, bi, i), rate, limit, bs, room, qualifies, d_base, r, steps)
+        _above_limit(run, st, blk, v, (pi, bi, i), rate, limit, bs, room, qualifies, d_base, r, steps)
 
 
 def applying_blocks(pool: AssistancePool, cat: str, kind: str) -> tuple[tuple[int, AboveLimit], ...]:
@@ -183,7 +183,7 @@ def _base_text(blk: AboveLimit, amount: Decimal) -> str:
     return f"本次基本救助后仍有 {fmt(amount)} 元政策范围内个人自付"
 
 
-def _above_limit(run: Run, blk: AboveLimit, v: Visit, where: tuple[int, int, int], rate: Decimal,
+def _above_limit(run: Run, st: YearState, blk: AboveLimit, v: Visit, where: tuple[int, int, int], rate: Decimal,
                  limit: Decimal | None, bs: BlockState, room: Decimal, qualifies: bool, d_base: Decimal,
                  r: VisitResult, steps: list[Step] | None) -> None:
     if not bs.qualifying_excess:
@@ -196,7 +196,7 @@ def _above_limit(run: Run, blk: AboveLimit, v: Visit, where: tuple[int, int, int
                               f"但须{conds}才可享受，本次不予{blk.name}"))
         return
     pi, bi, i = where
-    own, rise, ceiling, total, ref = run.held(("超限额", pi, bi), v.date, _block_terms, run, blk, v.date, i)
+    own, rise, ceiling, total, ref = planned(run, st, ("超限额", pi, bi), v.date, _block_terms, run, blk, v.date, i)
     blk_rate = own if own is not None else blocks.with_uplift(rate, rise, ceiling) if rise is not None else rate
     if blk.extra_limit is not None:
         blk_limit = total

@@ -10,7 +10,7 @@ from app.policy import blocks
 from app.policy.blocks import ZERO
 from app.policy.result import FIRST_TIER, Step, TierShare
 from app.policy.state import YearState
-from app.policy.tiers.common import COND_TEXT, Run, level_rule, meets_all, meets_any, money_text
+from app.policy.tiers.common import COND_TEXT, Run, level_rule, meets_all, meets_any, money_text, planned
 from app.policy.schema import BasicKindTerms, BasicSection, ReferralDeductible
 from app.policy.values import Rule
 
@@ -70,7 +70,7 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
         # A referral continues the chain of admissions; any other admission starts a new one.
         st.chain_deductible = (st.chain_deductible + charged) if v.referred else charged
     raw = round_fen(blocks.over_deductible(v.policy_covered, due) * rate)
-    cap, cap_ref, kind_cap = run.held(("基本限额", v.kind), v.date, _caps, run, sec, terms, v, i)
+    cap, cap_ref, kind_cap = planned(run, st, ("基本限额", v.kind), v.date, _caps, run, sec, terms, v, i)
     left = None if cap is None else max(ZERO, cap - st.basic_paid)
     kind_left = None if kind_cap is None else max(ZERO, kind_cap - st.basic_paid_by_kind.get(v.kind, ZERO))
     paid = blocks.capped(blocks.capped(raw, left), kind_left)
@@ -157,7 +157,8 @@ def reported_basic(run: Run, v: Visit, st: YearState, steps: list[Step] | None) 
         st.referred_admissions += v.referred
         ref_rule = run.policy.basic.referral if run.policy.basic is not None else None
         # Only 连续计算 reads the chain: elsewhere the level deductible would be looked up for nothing.
-        level_deductible = _level_deductible(run, v) if ref_rule is not None and ref_rule.mode == "连续计算" else None
+        level_deductible = (_level_deductible(run, v, st) if ref_rule is not None and ref_rule.mode == "连续计算"
+                            else None)
         if level_deductible is not None:
             # The slip does not say what deductible it took; along a chain the patient has paid up to the
             # highest level's deductible so far, and a new chain starts with this level's.
@@ -169,14 +170,14 @@ def reported_basic(run: Run, v: Visit, st: YearState, steps: list[Step] | None) 
     return paid
 
 
-def _level_deductible(run: Run, v: Visit) -> Decimal | None:
+def _level_deductible(run: Run, v: Visit, st: YearState) -> Decimal | None:
     """This admission's level deductible if the policy and the county's values give it; otherwise None."""
     sec = run.policy.basic
     terms = sec.terms("住院") if sec is not None else None
     if terms is None or (v.hospital_level is None and not isinstance(terms.deductible, Rule)):
         return None
     try:
-        value = run.held(("转诊链", v.hospital_level), v.date, _chain_deductible, run, terms, v)
+        value = planned(run, st, ("转诊链", v.hospital_level), v.date, _chain_deductible, run, terms, v)
     except CaseError:
         return None
     return value or ZERO

@@ -76,7 +76,7 @@ def graded_rate(run: Run, st: YearState, graded: GradedRate, total_cost: Decimal
     best: tuple[Decimal, Decimal, Any] | None = None
     for start, gi in starts:
         if total_cost >= start and (best is None or start > best[0]):
-            rate, entry = run.held(("分档比例", gi), v.date, _value, run, graded.grades[gi].rate, v.date, i)
+            rate, entry = planned(run, st, ("分档比例", gi), v.date, _value, run, graded.grades[gi].rate, v.date, i)
             best = (start, rate, entry)
     if best is None:
         return ZERO, _Ref(graded.reference), None
