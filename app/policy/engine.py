@@ -27,7 +27,7 @@ from app.policy.tiers.annual import (
     settle_re_assistance,
 )
 from app.policy.tiers.assistance import applying_blocks, settle_assistance
-from app.policy.tiers.basic import reported_basic, settle_basic
+from app.policy.tiers.basic import kind_capped, reads_chain, reported_basic, settle_basic
 from app.policy.tiers.common import Run
 from app.policy.tiers.premium import premium_subsidy
 from app.policy.tiers.secondary import settle_secondary
@@ -35,20 +35,23 @@ from app.policy.tiers.serious import reported_serious, settle_serious
 
 
 class KindPlan(dict):
-    """For one category, each kind of visit's per-visit tiers: the pool covering the kind with its index, the
-    category's terms there and the above-limit blocks it can reach (None: no pool), whether 二次救助 can pay it and whether it counts toward 大病保险 — worked
-    out once, so that a visit calls only the tiers that apply."""
+    """For one category, each kind of visit's per-visit tiers, worked out once so that a visit calls only the tiers
+    that apply: the pool covering the kind with its index, the category's terms there and the above-limit blocks it
+    can reach (None: no pool); whether 二次救助 can pay it; whether it counts toward 大病保险; whether 基本医保 caps
+    the kind on its own (kind_capped); whether a slip's admission continues the referral chain (reads_chain)."""
 
     def __init__(self, policy: Policy, index: PolicyIndex, cat: str):
         super().__init__()
         self.policy, self.index, self.cat = policy, index, cat
 
-    def __missing__(self, kind: str) -> tuple[tuple | None, bool, bool]:
-        serious, secondary, cat = self.policy.serious, self.policy.secondary, self.cat
+    def __missing__(self, kind: str) -> tuple[tuple | None, bool, bool, bool, bool]:
+        policy, cat = self.policy, self.cat
+        serious, secondary = policy.serious, policy.secondary
         pool = self.index.assisting.get((kind, cat))
         found = self[kind] = (None if pool is None else (*pool, applying_blocks(pool[1], cat, kind)),
                               secondary is not None and cat in secondary.categories and kind in secondary.kinds,
-                              serious is not None and kind in serious.kinds)
+                              serious is not None and kind in serious.kinds,
+                              kind_capped(policy, kind), reads_chain(policy, kind))
         return found
 
 
@@ -130,17 +133,18 @@ class Engine:
         for i, v in enumerate(run.case.visits):
             r = VisitResult(v.id, v.total_cost, v.policy_covered)
             steps = r.steps if explain else None
+            _, _, counted, by_kind, chain = plan[v.kind]
             if v.basic_paid is not None:
-                r.basic_paid = reported_basic(run, v, st, steps)
+                r.basic_paid = reported_basic(run, v, st, steps, by_kind, chain)
             else:
-                r.basic_paid = settle_basic(run, v, i, st, steps, r.shares)
+                r.basic_paid = settle_basic(run, v, i, st, steps, r.shares, by_kind)
             if v.serious_illness_paid is not None:
-                r.serious_illness_paid = reported_serious(v, st, r.basic_paid, plan[v.kind][2], steps)
+                r.serious_illness_paid = reported_serious(v, st, r.basic_paid, counted, steps)
             else:
                 r.serious_illness_paid = settle_serious(run, v, i, st, r.basic_paid, steps, r.shares)
             results.append(r)
         for i, (v, r) in enumerate(zip(run.case.visits, results)):
-            pool, secondary, _ = plan[v.kind]
+            pool, secondary, *_ = plan[v.kind]
             steps = r.steps if explain else None
             if pool is not None:
                 settle_assistance(run, pool, v, i, st, r, results, steps)

@@ -11,15 +11,14 @@ from app.policy.blocks import ZERO
 from app.policy.result import FIRST_TIER, Step, TierShare
 from app.policy.state import YearState
 from app.policy.tiers.common import COND_TEXT, Run, level_rule, meets_all, meets_any, money_text, planned
-from app.policy.schema import BasicKindTerms, BasicSection, ReferralDeductible
+from app.policy.schema import BasicKindTerms, BasicSection, Policy, ReferralDeductible
 from app.policy.values import Rule
 
 
 def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | None,
-                 shares: list[TierShare] | None = None) -> Decimal:
-    """What basic insurance pays for the visit; a computed one adds its split of what it left to `shares`."""
-    if v.basic_paid is not None:
-        return reported_basic(run, v, st, steps)
+                 shares: list[TierShare] | None = None, by_kind: bool = True) -> Decimal:
+    """What basic insurance pays for a visit without the slip's figure (reported_basic takes that), with its split
+    of what it left added to `shares`."""
     sec = run.policy.basic
     if sec is None:
         raise CaseError(f"visits[{i}].basic_paid", "本政策文件未规定基本医保待遇，请填写医院结算单上的基本医保统筹支付")
@@ -90,7 +89,8 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
     if shares is not None:
         shares.append(TierShare(FIRST_TIER, v.policy_covered, paid, charged, raw - paid))
     st.basic_paid += paid
-    st.basic_paid_by_kind[v.kind] = st.basic_paid_by_kind.get(v.kind, ZERO) + paid
+    if by_kind:  # the kind's own figure is read only where the kind has its own cap (kind_capped)
+        st.basic_paid_by_kind[v.kind] = st.basic_paid_by_kind.get(v.kind, ZERO) + paid
     return paid
 
 
@@ -148,17 +148,30 @@ def _applies(run: Run, ref_rule: ReferralDeductible, v: Visit, need: str, notes:
     return bool(on)
 
 
-def reported_basic(run: Run, v: Visit, st: YearState, steps: list[Step] | None) -> Decimal:
-    """Take the hospital's figure, and still count it toward the year's cap and the referral chain."""
+def kind_capped(policy: Policy, kind: str) -> bool:
+    """Whether the policy caps 基本医保 for `kind` on its own (the year's figure by kind is then kept)."""
+    terms = policy.basic.terms(kind) if policy.basic is not None else None
+    return terms is not None and terms.annual_cap is not None
+
+
+def reads_chain(policy: Policy, kind: str) -> bool:
+    """Whether a slip's admission of `kind` continues the referral chain's deductible (only 连续计算 reads it:
+    elsewhere the level deductible would be looked up for nothing)."""
+    ref_rule = policy.basic.referral if policy.basic is not None else None
+    return kind == "住院" and ref_rule is not None and ref_rule.mode == "连续计算"
+
+
+def reported_basic(run: Run, v: Visit, st: YearState, steps: list[Step] | None, by_kind: bool,
+                   chain: bool) -> Decimal:
+    """Take the hospital's figure, and still count it toward the year's cap (and the kind's, where `by_kind`:
+    kind_capped) and the referral chain (where `chain`: reads_chain)."""
     paid = v.basic_paid
     st.basic_paid += paid
-    st.basic_paid_by_kind[v.kind] = st.basic_paid_by_kind.get(v.kind, ZERO) + paid
+    if by_kind:
+        st.basic_paid_by_kind[v.kind] = st.basic_paid_by_kind.get(v.kind, ZERO) + paid
     if v.kind == "住院":
         st.referred_admissions += v.referred
-        ref_rule = run.policy.basic.referral if run.policy.basic is not None else None
-        # Only 连续计算 reads the chain: elsewhere the level deductible would be looked up for nothing.
-        level_deductible = (_level_deductible(run, v, st) if ref_rule is not None and ref_rule.mode == "连续计算"
-                            else None)
+        level_deductible = _level_deductible(run, v, st) if chain else None
         if level_deductible is not None:
             # The slip does not say what deductible it took; along a chain the patient has paid up to the
             # highest level's deductible so far, and a new chain starts with this level's.
