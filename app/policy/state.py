@@ -48,6 +48,7 @@ class YearState:
     # The case's plan: terms a tier built, with the days they hold (Resolver.held_span), kept for the year's visits so
     # that a visit only tests its day against them.
     serious_terms: tuple[date, date, tuple] | None = None
+    serious_after: tuple | None = None  # 大病保险's terms, base, over the deductible and rated after the last computed visit
     basic_terms: dict[tuple[str, str | None], tuple[date, date, tuple]] = field(default_factory=dict)
     plan: dict[tuple, tuple[date, date, object]] = field(default_factory=dict)  # the other tiers' (common.planned)
 

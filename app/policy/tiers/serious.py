@@ -35,25 +35,36 @@ def settle_serious(run: Run, v: Visit, i: int, st: YearState, basic: Decimal,
     span = st.serious_terms
     if span is None or not span[0] <= v.date < span[1]:
         span = st.serious_terms = run.held_span(("大病", run.cat, run.case.insurance), v.date, _terms, run, sec, v.date, i)
-    deductible, rate, uplift, cap, ref, notes = span[2]
-    over_before = blocks.over_deductible(st.serious_base, deductible)
+    terms = span[2]
+    deductible, rate, uplift, cap, ref, notes = terms
+    last = st.serious_after
+    if last is not None and last[0] is terms and last[1] is st.serious_base:
+        # The previous computed visit left the base where it is, under the same terms: its figures after it are
+        # this visit's before it.
+        _, _, over_before, rated_before = last
+    else:
+        over_before = blocks.over_deductible(st.serious_base, deductible)
+        rated_before = None
     st.serious_base += inc
     over = blocks.over_deductible(st.serious_base, deductible)
-    cumulative = round_fen(blocks.capped(blocks.rate_times(over, rate, uplift), cap))
+    product = blocks.rate_times(over, rate, uplift)
+    rated = round_fen(product)
+    # round_fen(capped(product, cap)), rounding once where the cap does not bind
+    cumulative = rated if cap is None or product < cap else round_fen(cap)
+    st.serious_after = (terms, st.serious_base, over, rated)
     paid = blocks.due_now(cumulative, st.serious_paid, inc)
     if shares is not None:
-        rated = (round_fen(blocks.rate_times(over, rate, uplift))
-                 - round_fen(blocks.rate_times(over_before, rate, uplift)))
-        shares.append(TierShare("大病保险", inc, paid, inc - (over - over_before), rated - paid))
+        if rated_before is None:
+            rated_before = round_fen(blocks.rate_times(over_before, rate, uplift))
+        shares.append(TierShare("大病保险", inc, paid, inc - (over - over_before), rated - rated_before - paid))
     if steps is not None and (paid or st.serious_base):
         base = f"本年累计基本医保后政策范围内个人自付 {fmt(st.serious_base)}"
         if deductible is not None and not over:
             text = f"{base}，未超过大病保险起付线 {fmt(deductible)}，本次不支付"
         else:
-            uncapped = round_fen(blocks.rate_times(over, rate, uplift))
             text = (base + (f" − 起付线 {fmt(deductible)} = {fmt(over)}" if deductible is not None else "（不设起付线）")
-                    + f"，{rate_text(rate, uplift, over)} = {fmt(uncapped)}")
-            if cumulative != uncapped:
+                    + f"，{rate_text(rate, uplift, over)} = {fmt(rated)}")
+            if cumulative != rated:
                 text += f"，受封顶线 {fmt(cap)} 所限为 {fmt(cumulative)}"
             text += f"；扣除本年已付 {fmt(st.serious_paid)}，本次 {fmt(paid)}"
         steps.append(Step("大病保险", paid, ref, text + (f"（{'；'.join(notes)}）" if notes else "")))
