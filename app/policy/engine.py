@@ -144,7 +144,7 @@ class Engine:
                 r.serious_illness_paid = settle_serious(run, v, i, st, r.basic_paid, steps, r.shares)
             results.append(r)
         for i, (v, r) in enumerate(zip(run.case.visits, results)):
-            pool, secondary, *_ = plan[v.kind]
+            pool, secondary, _, _, _ = plan[v.kind]
             steps = r.steps if explain else None
             if pool is not None:
                 settle_assistance(run, pool, v, i, st, r, results, steps)
