@@ -82,11 +82,13 @@ class Engine:
             raise CaseError("policy", f"本引擎加载的是 {self.policy.id}，案例写的是 {case.policy}")
         effective, ends = self.policy.effective, self.policy.ends
         refused_after = ends if ends is not None and self.policy.after_end == "拒绝" else date.max
-        for i, v in enumerate(case.visits):
-            if v.date < effective:
-                raise CaseError(f"visits[{i}].date", f"{v.date} 早于本政策施行日期 {effective}，请选用当时有效的政策")
-            if v.date > refused_after:
-                raise CaseError(f"visits[{i}].date", f"{v.date} 晚于本政策适用期（至 {ends}），请选用当时有效的政策")
+        days = [v.date for v in case.visits]
+        if days and (min(days) < effective or max(days) > refused_after):  # then find the first outside, to name it
+            for i, day in enumerate(days):
+                if day < effective:
+                    raise CaseError(f"visits[{i}].date", f"{day} 早于本政策施行日期 {effective}，请选用当时有效的政策")
+                if day > refused_after:
+                    raise CaseError(f"visits[{i}].date", f"{day} 晚于本政策适用期（至 {ends}），请选用当时有效的政策")
         notes: list[str] | None = [] if explain else None
         cands = self.index.candidates(case.categories, notes)
         best: SettleResult | None = None
