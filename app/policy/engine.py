@@ -95,8 +95,7 @@ class Engine:
         best_paid = run = None
         tried: list[tuple[str, Decimal]] = []
         for cat in cands:
-            this = Run(self.policy, self.index, case, cat, self.resolver.value, self.resolver.held,
-                       self.resolver.held_span)
+            this = Run(self.policy, self.index, case, cat, self.resolver.value, self.resolver.held_span)
             result, paid = self._settle_as(this, explain)
             tried.append((cat, paid))
             if best is None or paid > best_paid:

@@ -27,8 +27,7 @@ def test_the_tallied_total_is_the_results_total_paid():
                                               for v in case.visits))
         engine = engines[case.policy]
         for cat in engine.candidates(case.categories, None):
-            run = Run(engine.policy, engine.index, case, cat, engine.resolver.value, engine.resolver.held,
-                      engine.resolver.held_span)
+            run = Run(engine.policy, engine.index, case, cat, engine.resolver.value, engine.resolver.held_span)
             try:
                 out, paid = engine._settle_as(run, explain=False)
             except CaseError:

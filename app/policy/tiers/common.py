@@ -23,13 +23,9 @@ COND_FIELD = {"规范转诊": "referred", "省内就医": "in_province", "重特
               "参保地就医": "in_insured_area", "急诊抢救": "emergency", "异地备案": "filed_remote"}
 
 
-def unheld(key: Any, day: date, build: Callable[..., Any], *args: Any) -> Any:
-    """Terms built afresh every time, for a run without an engine's memory (Resolver.held is the remembering one)."""
-    return build(*args)
-
-
 def unheld_span(key: Any, day: date, build: Callable[..., Any], *args: Any) -> tuple[date, date, Any]:
-    """unheld with an empty span of days, so that a case's plan never keeps what it built (Resolver.held_span keeps)."""
+    """Terms built afresh every time, for a run without an engine's memory: an empty span of days, so that a
+    case's plan never keeps them (Resolver.held_span is the remembering one)."""
     return day, day, build(*args)
 
 
@@ -42,7 +38,6 @@ class Run:
     case: Case
     cat: str
     value: Callable[[Rule, date, str], tuple[Any, Any]]
-    held: Callable[..., Any] = unheld
     held_span: Callable[..., tuple[date, date, Any]] = unheld_span
 
 
