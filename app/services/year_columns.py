@@ -181,18 +181,21 @@ def _held(conn: sqlite3.Connection, data: YearData, where: str, param: tuple, fi
             "WHERE c.person_id BETWEEN ? AND ? AND c.valid_from <= ? AND (c.valid_to IS NULL OR c.valid_to >= ?) "
             f"AND {where} ORDER BY c.category", (lo, hi, last, first, *param)):
         periods.setdefault(r[0], []).append((r[1], r[2], r[3]))
+    # Most people hold no category: only those who do are looked at, and only their own visits' dates as text.
     starts = np.searchsorted(data.case, np.arange(data.people + 1)).tolist()
-    dates = data.date.astype("U10").tolist() if periods else []
+    index = {pid: n for n, pid in enumerate(data.person_ids)} if periods else {}
     data.categories.extend([()] * data.people)
-    for n, pid in enumerate(data.person_ids):
-        held = periods.get(pid)
-        if not held:
+    for pid, held in periods.items():
+        n = index.get(pid)
+        if n is None:
             continue
-        days = dates[starts[n]:starts[n + 1]]
-        on_last = days[-1]
+        days = data.date[starts[n]:starts[n + 1]]
+        first_day, on_last = str(days[0]), str(days[-1])
         data.categories[n] = tuple(c for c, begin, end in held if begin <= on_last and (end is None or end >= on_last))
-        if any(days[0] < begin <= on_last or (end is not None and days[0] <= end < on_last) for _, begin, end in held):
-            each = [tuple(c for c, begin, end in held if begin <= day and (end is None or end >= day)) for day in days]
+        if any(first_day < begin <= on_last or (end is not None and first_day <= end < on_last)
+               for _, begin, end in held):
+            each = [tuple(c for c, begin, end in held if begin <= day and (end is None or end >= day))
+                    for day in days.astype("U10").tolist()]
             if len(set(each)) > 1:
                 data.changing[n] = each
 
