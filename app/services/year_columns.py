@@ -9,6 +9,7 @@ places (money.fmt), so the digits without the point are the fen.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -131,25 +132,22 @@ def read_year(conn: sqlite3.Connection, jurisdiction: str, year: int, until: str
         category = "CASE s.applied_category " + " ".join(f"WHEN ? THEN {i}" for i in range(len(names))) + " ELSE -1 END"
         figures = [*_FIGURES, *(c.format(category=category) for c in _STORED)]
         extra, join, live = (*names, version), "LEFT JOIN settlements s ON s.visit_id = v.id ", ""
-    rows = conn.execute(
-        f"SELECT v.person_id, printf('{','.join(['%s'] * len(figures))}', {', '.join(figures)}) FROM visits v {join}"
-        f"WHERE v.person_id BETWEEN ? AND ? AND v.discharged_on BETWEEN ? AND ? {live}"
-        "ORDER BY v.person_id, v.discharged_on, v.created_at", (*extra, first, last, start, end)).fetchall()
-    pids = [r[0] for r in rows]
-    table = np.fromstring(",".join([r[1] for r in rows]), np.int64, sep=",") if rows else np.zeros(0, np.int64)
-    table = table.reshape(len(rows), len(figures)).T
+    query = (f"FROM visits v {join}WHERE v.person_id {{people}} AND v.discharged_on BETWEEN ? AND ? {live}",
+             (*extra, start, end))
+    pids, counts, table = _visits(conn, " || ',' || ".join(f"({f})" for f in figures), len(figures), query, (first, last))
     bits = {f: (table[5] & (32 << i)) > 0 for i, f in enumerate(_FLAGS)}
     stale: set[str] = set()
     if stored is not None and bits["void"].any():
         void = bits["void"]
-        stale = {pids[i] for i in np.flatnonzero(void & (table[6:11] > 0).any(axis=0)).tolist()}
-        table, pids = table[:, ~void], [p for p, v in zip(pids, void.tolist()) if not v]
+        case = np.repeat(np.arange(len(pids)), counts)
+        stale = {pids[i] for i in np.unique(case[void & (table[6:11] > 0).any(axis=0)]).tolist()}
+        counts = np.bincount(case[~void], minlength=len(pids))
+        table = table[:, ~void]
         bits = {f: b[~void] for f, b in bits.items()}
-    # Person-years: where the person changes; those outside the jurisdiction are left out with their visits.
-    firsts = [0, *(i for i in range(1, len(pids)) if pids[i] != pids[i - 1])] if pids else []
-    counts = np.diff(np.r_[firsts, len(pids)]).astype(np.int64)
-    inside = np.array([pids[i] in region for i in firsts], bool)
-    people = [pids[i] for i, keep in zip(firsts, inside.tolist()) if keep]
+        pids, counts = [p for p, n in zip(pids, counts.tolist()) if n], counts[counts > 0]
+    # Person-years: those outside the jurisdiction are left out with their visits.
+    inside = np.array([p in region for p in pids], bool)
+    people = [p for p, keep in zip(pids, inside.tolist()) if keep]
     if not inside.all():
         keep = np.repeat(inside, counts)
         table, bits = table[:, keep], {f: b[keep] for f, b in bits.items()}
@@ -168,6 +166,46 @@ def read_year(conn: sqlite3.Connection, jurisdiction: str, year: int, until: str
                                  "? AND ? AND insurance != ?", (year, first, last, DEFAULT_INSURANCE)).fetchall())
     data.insurance = [enrolled.get(p, DEFAULT_INSURANCE) for p in people]
     return data
+
+
+def _visits(conn: sqlite3.Connection, line: str, width: int, query: tuple[str, tuple],
+            span: tuple[str, str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The visits `query` selects (its text with `{people}` where the person condition goes, and its parameters before
+    it) of the people whose ids run over `span`, as (person ids, visits per person, the figures: shape (width,
+    visits)), in settling order: by person, discharge date and entry.
+
+    One text per person (group_concat over the visits index, which runs by person and discharge date), so SQLite
+    builds a row per person rather than per visit and sorts nothing. The order inside a person's text is checked,
+    not trusted: a person whose visits are not in strictly rising dates there (same-day bills, about one person in
+    25, or whatever order SQLite chose) is read again with the order spelled out, entry included."""
+    text, params = query
+    rows = conn.execute(f"SELECT v.person_id, count(*), group_concat({line}, ',') {text.format(people='BETWEEN ? AND ?')}"
+                        "GROUP BY v.person_id ORDER BY v.person_id", (*params[:-2], *span, *params[-2:])).fetchall()
+    pids = [r[0] for r in rows]
+    counts = np.array([r[1] for r in rows], np.int64)
+    table = _parse([r[2] for r in rows], width)
+    if table.shape[1] != counts.sum():
+        raise ValueError("a visit's figures came back empty")   # group_concat leaves out NULL: none may be NULL
+    case = np.repeat(np.arange(len(pids)), counts)
+    unsure = np.unique(case[1:][(np.diff(case) == 0) & (np.diff(table[0]) <= 0)])
+    if not len(unsure):
+        return pids, counts, table
+    again = conn.execute(
+        f"SELECT {line} {text.format(people='IN (SELECT value FROM json_each(?))')}"
+        "ORDER BY v.person_id, v.discharged_on, v.created_at",
+        (*params[:-2], json.dumps([pids[i] for i in unsure.tolist()]), *params[-2:])).fetchall()
+    # The people read again replace their visits; a stable sort by person keeps each one's visits in the new order.
+    keep = ~np.isin(case, unsure)
+    case = np.concatenate([case[keep], np.repeat(unsure, counts[unsure])])
+    table = np.concatenate([table[:, keep], _parse([r[0] for r in again], width)], axis=1)
+    return pids, counts, table[:, np.argsort(case, kind="stable")]
+
+
+def _parse(lines: list[str], width: int) -> np.ndarray:
+    """Comma-separated integers, `width` per visit, as an int64 table of shape (width, visits)."""
+    if not lines:
+        return np.zeros((width, 0), np.int64)
+    return np.fromstring(",".join(lines), np.int64, sep=",").reshape(-1, width).T
 
 
 def _held(conn: sqlite3.Connection, data: YearData, where: str, param: tuple, first: str, last: str) -> None:
