@@ -134,7 +134,7 @@ def read_year(conn: sqlite3.Connection, jurisdiction: str, year: int, until: str
         extra, join, live = (*names, version), "LEFT JOIN settlements s ON s.visit_id = v.id ", ""
     query = (f"FROM visits v {join}WHERE v.person_id {{people}} AND v.discharged_on BETWEEN ? AND ? {live}",
              (*extra, start, end))
-    pids, counts, table = _visits(conn, " || ',' || ".join(f"({f})" for f in figures), len(figures), query, (first, last))
+    pids, counts, table = _visits(conn, figures, query, (first, last))
     bits = {f: (table[5] & (32 << i)) > 0 for i, f in enumerate(_FLAGS)}
     stale: set[str] = set()
     if stored is not None and bits["void"].any():
@@ -168,37 +168,43 @@ def read_year(conn: sqlite3.Connection, jurisdiction: str, year: int, until: str
     return data
 
 
-def _visits(conn: sqlite3.Connection, line: str, width: int, query: tuple[str, tuple],
+def _visits(conn: sqlite3.Connection, figures: Sequence[str], query: tuple[str, tuple],
             span: tuple[str, str]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The visits `query` selects (its text with `{people}` where the person condition goes, and its parameters before
-    it) of the people whose ids run over `span`, as (person ids, visits per person, the figures: shape (width,
-    visits)), in settling order: by person, discharge date and entry.
+    """The visits `query` selects (its text with `{people}` where the person condition goes, its parameters before
+    it, the last two the first and last discharge day) of the people whose ids run over `span`, as (person ids,
+    visits per person, the figures: shape (len(figures), visits)), in settling order: by person, discharge date and
+    entry.
 
     One text per person (group_concat over the visits index, which runs by person and discharge date), so SQLite
     builds a row per person rather than per visit and sorts nothing. The order inside a person's text is checked,
-    not trusted: a person whose visits are not in strictly rising dates there (same-day bills, about one person in
-    25, or whatever order SQLite chose) is read again with the order spelled out, entry included."""
+    not trusted: where a person's visits are not in strictly rising dates there (same-day bills, about one person in
+    25, or whatever order SQLite chose), their entry order is read apart (row numbers only) and their visits put in
+    it."""
     text, params = query
+    width = len(figures) + 1
+    line = f"printf('{','.join(['%s'] * width)}', {', '.join(figures)}, v.rowid)"
     rows = conn.execute(f"SELECT v.person_id, count(*), group_concat({line}, ',') {text.format(people='BETWEEN ? AND ?')}"
                         "GROUP BY v.person_id ORDER BY v.person_id", (*params[:-2], *span, *params[-2:])).fetchall()
     pids = [r[0] for r in rows]
     counts = np.array([r[1] for r in rows], np.int64)
     table = _parse([r[2] for r in rows], width)
     if table.shape[1] != counts.sum():
-        raise ValueError("a visit's figures came back empty")   # group_concat leaves out NULL: none may be NULL
+        raise ValueError("a visit's figures came back empty")
     case = np.repeat(np.arange(len(pids)), counts)
     unsure = np.unique(case[1:][(np.diff(case) == 0) & (np.diff(table[0]) <= 0)])
-    if not len(unsure):
-        return pids, counts, table
-    again = conn.execute(
-        f"SELECT {line} {text.format(people='IN (SELECT value FROM json_each(?))')}"
-        "ORDER BY v.person_id, v.discharged_on, v.created_at",
-        (*params[:-2], json.dumps([pids[i] for i in unsure.tolist()]), *params[-2:])).fetchall()
-    # The people read again replace their visits; a stable sort by person keeps each one's visits in the new order.
-    keep = ~np.isin(case, unsure)
-    case = np.concatenate([case[keep], np.repeat(unsure, counts[unsure])])
-    table = np.concatenate([table[:, keep], _parse([r[0] for r in again], width)], axis=1)
-    return pids, counts, table[:, np.argsort(case, kind="stable")]
+    if len(unsure):
+        at = np.flatnonzero(np.isin(case, unsure))      # their visits' places, person after person
+        rowid = table[-1, at]
+        entered = np.array([r[0] for r in conn.execute(
+            "SELECT v.rowid FROM visits v WHERE v.person_id IN (SELECT value FROM json_each(?)) AND v.discharged_on "
+            "BETWEEN ? AND ? ORDER BY v.person_id, v.discharged_on, v.created_at",
+            (json.dumps([pids[i] for i in unsure.tolist()]), *params[-2:]))], np.int64)
+        entered = entered[np.isin(entered, rowid)]      # the rows the query left out (voided ones) stay out
+        if len(entered) != len(at):
+            raise ValueError("the visits changed while the year was read")
+        by_rowid = np.argsort(rowid)
+        table[:, at] = table[:, at[by_rowid[np.searchsorted(rowid, entered, sorter=by_rowid)]]]
+    return pids, counts, table[:-1]
 
 
 def _parse(lines: list[str], width: int) -> np.ndarray:
