@@ -226,20 +226,19 @@ def _held(conn: sqlite3.Connection, data: YearData, where: str, param: tuple, fi
             f"AND {where} ORDER BY c.category", (lo, hi, last, first, *param)):
         periods.setdefault(r[0], []).append((r[1], r[2], r[3]))
     # Most people hold no category: only those who do are looked at, and only their own visits' dates as text.
-    starts = np.searchsorted(data.case, np.arange(data.people + 1)).tolist()
-    index = {pid: n for n, pid in enumerate(data.person_ids)} if periods else {}
+    starts = np.searchsorted(data.case, np.arange(data.people + 1))
     data.categories.extend([()] * data.people)
-    for pid, held in periods.items():
-        n = index.get(pid)
-        if n is None:
-            continue
-        days = data.date[starts[n]:starts[n + 1]]
-        first_day, on_last = str(days[0]), str(days[-1])
+    index = {pid: n for n, pid in enumerate(data.person_ids)} if periods else {}
+    found = [(n, held) for n, held in ((index.get(pid), held) for pid, held in periods.items()) if n is not None]
+    at = np.array([n for n, _ in found], np.int64)
+    firsts = data.date[starts[at]].astype("U10").tolist()
+    lasts = data.date[starts[at + 1] - 1].astype("U10").tolist()
+    for (n, held), first_day, on_last in zip(found, firsts, lasts):
         data.categories[n] = tuple(c for c, begin, end in held if begin <= on_last and (end is None or end >= on_last))
         if any(first_day < begin <= on_last or (end is not None and first_day <= end < on_last)
                for _, begin, end in held):
             each = [tuple(c for c, begin, end in held if begin <= day and (end is None or end >= day))
-                    for day in days.astype("U10").tolist()]
+                    for day in data.date[starts[n]:starts[n + 1]].astype("U10").tolist()]
             if len(set(each)) > 1:
                 data.changing[n] = each
 
