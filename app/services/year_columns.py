@@ -183,8 +183,9 @@ def _visits(conn: sqlite3.Connection, figures: Sequence[str], query: tuple[str, 
     text, params = query
     width = len(figures) + 1
     line = f"printf('{','.join(['%s'] * width)}', {', '.join(figures)}, v.rowid)"
-    rows = conn.execute(f"SELECT v.person_id, count(*), group_concat({line}, ',') {text.format(people='BETWEEN ? AND ?')}"
-                        "GROUP BY v.person_id ORDER BY v.person_id", (*params[:-2], *span, *params[-2:])).fetchall()
+    rows = conn.execute(f"SELECT v.person_id, count(*), group_concat({line}, ',') "
+                        f"{text.format(people='BETWEEN ? AND ?')}GROUP BY v.person_id ORDER BY v.person_id",
+                        (*params[:-2], *span, *params[-2:])).fetchall()
     pids = [r[0] for r in rows]
     counts = np.array([r[1] for r in rows], np.int64)
     table = _parse([r[2] for r in rows], width)
