@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from app.domain.money import ZERO, fmt
 from app.policy.result import RiskCheck, SettleResult
@@ -64,9 +65,10 @@ class RiskRule:
                 f"{fmt(self.threshold)} 元（{self.reference}）")
 
 
-@dataclass(frozen=True)
-class RiskEntry:
-    """One person on the list: who, where, and the year's figures that triggered the warning."""
+class RiskEntry(NamedTuple):
+    """One person on the list: who, where, and the year's figures that triggered the warning (a named tuple, not a
+    frozen dataclass: a county month makes ~300,000 of them, and a frozen dataclass's __init__ cost three times as
+    much as the tuple's)."""
 
     person_id: str
     name: str
@@ -278,15 +280,11 @@ def _entry(session: Session, who: sqlite3.Row, year: int, month: int, as_of: dat
 def summary_entry(figures: Figures, rules) -> RiskEntry:
     """One line of the list from the summary's figures (monitoring_summary; `rules`: the policy's 监测预警 section)."""
     person_id, name, id_number, relation_to_head, address, region_code, head_name = figures.who
-    township, village = township_and_village(region_code)
-    tc, pc, bp, sp, ap, tp, pp = map(_yuan, figures.amounts)
-    return RiskEntry(
-        person_id=person_id, name=name, id_number=id_number, head_name=head_name, relation_to_head=relation_to_head,
-        address=address, region_code=region_code, township=township, village=village, categories=figures.categories,
-        applied_category=figures.applied_category, visits=figures.visits, total_cost=tc, policy_covered=pc,
-        basic_paid=bp, serious_illness_paid=sp, assistance_paid=ap, tilt_assistance_paid=tp,
-        application_assistance_paid=ZERO, re_assistance_paid=ZERO, personal_pay=pp, check=figures.check(rules),
-        first_month=figures.first_month)
+    # Positional, in the fields' order: ~300,000 lines a county month.
+    return RiskEntry(person_id, name, id_number, head_name, relation_to_head, address, region_code,
+                     *township_and_village(region_code), figures.categories, figures.applied_category, figures.visits,
+                     *map(_yuan, figures.amounts[:6]), ZERO, ZERO, _yuan(figures.amounts[6]), figures.check(rules),
+                     figures.first_month)
 
 
 def risk_entry(who: sqlite3.Row, result: SettleResult, first: int, categories: tuple[str, ...]) -> RiskEntry:
