@@ -18,6 +18,7 @@ summary to the list made before, on demo counties, after voids, corrections and 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import accumulate
 from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
@@ -95,16 +96,19 @@ def summary_years(session: Session, year: int, month: int, as_of: date, floor: D
     low, high = within or ("", None)
     between = "AND person_id >= ?" + (" AND person_id < ?" if high is not None else "")
     bounds = (low,) if high is None else (low, high)
+    test = _Test(month, eng.resolver.value, rules, date(year, 1, 1), as_of)
     # One row per candidate, summed in SQL over the year's rows read in index order; the months only as text, read
     # for the people the test lists. No ORDER BY: the list sorts its entries, and sorting here cost ~0.3 s a county.
     # A NULL in any amount (a sum over a row's text that is not plain) sends the year to the stored path.
-    rows = session.conn.execute(
+    cursor = session.conn.cursor()
+    cursor.row_factory = None  # plain tuples: sqlite3.Row costs ~1 s more over a county's 370,000 rows
+    rows = cursor.execute(
         # Who and where each person is, as the list shows them, is read with the figures (the last seven columns).
         "SELECT g.*, p.id, p.name, p.id_number, p.relation_to_head, h.address, h.region_code, "
         "coalesce(head.name, '') AS head_name FROM (SELECT person_id, count(*) - count(tc), count(category) < count(*) "
         "OR min(category) IS NOT max(category) OR max(policy_id IS NOT ? OR policy_version IS NOT ?), "
         "count(*) - count(tc + pc + bp + sp + ap + tp), min(category), min(first_day), max(last_day), sum(visits), sum(tc), sum(pc), sum(bp), "
-        f"sum(sp), sum(ap), sum(tp), sum(m), group_concat(month || ' ' || coalesce(m, 0) || ' ' || last_day) "
+        f"sum(sp), sum(ap), sum(tp), sum(m), group_concat({test.months}) "
         f"FROM (SELECT *, {measured} AS m FROM risk_months WHERE year = ? AND month <= ? {between}) "
         "GROUP BY person_id HAVING sum(tc) >= ? OR count(*) > count(tc)) g "
         "CROSS JOIN persons p ON p.id = g.person_id CROSS JOIN households h ON h.id = p.household_id "
@@ -118,7 +122,6 @@ def summary_years(session: Session, year: int, month: int, as_of: date, floor: D
     applicable: dict[tuple[str, ...], list[str] | None] = {}
     rule_of = {c: next((i for i, r in enumerate(rules) if c in r.categories), None)
                for r in rules for c in r.categories}
-    test = _Test(month, eng.resolver.value, rules, date(year, 1, 1), as_of)
     end = as_of.isoformat()
     for row in rows:
         person_id, no_tc, mixed, no_amount, cat, first, last, visits, tc, pc, bp, sp, ap, tp, amount, months = row[:16]
@@ -164,11 +167,17 @@ class _Test:
         self.fixed: dict[int, tuple] = {}
         for rule in rules if first is not None and last is not None else ():
             try:
-                held = {self._bound(rule, date.fromordinal(day)) for day in range(first.toordinal(), last.toordinal() + 1)}
+                held = {self._bound(rule, date.fromordinal(day))
+                        for day in range(first.toordinal(), last.toordinal() + 1)}
             except CaseError:
                 continue  # not in force all year (a policy that began in it): the test goes day by day
             if len(held) == 1 and None not in held:
                 self.fixed[id(rule)] = held.pop()
+        # What the summary's query lists of each month row (SQL): its day only when some threshold changes in the year
+        # (concatenating and splitting 1.7 million days cost ~1.5 s a county month).
+        self.short = len(self.fixed) == len(rules) > 0
+        self.months = ("month || ',' || coalesce(m, 0)" if self.short
+                       else "month || ' ' || coalesce(m, 0) || ' ' || last_day")
 
     def _bound(self, rule, day: date) -> tuple | None:
         """(bound in fen, whether ≥, threshold as the policy says it, its entry) on `day`; None where 不设."""
@@ -225,13 +234,18 @@ class _Test:
             return None
         if not at_least:
             bound += 1  # amount > b ⟺ amount ≥ b + 1 in whole fen
-        first, upto = self.month, 0
-        pairs = sorted([(int(m), int(v)) for m, v, _ in (part.split(" ") for part in months.split(","))])
-        for i, (m, v) in enumerate(pairs):
+        if self.short:
+            flat = list(map(int, months.split(",")))
+            days, amounts = flat[::2], flat[1::2]
+        else:
+            days, amounts = map(list, zip(*[(int(m), int(v)) for m, v, _ in (p.split(" ") for p in months.split(","))]))
+        if days != sorted(days):  # the index gives a person's rows by month; SQL does not promise it
+            days, amounts = map(list, zip(*sorted(zip(days, amounts))))
+        first = self.month
+        for m, upto, after in zip(days, accumulate(amounts), days[1:] + [13]):
             if m >= self.month:
                 break
-            upto += v
-            if upto >= bound and (i + 1 == len(pairs) or pairs[i + 1][0] != m):  # at the month's end only
+            if upto >= bound and after != m:  # met at the month's end (its last row)
                 first = m
                 break
         return threshold, entry.reference, first
