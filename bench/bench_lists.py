@@ -60,7 +60,7 @@ def main() -> None:
     sizes, stat_rows, risk_rows, gb_per_million, visit_counts = [], [], [], [], []
     for share in SHARES:
         households = int(args.households * share)
-        db = args.db if args.db and share == 1.0 else out / f"growth-{households}.sqlite3"
+        db = args.db if args.db and share == 1.0 else (args.db.parent if args.db else out) / f"growth-{households}.sqlite3"
         session = Session(read_only(db) if args.read_only else ensure_county(db, households), SYSTEM)
         visits = session.conn.execute("SELECT count(*) FROM settlements").fetchone()[0]
         visit_counts.append(visits)
