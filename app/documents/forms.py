@@ -48,12 +48,17 @@ def settlement_slip(path: Path, place: str, person: dict, visits: list[dict], to
     for v in visits:
         rows.append([v["discharged_on"], v["hospital"], v["kind"], shown(v["total_cost"]),
                      shown(v["policy_covered"]), shown(Decimal(v["total_cost"]) - Decimal(v["policy_covered"])),
-                     *(shown(v[k]) for k, _ in TIERS), shown(v["personal_pay"])])
+                     *(shown(v[k]) for k, _ in TIERS), _own_cell(v["personal_pay"])])
     if totals:
         rows.append(["合计", "", "", *(shown(totals[k]) for k in ("total_cost", "policy_covered", "out_of_catalog")),
-                     *(shown(totals[k]) for k, _ in TIERS), shown(totals["personal_pay"])])
+                     *(shown(totals[k]) for k, _ in TIERS), _own_cell(totals["personal_pay"])])
     widths = [22 * mm, 40 * mm, 18 * mm] + [(wide - 80 * mm) / 8] * 8
     story.append(grid(rows, widths, numeric_columns=range(3, 11)))
+    carried = [(v, -Decimal(v["personal_pay"])) for v in visits if Decimal(v["personal_pay"]) < 0]
+    if carried:
+        story.append(Paragraph("注：个人自付标 * 的，该次个人自付为 0，同行所列报销与救助含补给本年此前就诊的费用差额（"
+                               + "；".join(f"{v['discharged_on']} {_esc(v['hospital'])} {shown(back)} 元"
+                                          for v, back in carried) + "）", s["small"]))
     source = totals or visits[0]
     relief = Decimal(source["assistance_paid"]) + Decimal(source["tilt_assistance_paid"])
     own = Decimal(source["personal_pay"])
@@ -92,6 +97,12 @@ def settlement_slip(path: Path, place: str, person: dict, visits: list[dict], to
         story.append(Spacer(1, 3 * mm))
     story.append(Paragraph(f"经办人：____________　　患者或家属签字：____________　　打印日期：{clock.today()}", s["base"]))
     return build(path, story, f"{place} · 一站式结算单", title, wide=True)
+
+
+def _own_cell(personal_pay) -> str:
+    """个人自付 as the family pays it: a bill that also carries the year's earlier 补差 shows 0.00*, never below zero
+    (the note under the table gives the difference)."""
+    return "0.00*" if Decimal(personal_pay) < 0 else shown(personal_pay)
 
 
 def _esc(text: str) -> str:

@@ -119,11 +119,25 @@ def row_digest(e: Entity, row: tuple) -> bytes:
     """A row's digest as the site sent it (wire order; local forms: ISO dates, money as text, bytes as base64).
 
     An application's state, dates and amounts are left out: the county folds them from the steps it holds."""
-    from app.workflow.replay import DERIVED
+    kept = _kept(e)
+    values = [_b64(v) if isinstance(v, bytes) else v for v in (row if kept is None else [row[i] for i in kept])]
+    return hashlib.sha256(_ENCODER.encode(values).encode("utf-8")).digest()
 
-    skip = set(DERIVED) if e.table == "applications" else set()
-    values = [_b64(v) if isinstance(v, bytes) else v for c, v in zip(e.wire, row) if c not in skip]
-    return hashlib.sha256(json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8")).digest()
+
+def _kept(e: Entity) -> tuple[int, ...] | None:
+    """Positions of the wire columns a row's digest covers (None: all of them); worked out once per kind."""
+    if e.table not in _KEPT:
+        from app.workflow.replay import DERIVED
+
+        _KEPT[e.table] = tuple(i for i, c in enumerate(e.wire) if c not in DERIVED) \
+            if e.table == "applications" else None
+    return _KEPT[e.table]
+
+
+_KEPT: dict[str, tuple[int, ...] | None] = {}
+# Made once (json.dumps with options builds an encoder per call); the text is json.dumps(values,
+# ensure_ascii=False, separators=(",", ":")), which every digest already made was built from.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def _message(site: str, table: str, digests: bytes) -> bytes:

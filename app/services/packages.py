@@ -10,6 +10,7 @@ from pathlib import Path
 from app import __version__
 from app.exchange import county_db, county_keys, county_steps, envelope, keys, package, trust
 from app.exchange.merge import Applied
+from app.exchange.prefetch import read_ahead
 from app.exchange.records import (
     AUDIT_COLUMNS,
     HEADINGS,
@@ -191,9 +192,10 @@ def _into_county(pg, pkg: package.Package, ents: list[Entity], county: keys.Site
         if last is not None and m["range"]["changes"][0] > last + 1:
             result.notes.append(f"注意：该站点上一个已导入的包到变更序号 {last}，本包从 {m['range']['changes'][0]} "
                                 f"开始，中间的包尚未导入，请向该站点索取")
+        # Each kind's next batch is decoded on a second thread while the server writes the one before (prefetch).
         for e in ents:
             merged = result.county[e.table] = county_db.Merged()
-            for rows in _chunks(pkg.records(e.table)):
+            for rows in read_ahead(lambda e=e: _chunks(pkg.records(e.table))):
                 county_keys.record_push(pg, m["site_id"], e, rows, county, county.site_id, "package")
                 got = county_db.merge(pg, e, rows)
                 merged.received += got.received
@@ -201,7 +203,7 @@ def _into_county(pg, pkg: package.Package, ents: list[Entity], county: keys.Site
                 merged.refused += got.refused
         head = _head(m)
         merged = result.county["audit_log"] = county_db.Merged()
-        for rows in _chunks(pkg.records("audit_log")):
+        for rows in read_ahead(lambda: _chunks(pkg.records("audit_log"))):
             if head and rows[0][0] <= head.count <= rows[-1][0]:
                 last = next(r for r in rows if r[0] == head.count)
                 if last[AUDIT_COLUMNS.index("hash")] != head.hash:

@@ -178,5 +178,8 @@ def test_a_bill_carrying_the_years_earlier_difference_prints_what_the_family_rec
     printed = "".join(text(slip)).replace("\n", "")
     assert "个人自付 0.00 元，大写：零元整" in printed
     assert "另补给本年此前就诊的费用差额 1,234.56 元，大写：壹仟贰佰叁拾肆元伍角陆分" in printed
+    # The table's 个人自付 column never shows a negative amount either; the note under it names the difference.
+    assert "-1,234.56" not in printed and "0.00*" in printed
+    assert f"{shown['discharged_on']} {shown['hospital']} 1,234.56 元" in printed
     said = plain_explanation(shown)
     assert "这次您不用自己付钱" in said and "多出的 1,234.56 元" in said and "您自己付" not in said
