@@ -10,8 +10,8 @@ stored amount is audited with its old and new value.
 from __future__ import annotations
 
 import json
-from bisect import bisect_right
 import sqlite3
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
