@@ -9,6 +9,7 @@ database file's (with its WAL) per million settled visits.
 
     python bench/bench_lists.py [--households 15000] [--runs 5]
     python bench/bench_lists.py --households 148000 --db bench/out/county.sqlite3   # 10/30/100% of the county
+    python bench/bench_lists.py --households 148000 --db bench/out/county.sqlite3 --read-only --runs 1
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.services import monitoring, statistics  # noqa: E402
 from app.services.session import SYSTEM, Session  # noqa: E402
-from bench.county import ensure_county  # noqa: E402
+from bench.county import ensure_county, read_only  # noqa: E402
 from bench.report import emit, growth, machine  # noqa: E402
 
 SHARES = (0.1, 0.3, 1.0)
@@ -51,14 +52,16 @@ def main() -> None:
     parser.add_argument("--skip-monitoring", action="store_true", help="the monitoring list takes minutes")
     parser.add_argument("--db", type=Path, help="the 100%% county, used as it is (10%% and 30%% are built)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures there (bench/run.py)")
+    parser.add_argument("--read-only", action="store_true",
+                        help="open every county read-only (all built already: the shared ones while others use them)")
     args = parser.parse_args()
     out = Path(__file__).resolve().parent / "out"
     out.mkdir(exist_ok=True)
     sizes, stat_rows, risk_rows, gb_per_million, visit_counts = [], [], [], [], []
     for share in SHARES:
         households = int(args.households * share)
-        db = args.db if args.db and share == 1.0 else out / f"growth-{households}.sqlite3"
-        session = Session(ensure_county(db, households), SYSTEM)
+        db = args.db if args.db and share == 1.0 else (args.db.parent if args.db else out) / f"growth-{households}.sqlite3"
+        session = Session(read_only(db) if args.read_only else ensure_county(db, households), SYSTEM)
         visits = session.conn.execute("SELECT count(*) FROM settlements").fetchone()[0]
         visit_counts.append(visits)
         size = sum(Path(f"{db}{suffix}").stat().st_size for suffix in ("", "-wal") if Path(f"{db}{suffix}").exists())

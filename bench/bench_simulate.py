@@ -7,7 +7,7 @@ seconds (CPU: this process and its worker processes); the visits settled per CPU
 simulation's CPU time scaled to a 2,000,000-visit year. With --db, that county (read-only: the run cannot change it)
 stands for the 100% one: the benchmark county.
 
-    python bench/bench_simulate.py [--households 15000] [--proposals 1] [--db bench/out/county.sqlite3]
+    python bench/bench_simulate.py [--households 15000] [--proposals 1] [--db bench/out/county.sqlite3 [--db-only]]
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=15_000, help="the 100% county")
     parser.add_argument("--proposals", type=int, default=1, help="proposed columns beside 现行 (1-7)")
     parser.add_argument("--db", type=Path, help="this county (read-only) as the 100%% one, e.g. the benchmark county")
+    parser.add_argument("--db-only", action="store_true", help="only the --db county (no demo counties built)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures there (bench/run.py)")
     args = parser.parse_args()
     out = Path(__file__).resolve().parent / "out"
@@ -54,7 +55,7 @@ def main() -> None:
     local = [f"{CHANGE}={'/'.join(VALUES[:args.proposals])}"]
     counties = [(out / f"growth-{int(args.households * s)}.sqlite3", int(args.households * s)) for s in SHARES]
     if args.db:
-        counties[-1] = (args.db, 0)
+        counties = [(args.db, 0)] if args.db_only else [*counties[:-1], (args.db, 0)]
     for path, households in counties:
         session = Session(ensure_county(path, households) if households else read_only(path), SYSTEM)
         households = session.conn.execute("SELECT count(*) FROM households").fetchone()[0]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 from datetime import date
@@ -143,13 +144,25 @@ def year_result(session: Session, person_id: str, year: int, until: str | None =
     That is the engine's result for those visits under the categories held on the last one's date — what
     annual_settlements stores for the whole year (its totals, warnings and 监测预警 test). None without visits.
     Pure: writes nothing."""
+    until = until or f"{year}-12-31"
+    return year_results(session, person_id, year, until)[0](until)
+
+
+def year_results(session: Session, person_id: str, year: int, until: str) -> tuple[Callable, list[str]]:
+    """year_result for any day up to `until`, the year's visits read once (those up to an earlier day are a prefix of
+    them in settling order; the monitoring list settles a year at several months' ends), and the visits' days."""
     conn = session.conn
     rows = reads.year_visits(conn, person_id, year, until)
-    if not rows:
-        return None
-    return _settle(session, [reads.visit(r) for r in rows],
-                   reads.categories_on(conn, person_id, rows[-1]["discharged_on"]),
-                   reads.insurance(conn, person_id, year), explain=False)
+    days = [r["discharged_on"] for r in rows]
+    visits = [reads.visit(r) for r in rows]
+    insurance = reads.insurance(conn, person_id, year) if rows else ""
+
+    def upto(day: str) -> SettleResult | None:
+        n = bisect_right(days, day)
+        if not n:
+            return None
+        return _settle(session, visits[:n], reads.categories_on(conn, person_id, days[n - 1]), insurance, explain=False)
+    return upto, days
 
 
 def settle_person_year(session: Session, person_id: str, year: int, draft: dict | None = None) -> list[tuple[dict, _Due]]:

@@ -68,7 +68,10 @@ def read_and_settle(where, piece: tuple) -> tuple[YearData, list[Settled]]:
     engine."""
     *args, engines, annual = piece
     data = read_piece(where, tuple(args))
-    return data, [settle_part(eng, data, annual) for eng in engines]
+    settled = [settle_part(eng, data, annual) for eng in engines]
+    for s in settled:
+        s.visit_category = {}   # not sent back: the simulation counts a person-year under its year's category
+    return data, settled
 
 
 def _steady(eng: Engine, data: YearData, people: np.ndarray, visits: np.ndarray, annual: bool) -> tuple:
@@ -103,13 +106,12 @@ def _columns(data: YearData, people: np.ndarray, visits: np.ndarray) -> batch.Ye
 
 
 def join(parts: list[Settled]) -> Settled:
-    """The parts of one column, in order, as one."""
+    """The parts of one column, in order, as one (without visit_category: the simulation's tables count a
+    person-year under its year's category)."""
     out = Settled(np.concatenate([p.tiers for p in parts], axis=1), [c for p in parts for c in p.category],
                   np.concatenate([p.re_assistance for p in parts]), np.concatenate([p.application for p in parts]))
-    visits = people = 0
+    people = 0
     for p in parts:
-        out.visit_category.update((visits + i, c) for i, c in p.visit_category.items())
         out.warnings.update((people + n, w) for n, w in p.warnings.items())
-        visits += p.tiers.shape[1]
         people += len(p.category)
     return out

@@ -9,6 +9,7 @@ places (money.fmt), so the digits without the point are the fen.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -131,25 +132,22 @@ def read_year(conn: sqlite3.Connection, jurisdiction: str, year: int, until: str
         category = "CASE s.applied_category " + " ".join(f"WHEN ? THEN {i}" for i in range(len(names))) + " ELSE -1 END"
         figures = [*_FIGURES, *(c.format(category=category) for c in _STORED)]
         extra, join, live = (*names, version), "LEFT JOIN settlements s ON s.visit_id = v.id ", ""
-    rows = conn.execute(
-        f"SELECT v.person_id, printf('{','.join(['%s'] * len(figures))}', {', '.join(figures)}) FROM visits v {join}"
-        f"WHERE v.person_id BETWEEN ? AND ? AND v.discharged_on BETWEEN ? AND ? {live}"
-        "ORDER BY v.person_id, v.discharged_on, v.created_at", (*extra, first, last, start, end)).fetchall()
-    pids = [r[0] for r in rows]
-    table = np.fromstring(",".join([r[1] for r in rows]), np.int64, sep=",") if rows else np.zeros(0, np.int64)
-    table = table.reshape(len(rows), len(figures)).T
+    query = (f"FROM visits v {join}WHERE v.person_id {{people}} AND v.discharged_on BETWEEN ? AND ? {live}",
+             (*extra, start, end))
+    pids, counts, table = _visits(conn, figures, query, (first, last))
     bits = {f: (table[5] & (32 << i)) > 0 for i, f in enumerate(_FLAGS)}
     stale: set[str] = set()
     if stored is not None and bits["void"].any():
         void = bits["void"]
-        stale = {pids[i] for i in np.flatnonzero(void & (table[6:11] > 0).any(axis=0)).tolist()}
-        table, pids = table[:, ~void], [p for p, v in zip(pids, void.tolist()) if not v]
+        case = np.repeat(np.arange(len(pids)), counts)
+        stale = {pids[i] for i in np.unique(case[void & (table[6:11] > 0).any(axis=0)]).tolist()}
+        counts = np.bincount(case[~void], minlength=len(pids))
+        table = table[:, ~void]
         bits = {f: b[~void] for f, b in bits.items()}
-    # Person-years: where the person changes; those outside the jurisdiction are left out with their visits.
-    firsts = [0, *(i for i in range(1, len(pids)) if pids[i] != pids[i - 1])] if pids else []
-    counts = np.diff(np.r_[firsts, len(pids)]).astype(np.int64)
-    inside = np.array([pids[i] in region for i in firsts], bool)
-    people = [pids[i] for i, keep in zip(firsts, inside.tolist()) if keep]
+        pids, counts = [p for p, n in zip(pids, counts.tolist()) if n], counts[counts > 0]
+    # Person-years: those outside the jurisdiction are left out with their visits.
+    inside = np.array([p in region for p in pids], bool)
+    people = [p for p, keep in zip(pids, inside.tolist()) if keep]
     if not inside.all():
         keep = np.repeat(inside, counts)
         table, bits = table[:, keep], {f: b[keep] for f, b in bits.items()}
@@ -170,6 +168,53 @@ def read_year(conn: sqlite3.Connection, jurisdiction: str, year: int, until: str
     return data
 
 
+def _visits(conn: sqlite3.Connection, figures: Sequence[str], query: tuple[str, tuple],
+            span: tuple[str, str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The visits `query` selects (its text with `{people}` where the person condition goes, its parameters before
+    it, the last two the first and last discharge day) of the people whose ids run over `span`, as (person ids,
+    visits per person, the figures: shape (len(figures), visits)), in settling order: by person, discharge date and
+    entry.
+
+    One text per person (group_concat over the visits index, which runs by person and discharge date), so SQLite
+    builds a row per person rather than per visit and sorts nothing. The order inside a person's text is checked,
+    not trusted: where a person's visits are not in strictly rising dates there (same-day bills, about one person in
+    25, or whatever order SQLite chose), their entry order is read apart (row numbers only) and their visits put in
+    it."""
+    text, params = query
+    width = len(figures) + 1
+    line = f"printf('{','.join(['%s'] * width)}', {', '.join(figures)}, v.rowid)"
+    rows = conn.execute(f"SELECT v.person_id, count(*), group_concat({line}, ',') "
+                        f"{text.format(people='BETWEEN ? AND ?')}GROUP BY v.person_id ORDER BY v.person_id",
+                        (*params[:-2], *span, *params[-2:])).fetchall()
+    pids = [r[0] for r in rows]
+    counts = np.array([r[1] for r in rows], np.int64)
+    table = _parse([r[2] for r in rows], width)
+    if table.shape[1] != counts.sum():
+        raise ValueError("a visit's figures came back empty")
+    case = np.repeat(np.arange(len(pids)), counts)
+    unsure = np.unique(case[1:][(np.diff(case) == 0) & (np.diff(table[0]) <= 0)])
+    if len(unsure):
+        at = np.flatnonzero(np.isin(case, unsure))      # their visits' places, person after person
+        rowid = table[-1, at]
+        entered = np.array([r[0] for r in conn.execute(
+            "SELECT v.rowid FROM visits v WHERE v.person_id IN (SELECT value FROM json_each(?)) AND v.discharged_on "
+            "BETWEEN ? AND ? ORDER BY v.person_id, v.discharged_on, v.created_at",
+            (json.dumps([pids[i] for i in unsure.tolist()]), *params[-2:]))], np.int64)
+        entered = entered[np.isin(entered, rowid)]      # the rows the query left out (voided ones) stay out
+        if len(entered) != len(at):
+            raise ValueError("the visits changed while the year was read")
+        by_rowid = np.argsort(rowid)
+        table[:, at] = table[:, at[by_rowid[np.searchsorted(rowid, entered, sorter=by_rowid)]]]
+    return pids, counts, table[:-1]
+
+
+def _parse(lines: list[str], width: int) -> np.ndarray:
+    """Comma-separated integers, `width` per visit, as an int64 table of shape (width, visits)."""
+    if not lines:
+        return np.zeros((width, 0), np.int64)
+    return np.fromstring(",".join(lines), np.int64, sep=",").reshape(-1, width).T
+
+
 def _held(conn: sqlite3.Connection, data: YearData, where: str, param: tuple, first: str, last: str) -> None:
     """Each person-year's categories: those held on its last visit's date, and per visit where they change between
     its first visit and its last (as reads.categories_on gives them)."""
@@ -181,18 +226,20 @@ def _held(conn: sqlite3.Connection, data: YearData, where: str, param: tuple, fi
             "WHERE c.person_id BETWEEN ? AND ? AND c.valid_from <= ? AND (c.valid_to IS NULL OR c.valid_to >= ?) "
             f"AND {where} ORDER BY c.category", (lo, hi, last, first, *param)):
         periods.setdefault(r[0], []).append((r[1], r[2], r[3]))
-    starts = np.searchsorted(data.case, np.arange(data.people + 1)).tolist()
-    dates = data.date.astype("U10").tolist() if periods else []
+    # Most people hold no category: only those who do are looked at, and only their own visits' dates as text.
+    starts = np.searchsorted(data.case, np.arange(data.people + 1))
     data.categories.extend([()] * data.people)
-    for n, pid in enumerate(data.person_ids):
-        held = periods.get(pid)
-        if not held:
-            continue
-        days = dates[starts[n]:starts[n + 1]]
-        on_last = days[-1]
+    index = {pid: n for n, pid in enumerate(data.person_ids)} if periods else {}
+    found = [(n, held) for n, held in ((index.get(pid), held) for pid, held in periods.items()) if n is not None]
+    at = np.array([n for n, _ in found], np.int64)
+    firsts = data.date[starts[at]].astype("U10").tolist()
+    lasts = data.date[starts[at + 1] - 1].astype("U10").tolist()
+    for (n, held), first_day, on_last in zip(found, firsts, lasts):
         data.categories[n] = tuple(c for c, begin, end in held if begin <= on_last and (end is None or end >= on_last))
-        if any(days[0] < begin <= on_last or (end is not None and days[0] <= end < on_last) for _, begin, end in held):
-            each = [tuple(c for c, begin, end in held if begin <= day and (end is None or end >= day)) for day in days]
+        if any(first_day < begin <= on_last or (end is not None and first_day <= end < on_last)
+               for _, begin, end in held):
+            each = [tuple(c for c, begin, end in held if begin <= day and (end is None or end >= day))
+                    for day in data.date[starts[n]:starts[n + 1]].astype("U10").tolist()]
             if len(set(each)) > 1:
                 data.changing[n] = each
 

@@ -86,3 +86,28 @@ def test_two_processes_make_the_same_list(session):
         two = monitoring.risk_list(session, YEAR, month, today=TODAY, workers=2)
         assert len(one.entries) > 40 and one.examined == two.examined
         assert dataclasses.replace(two, generated_at=None) == dataclasses.replace(one, generated_at=None), month
+
+
+def test_running_sum_equals_the_test_day_by_day(session, monkeypatch):
+    """Where every threshold holds all year, the first month met is a running sum over months listed without their
+    days; the list equals the one made by the test day by day (thresholds resolved per day, months with their days)."""
+    from app.services import monitoring_summary
+
+    _changed(session)
+    made = monitoring_summary._Test.__init__
+    held: list[int] = []
+
+    def spied(test, *args):
+        made(test, *args)
+        held.append(len(test.fixed))
+
+    for month in (3, 7, 12):
+        with monkeypatch.context() as m:
+            m.setattr(monitoring_summary._Test, "__init__", spied)
+            summed = monitoring.risk_list(session, YEAR, month, today=TODAY, workers=1)
+        with monkeypatch.context() as m:
+            m.setattr(monitoring_summary._Test, "__init__", lambda test, month, resolve, *rest: made(test, month, resolve))
+            daily = monitoring.risk_list(session, YEAR, month, today=TODAY, workers=1)
+        assert held[-1] > 0, "the running sum was not taken"
+        assert dataclasses.replace(summed, generated_at=None) == dataclasses.replace(daily, generated_at=None), month
+    assert any(e.first_month < 12 for e in summed.entries) and len(summed.entries) > 40

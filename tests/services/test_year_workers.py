@@ -93,3 +93,42 @@ def test_a_piece_read_and_settled_here_is_the_same_as_in_a_worker(session, two_w
     here, (settled_here,) = read_and_settle(session.conn, piece)
     assert there.person_ids == here.person_ids and np.array_equal(settled_there.tiers, settled_here.tiers)
     assert read_piece(session.conn, piece[:6]).visits == here.visits
+
+
+def _reference(conn) -> tuple[list[str], list[tuple[int, int, int, str]]]:
+    """The year's live visits in settling order as a plain query gives them, one row per visit: each person's ids in
+    order, and (discharge day, total cost in fen, policy-covered in fen, visit id)."""
+    rows = conn.execute(
+        "SELECT person_id, id, discharged_on, total_cost, policy_covered FROM visits WHERE status = 'live' AND "
+        "discharged_on BETWEEN ? AND ? ORDER BY person_id, discharged_on, created_at",
+        (f"{YEAR}-01-01", f"{YEAR}-12-31")).fetchall()
+    people = sorted({r[0] for r in rows})
+    return people, [(int(r[2].replace("-", "")), int(r[3].replace(".", "")), int(r[4].replace(".", "")), r[1])
+                    for r in rows]
+
+
+def test_same_day_bills_come_in_the_order_they_were_entered_whatever_order_the_file_holds(session):
+    # Two bills of one person on one day, the later-inserted row entered first (as a synced record can be): the
+    # reader must follow created_at, not the order SQLite meets the rows in.
+    conn = session.conn
+    pid, first, second = conn.execute(
+        "SELECT person_id, min(id), max(id) FROM visits WHERE status = 'live' AND discharged_on LIKE ? "
+        "GROUP BY person_id HAVING count(*) >= 2 LIMIT 1", (f"{YEAR}-%",)).fetchone()
+    day = conn.execute("SELECT discharged_on FROM visits WHERE id = ?", (first,)).fetchone()[0]
+    low, high = sorted([first, second], key=lambda i: conn.execute("SELECT rowid FROM visits WHERE id = ?",
+                                                                     (i,)).fetchone()[0])
+    # Straight to the file: a test's own arrangement of rows, not a change the program could make.
+    conn.execute("UPDATE visits SET discharged_on = ?, total_cost = '123.45', created_at = '2030-01-01T00:00:00Z' "
+                 "WHERE id = ?", (day, low))
+    conn.execute("UPDATE visits SET discharged_on = ?, total_cost = '678.90', created_at = '2000-01-01T00:00:00Z' "
+                 "WHERE id = ?", (day, high))
+    people, visits = _reference(conn)
+    data = read_year(conn, "", YEAR)
+    assert data.person_ids == people
+    assert data.date.astype("datetime64[D]").astype(str).tolist() == [
+        f"{d // 10000:04d}-{d // 100 % 100:02d}-{d % 100:02d}" for d, *_ in visits]
+    assert data.total_cost.tolist() == [t for _, t, _, _ in visits]
+    assert data.policy_covered.tolist() == [c for _, _, c, _ in visits]
+    n = people.index(pid)
+    mine = data.total_cost[data.case == n].tolist()
+    assert mine.index(67890) < mine.index(12345)
