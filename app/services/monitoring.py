@@ -31,17 +31,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import NamedTuple
 
 from app.domain.money import ZERO, fmt
-from app.policy.result import RiskCheck, SettleResult
+from app.policy.result import SettleResult
 from app.policy.tiers.annual import RISK_SCOPE
 from app.services import bills, monitoring_worker
 from app.services.monitoring_store import stored_years
-from app.services.monitoring_summary import Answer, Figures, _yuan, summary_years
+from app.services.monitoring_entry import RiskEntry, fen, rule_of
+from app.services.monitoring_summary import Answer, summary_years
 from app.store import reads
 from app.services.county import engine
-from app.services.places import place_name, township_and_village
+from app.services.places import place_name
 from app.services.session import Session
 from app.store import clock
 from app.domain.errors import FieldError
@@ -63,36 +63,6 @@ class RiskRule:
     def describe(self) -> str:
         return (f"{'、'.join(self.categories)}：本年度{self.scope}（{'、'.join(self.kinds)}）{self.comparison} "
                 f"{fmt(self.threshold)} 元（{self.reference}）")
-
-
-class RiskEntry(NamedTuple):
-    """One person on the list: who, where, and the year's figures that triggered the warning (a named tuple, not a
-    frozen dataclass: a county month makes ~300,000 of them, and a frozen dataclass's __init__ cost three times as
-    much as the tuple's)."""
-
-    person_id: str
-    name: str
-    id_number: str
-    head_name: str
-    relation_to_head: str
-    address: str
-    region_code: str
-    township: str
-    village: str
-    categories: tuple[str, ...]      # held on the list's date
-    applied_category: str            # the category the year is settled under (就高), which picks the rule
-    visits: int
-    total_cost: Decimal
-    policy_covered: Decimal
-    basic_paid: Decimal
-    serious_illness_paid: Decimal
-    assistance_paid: Decimal
-    tilt_assistance_paid: Decimal
-    application_assistance_paid: Decimal
-    re_assistance_paid: Decimal
-    personal_pay: Decimal            # everything still self-paid after every tier, 目录外 included
-    check: RiskCheck                 # the engine's test: measured amount, threshold, comparison, clause
-    first_month: int
 
 
 @dataclass(frozen=True)
@@ -182,9 +152,11 @@ def build_risk_list(session: Session, year: int, month: int, today: date | None 
         if helper is not None:
             helper.cancel()
     examined = sum(count for count, _, _ in found)
-    entries = [summary_entry(Figures(*f), eng.policy.warnings) for _, listed, _ in found for f in listed]
-    entries += [entry for _, _, others in found for entry in others]
-    entries.sort(key=lambda e: _order(e.name, e.id_number, e.relation_to_head, e.address, e.region_code))
+    entries: list[RiskEntry] = []
+    for _, listed, others in found:
+        entries += listed
+        entries += others
+    entries.sort(key=RiskEntry.key)  # each process's share came sorted: this merges runs (timsort)
     yield examined, examined, RiskList(
         year=year, month=month, as_of=as_of, jurisdiction=scope,
         place=place_name(scope, session.store.setting("county") or {}), policy_id=eng.policy.id,
@@ -212,14 +184,8 @@ def examine(session: Session, year: int, month: int, as_of: date, floor: Decimal
         if entry is not None:
             others.append(entry)
         yield len(answer.listed) + done, len(people), None
-    # Each process sorts its own share, so the first one's sort of the whole list only merges runs (timsort).
-    listed = sorted(answer.listed.values(), key=lambda f: _order(*f.who[1:6]))
+    listed = sorted(answer.listed.values(), key=RiskEntry.key)
     found.append((len(people), listed, others))
-
-
-def _order(name: str, id_number: str, relation_to_head: str, address: str, region_code: str) -> tuple:
-    """The list's order: by village, household, the head first, then name."""
-    return region_code, address, relation_to_head != "户主", name, id_number
 
 
 def risk_list(session: Session, year: int, month: int, today: date | None = None,
@@ -283,29 +249,16 @@ def _entry(session: Session, who: sqlite3.Row, year: int, month: int, as_of: dat
     return risk_entry(who, result, first, reads.categories_on(session.conn, person_id, as_of.isoformat()))
 
 
-def summary_entry(figures: Figures, rules) -> RiskEntry:
-    """One line of the list from the summary's figures (monitoring_summary; `rules`: the policy's 监测预警 section)."""
-    person_id, name, id_number, relation_to_head, address, region_code, head_name = figures.who
-    # Positional, in the fields' order: ~300,000 lines a county month.
-    return RiskEntry(person_id, name, id_number, head_name, relation_to_head, address, region_code,
-                     *township_and_village(region_code), figures.categories, figures.applied_category, figures.visits,
-                     *map(_yuan, figures.amounts[:6]), ZERO, ZERO, _yuan(figures.amounts[6]), figures.check(rules),
-                     figures.first_month)
-
-
 def risk_entry(who: sqlite3.Row, result: SettleResult, first: int, categories: tuple[str, ...]) -> RiskEntry:
     """One line of the list: who and where, and the figures of the year's result up to the month's end."""
-    township, village = township_and_village(who["region_code"])
     totals = result.totals()
     return RiskEntry(
         person_id=who["id"], name=who["name"], id_number=who["id_number"], head_name=who["head_name"],
         relation_to_head=who["relation_to_head"], address=who["address"], region_code=who["region_code"],
-        township=township, village=village, categories=categories,
-        applied_category=result.applied_category, visits=len(result.visits),
-        total_cost=sum((v.total_cost for v in result.visits), ZERO),
-        policy_covered=sum((v.policy_covered for v in result.visits), ZERO),
-        basic_paid=totals["basic_paid"], serious_illness_paid=totals["serious_illness_paid"],
-        assistance_paid=totals["assistance_paid"], tilt_assistance_paid=totals["tilt_assistance_paid"],
-        application_assistance_paid=totals["application_assistance_paid"],
-        re_assistance_paid=totals["re_assistance_paid"], personal_pay=totals["personal_pay"],
-        check=result.risk, first_month=first)
+        categories=categories, applied_category=result.applied_category, visits=len(result.visits),
+        total_cost_fen=fen(sum((v.total_cost for v in result.visits), ZERO)),
+        policy_covered_fen=fen(sum((v.policy_covered for v in result.visits), ZERO)),
+        **{f"{name}_fen": fen(totals[name]) for name in (
+            "basic_paid", "serious_illness_paid", "assistance_paid", "tilt_assistance_paid",
+            "application_assistance_paid", "re_assistance_paid", "personal_pay")},
+        measured_fen=fen(result.risk.amount), rule=rule_of(result.risk), first_month=first)

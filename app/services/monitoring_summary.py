@@ -21,12 +21,11 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
 
 from app.domain.case import CaseError
-from app.policy.result import RiskCheck
 from app.policy.tiers.annual import RISK_SCOPE
 from app.services.county import engine
+from app.services.monitoring_entry import RiskEntry
 from app.services.monitoring_store import _changes_between, _held
 from app.services.session import Session
 from app.store import reads
@@ -34,40 +33,14 @@ from app.store import reads
 NEED = "判断因病返贫致贫监测预警"
 
 
-class Figures(NamedTuple):
-    """A listed person's year up to the month's end, as the list shows it (amounts in whole fen, plain values only,
-    so a worker process hands them back cheaply: monitoring.py makes the Decimal figures)."""
-
-    applied_category: str
-    visits: int
-    amounts: tuple[int, ...]         # total_cost, policy_covered, basic, serious, assistance, tilt, personal_pay
-    rule: int                        # which of the policy's 监测预警 rules measured it
-    measured: int                    # the figure the rule measures, in fen
-    threshold: str                   # the rule's threshold on the day of the last visit counted, as the policy says it
-    reference: str
-    first_month: int
-    categories: tuple[str, ...]      # held at the month's end
-    who: tuple = ()                  # id, name, id_number, relation_to_head, address, region_code, head_name
-
-    def check(self, rules) -> RiskCheck:
-        """The engine's RiskCheck of these figures (`rules`: the policy's 监测预警 section)."""
-        rule = rules[self.rule]
-        return RiskCheck(rule.measure, RISK_SCOPE[rule.measure], tuple(rule.kinds), _yuan(self.measured),
-                         Decimal(self.threshold), rule.comparison, self.reference, True)
-
-
 @dataclass
 class Answer:
     """The candidates of the month and what the summary says of each."""
 
     candidates: list[str] = field(default_factory=list)
-    listed: dict[str, Figures] = field(default_factory=dict)
+    listed: dict[str, RiskEntry] = field(default_factory=dict)
     engine: list[str] = field(default_factory=list)    # years the engine settles again (monitoring._entry)
     stored: list[str] = field(default_factory=list)    # years read visit by visit (monitoring_store.stored_years)
-
-
-def _yuan(fen: int) -> Decimal:
-    return Decimal(fen).scaleb(-2)
 
 
 def _measured(rules) -> tuple[str, list[str]]:
@@ -123,6 +96,7 @@ def summary_years(session: Session, year: int, month: int, as_of: date, floor: D
     rule_of = {c: next((i for i, r in enumerate(rules) if c in r.categories), None)
                for r in rules for c in r.categories}
     end = as_of.isoformat()
+    specs: dict[tuple, tuple] = {}  # one RiskEntry.rule per rule, threshold and clause, shared by its entries
     for row in rows:
         person_id, no_tc, mixed, no_amount, cat, first, last, visits, tc, pc, bp, sp, ap, tp, amount, months = row[:16]
         answer.candidates.append(person_id)
@@ -151,9 +125,17 @@ def summary_years(session: Session, year: int, month: int, as_of: date, floor: D
         found = test(rules[rule], amount, last, months)
         if found is not None:
             threshold, reference, first_month = found
-            answer.listed[person_id] = Figures(cat, visits, (tc, pc, bp, sp, ap, tp, tc - bp - sp - ap - tp), rule,
-                                               amount, threshold, reference, first_month,
-                                               _held(held, end) if held else (), tuple(row[16:]))
+            spec = specs.get((rule, threshold, reference))
+            if spec is None:
+                measure = rules[rule].measure
+                spec = specs[(rule, threshold, reference)] = (measure, RISK_SCOPE[measure], tuple(rules[rule].kinds),
+                                                              rules[rule].comparison, threshold, reference)
+            _, name, id_number, relation_to_head, address, region_code, head_name = row[16:]
+            # Positional, in the fields' order: ~300,000 entries a county month.
+            answer.listed[person_id] = RiskEntry(
+                person_id, name, id_number, head_name, relation_to_head, address, region_code,
+                _held(held, end) if held else (), cat, visits, tc, pc, bp, sp, ap, tp, 0, 0, tc - bp - sp - ap - tp,
+                amount, spec, first_month)
     return answer
 
 

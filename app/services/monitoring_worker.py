@@ -1,6 +1,6 @@
 """A second process for the monitoring list of a county: it examines the people of one range of ids on its own
-read-only connection and hands back plain values (figures in fen, not Decimal objects: pickling ~150,000 entries
-made of Decimals would cost more than making them)."""
+read-only connection and hands back its share of the list's entries, sorted (RiskEntry holds plain values, amounts in
+whole fen, so ~180,000 of them pickle cheaply)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class Helper:
         self.pool = get_context("spawn").Pool(1)  # spawn: a forked copy of a process holding SQLite is not safe
         self.pending = self.pool.apply_async(run, args)
 
-    def result(self) -> tuple[int, list[tuple], list]:
+    def result(self) -> tuple[int, list, list]:
         return self.pending.get()
 
     def cancel(self) -> None:
@@ -55,8 +55,8 @@ def start(session: Session, year: int, month: int, as_of: date, floor: Decimal, 
 
 
 def run(path: str, user: User, year: int, month: int, as_of: date, floor: Decimal,
-        within: tuple[str, str | None]) -> tuple[int, list[tuple], list]:
-    """In the second process: how many were examined, the summary's Figures as tuples, and the other entries."""
+        within: tuple[str, str | None]) -> tuple[int, list, list]:
+    """In the second process: how many were examined, the entries the summary lists (sorted) and the other entries."""
     from app.services import monitoring  # the parent imported this module from monitoring
 
     conn = check_parts.connect(Path(path))
@@ -64,7 +64,6 @@ def run(path: str, user: User, year: int, month: int, as_of: date, floor: Decima
         found: list = []
         for _ in monitoring.examine(Session(Store(conn, Path(path)), user), year, month, as_of, floor, within, found):
             pass
-        count, listed, others = found[0]
-        return count, [tuple(f) for f in listed], others
+        return found[0]
     finally:
         conn.close()
