@@ -184,8 +184,7 @@ def examine(session: Session, year: int, month: int, as_of: date, floor: Decimal
         if entry is not None:
             others.append(entry)
         yield len(answer.listed) + done, len(people), None
-    listed = sorted(answer.listed.values(), key=RiskEntry.key)
-    found.append((len(people), listed, others))
+    found.append((len(people), list(answer.listed.values()), others))
 
 
 def risk_list(session: Session, year: int, month: int, today: date | None = None,
