@@ -152,7 +152,7 @@ def year_results(session: Session, person_id: str, year: int, until: str) -> tup
     """year_result for any day up to `until`, the year's visits read once (those up to an earlier day are a prefix of
     them in settling order; the monitoring list settles a year at several months' ends), and the visits' days."""
     conn = session.conn
-    rows = reads.year_visits(conn, person_id, year, until)
+    rows = reads.year_visit_rows(conn, person_id, year, until)
     days = [r["discharged_on"] for r in rows]
     visits = [reads.visit(r) for r in rows]
     insurance = reads.insurance(conn, person_id, year) if rows else ""

@@ -14,10 +14,15 @@ from app.domain.names import DEFAULT_INSURANCE
 def year_visits(conn: sqlite3.Connection, person_id: str, year: int, until: str | None = None) -> list[dict]:
     """The person's live (not voided) visits of the year discharged up to `until` (the year's end if None), in
     settling order."""
-    return [dict(r) for r in conn.execute("SELECT * FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ? "
-                                          "AND status = 'live' "
-                                          "ORDER BY discharged_on, created_at",
-                                          (person_id, f"{year}-01-01", until or f"{year}-12-31"))]
+    return [dict(r) for r in year_visit_rows(conn, person_id, year, until)]
+
+
+def year_visit_rows(conn: sqlite3.Connection, person_id: str, year: int, until: str | None = None) -> list:
+    """year_visits as the connection's rows, for readers that change none (a dict per row cost the monitoring list
+    ~0.6 s of a county month's 8,000 years settled again)."""
+    return conn.execute("SELECT * FROM visits WHERE person_id = ? AND discharged_on BETWEEN ? AND ? "
+                        "AND status = 'live' ORDER BY discharged_on, created_at",
+                        (person_id, f"{year}-01-01", until or f"{year}-12-31")).fetchall()
 
 
 def visit(row: Any) -> Visit:
