@@ -111,3 +111,15 @@ def test_running_sum_equals_the_test_day_by_day(session, monkeypatch):
         assert held[-1] > 0, "the running sum was not taken"
         assert dataclasses.replace(summed, generated_at=None) == dataclasses.replace(daily, generated_at=None), month
     assert any(e.first_month < 12 for e in summed.entries) and len(summed.entries) > 40
+
+
+def test_the_summary_gives_its_entries_in_the_lists_order(session):
+    """The summary's rows come sorted as the list is (SQLite's text order is Python's), so no share is sorted in
+    Python before the last merge; a row out of order would only cost time, and this test names it."""
+    from app.services.monitoring_entry import RiskEntry
+
+    _changed(session)
+    answer = monitoring.summary_years(session, YEAR, 12, date(YEAR, 12, 31), 1)
+    entries = list(answer.listed.values())
+    assert len(entries) > 40 and len({e.region_code for e in entries}) > 1
+    assert entries == sorted(entries, key=RiskEntry.key)
