@@ -92,8 +92,8 @@ def summary_years(session: Session, year: int, month: int, as_of: date, floor: D
         (eng.policy.id, eng.loaded.version, *measured_params, year, month, *bounds, int(floor * 100), *param)).fetchall()
     periods: dict[str, list] = {}
     for row in session.conn.execute("SELECT person_id, category, valid_from, valid_to FROM category_periods "
-                                    "WHERE valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)",
-                                    (as_of.isoformat(), f"{year}-01-01")):
+                                    f"WHERE valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?) {between}",
+                                    (as_of.isoformat(), f"{year}-01-01", *bounds)):  # this process's share only
         periods.setdefault(row[0], []).append((row[1], row[2], row[3]))
     applicable: dict[tuple[str, ...], list[str] | None] = {}
     rule_of = {c: next((i for i, r in enumerate(rules) if c in r.categories), None)
