@@ -167,8 +167,8 @@ def build_risk_list(session: Session, year: int, month: int, today: date | None 
 def examine(session: Session, year: int, month: int, as_of: date, floor: Decimal | None,
             within: tuple[str, str | None] | None, found: list[tuple[int, list, list]]) -> Iterator[tuple[int, int, None]]:
     """Examine the candidates (those of one range of ids when `within`), yielding progress, and add to `found` how
-    many were examined, the Figures of those the summary lists and the entries of those settled again or read visit
-    by visit."""
+    many were examined, the entries of those the summary lists (in the list's order) and the entries of those
+    settled again or read visit by visit."""
     answer = summary_years(session, year, month, as_of, floor, within)
     people = answer.candidates
     stored = stored_years(session, year, as_of, answer.stored) if answer.stored else {}
