@@ -83,6 +83,25 @@ class TierShare:
                 "co_payment": fmt(self.co_payment)}
 
 
+class PoolShare(TierShare):
+    """医疗救助's TierShare, kept as the pool's figures before and after the visit (over the deductible, eligible under
+    the cost ceiling, rated and rounded) and worked into its two figures only when first read: most are never read."""
+
+    __slots__ = ("_figures",)
+
+    def __init__(self, base: Decimal, paid: Decimal, figures: tuple[Decimal, ...]) -> None:
+        self.tier, self.base, self.paid = "医疗救助", base, paid
+        self._figures, self._clamped = figures, None
+
+    def _clamp(self) -> tuple[Decimal, Decimal]:
+        over_before, over, before_eligible, eligible, rated_before, rounded = self._figures
+        # Above the limit: the costs over a cost ceiling, and what the rate gave but the annual limit did not pay.
+        beyond_ceiling = (over - over_before) - (eligible - before_eligible)
+        self._under = self.base - (over - over_before)
+        self._above = beyond_ceiling + (rounded - rated_before) - self.paid
+        return TierShare._clamp(self)
+
+
 FIRST_TIER = "基本医保"  # the tier that settles on the whole 政策范围内费用 (app/policy/tiers/basic.py)
 OWN_PARTS = ("out_of_catalog", "under_deductible", "above_limit", "co_payment", "unsplit")
 
