@@ -158,6 +158,8 @@ def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment, tup
         bs = ps.blocks.get(bi)
         if bs is None:
             bs = ps.blocks[bi] = BlockState()
+        if not d_excess and not bs.qualifying_excess and blk.base.mode == TILT_EXCESS:
+            continue  # nothing beyond the annual limit, before or now: the block pays and says nothing (the usual visit)
         qualifies = meets_all(blk.conditions, v)
         # The declared base: what the annual limit left unassisted, or all that basic assistance left self-paid.
         d_base = d_excess if blk.base.mode == TILT_EXCESS else max(inc - paid, ZERO)
