@@ -55,6 +55,11 @@ class KindPlan(dict):
         return found
 
 
+def year_paid(out: SettleResult, st: YearState) -> Decimal:
+    """Everything a settled year pays (its total_paid), from its tallies: compared across a person's categories."""
+    return st.paid() + out.application_assistance_paid + out.re_assistance_paid
+
+
 class Engine:
     """Settles cases under one loaded policy with one county's local parameters."""
 
@@ -96,10 +101,14 @@ class Engine:
         tried: list[tuple[str, Decimal]] = []
         for cat in cands:
             this = Run(self.policy, self.index, case, cat, self.resolver.value, self.resolver.held_span)
-            result, paid = self._settle_as(this, explain)
-            tried.append((cat, paid))
-            if best is None or paid > best_paid:
-                best, best_paid, run = result, paid, this
+            result, st = self._settle_as(this, explain)
+            if len(cands) > 1:  # what each category's year pays is compared; a single category's is never read
+                paid = year_paid(result, st)
+                tried.append((cat, paid))
+                if best is not None and paid <= best_paid:
+                    continue
+                best_paid = paid
+            best, run = result, this
         assert best is not None and run is not None
         add_warnings(run, best)  # the 监测预警 of the category applied only: the others' results are dropped
         late = self.policy.ends is not None and case.visits[-1].date > self.policy.ends
@@ -108,7 +117,10 @@ class Engine:
                                          f"就诊日期晚于本政策适用期（至 {self.policy.ends}）：本政策文件选择期满后仍按"
                                          f"{self.policy.document}结算并提示（理由见政策文件“期满后”处的说明）。请核实上级是否"
                                          f"已发文延续或出台新政策：已延续的请更新“适用期至”，有新政策的请改用新政策重新结算"))
-        best.warnings.extend(self.category_warnings(case.categories))
+        for name in case.categories:
+            if name not in self.index.canonical:  # rare: build the warnings only then
+                best.warnings.extend(self.category_warnings(case.categories))
+                break
         if explain:
             if len(tried) > 1:
                 others = "，".join(f"按{c}三重制度合计支付 {fmt(t)} 元" for c, t in tried)
@@ -124,8 +136,8 @@ class Engine:
             plan = self._plans[cat] = KindPlan(self.policy, self.index, cat)
         return plan
 
-    def _settle_as(self, run: Run, explain: bool) -> tuple[SettleResult, Decimal]:
-        """The year under the run's category, and everything it pays (its total_paid)."""
+    def _settle_as(self, run: Run, explain: bool) -> tuple[SettleResult, YearState]:
+        """The year under the run's category, and its tallies (what it pays is their paid() and the annual tiers')."""
         st = YearState()
         results: list[VisitResult] = []
         # The insurance tiers first for the whole year: they never depend on assistance, and a tier paid only on
@@ -154,4 +166,4 @@ class Engine:
         out = SettleResult(self.policy.id, self.loaded.version, run.cat, results)
         settle_application(run, out, explain)
         settle_re_assistance(run, out, explain)
-        return out, st.paid() + out.application_assistance_paid + out.re_assistance_paid
+        return out, st
