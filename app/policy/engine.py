@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from app.domain.case import Case, CaseError
+from app.domain.case import Case, CaseError, Visit
 from app.domain.money import fmt
 from app.domain.names import ORDINARY
 from app.policy.index import PolicyIndex
@@ -60,6 +60,13 @@ def year_paid(out: SettleResult, st: YearState) -> Decimal:
     return st.paid() + out.application_assistance_paid + out.re_assistance_paid
 
 
+def take_slips(run: Run, plan: KindPlan, slips: list[tuple[Visit, VisitResult]], st: YearState,
+               explain: bool) -> None:
+    """Count visits whose insurance figures both came from the hospital's slip in the year's tallies, tier by tier."""
+    reported_basic(run, plan, slips, st, explain)
+    reported_serious(plan, slips, st, explain)
+
+
 class Engine:
     """Settles cases under one loaded policy with one county's local parameters."""
 
@@ -101,7 +108,7 @@ class Engine:
         tried: list[tuple[str, Decimal]] = []
         for cat in cands:
             this = Run(self.policy, self.index, case, cat, self.resolver.value, self.resolver.held_span)
-            result, st = self._settle_as(this, explain)
+            result, st = self._settle_as(this, explain, len(cands) > 1)
             if len(cands) > 1:  # what each category's year pays is compared; a single category's is never read
                 paid = year_paid(result, st)
                 tried.append((cat, paid))
@@ -136,26 +143,35 @@ class Engine:
             plan = self._plans[cat] = KindPlan(self.policy, self.index, cat)
         return plan
 
-    def _settle_as(self, run: Run, explain: bool) -> tuple[SettleResult, YearState]:
-        """The year under the run's category, and its tallies (what it pays is their paid() and the annual tiers')."""
+    def _settle_as(self, run: Run, explain: bool, tally: bool = True) -> tuple[SettleResult, YearState]:
+        """The year under the run's category, and its tallies (what it pays is their paid() and the annual tiers');
+        without `tally` the tallies may leave out the slips' figures no tier read (a single category's year)."""
         st = YearState()
         results: list[VisitResult] = []
         # The insurance tiers first for the whole year: they never depend on assistance, and a tier paid only on
         # application tests the household on the year's costs left after them.
         plan = self._plan(run.cat)
+        slips: list[tuple[Visit, VisitResult]] = []  # visits a slip settled, not yet in the year's tallies
         for i, v in enumerate(run.case.visits):
-            r = VisitResult(v.id, v.total_cost, v.policy_covered)
-            steps = r.steps if explain else None
-            _, _, counted, by_kind, chain = plan[v.kind]
-            if v.basic_paid is not None:
-                r.basic_paid = reported_basic(run, v, st, steps, by_kind, chain)
-            else:
-                r.basic_paid = settle_basic(run, v, i, st, steps, r.shares, by_kind)
-            if v.serious_illness_paid is not None:
-                r.serious_illness_paid = reported_serious(v, st, r.basic_paid, counted, steps)
-            else:
-                r.serious_illness_paid = settle_serious(run, v, i, st, r.basic_paid, steps, r.shares)
+            r = VisitResult(v.id, v.total_cost, v.policy_covered, v.basic_paid, v.serious_illness_paid)
             results.append(r)
+            if r.basic_paid is not None and r.serious_illness_paid is not None:
+                slips.append((v, r))  # 85% of visits: their figures are only counted, and only when read
+                continue
+            if slips:  # a tier computes on the year's tallies: the slips' figures before it go in first, in order
+                take_slips(run, plan, slips, st, explain)
+                slips = []
+            steps = r.steps if explain else None
+            if r.basic_paid is None:
+                r.basic_paid = settle_basic(run, v, i, st, steps, r.shares, plan[v.kind][3])
+            else:
+                reported_basic(run, plan, [(v, r)], st, explain)
+            if r.serious_illness_paid is None:
+                r.serious_illness_paid = settle_serious(run, v, i, st, r.basic_paid, steps, r.shares)
+            else:
+                reported_serious(plan, [(v, r)], st, explain)
+        if slips and (tally or explain):
+            take_slips(run, plan, slips, st, explain)
         for i, (v, r) in enumerate(zip(run.case.visits, results)):
             pool, secondary, _, _, _ = plan[v.kind]
             steps = r.steps if explain else None
