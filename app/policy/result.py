@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
@@ -83,22 +84,20 @@ class TierShare:
                 "co_payment": fmt(self.co_payment)}
 
 
-class PoolShare(TierShare):
-    """医疗救助's TierShare, kept as the pool's figures before and after the visit (over the deductible, eligible under
-    the cost ceiling, rated and rounded) and worked into its two figures only when first read: most are never read."""
+class LazyShare(TierShare):
+    """A TierShare kept as the tier's own figures for the visit and worked into its two parts (under the deductible,
+    above the limit) by `parts(base, paid, *figures)` only when first read: most are never read (a settlement without
+    explanation that is not stored)."""
 
-    __slots__ = ("_figures",)
+    __slots__ = ("_parts", "_figures")
 
-    def __init__(self, base: Decimal, paid: Decimal, figures: tuple[Decimal, ...]) -> None:
-        self.tier, self.base, self.paid = "医疗救助", base, paid
-        self._figures, self._clamped = figures, None
+    def __init__(self, tier: str, base: Decimal, paid: Decimal,
+                 parts: Callable[..., tuple[Decimal, Decimal]], figures: tuple) -> None:
+        self.tier, self.base, self.paid = tier, base, paid
+        self._parts, self._figures, self._clamped = parts, figures, None
 
     def _clamp(self) -> tuple[Decimal, Decimal]:
-        over_before, over, before_eligible, eligible, rated_before, rounded = self._figures
-        # Above the limit: the costs over a cost ceiling, and what the rate gave but the annual limit did not pay.
-        beyond_ceiling = (over - over_before) - (eligible - before_eligible)
-        self._under = self.base - (over - over_before)
-        self._above = beyond_ceiling + (rounded - rated_before) - self.paid
+        self._under, self._above = self._parts(self.base, self.paid, *self._figures)
         return TierShare._clamp(self)
 
 

@@ -9,7 +9,7 @@ from app.domain.case import Visit
 from app.domain.money import fmt, pct, round_fen
 from app.policy import blocks
 from app.policy.blocks import ZERO
-from app.policy.result import PoolShare, Step, VisitResult
+from app.policy.result import LazyShare, Step, VisitResult
 from app.policy.schema import TILT_EXCESS, AboveLimit, AssistancePool, Treatment
 from app.policy.state import BlockState, PoolState, YearState
 from app.policy.tiers.common import COND_TEXT, Run, meets_all, meets_any, money_text, planned
@@ -82,6 +82,14 @@ def _gate(run: Run, pi: int, pool: AssistancePool, t: Treatment, results: list[V
     return gate
 
 
+def _share_parts(inc: Decimal, paid: Decimal, over_before: Decimal, over: Decimal, before_eligible: Decimal,
+                 eligible: Decimal, rated_before: Decimal, rounded: Decimal) -> tuple[Decimal, Decimal]:
+    """The visit's costs under the deductible, and above the limit: the costs over a cost ceiling, and what the rate
+    gave but the annual limit did not pay (LazyShare)."""
+    beyond_ceiling = (over - over_before) - (eligible - before_eligible)
+    return inc - (over - over_before), beyond_ceiling + (rounded - rated_before) - paid
+
+
 def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment, tuple[tuple[int, AboveLimit], ...]],
                       v: Visit, i: int, st: YearState, r: VisitResult, results: list[VisitResult],
                       steps: list[Step] | None) -> None:
@@ -133,7 +141,8 @@ def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment, tup
     paid_before = ps.paid
     ps.paid += paid
     r.assistance_paid += paid
-    r.shares.append(PoolShare(inc, paid, (over_before, over, before_eligible, eligible, rated_before, rounded)))
+    r.shares.append(LazyShare("医疗救助", inc, paid, _share_parts,
+                              (over_before, over, before_eligible, eligible, rated_before, rounded)))
     if steps is not None:
         ded_text = f"{run.cat}不设起付线" if not deductible else f"{run.cat}年度起付线 {fmt(deductible)}"
         ceil_text = f"；{fmt(ceiling)} 元以内的费用" if ceiling is not None else ""

@@ -10,7 +10,7 @@ from app.domain.case import CaseError, Visit
 from app.domain.money import fmt, pct, round_fen
 from app.policy import blocks
 from app.policy.blocks import ZERO
-from app.policy.result import Step, TierShare, VisitResult
+from app.policy.result import LazyShare, Step, TierShare, VisitResult
 from app.policy.state import YearState
 from app.policy.schema import SeriousSection
 from app.policy.tiers.common import Run, money_text
@@ -52,9 +52,7 @@ def settle_serious(run: Run, v: Visit, i: int, st: YearState, basic: Decimal,
     st.serious_after = (terms, st.serious_base, over, rated)
     paid = blocks.due_now(cumulative, st.serious_paid, inc)
     if shares is not None:
-        if rated_before is None:
-            rated_before = round_fen(blocks.rate_times(over_before, rate, uplift))
-        shares.append(TierShare("大病保险", inc, paid, inc - (over - over_before), rated - rated_before - paid))
+        shares.append(LazyShare("大病保险", inc, paid, _share_parts, (over_before, over, rated_before, rated, rate, uplift)))
     if steps is not None and (paid or st.serious_base):
         base = f"本年累计基本医保后政策范围内个人自付 {fmt(st.serious_base)}"
         if deductible is not None and not over:
@@ -68,6 +66,14 @@ def settle_serious(run: Run, v: Visit, i: int, st: YearState, basic: Decimal,
         steps.append(Step("大病保险", paid, ref, text + (f"（{'；'.join(notes)}）" if notes else "")))
     st.serious_paid += paid
     return paid
+
+
+def _share_parts(inc: Decimal, paid: Decimal, over_before: Decimal, over: Decimal, rated_before: Decimal | None,
+                 rated: Decimal, rate: Any, uplift: Decimal) -> tuple[Decimal, Decimal]:
+    """The visit's costs under the deductible, and what the rate gave but the cap did not pay (LazyShare)."""
+    if rated_before is None:
+        rated_before = round_fen(blocks.rate_times(over_before, rate, uplift))
+    return inc - (over - over_before), rated - rated_before - paid
 
 
 def reported_serious(plan: dict, slips: list[tuple[Visit, VisitResult]], st: YearState, explain: bool) -> None:
