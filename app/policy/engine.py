@@ -43,6 +43,9 @@ class KindPlan(dict):
     def __init__(self, policy: Policy, index: PolicyIndex, cat: str):
         super().__init__()
         self.policy, self.index, self.cat = policy, index, cat
+        # The terms common.planned keeps (YearState.plan), for every case of the category: their keys name all they
+        # depend on besides the category, as the engine's resolver, which keeps them across categories, requires.
+        self.kept: dict[tuple, tuple] = {}
 
     def __missing__(self, kind: str) -> tuple[tuple | None, bool, bool, bool, bool]:
         policy, cat = self.policy, self.cat
@@ -146,11 +149,11 @@ class Engine:
     def _settle_as(self, run: Run, explain: bool, tally: bool = True) -> tuple[SettleResult, YearState]:
         """The year under the run's category, and its tallies (what it pays is their paid() and the annual tiers');
         without `tally` the tallies may leave out the slips' figures no tier read (a single category's year)."""
-        st = YearState()
+        plan = self._plan(run.cat)
+        st = YearState(plan=plan.kept)
         results: list[VisitResult] = []
         # The insurance tiers first for the whole year: they never depend on assistance, and a tier paid only on
         # application tests the household on the year's costs left after them.
-        plan = self._plan(run.cat)
         slips: list[tuple[Visit, VisitResult]] = []  # visits a slip settled, not yet in the year's tallies
         for i, v in enumerate(run.case.visits):
             r = VisitResult(v.id, v.total_cost, v.policy_covered, v.basic_paid, v.serious_illness_paid)

@@ -50,7 +50,8 @@ class YearState:
     serious_terms: tuple[date, date, tuple] | None = None
     serious_after: tuple | None = None  # 大病保险's terms, base, over the deductible and rated after the last computed visit
     basic_terms: dict[tuple[str, str | None], tuple[date, date, tuple]] = field(default_factory=dict)
-    plan: dict[tuple, tuple[date, date, object]] = field(default_factory=dict)  # the other tiers' (common.planned)
+    # the other tiers' (common.planned); the engine passes its category's (KindPlan.kept), kept across cases
+    plan: dict[tuple, tuple[date, date, object]] = field(default_factory=dict)
 
     def paid(self) -> Decimal:
         """What the per-visit tiers paid this year, tallied as they paid it: the same sum as SettleResult.total_paid's

@@ -42,8 +42,9 @@ class Run:
 
 
 def planned(run: Run, st: Any, key: tuple, day: date, build: Callable[..., Any], *args: Any) -> Any:
-    """Terms a tier builds (Resolver.held_span), kept in the year's state (`st.plan`) for the days they hold, so a
-    visit only tests its day against them. `key` names what the terms depend on besides the case's category."""
+    """Terms a tier builds (Resolver.held_span), kept in `st.plan` (the engine's: its category's, across cases) for
+    the days they hold, so a visit only tests its day against them. `key` names what the terms depend on besides the
+    case's category."""
     span = st.plan.get(key)
     if span is None or not span[0] <= day < span[1]:
         span = st.plan[key] = run.held_span(key, day, build, *args)
