@@ -27,7 +27,6 @@ class PoolState:
     # The terms of the last visit and its figures after it (over the deductible, eligible, rated and rounded, beyond
     # the annual limit): the next visit's figures before it while the terms are the same.
     after: tuple | None = None
-    terms: tuple[date, date, tuple] | None = None  # the category's terms in the pool and the days they hold
 
 
 @dataclass(slots=True)
@@ -45,11 +44,12 @@ class YearState:
     secondary_paid: Decimal = ZERO
     secondary_total_cost: Decimal = ZERO  # the year's 医疗总费用 in the section's kinds, for a graded rate
     gates: dict[int, tuple[bool, str]] = field(default_factory=dict)  # pool → a tier paid on application: open?, why
-    # The case's plan: terms a tier built, with the days they hold (Resolver.held_span), kept for the year's visits so
-    # that a visit only tests its day against them.
-    serious_terms: tuple[date, date, tuple] | None = None
+    # The plan: terms a tier built, with the days they hold (Resolver.held_span), so that a visit only tests its day
+    # against them; the engine passes its category's (KindPlan), kept across cases.
+    serious_terms: dict[str, tuple[date, date, tuple]] = field(default_factory=dict)  # by scheme
     serious_after: tuple | None = None  # 大病保险's terms, base, over the deductible and rated after the last computed visit
-    basic_terms: dict[tuple[str, str | None], tuple[date, date, tuple]] = field(default_factory=dict)
+    basic_terms: dict[tuple[str, str | None, str], tuple[date, date, tuple]] = field(default_factory=dict)
+    pool_terms: dict[int, tuple[date, date, tuple]] = field(default_factory=dict)  # the category's, by pool
     # the other tiers' (common.planned); the engine passes its category's (KindPlan.kept), kept across cases
     plan: dict[tuple, tuple[date, date, object]] = field(default_factory=dict)
 

@@ -112,9 +112,9 @@ def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment, tup
     ps = st.pools.get(pi)
     if ps is None:
         ps = st.pools[pi] = PoolState()
-    span = ps.terms
+    span = st.pool_terms.get(pi)
     if span is None or not span[0] <= v.date < span[1]:
-        span = ps.terms = run.held_span(("救助", pi, run.cat), v.date, _pool_terms, run, pool, t, v.date, i)
+        span = st.pool_terms[pi] = run.held_span(("救助", pi, run.cat), v.date, _pool_terms, run, pool, t, v.date, i)
     terms = span[2]
     deductible, rate, limit, ceiling, ref, exhaust = terms
     inc = v.policy_covered - r.basic_paid - r.serious_illness_paid

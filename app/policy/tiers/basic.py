@@ -28,9 +28,10 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
     terms = sec.terms(v.kind)
     if terms is None:
         raise CaseError(f"visits[{i}].basic_paid", f"本政策文件未规定{v.kind}的基本医保待遇，请填写结算单上的基本医保统筹支付")
-    span = st.basic_terms.get((v.kind, v.hospital_level))
+    key = (v.kind, v.hospital_level, run.case.insurance)
+    span = st.basic_terms.get(key)
     if span is None or not span[0] <= v.date < span[1]:
-        span = st.basic_terms[(v.kind, v.hospital_level)] = run.held_span(
+        span = st.basic_terms[key] = run.held_span(
             ("基本", v.kind, v.hospital_level, run.cat, run.case.insurance), v.date, _terms, run, terms, v, i)
     deductible, rate, r_ref, refs, notes = span[2]
     explain = steps is not None

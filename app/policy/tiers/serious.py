@@ -30,9 +30,10 @@ def settle_serious(run: Run, v: Visit, i: int, st: YearState, basic: Decimal,
     if run.case.insurance not in sec.schemes:
         raise CaseError(f"visits[{i}].serious_illness_paid", f"本政策只能测算{'、'.join(sec.schemes)}的大病保险，参保险种为"
                         f"{run.case.insurance}，请填写结算单上的大病保险支付")
-    span = st.serious_terms
+    span = st.serious_terms.get(run.case.insurance)
     if span is None or not span[0] <= v.date < span[1]:
-        span = st.serious_terms = run.held_span(("大病", run.cat, run.case.insurance), v.date, _terms, run, sec, v.date, i)
+        span = st.serious_terms[run.case.insurance] = run.held_span(("大病", run.cat, run.case.insurance), v.date,
+                                                                    _terms, run, sec, v.date, i)
     terms = span[2]
     deductible, rate, uplift, cap, ref, notes = terms
     last = st.serious_after
