@@ -20,7 +20,7 @@ from app.policy.loader import LoadedPolicy
 from app.policy.schema import Policy
 from app.policy.resolver import Resolver
 from app.policy.result import SettleResult, VisitResult, Warning
-from app.policy.state import YearState
+from app.policy.state import TermsKept, YearState
 from app.policy.tiers.annual import (
     add_warnings,
     settle_application,
@@ -43,12 +43,7 @@ class KindPlan(dict):
     def __init__(self, policy: Policy, index: PolicyIndex, cat: str):
         super().__init__()
         self.policy, self.index, self.cat = policy, index, cat
-        # The terms common.planned keeps (YearState.plan), for every case of the category: their keys name all they
-        # depend on besides the category, as the engine's resolver, which keeps them across categories, requires.
-        self.kept: dict[tuple, tuple] = {}
-        self.basic_terms: dict[tuple, tuple] = {}  # and the tiers' own terms (YearState), kept likewise
-        self.serious_terms: dict[str, tuple] = {}
-        self.pool_terms: dict[int, tuple] = {}
+        self.kept = TermsKept()  # for every case of the category
 
     def __missing__(self, kind: str) -> tuple[tuple | None, bool, bool, bool, bool]:
         policy, cat = self.policy, self.cat
@@ -153,8 +148,7 @@ class Engine:
         """The year under the run's category, and its tallies (what it pays is their paid() and the annual tiers');
         without `tally` the tallies may leave out the slips' figures no tier read (a single category's year)."""
         plan = self._plan(run.cat)
-        st = YearState(plan=plan.kept, basic_terms=plan.basic_terms, serious_terms=plan.serious_terms,
-                       pool_terms=plan.pool_terms)
+        st = YearState(plan.kept)
         results: list[VisitResult] = []
         # The insurance tiers first for the whole year: they never depend on assistance, and a tier paid only on
         # application tests the household on the year's costs left after them.
