@@ -30,7 +30,7 @@ from app.services.registry import person as load_person
 from app.services.session import Session
 from app.store import reads, records, steps_codec
 from app.store.clock import new_id, now
-from app.store.db import transaction
+from app.store.db import commits_flushed_at_end, transaction
 from app.domain.errors import FieldError
 
 TIERS = ("basic_paid", "serious_illness_paid", "assistance_paid", "tilt_assistance_paid")
@@ -450,14 +450,15 @@ def resettle_year(session: Session, year: int,
     done = 0
     counts = Resettled()
     yield Progress(0, total, 0)
-    for compared, differ in changed_people(session, year):
-        for person_id in differ:
-            with transaction(session.conn):
-                counts = counts.add(_store_year(session, person_id, year, reason)[1])
-            done += 1
+    with commits_flushed_at_end(session.conn):
+        for compared, differ in changed_people(session, year):
+            for person_id in differ:
+                with transaction(session.conn):
+                    counts = counts.add(_store_year(session, person_id, year, reason)[1])
+                done += 1
+                yield Progress(done, total, counts.settlements, counts.unpaid, counts.adjustments)
+            done += compared - len(differ)
             yield Progress(done, total, counts.settlements, counts.unpaid, counts.adjustments)
-        done += compared - len(differ)
-        yield Progress(done, total, counts.settlements, counts.unpaid, counts.adjustments)
 
 
 class _Undo(Exception):

@@ -98,7 +98,10 @@ def test_cancel_leaves_every_person_whole_and_running_again_finishes(session):
     for progress in steps:
         if progress.changed >= 3:
             break
+    # Meanwhile the job's commits are flushed together at its end; a bill saved after it is flushed on its own again.
+    assert session.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     steps.close()  # the caseworker pressed 取消
+    assert session.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     left = _differ(session)
     assert 0 < len(left) < len(todo)
     # Whoever was reached is fully re-settled (nothing of theirs differs); whoever was not is untouched.
