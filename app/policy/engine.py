@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from app.domain.case import Case, CaseError
+from app.domain.case import Case, CaseError, Visit
 from app.domain.money import fmt
 from app.domain.names import ORDINARY
 from app.policy.index import PolicyIndex
@@ -20,7 +20,7 @@ from app.policy.loader import LoadedPolicy
 from app.policy.schema import Policy
 from app.policy.resolver import Resolver
 from app.policy.result import SettleResult, VisitResult, Warning
-from app.policy.state import YearState
+from app.policy.state import TermsKept, YearState
 from app.policy.tiers.annual import (
     add_warnings,
     settle_application,
@@ -43,6 +43,7 @@ class KindPlan(dict):
     def __init__(self, policy: Policy, index: PolicyIndex, cat: str):
         super().__init__()
         self.policy, self.index, self.cat = policy, index, cat
+        self.kept = TermsKept()  # for every case of the category
 
     def __missing__(self, kind: str) -> tuple[tuple | None, bool, bool, bool, bool]:
         policy, cat = self.policy, self.cat
@@ -53,6 +54,18 @@ class KindPlan(dict):
                               serious is not None and kind in serious.kinds,
                               kind_capped(policy, kind), reads_chain(policy, kind))
         return found
+
+
+def year_paid(out: SettleResult, st: YearState) -> Decimal:
+    """Everything a settled year pays (its total_paid), from its tallies: compared across a person's categories."""
+    return st.paid() + out.application_assistance_paid + out.re_assistance_paid
+
+
+def take_slips(run: Run, plan: KindPlan, slips: list[tuple[Visit, VisitResult]], st: YearState,
+               explain: bool) -> None:
+    """Count visits whose insurance figures both came from the hospital's slip in the year's tallies, tier by tier."""
+    reported_basic(run, plan, slips, st, explain)
+    reported_serious(plan, slips, st, explain)
 
 
 class Engine:
@@ -96,10 +109,14 @@ class Engine:
         tried: list[tuple[str, Decimal]] = []
         for cat in cands:
             this = Run(self.policy, self.index, case, cat, self.resolver.value, self.resolver.held_span)
-            result, paid = self._settle_as(this, explain)
-            tried.append((cat, paid))
-            if best is None or paid > best_paid:
-                best, best_paid, run = result, paid, this
+            result, st = self._settle_as(this, explain, len(cands) > 1)
+            if len(cands) > 1:  # what each category's year pays is compared; a single category's is never read
+                paid = year_paid(result, st)
+                tried.append((cat, paid))
+                if best is not None and paid <= best_paid:
+                    continue
+                best_paid = paid
+            best, run = result, this
         assert best is not None and run is not None
         add_warnings(run, best)  # the 监测预警 of the category applied only: the others' results are dropped
         late = self.policy.ends is not None and case.visits[-1].date > self.policy.ends
@@ -108,7 +125,10 @@ class Engine:
                                          f"就诊日期晚于本政策适用期（至 {self.policy.ends}）：本政策文件选择期满后仍按"
                                          f"{self.policy.document}结算并提示（理由见政策文件“期满后”处的说明）。请核实上级是否"
                                          f"已发文延续或出台新政策：已延续的请更新“适用期至”，有新政策的请改用新政策重新结算"))
-        best.warnings.extend(self.category_warnings(case.categories))
+        for name in case.categories:
+            if name not in self.index.canonical:  # rare: build the warnings only then
+                best.warnings.extend(self.category_warnings(case.categories))
+                break
         if explain:
             if len(tried) > 1:
                 others = "，".join(f"按{c}三重制度合计支付 {fmt(t)} 元" for c, t in tried)
@@ -124,26 +144,35 @@ class Engine:
             plan = self._plans[cat] = KindPlan(self.policy, self.index, cat)
         return plan
 
-    def _settle_as(self, run: Run, explain: bool) -> tuple[SettleResult, Decimal]:
-        """The year under the run's category, and everything it pays (its total_paid)."""
-        st = YearState()
+    def _settle_as(self, run: Run, explain: bool, tally: bool = True) -> tuple[SettleResult, YearState]:
+        """The year under the run's category, and its tallies (what it pays is their paid() and the annual tiers');
+        without `tally` the tallies may leave out the slips' figures no tier read (a single category's year)."""
+        plan = self._plan(run.cat)
+        st = YearState(plan.kept)
         results: list[VisitResult] = []
         # The insurance tiers first for the whole year: they never depend on assistance, and a tier paid only on
         # application tests the household on the year's costs left after them.
-        plan = self._plan(run.cat)
+        slips: list[tuple[Visit, VisitResult]] = []  # visits a slip settled, not yet in the year's tallies
         for i, v in enumerate(run.case.visits):
-            r = VisitResult(v.id, v.total_cost, v.policy_covered)
-            steps = r.steps if explain else None
-            _, _, counted, by_kind, chain = plan[v.kind]
-            if v.basic_paid is not None:
-                r.basic_paid = reported_basic(run, v, st, steps, by_kind, chain)
-            else:
-                r.basic_paid = settle_basic(run, v, i, st, steps, r.shares, by_kind)
-            if v.serious_illness_paid is not None:
-                r.serious_illness_paid = reported_serious(v, st, r.basic_paid, counted, steps)
-            else:
-                r.serious_illness_paid = settle_serious(run, v, i, st, r.basic_paid, steps, r.shares)
+            r = VisitResult(v.id, v.total_cost, v.policy_covered, v.basic_paid, v.serious_illness_paid)
             results.append(r)
+            if r.basic_paid is not None and r.serious_illness_paid is not None:
+                slips.append((v, r))  # 85% of visits: their figures are only counted, and only when read
+                continue
+            if slips:  # a tier computes on the year's tallies: the slips' figures before it go in first, in order
+                take_slips(run, plan, slips, st, explain)
+                slips = []
+            steps = r.steps if explain else None
+            if r.basic_paid is None:
+                r.basic_paid = settle_basic(run, v, i, st, steps, r.shares, plan[v.kind][3])
+            else:
+                reported_basic(run, plan, [(v, r)], st, explain)
+            if r.serious_illness_paid is None:
+                r.serious_illness_paid = settle_serious(run, v, i, st, r.basic_paid, steps, r.shares)
+            else:
+                reported_serious(plan, [(v, r)], st, explain)
+        if slips and (tally or explain):
+            take_slips(run, plan, slips, st, explain)
         for i, (v, r) in enumerate(zip(run.case.visits, results)):
             pool, secondary, _, _, _ = plan[v.kind]
             steps = r.steps if explain else None
@@ -154,4 +183,4 @@ class Engine:
         out = SettleResult(self.policy.id, self.loaded.version, run.cat, results)
         settle_application(run, out, explain)
         settle_re_assistance(run, out, explain)
-        return out, st.paid() + out.application_assistance_paid + out.re_assistance_paid
+        return out, st

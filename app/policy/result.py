@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
@@ -81,6 +82,23 @@ class TierShare:
         return {"tier": self.tier, "base": fmt(self.base), "paid": fmt(self.paid),
                 "under_deductible": fmt(self.under_deductible), "above_limit": fmt(self.above_limit),
                 "co_payment": fmt(self.co_payment)}
+
+
+class LazyShare(TierShare):
+    """A TierShare kept as the tier's own figures for the visit and worked into its two parts (under the deductible,
+    above the limit) by `parts(base, paid, *figures)` only when first read: most are never read (a settlement without
+    explanation that is not stored)."""
+
+    __slots__ = ("_parts", "_figures")
+
+    def __init__(self, tier: str, base: Decimal, paid: Decimal,
+                 parts: Callable[..., tuple[Decimal, Decimal]], figures: tuple) -> None:
+        self.tier, self.base, self.paid = tier, base, paid
+        self._parts, self._figures, self._clamped = parts, figures, None
+
+    def _clamp(self) -> tuple[Decimal, Decimal]:
+        self._under, self._above = self._parts(self.base, self.paid, *self._figures)
+        return TierShare._clamp(self)
 
 
 FIRST_TIER = "基本医保"  # the tier that settles on the whole 政策范围内费用 (app/policy/tiers/basic.py)

@@ -9,7 +9,7 @@ from app.domain.case import Visit
 from app.domain.money import fmt, pct, round_fen
 from app.policy import blocks
 from app.policy.blocks import ZERO
-from app.policy.result import Step, TierShare, VisitResult
+from app.policy.result import LazyShare, Step, VisitResult
 from app.policy.schema import TILT_EXCESS, AboveLimit, AssistancePool, Treatment
 from app.policy.state import BlockState, PoolState, YearState
 from app.policy.tiers.common import COND_TEXT, Run, meets_all, meets_any, money_text, planned
@@ -82,6 +82,14 @@ def _gate(run: Run, pi: int, pool: AssistancePool, t: Treatment, results: list[V
     return gate
 
 
+def _share_parts(inc: Decimal, paid: Decimal, over_before: Decimal, over: Decimal, before_eligible: Decimal,
+                 eligible: Decimal, rated_before: Decimal, rounded: Decimal) -> tuple[Decimal, Decimal]:
+    """The visit's costs under the deductible, and above the limit: the costs over a cost ceiling, and what the rate
+    gave but the annual limit did not pay (LazyShare)."""
+    beyond_ceiling = (over - over_before) - (eligible - before_eligible)
+    return inc - (over - over_before), beyond_ceiling + (rounded - rated_before) - paid
+
+
 def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment, tuple[tuple[int, AboveLimit], ...]],
                       v: Visit, i: int, st: YearState, r: VisitResult, results: list[VisitResult],
                       steps: list[Step] | None) -> None:
@@ -104,9 +112,9 @@ def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment, tup
     ps = st.pools.get(pi)
     if ps is None:
         ps = st.pools[pi] = PoolState()
-    span = ps.terms
+    span = st.pool_terms.get(pi)
     if span is None or not span[0] <= v.date < span[1]:
-        span = ps.terms = run.held_span(("救助", pi, run.cat), v.date, _pool_terms, run, pool, t, v.date, i)
+        span = st.pool_terms[pi] = run.held_span(("救助", pi, run.cat), v.date, _pool_terms, run, pool, t, v.date, i)
     terms = span[2]
     deductible, rate, limit, ceiling, ref, exhaust = terms
     inc = v.policy_covered - r.basic_paid - r.serious_illness_paid
@@ -133,10 +141,8 @@ def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment, tup
     paid_before = ps.paid
     ps.paid += paid
     r.assistance_paid += paid
-    # Above the limit: the costs over a cost ceiling, and what the rate gave but the annual limit did not pay.
-    beyond_ceiling = (over - over_before) - (eligible - before_eligible)
-    rated = rounded - rated_before
-    r.shares.append(TierShare("医疗救助", inc, paid, inc - (over - over_before), beyond_ceiling + rated - paid))
+    r.shares.append(LazyShare("医疗救助", inc, paid, _share_parts,
+                              (over_before, over, before_eligible, eligible, rated_before, rounded)))
     if steps is not None:
         ded_text = f"{run.cat}不设起付线" if not deductible else f"{run.cat}年度起付线 {fmt(deductible)}"
         ceil_text = f"；{fmt(ceiling)} 元以内的费用" if ceiling is not None else ""
@@ -161,6 +167,8 @@ def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment, tup
         bs = ps.blocks.get(bi)
         if bs is None:
             bs = ps.blocks[bi] = BlockState()
+        if not d_excess and not bs.qualifying_excess and blk.base.mode == TILT_EXCESS:
+            continue  # nothing beyond the annual limit, before or now: the block pays and says nothing (the usual visit)
         qualifies = meets_all(blk.conditions, v)
         # The declared base: what the annual limit left unassisted, or all that basic assistance left self-paid.
         d_base = d_excess if blk.base.mode == TILT_EXCESS else max(inc - paid, ZERO)

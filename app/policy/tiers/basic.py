@@ -8,7 +8,7 @@ from app.domain.case import CaseError, Visit
 from app.domain.money import fmt, pct, round_fen
 from app.policy import blocks
 from app.policy.blocks import ZERO
-from app.policy.result import FIRST_TIER, Step, TierShare
+from app.policy.result import FIRST_TIER, Step, TierShare, VisitResult
 from app.policy.state import YearState
 from app.policy.tiers.common import COND_TEXT, Run, level_rule, meets_all, meets_any, money_text, planned
 from app.policy.schema import BasicKindTerms, BasicSection, Policy, ReferralDeductible
@@ -28,9 +28,10 @@ def settle_basic(run: Run, v: Visit, i: int, st: YearState, steps: list[Step] | 
     terms = sec.terms(v.kind)
     if terms is None:
         raise CaseError(f"visits[{i}].basic_paid", f"本政策文件未规定{v.kind}的基本医保待遇，请填写结算单上的基本医保统筹支付")
-    span = st.basic_terms.get((v.kind, v.hospital_level))
+    key = (v.kind, v.hospital_level, run.case.insurance)
+    span = st.basic_terms.get(key)
     if span is None or not span[0] <= v.date < span[1]:
-        span = st.basic_terms[(v.kind, v.hospital_level)] = run.held_span(
+        span = st.basic_terms[key] = run.held_span(
             ("基本", v.kind, v.hospital_level, run.cat, run.case.insurance), v.date, _terms, run, terms, v, i)
     deductible, rate, r_ref, refs, notes = span[2]
     explain = steps is not None
@@ -161,26 +162,29 @@ def reads_chain(policy: Policy, kind: str) -> bool:
     return kind == "住院" and ref_rule is not None and ref_rule.mode == "连续计算"
 
 
-def reported_basic(run: Run, v: Visit, st: YearState, steps: list[Step] | None, by_kind: bool,
-                   chain: bool) -> Decimal:
-    """Take the hospital's figure, and still count it toward the year's cap (and the kind's, where `by_kind`:
-    kind_capped) and the referral chain (where `chain`: reads_chain)."""
-    paid = v.basic_paid
-    st.basic_paid += paid
-    if by_kind:
-        st.basic_paid_by_kind[v.kind] = st.basic_paid_by_kind.get(v.kind, ZERO) + paid
-    if v.kind == "住院":
-        st.referred_admissions += v.referred
-        level_deductible = _level_deductible(run, v, st) if chain else None
-        if level_deductible is not None:
-            # The slip does not say what deductible it took; along a chain the patient has paid up to the
-            # highest level's deductible so far, and a new chain starts with this level's.
-            charged = min(level_deductible, v.policy_covered)
-            st.chain_deductible = max(st.chain_deductible, charged) if v.referred else charged
-    if steps is not None and paid:
-        steps.append(Step("基本医保", paid, "医院一站式结算单",
-                          f"采用医院一站式结算单上的基本医保统筹支付 {fmt(paid)} 元"))
-    return paid
+def reported_basic(run: Run, plan: dict, slips: list[tuple[Visit, VisitResult]], st: YearState,
+                   explain: bool) -> None:
+    """Count the hospital's figures of visits a slip settled (each result's basic_paid is its slip's) toward the
+    year's cap (and the kind's, where the plan says kind_capped) and the referral chain (where reads_chain), in the
+    visits' order: the tallies a computed visit after them reads."""
+    total = st.basic_paid
+    for v, r in slips:
+        paid = r.basic_paid
+        total += paid
+        _, _, _, by_kind, chain = plan[v.kind]
+        if by_kind:
+            st.basic_paid_by_kind[v.kind] = st.basic_paid_by_kind.get(v.kind, ZERO) + paid
+        if v.kind == "住院":
+            st.referred_admissions += v.referred
+            level_deductible = _level_deductible(run, v, st) if chain else None
+            if level_deductible is not None:
+                # The slip does not say what deductible it took; along a chain the patient has paid up to the
+                # highest level's deductible so far, and a new chain starts with this level's.
+                charged = min(level_deductible, v.policy_covered)
+                st.chain_deductible = max(st.chain_deductible, charged) if v.referred else charged
+        if explain and paid:
+            r.steps.append(Step("基本医保", paid, "医院一站式结算单", f"采用医院一站式结算单上的基本医保统筹支付 {fmt(paid)} 元"))
+    st.basic_paid = total
 
 
 def _level_deductible(run: Run, v: Visit, st: YearState) -> Decimal | None:

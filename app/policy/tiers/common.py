@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.domain.case import Case, CaseError, Visit
-from app.domain.money import fmt
+from app.domain.money import ZERO as FEN_ZERO, fmt
 from app.policy.blocks import ZERO
 from app.policy.index import PolicyIndex
 from app.policy.result import VisitResult
@@ -42,8 +42,9 @@ class Run:
 
 
 def planned(run: Run, st: Any, key: tuple, day: date, build: Callable[..., Any], *args: Any) -> Any:
-    """Terms a tier builds (Resolver.held_span), kept in the year's state (`st.plan`) for the days they hold, so a
-    visit only tests its day against them. `key` names what the terms depend on besides the case's category."""
+    """Terms a tier builds (Resolver.held_span), kept in `st.plan` (the engine's: its category's, across cases) for
+    the days they hold, so a visit only tests its day against them. `key` names what the terms depend on besides the
+    case's category."""
     span = st.plan.get(key)
     if span is None or not span[0] <= day < span[1]:
         span = st.plan[key] = run.held_span(key, day, build, *args)
@@ -96,14 +97,27 @@ def year_sum(results: list[VisitResult], case: Case, kinds: list[str], attr: str
     # A loop, not sum() over a generator: the 监测预警 asks it of every year. The two self-paid figures are
     # VisitResult's properties written out (a property read per visit costs as much as the arithmetic).
     first = SELF_PAID_FROM.get(attr)
+    if first is None:
+        for r, v in zip(results, case.visits):
+            if v.kind in kinds:
+                total += getattr(r, attr)
+        return total
+    skipped = False
     for r, v in zip(results, case.visits):
         if v.kind in kinds:
-            if first is None:
-                total += getattr(r, attr)
+            total += getattr(r, first) - r.basic_paid - r.serious_illness_paid
+            # Most visits got no assistance, or no 倾斜救助: the figure is still money's ZERO (0.00), which takes
+            # nothing away; it is added once below instead, for the exponent the sum visit by visit has (every sum
+            # here is exact, and its exponent is the least of its terms').
+            if r.assistance_paid is FEN_ZERO:
+                skipped = True
             else:
-                total += (getattr(r, first) - r.basic_paid - r.serious_illness_paid - r.assistance_paid
-                          - r.tilt_assistance_paid)
-    return total
+                total -= r.assistance_paid
+            if r.tilt_assistance_paid is FEN_ZERO:
+                skipped = True
+            else:
+                total -= r.tilt_assistance_paid
+    return total + FEN_ZERO if skipped else total
 
 
 # What each self-paid figure of VisitResult is taken from before the tiers' payments.

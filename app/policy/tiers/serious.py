@@ -10,7 +10,7 @@ from app.domain.case import CaseError, Visit
 from app.domain.money import fmt, pct, round_fen
 from app.policy import blocks
 from app.policy.blocks import ZERO
-from app.policy.result import Step, TierShare
+from app.policy.result import LazyShare, Step, TierShare, VisitResult
 from app.policy.state import YearState
 from app.policy.schema import SeriousSection
 from app.policy.tiers.common import Run, money_text
@@ -22,8 +22,6 @@ def settle_serious(run: Run, v: Visit, i: int, st: YearState, basic: Decimal,
     computed one adds its split of what it left to `shares`."""
     sec = run.policy.serious
     counted = sec is not None and v.kind in sec.kinds
-    if v.serious_illness_paid is not None:
-        return reported_serious(v, st, basic, counted, steps)
     inc = v.policy_covered - basic if counted else ZERO
     if sec is None:
         raise CaseError(f"visits[{i}].serious_illness_paid", "本政策文件未规定大病保险待遇，请填写医院结算单上的大病保险支付")
@@ -32,9 +30,10 @@ def settle_serious(run: Run, v: Visit, i: int, st: YearState, basic: Decimal,
     if run.case.insurance not in sec.schemes:
         raise CaseError(f"visits[{i}].serious_illness_paid", f"本政策只能测算{'、'.join(sec.schemes)}的大病保险，参保险种为"
                         f"{run.case.insurance}，请填写结算单上的大病保险支付")
-    span = st.serious_terms
+    span = st.serious_terms.get(run.case.insurance)
     if span is None or not span[0] <= v.date < span[1]:
-        span = st.serious_terms = run.held_span(("大病", run.cat, run.case.insurance), v.date, _terms, run, sec, v.date, i)
+        span = st.serious_terms[run.case.insurance] = run.held_span(("大病", run.cat, run.case.insurance), v.date,
+                                                                    _terms, run, sec, v.date, i)
     terms = span[2]
     deductible, rate, uplift, cap, ref, notes = terms
     last = st.serious_after
@@ -54,9 +53,7 @@ def settle_serious(run: Run, v: Visit, i: int, st: YearState, basic: Decimal,
     st.serious_after = (terms, st.serious_base, over, rated)
     paid = blocks.due_now(cumulative, st.serious_paid, inc)
     if shares is not None:
-        if rated_before is None:
-            rated_before = round_fen(blocks.rate_times(over_before, rate, uplift))
-        shares.append(TierShare("大病保险", inc, paid, inc - (over - over_before), rated - rated_before - paid))
+        shares.append(LazyShare("大病保险", inc, paid, _share_parts, (over_before, over, rated_before, rated, rate, uplift)))
     if steps is not None and (paid or st.serious_base):
         base = f"本年累计基本医保后政策范围内个人自付 {fmt(st.serious_base)}"
         if deductible is not None and not over:
@@ -72,16 +69,27 @@ def settle_serious(run: Run, v: Visit, i: int, st: YearState, basic: Decimal,
     return paid
 
 
-def reported_serious(v: Visit, st: YearState, basic: Decimal, counted: bool, steps: list[Step] | None) -> Decimal:
-    """Take the hospital's figure, and still count the visit's self-paid costs toward the year's 大病保险 base when
-    the tier covers its kind (`counted`)."""
-    paid = v.serious_illness_paid
-    if counted:
-        st.serious_base += v.policy_covered - basic
-    st.serious_paid += paid
-    if steps is not None and paid:
-        steps.append(Step("大病保险", paid, "医院一站式结算单", f"采用医院一站式结算单上的大病保险支付 {fmt(paid)} 元"))
-    return paid
+def _share_parts(inc: Decimal, paid: Decimal, over_before: Decimal, over: Decimal, rated_before: Decimal | None,
+                 rated: Decimal, rate: Any, uplift: Decimal) -> tuple[Decimal, Decimal]:
+    """The visit's costs under the deductible, and what the rate gave but the cap did not pay (LazyShare)."""
+    if rated_before is None:
+        rated_before = round_fen(blocks.rate_times(over_before, rate, uplift))
+    return inc - (over - over_before), rated - rated_before - paid
+
+
+def reported_serious(plan: dict, slips: list[tuple[Visit, VisitResult]], st: YearState, explain: bool) -> None:
+    """Count the hospital's figures of visits a slip settled (each result's serious_illness_paid is its slip's), and
+    each visit's self-paid costs toward the year's 大病保险 base where the tier covers its kind (the plan's `counted`),
+    in the visits' order: the tallies a computed visit after them reads."""
+    base, total = st.serious_base, st.serious_paid
+    for v, r in slips:
+        paid = r.serious_illness_paid
+        if plan[v.kind][2]:
+            base += v.policy_covered - r.basic_paid
+        total += paid
+        if explain and paid:
+            r.steps.append(Step("大病保险", paid, "医院一站式结算单", f"采用医院一站式结算单上的大病保险支付 {fmt(paid)} 元"))
+    st.serious_base, st.serious_paid = base, total
 
 
 def _terms(run: Run, sec: SeriousSection, day: date, i: int) -> tuple[Decimal | None, Any, Decimal, Decimal | None,
