@@ -95,9 +95,12 @@ def commits_flushed_at_end(conn: sqlite3.Connection) -> Iterator[sqlite3.Connect
         conn.execute("PRAGMA synchronous = FULL")
         path = db_path(conn)
         wal = Path(f"{path}-wal") if path is not None else None
-        if wal is not None and wal.exists():
-            with open(wal, "rb+") as f:  # the job's commits are in the WAL: flush it once for all of them
-                os.fsync(f.fileno())
+        try:
+            if wal is not None and wal.exists():
+                with open(wal, "rb+") as f:  # the job's commits are in the WAL: flush it once for all of them
+                    os.fsync(f.fileno())
+        except OSError:  # the WAL could not be opened here: a checkpoint flushes it on SQLite's own handle
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
