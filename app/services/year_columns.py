@@ -28,7 +28,9 @@ LAST_ID = "\U0010ffff"
 
 
 def _fen(column: str) -> str:
-    return f"coalesce(replace({column}, '.', ''), -1)"
+    """An amount as SQLite writes it out (-1 where none). Its point is dropped in _parse, once for the whole text:
+    for 200,000 bills of the benchmark county, 0.01 s against 0.12 s for replace() value by value in SQL."""
+    return f"coalesce({column}, -1)"
 
 
 def _code(column: str, names: Sequence[str]) -> str:
@@ -209,10 +211,11 @@ def _visits(conn: sqlite3.Connection, figures: Sequence[str], query: tuple[str, 
 
 
 def _parse(lines: list[str], width: int) -> np.ndarray:
-    """Comma-separated integers, `width` per visit, as an int64 table of shape (width, visits)."""
+    """Comma-separated integers and amounts, `width` per visit, as an int64 table of shape (width, visits): an amount
+    is read as its fen by dropping its point (no other figure has one)."""
     if not lines:
         return np.zeros((width, 0), np.int64)
-    return np.fromstring(",".join(lines), np.int64, sep=",").reshape(-1, width).T
+    return np.fromstring(",".join(lines).replace(".", ""), np.int64, sep=",").reshape(-1, width).T
 
 
 def _held(conn: sqlite3.Connection, data: YearData, where: str, param: tuple, first: str, last: str) -> None:
