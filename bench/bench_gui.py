@@ -21,12 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import emit  # noqa: E402
 
+# In the order `jiuzhu gui` imports them: app.gui (which loads the core) before PySide6.
 CHILD = """
 import os, sys, time
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
-from PySide6.QtCore import QTimer
 from app.gui import app as gui_app
 from app.gui.main_window import MainWindow
+from PySide6.QtCore import QTimer
 shown = MainWindow.showEvent
 def mark(self, event):
     shown(self, event)
@@ -99,11 +100,12 @@ def main() -> None:
     sample = conn.execute("SELECT name, id_number, name_initials FROM persons ORDER BY random() LIMIT 60").fetchall()
     conn.close()
     # The first start of a day used to copy the whole database before the window appeared; now the window comes
-    # first and the day's backup follows in the background (app/gui/daily_backup.py). Both are timed here.
+    # first and the day's backup follows in the background (app/gui/daily_backup.py). Both kinds of start are timed
+    # here, alternately, so that the machine's swings fall on both alike.
     from app.store import backup, clock
 
-    # A run earlier today made the day's backup already; the bench's copies of it are put aside (and removed once a
-    # new one is made) so that this start is a first start of the day again, backup and all.
+    # Backups a run made earlier today are put aside (and removed once the run's own is made), so that the first
+    # start below is a first start of the day, backup and all.
     folder = backup.backups_dir(db)
     today = clock.local_now().strftime("%Y%m%d")
     earlier = [p for p in folder.glob(f"{backup.PREFIX}{today}*")] if folder.is_dir() else []
@@ -112,22 +114,38 @@ def main() -> None:
         aside.mkdir(exist_ok=True)
         for p in earlier:
             p.rename(aside / p.name)
-    backed_up = backup.backed_up_today(folder)
-    first_of_day = cold_start(db, 1)[0]
-    starts = cold_start(db, args.runs)
+    # The first start after the benchmarks before this one finds Python's and Qt's files partly out of the OS's
+    # page cache (a laptop's first start after boot is slower still, by its disk): reported on its own.
+    after_others = cold_start(db, 1)[0]
     t0 = time.perf_counter()
     made = backup.daily_backup(db, lambda done, total: None)
     copy_s = time.perf_counter() - t0
     if made and aside.is_dir():
         shutil.rmtree(aside)
+    todays = [p for p in folder.glob(f"{backup.PREFIX}{today}*")]
+    hidden = folder / "hidden-by-bench"
+    first_of_day, starts = [], []
+    for _ in range(args.runs):
+        hidden.mkdir(exist_ok=True)
+        for p in todays:
+            p.rename(hidden / p.name)
+        first_of_day += cold_start(db, 1)  # no backup today: the window, then the day's backup behind it
+        for p in todays:
+            (hidden / p.name).rename(p)
+        hidden.rmdir()
+        starts += cold_start(db, 1)
     queries = [s[0][:2] for s in sample[:20]] + [s[1][:8] for s in sample[20:40]] + [s[2][:3] for s in sample[40:]]
     latencies = search_latency(db, queries)
     q = statistics.quantiles(latencies, n=20)
     print(f"demo county: {people:,} people")
     emit([(f"cold start to the main window painted ({args.runs} runs)",
            f"median {statistics.median(starts):.0f} ms (best {min(starts):.0f}, worst {max(starts):.0f})", "≤ 1,500 ms"),
-          ("first start of a day to the main window painted (the day's backup follows it)",
-           f"{first_of_day:.0f} ms" + (" (a backup was already made today)" if backed_up else ""), "≤ 1,500 ms"),
+          (f"first start of a day to the main window painted, the day's backup behind it ({args.runs} runs, "
+           f"alternating with the starts above)",
+           f"median {statistics.median(first_of_day):.0f} ms (best {min(first_of_day):.0f}, worst "
+           f"{max(first_of_day):.0f})", "≤ 1,500 ms"),
+          ("the first start after the benchmarks before it (files partly out of the page cache; a first start of a "
+           "day too)", f"{after_others:.0f} ms", "—"),
           ("daily backup in the background, in steps, after the window is up",
            f"{copy_s:.1f} s for {made.stat().st_size / 1e6:,.0f} MB" if made else "one was made earlier today", "—"),
           ("keystroke in search to results painted (incl. 50 ms debounce)",

@@ -11,8 +11,7 @@ import random
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-
-from faker import Faker
+from typing import TYPE_CHECKING
 
 from app.domain.errors import FieldError
 from app.domain.idnumber import check_digit
@@ -24,6 +23,9 @@ from app.services.session import Session
 from app.store import clock, records
 from app.store.clock import new_id, now
 from app.store.db import transaction
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 COUNTY_CODE = "340223"
 DEMO_POLICY = "wuhu-2022"
@@ -86,6 +88,15 @@ def _bill(rng: random.Random, year: int, town: str) -> dict:
             "admitted_on": (discharged - timedelta(days=stay)).isoformat(), "discharged_on": discharged.isoformat(),
             "total_cost": fmt(total), "policy_covered": fmt(covered), "basic_paid": fmt(basic),
             "referred": int(level in ("市级", "省级") and rng.random() < 0.7), "in_province": 1, "major_disease": 0}
+
+
+def _faker(seed) -> Faker:
+    """Chinese names and addresses, repeatable from the seed."""
+    from faker import Faker  # ~0.3 s to import: only making demo data needs it, never a start of the program
+
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed)
+    return fake
 
 
 def _households(rng: random.Random, fake: Faker, n: int, year: int, taken: set[str],
@@ -190,8 +201,7 @@ def build_demo(session: Session, households: int, year: int | None = None, seed:
     if not session.store.setting("policy_id"):
         county.configure_county(session, COUNTY_CODE, f"南陵县{DEMO_MARK}", DEMO_POLICY, DEMO_LOCAL)
     rng = random.Random(seed)
-    fake = Faker("zh_CN")
-    fake.seed_instance(seed)
+    fake = _faker(seed)
     taken = {r[0] for r in session.conn.execute("SELECT id_number FROM persons")}
     gen = _households(rng, fake, households, year, taken, mean_visits)
     with transaction(session.conn):
@@ -278,8 +288,7 @@ def demo_applications(session: Session, year: int | None = None, seed: int = 7) 
         return 0
     village = staff["cun"].user.jurisdiction
     rng = random.Random(seed)
-    fake = Faker("zh_CN")
-    fake.seed_instance(seed)
+    fake = _faker(seed)
     taken = {r[0] for r in session.conn.execute("SELECT id_number FROM persons")}
     ends = ["draft", "township_review", "public_notice", "approved", "approved", "disbursed", "rejected"]
     past = clock.today() - timedelta(days=20)
