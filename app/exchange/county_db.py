@@ -277,8 +277,9 @@ def _merge(pg: psycopg.Connection, e: Entity, rows: list[tuple], out: Merged) ->
         return out
     # The ids bound the county table's side to an index lookup each: joined to the staging table alone (never
     # analyzed, its size guessed), the planner hashed a scan of the whole county table for every batch, so a county's
-    # re-delivery took time growing with the square of its records.
-    ids = [row[wire.index("id")] for row in rows]
+    # re-delivery took time growing with the square of its records. They are read back as COPY stored them, so a
+    # value of another type in a forged row is compared exactly as the join compares it.
+    ids = [r[0] for r in pg.execute(f"SELECT id FROM {stage} WHERE id IS NOT NULL")]
     refused = pg.execute(f"SELECT s.id FROM {stage} s JOIN {e.table} t ON t.id = s.id "
                          f"WHERE t.id = ANY(%s) AND t.site_id <> s.site_id", (ids,)).fetchall()
     out.refused += len(refused)
@@ -303,11 +304,13 @@ def merge_audit(pg: psycopg.Connection, site: str, rows: list[tuple]) -> Merged:
     cols = ("site_id", *AUDIT_COLUMNS)
     _stage(pg, "stage_audit", "audit_log", cols, ((site, *row) for row in rows))
     # Bounded to the batch's numbers, the county's log is read by its key over that range only; joined to the
-    # staging table alone, the planner scanned the site's whole log for every batch (quadratic in the log).
-    seqs = [row[0] for row in rows]
+    # staging table alone, the planner scanned the site's whole log for every batch (quadratic in the log). The
+    # bounds are the staged numbers as COPY converted them, never the rows' own values (text in a forged package
+    # would order "999" after "1000" and leave entries out of the comparison).
+    low, high = pg.execute("SELECT min(seq), max(seq) FROM stage_audit").fetchone()
     out.audit_mismatch = pg.execute("SELECT count(*) FROM stage_audit s JOIN audit_log a ON a.site_id = s.site_id "
                                     "AND a.seq = s.seq WHERE a.site_id = %s AND a.seq BETWEEN %s AND %s "
-                                    "AND a.hash <> s.hash", (site, min(seqs), max(seqs))).fetchone()[0]
+                                    "AND a.hash <> s.hash", (site, low, high)).fetchone()[0]
     out.written = pg.execute(f"INSERT INTO audit_log ({', '.join(cols)}) SELECT {', '.join(cols)} FROM stage_audit "
                              f"ON CONFLICT (site_id, seq) DO NOTHING").rowcount
     return out

@@ -2,7 +2,7 @@
 
 The core the views call is imported here, before any PySide6 module. Once QtCore is loaded, PySide6 reads the source
 of every module imported after it, to learn whether the module opts into its `__feature__` switches: with the core
-imported after Qt that was ~500 modules and 0.3–0.5 s of every start from a Python install (bench/README, "Start").
+imported after Qt that was ~490 modules and 0.15–0.4 s of every start from a Python install (bench/README, stop 28).
 A module missing from this list still works; it only costs its source read at start.
 """
 
@@ -37,3 +37,4 @@ _CORE = (
 )
 for _name in _CORE:
     import_module(_name)
+del _name
