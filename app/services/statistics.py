@@ -11,7 +11,7 @@ from app.policy.index import PolicyIndex
 from app.policy.loader import PolicyError, load_policy
 from app.services.places import county_regions, place_name
 from app.services.session import Session
-from app.store import clock, reads
+from app.store import clock, reads, stat_masks
 from app.store.summary import ANY, AMOUNT_COLUMNS
 from app.domain.errors import FieldError
 from app.store.errors import StoreError
@@ -36,7 +36,9 @@ _SOURCES = ("v.total_cost", "v.policy_covered", "s.basic_paid", "s.serious_illne
 _KINDS = ("category", "township", "month")
 
 # The summary rows (app/store/summary.py) hold the year already counted and summed by month, village and category,
-# so a county year reads a few thousand cells and one row per person instead of joining two million visits.
+# and its people counted by village, category and the months they had a visit in (app/store/stat_masks.py), so a
+# county year reads a few thousand cells of visits and amounts and a few hundred thousand of people, instead of
+# joining two million visits.
 _CELLS = f"""
     SELECT category, substr(region_code, 1, 9), month, sum(visits), {', '.join(f'sum({a})' for a in AMOUNT_COLUMNS)},
            sum(bad)
@@ -192,14 +194,15 @@ def _summed(conn, params: dict) -> tuple[dict, dict, int]:
 def _people(conn, params: dict) -> dict[str, dict[object, int]]:
     """Distinct people with a settled visit in the months, per category, per township and per month."""
     months = range(params["first_month"], params["last_month"] + 1)
-    in_range = " + ".join(f"m{m}" for m in months)
+    counted = {**params, "months": stat_masks.months_mask(params["first_month"], params["last_month"])}
     out: dict[str, dict[object, int]] = {"category": dict(conn.execute(
-        f"SELECT category, count(*) FROM stat_people WHERE {_PEOPLE_WHERE} AND category != '{ANY}' "
-        f"AND {in_range} > 0 GROUP BY 1", params).fetchall()), "township": {}, "month": {}}
-    # Each person's row under ANY counts them once however many categories their year was settled under.
+        f"SELECT category, sum(people) FROM stat_masks WHERE {_PEOPLE_WHERE} AND category != '{ANY}' "
+        f"AND mask & :months != 0 GROUP BY 1", counted).fetchall()), "township": {}, "month": {}}
+    # The cells under ANY count each person once however many categories their year was settled under.
     for township, people, *per_month in conn.execute(
-            f"SELECT substr(region_code, 1, 9), sum({in_range} > 0), {', '.join(f'sum(m{m} > 0)' for m in months)} "
-            f"FROM stat_people WHERE {_PEOPLE_WHERE} AND category = '{ANY}' GROUP BY 1", params):
+            f"SELECT substr(region_code, 1, 9), sum(people * (mask & :months != 0)), "
+            f"{', '.join(f'sum(people * (mask >> {m - 1} & 1))' for m in months)} "
+            f"FROM stat_masks WHERE {_PEOPLE_WHERE} AND category = '{ANY}' GROUP BY 1", counted):
         if people:
             out["township"][township] = people
         for m, n in zip(months, per_month):

@@ -54,13 +54,23 @@ def damage(conn: sqlite3.Connection, path: Path) -> str | None:
             if rows != ["ok"]:
                 return f"内部结构损坏：{rows[0].splitlines()[-1]}"
             return None
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        for table in tables:
+        tables = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()
+        for table, sql in tables:
+            key = _key(conn, table, sql)
             for order in ("", " DESC"):
-                conn.execute(f'SELECT * FROM "{table}" ORDER BY rowid{order} LIMIT 1').fetchall()
+                conn.execute(f'SELECT * FROM "{table}" ORDER BY {", ".join(c + order for c in key)} LIMIT 1'
+                             ).fetchall()
     except sqlite3.DatabaseError as exc:
         return describe(exc)
     return None
+
+
+def _key(conn: sqlite3.Connection, table: str, sql: str | None) -> list[str]:
+    """The columns a table's b-tree is ordered by: rowid, or a table without rowid's primary key."""
+    if "WITHOUT ROWID" not in (sql or "").upper():
+        return ["rowid"]
+    pk = sorted((r[5], r[1]) for r in conn.execute(f'PRAGMA table_info("{table}")') if r[5])
+    return [f'"{name}"' for _, name in pk]
 
 
 def describe(exc: BaseException) -> str:

@@ -259,6 +259,12 @@ def _v16(conn: sqlite3.Connection) -> None:
     risk_summary.create(conn)
 
 
+def _v17(conn: sqlite3.Connection) -> None:
+    from app.store import stat_masks
+
+    stat_masks.create(conn)
+
+
 def _v10(conn: sqlite3.Connection) -> None:
     # Records from another site whose parent (household, person, application) has not arrived yet: a site's push is
     # many county transactions, so a pull can see a household before its people. They wait here, whole, and are
@@ -409,5 +415,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(14, "发放、补付追回和自某日起的地方参数随同步与交换包报送；发放批次可撤销", _v14, rebuilds=True),
     Migration(15, "每条记录注明封存它的审计条目编号，检查时按编号直接核对", _v15),
     Migration(16, "监测预警用汇总：按人按月的就诊人次、金额和就诊日期；由触发器随每次结算维护", _v16),
+    Migration(17, "统计用汇总：按年、类别、村和有就诊的月份计人数；由触发器随按人汇总维护", _v17),
 )
 LATEST = MIGRATIONS[-1].version

@@ -152,6 +152,10 @@ def rebuild(conn: sqlite3.Connection) -> None:
     conn.execute(f"INSERT INTO stat_cells ({_CELL_COLUMNS}) {_expected_cells()}")
     for select in _expected_people():
         conn.execute(f"INSERT INTO stat_people ({_PEOPLE_COLUMNS}) {select}")
+    from app.store import stat_masks
+
+    if stat_masks.present(conn):  # its triggers followed the rows above one by one; made afresh all the same
+        stat_masks.rebuild(conn)
 
 
 def drift(conn: sqlite3.Connection) -> list[str]:
@@ -164,10 +168,16 @@ def drift(conn: sqlite3.Connection) -> list[str]:
     # Rows the triggers brought to zero stay; they say nothing and a rebuild does not make them.
     kept_cells = f"SELECT {_CELL_COLUMNS} FROM stat_cells WHERE visits != 0 OR bad != 0"
     kept_people = f"SELECT {_PEOPLE_COLUMNS} FROM stat_people WHERE {' OR '.join(f'm{m} != 0' for m in MONTHS)}"
+    compared = [("统计汇总（人次、金额）", kept_cells, "SELECT * FROM temp.expected_cells"),
+                ("统计汇总（人数）", kept_people, "SELECT * FROM temp.expected_people")]
+    from app.store import stat_masks
+
+    if stat_masks.present(conn):  # made from stat_people, which the line above compares with the records
+        compared.append(("统计汇总（按月份的人数）", f"SELECT {stat_masks.COLUMNS} FROM stat_masks WHERE people != 0",
+                         stat_masks.expected()))
     problems = []
     try:
-        for what, kept, expected in (("统计汇总（人次、金额）", kept_cells, "SELECT * FROM temp.expected_cells"),
-                                     ("统计汇总（人数）", kept_people, "SELECT * FROM temp.expected_people")):
+        for what, kept, expected in compared:
             differ = conn.execute(
                 f"SELECT (SELECT count(*) FROM ({kept} EXCEPT {expected})) "
                 f"+ (SELECT count(*) FROM ({expected} EXCEPT {kept}))").fetchone()[0]

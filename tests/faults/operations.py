@@ -136,10 +136,10 @@ def person_by_person(before: Snapshot, after: Snapshot, killed: Snapshot) -> lis
     if done != changing[:len(done)]:
         problems.append("re-settled people are not the first ones in order: a person was skipped")
     # `changes` numbers each changed record for the next export or sync, so it moves with the settlements, and so
-    # do the statistics' and the monitoring list's summary rows (app/store/summary.py, risk_summary.py; `check --full`
-    # holds them to the records).
+    # do the statistics' and the monitoring list's summary rows (app/store/summary.py, stat_masks.py,
+    # risk_summary.py; `check --full` holds them to the records).
     kept = ("settlements", "annual_settlements", "audit_log", "audit_head", "changes", "stat_cells", "stat_people",
-            "risk_months")
+            "stat_masks", "risk_months")
     if killed.without(*kept) != before.without(*kept):
         problems.append("re-settling changed something besides settlements, the audit log and the change numbers")
     noted = {(c["entity"], c["entity_id"]) for c in killed.rows("changes")} - \

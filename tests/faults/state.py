@@ -91,7 +91,8 @@ def snapshot(db: Path, known: set[str]) -> Snapshot:
 
     conn = _read(db)
     try:
-        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        kinds = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall())
+        names = list(kinds)
         # The audit log first, in order, so that a created id gets the same label in two runs that made the same
         # changes in the same order.
         names.sort(key=lambda n: n != "audit_log")
@@ -99,7 +100,8 @@ def snapshot(db: Path, known: set[str]) -> Snapshot:
         # A record names the audit entry that sealed it by its number, which the sign-ins left out here shift.
         renumbered: dict[int, int] = {}
         for name in names:
-            order = "seq" if name == "audit_log" else "rowid"
+            # A table without rowid comes in key order; the rows of every table but the log are sorted below anyway.
+            order = "seq" if name == "audit_log" else "1" if "WITHOUT ROWID" in kinds[name].upper() else "rowid"
             rows = [{k: renumbered.get(r[k], f"unknown entry {r[k]}") if k == POINTER and r[k] is not None
                      else norm(r[k]) for k in r.keys() if k not in TIMED.get(name, ())}
                     for r in conn.execute(f'SELECT * FROM "{name}" ORDER BY {order}')

@@ -50,6 +50,7 @@ RELEASES = {
     13: "9e140af",  # scale merged (13 was newest until money2 brought 14; the next commit, cace50b, cannot build its demo)
     14: "3d08cad",  # main at the end of stop 22 (the commit before migration 15, each row naming its sealing entry)
     15: "62abeae",  # check merged: each row names its sealing entry (15 was newest until the monitoring summary)
+    16: "8d6a01d",  # main at the end of stop 28 (the commit before migration 17, people counted by month pattern)
 }
 
 BUILD = r'''
