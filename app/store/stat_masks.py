@@ -57,13 +57,15 @@ TRIGGERS = [
     f"BEGIN {_count('-1', 'OLD')} {_count('1', 'NEW')} END",
 ]
 
-def expected(people: str = "stat_people") -> str:
-    """The rows stat_masks holds, made from stat_people (or any table with its columns), less the zero counts."""
-    return (f"SELECT year, category, region_code, {mask()} AS mask, count(*) FROM {people} "
+
+def expected() -> str:
+    """The rows stat_masks holds, made from stat_people, less the cells counted down to zero."""
+    return (f"SELECT year, category, region_code, {mask()} AS mask, count(*) FROM stat_people "
             f"WHERE ({mask()}) != 0 GROUP BY year, category, region_code, mask")
 
 
 def present(conn: sqlite3.Connection) -> bool:
+    """Whether the database has the table (from schema 17)."""
     return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'stat_masks'").fetchone() is not None
 
 
