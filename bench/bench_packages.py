@@ -8,7 +8,11 @@ database. Figures are records per second of wall and of this process's CPU time 
 work runs in the server's processes, so its CPU is not in that figure), and how the time grows from 10% to 100%.
 The export is also timed with an empty 记录一览 workbook, to show what the readable copy costs.
 
-    python bench/bench_packages.py [--households 15000] [--skip-site]
+The target figures are medians of --runs runs (3 by default): the export with its workbook on the full county and
+the import at the county at each size. One run of the same code on the same file moved by a fifth from one hour to
+the next on this machine (bench/README, stop 30), more than most changes measured here.
+
+    python bench/bench_packages.py [--households 15000] [--skip-site] [--runs 3]
 """
 
 from __future__ import annotations
@@ -41,6 +45,17 @@ def timed(fn) -> tuple[float, float, object]:
     t0, c0 = time.perf_counter(), time.process_time()
     out = fn()
     return time.perf_counter() - t0, time.process_time() - c0, out
+
+
+def median_run(runs: list[tuple]) -> tuple:
+    """The run whose wall time is the median (of an odd number; the faster middle one of an even number), whole, so
+    that its records, wall and CPU belong together."""
+    return sorted(runs, key=lambda r: r[0])[(len(runs) - 1) // 2]
+
+
+def _runs(runs: list[tuple]) -> str:
+    """Each run's records per wall second, for the table: what the median was taken from."""
+    return " / ".join(f"{r[-1] / r[0]:,.0f}" for r in runs)
 
 
 def _county_installation(scratch: Path, db: Path) -> Path:
@@ -107,9 +122,11 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=15_000, help="the 100% county")
     parser.add_argument("--db", type=Path, help="the 100%% county, copied as it is (10%% and 30%% are built)")
     parser.add_argument("--skip-site", action="store_true", help="the site import writes every record audited")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each target figure, of which the median is kept")
     parser.add_argument("--json", metavar="PATH", help="also write the figures there (bench/run.py)")
     args = parser.parse_args()
     out = ROOT / "bench" / "out"
+    each: dict[str, list[str]] = {"export": [], "county": []}  # every run of the target figures, per size
     out.mkdir(exist_ok=True)
     try:
         import pgserver
@@ -134,12 +151,18 @@ def main() -> None:
                 wall, cpu, n = _export(db, scratch / "records-only.jzpkg", readable=False)
                 figures["records"].append((wall, cpu, n))
                 pkg = scratch / "all.jzpkg"
-                wall, cpu, n = _export(db, pkg, readable=True)
-                figures["export"].append((wall, cpu, n))
+                # The target is the county's figure; the smaller counties show its growth, once each.
+                exports = [_export(db, pkg, readable=True) for _ in range(args.runs if share == 1.0 else 1)]
+                figures["export"].append(median_run(exports))
+                each["export"].append(_runs(exports))
+                n = exports[-1][2]  # the package left is the last one's
                 sizes.append(f"{households:,} households / {n:,} records / {pkg.stat().st_size / 1e6:,.0f} MB")
                 if server is not None:
                     try:
-                        figures["county"].append((*_county_import(server, f"county_{households}", office, pkg), n))
+                        imports = [(*_county_import(server, f"county_{households}_{i}", office, pkg), n)
+                                   for i in range(args.runs)]
+                        figures["county"].append(median_run(imports))
+                        each["county"].append(_runs(imports))
                     except StoreError as exc:  # a package past the importer's bounds is refused whole, as it must be
                         refused.append((f"import at the county of the {int(share * 100)}% package "
                                         f"({pkg.stat().st_size / 1e6:,.0f} MB, {n:,} records)", f"refused: {exc}"))
@@ -154,7 +177,7 @@ def main() -> None:
     print(f"machine: {machine()}; counties: {'; '.join(sizes)}")
 
     def row(figure: str, measured: list[tuple[float, float, int]], target: str,
-            server: bool = False) -> tuple[str, str, str]:
+            server: bool = False, runs: list[str] | None = None) -> tuple[str, str, str]:
         walls = " / ".join(f"{n / w:,.0f}" for w, _, n in measured)
         cpus = " / ".join(f"{n / c:,.0f}" for _, c, n in measured)
         # CPU time, not wall: on a shared machine the wall time grows with the load as much as with the county.
@@ -163,15 +186,18 @@ def main() -> None:
         # county table for each batch once hid there), so its wall time's growth is printed too.
         if server:
             grows += f"; wall time {growth([n for _, _, n in measured], [w for w, _, _ in measured])}"
+        medians = ("; medians of runs at " + ", ".join(
+            f"{int(s * 100)}%: {r}" for s, r in zip(SHARES, runs) if " / " in r)) if runs else ""
         return (f"{figure} at {' / '.join(f'{int(s * 100)}%' for s in SHARES[:len(measured)])} of "
                 f"{args.households:,} households",
-                f"{walls} records/s (per CPU second {cpus}; CPU time {grows} of the records)", target)
+                f"{walls} records/s (per CPU second {cpus}; CPU time {grows} of the records{medians})", target)
 
-    rows = [row("export package (every record, with 记录一览)", figures["export"], "≥ 50,000 records/s"),
+    rows = [row("export package (every record, with 记录一览)", figures["export"], "≥ 50,000 records/s",
+                runs=each["export"]),
             row("export package, 记录一览 left empty (what the records cost alone)", figures["records"], "—")]
     if figures["county"]:
         rows.append(row("import a package at the county (PostgreSQL)", figures["county"], "≥ 50,000 records/s",
-                        server=True))
+                        server=True, runs=each["county"]))
     # A whole county in one package passes the 4 GB unpacked bound (app/exchange/package.py): a township's USB
     # package holds its own changes, so the bound is not raised for a benchmark; the refusal is shown instead.
     rows += [(figure, value, "refused whole, nothing written") for figure, value in refused]
