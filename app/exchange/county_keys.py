@@ -161,9 +161,10 @@ def sign_push(keys, site: str, e: Entity, rows: Iterable[tuple]) -> tuple[bytes,
 
 
 def record_push(pg: psycopg.Connection, site: str, e: Entity, rows: list[tuple], keys, signer: str,
-                via: str) -> int:
-    """Keep the signed batch and mark the transaction so that rows it writes carry its number (push_id)."""
-    digests, signature = sign_push(keys, site, e, rows)
+                via: str, signed: tuple[bytes, bytes] | None = None) -> int:
+    """Keep the signed batch and mark the transaction so that rows it writes carry its number (push_id). `signed`:
+    sign_push(keys, site, e, rows) made beforehand (on the thread reading ahead)."""
+    digests, signature = signed or sign_push(keys, site, e, rows)
     push = pg.execute("INSERT INTO pushes (site_id, entity, rows, digests, signed_by, signature, via) "
                       "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
                       (site, e.table, len(rows), digests, signer, signature, via)).fetchone()[0]

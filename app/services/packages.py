@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import tempfile
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from app import __version__
 from app.exchange import county_db, county_keys, county_steps, envelope, keys, package, trust
 from app.exchange.merge import Applied
 from app.exchange.prefetch import read_ahead
+from app.exchange.ready import ready
 from app.exchange.records import (
     AUDIT_COLUMNS,
     HEADINGS,
@@ -129,9 +131,10 @@ class Imported:
         return out + self.notes
 
 
-def _open(plain: Path, header: dict, ents: list[Entity], county_code: str) -> package.Package:
-    """The package inside an opened envelope, which must be the signer's own and for this county."""
-    pkg = package.open_package(plain, ents)
+def _open(plain: Path, header: dict, ents: list[Entity], county_code: str, upfront: bool = True) -> package.Package:
+    """The package inside an opened envelope, which must be the signer's own and for this county (`upfront`: as
+    package.open_package)."""
+    pkg = package.open_package(plain, ents, upfront)
     if pkg.manifest["site_id"] != header["sender"]:
         raise envelope.refused("包内记录属于另一个站点，不是签名的站点导出的")
     stated = pkg.manifest.get("county_code")
@@ -176,7 +179,8 @@ def import_to_county(session: Session, path: Path, url: str) -> Imported:
             county_steps.publish_rules(pg, session.store)  # steps in the package are judged by the county's rules
         with envelope.opened(path, mine, lambda s: county_keys.sender(pg, s), package.MAX_PACKAGE, "本县") as (
                 plain, header):
-            return _into_county(pg, _open(plain, header, ents, held[1]), ents, mine)
+            # One county transaction: a records file found changed as it is read undoes the whole import.
+            return _into_county(pg, _open(plain, header, ents, held[1], upfront=False), ents, mine)
 
 
 def _into_county(pg, pkg: package.Package, ents: list[Entity], county: keys.SiteKeys) -> Imported:
@@ -192,23 +196,30 @@ def _into_county(pg, pkg: package.Package, ents: list[Entity], county: keys.Site
         if last is not None and m["range"]["changes"][0] > last + 1:
             result.notes.append(f"注意：该站点上一个已导入的包到变更序号 {last}，本包从 {m['range']['changes'][0]} "
                                 f"开始，中间的包尚未导入，请向该站点索取")
-        # Each kind's next batch is decoded on a second thread while the server writes the one before (prefetch).
+        # Each kind's next batch is decoded, signed and put in COPY's format on a second thread while the server
+        # writes the one before (prefetch, ready).
         for e in ents:
             merged = result.county[e.table] = county_db.Merged()
-            for rows in read_ahead(lambda e=e: _chunks(pkg.records(e.table))):
-                county_keys.record_push(pg, m["site_id"], e, rows, county, county.site_id, "package")
-                got = county_db.merge(pg, e, rows)
+
+            def batches(e=e):
+                return ready(_chunks(pkg.records(e.table)), sign=partial(county_keys.sign_push, county, m["site_id"], e))
+
+            for batch in read_ahead(batches):
+                rows = batch.rows
+                county_keys.record_push(pg, m["site_id"], e, rows, county, county.site_id, "package", batch.signed)
+                got = county_db.merge(pg, e, rows, batch.text)
                 merged.received += got.received
                 merged.written += got.written
                 merged.refused += got.refused
         head = _head(m)
         merged = result.county["audit_log"] = county_db.Merged()
-        for rows in read_ahead(lambda: _chunks(pkg.records("audit_log"))):
+        for batch in read_ahead(lambda: ready(_chunks(pkg.records("audit_log")), lead=(m["site_id"],))):
+            rows = batch.rows
             if head and rows[0][0] <= head.count <= rows[-1][0]:
                 last = next(r for r in rows if r[0] == head.count)
                 if last[AUDIT_COLUMNS.index("hash")] != head.hash:
                     raise package.damaged(f"清单中的审计链头与包内第 {head.count} 条审计日志不符")
-            got = county_db.merge_audit(pg, m["site_id"], rows)
+            got = county_db.merge_audit(pg, m["site_id"], rows, batch.text)
             merged.received += got.received
             merged.written += got.written
             merged.audit_mismatch += got.audit_mismatch

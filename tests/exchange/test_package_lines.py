@@ -15,7 +15,7 @@ import pytest
 from app.services import packages
 from app.store.errors import StoreError
 from tests.exchange.conftest import reseal, unsealed
-from tests.exchange.test_sync import local_counts
+from tests.exchange.test_sync import county_counts, local_counts
 
 
 def _resigned(good, bad, name: str, change, sender, reader) -> None:
@@ -61,7 +61,7 @@ def _without(line: bytes, key: str) -> bytes:
     ("records/persons.jsonl", lambda line: line.decode().encode("utf-16"), "不是有效的 JSON"),
     ("records/settlements.jsonl", lambda line: _field(line, "steps", "不是base64!"), "二进制字段不是有效的 base64"),
 ])
-def test_a_forged_line_refuses_the_whole_package(township, county_site, tmp_path, name, change, message):
+def test_a_forged_line_refuses_the_whole_package(township, county_site, county_url, tmp_path, name, change, message):
     good, bad = tmp_path / "good.jzpkg", tmp_path / "bad.jzpkg"
     packages.export_package(township, good)
     _resigned(good, bad, name, change, township, county_site)
@@ -69,6 +69,11 @@ def test_a_forged_line_refuses_the_whole_package(township, county_site, tmp_path
     with pytest.raises(StoreError, match=message):
         packages.import_here(county_site, bad)
     assert local_counts(county_site) == before
+    # At the county the files are checked as they are read, and the batches before the line are already copied in:
+    # the refusal undoes them.
+    with pytest.raises(StoreError, match=message):
+        packages.import_to_county(county_site, bad, county_url)
+    assert all(n == 0 for n in county_counts(county_url).values())
 
 
 def test_the_resigned_copy_of_a_good_package_is_taken(township, county_site, tmp_path):
