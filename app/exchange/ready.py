@@ -10,12 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-# psycopg's own row formatter (its C one where installed), the one Copy.write_row calls: the bytes are those
-# write_row would send. It lives in a private module; the version is pinned, and tests/exchange/test_ready.py stores
-# lines through COPY and compares them with what write_row stores, so a change in psycopg shows there.
-from psycopg._copy_base import TextFormatter
-from psycopg.adapt import Transformer
-
 
 @dataclass(frozen=True)
 class Ready:
@@ -29,6 +23,13 @@ def copy_text(rows: Iterable[tuple], lead: tuple = ()) -> bytes:
 
     Bytes go as bytea's hex form: without a connection psycopg would write its older escape form, which the server
     also reads, at twice the length."""
+    # psycopg's own row formatter (its C one where installed), the one Copy.write_row calls: the bytes are those
+    # write_row would send. It lives in a private module; the version is pinned, and tests/exchange/test_ready.py
+    # stores lines through COPY and compares them with what write_row stores, so a change in psycopg shows there.
+    # Imported here, as county_db imports the driver: when a county database is first used, not at the app's start.
+    from psycopg._copy_base import TextFormatter
+    from psycopg.adapt import Transformer
+
     formatter = TextFormatter(Transformer())  # no connection: nothing here touches the one the other thread uses
     out = bytearray()
     for row in rows:
