@@ -224,7 +224,11 @@ class Package:
                             yield row
                     if not self.upfront:
                         _matches(name, info, raw.digest.hexdigest(), raw.size, n)
-            except (*_UNREADABLE, bounds.TooLarge) as exc:  # the stick went bad between the check and the import
+            except bounds.TooLarge as exc:
+                if self.upfront:  # the stick went bad between the check and the import
+                    raise damaged(f"{name} 读取失败") from exc
+                raise _overlong(name) from None
+            except _UNREADABLE as exc:
                 raise damaged(f"{name} 读取失败") from exc
 
 
@@ -323,6 +327,11 @@ def open_package(path: Path, entities: list[Entity], upfront: bool = True) -> Pa
     return Package(path, manifest, upfront)
 
 
+def _overlong(name: str) -> StoreError:
+    return StoreError(f"交换包未导入：{name} 中有一行超过每行上限 {bounds.MAX_LINE:,} 字节"
+                      f"（一条记录不会这么长，包可能是人为构造的）")
+
+
 def _measure(zf: zipfile.ZipFile, name: str, lines: bool) -> tuple[str, int, int]:
     """A member's sha256, size and line count, read in bounded chunks; a records file's lines are refused beyond
     bounds.MAX_LINE as soon as one is seen."""
@@ -339,8 +348,7 @@ def _measure(zf: zipfile.ZipFile, name: str, lines: bool) -> tuple[str, int, int
                 longest = max(run + len(parts[0]), 0, *map(len, parts[1:-1])) if len(parts) > 1 else run + len(chunk)
                 run = len(parts[-1]) if len(parts) > 1 else run + len(chunk)
                 if max(longest, run) > bounds.MAX_LINE:
-                    raise StoreError(f"交换包未导入：{name} 中有一行超过每行上限 {bounds.MAX_LINE:,} 字节"
-                                     f"（一条记录不会这么长，包可能是人为构造的）")
+                    raise _overlong(name)
     except _UNREADABLE as exc:
         raise damaged(f"{name} 无法解压") from exc
     return digest.hexdigest(), size, rows

@@ -170,6 +170,10 @@ def test_a_package_line_longer_than_the_cap_is_refused_before_import(site, tmp_p
     _rewritten(good, bad, member="records/persons.jsonl", data=data)
     if len(data) - 1 > bounds.MAX_LINE:
         assert "超过每行上限 1,048,576 字节" in _import_changes_nothing(session, bad)
+        # The county's import checks each records file as it reads it, and refuses the line the same way.
+        late = package.open_package(bad, local_entities(), upfront=False)
+        with pytest.raises(StoreError, match="超过每行上限 1,048,576 字节"):
+            list(late.records("persons"))
     else:
         package.open_package(bad, local_entities())
 
