@@ -226,7 +226,7 @@ def _stage(pg: psycopg.Connection, stage: str, table: str, cols: tuple[str, ...]
                f"SELECT {', '.join(cols)} FROM {table} WITH NO DATA")
     pg.execute(f"TRUNCATE {stage}")
     with pg.cursor().copy(f"COPY {stage} ({', '.join(cols)}) FROM STDIN") as copy:
-        if text is not None and pg.info.encoding == "utf-8":
+        if text is not None:
             copy.write(text)
             return
         for row in rows:
@@ -247,7 +247,7 @@ def merge(pg: psycopg.Connection, e: Entity, rows: list[tuple], text: bytes | No
     out = Merged(received=len(rows))
     if not rows:
         return out
-    received = rows
+    received, text = rows, _sendable(pg, text)
     if e.table in ("applications", "application_steps"):
         # The step checks read the county's copy of each case and must see it as the rows will meet it: they run
         # under the lock. These rows are few (a case's steps), so staging them under it costs the others nothing.
@@ -269,6 +269,11 @@ def merge(pg: psycopg.Connection, e: Entity, rows: list[tuple], text: bytes | No
         county_steps.keep_aside(pg, e.table, refused, f"这条{money_records.WHAT[e.table]}")
         out.refused, out.refused_ids = len(refused), [r["id"] for r, _ in refused[:100]]
     return _merge(pg, e, rows, out, text if _same(rows, received) else None)
+
+
+def _sendable(pg: psycopg.Connection, text: bytes | None) -> bytes | None:
+    """COPY text made beforehand, if this connection takes it as it is (ready.copy_text writes UTF-8)."""
+    return text if text is not None and pg.info.encoding == "utf-8" else None
 
 
 def _same(rows: list[tuple], received: list[tuple]) -> bool:
@@ -321,7 +326,7 @@ def _copied(pg: psycopg.Connection, e: Entity, rows: list[tuple], text: bytes) -
     this process, so the rule of staging before locking (merge) has nothing to guard. The server then writes each
     row once instead of into the staging table and again from it."""
     ids = [r[0] for r in rows]
-    if e.wire[0] != "id" or any(i.__class__ is not str for i in ids) or pg.info.encoding != "utf-8":
+    if e.wire[0] != "id" or any(i.__class__ is not str for i in ids):
         return False
     # One text split on the server: psycopg's list of 20,000 texts costs more to send than the copy itself. An id
     # holding the separator would be split, so such a batch takes the staged merge.
@@ -343,6 +348,7 @@ def merge_audit(pg: psycopg.Connection, site: str, rows: list[tuple], text: byte
     out = Merged(received=len(rows))
     if not rows:
         return out
+    text = _sendable(pg, text)
     if text is not None and _appended(pg, site, rows, text):
         out.written = len(rows)
         return out
@@ -368,7 +374,7 @@ def _appended(pg: psycopg.Connection, site: str, rows: list[tuple], text: bytes)
     import psycopg
 
     seqs = [r[0] for r in rows]
-    if any(n.__class__ is not int for n in seqs) or pg.info.encoding != "utf-8":
+    if any(n.__class__ is not int for n in seqs):
         return False
     if pg.execute("SELECT EXISTS (SELECT 1 FROM audit_log WHERE site_id = %s AND seq BETWEEN %s AND %s)",
                   (site, min(seqs), max(seqs))).fetchone()[0]:
