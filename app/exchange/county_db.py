@@ -320,13 +320,16 @@ def _merge(pg: psycopg.Connection, e: Entity, rows: list[tuple], out: Merged, te
 
 def _copied(pg: psycopg.Connection, e: Entity, rows: list[tuple], text: bytes) -> bool:
     """Rows none of which the county holds yet (the first delivery), copied straight into the county table under
-    the write lock; False (nothing written) if any is held, or its id is not text (left to the staged merge).
+    the write lock; False (nothing written) if any is held, or its id is not text or empty (left to the staged
+    merge).
 
     Only for `text` made beforehand from a package on this machine: sending it under the lock waits on nothing but
     this process, so the rule of staging before locking (merge) has nothing to guard. The server then writes each
     row once instead of into the staging table and again from it."""
     ids = [r[0] for r in rows]
-    if e.wire[0] != "id" or any(i.__class__ is not str for i in ids):
+    # An empty id is left to the merge too: a batch of that one id would be split to no id at all, and so never
+    # be found held.
+    if e.wire[0] != "id" or any(i.__class__ is not str or not i for i in ids):
         return False
     # One text split on the server: psycopg's list of 20,000 texts costs more to send than the copy itself. An id
     # holding the separator would be split, so such a batch takes the staged merge.

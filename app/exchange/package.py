@@ -33,6 +33,10 @@ WORKBOOK = "记录一览.xlsx"
 # a whole county's records, sent again after a lost stick, come to about 1 GB.
 MAX_PACKAGE = 4 * 1024 * 1024 * 1024
 MAX_MANIFEST = 1024 * 1024
+# An importer takes records in batches of at most this many, and of about this many bytes of lines: real batches
+# (a visit's line is ~0.5 KB, an audit entry's ~1 KB) reach the count first; a forged file of long lines the bytes.
+BATCH_ROWS = 20_000
+BATCH_BYTES = 32 * 1024 * 1024
 PRIVATE = 0o600
 
 
@@ -204,6 +208,24 @@ class Package:
 
     def records(self, table: str) -> Iterator[tuple]:
         """The records of one kind; each must be the exporting site's own (a package carries nothing else)."""
+        for batch in self.batches(table):
+            yield from batch
+
+    def batches(self, table: str, size: int = BATCH_ROWS, budget: int = BATCH_BYTES) -> Iterator[list[tuple]]:
+        """The records of one kind in lists of at most `size` records and about `budget` bytes of lines, so that a
+        package of long lines (each up to bounds.MAX_LINE) cannot make an importer hold gigabytes at once."""
+        batch: list[tuple] = []
+        spent = 0
+        for row, length in self._rows(table):
+            batch.append(row)
+            spent += length
+            if len(batch) >= size or spent >= budget:
+                yield batch
+                batch, spent = [], 0
+        if batch:
+            yield batch
+
+    def _rows(self, table: str) -> Iterator[tuple[tuple, int]]:
         site = self.manifest["site_id"]
         for name, info in self.manifest["files"].items():
             if info.get("table") != table:
@@ -221,7 +243,7 @@ class Package:
                             row = _decode(columns, binary, line, name, n)
                             if owner is not None and row[owner] != site:
                                 raise damaged(f"{name} 第 {n} 行的记录不属于导出的站点")
-                            yield row
+                            yield row, len(line)
                     if not self.upfront:
                         _matches(name, info, raw.digest.hexdigest(), raw.size, n)
             except bounds.TooLarge as exc:

@@ -157,7 +157,7 @@ def import_here(session: Session, path: Path) -> Imported:
         pkg = _open(plain, header, entities(session.conn), code)
         result = Imported(pkg.manifest)
         with transaction(session.conn):
-            result.applied = receive(session, lambda e: _chunks(pkg.records(e.table)), f"交换包 {path.name}")
+            result.applied = receive(session, lambda e: pkg.batches(e.table), f"交换包 {path.name}")
     return result
 
 
@@ -167,6 +167,8 @@ def import_to_county(session: Session, path: Path, url: str) -> Imported:
     Run at the county's installation (`session`), whose keys open packages sealed to the county; the sender must be
     registered in the county database and not revoked. Each kind of record is kept as a batch signed by the county
     (county_keys.record_push), which vouches that it came in a package its site signed."""
+    import psycopg
+
     ents = county_db.local_entities()
     mine = keys.mine(session.store)
     with county_db.connect(url) as pg:
@@ -180,7 +182,30 @@ def import_to_county(session: Session, path: Path, url: str) -> Imported:
         with envelope.opened(path, mine, lambda s: county_keys.sender(pg, s), package.MAX_PACKAGE, "本县") as (
                 plain, header):
             # One county transaction: a records file found changed as it is read undoes the whole import.
-            return _into_county(pg, _open(plain, header, ents, held[1], upfront=False), ents, mine)
+            try:
+                return _into_county(pg, _open(plain, header, ents, held[1], upfront=False), ents, mine)
+            except psycopg.Error as exc:
+                raise _refused_by_county(exc, lambda: _open(plain, header, ents, held[1])) from exc
+
+
+def _refused_by_county(exc, verify) -> StoreError:
+    """What to tell the county officer when the county database refused part of a package (the transaction is
+    undone, so nothing of it is kept).
+
+    Files are checked as they are read, so the refusal may come from a line changed after the export, before its
+    file's checksum was reached: `verify` (the package checked whole) then raises that, the plainer message."""
+    import psycopg
+
+    if isinstance(exc, (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled)):
+        return StoreError(f"交换包未导入：县级数据库正忙，等候写入超时（{county_db.reason(exc)}）。县级数据库没有"
+                          f"任何改动，请稍后再导入一次")
+    if isinstance(exc, (psycopg.OperationalError, psycopg.errors.IdleInTransactionSessionTimeout)):
+        return StoreError(f"交换包未导入：与县级数据库的连接中断（{county_db.reason(exc)}）。县级数据库没有任何改动，"
+                          f"请再导入一次")
+    verify()
+    return StoreError(f"交换包未导入：县级数据库拒绝了包内的记录（{county_db.reason(exc)}）。县级数据库没有任何改动。"
+                      f"包的签名和校验值无误，是导出站点写出了本程序不会写的记录（站点的数据库可能在程序之外被改过）"
+                      f"或县级数据库需要先用新版本运行 jiuzhu county init-db；请把这条信息告诉县信息员")
 
 
 def _into_county(pg, pkg: package.Package, ents: list[Entity], county: keys.SiteKeys) -> Imported:
@@ -202,7 +227,7 @@ def _into_county(pg, pkg: package.Package, ents: list[Entity], county: keys.Site
             merged = result.county[e.table] = county_db.Merged()
 
             def batches(e=e):
-                return ready(_chunks(pkg.records(e.table)), sign=partial(county_keys.sign_push, county, m["site_id"], e))
+                return ready(pkg.batches(e.table), sign=partial(county_keys.sign_push, county, m["site_id"], e))
 
             for batch in read_ahead(batches):
                 rows = batch.rows
@@ -213,7 +238,7 @@ def _into_county(pg, pkg: package.Package, ents: list[Entity], county: keys.Site
                 merged.refused += got.refused
         head = _head(m)
         merged = result.county["audit_log"] = county_db.Merged()
-        for batch in read_ahead(lambda: ready(_chunks(pkg.records("audit_log")), lead=(m["site_id"],))):
+        for batch in read_ahead(lambda: ready(pkg.batches("audit_log"), lead=(m["site_id"],))):
             rows = batch.rows
             if head and rows[0][0] <= head.count <= rows[-1][0]:
                 last = next(r for r in rows if r[0] == head.count)
@@ -250,13 +275,3 @@ def _head(manifest: dict) -> anchors.Head | None:
         raise package.damaged("清单中的审计链头格式不对")
     return anchors.Head(count, digest)
 
-
-def _chunks(rows, size: int = 20000):
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

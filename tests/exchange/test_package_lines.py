@@ -12,21 +12,24 @@ import zipfile
 
 import pytest
 
+from app.exchange import package
 from app.services import packages
 from app.store.errors import StoreError
 from tests.exchange.conftest import reseal, unsealed
 from tests.exchange.test_sync import county_counts, local_counts
 
 
-def _resigned(good, bad, name: str, change, sender, reader) -> None:
-    """Copy the package with `change` applied to the first line of member `name`, its manifest made to match, sealed
-    again by its sender (a registered site gone bad: only the line checks inside can refuse it)."""
+def _resigned(good, bad, name: str, change, sender, reader, manifest_too: bool = True) -> None:
+    """Copy the package with `change` applied to the first line of member `name`, its manifest made to match (unless
+    not `manifest_too`), sealed again by its sender (a registered site gone bad: only the line checks inside can
+    refuse it)."""
     with unsealed(good, reader) as plain, zipfile.ZipFile(plain) as zin:
         files = {n: zin.read(n) for n in zin.namelist()}
     first, rest = files[name].split(b"\n", 1)
     files[name] = change(first) + b"\n" + rest
     manifest = json.loads(files["manifest.json"])
-    manifest["files"][name].update(sha256=hashlib.sha256(files[name]).hexdigest(), bytes=len(files[name]))
+    if manifest_too:
+        manifest["files"][name].update(sha256=hashlib.sha256(files[name]).hexdigest(), bytes=len(files[name]))
     files["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
     files["manifest.sha256"] = hashlib.sha256(files["manifest.json"]).hexdigest().encode()
     inner = bad.with_name(bad.name + ".inner")
@@ -83,3 +86,35 @@ def test_the_resigned_copy_of_a_good_package_is_taken(township, county_site, tmp
     _resigned(good, same, "records/persons.jsonl", lambda line: line, township, county_site)
     packages.import_here(county_site, same)
     assert local_counts(county_site) == local_counts(township)
+
+
+@pytest.mark.parametrize("change", [
+    lambda line: _field(line, "name", "张\u0000三"),         # PostgreSQL text cannot hold NUL
+    lambda line: _field(line, "birth_date", "2024-13-45"),  # nor a date that does not exist
+])
+def test_a_line_the_county_database_refuses_is_told_in_chinese(township, county_site, county_url, tmp_path, change):
+    """Lines of the format that the county's columns cannot take: the officer reads why in Chinese (not the driver's
+    error), and nothing of the package is kept."""
+    good, bad = tmp_path / "good.jzpkg", tmp_path / "bad.jzpkg"
+    packages.export_package(township, good)
+    _resigned(good, bad, "records/persons.jsonl", change, township, county_site)
+    with pytest.raises(StoreError, match="交换包未导入：县级数据库拒绝了包内的记录（.+）。县级数据库没有任何改动"):
+        packages.import_to_county(county_site, bad, county_url)
+    assert all(n == 0 for n in county_counts(county_url).values())
+
+
+def test_a_changed_line_the_county_refuses_before_its_checksum_is_reached_is_named_changed(
+        township, county_site, county_url, tmp_path, monkeypatch):
+    """The county checks a file's checksum when it has read it to the end; a changed line the database refuses
+    earlier is still reported as the package changed, the plainer truth."""
+    # Batches of one record, so the changed first line reaches the database before its file is read to the end
+    # (in a county's package, a batch of 20,000 before the rest of a file).
+    whole = package.Package.batches
+    monkeypatch.setattr(package.Package, "batches", lambda self, table: whole(self, table, size=1))
+    good, bad = tmp_path / "good.jzpkg", tmp_path / "bad.jzpkg"
+    packages.export_package(township, good)
+    _resigned(good, bad, "records/persons.jsonl", lambda line: _field(line, "name", "张\u0000三"), township,
+              county_site, manifest_too=False)
+    with pytest.raises(StoreError, match="persons.jsonl 的校验值不符"):
+        packages.import_to_county(county_site, bad, county_url)
+    assert all(n == 0 for n in county_counts(county_url).values())

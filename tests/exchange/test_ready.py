@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.exchange import county_db, ready
+from app.exchange import county_db, package, ready
 from app.services import packages
+from tests.exchange.conftest import unsealed
 from tests.exchange.test_sync import county_counts
 
 COLUMNS = "a TEXT, b BIGINT, c TEXT, d BOOLEAN, e BYTEA, f TEXT"
@@ -89,3 +90,37 @@ def test_the_first_delivery_is_copied_straight_in_and_a_second_one_merged(townsh
     assert {"visits", "settlements", "audit_log"} <= set(staged)
     assert county_counts(county_url) == counts
     assert all(c.written == 0 for c in again.county.values())
+
+
+def test_a_batch_of_one_empty_id_already_held_is_merged_not_copied(township, county_site, county_url, tmp_path):
+    """An empty id splits to no id at all on the server, so the straight copy could not see it held: such a batch
+    takes the merge, which counts it as before instead of failing on the county's key."""
+    pkg = tmp_path / "p.jzpkg"
+    packages.export_package(township, pkg)
+    packages.import_to_county(county_site, pkg, county_url)
+    visits = next(e for e in county_db.local_entities() if e.table == "visits")
+    with unsealed(pkg, county_site) as plain:
+        row = next(package.open_package(plain, county_db.local_entities()).records("visits"))
+    row = ("", *row[1:])
+    with psycopg.connect(county_url, autocommit=True) as pg:
+        with pg.transaction():
+            assert county_db.merge(pg, visits, [row]).written == 1  # staged: the county now holds id ""
+        with pg.transaction():
+            again = county_db.merge(pg, visits, [row], ready.copy_text([row]))
+        assert again.received == 1 and again.written == 0
+        assert pg.execute("SELECT count(*) FROM visits WHERE id = ''").fetchone()[0] == 1
+
+
+def test_a_package_of_long_lines_comes_in_batches_bounded_in_bytes(township, county_site, tmp_path):
+    """Batches end at a count of records or at a budget of bytes, whichever comes first, and lose no record."""
+    pkg = tmp_path / "p.jzpkg"
+    packages.export_package(township, pkg)
+    with unsealed(pkg, county_site) as plain:
+        opened = package.open_package(plain, county_db.local_entities())
+        whole = list(opened.records("audit_log"))
+        by_bytes = list(opened.batches("audit_log", size=10 ** 6, budget=4096))
+        by_count = list(opened.batches("audit_log", size=7, budget=10 ** 9))
+    assert len(whole) > 20
+    assert [r for b in by_bytes for r in b] == whole == [r for b in by_count for r in b]
+    assert len(by_bytes) > 2 and max(map(len, by_bytes)) < len(whole)
+    assert {len(b) for b in by_count[:-1]} == {7}
