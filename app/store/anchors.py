@@ -154,19 +154,57 @@ def backup_head(backup_file: Path) -> Head | None:
         except sqlite3.Error:
             return None  # a backup that cannot be read says nothing about the chain; restore refuses it anyway
         when = taken_at(backup_file)
-    return Head(head.count, head.hash, f"最近的备份 {backup_file.name}" + (f"（{when:%Y-%m-%d %H:%M}）" if when else ""))
+    return Head(head.count, head.hash, f"备份 {backup_file.name}" + (f"（{when:%Y-%m-%d %H:%M}）" if when else ""))
 
 
-def against_newest_backup(conn: sqlite3.Connection, db_path: Path) -> list[str]:
-    """A rollback past the newest backup beside the database: the local chain no longer holds the backup's head."""
+def site_backups(db_path: Path, site: str | None) -> list[tuple[Head, Path]]:
+    """The heads of `site`'s backups beside the database, oldest first (one that cannot be read is left out).
+
+    The backups folder is beside the database, so another database kept in the same folder (a demo, another site's
+    database) has its backups there too: only this site's own say anything about this chain."""
     from app.store.backup import backups_dir, list_backups
 
-    # The backups folder is beside the database, so another database kept in the same folder (a copy, a demo) has
-    # its backups there too: only this site's own backups say anything about this chain.
-    site = _site(conn)
-    latest = next((b for b in reversed(list_backups(backups_dir(db_path))) if backup_site(b) == site), None)
-    head = backup_head(latest) if latest is not None else None
-    line = finding(conn, head) if head is not None else None
-    if line is None:
+    found = []
+    for b in list_backups(backups_dir(db_path)):
+        if backup_site(b) == site:
+            head = backup_head(b)
+            if head is not None:
+                found.append((head, b))
+    return found
+
+
+def given_up(conn: sqlite3.Connection) -> set[tuple[int, str]]:
+    """Heads of backups that a restore recorded in this chain gave up on purpose (backup.restore)."""
+    heads: set[tuple[int, str]] = set()
+    for (after,) in conn.execute("SELECT after FROM audit_log WHERE entity = 'database'"):
+        try:
+            listed = json.loads(after or "").get("abandoned") or []
+        except (ValueError, AttributeError):
+            continue
+        heads.update((h[0], h[1]) for h in listed
+                     if isinstance(h, list) and len(h) == 2 and isinstance(h[0], int) and isinstance(h[1], str))
+    return heads
+
+
+def not_held(conn: sqlite3.Connection, db_path: Path, site: str | None) -> list[list]:
+    """[count, hash] of every backup of `site` whose head this chain does not hold: what a restore gives up."""
+    here = local_head(conn)
+    return [[h.count, h.hash] for h, _ in site_backups(db_path, site) if finding(conn, h, here)]
+
+
+def against_backups(conn: sqlite3.Connection, db_path: Path) -> list[str]:
+    """A rollback past any of this site's backups: the local chain no longer holds a backup's head, and no restore
+    recorded in the chain gave that backup up.
+
+    Every backup counts, not only the newest: the day after a database was put back to an older copy, the day's
+    first start backs up the older state, and that backup alone would hide what the earlier ones saw."""
+    excused = given_up(conn)
+    kept = [(h, b) for h, b in site_backups(db_path, _site(conn)) if (h.count, h.hash) not in excused]
+    lines = findings(conn, [h for h, _ in kept])
+    if not lines:
         return []
-    return [line + f"。如属有意恢复较早的备份，缺少的内容仍在 {latest.name} 中；核实后再做一次备份，以后的检查即以新备份为准"]
+    here = local_head(conn)
+    holder = max(((h, b) for h, b in kept if finding(conn, h, here)), key=lambda hb: hb[0].count)[1]
+    return [lines[0] + f"。缺少的内容仍在 {holder.name} 中。如属有意换用较早的数据库：核实后先做一次备份（jiuzhu "
+                       f"backup），再用 jiuzhu restore 恢复这份新备份，恢复会在审计日志中记下放弃的备份，以后的检查"
+                       f"不再就此提示"]

@@ -152,9 +152,11 @@ def daily_backup(db_path: Path, progress: Progress, keep: int = DEFAULT_KEEP) ->
 
 
 def backed_up_today(folder: Path) -> bool:
-    """Whether any backup was written today (by its file name's date)."""
+    """Whether a daily or manual backup was written today (by its file name's date). A `before-…` copy is of the
+    database a restore replaced or an upgrade changed, not of the one in use, so the day's backup is still made."""
     today = clock.local_now().strftime("%Y%m%d")
-    return any(p.name.startswith(f"{PREFIX}{today}") for p in list_backups(folder))
+    return any(p.name.startswith(f"{PREFIX}{today}") and not label_of(p).startswith(KEPT_FOREVER)
+               for p in list_backups(folder))
 
 
 def check_file(path: Path) -> None:
@@ -300,9 +302,16 @@ def restore(source: Path, db_path: Path, site_move: bool = False, user: object =
                 db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
         else:
             previous = set_aside(db_path)
+    # The backups whose content the restored chain does not hold (the before-restore copy among them) are given up
+    # on purpose: recorded in the restore's entry, `check` does not report them as a rollback.
+    restored = sqlite3.connect(f"file:{staged}?mode=ro&immutable=1", uri=True)
+    try:
+        abandoned = anchors.not_held(restored, db_path, theirs)
+    finally:
+        restored.close()
     staged.replace(db_path)
     _record(db_path, user, {"from": str(source), "site_id": theirs, "previous_site_id": ours, "site_move": site_move,
-                            "previous_kept_as": str(previous) if previous else None})
+                            "previous_kept_as": str(previous) if previous else None, "abandoned": abandoned})
     return previous
 
 

@@ -63,7 +63,7 @@ def check_database(path: Path, full: bool = False, workers: int | None = None) -
         problems.extend(_looked_up(conn, again))
         if full:  # as long again as making the summary afresh (about a minute for a county)
             problems.extend(summary.drift(conn) + risk_summary.drift(conn))
-        problems.extend(anchors.against_newest_backup(conn, path))
+        problems.extend(anchors.against_backups(conn, path))
     except sqlite3.DatabaseError as exc:
         damage = _damage(pages)
         problems.extend(damage or [f"读取数据库出错：{exc}"])

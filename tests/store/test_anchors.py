@@ -1,4 +1,5 @@
-"""Backups carry the audit chain's head beside them, and check reports a database rolled back past the newest one."""
+"""Backups carry the audit chain's head beside them, and check reports a database rolled back past any of them
+that no recorded restore gave up."""
 
 from __future__ import annotations
 
@@ -99,3 +100,61 @@ def test_another_databases_backup_in_the_same_folder_is_not_this_ones(site, tmp_
     assert anchors.backup_site(backup.list_backups(site.store.backups)[-1]) != site.store.setting("site_id")
     code, out, err = cli("check", "--db", str(site.store.path))
     assert code == 0 and "检查通过" in out, err
+
+
+def test_a_rollback_is_still_reported_after_the_next_backup_records_the_older_state(site, tmp_path):
+    """The day after an older copy was put back, the day's first start backs that copy up; the earlier backup still
+    shows what was lost."""
+    db = site.store.path
+    older = snapshot(site.conn, tmp_path / "older.sqlite3")
+    record_bills(site, 3, "A")
+    saved = backup.backup(site.conn, site.store.backups, label="daily")
+    counted = audit_count(db)
+    site.store.close()
+    put_back(older, db)
+    again = open_store(db, daily_backup=False)
+    backup.backup(again.conn, again.backups, label="daily")  # the next day's, of the older copy
+    again.close()
+    problems = check_database(db)
+    assert any(saved.name in p and f"已有 {counted} 条" in p for p in problems), problems
+
+
+def test_a_restore_of_an_older_backup_gives_up_the_later_backups_on_purpose(site, tmp_path):
+    """Restoring an older backup with `jiuzhu restore` is no rollback to report: the backups whose content it gives up
+    (the before-restore copy among them) are named in its audit entry. A rollback past a later backup still is."""
+    db = site.store.path
+    record_bills(site, 2, "A")
+    first = backup.backup(site.conn, site.store.backups)
+    record_bills(site, 3, "B")
+    backup.backup(site.conn, site.store.backups)
+    site.store.close()
+    code, out, err = cli("restore", str(first), "--db", str(db))
+    assert code == 0, err
+    code, out, err = cli("check", "--db", str(db))
+    assert code == 0 and "检查通过" in out, err
+    # After the restore, work goes on and is backed up; losing that is reported as before.
+    again = Session(open_store(db, daily_backup=False), site.user)
+    older = snapshot(again.conn, tmp_path / "older.sqlite3")
+    record_bills(again, 2, "C")
+    later = backup.backup(again.conn, again.store.backups)
+    again.store.close()
+    put_back(older, db)
+    problems = check_database(db)
+    assert len(problems) == 1 and later.name in problems[0], problems
+
+
+def test_an_older_copy_put_back_on_purpose_is_accepted_by_backing_it_up_and_restoring_that(site, tmp_path):
+    """What check's finding tells the officer to do when the older copy was put back on purpose."""
+    db = site.store.path
+    older = snapshot(site.conn, tmp_path / "older.sqlite3")
+    record_bills(site, 3, "A")
+    backup.backup(site.conn, site.store.backups)
+    site.store.close()
+    put_back(older, db)
+    code, out, err = cli("check", "--db", str(db))
+    assert code == 1 and "jiuzhu restore 恢复这份新备份" in err
+    again = open_store(db, daily_backup=False)
+    accepted = backup.backup(again.conn, again.backups)
+    again.close()
+    backup.restore(accepted, db)
+    assert check_database(db) == []

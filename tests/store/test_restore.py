@@ -92,6 +92,21 @@ def test_before_restore_copies_are_never_pruned(tmp_path):
     assert safety[0] in left and len([p for p in left if backup.label_of(p) == "manual"]) == 2
 
 
+def test_the_days_backup_is_still_made_after_a_restore(tmp_path):
+    """The before-restore copy is of the database the restore replaced: the restored one still gets its backup."""
+    db = tmp_path / "site.sqlite3"
+    own = _backup_of(db)
+    folder = backup.backups_dir(db)
+    for p in backup.list_backups(folder):  # the backup above is made "yesterday": today has none yet
+        p.rename(p.with_name(p.name.replace(p.name[len(backup.PREFIX):len(backup.PREFIX) + 8], "20000101")))
+    backup.restore(own.with_name(own.name.replace(own.name[len(backup.PREFIX):len(backup.PREFIX) + 8], "20000101")),
+                   db)
+    assert [backup.label_of(p) for p in backup.list_backups(folder)] == ["manual", "before-restore"]
+    assert not backup.backed_up_today(folder)
+    made = backup.daily_backup(db, lambda done, total: None)
+    assert made is not None and backup.label_of(made) == "daily" and backup.backed_up_today(folder)
+
+
 def test_what_a_killed_backup_left_is_removed_at_start(tmp_path):
     db = tmp_path / "site.sqlite3"
     made = _backup_of(db)
