@@ -42,6 +42,8 @@ CATEGORY_WORDS = {"特困": "特困人员", "特困供养": "特困人员", "特
                   "五保对象": "特困人员"}
 # A CSV list bigger than this is not a county roster (100,000 rows are about 10 MB): refused, not read into memory.
 MAX_CSV_BYTES = 64 * 1024 * 1024
+# The years a date in a list may fall in (parse_date).
+FIRST_YEAR, LAST_YEAR = 1950, 2099
 # Once every separator is "-": 2023-5-6, 2023-05 and 2023年5月 (day 1), 20230506, 202305.
 _DATE_MARKS = str.maketrans({"－": "-", "．": "-", "／": "-", ".": "-", "/": "-", "年": "-", "月": "-", "日": None})
 _DATE_FORMS = (re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?"), re.compile(r"(\d{4})(\d{2})(\d{2})?"))
@@ -102,6 +104,15 @@ def match_header(cells: list, headers: dict[str, tuple[str, ...]] = HEADERS) -> 
 
 def parse_date(value) -> date | None:
     """Dates as lists carry them: datetime cells, Excel serial numbers, 2023-05-01, 2023-05, 202305, 2023年5月."""
+    day = _date(value)
+    # No certification, bill or end of one falls outside these years; a date that does is a slip of the keyboard (or
+    # a cell that meant something else), and taken as written it would put a category over a century of bills.
+    if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"“{_text(value)}”不在 {FIRST_YEAR} 至 {LAST_YEAR} 年之间，请核对")
+    return day
+
+
+def _date(value) -> date | None:
     if value is None or _text(value) == "":
         return None
     if isinstance(value, datetime):
@@ -157,7 +168,7 @@ def read_list(path: Path) -> ParsedList:
             raise ListError(f"{path.name}：表头中找不到起始时间列，应为 {'、'.join(HEADERS['start'])} 之一")
         source = "乡村振兴" if "monitor_type" in columns else "民政"
         parsed = ParsedList(path, source)
-        seen: set[tuple[str, str]] = set()
+        seen: dict[tuple[str, str], ListRow] = {}
         for offset, row in enumerate(chain(head[header_at + 1:], rows), start=header_at + 2):
             if all(_text(v) == "" for v in row):
                 continue  # empty rows between blocks are common in exported lists
@@ -169,11 +180,17 @@ def read_list(path: Path) -> ParsedList:
                                                 _text(cell("id_number"))))
                 continue
             key = (item.id_number, item.category)
-            if key in seen:
-                parsed.rejected.append(Rejected(offset, [_text(v) for v in row], "重复行：同一人同一类别已在前面出现",
-                                                item.name, item.id_number))
+            first = seen.get(key)
+            if first is not None:
+                # One row per person and category is compared; a second with another period is told apart from a
+                # plain repeat, so the department sees which of its two periods was left out.
+                same = (first.valid_from, first.valid_to) == (item.valid_from, item.valid_to)
+                reason = ("重复行：同一人同一类别已在前面出现" if same else
+                          f"同一人同一类别在第 {first.line} 行已有一段期间（{first.valid_from} 至 {first.valid_to or '今'}），"
+                          f"本行的期间不同，未导入；请核对后在家庭页面登记")
+                parsed.rejected.append(Rejected(offset, [_text(v) for v in row], reason, item.name, item.id_number))
                 continue
-            seen.add(key)
+            seen[key] = item
             parsed.rows.append(item)
     return parsed
 
@@ -255,10 +272,17 @@ def csv_rows(path: Path) -> list[list]:
             continue
     else:
         raise ListError(f"{path.name}：无法识别文字编码，请在 Excel 或 WPS 中另存为“CSV UTF-8”或 .xlsx")
+    # A workbook is refused beyond bounds.MAX_COLUMNS columns before it is read; a CSV line is looked at the same way
+    # before the reader makes a cell of each comma (a 64 MB line of commas would be tens of millions of cells).
+    for n, line in enumerate(text.splitlines(), start=1):
+        if line.count(",") >= bounds.MAX_COLUMNS * 4:  # quoted commas in text allowed for, generously
+            raise ListError(f"{path.name}：第 {n:,} 行有 {line.count(','):,} 个逗号，远超 {bounds.MAX_COLUMNS} 列，"
+                            f"不是名单；请检查文件")
     try:
         return [[cell.strip() or None for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
     except csv.Error as exc:
-        raise ListError(f"{path.name}：不是有效的 CSV 文件（{exc}）") from None
+        why = "有一格超过 128 KB" if "field larger" in str(exc) else str(exc)
+        raise ListError(f"{path.name}：不是有效的 CSV 文件（{why}），请在 Excel 或 WPS 中另存为 .xlsx 再导入") from None
 
 
 def _openpyxl_value(value):

@@ -6,24 +6,29 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from app.domain.errors import FieldError
 from app.exchange.identity_lists import ListRow, ParsedList, Rejected, read_list
 from app.services import registry
 from app.services.session import Session
 from app.store import records
 from app.store.db import transaction
 
-KIND_NAMES = {"new": "新增", "changed": "类别期间变化", "ended": "终止", "unchanged": "无变化", "unknown": "未登记人员"}
+KIND_NAMES = {"new": "新增", "changed": "类别期间变化", "ended": "终止", "unchanged": "无变化", "unknown": "未登记人员",
+              "conflict": "期间冲突"}
 
 
 @dataclass
 class Change:
-    """One understood row of the list and what it means for the registry."""
+    """One understood row of the list and what it means for the registry: the period to write (`valid_from`,
+    `valid_to`), which is the row's own unless the registry already knows an earlier start."""
 
-    kind: str                 # new, changed, ended, unchanged, unknown
+    kind: str                 # new, changed, ended, unchanged, unknown, conflict
     row: ListRow
     person_id: str | None = None
     period_id: str | None = None
     note: str = ""
+    valid_from: str | None = None
+    valid_to: str | None = None
 
     def describe(self) -> str:
         r = self.row
@@ -34,40 +39,63 @@ class Change:
 
 def compare(session: Session, parsed: ParsedList) -> list[Change]:
     """What applying the list would change, row by row (writes nothing)."""
-    out = []
-    for row in parsed.rows:
-        person = session.conn.execute(
-            "SELECT p.id, p.name, h.region_code FROM persons p JOIN households h ON h.id = p.household_id "
-            "WHERE p.id_type = '居民身份证' AND p.id_number = ?", (row.id_number,)).fetchone()
-        if person is None or not session.user.covers(person["region_code"]):
-            out.append(Change("unknown", row, note="请先登记该人员及其家庭" if person is None else "不在管辖范围"))
-            continue
-        note = f"登记姓名为 {person['name']}" if person["name"] != row.name else ""
-        overlapping = session.conn.execute(
-            "SELECT * FROM category_periods WHERE person_id = ? AND category = ? AND valid_from <= ? AND "
-            "(valid_to IS NULL OR valid_to >= ?) ORDER BY valid_from LIMIT 1",
-            (person["id"], row.category, (row.valid_to or date.max).isoformat(), row.valid_from.isoformat())).fetchone()
-        if overlapping is None:
-            out.append(Change("new", row, person_id=person["id"], note=note))
-            continue
-        same = (overlapping["valid_from"] == row.valid_from.isoformat()
-                and overlapping["valid_to"] == (row.valid_to.isoformat() if row.valid_to else None))
-        kind = "unchanged" if same else ("ended" if row.valid_to and overlapping["valid_to"] is None else "changed")
-        out.append(Change(kind, row, person_id=person["id"], period_id=overlapping["id"], note=note))
-    return out
+    return [_change(session, row) for row in parsed.rows]
+
+
+def _change(session: Session, row: ListRow) -> Change:
+    """What one row means for the registry as it is now.
+
+    A list is the department's roster of who holds a category, each with the date of the certification it holds
+    now. A row whose start is later than the registered period it overlaps is that period re-certified: the
+    registered start is kept (moving it would take the years between out of the category and claw back what they
+    were paid). An earlier start, or another end, is written. A row overlapping two registered periods of the
+    category is not guessed at: the caseworker decides on the person's page."""
+    person = session.conn.execute(
+        "SELECT p.id, p.name, h.region_code FROM persons p JOIN households h ON h.id = p.household_id "
+        "WHERE p.id_type = '居民身份证' AND p.id_number = ?", (row.id_number,)).fetchone()
+    if person is None or not session.user.covers(person["region_code"]):
+        return Change("unknown", row, note="请先登记该人员及其家庭" if person is None else "不在管辖范围")
+    notes = [f"登记姓名为 {person['name']}"] if person["name"] != row.name else []
+    start, end = row.valid_from.isoformat(), row.valid_to.isoformat() if row.valid_to else None
+    overlapping = session.conn.execute(
+        "SELECT * FROM category_periods WHERE person_id = ? AND category = ? AND valid_from <= ? AND "
+        "(valid_to IS NULL OR valid_to >= ?) ORDER BY valid_from",
+        (person["id"], row.category, (row.valid_to or date.max).isoformat(), start)).fetchall()
+    if not overlapping:
+        return Change("new", row, person_id=person["id"], note="；".join(notes), valid_from=start, valid_to=end)
+    if len(overlapping) > 1:
+        held = "、".join(f"{p['valid_from']} 至 {p['valid_to'] or '今'}" for p in overlapping)
+        return Change("conflict", row, person_id=person["id"],
+                      note=f"与已登记的 {len(overlapping)} 段{row.category}期间（{held}）重叠，未导入；请在家庭页面核对后手工修改")
+    held = overlapping[0]
+    if held["valid_from"] < start:
+        notes.append(f"名单的起始日期晚于登记的 {held['valid_from']}，保留登记的起始日期")
+        start = held["valid_from"]
+    same = held["valid_from"] == start and held["valid_to"] == end
+    kind = "unchanged" if same else ("ended" if end and held["valid_to"] is None else "changed")
+    return Change(kind, row, person_id=person["id"], period_id=held["id"], note="；".join(notes), valid_from=start,
+                  valid_to=end)
 
 
 def apply(session: Session, changes: list[Change], certified_by: str, source: str) -> int:
-    """Write the new, changed and ended periods, audit each, and re-settle the bills they reach; all or nothing."""
+    """Write the new, changed and ended periods, audit each, and re-settle the bills they reach; all or nothing.
+
+    Each row is compared again inside the transaction: if the registry changed since the list was compared (the
+    same list applied twice, an edit on the person's page), nothing is written and the list is to be compared
+    again."""
     session.require("import_lists")
     todo = [c for c in changes if c.kind in ("new", "changed", "ended")]
     conn = session.conn
     with transaction(conn):
         touched: dict[str, list[dict]] = {}
         for c in todo:
-            r = c.row
-            fields = {"category": r.category, "valid_from": r.valid_from.isoformat(),
-                      "valid_to": r.valid_to.isoformat() if r.valid_to else None, "certified_by": certified_by}
+            now = _change(session, c.row)
+            if (now.kind, now.period_id, now.valid_from, now.valid_to) != (c.kind, c.period_id, c.valid_from,
+                                                                          c.valid_to):
+                raise FieldError("list", f"第 {c.row.line} 行（{c.row.name}）：比对之后登记已有变化（现在为"
+                                         f"“{KIND_NAMES[now.kind]}”），未作任何修改；请重新比对名单后再应用", label="身份名单")
+            fields = {"category": c.row.category, "valid_from": c.valid_from, "valid_to": c.valid_to,
+                      "certified_by": certified_by}
             if c.kind == "new":
                 records.insert(conn, session.user, "category_periods", {"person_id": c.person_id, **fields},
                                f"导入身份名单（{source}）：新增")
@@ -91,8 +119,8 @@ def import_list(session: Session, path: Path) -> tuple[ParsedList, list[Change]]
 def not_imported(parsed: ParsedList, changes: list[Change]) -> list[Rejected]:
     """Every row the import leaves out, each with why: the rows not understood and the people not registered here
     (or outside the user's jurisdiction), in the list's order."""
-    unknown = [Rejected(c.row.line, [], f"{KIND_NAMES['unknown']}：{c.note}", c.row.name, c.row.id_number)
-               for c in changes if c.kind == "unknown"]
+    unknown = [Rejected(c.row.line, [], f"{KIND_NAMES[c.kind]}：{c.note}", c.row.name, c.row.id_number)
+               for c in changes if c.kind in ("unknown", "conflict")]
     return sorted([*parsed.rejected, *unknown], key=lambda r: r.line)
 
 

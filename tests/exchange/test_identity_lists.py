@@ -10,6 +10,7 @@ from openpyxl import Workbook, load_workbook
 
 from app.cli import main
 from tests.faults.killing import cli
+from app.domain.errors import FieldError
 from app.domain.idnumber import check_digit
 from app.exchange.identity_lists import ListError, parse_date, read_list
 from app.services import county, identity_import, registry, users
@@ -147,6 +148,13 @@ def test_cli_compares_then_applies_and_reports(session, tmp_path, capsys):
     assert code == 0 and "已应用 2 项" in out, err
 
 
+@pytest.mark.parametrize("raw", ["0001-01-01", "2999-01", datetime(1900, 1, 5), "1949年12月"])
+def test_dates_outside_any_certification_are_refused(raw):
+    """A date of year 1 or 2999 taken as written would put a category over every bill there is."""
+    with pytest.raises(ValueError, match="不在 1950 至 2099 年之间"):
+        parse_date(raw)
+
+
 @pytest.mark.parametrize("raw", ["2023-13", "2023-02-30", "0000-00", "2023年13月"])
 def test_impossible_dates_are_refused_in_chinese(raw):
     """Found by tests/faults fuzzing: strptime's English message was a row's reason."""
@@ -179,3 +187,82 @@ def test_people_not_registered_here_are_among_the_rows_exported_as_not_imported(
     mine = next(r for r in rows if r[0] == unknown.row.line)
     assert mine[1] == unknown.row.name and mine[2] == unknown.row.id_number and "未登记人员" in mine[3]
     assert unknown.row.category in mine[4]
+
+
+def _roster(path: Path, rows: list[tuple[str, str, str, str | None]]) -> Path:
+    """A 民政 roster of (name, ID number, category, start[, end]) rows."""
+    book = Workbook()
+    ws = book.active
+    ws.append(["姓名", "身份证号码", "救助类别", "起始保障年月", "终止保障年月"])
+    for row in rows:
+        ws.append(list(row))
+    book.save(path)
+    return path
+
+
+def _periods(session, number: str) -> list[tuple]:
+    return [tuple(r) for r in session.conn.execute(
+        "SELECT c.category, c.valid_from, c.valid_to FROM category_periods c JOIN persons p ON p.id = c.person_id "
+        "WHERE p.id_number = ? ORDER BY c.valid_from", (number,))]
+
+
+def _person(session, number: str) -> str:
+    return session.conn.execute("SELECT id FROM persons WHERE id_number = ?", (number,)).fetchone()[0]
+
+
+def test_a_later_certification_date_keeps_the_registered_start(session, tmp_path):
+    """A roster lists the certification each person holds now: a re-certified 低保 family's later date must not take
+    the years before it out of the category (and claw back what they were paid)."""
+    registry.set_category(session, _person(session, ZHANG), "低保对象", "2019-03-01", None, "民政")
+    _, changes = identity_import.import_list(session, _roster(tmp_path / "r.xlsx", [("张三", ZHANG, "低保", "2024-01", None)]))
+    assert [c.kind for c in changes] == ["unchanged"] and "保留登记的起始日期" in changes[0].note
+    # An end, or an earlier start, is still written; the registered start stays where the roster's is later.
+    _, changes = identity_import.import_list(session, _roster(tmp_path / "e.xlsx", [("张三", ZHANG, "低保", "2024-01", "2025-06")]))
+    assert [c.kind for c in changes] == ["ended"]
+    identity_import.apply(session, changes, "民政", "民政")
+    assert _periods(session, ZHANG) == [("低保对象", "2019-03-01", "2025-06-01")]
+    _, changes = identity_import.import_list(session, _roster(tmp_path / "s.xlsx", [("张三", ZHANG, "低保", "2018-07", "2025-06")]))
+    identity_import.apply(session, changes, "民政", "民政")
+    assert _periods(session, ZHANG) == [("低保对象", "2018-07-01", "2025-06-01")]
+
+
+def test_a_row_overlapping_two_registered_periods_is_not_guessed_at(session, tmp_path):
+    person = _person(session, ZHANG)
+    registry.set_category(session, person, "低保对象", "2020-01-01", "2021-12-31", "民政")
+    registry.set_category(session, person, "低保对象", "2023-01-01", None, "民政")
+    parsed, changes = identity_import.import_list(
+        session, _roster(tmp_path / "r.xlsx", [("张三", ZHANG, "低保", "2021-06", None)]))
+    assert [c.kind for c in changes] == ["conflict"]
+    assert identity_import.apply(session, changes, "民政", "民政") == 0
+    assert _periods(session, ZHANG) == [("低保对象", "2020-01-01", "2021-12-31"), ("低保对象", "2023-01-01", None)]
+    left = identity_import.not_imported(parsed, changes)
+    assert len(left) == 1 and "期间冲突" in left[0].reason and "2 段低保对象期间" in left[0].reason
+
+
+def test_a_compared_list_applied_twice_writes_once(session, tmp_path):
+    """Two caseworkers (or two clicks) applying the same comparison: the second finds the registry changed and
+    writes nothing, rather than a second, overlapping period."""
+    _, changes = identity_import.import_list(session, _roster(tmp_path / "r.xlsx", [("张三", ZHANG, "低保", "2023-05", None)]))
+    assert identity_import.apply(session, changes, "民政", "民政") == 1
+    with pytest.raises(FieldError, match="比对之后登记已有变化"):
+        identity_import.apply(session, changes, "民政", "民政")
+    assert _periods(session, ZHANG) == [("低保对象", "2023-05-01", None)]
+
+
+def test_two_rows_of_one_person_and_category_with_other_periods_say_so(tmp_path):
+    parsed = read_list(_roster(tmp_path / "r.xlsx", [("张三", ZHANG, "低保", "2019-01", "2020-12"),
+                                                     ("张三", ZHANG, "低保", "2023-01", None),
+                                                     ("张三", ZHANG, "低保", "2019-01", "2020-12")]))
+    reasons = {r.line: r.reason for r in parsed.rejected}
+    assert "在第 2 行已有一段期间" in reasons[3] and "期间不同" in reasons[3]
+    assert reasons[4].startswith("重复行")
+
+
+def test_a_csv_line_of_countless_commas_is_refused_before_it_is_split(tmp_path):
+    path = tmp_path / "commas.csv"
+    path.write_text("姓名,身份证号码,救助类别,起始保障年月\n" + "," * 100_000 + "\n", encoding="utf-8")
+    with pytest.raises(ListError, match="第 2 行有 100,000 个逗号"):
+        read_list(path)
+    path.write_text('姓名,身份证号码,救助类别,起始保障年月\n"' + "x" * 200_000 + '",1,2,3\n', encoding="utf-8")
+    with pytest.raises(ListError, match="有一格超过 128 KB"):
+        read_list(path)
