@@ -21,7 +21,12 @@ def test_parse_money(raw, expected):
     assert parse_money(raw, "x") == Decimal(expected)
 
 
-@pytest.mark.parametrize("raw", ["1.001", "-1", "abc", "", None, True, "NaN", "Infinity", [1], "1,20", "12,0000"])
+@pytest.mark.parametrize("raw", ["-0", "-0.00", -0.0])
+def test_minus_zero_is_zero(raw):
+    assert str(parse_money(raw, "x")) == "0.00"
+
+
+@pytest.mark.parametrize("raw", ["1.001", "-1", "-0.01", "abc", "", None, True, "NaN", "Infinity", [1], "1,20", "12,0000"])
 def test_parse_money_refuses(raw):
     with pytest.raises(MoneyError) as info:
         parse_money(raw, "visits[0].total_cost")

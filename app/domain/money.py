@@ -58,6 +58,7 @@ def parse_money(raw: object, field: str, exact: bool = False) -> Decimal:
         raise MoneyError(field, f"“{raw}”不是金额，请填写数字（元）")
     if value < 0:
         raise MoneyError(field, f"金额不能为负数（填写的是 {raw}）")
+    value = value.copy_abs()  # "-0" is zero, never stored as "-0.00"
     if value >= MAX_AMOUNT:
         raise MoneyError(field, f"金额 {raw} 过大（不能达到一万亿元），请核对")
     if value.as_tuple().exponent < -2 and (exact or value != value.quantize(FEN)):

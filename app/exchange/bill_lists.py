@@ -7,12 +7,14 @@ larger than MAX_BYTES or with more than MAX_ROWS rows is refused whole.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import partial
 from operator import itemgetter
 from pathlib import Path
 
 from app.domain.idnumber import IdNumberError, parse_id_number
+from app.domain.invoice import invoice_key
 from app.exchange.identity_lists import ListError, Rejected, csv_rows, first_sheet, match_header, parse_date
 
 MAX_BYTES = 64 * 2**20
@@ -174,7 +176,7 @@ class _Cells:
                   "kind": kind, "admitted_on": admitted, "discharged_on": discharged,
                   "total_cost": _money(total), "policy_covered": _money(covered),
                   "basic_paid": _money(basic) or None, "serious_illness_paid": _money(serious) or None,
-                  "invoice_number": _text(invoice)}
+                  "invoice_number": _invoice(invoice)}
         if where_treated != _NO_FLAGS:
             self._where_treated(fields, where_treated)
         return BillRow(line, name, number, fields)
@@ -241,14 +243,27 @@ def _day_cell(label: str):
     return read
 
 
-def _money(value) -> str:
-    """An amount as text (the bill's own check reads it): Excel gives floats, lists write 1,234.50 or ¥."""
+def _invoice(value) -> str:
+    """An invoice number as the bill's own check writes it (invoice_key), so that the list's rows are compared with
+    the bills recorded by the same key. Excel keeps a number of more than 15 digits only approximately: such a cell
+    has lost its last digits, and is refused rather than read as another invoice."""
     if isinstance(value, float):
+        raise ValueError(f"发票号“{value!r}”在 Excel 中存成了数字，末几位已经丢失；请把发票号一列设为文本，按原样填写后"
+                         f"重新导出")
+    return invoice_key(_text(value))
+
+
+def _money(value) -> str:
+    """An amount as text (the bill's own check reads it, parse_money: 1,234.50, ¥ and 元 as lists write them, and
+    commas only in groups of three, so that a mistyped "1,20" is refused rather than read as 120)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return repr(value)  # "inf" or "nan": refused by the check as no amount, not an error of the import
         cents = value * 100
         return f"{value:.2f}" if abs(cents - round(cents)) < 1e-6 else repr(value)
     if type(value) is int:  # nothing to strip or translate (True is not an int here: it reads as text)
         return str(value)
-    return _text(value).replace(",", "").replace("¥", "").replace("￥", "").replace("元", "")
+    return _text(value)
 
 
 # How each remembered column is read; a reader raises ValueError with the row's refusal.

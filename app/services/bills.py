@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from app.domain.case import Case, Visit
 from app.domain.money import ZERO, fmt
+from app.domain.invoice import invoice_key
 from app.domain.names import HOSPITAL_LEVEL_ALIASES, VISIT_KINDS
 from app.domain.labels import label_for
 from app.policy.engine import Engine
@@ -109,7 +110,9 @@ def visit_row(person_id: str, bill: BillInput, today: date | None, stamp: str | 
         raise FieldError("serious_illness_paid", "大病保险支付加基本医保支付超过政策范围内费用，请核对结算单")
     if serious is not None and basic is None:
         raise FieldError("basic_paid", "已填写大病保险支付，请同时填写基本医保支付")
-    invoice = validate.text(bill.invoice_number, "invoice_number", "发票号", 50)
+    invoice = invoice_key(validate.text(bill.invoice_number, "invoice_number", "发票号", 50))
+    if not invoice:
+        raise FieldError("invoice_number", "请填写发票号（填写的只有空白或不可见的字符）")
     stamp = stamp or now()
     return {"id": new_id(), "person_id": person_id, "hospital": hospital, "hospital_level": level,
             "admitted_on": admitted.isoformat(), "discharged_on": discharged.isoformat(), "kind": bill.kind,

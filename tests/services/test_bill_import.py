@@ -145,3 +145,48 @@ def test_a_row_dated_outside_the_persons_categories_is_refused_naming_the_field(
         4: "出院（结算）日期：2024-03-05 不在 张三 的身份类别有效期内（登记的有效期为 2024-01-01至2024-03-02、2024-04-01至今），"
            "请核对日期或先登记身份类别",
         6: "出院（结算）日期：2024-03-05 不在 李四 的身份类别有效期内（没有登记身份类别），请核对日期或先登记身份类别"}
+
+
+def test_amounts_as_lists_write_them_and_mistyped_or_impossible_ones_refused(session, listed, clerk, tmp_path):
+    """¥, 元 and thousands' commas are read; a comma out of its place, an infinite or undefined number is refused
+    naming the field (never read as another amount, never stopping the import); "-0" is zero."""
+    rows = [_row(1, total="¥12,000.50元"), _row(2, total="1,20"), _row(3, total=float("inf")),
+            _row(4, covered=float("nan")), [*_row(5)[:11], "-0", "INV0005"]]
+    path = tmp_path / "list.xlsx"
+    _xlsx(path, rows)
+    result = bill_import.import_bills(clerk, path)
+    reasons = {r.line: r.reason for r in result.rejected}
+    assert sorted(reasons) == [4, 5, 6], reasons
+    assert "医疗费用总额" in reasons[4] and "“1,20”不是金额" in reasons[4]
+    assert "医疗费用总额" in reasons[5]  # what an infinite number reads as depends on the writer: refused either way
+    assert "政策范围内费用" in reasons[6]
+    assert bill_import.apply(clerk, result) == 2
+    stored = dict(session.conn.execute("SELECT invoice_number, total_cost FROM visits").fetchall())
+    assert stored == {"INV0001": "12000.50", "INV0005": "10000.00"}
+    assert session.conn.execute("SELECT serious_illness_paid FROM visits WHERE invoice_number = 'INV0005'"
+                                ).fetchone()[0] == "0.00"
+
+
+def test_one_invoice_written_two_ways_is_one_invoice(session, listed, clerk, tmp_path):
+    """Full-width letters and digits, spaces and invisible characters do not make a second invoice (重复报销), and a
+    number Excel kept approximately is refused instead of read as another invoice."""
+    rows = [_row(1), [*_row(2)[:-1], "ＩＮＶ ０００１"], [*_row(3)[:-1], "INV\u200b0001"],
+            [*_row(4)[:-1], 1234567890123456.0], [*_row(5)[:-1], "  INV0005\t"]]
+    path = tmp_path / "list.xlsx"
+    _xlsx(path, rows)
+    result = bill_import.import_bills(clerk, path)
+    reasons = {r.line: r.reason for r in result.rejected}
+    assert sorted(reasons) == [4, 5, 6], reasons
+    assert "第 3 行已有" in reasons[4] and "第 3 行已有" in reasons[5] and "存成了数字" in reasons[6]
+    assert bill_import.apply(clerk, result) == 2
+    assert sorted(r[0] for r in session.conn.execute("SELECT invoice_number FROM visits")) == ["INV0001", "INV0005"]
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_a_cell_that_is_no_finite_number_is_refused_as_no_amount(value):
+    """A reader that hands over such a float: the row is refused by the amount's check, the import goes on."""
+    from app.exchange.bill_lists import _money
+
+    with pytest.raises(FieldError, match="不是金额"):
+        bills.visit_row("p", bills.BillInput("南陵县医院", "2024-03-01", "2024-03-05", "住院", _money(value), "9000",
+                                             "INV1", "县级"), None, "2024-03-05T00:00:00+00:00")
