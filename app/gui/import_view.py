@@ -91,6 +91,8 @@ class ImportView(QWidget):
                               str(row.valid_from), str(row.valid_to or ""), item.note)
                 for c, value in enumerate(values, start=1):
                     cell = QTableWidgetItem(value)
+                    if c == len(values):
+                        cell.setToolTip(value)  # a long explanation is cut at the column's edge
                     if kind in COLOURS:
                         cell.setForeground(QColor(COLOURS[kind]))
                     self.table.setItem(r, c, cell)

@@ -73,6 +73,8 @@ def _change(session: Session, row: ListRow) -> Change:
         start = held["valid_from"]
     same = held["valid_from"] == start and held["valid_to"] == end
     kind = "unchanged" if same else ("ended" if end and held["valid_to"] is None else "changed")
+    if not same:  # what the change replaces, beside the row's own dates
+        notes.insert(0, f"登记为 {held['valid_from']} 至 {held['valid_to'] or '今'}")
     return Change(kind, row, person_id=person["id"], period_id=held["id"], note="；".join(notes), valid_from=start,
                   valid_to=end)
 
