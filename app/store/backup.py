@@ -304,11 +304,17 @@ def restore(source: Path, db_path: Path, site_move: bool = False, user: object =
             previous = set_aside(db_path)
     # The backups whose content the restored chain does not hold (the before-restore copy among them) are given up
     # on purpose: recorded in the restore's entry, `check` does not report them as a rollback.
-    restored = sqlite3.connect(f"file:{staged}?mode=ro&immutable=1", uri=True)
+    # The old database is already saved and its WAL gone: nothing here may stop the restore, so a copy whose heads
+    # cannot be read records none (check then reports those backups, as before restores recorded them).
+    abandoned = None
     try:
-        abandoned = anchors.not_held(restored, db_path, theirs)
-    finally:
-        restored.close()
+        restored = sqlite3.connect(f"file:{staged}?mode=ro&immutable=1", uri=True)
+        try:
+            abandoned = anchors.not_held(restored, db_path, theirs)
+        finally:
+            restored.close()
+    except sqlite3.Error:
+        pass
     staged.replace(db_path)
     _record(db_path, user, {"from": str(source), "site_id": theirs, "previous_site_id": ours, "site_move": site_move,
                             "previous_kept_as": str(previous) if previous else None, "abandoned": abandoned})
