@@ -158,6 +158,18 @@ def _where(url: str) -> str:
     return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
 
 
+def failure(exc: BaseException) -> str:
+    """What a county database error means for what was being sent: "busy" (a lock or the time to wait ran out),
+    "cut" (the connection went) or "refused" (the server would not take it: sending it again changes nothing)."""
+    import psycopg
+
+    if isinstance(exc, (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled)):
+        return "busy"
+    if isinstance(exc, (psycopg.OperationalError, psycopg.errors.IdleInTransactionSessionTimeout)):
+        return "cut"
+    return "refused"
+
+
 def reason(exc: BaseException) -> str:
     """The first line of a driver error, short enough for a message."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -194,12 +194,11 @@ def _refused_by_county(exc, verify) -> StoreError:
 
     Files are checked as they are read, so the refusal may come from a line changed after the export, before its
     file's checksum was reached: `verify` (the package checked whole) then raises that, the plainer message."""
-    import psycopg
-
-    if isinstance(exc, (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled)):
+    kind = county_db.failure(exc)
+    if kind == "busy":
         return StoreError(f"交换包未导入：县级数据库正忙，等候写入超时（{county_db.reason(exc)}）。县级数据库没有"
                           f"任何改动，请稍后再导入一次")
-    if isinstance(exc, (psycopg.OperationalError, psycopg.errors.IdleInTransactionSessionTimeout)):
+    if kind == "cut":
         return StoreError(f"交换包未导入：与县级数据库的连接中断（{county_db.reason(exc)}）。县级数据库没有任何改动，"
                           f"请再导入一次")
     verify()

@@ -131,15 +131,14 @@ def sync(session: Session, url: str, progress: Progress | None = None,
             report.comparison = compare(session.conn, pg, regions(session))
             if repair(session, pg, report):
                 report.comparison = compare(session.conn, pg, regions(session))
-    except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled) as exc:
-        raise StoreError(f"县级数据库正忙，等候写入超时（{county_db.reason(exc)}）。已送达的记录都已记下，"
-                         f"请稍后再同步一次，会从中断处接着做") from exc
-    except (psycopg.OperationalError, psycopg.errors.IdleInTransactionSessionTimeout) as exc:
-        raise StoreError(f"与县级数据库的连接中断（{county_db.reason(exc)}）。已送达的记录都已记下，"
-                         f"再同步一次会从中断处接着做，不会重复") from exc
     except psycopg.Error as exc:
-        raise StoreError(f"县级数据库拒绝了这批记录（{county_db.reason(exc)}）。已送达的记录都已记下；再试也会被拒绝，"
-                         f"请把这条信息告诉县信息员（县级库可能需要先用新版本运行 county init-db）") from exc
+        why = county_db.reason(exc)
+        raise StoreError({
+            "busy": f"县级数据库正忙，等候写入超时（{why}）。已送达的记录都已记下，请稍后再同步一次，会从中断处接着做",
+            "cut": f"与县级数据库的连接中断（{why}）。已送达的记录都已记下，再同步一次会从中断处接着做，不会重复",
+            "refused": f"县级数据库拒绝了这批记录（{why}）。已送达的记录都已记下；再试也会被拒绝，请把这条信息告诉县信息员"
+                       f"（县级库可能需要先用新版本运行 county init-db）",
+        }[county_db.failure(exc)]) from exc
     st = state(session)
     st.update(last_at=now(), last_result=report.lines())
     _save(session, st)
