@@ -160,12 +160,14 @@ def backup_head(backup_file: Path) -> Head | None:
 def site_backups(db_path: Path, site: str | None) -> list[tuple[Head, Path]]:
     """The heads of `site`'s backups beside the database, oldest first (one that cannot be read is left out).
 
-    The backups folder is beside the database, so another database kept in the same folder (a demo, another site's
-    database) has its backups there too: only this site's own say anything about this chain."""
-    from app.store.backup import backups_dir, list_backups
+    Each database has its own backups folder, but one made before that kept them in the shared `backups` folder,
+    with other databases' (a demo, another site's): those of this site there still say what this chain held."""
+    from app.store.backup import backups_dir, list_backups, shared_dir
 
+    shared = shared_dir(db_path)
     found = []
-    for b in list_backups(backups_dir(db_path)):
+    for b in sorted([*list_backups(backups_dir(db_path)), *(list_backups(shared) if shared else [])],
+                    key=lambda p: p.name):
         if backup_site(b) == site:
             head = backup_head(b)
             if head is not None:

@@ -34,9 +34,28 @@ class BackupCancelled(StoreError):
     """The backup was stopped before it finished (the program is closing); nothing of it was kept."""
 
 
+# The program's own database (app/store/paths.py): its backups keep the folder they always had.
+DEFAULT_NAME = "jiuzhu.sqlite3"
+
+
 def backups_dir(db_path: Path) -> Path:
-    """Backups live beside the database, in a `backups` folder."""
-    return db_path.parent / "backups"
+    """Backups live beside the database, in a folder of its own: `backups` for the program's own database,
+    `NAME.backups` for any other (as its keys are in `NAME.keys`).
+
+    One folder per database, because everything here reads the folder as that database's backups: the day's
+    backup already made, the oldest pruned, the newest offered for a damaged file, the site a restore must match.
+    Two databases sharing a folder (a demo beside the office's, a county officer's copies) once shared `backups`:
+    one's daily backup stood for the other's, pruning deleted the other's, and a damaged file was offered the
+    other's newest backup, which restore then took for this site's own."""
+    db_path = Path(db_path)
+    return db_path.parent / ("backups" if db_path.name == DEFAULT_NAME else f"{db_path.name}.backups")
+
+
+def shared_dir(db_path: Path) -> Path | None:
+    """The `backups` folder a database other than the program's own used before each had its own (its backups
+    there are read only by `check`, filtered by site), or None for the program's own database."""
+    db_path = Path(db_path)
+    return None if db_path.name == DEFAULT_NAME else db_path.parent / "backups"
 
 
 def list_backups(folder: Path) -> list[Path]:

@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.skipif(not CAN_KILL, reason="SIGKI
 def copy_db(src: Path, folder: Path) -> Path:
     """A copy of a closed database (with its WAL, should one be left) and of every other file beside it (the inputs
     `prepare` wrote, which a command may change too), in a folder of its own."""
-    shutil.copytree(src.parent, folder, ignore=shutil.ignore_patterns("*-shm", "backups", "*.log"))
+    shutil.copytree(src.parent, folder, ignore=shutil.ignore_patterns("*-shm", "backups", "*.backups", "*.log"))
     return folder / src.name
 
 

@@ -21,6 +21,7 @@ import pytest
 
 from app.services import bills
 from app.services.session import SYSTEM, Session
+from app.store import backup
 from app.store.errors import DatabaseReadOnly
 from app.store.store import Store
 
@@ -77,7 +78,7 @@ def test_read_only_file_in_a_writable_folder_is_refused_before_any_work(folder):
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert f"数据库文件 {db} 是只读的" in done.stderr and "取消“只读”" in done.stderr
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
-    assert not (folder / "backups").exists(), "no daily backup is started for a database that cannot be used"
+    assert not backup.backups_dir(db).exists(), "no daily backup is started for a database that cannot be used"
 
 
 def test_read_only_file_system(folder):

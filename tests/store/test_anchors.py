@@ -90,14 +90,20 @@ def test_an_older_copy_then_more_bills_than_the_backup_had_is_a_rewrite(site, tm
     assert any("不一致" in p and saved.name in p and f"第 {counted} 条" in p for p in problems), problems
 
 
-def test_another_databases_backup_in_the_same_folder_is_not_this_ones(site, tmp_path):
+def test_another_databases_backup_in_the_shared_folder_is_not_this_ones(site, tmp_path):
+    """Before each database had a backups folder of its own, all kept theirs in `backups`: check still reads this
+    site's there, and only this site's."""
     record_bills(site, 2, "A")
-    backup.backup(site.conn, site.store.backups)
-    # A second database kept beside the first (a copy for training, a demo) backs up into the same folder, later.
+    shared = tmp_path / "backups"
+    shared.mkdir()
+    backup.backup(site.conn, shared)
+    # A second database kept beside the first (a copy for training, a demo) backed up into the same folder, later.
     other = open_store(tmp_path / "other.sqlite3", daily_backup=False)
-    backup.backup(other.conn, other.backups)
+    backup.backup(other.conn, shared)
     other.close()
-    assert anchors.backup_site(backup.list_backups(site.store.backups)[-1]) != site.store.setting("site_id")
+    assert anchors.backup_site(backup.list_backups(shared)[-1]) != site.store.setting("site_id")
+    assert [b for _, b in anchors.site_backups(site.store.path, site.store.setting("site_id"))] == \
+        backup.list_backups(shared)[:1]
     code, out, err = cli("check", "--db", str(site.store.path))
     assert code == 0 and "检查通过" in out, err
 

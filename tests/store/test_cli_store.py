@@ -80,5 +80,5 @@ def test_store_commands_take_db_after_their_name(tmp_path):
     db = tmp_path / "x.sqlite3"
     run = jiuzhu("backup", "--db", str(db), "--keep", "2")
     assert run.returncode == 0, run.stderr
-    assert (tmp_path / "backups").is_dir()
+    assert (tmp_path / "x.sqlite3.backups").is_dir()
     assert jiuzhu("check", "--db", str(tmp_path / "absent.sqlite3")).returncode != 0

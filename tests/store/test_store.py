@@ -64,7 +64,7 @@ def test_backups_keep_the_last_n_and_restore(tmp_path):
     with transaction(store.conn):
         audit.append(store.conn, "tester", "second", "t", "2")
     store.close()
-    kept = backup.list_backups(db.parent / "backups")[-1]
+    kept = backup.list_backups(backup.backups_dir(db))[-1]
     safety = backup.restore(kept, db)
     assert safety is not None and safety.exists()
     restored = open_store(db, daily_backup=False)

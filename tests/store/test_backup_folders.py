@@ -1,0 +1,69 @@
+"""Two databases in one folder keep their backups apart: each gets its day's backup, pruning one never deletes the
+other's, and a damaged one is offered its own backup, never the other's."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from app.store import anchors, backup
+from app.store.errors import DatabaseDamaged
+from app.store.store import open_store
+
+
+def test_the_programs_own_database_keeps_the_backups_folder_it_always_had(tmp_path):
+    assert backup.backups_dir(tmp_path / "jiuzhu.sqlite3") == tmp_path / "backups"
+    assert backup.backups_dir(tmp_path / "county.sqlite3") == tmp_path / "county.sqlite3.backups"
+
+
+def test_each_database_in_a_folder_gets_its_own_days_backup(tmp_path):
+    first = open_store(tmp_path / "jiuzhu.sqlite3")
+    first.close()
+    second = open_store(tmp_path / "demo.sqlite3")  # the same day: the first's backup is not the second's
+    second.close()
+    made = {name: backup.list_backups(backup.backups_dir(tmp_path / name)) for name in ("jiuzhu.sqlite3", "demo.sqlite3")}
+    for name, found in made.items():
+        assert [backup.label_of(p) for p in found] == ["daily"], name
+        with sqlite3.connect(tmp_path / name) as db, sqlite3.connect(found[0]) as copy:
+            assert anchors._site(db) == anchors._site(copy), f"{name}'s backup is of another database"
+
+
+def test_pruning_one_databases_backups_leaves_the_others(tmp_path):
+    mine = open_store(tmp_path / "jiuzhu.sqlite3", daily_backup=False)
+    other = open_store(tmp_path / "demo.sqlite3", daily_backup=False)
+    kept = backup.backup(other.conn, other.backups)
+    for _ in range(3):
+        backup.backup(mine.conn, mine.backups, keep=1)
+    assert backup.list_backups(other.backups) == [kept]
+    assert len(backup.list_backups(mine.backups)) == 1
+    mine.close()
+    other.close()
+
+
+def test_a_damaged_database_is_offered_its_own_backup_not_a_newer_one_of_another(tmp_path):
+    db = tmp_path / "jiuzhu.sqlite3"
+    mine = open_store(db, daily_backup=False)
+    own = backup.backup(mine.conn, mine.backups)
+    mine.close()
+    other = open_store(tmp_path / "demo.sqlite3", daily_backup=False)
+    backup.backup(other.conn, other.backups)  # newer than this database's
+    other.close()
+    with db.open("r+b") as f:
+        f.write(b"\x00" * 16)
+    with pytest.raises(DatabaseDamaged) as info:
+        open_store(db)
+    assert info.value.backup == own
+
+
+def test_a_database_without_a_backup_of_its_own_is_offered_none(tmp_path):
+    other = open_store(tmp_path / "demo.sqlite3", daily_backup=False)
+    backup.backup(other.conn, other.backups)
+    other.close()
+    db = tmp_path / "jiuzhu.sqlite3"
+    open_store(db, daily_backup=False).close()
+    with db.open("r+b") as f:
+        f.write(b"\x00" * 16)
+    with pytest.raises(DatabaseDamaged) as info:
+        open_store(db)
+    assert info.value.backup is None and "没有找到备份" in str(info.value)
