@@ -15,6 +15,8 @@ from pathlib import Path
 
 from app.domain.idnumber import IdNumberError, parse_id_number
 from app.domain.invoice import invoice_key
+from app.exchange import cell_errors
+from app.exchange.cell_errors import CellError
 from app.exchange.identity_lists import ListError, Rejected, csv_rows, first_sheet, match_header, parse_date
 
 MAX_BYTES = 64 * 2**20
@@ -92,7 +94,7 @@ def read_bills(path: Path) -> ParsedBills:
         raise ListError(f"{path.name}：无法读取（{exc.strerror}）") from None
     if size > MAX_BYTES:
         raise ListError(f"{path.name}：文件有 {size // 2**20} MB，超过 {MAX_BYTES // 2**20} MB，请分成几个文件导入")
-    rows = csv_rows(path) if suffix == ".csv" else first_sheet(path)
+    rows, errors = (csv_rows(path), False) if suffix == ".csv" else first_sheet(path)
     if len(rows) > MAX_ROWS:
         raise ListError(f"{path.name}：超过 {MAX_ROWS:,} 行，请分成几个文件导入")
     try:
@@ -108,13 +110,26 @@ def read_bills(path: Path) -> ParsedBills:
         if _blank(row):
             continue
         try:
-            parsed.rows.append(read.row(line, pick(row if len(row) > width else [*row, *([None] * (width + 1 - len(row)))])))
+            # Cut at `width` before the empty cell is put there: a cell in a column past the header (a note, a stray
+            # value) was read as every field the list has no column for (an amount, 急诊抢救).
+            cells = pick([*row[:width], *([None] * (width + 1 - min(len(row), width)))])
+            if errors:
+                _no_error(cells, rows[at])
+            parsed.rows.append(read.row(line, cells))
         except ValueError as exc:
             # The name and ID number as written, so that a refused row can be found.
             cells = [_text(v) for v in row]
             parsed.rejected.append(Rejected(line, cells, str(exc), *(cells[columns[k]] if columns.get(k, width) < len(
                 cells) else "" for k in ("name", "id_number"))))
     return parsed
+
+
+def _no_error(cells: tuple, header: list) -> None:
+    """Refuse a row one of whose read cells held a formula's error (calamine reads it empty: see cell_errors),
+    naming the column by the list's own header."""
+    for value in cells:
+        if type(value) is CellError:
+            raise ValueError(cell_errors.refusal(cell_errors.column_name(header, value.column), value))
 
 
 def _blank(row: list) -> bool:

@@ -101,6 +101,16 @@ _CELL_COLUMN = re.compile(rb'<c(?=\s)[^>]*?\sr="([A-Za-z]+)\d')
 _ROW_SPLIT = re.compile(rb"<row[\s/>]")
 _PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:(?:row|c)[\s/>]")
 _DIMENSION = re.compile(rb'<dimension\s+ref="(?:[A-Za-z]+\d+:)?([A-Za-z]+)(\d+)"')
+# A cell holding a formula's error (#N/A, #REF! …). calamine reads it as an empty cell, and an empty optional amount
+# means "not filled", so where it is matters: collected here, where every worksheet's XML is scanned anyway.
+_ERROR_CELL = re.compile(rb'<c(?=\s)[^>]*?\st="e"[^>]*?(/?)>')
+_CELL_REF = re.compile(rb'\sr="([A-Za-z]{1,3})(\d{1,7})"')
+_ERROR_VALUE = re.compile(rb'<v>(#[^<]{1,20})</v>')
+# More error cells than this in one worksheet is no list to import cell by cell.
+MAX_ERROR_CELLS = 10_000
+
+# (row, column), both from 0, and the error's text (#N/A …; "" when the file does not say it where it was looked for).
+ErrorCell = tuple[int, int, str]
 
 
 def _tags(data: bytes, name: bytes) -> int:
@@ -133,9 +143,11 @@ def _within(rows: int, cols: int, label: str, where: str) -> None:
         raise TooLarge(f"{label}{where}的范围为 {rows:,} 行 × {cols:,} 列，超过上限 {MAX_CELLS:,} 个单元格")
 
 
-def check_workbook(path: Path, label: str) -> None:
+def check_workbook(path: Path, label: str) -> dict[str, list[ErrorCell]]:
     """Refuse an .xlsx beyond the limits: declared sizes and ratio, real inflated sizes, each worksheet's declared
-    dimension and the furthest row and column its cells really reach. Reads the file once, in bounded chunks."""
+    dimension and the furthest row and column its cells really reach. Reads the file once, in bounded chunks.
+
+    Returns the cells holding a formula's error, by worksheet member (xl/worksheets/….xml)."""
     path = Path(path)
     if path.stat().st_size > MAX_UNCOMPRESSED:
         raise TooLarge(f"{label}有 {_mb(path.stat().st_size)}，超过上限 {_mb(MAX_UNCOMPRESSED)}")
@@ -145,23 +157,46 @@ def check_workbook(path: Path, label: str) -> None:
     except NotImplementedError as exc:  # a zip feature Python's reader lacks (e.g. "zip file version 8.8")
         raise Damaged(f"{label}使用了不支持的 zip 格式（{exc}）") from None
     budget = MAX_UNCOMPRESSED
+    errors: dict[str, list[ErrorCell]] = {}
     for info in infos:
         used = 0
-        for chunk in _sheet_checked(inflate(path, info, label, budget), info.filename, label):
+        for chunk in _sheet_checked(inflate(path, info, label, budget), info.filename, label, errors):
             used += len(chunk)
         budget -= used
+    return {name: found for name, found in errors.items() if found}
 
 
-def _sheet_checked(chunks: Iterator[bytes], name: str, label: str) -> Iterator[bytes]:
-    """The chunks passed through, a worksheet's extent checked on the way."""
+def _sheet_checked(chunks: Iterator[bytes], name: str, label: str,
+                   errors: dict[str, list[ErrorCell]]) -> Iterator[bytes]:
+    """The chunks passed through, a worksheet's extent checked and its error cells collected on the way."""
     if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", name):
         return chunks
-    return _extent(chunks, label, f"工作表 {name.rsplit('/', 1)[1]} ")
+    return _extent(chunks, label, f"工作表 {name.rsplit('/', 1)[1]} ", errors.setdefault(name, []))
 
 
-def _extent(chunks: Iterator[bytes], label: str, where: str) -> Iterator[bytes]:
+def _error_cells(data: bytes, label: str, where: str, found: list[ErrorCell]) -> None:
+    """Add the error cells of a piece of a worksheet (whole tags only) to `found`; refuse a sheet of too many, or one
+    whose error cell carries no reference (its place could only be counted, and calamine would read it empty)."""
+    for m in _ERROR_CELL.finditer(data):
+        ref = _CELL_REF.search(m.group(0))
+        if ref is None:
+            raise TooLarge(f"{label}{where}中有公式错误值的单元格没有标明位置，本程序无法确定是哪一格；请在 Excel 或 WPS 中"
+                           f"修正公式（或复制后“粘贴为数值”），另存为 .xlsx 再导入")
+        value = b""
+        if not m.group(1):  # <c …>…</c>: its value is before the cell's end, when this piece holds it
+            end = data.find(b"</c>", m.end())
+            shown = _ERROR_VALUE.search(data, m.end(), end) if end >= 0 else None
+            value = shown.group(1) if shown else b""
+        found.append((_number(ref.group(2)) - 1, _column(ref.group(1)) - 1, value.decode("utf-8", "replace")))
+        if len(found) > MAX_ERROR_CELLS:
+            raise TooLarge(f"{label}{where}中超过 {MAX_ERROR_CELLS:,} 个单元格是公式错误值（如 #N/A），不是可以导入的名单；"
+                           f"请修正公式后再导入")
+
+
+def _extent(chunks: Iterator[bytes], label: str, where: str, errors: list[ErrorCell]) -> Iterator[bytes]:
     """Pass a worksheet's XML through, refusing it once its declared dimension, or the furthest row or column its
-    cells really reach (by reference, or by position where a cell carries none), is beyond the limits."""
+    cells really reach (by reference, or by position where a cell carries none), is beyond the limits; its error
+    cells are added to `errors`."""
     rows = cols = row_tags = open_row = 0
     tail = b""
     first = True
@@ -183,6 +218,8 @@ def _extent(chunks: Iterator[bytes], label: str, where: str) -> Iterator[bytes]:
         if (b":row" in data or b":c" in data) and _PREFIXED.search(data):
             raise TooLarge(f"{label}{where}的行或单元格标记带有命名空间前缀，本程序不读这种写法；"
                            f"请在 Excel 或 WPS 中打开后另存为 .xlsx 再导入")
+        if b't="e"' in data:
+            _error_cells(data, label, where, errors)
         refs = _ROW_REF.findall(data)
         row_tags += _tags(data, b"row")
         rows = max(rows, row_tags, *(_number(r) for r in set(refs)))

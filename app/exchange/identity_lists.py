@@ -13,11 +13,13 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from itertools import chain, islice
 from pathlib import Path
 
 from app.domain.idnumber import IdNumberError, normalise, parse_id_number
-from app.exchange import bounds
+from app.exchange import bounds, cell_errors
+from app.exchange.cell_errors import CellError
 
 # Header texts seen in 民政 and 乡村振兴 exports, and the field each means.
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -152,9 +154,8 @@ def read_list(path: Path) -> ParsedList:
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise ListError(f"{path.name}：只能导入 Excel 工作簿（.xlsx）或 CSV 文件；.xls 请先在 Excel 或 WPS 中另存为 .xlsx")
-    if suffix == ".xlsx":
-        _check(path)
-    with closing(_first_sheet(path) if suffix == ".xlsx" else (row for row in csv_rows(path))) as rows:
+    errors = _check(path) if suffix == ".xlsx" else {}
+    with closing(_first_sheet(path, errors) if suffix == ".xlsx" else (row for row in csv_rows(path))) as rows:
         head = list(islice(rows, 15))
         header_at, columns = None, {}
         for i, row in enumerate(head):
@@ -172,12 +173,12 @@ def read_list(path: Path) -> ParsedList:
         for offset, row in enumerate(chain(head[header_at + 1:], rows), start=header_at + 2):
             if all(_text(v) == "" for v in row):
                 continue  # empty rows between blocks are common in exported lists
-            cell = lambda key: row[columns[key]] if key in columns and columns[key] < len(row) else None  # noqa: E731
+            raw = lambda key: row[columns[key]] if key in columns and columns[key] < len(row) else None  # noqa: E731
             try:
-                item = _row(offset, cell, source)
+                item = _row(offset, partial(_readable, raw, head[header_at]), source)
             except ValueError as exc:
-                parsed.rejected.append(Rejected(offset, [_text(v) for v in row], str(exc), _text(cell("name")),
-                                                _text(cell("id_number"))))
+                parsed.rejected.append(Rejected(offset, [_text(v) for v in row], str(exc), _text(raw("name")),
+                                                _text(raw("id_number"))))
                 continue
             key = (item.id_number, item.category)
             first = seen.get(key)
@@ -195,17 +196,28 @@ def read_list(path: Path) -> ParsedList:
     return parsed
 
 
-def first_sheet(path: Path) -> list[list]:
-    """The first worksheet of a workbook within the limits (bounds.py), whole, as `_first_sheet` reads it."""
-    _check(path)
-    with closing(_first_sheet(path)) as rows:
-        return list(rows)
+def first_sheet(path: Path) -> tuple[list[list], bool]:
+    """The first worksheet of a workbook within the limits (bounds.py), whole, as `_first_sheet` reads it; and
+    whether the workbook has cells holding a formula's error (only then can a row hold a CellError)."""
+    errors = _check(path)
+    with closing(_first_sheet(path, errors)) as rows:
+        return list(rows), bool(errors)
 
 
-def _check(path: Path) -> None:
-    """Refuse, before any reader allocates for it, a workbook beyond the limits or not a zip at all."""
+def _readable(raw, header: list, key: str):
+    """The cell of column `key` (via `raw`); a formula's error there refuses the row, naming the column by the
+    list's own header."""
+    value = raw(key)
+    if type(value) is CellError:
+        raise ValueError(cell_errors.refusal(cell_errors.column_name(header, value.column), value))
+    return value
+
+
+def _check(path: Path) -> dict[str, list[bounds.ErrorCell]]:
+    """Refuse, before any reader allocates for it, a workbook beyond the limits or not a zip at all; the cells
+    holding a formula's error, by worksheet."""
     try:
-        bounds.check_workbook(path, f"{path.name}：")
+        return bounds.check_workbook(path, f"{path.name}：")
     except bounds.TooLarge as exc:
         raise ListError(f"{exc}。请只导出需要的行和列后再导入") from None
     except bounds.Damaged as exc:
@@ -214,16 +226,18 @@ def _check(path: Path) -> None:
         raise ListError(f"{path.name}：无法作为 Excel 工作簿打开（{type(exc).__name__}），文件可能已损坏或不是 .xlsx") from None
 
 
-def _first_sheet(path: Path) -> Iterator[list]:
-    """The first worksheet's cells from A1, row by row, as openpyxl would give them (a generator: the rows are
-    made one at a time, so only calamine's own copy of the sheet is held whole).
+def _first_sheet(path: Path, errors: dict[str, list[bounds.ErrorCell]] | None = None) -> Iterator[list]:
+    """The first worksheet's cells, row by row from row 1 and from the first column holding a value, as openpyxl
+    would give them (a generator: the rows are made one at a time, so only calamine's own copy of the sheet is held
+    whole).
 
     Read with calamine (a compiled reader): a county roster of 100,000 rows takes well under a second, where
     openpyxl needs most of ten. The values are brought to openpyxl's (data_only) form, which the rest of this module
     was written for: an empty cell is None, a whole number below 10^15 an int (openpyxl reads "44927" as int; above
     that Excel writes the number in E-notation, which openpyxl reads as float, so an ID typed as a number stays a
     float and is refused as before), a date cell a datetime, and every cell of a merged range but the first None.
-    An error cell (#N/A) reads as empty."""
+    A cell holding a formula's error (#N/A), which calamine reads as empty, is a CellError where `errors`
+    (check_workbook's) places one."""
     from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
     try:
@@ -234,7 +248,15 @@ def _first_sheet(path: Path) -> Iterator[list]:
         first = next((m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet), None)
         if first is None:
             raise ListError(f"{path.name}：工作簿中没有工作表")
+        try:
+            marked = cell_errors.of_first_sheet(path, errors or {})
+        except cell_errors.Unplaced:
+            raise ListError(f"{path.name}：工作簿中有单元格是公式的错误值（如 #N/A），但无法确定第一个工作表是哪一个；请修正"
+                            f"公式，或复制后“选择性粘贴 → 数值”，另存为 .xlsx 再导入") from None
         sheet = book.get_sheet_by_name(first)
+        # calamine's rows begin at row 1 but at the first column holding a value; merged ranges and error cells are
+        # placed by the sheet's own columns.
+        offset = sheet.start[1] if sheet.start else 0
         merges = sorted(sheet.merged_cell_ranges or ())
         active: list = []
         for r, raw in enumerate(sheet.iter_rows()):
@@ -243,8 +265,10 @@ def _first_sheet(path: Path) -> Iterator[list]:
                 active.append(merges.pop(0))
             active = [m for m in active if m[1][0] >= r]
             for (top, left), (_, right) in active:
-                for c in range(left if r > top else left + 1, min(right + 1, len(row))):
+                for c in range(max(left - offset + (r == top), 0), min(right - offset + 1, len(row))):
                     row[c] = None
+            if r in marked:
+                cell_errors.mark(row, marked[r], offset)
             yield row
     except CalamineError as exc:
         raise ListError(f"{path.name}：无法作为 Excel 工作簿打开（{type(exc).__name__}），文件可能已损坏或不是 .xlsx") from None

@@ -266,3 +266,17 @@ def test_a_csv_line_of_countless_commas_is_refused_before_it_is_split(tmp_path):
     path.write_text('姓名,身份证号码,救助类别,起始保障年月\n"' + "x" * 200_000 + '",1,2,3\n', encoding="utf-8")
     with pytest.raises(ListError, match="有一格超过 128 KB"):
         read_list(path)
+
+
+def test_an_id_number_left_by_a_failed_lookup_refuses_the_row_naming_the_column(tmp_path):
+    book = Workbook()
+    ws = book.active
+    ws.append(["序号", "成员姓名", "身份证号码", "救助类别", "起始保障年月"])
+    ws.append([1, "张三", ZHANG, "低保", "2023-05"])
+    ws.append([2, "李四", "#N/A", "低保", "2023-05"])  # written as an error cell, as a VLOOKUP that found nothing
+    path = tmp_path / "roster.xlsx"
+    book.save(path)
+    parsed = read_list(path)
+    assert [r.name for r in parsed.rows] == ["张三"]
+    assert [(r.line, r.name) for r in parsed.rejected] == [(3, "李四")]
+    assert parsed.rejected[0].reason.startswith("“身份证号码”一栏是 Excel 公式的错误值 #N/A")

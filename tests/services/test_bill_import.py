@@ -190,3 +190,41 @@ def test_a_cell_that_is_no_finite_number_is_refused_as_no_amount(value):
     with pytest.raises(FieldError, match="不是金额"):
         bills.visit_row("p", bills.BillInput("南陵县医院", "2024-03-01", "2024-03-05", "住院", _money(value), "9000",
                                              "INV1", "县级"), None, "2024-03-05T00:00:00+00:00")
+
+
+def test_a_cell_holding_a_formulas_error_refuses_its_row_naming_the_column(tmp_path):
+    """calamine reads #N/A as an empty cell: an empty 统筹基金支付 would be read as "not filled" and the bill settled
+    as if the hospital had paid nothing. The list here starts at column B, as hand-made lists often do."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append([None, "南陵县医院一站式结算清单（2024年3月）"])
+    sheet.append([None, *HEAD])
+    sheet.append([None, *_row(1)])
+    errored = _row(2)
+    errored[10] = "#N/A"  # openpyxl writes these texts as error cells (t="e"), as Excel saves a failed VLOOKUP
+    sheet.append([None, *errored])
+    unread = [*_row(3), "#REF!"]  # past every header: no column the list reads
+    sheet.append([None, *unread])
+    path = tmp_path / "list.xlsx"
+    book.save(path)
+    parsed = read_bills(path)
+    assert [r.line for r in parsed.rows] == [3, 5]
+    assert [(r.line, r.reason) for r in parsed.rejected] == [
+        (4, "“统筹基金支付”一栏是 Excel 公式的错误值 #N/A（如 VLOOKUP 没有找到），读不出内容；请修正公式，或复制后"
+            "“选择性粘贴 → 数值”，再导入")]
+    assert parsed.rejected[0].name == "张三" and parsed.rows[0].fields["basic_paid"] == "5000"
+
+
+def test_a_column_past_the_header_is_never_read_as_a_field_the_list_lacks(tmp_path):
+    """A list without 大病保险支付 and with a 备注 column after its last: the note is not an amount."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append([*HEAD[:11], HEAD[12], "备注"])
+    row = _row(1)
+    sheet.append([*row[:11], row[12], "100"])
+    sheet.append([*row[:11], "INV0002", "急诊"])
+    path = tmp_path / "list.xlsx"
+    book.save(path)
+    parsed = read_bills(path)
+    assert parsed.rejected == []
+    assert [(r.fields["serious_illness_paid"], r.fields.get("emergency")) for r in parsed.rows] == [(None, None)] * 2
