@@ -284,6 +284,27 @@ def _current_site(db_path: Path) -> str | None:
     return anchors.backup_site(latest) if latest else None
 
 
+def _refuse_if_open(db_path: Path) -> None:
+    """Refuse to replace a database that another connection holds open (the program in a window, on this computer or
+    through a shared folder; a sync; another restore): it would go on writing into the file replaced, its WAL
+    deleted under it, and what it saved afterwards would be lost. A connection in WAL mode keeps a shared lock on the
+    file while it is open, so an exclusive lock is refused while any other is. Only for a whole database: opening
+    a damaged one for writing could change it."""
+    try:
+        conn = sqlite3.connect(str(db_path), timeout=0, isolation_level=None)
+        try:
+            conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+            conn.execute("BEGIN EXCLUSIVE")
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as exc:
+        if not getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+            raise _failed(exc, db_path.parent, "恢复前检查数据库") from None
+        raise StoreError(f"数据库 {db_path} 正在使用中（救助通的窗口开着，或正在同步、导入），未恢复，什么也没有改动。请先"
+                         f"关闭所有打开这个数据库的救助通窗口（包括别的电脑通过共享文件夹打开的），再恢复") from None
+
+
 def restore(source: Path, db_path: Path, site_move: bool = False, user: object = "system") -> Path | None:
     """Replace the database with a backup of this site's; returns where the database it replaced now is, if any.
 
@@ -298,6 +319,9 @@ def restore(source: Path, db_path: Path, site_move: bool = False, user: object =
     if ours is not None and theirs != ours and not site_move:
         raise StoreError(f"{source.name} 是另一个站点（站点编号 {theirs or '未知'}）的数据库，不是本站（{ours}）的，未恢复。"
                          f"如确实要把那个站点的工作搬到本机，请加 --site-move 确认")
+    whole = db_path.exists() and _is_whole(db_path)
+    if whole:
+        _refuse_if_open(db_path)
     staged = db_path.with_name(db_path.name + ".restoring")
     staged.unlink(missing_ok=True)
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
@@ -307,7 +331,7 @@ def restore(source: Path, db_path: Path, site_move: bool = False, user: object =
         src.close()
     previous = None
     if db_path.exists():
-        if _is_whole(db_path):
+        if whole:
             current = sqlite3.connect(str(db_path))
             try:
                 previous = backup(current, backups_dir(db_path), label="before-restore", keep=0)

@@ -15,6 +15,7 @@ import pytest
 from app.services import packages, users
 from app.services.session import SYSTEM, Session
 from app.store import backup
+from app.store.errors import StoreError
 from app.store.store import open_store
 from tests.faults.killing import cli
 from tests.exchange.sealing import county_for
@@ -146,3 +147,18 @@ def test_the_site_is_named_after_its_county_and_township(tmp_path):
     name = site_name(session)
     assert name.startswith("南陵县") and len(name) > len("南陵县") and platform.node() not in name
     session.store.close()
+
+
+def test_a_database_open_elsewhere_is_not_replaced(tmp_path):
+    """The program open in a window would go on writing into the file replaced under it: refused, nothing changed."""
+    db = tmp_path / "site.sqlite3"
+    made = _backup_of(db)
+    in_use = open_store(db, daily_backup=False)  # as the window holds it
+    before = db.read_bytes()
+    kept = backup.list_backups(backup.backups_dir(db))
+    with pytest.raises(StoreError, match="正在使用中"):
+        backup.restore(made, db)
+    assert db.read_bytes() == before and backup.list_backups(backup.backups_dir(db)) == kept
+    assert not db.with_name(db.name + ".restoring").exists()
+    in_use.close()
+    assert backup.restore(made, db) is not None  # closed: restored
