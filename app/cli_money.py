@@ -98,8 +98,22 @@ def cmd_disburse_create(args: argparse.Namespace) -> int:
     session = signed_in(args)
     b = disbursement.create_batch(session, args.year)
     disbursement.roster_pdf(session, b["id"], Path(args.roster))
+    slips = ""
+    if args.slips:
+        disbursement.slips_pdf(session, b["id"], Path(args.slips))
+        slips = f"每人的年度结算单已写入 {args.slips}。"
     _say(f"已生成发放批次 {short_ref(b['id'])}：{b['line_count']} 笔，合计 {b['total']} 元；花名册已写入 {args.roster}。"
-         f"发放后由审核人确认：jiuzhu disburse confirm {short_ref(b['id'])}")
+         f"{slips}发放后由审核人确认：jiuzhu disburse confirm {short_ref(b['id'])}")
+    return 0
+
+
+def cmd_disburse_slips(args: argparse.Namespace) -> int:
+    from app.services import disbursement
+
+    session = signed_in(args)
+    b = disbursement.batch(session, args.batch.lower())
+    disbursement.slips_pdf(session, b["id"], Path(args.out))
+    _say(f"发放批次 {short_ref(b['id'])} 每人的年度结算单已写入 {args.out}")
     return 0
 
 
@@ -175,7 +189,12 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p = with_credentials(with_db(dsub.add_parser("create", help="把本年度未发放的金额和待办的补付追回生成一个批次，打印花名册（PDF）")))
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--roster", required=True, metavar="ROSTER.pdf", help="花名册写到这里")
+    p.add_argument("--slips", metavar="SLIPS.pdf", help="另把批次中每人的年度结算单写成一个文件（发放时交给各户签字）")
     p.set_defaults(func=run(cmd_disburse_create))
+    p = with_credentials(with_db(dsub.add_parser("slips", help="把一个批次中每人的年度结算单写成一个 PDF，一人一页起")))
+    p.add_argument("batch", metavar="批次编号")
+    p.add_argument("out", metavar="SLIPS.pdf")
+    p.set_defaults(func=run(cmd_disburse_slips))
     p = with_credentials(with_db(dsub.add_parser("confirm", help="确认一个批次已发放（批次编号前 8 位即可）")))
     p.add_argument("batch", metavar="批次编号")
     p.set_defaults(func=run(cmd_disburse_confirm))

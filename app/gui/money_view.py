@@ -82,6 +82,7 @@ class MoneyView(QWidget):
         for text, slot, action in (("导出补付追回 Excel…", self.export, "print"),
                                    ("生成发放批次并打印花名册…", self.create_batch, "disburse_batch"),
                                    ("打印所选批次花名册…", self.print_batch, "print"),
+                                   ("打印所选批次结算单…", self.print_slips, "print"),
                                    ("确认所选批次已发放", self.confirm_batch, "confirm_disbursement"),
                                    ("撤销所选批次…", self.cancel_batch, "cancel_disbursement")):
             b = QPushButton(text)
@@ -142,6 +143,13 @@ class MoneyView(QWidget):
         session = self.window.session
         show_document(self, f"发放花名册 {short_ref(batch['id'])}",
                       lambda path: disbursement.roster_pdf(session, batch["id"], path))
+
+    def print_slips(self) -> None:
+        batch = self._batch()
+        if batch is not None:
+            session = self.window.session
+            show_document(self, f"结算单 批次 {short_ref(batch['id'])}",
+                          lambda path: disbursement.slips_pdf(session, batch["id"], path))
 
     def confirm_batch(self) -> None:
         batch = self._batch()

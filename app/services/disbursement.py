@@ -163,6 +163,23 @@ def roster_pdf(session: Session, batch_id: str, path: Path) -> Path:
                         people)
 
 
+def slips_pdf(session: Session, batch_id: str, path: Path) -> Path:
+    """The year's 一站式结算单 of every person paid in one batch, in the roster's order, in one file: handed to each
+    family with the money, it shows every bill, what each tier paid and each 补付/追回. A person whose bills of the
+    year were all voided has none (only a 追回 on the roster) and is named on the last page."""
+    from app.documents import forms
+    from app.services.paperwork import place, slip_content
+
+    b = batch(session, batch_id)
+    people = dict.fromkeys((r["person_id"], r["year"], r["name"]) for r in batch_lines(session, b["id"]))
+    billed = [(person_id, year, name, session.conn.execute(
+        "SELECT 1 FROM visits WHERE person_id = ? AND status = 'live' AND discharged_on LIKE ? LIMIT 1",
+        (person_id, f"{year}-%")).fetchone() is not None) for person_id, year, name in people]
+    slips = (slip_content(session, person_id=person_id, year=year) for person_id, year, _, live in billed if live)
+    return forms.settlement_slips(path, place(session), slips, f"{b['title']}　批次 {short_ref(b['id'])}",
+                                  [name for _, _, name, live in billed if not live])
+
+
 def adjustments(session: Session, year: int) -> list[dict]:
     """The year's 补付/追回 lines in the user's jurisdiction: person, bill, tier, old, new, difference, reason, state."""
     where, params = reads.scope(session.user.jurisdiction)

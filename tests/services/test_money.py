@@ -292,3 +292,32 @@ def test_the_annual_slip_lists_the_recovery_of_a_paid_bill_voided_since(session,
     pdf = paperwork.settlement_slip(session, tmp_path / "slip.pdf", person_id=head, year=2023)
     text = "".join(page.extract_text() for page in PdfReader(str(pdf)).pages)
     assert "（已作废）" in text and "追回" in text
+
+
+def test_a_batch_prints_each_persons_year_slip_in_one_file(session, family, clerk, tmp_path):
+    """One 结算单 per person paid in the batch, each from a new page, in the roster's order; one whose bills were all
+    voided since has only a 追回 on the roster and is named on the last page."""
+    from pypdf import PdfReader
+
+    _, head, spouse = family
+    for who in (head, spouse):
+        registry.set_category(session, who, "低保对象", "2020-01-01", None, "民政")
+    first = bills.record_bill(clerk, head, bill(invoice_number="B1"))
+    bills.record_bill(clerk, head, bill(invoice_number="B2", admitted_on="2023-06-01", discharged_on="2023-06-05"))
+    gone = bills.record_bill(clerk, spouse, bill(invoice_number="B3"))
+    disbursement.confirm_batch(_reviewer(session), disbursement.create_batch(clerk, 2023)["id"])
+    paid = disbursement.batches(clerk, 2023)[0]
+    pages = [p.extract_text() for p in PdfReader(str(disbursement.slips_pdf(clerk, paid["id"], tmp_path / "a.pdf"))).pages]
+    name = {who: session.conn.execute("SELECT name FROM persons WHERE id = ?", (who,)).fetchone()[0]
+            for who in (head, spouse)}
+    assert len(pages) == 2 and all("患者或家属签字" in p for p in pages)
+    by_name = {who: [i for i, p in enumerate(pages) if name[who] in p] for who in (head, spouse)}
+    assert sorted(by_name[head] + by_name[spouse]) == [0, 1]
+    assert "年度汇总" in pages[by_name[head][0]] and "年度汇总" not in pages[by_name[spouse][0]]
+    bill_changes.void_bill(clerk, gone["visit_id"], "医院冲正")
+    bill_changes.void_bill(clerk, first["visit_id"], "医院冲正")
+    recovering = disbursement.create_batch(clerk, 2023)
+    text = [p.extract_text() for p in PdfReader(str(disbursement.slips_pdf(clerk, recovering["id"],
+                                                                           tmp_path / "b.pdf"))).pages]
+    assert "账单都已作废" in text[-1] and name[spouse] in text[-1]
+    assert "（已作废）" in text[0] and "追回" in text[0]
