@@ -94,7 +94,7 @@ def read_bills(path: Path) -> ParsedBills:
         raise ListError(f"{path.name}：无法读取（{exc.strerror}）") from None
     if size > MAX_BYTES:
         raise ListError(f"{path.name}：文件有 {size // 2**20} MB，超过 {MAX_BYTES // 2**20} MB，请分成几个文件导入")
-    rows, errors = (csv_rows(path), False) if suffix == ".csv" else first_sheet(path)
+    rows = csv_rows(path) if suffix == ".csv" else first_sheet(path)
     if len(rows) > MAX_ROWS:
         raise ListError(f"{path.name}：超过 {MAX_ROWS:,} 行，请分成几个文件导入")
     try:
@@ -104,7 +104,8 @@ def read_bills(path: Path) -> ParsedBills:
     parsed = ParsedBills(path)
     # Each field's column, or one past the row's end for a column the list does not have (read as empty).
     width = max(columns.values()) + 1
-    pick = itemgetter(*(columns.get(k, width) for k in _FIELDS))
+    picked = [columns.get(k, width) for k in _FIELDS]
+    pick = itemgetter(*picked)
     read = _Cells()
     for line, row in enumerate(rows[at + 1:], start=at + 2):
         if _blank(row):
@@ -113,8 +114,8 @@ def read_bills(path: Path) -> ParsedBills:
             # Cut at `width` before the empty cell is put there: a cell in a column past the header (a note, a stray
             # value) was read as every field the list has no column for (an amount, 急诊抢救).
             cells = pick([*row[:width], *([None] * (width + 1 - min(len(row), width)))])
-            if errors:
-                _no_error(cells, rows[at])
+            if CellError in map(type, cells):
+                _no_error(cells, picked, rows[at])
             parsed.rows.append(read.row(line, cells))
         except ValueError as exc:
             # The name and ID number as written, so that a refused row can be found.
@@ -124,12 +125,12 @@ def read_bills(path: Path) -> ParsedBills:
     return parsed
 
 
-def _no_error(cells: tuple, header: list) -> None:
-    """Refuse a row one of whose read cells held a formula's error (calamine reads it empty: see cell_errors),
-    naming the column by the list's own header."""
-    for value in cells:
+def _no_error(cells: tuple, columns: list[int], header: list) -> None:
+    """Refuse a row one of whose read cells (from `columns`) held a formula's error (see cell_errors), naming the
+    column by the list's own header."""
+    for value, at in zip(cells, columns):
         if type(value) is CellError:
-            raise ValueError(cell_errors.refusal(cell_errors.column_name(header, value.column), value))
+            raise ValueError(cell_errors.refusal(cell_errors.column_name(header, at), value))
 
 
 def _blank(row: list) -> bool:

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from app.exchange import workbook_parts
+
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 64
 # The reader holds a worksheet's whole bounding box (32 bytes a cell), so its area is bounded too: 512 MB at most.
@@ -103,11 +105,13 @@ _PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:(?:row|c)[\s/>]")
 _DIMENSION = re.compile(rb'<dimension\s+ref="(?:[A-Za-z]+\d+:)?([A-Za-z]+)(\d+)"')
 # A cell holding a formula's error (#N/A, #REF! …). calamine reads it as an empty cell, and an empty optional amount
 # means "not filled", so where it is matters: collected here, where every worksheet's XML is scanned anyway.
-_ERROR_CELL = re.compile(rb'<c(?=\s)[^>]*?\st="e"[^>]*?(/?)>')
-_CELL_REF = re.compile(rb'\sr="([A-Za-z]{1,3})(\d{1,7})"')
+_ERROR_CELL = re.compile(rb'<c(?=\s)[^>]*?\st\s*=\s*(["\'])e\1[^>]*?(/?)>')
+_CELL_REF = re.compile(rb'\sr\s*=\s*["\']([A-Za-z]{1,3})(\d{1,7})["\']')
 _ERROR_VALUE = re.compile(rb'<v>(#[^<]{1,20})</v>')
-# More error cells than this in one worksheet is no list to import cell by cell.
+# More error cells than this in the sheet a list is read from is no list to import cell by cell.
 MAX_ERROR_CELLS = 10_000
+# How far past an error cell's start its value is looked for (a formula of a few KB comes first).
+ERROR_VALUE_WITHIN = 16 * 1024
 
 # (row, column), both from 0, and the error's text (#N/A …; "" when the file does not say it where it was looked for).
 ErrorCell = tuple[int, int, str]
@@ -143,35 +147,41 @@ def _within(rows: int, cols: int, label: str, where: str) -> None:
         raise TooLarge(f"{label}{where}的范围为 {rows:,} 行 × {cols:,} 列，超过上限 {MAX_CELLS:,} 个单元格")
 
 
-def check_workbook(path: Path, label: str) -> dict[str, list[ErrorCell]]:
+def check_workbook(path: Path, label: str) -> list[ErrorCell]:
     """Refuse an .xlsx beyond the limits: declared sizes and ratio, real inflated sizes, each worksheet's declared
     dimension and the furthest row and column its cells really reach. Reads the file once, in bounded chunks.
 
-    Returns the cells holding a formula's error, by worksheet member (xl/worksheets/….xml)."""
+    Returns the cells of the first worksheet (the one a list is read from) holding a formula's error."""
     path = Path(path)
     if path.stat().st_size > MAX_UNCOMPRESSED:
         raise TooLarge(f"{label}有 {_mb(path.stat().st_size)}，超过上限 {_mb(MAX_UNCOMPRESSED)}")
     try:
         with zipfile.ZipFile(path) as zf:
             infos = check_zip(zf, label)
+            sheets = workbook_parts.worksheets(zf)
     except NotImplementedError as exc:  # a zip feature Python's reader lacks (e.g. "zip file version 8.8")
         raise Damaged(f"{label}使用了不支持的 zip 格式（{exc}）") from None
     budget = MAX_UNCOMPRESSED
-    errors: dict[str, list[ErrorCell]] = {}
+    errors: list[ErrorCell] = []
+    named = set(sheets)
     for info in infos:
         used = 0
-        for chunk in _sheet_checked(inflate(path, info, label, budget), info.filename, label, errors):
+        first = bool(sheets) and info.filename == sheets[0]
+        for chunk in _sheet_checked(inflate(path, info, label, budget), info.filename, label, named,
+                                    errors if first else None):
             used += len(chunk)
         budget -= used
-    return {name: found for name, found in errors.items() if found}
+    return errors
 
 
-def _sheet_checked(chunks: Iterator[bytes], name: str, label: str,
-                   errors: dict[str, list[ErrorCell]]) -> Iterator[bytes]:
-    """The chunks passed through, a worksheet's extent checked and its error cells collected on the way."""
-    if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", name):
+def _sheet_checked(chunks: Iterator[bytes], name: str, label: str, sheets: set[str],
+                   errors: list[ErrorCell] | None) -> Iterator[bytes]:
+    """The chunks passed through, a worksheet's extent checked on the way (and its error cells collected into
+    `errors`, if given). A worksheet is any the workbook names as one, wherever stored, or a part where Excel
+    stores them."""
+    if name not in sheets and not re.fullmatch(r"xl/worksheets/[^/]+\.xml", name):
         return chunks
-    return _extent(chunks, label, f"工作表 {name.rsplit('/', 1)[1]} ", errors.setdefault(name, []))
+    return _extent(chunks, label, f"工作表 {name.rsplit('/', 1)[-1]} ", errors)
 
 
 def _error_cells(data: bytes, label: str, where: str, found: list[ErrorCell]) -> None:
@@ -183,8 +193,8 @@ def _error_cells(data: bytes, label: str, where: str, found: list[ErrorCell]) ->
             raise TooLarge(f"{label}{where}中有公式错误值的单元格没有标明位置，本程序无法确定是哪一格；请在 Excel 或 WPS 中"
                            f"修正公式（或复制后“粘贴为数值”），另存为 .xlsx 再导入")
         value = b""
-        if not m.group(1):  # <c …>…</c>: its value is before the cell's end, when this piece holds it
-            end = data.find(b"</c>", m.end())
+        if not m.group(2):  # <c …>…</c>: its value is before the cell's end, when this piece holds it
+            end = data.find(b"</c>", m.end(), m.end() + ERROR_VALUE_WITHIN)
             shown = _ERROR_VALUE.search(data, m.end(), end) if end >= 0 else None
             value = shown.group(1) if shown else b""
         found.append((_number(ref.group(2)) - 1, _column(ref.group(1)) - 1, value.decode("utf-8", "replace")))
@@ -193,10 +203,10 @@ def _error_cells(data: bytes, label: str, where: str, found: list[ErrorCell]) ->
                            f"请修正公式后再导入")
 
 
-def _extent(chunks: Iterator[bytes], label: str, where: str, errors: list[ErrorCell]) -> Iterator[bytes]:
+def _extent(chunks: Iterator[bytes], label: str, where: str, errors: list[ErrorCell] | None) -> Iterator[bytes]:
     """Pass a worksheet's XML through, refusing it once its declared dimension, or the furthest row or column its
     cells really reach (by reference, or by position where a cell carries none), is beyond the limits; its error
-    cells are added to `errors`."""
+    cells are added to `errors`, if given."""
     rows = cols = row_tags = open_row = 0
     tail = b""
     first = True
@@ -218,7 +228,7 @@ def _extent(chunks: Iterator[bytes], label: str, where: str, errors: list[ErrorC
         if (b":row" in data or b":c" in data) and _PREFIXED.search(data):
             raise TooLarge(f"{label}{where}的行或单元格标记带有命名空间前缀，本程序不读这种写法；"
                            f"请在 Excel 或 WPS 中打开后另存为 .xlsx 再导入")
-        if b't="e"' in data:
+        if errors is not None and (b'"e"' in data or b"'e'" in data):
             _error_cells(data, label, where, errors)
         refs = _ROW_REF.findall(data)
         row_tags += _tags(data, b"row")

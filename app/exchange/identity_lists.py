@@ -154,7 +154,7 @@ def read_list(path: Path) -> ParsedList:
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise ListError(f"{path.name}：只能导入 Excel 工作簿（.xlsx）或 CSV 文件；.xls 请先在 Excel 或 WPS 中另存为 .xlsx")
-    errors = _check(path) if suffix == ".xlsx" else {}
+    errors = _check(path) if suffix == ".xlsx" else []
     with closing(_first_sheet(path, errors) if suffix == ".xlsx" else (row for row in csv_rows(path))) as rows:
         head = list(islice(rows, 15))
         header_at, columns = None, {}
@@ -175,7 +175,7 @@ def read_list(path: Path) -> ParsedList:
                 continue  # empty rows between blocks are common in exported lists
             raw = lambda key: row[columns[key]] if key in columns and columns[key] < len(row) else None  # noqa: E731
             try:
-                item = _row(offset, partial(_readable, raw, head[header_at]), source)
+                item = _row(offset, partial(_readable, raw, head[header_at], columns), source)
             except ValueError as exc:
                 parsed.rejected.append(Rejected(offset, [_text(v) for v in row], str(exc), _text(raw("name")),
                                                 _text(raw("id_number"))))
@@ -196,26 +196,25 @@ def read_list(path: Path) -> ParsedList:
     return parsed
 
 
-def first_sheet(path: Path) -> tuple[list[list], bool]:
-    """The first worksheet of a workbook within the limits (bounds.py), whole, as `_first_sheet` reads it; and
-    whether the workbook has cells holding a formula's error (only then can a row hold a CellError)."""
+def first_sheet(path: Path) -> list[list]:
+    """The first worksheet of a workbook within the limits (bounds.py), whole, as `_first_sheet` reads it."""
     errors = _check(path)
     with closing(_first_sheet(path, errors)) as rows:
-        return list(rows), bool(errors)
+        return list(rows)
 
 
-def _readable(raw, header: list, key: str):
+def _readable(raw, header: list, columns: dict[str, int], key: str):
     """The cell of column `key` (via `raw`); a formula's error there refuses the row, naming the column by the
     list's own header."""
     value = raw(key)
     if type(value) is CellError:
-        raise ValueError(cell_errors.refusal(cell_errors.column_name(header, value.column), value))
+        raise ValueError(cell_errors.refusal(cell_errors.column_name(header, columns[key]), value))
     return value
 
 
-def _check(path: Path) -> dict[str, list[bounds.ErrorCell]]:
-    """Refuse, before any reader allocates for it, a workbook beyond the limits or not a zip at all; the cells
-    holding a formula's error, by worksheet."""
+def _check(path: Path) -> list[bounds.ErrorCell]:
+    """Refuse, before any reader allocates for it, a workbook beyond the limits or not a zip at all; the cells of
+    its first worksheet holding a formula's error."""
     try:
         return bounds.check_workbook(path, f"{path.name}：")
     except bounds.TooLarge as exc:
@@ -226,7 +225,7 @@ def _check(path: Path) -> dict[str, list[bounds.ErrorCell]]:
         raise ListError(f"{path.name}：无法作为 Excel 工作簿打开（{type(exc).__name__}），文件可能已损坏或不是 .xlsx") from None
 
 
-def _first_sheet(path: Path, errors: dict[str, list[bounds.ErrorCell]] | None = None) -> Iterator[list]:
+def _first_sheet(path: Path, errors: list[bounds.ErrorCell] = ()) -> Iterator[list]:
     """The first worksheet's cells, row by row from row 1 and from the first column holding a value, as openpyxl
     would give them (a generator: the rows are made one at a time, so only calamine's own copy of the sheet is held
     whole).
@@ -237,7 +236,7 @@ def _first_sheet(path: Path, errors: dict[str, list[bounds.ErrorCell]] | None = 
     that Excel writes the number in E-notation, which openpyxl reads as float, so an ID typed as a number stays a
     float and is refused as before), a date cell a datetime, and every cell of a merged range but the first None.
     A cell holding a formula's error (#N/A), which calamine reads as empty, is a CellError where `errors`
-    (check_workbook's) places one."""
+    (check_workbook's) places one, as is a cell of text spelling one (cell_errors.ERROR_TEXTS)."""
     from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
     try:
@@ -248,11 +247,7 @@ def _first_sheet(path: Path, errors: dict[str, list[bounds.ErrorCell]] | None = 
         first = next((m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet), None)
         if first is None:
             raise ListError(f"{path.name}：工作簿中没有工作表")
-        try:
-            marked = cell_errors.of_first_sheet(path, errors or {})
-        except cell_errors.Unplaced:
-            raise ListError(f"{path.name}：工作簿中有单元格是公式的错误值（如 #N/A），但无法确定第一个工作表是哪一个；请修正"
-                            f"公式，或复制后“选择性粘贴 → 数值”，另存为 .xlsx 再导入") from None
+        marked = cell_errors.by_row(errors)
         sheet = book.get_sheet_by_name(first)
         # calamine's rows begin at row 1 but at the first column holding a value; merged ranges and error cells are
         # placed by the sheet's own columns.
@@ -260,7 +255,8 @@ def _first_sheet(path: Path, errors: dict[str, list[bounds.ErrorCell]] | None = 
         merges = sorted(sheet.merged_cell_ranges or ())
         active: list = []
         for r, raw in enumerate(sheet.iter_rows()):
-            row = [v if type(v) is str and v else _openpyxl_value(v) for v in raw]  # most cells are text: no call
+            # Most cells are text: no call. An error's spelling begins with "#".
+            row = [v if type(v) is str and v and v[0] != "#" else _openpyxl_value(v) for v in raw]
             while merges and merges[0][0][0] <= r:
                 active.append(merges.pop(0))
             active = [m for m in active if m[1][0] >= r]
@@ -303,7 +299,8 @@ def csv_rows(path: Path) -> list[list]:
             raise ListError(f"{path.name}：第 {n:,} 行有 {line.count(','):,} 个逗号，远超 {bounds.MAX_COLUMNS} 列，"
                             f"不是名单；请检查文件")
     try:
-        return [[cell.strip() or None for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
+        return [[cell_errors.of_text(c) if (c := cell.strip()) else None for cell in row]
+                for row in csv.reader(io.StringIO(text, newline=""))]
     except csv.Error as exc:
         why = "有一格超过 128 KB" if "field larger" in str(exc) else str(exc)
         raise ListError(f"{path.name}：不是有效的 CSV 文件（{why}），请在 Excel 或 WPS 中另存为 .xlsx 再导入") from None
@@ -312,7 +309,7 @@ def csv_rows(path: Path) -> list[list]:
 def _openpyxl_value(value):
     kind = type(value)
     if kind is str:
-        return value or None
+        return cell_errors.of_text(value) if value else None
     if kind is float:
         return int(value) if value.is_integer() and abs(value) < 1e15 else value
     if kind is date:

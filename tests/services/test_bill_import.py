@@ -228,3 +228,65 @@ def test_a_column_past_the_header_is_never_read_as_a_field_the_list_lacks(tmp_pa
     parsed = read_bills(path)
     assert parsed.rejected == []
     assert [(r.fields["serious_illness_paid"], r.fields.get("emergency")) for r in parsed.rows] == [(None, None)] * 2
+
+
+def _rezipped(path, change) -> None:
+    """Rewrite an .xlsx with change(name, data) -> (name, data) applied to every member."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        members = [(i.filename, zf.read(i)) for i in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members:
+            zf.writestr(*change(name, data))
+
+
+@pytest.mark.parametrize("spelling", [b"t='e'", b't = "e"'])
+def test_an_error_cell_however_its_attribute_is_quoted_refuses_its_row(tmp_path, spelling):
+    path = tmp_path / "list.xlsx"
+    errored = _row(1)
+    errored[10] = "#N/A"
+    _xlsx(path, [errored])
+    _rezipped(path, lambda name, data: (name, data.replace(b't="e"', spelling)))
+    parsed = read_bills(path)
+    assert parsed.rows == [] and "统筹基金支付" in parsed.rejected[0].reason
+
+
+def test_the_error_cells_of_the_sheet_read_wherever_it_is_stored_and_not_of_another(tmp_path):
+    """The first worksheet stored outside xl/worksheets/ is still scanned; another sheet's error cell at the same
+    place refuses nothing."""
+    book = Workbook()
+    first = book.active
+    first.append(HEAD)
+    errored = _row(1)
+    errored[10] = "#N/A"
+    first.append(errored)
+    first.append(_row(2))
+    other = book.create_sheet("辅助")
+    for _ in range(3):
+        other.append(["#REF!"] * 13)
+    path = tmp_path / "list.xlsx"
+    book.save(path)
+    moved = {b"xl/worksheets/sheet1.xml": b"xl/sheet1.xml", b"/xl/worksheets/sheet1.xml": b"/xl/sheet1.xml",
+             b"worksheets/sheet1.xml": b"sheet1.xml"}
+
+    def move(name, data):
+        for old, new in moved.items():
+            data = data.replace(old, new)
+        return ("xl/sheet1.xml" if name == "xl/worksheets/sheet1.xml" else name), data
+
+    _rezipped(path, move)
+    parsed = read_bills(path)
+    assert [r.line for r in parsed.rows] == [3] and [r.line for r in parsed.rejected] == [2]
+
+
+def test_an_error_value_saved_in_a_csv_is_no_name_or_invoice(tmp_path):
+    path = tmp_path / "list.csv"
+    rows = [_row(1), _row(2), _row(3)]
+    rows[0][1] = "#N/A"
+    rows[1][12] = "#REF!"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([HEAD, *rows])
+    parsed = read_bills(path)
+    assert [r.line for r in parsed.rows] == [4]
+    assert [r.reason.split("”")[0] for r in parsed.rejected] == ["“患者姓名", "“票据号"]
