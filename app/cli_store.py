@@ -151,9 +151,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         return _check_with_county(args)
     if problems:
         _err(f"检查未通过：{_db(args)} 有 {len(problems)} 处问题")
-        from app.store.backup import backups_dir, newest
+        from app.store.backup import newest
 
-        latest = newest(backups_dir(_db(args)))
+        latest = newest(_db(args))
         if latest is not None:
             _err(f"如需恢复最近的备份：jiuzhu restore \"{latest}\" --db \"{_db(args)}\"（当前的数据库会先另存，损坏的则改名留存）")
         return EXIT_PROBLEM

@@ -86,9 +86,10 @@ def sidecar(backup_file: Path) -> Path:
     return backup_file.with_name(backup_file.name + SIDECAR)
 
 
-def write_sidecar(backup_file: Path, final_name: str, taken: datetime) -> None:
+def write_sidecar(backup_file: Path, final_name: str, taken: datetime, database: str | None = None) -> None:
     """Record the head of the (complete) backup at `backup_file`, before it takes `final_name`: a backup under its
-    final name always has its head beside it. Written to a temporary name and renamed, so it is whole or absent."""
+    final name always has its head beside it; and the file name of the database it is of (`database`: a folder once
+    held several databases' backups). Written to a temporary name and renamed, so it is whole or absent."""
     head, site = _read_head(backup_file), _read_site(backup_file)
     target = sidecar(backup_file.with_name(final_name))
     tmp = target.with_name(target.name + ".part")
@@ -96,7 +97,8 @@ def write_sidecar(backup_file: Path, final_name: str, taken: datetime) -> None:
         tmp.touch(mode=0o600)
         os.chmod(tmp, 0o600)  # beside a backup that only its owner may read
         tmp.write_text(json.dumps({"backup": final_name, "taken_at": clock.local_time(taken).isoformat(timespec="seconds"),
-                                   "count": head.count, "hash": head.hash, "site_id": site}, ensure_ascii=False),
+                                   "count": head.count, "hash": head.hash, "site_id": site, "database": database},
+                                  ensure_ascii=False),
                        encoding="utf-8")
         os.replace(tmp, target)
     except BaseException:
@@ -129,6 +131,15 @@ def _read_site(backup_file: Path) -> str | None:
         conn.close()
 
 
+def backup_database(backup_file: Path) -> str | None:
+    """The file name of the database a backup is of, as its sidecar records it (None: made before sidecars said)."""
+    try:
+        name = json.loads(sidecar(backup_file).read_text(encoding="utf-8")).get("database")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) else None
+
+
 def backup_site(backup_file: Path) -> str | None:
     """Which site's database a backup is of (its sidecar says; a backup without one is opened)."""
     try:
@@ -158,16 +169,12 @@ def backup_head(backup_file: Path) -> Head | None:
 
 
 def site_backups(db_path: Path, site: str | None) -> list[tuple[Head, Path]]:
-    """The heads of `site`'s backups beside the database, oldest first (one that cannot be read is left out).
+    """The heads of this database's backups of `site`, oldest first (one that cannot be read is left out): see
+    backup.own_backups for which they are."""
+    from app.store.backup import own_backups
 
-    Each database has its own backups folder, but one made before that kept them in the shared `backups` folder,
-    with other databases' (a demo, another site's): those of this site there still say what this chain held."""
-    from app.store.backup import backups_dir, list_backups, shared_dir
-
-    shared = shared_dir(db_path)
     found = []
-    for b in sorted([*list_backups(backups_dir(db_path)), *(list_backups(shared) if shared else [])],
-                    key=lambda p: p.name):
+    for b in own_backups(db_path, site):
         if backup_site(b) == site:
             head = backup_head(b)
             if head is not None:

@@ -51,21 +51,37 @@ def backups_dir(db_path: Path) -> Path:
     return db_path.parent / ("backups" if db_path.name == DEFAULT_NAME else f"{db_path.name}.backups")
 
 
-def shared_dir(db_path: Path) -> Path | None:
-    """The `backups` folder a database other than the program's own used before each had its own (its backups
-    there are read only by `check`, filtered by site), or None for the program's own database."""
-    db_path = Path(db_path)
-    return None if db_path.name == DEFAULT_NAME else db_path.parent / "backups"
-
-
 def list_backups(folder: Path) -> list[Path]:
-    """Backup files, oldest first (names sort by their timestamp)."""
+    """Backup files in a folder, oldest first (names sort by their timestamp)."""
     return sorted(folder.glob(f"{PREFIX}*{SUFFIX}")) if folder.is_dir() else []
 
 
-def newest(folder: Path) -> Path | None:
-    """The most recent backup in `folder`, if any."""
-    found = list_backups(folder)
+_ASK = object()  # own_backups: read the database's site itself
+
+
+def own_backups(db_path: Path, site: object = _ASK) -> list[Path]:
+    """This database's backups, oldest first.
+
+    Before each database had its own folder, every database in a folder backed up into `backups`, which is still
+    the program's own database's. There a backup is this database's if its sidecar names this database, or (made
+    before sidecars named one) if it is of this database's `site`; not knowing the site, every such one counts, as
+    it always did. A database other than the program's own also counts its older backups found there that way."""
+    db_path = Path(db_path)
+    shared = db_path.parent / "backups"
+    own = [] if backups_dir(db_path) == shared else list_backups(backups_dir(db_path))
+    if site is _ASK:
+        site = site_of_database(db_path)
+    from_shared = []
+    for b in list_backups(shared):
+        named = anchors.backup_database(b)
+        if named == db_path.name or (named is None and (site is None or anchors.backup_site(b) == site)):
+            from_shared.append(b)
+    return sorted([*own, *from_shared], key=lambda p: p.name)
+
+
+def newest(db_path: Path) -> Path | None:
+    """This database's most recent backup, if any."""
+    found = own_backups(db_path)
     return found[-1] if found else None
 
 
@@ -118,9 +134,16 @@ def _failed(exc: BaseException, folder: Path, what: str) -> StoreError:
                       f"数据库本身没有受影响")
 
 
+def _file_of(conn: sqlite3.Connection) -> Path | None:
+    """The file of a connection's main database (None in memory)."""
+    name = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    return Path(name) if name else None
+
+
 def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: int = DEFAULT_KEEP,
            progress: Progress | None = None) -> Path:
-    """Copy the live database consistently into a new timestamped file; delete the oldest beyond `keep`.
+    """Copy the live database consistently into a new timestamped file; delete the oldest of its backups beyond
+    `keep`.
 
     With `progress` the copy is made in small steps (see _copy), and stops, keeping nothing, when it raises."""
     try:
@@ -128,18 +151,21 @@ def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: 
     except OSError as exc:
         raise StoreError(f"无法建立备份文件夹 {folder}：{exc.strerror}。请检查该位置是否可写") from None
     taken = clock.local_now()
+    source = _file_of(conn)
     target = folder / f"{PREFIX}{taken:%Y%m%d-%H%M%S-%f}-{label}{SUFFIX}"
     partial = target.with_suffix(".partial")
     _copy(conn, partial, "备份", progress)
     try:
         # The head is read from the copy itself, and recorded before the copy takes its name.
-        anchors.write_sidecar(partial, target.name, taken)
+        anchors.write_sidecar(partial, target.name, taken, source.name if source else None)
         partial.replace(target)  # a backup file either is complete or does not exist
     except (OSError, sqlite3.Error) as exc:
         for f in (partial, anchors.sidecar(target)):
             f.unlink(missing_ok=True)
         raise _failed(exc, folder, "备份") from None
-    prunable = [p for p in list_backups(folder) if not label_of(p).startswith(KEPT_FOREVER)]
+    # Only this database's: another's in the folder (from before each had its own) may be all it has.
+    mine = own_backups(source, anchors._site(conn)) if source else list_backups(folder)
+    prunable = [p for p in mine if p.parent == folder and not label_of(p).startswith(KEPT_FOREVER)]
     for old in prunable[:-keep] if keep > 0 else []:
         old.unlink(missing_ok=True)
         anchors.sidecar(old).unlink(missing_ok=True)
@@ -154,7 +180,7 @@ def daily_backup(db_path: Path, progress: Progress, keep: int = DEFAULT_KEEP) ->
     saves are never blocked and the backup is the database as it was when the backup began. Files left by a
     backup that was killed part-way are removed first; `progress` raising BackupCancelled stops it cleanly."""
     folder = backups_dir(db_path)
-    if backed_up_today(folder):
+    if backed_up_today(db_path):
         return None
     for stale in folder.glob(f"{PREFIX}*.partial*") if folder.is_dir() else []:  # with its -journal
         stale.unlink(missing_ok=True)
@@ -170,12 +196,13 @@ def daily_backup(db_path: Path, progress: Progress, keep: int = DEFAULT_KEEP) ->
         source.close()
 
 
-def backed_up_today(folder: Path) -> bool:
-    """Whether a daily or manual backup was written today (by its file name's date). A `before-…` copy is of the
-    database a restore replaced or an upgrade changed, not of the one in use, so the day's backup is still made."""
+def backed_up_today(db_path: Path) -> bool:
+    """Whether a daily or manual backup of this database was written today (by its file name's date). A `before-…`
+    copy is of the database a restore replaced or an upgrade changed, not of the one in use, so the day's backup is
+    still made."""
     today = clock.local_now().strftime("%Y%m%d")
     return any(p.name.startswith(f"{PREFIX}{today}") and not label_of(p).startswith(KEPT_FOREVER)
-               for p in list_backups(folder))
+               for p in own_backups(db_path))
 
 
 def check_file(path: Path) -> None:
@@ -267,8 +294,9 @@ def site_of(path: Path) -> str | None:
         raise StoreError(f"{path} 不是可用的数据库文件：{exc}") from None
 
 
-def _current_site(db_path: Path) -> str | None:
-    """This site's id: from its database if it can be read, else from its newest backup's record."""
+def site_of_database(db_path: Path) -> str | None:
+    """This database's site id: from the file if it can be read, else (a damaged file) from its keys folder when
+    that holds one site's keys. Never from a backup: which backups are this database's is decided by its site."""
     if db_path.exists():
         try:
             conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
@@ -280,8 +308,10 @@ def _current_site(db_path: Path) -> str | None:
                 return site
         except sqlite3.Error:
             pass
-    latest = newest(backups_dir(db_path))
-    return anchors.backup_site(latest) if latest else None
+    from app.exchange.keys import key_dir
+
+    held = list(key_dir(db_path).glob("*.json")) if key_dir(db_path).is_dir() else []
+    return held[0].stem if len(held) == 1 else None
 
 
 def _refuse_if_open(db_path: Path) -> None:
@@ -315,7 +345,7 @@ def restore(source: Path, db_path: Path, site_move: bool = False, user: object =
     if not source.is_file():
         raise StoreError(f"找不到备份文件 {source}")
     check_file(source)
-    theirs, ours = site_of(source), _current_site(db_path)
+    theirs, ours = site_of(source), site_of_database(db_path)
     if ours is not None and theirs != ours and not site_move:
         raise StoreError(f"{source.name} 是另一个站点（站点编号 {theirs or '未知'}）的数据库，不是本站（{ours}）的，未恢复。"
                          f"如确实要把那个站点的工作搬到本机，请加 --site-move 确认")

@@ -89,7 +89,7 @@ def open_store(path: Path | str, daily_backup: bool = True, create: bool = True)
         raise StoreError(f"找不到数据库 {path}")
     existed = path.exists()
     if existed and path.stat().st_size == 0:
-        if backups.list_backups(backups.backups_dir(path)):  # a database that had backups was not meant to be empty
+        if backups.own_backups(path):  # a database that had backups was not meant to be empty
             raise damaged(path, "文件是空的（0 字节），而它旁边有备份：内容已经丢失")
     elif existed:
         try:
@@ -113,7 +113,7 @@ def open_store(path: Path | str, daily_backup: bool = True, create: bool = True)
             raise damaged(path, problem)
         ensure_writable(conn, path)
         migrate(conn, path)
-        if daily_backup and not backups.backed_up_today(backups.backups_dir(path)):
+        if daily_backup and not backups.backed_up_today(path):
             backups.backup(conn, backups.backups_dir(path), label="daily")
     except BaseException:
         conn.close()
@@ -127,7 +127,7 @@ def open_store(path: Path | str, daily_backup: bool = True, create: bool = True)
 
 def damaged(path: Path, detail: str) -> DatabaseDamaged:
     """The error for a damaged database: what is wrong, and the newest backup beside it to restore."""
-    latest = backups.newest(backups.backups_dir(path))
+    latest = backups.newest(path)
     text = f"数据库 {path} 已损坏：{detail}。为免损坏扩大，救助通不会打开它。"
     if latest is None:
         text += f"在 {backups.backups_dir(path)} 中没有找到备份；请不要删除或覆盖这个文件，联系县里的技术人员。"

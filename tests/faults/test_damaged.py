@@ -59,7 +59,7 @@ def county(demo_county, tmp_path) -> tuple[Path, Path]:
     shutil.copy2(demo_county, db)
     code, out, err = cli("backup", "--db", str(db))
     assert code == 0, err
-    return db, backup.newest(backup.backups_dir(db))
+    return db, backup.newest(db)
 
 
 def visits(db: Path) -> int:

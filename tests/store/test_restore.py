@@ -103,9 +103,9 @@ def test_the_days_backup_is_still_made_after_a_restore(tmp_path):
     backup.restore(own.with_name(own.name.replace(own.name[len(backup.PREFIX):len(backup.PREFIX) + 8], "20000101")),
                    db)
     assert [backup.label_of(p) for p in backup.list_backups(folder)] == ["manual", "before-restore"]
-    assert not backup.backed_up_today(folder)
+    assert not backup.backed_up_today(db)
     made = backup.daily_backup(db, lambda done, total: None)
-    assert made is not None and backup.label_of(made) == "daily" and backup.backed_up_today(folder)
+    assert made is not None and backup.label_of(made) == "daily" and backup.backed_up_today(db)
 
 
 def test_what_a_killed_backup_left_is_removed_at_start(tmp_path):
