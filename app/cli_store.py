@@ -302,8 +302,9 @@ def cmd_import_list(args: argparse.Namespace) -> int:
     for r in parsed.rejected:
         _say(f"第 {r.line} 行 未导入：{r.reason}")
     summary = "，".join(f"{identity_import.KIND_NAMES[k]} {n}" for k, n in counts.items())
-    _say(f"{args.file}（{parsed.source}名单）：{summary or '没有可识别的行'}；未导入 {len(parsed.rejected)} 行")
-    if args.report and identity_import.not_imported(parsed, changes):
+    left_out = identity_import.not_imported(parsed, changes)
+    _say(f"{args.file}（{parsed.source}名单）：{summary or '没有可识别的行'}；未导入 {len(left_out)} 行")
+    if args.report and left_out:
         _say(f"未导入的行（含未登记人员）已写入 {identity_import.rejected_report(parsed, Path(args.report), changes)}")
     if args.apply:
         applied = identity_import.apply(session, changes, args.certified_by or parsed.source, parsed.source)

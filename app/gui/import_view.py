@@ -21,8 +21,8 @@ from app.gui.tables import DataTable, filling
 from app.services import identity_import
 
 ACTIONABLE = ("new", "changed", "ended")
-COLOURS = {"new": "#1e6b34", "changed": "#8a5a00", "ended": "#6b3d1e", "unknown": "#b3261e", "conflict": "#b3261e",
-           "rejected": "#b3261e"}
+COLOURS = {"new": "#1e6b34", "changed": "#8a5a00", "ended": "#6b3d1e", "rejected": "#b3261e",
+           **{kind: "#b3261e" for kind in identity_import.LEFT_OUT}}
 
 
 class ImportView(QWidget):

@@ -14,7 +14,9 @@ from app.store import records
 from app.store.db import transaction
 
 KIND_NAMES = {"new": "新增", "changed": "类别期间变化", "ended": "终止", "unchanged": "无变化", "unknown": "未登记人员",
-              "conflict": "期间冲突"}
+              "outside": "不在管辖范围", "mismatch": "姓名不符", "conflict": "期间冲突"}
+# Rows not applied, each listed with the rows the reader refused (not_imported).
+LEFT_OUT = ("unknown", "outside", "mismatch", "conflict")
 
 
 @dataclass
@@ -22,7 +24,7 @@ class Change:
     """One understood row of the list and what it means for the registry: the period to write (`valid_from`,
     `valid_to`), which is the row's own unless the registry already knows an earlier start."""
 
-    kind: str                 # new, changed, ended, unchanged, unknown, conflict
+    kind: str                 # new, changed, ended, unchanged, or one of LEFT_OUT
     row: ListRow
     person_id: str | None = None
     period_id: str | None = None
@@ -49,13 +51,22 @@ def _change(session: Session, row: ListRow) -> Change:
     now. A row whose start is later than the registered period it overlaps is that period re-certified: the
     registered start is kept (moving it would take the years between out of the category and claw back what they
     were paid). An earlier start, or another end, is written. A row overlapping two registered periods of the
-    category is not guessed at: the caseworker decides on the person's page."""
+    category is not guessed at: the caseworker decides on the person's page. Nor is a row whose ID number is
+    registered under another name: a wrong number in the department's list would give the category, and its
+    assistance, to someone else (bills are refused the same way)."""
     person = session.conn.execute(
         "SELECT p.id, p.name, h.region_code FROM persons p JOIN households h ON h.id = p.household_id "
         "WHERE p.id_type = '居民身份证' AND p.id_number = ?", (row.id_number,)).fetchone()
-    if person is None or not session.user.covers(person["region_code"]):
-        return Change("unknown", row, note="请先登记该人员及其家庭" if person is None else "不在管辖范围")
-    notes = [f"登记姓名为 {person['name']}"] if person["name"] != row.name else []
+    if person is None:
+        return Change("unknown", row, note="请先登记该人员及其家庭")
+    if not session.user.covers(person["region_code"]):
+        return Change("outside", row, note=f"该人员登记在 {person['region_code']}，不在您的管辖范围"
+                                            f"（{session.user.jurisdiction}）内，请由所在乡镇导入")
+    if person["name"] != row.name:
+        return Change("mismatch", row, person_id=person["id"],
+                      note=f"身份证号 {row.id_number} 登记的姓名为“{person['name']}”，名单为“{row.name}”，未导入；请核对"
+                           f"身份证号和姓名（确是同一人而登记的姓名有误的，先在家庭页面更正）")
+    notes: list[str] = []
     start, end = row.valid_from.isoformat(), row.valid_to.isoformat() if row.valid_to else None
     overlapping = session.conn.execute(
         "SELECT * FROM category_periods WHERE person_id = ? AND category = ? AND valid_from <= ? AND "
@@ -122,7 +133,7 @@ def not_imported(parsed: ParsedList, changes: list[Change]) -> list[Rejected]:
     """Every row the import leaves out, each with why: the rows not understood and the people not registered here
     (or outside the user's jurisdiction), in the list's order."""
     unknown = [Rejected(c.row.line, [], f"{KIND_NAMES[c.kind]}：{c.note}", c.row.name, c.row.id_number)
-               for c in changes if c.kind in ("unknown", "conflict")]
+               for c in changes if c.kind in LEFT_OUT]
     return sorted([*parsed.rejected, *unknown], key=lambda r: r.line)
 
 

@@ -138,7 +138,7 @@ def test_cli_compares_then_applies_and_reports(session, tmp_path, capsys):
     db = str(session.store.path)
     assert main(["import-list", str(path), "--db", db, "--report", str(tmp_path / "未导入.xlsx")]) == 0
     out = capsys.readouterr().out
-    assert "新增 2" in out and "未导入 3 行" in out and "未作任何修改" in out
+    assert "新增 2" in out and "未导入 4 行" in out and "未作任何修改" in out  # the rows the report lists
     report = load_workbook(tmp_path / "未导入.xlsx").active
     assert report.cell(3, 2).value and report.max_row == 6  # 3 rows not understood and 1 person not registered
     code, out, err = cli("import-list", str(path), "--db", db, "--apply")
@@ -280,3 +280,14 @@ def test_an_id_number_left_by_a_failed_lookup_refuses_the_row_naming_the_column(
     assert [r.name for r in parsed.rows] == ["张三"]
     assert [(r.line, r.name) for r in parsed.rejected] == [(3, "李四")]
     assert parsed.rejected[0].reason.startswith("“身份证号码”一栏是 Excel 公式的错误值 #N/A")
+
+
+def test_a_row_whose_number_is_registered_under_another_name_is_not_applied(session, tmp_path):
+    """A wrong ID number in the department's list would give the category, and its assistance, to someone else."""
+    roster = _roster(tmp_path / "名单.xlsx", [("张三", ZHANG, "低保", "2024-01"), ("张叁", LI, "低保", "2024-01")])
+    parsed, changes = identity_import.import_list(session, roster)
+    assert [c.kind for c in changes] == ["new", "mismatch"]
+    left = identity_import.not_imported(parsed, changes)
+    assert [(r.name, r.reason.split("：")[0]) for r in left] == [("张叁", "姓名不符")] and "李四" in left[0].reason
+    assert identity_import.apply(session, changes, "民政", "民政") == 1
+    assert _periods(session, LI) == []
