@@ -60,8 +60,13 @@ def _persons(session: Session, numbers: list[str]) -> dict[str, _Person]:
     return out
 
 
-def _recorded(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str, str]]:
-    """The live bills of these (hospital, invoice) pairs: (person, discharged, total) of each.
+# What a list's row and the live bill of its invoice must agree on for the row to be that bill, already recorded.
+_SAME_BILL = ("person_id", "admitted_on", "discharged_on", "kind", "total_cost", "policy_covered", "basic_paid",
+              "serious_illness_paid")
+
+
+def _recorded(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+    """The live bills of these (hospital, invoice) pairs: each one's _SAME_BILL fields.
 
     Asked hospital by hospital, so that the unique index on (hospital, invoice) is searched; asking by invoice alone
     walks the whole index once a chunk, which on a county's millions of bills costs minutes."""
@@ -72,10 +77,10 @@ def _recorded(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, s
     for hospital, invoices in by_hospital.items():
         for part in _chunks(sorted(invoices)):
             for invoice, *found in session.conn.execute(
-                    "SELECT invoice_number, person_id, discharged_on, total_cost FROM visits "
+                    f"SELECT invoice_number, {', '.join(_SAME_BILL)} FROM visits "
                     f"WHERE status = 'live' AND hospital = ? AND invoice_number IN ({', '.join('?' * len(part))})",
                     [hospital, *part]):
-                out[(hospital, invoice)] = tuple(found)
+                out[(hospital, invoice)] = dict(zip(_SAME_BILL, found))
     return out
 
 
@@ -99,6 +104,18 @@ def _outside(day: str, name: str, periods: list[tuple[str, str]]) -> str | None:
     return (f"{label_for('discharged_on')}：{day} 不在 {name} 的身份类别有效期内（"
             + (f"登记的有效期为 {held}" if held else "没有登记身份类别")
             + "），请核对日期或先登记身份类别")
+
+
+def _differences(old: dict, row: dict, person_id: str) -> str:
+    """How a list's row differs from the bill recorded for its invoice ("" if it is that bill)."""
+    if old["person_id"] != person_id:
+        return "登记在另一个人名下；同一张发票不能再次报销"
+    fields = [f"{label_for(k)}清单为 {row[k] or '空'}、已登记为 {old[k] or '空'}" for k in _SAME_BILL[1:]
+              if (row[k] or None) != (old[k] or None)]
+    if not fields:
+        return ""
+    return ("但" + "，".join(fields) + "；同一张发票不能再次报销，如已登记的有误，请在该账单的页面更正（已支付的差额生成"
+            "补付或追回）")
 
 
 def compare(session: Session, parsed: ParsedBills, today: date | None = None) -> BillImport:
@@ -140,10 +157,11 @@ def compare(session: Session, parsed: ParsedBills, today: date | None = None) ->
         seen[key] = r.line
         old = recorded.get(key)
         if old is not None:
-            if old == (person.id, row["discharged_on"], row["total_cost"]):
+            differs = _differences(old, row, person.id)
+            if not differs:
                 result.already += 1
                 continue
-            refuse(r, f"重复报销：{key[0]} 的发票号 {key[1]} 已为他人或以不同金额登记，同一张发票不能再次报销")
+            refuse(r, f"重复报销：{key[0]} 的发票号 {key[1]} 已登记过，" + differs)
             continue
         outside = _outside(row["discharged_on"], person.name, periods.get(person.id, []))
         if outside:

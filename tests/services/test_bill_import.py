@@ -290,3 +290,17 @@ def test_an_error_value_saved_in_a_csv_is_no_name_or_invoice(tmp_path):
     parsed = read_bills(path)
     assert [r.line for r in parsed.rows] == [4]
     assert [r.reason.split("”")[0] for r in parsed.rejected] == ["“患者姓名", "“票据号"]
+
+
+def test_a_recorded_invoice_listed_with_other_amounts_is_refused_naming_them(session, listed, clerk, tmp_path):
+    """Only the same bill is 'already recorded': the same invoice with another 统筹 figure is not skipped silently."""
+    path = tmp_path / "list.xlsx"
+    _xlsx(path, [_row(1), _row(2)])
+    assert bill_import.apply(clerk, bill_import.import_bills(clerk, path)) == 2
+    changed = _row(2)
+    changed[10] = "4000"
+    _xlsx(path, [_row(1), changed])
+    again = bill_import.import_bills(clerk, path)
+    assert again.already == 1 and again.ready == []
+    reason = again.rejected[0].reason
+    assert "INV0002" in reason and "清单为 4000.00、已登记为 5000.00" in reason and "更正" in reason
