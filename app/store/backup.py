@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from app.store import anchors, audit, clock
+from app.store.integrity import describe
 from app.store.errors import DiskFull, StoreError
 
 PREFIX = "jiuzhu-"
@@ -214,7 +215,7 @@ def check_file(path: Path) -> None:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} 不是可用的数据库文件：{exc}") from None
+        raise StoreError(f"{path} 不是可用的数据库文件：{describe(exc)}") from None
     if result != "ok":
         raise StoreError(f"{path} 已损坏（integrity_check：{result}），不能用于恢复")
 
@@ -291,7 +292,7 @@ def site_of(path: Path) -> str | None:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} 不是可用的数据库文件：{exc}") from None
+        raise StoreError(f"{path} 不是可用的数据库文件：{describe(exc)}") from None
 
 
 def site_of_database(db_path: Path) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from app.store import anchors, audit, check_parts, risk_summary, seal_check, summary
+from app.store import anchors, audit, check_parts, integrity, risk_summary, seal_check, summary
 from app.store.schema import LATEST
 
 
@@ -23,7 +23,7 @@ def check_database(path: Path, full: bool = False, workers: int | None = None) -
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         conn.row_factory = sqlite3.Row
     except sqlite3.DatabaseError as exc:
-        return [f"无法打开 {path}：{exc}"]
+        return [f"无法打开 {path}：{integrity.describe(exc)}"]
     problems: list[str] = []
     pages = None
     runner = check_parts.Runner(path, check_parts.workers_for(path) if workers is None else workers)
@@ -66,7 +66,7 @@ def check_database(path: Path, full: bool = False, workers: int | None = None) -
         problems.extend(anchors.against_backups(conn, path))
     except sqlite3.DatabaseError as exc:
         damage = _damage(pages)
-        problems.extend(damage or [f"读取数据库出错：{exc}"])
+        problems.extend(damage or [f"读取数据库出错：{integrity.describe(exc)}"])
     finally:
         runner.close()
         conn.close()
@@ -92,4 +92,4 @@ def _damage(pages) -> list[str]:
     try:
         return check_parts.grouped(pages())
     except sqlite3.DatabaseError as exc:
-        return [f"读取数据库出错：{exc}"]
+        return [f"读取数据库出错：{integrity.describe(exc)}"]
