@@ -131,11 +131,23 @@ def _read_site(backup_file: Path) -> str | None:
         conn.close()
 
 
+def _recorded(backup_file: Path) -> dict:
+    """What a backup's sidecar records, if it is this backup's: one that names another file (a backup replaced or
+    renamed beside it) says nothing of this one. Raises KeyError when there is none to read."""
+    try:
+        data = json.loads(sidecar(backup_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise KeyError("sidecar") from None
+    if not isinstance(data, dict) or data.get("backup") != backup_file.name:
+        raise KeyError("sidecar")
+    return data
+
+
 def backup_database(backup_file: Path) -> str | None:
     """The file name of the database a backup is of, as its sidecar records it (None: made before sidecars said)."""
     try:
-        name = json.loads(sidecar(backup_file).read_text(encoding="utf-8")).get("database")
-    except (OSError, ValueError, AttributeError):
+        name = _recorded(backup_file).get("database")
+    except KeyError:
         return None
     return name if isinstance(name, str) else None
 
@@ -143,8 +155,8 @@ def backup_database(backup_file: Path) -> str | None:
 def backup_site(backup_file: Path) -> str | None:
     """Which site's database a backup is of (its sidecar says; a backup without one is opened)."""
     try:
-        return json.loads(sidecar(backup_file).read_text(encoding="utf-8"))["site_id"]
-    except (OSError, ValueError, KeyError, TypeError):
+        return _recorded(backup_file)["site_id"]
+    except (KeyError, TypeError):
         try:
             return _read_site(backup_file)
         except sqlite3.Error:
@@ -154,7 +166,7 @@ def backup_site(backup_file: Path) -> str | None:
 def backup_head(backup_file: Path) -> Head | None:
     """A backup's head from its sidecar; a backup made before sidecars existed is opened and read instead."""
     try:
-        data = json.loads(sidecar(backup_file).read_text(encoding="utf-8"))
+        data = _recorded(backup_file)
         head = Head(int(data["count"]), str(data["hash"]))
         when: datetime | None = datetime.fromisoformat(data["taken_at"])
     except (OSError, ValueError, KeyError, TypeError):

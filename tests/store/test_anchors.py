@@ -164,3 +164,15 @@ def test_an_older_copy_put_back_on_purpose_is_accepted_by_backing_it_up_and_rest
     again.close()
     backup.restore(accepted, db)
     assert check_database(db) == []
+
+
+def test_a_sidecar_naming_another_backup_says_nothing_of_this_one(site, tmp_path):
+    """A backup file replaced by another under its name (or its sidecar copied beside another) is read itself."""
+    record_bills(site, 2, "A")
+    saved = backup.backup(site.conn, site.store.backups)
+    side = anchors.sidecar(saved)
+    data = json.loads(side.read_text(encoding="utf-8"))
+    side.write_text(json.dumps({**data, "backup": "jiuzhu-20000101-000000-000000-manual.sqlite3", "count": 1,
+                                "hash": "0" * 64}), encoding="utf-8")
+    head = anchors.backup_head(saved)
+    assert (head.count, head.hash) == (data["count"], data["hash"])
