@@ -38,6 +38,10 @@ class Damaged(ValueError):
     """A zip whose structure does not hold together (a member cannot be found or inflated as declared)."""
 
 
+class ErrorCells(ValueError):
+    """A workbook whose formula-error cells cannot be told apart from empty ones where the list is read."""
+
+
 def _mb(n: int) -> str:
     return f"{n / _MB:,.0f} MB" if n >= _MB else f"{n:,} 字节"
 
@@ -163,23 +167,30 @@ def check_workbook(path: Path, label: str) -> list[ErrorCell]:
         raise Damaged(f"{label}使用了不支持的 zip 格式（{exc}）") from None
     budget = MAX_UNCOMPRESSED
     errors: list[ErrorCell] = []
-    named = set(sheets)
+    # Part names compared as calamine finds them: regardless of case.
+    named = {s.lower() for s in sheets}
+    first = sheets[0].lower() if sheets else None
+    if first not in {i.filename.lower() for i in infos}:
+        first = None  # which sheet is read cannot be told: every sheet's error cells count (see below)
     for info in infos:
         used = 0
-        first = bool(sheets) and info.filename == sheets[0]
+        mine = first is None or info.filename.lower() == first
         for chunk in _sheet_checked(inflate(path, info, label, budget), info.filename, label, named,
-                                    errors if first else None):
+                                    errors if mine else None):
             used += len(chunk)
         budget -= used
+    if errors and first is None:
+        raise ErrorCells(f"{label}有单元格是公式的错误值（如 #N/A），而工作簿的目录看不出名单在哪一张工作表；请在 Excel 或"
+                         f" WPS 中修正公式（或复制后“选择性粘贴 → 数值”），另存为 .xlsx 再导入")
     return errors
 
 
 def _sheet_checked(chunks: Iterator[bytes], name: str, label: str, sheets: set[str],
                    errors: list[ErrorCell] | None) -> Iterator[bytes]:
     """The chunks passed through, a worksheet's extent checked on the way (and its error cells collected into
-    `errors`, if given). A worksheet is any the workbook names as one, wherever stored, or a part where Excel
-    stores them."""
-    if name not in sheets and not re.fullmatch(r"xl/worksheets/[^/]+\.xml", name):
+    `errors`, if given). A worksheet is any the workbook names as one (`sheets`, lower case), wherever stored, or a
+    part where Excel stores them."""
+    if name.lower() not in sheets and not re.fullmatch(r"xl/worksheets/[^/]+\.xml", name, re.IGNORECASE):
         return chunks
     return _extent(chunks, label, f"工作表 {name.rsplit('/', 1)[-1]} ", errors)
 
@@ -190,7 +201,7 @@ def _error_cells(data: bytes, label: str, where: str, found: list[ErrorCell]) ->
     for m in _ERROR_CELL.finditer(data):
         ref = _CELL_REF.search(m.group(0))
         if ref is None:
-            raise TooLarge(f"{label}{where}中有公式错误值的单元格没有标明位置，本程序无法确定是哪一格；请在 Excel 或 WPS 中"
+            raise ErrorCells(f"{label}{where}中有公式错误值的单元格没有标明位置，本程序无法确定是哪一格；请在 Excel 或 WPS 中"
                            f"修正公式（或复制后“粘贴为数值”），另存为 .xlsx 再导入")
         value = b""
         if not m.group(2):  # <c …>…</c>: its value is before the cell's end, when this piece holds it
@@ -199,7 +210,7 @@ def _error_cells(data: bytes, label: str, where: str, found: list[ErrorCell]) ->
             value = shown.group(1) if shown else b""
         found.append((_number(ref.group(2)) - 1, _column(ref.group(1)) - 1, value.decode("utf-8", "replace")))
         if len(found) > MAX_ERROR_CELLS:
-            raise TooLarge(f"{label}{where}中超过 {MAX_ERROR_CELLS:,} 个单元格是公式错误值（如 #N/A），不是可以导入的名单；"
+            raise ErrorCells(f"{label}{where}中超过 {MAX_ERROR_CELLS:,} 个单元格是公式错误值（如 #N/A），不是可以导入的名单；"
                            f"请修正公式后再导入")
 
 

@@ -19,8 +19,8 @@ class CellError(str):
 
 
 def of_text(text: str) -> str:
-    """A cell's text, or a CellError if it is an error value's spelling."""
-    return CellError(text) if text in ERROR_TEXTS else text
+    """A cell's text, or a CellError if it is an error value's spelling (spaces around it too)."""
+    return CellError(text.strip()) if text.strip() in ERROR_TEXTS else text
 
 
 def by_row(errors: list[ErrorCell]) -> dict[int, list[tuple[int, str]]]:

@@ -219,6 +219,8 @@ def _check(path: Path) -> list[bounds.ErrorCell]:
         return bounds.check_workbook(path, f"{path.name}：")
     except bounds.TooLarge as exc:
         raise ListError(f"{exc}。请只导出需要的行和列后再导入") from None
+    except bounds.ErrorCells as exc:
+        raise ListError(str(exc)) from None
     except bounds.Damaged as exc:
         raise ListError(f"{path.name}：无法作为 Excel 工作簿打开（{exc}），文件已损坏或不是 .xlsx") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:

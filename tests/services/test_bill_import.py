@@ -304,3 +304,27 @@ def test_a_recorded_invoice_listed_with_other_amounts_is_refused_naming_them(ses
     assert again.already == 1 and again.ready == []
     reason = again.rejected[0].reason
     assert "INV0002" in reason and "清单为 4000.00、已登记为 5000.00" in reason and "更正" in reason
+
+
+def _with_error(path) -> None:
+    errored = _row(1)
+    errored[10] = "#N/A"
+    _xlsx(path, [errored, _row(2)])
+
+
+def test_a_sheet_named_in_another_case_is_still_the_sheet_read(tmp_path):
+    """calamine finds a part whatever the case of its name; the error cells are found the same way."""
+    path = tmp_path / "list.xlsx"
+    _with_error(path)
+    _rezipped(path, lambda name, data: ("xl/worksheets/Sheet1.xml" if name == "xl/worksheets/sheet1.xml" else name,
+                                        data.replace(b"worksheets/sheet1.xml", b"Worksheets/SHEET1.xml")))
+    parsed = read_bills(path)
+    assert [r.line for r in parsed.rows] == [4] and "统筹基金支付" in parsed.rejected[0].reason
+
+
+def test_error_cells_in_a_workbook_whose_sheets_cannot_be_told_refuse_it(tmp_path):
+    path = tmp_path / "list.xlsx"
+    _with_error(path)
+    _rezipped(path, lambda name, data: (name, b"<broken" if name == "xl/_rels/workbook.xml.rels" else data))
+    with pytest.raises(ListError, match="公式的错误值.*看不出名单在哪一张工作表"):
+        read_bills(path)
