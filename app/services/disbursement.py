@@ -171,7 +171,11 @@ def slips_pdf(session: Session, batch_id: str, path: Path) -> Path:
     from app.services.paperwork import place, slip_content
 
     b = batch(session, batch_id)
+    if b["state"] == "cancelled":
+        raise FieldError("batch_id", "这个发放批次已撤销，不发放，也不打印结算单（花名册仍可打印备查）")
     people = dict.fromkeys((r["person_id"], r["year"], r["name"]) for r in batch_lines(session, b["id"]))
+    if not people:
+        raise FieldError("batch_id", "这个发放批次中没有任何一笔，没有结算单可打印")
     billed = [(person_id, year, name, session.conn.execute(
         "SELECT 1 FROM visits WHERE person_id = ? AND status = 'live' AND discharged_on LIKE ? LIMIT 1",
         (person_id, f"{year}-%")).fetchone() is not None) for person_id, year, name in people]

@@ -135,10 +135,19 @@ def _failed(exc: BaseException, folder: Path, what: str) -> StoreError:
                       f"数据库本身没有受影响")
 
 
-def _file_of(conn: sqlite3.Connection) -> Path | None:
-    """The file of a connection's main database (None in memory)."""
+def _file_of(conn: sqlite3.Connection, folder: Path) -> Path | None:
+    """The database whose backups go to `folder`, by the name it is opened under (None in memory).
+
+    SQLite gives the file a link points to; the backups folder is named after the link (backups_dir), so that
+    name, when the link is to this very file, is the database's."""
     name = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
-    return Path(name) if name else None
+    if not name:
+        return None
+    named = folder.parent / (DEFAULT_NAME if folder.name == "backups" else folder.name.removesuffix(".backups"))
+    try:
+        return named if named != Path(name) and named.resolve() == Path(name).resolve() else Path(name)
+    except OSError:
+        return Path(name)
 
 
 def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: int = DEFAULT_KEEP,
@@ -152,7 +161,7 @@ def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: 
     except OSError as exc:
         raise StoreError(f"无法建立备份文件夹 {folder}：{exc.strerror}。请检查该位置是否可写") from None
     taken = clock.local_now()
-    source = _file_of(conn)
+    source = _file_of(conn, folder)
     target = folder / f"{PREFIX}{taken:%Y%m%d-%H%M%S-%f}-{label}{SUFFIX}"
     partial = target.with_suffix(".partial")
     _copy(conn, partial, "备份", progress)
@@ -296,8 +305,9 @@ def site_of(path: Path) -> str | None:
 
 
 def site_of_database(db_path: Path) -> str | None:
-    """This database's site id: from the file if it can be read, else (a damaged file) from its keys folder when
-    that holds one site's keys. Never from a backup: which backups are this database's is decided by its site."""
+    """This database's site id: from the file if it can be read; else (a damaged file) from its newest backup whose
+    sidecar names it, or from its keys folder when that holds one site's keys (after a site move it holds two).
+    Never from a backup that does not name it: which backups are this database's is decided by its site."""
     if db_path.exists():
         try:
             conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
@@ -309,31 +319,42 @@ def site_of_database(db_path: Path) -> str | None:
                 return site
         except sqlite3.Error:
             pass
+    for b in sorted({*list_backups(backups_dir(db_path)), *list_backups(db_path.parent / "backups")},
+                    key=lambda p: p.name, reverse=True):
+        if anchors.backup_database(b) == db_path.name:
+            return anchors.backup_site(b)
     from app.exchange.keys import key_dir
 
     held = list(key_dir(db_path).glob("*.json")) if key_dir(db_path).is_dir() else []
     return held[0].stem if len(held) == 1 else None
 
 
-def _refuse_if_open(db_path: Path) -> None:
-    """Refuse to replace a database that another connection holds open (the program in a window, on this computer or
-    through a shared folder; a sync; another restore): it would go on writing into the file replaced, its WAL
-    deleted under it, and what it saved afterwards would be lost. A connection in WAL mode keeps a shared lock on the
-    file while it is open, so an exclusive lock is refused while any other is. Only for a whole database: opening
-    a damaged one for writing could change it."""
+def _alone(db_path: Path) -> sqlite3.Connection:
+    """A connection holding the database to itself, to be closed by the caller; refused if another connection holds
+    it open (the program in a window, on this computer or through a shared folder; a sync; another restore): it would
+    go on writing into the file replaced, its WAL deleted under it, and what it saved afterwards would be lost.
+
+    A connection in WAL mode keeps a shared lock on the file while it is open, so an exclusive lock is refused while
+    any other is; in exclusive locking mode the lock is kept until this connection closes. Only for a whole
+    database: opening a damaged one for writing could change it."""
     try:
         conn = sqlite3.connect(str(db_path), timeout=0, isolation_level=None)
-        try:
-            conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-            conn.execute("BEGIN EXCLUSIVE")
-            conn.execute("ROLLBACK")
-        finally:
-            conn.close()
+    except sqlite3.Error as exc:
+        raise _failed(exc, db_path.parent, "恢复前检查数据库") from None
+    try:
+        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+        conn.execute("BEGIN EXCLUSIVE")
+        conn.execute("ROLLBACK")
+        return conn
     except sqlite3.OperationalError as exc:
+        conn.close()
         if not getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
             raise _failed(exc, db_path.parent, "恢复前检查数据库") from None
         raise StoreError(f"数据库 {db_path} 正在使用中（救助通的窗口开着，或正在同步、导入），未恢复，什么也没有改动。请先"
                          f"关闭所有打开这个数据库的救助通窗口（包括别的电脑通过共享文件夹打开的），再恢复") from None
+    except BaseException:
+        conn.close()
+        raise
 
 
 def restore(source: Path, db_path: Path, site_move: bool = False, user: object = "system") -> Path | None:
@@ -351,44 +372,45 @@ def restore(source: Path, db_path: Path, site_move: bool = False, user: object =
         raise StoreError(f"{source.name} 是另一个站点（站点编号 {theirs or '未知'}）的数据库，不是本站（{ours}）的，未恢复。"
                          f"如确实要把那个站点的工作搬到本机，请加 --site-move 确认")
     whole = db_path.exists() and _is_whole(db_path)
-    if whole:
-        _refuse_if_open(db_path)
-    staged = db_path.with_name(db_path.name + ".restoring")
-    staged.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    # Held from the check to the replacing of the file (a county's copy takes minutes): nothing opens it meanwhile.
+    guard = _alone(db_path) if whole else None
     try:
-        _copy(src, staged, "恢复用的副本")
-    finally:
-        src.close()
-    previous = None
-    if db_path.exists():
-        if whole:
-            current = sqlite3.connect(str(db_path))
+        staged = db_path.with_name(db_path.name + ".restoring")
+        staged.unlink(missing_ok=True)
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            _copy(src, staged, "恢复用的副本")
+        finally:
+            src.close()
+        previous = None
+        if guard is not None:
             try:
-                previous = backup(current, backups_dir(db_path), label="before-restore", keep=0)
+                previous = backup(guard, backups_dir(db_path), label="before-restore", keep=0)
             except StoreError:
                 staged.unlink(missing_ok=True)
                 raise
-            finally:
-                current.close()
-            # The old database's WAL is in the safety backup and must not be replayed onto the restored file.
-            for suffix in COMPANIONS:
-                db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
-        else:
+        elif db_path.exists():
             previous = set_aside(db_path)
-    # The backups whose content the restored chain does not hold (the before-restore copy among them) are given up
-    # on purpose: recorded in the restore's entry, `check` does not report them as a rollback.
-    # The old database is already saved and its WAL gone: nothing here may stop the restore, so a copy whose heads
-    # cannot be read records none (check then reports those backups, as before restores recorded them).
-    abandoned = None
-    try:
-        restored = sqlite3.connect(f"file:{staged}?mode=ro&immutable=1", uri=True)
+        # The backups whose content the restored chain does not hold (the before-restore copy among them) are given
+        # up on purpose: recorded in the restore's entry, `check` does not report them as a rollback. Nothing here
+        # may stop the restore now, so a copy whose heads cannot be read records none (check then reports those
+        # backups, as before restores recorded them).
+        abandoned = None
         try:
-            abandoned = anchors.not_held(restored, db_path, theirs)
-        finally:
-            restored.close()
-    except sqlite3.Error:
-        pass
+            restored = sqlite3.connect(f"file:{staged}?mode=ro&immutable=1", uri=True)
+            try:
+                abandoned = anchors.not_held(restored, db_path, theirs)
+            finally:
+                restored.close()
+        except sqlite3.Error:
+            pass
+    finally:
+        if guard is not None:
+            guard.close()
+    if guard is not None:
+        # The old database's WAL is in the safety backup and must not be replayed onto the restored file.
+        for suffix in COMPANIONS:
+            db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
     staged.replace(db_path)
     _record(db_path, user, {"from": str(source), "site_id": theirs, "previous_site_id": ours, "site_move": site_move,
                             "previous_kept_as": str(previous) if previous else None, "abandoned": abandoned})

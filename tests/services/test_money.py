@@ -321,3 +321,14 @@ def test_a_batch_prints_each_persons_year_slip_in_one_file(session, family, cler
                                                                            tmp_path / "b.pdf"))).pages]
     assert "账单都已作废" in text[-1] and name[spouse] in text[-1]
     assert "（已作废）" in text[0] and "追回" in text[0]
+
+
+def test_a_cancelled_or_empty_batch_prints_no_slips(session, family, clerk, tmp_path):
+    _, head, _ = family
+    registry.set_category(session, head, "低保对象", "2020-01-01", None, "民政")
+    bills.record_bill(clerk, head, bill(invoice_number="C1"))
+    made = disbursement.create_batch(clerk, 2023)
+    disbursement.cancel_batch(clerk, made["id"], "金额有误")
+    with pytest.raises(FieldError, match="已撤销"):
+        disbursement.slips_pdf(clerk, made["id"], tmp_path / "c.pdf")
+    assert not (tmp_path / "c.pdf").exists()

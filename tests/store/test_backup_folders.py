@@ -4,6 +4,7 @@ other's, and a damaged one is offered its own backup, never the other's."""
 from __future__ import annotations
 
 import sqlite3
+import sys
 
 import pytest
 
@@ -147,3 +148,34 @@ def test_a_copy_under_another_name_does_not_take_the_originals_backups_for_its_o
     original.close()
     assert backup.own_backups(copy) == []
     assert check_database(copy) == []
+
+
+def test_a_damaged_database_after_a_site_move_is_known_by_its_own_backups(tmp_path):
+    """After a site move the keys folder holds two sites' keys; the newest backup naming the database still says
+    which site it is, so another database's older backup still needs --site-move."""
+    db = tmp_path / "jiuzhu.sqlite3"
+    mine = open_store(db, daily_backup=False)
+    backup.backup(mine.conn, mine.backups)
+    mine.close()
+    (tmp_path / "jiuzhu.sqlite3.keys" / "0000-another-site.json").write_text("{}", encoding="utf-8")
+    other = open_store(tmp_path / "demo.sqlite3", daily_backup=False)
+    users.create_user(Session(other, SYSTEM), "admin", "管理员", "管理员", "340223", "admin-pass-1")
+    theirs = _legacy(other, tmp_path / "backups")
+    other.close()
+    _damage(db)
+    with pytest.raises(StoreError, match="另一个站点"):
+        backup.restore(theirs, db)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a symbolic link to the database is a POSIX habit")
+def test_a_database_opened_through_a_link_keeps_and_prunes_its_backups(tmp_path):
+    real = tmp_path / "site-2025.db"
+    link = tmp_path / "jiuzhu.sqlite3"
+    open_store(real, daily_backup=False).close()
+    link.symlink_to(real)
+    store = open_store(link)  # the day's backup
+    assert backup.backed_up_today(link)
+    for _ in range(3):
+        backup.backup(store.conn, store.backups, keep=2)
+    store.close()
+    assert len(backup.own_backups(link)) == 2 == len(backup.list_backups(backup.backups_dir(link)))

@@ -8,6 +8,7 @@ import os
 import platform
 import sqlite3
 import stat
+import subprocess
 import sys
 
 import pytest
@@ -162,3 +163,26 @@ def test_a_database_open_elsewhere_is_not_replaced(tmp_path):
     assert not db.with_name(db.name + ".restoring").exists()
     in_use.close()
     assert backup.restore(made, db) is not None  # closed: restored
+
+
+def test_nothing_opens_the_database_while_a_restore_replaces_it(tmp_path, monkeypatch):
+    """The database is held from the check until it is replaced: a window opened meanwhile is refused, never left
+    writing into the file replaced under it."""
+    db = tmp_path / "site.sqlite3"
+    made = _backup_of(db)
+    copy = backup._copy
+    tried = []
+
+    def copying(src, target, what, progress=None):
+        copy(src, target, what, progress)
+        code = ("import sqlite3, sys\nc = sqlite3.connect(sys.argv[1], timeout=0)\n"
+                "try:\n    c.execute('CREATE TABLE late(x)'); c.commit(); print('wrote')\n"
+                "except sqlite3.OperationalError as e:\n    print(e)\n")
+        tried.append(subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True).stdout)
+
+    monkeypatch.setattr(backup, "_copy", copying)
+    backup.restore(made, db)
+    assert tried and "locked" in tried[0], tried
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'late'").fetchone()[0] == 0
+    conn.close()
