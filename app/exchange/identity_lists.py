@@ -270,6 +270,12 @@ def _first_sheet(path: Path, errors: list[bounds.ErrorCell] = ()) -> Iterator[li
             yield row
     except CalamineError as exc:
         raise ListError(f"{path.name}：无法作为 Excel 工作簿打开（{type(exc).__name__}），文件可能已损坏或不是 .xlsx") from None
+    except ListError:
+        raise
+    except (OverflowError, ValueError):
+        # calamine makes a date or a duration of a number Python cannot hold (a time format on a huge number).
+        raise ListError(f"{path.name}：有单元格的日期或时长超出可以表示的范围（如设成时间格式的很大的数），文件可能已损坏；"
+                        f"请在 Excel 或 WPS 中打开，把该格改为文本或常规格式，另存为 .xlsx 再导入") from None
     finally:
         book.close()
 

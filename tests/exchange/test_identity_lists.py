@@ -291,3 +291,15 @@ def test_a_row_whose_number_is_registered_under_another_name_is_not_applied(sess
     assert [(r.name, r.reason.split("：")[0]) for r in left] == [("张叁", "姓名不符")] and "李四" in left[0].reason
     assert identity_import.apply(session, changes, "民政", "民政") == 1
     assert _periods(session, LI) == []
+
+
+def test_a_duration_python_cannot_hold_refuses_the_file_in_chinese(tmp_path):
+    """A time format on a huge number: calamine makes a timedelta of it and Python overflows (found by the fuzzer)."""
+    book = Workbook()
+    ws = book.active
+    ws.append(["姓名", "身份证号", "起始时间"])
+    ws.append(["张三", ZHANG, 10 ** 16])
+    ws["C2"].number_format = "[h]:mm:ss"
+    book.save(tmp_path / "名单.xlsx")
+    with pytest.raises(ListError, match="超出可以表示的范围"):
+        read_list(tmp_path / "名单.xlsx")
