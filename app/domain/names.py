@@ -32,3 +32,18 @@ def initials(name: str) -> str:
     from pypinyin import Style, lazy_pinyin
 
     return "".join(p[0] for p in lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore") if p).lower()
+
+
+# The separators written in transliterated names (阿依古丽·买买提): middle dot, bullet, katakana dot, hyphenation point.
+_NAME_DOTS = str.maketrans({"•": "·", "・": "·", "‧": "·", "･": "·", "．": "·"})
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two ways of writing a name are the same name: compared after NFKC (full-width letters), without
+    whitespace (a list's reader drops it; the registry keeps what was typed), with one kind of middle dot."""
+    import unicodedata
+
+    def key(name: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", name or "").split()).translate(_NAME_DOTS)
+
+    return key(a) == key(b)

@@ -67,6 +67,7 @@ class ParsedBills:
     path: Path
     rows: list[BillRow] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    columns: frozenset[str] = frozenset()  # the fields the list has a column for (HEADERS' keys)
 
 
 def _text(value) -> str:
@@ -101,7 +102,7 @@ def read_bills(path: Path) -> ParsedBills:
         at, columns = _header(rows)
     except ListError as exc:
         raise ListError(f"{path.name}：{exc}") from None
-    parsed = ParsedBills(path)
+    parsed = ParsedBills(path, columns=frozenset(columns))
     # Each field's column, or one past the row's end for a column the list does not have (read as empty).
     width = max(columns.values()) + 1
     picked = [columns.get(k, width) for k in _FIELDS]

@@ -256,7 +256,7 @@ def _first_sheet(path: Path, errors: list[bounds.ErrorCell] = ()) -> Iterator[li
         offset = sheet.start[1] if sheet.start else 0
         merges = sorted(sheet.merged_cell_ranges or ())
         active: list = []
-        for r, raw in enumerate(sheet.iter_rows()):
+        for r, raw in enumerate(_rows_of(sheet, path)):
             # Most cells are text: no call. An error's spelling begins with "#".
             row = [v if type(v) is str and v and v[0] != "#" else _openpyxl_value(v) for v in raw]
             while merges and merges[0][0][0] <= r:
@@ -270,14 +270,22 @@ def _first_sheet(path: Path, errors: list[bounds.ErrorCell] = ()) -> Iterator[li
             yield row
     except CalamineError as exc:
         raise ListError(f"{path.name}：无法作为 Excel 工作簿打开（{type(exc).__name__}），文件可能已损坏或不是 .xlsx") from None
-    except ListError:
-        raise
-    except (OverflowError, ValueError):
-        # calamine makes a date or a duration of a number Python cannot hold (a time format on a huge number).
-        raise ListError(f"{path.name}：有单元格的日期或时长超出可以表示的范围（如设成时间格式的很大的数），文件可能已损坏；"
-                        f"请在 Excel 或 WPS 中打开，把该格改为文本或常规格式，另存为 .xlsx 再导入") from None
     finally:
         book.close()
+
+
+def _rows_of(sheet, path: Path) -> Iterator[list]:
+    """calamine's rows of a sheet; a value it makes into a date or duration Python cannot hold (a time format on a
+    huge number) refuses the file in Chinese."""
+    rows = sheet.iter_rows()
+    while True:
+        try:
+            yield next(rows)
+        except StopIteration:
+            return
+        except (OverflowError, ValueError):
+            raise ListError(f"{path.name}：有单元格的日期或时长超出可以表示的范围（如设成时间格式的很大的数），文件可能已损坏；"
+                            f"请在 Excel 或 WPS 中打开，把该格改为文本或常规格式，另存为 .xlsx 再导入") from None
 
 
 def csv_rows(path: Path) -> list[list]:

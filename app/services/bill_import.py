@@ -17,6 +17,7 @@ from pathlib import Path
 
 from app.domain.errors import FieldError
 from app.domain.labels import label_for
+from app.domain.names import same_name
 from app.exchange.bill_lists import ParsedBills, read_bills
 from app.exchange.identity_lists import Rejected
 from app.services import bills, payments
@@ -106,12 +107,13 @@ def _outside(day: str, name: str, periods: list[tuple[str, str]]) -> str | None:
             + "），请核对日期或先登记身份类别")
 
 
-def _differences(old: dict, row: dict, person_id: str) -> str:
-    """How a list's row differs from the bill recorded for its invoice ("" if it is that bill)."""
+def _differences(old: dict, row: dict, person_id: str, listed: frozenset[str]) -> str:
+    """How a list's row differs from the bill recorded for its invoice ("" if it is that bill), in the fields the
+    list has a column for (`listed`): one without 入院日期 reads the discharge day there, one without 统筹 none."""
     if old["person_id"] != person_id:
         return "登记在另一个人名下；同一张发票不能再次报销"
     fields = [f"{label_for(k)}清单为 {row[k] or '空'}、已登记为 {old[k] or '空'}" for k in _SAME_BILL[1:]
-              if (row[k] or None) != (old[k] or None)]
+              if k in listed and (row[k] or None) != (old[k] or None)]
     if not fields:
         return ""
     return ("但" + "，".join(fields) + "；同一张发票不能再次报销，如已登记的有误，请在该账单的页面更正（已支付的差额生成"
@@ -139,7 +141,7 @@ def compare(session: Session, parsed: ParsedBills, today: date | None = None) ->
         if person is None:
             refuse(r, f"未登记的人员：身份证号 {r.id_number}（请先登记家庭和人员）")
             continue
-        if person.name != r.name:
+        if not same_name(person.name, r.name):
             refuse(r, f"姓名“{r.name}”与登记的“{person.name}”不符，请核对")
             continue
         if not person.covered:
@@ -157,7 +159,7 @@ def compare(session: Session, parsed: ParsedBills, today: date | None = None) ->
         seen[key] = r.line
         old = recorded.get(key)
         if old is not None:
-            differs = _differences(old, row, person.id)
+            differs = _differences(old, row, person.id, parsed.columns)
             if not differs:
                 result.already += 1
                 continue

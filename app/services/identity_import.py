@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from app.domain.errors import FieldError
+from app.domain.names import same_name
 from app.exchange.identity_lists import ListRow, ParsedList, Rejected, read_list
 from app.services import registry
 from app.services.session import Session
@@ -62,7 +63,7 @@ def _change(session: Session, row: ListRow) -> Change:
     if not session.user.covers(person["region_code"]):
         return Change("outside", row, note=f"该人员登记在 {person['region_code']}，不在您的管辖范围"
                                             f"（{session.user.jurisdiction}）内，请由所在乡镇导入")
-    if person["name"] != row.name:
+    if not same_name(person["name"], row.name):
         return Change("mismatch", row, person_id=person["id"],
                       note=f"身份证号 {row.id_number} 登记的姓名为“{person['name']}”，名单为“{row.name}”，未导入；请核对"
                            f"身份证号和姓名（确是同一人而登记的姓名有误的，先在家庭页面更正）")

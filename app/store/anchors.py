@@ -152,6 +152,33 @@ def backup_database(backup_file: Path) -> str | None:
     return name if isinstance(name, str) else None
 
 
+def replaced_by(backup_file: Path, site: str | None) -> None:
+    """Record in a before-restore copy's sidecar the site of the database that replaced it: after a site move the
+    newest backup naming the database is that copy, of the old site, and a damaged file's site is read there."""
+    try:
+        data = _recorded(backup_file)
+    except KeyError:
+        return
+    target = sidecar(backup_file)
+    tmp = target.with_name(target.name + ".part")
+    try:
+        tmp.touch(mode=0o600)
+        tmp.write_text(json.dumps({**data, "replaced_by_site": site}, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # the restore is done; without the note the site is read as before
+
+
+def site_after(backup_file: Path) -> str | None:
+    """The site of the database a backup stands for now: the site that replaced a before-restore copy, or the
+    backup's own."""
+    try:
+        replaced = _recorded(backup_file).get("replaced_by_site")
+    except KeyError:
+        replaced = None
+    return replaced if isinstance(replaced, str) else backup_site(backup_file)
+
+
 def backup_site(backup_file: Path) -> str | None:
     """Which site's database a backup is of (its sidecar says; a backup without one is opened)."""
     try:

@@ -8,6 +8,7 @@ import errno
 import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -174,7 +175,8 @@ def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: 
             f.unlink(missing_ok=True)
         raise _failed(exc, folder, "备份") from None
     # Only this database's: another's in the folder (from before each had its own) may be all it has.
-    mine = own_backups(source, anchors._site(conn)) if source else list_backups(folder)
+    kept_for = source is not None and folder in (backups_dir(source), source.parent / "backups")
+    mine = own_backups(source, anchors._site(conn)) if kept_for else list_backups(folder)  # a folder of its own
     prunable = [p for p in mine if p.parent == folder and not label_of(p).startswith(KEPT_FOREVER)]
     for old in prunable[:-keep] if keep > 0 else []:
         old.unlink(missing_ok=True)
@@ -322,7 +324,7 @@ def site_of_database(db_path: Path) -> str | None:
     for b in sorted({*list_backups(backups_dir(db_path)), *list_backups(db_path.parent / "backups")},
                     key=lambda p: p.name, reverse=True):
         if anchors.backup_database(b) == db_path.name:
-            return anchors.backup_site(b)
+            return anchors.site_after(b)
     from app.exchange.keys import key_dir
 
     held = list(key_dir(db_path).glob("*.json")) if key_dir(db_path).is_dir() else []
@@ -374,8 +376,9 @@ def restore(source: Path, db_path: Path, site_move: bool = False, user: object =
     whole = db_path.exists() and _is_whole(db_path)
     # Held from the check to the replacing of the file (a county's copy takes minutes): nothing opens it meanwhile.
     guard = _alone(db_path) if whole else None
+    real = db_path.resolve()  # a link to the database stays a link: the file it points to is replaced
     try:
-        staged = db_path.with_name(db_path.name + ".restoring")
+        staged = real.with_name(real.name + ".restoring")
         staged.unlink(missing_ok=True)
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
         try:
@@ -410,11 +413,29 @@ def restore(source: Path, db_path: Path, site_move: bool = False, user: object =
     if guard is not None:
         # The old database's WAL is in the safety backup and must not be replayed onto the restored file.
         for suffix in COMPANIONS:
-            db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
-    staged.replace(db_path)
+            real.with_name(real.name + suffix).unlink(missing_ok=True)
+    _replace(staged, real)
+    if previous is not None and guard is not None:
+        anchors.replaced_by(previous, theirs)
     _record(db_path, user, {"from": str(source), "site_id": theirs, "previous_site_id": ours, "site_move": site_move,
                             "previous_kept_as": str(previous) if previous else None, "abandoned": abandoned})
     return previous
+
+
+def _replace(staged: Path, real: Path) -> None:
+    """Put the restored copy in the database's place. On Windows a file that a program opened in the moment since
+    the database was let go cannot be replaced (nor can one an antivirus is reading): tried a few times, then the
+    restore stops with the database as it was."""
+    for attempt in range(10):
+        try:
+            staged.replace(real)
+            return
+        except PermissionError:
+            if attempt == 9:
+                staged.unlink(missing_ok=True)
+                raise StoreError(f"恢复没有完成：数据库 {real} 刚被别的程序打开（救助通的窗口、杀毒软件），文件没有被替换，原来的"
+                                 f"数据库未变。请关闭所有打开它的救助通窗口后重新恢复") from None
+            time.sleep(0.2)
 
 
 def _record(db_path: Path, user: object, what: dict) -> None:

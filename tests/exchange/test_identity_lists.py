@@ -303,3 +303,11 @@ def test_a_duration_python_cannot_hold_refuses_the_file_in_chinese(tmp_path):
     book.save(tmp_path / "名单.xlsx")
     with pytest.raises(ListError, match="超出可以表示的范围"):
         read_list(tmp_path / "名单.xlsx")
+
+
+@pytest.mark.parametrize(("registered", "listed"), [("买买提 艾力", "买买提艾力"), ("阿依古丽·买买提", "阿依古丽•买买提"),
+                                                   ("ＡＢＣ", "ABC")])
+def test_a_name_written_another_way_is_the_same_name(registered, listed):
+    from app.domain.names import same_name
+
+    assert same_name(registered, listed) and not same_name(registered, listed + "某")

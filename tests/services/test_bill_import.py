@@ -328,3 +328,18 @@ def test_error_cells_in_a_workbook_whose_sheets_cannot_be_told_refuse_it(tmp_pat
     _rezipped(path, lambda name, data: (name, b"<broken" if name == "xl/_rels/workbook.xml.rels" else data))
     with pytest.raises(ListError, match="公式的错误值.*看不出名单在哪一张工作表"):
         read_bills(path)
+
+
+def test_a_list_without_an_admission_column_finds_a_bill_entered_by_hand(session, listed, clerk, tmp_path):
+    """The list reads the discharge day as the admission day when it has no such column: not a difference."""
+    _, head, _ = listed
+    bills.record_bill(clerk, head, bills.BillInput("南陵县医院", "2024-03-01", "2024-03-05", "住院", "10000", "9000",
+                                                   "INV0001", "县级", basic_paid="5000", serious_illness_paid="0"))
+    book = Workbook()
+    sheet = book.active
+    sheet.append([h for h in HEAD if h != "入院时间"])
+    sheet.append([v for i, v in enumerate(_row(1)) if HEAD[i] != "入院时间"])
+    path = tmp_path / "list.xlsx"
+    book.save(path)
+    result = bill_import.import_bills(clerk, path)
+    assert result.already == 1 and result.rejected == []

@@ -186,3 +186,39 @@ def test_nothing_opens_the_database_while_a_restore_replaces_it(tmp_path, monkey
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'late'").fetchone()[0] == 0
     conn.close()
+
+
+def test_after_a_site_move_a_damaged_database_is_still_the_new_sites(tmp_path):
+    """The before-restore copy, of the old site, is the newest backup naming the database: its sidecar says which
+    site replaced it, so the old site's backup still needs --site-move."""
+    db = tmp_path / "site.sqlite3"
+    old = _backup_of(db)
+    other = tmp_path / "other" / "site.sqlite3"
+    other.parent.mkdir()
+    moved = _backup_of(other)
+    backup.restore(moved, db, site_move=True)
+    with db.open("r+b") as f:
+        f.write(b"\x00" * 16)
+    with pytest.raises(StoreError, match="另一个站点"):
+        backup.restore(old, db)
+
+
+@posix
+def test_a_restore_through_a_link_replaces_the_file_it_points_to(tmp_path):
+    real = tmp_path / "data" / "site-2025.db"
+    real.parent.mkdir()
+    made = _backup_of(real)
+    link = tmp_path / "site.sqlite3"
+    link.symlink_to(real)
+    backup.restore(made, link)
+    assert link.is_symlink() and link.resolve() == real
+    assert "恢复数据库" in _actions(real)
+
+
+def test_backups_written_to_a_folder_of_the_callers_choosing_are_pruned_there(tmp_path):
+    session = _site(tmp_path / "site.sqlite3")
+    folder = tmp_path / "elsewhere"
+    for _ in range(3):
+        backup.backup(session.conn, folder, keep=1)
+    session.store.close()
+    assert len(backup.list_backups(folder)) == 1
