@@ -202,7 +202,7 @@ def _error_cells(data: bytes, label: str, where: str, found: list[ErrorCell]) ->
         ref = _CELL_REF.search(m.group(0))
         if ref is None:
             raise ErrorCells(f"{label}{where}中有公式错误值的单元格没有标明位置，本程序无法确定是哪一格；请在 Excel 或 WPS 中"
-                           f"修正公式（或复制后“粘贴为数值”），另存为 .xlsx 再导入")
+                             f"修正公式（或复制后“粘贴为数值”），另存为 .xlsx 再导入")
         value = b""
         if not m.group(2):  # <c …>…</c>: its value is before the cell's end, when this piece holds it
             end = data.find(b"</c>", m.end(), m.end() + ERROR_VALUE_WITHIN)
@@ -211,7 +211,7 @@ def _error_cells(data: bytes, label: str, where: str, found: list[ErrorCell]) ->
         found.append((_number(ref.group(2)) - 1, _column(ref.group(1)) - 1, value.decode("utf-8", "replace")))
         if len(found) > MAX_ERROR_CELLS:
             raise ErrorCells(f"{label}{where}中超过 {MAX_ERROR_CELLS:,} 个单元格是公式错误值（如 #N/A），不是可以导入的名单；"
-                           f"请修正公式后再导入")
+                             f"请修正公式后再导入")
 
 
 def _extent(chunks: Iterator[bytes], label: str, where: str, errors: list[ErrorCell] | None) -> Iterator[bytes]:
