@@ -35,7 +35,7 @@ def initials(name: str) -> str:
 
 
 # The separators written in transliterated names (阿依古丽·买买提): middle dot, bullet, katakana dot, hyphenation point.
-_NAME_DOTS = str.maketrans({"•": "·", "・": "·", "‧": "·", "･": "·", "．": "·"})
+_NAME_DOTS = str.maketrans({"•": "·", "・": "·", "‧": "·", "･": "·", "．": "·", ".": "·", "。": "·"})
 
 
 def same_name(a: str, b: str) -> bool:
@@ -44,6 +44,7 @@ def same_name(a: str, b: str) -> bool:
     import unicodedata
 
     def key(name: str) -> str:
-        return "".join(unicodedata.normalize("NFKC", name or "").split()).translate(_NAME_DOTS)
+        # The dots first: NFKC makes the full-width one an ASCII full stop.
+        return "".join(unicodedata.normalize("NFKC", (name or "").translate(_NAME_DOTS)).split()).translate(_NAME_DOTS)
 
     return key(a) == key(b)

@@ -176,7 +176,9 @@ def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: 
         raise _failed(exc, folder, "备份") from None
     # Only this database's: another's in the folder (from before each had its own) may be all it has.
     kept_for = source is not None and folder in (backups_dir(source), source.parent / "backups")
-    mine = own_backups(source, anchors._site(conn)) if kept_for else list_backups(folder)  # a folder of its own
+    # In a folder of the caller's choosing (a USB stick), only the backups whose sidecar names this database.
+    mine = own_backups(source, anchors._site(conn)) if kept_for else [
+        p for p in list_backups(folder) if source is not None and anchors.backup_database(p) == source.name]
     prunable = [p for p in mine if p.parent == folder and not label_of(p).startswith(KEPT_FOREVER)]
     for old in prunable[:-keep] if keep > 0 else []:
         old.unlink(missing_ok=True)
@@ -393,7 +395,7 @@ def restore(source: Path, db_path: Path, site_move: bool = False, user: object =
                 staged.unlink(missing_ok=True)
                 raise
         elif db_path.exists():
-            previous = set_aside(db_path)
+            previous = set_aside(real)  # with its WAL, which SQLite keeps beside the file a link points to
         # The backups whose content the restored chain does not hold (the before-restore copy among them) are given
         # up on purpose: recorded in the restore's entry, `check` does not report them as a rollback. Nothing here
         # may stop the restore now, so a copy whose heads cannot be read records none (check then reports those
@@ -410,10 +412,6 @@ def restore(source: Path, db_path: Path, site_move: bool = False, user: object =
     finally:
         if guard is not None:
             guard.close()
-    if guard is not None:
-        # The old database's WAL is in the safety backup and must not be replayed onto the restored file.
-        for suffix in COMPANIONS:
-            real.with_name(real.name + suffix).unlink(missing_ok=True)
     _replace(staged, real)
     if previous is not None and guard is not None:
         anchors.replaced_by(previous, theirs)
@@ -423,11 +421,14 @@ def restore(source: Path, db_path: Path, site_move: bool = False, user: object =
 
 
 def _replace(staged: Path, real: Path) -> None:
-    """Put the restored copy in the database's place. On Windows a file that a program opened in the moment since
-    the database was let go cannot be replaced (nor can one an antivirus is reading): tried a few times, then the
-    restore stops with the database as it was."""
+    """Put the restored copy in the database's place, its old WAL removed first (what it held is in the file and
+    in the before-restore copy, and must not be replayed onto the restored one). On Windows a file that a program
+    opened in the moment since the database was let go can be neither removed nor replaced (nor can one an
+    antivirus is reading): tried a few times, then the restore stops with the database as it was."""
     for attempt in range(10):
         try:
+            for suffix in COMPANIONS:
+                real.with_name(real.name + suffix).unlink(missing_ok=True)
             staged.replace(real)
             return
         except PermissionError:

@@ -306,7 +306,8 @@ def test_a_duration_python_cannot_hold_refuses_the_file_in_chinese(tmp_path):
 
 
 @pytest.mark.parametrize(("registered", "listed"), [("买买提 艾力", "买买提艾力"), ("阿依古丽·买买提", "阿依古丽•买买提"),
-                                                   ("ＡＢＣ", "ABC")])
+                                                   ("ＡＢＣ", "ABC"), ("阿依古丽．买买提", "阿依古丽·买买提"),
+                                                   ("阿依古丽.买买提", "阿依古丽·买买提")])
 def test_a_name_written_another_way_is_the_same_name(registered, listed):
     from app.domain.names import same_name
 

@@ -10,6 +10,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -222,3 +223,60 @@ def test_backups_written_to_a_folder_of_the_callers_choosing_are_pruned_there(tm
         backup.backup(session.conn, folder, keep=1)
     session.store.close()
     assert len(backup.list_backups(folder)) == 1
+
+
+@posix
+def test_a_damaged_database_behind_a_link_takes_its_wal_aside(tmp_path):
+    """SQLite keeps the WAL beside the file a link points to: set aside with the damaged file, never replayed onto
+    the restored copy."""
+    real = tmp_path / "data" / "site-2025.db"
+    real.parent.mkdir()
+    made = _backup_of(real)
+    link = tmp_path / "site.sqlite3"
+    link.symlink_to(Path("data") / "site-2025.db")
+    writer = sqlite3.connect(link)
+    writer.execute("PRAGMA journal_mode = WAL")
+    writer.execute("PRAGMA wal_autocheckpoint = 0")
+    writer.execute("CREATE TABLE later(x)")
+    writer.commit()
+    wal = real.with_name(real.name + "-wal").read_bytes()
+    writer.close()
+    real.with_name(real.name + "-wal").write_bytes(wal)  # as a crash leaves it
+    with real.open("r+b") as f:
+        f.write(b"\x00" * 16)
+    backup.restore(made, link)
+    conn = sqlite3.connect(real)
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'later'").fetchone()[0] == 0
+    conn.close()
+
+
+def test_a_wal_that_cannot_be_removed_stops_the_restore_with_the_database_as_it_was(tmp_path, monkeypatch):
+    """On Windows a file opened in the moment after the restore let the database go cannot be removed."""
+    db = tmp_path / "site.sqlite3"
+    made = _backup_of(db)
+    before = db.read_bytes()
+    unlink = Path.unlink
+
+    def refused(self, missing_ok=False):
+        if self.name.endswith("-wal"):
+            raise PermissionError(13, "in use")
+        return unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refused)
+    monkeypatch.setattr(backup.time, "sleep", lambda s: None)
+    with pytest.raises(StoreError, match="恢复没有完成"):
+        backup.restore(made, db)
+    monkeypatch.undo()
+    assert db.read_bytes() == before and not db.with_name(db.name + ".restoring").exists()
+
+
+def test_a_folder_of_the_callers_choosing_keeps_another_databases_backups(tmp_path):
+    usb = tmp_path / "usb"
+    other = _site(tmp_path / "b" / "other.sqlite3")
+    theirs = backup.backup(other.conn, usb, keep=5)
+    other.store.close()
+    mine = _site(tmp_path / "a" / "site.sqlite3")
+    for _ in range(2):
+        backup.backup(mine.conn, usb, keep=1)
+    mine.store.close()
+    assert theirs.exists() and len(backup.list_backups(usb)) == 2
