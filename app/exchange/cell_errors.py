@@ -20,7 +20,8 @@ class CellError(str):
 
 def of_text(text: str) -> str:
     """A cell's text, or a CellError if it is an error value's spelling (spaces around it too)."""
-    return CellError(text.strip()) if text.strip() in ERROR_TEXTS else text
+    bare = text.strip()
+    return CellError(bare) if bare in ERROR_TEXTS else text
 
 
 def by_row(errors: list[ErrorCell]) -> dict[int, list[tuple[int, str]]]:

@@ -176,9 +176,11 @@ def slips_pdf(session: Session, batch_id: str, path: Path) -> Path:
     people = dict.fromkeys((r["person_id"], r["year"], r["name"]) for r in batch_lines(session, b["id"]))
     if not people:
         raise FieldError("batch_id", "这个发放批次中没有任何一笔，没有结算单可打印")
-    billed = [(person_id, year, name, session.conn.execute(
-        "SELECT 1 FROM visits WHERE person_id = ? AND status = 'live' AND discharged_on LIKE ? LIMIT 1",
-        (person_id, f"{year}-%")).fetchone() is not None) for person_id, year, name in people]
+    # The people of the batch with a live bill in the year paid, in one look-up.
+    with_bills = {(r[0], r[1]) for r in session.conn.execute(
+        "SELECT DISTINCT l.person_id, l.year FROM payment_lines l JOIN visits v ON v.person_id = l.person_id "
+        "AND v.status = 'live' AND v.discharged_on LIKE l.year || '-%' WHERE l.batch_id = ?", (b["id"],))}
+    billed = [(person_id, year, name, (person_id, year) in with_bills) for person_id, year, name in people]
     slips = (slip_content(session, person_id=person_id, year=year) for person_id, year, _, live in billed if live)
     return forms.settlement_slips(path, place(session), slips, f"{b['title']}　批次 {short_ref(b['id'])}",
                                   [name for _, _, name, live in billed if not live])

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from app.store import anchors, audit, clock
-from app.store.integrity import describe
+from app.store.integrity import damage, describe, header_problem
 from app.store.errors import DiskFull, StoreError
 
 PREFIX = "jiuzhu-"
@@ -38,6 +38,7 @@ class BackupCancelled(StoreError):
 
 # The program's own database (app/store/paths.py): its backups keep the folder they always had.
 DEFAULT_NAME = "jiuzhu.sqlite3"
+SHARED = "backups"
 
 
 def backups_dir(db_path: Path) -> Path:
@@ -50,7 +51,13 @@ def backups_dir(db_path: Path) -> Path:
     one's daily backup stood for the other's, pruning deleted the other's, and a damaged file was offered the
     other's newest backup, which restore then took for this site's own."""
     db_path = Path(db_path)
-    return db_path.parent / ("backups" if db_path.name == DEFAULT_NAME else f"{db_path.name}.backups")
+    return shared_dir(db_path) if db_path.name == DEFAULT_NAME else db_path.parent / f"{db_path.name}.backups"
+
+
+def shared_dir(db_path: Path) -> Path:
+    """The `backups` folder beside a database: the program's own database's, and every database's before each had
+    its own (see own_backups)."""
+    return Path(db_path).parent / SHARED
 
 
 def list_backups(folder: Path) -> list[Path]:
@@ -69,7 +76,7 @@ def own_backups(db_path: Path, site: object = _ASK) -> list[Path]:
     before sidecars named one) if it is of this database's `site`; not knowing the site, every such one counts, as
     it always did. A database other than the program's own also counts its older backups found there that way."""
     db_path = Path(db_path)
-    shared = db_path.parent / "backups"
+    shared = shared_dir(db_path)
     own = [] if backups_dir(db_path) == shared else list_backups(backups_dir(db_path))
     if site is _ASK:
         site = site_of_database(db_path)
@@ -144,7 +151,7 @@ def _file_of(conn: sqlite3.Connection, folder: Path) -> Path | None:
     name = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
     if not name:
         return None
-    named = folder.parent / (DEFAULT_NAME if folder.name == "backups" else folder.name.removesuffix(".backups"))
+    named = folder.parent / (DEFAULT_NAME if folder.name == SHARED else folder.name.removesuffix(".backups"))
     try:
         return named if named != Path(name) and named.resolve() == Path(name).resolve() else Path(name)
     except OSError:
@@ -175,7 +182,7 @@ def backup(conn: sqlite3.Connection, folder: Path, label: str = "manual", keep: 
             f.unlink(missing_ok=True)
         raise _failed(exc, folder, "备份") from None
     # Only this database's: another's in the folder (from before each had its own) may be all it has.
-    kept_for = source is not None and folder in (backups_dir(source), source.parent / "backups")
+    kept_for = source is not None and folder in (backups_dir(source), shared_dir(source))
     # In a folder of the caller's choosing (a USB stick), only the backups whose sidecar names this database.
     mine = own_backups(source, anchors._site(conn)) if kept_for else [
         p for p in list_backups(folder) if source is not None and anchors.backup_database(p) == source.name]
@@ -253,8 +260,6 @@ def set_aside(db_path: Path) -> Path:
 
 
 def _is_whole(db_path: Path) -> bool:
-    from app.store.integrity import damage, header_problem
-
     try:
         if header_problem(db_path):  # read before connecting (see header_problem)
             return False
@@ -323,7 +328,7 @@ def site_of_database(db_path: Path) -> str | None:
                 return site
         except sqlite3.Error:
             pass
-    for b in sorted({*list_backups(backups_dir(db_path)), *list_backups(db_path.parent / "backups")},
+    for b in sorted({*list_backups(backups_dir(db_path)), *list_backups(shared_dir(db_path))},
                     key=lambda p: p.name, reverse=True):
         if anchors.backup_database(b) == db_path.name:
             return anchors.site_after(b)
