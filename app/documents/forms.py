@@ -22,7 +22,7 @@ from reportlab.platypus import (
 )
 
 from app.documents.amount_words import amount_in_words
-from app.documents.layout import build, grid, styles, usable_width
+from app.documents.layout import Header, build, grid, styles, usable_width
 from app.documents.plain import plain_explanation
 from app.domain.money import shown
 from app.store import clock
@@ -53,7 +53,9 @@ def settlement_slips(path: Path, place: str, slips: Iterable[dict], title: str, 
     for slip in slips:
         if story:
             story.append(PageBreak())
-        story.extend(_slip_story(place, slip["person"], slip["visits"], slip["totals"], slip["voided"])[0])
+        person = slip["person"]
+        story.append(Header(f"{place} · 一站式结算单 · {title} · {person['name']} {person['id_number']}"))
+        story.extend(_slip_story(place, person, slip["visits"], slip["totals"], slip["voided"])[0])
     if left_out:
         if story:
             story.append(PageBreak())

@@ -15,7 +15,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 
 from app.resources import resource_path
 
@@ -76,6 +76,21 @@ def grid(rows: Sequence[Sequence[object]], widths: Sequence[float], header_rows:
         ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
     ]))
     return table
+
+
+class Header(Flowable):
+    """Takes no room; from the page it lands on, the running header reads `text` (in a file of several people's
+    slips, a slip running onto a second page says whose it is)."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def wrap(self, available_width, available_height):
+        return 0, 0
+
+    def draw(self) -> None:
+        self.canv.header = self.text  # kept with each page's state by _NumberedCanvas
 
 
 class _NumberedCanvas(Canvas):

@@ -183,3 +183,16 @@ def test_a_bill_carrying_the_years_earlier_difference_prints_what_the_family_rec
     assert f"{shown['discharged_on']} {shown['hospital']} 1,234.56 元" in printed
     said = plain_explanation(shown)
     assert "这次您不用自己付钱" in said and "多出的 1,234.56 元" in said and "您自己付" not in said
+
+
+def test_the_running_header_follows_the_slip_a_page_belongs_to(tmp_path):
+    """In a batch of slips, a slip running onto a second page names its person at the top of that page too."""
+    from pypdf import PdfReader
+    from reportlab.platypus import PageBreak, Paragraph
+
+    from app.documents.layout import Header, build, styles
+
+    long = [Paragraph(f"第 {i} 行说明", styles()["base"]) for i in range(60)]
+    story = [Header("张三的结算单"), *long, PageBreak(), Header("李四的结算单"), Paragraph("一行", styles()["base"])]
+    pages = [p.extract_text() for p in PdfReader(str(build(tmp_path / "b.pdf", story, "总标题", "t"))).pages]
+    assert [("张三的结算单" in p, "李四的结算单" in p) for p in pages] == [(True, False), (True, False), (False, True)]
