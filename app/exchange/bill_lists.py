@@ -58,6 +58,9 @@ class BillRow:
     name: str
     id_number: str
     fields: dict
+    # Fields whose cell was empty though the list has their column: the hospital did not state them (an outpatient
+    # visit's 入院日期, a 统筹 figure left to the engine), so they say nothing about a bill already recorded.
+    unstated: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -186,17 +189,19 @@ class _Cells:
         number = cell("id_number", number)
         kind = cell("kind", word)
         discharged = cell("discharged_on", discharged)
-        admitted = cell("admitted_on", admitted) or discharged
+        admitted = cell("admitted_on", admitted)
         if discharged is None:
             raise ValueError("出院（结算）日期为空")
         fields = {"hospital": cell("text", hospital), "hospital_level": cell("text", level) or None,
-                  "kind": kind, "admitted_on": admitted, "discharged_on": discharged,
+                  "kind": kind, "admitted_on": admitted or discharged, "discharged_on": discharged,
                   "total_cost": _money(total), "policy_covered": _money(covered),
                   "basic_paid": _money(basic) or None, "serious_illness_paid": _money(serious) or None,
                   "invoice_number": _invoice(invoice)}
+        unstated = frozenset(k for k, v in (("admitted_on", admitted), ("basic_paid", fields["basic_paid"]),
+                                            ("serious_illness_paid", fields["serious_illness_paid"])) if v is None)
         if where_treated != _NO_FLAGS:
             self._where_treated(fields, where_treated)
-        return BillRow(line, name, number, fields)
+        return BillRow(line, name, number, fields, unstated)
 
     def _where_treated(self, fields: dict, cells: list) -> None:
         flags = dict(zip(_FLAGS, cells))

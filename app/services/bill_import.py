@@ -109,7 +109,8 @@ def _outside(day: str, name: str, periods: list[tuple[str, str]]) -> str | None:
 
 def _differences(old: dict, row: dict, person_id: str, listed: frozenset[str]) -> str:
     """How a list's row differs from the bill recorded for its invoice ("" if it is that bill), in the fields the
-    list has a column for (`listed`): one without 入院日期 reads the discharge day there, one without 统筹 none."""
+    row states (`listed`): a list without 入院日期, or a row leaving it empty, reads the discharge day there; one
+    without 统筹 reads none."""
     if old["person_id"] != person_id:
         return "登记在另一个人名下；同一张发票不能再次报销"
     fields = [f"{label_for(k)}清单为 {row[k] or '空'}、已登记为 {old[k] or '空'}" for k in _SAME_BILL[1:]
@@ -159,7 +160,7 @@ def compare(session: Session, parsed: ParsedBills, today: date | None = None) ->
         seen[key] = r.line
         old = recorded.get(key)
         if old is not None:
-            differs = _differences(old, row, person.id, parsed.columns)
+            differs = _differences(old, row, person.id, parsed.columns - r.unstated)
             if not differs:
                 result.already += 1
                 continue

@@ -343,3 +343,22 @@ def test_a_list_without_an_admission_column_finds_a_bill_entered_by_hand(session
     book.save(path)
     result = bill_import.import_bills(clerk, path)
     assert result.already == 1 and result.rejected == []
+
+
+def test_a_row_leaving_the_admission_day_or_a_fund_figure_empty_is_still_the_bill_recorded(session, listed, clerk,
+                                                                                          tmp_path):
+    """An empty cell states nothing (an outpatient visit has no 入院日期): the bill recorded by hand is that row's bill,
+    not one it differs from; a cell that states another figure still is a difference."""
+    _, head, _ = listed
+    bills.record_bill(clerk, head, bills.BillInput("南陵县医院", "2024-03-01", "2024-03-05", "住院", "10000", "9000",
+                                                   "INV0001", "县级", basic_paid="5000", serious_illness_paid="0"))
+    row = _row(1)
+    row[6], row[10], row[11] = None, None, ""
+    path = tmp_path / "list.xlsx"
+    _xlsx(path, [row])
+    result = bill_import.import_bills(clerk, path)
+    assert result.already == 1 and result.rejected == []
+    row[6] = "2024-03-02"
+    _xlsx(path, [row])
+    result = bill_import.import_bills(clerk, path)
+    assert result.already == 0 and "日期清单为 2024-03-02、已登记为 2024-03-01" in result.rejected[0].reason
