@@ -14,6 +14,11 @@ ERROR_TEXTS = frozenset({"#N/A", "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME
                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!", "#PYTHON!"})
 
 
+# The error values calamine reads (as an empty cell); a sheet holding any other (#SPILL! of a dynamic array) it refuses
+# whole, so the list names the cell instead (unreadable).
+CALAMINE_READS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#GETTING_DATA"})
+
+
 class CellError(str):
     """A cell that held a formula's error: its text is the error as the file wrote it (#N/A), or "" if unsaid."""
 
@@ -54,3 +59,23 @@ def refusal(label: str, cell: CellError) -> str:
     which = f"错误值 {cell}" if cell else "错误值"
     return (f"“{label}”一栏是 Excel 公式的{which}（如 VLOOKUP 没有找到），读不出内容；请修正公式，或复制后"
             f"“选择性粘贴 → 数值”，再导入")
+
+
+def cell_ref(row: int, column: int) -> str:
+    """A cell's name as Excel shows it (row and column from 0): K2."""
+    letters, n = "", column + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        letters = chr(65 + r) + letters
+    return f"{letters}{row + 1}"
+
+
+def unreadable(errors: list[ErrorCell]) -> str | None:
+    """Why calamine could not read the sheet, if one of its error cells is of a kind it refuses: that cell named."""
+    refused = [(row, column, text) for row, column, text in errors if text not in CALAMINE_READS]
+    if not refused:
+        return None
+    row, column, text = min(refused)
+    more = f"（共 {len(refused)} 个这样的单元格）" if len(refused) > 1 else ""
+    return (f"工作表的 {cell_ref(row, column)} 单元格是 Excel 公式的错误值 {text}{more}，含有这种错误值的工作表读不出来；"
+            f"请修正该公式，或复制后“选择性粘贴 → 数值”，再导入")

@@ -269,6 +269,9 @@ def _first_sheet(path: Path, errors: list[bounds.ErrorCell] = ()) -> Iterator[li
                 cell_errors.mark(row, marked[r], offset)
             yield row
     except CalamineError as exc:
+        why = cell_errors.unreadable(errors)
+        if why:
+            raise ListError(f"{path.name}：{why}") from None
         raise ListError(f"{path.name}：无法作为 Excel 工作簿打开（{type(exc).__name__}），文件可能已损坏或不是 .xlsx") from None
     finally:
         book.close()

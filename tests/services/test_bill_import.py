@@ -362,3 +362,16 @@ def test_a_row_leaving_the_admission_day_or_a_fund_figure_empty_is_still_the_bil
     _xlsx(path, [row])
     result = bill_import.import_bills(clerk, path)
     assert result.already == 0 and "日期清单为 2024-03-02、已登记为 2024-03-01" in result.rejected[0].reason
+
+
+@pytest.mark.parametrize("error", ["#SPILL!", "#CALC!", "#FIELD!"])
+def test_an_error_calamine_cannot_read_is_named_by_its_cell_not_called_a_damaged_file(tmp_path, error):
+    """A dynamic array's #SPILL! (Excel 365) makes calamine refuse the whole sheet: the caseworker is told which cell
+    to fix, not that the file is damaged."""
+    path = tmp_path / "list.xlsx"
+    _with_error(path)
+    _rezipped(path, lambda name, data: (name, data.replace(b">#N/A<", f">{error}<".encode())))
+    with pytest.raises(ListError) as refused:
+        read_bills(path)
+    assert str(refused.value) == (f"list.xlsx：工作表的 K3 单元格是 Excel 公式的错误值 {error}，含有这种错误值的工作表读不"
+                                  f"出来；请修正该公式，或复制后“选择性粘贴 → 数值”，再导入")
