@@ -120,13 +120,19 @@ def _printed(session: Session, batch_id: str, doing: str) -> dict:
 def confirm_batch(session: Session, batch_id: str) -> dict:
     """Record that a printed batch was paid: every line paid now, by this user. Not by the one who drew it up."""
     session.require("confirm_disbursement")
-    b = _printed(session, batch_id, "确认")
     who = session.user.display_name or session.user.username
-    if session.user.id is not None and b["created_by"] == who:
-        raise FieldError("batch_id", "生成花名册的人不能再确认发放（职责分离），请由乡镇审核或县级审批确认")
     at = now()
+    # The batch's state is read inside the write lock: a cancel or a confirm made on another computer between a
+    # check and the writes would otherwise leave a cancelled batch paid, or a paid one cancelled and paid again.
     with transaction(session.conn):
+        b = _printed(session, batch_id, "确认")
+        if session.user.id is not None and b["created_by"] == who:
+            raise FieldError("batch_id", "生成花名册的人不能再确认发放（职责分离），请由乡镇审核或县级审批确认")
         for line in batch_lines(session, b["id"]):
+            if line["paid_at"] is not None:  # a paid line is a fact: never paid again, never re-stamped
+                raise FieldError("batch_id", f"这个发放批次中有一笔已于 {local_time(line['paid_at']):%Y-%m-%d %H:%M} "
+                                             f"由 {line['paid_by']} 确认支付，批次状态与支付记录不一致，不能确认；"
+                                             f"请运行数据库检查并联系县里的技术人员")
             records.update(session.conn, session.user, "payment_lines", line["id"], {"paid_at": at, "paid_by": who},
                            "确认发放")
         return records.update(session.conn, session.user, "disbursement_batches", b["id"],
@@ -138,9 +144,9 @@ def cancel_batch(session: Session, batch_id: str, reason: str) -> dict:
     wait for the next batch. Returns the cancelled batch."""
     session.require("cancel_disbursement")
     reason = validate.text(reason, "cancel_reason", "撤销原因", 200)
-    b = _printed(session, batch_id, "撤销")
     who = session.user.display_name or session.user.username
     with transaction(session.conn):
+        b = _printed(session, batch_id, "撤销")  # inside the write lock, as in confirm_batch
         for line in batch_lines(session, b["id"]):
             if line["line_type"] != ORIGINAL:
                 records.update(session.conn, session.user, "payment_lines", line["id"], {"batch_id": None},

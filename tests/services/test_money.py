@@ -332,3 +332,39 @@ def test_a_cancelled_or_empty_batch_prints_no_slips(session, family, clerk, tmp_
     with pytest.raises(FieldError, match="已撤销"):
         disbursement.slips_pdf(clerk, made["id"], tmp_path / "c.pdf")
     assert not (tmp_path / "c.pdf").exists()
+
+
+@pytest.mark.parametrize("first, then", [("confirm", "cancel"), ("cancel", "confirm"), ("confirm", "confirm")])
+def test_a_batch_confirmed_or_cancelled_on_another_computer_meanwhile_is_refused_whole(session, family, clerk,
+                                                                                       monkeypatch, first, then):
+    """The batch's state is read inside the write lock: the other computer's confirm or cancel, committed after this
+    one's screen was drawn and before it writes, is seen, and nothing is paid twice or paid after a cancel."""
+    _, head, _ = family
+    registry.set_category(session, head, "低保对象", "2020-01-01", None, "民政")
+    bills.record_bill(clerk, head, bill(invoice_number="R1"))
+    batch = disbursement.create_batch(clerk, 2023)
+    reviewer = _reviewer(session)
+    elsewhere = Session(open_store(session.store.path, daily_backup=False), reviewer.user)
+    act = {"confirm": lambda s: disbursement.confirm_batch(s, batch["id"]),
+           "cancel": lambda s: disbursement.cancel_batch(s if s is elsewhere else clerk, batch["id"], "花名册有误，重新生成")}
+    real = disbursement.transaction
+    pending = [lambda: act[first](elsewhere)]
+    lines = "SELECT * FROM payment_lines ORDER BY id"
+    before = []
+
+    def other_computer_first(conn):
+        while pending:
+            pending.pop()()
+            before.extend(dict(r) for r in session.conn.execute(lines))
+        return real(conn)
+
+    monkeypatch.setattr(disbursement, "transaction", other_computer_first)
+    try:
+        with pytest.raises(FieldError, match="不能再"):
+            act[then](reviewer)
+    finally:
+        elsewhere.store.close()
+    after = [dict(r) for r in session.conn.execute(lines)]
+    state = session.conn.execute("SELECT state FROM disbursement_batches WHERE id = ?", (batch["id"],)).fetchone()[0]
+    assert state == {"confirm": "paid", "cancel": "cancelled"}[first]
+    assert after == before and check_database(session.store.path) == []
