@@ -147,13 +147,40 @@ def cancel_batch(session: Session, batch_id: str, reason: str) -> dict:
     who = session.user.display_name or session.user.username
     with transaction(session.conn):
         b = _printed(session, batch_id, "撤销")  # inside the write lock, as in confirm_batch
-        for line in batch_lines(session, b["id"]):
-            if line["line_type"] != ORIGINAL:
+        lines = batch_lines(session, b["id"])
+        withdrawn = {(line["visit_id"], line["tier"]) for line in lines if line["line_type"] == ORIGINAL}
+        for line in lines:
+            if line["line_type"] != ORIGINAL and (line["visit_id"], line["tier"]) not in withdrawn:
                 records.update(session.conn, session.user, "payment_lines", line["id"], {"batch_id": None},
                                "撤销发放批次：补付追回退回待发放")
+        for line in _measured_against(session, b["id"], withdrawn):
+            records.update(session.conn, session.user, "payment_lines", line["id"], {"batch_id": b["id"]},
+                           "撤销发放批次：补付追回随原始金额撤回")
         return records.update(session.conn, session.user, "disbursement_batches", b["id"],
                               {"state": "cancelled", "cancelled_by": who, "cancelled_at": now(),
                                "cancel_reason": reason}, f"撤销发放批次：{reason}")
+
+
+def _measured_against(session: Session, batch_id: str, withdrawn: set[tuple[str, str]]) -> list[dict]:
+    """The waiting 补付/追回 lines of the tiers whose 原始 lines a cancel withdraws: they were measured against those
+    amounts, which are now unpaid, so they go with them (the next batch takes each tier afresh, as it is due then).
+    A cancel is refused if one of them is on another batch's roster or already paid."""
+    found = []
+    for visit_id, tier in sorted(withdrawn):
+        for line in session.conn.execute(
+                "SELECT l.*, b.state AS batch_state FROM payment_lines l LEFT JOIN disbursement_batches b "
+                "ON b.id = l.batch_id WHERE l.visit_id = ? AND l.tier = ? AND l.line_type != ? "
+                "AND l.batch_id IS NOT ? ORDER BY l.created_at", (visit_id, tier, ORIGINAL, batch_id)):
+            what = f"{TIER_NAMES[tier]}的{line['line_type']} {fmt(Decimal(line['amount']))} 元"
+            if line["paid_at"] is not None:
+                raise FieldError("batch_id", f"本批次的原始金额已有{what}于 {local_time(line['paid_at']):%Y-%m-%d} 随另一"
+                                             f"批次支付，撤销后两者对不上；本批次不能撤销，请核实后确认发放")
+            if line["batch_state"] == "printed":
+                raise FieldError("batch_id", f"批次 {short_ref(line['batch_id'])} 中有针对本批次原始金额的{what}，"
+                                             f"请先撤销那个批次，再撤销本批次")
+            if line["batch_id"] is None:
+                found.append(dict(line))
+    return found
 
 
 def roster_pdf(session: Session, batch_id: str, path: Path) -> Path:
@@ -207,4 +234,6 @@ def adjustments(session: Session, year: int) -> list[dict]:
 def _line_state(r) -> str:
     if r["paid_at"]:
         return "已发放" if r["line_type"] != "追回" else "已追回"
+    if r["batch_state"] == "cancelled":
+        return "已随花名册撤回"
     return "已列入花名册" if r["batch_id"] else "待发放"

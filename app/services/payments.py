@@ -41,8 +41,10 @@ def record_hospital_paid(session: Session, visit: dict) -> None:
                 "一站式结算（医院结算单）", paid_at=now(), paid_by="医院（一站式结算）"), "记录医院一站式支付")
 
 
-# The lines that count: not the 原始 lines of a cancelled batch (a roster withdrawn before anything was paid).
-COUNTS = ("NOT (l.line_type = '原始' AND l.batch_id IS NOT NULL AND EXISTS (SELECT 1 FROM disbursement_batches b "
+# The lines that count: none of a cancelled batch (a roster withdrawn before anything was paid). A cancelled batch
+# keeps its 原始 lines and the 补付/追回 lines measured against them (disbursement.cancel_batch); the 补付/追回 of
+# amounts paid before leave it to wait for the next batch.
+COUNTS = ("NOT (l.batch_id IS NOT NULL AND EXISTS (SELECT 1 FROM disbursement_batches b "
           "WHERE b.id = l.batch_id AND b.state = 'cancelled'))")
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from app.domain.errors import FieldError
+from app.domain.money import fmt
 from app.services import bill_changes, bills, county, disbursement, registry, users
 from app.services.demo import DEMO_LOCAL
 from app.services.session import SYSTEM, Session
@@ -368,3 +369,52 @@ def test_a_batch_confirmed_or_cancelled_on_another_computer_meanwhile_is_refused
     state = session.conn.execute("SELECT state FROM disbursement_batches WHERE id = ?", (batch["id"],)).fetchone()[0]
     assert state == {"confirm": "paid", "cancel": "cancelled"}[first]
     assert after == before and check_database(session.store.path) == []
+
+
+def _office_paid(session, visit_id: str) -> Decimal:
+    """What went out to the family for the office's tiers: its paid lines."""
+    return sum((Decimal(r["amount"]) for r in _lines(session, visit_id)
+                if r["paid_at"] and r["tier"] in ("assistance_paid", "tilt_assistance_paid")), Decimal(0))
+
+
+def test_a_batch_cancelled_after_its_amount_changed_leaves_the_next_batch_to_pay_the_amount_due(session, family, clerk):
+    """The 补付 made against a printed, unpaid 原始 line is withdrawn with it: the next batch pays the whole amount
+    due then (it paid only the 补付 before, and a voided bill's 追回 recovered money never paid)."""
+    _, head, spouse = family
+    registry.set_category(session, head, "低保对象", "2020-01-01", None, "民政")
+    registry.set_category(session, spouse, "低保对象", "2020-01-01", None, "民政")
+    raised = bills.record_bill(clerk, head, bill(invoice_number="K1"))["visit_id"]
+    voided = bills.record_bill(clerk, spouse, bill(invoice_number="K2"))["visit_id"]
+    first = disbursement.create_batch(clerk, 2023)
+    registry.set_category(session, head, "特困人员", "2023-01-01", None, "民政")  # more is due on K1
+    bill_changes.void_bill(clerk, voided, "医院冲正，发票作废")
+    assert {r["line_type"] for r in disbursement.adjustments(clerk, 2023)} == {"补付", "追回"}
+    disbursement.cancel_batch(clerk, first["id"], "花名册有误")
+    assert {r["state_name"] for r in disbursement.adjustments(clerk, 2023)
+            if r["tier"] == "assistance_paid"} == {"已随花名册撤回"}
+    second = disbursement.create_batch(clerk, 2023)
+    due = Decimal(_settled(session, raised)["assistance_paid"])
+    assert Decimal(second["total"]) == due and second["line_count"] == 1
+    disbursement.confirm_batch(_reviewer(session), second["id"])
+    assert _office_paid(session, raised) == due and _office_paid(session, voided) == 0
+    from app.services import paperwork
+    slip = paperwork.slip_content(clerk, visit_id=raised)
+    assert slip["visits"][0]["adjustments"] == [] and slip["visits"][0]["original"]["assistance_paid"] == fmt(due)
+    assert check_database(session.store.path) == []
+
+
+def test_a_batch_is_not_cancelled_while_a_top_up_measured_against_it_is_on_another_roster_or_paid(session, family,
+                                                                                                 clerk):
+    _, head, _ = family
+    registry.set_category(session, head, "低保对象", "2020-01-01", None, "民政")
+    bills.record_bill(clerk, head, bill(invoice_number="K1"))
+    first = disbursement.create_batch(clerk, 2023)
+    registry.set_category(session, head, "特困人员", "2023-01-01", None, "民政")
+    second = disbursement.create_batch(clerk, 2023)  # takes the 补付
+    with pytest.raises(FieldError, match="请先撤销那个批次"):
+        disbursement.cancel_batch(clerk, first["id"], "花名册有误")
+    disbursement.confirm_batch(_reviewer(session), second["id"])
+    with pytest.raises(FieldError, match="本批次不能撤销"):
+        disbursement.cancel_batch(clerk, first["id"], "花名册有误")
+    assert session.conn.execute("SELECT state FROM disbursement_batches WHERE id = ?",
+                                (first["id"],)).fetchone()[0] == "printed"
