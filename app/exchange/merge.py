@@ -155,7 +155,7 @@ def _integrity_reason(table: str, message: str) -> str:
     if "application_steps.application_id, application_steps.seq" in message:
         return "同一申请的同一环节序号已有另一条办理记录（两处同时办理），请县里核对"
     if "FOREIGN KEY" in message:
-        return "它所属的上级记录（家庭、人员或申请）未能合并（见同步冲突），这一条也未合并"
+        return "它所属的上级记录（家庭、人员、账单、申请或发放批次）未能合并（见同步冲突），这一条也未合并"
     return f"数据库拒绝写入：{message}"
 
 

@@ -102,9 +102,9 @@ def batch_refusal(batch: dict, held: dict | None) -> str | None:
     state = batch.get("state")
     if state not in _BATCH_STATES:
         return f"状态“{str(state)[:20]}”不是 已打印、已发放、已撤销 之一"
-    total = amount(batch.get("total"))
-    if total is None or total < 0:
-        return "合计不是到分的非负金额"
+    # A batch of 追回 lines only (a paid bill voided or corrected down) has a negative total: it is the app's own.
+    if amount(batch.get("total")) is None:
+        return "合计不是到分的金额"
     count = batch.get("line_count")
     if type(count) is not int or count < 0:
         return "笔数不是非负整数"

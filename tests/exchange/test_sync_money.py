@@ -134,6 +134,8 @@ def test_the_rules_refuse_what_does_not_add_up():
     assert money_records.batch_refusal(batch, {**batch, "state": "printed"}) is None
     assert "不能再改变状态" in money_records.batch_refusal({**batch, "state": "printed"}, batch)
     assert "合计" in money_records.batch_refusal({**batch, "total": "2000.00"}, {**batch, "state": "printed"})
+    assert money_records.batch_refusal({**batch, "total": "-2000.00"}, None) is None  # a batch of 追回 only
+    assert "合计不是到分的金额" in money_records.batch_refusal({**batch, "total": "-2000.001"}, None)
     local = {"key": "basic_inpatient_rate", "valid_from": "2025-01-01", "value": "60%", "region_code": "340223"}
     assert money_records.local_refusal(local, "340223") is None
     assert "不是本县" in money_records.local_refusal(local, "340221")
@@ -177,3 +179,23 @@ def test_a_package_carries_the_money_and_an_altered_paid_amount_is_refused_at_a_
     assert _county(county_url, "SELECT amount FROM payment_lines WHERE id = %s", (line,))[0][0] == 15000
     assert _county(county_url, "SELECT state FROM disbursement_batches WHERE id = %s", (paid["id"],)) == [("paid",)]
     assert check_database(county_site.store.path) == []
+
+
+def test_a_batch_of_recoveries_only_reaches_the_county_with_its_lines(township, county_site, county_url):
+    """A paid bill voided: the next batch only recovers, its total is negative, and it travels like any other."""
+    paid = _paid_batch(township)
+    visit = township.conn.execute("SELECT visit_id FROM payment_lines WHERE batch_id = ? AND tier = 'assistance_paid' "
+                                  "ORDER BY id LIMIT 1", (paid["id"],)).fetchone()[0]
+    from app.services import bill_changes
+    bill_changes.void_bill(_as(township, "xiang"), visit, "医院冲正，发票作废")
+    recovery = disbursement.create_batch(_as(township, "xiang"), 2025)
+    assert Decimal(recovery["total"]) < 0
+    sync.sync(township, county_url)
+    assert township.conn.execute("SELECT count(*) FROM sync_conflicts").fetchone()[0] == 0
+    assert _county(county_url, "SELECT total FROM disbursement_batches WHERE id = %s", (recovery["id"],)) == [
+        (Decimal(recovery["total"]),)]
+    assert _county(county_url, "SELECT count(*) FROM payment_lines WHERE batch_id = %s", (recovery["id"],))[0][0] == \
+        recovery["line_count"]
+    sync.sync(county_site, county_url)
+    assert county_site.conn.execute("SELECT total FROM disbursement_batches WHERE id = ?",
+                                    (recovery["id"],)).fetchone()[0] == recovery["total"]
