@@ -1,5 +1,5 @@
 """Command-line commands on bills and money: bill list, bill void, adjustments, disburse (发放 batches: create,
-confirm, cancel)."""
+roster, slips, confirm, cancel)."""
 
 from __future__ import annotations
 
@@ -92,18 +92,53 @@ def cmd_adjustments(args: argparse.Namespace) -> int:
     return 0
 
 
+def _writable(text: str, field: str, label: str) -> Path:
+    """An output file's path, refused before anything is saved if its folder is not there or not writable."""
+    import os
+
+    from app.domain.errors import FieldError
+
+    path = Path(text)
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise FieldError(field, f"{path} 是一个文件夹，请给出要写入的文件名", label)
+    if not folder.is_dir():
+        raise FieldError(field, f"文件夹 {folder} 不存在，请先建好它或换一个位置", label)
+    if not os.access(folder, os.W_OK):
+        raise FieldError(field, f"没有权限写入文件夹 {folder}，请换一个位置", label)
+    return path
+
+
 def cmd_disburse_create(args: argparse.Namespace) -> int:
+    from app.domain.errors import FieldError
     from app.services import disbursement
 
     session = signed_in(args)
+    # Checked before the batch is saved: a batch whose roster could not be written was left saved and unseen.
+    roster = _writable(args.roster, "roster", "花名册文件")
+    slips_to = _writable(args.slips, "slips", "结算单文件") if args.slips else None
     b = disbursement.create_batch(session, args.year)
-    disbursement.roster_pdf(session, b["id"], Path(args.roster))
-    slips = ""
-    if args.slips:
-        disbursement.slips_pdf(session, b["id"], Path(args.slips))
-        slips = f"每人的年度结算单已写入 {args.slips}。"
+    try:
+        disbursement.roster_pdf(session, b["id"], roster)
+        if slips_to:
+            disbursement.slips_pdf(session, b["id"], slips_to)
+    except (OSError, FieldError) as exc:
+        raise FieldError("roster", f"发放批次 {short_ref(b['id'])} 已生成（{b['line_count']} 笔，合计 {b['total']} 元），但文件没有"
+                                   f"写成（{exc}）；请用 jiuzhu disburse roster {short_ref(b['id'])} 花名册.pdf 重新打印",
+                         "花名册文件") from None
+    slips = f"每人的年度结算单已写入 {args.slips}。" if slips_to else ""
     _say(f"已生成发放批次 {short_ref(b['id'])}：{b['line_count']} 笔，合计 {b['total']} 元；花名册已写入 {args.roster}。"
          f"{slips}发放后由审核人确认：jiuzhu disburse confirm {short_ref(b['id'])}")
+    return 0
+
+
+def cmd_disburse_roster(args: argparse.Namespace) -> int:
+    from app.services import disbursement
+
+    session = signed_in(args)
+    b = disbursement.batch(session, args.batch.lower())
+    disbursement.roster_pdf(session, b["id"], _writable(args.out, "roster", "花名册文件"))
+    _say(f"发放批次 {short_ref(b['id'])} 的花名册已写入 {args.out}")
     return 0
 
 
@@ -112,7 +147,7 @@ def cmd_disburse_slips(args: argparse.Namespace) -> int:
 
     session = signed_in(args)
     b = disbursement.batch(session, args.batch.lower())
-    disbursement.slips_pdf(session, b["id"], Path(args.out))
+    disbursement.slips_pdf(session, b["id"], _writable(args.out, "slips", "结算单文件"))
     _say(f"发放批次 {short_ref(b['id'])} 每人的年度结算单已写入 {args.out}")
     return 0
 
@@ -191,6 +226,10 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p.add_argument("--roster", required=True, metavar="ROSTER.pdf", help="花名册写到这里")
     p.add_argument("--slips", metavar="SLIPS.pdf", help="另把批次中每人的年度结算单写成一个文件（发放时交给各户签字）")
     p.set_defaults(func=run(cmd_disburse_create))
+    p = with_credentials(with_db(dsub.add_parser("roster", help="重新打印一个批次的发放花名册（PDF）")))
+    p.add_argument("batch", metavar="批次编号")
+    p.add_argument("out", metavar="ROSTER.pdf")
+    p.set_defaults(func=run(cmd_disburse_roster))
     p = with_credentials(with_db(dsub.add_parser("slips", help="把一个批次中每人的年度结算单写成一个 PDF，一人一页起")))
     p.add_argument("batch", metavar="批次编号")
     p.add_argument("out", metavar="SLIPS.pdf")

@@ -126,8 +126,7 @@ def confirm_batch(session: Session, batch_id: str) -> dict:
     # check and the writes would otherwise leave a cancelled batch paid, or a paid one cancelled and paid again.
     with transaction(session.conn):
         b = _printed(session, batch_id, "确认")
-        if session.user.id is not None and b["created_by"] == who:
-            raise FieldError("batch_id", "生成花名册的人不能再确认发放（职责分离），请由乡镇审核或县级审批确认")
+        _may_confirm(session, b)
         for line in batch_lines(session, b["id"]):
             if line["paid_at"] is not None:  # a paid line is a fact: never paid again, never re-stamped
                 raise FieldError("batch_id", f"这个发放批次中有一笔已于 {local_time(line['paid_at']):%Y-%m-%d %H:%M} "
@@ -137,6 +136,25 @@ def confirm_batch(session: Session, batch_id: str) -> dict:
                            "确认发放")
         return records.update(session.conn, session.user, "disbursement_batches", b["id"],
                               {"state": "paid", "confirmed_by": who, "confirmed_at": at}, "确认发放批次")
+
+
+def _may_confirm(session: Session, b: dict) -> None:
+    """Segregation of duties at payment, by users' ids as this site's audit log records them: neither the one who
+    drew up the roster nor anyone who recorded or corrected one of its bills confirms that it was paid (a county
+    that lets its county roles record bills would otherwise let one of them pay what they entered)."""
+    me = session.user.id
+    if me is None:  # the command line's own user (see roles.py)
+        return
+    drew = session.conn.execute("SELECT user_id FROM audit_log WHERE entity = 'disbursement_batches' AND entity_id = ? "
+                                "ORDER BY seq LIMIT 1", (b["id"],)).fetchone()
+    if drew is not None and drew[0] == me:
+        raise FieldError("batch_id", "生成花名册的人不能再确认发放（职责分离），请由乡镇审核或县级审批确认")
+    entered = session.conn.execute(
+        "SELECT 1 FROM audit_log WHERE entity = 'visits' AND user_id = ? AND entity_id IN "
+        "(SELECT visit_id FROM payment_lines WHERE batch_id = ?) LIMIT 1", (me, b["id"])).fetchone()
+    if entered is not None:
+        raise FieldError("batch_id", "您登记或更正过这个批次中的账单，不能再确认它已发放（职责分离），请由没有经手这些账单的"
+                                     "乡镇审核或县级审批确认")
 
 
 def cancel_batch(session: Session, batch_id: str, reason: str) -> dict:

@@ -418,3 +418,20 @@ def test_a_batch_is_not_cancelled_while_a_top_up_measured_against_it_is_on_anoth
         disbursement.cancel_batch(clerk, first["id"], "花名册有误")
     assert session.conn.execute("SELECT state FROM disbursement_batches WHERE id = ?",
                                 (first["id"],)).fetchone()[0] == "printed"
+
+
+def test_whoever_recorded_a_bill_of_the_batch_does_not_confirm_its_payment(session, family, clerk):
+    """A county that lets its county roles record bills: the 县级审批 who entered one may not confirm the batch paying
+    it (duties compared by user id: a namesake is not the same person)."""
+    _, head, _ = family
+    registry.set_category(session, head, "低保对象", "2020-01-01", None, "民政")
+    county.set_county_records_bills(session, True)
+    approver = Session(session.store, users.create_user(Session(session.store, SYSTEM), "shenpi", "县级审批员",
+                                                        "县级审批", "340223", "correct-horse"))
+    bills.record_bill(approver, head, bill(invoice_number="D1"))
+    batch = disbursement.create_batch(clerk, 2023)
+    with pytest.raises(FieldError, match="您登记或更正过这个批次中的账单"):
+        disbursement.confirm_batch(approver, batch["id"])
+    namesake = Session(session.store, users.create_user(Session(session.store, SYSTEM), "shenhe2", clerk.user.display_name,
+                                                        "乡镇审核", "340223100", "correct-horse"))
+    assert disbursement.confirm_batch(namesake, batch["id"])["state"] == "paid"

@@ -114,6 +114,8 @@ def test_a_printed_batch_is_cancelled_with_credentials_and_its_lines_go_to_the_n
     assert made.returncode == 0, made.stderr
     batch = made.stdout.split("jiuzhu disburse confirm ")[1].split()[0]
     count = made.stdout.split("：")[1].split(" 笔")[0]
+    again = as_user("fa", "disburse", "roster", batch, str(tmp_path / "again.pdf"), "--db", str(db))
+    assert again.returncode == 0 and (tmp_path / "again.pdf").read_bytes().startswith(b"%PDF"), again.stderr
     unsigned = jiuzhu("disburse", "cancel", batch, "--reason", "打印有误", "--db", str(db))
     assert unsigned.returncode == 2 and unsigned.stderr.count("\n") == 1, unsigned.stderr
     cancelled = as_user("he", "disburse", "cancel", batch, "--reason", "花名册打印有误", "--db", str(db))
@@ -129,3 +131,18 @@ def test_a_printed_batch_is_cancelled_with_credentials_and_its_lines_go_to_the_n
                         (batch,)).fetchone() == ("cancelled", "乡镇审核")
     conn.close()
     assert jiuzhu("check", "--db", str(db)).returncode == 0
+
+
+def test_a_roster_that_cannot_be_written_saves_no_batch(db, tmp_path):
+    def batches() -> int:
+        conn = sqlite3.connect(db)
+        try:
+            return conn.execute("SELECT count(*) FROM disbursement_batches").fetchone()[0]
+        finally:
+            conn.close()
+
+    before = batches()
+    nowhere = as_user("fa", "disburse", "create", "--year", "2025", "--roster", str(tmp_path / "无此文件夹" / "r.pdf"),
+                      "--db", str(db))
+    assert nowhere.returncode == 2 and nowhere.stderr.count("\n") == 1, nowhere.stderr
+    assert "花名册文件：文件夹" in nowhere.stderr and "不存在" in nowhere.stderr and batches() == before
