@@ -129,6 +129,14 @@ LABELS: dict[str, str] = {
 # A list item in a key: visits[0] is read 第1次就诊 (no spaces: the CLI line keeps its label in one token).
 ITEMS: dict[str, str] = {"visits": "第{n}次就诊"}
 
+# A column whose name means something else in its own table ("state" is a case's 办理环节, but a batch's 状态), and
+# the Chinese of the values such columns hold, as `check` and the screens show them.
+COLUMN_LABELS: dict[tuple[str, str], str] = {("disbursement_batches", "state"): "状态", ("visits", "status"): "状态"}
+VALUE_NAMES: dict[tuple[str, str], dict[str, str]] = {
+    ("disbursement_batches", "state"): {"printed": "花名册已打印，待确认发放", "paid": "已发放", "cancelled": "已撤销"},
+    ("visits", "status"): {"live": "有效", "void": "已作废"},
+}
+
 # Shown when a key has no label: never the key itself. tests/domain/test_errors.py keeps this from happening.
 FALLBACK = "填写的内容"
 

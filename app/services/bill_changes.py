@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from app.domain.errors import FieldError
+from app.domain.labels import VALUE_NAMES
 from app.services import bills, validate
 from app.services.bills import BillInput, Resettled
 from app.services.registry import person as load_person
@@ -18,7 +19,7 @@ from app.store import records
 from app.store.clock import now
 from app.store.db import transaction
 
-STATUS_NAMES = {"live": "有效", "void": "已作废"}
+STATUS_NAMES = VALUE_NAMES[("visits", "status")]
 COLUMNS = ("v.id, v.person_id, p.name, p.id_number, v.hospital, v.hospital_level, v.kind, v.admitted_on, "
            "v.discharged_on, v.invoice_number, v.total_cost, v.policy_covered, v.status, v.void_reason, "
            "v.voided_at, v.voided_by, v.corrects_id, s.basic_paid, s.serious_illness_paid, s.assistance_paid, "

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from app.domain.errors import FieldError
+from app.domain.labels import VALUE_NAMES
 from app.domain.money import ZERO, fmt
 from app.services import payments, validate
 from app.services.payments import OFFICE, OFFICE_TIERS, ORIGINAL, TIER_NAMES
@@ -23,7 +24,7 @@ from app.store.clock import local_time, now
 from app.store.db import transaction
 from app.domain.refs import ref_sql, short_ref
 
-STATE_NAMES = {"printed": "花名册已打印，待确认发放", "paid": "已发放", "cancelled": "已撤销"}
+STATE_NAMES = VALUE_NAMES[("disbursement_batches", "state")]
 _PEOPLE = ("JOIN persons p ON p.id = {t}.person_id JOIN households h ON h.id = p.household_id")
 
 

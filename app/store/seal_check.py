@@ -16,7 +16,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 
-from app.domain.labels import label_for
+from app.domain.labels import COLUMN_LABELS, VALUE_NAMES, label_for
 from app.store.seal import DELETED, KEYS, LABELS, POINTER, POSITIONS, SEALED, present_columns, register, sealed_json
 
 # At most this many rows are named per table; the count says how many more there are.
@@ -47,8 +47,10 @@ def _describe(conn: sqlite3.Connection, table: str, row: sqlite3.Row) -> str:
     return f"{LABELS[table]} {key}"
 
 
-def _show(value) -> str:
-    return "空" if value is None else str(value)
+def _show(value, table: str = "", column: str = "") -> str:
+    if value is None:
+        return "空"
+    return VALUE_NAMES.get((table, column), {}).get(value, str(value)) if isinstance(value, str) else str(value)
 
 
 def _difference(conn: sqlite3.Connection, table: str, row: sqlite3.Row, seq: int) -> str:
@@ -60,8 +62,8 @@ def _difference(conn: sqlite3.Connection, table: str, row: sqlite3.Row, seq: int
     if not isinstance(logged, dict):
         return f"审计日志第 {seq} 条记载的内容已无法读取（被改动）"
     now = json.loads(row["_now"])
-    fields = [f"{label_for(c)}：审计日志第 {seq} 条记为 {_show(logged.get(c))}，数据库中为 {_show(now.get(c))}"
-              for c in SEALED[table] if logged.get(c) != now.get(c)]
+    fields = [f"{COLUMN_LABELS.get((table, c)) or label_for(c)}：审计日志第 {seq} 条记为 {_show(logged.get(c), table, c)}，"
+              f"数据库中为 {_show(now.get(c), table, c)}" for c in SEALED[table] if logged.get(c) != now.get(c)]
     return "；".join(fields) or "内容与审计日志记载的不符"
 
 

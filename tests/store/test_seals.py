@@ -295,3 +295,27 @@ def test_a_row_naming_another_records_entry_is_named(copy):
     conn.commit()
     code, out = _check(path)
     assert code != 0 and first["id"] in out and f"第 {second['sealed_by']} 条写的不是它" in out
+
+
+def test_a_batch_state_or_bill_status_changed_is_named_in_chinese(copy):
+    """Not the workflow's 办理环节 nor the stored English words: a batch's 状态 and a bill's 状态, as the screens say."""
+    from app.services import disbursement, users
+    from app.services.session import Session
+    from app.store.store import open_store
+
+    path, conn = copy
+    store = open_store(path, daily_backup=False)
+    try:
+        year = store.conn.execute("SELECT max(year) FROM settlements").fetchone()[0]
+        made = disbursement.create_batch(Session(store, users.find_user(store.conn, "xiang")), year)
+        disbursement.confirm_batch(Session(store, users.find_user(store.conn, "xiangshen")), made["id"])
+    finally:
+        store.close()
+    conn.execute("UPDATE disbursement_batches SET state = 'cancelled' WHERE id = ?", (made["id"],))
+    visit = conn.execute("SELECT id FROM visits WHERE status = 'live' ORDER BY rowid LIMIT 1").fetchone()
+    conn.execute("UPDATE visits SET status = 'void' WHERE id = ?", (visit["id"],))
+    conn.commit()
+    code, out = _check(path)
+    assert code != 0
+    assert "状态：审计日志第" in out and "记为 已发放，数据库中为 已撤销" in out and "记为 有效，数据库中为 已作废" in out
+    assert "办理环节" not in out and "cancelled" not in out
