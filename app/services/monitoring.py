@@ -141,7 +141,7 @@ def build_risk_list(session: Session, year: int, month: int, today: date | None 
     floor = min((r.threshold for r in rules), default=None)
     if workers is None:
         workers = monitoring_worker.workers_for(session)
-    split = monitoring_worker.split(session, year) if workers > 1 and floor is not None else None
+    split = monitoring_worker.split(session) if workers > 1 and floor is not None else None
     helper = None if split is None else monitoring_worker.start(session, year, month, as_of, floor, (split, None))
     found: list[tuple[int, list, list]] = []
     try:
