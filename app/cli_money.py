@@ -132,24 +132,27 @@ def cmd_disburse_create(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_disburse_roster(args: argparse.Namespace) -> int:
+def _batch_file(args: argparse.Namespace, write, field: str, label: str, what: str) -> int:
+    """Print one of a batch's documents (`write(session, batch_id, path)`) to args.out."""
     from app.services import disbursement
 
     session = signed_in(args)
     b = disbursement.batch(session, args.batch.lower())
-    disbursement.roster_pdf(session, b["id"], _writable(args.out, "roster", "花名册文件"))
-    _say(f"发放批次 {short_ref(b['id'])} 的花名册已写入 {args.out}")
+    write(session, b["id"], _writable(args.out, field, label))
+    _say(f"发放批次 {short_ref(b['id'])} {what}已写入 {args.out}")
     return 0
+
+
+def cmd_disburse_roster(args: argparse.Namespace) -> int:
+    from app.services import disbursement
+
+    return _batch_file(args, disbursement.roster_pdf, "roster", "花名册文件", "的花名册")
 
 
 def cmd_disburse_slips(args: argparse.Namespace) -> int:
     from app.services import disbursement
 
-    session = signed_in(args)
-    b = disbursement.batch(session, args.batch.lower())
-    disbursement.slips_pdf(session, b["id"], _writable(args.out, "slips", "结算单文件"))
-    _say(f"发放批次 {short_ref(b['id'])} 每人的年度结算单已写入 {args.out}")
-    return 0
+    return _batch_file(args, disbursement.slips_pdf, "slips", "结算单文件", "每人的年度结算单")
 
 
 def cmd_disburse_confirm(args: argparse.Namespace) -> int:
