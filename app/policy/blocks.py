@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
+from fractions import Fraction
 
 from app.domain.money import round_fen
 from app.policy.values import Band
@@ -72,15 +74,29 @@ def continued_deductible(level_deductible: Decimal, already_paid: Decimal) -> De
     return over_deductible(level_deductible, already_paid)
 
 
-def limit_cost(limit: Decimal | None, rate: Decimal) -> Decimal | None:
-    """The eligible cost at which an annual limit is used up (limit ÷ rate); None if it never is."""
-    if limit is None or rate <= 0:
-        return None
-    return limit / rate
+def above_limit(eligible: Decimal, limit: Decimal | None, rate: Decimal) -> Decimal | Fraction:
+    """Eligible cost left unassisted because the annual limit ran out: eligible − limit ÷ rate, exactly.
 
-
-def above_limit(eligible: Decimal, exhaust_at: Decimal | None) -> Decimal:
-    """Eligible cost left unassisted because the annual limit ran out."""
-    if exhaust_at is None or eligible <= exhaust_at:
+    Past the limit it is a Fraction: 50000 ÷ 75% never ends, and its 28-digit Decimal made 3333.8333… × 75% =
+    2500.374999…, rounded to 2500.37 where the exact 2500.375 rounds half-up to 2500.38 (芜湖 倾斜救助)."""
+    if limit is None or rate <= 0 or eligible * rate <= limit:
         return ZERO
-    return eligible - exhaust_at
+    return Fraction(eligible) - Fraction(limit) / Fraction(rate)
+
+
+def exact_add(a: Decimal | Fraction, b: Decimal | Fraction) -> Decimal | Fraction:
+    """a + b, a Decimal while both are (the usual visit), else exactly."""
+    return a + b if type(a) is Decimal and type(b) is Decimal else Fraction(a) + Fraction(b)
+
+
+def exact_times(amount: Decimal | Fraction, rate: Decimal) -> Decimal | Fraction:
+    return amount * rate if type(amount) is Decimal else amount * Fraction(rate)
+
+
+def round_exact(value: Decimal | Fraction) -> Decimal:
+    """round_fen of a Decimal or an exact Fraction (half-up: away from zero at half a fen)."""
+    if type(value) is not Fraction:
+        return round_fen(value)
+    fen = abs(value) * 100
+    whole = math.floor(fen + Fraction(1, 2))
+    return (Decimal(whole if value >= 0 else -whole) / 100).quantize(Decimal("0.01"))

@@ -22,17 +22,15 @@ def _need(i: int) -> str:
 
 
 def _pool_terms(run: Run, pool: AssistancePool, t: Treatment, day: date,
-                i: int) -> tuple[Decimal | None, Decimal, Decimal | None, Decimal | None, str, Decimal | None]:
-    """A category's deductible, rate, annual limit and cost ceiling in a pool on `day`, the clauses they cite, and
-    (for a pool with assistance above its limit) the eligible cost at which the limit is used up."""
+                i: int) -> tuple[Decimal | None, Decimal, Decimal | None, Decimal | None, str]:
+    """A category's deductible, rate, annual limit and cost ceiling in a pool on `day`, and the clauses they cite."""
     need = _need(i)
     deductible, d_entry = run.value(t.deductible, day, need)
     rate, r_entry = run.value(t.rate, day, need)
     limit, l_entry = run.value(t.annual_limit, day, need)
     ceiling = run.value(t.cost_ceiling, day, need)[0] if t.cost_ceiling is not None else None
-    exhaust = blocks.limit_cost(limit, rate) if pool.above_limit else None
     return deductible, rate, limit, ceiling, "；".join(dict.fromkeys([r_entry.reference, d_entry.reference,
-                                                                       l_entry.reference])), exhaust
+                                                                       l_entry.reference]))
 
 
 def _block_terms(run: Run, blk: AboveLimit, day: date, i: int) -> tuple[Decimal | None, Decimal | None, Decimal,
@@ -116,7 +114,7 @@ def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment, tup
     if span is None or not span[0] <= v.date < span[1]:
         span = st.pool_terms[pi] = run.held_span(("救助", pi, run.cat), v.date, _pool_terms, run, pool, t, v.date, i)
     terms = span[2]
-    deductible, rate, limit, ceiling, ref, exhaust = terms
+    deductible, rate, limit, ceiling, ref = terms
     inc = v.policy_covered - r.basic_paid - r.serious_illness_paid
     last = ps.after
     if last is not None and last[0] is terms:
@@ -127,13 +125,13 @@ def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment, tup
         over_before = blocks.over_deductible(ps.base, deductible)
         before_eligible = blocks.capped(over_before, ceiling)
         rated_before = round_fen(before_eligible * rate)
-        excess_before = blocks.above_limit(before_eligible, exhaust) if pool.above_limit else None
+        excess_before = blocks.above_limit(before_eligible, limit, rate) if pool.above_limit else None
     ps.base += inc
     over = blocks.over_deductible(ps.base, deductible)
     eligible = blocks.capped(over, ceiling)
     product = eligible * rate
     rounded = round_fen(product)
-    excess = blocks.above_limit(eligible, exhaust) if pool.above_limit else None
+    excess = blocks.above_limit(eligible, limit, rate) if pool.above_limit else None
     ps.after = (terms, over, eligible, rounded, excess)
     # round_fen(capped(product, limit)), rounding once where the limit does not bind
     cumulative = rounded if limit is None or product < limit else round_fen(limit)
@@ -162,7 +160,7 @@ def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment, tup
         steps.append(Step("医疗救助", paid, ref, text + tail))
     if not applying:
         return
-    d_excess = excess - excess_before
+    d_excess = blocks.exact_add(excess, -excess_before)
     for bi, blk in applying:
         bs = ps.blocks.get(bi)
         if bs is None:
@@ -173,7 +171,7 @@ def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment, tup
         # The declared base: what the annual limit left unassisted, or all that basic assistance left self-paid.
         d_base = d_excess if blk.base.mode == TILT_EXCESS else max(inc - paid, ZERO)
         if qualifies:
-            bs.qualifying_excess += d_base
+            bs.qualifying_excess = blocks.exact_add(bs.qualifying_excess, d_base)
         room = inc - r.assistance_paid - r.tilt_assistance_paid
         _above_limit(run, st, blk, v, (pi, bi, i), rate, limit, bs, room, qualifies, d_base, r, steps)
 
@@ -187,7 +185,7 @@ def applying_blocks(pool: AssistancePool, cat: str, kind: str) -> tuple[tuple[in
 def _base_text(blk: AboveLimit, amount: Decimal) -> str:
     """This visit's share of the block's base, in words: beyond the annual limit, or left after basic assistance."""
     if blk.base.mode == TILT_EXCESS:
-        return f"本次有 {fmt(amount)} 元合规费用超出年度救助限额"
+        return f"本次有 {fmt(blocks.round_exact(amount))} 元合规费用超出年度救助限额"
     return f"本次基本救助后仍有 {fmt(amount)} 元政策范围内个人自付"
 
 
@@ -210,7 +208,7 @@ def _above_limit(run: Run, st: YearState, blk: AboveLimit, v: Visit, where: tupl
         blk_limit = total
     else:
         blk_limit = None if total is None else max(ZERO, total - (limit or ZERO))
-    cumulative = round_fen(blocks.capped(bs.qualifying_excess * blk_rate, blk_limit))
+    cumulative = blocks.round_exact(blocks.capped(blocks.exact_times(bs.qualifying_excess, blk_rate), blk_limit))
     paid = blocks.due_now(cumulative, bs.paid, max(room, ZERO))
     paid_before = bs.paid
     bs.paid += paid
@@ -226,14 +224,14 @@ def _above_limit(run: Run, st: YearState, blk: AboveLimit, v: Visit, where: tupl
                           f"{blk.name}：{_base_text(blk, d_base)}，但须{conds}才可享受，"
                           f"本次不予{blk.name}"))
         return
-    uncapped = round_fen(bs.qualifying_excess * blk_rate)
+    uncapped = blocks.round_exact(blocks.exact_times(bs.qualifying_excess, blk_rate))
     if blk.extra_limit is not None:
         limit_text = f"{blk.name}年度限额 {money_text(blk_limit)}"
     else:
         limit_text = (f"与基本救助合计不超过 {money_text(total)}，基本救助限额 {money_text(limit)}，"
                       f"故{blk.name}最多 {money_text(blk_limit)}")
     scope = "超出年度救助限额后未获救助的合规费用" if blk.base.mode == TILT_EXCESS else "基本救助后剩余的政策范围内个人自付"
-    text = (f"{blk.name}：{scope}本年累计 {fmt(bs.qualifying_excess)} × "
+    text = (f"{blk.name}：{scope}本年累计 {fmt(blocks.round_exact(bs.qualifying_excess))} × "
             f"{pct(blk_rate)} = {fmt(uncapped)}")
     if cumulative != uncapped:
         text += f"，受{limit_text}所限为 {fmt(cumulative)}"
