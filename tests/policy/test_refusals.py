@@ -14,7 +14,7 @@ WUHU = (policies_dir() / "wuhu-2022.yaml").read_text(encoding="utf-8")
 HUNAN = (policies_dir() / "hunan-2022.yaml").read_text(encoding="utf-8")
 QIANNAN = (policies_dir() / "qiannan-2021.yaml").read_text(encoding="utf-8")
 LOW_RATE = "比例: {2022-01-01: {值: 75%, 依据: 芜医保〔2021〕76号 二(二)5}}"
-HUNAN_RATE = "比例: {2022-06-20: {值: 70%, 依据: 湘医保通知(2022-06-20) 四(一)}}"
+HUNAN_RATE = "比例: {2022-01-01: {值: 70%, 依据: 湘医保通知(2022-06-20) 四(一)}}"
 TILT_RATE = "比例: {2021-09-29: {地方参数: tilt_rate, 依据: 黔南医保发〔2021〕26号 三(四)}}"
 
 
@@ -31,8 +31,8 @@ def _line(text: str, marker: str) -> int:
 # (name, policy id, text, the line's marker, the key path named, words of the reason and the fix)
 NONSENSE = [
     ("基数 on a rate (the issue's own example)", "hunan-2022",
-     _swap(HUNAN, HUNAN_RATE, "比例: {2022-06-20: {值: 65%, 基数: per_capita_disposable_income, 依据: 湘医保通知(2022-06-20) 四(一)}}"),
-     "值: 65%, 基数", "医疗救助[1].待遇[2].比例.2022-06-20", ["“基数”只能用在金额上", "请删去“基数: per_capita_disposable_income”"]),
+     _swap(HUNAN, HUNAN_RATE, "比例: {2022-01-01: {值: 65%, 基数: per_capita_disposable_income, 依据: 湘医保通知(2022-06-20) 四(一)}}"),
+     "值: 65%, 基数", "医疗救助[1].待遇[2].比例.2022-01-01", ["“基数”只能用在金额上", "请删去“基数: per_capita_disposable_income”"]),
     ("基数 on a premium share", "wuhu-2022",
      _swap(WUHU, "比例: {2022-01-01: {值: 90%, 依据: 芜医保〔2021〕76号 二(一)1}}",
            "比例: {2022-01-01: {值: 90%, 基数: basic_annual_cap, 依据: 芜医保〔2021〕76号 二(一)1}}"),
@@ -102,7 +102,7 @@ def test_nonsense_is_refused_naming_file_line_key_and_fix(name, pid, text, marke
 
 def test_the_base_mistake_of_the_issue_no_longer_settles(tmp_path, capsys):
     """The rule that paid 14,000 of 14,000 instead of 6,500 is refused by check and by install."""
-    text = _swap(HUNAN, HUNAN_RATE, "比例: {2022-06-20: {值: 65%, 基数: per_capita_disposable_income, 依据: 湘医保通知(2022-06-20) 四(一)}}")
+    text = _swap(HUNAN, HUNAN_RATE, "比例: {2022-01-01: {值: 65%, 基数: per_capita_disposable_income, 依据: 湘医保通知(2022-06-20) 四(一)}}")
     path = tmp_path / "hunan-2022.yaml"
     path.write_text(text, encoding="utf-8")
     assert main(["policy", "check", str(path)]) == 2
