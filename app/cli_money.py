@@ -169,8 +169,7 @@ def cmd_disburse_cancel(args: argparse.Namespace) -> int:
     from app.services import disbursement
 
     b = disbursement.cancel_batch(signed_in(args), args.batch.lower(), args.reason)
-    _say(f"发放批次 {short_ref(b['id'])} 已撤销（{b['cancelled_by']}：{b['cancel_reason']}）：其中的金额恢复为未发放，"
-         f"补付追回退回待发放，下一个批次会重新列入")
+    _say(f"发放批次 {short_ref(b['id'])} 已撤销（{b['cancelled_by']}：{b['cancel_reason']}）：{disbursement.CANCEL_MEANS}")
     return 0
 
 

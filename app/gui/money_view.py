@@ -167,7 +167,7 @@ class MoneyView(QWidget):
             return
         reason, ok = QInputDialog.getText(
             self, "撤销发放批次", f"撤销批次 {short_ref(batch['id'])}（{batch['line_count']} 笔，合计 {batch['total']} 元）。\n"
-                            "撤销后其中的金额恢复为未发放，补付追回退回待发放，下一个批次会重新列入。\n\n撤销原因：")
+                            f"撤销后{disbursement.CANCEL_MEANS}。\n\n撤销原因：")
         if ok:
             session = self.window.session
             Op(self, lambda: disbursement.cancel_batch(session, batch["id"], reason)).success(

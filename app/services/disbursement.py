@@ -25,6 +25,9 @@ from app.store.db import transaction
 from app.domain.refs import ref_sql, short_ref
 
 STATE_NAMES = VALUE_NAMES[("disbursement_batches", "state")]
+# What a cancel does, as the screen asks and the command line reports it (cancel_batch).
+CANCEL_MEANS = ("其中的金额恢复为未发放，下一个批次按届时应发的金额重新列入；针对这些金额的补付追回随之撤回，"
+                "此前已发放金额的补付追回退回待发放")
 _PEOPLE = ("JOIN persons p ON p.id = {t}.person_id JOIN households h ON h.id = p.household_id")
 
 
