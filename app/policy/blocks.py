@@ -74,12 +74,13 @@ def continued_deductible(level_deductible: Decimal, already_paid: Decimal) -> De
     return over_deductible(level_deductible, already_paid)
 
 
-def above_limit(eligible: Decimal, limit: Decimal | None, rate: Decimal) -> Decimal | Fraction:
-    """Eligible cost left unassisted because the annual limit ran out: eligible − limit ÷ rate, exactly.
+def above_limit(eligible: Decimal, limit: Decimal | None, rate: Decimal, product: Decimal) -> Decimal | Fraction:
+    """Eligible cost left unassisted because the annual limit ran out: eligible − limit ÷ rate, exactly (`product`
+    is eligible × rate, which the caller has).
 
     Past the limit it is a Fraction: 50000 ÷ 75% never ends, and its 28-digit Decimal made 3333.8333… × 75% =
     2500.374999…, rounded to 2500.37 where the exact 2500.375 rounds half-up to 2500.38 (芜湖 倾斜救助)."""
-    if limit is None or rate <= 0 or eligible * rate <= limit:
+    if limit is None or rate <= 0 or product <= limit:
         return ZERO
     return Fraction(eligible) - Fraction(limit) / Fraction(rate)
 

@@ -124,14 +124,15 @@ def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment, tup
     else:
         over_before = blocks.over_deductible(ps.base, deductible)
         before_eligible = blocks.capped(over_before, ceiling)
-        rated_before = round_fen(before_eligible * rate)
-        excess_before = blocks.above_limit(before_eligible, limit, rate) if pool.above_limit else None
+        product_before = before_eligible * rate
+        rated_before = round_fen(product_before)
+        excess_before = blocks.above_limit(before_eligible, limit, rate, product_before) if pool.above_limit else None
     ps.base += inc
     over = blocks.over_deductible(ps.base, deductible)
     eligible = blocks.capped(over, ceiling)
     product = eligible * rate
     rounded = round_fen(product)
-    excess = blocks.above_limit(eligible, limit, rate) if pool.above_limit else None
+    excess = blocks.above_limit(eligible, limit, rate, product) if pool.above_limit else None
     ps.after = (terms, over, eligible, rounded, excess)
     # round_fen(capped(product, limit)), rounding once where the limit does not bind
     cumulative = rounded if limit is None or product < limit else round_fen(limit)
@@ -160,7 +161,7 @@ def settle_assistance(run: Run, found: tuple[int, AssistancePool, Treatment, tup
         steps.append(Step("医疗救助", paid, ref, text + tail))
     if not applying:
         return
-    d_excess = blocks.exact_add(excess, -excess_before)
+    d_excess = ZERO if excess is excess_before else blocks.exact_add(excess, -excess_before)  # both ZERO: the usual
     for bi, blk in applying:
         bs = ps.blocks.get(bi)
         if bs is None:
