@@ -12,6 +12,7 @@ and unknown categories. The timer covers reading the file, validating every row 
 from __future__ import annotations
 
 import argparse
+import calendar
 import random
 import sys
 import tempfile
@@ -110,7 +111,8 @@ def write_list(path: Path, rows: int, known: list[str], seed: int = 1) -> int:
         end = None
         roll = rng.random()
         if roll < 0.1:
-            end = f"{rng.randint(2025, 2026)}-{rng.randint(1, 12):02d}"
+            year, month = rng.randint(2025, 2026), rng.randint(1, 12)
+            end = f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]}"  # an end names its day (a month alone is refused)
         elif roll < 0.11:
             number = number[:-1] + ("0" if number[-1] != "0" else "1")  # a wrong check digit
         elif roll < 0.115:

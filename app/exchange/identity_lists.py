@@ -50,6 +50,7 @@ FIRST_YEAR, LAST_YEAR = 1950, 2099
 _DATE_MARKS = str.maketrans({"－": "-", "．": "-", "／": "-", ".": "-", "/": "-", "年": "-", "月": "-", "日": None})
 _DATE_FORMS = (re.compile(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?"), re.compile(r"(\d{4})(\d{2})(\d{2})?"))
 YES = {"是", "已消除", "Y", "y", "1", "true", "TRUE"}
+NO = {"否", "未消除", "N", "n", "0", "false", "FALSE"}
 
 
 class ListError(ValueError):
@@ -128,6 +129,10 @@ def _date(value) -> date | None:
             pass
     if isinstance(value, int | float) and 20000 < value < 80000:
         return date(1899, 12, 30) + timedelta(days=int(value))  # Excel's day 0 (with its 1900 leap-year quirk)
+    if isinstance(value, float):
+        # Typed into a number cell, 2025.10 is kept as 2025.1: read as text it would be January, not October.
+        raise ValueError(f"“{_text(value)}”是一个数字，不是日期（Excel 会把 2025.10 存成 2025.1）；请把这一列设为文本格式后"
+                         f"照原样填写，或写成 2025-10-01 的形式")
     text = normalise(_text(value)).translate(_DATE_MARKS).strip("-")
     for form in _DATE_FORMS:
         found = form.fullmatch(text)
@@ -138,6 +143,14 @@ def _date(value) -> date | None:
             except ValueError:  # 2023-13, 2023-02-30: the shape of a date, not a date
                 raise ValueError(f"“{_text(value)}”不是有效日期（年、月或日超出范围）") from None
     raise ValueError(f"“{_text(value)}”不是日期")
+
+
+def _month_only(value) -> bool:
+    """Whether a date cell gives a year and month but no day (2025-01, 202501, 2025年1月)."""
+    if value is None or isinstance(value, date | float):
+        return False
+    text = normalise(_text(value)).translate(_DATE_MARKS).strip("-")
+    return any((found := form.fullmatch(text)) is not None and found.group(3) is None for form in _DATE_FORMS)
 
 
 def _dated(value, label: str) -> date | None:
@@ -168,6 +181,10 @@ def read_list(path: Path) -> ParsedList:
         if "start" not in columns:
             raise ListError(f"{path.name}：表头中找不到起始时间列，应为 {'、'.join(HEADERS['start'])} 之一")
         source = "乡村振兴" if "monitor_type" in columns else "民政"
+        if source == "民政" and "category" not in columns:
+            # A 特困 roster read as 低保 would pay every person at the lower rate; the file's title is not read.
+            raise ListError(f"{path.name}：表头中找不到类别列（应为 {'、'.join(HEADERS['category'])} 之一）；本程序不按"
+                            f"名单的名称推断类别，请加一列写明每人的类别（如 低保、特困）再导入")
         parsed = ParsedList(path, source)
         seen: dict[tuple[str, str], ListRow] = {}
         for offset, row in enumerate(chain(head[header_at + 1:], rows), start=header_at + 2):
@@ -239,16 +256,21 @@ def _first_sheet(path: Path, errors: list[bounds.ErrorCell] = ()) -> Iterator[li
     float and is refused as before), a date cell a datetime, and every cell of a merged range but the first None.
     A cell holding a formula's error (#N/A), which calamine reads as empty, is a CellError where `errors`
     (check_workbook's) places one, as is a cell of text spelling one (cell_errors.ERROR_TEXTS)."""
-    from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
+    from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     try:
         book = CalamineWorkbook.from_path(str(path))
     except (CalamineError, OSError, ValueError) as exc:
         raise ListError(f"{path.name}：无法作为 Excel 工作簿打开（{type(exc).__name__}），文件可能已损坏或不是 .xlsx") from None
     try:
-        first = next((m.name for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet), None)
-        if first is None:
+        meta = next((m for m in book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet), None)
+        if meta is None:
             raise ListError(f"{path.name}：工作簿中没有工作表")
+        if meta.visible != SheetVisibleEnum.Visible:
+            # The first sheet is the one read; a hidden old list there would be imported in place of the one shown.
+            raise ListError(f"{path.name}：第一张工作表“{meta.name}”是隐藏的，本程序只读第一张工作表；请把要导入的名单"
+                            f"放在第一张并取消隐藏（或删去隐藏的工作表）后再导入")
+        first = meta.name
         marked = cell_errors.by_row(errors)
         sheet = book.get_sheet_by_name(first)
         # calamine's rows begin at row 1 but at the first column holding a value; merged ranges and error cells are
@@ -351,15 +373,23 @@ def _row(line: int, cell, source: str) -> ListRow:
             raise ValueError(f"监测对象类别“{kind}”无法识别（应为 脱贫不稳定户、边缘易致贫户 或 突发严重困难户）")
     else:
         word = "".join(_text(cell("category")).split())
-        category = CATEGORY_WORDS.get(word) if word else "低保对象"
+        if not word:
+            raise ValueError("类别为空：请写明本行人员的类别（合并的单元格只有第一行有内容，请取消合并后逐行填写）")
+        category = CATEGORY_WORDS.get(word)
         if category is None:
             raise ValueError(f"类别“{word}”无法识别")
     start = _dated(cell("start"), "起始时间")
     if start is None:
         raise ValueError("起始时间为空")
+    if _month_only(cell("end")):
+        # Which day of that month the period ends on, the list does not say; a guess would move money either way.
+        raise ValueError(f"终止（消除）时间“{_text(cell('end'))}”只有年月，没有日：请写明到哪一天为止（如 2025-01-31）")
     end = _dated(cell("end"), "终止（消除）时间")
-    if end is None and _text(cell("risk_cleared")) in YES:
+    cleared = _text(cell("risk_cleared"))
+    if end is None and cleared in YES:
         raise ValueError("风险已消除但没有消除时间")
+    if end is not None and cleared in NO:
+        raise ValueError(f"风险是否已消除为“{cleared}”，却填了消除时间 {end}：请核对这两列")
     if end is not None and end < start:
         raise ValueError(f"终止（消除）时间 {end} 早于起始时间 {start}")
     return ListRow(line, name, number, category, start, end)

@@ -63,7 +63,7 @@ def xiangcun_export(path: Path, cleared: bool) -> Path:
     ws = book.active
     ws.append(["姓名", "身份证号", "与户主关系", "监测对象类别", "识别监测时间", "风险是否已消除", "消除监测时间"])
     ws.append(["王五", WANG, "户主", "边缘易致贫户", datetime(2024, 3, 1), "是" if cleared else "否",
-               "2025年4月" if cleared else None])
+               "2025年4月30日" if cleared else None])
     book.save(path)
     return path
 
@@ -95,7 +95,7 @@ def test_compare_apply_and_import_twice(session, tmp_path):
     identity_import.apply(session, second, "乡村振兴", "乡村振兴")
     period = session.conn.execute("SELECT valid_from, valid_to FROM category_periods WHERE category = '边缘易致贫人口'"
                                   ).fetchone()
-    assert tuple(period) == ("2024-03-01", "2025-04-01")
+    assert tuple(period) == ("2024-03-01", "2025-04-30")
     actions = [r[0] for r in session.conn.execute("SELECT action FROM audit_log WHERE action LIKE '导入身份名单%'")]
     assert len(actions) == 4
 
@@ -217,13 +217,13 @@ def test_a_later_certification_date_keeps_the_registered_start(session, tmp_path
     _, changes = identity_import.import_list(session, _roster(tmp_path / "r.xlsx", [("张三", ZHANG, "低保", "2024-01", None)]))
     assert [c.kind for c in changes] == ["unchanged"] and "保留登记的起始日期" in changes[0].note
     # An end, or an earlier start, is still written; the registered start stays where the roster's is later.
-    _, changes = identity_import.import_list(session, _roster(tmp_path / "e.xlsx", [("张三", ZHANG, "低保", "2024-01", "2025-06")]))
+    _, changes = identity_import.import_list(session, _roster(tmp_path / "e.xlsx", [("张三", ZHANG, "低保", "2024-01", "2025-06-30")]))
     assert [c.kind for c in changes] == ["ended"]
     identity_import.apply(session, changes, "民政", "民政")
-    assert _periods(session, ZHANG) == [("低保对象", "2019-03-01", "2025-06-01")]
-    _, changes = identity_import.import_list(session, _roster(tmp_path / "s.xlsx", [("张三", ZHANG, "低保", "2018-07", "2025-06")]))
+    assert _periods(session, ZHANG) == [("低保对象", "2019-03-01", "2025-06-30")]
+    _, changes = identity_import.import_list(session, _roster(tmp_path / "s.xlsx", [("张三", ZHANG, "低保", "2018-07", "2025-06-30")]))
     identity_import.apply(session, changes, "民政", "民政")
-    assert _periods(session, ZHANG) == [("低保对象", "2018-07-01", "2025-06-01")]
+    assert _periods(session, ZHANG) == [("低保对象", "2018-07-01", "2025-06-30")]
 
 
 def test_a_row_overlapping_two_registered_periods_is_not_guessed_at(session, tmp_path):
@@ -250,9 +250,9 @@ def test_a_compared_list_applied_twice_writes_once(session, tmp_path):
 
 
 def test_two_rows_of_one_person_and_category_with_other_periods_say_so(tmp_path):
-    parsed = read_list(_roster(tmp_path / "r.xlsx", [("张三", ZHANG, "低保", "2019-01", "2020-12"),
+    parsed = read_list(_roster(tmp_path / "r.xlsx", [("张三", ZHANG, "低保", "2019-01", "2020-12-31"),
                                                      ("张三", ZHANG, "低保", "2023-01", None),
-                                                     ("张三", ZHANG, "低保", "2019-01", "2020-12")]))
+                                                     ("张三", ZHANG, "低保", "2019-01", "2020-12-31")]))
     reasons = {r.line: r.reason for r in parsed.rejected}
     assert "在第 2 行已有一段期间" in reasons[3] and "期间不同" in reasons[3]
     assert reasons[4].startswith("重复行")
@@ -312,3 +312,69 @@ def test_a_name_written_another_way_is_the_same_name(registered, listed):
     from app.domain.names import same_name
 
     assert same_name(registered, listed) and not same_name(registered, listed + "某")
+
+
+def test_a_category_left_empty_or_merged_down_a_household_is_refused_not_read_as_dibao(tmp_path):
+    """Each row says its category: an empty cell (the rows under a merged 特困 cell) was read as 低保对象."""
+    book = Workbook()
+    ws = book.active
+    ws.append(["姓名", "身份证号码", "救助类别", "起始保障年月"])
+    ws.append(["张三", ZHANG, "特困", "2023-05"])
+    ws.append(["李四", LI, None, "2023-05"])
+    ws.merge_cells("C2:C3")
+    book.save(tmp_path / "merged.xlsx")
+    parsed = read_list(tmp_path / "merged.xlsx")
+    assert [(r.name, r.category) for r in parsed.rows] == [("张三", "特困人员")]
+    assert [r.line for r in parsed.rejected] == [3] and "类别为空" in parsed.rejected[0].reason
+
+
+def test_a_roster_without_a_category_column_is_refused_whole(tmp_path):
+    book = Workbook()
+    book.active.append(["姓名", "身份证号码", "纳入时间"])
+    book.active.append(["张三", ZHANG, "2023-05"])
+    book.save(tmp_path / "tekun.xlsx")
+    with pytest.raises(ListError, match="找不到类别列.*不按名单的名称推断类别"):
+        read_list(tmp_path / "tekun.xlsx")
+
+
+def test_a_date_typed_as_a_number_is_refused_not_read_as_january(tmp_path):
+    """2025.10 typed into a number cell is the float 2025.1: it is October, not January, and is refused."""
+    parsed = read_list(_roster(tmp_path / "r.xlsx", [("张三", ZHANG, "低保", 2025.1, None),
+                                                     ("李四", LI, "低保", "2025-01", 2025.1)]))
+    assert parsed.rows == [] and all("是一个数字，不是日期" in r.reason for r in parsed.rejected)
+
+
+def test_an_end_given_as_a_month_only_is_refused_asking_for_the_day(tmp_path):
+    parsed = read_list(_roster(tmp_path / "r.xlsx", [("张三", ZHANG, "低保", "2023-05", "2025-01"),
+                                                     ("李四", LI, "低保", "2023-05", "2025-01-31")]))
+    assert [r.valid_to for r in parsed.rows] == [date(2025, 1, 31)]
+    assert "只有年月，没有日" in parsed.rejected[0].reason
+
+
+def test_a_risk_not_cleared_with_a_clearing_date_is_refused(tmp_path):
+    path = xiangcun_export(tmp_path / "x.xlsx", cleared=False)
+    book = load_workbook(path)
+    book.active["G2"] = "2025-05-31"
+    book.save(path)
+    parsed = read_list(path)
+    assert parsed.rows == [] and "却填了消除时间" in parsed.rejected[0].reason
+
+
+def test_a_workbook_whose_first_sheet_is_hidden_is_refused(tmp_path):
+    """The first sheet is the one read: a hidden old list there would be imported instead of the one shown."""
+    path = _roster(tmp_path / "r.xlsx", [("张三", ZHANG, "特困", "2019-01", None)])
+    book = load_workbook(path)
+    book.active.title = "旧名单"
+    book.active.sheet_state = "hidden"
+    shown = book.create_sheet("2025名单")
+    shown.append(["姓名", "身份证号码", "救助类别", "起始保障年月"])
+    book.active = 1
+    book.save(path)
+    with pytest.raises(ListError, match="第一张工作表“旧名单”是隐藏的"):
+        read_list(path)
+
+
+def test_apply_refuses_a_certifier_that_is_not_a_department(session, tmp_path):
+    _, changes = identity_import.import_list(session, _roster(tmp_path / "r.xlsx", [("张三", ZHANG, "低保", "2024-01", None)]))
+    with pytest.raises(FieldError, match="认定部门应为"):
+        identity_import.apply(session, changes, "随便写的", "民政")
