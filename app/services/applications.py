@@ -25,7 +25,7 @@ from app.store import audit, clock, reads, records
 from app.store.clock import now
 from app.store.db import transaction
 from app.domain.errors import FieldError
-from app.workflow import duties, replay, rules
+from app.workflow import duties, paths, replay, rules
 from app.workflow.deadlines import add_workdays
 from app.workflow.roles import ROLES
 
@@ -168,7 +168,8 @@ def act(session: Session, app_id: str, expected_state: str, decision: Decision, 
     if problem:
         raise _refuse(session, a, decision.action, *problem)
     details = _details(decision)
-    waiver = session.may(decision.action, a, steps(session, app_id)).waiver
+    taken = steps(session, app_id)
+    waiver = session.may(decision.action, a, taken).waiver
     if waiver:
         details["waiver"] = waiver  # printed on the 审批表 beside this step
     with transaction(conn):
@@ -176,8 +177,11 @@ def act(session: Session, app_id: str, expected_state: str, decision: Decision, 
         if current["state"] != expected_state or current["updated_at"] != a["updated_at"]:
             raise FieldError("state", f"这份申请刚刚已由他人处理（现为“{rules.STATE_NAMES[current['state']]}”），"
                                       f"请刷新后再看")
-        order = rules.sequence(settings(session)["notice_after"])
-        to_state = rules.next_state(a["state"], decision.action, order)
+        # The case's own order (paths): today's 公示安排 only for a case that has not yet shown one.
+        place = notice_place(session, taken)
+        if decision.action == "submit":
+            details["notice_after"] = place  # the order this case starts under, for every site that holds it
+        to_state = rules.next_state(a["state"], decision.action, rules.sequence(place))
         stamp = now()
         changes: dict = {"state": to_state, "updated_at": stamp}
         if to_state != a["state"]:
@@ -236,6 +240,11 @@ def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -
         missing = [rules.ACTION_NAMES[p] for p in rules.COUNTY_PARTS if p not in parts]
         if missing:
             return "action", f"批准前须先有{'、'.join(missing)}的意见"
+        taken = steps(session, a["id"])
+        place = notice_place(session, taken)
+        if not paths.notice_ran(taken, place):
+            return "state", (f"这份申请在{rules.STATE_NAMES[place]}之后没有经过公示（或公示后又重新{rules.STATE_NAMES[place]}"
+                             f"而没有再公示），不能批准：请退回，由乡镇重新公示期满后再报批")
         return _amount_problem(session, a["id"], d) or _zero_problem(session, a["id"], d)
     return None
 
@@ -299,10 +308,15 @@ def steps(session: Session, app_id: str) -> list[dict]:
     """Who took which step of the case, for the permission model's segregation of duties; whoever recorded or
     corrected a bill of the applicant's year (as the audit log shows) took the step duties.BILLS."""
     taken = [dict(r) for r in session.conn.execute(
-        "SELECT seq, state, action, to_state, user_id FROM application_steps WHERE application_id = ? ORDER BY seq",
-        (app_id,))]
+        "SELECT seq, state, action, to_state, user_id, details FROM application_steps WHERE application_id = ? "
+        "ORDER BY seq", (app_id,))]
     a = application_row(session, app_id)
     return taken + duties.bill_steps(reads.bill_recorders(session.conn, a["person_id"], a["year"]))
+
+
+def notice_place(session: Session, taken: list[dict]) -> str:
+    """Where this case's 公示 falls: as its own steps show (paths.placed), else the county's setting today."""
+    return paths.placed([s for s in taken if s["state"] != duties.BILLS]) or settings(session)["notice_after"]
 
 
 def _meeting(d: Decision, today: date) -> tuple[str, str] | None:

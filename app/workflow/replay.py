@@ -16,15 +16,17 @@ from collections.abc import Mapping, Sequence
 
 from app.domain.money import MoneyError, parse_money
 from app.store.clock import local_date
-from app.workflow import duties, permissions, rules
+from app.workflow import duties, paths, permissions, rules
 from app.workflow.roles import ROLES
 
 # The application's columns that follow from its steps; anything arriving from outside in them is not believed.
 DERIVED = ("state", "state_since", "notice_start", "notice_end", "computed_amount", "approved_amount",
            "amount_reason")
 _CARRIED = ("notice_start", "notice_end", "computed_amount", "approved_amount", "amount_reason")
-# Either place a county may give 公示 (rules.sequence); a step leading where one of them leads is a legal step.
-_ORDERS = (rules.sequence("township_review"), rules.sequence("village_review"))
+# Either place a county may give 公示 (rules.sequence). Until a case's steps show which one it follows (paths), a
+# step leading where either leads is legal; from then on only its own order is (a chain mixing the two skips 公示 or
+# 乡镇审核).
+_ORDERS = {place: rules.sequence(place) for place in paths.PLACES}
 
 
 def details(step: Mapping) -> dict:
@@ -86,7 +88,9 @@ def check(step: Mapping, held: Sequence[Mapping], region_code: str, jurisdiction
                                   steps=[*held, *duties.bill_steps(recorders)], options=options, one_person=one_person)
     if not decision.allowed:
         return f"{step['display_name']}（{step['role']}）不能办理这一步：{decision.reason}"
-    if step["to_state"] not in {rules.next_state(state, action, order) for order in _ORDERS}:
+    place = paths.placed(held)
+    orders = [_ORDERS[place]] if place else _ORDERS.values()
+    if step["to_state"] not in {rules.next_state(state, action, order) for order in orders}:
         return (f"“{rules.ACTION_NAMES[action]}”不会使申请进入“{rules.STATE_NAMES.get(step['to_state'], '未知环节')}”，"
                 f"不能跳过环节")
     if action in rules.NEEDS_TEXT and not (step.get("opinion") or "").strip():
@@ -106,8 +110,10 @@ def _needs(step: Mapping, held: Sequence[Mapping]) -> str | None:
     missing = [rules.ACTION_NAMES[p] for p in rules.COUNTY_PARTS if p not in county_parts(held)]
     if missing:
         return f"批准前须先有{'、'.join(missing)}的意见，本处没有"
-    if not any(s["action"] == "close_notice" for s in held):
-        return "这份申请没有经过公示，不能批准"
+    place = paths.placed(held)
+    if not paths.notice_ran(held, place):
+        after = f"在{rules.STATE_NAMES[place]}之后" if place else ""
+        return f"这份申请{after}没有经过公示（或公示后又重新办理而没有再公示），不能批准"
     try:
         amount = parse_money(carried.get("approved_amount"), "approved_amount")
         computed = parse_money(carried.get("computed_amount"), "computed_amount")

@@ -380,3 +380,59 @@ def test_county_roles_record_bills_only_if_the_county_decides_and_never_approve_
     county.set_county_records_bills(people["admin"], False)
     with pytest.raises(FieldError, match="县级审批不能录入就诊账单"):
         bills.record_bill(people["shenpi"], pid, bill, today=TODAY)
+
+
+def test_a_case_keeps_the_notice_order_it_started_under_when_the_setting_changes(world):
+    """公示安排 changed while cases are open: a case waiting at 乡镇审核 still gets its 公示, a case in 公示 still goes
+    to 乡镇审核 (each took its next state from the day's setting and skipped one)."""
+    people, app_id = world
+    to_town = go(people, "cun1", app_id, "draft", "submit")  # submitted under the default: 公示 after 乡镇审核
+    apps.configure(people["admin"], "village_review", 7, {})
+    assert go(people, "cun2", app_id, "village_review", "pass", **MEETING)["state"] == "township_review"
+    assert go(people, "xiangshen", app_id, "township_review", "pass")["state"] == "public_notice"
+    assert to_town and apps.timeline(people["admin"], app_id)[0]["details"]["notice_after"] == "township_review"
+
+    pid = people["admin"].conn.execute("SELECT person_id FROM applications WHERE id = ?", (app_id,)).fetchone()[0]
+    other = _second_case(people, pid)
+    go(people, "cun1", other, "draft", "submit")  # under 公示 after 村评议
+    assert go(people, "cun2", other, "village_review", "pass", **MEETING)["state"] == "public_notice"
+    apps.configure(people["admin"], "township_review", 7, {})
+    a = go(people, "xiang", other, "public_notice", "close_notice", today=date(2025, 6, 20))
+    assert a["state"] == "township_review"
+    assert go(people, "xiangshen", other, "township_review", "pass")["state"] == "county_approval"
+
+
+def _second_case(people, pid):
+    """Another open case in the same village (the year before), for a second path."""
+    bills.record_bill(people["xiang"], pid, bills.BillInput("南陵县医院", "2024-03-01", "2024-03-20", "住院", "100000",
+                                                    "90000", "P-9", "县级", "50000", "15000"), today=TODAY)
+    return apps.create_application(people["cun1"], pid, 2024, "18000", "9600", True)
+
+
+def test_approval_is_refused_when_no_notice_followed_the_step_it_belongs_to(world):
+    """A case that reached 县级审批 without a 公示 after its last 乡镇审核 (as the day's setting once let one) is not
+    approved, however it got there."""
+    from app.store import records
+    from app.store.db import transaction
+
+    people, app_id = world
+    to_county(people, app_id)
+    go(people, "yibao", app_id, "county_approval", "medical_opinion", opinion="费用属实")
+    a = go(people, "shenpi", app_id, "county_approval", "return", opinion="请乡镇补充收入证明")
+    assert a["state"] == "township_review"
+    conn = people["admin"].conn
+    seq = len(apps.timeline(people["admin"], app_id)) + 1
+    with transaction(conn):  # 乡镇审核 passed it again straight to 县级审批, as under the old rule
+        user = people["xiangshen"].user
+        records.insert(conn, user, "application_steps", {
+            "application_id": app_id, "seq": seq, "state": "township_review", "action": "pass",
+            "to_state": "county_approval", "user_id": user.id, "username": user.username,
+            "display_name": user.display_name, "role": user.role, "at": clock.now(), "opinion": "同意",
+            "details": "{}"}, "依申请救助：同意，报下一环节")
+        records.update(conn, user, "applications", app_id, {"state": "county_approval", "updated_at": clock.now()},
+                       "依申请救助：同意，报下一环节")
+    go(people, "yibao", app_id, "county_approval", "medical_opinion", opinion="费用属实")
+    go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="符合")
+    with pytest.raises(FieldError, match="乡镇审核之后没有经过公示") as info:
+        go(people, "shenpi", app_id, "county_approval", "approve", opinion="批准")
+    assert info.value.field == "state"

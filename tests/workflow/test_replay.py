@@ -75,3 +75,25 @@ def test_an_approver_who_recorded_the_applicants_bills_is_refused():
     held = _to_county() + _opinions()
     assert "录入账单和审批付款须由不同的人办理" in (replay.check(_approve(), held, REGION, recorders=["sp"]) or "")
     assert replay.check(_approve(), held, REGION, recorders=["cun", "xiang"]) is None
+
+
+def test_a_chain_mixing_the_two_notice_orders_is_refused():
+    """公示 after 村评议 (the village pass led to 公示), then closed straight into 县级审批: 乡镇审核 skipped."""
+    held = [_step(1, "draft", "submit", "village_review", "村级经办", "cun"),
+            _step(2, "village_review", "pass", "public_notice", "村级经办", "cun", **NOTICE)]
+    close = _step(3, "public_notice", "close_notice", "county_approval", "乡镇经办", "xiang")
+    assert "不能跳过环节" in (replay.check(close, held, REGION) or "")
+    assert replay.check({**close, "to_state": "township_review"}, held, REGION) is None
+    # The village pass follows the order the submission recorded.
+    submitted = [_step(1, "draft", "submit", "village_review", "村级经办", "cun", opinion=None,
+                       notice_after="township_review")]
+    early = _step(2, "village_review", "pass", "public_notice", "村级经办", "cun2", **NOTICE)
+    assert "不能跳过环节" in (replay.check(early, submitted, REGION) or "")
+
+
+def test_approval_needs_a_notice_after_the_last_pass_it_belongs_to():
+    """A 公示 closed before the county sent the case back does not stand for the 乡镇审核 that passed it again."""
+    back = [_step(5, "county_approval", "return", "township_review", "县级审批", "sp", opinion="补充材料"),
+            _step(6, "township_review", "pass", "county_approval", "乡镇审核", "shen")]  # held: accepted before
+    held = _to_county() + back + [{**s, "seq": s["seq"] + 2} for s in _opinions()]
+    assert "乡镇审核之后没有经过公示" in (replay.check(_approve(9), held, REGION) or "")
