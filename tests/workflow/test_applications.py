@@ -122,7 +122,7 @@ def test_county_approval_needs_both_parts_and_a_reason_for_another_amount(world)
             go(people, "shenpi", app_id, "county_approval", "approve")
     go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="符合")
     with pytest.raises(FieldError, match="须写明理由") as info:
-        go(people, "shenpi", app_id, "county_approval", "approve", amount="3000")
+        go(people, "shenpi", app_id, "county_approval", "approve", amount="2400")
     assert info.value.field == "amount_reason"
     for token in ("x", "核减", "xxxxxxxxxxxxxxxx", "！！！。。。，，，、、、"):
         with pytest.raises(FieldError, match="至少 10 个字") as info:
@@ -136,24 +136,26 @@ def test_county_approval_needs_both_parts_and_a_reason_for_another_amount(world)
 
 
 def test_an_amount_above_what_the_policy_allows_is_refused_with_the_bound_and_audited(world):
-    """芜医保〔2021〕76号: 依申请救助 at 50% above 20,000 of the year's compliant self-pay, at most 30,000 a year. The
-    applicant's compliant self-pay is 25,000 (computed 2,500), so no approval may exceed 25,000, however explained."""
+    """芜医保〔2021〕76号: 依申请救助 at 50% above 20,000 of the year's compliant self-pay, at most 30,000 a year, and
+    nothing more. The applicant's compliant self-pay is 25,000, computed 2,500: no approval may exceed 2,500, however
+    explained (an approver may lower it, with the reason, never raise it; up to the whole 25,000 was allowed)."""
     people, app_id = world
     to_county(people, app_id)
     go(people, "yibao", app_id, "county_approval", "medical_opinion", opinion="费用属实")
     go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="符合")
     reason = "经县医疗救助工作领导小组会议研究，特事特办"
-    for amount in ("999999999999.99", "25000.01"):
-        with pytest.raises(FieldError, match=f"{amount} 元超过可批准的最高额 25000.00 元") as info:
+    for amount in ("999999999999.99", "25000.00", "2500.01"):
+        with pytest.raises(FieldError, match=f"{amount} 元超过可批准的最高额 2500.00 元") as info:
             go(people, "shenpi", app_id, "county_approval", "approve", amount=amount, amount_reason=reason)
-        assert info.value.field == "amount" and "本年个人自付合规医疗费用 25000.00 元" in info.value.reason
+        assert info.value.field == "amount" and "按政策测算的依申请救助 2500.00 元" in info.value.reason
+        assert "只能核减" in info.value.reason
     conn = people["admin"].conn
     refused = conn.execute("SELECT after FROM audit_log WHERE action = '拒绝操作' ORDER BY seq").fetchall()
-    assert len(refused) == 2 and "25000.01" in refused[-1][0]
+    assert len(refused) == 3 and "2500.01" in refused[-1][0]
     assert conn.execute("SELECT state, approved_amount FROM applications WHERE id = ?", (app_id,)).fetchone()[:] == \
         ("county_approval", None)
-    a = go(people, "shenpi", app_id, "county_approval", "approve", amount="25000", amount_reason=reason)
-    assert a["approved_amount"] == "25000.00"
+    a = go(people, "shenpi", app_id, "county_approval", "approve", amount="2400", amount_reason="部分票据与三月已报销的重复，核减")
+    assert a["approved_amount"] == "2400.00"
 
 
 def test_the_annual_limit_bounds_the_approval_when_it_is_lower(world, monkeypatch):
