@@ -15,7 +15,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from app.domain.case import Case, Household
 from app.domain.money import ZERO, fmt
 from app.services import one_person_offices, validate
 from app.services.county import engine
@@ -105,16 +104,10 @@ def compute_amount(session: Session, app_id: str) -> dict:
     a = application_row(session, app_id)
     if a["passes_asset_check"] is None:
         return {"amount": None, "pending": PENDING_CHECK, "steps": [], "warnings": []}
-    rows = reads.year_visits(session.conn, a["person_id"], a["year"])
-    if not rows:
+    if not reads.year_visit_rows(session.conn, a["person_id"], a["year"]):  # before the policy is asked for
         raise FieldError("visits", f"申请人 {a['year']} 年没有登记就诊账单，无法计算依申请救助")
     eng = engine(session)
-    last_day = rows[-1]["discharged_on"]
-    case = Case(policy=eng.policy.id, visits=tuple(reads.visit(r) for r in rows),
-                categories=reads.categories_on(session.conn, a["person_id"], last_day),
-                insurance=reads.insurance(session.conn, a["person_id"], a["year"]), application=True,
-                household=Household(Decimal(a["annual_income"]), Decimal(a["low_income_standard"]),
-                                    None if a["passes_asset_check"] is None else bool(a["passes_asset_check"])))
+    case = reads.application_case(session.conn, a, eng.policy.id, bool(a["passes_asset_check"]))
     result = eng.settle(case)  # a CaseError is an FieldError naming the field
     return {"amount": result.application_assistance_paid, "pending": None,
             "steps": [s.to_json() for s in result.annual_steps], "warnings": [w.to_json() for w in result.warnings],
