@@ -314,7 +314,17 @@ def test_working_days_follow_the_official_calendar():
     assert add_workdays(date(2025, 9, 26), 1) == date(2025, 9, 28)
     assert add_workdays(date(2025, 9, 30), 1) == date(2025, 10, 9)
     assert workdays_between(date(2025, 9, 30), date(2025, 10, 11)) == 3
-    assert add_workdays(date(2031, 1, 3), 1) == date(2031, 1, 6)  # beyond the package's data: Monday–Friday
+    assert add_workdays(date(2031, 1, 3), 1) == date(2031, 1, 6)  # beyond the package's data: Monday–Friday …
+
+
+def test_a_year_the_calendar_does_not_know_keeps_the_holidays_on_fixed_dates():
+    """… less the holidays the law fixes by date: 1 January 2027 (a Friday) is not a working day, nor 清明 (a Monday
+    in 2027), 5 May 1–2 or October 1–3 of a weekday."""
+    assert add_workdays(date(2026, 12, 31), 1) == date(2027, 1, 4)
+    assert workdays_between(date(2026, 12, 30), date(2027, 1, 4)) == 2  # 12-31 and 01-04
+    assert add_workdays(date(2027, 4, 2), 1) == date(2027, 4, 6)      # 04-05 is 清明
+    assert add_workdays(date(2030, 9, 30), 1) == date(2030, 10, 4)    # 10-01 to 10-03 are Tuesday to Thursday
+    assert add_workdays(date(2031, 4, 30), 1) == date(2031, 5, 5)     # 05-01 and 05-02 are Thursday and Friday
 
 
 def test_overdue_cases_are_listed(world):
