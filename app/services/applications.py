@@ -221,7 +221,7 @@ def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -
     if d.action in rules.NEEDS_TEXT and not d.opinion.strip():
         return "opinion", "请填写意见（理由）"
     if a["state"] == "village_review" and d.action == "pass":
-        return _meeting(d, today)
+        return _meeting(d, today, a["year"])
     if d.action == "close_notice" and a["notice_end"] and today <= date.fromisoformat(a["notice_end"]):
         return "state", f"公示期至 {a['notice_end']}（含当日），期满后才能结束公示"
     if d.action == "civil_opinion" and d.asset_check is None and a["passes_asset_check"] is None:
@@ -312,13 +312,18 @@ def notice_place(session: Session, taken: list[dict]) -> str:
     return paths.placed([s for s in taken if s["state"] != duties.BILLS]) or settings(session)["notice_after"]
 
 
-def _meeting(d: Decision, today: date) -> tuple[str, str] | None:
+def _meeting(d: Decision, today: date, year: int) -> tuple[str, str] | None:
+    """The 村评议 meeting a pass reports: a real date and a meeting that agreed."""
     if d.meeting_date in (None, ""):
         return "meeting_date", "请填写评议会议日期"
     try:
-        d.meeting_date = validate.day(d.meeting_date, "meeting_date", "评议会议日期", today).isoformat()
+        held = validate.day(d.meeting_date, "meeting_date", "评议会议日期", today)
     except FieldError as exc:
         return exc.field, exc.message
+    # The meeting weighs the household's costs of the year applied for: it cannot have met before that year began.
+    if held.year < year:
+        return "meeting_date", f"评议会议日期 {held} 早于申请年度 {year} 年，请填写评议这份申请的会议日期"
+    d.meeting_date = held.isoformat()
     for field, value, label in (("attendees", d.attendees, "到会人数"), ("votes_for", d.votes_for, "同意票"),
                                 ("votes_against", d.votes_against, "反对票")):
         if not isinstance(value, int) or value < 0:
@@ -327,6 +332,10 @@ def _meeting(d: Decision, today: date) -> tuple[str, str] | None:
         return "attendees", "到会人数不能为 0"
     if d.votes_for + d.votes_against > d.attendees:
         return "votes_for", f"同意票加反对票（{d.votes_for + d.votes_against}）超过到会人数 {d.attendees}"
+    # “同意，报下一环节” reports that the village agreed: more than half of those present voted for it.
+    if d.votes_for * 2 <= d.attendees:
+        return "votes_for", (f"同意票 {d.votes_for} 未超过到会人数 {d.attendees} 的半数，评议没有通过：请核对票数，"
+                             f"或选择“不予救助”并写明理由")
     return None
 
 

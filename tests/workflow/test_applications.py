@@ -448,3 +448,17 @@ def test_approval_is_refused_when_no_notice_followed_the_step_it_belongs_to(worl
     with pytest.raises(FieldError, match="乡镇审核之后没有经过公示") as info:
         go(people, "shenpi", app_id, "county_approval", "approve", opinion="批准")
     assert info.value.field == "state"
+
+
+@pytest.mark.parametrize("meeting, field, message", [
+    (dict(meeting_date="2025-06-01", attendees=11, votes_for=1, votes_against=10), "votes_for", "未超过到会人数 11 的半数"),
+    (dict(meeting_date="2025-06-01", attendees=10, votes_for=5, votes_against=0), "votes_for", "评议没有通过"),
+    (dict(meeting_date="2001-01-01", attendees=1, votes_for=1, votes_against=0), "meeting_date", "早于申请年度 2025 年"),
+])
+def test_a_village_pass_needs_a_meeting_of_the_year_that_agreed(world, meeting, field, message):
+    people, app_id = world
+    go(people, "cun1", app_id, "draft", "submit")
+    with pytest.raises(FieldError, match=message) as info:
+        go(people, "cun2", app_id, "village_review", "pass", **meeting)
+    assert info.value.field == field
+    assert apps.application_row(people["admin"], app_id)["state"] == "village_review"
