@@ -224,6 +224,8 @@ def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -
         return _meeting(d, today, a["year"])
     if d.action == "close_notice" and a["notice_end"] and today <= date.fromisoformat(a["notice_end"]):
         return "state", f"公示期至 {a['notice_end']}（含当日），期满后才能结束公示"
+    if d.action == "disburse":
+        return _still_supported(session, a)
     if d.action == "civil_opinion" and d.asset_check is None and a["passes_asset_check"] is None:
         return "asset_check", "请选择财产核查结果：符合或不符合"
     if d.action == "approve":
@@ -240,6 +242,22 @@ def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -
                              f"而没有再公示），不能批准：请退回，由乡镇重新公示期满后再报批")
         return _amount_problem(session, a["id"], d) or _zero_problem(session, a["id"], d)
     return None
+
+
+def _still_supported(session: Session, a: dict) -> tuple[str, str] | None:
+    """发放 of an approved amount that the applicant's bills, as they stand now, no longer give: a bill voided or
+    corrected after 批准 (a forged invoice, say) leaves the approval standing, and paying it would pay for costs that
+    are no longer on record. The amount is computed again from the live bills and the 财产核查 民政 recorded."""
+    approved = validate.money(a["approved_amount"] or "0", "approved_amount", "批准金额")
+    try:
+        now_owed = compute_amount(session, a["id"])["amount"]
+    except FieldError as exc:
+        now_owed, why = None, exc.reason
+    if now_owed is not None and now_owed >= approved:
+        return None
+    basis = f"按现在的账单测算为 {fmt(now_owed)} 元" if now_owed is not None else f"现在无法测算（{why}）"
+    return "approved_amount", (f"批准后申请人 {a['year']} 年的就诊账单有变动（作废或更正），批准金额 {fmt(approved)} 元"
+                               f"{basis}，不能按原批准金额发放：请县级审批核对账单后重新办理")
 
 
 def _zero_problem(session: Session, app_id: str, d: Decision) -> tuple[str, str] | None:

@@ -462,3 +462,22 @@ def test_a_village_pass_needs_a_meeting_of_the_year_that_agreed(world, meeting, 
         go(people, "cun2", app_id, "village_review", "pass", **meeting)
     assert info.value.field == field
     assert apps.application_row(people["admin"], app_id)["state"] == "village_review"
+
+
+def test_disbursement_is_refused_when_the_bills_no_longer_support_the_approved_amount(world):
+    """A bill voided after 批准 (a forged invoice) leaves the approval standing; 发放 is refused with the reason."""
+    from app.services import bill_changes
+
+    people, app_id = world
+    to_county(people, app_id)
+    go(people, "yibao", app_id, "county_approval", "medical_opinion", opinion="费用属实")
+    go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="符合")
+    go(people, "shenpi", app_id, "county_approval", "approve", opinion="批准")
+    conn = people["admin"].conn
+    visit = conn.execute("SELECT v.id FROM visits v JOIN applications a ON a.person_id = v.person_id "
+                         "WHERE a.id = ?", (app_id,)).fetchone()[0]
+    bill_changes.void_bill(people["xiang"], visit, "发票系伪造，医院核实无此住院记录")
+    with pytest.raises(FieldError, match="就诊账单有变动") as info:
+        go(people, "xiang2", app_id, "approved", "disburse")
+    assert info.value.field == "approved_amount" and "批准金额 2500.00 元" in info.value.reason
+    assert apps.application_row(people["admin"], app_id)["state"] == "approved"
