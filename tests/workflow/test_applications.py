@@ -319,7 +319,7 @@ def test_working_days_follow_the_official_calendar():
 
 def test_a_year_the_calendar_does_not_know_keeps_the_holidays_on_fixed_dates():
     """… less the holidays the law fixes by date: 1 January 2027 (a Friday) is not a working day, nor 清明 (a Monday
-    in 2027), 5 May 1–2 or October 1–3 of a weekday."""
+    in 2027), 1–2 May or 1–3 October on weekdays."""
     assert add_workdays(date(2026, 12, 31), 1) == date(2027, 1, 4)
     assert workdays_between(date(2026, 12, 30), date(2027, 1, 4)) == 2  # 12-31 and 01-04
     assert add_workdays(date(2027, 4, 2), 1) == date(2027, 4, 6)      # 04-05 is 清明
