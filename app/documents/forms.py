@@ -211,7 +211,10 @@ def roster(path: Path, place: str, title: str, rows: list[dict]) -> Path:
 def form_digest(content: dict) -> str:
     """The fingerprint a printed form carries: the hash of its content, so a changed record no longer matches.
     Levels after the decision (the payment) are left out: paying does not change what was decided."""
-    content = {**content, "levels": [lv for lv in content["levels"] if not lv.get("after_decision")]}
+    # A level's 公示 period is printed, not hashed: it is read off the same step the level's date comes from, and a
+    # form printed before the period was printed must still check.
+    content = {**content, "levels": [{k: v for k, v in lv.items() if k != "notice"} for lv in content["levels"]
+                                     if not lv.get("after_decision")]}
     text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
@@ -274,7 +277,8 @@ def _approval_story(place: str, number: str, form: dict) -> list:
     story.append(Spacer(1, 3 * mm))
     levels = [["环节", "意见", "经办人", "日期", "签字（盖章）"]]
     for level in form["levels"]:
-        levels.append([level["step"], level["opinion"], level["who"], level["date"], ""])
+        opinion = level["opinion"] + (f"（{level['notice']}）" if level.get("notice") else "")
+        levels.append([level["step"], opinion, level["who"], level["date"], ""])
     table = grid(levels, [24 * mm, w - 124 * mm, 28 * mm, 26 * mm, 46 * mm])
     table.setStyle(TableStyle([("ROWBACKGROUNDS", (0, 1), (-1, -1), [None]), ("TOPPADDING", (0, 1), (-1, -1), 9),
                                ("BOTTOMPADDING", (0, 1), (-1, -1), 9)]))

@@ -8,7 +8,8 @@ import json
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from app.exchange.steps import in_order
+from app.exchange import county_keys
+from app.exchange.steps import DEFAULT_NOTICE_DAYS, in_order
 from app.workflow import duties, replay
 
 if TYPE_CHECKING:
@@ -50,7 +51,9 @@ def publish_rules(pg: psycopg.Connection, store) -> dict:
     """Record the county installation's permission decisions (`store`'s settings) as the county database's, so that
     the steps it admits follow the same rules as the county's own site; returns what was recorded."""
     held = {"duties": store.setting(duties.SETTING) or {},
-            "one_person_offices": list(store.setting(duties.ONE_PERSON_SETTING) or [])}
+            "one_person_offices": list(store.setting(duties.ONE_PERSON_SETTING) or []),
+            # The county's 公示 length: a step opening a shorter one is refused (replay.check's notice_days).
+            "notice_days": (store.setting("workflow") or {}).get("notice_days", DEFAULT_NOTICE_DAYS)}
     pg.execute("INSERT INTO county_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE "
                "SET value = excluded.value", (RULES_KEY, json.dumps(held, ensure_ascii=False)))
     return held
@@ -64,6 +67,12 @@ def rules(pg: psycopg.Connection) -> tuple[duties.Options, list[str]]:
     return duties.Options.of(held.get("duties")), [str(code) for code in offices if isinstance(code, str)]
 
 
+def _notice_days(pg: psycopg.Connection) -> int:
+    row = pg.execute("SELECT value FROM county_meta WHERE key = %s", (RULES_KEY,)).fetchone()
+    days = (json.loads(row[0]) if row else {}).get("notice_days", DEFAULT_NOTICE_DAYS)
+    return days if isinstance(days, int) and not isinstance(days, bool) else DEFAULT_NOTICE_DAYS
+
+
 def admit(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> tuple[list[tuple], list[tuple[dict, str]]]:
     """The steps that may be kept, in order, and the refused ones with the reason (see replay.check), under the
     county's published rules, as a site judges them under its own (steps.refusal)."""
@@ -71,6 +80,11 @@ def admit(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> tuple[list[tu
     ids = sorted({r[e.wire.index("application_id")] for r in rows})
     held = _held(pg, ids)
     options, offices = rules(pg)
+    notice_days = _notice_days(pg)
+    # Only the county's own installation (the keys it claimed here) takes the county's steps; a row's site_id is
+    # the site whose registered key signed its push (or whose package the county's installation imported).
+    county = county_keys.county(pg)
+    county_site = county[0].site_id if county else None
     regions = dict(pg.execute("SELECT id, region_code FROM applications WHERE id = ANY(%s)", (ids,)).fetchall())
     recorders = _recorders(pg, ids)
     known = {r[0] for r in pg.execute("SELECT id FROM application_steps WHERE id = ANY(%s)", ([r[0] for r in rows],))}
@@ -84,7 +98,9 @@ def admit(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> tuple[list[tu
         reason = ("它所属的依申请救助县里没有" if region is None
                   else replay.check(step, held[step["application_id"]], region, options=options,
                                     one_person=duties.office_level(offices, region),
-                                    recorders=recorders.get(step["application_id"], ())))
+                                    recorders=recorders.get(step["application_id"], ()),
+                                    from_county=county_site is not None and step.get("site_id") == county_site,
+                                    notice_days=notice_days))
         if reason:
             refused.append((step, reason))
             continue

@@ -228,19 +228,32 @@ class RiskCheck(NamedTuple):  # not a frozen dataclass: one is made per settled 
 
 @dataclass(frozen=True, slots=True)
 class ApplicationCeiling:
-    """The most 依申请救助 the policy lets a year receive, whatever an approver decides: never more than the year's
-    个人自付合规医疗费用 it is paid from, nor, where the policy sets one, its 年度限额."""
+    """The most 依申请救助 the policy lets a year receive, whatever an approver decides.
+
+    芜医保〔2021〕76号 二(二)5 fixes the amount: "个人自付合规医疗费用，救助起付线 2 万元，救助比例 50%", "依申请救助
+    年度救助限额为 3 万元". It gives nobody a margin to pay more: the county's 县级审批 approves the amount the
+    formula gives (医保 having checked the costs, 民政 the income and assets), and may lower it where the costs or the
+    household turn out otherwise (a bill already reimbursed, say), never raise it. So the most that may be approved is
+    the formula's result (`formula`), itself within the 年度限额; the year's 个人自付合规医疗费用 and the 年度限额 stay
+    as bounds for a ceiling made without the formula's result. (Approving up to the whole year's 合规自付 let an
+    approver pay ten times what the document grants.)"""
 
     basis: Decimal              # the year's 个人自付合规医疗费用 of the kinds the section covers
     limit: Decimal | None       # the 年度限额; None where the policy (or the county, for a local value) sets none
     limit_reference: str
+    formula: Decimal | None = None  # what the section's 起付线, 比例 and 年度限额 give (0 where the household fails)
+    formula_reference: str = ""
 
     @property
     def highest(self) -> Decimal:
-        return self.basis if self.limit is None else min(self.basis, self.limit)
+        bounds = [self.basis] + [b for b in (self.limit, self.formula) if b is not None]
+        return min(bounds)
 
     def describe(self) -> str:
         """Which bound applies, in the words a refusal uses."""
+        if self.formula is not None and self.formula == self.highest:
+            return (f"按政策测算的依申请救助 {fmt(self.formula)} 元，由{self.formula_reference}的起付线、救助比例和年度"
+                    f"限额算出；批准金额只能核减，不能高于测算金额")
         if self.limit is not None and self.limit <= self.basis:
             return f"依申请救助年度限额 {fmt(self.limit)} 元（{self.limit_reference}）"
         cap = "，政策未设年度限额" if self.limit is None else ""

@@ -15,7 +15,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from app.domain.case import Case, Household
 from app.domain.money import ZERO, fmt
 from app.services import one_person_offices, validate
 from app.services.county import engine
@@ -25,7 +24,7 @@ from app.store import audit, clock, reads, records
 from app.store.clock import now
 from app.store.db import transaction
 from app.domain.errors import FieldError
-from app.workflow import duties, replay, rules
+from app.workflow import duties, paths, replay, rules
 from app.workflow.deadlines import add_workdays
 from app.workflow.roles import ROLES
 
@@ -105,16 +104,10 @@ def compute_amount(session: Session, app_id: str) -> dict:
     a = application_row(session, app_id)
     if a["passes_asset_check"] is None:
         return {"amount": None, "pending": PENDING_CHECK, "steps": [], "warnings": []}
-    rows = reads.year_visits(session.conn, a["person_id"], a["year"])
-    if not rows:
+    if not reads.year_visit_rows(session.conn, a["person_id"], a["year"]):  # before the policy is asked for
         raise FieldError("visits", f"申请人 {a['year']} 年没有登记就诊账单，无法计算依申请救助")
     eng = engine(session)
-    last_day = rows[-1]["discharged_on"]
-    case = Case(policy=eng.policy.id, visits=tuple(reads.visit(r) for r in rows),
-                categories=reads.categories_on(session.conn, a["person_id"], last_day),
-                insurance=reads.insurance(session.conn, a["person_id"], a["year"]), application=True,
-                household=Household(Decimal(a["annual_income"]), Decimal(a["low_income_standard"]),
-                                    None if a["passes_asset_check"] is None else bool(a["passes_asset_check"])))
+    case = reads.application_case(session.conn, a, eng.policy.id, bool(a["passes_asset_check"]))
     result = eng.settle(case)  # a CaseError is an FieldError naming the field
     return {"amount": result.application_assistance_paid, "pending": None,
             "steps": [s.to_json() for s in result.annual_steps], "warnings": [w.to_json() for w in result.warnings],
@@ -168,7 +161,8 @@ def act(session: Session, app_id: str, expected_state: str, decision: Decision, 
     if problem:
         raise _refuse(session, a, decision.action, *problem)
     details = _details(decision)
-    waiver = session.may(decision.action, a, steps(session, app_id)).waiver
+    taken = steps(session, app_id)
+    waiver = session.may(decision.action, a, taken).waiver
     if waiver:
         details["waiver"] = waiver  # printed on the 审批表 beside this step
     with transaction(conn):
@@ -176,8 +170,11 @@ def act(session: Session, app_id: str, expected_state: str, decision: Decision, 
         if current["state"] != expected_state or current["updated_at"] != a["updated_at"]:
             raise FieldError("state", f"这份申请刚刚已由他人处理（现为“{rules.STATE_NAMES[current['state']]}”），"
                                       f"请刷新后再看")
-        order = rules.sequence(settings(session)["notice_after"])
-        to_state = rules.next_state(a["state"], decision.action, order)
+        # The case's own order (paths): today's 公示安排 only for a case that has not yet shown one.
+        place = notice_place(session, taken)
+        if decision.action == "submit":
+            details["notice_after"] = place  # the order this case starts under, for every site that holds it
+        to_state = rules.next_state(a["state"], decision.action, rules.sequence(place))
         stamp = now()
         changes: dict = {"state": to_state, "updated_at": stamp}
         if to_state != a["state"]:
@@ -224,9 +221,11 @@ def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -
     if d.action in rules.NEEDS_TEXT and not d.opinion.strip():
         return "opinion", "请填写意见（理由）"
     if a["state"] == "village_review" and d.action == "pass":
-        return _meeting(d, today)
+        return _meeting(d, today, a["year"])
     if d.action == "close_notice" and a["notice_end"] and today <= date.fromisoformat(a["notice_end"]):
         return "state", f"公示期至 {a['notice_end']}（含当日），期满后才能结束公示"
+    if d.action == "disburse":
+        return _still_supported(session, a)
     if d.action == "civil_opinion" and d.asset_check is None and a["passes_asset_check"] is None:
         return "asset_check", "请选择财产核查结果：符合或不符合"
     if d.action == "approve":
@@ -236,8 +235,29 @@ def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -
         missing = [rules.ACTION_NAMES[p] for p in rules.COUNTY_PARTS if p not in parts]
         if missing:
             return "action", f"批准前须先有{'、'.join(missing)}的意见"
+        taken = steps(session, a["id"])
+        place = notice_place(session, taken)
+        if not paths.notice_ran(taken, place):
+            return "state", (f"这份申请在{rules.STATE_NAMES[place]}之后没有经过公示（或公示后又重新{rules.STATE_NAMES[place]}"
+                             f"而没有再公示），不能批准：请退回，由乡镇重新公示期满后再报批")
         return _amount_problem(session, a["id"], d) or _zero_problem(session, a["id"], d)
     return None
+
+
+def _still_supported(session: Session, a: dict) -> tuple[str, str] | None:
+    """发放 of an approved amount that the applicant's bills, as they stand now, no longer give: a bill voided or
+    corrected after 批准 (a forged invoice, say) leaves the approval standing, and paying it would pay for costs that
+    are no longer on record. The amount is computed again from the live bills and the 财产核查 民政 recorded."""
+    approved = validate.money(a["approved_amount"] or "0", "approved_amount", "批准金额")
+    try:
+        now_owed = compute_amount(session, a["id"])["amount"]
+    except FieldError as exc:
+        now_owed, why = None, exc.reason
+    if now_owed is not None and now_owed >= approved:
+        return None
+    basis = f"按现在的账单测算为 {fmt(now_owed)} 元" if now_owed is not None else f"现在无法测算（{why}）"
+    return "approved_amount", (f"批准后申请人 {a['year']} 年的就诊账单有变动（作废或更正），批准金额 {fmt(approved)} 元"
+                               f"{basis}，不能按原批准金额发放：请县级审批核对账单后重新办理")
 
 
 def _zero_problem(session: Session, app_id: str, d: Decision) -> tuple[str, str] | None:
@@ -299,19 +319,29 @@ def steps(session: Session, app_id: str) -> list[dict]:
     """Who took which step of the case, for the permission model's segregation of duties; whoever recorded or
     corrected a bill of the applicant's year (as the audit log shows) took the step duties.BILLS."""
     taken = [dict(r) for r in session.conn.execute(
-        "SELECT seq, state, action, to_state, user_id FROM application_steps WHERE application_id = ? ORDER BY seq",
-        (app_id,))]
+        "SELECT seq, state, action, to_state, user_id, details FROM application_steps WHERE application_id = ? "
+        "ORDER BY seq", (app_id,))]
     a = application_row(session, app_id)
     return taken + duties.bill_steps(reads.bill_recorders(session.conn, a["person_id"], a["year"]))
 
 
-def _meeting(d: Decision, today: date) -> tuple[str, str] | None:
+def notice_place(session: Session, taken: list[dict]) -> str:
+    """Where this case's 公示 falls: as its own steps show (paths.placed), else the county's setting today."""
+    return paths.placed([s for s in taken if s["state"] != duties.BILLS]) or settings(session)["notice_after"]
+
+
+def _meeting(d: Decision, today: date, year: int) -> tuple[str, str] | None:
+    """The 村评议 meeting a pass reports: a real date and a meeting that agreed."""
     if d.meeting_date in (None, ""):
         return "meeting_date", "请填写评议会议日期"
     try:
-        d.meeting_date = validate.day(d.meeting_date, "meeting_date", "评议会议日期", today).isoformat()
+        held = validate.day(d.meeting_date, "meeting_date", "评议会议日期", today)
     except FieldError as exc:
         return exc.field, exc.message
+    # The meeting weighs the household's costs of the year applied for: it cannot have met before that year began.
+    if held.year < year:
+        return "meeting_date", f"评议会议日期 {held} 早于申请年度 {year} 年，请填写评议这份申请的会议日期"
+    d.meeting_date = held.isoformat()
     for field, value, label in (("attendees", d.attendees, "到会人数"), ("votes_for", d.votes_for, "同意票"),
                                 ("votes_against", d.votes_against, "反对票")):
         if not isinstance(value, int) or value < 0:
@@ -320,6 +350,10 @@ def _meeting(d: Decision, today: date) -> tuple[str, str] | None:
         return "attendees", "到会人数不能为 0"
     if d.votes_for + d.votes_against > d.attendees:
         return "votes_for", f"同意票加反对票（{d.votes_for + d.votes_against}）超过到会人数 {d.attendees}"
+    # “同意，报下一环节” reports that the village agreed: more than half of those present voted for it.
+    if d.votes_for * 2 <= d.attendees:
+        return "votes_for", (f"同意票 {d.votes_for} 未超过到会人数 {d.attendees} 的半数，评议没有通过：请核对票数，"
+                             f"或选择“不予救助”并写明理由")
     return None
 
 

@@ -273,8 +273,12 @@ def summary_json(session: Session) -> str:
     return json.dumps(counts, ensure_ascii=False)
 
 
-def demo_applications(session: Session, year: int | None = None, seed: int = 7) -> int:
-    """A few 依申请救助 cases in the demo users' village, walked to different steps by the demo users."""
+def demo_applications(session: Session, year: int | None = None, seed: int = 7, county_steps: bool = True) -> int:
+    """A few 依申请救助 cases in the demo users' village, walked to different steps by the demo users.
+
+    `county_steps` False: the demo stands for a township's laptop, where the county's steps (its opinions, 批准 and
+    不予救助 at 县级审批) are never taken: those are the county installation's to take (replay.check refuses them from
+    any other site), so the cases that would go further wait at 县级审批."""
     from datetime import timedelta
 
     from app.services import applications as apps
@@ -314,6 +318,8 @@ def demo_applications(session: Session, year: int | None = None, seed: int = 7) 
                  ("yibao", "county_approval", "medical_opinion", {}), ("minzheng", "county_approval", "civil_opinion", {}),
                  ("shenpi", "county_approval", "approve", {}), ("xiang2", "approved", "disburse", {})]
         stop = {"draft": 0, "township_review": 2, "public_notice": 3, "approved": 7, "disbursed": 8, "rejected": 6}[end]
+        if not county_steps:
+            stop, end = min(stop, 4), (end if stop <= 4 else "county_approval")
         for who, state, action, extra in steps[:stop]:
             # 公示 of the finished cases began three weeks ago, so its seven days are over.
             day = past if (action == "pass" and state == "township_review" and end != "public_notice") else clock.today()

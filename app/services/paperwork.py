@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -190,11 +191,28 @@ def step_record(step: dict) -> str:
     return text
 
 
-def _level(step: dict) -> dict:
-    """One level's row on the 审批表."""
+def _level(step: dict, notice: tuple[str, str] | None = None) -> dict:
+    """One level's row on the 审批表; the close of a 公示 with the period it ran (`notice`: its first and last day)."""
     opinion = f"{step['action_name']}：{step_record(step)}".rstrip("：")
-    return {"step": f"{step['state_name']}（{step['role']}）", "opinion": opinion, "who": step["display_name"],
-            "date": clock.local_date(step["at"]).isoformat(), "after_decision": step["action"] == "disburse"}
+    level = {"step": f"{step['state_name']}（{step['role']}）", "opinion": opinion, "who": step["display_name"],
+             "date": clock.local_date(step["at"]).isoformat(), "after_decision": step["action"] == "disburse"}
+    if notice:
+        start, end = notice
+        days = (date.fromisoformat(end) - date.fromisoformat(start)).days + 1
+        level["notice"] = f"公示 {start} 至 {end}，{days} 天"
+    return level
+
+
+def _levels(steps: list[dict]) -> list[dict]:
+    """The 审批表's levels: a 公示's close carries the period the step before it opened (its closing date alone did
+    not say whether the notice ran its days)."""
+    out, notice = [], None
+    for step in steps:
+        if "notice_start" in step["details"] and "notice_end" in step["details"]:
+            notice = (step["details"]["notice_start"], step["details"]["notice_end"])
+        if step["action"] not in UNPRINTED_STEPS:
+            out.append(_level(step, notice if step["action"] == "close_notice" else None))
+    return out
 
 
 def approval_form_content(session: Session, app_id: str) -> dict:
@@ -214,7 +232,7 @@ def approval_form_content(session: Session, app_id: str) -> dict:
                        "；".join(f"{s['explain']}〔{s['reference']}〕" for s in computed["steps"]) or "—")
     except FieldError as exc:
         computed, computation = None, f"无法测算：{exc}"  # the label says what is missing
-    levels = [_level(step) for step in apps.timeline(session, app_id) if step["action"] not in UNPRINTED_STEPS]
+    levels = _levels(apps.timeline(session, app_id))
     last_day = visits[-1]["discharged_on"] if visits else f"{a['year']}-12-31"
     adjusted = a["approved_amount"] is not None and a["computed_amount"] is not None and \
         Decimal(a["approved_amount"]) != Decimal(a["computed_amount"])

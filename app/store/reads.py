@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from app.domain.case import Visit
+from app.domain.case import Case, Household, Visit
 from app.domain.names import DEFAULT_INSURANCE
 
 
@@ -35,6 +35,19 @@ def visit(row: Any) -> Visit:
                  hospital_level=row["hospital_level"], major_disease=bool(row["major_disease"]),
                  emergency=bool(row["emergency"]), in_insured_area=bool(row["in_insured_area"]),
                  filed_remote=bool(row["filed_remote"]))
+
+
+def application_case(conn: sqlite3.Connection, a: Any, policy: str, passes_asset_check: bool | None) -> Case | None:
+    """An application's year as the engine settles it for 依申请救助 (None: no live bill of the year here), the
+    household as declared and `passes_asset_check` as 民政 found it."""
+    rows = year_visits(conn, a["person_id"], a["year"])
+    if not rows:
+        return None
+    return Case(policy=policy, visits=tuple(visit(r) for r in rows),
+                categories=categories_on(conn, a["person_id"], rows[-1]["discharged_on"]),
+                insurance=insurance(conn, a["person_id"], a["year"]), application=True,
+                household=Household(Decimal(a["annual_income"]), Decimal(a["low_income_standard"]),
+                                    passes_asset_check))
 
 
 def categories_on(conn: sqlite3.Connection, person_id: str, day: str) -> tuple[str, ...]:

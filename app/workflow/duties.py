@@ -108,6 +108,10 @@ def stands_in(role_scope: int, state: str, action: str, office: int) -> bool:
             and step.scope == role_scope and office <= step.scope)
 
 
-def one_person_may(state: str, action: str, conflicts: list[str]) -> bool:
-    """Whether an office with a single caseworker may let one person take this step despite `conflicts`."""
-    return step_of(state, action) in ONE_PERSON_STEPS and all(c in ONE_PERSON_STEPS for c in conflicts)
+def one_person_may(state: str, action: str, conflicts: list[str], office: int) -> bool:
+    """Whether an office with a single caseworker (`office`: the length of its code, as in stands_in) may let one
+    person take this step despite `conflicts`: only steps at the marked office's level or below it, as stands_in. A
+    village with one caseworker says nothing of its township, which still has two people to hold two of its steps
+    (a village's marking let one township clerk close the 公示 and pay out the same case)."""
+    taken = [step_of(state, action), *conflicts]
+    return bool(office) and all(s in ONE_PERSON_STEPS and office <= rules.STEPS[s].scope for s in taken)

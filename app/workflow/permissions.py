@@ -115,7 +115,7 @@ def _workflow(user: Any, allowed: frozenset[str], action: str, app: Mapping | No
     if user.id is not None and steps is not None:
         taken = [(s["state"], s["action"]) for s in steps if s["user_id"] == user.id]
         conflicts = duties.conflicts_of(state, action, taken)
-        if conflicts and one_person and duties.one_person_may(state, action, conflicts):
+        if conflicts and one_person and duties.one_person_may(state, action, conflicts, int(one_person)):
             return Decision(True, waiver=waiver or ONE_PERSON_WAIVER)
         if duties.BILLS in conflicts:
             return Decision(False, "您录入或更正过申请人本年度的就诊账单：录入账单和审批付款须由不同的人办理（职责分离），"

@@ -49,7 +49,7 @@ def demo_db(tmp_path_factory):
     demo.demo_users(session)
     for _ in demo.build_demo(session, 120, 2025, seed=7):
         pass
-    demo.demo_applications(session, 2025)
+    demo.demo_applications(session, 2025, county_steps=False)  # a township's laptop takes no county step
     session.store.close()
     return path
 

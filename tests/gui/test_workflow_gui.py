@@ -113,7 +113,7 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
     idle(qtbot)
     asking = page.action_dialog("approve")
     qtbot.addWidget(asking)
-    assert "不能超过本年个人自付合规医疗费用 25000.00 元" in asking.form.rows["amount"].message.text()
+    assert "不能超过按政策测算的依申请救助 2500.00 元" in asking.form.rows["amount"].message.text()
     asking.opinion.setPlainText("同意")
     asking.amount.setText("999999999999.99")
     asking.amount_reason.setText("经县领导小组研究，特事特办")
@@ -122,7 +122,7 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
     qtbot.waitUntil(lambda: "最高额" in asking.form.rows["amount"].message.text(), timeout=20_000)
     if SHOTS:
         asking.grab().save(str(Path(SHOTS) / "approve-above-limit.png"))
-    assert "999999999999.99 元超过可批准的最高额 25000.00 元" in asking.form.rows["amount"].message.text()
+    assert "999999999999.99 元超过可批准的最高额 2500.00 元" in asking.form.rows["amount"].message.text()
     assert apps.application_row(s_admin, app_id)["state"] == "county_approval"
     asking.reject()
     w.close()

@@ -122,7 +122,7 @@ def test_county_approval_needs_both_parts_and_a_reason_for_another_amount(world)
             go(people, "shenpi", app_id, "county_approval", "approve")
     go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="符合")
     with pytest.raises(FieldError, match="须写明理由") as info:
-        go(people, "shenpi", app_id, "county_approval", "approve", amount="3000")
+        go(people, "shenpi", app_id, "county_approval", "approve", amount="2400")
     assert info.value.field == "amount_reason"
     for token in ("x", "核减", "xxxxxxxxxxxxxxxx", "！！！。。。，，，、、、"):
         with pytest.raises(FieldError, match="至少 10 个字") as info:
@@ -136,24 +136,26 @@ def test_county_approval_needs_both_parts_and_a_reason_for_another_amount(world)
 
 
 def test_an_amount_above_what_the_policy_allows_is_refused_with_the_bound_and_audited(world):
-    """芜医保〔2021〕76号: 依申请救助 at 50% above 20,000 of the year's compliant self-pay, at most 30,000 a year. The
-    applicant's compliant self-pay is 25,000 (computed 2,500), so no approval may exceed 25,000, however explained."""
+    """芜医保〔2021〕76号: 依申请救助 at 50% above 20,000 of the year's compliant self-pay, at most 30,000 a year, and
+    nothing more. The applicant's compliant self-pay is 25,000, computed 2,500: no approval may exceed 2,500, however
+    explained (an approver may lower it, with the reason, never raise it; up to the whole 25,000 was allowed)."""
     people, app_id = world
     to_county(people, app_id)
     go(people, "yibao", app_id, "county_approval", "medical_opinion", opinion="费用属实")
     go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="符合")
     reason = "经县医疗救助工作领导小组会议研究，特事特办"
-    for amount in ("999999999999.99", "25000.01"):
-        with pytest.raises(FieldError, match=f"{amount} 元超过可批准的最高额 25000.00 元") as info:
+    for amount in ("999999999999.99", "25000.00", "2500.01"):
+        with pytest.raises(FieldError, match=f"{amount} 元超过可批准的最高额 2500.00 元") as info:
             go(people, "shenpi", app_id, "county_approval", "approve", amount=amount, amount_reason=reason)
-        assert info.value.field == "amount" and "本年个人自付合规医疗费用 25000.00 元" in info.value.reason
+        assert info.value.field == "amount" and "按政策测算的依申请救助 2500.00 元" in info.value.reason
+        assert "只能核减" in info.value.reason
     conn = people["admin"].conn
     refused = conn.execute("SELECT after FROM audit_log WHERE action = '拒绝操作' ORDER BY seq").fetchall()
-    assert len(refused) == 2 and "25000.01" in refused[-1][0]
+    assert len(refused) == 3 and "2500.01" in refused[-1][0]
     assert conn.execute("SELECT state, approved_amount FROM applications WHERE id = ?", (app_id,)).fetchone()[:] == \
         ("county_approval", None)
-    a = go(people, "shenpi", app_id, "county_approval", "approve", amount="25000", amount_reason=reason)
-    assert a["approved_amount"] == "25000.00"
+    a = go(people, "shenpi", app_id, "county_approval", "approve", amount="2400", amount_reason="部分票据与三月已报销的重复，核减")
+    assert a["approved_amount"] == "2400.00"
 
 
 def test_the_annual_limit_bounds_the_approval_when_it_is_lower(world, monkeypatch):
@@ -312,7 +314,17 @@ def test_working_days_follow_the_official_calendar():
     assert add_workdays(date(2025, 9, 26), 1) == date(2025, 9, 28)
     assert add_workdays(date(2025, 9, 30), 1) == date(2025, 10, 9)
     assert workdays_between(date(2025, 9, 30), date(2025, 10, 11)) == 3
-    assert add_workdays(date(2031, 1, 3), 1) == date(2031, 1, 6)  # beyond the package's data: Monday–Friday
+    assert add_workdays(date(2031, 1, 3), 1) == date(2031, 1, 6)  # beyond the package's data: Monday–Friday …
+
+
+def test_a_year_the_calendar_does_not_know_keeps_the_holidays_on_fixed_dates():
+    """… less the holidays the law fixes by date: 1 January 2027 (a Friday) is not a working day, nor 清明 (a Monday
+    in 2027), 1–2 May or 1–3 October on weekdays."""
+    assert add_workdays(date(2026, 12, 31), 1) == date(2027, 1, 4)
+    assert workdays_between(date(2026, 12, 30), date(2027, 1, 4)) == 2  # 12-31 and 01-04
+    assert add_workdays(date(2027, 4, 2), 1) == date(2027, 4, 6)      # 04-05 is 清明
+    assert add_workdays(date(2030, 9, 30), 1) == date(2030, 10, 4)    # 10-01 to 10-03 are Tuesday to Thursday
+    assert add_workdays(date(2031, 4, 30), 1) == date(2031, 5, 5)     # 05-01 and 05-02 are Thursday and Friday
 
 
 def test_overdue_cases_are_listed(world):
@@ -380,3 +392,92 @@ def test_county_roles_record_bills_only_if_the_county_decides_and_never_approve_
     county.set_county_records_bills(people["admin"], False)
     with pytest.raises(FieldError, match="县级审批不能录入就诊账单"):
         bills.record_bill(people["shenpi"], pid, bill, today=TODAY)
+
+
+def test_a_case_keeps_the_notice_order_it_started_under_when_the_setting_changes(world):
+    """公示安排 changed while cases are open: a case waiting at 乡镇审核 still gets its 公示, a case in 公示 still goes
+    to 乡镇审核 (each took its next state from the day's setting and skipped one)."""
+    people, app_id = world
+    to_town = go(people, "cun1", app_id, "draft", "submit")  # submitted under the default: 公示 after 乡镇审核
+    apps.configure(people["admin"], "village_review", 7, {})
+    assert go(people, "cun2", app_id, "village_review", "pass", **MEETING)["state"] == "township_review"
+    assert go(people, "xiangshen", app_id, "township_review", "pass")["state"] == "public_notice"
+    assert to_town and apps.timeline(people["admin"], app_id)[0]["details"]["notice_after"] == "township_review"
+
+    pid = people["admin"].conn.execute("SELECT person_id FROM applications WHERE id = ?", (app_id,)).fetchone()[0]
+    other = _second_case(people, pid)
+    go(people, "cun1", other, "draft", "submit")  # under 公示 after 村评议
+    assert go(people, "cun2", other, "village_review", "pass", **MEETING)["state"] == "public_notice"
+    apps.configure(people["admin"], "township_review", 7, {})
+    a = go(people, "xiang", other, "public_notice", "close_notice", today=date(2025, 6, 20))
+    assert a["state"] == "township_review"
+    assert go(people, "xiangshen", other, "township_review", "pass")["state"] == "county_approval"
+
+
+def _second_case(people, pid):
+    """Another open case in the same village (the year before), for a second path."""
+    bills.record_bill(people["xiang"], pid, bills.BillInput("南陵县医院", "2024-03-01", "2024-03-20", "住院", "100000",
+                                                    "90000", "P-9", "县级", "50000", "15000"), today=TODAY)
+    return apps.create_application(people["cun1"], pid, 2024, "18000", "9600", True)
+
+
+def test_approval_is_refused_when_no_notice_followed_the_step_it_belongs_to(world):
+    """A case that reached 县级审批 without a 公示 after its last 乡镇审核 (as the day's setting once let one) is not
+    approved, however it got there."""
+    from app.store import records
+    from app.store.db import transaction
+
+    people, app_id = world
+    to_county(people, app_id)
+    go(people, "yibao", app_id, "county_approval", "medical_opinion", opinion="费用属实")
+    a = go(people, "shenpi", app_id, "county_approval", "return", opinion="请乡镇补充收入证明")
+    assert a["state"] == "township_review"
+    conn = people["admin"].conn
+    seq = len(apps.timeline(people["admin"], app_id)) + 1
+    with transaction(conn):  # 乡镇审核 passed it again straight to 县级审批, as under the old rule
+        user = people["xiangshen"].user
+        records.insert(conn, user, "application_steps", {
+            "application_id": app_id, "seq": seq, "state": "township_review", "action": "pass",
+            "to_state": "county_approval", "user_id": user.id, "username": user.username,
+            "display_name": user.display_name, "role": user.role, "at": clock.now(), "opinion": "同意",
+            "details": "{}"}, "依申请救助：同意，报下一环节")
+        records.update(conn, user, "applications", app_id, {"state": "county_approval", "updated_at": clock.now()},
+                       "依申请救助：同意，报下一环节")
+    go(people, "yibao", app_id, "county_approval", "medical_opinion", opinion="费用属实")
+    go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="符合")
+    with pytest.raises(FieldError, match="乡镇审核之后没有经过公示") as info:
+        go(people, "shenpi", app_id, "county_approval", "approve", opinion="批准")
+    assert info.value.field == "state"
+
+
+@pytest.mark.parametrize("meeting, field, message", [
+    (dict(meeting_date="2025-06-01", attendees=11, votes_for=1, votes_against=10), "votes_for", "未超过到会人数 11 的半数"),
+    (dict(meeting_date="2025-06-01", attendees=10, votes_for=5, votes_against=0), "votes_for", "评议没有通过"),
+    (dict(meeting_date="2001-01-01", attendees=1, votes_for=1, votes_against=0), "meeting_date", "早于申请年度 2025 年"),
+])
+def test_a_village_pass_needs_a_meeting_of_the_year_that_agreed(world, meeting, field, message):
+    people, app_id = world
+    go(people, "cun1", app_id, "draft", "submit")
+    with pytest.raises(FieldError, match=message) as info:
+        go(people, "cun2", app_id, "village_review", "pass", **meeting)
+    assert info.value.field == field
+    assert apps.application_row(people["admin"], app_id)["state"] == "village_review"
+
+
+def test_disbursement_is_refused_when_the_bills_no_longer_support_the_approved_amount(world):
+    """A bill voided after 批准 (a forged invoice) leaves the approval standing; 发放 is refused with the reason."""
+    from app.services import bill_changes
+
+    people, app_id = world
+    to_county(people, app_id)
+    go(people, "yibao", app_id, "county_approval", "medical_opinion", opinion="费用属实")
+    go(people, "minzheng", app_id, "county_approval", "civil_opinion", opinion="符合")
+    go(people, "shenpi", app_id, "county_approval", "approve", opinion="批准")
+    conn = people["admin"].conn
+    visit = conn.execute("SELECT v.id FROM visits v JOIN applications a ON a.person_id = v.person_id "
+                         "WHERE a.id = ?", (app_id,)).fetchone()[0]
+    bill_changes.void_bill(people["xiang"], visit, "发票系伪造，医院核实无此住院记录")
+    with pytest.raises(FieldError, match="就诊账单有变动") as info:
+        go(people, "xiang2", app_id, "approved", "disburse")
+    assert info.value.field == "approved_amount" and "批准金额 2500.00 元" in info.value.reason
+    assert apps.application_row(people["admin"], app_id)["state"] == "approved"

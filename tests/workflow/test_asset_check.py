@@ -239,3 +239,18 @@ def test_approving_zero_for_a_household_that_qualifies_asks_first_and_says_why(p
     details = people["admin"].conn.execute(
         "SELECT details FROM application_steps WHERE application_id = ? AND action = 'approve'", (app_id,)).fetchone()
     assert '"zero_confirmed": true' in details[0]
+
+
+def test_the_approval_form_prints_the_period_the_notice_ran_and_an_older_print_still_checks(pending, tmp_path):
+    from app.documents import forms
+
+    people, app_id = pending
+    to_notice(people, app_id)
+    go(people, "xiang", app_id, "public_notice", "close_notice", today=date(2025, 6, 20))
+    content = paperwork.approval_form_content(people["admin"], app_id)
+    closed = next(level for level in content["levels"] if level["opinion"].startswith("公示期满无异议"))
+    assert closed["notice"] == "公示 2025-06-02 至 2025-06-08，7 天"
+    # A form printed before the period was printed carries the same code.
+    older = {**content, "levels": [{k: v for k, v in lv.items() if k != "notice"} for lv in content["levels"]]}
+    assert forms.form_digest(older) == forms.form_digest(content)
+    assert paperwork.approval_form(people["admin"], app_id, tmp_path / "form.pdf").stat().st_size > 0

@@ -137,6 +137,10 @@ def test_an_office_with_one_caseworker_may_take_two_local_steps_never_a_county_o
     d = decide(xiang, "disburse", {"state": "approved", "region_code": VILLAGE}, steps=closed, one_person=True)
     assert d.allowed and "同一人办理两个环节" in d.waiver
     assert not decide(xiang, "disburse", {"state": "approved", "region_code": VILLAGE}, steps=closed).waiver
+    # Only where the office marked is the step's or covers it: a village's single caseworker waives no township step.
+    assert decide(xiang, "disburse", {"state": "approved", "region_code": VILLAGE}, steps=closed, one_person=9).allowed
+    d = decide(xiang, "disburse", {"state": "approved", "region_code": VILLAGE}, steps=closed, one_person=12)
+    assert (d.allowed, d.field) == (False, "user") and "同一人不能办理两个环节" in d.reason
     county_step = [{"state": "county_approval", "action": "medical_opinion", "user_id": "u1"}]
     approver = person("县级审批")
     assert not decide(approver, "approve", {"state": "county_approval", "region_code": VILLAGE},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from app.domain.case import CaseError
@@ -38,6 +39,7 @@ def settle_application(run: Run, out: SettleResult, explain: bool) -> None:
     passes, test_text = income_test(run, test, compliant, self_paid, day, "依申请救助")
     out.application_passes = passes
     if not passes:
+        out.application_ceiling = replace(out.application_ceiling, formula=ZERO, formula_reference=test.reference)
         if explain:
             out.annual_steps.append(Step("依申请救助", ZERO, test.reference, f"不符合依申请救助条件：{test_text}"))
         return
@@ -46,6 +48,7 @@ def settle_application(run: Run, out: SettleResult, explain: bool) -> None:
     over = blocks.over_deductible(compliant, deductible)
     paid = min(blocks.assisted(compliant, deductible, rate, limit), compliant)
     out.application_assistance_paid = paid
+    out.application_ceiling = replace(out.application_ceiling, formula=paid, formula_reference=r_entry.reference)
     if explain:
         out.annual_steps.append(Step("依申请救助", paid, "；".join(dict.fromkeys([test.reference, r_entry.reference])),
                                      f"{test_text}，符合条件；本年个人自付合规医疗费用 {fmt(compliant)} − 起付线 "
