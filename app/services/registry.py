@@ -50,13 +50,29 @@ def _person_fields(session: Session, p: PersonInput, field: str, exclude: str | 
             raise FieldError(f"{field}.sex", "性别应为 男 或 女")
         sex = p.sex
     existing = session.conn.execute(
-        "SELECT p.name, h.address FROM persons p JOIN households h ON h.id = p.household_id "
+        "SELECT p.name, h.address, h.region_code FROM persons p JOIN households h ON h.id = p.household_id "
         "WHERE p.id_type = ? AND p.id_number = ? AND p.id IS NOT ?", (p.id_type, number, exclude)).fetchone()
     if existing:
-        raise FieldError(f"{field}.id_number", f"{p.id_type} {number} 已登记为 {existing['name']}（{existing['address']}），"
-                                                f"请在该人员处修改，不要重复登记")
+        raise FieldError(f"{field}.id_number", _registered_elsewhere(session, p.id_type, number, existing))
     return {"name": name, "name_initials": initials(name), "id_type": p.id_type, "id_number": number,
             "birth_date": born, "sex": sex, "relation_to_head": p.relation_to_head}
+
+
+def _registered_elsewhere(session: Session, id_type: str, number: str, existing) -> str:
+    """Why a number already held is refused: who holds it inside the user's jurisdiction, only where outside it.
+
+    A caseworker may not read another township's people (session.require_region), and a duplicate check must not
+    become a way round that by typing ID numbers: outside the jurisdiction the message names the place, never the
+    person or the address."""
+    if session.user.covers(existing["region_code"]):
+        return f"{id_type} {number} 已登记为 {existing['name']}（{existing['address']}），请在该人员处修改，不要重复登记"
+    from app.services.places import township_and_village
+
+    township, village = township_and_village(existing["region_code"])
+    # Nobody can move a person between households here, and no one outside the place may change its record: the
+    # county, whose jurisdiction covers both places, is who sorts out a person who has moved.
+    return (f"{id_type} {number} 已在{township}{village}登记，不在您的管辖范围内，同一人不能重复登记；"
+            f"如此人已迁入本地，请联系县级医疗救助经办人员（管辖范围包括两地）核实处理")
 
 
 def _person_row(session: Session, p: PersonInput, household_id: str, field: str) -> dict:
