@@ -135,37 +135,55 @@ def policy_categories(session: Session) -> list[str]:
     return list(dict.fromkeys(decl.name for decl in load_policy(policy_id).policy.categories))
 
 
+def _category_names(session: Session) -> dict[str, str]:
+    """Every name a category may be entered by → the name it is stored under.
+
+    The policy's aliases (特困供养人员) map to its own name, as the settlement engine reads them (PolicyIndex); the
+    canonical categories it has no name for stay as they are."""
+    policy_id = session.store.setting("policy_id")
+    cached = session._cache.get("category_names")
+    if cached is None or cached[0] != policy_id:
+        names = {name: name for name in CANONICAL_CATEGORIES}
+        if policy_id:
+            from app.policy.index import PolicyIndex
+            from app.policy.loader import load_policy
+            names.update(PolicyIndex.of(load_policy(policy_id).policy).canonical)
+        cached = session._cache["category_names"] = (policy_id, names)
+    return cached[1]
+
+
 def known_categories(session: Session) -> set[str]:
     """Canonical categories and whatever the county's policy names (with its aliases)."""
-    names = set(CANONICAL_CATEGORIES)
-    policy_id = session.store.setting("policy_id")
-    if policy_id:
-        from app.policy.loader import load_policy
-        for decl in load_policy(policy_id).policy.categories:
-            names.update((decl.name, *decl.aliases))
-    return names
+    return set(_category_names(session))
 
 
 def _period(session: Session, person_id: str, category: str, valid_from, valid_to, certified_by: str,
             exclude: str | None = None) -> dict:
-    """Checked period fields; periods of one category may not overlap (the edited one excepted)."""
+    """Checked period fields; periods of one category may not overlap (the edited one excepted).
+
+    The category is stored by the policy's own name, and compared by it: an alias stored as typed would let
+    特困供养人员 and 特困人员 cover the same days, and ending one would leave the other open."""
     if not category:
         raise FieldError("category", "请选择身份类别")
-    if category not in known_categories(session):
+    names = _category_names(session)
+    if category not in names:
         raise FieldError("category", f"“{category}”不是已知的身份类别")
+    category = names[category]
     start = validate.day(valid_from, "valid_from", "起始日期", allow_future=True)
     end = validate.day(valid_to, "valid_to", "终止日期", allow_future=True) if valid_to else None
     if end is not None and end < start:
         raise FieldError("valid_to", f"终止日期 {end} 早于起始日期 {start}")
     if certified_by not in CERTIFIERS:
         raise FieldError("certified_by", f"认定部门应为 {'、'.join(CERTIFIERS)} 之一")
-    clash = session.conn.execute(
-        "SELECT valid_from, valid_to FROM category_periods WHERE person_id = ? AND category = ? "
-        "AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?) AND id IS NOT ?",
-        (person_id, category, (end or date.max).isoformat(), start.isoformat(), exclude)).fetchone()
-    if clash:
-        raise FieldError("valid_from", f"与已登记的{category}期间 {clash['valid_from']} 至 {clash['valid_to'] or '今'} 重叠，"
-                                       f"请先修改原期间")
+    # Every period of the person, not only those stored under this name: rows written before names were made
+    # canonical may hold an alias.
+    for held in session.conn.execute(
+            "SELECT category, valid_from, valid_to FROM category_periods WHERE person_id = ? "
+            "AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?) AND id IS NOT ? ORDER BY valid_from",
+            (person_id, (end or date.max).isoformat(), start.isoformat(), exclude)):
+        if names.get(held["category"], held["category"]) == category:
+            raise FieldError("valid_from", f"与已登记的{held['category']}期间 {held['valid_from']} 至 "
+                                           f"{held['valid_to'] or '今'} 重叠，请先修改原期间")
     return {"category": category, "valid_from": start.isoformat(), "valid_to": end.isoformat() if end else None,
             "certified_by": certified_by}
 

@@ -32,3 +32,28 @@ def test_a_number_held_inside_the_jurisdiction_still_names_the_person(session, f
     message = refused(session, "head.id_number", "已登记为 张三", lambda: registry.register_household(
         clerk, "340223100201", "籍山镇某村 2 号", registry.PersonInput("某人", HEAD_ID)))
     assert "籍山镇某村 1 号" in message
+
+
+def test_a_policy_alias_is_stored_by_the_policy_name_and_checked_for_overlap(session, family):
+    """wuhu-2022 names 特困人员 with the alias 特困供养人员: one category, one period at a time."""
+    period = registry.set_category(session, family[1], "特困供养人员", "2025-01-01", None, "民政")
+    stored = session.conn.execute("SELECT category FROM category_periods WHERE id = ?", (period,)).fetchone()[0]
+    assert stored == "特困人员"
+    refused(session, "valid_from", "重叠", lambda: registry.set_category(
+        session, family[1], "特困人员", "2025-01-01", None, "民政"))
+    refused(session, "valid_from", "重叠", lambda: registry.set_category(
+        session, family[1], "特困供养人员", "2025-06-01", "2025-12-31", "民政"))
+
+
+def test_a_period_stored_under_an_alias_before_still_blocks_an_overlap(session, family):
+    """Rows written before categories were stored by the policy's name may hold the alias."""
+    from app.store import records
+    from app.store.db import transaction
+
+    with transaction(session.conn):
+        records.insert(session.conn, session.user, "category_periods",
+                       {"person_id": family[1], "category": "特困供养人员", "valid_from": "2025-01-01",
+                        "valid_to": None, "certified_by": "民政"}, "登记身份类别")
+    message = refused(session, "valid_from", "重叠", lambda: registry.set_category(
+        session, family[1], "特困人员", "2025-03-01", None, "民政"))
+    assert "特困供养人员" in message
