@@ -157,6 +157,20 @@ def known_categories(session: Session) -> set[str]:
     return set(_category_names(session))
 
 
+def _period_day(value, field: str, label: str) -> date:
+    """A period's date, within the years an identity list may carry (a certification may run ahead of today).
+
+    0001-01-01 or 2999-01-01 is a slip of the keyboard, and taken as written it puts a category over every bill the
+    person ever had; the identity import refuses the same range, so a list and a form agree on what is plausible."""
+    from app.exchange.identity_lists import FIRST_YEAR, LAST_YEAR
+
+    day = validate.day(value, field, label, allow_future=True)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise FieldError(field, f"{day} 不在 {FIRST_YEAR} 至 {LAST_YEAR} 年之间，多半是年份输错了，请对照认定文件核对",
+                         label)
+    return day
+
+
 def _period(session: Session, person_id: str, category: str, valid_from, valid_to, certified_by: str,
             exclude: str | None = None) -> dict:
     """Checked period fields; periods of one category may not overlap (the edited one excepted).
@@ -169,8 +183,8 @@ def _period(session: Session, person_id: str, category: str, valid_from, valid_t
     if category not in names:
         raise FieldError("category", f"“{category}”不是已知的身份类别")
     category = names[category]
-    start = validate.day(valid_from, "valid_from", "起始日期", allow_future=True)
-    end = validate.day(valid_to, "valid_to", "终止日期", allow_future=True) if valid_to else None
+    start = _period_day(valid_from, "valid_from", "起始日期")
+    end = _period_day(valid_to, "valid_to", "终止日期") if valid_to else None
     if end is not None and end < start:
         raise FieldError("valid_to", f"终止日期 {end} 早于起始日期 {start}")
     if certified_by not in CERTIFIERS:

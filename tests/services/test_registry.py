@@ -57,3 +57,18 @@ def test_a_period_stored_under_an_alias_before_still_blocks_an_overlap(session, 
     message = refused(session, "valid_from", "重叠", lambda: registry.set_category(
         session, family[1], "特困人员", "2025-03-01", None, "民政"))
     assert "特困供养人员" in message
+
+
+@pytest.mark.parametrize("start,end,field", [
+    ("0001-01-01", None, "valid_from"), ("1949-12-31", None, "valid_from"), ("2999-01-01", None, "valid_from"),
+    ("2024-01-01", "2100-01-01", "valid_to"),
+])
+def test_a_period_date_outside_the_plausible_years_is_refused(session, family, start, end, field):
+    """The range the identity import takes (1950–2099): a form may not put a category over a century of bills."""
+    message = refused(session, field, "1950 至 2099", lambda: registry.set_category(
+        session, family[1], "低保对象", start, end, "民政"))
+    assert "年份" in message
+
+
+def test_a_period_may_run_ahead_of_today_within_the_years(session, family):
+    registry.set_category(session, family[1], "低保对象", "1950-01-01", "2099-12-31", "民政")
