@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
@@ -202,7 +203,7 @@ def _period(session: Session, person_id: str, category: str, valid_from, valid_t
             "certified_by": certified_by}
 
 
-def resettle_touched(session: Session, person_id: str, *periods: dict) -> None:
+def resettle_touched(session: Session, person_id: str, *periods: dict, reason: str = "身份类别变更") -> None:
     """Re-settle the years of the person's bills that a changed period reaches (inside the caller's transaction).
 
     A category certified back to January covers bills already recorded; the year is settled again and the
@@ -214,7 +215,7 @@ def resettle_touched(session: Session, person_id: str, *periods: dict) -> None:
         "SELECT DISTINCT substr(discharged_on, 1, 4) FROM visits WHERE person_id = ? AND discharged_on >= ?",
         (person_id, f"{first[:4]}-01-01"))]
     for year in years:
-        store_year(session, person_id, int(year), "身份类别变更")
+        store_year(session, person_id, int(year), reason)
 
 
 def set_category(session: Session, person_id: str, category: str, valid_from: str | date,
@@ -230,14 +231,56 @@ def set_category(session: Session, person_id: str, category: str, valid_from: st
     return row["id"]
 
 
-def update_category(session: Session, period_id: str, valid_from: str | date, valid_to: str | date | None,
-                    certified_by: str) -> None:
-    """Change a period's dates or certifier (ending a period is setting its 终止日期); bills are re-settled."""
+def _held_period(session: Session, period_id: str) -> sqlite3.Row:
+    """A period the user may edit: the permission, the period itself, and the person within the jurisdiction."""
     session.require("edit_categories")
     old = session.conn.execute("SELECT * FROM category_periods WHERE id = ?", (period_id,)).fetchone()
     if old is None:
         raise FieldError("period_id", "找不到这段身份类别期间，请刷新后重试")
     person(session, old["person_id"])
+    return old
+
+
+def _sent_away(session: Session, period: sqlite3.Row) -> str | None:
+    """Why a period may not be removed here, when a copy of it is already at the county or came from another site.
+
+    The exchange carries records and their changes, never a removal: a period removed here would stay in the county's
+    database (and at every site the county hands it to), and be settled there as if it held. Until the exchange can
+    carry a removal, a period that left this site is corrected where both copies can be: by the county."""
+    if period["site_id"] is not None:
+        return f"这段期间是从其他站点（{period['site_id']}）接收的，请在登记它的站点删除"
+    from app.services import packages, sync
+
+    created = session.conn.execute(
+        "SELECT min(seq) FROM audit_log WHERE entity = 'category_periods' AND entity_id = ? AND row_hash IS NOT NULL",
+        (period["id"],)).fetchone()[0]
+    sent = max(sync.state(session)["pushed_audit"], packages.export_state(session)["audit"])
+    if created is not None and created <= sent:
+        return ("这段期间已随同步或导出送到县里，在本机删除不会传到县级数据库；"
+                "请联系县级医疗救助经办人员处理，或把它的日期改正")
+    return None
+
+
+def remove_category(session: Session, period_id: str, reason: str) -> None:
+    """删除（录入错误）: remove a period that should never have been entered, with the reason, audited.
+
+    Changing the dates cannot do this (a period needs a day), so a mistaken period stayed for good. The years its bills
+    fall in are settled again exactly as when a period changes: money already paid is never rewritten, the difference
+    becomes a 补付 or 追回 line (payments.reconcile)."""
+    old = _held_period(session, period_id)
+    why = validate.text(reason, "reason", "删除原因", 200)
+    refused = _sent_away(session, old)
+    if refused:
+        raise FieldError("period_id", refused, "身份类别期间")
+    with transaction(session.conn):
+        records.delete(session.conn, session.user, "category_periods", period_id, f"删除身份类别（录入错误）：{why}")
+        resettle_touched(session, old["person_id"], dict(old), reason="身份类别删除（录入错误）")
+
+
+def update_category(session: Session, period_id: str, valid_from: str | date, valid_to: str | date | None,
+                    certified_by: str) -> None:
+    """Change a period's dates or certifier (ending a period is setting its 终止日期); bills are re-settled."""
+    old = _held_period(session, period_id)
     fields = _period(session, old["person_id"], old["category"], valid_from, valid_to, certified_by, exclude=period_id)
     with transaction(session.conn):
         records.update(session.conn, session.user, "category_periods", period_id, fields, "修改身份类别")

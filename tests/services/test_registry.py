@@ -72,3 +72,72 @@ def test_a_period_date_outside_the_plausible_years_is_refused(session, family, s
 
 def test_a_period_may_run_ahead_of_today_within_the_years(session, family):
     registry.set_category(session, family[1], "低保对象", "1950-01-01", "2099-12-31", "民政")
+
+
+def test_a_mistaken_period_is_removed_with_its_reason_and_paid_money_is_recovered_not_rewritten(session, family,
+                                                                                                clerk):
+    """低保 entered for the wrong person after the year was paid: removal re-settles, a paid amount stays paid and
+    the difference is a 追回 naming the removal, exactly as changing a period would."""
+    from decimal import Decimal
+
+    from app.services import bills, disbursement
+    from app.store import audit
+
+    from .test_money import _invariant, _reviewer
+    from .test_validation import bill
+
+    _, head, _ = family
+    period = registry.set_category(session, head, "低保对象", "2023-01-01", None, "民政")
+    bills.record_bill(clerk, head, bill(invoice_number="R1"))
+    batch = disbursement.create_batch(clerk, 2023)
+    disbursement.confirm_batch(_reviewer(session), batch["id"])
+    assert Decimal(batch["total"]) == Decimal("3000.00")
+    paid = [dict(r) for r in session.conn.execute("SELECT * FROM payment_lines ORDER BY id")]
+
+    refused(session, "reason", "删除原因", lambda: registry.remove_category(session, period, "  "))
+    registry.remove_category(session, period, "误录为户主，应为配偶")
+
+    assert session.conn.execute("SELECT count(*) FROM category_periods WHERE id = ?", (period,)).fetchone()[0] == 0
+    assert session.conn.execute("SELECT applied_category, assistance_paid FROM settlements").fetchone()[:] == (
+        "普通参保居民", "0.00")
+    for before in paid:  # what was paid is as it was …
+        assert dict(session.conn.execute("SELECT * FROM payment_lines WHERE id = ?", (before["id"],)).fetchone()) \
+            == before
+    lines = disbursement.adjustments(clerk, 2023)  # … and the difference is to be recovered
+    assert [(r["line_type"], r["amount"], r["reason"]) for r in lines] == [
+        ("追回", "-3000.00", "身份类别删除（录入错误）")]
+    _invariant(session)
+    entry = session.conn.execute("SELECT action, before, after FROM audit_log WHERE entity = 'category_periods' "
+                                 "AND entity_id = ? ORDER BY seq DESC LIMIT 1", (period,)).fetchone()
+    assert entry["action"] == "删除身份类别（录入错误）：误录为户主，应为配偶" and "低保对象" in entry["before"]
+    assert entry["after"] is None
+    assert audit.verify(session.conn) == []
+
+
+def test_removing_a_period_asks_the_same_permission_and_jurisdiction_as_editing_it(session, family):
+    period = registry.set_category(session, family[1], "低保对象", "2023-01-01", None, "民政")
+    other = township_clerk(session, "340223101")
+    refused(session, "person_id", "管辖范围", lambda: registry.remove_category(other, period, "录错"))
+    reviewer = Session(session.store, users.create_user(Session(session.store, SYSTEM), "shenhe", "审核员", "乡镇审核",
+                                                        "340223100", "correct-horse"))
+    before = session.conn.execute("SELECT count(*) FROM category_periods").fetchone()[0]
+    with pytest.raises(FieldError):
+        registry.remove_category(reviewer, period, "录错")
+    assert session.conn.execute("SELECT count(*) FROM category_periods").fetchone()[0] == before
+    village = township_clerk(session, "340223100")  # 乡镇经办 edits categories in its township
+    registry.remove_category(village, period, "录错")
+
+
+def test_a_period_already_sent_to_the_county_is_not_removed_here(session, family):
+    """The exchange carries records, not removals: removed here, it would stay (and be settled) at the county."""
+    from app.services import sync
+    from app.store import audit, records
+    from app.store.db import transaction
+
+    period = registry.set_category(session, family[1], "低保对象", "2023-01-01", None, "民政")
+    with transaction(session.conn):
+        records.put_setting(session.conn, session.user, sync.KEY,
+                            {**sync.state(session), "pushed_audit": audit.next_seq(session.conn) - 1}, "同步位置")
+    refused(session, "period_id", "县", lambda: registry.remove_category(session, period, "录错"))
+    later = registry.set_category(session, family[1], "孤儿", "2023-01-01", None, "民政")
+    registry.remove_category(session, later, "录错")  # made since: it never left, so it goes
