@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
-from app.domain.idnumber import ID_TYPES, parse_id_number
+from app.domain.idnumber import ID_TYPES, parse_id_number, resident_shaped
 from app.domain.names import CANONICAL_CATEGORIES, INSURANCE_SCHEMES
 from app.services import validate
 from app.services.session import Session
@@ -46,25 +46,44 @@ def _person_fields(session: Session, p: PersonInput, field: str, exclude: str | 
         number, born, sex = checked.value, checked.birth_date.isoformat(), checked.sex
     else:
         number = validate.text(p.id_number, f"{field}.id_number", "证件号码", 40)
+        number = resident_shaped(number) or number
         born = validate.day(p.birth_date, f"{field}.birth_date", "出生日期").isoformat() if p.birth_date else None
         if p.sex not in (None, "男", "女"):
             raise FieldError(f"{field}.sex", "性别应为 男 或 女")
         sex = p.sex
-    existing = session.conn.execute(
-        "SELECT p.name, h.address, h.region_code FROM persons p JOIN households h ON h.id = p.household_id "
-        "WHERE p.id_type = ? AND p.id_number = ? AND p.id IS NOT ?", (p.id_type, number, exclude)).fetchone()
+    existing = _holder(session, p.id_type, number, p.id_number, exclude)
     if existing:
-        raise FieldError(f"{field}.id_number", _registered_elsewhere(session, p.id_type, number, existing))
+        raise FieldError(f"{field}.id_number", _registered_elsewhere(session, existing))
     return {"name": name, "name_initials": initials(name), "id_type": p.id_type, "id_number": number,
             "birth_date": born, "sex": sex, "relation_to_head": p.relation_to_head}
 
 
-def _registered_elsewhere(session: Session, id_type: str, number: str, existing) -> str:
+def _holder(session: Session, id_type: str, number: str, typed: str, exclude: str | None) -> sqlite3.Row | None:
+    """Whoever else holds the number: a resident ID number under any document type, another number under its own.
+
+    One person entered as 居民身份证 and again as 户口簿, or as 34022319800101101x, is one person twice, and two
+    settlements of one year. Rows stored before numbers were made plain may hold the lower-case x or the number as
+    it was typed; those spellings are looked up too (by the index: a scan of every person per registration is too
+    slow for a county). A number of another shape (a 出生医学证明's) is only compared within its document type."""
+    if resident_shaped(number):
+        spellings = sorted({number, number.lower(), str(typed).strip()})
+        where = f"p.id_number IN ({', '.join('?' * len(spellings))})"
+        args: tuple = (*spellings,)
+    else:
+        where, args = "p.id_type = ? AND p.id_number = ?", (id_type, number)
+    return session.conn.execute(
+        "SELECT p.id_type, p.id_number, p.name, h.address, h.region_code FROM persons p "
+        f"JOIN households h ON h.id = p.household_id WHERE {where} AND p.id IS NOT ? LIMIT 1",
+        (*args, exclude)).fetchone()
+
+
+def _registered_elsewhere(session: Session, existing: sqlite3.Row) -> str:
     """Why a number already held is refused: who holds it inside the user's jurisdiction, only where outside it.
 
     A caseworker may not read another township's people (session.require_region), and a duplicate check must not
     become a way round that by typing ID numbers: outside the jurisdiction the message names the place, never the
     person or the address."""
+    id_type, number = existing["id_type"], existing["id_number"]  # as held: it may be another document type
     if session.user.covers(existing["region_code"]):
         return f"{id_type} {number} 已登记为 {existing['name']}（{existing['address']}），请在该人员处修改，不要重复登记"
     from app.services.places import township_and_village

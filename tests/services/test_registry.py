@@ -141,3 +141,56 @@ def test_a_period_already_sent_to_the_county_is_not_removed_here(session, family
     refused(session, "period_id", "县", lambda: registry.remove_category(session, period, "录错"))
     later = registry.set_category(session, family[1], "孤儿", "2023-01-01", None, "民政")
     registry.remove_category(session, later, "录错")  # made since: it never left, so it goes
+
+
+def _x_number() -> str:
+    """A valid resident ID number ending in X."""
+    from app.domain.idnumber import check_digit
+
+    return next(f"34022319800101{i:03d}X" for i in range(100, 999) if check_digit(f"34022319800101{i:03d}") == "X")
+
+
+def test_a_resident_id_number_is_refused_again_under_another_document_type(session, family):
+    message = refused(session, "head.id_number", "已登记为 张三", lambda: registry.register_household(
+        session, "340223100201", "某村 2 号", registry.PersonInput("张三", HEAD_ID, id_type="户口簿",
+                                                                   birth_date="1949-12-31", sex="女")))
+    assert "居民身份证" in message  # the document it is held under
+
+
+@pytest.mark.parametrize("spelling", ["lower", "spaced", "full-width"])
+def test_a_resident_id_number_is_one_number_however_it_is_written(session, family, spelling):
+    number = _x_number()
+    registry.add_member(session, family[0], registry.PersonInput("王小", number, "子"))
+    typed = {"lower": number.lower(), "spaced": f" {number[:6]} {number[6:]}",
+             "full-width": "".join(chr(ord(c) + 0xFEE0) for c in number)}[spelling]
+    refused(session, "member.id_number", "已登记为 王小", lambda: registry.add_member(
+        session, family[0], registry.PersonInput("王小", typed, "子", id_type="户口簿")))
+
+
+def test_a_number_shaped_like_a_resident_id_is_stored_plain_under_any_document_type(session, family):
+    number = _x_number()
+    pid = registry.add_member(session, family[0], registry.PersonInput("王小", f"{number[:6]} {number[6:].lower()}",
+                                                                       "子", id_type="户口簿"))
+    assert registry.person(session, pid)["id_number"] == number
+    refused(session, "member.id_number", "户口簿", lambda: registry.add_member(
+        session, family[0], registry.PersonInput("王小", number, "子")))
+
+
+def test_a_row_stored_with_a_lower_case_x_before_still_blocks_the_number(session, family):
+    from app.store import records
+    from app.store.db import transaction
+
+    number = _x_number()
+    with transaction(session.conn):
+        records.insert(session.conn, session.user, "persons",
+                       {"household_id": family[0], "name": "王小", "id_type": "户口簿", "id_number": number.lower(),
+                        "relation_to_head": "子", "name_initials": "wx"}, "登记人员")
+    refused(session, "member.id_number", "已登记为 王小", lambda: registry.add_member(
+        session, family[0], registry.PersonInput("王小", number, "子")))
+
+
+def test_other_documents_keep_their_numbers_as_typed(session, family):
+    pid = registry.add_member(session, family[0], registry.PersonInput("王小小", "O340012345", "子",
+                                                                       id_type="出生医学证明"))
+    assert registry.person(session, pid)["id_number"] == "O340012345"
+    registry.add_member(session, family[0], registry.PersonInput("王二", "O340012345", "子", id_type="其他"))
