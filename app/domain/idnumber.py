@@ -48,6 +48,15 @@ def normalise(raw: str) -> str:
     return "".join(str(raw).translate(_PLAIN).split())
 
 
+def resident_shaped(raw: str) -> str | None:
+    """The plain form of a number written like an 18-character resident ID number, or None.
+
+    A 户口簿 or a residence permit carries the same 公民身份号码 as the ID card; whatever document it is entered
+    under, written with spaces, full-width digits or a lower-case x it is still that one number."""
+    value = normalise(raw)
+    return value if _SHAPE.match(value) else None
+
+
 def parse_id_number(raw: str, field: str = "id_number", today: date | None = None) -> IdNumber:
     """Check an 18-digit ID number; derive birth date and sex from it."""
     value = normalise(raw)

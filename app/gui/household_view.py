@@ -139,6 +139,7 @@ class HouseholdView(QWidget):
                                    ("修改住址", self.edit_address, "register"),
                                    ("登记身份类别", self.add_category, "edit_categories"),
                                    ("修改 / 终止所选期间", self.edit_period, "edit_categories"),
+                                   ("删除所选期间（录入错误）", self.remove_period, "edit_categories"),
                                    ("为选中成员录入账单", self.open_bill, "record_bill"),
                                    ("打印选中成员本年结算单…", self.print_year, "print")):
             b = QPushButton(text)
@@ -209,6 +210,24 @@ class HouseholdView(QWidget):
         dialog = CategoryDialog(self.window, m["id"], m["name"], self.window.category_names(), m["periods"][row])
         if dialog.exec():
             self.refresh(m["id"])
+
+    def remove_period(self) -> None:
+        """删除（录入错误）after a confirmation that asks the reason; a period that ended is ended, not removed."""
+        m = self.selected()
+        row = self.periods.current_record()
+        if m is None or not 0 <= row < len(m["periods"]):
+            return
+        p = m["periods"][row]
+        # The confirmation is the reason's dialog: cancelling it removes nothing, and the service refuses an empty one.
+        reason, ok = QInputDialog.getText(
+            self, "删除身份类别期间（录入错误）",
+            f"删除 {m['name']} 的{p['category']}期间 {p['valid_from']} 至 {p['valid_to'] or '今'}？\n"
+            "只用于录入错误；身份终止请用“修改 / 终止所选期间”填写终止日期。\n"
+            "删除后本人的账单按其余身份类别重新结算，已发放的金额不改，差额记为补付或追回。\n\n删除原因：")
+        if ok:
+            session, period_id, person_id = self.window.session, p["id"], m["id"]
+            Op(self, lambda: registry.remove_category(session, period_id, reason)).success(
+                lambda _: self.refresh(person_id)).run()
 
     def selected(self) -> dict | None:
         if not self.household:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
-from app.domain.idnumber import ID_TYPES, parse_id_number
+from app.domain.idnumber import ID_TYPES, parse_id_number, resident_shaped
 from app.domain.names import CANONICAL_CATEGORIES, INSURANCE_SCHEMES
 from app.services import validate
 from app.services.session import Session
@@ -45,18 +46,53 @@ def _person_fields(session: Session, p: PersonInput, field: str, exclude: str | 
         number, born, sex = checked.value, checked.birth_date.isoformat(), checked.sex
     else:
         number = validate.text(p.id_number, f"{field}.id_number", "证件号码", 40)
+        number = resident_shaped(number) or number
         born = validate.day(p.birth_date, f"{field}.birth_date", "出生日期").isoformat() if p.birth_date else None
         if p.sex not in (None, "男", "女"):
             raise FieldError(f"{field}.sex", "性别应为 男 或 女")
         sex = p.sex
-    existing = session.conn.execute(
-        "SELECT p.name, h.address FROM persons p JOIN households h ON h.id = p.household_id "
-        "WHERE p.id_type = ? AND p.id_number = ? AND p.id IS NOT ?", (p.id_type, number, exclude)).fetchone()
+    existing = _holder(session, p.id_type, number, p.id_number, exclude)
     if existing:
-        raise FieldError(f"{field}.id_number", f"{p.id_type} {number} 已登记为 {existing['name']}（{existing['address']}），"
-                                                f"请在该人员处修改，不要重复登记")
+        raise FieldError(f"{field}.id_number", _registered_elsewhere(session, existing))
     return {"name": name, "name_initials": initials(name), "id_type": p.id_type, "id_number": number,
             "birth_date": born, "sex": sex, "relation_to_head": p.relation_to_head}
+
+
+def _holder(session: Session, id_type: str, number: str, typed: str, exclude: str | None) -> sqlite3.Row | None:
+    """Whoever else holds the number: a resident ID number under any document type, another number under its own.
+
+    One person entered as 居民身份证 and again as 户口簿, or as 34022319800101101x, is one person twice, and two
+    settlements of one year. Rows stored before numbers were made plain may hold the lower-case x or the number as
+    it was typed; those spellings are looked up too (by the index: a scan of every person per registration is too
+    slow for a county). A number of another shape (a 出生医学证明's) is only compared within its document type."""
+    if resident_shaped(number):
+        spellings = sorted({number, number.lower(), str(typed).strip()})
+        where = f"p.id_number IN ({', '.join('?' * len(spellings))})"
+        args: tuple = (*spellings,)
+    else:
+        where, args = "p.id_type = ? AND p.id_number = ?", (id_type, number)
+    return session.conn.execute(
+        "SELECT p.id_type, p.id_number, p.name, h.address, h.region_code FROM persons p "
+        f"JOIN households h ON h.id = p.household_id WHERE {where} AND p.id IS NOT ? LIMIT 1",
+        (*args, exclude)).fetchone()
+
+
+def _registered_elsewhere(session: Session, existing: sqlite3.Row) -> str:
+    """Why a number already held is refused: who holds it inside the user's jurisdiction, only where outside it.
+
+    A caseworker may not read another township's people (session.require_region), and a duplicate check must not
+    become a way round that by typing ID numbers: outside the jurisdiction the message names the place, never the
+    person or the address."""
+    id_type, number = existing["id_type"], existing["id_number"]  # as held: it may be another document type
+    if session.user.covers(existing["region_code"]):
+        return f"{id_type} {number} 已登记为 {existing['name']}（{existing['address']}），请在该人员处修改，不要重复登记"
+    from app.services.places import township_and_village
+
+    township, village = township_and_village(existing["region_code"])
+    # Nobody can move a person between households here, and no one outside the place may change its record: the
+    # county, whose jurisdiction covers both places, is who sorts out a person who has moved.
+    return (f"{id_type} {number} 已在{township}{village}登记，不在您的管辖范围内，同一人不能重复登记；"
+            f"如此人已迁入本地，请联系县级医疗救助经办人员（管辖范围包括两地）核实处理")
 
 
 def _person_row(session: Session, p: PersonInput, household_id: str, field: str) -> dict:
@@ -119,42 +155,74 @@ def policy_categories(session: Session) -> list[str]:
     return list(dict.fromkeys(decl.name for decl in load_policy(policy_id).policy.categories))
 
 
+def _category_names(session: Session) -> dict[str, str]:
+    """Every name a category may be entered by → the name it is stored under.
+
+    The policy's aliases (特困供养人员) map to its own name, as the settlement engine reads them (PolicyIndex); the
+    canonical categories it has no name for stay as they are."""
+    policy_id = session.store.setting("policy_id")
+    cached = session._cache.get("category_names")
+    if cached is None or cached[0] != policy_id:
+        names = {name: name for name in CANONICAL_CATEGORIES}
+        if policy_id:
+            from app.policy.index import PolicyIndex
+            from app.policy.loader import load_policy
+            names.update(PolicyIndex.of(load_policy(policy_id).policy).canonical)
+        cached = session._cache["category_names"] = (policy_id, names)
+    return cached[1]
+
+
 def known_categories(session: Session) -> set[str]:
     """Canonical categories and whatever the county's policy names (with its aliases)."""
-    names = set(CANONICAL_CATEGORIES)
-    policy_id = session.store.setting("policy_id")
-    if policy_id:
-        from app.policy.loader import load_policy
-        for decl in load_policy(policy_id).policy.categories:
-            names.update((decl.name, *decl.aliases))
-    return names
+    return set(_category_names(session))
+
+
+def _period_day(value, field: str, label: str) -> date:
+    """A period's date, within the years an identity list may carry (a certification may run ahead of today).
+
+    0001-01-01 or 2999-01-01 is a slip of the keyboard, and taken as written it puts a category over every bill the
+    person ever had; the identity import refuses the same range, so a list and a form agree on what is plausible."""
+    from app.exchange.identity_lists import FIRST_YEAR, LAST_YEAR
+
+    day = validate.day(value, field, label, allow_future=True)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise FieldError(field, f"{day} 不在 {FIRST_YEAR} 至 {LAST_YEAR} 年之间，多半是年份输错了，请对照认定文件核对",
+                         label)
+    return day
 
 
 def _period(session: Session, person_id: str, category: str, valid_from, valid_to, certified_by: str,
             exclude: str | None = None) -> dict:
-    """Checked period fields; periods of one category may not overlap (the edited one excepted)."""
+    """Checked period fields; periods of one category may not overlap (the edited one excepted).
+
+    The category is stored by the policy's own name, and compared by it: an alias stored as typed would let
+    特困供养人员 and 特困人员 cover the same days, and ending one would leave the other open."""
     if not category:
         raise FieldError("category", "请选择身份类别")
-    if category not in known_categories(session):
+    names = _category_names(session)
+    if category not in names:
         raise FieldError("category", f"“{category}”不是已知的身份类别")
-    start = validate.day(valid_from, "valid_from", "起始日期", allow_future=True)
-    end = validate.day(valid_to, "valid_to", "终止日期", allow_future=True) if valid_to else None
+    category = names[category]
+    start = _period_day(valid_from, "valid_from", "起始日期")
+    end = _period_day(valid_to, "valid_to", "终止日期") if valid_to else None
     if end is not None and end < start:
         raise FieldError("valid_to", f"终止日期 {end} 早于起始日期 {start}")
     if certified_by not in CERTIFIERS:
         raise FieldError("certified_by", f"认定部门应为 {'、'.join(CERTIFIERS)} 之一")
-    clash = session.conn.execute(
-        "SELECT valid_from, valid_to FROM category_periods WHERE person_id = ? AND category = ? "
-        "AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?) AND id IS NOT ?",
-        (person_id, category, (end or date.max).isoformat(), start.isoformat(), exclude)).fetchone()
-    if clash:
-        raise FieldError("valid_from", f"与已登记的{category}期间 {clash['valid_from']} 至 {clash['valid_to'] or '今'} 重叠，"
-                                       f"请先修改原期间")
+    # Every period of the person, not only those stored under this name: rows written before names were made
+    # canonical may hold an alias.
+    for held in session.conn.execute(
+            "SELECT category, valid_from, valid_to FROM category_periods WHERE person_id = ? "
+            "AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?) AND id IS NOT ? ORDER BY valid_from",
+            (person_id, (end or date.max).isoformat(), start.isoformat(), exclude)):
+        if names.get(held["category"], held["category"]) == category:
+            raise FieldError("valid_from", f"与已登记的{held['category']}期间 {held['valid_from']} 至 "
+                                           f"{held['valid_to'] or '今'} 重叠，请先修改原期间")
     return {"category": category, "valid_from": start.isoformat(), "valid_to": end.isoformat() if end else None,
             "certified_by": certified_by}
 
 
-def resettle_touched(session: Session, person_id: str, *periods: dict) -> None:
+def resettle_touched(session: Session, person_id: str, *periods: dict, reason: str = "身份类别变更") -> None:
     """Re-settle the years of the person's bills that a changed period reaches (inside the caller's transaction).
 
     A category certified back to January covers bills already recorded; the year is settled again and the
@@ -166,7 +234,7 @@ def resettle_touched(session: Session, person_id: str, *periods: dict) -> None:
         "SELECT DISTINCT substr(discharged_on, 1, 4) FROM visits WHERE person_id = ? AND discharged_on >= ?",
         (person_id, f"{first[:4]}-01-01"))]
     for year in years:
-        store_year(session, person_id, int(year), "身份类别变更")
+        store_year(session, person_id, int(year), reason)
 
 
 def set_category(session: Session, person_id: str, category: str, valid_from: str | date,
@@ -182,14 +250,56 @@ def set_category(session: Session, person_id: str, category: str, valid_from: st
     return row["id"]
 
 
-def update_category(session: Session, period_id: str, valid_from: str | date, valid_to: str | date | None,
-                    certified_by: str) -> None:
-    """Change a period's dates or certifier (ending a period is setting its 终止日期); bills are re-settled."""
+def _held_period(session: Session, period_id: str) -> sqlite3.Row:
+    """A period the user may edit: the permission, the period itself, and the person within the jurisdiction."""
     session.require("edit_categories")
     old = session.conn.execute("SELECT * FROM category_periods WHERE id = ?", (period_id,)).fetchone()
     if old is None:
         raise FieldError("period_id", "找不到这段身份类别期间，请刷新后重试")
     person(session, old["person_id"])
+    return old
+
+
+def _sent_away(session: Session, period: sqlite3.Row) -> str | None:
+    """Why a period may not be removed here, when a copy of it is already at the county or came from another site.
+
+    The exchange carries records and their changes, never a removal: a period removed here would stay in the county's
+    database (and at every site the county hands it to), and be settled there as if it held. Until the exchange can
+    carry a removal, a period that left this site is corrected where both copies can be: by the county."""
+    if period["site_id"] is not None:
+        return f"这段期间是从其他站点（{period['site_id']}）接收的，请在登记它的站点删除"
+    from app.services import packages, sync
+
+    created = session.conn.execute(
+        "SELECT min(seq) FROM audit_log WHERE entity = 'category_periods' AND entity_id = ? AND row_hash IS NOT NULL",
+        (period["id"],)).fetchone()[0]
+    sent = max(sync.state(session)["pushed_audit"], packages.export_state(session)["audit"])
+    if created is not None and created <= sent:
+        return ("这段期间已随同步或导出送到县里，在本机删除不会传到县级数据库；"
+                "请联系县级医疗救助经办人员处理，或把它的日期改正")
+    return None
+
+
+def remove_category(session: Session, period_id: str, reason: str) -> None:
+    """删除（录入错误）: remove a period that should never have been entered, with the reason, audited.
+
+    Changing the dates cannot do this (a period needs a day), so a mistaken period stayed for good. The years its bills
+    fall in are settled again exactly as when a period changes: money already paid is never rewritten, the difference
+    becomes a 补付 or 追回 line (payments.reconcile)."""
+    old = _held_period(session, period_id)
+    why = validate.text(reason, "reason", "删除原因", 200)
+    refused = _sent_away(session, old)
+    if refused:
+        raise FieldError("period_id", refused, "身份类别期间")
+    with transaction(session.conn):
+        records.delete(session.conn, session.user, "category_periods", period_id, f"删除身份类别（录入错误）：{why}")
+        resettle_touched(session, old["person_id"], dict(old), reason="身份类别删除（录入错误）")
+
+
+def update_category(session: Session, period_id: str, valid_from: str | date, valid_to: str | date | None,
+                    certified_by: str) -> None:
+    """Change a period's dates or certifier (ending a period is setting its 终止日期); bills are re-settled."""
+    old = _held_period(session, period_id)
     fields = _period(session, old["person_id"], old["category"], valid_from, valid_to, certified_by, exclude=period_id)
     with transaction(session.conn):
         records.update(session.conn, session.user, "category_periods", period_id, fields, "修改身份类别")
