@@ -76,7 +76,8 @@ def test_a_bomb_that_lies_about_its_size_is_stopped_where_the_lie_ends(tmp_path,
 def _cells(rows: int, cols: int, refs: bool) -> bytes:
     """A header row, then a cell at the far corner (by reference) or a row of `cols` cells placed by position."""
     head = '<row r="1"><c r="A1" t="inlineStr"><is><t>姓名</t></is></c><c r="B1" t="inlineStr"><is><t>身份证号</t>' \
-           '</is></c><c r="C1" t="inlineStr"><is><t>起始时间</t></is></c></row>'
+           '</is></c><c r="C1" t="inlineStr"><is><t>起始时间</t></is></c><c r="D1" t="inlineStr"><is><t>救助类别</t>' \
+           '</is></c></row>'
     if refs:
         name = bounds._cell_name(rows, cols) if cols <= 18278 else f"ZZZZ{rows}"
         far = f'<row r="{rows}"><c r="{name}"><v>1</v></c></row>'
