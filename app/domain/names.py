@@ -25,6 +25,15 @@ HOSPITAL_LEVEL_ALIASES: dict[str, str] = {
 }
 
 
+# Surnames read otherwise than their everyday character: (pypinyin's usual initial, the surname's initial). Names are
+# stored with the usual one (persons.name_initials), so a caseworker typing the surname's (zxx for 曾小贤) is also
+# matched by search.person_match; tests/test_names.py pins the first letter against pypinyin.
+SURNAME_INITIALS: dict[str, tuple[str, str]] = {
+    "曾": ("c", "z"), "单": ("d", "s"), "解": ("j", "x"), "仇": ("c", "q"), "区": ("q", "o"), "查": ("c", "z"),
+    "覃": ("t", "q"), "翟": ("d", "z"), "召": ("z", "s"), "种": ("z", "c"), "秘": ("m", "b"), "繁": ("f", "p"),
+}
+
+
 def initials(name: str) -> str:
     """Pinyin initials of a name, lower case: 张三 → zs (heteronyms take pypinyin's usual reading)."""
     # pypinyin loads its dictionaries on import (about a second on a slow machine): only when a name is first spelled,

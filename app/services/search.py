@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from app.domain.idnumber import normalise
+from app.domain.names import SURNAME_INITIALS
 from app.services.session import Session
 from app.store import reads
 
@@ -16,6 +17,22 @@ _TOP = "\U0010ffff"
 def _prefix(column: str, value: str) -> tuple[str, tuple[str, str]]:
     # A range instead of LIKE, so the index on the column is used for any characters.
     return f"{column} >= ? AND {column} < ?", (value, value + _TOP)
+
+
+def surname_readings(query: str) -> list[tuple[str, tuple]]:
+    """For initials typed by a surname's own reading (zxx: 曾小贤, stored cxx), the conditions that find the names
+    stored with the usual reading: each a name prefix and stored initials, both by index. Searched one by one and put
+    together (search_ids): one OR over them made SQLite walk every household of a county."""
+    q = normalise(query or "").lower()
+    if not re.fullmatch(r"[a-z]+", q):
+        return []
+    out = []
+    for surname, (usual, own) in SURNAME_INITIALS.items():
+        if own == q[0] and usual != own:
+            name, name_args = _prefix("p.name", surname)
+            stored, stored_args = _prefix("p.name_initials", usual + q[1:])
+            out.append((f"{name} AND {stored}", (*name_args, *stored_args)))
+    return out
 
 
 def person_match(query: str) -> tuple[str, tuple, str]:
@@ -34,10 +51,6 @@ def person_match(query: str) -> tuple[str, tuple, str]:
 def search_ids(session: Session, query: str, village: str | None = None, limit: int | None = 200) -> list[str]:
     """Person ids matching the query within the user's jurisdiction (and the village, if given), by name."""
     where, params = [], []
-    clause, p, order = person_match(query)
-    if clause:
-        where.append(clause)
-        params.extend(p)
     scope = village or session.user.jurisdiction
     if scope:
         if not village and not session.user.covers(scope):
@@ -47,11 +60,28 @@ def search_ids(session: Session, query: str, village: str | None = None, limit: 
         params.extend(p)
     if village and session.user.jurisdiction and not village.startswith(session.user.jurisdiction):
         return []
-    sql = (f"SELECT p.id FROM persons p JOIN households h ON h.id = p.household_id "
-           f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order}")
+    clause, p, order = person_match(query)
+    found = _ids(session, [clause] if clause else [], (*p,), where, params, order, limit)
+    readings = surname_readings(query)
+    if not readings:
+        return [r[0] for r in found]
+    typed = normalise(query).lower()[0]
+    keyed = [(r[1], r[2], r[0]) for r in found]
+    for reading, args in readings:  # each by its own index, then merged as if stored with the surname's reading
+        keyed += [(typed + r[1][1:], r[2], r[0]) for r in _ids(session, [reading], args, where, params, order, limit)]
+    keyed.sort()
+    return [r[2] for r in keyed[:limit]]
+
+
+def _ids(session: Session, match: list[str], match_args: tuple, where: list[str], params: list, order: str,
+         limit: int | None) -> list[tuple]:
+    """(id, initials, name) of the people matching, in `order`, at most `limit`."""
+    conditions = [*match, *where]
+    sql = (f"SELECT p.id, p.name_initials, p.name FROM persons p JOIN households h ON h.id = p.household_id "
+           f"{'WHERE ' + ' AND '.join(conditions) if conditions else ''} ORDER BY {order}")
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
-    return [r[0] for r in session.conn.execute(sql, params)]
+    return session.conn.execute(sql, (*match_args, *params)).fetchall()
 
 
 def fetch_people(session: Session, ids: list[str]) -> list[dict]:

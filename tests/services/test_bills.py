@@ -136,3 +136,14 @@ def test_a_bill_outside_the_insured_area_is_stored_sealed_and_not_assisted(sessi
     assert broken_seals(session.conn) == []
     session.conn.execute("UPDATE visits SET in_insured_area = 1 WHERE invoice_number = 'G1'")  # edited behind our back
     assert broken_seals(session.conn)
+
+
+def test_a_surname_read_otherwise_is_found_by_either_reading(session, family):
+    """曾小贤 is stored as cxx (pypinyin's everyday 曾): zxx, as a caseworker says the surname, finds it too."""
+    hid, _, _ = family
+    for name, number in (("曾小贤", "340223199002020035"), ("单雄", "340223198505050047")):
+        registry.add_member(session, hid, registry.PersonInput(name, number, "其他"))
+    names = lambda rows: sorted(r["name"] for r in rows)  # noqa: E731
+    assert names(search.search_people(session, "zxx")) == names(search.search_people(session, "cxx")) == ["曾小贤"]
+    assert names(search.search_people(session, "sx")) == ["单雄"] and names(search.search_people(session, "dx")) == ["单雄"]
+    assert names(search.search_people(session, "zs")) == ["张三"]  # a surname's reading reaches no other name
