@@ -81,10 +81,12 @@ def admit(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> tuple[list[tu
     held = _held(pg, ids)
     options, offices = rules(pg)
     notice_days = _notice_days(pg)
-    # Only the county's own installation (the keys it claimed here) takes the county's steps; a row's site_id is
-    # the site whose registered key signed its push (or whose package the county's installation imported).
+    # A township's registered site does not take the county's steps; a row's site_id is the site whose registered key
+    # signed its push (or whose package the county's installation imported). A site not registered as a township's
+    # (the county's installation, claimed or not, or a county computer replaced since) is not bound here.
     county = county_keys.county(pg)
     county_site = county[0].site_id if county else None
+    townships = {s["site_id"] for s in county_keys.sites(pg)} - {county_site}
     regions = dict(pg.execute("SELECT id, region_code FROM applications WHERE id = ANY(%s)", (ids,)).fetchall())
     recorders = _recorders(pg, ids)
     known = {r[0] for r in pg.execute("SELECT id FROM application_steps WHERE id = ANY(%s)", ([r[0] for r in rows],))}
@@ -99,7 +101,7 @@ def admit(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> tuple[list[tu
                   else replay.check(step, held[step["application_id"]], region, options=options,
                                     one_person=duties.office_level(offices, region),
                                     recorders=recorders.get(step["application_id"], ()),
-                                    from_county=county_site is not None and step.get("site_id") == county_site,
+                                    from_county=False if step.get("site_id") in townships else None,
                                     notice_days=notice_days))
         if reason:
             refused.append((step, reason))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from decimal import Decimal
 from typing import Any
 
 from app.exchange import trust
@@ -30,16 +29,20 @@ def refusal(conn: sqlite3.Connection, step: dict) -> str | None:
     options = duties.Options.of(_setting(conn, duties.SETTING))
     offices = _setting(conn, duties.ONE_PERSON_SETTING) or []
     steps = held(conn, step["application_id"])
-    # The county's own installation is the one whose keys this site took in as the county's; a step's site_id is
-    # the site that made it, which the county checked against that site's registered key before passing it on.
-    county = (_setting(conn, trust.SETTING) or {}).get("county") or {}
+    # A step's site_id is the site that made it, which the county checked against that site's registered key before
+    # passing it on. Only a site this one knows as a township's is refused the county's steps: one it does not know
+    # (or a county computer replaced since) is not bound here. The approved amount is bounded by the computed one
+    # here; what the bills held here support is checked again at 发放 (applications._still_supported), where the money
+    # goes out: refusing the 批准 itself for a bill voided here since would stop the case here for good.
+    registry = _setting(conn, trust.SETTING) or {}
+    county_site = (registry.get("county") or {}).get("site_id")
+    townships = set(registry.get("sites") or {}) - {county_site}
     workflow = _setting(conn, "workflow") or {}
     return replay.check(step, steps, app["region_code"], options=options,
                         one_person=duties.office_level(offices, app["region_code"]),
                         recorders=reads.bill_recorders(conn, app["person_id"], app["year"]),
-                        from_county=bool(county.get("site_id")) and step.get("site_id") == county["site_id"],
-                        notice_days=_days(workflow.get("notice_days", DEFAULT_NOTICE_DAYS)),
-                        computed=amount_here(conn, dict(app), steps) if step["action"] == "approve" else None)
+                        from_county=False if step.get("site_id") in townships else None,
+                        notice_days=_days(workflow.get("notice_days", DEFAULT_NOTICE_DAYS)))
 
 
 # applications.DEFAULTS["notice_days"]: a site that never changed its settings runs 公示 for this many days.
@@ -48,27 +51,6 @@ DEFAULT_NOTICE_DAYS = 7
 
 def _days(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def amount_here(conn: sqlite3.Connection, app: dict, steps: list[dict]) -> Decimal | None:
-    """The 依申请救助 this site computes for a case from the bills it holds, with the 财产核查 its held steps record;
-    None where it cannot (no policy here, no bill of the year here, no 财产核查 yet, a value the policy lacks)."""
-    from app.domain.errors import FieldError
-    from app.policy.engine import Engine
-    from app.policy.loader import PolicyError, load_policy
-
-    check = replay.certified(steps).get("passes_asset_check", app.get("passes_asset_check"))
-    policy_id = _setting(conn, "policy_id")
-    if check is None or not policy_id:
-        return None
-    try:
-        case = reads.application_case(conn, app, policy_id, bool(check))
-        if case is None:
-            return None
-        engine = Engine(load_policy(policy_id), _setting(conn, "local") or {}, reads.dated_locals(conn))
-        return engine.settle(case).application_assistance_paid
-    except (FieldError, PolicyError, ArithmeticError, TypeError, ValueError):
-        return None
 
 
 def _setting(conn: sqlite3.Connection, key: str):

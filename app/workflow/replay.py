@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
 
 from app.domain.money import MoneyError, parse_money
 from app.store import clock
@@ -83,7 +82,7 @@ def county_parts(steps: Sequence[Mapping]) -> set[str]:
 def check(step: Mapping, held: Sequence[Mapping], region_code: str, jurisdiction: str | None = None,
           options: duties.Options = duties.DEFAULT, one_person: int = 0,
           recorders: Sequence[str] = (), *, from_county: bool | None = None, notice_days: int | None = None,
-          computed: Decimal | None = None, today: date | None = None) -> str | None:
+          today: date | None = None) -> str | None:
     """Why `step` may not be applied after the accepted `held` steps (in seq order), in Chinese; None if it may.
 
     `jurisdiction` is the sending site's, when the county registered it; without it the user is granted the
@@ -93,11 +92,12 @@ def check(step: Mapping, held: Sequence[Mapping], region_code: str, jurisdiction
     sender's claim; `recorders` the users who recorded the applicant's bills of the year, as the receiver's audit
     log shows (nobody approves a case whose bills they recorded).
 
-    What the receiver knows besides: `from_county` whether the step's site (its site_id, which the county checked
-    against the site's registered key) is the county's own installation: only it takes the county's steps, whatever
-    role a step claims (None: not known, not bound); `notice_days` the shortest 公示 the receiving county sets;
-    `computed` the 依申请救助 the receiver computes from the bills it holds (None where it cannot), which bounds
-    an approval; `today` the receiver's today (a step is not dated after it, nor before the step it follows)."""
+    What the receiver knows besides: `from_county` False when the step's site (its site_id, which the county
+    checked against the site's registered key) is known to be a township's, not the county's installation: a
+    township does not take the county's steps, whatever role a step claims (None: the receiver does not know the
+    site — a county not yet claimed, a replaced county computer — and does not bind); `notice_days` the shortest
+    公示 the receiving county sets; `today` the receiver's today (a step is not dated after it, nor before the step
+    it follows, beyond a day of clock difference)."""
     if step["seq"] != len(held) + 1:
         return f"这是第 {step['seq']} 步，本处只有前 {len(held)} 步，前面的办理环节尚未收到或已不同"
     now = fold(held)["state"]
@@ -132,18 +132,23 @@ def check(step: Mapping, held: Sequence[Mapping], region_code: str, jurisdiction
         return f"“{rules.ACTION_NAMES[action]}”须有意见（理由），这一步没有"
     if step["to_state"] == "public_notice":
         return _notice(step, notice_days)
-    return _needs(step, held, computed)
+    return _needs(step, held)
+
+
+# Computers' clocks differ: a day either way is a clock, more is not what happened.
+SKEW = timedelta(days=1)
 
 
 def _when(step: Mapping, held: Sequence[Mapping], today: date) -> str | None:
-    """A step dated after the receiver's today, or before the step it follows, is not what happened."""
+    """A step dated after the receiver's today, or before the step it follows, is not what happened (a day's
+    difference between two computers' clocks excepted: a refused step stops the case at the receiver for good)."""
     try:
         day = local_date(step["at"])
     except (TypeError, ValueError, AttributeError):
         return f"这一步的办理时间“{str(step.get('at'))[:40]}”不是有效的时间"
-    if day > today:
+    if day > today + SKEW:
         return f"这一步记在 {day}，晚于本处的今天 {today}，办理时间不对"
-    if held and day < local_date(held[-1]["at"]):
+    if held and day < local_date(held[-1]["at"]) - SKEW:
         return f"这一步记在 {day}，早于它之前的一步（{local_date(held[-1]['at'])}），办理时间不对"
     return None
 
@@ -166,7 +171,7 @@ def _notice(step: Mapping, notice_days: int | None) -> str | None:
     return None
 
 
-def _needs(step: Mapping, held: Sequence[Mapping], computed_here: Decimal | None) -> str | None:
+def _needs(step: Mapping, held: Sequence[Mapping]) -> str | None:
     """What an action needs besides permission: a 公示 run to its end, both county opinions before 批准."""
     carried = details(step)
     if step["action"] == "close_notice":
@@ -190,15 +195,7 @@ def _needs(step: Mapping, held: Sequence[Mapping], computed_here: Decimal | None
         return f"批准金额或测算金额不对：{exc.message}"
     if amount != computed and not (carried.get("amount_reason") or "").strip():
         return f"批准金额 {amount} 与测算金额 {computed} 不同，却没有写明理由"
-    return _bound(amount, computed, here=computed_here)
-
-
-def _bound(amount: Decimal, claimed: Decimal, here: Decimal | None) -> str | None:
-    """An approval above the amount computed by the policy (see applications._amount_problem: it may be lowered,
-    never raised), by the sender's computation and, where the receiver can compute it, by the receiver's."""
-    if here is not None and claimed > here:
-        return f"测算金额 {claimed} 元高于本处按所持账单和政策测算的 {here} 元，不能确认"
-    if amount > claimed:
-        return f"批准金额 {amount} 元高于按政策测算的 {claimed} 元：依申请救助只能核减，不能高于测算金额"
+    if amount > computed:  # applications._amount_problem: the computed amount may be lowered, never raised
+        return f"批准金额 {amount} 元高于按政策测算的 {computed} 元：依申请救助只能核减，不能高于测算金额"
     return None
 

@@ -1,5 +1,6 @@
-"""What a received step or application row may decide at a site: only the county's installation takes the county's
-steps, an approval is bounded by the amount computed here, and 民政's finding is not undone by the owner's copy."""
+"""What a received step or application row may decide at a site: a township's site does not take the county's steps,
+an approval is bounded by its computed amount (and paid only as the bills held here support), and 民政's finding is
+not undone by the owner's copy."""
 
 from __future__ import annotations
 
@@ -7,14 +8,19 @@ import json
 import uuid
 from datetime import timedelta
 
+import pytest
+
+from app.domain.errors import FieldError
+from app.exchange import trust
 from app.exchange.records import entities, site_id
 from app.services import applications as apps
-from app.services import users
+from app.services import site_keys, users
 from app.services.receive import receive
-from app.services.session import Session
+from app.services.session import SYSTEM, Session
 from app.store import clock
 from app.store.clock import now
 from app.store.db import transaction
+from app.store.store import open_store
 
 
 def _staff(site: Session, *names: str) -> dict[str, Session]:
@@ -54,27 +60,35 @@ def _reasons(session: Session) -> list[str]:
     return [r[0] for r in session.conn.execute("SELECT reason FROM sync_conflicts ORDER BY rowid")]
 
 
-def test_county_steps_are_kept_only_from_the_county_s_installation(township, county_site):
+def test_county_steps_are_refused_from_a_township_site_and_a_forged_amount_is_not_paid(township, county_site,
+                                                                                      tmp_path):
+    """A site this one knows as a township's does not take the county's steps; one it does not know (a county computer
+    replaced since) is not bound. An approval's computed amount the sender made up is not paid: 发放 computes it again
+    from the bills held here (refusing the 批准 itself would stop the case here for good)."""
     app_id = _at_county_approval(township)
-    other_site = str(uuid.uuid4())  # a township's package, claiming the county's roles
-    out = _receive(township, "application_steps", [_step(township, app_id, "medical_opinion", "县级医保审核", other_site)])
+    other = Session(open_store(tmp_path / "other.sqlite3", daily_backup=False), SYSTEM)
+    try:
+        card = site_keys.card(other)
+    finally:
+        other.store.close()
+    with transaction(township.conn):
+        trust.with_site(township.store, township.conn, township.user, card, None, "登记站点公钥")
+    claimed = _step(township, app_id, "medical_opinion", "县级医保审核", card.site_id)
+    out = _receive(township, "application_steps", [claimed])
     assert (out.added, out.conflicts) == (0, 1)
     assert "只能在县里的站点办理" in _reasons(township)[-1]
     county = site_id(county_site.conn)
-    for action, role in (("medical_opinion", "县级医保审核"), ("civil_opinion", "县级民政审核")):
+    for action, role, site in (("medical_opinion", "县级医保审核", county),
+                               ("civil_opinion", "县级民政审核", str(uuid.uuid4()))):  # a site not known here
         extra = {"asset_check": True} if action == "civil_opinion" else {}
-        assert _receive(township, "application_steps", [_step(township, app_id, action, role, county, **extra)]).added == 1
+        assert _receive(township, "application_steps", [_step(township, app_id, action, role, site, **extra)]).added == 1
     computed = apps.compute_amount(township, app_id)["amount"]
     forged = f"{computed + 1000:.2f}"
     raised = _step(township, app_id, "approve", "县级审批", county, computed_amount=forged, approved_amount=forged,
                    amount_reason=None)
-    assert _receive(township, "application_steps", [raised]).conflicts == 1
-    assert f"高于本处按所持账单和政策测算的 {computed:.2f} 元" in _reasons(township)[-1]
-    right = _step(township, app_id, "approve", "县级审批", county, computed_amount=f"{computed:.2f}",
-                  approved_amount=f"{computed:.2f}", amount_reason=None)
-    assert _receive(township, "application_steps", [right]).added == 1
-    row = township.conn.execute("SELECT state, approved_amount FROM applications WHERE id = ?", (app_id,)).fetchone()
-    assert tuple(row) == ("approved", f"{computed:.2f}")
+    assert _receive(township, "application_steps", [raised]).added == 1
+    with pytest.raises(FieldError, match="就诊账单有变动|不能按原批准金额发放"):
+        apps.act(_staff(township, "xiang2")["xiang2"], app_id, "approved", apps.Decision("disburse"))
 
 
 def test_the_owners_newer_copy_does_not_undo_the_civil_affairs_finding(township):
