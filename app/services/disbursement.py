@@ -25,6 +25,9 @@ from app.store.db import transaction
 from app.domain.refs import ref_sql, short_ref
 
 STATE_NAMES = VALUE_NAMES[("disbursement_batches", "state")]
+# The audit action of a waiting 补付/追回 withdrawn with the 原始 amount it was measured against: it joins the
+# cancelled batch to be counted no more, but was never on its printed roster (roster_pdf leaves it out).
+WITHDRAWN = "撤销发放批次：补付追回随原始金额撤回"
 # What a cancel does, as the screen asks and the command line reports it (cancel_batch).
 CANCEL_MEANS = ("其中的金额恢复为未发放，下一个批次按届时应发的金额重新列入；针对这些金额的补付追回随之撤回，"
                 "此前已发放金额的补付追回退回待发放")
@@ -32,22 +35,36 @@ _PEOPLE = ("JOIN persons p ON p.id = {t}.person_id JOIN households h ON h.id = p
 
 
 def _unbatched(session: Session, year: int) -> tuple[list[dict], list[str]]:
-    """What a new batch would take: new 原始 lines for amounts due without a line, and the ids of waiting lines."""
+    """What a new batch would take: new 原始 lines for amounts due without a line, a 补付/追回 for any tier whose lines
+    no longer add up to what is due, and the ids of waiting lines."""
     where, params = reads.scope(session.user.jurisdiction)
     originals = []
+    # Voided bills too, where their lines count: a 追回 left waiting by a batch cancelled before cancel_batch withdrew
+    # it (databases written before) is made good here, as is a 补付 measured against a 原始 line since withdrawn.
     rows = session.conn.execute(
         f"SELECT s.person_id, s.visit_id, {', '.join('s.' + t for t in OFFICE_TIERS)} FROM settlements s "
         f"{_PEOPLE.format(t='s')} JOIN visits v ON v.id = s.visit_id "
-        f"WHERE s.year = ? AND v.status = 'live' AND {where} ORDER BY h.region_code, p.name, v.discharged_on",
-        (year, *params)).fetchall()
+        f"WHERE s.year = ? AND (v.status = 'live' OR EXISTS (SELECT 1 FROM payment_lines l WHERE l.visit_id = v.id "
+        f"AND l.payer = ? AND {payments.COUNTS})) AND {where} ORDER BY h.region_code, p.name, v.discharged_on",
+        (year, OFFICE, *params)).fetchall()
     for r in rows:
-        taken = {t for (t,) in session.conn.execute(
-            f"SELECT DISTINCT tier FROM payment_lines l WHERE visit_id = ? AND {payments.COUNTS}", (r["visit_id"],))}
+        counted: dict[str, Decimal] = {}
+        for tier, amount in session.conn.execute(
+                f"SELECT tier, amount FROM payment_lines l WHERE visit_id = ? AND {payments.COUNTS}", (r["visit_id"],)):
+            counted[tier] = counted.get(tier, ZERO) + Decimal(amount)
         for tier in OFFICE_TIERS:
-            if tier not in taken and Decimal(r[tier]) != ZERO:
+            due = Decimal(r[tier])
+            if tier not in counted:
+                if due != ZERO:
+                    originals.append({"person_id": r["person_id"], "visit_id": r["visit_id"], "year": year,
+                                      "tier": tier, "line_type": ORIGINAL, "payer": OFFICE, "amount": r[tier],
+                                      "reason": f"{TIER_NAMES[tier]}（按结算）"})
+            elif counted[tier] != due:
+                diff = due - counted[tier]
                 originals.append({"person_id": r["person_id"], "visit_id": r["visit_id"], "year": year, "tier": tier,
-                                  "line_type": ORIGINAL, "payer": OFFICE, "amount": r[tier],
-                                  "reason": f"{TIER_NAMES[tier]}（按结算）"})
+                                  "line_type": payments.TOP_UP if diff > 0 else payments.RECOVERY, "payer": OFFICE,
+                                  "old_amount": fmt(counted[tier]), "new_amount": fmt(due), "amount": fmt(diff),
+                                  "reason": f"{TIER_NAMES[tier]}：补齐与应发金额的差额（此前撤销的发放批次遗留）"})
     waiting = [r[0] for r in session.conn.execute(
         f"SELECT l.id FROM payment_lines l {_PEOPLE.format(t='l')} WHERE l.year = ? AND l.batch_id IS NULL "
         f"AND l.paid_at IS NULL AND {where} ORDER BY h.region_code, p.name, l.created_at", (year, *params))]
@@ -176,8 +193,7 @@ def cancel_batch(session: Session, batch_id: str, reason: str) -> dict:
                 records.update(session.conn, session.user, "payment_lines", line["id"], {"batch_id": None},
                                "撤销发放批次：补付追回退回待发放")
         for line in _measured_against(session, b["id"], withdrawn):
-            records.update(session.conn, session.user, "payment_lines", line["id"], {"batch_id": b["id"]},
-                           "撤销发放批次：补付追回随原始金额撤回")
+            records.update(session.conn, session.user, "payment_lines", line["id"], {"batch_id": b["id"]}, WITHDRAWN)
         return records.update(session.conn, session.user, "disbursement_batches", b["id"],
                               {"state": "cancelled", "cancelled_by": who, "cancelled_at": now(),
                                "cancel_reason": reason}, f"撤销发放批次：{reason}")
@@ -211,9 +227,15 @@ def roster_pdf(session: Session, batch_id: str, path: Path) -> Path:
     from app.services.paperwork import place, village
 
     b = batch(session, batch_id)
+    lines = batch_lines(session, b["id"])
+    if b["state"] == "cancelled":  # the roster as it was printed: not the lines withdrawn into it at the cancel
+        withdrawn = {r[0] for r in session.conn.execute(
+            "SELECT entity_id FROM audit_log WHERE entity = 'payment_lines' AND action = ? AND entity_id IN "
+            "(SELECT id FROM payment_lines WHERE batch_id = ?)", (WITHDRAWN, b["id"]))}
+        lines = [r for r in lines if r["id"] not in withdrawn]
     people = [{"name": r["name"], "id_number": r["id_number"], "village": village(r["region_code"]),
                "amount": r["amount"], "what": f"{r['line_type']}·{TIER_NAMES[r['tier']]}",
-               "bill": f"{r['hospital']} {r['invoice_number']}"} for r in batch_lines(session, b["id"])]
+               "bill": f"{r['hospital']} {r['invoice_number']}"} for r in lines]
     return forms.roster(path, place(session), f"{b['title']}　批次 {short_ref(b['id'])}（{STATE_NAMES[b['state']]}）",
                         people)
 

@@ -286,12 +286,13 @@ def remove_category(session: Session, period_id: str, reason: str) -> None:
     Changing the dates cannot do this (a period needs a day), so a mistaken period stayed for good. The years its bills
     fall in are settled again exactly as when a period changes: money already paid is never rewritten, the difference
     becomes a 补付 or 追回 line (payments.reconcile)."""
-    old = _held_period(session, period_id)
     why = validate.text(reason, "reason", "删除原因", 200)
-    refused = _sent_away(session, old)
-    if refused:
-        raise FieldError("period_id", refused, "身份类别期间")
     with transaction(session.conn):
+        # Inside the write lock: a sync or export in another window between a check and the delete would send it.
+        old = _held_period(session, period_id)
+        refused = _sent_away(session, old)
+        if refused:
+            raise FieldError("period_id", refused, "身份类别期间")
         records.delete(session.conn, session.user, "category_periods", period_id, f"删除身份类别（录入错误）：{why}")
         resettle_touched(session, old["person_id"], dict(old), reason="身份类别删除（录入错误）")
 

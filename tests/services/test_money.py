@@ -377,7 +377,8 @@ def _office_paid(session, visit_id: str) -> Decimal:
                 if r["paid_at"] and r["tier"] in ("assistance_paid", "tilt_assistance_paid")), Decimal(0))
 
 
-def test_a_batch_cancelled_after_its_amount_changed_leaves_the_next_batch_to_pay_the_amount_due(session, family, clerk):
+def test_a_batch_cancelled_after_its_amount_changed_leaves_the_next_batch_to_pay_the_amount_due(session, family, clerk,
+                                                                                                monkeypatch, tmp_path):
     """The 补付 made against a printed, unpaid 原始 line is withdrawn with it: the next batch pays the whole amount
     due then (it paid only the 补付 before, and a voided bill's 追回 recovered money never paid)."""
     _, head, spouse = family
@@ -392,6 +393,12 @@ def test_a_batch_cancelled_after_its_amount_changed_leaves_the_next_batch_to_pay
     disbursement.cancel_batch(clerk, first["id"], "花名册有误")
     assert {r["state_name"] for r in disbursement.adjustments(clerk, 2023)
             if r["tier"] == "assistance_paid"} == {"已随花名册撤回"}
+    from app.documents import forms
+    printed: list = []
+    monkeypatch.setattr(forms, "roster", lambda path, place, title, rows: printed.extend(rows) or path)
+    disbursement.roster_pdf(clerk, first["id"], tmp_path / "r.pdf")  # reprinted for the file: as it was printed
+    assert len(printed) == first["line_count"]
+    assert sum((Decimal(r["amount"]) for r in printed), Decimal(0)) == Decimal(first["total"])
     second = disbursement.create_batch(clerk, 2023)
     due = Decimal(_settled(session, raised)["assistance_paid"])
     assert Decimal(second["total"]) == due and second["line_count"] == 1
@@ -435,3 +442,31 @@ def test_whoever_recorded_a_bill_of_the_batch_does_not_confirm_its_payment(sessi
     namesake = Session(session.store, users.create_user(Session(session.store, SYSTEM), "shenhe2", clerk.user.display_name,
                                                         "乡镇审核", "340223100", "correct-horse"))
     assert disbursement.confirm_batch(namesake, batch["id"])["state"] == "paid"
+
+
+def test_a_batch_cancelled_by_the_old_code_is_made_good_by_the_next_batch(session, family, clerk):
+    """Before cancel_batch withdrew them, a cancelled batch left its 补付 (or a voided bill's 追回) waiting, measured
+    against a 原始 line that no longer counts: the next batch paid only the 补付, or recovered money never paid. A
+    database written then is made good by the next batch: each tier's lines add up to what is due."""
+    from app.store import records
+    from app.store.clock import now as stamp
+    from app.store.db import transaction
+
+    _, head, spouse = family
+    registry.set_category(session, head, "低保对象", "2020-01-01", None, "民政")
+    registry.set_category(session, spouse, "低保对象", "2020-01-01", None, "民政")
+    raised = bills.record_bill(clerk, head, bill(invoice_number="K1"))["visit_id"]
+    voided = bills.record_bill(clerk, spouse, bill(invoice_number="K2"))["visit_id"]
+    first = disbursement.create_batch(clerk, 2023)
+    registry.set_category(session, head, "特困人员", "2023-01-01", None, "民政")
+    bill_changes.void_bill(clerk, voided, "医院冲正，发票作废")
+    with transaction(session.conn):  # as the old cancel_batch left it: the batch cancelled, its 补付/追回 waiting
+        records.update(session.conn, clerk.user, "disbursement_batches", first["id"],
+                       {"state": "cancelled", "cancelled_by": "旧版本", "cancelled_at": stamp(), "cancel_reason": "重做"},
+                       "撤销发放批次：重做")
+    second = disbursement.create_batch(clerk, 2023)
+    due = Decimal(_settled(session, raised)["assistance_paid"])
+    assert Decimal(second["total"]) == due
+    disbursement.confirm_batch(_reviewer(session), second["id"])
+    assert _office_paid(session, raised) == due and _office_paid(session, voided) == 0
+    assert check_database(session.store.path) == []
