@@ -142,6 +142,14 @@ def test_case_search_finds_finished_and_rejected_cases_by_name_id_or_initials(pe
         found = case_search.search_cases(people["xiang"], query)
         assert [c["id"] for c in found] == [app_id], query
     assert found[0]["state_name"] == "不予救助"
+    # A surname read otherwise than its everyday character: 曾七 is found by zq as by cq.
+    from app.services import registry
+    applicant = people["xiang"].conn.execute("SELECT * FROM persons WHERE id = (SELECT person_id FROM applications "
+                                             "WHERE id = ?)", (app_id,)).fetchone()
+    registry.update_person(people["xiang"], applicant["id"], registry.PersonInput(
+        "曾七", applicant["id_number"], applicant["relation_to_head"], applicant["id_type"]))
+    for query in ("zq", "cq"):
+        assert [c["id"] for c in case_search.search_cases(people["xiang"], query)] == [app_id], query
     assert case_search.search_cases(people["xiang"], "", state="rejected", year=2025)[0]["id"] == app_id
     assert case_search.search_cases(people["xiang"], "", state="disbursed") == []
     assert case_search.search_cases(people["xiang"], "", year=2024) == []
