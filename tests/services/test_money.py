@@ -377,10 +377,8 @@ def _office_paid(session, visit_id: str) -> Decimal:
                 if r["paid_at"] and r["tier"] in ("assistance_paid", "tilt_assistance_paid")), Decimal(0))
 
 
-def test_a_batch_cancelled_after_its_amount_changed_leaves_the_next_batch_to_pay_the_amount_due(session, family, clerk,
-                                                                                                monkeypatch, tmp_path):
-    """The 补付 made against a printed, unpaid 原始 line is withdrawn with it: the next batch pays the whole amount
-    due then (it paid only the 补付 before, and a voided bill's 追回 recovered money never paid)."""
+def _printed_then_changed(session, family, clerk) -> tuple[str, str, dict]:
+    """Two bills on a printed batch; then more is due on the first (特困 certified) and the second is voided."""
     _, head, spouse = family
     registry.set_category(session, head, "低保对象", "2020-01-01", None, "民政")
     registry.set_category(session, spouse, "低保对象", "2020-01-01", None, "民政")
@@ -389,6 +387,14 @@ def test_a_batch_cancelled_after_its_amount_changed_leaves_the_next_batch_to_pay
     first = disbursement.create_batch(clerk, 2023)
     registry.set_category(session, head, "特困人员", "2023-01-01", None, "民政")  # more is due on K1
     bill_changes.void_bill(clerk, voided, "医院冲正，发票作废")
+    return raised, voided, first
+
+
+def test_a_batch_cancelled_after_its_amount_changed_leaves_the_next_batch_to_pay_the_amount_due(session, family, clerk,
+                                                                                                monkeypatch, tmp_path):
+    """The 补付 made against a printed, unpaid 原始 line is withdrawn with it: the next batch pays the whole amount
+    due then (it paid only the 补付 before, and a voided bill's 追回 recovered money never paid)."""
+    raised, voided, first = _printed_then_changed(session, family, clerk)
     assert {r["line_type"] for r in disbursement.adjustments(clerk, 2023)} == {"补付", "追回"}
     disbursement.cancel_batch(clerk, first["id"], "花名册有误")
     assert {r["state_name"] for r in disbursement.adjustments(clerk, 2023)
@@ -452,14 +458,7 @@ def test_a_batch_cancelled_by_the_old_code_is_made_good_by_the_next_batch(sessio
     from app.store.clock import now as stamp
     from app.store.db import transaction
 
-    _, head, spouse = family
-    registry.set_category(session, head, "低保对象", "2020-01-01", None, "民政")
-    registry.set_category(session, spouse, "低保对象", "2020-01-01", None, "民政")
-    raised = bills.record_bill(clerk, head, bill(invoice_number="K1"))["visit_id"]
-    voided = bills.record_bill(clerk, spouse, bill(invoice_number="K2"))["visit_id"]
-    first = disbursement.create_batch(clerk, 2023)
-    registry.set_category(session, head, "特困人员", "2023-01-01", None, "民政")
-    bill_changes.void_bill(clerk, voided, "医院冲正，发票作废")
+    raised, voided, first = _printed_then_changed(session, family, clerk)
     with transaction(session.conn):  # as the old cancel_batch left it: the batch cancelled, its 补付/追回 waiting
         records.update(session.conn, clerk.user, "disbursement_batches", first["id"],
                        {"state": "cancelled", "cancelled_by": "旧版本", "cancelled_at": stamp(), "cancel_reason": "重做"},
