@@ -123,9 +123,10 @@ def cmd_disburse_create(args: argparse.Namespace) -> int:
         if slips_to:
             disbursement.slips_pdf(session, b["id"], slips_to)
     except (OSError, FieldError) as exc:
-        raise FieldError("roster", f"发放批次 {short_ref(b['id'])} 已生成（{b['line_count']} 笔，合计 {b['total']} 元），但文件没有"
-                                   f"写成（{exc}）；请用 jiuzhu disburse roster {short_ref(b['id'])} 花名册.pdf 重新打印",
-                         "花名册文件") from None
+        ref = short_ref(b["id"])
+        raise FieldError("roster", f"发放批次 {ref} 已生成（{b['line_count']} 笔，合计 {b['total']} 元），但文件没有全部写成"
+                                   f"（{exc}）；花名册可用 jiuzhu disburse roster {ref} 花名册.pdf、结算单可用 jiuzhu "
+                                   f"disburse slips {ref} 结算单.pdf 重新打印", "花名册文件") from None
     slips = f"每人的年度结算单已写入 {args.slips}。" if slips_to else ""
     _say(f"已生成发放批次 {short_ref(b['id'])}：{b['line_count']} 笔，合计 {b['total']} 元；花名册已写入 {args.roster}。"
          f"{slips}发放后由审核人确认：jiuzhu disburse confirm {short_ref(b['id'])}")
