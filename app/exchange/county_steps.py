@@ -9,8 +9,9 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from app.exchange import county_keys
-from app.exchange.steps import DEFAULT_NOTICE_DAYS, in_order
+from app.exchange.steps import in_order
 from app.workflow import duties, replay
+from app.workflow.rules import NOTICE_DAYS
 
 if TYPE_CHECKING:
     import psycopg
@@ -53,7 +54,7 @@ def publish_rules(pg: psycopg.Connection, store) -> dict:
     held = {"duties": store.setting(duties.SETTING) or {},
             "one_person_offices": list(store.setting(duties.ONE_PERSON_SETTING) or []),
             # The county's 公示 length: a step opening a shorter one is refused (replay.check's notice_days).
-            "notice_days": (store.setting("workflow") or {}).get("notice_days", DEFAULT_NOTICE_DAYS)}
+            "notice_days": (store.setting("workflow") or {}).get("notice_days", NOTICE_DAYS)}
     pg.execute("INSERT INTO county_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE "
                "SET value = excluded.value", (RULES_KEY, json.dumps(held, ensure_ascii=False)))
     return held
@@ -69,8 +70,8 @@ def rules(pg: psycopg.Connection) -> tuple[duties.Options, list[str]]:
 
 def _notice_days(pg: psycopg.Connection) -> int:
     row = pg.execute("SELECT value FROM county_meta WHERE key = %s", (RULES_KEY,)).fetchone()
-    days = (json.loads(row[0]) if row else {}).get("notice_days", DEFAULT_NOTICE_DAYS)
-    return days if isinstance(days, int) and not isinstance(days, bool) else DEFAULT_NOTICE_DAYS
+    days = (json.loads(row[0]) if row else {}).get("notice_days", NOTICE_DAYS)
+    return days if isinstance(days, int) and not isinstance(days, bool) else NOTICE_DAYS
 
 
 def admit(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> tuple[list[tuple], list[tuple[dict, str]]]:

@@ -10,7 +10,7 @@ from typing import Any
 from app.exchange import trust
 from app.store import reads, records
 from app.store.clock import now
-from app.workflow import duties, replay
+from app.workflow import duties, replay, rules
 
 _STEP_COLUMNS = "seq, state, action, to_state, user_id, username, display_name, role, at, opinion, details"
 
@@ -42,11 +42,7 @@ def refusal(conn: sqlite3.Connection, step: dict) -> str | None:
                         one_person=duties.office_level(offices, app["region_code"]),
                         recorders=reads.bill_recorders(conn, app["person_id"], app["year"]),
                         from_county=False if step.get("site_id") in townships else None,
-                        notice_days=_days(workflow.get("notice_days", DEFAULT_NOTICE_DAYS)))
-
-
-# applications.DEFAULTS["notice_days"]: a site that never changed its settings runs 公示 for this many days.
-DEFAULT_NOTICE_DAYS = 7
+                        notice_days=_days(workflow.get("notice_days", rules.NOTICE_DAYS)))
 
 
 def _days(value: object) -> int | None:

@@ -33,7 +33,7 @@ MAX_ATTACHMENT = 50 * 1024 * 1024
 ATTACHMENT_KINDS = ("户口簿", "身份证", "诊断证明", "费用票据", "收入证明")
 # Shown where an amount would be until 民政 has recorded the 财产核查 at its county step.
 PENDING_CHECK = "待民政核查"
-DEFAULTS = {"notice_after": "township_review", "notice_days": 7, "contact_phone": "",
+DEFAULTS = {"notice_after": "township_review", "notice_days": rules.NOTICE_DAYS, "contact_phone": "",
             "limits": {s.state: s.limit_days for s in rules.STEPS.values()}}
 
 

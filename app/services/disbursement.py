@@ -47,11 +47,14 @@ def _unbatched(session: Session, year: int) -> tuple[list[dict], list[str]]:
         f"WHERE s.year = ? AND (v.status = 'live' OR EXISTS (SELECT 1 FROM payment_lines l WHERE l.visit_id = v.id "
         f"AND l.payer = ? AND {payments.COUNTS})) AND {where} ORDER BY h.region_code, p.name, v.discharged_on",
         (year, OFFICE, *params)).fetchall()
+    # What the lines that count add up to, per bill and tier: one read of the year's lines in the jurisdiction.
+    counts: dict[tuple[str, str], Decimal] = {}
+    for visit_id, tier, amount in session.conn.execute(
+            f"SELECT l.visit_id, l.tier, l.amount FROM payment_lines l {_PEOPLE.format(t='l')} "
+            f"WHERE l.year = ? AND {where} AND {payments.COUNTS}", (year, *params)):
+        counts[(visit_id, tier)] = counts.get((visit_id, tier), ZERO) + Decimal(amount)
     for r in rows:
-        counted: dict[str, Decimal] = {}
-        for tier, amount in session.conn.execute(
-                f"SELECT tier, amount FROM payment_lines l WHERE visit_id = ? AND {payments.COUNTS}", (r["visit_id"],)):
-            counted[tier] = counted.get(tier, ZERO) + Decimal(amount)
+        counted = {tier: counts[(r["visit_id"], tier)] for tier in OFFICE_TIERS if (r["visit_id"], tier) in counts}
         for tier in OFFICE_TIERS:
             due = Decimal(r[tier])
             if tier not in counted:
@@ -204,11 +207,14 @@ def _measured_against(session: Session, batch_id: str, withdrawn: set[tuple[str,
     amounts, which are now unpaid, so they go with them (the next batch takes each tier afresh, as it is due then).
     A cancel is refused if one of them is on another batch's roster or already paid."""
     found = []
-    for visit_id, tier in sorted(withdrawn):
-        for line in session.conn.execute(
-                "SELECT l.*, b.state AS batch_state FROM payment_lines l LEFT JOIN disbursement_batches b "
-                "ON b.id = l.batch_id WHERE l.visit_id = ? AND l.tier = ? AND l.line_type != ? "
-                "AND l.batch_id IS NOT ? ORDER BY l.created_at", (visit_id, tier, ORIGINAL, batch_id)):
+    # The 补付/追回 of the bills whose 原始 lines are in the batch, elsewhere than in it, read at once.
+    for line in session.conn.execute(
+            "SELECT l.*, b.state AS batch_state FROM payment_lines l LEFT JOIN disbursement_batches b "
+            "ON b.id = l.batch_id WHERE l.visit_id IN (SELECT visit_id FROM payment_lines WHERE batch_id = ? "
+            "AND line_type = ?) AND l.line_type != ? AND l.batch_id IS NOT ? ORDER BY l.created_at",
+            (batch_id, ORIGINAL, ORIGINAL, batch_id)):
+        tier = line["tier"]
+        if (line["visit_id"], tier) in withdrawn:
             what = f"{TIER_NAMES[tier]}的{line['line_type']} {fmt(Decimal(line['amount']))} 元"
             if line["paid_at"] is not None:
                 raise FieldError("batch_id", f"本批次的原始金额已有{what}于 {local_time(line['paid_at']):%Y-%m-%d} 随另一"

@@ -98,8 +98,7 @@ def apply(session: Session, changes: list[Change], certified_by: str, source: st
     same list applied twice, an edit on the person's page), nothing is written and the list is to be compared
     again."""
     session.require("import_lists")
-    if certified_by not in registry.CERTIFIERS:
-        raise FieldError("certified_by", f"认定部门应为 {'、'.join(registry.CERTIFIERS)} 之一")
+    registry.check_certifier(certified_by)
     todo = [c for c in changes if c.kind in ("new", "changed", "ended")]
     conn = session.conn
     with transaction(conn):

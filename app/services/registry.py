@@ -155,21 +155,23 @@ def policy_categories(session: Session) -> list[str]:
     return list(dict.fromkeys(decl.name for decl in load_policy(policy_id).policy.categories))
 
 
+def check_certifier(certified_by: str) -> None:
+    """Refuse a certifying department that is not one of CERTIFIERS (a form's choice and a list's apply alike)."""
+    if certified_by not in CERTIFIERS:
+        raise FieldError("certified_by", f"认定部门应为 {'、'.join(CERTIFIERS)} 之一")
+
+
 def _category_names(session: Session) -> dict[str, str]:
     """Every name a category may be entered by → the name it is stored under.
 
-    The policy's aliases (特困供养人员) map to its own name, as the settlement engine reads them (PolicyIndex); the
+    The policy's aliases (特困供养人员) map to its own name, as the settlement engine reads them (its PolicyIndex); the
     canonical categories it has no name for stay as they are."""
-    policy_id = session.store.setting("policy_id")
-    cached = session._cache.get("category_names")
-    if cached is None or cached[0] != policy_id:
-        names = {name: name for name in CANONICAL_CATEGORIES}
-        if policy_id:
-            from app.policy.index import PolicyIndex
-            from app.policy.loader import load_policy
-            names.update(PolicyIndex.of(load_policy(policy_id).policy).canonical)
-        cached = session._cache["category_names"] = (policy_id, names)
-    return cached[1]
+    names = {name: name for name in CANONICAL_CATEGORIES}
+    if session.store.setting("policy_id"):
+        from app.services.county import engine
+
+        names.update(engine(session).index.canonical)
+    return names
 
 
 def known_categories(session: Session) -> set[str]:
@@ -207,8 +209,7 @@ def _period(session: Session, person_id: str, category: str, valid_from, valid_t
     end = _period_day(valid_to, "valid_to", "终止日期") if valid_to else None
     if end is not None and end < start:
         raise FieldError("valid_to", f"终止日期 {end} 早于起始日期 {start}")
-    if certified_by not in CERTIFIERS:
-        raise FieldError("certified_by", f"认定部门应为 {'、'.join(CERTIFIERS)} 之一")
+    check_certifier(certified_by)
     # Every period of the person, not only those stored under this name: rows written before names were made
     # canonical may hold an alias.
     for held in session.conn.execute(

@@ -50,6 +50,8 @@ STEPS: dict[str, Step] = {s.state: s for s in (
 )}
 # 县级审批's two parts, each by its own role, both needed before the approver decides.
 COUNTY_PARTS = {"medical_opinion": "县级医保审核", "civil_opinion": "县级民政审核"}
+# The 公示's length in calendar days until a county sets its own (the app's choice: the documents set none).
+NOTICE_DAYS = 7
 # Working days after the notice's last day for the township to close it (the app's choice: the documents set none).
 NOTICE_CLOSE_WORKDAYS = 3
 # Actions that need a written reason or opinion.
