@@ -25,9 +25,10 @@ COMPANIONS = ("-wal", "-shm")
 PRIVATE = 0o600
 # Copies taken before a restore or an upgrade are the way back from a wrong one: never pruned automatically.
 KEPT_FOREVER = "before-"
-# The daily backup copies this many pages (4 KB each) a step and rests between steps, so that a 4 GB county file
-# is copied in the background over a minute or so without taking the disk or the interpreter from a caseworker.
-STEP_PAGES = 512
+# The daily backup copies about this many bytes a step (in whole pages) and rests between steps, so that a 4 GB
+# county file is copied in the background over a minute or so without taking the disk or the interpreter from a
+# caseworker. In bytes, not pages: a file's pages are 4 or 16 KiB (db.PAGE_SIZE).
+STEP_BYTES = 2 * 1024 * 1024
 STEP_PAUSE = 0.002
 Progress = Callable[[int, int], None]  # (pages copied, pages in all); may raise BackupCancelled to stop
 
@@ -111,10 +112,10 @@ def _copy(source: sqlite3.Connection, target: Path, what: str, progress: Progres
     """Copy a database page by page into `target` (created private); on any failure leave no trace of `target`,
     and say why.
 
-    With `progress`, the copy goes in steps of STEP_PAGES with a pause between them, reporting after each."""
+    With `progress`, the copy goes in steps of STEP_BYTES with a pause between them, reporting after each."""
     leftovers = (target, target.with_name(target.name + "-journal"))
     stepped = {} if progress is None else {
-        "pages": STEP_PAGES, "sleep": STEP_PAUSE,
+        "pages": max(1, STEP_BYTES // source.execute("PRAGMA page_size").fetchone()[0]), "sleep": STEP_PAUSE,
         "progress": lambda status, remaining, total: progress(total - remaining, total)}
     try:
         target.touch(mode=PRIVATE, exist_ok=False)  # SQLite gives its journal the file's mode too
@@ -338,10 +339,11 @@ def site_of_database(db_path: Path) -> str | None:
     return held[0].stem if len(held) == 1 else None
 
 
-def _alone(db_path: Path) -> sqlite3.Connection:
+def alone(db_path: Path, doing: str = "恢复") -> sqlite3.Connection:
     """A connection holding the database to itself, to be closed by the caller; refused if another connection holds
     it open (the program in a window, on this computer or through a shared folder; a sync; another restore): it would
     go on writing into the file replaced, its WAL deleted under it, and what it saved afterwards would be lost.
+    `doing`: what is refused, as the message says it (恢复, 整理).
 
     A connection in WAL mode keeps a shared lock on the file while it is open, so an exclusive lock is refused while
     any other is; in exclusive locking mode the lock is kept until this connection closes. Only for a whole
@@ -349,7 +351,7 @@ def _alone(db_path: Path) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(str(db_path), timeout=0, isolation_level=None)
     except sqlite3.Error as exc:
-        raise _failed(exc, db_path.parent, "恢复前检查数据库") from None
+        raise _failed(exc, db_path.parent, f"{doing}前检查数据库") from None
     try:
         conn.execute("PRAGMA locking_mode = EXCLUSIVE")
         conn.execute("BEGIN EXCLUSIVE")
@@ -358,9 +360,9 @@ def _alone(db_path: Path) -> sqlite3.Connection:
     except sqlite3.OperationalError as exc:
         conn.close()
         if not getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-            raise _failed(exc, db_path.parent, "恢复前检查数据库") from None
-        raise StoreError(f"数据库 {db_path} 正在使用中（救助通的窗口开着，或正在同步、导入），未恢复，什么也没有改动。请先"
-                         f"关闭所有打开这个数据库的救助通窗口（包括别的电脑通过共享文件夹打开的），再恢复") from None
+            raise _failed(exc, db_path.parent, f"{doing}前检查数据库") from None
+        raise StoreError(f"数据库 {db_path} 正在使用中（救助通的窗口开着，或正在同步、导入），未{doing}，什么也没有改动。请"
+                         f"先关闭所有打开这个数据库的救助通窗口（包括别的电脑通过共享文件夹打开的），再{doing}") from None
     except BaseException:
         conn.close()
         raise
@@ -382,7 +384,7 @@ def restore(source: Path, db_path: Path, site_move: bool = False, user: object =
                          f"如确实要把那个站点的工作搬到本机，请加 --site-move 确认")
     whole = db_path.exists() and _is_whole(db_path)
     # Held from the check to the replacing of the file (a county's copy takes minutes): nothing opens it meanwhile.
-    guard = _alone(db_path) if whole else None
+    guard = alone(db_path) if whole else None
     real = db_path.resolve()  # a link to the database stays a link: the file it points to is replaced
     try:
         staged = real.with_name(real.name + ".restoring")

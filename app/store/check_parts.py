@@ -112,7 +112,10 @@ def record_pieces(conn: sqlite3.Connection, tables: list[str]) -> list[tuple]:
         return []
     pieces: list[tuple] = []
     for table in [t for t in SEALED if t in tables]:
-        low, high = conn.execute(f"SELECT min(rowid), max(rowid) FROM {table}").fetchone()
+        # Two subqueries: SQLite finds a lone min() or max() at the end of the rowid tree, but scans the whole
+        # table for both in one select (0.3 s for a county's bills).
+        low, high = conn.execute(f"SELECT (SELECT min(rowid) FROM {table}), (SELECT max(rowid) FROM {table})"
+                                 ).fetchone()
         if low is None or high - low < ROWS:
             pieces.append(("rows", table, None, None))
         else:

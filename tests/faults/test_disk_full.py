@@ -96,7 +96,8 @@ def saved(session) -> dict:
 def test_recording_bills_until_the_disk_is_full(county_on, small_disk):
     session, people = county_on
     # Room for a few bills: each writes its visit, the hospital's payment line, its settlement and their entries.
-    filler = fill(small_disk, leave=256 * 1024)
+    # Each commit appends the pages it touched (16 KiB each, some twenty of them) to the WAL.
+    filler = fill(small_disk, leave=1024 * 1024)
     recorded = []
     with pytest.raises(DiskFull) as info:
         for k in range(5000):

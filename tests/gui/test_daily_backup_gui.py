@@ -30,7 +30,7 @@ def test_the_window_comes_first_and_the_backup_follows(qtbot, window):
 
 
 def test_closing_during_the_backup_leaves_no_partial_copy(qtbot, window, monkeypatch):
-    monkeypatch.setattr(backup, "STEP_PAGES", 1)
+    monkeypatch.setattr(backup, "STEP_BYTES", 1)  # one page a step
     started = threading.Event()
     real = backup.daily_backup
 

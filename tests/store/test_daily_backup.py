@@ -14,7 +14,7 @@ from app.store.store import open_store
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
-    monkeypatch.setattr(backup, "STEP_PAGES", 8)  # many steps on a small database
+    monkeypatch.setattr(backup, "STEP_BYTES", 2 * 4096)  # many steps on a small database
     monkeypatch.setattr(backup, "STEP_PAUSE", 0)
     store = open_store(tmp_path / "county.sqlite3", daily_backup=False)
     with transaction(store.conn):
