@@ -54,6 +54,7 @@ def parts(db: Path, full: bool, runs: int = 1) -> dict[str, float]:
         out[name] = time.perf_counter() - t0
     out["records"] = sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in SEALED)
     out["entries"] = conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+    out["page"] = conn.execute("PRAGMA page_size").fetchone()[0]
     conn.close()
     timings = []
     for _ in range(runs):
@@ -92,7 +93,8 @@ def main() -> None:
         p = parts(db, full=n < args.households, runs=args.runs if n == args.households else 1)
         per = p["check"] / (p["records"] + p["entries"]) * 1e6
         runs = f" (median of {p['runs']} s)" if " / " in p["runs"] else ""
-        rows.append((f"check: {n:,} households ({p['records']:,} records, {p['entries']:,} audit entries)",
+        rows.append((f"check: {n:,} households ({p['records']:,} records, {p['entries']:,} audit entries, "
+                     f"pages of {p['page'] // 1024} KiB)",
                      f"{p['check']:.1f} s{runs} on {p['workers']} process(es), {p['check cpu']:.1f} s of CPU in all "
                      f"(each part alone, one process: quick_check {p['quick_check']:.1f} s, chain "
                      f"{p['audit chain']:.1f} s, seals {p['seals']:.1f} s; {per:.2f} µs per record or entry)"
