@@ -170,19 +170,19 @@ class ApplicationDialog(QDialog):
             except FieldError as exc:
                 computed = {"error": str(exc)}
             return (app, computed, apps.timeline(session, app_id), case_search.attachments(session, app_id),
-                    apps.steps(session, app_id))
+                    apps.steps(session, app_id), apps.approval_waits(session, app_id))
 
         Op(self, work).success(self._show).run()
 
     def _show(self, result) -> None:
-        app, computed, steps, attached, taken = result
+        app, computed, steps, attached, taken, waits = result
         self.app, self.computed = app, (None if "error" in computed else computed)
         self.header.setText(f"{app['name']} · {app['year']} 年依申请救助 · {app['state_name']}")
         due = f"，本环节限 {app['due']} 前办结" if app["due"] else ""
         late = "（已逾期）" if app["overdue"] else ""
         check = {None: apps.PENDING_CHECK, 1: "符合", 0: "不符合"}[app["passes_asset_check"]]
         self.facts.setText(f"家庭年收入 {app['annual_income']} 元，低收入家庭标准 {app['low_income_standard']} 元，"
-                           f"财产核查：{check}{due}{late}")
+                           f"财产核查：{check}{due}{late}" + (f"\n{waits}" if waits else ""))
         if "error" in computed:
             self.computation.setPlainText(computed["error"])
         elif computed["pending"]:
@@ -211,8 +211,11 @@ class ApplicationDialog(QDialog):
             if may.allowed or may.field == "user":
                 b = QPushButton(rules.ACTION_NAMES[action])
                 b.setObjectName(f"action-{action}")
-                b.setEnabled(may.allowed)
-                b.setToolTip(may.reason)
+                # 批准 waiting for the county's other opinions is greyed too, saying what it waits for, rather than
+                # refused after the approver has filled in the amount.
+                waiting = may.allowed and action == "approve" and waits
+                b.setEnabled(may.allowed and not waiting)
+                b.setToolTip(waits if waiting else may.reason)
                 b.clicked.connect(lambda _=False, a=action: self.take(a))
                 self.buttons.addWidget(b)
         attach = QPushButton("添加附件…")

@@ -229,19 +229,35 @@ def _check(session: Session, a: dict, expected: str, d: Decision, today: date) -
     if d.action == "civil_opinion" and d.asset_check is None and a["passes_asset_check"] is None:
         return "asset_check", "请选择财产核查结果：符合或不符合"
     if d.action == "approve":
-        if a["passes_asset_check"] is None:
-            return "passes_asset_check", "批准前须由县级民政审核录入财产核查结果（民政认定收入财产）"
-        parts = replay.county_parts(steps(session, a["id"]))
-        missing = [rules.ACTION_NAMES[p] for p in rules.COUNTY_PARTS if p not in parts]
-        if missing:
-            return "action", f"批准前须先有{'、'.join(missing)}的意见"
-        taken = steps(session, a["id"])
-        place = notice_place(session, taken)
-        if not paths.notice_ran(taken, place):
-            return "state", (f"这份申请在{rules.STATE_NAMES[place]}之后没有经过公示（或公示后又重新{rules.STATE_NAMES[place]}"
-                             f"而没有再公示），不能批准：请退回，由乡镇重新公示期满后再报批")
-        return _amount_problem(session, a["id"], d) or _zero_problem(session, a["id"], d)
+        return _not_ready(session, a) or _amount_problem(session, a["id"], d) or _zero_problem(session, a["id"], d)
     return None
+
+
+def _not_ready(session: Session, a: dict) -> tuple[str, str] | None:
+    """What 批准 still waits for, whatever amount is entered: 民政's 财产核查, the county's other opinions, a 公示 after
+    the last pass."""
+    if a["passes_asset_check"] is None:
+        return "passes_asset_check", "批准前须由县级民政审核录入财产核查结果（民政认定收入财产）"
+    taken = steps(session, a["id"])
+    parts = replay.county_parts(taken)
+    missing = [rules.ACTION_NAMES[p] for p in rules.COUNTY_PARTS if p not in parts]
+    if missing:
+        return "action", f"批准前须先有{'、'.join(missing)}的意见"
+    place = notice_place(session, taken)
+    if not paths.notice_ran(taken, place):
+        return "state", (f"这份申请在{rules.STATE_NAMES[place]}之后没有经过公示（或公示后又重新{rules.STATE_NAMES[place]}"
+                         f"而没有再公示），不能批准：请退回，由乡镇重新公示期满后再报批")
+    return None
+
+
+def approval_waits(session: Session, app_id: str) -> str | None:
+    """For a case at 县级审批: what 批准 still waits for (shown on the case page before anyone fills the dialog);
+    None when it waits for nothing, or the case is not at 县级审批."""
+    a = application_row(session, app_id)
+    if a["state"] != "county_approval":
+        return None
+    found = _not_ready(session, a)
+    return found[1] if found else None
 
 
 def _still_supported(session: Session, a: dict) -> tuple[str, str] | None:

@@ -15,7 +15,7 @@ from app.domain.idnumber import check_digit  # noqa: E402
 from app.gui.app import _reader  # noqa: E402
 from app.gui.main_window import MainWindow  # noqa: E402
 from app.gui.ops import Op  # noqa: E402
-from PySide6.QtWidgets import QComboBox, QDialog  # noqa: E402
+from PySide6.QtWidgets import QComboBox, QDialog, QPushButton  # noqa: E402
 
 from app.gui.workflow_view import ApplicationDialog  # noqa: E402
 from app.services import applications as apps  # noqa: E402
@@ -104,6 +104,15 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
     store.conn.execute("UPDATE applications SET notice_start = '2020-01-01', notice_end = '2020-01-08' WHERE id = ?",
                        (app_id,))
     decide("xiang", "close_notice", "")
+    # Before 医保 and 民政 have given their opinions, 批准 is greyed on the approver's page, saying what it waits for.
+    w = window_for("shenpi")
+    page = ApplicationDialog(w, app_id)
+    qtbot.addWidget(page)
+    idle(qtbot)
+    approve = page.findChild(QPushButton, "action-approve")
+    assert not approve.isEnabled() and "民政认定收入财产" in approve.toolTip()
+    assert "批准前须由县级民政审核录入财产核查结果" in page.facts.text()
+    w.close()
     decide("yibao", "medical_opinion", "费用属实，票据齐全")
     decide("minzheng", "civil_opinion", "家庭收入低于低收入标准，财产核查符合", asset_check=True)
     # Above the policy's bound: refused, and the dialog stays with the reason beside the amount.
@@ -111,6 +120,7 @@ def test_every_role_walks_one_application_to_disbursement(qtbot, tmp_path):
     page = ApplicationDialog(w, app_id)
     qtbot.addWidget(page)
     idle(qtbot)
+    assert page.findChild(QPushButton, "action-approve").isEnabled() and "批准前" not in page.facts.text()
     asking = page.action_dialog("approve")
     qtbot.addWidget(asking)
     assert "不能超过按政策测算的依申请救助 2500.00 元" in asking.form.rows["amount"].message.text()
