@@ -20,6 +20,7 @@ from app.domain.errors import FieldError
 from app.domain.refs import short_ref
 from app.exchange.records import resend_person_parts
 from app.services import registry, search
+from app.services.places import township_and_village
 from app.services.registry import HEAD
 from app.services.session import Session
 from app.store import records
@@ -192,4 +193,5 @@ def households_matching(session: Session, query: str, exclude: str | None = None
     heads = {r[0]: r[1] for r in session.conn.execute(
         f"SELECT h.id, p.name FROM households h LEFT JOIN persons p ON p.id = h.head_person_id "
         f"WHERE h.id IN ({', '.join('?' * len(chosen))})", [h["id"] for h in chosen])}
-    return [{**h, "head_name": heads.get(h["id"]) or ""} for h in chosen]
+    return [{**h, "head_name": heads.get(h["id"]) or "", "place": "".join(township_and_village(h["region_code"]))}
+            for h in chosen]
