@@ -1,16 +1,4 @@
-"""户主变更 and 成员迁入另一户: a household's head changed, a member moved into another household, whole or not at all.
-
-What decides money does not depend on who lives with whom, so neither change settles anything again:
-- The settlement engine settles one person's year from that person's bills, categories and insurance
-  (app/store/reads.py builds the Case); a Case's household figures are those an 依申请救助 application declared
-  (reads.application_case), never the members of a household. Annual limits are per person.
-- Applications keep the household and region they were made for, with the income declared then; one still in
-  progress is why a move is refused (_open_application).
-- The monitoring list, the 资助参保 roster and 发放 batches are read when drawn up, through the person's household
-  for the place and the head's name only: a moved member appears under the new household from then on. The
-  statistics' summary rows follow a member's household by trigger (app/store/summary.py, stat_person_move).
-What the move does change is where the county files the person's records: see records.resend_person_parts.
-"""
+"""户主变更 and 成员迁入另一户: a household's head changed, a member moved into another household, whole or not at all."""
 
 from __future__ import annotations
 
@@ -26,6 +14,9 @@ from app.services.session import Session
 from app.store import records
 from app.store.db import transaction
 from app.workflow import rules
+
+# An 依申请救助 still in progress, as a condition on applications (with its parameters).
+_IN_PROGRESS = (f"state NOT IN ({', '.join('?' * len(rules.FINAL))})", tuple(sorted(rules.FINAL)))
 
 
 @dataclass(frozen=True)
@@ -44,17 +35,8 @@ def change_head(session: Session, household_id: str, new_head_person_id: str, fo
     may be the new head's mother or wife): the result names them for the caseworker to check."""
     session.require("register")
     with transaction(session.conn):  # read inside the write lock: another window may change the household meanwhile
-        household = registry.household(session, household_id)
-        _own(household, "household_id", "这一户")
-        new = _member(session, new_head_person_id, household)
-        if new["id"] == household["head_person_id"] or new["relation_to_head"] == HEAD:
-            raise FieldError("new_head_person_id", f"{new['name']} 已是本户户主，请选择本户的其他成员")
+        household, new, former = _head_change(session, household_id, new_head_person_id)
         relation = registry.check_relation(former_head_relation, "former_head_relation", member=True)
-        former = session.conn.execute("SELECT * FROM persons WHERE id = ? AND household_id = ?",
-                                      (household["head_person_id"], household_id)).fetchone()
-        _own(new, "new_head_person_id", f"{new['name']}的人员记录")
-        if former is not None:
-            _own(former, "former_head_relation", f"原户主{former['name']}的人员记录")
         records.update(session.conn, session.user, "households", household_id, {"head_person_id": new["id"]},
                        "户主变更")
         records.update(session.conn, session.user, "persons", new["id"], {"relation_to_head": HEAD},
@@ -62,14 +44,33 @@ def change_head(session: Session, household_id: str, new_head_person_id: str, fo
         if former is not None:
             records.update(session.conn, session.user, "persons", former["id"], {"relation_to_head": relation},
                            f"户主变更：原户主改为{relation}")
-        others = session.conn.execute("SELECT name, relation_to_head FROM persons WHERE household_id = ? AND id NOT IN "
-                                      "(?, ?) ORDER BY birth_date, name",
-                                      (household_id, new["id"], former["id"] if former else None)).fetchall()
-    written = (new["id"],) + ((former["id"],) if former is not None else ())
+        written = (new["id"],) + ((former["id"],) if former is not None else ())
+        others = session.conn.execute(
+            f"SELECT name, relation_to_head FROM persons WHERE household_id = ? AND id NOT IN "
+            f"({', '.join('?' * len(written))}) ORDER BY birth_date, name", (household_id, *written)).fetchall()
     return Changed((household_id,), written, _relations_to_check(new["name"], former, others))
 
 
-def _relations_to_check(head: str, former, others) -> tuple[str, ...]:
+def _head_change(session: Session, household_id: str, new_head_person_id: str) -> tuple[dict, dict, dict | None]:
+    """The household, its member who is to be head (not the head already) and its head now (None if it has none):
+    all within the jurisdiction and made at this site."""
+    household = registry.household(session, household_id)
+    _own(household, "household_id", "这一户")
+    new = session.conn.execute("SELECT * FROM persons WHERE id = ?", (new_head_person_id,)).fetchone()
+    if new is None or new["household_id"] != household_id:
+        raise FieldError("new_head_person_id", "新户主须是本户的成员，请在本户成员中选择")
+    if new["id"] == household["head_person_id"] or new["relation_to_head"] == HEAD:
+        raise FieldError("new_head_person_id", f"{new['name']} 已是本户户主，请选择本户的其他成员")
+    _own(new, "new_head_person_id", f"{new['name']}的人员记录")
+    former = session.conn.execute("SELECT * FROM persons WHERE id = ? AND household_id = ?",
+                                  (household["head_person_id"], household_id)).fetchone()
+    if former is not None:
+        _own(former, "former_head_relation", f"原户主{former['name']}的人员记录")
+    return household, dict(new), dict(former) if former is not None else None
+
+
+def _relations_to_check(head: str, former: dict | None, others: list) -> tuple[str, ...]:
+    """The members whose relation was given to the former head, for the caseworker to check (none: nothing to say)."""
     if not others:
         return ()
     listed = "、".join(f"{o['name']}（{o['relation_to_head']}）" for o in others)
@@ -84,7 +85,18 @@ def move_member(session: Session, person_id: str, target_household_id: str, rela
 
     Refused whole: the head (the household would have none: change the head first), the household they are in,
     a household outside the user's jurisdiction, a person with an 依申请救助 still in progress, a record this site
-    did not make."""
+    did not make.
+
+    Nothing is settled again, because nothing that decides money depends on who lives with whom:
+    - the engine settles one person's year from that person's bills, categories and insurance (app/store/reads.py
+      builds the Case); a Case's household figures are those an application declared (reads.application_case),
+      never a household's members; annual limits are per person;
+    - an application keeps the household and region it was made for, with the income declared then; one still in
+      progress is why a move is refused (_open_application);
+    - the monitoring list, the 资助参保 roster and 发放 batches are drawn up from the records as they are then, and
+      read the household only for the place and the head's name; the statistics' summary follows a member's
+      household by trigger (app/store/summary.py, stat_person_move).
+    What the move does change is where the county files the person's records: records.resend_person_parts."""
     session.require("register")
     with transaction(session.conn):
         person = registry.person(session, person_id)
@@ -116,8 +128,7 @@ def _target(session: Session, target_household_id: str, person: dict) -> dict:
     if not decision.allowed:
         raise FieldError("target_household_id", f"{decision.reason}：只能迁入您辖区内的家庭，迁往辖区以外的请联系县级"
                                                  f"医疗救助经办人员")
-    head = session.conn.execute("SELECT name FROM persons WHERE id = ?", (row["head_person_id"],)).fetchone()
-    return {**dict(row), "head_name": head["name"] if head else ""}
+    return dict(row)
 
 
 def _not_head(session: Session, person: dict, household: dict) -> None:
@@ -141,9 +152,8 @@ def _open_application(session: Session, person: dict) -> None:
     household afterwards (its steps are the record of who decided on what), so moving its applicant midway would
     leave a case decided on one household for a person of another. Finish it (发放, 不予救助) or withdraw it first;
     a new application is then made for the new household."""
-    row = session.conn.execute(
-        f"SELECT id, year, state FROM applications WHERE person_id = ? AND state NOT IN "
-        f"({', '.join('?' * len(rules.FINAL))}) ORDER BY year LIMIT 1", (person["id"], *sorted(rules.FINAL))).fetchone()
+    row = session.conn.execute(f"SELECT id, year, state FROM applications WHERE person_id = ? AND {_IN_PROGRESS[0]} "
+                               f"ORDER BY year LIMIT 1", (person["id"], *_IN_PROGRESS[1])).fetchone()
     if row is not None:
         raise FieldError("person_id", f"{person['name']} 的 {row['year']} 年依申请救助（编号 {short_ref(row['id'])}，"
                                       f"{rules.STATE_NAMES[row['state']]}）还在办理中，它是按原户申报的家庭收入审核的：请办结"
@@ -155,19 +165,12 @@ def _applications_in(session: Session, households: tuple[str, ...]) -> tuple[str
     declared before it, and may need a second look at the next step."""
     rows = session.conn.execute(
         f"SELECT p.name, a.year FROM applications a JOIN persons p ON p.id = a.person_id WHERE a.household_id IN "
-        f"({', '.join('?' * len(households))}) AND a.state NOT IN ({', '.join('?' * len(rules.FINAL))}) "
-        f"ORDER BY p.name, a.year", (*households, *sorted(rules.FINAL))).fetchall()
+        f"({', '.join('?' * len(households))}) AND a.{_IN_PROGRESS[0]} ORDER BY p.name, a.year",
+        (*households, *_IN_PROGRESS[1])).fetchall()
     if not rows:
         return ()
     names = "、".join(f"{r['name']}（{r['year']} 年）" for r in rows)
     return (f"{names}的依申请救助还在办理中，其家庭年度总收入是迁移前申报的；如因成员迁入迁出而变化，请在下一环节核实",)
-
-
-def _member(session: Session, person_id: str, household: dict):
-    row = session.conn.execute("SELECT * FROM persons WHERE id = ?", (person_id,)).fetchone()
-    if row is None or row["household_id"] != household["id"]:
-        raise FieldError("new_head_person_id", "新户主须是本户的成员，请在本户成员中选择")
-    return row
 
 
 def _own(row, field: str, what: str) -> None:
