@@ -240,11 +240,12 @@ class MoveDialog(FormDialog):
         self.resize(760, self.sizeHint().height())
 
     def search(self) -> None:
-        """The households found for the text typed; an answer to an earlier keystroke is dropped."""
+        """The households found for the text typed, on the search's own thread and connection as 人员查询 searches; an
+        answer to an earlier keystroke is dropped."""
         self._generation += 1
-        generation, session, text, hid = self._generation, self.window.session, self.query.text(), self.household_id
-        Op(self, lambda: household_changes.households_matching(session, text, exclude=hid)).success(
-            lambda found: self._show(generation, found)).run()
+        generation, searcher, text, hid = self._generation, self.window.searcher, self.query.text(), self.household_id
+        Op(self, lambda: household_changes.households_matching(searcher, text, exclude=hid),
+           on=self.window.search_pool).success(lambda found: self._show(generation, found)).run()
 
     def _show(self, generation: int, found: list[dict]) -> None:
         if generation != self._generation:
