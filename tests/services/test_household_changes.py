@@ -215,6 +215,20 @@ def test_a_move_within_the_village_sends_only_the_person(clerk, home):
     assert check_database(clerk.store.path) == []
 
 
+def test_a_move_that_fails_midway_leaves_the_member_where_they_were(clerk, home, other, monkeypatch):
+    hid, p = home
+    bills.record_bill(clerk, p["张小六"], bill())
+    before = snapshot(clerk)
+
+    def failing(conn, person_id):
+        raise OSError("disk gone")  # after the person was written, before their records were queued again
+
+    monkeypatch.setattr(household_changes, "resend_person_parts", failing)
+    with pytest.raises(OSError):
+        household_changes.move_member(clerk, p["张小六"], other[0], "配偶")
+    assert snapshot(clerk) == before and relation(clerk, p["张小六"]) == (hid, "女")
+
+
 def test_the_head_is_not_moved_out(clerk, home, other):
     hid, p = home
     refused(clerk, "person_id", "设为户主", lambda: household_changes.move_member(clerk, p["张三"], other[0], "配偶"))
