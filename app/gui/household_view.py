@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -22,7 +23,7 @@ from app.gui.forms import styled_label
 from app.gui.ops import Op
 from app.gui.pdf_preview import show_document
 from app.gui.tables import DataTable
-from app.gui.person_dialogs import CategoryDialog, MemberDialog
+from app.gui.person_dialogs import CategoryDialog, HeadDialog, MemberDialog, MoveDialog
 from app.services import paperwork, registry
 from app.store import clock
 
@@ -137,6 +138,8 @@ class HouseholdView(QWidget):
         for text, slot, action in (("添加成员", self.add_member, "register"),
                                    ("修改成员信息", self.edit_member, "register"),
                                    ("修改住址", self.edit_address, "register"),
+                                   ("设为户主", self.make_head, "register"),
+                                   ("迁到另一户…", self.move_member, "register"),
                                    ("登记身份类别", self.add_category, "edit_categories"),
                                    ("修改 / 终止所选期间", self.edit_period, "edit_categories"),
                                    ("删除所选期间（录入错误）", self.remove_period, "edit_categories"),
@@ -184,8 +187,38 @@ class HouseholdView(QWidget):
     def _show_periods(self) -> None:
         m = self.selected()
         periods = m["periods"] if m else []
+        self._head_actions(m)
         self.periods.set_rows([(p["category"], p["valid_from"], p["valid_to"] or "至今", p["certified_by"])
                                for p in periods])
+
+    def _head_actions(self, m: dict | None) -> None:
+        """设为户主 and 迁到另一户 are for a member other than the head (the head moves out after another is made head)."""
+        is_head = m is not None and m["id"] == self.household["head_person_id"]
+        for text in ("设为户主", "迁到另一户…"):
+            self.buttons[text].setEnabled(m is not None and not is_head)
+            self.buttons[text].setToolTip("已是户主：要迁出户主，请先把本户另一成员设为户主" if is_head else "")
+
+    def make_head(self) -> None:
+        m = self.selected()
+        if m is None:
+            return
+        dialog = HeadDialog(self.window, self.household, m)
+        if dialog.exec():
+            self._changed(dialog.result_value, m["id"], f"{m['name']} 已设为户主。")
+
+    def move_member(self) -> None:
+        m = self.selected()
+        if m is None:
+            return
+        dialog = MoveDialog(self.window, self.household, m)
+        if dialog.exec():
+            to = dialog.chosen() or {"head_name": "", "address": "另一户"}
+            self._changed(dialog.result_value, None, f"{m['name']} 已迁入 {to['head_name']}户（{to['address']}）。")
+
+    def _changed(self, done, select: str | None, said: str) -> None:
+        """The page shows the household as it is now, and says what the caseworker should check next."""
+        self.refresh(select)
+        QMessageBox.information(self, "已保存", "\n\n".join([said, *done.to_check]))
 
     def edit_member(self) -> None:
         m = self.selected()

@@ -17,6 +17,7 @@ from app.domain.errors import FieldError
 from app.domain.names import initials
 
 RELATIONS = ("户主", "配偶", "子", "女", "儿媳", "女婿", "孙子女", "父母", "祖父母", "兄弟姐妹", "其他")
+HEAD = RELATIONS[0]  # what relation_to_head holds for the head itself
 CERTIFIERS = ("民政", "乡村振兴", "残联", "医保", "退役军人事务", "卫生健康", "其他")
 
 
@@ -37,10 +38,7 @@ def _person_fields(session: Session, p: PersonInput, field: str, exclude: str | 
     name = validate.text(p.name, f"{field}.name", "姓名", 50)
     if p.id_type not in ID_TYPES:
         raise FieldError(f"{field}.id_type", f"证件类型应为 {'、'.join(ID_TYPES)} 之一")
-    if not p.relation_to_head:
-        raise FieldError(f"{field}.relation_to_head", "请选择与户主关系")
-    if p.relation_to_head not in RELATIONS:
-        raise FieldError(f"{field}.relation_to_head", f"与户主关系应为 {'、'.join(RELATIONS)} 之一")
+    check_relation(p.relation_to_head, f"{field}.relation_to_head")
     if p.id_type == "居民身份证":
         checked = parse_id_number(p.id_number, f"{field}.id_number")  # an IdNumberError is an FieldError
         number, born, sex = checked.value, checked.birth_date.isoformat(), checked.sex
@@ -56,6 +54,17 @@ def _person_fields(session: Session, p: PersonInput, field: str, exclude: str | 
         raise FieldError(f"{field}.id_number", _registered_elsewhere(session, existing))
     return {"name": name, "name_initials": initials(name), "id_type": p.id_type, "id_number": number,
             "birth_date": born, "sex": sex, "relation_to_head": p.relation_to_head}
+
+
+def check_relation(relation: str, field: str, member: bool = False) -> str:
+    """A relation to the head chosen from RELATIONS; `member`: of someone who is not the head (户主 refused)."""
+    if not relation:
+        raise FieldError(field, "请选择与户主关系")
+    if relation not in RELATIONS:
+        raise FieldError(field, f"与户主关系应为 {'、'.join(RELATIONS)} 之一")
+    if member and relation == HEAD:
+        raise FieldError(field, "该户已有户主，请选择成员与户主的关系")
+    return relation
 
 
 def _holder(session: Session, id_type: str, number: str, typed: str, exclude: str | None) -> sqlite3.Row | None:
@@ -89,8 +98,9 @@ def _registered_elsewhere(session: Session, existing: sqlite3.Row) -> str:
     from app.services.places import township_and_village
 
     township, village = township_and_village(existing["region_code"])
-    # Nobody can move a person between households here, and no one outside the place may change its record: the
-    # county, whose jurisdiction covers both places, is who sorts out a person who has moved.
+    # A person moves between households only within the jurisdiction of whoever moves them (household_changes), and
+    # no one outside the place may change its record: the county, whose jurisdiction covers both places, is who sorts
+    # out a person who has moved from elsewhere.
     return (f"{id_type} {number} 已在{township}{village}登记，不在您的管辖范围内，同一人不能重复登记；"
             f"如此人已迁入本地，请联系县级医疗救助经办人员（管辖范围包括两地）核实处理")
 
@@ -109,14 +119,15 @@ def register_household(session: Session, region_code: str, address: str, head: P
         raise FieldError("head.relation_to_head", "新登记户的第一个人必须是户主")
     household_id = new_id()
     person = _person_row(session, head, household_id, "head")
-    household = {"id": household_id, "region_code": code, "address": addr, "head_person_id": person["id"]}
+    row = {"id": household_id, "region_code": code, "address": addr, "head_person_id": person["id"]}
     with transaction(session.conn):
-        records.insert(session.conn, session.user, "households", household, "登记家庭")
+        records.insert(session.conn, session.user, "households", row, "登记家庭")
         records.insert(session.conn, session.user, "persons", person, "登记人员")
     return household_id, person["id"]
 
 
-def _household(session: Session, household_id: str) -> dict:
+def household(session: Session, household_id: str) -> dict:
+    """A household's row, refused when it is gone or outside the user's jurisdiction."""
     row = session.conn.execute("SELECT * FROM households WHERE id = ?", (household_id,)).fetchone()
     if row is None:
         raise FieldError("household_id", "找不到这个家庭，可能已被其他人删除，请刷新后重试")
@@ -127,9 +138,8 @@ def _household(session: Session, household_id: str) -> dict:
 def add_member(session: Session, household_id: str, person: PersonInput) -> str:
     """Add a member to a household; returns the person id."""
     session.require("register")
-    _household(session, household_id)
-    if person.relation_to_head == "户主":
-        raise FieldError("member.relation_to_head", "该户已有户主，请选择成员与户主的关系")
+    household(session, household_id)
+    check_relation(person.relation_to_head, "member.relation_to_head", member=True)
     row = _person_row(session, person, household_id, "member")
     with transaction(session.conn):
         records.insert(session.conn, session.user, "persons", row, "登记人员")
@@ -322,7 +332,7 @@ def update_person(session: Session, person_id: str, p: PersonInput) -> None:
 def update_household(session: Session, household_id: str, address: str) -> None:
     """Correct a household's address."""
     session.require("register")
-    _household(session, household_id)
+    household(session, household_id)
     addr = validate.text(address, "address", "住址", 200)
     with transaction(session.conn):
         records.update(session.conn, session.user, "households", household_id, {"address": addr}, "修改家庭")
@@ -358,7 +368,7 @@ def person_input(data: dict) -> PersonInput:
 
 def household_detail(session: Session, household_id: str) -> dict:
     """A household, its members (head first) and every category period each member has held."""
-    household = _household(session, household_id)
+    row = household(session, household_id)
     members = []
     for p in session.conn.execute("SELECT * FROM persons WHERE household_id = ? ORDER BY relation_to_head != '户主', "
                                   "birth_date", (household_id,)):
@@ -366,4 +376,4 @@ def household_detail(session: Session, household_id: str) -> dict:
             "SELECT id, category, valid_from, valid_to, certified_by FROM category_periods WHERE person_id = ? "
             "ORDER BY valid_from", (p["id"],))]
         members.append({**dict(p), "periods": periods})
-    return {**household, "members": members}
+    return {**row, "members": members}

@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 
 from app.domain.money import ZERO, fmt
-from app.services.registry import _household
+from app.services.registry import household as _household
 from app.services.session import Session
 
 _TOTAL_KEYS = ("basic_paid", "serious_illness_paid", "assistance_paid", "tilt_assistance_paid",
