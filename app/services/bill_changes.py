@@ -13,7 +13,7 @@ from app.domain.errors import FieldError
 from app.domain.labels import VALUE_NAMES
 from app.services import bills, validate
 from app.services.bills import BillInput, Resettled
-from app.services.registry import person as load_person
+from app.services.registry import check_own, person as load_person
 from app.services.session import Session
 from app.store import records
 from app.store.clock import now
@@ -78,6 +78,8 @@ def _void(session: Session, visit_id: str, reason: str) -> dict:
     """Check and void one bill inside the caller's transaction; returns the bill as it was."""
     old = bill(session, visit_id)
     session.require("correct_bill", load_person(session, old["person_id"]))
+    check_own(session.conn.execute("SELECT site_id FROM visits WHERE id = ?", (visit_id,)).fetchone(), "visit_id",
+              f"这张账单（{old['hospital']} 发票号 {old['invoice_number']}）", "作废或更正")
     if old["status"] != "live":
         raise FieldError("visit_id", f"这张账单（{old['hospital']} 发票号 {old['invoice_number']}）已作废，不能再作废")
     who = session.user.display_name or session.user.username

@@ -55,17 +55,17 @@ def _head_change(session: Session, household_id: str, new_head_person_id: str) -
     """The household, its member who is to be head (not the head already) and its head now (None if it has none):
     all within the jurisdiction and made at this site."""
     household = registry.household(session, household_id)
-    _own(household, "household_id", "这一户")
+    registry.check_own(household, "household_id", "这一户")
     new = session.conn.execute("SELECT * FROM persons WHERE id = ?", (new_head_person_id,)).fetchone()
     if new is None or new["household_id"] != household_id:
         raise FieldError("new_head_person_id", "新户主须是本户的成员，请在本户成员中选择")
     if new["id"] == household["head_person_id"] or new["relation_to_head"] == HEAD:
         raise FieldError("new_head_person_id", f"{new['name']} 已是本户户主，请选择本户的其他成员")
-    _own(new, "new_head_person_id", f"{new['name']}的人员记录")
+    registry.check_own(new, "new_head_person_id", f"{new['name']}的人员记录")
     former = session.conn.execute("SELECT * FROM persons WHERE id = ? AND household_id = ?",
                                   (household["head_person_id"], household_id)).fetchone()
     if former is not None:
-        _own(former, "former_head_relation", f"原户主{former['name']}的人员记录")
+        registry.check_own(former, "former_head_relation", f"原户主{former['name']}的人员记录")
     return household, dict(new), dict(former) if former is not None else None
 
 
@@ -100,7 +100,7 @@ def move_member(session: Session, person_id: str, target_household_id: str, rela
     session.require("register")
     with transaction(session.conn):
         person = registry.person(session, person_id)
-        _own(person, "person_id", f"{person['name']}的人员记录")
+        registry.check_own(person, "person_id", f"{person['name']}的人员记录")
         source = registry.household(session, person["household_id"])
         _not_head(session, person, source)
         target = _target(session, target_household_id, person)
@@ -171,14 +171,6 @@ def _applications_in(session: Session, households: tuple[str, ...]) -> tuple[str
         return ()
     names = "、".join(f"{r['name']}（{r['year']} 年）" for r in rows)
     return (f"{names}的依申请救助还在办理中，其家庭年度总收入是迁移前申报的；如因成员迁入迁出而变化，请在下一环节核实",)
-
-
-def _own(row, field: str, what: str) -> None:
-    """Refuse to change a record another site made: the change would stay here, never reach the county (only a
-    record's own site sends it), and the next copy from its site would undo it."""
-    if row["site_id"] is not None:
-        raise FieldError(field, f"{what}是从其他站点（{row['site_id']}）接收的，在本机修改不会送到县里；"
-                                f"请在登记它的站点办理")
 
 
 def households_matching(session: Session, query: str, exclude: str | None = None, limit: int = 30) -> list[dict]:

@@ -85,6 +85,11 @@ def _change(session: Session, row: ListRow) -> Change:
         start = held["valid_from"]
     same = held["valid_from"] == start and held["valid_to"] == end
     kind = "unchanged" if same else ("ended" if end and held["valid_to"] is None else "changed")
+    if not same and held["site_id"] is not None:
+        # Changed here, a period another site made would stay on this computer, and its site's next copy undo it.
+        return Change("conflict", row, person_id=person["id"],
+                      note=f"已登记的{row.category}期间（{held['valid_from']} 至 {held['valid_to'] or '今'}）是从其他站点"
+                           f"（{held['site_id']}）接收的，在本机修改不会送到县里，未导入；请在登记它的站点导入这份名单")
     if not same:  # what the change replaces, beside the row's own dates
         notes.insert(0, f"登记为 {held['valid_from']} 至 {held['valid_to'] or '今'}")
     return Change(kind, row, person_id=person["id"], period_id=held["id"], note="；".join(notes), valid_from=start,

@@ -126,6 +126,14 @@ def register_household(session: Session, region_code: str, address: str, head: P
     return household_id, person["id"]
 
 
+def check_own(row, field: str, what: str, doing: str = "修改") -> None:
+    """Refuse to change a record another site made: only a record's own site sends it, so the change would stay on
+    this computer, never reach the county, and the next copy from its site would undo it."""
+    if row["site_id"] is not None:
+        raise FieldError(field, f"{what}是从其他站点（{row['site_id']}）接收的，在本机{doing}不会送到县里，下次收到"
+                                f"它的站点的记录时还会被改回；请在登记它的站点{doing}")
+
+
 def household(session: Session, household_id: str) -> dict:
     """A household's row, refused when it is gone or outside the user's jurisdiction."""
     row = session.conn.execute("SELECT * FROM households WHERE id = ?", (household_id,)).fetchone()
@@ -312,6 +320,7 @@ def update_category(session: Session, period_id: str, valid_from: str | date, va
                     certified_by: str) -> None:
     """Change a period's dates or certifier (ending a period is setting its 终止日期); bills are re-settled."""
     old = _held_period(session, period_id)
+    check_own(old, "period_id", "这段身份类别期间")
     fields = _period(session, old["person_id"], old["category"], valid_from, valid_to, certified_by, exclude=period_id)
     with transaction(session.conn):
         records.update(session.conn, session.user, "category_periods", period_id, fields, "修改身份类别")
@@ -322,6 +331,7 @@ def update_person(session: Session, person_id: str, p: PersonInput) -> None:
     """Correct a person's name, document or relation to the head; the head stays the head."""
     session.require("register")
     old = person(session, person_id)
+    check_own(old, "person_id", f"{old['name']}的人员记录")
     if (old["relation_to_head"] == "户主") != (p.relation_to_head == "户主"):
         raise FieldError("member.relation_to_head", "户主的关系不能在这里改动，户主以外的成员也不能改为户主")
     fields = _person_fields(session, p, "member", exclude=person_id)
@@ -332,7 +342,7 @@ def update_person(session: Session, person_id: str, p: PersonInput) -> None:
 def update_household(session: Session, household_id: str, address: str) -> None:
     """Correct a household's address."""
     session.require("register")
-    household(session, household_id)
+    check_own(household(session, household_id), "household_id", "这一户的家庭记录")
     addr = validate.text(address, "address", "住址", 200)
     with transaction(session.conn):
         records.update(session.conn, session.user, "households", household_id, {"address": addr}, "修改家庭")
@@ -346,7 +356,10 @@ def set_enrollment(session: Session, person_id: str, year: int, insurance: str) 
         raise FieldError("insurance", f"险种应为 {'、'.join(INSURANCE_SCHEMES)} 之一")
     if not isinstance(year, int) or not 1990 <= year <= clock.today().year + 1:
         raise FieldError("year", "参保年度不合理")
-    old = session.conn.execute("SELECT id FROM enrollments WHERE person_id = ? AND year = ?", (person_id, year)).fetchone()
+    old = session.conn.execute("SELECT id, site_id FROM enrollments WHERE person_id = ? AND year = ?",
+                               (person_id, year)).fetchone()
+    if old:
+        check_own(old, "insurance", f"{year} 年的参保记录")
     with transaction(session.conn):
         if old:
             records.update(session.conn, session.user, "enrollments", old["id"], {"insurance": insurance}, "修改参保")

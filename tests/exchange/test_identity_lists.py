@@ -100,6 +100,18 @@ def test_compare_apply_and_import_twice(session, tmp_path):
     assert len(actions) == 4
 
 
+def test_a_list_ending_a_period_received_from_another_site_leaves_it_to_that_site(session, tmp_path):
+    _, first = identity_import.import_list(session, xiangcun_export(tmp_path / "监测1.xlsx", cleared=False))
+    identity_import.apply(session, first, "乡村振兴", "乡村振兴")
+    # The period came from the county's site (as a copy received by sync stores it): ending it here would never travel.
+    session.conn.execute("UPDATE category_periods SET site_id = '340223-county'")
+    _, second = identity_import.import_list(session, xiangcun_export(tmp_path / "监测2.xlsx", cleared=True))
+    assert [c.kind for c in second] == ["conflict"]
+    assert "340223-county" in second[0].note and "请在登记它的站点导入" in second[0].note
+    assert identity_import.apply(session, second, "乡村振兴", "乡村振兴") == 0
+    assert session.conn.execute("SELECT valid_to FROM category_periods").fetchone()[0] is None
+
+
 def test_wrong_file_type_and_no_header(tmp_path):
     (tmp_path / "a.xls").write_bytes(b"old excel")
     with pytest.raises(ListError, match=".xlsx"):
