@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from app.exchange import package, trust  # noqa: E402
 from app.store.errors import StoreError  # noqa: E402
 from app.services import county, packages, site_keys  # noqa: E402
-from app.services.demo import DEMO_LOCAL, DEMO_POLICY  # noqa: E402
+from app.services.demo import COUNTY_CODE, DEMO_LOCAL, DEMO_POLICY  # noqa: E402
 from app.services.session import SYSTEM, Session  # noqa: E402
 from app.store.db import transaction  # noqa: E402
 from app.store.store import open_store  # noqa: E402
@@ -108,7 +108,7 @@ def _county_import(server, name: str, office: Path, pkg: Path) -> tuple[float, f
         site_keys.claim_county(session, url)  # the county database takes this installation's keys as the county's
         site = Session(open_store(pkg.with_name("county.sqlite3"), daily_backup=False), SYSTEM)
         try:
-            site_keys.register_site(session, url, site_keys.card(site))
+            site_keys.register_site(session, url, site_keys.card(site), COUNTY_CODE)  # the bench county is one site
         finally:
             site.store.close()
         wall, cpu, _ = timed(lambda: packages.import_to_county(session, pkg, url))

@@ -95,7 +95,7 @@ def keys_exchanged(folder: Path, url: str, paths: list[Path]) -> None:
                                 sites[0].store.setting("local"))
         site_keys.claim_county(office, url)
         for site in sites:
-            site_keys.register_site(office, url, site_keys.card(site))
+            site_keys.register_site(office, url, site_keys.card(site), demo.COUNTY_CODE)  # demo sites span the county
             site_keys.trust_county(site, site_keys.card(office))
     finally:
         for session in [office, *sites]:

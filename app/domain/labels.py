@@ -102,6 +102,7 @@ LABELS: dict[str, str] = {
     "display_name": "姓名",
     "role": "角色",
     "jurisdiction": "管辖范围",
+    "site_jurisdiction": "站点辖区",
     "password": "密码",
     "password2": "确认密码",
     "old_password": "原密码",

@@ -21,7 +21,7 @@ from app.exchange.records import (
     Entity,
     entities,
 )
-from app.exchange import county_keys, county_steps, money_records
+from app.exchange import county_keys, county_steps, money_records, territory
 from app.store import clock
 from app.store.anchors import Head
 from app.store.errors import StoreError
@@ -214,6 +214,7 @@ def check_schema(pg: psycopg.Connection) -> None:
                                           "WHERE table_schema = current_schema()")}
     missing = [f"{e.table}.{c}" for e in _expected() for c in (*e.columns, "push_id") if (e.table, c) not in have]
     missing += [f"audit_log.{c}" for c in AUDIT_COLUMNS if ("audit_log", c) not in have]
+    missing += [f"site_keys.{c}" for c in ("jurisdiction",) if ("site_keys", c) not in have]
     if missing:
         raise StoreError(f"县级数据库缺少本版本的字段（{'、'.join(missing[:3])} 等）：请县里用本版本再运行一次 "
                          "“jiuzhu county init-db 地址”（可重复运行，不动已有数据）")
@@ -226,6 +227,7 @@ class Merged:
     received: int = 0
     written: int = 0
     refused: int = 0  # records another site owns: the owner's copy is kept
+    outside: int = 0  # records outside their site's registered jurisdiction, kept aside (territory.py)
     audit_mismatch: int = 0  # audit entries the county holds with different content under the same number
     refused_ids: list[str] = field(default_factory=list)
 
@@ -260,6 +262,7 @@ def merge(pg: psycopg.Connection, e: Entity, rows: list[tuple], text: bytes | No
     if not rows:
         return out
     received, text = rows, _sendable(pg, text)
+    rows = _in_territory(pg, e, rows, out)
     if e.table in ("applications", "application_steps"):
         # The step checks read the county's copy of each case and must see it as the rows will meet it: they run
         # under the lock. These rows are few (a case's steps), so staging them under it costs the others nothing.
@@ -281,6 +284,19 @@ def merge(pg: psycopg.Connection, e: Entity, rows: list[tuple], text: bytes | No
         county_steps.keep_aside(pg, e.table, refused, f"这条{money_records.WHAT[e.table]}")
         out.refused, out.refused_ids = len(refused), [r["id"] for r, _ in refused[:100]]
     return _merge(pg, e, rows, out, text if _same(rows, received) else None)
+
+
+def _in_territory(pg: psycopg.Connection, e: Entity, rows: list[tuple], out: Merged) -> list[tuple]:
+    """The rows that are the sending site's own and lie in its registered jurisdiction (the batch as it came when
+    all do); the others are kept aside with the reason (territory.county_admit), before any other check."""
+    refused = territory.county_admit(pg, e.table, e.wire, rows, county_keys.bounds(pg), county_keys.push_site(pg))
+    if not refused:
+        return rows
+    county_steps.keep_aside(pg, e.table, [(dict(zip(e.wire, rows[i])), reason) for i, reason in refused],
+                            territory.what(e.table))
+    out.outside = len(refused)
+    dropped = {i for i, _ in refused}
+    return [row for i, row in enumerate(rows) if i not in dropped]
 
 
 def _sendable(pg: psycopg.Connection, text: bytes | None) -> bytes | None:

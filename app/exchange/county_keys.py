@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from app.exchange import territory
 from app.exchange.envelope import refused
 from app.exchange.keys import PublicKeys
 from app.store.errors import StoreError
@@ -35,6 +36,9 @@ DDL = [
     """CREATE TABLE IF NOT EXISTS site_keys (site_id TEXT PRIMARY KEY, name TEXT NOT NULL, signing_key TEXT NOT NULL,
         encryption_key TEXT NOT NULL, registered_at TIMESTAMPTZ NOT NULL DEFAULT now(), registered_by TEXT NOT NULL,
         revoked_at TIMESTAMPTZ, revoked_by TEXT, revoked_reason TEXT)""",
+    # The region-code prefix whose records the site may send (territory.py), stated by the county admin at
+    # registration; NULL for a site registered before sites had one (未登记辖区: not bound, listed with a warning).
+    "ALTER TABLE site_keys ADD COLUMN IF NOT EXISTS jurisdiction TEXT",
     """CREATE TABLE IF NOT EXISTS pushes (id BIGSERIAL PRIMARY KEY, site_id TEXT NOT NULL, entity TEXT NOT NULL,
         rows INTEGER NOT NULL, digests BYTEA NOT NULL, signed_by TEXT NOT NULL, signature BYTEA NOT NULL,
         via TEXT NOT NULL CHECK (via IN ('sync', 'package')), received_at TIMESTAMPTZ NOT NULL DEFAULT now())""",
@@ -52,9 +56,9 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def _keys(row) -> PublicKeys:
+def _keys(row, jurisdiction: str | None = None) -> PublicKeys:
     site, name, signing, encryption = row[:4]
-    return PublicKeys(site, base64.b64decode(signing), base64.b64decode(encryption), name)
+    return PublicKeys(site, base64.b64decode(signing), base64.b64decode(encryption), name, jurisdiction or "")
 
 
 def county(pg: psycopg.Connection) -> tuple[PublicKeys, str] | None:
@@ -77,30 +81,64 @@ def claim(pg: psycopg.Connection, keys: PublicKeys, county_code: str, replace: b
                (json.dumps({"card": keys.card(), "county_code": county_code}, ensure_ascii=False),))
 
 
-def register(pg: psycopg.Connection, keys: PublicKeys, by: str) -> None:
-    """Register (or register anew, after a lost key or a revocation) a site's public keys."""
-    pg.execute("INSERT INTO site_keys (site_id, name, signing_key, encryption_key, registered_by) "
-               "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (site_id) DO UPDATE SET name = excluded.name, "
+def register(pg: psycopg.Connection, keys: PublicKeys, by: str, jurisdiction: str) -> tuple[bool, str | None]:
+    """Register (or register anew, after a lost key or a revocation, or to change its jurisdiction) a site's public
+    keys with the jurisdiction the county states; whether it was registered before, and its jurisdiction then."""
+    before = pg.execute("SELECT jurisdiction FROM site_keys WHERE site_id = %s", (keys.site_id,)).fetchone()
+    pg.execute("INSERT INTO site_keys (site_id, name, signing_key, encryption_key, registered_by, jurisdiction) "
+               "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (site_id) DO UPDATE SET name = excluded.name, "
                "signing_key = excluded.signing_key, encryption_key = excluded.encryption_key, registered_at = now(), "
-               "registered_by = excluded.registered_by, revoked_at = NULL, revoked_by = NULL, revoked_reason = NULL",
-               (keys.site_id, keys.name, _b64(keys.signing), _b64(keys.encryption), by))
+               "registered_by = excluded.registered_by, jurisdiction = excluded.jurisdiction, revoked_at = NULL, "
+               "revoked_by = NULL, revoked_reason = NULL",
+               (keys.site_id, keys.name, _b64(keys.signing), _b64(keys.encryption), by, jurisdiction))
+    return before is not None, before[0] if before else None
 
 
 def revoke(pg: psycopg.Connection, site: str, by: str, reason: str) -> PublicKeys:
     row = pg.execute("UPDATE site_keys SET revoked_at = now(), revoked_by = %s, revoked_reason = %s "
                      "WHERE site_id = %s AND revoked_at IS NULL "
-                     "RETURNING site_id, name, signing_key, encryption_key", (by, reason, site)).fetchone()
+                     "RETURNING site_id, name, signing_key, encryption_key, jurisdiction",
+                     (by, reason, site)).fetchone()
     if row is None:
         raise StoreError(f"县里没有站点 {site} 的有效登记（没有登记过，或已吊销）")
-    return _keys(row)
+    return _keys(row, row[4])
 
 
 def sites(pg: psycopg.Connection) -> list[dict]:
-    """Every registered site, with its fingerprint and whether and why it was revoked."""
+    """Every registered site, with its fingerprint, its jurisdiction (None: registered before sites had one) and
+    whether and why it was revoked."""
     rows = pg.execute("SELECT site_id, name, signing_key, encryption_key, registered_at, registered_by, revoked_at, "
-                      "revoked_by, revoked_reason FROM site_keys ORDER BY registered_at").fetchall()
+                      "revoked_by, revoked_reason, jurisdiction FROM site_keys ORDER BY registered_at").fetchall()
     return [{"site_id": r[0], "name": r[1], "fingerprint": _keys(r).fingerprint, "registered_at": r[4],
-             "registered_by": r[5], "revoked_at": r[6], "revoked_by": r[7], "revoked_reason": r[8]} for r in rows]
+             "registered_by": r[5], "revoked_at": r[6], "revoked_by": r[7], "revoked_reason": r[8],
+             "jurisdiction": r[9]} for r in rows]
+
+
+def bounds(pg: psycopg.Connection) -> territory.Bounds:
+    """The registered sites bound to a jurisdiction (revoked ones too: what they sent before is still theirs to
+    answer for); the county's own site is not."""
+    held = county(pg)
+    return territory.bounds(pg.execute("SELECT site_id, name, jurisdiction FROM site_keys"),
+                            held[0].site_id if held else None)
+
+
+def push_site(pg: psycopg.Connection) -> str | None:
+    """The site whose signed batch the caller's transaction is writing (record_push), None if none is recorded."""
+    row = pg.execute("SELECT site_id FROM pushes WHERE id = nullif(current_setting('jiuzhu.push', true), '')::bigint"
+                     ).fetchone()
+    return row[0] if row else None
+
+
+def outside(pg: psycopg.Connection, site: str, jurisdiction: str, tables: Iterable[str]) -> dict[str, int]:
+    """How many of a site's records the county holds, per kind, whose region lies outside `jurisdiction` (accepted
+    before the site had it, or before this rule): for the county admin to look at when registering it."""
+    out = {}
+    for table in tables:
+        n = pg.execute(f"SELECT count(*) FROM {table} WHERE site_id = %s AND left(coalesce(region_code, ''), %s) <> %s",
+                       (site, len(jurisdiction), jurisdiction)).fetchone()[0]
+        if n:
+            out[table] = n
+    return out
 
 
 def sender(pg: psycopg.Connection, site: str) -> PublicKeys:
@@ -108,13 +146,13 @@ def sender(pg: psycopg.Connection, site: str) -> PublicKeys:
     held = county(pg)
     if held and held[0].site_id == site:
         return held[0]
-    row = pg.execute("SELECT site_id, name, signing_key, encryption_key, revoked_at, revoked_reason FROM site_keys "
-                     "WHERE site_id = %s", (site,)).fetchone()
+    row = pg.execute("SELECT site_id, name, signing_key, encryption_key, revoked_at, revoked_reason, jurisdiction "
+                     "FROM site_keys WHERE site_id = %s", (site,)).fetchone()
     if row is None:
         raise refused(f"发送站点 {site[:64]} 没有在县里登记公钥，不能确认是谁导出的。请县管理员先登记该站点的公钥卡")
     if row[4] is not None:
         raise refused(f"发送站点 {row[1] or site} 的公钥已于 {row[4]:%Y-%m-%d} 被吊销（{row[5] or ''}），不再接受它的记录")
-    return _keys(row)
+    return _keys(row, row[6])
 
 
 def row_digest(e: Entity, row: tuple) -> bytes:

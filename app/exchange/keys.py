@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
+from app.exchange import territory
 from app.store.errors import StoreError
 
 KEY_FORMAT = "jiuzhu-site-key/1"
@@ -56,6 +57,9 @@ class PublicKeys:
     signing: bytes
     encryption: bytes
     name: str = ""
+    # The region-code prefix whose records the site sends: on a site's own card its claim (the township its users
+    # work in, or none); in a register, what the county stated when it registered the site (territory.py).
+    jurisdiction: str = ""
 
     @property
     def fingerprint(self) -> str:
@@ -78,8 +82,9 @@ class PublicKeys:
         return True
 
     def card(self) -> dict:
-        return {"format": CARD_FORMAT, "site_id": self.site_id, "name": self.name, "signing": _b64(self.signing),
+        card = {"format": CARD_FORMAT, "site_id": self.site_id, "name": self.name, "signing": _b64(self.signing),
                 "encryption": _b64(self.encryption), "fingerprint": self.fingerprint}
+        return {**card, "jurisdiction": self.jurisdiction} if self.jurisdiction else card
 
     @classmethod
     def from_card(cls, card: object) -> PublicKeys:
@@ -89,8 +94,12 @@ class PublicKeys:
         site, name = card.get("site_id"), card.get("name", "")
         if not isinstance(site, str) or not 0 < len(site) <= 64 or not isinstance(name, str) or len(name) > 200:
             raise StoreError("公钥卡中的站点编号或名称不对")
+        claim = card.get("jurisdiction") or ""
+        wrong = claim and territory.problem(claim)
+        if wrong:
+            raise StoreError(f"公钥卡中的站点辖区不对：{wrong}")
         keys = cls(site, _raw(card.get("signing"), "公钥卡中的签名公钥"),
-                   _raw(card.get("encryption"), "公钥卡中的加密公钥"), name)
+                   _raw(card.get("encryption"), "公钥卡中的加密公钥"), name, claim)
         if "fingerprint" in card and card["fingerprint"] != keys.fingerprint:
             raise StoreError("公钥卡的指纹与其中的公钥不符，卡片可能被改动过")
         return keys
@@ -124,9 +133,9 @@ class SiteKeys:
     signing_private: Ed25519PrivateKey
     encryption_private: X25519PrivateKey
 
-    def public(self, name: str = "") -> PublicKeys:
+    def public(self, name: str = "", jurisdiction: str = "") -> PublicKeys:
         return PublicKeys(self.site_id, self.signing_private.public_key().public_bytes(*_RAW),
-                          self.encryption_private.public_key().public_bytes(*_RAW), name)
+                          self.encryption_private.public_key().public_bytes(*_RAW), name, jurisdiction)
 
     def sign(self, message: bytes) -> bytes:
         return self.signing_private.sign(message)

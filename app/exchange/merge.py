@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from typing import Any
 
-from app.exchange import money_records, steps
+from app.exchange import money_records, steps, territory
 from app.exchange.held import HEAD_MISSING, PARENT_MISSING, hold
 from app.exchange.records import APPEND_ONLY, Entity
 from app.store import records
@@ -50,13 +50,15 @@ def _conflict(conn: sqlite3.Connection, source: str, table: str, record: dict, r
                   json.dumps({k: v for k, v in record.items() if not isinstance(v, bytes)}, ensure_ascii=False)))
 
 
-def apply(conn: sqlite3.Connection, user: Any, e: Entity, rows: list[tuple], me: str, source: str) -> Applied:
+def apply(conn: sqlite3.Connection, user: Any, e: Entity, rows: list[tuple], me: str, source: str,
+          sites: territory.Bounds | None = None) -> Applied:
     """Merge rows (in e.wire order) inside the caller's transaction, each through the audited write path.
 
     A record made here is never overwritten from outside; another site's record is replaced only by a copy from
     that same site with a different updated_at; steps and attachments are appended once. What cannot be merged
-    (a record of ours, a different site's copy, a unique number already used by another record) is kept aside in
-    sync_conflicts with the reason, for the caseworker to see, instead of stopping the whole exchange."""
+    (a record of ours, a different site's copy, a unique number already used by another record, a record outside
+    the registered jurisdiction of its site in `sites`) is kept aside in sync_conflicts with the reason, for the
+    caseworker to see, instead of stopping the whole exchange."""
     out = Applied()
     cols = [*e.columns, "site_id"]
     stamp = "updated_at" if "updated_at" in e.columns else None
@@ -87,7 +89,7 @@ def apply(conn: sqlite3.Connection, user: Any, e: Entity, rows: list[tuple], me:
             outcome = "updated"
         moved = e.table == "persons" and outcome == "updated" and conn.execute(
             "SELECT household_id FROM persons WHERE id = ?", (record["id"],)).fetchone()[0] != record["household_id"]
-        refused = _refusal(conn, e.table, record)
+        refused = territory.site_refusal(conn, e.table, record, sites or {}) or _refusal(conn, e.table, record)
         if refused:
             out.conflicts += 1
             _conflict(conn, source, e.table, record, refused)

@@ -170,6 +170,14 @@ def audit_entries(conn: sqlite3.Connection, after: int, upto: int, batch: int = 
         yield [tuple(r) for r in rows]
 
 
+def held_region(table: str) -> str:
+    """SQL reading the region records of a kind lie in (a person's by its household, a step's by its application) as
+    (id, region) rows, up to the condition on the id that the caller completes ("= ?", "= ANY(%s)"); the same text
+    serves a site's SQLite and the county's PostgreSQL, whose tables share names and columns."""
+    region, join = _REGION[table]
+    return f"SELECT t.id, {region} FROM {table} t {join} WHERE t.id"
+
+
 def jurisdiction_ids(conn: sqlite3.Connection, table: str, regions: list[str]) -> dict[str, bool]:
     """The ids this site holds of one kind: its own anywhere (True), others' in these regions (False)."""
     region, join = _REGION[table]

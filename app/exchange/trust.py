@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.exchange import territory
 from app.exchange.envelope import refused
 from app.exchange.keys import PublicKeys, SiteKeys
 from app.store.errors import StoreError
@@ -33,11 +34,14 @@ def with_county(store, conn, user: Any, card: PublicKeys, action: str) -> None:
     records.put_setting(conn, user, SETTING, {**registry(store), "county": card.card()}, action)
 
 
-def with_site(store, conn, user: Any, card: PublicKeys, revoked: dict | None, action: str) -> None:
+def with_site(store, conn, user: Any, card: PublicKeys, revoked: dict | None, action: str,
+              jurisdiction: str | None = None) -> None:
+    """Keep a site's keys in this installation's register with the jurisdiction the county stated (None: none, as
+    before sites had one); a claim on the card is never taken for the county's statement."""
     from app.store import records
 
     reg = registry(store)
-    reg["sites"] = {**reg["sites"], card.site_id: {**card.card(), "revoked": revoked}}
+    reg["sites"] = {**reg["sites"], card.site_id: {**card.card(), "jurisdiction": jurisdiction, "revoked": revoked}}
     records.put_setting(conn, user, SETTING, reg, action)
 
 
@@ -57,6 +61,14 @@ def senders(store):
         return PublicKeys.from_card(entry)
 
     return sender
+
+
+def bounds(store) -> territory.Bounds:
+    """The sites this installation registered with a jurisdiction (at the county's: every one registered since sites
+    have one); the county's own site is not bound."""
+    reg = registry(store)
+    return territory.bounds(((site, e.get("name", ""), e.get("jurisdiction")) for site, e in reg["sites"].items()),
+                            (reg["county"] or {}).get("site_id"))
 
 
 def recipients(store, mine: SiteKeys) -> list[PublicKeys]:

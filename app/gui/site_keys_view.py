@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.exchange import keys, trust
+from app.exchange import keys, territory, trust
 from app.gui import files
 from app.gui.forms import styled_label
 from app.gui.ops import Op
@@ -55,9 +55,13 @@ class SiteKeysBox(QGroupBox):
         self.result = styled_label("", "hint")
         self.result.setWordWrap(True)
         box.addWidget(self.result)
-        self.sites = DataTable(["站点", "站点编号", "公钥指纹", "登记", "状态"], "登记的站点", sortable=False)
+        self.sites = DataTable(["站点", "站点编号", "辖区", "公钥指纹", "登记", "状态"], "登记的站点", sortable=False)
         self.sites.setMaximumHeight(200)
         box.addWidget(self.sites)
+        self.site_warning = styled_label("", "error")
+        self.site_warning.setWordWrap(True)
+        self.site_warning.setVisible(False)
+        box.addWidget(self.site_warning)
         self._site_ids: list[str] = []
 
     def refresh(self) -> None:
@@ -72,6 +76,7 @@ class SiteKeysBox(QGroupBox):
         self.trust_button.setVisible(manage and not at_county)
         for w in (self.register_button, self.revoke_button, self.list_button, self.sites):
             w.setVisible(manage and at_county)
+        self.site_warning.setVisible(manage and at_county and bool(self.site_warning.text()))
 
     def export_card(self) -> None:
         path = files.save_path(self, "导出本站公钥卡", "本站公钥卡.json", CARD)
@@ -105,11 +110,23 @@ class SiteKeysBox(QGroupBox):
     def register(self) -> None:
         url = self._url()
         card = self._card("登记站点") if url else None
-        if card:
+        if not card:
+            return
+        code, ok = QInputDialog.getText(
+            self, "站点辖区", f"{card.name or card.site_id} 的辖区（全县 6 位、乡镇 9 位、村 12 位统计用区划代码）。\n"
+                             "此后它送来的记录须在这个辖区之内，之外的不采用：", text=card.jurisdiction)
+        if ok:
             session = self.window.session
-            Op(self, lambda: site_keys.register_site(session, url, card)).success(
-                lambda _: self._done(f"已登记站点 {card.name or card.site_id}，指纹 {card.fingerprint}")).failure(
-                self._failed).run()
+            Op(self, lambda: site_keys.register_site(session, url, card, code)).success(
+                lambda outside: self._done(self._registered(card, code, outside))).failure(self._failed).run()
+
+    @staticmethod
+    def _registered(card: keys.PublicKeys, code: str, outside: dict[str, int]) -> str:
+        text = f"已登记站点 {card.name or card.site_id}，指纹 {card.fingerprint}，辖区 {territory.describe(code.strip())}"
+        if outside:
+            text += (f"。注意：县级数据库中已有该站点在这个辖区之外的记录（{'、'.join(f'{k} {n} 条' for k, n in outside.items())}），"
+                     f"请核对")
+        return text
 
     def revoke(self) -> None:
         url, row = self._url(), self.sites.currentRow()
@@ -138,10 +155,13 @@ class SiteKeysBox(QGroupBox):
         self.result.setText(f"没有完成：{exc}")
 
     def _show_sites(self, sites: list[dict]) -> None:
+        warning = territory.unstated_warning(sites)
+        self.site_warning.setText(warning or "")
+        self.site_warning.setVisible(bool(warning))
         self._site_ids = [s["site_id"] for s in sites]
         self.sites.setRowCount(len(sites))
         for i, s in enumerate(sites):
             state = f"已吊销（{s['revoked_at']:%Y-%m-%d}，{s['revoked_reason']}）" if s["revoked_at"] else "有效"
-            for j, value in enumerate((s["name"], s["site_id"], s["fingerprint"],
+            for j, value in enumerate((s["name"], s["site_id"], territory.describe(s["jurisdiction"]), s["fingerprint"],
                                        f"{s['registered_at']:%Y-%m-%d} {s['registered_by']}", state)):
                 self.sites.setItem(i, j, QTableWidgetItem(value))

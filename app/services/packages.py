@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from app import __version__
-from app.exchange import county_db, county_keys, county_steps, envelope, keys, package, trust
+from app.exchange import county_db, county_keys, county_steps, envelope, keys, package, territory, trust
 from app.exchange.merge import Applied
 from app.exchange.prefetch import read_ahead
 from app.exchange.ready import ready
@@ -127,7 +127,9 @@ class Imported:
         for table, c in self.county.items():
             if c.received:
                 out.append(f"{NAMES[table]}：包内 {c.received} 条，写入县级数据库 {c.written} 条"
-                           + (f"，{c.refused} 条属于其他站点未覆盖" if c.refused else ""))
+                           + (f"，{c.refused} 条属于其他站点未覆盖" if c.refused else "")
+                           + (f"，{c.outside} 条不在该站点登记的辖区内未采用（见县级数据库的未采用记录）"
+                              if c.outside else ""))
         return out + self.notes
 
 
@@ -156,9 +158,19 @@ def import_here(session: Session, path: Path) -> Imported:
     with envelope.opened(path, keys.mine(store), trust.senders(store), package.MAX_PACKAGE) as (plain, header):
         pkg = _open(plain, header, entities(session.conn), code)
         result = Imported(pkg.manifest)
+        sites = trust.bounds(store)
         with transaction(session.conn):
-            result.applied = receive(session, lambda e: pkg.batches(e.table), f"交换包 {path.name}")
+            result.applied = receive(session, lambda e: pkg.batches(e.table), f"交换包 {path.name}", sites=sites)
+    result.notes += _unstated(pkg.manifest, sites, (trust.county(store) or keys.mine(store).public()).site_id)
     return result
+
+
+def _unstated(manifest: dict, sites: territory.Bounds, county_site: str) -> list[str]:
+    """The warning for a package from a site registered without a jurisdiction (its records were not checked by it)."""
+    site = manifest["site_id"]
+    if site in sites or site == county_site:
+        return []
+    return [territory.unstated_note(manifest["site_name"], site)]
 
 
 def import_to_county(session: Session, path: Path, url: str) -> Imported:
@@ -235,6 +247,7 @@ def _into_county(pg, pkg: package.Package, ents: list[Entity], county: keys.Site
                 merged.received += got.received
                 merged.written += got.written
                 merged.refused += got.refused
+                merged.outside += got.outside
         head = _head(m)
         merged = result.county["audit_log"] = county_db.Merged()
         for batch in read_ahead(lambda: ready(pkg.batches("audit_log"), lead=(m["site_id"],))):
@@ -261,6 +274,7 @@ def _into_county(pg, pkg: package.Package, ents: list[Entity], county: keys.Site
                     json.dumps(m["counts"], ensure_ascii=False)))
         # The packages table is the county's record of what arrived, from whom and when.
         county_db.note_site(pg, m["site_id"], m["site_name"], pushed=True)
+        result.notes += _unstated(m, county_keys.bounds(pg), county.site_id)
     return result
 
 

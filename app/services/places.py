@@ -2,26 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from app.domain.regions import regions
-
-
-@lru_cache(maxsize=8)
-def county_regions(county_code: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Township names by 9-digit code and village names by 12-digit code; empty when the county is not bundled."""
-    try:
-        towns, villages = regions(county_code)
-    except FileNotFoundError:
-        return {}, {}
-    return towns, dict(villages)
-
-
-@lru_cache(maxsize=1 << 16)  # a list names each village thousands of times
-def township_and_village(region_code: str) -> tuple[str, str]:
-    """The names of a 12-digit code's township and village; the codes themselves where the list does not know them."""
-    towns, villages = county_regions(region_code[:6])
-    return towns.get(region_code[:9], region_code[:9]), villages.get(region_code, region_code)
+from app.domain.regions import county_regions, township_and_village  # noqa: F401 - named here by callers
 
 
 def place_name(scope: str, county: dict) -> str:

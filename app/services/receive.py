@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from itertools import chain
 
-from app.exchange import held, steps
+from app.exchange import held, steps, territory
 from app.exchange.merge import Applied, apply, drop_headless
 from app.exchange.records import NAMES, Entity, entities, resend_person_parts, site_id
 from app.services.session import Session
@@ -13,8 +13,11 @@ from app.store import audit
 
 
 def receive(session: Session, batches: Callable[[Entity], Iterable[list[tuple]]], source: str,
-            progress: Callable[[str, int], None] | None = None) -> dict[str, Applied]:
-    """Merge every batch, parents first, inside the caller's transaction; returns what happened per kind.
+            progress: Callable[[str, int], None] | None = None,
+            sites: territory.Bounds | None = None) -> dict[str, Applied]:
+    """Merge every batch, parents first, inside the caller's transaction; returns what happened per kind. `sites`:
+    the registered jurisdictions known here (the county database's at a sync, this installation's register for a
+    package), outside which a site's records are refused (territory.py).
 
     What waits here for a parent (sync_held) is tried first, kind by kind, so a parent that arrives now lets its
     children in during the same pass; what still cannot be written waits again."""
@@ -26,7 +29,7 @@ def receive(session: Session, batches: Callable[[Entity], Iterable[list[tuple]]]
         done = out[e.table] = Applied()
         waiting = held.take(conn, e)
         for rows in chain([waiting] if waiting else [], batches(e)):
-            done.add(apply(conn, session.user, e, rows, me, source))
+            done.add(apply(conn, session.user, e, rows, me, source, sites))
             if progress:
                 progress(e.name, done.added + done.updated + done.same + done.conflicts + done.held)
     households = out["households"]

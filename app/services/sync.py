@@ -88,6 +88,10 @@ class SyncReport:
             refused = sum(m.refused for m in self.pushed.values())
             out.append(f"送出 {sum(sent.values())} 条（{'、'.join(f'{k} {n}' for k, n in sent.items())}），"
                        f"县里新写入或更新 {written} 条" + (f"，{refused} 条属于其他站点未覆盖" if refused else ""))
+        outside = sum(m.outside for m in self.pushed.values())
+        if outside:
+            out.append(f"{outside} 条不在县里为本站登记的辖区内，或不是本站的记录，县里未采用（原因记在县级数据库的未采用记录中）。"
+                       f"请与县信息员核对本站登记的辖区")
         if self.audit.received:
             out.append(f"送出审计日志 {self.audit.received} 条" +
                        (f"，其中 {self.audit.audit_mismatch} 条与县里已有的同号记录不同（本机可能恢复过备份），"
@@ -177,6 +181,7 @@ def push(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
         merged.received += m.received
         merged.written += m.written
         merged.refused += m.refused
+        merged.outside += m.outside
         sent += len(rows)
         if progress:
             progress(f"送出{e.name}", sent, total)
@@ -249,7 +254,7 @@ def pull(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
             progress(f"收到{what}", n, 0)
 
     with transaction(conn):
-        report.pulled = receive(session, batches, "与县级同步", step)
+        report.pulled = receive(session, batches, "与县级同步", step, sites=county_keys.bounds(pg))
         pulled[region] = horizon
         records.put_setting(conn, session.user, KEY, st, "同步位置")
     with pg.transaction():
@@ -294,7 +299,7 @@ def repair(session: Session, pg: psycopg.Connection, report: SyncReport) -> bool
             yield whole
 
     with transaction(conn):
-        report.retaken = receive(session, batches, "与县级同步（补收）")
+        report.retaken = receive(session, batches, "与县级同步（补收）", sites=county_keys.bounds(pg))
         # Settled once taken again: it is here now, waits for its parent, or was refused anew with today's reason.
         settled = [(now(), r["id"]) for r in old if _taken_again(conn, r["entity"], r["entity_id"], r["id"])]
         conn.executemany("UPDATE sync_conflicts SET resolved_at = ? WHERE id = ?", settled)
@@ -343,18 +348,24 @@ def site_name(session: Session) -> str:
     """The site as the county sees it: the county's and the township's names (not the computer's name, which says
     nothing to the county and tells a stranger whose laptop it is)."""
     county = session.store.setting("county") or {}
-    code = county.get("code", "")
-    towns = {r[0] for r in session.conn.execute(
-        "SELECT DISTINCT substr(jurisdiction, 1, 9) FROM users WHERE active = 1 AND length(jurisdiction) >= 9")}
+    code, township = county.get("code", ""), site_township(session)
     town = ""
-    if len(towns) == 1 and code:
+    if township and code:
         from app.domain.regions import regions
 
         try:
-            town = regions(code)[0].get(towns.pop(), "")
+            town = regions(code)[0].get(township, "")
         except OSError:
             town = ""
     return (county.get("name", "") + town) or "未命名站点"
+
+
+def site_township(session: Session) -> str:
+    """The one township (9 digits) every active user below the county works in, "" if none or several: what the
+    site's name says, and what its key card claims as its jurisdiction (the county states the one that counts)."""
+    towns = {r[0] for r in session.conn.execute(
+        "SELECT DISTINCT substr(jurisdiction, 1, 9) FROM users WHERE active = 1 AND length(jurisdiction) >= 9")}
+    return towns.pop() if len(towns) == 1 else ""
 
 
 def remember_url(session: Session, url: str) -> None:

@@ -32,10 +32,11 @@ def county_url(pg, county_site, township):
     return url
 
 
-def register(county: Session, url: str, site: Session) -> None:
+def register(county: Session, url: str, site: Session, jurisdiction: str = demo.COUNTY_CODE) -> None:
     """A county admin registers a site's key card (read off the site), as `county register-site` does, and hands
-    the site the county's card in return."""
-    site_keys.register_site(county, url, site_keys.card(site))
+    the site the county's card in return. The demo's sites hold households all over the county: by default the
+    county registers them for the whole of it."""
+    site_keys.register_site(county, url, site_keys.card(site), jurisdiction)
     with transaction(site.conn):  # as the site's first sync takes it in, whoever is signed in
         trust.with_county(site.store, site.conn, site.user, site_keys.card(county), "取得县级公钥")
 

@@ -82,3 +82,43 @@ def test_a_chain_shorter_than_the_county_saw_is_shown_and_nothing_is_pushed(qtbo
     assert f"已有 {count + 5} 条" in view.status.text()
     with psycopg.connect(county_url) as pg:
         assert pg.execute("SELECT count(*) FROM persons").fetchone()[0] == 0
+
+
+def test_the_registered_sites_show_their_jurisdiction_and_warn_of_those_registered_without(qtbot, window):  # noqa: F811
+    from datetime import datetime
+
+    box = window.exchange.keys
+    at = datetime(2026, 1, 5, 9, 30)
+    site = {"fingerprint": "f" * 39, "registered_at": at, "registered_by": "admin", "revoked_at": None,
+            "revoked_by": None, "revoked_reason": None}
+    box._show_sites([{**site, "site_id": "a", "name": "南陵县籍山镇", "jurisdiction": "340223100"},
+                     {**site, "site_id": "b", "name": "南陵县许镇镇", "jurisdiction": None}])
+    assert box.sites.item(0, 2).text() == "340223100（籍山镇）"
+    assert box.sites.item(1, 2).text().startswith("未登记辖区")
+    assert "1 个站点登记时没有写明辖区（南陵县许镇镇）" in box.site_warning.text()
+    box._show_sites([{**site, "site_id": "a", "name": "南陵县籍山镇", "jurisdiction": "340223100"}])
+    assert box.site_warning.text() == ""
+
+
+def test_registering_a_site_asks_its_jurisdiction_starting_from_the_cards_claim(qtbot, window, tmp_path,  # noqa: F811
+                                                                               monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    from app.exchange import keys
+    from app.gui import files
+    from app.services import site_keys
+
+    card = keys.PublicKeys("site-1", b"s" * 32, b"e" * 32, "南陵县籍山镇", "340223100")
+    keys.write_card(card, tmp_path / "card.json")
+    asked, registered = [], []
+    monkeypatch.setattr(files, "open_path", lambda *a: str(tmp_path / "card.json"))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: asked.append(k.get("text")) or ("340223100", True))
+    monkeypatch.setattr(site_keys, "register_site", lambda s, url, c, code: registered.append((c, code)) or {"家庭": 2})
+    box = window.exchange.keys
+    window.exchange.url.setText("postgresql://county@127.0.0.1/none")
+    monkeypatch.setattr(box, "load_sites", lambda: None)
+    box.register()
+    qtbot.waitUntil(lambda: "已登记站点" in box.result.text(), timeout=10_000)
+    assert asked == ["340223100"] and registered == [(card, "340223100")]
+    assert "辖区 340223100（籍山镇）" in box.result.text() and "家庭 2 条" in box.result.text()

@@ -155,15 +155,18 @@ def test_only_a_county_admin_at_the_county_installation_registers_sites(township
     code, out, _ = cli("keys", "show", "--card", str(card), "--db", str(township.store.path))
     assert code == 0 and site_keys.card(township).fingerprint in out
     county_db_path = str(county_site.store.path)
-    code, _, err = cli("county", "register-site", county_url, str(card), "--db", county_db_path)
+    code, _, err = cli("county", "register-site", county_url, str(card), "--jurisdiction", "340223", "--db",
+                       county_db_path)
     assert code == 2 and "--user" in err
     users.create_user(county_site, "shenpi", "县级审批", "县级审批", "340223", "jiuzhu-demo")
-    code, _, err = cli("county", "register-site", county_url, str(card), "--db", county_db_path, "--user", "shenpi",
-                       "--password-stdin", stdin="jiuzhu-demo\n")
+    code, _, err = cli("county", "register-site", county_url, str(card), "--jurisdiction", "340223", "--db",
+                       county_db_path, "--user", "shenpi", "--password-stdin", stdin="jiuzhu-demo\n")
     assert code == 2 and "登记或吊销站点的公钥" in err
-    code, _, err = cli("county", "register-site", county_url, str(card), *AS_ADMIN, "--db", str(township.store.path))
+    code, _, err = cli("county", "register-site", county_url, str(card), "--jurisdiction", "340223", *AS_ADMIN,
+                       "--db", str(township.store.path))
     assert code == 2, err
-    code, out, err = cli("county", "register-site", county_url, str(card), *AS_ADMIN, "--db", county_db_path)
+    code, out, err = cli("county", "register-site", county_url, str(card), "--jurisdiction", "340223", *AS_ADMIN,
+                         "--db", county_db_path)
     assert code == 0 and "已登记站点" in out, err
     code, out, _ = cli("county", "sites", county_url)
     assert code == 0 and site_keys.card(township).fingerprint in out and "有效" in out
