@@ -337,12 +337,10 @@ def _merge(pg: psycopg.Connection, e: Entity, rows: list[tuple], out: Merged, te
     if e.table in APPEND_ONLY:
         conflict = "DO NOTHING"
     else:
-        # A copy sent again unchanged but under another region (a member moved into a household of another village:
-        # records.resend_person_parts) is written too, and numbered anew, so that the sites of that region take it.
         sets = ", ".join(f"{c} = excluded.{c}" for c in wire if c not in ("id", "site_id"))
         conflict = (f"DO UPDATE SET {sets}, push_id = excluded.push_id, county_seq = nextval('county_seq'), received_at = now() "
-                    f"WHERE {e.table}.site_id = excluded.site_id AND ({e.table}.updated_at IS DISTINCT FROM "
-                    f"excluded.updated_at OR {e.table}.region_code IS DISTINCT FROM excluded.region_code)")
+                    f"WHERE {e.table}.site_id = excluded.site_id AND {e.table}.updated_at IS DISTINCT FROM "
+                    f"excluded.updated_at")
     cur = pg.execute(f"INSERT INTO {e.table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT (id) {conflict}")
     out.written += cur.rowcount
     return out

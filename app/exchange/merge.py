@@ -27,7 +27,6 @@ class Applied:
     persons_touched: set[str] = field(default_factory=set)
     applications_touched: set[str] = field(default_factory=set)
     households_added: set[str] = field(default_factory=set)
-    persons_moved: set[str] = field(default_factory=set)  # people now of another household (receive sends theirs again)
     locals_changed: set[str] = field(default_factory=set)  # dates from which a local value arrived
 
     def add(self, other: Applied) -> None:
@@ -39,7 +38,6 @@ class Applied:
         self.persons_touched |= other.persons_touched
         self.applications_touched |= other.applications_touched
         self.households_added |= other.households_added
-        self.persons_moved |= other.persons_moved
         self.locals_changed |= other.locals_changed
 
 
@@ -87,8 +85,6 @@ def apply(conn: sqlite3.Connection, user: Any, e: Entity, rows: list[tuple], me:
             continue
         else:
             outcome = "updated"
-        moved = e.table == "persons" and outcome == "updated" and conn.execute(
-            "SELECT household_id FROM persons WHERE id = ?", (record["id"],)).fetchone()[0] != record["household_id"]
         refused = territory.site_refusal(conn, e.table, record, sites or {}) or _refusal(conn, e.table, record)
         if refused:
             out.conflicts += 1
@@ -107,8 +103,6 @@ def apply(conn: sqlite3.Connection, user: Any, e: Entity, rows: list[tuple], me:
         setattr(out, outcome, getattr(out, outcome) + 1)
         if outcome == "added" and e.table == "households":
             out.households_added.add(record["id"])
-        if moved:
-            out.persons_moved.add(record["id"])
         if e.table == "category_periods":
             out.persons_touched.add(record["person_id"])
         if e.table == "application_steps":

@@ -29,10 +29,6 @@ _REGION = {
     "local_values": ("t.region_code", ""),
 }
 
-# What hangs off a person and finds its region through the person's household: at the county it is filed under that
-# household's region as it was when last sent, so it is sent again when the person moves (resend_person_parts).
-PERSON_PARTS = tuple(t for t, (_, join) in _REGION.items() if join.startswith("JOIN persons p ON p.id = t.person_id"))
-
 NAMES = {"households": "家庭", "persons": "人员", "category_periods": "身份类别", "enrollments": "参保",
          "visits": "就诊账单", "settlements": "结算", "annual_settlements": "年度结算", "applications": "依申请救助",
          "application_steps": "办理环节", "attachments": "附件", "disbursement_batches": "发放批次",
@@ -137,26 +133,6 @@ def changed(conn: sqlite3.Connection, entity: Entity, after: int, upto: int, me:
         yield after, [tuple(r)[1:] for r in rows]
         if len(rows) < batch:
             return
-
-
-def resend_person_parts(conn: sqlite3.Connection, person_id: str) -> int:
-    """Queue this site's own records of a person (PERSON_PARTS) to be sent again, unchanged; returns how many.
-
-    The county files each record under the region it arrived with, and hands a site the records of its own
-    regions; a member moved into a household of another village must take their bills, categories and payments
-    there, or a site of that village would get the person without them (and settle a new bill without the
-    categories). The records themselves do not change (no audit entry, no new stamp): only their place in the
-    queue of changes, as the change triggers give it (app/store/schema.py), numbered after the last change."""
-    last = conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
-    count = 0
-    for table in PERSON_PARTS:
-        ids = [r[0] for r in conn.execute(f"SELECT id FROM {table} WHERE person_id = ? AND site_id IS NULL "
-                                          f"ORDER BY rowid", (person_id,))]
-        conn.executemany("INSERT INTO changes (entity, entity_id, seq) VALUES (?, ?, ?) "
-                         "ON CONFLICT(entity, entity_id) DO UPDATE SET seq = excluded.seq",
-                         [(table, rid, last + count + n) for n, rid in enumerate(ids, 1)])
-        count += len(ids)
-    return count
 
 
 def audit_entries(conn: sqlite3.Connection, after: int, upto: int, batch: int = 20000) -> Iterator[list[tuple]]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from app.domain.errors import FieldError
 from app.domain.refs import short_ref
-from app.exchange.records import resend_person_parts
+from app.domain.regions import label
 from app.services import registry, search
 from app.services.places import township_and_village
 from app.services.registry import HEAD
@@ -96,7 +96,9 @@ def move_member(session: Session, person_id: str, target_household_id: str, rela
     - the monitoring list, the 资助参保 roster and 发放 batches are drawn up from the records as they are then, and
       read the household only for the place and the head's name; the statistics' summary follows a member's
       household by trigger (app/store/summary.py, stat_person_move).
-    What the move does change is where the county files the person's records: records.resend_person_parts."""
+    Only within a village (居): the county files a person's bills, categories and payments under the village they
+    were sent from, and a site of another village would get the person without them (its next bill settled as if
+    the year's limit were unused, another village's site recording bills under the old household meanwhile)."""
     session.require("register")
     with transaction(session.conn):
         person = registry.person(session, person_id)
@@ -109,8 +111,6 @@ def move_member(session: Session, person_id: str, target_household_id: str, rela
         records.update(session.conn, session.user, "persons", person_id,
                        {"household_id": target["id"], "relation_to_head": checked},
                        f"成员迁入另一户：从{source['address']}迁入{target['address']}")
-        if target["region_code"] != source["region_code"]:
-            resend_person_parts(session.conn, person_id)
         pending = _applications_in(session, (source["id"], target["id"]))
     return Changed((source["id"], target["id"]), (person_id,), pending)
 
@@ -128,6 +128,11 @@ def _target(session: Session, target_household_id: str, person: dict) -> dict:
     if not decision.allowed:
         raise FieldError("target_household_id", f"{decision.reason}：只能迁入您辖区内的家庭，迁往辖区以外的请联系县级"
                                                  f"医疗救助经办人员")
+    if row["region_code"] != person["region_code"]:
+        there, here = (label(code) for code in (row["region_code"], person["region_code"]))
+        raise FieldError("target_household_id", f"要迁入的家庭在{there}，{person['name']}现在在{here}：本程序只办理同一村（居）"
+                                                 f"内的迁移。跨村迁移后，其已有的账单、身份类别在县里仍归原村，新村的站点收不到，"
+                                                 f"会按不全的记录结算（少算已用的年度限额）；请联系县级医疗救助经办人员")
     return dict(row)
 
 

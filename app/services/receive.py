@@ -7,7 +7,7 @@ from itertools import chain
 
 from app.exchange import held, steps, territory
 from app.exchange.merge import Applied, apply, drop_headless
-from app.exchange.records import NAMES, Entity, entities, resend_person_parts, site_id
+from app.exchange.records import NAMES, Entity, entities, site_id
 from app.services.session import Session
 from app.store import audit
 
@@ -44,10 +44,6 @@ def receive(session: Session, batches: Callable[[Entity], Iterable[list[tuple]]]
     if any(a.locals_changed for a in out.values()):
         session._cache.pop("engine", None)  # settle from here on with the values that arrived
     _resettle(session, set().union(*(a.persons_touched for a in out.values())))
-    # A person moved into another household elsewhere: what this site holds of theirs goes to the county again, to be
-    # filed under the new household's region (records.resend_person_parts).
-    for person_id in sorted(set().union(*(a.persons_moved for a in out.values()))):
-        resend_person_parts(conn, person_id)
     summary = {NAMES[t]: {"新增": a.added, "更新": a.updated, "已有": a.same, "冲突": a.conflicts,
                           "暂存": a.held}
                for t, a in out.items() if a.added or a.updated or a.same or a.conflicts or a.held}
