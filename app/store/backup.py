@@ -20,7 +20,9 @@ from app.store.errors import DiskFull, StoreError
 PREFIX = "jiuzhu-"
 SUFFIX = ".sqlite3"
 DEFAULT_KEEP = 30
-COMPANIONS = ("-wal", "-shm")
+# The files SQLite keeps beside a database: the WAL and its index, and a rollback journal (a VACUUM or a database not
+# in WAL mode), which goes with the file it belongs to and never onto another.
+COMPANIONS = ("-wal", "-shm", "-journal")
 # Backups hold every ID number and amount of the site: readable by the account that runs the program only.
 PRIVATE = 0o600
 # Copies taken before a restore or an upgrade are the way back from a wrong one: never pruned automatically.
@@ -275,7 +277,7 @@ def _is_whole(db_path: Path) -> bool:
 
 def clear_leftovers(db_path: Path) -> list[Path]:
     """Remove what a backup or restore killed half-way left behind (never a finished backup); returns what went."""
-    found = [db_path.with_name(db_path.name + ".restoring")]
+    found = [db_path.with_name(db_path.name + ".restoring"), db_path.with_name(db_path.name + ".compacting")]
     folder = backups_dir(db_path)
     if folder.is_dir():
         found += [*folder.glob("*.partial"), *folder.glob("*.partial-journal"), *folder.glob("*.head.json.part")]
@@ -419,7 +421,7 @@ def restore(source: Path, db_path: Path, site_move: bool = False, user: object =
     finally:
         if guard is not None:
             guard.close()
-    _replace(staged, real)
+    replace_file(staged, real)
     if previous is not None and guard is not None:
         anchors.replaced_by(previous, theirs)
     _record(db_path, user, {"from": str(source), "site_id": theirs, "previous_site_id": ours, "site_move": site_move,
@@ -427,11 +429,11 @@ def restore(source: Path, db_path: Path, site_move: bool = False, user: object =
     return previous
 
 
-def _replace(staged: Path, real: Path) -> None:
-    """Put the restored copy in the database's place, its old WAL removed first (what it held is in the file and
-    in the before-restore copy, and must not be replayed onto the restored one). On Windows a file that a program
-    opened in the moment since the database was let go can be neither removed nor replaced (nor can one an
-    antivirus is reading): tried a few times, then the restore stops with the database as it was."""
+def replace_file(staged: Path, real: Path, doing: str = "恢复") -> None:
+    """Put a new copy (restored, or rewritten by compact) in the database's place, its old WAL and journal removed
+    first (what they held is in the file and in the copy kept, and must not be replayed onto the new one). On
+    Windows a file that a program opened in the moment since the database was let go can be neither removed nor
+    replaced (nor can one an antivirus is reading): tried a few times, then it stops with the database as it was."""
     for attempt in range(10):
         try:
             for suffix in COMPANIONS:
@@ -441,8 +443,8 @@ def _replace(staged: Path, real: Path) -> None:
         except PermissionError:
             if attempt == 9:
                 staged.unlink(missing_ok=True)
-                raise StoreError(f"恢复没有完成：数据库 {real} 刚被别的程序打开（救助通的窗口、杀毒软件），文件没有被替换，原来的"
-                                 f"数据库未变。请关闭所有打开它的救助通窗口后重新恢复") from None
+                raise StoreError(f"{doing}没有完成：数据库 {real} 刚被别的程序打开（救助通的窗口、杀毒软件），文件没有被替换，原来"
+                                 f"的数据库未变。请关闭所有打开它的救助通窗口后重新{doing}") from None
             time.sleep(0.2)
 
 

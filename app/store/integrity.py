@@ -38,7 +38,11 @@ def header_problem(path: Path) -> str | None:
     # with a WAL holding newer pages the main file may lag behind, so only a file without one is measured.
     valid = head[24:28] == head[92:96]
     wal = path.with_name(path.name + "-wal")
-    if valid and pages and pages * page_size > size and not (wal.exists() and wal.stat().st_size):
+    # A rollback journal beside it (a VACUUM or a write stopped half-way) holds the pages that make the file whole
+    # again: SQLite puts them back when the file is next opened, so the count is not the file's yet.
+    journal = path.with_name(path.name + "-journal")
+    pending = any(f.exists() and f.stat().st_size for f in (wal, journal))
+    if valid and pages and pages * page_size > size and not pending:
         return (f"文件不完整：按文件头应有 {pages * page_size:,} 字节，实际只有 {size:,} 字节"
                 f"（可能复制到一半、磁盘出错或被截断）")
     return None

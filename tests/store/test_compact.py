@@ -1,5 +1,6 @@
 """A new database has 16 KiB pages; `jiuzhu compact` rewrites an older one whole, keeps every record and the audit
-chain, says so in the log, and changes nothing while another window has the file open or the disk lacks room."""
+chain, says so in the log, and changes nothing while another window has the file open, when the disk lacks room,
+when the file is not this version's 救助通 database, or when it stops half-way."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections import namedtuple
 
 import pytest
 
-from app.store import compact as compacting
+from app.store import backup, compact as compacting
+from app.store.integrity import header_problem
 from app.store.check import check_database
 from app.store.db import PAGE_SIZE
 from app.store.errors import DiskFull, StoreError
@@ -96,3 +98,54 @@ def test_compact_refuses_a_file_that_is_not_a_database(tmp_path):
     code, _, err = cli("compact", "--db", str(junk))
     assert code != 0 and "不能整理" in err
     assert junk.read_bytes() == b"not a database" * 100
+
+
+def test_compact_refuses_a_database_of_another_program_or_version(tmp_path, old_county):
+    other = tmp_path / "notes.sqlite3"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (x)")
+    conn.close()
+    with pytest.raises(StoreError, match="不是救助通的数据库"):
+        compacting.compact(other)
+    assert _pragma(other, "page_size") == 4096 and _pragma(other, "user_version") == 0
+    conn = sqlite3.connect(old_county)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(StoreError, match="比本程序.*新，未整理"):
+        compacting.compact(old_county)
+    assert _pragma(old_county, "page_size") == 4096
+
+
+def test_a_compact_stopped_half_way_leaves_the_database_as_it_was(old_county, monkeypatch):
+    before = old_county.read_bytes()
+
+    def killed(staged, head):
+        assert staged.stat().st_size > 0  # the copy was being made beside the database, which was only read
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(compacting, "_ready", killed)
+    with pytest.raises(KeyboardInterrupt):
+        compacting.compact(old_county)
+    assert old_county.read_bytes() == before
+    assert not old_county.with_name(old_county.name + ".compacting").exists()
+    assert check_database(old_county) == []
+
+
+def test_a_copy_left_by_a_killed_compact_is_removed_at_the_next_start(old_county):
+    left = old_county.with_name(old_county.name + ".compacting")
+    left.write_bytes(b"half a database")
+    assert left in backup.clear_leftovers(old_county) and not left.exists()
+
+
+def test_a_file_shorter_than_its_header_says_is_whole_again_once_its_journal_is_played_back(old_county):
+    """A write in rollback-journal mode stopped half-way (a VACUUM) leaves a journal that SQLite plays back at the next
+    open: the file is not damaged, and the start must let SQLite do it rather than call it damaged."""
+    conn = sqlite3.connect(old_county)
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.close()
+    size = old_county.stat().st_size
+    with old_county.open("r+b") as f:
+        f.truncate(size - 4096)
+    assert "文件不完整" in (header_problem(old_county) or "")
+    old_county.with_name(old_county.name + "-journal").write_bytes(b"\0" * 512)
+    assert header_problem(old_county) is None
