@@ -192,11 +192,15 @@ class HouseholdView(QWidget):
                                for p in periods])
 
     def _head_actions(self, m: dict | None) -> None:
-        """设为户主 and 迁到另一户 are for a member other than the head (the head moves out after another is made head)."""
+        """设为户主 and 迁到另一户 are for a member other than the head (the head moves out after another is made head),
+        and for people and households this site registered (another site's are changed where they were made)."""
         is_head = m is not None and m["id"] == self.household["head_person_id"]
+        received = m is not None and (m.get("site_id") or self.household.get("site_id")) is not None
+        why = ("已是户主：要迁出户主，请先把本户另一成员设为户主" if is_head else
+               "这一户或此人是从其他站点接收的：在本机修改不会送到县里，请在登记它的站点办理" if received else "")
         for text in ("设为户主", "迁到另一户…"):
-            self.buttons[text].setEnabled(m is not None and not is_head)
-            self.buttons[text].setToolTip("已是户主：要迁出户主，请先把本户另一成员设为户主" if is_head else "")
+            self.buttons[text].setEnabled(m is not None and not is_head and not received)
+            self.buttons[text].setToolTip(why)
 
     def make_head(self) -> None:
         m = self.selected()

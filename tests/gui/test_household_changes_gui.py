@@ -186,3 +186,13 @@ def test_the_buttons_are_offered_only_where_the_permission_model_allows(qtbot, t
         view = window.household
         assert view.buttons["设为户主"].isHidden() and view.buttons["迁到另一户…"].isHidden()
         assert not view.buttons["打印选中成员本年结算单…"].isHidden()
+
+
+def test_a_member_received_from_another_site_is_not_offered_a_change(qtbot, window):
+    p = _families(window)
+    window.session.conn.execute("UPDATE persons SET site_id = 'site-elsewhere' WHERE id = ?", (p["张小五"],))
+    view = _open(qtbot, window, p["张小五"])
+    for text in ("设为户主", "迁到另一户…"):
+        assert not view.buttons[text].isEnabled() and "其他站点" in view.buttons[text].toolTip()
+    view = _open(qtbot, window, p["李四"])
+    assert view.buttons["设为户主"].isEnabled() and view.buttons["迁到另一户…"].isEnabled()
