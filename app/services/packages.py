@@ -226,7 +226,12 @@ def _into_county(pg, pkg: package.Package, ents: list[Entity], county: keys.Site
         county_db.lock_for_writing(pg)
         before = pg.execute("SELECT imported_at FROM packages WHERE package_id = %s", (m["package_id"],)).fetchone()
         if before:
-            result.notes.append(f"此包已于 {before[0]:%Y-%m-%d %H:%M} 导入过；再次导入未产生重复记录")
+            # Its records were all written then (an import is one transaction); written again now they would put
+            # back the older copies of records the site has changed since (a member moved, a bill corrected).
+            result.notes.append(f"此包已于 {before[0]:%Y-%m-%d %H:%M} 导入过，本次没有再写入任何记录（再写会用包里较旧"
+                                f"的记录覆盖该站点此后送来的新版本）")
+            result.county.update({t: county_db.Merged() for t in [e.table for e in ents] + ["audit_log"]})
+            return result
         last = pg.execute("SELECT max(change_to) FROM packages WHERE site_id = %s AND package_id <> %s",
                           (m["site_id"], m["package_id"])).fetchone()[0]
         if last is not None and m["range"]["changes"][0] > last + 1:

@@ -10,7 +10,8 @@ import pytest
 from openpyxl import load_workbook
 
 from app.exchange import package
-from app.services import packages, registry
+from app.services import packages, registry, users
+from app.services.session import Session
 from app.store.errors import StoreError
 from tests.exchange.conftest import reseal, unsealed
 from tests.exchange.test_sync import TABLES, county_counts, local_counts
@@ -69,6 +70,25 @@ def test_importing_at_the_county_twice_keeps_one_copy(township, county_site, cou
     assert first.county["visits"].written == there["visits"] and second.county["visits"].written == 0
     with psycopg.connect(county_url) as conn:
         assert conn.execute("SELECT count(*) FROM packages").fetchone()[0] == 1
+
+
+def test_an_older_package_imported_again_does_not_put_back_what_the_site_changed_since(township, county_site,
+                                                                                       county_url, tmp_path):
+    packages.export_package(township, tmp_path / "1.jzpkg")
+    packages.import_to_county(county_site, tmp_path / "1.jzpkg", county_url)
+    clerk = Session(township.store, users.find_user(township.conn, "xiang"))
+    person = township.conn.execute(
+        "SELECT p.id, p.id_number, p.relation_to_head FROM persons p JOIN households h ON h.id = p.household_id "
+        "WHERE p.relation_to_head != '户主' AND p.site_id IS NULL AND h.region_code LIKE ? || '%' ORDER BY p.id LIMIT 1",
+        (clerk.user.jurisdiction,)).fetchone()
+    registry.update_person(clerk, person["id"], registry.PersonInput("改正后", person["id_number"],
+                                                                     person["relation_to_head"]))
+    packages.export_package(township, tmp_path / "2.jzpkg")
+    packages.import_to_county(county_site, tmp_path / "2.jzpkg", county_url)
+    again = packages.import_to_county(county_site, tmp_path / "1.jzpkg", county_url)
+    assert any("没有再写入" in line for line in again.lines())
+    with psycopg.connect(county_url) as conn:
+        assert conn.execute("SELECT name FROM persons WHERE id = %s", (person["id"],)).fetchone()[0] == "改正后"
 
 
 def test_a_missing_earlier_package_is_pointed_out(township, county_site, county_url, tmp_path):
