@@ -62,8 +62,8 @@ def _snapshot(path: Path) -> Iterator[sqlite3.Connection]:
         conn = _reader(path)
         if worker:
             _held[path] = conn
-    conn.execute("BEGIN")
     try:
+        conn.execute("BEGIN")
         yield conn
     except BaseException:
         _held.pop(path, None)  # a connection that met damage is not used again
