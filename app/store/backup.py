@@ -296,13 +296,12 @@ def clear_leftovers(db_path: Path) -> list[Path]:
 def site_of(path: Path) -> str | None:
     """Refuse a file that is not a 救助通 database with an account to sign in with; its site id (None if it is
     from before sites had ids)."""
-    from app.store.schema import LATEST
+    from app.store.schema import LATEST, is_ours
 
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if not {"schema_migrations", "settings", "users", "audit_log"} <= tables:
+            if not is_ours(conn):
                 raise StoreError(f"{path} 不是救助通的数据库，不能用于恢复")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > LATEST:

@@ -14,7 +14,7 @@ from app.store import anchors, audit, backup
 from app.store.db import PAGE_SIZE, transaction
 from app.store.errors import DatabaseDamaged, DiskFull, StoreError
 from app.store.integrity import describe, header_problem
-from app.store.schema import LATEST
+from app.store.schema import LATEST, is_ours
 
 # The copy is built beside the database (the same disk, so that putting it in place is a rename): the file's size
 # again, and a tenth more for what SQLite writes beside it.
@@ -72,8 +72,7 @@ def compact(db_path: Path, user: object = "system") -> Compacted:
 def _ours(conn: sqlite3.Connection, db_path: Path) -> None:
     """Refuse a file this program would not open as it is: not a 救助通 database, or of another version (an older one is
     upgraded by opening it in the program first; a newer one is for a newer program)."""
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if not {"audit_log", "users", "households", "persons"} <= tables:
+    if not is_ours(conn):
         raise StoreError(f"{db_path} 不是救助通的数据库，未整理")
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > LATEST:

@@ -418,3 +418,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(17, "统计用汇总：按年、类别、村和有就诊的月份计人数；由触发器随按人汇总维护", _v17),
 )
 LATEST = MIGRATIONS[-1].version
+# Tables every 救助通 database has had since version 1: a file without them is another program's.
+OWN_TABLES = frozenset({"schema_migrations", "settings", "users", "audit_log"})
+
+
+def is_ours(conn: sqlite3.Connection) -> bool:
+    """Whether the database on this connection is a 救助通 database (of any version)."""
+    return OWN_TABLES <= {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
