@@ -128,8 +128,9 @@ echo jiuzhu-demo | run county claim "$(cat "$pgurl")" --user admin --password-st
 run keys show --card "$scratch/county.card" --db "$office"
 echo jiuzhu-demo | run keys trust-county "$scratch/county.card" --user admin --password-stdin --db "$demo"
 run keys show --card "$scratch/site.card" --db "$demo"
-echo jiuzhu-demo | run county register-site "$(cat "$pgurl")" "$scratch/site.card" --user admin --password-stdin \
-    --db "$office"
+# The demo's township holds households all over the county: it is registered for the whole county.
+echo jiuzhu-demo | run county register-site "$(cat "$pgurl")" "$scratch/site.card" --jurisdiction 340223 --user admin \
+    --password-stdin --db "$office"
 echo jiuzhu-demo | run export-package "$scratch/p.jzpkg" --user admin --password-stdin --db "$demo"
 echo jiuzhu-demo | run import-package "$scratch/p.jzpkg" --county-url "$(cat "$pgurl")" --user admin \
     --password-stdin --db "$office"
