@@ -237,8 +237,8 @@ def chain_problems(conn: sqlite3.Connection) -> list[str]:
 
 
 def sealed_spans(conn: sqlite3.Connection, last: int) -> list[tuple]:
-    """The sealed blocks up to entry `last`, each as (first, last, digest, sealing entry's number, columns covered):
-    what `sealed_block_problems` checks, in one piece or in several side by side."""
+    """The sealed blocks up to entry `last`, each as (first, last, digest, sealing entry's number, columns covered,
+    form): what `sealed_block_problems` checks, in one piece or in several side by side."""
     from app.store import audit_blocks as blocks
 
     sealed = blocks.sealed(conn)
@@ -251,8 +251,8 @@ def sealed_block_problems(conn: sqlite3.Connection, spans: list[tuple]) -> list[
     from app.store import audit_blocks as blocks
 
     problems: list[str] = []
-    for first, end, digest, seal_seq, covered in spans:
-        if blocks.digest(conn, first, end, covered) != digest:
+    for first, end, digest, seal_seq, covered, form in spans:
+        if blocks.digest(conn, first, end, covered, form) != digest:
             named = entry_problems(conn, first, end)
             problems.extend(named or [f"审计日志第 {first} 条至第 {end} 条的内容与第 {seal_seq} 条分段封存"
                                       f"时的校验值不符（其中有条目被修改）"])

@@ -11,6 +11,14 @@ not ten thousand calls into Python.
 A block that failed its verification when it was completed is left unsealed; `check` then verifies it entry by
 entry and names the entry. The sealing entry lists the columns it covered (every column of the log when it was
 written), so a later migration that adds a column to the log leaves earlier blocks verifiable as they were sealed.
+
+It also names how the block was written out (`form`). Up to schema 17 every column went through json_array
+("json", the form of an entry that names none). Since 18 the two large columns, `before` and `after`, follow the
+json_array of the others as they are, each after its length ("split"): json_array escaped every quote of their JSON,
+which was a sixth of `check`'s work on a county (24 ms a block against 20 ms, measured on the benchmark county's
+log). The text stays unambiguous: the array ends where its brackets close, and each length says where its value
+ends. Migration 18 seals every block written before once more in the new form, after checking it against its old
+seal; the newest sealing entry of a block is the one `check` reads.
 """
 
 from __future__ import annotations
@@ -33,10 +41,28 @@ def columns(conn: sqlite3.Connection) -> tuple[str, ...]:
     return tuple(r[1] for r in conn.execute("PRAGMA table_info(audit_log)"))
 
 
-def digest(conn: sqlite3.Connection, first: int, last: int, covered: tuple[str, ...]) -> str:
-    """The sha256 of entries first..last as SQLite writes them out (json_array of the covered columns, one entry
-    per line, in number order: the rowid scan SQLite does for a seq range)."""
-    text = conn.execute(f"SELECT CAST(group_concat(json_array({', '.join(covered)}), char(10)) AS BLOB) "
+# How a block is written out: "json" (up to schema 17; a sealing entry naming no form) and "split".
+FORMS = ("json", "split")
+FORM = "split"
+# Written out after the others in "split", by length: the JSON they hold would be escaped again by json_array.
+_RAW = ("before", "after")
+
+
+def _entry_text(covered: tuple[str, ...], form: str) -> str:
+    """SQL for one entry as the block's text holds it."""
+    if form == "json":
+        return f"json_array({', '.join(covered)})"
+    raw = [c for c in _RAW if c in covered]
+    # ifnull: a NULL value is "~", which no length-prefixed value is (they start with a digit). A value's type is
+    # not written for these two: they hold JSON objects, never a bare number.
+    return " || ".join([f"json_array({', '.join(c for c in covered if c not in raw)})",
+                        *(f"ifnull(length({c}) || ':' || {c}, '~')" for c in raw)])
+
+
+def digest(conn: sqlite3.Connection, first: int, last: int, covered: tuple[str, ...], form: str = FORM) -> str:
+    """The sha256 of entries first..last as SQLite writes them out (each in `form`, one entry per line, in number
+    order: the rowid scan SQLite does for a seq range)."""
+    text = conn.execute(f"SELECT CAST(group_concat({_entry_text(covered, form)}, char(10)) AS BLOB) "
                         f"FROM audit_log WHERE seq BETWEEN ? AND ?", (first, last)).fetchone()[0]
     return hashlib.sha256(text or b"").hexdigest()
 
@@ -57,10 +83,27 @@ def seal(conn: sqlite3.Connection, user: Any, first: int, last: int) -> bool:
 
     if audit.entry_problems(conn, first, last):
         return False
-    covered = columns(conn)
-    audit.write_entry(conn, user, ACTION, ENTITY, key(first, last), None,
-                      {"from": first, "to": last, "columns": list(covered)}, digest(conn, first, last, covered))
+    _write_seal(conn, user, first, last, columns(conn))
     return True
+
+
+def _write_seal(conn: sqlite3.Connection, user: Any, first: int, last: int, covered: tuple[str, ...]) -> None:
+    from app.store import audit
+
+    audit.write_entry(conn, user, ACTION, ENTITY, key(first, last), None,
+                      {"from": first, "to": last, "columns": list(covered), "form": FORM},
+                      digest(conn, first, last, covered))
+
+
+def reseal(conn: sqlite3.Connection, user: Any = "system") -> int:
+    """Seal once more, in today's form, every block whose newest seal is in an older one and still matches it (one
+    that does not is left as it is, for `check` to name); how many were sealed (migration 18)."""
+    made = 0
+    for (first, last), (sealed_digest, _, covered, form) in sorted(sealed(conn).items()):
+        if form != FORM and digest(conn, first, last, covered, form) == sealed_digest:
+            _write_seal(conn, user, first, last, covered)
+            made += 1
+    return made
 
 
 def seal_complete(conn: sqlite3.Connection, user: Any = "system") -> int:
@@ -75,10 +118,15 @@ def seal_complete(conn: sqlite3.Connection, user: Any = "system") -> int:
     return made
 
 
-def sealed(conn: sqlite3.Connection) -> dict[tuple[int, int], tuple[str, int, tuple[str, ...]]]:
-    """Every sealing entry: (first, last) → (digest, its own number, the columns it covered). One that does not
-    name a block before it, or a set of columns the log does not have, is left out here and reported by `strays`."""
-    return {span: found for span, found in _seals(conn) if span is not None}
+def sealed(conn: sqlite3.Connection) -> dict[tuple[int, int], tuple[str, int, tuple[str, ...], str]]:
+    """Every sealed block: (first, last) → its newest sealing entry's (digest, own number, columns covered, form).
+    One that does not name a block before it, a set of columns the log does not have, or a form this program does
+    not know is left out here and reported by `strays`."""
+    newest: dict[tuple[int, int], tuple[str, int, tuple[str, ...], str]] = {}
+    for span, found in _seals(conn):
+        if span is not None and (span not in newest or newest[span][1] < found[1]):
+            newest[span] = found
+    return newest
 
 
 def strays(conn: sqlite3.Connection) -> list[int]:
@@ -91,17 +139,22 @@ def _seals(conn: sqlite3.Connection):
     for entity_id, row_hash, seq, after in conn.execute(
             "SELECT entity_id, row_hash, seq, after FROM audit_log WHERE entity = ? AND row_hash IS NOT NULL",
             (ENTITY,)):
-        span, covered = _span(entity_id), _covered(after)
-        sane = span is not None and span[1] < seq and covered and set(_REQUIRED) <= set(covered) <= present
-        yield (span if sane else None), (row_hash, seq, covered)
+        span, (covered, form) = _span(entity_id), _covered(after)
+        sane = (span is not None and span[1] < seq and covered and set(_REQUIRED) <= set(covered) <= present
+                and form in FORMS)
+        yield (span if sane else None), (row_hash, seq, covered, form)
 
 
-def _covered(after: str | None) -> tuple[str, ...]:
+def _covered(after: str | None) -> tuple[tuple[str, ...], str | None]:
+    """The columns a sealing entry covered and the form it wrote them in ((), None: unreadable)."""
     try:
-        listed = json.loads(after or "").get("columns")
+        said = json.loads(after or "")
+        listed, form = said.get("columns"), said.get("form", "json")
     except (ValueError, AttributeError):
-        return ()
-    return tuple(listed) if isinstance(listed, list) and all(isinstance(c, str) for c in listed) else ()
+        return (), None
+    if not (isinstance(listed, list) and all(isinstance(c, str) for c in listed)):
+        return (), None
+    return tuple(listed), form if isinstance(form, str) else None
 
 
 def _span(entity_id: str) -> tuple[int, int] | None:

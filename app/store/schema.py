@@ -265,6 +265,14 @@ def _v17(conn: sqlite3.Connection) -> None:
     stat_masks.create(conn)
 
 
+def _v18(conn: sqlite3.Connection) -> None:
+    from app.store import audit_blocks
+
+    # Blocks sealed before are sealed once more in the faster form, each only if it still matches its old seal; the
+    # old sealing entries stay in the log, and the newest seal of a block is the one check reads.
+    audit_blocks.reseal(conn)
+
+
 def _v10(conn: sqlite3.Connection) -> None:
     # Records from another site whose parent (household, person, application) has not arrived yet: a site's push is
     # many county transactions, so a pull can see a household before its people. They wait here, whole, and are
@@ -416,6 +424,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(15, "每条记录注明封存它的审计条目编号，检查时按编号直接核对", _v15),
     Migration(16, "监测预警用汇总：按人按月的就诊人次、金额和就诊日期；由触发器随每次结算维护", _v16),
     Migration(17, "统计用汇总：按年、类别、村和有就诊的月份计人数；由触发器随按人汇总维护", _v17),
+    Migration(18, "审计日志分段封存改用核对更快的写法，已封存的各段核对无误后按新写法再封存一次", _v18),
 )
 LATEST = MIGRATIONS[-1].version
 # Tables every 救助通 database has had since version 1: a file without them is another program's.

@@ -51,6 +51,7 @@ RELEASES = {
     14: "3d08cad",  # main at the end of stop 22 (the commit before migration 15, each row naming its sealing entry)
     15: "62abeae",  # check merged: each row names its sealing entry (15 was newest until the monitoring summary)
     16: "8d6a01d",  # main at the end of stop 28 (the commit before migration 17, people counted by month pattern)
+    17: "ddfad1b",  # main at the end of stop 36 (the commit before migration 18, blocks sealed in the split form)
 }
 
 BUILD = r'''

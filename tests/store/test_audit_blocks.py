@@ -168,3 +168,56 @@ def test_the_upgrade_seals_a_log_written_before_blocks(tmp_path, monkeypatch):
     assert audit.verify(store.conn) == []
     store.close()
     assert check_database(path) == []
+
+
+def _sealed_as_schema_17(conn, user, first, last, covered):
+    """What schema 17's code wrote when a block was complete: every column through json_array, no form named."""
+    audit.write_entry(conn, user, audit_blocks.ACTION, audit_blocks.ENTITY, audit_blocks.key(first, last), None,
+                      {"from": first, "to": last, "columns": list(covered)},
+                      audit_blocks.digest(conn, first, last, covered, "json"))
+
+
+def test_migration_18_seals_again_the_blocks_sealed_in_the_old_form(tmp_path, monkeypatch):
+    """Blocks sealed by schema 17 verify as they were sealed; the upgrade seals each again in the split form after
+    checking it against its old seal, and one that no longer matches keeps its old seal and is still named."""
+    monkeypatch.setattr(audit_blocks, "BLOCK", BLOCK)
+    path = tmp_path / "v17.sqlite3"
+    store = open_store(path, daily_backup=False)
+    with monkeypatch.context() as old_code:
+        old_code.setattr(audit_blocks, "_write_seal", _sealed_as_schema_17)
+        with transaction(store.conn):
+            for i in range(230):
+                audit.append(store.conn, "tester", "测试", "events", f"e{i}", None, {"i": i})
+    assert {found[3] for found in audit_blocks.sealed(store.conn).values()} == {"json"}
+    store.conn.execute("DELETE FROM schema_migrations WHERE version = 18")
+    store.conn.execute("PRAGMA user_version = 17")
+    store.conn.commit()
+    store.close()
+    assert check_database(path) == []
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE audit_log SET after = '{\"i\":999}' WHERE seq = 60")  # inside block 51..100
+    raw.commit()
+    raw.close()
+
+    store = open_store(path, daily_backup=False)
+    forms = {span: found[3] for span, found in audit_blocks.sealed(store.conn).items()}
+    store.close()
+    assert forms == {span: "json" if span == (51, 100) else "split" for span in forms} and len(forms) >= 4
+    assert check_database(path) == ["审计日志第 60 条内容与其校验值不符（被修改）"]
+
+
+def test_the_split_form_tells_where_a_value_ends(tmp_path):
+    """Text moved from `before` into `after`, or a NULL turned into the text NULL is written as, changes the
+    block's digest."""
+    conn = sqlite3.connect(tmp_path / "d.sqlite3")
+    conn.execute("CREATE TABLE audit_log (seq INTEGER PRIMARY KEY, at TEXT, before TEXT, after TEXT)")
+    covered = ("seq", "at", "before", "after")
+
+    def digest_of(before, after):
+        conn.execute("DELETE FROM audit_log")
+        conn.execute("INSERT INTO audit_log VALUES (1, 't', ?, ?)", (before, after))
+        return audit_blocks.digest(conn, 1, 1, covered, "split")
+
+    seen = [digest_of('{"a":1}', '{"b":2}'), digest_of('{"a":1}{', '"b":2}'), digest_of(None, '{"b":2}'),
+            digest_of("~", '{"b":2}'), digest_of("", '{"b":2}'), digest_of('{"b":2}', None)]
+    assert len(set(seen)) == len(seen)
