@@ -1,6 +1,6 @@
 """Copies of a record arriving out of order keep the newest: a package imported after a later one of the same site
-leaves the county with the later copy; two changes within one millisecond, or after the clock was set back, both
-reach the county."""
+leaves the county, and a site, with the later copy; two changes within one millisecond, or after the clock was set
+back, both reach the county; a received copy keeps the stamp its owner gave it."""
 
 from __future__ import annotations
 
@@ -58,6 +58,16 @@ def test_an_older_package_imported_after_a_later_one_leaves_the_county_with_the_
     assert f"1 条{county_db.OLDER}" in said and "未覆盖" not in said.replace(county_db.OLDER, "")
 
 
+def test_an_older_package_imported_after_a_later_one_leaves_a_site_with_the_later(township, county_site,
+                                                                                  county_url, tmp_path):
+    visit = _bill_then_void(township, tmp_path)
+    for n in (0, 2, 1):
+        packages.import_here(county_site, tmp_path / f"{n}.jzpkg")
+    # The voided bill and its settlement, each with the stamp the township gave it.
+    assert _held(county_site, visit) == _held(township, visit)
+    assert county_site.conn.execute("SELECT count(*) FROM sync_conflicts").fetchone()[0] == 0
+
+
 def _household(township: Session) -> str:
     return township.conn.execute("SELECT id FROM households WHERE site_id IS NULL ORDER BY id LIMIT 1").fetchone()[0]
 
@@ -91,6 +101,22 @@ def test_a_change_after_the_clock_was_set_back_reaches_the_county(township, coun
     sync.sync(township, county_url)
     second = _county_address(county_url, household)
     assert second[0] == "时钟拨回后改的住址" and clock.newer(second[1], first[1])
+
+
+def test_a_received_application_keeps_the_owners_stamp_even_when_older(township, county_site, county_url, tmp_path):
+    """An application's copy here is stamped by this site when it follows steps (merge.STAMPED_HERE): the owner's
+    copy that replaces it is kept with the owner's stamp exactly, never moved after the one held here."""
+    packages.export_package(township, tmp_path / "0.jzpkg")
+    packages.import_here(county_site, tmp_path / "0.jzpkg")
+    app_id, owners = township.conn.execute("SELECT id, updated_at FROM applications WHERE site_id IS NULL "
+                                           "ORDER BY id LIMIT 1").fetchone()
+    later = clock.after(owners, clock.now())
+    with county_site.conn:  # a stamp of the county's own, as steps.follow gives one
+        county_site.conn.execute("UPDATE applications SET updated_at = ? WHERE id = ?", (later, app_id))
+    packages.export_package(township, tmp_path / "again.jzpkg", everything=True)
+    packages.import_here(county_site, tmp_path / "again.jzpkg")
+    assert county_site.conn.execute("SELECT updated_at FROM applications WHERE id = ?", (app_id,)).fetchone()[0] == \
+        owners
 
 
 def test_the_county_orders_stamps_by_their_time_and_a_garbled_one_stops_nothing(township, county_url):
