@@ -220,6 +220,10 @@ def check_schema(pg: psycopg.Connection) -> None:
                          "“jiuzhu county init-db 地址”（可重复运行，不动已有数据）")
 
 
+# What the summaries call the copies not taken because the county holds a newer one (Merged.older): no error.
+OLDER = "县里已有更新的版本，未用较旧的覆盖（先后到达的次序不同所致，不是错误）"
+
+
 @dataclass
 class Merged:
     """What one merge did to the county's copy of one kind of record."""
@@ -227,9 +231,20 @@ class Merged:
     received: int = 0
     written: int = 0
     refused: int = 0  # records another site owns: the owner's copy is kept
+    older: int = 0  # copies older than the owner's copy the county holds (packages imported out of order): not taken
     outside: int = 0  # records outside their site's registered jurisdiction, kept aside (territory.py)
     audit_mismatch: int = 0  # audit entries the county holds with different content under the same number
     refused_ids: list[str] = field(default_factory=list)
+
+    def add(self, other: Merged) -> None:
+        """Count another batch's merge of the same kind in."""
+        self.received += other.received
+        self.written += other.written
+        self.refused += other.refused
+        self.older += other.older
+        self.outside += other.outside
+        self.audit_mismatch += other.audit_mismatch
+        self.refused_ids += other.refused_ids[:100 - len(self.refused_ids)]
 
 
 def _stage(pg: psycopg.Connection, stage: str, table: str, cols: tuple[str, ...], rows: Iterable[tuple],
@@ -330,20 +345,40 @@ def _merge(pg: psycopg.Connection, e: Entity, rows: list[tuple], out: Merged, te
     # re-delivery took time growing with the square of its records. They are read back as COPY stored them, so a
     # value of another type in a forged row is compared exactly as the join compares it.
     ids = [r[0] for r in pg.execute(f"SELECT id FROM {stage} WHERE id IS NOT NULL")]
-    refused = pg.execute(f"SELECT s.id FROM {stage} s JOIN {e.table} t ON t.id = s.id "
-                         f"WHERE t.id = ANY(%s) AND t.site_id <> s.site_id", (ids,)).fetchall()
+    stamped = e.table not in APPEND_ONLY
+    # In one look-up: the copies of records another site owns (refused), and those older than the owner's copy held
+    # here (a package imported after a later one of the same site).
+    older = f" OR {_newer('t.updated_at', 's.updated_at')}" if stamped else ""
+    kept = pg.execute(f"SELECT t.site_id <> s.site_id, s.id FROM {stage} s JOIN {e.table} t ON t.id = s.id "
+                      f"WHERE t.id = ANY(%s) AND (t.site_id <> s.site_id{older})", (ids,)).fetchall()
+    refused = [i for other, i in kept if other]
     out.refused += len(refused)
-    out.refused_ids += [r[0] for r in refused[:100]]
-    if e.table in APPEND_ONLY:
+    out.refused_ids += refused[:100]
+    out.older += len(kept) - len(refused)
+    if not stamped:
         conflict = "DO NOTHING"
     else:
         sets = ", ".join(f"{c} = excluded.{c}" for c in wire if c not in ("id", "site_id"))
         conflict = (f"DO UPDATE SET {sets}, push_id = excluded.push_id, county_seq = nextval('county_seq'), received_at = now() "
-                    f"WHERE {e.table}.site_id = excluded.site_id AND {e.table}.updated_at IS DISTINCT FROM "
-                    f"excluded.updated_at")
+                    f"WHERE {e.table}.site_id = excluded.site_id AND "
+                    f"{_newer('excluded.updated_at', f'{e.table}.updated_at')}")
     cur = pg.execute(f"INSERT INTO {e.table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT (id) {conflict}")
     out.written += cur.rowcount
     return out
+
+
+def _newer(stamp: str, than: str) -> str:
+    """SQL: whether the stamp `stamp` is later than `than` (TEXT columns), compared byte by byte (collation "C").
+
+    Every stamp a site writes is clock.now()'s: UTC, "+00:00", to the millisecond, one width, so their bytes sort as
+    their times; one written to the second sorts before those of the same second with milliseconds ('+' before '.'),
+    as its time does. The database's own collation would not do: it skips punctuation and so compares other
+    characters than the digits' places. Nor a cast to timestamptz: one value that is not a stamp (a garbled or
+    forged row) would end the whole transaction with an error, and PostgreSQL before 16 has no test of a value that
+    would not raise. A value that is no such stamp (none of this program writes one) is compared by its bytes too,
+    as the sites compare a value that is no stamp at all (clock.newer): it decides only between copies of its own
+    site's record, since another site's copy is refused whatever its stamp."""
+    return f'{stamp} COLLATE "C" > {than} COLLATE "C"'
 
 
 def _copied(pg: psycopg.Connection, e: Entity, rows: list[tuple], text: bytes) -> bool:

@@ -197,6 +197,9 @@ def county_admit(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> tuple[
                          "id, state")
     kept, refused = [], []
     for row, r in zip(rows, records):
+        if _older(r, held.get(r["id"])):
+            kept.append(row)  # county_db._merge keeps the newer copy held and counts this one as older
+            continue
         if e.table == "payment_lines":
             reason = ("它所属的账单县里没有" if r["visit_id"] not in visits
                       else "它所属的发放批次县里没有" if r["batch_id"] and r["batch_id"] not in batches
@@ -210,6 +213,17 @@ def county_admit(pg: psycopg.Connection, e: Entity, rows: list[tuple]) -> tuple[
         else:
             kept.append(row)
     return kept, refused
+
+
+def _older(record: dict, held: dict | None) -> bool:
+    """Whether the county holds a newer copy of this record from the same site (a package imported after a later
+    one), compared as county_db._newer compares stamps (text by code point, which is the order of UTF-8's bytes).
+
+    Such a copy is not judged: it will not be written, and judged against the newer copy (a line paid since, a batch
+    confirmed since) it would be refused as money rewritten, an error where there is none."""
+    stamp = record.get("updated_at")
+    return (held is not None and held["site_id"] == record.get("site_id") and isinstance(stamp, str)
+            and isinstance(held["updated_at"], str) and held["updated_at"] > stamp)
 
 
 def _fetch(pg: psycopg.Connection, table: str, key: str, ids: list[str], columns: str = "*") -> dict[str, dict]:

@@ -128,6 +128,7 @@ class Imported:
             if c.received:
                 out.append(f"{NAMES[table]}：包内 {c.received} 条，写入县级数据库 {c.written} 条"
                            + (f"，{c.refused} 条属于其他站点未覆盖" if c.refused else "")
+                           + (f"，{c.older} 条{county_db.OLDER}" if c.older else "")
                            + (f"，{c.outside} 条不在该站点登记的辖区内未采用（见县级数据库的未采用记录）"
                               if c.outside else ""))
         return out + self.notes
@@ -249,10 +250,7 @@ def _into_county(pg, pkg: package.Package, ents: list[Entity], county: keys.Site
                 rows = batch.rows
                 county_keys.record_push(pg, m["site_id"], e, rows, county, county.site_id, "package", batch.signed)
                 got = county_db.merge(pg, e, rows, batch.text)
-                merged.received += got.received
-                merged.written += got.written
-                merged.refused += got.refused
-                merged.outside += got.outside
+                merged.add(got)
         head = _head(m)
         merged = result.county["audit_log"] = county_db.Merged()
         for batch in read_ahead(lambda: ready(pkg.batches("audit_log"), lead=(m["site_id"],))):
@@ -262,9 +260,7 @@ def _into_county(pg, pkg: package.Package, ents: list[Entity], county: keys.Site
                 if last[AUDIT_COLUMNS.index("hash")] != head.hash:
                     raise package.damaged(f"清单中的审计链头与包内第 {head.count} 条审计日志不符")
             got = county_db.merge_audit(pg, m["site_id"], rows, batch.text)
-            merged.received += got.received
-            merged.written += got.written
-            merged.audit_mismatch += got.audit_mismatch
+            merged.add(got)
         if merged.audit_mismatch:
             # The site's chain differs from what it sent before: its records here may be older copies of what
             # the county holds. Raised inside the transaction, so nothing of the package is kept.

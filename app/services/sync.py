@@ -86,8 +86,10 @@ class SyncReport:
         if sent:
             written = sum(m.written for m in self.pushed.values())
             refused = sum(m.refused for m in self.pushed.values())
+            older = sum(m.older for m in self.pushed.values())
             out.append(f"送出 {sum(sent.values())} 条（{'、'.join(f'{k} {n}' for k, n in sent.items())}），"
-                       f"县里新写入或更新 {written} 条" + (f"，{refused} 条属于其他站点未覆盖" if refused else ""))
+                       f"县里新写入或更新 {written} 条" + (f"，{refused} 条属于其他站点未覆盖" if refused else "")
+                       + (f"，{older} 条{county_db.OLDER}" if older else ""))
         outside = sum(m.outside for m in self.pushed.values())
         if outside:
             out.append(f"{outside} 条不在县里为本站登记的辖区内，或不是本站的记录，县里未采用（原因记在县级数据库的未采用记录中）。"
@@ -178,10 +180,7 @@ def push(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
             m = county_db.merge(pg, e, rows)  # takes the write lock once the rows are at the county
         plan["done"][e.table] = last_seq
         _save(session, st)
-        merged.received += m.received
-        merged.written += m.written
-        merged.refused += m.refused
-        merged.outside += m.outside
+        merged.add(m)
         sent += len(rows)
         if progress:
             progress(f"送出{e.name}", sent, total)
@@ -190,9 +189,7 @@ def push(session: Session, pg: psycopg.Connection, report: SyncReport, progress:
             m = county_db.merge_audit(pg, me, rows)
         plan["done"]["audit_log"] = rows[-1][0]
         _save(session, st)
-        report.audit.received += m.received
-        report.audit.written += m.written
-        report.audit.audit_mismatch += m.audit_mismatch
+        report.audit.add(m)
     with pg.transaction():
         county_db.note_site(pg, me, site_name(session), pushed=True)
         if plan["audit_upto"]:

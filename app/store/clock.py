@@ -41,12 +41,45 @@ def today() -> date:
     return local_now().date()
 
 
-def local_time(stamp: str | datetime) -> datetime:
-    """A stored stamp (or an aware instant, e.g. from the county database) as the county's local time, aware."""
+def instant(stamp: str | datetime) -> datetime:
+    """A stored stamp (or an instant) as an aware instant; ValueError or TypeError if it is not a stamp."""
     at = datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)  # stamps are written in UTC; one without offset is read as UTC too
-    return at.astimezone(COUNTY_ZONE)
+    return at
+
+
+def newer(stamp: object, than: object) -> bool:
+    """Whether the stamp `stamp` is later than `than`, compared as instants (a stamp written in seconds, or with
+    another offset, by what wrote it before, compares by its time, not its text).
+
+    A value that is no stamp (a garbled or forged record) is compared by its text, as the county database compares
+    every stamp (county_db._merge): it must not stop the merge of the records around it."""
+    try:
+        return instant(stamp) > instant(than)
+    except (TypeError, ValueError):
+        return str(stamp) > str(than)
+
+
+def after(stored: object, stamp: str) -> str:
+    """`stamp` if it is later than the `stored` one, else one millisecond after `stored`, written as now() writes.
+
+    A record's later change must carry a later stamp, or the county and other sites keep its earlier copy (they
+    take only a newer one): two changes within one millisecond, or a computer whose clock was set back, would
+    otherwise give the later change the same or an earlier stamp. A stored value that is no stamp has nothing to
+    come after: `stamp` stands."""
+    try:
+        before = instant(stored)
+        if instant(stamp) > before:
+            return stamp
+    except (TypeError, ValueError):
+        return stamp
+    return (before + timedelta(milliseconds=1)).astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def local_time(stamp: str | datetime) -> datetime:
+    """A stored stamp (or an aware instant, e.g. from the county database) as the county's local time, aware."""
+    return instant(stamp).astimezone(COUNTY_ZONE)
 
 
 def local_date(stamp: str) -> date:

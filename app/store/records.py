@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from app.store import audit
-from app.store.clock import new_id, now
+from app.store.clock import after, new_id, now
 from app.store.audit import RawJSON
 from app.store.seal import DELETED, KEYS, OF_AFTER, POINTER, POSITIONS, SEALED, sealed_text
 
@@ -96,6 +96,24 @@ def insert_many(conn: sqlite3.Connection, user: Any, table: str, rows: Iterable[
     return count
 
 
+def _stamp(old: sqlite3.Row, changes: Mapping[str, Any]) -> str:
+    """The updated_at of a record being changed: the caller's, or now; made later than the stored one (clock.after)
+    unless it is another site's stamp.
+
+    The county and the other sites take a copy only when it is newer than theirs, so each change made here must be
+    stamped after the one before it, whatever this computer's clock says; a stamp the caller gives for a record made
+    here too (applications.act gives the one its step carries). Not a stamp given for another site's record
+    (site_id set): merge.apply writes the owner's copy with the owner's stamp, which must stay exactly the owner's,
+    or the next copy from the owner could look older than this one and be passed over. (steps.follow gives one too,
+    for a received application, whose copies sites compare otherwise: merge.STAMPED_HERE.) A change made here to a
+    received record without a stamp (a 发放 batch taking another site's 补付 line, a re-settlement) is this site's
+    own and comes after the copy it changes, so that an older copy of the owner's arriving late does not undo it."""
+    given = "updated_at" in changes
+    stamp = changes["updated_at"] if given else now()
+    received = "site_id" in old.keys() and old["site_id"] is not None
+    return stamp if given and received else after(old["updated_at"], stamp)
+
+
 def update(conn: sqlite3.Connection, user: Any, table: str, key: str, changes: Mapping[str, Any],
            action: str) -> dict[str, Any]:
     """Change fields of one record; writes (and audits) only if something changed. Returns the row as stored."""
@@ -106,8 +124,8 @@ def update(conn: sqlite3.Connection, user: Any, table: str, key: str, changes: M
     diff = {k: v for k, v in changes.items() if k != POINTER and old[k] != v}
     if not diff:
         return dict(old)
-    if "updated_at" in old.keys() and "updated_at" not in diff:
-        diff["updated_at"] = now()
+    if "updated_at" in old.keys():
+        diff["updated_at"] = _stamp(old, changes)
     before = sealed_text(conn, table, key)
     diff = _seal_number(conn, diff)
     conn.execute(f"UPDATE {table} SET {', '.join(f'{k} = ?' for k in diff)} WHERE {KEYS[table]} = ?",
