@@ -188,7 +188,7 @@ class HeadDialog(FormDialog):
 
     def __init__(self, window, household: dict, member: dict):
         super().__init__(window, f"设为户主 · {member['name']}")
-        self.household_id, self.member = household["id"], member
+        self.household_id, self.village, self.member = household["id"], household["region_code"], member
         former = next((m for m in household["members"] if m["id"] == household["head_person_id"]), None)
         self.form.add("new_head_person_id", "新户主", QLabel(member["name"]))
         self.relation = self.form.add("former_head_relation",
@@ -212,10 +212,10 @@ class MoveDialog(FormDialog):
 
     def __init__(self, window, household: dict, member: dict):
         super().__init__(window, f"迁到另一户 · {member['name']}")
-        self.household_id, self.member = household["id"], member
+        self.household_id, self.village, self.member = household["id"], household["region_code"], member
         self.form.add("person_id", "迁移的成员", QLabel(f"{member['name']}（现为{member['relation_to_head']}）"))
         self.query = QLineEdit()
-        self.query.setPlaceholderText("输入迁入家庭任一成员的姓名、身份证号或拼音首字母")
+        self.query.setPlaceholderText("输入迁入家庭任一成员的姓名、身份证号或拼音首字母（只查本村（居）的家庭）")
         self.query.setClearButtonEnabled(True)
         self.found: list[dict] = []
         self.results = DataTable(self.HEADERS, "迁入的家庭")
@@ -244,7 +244,8 @@ class MoveDialog(FormDialog):
         answer to an earlier keystroke is dropped."""
         self._generation += 1
         generation, searcher, text, hid = self._generation, self.window.searcher, self.query.text(), self.household_id
-        Op(self, lambda: household_changes.households_matching(searcher, text, exclude=hid),
+        village = self.village
+        Op(self, lambda: household_changes.households_matching(searcher, text, exclude=hid, village=village),
            on=self.window.search_pool).success(lambda found: self._show(generation, found)).run()
 
     def _show(self, generation: int, found: list[dict]) -> None:
@@ -253,7 +254,8 @@ class MoveDialog(FormDialog):
         self.found = found
         self.results.set_rows([(h["head_name"], h["address"], h["place"], "、".join(h["matched"])) for h in found])
         self.form.rows["target_household_id"].set_hint(f"找到 {len(found)} 户，请选中一户" if found else
-                                                       "没有找到，请换个姓名或身份证号（只查您辖区内的家庭）")
+                                                       "本村（居）没有找到，请换个姓名或身份证号（只能迁入同一村（居）"
+                                                       "的家庭）")
         if len(found) == 1:
             self.results.selectRow(0)
 

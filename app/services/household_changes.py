@@ -178,13 +178,15 @@ def _applications_in(session: Session, households: tuple[str, ...]) -> tuple[str
     return (f"{names}的依申请救助还在办理中，其家庭年度总收入是迁移前申报的；如因成员迁入迁出而变化，请在下一环节核实",)
 
 
-def households_matching(session: Session, query: str, exclude: str | None = None, limit: int = 30) -> list[dict]:
-    """Households within the user's jurisdiction with a member matching the query as 人员查询 finds people (ID number,
-    name or pinyin initials), for choosing where a member moves: each with its head, address and the members found."""
+def households_matching(session: Session, query: str, exclude: str | None = None, village: str | None = None,
+                        limit: int = 30) -> list[dict]:
+    """Households within the user's jurisdiction (and in `village`, a region code, when given: where a member may move
+    to) with a member matching the query as 人员查询 finds people (ID number, name or pinyin initials), for choosing
+    where a member moves: each with its head, address and the members found."""
     if not (query or "").strip():
         return []
     found: dict[str, dict] = {}
-    for p in search.search_people(session, query, limit=limit * 4):
+    for p in search.search_people(session, query, village, limit=limit * 4):
         if p["household_id"] != exclude:
             entry = found.setdefault(p["household_id"], {"id": p["household_id"], "address": p["address"],
                                                          "region_code": p["region_code"], "matched": []})

@@ -294,3 +294,11 @@ def test_households_are_found_by_a_members_name_except_ones_own(clerk, home, oth
     assert [(h["id"], h["head_name"], h["matched"]) for h in found] == [(other[0], "王大", ["王大"])]
     assert household_changes.households_matching(clerk, "zx", exclude=hid) == []  # 张小五, 张小六 are at home
     assert household_changes.households_matching(clerk, "  ") == []
+
+
+def test_a_move_is_offered_only_households_of_the_same_village(clerk, home, other):
+    hid, p = home
+    registry.register_household(clerk, OTHER_VILLAGE, "籍山镇另一村 9 号", registry.PersonInput("王二", valid_id("34022319790101004")))
+    assert sorted(h["head_name"] for h in household_changes.households_matching(clerk, "王", exclude=hid)) == ["王二", "王大"]
+    assert [h["head_name"] for h in household_changes.households_matching(clerk, "王", exclude=hid, village=VILLAGE)] == [
+        "王大"]
