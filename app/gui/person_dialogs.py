@@ -220,6 +220,7 @@ class MoveDialog(FormDialog):
         self.found: list[dict] = []
         self.results = DataTable(self.HEADERS, "迁入的家庭")
         self.results.setMinimumHeight(160)
+        self.results.setMinimumWidth(560)  # the form's hint column beside it left the four columns cut off
         self.results.itemSelectionChanged.connect(self._chosen)
         picker = QWidget()
         inner = QVBoxLayout(picker)
@@ -237,7 +238,7 @@ class MoveDialog(FormDialog):
         self.timer.timeout.connect(self.search)
         self.query.textChanged.connect(lambda _: self.timer.start())
         self.finish_layout()
-        self.resize(760, self.sizeHint().height())
+        self.resize(max(900, self.sizeHint().width()), self.sizeHint().height())
 
     def search(self) -> None:
         """The households found for the text typed, on the search's own thread and connection as 人员查询 searches; an
