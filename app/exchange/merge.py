@@ -10,9 +10,9 @@ from typing import Any
 
 from app.exchange import money_records, steps, territory
 from app.exchange.held import HEAD_MISSING, PARENT_MISSING, hold
-from app.exchange.records import APPEND_ONLY, Entity
+from app.exchange.records import APPEND_ONLY, Entity, replaces
 from app.store import records
-from app.store.clock import newer, now
+from app.store.clock import now
 
 
 @dataclass
@@ -53,7 +53,7 @@ def apply(conn: sqlite3.Connection, user: Any, e: Entity, rows: list[tuple], me:
     """Merge rows (in e.wire order) inside the caller's transaction, each through the audited write path.
 
     A record made here is never overwritten from outside; another site's record is replaced only by a newer copy
-    from that same site (_newer); steps and attachments are appended once. What cannot be merged
+    from that same site (records.replaces); steps and attachments are appended once. What cannot be merged
     (a record of ours, a different site's copy, a unique number already used by another record, a record outside
     the registered jurisdiction of its site in `sites`) is kept aside in sync_conflicts with the reason, for the
     caseworker to see, instead of stopping the whole exchange."""
@@ -80,7 +80,7 @@ def apply(conn: sqlite3.Connection, user: Any, e: Entity, rows: list[tuple], me:
             owner = "本站" if held["site_id"] is None else f"站点 {held['site_id']}"
             _conflict(conn, source, e.table, record, f"此记录属于{owner}，来自其他站点的副本不覆盖它")
             continue
-        elif e.table in APPEND_ONLY or not stamp or not _newer(e.table, record, held):
+        elif e.table in APPEND_ONLY or not stamp or not replaces(e.table, record["updated_at"], held["updated_at"]):
             out.same += 1  # this copy, or a newer one (packages may arrive out of order), is held already
             continue
         else:
@@ -112,24 +112,6 @@ def apply(conn: sqlite3.Connection, user: Any, e: Entity, rows: list[tuple], me:
         if e.table == "local_values":
             out.locals_changed.add(record["valid_from"])
     return out
-
-
-# Kinds whose copy here carries a stamp of this site's, not the owner's: an application received is stamped here
-# when it follows the steps held here (steps.follow) or when this site takes a step on it (applications.act, the
-# county's approval). Its owner's copies cannot be ordered against that stamp, so any copy with another stamp than
-# the one held replaces it, as before. An older one coming late puts back only the owner's own fields: the state,
-# dates and amounts are folded from the steps held here whatever the copy says (steps.summary_from_here).
-STAMPED_HERE = frozenset({"applications"})
-
-
-def _newer(table: str, record: dict, held: sqlite3.Row) -> bool:
-    """Whether an owner's copy should replace the one held here: only a newer one, so that a package imported after
-    a later one of the same site (a bill voided in the later one) does not put the older copy back. A change made
-    here to a received record (a 发放 batch, a re-settlement) is stamped after the copy it changed
-    (records._stamp), so an older copy of the owner's does not undo it either; a newer one still does, as before."""
-    if table in STAMPED_HERE:
-        return record["updated_at"] != held["updated_at"]
-    return newer(record["updated_at"], held["updated_at"])
 
 
 def _refusal(conn: sqlite3.Connection, table: str, record: dict) -> str | None:

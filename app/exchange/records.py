@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from app.store.clock import newer
 from app.store.schema import SYNCED
 from app.store.seal import POINTER
 
@@ -73,6 +74,25 @@ INTEGERS = {"year", "seq", "referred", "in_province", "major_disease", "passes_a
             "in_insured_area", "filed_remote", "line_count"}
 # Appended, never changed: a copy already there is the same record.
 APPEND_ONLY = {"application_steps", "attachments"}
+
+# Kinds whose copy here carries a stamp of this site's, not the owner's: an application received is stamped here
+# when it follows the steps held here (steps.follow) or when this site takes a step on it (applications.act, the
+# county's approval). Its owner's copies cannot be ordered against that stamp, so any copy with another stamp than
+# the one held replaces it, as before. An older one coming late puts back only the owner's own fields: the state,
+# dates and amounts are folded from the steps held here whatever the copy says (steps.summary_from_here).
+STAMPED_HERE = frozenset({"applications"})
+
+
+def replaces(table: str, stamp: object, held: object) -> bool:
+    """Whether an owner's copy stamped `stamp` should replace the copy held here (in the table, or waiting in
+    sync_held) stamped `held`: only a newer one, so that a package imported after a later one of the same site (a bill
+    voided in the later one) does not put the older copy back. A change made here to a received record (a 发放 batch,
+    a re-settlement) is stamped after the copy it changed (store.records._stamp), so an older copy of the owner's
+    does not undo it either; a newer one still does."""
+    if table in STAMPED_HERE:
+        return stamp != held
+    return newer(stamp, held)
+
 AUDIT_COLUMNS = ("seq", "at", "user_id", "username", "action", "entity", "entity_id", "before", "after", "prev_hash",
                  "hash", "digest_version", "os_user", "host")
 

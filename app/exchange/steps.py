@@ -88,7 +88,7 @@ def follow(conn: sqlite3.Connection, user: Any, application_id: str) -> bool:
     if not changes:
         return False
     # On a received application this stamp is this site's, not the owner's: sites take any copy of one with another
-    # stamp (merge.STAMPED_HERE), so the owner's next copy still replaces the row, whatever either clock says.
+    # stamp (records.STAMPED_HERE), so the owner's next copy still replaces the row, whatever either clock says.
     records.update(conn, user, "applications", application_id, {**changes, "updated_at": now()},
                    "依申请救助：按其他站点的办理记录更新状态")
     return True

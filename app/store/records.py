@@ -105,7 +105,7 @@ def _stamp(old: sqlite3.Row, changes: Mapping[str, Any]) -> str:
     here too (applications.act gives the one its step carries). Not a stamp given for another site's record
     (site_id set): merge.apply writes the owner's copy with the owner's stamp, which must stay exactly the owner's,
     or the next copy from the owner could look older than this one and be passed over. (steps.follow gives one too,
-    for a received application, whose copies sites compare otherwise: merge.STAMPED_HERE.) A change made here to a
+    for a received application, whose copies sites compare otherwise: exchange.records.STAMPED_HERE.) A change made here to a
     received record without a stamp (a 发放 batch taking another site's 补付 line, a re-settlement) is this site's
     own and comes after the copy it changes, so that an older copy of the owner's arriving late does not undo it."""
     given = "updated_at" in changes

@@ -104,7 +104,7 @@ def test_a_change_after_the_clock_was_set_back_reaches_the_county(township, coun
 
 
 def test_a_received_application_keeps_the_owners_stamp_even_when_older(township, county_site, county_url, tmp_path):
-    """An application's copy here is stamped by this site when it follows steps (merge.STAMPED_HERE): the owner's
+    """An application's copy here is stamped by this site when it follows steps (records.STAMPED_HERE): the owner's
     copy that replaces it is kept with the owner's stamp exactly, never moved after the one held here."""
     packages.export_package(township, tmp_path / "0.jzpkg")
     packages.import_here(county_site, tmp_path / "0.jzpkg")
@@ -159,3 +159,49 @@ def test_an_older_package_of_a_batch_since_paid_is_no_refusal_at_the_county(town
         assert pg.execute("SELECT state FROM disbursement_batches WHERE id = %s", (made["id"],)).fetchone()[0] == "paid"
         assert pg.execute("SELECT count(*) FROM payment_lines WHERE batch_id = %s AND paid_at IS NULL",
                           (made["id"],)).fetchone()[0] == 0
+
+
+def _number(body: str) -> str:
+    from app.domain.idnumber import check_digit
+
+    return body + check_digit(body)
+
+
+def test_a_newer_copy_waiting_for_its_parent_is_not_replaced_by_an_older_one(township, county_site, tmp_path):
+    """Packages 3 and 2 bring later copies of a person whose household only package 1 brings: they wait in
+    sync_held, and the older copy (2) arriving after the newer (3) must leave the newer waiting."""
+    packages.export_package(township, tmp_path / "0.jzpkg")
+    _, pid = registry.register_household(township, "340223100201", "籍山镇某村 9 号",
+                                         registry.PersonInput("王五", _number("34022319600101001")))
+    packages.export_package(township, tmp_path / "1.jzpkg")
+    for n, name in ((2, "王五一"), (3, "王五二")):
+        registry.update_person(township, pid, registry.PersonInput(name, _number("34022319600101001")))
+        packages.export_package(township, tmp_path / f"{n}.jzpkg")
+    for n in (0, 3, 2, 1):
+        packages.import_here(county_site, tmp_path / f"{n}.jzpkg")
+    q = "SELECT name, updated_at FROM persons WHERE id = ?"
+    assert tuple(county_site.conn.execute(q, (pid,)).fetchone()) == tuple(township.conn.execute(q, (pid,)).fetchone())
+
+
+def test_a_voided_bill_waiting_for_its_parent_keeps_its_settlement(township, county_site, tmp_path):
+    """The money case of the same: a bill re-settled (2) then voided (3), both waiting for the person (1); the older
+    settlement must not replace the voided bill's."""
+    from app.services import bills
+
+    packages.export_package(township, tmp_path / "0.jzpkg")
+    _, pid = registry.register_household(_as(township, "xiang"), "340223100201", "籍山镇某村 9 号",
+                                         registry.PersonInput("王五", _number("34022319600101001")))
+    registry.set_category(township, pid, "低保对象", "2020-01-01", None, "民政")
+    visit = bills.record_bill(_as(township, "xiang"), pid, bills.BillInput(
+        "南陵县医院", "2025-06-01", "2025-06-10", "住院", "30000.00", "25000.00", "HELD-1", "县级", "15000.00",
+        "2000.00"), today=clock.today())["visit_id"]
+    packages.export_package(township, tmp_path / "1.jzpkg")
+    registry.set_category(township, pid, "特困人员", "2025-01-01", None, "民政")
+    packages.export_package(township, tmp_path / "2.jzpkg")
+    bill_changes.void_bill(_as(township, "xiang"), visit, "医院冲正")
+    packages.export_package(township, tmp_path / "3.jzpkg")
+    for n in (0, 3, 2, 1):
+        packages.import_here(county_site, tmp_path / f"{n}.jzpkg")
+    q = ("SELECT s.assistance_paid, s.personal_pay, v.status FROM settlements s JOIN visits v ON v.id = s.visit_id "
+         "WHERE v.id = ?")
+    assert tuple(county_site.conn.execute(q, (visit,)).fetchone()) == tuple(township.conn.execute(q, (visit,)).fetchone())

@@ -77,7 +77,7 @@ def test_stamps_stored_in_other_forms_are_compared_as_times(conn, stored, now, s
 
 def test_a_received_record_keeps_the_stamp_its_owner_gave(conn):
     """merge.apply writes the owner's copy with the owner's stamp: never moved, even when not later than the one
-    held here (an application, compared by any other stamp: merge.STAMPED_HERE)."""
+    held here (an application, compared by any other stamp: records.STAMPED_HERE)."""
     key = _household(conn, site_id="another-site", updated_at="2030-01-01T00:00:00.000+00:00")
     owners = "2029-12-31T00:00:00.000+00:00"
     with clock.freeze(AT + timedelta(days=1)):
