@@ -266,7 +266,7 @@ def _content_problems(conn: sqlite3.Connection, last: int, blocks_checked: Block
     rest entry by entry."""
     from app.store import audit_blocks as blocks
 
-    problems = [f"审计日志第 {seq} 条是程序不会写的分段封存记录（在程序之外添加或改动）" for seq in blocks.strays(conn)]
+    problems = _stray_seals(conn)
     spans = sealed_spans(conn, last)
     problems.extend(blocks_checked(spans) if blocks_checked else sealed_block_problems(conn, spans))
     done = {(s[0], s[1]) for s in spans}
@@ -280,6 +280,12 @@ def _content_problems(conn: sqlite3.Connection, last: int, blocks_checked: Block
     return problems
 
 
+def _stray_seals(conn: sqlite3.Connection) -> list[str]:
+    from app.store import audit_blocks as blocks
+
+    return [f"审计日志第 {seq} 条是程序不会写的分段封存记录（在程序之外添加或改动）" for seq in blocks.strays(conn)]
+
+
 def verify(conn: sqlite3.Connection, full: bool = False, blocks_checked: BlockCheck | None = None) -> list[str]:
     """Walk the chain; every problem is a line in Chinese naming the entry (empty list: the chain is intact).
 
@@ -289,7 +295,8 @@ def verify(conn: sqlite3.Connection, full: bool = False, blocks_checked: BlockCh
     last = conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
     if full or not v2:
         problems = chain_problems(conn)
-        found = entry_problems(conn, 1, last) if len(problems) <= LISTED else []
+        # A seal of a block in the log is an entry like any other here, but one made by hand is still named.
+        found = (_stray_seals(conn) if v2 else []) + (entry_problems(conn, 1, last) if len(problems) <= LISTED else [])
     else:
         # A sealed block's links were verified one by one before it was sealed, and its digest covers every link and
         # every number in it; the tail and unsealed blocks are verified entry by entry, links included. So the links

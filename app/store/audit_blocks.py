@@ -14,11 +14,17 @@ written), so a later migration that adds a column to the log leaves earlier bloc
 
 It also names how the block was written out (`form`). Up to schema 17 every column went through json_array
 ("json", the form of an entry that names none). Since 18 the two large columns, `before` and `after`, follow the
-json_array of the others as they are, each after its length ("split"): json_array escaped every quote of their JSON,
-which was a sixth of `check`'s work on a county (24 ms a block against 20 ms, measured on the benchmark county's
-log). The text stays unambiguous: the array ends where its brackets close, and each length says where its value
-ends. Migration 18 seals every block written before once more in the new form, after checking it against its old
-seal; the newest sealing entry of a block is the one `check` reads.
+json_array of the others as they are, each after its type and its length in bytes ("split"): json_array escaped every
+quote of their JSON, which was a sixth of `check`'s work on a county (24 ms a block against 19 ms, measured on the
+benchmark county's log). The text stays unambiguous: the array ends where its brackets close, a text's byte length
+says where it ends, NULL is "~", and any other type is written with its name (a value turned into a BLOB or a number
+with the same bytes changes the text).
+
+A block has at most one seal in each form, the first one written; a later one for the same block and form is not
+one the program writes (`strays`), so a seal appended by hand to match a changed block shows instead of hiding it.
+`check` reads a block's split seal, or its json seal where it has none. Migration 18 gives every block sealed before
+a split seal: the block's digest if it still matches its json seal, else a mark that matches nothing (NOT_SEALED),
+so the block is verified entry by entry and a split seal added to it later is a stray.
 """
 
 from __future__ import annotations
@@ -53,10 +59,17 @@ def _entry_text(covered: tuple[str, ...], form: str) -> str:
     if form == "json":
         return f"json_array({', '.join(covered)})"
     raw = [c for c in _RAW if c in covered]
-    # ifnull: a NULL value is "~", which no length-prefixed value is (they start with a digit). A value's type is
-    # not written for these two: they hold JSON objects, never a bare number.
-    return " || ".join([f"json_array({', '.join(c for c in covered if c not in raw)})",
-                        *(f"ifnull(length({c}) || ':' || {c}, '~')" for c in raw)])
+    return " || ".join([f"json_array({', '.join(c for c in covered if c not in raw)})", *map(_raw_text, raw)])
+
+
+def _raw_text(column: str) -> str:
+    """SQL for one raw value: "<bytes>:<text>" for text, "~" for NULL, "!<type>:<length>:<hex>" for anything else.
+
+    Bytes, not characters (length() of a text counts characters, of a BLOB bytes: a text replaced by a BLOB could
+    otherwise keep the count and move where the next value starts). The first character tells the three apart."""
+    return (f"CASE typeof({column}) WHEN 'text' THEN length(CAST({column} AS BLOB)) || ':' || {column} "
+            f"WHEN 'null' THEN '~' ELSE '!' || typeof({column}) || ':' || length(hex({column})) || ':' || "
+            f"hex({column}) END")
 
 
 def digest(conn: sqlite3.Connection, first: int, last: int, covered: tuple[str, ...], form: str = FORM) -> str:
@@ -87,23 +100,31 @@ def seal(conn: sqlite3.Connection, user: Any, first: int, last: int) -> bool:
     return True
 
 
-def _write_seal(conn: sqlite3.Connection, user: Any, first: int, last: int, covered: tuple[str, ...]) -> None:
+# What migration 18 seals a block with whose json seal no longer matches it: no digest is this text, so `check`
+# verifies the block entry by entry and names the changed entry, as it did under the json seal.
+NOT_SEALED = "未能封存：升级时这一段已与原封存不符"
+
+
+def _write_seal(conn: sqlite3.Connection, user: Any, first: int, last: int, covered: tuple[str, ...],
+                value: str | None = None) -> None:
     from app.store import audit
 
     audit.write_entry(conn, user, ACTION, ENTITY, key(first, last), None,
                       {"from": first, "to": last, "columns": list(covered), "form": FORM},
-                      digest(conn, first, last, covered))
+                      value or digest(conn, first, last, covered))
 
 
 def reseal(conn: sqlite3.Connection, user: Any = "system") -> int:
-    """Seal once more, in today's form, every block whose newest seal is in an older one and still matches it (one
-    that does not is left as it is, for `check` to name); how many were sealed (migration 18)."""
-    made = 0
+    """Give every block sealed in an older form a seal in today's: its digest if the block still matches its old
+    seal, else NOT_SEALED (migration 18); how many matched."""
+    matched = 0
     for (first, last), (sealed_digest, _, covered, form) in sorted(sealed(conn).items()):
-        if form != FORM and digest(conn, first, last, covered, form) == sealed_digest:
-            _write_seal(conn, user, first, last, covered)
-            made += 1
-    return made
+        if form != FORM:
+            same = digest(conn, first, last, covered, form) == sealed_digest
+            # The columns the old seal covered: a column added to the log since stays out of this block's text.
+            _write_seal(conn, user, first, last, covered, None if same else NOT_SEALED)
+            matched += same
+    return matched
 
 
 def seal_complete(conn: sqlite3.Connection, user: Any = "system") -> int:
@@ -119,30 +140,35 @@ def seal_complete(conn: sqlite3.Connection, user: Any = "system") -> int:
 
 
 def sealed(conn: sqlite3.Connection) -> dict[tuple[int, int], tuple[str, int, tuple[str, ...], str]]:
-    """Every sealed block: (first, last) → its newest sealing entry's (digest, own number, columns covered, form).
-    One that does not name a block before it, a set of columns the log does not have, or a form this program does
-    not know is left out here and reported by `strays`."""
-    newest: dict[tuple[int, int], tuple[str, int, tuple[str, ...], str]] = {}
-    for span, found in _seals(conn):
-        if span is not None and (span not in newest or newest[span][1] < found[1]):
-            newest[span] = found
-    return newest
+    """Every sealed block: (first, last) → the seal `check` reads (its digest, own number, columns covered, form): the
+    block's first split seal, or its first json seal where it has no split one."""
+    kept, _ = _sorted_seals(conn)
+    return {span: forms.get(FORM) or forms["json"] for span, forms in kept.items()}
 
 
 def strays(conn: sqlite3.Connection) -> list[int]:
-    """Numbers of sealing entries the program would not have written (made or changed by hand)."""
-    return [found[1] for span, found in _seals(conn) if span is None]
+    """Numbers of sealing entries the program would not have written (made or changed by hand): one that does not
+    name a block before it, a set of columns the log does not have, a form this program does not know, or a second
+    seal of a block in the same form."""
+    return _sorted_seals(conn)[1]
 
 
-def _seals(conn: sqlite3.Connection):
+def _sorted_seals(conn: sqlite3.Connection) -> tuple[dict[tuple[int, int], dict[str, tuple]], list[int]]:
+    """The first seal of each block in each form, and the numbers of every other sealing entry."""
     present = set(columns(conn))
+    kept: dict[tuple[int, int], dict[str, tuple]] = {}
+    stray: list[int] = []
     for entity_id, row_hash, seq, after in conn.execute(
-            "SELECT entity_id, row_hash, seq, after FROM audit_log WHERE entity = ? AND row_hash IS NOT NULL",
-            (ENTITY,)):
+            "SELECT entity_id, row_hash, seq, after FROM audit_log WHERE entity = ? AND row_hash IS NOT NULL "
+            "ORDER BY seq", (ENTITY,)):
         span, (covered, form) = _span(entity_id), _covered(after)
         sane = (span is not None and span[1] < seq and covered and set(_REQUIRED) <= set(covered) <= present
                 and form in FORMS)
-        yield (span if sane else None), (row_hash, seq, covered, form)
+        if sane and form not in kept.setdefault(span, {}):
+            kept[span][form] = (row_hash, seq, covered, form)
+        else:
+            stray.append(seq)
+    return {span: forms for span, forms in kept.items() if forms}, stray
 
 
 def _covered(after: str | None) -> tuple[tuple[str, ...], str | None]:

@@ -268,9 +268,11 @@ def _v17(conn: sqlite3.Connection) -> None:
 def _v18(conn: sqlite3.Connection) -> None:
     from app.store import audit_blocks
 
-    # Blocks sealed before are sealed once more in the faster form, each only if it still matches its old seal; the
-    # old sealing entries stay in the log, and the newest seal of a block is the one check reads.
+    # Blocks sealed before are sealed once more in the faster form (each only if it still matches its old seal); the
+    # old sealing entries stay in the log. The entries written meanwhile may complete a block: sealed here, as an
+    # append would have.
     audit_blocks.reseal(conn)
+    audit_blocks.seal_complete(conn)
 
 
 def _v10(conn: sqlite3.Connection) -> None:

@@ -200,17 +200,37 @@ def test_migration_18_seals_again_the_blocks_sealed_in_the_old_form(tmp_path, mo
     raw.close()
 
     store = open_store(path, daily_backup=False)
-    forms = {span: found[3] for span, found in audit_blocks.sealed(store.conn).items()}
+    seals = audit_blocks.sealed(store.conn)
+    strays = audit_blocks.strays(store.conn)
     store.close()
-    assert forms == {span: "json" if span == (51, 100) else "split" for span in forms} and len(forms) >= 4
+    assert len(seals) >= 4 and {found[3] for found in seals.values()} == {"split"} and strays == []
+    assert [span for span, found in seals.items() if found[0] == audit_blocks.NOT_SEALED] == [(51, 100)]
     assert check_database(path) == ["审计日志第 60 条内容与其校验值不符（被修改）"]
+
+
+def test_a_seal_appended_to_match_a_changed_block_is_a_stray_and_the_change_still_shows(log):
+    """The block's first seal is the one read: a second one, chained properly after the head, cannot vouch for a
+    changed entry."""
+    path, conn = log
+    conn.execute("UPDATE audit_log SET after = '{\"i\":999}' WHERE seq = 17")
+    covered = audit_blocks.columns(conn)
+    audit.write_entry(conn, "system", audit_blocks.ACTION, audit_blocks.ENTITY, audit_blocks.key(1, BLOCK), None,
+                      {"from": 1, "to": BLOCK, "columns": list(covered), "form": audit_blocks.FORM},
+                      audit_blocks.digest(conn, 1, BLOCK, covered))
+    conn.commit()
+    forged = conn.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
+    assert audit_blocks.strays(conn) == [forged]
+    found = check_database(path)
+    assert "审计日志第 17 条内容与其校验值不符（被修改）" in found
+    assert f"审计日志第 {forged} 条是程序不会写的分段封存记录（在程序之外添加或改动）" in found
 
 
 def test_the_split_form_tells_where_a_value_ends(tmp_path):
     """Text moved from `before` into `after`, or a NULL turned into the text NULL is written as, changes the
     block's digest."""
     conn = sqlite3.connect(tmp_path / "d.sqlite3")
-    conn.execute("CREATE TABLE audit_log (seq INTEGER PRIMARY KEY, at TEXT, before TEXT, after TEXT)")
+    # before and after without a type, so that a number stays one (the log's TEXT columns would make it text)
+    conn.execute("CREATE TABLE audit_log (seq INTEGER PRIMARY KEY, at TEXT, before, after)")
     covered = ("seq", "at", "before", "after")
 
     def digest_of(before, after):
@@ -219,5 +239,8 @@ def test_the_split_form_tells_where_a_value_ends(tmp_path):
         return audit_blocks.digest(conn, 1, 1, covered, "split")
 
     seen = [digest_of('{"a":1}', '{"b":2}'), digest_of('{"a":1}{', '"b":2}'), digest_of(None, '{"b":2}'),
-            digest_of("~", '{"b":2}'), digest_of("", '{"b":2}'), digest_of('{"b":2}', None)]
+            digest_of("~", '{"b":2}'), digest_of("", '{"b":2}'), digest_of('{"b":2}', None),
+            # the same bytes as a BLOB, the same digits as a number, a character of three bytes moved across
+            digest_of('{"a":"张"}'.encode(), '{"b":2}'), digest_of("123", '{"b":2}'), digest_of(123, '{"b":2}'),
+            digest_of('{"a":"张"}', '{"b":2}'), digest_of('{"a":"', '张"}{"b":2}')]
     assert len(set(seen)) == len(seen)
