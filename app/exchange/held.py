@@ -6,8 +6,8 @@ import base64
 import json
 import sqlite3
 
-from app.exchange.records import BINARY, Entity, replaces
-from app.store.clock import now
+from app.exchange.records import BINARY, Entity
+from app.store.clock import newer, now
 
 # Why a record waits: a site's push is many county transactions, and a pull between two of them sees the first
 # (households) without the second (their people). The rest arrives with a later pull, never by itself.
@@ -17,12 +17,13 @@ HEAD_MISSING = "户主的人员记录还没有收到，这一户已暂存，下�
 
 def hold(conn: sqlite3.Connection, e: Entity, record: dict, source: str, reason: str) -> None:
     """Keep one record (a dict by wire column) aside, whole, in the caller's transaction; a newer copy replaces it,
-    an older one (a package imported after a later one) leaves the waiting copy as it is (records.replaces)."""
+    an older one (a package imported after a later one) leaves the waiting copy as it is."""
     text = json.dumps({c: (base64.b64encode(v).decode("ascii") if c in BINARY and isinstance(v, bytes) else v)
                        for c, v in record.items() if c in e.wire}, ensure_ascii=False)
     waiting = conn.execute("SELECT json_extract(record, '$.updated_at') FROM sync_held WHERE entity = ? "
                            "AND entity_id = ?", (e.table, record["id"])).fetchone()
-    keep = waiting is not None and "updated_at" in e.wire and not replaces(e.table, record.get("updated_at"), waiting[0])
+    # Both copies here are the owner's (unlike an application in the table, which this site stamps): newer wins.
+    keep = waiting is not None and "updated_at" in e.wire and not newer(record.get("updated_at"), waiting[0])
     stamp = now()
     # sync_held is a waiting room, not a record: what it holds is audited when it is finally written.
     conn.execute("INSERT INTO sync_held (entity, entity_id, site_id, record, source, reason, first_at, last_at) "

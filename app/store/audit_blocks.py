@@ -20,11 +20,11 @@ benchmark county's log). The text stays unambiguous: the array ends where its br
 says where it ends, NULL is "~", and any other type is written with its name (a value turned into a BLOB or a number
 with the same bytes changes the text).
 
-A block has at most one seal in each form, the first one written; a later one for the same block and form is not
-one the program writes (`strays`), so a seal appended by hand to match a changed block shows instead of hiding it.
-`check` reads a block's split seal, or its json seal where it has none. Migration 18 gives every block sealed before
-a split seal: the block's digest if it still matches its json seal, else a mark that matches nothing (NOT_SEALED),
-so the block is verified entry by entry and a split seal added to it later is a stray.
+A block has one seal: the first sealing entry written for it, whatever its form, is the one `check` reads; any
+later one is not one the program writes (`strays`), so a seal appended by hand to match a changed block shows
+instead of hiding it. Blocks sealed before schema 18 keep their json seal (a second seal in the new form would be
+exactly such a later one). A block whose entries did not verify when it was completed gets a mark at once instead of a
+digest (NOT_SEALED): it is verified entry by entry, and a seal added to it later is a stray.
 """
 
 from __future__ import annotations
@@ -91,18 +91,18 @@ def key(first: int, last: int) -> str:
 
 
 def seal(conn: sqlite3.Connection, user: Any, first: int, last: int) -> bool:
-    """Seal the block first..last if its entries verify one by one; False (and nothing written) if they do not."""
+    """Seal the block first..last if its entries verify one by one; False (and the block marked NOT_SEALED) if they
+    do not."""
     from app.store import audit
 
-    if audit.entry_problems(conn, first, last):
-        return False
-    _write_seal(conn, user, first, last, columns(conn))
-    return True
+    problems = audit.entry_problems(conn, first, last)
+    _write_seal(conn, user, first, last, columns(conn), NOT_SEALED if problems else None)
+    return not problems
 
 
-# What migration 18 seals a block with whose json seal no longer matches it: no digest is this text, so `check`
-# verifies the block entry by entry and names the changed entry, as it did under the json seal.
-NOT_SEALED = "未能封存：升级时这一段已与原封存不符"
+# The seal of a block whose entries did not verify when it was completed: no digest is this text, so `check` verifies
+# the block entry by entry and names the changed entry, and a seal written for the block later is a stray.
+NOT_SEALED = "未能封存：这一段封存时已有条目与其校验值不符"
 
 
 def _write_seal(conn: sqlite3.Connection, user: Any, first: int, last: int, covered: tuple[str, ...],
@@ -112,19 +112,6 @@ def _write_seal(conn: sqlite3.Connection, user: Any, first: int, last: int, cove
     audit.write_entry(conn, user, ACTION, ENTITY, key(first, last), None,
                       {"from": first, "to": last, "columns": list(covered), "form": FORM},
                       value or digest(conn, first, last, covered))
-
-
-def reseal(conn: sqlite3.Connection, user: Any = "system") -> int:
-    """Give every block sealed in an older form a seal in today's: its digest if the block still matches its old
-    seal, else NOT_SEALED (migration 18); how many matched."""
-    matched = 0
-    for (first, last), (sealed_digest, _, covered, form) in sorted(sealed(conn).items()):
-        if form != FORM:
-            same = digest(conn, first, last, covered, form) == sealed_digest
-            # The columns the old seal covered: a column added to the log since stays out of this block's text.
-            _write_seal(conn, user, first, last, covered, None if same else NOT_SEALED)
-            matched += same
-    return matched
 
 
 def seal_complete(conn: sqlite3.Connection, user: Any = "system") -> int:
@@ -140,23 +127,21 @@ def seal_complete(conn: sqlite3.Connection, user: Any = "system") -> int:
 
 
 def sealed(conn: sqlite3.Connection) -> dict[tuple[int, int], tuple[str, int, tuple[str, ...], str]]:
-    """Every sealed block: (first, last) → the seal `check` reads (its digest, own number, columns covered, form): the
-    block's first split seal, or its first json seal where it has no split one."""
-    kept, _ = _sorted_seals(conn)
-    return {span: forms.get(FORM) or forms["json"] for span, forms in kept.items()}
+    """Every sealed block: (first, last) → its first sealing entry's (digest, own number, columns covered, form)."""
+    return _sorted_seals(conn)[0]
 
 
 def strays(conn: sqlite3.Connection) -> list[int]:
     """Numbers of sealing entries the program would not have written (made or changed by hand): one that does not
     name a block before it, a set of columns the log does not have, a form this program does not know, or a second
-    seal of a block in the same form."""
+    seal of a block."""
     return _sorted_seals(conn)[1]
 
 
-def _sorted_seals(conn: sqlite3.Connection) -> tuple[dict[tuple[int, int], dict[str, tuple]], list[int]]:
-    """The first seal of each block in each form, and the numbers of every other sealing entry."""
+def _sorted_seals(conn: sqlite3.Connection) -> tuple[dict[tuple[int, int], tuple], list[int]]:
+    """The first seal of each block, and the numbers of every other sealing entry."""
     present = set(columns(conn))
-    kept: dict[tuple[int, int], dict[str, tuple]] = {}
+    kept: dict[tuple[int, int], tuple] = {}
     stray: list[int] = []
     for entity_id, row_hash, seq, after in conn.execute(
             "SELECT entity_id, row_hash, seq, after FROM audit_log WHERE entity = ? AND row_hash IS NOT NULL "
@@ -164,11 +149,11 @@ def _sorted_seals(conn: sqlite3.Connection) -> tuple[dict[tuple[int, int], dict[
         span, (covered, form) = _span(entity_id), _covered(after)
         sane = (span is not None and span[1] < seq and covered and set(_REQUIRED) <= set(covered) <= present
                 and form in FORMS)
-        if sane and form not in kept.setdefault(span, {}):
-            kept[span][form] = (row_hash, seq, covered, form)
+        if sane and span not in kept:
+            kept[span] = (row_hash, seq, covered, form)
         else:
             stray.append(seq)
-    return {span: forms for span, forms in kept.items() if forms}, stray
+    return kept, stray
 
 
 def _covered(after: str | None) -> tuple[tuple[str, ...], str | None]:
@@ -185,7 +170,8 @@ def _covered(after: str | None) -> tuple[tuple[str, ...], str | None]:
 
 def _span(entity_id: str) -> tuple[int, int] | None:
     first, _, last = str(entity_id).partition("-")
-    if not (first.isdigit() and last.isdigit()):
+    # ASCII digits only: str.isdigit() also takes "¹", which int() refuses.
+    if not (first.isascii() and last.isascii() and first.isdigit() and last.isdigit()):
         return None
     span = int(first), int(last)
     return span if span == block_of(span[1]) and span[1] > 0 else None

@@ -55,6 +55,8 @@ def newer(stamp: object, than: object) -> bool:
 
     A value that is no stamp (a garbled or forged record) is compared by its text, as the county database compares
     every stamp (county_db._merge): it must not stop the merge of the records around it."""
+    if stamp is None or than is None:  # no stamp at all (a row written by hand) is older than any
+        return than is None and stamp is not None
     try:
         return instant(stamp) > instant(than)
     except (TypeError, ValueError):

@@ -205,3 +205,34 @@ def test_a_voided_bill_waiting_for_its_parent_keeps_its_settlement(township, cou
     q = ("SELECT s.assistance_paid, s.personal_pay, v.status FROM settlements s JOIN visits v ON v.id = s.visit_id "
          "WHERE v.id = ?")
     assert tuple(county_site.conn.execute(q, (visit,)).fetchone()) == tuple(township.conn.execute(q, (visit,)).fetchone())
+
+
+def test_a_waiting_copy_is_replaced_only_by_a_newer_one_whatever_its_kind(tmp_path):
+    """In sync_held both copies are the owner's, applications too (whose copy in the table this site stamps)."""
+    import json
+
+    from app.exchange import held
+    from app.exchange.records import entities
+    from app.store.db import transaction
+    from app.store.store import open_store
+
+    store = open_store(tmp_path / "site.sqlite3", daily_backup=False)
+    kinds = {e.table: e for e in entities(store.conn)}
+    newer_stamp, older_stamp = "2026-03-02T10:00:00.000+00:00", "2026-03-01T10:00:00.000+00:00"
+
+    def waiting(table: str, stamps: list) -> object:
+        e = kinds[table]
+        with transaction(store.conn):
+            for stamp in stamps:
+                record = {c: None for c in e.wire} | {"id": f"x-{table}", "site_id": "S2", "updated_at": stamp}
+                held.hold(store.conn, e, record, "包", held.PARENT_MISSING)
+        text = store.conn.execute("SELECT record FROM sync_held WHERE entity = ? AND entity_id = ?",
+                                  (table, f"x-{table}")).fetchone()[0]
+        return json.loads(text)["updated_at"]
+
+    try:
+        for table in ("settlements", "applications", "persons"):
+            assert waiting(table, [newer_stamp, older_stamp]) == newer_stamp, table
+        assert waiting("visits", [None, newer_stamp]) == newer_stamp  # a copy without a stamp is older than any
+    finally:
+        store.close()

@@ -130,7 +130,7 @@ def test_a_block_with_a_changed_entry_is_not_sealed_and_is_checked_entry_by_entr
     with transaction(conn):
         for i in range(20, 60):
             audit.append(conn, "tester", "测试", "events", f"e{i}", None, {"i": i})
-    assert audit_blocks.sealed(conn) == {}
+    assert [found[0] for found in audit_blocks.sealed(conn).values()] == [audit_blocks.NOT_SEALED]
     assert audit.verify(conn) == ["审计日志第 7 条内容与其校验值不符（被修改）"]
     store.close()
 
@@ -170,16 +170,17 @@ def test_the_upgrade_seals_a_log_written_before_blocks(tmp_path, monkeypatch):
     assert check_database(path) == []
 
 
-def _sealed_as_schema_17(conn, user, first, last, covered):
+def _sealed_as_schema_17(conn, user, first, last, covered, value=None):
     """What schema 17's code wrote when a block was complete: every column through json_array, no form named."""
+    assert value is None
     audit.write_entry(conn, user, audit_blocks.ACTION, audit_blocks.ENTITY, audit_blocks.key(first, last), None,
                       {"from": first, "to": last, "columns": list(covered)},
                       audit_blocks.digest(conn, first, last, covered, "json"))
 
 
-def test_migration_18_seals_again_the_blocks_sealed_in_the_old_form(tmp_path, monkeypatch):
-    """Blocks sealed by schema 17 verify as they were sealed; the upgrade seals each again in the split form after
-    checking it against its old seal, and one that no longer matches keeps its old seal and is still named."""
+def test_blocks_sealed_by_schema_17_keep_their_seal_and_a_split_seal_added_to_one_is_a_stray(tmp_path, monkeypatch):
+    """Blocks sealed in the json form verify as they were sealed, before and after the upgrade to 18; a seal in the
+    new form appended to one of them (to match an entry changed in it) is a second seal, named, and the change shows."""
     monkeypatch.setattr(audit_blocks, "BLOCK", BLOCK)
     path = tmp_path / "v17.sqlite3"
     store = open_store(path, daily_backup=False)
@@ -196,16 +197,20 @@ def test_migration_18_seals_again_the_blocks_sealed_in_the_old_form(tmp_path, mo
     assert check_database(path) == []
     raw = sqlite3.connect(path)
     raw.execute("UPDATE audit_log SET after = '{\"i\":999}' WHERE seq = 60")  # inside block 51..100
+    covered = audit_blocks.columns(raw)
+    forged = audit.write_entry(raw, "system", audit_blocks.ACTION, audit_blocks.ENTITY, audit_blocks.key(51, 100), None,
+                               {"from": 51, "to": 100, "columns": list(covered), "form": audit_blocks.FORM},
+                               audit_blocks.digest(raw, 51, 100, covered))
     raw.commit()
     raw.close()
 
     store = open_store(path, daily_backup=False)
-    seals = audit_blocks.sealed(store.conn)
-    strays = audit_blocks.strays(store.conn)
+    forms = {found[3] for found in audit_blocks.sealed(store.conn).values()}
     store.close()
-    assert len(seals) >= 4 and {found[3] for found in seals.values()} == {"split"} and strays == []
-    assert [span for span, found in seals.items() if found[0] == audit_blocks.NOT_SEALED] == [(51, 100)]
-    assert check_database(path) == ["审计日志第 60 条内容与其校验值不符（被修改）"]
+    assert forms == {"json"}
+    found = check_database(path)
+    assert "审计日志第 60 条内容与其校验值不符（被修改）" in found
+    assert f"审计日志第 {forged} 条是程序不会写的分段封存记录（在程序之外添加或改动）" in found
 
 
 def test_a_seal_appended_to_match_a_changed_block_is_a_stray_and_the_change_still_shows(log):
@@ -244,3 +249,42 @@ def test_the_split_form_tells_where_a_value_ends(tmp_path):
             digest_of('{"a":"张"}'.encode(), '{"b":2}'), digest_of("123", '{"b":2}'), digest_of(123, '{"b":2}'),
             digest_of('{"a":"张"}', '{"b":2}'), digest_of('{"a":"', '张"}{"b":2}')]
     assert len(set(seen)) == len(seen)
+
+
+def test_a_seal_appended_to_a_block_that_failed_at_completion_is_a_stray(tmp_path, monkeypatch):
+    monkeypatch.setattr(audit_blocks, "BLOCK", BLOCK)
+    path = tmp_path / "t.sqlite3"
+    store = open_store(path, daily_backup=False)
+    conn = store.conn
+    with transaction(conn):
+        for i in range(20):
+            audit.append(conn, "tester", "测试", "events", f"e{i}", None, {"i": i})
+    conn.execute("UPDATE audit_log SET after = '{\"i\":999}' WHERE seq = 7")
+    conn.commit()
+    with transaction(conn):
+        for i in range(20, 60):
+            audit.append(conn, "tester", "测试", "events", f"e{i}", None, {"i": i})
+        covered = audit_blocks.columns(conn)
+        forged = audit.write_entry(conn, "system", audit_blocks.ACTION, audit_blocks.ENTITY, audit_blocks.key(1, BLOCK),
+                                   None, {"from": 1, "to": BLOCK, "columns": list(covered), "form": audit_blocks.FORM},
+                                   audit_blocks.digest(conn, 1, BLOCK, covered))
+    store.close()
+    found = check_database(path)
+    assert "审计日志第 7 条内容与其校验值不符（被修改）" in found
+    assert f"审计日志第 {forged} 条是程序不会写的分段封存记录（在程序之外添加或改动）" in found
+
+
+def test_a_blob_put_into_a_sealed_block_names_the_entry(log):
+    """json_array refuses a BLOB: the block is then verified entry by entry, not reported as a file that cannot be
+    read."""
+    path, conn = log
+    conn.execute("UPDATE audit_log SET username = CAST(username AS BLOB) WHERE seq = 17")
+    conn.commit()
+    assert "审计日志第 17 条内容与其校验值不符（被修改）" in check_database(path)
+
+
+def test_a_seal_naming_its_block_in_other_digits_is_a_stray(log):
+    path, conn = log
+    conn.execute(f"UPDATE audit_log SET entity_id = '¹-{BLOCK}' WHERE seq = {BLOCK + 1}")
+    conn.commit()
+    assert f"审计日志第 {BLOCK + 1} 条是程序不会写的分段封存记录（在程序之外添加或改动）" in check_database(path)
