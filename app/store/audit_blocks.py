@@ -2,14 +2,14 @@
 
 Entries are numbered in blocks of BLOCK (1..BLOCK, BLOCK+1..2·BLOCK, …). When an append completes a block, the
 entries of that block are first verified one by one (their digests and links), then one more entry is appended (by
-the system) whose `row_hash` is the sha256 of the whole block as SQLite writes it out (json_array of every column,
-one entry per line). That sealing entry lies in a later block, or in the tail that `check` still verifies entry by
+the system) whose `row_hash` is the sha256 of the whole block as SQLite writes it out (in its `form`, below, one
+entry per line). That sealing entry lies in a later block, or in the tail that `check` still verifies entry by
 entry, so a change to any sealed entry shows either as a block whose digest no longer matches or as a broken chain
 up to the tail, exactly as with the per-entry digests. What this buys is speed: a block is one query and one sha256,
 not ten thousand calls into Python.
 
-A block that failed its verification when it was completed is left unsealed; `check` then verifies it entry by
-entry and names the entry. The sealing entry lists the columns it covered (every column of the log when it was
+A block that failed its verification when it was completed is marked NOT_SEALED instead; `check` then verifies it
+entry by entry and names the entry. The sealing entry lists the columns it covered (every column of the log when it was
 written), so a later migration that adds a column to the log leaves earlier blocks verifiable as they were sealed.
 
 It also names how the block was written out (`form`). Up to schema 17 every column went through json_array
@@ -23,8 +23,8 @@ with the same bytes changes the text).
 A block has one seal: the first sealing entry written for it, whatever its form, is the one `check` reads; any
 later one is not one the program writes (`strays`), so a seal appended by hand to match a changed block shows
 instead of hiding it. Blocks sealed before schema 18 keep their json seal (a second seal in the new form would be
-exactly such a later one). A block whose entries did not verify when it was completed gets a mark at once instead of a
-digest (NOT_SEALED): it is verified entry by entry, and a seal added to it later is a stray.
+exactly such a later one). For the same reason a block that failed its verification is marked at once: a seal added
+to it later is a stray.
 """
 
 from __future__ import annotations
