@@ -221,6 +221,11 @@ def site_backups(db_path: Path, site: str | None) -> list[tuple[Head, Path]]:
     return found
 
 
+def newest_backup_count(conn: sqlite3.Connection, db_path: Path) -> int | None:
+    """How many entries of the log the newest of this site's backups saw (None without a backup)."""
+    return max((head.count for head, _ in site_backups(db_path, _site(conn))), default=None)
+
+
 def given_up(conn: sqlite3.Connection) -> set[tuple[int, str]]:
     """Heads of backups that a restore recorded in this chain gave up on purpose (backup.restore)."""
     heads: set[tuple[int, str]] = set()

@@ -265,13 +265,14 @@ def sealed_block_problems(conn: sqlite3.Connection, spans: list[tuple]) -> list[
     return problems
 
 
-def _content_problems(conn: sqlite3.Connection, last: int, blocks_checked: BlockCheck | None) -> list[str]:
+def _content_problems(conn: sqlite3.Connection, last: int, blocks_checked: BlockCheck | None,
+                      anchored: int | None = None) -> list[str]:
     """Every entry's content: the sealed blocks (by `blocks_checked` if given, which may run them elsewhere), the
-    rest entry by entry."""
+    rest entry by entry; so are blocks sealed after the `anchored` entry (see verify)."""
     from app.store import audit_blocks as blocks
 
     problems = _stray_seals(conn)
-    spans = sealed_spans(conn, last)
+    spans = [s for s in sealed_spans(conn, last) if anchored is None or s[3] <= anchored]
     problems.extend(blocks_checked(spans) if blocks_checked else sealed_block_problems(conn, spans))
     done = {(s[0], s[1]) for s in spans}
     loose = [blocks.block_of(k * blocks.BLOCK) for k in range(1, last // blocks.BLOCK + 1)]
@@ -290,11 +291,16 @@ def _stray_seals(conn: sqlite3.Connection) -> list[str]:
     return [f"审计日志第 {seq} 条是程序不会写的分段封存记录（在程序之外添加或改动）" for seq in blocks.strays(conn)]
 
 
-def verify(conn: sqlite3.Connection, full: bool = False, blocks_checked: BlockCheck | None = None) -> list[str]:
+def verify(conn: sqlite3.Connection, full: bool = False, blocks_checked: BlockCheck | None = None,
+           anchored: int | None = None) -> list[str]:
     """Walk the chain; every problem is a line in Chinese naming the entry (empty list: the chain is intact).
 
     `full` checks every entry's own digest too, not only each sealed block's (the same evidence, slower).
-    `blocks_checked` checks the sealed blocks given to it (`check` spreads them over worker processes)."""
+    `blocks_checked` checks the sealed blocks given to it (`check` spreads them over worker processes).
+    `anchored`: how many entries a record outside the file has seen (the newest backup's head). A block sealed after
+    that is verified entry by entry too: an entry changed while it was in the unsealed tail, then entries appended to
+    complete its block and a seal written to match, would pass its block's digest (a day's entries at most, as
+    backups are daily)."""
     v2 = "digest_version" in _columns(conn)
     last = conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
     if full or not v2:
@@ -305,7 +311,7 @@ def verify(conn: sqlite3.Connection, full: bool = False, blocks_checked: BlockCh
         # A sealed block's links were verified one by one before it was sealed, and its digest covers every link and
         # every number in it; the tail and unsealed blocks are verified entry by entry, links included. So the links
         # of the whole log are walked only to name what is wrong once something is.
-        found = _content_problems(conn, last, blocks_checked)
+        found = _content_problems(conn, last, blocks_checked, anchored)
         problems = chain_problems(conn) if found else []
     # A block that no longer matches is checked entry by entry, which names a broken link found above again.
     problems.extend(p for p in dict.fromkeys(found) if p not in problems)

@@ -49,7 +49,8 @@ def check_database(path: Path, full: bool = False, workers: int | None = None) -
             pending.append(runner.submit(check_parts.block_pieces(spans)))
             return []
 
-        chain = audit.verify(conn, full=full, blocks_checked=None if full else blocks_checked)
+        chain = audit.verify(conn, full=full, blocks_checked=None if full else blocks_checked,
+                             anchored=anchors.newest_backup_count(conn, path))
         damage = _damage(pages)
         if damage:
             return damage  # a damaged file: what else is read from it means little

@@ -288,3 +288,31 @@ def test_a_seal_naming_its_block_in_other_digits_is_a_stray(log):
     conn.execute(f"UPDATE audit_log SET entity_id = '¹-{BLOCK}' WHERE seq = {BLOCK + 1}")
     conn.commit()
     assert f"审计日志第 {BLOCK + 1} 条是程序不会写的分段封存记录（在程序之外添加或改动）" in check_database(path)
+
+
+def test_a_tail_entry_changed_then_sealed_by_hand_after_the_newest_backup_is_named(tmp_path, monkeypatch):
+    """An entry changed in the unsealed tail, entries appended to complete its block and a seal written to match: the
+    block's digest matches, but it was sealed after the newest backup saw the log, so check verifies it entry by
+    entry."""
+    from app.store import backup
+
+    monkeypatch.setattr(audit_blocks, "BLOCK", BLOCK)
+    path = tmp_path / "t.sqlite3"
+    store = open_store(path, daily_backup=False)
+    conn = store.conn
+    with transaction(conn):
+        for i in range(110):
+            audit.append(conn, "tester", "测试", "events", f"e{i}", None, {"i": i})
+    backup.backup(conn, store.backups)
+    conn.execute("UPDATE audit_log SET after = '{\"i\":999}' WHERE seq = 105")
+    conn.commit()
+    with transaction(conn):
+        while conn.execute("SELECT max(seq) FROM audit_log").fetchone()[0] < 3 * BLOCK:
+            audit.write_entry(conn, "tester", "测试", "events", "filler", None, {"i": 0})
+        covered = audit_blocks.columns(conn)
+        audit.write_entry(conn, "system", audit_blocks.ACTION, audit_blocks.ENTITY,
+                          audit_blocks.key(2 * BLOCK + 1, 3 * BLOCK), None,
+                          {"from": 2 * BLOCK + 1, "to": 3 * BLOCK, "columns": list(covered), "form": audit_blocks.FORM},
+                          audit_blocks.digest(conn, 2 * BLOCK + 1, 3 * BLOCK, covered))
+    store.close()
+    assert "审计日志第 105 条内容与其校验值不符（被修改）" in check_database(path)
