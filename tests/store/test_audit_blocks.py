@@ -36,6 +36,35 @@ def _seals(conn):
     return conn.execute("SELECT entity_id, seq FROM audit_log WHERE entity = 'audit_log' ORDER BY seq").fetchall()
 
 
+def _forged_seal(conn, first: int, last: int) -> int:
+    """A seal of block first..last as the program writes one, over the block as it is now, chained after the head
+    (what a forger with SQL and SHA-256 appends); its number."""
+    covered = audit_blocks.columns(conn)
+    return audit.write_entry(conn, "system", audit_blocks.ACTION, audit_blocks.ENTITY, audit_blocks.key(first, last),
+                             None, {"from": first, "to": last, "columns": list(covered), "form": audit_blocks.FORM},
+                             audit_blocks.digest(conn, first, last, covered))
+
+
+def _stray(seq: int) -> str:
+    """check's line for a sealing entry the program would not have written."""
+    return f"审计日志第 {seq} 条是程序不会写的分段封存记录（在程序之外添加或改动）"
+
+
+def _entry_7_changed_before_its_block_completed(path):
+    """A store in blocks of BLOCK whose entry 7 was changed by SQL while the first block was still the tail, then
+    the block completed through the program (which finds entry 7 changed); its open store."""
+    store = open_store(path, daily_backup=False)
+    with transaction(store.conn):
+        for i in range(20):
+            audit.append(store.conn, "tester", "测试", "events", f"e{i}", None, {"i": i})
+    store.conn.execute("UPDATE audit_log SET after = '{\"i\":999}' WHERE seq = 7")
+    store.conn.commit()
+    with transaction(store.conn):
+        for i in range(20, 60):
+            audit.append(store.conn, "tester", "测试", "events", f"e{i}", None, {"i": i})
+    return store
+
+
 def test_every_complete_block_is_sealed_by_the_entry_after_it(log):
     path, conn = log
     seals = _seals(conn)
@@ -107,7 +136,7 @@ def test_a_seal_that_covers_fewer_columns_is_named(log):
     conn.execute(f"UPDATE audit_log SET after = ? WHERE seq = {BLOCK + 1}", (after,))
     conn.commit()
     found = audit.verify(conn)
-    assert f"审计日志第 {BLOCK + 1} 条是程序不会写的分段封存记录（在程序之外添加或改动）" in found
+    assert _stray(BLOCK + 1) in found
 
 
 def test_a_seal_added_by_hand_is_named(log):
@@ -115,21 +144,13 @@ def test_a_seal_added_by_hand_is_named(log):
     conn.execute("UPDATE audit_log SET entity = 'audit_log', row_hash = 'x', entity_id = '3-9' WHERE seq = 120")
     conn.commit()
     found = audit.verify(conn)
-    assert "审计日志第 120 条是程序不会写的分段封存记录（在程序之外添加或改动）" in found
+    assert _stray(120) in found
 
 
 def test_a_block_with_a_changed_entry_is_not_sealed_and_is_checked_entry_by_entry(tmp_path, monkeypatch):
     monkeypatch.setattr(audit_blocks, "BLOCK", BLOCK)
-    store = open_store(tmp_path / "t.sqlite3", daily_backup=False)
+    store = _entry_7_changed_before_its_block_completed(tmp_path / "t.sqlite3")
     conn = store.conn
-    with transaction(conn):
-        for i in range(20):
-            audit.append(conn, "tester", "测试", "events", f"e{i}", None, {"i": i})
-    conn.execute("UPDATE audit_log SET after = '{\"i\":999}' WHERE seq = 7")
-    conn.commit()
-    with transaction(conn):
-        for i in range(20, 60):
-            audit.append(conn, "tester", "测试", "events", f"e{i}", None, {"i": i})
     assert [found[0] for found in audit_blocks.sealed(conn).values()] == [audit_blocks.NOT_SEALED]
     assert audit.verify(conn) == ["审计日志第 7 条内容与其校验值不符（被修改）"]
     store.close()
@@ -197,10 +218,7 @@ def test_blocks_sealed_by_schema_17_keep_their_seal_and_a_split_seal_added_to_on
     assert check_database(path) == []
     raw = sqlite3.connect(path)
     raw.execute("UPDATE audit_log SET after = '{\"i\":999}' WHERE seq = 60")  # inside block 51..100
-    covered = audit_blocks.columns(raw)
-    forged = audit.write_entry(raw, "system", audit_blocks.ACTION, audit_blocks.ENTITY, audit_blocks.key(51, 100), None,
-                               {"from": 51, "to": 100, "columns": list(covered), "form": audit_blocks.FORM},
-                               audit_blocks.digest(raw, 51, 100, covered))
+    forged = _forged_seal(raw, 51, 100)
     raw.commit()
     raw.close()
 
@@ -210,7 +228,7 @@ def test_blocks_sealed_by_schema_17_keep_their_seal_and_a_split_seal_added_to_on
     assert forms == {"json"}
     found = check_database(path)
     assert "审计日志第 60 条内容与其校验值不符（被修改）" in found
-    assert f"审计日志第 {forged} 条是程序不会写的分段封存记录（在程序之外添加或改动）" in found
+    assert _stray(forged) in found
 
 
 def test_a_seal_appended_to_match_a_changed_block_is_a_stray_and_the_change_still_shows(log):
@@ -218,16 +236,12 @@ def test_a_seal_appended_to_match_a_changed_block_is_a_stray_and_the_change_stil
     changed entry."""
     path, conn = log
     conn.execute("UPDATE audit_log SET after = '{\"i\":999}' WHERE seq = 17")
-    covered = audit_blocks.columns(conn)
-    audit.write_entry(conn, "system", audit_blocks.ACTION, audit_blocks.ENTITY, audit_blocks.key(1, BLOCK), None,
-                      {"from": 1, "to": BLOCK, "columns": list(covered), "form": audit_blocks.FORM},
-                      audit_blocks.digest(conn, 1, BLOCK, covered))
+    forged = _forged_seal(conn, 1, BLOCK)
     conn.commit()
-    forged = conn.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
     assert audit_blocks.strays(conn) == [forged]
     found = check_database(path)
     assert "审计日志第 17 条内容与其校验值不符（被修改）" in found
-    assert f"审计日志第 {forged} 条是程序不会写的分段封存记录（在程序之外添加或改动）" in found
+    assert _stray(forged) in found
 
 
 def test_the_split_form_tells_where_a_value_ends(tmp_path):
@@ -254,24 +268,13 @@ def test_the_split_form_tells_where_a_value_ends(tmp_path):
 def test_a_seal_appended_to_a_block_that_failed_at_completion_is_a_stray(tmp_path, monkeypatch):
     monkeypatch.setattr(audit_blocks, "BLOCK", BLOCK)
     path = tmp_path / "t.sqlite3"
-    store = open_store(path, daily_backup=False)
-    conn = store.conn
-    with transaction(conn):
-        for i in range(20):
-            audit.append(conn, "tester", "测试", "events", f"e{i}", None, {"i": i})
-    conn.execute("UPDATE audit_log SET after = '{\"i\":999}' WHERE seq = 7")
-    conn.commit()
-    with transaction(conn):
-        for i in range(20, 60):
-            audit.append(conn, "tester", "测试", "events", f"e{i}", None, {"i": i})
-        covered = audit_blocks.columns(conn)
-        forged = audit.write_entry(conn, "system", audit_blocks.ACTION, audit_blocks.ENTITY, audit_blocks.key(1, BLOCK),
-                                   None, {"from": 1, "to": BLOCK, "columns": list(covered), "form": audit_blocks.FORM},
-                                   audit_blocks.digest(conn, 1, BLOCK, covered))
+    store = _entry_7_changed_before_its_block_completed(path)
+    with transaction(store.conn):
+        forged = _forged_seal(store.conn, 1, BLOCK)
     store.close()
     found = check_database(path)
     assert "审计日志第 7 条内容与其校验值不符（被修改）" in found
-    assert f"审计日志第 {forged} 条是程序不会写的分段封存记录（在程序之外添加或改动）" in found
+    assert _stray(forged) in found
 
 
 def test_a_blob_put_into_a_sealed_block_names_the_entry(log):
@@ -287,7 +290,7 @@ def test_a_seal_naming_its_block_in_other_digits_is_a_stray(log):
     path, conn = log
     conn.execute(f"UPDATE audit_log SET entity_id = '¹-{BLOCK}' WHERE seq = {BLOCK + 1}")
     conn.commit()
-    assert f"审计日志第 {BLOCK + 1} 条是程序不会写的分段封存记录（在程序之外添加或改动）" in check_database(path)
+    assert _stray(BLOCK + 1) in check_database(path)
 
 
 def test_a_tail_entry_changed_then_sealed_by_hand_after_the_newest_backup_is_named(tmp_path, monkeypatch):
@@ -309,10 +312,6 @@ def test_a_tail_entry_changed_then_sealed_by_hand_after_the_newest_backup_is_nam
     with transaction(conn):
         while conn.execute("SELECT max(seq) FROM audit_log").fetchone()[0] < 3 * BLOCK:
             audit.write_entry(conn, "tester", "测试", "events", "filler", None, {"i": 0})
-        covered = audit_blocks.columns(conn)
-        audit.write_entry(conn, "system", audit_blocks.ACTION, audit_blocks.ENTITY,
-                          audit_blocks.key(2 * BLOCK + 1, 3 * BLOCK), None,
-                          {"from": 2 * BLOCK + 1, "to": 3 * BLOCK, "columns": list(covered), "form": audit_blocks.FORM},
-                          audit_blocks.digest(conn, 2 * BLOCK + 1, 3 * BLOCK, covered))
+        _forged_seal(conn, 2 * BLOCK + 1, 3 * BLOCK)
     store.close()
     assert "审计日志第 105 条内容与其校验值不符（被修改）" in check_database(path)
