@@ -134,7 +134,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             sys.stderr.write(f"\r已生成 {done}/{total} 户")
     if not args.quiet:
         sys.stderr.write("\n")
-    demo.demo_applications(session, args.year, seed)
+    demo.demo_applications(session, args.year, seed, county_steps=not args.township)
     _say(f"演示县已写入 {_db(args)}：{demo.summary_json(session)}；随机种子 {seed}（--seed {seed} 可重现同样的人和账单）")
     if made:
         _say(f"演示用户 admin、{'、'.join(made)}，密码均为 {demo.DEMO_PASSWORD}（仅供演示）")
@@ -417,6 +417,9 @@ def add_commands(sub: argparse._SubParsersAction, run) -> None:
     p.add_argument("--seed", type=int, default=None,
                    help="随机种子（默认每次新取一个并显示、记在数据库里，几个演示站点因此登记不同的人）")
     p.add_argument("--visits", type=float, default=1.2, help="每人每年平均就诊次数（默认 1.2）")
+    p.add_argument("--township", action="store_true",
+                   help="作为乡镇站点演练（几台电脑与县级数据库同步时用）：县里的审核、审批环节不在本机办理，"
+                        "这些申请停在县级审批，由县里的站点办理")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=run(cmd_demo))
     p = with_db(sub.add_parser("check", help="检查数据库完整性和审计日志，有问题以非零退出"))

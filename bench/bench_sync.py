@@ -97,7 +97,8 @@ def run(db: Path, records: int = 1_000_000) -> dict:
         county_db.init_db(raw_url)
         county_db.init_db(push_url)
         with psycopg.connect(push_url, autocommit=True) as pg:  # the county registered this site's key card first
-            county_keys.register(pg, site_keys.card(session), "基准测试")
+            # for the whole county, as `jiuzhu county register-site --jurisdiction` does for a county-wide site
+            county_keys.register(pg, site_keys.card(session), "基准测试", session.store.setting("county")["code"])
         n_raw, read_s, copy_s = raw_copy(session, raw_url, plan)
         n_push, push_s = push(session, push_url, plan)
         with psycopg.connect(push_url) as pg:

@@ -58,7 +58,10 @@ def build_sites(folder: Path, sites: int, households: int) -> list[Path]:
     paths, taken, seed = [], set(), 1000
     while len(paths) < sites:
         path = folder / f"site{len(paths) + 1}.sqlite3"
-        done(jiuzhu("demo", "--db", str(path), "--households", str(households), "--seed", str(seed), "--quiet"))
+        # --township: each is a township's laptop, whose cases wait for the county's steps (taken only at the
+        # county's installation; the county refuses them from any other site, and the site would never agree)
+        done(jiuzhu("demo", "--db", str(path), "--households", str(households), "--seed", str(seed), "--township",
+                    "--quiet"))
         seed += 1
         conn = sqlite3.connect(path)
         numbers = {r[0] for r in conn.execute("SELECT id_number FROM persons")}

@@ -27,6 +27,10 @@ class KindDiff:
     refused: list[str] = field(default_factory=list)  # of those, refused here (see sync_conflicts)
     extra: list[str] = field(default_factory=list)  # others' records this site has and the county does not
     unsent: list[str] = field(default_factory=list)  # this site's records not at the county yet
+    # this site's records the county's checks did not take (a county step from a township, money against the
+    # rules …): sending them again changes nothing; the latest reason of one of them, to show
+    aside: list[str] = field(default_factory=list)
+    aside_reason: str = ""
     lost: list[str] = field(default_factory=list)  # this site's records the county has and this site does not
 
     @property
@@ -35,15 +39,19 @@ class KindDiff:
 
     @property
     def agrees(self) -> bool:
-        return not (self.missing or self.waiting or self.refused or self.extra or self.unsent or self.lost)
+        return not (self.missing or self.waiting or self.refused or self.extra or self.unsent or self.aside
+                    or self.lost)
 
     def lines(self, ids: bool = True) -> list[str]:
-        said = [(self.missing, "县里有、本站没有"), (self.waiting, "县里有、本站暂存待上级记录"),
-                (self.refused, "县里有、本站未能合并（见“同步冲突”）"),
-                (self.extra, "本站有、县里没有（其他站点的记录）"), (self.unsent, "本站的记录尚未送到县里"),
-                (self.lost, "县里有本站的记录而本机没有（可能恢复过旧备份）")]
+        why = (f"。原因如：{self.aside_reason}（每条的原因记在县级数据库的未采用记录中；再次同步也不会采用，"
+               f"请与县信息员核对）")
+        said = [(self.missing, "县里有、本站没有", ""), (self.waiting, "县里有、本站暂存待上级记录", ""),
+                (self.refused, "县里有、本站未能合并（见“同步冲突”）", ""),
+                (self.extra, "本站有、县里没有（其他站点的记录）", ""), (self.unsent, "本站的记录尚未送到县里", ""),
+                (self.aside, "本站的记录县里核对后未采用", why),
+                (self.lost, "县里有本站的记录而本机没有（可能恢复过旧备份）", "")]
         return [f"{self.name}：{what} {len(found)} 条" + (f"（如 {'、'.join(sorted(found)[:SHOWN])}）" if ids else "")
-                for found, what in said if found]
+                + after for found, what, after in said if found]
 
 
 @dataclass
@@ -86,5 +94,10 @@ def compare(conn: sqlite3.Connection, pg: psycopg.Connection, regions: list[str]
         for rid, own in here.items():
             if rid not in there:
                 (k.unsent if own else k.extra).append(rid)
+        turned_down = county_db.kept_aside(pg, e.table, me, k.unsent)
+        if turned_down:
+            k.unsent = [rid for rid in k.unsent if rid not in turned_down]
+            k.aside = sorted(turned_down)
+            k.aside_reason = turned_down[k.aside[0]]
         out.kinds.append(k)
     return out

@@ -222,6 +222,16 @@ def check_schema(pg: psycopg.Connection) -> None:
 
 # What the summaries call the copies not taken because the county holds a newer one (Merged.older): no error.
 OLDER = "县里已有更新的版本，未用较旧的覆盖（先后到达的次序不同所致，不是错误）"
+ASIDE_SHOWN = 3  # reasons named in a report; every one is in the county's conflicts table
+
+
+def aside_said(aside: int, reasons: list[str]) -> str:
+    """A report's words for records the county's checks did not take, with a few of the reasons ("" if none)."""
+    if not aside:
+        return ""
+    more = "等" if aside > len(reasons) else ""
+    return (f"，{aside} 条县里核对后未采用（{'；'.join(reasons)}{more}；每条的原因都记在县级数据库的未采用记录中，"
+            f"请与县信息员核对）")
 
 
 @dataclass
@@ -233,6 +243,10 @@ class Merged:
     refused: int = 0  # records another site owns: the owner's copy is kept
     older: int = 0  # copies older than the owner's copy the county holds (packages imported out of order): not taken
     outside: int = 0  # records outside their site's registered jurisdiction, kept aside (territory.py)
+    # The site's own records the county checked and did not take: a workflow step or money record against the rules
+    # (county_steps.admit, money_records.county_admit), kept aside with the reason; a few of the reasons, to show.
+    aside: int = 0
+    aside_reasons: list[str] = field(default_factory=list)
     audit_mismatch: int = 0  # audit entries the county holds with different content under the same number
     refused_ids: list[str] = field(default_factory=list)
 
@@ -243,8 +257,20 @@ class Merged:
         self.refused += other.refused
         self.older += other.older
         self.outside += other.outside
+        self.aside += other.aside
+        self._reasons(other.aside_reasons)
         self.audit_mismatch += other.audit_mismatch
         self.refused_ids += other.refused_ids[:100 - len(self.refused_ids)]
+
+    def _reasons(self, reasons: Iterable[str]) -> None:
+        for reason in reasons:
+            if len(self.aside_reasons) < ASIDE_SHOWN and reason not in self.aside_reasons:
+                self.aside_reasons.append(reason)
+
+    def set_aside(self, refused: list[tuple[dict, str]]) -> None:
+        """Count the records the county's checks kept aside, with a few of their reasons."""
+        self.aside += len(refused)
+        self._reasons(reason for _, reason in refused)
 
 
 def _stage(pg: psycopg.Connection, stage: str, table: str, cols: tuple[str, ...], rows: Iterable[tuple],
@@ -287,7 +313,7 @@ def merge(pg: psycopg.Connection, e: Entity, rows: list[tuple], text: bytes | No
     if e.table == "application_steps":
         rows, refused = county_steps.admit(pg, e, rows)
         county_steps.keep_aside(pg, e.table, refused)
-        out.refused, out.refused_ids = len(refused), [r["id"] for r, _ in refused[:100]]
+        out.set_aside(refused)
         done = _merge(pg, e, rows, out)
         # The county's copy of each application follows the steps it holds, as a site's does (steps.follow).
         for app_id, summary in county_steps.folded(pg, {r[e.wire.index("application_id")] for r in rows}).items():
@@ -297,7 +323,7 @@ def merge(pg: psycopg.Connection, e: Entity, rows: list[tuple], text: bytes | No
     if e.table in money_records.CHECKED:
         rows, refused = money_records.county_admit(pg, e, rows)
         county_steps.keep_aside(pg, e.table, refused, f"这条{money_records.WHAT[e.table]}")
-        out.refused, out.refused_ids = len(refused), [r["id"] for r, _ in refused[:100]]
+        out.set_aside(refused)
     return _merge(pg, e, rows, out, text if _same(rows, received) else None)
 
 
@@ -542,6 +568,15 @@ def jurisdiction_ids(pg: psycopg.Connection, table: str, site: str, regions: lis
     rows = pg.execute(f"SELECT id, site_id = %s FROM {table} WHERE site_id = %s OR region_code LIKE ANY(%s)",
                       (site, site, [r + "%" for r in regions]))
     return dict(rows.fetchall())
+
+
+def kept_aside(pg: psycopg.Connection, table: str, site: str, ids: list[str]) -> dict[str, str]:
+    """Of a site's records `ids`, those the county's checks did not take, each with the latest reason given."""
+    if not ids:
+        return {}
+    return dict(pg.execute("SELECT DISTINCT ON (entity_id) entity_id, reason FROM conflicts WHERE entity = %s "
+                           "AND site_id = %s AND entity_id = ANY(%s) ORDER BY entity_id, id DESC",
+                           (table, site, ids)).fetchall())
 
 
 def counts(pg: psycopg.Connection, tables: Iterable[str]) -> dict[str, int]:

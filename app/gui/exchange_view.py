@@ -106,8 +106,8 @@ class ExchangeView(QWidget):
         self.compare_summary = styled_label("", "hint")
         self.compare_summary.setWordWrap(True)
         checked.addWidget(self.compare_summary)
-        self.compare_table = DataTable(["对象", "本站", "县里", "本站缺", "暂存待上级", "未能合并", "本站多", "待送出"],
-                                       "与县里核对", sortable=False)
+        self.compare_table = DataTable(["对象", "本站", "县里", "本站缺", "暂存待上级", "未能合并", "本站多", "待送出",
+                                        "县里未采用"], "与县里核对", sortable=False)
         self.compare_table.setMaximumHeight(260)
         checked.addWidget(self.compare_table)
         self.compared.setVisible(False)
@@ -236,7 +236,7 @@ class ExchangeView(QWidget):
         self.compare_table.setRowCount(len(kinds))
         for i, k in enumerate(kinds):
             values = (k.name, k.here, k.county, len(k.missing), len(k.waiting), len(k.refused), len(k.extra),
-                      len(k.unsent) + len(k.lost))
+                      len(k.unsent) + len(k.lost), len(k.aside))
             for j, value in enumerate(values):
                 item = QTableWidgetItem(str(value))
                 if j >= 3 and value:

@@ -129,6 +129,7 @@ class Imported:
                 out.append(f"{NAMES[table]}：包内 {c.received} 条，写入县级数据库 {c.written} 条"
                            + (f"，{c.refused} 条属于其他站点未覆盖" if c.refused else "")
                            + (f"，{c.older} 条{county_db.OLDER}" if c.older else "")
+                           + county_db.aside_said(c.aside, c.aside_reasons)
                            + (f"，{c.outside} 条不在该站点登记的辖区内未采用（见县级数据库的未采用记录）"
                               if c.outside else ""))
         return out + self.notes

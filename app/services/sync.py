@@ -84,12 +84,13 @@ class SyncReport:
                for line in self.anchor]
         sent = {NAMES[t]: m.received for t, m in self.pushed.items() if m.received}
         if sent:
-            written = sum(m.written for m in self.pushed.values())
-            refused = sum(m.refused for m in self.pushed.values())
-            older = sum(m.older for m in self.pushed.values())
+            t = county_db.Merged()
+            for m in self.pushed.values():
+                t.add(m)
             out.append(f"送出 {sum(sent.values())} 条（{'、'.join(f'{k} {n}' for k, n in sent.items())}），"
-                       f"县里新写入或更新 {written} 条" + (f"，{refused} 条属于其他站点未覆盖" if refused else "")
-                       + (f"，{older} 条{county_db.OLDER}" if older else ""))
+                       f"县里新写入或更新 {t.written} 条" + (f"，{t.refused} 条属于其他站点未覆盖" if t.refused else "")
+                       + (f"，{t.older} 条{county_db.OLDER}" if t.older else "")
+                       + county_db.aside_said(t.aside, t.aside_reasons))
         outside = sum(m.outside for m in self.pushed.values())
         if outside:
             out.append(f"{outside} 条不在县里为本站登记的辖区内，或不是本站的记录，县里未采用（原因记在县级数据库的未采用记录中）。"

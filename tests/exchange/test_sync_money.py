@@ -103,7 +103,10 @@ def test_an_altered_paid_amount_and_a_line_for_an_unknown_bill_are_refused_at_th
             "reason, paid_at, paid_by, created_at, updated_at FROM payment_lines WHERE id = ?", (ghost, ghost, line))
     township.conn.execute("PRAGMA foreign_keys = ON")
     report = sync.sync(township, county_url)
-    assert report.pushed["payment_lines"].refused == 2
+    assert report.pushed["payment_lines"].aside == 2
+    said = "；".join(report.lines())  # said as the county's finding, not as another site's records
+    assert "2 条县里核对后未采用（" in said, said
+    assert "一经记下不能改写" in said and "属于其他站点" not in said, said
     assert _county(county_url, "SELECT amount FROM payment_lines WHERE id = %s", (line,))[0][0] == 15000
     assert _county(county_url, "SELECT count(*) FROM payment_lines WHERE id = %s", (ghost,))[0][0] == 0
     reasons = dict(_county(county_url, "SELECT entity_id, reason FROM conflicts WHERE entity = 'payment_lines'"))
@@ -175,7 +178,8 @@ def test_a_package_carries_the_money_and_an_altered_paid_amount_is_refused_at_a_
     assert "一经记下不能改写" in reason
     packages.import_to_county(county_site, tmp_path / "first.jzpkg", county_url)
     at_county = packages.import_to_county(county_site, tmp_path / "second.jzpkg", county_url)
-    assert at_county.county["payment_lines"].refused == 1
+    assert at_county.county["payment_lines"].aside == 1
+    assert any("1 条县里核对后未采用" in line for line in at_county.lines())
     assert _county(county_url, "SELECT amount FROM payment_lines WHERE id = %s", (line,))[0][0] == 15000
     assert _county(county_url, "SELECT state FROM disbursement_batches WHERE id = %s", (paid["id"],)) == [("paid",)]
     assert check_database(county_site.store.path) == []

@@ -49,6 +49,22 @@ def test_each_demo_run_takes_its_own_seed_and_says_it_so_it_can_be_made_again(tm
     assert people(tmp_path / "again.sqlite3")[0] == numbers[0]
 
 
+def test_a_township_demo_leaves_the_countys_steps_to_the_county(tmp_path):
+    def steps(db):
+        conn = sqlite3.connect(db)
+        try:
+            return {r[0] for r in conn.execute("SELECT role FROM application_steps")}
+        finally:
+            conn.close()
+
+    county_roles = {"县级医保审核", "县级民政审核", "县级审批"}
+    whole = jiuzhu("demo", "--households", "3", "--db", str(tmp_path / "one.sqlite3"), "--quiet")
+    township = jiuzhu("demo", "--households", "3", "--db", str(tmp_path / "site.sqlite3"), "--township", "--quiet")
+    assert whole.returncode == 0 and township.returncode == 0, whole.stderr + township.stderr
+    assert county_roles <= steps(tmp_path / "one.sqlite3")  # one laptop shows every role's step
+    assert not county_roles & steps(tmp_path / "site.sqlite3") and steps(tmp_path / "site.sqlite3")
+
+
 def test_demo_then_check_and_verify_pass(demo_db):
     for args in (("check",), ("audit", "verify")):
         run = jiuzhu(*args, "--db", str(demo_db))
