@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.exchange.package import SUFFIX
-from app.gui.forms import styled_label
+from app.gui.forms import scrolled, styled_label
 from app.gui import files
 from app.gui.ops import Op, show_error
 from app.gui.site_keys_view import SiteKeysBox
@@ -58,7 +58,13 @@ class ExchangeView(QWidget):
         self._shown = 0.0
         self.signals = _Progress()
         self.signals.moved.connect(self._moved, Qt.ConnectionType.QueuedConnection)
-        layout = QVBoxLayout(self)
+        # The boxes scroll together on a laptop's screen rather than being squeezed until their texts overlap (a
+        # sync's report and the comparison's reasons run to several lines).
+        page = QWidget()
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scrolled(page))
+        layout = QVBoxLayout(page)
         layout.addWidget(styled_label("与县里交换数据", "title"))
 
         online = QGroupBox("县级数据库同步（联网时）")
@@ -108,7 +114,8 @@ class ExchangeView(QWidget):
         checked.addWidget(self.compare_summary)
         self.compare_table = DataTable(["对象", "本站", "县里", "本站缺", "暂存待上级", "未能合并", "本站多", "待送出",
                                         "县里未采用"], "与县里核对", sortable=False)
-        self.compare_table.setMaximumHeight(260)
+        self.compare_table.setMinimumHeight(200)
+        self.compare_table.setMaximumHeight(300)
         checked.addWidget(self.compare_table)
         self.compared.setVisible(False)
         layout.addWidget(self.compared)
@@ -137,6 +144,7 @@ class ExchangeView(QWidget):
 
         layout.addWidget(styled_label("未能合并的记录（同步冲突）：属于其他站点的记录以所属站点为准，请与县信息员核对", "hint"))
         self.conflicts = DataTable(["时间", "来源", "对象", "记录", "原因"], "同步冲突", sortable=False)
+        self.conflicts.setMinimumHeight(160)
         layout.addWidget(self.conflicts, 1)
 
     def refresh(self) -> None:

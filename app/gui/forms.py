@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +32,17 @@ def styled_label(text: str, role: str) -> QLabel:
     label = QLabel(text)
     label.setProperty("role", role)
     return label
+
+
+def scrolled(widget: QWidget, minimum_height: int = 60) -> QScrollArea:
+    """The widget scrolled when its place is shorter than it (a large household's timeline, a page of several
+    boxes on a small screen), instead of squeezed until its texts overlap."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setMinimumHeight(minimum_height)
+    area.setWidget(widget)
+    return area
 
 
 class FieldRow(QWidget):

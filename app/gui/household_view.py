@@ -12,14 +12,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from app.gui.bills_panel import BillsPanel
-from app.gui.forms import styled_label
+from app.gui.forms import scrolled, styled_label
 from app.gui.ops import Op
 from app.gui.pdf_preview import show_document
 from app.gui.tables import DataTable
@@ -38,16 +37,6 @@ def _captioned(widget: QWidget, caption: str) -> QWidget:
     inner.addWidget(QLabel(caption))
     inner.addWidget(widget, 1)
     return box
-
-
-def _scrolled(widget: QWidget) -> QScrollArea:
-    """The widget scrolled when the splitter gives it less than its height (a large household's timeline)."""
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    area.setFrameShape(QScrollArea.Shape.NoFrame)
-    area.setMinimumHeight(60)
-    area.setWidget(widget)
-    return area
 
 
 class Timeline(QWidget):
@@ -127,7 +116,7 @@ class HouseholdView(QWidget):
         parts = QSplitter(Qt.Orientation.Vertical)
         parts.setChildrenCollapsible(False)
         for widget, caption, stretch in ((self.members, None, 3), (self.periods, None, 1),
-                                         (_scrolled(self.timeline), "身份类别时间轴", 1),
+                                         (scrolled(self.timeline), "身份类别时间轴", 1),
                                          (self.bills, "全家账单（点列标题排序；可多选导出；灰色为已作废）", 4)):
             parts.addWidget(_captioned(widget, caption) if caption else widget)
             parts.setStretchFactor(parts.count() - 1, stretch)

@@ -112,7 +112,8 @@ def check(step: Mapping, held: Sequence[Mapping], region_code: str, jurisdiction
     role = ROLES.get(step["role"])
     if from_county is False and role is not None and role.scope <= _COUNTY_SCOPE:
         return (f"{step['display_name']}（{step['role']}）不能办理这一步（“{rules.ACTION_NAMES[action]}”）：{step['role']}"
-                f"的环节只能在县里的站点办理，这一步却来自另一个站点（{str(step.get('site_id') or '未知')[:64]}）")
+                f"的环节只能在县里的站点办理，这一步却是在乡镇站点（站点编号 {str(step.get('site_id') or '未知')[:64]}）"
+                f"办理的")
     when = _when(step, held, today or clock.today())
     if when:
         return when

@@ -17,7 +17,7 @@ def test_a_county_step_taken_at_a_township_is_reported_as_not_taken_with_its_rea
 
     report = sync.sync(township, county_url)
     said = "；".join(report.lines())
-    assert "1 条县里核对后未采用" in said and "县级医保审核的环节只能在县里的站点办理" in said, said
+    assert "1 条县里核对后未采用" in said and "县级医保审核的环节只能在县里的站点办理，这一步却是在乡镇站点" in said, said
     assert "属于其他站点" not in said
     assert report.pushed["application_steps"].aside == 1
 
