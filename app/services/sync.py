@@ -83,17 +83,16 @@ class SyncReport:
         out = [f"未送出本站的记录：{line}。送出会用本机较旧或不同的记录覆盖县里已收到的，请停止录入，联系县信息员核对"
                for line in self.anchor]
         sent = {NAMES[t]: m.received for t, m in self.pushed.items() if m.received}
+        t = county_db.Merged()  # every kind's merge counted together
+        for m in self.pushed.values():
+            t.add(m)
         if sent:
-            t = county_db.Merged()
-            for m in self.pushed.values():
-                t.add(m)
             out.append(f"送出 {sum(sent.values())} 条（{'、'.join(f'{k} {n}' for k, n in sent.items())}），"
                        f"县里新写入或更新 {t.written} 条" + (f"，{t.refused} 条属于其他站点未覆盖" if t.refused else "")
                        + (f"，{t.older} 条{county_db.OLDER}" if t.older else "")
                        + county_db.aside_said(t.aside, t.aside_reasons))
-        outside = sum(m.outside for m in self.pushed.values())
-        if outside:
-            out.append(f"{outside} 条不在县里为本站登记的辖区内，或不是本站的记录，县里未采用（原因记在县级数据库的未采用记录中）。"
+        if t.outside:
+            out.append(f"{t.outside} 条不在县里为本站登记的辖区内，或不是本站的记录，县里未采用（原因记在县级数据库的未采用记录中）。"
                        f"请与县信息员核对本站登记的辖区")
         if self.audit.received:
             out.append(f"送出审计日志 {self.audit.received} 条" +
